@@ -1,0 +1,137 @@
+# nook: one non-recursive Makefile.
+#   make            build build/nook
+#   make test       prepare the machine (ci/prepare.sh), unit + integration tests
+#   make unit       unit tests only (cmocka; no privileges)
+#   make integration  integration tests (as the unprivileged test users when root)
+#   make asan       unit and integration tests under AddressSanitizer+UBSan
+#   make bench      nook vs bwrap vs podman, medians and ratios
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS
+#   make install PREFIX=/usr/local DESTDIR=
+#   knobs: SAN=address,undefined  RELEASE=1  O=build-dir
+
+O ?= build
+CC ?= gcc
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+PKG_CONFIG ?= pkg-config
+PKGS := libseccomp libcap libarchive libcurl jansson libcrypto
+FUZZ_SECONDS ?= 20
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter -Wjump-misses-init -Wvla
+CFLAGS ?= -O2 -g
+ifeq ($(RELEASE),1)
+CFLAGS += -D_FORTIFY_SOURCE=3 -Werror
+endif
+ifneq ($(SAN),)
+CFLAGS += -fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SAN)
+endif
+ifeq ($(CI),true)
+CFLAGS += -Werror
+endif
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+LIBS := $(PKG_LIBS) -lutil
+
+LIBSRC := $(sort $(wildcard util/*.c sandbox/*.c imagefmt/*.c imagefmt/*/*.c net/*.c \
+	cmd/*.c cmd/*/*.c))
+LIBSRC := $(filter-out cmd/nook.c,$(LIBSRC))
+LIBOBJ := $(patsubst %.c,$(O)/%.o,$(LIBSRC))
+UNITSRC := $(sort $(wildcard tests/unit/test_*.c))
+UNITBIN := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(UNITSRC))
+FUZZSRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZREPLAY := $(patsubst tests/fuzz/%.c,$(O)/tests/fuzz/replay_%,$(FUZZSRC))
+FUZZBIN := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZSRC))
+HEADERS := $(sort $(wildcard util/*.h sandbox/*.h imagefmt/*.h imagefmt/*/*.h net/*.h cmd/*.h cmd/*/*.h))
+
+.PHONY: all test unit integration asan bench fuzz fuzz-replay install clean demo prepare \
+	lint fmt fmt-check check-headers check-includes deps
+all: $(O)/nook $(O)/probe
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(O)/libnook.a: $(LIBOBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/nook: $(O)/cmd/nook.o $(O)/libnook.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# The static probe: a multi-call helper copied into test rootfses (crun's tests/init.c idea).
+$(O)/probe: tests/helpers/probe.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -static -o $@ $<
+
+$(O)/tests/unit/%: $(O)/tests/unit/%.o $(O)/libnook.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+$(O)/tests/fuzz/replay_%: $(O)/tests/fuzz/%.o $(O)/tests/fuzz/replay.o $(O)/libnook.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/tests/fuzz/replay.o: tests/fuzz/replay.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# libFuzzer builds use clang and their own object tree.
+$(O)/fuzz/%: tests/fuzz/%.c $(LIBSRC)
+	@mkdir -p $(dir $@)
+	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
+		-o $@ $< $(LIBSRC) $(PKG_LIBS) -lutil
+
+unit: $(UNITBIN) $(FUZZREPLAY)
+	@tests/run-unit.sh $(O)
+
+integration: $(O)/nook $(O)/probe
+	@tests/run-integration.sh $(O)
+
+prepare:
+	@ci/prepare.sh
+
+test: prepare
+	@$(MAKE) --no-print-directory all $(UNITBIN) $(FUZZREPLAY)
+	@tests/run-all.sh $(O)
+
+asan:
+	$(MAKE) O=$(O)-asan SAN=address,undefined CC=$(CC) all $(patsubst $(O)/%,$(O)-asan/%,$(UNITBIN) $(FUZZREPLAY))
+	ASAN_OPTIONS=detect_leaks=0 NOOK_ASAN=1 tests/run-all.sh $(O)-asan
+
+fuzz: $(FUZZBIN)
+	@tests/run-fuzz.sh $(O) $(FUZZ_SECONDS)
+
+bench: all
+	@tests/bench/bench.sh $(O)
+
+demo:
+	@ci/deps.sh
+	@$(MAKE) --no-print-directory all
+	@ci/demo.sh $(O)
+
+install: $(O)/nook
+	install -D -m 0755 $(O)/nook $(DESTDIR)$(BINDIR)/nook
+
+check-headers:
+	@set -e; for h in $(HEADERS); do \
+		printf '#include "%s"\n' $$h | $(CC) $(ALL_CFLAGS) -fsyntax-only -x c - || { echo "header $$h does not compile alone"; exit 1; }; \
+	done; echo "headers: $(words $(HEADERS)) compile alone"
+
+check-includes:
+	@ci/check-includes.sh
+
+lint: check-headers check-includes
+	shellcheck -S warning tests/*.sh tests/integration/*.sh ci/*.sh tests/bench/*.sh
+
+fmt:
+	clang-format -i $(LIBSRC) cmd/nook.c $(HEADERS)
+
+fmt-check:
+	@clang-format --dry-run --Werror $(LIBSRC) cmd/nook.c $(HEADERS)
+
+clean:
+	rm -rf $(O) $(O)-asan
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

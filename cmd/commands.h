@@ -1,0 +1,31 @@
+/* cmd/commands.h: the command table shared by cmd/nook.c and the command files.
+ *
+ * A command parses its arguments, validates, calls down, and returns the exit
+ * status (>= 0) or -1 with *err set; cmd/nook.c prints the error once. */
+#ifndef NOOK_CMD_COMMANDS_H
+#define NOOK_CMD_COMMANDS_H
+
+#include "util/error.h"
+
+struct nook_ctx
+{
+  const char *root;           /* store root: --root, $NOOK_ROOT, $XDG_DATA_HOME/nook */
+  const char *storage_driver; /* --storage-driver (global), or NULL = probe */
+  const char *argv0;          /* how nook was invoked */
+};
+
+typedef int (*cmd_fn) (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+
+int cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_import (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_bootstrap (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_images (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_rmi (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_version (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_dockerfile (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+
+/* True if argv (after the command name) asks for help: -h or --help. */
+int cmd_wants_help (int argc, char **argv);
+
+#endif

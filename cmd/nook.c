@@ -1,0 +1,189 @@
+/* cmd/nook.c: the nook command line: global options and dispatch.
+ *
+ * Module map (one line each; keep current):
+ *   cmd/nook.c            global options, dispatch, the one place errors are printed
+ *   cmd/run.c             `nook run`: flags -> struct nook_spec (cmd/spec.c) -> sandbox_run
+ *   cmd/spec.c            pure merge of image config + flags into a container spec
+ *   cmd/images.c          `nook import`, `bootstrap`, `images`, `rmi`
+ *   cmd/system.c          `nook info`, `nook version`
+ *   cmd/dockerfile.c      `nook dockerfile parse|stages`
+ *   sandbox/spec.h        struct nook_spec: what a container is, as data
+ *   sandbox/run.c         clone, sync, id maps, wait: the parent side of a container
+ *   sandbox/child.c       the child side: rootfs, mounts, pivot_root, security, init
+ *   sandbox/userns.c      /etc/subuid parsing, id-map plans, newuidmap/newgidmap
+ *   sandbox/mount.c       the mount plan (pure) and its executor
+ *   sandbox/rootfs.c      storage drivers: overlay, fuse-overlayfs, copy-up
+ *   sandbox/caps.c        capability names and sets (libcap)
+ *   sandbox/seccomp.c     Docker's default seccomp profile and JSON profiles (libseccomp)
+ *   sandbox/init.c        PID 1: reap, forward signals, exit status
+ *   sandbox/tty.c         pty, raw mode, window size
+ *   imagefmt/digest.c     sha256 digests
+ *   imagefmt/ref.c        image references
+ *   imagefmt/store.c      the OCI content store, index, unpacked layers
+ *   imagefmt/layer.c      layer tar extraction (whiteouts) and creation
+ *   imagefmt/dockerfile/  Dockerfile parser, word expansion, .dockerignore, stages
+ *   util/                 errors, cleanup, logging, strings, fs helpers, spawn
+ */
+#include "cmd/commands.h"
+#include "util/cleanup.h"
+#include "util/log.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct command
+{
+  const char *name;
+  cmd_fn fn;
+  const char *summary;
+};
+
+static const struct command commands[] = {
+  { "run", cmd_run, "Create and run a new container from an image" },
+  { "images", cmd_images, "List images" },
+  { "import", cmd_import, "Import a rootfs tarball as a one-layer image" },
+  { "bootstrap", cmd_bootstrap, "Create a base image from the host (busybox)" },
+  { "rmi", cmd_rmi, "Remove one or more images" },
+  { "info", cmd_info, "Show what this machine offers nook" },
+  { "version", cmd_version, "Show the nook version" },
+  { "dockerfile", cmd_dockerfile, "Parse a Dockerfile, list the stages of a target" },
+};
+
+static void
+usage (FILE *out)
+{
+  fprintf (out, "Usage:  nook [OPTIONS] COMMAND\n\n"
+                "A rootless sandbox runner with Docker's command line\n\n"
+                "Options:\n"
+                "      --root DIR             Store directory (default $NOOK_ROOT or "
+                "$XDG_DATA_HOME/nook)\n"
+                "      --storage-driver NAME  overlay, fuse-overlayfs or copy-up (default: "
+                "probe)\n"
+                "      --log-level LEVEL      error, warn, info or debug\n"
+                "  -D, --debug                Same as --log-level debug\n"
+                "  -h, --help                 Print usage\n\n"
+                "Commands:\n");
+  for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
+    fprintf (out, "  %-11s %s\n", commands[i].name, commands[i].summary);
+  fprintf (out, "\nRun 'nook COMMAND --help' for more information on a command.\n");
+}
+
+int
+cmd_wants_help (int argc, char **argv)
+{
+  for (int i = 1; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--") == 0)
+        return 0;
+      if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
+        return 1;
+    }
+  return 0;
+}
+
+static int
+set_log_level (const char *s, nook_error_t *err)
+{
+  static const char *const names[] = { "error", "warn", "info", "debug" };
+  for (size_t i = 0; i < ARRAY_SIZE (names); i++)
+    if (strcmp (s, names[i]) == 0)
+      {
+        log_set_level ((enum log_level) i);
+        return 0;
+      }
+  return nook_error_set (err, 0, "invalid --log-level '%s' (error, warn, info or debug)", s);
+}
+
+/* Parse global options; returns the index of the command word, or -1. */
+static int
+parse_globals (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
+{
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; i++)
+    {
+      const char *a = argv[i];
+      const char *val = NULL;
+      const char *eq = strchr (a, '=');
+      size_t nlen = eq ? (size_t) (eq - a) : strlen (a);
+#define IS(opt) (nlen == strlen (opt) && strncmp (a, opt, nlen) == 0)
+      if (IS ("--root") || IS ("--storage-driver") || IS ("--log-level"))
+        {
+          if (eq)
+            val = eq + 1;
+          else if (i + 1 < argc)
+            val = argv[++i];
+          else
+            return nook_error_set (err, 0, "flag needs an argument: %s", a);
+          if (IS ("--root"))
+            ctx->root = val;
+          else if (IS ("--storage-driver"))
+            ctx->storage_driver = val;
+          else if (set_log_level (val, err) < 0)
+            return -1;
+        }
+      else if (IS ("-D") || IS ("--debug"))
+        log_set_level (LOG_DEBUG);
+      else if (IS ("-h") || IS ("--help"))
+        {
+          usage (stdout);
+          exit (0);
+        }
+      else if (IS ("-v") || IS ("--version"))
+        return argc; /* handled as `version` */
+      else
+        return nook_error_set (err, 0, "unknown flag: %s\nSee 'nook --help'.", a);
+#undef IS
+    }
+  return i;
+}
+
+int
+main (int argc, char **argv)
+{
+  cleanup_error nook_error_t err = NULL;
+  struct nook_ctx ctx = { .argv0 = argv[0] };
+
+  if (getuid () != geteuid () || getgid () != getegid ())
+    {
+      fprintf (stderr, "nook: refusing to run setuid or setgid: nook needs no privileges\n");
+      return 125;
+    }
+  int ci = parse_globals (&ctx, argc, argv, &err);
+  if (ci == argc && argc > 1 && err == NULL)
+    return cmd_version (&ctx, 1, (char *[]){ (char *) "version", NULL }, &err) < 0 ? 125 : 0;
+  if (ci < 0)
+    goto fail;
+  if (ci >= argc)
+    {
+      usage (stderr);
+      return 125;
+    }
+  if (strcmp (argv[ci], "help") == 0)
+    {
+      usage (stdout);
+      return 0;
+    }
+  for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
+    if (strcmp (argv[ci], commands[i].name) == 0)
+      {
+        int rc = commands[i].fn (&ctx, argc - ci, argv + ci, &err);
+        if (rc >= 0)
+          return rc;
+        goto fail;
+      }
+  fprintf (stderr, "nook: '%s' is not a nook command.\nSee 'nook --help'\n", argv[ci]);
+  return 125;
+
+fail:
+  if (err)
+    {
+      cleanup_free char *text = nook_error_text (err);
+      fprintf (stderr, "nook: %s\n", text);
+      return err->exit ? err->exit : 125;
+    }
+  return 125;
+}

@@ -1,0 +1,2 @@
+/* tests/helpers/probe.c: placeholder */
+int main (void) { return 0; }

@@ -1,0 +1,279 @@
+/* util/fs.c: see fs.h. */
+#include "util/fs.h"
+#include "util/cleanup.h"
+#include "util/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int
+fs_open_in_root (int rootfd, const char *path, int flags, mode_t mode)
+{
+  struct open_how how = {
+    .flags = (unsigned long long) (flags | O_CLOEXEC),
+    .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+  };
+  int fd;
+  do
+    fd = (int) syscall (SYS_openat2, rootfd, path, &how, sizeof how);
+  while (fd < 0 && errno == EAGAIN);
+  return fd;
+}
+
+int
+fs_mkdir_p_in_root (int rootfd, const char *path, mode_t mode, nook_error_t *err)
+{
+  cleanup_free char *copy = xstrdup (path);
+  cleanup_close int cur = fcntl (rootfd, F_DUPFD_CLOEXEC, 3);
+  if (cur < 0)
+    return nook_error_set (err, errno, "dup");
+  char *save = NULL;
+  for (char *comp = strtok_r (copy, "/", &save); comp; comp = strtok_r (NULL, "/", &save))
+    {
+      if (strcmp (comp, ".") == 0)
+        continue;
+      /* Resolve what exists through openat2 so '..' and symlinks stay inside. */
+      int next = fs_open_in_root (cur, comp, O_PATH | O_DIRECTORY, 0);
+      if (next < 0 && errno == ENOENT)
+        {
+          if (mkdirat (cur, comp, mode) < 0 && errno != EEXIST)
+            return nook_error_set (err, errno, "mkdir '%s' (in '%s')", comp, path);
+          next = fs_open_in_root (cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0);
+        }
+      if (next < 0)
+        return nook_error_set (err, errno, "open directory '%s' (in '%s')", comp, path);
+      close (cur);
+      cur = next;
+    }
+  return take_fd (&cur);
+}
+
+int
+fs_mount_target_in_root (int rootfd, const char *path, bool is_dir, nook_error_t *err)
+{
+  if (is_dir)
+    return fs_mkdir_p_in_root (rootfd, path, 0755, err);
+
+  cleanup_free char *copy = xstrdup (path);
+  char *slash = strrchr (copy, '/');
+  const char *leaf = copy;
+  cleanup_close int parent = -1;
+  if (slash)
+    {
+      *slash = '\0';
+      leaf = slash + 1;
+      parent = fs_mkdir_p_in_root (rootfd, *copy ? copy : "/", 0755, err);
+    }
+  else
+    parent = fcntl (rootfd, F_DUPFD_CLOEXEC, 3);
+  if (parent < 0)
+    return -1;
+  if (*leaf == '\0' || strcmp (leaf, "..") == 0 || strcmp (leaf, ".") == 0)
+    return nook_error_set (err, EINVAL, "invalid mount target '%s'", path);
+  int fd = openat (parent, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT)
+    {
+      int c = openat (parent, leaf, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (c < 0 && errno != EEXIST)
+        return nook_error_set (err, errno, "create mount target '%s'", path);
+      if (c >= 0)
+        close (c);
+      fd = openat (parent, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    }
+  if (fd < 0)
+    return nook_error_set (err, errno, "open mount target '%s'", path);
+  struct stat st;
+  if (fstat (fd, &st) == 0 && S_ISLNK (st.st_mode))
+    {
+      close (fd);
+      return nook_error_set (err, ELOOP, "mount target '%s' is a symbolic link", path);
+    }
+  return fd;
+}
+
+int
+fs_mkdir_p (const char *path, mode_t mode, nook_error_t *err)
+{
+  cleanup_free char *p = xstrdup (path);
+  for (char *s = p + 1; *s; s++)
+    {
+      if (*s != '/')
+        continue;
+      *s = '\0';
+      if (mkdir (p, mode) < 0 && errno != EEXIST)
+        return nook_error_set (err, errno, "mkdir '%s'", p);
+      *s = '/';
+    }
+  if (mkdir (p, mode) < 0 && errno != EEXIST)
+    return nook_error_set (err, errno, "mkdir '%s'", p);
+  return 0;
+}
+
+int
+fs_read_file_at (int dirfd, const char *path, size_t max, char **out, size_t *len,
+                 nook_error_t *err)
+{
+  cleanup_close int fd = openat (dirfd, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return nook_error_set (err, errno, "open '%s'", path);
+  struct strbuf b = { 0 };
+  char chunk[8192];
+  for (;;)
+    {
+      ssize_t n = read (fd, chunk, sizeof chunk);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          strbuf_free (&b);
+          return nook_error_set (err, errno, "read '%s'", path);
+        }
+      if (n == 0)
+        break;
+      if (b.len + (size_t) n > max)
+        {
+          strbuf_free (&b);
+          return nook_error_set (err, EFBIG, "'%s' is larger than %zu bytes", path, max);
+        }
+      strbuf_appendn (&b, chunk, (size_t) n);
+    }
+  if (len)
+    *len = b.len;
+  *out = strbuf_steal (&b);
+  return 0;
+}
+
+int
+fs_write_all (int fd, const void *buf, size_t len)
+{
+  const char *p = buf;
+  while (len > 0)
+    {
+      ssize_t n = write (fd, p, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return -1;
+      p += n;
+      len -= (size_t) n;
+    }
+  return 0;
+}
+
+int
+fs_write_atomic_at (int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                    nook_error_t *err)
+{
+  cleanup_free char *tmp = xasprintf ("%s.tmp-%d", name, (int) getpid ());
+  cleanup_close int fd = openat (dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+                                 mode);
+  if (fd < 0)
+    return nook_error_set (err, errno, "create '%s'", tmp);
+  if (fs_write_all (fd, data, len) < 0 || fsync (fd) < 0)
+    {
+      int e = errno;
+      unlinkat (dirfd, tmp, 0);
+      return nook_error_set (err, e, "write '%s'", tmp);
+    }
+  if (renameat (dirfd, tmp, dirfd, name) < 0)
+    {
+      int e = errno;
+      unlinkat (dirfd, tmp, 0);
+      return nook_error_set (err, e, "rename '%s' to '%s'", tmp, name);
+    }
+  return 0;
+}
+
+static int
+rm_rf_children (int dfd, nook_error_t *err)
+{
+  int dup = fcntl (dfd, F_DUPFD_CLOEXEC, 3);
+  if (dup < 0)
+    return nook_error_set (err, errno, "dup");
+  cleanup_dir DIR *d = fdopendir (dup);
+  if (d == NULL)
+    {
+      close (dup);
+      return nook_error_set (err, errno, "opendir");
+    }
+  struct dirent *de;
+  while ((de = readdir (d)) != NULL)
+    {
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      if (fs_rm_rf_at (dfd, de->d_name, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+int
+fs_rm_rf_at (int dirfd, const char *name, nook_error_t *err)
+{
+  if (unlinkat (dirfd, name, 0) == 0 || errno == ENOENT)
+    return 0;
+  if (errno != EISDIR && errno != EPERM)
+    return nook_error_set (err, errno, "remove '%s'", name);
+  cleanup_close int fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    {
+      /* A directory we may not read: try to make it ours to read. */
+      if (errno == EACCES && fchmodat (dirfd, name, 0700, 0) == 0)
+        fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0)
+        return nook_error_set (err, errno, "open '%s'", name);
+    }
+  struct stat st;
+  if (fstat (fd, &st) == 0 && (st.st_mode & 0700) != 0700)
+    fchmod (fd, st.st_mode | 0700);
+  if (rm_rf_children (fd, err) < 0)
+    return nook_error_wrap (err, "in '%s'", name);
+  if (unlinkat (dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+    return nook_error_set (err, errno, "remove directory '%s'", name);
+  return 0;
+}
+
+void
+fs_fd_path (int fd, char buf[static 32])
+{
+  snprintf (buf, 32, "/proc/self/fd/%d", fd);
+}
+
+char *
+fs_runtime_dir (nook_error_t *err)
+{
+  const char *xdg = getenv ("XDG_RUNTIME_DIR");
+  cleanup_free char *dir = NULL;
+  if (xdg && *xdg == '/' && access (xdg, W_OK) == 0)
+    dir = xasprintf ("%s/nook", xdg);
+  else
+    dir = xasprintf ("/tmp/nook-%u", (unsigned) getuid ());
+  if (mkdir (dir, 0700) < 0 && errno != EEXIST)
+    {
+      nook_error_set (err, errno, "create runtime directory '%s'", dir);
+      return NULL;
+    }
+  cleanup_close int fd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat (fd, &st) < 0)
+    {
+      nook_error_set (err, errno, "open runtime directory '%s'", dir);
+      return NULL;
+    }
+  if (st.st_uid != getuid () || (st.st_mode & 0077) != 0)
+    {
+      nook_error_set (err, EPERM, "runtime directory '%s' is not owned by uid %u with mode 0700",
+                      dir, (unsigned) getuid ());
+      return NULL;
+    }
+  return steal_pointer (&dir);
+}

@@ -1,0 +1,52 @@
+/* util/fs.h: safe path and fd helpers.
+ *
+ * Any tree an image, container or build context controls is walked with these:
+ * openat2 RESOLVE_IN_ROOT, one component at a time, O_NOFOLLOW, never a joined
+ * string followed by open(). */
+#ifndef NOOK_UTIL_FS_H
+#define NOOK_UTIL_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+/* openat2(dirfd, path, {flags|O_CLOEXEC, mode, RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS}).
+ * Returns the fd or -1 with errno set (no error object: callers often try). */
+int fs_open_in_root (int rootfd, const char *path, int flags, mode_t mode);
+
+/* Create every missing directory of `path` under rootfd (treated as "/"), one
+ * component at a time without following symlinks in the created part, and
+ * return an O_PATH|O_DIRECTORY fd to the last one. */
+int fs_mkdir_p_in_root (int rootfd, const char *path, mode_t mode, nook_error_t *err);
+
+/* Open (creating if asked) a file for a mount target under rootfd: directories
+ * through fs_mkdir_p_in_root, files created O_EXCL-free but never through a
+ * symlink leaf.  Returns an O_PATH fd. */
+int fs_mount_target_in_root (int rootfd, const char *path, bool is_dir, nook_error_t *err);
+
+/* Plain host-side mkdir -p of a path the user owns (store, runtime dir). */
+int fs_mkdir_p (const char *path, mode_t mode, nook_error_t *err);
+
+/* Read a whole file (at most max bytes) into a NUL-terminated buffer. */
+int fs_read_file_at (int dirfd, const char *path, size_t max, char **out, size_t *len,
+                     nook_error_t *err);
+
+/* Write data to dirfd/name atomically: temp file, fsync, rename. */
+int fs_write_atomic_at (int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                        nook_error_t *err);
+
+/* Remove dirfd/name recursively, never following symlinks. ENOENT is success. */
+int fs_rm_rf_at (int dirfd, const char *name, nook_error_t *err);
+
+/* Write all of buf to fd (retrying on EINTR/short writes). */
+int fs_write_all (int fd, const void *buf, size_t len);
+
+/* "/proc/self/fd/N" for an fd (static buffer per call site is the caller's). */
+void fs_fd_path (int fd, char buf[static 32]);
+
+/* $XDG_RUNTIME_DIR/nook or /tmp/nook-UID: created 0700, must be ours. */
+char *fs_runtime_dir (nook_error_t *err);
+
+#endif
