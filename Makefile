@@ -45,6 +45,8 @@ UNITBIN := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(UNITSRC))
 FUZZSRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZREPLAY := $(patsubst tests/fuzz/%.c,$(O)/tests/fuzz/replay_%,$(FUZZSRC))
 FUZZBIN := $(patsubst tests/fuzz/%.c,$(O)/fuzz/%,$(FUZZSRC))
+BENCHSRC := $(sort $(wildcard tests/bench/bench_*.c))
+BENCHBIN := $(patsubst tests/bench/%.c,$(O)/tests/bench/%,$(BENCHSRC))
 HEADERS := $(sort $(wildcard util/*.h sandbox/*.h imagefmt/*.h imagefmt/*/*.h net/*.h cmd/*.h cmd/*/*.h))
 
 .PHONY: all test unit integration asan bench fuzz fuzz-replay install clean demo prepare \
@@ -69,6 +71,9 @@ $(O)/probe: tests/helpers/probe.c
 
 $(O)/tests/unit/%: $(O)/tests/unit/%.o $(O)/libnook.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+
+$(O)/tests/bench/%: $(O)/tests/bench/%.o $(O)/libnook.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(O)/tests/fuzz/replay_%: $(O)/tests/fuzz/%.o $(O)/tests/fuzz/replay.o $(O)/libnook.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
@@ -103,7 +108,7 @@ asan:
 fuzz: $(FUZZBIN)
 	@tests/run-fuzz.sh $(O) $(FUZZ_SECONDS)
 
-bench: all
+bench: all $(BENCHBIN)
 	@tests/bench/bench.sh $(O)
 
 demo:
