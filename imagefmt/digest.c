@@ -1,0 +1,116 @@
+/* imagefmt/digest.c: see digest.h. */
+#include "imagefmt/digest.h"
+#include "util/cleanup.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <string.h>
+#include <unistd.h>
+
+struct imagefmt_digester
+{
+  EVP_MD_CTX *ctx;
+};
+
+bool
+imagefmt_digest_hex_valid (const char *s)
+{
+  size_t i;
+  for (i = 0; i < IMAGEFMT_DIGEST_HEX_LEN; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+      return false;
+  return s[i] == '\0';
+}
+
+int
+imagefmt_digest_parse (const char *s, const char **hex, nook_error_t *err)
+{
+  if (s == NULL)
+    return nook_error_set (err, EINVAL, "missing digest");
+  if (!str_has_prefix (s, "sha256:"))
+    return nook_error_set (err, EINVAL, "invalid digest '%.100s': only sha256 is supported", s);
+  if (!imagefmt_digest_hex_valid (s + 7))
+    return nook_error_set (err, EINVAL,
+                           "invalid digest '%.100s': want sha256: and 64 lower-case hex digits", s);
+  if (hex)
+    *hex = s + 7;
+  return 0;
+}
+
+struct imagefmt_digester *
+imagefmt_digester_new (void)
+{
+  struct imagefmt_digester *d = xzalloc (sizeof *d);
+  d->ctx = EVP_MD_CTX_new ();
+  if (d->ctx == NULL || EVP_DigestInit_ex (d->ctx, EVP_sha256 (), NULL) != 1)
+    oom ();
+  return d;
+}
+
+void
+imagefmt_digester_update (struct imagefmt_digester *d, const void *data, size_t len)
+{
+  if (len > 0 && EVP_DigestUpdate (d->ctx, data, len) != 1)
+    oom ();
+}
+
+char *
+imagefmt_digester_finish (struct imagefmt_digester *d)
+{
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_DigestFinal_ex (d->ctx, md, &n) != 1 || n != 32)
+    oom ();
+  imagefmt_digester_free (d);
+  char *out = xmalloc (IMAGEFMT_DIGEST_LEN + 1);
+  memcpy (out, "sha256:", 7);
+  static const char hexd[] = "0123456789abcdef";
+  for (unsigned int i = 0; i < n; i++)
+    {
+      out[7 + 2 * i] = hexd[md[i] >> 4];
+      out[7 + 2 * i + 1] = hexd[md[i] & 15];
+    }
+  out[IMAGEFMT_DIGEST_LEN] = '\0';
+  return out;
+}
+
+void
+imagefmt_digester_free (struct imagefmt_digester *d)
+{
+  if (d == NULL)
+    return;
+  EVP_MD_CTX_free (d->ctx);
+  free (d);
+}
+
+char *
+imagefmt_digest_data (const void *data, size_t len)
+{
+  struct imagefmt_digester *d = imagefmt_digester_new ();
+  imagefmt_digester_update (d, data, len);
+  return imagefmt_digester_finish (d);
+}
+
+char *
+imagefmt_digest_fd (int fd, nook_error_t *err)
+{
+  struct imagefmt_digester *d = imagefmt_digester_new ();
+  char buf[65536];
+  for (;;)
+    {
+      ssize_t n = read (fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          imagefmt_digester_free (d);
+          nook_error_set (err, errno, "read for digest");
+          return NULL;
+        }
+      if (n == 0)
+        break;
+      imagefmt_digester_update (d, buf, (size_t)n);
+    }
+  return imagefmt_digester_finish (d);
+}

@@ -1,0 +1,107 @@
+/* imagefmt/store.h: the local OCI content store.
+ *
+ * Layout under the root (--root, $NOOK_ROOT, $XDG_DATA_HOME/nook, ~/.local/share/nook):
+ *   blobs/sha256/<hex>   content-addressed blobs (manifests, configs, layer tars)
+ *   index.json           OCI image index; each manifest carries the annotation
+ *                        org.opencontainers.image.ref.name = full normalised reference
+ *   layers/<chain-hex>/  unpacked layers, shared; layers/<chain-hex>.done marks completion
+ *   lock                 flock(2) for writers
+ *   containers/ ...      owned by others. */
+#ifndef NOOK_IMAGEFMT_STORE_H
+#define NOOK_IMAGEFMT_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "util/error.h"
+
+struct imagefmt_store;
+
+/* Hooks the caller (cmd/) may set so extraction and removal run where they can
+ * chown to the image's ids (a user namespace of the caller's); NULL call = run
+ * in-process.  `fn` runs in a forked child when call != NULL, so it must report
+ * only through its return value and err. */
+struct imagefmt_store_hooks
+{
+  int (*call) (void *data, int (*fn) (void *arg, nook_error_t *err), void *arg, nook_error_t *err);
+  void *data;
+};
+
+/* Open (creating the directories) the store at root, NULL = the default. */
+int imagefmt_store_open (const char *root, struct imagefmt_store **out, nook_error_t *err);
+void imagefmt_store_close (struct imagefmt_store *s);
+void imagefmt_store_set_hooks (struct imagefmt_store *s, const struct imagefmt_store_hooks *hooks);
+/* The absolute path of the store root. */
+const char *imagefmt_store_root (const struct imagefmt_store *s);
+/* The default root (NULL = none could be found: no $HOME). Caller frees. */
+char *imagefmt_store_default_root (nook_error_t *err);
+
+/* Take (exclusive) or release the store's writer lock; recursive within one store
+ * handle.  Commands that change the store take it; the functions below that write
+ * take it themselves. */
+int imagefmt_store_lock (struct imagefmt_store *s, nook_error_t *err);
+void imagefmt_store_unlock (struct imagefmt_store *s);
+
+struct imagefmt_image
+{
+  char *ref;             /* normalised reference as stored, "docker.io/library/busybox:latest";
+                            NULL when looked up by ID and the image has no tag */
+  char *id;              /* config digest "sha256:..." (Docker's image ID) */
+  char *manifest_digest; /* "sha256:..." */
+  json_t *config;        /* the whole image config JSON (owned) */
+  char **layers;         /* layer blob digests, bottom first, NULL-terminated */
+  char **diff_ids;       /* uncompressed layer digests, NULL-terminated */
+};
+
+/* Look up by reference (short or full), by full ID or by a unique ID prefix (as
+ * Docker).  Not found: code ENOENT, message "No such image: <ref>". */
+int imagefmt_store_lookup (struct imagefmt_store *s, const char *ref, struct imagefmt_image **out,
+                           nook_error_t *err);
+void imagefmt_image_free (struct imagefmt_image *img);
+
+/* Make sure every layer is unpacked (extracting missing ones once, via the hooks)
+ * and return their absolute directory paths, bottom first, NULL-terminated. */
+int imagefmt_store_layer_dirs (struct imagefmt_store *s, const struct imagefmt_image *img,
+                               char ***dirs, nook_error_t *err);
+
+/* One tagged (or dangling) image as `nook images` lists it. */
+struct imagefmt_listing
+{
+  char *ref; /* full normalised reference, or NULL (dangling) */
+  char *id;  /* config digest */
+  char *manifest_digest;
+  int64_t created; /* seconds since the epoch, from the config (0 if absent) */
+  uint64_t size;   /* sum of the layers' uncompressed sizes (as Docker's SIZE) */
+};
+/* All references in index order; *n set to the count.  Free with imagefmt_listing_free. */
+int imagefmt_store_list (struct imagefmt_store *s, struct imagefmt_listing **out, size_t *n,
+                         nook_error_t *err);
+void imagefmt_listing_free (struct imagefmt_listing *l, size_t n);
+
+/* Put a blob in the store, verifying the digest when `expect` is non-NULL; *digest_out
+ * (may be NULL) gets "sha256:...". */
+int imagefmt_store_put_blob (struct imagefmt_store *s, const void *data, size_t len,
+                             const char *expect, char **digest_out, nook_error_t *err);
+
+/* Import a root filesystem tarball (plain or gzip, detected by magic; fd is read to
+ * its end) as a one-layer image with the given config (NULL = a default config for
+ * this host; copied, its rootfs and history are filled in) and tag it `ref` (NULL =
+ * untagged).  *id_out (may be NULL) gets the image ID.  Nothing half-written is left on
+ * failure. */
+int imagefmt_store_import_tar (struct imagefmt_store *s, int fd, const json_t *config,
+                               const char *ref, char **id_out, nook_error_t *err);
+
+/* Point `ref` at the image whose manifest is `manifest_digest` (replacing an older tag). */
+int imagefmt_store_tag (struct imagefmt_store *s, const char *ref, const char *manifest_digest,
+                        nook_error_t *err);
+
+/* Remove an image as `docker rmi` does: by reference, untag only that reference; by ID,
+ * untag every reference (refusing with EBUSY when there are several and !force).  Then
+ * delete the manifest, config and layer blobs and unpacked layer dirs nothing else uses.
+ * `report` is called once per action: ("Untagged", "busybox:latest"), ("Deleted", "sha256:..."). */
+int imagefmt_store_remove (struct imagefmt_store *s, const char *ref, bool force,
+                           void (*report) (void *data, const char *what, const char *arg),
+                           void *data, nook_error_t *err);
+
+#endif
