@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# ci/prepare.sh: prepare this machine for nook's tests (the `prepare` target of `make test`).
+# Idempotent and quick when already done. Prints one line per thing it checked or did.
+#  - the Debian packages (ci/deps.sh)
+#  - test user nook-sub: has a subordinate id range (>= 65536) in /etc/subuid and /etc/subgid
+#  - test user nook-nosub: has none (Debian 12's useradd adds one: it is removed here)
+#  - /dev/fuse and /dev/net/tun mode 0666 (stock Debian's; some machines ship 0600)
+#  - unprivileged user namespaces are enabled (says so loudly if not)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+"$here/deps.sh"
+
+if [ "$(id -u)" -eq 0 ]; then
+  as_root() { "$@"; }
+elif command -v sudo >/dev/null 2>&1; then
+  as_root() { sudo "$@"; }
+else
+  echo "prepare: not root and no sudo: run 'ci/prepare.sh' as root once" >&2
+  exit 1
+fi
+
+SUB_USER=nook-sub
+NOSUB_USER=nook-nosub
+MIN_RANGE=65536
+
+ensure_user() {
+  local u=$1
+  if getent passwd "$u" >/dev/null; then
+    echo "prepare: user $u exists"
+  else
+    as_root useradd -m -s /bin/bash "$u"
+    echo "prepare: created user $u"
+  fi
+  local home
+  home=$(getent passwd "$u" | cut -d: -f6)
+  if [ ! -d "$home" ]; then
+    as_root mkdir -p "$home"
+    as_root chown "$u:$(id -gn "$u")" "$home"
+    as_root chmod 0750 "$home"
+    echo "prepare: created home $home for $u"
+  fi
+}
+
+# Largest size of the entries for user $1 (by name or uid) in file $2; 0 if none.
+range_size() {
+  local u=$1 f=$2 uid
+  uid=$(id -u "$u")
+  [ -r "$f" ] || { echo 0; return; }
+  awk -F: -v n="$u" -v i="$uid" 'BEGIN { m = 0 }
+    ($1 == n || $1 == i) && $3 + 0 > m { m = $3 + 0 } END { print m }' "$f"
+}
+
+# First start id >= 100000 after every range already in $1.
+next_free_start() {
+  local f=$1
+  if [ -r "$f" ]; then
+    awk -F: 'BEGIN { m = 100000 } NF >= 3 && $2 + $3 > m { m = $2 + $3 } END { print m }' "$f"
+  else
+    echo 100000
+  fi
+}
+
+ensure_range() {
+  local u=$1 kind=$2 f=/etc/sub$2 size start
+  size=$(range_size "$u" "$f")
+  if [ "$size" -ge "$MIN_RANGE" ]; then
+    echo "prepare: $u has a subordinate ${kind} range of $size in $f"
+    return
+  fi
+  [ -e "$f" ] || as_root touch "$f"
+  start=$(next_free_start "$f")
+  as_root usermod "--add-sub${kind}s" "$start-$((start + MIN_RANGE - 1))" "$u"
+  echo "prepare: added subordinate ${kind} range $start-$((start + MIN_RANGE - 1)) for $u in $f"
+}
+
+remove_range() {
+  local u=$1 f=/etc/sub$2 uid
+  uid=$(id -u "$u")
+  if [ -r "$f" ] && grep -qE "^($u|$uid):" "$f"; then
+    as_root sed -i -E "/^($u|$uid):/d" "$f"
+    echo "prepare: removed $u's entries from $f"
+  else
+    echo "prepare: $u has no entry in $f (as intended)"
+  fi
+}
+
+ensure_user "$SUB_USER"
+ensure_user "$NOSUB_USER"
+ensure_range "$SUB_USER" uid
+ensure_range "$SUB_USER" gid
+remove_range "$NOSUB_USER" uid
+remove_range "$NOSUB_USER" gid
+
+# Device nodes: fuse-overlayfs needs /dev/fuse, slirp4netns /dev/net/tun (inside the userns).
+ensure_dev() {
+  local path=$1 major=$2 minor=$3 mode
+  if [ ! -e "$path" ]; then
+    as_root mkdir -p "$(dirname "$path")"
+    if as_root mknod -m 0666 "$path" c "$major" "$minor"; then
+      echo "prepare: created $path (c $major $minor) mode 0666"
+    else
+      echo "prepare: WARNING: could not create $path (c $major $minor)" >&2
+    fi
+    return
+  fi
+  mode=$(stat -c %a "$path")
+  if [ "$mode" = 666 ]; then
+    echo "prepare: $path is mode 0666"
+  elif as_root chmod 0666 "$path"; then
+    echo "prepare: $path mode $mode -> 0666"
+  else
+    echo "prepare: WARNING: could not chmod $path (mode $mode)" >&2
+  fi
+}
+ensure_dev /dev/fuse 10 229
+ensure_dev /dev/net/tun 10 200
+
+# User namespaces: the whole of nook depends on them.
+loud() {
+  echo "prepare: ************************************************************" >&2
+  echo "prepare: $*" >&2
+  echo "prepare: ************************************************************" >&2
+}
+userns_ok=1
+if [ -r /proc/sys/kernel/unprivileged_userns_clone ] &&
+  [ "$(cat /proc/sys/kernel/unprivileged_userns_clone)" = 0 ]; then
+  loud "kernel.unprivileged_userns_clone = 0: unprivileged user namespaces are OFF (sysctl -w kernel.unprivileged_userns_clone=1)"
+  userns_ok=0
+fi
+maxns=$(cat /proc/sys/user/max_user_namespaces 2>/dev/null || echo missing)
+if [ "$maxns" = 0 ] || [ "$maxns" = missing ]; then
+  loud "user.max_user_namespaces = $maxns: user namespaces are OFF (sysctl -w user.max_user_namespaces=15000)"
+  userns_ok=0
+fi
+if [ -r /proc/sys/kernel/apparmor_restrict_unprivileged_userns ] &&
+  [ "$(cat /proc/sys/kernel/apparmor_restrict_unprivileged_userns)" = 1 ]; then
+  loud "kernel.apparmor_restrict_unprivileged_userns = 1: AppArmor restricts unprivileged user namespaces"
+  userns_ok=0
+fi
+if [ "$userns_ok" = 1 ]; then
+  if as_root runuser -u "$SUB_USER" -- unshare -U true 2>/dev/null; then
+    echo "prepare: unprivileged user namespaces work (max_user_namespaces $maxns; unshare -U as $SUB_USER)"
+  else
+    loud "unshare -U as $SUB_USER failed: unprivileged user namespaces do not work here"
+  fi
+fi

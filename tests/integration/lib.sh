@@ -1,0 +1,158 @@
+# tests/integration/lib.sh: TAP helpers for nook's integration tests (sourced).
+#
+# Environment (set by tests/run-integration.sh): NOOK (the binary), PROBE (the static
+# multi-call probe), NOOK_ROOT (a fresh store), NOOK_TEST_USER_KIND (range | single),
+# NOOK_TEST_MUST_WORK (1 in CI: a skip is a failure), TMPDIR (scratch, removed after).
+#
+#   check DESC CMD...            ok when CMD exits 0
+#   check_fail DESC CMD...       ok when CMD exits non-zero
+#   check_eq DESC EXPECTED ACTUAL
+#   check_match DESC REGEX ACTUAL  (bash =~, extended regex)
+#   check_status DESC EXPECTED CMD...  ok when CMD exits with EXPECTED
+#   nrun ARGS...                 runs "$NOOK" ARGS..., output in $OUT/$ERR, status in $RC
+#   setup_image                  bootstraps the busybox image once per NOOK_ROOT
+#   skip_all REASON              exit 77 (a failure under NOOK_TEST_MUST_WORK=1)
+#   done_testing                 prints the plan, exits non-zero if anything failed
+set -u
+: "${NOOK:?NOOK must name the nook binary}"
+: "${PROBE:=}"
+: "${NOOK_TEST_USER_KIND:=unknown}"
+export NOOK_ROOT
+
+T_N=0
+T_FAILED=0
+T_SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/nook-t.XXXXXX")
+OUT='' ERR='' RC=0
+
+_lib_cleanup() {
+  rm -rf "$T_SCRATCH" 2>/dev/null || true
+}
+trap _lib_cleanup EXIT
+
+diag() {
+  local l
+  while IFS= read -r l; do printf '#   %s\n' "$l"; done <<<"$*"
+}
+
+ok() {
+  T_N=$((T_N + 1))
+  echo "ok $T_N - $1"
+}
+
+fail() {
+  T_N=$((T_N + 1))
+  T_FAILED=$((T_FAILED + 1))
+  echo "not ok $T_N - $1"
+  shift
+  [ $# -eq 0 ] || diag "$@"
+}
+
+# Shows the last nrun's command, status and output (for failure diagnostics).
+_last_run() {
+  printf 'command: %s\nstatus: %s\nstdout: %s\nstderr: %s' "${LAST_CMD:-}" "$RC" \
+    "$(head -c 2000 <<<"$OUT")" "$(head -c 2000 <<<"$ERR")"
+}
+
+# nrun ARGS...: run nook with stdin from /dev/null unless NRUN_STDIN names a file.
+nrun() {
+  local o=$T_SCRATCH/out e=$T_SCRATCH/err
+  LAST_CMD="nook $*"
+  RC=0
+  "$NOOK" "$@" >"$o" 2>"$e" <"${NRUN_STDIN:-/dev/null}" || RC=$?
+  OUT=$(cat "$o")
+  ERR=$(cat "$e")
+  return 0
+}
+
+check() {
+  local desc=$1 rc=0 out
+  shift
+  out=$("$@" 2>&1) || rc=$?
+  if [ "$rc" = 0 ]; then ok "$desc"; else fail "$desc" "command: $*" "status: $rc" "$out"; fi
+}
+
+check_fail() {
+  local desc=$1 rc=0 out
+  shift
+  out=$("$@" 2>&1) || rc=$?
+  if [ "$rc" != 0 ]; then ok "$desc"; else fail "$desc" "command (expected to fail): $*" "$out"; fi
+}
+
+check_eq() {
+  local desc=$1 expected=$2 actual=$3
+  if [ "$expected" = "$actual" ]; then
+    ok "$desc"
+  else
+    fail "$desc" "expected: '$expected'" "actual:   '$actual'" "$(_last_run)"
+  fi
+}
+
+check_match() {
+  local desc=$1 re=$2 actual=$3
+  if [[ $actual =~ $re ]]; then
+    ok "$desc"
+  else
+    fail "$desc" "expected to match: $re" "actual: '$actual'" "$(_last_run)"
+  fi
+}
+
+check_no_match() {
+  local desc=$1 re=$2 actual=$3
+  if [[ $actual =~ $re ]]; then
+    fail "$desc" "expected NOT to match: $re" "actual: '$actual'" "$(_last_run)"
+  else
+    ok "$desc"
+  fi
+}
+
+# check_status DESC EXPECTED NOOK-ARGS...: runs nook and compares its exit status.
+check_status() {
+  local desc=$1 expected=$2
+  shift 2
+  nrun "$@"
+  check_eq "$desc" "$expected" "$RC"
+}
+
+skip_all() {
+  echo "1..0 # SKIP $*"
+  if [ "${NOOK_TEST_MUST_WORK:-}" = 1 ]; then
+    echo "# NOOK_TEST_MUST_WORK=1: this skip is a failure"
+  fi
+  exit 77
+}
+
+setup_image() {
+  local stamp=$NOOK_ROOT/.nook-test-busybox
+  [ -e "$stamp" ] && return 0
+  mkdir -p "$NOOK_ROOT"
+  if ! "$NOOK" bootstrap busybox >"$T_SCRATCH/bootstrap.log" 2>&1; then
+    fail "nook bootstrap busybox" "$(cat "$T_SCRATCH/bootstrap.log")"
+    done_testing
+  fi
+  : >"$stamp"
+}
+
+# A probe available inside containers: -v "$PROBE":/probe:ro
+probe_vol() {
+  echo "$PROBE:/probe:ro"
+}
+
+# wait_for FILE [TENTHS]: wait until FILE is non-empty (default 10 s).
+wait_for() {
+  local f=$1 n=${2:-100}
+  while [ "$n" -gt 0 ]; do
+    [ -s "$f" ] && return 0
+    sleep 0.1
+    n=$((n - 1))
+  done
+  return 1
+}
+
+done_testing() {
+  echo "1..$T_N"
+  if [ "$T_FAILED" -gt 0 ]; then
+    echo "# $T_FAILED of $T_N failed (user kind: $NOOK_TEST_USER_KIND)"
+    exit 1
+  fi
+  exit 0
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# tests/run-all.sh BUILD_DIR: unit tests, then integration tests, then one closing line
+# "N passed, N failed" (the sum of both). Exits non-zero if anything failed.
+set -uo pipefail
+O=${1:-build}
+cd "$(dirname "$0")/.." || exit 125
+
+total_pass=0 total_fail=0
+status=0
+
+# Runs one suite, streaming its output, and adds its "<name>: N passed, N failed" line.
+run_suite() {
+  local name=$1 script=$2 line found=0 rc=1
+  while IFS= read -r line; do
+    case "$line" in
+      __rc=*) rc=${line#__rc=} ;;
+      *)
+        printf '%s\n' "$line"
+        if [[ $line =~ ^$name:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+          total_pass=$((total_pass + BASH_REMATCH[1]))
+          total_fail=$((total_fail + BASH_REMATCH[2]))
+          found=1
+        fi
+        ;;
+    esac
+  done < <("$script" "$O" 2>&1; echo "__rc=$?")
+  if [ "$found" = 0 ]; then
+    echo "# $name: no summary line from $script (exit $rc): counted as one failure"
+    total_fail=$((total_fail + 1))
+  fi
+  [ "$rc" = 0 ] || status=1
+}
+
+echo "# unit tests"
+run_suite unit tests/run-unit.sh
+echo "# integration tests"
+run_suite integration tests/run-integration.sh
+
+echo "$total_pass passed, $total_fail failed"
+[ "$status" = 0 ] && [ "$total_fail" = 0 ]

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# tests/run-integration.sh BUILD_DIR: run tests/integration/t-*.sh against BUILD_DIR/nook.
+#
+# Integration tests never run as root. As root, nook, the probe and the tests are copied
+# to a fresh world-readable directory and every test file runs once as each test user
+# ci/prepare.sh creates: nook-sub (a subordinate id range) and nook-nosub (none, so nook
+# uses the single-id map). As a normal user, they run once as that user.
+#
+# Each test file prints TAP ("ok N - desc" / "not ok N - desc"); its lines are shown
+# prefixed with the user. A file that exits 77 is skipped, which is a failure when
+# NOOK_TEST_MUST_WORK=1; a file that crashes, times out or stops short of its plan
+# counts as a failure. Closing line: "integration: N passed, N failed".
+#
+# Knobs: NOOK_TESTS="t-exit t-env" runs only those files; NOOK_TEST_TIMEOUT (seconds per
+# file, default 300); NOOK_TEST_USERS="nook-sub" (as root) picks the users.
+set -uo pipefail
+O=${1:-build}
+cd "$(dirname "$0")/.." || exit 125
+repo=$(pwd)
+timeout_s=${NOOK_TEST_TIMEOUT:-300}
+must_work=${NOOK_TEST_MUST_WORK:-}
+pass=0 fail=0 skip=0
+failures=()
+
+finish() {
+  if [ ${#failures[@]} -gt 0 ]; then
+    echo "# failures:"
+    printf '#   %s\n' "${failures[@]}"
+  fi
+  [ "$skip" = 0 ] || echo "# $skip test file(s) skipped"
+  echo "integration: $pass passed, $fail failed"
+  [ "$fail" = 0 ]
+  exit
+}
+
+nook_src=$O/nook
+probe_src=$O/probe
+for f in "$nook_src" "$probe_src"; do
+  if [ ! -x "$f" ]; then
+    echo "not ok - $f is missing (build it first: make all)"
+    fail=$((fail + 1)); failures+=("$f missing")
+    finish
+  fi
+done
+
+files=()
+for t in tests/integration/t-*.sh; do
+  [ -f "$t" ] || continue
+  name=$(basename "$t" .sh)
+  if [ -n "${NOOK_TESTS:-}" ]; then
+    case " $NOOK_TESTS " in *" $name "* | *" $name.sh "*) ;; *) continue ;; esac
+  fi
+  files+=("$name.sh")
+done
+if [ ${#files[@]} -eq 0 ]; then
+  echo "not ok - no integration test files found"
+  fail=$((fail + 1)); failures+=("no test files")
+  finish
+fi
+
+# run_file LABEL FILE CMD...: run one test file, stream its TAP prefixed with LABEL, count.
+run_file() {
+  local label=$1 file=$2 line rc=1 n_ok=0 n_notok=0 plan=
+  shift 2
+  echo "[$label] # $file"
+  while IFS= read -r line; do
+    case "$line" in
+      __rc=*) rc=${line#__rc=}; continue ;;
+      "ok "* | "ok")
+        n_ok=$((n_ok + 1)) ;;
+      "not ok"*)
+        n_notok=$((n_notok + 1)); failures+=("[$label] $file: $line") ;;
+      1..*)
+        plan=${line#1..}; plan=${plan%% *} ;;
+    esac
+    printf '[%s] %s\n' "$label" "$line"
+  done < <("$@" 2>&1 </dev/null; echo "__rc=$?")
+  pass=$((pass + n_ok))
+  fail=$((fail + n_notok))
+  if [ "$rc" = 77 ]; then
+    skip=$((skip + 1))
+    if [ -n "$must_work" ]; then
+      fail=$((fail + 1)); failures+=("[$label] $file: skipped, and NOOK_TEST_MUST_WORK=1")
+      echo "[$label] not ok - $file skipped (NOOK_TEST_MUST_WORK=1 makes a skip a failure)"
+    else
+      echo "[$label] # $file skipped"
+    fi
+  elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    fail=$((fail + 1)); failures+=("[$label] $file: timed out after ${timeout_s}s")
+    echo "[$label] not ok - $file timed out after ${timeout_s}s"
+  elif [ "$rc" != 0 ] && [ "$n_notok" = 0 ]; then
+    fail=$((fail + 1)); failures+=("[$label] $file: exited $rc with no failing test")
+    echo "[$label] not ok - $file exited $rc"
+  elif [ "$rc" = 0 ] && [ -z "$plan" ]; then
+    fail=$((fail + 1)); failures+=("[$label] $file: ended without a plan (did not reach done_testing)")
+    echo "[$label] not ok - $file ended without reaching done_testing"
+  elif [ "$rc" = 0 ] && [ "$((n_ok + n_notok))" -lt "$plan" ]; then
+    fail=$((fail + 1)); failures+=("[$label] $file: ran $((n_ok + n_notok)) of $plan tests")
+    echo "[$label] not ok - $file ran $((n_ok + n_notok)) of $plan planned tests"
+  fi
+}
+
+# Subordinate uid range of user $1 ("start count"), empty if none.
+subuid_range() {
+  local u=$1 uid
+  uid=$(id -u "$u")
+  awk -F: -v n="$u" -v i="$uid" '($1 == n || $1 == i) && $3 >= 65536 { print $2, $3; exit }' \
+    /etc/subuid 2>/dev/null
+}
+
+sys_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+pass_env=()
+for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS NOOK_ASAN NOOK_TEST_VERBOSE; do
+  [ -n "${!v:-}" ] && pass_env+=("$v=${!v}")
+done
+
+if [ "$(id -u)" -eq 0 ]; then
+  tmp=$(mktemp -d /tmp/nook-it.XXXXXX) || exit 125
+  trap 'rm -rf "$tmp"' EXIT
+  chmod 0755 "$tmp"
+  mkdir -p "$tmp/bin"
+  cp "$nook_src" "$probe_src" "$tmp/bin/"
+  cp -r tests/integration "$tmp/integration"
+  chmod -R a+rX "$tmp"
+  read -r -a users <<<"${NOOK_TEST_USERS:-nook-sub nook-nosub}"
+  for u in "${users[@]}"; do
+    if ! getent passwd "$u" >/dev/null; then
+      echo "[$u] not ok - user $u does not exist (run ci/prepare.sh)"
+      fail=$((fail + 1)); failures+=("[$u] user missing: run ci/prepare.sh")
+      continue
+    fi
+    home=$(getent passwd "$u" | cut -d: -f6)
+    if [ -n "$(subuid_range "$u")" ]; then kind=range; else kind=single; fi
+    for f in "${files[@]}"; do
+      # A fresh store and TMPDIR per user and file, owned by the user.
+      work=$tmp/$u-${f%.sh}
+      mkdir -p "$work/root" "$work/tmp"
+      chown -R "$u:$(id -gn "$u")" "$work"
+      chmod 0700 "$work"
+      run_file "$u" "$f" timeout -k 10 "$timeout_s" \
+        runuser -u "$u" -- env -i HOME="$home" USER="$u" LOGNAME="$u" PATH="$sys_path" \
+        LANG=C.UTF-8 TMPDIR="$work/tmp" NOOK="$tmp/bin/nook" PROBE="$tmp/bin/probe" \
+        NOOK_ROOT="$work/root" NOOK_TEST_USER_KIND="$kind" NOOK_TEST_MUST_WORK="$must_work" \
+        "${pass_env[@]}" bash "$tmp/integration/$f"
+      rm -rf "$work"
+    done
+  done
+else
+  me=$(id -un)
+  range=$(subuid_range "$me")
+  if [ -n "$range" ]; then kind=range; else kind=single; fi
+  nook_abs=$(cd "$(dirname "$nook_src")" && pwd)/nook
+  probe_abs=$(cd "$(dirname "$probe_src")" && pwd)/probe
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/nook-it.XXXXXX") || exit 125
+  # The store may hold files owned by subordinate ids: remove those inside a user
+  # namespace that maps them.
+  cleanup() {
+    rm -rf "$tmp" 2>/dev/null && return
+    if [ -n "$range" ]; then
+      read -r start count <<<"$range"
+      unshare --map-root-user --map-users="$start,1,$count" --map-groups="$start,1,$count" \
+        rm -rf "$tmp" 2>/dev/null
+    fi
+    [ -e "$tmp" ] && echo "# could not remove $tmp entirely"
+  }
+  trap cleanup EXIT
+  for f in "${files[@]}"; do
+    work=$tmp/${f%.sh}
+    mkdir -p "$work/root" "$work/tmp"
+    run_file "$me" "$f" timeout -k 10 "$timeout_s" \
+      env TMPDIR="$work/tmp" NOOK="$nook_abs" PROBE="$probe_abs" NOOK_ROOT="$work/root" \
+      NOOK_TEST_USER_KIND="$kind" NOOK_TEST_MUST_WORK="$must_work" \
+      bash "$repo/tests/integration/$f"
+  done
+fi
+finish
