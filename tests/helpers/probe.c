@@ -1,2 +1,314 @@
-/* tests/helpers/probe.c: placeholder */
-int main (void) { return 0; }
+/* tests/helpers/probe.c: a static multi-call probe for nook's integration tests.
+ *
+ * Built with -static (build/probe) and bind-mounted into containers (-v PROBE:/probe:ro),
+ * so it needs nothing from the image. Each subcommand prints simple `key=value` lines and
+ * exits 0 when the operation it names succeeded, 1 when it failed, 2 on usage errors.
+ * Errors are printed by name (EPERM, ENOSYS, ...), so tests compare strings.
+ *
+ *   status       CapInh CapPrm CapEff CapBnd CapAmb NoNewPrivs Seccomp from /proc/self/status
+ *   mount        mount("none", "/mnt", "tmpfs") -> mount=ok|ERRNO (unmounted again if ok)
+ *   keyctl       keyctl(KEYCTL_GET_KEYRING_ID, session) -> keyctl=ok|ERRNO
+ *   userns       unshare(CLONE_NEWUSER) -> unshare=ok|ERRNO; if ok, write "0 0 1" to
+ *                /proc/self/uid_map -> uid_map=ok|ERRNO
+ *   fds          fds=0,1,2 (open fds, without the one used to list), then fd.N=target lines
+ *   tiocsti      ioctl(0, TIOCSTI, "x") -> tiocsti=ok|ERRNO
+ *   zombie       fork a child that exits at once; do not wait for it; exit after 100 ms,
+ *                leaving the zombie to the init -> zombie_pid=N
+ *   ptrace       ptrace(PTRACE_ATTACH, 1) -> ptrace=ok|ERRNO (detached again if ok)
+ *   chown        create /tmp/p, chown it to 1000:1000 -> chown=ok|ERRNO
+ *   read FILE    read FILE -> read=ok bytes=N | read=ERRNO
+ *   ids          uid=N gid=N euid=N egid=N groups=a,b
+ *   sleep N      sleep N seconds
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *
+errname (int e)
+{
+  static char buf[32];
+  switch (e)
+    {
+#define E(x)                                                                           \
+  case x:                                                                              \
+    return #x
+      E (EPERM); E (ENOENT); E (ESRCH); E (EINTR); E (EIO); E (ENXIO); E (E2BIG);
+      E (ENOEXEC); E (EBADF); E (ECHILD); E (EAGAIN); E (ENOMEM); E (EACCES);
+      E (EFAULT); E (EBUSY); E (EEXIST); E (EXDEV); E (ENODEV); E (ENOTDIR);
+      E (EISDIR); E (EINVAL); E (ENFILE); E (EMFILE); E (ENOTTY); E (EFBIG);
+      E (ENOSPC); E (ESPIPE); E (EROFS); E (EMLINK); E (EPIPE); E (ERANGE);
+      E (ENOSYS); E (ELOOP); E (EOPNOTSUPP); E (EUSERS); E (EDQUOT);
+      E (ENAMETOOLONG); E (ENOTEMPTY);
+#undef E
+    }
+  snprintf (buf, sizeof buf, "E%d", e);
+  return buf;
+}
+
+/* Prints "key=ok" or "key=ERRNO" for a call result r (< 0 means failed, errno set). */
+static int
+report (const char *key, long r)
+{
+  if (r < 0)
+    {
+      printf ("%s=%s\n", key, errname (errno));
+      return 1;
+    }
+  printf ("%s=ok\n", key);
+  return 0;
+}
+
+static int
+do_status (void)
+{
+  static const char *const keys[]
+      = { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp" };
+  char line[512];
+  FILE *f = fopen ("/proc/self/status", "re");
+  if (f == NULL)
+    return report ("status", -1);
+  while (fgets (line, sizeof line, f))
+    {
+      char *colon = strchr (line, ':');
+      if (colon == NULL)
+        continue;
+      *colon = '\0';
+      for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strcmp (line, keys[i]) == 0)
+          {
+            char *v = colon + 1;
+            v += strspn (v, " \t");
+            v[strcspn (v, "\n")] = '\0';
+            printf ("%s=%s\n", line, v);
+          }
+    }
+  fclose (f);
+  return 0;
+}
+
+static int
+do_mount (void)
+{
+  int r = mount ("none", "/mnt", "tmpfs", 0, NULL);
+  int rc = report ("mount", r);
+  if (r == 0)
+    umount2 ("/mnt", MNT_DETACH);
+  return rc;
+}
+
+static int
+do_keyctl (void)
+{
+  /* KEYCTL_GET_KEYRING_ID = 0, KEY_SPEC_SESSION_KEYRING = -3 */
+  return report ("keyctl", syscall (SYS_keyctl, 0, -3, 0));
+}
+
+static int
+do_userns (void)
+{
+  if (report ("unshare", unshare (CLONE_NEWUSER)) != 0)
+    return 1;
+  int fd = open ("/proc/self/uid_map", O_WRONLY | O_CLOEXEC);
+  long r = fd < 0 ? -1 : write (fd, "0 0 1\n", 6);
+  int saved = errno;
+  if (fd >= 0)
+    close (fd);
+  errno = saved;
+  return report ("uid_map", r);
+}
+
+static int
+do_fds (void)
+{
+  DIR *d = opendir ("/proc/self/fd");
+  if (d == NULL)
+    return report ("fds", -1);
+  int self = dirfd (d);
+  int fds[1024];
+  size_t n = 0;
+  struct dirent *e;
+  while ((e = readdir (d)) != NULL && n < 1024)
+    {
+      if (e->d_name[0] == '.')
+        continue;
+      int fd = atoi (e->d_name);
+      if (fd != self)
+        fds[n++] = fd;
+    }
+  /* readdir of /proc/self/fd is in numeric order; sort anyway. */
+  for (size_t i = 1; i < n; i++)
+    for (size_t j = i; j > 0 && fds[j - 1] > fds[j]; j--)
+      {
+        int t = fds[j];
+        fds[j] = fds[j - 1];
+        fds[j - 1] = t;
+      }
+  printf ("fds=");
+  for (size_t i = 0; i < n; i++)
+    printf ("%s%d", i ? "," : "", fds[i]);
+  printf ("\n");
+  for (size_t i = 0; i < n; i++)
+    {
+      char path[64], target[512];
+      snprintf (path, sizeof path, "/proc/self/fd/%d", fds[i]);
+      ssize_t l = readlinkat (self, path + strlen ("/proc/self/fd/"), target, sizeof target - 1);
+      if (l < 0)
+        l = 0;
+      target[l] = '\0';
+      printf ("fd.%d=%s\n", fds[i], target);
+    }
+  closedir (d);
+  return 0;
+}
+
+static int
+do_tiocsti (void)
+{
+  char c = 'x';
+  return report ("tiocsti", ioctl (0, TIOCSTI, &c));
+}
+
+static int
+do_zombie (void)
+{
+  pid_t pid = fork ();
+  if (pid < 0)
+    return report ("fork", -1);
+  if (pid == 0)
+    _exit (0);
+  printf ("zombie_pid=%d\n", (int) pid);
+  fflush (stdout);
+  struct timespec ts = { 0, 100 * 1000 * 1000 };
+  nanosleep (&ts, NULL); /* the child is a zombie now; exit without waiting for it */
+  return 0;
+}
+
+static int
+do_ptrace (void)
+{
+  long r = ptrace (PTRACE_ATTACH, 1, NULL, NULL);
+  int rc = report ("ptrace", r);
+  if (r == 0)
+    {
+      waitpid (1, NULL, __WALL);
+      ptrace (PTRACE_DETACH, 1, NULL, NULL);
+    }
+  return rc;
+}
+
+static int
+do_chown (void)
+{
+  int fd = open ("/tmp/p", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return report ("create", -1);
+  close (fd);
+  return report ("chown", chown ("/tmp/p", 1000, 1000));
+}
+
+static int
+do_read (const char *path)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return report ("read", -1);
+  char buf[4096];
+  long total = 0;
+  ssize_t n;
+  while ((n = read (fd, buf, sizeof buf)) > 0)
+    total += n;
+  int saved = errno;
+  close (fd);
+  if (n < 0)
+    {
+      errno = saved;
+      return report ("read", -1);
+    }
+  printf ("read=ok\nbytes=%ld\n", total);
+  return 0;
+}
+
+static int
+do_ids (void)
+{
+  gid_t groups[256];
+  int n = getgroups (256, groups);
+  printf ("uid=%d\ngid=%d\neuid=%d\negid=%d\ngroups=", (int) getuid (), (int) getgid (),
+          (int) geteuid (), (int) getegid ());
+  for (int i = 0; i < n; i++)
+    printf ("%s%d", i ? "," : "", (int) groups[i]);
+  printf ("\n");
+  return 0;
+}
+
+static void
+usage (void)
+{
+  fprintf (stderr, "usage: probe status|mount|keyctl|userns|fds|tiocsti|zombie|ptrace|chown|"
+                   "ids|read FILE|sleep N\n");
+  exit (2);
+}
+
+int
+main (int argc, char **argv)
+{
+  /* Multi-call: "probe CMD" or a link named CMD. */
+  const char *cmd = strrchr (argv[0], '/');
+  cmd = cmd ? cmd + 1 : argv[0];
+  if (strcmp (cmd, "probe") == 0)
+    {
+      if (argc < 2)
+        usage ();
+      argv++;
+      argc--;
+      cmd = argv[0];
+    }
+  setvbuf (stdout, NULL, _IOLBF, 0);
+
+  if (strcmp (cmd, "status") == 0)
+    return do_status ();
+  if (strcmp (cmd, "mount") == 0)
+    return do_mount ();
+  if (strcmp (cmd, "keyctl") == 0)
+    return do_keyctl ();
+  if (strcmp (cmd, "userns") == 0)
+    return do_userns ();
+  if (strcmp (cmd, "fds") == 0)
+    return do_fds ();
+  if (strcmp (cmd, "tiocsti") == 0)
+    return do_tiocsti ();
+  if (strcmp (cmd, "zombie") == 0)
+    return do_zombie ();
+  if (strcmp (cmd, "ptrace") == 0)
+    return do_ptrace ();
+  if (strcmp (cmd, "chown") == 0)
+    return do_chown ();
+  if (strcmp (cmd, "ids") == 0)
+    return do_ids ();
+  if (strcmp (cmd, "read") == 0 && argc >= 2)
+    return do_read (argv[1]);
+  if (strcmp (cmd, "sleep") == 0 && argc >= 2)
+    {
+      unsigned s = (unsigned) strtoul (argv[1], NULL, 10);
+      while (s > 0)
+        s = sleep (s);
+      return 0;
+    }
+  usage ();
+  return 2;
+}
