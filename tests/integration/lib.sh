@@ -1,4 +1,5 @@
 # tests/integration/lib.sh: TAP helpers for nook's integration tests (sourced).
+# shellcheck shell=bash
 #
 # Environment (set by tests/run-integration.sh): NOOK (the binary), PROBE (the static
 # multi-call probe), NOOK_ROOT (a fresh store), NOOK_TEST_USER_KIND (range | single),
@@ -19,6 +20,8 @@ set -u
 : "${NOOK_TEST_USER_KIND:=unknown}"
 export NOOK_ROOT
 
+# shellcheck disable=SC2034 # used by the test files
+NL=$'\n'
 T_N=0
 T_FAILED=0
 T_SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/nook-t.XXXXXX")
@@ -30,8 +33,10 @@ _lib_cleanup() {
 trap _lib_cleanup EXIT
 
 diag() {
-  local l
-  while IFS= read -r l; do printf '#   %s\n' "$l"; done <<<"$*"
+  local a l
+  for a in "$@"; do
+    while IFS= read -r l; do printf '#   %s\n' "$l"; done <<<"$a"
+  done
 }
 
 ok() {

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# t-isolation.sh: containers do not share files with each other or the image; PID, mount,
+# UTS and network namespaces; masked and read-only paths; /etc and /dev contents.
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+setup_image
+
+nrun run --rm busybox md5sum /etc/passwd
+passwd_sum=${OUT%% *}
+stamp=$T_SCRATCH/stamp
+sleep 1.1 # mtime granularity
+: >"$stamp"
+
+check_status "a container can write its root" 0 run --rm busybox sh -c \
+  'echo leak > /leakfile && echo extra >> /etc/passwd && rm /etc/group'
+check_status "the next container does not see the new file" 0 run --rm busybox test ! -e /leakfile
+nrun run --rm busybox md5sum /etc/passwd
+check_eq "the next container sees the image's /etc/passwd unchanged" "$passwd_sum" "${OUT%% *}"
+check_status "the next container still has the removed /etc/group" 0 run --rm busybox test -e /etc/group
+if [ -d "$NOOK_ROOT/layers" ]; then
+  changed=$(find "$NOOK_ROOT/layers" -newer "$stamp" 2>/dev/null | head -5)
+  check_eq "nothing under the store's layers/ changed" "" "$changed"
+else
+  fail "the store has a layers/ directory (DESIGN.md: layers/<chain-id>/)" "$(ls -la "$NOOK_ROOT")"
+fi
+
+nrun run --rm busybox sh -c 'ls /proc | grep "^[0-9]*$"'
+pids=$(tr '\n' ' ' <<<"$OUT")
+check_match "PID 1 exists in the container" '(^| )1 ' "$pids "
+check_no_match "the test shell's PID ($$) is not visible" "(^| )$$ " "$pids "
+check_eq "only the container's processes are visible (at most 4: init, sh, ls, grep)" 1 \
+  "$([ "$(wc -w <<<"$pids")" -le 4 ] && echo 1 || echo 0)"
+nrun run --rm busybox sh -c 'ps -o pid | tail -n +2 | wc -l'
+check_eq "ps shows only a few processes" 1 "$([ "${OUT:-99}" -le 4 ] && echo 1 || echo 0)"
+
+nrun run --rm busybox sh -c 'wc -c < /proc/kcore'
+check_eq "/proc/kcore is masked (empty or unreadable)" 1 \
+  "$({ [ "$RC" != 0 ] || [ "$OUT" = 0 ]; } && echo 1 || echo 0)"
+nrun run --rm busybox sh -c 'cat /proc/keys | wc -c'
+check_eq "/proc/keys is masked" 0 "$OUT"
+nrun run --rm busybox sh -c 'ls /sys/firmware | wc -l'
+check_eq "/sys/firmware is masked (empty)" 0 "$OUT"
+
+nrun run --rm busybox touch /sys/x
+check_eq "/sys: touch fails" 1 "$([ "$RC" != 0 ] && echo 1 || echo 0)"
+nrun run --rm busybox sh -c "grep ' /sys ' /proc/mounts"
+check_match "/sys is mounted read-only" '^[^ ]+ /sys [^ ]+ ro[, ]' "$OUT"
+nrun run --rm busybox sh -c "grep ' /proc/sys ' /proc/mounts"
+check_match "/proc/sys is read-only" '^[^ ]+ /proc/sys [^ ]+ ro[, ]' "$OUT"
+nrun run --rm busybox sh -c 'echo 1 > /proc/sysrq-trigger'
+check_eq "/proc/sysrq-trigger is not writable" 1 "$([ "$RC" != 0 ] && echo 1 || echo 0)"
+
+nrun run --rm --network none busybox cat /proc/net/dev
+ifaces=$(awk -F: 'NR > 2 { gsub(/ /, "", $1); print $1 }' <<<"$OUT" | tr '\n' ' ')
+check_eq "--network none: only lo" "lo " "$ifaces"
+
+for f in /etc/hostname /etc/hosts /etc/resolv.conf; do
+  check_status "$f exists" 0 run --rm busybox test -f "$f"
+done
+nrun run --rm busybox hostname
+check_no_match "the default hostname is not the host's" "^$(hostname)\$" "$OUT"
+check_match "the default hostname is not empty" '.' "$OUT"
+
+nrun run --rm busybox sh -c 'test -c /dev/null && echo x > /dev/null && head -c 4 /dev/zero | wc -c && head -c 4 /dev/urandom | wc -c'
+check_eq "/dev/null, /dev/zero, /dev/urandom work" "$(printf '4\n4')" "$OUT"
+nrun run --rm busybox sh -c 'echo x > /dev/shm/x && cat /dev/shm/x && test -d /dev/pts'
+check_eq "/dev/shm is writable, /dev/pts exists" x "$OUT"
+check_status "host devices are not visible (/dev/sda, /dev/mem)" 0 run --rm busybox \
+  sh -c 'test ! -e /dev/mem && test ! -e /dev/sda && test ! -e /dev/kmsg'
+
+done_testing
