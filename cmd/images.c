@@ -1,28 +1,483 @@
-/* cmd/images.c: image commands (placeholder until the store lands). */
+/* cmd/images.c: `nook import`, `nook bootstrap`, `nook images`, `nook rmi`. */
 #include "cmd/commands.h"
+#include "imagefmt/bootstrap.h"
+#include "imagefmt/ref.h"
+#include "imagefmt/store.h"
+#include "util/cleanup.h"
+#include "util/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void
+cleanup_storep (struct imagefmt_store **s)
+{
+  imagefmt_store_close (*s);
+}
+#define cleanup_store __attribute__ ((cleanup (cleanup_storep)))
+
+/* Options of the form -x VALUE, --long VALUE or --long=VALUE; returns the value or NULL. */
+static const char *
+opt_value (int argc, char **argv, int *i, const char *s, const char *l, nook_error_t *err,
+           bool *matched)
+{
+  const char *a = argv[*i];
+  size_t ll = l ? strlen (l) : 0;
+  *matched = false;
+  if (l && strncmp (a, l, ll) == 0 && a[ll] == '=')
+    {
+      *matched = true;
+      return a + ll + 1;
+    }
+  if (!((s && strcmp (a, s) == 0) || (l && strcmp (a, l) == 0)))
+    return NULL;
+  *matched = true;
+  if (*i + 1 >= argc)
+    {
+      nook_error_set (err, 0, "flag needs an argument: %s", a);
+      return NULL;
+    }
+  return argv[++*i];
+}
+
+/* ---- import ---- */
+
+static void
+import_usage (void)
+{
+  printf ("Usage:  nook import [OPTIONS] file|- [REPOSITORY[:TAG]]\n\n"
+          "Import the contents from a tarball to create a filesystem image\n\n"
+          "Options:\n"
+          "  -m, --message string   Set commit message for imported image\n");
+}
 
 int
 cmd_import (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
-  return nook_error_set (err, ENOSYS, "nook import");
+  cleanup_store struct imagefmt_store *s = NULL;
+  cleanup_free char *id = NULL;
+  cleanup_close int fd = -1;
+  const char *message = NULL, *pos[2] = { NULL, NULL };
+  int npos = 0;
+  if (cmd_wants_help (argc, argv))
+    {
+      import_usage ();
+      return 0;
+    }
+  for (int i = 1; i < argc; i++)
+    {
+      bool m;
+      const char *v = opt_value (argc, argv, &i, "-m", "--message", err, &m);
+      if (m && v == NULL)
+        return -1;
+      if (m)
+        message = v;
+      else if (argv[i][0] == '-' && argv[i][1] != '\0')
+        return nook_error_set (err, 0, "unknown flag: %s\nSee 'nook import --help'.", argv[i]);
+      else if (npos < 2)
+        pos[npos++] = argv[i];
+      else
+        return nook_error_set (err, 0,
+                               "\"nook import\" requires at least 1 and at most 2 "
+                               "arguments.\nSee 'nook import --help'.");
+    }
+  if (npos == 0)
+    return nook_error_set (err, 0,
+                           "\"nook import\" requires at least 1 and at most 2 "
+                           "arguments.\nSee 'nook import --help'.");
+  if (pos[1])
+    {
+      cleanup_free char *full = imagefmt_ref_normalize (pos[1], err);
+      if (full == NULL)
+        return -1;
+    }
+  if (strcmp (pos[0], "-") == 0)
+    fd = dup (0);
+  else
+    fd = open (pos[0], O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return nook_error_set (err, errno, "open '%s'", pos[0]);
+  if (imagefmt_store_open (ctx->root, &s, err) < 0)
+    return -1;
+  cleanup_free char *comment = xasprintf ("Imported from %s", pos[0]);
+  json_t *cfg = imagefmt_store_default_config ((int64_t)time (NULL), message ? message : comment);
+  int r = imagefmt_store_import_tar (s, fd, cfg, pos[1], &id, err);
+  json_decref (cfg);
+  if (r < 0)
+    return nook_error_wrap (err, "import '%s'", pos[0]);
+  printf ("%s\n", id);
+  return 0;
 }
+
+/* ---- bootstrap ---- */
 
 int
 cmd_bootstrap (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
-  return nook_error_set (err, ENOSYS, "nook bootstrap");
+  cleanup_store struct imagefmt_store *s = NULL;
+  cleanup_free char *id = NULL;
+  const char *busybox = NULL, *pos[2] = { NULL, NULL };
+  int npos = 0;
+  if (cmd_wants_help (argc, argv))
+    {
+      printf ("Usage:  nook bootstrap [OPTIONS] busybox [NAME[:TAG]]\n\n"
+              "Create a base image from the host's statically linked busybox\n"
+              "(Debian: busybox-static), tagged busybox:latest by default\n\n"
+              "Options:\n"
+              "      --busybox PATH   The busybox binary (default /bin/busybox)\n\n"
+              "The image is reproducible: its creation time is $SOURCE_DATE_EPOCH, or 1970.\n");
+      return 0;
+    }
+  for (int i = 1; i < argc; i++)
+    {
+      bool m;
+      const char *v = opt_value (argc, argv, &i, NULL, "--busybox", err, &m);
+      if (m && v == NULL)
+        return -1;
+      if (m)
+        busybox = v;
+      else if (argv[i][0] == '-')
+        return nook_error_set (err, 0, "unknown flag: %s\nSee 'nook bootstrap --help'.", argv[i]);
+      else if (npos < 2)
+        pos[npos++] = argv[i];
+      else
+        return nook_error_set (err, 0, "too many arguments\nSee 'nook bootstrap --help'.");
+    }
+  if (npos == 0 || strcmp (pos[0], "busybox") != 0)
+    return nook_error_set (err, 0,
+                           "\"nook bootstrap\" knows one base: busybox\n"
+                           "Usage: nook bootstrap busybox [NAME[:TAG]]");
+  uint64_t created = 0;
+  const char *sde = getenv ("SOURCE_DATE_EPOCH");
+  if (sde && *sde && parse_uint (sde, INT64_MAX, &created, "SOURCE_DATE_EPOCH", err) < 0)
+    return -1;
+  if (pos[1])
+    {
+      cleanup_free char *full = imagefmt_ref_normalize (pos[1], err);
+      if (full == NULL)
+        return -1;
+    }
+  if (imagefmt_store_open (ctx->root, &s, err) < 0
+      || imagefmt_bootstrap_busybox (s, busybox, pos[1], (int64_t)created, &id, err) < 0)
+    return -1;
+  printf ("%s\n", id);
+  return 0;
+}
+
+/* ---- images ---- */
+
+/* Docker's units.HumanDuration + " ago". */
+static char *
+human_since (int64_t created, int64_t now)
+{
+  int64_t secs = now - created;
+  if (secs < 1)
+    return xstrdup ("Less than a second ago");
+  if (secs == 1)
+    return xstrdup ("1 second ago");
+  if (secs < 60)
+    return xasprintf ("%lld seconds ago", (long long)secs);
+  int64_t mins = secs / 60;
+  if (mins == 1)
+    return xstrdup ("About a minute ago");
+  if (mins < 60)
+    return xasprintf ("%lld minutes ago", (long long)mins);
+  int64_t hours = (secs + 1800) / 3600;
+  if (hours == 1)
+    return xstrdup ("About an hour ago");
+  if (hours < 48)
+    return xasprintf ("%lld hours ago", (long long)hours);
+  if (hours < 24 * 7 * 2)
+    return xasprintf ("%lld days ago", (long long)(hours / 24));
+  if (hours < 24 * 30 * 2)
+    return xasprintf ("%lld weeks ago", (long long)(hours / 24 / 7));
+  if (hours < 24 * 365 * 2)
+    return xasprintf ("%lld months ago", (long long)(hours / 24 / 30));
+  return xasprintf ("%lld years ago", (long long)(secs / 3600 / 24 / 365));
+}
+
+/* Docker's units.HumanSizeWithPrecision (size, 3): decimal units. */
+static char *
+human_size (uint64_t size)
+{
+  static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB", "EB" };
+  double v = (double)size;
+  size_t i = 0;
+  while (v >= 1000.0 && i + 1 < ARRAY_SIZE (units))
+    {
+      v /= 1000.0;
+      i++;
+    }
+  return xasprintf ("%.3g%s", v, units[i]);
+}
+
+struct images_opts
+{
+  bool quiet, no_trunc, json, all;
+  const char *filter;
+};
+
+struct row
+{
+  char *repo, *tag, *id, *since, *size, *created_at, *digest;
+};
+
+static void
+row_fill (struct row *r, const struct imagefmt_listing *l, const struct images_opts *o, int64_t now)
+{
+  struct imagefmt_ref ref;
+  r->repo = r->tag = r->digest = NULL;
+  if (l->ref && imagefmt_ref_parse (l->ref, &ref, NULL) == 0)
+    {
+      r->repo = imagefmt_ref_short_name (&ref);
+      r->tag = xstrdup (ref.tag ? ref.tag : "<none>");
+      r->digest = ref.digest ? xstrdup (ref.digest) : NULL;
+      imagefmt_ref_clear (&ref);
+    }
+  if (r->repo == NULL)
+    r->repo = xstrdup ("<none>");
+  if (r->tag == NULL)
+    r->tag = xstrdup ("<none>");
+  if (r->digest == NULL)
+    r->digest = xstrdup ("<none>");
+  r->id = o->no_trunc ? xstrdup (l->id) : xstrndup (l->id + 7, 12);
+  r->since = human_since (l->created, now);
+  r->size = human_size (l->size);
+  time_t t = (time_t)l->created;
+  struct tm tm;
+  char buf[64] = "";
+  if (gmtime_r (&t, &tm))
+    strftime (buf, sizeof buf, "%Y-%m-%d %H:%M:%S +0000 UTC", &tm);
+  r->created_at = xstrdup (buf);
+}
+
+static void
+row_free (struct row *r)
+{
+  free (r->repo);
+  free (r->tag);
+  free (r->id);
+  free (r->since);
+  free (r->size);
+  free (r->created_at);
+  free (r->digest);
+}
+
+static void
+print_json_row (const struct row *r)
+{
+  json_t *j = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers",
+                         "N/A", "CreatedAt", r->created_at, "CreatedSince", r->since, "Digest",
+                         r->digest, "ID", r->id, "Repository", r->repo, "SharedSize", "N/A", "Size",
+                         r->size, "Tag", r->tag, "UniqueSize", "N/A", "VirtualSize", r->size);
+  char *s = json_dumps (j, JSON_COMPACT | JSON_SORT_KEYS);
+  if (s)
+    printf ("%s\n", s);
+  free (s);
+  json_decref (j);
+}
+
+static int
+images_parse (int argc, char **argv, struct images_opts *o, nook_error_t *err)
+{
+  for (int i = 1; i < argc; i++)
+    {
+      const char *a = argv[i];
+      bool m;
+      const char *v = opt_value (argc, argv, &i, NULL, "--format", err, &m);
+      if (m && v == NULL)
+        return -1;
+      if (m)
+        {
+          if (strcmp (v, "json") == 0)
+            o->json = true;
+          else if (strcmp (v, "table") != 0 && *v)
+            return nook_error_set (err, 0, "--format: only 'table' and 'json' are supported");
+        }
+      else if (strcmp (a, "-q") == 0 || strcmp (a, "--quiet") == 0)
+        o->quiet = true;
+      else if (strcmp (a, "--no-trunc") == 0)
+        o->no_trunc = true;
+      else if (strcmp (a, "-a") == 0 || strcmp (a, "--all") == 0)
+        o->all = true;
+      else if (a[0] == '-')
+        return nook_error_set (err, 0, "unknown flag: %s\nSee 'nook images --help'.", a);
+      else if (o->filter == NULL)
+        o->filter = a;
+      else
+        return nook_error_set (err, 0,
+                               "\"nook images\" requires at most 1 argument.\n"
+                               "See 'nook images --help'.");
+    }
+  return 0;
+}
+
+/* REPOSITORY[:TAG] given to `nook images` matches this listing? */
+static bool
+matches (const struct imagefmt_listing *l, const char *filter)
+{
+  if (filter == NULL)
+    return true;
+  if (l->ref == NULL)
+    return false;
+  struct imagefmt_ref want, have;
+  bool ok = false;
+  if (imagefmt_ref_parse (filter, &want, NULL) < 0)
+    return false;
+  if (imagefmt_ref_parse (l->ref, &have, NULL) == 0)
+    {
+      bool tagged = strchr (strrchr (filter, '/') ? strrchr (filter, '/') : filter, ':') != NULL;
+      ok = strcmp (want.domain, have.domain) == 0 && strcmp (want.path, have.path) == 0
+           && (!tagged || (have.tag && strcmp (want.tag, have.tag) == 0));
+      imagefmt_ref_clear (&have);
+    }
+  imagefmt_ref_clear (&want);
+  return ok;
+}
+
+static void
+print_table (struct row *rows, size_t n)
+{
+  static const char *const head[] = { "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE" };
+  size_t w[4];
+  for (size_t c = 0; c < 4; c++)
+    w[c] = strlen (head[c]);
+  for (size_t i = 0; i < n; i++)
+    {
+      const char *cells[4] = { rows[i].repo, rows[i].tag, rows[i].id, rows[i].since };
+      for (size_t c = 0; c < 4; c++)
+        if (strlen (cells[c]) > w[c])
+          w[c] = strlen (cells[c]);
+    }
+  printf ("%-*s   %-*s   %-*s   %-*s   %s\n", (int)w[0], head[0], (int)w[1], head[1], (int)w[2],
+          head[2], (int)w[3], head[3], head[4]);
+  for (size_t i = 0; i < n; i++)
+    printf ("%-*s   %-*s   %-*s   %-*s   %s\n", (int)w[0], rows[i].repo, (int)w[1], rows[i].tag,
+            (int)w[2], rows[i].id, (int)w[3], rows[i].since, rows[i].size);
+}
+
+static int
+cmp_listing (const void *a, const void *b)
+{
+  const struct imagefmt_listing *x = a, *y = b;
+  return (x->created < y->created) - (x->created > y->created);
 }
 
 int
 cmd_images (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
-  return nook_error_set (err, ENOSYS, "nook images");
+  cleanup_store struct imagefmt_store *s = NULL;
+  struct images_opts o = { 0 };
+  struct imagefmt_listing *l = NULL;
+  size_t n = 0;
+  if (cmd_wants_help (argc, argv))
+    {
+      printf ("Usage:  nook images [OPTIONS] [REPOSITORY[:TAG]]\n\n"
+              "List images\n\n"
+              "Options:\n"
+              "  -a, --all             Show all images (default hides intermediate images)\n"
+              "      --format string   Format output using a custom template:\n"
+              "                        'table':  Print output in table format (default)\n"
+              "                        'json':   Print in JSON format\n"
+              "      --no-trunc        Don't truncate output\n"
+              "  -q, --quiet           Only show image IDs\n");
+      return 0;
+    }
+  if (images_parse (argc, argv, &o, err) < 0 || imagefmt_store_open (ctx->root, &s, err) < 0
+      || imagefmt_store_list (s, &l, &n, err) < 0)
+    return -1;
+  qsort (l, n, sizeof *l, cmp_listing);
+  struct row *rows = xreallocarray (NULL, n + 1, sizeof *rows);
+  size_t k = 0;
+  int64_t now = (int64_t)time (NULL);
+  for (size_t i = 0; i < n; i++)
+    {
+      if (!matches (&l[i], o.filter))
+        continue;
+      if (o.quiet)
+        {
+          bool dup = false;
+          for (size_t j = 0; j < i && !dup; j++)
+            dup = matches (&l[j], o.filter) && strcmp (l[j].id, l[i].id) == 0;
+          if (dup)
+            continue;
+        }
+      row_fill (&rows[k++], &l[i], &o, now);
+    }
+  if (o.json)
+    for (size_t i = 0; i < k; i++)
+      print_json_row (&rows[i]);
+  else if (o.quiet)
+    for (size_t i = 0; i < k; i++)
+      printf ("%s\n", rows[i].id);
+  else
+    print_table (rows, k);
+  for (size_t i = 0; i < k; i++)
+    row_free (&rows[i]);
+  free (rows);
+  imagefmt_listing_free (l, n);
+  return 0;
+}
+
+/* ---- rmi ---- */
+
+static void
+rmi_report (void *data, const char *what, const char *arg)
+{
+  printf ("%s: %s\n", what, arg);
 }
 
 int
 cmd_rmi (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
-  return nook_error_set (err, ENOSYS, "nook rmi");
+  cleanup_store struct imagefmt_store *s = NULL;
+  bool force = false;
+  int status = 0, nargs = 0;
+  if (cmd_wants_help (argc, argv))
+    {
+      printf ("Usage:  nook rmi [OPTIONS] IMAGE [IMAGE...]\n\n"
+              "Remove one or more images\n\n"
+              "Options:\n"
+              "  -f, --force      Force removal of the image\n"
+              "      --no-prune   Do not delete untagged parents (accepted, no effect)\n");
+      return 0;
+    }
+  for (int i = 1; i < argc; i++)
+    if (strcmp (argv[i], "-f") == 0 || strcmp (argv[i], "--force") == 0)
+      force = true;
+    else if (strcmp (argv[i], "--no-prune") == 0)
+      ;
+    else if (argv[i][0] == '-')
+      return nook_error_set (err, 0, "unknown flag: %s\nSee 'nook rmi --help'.", argv[i]);
+    else
+      nargs++;
+  if (nargs == 0)
+    return nook_error_set (err, 0,
+                           "\"nook rmi\" requires at least 1 argument.\n"
+                           "See 'nook rmi --help'.");
+  if (imagefmt_store_open (ctx->root, &s, err) < 0)
+    return -1;
+  for (int i = 1; i < argc; i++)
+    {
+      cleanup_error nook_error_t e = NULL;
+      if (argv[i][0] == '-')
+        continue;
+      if (imagefmt_store_remove (s, argv[i], force, rmi_report, NULL, &e) == 0)
+        continue;
+      fflush (stdout);
+      if (e->code == ENOENT || e->code == EBUSY)
+        fprintf (stderr, "Error response from daemon: %s\n", e->msg);
+      else
+        {
+          cleanup_free char *t = nook_error_text (e);
+          fprintf (stderr, "Error: %s\n", t);
+        }
+      status = 1;
+    }
+  return status;
 }

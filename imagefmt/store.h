@@ -92,6 +92,12 @@ int imagefmt_store_put_blob (struct imagefmt_store *s, const void *data, size_t 
 int imagefmt_store_import_tar (struct imagefmt_store *s, int fd, const json_t *config,
                                const char *ref, char **id_out, nook_error_t *err);
 
+/* The OCI architecture name of this machine ("amd64" for x86_64). */
+const char *imagefmt_store_arch (void);
+/* A minimal image config: architecture, os linux, `created` (seconds since the epoch,
+ * as RFC 3339), empty "config", one history entry with `comment` (may be NULL). */
+json_t *imagefmt_store_default_config (int64_t created, const char *comment);
+
 /* Point `ref` at the image whose manifest is `manifest_digest` (replacing an older tag). */
 int imagefmt_store_tag (struct imagefmt_store *s, const char *ref, const char *manifest_digest,
                         nook_error_t *err);
