@@ -1,10 +1,303 @@
-/* cmd/run.c: `nook run` (placeholder). */
+/* cmd/run.c: `nook run`: flags -> spec (cmd/spec.c) -> image layers -> the
+ * container record -> sandbox_run -> cleanup. */
 #include "cmd/commands.h"
+#include "cmd/container.h"
+#include "cmd/spec.h"
+#include "imagefmt/store.h"
+#include "sandbox/rootfs.h"
+#include "sandbox/run.h"
+#include "sandbox/seccomp.h"
+#include "sandbox/userns.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+static void
+run_usage (void)
+{
+  printf ("Usage:  nook run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
+          "Create and run a new container from an image\n\n"
+          "Options:\n"
+          "      --cap-add list             Add Linux capabilities\n"
+          "      --cap-drop list            Drop Linux capabilities\n"
+          "      --entrypoint string        Overwrite the default ENTRYPOINT of the image\n"
+          "  -e, --env list                 Set environment variables\n"
+          "      --env-file list            Read in a file of environment variables\n"
+          "  -h, --help                     Print usage\n"
+          "      --hostname string          Container host name\n"
+          "  -i, --interactive              Keep STDIN open\n"
+          "      --name string              Assign a name to the container\n"
+          "      --network string           Connect a container to a network: none (default), host\n"
+          "      --privileged               All capabilities of the user namespace, no seccomp\n"
+          "      --read-only                Mount the container's root filesystem as read only\n"
+          "      --rm                       Automatically remove the container when it exits\n"
+          "      --security-opt list        seccomp=unconfined|PROFILE.json, no-new-privileges\n"
+          "      --storage-driver string    overlay, fuse-overlayfs or copy-up\n"
+          "      --tmpfs list               Mount a tmpfs directory (PATH[:OPTIONS])\n"
+          "  -t, --tty                      Allocate a pseudo-TTY\n"
+          "      --ulimit list              Ulimit options (NAME=SOFT[:HARD])\n"
+          "  -u, --user string              Username or UID (format: <name|uid>[:<group|gid>])\n"
+          "  -v, --volume list              Bind mount a volume (HOST:CONTAINER[:ro])\n"
+          "  -w, --workdir string           Working directory inside the container\n");
+}
+
+/* ---- callbacks for the spec merge ---- */
+
+struct image_files
+{
+  char **layers; /* bottom first */
+};
+
+static char *
+read_image_file (void *data, const char *path)
+{
+  struct image_files *f = data;
+  for (size_t i = strv_len (f->layers); i-- > 0;)
+    {
+      cleanup_close int root = open (f->layers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (root < 0)
+        continue;
+      cleanup_close int fd = fs_open_in_root (root, path, O_RDONLY, 0);
+      if (fd < 0)
+        continue;
+      cleanup_free char *text = NULL;
+      cleanup_error nook_error_t e = NULL;
+      char p[32];
+      fs_fd_path (fd, p);
+      if (fs_read_file_at (AT_FDCWD, p, 1 << 22, &text, NULL, &e) == 0)
+        return steal_pointer (&text);
+    }
+  return NULL;
+}
+
+static const char *
+host_getenv (const char *name)
+{
+  return getenv (name);
+}
+
+static int
+read_env_file (const char *path, char **text, nook_error_t *err)
+{
+  return fs_read_file_at (AT_FDCWD, path, 1 << 20, text, NULL, err);
+}
+
+/* ---- the store's hooks: extraction and removal in our user namespace ---- */
+
+static int
+hook_call (void *data, int (*fn) (void *arg, nook_error_t *err), void *arg, nook_error_t *err)
+{
+  return sandbox_userns_call (data, fn, arg, err);
+}
+
+/* ---- pieces of the run ---- */
+
+static char *
+new_container_id (void)
+{
+  unsigned char r[32];
+  if (getrandom (r, sizeof r, 0) != sizeof r)
+    oom ();
+  struct strbuf b = { 0 };
+  for (size_t i = 0; i < sizeof r; i++)
+    strbuf_appendf (&b, "%02x", r[i]);
+  return strbuf_steal (&b);
+}
+
+static char *
+hosts_file (const char *hostname)
+{
+  return xasprintf ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                    "127.0.1.1\t%s\n",
+                    hostname);
+}
+
+/* The host's resolv.conf; without a network, loopback name servers are useless. */
+static char *
+resolv_file (enum nook_network net)
+{
+  cleanup_free char *text = NULL;
+  cleanup_error nook_error_t e = NULL;
+  if (fs_read_file_at (AT_FDCWD, "/etc/resolv.conf", 1 << 16, &text, NULL, &e) < 0)
+    return xstrdup ("");
+  if (net == NETWORK_HOST)
+    return steal_pointer (&text);
+  struct strbuf b = { 0 };
+  char *save = NULL;
+  for (char *l = strtok_r (text, "\n", &save); l; l = strtok_r (NULL, "\n", &save))
+    if (!(str_has_prefix (l, "nameserver") && (strstr (l, "127.") || strstr (l, "::1"))))
+      strbuf_appendf (&b, "%s\n", l);
+  return strbuf_steal (&b);
+}
+
+static int
+pick_driver (struct nook_ctx *ctx, const struct run_opts *o, struct imagefmt_store *store,
+             const struct nook_idmapping *ids0, enum storage_driver *out, nook_error_t *err)
+{
+  const char *forced = o->storage_driver ? o->storage_driver : ctx->storage_driver;
+  if (forced)
+    return sandbox_storage_parse (forced, out, err);
+  return container_storage_driver (imagefmt_store_root (store), ids0, out, err);
+}
+
+static int
+build_seccomp (const struct run_opts *o, struct nook_spec *spec, nook_error_t *err)
+{
+  bool unconfined = false;
+  cleanup_free char *profile = NULL;
+  if (spec_security_opts (o->security_opts, &unconfined, &profile, err) < 0)
+    return -1;
+  if (spec->seccomp_unconfined)
+    return 0;
+  scmp_filter_ctx ctx = NULL;
+  if (profile)
+    {
+      if (sandbox_seccomp_build_file (profile, spec->caps, &ctx, err) < 0)
+        return -1;
+    }
+  else if (sandbox_seccomp_build_default (spec->caps, &ctx, err) < 0)
+    return -1;
+  spec->seccomp = ctx;
+  return 0;
+}
+
+static int
+check_ids (const struct nook_spec *spec, nook_error_t *err)
+{
+  const struct nook_idmapping *m = &spec->ids;
+  if (!sandbox_idmap_has (m->uid, m->n_uid, spec->uid))
+    return nook_error_set (err, EINVAL, "user id %u is not mapped in the user namespace",
+                           (unsigned) spec->uid);
+  if (!sandbox_idmap_has (m->gid, m->n_gid, spec->gid))
+    return nook_error_set (err, EINVAL, "group id %u is not mapped in the user namespace",
+                           (unsigned) spec->gid);
+  return 0;
+}
+
+struct run_state
+{
+  struct imagefmt_store *store;
+  struct imagefmt_image *img;
+  struct nook_idmapping ids0;
+  struct nook_spec spec;
+  char *id;
+  bool created;
+};
+
+static int
+prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, nook_error_t *err)
+{
+  struct idmap_plan_input in;
+  if (sandbox_idmap_probe (&in, err) < 0)
+    return -1;
+  sandbox_idmap_plan (&in, 0, 0, &st->ids0, NULL);
+  static struct imagefmt_store_hooks hooks;
+  hooks = (struct imagefmt_store_hooks){ .call = hook_call, .data = &st->ids0 };
+
+  if (imagefmt_store_open (ctx->root, &st->store, err) < 0)
+    return -1;
+  imagefmt_store_set_hooks (st->store, &hooks);
+  if (imagefmt_store_lookup (st->store, o->image, &st->img, err) < 0)
+    {
+      if ((*err)->code == ENOENT)
+        {
+          nook_error_free (err);
+          return nook_error_set (err, 0,
+                                 "Unable to find image '%s' locally (nook has no registry "
+                                 "client yet: use 'nook bootstrap busybox' or 'nook import')",
+                                 o->image);
+        }
+      return -1;
+    }
+  struct nook_spec *spec = &st->spec;
+  if (imagefmt_store_layer_dirs (st->store, st->img, &spec->layers, err) < 0)
+    return -1;
+
+  st->id = new_container_id ();
+  struct image_files files = { .layers = spec->layers };
+  struct spec_env env = { .read_image_file = read_image_file, .data = &files,
+                          .getenv = host_getenv, .read_env_file = read_env_file };
+  if (spec_merge (st->img->config, o, &env, st->id, spec, err) < 0)
+    return -1;
+  sandbox_idmap_plan (&in, spec->uid, spec->gid, &spec->ids, NULL);
+  if (check_ids (spec, err) < 0)
+    return -1;
+  if (pick_driver (ctx, o, st->store, &st->ids0, &spec->driver, err) < 0)
+    return -1;
+  if (build_seccomp (o, spec, err) < 0)
+    return -1;
+  spec->etc_hostname = xasprintf ("%s\n", spec->hostname);
+  spec->etc_hosts = hosts_file (spec->hostname);
+  spec->etc_resolv = resolv_file (spec->network);
+
+  struct container_record rec = {
+    .id = st->id,
+    .name = o->name,
+    .image = o->image,
+    .image_id = st->img->id,
+    .argv = spec->argv,
+    .driver = sandbox_storage_name (spec->driver),
+  };
+  if (container_create (imagefmt_store_root (st->store), &rec, &spec->container_dir, err) < 0)
+    return -1;
+  st->created = true;
+  return 0;
+}
 
 int
 cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
-  return nook_error_set (err, ENOSYS, "nook run");
+  struct run_opts o;
+  if (run_opts_parse (argc, argv, &o, err) < 0)
+    {
+      run_opts_free (&o);
+      return -1;
+    }
+  if (o.help)
+    {
+      run_opts_free (&o);
+      run_usage ();
+      return 0;
+    }
+  if (o.detach)
+    {
+      run_opts_free (&o);
+      return nook_error_set (err, ENOTSUP, "run -d: detached containers are not supported yet");
+    }
+  struct run_state st = { 0 };
+  int status = prepare (ctx, &o, &st, err);
+  if (status == 0)
+    {
+      status = sandbox_run (&st.spec, err);
+      if (st.created)
+        container_set_exited (st.spec.container_dir, status, err && *err ? (*err)->msg : NULL);
+    }
+  if (st.created && (o.rm || (status < 0 && err && *err && (*err)->exit != 126 && (*err)->exit != 127)))
+    {
+      cleanup_error nook_error_t rerr = NULL;
+      if (container_remove (imagefmt_store_root (st.store), st.id, &st.ids0, &rerr) < 0)
+        log_warn ("could not remove container %.12s: %s", st.id, rerr->msg);
+    }
+  if (st.spec.seccomp)
+    {
+      scmp_filter_ctx c = st.spec.seccomp;
+      sandbox_seccomp_release (&c);
+      st.spec.seccomp = NULL;
+    }
+  nook_spec_free (&st.spec);
+  imagefmt_image_free (st.img);
+  if (st.store)
+    imagefmt_store_close (st.store);
+  free (st.id);
+  run_opts_free (&o);
+  return status;
 }

@@ -1,0 +1,187 @@
+/* cmd/container.c: see container.h. */
+#include "cmd/container.h"
+#include "sandbox/rootfs.h"
+#include "sandbox/userns.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static bool
+valid_name (const char *n)
+{
+  size_t len = strlen (n);
+  if (len == 0 || len > 128)
+    return false;
+  for (size_t i = 0; i < len; i++)
+    {
+      char c = n[i];
+      bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+        return false;
+    }
+  return true;
+}
+
+static int
+name_in_use (int cdir, const char *name)
+{
+  int dup = fcntl (cdir, F_DUPFD_CLOEXEC, 3);
+  cleanup_dir DIR *d = dup >= 0 ? fdopendir (dup) : NULL;
+  if (d == NULL)
+    {
+      if (dup >= 0)
+        close (dup);
+      return 0;
+    }
+  struct dirent *de;
+  while ((de = readdir (d)) != NULL)
+    {
+      if (de->d_name[0] == '.')
+        continue;
+      cleanup_free char *path = xasprintf ("%s/name", de->d_name);
+      cleanup_free char *text = NULL;
+      cleanup_error nook_error_t e = NULL;
+      if (fs_read_file_at (cdir, path, 4096, &text, NULL, &e) == 0 && strcmp (text, name) == 0)
+        return 1;
+    }
+  return 0;
+}
+
+int
+container_create (const char *root, const struct container_record *rec, char **dir,
+                  nook_error_t *err)
+{
+  cleanup_free char *cpath = xasprintf ("%s/containers", root);
+  if (mkdir (cpath, 0700) < 0 && errno != EEXIST)
+    return nook_error_set (err, errno, "mkdir '%s'", cpath);
+  cleanup_close int cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cdir < 0)
+    return nook_error_set (err, errno, "open '%s'", cpath);
+  if (rec->name)
+    {
+      if (!valid_name (rec->name))
+        return nook_error_set (err, EINVAL,
+                               "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
+                               "allowed",
+                               rec->name);
+      if (name_in_use (cdir, rec->name))
+        return nook_error_set (err, EEXIST,
+                               "Conflict. The container name \"/%s\" is already in use",
+                               rec->name);
+    }
+  if (mkdirat (cdir, rec->id, 0700) < 0)
+    return nook_error_set (err, errno, "mkdir container '%s'", rec->id);
+  cleanup_close int d = openat (cdir, rec->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (d < 0)
+    return nook_error_set (err, errno, "open container '%s'", rec->id);
+
+  json_t *argv = json_array ();
+  for (size_t i = 0; rec->argv && rec->argv[i]; i++)
+    json_array_append_new (argv, json_string (rec->argv[i]));
+  json_t *cfg = json_pack ("{s:s, s:s?, s:s, s:s, s:o, s:s, s:I}", "Id", rec->id, "Name", rec->name,
+                           "Image", rec->image, "ImageID", rec->image_id, "Cmd", argv,
+                           "StorageDriver", rec->driver, "Created", (json_int_t) time (NULL));
+  cleanup_free char *text = json_dumps (cfg, JSON_SORT_KEYS | JSON_COMPACT);
+  json_decref (cfg);
+  if (text == NULL)
+    oom ();
+  if (fs_write_atomic_at (d, "config.json", text, strlen (text), 0600, err) < 0)
+    return -1;
+  if (rec->name && fs_write_atomic_at (d, "name", rec->name, strlen (rec->name), 0600, err) < 0)
+    return -1;
+  *dir = xasprintf ("%s/%s", cpath, rec->id);
+  return 0;
+}
+
+int
+container_set_exited (const char *dir, int status, const char *msg)
+{
+  cleanup_close int d = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (d < 0)
+    return -1;
+  json_t *st = json_pack ("{s:s, s:i, s:s?, s:I}", "Status", status < 0 ? "failed" : "exited",
+                          "ExitCode", status < 0 ? 125 : status, "Error", msg, "FinishedAt",
+                          (json_int_t) time (NULL));
+  cleanup_free char *text = json_dumps (st, JSON_SORT_KEYS | JSON_COMPACT);
+  json_decref (st);
+  cleanup_error nook_error_t e = NULL;
+  return text ? fs_write_atomic_at (d, "state.json", text, strlen (text), 0600, &e) : -1;
+}
+
+struct rm_arg
+{
+  const char *path;
+};
+
+static int
+rm_fn (void *arg, nook_error_t *err)
+{
+  return fs_rm_rf_at (AT_FDCWD, ((struct rm_arg *) arg)->path, err);
+}
+
+int
+container_remove (const char *root, const char *id, const struct nook_idmapping *ids,
+                  nook_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("%s/containers/%s", root, id);
+  /* Most of it is ours: try without a namespace first, it is faster. */
+  cleanup_error nook_error_t first = NULL;
+  if (fs_rm_rf_at (AT_FDCWD, path, &first) == 0)
+    return 0;
+  struct rm_arg a = { .path = path };
+  return sandbox_userns_call (ids, rm_fn, &a, err);
+}
+
+enum storage_driver
+container_recorded_driver (const char *root, char **note)
+{
+  cleanup_free char *path = xasprintf ("%s/storage-driver", root);
+  cleanup_free char *text = NULL;
+  cleanup_error nook_error_t e = NULL;
+  if (note)
+    *note = NULL;
+  if (fs_read_file_at (AT_FDCWD, path, 4096, &text, NULL, &e) < 0)
+    return STORAGE_NONE;
+  char *nl = strchr (text, '\n');
+  if (nl)
+    {
+      *nl = '\0';
+      if (note && nl[1])
+        {
+          *note = xstrdup (nl + 1);
+          char *end = strchr (*note, '\n');
+          if (end)
+            *end = '\0';
+        }
+    }
+  enum storage_driver d;
+  return sandbox_storage_parse (text, &d, &e) == 0 ? d : STORAGE_NONE;
+}
+
+int
+container_storage_driver (const char *root, const struct nook_idmapping *ids,
+                          enum storage_driver *out, nook_error_t *err)
+{
+  *out = container_recorded_driver (root, NULL);
+  if (*out != STORAGE_NONE)
+    return 0;
+  cleanup_free char *why = NULL;
+  if (sandbox_storage_probe (ids, root, out, &why, err) < 0)
+    return -1;
+  cleanup_free char *text = xasprintf ("%s\n%s\n", sandbox_storage_name (*out), why ? why : "");
+  cleanup_close int d = open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (d < 0)
+    return nook_error_set (err, errno, "open '%s'", root);
+  return fs_write_atomic_at (d, "storage-driver", text, strlen (text), 0644, err);
+}

@@ -1,0 +1,30 @@
+/* cmd/container.h: container records in the store (containers/<id>/) and the
+ * store's recorded storage driver. */
+#ifndef NOOK_CMD_CONTAINER_H
+#define NOOK_CMD_CONTAINER_H
+
+#include "sandbox/spec.h"
+#include "util/error.h"
+
+struct container_record
+{
+  const char *id, *name, *image, *image_id, *driver;
+  char *const *argv;
+};
+
+/* Create containers/<id>/ with config.json; refuses a name in use.  *dir gets
+ * the container directory's absolute path. */
+int container_create (const char *root, const struct container_record *rec, char **dir,
+                      nook_error_t *err);
+/* Record the end of a run in state.json (status -1: nook failed, with msg). */
+int container_set_exited (const char *dir, int status, const char *msg);
+/* Remove containers/<id>/, inside our user namespace (files of subordinate ids). */
+int container_remove (const char *root, const char *id, const struct nook_idmapping *ids,
+                      nook_error_t *err);
+/* The store's storage driver: recorded in <root>/storage-driver, probed once. */
+int container_storage_driver (const char *root, const struct nook_idmapping *ids,
+                              enum storage_driver *out, nook_error_t *err);
+/* What the store has recorded (STORAGE_NONE if nothing yet), and why. */
+enum storage_driver container_recorded_driver (const char *root, char **note);
+
+#endif

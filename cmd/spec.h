@@ -1,0 +1,66 @@
+/* cmd/spec.h: `nook run` flags, and the pure merge of an image config with
+ * them into a struct nook_spec (Docker's rules for Entrypoint, Cmd, Env,
+ * User, WorkingDir).  No I/O except through the callbacks given. */
+#ifndef NOOK_CMD_SPEC_H
+#define NOOK_CMD_SPEC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "sandbox/spec.h"
+#include "util/error.h"
+
+struct run_opts
+{
+  bool rm, interactive, tty, read_only, privileged, help, detach;
+  bool entrypoint_set;
+  char *entrypoint, *workdir, *user, *hostname, *name, *network, *storage_driver;
+  char **env, **env_files, **volumes, **tmpfs, **cap_add, **cap_drop, **security_opts, **ulimits;
+  char *image;
+  char **cmd; /* the command after IMAGE, may be NULL */
+};
+
+/* Parse `run` arguments (argv[0] is "run").  Errors name the flag. */
+int run_opts_parse (int argc, char **argv, struct run_opts *o, nook_error_t *err);
+void run_opts_free (struct run_opts *o);
+
+/* What the merge needs from the outside world. */
+struct spec_env
+{
+  /* Read a file of the image's root filesystem (e.g. "/etc/passwd"); NULL if absent. */
+  char *(*read_image_file) (void *data, const char *path);
+  void *data;
+  /* Look a variable up in nook's own environment (for `-e NAME` and env files). */
+  const char *(*getenv) (const char *name);
+  /* Read an --env-file. */
+  int (*read_env_file) (const char *path, char **text, nook_error_t *err);
+};
+
+/* Fill spec->argv, env, cwd, uid, gid, groups, hostname, mounts, rlimits,
+ * tty/interactive/readonly/network, caps and seccomp choice from the image
+ * config (its "config" object may be NULL) and the options. */
+int spec_merge (const json_t *image_config, const struct run_opts *o, const struct spec_env *env,
+                const char *container_id, struct nook_spec *spec, nook_error_t *err);
+
+/* Resolve a Docker user string ("name", "uid", "name:group", "uid:gid") with
+ * the text of /etc/passwd and /etc/group (either may be NULL).  home gets the
+ * passwd home (malloc'd) or NULL. */
+int spec_resolve_user (const char *user, const char *passwd, const char *group, uid_t *uid,
+                       gid_t *gid, gid_t **groups, size_t *n_groups, char **home,
+                       nook_error_t *err);
+
+/* Parse one --ulimit ("nofile=1024:2048", "core=-1"). */
+int spec_parse_ulimit (const char *s, struct nook_rlimit *out, nook_error_t *err);
+
+/* Parse one -v/--volume "HOST:CTR[:ro|rw]" (HOST absolute). */
+int spec_parse_volume (const char *s, struct nook_mount *out, nook_error_t *err);
+
+/* Parse an env file's text into "NAME=value" strings, appended to *env. */
+int spec_parse_env_file (const char *text, const char *file, const struct spec_env *e, char ***env,
+                         nook_error_t *err);
+
+/* --security-opt: seccomp=unconfined|PATH, no-new-privileges[=true|false],
+ * label=... and apparmor=... (accepted; nook has neither). */
+int spec_security_opts (char *const *opts, bool *unconfined, char **profile, nook_error_t *err);
+
+#endif

@@ -1,0 +1,278 @@
+/* sandbox/child.c: the child side of a container, from clone to PID 1.
+ *
+ * Between clone and execve there is no caller: failures go to the parent over
+ * the CLOEXEC error pipe as {code, exit, msg}, then _exit.  Order: wait for the
+ * id maps, hostname, private mounts, rootfs, the mount plan, read-only root,
+ * pivot_root, workdir, rlimits, fds, pty; then fork the command and become
+ * the init.  The command drops ids, capabilities, sets no_new_privs and loads
+ * seccomp last before execve. */
+#include "sandbox/caps.h"
+#include "sandbox/internal.h"
+#include "sandbox/mount.h"
+#include "sandbox/seccomp.h"
+#include "sandbox/userns.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+__attribute__ ((noreturn)) static void
+child_fail (int err_fd, nook_error_t err)
+{
+  errpipe_send (err_fd, err);
+  _exit (err->exit ? err->exit : 125);
+}
+
+static int
+do_pivot_root (int rootfd, nook_error_t *err)
+{
+  if (fchdir (rootfd) < 0)
+    return nook_error_set (err, errno, "chdir to the new root");
+  if (syscall (SYS_pivot_root, ".", ".") < 0)
+    return nook_error_set (err, errno, "pivot_root");
+  if (umount2 (".", MNT_DETACH) < 0)
+    return nook_error_set (err, errno, "detach the old root");
+  if (chdir ("/") < 0)
+    return nook_error_set (err, errno, "chdir /");
+  return 0;
+}
+
+static int
+enter_workdir (const struct nook_spec *spec, nook_error_t *err)
+{
+  cleanup_close int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return nook_error_set (err, errno, "open /");
+  const char *cwd = spec->cwd && *spec->cwd ? spec->cwd : "/";
+  cleanup_close int fd = fs_open_in_root (root, cwd, O_PATH | O_DIRECTORY, 0);
+  if (fd < 0 && errno == ENOENT)
+    fd = fs_mkdir_p_in_root (root, cwd, 0755, err);
+  if (fd < 0)
+    return err && *err ? nook_error_wrap (err, "working directory '%s'", cwd)
+                       : nook_error_set (err, errno, "working directory '%s'", cwd);
+  if (fchdir (fd) < 0)
+    return nook_error_set (err, errno, "chdir to '%s'", cwd);
+  /* CVE-2024-21626: the cwd must be inside our root. */
+  char buf[4096];
+  if (getcwd (buf, sizeof buf) == NULL || buf[0] != '/')
+    return nook_error_set (err, EPERM, "working directory '%s' is outside the container", cwd);
+  return 0;
+}
+
+static int
+set_rlimits (const struct nook_spec *spec, nook_error_t *err)
+{
+  for (size_t i = 0; i < spec->n_rlimits; i++)
+    {
+      struct rlimit rl = { .rlim_cur = spec->rlimits[i].soft, .rlim_max = spec->rlimits[i].hard };
+      if (setrlimit (spec->rlimits[i].resource, &rl) < 0)
+        return nook_error_set (err, errno, "setrlimit %d to %llu:%llu", spec->rlimits[i].resource,
+                               (unsigned long long) rl.rlim_cur, (unsigned long long) rl.rlim_max);
+    }
+  return 0;
+}
+
+/* Open a new pty in the container's devpts; the master goes to the parent. */
+static int
+make_pty (int tty_sock, nook_error_t *err)
+{
+  cleanup_close int master = open ("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0)
+    return nook_error_set (err, errno, "open /dev/pts/ptmx");
+  int unlock = 0;
+  if (ioctl (master, TIOCSPTLCK, &unlock) < 0)
+    return nook_error_set (err, errno, "unlock the pty");
+  int slave = ioctl (master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0)
+    return nook_error_set (err, errno, "open the pty's peer");
+  if (fd_send (tty_sock, master) < 0)
+    {
+      close (slave);
+      return nook_error_set (err, errno, "send the pty to nook");
+    }
+  return slave;
+}
+
+/* Look argv0 up in the PATH of the container's environment. */
+static char *
+find_program (const char *argv0, char *const *env, int *why)
+{
+  *why = ENOENT;
+  if (strchr (argv0, '/'))
+    return xstrdup (argv0);
+  const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (size_t i = 0; env && env[i]; i++)
+    if (str_has_prefix (env[i], "PATH="))
+      path = env[i] + 5;
+  cleanup_free char *copy = xstrdup (path);
+  char *save = NULL;
+  for (char *d = strtok_r (copy, ":", &save); d; d = strtok_r (NULL, ":", &save))
+    {
+      cleanup_free char *p = xasprintf ("%s/%s", *d ? d : ".", argv0);
+      struct stat st;
+      if (stat (p, &st) < 0 || S_ISDIR (st.st_mode))
+        continue;
+      if (access (p, X_OK) == 0)
+        return steal_pointer (&p);
+      *why = EACCES;
+    }
+  return NULL;
+}
+
+__attribute__ ((noreturn)) static void
+exec_command (const struct nook_spec *spec, int err_fd, int pty_slave)
+{
+  cleanup_error nook_error_t err = NULL;
+  sigset_t all;
+  sigemptyset (&all);
+  sigprocmask (SIG_SETMASK, &all, NULL);
+  for (int s = 1; s < NSIG; s++)
+    signal (s, SIG_DFL);
+
+  if (pty_slave >= 0)
+    {
+      setsid ();
+      if (ioctl (pty_slave, TIOCSCTTY, 0) < 0)
+        {
+          nook_error_set (&err, errno, "set the controlling terminal");
+          child_fail (err_fd, err);
+        }
+      for (int i = 0; i < 3; i++)
+        dup2 (pty_slave, i);
+      if (pty_slave > 2)
+        close (pty_slave);
+    }
+  else if (!spec->interactive)
+    {
+      int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (null >= 0)
+        dup2 (null, 0);
+    }
+
+  if (!spec->ids.single && setgroups (spec->n_groups, spec->groups) < 0)
+    {
+      nook_error_set (&err, errno, "setgroups");
+      child_fail (err_fd, err);
+    }
+  if (prctl (PR_SET_KEEPCAPS, 1) < 0 || setresgid (spec->gid, spec->gid, spec->gid) < 0
+      || setresuid (spec->uid, spec->uid, spec->uid) < 0)
+    {
+      nook_error_set (&err, errno, "set user %u:%u", (unsigned) spec->uid, (unsigned) spec->gid);
+      child_fail (err_fd, err);
+    }
+  if (sandbox_caps_apply (spec->caps, spec->uid == 0, &err) < 0)
+    child_fail (err_fd, err);
+  if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    {
+      nook_error_set (&err, errno, "set no_new_privs");
+      child_fail (err_fd, err);
+    }
+
+  int why = 0;
+  cleanup_free char *prog = find_program (spec->argv[0], spec->env, &why);
+  if (prog == NULL)
+    {
+      if (why == EACCES)
+        nook_error_set_exit (&err, 126, 0, "exec: \"%s\": permission denied", spec->argv[0]);
+      else
+        nook_error_set_exit (&err, 127, 0, "exec: \"%s\": executable file not found in $PATH",
+                             spec->argv[0]);
+      child_fail (err_fd, err);
+    }
+  if (spec->seccomp && sandbox_seccomp_load (spec->seccomp, &err) < 0)
+    child_fail (err_fd, err);
+  execve (prog, spec->argv, spec->env);
+  int e = errno;
+  if (e == ENOENT)
+    nook_error_set_exit (&err, 127, 0, "exec: \"%s\": no such file or directory", prog);
+  else
+    nook_error_set_exit (&err, 126, e, "exec: \"%s\"", prog);
+  child_fail (err_fd, err);
+}
+
+static int
+setup (const struct nook_spec *spec, int tty_sock, int *pty_slave, nook_error_t *err)
+{
+  if (spec->hostname && sethostname (spec->hostname, strlen (spec->hostname)) < 0)
+    return nook_error_set (err, errno, "set hostname '%s'", spec->hostname);
+  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return nook_error_set (err, errno, "make mounts private");
+
+  cleanup_free char *merged = xasprintf ("%s/merged", spec->container_dir);
+  if (sandbox_rootfs_mount (spec, merged, err) < 0)
+    return -1;
+  cleanup_close int rootfd = open (merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return nook_error_set (err, errno, "open '%s'", merged);
+
+  struct mount_plan plan = { 0 };
+  bool gid5 = sandbox_idmap_has (spec->ids.gid, spec->ids.n_gid, 5);
+  int rc = sandbox_mount_plan_build (spec, gid5, &plan, err);
+  if (rc == 0)
+    rc = sandbox_mount_plan_apply (&plan, rootfd, err);
+  sandbox_mount_plan_free (&plan);
+  if (rc < 0)
+    return -1;
+  if (spec->readonly_rootfs && sandbox_mount_make_readonly (rootfd, err) < 0)
+    return nook_error_wrap (err, "read-only root filesystem");
+
+  if (do_pivot_root (rootfd, err) < 0 || enter_workdir (spec, err) < 0
+      || set_rlimits (spec, err) < 0)
+    return -1;
+  if (spec->tty && (*pty_slave = make_pty (tty_sock, err)) < 0)
+    return -1;
+  return 0;
+}
+
+void
+sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int tty_sock)
+{
+  cleanup_error nook_error_t err = NULL;
+  int pty_slave = -1;
+
+  /* Die with nook until the init takes over, and wait for the id maps. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (sync_wait (sync_fd) < 0)
+    _exit (125);
+  close (sync_fd);
+  if (setup (spec, tty_sock, &pty_slave, &err) < 0)
+    child_fail (err_fd, err);
+
+  /* Nothing of the host's stays open past here but stdio and our pipes. */
+  syscall (SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+  if (!spec->tty)
+    setsid (); /* no TIOCSTI into the caller's terminal */
+
+  sigset_t all;
+  sigfillset (&all);
+  sigprocmask (SIG_SETMASK, &all, NULL);
+  pid_t pid = fork ();
+  if (pid < 0)
+    {
+      nook_error_set (&err, errno, "fork the command");
+      child_fail (err_fd, err);
+    }
+  if (pid == 0)
+    exec_command (spec, err_fd, pty_slave);
+  close (err_fd);
+  if (pty_slave >= 0)
+    close (pty_slave);
+  if (tty_sock >= 0)
+    close (tty_sock);
+  sandbox_init_run (pid);
+}

@@ -1,0 +1,36 @@
+/* sandbox/internal.h: declarations shared inside sandbox/ only. */
+#ifndef NOOK_SANDBOX_INTERNAL_H
+#define NOOK_SANDBOX_INTERNAL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "sandbox/spec.h"
+#include "util/error.h"
+
+/* Errors cross from a child to its parent over a CLOEXEC pipe: the child
+ * sends {code, exit, msg}; EOF without a message means success. */
+void errpipe_send (int fd, const struct nook_error *e);
+/* Returns 1 and sets *err when the child sent an error, 0 on EOF, -1 on failure. */
+int errpipe_recv (int fd, nook_error_t *err);
+
+/* A byte on a sync pipe: the other side may go on.  0 ok, -1 EOF/error. */
+int sync_send (int fd);
+int sync_wait (int fd);
+
+/* The child side of a container: never returns. */
+__attribute__ ((noreturn)) void sandbox_child_main (const struct nook_spec *spec, int sync_fd,
+                                                    int err_fd, int tty_sock);
+
+/* Storage: make the root filesystem appear at `target` (in the child, inside
+ * the user and mount namespaces). */
+int sandbox_rootfs_mount (const struct nook_spec *spec, const char *target, nook_error_t *err);
+
+/* PID 1: run the command (already forked as `child`) to its end. */
+__attribute__ ((noreturn)) void sandbox_init_run (pid_t child);
+
+/* Send / receive an fd over a unix socket (SCM_RIGHTS). */
+int fd_send (int sock, int fd);
+int fd_recv (int sock);
+
+#endif

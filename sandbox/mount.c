@@ -1,0 +1,337 @@
+/* sandbox/mount.c: see mount.h. */
+#include "sandbox/mount.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+const char *const sandbox_masked_paths[] = {
+  "/proc/asound",       "/proc/acpi",        "/proc/interrupts", "/proc/kcore",
+  "/proc/keys",         "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+  "/proc/sched_debug",  "/proc/scsi",        "/sys/firmware",    "/sys/devices/virtual/powercap",
+  NULL,
+};
+
+const char *const sandbox_readonly_paths[] = {
+  "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
+};
+
+static void
+add (struct mount_plan *p, enum mount_op_kind kind, const char *source, const char *target,
+     const char *fstype, unsigned long flags, const char *data, bool dir)
+{
+  p->ops = xreallocarray (p->ops, p->n + 1, sizeof *p->ops);
+  p->ops[p->n++] = (struct mount_op){
+    .kind = kind,
+    .source = source ? xstrdup (source) : NULL,
+    .target = xstrdup (target),
+    .fstype = fstype ? xstrdup (fstype) : NULL,
+    .data = data ? xstrdup (data) : NULL,
+    .flags = flags,
+    .dir = dir,
+  };
+}
+
+int
+sandbox_tmpfs_options (const char *opts, unsigned long *flags, char **data, nook_error_t *err)
+{
+  static const char *const valued[] = { "size=", "mode=", "uid=", "gid=", "nr_inodes=", "nr_blocks=" };
+  struct strbuf b = { 0 };
+  unsigned long f = MS_NOSUID | MS_NODEV;
+  cleanup_free char *copy = xstrdup (opts ? opts : "");
+  char *save = NULL;
+  for (char *o = strtok_r (copy, ",", &save); o; o = strtok_r (NULL, ",", &save))
+    {
+      bool ok = false;
+      for (size_t i = 0; i < ARRAY_SIZE (valued) && !ok; i++)
+        if (str_has_prefix (o, valued[i]))
+          {
+            const char *v = o + strlen (valued[i]);
+            ok = *v != '\0' && strspn (v, "0123456789kmgKMG%") == strlen (v);
+          }
+      if (ok)
+        {
+          if (b.len)
+            strbuf_appendc (&b, ',');
+          strbuf_append (&b, o);
+          continue;
+        }
+      if (strcmp (o, "noexec") == 0)
+        f |= MS_NOEXEC;
+      else if (strcmp (o, "exec") == 0)
+        f &= ~(unsigned long) MS_NOEXEC;
+      else if (strcmp (o, "nosuid") == 0)
+        f |= MS_NOSUID;
+      else if (strcmp (o, "suid") == 0)
+        f &= ~(unsigned long) MS_NOSUID;
+      else if (strcmp (o, "nodev") == 0)
+        f |= MS_NODEV;
+      else if (strcmp (o, "dev") == 0)
+        f &= ~(unsigned long) MS_NODEV;
+      else if (strcmp (o, "ro") == 0)
+        f |= MS_RDONLY;
+      else if (strcmp (o, "rw") == 0)
+        f &= ~(unsigned long) MS_RDONLY;
+      else
+        {
+          strbuf_free (&b);
+          return nook_error_set (err, EINVAL, "invalid tmpfs option '%s'", o);
+        }
+    }
+  *flags = f;
+  *data = strbuf_steal (&b);
+  return 0;
+}
+
+int
+sandbox_mount_plan_build (const struct nook_spec *spec, bool gid5_mapped, struct mount_plan *p,
+                          nook_error_t *err)
+{
+  static const char *const devices[] = { "null", "zero", "full", "random", "urandom", "tty" };
+  memset (p, 0, sizeof *p);
+  const unsigned long nse = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+  add (p, MOP_MOUNT, "proc", "/proc", "proc", nse, NULL, true);
+  add (p, MOP_MOUNT, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k",
+       true);
+  for (size_t i = 0; i < ARRAY_SIZE (devices); i++)
+    {
+      cleanup_free char *src = xasprintf ("/dev/%s", devices[i]);
+      add (p, MOP_BIND_DEV, src, src, NULL, 0, NULL, false);
+    }
+  add (p, MOP_MOUNT, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+       gid5_mapped ? "newinstance,ptmxmode=0666,mode=0620,gid=5" : "newinstance,ptmxmode=0666,mode=0620",
+       true);
+  add (p, MOP_SYMLINK, "pts/ptmx", "/dev/ptmx", NULL, 0, NULL, false);
+  add (p, MOP_SYMLINK, "/proc/self/fd", "/dev/fd", NULL, 0, NULL, false);
+  add (p, MOP_SYMLINK, "/proc/self/fd/0", "/dev/stdin", NULL, 0, NULL, false);
+  add (p, MOP_SYMLINK, "/proc/self/fd/1", "/dev/stdout", NULL, 0, NULL, false);
+  add (p, MOP_SYMLINK, "/proc/self/fd/2", "/dev/stderr", NULL, 0, NULL, false);
+  add (p, MOP_SYMLINK, "/proc/kcore", "/dev/core", NULL, 0, NULL, false);
+  add (p, MOP_MOUNT, "shm", "/dev/shm", "tmpfs", nse, "mode=1777,size=65536k", true);
+  add (p, MOP_MOUNT, "mqueue", "/dev/mqueue", "mqueue", nse, NULL, true);
+  if (spec->network == NETWORK_HOST)
+    add (p, MOP_BIND, "/sys", "/sys", NULL, MS_REC | MS_RDONLY, NULL, true);
+  else
+    add (p, MOP_MOUNT, "sysfs", "/sys", "sysfs", nse | MS_RDONLY, NULL, true);
+
+  static const char *const etc[] = { "hosts", "resolv.conf", "hostname" };
+  for (size_t i = 0; i < ARRAY_SIZE (etc); i++)
+    {
+      cleanup_free char *src = xasprintf ("%s/%s", spec->container_dir, etc[i]);
+      cleanup_free char *dst = xasprintf ("/etc/%s", etc[i]);
+      add (p, MOP_BIND, src, dst, NULL, 0, NULL, false);
+    }
+
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    {
+      const struct nook_mount *m = &spec->mounts[i];
+      if (m->target[0] != '/')
+        return nook_error_set (err, EINVAL, "mount target '%s' is not an absolute path", m->target);
+      if (m->kind == MOUNT_TMPFS)
+        {
+          unsigned long f = 0;
+          cleanup_free char *data = NULL;
+          if (sandbox_tmpfs_options (m->options, &f, &data, err) < 0)
+            return -1;
+          if (m->readonly)
+            f |= MS_RDONLY;
+          add (p, MOP_MOUNT, "tmpfs", m->target, "tmpfs", f, *data ? data : NULL, true);
+        }
+      else
+        {
+          struct stat st;
+          if (stat (m->source, &st) < 0)
+            return nook_error_set (err, errno, "bind source path '%s'", m->source);
+          add (p, MOP_BIND, m->source, m->target, NULL, MS_REC | (m->readonly ? MS_RDONLY : 0),
+               NULL, S_ISDIR (st.st_mode));
+        }
+    }
+  for (size_t i = 0; sandbox_masked_paths[i]; i++)
+    add (p, MOP_MASK, NULL, sandbox_masked_paths[i], NULL, 0, NULL, false);
+  for (size_t i = 0; sandbox_readonly_paths[i]; i++)
+    add (p, MOP_READONLY, NULL, sandbox_readonly_paths[i], NULL, 0, NULL, false);
+  return 0;
+}
+
+void
+sandbox_mount_plan_free (struct mount_plan *p)
+{
+  for (size_t i = 0; i < p->n; i++)
+    {
+      free (p->ops[i].source);
+      free (p->ops[i].target);
+      free (p->ops[i].fstype);
+      free (p->ops[i].data);
+    }
+  free (p->ops);
+  p->ops = NULL;
+  p->n = 0;
+}
+
+int
+sandbox_mount_make_readonly (int fd, nook_error_t *err)
+{
+  char path[32];
+  fs_fd_path (fd, path);
+  struct statvfs sv;
+  if (fstatvfs (fd, &sv) < 0)
+    return nook_error_set (err, errno, "statvfs");
+  unsigned long f = MS_REMOUNT | MS_BIND | MS_RDONLY;
+  if (sv.f_flag & ST_NOSUID)
+    f |= MS_NOSUID;
+  if (sv.f_flag & ST_NODEV)
+    f |= MS_NODEV;
+  if (sv.f_flag & ST_NOEXEC)
+    f |= MS_NOEXEC;
+  if (sv.f_flag & ST_NOATIME)
+    f |= MS_NOATIME;
+  if (sv.f_flag & ST_NODIRATIME)
+    f |= MS_NODIRATIME;
+  if (sv.f_flag & ST_RELATIME)
+    f |= MS_RELATIME;
+  if (mount (NULL, path, NULL, f, NULL) < 0)
+    return nook_error_set (err, errno, "remount read-only");
+  return 0;
+}
+
+/* After a mount on a target fd, the fd still names the covered inode: reopen. */
+static int
+reopen (int rootfd, const char *target, nook_error_t *err)
+{
+  int fd = fs_open_in_root (rootfd, target, O_PATH, 0);
+  if (fd < 0)
+    return nook_error_set (err, errno, "open '%s' after mounting", target);
+  return fd;
+}
+
+static int
+apply_bind (const struct mount_op *op, int rootfd, nook_error_t *err)
+{
+  cleanup_close int src = open (op->source, O_PATH | O_CLOEXEC);
+  if (src < 0)
+    return nook_error_set (err, errno, "open bind source '%s'", op->source);
+  struct stat st;
+  if (fstat (src, &st) < 0)
+    return nook_error_set (err, errno, "stat '%s'", op->source);
+  if (op->kind == MOP_BIND_DEV && !S_ISCHR (st.st_mode))
+    return nook_error_set (err, EINVAL, "'%s' is not a character device", op->source);
+  cleanup_close int dst = fs_mount_target_in_root (rootfd, op->target, S_ISDIR (st.st_mode), err);
+  if (dst < 0)
+    return -1;
+  char sp[32], dp[32];
+  fs_fd_path (src, sp);
+  fs_fd_path (dst, dp);
+  if (mount (sp, dp, NULL, MS_BIND | (op->flags & MS_REC), NULL) < 0)
+    return nook_error_set (err, errno, "bind '%s' on '%s'", op->source, op->target);
+  if (op->flags & MS_RDONLY)
+    {
+      cleanup_close int m = reopen (rootfd, op->target, err);
+      if (m < 0 || sandbox_mount_make_readonly (m, err) < 0)
+        return nook_error_wrap (err, "'%s'", op->target);
+    }
+  return 0;
+}
+
+static int
+apply_mask (const struct mount_op *op, int rootfd, nook_error_t *err)
+{
+  cleanup_close int fd = fs_open_in_root (rootfd, op->target, O_PATH | O_NOFOLLOW, 0);
+  if (fd < 0)
+    return 0; /* nothing to hide */
+  struct stat st;
+  if (fstat (fd, &st) < 0)
+    return nook_error_set (err, errno, "stat '%s'", op->target);
+  char dp[32];
+  fs_fd_path (fd, dp);
+  if (S_ISDIR (st.st_mode))
+    {
+      if (mount ("tmpfs", dp, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0)
+        return nook_error_set (err, errno, "mask '%s'", op->target);
+      return 0;
+    }
+  cleanup_close int null = open ("/dev/null", O_PATH | O_CLOEXEC);
+  struct stat ns;
+  if (null < 0 || fstat (null, &ns) < 0 || !S_ISCHR (ns.st_mode) || ns.st_rdev != makedev (1, 3))
+    return nook_error_set (err, EINVAL, "/dev/null is not the null device");
+  char sp[32];
+  fs_fd_path (null, sp);
+  if (mount (sp, dp, NULL, MS_BIND, NULL) < 0)
+    return nook_error_set (err, errno, "mask '%s'", op->target);
+  return 0;
+}
+
+static int
+apply_readonly (const struct mount_op *op, int rootfd, nook_error_t *err)
+{
+  cleanup_close int fd = fs_open_in_root (rootfd, op->target, O_PATH | O_NOFOLLOW, 0);
+  if (fd < 0)
+    return 0;
+  char dp[32];
+  fs_fd_path (fd, dp);
+  if (mount (dp, dp, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return nook_error_set (err, errno, "bind '%s' on itself", op->target);
+  cleanup_close int m = reopen (rootfd, op->target, err);
+  if (m < 0 || sandbox_mount_make_readonly (m, err) < 0)
+    return nook_error_wrap (err, "'%s'", op->target);
+  return 0;
+}
+
+static int
+apply_one (const struct mount_op *op, int rootfd, nook_error_t *err)
+{
+  switch (op->kind)
+    {
+    case MOP_MOUNT:
+      {
+        cleanup_close int dst = fs_mount_target_in_root (rootfd, op->target, true, err);
+        if (dst < 0)
+          return -1;
+        char dp[32];
+        fs_fd_path (dst, dp);
+        if (mount (op->source, dp, op->fstype, op->flags, op->data) < 0)
+          return nook_error_set (err, errno, "mount %s on '%s'", op->fstype, op->target);
+        return 0;
+      }
+    case MOP_BIND:
+    case MOP_BIND_DEV:
+      return apply_bind (op, rootfd, err);
+    case MOP_SYMLINK:
+      {
+        cleanup_free char *copy = xstrdup (op->target);
+        char *slash = strrchr (copy, '/');
+        *slash = '\0';
+        cleanup_close int dir = fs_mkdir_p_in_root (rootfd, *copy ? copy : "/", 0755, err);
+        if (dir < 0)
+          return -1;
+        if (symlinkat (op->source, dir, slash + 1) < 0 && errno != EEXIST)
+          return nook_error_set (err, errno, "symlink '%s'", op->target);
+        return 0;
+      }
+    case MOP_MASK:
+      return apply_mask (op, rootfd, err);
+    case MOP_READONLY:
+      return apply_readonly (op, rootfd, err);
+    }
+  return nook_error_set (err, EINVAL, "unknown mount operation");
+}
+
+int
+sandbox_mount_plan_apply (const struct mount_plan *plan, int rootfd, nook_error_t *err)
+{
+  for (size_t i = 0; i < plan->n; i++)
+    if (apply_one (&plan->ops[i], rootfd, err) < 0)
+      return -1;
+  return 0;
+}

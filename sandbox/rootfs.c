@@ -1,0 +1,406 @@
+/* sandbox/rootfs.c: see rootfs.h.  Runs in the container child (inside the
+ * user and mount namespaces) except for the pure helpers and the probe. */
+#include "sandbox/rootfs.h"
+#include "sandbox/internal.h"
+#include "sandbox/userns.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+static const char *const driver_names[] = {
+  [STORAGE_NONE] = "none",
+  [STORAGE_OVERLAY] = "overlay",
+  [STORAGE_FUSE_OVERLAYFS] = "fuse-overlayfs",
+  [STORAGE_COPY_UP] = "copy-up",
+};
+
+const char *
+sandbox_storage_name (enum storage_driver d)
+{
+  return (unsigned) d < ARRAY_SIZE (driver_names) ? driver_names[d] : "unknown";
+}
+
+int
+sandbox_storage_parse (const char *name, enum storage_driver *out, nook_error_t *err)
+{
+  for (size_t i = STORAGE_OVERLAY; i < ARRAY_SIZE (driver_names); i++)
+    if (strcmp (name, driver_names[i]) == 0)
+      {
+        *out = (enum storage_driver) i;
+        return 0;
+      }
+  if (strcmp (name, "vfs") == 0)
+    {
+      *out = STORAGE_COPY_UP;
+      return 0;
+    }
+  return nook_error_set (err, EINVAL,
+                         "invalid storage driver '%s' (overlay, fuse-overlayfs or copy-up)", name);
+}
+
+char *
+sandbox_overlay_lowerdir (char *const *layers, nook_error_t *err)
+{
+  struct strbuf b = { 0 };
+  size_t n = strv_len (layers);
+  if (n == 0)
+    {
+      nook_error_set (err, EINVAL, "an image needs at least one layer");
+      return NULL;
+    }
+  for (size_t i = n; i-- > 0;)
+    {
+      if (strpbrk (layers[i], ":,\\") != NULL)
+        {
+          strbuf_free (&b);
+          nook_error_set (err, EINVAL, "layer path '%s' contains ':', ',' or '\\'", layers[i]);
+          return NULL;
+        }
+      if (i != n - 1)
+        strbuf_appendc (&b, ':');
+      strbuf_append (&b, layers[i]);
+    }
+  return strbuf_steal (&b);
+}
+
+bool
+sandbox_storage_fuse_available (char **path)
+{
+  static const char *const candidates[] = { "/usr/bin/fuse-overlayfs", "/usr/local/bin/fuse-overlayfs",
+                                            "/bin/fuse-overlayfs" };
+  const char *found = NULL;
+  for (size_t i = 0; i < ARRAY_SIZE (candidates) && !found; i++)
+    if (access (candidates[i], X_OK) == 0)
+      found = candidates[i];
+  if (path)
+    *path = found ? xstrdup (found) : NULL;
+  if (!found)
+    return false;
+  int fd = open ("/dev/fuse", O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  close (fd);
+  return true;
+}
+
+/* ---- overlay ---- */
+
+static int
+mount_overlay (const struct nook_spec *spec, const char *upper, const char *work,
+               const char *target, nook_error_t *err)
+{
+  cleanup_free char *lower = sandbox_overlay_lowerdir (spec->layers, err);
+  if (lower == NULL)
+    return -1;
+  cleanup_free char *data
+      = xasprintf ("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", lower, upper, work);
+  if (strlen (data) >= 4000)
+    return nook_error_set (err, E2BIG, "too many layers for one overlay mount (%zu)",
+                           strv_len (spec->layers));
+  if (mount ("overlay", target, "overlay", 0, data) < 0)
+    return nook_error_set (err, errno, "mount overlay on '%s'", target);
+  return 0;
+}
+
+/* ---- fuse-overlayfs ---- */
+
+static int
+mount_fuse_overlayfs (const struct nook_spec *spec, const char *upper, const char *work,
+                      const char *target, nook_error_t *err)
+{
+  cleanup_free char *prog = NULL;
+  if (!sandbox_storage_fuse_available (&prog))
+    return nook_error_set (err, ENOENT,
+                           "fuse-overlayfs is not usable (install fuse-overlayfs; /dev/fuse must "
+                           "be readable and writable)");
+  cleanup_free char *lower = sandbox_overlay_lowerdir (spec->layers, err);
+  if (lower == NULL)
+    return -1;
+  cleanup_free char *opts = xasprintf ("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+  pid_t pid = fork ();
+  if (pid < 0)
+    return nook_error_set (err, errno, "fork fuse-overlayfs");
+  if (pid == 0)
+    {
+      int devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
+      if (devnull >= 0)
+        {
+          dup2 (devnull, 0);
+          dup2 (devnull, 1);
+        }
+      execl (prog, "fuse-overlayfs", "-o", opts, target, (char *) NULL);
+      _exit (127);
+    }
+  int st;
+  while (waitpid (pid, &st, 0) < 0)
+    if (errno != EINTR)
+      return nook_error_set (err, errno, "waitpid fuse-overlayfs");
+  if (!WIFEXITED (st) || WEXITSTATUS (st) != 0)
+    return nook_error_set (err, 0, "fuse-overlayfs failed to mount '%s' (exit status %d)", target,
+                           WIFEXITED (st) ? WEXITSTATUS (st) : 128 + WTERMSIG (st));
+  return 0;
+}
+
+/* ---- copy-up ---- */
+
+static int copy_tree (int src, int dst, nook_error_t *err);
+
+static int
+copy_file (int src, int dst, const char *name, const struct stat *st, nook_error_t *err)
+{
+  cleanup_close int in = openat (src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (in < 0)
+    return nook_error_set (err, errno, "open '%s'", name);
+  unlinkat (dst, name, 0);
+  cleanup_close int out
+      = openat (dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st->st_mode & 07777);
+  if (out < 0)
+    return nook_error_set (err, errno, "create '%s'", name);
+  off_t left = st->st_size;
+  while (left > 0)
+    {
+      ssize_t n = copy_file_range (in, NULL, out, NULL, (size_t) left, 0);
+      if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL))
+        {
+          char buf[65536];
+          n = read (in, buf, sizeof buf);
+          if (n > 0 && fs_write_all (out, buf, (size_t) n) < 0)
+            n = -1;
+        }
+      if (n < 0)
+        return nook_error_set (err, errno, "copy '%s'", name);
+      if (n == 0)
+        break;
+      left -= n;
+    }
+  if (fchown (out, st->st_uid, st->st_gid) < 0 && errno != EPERM && errno != EINVAL)
+    return nook_error_set (err, errno, "chown '%s'", name);
+  fchmod (out, st->st_mode & 07777);
+  struct timespec ts[2] = { st->st_atim, st->st_mtim };
+  futimens (out, ts);
+  return 0;
+}
+
+static int
+copy_entry (int src, int dst, const char *name, nook_error_t *err)
+{
+  struct stat st;
+  if (fstatat (src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return nook_error_set (err, errno, "stat '%s'", name);
+  if (S_ISCHR (st.st_mode) && st.st_rdev == makedev (0, 0))
+    return fs_rm_rf_at (dst, name, err); /* a whiteout hides the lower entry */
+  if (S_ISDIR (st.st_mode))
+    {
+      struct stat dstst;
+      if (fstatat (dst, name, &dstst, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR (dstst.st_mode))
+        fs_rm_rf_at (dst, name, err);
+      char opaque[2];
+      cleanup_close int sfd = openat (src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sfd < 0)
+        return nook_error_set (err, errno, "open '%s'", name);
+      if (fgetxattr (sfd, "user.overlay.opaque", opaque, sizeof opaque) == 1 && opaque[0] == 'y')
+        fs_rm_rf_at (dst, name, err);
+      if (mkdirat (dst, name, st.st_mode & 07777) < 0 && errno != EEXIST)
+        return nook_error_set (err, errno, "mkdir '%s'", name);
+      cleanup_close int dfd = openat (dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (dfd < 0)
+        return nook_error_set (err, errno, "open '%s'", name);
+      if (copy_tree (sfd, dfd, err) < 0)
+        return nook_error_wrap (err, "in '%s'", name);
+      fchownat (dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+      fchmod (dfd, st.st_mode & 07777);
+      struct timespec ts[2] = { st.st_atim, st.st_mtim };
+      futimens (dfd, ts);
+      return 0;
+    }
+  if (fs_rm_rf_at (dst, name, err) < 0)
+    return -1;
+  if (S_ISREG (st.st_mode))
+    return copy_file (src, dst, name, &st, err);
+  if (S_ISLNK (st.st_mode))
+    {
+      char target[4096];
+      ssize_t n = readlinkat (src, name, target, sizeof target - 1);
+      if (n < 0)
+        return nook_error_set (err, errno, "readlink '%s'", name);
+      target[n] = '\0';
+      if (symlinkat (target, dst, name) < 0)
+        return nook_error_set (err, errno, "symlink '%s'", name);
+      fchownat (dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+      return 0;
+    }
+  if (mknodat (dst, name, st.st_mode, st.st_rdev) < 0)
+    log_debug ("copy-up: cannot create special file '%s': %s", name, strerror (errno));
+  return 0;
+}
+
+static int
+copy_tree (int src, int dst, nook_error_t *err)
+{
+  int dup = fcntl (src, F_DUPFD_CLOEXEC, 3);
+  if (dup < 0)
+    return nook_error_set (err, errno, "dup");
+  cleanup_dir DIR *d = fdopendir (dup);
+  if (d == NULL)
+    {
+      close (dup);
+      return nook_error_set (err, errno, "opendir");
+    }
+  struct dirent *de;
+  while ((de = readdir (d)) != NULL)
+    {
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      if (copy_entry (src, dst, de->d_name, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static int
+copy_up (const struct nook_spec *spec, const char *target, nook_error_t *err)
+{
+  cleanup_close int cdir = open (spec->container_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cdir < 0)
+    return nook_error_set (err, errno, "open '%s'", spec->container_dir);
+  if (faccessat (cdir, "rootfs/.nook-copied", F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+    {
+      if (fs_rm_rf_at (cdir, "rootfs", err) < 0)
+        return -1;
+      if (mkdirat (cdir, "rootfs", 0755) < 0)
+        return nook_error_set (err, errno, "mkdir rootfs");
+      cleanup_close int dst = openat (cdir, "rootfs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dst < 0)
+        return nook_error_set (err, errno, "open rootfs");
+      for (size_t i = 0; spec->layers[i]; i++)
+        {
+          cleanup_close int src
+              = open (spec->layers[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+          if (src < 0)
+            return nook_error_set (err, errno, "open layer '%s'", spec->layers[i]);
+          if (copy_tree (src, dst, err) < 0)
+            return nook_error_wrap (err, "copy-up of layer '%s'", spec->layers[i]);
+        }
+      int m = openat (dst, ".nook-copied", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+      if (m >= 0)
+        close (m);
+    }
+  cleanup_free char *rootfs = xasprintf ("%s/rootfs", spec->container_dir);
+  if (mount (rootfs, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return nook_error_set (err, errno, "bind '%s' on '%s'", rootfs, target);
+  return 0;
+}
+
+int
+sandbox_rootfs_mount (const struct nook_spec *spec, const char *target, nook_error_t *err)
+{
+  cleanup_free char *upper = xasprintf ("%s/upper", spec->container_dir);
+  cleanup_free char *work = xasprintf ("%s/work", spec->container_dir);
+  switch (spec->driver)
+    {
+    case STORAGE_OVERLAY:
+      return mount_overlay (spec, upper, work, target, err);
+    case STORAGE_FUSE_OVERLAYFS:
+      return mount_fuse_overlayfs (spec, upper, work, target, err);
+    case STORAGE_COPY_UP:
+      return copy_up (spec, target, err);
+    case STORAGE_NONE:
+    default:
+      return nook_error_set (err, EINVAL, "no storage driver chosen");
+    }
+}
+
+/* ---- probe ---- */
+
+struct probe_arg
+{
+  const char *dir;
+};
+
+static int
+probe_overlay (void *arg, nook_error_t *err)
+{
+  struct probe_arg *p = arg;
+  if (unshare (CLONE_NEWNS) < 0)
+    return nook_error_set (err, errno, "unshare(CLONE_NEWNS)");
+  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return nook_error_set (err, errno, "make mounts private");
+  cleanup_free char *l = xasprintf ("%s/l", p->dir);
+  cleanup_free char *u = xasprintf ("%s/u", p->dir);
+  cleanup_free char *w = xasprintf ("%s/w", p->dir);
+  cleanup_free char *m = xasprintf ("%s/m", p->dir);
+  cleanup_free char *data = xasprintf ("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", l, u, w);
+  if (mount ("overlay", m, "overlay", 0, data) < 0)
+    return nook_error_set (err, errno, "mount overlay");
+  /* A whiteout must work too: delete a lower file through the mount. */
+  cleanup_free char *f = xasprintf ("%s/f", m);
+  if (unlink (f) < 0)
+    return nook_error_set (err, errno, "remove a lower file through overlay");
+  return 0;
+}
+
+static int
+rm_in_ns (void *arg, nook_error_t *err)
+{
+  return fs_rm_rf_at (AT_FDCWD, ((struct probe_arg *) arg)->dir, err);
+}
+
+int
+sandbox_storage_probe (const struct nook_idmapping *ids, const char *workdir,
+                       enum storage_driver *out, char **why, nook_error_t *err)
+{
+  cleanup_free char *dir = xasprintf ("%s/probe-XXXXXX", workdir);
+  if (mkdtemp (dir) == NULL)
+    return nook_error_set (err, errno, "create '%s'", dir);
+  cleanup_free char *note = NULL;
+  static const char *const sub[] = { "l", "u", "w", "m" };
+  for (size_t i = 0; i < ARRAY_SIZE (sub); i++)
+    {
+      cleanup_free char *p = xasprintf ("%s/%s", dir, sub[i]);
+      mkdir (p, 0755);
+    }
+  cleanup_free char *lf = xasprintf ("%s/l/f", dir);
+  int fd = open (lf, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd >= 0)
+    close (fd);
+
+  struct probe_arg arg = { .dir = dir };
+  cleanup_error nook_error_t perr = NULL;
+  if (sandbox_userns_call (ids, probe_overlay, &arg, &perr) == 0)
+    *out = STORAGE_OVERLAY;
+  else
+    {
+      cleanup_free char *t = nook_error_text (perr);
+      note = xasprintf ("native overlay failed (%s)", t);
+      if (sandbox_storage_fuse_available (NULL))
+        *out = STORAGE_FUSE_OVERLAYFS;
+      else
+        {
+          char *n2 = xasprintf ("%s; fuse-overlayfs not usable", note);
+          free (note);
+          note = n2;
+          *out = STORAGE_COPY_UP;
+        }
+    }
+  cleanup_error nook_error_t rerr = NULL;
+  if (sandbox_userns_call (ids, rm_in_ns, &arg, &rerr) < 0)
+    fs_rm_rf_at (AT_FDCWD, dir, &rerr);
+  if (why)
+    *why = steal_pointer (&note);
+  return 0;
+}

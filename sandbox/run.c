@@ -1,0 +1,241 @@
+/* sandbox/run.c: the parent side of a container: clone into new namespaces,
+ * write the id maps, pass the pty, forward signals, wait. */
+#include "sandbox/run.h"
+#include "sandbox/internal.h"
+#include "sandbox/tty.h"
+#include "sandbox/userns.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+void
+nook_spec_free (struct nook_spec *s)
+{
+  if (s == NULL)
+    return;
+  strv_free (s->argv);
+  strv_free (s->env);
+  free (s->cwd);
+  free (s->groups);
+  free (s->hostname);
+  for (size_t i = 0; i < s->n_mounts; i++)
+    {
+      free (s->mounts[i].source);
+      free (s->mounts[i].target);
+      free (s->mounts[i].options);
+    }
+  free (s->mounts);
+  free (s->rlimits);
+  strv_free (s->layers);
+  free (s->container_dir);
+  free (s->etc_hosts);
+  free (s->etc_resolv);
+  free (s->etc_hostname);
+  memset (s, 0, sizeof *s);
+}
+
+static int
+prepare_dir (const struct nook_spec *spec, nook_error_t *err)
+{
+  cleanup_close int dir = open (spec->container_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0)
+    return nook_error_set (err, errno, "open container directory '%s'", spec->container_dir);
+  static const char *const sub[] = { "upper", "work", "merged" };
+  for (size_t i = 0; i < ARRAY_SIZE (sub); i++)
+    if (mkdirat (dir, sub[i], 0755) < 0 && errno != EEXIST)
+      return nook_error_set (err, errno, "mkdir '%s/%s'", spec->container_dir, sub[i]);
+  const char *files[][2] = {
+    { "hosts", spec->etc_hosts },
+    { "resolv.conf", spec->etc_resolv },
+    { "hostname", spec->etc_hostname },
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (files); i++)
+    {
+      const char *text = files[i][1] ? files[i][1] : "";
+      if (fs_write_atomic_at (dir, files[i][0], text, strlen (text), 0644, err) < 0)
+        return -1;
+    }
+  return 0;
+}
+
+static unsigned long
+clone_flags (const struct nook_spec *spec)
+{
+  unsigned long f = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC
+                    | CLONE_NEWCGROUP;
+  if (spec->network != NETWORK_HOST)
+    f |= CLONE_NEWNET;
+  return f;
+}
+
+struct io
+{
+  int master; /* pty master, -1 without -t */
+  bool stdin_open;
+  struct tty_state tty;
+};
+
+/* Copy what is ready between the caller's stdio and the pty. */
+static void
+pump (int from, int to, bool *open_flag)
+{
+  char buf[16384];
+  ssize_t n = read (from, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return;
+  if (n <= 0)
+    {
+      *open_flag = false;
+      return;
+    }
+  fs_write_all (to, buf, (size_t) n);
+}
+
+static int
+wait_loop (pid_t pid, int sfd, struct io *io)
+{
+  bool master_open = io->master >= 0;
+  for (;;)
+    {
+      struct pollfd p[3] = {
+        { .fd = sfd, .events = POLLIN },
+        { .fd = master_open ? io->master : -1, .events = POLLIN },
+        { .fd = master_open && io->stdin_open ? 0 : -1, .events = POLLIN },
+      };
+      if (poll (p, 3, -1) < 0 && errno != EINTR)
+        break;
+      if (p[1].revents & (POLLIN | POLLHUP | POLLERR))
+        pump (io->master, 1, &master_open);
+      if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
+        pump (0, io->master, &io->stdin_open);
+      if (!(p[0].revents & POLLIN))
+        continue;
+      struct signalfd_siginfo si;
+      if (read (sfd, &si, sizeof si) != sizeof si)
+        continue;
+      if ((int) si.ssi_signo == SIGWINCH && io->master >= 0)
+        sandbox_tty_copy_winsize (0, io->master);
+      else if ((int) si.ssi_signo != SIGCHLD)
+        kill (pid, (int) si.ssi_signo);
+      int st;
+      pid_t r = waitpid (pid, &st, WNOHANG);
+      if (r == pid)
+        {
+          while (master_open)
+            {
+              struct pollfd m = { .fd = io->master, .events = POLLIN };
+              if (poll (&m, 1, 0) <= 0)
+                break;
+              pump (io->master, 1, &master_open);
+            }
+          return WIFEXITED (st) ? WEXITSTATUS (st) : 128 + WTERMSIG (st);
+        }
+    }
+  int st;
+  while (waitpid (pid, &st, 0) < 0 && errno == EINTR)
+    ;
+  return WIFEXITED (st) ? WEXITSTATUS (st) : 128 + WTERMSIG (st);
+}
+
+int
+sandbox_run (const struct nook_spec *spec, nook_error_t *err)
+{
+  if (prepare_dir (spec, err) < 0)
+    return -1;
+
+  int syncp[2] = { -1, -1 }, errp[2] = { -1, -1 }, ttys[2] = { -1, -1 };
+  if (pipe2 (syncp, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0
+      || (spec->tty && socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ttys) < 0))
+    return nook_error_set (err, errno, "create pipes");
+
+  sigset_t mask, old;
+  sigemptyset (&mask);
+  sigaddset (&mask, SIGCHLD);
+  for (size_t i = 0; i < ARRAY_SIZE (forwarded); i++)
+    sigaddset (&mask, forwarded[i]);
+  sigprocmask (SIG_BLOCK, &mask, &old);
+  cleanup_close int sfd = signalfd (-1, &mask, SFD_CLOEXEC);
+  if (sfd < 0)
+    return nook_error_set (err, errno, "signalfd");
+
+  fflush (NULL);
+  pid_t pid = (pid_t) syscall (SYS_clone, clone_flags (spec) | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (pid < 0)
+    {
+      int e = errno;
+      sigprocmask (SIG_SETMASK, &old, NULL);
+      return nook_error_set (err, e, "clone the container's namespaces");
+    }
+  if (pid == 0)
+    {
+      close (syncp[1]);
+      close (errp[0]);
+      if (ttys[0] >= 0)
+        close (ttys[0]);
+      sandbox_child_main (spec, syncp[0], errp[1], ttys[1]);
+    }
+  close (syncp[0]);
+  close (errp[1]);
+  if (ttys[1] >= 0)
+    close (ttys[1]);
+
+  int rc = 0;
+  struct io io = { .master = -1, .stdin_open = spec->interactive };
+  if (sandbox_idmap_write (pid, &spec->ids, err) < 0)
+    rc = -1;
+  else
+    sync_send (syncp[1]);
+  close (syncp[1]);
+
+  if (rc == 0 && spec->tty)
+    {
+      io.master = fd_recv (ttys[0]);
+      if (io.master >= 0)
+        {
+          if (isatty (0))
+            {
+              sandbox_tty_copy_winsize (0, io.master);
+              if (spec->interactive)
+                sandbox_tty_raw (0, &io.tty);
+            }
+        }
+    }
+  if (ttys[0] >= 0)
+    close (ttys[0]);
+  if (rc == 0 && errpipe_recv (errp[0], err) != 0)
+    rc = -1;
+  close (errp[0]);
+
+  int status;
+  if (rc < 0)
+    {
+      kill (pid, SIGKILL);
+      while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+      status = -1;
+    }
+  else
+    status = wait_loop (pid, sfd, &io);
+  sandbox_tty_restore (&io.tty);
+  if (io.master >= 0)
+    close (io.master);
+  sigprocmask (SIG_SETMASK, &old, NULL);
+  return status;
+}

@@ -1,0 +1,14 @@
+/* sandbox/run.h: run a container to its end. */
+#ifndef NOOK_SANDBOX_RUN_H
+#define NOOK_SANDBOX_RUN_H
+
+#include "sandbox/spec.h"
+#include "util/error.h"
+
+/* Create the container described by spec (its container_dir must exist and be
+ * empty or hold a previous run's upper dir), run it, and return its exit
+ * status (0-255; 128+N when killed by signal N).  -1 with *err when nook
+ * failed; err->exit is then 125, 126 or 127 as Docker's. */
+int sandbox_run (const struct nook_spec *spec, nook_error_t *err);
+
+#endif

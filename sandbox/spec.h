@@ -1,0 +1,95 @@
+/* sandbox/spec.h: what a container is, as data.
+ *
+ * cmd/ fills a struct nook_spec with pure functions (image config + flags);
+ * sandbox_run() applies it.  Nothing here knows about images or registries. */
+#ifndef NOOK_SANDBOX_SPEC_H
+#define NOOK_SANDBOX_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum mount_kind
+{
+  MOUNT_BIND,
+  MOUNT_TMPFS,
+};
+
+struct nook_mount
+{
+  enum mount_kind kind;
+  char *source;  /* host path (bind) */
+  char *target;  /* absolute path inside the container */
+  bool readonly;
+  char *options; /* tmpfs data ("size=64m,mode=1777"), already validated */
+};
+
+struct nook_idmap
+{
+  uint32_t inside, outside, count;
+};
+
+enum nook_network
+{
+  NETWORK_NONE,
+  NETWORK_HOST,
+};
+
+enum storage_driver
+{
+  STORAGE_NONE = 0, /* not chosen: probe */
+  STORAGE_OVERLAY,
+  STORAGE_FUSE_OVERLAYFS,
+  STORAGE_COPY_UP,
+};
+
+struct nook_rlimit
+{
+  int resource;
+  uint64_t soft, hard;
+};
+
+/* How the ids of the container map onto the host's. */
+struct nook_idmapping
+{
+  struct nook_idmap uid[2], gid[2];
+  size_t n_uid, n_gid;
+  bool use_helpers; /* newuidmap/newgidmap (a subordinate range); else written directly */
+  bool single;      /* the single-id map: setgroups is denied */
+};
+
+struct nook_spec
+{
+  char **argv; /* the command, argv[0] looked up in PATH of env */
+  char **env;  /* "NAME=value" */
+  char *cwd;   /* absolute */
+  uid_t uid;
+  gid_t gid;
+  gid_t *groups; /* supplementary groups, inside ids */
+  size_t n_groups;
+  char *hostname;
+  bool tty, interactive, readonly_rootfs;
+  enum nook_network network;
+
+  uint64_t caps;          /* capability set (bounding; effective when uid 0) */
+  bool seccomp_unconfined;
+  void *seccomp;          /* scmp_filter_ctx built by the caller, or NULL */
+
+  struct nook_mount *mounts;
+  size_t n_mounts;
+  struct nook_rlimit *rlimits;
+  size_t n_rlimits;
+
+  /* The root filesystem. */
+  char **layers;          /* lower directories, bottom first */
+  char *container_dir;    /* holds upper/, work/, merged/ or rootfs/, and etc files */
+  enum storage_driver driver;
+  char *etc_hosts, *etc_resolv, *etc_hostname; /* contents written to container_dir */
+
+  struct nook_idmapping ids;
+};
+
+void nook_spec_free (struct nook_spec *spec);
+
+#endif
