@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# tests/bench/bench.sh BUILD_DIR: `make bench`. A benchmark, not a test: it never fails on
+# timing, only when it cannot run at all.
+#
+# Times `nook run --rm --network none IMAGE /bin/true` against bubblewrap on a busybox rootfs
+# and `podman run --rm --network none` on the same rootfs imported as an image (when podman is
+# installed), alternating the tools run by run (nook, bwrap, podman, nook, ...), as an
+# unprivileged user (as root: as nook-sub, after ci/prepare.sh). Prints each tool's median
+# and p90 in ms, the ratios nook/bwrap and podman/nook, and the targets. Then runs every
+# BUILD_DIR/tests/bench/bench_* program (argv[1]: ../shared/conformance from the repo root).
+#
+# podman is run with `--runtime runc --storage-driver overlay --cgroup-manager cgroupfs`
+# and a private --root/--runroot (DESIGN.md "This machine": crun refuses this cgroup layout
+# and Debian's default vfs driver would make the comparison unfair); these flags are the
+# command-line form of containers.conf/storage.conf, so no user config is written.
+# Knobs: BENCH_ROUNDS (default 30), NOOK_BENCH_NO_INSTALL=1 (as root, do not install podman).
+set -euo pipefail
+O=${1:-build}
+rounds=${BENCH_ROUNDS:-30}
+
+# ---- as the unprivileged user: the container start benchmark ------------------------------
+if [ -n "${BENCH_INNER:-}" ]; then
+  nook=$O/nook
+  work=$(mktemp -d "${TMPDIR:-/tmp}/nook-bench-w.XXXXXX")
+  # podman wants a runroot shorter than 50 characters: its own short directory.
+  prun=$(mktemp -d /tmp/nbp.XXXXXX)
+  export XDG_RUNTIME_DIR=$prun/xdg NOOK_ROOT=$work/store
+  mkdir -m 0700 "$XDG_RUNTIME_DIR"
+  P=(podman --root "$work/podman/root" --runroot "$prun/run" --storage-driver overlay
+    --runtime runc --cgroup-manager cgroupfs --events-backend file)
+  cleanup() {
+    local pidf=$XDG_RUNTIME_DIR/libpod/tmp/pause.pid range start count
+    if [ -s "$pidf" ]; then kill "$(cat "$pidf")" 2>/dev/null || true; sleep 0.3; fi
+    rm -rf "$prun" 2>/dev/null || true
+    rm -rf "$work" 2>/dev/null && return
+    range=$(awk -F: -v n="$(id -un)" -v i="$(id -u)" '($1 == n || $1 == i) { print $2, $3; exit }' /etc/subuid)
+    if [ -n "$range" ]; then
+      read -r start count <<<"$range"
+      unshare --map-root-user --map-users="$start,1,$count" --map-groups="$start,1,$count" \
+        rm -rf "$work" "$prun" 2>/dev/null || true
+    fi
+    [ ! -e "$work" ] || echo "bench: could not remove $work entirely"
+  }
+  trap cleanup EXIT
+
+  # A minimal busybox rootfs, the same for all three tools.
+  r=$work/rootfs
+  mkdir -p "$r/bin" "$r/proc" "$r/dev" "$r/tmp" "$r/etc" "$r/sys"
+  cp /bin/busybox "$r/bin/busybox"
+  for l in true sh; do ln -s busybox "$r/bin/$l"; done
+  echo 'root:x:0:0:root:/root:/bin/sh' >"$r/etc/passwd"
+  echo 'root:x:0:' >"$r/etc/group"
+  tar -C "$r" -cf "$work/rootfs.tar" .
+
+  image=
+  if "$nook" import "$work/rootfs.tar" benchbox >"$work/import.log" 2>&1; then
+    image=benchbox
+  elif "$nook" bootstrap busybox >"$work/import.log" 2>&1; then
+    image=busybox
+    echo "bench: nook import failed ($(tail -n 1 "$work/import.log")); using nook bootstrap busybox (same busybox binary)"
+  else
+    echo "bench: nook could make no image: $(tail -n 3 "$work/import.log")"
+  fi
+
+  tools=()
+  run_nook() { "$nook" run --rm --network none "$image" /bin/true; }
+  run_bwrap() { bwrap --unshare-all --bind "$r" / --proc /proc --dev /dev --die-with-parent /bin/true; }
+  run_podman() { "${P[@]}" run --rm --network none benchbox /bin/true; }
+  if [ -n "$image" ] && run_nook >"$work/nook.log" 2>&1; then
+    tools+=(nook)
+  else
+    echo "bench: nook run does not work here yet: $(tail -n 3 "$work/nook.log" 2>/dev/null)"
+  fi
+  if ! command -v bwrap >/dev/null; then
+    echo "bench: bwrap is not installed (apt-get install bubblewrap)"
+  elif run_bwrap >"$work/bwrap.log" 2>&1; then
+    tools+=(bwrap)
+  else
+    echo "bench: bwrap fails here: $(tail -n 3 "$work/bwrap.log")"
+  fi
+  if ! command -v podman >/dev/null; then
+    echo "bench: podman is not installed: no podman comparison"
+  elif "${P[@]}" import "$work/rootfs.tar" benchbox >"$work/podman.log" 2>&1 &&
+    run_podman >>"$work/podman.log" 2>&1; then
+    tools+=(podman)
+  else
+    echo "bench: podman fails here: $(tail -n 3 "$work/podman.log")"
+  fi
+  [ ${#tools[@]} -gt 0 ] || { echo "bench: no tool can run a container here"; exit 1; }
+
+  # Warm up, then alternate the tools run by run.
+  for t in "${tools[@]}"; do "run_$t" >/dev/null 2>&1 || true; done
+  echo "bench: $rounds rounds of '/bin/true' in a fresh container, alternating: ${tools[*]}"
+  for t in "${tools[@]}"; do : >"$work/times.$t"; done
+  failed_runs=0
+  for ((i = 0; i < rounds; i++)); do
+    for t in "${tools[@]}"; do
+      t0=${EPOCHREALTIME/./}
+      if ! "run_$t" >/dev/null 2>&1; then failed_runs=$((failed_runs + 1)); fi
+      t1=${EPOCHREALTIME/./}
+      echo $((t1 - t0)) >>"$work/times.$t"
+    done
+  done
+  [ "$failed_runs" = 0 ] || echo "bench: $failed_runs run(s) exited non-zero (timed anyway)"
+
+  # stats FILE: "median p90" in microseconds
+  stats() {
+    sort -n "$1" | awk '{ v[NR] = $1 } END {
+      m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+      i = int(NR * 0.9 + 0.999999); if (i < 1) i = 1
+      printf "%d %d\n", m, v[i] }'
+  }
+  declare -A med
+  printf '%-8s %10s %10s %6s\n' tool median_ms p90_ms runs
+  for t in "${tools[@]}"; do
+    read -r m p < <(stats "$work/times.$t")
+    med[$t]=$m
+    printf '%-8s %10.2f %10.2f %6d\n' "$t" "$(awk -v x="$m" 'BEGIN { print x / 1000 }')" \
+      "$(awk -v x="$p" 'BEGIN { print x / 1000 }')" "$(wc -l <"$work/times.$t")"
+  done
+  if [ -n "${med[nook]:-}" ] && [ -n "${med[bwrap]:-}" ]; then
+    awk -v n="${med[nook]}" -v b="${med[bwrap]}" 'BEGIN {
+      r = n / b; printf "nook/bwrap   = %.2fx (target: <= 1.5x) %s\n", r, (r <= 1.5 ? "meets the target" : "MISSES the target") }'
+  fi
+  if [ -n "${med[nook]:-}" ] && [ -n "${med[podman]:-}" ]; then
+    awk -v n="${med[nook]}" -v p="${med[podman]}" 'BEGIN {
+      r = p / n; printf "podman/nook  = %.1fx (target: >= 25x faster than podman) %s\n", r, (r >= 25 ? "meets the target" : "MISSES the target") }'
+  fi
+  exit 0
+fi
+
+# ---- the driver -----------------------------------------------------------------------------
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+O=$(cd "$O" && pwd)
+[ -x "$O/nook" ] || { echo "bench: $O/nook is missing (make all)"; exit 1; }
+
+if [ "$(id -u)" -eq 0 ]; then
+  "$repo/ci/prepare.sh" >/dev/null
+  if ! command -v podman >/dev/null && [ -z "${NOOK_BENCH_NO_INSTALL:-}" ]; then
+    echo "bench: note: installing podman and runc (Debian packages) for the comparison;" \
+      "NOOK_BENCH_NO_INSTALL=1 skips this"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc </dev/null >/dev/null ||
+      echo "bench: could not install podman; continuing without it"
+  fi
+  tmp=$(mktemp -d /tmp/nook-bench.XXXXXX)
+  trap 'rm -rf "$tmp"' EXIT
+  chmod 0755 "$tmp"
+  mkdir "$tmp/bin" "$tmp/tmp"
+  cp "$O/nook" "$tmp/bin/nook"
+  cp "$0" "$tmp/bench.sh"
+  chmod -R a+rX "$tmp"
+  chown nook-sub "$tmp/tmp"
+  home=$(getent passwd nook-sub | cut -d: -f6)
+  echo "bench: running as the unprivileged user nook-sub"
+  runuser -u nook-sub -- env -i HOME="$home" USER=nook-sub LOGNAME=nook-sub LANG=C.UTF-8 \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin TMPDIR="$tmp/tmp" \
+    BENCH_INNER=1 BENCH_ROUNDS="$rounds" bash "$tmp/bench.sh" "$tmp/bin" || echo "bench: the container benchmark could not run"
+else
+  BENCH_INNER=1 BENCH_ROUNDS="$rounds" bash "$0" "$O" || echo "bench: the container benchmark could not run"
+fi
+
+# Other benchmarks (pure code, no containers): BUILD_DIR/tests/bench/bench_*.
+conformance=$(cd "$repo/../shared/conformance" 2>/dev/null && pwd || true)
+for b in "$O"/tests/bench/bench_*; do
+  [ -x "$b" ] || continue
+  case "$b" in *.o | *.d) continue ;; esac
+  echo
+  echo "bench: $(basename "$b") ${conformance:-}"
+  "$b" ${conformance:+"$conformance"} || echo "bench: $(basename "$b") exited $?"
+done
+exit 0
