@@ -185,25 +185,25 @@ status_caps (const char *field, uint64_t *out)
   return found;
 }
 
-/* Exit status: 0 ok, 77 no user namespaces, 10+ which check failed. */
+/* The child: a new user namespace whose maps the parent writes, then what the run path
+ * does (keep caps across the id change to `target`, apply).  Exit status: 0 ok, 77 no
+ * user namespaces, 10+ which check failed. */
 static int
-apply_child (uint64_t set, bool as_root)
+apply_child (uint64_t set, bool as_root, uid_t target, int ready_w, int go_r)
 {
-  uid_t uid = geteuid ();
-  gid_t gid = getegid ();
-  char map[64];
   uint64_t eff, prm, bnd, inh, amb;
   nook_error_t err = NULL;
+  char c = 'x';
   if (unshare (CLONE_NEWUSER) < 0)
-    return 77;
-  snprintf (map, sizeof map, "0 %u 1", (unsigned)uid);
-  if (write_file ("/proc/self/setgroups", "deny") < 0 || write_file ("/proc/self/uid_map", map) < 0)
+    {
+      (void)!write (ready_w, &c, 1);
+      return 77;
+    }
+  c = 'u';
+  if (write (ready_w, &c, 1) != 1 || read (go_r, &c, 1) != 1 || c != 'g')
     return 10;
-  snprintf (map, sizeof map, "0 %u 1", (unsigned)gid);
-  if (write_file ("/proc/self/gid_map", map) < 0)
-    return 11;
-  /* What the run path does: keep caps across the id change, then apply. */
-  if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
+  if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setresgid (target, target, target) < 0
+      || setresuid (target, target, target) < 0)
     return 12;
   if (sandbox_caps_apply (set, as_root, &err) < 0)
     {
@@ -224,14 +224,43 @@ apply_child (uint64_t set, bool as_root)
   return 0;
 }
 
-static void
-run_apply (uint64_t set, bool as_root)
+/* A single-id map "0 ID 1", or (only host root may write it) "0 ID 65536" for target != 0. */
+static int
+write_maps (pid_t pid, uid_t target)
 {
-  int status;
+  char path[64], map[64];
+  snprintf (path, sizeof path, "/proc/%d/setgroups", (int)pid);
+  if (write_file (path, "deny") < 0)
+    return -1;
+  snprintf (path, sizeof path, "/proc/%d/uid_map", (int)pid);
+  snprintf (map, sizeof map, "0 %u %u", (unsigned)geteuid (), target == 0 ? 1u : 65536u);
+  if (write_file (path, map) < 0)
+    return -1;
+  snprintf (path, sizeof path, "/proc/%d/gid_map", (int)pid);
+  snprintf (map, sizeof map, "0 %u %u", (unsigned)getegid (), target == 0 ? 1u : 65536u);
+  return write_file (path, map);
+}
+
+static void
+run_apply (uint64_t set, bool as_root, uid_t target)
+{
+  int status, ready[2], go[2];
+  char c = 0;
+  assert_int_equal (pipe2 (ready, O_CLOEXEC), 0);
+  assert_int_equal (pipe2 (go, O_CLOEXEC), 0);
   pid_t pid = fork ();
   assert_true (pid >= 0);
   if (pid == 0)
-    _exit (apply_child (set, as_root));
+    _exit (apply_child (set, as_root, target, ready[1], go[0]));
+  close (ready[1]);
+  close (go[0]);
+  if (read (ready[0], &c, 1) == 1 && c == 'u')
+    {
+      c = write_maps (pid, target) == 0 ? 'g' : 'f';
+      assert_int_equal (write (go[1], &c, 1), 1);
+    }
+  close (ready[0]);
+  close (go[1]);
   assert_int_equal (waitpid (pid, &status, 0), pid);
   assert_true (WIFEXITED (status));
   if (WEXITSTATUS (status) == 77)
@@ -242,7 +271,7 @@ run_apply (uint64_t set, bool as_root)
 static void
 test_apply_root_default (void **state)
 {
-  run_apply (sandbox_caps_default (), true);
+  run_apply (sandbox_caps_default (), true, 0);
 }
 
 static void
@@ -252,14 +281,25 @@ test_apply_root_adjusted (void **state)
   char *add[] = { "SYS_ADMIN", NULL }, *drop[] = { "CHOWN", "SETPCAP", NULL };
   cleanup_error nook_error_t err = NULL;
   assert_int_equal (sandbox_caps_adjust (&set, add, drop, &err), 0);
-  run_apply (set, true);
-  run_apply (0, true);
+  run_apply (set, true, 0);
+  run_apply (0, true, 0);
 }
 
+/* as_root = false with the ids unchanged: only the function's own semantics. */
 static void
 test_apply_non_root (void **state)
 {
-  run_apply (sandbox_caps_default (), false);
+  run_apply (sandbox_caps_default (), false, 0);
+}
+
+/* The real non-root path: setresuid to 1000 inside the namespace (needs a map wider than
+ * one id, which only host root may write without newuidmap). */
+static void
+test_apply_non_root_uid (void **state)
+{
+  if (geteuid () != 0)
+    skip ();
+  run_apply (sandbox_caps_default (), false, 1000);
 }
 
 int
@@ -276,6 +316,7 @@ main (void)
     cmocka_unit_test (test_apply_root_default),
     cmocka_unit_test (test_apply_root_adjusted),
     cmocka_unit_test (test_apply_non_root),
+    cmocka_unit_test (test_apply_non_root_uid),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
