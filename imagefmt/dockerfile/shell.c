@@ -21,6 +21,8 @@
 #define RUNE_ERROR 0xFFFD
 /* Nesting of ${...} inside ${...}: BuildKit has no limit, we stop the stack here. */
 #define MAX_DEPTH 64
+/* Nested ${v//p/r} multiply lengths: refuse results above this (BuildKit: OOM). */
+#define MAX_OUTPUT (1u << 20)
 
 struct urange
 {
@@ -444,11 +446,10 @@ nfa_add (ssize_t *set, const struct pat_item *items, size_t m, size_t i, ssize_t
 /* Find the leftmost match at or after `from` (only at `from` if anchored), the
    longest or shortest one for that start.  Returns false if none. */
 static bool
-pattern_search (const struct pat_item *items, size_t m, const int32_t *s, size_t n, size_t from,
-                bool anchored, bool longest, size_t *ms, size_t *me)
+pattern_search (const struct pat_item *items, size_t m, ssize_t *work, const int32_t *s, size_t n,
+                size_t from, bool anchored, bool longest, size_t *ms, size_t *me)
 {
-  cleanup_free ssize_t *cur = xreallocarray (NULL, m + 1, sizeof *cur);
-  cleanup_free ssize_t *nxt = xreallocarray (NULL, m + 1, sizeof *nxt);
+  ssize_t *cur = work, *nxt = work + m + 1; /* work holds 2 * (m + 1) */
   ssize_t best_s = -1, best_e = -1;
 
   for (size_t i = 0; i <= m; i++)
@@ -510,13 +511,15 @@ trim_prefix (const int32_t *pat, size_t npat, const char *value, bool greedy, st
              nook_error_t *err)
 {
   cleanup_free struct pat_item *items = NULL;
+  cleanup_free ssize_t *work = NULL;
   struct runes v;
   size_t m, s, e;
 
   if (pattern_compile (pat, npat, &items, &m, err) < 0)
     return -1;
+  work = xreallocarray (NULL, 2 * (m + 1), sizeof *work);
   runes_decode (&v, value, strlen (value));
-  if (pattern_search (items, m, v.r, v.n, 0, true, greedy, &s, &e))
+  if (pattern_search (items, m, work, v.r, v.n, 0, true, greedy, &s, &e))
     strbuf_append (out, value + v.off[e]);
   else
     strbuf_append (out, value);
@@ -531,6 +534,7 @@ trim_suffix (const int32_t *pat, size_t npat, const char *value, bool greedy, st
 {
   cleanup_free int32_t *rp = xreallocarray (NULL, npat + 1, sizeof *rp);
   cleanup_free struct pat_item *items = NULL;
+  cleanup_free ssize_t *work = NULL;
   struct runes v;
   size_t m, s, e = 0;
 
@@ -549,6 +553,7 @@ trim_suffix (const int32_t *pat, size_t npat, const char *value, bool greedy, st
     }
   if (pattern_compile (rp, npat, &items, &m, err) < 0)
     return -1;
+  work = xreallocarray (NULL, 2 * (m + 1), sizeof *work);
   runes_decode (&v, value, strlen (value));
   for (size_t i = 0; i < v.n / 2; i++)
     {
@@ -556,7 +561,7 @@ trim_suffix (const int32_t *pat, size_t npat, const char *value, bool greedy, st
       v.r[i] = v.r[v.n - 1 - i];
       v.r[v.n - 1 - i] = t;
     }
-  if (!pattern_search (items, m, v.r, v.n, 0, true, greedy, &s, &e))
+  if (!pattern_search (items, m, work, v.r, v.n, 0, true, greedy, &s, &e))
     e = 0;
   /* the value comes back through []rune: invalid bytes are U+FFFD now */
   for (size_t i = v.n; i > e; i--)
@@ -609,15 +614,17 @@ replace (const int32_t *pat, size_t npat, const char *value, const char *repl, b
          struct strbuf *out, nook_error_t *err)
 {
   cleanup_free struct pat_item *items = NULL;
+  cleanup_free ssize_t *work = NULL;
   struct runes v;
   size_t m, s, e;
 
   if (pattern_compile (pat, npat, &items, &m, err) < 0)
     return -1;
+  work = xreallocarray (NULL, 2 * (m + 1), sizeof *work);
   runes_decode (&v, value, strlen (value));
   if (!all)
     {
-      if (pattern_search (items, m, v.r, v.n, 0, false, true, &s, &e))
+      if (pattern_search (items, m, work, v.r, v.n, 0, false, true, &s, &e))
         {
           strbuf_appendn (out, value, v.off[s]);
           strbuf_append (out, repl);
@@ -630,13 +637,19 @@ replace (const int32_t *pat, size_t npat, const char *value, const char *repl, b
     }
   /* Go's Regexp.ReplaceAllString loop, in rune positions */
   size_t pos = 0, last = 0;
-  while (pos <= v.n && pattern_search (items, m, v.r, v.n, pos, false, true, &s, &e))
+  while (pos <= v.n && pattern_search (items, m, work, v.r, v.n, pos, false, true, &s, &e))
     {
       strbuf_appendn (out, value + v.off[last], v.off[s] - v.off[last]);
       if (e > last || s == 0)
         expand_template (out, repl, value + v.off[s], v.off[e] - v.off[s]);
       last = e;
       pos = pos + 1 > e ? pos + 1 : e;
+      if (out->len > MAX_OUTPUT)
+        {
+          runes_free (&v);
+          return nook_error_set (err, E2BIG, "substitution result larger than %u bytes",
+                                 MAX_OUTPUT);
+        }
     }
   strbuf_append (out, value + v.off[last]);
   runes_free (&v);
@@ -656,15 +669,78 @@ struct lexer
   bool raw_escapes;
   unsigned depth;
   char **matched, **unmatched;
+  size_t nmatched, nunmatched;
   nook_error_t *err;
 };
+
+/* Names used, in order; duplicates go at the end (names_finish). */
+static void
+record_name (char ***v, size_t *n, const char *name)
+{
+  if (*n > 0 && strcmp ((*v)[*n - 1], name) == 0)
+    return;
+  if ((*n & (*n + 1)) == 0 || *n == 0) /* grow at 0, 1, 3, 7, ... */
+    *v = xreallocarray (*v, 2 * (*n + 1), sizeof **v);
+  (*v)[(*n)++] = xstrdup (name);
+  (*v)[*n] = NULL;
+}
+
+static int
+cmp_name_index (const void *a, const void *b, void *arg)
+{
+  char *const *names = arg;
+  size_t i = *(const size_t *)a, j = *(const size_t *)b;
+  int c = strcmp (names[i], names[j]);
+  return c != 0 ? c : (i > j) - (i < j);
+}
+
+/* Keep the first occurrence of each name, in order of first use. */
+static char **
+names_finish (char **v, size_t n)
+{
+  cleanup_free size_t *idx = xreallocarray (NULL, n + 1, sizeof *idx);
+  size_t k = 0;
+  if (v == NULL)
+    return xzalloc (sizeof (char *));
+  for (size_t i = 0; i < n; i++)
+    idx[i] = i;
+  qsort_r (idx, n, sizeof *idx, cmp_name_index, v);
+  for (size_t i = 1, keep = idx[0]; i < n; i++)
+    if (strcmp (v[idx[i]], v[keep]) == 0)
+      {
+        free (v[idx[i]]);
+        v[idx[i]] = NULL;
+      }
+    else
+      keep = idx[i];
+  for (size_t i = 0; i < n; i++)
+    if (v[i] != NULL)
+      v[k++] = v[i];
+  v[k] = NULL;
+  return v;
+}
 
 /* Words split at unquoted whitespace (lex.go wordsStruct). */
 struct words
 {
   char **v;
+  size_t n, cap;
   struct strbuf cur;
 };
+
+static void
+words_flush (struct words *w)
+{
+  if (w->cur.len == 0)
+    return;
+  if (w->n + 2 > w->cap)
+    {
+      w->cap = w->cap ? 2 * w->cap : 8;
+      w->v = xreallocarray (w->v, w->cap, sizeof *w->v);
+    }
+  w->v[w->n++] = strbuf_steal (&w->cur);
+  w->v[w->n] = NULL;
+}
 
 static void
 words_add_raw_char (struct words *w, int32_t r)
@@ -681,7 +757,7 @@ words_add_char (struct words *w, int32_t r)
   if (!rune_is_space (r))
     put_rune (&w->cur, r);
   else if (w->cur.len > 0)
-    strv_push_take (&w->v, strbuf_steal (&w->cur));
+    words_flush (w);
 }
 
 static void
@@ -731,13 +807,11 @@ lx_getenv (struct lexer *lx, const char *name)
       const char *e = lx->env[i];
       if (strncmp (e, name, nlen) == 0 && (e[nlen] == '=' || e[nlen] == '\0'))
         {
-          if (!strv_contains (lx->matched, name))
-            strv_push (&lx->matched, name);
+          record_name (&lx->matched, &lx->nmatched, name);
           return e[nlen] == '=' ? e + nlen + 1 : e + nlen;
         }
     }
-  if (!strv_contains (lx->unmatched, name))
-    strv_push (&lx->unmatched, name);
+  record_name (&lx->unmatched, &lx->nunmatched, name);
   return NULL;
 }
 
@@ -1072,6 +1146,8 @@ process_stop_on (struct lexer *lx, int32_t stop, bool raw, struct strbuf *out, s
           else if (r == 0 && w != NULL)
             strbuf_appendn (&w->cur, tmp.buf ? tmp.buf : "", tmp.len);
           strbuf_free (&tmp);
+          if (r == 0 && out->len > MAX_OUTPUT)
+            r = lx_fail (lx, "expansion result too large", "");
           if (r < 0)
             goto done;
           continue;
@@ -1136,13 +1212,12 @@ dockerfile_shell_expand (const char *text, char escape, char *const *env,
       strv_free (lx.unmatched);
       return -1;
     }
-  if (w.cur.len > 0)
-    strv_push_take (&w.v, strbuf_steal (&w.cur));
+  words_flush (&w);
   strbuf_free (&w.cur);
   res->word = strbuf_steal (&out);
   res->words = w.v ? w.v : xzalloc (sizeof (char *));
-  res->matched = lx.matched ? lx.matched : xzalloc (sizeof (char *));
-  res->unmatched = lx.unmatched ? lx.unmatched : xzalloc (sizeof (char *));
+  res->matched = names_finish (lx.matched, lx.nmatched);
+  res->unmatched = names_finish (lx.unmatched, lx.nunmatched);
   return 0;
 }
 
