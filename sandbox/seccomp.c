@@ -62,18 +62,17 @@ static int
 check_keys (struct profile *p, json_t *obj, const char *where, const char *const *known,
             nook_error_t *err)
 {
-  const char *key;
-  json_t *v;
   if (!json_is_object (obj))
     return perr (p, err, EINVAL, "%s: expected an object", where);
-  json_object_foreach (obj, key, v)
-  {
-    size_t i = 0;
-    while (known[i] && strcmp (known[i], key) != 0)
-      i++;
-    if (known[i] == NULL)
-      return perr (p, err, EINVAL, "%s: unknown field '%s'", where, key);
-  }
+  for (void *it = json_object_iter (obj); it; it = json_object_iter_next (obj, it))
+    {
+      const char *key = json_object_iter_key (it);
+      size_t i = 0;
+      while (known[i] && strcmp (known[i], key) != 0)
+        i++;
+      if (known[i] == NULL)
+        return perr (p, err, EINVAL, "%s: unknown field '%s'", where, key);
+    }
   return 0;
 }
 
@@ -94,15 +93,21 @@ static int
 check_strings (struct profile *p, json_t *v, const char *where, const char *field,
                nook_error_t *err)
 {
-  size_t i;
-  json_t *s;
   if (v == NULL || json_is_null (v))
     return 0;
   if (!json_is_array (v))
     return perr (p, err, EINVAL, "%s: %s: expected an array of strings", where, field);
-  json_array_foreach (v, i, s) if (!json_is_string (s)) return perr (
-      p, err, EINVAL, "%s: %s[%zu]: expected a string", where, field, i);
+  for (size_t i = 0; i < json_array_size (v); i++)
+    if (!json_is_string (json_array_get (v, i)))
+      return perr (p, err, EINVAL, "%s: %s[%zu]: expected a string", where, field, i);
   return 0;
+}
+
+/* The i-th string of an array check_strings accepted. */
+static const char *
+str_at (json_t *a, size_t i)
+{
+  return json_string_value (json_array_get (a, i));
 }
 
 /* "SCMP_ACT_ERRNO" + errnoRet -> libseccomp action. */
@@ -186,34 +191,34 @@ setup_arches (struct profile *p, json_t *root, nook_error_t *err)
   static const char *const map_keys[] = { "architecture", "subArchitectures", NULL };
   json_t *arches = json_object_get (root, "architectures");
   json_t *map = json_object_get (root, "archMap");
-  json_t *v;
-  size_t i, j;
   char where[64];
   if (check_strings (p, arches, "top level", "architectures", err) < 0)
     return -1;
   if (arches && json_array_size (arches) > 0 && map && json_array_size (map) > 0)
     return perr (p, err, EINVAL, "both 'architectures' and 'archMap' are given");
-  json_array_foreach (arches, i, v) if (add_arch (p, "architectures", json_string_value (v), err)
-                                        < 0) return -1;
+  for (size_t i = 0; i < json_array_size (arches); i++)
+    if (add_arch (p, "architectures", str_at (arches, i), err) < 0)
+      return -1;
   if (map && !json_is_null (map) && !json_is_array (map))
     return perr (p, err, EINVAL, "archMap: expected an array");
-  json_array_foreach (map, i, v)
-  {
-    snprintf (where, sizeof where, "archMap[%zu]", i);
-    json_t *arch = json_object_get (v, "architecture");
-    json_t *subs = json_object_get (v, "subArchitectures");
-    if (check_keys (p, v, where, map_keys, err) < 0
-        || check_strings (p, subs, where, "subArchitectures", err) < 0)
-      return -1;
-    if (!json_is_string (arch))
-      return perr (p, err, EINVAL, "%s: missing or non-string architecture", where);
-    /* An arch libseccomp does not know cannot be the native one. */
-    if (arch_token (json_string_value (arch)) != p->native)
-      continue;
-    json_t *sub;
-    json_array_foreach (subs, j,
-                        sub) if (add_arch (p, where, json_string_value (sub), err) < 0) return -1;
-  }
+  for (size_t i = 0; i < json_array_size (map); i++)
+    {
+      json_t *v = json_array_get (map, i);
+      snprintf (where, sizeof where, "archMap[%zu]", i);
+      json_t *arch = json_object_get (v, "architecture");
+      json_t *subs = json_object_get (v, "subArchitectures");
+      if (check_keys (p, v, where, map_keys, err) < 0
+          || check_strings (p, subs, where, "subArchitectures", err) < 0)
+        return -1;
+      if (!json_is_string (arch))
+        return perr (p, err, EINVAL, "%s: missing or non-string architecture", where);
+      /* An arch libseccomp does not know cannot be the native one. */
+      if (arch_token (json_string_value (arch)) != p->native)
+        continue;
+      for (size_t j = 0; j < json_array_size (subs); j++)
+        if (add_arch (p, where, str_at (subs, j), err) < 0)
+          return -1;
+    }
   return 0;
 }
 
@@ -244,10 +249,17 @@ is_native_arch_name (struct profile *p, const char *name)
 static int
 parse_kernel (const char *s, int *major, int *minor)
 {
-  int n = 0;
-  if (sscanf (s, "%4d.%4d%n", major, minor, &n) != 2 || *major < 0 || *minor < 0
-      || !isdigit ((unsigned char)s[0]) || s[n] != '\0')
-    return -1;
+  int *part[2] = { major, minor };
+  for (int k = 0; k < 2; k++)
+    {
+      int v = 0, digits = 0;
+      for (; isdigit ((unsigned char)*s) && digits < 5; s++, digits++)
+        v = v * 10 + (*s - '0');
+      if (digits == 0 || digits == 5 || *s != (k == 0 ? '.' : '\0'))
+        return -1;
+      *part[k] = v;
+      s++;
+    }
   return 0;
 }
 
@@ -259,8 +271,7 @@ condition (struct profile *p, json_t *c, const char *where, bool include, bool *
 {
   static const char *const keys[] = { "caps", "arches", "minKernel", NULL };
   json_t *caps = json_object_get (c, "caps"), *arches = json_object_get (c, "arches");
-  json_t *mk = json_object_get (c, "minKernel"), *v;
-  size_t i;
+  json_t *mk = json_object_get (c, "minKernel");
   bool any = false, all = true;
   if (check_keys (p, c, where, keys, err) < 0 || check_strings (p, caps, where, "caps", err) < 0
       || check_strings (p, arches, where, "arches", err) < 0)
@@ -268,20 +279,22 @@ condition (struct profile *p, json_t *c, const char *where, bool include, bool *
   if (json_array_size (arches) > 0)
     {
       bool native = false;
-      json_array_foreach (arches, i, v) native |= is_native_arch_name (p, json_string_value (v));
+      for (size_t i = 0; i < json_array_size (arches); i++)
+        native |= is_native_arch_name (p, str_at (arches, i));
       any |= native;
       all &= native;
     }
-  json_array_foreach (caps, i, v)
-  {
-    int cap;
-    nook_error_t ignored = NULL;
-    bool have = sandbox_caps_from_name (json_string_value (v), &cap, &ignored) == 0
-                && (p->caps & SANDBOX_CAP_BIT (cap));
-    nook_error_free (&ignored);
-    any |= have;
-    all &= have;
-  }
+  for (size_t i = 0; i < json_array_size (caps); i++)
+    {
+      /* A name this libcap does not know cannot be in the container's set. */
+      int cap;
+      nook_error_t ignored = NULL;
+      bool have = sandbox_caps_from_name (str_at (caps, i), &cap, &ignored) == 0
+                  && (p->caps & SANDBOX_CAP_BIT (cap));
+      nook_error_free (&ignored);
+      any |= have;
+      all &= have;
+    }
   if (mk && !json_is_null (mk))
     {
       int major, minor;
@@ -344,8 +357,6 @@ static int
 parse_args (struct profile *p, json_t *args, const char *where, struct scmp_arg_cmp conds[6],
             unsigned int *n, bool *separate, nook_error_t *err)
 {
-  json_t *a;
-  size_t i;
   unsigned int seen = 0;
   char awhere[96];
   *n = 0;
@@ -356,15 +367,15 @@ parse_args (struct profile *p, json_t *args, const char *where, struct scmp_arg_
     return perr (p, err, EINVAL, "%s.args: expected an array", where);
   if (json_array_size (args) > 6)
     return perr (p, err, EINVAL, "%s.args: more than 6 conditions", where);
-  json_array_foreach (args, i, a)
-  {
-    snprintf (awhere, sizeof awhere, "%s.args[%zu]", where, i);
-    if (parse_arg (p, a, awhere, &conds[i], err) < 0)
-      return -1;
-    if (seen & (1u << conds[i].arg))
-      *separate = true;
-    seen |= 1u << conds[i].arg;
-  }
+  for (size_t i = 0; i < json_array_size (args); i++)
+    {
+      snprintf (awhere, sizeof awhere, "%s.args[%zu]", where, i);
+      if (parse_arg (p, json_array_get (args, i), awhere, &conds[i], err) < 0)
+        return -1;
+      if (seen & (1u << conds[i].arg))
+        *separate = true;
+      seen |= 1u << conds[i].arg;
+    }
   *n = (unsigned int)json_array_size (args);
   return 0;
 }
@@ -414,12 +425,11 @@ add_entry (struct profile *p, json_t *call, size_t index, nook_error_t *err)
 {
   static const char *const keys[]
       = { "names", "name", "action", "errnoRet", "args", "comment", "includes", "excludes", NULL };
-  json_t *names = json_object_get (call, "names"), *name = json_object_get (call, "name"), *v;
+  json_t *names = json_object_get (call, "names"), *name = json_object_get (call, "name");
   struct scmp_arg_cmp conds[6];
   unsigned int n;
   bool separate, applies;
   uint32_t action;
-  size_t i;
   char where[48];
   snprintf (where, sizeof where, "syscalls[%zu]", index);
   if (check_keys (p, call, where, keys, err) < 0
@@ -442,9 +452,9 @@ add_entry (struct profile *p, json_t *call, size_t index, nook_error_t *err)
     return 0;
   if (json_is_string (name))
     return add_syscall (p, where, json_string_value (name), action, conds, n, separate, err);
-  json_array_foreach (names, i, v) if (add_syscall (p, where, json_string_value (v), action, conds,
-                                                    n, separate, err)
-                                       < 0) return -1;
+  for (size_t i = 0; i < json_array_size (names); i++)
+    if (add_syscall (p, where, str_at (names, i), action, conds, n, separate, err) < 0)
+      return -1;
   return 0;
 }
 
@@ -460,21 +470,20 @@ set_flags (struct profile *p, json_t *flags, nook_error_t *err)
     { "SECCOMP_FILTER_FLAG_LOG", SCMP_FLTATR_CTL_LOG },
     { "SECCOMP_FILTER_FLAG_SPEC_ALLOW", SCMP_FLTATR_CTL_SSB },
   };
-  json_t *v;
-  size_t i, j;
   if (check_strings (p, flags, "top level", "flags", err) < 0)
     return -1;
-  json_array_foreach (flags, i, v)
-  {
-    for (j = 0; j < ARRAY_SIZE (known); j++)
-      if (strcmp (known[j].name, json_string_value (v)) == 0)
-        break;
-    if (j == ARRAY_SIZE (known))
-      return perr (p, err, EINVAL, "flags: unknown flag '%s'", json_string_value (v));
-    int r = seccomp_attr_set (p->ctx, known[j].attr, 1);
-    if (r < 0)
-      return perr (p, err, -r, "flags: set '%s'", json_string_value (v));
-  }
+  for (size_t i = 0; i < json_array_size (flags); i++)
+    {
+      const char *flag = str_at (flags, i);
+      size_t j = 0;
+      while (j < ARRAY_SIZE (known) && strcmp (known[j].name, flag) != 0)
+        j++;
+      if (j == ARRAY_SIZE (known))
+        return perr (p, err, EINVAL, "flags: unknown flag '%s'", flag);
+      int r = seccomp_attr_set (p->ctx, known[j].attr, 1);
+      if (r < 0)
+        return perr (p, err, -r, "flags: set '%s'", flag);
+    }
   return 0;
 }
 
@@ -485,9 +494,8 @@ interpret (struct profile *p, json_t *root, nook_error_t *err)
   static const char *const keys[]
       = { "defaultAction", "defaultErrnoRet", "architectures",    "archMap", "syscalls",
           "flags",         "listenerPath",    "listenerMetadata", NULL };
-  json_t *syscalls = json_object_get (root, "syscalls"), *call;
+  json_t *syscalls = json_object_get (root, "syscalls");
   json_t *listener = json_object_get (root, "listenerPath");
-  size_t i;
   if (check_keys (p, root, "top level", keys, err) < 0)
     return -1;
   if (listener && !(json_is_string (listener) && json_string_length (listener) == 0))
@@ -507,7 +515,9 @@ interpret (struct profile *p, json_t *root, nook_error_t *err)
     return -1;
   if (syscalls && !json_is_null (syscalls) && !json_is_array (syscalls))
     return perr (p, err, EINVAL, "syscalls: expected an array");
-  json_array_foreach (syscalls, i, call) if (add_entry (p, call, i, err) < 0) return -1;
+  for (size_t i = 0; i < json_array_size (syscalls); i++)
+    if (add_entry (p, json_array_get (syscalls, i), i, err) < 0)
+      return -1;
   return 0;
 }
 

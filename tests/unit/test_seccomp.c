@@ -378,6 +378,9 @@ test_json_bad_inputs (void **state)
       "\"action\": \"SCMP_ACT_ERRNO\", \"includes\": {\"minKernel\": \"4\"}}]}",
       "syscalls[0].includes: invalid minKernel" },
     { "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"read\"], "
+      "\"action\": \"SCMP_ACT_ERRNO\", \"excludes\": {\"minKernel\": \"4.+8\"}}]}",
+      "syscalls[0].excludes: invalid minKernel" },
+    { "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"read\"], "
       "\"action\": \"SCMP_ACT_ERRNO\", \"excludes\": {\"kernel\": \"4.1\"}}]}",
       "syscalls[0].excludes: unknown field 'kernel'" },
     { "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"read\"], "
