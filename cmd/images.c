@@ -471,7 +471,7 @@ cmd_rmi (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
         continue;
       fflush (stdout);
       if (e->code == ENOENT || e->code == EBUSY)
-        fprintf (stderr, "Error response from daemon: %s\n", e->msg);
+        fprintf (stderr, "Error: %s\n", e->msg);
       else
         {
           cleanup_free char *t = nook_error_text (e);
