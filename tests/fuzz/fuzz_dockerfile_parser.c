@@ -1,0 +1,36 @@
+/* tests/fuzz/fuzz_dockerfile_parser.c: libFuzzer target for the Dockerfile parser,
+ * both printers and the stage graph; tests/fuzz/replay.c replays the corpus. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "imagefmt/dockerfile/parser.h"
+#include "imagefmt/dockerfile/stages.h"
+#include "util/cleanup.h"
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+  cleanup_dockerfile struct dockerfile *df = NULL;
+  cleanup_dockerfile_stages struct dockerfile_stages *st = NULL;
+  cleanup_error nook_error_t err = NULL;
+  cleanup_free size_t *order = NULL;
+  struct strbuf out = { 0 };
+  size_t n = 0;
+  if (size > (1u << 20))
+    return 0;
+  if (dockerfile_parse ((const char *)data, size, "fuzz", &df, &err) < 0)
+    {
+      if (err == NULL || err->msg == NULL)
+        abort ();
+      return 0;
+    }
+  dockerfile_print_buildkit (df, &out);
+  strbuf_free (&out);
+  free (dockerfile_print_json (df));
+  if (dockerfile_stages_build (df, NULL, &st, &err) == 0)
+    dockerfile_stages_for_target (st, NULL, &order, &n, &err);
+  return 0;
+}
