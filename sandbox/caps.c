@@ -113,7 +113,7 @@ parse_list (char *const *list, uint64_t *mask, bool *has_all, nook_error_t *err)
   uint64_t known = sandbox_caps_all ();
   for (size_t i = 0; list && list[i]; i++)
     {
-      int cap;
+      int cap = 0;
       if (is_all (list[i]))
         {
           *has_all = true;

@@ -287,7 +287,7 @@ condition (struct profile *p, json_t *c, const char *where, bool include, bool *
   for (size_t i = 0; i < json_array_size (caps); i++)
     {
       /* A name this libcap does not know cannot be in the container's set. */
-      int cap;
+      int cap = 0;
       nook_error_t ignored = NULL;
       bool have = sandbox_caps_from_name (str_at (caps, i), &cap, &ignored) == 0
                   && (p->caps & SANDBOX_CAP_BIT (cap));
@@ -427,9 +427,9 @@ add_entry (struct profile *p, json_t *call, size_t index, nook_error_t *err)
       = { "names", "name", "action", "errnoRet", "args", "comment", "includes", "excludes", NULL };
   json_t *names = json_object_get (call, "names"), *name = json_object_get (call, "name");
   struct scmp_arg_cmp conds[6];
-  unsigned int n;
-  bool separate, applies;
-  uint32_t action;
+  unsigned int n = 0;
+  bool separate = false, applies = false;
+  uint32_t action = 0;
   char where[48];
   snprintf (where, sizeof where, "syscalls[%zu]", index);
   if (check_keys (p, call, where, keys, err) < 0
