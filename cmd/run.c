@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void
@@ -247,6 +248,15 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
     .argv = spec->argv,
     .driver = sandbox_storage_name (spec->driver),
   };
+  if (getuid () == 0 && !st->ids0.single)
+    {
+      /* Invoked by root: the container's root must reach its directories. */
+      cleanup_free char *cdir = xasprintf ("%s/containers", imagefmt_store_root (st->store));
+      mkdir (cdir, 0700);
+      if (chown (imagefmt_store_root (st->store), st->ids0.uid[0].outside, st->ids0.gid[0].outside) < 0
+          || chown (cdir, st->ids0.uid[0].outside, st->ids0.gid[0].outside) < 0)
+        return nook_error_set (err, errno, "hand the store to the containers' root");
+    }
   if (container_create (imagefmt_store_root (st->store), &rec, &spec->container_dir, err) < 0)
     return -1;
   st->created = true;

@@ -250,6 +250,13 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
   if (sync_wait (sync_fd) < 0)
     _exit (125);
   close (sync_fd);
+  /* With a range, become the namespace's root (root's own uid is unmapped);
+   * the single map already made us the container's user. */
+  if (!spec->ids.single && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
+    {
+      nook_error_set (&err, errno, "become root in the user namespace");
+      child_fail (err_fd, err);
+    }
   if (setup (spec, tty_sock, &pty_slave, &err) < 0)
     child_fail (err_fd, err);
 

@@ -72,6 +72,18 @@ prepare_dir (const struct nook_spec *spec, nook_error_t *err)
       if (fs_write_atomic_at (dir, files[i][0], text, strlen (text), 0644, err) < 0)
         return -1;
     }
+  /* Invoked by root: host root is not mapped, so hand the container's own
+   * directories to the container's root. */
+  if (getuid () == 0 && !spec->ids.single)
+    {
+      uid_t u = spec->ids.uid[0].outside;
+      gid_t g = spec->ids.gid[0].outside;
+      if (fchown (dir, u, g) < 0)
+        return nook_error_set (err, errno, "chown '%s'", spec->container_dir);
+      for (size_t i = 0; i < ARRAY_SIZE (sub); i++)
+        if (fchownat (dir, sub[i], u, g, AT_SYMLINK_NOFOLLOW) < 0)
+          return nook_error_set (err, errno, "chown '%s/%s'", spec->container_dir, sub[i]);
+    }
   return 0;
 }
 

@@ -62,6 +62,20 @@ sandbox_idmap_plan (const struct idmap_plan_input *in, uid_t want_uid, gid_t wan
 {
   memset (out, 0, sizeof *out);
   const char *why = NULL;
+  if (in->host_uid == 0)
+    {
+      /* Invoked by root: isolate all the same.  Host root is never mapped;
+       * the container's ids come from root's subordinate range, or a fixed
+       * high range nobody uses. */
+      struct subid_range u = in->have_uid_range ? in->uid_range : (struct subid_range){ SANDBOX_ROOT_RANGE_START, 65536 };
+      struct subid_range g = in->have_gid_range ? in->gid_range : (struct subid_range){ SANDBOX_ROOT_RANGE_START, 65536 };
+      out->uid[0] = (struct nook_idmap){ 0, u.start, u.count > 65537 ? 65537 : u.count };
+      out->gid[0] = (struct nook_idmap){ 0, g.start, g.count > 65537 ? 65537 : g.count };
+      out->n_uid = out->n_gid = 1;
+      if (reason)
+        *reason = NULL;
+      return;
+    }
   if (!in->have_uid_range || !in->have_gid_range)
     why = "no subordinate id range for this user in /etc/subuid and /etc/subgid";
   else if (!in->have_helpers)
@@ -384,6 +398,16 @@ sandbox_userns_call (const struct nook_idmapping *ids, int (*fn) (void *arg, noo
   close (syncp[0]);
   close (errp[1]);
   int rc = 0;
+  /* Invoked by root, the store's directories are host root's: map host root
+   * too (as the id after the range), in this helper namespace only, so that
+   * extraction and removal may write there.  Containers never get it. */
+  struct nook_idmapping helper = *ids;
+  if (getuid () == 0 && !ids->single && ids->n_uid < 2 && ids->n_gid < 2)
+    {
+      helper.uid[1] = (struct nook_idmap){ ids->uid[0].count, 0, 1 };
+      helper.gid[1] = (struct nook_idmap){ ids->gid[0].count, 0, 1 };
+      helper.n_uid = helper.n_gid = 2;
+    }
   /* The child says it unshared (one byte), then we write its maps. */
   char c;
   ssize_t n;
@@ -392,7 +416,7 @@ sandbox_userns_call (const struct nook_idmapping *ids, int (*fn) (void *arg, noo
   while (n < 0 && errno == EINTR);
   if (n == 1 && c == 'x')
     {
-      if (sandbox_idmap_write (pid, ids, err) < 0)
+      if (sandbox_idmap_write (pid, &helper, err) < 0)
         rc = -1;
       else
         sync_send (syncp[1]);

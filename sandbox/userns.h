@@ -10,6 +10,9 @@
 #include "sandbox/spec.h"
 #include "util/error.h"
 
+/* Where root's containers live when root has no /etc/subuid entry. */
+#define SANDBOX_ROOT_RANGE_START 3221225472u
+
 struct subid_range
 {
   uint32_t start, count;
