@@ -21,6 +21,7 @@ struct parser
   char escape;
   bool directives_done, seen[3];
   struct dockerfile *df;
+  size_t nodes_cap;
   nook_error_t *err;
 };
 
@@ -648,9 +649,14 @@ read_heredocs (struct parser *p, struct dockerfile_node *node, const char *line,
 }
 
 static void
-add_node (struct dockerfile *df, struct dockerfile_node *node)
+add_node (struct parser *p, struct dockerfile_node *node)
 {
-  df->nodes = xreallocarray (df->nodes, df->n_nodes + 1, sizeof *df->nodes);
+  struct dockerfile *df = p->df;
+  if (df->n_nodes == p->nodes_cap)
+    {
+      p->nodes_cap = p->nodes_cap ? p->nodes_cap * 2 : 64;
+      df->nodes = xreallocarray (df->nodes, p->nodes_cap, sizeof *df->nodes);
+    }
   df->nodes[df->n_nodes++] = *node;
   free (node);
 }
@@ -710,7 +716,7 @@ parse_instruction (struct parser *p, const char *s, size_t n)
   node->end_line = p->line;
   if (node->next)
     node->next->end_line = p->line;
-  add_node (p->df, node);
+  add_node (p, node);
   strbuf_free (&line);
   return 0;
 err:
