@@ -5,10 +5,13 @@
 setup_image
 command -v script >/dev/null || skip_all "script (util-linux) is not installed"
 
-# script gives nook a terminal as its stdin/stdout.
-out=$(script -qec "$NOOK run --rm -it busybox sh -c 'tty; stty size'" /dev/null </dev/null 2>&1 | tr -d '\r')
-check_match "-it: the command has a /dev/pts/N terminal" '(^|'$'\n'')/dev/pts/[0-9]+('$'\n''|$)' "$out"
-check_match "-it: stty size prints a size" '(^|'$'\n'')[0-9]+ [0-9]+('$'\n''|$)' "$out"
+# script gives nook a terminal as its stdin/stdout; its size is set to 33x111 first, and
+# nook must give the container's terminal the same size. (Stray echoes such as ^@ from
+# script's end of input may precede the output.)
+out=$(script -qec "stty rows 33 cols 111; $NOOK run --rm -it busybox sh -c 'tty; stty size'" \
+  /dev/null </dev/null 2>&1 | tr -d '\r')
+check_match "-it: the command has a /dev/pts/N terminal" '/dev/pts/[0-9]+('$'\n''|$)' "$out"
+check_match "-it: the container's terminal has the caller's size (33 111)" '(^|[^0-9])33 111('$'\n''|$)' "$out"
 rc=0
 script -qec "$NOOK run --rm -it busybox sh -c 'exit 5'" /dev/null </dev/null >/dev/null 2>&1 || rc=$?
 check_eq "-it: the exit status comes through" 5 "$rc"
