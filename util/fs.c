@@ -33,6 +33,7 @@ int
 fs_mkdir_p_in_root (int rootfd, const char *path, mode_t mode, nook_error_t *err)
 {
   cleanup_free char *copy = xstrdup (path);
+  struct strbuf prefix = { 0 };
   cleanup_close int cur = fcntl (rootfd, F_DUPFD_CLOEXEC, 3);
   if (cur < 0)
     return nook_error_set (err, errno, "dup");
@@ -41,19 +42,31 @@ fs_mkdir_p_in_root (int rootfd, const char *path, mode_t mode, nook_error_t *err
     {
       if (strcmp (comp, ".") == 0)
         continue;
-      /* Resolve what exists through openat2 so '..' and symlinks stay inside. */
-      int next = fs_open_in_root (cur, comp, O_PATH | O_DIRECTORY, 0);
-      if (next < 0 && errno == ENOENT)
+      strbuf_appendc (&prefix, '/');
+      strbuf_append (&prefix, comp);
+      /* What exists resolves from the root, so symlinks and '..' stay inside
+       * and mean what they mean in the container. */
+      int next = fs_open_in_root (rootfd, prefix.buf, O_PATH | O_DIRECTORY, 0);
+      if (next < 0 && errno == ENOENT && strcmp (comp, "..") != 0)
         {
           if (mkdirat (cur, comp, mode) < 0 && errno != EEXIST)
-            return nook_error_set (err, errno, "mkdir '%s' (in '%s')", comp, path);
-          next = fs_open_in_root (cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0);
+            {
+              int e = errno;
+              strbuf_free (&prefix);
+              return nook_error_set (err, e, "mkdir '%s' (in '%s')", comp, path);
+            }
+          next = openat (cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         }
       if (next < 0)
-        return nook_error_set (err, errno, "open directory '%s' (in '%s')", comp, path);
+        {
+          int e = errno;
+          strbuf_free (&prefix);
+          return nook_error_set (err, e, "open directory '%s' (in '%s')", comp, path);
+        }
       close (cur);
       cur = next;
     }
+  strbuf_free (&prefix);
   return take_fd (&cur);
 }
 
