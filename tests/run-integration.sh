@@ -12,12 +12,16 @@
 # counts as a failure. Closing line: "integration: N passed, N failed".
 #
 # Knobs: NOOK_TESTS="t-exit t-env" runs only those files; NOOK_TEST_TIMEOUT (seconds per
-# file, default 300); NOOK_TEST_USERS="nook-sub" (as root) picks the users.
+# file, default 240); NOOK_TEST_BUDGET (seconds for everything, default 600: files not
+# started by then count as failures, so a hanging nook cannot push CI past its limit);
+# NOOK_TEST_USERS="nook-sub" (as root) picks the users.
 set -uo pipefail
 O=${1:-build}
 cd "$(dirname "$0")/.." || exit 125
 repo=$(pwd)
-timeout_s=${NOOK_TEST_TIMEOUT:-300}
+timeout_s=${NOOK_TEST_TIMEOUT:-240}
+budget_s=${NOOK_TEST_BUDGET:-600}
+started=$SECONDS
 must_work=${NOOK_TEST_MUST_WORK:-}
 pass=0 fail=0 skip=0
 failures=()
@@ -62,6 +66,11 @@ fi
 run_file() {
   local label=$1 file=$2 line rc=1 n_ok=0 n_notok=0 plan=
   shift 2
+  if [ $((SECONDS - started)) -ge "$budget_s" ]; then
+    fail=$((fail + 1)); failures+=("[$label] $file: not run, the ${budget_s}s budget is spent")
+    echo "[$label] not ok - $file not run: the ${budget_s}s time budget (NOOK_TEST_BUDGET) is spent"
+    return
+  fi
   echo "[$label] # $file"
   while IFS= read -r line; do
     case "$line" in

@@ -58,12 +58,13 @@ _last_run() {
     "$(head -c 2000 <<<"$OUT")" "$(head -c 2000 <<<"$ERR")"
 }
 
-# nrun ARGS...: run nook with stdin from /dev/null unless NRUN_STDIN names a file.
+# nrun ARGS...: run nook with stdin from /dev/null unless NRUN_STDIN names a file; a run
+# that hangs is killed after NOOK_RUN_TIMEOUT seconds (default 60; status 124).
 nrun() {
   local o=$T_SCRATCH/out e=$T_SCRATCH/err
   LAST_CMD="nook $*"
   RC=0
-  "$NOOK" "$@" >"$o" 2>"$e" <"${NRUN_STDIN:-/dev/null}" || RC=$?
+  timeout -k 5 "${NOOK_RUN_TIMEOUT:-60}" "$NOOK" "$@" >"$o" 2>"$e" <"${NRUN_STDIN:-/dev/null}" || RC=$?
   OUT=$(cat "$o")
   ERR=$(cat "$e")
   return 0
