@@ -14,10 +14,13 @@ CC ?= gcc
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 PKG_CONFIG ?= pkg-config
-PKGS := libseccomp libcap libarchive libcurl jansson libcrypto
+# libarchive is only compiled against: imagefmt/archive_dl.c loads it on first
+# use, so starting a container does not pay for libxml2, ICU and libstdc++.
+PKGS := libseccomp libcap jansson nettle
+PKGS_CFLAGS_ONLY := libarchive
 FUZZ_SECONDS ?= 20
 
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) $(PKGS_CFLAGS_ONLY) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
@@ -34,7 +37,7 @@ ifeq ($(CI),true)
 CFLAGS += -Werror
 endif
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
-LIBS := $(PKG_LIBS) -lutil
+LIBS := $(PKG_LIBS) -ldl -lutil
 
 LIBSRC := $(sort $(wildcard util/*.c sandbox/*.c imagefmt/*.c imagefmt/*/*.c net/*.c \
 	cmd/*.c cmd/*/*.c))
@@ -86,7 +89,7 @@ $(O)/tests/fuzz/replay.o: tests/fuzz/replay.c
 $(O)/fuzz/%: tests/fuzz/%.c $(LIBSRC)
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
-		-o $@ $< $(LIBSRC) $(PKG_LIBS) -lutil
+		-o $@ $< $(LIBSRC) $(PKG_LIBS) -ldl -lutil
 
 unit: $(UNITBIN) $(FUZZREPLAY)
 	@tests/run-unit.sh $(O)

@@ -7,13 +7,12 @@
  * "through" one is resolved inside the destination, as the kernel would resolve it
  * in the container. */
 #include "imagefmt/layer.h"
+#include "imagefmt/archive_dl.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/util.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -475,6 +474,8 @@ extract (struct archive *a, int destfd, struct imagefmt_layer_stats *stats, nook
 int
 imagefmt_layer_extract (int fd, int destfd, struct imagefmt_layer_stats *stats, nook_error_t *err)
 {
+  if (imagefmt_archive_load (err) < 0)
+    return -1;
   cleanup_archive_read struct archive *a = reader_new ();
   if (archive_read_open_fd (a, fd, 65536) != ARCHIVE_OK)
     return nook_error_set (err, EINVAL, "open layer tar: %s", archive_error_string (a));
@@ -485,6 +486,8 @@ int
 imagefmt_layer_extract_mem (const void *data, size_t len, int destfd,
                             struct imagefmt_layer_stats *stats, nook_error_t *err)
 {
+  if (imagefmt_archive_load (err) < 0)
+    return -1;
   cleanup_archive_read struct archive *a = reader_new ();
   if (archive_read_open_memory (a, data, len) != ARCHIVE_OK)
     return nook_error_set (err, EINVAL, "open layer tar: %s", archive_error_string (a));
@@ -494,6 +497,8 @@ imagefmt_layer_extract_mem (const void *data, size_t len, int destfd,
 int
 imagefmt_layer_validate (int fd, uint64_t *entries, nook_error_t *err)
 {
+  if (imagefmt_archive_load (err) < 0)
+    return -1;
   cleanup_archive_read struct archive *a = reader_new ();
   if (archive_read_open_fd (a, fd, 65536) != ARCHIVE_OK)
     return nook_error_set (err, EINVAL, "not a tar archive: %s", archive_error_string (a));
@@ -602,6 +607,8 @@ int
 imagefmt_layer_write_tar (int outfd, const struct imagefmt_tar_entry *entries, size_t n,
                           int64_t mtime, bool gzip, nook_error_t *err)
 {
+  if (imagefmt_archive_load (err) < 0)
+    return -1;
   __attribute__ ((cleanup (cleanup_writep))) struct archive *a = archive_write_new ();
   cleanup_free const struct imagefmt_tar_entry **sorted
       = xreallocarray (NULL, n ? n : 1, sizeof *sorted);

@@ -5,6 +5,7 @@
  * atomically last, so a failed write leaves at most unreferenced complete blobs,
  * which the failing call removes when it made them. */
 #include "imagefmt/store.h"
+#include "imagefmt/archive_dl.h"
 #include "imagefmt/digest.h"
 #include "imagefmt/layer.h"
 #include "imagefmt/ref.h"
@@ -12,7 +13,6 @@
 #include "util/fs.h"
 #include "util/util.h"
 
-#include <archive.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -802,6 +802,8 @@ copy_hash (int fd, int out, char **digest, uint64_t *total, bool *gzip, nook_err
 static int
 uncompressed_digest (int fd, char **digest, uint64_t *size, nook_error_t *err)
 {
+  if (imagefmt_archive_load (err) < 0)
+    return -1;
   struct archive *a = archive_read_new ();
   struct archive_entry *e;
   if (a == NULL)
