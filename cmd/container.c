@@ -96,9 +96,9 @@ container_create (const char *root, const struct container_record *rec, char **d
   json_decref (cfg);
   if (text == NULL)
     oom ();
-  if (fs_write_atomic_at (d, "config.json", text, strlen (text), 0600, err) < 0)
+  if (fs_write_file_at (d, "config.json", text, strlen (text), 0600, err) < 0)
     return -1;
-  if (rec->name && fs_write_atomic_at (d, "name", rec->name, strlen (rec->name), 0600, err) < 0)
+  if (rec->name && fs_write_file_at (d, "name", rec->name, strlen (rec->name), 0600, err) < 0)
     return -1;
   *dir = xasprintf ("%s/%s", cpath, rec->id);
   return 0;
@@ -116,7 +116,7 @@ container_set_exited (const char *dir, int status, const char *msg)
   cleanup_free char *text = json_dumps (st, JSON_SORT_KEYS | JSON_COMPACT);
   json_decref (st);
   cleanup_error nook_error_t e = NULL;
-  return text ? fs_write_atomic_at (d, "state.json", text, strlen (text), 0600, &e) : -1;
+  return text ? fs_write_file_at (d, "state.json", text, strlen (text), 0600, &e) : -1;
 }
 
 struct rm_arg

@@ -2,11 +2,11 @@
  * container record -> sandbox_run -> cleanup. */
 #include "cmd/commands.h"
 #include "cmd/container.h"
+#include "cmd/seccomp_cache.h"
 #include "cmd/spec.h"
 #include "imagefmt/store.h"
 #include "sandbox/rootfs.h"
 #include "sandbox/run.h"
-#include "sandbox/seccomp.h"
 #include "sandbox/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -151,27 +151,6 @@ pick_driver (struct nook_ctx *ctx, const struct run_opts *o, struct imagefmt_sto
 }
 
 static int
-build_seccomp (const struct run_opts *o, struct nook_spec *spec, nook_error_t *err)
-{
-  bool unconfined = false;
-  cleanup_free char *profile = NULL;
-  if (spec_security_opts (o->security_opts, &unconfined, &profile, err) < 0)
-    return -1;
-  if (spec->seccomp_unconfined)
-    return 0;
-  scmp_filter_ctx ctx = NULL;
-  if (profile)
-    {
-      if (sandbox_seccomp_build_file (profile, spec->caps, &ctx, err) < 0)
-        return -1;
-    }
-  else if (sandbox_seccomp_build_default (spec->caps, &ctx, err) < 0)
-    return -1;
-  spec->seccomp = ctx;
-  return 0;
-}
-
-static int
 check_ids (const struct nook_spec *spec, nook_error_t *err)
 {
   const struct nook_idmapping *m = &spec->ids;
@@ -234,7 +213,10 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
     return -1;
   if (pick_driver (ctx, o, st->store, &st->ids0, &spec->driver, err) < 0)
     return -1;
-  if (build_seccomp (o, spec, err) < 0)
+  bool unconfined = false;
+  cleanup_free char *profile = NULL;
+  if (spec_security_opts (o->security_opts, &unconfined, &profile, err) < 0
+      || seccomp_cache_program (imagefmt_store_root (st->store), profile, spec, err) < 0)
     return -1;
   spec->etc_hostname = xasprintf ("%s\n", spec->hostname);
   spec->etc_hosts = hosts_file (spec->hostname);
@@ -288,7 +270,7 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   if (status == 0)
     {
       status = sandbox_run (&st.spec, err);
-      if (st.created)
+      if (st.created && !o.rm)
         container_set_exited (st.spec.container_dir, status, err && *err ? (*err)->msg : NULL);
     }
   if (st.created && (o.rm || (status < 0 && err && *err && (*err)->exit != 126 && (*err)->exit != 127)))
@@ -296,12 +278,6 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       cleanup_error nook_error_t rerr = NULL;
       if (container_remove (imagefmt_store_root (st.store), st.id, &st.ids0, &rerr) < 0)
         log_warn ("could not remove container %.12s: %s", st.id, rerr->msg);
-    }
-  if (st.spec.seccomp)
-    {
-      scmp_filter_ctx c = st.spec.seccomp;
-      sandbox_seccomp_release (&c);
-      st.spec.seccomp = NULL;
     }
   nook_spec_free (&st.spec);
   imagefmt_image_free (st.img);

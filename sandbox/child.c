@@ -9,7 +9,7 @@
 #include "sandbox/caps.h"
 #include "sandbox/internal.h"
 #include "sandbox/mount.h"
-#include "sandbox/seccomp.h"
+#include "sandbox/seccomp_bpf.h"
 #include "sandbox/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -138,11 +138,10 @@ __attribute__ ((noreturn)) static void
 exec_command (const struct nook_spec *spec, int err_fd, int pty_slave)
 {
   cleanup_error nook_error_t err = NULL;
+  /* nook installs no handlers, so dispositions are the defaults already. */
   sigset_t all;
   sigemptyset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);
-  for (int s = 1; s < NSIG; s++)
-    signal (s, SIG_DFL);
 
   if (pty_slave >= 0)
     {
@@ -194,7 +193,7 @@ exec_command (const struct nook_spec *spec, int err_fd, int pty_slave)
                              spec->argv[0]);
       child_fail (err_fd, err);
     }
-  if (spec->seccomp && sandbox_seccomp_load (spec->seccomp, &err) < 0)
+  if (spec->seccomp_bpf && sandbox_seccomp_load_bpf (spec->seccomp_bpf, spec->seccomp_bpf_len, &err) < 0)
     child_fail (err_fd, err);
   execve (prog, spec->argv, spec->env);
   int e = errno;

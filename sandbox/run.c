@@ -48,6 +48,7 @@ nook_spec_free (struct nook_spec *s)
   free (s->etc_hosts);
   free (s->etc_resolv);
   free (s->etc_hostname);
+  free (s->seccomp_bpf);
   memset (s, 0, sizeof *s);
 }
 
@@ -69,7 +70,7 @@ prepare_dir (const struct nook_spec *spec, nook_error_t *err)
   for (size_t i = 0; i < ARRAY_SIZE (files); i++)
     {
       const char *text = files[i][1] ? files[i][1] : "";
-      if (fs_write_atomic_at (dir, files[i][0], text, strlen (text), 0644, err) < 0)
+      if (fs_write_file_at (dir, files[i][0], text, strlen (text), 0644, err) < 0)
         return -1;
     }
   /* Invoked by root: host root is not mapped, so hand the container's own

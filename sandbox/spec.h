@@ -74,7 +74,8 @@ struct nook_spec
 
   uint64_t caps;          /* capability set (bounding; effective when uid 0) */
   bool seccomp_unconfined;
-  void *seccomp;          /* scmp_filter_ctx built by the caller, or NULL */
+  void *seccomp_bpf;      /* the compiled filter (sandbox/seccomp_bpf.h), or NULL */
+  size_t seccomp_bpf_len;
 
   struct nook_mount *mounts;
   size_t n_mounts;

@@ -159,16 +159,18 @@ sandbox_idmap_has (const struct nook_idmap *m, size_t n, uint32_t id)
   return false;
 }
 
-static int
-run_helper (const char *prog, pid_t pid, const struct nook_idmap *m, size_t n, nook_error_t *err)
+/* Start newuidmap or newgidmap for pid; returns the helper's pid. */
+static pid_t
+start_helper (const char *prog, pid_t pid, const struct nook_idmap *m, size_t n,
+              nook_error_t *err)
 {
-  char *argv[2 + 1 + 3 * 2 + 1];
-  char buf[8][16];
+  char *argv[2 + 3 * 2 + 1];
+  char buf[7][16];
   size_t a = 0, b = 0;
   argv[a++] = (char *) prog;
   snprintf (buf[b], 16, "%d", (int) pid);
   argv[a++] = buf[b++];
-  for (size_t i = 0; i < n; i++)
+  for (size_t i = 0; i < n && i < 2; i++)
     {
       snprintf (buf[b], 16, "%u", m[i].inside);
       argv[a++] = buf[b++];
@@ -178,14 +180,36 @@ run_helper (const char *prog, pid_t pid, const struct nook_idmap *m, size_t n, n
       argv[a++] = buf[b++];
     }
   argv[a] = NULL;
+  cleanup_free char *path = NULL;
+  static const char *const dirs[] = { "/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin" };
+  for (size_t i = 0; i < ARRAY_SIZE (dirs) && path == NULL; i++)
+    {
+      char *p = xasprintf ("%s/%s", dirs[i], prog);
+      if (access (p, X_OK) == 0)
+        path = p;
+      else
+        free (p);
+    }
   pid_t c = fork ();
   if (c < 0)
-    return nook_error_set (err, errno, "fork %s", prog);
+    {
+      nook_error_set (err, errno, "fork %s", prog);
+      return -1;
+    }
   if (c == 0)
     {
-      execvp (prog, argv);
+      if (path)
+        execv (path, argv);
+      else
+        execvp (prog, argv);
       _exit (127);
     }
+  return c;
+}
+
+static int
+finish_helper (const char *prog, pid_t c, nook_error_t *err)
+{
   int st;
   while (waitpid (c, &st, 0) < 0)
     if (errno != EINTR)
@@ -222,10 +246,16 @@ sandbox_idmap_write (pid_t pid, const struct nook_idmapping *ids, nook_error_t *
 {
   if (ids->use_helpers)
     {
-      if (run_helper ("newuidmap", pid, ids->uid, ids->n_uid, err) < 0
-          || run_helper ("newgidmap", pid, ids->gid, ids->n_gid, err) < 0)
+      /* Both at once: each is a setuid program's start-up. */
+      pid_t u = start_helper ("newuidmap", pid, ids->uid, ids->n_uid, err);
+      if (u < 0)
         return -1;
-      return 0;
+      pid_t g = start_helper ("newgidmap", pid, ids->gid, ids->n_gid, err);
+      int ru = finish_helper ("newuidmap", u, err);
+      if (g < 0)
+        return -1;
+      int rg = finish_helper ("newgidmap", g, err);
+      return ru < 0 || rg < 0 ? -1 : 0;
     }
   cleanup_free char *u = map_text (ids->uid, ids->n_uid);
   cleanup_free char *g = map_text (ids->gid, ids->n_gid);

@@ -182,16 +182,16 @@ fs_write_all (int fd, const void *buf, size_t len)
   return 0;
 }
 
-int
-fs_write_atomic_at (int dirfd, const char *name, const void *data, size_t len, mode_t mode,
-                    nook_error_t *err)
+static int
+write_replace (int dirfd, const char *name, const void *data, size_t len, mode_t mode, bool sync,
+               nook_error_t *err)
 {
   cleanup_free char *tmp = xasprintf ("%s.tmp-%d", name, (int) getpid ());
   cleanup_close int fd = openat (dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
                                  mode);
   if (fd < 0)
     return nook_error_set (err, errno, "create '%s'", tmp);
-  if (fs_write_all (fd, data, len) < 0 || fsync (fd) < 0)
+  if (fs_write_all (fd, data, len) < 0 || (sync && fsync (fd) < 0))
     {
       int e = errno;
       unlinkat (dirfd, tmp, 0);
@@ -204,6 +204,20 @@ fs_write_atomic_at (int dirfd, const char *name, const void *data, size_t len, m
       return nook_error_set (err, e, "rename '%s' to '%s'", tmp, name);
     }
   return 0;
+}
+
+int
+fs_write_atomic_at (int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                    nook_error_t *err)
+{
+  return write_replace (dirfd, name, data, len, mode, true, err);
+}
+
+int
+fs_write_file_at (int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                  nook_error_t *err)
+{
+  return write_replace (dirfd, name, data, len, mode, false, err);
 }
 
 static int

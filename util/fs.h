@@ -37,6 +37,10 @@ int fs_read_file_at (int dirfd, const char *path, size_t max, char **out, size_t
 int fs_write_atomic_at (int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                         nook_error_t *err);
 
+/* The same without fsync: for files that die with their container. */
+int fs_write_file_at (int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                      nook_error_t *err);
+
 /* Remove dirfd/name recursively, never following symlinks. ENOENT is success. */
 int fs_rm_rf_at (int dirfd, const char *name, nook_error_t *err);
 
