@@ -86,10 +86,12 @@ $(O)/tests/fuzz/replay.o: tests/fuzz/replay.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # libFuzzer builds use clang and their own object tree.
-$(O)/fuzz/%: tests/fuzz/%.c $(LIBSRC)
+# (the libraries only: fuzz targets exercise parsers, not the CLI)
+FUZZLIBSRC := $(filter-out cmd/%,$(LIBSRC))
+$(O)/fuzz/%: tests/fuzz/%.c $(FUZZLIBSRC)
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
-		-o $@ $< $(LIBSRC) $(PKG_LIBS) -ldl -lutil
+		-o $@ $< $(FUZZLIBSRC) $(PKG_LIBS) -ldl -lutil
 
 unit: $(UNITBIN) $(FUZZREPLAY)
 	@tests/run-unit.sh $(O)

@@ -1,5 +1,6 @@
 /* cmd/container.c: see container.h. */
 #include "cmd/container.h"
+#include "imagefmt/store.h"
 #include "sandbox/rootfs.h"
 #include "sandbox/userns.h"
 #include "util/cleanup.h"
@@ -16,6 +17,31 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+static struct nook_idmapping store_ids;
+
+static int
+hook_call (void *data, int (*fn) (void *arg, nook_error_t *err), void *arg, nook_error_t *err)
+{
+  return sandbox_userns_call (data, fn, arg, err);
+}
+
+int
+cmd_store_open (const char *root, struct imagefmt_store **out, struct nook_idmapping *ids,
+                nook_error_t *err)
+{
+  static const struct imagefmt_store_hooks hooks = { .call = hook_call, .data = &store_ids };
+  struct idmap_plan_input in;
+  if (sandbox_idmap_probe (&in, err) < 0)
+    return -1;
+  sandbox_idmap_plan (&in, 0, 0, &store_ids, NULL);
+  if (imagefmt_store_open (root, out, err) < 0)
+    return -1;
+  imagefmt_store_set_hooks (*out, &hooks);
+  if (ids)
+    *ids = store_ids;
+  return 0;
+}
 
 static bool
 valid_name (const char *n)

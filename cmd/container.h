@@ -6,6 +6,13 @@
 #include "sandbox/spec.h"
 #include "util/error.h"
 
+struct imagefmt_store;
+
+/* Open the store with its hooks set: layer extraction and removal run in a
+ * user namespace mapped like the containers' (ids: the uid-0 plan). */
+int cmd_store_open (const char *root, struct imagefmt_store **out, struct nook_idmapping *ids,
+                    nook_error_t *err);
+
 struct container_record
 {
   const char *id, *name, *image, *image_id, *driver;

@@ -1,5 +1,6 @@
 /* cmd/images.c: `nook import`, `nook bootstrap`, `nook images`, `nook rmi`. */
 #include "cmd/commands.h"
+#include "cmd/container.h"
 #include "imagefmt/bootstrap.h"
 #include "imagefmt/ref.h"
 #include "imagefmt/store.h"
@@ -460,7 +461,7 @@ cmd_rmi (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     return nook_error_set (err, 0,
                            "\"nook rmi\" requires at least 1 argument.\n"
                            "See 'nook rmi --help'.");
-  if (imagefmt_store_open (ctx->root, &s, err) < 0)
+  if (cmd_store_open (ctx->root, &s, NULL, err) < 0)
     return -1;
   for (int i = 1; i < argc; i++)
     {

@@ -92,14 +92,6 @@ read_env_file (const char *path, char **text, nook_error_t *err)
   return fs_read_file_at (AT_FDCWD, path, 1 << 20, text, NULL, err);
 }
 
-/* ---- the store's hooks: extraction and removal in our user namespace ---- */
-
-static int
-hook_call (void *data, int (*fn) (void *arg, nook_error_t *err), void *arg, nook_error_t *err)
-{
-  return sandbox_userns_call (data, fn, arg, err);
-}
-
 /* ---- pieces of the run ---- */
 
 static char *
@@ -179,13 +171,8 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
   struct idmap_plan_input in;
   if (sandbox_idmap_probe (&in, err) < 0)
     return -1;
-  sandbox_idmap_plan (&in, 0, 0, &st->ids0, NULL);
-  static struct imagefmt_store_hooks hooks;
-  hooks = (struct imagefmt_store_hooks){ .call = hook_call, .data = &st->ids0 };
-
-  if (imagefmt_store_open (ctx->root, &st->store, err) < 0)
+  if (cmd_store_open (ctx->root, &st->store, &st->ids0, err) < 0)
     return -1;
-  imagefmt_store_set_hooks (st->store, &hooks);
   if (imagefmt_store_lookup (st->store, o->image, &st->img, err) < 0)
     {
       if ((*err)->code == ENOENT)
