@@ -4,8 +4,9 @@
 # no apt work); through sudo when not root. Used by `make demo` and ci/prepare.sh.
 set -euo pipefail
 
-# nettle-dev: SHA-256 (the Makefile's PKGS). libc6-dev and libclang-rt-14-dev are only Recommends of gcc and clang (libFuzzer for
-# `make fuzz`); we install with --no-install-recommends, so they are named here.
+# nettle-dev: SHA-256 (the Makefile's PKGS). libc6-dev and libclang-rt-14-dev are only
+# Recommends of gcc and clang (libFuzzer for `make fuzz`); we install with
+# --no-install-recommends, so they are named here.
 build_pkgs=(gcc libc6-dev make pkg-config libseccomp-dev libcap-dev libarchive-dev
   libcurl4-openssl-dev libjansson-dev libssl-dev nettle-dev libcmocka-dev clang libclang-rt-14-dev)
 runtime_pkgs=(uidmap slirp4netns fuse-overlayfs fuse3 busybox-static)
