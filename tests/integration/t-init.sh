@@ -22,8 +22,13 @@ check_eq "no zombie remains after a double fork" 0 "$OUT"
 # signal_test SIG CODE: SIG sent to the nook process reaches the command.
 signal_test() {
   local sig=$1 code=$2 out=$T_SCRATCH/sig-$1.out pid rc=0
-  # shellcheck disable=SC2016
-  "$NOOK" run --rm busybox sh -c \
+  # A background job of a non-interactive shell starts with SIGINT and SIGQUIT ignored, and
+  # a process may keep signals that were ignored at start ignored: so start nook with
+  # default dispositions (as from a terminal), via python3, which execs it in place.
+  python3 -c 'import os, signal, sys
+for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(s, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])' "$NOOK" run --rm busybox sh -c \
     "trap 'echo got $sig; exit $code' $sig; echo ready; while :; do sleep 0.1; done" \
     >"$out" 2>&1 </dev/null &
   pid=$!
