@@ -72,8 +72,10 @@ $(O)/probe: tests/helpers/probe.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -Wall -static -o $@ $<
 
+# Tests may build tars with libarchive directly.
+ARCHIVE_LIBS := $(shell $(PKG_CONFIG) --libs libarchive 2>/dev/null)
 $(O)/tests/unit/%: $(O)/tests/unit/%.o $(O)/libnook.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(ARCHIVE_LIBS) -lcmocka
 
 $(O)/tests/bench/%: $(O)/tests/bench/%.o $(O)/libnook.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
@@ -91,7 +93,7 @@ FUZZLIBSRC := $(filter-out cmd/%,$(LIBSRC))
 $(O)/fuzz/%: tests/fuzz/%.c $(FUZZLIBSRC)
 	@mkdir -p $(dir $@)
 	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
-		-o $@ $< $(FUZZLIBSRC) $(PKG_LIBS) -ldl -lutil
+		-o $@ $< $(FUZZLIBSRC) $(PKG_LIBS) $(ARCHIVE_LIBS) -ldl -lutil
 
 unit: $(UNITBIN) $(FUZZREPLAY)
 	@tests/run-unit.sh $(O)

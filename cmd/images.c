@@ -98,7 +98,7 @@ cmd_import (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
         return -1;
     }
   if (strcmp (pos[0], "-") == 0)
-    fd = dup (0);
+    fd = fcntl (0, F_DUPFD_CLOEXEC, 3);
   else
     fd = open (pos[0], O_RDONLY | O_CLOEXEC);
   if (fd < 0)
