@@ -27,6 +27,7 @@
 #include "cmd/commands.h"
 #include "util/cleanup.h"
 #include "util/log.h"
+#include "util/trace.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -146,6 +147,7 @@ main (int argc, char **argv)
 {
   cleanup_error nook_error_t err = NULL;
   struct nook_ctx ctx = { .argv0 = argv[0] };
+  trace_init ();
 
   if (getuid () != geteuid () || getgid () != getegid ())
     {

@@ -11,6 +11,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/trace.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -173,6 +174,7 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
     return -1;
   if (cmd_store_open (ctx->root, &st->store, &st->ids0, err) < 0)
     return -1;
+  trace_mark ("store opened");
   if (imagefmt_store_lookup (st->store, o->image, &st->img, err) < 0)
     {
       if ((*err)->code == ENOENT)
@@ -185,10 +187,12 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
         }
       return -1;
     }
+  trace_mark ("image found");
   struct nook_spec *spec = &st->spec;
   if (imagefmt_store_layer_dirs (st->store, st->img, &spec->layers, err) < 0)
     return -1;
 
+  trace_mark ("layers ready");
   st->id = new_container_id ();
   struct image_files files = { .layers = spec->layers };
   struct spec_env env = { .read_image_file = read_image_file, .data = &files,
@@ -200,11 +204,13 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
     return -1;
   if (pick_driver (ctx, o, st->store, &st->ids0, &spec->driver, err) < 0)
     return -1;
+  trace_mark ("spec and storage driver");
   bool unconfined = false;
   cleanup_free char *profile = NULL;
   if (spec_security_opts (o->security_opts, &unconfined, &profile, err) < 0
       || seccomp_cache_program (imagefmt_store_root (st->store), profile, spec, err) < 0)
     return -1;
+  trace_mark ("seccomp program");
   spec->etc_hostname = xasprintf ("%s\n", spec->hostname);
   spec->etc_hosts = hosts_file (spec->hostname);
   spec->etc_resolv = resolv_file (spec->network);
@@ -229,6 +235,7 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
   if (container_create (imagefmt_store_root (st->store), &rec, &spec->container_dir, err) < 0)
     return -1;
   st->created = true;
+  trace_mark ("container created");
   return 0;
 }
 
@@ -257,6 +264,7 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   if (status == 0)
     {
       status = sandbox_run (&st.spec, err);
+      trace_mark ("container ended");
       if (st.created && !o.rm)
         container_set_exited (st.spec.container_dir, status, err && *err ? (*err)->msg : NULL);
     }
@@ -266,6 +274,7 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       if (container_remove (imagefmt_store_root (st.store), st.id, &st.ids0, &rerr) < 0)
         log_warn ("could not remove container %.12s: %s", st.id, rerr->msg);
     }
+  trace_mark ("container removed");
   nook_spec_free (&st.spec);
   imagefmt_image_free (st.img);
   if (st.store)

@@ -40,6 +40,11 @@ sandbox_caps_default (void)
 int
 sandbox_caps_last (void)
 {
+  /* The kernel's answer does not change: read it once (the parent's reading
+   * is inherited by the container's processes). */
+  static int cached = -1;
+  if (cached >= 0)
+    return cached;
   char buf[32];
   int last = -1;
   int fd = open ("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
@@ -60,6 +65,7 @@ sandbox_caps_last (void)
     last = (int)cap_max_bits () - 1;
   if (last < 0 || last > 63)
     last = CAP_LAST_CAP;
+  cached = last;
   return last;
 }
 

@@ -13,6 +13,7 @@
 #include "sandbox/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/trace.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -195,6 +196,7 @@ exec_command (const struct nook_spec *spec, int err_fd, int pty_slave)
     }
   if (spec->seccomp_bpf && sandbox_seccomp_load_bpf (spec->seccomp_bpf, spec->seccomp_bpf_len, &err) < 0)
     child_fail (err_fd, err);
+  trace_mark ("command: execve");
   execve (prog, spec->argv, spec->env);
   int e = errno;
   if (e == ENOENT)
@@ -213,12 +215,14 @@ setup (const struct nook_spec *spec, int tty_sock, int *pty_slave, nook_error_t 
     return nook_error_set (err, errno, "make mounts private");
 
   cleanup_free char *merged = xasprintf ("%s/merged", spec->container_dir);
+  trace_mark ("child: maps seen");
   if (sandbox_rootfs_mount (spec, merged, err) < 0)
     return -1;
   cleanup_close int rootfd = open (merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return nook_error_set (err, errno, "open '%s'", merged);
 
+  trace_mark ("child: rootfs mounted");
   struct mount_plan plan = { 0 };
   bool gid5 = sandbox_idmap_has (spec->ids.gid, spec->ids.n_gid, 5);
   int rc = sandbox_mount_plan_build (spec, gid5, &plan, err);
@@ -230,6 +234,7 @@ setup (const struct nook_spec *spec, int tty_sock, int *pty_slave, nook_error_t 
   if (spec->readonly_rootfs && sandbox_mount_make_readonly (rootfd, err) < 0)
     return nook_error_wrap (err, "read-only root filesystem");
 
+  trace_mark ("child: mounts done");
   if (do_pivot_root (rootfd, err) < 0 || enter_workdir (spec, err) < 0
       || set_rlimits (spec, err) < 0)
     return -1;

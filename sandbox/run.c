@@ -6,6 +6,7 @@
 #include "sandbox/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/trace.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -188,6 +189,7 @@ sandbox_run (const struct nook_spec *spec, nook_error_t *err)
   if (sfd < 0)
     return nook_error_set (err, errno, "signalfd");
 
+  trace_mark ("clone");
   fflush (NULL);
   pid_t pid = (pid_t) syscall (SYS_clone, clone_flags (spec) | SIGCHLD, NULL, NULL, NULL, NULL);
   if (pid < 0)
@@ -215,6 +217,7 @@ sandbox_run (const struct nook_spec *spec, nook_error_t *err)
     rc = -1;
   else
     sync_send (syncp[1]);
+  trace_mark ("id maps written");
   close (syncp[1]);
 
   if (rc == 0 && spec->tty)
@@ -235,6 +238,7 @@ sandbox_run (const struct nook_spec *spec, nook_error_t *err)
   if (rc == 0 && errpipe_recv (errp[0], err) != 0)
     rc = -1;
   close (errp[0]);
+  trace_mark ("command started");
 
   int status;
   if (rc < 0)
