@@ -776,6 +776,6 @@ spec_merge (const json_t *image_config, const struct run_opts *o, const struct s
   if (spec_security_opts (o->security_opts, &spec->seccomp_unconfined, &profile, err) < 0)
     return -1;
   if (o->privileged)
-    spec->seccomp_unconfined = true;
+    spec->seccomp_unconfined = spec->unmasked = true;
   return 0;
 }

@@ -158,9 +158,9 @@ sandbox_mount_plan_build (const struct nook_spec *spec, bool gid5_mapped, struct
                NULL, S_ISDIR (st.st_mode));
         }
     }
-  for (size_t i = 0; sandbox_masked_paths[i]; i++)
+  for (size_t i = 0; !spec->unmasked && sandbox_masked_paths[i]; i++)
     add (p, MOP_MASK, NULL, sandbox_masked_paths[i], NULL, 0, NULL, false);
-  for (size_t i = 0; sandbox_readonly_paths[i]; i++)
+  for (size_t i = 0; !spec->unmasked && sandbox_readonly_paths[i]; i++)
     add (p, MOP_READONLY, NULL, sandbox_readonly_paths[i], NULL, 0, NULL, false);
   return 0;
 }

@@ -71,8 +71,10 @@ prepare_dir (const struct nook_spec *spec, nook_error_t *err)
   for (size_t i = 0; i < ARRAY_SIZE (files); i++)
     {
       const char *text = files[i][1] ? files[i][1] : "";
-      if (fs_write_file_at (dir, files[i][0], text, strlen (text), 0644, err) < 0)
-        return -1;
+      cleanup_close int fd
+          = openat (dir, files[i][0], O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (fd < 0 || fs_write_all (fd, text, strlen (text)) < 0)
+        return nook_error_set (err, errno, "write '%s/%s'", spec->container_dir, files[i][0]);
     }
   /* Invoked by root: host root is not mapped, so hand the container's own
    * directories to the container's root. */

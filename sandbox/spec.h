@@ -70,6 +70,7 @@ struct nook_spec
   size_t n_groups;
   char *hostname;
   bool tty, interactive, readonly_rootfs;
+  bool unmasked; /* --privileged: no masked or read-only /proc and /sys paths */
   enum nook_network network;
 
   uint64_t caps;          /* capability set (bounding; effective when uid 0) */

@@ -77,6 +77,19 @@ test_plan_defaults (void **state)
 }
 
 static void
+test_plan_privileged_unmasked (void **state)
+{
+  struct nook_spec spec = { .container_dir = (char *) "/c", .unmasked = true };
+  struct mount_plan p;
+  cleanup_error nook_error_t err = NULL;
+  assert_int_equal (sandbox_mount_plan_build (&spec, true, &p, &err), 0);
+  assert_null (find (&p, MOP_MASK, "/proc/kcore"));
+  assert_null (find (&p, MOP_READONLY, "/proc/sys"));
+  assert_non_null (find (&p, MOP_MOUNT, "/proc"));
+  sandbox_mount_plan_free (&p);
+}
+
+static void
 test_plan_host_network_binds_sys (void **state)
 {
   struct nook_spec spec = { .container_dir = (char *) "/c", .network = NETWORK_HOST };
@@ -175,7 +188,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_plan_defaults),     cmocka_unit_test (test_plan_host_network_binds_sys),
     cmocka_unit_test (test_plan_user_mounts),  cmocka_unit_test (test_tmpfs_options),
-    cmocka_unit_test (test_lowerdir),          cmocka_unit_test (test_storage_names),
+    cmocka_unit_test (test_lowerdir),          cmocka_unit_test (test_plan_privileged_unmasked),          cmocka_unit_test (test_storage_names),
   };
   return cmocka_run_group_tests_name ("mount", tests, NULL, NULL);
 }

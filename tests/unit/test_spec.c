@@ -350,6 +350,7 @@ test_privileged (void **state)
   assert_int_equal (spec_merge (cfg, &o, &env, "id", &s, &err), 0);
   assert_int_equal (s.caps, sandbox_caps_all ());
   assert_true (s.seccomp_unconfined);
+  assert_true (s.unmasked);
   nook_spec_free (&s);
   run_opts_free (&o);
   assert_int_equal (parse (&o, &err, "--cap-drop", "ALL", "--cap-add", "CHOWN", "img", NULL), 0);
