@@ -4,8 +4,12 @@
 #include "sandbox/internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,9 +23,54 @@ status_code (int st)
   return 125;
 }
 
+/* Show "nook-init" in the container's ps, not nook's command line (which
+ * would tell the container host paths): overwrite our own argument area,
+ * found through fields 48 and 49 of /proc/self/stat; wipe nook's environment
+ * (fields 50 and 51) too. */
+static void
+set_title (void)
+{
+  prctl (PR_SET_NAME, "nook-init");
+  char buf[1024];
+  int fd = open ("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (n <= 0)
+    return;
+  buf[n] = '\0';
+  const char *p = strrchr (buf, ')'); /* the command name may hold spaces */
+  if (p == NULL)
+    return;
+  unsigned long start = 0, end = 0, env_start = 0, env_end = 0;
+  int field = 2;
+  for (const char *c = p + 1; *c && field < 51; c++)
+    if (*c == ' ')
+      {
+        field++;
+        if (field == 48)
+          start = strtoul (c + 1, NULL, 10);
+        else if (field == 49)
+          end = strtoul (c + 1, NULL, 10);
+        else if (field == 50)
+          env_start = strtoul (c + 1, NULL, 10);
+        else if (field == 51)
+          env_end = strtoul (c + 1, NULL, 10);
+      }
+  if (env_start && env_end > env_start && env_start >= end)
+    memset ((void *) env_start, 0, env_end - env_start);
+  static const char title[] = "nook-init";
+  if (start == 0 || end <= start || end - start < sizeof title)
+    return;
+  memset ((void *) start, 0, end - start);
+  memcpy ((void *) start, title, sizeof title);
+}
+
 void
 sandbox_init_run (pid_t child)
 {
+  set_title ();
   sigset_t all;
   sigfillset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);
