@@ -35,6 +35,14 @@ n=$(tail -n +2 <<<"$OUT" | grep -c '[0-9]')
 check_eq "ps shows only the container's processes (at most 3: init, ps, one more; got $n)" 1 \
   "$([ "$n" -le 3 ] && [ "$n" -ge 1 ] && echo 1 || echo 0)"
 
+# PID 1 is nook's init; it must not show the container nook's command line or
+# environment (host paths, the caller's variables).
+nrun run --rm busybox sh -c 'tr "\000" " " < /proc/1/cmdline'
+check_eq "PID 1 is called nook-init" "nook-init" "$(echo $OUT)"
+check_no_match "PID 1's command line does not name the host's nook binary" "$NOOK" "$OUT"
+nrun run --rm --cap-add SYS_PTRACE busybox sh -c 'tr -d "\000" < /proc/1/environ | wc -c'
+check_eq "PID 1 holds no copy of nook's environment" 0 "$OUT"
+
 nrun run --rm busybox sh -c 'wc -c < /proc/kcore'
 check_eq "/proc/kcore is masked (empty or unreadable)" 1 \
   "$({ [ "$RC" != 0 ] || [ "$OUT" = 0 ]; } && echo 1 || echo 0)"
