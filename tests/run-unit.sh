@@ -13,7 +13,7 @@ for t in "$O"/tests/unit/test_*; do
   else
     fail=$((fail + 1)); failed+=("$t"); echo "not ok - $(basename "$t")"; echo "$out" | sed 's/^/#   /'
   fi
-  echo "$out" | grep -E '^\[  (PASSED|FAILED)  \]|conformance|passed' | sed 's/^/#   /'
+  echo "$out" | grep -E '^\[  (PASSED|FAILED)  \]|conformance|passed|identical|rejected' | sed 's/^/#   /'
 done
 for r in "$O"/tests/fuzz/replay_*; do
   [ -x "$r" ] || continue
