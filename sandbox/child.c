@@ -214,6 +214,8 @@ setup (const struct nook_spec *spec, int tty_sock, int *pty_slave, nook_error_t 
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     return nook_error_set (err, errno, "make mounts private");
 
+  if (sandbox_etc_files (spec, err) < 0)
+    return -1;
   cleanup_free char *merged = xasprintf ("%s/merged", spec->container_dir);
   trace_mark ("child: maps seen");
   if (sandbox_rootfs_mount (spec, merged, err) < 0)

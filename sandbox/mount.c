@@ -126,10 +126,11 @@ sandbox_mount_plan_build (const struct nook_spec *spec, bool gid5_mapped, struct
   else
     add (p, MOP_MOUNT, "sysfs", "/sys", "sysfs", nse | MS_RDONLY, NULL, true);
 
+  /* (container_dir/etc is a tmpfs the child fills: see sandbox_etc_files) */
   static const char *const etc[] = { "hosts", "resolv.conf", "hostname" };
   for (size_t i = 0; i < ARRAY_SIZE (etc); i++)
     {
-      cleanup_free char *src = xasprintf ("%s/%s", spec->container_dir, etc[i]);
+      cleanup_free char *src = xasprintf ("%s/etc/%s", spec->container_dir, etc[i]);
       cleanup_free char *dst = xasprintf ("/etc/%s", etc[i]);
       add (p, MOP_BIND, src, dst, NULL, 0, NULL, false);
     }
@@ -325,6 +326,31 @@ apply_one (const struct mount_op *op, int rootfd, nook_error_t *err)
       return apply_readonly (op, rootfd, err);
     }
   return nook_error_set (err, EINVAL, "unknown mount operation");
+}
+
+int
+sandbox_etc_files (const struct nook_spec *spec, nook_error_t *err)
+{
+  cleanup_free char *dir = xasprintf ("%s/etc", spec->container_dir);
+  if (mount ("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=256k,mode=0755") < 0)
+    return nook_error_set (err, errno, "mount tmpfs on '%s'", dir);
+  cleanup_close int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return nook_error_set (err, errno, "open '%s'", dir);
+  const char *files[][2] = {
+    { "hosts", spec->etc_hosts },
+    { "resolv.conf", spec->etc_resolv },
+    { "hostname", spec->etc_hostname },
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (files); i++)
+    {
+      const char *text = files[i][1] ? files[i][1] : "";
+      cleanup_close int fd
+          = openat (dfd, files[i][0], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (fd < 0 || fs_write_all (fd, text, strlen (text)) < 0)
+        return nook_error_set (err, errno, "write '%s/%s'", dir, files[i][0]);
+    }
+  return 0;
 }
 
 int

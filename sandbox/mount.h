@@ -47,6 +47,11 @@ void sandbox_mount_plan_free (struct mount_plan *plan);
  * noexec/exec, nosuid/suid, nodev/dev, ro/rw) into mount flags and data. */
 int sandbox_tmpfs_options (const char *opts, unsigned long *flags, char **data, nook_error_t *err);
 
+/* In the child's mount namespace: a tmpfs on container_dir/etc holding
+ * hosts, resolv.conf and hostname (bound into the container by the plan).
+ * Nothing of it reaches the disk, and it vanishes with the namespace. */
+int sandbox_etc_files (const struct nook_spec *spec, nook_error_t *err);
+
 /* Apply the plan under rootfd (the new root, before pivot_root). */
 int sandbox_mount_plan_apply (const struct mount_plan *plan, int rootfd, nook_error_t *err);
 

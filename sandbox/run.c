@@ -59,23 +59,10 @@ prepare_dir (const struct nook_spec *spec, nook_error_t *err)
   cleanup_close int dir = open (spec->container_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir < 0)
     return nook_error_set (err, errno, "open container directory '%s'", spec->container_dir);
-  static const char *const sub[] = { "upper", "work", "merged" };
+  static const char *const sub[] = { "upper", "work", "merged", "etc" };
   for (size_t i = 0; i < ARRAY_SIZE (sub); i++)
     if (mkdirat (dir, sub[i], 0755) < 0 && errno != EEXIST)
       return nook_error_set (err, errno, "mkdir '%s/%s'", spec->container_dir, sub[i]);
-  const char *files[][2] = {
-    { "hosts", spec->etc_hosts },
-    { "resolv.conf", spec->etc_resolv },
-    { "hostname", spec->etc_hostname },
-  };
-  for (size_t i = 0; i < ARRAY_SIZE (files); i++)
-    {
-      const char *text = files[i][1] ? files[i][1] : "";
-      cleanup_close int fd
-          = openat (dir, files[i][0], O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-      if (fd < 0 || fs_write_all (fd, text, strlen (text)) < 0)
-        return nook_error_set (err, errno, "write '%s/%s'", spec->container_dir, files[i][0]);
-    }
   /* Invoked by root: host root is not mapped, so hand the container's own
    * directories to the container's root. */
   if (getuid () == 0 && !spec->ids.single)

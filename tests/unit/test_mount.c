@@ -65,7 +65,7 @@ test_plan_defaults (void **state)
   assert_non_null (find (&p, MOP_READONLY, "/proc/sys"));
   assert_non_null (find (&p, MOP_READONLY, "/proc/sysrq-trigger"));
   const struct mount_op *hosts = find (&p, MOP_BIND, "/etc/hosts");
-  assert_string_equal (hosts->source, "/c/hosts");
+  assert_string_equal (hosts->source, "/c/etc/hosts");
   /* masks come after /proc is mounted */
   assert_true (index_of (&p, "/proc") < index_of (&p, "/proc/kcore"));
   sandbox_mount_plan_free (&p);
