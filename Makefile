@@ -52,7 +52,7 @@ BENCHSRC := $(sort $(wildcard tests/bench/bench_*.c))
 BENCHBIN := $(patsubst tests/bench/%.c,$(O)/tests/bench/%,$(BENCHSRC))
 HEADERS := $(sort $(wildcard util/*.h sandbox/*.h imagefmt/*.h imagefmt/*/*.h net/*.h cmd/*.h cmd/*/*.h))
 
-.PHONY: all test unit integration asan bench fuzz fuzz-replay install clean demo prepare \
+.PHONY: all test unit integration asan bench fuzz fuzz-build fuzz-replay install clean demo prepare \
 	lint fmt fmt-check check-headers check-includes deps
 all: $(O)/nook $(O)/probe
 
@@ -88,12 +88,19 @@ $(O)/tests/fuzz/replay.o: tests/fuzz/replay.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # libFuzzer builds use clang and their own object tree.
-# (the libraries only: fuzz targets exercise parsers, not the CLI)
+# libFuzzer builds: the libraries (not the CLI) compiled once with clang into
+# their own archive, then one binary per target.
 FUZZLIBSRC := $(filter-out cmd/%,$(LIBSRC))
-$(O)/fuzz/%: tests/fuzz/%.c $(FUZZLIBSRC)
+FUZZFLAGS := -std=gnu11 -D_GNU_SOURCE -I. -g -O1 $(PKG_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined
+$(O)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang -std=gnu11 -D_GNU_SOURCE -I. -g -O1 $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
-		-o $@ $< $(FUZZLIBSRC) $(PKG_LIBS) $(ARCHIVE_LIBS) -ldl -lutil
+	clang $(FUZZFLAGS) -c -o $@ $<
+$(O)/fuzz/libnook-fuzz.a: $(patsubst %.c,$(O)/fuzzobj/%.o,$(FUZZLIBSRC))
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(O)/fuzz/%: tests/fuzz/%.c $(O)/fuzz/libnook-fuzz.a
+	clang $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $< $(O)/fuzz/libnook-fuzz.a $(PKG_LIBS) $(ARCHIVE_LIBS) -ldl -lutil
 
 unit: $(UNITBIN) $(FUZZREPLAY)
 	@tests/run-unit.sh $(O)
@@ -114,6 +121,8 @@ asan:
 
 fuzz: $(FUZZBIN)
 	@tests/run-fuzz.sh $(O) $(FUZZ_SECONDS)
+
+fuzz-build: $(FUZZBIN)
 
 bench: all $(BENCHBIN)
 	@tests/bench/bench.sh $(O)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# tests/run-all.sh BUILD_DIR: unit tests, then integration tests, then one closing line
-# "N passed, N failed" (the sum of both). Exits non-zero if anything failed.
+# tests/run-all.sh BUILD_DIR: unit tests, integration tests, a brief fuzzing run, then one
+# closing line "N passed, N failed" (the sum of all). Exits non-zero if anything failed.
 set -uo pipefail
 O=${1:-build}
 cd "$(dirname "$0")/.." || exit 125
@@ -35,6 +35,8 @@ echo "# unit tests"
 run_suite unit tests/run-unit.sh
 echo "# integration tests"
 run_suite integration tests/run-integration.sh
+echo "# fuzzing, ${NOOK_FUZZ_SECONDS:-5}s per target"
+run_suite fuzz tests/run-fuzz-brief.sh
 
 echo "$total_pass passed, $total_fail failed"
 [ "$status" = 0 ] && [ "$total_fail" = 0 ]
