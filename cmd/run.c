@@ -211,6 +211,12 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
       || seccomp_cache_program (imagefmt_store_root (st->store), profile, spec, err) < 0)
     return -1;
   trace_mark ("seccomp program");
+  const char *keep = getenv ("NOOK_USERNS_KEEP");
+  if (!(keep && strcmp (keep, "0") == 0))
+    {
+      cleanup_error nook_error_t rerr = NULL;
+      spec->keep_userns_dir = fs_runtime_dir (&rerr);
+    }
   spec->etc_hostname = xasprintf ("%s\n", spec->hostname);
   spec->etc_hosts = hosts_file (spec->hostname);
   spec->etc_resolv = resolv_file (spec->network);

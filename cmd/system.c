@@ -4,6 +4,7 @@
 #include "imagefmt/store.h"
 #include "sandbox/rootfs.h"
 #include "sandbox/userns.h"
+#include "sandbox/userns_keep.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/util.h"
@@ -199,6 +200,23 @@ cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   if (in.json)
     put (&in, "", "IDMappingDetail", mapping);
 
+  {
+    cleanup_free char *keep = NULL;
+    const char *off = getenv ("NOOK_USERNS_KEEP");
+    if (!ids0.use_helpers)
+      keep = xstrdup ("written directly for each run (no newuidmap needed)");
+    else if (off && strcmp (off, "0") == 0)
+      keep = xstrdup ("new for each run (NOOK_USERNS_KEEP=0)");
+    else
+      {
+        cleanup_error nook_error_t e = NULL;
+        cleanup_free char *rt = fs_runtime_dir (&e);
+        pid_t k = rt ? sandbox_userns_keep_pid (&ids0, rt) : 0;
+        keep = k ? xasprintf ("kept by nook-userns (pid %d), shared by this user's runs", (int) k)
+                 : xstrdup ("kept by nook-userns, started by the next run");
+      }
+    put (&in, "User namespace", "UserNamespace", keep);
+  }
   if (storage_line (ctx, &ids0, &in, err) < 0)
     {
       json_decref (in.obj);

@@ -27,10 +27,10 @@ status_code (int st)
  * would tell the container host paths): overwrite our own argument area,
  * found through fields 48 and 49 of /proc/self/stat; wipe nook's environment
  * (fields 50 and 51) too. */
-static void
-set_title (void)
+void
+sandbox_set_title (const char *title)
 {
-  prctl (PR_SET_NAME, "nook-init");
+  prctl (PR_SET_NAME, title);
   char buf[1024];
   int fd = open ("/proc/self/stat", O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -60,17 +60,17 @@ set_title (void)
       }
   if (env_start && env_end > env_start && env_start >= end)
     memset ((void *) env_start, 0, env_end - env_start);
-  static const char title[] = "nook-init";
-  if (start == 0 || end <= start || end - start < sizeof title)
+  size_t len = strlen (title) + 1;
+  if (start == 0 || end <= start || end - start < len)
     return;
   memset ((void *) start, 0, end - start);
-  memcpy ((void *) start, title, sizeof title);
+  memcpy ((void *) start, title, len);
 }
 
 void
 sandbox_init_run (pid_t child)
 {
-  set_title ();
+  sandbox_set_title ("nook-init");
   sigset_t all;
   sigfillset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);

@@ -29,6 +29,10 @@ int sandbox_rootfs_mount (const struct nook_spec *spec, const char *target, nook
 /* PID 1: run the command (already forked as `child`) to its end. */
 __attribute__ ((noreturn)) void sandbox_init_run (pid_t child);
 
+/* Name this process TITLE in ps and wipe the arguments and environment it
+ * inherited from nook out of its memory. */
+void sandbox_set_title (const char *title);
+
 /* Send / receive an fd over a unix socket (SCM_RIGHTS). */
 int fd_send (int sock, int fd);
 int fd_recv (int sock);

@@ -4,6 +4,8 @@
 #include "sandbox/internal.h"
 #include "sandbox/tty.h"
 #include "sandbox/userns.h"
+#include "sandbox/userns_keep.h"
+#include "util/log.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/trace.h"
@@ -50,6 +52,7 @@ nook_spec_free (struct nook_spec *s)
   free (s->etc_resolv);
   free (s->etc_hostname);
   free (s->seccomp_bpf);
+  free (s->keep_userns_dir);
   memset (s, 0, sizeof *s);
 }
 
@@ -79,10 +82,11 @@ prepare_dir (const struct nook_spec *spec, nook_error_t *err)
 }
 
 static unsigned long
-clone_flags (const struct nook_spec *spec)
+clone_flags (const struct nook_spec *spec, bool joined)
 {
-  unsigned long f = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC
-                    | CLONE_NEWCGROUP;
+  unsigned long f = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+  if (!joined)
+    f |= CLONE_NEWUSER;
   if (spec->network != NETWORK_HOST)
     f |= CLONE_NEWNET;
   return f;
@@ -179,8 +183,20 @@ sandbox_run (const struct nook_spec *spec, nook_error_t *err)
     return nook_error_set (err, errno, "signalfd");
 
   trace_mark ("clone");
+  /* With a subordinate range, join the kept user namespace: newuidmap and
+   * newgidmap cost more than everything else here. */
+  bool joined = false;
+  if (spec->keep_userns_dir && spec->ids.use_helpers)
+    {
+      cleanup_error nook_error_t kerr = NULL;
+      joined = sandbox_userns_keep_join (&spec->ids, spec->keep_userns_dir, &kerr) == 0;
+      if (!joined)
+        log_debug ("no kept user namespace: %s", kerr->msg);
+      trace_mark ("user namespace joined");
+    }
   fflush (NULL);
-  pid_t pid = (pid_t) syscall (SYS_clone, clone_flags (spec) | SIGCHLD, NULL, NULL, NULL, NULL);
+  pid_t pid
+      = (pid_t) syscall (SYS_clone, clone_flags (spec, joined) | SIGCHLD, NULL, NULL, NULL, NULL);
   if (pid < 0)
     {
       int e = errno;
@@ -202,7 +218,7 @@ sandbox_run (const struct nook_spec *spec, nook_error_t *err)
 
   int rc = 0;
   struct io io = { .master = -1, .stdin_open = spec->interactive };
-  if (sandbox_idmap_write (pid, &spec->ids, err) < 0)
+  if (!joined && sandbox_idmap_write (pid, &spec->ids, err) < 0)
     rc = -1;
   else
     sync_send (syncp[1]);

@@ -90,6 +90,7 @@ struct nook_spec
   char *etc_hosts, *etc_resolv, *etc_hostname; /* contents written to container_dir */
 
   struct nook_idmapping ids;
+  char *keep_userns_dir; /* runtime dir of the kept user namespace, or NULL */
 };
 
 void nook_spec_free (struct nook_spec *spec);

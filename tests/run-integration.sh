@@ -153,6 +153,8 @@ if [ "$(id -u)" -eq 0 ]; then
         "${pass_env[@]}" bash "$tmp/integration/$f"
       rm -rf "$work"
     done
+    # The user namespace a range user's runs kept (sandbox/userns_keep.c) ends with the tests.
+    pkill -u "$u" -x nook-userns 2>/dev/null || true
   done
 else
   me=$(id -un)

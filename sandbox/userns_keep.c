@@ -1,0 +1,248 @@
+/* sandbox/userns_keep.c: see userns_keep.h. */
+#include "sandbox/userns_keep.h"
+#include "sandbox/internal.h"
+#include "sandbox/userns.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char keeper_name[] = "nook-userns";
+
+static char *
+map_text (const struct nook_idmap *m, size_t n)
+{
+  struct strbuf b = { 0 };
+  for (size_t i = 0; i < n; i++)
+    strbuf_appendf (&b, "%u %u %u\n", m[i].inside, m[i].outside, m[i].count);
+  return strbuf_steal (&b);
+}
+
+/* "0 1001 1\n1 100000 65536\n" from /proc's padded columns. */
+static char *
+normalise (const char *text)
+{
+  struct strbuf b = { 0 };
+  bool space = true;
+  for (const char *p = text; *p; p++)
+    {
+      if (*p == ' ' || *p == '\t')
+        {
+          if (!space)
+            strbuf_appendc (&b, ' ');
+          space = true;
+          continue;
+        }
+      if (*p == '\n')
+        {
+          if (b.len && b.buf[b.len - 1] == ' ')
+            b.buf[--b.len] = '\0';
+          strbuf_appendc (&b, '\n');
+          space = true;
+          continue;
+        }
+      strbuf_appendc (&b, *p);
+      space = false;
+    }
+  return strbuf_steal (&b);
+}
+
+static bool
+proc_file_is (int piddir, const char *name, const char *want)
+{
+  cleanup_free char *text = NULL;
+  cleanup_error nook_error_t e = NULL;
+  if (fs_read_file_at (piddir, name, 4096, &text, NULL, &e) < 0)
+    return false;
+  cleanup_free char *norm = normalise (text);
+  return strcmp (norm, want) == 0;
+}
+
+/* Open the kept namespace if RUNTIME_DIR/userns.pid names a live keeper of
+ * ours with exactly these maps: returns an fd to its user namespace. */
+static int
+open_kept (const struct nook_idmapping *ids, int rtfd, pid_t *pid_out)
+{
+  cleanup_free char *text = NULL;
+  cleanup_error nook_error_t e = NULL;
+  if (fs_read_file_at (rtfd, "userns.pid", 64, &text, NULL, &e) < 0)
+    return -1;
+  uint64_t pid;
+  text[strcspn (text, "\n")] = '\0';
+  if (parse_uint (text, INT32_MAX, &pid, "pid", &e) < 0 || pid < 2)
+    return -1;
+  char path[32];
+  snprintf (path, sizeof path, "/proc/%d", (int) pid);
+  cleanup_close int piddir = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct stat st;
+  if (piddir < 0 || fstat (piddir, &st) < 0 || st.st_uid != getuid ())
+    return -1;
+  cleanup_free char *u = map_text (ids->uid, ids->n_uid);
+  cleanup_free char *g = map_text (ids->gid, ids->n_gid);
+  cleanup_free char *name = xasprintf ("%s\n", keeper_name);
+  if (!proc_file_is (piddir, "comm", name) || !proc_file_is (piddir, "uid_map", u)
+      || !proc_file_is (piddir, "gid_map", g))
+    return -1;
+  int fd = openat (piddir, "ns/user", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0 && pid_out)
+    *pid_out = (pid_t) pid;
+  return fd;
+}
+
+/* A keeper of ours whose maps are no longer wanted (/etc/subuid changed). */
+static void
+kill_stale (int rtfd)
+{
+  cleanup_free char *text = NULL;
+  cleanup_error nook_error_t e = NULL;
+  uint64_t pid;
+  if (fs_read_file_at (rtfd, "userns.pid", 64, &text, NULL, &e) < 0)
+    return;
+  text[strcspn (text, "\n")] = '\0';
+  if (parse_uint (text, INT32_MAX, &pid, "pid", &e) < 0 || pid < 2)
+    return;
+  char path[32];
+  snprintf (path, sizeof path, "/proc/%d", (int) pid);
+  cleanup_close int piddir = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct stat st;
+  cleanup_free char *name = xasprintf ("%s\n", keeper_name);
+  if (piddir >= 0 && fstat (piddir, &st) == 0 && st.st_uid == getuid ()
+      && proc_file_is (piddir, "comm", name))
+    kill ((pid_t) pid, SIGTERM);
+}
+
+__attribute__ ((noreturn)) static void
+keeper_main (int ready_fd, int go_fd)
+{
+  /* Say we are in a new namespace, wait for the maps, then hold it. */
+  if (unshare (CLONE_NEWUSER) < 0)
+    _exit (1);
+  if (sync_send (ready_fd) < 0 || sync_wait (go_fd) < 0)
+    _exit (1);
+  sandbox_set_title (keeper_name);
+  if (chdir ("/") < 0)
+    _exit (1);
+  int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int i = 0; null >= 0 && i < 3; i++)
+    dup2 (null, i);
+  syscall (SYS_close_range, 3, ~0U, 0);
+  sigset_t all;
+  sigfillset (&all);
+  sigdelset (&all, SIGTERM);
+  sigprocmask (SIG_SETMASK, &all, NULL);
+  for (;;)
+    pause ();
+}
+
+/* Start a keeper for ids, detached from us; returns its pid. */
+static pid_t
+start_keeper (const struct nook_idmapping *ids, nook_error_t *err)
+{
+  int ready[2], go[2], pidp[2];
+  if (pipe2 (ready, O_CLOEXEC) < 0 || pipe2 (go, O_CLOEXEC) < 0 || pipe2 (pidp, O_CLOEXEC) < 0)
+    return nook_error_set (err, errno, "pipe2");
+  fflush (NULL);
+  pid_t mid = fork ();
+  if (mid < 0)
+    return nook_error_set (err, errno, "fork");
+  if (mid == 0)
+    {
+      /* The middle process: start the keeper in a new session and leave, so
+       * the keeper is nobody's child. */
+      setsid ();
+      pid_t k = fork ();
+      if (k == 0)
+        keeper_main (ready[1], go[0]);
+      (void) !write (pidp[1], &k, sizeof k);
+      _exit (k < 0);
+    }
+  close (ready[1]);
+  close (go[0]);
+  close (pidp[1]);
+  pid_t keeper = -1;
+  ssize_t n = read (pidp[0], &keeper, sizeof keeper);
+  close (pidp[0]);
+  while (waitpid (mid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  int rc = 0;
+  if (n != sizeof keeper || keeper <= 0 || sync_wait (ready[0]) < 0)
+    rc = nook_error_set (err, ECHILD, "the user namespace keeper did not start");
+  else if (sandbox_idmap_write (keeper, ids, err) < 0 || sync_send (go[1]) < 0)
+    rc = -1;
+  close (ready[0]);
+  close (go[1]);
+  if (rc < 0)
+    {
+      if (keeper > 0)
+        kill (keeper, SIGKILL);
+      return -1;
+    }
+  return keeper;
+}
+
+int
+sandbox_userns_keep_join (const struct nook_idmapping *ids, const char *runtime_dir,
+                          nook_error_t *err)
+{
+  cleanup_close int rtfd = open (runtime_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (rtfd < 0)
+    return nook_error_set (err, errno, "open '%s'", runtime_dir);
+  cleanup_close int nsfd = open_kept (ids, rtfd, NULL);
+  if (nsfd < 0)
+    {
+      /* One nook at a time starts a keeper. */
+      cleanup_close int lock
+          = openat (rtfd, "userns.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (lock < 0 || flock (lock, LOCK_EX) < 0)
+        return nook_error_set (err, errno, "lock '%s/userns.lock'", runtime_dir);
+      nsfd = open_kept (ids, rtfd, NULL);
+      if (nsfd < 0)
+        {
+          kill_stale (rtfd);
+          pid_t k = start_keeper (ids, err);
+          if (k < 0)
+            return -1;
+          char buf[16];
+          int len = snprintf (buf, sizeof buf, "%d\n", (int) k);
+          if (fs_write_atomic_at (rtfd, "userns.pid", buf, (size_t) len, 0600, err) < 0)
+            {
+              kill (k, SIGKILL);
+              return -1;
+            }
+          nsfd = open_kept (ids, rtfd, NULL);
+          if (nsfd < 0)
+            return nook_error_set (err, ESRCH, "the user namespace keeper %d went away", (int) k);
+        }
+    }
+  if (setns (nsfd, CLONE_NEWUSER) < 0)
+    return nook_error_set (err, errno, "join the kept user namespace");
+  return 0;
+}
+
+pid_t
+sandbox_userns_keep_pid (const struct nook_idmapping *ids, const char *runtime_dir)
+{
+  cleanup_close int rtfd = open (runtime_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  pid_t pid = 0;
+  if (rtfd < 0)
+    return 0;
+  int fd = open_kept (ids, rtfd, &pid);
+  if (fd < 0)
+    return 0;
+  close (fd);
+  return pid;
+}

@@ -1,0 +1,30 @@
+/* sandbox/userns_keep.h: a kept user namespace, so that a user with a
+ * subordinate range pays for newuidmap and newgidmap once, not on every run.
+ *
+ * The namespace is held by a tiny process ("nook-userns") that does nothing
+ * but pause(): no fds, cwd /, its arguments and environment wiped.  Its pid is
+ * in RUNTIME_DIR/userns.pid; a later nook checks through one /proc/PID dirfd
+ * that it is ours, is called nook-userns and has exactly the wanted maps, and
+ * joins it with setns(2).  podman's rootless "pause" process is the same idea:
+ * all of one user's containers share the user namespace, each still gets its
+ * own mount, PID, network, IPC, UTS and cgroup namespaces.  NOOK_USERNS_KEEP=0
+ * turns it off. */
+#ifndef NOOK_SANDBOX_USERNS_KEEP_H
+#define NOOK_SANDBOX_USERNS_KEEP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "sandbox/spec.h"
+#include "util/error.h"
+
+/* Join the kept namespace for `ids` (starting its keeper if needed).  On
+ * success the caller is in it, with all capabilities there; -1 with *err
+ * otherwise (the caller then creates a namespace of its own). */
+int sandbox_userns_keep_join (const struct nook_idmapping *ids, const char *runtime_dir,
+                              nook_error_t *err);
+
+/* The keeper's pid when one is alive for `ids`, else 0 (for `nook info`). */
+pid_t sandbox_userns_keep_pid (const struct nook_idmapping *ids, const char *runtime_dir);
+
+#endif
