@@ -756,6 +756,7 @@ spec_merge (const json_t *image_config, const struct run_opts *o, const struct s
     return -1;
 
   spec->tty = o->tty;
+  spec->ephemeral = o->rm;
   spec->interactive = o->interactive;
   spec->readonly_rootfs = o->read_only;
   const char *net = o->network ? o->network : "none";

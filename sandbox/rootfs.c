@@ -108,7 +108,8 @@ mount_overlay (const struct nook_spec *spec, const char *upper, const char *work
   if (lower == NULL)
     return -1;
   cleanup_free char *data
-      = xasprintf ("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", lower, upper, work);
+      = xasprintf ("lowerdir=%s,upperdir=%s,workdir=%s,userxattr%s", lower, upper, work,
+                   spec->ephemeral ? ",volatile" : "");
   if (strlen (data) >= 4000)
     return nook_error_set (err, E2BIG, "too many layers for one overlay mount (%zu)",
                            strv_len (spec->layers));

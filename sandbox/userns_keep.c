@@ -72,6 +72,18 @@ proc_file_is (int piddir, const char *name, const char *want)
   return strcmp (norm, want) == 0;
 }
 
+/* Is the process of this /proc/PID dirfd a keeper: argv[0] "nook-userns"? */
+static bool
+is_keeper (int piddir)
+{
+  char buf[64] = { 0 };
+  cleanup_close int fd = openat (piddir, "cmdline", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  return n > (ssize_t) sizeof keeper_name - 1 && memcmp (buf, keeper_name, sizeof keeper_name) == 0;
+}
+
 /* Open the kept namespace if RUNTIME_DIR/userns.pid names a live keeper of
  * ours with exactly these maps: returns an fd to its user namespace. */
 static int
@@ -93,8 +105,7 @@ open_kept (const struct nook_idmapping *ids, int rtfd, pid_t *pid_out)
     return -1;
   cleanup_free char *u = map_text (ids->uid, ids->n_uid);
   cleanup_free char *g = map_text (ids->gid, ids->n_gid);
-  cleanup_free char *name = xasprintf ("%s\n", keeper_name);
-  if (!proc_file_is (piddir, "comm", name) || !proc_file_is (piddir, "uid_map", u)
+  if (!is_keeper (piddir) || !proc_file_is (piddir, "uid_map", u)
       || !proc_file_is (piddir, "gid_map", g))
     return -1;
   int fd = openat (piddir, "ns/user", O_RDONLY | O_CLOEXEC);
@@ -119,9 +130,7 @@ kill_stale (int rtfd)
   snprintf (path, sizeof path, "/proc/%d", (int) pid);
   cleanup_close int piddir = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   struct stat st;
-  cleanup_free char *name = xasprintf ("%s\n", keeper_name);
-  if (piddir >= 0 && fstat (piddir, &st) == 0 && st.st_uid == getuid ()
-      && proc_file_is (piddir, "comm", name))
+  if (piddir >= 0 && fstat (piddir, &st) == 0 && st.st_uid == getuid () && is_keeper (piddir))
     kill ((pid_t) pid, SIGTERM);
 }
 
@@ -133,13 +142,19 @@ keeper_main (int ready_fd, int go_fd)
     _exit (1);
   if (sync_send (ready_fd) < 0 || sync_wait (go_fd) < 0)
     _exit (1);
-  sandbox_set_title (keeper_name);
   if (chdir ("/") < 0)
     _exit (1);
   int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
   for (int i = 0; null >= 0 && i < 3; i++)
     dup2 (null, i);
   syscall (SYS_close_range, 3, ~0U, 0);
+  /* Become `sleep infinity` named nook-userns: the keeper then maps no
+   * part of nook (which may be replaced or removed meanwhile). */
+  static char *const argv[] = { (char *) keeper_name, (char *) "infinity", NULL };
+  static char *const envp[] = { NULL };
+  execve ("/usr/bin/sleep", argv, envp);
+  execve ("/bin/sleep", argv, envp);
+  sandbox_set_title (keeper_name);
   sigset_t all;
   sigfillset (&all);
   sigdelset (&all, SIGTERM);

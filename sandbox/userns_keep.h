@@ -1,11 +1,11 @@
 /* sandbox/userns_keep.h: a kept user namespace, so that a user with a
  * subordinate range pays for newuidmap and newgidmap once, not on every run.
  *
- * The namespace is held by a tiny process ("nook-userns") that does nothing
- * but pause(): no fds, cwd /, its arguments and environment wiped.  Its pid is
- * in RUNTIME_DIR/userns.pid; a later nook checks through one /proc/PID dirfd
- * that it is ours, is called nook-userns and has exactly the wanted maps, and
- * joins it with setns(2).  podman's rootless "pause" process is the same idea:
+ * The namespace is held by a tiny process: `sleep infinity` started with
+ * argv[0] "nook-userns", stdio on /dev/null, cwd /, no environment, no other
+ * fd, mapping nothing of nook.  Its pid is in RUNTIME_DIR/userns.pid; a later
+ * nook checks through one /proc/PID dirfd that it is ours, is a nook-userns
+ * and has exactly the wanted maps, and joins it with setns(2).  podman's rootless "pause" process is the same idea:
  * all of one user's containers share the user namespace, each still gets its
  * own mount, PID, network, IPC, UTS and cgroup namespaces.  NOOK_USERNS_KEEP=0
  * turns it off. */

@@ -154,7 +154,7 @@ if [ "$(id -u)" -eq 0 ]; then
       rm -rf "$work"
     done
     # The user namespace a range user's runs kept (sandbox/userns_keep.c) ends with the tests.
-    pkill -u "$u" -x nook-userns 2>/dev/null || true
+    pkill -u "$u" -f '^nook-userns ' 2>/dev/null || true
   done
 else
   me=$(id -un)

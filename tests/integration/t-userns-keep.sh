@@ -12,12 +12,12 @@ rt=${rt:-/tmp/nook-$(id -u)}
 keeper_pid() {
   local p
   p=$(cat "$rt/userns.pid" 2>/dev/null) || return 0
-  [ "$(cat "/proc/$p/comm" 2>/dev/null)" = nook-userns ] && echo "$p"
+  [ "$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | head -n 1)" = nook-userns ] && echo "$p"
   return 0
 }
 
 if [ "$NOOK_TEST_USER_KIND" = single ]; then
-  pkill -u "$(id -u)" -x nook-userns 2>/dev/null || true
+  pkill -u "$(id -u)" -f '^nook-userns ' 2>/dev/null || true
   rm -f "$rt/userns.pid"
   check_status "single-id map: a run works" 0 run --rm busybox true
   check_eq "single-id map: no user namespace keeper is started" "" "$(keeper_pid)"
@@ -47,6 +47,8 @@ check_eq "the keeper has only fds 0 1 2 open" "0 1 2 " "$fds"
 check_eq "the keeper's fds are /dev/null" "/dev/null" "$(readlink "/proc/$k1/fd/1")"
 check_eq "the keeper's cwd is /" "/" "$(readlink "/proc/$k1/cwd")"
 check_eq "the keeper's command line is nook-userns" "nook-userns" "$(tr '\0' '\n' <"/proc/$k1/cmdline" | head -n 1)"
+check_no_match "the keeper maps nothing of nook" "$NOOK" "$(cat "/proc/$k1/maps")"
+check_eq "the keeper has no environment" 0 "$(wc -c <"/proc/$k1/environ")"
 
 # A dead keeper is replaced.
 kill -KILL "$k1"
