@@ -103,8 +103,7 @@ container_create (const char *root, const struct container_record *rec, char **d
                                rec->name);
       if (name_in_use (cdir, rec->name))
         return nook_error_set (err, EEXIST,
-                               "Conflict. The container name \"/%s\" is already in use",
-                               rec->name);
+                               "Conflict. The container name \"/%s\" is already in use", rec->name);
     }
   if (mkdirat (cdir, rec->id, 0700) < 0)
     return nook_error_set (err, errno, "mkdir container '%s'", rec->id);
@@ -117,7 +116,7 @@ container_create (const char *root, const struct container_record *rec, char **d
     json_array_append_new (argv, json_string (rec->argv[i]));
   json_t *cfg = json_pack ("{s:s, s:s?, s:s, s:s, s:o, s:s, s:I}", "Id", rec->id, "Name", rec->name,
                            "Image", rec->image, "ImageID", rec->image_id, "Cmd", argv,
-                           "StorageDriver", rec->driver, "Created", (json_int_t) time (NULL));
+                           "StorageDriver", rec->driver, "Created", (json_int_t)time (NULL));
   cleanup_free char *text = json_dumps (cfg, JSON_SORT_KEYS | JSON_COMPACT);
   json_decref (cfg);
   if (text == NULL)
@@ -136,9 +135,9 @@ container_set_exited (const char *dir, int status, const char *msg)
   cleanup_close int d = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (d < 0)
     return -1;
-  json_t *st = json_pack ("{s:s, s:i, s:s?, s:I}", "Status", status < 0 ? "failed" : "exited",
-                          "ExitCode", status < 0 ? 125 : status, "Error", msg, "FinishedAt",
-                          (json_int_t) time (NULL));
+  json_t *st
+      = json_pack ("{s:s, s:i, s:s?, s:I}", "Status", status < 0 ? "failed" : "exited", "ExitCode",
+                   status < 0 ? 125 : status, "Error", msg, "FinishedAt", (json_int_t)time (NULL));
   cleanup_free char *text = json_dumps (st, JSON_SORT_KEYS | JSON_COMPACT);
   json_decref (st);
   cleanup_error nook_error_t e = NULL;
@@ -153,7 +152,7 @@ struct rm_arg
 static int
 rm_fn (void *arg, nook_error_t *err)
 {
-  return fs_rm_rf_at (AT_FDCWD, ((struct rm_arg *) arg)->path, err);
+  return fs_rm_rf_at (AT_FDCWD, ((struct rm_arg *)arg)->path, err);
 }
 
 int

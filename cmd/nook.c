@@ -93,7 +93,7 @@ set_log_level (const char *s, nook_error_t *err)
   for (size_t i = 0; i < ARRAY_SIZE (names); i++)
     if (strcmp (s, names[i]) == 0)
       {
-        log_set_level ((enum log_level) i);
+        log_set_level ((enum log_level)i);
         return 0;
       }
   return nook_error_set (err, 0, "invalid --log-level '%s' (error, warn, info or debug)", s);
@@ -109,7 +109,7 @@ parse_globals (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       const char *a = argv[i];
       const char *val = NULL;
       const char *eq = strchr (a, '=');
-      size_t nlen = eq ? (size_t) (eq - a) : strlen (a);
+      size_t nlen = eq ? (size_t)(eq - a) : strlen (a);
 #define IS(opt) (nlen == strlen (opt) && strncmp (a, opt, nlen) == 0)
       if (IS ("--root") || IS ("--storage-driver") || IS ("--log-level"))
         {
@@ -156,7 +156,7 @@ main (int argc, char **argv)
     }
   int ci = parse_globals (&ctx, argc, argv, &err);
   if (ci == argc && argc > 1 && err == NULL)
-    return cmd_version (&ctx, 1, (char *[]){ (char *) "version", NULL }, &err) < 0 ? 125 : 0;
+    return cmd_version (&ctx, 1, (char *[]){ (char *)"version", NULL }, &err) < 0 ? 125 : 0;
   if (ci < 0)
     goto fail;
   if (ci >= argc)

@@ -26,30 +26,31 @@
 static void
 run_usage (void)
 {
-  printf ("Usage:  nook run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
-          "Create and run a new container from an image\n\n"
-          "Options:\n"
-          "      --cap-add list             Add Linux capabilities\n"
-          "      --cap-drop list            Drop Linux capabilities\n"
-          "      --entrypoint string        Overwrite the default ENTRYPOINT of the image\n"
-          "  -e, --env list                 Set environment variables\n"
-          "      --env-file list            Read in a file of environment variables\n"
-          "  -h, --help                     Print usage\n"
-          "      --hostname string          Container host name\n"
-          "  -i, --interactive              Keep STDIN open\n"
-          "      --name string              Assign a name to the container\n"
-          "      --network string           Connect a container to a network: none (default), host\n"
-          "      --privileged               All capabilities of the user namespace, no seccomp\n"
-          "      --read-only                Mount the container's root filesystem as read only\n"
-          "      --rm                       Automatically remove the container when it exits\n"
-          "      --security-opt list        seccomp=unconfined|PROFILE.json, no-new-privileges\n"
-          "      --storage-driver string    overlay, fuse-overlayfs or copy-up\n"
-          "      --tmpfs list               Mount a tmpfs directory (PATH[:OPTIONS])\n"
-          "  -t, --tty                      Allocate a pseudo-TTY\n"
-          "      --ulimit list              Ulimit options (NAME=SOFT[:HARD])\n"
-          "  -u, --user string              Username or UID (format: <name|uid>[:<group|gid>])\n"
-          "  -v, --volume list              Bind mount a volume (HOST:CONTAINER[:ro])\n"
-          "  -w, --workdir string           Working directory inside the container\n");
+  printf (
+      "Usage:  nook run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
+      "Create and run a new container from an image\n\n"
+      "Options:\n"
+      "      --cap-add list             Add Linux capabilities\n"
+      "      --cap-drop list            Drop Linux capabilities\n"
+      "      --entrypoint string        Overwrite the default ENTRYPOINT of the image\n"
+      "  -e, --env list                 Set environment variables\n"
+      "      --env-file list            Read in a file of environment variables\n"
+      "  -h, --help                     Print usage\n"
+      "      --hostname string          Container host name\n"
+      "  -i, --interactive              Keep STDIN open\n"
+      "      --name string              Assign a name to the container\n"
+      "      --network string           Connect a container to a network: none (default), host\n"
+      "      --privileged               All capabilities of the user namespace, no seccomp\n"
+      "      --read-only                Mount the container's root filesystem as read only\n"
+      "      --rm                       Automatically remove the container when it exits\n"
+      "      --security-opt list        seccomp=unconfined|PROFILE.json, no-new-privileges\n"
+      "      --storage-driver string    overlay, fuse-overlayfs or copy-up\n"
+      "      --tmpfs list               Mount a tmpfs directory (PATH[:OPTIONS])\n"
+      "  -t, --tty                      Allocate a pseudo-TTY\n"
+      "      --ulimit list              Ulimit options (NAME=SOFT[:HARD])\n"
+      "  -u, --user string              Username or UID (format: <name|uid>[:<group|gid>])\n"
+      "  -v, --volume list              Bind mount a volume (HOST:CONTAINER[:ro])\n"
+      "  -w, --workdir string           Working directory inside the container\n");
 }
 
 /* ---- callbacks for the spec merge ---- */
@@ -149,10 +150,10 @@ check_ids (const struct nook_spec *spec, nook_error_t *err)
   const struct nook_idmapping *m = &spec->ids;
   if (!sandbox_idmap_has (m->uid, m->n_uid, spec->uid))
     return nook_error_set (err, EINVAL, "user id %u is not mapped in the user namespace",
-                           (unsigned) spec->uid);
+                           (unsigned)spec->uid);
   if (!sandbox_idmap_has (m->gid, m->n_gid, spec->gid))
     return nook_error_set (err, EINVAL, "group id %u is not mapped in the user namespace",
-                           (unsigned) spec->gid);
+                           (unsigned)spec->gid);
   return 0;
 }
 
@@ -195,8 +196,10 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
   trace_mark ("layers ready");
   st->id = new_container_id ();
   struct image_files files = { .layers = spec->layers };
-  struct spec_env env = { .read_image_file = read_image_file, .data = &files,
-                          .getenv = host_getenv, .read_env_file = read_env_file };
+  struct spec_env env = { .read_image_file = read_image_file,
+                          .data = &files,
+                          .getenv = host_getenv,
+                          .read_env_file = read_env_file };
   if (spec_merge (st->img->config, o, &env, st->id, spec, err) < 0)
     return -1;
   sandbox_idmap_plan (&in, spec->uid, spec->gid, &spec->ids, NULL);
@@ -234,7 +237,8 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
       /* Invoked by root: the container's root must reach its directories. */
       cleanup_free char *cdir = xasprintf ("%s/containers", imagefmt_store_root (st->store));
       mkdir (cdir, 0700);
-      if (chown (imagefmt_store_root (st->store), st->ids0.uid[0].outside, st->ids0.gid[0].outside) < 0
+      if (chown (imagefmt_store_root (st->store), st->ids0.uid[0].outside, st->ids0.gid[0].outside)
+              < 0
           || chown (cdir, st->ids0.uid[0].outside, st->ids0.gid[0].outside) < 0)
         return nook_error_set (err, errno, "hand the store to the containers' root");
     }
@@ -274,7 +278,8 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       if (st.created && !o.rm)
         container_set_exited (st.spec.container_dir, status, err && *err ? (*err)->msg : NULL);
     }
-  if (st.created && (o.rm || (status < 0 && err && *err && (*err)->exit != 126 && (*err)->exit != 127)))
+  if (st.created
+      && (o.rm || (status < 0 && err && *err && (*err)->exit != 126 && (*err)->exit != 127)))
     {
       cleanup_error nook_error_t rerr = NULL;
       if (container_remove (imagefmt_store_root (st.store), st.id, &st.ids0, &rerr) < 0)

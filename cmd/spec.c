@@ -58,26 +58,26 @@ static const struct optdef optdefs[] = {
 static int
 set_opt (struct run_opts *o, const struct optdef *d, const char *val, nook_error_t *err)
 {
-  char *base = (char *) o + d->off;
+  char *base = (char *)o + d->off;
   switch (d->kind)
     {
     case O_BOOL:
       if (val == NULL || strcmp (val, "true") == 0)
-        *(bool *) base = true;
+        *(bool *)base = true;
       else if (strcmp (val, "false") == 0)
-        *(bool *) base = false;
+        *(bool *)base = false;
       else
         return nook_error_set (err, EINVAL, "invalid argument \"%s\" for \"--%s\" flag", val,
                                d->lng);
       break;
     case O_STR:
-      free (*(char **) base);
-      *(char **) base = xstrdup (val);
+      free (*(char **)base);
+      *(char **)base = xstrdup (val);
       if (d->off == OFF (entrypoint))
         o->entrypoint_set = true;
       break;
     case O_LIST:
-      strv_push ((char ***) base, val);
+      strv_push ((char ***)base, val);
       break;
     }
   return 0;
@@ -110,10 +110,10 @@ parse_one (struct run_opts *o, int argc, char **argv, int i, nook_error_t *err)
     {
       const char *name = a + 2;
       const char *eq = strchr (name, '=');
-      size_t len = eq ? (size_t) (eq - name) : strlen (name);
+      size_t len = eq ? (size_t)(eq - name) : strlen (name);
       const struct optdef *d = find_long (name, len);
       if (d == NULL)
-        return nook_error_set (err, 0, "unknown flag: --%.*s\nSee 'nook run --help'.", (int) len,
+        return nook_error_set (err, 0, "unknown flag: --%.*s\nSee 'nook run --help'.", (int)len,
                                name);
       if (d->kind == O_BOOL)
         return set_opt (o, d, eq ? eq + 1 : NULL, err) < 0 ? -1 : 1;
@@ -168,8 +168,9 @@ run_opts_parse (int argc, char **argv, struct run_opts *o, nook_error_t *err)
   if (o->help)
     return 0;
   if (i >= argc)
-    return nook_error_set (err, 0, "\"nook run\" requires at least 1 argument.\n"
-                                   "See 'nook run --help'.");
+    return nook_error_set (err, 0,
+                           "\"nook run\" requires at least 1 argument.\n"
+                           "See 'nook run --help'.");
   o->image = xstrdup (argv[i++]);
   for (; i < argc; i++)
     strv_push (&o->cmd, argv[i]);
@@ -183,9 +184,8 @@ run_opts_free (struct run_opts *o)
                     &o->name,       &o->network, &o->image, &o->storage_driver };
   for (size_t i = 0; i < ARRAY_SIZE (strs); i++)
     free (*strs[i]);
-  char ***lists[] = { &o->env,     &o->env_files, &o->volumes,       &o->tmpfs,
-                      &o->cap_add, &o->cap_drop,  &o->security_opts, &o->ulimits,
-                      &o->cmd };
+  char ***lists[] = { &o->env,      &o->env_files,     &o->volumes, &o->tmpfs, &o->cap_add,
+                      &o->cap_drop, &o->security_opts, &o->ulimits, &o->cmd };
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
     strv_free (*lists[i]);
   memset (o, 0, sizeof *o);
@@ -198,12 +198,14 @@ static const struct
   const char *name;
   int resource;
 } ulimit_names[] = {
-  { "core", RLIMIT_CORE },       { "cpu", RLIMIT_CPU },           { "data", RLIMIT_DATA },
-  { "fsize", RLIMIT_FSIZE },     { "locks", RLIMIT_LOCKS },       { "memlock", RLIMIT_MEMLOCK },
-  { "msgqueue", RLIMIT_MSGQUEUE }, { "nice", RLIMIT_NICE },       { "nofile", RLIMIT_NOFILE },
-  { "nproc", RLIMIT_NPROC },     { "rss", RLIMIT_RSS },           { "rtprio", RLIMIT_RTPRIO },
-  { "rttime", RLIMIT_RTTIME },   { "sigpending", RLIMIT_SIGPENDING }, { "stack", RLIMIT_STACK },
-  { "as", RLIMIT_AS },
+  { "core", RLIMIT_CORE },         { "cpu", RLIMIT_CPU },
+  { "data", RLIMIT_DATA },         { "fsize", RLIMIT_FSIZE },
+  { "locks", RLIMIT_LOCKS },       { "memlock", RLIMIT_MEMLOCK },
+  { "msgqueue", RLIMIT_MSGQUEUE }, { "nice", RLIMIT_NICE },
+  { "nofile", RLIMIT_NOFILE },     { "nproc", RLIMIT_NPROC },
+  { "rss", RLIMIT_RSS },           { "rtprio", RLIMIT_RTPRIO },
+  { "rttime", RLIMIT_RTTIME },     { "sigpending", RLIMIT_SIGPENDING },
+  { "stack", RLIMIT_STACK },       { "as", RLIMIT_AS },
 };
 
 static int
@@ -226,13 +228,13 @@ spec_parse_ulimit (const char *s, struct nook_rlimit *out, nook_error_t *err)
   const char *eq = strchr (s, '=');
   if (eq == NULL)
     return nook_error_set (err, EINVAL, "invalid ulimit '%s': want NAME=SOFT[:HARD]", s);
-  size_t len = (size_t) (eq - s);
+  size_t len = (size_t)(eq - s);
   int res = -1;
   for (size_t i = 0; i < ARRAY_SIZE (ulimit_names); i++)
     if (strlen (ulimit_names[i].name) == len && strncmp (s, ulimit_names[i].name, len) == 0)
       res = ulimit_names[i].resource;
   if (res < 0)
-    return nook_error_set (err, EINVAL, "invalid ulimit '%s': unknown type '%.*s'", s, (int) len, s);
+    return nook_error_set (err, EINVAL, "invalid ulimit '%s': unknown type '%.*s'", s, (int)len, s);
   cleanup_free char *val = xstrdup (eq + 1);
   char *colon = strchr (val, ':');
   if (colon)
@@ -304,10 +306,9 @@ spec_parse_volume (const char *s, struct nook_mount *out, nook_error_t *err)
             return nook_error_set (err, EINVAL, "invalid volume '%s': unknown option '%s'", s, o);
         }
     }
-  *out = (struct nook_mount){ .kind = MOUNT_BIND,
-                              .source = xstrdup (parts[0]),
-                              .target = xstrdup (parts[1]),
-                              .readonly = ro };
+  *out = (struct nook_mount){
+    .kind = MOUNT_BIND, .source = xstrdup (parts[0]), .target = xstrdup (parts[1]), .readonly = ro
+  };
   return 0;
 }
 
@@ -315,7 +316,7 @@ static int
 parse_tmpfs (const char *s, struct nook_mount *out, nook_error_t *err)
 {
   const char *colon = strchr (s, ':');
-  cleanup_free char *target = colon ? xstrndup (s, (size_t) (colon - s)) : xstrdup (s);
+  cleanup_free char *target = colon ? xstrndup (s, (size_t)(colon - s)) : xstrdup (s);
   if (!path_is_clean_absolute (target) || strcmp (target, "/") == 0)
     return nook_error_set (err, EINVAL, "invalid --tmpfs '%s': '%s' must be an absolute path", s,
                            target);
@@ -345,7 +346,7 @@ static void
 env_set (char ***env, const char *kv)
 {
   const char *eq = strchr (kv, '=');
-  size_t nlen = eq ? (size_t) (eq - kv) : strlen (kv);
+  size_t nlen = eq ? (size_t)(eq - kv) : strlen (kv);
   for (size_t i = 0; *env && (*env)[i]; i++)
     if (strncmp ((*env)[i], kv, nlen) == 0 && (*env)[i][nlen] == '=')
       {
@@ -372,7 +373,7 @@ env_add_flag (char ***env, const char *s, const struct spec_env *e, const char *
               nook_error_t *err)
 {
   const char *eq = strchr (s, '=');
-  size_t nlen = eq ? (size_t) (eq - s) : strlen (s);
+  size_t nlen = eq ? (size_t)(eq - s) : strlen (s);
   if (!valid_env_name (s, nlen))
     return nook_error_set (err, EINVAL, "%s: invalid environment variable '%s'", where, s);
   if (eq)
@@ -397,7 +398,7 @@ spec_parse_env_file (const char *text, const char *file, const struct spec_env *
   for (const char *p = text; p && *p;)
     {
       const char *nl = strchr (p, '\n');
-      size_t len = nl ? (size_t) (nl - p) : strlen (p);
+      size_t len = nl ? (size_t)(nl - p) : strlen (p);
       cleanup_free char *line = xstrndup (p, len);
       p = nl ? nl + 1 : NULL;
       lineno++;
@@ -424,7 +425,7 @@ db_find (const char *db, const char *name, const char *id)
   for (const char *p = db; p && *p;)
     {
       const char *nl = strchr (p, '\n');
-      size_t len = nl ? (size_t) (nl - p) : strlen (p);
+      size_t len = nl ? (size_t)(nl - p) : strlen (p);
       cleanup_free char *line = xstrndup (p, len);
       p = nl ? nl + 1 : NULL;
       if (line[0] == '#' || line[0] == '\0')
@@ -461,13 +462,13 @@ parse_id (const char *s, uint32_t *out, const char *what, nook_error_t *err)
   uint64_t v;
   if (parse_uint (s, UINT32_MAX - 1, &v, what, err) < 0)
     return -1;
-  *out = (uint32_t) v;
+  *out = (uint32_t)v;
   return 0;
 }
 
 int
-spec_resolve_user (const char *user, const char *passwd, const char *group, uid_t *uid,
-                   gid_t *gid, gid_t **groups, size_t *n_groups, char **home, nook_error_t *err)
+spec_resolve_user (const char *user, const char *passwd, const char *group, uid_t *uid, gid_t *gid,
+                   gid_t **groups, size_t *n_groups, char **home, nook_error_t *err)
 {
   cleanup_free char *copy = xstrdup (user && *user ? user : "0");
   char *colon = strchr (copy, ':');
@@ -482,15 +483,16 @@ spec_resolve_user (const char *user, const char *passwd, const char *group, uid_
   *groups = NULL;
   *n_groups = 0;
   *gid = 0;
-  cleanup_strv char **pw = all_digits (usr) ? db_find (passwd, NULL, usr) : db_find (passwd, usr, NULL);
+  cleanup_strv char **pw
+      = all_digits (usr) ? db_find (passwd, NULL, usr) : db_find (passwd, usr, NULL);
   if (all_digits (usr))
     {
       if (parse_id (usr, uid, "user id", err) < 0)
         return -1;
     }
   else if (pw == NULL)
-    return nook_error_set (err, ENOENT, "unable to find user %s: no matching entries in passwd file",
-                           usr);
+    return nook_error_set (err, ENOENT,
+                           "unable to find user %s: no matching entries in passwd file", usr);
   else if (parse_id (pw[2], uid, "user id in /etc/passwd", err) < 0)
     return -1;
   if (pw && strv_len (pw) >= 4 && parse_id (pw[3], gid, "group id in /etc/passwd", err) < 0)
@@ -508,8 +510,8 @@ spec_resolve_user (const char *user, const char *passwd, const char *group, uid_
         {
           cleanup_strv char **gr = db_find (group, grp, NULL);
           if (gr == NULL)
-            return nook_error_set (err, ENOENT,
-                                   "unable to find group %s: no matching entries in group file", grp);
+            return nook_error_set (
+                err, ENOENT, "unable to find group %s: no matching entries in group file", grp);
           if (parse_id (gr[2], gid, "group id in /etc/group", err) < 0)
             return -1;
         }
@@ -521,7 +523,7 @@ spec_resolve_user (const char *user, const char *passwd, const char *group, uid_
   for (const char *p = group; p && *p;)
     {
       const char *nl = strchr (p, '\n');
-      size_t len = nl ? (size_t) (nl - p) : strlen (p);
+      size_t len = nl ? (size_t)(nl - p) : strlen (p);
       cleanup_free char *line = xstrndup (p, len);
       p = nl ? nl + 1 : NULL;
       char *f[4] = { 0 };
@@ -591,9 +593,7 @@ json_strv (const json_t *obj, const char *key)
   char **v = NULL;
   size_t i;
   json_t *x;
-  json_array_foreach (a, i, x)
-    if (json_is_string (x))
-      strv_push (&v, json_string_value (x));
+  json_array_foreach (a, i, x) if (json_is_string (x)) strv_push (&v, json_string_value (x));
   if (v == NULL)
     v = xzalloc (sizeof *v);
   return v;
@@ -641,15 +641,17 @@ merge_user (const json_t *cfg, const struct run_opts *o, const struct spec_env *
             struct nook_spec *spec, char **home, nook_error_t *err)
 {
   const char *user = o->user ? o->user : json_str (cfg, "User");
-  cleanup_free char *passwd = e && e->read_image_file ? e->read_image_file (e->data, "/etc/passwd") : NULL;
-  cleanup_free char *group = e && e->read_image_file ? e->read_image_file (e->data, "/etc/group") : NULL;
+  cleanup_free char *passwd
+      = e && e->read_image_file ? e->read_image_file (e->data, "/etc/passwd") : NULL;
+  cleanup_free char *group
+      = e && e->read_image_file ? e->read_image_file (e->data, "/etc/group") : NULL;
   return spec_resolve_user (user, passwd, group, &spec->uid, &spec->gid, &spec->groups,
                             &spec->n_groups, home, err);
 }
 
 static int
-merge_env (const json_t *cfg, const struct run_opts *o, const struct spec_env *e,
-           const char *home, struct nook_spec *spec, nook_error_t *err)
+merge_env (const json_t *cfg, const struct run_opts *o, const struct spec_env *e, const char *home,
+           struct nook_spec *spec, nook_error_t *err)
 {
   char **env = NULL;
   env_set (&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
@@ -662,7 +664,8 @@ merge_env (const json_t *cfg, const struct run_opts *o, const struct spec_env *e
   for (size_t i = 0; o->env_files && o->env_files[i]; i++)
     {
       cleanup_free char *text = NULL;
-      if (e == NULL || e->read_env_file == NULL || e->read_env_file (o->env_files[i], &text, err) < 0)
+      if (e == NULL || e->read_env_file == NULL
+          || e->read_env_file (o->env_files[i], &text, err) < 0)
         {
           strv_free (env);
           return err && *err ? nook_error_wrap (err, "--env-file")
@@ -682,7 +685,8 @@ merge_env (const json_t *cfg, const struct run_opts *o, const struct spec_env *e
       }
   if (!env_has (env, "HOME"))
     {
-      cleanup_free char *h = xasprintf ("HOME=%s", home && *home ? home : (spec->uid == 0 ? "/root" : "/"));
+      cleanup_free char *h
+          = xasprintf ("HOME=%s", home && *home ? home : (spec->uid == 0 ? "/root" : "/"));
       env_set (&env, h);
     }
   if (o->tty && !env_has (env, "TERM"))
@@ -698,8 +702,8 @@ valid_hostname (const char *h)
   if (n == 0 || n > 63)
     return false;
   for (size_t i = 0; i < n; i++)
-    if (!((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' && h[i] <= 'Z') || (h[i] >= '0' && h[i] <= '9')
-          || h[i] == '-' || h[i] == '.'))
+    if (!((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' && h[i] <= 'Z')
+          || (h[i] >= '0' && h[i] <= '9') || h[i] == '-' || h[i] == '.'))
       return false;
   return h[0] != '-' && h[0] != '.';
 }
@@ -746,9 +750,8 @@ spec_merge (const json_t *image_config, const struct run_opts *o, const struct s
 
   const char *wd = o->workdir ? o->workdir : json_str (cfg, "WorkingDir");
   if (wd && *wd && wd[0] != '/')
-    return nook_error_set (err, EINVAL,
-                           "the working directory '%s' is invalid, it needs to be an absolute path",
-                           wd);
+    return nook_error_set (
+        err, EINVAL, "the working directory '%s' is invalid, it needs to be an absolute path", wd);
   spec->cwd = xstrdup (wd && *wd ? wd : "/");
 
   if (merge_argv (cfg, o, spec, err) < 0 || merge_user (cfg, o, e, spec, &home, err) < 0

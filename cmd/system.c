@@ -39,8 +39,8 @@ cmd_version (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 static char *
 which (const char *prog)
 {
-  static const char *const dirs[] = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin",
-                                      "/sbin", "/bin" };
+  static const char *const dirs[]
+      = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin" };
   const char *path = getenv ("PATH");
   cleanup_free char *copy = xstrdup (path && *path ? path : "");
   char *save = NULL;
@@ -101,7 +101,7 @@ static bool
 have_openat2 (void)
 {
   struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
-  int fd = (int) syscall (SYS_openat2, AT_FDCWD, "/", &how, sizeof how);
+  int fd = (int)syscall (SYS_openat2, AT_FDCWD, "/", &how, sizeof how);
   if (fd < 0)
     return false;
   close (fd);
@@ -212,7 +212,7 @@ cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
         cleanup_error nook_error_t e = NULL;
         cleanup_free char *rt = fs_runtime_dir (&e);
         pid_t k = rt ? sandbox_userns_keep_pid (&ids0, rt) : 0;
-        keep = k ? xasprintf ("kept by nook-userns (pid %d), shared by this user's runs", (int) k)
+        keep = k ? xasprintf ("kept by nook-userns (pid %d), shared by this user's runs", (int)k)
                  : xstrdup ("kept by nook-userns, started by the next run");
       }
     put (&in, "User namespace", "UserNamespace", keep);
@@ -226,14 +226,14 @@ cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   uname (&u);
   put (&in, "Kernel", "Kernel", u.release);
   cleanup_free char *maxns = read_trimmed ("/proc/sys/user/max_user_namespaces");
-  cleanup_free char *userns = xasprintf ("%s (max_user_namespaces %s)",
-                                         maxns && strcmp (maxns, "0") != 0 ? "yes" : "no",
-                                         maxns ? maxns : "unknown");
+  cleanup_free char *userns
+      = xasprintf ("%s (max_user_namespaces %s)", maxns && strcmp (maxns, "0") != 0 ? "yes" : "no",
+                   maxns ? maxns : "unknown");
   put (&in, "User namespaces", "UserNamespaces", userns);
   put (&in, "openat2", "Openat2", have_openat2 () ? "yes" : "no (nook needs Linux 5.6 or later)");
   cleanup_free char *ns = read_trimmed ("/proc/sys/net/ipv4/ip_unprivileged_port_start");
   put (&in, "Unprivileged ports from", "UnprivilegedPortStart", ns);
-  put (&in, "Cgroups",  "Cgroups",
+  put (&in, "Cgroups", "Cgroups",
        access ("/sys/fs/cgroup/cgroup.subtree_control", F_OK) == 0
            ? "v2 (limits need delegation; without it nook applies rlimits)"
            : "v1 or hybrid, not delegated: resource limits fall back to rlimits");

@@ -20,7 +20,7 @@ load_once (void)
   if (h == NULL)
     return;
 #define RESOLVE(name)                                                                              \
-  if ((sym_##name = (__typeof__ (name) *) dlsym (h, #name)) == NULL && failed_symbol == NULL)      \
+  if ((sym_##name = (__typeof__ (name) *)dlsym (h, #name)) == NULL && failed_symbol == NULL)       \
     failed_symbol = #name;
   IMAGEFMT_ARCHIVE_SYMBOLS (RESOLVE)
 #undef RESOLVE

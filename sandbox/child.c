@@ -83,7 +83,7 @@ set_rlimits (const struct nook_spec *spec, nook_error_t *err)
       struct rlimit rl = { .rlim_cur = spec->rlimits[i].soft, .rlim_max = spec->rlimits[i].hard };
       if (setrlimit (spec->rlimits[i].resource, &rl) < 0)
         return nook_error_set (err, errno, "setrlimit %d to %llu:%llu", spec->rlimits[i].resource,
-                               (unsigned long long) rl.rlim_cur, (unsigned long long) rl.rlim_max);
+                               (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
     }
   return 0;
 }
@@ -172,7 +172,7 @@ exec_command (const struct nook_spec *spec, int err_fd, int pty_slave)
   if (prctl (PR_SET_KEEPCAPS, 1) < 0 || setresgid (spec->gid, spec->gid, spec->gid) < 0
       || setresuid (spec->uid, spec->uid, spec->uid) < 0)
     {
-      nook_error_set (&err, errno, "set user %u:%u", (unsigned) spec->uid, (unsigned) spec->gid);
+      nook_error_set (&err, errno, "set user %u:%u", (unsigned)spec->uid, (unsigned)spec->gid);
       child_fail (err_fd, err);
     }
   if (sandbox_caps_apply (spec->caps, spec->uid == 0, &err) < 0)
@@ -194,7 +194,8 @@ exec_command (const struct nook_spec *spec, int err_fd, int pty_slave)
                              spec->argv[0]);
       child_fail (err_fd, err);
     }
-  if (spec->seccomp_bpf && sandbox_seccomp_load_bpf (spec->seccomp_bpf, spec->seccomp_bpf_len, &err) < 0)
+  if (spec->seccomp_bpf
+      && sandbox_seccomp_load_bpf (spec->seccomp_bpf, spec->seccomp_bpf_len, &err) < 0)
     child_fail (err_fd, err);
   trace_mark ("command: execve");
   execve (prog, spec->argv, spec->env);

@@ -59,12 +59,12 @@ sandbox_set_title (const char *title)
           env_end = strtoul (c + 1, NULL, 10);
       }
   if (env_start && env_end > env_start && env_start >= end)
-    memset ((void *) env_start, 0, env_end - env_start);
+    memset ((void *)env_start, 0, env_end - env_start);
   size_t len = strlen (title) + 1;
   if (start == 0 || end <= start || end - start < len)
     return;
-  memset ((void *) start, 0, end - start);
-  memcpy ((void *) start, title, len);
+  memset ((void *)start, 0, end - start);
+  memcpy ((void *)start, title, len);
 }
 
 void

@@ -17,9 +17,18 @@
 #include <unistd.h>
 
 const char *const sandbox_masked_paths[] = {
-  "/proc/asound",       "/proc/acpi",        "/proc/interrupts", "/proc/kcore",
-  "/proc/keys",         "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-  "/proc/sched_debug",  "/proc/scsi",        "/sys/firmware",    "/sys/devices/virtual/powercap",
+  "/proc/asound",
+  "/proc/acpi",
+  "/proc/interrupts",
+  "/proc/kcore",
+  "/proc/keys",
+  "/proc/latency_stats",
+  "/proc/timer_list",
+  "/proc/timer_stats",
+  "/proc/sched_debug",
+  "/proc/scsi",
+  "/sys/firmware",
+  "/sys/devices/virtual/powercap",
   NULL,
 };
 
@@ -46,7 +55,8 @@ add (struct mount_plan *p, enum mount_op_kind kind, const char *source, const ch
 int
 sandbox_tmpfs_options (const char *opts, unsigned long *flags, char **data, nook_error_t *err)
 {
-  static const char *const valued[] = { "size=", "mode=", "uid=", "gid=", "nr_inodes=", "nr_blocks=" };
+  static const char *const valued[]
+      = { "size=", "mode=", "uid=", "gid=", "nr_inodes=", "nr_blocks=" };
   struct strbuf b = { 0 };
   unsigned long f = MS_NOSUID | MS_NODEV;
   cleanup_free char *copy = xstrdup (opts ? opts : "");
@@ -70,19 +80,19 @@ sandbox_tmpfs_options (const char *opts, unsigned long *flags, char **data, nook
       if (strcmp (o, "noexec") == 0)
         f |= MS_NOEXEC;
       else if (strcmp (o, "exec") == 0)
-        f &= ~(unsigned long) MS_NOEXEC;
+        f &= ~(unsigned long)MS_NOEXEC;
       else if (strcmp (o, "nosuid") == 0)
         f |= MS_NOSUID;
       else if (strcmp (o, "suid") == 0)
-        f &= ~(unsigned long) MS_NOSUID;
+        f &= ~(unsigned long)MS_NOSUID;
       else if (strcmp (o, "nodev") == 0)
         f |= MS_NODEV;
       else if (strcmp (o, "dev") == 0)
-        f &= ~(unsigned long) MS_NODEV;
+        f &= ~(unsigned long)MS_NODEV;
       else if (strcmp (o, "ro") == 0)
         f |= MS_RDONLY;
       else if (strcmp (o, "rw") == 0)
-        f &= ~(unsigned long) MS_RDONLY;
+        f &= ~(unsigned long)MS_RDONLY;
       else
         {
           strbuf_free (&b);
@@ -111,7 +121,8 @@ sandbox_mount_plan_build (const struct nook_spec *spec, bool gid5_mapped, struct
       add (p, MOP_BIND_DEV, src, src, NULL, 0, NULL, false);
     }
   add (p, MOP_MOUNT, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-       gid5_mapped ? "newinstance,ptmxmode=0666,mode=0620,gid=5" : "newinstance,ptmxmode=0666,mode=0620",
+       gid5_mapped ? "newinstance,ptmxmode=0666,mode=0620,gid=5"
+                   : "newinstance,ptmxmode=0666,mode=0620",
        true);
   add (p, MOP_SYMLINK, "pts/ptmx", "/dev/ptmx", NULL, 0, NULL, false);
   add (p, MOP_SYMLINK, "/proc/self/fd", "/dev/fd", NULL, 0, NULL, false);

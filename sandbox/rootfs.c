@@ -32,7 +32,7 @@ static const char *const driver_names[] = {
 const char *
 sandbox_storage_name (enum storage_driver d)
 {
-  return (unsigned) d < ARRAY_SIZE (driver_names) ? driver_names[d] : "unknown";
+  return (unsigned)d < ARRAY_SIZE (driver_names) ? driver_names[d] : "unknown";
 }
 
 int
@@ -41,7 +41,7 @@ sandbox_storage_parse (const char *name, enum storage_driver *out, nook_error_t 
   for (size_t i = STORAGE_OVERLAY; i < ARRAY_SIZE (driver_names); i++)
     if (strcmp (name, driver_names[i]) == 0)
       {
-        *out = (enum storage_driver) i;
+        *out = (enum storage_driver)i;
         return 0;
       }
   if (strcmp (name, "vfs") == 0)
@@ -81,8 +81,8 @@ sandbox_overlay_lowerdir (char *const *layers, nook_error_t *err)
 bool
 sandbox_storage_fuse_available (char **path)
 {
-  static const char *const candidates[] = { "/usr/bin/fuse-overlayfs", "/usr/local/bin/fuse-overlayfs",
-                                            "/bin/fuse-overlayfs" };
+  static const char *const candidates[]
+      = { "/usr/bin/fuse-overlayfs", "/usr/local/bin/fuse-overlayfs", "/bin/fuse-overlayfs" };
   const char *found = NULL;
   for (size_t i = 0; i < ARRAY_SIZE (candidates) && !found; i++)
     if (access (candidates[i], X_OK) == 0)
@@ -107,9 +107,8 @@ mount_overlay (const struct nook_spec *spec, const char *upper, const char *work
   cleanup_free char *lower = sandbox_overlay_lowerdir (spec->layers, err);
   if (lower == NULL)
     return -1;
-  cleanup_free char *data
-      = xasprintf ("lowerdir=%s,upperdir=%s,workdir=%s,userxattr%s", lower, upper, work,
-                   spec->ephemeral ? ",volatile" : "");
+  cleanup_free char *data = xasprintf ("lowerdir=%s,upperdir=%s,workdir=%s,userxattr%s", lower,
+                                       upper, work, spec->ephemeral ? ",volatile" : "");
   if (strlen (data) >= 4000)
     return nook_error_set (err, E2BIG, "too many layers for one overlay mount (%zu)",
                            strv_len (spec->layers));
@@ -144,7 +143,7 @@ mount_fuse_overlayfs (const struct nook_spec *spec, const char *upper, const cha
           dup2 (devnull, 0);
           dup2 (devnull, 1);
         }
-      execl (prog, "fuse-overlayfs", "-o", opts, target, (char *) NULL);
+      execl (prog, "fuse-overlayfs", "-o", opts, target, (char *)NULL);
       _exit (127);
     }
   int st;
@@ -168,19 +167,19 @@ copy_file (int src, int dst, const char *name, const struct stat *st, nook_error
   if (in < 0)
     return nook_error_set (err, errno, "open '%s'", name);
   unlinkat (dst, name, 0);
-  cleanup_close int out
-      = openat (dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st->st_mode & 07777);
+  cleanup_close int out = openat (dst, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                                  st->st_mode & 07777);
   if (out < 0)
     return nook_error_set (err, errno, "create '%s'", name);
   off_t left = st->st_size;
   while (left > 0)
     {
-      ssize_t n = copy_file_range (in, NULL, out, NULL, (size_t) left, 0);
+      ssize_t n = copy_file_range (in, NULL, out, NULL, (size_t)left, 0);
       if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL))
         {
           char buf[65536];
           n = read (in, buf, sizeof buf);
-          if (n > 0 && fs_write_all (out, buf, (size_t) n) < 0)
+          if (n > 0 && fs_write_all (out, buf, (size_t)n) < 0)
             n = -1;
         }
       if (n < 0)
@@ -290,8 +289,7 @@ copy_up (const struct nook_spec *spec, const char *target, nook_error_t *err)
         return nook_error_set (err, errno, "open rootfs");
       for (size_t i = 0; spec->layers[i]; i++)
         {
-          cleanup_close int src
-              = open (spec->layers[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+          cleanup_close int src = open (spec->layers[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
           if (src < 0)
             return nook_error_set (err, errno, "open layer '%s'", spec->layers[i]);
           if (copy_tree (src, dst, err) < 0)
@@ -358,7 +356,7 @@ probe_overlay (void *arg, nook_error_t *err)
 static int
 rm_in_ns (void *arg, nook_error_t *err)
 {
-  return fs_rm_rf_at (AT_FDCWD, ((struct probe_arg *) arg)->dir, err);
+  return fs_rm_rf_at (AT_FDCWD, ((struct probe_arg *)arg)->dir, err);
 }
 
 int

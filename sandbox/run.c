@@ -112,7 +112,7 @@ pump (int from, int to, bool *open_flag)
       *open_flag = false;
       return;
     }
-  fs_write_all (to, buf, (size_t) n);
+  fs_write_all (to, buf, (size_t)n);
 }
 
 static int
@@ -137,10 +137,10 @@ wait_loop (pid_t pid, int sfd, struct io *io)
       struct signalfd_siginfo si;
       if (read (sfd, &si, sizeof si) != sizeof si)
         continue;
-      if ((int) si.ssi_signo == SIGWINCH && io->master >= 0)
+      if ((int)si.ssi_signo == SIGWINCH && io->master >= 0)
         sandbox_tty_copy_winsize (0, io->master);
-      else if ((int) si.ssi_signo != SIGCHLD)
-        kill (pid, (int) si.ssi_signo);
+      else if ((int)si.ssi_signo != SIGCHLD)
+        kill (pid, (int)si.ssi_signo);
       int st;
       pid_t r = waitpid (pid, &st, WNOHANG);
       if (r == pid)
@@ -196,7 +196,7 @@ sandbox_run (const struct nook_spec *spec, nook_error_t *err)
     }
   fflush (NULL);
   pid_t pid
-      = (pid_t) syscall (SYS_clone, clone_flags (spec, joined) | SIGCHLD, NULL, NULL, NULL, NULL);
+      = (pid_t)syscall (SYS_clone, clone_flags (spec, joined) | SIGCHLD, NULL, NULL, NULL, NULL);
   if (pid < 0)
     {
       int e = errno;

@@ -22,22 +22,22 @@ sandbox_seccomp_export (scmp_filter_ctx ctx, void **bpf, size_t *len, nook_error
   if (r < 0)
     return nook_error_set (err, -r, "compile the seccomp filter");
   off_t size = lseek (fd, 0, SEEK_END);
-  if (size <= 0 || size > (off_t) (BPF_MAXINSNS * sizeof (struct sock_filter)))
+  if (size <= 0 || size > (off_t)(BPF_MAXINSNS * sizeof (struct sock_filter)))
     return nook_error_set (err, EINVAL, "the compiled seccomp filter has %lld bytes",
-                           (long long) size);
-  char *buf = xmalloc ((size_t) size);
-  if (pread (fd, buf, (size_t) size, 0) != size)
+                           (long long)size);
+  char *buf = xmalloc ((size_t)size);
+  if (pread (fd, buf, (size_t)size, 0) != size)
     {
       free (buf);
       return nook_error_set (err, errno, "read the compiled seccomp filter");
     }
-  if (!sandbox_seccomp_bpf_valid (buf, (size_t) size))
+  if (!sandbox_seccomp_bpf_valid (buf, (size_t)size))
     {
       free (buf);
       return nook_error_set (err, EINVAL, "the compiled seccomp filter is not valid BPF");
     }
   *bpf = buf;
-  *len = (size_t) size;
+  *len = (size_t)size;
   return 0;
 }
 
@@ -47,7 +47,7 @@ sandbox_seccomp_bpf_valid (const void *bpf, size_t len)
   if (bpf == NULL || len == 0 || len % sizeof (struct sock_filter) != 0
       || len / sizeof (struct sock_filter) > BPF_MAXINSNS)
     return false;
-  const struct sock_filter *last = (const struct sock_filter *) bpf + len / sizeof *last - 1;
+  const struct sock_filter *last = (const struct sock_filter *)bpf + len / sizeof *last - 1;
   return BPF_CLASS (last->code) == BPF_RET;
 }
 
@@ -56,8 +56,8 @@ sandbox_seccomp_load_bpf (const void *bpf, size_t len, nook_error_t *err)
 {
   if (!sandbox_seccomp_bpf_valid (bpf, len))
     return nook_error_set (err, EINVAL, "invalid seccomp program");
-  struct sock_fprog prog = { .len = (unsigned short) (len / sizeof (struct sock_filter)),
-                             .filter = (struct sock_filter *) bpf };
+  struct sock_fprog prog = { .len = (unsigned short)(len / sizeof (struct sock_filter)),
+                             .filter = (struct sock_filter *)bpf };
   if (syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
     return nook_error_set (err, errno, "load the seccomp filter");
   return 0;

@@ -19,8 +19,8 @@ enum mount_kind
 struct nook_mount
 {
   enum mount_kind kind;
-  char *source;  /* host path (bind) */
-  char *target;  /* absolute path inside the container */
+  char *source; /* host path (bind) */
+  char *target; /* absolute path inside the container */
   bool readonly;
   char *options; /* tmpfs data ("size=64m,mode=1777"), already validated */
 };
@@ -73,9 +73,9 @@ struct nook_spec
   bool unmasked; /* --privileged: no masked or read-only /proc and /sys paths */
   enum nook_network network;
 
-  uint64_t caps;          /* capability set (bounding; effective when uid 0) */
+  uint64_t caps; /* capability set (bounding; effective when uid 0) */
   bool seccomp_unconfined;
-  void *seccomp_bpf;      /* the compiled filter (sandbox/seccomp_bpf.h), or NULL */
+  void *seccomp_bpf; /* the compiled filter (sandbox/seccomp_bpf.h), or NULL */
   size_t seccomp_bpf_len;
 
   struct nook_mount *mounts;
@@ -84,11 +84,11 @@ struct nook_spec
   size_t n_rlimits;
 
   /* The root filesystem. */
-  char **layers;          /* lower directories, bottom first */
-  char *container_dir;    /* holds upper/, work/, merged/ or rootfs/, and etc files */
+  char **layers;       /* lower directories, bottom first */
+  char *container_dir; /* holds upper/, work/, merged/ or rootfs/, and etc files */
   enum storage_driver driver;
-  bool ephemeral;         /* --rm: the upper dir dies with the run, so overlay need
-                             not sync it (mount option volatile) */
+  bool ephemeral; /* --rm: the upper dir dies with the run, so overlay need
+                     not sync it (mount option volatile) */
   char *etc_hosts, *etc_resolv, *etc_hostname; /* contents written to container_dir */
 
   struct nook_idmapping ids;

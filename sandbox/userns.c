@@ -24,12 +24,12 @@ sandbox_subid_find (const char *text, const char *name, uid_t id, struct subid_r
                     const char *file, nook_error_t *err)
 {
   char idbuf[16];
-  snprintf (idbuf, sizeof idbuf, "%u", (unsigned) id);
+  snprintf (idbuf, sizeof idbuf, "%u", (unsigned)id);
   int lineno = 0;
   for (const char *p = text; p && *p;)
     {
       const char *nl = strchr (p, '\n');
-      size_t len = nl ? (size_t) (nl - p) : strlen (p);
+      size_t len = nl ? (size_t)(nl - p) : strlen (p);
       cleanup_free char *line = xstrndup (p, len);
       p = nl ? nl + 1 : NULL;
       lineno++;
@@ -49,8 +49,8 @@ sandbox_subid_find (const char *text, const char *name, uid_t id, struct subid_r
         return nook_error_set (err, EINVAL, "%s:%d: %s", file, lineno, e->msg);
       if (count == 0)
         continue;
-      out->start = (uint32_t) start;
-      out->count = (uint32_t) count;
+      out->start = (uint32_t)start;
+      out->count = (uint32_t)count;
       return 1;
     }
   return 0;
@@ -67,8 +67,12 @@ sandbox_idmap_plan (const struct idmap_plan_input *in, uid_t want_uid, gid_t wan
       /* Invoked by root: isolate all the same.  Host root is never mapped;
        * the container's ids come from root's subordinate range, or a fixed
        * high range nobody uses. */
-      struct subid_range u = in->have_uid_range ? in->uid_range : (struct subid_range){ SANDBOX_ROOT_RANGE_START, 65536 };
-      struct subid_range g = in->have_gid_range ? in->gid_range : (struct subid_range){ SANDBOX_ROOT_RANGE_START, 65536 };
+      struct subid_range u = in->have_uid_range
+                                 ? in->uid_range
+                                 : (struct subid_range){ SANDBOX_ROOT_RANGE_START, 65536 };
+      struct subid_range g = in->have_gid_range
+                                 ? in->gid_range
+                                 : (struct subid_range){ SANDBOX_ROOT_RANGE_START, 65536 };
       out->uid[0] = (struct nook_idmap){ 0, u.start, u.count > 65537 ? 65537 : u.count };
       out->gid[0] = (struct nook_idmap){ 0, g.start, g.count > 65537 ? 65537 : g.count };
       out->n_uid = out->n_gid = 1;
@@ -146,7 +150,8 @@ sandbox_idmap_probe (struct idmap_plan_input *in, nook_error_t *err)
              < 0)
     return -1;
   /* root writes its maps itself; everyone else needs the setuid helpers. */
-  in->have_helpers = in->host_uid == 0 || (find_in_path ("newuidmap") && find_in_path ("newgidmap"));
+  in->have_helpers
+      = in->host_uid == 0 || (find_in_path ("newuidmap") && find_in_path ("newgidmap"));
   return 0;
 }
 
@@ -161,14 +166,13 @@ sandbox_idmap_has (const struct nook_idmap *m, size_t n, uint32_t id)
 
 /* Start newuidmap or newgidmap for pid; returns the helper's pid. */
 static pid_t
-start_helper (const char *prog, pid_t pid, const struct nook_idmap *m, size_t n,
-              nook_error_t *err)
+start_helper (const char *prog, pid_t pid, const struct nook_idmap *m, size_t n, nook_error_t *err)
 {
   char *argv[2 + 3 * 2 + 1];
   char buf[7][16];
   size_t a = 0, b = 0;
-  argv[a++] = (char *) prog;
-  snprintf (buf[b], 16, "%d", (int) pid);
+  argv[a++] = (char *)prog;
+  snprintf (buf[b], 16, "%d", (int)pid);
   argv[a++] = buf[b++];
   for (size_t i = 0; i < n && i < 2; i++)
     {
@@ -223,7 +227,7 @@ finish_helper (const char *prog, pid_t c, nook_error_t *err)
 static int
 write_map_file (pid_t pid, const char *file, const char *text, nook_error_t *err)
 {
-  cleanup_free char *path = xasprintf ("/proc/%d/%s", (int) pid, file);
+  cleanup_free char *path = xasprintf ("/proc/%d/%s", (int)pid, file);
   cleanup_close int fd = open (path, O_WRONLY | O_CLOEXEC);
   if (fd < 0)
     return nook_error_set (err, errno, "open %s", path);
@@ -272,8 +276,8 @@ errpipe_send (int fd, const struct nook_error *e)
 {
   char head[32];
   int n = snprintf (head, sizeof head, "%d %d\n", e->code, e->exit);
-  (void) !fs_write_all (fd, head, (size_t) n);
-  (void) !fs_write_all (fd, e->msg, strlen (e->msg));
+  (void)!fs_write_all (fd, head, (size_t)n);
+  (void)!fs_write_all (fd, e->msg, strlen (e->msg));
 }
 
 int
@@ -289,7 +293,7 @@ errpipe_recv (int fd, nook_error_t *err)
       if (n <= 0)
         break;
       if (b.len < 65536)
-        strbuf_appendn (&b, chunk, (size_t) n);
+        strbuf_appendn (&b, chunk, (size_t)n);
     }
   if (b.len == 0)
     {
@@ -339,8 +343,8 @@ fd_send (int sock, int fd)
     struct cmsghdr align;
   } u;
   memset (&u, 0, sizeof u);
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                        .msg_controllen = sizeof u.buf };
+  struct msghdr msg
+      = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
   struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
@@ -359,8 +363,8 @@ fd_recv (int sock)
     char buf[CMSG_SPACE (sizeof (int))];
     struct cmsghdr align;
   } u;
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                        .msg_controllen = sizeof u.buf };
+  struct msghdr msg
+      = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
   ssize_t n;
   do
     n = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC);
@@ -405,7 +409,7 @@ sandbox_userns_call (const struct nook_idmapping *ids, int (*fn) (void *arg, noo
       if (unshare (CLONE_NEWUSER) < 0)
         {
           nook_error_set (&cerr, errno, "unshare(CLONE_NEWUSER)");
-          (void) !write (errp[1], "e", 1);
+          (void)!write (errp[1], "e", 1);
         }
       else if (sync_send (errp[1]) < 0 || sync_wait (syncp[0]) < 0)
         nook_error_set (&cerr, EPIPE, "user namespace setup was interrupted");

@@ -81,7 +81,7 @@ is_keeper (int piddir)
   if (fd < 0)
     return false;
   ssize_t n = read (fd, buf, sizeof buf - 1);
-  return n > (ssize_t) sizeof keeper_name - 1 && memcmp (buf, keeper_name, sizeof keeper_name) == 0;
+  return n > (ssize_t)sizeof keeper_name - 1 && memcmp (buf, keeper_name, sizeof keeper_name) == 0;
 }
 
 /* Open the kept namespace if RUNTIME_DIR/userns.pid names a live keeper of
@@ -98,7 +98,7 @@ open_kept (const struct nook_idmapping *ids, int rtfd, pid_t *pid_out)
   if (parse_uint (text, INT32_MAX, &pid, "pid", &e) < 0 || pid < 2)
     return -1;
   char path[32];
-  snprintf (path, sizeof path, "/proc/%d", (int) pid);
+  snprintf (path, sizeof path, "/proc/%d", (int)pid);
   cleanup_close int piddir = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   struct stat st;
   if (piddir < 0 || fstat (piddir, &st) < 0 || st.st_uid != getuid ())
@@ -110,7 +110,7 @@ open_kept (const struct nook_idmapping *ids, int rtfd, pid_t *pid_out)
     return -1;
   int fd = openat (piddir, "ns/user", O_RDONLY | O_CLOEXEC);
   if (fd >= 0 && pid_out)
-    *pid_out = (pid_t) pid;
+    *pid_out = (pid_t)pid;
   return fd;
 }
 
@@ -127,11 +127,11 @@ kill_stale (int rtfd)
   if (parse_uint (text, INT32_MAX, &pid, "pid", &e) < 0 || pid < 2)
     return;
   char path[32];
-  snprintf (path, sizeof path, "/proc/%d", (int) pid);
+  snprintf (path, sizeof path, "/proc/%d", (int)pid);
   cleanup_close int piddir = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   struct stat st;
   if (piddir >= 0 && fstat (piddir, &st) == 0 && st.st_uid == getuid () && is_keeper (piddir))
-    kill ((pid_t) pid, SIGTERM);
+    kill ((pid_t)pid, SIGTERM);
 }
 
 __attribute__ ((noreturn)) static void
@@ -150,7 +150,7 @@ keeper_main (int ready_fd, int go_fd)
   syscall (SYS_close_range, 3, ~0U, 0);
   /* Become `sleep infinity` named nook-userns: the keeper then maps no
    * part of nook (which may be replaced or removed meanwhile). */
-  static char *const argv[] = { (char *) keeper_name, (char *) "infinity", NULL };
+  static char *const argv[] = { (char *)keeper_name, (char *)"infinity", NULL };
   static char *const envp[] = { NULL };
   execve ("/usr/bin/sleep", argv, envp);
   execve ("/bin/sleep", argv, envp);
@@ -182,7 +182,7 @@ start_keeper (const struct nook_idmapping *ids, nook_error_t *err)
       pid_t k = fork ();
       if (k == 0)
         keeper_main (ready[1], go[0]);
-      (void) !write (pidp[1], &k, sizeof k);
+      (void)!write (pidp[1], &k, sizeof k);
       _exit (k < 0);
     }
   close (ready[1]);
@@ -232,15 +232,15 @@ sandbox_userns_keep_join (const struct nook_idmapping *ids, const char *runtime_
           if (k < 0)
             return -1;
           char buf[16];
-          int len = snprintf (buf, sizeof buf, "%d\n", (int) k);
-          if (fs_write_atomic_at (rtfd, "userns.pid", buf, (size_t) len, 0600, err) < 0)
+          int len = snprintf (buf, sizeof buf, "%d\n", (int)k);
+          if (fs_write_atomic_at (rtfd, "userns.pid", buf, (size_t)len, 0600, err) < 0)
             {
               kill (k, SIGKILL);
               return -1;
             }
           nsfd = open_kept (ids, rtfd, NULL);
           if (nsfd < 0)
-            return nook_error_set (err, ESRCH, "the user namespace keeper %d went away", (int) k);
+            return nook_error_set (err, ESRCH, "the user namespace keeper %d went away", (int)k);
         }
     }
   if (setns (nsfd, CLONE_NEWUSER) < 0)

@@ -5,10 +5,9 @@
  * argv[0] "nook-userns", stdio on /dev/null, cwd /, no environment, no other
  * fd, mapping nothing of nook.  Its pid is in RUNTIME_DIR/userns.pid; a later
  * nook checks through one /proc/PID dirfd that it is ours, is a nook-userns
- * and has exactly the wanted maps, and joins it with setns(2).  podman's rootless "pause" process is the same idea:
- * all of one user's containers share the user namespace, each still gets its
- * own mount, PID, network, IPC, UTS and cgroup namespaces.  NOOK_USERNS_KEEP=0
- * turns it off. */
+ * and has exactly the wanted maps, and joins it with setns(2).  podman's rootless "pause" process
+ * is the same idea: all of one user's containers share the user namespace, each still gets its own
+ * mount, PID, network, IPC, UTS and cgroup namespaces.  NOOK_USERNS_KEEP=0 turns it off. */
 #ifndef NOOK_SANDBOX_USERNS_KEEP_H
 #define NOOK_SANDBOX_USERNS_KEEP_H
 

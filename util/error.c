@@ -75,7 +75,8 @@ char *
 nook_error_text (const struct nook_error *e)
 {
   char *s = NULL;
-  int r = e->code ? asprintf (&s, "%s: %s", e->msg, strerror (e->code)) : asprintf (&s, "%s", e->msg);
+  int r
+      = e->code ? asprintf (&s, "%s: %s", e->msg, strerror (e->code)) : asprintf (&s, "%s", e->msg);
   if (r < 0)
     oom ();
   return s;

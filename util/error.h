@@ -7,8 +7,8 @@
 
 struct nook_error
 {
-  int code;  /* an errno value, or 0 */
-  int exit;  /* exit status the CLI should use (0 = default 125) */
+  int code; /* an errno value, or 0 */
+  int exit; /* exit status the CLI should use (0 = default 125) */
   char *msg;
 };
 typedef struct nook_error *nook_error_t;
@@ -20,7 +20,8 @@ int nook_error_set (nook_error_t *err, int code, const char *fmt, ...)
 int nook_error_set_exit (nook_error_t *err, int exit_code, int code, const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));
 /* Prefix the message of *err with context: "ctx: old msg"; returns -1. */
-int nook_error_wrap (nook_error_t *err, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+int nook_error_wrap (nook_error_t *err, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
 /* Free *err and set it to NULL. */
 void nook_error_free (nook_error_t *err);
 /* Format "msg: strerror(code)" into a new string (caller frees). */

@@ -18,13 +18,13 @@ int
 fs_open_in_root (int rootfd, const char *path, int flags, mode_t mode)
 {
   struct open_how how = {
-    .flags = (unsigned long long) (flags | O_CLOEXEC),
+    .flags = (unsigned long long)(flags | O_CLOEXEC),
     .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
     .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
   };
   int fd;
   do
-    fd = (int) syscall (SYS_openat2, rootfd, path, &how, sizeof how);
+    fd = (int)syscall (SYS_openat2, rootfd, path, &how, sizeof how);
   while (fd < 0 && errno == EAGAIN);
   return fd;
 }
@@ -152,12 +152,12 @@ fs_read_file_at (int dirfd, const char *path, size_t max, char **out, size_t *le
         }
       if (n == 0)
         break;
-      if (b.len + (size_t) n > max)
+      if (b.len + (size_t)n > max)
         {
           strbuf_free (&b);
           return nook_error_set (err, EFBIG, "'%s' is larger than %zu bytes", path, max);
         }
-      strbuf_appendn (&b, chunk, (size_t) n);
+      strbuf_appendn (&b, chunk, (size_t)n);
     }
   if (len)
     *len = b.len;
@@ -177,7 +177,7 @@ fs_write_all (int fd, const void *buf, size_t len)
       if (n < 0)
         return -1;
       p += n;
-      len -= (size_t) n;
+      len -= (size_t)n;
     }
   return 0;
 }
@@ -186,9 +186,9 @@ static int
 write_replace (int dirfd, const char *name, const void *data, size_t len, mode_t mode, bool sync,
                nook_error_t *err)
 {
-  cleanup_free char *tmp = xasprintf ("%s.tmp-%d", name, (int) getpid ());
-  cleanup_close int fd = openat (dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-                                 mode);
+  cleanup_free char *tmp = xasprintf ("%s.tmp-%d", name, (int)getpid ());
+  cleanup_close int fd
+      = openat (dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0)
     return nook_error_set (err, errno, "create '%s'", tmp);
   if (fs_write_all (fd, data, len) < 0 || (sync && fsync (fd) < 0))
@@ -283,7 +283,7 @@ fs_runtime_dir (nook_error_t *err)
   if (xdg && *xdg == '/' && access (xdg, W_OK) == 0)
     dir = xasprintf ("%s/nook", xdg);
   else
-    dir = xasprintf ("/tmp/nook-%u", (unsigned) getuid ());
+    dir = xasprintf ("/tmp/nook-%u", (unsigned)getuid ());
   if (mkdir (dir, 0700) < 0 && errno != EEXIST)
     {
       nook_error_set (err, errno, "create runtime directory '%s'", dir);
@@ -299,7 +299,7 @@ fs_runtime_dir (nook_error_t *err)
   if (st.st_uid != getuid () || (st.st_mode & 0077) != 0)
     {
       nook_error_set (err, EPERM, "runtime directory '%s' is not owned by uid %u with mode 0700",
-                      dir, (unsigned) getuid ());
+                      dir, (unsigned)getuid ());
       return NULL;
     }
   return steal_pointer (&dir);

@@ -25,6 +25,7 @@ trace_mark (const char *what)
     return;
   struct timespec now;
   clock_gettime (CLOCK_MONOTONIC, &now);
-  double ms = (double) (now.tv_sec - start.tv_sec) * 1e3 + (double) (now.tv_nsec - start.tv_nsec) / 1e6;
-  fprintf (stderr, "nook-trace: %8.3f ms [%d] %s\n", ms, (int) getpid (), what);
+  double ms
+      = (double)(now.tv_sec - start.tv_sec) * 1e3 + (double)(now.tv_nsec - start.tv_nsec) / 1e6;
+  fprintf (stderr, "nook-trace: %8.3f ms [%d] %s\n", ms, (int)getpid (), what);
 }

@@ -13,7 +13,7 @@ void
 oom (void)
 {
   static const char msg[] = "nook: out of memory\n";
-  (void) !write (2, msg, sizeof msg - 1);
+  (void)!write (2, msg, sizeof msg - 1);
   abort ();
 }
 
@@ -224,7 +224,7 @@ strbuf_appendf (struct strbuf *b, const char *fmt, ...)
   va_end (ap);
   if (n < 0)
     oom ();
-  strbuf_appendn (b, s, (size_t) n);
+  strbuf_appendn (b, s, (size_t)n);
   free (s);
 }
 

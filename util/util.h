@@ -47,7 +47,8 @@ struct strbuf
 void strbuf_append (struct strbuf *b, const char *s);
 void strbuf_appendn (struct strbuf *b, const char *s, size_t n);
 void strbuf_appendc (struct strbuf *b, char c);
-void strbuf_appendf (struct strbuf *b, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+void strbuf_appendf (struct strbuf *b, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
 /* Return the buffer (never NULL) and reset b. */
 char *strbuf_steal (struct strbuf *b);
 void strbuf_free (struct strbuf *b);
