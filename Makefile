@@ -113,6 +113,7 @@ prepare:
 
 test: prepare
 	@$(MAKE) --no-print-directory all $(UNITBIN) $(FUZZREPLAY)
+	@$(MAKE) --no-print-directory lint
 	@tests/run-all.sh $(O)
 
 asan:
