@@ -60,28 +60,21 @@ valid_name (const char *n)
 }
 
 static int
+has_name (int cdir, const char *id, void *arg, nook_error_t *err)
+{
+  if (id[0] == '.')
+    return 0;
+  cleanup_free char *path = xasprintf ("%s/name", id);
+  cleanup_free char *text = NULL;
+  cleanup_error nook_error_t e = NULL;
+  return fs_read_file_at (cdir, path, 4096, &text, NULL, &e) == 0 && strcmp (text, arg) == 0;
+}
+
+static bool
 name_in_use (int cdir, const char *name)
 {
-  int dup = fcntl (cdir, F_DUPFD_CLOEXEC, 3);
-  cleanup_dir DIR *d = dup >= 0 ? fdopendir (dup) : NULL;
-  if (d == NULL)
-    {
-      if (dup >= 0)
-        close (dup);
-      return 0;
-    }
-  struct dirent *de;
-  while ((de = readdir (d)) != NULL)
-    {
-      if (de->d_name[0] == '.')
-        continue;
-      cleanup_free char *path = xasprintf ("%s/name", de->d_name);
-      cleanup_free char *text = NULL;
-      cleanup_error nook_error_t e = NULL;
-      if (fs_read_file_at (cdir, path, 4096, &text, NULL, &e) == 0 && strcmp (text, name) == 0)
-        return 1;
-    }
-  return 0;
+  cleanup_error nook_error_t e = NULL;
+  return fs_dir_foreach (cdir, has_name, (void *)name, &e) == 1;
 }
 
 int
@@ -102,8 +95,8 @@ container_create (const char *root, const struct container_record *rec, char **d
                                "allowed",
                                rec->name);
       if (name_in_use (cdir, rec->name))
-        return nook_error_set (err, EEXIST,
-                               "Conflict. The container name \"/%s\" is already in use", rec->name);
+        return nook_error_set (err, 0, "Conflict. The container name \"/%s\" is already in use",
+                               rec->name);
     }
   if (mkdirat (cdir, rec->id, 0700) < 0)
     return nook_error_set (err, errno, "mkdir container '%s'", rec->id);

@@ -395,12 +395,10 @@ spec_parse_env_file (const char *text, const char *file, const struct spec_env *
                      nook_error_t *err)
 {
   int lineno = 0;
-  for (const char *p = text; p && *p;)
+  const char *cursor = text;
+  for (char *next; (next = str_next_line (&cursor)) != NULL;)
     {
-      const char *nl = strchr (p, '\n');
-      size_t len = nl ? (size_t)(nl - p) : strlen (p);
-      cleanup_free char *line = xstrndup (p, len);
-      p = nl ? nl + 1 : NULL;
+      cleanup_free char *line = next;
       lineno++;
       size_t l = strlen (line);
       if (l && line[l - 1] == '\r')
@@ -422,12 +420,10 @@ spec_parse_env_file (const char *text, const char *file, const struct spec_env *
 static char **
 db_find (const char *db, const char *name, const char *id)
 {
-  for (const char *p = db; p && *p;)
+  const char *cursor = db;
+  for (char *next; (next = str_next_line (&cursor)) != NULL;)
     {
-      const char *nl = strchr (p, '\n');
-      size_t len = nl ? (size_t)(nl - p) : strlen (p);
-      cleanup_free char *line = xstrndup (p, len);
-      p = nl ? nl + 1 : NULL;
+      cleanup_free char *line = next;
       if (line[0] == '#' || line[0] == '\0')
         continue;
       char **fields = NULL;
@@ -520,12 +516,10 @@ spec_resolve_user (const char *user, const char *passwd, const char *group, uid_
   /* Supplementary groups: every group that lists the user by name. */
   if (pw == NULL)
     return 0;
-  for (const char *p = group; p && *p;)
+  const char *cursor = group;
+  for (char *next; (next = str_next_line (&cursor)) != NULL;)
     {
-      const char *nl = strchr (p, '\n');
-      size_t len = nl ? (size_t)(nl - p) : strlen (p);
-      cleanup_free char *line = xstrndup (p, len);
-      p = nl ? nl + 1 : NULL;
+      cleanup_free char *line = next;
       char *f[4] = { 0 };
       char *cur = line;
       for (int k = 0; k < 4 && cur; k++)

@@ -250,26 +250,15 @@ copy_entry (int src, int dst, const char *name, nook_error_t *err)
 }
 
 static int
+copy_one (int src, const char *name, void *arg, nook_error_t *err)
+{
+  return copy_entry (src, *(int *)arg, name, err);
+}
+
+static int
 copy_tree (int src, int dst, nook_error_t *err)
 {
-  int dup = fcntl (src, F_DUPFD_CLOEXEC, 3);
-  if (dup < 0)
-    return nook_error_set (err, errno, "dup");
-  cleanup_dir DIR *d = fdopendir (dup);
-  if (d == NULL)
-    {
-      close (dup);
-      return nook_error_set (err, errno, "opendir");
-    }
-  struct dirent *de;
-  while ((de = readdir (d)) != NULL)
-    {
-      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
-        continue;
-      if (copy_entry (src, dst, de->d_name, err) < 0)
-        return -1;
-    }
-  return 0;
+  return fs_dir_foreach (src, copy_one, &dst, err);
 }
 
 static int

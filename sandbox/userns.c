@@ -26,12 +26,10 @@ sandbox_subid_find (const char *text, const char *name, uid_t id, struct subid_r
   char idbuf[16];
   snprintf (idbuf, sizeof idbuf, "%u", (unsigned)id);
   int lineno = 0;
-  for (const char *p = text; p && *p;)
+  const char *cursor = text;
+  for (char *next; (next = str_next_line (&cursor)) != NULL;)
     {
-      const char *nl = strchr (p, '\n');
-      size_t len = nl ? (size_t)(nl - p) : strlen (p);
-      cleanup_free char *line = xstrndup (p, len);
-      p = nl ? nl + 1 : NULL;
+      cleanup_free char *line = next;
       lineno++;
       if (line[0] == '\0' || line[0] == '#')
         continue;

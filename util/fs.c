@@ -220,10 +220,11 @@ fs_write_file_at (int dirfd, const char *name, const void *data, size_t len, mod
   return write_replace (dirfd, name, data, len, mode, false, err);
 }
 
-static int
-rm_rf_children (int dfd, nook_error_t *err)
+int
+fs_dir_foreach (int dirfd, int (*fn) (int dirfd, const char *name, void *arg, nook_error_t *err),
+                void *arg, nook_error_t *err)
 {
-  int dup = fcntl (dfd, F_DUPFD_CLOEXEC, 3);
+  int dup = fcntl (dirfd, F_DUPFD_CLOEXEC, 3);
   if (dup < 0)
     return nook_error_set (err, errno, "dup");
   cleanup_dir DIR *d = fdopendir (dup);
@@ -237,10 +238,17 @@ rm_rf_children (int dfd, nook_error_t *err)
     {
       if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
         continue;
-      if (fs_rm_rf_at (dfd, de->d_name, err) < 0)
-        return -1;
+      int r = fn (dirfd, de->d_name, arg, err);
+      if (r != 0)
+        return r;
     }
   return 0;
+}
+
+static int
+rm_entry (int dirfd, const char *name, void *arg, nook_error_t *err)
+{
+  return fs_rm_rf_at (dirfd, name, err);
 }
 
 int
@@ -262,7 +270,7 @@ fs_rm_rf_at (int dirfd, const char *name, nook_error_t *err)
   struct stat st;
   if (fstat (fd, &st) == 0 && (st.st_mode & 0700) != 0700)
     fchmod (fd, st.st_mode | 0700);
-  if (rm_rf_children (fd, err) < 0)
+  if (fs_dir_foreach (fd, rm_entry, NULL, err) < 0)
     return nook_error_wrap (err, "in '%s'", name);
   if (unlinkat (dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
     return nook_error_set (err, errno, "remove directory '%s'", name);

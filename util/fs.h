@@ -41,6 +41,13 @@ int fs_write_atomic_at (int dirfd, const char *name, const void *data, size_t le
 int fs_write_file_at (int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                       nook_error_t *err);
 
+/* Call fn(dirfd, name, arg, err) for each entry of directory dirfd but "."
+ * and ".."; stops at the first fn that returns non-zero and returns that
+ * (-1 with *err set on failure). */
+int fs_dir_foreach (int dirfd,
+                    int (*fn) (int dirfd, const char *name, void *arg, nook_error_t *err),
+                    void *arg, nook_error_t *err);
+
 /* Remove dirfd/name recursively, never following symlinks. ENOENT is success. */
 int fs_rm_rf_at (int dirfd, const char *name, nook_error_t *err);
 

@@ -135,6 +135,18 @@ strv_contains (char *const *v, const char *s)
   return false;
 }
 
+char *
+str_next_line (const char **cursor)
+{
+  const char *p = *cursor;
+  if (p == NULL || *p == '\0')
+    return NULL;
+  const char *nl = strchr (p, '\n');
+  size_t len = nl ? (size_t)(nl - p) : strlen (p);
+  *cursor = nl ? nl + 1 : p + len;
+  return xstrndup (p, len);
+}
+
 bool
 str_has_prefix (const char *s, const char *prefix)
 {

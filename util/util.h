@@ -30,6 +30,10 @@ void strv_push (char ***v, const char *s);
 void strv_push_take (char ***v, char *s);
 bool strv_contains (char *const *v, const char *s);
 
+/* Iterate the lines of a text: returns a copy of the line at *cursor (without
+ * its '\n') and moves *cursor past it; NULL once the text is used up. */
+char *str_next_line (const char **cursor);
+
 bool str_has_prefix (const char *s, const char *prefix);
 bool str_has_suffix (const char *s, const char *suffix);
 
