@@ -282,7 +282,11 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       && (o.rm || (status < 0 && err && *err && (*err)->exit != 126 && (*err)->exit != 127)))
     {
       cleanup_error nook_error_t rerr = NULL;
-      if (container_remove (imagefmt_store_root (st.store), st.id, &st.ids0, &rerr) < 0)
+      const char *root = imagefmt_store_root (st.store);
+      bool recycled
+          = st.spec.driver == STORAGE_OVERLAY && container_recycle (root, st.id, &rerr) == 0;
+      nook_error_free (&rerr);
+      if (!recycled && container_remove (root, st.id, &st.ids0, &rerr) < 0)
         log_warn ("could not remove container %.12s: %s", st.id, rerr->msg);
     }
   trace_mark ("container removed");

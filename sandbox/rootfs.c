@@ -98,13 +98,118 @@ sandbox_storage_fuse_available (char **path)
   return true;
 }
 
+/* ---- the stub layer ---- */
+
+/* Mount points nook itself needs.  When the image lacks one, it comes from a
+ * small top layer on the child's tmpfs, so nothing of nook's is ever written
+ * to the container's upper dir (its own writes only, as `docker diff` shows). */
+static const struct
+{
+  const char *path;
+  bool dir;
+} stubs[] = {
+  { "proc", true },
+  { "dev", true },
+  { "sys", true },
+  { "etc/hosts", false },
+  { "etc/resolv.conf", false },
+  { "etc/hostname", false },
+};
+
+/* 1: the path exists in the image's layers; 0: absent (or whited out);
+ * -1: something other than a directory stands where a stub would need one. */
+static int
+image_has (char *const *layers, const char *path, bool *parent_ok)
+{
+  *parent_ok = true;
+  for (size_t i = strv_len (layers); i-- > 0;)
+    {
+      cleanup_close int root = open (layers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (root < 0)
+        continue;
+      cleanup_close int fd = fs_open_in_root (root, path, O_PATH | O_NOFOLLOW, 0);
+      struct stat st;
+      if (fd >= 0 && fstat (fd, &st) == 0)
+        return !(S_ISCHR (st.st_mode) && st.st_rdev == makedev (0, 0));
+      /* a parent in this layer that is no directory hides lower layers */
+      const char *slash = strchr (path, '/');
+      if (slash)
+        {
+          cleanup_free char *parent = xstrndup (path, (size_t)(slash - path));
+          cleanup_close int pfd = fs_open_in_root (root, parent, O_PATH | O_NOFOLLOW, 0);
+          if (pfd >= 0 && fstat (pfd, &st) == 0 && !S_ISDIR (st.st_mode))
+            {
+              *parent_ok = false;
+              return 0;
+            }
+        }
+    }
+  return 0;
+}
+
+/* Fill dir (on the child's tmpfs) with the stubs the image lacks; *any says
+ * whether there were some. */
+static int
+make_stubs (const struct nook_spec *spec, const char *dir, bool *any, nook_error_t *err)
+{
+  *any = false;
+  if (mkdir (dir, 0755) < 0 && errno != EEXIST)
+    return nook_error_set (err, errno, "mkdir '%s'", dir);
+  cleanup_close int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return nook_error_set (err, errno, "open '%s'", dir);
+  for (size_t i = 0; i < ARRAY_SIZE (stubs); i++)
+    {
+      bool parent_ok;
+      if (image_has (spec->layers, stubs[i].path, &parent_ok) || !parent_ok)
+        continue;
+      const char *slash = strrchr (stubs[i].path, '/');
+      cleanup_close int pfd = -1;
+      if (slash)
+        {
+          cleanup_free char *parent = xstrndup (stubs[i].path, (size_t)(slash - stubs[i].path));
+          pfd = fs_mkdir_p_in_root (dfd, parent, 0755, err);
+          if (pfd < 0)
+            return -1;
+        }
+      const char *leaf = slash ? slash + 1 : stubs[i].path;
+      int at = slash ? pfd : dfd;
+      int r = stubs[i].dir ? mkdirat (at, leaf, 0755) : mknodat (at, leaf, S_IFREG | 0644, 0);
+      if (r < 0 && errno != EEXIST)
+        return nook_error_set (err, errno, "stub '%s'", stubs[i].path);
+      *any = true;
+    }
+  return 0;
+}
+
+/* "STUB:" + the layers, or the layers alone when the image needs no stub. */
+static char *
+lower_with_stubs (const struct nook_spec *spec, nook_error_t *err)
+{
+  cleanup_free char *lower = sandbox_overlay_lowerdir (spec->layers, err);
+  if (lower == NULL)
+    return NULL;
+  cleanup_free char *stub = xasprintf ("%s/etc/stub", spec->container_dir);
+  bool any = false;
+  if (make_stubs (spec, stub, &any, err) < 0)
+    return NULL;
+  if (!any)
+    return steal_pointer (&lower);
+  if (strpbrk (stub, ":,\\") != NULL)
+    {
+      nook_error_set (err, EINVAL, "path '%s' contains ':', ',' or '\\'", stub);
+      return NULL;
+    }
+  return xasprintf ("%s:%s", stub, lower);
+}
+
 /* ---- overlay ---- */
 
 static int
 mount_overlay (const struct nook_spec *spec, const char *upper, const char *work,
                const char *target, nook_error_t *err)
 {
-  cleanup_free char *lower = sandbox_overlay_lowerdir (spec->layers, err);
+  cleanup_free char *lower = lower_with_stubs (spec, err);
   if (lower == NULL)
     return -1;
   cleanup_free char *data = xasprintf ("lowerdir=%s,upperdir=%s,workdir=%s,userxattr%s", lower,
@@ -128,7 +233,7 @@ mount_fuse_overlayfs (const struct nook_spec *spec, const char *upper, const cha
     return nook_error_set (err, ENOENT,
                            "fuse-overlayfs is not usable (install fuse-overlayfs; /dev/fuse must "
                            "be readable and writable)");
-  cleanup_free char *lower = sandbox_overlay_lowerdir (spec->layers, err);
+  cleanup_free char *lower = lower_with_stubs (spec, err);
   if (lower == NULL)
     return -1;
   cleanup_free char *opts = xasprintf ("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
