@@ -17,6 +17,19 @@ check_status "the next container does not see the new file" 0 run --rm busybox t
 nrun run --rm busybox md5sum /etc/passwd
 check_eq "the next container sees the image's /etc/passwd unchanged" "$passwd_sum" "${OUT%% *}"
 check_status "the next container still has the removed /etc/group" 0 run --rm busybox test -e /etc/group
+# --rm containers' directories are emptied and reused: nothing of one run may reach the
+# next, files of other owners and directories included, with and without the kept user
+# namespace.
+check_status "a container writes files of another owner and a directory tree" 0 run --rm busybox \
+  sh -c 'mkdir -p /tree/a/b && echo x > /tree/a/b/c && chown -R 1000:1000 /tree 2>/dev/null; echo y > /tmp/t'
+check_status "the next container sees none of it" 0 run --rm busybox sh -c 'test ! -e /tree && test ! -e /tmp/t'
+NOOK_USERNS_KEEP=0 "$NOOK" run --rm busybox sh -c 'mkdir /nk && chown 1000 /nk 2>/dev/null; true' >/dev/null 2>&1
+check_status "nor after a run with a user namespace of its own" 0 run --rm busybox test ! -e /nk
+left=$(find "$NOOK_ROOT/containers" -mindepth 1 -maxdepth 1 ! -name .pool 2>/dev/null)
+check_eq "after --rm runs only the pool of emptied directories is left" "" "$left"
+pooled=$(find "$NOOK_ROOT/containers/.pool" -mindepth 2 ! -path '*/upper' ! -path '*/work' ! -path '*/merged' ! -path '*/etc' 2>/dev/null | head -3)
+check_eq "pooled directories are empty" "" "$pooled"
+
 if [ -d "$NOOK_ROOT/layers" ]; then
   changed=$(find "$NOOK_ROOT/layers" -newer "$stamp" 2>/dev/null | head -5)
   check_eq "nothing under the store's layers/ changed" "" "$changed"
