@@ -124,6 +124,8 @@ static int
 empty_entry (int dirfd, const char *name, void *arg, nook_error_t *err)
 {
   cleanup_close int fd = -1;
+  if (strcmp (name, "config.json") == 0)
+    return 0; /* rewritten in place by the next run */
   if (strcmp (name, "upper") == 0 || strcmp (name, "work") == 0 || strcmp (name, "merged") == 0
       || strcmp (name, "etc") == 0)
     {
@@ -197,8 +199,11 @@ container_create (const char *root, const struct container_record *rec, char **d
   json_decref (cfg);
   if (text == NULL)
     oom ();
-  if (fs_write_file_at (d, "config.json", text, strlen (text), 0600, err) < 0)
-    return -1;
+  /* Written in place: the directory is new or emptied for us alone. */
+  cleanup_close int fd
+      = openat (d, "config.json", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0 || fs_write_all (fd, text, strlen (text)) < 0)
+    return nook_error_set (err, errno, "write '%s/%s/config.json'", cpath, rec->id);
   if (rec->name && fs_write_file_at (d, "name", rec->name, strlen (rec->name), 0600, err) < 0)
     return -1;
   *dir = xasprintf ("%s/%s", cpath, rec->id);
