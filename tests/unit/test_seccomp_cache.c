@@ -1,0 +1,149 @@
+/* tests/unit/test_seccomp_cache.c: cmd/seccomp_cache (compiled programs cached per
+ * profile and capability set; a damaged cache entry is rebuilt, never loaded). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cmd/seccomp_cache.h"
+#include "sandbox/caps.h"
+#include "sandbox/seccomp_bpf.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/util.h"
+
+static char *root;
+
+static int
+setup (void **state)
+{
+  char t[] = "/tmp/nook-sc-XXXXXX";
+  root = xstrdup (mkdtemp (t));
+  return 0;
+}
+
+static int
+teardown (void **state)
+{
+  cleanup_error nook_error_t err = NULL;
+  fs_rm_rf_at (AT_FDCWD, root, &err);
+  free (root);
+  return 0;
+}
+
+static int
+count_files (void)
+{
+  cleanup_free char *dir = xasprintf ("%s/cache/seccomp", root);
+  DIR *d = opendir (dir);
+  int n = 0;
+  struct dirent *de;
+  while (d && (de = readdir (d)) != NULL)
+    n += de->d_name[0] != '.';
+  if (d)
+    closedir (d);
+  return n;
+}
+
+static void
+program (uint64_t caps, const char *profile, void **bpf, size_t *len)
+{
+  cleanup_error nook_error_t err = NULL;
+  struct nook_spec spec = { .caps = caps };
+  assert_int_equal (seccomp_cache_program (root, profile, &spec, &err), 0);
+  assert_true (sandbox_seccomp_bpf_valid (spec.seccomp_bpf, spec.seccomp_bpf_len));
+  *bpf = spec.seccomp_bpf;
+  *len = spec.seccomp_bpf_len;
+}
+
+static void
+test_cache_hit_and_keys (void **state)
+{
+  void *a, *b, *c;
+  size_t la, lb, lc;
+  program (sandbox_caps_default (), NULL, &a, &la);
+  assert_int_equal (count_files (), 1);
+  program (sandbox_caps_default (), NULL, &b, &lb); /* from the cache */
+  assert_int_equal (count_files (), 1);
+  assert_int_equal (la, lb);
+  assert_memory_equal (a, b, la);
+  /* another capability set is another program (CAP_SYS_ADMIN opens mount & co.) */
+  program (sandbox_caps_default () | SANDBOX_CAP_BIT (21), NULL, &c, &lc);
+  assert_int_equal (count_files (), 2);
+  assert_false (la == lc && memcmp (a, c, la) == 0);
+  free (a);
+  free (b);
+  free (c);
+}
+
+static void
+test_damaged_entry_is_rebuilt (void **state)
+{
+  void *a, *b;
+  size_t la, lb;
+  program (sandbox_caps_default (), NULL, &a, &la);
+  /* damage every cache entry: a truncated program must not be used */
+  cleanup_free char *dir = xasprintf ("%s/cache/seccomp", root);
+  DIR *d = opendir (dir);
+  struct dirent *de;
+  while ((de = readdir (d)) != NULL)
+    if (de->d_name[0] != '.')
+      {
+        cleanup_free char *p = xasprintf ("%s/%s", dir, de->d_name);
+        assert_int_equal (truncate (p, 12), 0);
+      }
+  closedir (d);
+  program (sandbox_caps_default (), NULL, &b, &lb);
+  assert_int_equal (la, lb);
+  assert_memory_equal (a, b, la);
+  free (a);
+  free (b);
+}
+
+static void
+test_profile_file (void **state)
+{
+  cleanup_error nook_error_t err = NULL;
+  cleanup_free char *path = xasprintf ("%s/p.json", root);
+  static const char json[] = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
+                             "[\"mkdir\"],\"action\":\"SCMP_ACT_ERRNO\"}]}";
+  cleanup_close int dfd = open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  assert_int_equal (fs_write_file_at (dfd, "p.json", json, strlen (json), 0600, &err), 0);
+  void *a, *b;
+  size_t la, lb;
+  program (sandbox_caps_default (), path, &a, &la);
+  program (sandbox_caps_default (), NULL, &b, &lb);
+  assert_false (la == lb && memcmp (a, b, la) == 0); /* the profile is part of the key */
+  free (a);
+  free (b);
+
+  struct nook_spec spec = { .caps = 0 };
+  cleanup_free char *missing = xasprintf ("%s/missing.json", root);
+  assert_int_equal (seccomp_cache_program (root, missing, &spec, &err), -1);
+  assert_non_null (strstr (err->msg, "missing.json"));
+
+  struct nook_spec none = { .seccomp_unconfined = true };
+  nook_error_free (&err);
+  assert_int_equal (seccomp_cache_program (root, NULL, &none, &err), 0);
+  assert_null (none.seccomp_bpf);
+}
+
+int
+main (void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown (test_cache_hit_and_keys, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_damaged_entry_is_rebuilt, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_profile_file, setup, teardown),
+  };
+  return cmocka_run_group_tests_name ("seccomp_cache", tests, NULL, NULL);
+}
