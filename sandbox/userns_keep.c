@@ -144,6 +144,10 @@ keeper_main (int ready_fd, int go_fd)
     _exit (1);
   if (chdir ("/") < 0)
     _exit (1);
+  /* nook blocks the signals it forwards: the keeper must die of SIGTERM. */
+  sigset_t none;
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
   int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
   for (int i = 0; null >= 0 && i < 3; i++)
     dup2 (null, i);
@@ -155,10 +159,6 @@ keeper_main (int ready_fd, int go_fd)
   execve ("/usr/bin/sleep", argv, envp);
   execve ("/bin/sleep", argv, envp);
   sandbox_set_title (keeper_name);
-  sigset_t all;
-  sigfillset (&all);
-  sigdelset (&all, SIGTERM);
-  sigprocmask (SIG_SETMASK, &all, NULL);
   for (;;)
     pause ();
 }

@@ -24,12 +24,15 @@ if [ -n "${BENCH_INNER:-}" ]; then
   work=$(mktemp -d "${TMPDIR:-/tmp}/nook-bench-w.XXXXXX")
   # podman wants a runroot shorter than 50 characters: its own short directory.
   prun=$(mktemp -d /tmp/nbp.XXXXXX)
-  export XDG_RUNTIME_DIR=$prun/xdg NOOK_ROOT=$work/store
-  mkdir -m 0700 "$XDG_RUNTIME_DIR"
-  P=(podman --root "$work/podman/root" --runroot "$prun/run" --storage-driver overlay
+  # podman gets a runtime dir of its own; nook keeps the user's (its kept user namespace
+  # lives there, as it would for the user).
+  export NOOK_ROOT=$work/store
+  podman_xdg=$prun/xdg
+  mkdir -m 0700 "$podman_xdg"
+  P=(env XDG_RUNTIME_DIR="$podman_xdg" podman --root "$work/podman/root" --runroot "$prun/run" --storage-driver overlay
     --runtime runc --cgroup-manager cgroupfs --events-backend file)
   cleanup() {
-    local pidf=$XDG_RUNTIME_DIR/libpod/tmp/pause.pid range start count
+    local pidf=$podman_xdg/libpod/tmp/pause.pid range start count
     if [ -s "$pidf" ]; then kill "$(cat "$pidf")" 2>/dev/null || true; sleep 0.3; fi
     rm -rf "$prun" 2>/dev/null || true
     rm -rf "$work" 2>/dev/null && return

@@ -50,8 +50,9 @@ check_eq "the keeper's command line is nook-userns" "nook-userns" "$(tr '\0' '\n
 check_no_match "the keeper maps nothing of nook" "$NOOK" "$(cat "/proc/$k1/maps")"
 check_eq "the keeper has no environment" 0 "$(wc -c <"/proc/$k1/environ")"
 
-# A dead keeper is replaced.
-kill -KILL "$k1"
+# The keeper blocks no signal: SIGTERM ends it. A dead keeper is replaced.
+check_eq "the keeper blocks no signal" "0000000000000000" "$(awk '/^SigBlk:/ { print $2 }' "/proc/$k1/status")"
+kill -TERM "$k1"
 for _ in $(seq 50); do [ -d "/proc/$k1" ] || break; sleep 0.1; done
 check_status "a run after the keeper died works" 0 run --rm busybox true
 k2=$(keeper_pid)
