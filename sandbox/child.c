@@ -283,10 +283,11 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
     }
   if (pid == 0)
     exec_command (spec, err_fd, pty_slave);
-  close (err_fd);
-  if (pty_slave >= 0)
-    close (pty_slave);
-  if (tty_sock >= 0)
-    close (tty_sock);
+  /* The init never execs, so CLOEXEC does not protect it: close every fd it
+   * inherited from nook (store directories, lock files...), and make it
+   * non-dumpable, so that even a --privileged container (whose permitted set
+   * equals the init's) cannot ptrace it or open /proc/1/fd or /proc/1/mem. */
+  syscall (SYS_close_range, 3, ~0U, 0);
+  prctl (PR_SET_DUMPABLE, 0);
   sandbox_init_run (pid);
 }

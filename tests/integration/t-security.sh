@@ -100,6 +100,20 @@ check_eq "only fds 0, 1, 2 are open in the container" 0,1,2 "$(probe_val fds)"
 nrun run --rm -i -v "$pv" busybox /probe fds
 check_eq "with -i too, only fds 0, 1, 2 are open" 0,1,2 "$(probe_val fds)"
 
+# nook's init (PID 1) never execs: it must hold no host fd and be out of reach even of a
+# container with all capabilities of the user namespace (--privileged) or CAP_SYS_PTRACE.
+for opts in "--privileged" "--cap-add SYS_PTRACE"; do
+  # shellcheck disable=SC2086
+  nrun run --rm $opts -v "$pv" busybox /probe ptrace
+  check_match "$opts: ptrace of PID 1 (nook's init) fails" '^E' "$(probe_val ptrace)"
+  # shellcheck disable=SC2086
+  nrun run --rm $opts busybox ls /proc/1/fd/
+  check_eq "$opts: PID 1's fds cannot be listed" 1 "$([ "$RC" != 0 ] && echo 1 || echo 0)"
+  # shellcheck disable=SC2086
+  nrun run --rm $opts busybox sh -c 'cat /proc/1/mem >/dev/null'
+  check_eq "$opts: PID 1's memory cannot be read" 1 "$([ "$RC" != 0 ] && echo 1 || echo 0)"
+done
+
 nrun run --rm -v "$pv" busybox /probe tiocsti
 check_match "TIOCSTI on stdin fails without a tty" '^E' "$(probe_val tiocsti)"
 # -i without -t from a terminal: the container's stdin is the caller's terminal; pushing
