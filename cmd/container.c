@@ -34,7 +34,7 @@ hook_call (void *data, int (*fn) (void *arg, nook_error_t *err), void *arg, nook
 
 int
 cmd_store_open (const char *root, struct imagefmt_store **out, struct nook_idmapping *ids,
-                nook_error_t *err)
+                struct idmap_plan_input *probe, nook_error_t *err)
 {
   static const struct imagefmt_store_hooks hooks = { .call = hook_call, .data = &store_ids };
   struct idmap_plan_input in;
@@ -46,6 +46,8 @@ cmd_store_open (const char *root, struct imagefmt_store **out, struct nook_idmap
   imagefmt_store_set_hooks (*out, &hooks);
   if (ids)
     *ids = store_ids;
+  if (probe)
+    *probe = in;
   return 0;
 }
 

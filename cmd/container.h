@@ -8,10 +8,14 @@
 
 struct imagefmt_store;
 
+struct idmap_plan_input;
+
 /* Open the store with its hooks set: layer extraction and removal run in a
- * user namespace mapped like the containers' (ids: the uid-0 plan). */
+ * user namespace mapped like the containers' (ids: the uid-0 plan; probe:
+ * what /etc/subuid and /etc/subgid said, for planning other users' maps).
+ * ids and probe may be NULL. */
 int cmd_store_open (const char *root, struct imagefmt_store **out, struct nook_idmapping *ids,
-                    nook_error_t *err);
+                    struct idmap_plan_input *probe, nook_error_t *err);
 
 struct container_record
 {

@@ -461,7 +461,7 @@ cmd_rmi (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     return nook_error_set (err, 0,
                            "\"nook rmi\" requires at least 1 argument.\n"
                            "See 'nook rmi --help'.");
-  if (cmd_store_open (ctx->root, &s, NULL, err) < 0)
+  if (cmd_store_open (ctx->root, &s, NULL, NULL, err) < 0)
     return -1;
   for (int i = 1; i < argc; i++)
     {

@@ -171,9 +171,7 @@ static int
 prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, nook_error_t *err)
 {
   struct idmap_plan_input in;
-  if (sandbox_idmap_probe (&in, err) < 0)
-    return -1;
-  if (cmd_store_open (ctx->root, &st->store, &st->ids0, err) < 0)
+  if (cmd_store_open (ctx->root, &st->store, &st->ids0, &in, err) < 0)
     return -1;
   trace_mark ("store opened");
   if (imagefmt_store_lookup (st->store, o->image, &st->img, err) < 0)
