@@ -7,7 +7,7 @@
 #   make bench      nook vs bwrap vs podman, medians and ratios
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS
 #   make install PREFIX=/usr/local DESTDIR=
-#   knobs: SAN=address,undefined  RELEASE=1  O=build-dir
+#   knobs: SAN=address,undefined  RELEASE=1  O=build-dir  STATIC_DEPS=0
 
 O ?= build
 CC ?= gcc
@@ -37,7 +37,15 @@ ifeq ($(CI),true)
 CFLAGS += -Werror
 endif
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+# The four small libraries are linked statically by default: resolving their
+# symbols at every start cost ~0.6 ms of a `nook run` here (perf stat, 40 runs).
+# STATIC_DEPS=0 links them dynamically (then distribution updates apply at once).
+STATIC_DEPS ?= 1
+ifeq ($(STATIC_DEPS),1)
+LIBS := -Wl,-Bstatic $(PKG_LIBS) -Wl,-Bdynamic -ldl -lutil
+else
 LIBS := $(PKG_LIBS) -ldl -lutil
+endif
 
 LIBSRC := $(sort $(wildcard util/*.c sandbox/*.c imagefmt/*.c imagefmt/*/*.c net/*.c \
 	cmd/*.c cmd/*/*.c))
