@@ -201,10 +201,12 @@ container_create (const char *root, const struct container_record *rec, char **d
   json_decref (cfg);
   if (text == NULL)
     oom ();
-  /* Written in place: the directory is new or emptied for us alone. */
-  cleanup_close int fd
-      = openat (d, "config.json", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0 || fs_write_all (fd, text, strlen (text)) < 0)
+  /* Written in place (the directory is new or emptied for us alone), over the
+   * pooled one's without O_TRUNC: freeing and allocating its block again cost
+   * ~0.3 ms on ext4 with discard. */
+  cleanup_close int fd = openat (d, "config.json", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  size_t len = strlen (text);
+  if (fd < 0 || fs_write_all (fd, text, len) < 0 || ftruncate (fd, (off_t) len) < 0)
     return nook_error_set (err, errno, "write '%s/%s/config.json'", cpath, rec->id);
   if (rec->name && fs_write_file_at (d, "name", rec->name, strlen (rec->name), 0600, err) < 0)
     return -1;
