@@ -29,9 +29,12 @@ int container_create (const char *root, const struct container_record *rec, char
                       nook_error_t *err);
 /* Record the end of a run in state.json (status -1: nook failed, with msg). */
 int container_set_exited (const char *dir, int status, const char *msg);
-/* After --rm: empty containers/<id>/ and keep it for the next run (overlay
- * only); -1 when it cannot (then remove it). */
-int container_recycle (const char *root, const char *id, nook_error_t *err);
+/* After --rm (overlay only): empty containers/<id>/ (upper/ and work/
+ * emptied, merged/, etc/ and config.json kept), then, once the container's
+ * namespaces are gone, park it in containers/.pool for the next run.  -1
+ * when either cannot (then remove the directory). */
+int container_empty (const char *root, const char *id, nook_error_t *err);
+int container_park (const char *root, const char *id, nook_error_t *err);
 /* Remove containers/<id>/, inside our user namespace (files of subordinate ids). */
 int container_remove (const char *root, const char *id, const struct nook_idmapping *ids,
                       nook_error_t *err);

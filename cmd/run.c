@@ -165,7 +165,20 @@ struct run_state
   struct nook_spec spec;
   char *id;
   bool created;
+  bool want_empty, empty_ok; /* --rm: the directory is emptied for the pool */
 };
+
+/* The command and all of the container have ended; the kernel is still
+ * tearing its namespaces down (on the other core): empty the directory now. */
+static void
+empty_while_torn_down (void *data, int status)
+{
+  struct run_state *st = data;
+  cleanup_error nook_error_t e = NULL;
+  if (st->want_empty)
+    st->empty_ok = container_empty (imagefmt_store_root (st->store), st->id, &e) == 0;
+  trace_mark ("container emptied");
+}
 
 static int
 prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, nook_error_t *err)
@@ -271,7 +284,10 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   int status = prepare (ctx, &o, &st, err);
   if (status == 0)
     {
-      status = sandbox_run (&st.spec, err);
+      struct sandbox_hooks hooks = { .command_ended = empty_while_torn_down, .data = &st };
+      st.empty_ok = false;
+      st.want_empty = o.rm && st.spec.driver == STORAGE_OVERLAY;
+      status = sandbox_run (&st.spec, &hooks, err);
       trace_mark ("container ended");
       if (st.created && !o.rm)
         container_set_exited (st.spec.container_dir, status, err && *err ? (*err)->msg : NULL);
@@ -281,8 +297,9 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     {
       cleanup_error nook_error_t rerr = NULL;
       const char *root = imagefmt_store_root (st.store);
-      bool recycled
-          = st.spec.driver == STORAGE_OVERLAY && container_recycle (root, st.id, &rerr) == 0;
+      /* emptied while the kernel tore the namespaces down (or now) */
+      bool recycled = st.want_empty && (st.empty_ok || container_empty (root, st.id, &rerr) == 0)
+                      && container_park (root, st.id, &rerr) == 0;
       nook_error_free (&rerr);
       if (!recycled && container_remove (root, st.id, &st.ids0, &rerr) < 0)
         log_warn ("could not remove container %.12s: %s", st.id, rerr->msg);

@@ -209,6 +209,33 @@ exec_command (const struct nook_spec *spec, int err_fd, int pty_slave)
   child_fail (err_fd, err);
 }
 
+/* Keep only fds 0-2 and fds[0..n-1] (those >= 0), renumbered to 3, 4, ... in
+ * that order (CLOEXEC), and close everything else. */
+static int
+keep_only_fds (int *fds, int n)
+{
+  int high[8];
+  for (int i = 0; i < n; i++)
+    {
+      high[i] = fds[i] >= 0 ? fcntl (fds[i], F_DUPFD_CLOEXEC, 100) : -1;
+      if (fds[i] >= 0 && high[i] < 0)
+        return -1;
+    }
+  for (int i = 0; i < n; i++)
+    {
+      if (high[i] < 0)
+        {
+          close (3 + i); /* whatever else was there */
+          fds[i] = -1;
+          continue;
+        }
+      if (dup3 (high[i], 3 + i, O_CLOEXEC) < 0)
+        return -1;
+      fds[i] = 3 + i;
+    }
+  return (int)syscall (SYS_close_range, 3 + n, ~0U, 0);
+}
+
 struct command_args
 {
   const struct nook_spec *spec;
@@ -262,7 +289,8 @@ setup (const struct nook_spec *spec, int tty_sock, int *pty_slave, nook_error_t 
 }
 
 void
-sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int tty_sock)
+sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int tty_sock,
+                    int notify_fd)
 {
   cleanup_error nook_error_t err = NULL;
   int pty_slave = -1;
@@ -282,8 +310,22 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
   if (setup (spec, tty_sock, &pty_slave, &err) < 0)
     child_fail (err_fd, err);
 
-  /* Nothing of the host's stays open past here but stdio and our pipes. */
-  syscall (SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+  /* The init never execs, so CLOEXEC does not protect it: before anything of
+   * the container runs, keep only stdio and our three pipes (renumbered to
+   * 3, 4, 5) and close every other fd inherited from nook (store
+   * directories, lock files...); and make it non-dumpable, so that even a
+   * --privileged container (whose permitted set equals the init's) or one
+   * with CAP_SYS_PTRACE cannot ptrace it or open /proc/1/fd or /proc/1/mem. */
+  int keep[3] = { notify_fd, err_fd, pty_slave };
+  if (keep_only_fds (keep, 3) < 0)
+    {
+      nook_error_set (&err, errno, "close nook's fds");
+      child_fail (err_fd, err);
+    }
+  notify_fd = keep[0];
+  err_fd = keep[1];
+  pty_slave = keep[2];
+  prctl (PR_SET_DUMPABLE, 0);
   if (!spec->tty)
     setsid (); /* no TIOCSTI into the caller's terminal */
 
@@ -310,11 +352,8 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
       child_fail (err_fd, err);
     }
   munmap (stack, stack_size);
-  /* The init never execs, so CLOEXEC does not protect it: close every fd it
-   * inherited from nook (store directories, lock files...), and make it
-   * non-dumpable, so that even a --privileged container (whose permitted set
-   * equals the init's) cannot ptrace it or open /proc/1/fd or /proc/1/mem. */
-  syscall (SYS_close_range, 3, ~0U, 0);
-  prctl (PR_SET_DUMPABLE, 0);
-  sandbox_init_run (pid);
+  close (err_fd);
+  if (pty_slave >= 0)
+    close (pty_slave);
+  sandbox_init_run (pid, notify_fd);
 }

@@ -67,8 +67,25 @@ sandbox_set_title (const char *title)
   memcpy ((void *)start, title, len);
 }
 
+/* The command has ended: end the rest of the container now (the kernel would
+ * when PID 1 exits), reap it all, tell nook, exit.  nook can then clean the
+ * container's files while the kernel tears the namespaces down. */
+__attribute__ ((noreturn)) static void
+finish (int code, int notify_fd)
+{
+  kill (-1, SIGKILL);
+  while (waitpid (-1, NULL, 0) > 0 || errno == EINTR)
+    ;
+  if (notify_fd >= 0)
+    {
+      unsigned char c = (unsigned char)code;
+      (void)!write (notify_fd, &c, 1);
+    }
+  _exit (code);
+}
+
 void
-sandbox_init_run (pid_t child)
+sandbox_init_run (pid_t child, int notify_fd)
 {
   sandbox_set_title ("nook-init");
   sigset_t all;
@@ -81,9 +98,9 @@ sandbox_init_run (pid_t child)
       pid_t p;
       while ((p = waitpid (-1, &st, WNOHANG)) > 0)
         if (p == child)
-          _exit (status_code (st));
+          finish (status_code (st), notify_fd);
       if (p < 0 && errno == ECHILD)
-        _exit (125);
+        finish (125, notify_fd);
 
       siginfo_t si;
       int sig = sigwaitinfo (&all, &si);

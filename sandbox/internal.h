@@ -20,14 +20,16 @@ int sync_wait (int fd);
 
 /* The child side of a container: never returns. */
 __attribute__ ((noreturn)) void sandbox_child_main (const struct nook_spec *spec, int sync_fd,
-                                                    int err_fd, int tty_sock);
+                                                    int err_fd, int tty_sock, int notify_fd);
 
 /* Storage: make the root filesystem appear at `target` (in the child, inside
  * the user and mount namespaces). */
 int sandbox_rootfs_mount (const struct nook_spec *spec, const char *target, nook_error_t *err);
 
-/* PID 1: run the command (already forked as `child`) to its end. */
-__attribute__ ((noreturn)) void sandbox_init_run (pid_t child);
+/* PID 1: run the command (already forked as `child`) to its end; when it
+ * ends, kill and reap the rest and write its status byte to notify_fd
+ * (if >= 0) before exiting. */
+__attribute__ ((noreturn)) void sandbox_init_run (pid_t child, int notify_fd);
 
 /* Name this process TITLE in ps and wipe the arguments and environment it
  * inherited from nook out of its memory. */

@@ -97,7 +97,25 @@ struct io
   int master; /* pty master, -1 without -t */
   bool stdin_open;
   struct tty_state tty;
+  int notify; /* the init's "the command has ended" pipe, -1 once read */
+  const struct sandbox_hooks *hooks;
 };
+
+/* The init says the command and everything else of the container have ended,
+ * before the kernel tears its namespaces down. */
+static void
+command_ended (struct io *io)
+{
+  unsigned char c;
+  ssize_t n;
+  do
+    n = read (io->notify, &c, 1);
+  while (n < 0 && errno == EINTR);
+  close (io->notify);
+  io->notify = -1;
+  if (n == 1 && io->hooks && io->hooks->command_ended)
+    io->hooks->command_ended (io->hooks->data, c);
+}
 
 /* Copy what is ready between the caller's stdio and the pty. */
 static void
@@ -121,13 +139,16 @@ wait_loop (pid_t pid, int sfd, struct io *io)
   bool master_open = io->master >= 0;
   for (;;)
     {
-      struct pollfd p[3] = {
+      struct pollfd p[4] = {
         { .fd = sfd, .events = POLLIN },
         { .fd = master_open ? io->master : -1, .events = POLLIN },
         { .fd = master_open && io->stdin_open ? 0 : -1, .events = POLLIN },
+        { .fd = io->notify, .events = POLLIN },
       };
-      if (poll (p, 3, -1) < 0 && errno != EINTR)
+      if (poll (p, 4, -1) < 0 && errno != EINTR)
         break;
+      if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
+        command_ended (io);
       if (p[1].revents & (POLLIN | POLLHUP | POLLERR))
         pump (io->master, 1, &master_open);
       if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
@@ -162,13 +183,13 @@ wait_loop (pid_t pid, int sfd, struct io *io)
 }
 
 int
-sandbox_run (const struct nook_spec *spec, nook_error_t *err)
+sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, nook_error_t *err)
 {
   if (prepare_dir (spec, err) < 0)
     return -1;
 
-  int syncp[2] = { -1, -1 }, errp[2] = { -1, -1 }, ttys[2] = { -1, -1 };
-  if (pipe2 (syncp, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0
+  int syncp[2] = { -1, -1 }, errp[2] = { -1, -1 }, ttys[2] = { -1, -1 }, notp[2] = { -1, -1 };
+  if (pipe2 (syncp, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0 || pipe2 (notp, O_CLOEXEC) < 0
       || (spec->tty && socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ttys) < 0))
     return nook_error_set (err, errno, "create pipes");
 
@@ -209,15 +230,18 @@ sandbox_run (const struct nook_spec *spec, nook_error_t *err)
       close (errp[0]);
       if (ttys[0] >= 0)
         close (ttys[0]);
-      sandbox_child_main (spec, syncp[0], errp[1], ttys[1]);
+      close (notp[0]);
+      sandbox_child_main (spec, syncp[0], errp[1], ttys[1], notp[1]);
     }
   close (syncp[0]);
   close (errp[1]);
+  close (notp[1]);
   if (ttys[1] >= 0)
     close (ttys[1]);
 
   int rc = 0;
-  struct io io = { .master = -1, .stdin_open = spec->interactive };
+  struct io io
+      = { .master = -1, .stdin_open = spec->interactive, .notify = notp[0], .hooks = hooks };
   if (!joined && sandbox_idmap_write (pid, &spec->ids, err) < 0)
     rc = -1;
   else
@@ -256,6 +280,8 @@ sandbox_run (const struct nook_spec *spec, nook_error_t *err)
   else
     status = wait_loop (pid, sfd, &io);
   sandbox_tty_restore (&io.tty);
+  if (io.notify >= 0)
+    close (io.notify);
   if (io.master >= 0)
     close (io.master);
   sigprocmask (SIG_SETMASK, &old, NULL);

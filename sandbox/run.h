@@ -5,10 +5,21 @@
 #include "sandbox/spec.h"
 #include "util/error.h"
 
+/* What the caller wants to hear of while a container runs (all optional). */
+struct sandbox_hooks
+{
+  /* The command ended with `status` and the container's processes are all
+   * gone; its namespaces are still being torn down by the kernel, so the
+   * caller may clean files meanwhile.  Called at most once. */
+  void (*command_ended) (void *data, int status);
+  void *data;
+};
+
 /* Create the container described by spec (its container_dir must exist and be
  * empty or hold a previous run's upper dir), run it, and return its exit
  * status (0-255; 128+N when killed by signal N).  -1 with *err when nook
  * failed; err->exit is then 125, 126 or 127 as Docker's. */
-int sandbox_run (const struct nook_spec *spec, nook_error_t *err);
+int sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks,
+                 nook_error_t *err);
 
 #endif
