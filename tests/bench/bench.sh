@@ -66,7 +66,7 @@ if [ -n "${BENCH_INNER:-}" ]; then
   fi
 
   tools=()
-  run_nook() { "$nook" run --rm --network none "$image" /bin/true; }
+  run_nook() { NOOK_TRACE=${BENCH_TRACE:-} "$nook" run --rm --network none "$image" /bin/true 2>>"${BENCH_TRACE_FILE:-/dev/null}"; }
   run_bwrap() { bwrap --unshare-all --bind "$r" / --proc /proc --dev /dev --die-with-parent /bin/true; }
   run_podman() { "${P[@]}" run --rm --network none benchbox /bin/true; }
   if [ -n "$image" ] && run_nook >"$work/nook.log" 2>&1; then
@@ -93,11 +93,29 @@ if [ -n "${BENCH_INNER:-}" ]; then
 
   # Warm up, then alternate the tools run by run.
   for t in "${tools[@]}"; do "run_$t" >/dev/null 2>&1 || true; done
-  echo "bench: $rounds rounds of '/bin/true' in a fresh container, alternating: ${tools[*]}"
+  echo "bench: $rounds rounds of '/bin/true' in a fresh container, rotating: ${tools[*]}"
   for t in "${tools[@]}"; do : >"$work/times.$t"; done
   failed_runs=0
+  # Each timed run starts from a quiet machine: podman leaves helpers running after
+  # its CLI returns (conmon, `podman container cleanup`) and its database writes leave
+  # the filesystem journal busy; wait for this user's processes to be back to what
+  # they were and flush the disk (untimed), so that no tool is charged for another's
+  # leftovers. The order also rotates each round.
+  baseline=$(pgrep -u "$(id -u)" -c || true)
+  settle() {
+    local n
+    for _ in $(seq 200); do
+      n=$(pgrep -u "$(id -u)" -c || true)
+      [ "$n" -le "$baseline" ] && break
+      sleep 0.005
+    done
+    sync
+  }
+  n_tools=${#tools[@]}
   for ((i = 0; i < rounds; i++)); do
-    for t in "${tools[@]}"; do
+    for ((j = 0; j < n_tools; j++)); do
+      t=${tools[$(((i + j) % n_tools))]}
+      settle
       t0=${EPOCHREALTIME/./}
       if ! "run_$t" >/dev/null 2>&1; then failed_runs=$((failed_runs + 1)); fi
       t1=${EPOCHREALTIME/./}
