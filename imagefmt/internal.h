@@ -1,0 +1,95 @@
+/* imagefmt/internal.h: declarations shared by store.c, store_import.c and
+ * store_remove.c; not part of the module's API. */
+#ifndef NOOK_IMAGEFMT_INTERNAL_H
+#define NOOK_IMAGEFMT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+#include "imagefmt/store.h"
+#include "util/error.h"
+
+#define ANN_REF "org.opencontainers.image.ref.name"
+#define ANN_SIZE "io.github.nook.uncompressed-size"
+#define MAX_JSON (16u << 20)
+
+struct imagefmt_store
+{
+  char *root;
+  int rootfd, blobsfd, layersfd, lockfd;
+  int lockdepth;
+  struct imagefmt_store_hooks hooks;
+};
+
+static inline void
+cleanup_jsonp (json_t **j)
+{
+  if (*j)
+    json_decref (*j);
+}
+#define cleanup_json __attribute__ ((cleanup (cleanup_jsonp)))
+
+static inline void
+cleanup_imagep (struct imagefmt_image **i)
+{
+  imagefmt_image_free (*i);
+}
+#define cleanup_image __attribute__ ((cleanup (cleanup_imagep)))
+
+static inline void
+cleanup_unlockp (struct imagefmt_store **s)
+{
+  if (*s)
+    imagefmt_store_unlock (*s);
+}
+#define cleanup_unlock __attribute__ ((cleanup (cleanup_unlockp)))
+
+/* ---- blobs (store.c) ---- */
+
+/* Whether blobs/sha256/<hex> exists. */
+bool store_blob_exists (struct imagefmt_store *s, const char *hex);
+/* Read the blob `digest` (at most max bytes) and verify its content against it. */
+int store_read_blob (struct imagefmt_store *s, const char *digest, size_t max, char **out,
+                     size_t *len, nook_error_t *err);
+/* The same, parsed as a JSON object. */
+int store_read_blob_json (struct imagefmt_store *s, const char *digest, json_t **out,
+                          nook_error_t *err);
+/* Compact JSON text with sorted keys (aborts on OOM).  Caller frees. */
+char *store_dump_json (const json_t *j);
+/* Unlink the blob `digest` if it is a valid digest; errors are ignored. */
+void store_remove_blob (struct imagefmt_store *s, const char *digest);
+
+/* ---- the index (store.c) ---- */
+
+/* Load index.json (an empty index when it does not exist yet). */
+int store_load_index (struct imagefmt_store *s, json_t **out, nook_error_t *err);
+/* Replace index.json atomically. */
+int store_save_index (struct imagefmt_store *s, json_t *idx, nook_error_t *err);
+/* An index entry's reference annotation, or NULL. */
+const char *store_entry_ref (json_t *e);
+/* An index entry's digest when valid, or NULL. */
+const char *store_entry_digest (json_t *e);
+
+/* ---- images (store.c) ---- */
+
+/* The config digest a manifest names (not validated), or NULL. */
+const char *store_manifest_config (json_t *m);
+/* Load the image whose manifest is `mdigest`; ref (may be NULL) is copied into it. */
+int store_load_image (struct imagefmt_store *s, const char *mdigest, const char *ref,
+                      struct imagefmt_image **out, nook_error_t *err);
+/* The config digest of an index entry's image, or NULL.  Caller frees. */
+char *store_entry_config_digest (struct imagefmt_store *s, json_t *e);
+/* Index of the entry `ref` names, by reference or ID prefix; -1 not found, -2 error. */
+ssize_t store_find_entry (struct imagefmt_store *s, json_t *manifests, const char *ref, bool *by_id,
+                          nook_error_t *err);
+
+/* ---- unpacked layers (store.c) ---- */
+
+/* The chain IDs of diff_ids, bottom first, NULL-terminated.  Free with strv_free. */
+char **store_chain_ids (char *const *diff_ids);
+/* Remove layers/<hex> and its .done marker (via the hooks). */
+int store_remove_layer_dir (struct imagefmt_store *s, const char *hex, nook_error_t *err);
+
+#endif
