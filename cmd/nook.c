@@ -3,26 +3,33 @@
  * Module map (one line each; keep current):
  *   cmd/nook.c            global options, dispatch, the one place errors are printed
  *   cmd/run.c             `nook run`: flags -> struct nook_spec (cmd/spec.c) -> sandbox_run
- *   cmd/spec.c            pure merge of image config + flags into a container spec
+ *   cmd/spec.c            run flags and the pure merge of image config + flags into a spec
+ *   cmd/container.c       store opener with userns hooks, container records, the --rm pool
+ *   cmd/seccomp_cache.c   compiled seccomp programs cached per profile and capabilities
  *   cmd/images.c          `nook import`, `bootstrap`, `images`, `rmi`
  *   cmd/system.c          `nook info`, `nook version`
  *   cmd/dockerfile.c      `nook dockerfile parse|stages`
  *   sandbox/spec.h        struct nook_spec: what a container is, as data
- *   sandbox/run.c         clone, sync, id maps, wait: the parent side of a container
+ *   sandbox/run.c         clone, sync, id maps, pty, signals, wait: the parent side
  *   sandbox/child.c       the child side: rootfs, mounts, pivot_root, security, init
+ *   sandbox/init.c        PID 1: reap, forward signals, exit status
  *   sandbox/userns.c      /etc/subuid parsing, id-map plans, newuidmap/newgidmap
- *   sandbox/mount.c       the mount plan (pure) and its executor
- *   sandbox/rootfs.c      storage drivers: overlay, fuse-overlayfs, copy-up
+ *   sandbox/userns_keep.c the kept user namespace of a user with a range
+ *   sandbox/mount.c       the mount plan (pure), its executor, the etc tmpfs
+ *   sandbox/rootfs.c      storage drivers (overlay, fuse-overlayfs, copy-up), stubs, probe
  *   sandbox/caps.c        capability names and sets (libcap)
  *   sandbox/seccomp.c     Docker's default seccomp profile and JSON profiles (libseccomp)
- *   sandbox/init.c        PID 1: reap, forward signals, exit status
- *   sandbox/tty.c         pty, raw mode, window size
- *   imagefmt/digest.c     sha256 digests
+ *   sandbox/seccomp_bpf.c compiled filters: export, validate, load
+ *   sandbox/tty.c         raw mode, window size
+ *   imagefmt/digest.c     sha256 digests (nettle)
  *   imagefmt/ref.c        image references
- *   imagefmt/store.c      the OCI content store, index, unpacked layers
+ *   imagefmt/store.c      the OCI content store: index, lookup, unpacked layers
+ *   imagefmt/store_import.c, store_remove.c   import, tags; list, remove
  *   imagefmt/layer.c      layer tar extraction (whiteouts) and creation
+ *   imagefmt/archive_dl.c libarchive loaded on first use
+ *   imagefmt/bootstrap.c  the busybox base image
  *   imagefmt/dockerfile/  Dockerfile parser, word expansion, .dockerignore, stages
- *   util/                 errors, cleanup, logging, strings, fs helpers, spawn
+ *   util/                 errors, cleanup, logging, strings, fs helpers, trace timings
  */
 #include "cmd/commands.h"
 #include "util/cleanup.h"
