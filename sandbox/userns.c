@@ -234,8 +234,8 @@ write_map_file (pid_t pid, const char *file, const char *text, nook_error_t *err
   return 0;
 }
 
-static char *
-map_text (const struct nook_idmap *m, size_t n)
+char *
+sandbox_idsandbox_idmap_text (const struct nook_idmap *m, size_t n)
 {
   struct strbuf b = { 0 };
   for (size_t i = 0; i < n; i++)
@@ -259,8 +259,8 @@ sandbox_idmap_write (pid_t pid, const struct nook_idmapping *ids, nook_error_t *
       int rg = finish_helper ("newgidmap", g, err);
       return ru < 0 || rg < 0 ? -1 : 0;
     }
-  cleanup_free char *u = map_text (ids->uid, ids->n_uid);
-  cleanup_free char *g = map_text (ids->gid, ids->n_gid);
+  cleanup_free char *u = sandbox_idmap_text (ids->uid, ids->n_uid);
+  cleanup_free char *g = sandbox_idmap_text (ids->gid, ids->n_gid);
   if (ids->single && write_map_file (pid, "setgroups", "deny", err) < 0)
     return -1;
   if (write_map_file (pid, "uid_map", u, err) < 0 || write_map_file (pid, "gid_map", g, err) < 0)

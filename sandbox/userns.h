@@ -45,6 +45,9 @@ int sandbox_idmap_probe (struct idmap_plan_input *in, nook_error_t *err);
 /* Is `id` mapped inside? */
 bool sandbox_idmap_has (const struct nook_idmap *m, size_t n, uint32_t id);
 
+/* The text of a map as /proc/PID/uid_map takes it: "0 1001 1\n1 100000 65536\n". */
+char *sandbox_idmap_text (const struct nook_idmap *m, size_t n);
+
 /* Write the maps of process `pid` (newuidmap/newgidmap or /proc/PID/{uid,gid}_map). */
 int sandbox_idmap_write (pid_t pid, const struct nook_idmapping *ids, nook_error_t *err);
 

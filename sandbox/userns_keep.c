@@ -23,15 +23,6 @@
 
 static const char keeper_name[] = "nook-userns";
 
-static char *
-map_text (const struct nook_idmap *m, size_t n)
-{
-  struct strbuf b = { 0 };
-  for (size_t i = 0; i < n; i++)
-    strbuf_appendf (&b, "%u %u %u\n", m[i].inside, m[i].outside, m[i].count);
-  return strbuf_steal (&b);
-}
-
 /* "0 1001 1\n1 100000 65536\n" from /proc's padded columns. */
 static char *
 normalise (const char *text)
@@ -103,8 +94,8 @@ open_kept (const struct nook_idmapping *ids, int rtfd, pid_t *pid_out)
   struct stat st;
   if (piddir < 0 || fstat (piddir, &st) < 0 || st.st_uid != getuid ())
     return -1;
-  cleanup_free char *u = map_text (ids->uid, ids->n_uid);
-  cleanup_free char *g = map_text (ids->gid, ids->n_gid);
+  cleanup_free char *u = sandbox_idmap_text (ids->uid, ids->n_uid);
+  cleanup_free char *g = sandbox_idmap_text (ids->gid, ids->n_gid);
   if (!is_keeper (piddir) || !proc_file_is (piddir, "uid_map", u)
       || !proc_file_is (piddir, "gid_map", g))
     return -1;
