@@ -235,7 +235,7 @@ write_map_file (pid_t pid, const char *file, const char *text, nook_error_t *err
 }
 
 char *
-sandbox_idsandbox_idmap_text (const struct nook_idmap *m, size_t n)
+sandbox_idmap_text (const struct nook_idmap *m, size_t n)
 {
   struct strbuf b = { 0 };
   for (size_t i = 0; i < n; i++)
