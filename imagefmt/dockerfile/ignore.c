@@ -23,27 +23,22 @@ struct dockerfile_ignore
 
 /* ---- Go's strings and paths ---- */
 
-static bool
-is_go_space (int32_t r)
-{
-  return (r >= '\t' && r <= '\r') || r == ' ' || r == 0x85 || r == 0xA0 || r == 0x1680
-         || (r >= 0x2000 && r <= 0x200A) || r == 0x2028 || r == 0x2029 || r == 0x202F || r == 0x205F
-         || r == 0x3000;
-}
-
 /* strings.TrimSpace: returns a new string. */
 static char *
 go_trim_space (const char *s, size_t len)
 {
   size_t a = 0, b = len, w;
-  while (a < b && is_go_space (dockerfile_decode_rune ((const unsigned char *)s + a, b - a, &w)))
+  while (a < b
+         && dockerfile_rune_is_space (
+             dockerfile_decode_rune ((const unsigned char *)s + a, b - a, &w)))
     a += w;
   while (b > a)
     {
       size_t k = b - 1, w2;
       while (k > a && ((unsigned char)s[k] & 0xC0) == 0x80 && b - k < 4)
         k--;
-      if (!is_go_space (dockerfile_decode_rune ((const unsigned char *)s + k, b - k, &w2))
+      if (!dockerfile_rune_is_space (
+              dockerfile_decode_rune ((const unsigned char *)s + k, b - k, &w2))
           || k + w2 != b)
         break;
       b = k;

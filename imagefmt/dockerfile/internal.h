@@ -12,40 +12,39 @@
 #include "util/error.h"
 #include "util/util.h"
 
-/* Decode one UTF-8 sequence as Go does: invalid input gives U+FFFD and width 1.
- * len must be > 0. */
-size_t df_utf8_decode (const char *s, size_t len, uint32_t *cp);
-/* Append the UTF-8 encoding of cp. */
-void df_utf8_append (struct strbuf *b, uint32_t cp);
-/* Go's unicode.IsSpace. */
-bool df_is_space_rune (uint32_t cp);
-/* Byte length of a Unicode space at s (0 if none). */
-size_t df_space_len (const char *s, size_t len);
-/* Go's unicode.IsSpace(rune(b)) for one byte, as BuildKit's byte scanners use it. */
-bool df_is_space_byte (unsigned char b);
-/* Go's unicode.IsPrint (approximation: no unassigned-code-point table). */
-bool df_is_print_rune (uint32_t cp);
-
-/* Decode `[...]` as Go's encoding/json Decoder would (the first JSON value of s;
- * trailing text is ignored).  1: an array of strings (*out, *lens, *n set);
- * 0: not valid JSON; -1: valid JSON holding something other than strings. */
-int df_json_string_array (const char *s, size_t len, char ***out, size_t **lens, size_t *n);
-
-/* The heredocs a logical line starts (BuildKit's heredocsFromLine). */
-int df_heredocs_from_line (const char *line, size_t len, struct dockerfile_heredoc **out, size_t *n,
-                           nook_error_t *err);
-void df_heredoc_clear (struct dockerfile_heredoc *h);
-
-/* ---- Runes as Go sees them (unicode.c), for shell.c, pattern.c and ignore*.c ---- */
+/* ---- Runes as Go sees them (unicode.c), for every file here ---- */
 
 /* Decode one rune as Go's utf8.DecodeRune: an invalid or short sequence is
    U+FFFD of width 1.  n > 0. */
 int32_t dockerfile_decode_rune (const unsigned char *s, size_t n, size_t *width);
 /* Append r as UTF-8; a negative, surrogate or too large r becomes U+FFFD. */
 void dockerfile_put_rune (struct strbuf *b, int32_t r);
+/* Append the UTF-8 encoding of cp as is (no U+FFFD substitution; the lexers
+   of parser.c, lex.c and print.c use it). */
+void dockerfile_utf8_append (struct strbuf *b, uint32_t cp);
+/* Go's unicode.IsSpace (false for a negative r). */
+bool dockerfile_rune_is_space (int32_t r);
+/* Byte length of a Unicode space at s (0 if none). */
+size_t dockerfile_space_len (const char *s, size_t len);
+/* Go's unicode.IsSpace(rune(b)) for one byte, as BuildKit's byte scanners use it. */
+bool dockerfile_is_space_byte (unsigned char b);
+/* Go's unicode.IsPrint (approximation: no unassigned-code-point table). */
+bool dockerfile_rune_is_print (uint32_t cp);
 /* Go's unicode.IsLetter and unicode.IsDigit (Unicode 14 tables). */
 bool dockerfile_rune_is_letter (int32_t r);
 bool dockerfile_rune_is_digit (int32_t r);
+
+/* ---- The Dockerfile lexers (lex.c), for parser.c ---- */
+
+/* Decode `[...]` as Go's encoding/json Decoder would (the first JSON value of s;
+ * trailing text is ignored).  1: an array of strings (*out, *lens, *n set);
+ * 0: not valid JSON; -1: valid JSON holding something other than strings. */
+int dockerfile_json_string_array (const char *s, size_t len, char ***out, size_t **lens, size_t *n);
+
+/* The heredocs a logical line starts (BuildKit's heredocsFromLine). */
+int dockerfile_heredocs_from_line (const char *line, size_t len, struct dockerfile_heredoc **out,
+                                   size_t *n, nook_error_t *err);
+void dockerfile_heredoc_clear (struct dockerfile_heredoc *h);
 
 /* ---- Shell patterns of ${v#p}, ${v%p}, ${v/p/r} (pattern.c), for shell.c ---- */
 

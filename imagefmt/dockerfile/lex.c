@@ -1,134 +1,15 @@
 /* imagefmt/dockerfile/lex.c: the small lexers under the Dockerfile parser:
- * UTF-8 and Unicode class helpers (Go's rules), the JSON exec-form decoder
- * (Go's encoding/json), and heredoc detection (BuildKit's heredocsFromLine,
- * which word-splits the line with its shell lexer in "raw" mode: quotes and
- * escapes kept, unset variables left as written).  This raw lexer only finds
- * word boundaries; real expansion lives in shell.c. */
+ * the JSON exec-form decoder (Go's encoding/json), and heredoc detection
+ * (BuildKit's heredocsFromLine, which word-splits the line with its shell
+ * lexer in "raw" mode: quotes and escapes kept, unset variables left as
+ * written).  This raw lexer only finds word boundaries; real expansion lives
+ * in shell.c.  The UTF-8 and Unicode class helpers are in unicode.c. */
 #include "imagefmt/dockerfile/internal.h"
 #include "util/cleanup.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-
-size_t
-df_utf8_decode (const char *s, size_t len, uint32_t *cp)
-{
-  const unsigned char *u = (const unsigned char *)s;
-  unsigned char c = u[0];
-  uint32_t v, min;
-  size_t n;
-  if (c < 0x80)
-    {
-      *cp = c;
-      return 1;
-    }
-  if (c >= 0xc2 && c <= 0xdf)
-    n = 2, v = c & 0x1f, min = 0x80;
-  else if (c >= 0xe0 && c <= 0xef)
-    n = 3, v = c & 0x0f, min = 0x800;
-  else if (c >= 0xf0 && c <= 0xf4)
-    n = 4, v = c & 0x07, min = 0x10000;
-  else
-    goto bad;
-  if (len < n)
-    goto bad;
-  for (size_t i = 1; i < n; i++)
-    {
-      if ((u[i] & 0xc0) != 0x80)
-        goto bad;
-      v = (v << 6) | (u[i] & 0x3f);
-    }
-  if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-    goto bad;
-  *cp = v;
-  return n;
-bad:
-  *cp = 0xfffd;
-  return 1;
-}
-
-void
-df_utf8_append (struct strbuf *b, uint32_t cp)
-{
-  char t[4];
-  size_t n;
-  if (cp < 0x80)
-    t[0] = (char)cp, n = 1;
-  else if (cp < 0x800)
-    t[0] = (char)(0xc0 | (cp >> 6)), t[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
-  else if (cp < 0x10000)
-    t[0] = (char)(0xe0 | (cp >> 12)), t[1] = (char)(0x80 | ((cp >> 6) & 0x3f)),
-    t[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
-  else
-    t[0] = (char)(0xf0 | (cp >> 18)), t[1] = (char)(0x80 | ((cp >> 12) & 0x3f)),
-    t[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), t[3] = (char)(0x80 | (cp & 0x3f)), n = 4;
-  strbuf_appendn (b, t, n);
-}
-
-bool
-df_is_space_rune (uint32_t cp)
-{
-  switch (cp)
-    {
-    case '\t':
-    case '\n':
-    case '\v':
-    case '\f':
-    case '\r':
-    case ' ':
-    case 0x85:
-    case 0xa0:
-    case 0x1680:
-    case 0x2028:
-    case 0x2029:
-    case 0x202f:
-    case 0x205f:
-    case 0x3000:
-      return true;
-    default:
-      return cp >= 0x2000 && cp <= 0x200a;
-    }
-}
-
-size_t
-df_space_len (const char *s, size_t len)
-{
-  uint32_t cp;
-  if (len == 0)
-    return 0;
-  size_t w = df_utf8_decode (s, len, &cp);
-  return df_is_space_rune (cp) ? w : 0;
-}
-
-bool
-df_is_space_byte (unsigned char b)
-{
-  return b == ' ' || (b >= '\t' && b <= '\r') || b == 0x85 || b == 0xa0;
-}
-
-bool
-df_is_print_rune (uint32_t cp)
-{
-  static const uint32_t cf[][2] = {
-    { 0x00ad, 0x00ad },   { 0x0600, 0x0605 },   { 0x061c, 0x061c },    { 0x06dd, 0x06dd },
-    { 0x070f, 0x070f },   { 0x0890, 0x0891 },   { 0x08e2, 0x08e2 },    { 0x180e, 0x180e },
-    { 0x200b, 0x200f },   { 0x202a, 0x202e },   { 0x2060, 0x2064 },    { 0x2066, 0x206f },
-    { 0xd800, 0xf8ff },   { 0xfdd0, 0xfdef },   { 0xfeff, 0xfeff },    { 0xfff9, 0xfffb },
-    { 0x110bd, 0x110bd }, { 0x110cd, 0x110cd }, { 0x13430, 0x1343f },  { 0x1bca0, 0x1bca3 },
-    { 0x1d173, 0x1d17a }, { 0xe0000, 0xe0fff }, { 0xf0000, 0x10ffff },
-  };
-  if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
-    return false;
-  if (cp == ' ')
-    return true;
-  if (df_is_space_rune (cp) || (cp & 0xfffe) == 0xfffe)
-    return false;
-  for (size_t i = 0; i < ARRAY_SIZE (cf); i++)
-    if (cp >= cf[i][0] && cp <= cf[i][1])
-      return false;
-  return true;
-}
 
 /* ---- JSON (Go's encoding/json, for `[...]` exec form) ---- */
 
@@ -183,9 +64,10 @@ json_string (const char *s, size_t len, size_t *pos, struct strbuf *out)
         break;
       if (c != '\\')
         {
-          size_t w = df_utf8_decode (s + p, len - p, &cp);
+          size_t w;
+          cp = (uint32_t)dockerfile_decode_rune ((const unsigned char *)s + p, len - p, &w);
           if (cp == 0xfffd && w == 1)
-            df_utf8_append (b, cp);
+            dockerfile_utf8_append (b, cp);
           else
             strbuf_appendn (b, s + p, w);
           p += w;
@@ -212,7 +94,7 @@ json_string (const char *s, size_t len, size_t *pos, struct strbuf *out)
         }
       else if (cp >= 0xd800 && cp < 0xe000)
         cp = 0xfffd;
-      df_utf8_append (b, cp);
+      dockerfile_utf8_append (b, cp);
     }
   strbuf_free (&dummy);
   return -1;
@@ -340,7 +222,7 @@ json_skip_value (const char *s, size_t len, size_t *pos, size_t depth0)
 }
 
 int
-df_json_string_array (const char *s, size_t len, char ***out, size_t **lens, size_t *n)
+dockerfile_json_string_array (const char *s, size_t len, char ***out, size_t **lens, size_t *n)
 {
   cleanup_strv char **v = NULL;
   cleanup_free size_t *l = NULL;
@@ -419,13 +301,14 @@ struct words
 static int32_t
 lx_peek (struct lexer *lx, size_t *w)
 {
-  uint32_t cp;
+  size_t n;
   if (lx->pos >= lx->len)
     return LEX_EOF;
-  size_t n = df_utf8_decode (lx->s + lx->pos, lx->len - lx->pos, &cp);
+  int32_t cp
+      = dockerfile_decode_rune ((const unsigned char *)lx->s + lx->pos, lx->len - lx->pos, &n);
   if (w)
     *w = n;
-  return (int32_t)cp;
+  return cp;
 }
 
 static int32_t
@@ -440,14 +323,14 @@ lx_next (struct lexer *lx)
 static void
 words_raw_char (struct words *w, int32_t c)
 {
-  df_utf8_append (&w->word, (uint32_t)c);
+  dockerfile_utf8_append (&w->word, (uint32_t)c);
   w->in_word = true;
 }
 
 static void
 words_char (struct words *w, int32_t c)
 {
-  if (df_is_space_rune ((uint32_t)c))
+  if (dockerfile_rune_is_space ((uint32_t)c))
     {
       if (w->in_word && w->word.len > 0)
         {
@@ -470,9 +353,9 @@ words_string (struct words *w, const char *s, size_t len, bool raw)
     }
   for (size_t i = 0; i < len;)
     {
-      uint32_t cp;
-      i += df_utf8_decode (s + i, len - i, &cp);
-      words_char (w, (int32_t)cp);
+      size_t n;
+      words_char (w, dockerfile_decode_rune ((const unsigned char *)s + i, len - i, &n));
+      i += n;
     }
 }
 
@@ -493,18 +376,18 @@ lx_name (struct lexer *lx, struct strbuf *name)
   if (c >= '0' && c <= '9')
     {
       while ((c = lx_peek (lx, NULL)) >= '0' && c <= '9')
-        df_utf8_append (name, (uint32_t)lx_next (lx));
+        dockerfile_utf8_append (name, (uint32_t)lx_next (lx));
       return;
     }
   if (c != LEX_EOF && strchr ("@*#?-$!0", c) && c != 0)
     {
-      df_utf8_append (name, (uint32_t)lx_next (lx));
+      dockerfile_utf8_append (name, (uint32_t)lx_next (lx));
       return;
     }
   while ((c = lx_peek (lx, NULL)) != LEX_EOF
          && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'
-             || (c >= 0x80 && !df_is_space_rune ((uint32_t)c))))
-    df_utf8_append (name, (uint32_t)lx_next (lx));
+             || (c >= 0x80 && !dockerfile_rune_is_space ((uint32_t)c))))
+    dockerfile_utf8_append (name, (uint32_t)lx_next (lx));
 }
 
 static int
@@ -548,7 +431,7 @@ lx_curly (struct lexer *lx, struct strbuf *out)
     }
   strbuf_appendf (out, "${%s%c", word, (char)c);
   if (c == ':' && mod != LEX_EOF)
-    df_utf8_append (out, (uint32_t)mod);
+    dockerfile_utf8_append (out, (uint32_t)mod);
   strbuf_appendn (out, inner.buf ? inner.buf : "", inner.len);
   strbuf_appendc (out, '}');
   strbuf_free (&inner);
@@ -577,7 +460,7 @@ lx_single (struct lexer *lx, struct strbuf *out)
 {
   int32_t c = lx_next (lx);
   if (lx->raw_quotes)
-    df_utf8_append (out, (uint32_t)c);
+    dockerfile_utf8_append (out, (uint32_t)c);
   for (;;)
     {
       c = lx_next (lx);
@@ -585,7 +468,7 @@ lx_single (struct lexer *lx, struct strbuf *out)
         return lx_fail (lx, "unexpected end of statement while looking for matching single-quote");
       if (c == '\'' && !lx->raw_quotes)
         return 0;
-      df_utf8_append (out, (uint32_t)c);
+      dockerfile_utf8_append (out, (uint32_t)c);
       if (c == '\'')
         return 0;
     }
@@ -596,7 +479,7 @@ lx_double (struct lexer *lx, struct strbuf *out)
 {
   int32_t c = lx_next (lx);
   if (lx->raw_quotes)
-    df_utf8_append (out, (uint32_t)c);
+    dockerfile_utf8_append (out, (uint32_t)c);
   for (;;)
     {
       c = lx_peek (lx, NULL);
@@ -626,7 +509,7 @@ lx_double (struct lexer *lx, struct strbuf *out)
           if (d == '"' || d == '$' || d == '\\')
             c = lx_next (lx);
         }
-      df_utf8_append (out, (uint32_t)c);
+      dockerfile_utf8_append (out, (uint32_t)c);
     }
 }
 
@@ -672,7 +555,7 @@ lx_stop_on (struct lexer *lx, int32_t stop, struct strbuf *result, struct words 
         }
       else
         words_char (w, c);
-      df_utf8_append (result, (uint32_t)c);
+      dockerfile_utf8_append (result, (uint32_t)c);
     }
   if (stop != LEX_EOF)
     return lx_fail (lx, "unexpected end of statement while looking for matching }");
@@ -713,7 +596,7 @@ count_quotes (const char *s)
 }
 
 void
-df_heredoc_clear (struct dockerfile_heredoc *h)
+dockerfile_heredoc_clear (struct dockerfile_heredoc *h)
 {
   free (h->name);
   free (h->content);
@@ -755,8 +638,8 @@ heredoc_from_word (const char *word, struct dockerfile_heredoc *h, nook_error_t 
 }
 
 int
-df_heredocs_from_line (const char *line, size_t len, struct dockerfile_heredoc **out, size_t *n,
-                       nook_error_t *err)
+dockerfile_heredocs_from_line (const char *line, size_t len, struct dockerfile_heredoc **out,
+                               size_t *n, nook_error_t *err)
 {
   cleanup_strv char **words = NULL;
   const char *error = NULL;
@@ -773,7 +656,7 @@ df_heredocs_from_line (const char *line, size_t len, struct dockerfile_heredoc *
       if (r < 0)
         {
           for (size_t j = 0; j < *n; j++)
-            df_heredoc_clear (&(*out)[j]);
+            dockerfile_heredoc_clear (&(*out)[j]);
           free (*out);
           *out = NULL;
           *n = 0;

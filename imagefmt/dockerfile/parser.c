@@ -62,7 +62,7 @@ static const char *
 trim_left (const char *s, size_t *n)
 {
   size_t w;
-  while ((w = df_space_len (s, *n)) > 0)
+  while ((w = dockerfile_space_len (s, *n)) > 0)
     s += w, *n -= w;
   return s;
 }
@@ -73,13 +73,13 @@ trim_right (const char *s, size_t *n)
   for (;;)
     {
       const unsigned char *u = (const unsigned char *)s;
-      uint32_t cp;
-      size_t k = *n;
-      if (k >= 1 && u[k - 1] < 0x80 && df_is_space_rune (u[k - 1]))
+      size_t k = *n, w;
+      if (k >= 1 && u[k - 1] < 0x80 && dockerfile_rune_is_space (u[k - 1]))
         *n -= 1;
       else if (k >= 2 && u[k - 2] == 0xc2 && (u[k - 1] == 0x85 || u[k - 1] == 0xa0))
         *n -= 2;
-      else if (k >= 3 && df_utf8_decode (s + k - 3, 3, &cp) == 3 && df_is_space_rune (cp))
+      else if (k >= 3 && dockerfile_rune_is_space (dockerfile_decode_rune (u + k - 3, 3, &w))
+               && w == 3)
         *n -= 3;
       else
         return;
@@ -238,7 +238,7 @@ extract_flags (const char *s, size_t n, char ***flags)
         {
           if (pos == n)
             break;
-          if (df_is_space_byte (c))
+          if (dockerfile_is_space_byte (c))
             continue;
           if (c != '-' || pos + 1 == n || s[pos + 1] != '-')
             goto out;
@@ -253,7 +253,7 @@ extract_flags (const char *s, size_t n, char ***flags)
         }
       if (phase == WORD)
         {
-          if (df_is_space_byte (c))
+          if (dockerfile_is_space_byte (c))
             {
               phase = SPACES;
               if (word.len == 2 && memcmp (word.buf, "--", 2) == 0)
@@ -284,7 +284,7 @@ extract_flags (const char *s, size_t n, char ***flags)
             }
           c = (unsigned char)s[++pos];
         }
-      df_utf8_append (&word, c);
+      dockerfile_utf8_append (&word, c);
     }
 out:
   strbuf_free (&word);
@@ -310,12 +310,12 @@ parse_words (const char *s, size_t n, char esc)
   for (size_t pos = 0; pos <= n; pos += w)
     {
       if (pos != n)
-        w = df_utf8_decode (s + pos, n - pos, &ch);
+        ch = (uint32_t)dockerfile_decode_rune ((const unsigned char *)s + pos, n - pos, &w);
       if (phase == SPACES)
         {
           if (pos == n)
             break;
-          if (df_is_space_rune (ch))
+          if (dockerfile_rune_is_space (ch))
             continue;
           phase = WORD;
         }
@@ -327,7 +327,7 @@ parse_words (const char *s, size_t n, char esc)
         }
       if (phase == WORD)
         {
-          if (df_is_space_rune (ch))
+          if (dockerfile_rune_is_space (ch))
             {
               phase = SPACES;
               if (blank_ok || word.len > 0)
@@ -342,11 +342,11 @@ parse_words (const char *s, size_t n, char esc)
             {
               if (pos + w == n)
                 continue;
-              df_utf8_append (&word, ch);
+              dockerfile_utf8_append (&word, ch);
               pos += w;
-              w = df_utf8_decode (s + pos, n - pos, &ch);
+              ch = (uint32_t)dockerfile_decode_rune ((const unsigned char *)s + pos, n - pos, &w);
             }
-          df_utf8_append (&word, ch);
+          dockerfile_utf8_append (&word, ch);
           continue;
         }
       if (ch == quote)
@@ -359,10 +359,10 @@ parse_words (const char *s, size_t n, char esc)
               continue;
             }
           pos += w;
-          df_utf8_append (&word, ch);
-          w = df_utf8_decode (s + pos, n - pos, &ch);
+          dockerfile_utf8_append (&word, ch);
+          ch = (uint32_t)dockerfile_decode_rune ((const unsigned char *)s + pos, n - pos, &w);
         }
-      df_utf8_append (&word, ch);
+      dockerfile_utf8_append (&word, ch);
     }
   strbuf_free (&word);
   return words;
@@ -441,7 +441,7 @@ parse_maybe_json (struct parser *p, struct dockerfile_node *node, const char *s,
   const char *t = trim_left (s, &tn);
   if (tn > 0 && t[0] == '[')
     {
-      int r = df_json_string_array (t, tn, &v, &lens, &count);
+      int r = dockerfile_json_string_array (t, tn, &v, &lens, &count);
       if (r < 0)
         return fail (p, line,
                      "when using JSON array syntax, arrays must be comprised of strings only");
@@ -500,9 +500,9 @@ parse_args (struct parser *p, struct dockerfile_node *node, const char *s, size_
   if (!strcmp (k, "healthcheck"))
     {
       size_t sep = 0, next;
-      while (sep < n && !df_is_space_byte ((unsigned char)s[sep]))
+      while (sep < n && !dockerfile_is_space_byte ((unsigned char)s[sep]))
         sep++;
-      for (next = sep; next < n && df_is_space_byte ((unsigned char)s[next]); next++)
+      for (next = sep; next < n && dockerfile_is_space_byte ((unsigned char)s[next]); next++)
         ;
       if (sep == 0)
         return 0;
@@ -538,7 +538,7 @@ node_clear (struct dockerfile_node *n)
   strv_free (n->args);
   free (n->args_len);
   for (size_t i = 0; i < n->n_heredocs; i++)
-    df_heredoc_clear (&n->heredocs[i]);
+    dockerfile_heredoc_clear (&n->heredocs[i]);
   free (n->heredocs);
   if (n->next)
     {
@@ -608,7 +608,7 @@ read_heredocs (struct parser *p, struct dockerfile_node *node, const char *line,
 {
   struct dockerfile_node *target = node->next ? node->next : node;
   nook_error_t herr = NULL;
-  if (df_heredocs_from_line (line, len, &target->heredocs, &target->n_heredocs, &herr) < 0)
+  if (dockerfile_heredocs_from_line (line, len, &target->heredocs, &target->n_heredocs, &herr) < 0)
     {
       fail (p, start, "%s", herr->msg);
       nook_error_free (&herr);

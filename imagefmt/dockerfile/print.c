@@ -16,7 +16,8 @@ dockerfile_quote (struct strbuf *out, const char *s, size_t len)
     {
       unsigned char c = (unsigned char)s[i];
       uint32_t cp;
-      size_t w = df_utf8_decode (s + i, len - i, &cp);
+      size_t w;
+      cp = (uint32_t)dockerfile_decode_rune ((const unsigned char *)s + i, len - i, &w);
       if (cp == 0xfffd && w == 1 && c >= 0x80)
         {
           strbuf_appendf (out, "\\x%02x", c);
@@ -56,7 +57,7 @@ dockerfile_quote (struct strbuf *out, const char *s, size_t len)
         default:
           break;
         }
-      if (df_is_print_rune (cp))
+      if (dockerfile_rune_is_print (cp))
         strbuf_appendn (out, s + i - w, w);
       else if (cp < 0x20 || cp == 0x7f)
         strbuf_appendf (out, "\\x%02x", (unsigned)cp);
@@ -116,7 +117,7 @@ json_bytes (const char *s, size_t len)
     return j;
   struct strbuf b = { 0 };
   for (size_t i = 0; i < len; i++)
-    df_utf8_append (&b, (unsigned char)s[i]);
+    dockerfile_utf8_append (&b, (unsigned char)s[i]);
   j = json_stringn (b.buf ? b.buf : "", b.len);
   strbuf_free (&b);
   return j;

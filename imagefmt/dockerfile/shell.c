@@ -20,32 +20,6 @@
 /* Nesting of ${...} inside ${...}: BuildKit has no limit, we stop the stack here. */
 #define MAX_DEPTH 64
 
-/* Go's unicode.IsSpace. */
-static bool
-rune_is_space (int32_t r)
-{
-  switch (r)
-    {
-    case '\t':
-    case '\n':
-    case '\v':
-    case '\f':
-    case '\r':
-    case ' ':
-    case 0x85:
-    case 0xA0:
-    case 0x1680:
-    case 0x2028:
-    case 0x2029:
-    case 0x202F:
-    case 0x205F:
-    case 0x3000:
-      return true;
-    default:
-      return r >= 0x2000 && r <= 0x200A;
-    }
-}
-
 /* ---- The lexer (lex.go shellWord) ---- */
 
 struct lexer
@@ -144,7 +118,7 @@ words_add_char (struct words *w, int32_t r)
 {
   if (w == NULL)
     return;
-  if (!rune_is_space (r))
+  if (!dockerfile_rune_is_space (r))
     dockerfile_put_rune (&w->cur, r);
   else if (w->cur.len > 0)
     words_flush (w);

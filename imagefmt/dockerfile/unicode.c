@@ -1,7 +1,8 @@
-/* imagefmt/dockerfile/unicode.c: runes as Go sees them, for the shell lexer
- * (shell.c, pattern.c) and .dockerignore (ignore.c, ignore_match.c): UTF-8
- * decoding and encoding as Go's unicode/utf8 does it, and the Unicode letter and
- * digit tables behind Go's unicode.IsLetter and unicode.IsDigit. */
+/* imagefmt/dockerfile/unicode.c: runes as Go sees them, for every file of
+ * imagefmt/dockerfile/ (the Dockerfile lexers, the shell lexer, .dockerignore):
+ * UTF-8 decoding and encoding as Go's unicode/utf8 does it, Go's
+ * unicode.IsSpace and unicode.IsPrint, and the Unicode letter and digit tables
+ * behind Go's unicode.IsLetter and unicode.IsDigit. */
 #include "imagefmt/dockerfile/internal.h"
 
 #define RUNE_ERROR 0xFFFD
@@ -303,4 +304,87 @@ dockerfile_put_rune (struct strbuf *b, int32_t r)
       u[3] = (char)(0x80 | (r & 0x3F));
       strbuf_appendn (b, u, 4);
     }
+}
+
+/* Go's unicode.IsSpace. */
+bool
+dockerfile_rune_is_space (int32_t r)
+{
+  switch (r)
+    {
+    case '\t':
+    case '\n':
+    case '\v':
+    case '\f':
+    case '\r':
+    case ' ':
+    case 0x85:
+    case 0xA0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202F:
+    case 0x205F:
+    case 0x3000:
+      return true;
+    default:
+      return r >= 0x2000 && r <= 0x200A;
+    }
+}
+
+void
+dockerfile_utf8_append (struct strbuf *b, uint32_t cp)
+{
+  char t[4];
+  size_t n;
+  if (cp < 0x80)
+    t[0] = (char)cp, n = 1;
+  else if (cp < 0x800)
+    t[0] = (char)(0xc0 | (cp >> 6)), t[1] = (char)(0x80 | (cp & 0x3f)), n = 2;
+  else if (cp < 0x10000)
+    t[0] = (char)(0xe0 | (cp >> 12)), t[1] = (char)(0x80 | ((cp >> 6) & 0x3f)),
+    t[2] = (char)(0x80 | (cp & 0x3f)), n = 3;
+  else
+    t[0] = (char)(0xf0 | (cp >> 18)), t[1] = (char)(0x80 | ((cp >> 12) & 0x3f)),
+    t[2] = (char)(0x80 | ((cp >> 6) & 0x3f)), t[3] = (char)(0x80 | (cp & 0x3f)), n = 4;
+  strbuf_appendn (b, t, n);
+}
+
+size_t
+dockerfile_space_len (const char *s, size_t len)
+{
+  size_t w;
+  if (len == 0)
+    return 0;
+  return dockerfile_rune_is_space (dockerfile_decode_rune ((const unsigned char *)s, len, &w)) ? w
+                                                                                               : 0;
+}
+
+bool
+dockerfile_is_space_byte (unsigned char b)
+{
+  return b == ' ' || (b >= '\t' && b <= '\r') || b == 0x85 || b == 0xa0;
+}
+
+bool
+dockerfile_rune_is_print (uint32_t cp)
+{
+  static const uint32_t cf[][2] = {
+    { 0x00ad, 0x00ad },   { 0x0600, 0x0605 },   { 0x061c, 0x061c },    { 0x06dd, 0x06dd },
+    { 0x070f, 0x070f },   { 0x0890, 0x0891 },   { 0x08e2, 0x08e2 },    { 0x180e, 0x180e },
+    { 0x200b, 0x200f },   { 0x202a, 0x202e },   { 0x2060, 0x2064 },    { 0x2066, 0x206f },
+    { 0xd800, 0xf8ff },   { 0xfdd0, 0xfdef },   { 0xfeff, 0xfeff },    { 0xfff9, 0xfffb },
+    { 0x110bd, 0x110bd }, { 0x110cd, 0x110cd }, { 0x13430, 0x1343f },  { 0x1bca0, 0x1bca3 },
+    { 0x1d173, 0x1d17a }, { 0xe0000, 0xe0fff }, { 0xf0000, 0x10ffff },
+  };
+  if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+    return false;
+  if (cp == ' ')
+    return true;
+  if (dockerfile_rune_is_space ((int32_t)cp) || (cp & 0xfffe) == 0xfffe)
+    return false;
+  for (size_t i = 0; i < ARRAY_SIZE (cf); i++)
+    if (cp >= cf[i][0] && cp <= cf[i][1])
+      return false;
+  return true;
 }
