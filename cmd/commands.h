@@ -21,6 +21,8 @@ int cmd_import (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_bootstrap (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_images (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_rmi (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_ps (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_rm (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_version (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_dockerfile (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);

@@ -67,22 +67,92 @@ valid_name (const char *n)
   return true;
 }
 
-static int
-has_name (int cdir, const char *id, void *arg, nook_error_t *err)
+unsigned long long
+container_proc_start (pid_t pid)
 {
-  if (id[0] == '.')
+  char path[40], buf[1024];
+  snprintf (path, sizeof path, "/proc/%d/stat", (int)pid);
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
     return 0;
-  cleanup_free char *path = xasprintf ("%s/name", id);
-  cleanup_free char *text = NULL;
-  cleanup_error nook_error_t e = NULL;
-  return fs_read_file_at (cdir, path, 4096, &text, NULL, &e) == 0 && strcmp (text, arg) == 0;
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  if (n <= 0)
+    return 0;
+  buf[n] = '\0';
+  const char *p = strrchr (buf, ')');
+  int field = 2;
+  for (; p && *p; p++)
+    if (*p == ' ' && ++field == 22)
+      return strtoull (p + 1, NULL, 10);
+  return 0;
 }
 
-static bool
-name_in_use (int cdir, const char *name)
+/* Names are symlinks containers/.names/NAME -> ID: taken atomically (two
+ * runs cannot both get one), found without reading every container. */
+static int
+reserve_name (int cdir, const char *name, const char *id, nook_error_t *err)
 {
-  cleanup_error nook_error_t e = NULL;
-  return fs_dir_foreach (cdir, has_name, (void *)name, &e) == 1;
+  if (mkdirat (cdir, ".names", 0700) < 0 && errno != EEXIST)
+    return nook_error_set (err, errno, "mkdir containers/.names");
+  cleanup_close int nd = openat (cdir, ".names", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (nd < 0)
+    return nook_error_set (err, errno, "open containers/.names");
+  if (symlinkat (id, nd, name) == 0)
+    return 0;
+  if (errno != EEXIST)
+    return nook_error_set (err, errno, "reserve the name '%s'", name);
+  /* A name whose container is gone (removed by hand) is free again. */
+  char target[80];
+  ssize_t n = readlinkat (nd, name, target, sizeof target - 1);
+  if (n > 0)
+    {
+      target[n] = '\0';
+      struct stat st;
+      if (fstatat (cdir, target, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT
+          && unlinkat (nd, name, 0) == 0 && symlinkat (id, nd, name) == 0)
+        return 0;
+      return nook_error_set (err, 0,
+                             "Conflict. The container name \"/%s\" is already in use by container "
+                             "\"%s\". You have to remove (or rename) that container to be able to "
+                             "reuse that name.",
+                             name, target);
+    }
+  return nook_error_set (err, 0, "Conflict. The container name \"/%s\" is already in use", name);
+}
+
+void
+container_release_name (const char *root, const char *name, const char *id)
+{
+  cleanup_free char *link = xasprintf ("%s/containers/.names/%s", root, name);
+  char target[80];
+  ssize_t n = readlink (link, target, sizeof target - 1);
+  if (n > 0)
+    {
+      target[n] = '\0';
+      if (strcmp (target, id) == 0)
+        unlink (link);
+    }
+}
+
+/* Docker-style names for containers run without --name: adjective_noun. */
+static char *
+generated_name (const char *id, int attempt)
+{
+  static const char *const adjectives[] = {
+    "brave", "calm",  "clever", "eager", "fancy", "gentle", "happy", "jolly", "keen", "lucid",
+    "merry", "nifty", "quiet",  "sharp", "swift", "tidy",   "vivid", "witty", "zen",  "bold",
+  };
+  static const char *const nouns[] = {
+    "turing",   "hopper",  "lovelace", "knuth",   "ritchie",  "thompson",  "liskov", "dijkstra",
+    "hamilton", "noether", "curie",    "shannon", "torvalds", "kernighan", "wirth",  "backus",
+  };
+  unsigned h = 0;
+  for (const char *c = id; *c; c++)
+    h = h * 31 + (unsigned char)*c;
+  h += (unsigned)attempt * 2654435761u;
+  const char *a = adjectives[h % ARRAY_SIZE (adjectives)];
+  const char *n = nouns[(h / ARRAY_SIZE (adjectives)) % ARRAY_SIZE (nouns)];
+  return attempt < 4 ? xasprintf ("%s_%s", a, n) : xasprintf ("%s_%s_%.6s", a, n, id);
 }
 
 /* ---- a pool of emptied container directories ----
@@ -139,9 +209,24 @@ empty_entry (int dirfd, const char *name, void *arg, nook_error_t *err)
   return fs_rm_rf_at (dirfd, name, err);
 }
 
+/* The Name in containers/ID/config.json (malloc'd), or NULL. */
+static char *
+recorded_name (const char *root, const char *id)
+{
+  cleanup_free char *path = xasprintf ("%s/containers/%s/config.json", root, id);
+  json_t *cfg = json_load_file (path, JSON_REJECT_DUPLICATES, NULL);
+  const char *n = json_string_value (json_object_get (cfg, "Name"));
+  char *name = n ? xstrdup (n) : NULL;
+  json_decref (cfg);
+  return name;
+}
+
 int
 container_empty (const char *root, const char *id, nook_error_t *err)
 {
+  cleanup_free char *name = recorded_name (root, id);
+  if (name)
+    container_release_name (root, name, id);
   cleanup_free char *path = xasprintf ("%s/containers/%s", root, id);
   cleanup_close int d = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (d < 0)
@@ -179,17 +264,26 @@ container_create (const char *root, const struct container_record *rec, char **d
   cleanup_close int cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cdir < 0)
     return nook_error_set (err, errno, "open '%s'", cpath);
+  cleanup_free char *name = NULL;
   if (rec->name)
     {
       if (!valid_name (rec->name))
-        return nook_error_set (err, EINVAL,
+        return nook_error_set (err, 0,
                                "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
                                "allowed",
                                rec->name);
-      if (name_in_use (cdir, rec->name))
-        return nook_error_set (err, 0, "Conflict. The container name \"/%s\" is already in use",
-                               rec->name);
+      if (reserve_name (cdir, rec->name, rec->id, err) < 0)
+        return -1;
+      name = xstrdup (rec->name);
     }
+  else
+    for (int attempt = 0; name == NULL && attempt < 8; attempt++)
+      {
+        cleanup_error nook_error_t e = NULL;
+        cleanup_free char *try = generated_name (rec->id, attempt);
+        if (reserve_name (cdir, try, rec->id, &e) == 0)
+          name = steal_pointer (&try);
+      }
   if (!take_pooled (cdir, rec->id) && mkdirat (cdir, rec->id, 0700) < 0)
     return nook_error_set (err, errno, "mkdir container '%s'", rec->id);
   cleanup_close int d = openat (cdir, rec->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -199,9 +293,11 @@ container_create (const char *root, const struct container_record *rec, char **d
   json_t *argv = json_array ();
   for (size_t i = 0; rec->argv && rec->argv[i]; i++)
     json_array_append_new (argv, json_string (rec->argv[i]));
-  json_t *cfg = json_pack ("{s:s, s:s?, s:s, s:s, s:o, s:s, s:I}", "Id", rec->id, "Name", rec->name,
-                           "Image", rec->image, "ImageID", rec->image_id, "Cmd", argv,
-                           "StorageDriver", rec->driver, "Created", (json_int_t)time (NULL));
+  json_t *cfg
+      = json_pack ("{s:s, s:s?, s:s, s:s, s:o, s:s, s:I, s:I, s:I}", "Id", rec->id, "Name", name,
+                   "Image", rec->image, "ImageID", rec->image_id, "Cmd", argv, "StorageDriver",
+                   rec->driver, "Created", (json_int_t)time (NULL), "Pid", (json_int_t)getpid (),
+                   "PidStart", (json_int_t)container_proc_start (getpid ()));
   cleanup_free char *text = json_dumps (cfg, JSON_SORT_KEYS | JSON_COMPACT);
   json_decref (cfg);
   if (text == NULL)
@@ -214,8 +310,6 @@ container_create (const char *root, const struct container_record *rec, char **d
   size_t len = strlen (text);
   if (fd < 0 || fs_write_all (fd, text, len) < 0 || ftruncate (fd, (off_t)len) < 0)
     return nook_error_set (err, errno, "write '%s/%s/config.json'", cpath, rec->id);
-  if (rec->name && fs_write_file_at (d, "name", rec->name, strlen (rec->name), 0600, err) < 0)
-    return -1;
   *dir = xasprintf ("%s/%s", cpath, rec->id);
   return 0;
 }
@@ -251,6 +345,9 @@ container_remove (const char *root, const char *id, const struct nook_idmapping 
                   nook_error_t *err)
 {
   cleanup_free char *path = xasprintf ("%s/containers/%s", root, id);
+  cleanup_free char *name = recorded_name (root, id);
+  if (name)
+    container_release_name (root, name, id);
   /* Most of it is ours: try without a namespace first, it is faster. */
   cleanup_error nook_error_t first = NULL;
   if (fs_rm_rf_at (AT_FDCWD, path, &first) == 0)

@@ -27,6 +27,11 @@ struct container_record
  * the container directory's absolute path. */
 int container_create (const char *root, const struct container_record *rec, char **dir,
                       nook_error_t *err);
+/* Free NAME if it still names container ID. */
+void container_release_name (const char *root, const char *name, const char *id);
+/* The start time of a process (field 22 of /proc/PID/stat), 0 if gone: with
+ * the pid it tells whether the nook that runs a container is still alive. */
+unsigned long long container_proc_start (pid_t pid);
 /* Record the end of a run in state.json (status -1: nook failed, with msg). */
 int container_set_exited (const char *dir, int status, const char *msg);
 /* After --rm (overlay only): empty containers/<id>/ (upper/ and work/

@@ -1,6 +1,7 @@
 /* cmd/images.c: `nook import`, `nook bootstrap`, `nook images`, `nook rmi`. */
 #include "cmd/commands.h"
 #include "cmd/container.h"
+#include "cmd/format.h"
 #include "imagefmt/bootstrap.h"
 #include "imagefmt/ref.h"
 #include "imagefmt/store.h"
@@ -172,36 +173,6 @@ cmd_bootstrap (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 
 /* ---- images ---- */
 
-/* Docker's units.HumanDuration + " ago". */
-static char *
-human_since (int64_t created, int64_t now)
-{
-  int64_t secs = now - created;
-  if (secs < 1)
-    return xstrdup ("Less than a second ago");
-  if (secs == 1)
-    return xstrdup ("1 second ago");
-  if (secs < 60)
-    return xasprintf ("%lld seconds ago", (long long)secs);
-  int64_t mins = secs / 60;
-  if (mins == 1)
-    return xstrdup ("About a minute ago");
-  if (mins < 60)
-    return xasprintf ("%lld minutes ago", (long long)mins);
-  int64_t hours = (secs + 1800) / 3600;
-  if (hours == 1)
-    return xstrdup ("About an hour ago");
-  if (hours < 48)
-    return xasprintf ("%lld hours ago", (long long)hours);
-  if (hours < 24 * 7 * 2)
-    return xasprintf ("%lld days ago", (long long)(hours / 24));
-  if (hours < 24 * 30 * 2)
-    return xasprintf ("%lld weeks ago", (long long)(hours / 24 / 7));
-  if (hours < 24 * 365 * 2)
-    return xasprintf ("%lld months ago", (long long)(hours / 24 / 30));
-  return xasprintf ("%lld years ago", (long long)(secs / 3600 / 24 / 365));
-}
-
 /* Docker's units.HumanSizeWithPrecision (size, 3): decimal units. */
 static char *
 human_size (uint64_t size)
@@ -247,7 +218,7 @@ row_fill (struct row *r, const struct imagefmt_listing *l, const struct images_o
   if (r->digest == NULL)
     r->digest = xstrdup ("<none>");
   r->id = o->no_trunc ? xstrdup (l->id) : xstrndup (l->id + 7, 12);
-  r->since = human_since (l->created, now);
+  r->since = cmd_human_since (l->created, now);
   r->size = human_size (l->size);
   time_t t = (time_t)l->created;
   struct tm tm;

@@ -6,6 +6,8 @@
  *   cmd/spec.c            run flags and the pure merge of image config + flags into a spec
  *   cmd/container.c       store opener with userns hooks, container records, the --rm pool
  *   cmd/seccomp_cache.c   compiled seccomp programs cached per profile and capabilities
+ *   cmd/containers.c      `nook ps`, `nook rm`
+ *   cmd/format.c          Docker's human durations for tables
  *   cmd/images.c          `nook import`, `bootstrap`, `images`, `rmi`
  *   cmd/system.c          `nook info`, `nook version`
  *   cmd/dockerfile.c      `nook dockerfile parse|stages`
@@ -52,6 +54,8 @@ struct command
 
 static const struct command commands[] = {
   { "run", cmd_run, "Create and run a new container from an image" },
+  { "ps", cmd_ps, "List containers" },
+  { "rm", cmd_rm, "Remove one or more containers" },
   { "images", cmd_images, "List images" },
   { "import", cmd_import, "Import a rootfs tarball as a one-layer image" },
   { "bootstrap", cmd_bootstrap, "Create a base image from the host (busybox)" },

@@ -25,7 +25,7 @@ check_status "a container writes files of another owner and a directory tree" 0 
 check_status "the next container sees none of it" 0 run --rm busybox sh -c 'test ! -e /tree && test ! -e /tmp/t'
 NOOK_USERNS_KEEP=0 "$NOOK" run --rm busybox sh -c 'mkdir /nk && chown 1000 /nk 2>/dev/null; true' >/dev/null 2>&1
 check_status "nor after a run with a user namespace of its own" 0 run --rm busybox test ! -e /nk
-left=$(find "$NOOK_ROOT/containers" -mindepth 1 -maxdepth 1 ! -name .pool 2>/dev/null)
+left=$(find "$NOOK_ROOT/containers" -mindepth 1 -maxdepth 1 ! -name .pool ! -name .names 2>/dev/null; find "$NOOK_ROOT/containers/.names" -mindepth 1 2>/dev/null)
 check_eq "after --rm runs only the pool of emptied directories is left" "" "$left"
 pooled=$(find "$NOOK_ROOT/containers/.pool" -mindepth 2 ! -path '*/upper' ! -path '*/work' ! -path '*/merged' ! -path '*/etc' ! -name config.json 2>/dev/null | head -3)
 check_eq "pooled directories are empty" "" "$pooled"

@@ -1,0 +1,391 @@
+/* cmd/containers.c: `nook ps` and `nook rm` over the container records in
+ * the store (containers/<id>/config.json and state.json). */
+#include "cmd/commands.h"
+#include "cmd/container.h"
+#include "cmd/format.h"
+#include "imagefmt/store.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct crec
+{
+  char *id, *name, *image, *command;
+  int64_t created, finished;
+  pid_t pid;
+  unsigned long long pid_start;
+  bool exited, running;
+  int exit_code;
+};
+
+static void
+crec_clear (struct crec *c)
+{
+  free (c->id);
+  free (c->name);
+  free (c->image);
+  free (c->command);
+  memset (c, 0, sizeof *c);
+}
+
+static json_t *
+load_json (int dirfd, const char *path)
+{
+  cleanup_free char *text = NULL;
+  cleanup_error nook_error_t e = NULL;
+  if (fs_read_file_at (dirfd, path, 1 << 20, &text, NULL, &e) < 0)
+    return NULL;
+  return json_loads (text, JSON_REJECT_DUPLICATES, NULL);
+}
+
+static const char *
+jstr (json_t *o, const char *k)
+{
+  return json_string_value (json_object_get (o, k));
+}
+
+/* Read containers/<id>; false if it is no container record. */
+static bool
+crec_load (int cdir, const char *id, struct crec *c)
+{
+  memset (c, 0, sizeof *c);
+  cleanup_free char *cp = xasprintf ("%s/config.json", id);
+  json_t *cfg = load_json (cdir, cp);
+  if (cfg == NULL || jstr (cfg, "Id") == NULL)
+    {
+      json_decref (cfg);
+      return false;
+    }
+  c->id = xstrdup (jstr (cfg, "Id"));
+  c->name = xstrdup (jstr (cfg, "Name") ? jstr (cfg, "Name") : "");
+  c->image = xstrdup (jstr (cfg, "Image") ? jstr (cfg, "Image") : "");
+  struct strbuf b = { 0 };
+  size_t i;
+  json_t *a;
+  json_array_foreach (json_object_get (cfg, "Cmd"), i, a)
+  {
+    if (i)
+      strbuf_appendc (&b, ' ');
+    strbuf_append (&b, json_string_value (a) ? json_string_value (a) : "");
+  }
+  c->command = strbuf_steal (&b);
+  c->created = json_integer_value (json_object_get (cfg, "Created"));
+  c->pid = (pid_t)json_integer_value (json_object_get (cfg, "Pid"));
+  c->pid_start = (unsigned long long)json_integer_value (json_object_get (cfg, "PidStart"));
+  json_decref (cfg);
+
+  cleanup_free char *sp = xasprintf ("%s/state.json", id);
+  json_t *st = load_json (cdir, sp);
+  if (st)
+    {
+      c->exited = true;
+      c->exit_code = (int)json_integer_value (json_object_get (st, "ExitCode"));
+      c->finished = json_integer_value (json_object_get (st, "FinishedAt"));
+      json_decref (st);
+    }
+  /* Running: no end recorded and the nook that runs it is alive (the same
+   * process: pid and start time), so a crash never shows as "Up". */
+  c->running = !c->exited && c->pid > 0 && c->pid_start != 0
+               && container_proc_start (c->pid) == c->pid_start;
+  return true;
+}
+
+struct crec_list
+{
+  struct crec *v;
+  size_t n;
+};
+
+static int
+collect (int cdir, const char *name, void *arg, nook_error_t *err)
+{
+  struct crec_list *l = arg;
+  if (name[0] == '.')
+    return 0;
+  struct crec c;
+  if (!crec_load (cdir, name, &c))
+    return 0;
+  l->v = xreallocarray (l->v, l->n + 1, sizeof *l->v);
+  l->v[l->n++] = c;
+  return 0;
+}
+
+static int
+by_created (const void *a, const void *b)
+{
+  const struct crec *x = a, *y = b;
+  return x->created < y->created ? 1 : x->created > y->created ? -1 : strcmp (x->id, y->id);
+}
+
+static void
+list_free (struct crec_list *l)
+{
+  for (size_t i = 0; i < l->n; i++)
+    crec_clear (&l->v[i]);
+  free (l->v);
+}
+
+static int
+load_all (const char *root, struct crec_list *l, nook_error_t *err)
+{
+  memset (l, 0, sizeof *l);
+  cleanup_free char *cpath = xasprintf ("%s/containers", root);
+  cleanup_close int cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cdir < 0)
+    return errno == ENOENT ? 0 : nook_error_set (err, errno, "open '%s'", cpath);
+  if (fs_dir_foreach (cdir, collect, l, err) < 0)
+    return -1;
+  qsort (l->v, l->n, sizeof *l->v, by_created);
+  return 0;
+}
+
+static char *
+status_text (const struct crec *c, int64_t now)
+{
+  cleanup_free char *d = NULL;
+  if (c->running)
+    {
+      d = cmd_human_duration (now - c->created);
+      return xasprintf ("Up %s", d);
+    }
+  if (c->exited)
+    {
+      d = cmd_human_since (c->finished, now);
+      return xasprintf ("Exited (%d) %s", c->exit_code, d);
+    }
+  return xstrdup ("Dead");
+}
+
+static void
+ps_usage (void)
+{
+  printf ("Usage:  nook ps [OPTIONS]\n\nList containers\n\nOptions:\n"
+          "  -a, --all             Show all containers (default shows just running)\n"
+          "      --format json     One JSON object per container\n"
+          "      --no-trunc        Don't truncate output\n"
+          "  -q, --quiet           Only display container IDs\n");
+}
+
+int
+cmd_ps (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
+{
+  bool all = false, quiet = false, notrunc = false, json = false;
+  for (int i = 1; i < argc; i++)
+    {
+      const char *a = argv[i];
+      if (strcmp (a, "-h") == 0 || strcmp (a, "--help") == 0)
+        {
+          ps_usage ();
+          return 0;
+        }
+      else if (strcmp (a, "-a") == 0 || strcmp (a, "--all") == 0)
+        all = true;
+      else if (strcmp (a, "-q") == 0 || strcmp (a, "--quiet") == 0)
+        quiet = true;
+      else if (strcmp (a, "-aq") == 0 || strcmp (a, "-qa") == 0)
+        all = quiet = true;
+      else if (strcmp (a, "--no-trunc") == 0)
+        notrunc = true;
+      else if (strcmp (a, "--format=json") == 0
+               || (strcmp (a, "--format") == 0 && i + 1 < argc && strcmp (argv[i + 1], "json") == 0
+                   && ++i))
+        json = true;
+      else
+        return nook_error_set (err, 0, "unknown flag: %s\nSee 'nook ps --help'.", a);
+    }
+  cleanup_free char *root = imagefmt_store_default_root (err);
+  if (ctx->root)
+    {
+      free (root);
+      root = xstrdup (ctx->root);
+    }
+  if (root == NULL)
+    return -1;
+  struct crec_list l;
+  if (load_all (root, &l, err) < 0)
+    return -1;
+  int64_t now = time (NULL);
+  /* Docker's table: columns as wide as their widest cell, three spaces apart. */
+  enum
+  {
+    NCOL = 7
+  };
+  char **cells = NULL; /* row-major, NCOL per row */
+  static const char *const head[NCOL]
+      = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES" };
+  for (int k = 0; k < NCOL; k++)
+    strv_push (&cells, head[k]);
+  for (size_t i = 0; i < l.n; i++)
+    {
+      const struct crec *c = &l.v[i];
+      if (!all && !c->running)
+        continue;
+      cleanup_free char *id = notrunc ? xstrdup (c->id) : xstrndup (c->id, 12);
+      if (quiet)
+        {
+          printf ("%s\n", id);
+          continue;
+        }
+      cleanup_free char *status = status_text (c, now);
+      cleanup_free char *created = cmd_human_since (c->created, now);
+      if (json)
+        {
+          json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", id, "Image", c->image,
+                                 "Command", c->command, "CreatedAt", created, "Status", status,
+                                 "Ports", "", "Names", c->name);
+          char *s = json_dumps (o, JSON_COMPACT);
+          puts (s);
+          free (s);
+          json_decref (o);
+          continue;
+        }
+      char *cmd = !notrunc && strlen (c->command) > 20 ? xasprintf ("\"%.19s…\"", c->command)
+                                                       : xasprintf ("\"%s\"", c->command);
+      strv_push (&cells, id);
+      strv_push (&cells, c->image);
+      strv_push_take (&cells, cmd);
+      strv_push (&cells, created);
+      strv_push (&cells, status);
+      strv_push (&cells, "");
+      strv_push (&cells, c->name);
+    }
+  if (!quiet && !json)
+    {
+      size_t rows = strv_len (cells) / NCOL, width[NCOL] = { 0 };
+      for (size_t r = 0; r < rows; r++)
+        for (int k = 0; k < NCOL; k++)
+          {
+            size_t w = strlen (cells[r * NCOL + k]);
+            if (strstr (cells[r * NCOL + k], "…"))
+              w -= 2; /* one column, three bytes */
+            if (w > width[k])
+              width[k] = w;
+          }
+      for (size_t r = 0; r < rows; r++)
+        for (int k = 0; k < NCOL; k++)
+          {
+            const char *v = cells[r * NCOL + k];
+            size_t w = strlen (v) - (strstr (v, "…") ? 2 : 0);
+            if (k == NCOL - 1)
+              printf ("%s\n", v);
+            else
+              printf ("%s%*s", v, (int)(width[k] - w + 3), "");
+          }
+    }
+  strv_free (cells);
+  list_free (&l);
+  return 0;
+}
+
+/* A container by full ID, unique ID prefix or name; -1 with ENOENT if none. */
+static int
+find (const struct crec_list *l, const char *key, size_t *out, nook_error_t *err)
+{
+  size_t hits = 0, at = 0;
+  for (size_t i = 0; i < l->n; i++)
+    if (strcmp (l->v[i].name, key) == 0 || strcmp (l->v[i].id, key) == 0)
+      {
+        *out = i;
+        return 0;
+      }
+  for (size_t i = 0; i < l->n && strlen (key) > 0; i++)
+    if (str_has_prefix (l->v[i].id, key))
+      hits++, at = i;
+  if (hits == 1)
+    {
+      *out = at;
+      return 0;
+    }
+  if (hits > 1)
+    return nook_error_set (err, 0, "multiple IDs found with provided prefix: %s", key);
+  return nook_error_set (err, ENOENT, "No such container: %s", key);
+}
+
+int
+cmd_rm (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
+{
+  bool force = false;
+  int nargs = 0;
+  for (int i = 1; i < argc; i++)
+    {
+      if (strcmp (argv[i], "-h") == 0 || strcmp (argv[i], "--help") == 0)
+        {
+          printf ("Usage:  nook rm [OPTIONS] CONTAINER [CONTAINER...]\n\nRemove one or more "
+                  "containers\n\nOptions:\n  -f, --force   Force the removal of a running "
+                  "container (uses SIGKILL)\n");
+          return 0;
+        }
+      if (strcmp (argv[i], "-f") == 0 || strcmp (argv[i], "--force") == 0)
+        force = true;
+      else if (argv[i][0] == '-')
+        return nook_error_set (err, 0, "unknown flag: %s\nSee 'nook rm --help'.", argv[i]);
+      else
+        nargs++;
+    }
+  if (nargs == 0)
+    return nook_error_set (err, 0,
+                           "\"nook rm\" requires at least 1 argument.\n"
+                           "See 'nook rm --help'.");
+  struct imagefmt_store *store = NULL;
+  struct nook_idmapping ids;
+  if (cmd_store_open (ctx->root, &store, &ids, NULL, err) < 0)
+    return -1;
+  struct crec_list l;
+  if (load_all (imagefmt_store_root (store), &l, err) < 0)
+    {
+      imagefmt_store_close (store);
+      return -1;
+    }
+  int status = 0;
+  for (int i = 1; i < argc; i++)
+    {
+      if (argv[i][0] == '-')
+        continue;
+      cleanup_error nook_error_t e = NULL;
+      size_t at = 0;
+      if (find (&l, argv[i], &at, &e) < 0)
+        {
+          fprintf (stderr, "Error response from daemon: %s\n", e->msg);
+          status = 1;
+          continue;
+        }
+      struct crec *c = &l.v[at];
+      if (c->running && !force)
+        {
+          fprintf (stderr,
+                   "Error response from daemon: You cannot remove a running container %s. Stop "
+                   "the container before attempting removal or force remove\n",
+                   c->id);
+          status = 1;
+          continue;
+        }
+      if (c->running)
+        {
+          /* The nook that runs it takes the container with it (PDEATHSIG). */
+          kill (c->pid, SIGKILL);
+          for (int t = 0; t < 200 && container_proc_start (c->pid) == c->pid_start; t++)
+            usleep (10000);
+        }
+      if (container_remove (imagefmt_store_root (store), c->id, &ids, &e) < 0)
+        {
+          fprintf (stderr, "Error response from daemon: %s\n", e->msg);
+          status = 1;
+          continue;
+        }
+      printf ("%s\n", argv[i]);
+    }
+  list_free (&l);
+  imagefmt_store_close (store);
+  return status;
+}

@@ -1,0 +1,12 @@
+/* cmd/format.h: Docker's ways of showing times in tables. */
+#ifndef NOOK_CMD_FORMAT_H
+#define NOOK_CMD_FORMAT_H
+
+#include <stdint.h>
+
+/* Docker's units.HumanDuration: "Less than a second", "5 seconds", "About an hour"... */
+char *cmd_human_duration (int64_t secs);
+/* The same + " ago" for the time since `then`. */
+char *cmd_human_since (int64_t then, int64_t now);
+
+#endif

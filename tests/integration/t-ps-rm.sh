@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# t-ps-rm.sh: container records: `nook ps [-a]`, names (given, generated, conflicts),
+# `nook rm [-f]`, and that a crashed run never shows as Up.
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+setup_image
+
+check_status "a run without --rm" 3 run --name kept busybox sh -c 'mkdir -p /d && echo x > /d/f && chown -R 1000:1000 /d 2>/dev/null; exit 3'
+nrun ps -a
+check_match "ps -a lists it, Exited (3), with its name" "Exited \\(3\\) .* kept(\$|${NL})" "$OUT"
+check_match "ps -a has Docker's header" '^CONTAINER ID +IMAGE +COMMAND +CREATED +STATUS +PORTS +NAMES' "$OUT"
+nrun ps
+check_no_match "ps (running only) does not list it" 'kept' "$OUT"
+nrun run --name kept busybox true
+check_eq "a name in use: exit 125" 125 "$RC"
+check_match "a name in use: Docker's Conflict message" 'Conflict. The container name "/kept" is already in use' "$ERR"
+
+check_status "a run without --name" 0 run busybox true
+nrun ps -a --format json
+check_match "it gets a generated name" '"Names":"[a-z]+_[a-z]+"' "$OUT"
+check_status "a --rm run" 0 run --rm --name gone busybox true
+nrun ps -a
+check_no_match "a --rm container is not listed after it ended" 'gone' "$OUT"
+check_status "the --rm container's name is free again" 0 run --rm --name gone busybox true
+
+# A running container is Up; rm refuses it without -f.
+"$NOOK" run --name sleeper busybox sleep 60 >/dev/null 2>&1 &
+for _ in $(seq 100); do "$NOOK" ps 2>/dev/null | grep -q sleeper && break; sleep 0.1; done
+nrun ps
+check_match "a running container is Up" "Up .* sleeper(\$|${NL})" "$OUT"
+nrun rm sleeper
+check_eq "rm of a running container fails (1)" 1 "$RC"
+check_match "rm says to stop it or force" 'cannot remove a running container' "$ERR"
+nrun rm -f sleeper
+check_eq "rm -f removes a running container" 0 "$RC"
+check_eq "rm -f prints what it removed" sleeper "$OUT"
+wait
+nrun ps -a
+check_no_match "the removed container is gone from ps -a" 'sleeper' "$OUT"
+
+# A nook killed hard leaves its record: it must show as Dead, never Up.
+"$NOOK" run --name crash busybox sleep 60 >/dev/null 2>&1 &
+npid=$!
+for _ in $(seq 100); do "$NOOK" ps 2>/dev/null | grep -q crash && break; sleep 0.1; done
+kill -KILL "$npid"
+wait "$npid" 2>/dev/null
+nrun ps -a
+check_match "a container whose nook was killed shows as Dead" "Dead +crash(\$|${NL})" "$OUT"
+
+nrun rm kept
+check_eq "rm of an exited container (with files of other owners in its layer)" 0 "$RC"
+check_status "its name can be used again" 0 run --rm --name kept busybox true
+nrun rm no-such-container
+check_eq "rm of an unknown container fails (1)" 1 "$RC"
+check_match "rm names the unknown container" 'No such container: no-such-container' "$ERR"
+# shellcheck disable=SC2046
+nrun rm $("$NOOK" ps -aq)
+check_eq "rm of all the rest works" 0 "$RC"
+nrun ps -aq
+check_eq "nothing is left" "" "$OUT"
+
+done_testing
