@@ -157,6 +157,31 @@ check_ids (const struct nook_spec *spec, nook_error_t *err)
   return 0;
 }
 
+/* Invoked by root: the containers' root (a subordinate id) must traverse the
+ * store to reach containers/<id>, which prepare_dir hands to it by fd.  The
+ * store stays root's: mode 0711 on it and on containers/, nothing chowned by
+ * path (a container's root owning them could swap in symlinks). */
+static int
+open_store_for_root (struct imagefmt_store *store, nook_error_t *err)
+{
+  const char *root = imagefmt_store_root (store);
+  cleanup_close int rfd = open (root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (rfd < 0 || fchmod (rfd, 0711) < 0)
+    return nook_error_set (err, errno, "make '%s' traversable", root);
+  if (mkdirat (rfd, "containers", 0711) < 0 && errno != EEXIST)
+    return nook_error_set (err, errno, "mkdir '%s/containers'", root);
+  cleanup_close int cfd
+      = openat (rfd, "containers", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (cfd < 0 || fstat (cfd, &st) < 0)
+    return nook_error_set (err, errno, "open '%s/containers'", root);
+  if (st.st_uid != 0 && fchown (cfd, 0, 0) < 0)
+    return nook_error_set (err, errno, "chown '%s/containers'", root);
+  if (fchmod (cfd, 0711) < 0)
+    return nook_error_set (err, errno, "chmod '%s/containers'", root);
+  return 0;
+}
+
 struct run_state
 {
   struct imagefmt_store *store;
@@ -243,16 +268,8 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
     .argv = spec->argv,
     .driver = sandbox_storage_name (spec->driver),
   };
-  if (getuid () == 0 && !st->ids0.single)
-    {
-      /* Invoked by root: the container's root must reach its directories. */
-      cleanup_free char *cdir = xasprintf ("%s/containers", imagefmt_store_root (st->store));
-      mkdir (cdir, 0700);
-      if (chown (imagefmt_store_root (st->store), st->ids0.uid[0].outside, st->ids0.gid[0].outside)
-              < 0
-          || chown (cdir, st->ids0.uid[0].outside, st->ids0.gid[0].outside) < 0)
-        return nook_error_set (err, errno, "hand the store to the containers' root");
-    }
+  if (getuid () == 0 && !st->ids0.single && open_store_for_root (st->store, err) < 0)
+    return -1;
   if (container_create (imagefmt_store_root (st->store), &rec, &spec->container_dir, err) < 0)
     return -1;
   st->created = true;

@@ -280,8 +280,7 @@ setup (const struct nook_spec *spec, int tty_sock, int *pty_slave, nook_error_t 
     return nook_error_wrap (err, "read-only root filesystem");
 
   trace_mark ("child: mounts done");
-  if (do_pivot_root (rootfd, err) < 0 || enter_workdir (spec, err) < 0
-      || set_rlimits (spec, err) < 0)
+  if (do_pivot_root (rootfd, err) < 0 || enter_workdir (spec, err) < 0)
     return -1;
   if (spec->tty && (*pty_slave = make_pty (tty_sock, err)) < 0)
     return -1;
@@ -325,6 +324,9 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
   notify_fd = keep[0];
   err_fd = keep[1];
   pty_slave = keep[2];
+  /* Limits last: a low RLIMIT_NOFILE must not stop the fd shuffle above. */
+  if (set_rlimits (spec, &err) < 0)
+    child_fail (err_fd, err);
   prctl (PR_SET_DUMPABLE, 0);
   if (!spec->tty)
     setsid (); /* no TIOCSTI into the caller's terminal */

@@ -262,7 +262,7 @@ fs_rm_rf_at (int dirfd, const char *name, nook_error_t *err)
   if (fd < 0)
     {
       /* A directory we may not read: try to make it ours to read. */
-      if (errno == EACCES && fchmodat (dirfd, name, 0700, 0) == 0)
+      if (errno == EACCES && fchmodat (dirfd, name, 0700, AT_SYMLINK_NOFOLLOW) == 0)
         fd = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (fd < 0)
         return nook_error_set (err, errno, "open '%s'", name);
