@@ -13,6 +13,9 @@ check_eq "--ulimit nofile=300: soft and hard 300" "300 300" "$OUT"
 nrun run --rm --ulimit nproc=100:200 busybox sh -c 'ulimit -u'
 check_eq "--ulimit nproc=100:200: ulimit -u is 100" 100 "$OUT"
 
+nrun run --rm --ulimit nofile=64:64 busybox sh -c 'ulimit -n'
+check_eq "a low --ulimit nofile=64 works (nook's own fds are dealt with first)" 64 "$OUT"
+
 nrun run --rm --ulimit nofile=abc busybox true
 check_eq "--ulimit nofile=abc exits 125" 125 "$RC"
 nrun run --rm --ulimit bogus=1 busybox true
