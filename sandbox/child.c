@@ -32,6 +32,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 __attribute__ ((noreturn)) static void
@@ -249,8 +250,58 @@ command_main (void *arg)
   exec_command (a->spec, a->err_fd, a->pty_slave);
 }
 
+/* The FUSE daemon of the rootfs must stay out of the container's reach (it
+ * holds fds on host directories): this process, not yet in a PID namespace
+ * of the container's, makes one and forks the container's PID 1 into it, in
+ * a mount namespace of its own (so pivot_root leaves the daemon's alone);
+ * then it only relays signals to it, and when it ends, ends the daemon and
+ * exits with its status. */
 static int
-setup (const struct nook_spec *spec, int tty_sock, int *pty_slave, nook_error_t *err)
+split_from_daemon (pid_t daemon, const int *fds, nook_error_t *err)
+{
+  if (unshare (CLONE_NEWPID) < 0)
+    return nook_error_set (err, errno, "unshare(CLONE_NEWPID)");
+  pid_t pid = fork ();
+  if (pid < 0)
+    return nook_error_set (err, errno, "fork the container's init");
+  if (pid == 0)
+    {
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      if (unshare (CLONE_NEWNS) < 0)
+        return nook_error_set (err, errno, "unshare(CLONE_NEWNS)");
+      if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return nook_error_set (err, errno, "make mounts private");
+      return 0; /* the container's PID 1 goes on with the setup */
+    }
+  for (int i = 0; fds[i] != -2; i++)
+    if (fds[i] >= 0)
+      close (fds[i]);
+  sigset_t all;
+  sigfillset (&all);
+  sigprocmask (SIG_SETMASK, &all, NULL);
+  for (;;)
+    {
+      int st;
+      pid_t p;
+      while ((p = waitpid (-1, &st, WNOHANG)) > 0)
+        if (p == pid)
+          {
+            kill (daemon, SIGKILL);
+            waitpid (daemon, NULL, 0);
+            _exit (sandbox_status_code (st));
+          }
+      if (p < 0 && errno == ECHILD)
+        _exit (125);
+      siginfo_t si;
+      int sig = sigwaitinfo (&all, &si);
+      if (sig > 0 && sig != SIGCHLD)
+        kill (pid, sig);
+    }
+}
+
+static int
+setup (const struct nook_spec *spec, int tty_sock, int *pty_slave, const int *fds,
+       nook_error_t *err)
 {
   if (spec->hostname && sethostname (spec->hostname, strlen (spec->hostname)) < 0)
     return nook_error_set (err, errno, "set hostname '%s'", spec->hostname);
@@ -261,7 +312,10 @@ setup (const struct nook_spec *spec, int tty_sock, int *pty_slave, nook_error_t 
     return -1;
   cleanup_free char *merged = xasprintf ("%s/merged", spec->container_dir);
   trace_mark ("child: maps seen");
-  if (sandbox_rootfs_mount (spec, merged, err) < 0)
+  pid_t daemon = -1;
+  if (sandbox_rootfs_mount (spec, merged, &daemon, err) < 0)
+    return -1;
+  if (daemon > 0 && split_from_daemon (daemon, fds, err) < 0)
     return -1;
   cleanup_close int rootfd = open (merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
@@ -306,7 +360,9 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
       nook_error_set (&err, errno, "become root in the user namespace");
       child_fail (err_fd, err);
     }
-  if (setup (spec, tty_sock, &pty_slave, &err) < 0)
+  /* (the fds a relay left outside the container must close: see split_from_daemon) */
+  int fds[] = { err_fd, tty_sock, notify_fd, -2 };
+  if (setup (spec, tty_sock, &pty_slave, fds, &err) < 0)
     child_fail (err_fd, err);
 
   /* The init never execs, so CLOEXEC does not protect it: before anything of
@@ -328,6 +384,8 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
   if (set_rlimits (spec, &err) < 0)
     child_fail (err_fd, err);
   prctl (PR_SET_DUMPABLE, 0);
+  /* Named before the command can look at it. */
+  sandbox_set_title ("nook-init");
   if (!spec->tty)
     setsid (); /* no TIOCSTI into the caller's terminal */
 

@@ -13,8 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int
-status_code (int st)
+int
+sandbox_status_code (int st)
 {
   if (WIFEXITED (st))
     return WEXITSTATUS (st);
@@ -87,7 +87,6 @@ finish (int code, int notify_fd)
 void
 sandbox_init_run (pid_t child, int notify_fd)
 {
-  sandbox_set_title ("nook-init");
   sigset_t all;
   sigfillset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);
@@ -98,7 +97,7 @@ sandbox_init_run (pid_t child, int notify_fd)
       pid_t p;
       while ((p = waitpid (-1, &st, WNOHANG)) > 0)
         if (p == child)
-          finish (status_code (st), notify_fd);
+          finish (sandbox_status_code (st), notify_fd);
       if (p < 0 && errno == ECHILD)
         finish (125, notify_fd);
 

@@ -23,8 +23,13 @@ __attribute__ ((noreturn)) void sandbox_child_main (const struct nook_spec *spec
                                                     int err_fd, int tty_sock, int notify_fd);
 
 /* Storage: make the root filesystem appear at `target` (in the child, inside
- * the user and mount namespaces). */
-int sandbox_rootfs_mount (const struct nook_spec *spec, const char *target, nook_error_t *err);
+ * the user and mount namespaces).  *daemon gets the pid of a FUSE daemon that
+ * serves it (fuse-overlayfs), else -1. */
+int sandbox_rootfs_mount (const struct nook_spec *spec, const char *target, pid_t *daemon,
+                          nook_error_t *err);
+
+/* A wait status as an exit code: the code, or 128+N when killed by signal N. */
+int sandbox_status_code (int status);
 
 /* PID 1: run the command (already forked as `child`) to its end; when it
  * ends, kill and reap the rest and write its status byte to notify_fd

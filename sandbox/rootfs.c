@@ -15,7 +15,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -224,9 +231,14 @@ mount_overlay (const struct nook_spec *spec, const char *upper, const char *work
 
 /* ---- fuse-overlayfs ---- */
 
+/* fuse-overlayfs runs in the foreground as our child (so its pid is known and
+ * it dies with us), with nothing of nook's open but stdio; we wait for the
+ * mount to appear.  The caller keeps the daemon out of the container's PID
+ * namespace: a --privileged container must not reach a process that holds
+ * fds on host directories. */
 static int
 mount_fuse_overlayfs (const struct nook_spec *spec, const char *upper, const char *work,
-                      const char *target, nook_error_t *err)
+                      const char *target, pid_t *daemon, nook_error_t *err)
 {
   cleanup_free char *prog = NULL;
   if (!sandbox_storage_fuse_available (&prog))
@@ -237,28 +249,56 @@ mount_fuse_overlayfs (const struct nook_spec *spec, const char *upper, const cha
   if (lower == NULL)
     return -1;
   cleanup_free char *opts = xasprintf ("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+  /* Its chatter ("unknown argument ignored: lazytime") is not the container's
+   * output: stderr goes to a memfd, quoted in the error if it fails. */
+  cleanup_close int log = memfd_create ("fuse-overlayfs", MFD_CLOEXEC);
   pid_t pid = fork ();
   if (pid < 0)
     return nook_error_set (err, errno, "fork fuse-overlayfs");
   if (pid == 0)
     {
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
       int devnull = open ("/dev/null", O_RDWR | O_CLOEXEC);
       if (devnull >= 0)
         {
           dup2 (devnull, 0);
           dup2 (devnull, 1);
         }
-      execl (prog, "fuse-overlayfs", "-o", opts, target, (char *)NULL);
+      if (log >= 0)
+        dup2 (log, 2);
+      syscall (SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+      sigset_t none;
+      sigemptyset (&none);
+      sigprocmask (SIG_SETMASK, &none, NULL);
+      execl (prog, "fuse-overlayfs", "-f", "-o", opts, target, (char *)NULL);
       _exit (127);
     }
-  int st;
-  while (waitpid (pid, &st, 0) < 0)
-    if (errno != EINTR)
-      return nook_error_set (err, errno, "waitpid fuse-overlayfs");
-  if (!WIFEXITED (st) || WEXITSTATUS (st) != 0)
-    return nook_error_set (err, 0, "fuse-overlayfs failed to mount '%s' (exit status %d)", target,
-                           WIFEXITED (st) ? WEXITSTATUS (st) : 128 + WTERMSIG (st));
-  return 0;
+  /* Mounted when target's filesystem is FUSE; give up after 10 s. */
+  for (int i = 0; i < 10000; i++)
+    {
+      struct statfs sf;
+      if (statfs (target, &sf) == 0 && sf.f_type == FUSE_SUPER_MAGIC)
+        {
+          *daemon = pid;
+          return 0;
+        }
+      int st;
+      if (waitpid (pid, &st, WNOHANG) == pid)
+        {
+          char said[512] = "";
+          ssize_t n = log >= 0 ? pread (log, said, sizeof said - 1, 0) : -1;
+          if (n > 0)
+            said[n] = '\0';
+          said[strcspn (said, "\n")] = '\0';
+          return nook_error_set (err, 0, "fuse-overlayfs failed to mount '%s' (exit status %d%s%s)",
+                                 target, WIFEXITED (st) ? WEXITSTATUS (st) : 128 + WTERMSIG (st),
+                                 *said ? ": " : "", said);
+        }
+      usleep (1000);
+    }
+  kill (pid, SIGKILL);
+  waitpid (pid, NULL, 0);
+  return nook_error_set (err, ETIMEDOUT, "fuse-overlayfs did not mount '%s'", target);
 }
 
 /* ---- copy-up ---- */
@@ -400,8 +440,10 @@ copy_up (const struct nook_spec *spec, const char *target, nook_error_t *err)
 }
 
 int
-sandbox_rootfs_mount (const struct nook_spec *spec, const char *target, nook_error_t *err)
+sandbox_rootfs_mount (const struct nook_spec *spec, const char *target, pid_t *daemon,
+                      nook_error_t *err)
 {
+  *daemon = -1;
   cleanup_free char *upper = xasprintf ("%s/upper", spec->container_dir);
   cleanup_free char *work = xasprintf ("%s/work", spec->container_dir);
   switch (spec->driver)
@@ -409,7 +451,7 @@ sandbox_rootfs_mount (const struct nook_spec *spec, const char *target, nook_err
     case STORAGE_OVERLAY:
       return mount_overlay (spec, upper, work, target, err);
     case STORAGE_FUSE_OVERLAYFS:
-      return mount_fuse_overlayfs (spec, upper, work, target, err);
+      return mount_fuse_overlayfs (spec, upper, work, target, daemon, err);
     case STORAGE_COPY_UP:
       return copy_up (spec, target, err);
     case STORAGE_NONE:

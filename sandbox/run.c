@@ -84,9 +84,13 @@ prepare_dir (const struct nook_spec *spec, nook_error_t *err)
 static unsigned long
 clone_flags (const struct nook_spec *spec, bool joined)
 {
-  unsigned long f = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+  unsigned long f = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
   if (!joined)
     f |= CLONE_NEWUSER;
+  /* With fuse-overlayfs the child mounts first and makes the PID namespace
+   * after, so that the FUSE daemon stays outside it (sandbox/child.c). */
+  if (spec->driver != STORAGE_FUSE_OVERLAYFS)
+    f |= CLONE_NEWPID;
   if (spec->network != NETWORK_HOST)
     f |= CLONE_NEWNET;
   return f;
