@@ -76,6 +76,27 @@ fs_mount_target_in_root (int rootfd, const char *path, bool is_dir, nook_error_t
   if (is_dir)
     return fs_mkdir_p_in_root (rootfd, path, 0755, err);
 
+  /* A file that exists, or a symlink to one, resolved inside the root (as
+   * images link /etc/resolv.conf to ../run/...): mount on what it names. */
+  int found = fs_open_in_root (rootfd, path, O_PATH, 0);
+  if (found >= 0)
+    {
+      struct stat st;
+      if (fstat (found, &st) == 0 && !S_ISDIR (st.st_mode))
+        return found;
+      close (found);
+      return nook_error_set (err, EISDIR, "mount target '%s' is a directory", path);
+    }
+  /* A dangling symlink: create what it names, still inside the root. */
+  int made = fs_open_in_root (rootfd, path, O_WRONLY | O_CREAT, 0644);
+  if (made >= 0)
+    {
+      close (made);
+      found = fs_open_in_root (rootfd, path, O_PATH, 0);
+      if (found >= 0)
+        return found;
+    }
+
   cleanup_free char *copy = xstrdup (path);
   char *slash = strrchr (copy, '/');
   const char *leaf = copy;

@@ -91,4 +91,19 @@ check_eq "/dev/shm is writable, /dev/pts exists" x "$OUT"
 check_status "host devices are not visible (/dev/sda, /dev/mem)" 0 run --rm busybox \
   sh -c 'test ! -e /dev/mem && test ! -e /dev/sda && test ! -e /dev/kmsg'
 
+# Images that link /etc/resolv.conf (systemd-style) or /etc/hosts elsewhere still run:
+# nook mounts on what the link names, inside the root.
+lr=$T_SCRATCH/linkroot
+mkdir -p "$lr/bin" "$lr/etc" "$lr/run"
+cp /bin/busybox "$lr/bin/busybox"
+ln -s busybox "$lr/bin/sh"
+ln -s ../run/resolv.conf "$lr/etc/resolv.conf"
+ln -s /run/hosts "$lr/etc/hosts"
+tar -C "$lr" -cf "$T_SCRATCH/linkroot.tar" .
+check_status "an image with linked etc files imports" 0 import "$T_SCRATCH/linkroot.tar" linkbox
+nrun run --rm --hostname linked linkbox /bin/busybox sh -c '/bin/busybox cat /etc/hosts; /bin/busybox readlink /etc/resolv.conf'
+check_eq "it runs (linked /etc/hosts and /etc/resolv.conf)" 0 "$RC"
+check_match "its /etc/hosts is nook's" 'linked' "$OUT"
+check_match "its /etc/resolv.conf is still the image's link" '\.\./run/resolv.conf' "$OUT"
+
 done_testing

@@ -87,6 +87,30 @@ test_mount_target_refuses_symlink_leaf (void **state)
 }
 
 static void
+test_mount_target_follows_links_inside (void **state)
+{
+  cleanup_error nook_error_t err = NULL;
+  cleanup_close int rfd = open (root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_free char *run = xasprintf ("%s/run", root);
+  mkdir (run, 0755);
+  /* a dangling link into the root: its target is created, inside */
+  cleanup_free char *l1 = xasprintf ("%s/etc/resolv.conf", root);
+  assert_int_equal (symlink ("../run/resolv.conf", l1), 0);
+  cleanup_close int fd = fs_mount_target_in_root (rfd, "/etc/resolv.conf", false, &err);
+  assert_true (fd >= 0);
+  cleanup_free char *made = xasprintf ("%s/run/resolv.conf", root);
+  assert_int_equal (access (made, F_OK), 0);
+  /* an absolute link is the container's path, not the host's */
+  cleanup_free char *l2 = xasprintf ("%s/etc/hosts", root);
+  assert_int_equal (symlink ("/run/hosts", l2), 0);
+  cleanup_close int fd2 = fs_mount_target_in_root (rfd, "/etc/hosts", false, &err);
+  assert_true (fd2 >= 0);
+  cleanup_free char *made2 = xasprintf ("%s/run/hosts", root);
+  assert_int_equal (access (made2, F_OK), 0);
+  assert_int_equal (access ("/run/hosts", F_OK), -1);
+}
+
+static void
 test_open_in_root (void **state)
 {
   cleanup_close int rfd = open (root, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -133,6 +157,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_mkdir_p_stays_inside),
     cmocka_unit_test (test_mount_target_refuses_symlink_leaf),
+    cmocka_unit_test (test_mount_target_follows_links_inside),
     cmocka_unit_test (test_open_in_root),
     cmocka_unit_test (test_rm_rf_does_not_follow),
     cmocka_unit_test (test_atomic_write_and_read),
