@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/nsfs.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -63,6 +65,14 @@ proc_file_is (int piddir, const char *name, const char *want)
   return strcmp (norm, want) == 0;
 }
 
+static bool
+same_ns (int piddir, const char *rel, const char *ours)
+{
+  struct stat a, b;
+  return fstatat (piddir, rel, &a, 0) == 0 && stat (ours, &b) == 0 && a.st_dev == b.st_dev
+         && a.st_ino == b.st_ino;
+}
+
 /* Is the process of this /proc/PID dirfd a keeper: argv[0] "nook-userns"? */
 static bool
 is_keeper (int piddir)
@@ -99,8 +109,26 @@ open_kept (const struct nook_idmapping *ids, int rtfd, pid_t *pid_out)
   if (!is_keeper (piddir) || !proc_file_is (piddir, "uid_map", u)
       || !proc_file_is (piddir, "gid_map", g))
     return -1;
+  /* A container process of the kept namespace looks the same from here: the
+   * keeper is the one in our PID namespace, and its user namespace is a child
+   * of ours. */
+  if (!same_ns (piddir, "ns/pid", "/proc/self/ns/pid"))
+    return -1;
   int fd = openat (piddir, "ns/user", O_RDONLY | O_CLOEXEC);
-  if (fd >= 0 && pid_out)
+  if (fd < 0)
+    return -1;
+  int parent = ioctl (fd, NS_GET_PARENT);
+  struct stat a, b;
+  bool ok = parent >= 0 && fstat (parent, &a) == 0 && stat ("/proc/self/ns/user", &b) == 0
+            && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+  if (parent >= 0)
+    close (parent);
+  if (!ok)
+    {
+      close (fd);
+      return -1;
+    }
+  if (pid_out)
     *pid_out = (pid_t)pid;
   return fd;
 }
