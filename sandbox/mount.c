@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
@@ -218,6 +220,15 @@ sandbox_mount_make_readonly (int fd, nook_error_t *err)
   return 0;
 }
 
+/* mount_setattr(2) MOUNT_ATTR_RDONLY on the mount at fd and every mount below. */
+static int
+readonly_recursive (int fd)
+{
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+  return (int) syscall (SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+                        sizeof attr);
+}
+
 /* After a mount on a target fd, the fd still names the covered inode: reopen. */
 static int
 reopen (int rootfd, const char *target, nook_error_t *err)
@@ -250,7 +261,12 @@ apply_bind (const struct mount_op *op, int rootfd, nook_error_t *err)
   if (op->flags & MS_RDONLY)
     {
       cleanup_close int m = reopen (rootfd, op->target, err);
-      if (m < 0 || sandbox_mount_make_readonly (m, err) < 0)
+      if (m < 0)
+        return nook_error_wrap (err, "'%s'", op->target);
+      /* A recursive bind is read-only all the way down (submounts too). */
+      if ((op->flags & MS_REC) && readonly_recursive (m) == 0)
+        return 0;
+      if (sandbox_mount_make_readonly (m, err) < 0)
         return nook_error_wrap (err, "'%s'", op->target);
     }
   return 0;

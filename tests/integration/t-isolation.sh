@@ -91,6 +91,11 @@ check_eq "/dev/shm is writable, /dev/pts exists" x "$OUT"
 check_status "host devices are not visible (/dev/sda, /dev/mem)" 0 run --rm busybox \
   sh -c 'test ! -e /dev/mem && test ! -e /dev/sda && test ! -e /dev/kmsg'
 
+# --network host binds the host's /sys: read-only all the way down, submounts included.
+nrun run --rm --network host busybox sh -c "awk '\$5 ~ \"^/sys\" { print \$5, \$6 }' /proc/self/mountinfo"
+check_match "--network host: /sys is there" '^/sys ' "$OUT"
+check_no_match "--network host: no mount under /sys is writable" '(^|'$'\n'')/sys[^ ]* rw' "$OUT"
+
 # Images that link /etc/resolv.conf (systemd-style) or /etc/hosts elsewhere still run:
 # nook mounts on what the link names, inside the root.
 lr=$T_SCRATCH/linkroot
