@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -99,6 +100,10 @@ reserve_name (int cdir, const char *name, const char *id, nook_error_t *err)
     return nook_error_set (err, errno, "open containers/.names");
   if (symlinkat (id, nd, name) == 0)
     return 0;
+  /* Taken, maybe stale: decide under the lock, so that two runs cannot both
+   * replace the same stale name. */
+  if (flock (nd, LOCK_EX) < 0)
+    return nook_error_set (err, errno, "lock containers/.names");
   if (errno != EEXIST)
     return nook_error_set (err, errno, "reserve the name '%s'", name);
   /* A name whose container is gone (removed by hand) is free again. */
@@ -254,42 +259,12 @@ container_park (const char *root, const char *id, nook_error_t *err)
   return 0;
 }
 
-int
-container_create (const char *root, const struct container_record *rec, char **dir,
-                  nook_error_t *err)
+static int
+write_config (int cdir, const struct container_record *rec, const char *name, nook_error_t *err)
 {
-  cleanup_free char *cpath = xasprintf ("%s/containers", root);
-  if (mkdir (cpath, 0700) < 0 && errno != EEXIST)
-    return nook_error_set (err, errno, "mkdir '%s'", cpath);
-  cleanup_close int cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (cdir < 0)
-    return nook_error_set (err, errno, "open '%s'", cpath);
-  cleanup_free char *name = NULL;
-  if (rec->name)
-    {
-      if (!valid_name (rec->name))
-        return nook_error_set (err, 0,
-                               "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
-                               "allowed",
-                               rec->name);
-      if (reserve_name (cdir, rec->name, rec->id, err) < 0)
-        return -1;
-      name = xstrdup (rec->name);
-    }
-  else
-    for (int attempt = 0; name == NULL && attempt < 8; attempt++)
-      {
-        cleanup_error nook_error_t e = NULL;
-        cleanup_free char *try = generated_name (rec->id, attempt);
-        if (reserve_name (cdir, try, rec->id, &e) == 0)
-          name = steal_pointer (&try);
-      }
-  if (!take_pooled (cdir, rec->id) && mkdirat (cdir, rec->id, 0700) < 0)
-    return nook_error_set (err, errno, "mkdir container '%s'", rec->id);
-  cleanup_close int d = openat (cdir, rec->id, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int d = openat (cdir, rec->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (d < 0)
     return nook_error_set (err, errno, "open container '%s'", rec->id);
-
   json_t *argv = json_array ();
   for (size_t i = 0; rec->argv && rec->argv[i]; i++)
     json_array_append_new (argv, json_string (rec->argv[i]));
@@ -309,7 +284,51 @@ container_create (const char *root, const struct container_record *rec, char **d
       = openat (d, "config.json", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   size_t len = strlen (text);
   if (fd < 0 || fs_write_all (fd, text, len) < 0 || ftruncate (fd, (off_t)len) < 0)
-    return nook_error_set (err, errno, "write '%s/%s/config.json'", cpath, rec->id);
+    return nook_error_set (err, errno, "write config.json");
+  return 0;
+}
+
+int
+container_create (const char *root, const struct container_record *rec, char **dir,
+                  nook_error_t *err)
+{
+  cleanup_free char *cpath = xasprintf ("%s/containers", root);
+  if (mkdir (cpath, 0700) < 0 && errno != EEXIST)
+    return nook_error_set (err, errno, "mkdir '%s'", cpath);
+  cleanup_close int cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cdir < 0)
+    return nook_error_set (err, errno, "open '%s'", cpath);
+  if (rec->name && !valid_name (rec->name))
+    return nook_error_set (err, 0,
+                           "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
+                           "allowed",
+                           rec->name);
+  /* The directory first (a name is stale only when its directory is gone),
+   * then the name; on any failure neither is left behind. */
+  if (!take_pooled (cdir, rec->id) && mkdirat (cdir, rec->id, 0700) < 0)
+    return nook_error_set (err, errno, "mkdir container '%s'", rec->id);
+  cleanup_free char *name = NULL;
+  if (rec->name)
+    {
+      if (reserve_name (cdir, rec->name, rec->id, err) == 0)
+        name = xstrdup (rec->name);
+    }
+  else
+    for (int attempt = 0; name == NULL && attempt < 8; attempt++)
+      {
+        cleanup_error nook_error_t e = NULL;
+        cleanup_free char *try = generated_name (rec->id, attempt);
+        if (reserve_name (cdir, try, rec->id, &e) == 0)
+          name = steal_pointer (&try);
+      }
+  if ((rec->name && name == NULL) || write_config (cdir, rec, name, err) < 0)
+    {
+      cleanup_error nook_error_t e = NULL;
+      if (name)
+        container_release_name (root, name, rec->id);
+      fs_rm_rf_at (cdir, rec->id, &e);
+      return nook_error_wrap (err, "container %.12s", rec->id);
+    }
   *dir = xasprintf ("%s/%s", cpath, rec->id);
   return 0;
 }
