@@ -225,8 +225,7 @@ static int
 readonly_recursive (int fd)
 {
   struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
-  return (int) syscall (SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
-                        sizeof attr);
+  return (int)syscall (SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
 }
 
 /* After a mount on a target fd, the fd still names the covered inode: reopen. */
