@@ -40,8 +40,10 @@ struct xctx
   int destfd;
   struct imagefmt_layer_stats *st;
   struct deferred_dir *dirs;
-  size_t ndirs, capdirs;
+  size_t ndirs, capdirs, dir_bytes;
 };
+
+#define IMAGEFMT_LAYER_MAX_DIR_BYTES (64u << 20)
 
 static void
 cleanup_archivep (struct archive **a)
@@ -111,7 +113,10 @@ open_parent (int destfd, const char *rel, nook_error_t *err)
   return fs_mkdir_p_in_root (destfd, rel, 0755, err);
 }
 
-/* Remove whatever is at parent/leaf unless both it and the new entry are directories. */
+/* Remove whatever is at parent/leaf unless both it and the new entry are
+ * directories (returns 1: kept).  Returns 2 when what it removed was a
+ * whiteout of this layer: a directory made in its place must be opaque, or
+ * the lower layers' entries the whiteout hid would show through it. */
 static int
 clear_leaf (int parent, const char *leaf, bool keep_dir, const char *rel, nook_error_t *err)
 {
@@ -130,15 +135,19 @@ clear_leaf (int parent, const char *leaf, bool keep_dir, const char *rel, nook_e
     }
   if (unlinkat (parent, leaf, 0) < 0 && errno != ENOENT)
     return nook_error_set (err, errno, "replace '%s' in layer", rel);
-  return 0;
+  return S_ISCHR (st.st_mode) && st.st_rdev == makedev (0, 0) ? 2 : 0;
 }
 
 static bool
 xattr_allowed (const char *name)
 {
-  /* Overlay metadata and our ownership record come from us, never from a tarball. */
-  return !(str_has_prefix (name, "trusted.") || str_has_prefix (name, "user.overlay.")
-           || strcmp (name, OVERRIDE_XATTR) == 0 || str_has_prefix (name, "security.selinux"));
+  /* An allowlist: a tarball's user.* xattrs, file capabilities and ACLs.
+   * Overlay and fuse-overlayfs metadata and our ownership record come from
+   * us, never from a tarball. */
+  if (str_has_prefix (name, "user."))
+    return !(str_has_prefix (name, "user.overlay.") || str_has_prefix (name, "user.fuseoverlayfs.")
+             || str_has_prefix (name, "user.containers."));
+  return strcmp (name, "security.capability") == 0 || str_has_prefix (name, "system.posix_acl_");
 }
 
 /* Owner, mode (final for non-directories), xattrs of an entry just created. */
@@ -282,15 +291,31 @@ opaque (struct xctx *x, const char *dir, const char *rel, nook_error_t *err)
 }
 
 static int
-defer_dir (struct xctx *x, const char *rel, struct archive_entry *e)
+defer_dir (struct xctx *x, const char *rel, struct archive_entry *e, nook_error_t *err)
 {
+  /* The same directory again (a tar may repeat entries): its last header
+   * wins, in the same record.  And the records are bounded: a small hostile
+   * tar must not make us hold gigabytes of paths. */
+  struct deferred_dir *d = x->ndirs ? &x->dirs[x->ndirs - 1] : NULL;
+  if (d == NULL || strcmp (d->path, rel) != 0)
+    {
+      size_t len = strlen (rel) + 1;
+      if (x->dir_bytes + len > IMAGEFMT_LAYER_MAX_DIR_BYTES)
+        return nook_error_set (err, EFBIG, "layer has more than %u bytes of directory names",
+                               IMAGEFMT_LAYER_MAX_DIR_BYTES);
+      x->dir_bytes += len;
+      d = NULL;
+    }
+  if (d)
+    goto fill;
   if (x->ndirs == x->capdirs)
     {
       x->capdirs = x->capdirs ? 2 * x->capdirs : 64;
       x->dirs = xreallocarray (x->dirs, x->capdirs, sizeof *x->dirs);
     }
-  struct deferred_dir *d = &x->dirs[x->ndirs++];
+  d = &x->dirs[x->ndirs++];
   d->path = xstrdup (rel);
+fill:
   d->mode = archive_entry_perm (e) & 07777;
   d->mtime.tv_sec = archive_entry_mtime (e);
   d->mtime.tv_nsec = archive_entry_mtime_nsec (e);
@@ -344,9 +369,12 @@ create_entry (struct xctx *x, struct archive *a, struct archive_entry *e, const 
         break;
       }
     case AE_IFDIR:
-      if (!keep && mkdirat (parent, leaf, 0700) < 0)
+      if (keep != 1 && mkdirat (parent, leaf, 0700) < 0)
         return nook_error_set (err, errno, "mkdir '%s' in layer", rel);
-      defer_dir (x, rel, e);
+      if (keep == 2 && opaque (x, rel, rel, err) < 0)
+        return -1;
+      if (defer_dir (x, rel, e, err) < 0)
+        return -1;
       break;
     case AE_IFLNK:
       {

@@ -182,6 +182,36 @@ test_layer_whiteouts (void **state)
   assert_int_not_equal (fstatat (f->fd, ".wh.gone", &st, 0), 0);
 }
 
+/* A whiteout then a directory of the same name in one layer: the directory
+ * replaces what the whiteout hid, so it must be opaque. */
+static void
+test_layer_whiteout_then_dir (void **state)
+{
+  struct fixture *f = *state;
+  const struct tentry e[] = {
+    { 'f', ".wh.home", "" },
+    { 'd', "home/", NULL },
+    { 'f', "home/x", "x" },
+    { 'd', "rep/", NULL },
+    { 'd', "rep/", NULL },
+    { 'd', "rep/", NULL },
+  };
+  cleanup_error nook_error_t err = NULL;
+  assert_int_equal (extract (f, e, sizeof e / sizeof e[0], &err), 0);
+  struct stat st;
+  assert_int_equal (fstatat (f->fd, "home", &st, AT_SYMLINK_NOFOLLOW), 0);
+  assert_true (S_ISDIR (st.st_mode));
+  char path[128], v[8] = "";
+  snprintf (path, sizeof path, "%s/home", f->dir);
+  if (getxattr (path, "user.overlay.opaque", v, sizeof v) == 1)
+    assert_int_equal (v[0], 'y');
+  else
+    assert_int_equal (fstatat (f->fd, "home/.wh..wh..opq", &st, 0), 0);
+  /* a repeated directory entry is fine */
+  assert_int_equal (fstatat (f->fd, "rep", &st, 0), 0);
+  assert_true (S_ISDIR (st.st_mode));
+}
+
 static void
 test_layer_empty_whiteout (void **state)
 {
@@ -330,6 +360,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     T (test_layer_basic),
     T (test_layer_whiteouts),
+    T (test_layer_whiteout_then_dir),
     T (test_layer_empty_whiteout),
     T (test_layer_dotdot_refused),
     T (test_layer_symlink_escape),
