@@ -91,6 +91,26 @@ imagefmt_store_open (const char *root, struct imagefmt_store **out, nook_error_t
       nook_error_set (err, errno, "open store '%s'", s->root);
       goto fail;
     }
+  /* The store is its user's alone: it holds setuid files of images and the
+   * seccomp programs nook loads.  (Root's store is made 0711 by `run`, for the
+   * containers' root to traverse; it is left as it is.) */
+  struct stat st;
+  if (fstat (s->rootfd, &st) < 0)
+    {
+      nook_error_set (err, errno, "stat store '%s'", s->root);
+      goto fail;
+    }
+  if (st.st_uid != getuid ())
+    {
+      nook_error_set (err, 0, "it belongs to uid %u, not to you (uid %u)", (unsigned)st.st_uid,
+                      (unsigned)getuid ());
+      goto fail;
+    }
+  if (getuid () != 0 && (st.st_mode & 077) != 0 && fchmod (s->rootfd, st.st_mode & 0700) < 0)
+    {
+      nook_error_set (err, errno, "make it private (mode 0700)");
+      goto fail;
+    }
   b = open_subdir (s->rootfd, "blobs", 0755, err);
   if (b < 0 || (s->blobsfd = open_subdir (b, "sha256", 0755, err)) < 0
       || (s->layersfd = open_subdir (s->rootfd, "layers", 0755, err)) < 0)
