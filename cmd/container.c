@@ -417,3 +417,42 @@ container_storage_driver (const char *root, const struct nook_idmapping *ids,
     return nook_error_set (err, errno, "open '%s'", root);
   return fs_write_atomic_at (d, "storage-driver", text, strlen (text), 0644, err);
 }
+
+struct image_user
+{
+  const char *image_id;
+  char *found;
+};
+
+static int
+uses_image (int cdir, const char *id, void *arg, nook_error_t *err)
+{
+  struct image_user *u = arg;
+  if (id[0] == '.')
+    return 0;
+  cleanup_free char *path = xasprintf ("%s/config.json", id);
+  cleanup_free char *text = NULL;
+  cleanup_error nook_error_t e = NULL;
+  if (fs_read_file_at (cdir, path, 1 << 20, &text, NULL, &e) < 0)
+    return 0;
+  json_t *cfg = json_loads (text, 0, NULL);
+  const char *img = json_string_value (json_object_get (cfg, "ImageID"));
+  bool match = img && strcmp (img, u->image_id) == 0;
+  json_decref (cfg);
+  if (!match)
+    return 0;
+  u->found = xstrdup (id);
+  return 1;
+}
+
+char *
+container_using_image (const char *root, const char *image_id)
+{
+  cleanup_free char *cpath = xasprintf ("%s/containers", root);
+  cleanup_close int cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct image_user u = { .image_id = image_id };
+  cleanup_error nook_error_t e = NULL;
+  if (cdir >= 0)
+    fs_dir_foreach (cdir, uses_image, &u, &e);
+  return u.found;
+}

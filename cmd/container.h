@@ -27,6 +27,8 @@ struct container_record
  * the container directory's absolute path. */
 int container_create (const char *root, const struct container_record *rec, char **dir,
                       nook_error_t *err);
+/* The ID of a container (running or not) made from image IMAGE_ID, or NULL. */
+char *container_using_image (const char *root, const char *image_id);
 /* Free NAME if it still names container ID. */
 void container_release_name (const char *root, const char *name, const char *id);
 /* The start time of a process (field 22 of /proc/PID/stat), 0 if gone: with

@@ -47,6 +47,13 @@ wait "$npid" 2>/dev/null
 nrun ps -a
 check_match "a container whose nook was killed shows as Dead" "Dead +crash(\$|${NL})" "$OUT"
 
+nrun rmi busybox
+check_eq "rmi of an image a container uses fails (1)" 1 "$RC"
+check_match "rmi names the container that uses it" 'conflict: .*container [0-9a-f]{12}' "$ERR"
+nrun rmi -f busybox
+check_eq "rmi -f does not pull the layers from under it either" 1 "$RC"
+check_status "the image still runs" 0 run --rm busybox true
+
 nrun rm kept
 check_eq "rm of an exited container (with files of other owners in its layer)" 0 "$RC"
 check_status "its name can be used again" 0 run --rm --name kept busybox true
@@ -58,5 +65,7 @@ nrun rm $("$NOOK" ps -aq)
 check_eq "rm of all the rest works" 0 "$RC"
 nrun ps -aq
 check_eq "nothing is left" "" "$OUT"
+nrun rmi busybox
+check_eq "with no container left, rmi works" 0 "$RC"
 
 done_testing
