@@ -227,9 +227,9 @@ recorded_name (const char *root, const char *id)
 }
 
 int
-container_empty (const char *root, const char *id, nook_error_t *err)
+container_empty (const char *root, const char *id, bool reserved_name, nook_error_t *err)
 {
-  cleanup_free char *name = recorded_name (root, id);
+  cleanup_free char *name = reserved_name ? recorded_name (root, id) : NULL;
   if (name)
     container_release_name (root, name, id);
   cleanup_free char *path = xasprintf ("%s/containers/%s", root, id);
@@ -313,6 +313,8 @@ container_create (const char *root, const struct container_record *rec, char **d
       if (reserve_name (cdir, rec->name, rec->id, err) == 0)
         name = xstrdup (rec->name);
     }
+  else if (rec->ephemeral)
+    name = generated_name (rec->id, 0); /* shown by ps; not worth a disk write */
   else
     for (int attempt = 0; name == NULL && attempt < 8; attempt++)
       {

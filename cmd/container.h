@@ -21,6 +21,7 @@ struct container_record
 {
   const char *id, *name, *image, *image_id, *driver;
   char *const *argv;
+  bool ephemeral; /* --rm: a generated name is not reserved (no disk work) */
 };
 
 /* Create containers/<id>/ with config.json; refuses a name in use.  *dir gets
@@ -40,7 +41,7 @@ int container_set_exited (const char *dir, int status, const char *msg);
  * emptied, merged/, etc/ and config.json kept), then, once the container's
  * namespaces are gone, park it in containers/.pool for the next run.  -1
  * when either cannot (then remove the directory). */
-int container_empty (const char *root, const char *id, nook_error_t *err);
+int container_empty (const char *root, const char *id, bool reserved_name, nook_error_t *err);
 int container_park (const char *root, const char *id, nook_error_t *err);
 /* Remove containers/<id>/, inside our user namespace (files of subordinate ids). */
 int container_remove (const char *root, const char *id, const struct nook_idmapping *ids,

@@ -191,6 +191,7 @@ struct run_state
   char *id;
   bool created;
   bool want_empty, empty_ok; /* --rm: the directory is emptied for the pool */
+  bool named;                /* --name given: its .names link must be freed */
 };
 
 /* The command and all of the container have ended; the kernel is still
@@ -201,7 +202,7 @@ empty_while_torn_down (void *data, int status)
   struct run_state *st = data;
   cleanup_error nook_error_t e = NULL;
   if (st->want_empty)
-    st->empty_ok = container_empty (imagefmt_store_root (st->store), st->id, &e) == 0;
+    st->empty_ok = container_empty (imagefmt_store_root (st->store), st->id, st->named, &e) == 0;
   trace_mark ("container emptied");
 }
 
@@ -267,7 +268,9 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
     .image_id = st->img->id,
     .argv = spec->argv,
     .driver = sandbox_storage_name (spec->driver),
+    .ephemeral = o->rm,
   };
+  st->named = o->name != NULL || !o->rm;
   if (getuid () == 0 && !st->ids0.single && open_store_for_root (st->store, err) < 0)
     return -1;
   if (container_create (imagefmt_store_root (st->store), &rec, &spec->container_dir, err) < 0)
@@ -315,7 +318,8 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       cleanup_error nook_error_t rerr = NULL;
       const char *root = imagefmt_store_root (st.store);
       /* emptied while the kernel tore the namespaces down (or now) */
-      bool recycled = st.want_empty && (st.empty_ok || container_empty (root, st.id, &rerr) == 0)
+      bool recycled = st.want_empty
+                      && (st.empty_ok || container_empty (root, st.id, st.named, &rerr) == 0)
                       && container_park (root, st.id, &rerr) == 0;
       nook_error_free (&rerr);
       if (!recycled && container_remove (root, st.id, &st.ids0, &rerr) < 0)
