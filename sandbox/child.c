@@ -276,27 +276,14 @@ split_from_daemon (pid_t daemon, const int *fds, nook_error_t *err)
   for (int i = 0; fds[i] != -2; i++)
     if (fds[i] >= 0)
       close (fds[i]);
-  sigset_t all;
-  sigfillset (&all);
-  sigprocmask (SIG_SETMASK, &all, NULL);
-  for (;;)
-    {
-      int st;
-      pid_t p;
-      while ((p = waitpid (-1, &st, WNOHANG)) > 0)
-        if (p == pid)
-          {
-            kill (daemon, SIGKILL);
-            waitpid (daemon, NULL, 0);
-            _exit (sandbox_status_code (st));
-          }
-      if (p < 0 && errno == ECHILD)
-        _exit (125);
-      siginfo_t si;
-      int sig = sigwaitinfo (&all, &si);
-      if (sig > 0 && sig != SIGCHLD)
-        kill (pid, sig);
-    }
+  /* (the supervisor may reap the daemon if it dies first: a pidfd, so that a
+   * recycled pid is never the one killed) */
+  int dfd = (int) syscall (SYS_pidfd_open, daemon, 0);
+  int st = sandbox_supervise (pid);
+  if (dfd >= 0)
+    syscall (SYS_pidfd_send_signal, dfd, SIGKILL, NULL, 0);
+  waitpid (daemon, NULL, 0);
+  _exit (st < 0 ? 125 : sandbox_status_code (st));
 }
 
 static int

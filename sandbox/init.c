@@ -84,22 +84,22 @@ finish (int code, int notify_fd)
   _exit (code);
 }
 
-void
-sandbox_init_run (pid_t child, int notify_fd)
+int
+sandbox_supervise (pid_t child)
 {
   sigset_t all;
   sigfillset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);
   for (;;)
     {
-      /* Reap what has ended; the command's end ends the container. */
+      /* Reap what has ended (orphans too); the child's end ends the wait. */
       int st;
       pid_t p;
       while ((p = waitpid (-1, &st, WNOHANG)) > 0)
         if (p == child)
-          finish (sandbox_status_code (st), notify_fd);
+          return st;
       if (p < 0 && errno == ECHILD)
-        finish (125, notify_fd);
+        return -1;
 
       siginfo_t si;
       int sig = sigwaitinfo (&all, &si);
@@ -108,4 +108,11 @@ sandbox_init_run (pid_t child, int notify_fd)
       /* Stop signals from the terminal are for the command, as is the rest. */
       kill (child, sig);
     }
+}
+
+void
+sandbox_init_run (pid_t child, int notify_fd)
+{
+  int st = sandbox_supervise (child);
+  finish (st < 0 ? 125 : sandbox_status_code (st), notify_fd);
 }

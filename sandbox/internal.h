@@ -28,6 +28,11 @@ __attribute__ ((noreturn)) void sandbox_child_main (const struct nook_spec *spec
 int sandbox_rootfs_mount (const struct nook_spec *spec, const char *target, pid_t *daemon,
                           nook_error_t *err);
 
+/* Wait for `child` with every signal blocked, forwarding each signal but
+ * SIGCHLD to it and reaping whatever else ends; returns its wait status, or
+ * -1 when there is no child left. */
+int sandbox_supervise (pid_t child);
+
 /* A wait status as an exit code: the code, or 128+N when killed by signal N. */
 int sandbox_status_code (int status);
 
