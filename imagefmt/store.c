@@ -580,9 +580,21 @@ imagefmt_store_layer_dirs (struct imagefmt_store *s, const struct imagefmt_image
   cleanup_unlock struct imagefmt_store *locked = NULL;
   cleanup_strv char **chains = store_chain_ids (img->diff_ids);
   cleanup_strv char **out = xzalloc (sizeof (char *));
-  if (imagefmt_store_lock (s, err) < 0)
-    return -1;
-  locked = s;
+  /* The common case, every layer unpacked, needs no lock: a .done marker is
+   * made only after its directory was renamed into place.  (So a long
+   * `nook import -` holding the lock does not stall runs.) */
+  bool all_ready = true;
+  for (size_t i = 0; chains[i] && all_ready; i++)
+    {
+      cleanup_free char *done = xasprintf ("%s.done", chains[i] + 7);
+      all_ready = faccessat (s->layersfd, done, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+    }
+  if (!all_ready)
+    {
+      if (imagefmt_store_lock (s, err) < 0)
+        return -1;
+      locked = s;
+    }
   for (size_t i = 0; chains[i]; i++)
     {
       const char *hex = chains[i] + 7;
@@ -591,6 +603,16 @@ imagefmt_store_layer_dirs (struct imagefmt_store *s, const struct imagefmt_image
       bool ready = faccessat (s->layersfd, done, F_OK, AT_SYMLINK_NOFOLLOW) == 0
                    && fstatat (s->layersfd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0
                    && S_ISDIR (st.st_mode);
+      if (!ready && locked == NULL)
+        {
+          /* gone since the check above (an rmi): decide under the lock */
+          if (imagefmt_store_lock (s, err) < 0)
+            return -1;
+          locked = s;
+          ready = faccessat (s->layersfd, done, F_OK, AT_SYMLINK_NOFOLLOW) == 0
+                  && fstatat (s->layersfd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0
+                  && S_ISDIR (st.st_mode);
+        }
       if (!ready && unpack_layer (s, img->layers[i], hex, err) < 0)
         return -1;
       strv_push_take (&out, xasprintf ("%s/layers/%s", s->root, hex));

@@ -47,6 +47,16 @@ wait "$npid" 2>/dev/null
 nrun ps -a
 check_match "a container whose nook was killed shows as Dead" "Dead +crash(\$|${NL})" "$OUT"
 
+# A slow import (stdin) holds the store's lock; runs of unpacked images need none.
+tar -C / -cf "$T_SCRATCH/tiny.tar" etc/hostname 2>/dev/null || tar -cf "$T_SCRATCH/tiny.tar" -T /dev/null
+( sleep 4; cat "$T_SCRATCH/tiny.tar" ) | "$NOOK" import - slowimg >/dev/null 2>&1 &
+slow=$!
+sleep 0.5
+check_status "a run while a slow import holds the store's lock" 0 run --rm busybox true
+check_eq "the run finished while the import was still waiting for its input" 1 \
+  "$(kill -0 "$slow" 2>/dev/null && echo 1 || echo 0)"
+wait "$slow"
+
 nrun rmi busybox
 check_eq "rmi of an image a container uses fails (1)" 1 "$RC"
 check_match "rmi names the container that uses it" 'conflict: .*container [0-9a-f]{12}' "$ERR"
