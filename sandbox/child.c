@@ -278,7 +278,7 @@ split_from_daemon (pid_t daemon, const int *fds, nook_error_t *err)
       close (fds[i]);
   /* (the supervisor may reap the daemon if it dies first: a pidfd, so that a
    * recycled pid is never the one killed) */
-  int dfd = (int) syscall (SYS_pidfd_open, daemon, 0);
+  int dfd = (int)syscall (SYS_pidfd_open, daemon, 0);
   int st = sandbox_supervise (pid);
   if (dfd >= 0)
     syscall (SYS_pidfd_send_signal, dfd, SIGKILL, NULL, 0);
