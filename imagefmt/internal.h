@@ -84,6 +84,10 @@ char *store_entry_config_digest (struct imagefmt_store *s, json_t *e);
 /* Index of the entry `ref` names, by reference or ID prefix; -1 not found, -2 error. */
 ssize_t store_find_entry (struct imagefmt_store *s, json_t *manifests, const char *ref, bool *by_id,
                           nook_error_t *err);
+/* The entry of idx's manifests that `ref` names (its position in *at), or
+ * NULL with "No such image: REF" (ENOENT) or another error. */
+json_t *store_image_entry (struct imagefmt_store *s, json_t *idx, const char *ref, bool *by_id,
+                           ssize_t *at, nook_error_t *err);
 
 /* ---- unpacked layers (store.c) ---- */
 

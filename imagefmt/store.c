@@ -454,6 +454,24 @@ store_find_entry (struct imagefmt_store *s, json_t *manifests, const char *ref, 
   return found;
 }
 
+json_t *
+store_image_entry (struct imagefmt_store *s, json_t *idx, const char *ref, bool *by_id, ssize_t *at,
+                   nook_error_t *err)
+{
+  json_t *manifests = json_object_get (idx, "manifests");
+  ssize_t i = store_find_entry (s, manifests, ref, by_id, err);
+  if (i == -2)
+    return NULL;
+  if (i < 0)
+    {
+      nook_error_set (err, ENOENT, "No such image: %s", ref);
+      return NULL;
+    }
+  if (at)
+    *at = i;
+  return json_array_get (manifests, (size_t)i);
+}
+
 int
 imagefmt_store_lookup (struct imagefmt_store *s, const char *ref, struct imagefmt_image **out,
                        nook_error_t *err)
@@ -464,13 +482,9 @@ imagefmt_store_lookup (struct imagefmt_store *s, const char *ref, struct imagefm
     return nook_error_set (err, EINVAL, "empty image reference");
   if (store_load_index (s, &idx, err) < 0)
     return -1;
-  json_t *manifests = json_object_get (idx, "manifests");
-  ssize_t i = store_find_entry (s, manifests, ref, &by_id, err);
-  if (i == -2)
+  json_t *e = store_image_entry (s, idx, ref, &by_id, NULL, err);
+  if (e == NULL)
     return -1;
-  if (i < 0)
-    return nook_error_set (err, ENOENT, "No such image: %s", ref);
-  json_t *e = json_array_get (manifests, (size_t)i);
   return store_load_image (s, store_entry_digest (e), store_entry_ref (e), out, err);
 }
 

@@ -177,12 +177,10 @@ imagefmt_store_remove (struct imagefmt_store *s, const char *ref, bool force, re
   if (store_load_index (s, &idx, err) < 0)
     return -1;
   json_t *manifests = json_object_get (idx, "manifests");
-  ssize_t i = store_find_entry (s, manifests, ref, &by_id, err);
-  if (i == -2)
+  ssize_t i = -1;
+  json_t *e = store_image_entry (s, idx, ref, &by_id, &i, err);
+  if (e == NULL)
     return -1;
-  if (i < 0)
-    return nook_error_set (err, ENOENT, "No such image: %s", ref);
-  json_t *e = json_array_get (manifests, (size_t)i);
   const char *mdigest = store_entry_digest (e);
   if (store_load_image (s, mdigest, store_entry_ref (e), &img, err) < 0)
     return -1;
