@@ -214,12 +214,24 @@ empty_entry (int dirfd, const char *name, void *arg, nook_error_t *err)
   return fs_rm_rf_at (dirfd, name, err);
 }
 
+json_t *
+container_read_json (int cdir, const char *id, const char *file)
+{
+  cleanup_free char *path = xasprintf ("%s/%s", id, file);
+  cleanup_free char *text = NULL;
+  cleanup_error nook_error_t e = NULL;
+  if (fs_read_file_at (cdir, path, 1 << 20, &text, NULL, &e) < 0)
+    return NULL;
+  return json_loads (text, JSON_REJECT_DUPLICATES, NULL);
+}
+
 /* The Name in containers/ID/config.json (malloc'd), or NULL. */
 static char *
 recorded_name (const char *root, const char *id)
 {
-  cleanup_free char *path = xasprintf ("%s/containers/%s/config.json", root, id);
-  json_t *cfg = json_load_file (path, JSON_REJECT_DUPLICATES, NULL);
+  cleanup_free char *cpath = xasprintf ("%s/containers", root);
+  cleanup_close int cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  json_t *cfg = cdir >= 0 ? container_read_json (cdir, id, "config.json") : NULL;
   const char *n = json_string_value (json_object_get (cfg, "Name"));
   char *name = n ? xstrdup (n) : NULL;
   json_decref (cfg);
@@ -432,12 +444,7 @@ uses_image (int cdir, const char *id, void *arg, nook_error_t *err)
   struct image_user *u = arg;
   if (id[0] == '.')
     return 0;
-  cleanup_free char *path = xasprintf ("%s/config.json", id);
-  cleanup_free char *text = NULL;
-  cleanup_error nook_error_t e = NULL;
-  if (fs_read_file_at (cdir, path, 1 << 20, &text, NULL, &e) < 0)
-    return 0;
-  json_t *cfg = json_loads (text, 0, NULL);
+  json_t *cfg = container_read_json (cdir, id, "config.json");
   const char *img = json_string_value (json_object_get (cfg, "ImageID"));
   bool match = img && strcmp (img, u->image_id) == 0;
   json_decref (cfg);

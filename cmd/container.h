@@ -3,6 +3,8 @@
 #ifndef NOOK_CMD_CONTAINER_H
 #define NOOK_CMD_CONTAINER_H
 
+#include <jansson.h>
+
 #include "sandbox/spec.h"
 #include "util/error.h"
 
@@ -28,6 +30,9 @@ struct container_record
  * the container directory's absolute path. */
 int container_create (const char *root, const struct container_record *rec, char **dir,
                       nook_error_t *err);
+/* containers/ID/FILE (config.json, state.json) parsed, or NULL.  cdir:
+ * an fd of the store's containers/ directory. */
+json_t *container_read_json (int cdir, const char *id, const char *file);
 /* The ID of a container (running or not) made from image IMAGE_ID, or NULL. */
 char *container_using_image (const char *root, const char *image_id);
 /* Free NAME if it still names container ID. */

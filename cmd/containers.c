@@ -39,16 +39,6 @@ crec_clear (struct crec *c)
   memset (c, 0, sizeof *c);
 }
 
-static json_t *
-load_json (int dirfd, const char *path)
-{
-  cleanup_free char *text = NULL;
-  cleanup_error nook_error_t e = NULL;
-  if (fs_read_file_at (dirfd, path, 1 << 20, &text, NULL, &e) < 0)
-    return NULL;
-  return json_loads (text, JSON_REJECT_DUPLICATES, NULL);
-}
-
 static const char *
 jstr (json_t *o, const char *k)
 {
@@ -60,8 +50,7 @@ static bool
 crec_load (int cdir, const char *id, struct crec *c)
 {
   memset (c, 0, sizeof *c);
-  cleanup_free char *cp = xasprintf ("%s/config.json", id);
-  json_t *cfg = load_json (cdir, cp);
+  json_t *cfg = container_read_json (cdir, id, "config.json");
   if (cfg == NULL || jstr (cfg, "Id") == NULL)
     {
       json_decref (cfg);
@@ -85,8 +74,7 @@ crec_load (int cdir, const char *id, struct crec *c)
   c->pid_start = (unsigned long long)json_integer_value (json_object_get (cfg, "PidStart"));
   json_decref (cfg);
 
-  cleanup_free char *sp = xasprintf ("%s/state.json", id);
-  json_t *st = load_json (cdir, sp);
+  json_t *st = container_read_json (cdir, id, "state.json");
   if (st)
     {
       c->exited = true;
