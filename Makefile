@@ -6,6 +6,8 @@
 #   make asan       unit and integration tests under AddressSanitizer+UBSan
 #   make bench      nook vs bwrap vs podman, medians and ratios
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS
+#   make lint       headers, include directions, CLOEXEC, shellcheck, check-conformance
+#   make sync-conformance  refresh tests/data/conformance from ../shared/conformance
 #   make install PREFIX=/usr/local DESTDIR=
 #   knobs: SAN=address,undefined  RELEASE=1  O=build-dir  STATIC_DEPS=0
 
@@ -61,7 +63,7 @@ BENCHBIN := $(patsubst tests/bench/%.c,$(O)/tests/bench/%,$(BENCHSRC))
 HEADERS := $(sort $(wildcard util/*.h sandbox/*.h imagefmt/*.h imagefmt/*/*.h net/*.h cmd/*.h cmd/*/*.h))
 
 .PHONY: all test unit integration asan bench fuzz fuzz-build fuzz-replay install clean demo prepare \
-	lint fmt fmt-check check-headers check-includes deps
+	lint fmt fmt-check check-headers check-includes check-conformance sync-conformance deps
 all: $(O)/nook $(O)/probe
 
 $(O)/%.o: %.c
@@ -152,7 +154,15 @@ check-headers:
 check-includes:
 	@ci/check-includes.sh
 
-lint: check-headers check-includes
+# tests/data/conformance is a copy of part of ../shared/conformance (the data set the project
+# was founded with); where that folder exists, lint checks the copy is still identical.
+check-conformance:
+	@ci/conformance.sh check
+
+sync-conformance:
+	@ci/conformance.sh sync
+
+lint: check-headers check-includes check-conformance
 	shellcheck -S warning tests/*.sh tests/integration/*.sh ci/*.sh tests/bench/*.sh
 
 fmt:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ci/check-includes.sh: two greps that keep DESIGN.md's rules true (`make check-includes`,
+# ci/check-includes.sh: two greps that keep the design's rules true (`make check-includes`,
 # part of `make lint`). Prints file:line for each violation and exits 1 if there is any.
 #
 # 1. Include direction: cmd -> {sandbox, imagefmt, net} -> util.

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Run every cmocka unit test binary and every fuzz-corpus replay under $1 (build dir).
-# Prints one line per binary and a closing "unit: N passed, N failed".
+# Prints one line per binary and a closing "unit: N passed, N failed". The tests read their
+# data (tests/data/, tests/fuzz/corpus/) relative to the repository root: run from there.
 set -u
-O=${1:-build}
+O=$(cd "${1:-build}" && pwd) || exit 125
+cd "$(dirname "$0")/.." || exit 125
 pass=0 fail=0
 failed=()
 for t in "$O"/tests/unit/test_*; do

@@ -7,10 +7,10 @@
 # installed), alternating the tools run by run (nook, bwrap, podman, nook, ...), as an
 # unprivileged user (as root: as nook-sub, after ci/prepare.sh). Prints each tool's median
 # and p90 in ms, the ratios nook/bwrap and podman/nook, and the targets. Then runs every
-# BUILD_DIR/tests/bench/bench_* program (argv[1]: ../shared/conformance from the repo root).
+# BUILD_DIR/tests/bench/bench_* program (argv[1]: the repository's tests/data/conformance).
 #
 # podman is run with `--runtime runc --storage-driver overlay --cgroup-manager cgroupfs`
-# and a private --root/--runroot (DESIGN.md "This machine": crun refuses this cgroup layout
+# and a private --root/--runroot (on the machines nook is tested on crun refuses this cgroup layout
 # and Debian's default vfs driver would make the comparison unfair); these flags are the
 # command-line form of containers.conf/storage.conf, so no user config is written.
 # Knobs: BENCH_ROUNDS (default 30), NOOK_BENCH_NO_INSTALL=1 (as root, do not install podman).
@@ -182,12 +182,12 @@ else
 fi
 
 # Other benchmarks (pure code, no containers): BUILD_DIR/tests/bench/bench_*.
-conformance=$(cd "$repo/../shared/conformance" 2>/dev/null && pwd || true)
+conformance=$repo/tests/data/conformance
 for b in "$O"/tests/bench/bench_*; do
   [ -x "$b" ] || continue
   case "$b" in *.o | *.d) continue ;; esac
   echo
-  echo "bench: $(basename "$b") ${conformance:-}"
-  "$b" ${conformance:+"$conformance"} || echo "bench: $(basename "$b") exited $?"
+  echo "bench: $(basename "$b") $conformance"
+  "$b" "$conformance" || echo "bench: $(basename "$b") exited $?"
 done
 exit 0

@@ -1,5 +1,5 @@
 /* tests/bench/bench_dockerfile.c: Dockerfile parse speed.
- *   bench_dockerfile [CONFORMANCE_DIR]   (default ../shared/conformance)
+ *   bench_dockerfile [CONFORMANCE_DIR]   (default tests/data/conformance)
  * Parses a generated 5,000-line Dockerfile (varied instructions, continuations,
  * heredocs) and every Dockerfile of the two conformance sets, 50 times each, and
  * prints the median time and throughput. */
@@ -153,7 +153,7 @@ bench (const struct input *in, size_t n, size_t *bytes)
 int
 main (int argc, char **argv)
 {
-  const char *dir = argc > 1 ? argv[1] : "../shared/conformance";
+  const char *dir = argc > 1 ? argv[1] : "tests/data/conformance";
   struct input gen = { 0 };
   struct input *conf = NULL;
   size_t nconf = 0, bytes;

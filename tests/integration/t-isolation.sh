@@ -34,7 +34,7 @@ if [ -d "$NOOK_ROOT/layers" ]; then
   changed=$(find "$NOOK_ROOT/layers" -newer "$stamp" 2>/dev/null | head -5)
   check_eq "nothing under the store's layers/ changed" "" "$changed"
 else
-  fail "the store has a layers/ directory (DESIGN.md: layers/<chain-id>/)" "$(ls -la "$NOOK_ROOT")"
+  fail "the store has a layers/ directory (layers/<chain-id>/ expected)" "$(ls -la "$NOOK_ROOT")"
 fi
 
 nrun run --rm busybox ls /proc

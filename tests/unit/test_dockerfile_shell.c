@@ -1,5 +1,6 @@
 /* tests/unit/test_dockerfile_shell.c: Dockerfile word expansion against BuildKit's
- * shell/envVarTest and shell/wordsTest (read in place), plus our own cases. */
+ * shell/envVarTest and shell/wordsTest (the copy in tests/data/conformance, read from the
+ * repository root as `make unit` runs it), plus our own cases.  Missing data fails. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,10 +17,7 @@
 static char *
 conformance_path (const char *name)
 {
-  const char *dir = getenv ("NOOK_CONFORMANCE_DIR");
-  if (dir != NULL && *dir != '\0')
-    return xasprintf ("%s/shell/%s", dir, name);
-  return xasprintf ("../shared/conformance/buildkit-parser/shell/%s", name);
+  return xasprintf ("tests/data/conformance/buildkit-parser/shell/%s", name);
 }
 
 static FILE *
@@ -28,7 +26,7 @@ open_data (const char *name)
   cleanup_free char *path = conformance_path (name);
   FILE *f = fopen (path, "re");
   if (f == NULL)
-    fail_msg ("conformance data %s is missing (set NOOK_CONFORMANCE_DIR)", path);
+    fail_msg ("conformance data %s is missing (run from the repository root: make unit)", path);
   return f;
 }
 
