@@ -12,8 +12,8 @@
  *                /proc/self/uid_map -> uid_map=ok|ERRNO
  *   fds          fds=0,1,2 (open fds, without the one used to list), then fd.N=target lines
  *   tiocsti      ioctl(0, TIOCSTI, "x") -> tiocsti=ok|ERRNO
- *   zombie       fork a child that exits at once; do not wait for it; exit after 100 ms,
- *                leaving the zombie to the init -> zombie_pid=N
+ *   zombie       fork a child that exits at once; once it is a zombie, exit without
+ *                reaping it, leaving the zombie to the init -> zombie_pid=N
  *   ptrace       ptrace(PTRACE_ATTACH, 1) -> ptrace=ok|ERRNO (detached again if ok)
  *   chown        create /tmp/p, chown it to 1000:1000 -> chown=ok|ERRNO
  *   read FILE    read FILE -> read=ok bytes=N | read=ERRNO
@@ -193,8 +193,11 @@ do_zombie (void)
     _exit (0);
   printf ("zombie_pid=%d\n", (int) pid);
   fflush (stdout);
-  struct timespec ts = { 0, 100 * 1000 * 1000 };
-  nanosleep (&ts, NULL); /* the child is a zombie now; exit without waiting for it */
+  /* Wait until the child has exited, leaving it a zombie (WNOWAIT), then exit without
+   * reaping it: the init inherits a real zombie, whatever the machine's load. */
+  siginfo_t si;
+  while (waitid (P_PID, (id_t) pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+    ;
   return 0;
 }
 

@@ -14,6 +14,16 @@
 #   setup_image                  bootstraps the busybox image once per NOOK_ROOT
 #   skip_all REASON              exit 77 (a failure under NOOK_TEST_MUST_WORK=1)
 #   done_testing                 prints the plan, exits non-zero if anything failed
+#
+# Synchronisation (never `sleep` to order events; every wait has a deadline and says so):
+#   poll SECONDS CMD...          runs CMD until it succeeds (0), or SECONDS pass (1)
+#   wait_until DESC SECONDS CMD...  poll; when the deadline passes, a failing test DESC (1)
+#   wait_for FILE [TENTHS]       poll until FILE is non-empty (default 10 s)
+#   make_gate NAME               a fifo $T_SCRATCH/NAME a process can block on (`read <FIFO`)
+#   open_gate FIFO               lets it go (fails after 30 s if nobody waits on it)
+#
+# On exit the nook-userns keeper this file caused is ended (keeper.sh); keepers that
+# existed before it started are left alone. Do not replace the EXIT trap.
 set -u
 : "${NOOK:?NOOK must name the nook binary}"
 : "${PROBE:=}"
@@ -26,8 +36,12 @@ T_N=0
 T_FAILED=0
 T_SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/nook-t.XXXXXX")
 OUT='' ERR='' RC=0
+# shellcheck source=tests/integration/keeper.sh
+. "$(dirname "${BASH_SOURCE[0]}")/keeper.sh"
+T_KEEPERS_BEFORE=$(keeper_list)
 
 _lib_cleanup() {
+  keeper_end_new "$NOOK" "$T_KEEPERS_BEFORE"
   rm -rf "$T_SCRATCH" 2>/dev/null || true
 }
 trap _lib_cleanup EXIT
@@ -143,15 +157,40 @@ probe_vol() {
   echo "$PROBE:/probe:ro"
 }
 
+# poll SECONDS CMD...: run CMD every 50 ms until it succeeds (0) or SECONDS have passed (1).
+poll() {
+  local end=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    [ "$SECONDS" -lt "$end" ] || return 1
+    sleep 0.05
+  done
+}
+
+# wait_until DESC SECONDS CMD...: poll; when the deadline passes, a failing test DESC.
+wait_until() {
+  local desc=$1 secs=$2
+  shift 2
+  poll "$secs" "$@" && return 0
+  fail "$desc (not within $secs s)" "waited for: $*"
+  return 1
+}
+
 # wait_for FILE [TENTHS]: wait until FILE is non-empty (default 10 s).
 wait_for() {
-  local f=$1 n=${2:-100}
-  while [ "$n" -gt 0 ]; do
-    [ -s "$f" ] && return 0
-    sleep 0.1
-    n=$((n - 1))
-  done
-  return 1
+  poll $(((${2:-100} + 9) / 10)) test -s "$1"
+}
+
+# make_gate NAME: a fifo in the scratch dir; a process (in a container, through a volume,
+# or on the host) that opens it for reading blocks until open_gate. Prints its path.
+make_gate() {
+  local g=$T_SCRATCH/$1
+  mkfifo "$g" && echo "$g"
+}
+
+# open_gate FIFO: let the reader of FIFO go. Fails (after 30 s) when nothing reads it.
+open_gate() {
+  timeout 30 sh -c 'echo go >"$1"' open_gate "$1"
 }
 
 done_testing() {

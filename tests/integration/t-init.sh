@@ -10,14 +10,23 @@ check_match "the command is not PID 1 (nook's init is)" '^[0-9]+$' "$OUT"
 check_eq "the command's PID is greater than 1" 1 "$([ "${OUT:-0}" -gt 1 ] 2>/dev/null && echo 1 || echo 0)"
 
 if [ -x "$PROBE" ]; then
+  # The probe leaves a zombie child and exits; the init must reap it (60 s at most).
   nrun run --rm -v "$pv" busybox sh -c \
-    '/probe zombie > /tmp/z; sleep 1; p=$(sed -n s/zombie_pid=//p /tmp/z); echo "pid $p"; cat /proc/$p/stat 2>/dev/null || echo reaped'
+    '/probe zombie > /tmp/z; p=$(sed -n s/zombie_pid=//p /tmp/z); echo "pid $p"; n=1200
+     while [ -e /proc/$p ] && [ $n -gt 0 ]; do sleep 0.05; n=$((n - 1)); done
+     cat /proc/$p/stat 2>/dev/null || echo reaped'
   check_match "an orphaned zombie is reaped by the init" 'reaped$' "$OUT"
 else
   fail "PROBE ($PROBE) is not executable"
 fi
-nrun run --rm busybox sh -c '(sleep 0.2 &) ; sleep 1; ps -o stat | grep -c Z'
+# A double fork: the orphan writes its pid and exits; once it is reaped (60 s at most) no
+# zombie is left.
+nrun run --rm busybox sh -c '(sh -c "echo \$\$ > /tmp/o.new; mv /tmp/o.new /tmp/o" &); n=1200
+  while { [ ! -s /tmp/o ] || [ -e /proc/$(cat /tmp/o) ]; } && [ $n -gt 0 ]; do sleep 0.05; n=$((n - 1)); done
+  test -s /tmp/o || echo "the orphan never ran"; ps -o stat | grep -c Z'
 check_eq "no zombie remains after a double fork" 0 "$OUT"
+
+nook_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 # signal_test SIG CODE: SIG sent to the nook process reaches the command.
 signal_test() {
@@ -32,19 +41,16 @@ os.execvp(sys.argv[1], sys.argv[1:])' "$NOOK" run --rm busybox sh -c \
     "trap 'echo got $sig; exit $code' $sig; echo ready; while :; do sleep 0.1; done" \
     >"$out" 2>&1 </dev/null &
   pid=$!
-  if ! wait_for "$out" 100; then
+  if ! wait_until "$sig: the container started and said ready" 60 grep -q ready "$out"; then
     kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
-    fail "$sig: the container started (no 'ready' within 10 s)" "$(cat "$out")"
+    diag "$(cat "$out")"
     return
   fi
   kill "-$sig" "$pid"
   # bounded wait: kill it if it ignores the signal
-  local n=100
-  while kill -0 "$pid" 2>/dev/null && [ "$n" -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
-  if kill -0 "$pid" 2>/dev/null; then
+  if ! wait_until "$sig sent to nook ends the container" 60 nook_gone "$pid"; then
     kill -KILL "$pid" 2>/dev/null
-    fail "$sig sent to nook ends the container within 10 s"
   fi
   wait "$pid" || rc=$?
   check_match "$sig sent to nook reaches the command" "got $sig" "$(cat "$out")"

@@ -23,9 +23,11 @@ nrun ps -a
 check_no_match "a --rm container is not listed after it ended" 'gone' "$OUT"
 check_status "the --rm container's name is free again" 0 run --rm --name gone busybox true
 
+listed() { "$NOOK" ps 2>/dev/null | grep -q "$1"; }
+
 # A running container is Up; rm refuses it without -f.
 "$NOOK" run --name sleeper busybox sleep 60 >/dev/null 2>&1 &
-for _ in $(seq 100); do "$NOOK" ps 2>/dev/null | grep -q sleeper && break; sleep 0.1; done
+wait_until "the running container shows in ps" 60 listed sleeper
 nrun ps
 check_match "a running container is Up" "Up .* sleeper(\$|${NL})" "$OUT"
 nrun rm sleeper
@@ -41,21 +43,29 @@ check_no_match "the removed container is gone from ps -a" 'sleeper' "$OUT"
 # A nook killed hard leaves its record: it must show as Dead, never Up.
 "$NOOK" run --name crash busybox sleep 60 >/dev/null 2>&1 &
 npid=$!
-for _ in $(seq 100); do "$NOOK" ps 2>/dev/null | grep -q crash && break; sleep 0.1; done
+wait_until "the container shows in ps" 60 listed crash
 kill -KILL "$npid"
 wait "$npid" 2>/dev/null
 nrun ps -a
 check_match "a container whose nook was killed shows as Dead" "Dead +crash(\$|${NL})" "$OUT"
 
-# A slow import (stdin) holds the store's lock; runs of unpacked images need none.
+# A slow import (stdin) holds the store's lock; runs of unpacked images need none. Its
+# input stays empty until the run has ended (a fifo gate), and the run starts only once
+# the import holds the lock.
 tar -C / -cf "$T_SCRATCH/tiny.tar" etc/hostname 2>/dev/null || tar -cf "$T_SCRATCH/tiny.tar" -T /dev/null
-( sleep 4; cat "$T_SCRATCH/tiny.tar" ) | "$NOOK" import - slowimg >/dev/null 2>&1 &
+gate=$(make_gate import-gate)
+( read -r _ <"$gate"; cat "$T_SCRATCH/tiny.tar" ) | "$NOOK" import - slowimg >/dev/null 2>&1 &
 slow=$!
-sleep 0.5
-check_status "a run while a slow import holds the store's lock" 0 run --rm busybox true
-check_eq "the run finished while the import was still waiting for its input" 1 \
-  "$(kill -0 "$slow" 2>/dev/null && echo 1 || echo 0)"
-wait "$slow"
+store_locked() { ! flock -n "$NOOK_ROOT/lock" true; }
+if wait_until "the import holds the store's lock" 60 store_locked; then
+  check_status "a run while a slow import holds the store's lock" 0 run --rm busybox true
+  check_eq "the import still held the lock, waiting for its input, when the run ended" 1 \
+    "$(kill -0 "$slow" 2>/dev/null && store_locked && echo 1 || echo 0)"
+fi
+open_gate "$gate" || fail "the import's input was waiting on its gate"
+rc=0
+wait "$slow" || rc=$?
+check_eq "the import then completes (0)" 0 "$rc"
 
 nrun rmi busybox
 check_eq "rmi of an image a container uses fails (1)" 1 "$RC"

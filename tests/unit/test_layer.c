@@ -265,16 +265,29 @@ test_layer_symlink_escape (void **state)
       cleanup_free char *z = slurp (f->fd, "z");
       assert_string_equal (z, "z");
     }
-  /* A symlink to /etc, then a write "through" it: never the host's /etc. */
+  /* A symlink to a host directory, then a write "through" it: the host file is untouched.
+   * (A directory of our own, not the host's /etc: other programs may rewrite /etc/passwd
+   * while the test runs, and a broken extractor must not overwrite it as root.) */
+  char outside[] = "/tmp/nook-test-outside-XXXXXX";
+  assert_non_null (mkdtemp (outside));
+  cleanup_close int ofd = open (outside, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  assert_true (ofd >= 0);
+  cleanup_close int pfd = openat (ofd, "passwd", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  assert_true (pfd >= 0);
+  assert_int_equal (write (pfd, "host\n", 5), 5);
   struct stat before, after;
-  assert_int_equal (stat ("/etc/passwd", &before), 0);
-  const struct tentry e2[] = { { 'l', "etc", "/etc" }, { 'f', "etc/passwd", "root::0:0::/:/x\n" } };
+  assert_int_equal (fstatat (ofd, "passwd", &before, 0), 0);
+  const struct tentry e2[] = { { 'l', "etc", outside }, { 'f', "etc/passwd", "root::0:0::/:/x\n" } };
   nook_error_free (&err);
   extract (f, e2, 2, &err);
-  assert_int_equal (stat ("/etc/passwd", &after), 0);
-  assert_int_equal (before.st_mtime, after.st_mtime);
-  assert_int_equal (before.st_size, after.st_size);
+  assert_int_equal (fstatat (ofd, "passwd", &after, 0), 0);
+  cleanup_free char *host_pw = slurp (ofd, "passwd");
+  cleanup_error nook_error_t rm_err = NULL;
+  fs_rm_rf_at (AT_FDCWD, outside, &rm_err);
+  assert_non_null (host_pw);
+  assert_string_equal (host_pw, "host\n");
   assert_int_equal (before.st_ino, after.st_ino);
+  assert_int_equal (before.st_size, after.st_size);
 }
 
 static void
