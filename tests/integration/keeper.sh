@@ -29,7 +29,7 @@ keeper_identity() {
 keeper_list() {
   local p
   for p in $(pgrep -u "$(id -u)" -f '^nook-userns( |$)' 2>/dev/null); do
-    keeper_identity "$p"
+    keeper_identity "$p" || true
   done
   return 0
 }
@@ -45,7 +45,7 @@ _keeper_pid_candidates() {
     echo "/tmp/nook-$(id -u)"
     echo "${XDG_STATE_HOME:-${HOME:-/nonexistent}/.local/state}/nook/run"
   } | while IFS= read -r d; do
-    [ -f "$d/userns.pid" ] && head -c 64 "$d/userns.pid" && echo
+    if [ -f "$d/userns.pid" ]; then head -c 64 "$d/userns.pid" 2>/dev/null; echo; fi
   done
   grep -oE 'nook-userns \(pid [0-9]+\)' <<<"$info" | grep -oE '[0-9]+'
   return 0
