@@ -26,8 +26,10 @@ check_status "the --rm container's name is free again" 0 run --rm --name gone bu
 listed() { "$NOOK" ps 2>/dev/null | grep -q "$1"; }
 
 # A running container is Up; rm refuses it without -f.
-"$NOOK" run --name sleeper busybox sleep 60 >/dev/null 2>&1 &
-wait_until "the running container shows in ps" 60 listed sleeper
+# (Its command outlives every deadline here: rm -f ends it.)
+"$NOOK" run --name sleeper busybox sleep 600 >/dev/null 2>&1 &
+spid=$!
+wait_until "the running container shows in ps" 60 listed sleeper || kill "$spid"
 nrun ps
 check_match "a running container is Up" "Up .* sleeper(\$|${NL})" "$OUT"
 nrun rm sleeper
@@ -36,12 +38,12 @@ check_match "rm says to stop it or force" 'cannot remove a running container' "$
 nrun rm -f sleeper
 check_eq "rm -f removes a running container" 0 "$RC"
 check_eq "rm -f prints what it removed" sleeper "$OUT"
-wait
+wait "$spid" 2>/dev/null
 nrun ps -a
 check_no_match "the removed container is gone from ps -a" 'sleeper' "$OUT"
 
 # A nook killed hard leaves its record: it must show as Dead, never Up.
-"$NOOK" run --name crash busybox sleep 60 >/dev/null 2>&1 &
+"$NOOK" run --name crash busybox sleep 600 >/dev/null 2>&1 &
 npid=$!
 wait_until "the container shows in ps" 60 listed crash
 kill -KILL "$npid"
