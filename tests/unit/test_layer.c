@@ -277,7 +277,8 @@ test_layer_symlink_escape (void **state)
   assert_int_equal (write (pfd, "host\n", 5), 5);
   struct stat before, after;
   assert_int_equal (fstatat (ofd, "passwd", &before, 0), 0);
-  const struct tentry e2[] = { { 'l', "etc", outside }, { 'f', "etc/passwd", "root::0:0::/:/x\n" } };
+  const struct tentry e2[]
+      = { { 'l', "etc", outside }, { 'f', "etc/passwd", "root::0:0::/:/x\n" } };
   nook_error_free (&err);
   extract (f, e2, 2, &err);
   assert_int_equal (fstatat (ofd, "passwd", &after, 0), 0);
