@@ -1,7 +1,8 @@
 /* cmd/containers.c: `nook ps` and `nook rm` over the container records in
  * the store (containers/<id>/config.json and state.json). */
 #include "cmd/commands.h"
-#include "cmd/container.h"
+#include "cmd/records.h"
+#include "cmd/store_open.h"
 #include "cmd/format.h"
 #include "imagefmt/store.h"
 #include "util/cleanup.h"

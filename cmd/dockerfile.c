@@ -1,5 +1,6 @@
 /* cmd/dockerfile.c: `nook dockerfile parse|stages`: the Dockerfile parser and the
  * stage graph from the command line (imagefmt/dockerfile/). */
+#include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "imagefmt/dockerfile/parser.h"
 #include "imagefmt/dockerfile/stages.h"

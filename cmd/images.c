@@ -1,6 +1,8 @@
 /* cmd/images.c: `nook import`, `nook bootstrap`, `nook images`, `nook rmi`. */
+#include "cmd/cli.h"
 #include "cmd/commands.h"
-#include "cmd/container.h"
+#include "cmd/records.h"
+#include "cmd/store_open.h"
 #include "cmd/format.h"
 #include "imagefmt/bootstrap.h"
 #include "imagefmt/ref.h"

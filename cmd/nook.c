@@ -2,9 +2,11 @@
  *
  * Module map (one line each; keep current):
  *   cmd/nook.c            global options, dispatch, the one place errors are printed
+ *   cmd/cli.c             helpers every verb shares (help flags)
  *   cmd/run.c             `nook run`: flags -> struct nook_spec (cmd/spec.c) -> sandbox_run
  *   cmd/spec.c            run flags and the pure merge of image config + flags into a spec
- *   cmd/container.c       store opener with userns hooks, container records, the --rm pool
+ *   cmd/store_open.c      store opener with userns hooks, the recorded storage driver
+ *   cmd/records.c         container records (containers/<id>/), names, the --rm pool
  *   cmd/seccomp_cache.c   compiled seccomp programs cached per profile and capabilities
  *   cmd/containers.c      `nook ps`, `nook rm`
  *   cmd/format.c          Docker's human durations for tables
@@ -82,19 +84,6 @@ usage (FILE *out)
   for (size_t i = 0; i < ARRAY_SIZE (commands); i++)
     fprintf (out, "  %-11s %s\n", commands[i].name, commands[i].summary);
   fprintf (out, "\nRun 'nook COMMAND --help' for more information on a command.\n");
-}
-
-int
-cmd_wants_help (int argc, char **argv)
-{
-  for (int i = 1; i < argc; i++)
-    {
-      if (strcmp (argv[i], "--") == 0)
-        return 0;
-      if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
-        return 1;
-    }
-  return 0;
 }
 
 static int

@@ -1,7 +1,8 @@
 /* cmd/run.c: `nook run`: flags -> spec (cmd/spec.c) -> image layers -> the
  * container record -> sandbox_run -> cleanup. */
 #include "cmd/commands.h"
-#include "cmd/container.h"
+#include "cmd/records.h"
+#include "cmd/store_open.h"
 #include "cmd/seccomp_cache.h"
 #include "cmd/spec.h"
 #include "imagefmt/store.h"
@@ -141,7 +142,7 @@ pick_driver (struct nook_ctx *ctx, const struct run_opts *o, struct imagefmt_sto
   const char *forced = o->storage_driver ? o->storage_driver : ctx->storage_driver;
   if (forced)
     return sandbox_storage_parse (forced, out, err);
-  return container_storage_driver (imagefmt_store_root (store), ids0, out, err);
+  return cmd_store_driver (imagefmt_store_root (store), ids0, out, err);
 }
 
 static int

@@ -1,6 +1,7 @@
 /* cmd/system.c: `nook info` and `nook version`. */
+#include "cmd/cli.h"
 #include "cmd/commands.h"
-#include "cmd/container.h"
+#include "cmd/store_open.h"
 #include "imagefmt/store.h"
 #include "sandbox/rootfs.h"
 #include "sandbox/userns.h"
@@ -154,9 +155,9 @@ storage_line (struct nook_ctx *ctx, const struct nook_idmapping *ids0, struct in
     }
   else
     {
-      if (container_storage_driver (root, ids0, &d, err) < 0)
+      if (cmd_store_driver (root, ids0, &d, err) < 0)
         return -1;
-      container_recorded_driver (root, &note);
+      cmd_store_recorded_driver (root, &note);
       text = note && *note ? xasprintf ("%s (probed; %s)", sandbox_storage_name (d), note)
                            : xasprintf ("%s (probed)", sandbox_storage_name (d));
     }

@@ -1,6 +1,6 @@
 /* util/error.c: see error.h. */
 #include "util/error.h"
-#include "util/util.h"
+#include "util/xalloc.h"
 
 #include <errno.h>
 #include <stdarg.h>
