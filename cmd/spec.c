@@ -45,6 +45,7 @@ static const struct optdef optdefs[] = {
   { "network", 0, O_STR, OFF (network) },
   { "net", 0, O_STR, OFF (network) },
   { "storage-driver", 0, O_STR, OFF (storage_driver) },
+  { "stop-timeout", 0, O_STR, OFF (stop_timeout) },
   { "env", 'e', O_LIST, OFF (env) },
   { "env-file", 0, O_LIST, OFF (env_files) },
   { "volume", 'v', O_LIST, OFF (volumes) },
@@ -184,6 +185,7 @@ run_opts_free (struct run_opts *o)
                     &o->name,       &o->network, &o->image, &o->storage_driver };
   for (size_t i = 0; i < ARRAY_SIZE (strs); i++)
     free (*strs[i]);
+  free (o->stop_timeout);
   char ***lists[] = { &o->env,      &o->env_files,     &o->volumes, &o->tmpfs, &o->cap_add,
                       &o->cap_drop, &o->security_opts, &o->ulimits, &o->cmd };
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
