@@ -238,7 +238,7 @@ container_park (const char *root, const char *id, nook_error_t *err)
   if (pool < 0 || fs_dir_foreach (pool, count_entry, &n, err) < 0)
     return nook_error_set (err, errno, "open '%s/.pool'", cpath);
   if (n >= POOL_MAX)
-    return nook_error_set (err, ENOSPC, "the pool of container directories is full");
+    return nook_error_set (err, 0, "the pool of container directories is full");
   if (renameat (cdir, id, pool, id) < 0)
     return nook_error_set (err, errno, "park container directory '%s'", id);
   return 0;
@@ -314,7 +314,7 @@ container_create (const char *root, const struct container_record *rec, char **d
       if (name)
         container_release_name (root, name, rec->id);
       fs_rm_rf_at (cdir, rec->id, &e);
-      return nook_error_wrap (err, "container %.12s", rec->id);
+      return -1; /* (never "container <id>": that container was not made) */
     }
   *dir = xasprintf ("%s/%s", cpath, rec->id);
   return 0;
