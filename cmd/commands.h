@@ -27,7 +27,4 @@ int cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_version (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_dockerfile (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 
-/* True if argv (after the command name) asks for help: -h or --help. */
-int cmd_wants_help (int argc, char **argv);
-
 #endif

@@ -1,7 +1,9 @@
 /* cmd/containers.c: `nook ps` and `nook rm` over the container records in
  * the store (containers/<id>/config.json and state.json). */
+#include "cmd/cli.h"
 #include "cmd/commands.h"
-#include "cmd/container.h"
+#include "cmd/records.h"
+#include "cmd/store_open.h"
 #include "cmd/format.h"
 #include "imagefmt/store.h"
 #include "util/cleanup.h"
@@ -160,7 +162,7 @@ ps_usage (void)
 {
   printf ("Usage:  nook ps [OPTIONS]\n\nList containers\n\nOptions:\n"
           "  -a, --all             Show all containers (default shows just running)\n"
-          "      --format json     One JSON object per container\n"
+          "      --format string   table (default) or json (one JSON object per container)\n"
           "      --no-trunc        Don't truncate output\n"
           "  -q, --quiet           Only display container IDs\n");
 }
@@ -171,8 +173,18 @@ cmd_ps (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   bool all = false, quiet = false, notrunc = false, json = false;
   for (int i = 1; i < argc; i++)
     {
-      const char *a = argv[i];
-      if (strcmp (a, "-h") == 0 || strcmp (a, "--help") == 0)
+      const char *a = argv[i], *v = NULL;
+      int r = cmd_opt_value (argc, argv, &i, NULL, "--format", "ps", &v, err);
+      enum cmd_format f;
+      if (r < 0)
+        return -1;
+      if (r > 0)
+        {
+          if (cmd_format_parse (v, &f, err) < 0)
+            return -1;
+          json = f == CMD_FORMAT_JSON;
+        }
+      else if (strcmp (a, "-h") == 0 || strcmp (a, "--help") == 0)
         {
           ps_usage ();
           return 0;
@@ -185,12 +197,10 @@ cmd_ps (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
         all = quiet = true;
       else if (strcmp (a, "--no-trunc") == 0)
         notrunc = true;
-      else if (strcmp (a, "--format=json") == 0
-               || (strcmp (a, "--format") == 0 && i + 1 < argc && strcmp (argv[i + 1], "json") == 0
-                   && ++i))
-        json = true;
+      else if (a[0] == '-')
+        return cmd_flag_error (err, "ps", "unknown flag: %s", a);
       else
-        return nook_error_set (err, 0, "unknown flag: %s\nSee 'nook ps --help'.", a);
+        return cmd_args_error (err, "ps", "\"nook ps\" accepts no arguments.");
     }
   cleanup_free char *root = imagefmt_store_default_root (err);
   if (ctx->root)
@@ -317,14 +327,12 @@ cmd_rm (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       if (strcmp (argv[i], "-f") == 0 || strcmp (argv[i], "--force") == 0)
         force = true;
       else if (argv[i][0] == '-')
-        return nook_error_set (err, 0, "unknown flag: %s\nSee 'nook rm --help'.", argv[i]);
+        return cmd_flag_error (err, "rm", "unknown flag: %s", argv[i]);
       else
         nargs++;
     }
   if (nargs == 0)
-    return nook_error_set (err, 0,
-                           "\"nook rm\" requires at least 1 argument.\n"
-                           "See 'nook rm --help'.");
+    return cmd_args_error (err, "rm", "\"nook rm\" requires at least 1 argument.");
   struct imagefmt_store *store = NULL;
   struct nook_idmapping ids;
   if (cmd_store_open (ctx->root, &store, &ids, NULL, err) < 0)
@@ -344,16 +352,21 @@ cmd_rm (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       size_t at = 0;
       if (find (&l, argv[i], &at, &e) < 0)
         {
-          fprintf (stderr, "Error response from daemon: %s\n", e->msg);
-          status = 1;
+          /* -f: a missing container is not an error (podman; CI clean-up
+           * steps run `rm -f` under `set -e`). */
+          if (!(force && e->code == ENOENT))
+            {
+              fprintf (stderr, "Error: %s\n", e->msg);
+              status = 1;
+            }
           continue;
         }
       struct crec *c = &l.v[at];
       if (c->running && !force)
         {
           fprintf (stderr,
-                   "Error response from daemon: You cannot remove a running container %s. Stop "
-                   "the container before attempting removal or force remove\n",
+                   "Error: You cannot remove a running container %s. Stop the container before "
+                   "attempting removal or force remove\n",
                    c->id);
           status = 1;
           continue;
@@ -367,7 +380,8 @@ cmd_rm (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
         }
       if (container_remove (imagefmt_store_root (store), c->id, &ids, &e) < 0)
         {
-          fprintf (stderr, "Error response from daemon: %s\n", e->msg);
+          cleanup_free char *t = nook_error_text (e);
+          fprintf (stderr, "Error: %s\n", t);
           status = 1;
           continue;
         }

@@ -1,5 +1,6 @@
 /* cmd/dockerfile.c: `nook dockerfile parse|stages`: the Dockerfile parser and the
  * stage graph from the command line (imagefmt/dockerfile/). */
+#include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "imagefmt/dockerfile/parser.h"
 #include "imagefmt/dockerfile/stages.h"
@@ -55,8 +56,7 @@ opt_value (int argc, char **argv, int *i, const char *name, const char **val, no
   else if (*i + 1 < argc)
     *val = argv[++*i];
   else
-    return nook_error_set (err, 0, "flag needs an argument: %s\nSee 'nook dockerfile --help'.",
-                           name);
+    return cmd_flag_error (err, "dockerfile", "flag needs an argument: %s", name);
   return 1;
 }
 
@@ -71,8 +71,8 @@ parse_opts (int argc, char **argv, bool stages, struct df_opts *o, nook_error_t 
         {
           int k = strcmp (argv[i], "--") == 0 ? i + 1 : i;
           if (k + 1 != argc)
-            return nook_error_set (err, 0, "\"nook dockerfile %s\" requires exactly 1 Dockerfile",
-                                   argv[1]);
+            return cmd_args_error (err, "dockerfile",
+                                   "\"nook dockerfile %s\" requires exactly 1 Dockerfile", argv[1]);
           o->file = argv[k];
           return 0;
         }
@@ -97,9 +97,10 @@ parse_opts (int argc, char **argv, bool stages, struct df_opts *o, nook_error_t 
           strv_push (&o->build_args, v);
         }
       else
-        return nook_error_set (err, 0, "unknown flag: %s\nSee 'nook dockerfile --help'.", argv[i]);
+        return cmd_flag_error (err, "dockerfile", "unknown flag: %s", argv[i]);
     }
-  return nook_error_set (err, 0, "\"nook dockerfile %s\" requires exactly 1 Dockerfile", argv[1]);
+  return cmd_args_error (err, "dockerfile", "\"nook dockerfile %s\" requires exactly 1 Dockerfile",
+                         argv[1]);
 }
 
 static int
@@ -191,12 +192,11 @@ cmd_dockerfile (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       || strcmp (argv[1], "help") == 0)
     {
       usage (argc < 2 ? stderr : stdout);
-      return argc < 2 ? 125 : 0;
+      return argc < 2 ? 1 : 0;
     }
   bool stages = strcmp (argv[1], "stages") == 0;
   if (!stages && strcmp (argv[1], "parse") != 0)
-    return nook_error_set (
-        err, 0, "unknown command: nook dockerfile %s\nSee 'nook dockerfile --help'.", argv[1]);
+    return cmd_args_error (err, "dockerfile", "unknown command: nook dockerfile %s", argv[1]);
   if (cmd_wants_help (argc - 1, argv + 1))
     {
       usage (stdout);

@@ -1,6 +1,8 @@
 /* cmd/images.c: `nook import`, `nook bootstrap`, `nook images`, `nook rmi`. */
+#include "cmd/cli.h"
 #include "cmd/commands.h"
-#include "cmd/container.h"
+#include "cmd/records.h"
+#include "cmd/store_open.h"
 #include "cmd/format.h"
 #include "imagefmt/bootstrap.h"
 #include "imagefmt/ref.h"
@@ -42,6 +44,7 @@ opt_value (int argc, char **argv, int *i, const char *s, const char *l, nook_err
   if (*i + 1 >= argc)
     {
       nook_error_set (err, 0, "flag needs an argument: %s", a);
+      cmd_usage_mark (err);
       return NULL;
     }
   return argv[++*i];
@@ -80,18 +83,16 @@ cmd_import (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       if (m)
         message = v;
       else if (argv[i][0] == '-' && argv[i][1] != '\0')
-        return nook_error_set (err, 0, "unknown flag: %s\nSee 'nook import --help'.", argv[i]);
+        return cmd_flag_error (err, "import", "unknown flag: %s", argv[i]);
       else if (npos < 2)
         pos[npos++] = argv[i];
       else
-        return nook_error_set (err, 0,
-                               "\"nook import\" requires at least 1 and at most 2 "
-                               "arguments.\nSee 'nook import --help'.");
+        return cmd_args_error (err, "import",
+                               "\"nook import\" requires at least 1 and at most 2 arguments.");
     }
   if (npos == 0)
-    return nook_error_set (err, 0,
-                           "\"nook import\" requires at least 1 and at most 2 "
-                           "arguments.\nSee 'nook import --help'.");
+    return cmd_args_error (err, "import",
+                           "\"nook import\" requires at least 1 and at most 2 arguments.");
   if (pos[1])
     {
       cleanup_free char *full = imagefmt_ref_normalize (pos[1], err);
@@ -144,14 +145,14 @@ cmd_bootstrap (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       if (m)
         busybox = v;
       else if (argv[i][0] == '-')
-        return nook_error_set (err, 0, "unknown flag: %s\nSee 'nook bootstrap --help'.", argv[i]);
+        return cmd_flag_error (err, "bootstrap", "unknown flag: %s", argv[i]);
       else if (npos < 2)
         pos[npos++] = argv[i];
       else
-        return nook_error_set (err, 0, "too many arguments\nSee 'nook bootstrap --help'.");
+        return cmd_args_error (err, "bootstrap", "too many arguments");
     }
   if (npos == 0 || strcmp (pos[0], "busybox") != 0)
-    return nook_error_set (err, 0,
+    return cmd_args_error (err, "bootstrap",
                            "\"nook bootstrap\" knows one base: busybox\n"
                            "Usage: nook bootstrap busybox [NAME[:TAG]]");
   uint64_t created = 0;
@@ -264,12 +265,12 @@ images_parse (int argc, char **argv, struct images_opts *o, nook_error_t *err)
       const char *v = opt_value (argc, argv, &i, NULL, "--format", err, &m);
       if (m && v == NULL)
         return -1;
+      enum cmd_format f;
       if (m)
         {
-          if (strcmp (v, "json") == 0)
-            o->json = true;
-          else if (strcmp (v, "table") != 0 && *v)
-            return nook_error_set (err, 0, "--format: only 'table' and 'json' are supported");
+          if (cmd_format_parse (v, &f, err) < 0)
+            return -1;
+          o->json = f == CMD_FORMAT_JSON;
         }
       else if (strcmp (a, "-q") == 0 || strcmp (a, "--quiet") == 0)
         o->quiet = true;
@@ -278,13 +279,11 @@ images_parse (int argc, char **argv, struct images_opts *o, nook_error_t *err)
       else if (strcmp (a, "-a") == 0 || strcmp (a, "--all") == 0)
         o->all = true;
       else if (a[0] == '-')
-        return nook_error_set (err, 0, "unknown flag: %s\nSee 'nook images --help'.", a);
+        return cmd_flag_error (err, "images", "unknown flag: %s", a);
       else if (o->filter == NULL)
         o->filter = a;
       else
-        return nook_error_set (err, 0,
-                               "\"nook images\" requires at most 1 argument.\n"
-                               "See 'nook images --help'.");
+        return cmd_args_error (err, "images", "\"nook images\" requires at most 1 argument.");
     }
   return 0;
 }
@@ -425,13 +424,11 @@ cmd_rmi (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     else if (strcmp (argv[i], "--no-prune") == 0)
       ;
     else if (argv[i][0] == '-')
-      return nook_error_set (err, 0, "unknown flag: %s\nSee 'nook rmi --help'.", argv[i]);
+      return cmd_flag_error (err, "rmi", "unknown flag: %s", argv[i]);
     else
       nargs++;
   if (nargs == 0)
-    return nook_error_set (err, 0,
-                           "\"nook rmi\" requires at least 1 argument.\n"
-                           "See 'nook rmi --help'.");
+    return cmd_args_error (err, "rmi", "\"nook rmi\" requires at least 1 argument.");
   if (cmd_store_open (ctx->root, &s, NULL, NULL, err) < 0)
     return -1;
   for (int i = 1; i < argc; i++)

@@ -2,9 +2,11 @@
  *
  * Module map (one line each; keep current):
  *   cmd/nook.c            global options, dispatch, the one place errors are printed
+ *   cmd/cli.c             helpers every verb shares (help flags)
  *   cmd/run.c             `nook run`: flags -> struct nook_spec (cmd/spec.c) -> sandbox_run
  *   cmd/spec.c            run flags and the pure merge of image config + flags into a spec
- *   cmd/container.c       store opener with userns hooks, container records, the --rm pool
+ *   cmd/store_open.c      store opener with userns hooks, the recorded storage driver
+ *   cmd/records.c         container records (containers/<id>/), names, the --rm pool
  *   cmd/seccomp_cache.c   compiled seccomp programs cached per profile and capabilities
  *   cmd/containers.c      `nook ps`, `nook rm`
  *   cmd/format.c          Docker's human durations for tables
@@ -33,6 +35,7 @@
  *   imagefmt/dockerfile/  Dockerfile parser, word expansion, .dockerignore, stages
  *   util/                 errors, cleanup, logging, strings, fs helpers, trace timings
  */
+#include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -84,19 +87,6 @@ usage (FILE *out)
   fprintf (out, "\nRun 'nook COMMAND --help' for more information on a command.\n");
 }
 
-int
-cmd_wants_help (int argc, char **argv)
-{
-  for (int i = 1; i < argc; i++)
-    {
-      if (strcmp (argv[i], "--") == 0)
-        return 0;
-      if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
-        return 1;
-    }
-  return 0;
-}
-
 static int
 set_log_level (const char *s, nook_error_t *err)
 {
@@ -107,7 +97,10 @@ set_log_level (const char *s, nook_error_t *err)
         log_set_level ((enum log_level)i);
         return 0;
       }
-  return nook_error_set (err, 0, "invalid --log-level '%s' (error, warn, info or debug)", s);
+  return cmd_flag_error (err, NULL,
+                         "invalid argument \"%s\" for \"--log-level\" flag: want error, warn, "
+                         "info or debug",
+                         s);
 }
 
 /* Parse global options; returns the index of the command word, or -1. */
@@ -129,7 +122,7 @@ parse_globals (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
           else if (i + 1 < argc)
             val = argv[++i];
           else
-            return nook_error_set (err, 0, "flag needs an argument: %s", a);
+            return cmd_flag_error (err, NULL, "flag needs an argument: %s", a);
           if (IS ("--root"))
             ctx->root = val;
           else if (IS ("--storage-driver"))
@@ -147,10 +140,22 @@ parse_globals (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       else if (IS ("-v") || IS ("--version"))
         return argc; /* handled as `version` */
       else
-        return nook_error_set (err, 0, "unknown flag: %s\nSee 'nook --help'.", a);
+        return cmd_flag_error (err, NULL, "unknown flag: %s", a);
 #undef IS
     }
   return i;
+}
+
+/* Print err once, in one voice for every verb (cmd/cli.h), and return the
+ * exit status: err->exit, else 125 for `run` and nook itself, 1 for a verb. */
+static int
+report (const struct nook_error *err, const char *verb)
+{
+  cleanup_free char *text = nook_error_text (err);
+  fprintf (stderr, err->usage ? "%s\n" : "Error: %s\n", text);
+  if (err->exit)
+    return err->exit;
+  return verb == NULL || strcmp (verb, "run") == 0 ? 125 : 1;
 }
 
 int
@@ -162,14 +167,14 @@ main (int argc, char **argv)
 
   if (getuid () != geteuid () || getgid () != getegid ())
     {
-      fprintf (stderr, "nook: refusing to run setuid or setgid: nook needs no privileges\n");
+      fprintf (stderr, "Error: refusing to run setuid or setgid: nook needs no privileges\n");
       return 125;
     }
   int ci = parse_globals (&ctx, argc, argv, &err);
   if (ci == argc && argc > 1 && err == NULL)
     return cmd_version (&ctx, 1, (char *[]){ (char *)"version", NULL }, &err) < 0 ? 125 : 0;
   if (ci < 0)
-    goto fail;
+    return err ? report (err, NULL) : 125;
   if (ci >= argc)
     {
       usage (stderr);
@@ -186,17 +191,9 @@ main (int argc, char **argv)
         int rc = commands[i].fn (&ctx, argc - ci, argv + ci, &err);
         if (rc >= 0)
           return rc;
-        goto fail;
+        return err ? report (err, commands[i].name) : 125;
       }
+  /* Docker: "docker: 'x' is not a docker command." (exit 1) */
   fprintf (stderr, "nook: '%s' is not a nook command.\nSee 'nook --help'\n", argv[ci]);
-  return 125;
-
-fail:
-  if (err)
-    {
-      cleanup_free char *text = nook_error_text (err);
-      fprintf (stderr, "nook: %s\n", text);
-      return err->exit ? err->exit : 125;
-    }
-  return 125;
+  return 1;
 }

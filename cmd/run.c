@@ -1,7 +1,9 @@
 /* cmd/run.c: `nook run`: flags -> spec (cmd/spec.c) -> image layers -> the
  * container record -> sandbox_run -> cleanup. */
+#include "cmd/cli.h"
 #include "cmd/commands.h"
-#include "cmd/container.h"
+#include "cmd/records.h"
+#include "cmd/store_open.h"
 #include "cmd/seccomp_cache.h"
 #include "cmd/spec.h"
 #include "imagefmt/store.h"
@@ -37,13 +39,15 @@ run_usage (void)
       "      --env-file list            Read in a file of environment variables\n"
       "  -h, --help                     Print usage\n"
       "      --hostname string          Container host name\n"
-      "  -i, --interactive              Keep STDIN open\n"
+      "  -i, --interactive              Keep STDIN open (with -t: stdin must be a terminal)\n"
       "      --name string              Assign a name to the container\n"
       "      --network string           Connect a container to a network: none (default), host\n"
       "      --privileged               All capabilities of the user namespace, no seccomp\n"
       "      --read-only                Mount the container's root filesystem as read only\n"
       "      --rm                       Automatically remove the container when it exits\n"
       "      --security-opt list        seccomp=unconfined|PROFILE.json, no-new-privileges\n"
+      "      --stop-timeout int         Seconds from the first INT/TERM/HUP/QUIT forwarded\n"
+      "                                 to the container until it is killed (default 10)\n"
       "      --storage-driver string    overlay, fuse-overlayfs or copy-up\n"
       "      --tmpfs list               Mount a tmpfs directory (PATH[:OPTIONS])\n"
       "  -t, --tty                      Allocate a pseudo-TTY\n"
@@ -141,7 +145,7 @@ pick_driver (struct nook_ctx *ctx, const struct run_opts *o, struct imagefmt_sto
   const char *forced = o->storage_driver ? o->storage_driver : ctx->storage_driver;
   if (forced)
     return sandbox_storage_parse (forced, out, err);
-  return container_storage_driver (imagefmt_store_root (store), ids0, out, err);
+  return cmd_store_driver (imagefmt_store_root (store), ids0, out, err);
 }
 
 static int
@@ -149,10 +153,10 @@ check_ids (const struct nook_spec *spec, nook_error_t *err)
 {
   const struct nook_idmapping *m = &spec->ids;
   if (!sandbox_idmap_has (m->uid, m->n_uid, spec->uid))
-    return nook_error_set (err, EINVAL, "user id %u is not mapped in the user namespace",
+    return nook_error_set (err, 0, "user id %u is not mapped in the user namespace",
                            (unsigned)spec->uid);
   if (!sandbox_idmap_has (m->gid, m->n_gid, spec->gid))
-    return nook_error_set (err, EINVAL, "group id %u is not mapped in the user namespace",
+    return nook_error_set (err, 0, "group id %u is not mapped in the user namespace",
                            (unsigned)spec->gid);
   return 0;
 }
@@ -280,6 +284,29 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
   return 0;
 }
 
+/* Before anything is made: -i with -t needs a terminal on stdin (Docker:
+ * "the input device is not a TTY"; a pipe would end and leave the shell
+ * waiting on a terminal nobody types into); -t alone works with any stdin.
+ * --stop-timeout: whole seconds, -1 for "wait for a second signal". */
+static int
+check_tty_opts (const struct run_opts *o, int *stop_timeout, nook_error_t *err)
+{
+  if (o->interactive && o->tty && !isatty (0))
+    return nook_error_set (err, 0, "the input device is not a TTY");
+  if (o->stop_timeout)
+    {
+      cleanup_error nook_error_t e = NULL;
+      int64_t v;
+      if (parse_int (o->stop_timeout, -1, 24 * 3600, &v, "--stop-timeout", &e) < 0)
+        return cmd_flag_error (err, "run",
+                               "invalid argument \"%s\" for \"--stop-timeout\" flag: want whole "
+                               "seconds (-1 to wait for a second signal)",
+                               o->stop_timeout);
+      *stop_timeout = (int)v;
+    }
+  return 0;
+}
+
 int
 cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
@@ -287,7 +314,7 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   if (run_opts_parse (argc, argv, &o, err) < 0)
     {
       run_opts_free (&o);
-      return -1;
+      return cmd_usage_mark (err);
     }
   if (o.help)
     {
@@ -298,7 +325,13 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   if (o.detach)
     {
       run_opts_free (&o);
-      return nook_error_set (err, ENOTSUP, "run -d: detached containers are not supported yet");
+      return nook_error_set (err, 0, "run -d: detached containers are not supported yet");
+    }
+  int stop_timeout = 10;
+  if (check_tty_opts (&o, &stop_timeout, err) < 0)
+    {
+      run_opts_free (&o);
+      return -1;
     }
   struct run_state st = { 0 };
   int status = prepare (ctx, &o, &st, err);
@@ -307,6 +340,7 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       struct sandbox_hooks hooks = { .command_ended = empty_while_torn_down, .data = &st };
       st.empty_ok = false;
       st.want_empty = o.rm && st.spec.driver == STORAGE_OVERLAY;
+      st.spec.stop_timeout = stop_timeout;
       status = sandbox_run (&st.spec, &hooks, err);
       trace_mark ("container ended");
       if (st.created && !o.rm)

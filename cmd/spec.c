@@ -45,6 +45,7 @@ static const struct optdef optdefs[] = {
   { "network", 0, O_STR, OFF (network) },
   { "net", 0, O_STR, OFF (network) },
   { "storage-driver", 0, O_STR, OFF (storage_driver) },
+  { "stop-timeout", 0, O_STR, OFF (stop_timeout) },
   { "env", 'e', O_LIST, OFF (env) },
   { "env-file", 0, O_LIST, OFF (env_files) },
   { "volume", 'v', O_LIST, OFF (volumes) },
@@ -184,6 +185,7 @@ run_opts_free (struct run_opts *o)
                     &o->name,       &o->network, &o->image, &o->storage_driver };
   for (size_t i = 0; i < ARRAY_SIZE (strs); i++)
     free (*strs[i]);
+  free (o->stop_timeout);
   char ***lists[] = { &o->env,      &o->env_files,     &o->volumes, &o->tmpfs, &o->cap_add,
                       &o->cap_drop, &o->security_opts, &o->ulimits, &o->cmd };
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
@@ -218,7 +220,7 @@ ulimit_value (const char *s, const char *all, uint64_t *out, nook_error_t *err)
     }
   cleanup_error nook_error_t e = NULL;
   if (parse_uint (s, UINT64_MAX - 1, out, "ulimit", &e) < 0)
-    return nook_error_set (err, EINVAL, "invalid ulimit '%s': '%s' is not a number", all, s);
+    return nook_error_set (err, 0, "invalid ulimit '%s': '%s' is not a number", all, s);
   return 0;
 }
 
@@ -227,14 +229,14 @@ spec_parse_ulimit (const char *s, struct nook_rlimit *out, nook_error_t *err)
 {
   const char *eq = strchr (s, '=');
   if (eq == NULL)
-    return nook_error_set (err, EINVAL, "invalid ulimit '%s': want NAME=SOFT[:HARD]", s);
+    return nook_error_set (err, 0, "invalid ulimit '%s': want NAME=SOFT[:HARD]", s);
   size_t len = (size_t)(eq - s);
   int res = -1;
   for (size_t i = 0; i < ARRAY_SIZE (ulimit_names); i++)
     if (strlen (ulimit_names[i].name) == len && strncmp (s, ulimit_names[i].name, len) == 0)
       res = ulimit_names[i].resource;
   if (res < 0)
-    return nook_error_set (err, EINVAL, "invalid ulimit '%s': unknown type '%.*s'", s, (int)len, s);
+    return nook_error_set (err, 0, "invalid ulimit '%s': unknown type '%.*s'", s, (int)len, s);
   cleanup_free char *val = xstrdup (eq + 1);
   char *colon = strchr (val, ':');
   if (colon)
@@ -245,7 +247,7 @@ spec_parse_ulimit (const char *s, struct nook_rlimit *out, nook_error_t *err)
   if (colon && ulimit_value (colon + 1, s, &out->hard, err) < 0)
     return -1;
   if (out->soft > out->hard)
-    return nook_error_set (err, EINVAL, "invalid ulimit '%s': soft limit above hard limit", s);
+    return nook_error_set (err, 0, "invalid ulimit '%s': soft limit above hard limit", s);
   out->resource = res;
   return 0;
 }
@@ -318,7 +320,7 @@ parse_tmpfs (const char *s, struct nook_mount *out, nook_error_t *err)
   const char *colon = strchr (s, ':');
   cleanup_free char *target = colon ? xstrndup (s, (size_t)(colon - s)) : xstrdup (s);
   if (!path_is_clean_absolute (target) || strcmp (target, "/") == 0)
-    return nook_error_set (err, EINVAL, "invalid --tmpfs '%s': '%s' must be an absolute path", s,
+    return nook_error_set (err, 0, "invalid --tmpfs '%s': '%s' must be an absolute path", s,
                            target);
   unsigned long flags;
   cleanup_free char *data = NULL;
@@ -487,8 +489,8 @@ spec_resolve_user (const char *user, const char *passwd, const char *group, uid_
         return -1;
     }
   else if (pw == NULL)
-    return nook_error_set (err, ENOENT,
-                           "unable to find user %s: no matching entries in passwd file", usr);
+    return nook_error_set (err, 0, "unable to find user %s: no matching entries in passwd file",
+                           usr);
   else if (parse_id (pw[2], uid, "user id in /etc/passwd", err) < 0)
     return -1;
   if (pw && strv_len (pw) >= 4 && parse_id (pw[3], gid, "group id in /etc/passwd", err) < 0)
@@ -507,7 +509,7 @@ spec_resolve_user (const char *user, const char *passwd, const char *group, uid_
           cleanup_strv char **gr = db_find (group, grp, NULL);
           if (gr == NULL)
             return nook_error_set (
-                err, ENOENT, "unable to find group %s: no matching entries in group file", grp);
+                err, 0, "unable to find group %s: no matching entries in group file", grp);
           if (parse_id (gr[2], gid, "group id in /etc/group", err) < 0)
             return -1;
         }
@@ -571,7 +573,7 @@ spec_security_opts (char *const *opts, bool *unconfined, char **profile, nook_er
                || str_has_prefix (o, "apparmor=") || str_has_prefix (o, "apparmor:"))
         ; /* no SELinux or AppArmor here: accepted, as rootless podman does */
       else
-        return nook_error_set (err, EINVAL, "invalid --security-opt '%s'", o);
+        return nook_error_set (err, 0, "invalid --security-opt '%s'", o);
     }
   return 0;
 }
@@ -624,7 +626,7 @@ merge_argv (const json_t *cfg, const struct run_opts *o, struct nook_spec *spec,
   if (argv == NULL || argv[0] == NULL || argv[0][0] == '\0')
     {
       strv_free (argv);
-      return nook_error_set (err, EINVAL, "no command specified");
+      return nook_error_set (err, 0, "no command specified");
     }
   spec->argv = argv;
   return 0;
@@ -737,7 +739,7 @@ spec_merge (const json_t *image_config, const struct run_opts *o, const struct s
   cleanup_free char *home = NULL;
 
   if (o->hostname && !valid_hostname (o->hostname))
-    return nook_error_set (err, EINVAL, "invalid hostname '%s'", o->hostname);
+    return nook_error_set (err, 0, "invalid hostname '%s'", o->hostname);
   spec->hostname = xstrdup (o->hostname ? o->hostname : container_id);
   if (strlen (spec->hostname) > 12 && !o->hostname)
     spec->hostname[12] = '\0';
@@ -762,7 +764,7 @@ spec_merge (const json_t *image_config, const struct run_opts *o, const struct s
   else if (strcmp (net, "host") == 0)
     spec->network = NETWORK_HOST;
   else
-    return nook_error_set (err, EINVAL,
+    return nook_error_set (err, 0,
                            "invalid --network '%s': this nook supports none and host (user-mode "
                            "networking comes with slirp4netns support)",
                            net);

@@ -1,6 +1,7 @@
 /* cmd/system.c: `nook info` and `nook version`. */
+#include "cmd/cli.h"
 #include "cmd/commands.h"
-#include "cmd/container.h"
+#include "cmd/store_open.h"
 #include "imagefmt/store.h"
 #include "sandbox/rootfs.h"
 #include "sandbox/userns.h"
@@ -13,6 +14,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <linux/openat2.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,15 +26,47 @@
 #define NOOK_VERSION "0.1.0-dev"
 #endif
 
+/* --format of info and version: -f/--format json|table. */
+static int
+parse_format_only (const char *verb, int argc, char **argv, bool *json, nook_error_t *err)
+{
+  for (int i = 1; i < argc; i++)
+    {
+      const char *v = NULL;
+      enum cmd_format f;
+      int r = cmd_opt_value (argc, argv, &i, "-f", "--format", verb, &v, err);
+      if (r < 0)
+        return -1;
+      if (r > 0)
+        {
+          if (cmd_format_parse (v, &f, err) < 0)
+            return -1;
+          *json = f == CMD_FORMAT_JSON;
+        }
+      else if (argv[i][0] == '-')
+        return cmd_flag_error (err, verb, "unknown flag: %s", argv[i]);
+      else
+        return cmd_args_error (err, verb, "\"nook %s\" accepts no arguments.", verb);
+    }
+  return 0;
+}
+
 int
 cmd_version (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
+  bool json = false;
   if (cmd_wants_help (argc, argv))
     {
-      printf ("Usage:  nook version\n\nShow the nook version\n");
+      printf ("Usage:  nook version [OPTIONS]\n\nShow the nook version\n\nOptions:\n"
+              "  -f, --format string   table (default) or json\n");
       return 0;
     }
-  printf ("nook version %s\n", NOOK_VERSION);
+  if (parse_format_only ("version", argc, argv, &json, err) < 0)
+    return -1;
+  if (json)
+    printf ("{\"Client\":{\"Version\":\"%s\"}}\n", NOOK_VERSION);
+  else
+    printf ("nook version %s\n", NOOK_VERSION);
   return 0;
 }
 
@@ -112,6 +146,7 @@ struct info
 {
   json_t *obj;
   bool json;
+  bool failed; /* a line could not be made: marked "FAILED", exit 1 */
 };
 
 static void
@@ -123,6 +158,23 @@ put (struct info *in, const char *label, const char *key, const char *value)
     printf ("%s: %s\n", label, value ? value : "not found");
 }
 
+/* A line that could not be made: "Label: FAILED: why" (JSON: null, and the
+ * reason under KEY + "Error"); info goes on with the next lines. */
+static void
+put_failed (struct info *in, const char *label, const char *key, const struct nook_error *e)
+{
+  cleanup_free char *text = nook_error_text (e);
+  in->failed = true;
+  if (in->json)
+    {
+      cleanup_free char *ekey = xasprintf ("%sError", key);
+      json_object_set_new (in->obj, key, json_null ());
+      json_object_set_new (in->obj, ekey, json_string (text));
+    }
+  else
+    printf ("%s: FAILED: %s\n", label, text);
+}
+
 static void
 put_tool (struct info *in, const char *prog, const char *missing_means)
 {
@@ -131,14 +183,18 @@ put_tool (struct info *in, const char *prog, const char *missing_means)
   put (in, prog, prog, p ? text : (in->json ? NULL : text));
 }
 
-static int
-storage_line (struct nook_ctx *ctx, const struct nook_idmapping *ids0, struct info *in,
-              nook_error_t *err)
+static void
+storage_lines (struct nook_ctx *ctx, const struct nook_idmapping *ids0, struct info *in)
 {
+  cleanup_error nook_error_t e = NULL;
   cleanup_free char *root = NULL;
   struct imagefmt_store *store = NULL;
-  if (imagefmt_store_open (ctx->root, &store, err) < 0)
-    return -1;
+  if (imagefmt_store_open (ctx->root, &store, &e) < 0)
+    {
+      put_failed (in, "Store", "Store", e);
+      put (in, "Storage driver", "StorageDriver", in->json ? NULL : "unknown (no store)");
+      return;
+    }
   root = xstrdup (imagefmt_store_root (store));
   imagefmt_store_close (store);
   put (in, "Store", "Store", root);
@@ -148,80 +204,111 @@ storage_line (struct nook_ctx *ctx, const struct nook_idmapping *ids0, struct in
   cleanup_free char *text = NULL;
   if (ctx->storage_driver)
     {
-      if (sandbox_storage_parse (ctx->storage_driver, &d, err) < 0)
-        return -1;
+      if (sandbox_storage_parse (ctx->storage_driver, &d, &e) < 0)
+        {
+          put_failed (in, "Storage driver", "StorageDriver", e);
+          return;
+        }
       text = xasprintf ("%s (forced by --storage-driver)", sandbox_storage_name (d));
+    }
+  else if (ids0 == NULL)
+    {
+      put (in, "Storage driver", "StorageDriver", in->json ? NULL : "unknown (no ID mapping)");
+      return;
     }
   else
     {
-      if (container_storage_driver (root, ids0, &d, err) < 0)
-        return -1;
-      container_recorded_driver (root, &note);
+      if (cmd_store_driver (root, ids0, &d, &e) < 0)
+        {
+          put_failed (in, "Storage driver", "StorageDriver", e);
+          return;
+        }
+      cmd_store_recorded_driver (root, &note);
       text = note && *note ? xasprintf ("%s (probed; %s)", sandbox_storage_name (d), note)
                            : xasprintf ("%s (probed)", sandbox_storage_name (d));
     }
   put (in, "Storage driver", "StorageDriver", in->json ? sandbox_storage_name (d) : text);
-  return 0;
+}
+
+/* Without a subordinate range: what works, and how to get one. */
+static void
+subid_lines (struct info *in, const struct idmap_plan_input *pi)
+{
+  if (getuid () == 0 || (pi->have_uid_range && pi->have_gid_range))
+    return;
+  struct passwd *pw = getpwuid (getuid ());
+  cleanup_free char *user = pw ? xstrdup (pw->pw_name) : xasprintf ("%u", (unsigned)getuid ());
+  cleanup_free char *how = xasprintf (
+      "none for %s in /etc/subuid and /etc/subgid. Without them a container has one user id "
+      "(yours, as root or as --user): images, volumes and most programs work; files of other "
+      "owners in an image become yours, and chown or setuid to another id fails inside with "
+      "EINVAL. To get 65536 ids: sudo usermod --add-subuids 100000-165535 --add-subgids "
+      "100000-165535 %s (with uidmap installed)",
+      user, user);
+  put (in, "Subordinate ids", "SubordinateIds", in->json ? NULL : how);
+  if (in->json)
+    json_object_set_new (in->obj, "SubordinateIdsHint", json_string (how));
+}
+
+static void
+userns_line (struct info *in, const struct nook_idmapping *ids0)
+{
+  cleanup_free char *keep = NULL;
+  const char *off = getenv ("NOOK_USERNS_KEEP");
+  if (!ids0->use_helpers)
+    keep = xstrdup ("written directly for each run (no newuidmap needed)");
+  else if (off && strcmp (off, "0") == 0)
+    keep = xstrdup ("new for each run (NOOK_USERNS_KEEP=0)");
+  else
+    {
+      cleanup_error nook_error_t e = NULL;
+      cleanup_free char *rt = fs_runtime_dir (&e);
+      pid_t k = rt ? sandbox_userns_keep_pid (ids0, rt) : 0;
+      keep = k ? xasprintf ("kept by nook-userns (pid %d), shared by this user's runs", (int)k)
+               : xstrdup ("kept by nook-userns, started by the next run");
+    }
+  put (in, "User namespace", "UserNamespace", keep);
 }
 
 int
 cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
   struct info in = { 0 };
-  for (int i = 1; i < argc; i++)
+  if (cmd_wants_help (argc, argv))
     {
-      if (strcmp (argv[i], "-h") == 0 || strcmp (argv[i], "--help") == 0)
-        {
-          printf ("Usage:  nook info [--format json]\n\nShow what this machine offers nook: id "
-                  "mapping, storage driver, kernel features, helpers found\n");
-          return 0;
-        }
-      if ((strcmp (argv[i], "--format") == 0 || strcmp (argv[i], "-f") == 0) && i + 1 < argc
-          && strcmp (argv[i + 1], "json") == 0)
-        in.json = true, i++;
-      else if (strcmp (argv[i], "--format=json") == 0)
-        in.json = true;
-      else
-        return nook_error_set (err, 0, "unknown flag or argument: %s\nSee 'nook info --help'.",
-                               argv[i]);
+      printf ("Usage:  nook info [OPTIONS]\n\nShow what this machine offers nook: id "
+              "mapping, storage driver, kernel features, helpers found\n\nOptions:\n"
+              "  -f, --format string   table (default) or json\n");
+      return 0;
     }
+  if (parse_format_only ("info", argc, argv, &in.json, err) < 0)
+    return -1;
   if (in.json)
     in.obj = json_object ();
 
   put (&in, "Version", "Version", NOOK_VERSION);
   struct idmap_plan_input pi;
-  if (sandbox_idmap_probe (&pi, err) < 0)
-    return -1;
   struct nook_idmapping ids0;
   const char *reason = NULL;
-  sandbox_idmap_plan (&pi, 0, 0, &ids0, &reason);
-  cleanup_free char *mapping = describe_mapping (&ids0, reason);
-  put (&in, "ID mapping", "IDMapping", in.json ? (ids0.single ? "single" : "range") : mapping);
-  if (in.json)
-    put (&in, "", "IDMappingDetail", mapping);
-
+  bool have_ids = false;
   {
-    cleanup_free char *keep = NULL;
-    const char *off = getenv ("NOOK_USERNS_KEEP");
-    if (!ids0.use_helpers)
-      keep = xstrdup ("written directly for each run (no newuidmap needed)");
-    else if (off && strcmp (off, "0") == 0)
-      keep = xstrdup ("new for each run (NOOK_USERNS_KEEP=0)");
+    cleanup_error nook_error_t e = NULL;
+    if (sandbox_idmap_probe (&pi, &e) < 0)
+      put_failed (&in, "ID mapping", "IDMapping", e);
     else
-      {
-        cleanup_error nook_error_t e = NULL;
-        cleanup_free char *rt = fs_runtime_dir (&e);
-        pid_t k = rt ? sandbox_userns_keep_pid (&ids0, rt) : 0;
-        keep = k ? xasprintf ("kept by nook-userns (pid %d), shared by this user's runs", (int)k)
-                 : xstrdup ("kept by nook-userns, started by the next run");
-      }
-    put (&in, "User namespace", "UserNamespace", keep);
+      have_ids = true;
   }
-  if (storage_line (ctx, &ids0, &in, err) < 0)
+  if (have_ids)
     {
-      json_decref (in.obj);
-      return -1;
+      sandbox_idmap_plan (&pi, 0, 0, &ids0, &reason);
+      cleanup_free char *mapping = describe_mapping (&ids0, reason);
+      put (&in, "ID mapping", "IDMapping", in.json ? (ids0.single ? "single" : "range") : mapping);
+      if (in.json)
+        put (&in, "", "IDMappingDetail", mapping);
+      subid_lines (&in, &pi);
+      userns_line (&in, &ids0);
     }
+  storage_lines (ctx, have_ids ? &ids0 : NULL, &in);
   struct utsname u;
   uname (&u);
   put (&in, "Kernel", "Kernel", u.release);
@@ -242,8 +329,9 @@ cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   put_tool (&in, "slirp4netns", "install slirp4netns: needed for user-mode networking");
   put_tool (&in, "fuse-overlayfs", "install fuse-overlayfs: the second storage driver");
   put_tool (&in, "pasta", "optional");
-  bool fuse = sandbox_storage_fuse_available (NULL);
-  put (&in, "/dev/fuse", "DevFuse", fuse ? "usable" : "not usable (fuse-overlayfs cannot run)");
+  cleanup_free char *fuse = sandbox_storage_fuse_problem ();
+  cleanup_free char *fuse_text = fuse ? xasprintf ("not usable: %s", fuse) : NULL;
+  put (&in, "/dev/fuse", "DevFuse", fuse ? fuse_text : "usable");
   if (in.json)
     {
       char *s = json_dumps (in.obj, JSON_SORT_KEYS | JSON_INDENT (2));
@@ -251,5 +339,5 @@ cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       free (s);
       json_decref (in.obj);
     }
-  return 0;
+  return in.failed ? 1 : 0;
 }

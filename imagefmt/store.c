@@ -28,6 +28,17 @@
 
 /* ---- opening ---- */
 
+/* The length of an absolute path without its trailing slashes ("/" -> 0),
+ * so that a HOME of "/" gives "/.local", not "//.local". */
+static int
+without_slashes (const char *p)
+{
+  size_t n = strlen (p);
+  while (n > 0 && p[n - 1] == '/')
+    n--;
+  return (int)n;
+}
+
 char *
 imagefmt_store_default_root (nook_error_t *err)
 {
@@ -36,7 +47,7 @@ imagefmt_store_default_root (nook_error_t *err)
     return xstrdup (e);
   e = getenv ("XDG_DATA_HOME");
   if (e && *e == '/')
-    return xasprintf ("%s/nook", e);
+    return xasprintf ("%.*s/nook", without_slashes (e), e);
   e = getenv ("HOME");
   if (e == NULL || *e != '/')
     {
@@ -45,10 +56,12 @@ imagefmt_store_default_root (nook_error_t *err)
     }
   if (e == NULL || *e != '/')
     {
-      nook_error_set (err, ENOENT, "no store directory: set --root, NOOK_ROOT or HOME");
+      nook_error_set (err, 0,
+                      "no store directory: HOME is not set; set --root, NOOK_ROOT or "
+                      "XDG_DATA_HOME");
       return NULL;
     }
-  return xasprintf ("%s/.local/share/nook", e);
+  return xasprintf ("%.*s/.local/share/nook", without_slashes (e), e);
 }
 
 static int
@@ -80,7 +93,15 @@ imagefmt_store_open (const char *root, struct imagefmt_store **out, nook_error_t
   while (strlen (r) > 1 && r[strlen (r) - 1] == '/')
     r[strlen (r) - 1] = '\0';
   if (fs_mkdir_p (r, 0700, err) < 0)
-    return nook_error_wrap (err, "create store '%s'", r);
+    {
+      cleanup_free char *text = nook_error_text (*err);
+      nook_error_free (err);
+      return nook_error_set (err, 0,
+                             "cannot create the store '%s': %s\n(the store is --root DIR, else "
+                             "$NOOK_ROOT, else $XDG_DATA_HOME/nook, else ~/.local/share/nook: "
+                             "set one to a directory you can write)",
+                             r, text);
+    }
   struct imagefmt_store *s = xzalloc (sizeof *s);
   s->rootfd = s->blobsfd = s->layersfd = s->lockfd = -1;
   s->root = steal_pointer (&r);

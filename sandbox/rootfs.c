@@ -105,6 +105,33 @@ sandbox_storage_fuse_available (char **path)
   return true;
 }
 
+char *
+sandbox_storage_fuse_problem (void)
+{
+  cleanup_free char *prog = NULL;
+  if (sandbox_storage_fuse_available (&prog))
+    return NULL;
+  if (prog == NULL)
+    return xstrdup ("fuse-overlayfs is not installed");
+  struct stat st;
+  if (stat ("/dev/fuse", &st) < 0)
+    return xasprintf ("/dev/fuse: %s (is the fuse module loaded?)", strerror (errno));
+  int fd = open ("/dev/fuse", O_RDWR | O_CLOEXEC);
+  int e = fd < 0 ? errno : 0;
+  if (fd >= 0)
+    close (fd); /* usable now after all */
+  gid_t groups[256];
+  int n = getgroups (ARRAY_SIZE (groups), groups);
+  bool member = st.st_gid == getegid ();
+  for (int i = 0; i < n && !member; i++)
+    member = groups[i] == st.st_gid;
+  return xasprintf ("/dev/fuse (mode %04o, owner uid %u, group %u) cannot be opened for reading "
+                    "and writing by uid %u, %sa member of group %u: %s",
+                    (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid, (unsigned)st.st_gid,
+                    (unsigned)getuid (), member ? "" : "not ", (unsigned)st.st_gid,
+                    strerror (e ? e : EACCES));
+}
+
 /* ---- the stub layer ---- */
 
 /* Mount points nook itself needs.  When the image lacks one, it comes from a
@@ -242,9 +269,11 @@ mount_fuse_overlayfs (const struct nook_spec *spec, const char *upper, const cha
 {
   cleanup_free char *prog = NULL;
   if (!sandbox_storage_fuse_available (&prog))
-    return nook_error_set (err, ENOENT,
-                           "fuse-overlayfs is not usable (install fuse-overlayfs; /dev/fuse must "
-                           "be readable and writable)");
+    {
+      cleanup_free char *why = sandbox_storage_fuse_problem ();
+      return nook_error_set (err, 0, "fuse-overlayfs is not usable: %s",
+                             why ? why : "it cannot be found or started");
+    }
   cleanup_free char *lower = lower_with_stubs (spec, err);
   if (lower == NULL)
     return -1;
@@ -526,7 +555,8 @@ sandbox_storage_probe (const struct nook_idmapping *ids, const char *workdir,
         *out = STORAGE_FUSE_OVERLAYFS;
       else
         {
-          char *n2 = xasprintf ("%s; fuse-overlayfs not usable", note);
+          cleanup_free char *fwhy = sandbox_storage_fuse_problem ();
+          char *n2 = xasprintf ("%s; fuse-overlayfs not usable: %s", note, fwhy ? fwhy : "?");
           free (note);
           note = n2;
           *out = STORAGE_COPY_UP;

@@ -20,6 +20,10 @@ int sandbox_storage_probe (const struct nook_idmapping *ids, const char *workdir
 
 /* Is fuse-overlayfs usable (binary found, /dev/fuse openable)? */
 bool sandbox_storage_fuse_available (char **path);
+/* Why fuse-overlayfs is not usable (malloc'd: not installed, or /dev/fuse
+ * missing or not readable and writable by us, with its mode and owner), or
+ * NULL when it is. */
+char *sandbox_storage_fuse_problem (void);
 
 /* The lowerdir= list for overlay (top layer first), escaped; NULL if a path
  * cannot be expressed. */

@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
@@ -137,10 +139,67 @@ pump (int from, int to, bool *open_flag)
   fs_write_all (to, buf, (size_t)n);
 }
 
+/* Docker's sig-proxy, and what `docker stop` adds: the first INT, TERM, HUP
+ * or QUIT goes to the command; if the container has not ended stop_timeout
+ * seconds later, or a second INT or TERM comes, the container is killed. */
+struct stopping
+{
+  bool asked;          /* a stop signal was forwarded */
+  bool killed;         /* SIGKILL sent */
+  struct timespec end; /* CLOCK_MONOTONIC deadline, when asked and timeout >= 0 */
+};
+
+static bool
+is_stop_signal (int sig)
+{
+  return sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT;
+}
+
+/* Milliseconds until the deadline (0 when passed), -1 when none. */
 static int
-wait_loop (pid_t pid, int sfd, struct io *io)
+ms_left (const struct stopping *s, int timeout)
+{
+  if (!s->asked || s->killed || timeout < 0)
+    return -1;
+  struct timespec now;
+  clock_gettime (CLOCK_MONOTONIC, &now);
+  int64_t ms
+      = (int64_t)(s->end.tv_sec - now.tv_sec) * 1000 + (s->end.tv_nsec - now.tv_nsec) / 1000000;
+  return ms <= 0 ? 0 : ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
+static void
+kill_container (pid_t pid, struct stopping *s, const char *why)
+{
+  if (s->killed)
+    return;
+  log_debug ("killing the container (%s)", why);
+  kill (pid, SIGKILL); /* PID 1 of its namespace: the kernel ends the rest */
+  s->killed = true;
+}
+
+static void
+on_signal (pid_t pid, int sig, int timeout, struct stopping *s)
+{
+  if (is_stop_signal (sig) && s->asked && (sig == SIGINT || sig == SIGTERM))
+    {
+      kill_container (pid, s, "second signal");
+      return;
+    }
+  if (is_stop_signal (sig) && !s->asked)
+    {
+      s->asked = true;
+      clock_gettime (CLOCK_MONOTONIC, &s->end);
+      s->end.tv_sec += timeout;
+    }
+  kill (pid, sig);
+}
+
+static int
+wait_loop (pid_t pid, int sfd, struct io *io, int timeout)
 {
   bool master_open = io->master >= 0;
+  struct stopping stop = { 0 };
   for (;;)
     {
       struct pollfd p[4] = {
@@ -149,8 +208,13 @@ wait_loop (pid_t pid, int sfd, struct io *io)
         { .fd = master_open && io->stdin_open ? 0 : -1, .events = POLLIN },
         { .fd = io->notify, .events = POLLIN },
       };
-      if (poll (p, 4, -1) < 0 && errno != EINTR)
+      int n = poll (p, 4, ms_left (&stop, timeout));
+      if (n < 0 && errno != EINTR)
         break;
+      if (n == 0 && ms_left (&stop, timeout) == 0)
+        kill_container (pid, &stop, "--stop-timeout");
+      if (n <= 0)
+        continue;
       if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
         command_ended (io);
       if (p[1].revents & (POLLIN | POLLHUP | POLLERR))
@@ -165,7 +229,7 @@ wait_loop (pid_t pid, int sfd, struct io *io)
       if ((int)si.ssi_signo == SIGWINCH && io->master >= 0)
         sandbox_tty_copy_winsize (0, io->master);
       else if ((int)si.ssi_signo != SIGCHLD)
-        kill (pid, (int)si.ssi_signo);
+        on_signal (pid, (int)si.ssi_signo, timeout, &stop);
       int st;
       pid_t r = waitpid (pid, &st, WNOHANG);
       if (r == pid)
@@ -184,6 +248,14 @@ wait_loop (pid_t pid, int sfd, struct io *io)
   while (waitpid (pid, &st, 0) < 0 && errno == EINTR)
     ;
   return WIFEXITED (st) ? WEXITSTATUS (st) : 128 + WTERMSIG (st);
+}
+
+static void
+restore_signals (const struct sigaction *saved, const sigset_t *mask)
+{
+  for (size_t i = 0; i < ARRAY_SIZE (forwarded); i++)
+    sigaction (forwarded[i], &saved[i], NULL);
+  sigprocmask (SIG_SETMASK, mask, NULL);
 }
 
 int
@@ -206,6 +278,13 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
   cleanup_close int sfd = signalfd (-1, &mask, SFD_CLOEXEC);
   if (sfd < 0)
     return nook_error_set (err, errno, "signalfd");
+  /* The command gets default dispositions, as under Docker, even when nook
+   * inherited some ignored (`nohup`, `cmd &` in a script ignores INT and
+   * QUIT): it inherits them from us, and blocked here they still reach the
+   * signalfd. */
+  struct sigaction dfl = { .sa_handler = SIG_DFL }, saved[ARRAY_SIZE (forwarded)];
+  for (size_t i = 0; i < ARRAY_SIZE (forwarded); i++)
+    sigaction (forwarded[i], &dfl, &saved[i]);
 
   trace_mark ("clone");
   /* With a subordinate range, join the kept user namespace: newuidmap and
@@ -225,7 +304,7 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
   if (pid < 0)
     {
       int e = errno;
-      sigprocmask (SIG_SETMASK, &old, NULL);
+      restore_signals (saved, &old);
       return nook_error_set (err, e, "clone the container's namespaces");
     }
   if (pid == 0)
@@ -282,12 +361,12 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
       status = -1;
     }
   else
-    status = wait_loop (pid, sfd, &io);
+    status = wait_loop (pid, sfd, &io, spec->stop_timeout);
   sandbox_tty_restore (&io.tty);
   if (io.notify >= 0)
     close (io.notify);
   if (io.master >= 0)
     close (io.master);
-  sigprocmask (SIG_SETMASK, &old, NULL);
+  restore_signals (saved, &old);
   return status;
 }

@@ -93,6 +93,11 @@ struct nook_spec
 
   struct nook_idmapping ids;
   char *keep_userns_dir; /* runtime dir of the kept user namespace, or NULL */
+
+  /* Seconds from the first INT/TERM/HUP/QUIT forwarded to the command until
+   * the container is killed (--stop-timeout, Docker's 10); -1: only a second
+   * INT or TERM kills it. */
+  int stop_timeout;
 };
 
 void nook_spec_free (struct nook_spec *spec);

@@ -1,6 +1,6 @@
 /* util/error.c: see error.h. */
 #include "util/error.h"
-#include "util/util.h"
+#include "util/xalloc.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -16,6 +16,7 @@ error_vset (nook_error_t *err, int exit_code, int code, const char *fmt, va_list
   struct nook_error *e = xmalloc (sizeof *e);
   e->code = code;
   e->exit = exit_code;
+  e->usage = false;
   if (vasprintf (&e->msg, fmt, ap) < 0)
     oom ();
   *err = e;

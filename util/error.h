@@ -5,10 +5,13 @@
 #ifndef NOOK_UTIL_ERROR_H
 #define NOOK_UTIL_ERROR_H
 
+#include <stdbool.h>
+
 struct nook_error
 {
-  int code; /* an errno value, or 0 */
-  int exit; /* exit status the CLI should use (0 = default 125) */
+  int code;   /* an errno value, or 0 */
+  int exit;   /* exit status the CLI should use (0: the verb's default) */
+  bool usage; /* a command-line usage error: the CLI prints it as it is */
   char *msg;
 };
 typedef struct nook_error *nook_error_t;

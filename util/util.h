@@ -1,4 +1,4 @@
-/* util/util.h: memory, strings, string vectors and number parsing. */
+/* util/util.h: strings, string vectors and number parsing. */
 #ifndef NOOK_UTIL_UTIL_H
 #define NOOK_UTIL_UTIL_H
 
@@ -7,18 +7,9 @@
 #include <stdint.h>
 
 #include "util/error.h"
+#include "util/xalloc.h"
 
 #define ARRAY_SIZE(a) (sizeof (a) / sizeof ((a)[0]))
-
-/* Abort with a message on allocation failure (crun's OOM()). */
-__attribute__ ((noreturn)) void oom (void);
-void *xmalloc (size_t n);
-void *xzalloc (size_t n);
-void *xrealloc (void *p, size_t n);
-void *xreallocarray (void *p, size_t n, size_t size);
-char *xstrdup (const char *s);
-char *xstrndup (const char *s, size_t n);
-char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 
 /* NULL-terminated string vectors. */
 size_t strv_len (char *const *v);

@@ -1,5 +1,5 @@
-/* cmd/container.c: see container.h. */
-#include "cmd/container.h"
+/* cmd/records.c: see records.h. */
+#include "cmd/records.h"
 #include "imagefmt/store.h"
 #include "sandbox/rootfs.h"
 #include "sandbox/userns.h"
@@ -19,37 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-static struct nook_idmapping store_ids;
-
 static int
 rm_entry_in (int dirfd, const char *name, void *arg, nook_error_t *err)
 {
   return fs_rm_rf_at (dirfd, name, err);
-}
-
-static int
-hook_call (void *data, int (*fn) (void *arg, nook_error_t *err), void *arg, nook_error_t *err)
-{
-  return sandbox_userns_call (data, fn, arg, err);
-}
-
-int
-cmd_store_open (const char *root, struct imagefmt_store **out, struct nook_idmapping *ids,
-                struct idmap_plan_input *probe, nook_error_t *err)
-{
-  static const struct imagefmt_store_hooks hooks = { .call = hook_call, .data = &store_ids };
-  struct idmap_plan_input in;
-  if (sandbox_idmap_probe (&in, err) < 0)
-    return -1;
-  sandbox_idmap_plan (&in, 0, 0, &store_ids, NULL);
-  if (imagefmt_store_open (root, out, err) < 0)
-    return -1;
-  imagefmt_store_set_hooks (*out, &hooks);
-  if (ids)
-    *ids = store_ids;
-  if (probe)
-    *probe = in;
-  return 0;
 }
 
 static bool
@@ -265,7 +238,7 @@ container_park (const char *root, const char *id, nook_error_t *err)
   if (pool < 0 || fs_dir_foreach (pool, count_entry, &n, err) < 0)
     return nook_error_set (err, errno, "open '%s/.pool'", cpath);
   if (n >= POOL_MAX)
-    return nook_error_set (err, ENOSPC, "the pool of container directories is full");
+    return nook_error_set (err, 0, "the pool of container directories is full");
   if (renameat (cdir, id, pool, id) < 0)
     return nook_error_set (err, errno, "park container directory '%s'", id);
   return 0;
@@ -341,7 +314,7 @@ container_create (const char *root, const struct container_record *rec, char **d
       if (name)
         container_release_name (root, name, rec->id);
       fs_rm_rf_at (cdir, rec->id, &e);
-      return nook_error_wrap (err, "container %.12s", rec->id);
+      return -1; /* (never "container <id>": that container was not made) */
     }
   *dir = xasprintf ("%s/%s", cpath, rec->id);
   return 0;
@@ -387,49 +360,6 @@ container_remove (const char *root, const char *id, const struct nook_idmapping 
     return 0;
   struct rm_arg a = { .path = path };
   return sandbox_userns_call (ids, rm_fn, &a, err);
-}
-
-enum storage_driver
-container_recorded_driver (const char *root, char **note)
-{
-  cleanup_free char *path = xasprintf ("%s/storage-driver", root);
-  cleanup_free char *text = NULL;
-  cleanup_error nook_error_t e = NULL;
-  if (note)
-    *note = NULL;
-  if (fs_read_file_at (AT_FDCWD, path, 4096, &text, NULL, &e) < 0)
-    return STORAGE_NONE;
-  char *nl = strchr (text, '\n');
-  if (nl)
-    {
-      *nl = '\0';
-      if (note && nl[1])
-        {
-          *note = xstrdup (nl + 1);
-          char *end = strchr (*note, '\n');
-          if (end)
-            *end = '\0';
-        }
-    }
-  enum storage_driver d;
-  return sandbox_storage_parse (text, &d, &e) == 0 ? d : STORAGE_NONE;
-}
-
-int
-container_storage_driver (const char *root, const struct nook_idmapping *ids,
-                          enum storage_driver *out, nook_error_t *err)
-{
-  *out = container_recorded_driver (root, NULL);
-  if (*out != STORAGE_NONE)
-    return 0;
-  cleanup_free char *why = NULL;
-  if (sandbox_storage_probe (ids, root, out, &why, err) < 0)
-    return -1;
-  cleanup_free char *text = xasprintf ("%s\n%s\n", sandbox_storage_name (*out), why ? why : "");
-  cleanup_close int d = open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (d < 0)
-    return nook_error_set (err, errno, "open '%s'", root);
-  return fs_write_atomic_at (d, "storage-driver", text, strlen (text), 0644, err);
 }
 
 struct image_user

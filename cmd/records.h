@@ -1,23 +1,12 @@
-/* cmd/container.h: container records in the store (containers/<id>/) and the
- * store's recorded storage driver. */
-#ifndef NOOK_CMD_CONTAINER_H
-#define NOOK_CMD_CONTAINER_H
+/* cmd/records.h: container records in the store (containers/<id>/): create,
+ * read, name, empty and park for the --rm pool, remove. */
+#ifndef NOOK_CMD_RECORDS_H
+#define NOOK_CMD_RECORDS_H
 
 #include <jansson.h>
 
 #include "sandbox/spec.h"
 #include "util/error.h"
-
-struct imagefmt_store;
-
-struct idmap_plan_input;
-
-/* Open the store with its hooks set: layer extraction and removal run in a
- * user namespace mapped like the containers' (ids: the uid-0 plan; probe:
- * what /etc/subuid and /etc/subgid said, for planning other users' maps).
- * ids and probe may be NULL. */
-int cmd_store_open (const char *root, struct imagefmt_store **out, struct nook_idmapping *ids,
-                    struct idmap_plan_input *probe, nook_error_t *err);
 
 struct container_record
 {
@@ -51,10 +40,5 @@ int container_park (const char *root, const char *id, nook_error_t *err);
 /* Remove containers/<id>/, inside our user namespace (files of subordinate ids). */
 int container_remove (const char *root, const char *id, const struct nook_idmapping *ids,
                       nook_error_t *err);
-/* The store's storage driver: recorded in <root>/storage-driver, probed once. */
-int container_storage_driver (const char *root, const struct nook_idmapping *ids,
-                              enum storage_driver *out, nook_error_t *err);
-/* What the store has recorded (STORAGE_NONE if nothing yet), and why. */
-enum storage_driver container_recorded_driver (const char *root, char **note);
 
 #endif

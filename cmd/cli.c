@@ -1,0 +1,101 @@
+/* cmd/cli.c: see cli.h. */
+#include "cmd/cli.h"
+#include "util/util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+cmd_wants_help (int argc, char **argv)
+{
+  for (int i = 1; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--") == 0)
+        return 0;
+      if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
+        return 1;
+    }
+  return 0;
+}
+
+static int
+usage_vset (nook_error_t *err, int exit_code, const char *verb, const char *fmt, va_list ap)
+{
+  if (err == NULL || *err != NULL)
+    return -1;
+  char *msg = NULL;
+  if (vasprintf (&msg, fmt, ap) < 0)
+    oom ();
+  nook_error_set (err, 0, "%s\nSee 'nook %s%s--help'.", msg, verb ? verb : "", verb ? " " : "");
+  free (msg);
+  (*err)->usage = true;
+  (*err)->exit = exit_code;
+  return -1;
+}
+
+int
+cmd_flag_error (nook_error_t *err, const char *verb, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  usage_vset (err, 125, verb, fmt, ap);
+  va_end (ap);
+  return -1;
+}
+
+int
+cmd_args_error (nook_error_t *err, const char *verb, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  usage_vset (err, verb && strcmp (verb, "run") == 0 ? 125 : 1, verb, fmt, ap);
+  va_end (ap);
+  return -1;
+}
+
+int
+cmd_usage_mark (nook_error_t *err)
+{
+  if (err && *err)
+    {
+      (*err)->usage = true;
+      (*err)->exit = 125;
+    }
+  return -1;
+}
+
+int
+cmd_opt_value (int argc, char **argv, int *i, const char *shrt, const char *lng, const char *verb,
+               const char **val, nook_error_t *err)
+{
+  const char *a = argv[*i];
+  size_t ll = strlen (lng);
+  if (strncmp (a, lng, ll) == 0 && a[ll] == '=')
+    {
+      *val = a + ll + 1;
+      return 1;
+    }
+  if (strcmp (a, lng) != 0 && !(shrt && strcmp (a, shrt) == 0))
+    return 0;
+  if (*i + 1 >= argc)
+    return cmd_flag_error (err, verb, "flag needs an argument: %s", a);
+  *val = argv[++*i];
+  return 1;
+}
+
+int
+cmd_format_parse (const char *value, enum cmd_format *out, nook_error_t *err)
+{
+  if (*value == '\0' || strcmp (value, "table") == 0)
+    *out = CMD_FORMAT_TABLE;
+  else if (strcmp (value, "json") == 0)
+    *out = CMD_FORMAT_JSON;
+  else
+    return nook_error_set (err, 0,
+                           "unsupported --format '%s': nook supports 'table' and 'json' (Go "
+                           "templates are not supported yet)",
+                           value);
+  return 0;
+}
