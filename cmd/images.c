@@ -94,7 +94,7 @@ cmd_import (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
                            "arguments.\nSee 'nook import --help'.");
   if (pos[1])
     {
-      cleanup_free char *full = imagefmt_ref_normalize (pos[1], err);
+      cleanup_free char *full = imagefmt_ref_normalize_tag (pos[1], err);
       if (full == NULL)
         return -1;
     }
@@ -160,7 +160,7 @@ cmd_bootstrap (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     return -1;
   if (pos[1])
     {
-      cleanup_free char *full = imagefmt_ref_normalize (pos[1], err);
+      cleanup_free char *full = imagefmt_ref_normalize_tag (pos[1], err);
       if (full == NULL)
         return -1;
     }

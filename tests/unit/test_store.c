@@ -132,6 +132,67 @@ test_store_import_lookup (void **state)
   assert_string_equal (err->msg, "No such image: nope");
 }
 
+/* Docker's order: a full ID names that image whatever the tags say; a name comes
+ * before an ID prefix. */
+static void
+test_store_lookup_order (void **state)
+{
+  struct fixture *f = *state;
+  cleanup_free char *a = import (f, false, "a\n", "a");
+  char prefix[16];
+  snprintf (prefix, sizeof prefix, "%.12s", a + 7);
+  cleanup_free char *b = import (f, false, "b\n", prefix); /* a tag shaped like A's prefix */
+  cleanup_error nook_error_t err = NULL;
+  /* `sha256:<A's ID>` as a tag cannot be made any more ... */
+  int m = small_tar (false, "c\n");
+  cleanup_free char *tag = xasprintf ("%s", a);
+  assert_int_equal (imagefmt_store_import_tar (f->s, m, NULL, tag, NULL, &err), -1);
+  assert_non_null (strstr (err->msg, "ambiguous tag using digest algorithm as name"));
+  nook_error_free (&err);
+  close (m);
+  /* ... and one an older nook made does not shadow the ID. */
+  cleanup_free char *ipath = xasprintf ("%s/index.json", f->dir);
+  json_error_t je;
+  json_t *idx = json_load_file (ipath, 0, &je);
+  json_t *ms = json_object_get (idx, "manifests");
+  json_t *shadow = NULL;
+  size_t i;
+  json_t *e;
+  json_array_foreach (ms, i, e)
+  {
+    const char *r = json_string_value (
+        json_object_get (json_object_get (e, "annotations"), "org.opencontainers.image.ref.name"));
+    if (r && strstr (r, prefix))
+      shadow = json_deep_copy (e);
+  }
+  assert_non_null (shadow);
+  cleanup_free char *sref = xasprintf ("docker.io/library/sha256:%s", a + 7);
+  json_object_set_new (json_object_get (shadow, "annotations"),
+                       "org.opencontainers.image.ref.name", json_string (sref));
+  json_array_append_new (ms, shadow);
+  assert_int_equal (json_dump_file (idx, ipath, 0), 0);
+  json_decref (idx);
+  const char *full_ids[] = { a, a + 7 };
+  for (size_t k = 0; k < 2; k++)
+    {
+      struct imagefmt_image *img = NULL;
+      assert_int_equal (imagefmt_store_lookup (f->s, full_ids[k], &img, &err), 0);
+      assert_string_equal (img->id, a);
+      imagefmt_image_free (img);
+    }
+  /* A 12-hex name is a name first (Docker), then a prefix. */
+  struct imagefmt_image *img = NULL;
+  assert_int_equal (imagefmt_store_lookup (f->s, prefix, &img, &err), 0);
+  assert_string_equal (img->id, b);
+  imagefmt_image_free (img);
+  img = NULL;
+  char sprefix[24];
+  snprintf (sprefix, sizeof sprefix, "sha256:%.10s", a + 7);
+  assert_int_equal (imagefmt_store_lookup (f->s, sprefix, &img, &err), 0);
+  assert_string_equal (img->id, a);
+  imagefmt_image_free (img);
+}
+
 static void
 test_store_layer_dirs (void **state)
 {
@@ -330,6 +391,7 @@ main (void)
     T (test_store_import_lookup),  T (test_store_layer_dirs),
     T (test_store_import_bad),     T (test_store_remove),
     T (test_store_retag_dangling), T (test_store_bootstrap_reproducible),
+    T (test_store_lookup_order),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
