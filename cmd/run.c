@@ -13,6 +13,7 @@
 #include "util/fs.h"
 #include "util/fs_read.h"
 #include "util/log.h"
+#include "util/test_hook.h"
 #include "util/trace.h"
 #include "util/util.h"
 
@@ -230,6 +231,7 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
       return -1;
     }
   trace_mark ("image found");
+  test_hook ("image-resolved");
   struct nook_spec *spec = &st->spec;
   if (imagefmt_store_layer_dirs (st->store, st->img, &spec->layers, err) < 0)
     return -1;
