@@ -191,6 +191,7 @@ struct run_state
 {
   struct imagefmt_store *store;
   struct imagefmt_image *img;
+  struct imagefmt_hold *hold; /* the image, against rmi, until the run ends */
   struct nook_idmapping ids0;
   struct nook_spec spec;
   char *id;
@@ -218,7 +219,10 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
   if (cmd_store_open (ctx->root, &st->store, &st->ids0, &in, err) < 0)
     return -1;
   trace_mark ("store opened");
-  if (imagefmt_store_lookup (st->store, o->image, &st->img, err) < 0)
+  /* The image is held from the moment it is resolved (an rmi now refuses): the hold,
+   * named by the container's ID, lasts as long as this run. */
+  st->id = new_container_id ();
+  if (imagefmt_store_lookup_hold (st->store, o->image, st->id, &st->img, &st->hold, err) < 0)
     {
       if ((*err)->code == ENOENT)
         {
@@ -237,7 +241,6 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
     return -1;
 
   trace_mark ("layers ready");
-  st->id = new_container_id ();
   struct image_files files = { .image = o->image, .layers = spec->layers };
   struct spec_env env = { .read_image_file = read_image_file,
                           .data = &files,
@@ -333,6 +336,7 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
         log_warn ("could not remove container %.12s: %s", st.id, rerr->msg);
     }
   trace_mark ("container removed");
+  imagefmt_hold_release (st.hold);
   nook_spec_free (&st.spec);
   imagefmt_image_free (st.img);
   if (st.store)
