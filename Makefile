@@ -63,8 +63,9 @@ BENCHBIN := $(patsubst tests/bench/%.c,$(O)/tests/bench/%,$(BENCHSRC))
 HEADERS := $(sort $(wildcard util/*.h sandbox/*.h imagefmt/*.h imagefmt/*/*.h net/*.h cmd/*.h cmd/*/*.h))
 
 .PHONY: all test unit integration asan bench fuzz fuzz-build fuzz-replay install clean demo prepare \
-	lint fmt fmt-check check-headers check-includes check-conformance sync-conformance deps
-all: $(O)/nook $(O)/probe
+	lint fmt fmt-check check-headers check-includes check-conformance sync-conformance \
+	check-no-hooks deps
+all: $(O)/nook $(O)/probe $(O)/nook-testhooks
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -76,6 +77,23 @@ $(O)/libnook.a: $(LIBOBJ)
 
 $(O)/nook: $(O)/cmd/nook.o $(O)/libnook.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# The test build: the same nook with the synchronisation points of util/test_hook.h
+# compiled in (only the files that have one are compiled again); build/nook has none.
+# Only integration tests that need a point run it (NOOK_HOOKED).
+TESTHOOK_SRC := util/test_hook.c cmd/run.c
+TESTHOOK_OBJ := $(patsubst %.c,$(O)/testhooks/%.o,$(TESTHOOK_SRC))
+$(O)/testhooks/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DNOOK_TEST_HOOKS -c -o $@ $<
+
+$(O)/nook-testhooks: $(O)/cmd/nook.o $(TESTHOOK_OBJ) $(O)/libnook.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# The release binary must hold no hook (the hook reads this variable).
+check-no-hooks: $(O)/nook
+	@! grep -q NOOK_TEST_HOOK_DIR $(O)/nook || { echo "$(O)/nook has a test hook"; exit 1; }
+	@echo "$(O)/nook: no test hooks"
 
 # The static probe: a multi-call helper copied into test rootfses (crun's tests/init.c idea).
 $(O)/probe: tests/helpers/probe.c
@@ -115,7 +133,7 @@ $(O)/fuzz/%: tests/fuzz/%.c $(O)/fuzz/libnook-fuzz.a
 unit: $(UNITBIN) $(FUZZREPLAY)
 	@tests/run-unit.sh $(O)
 
-integration: $(O)/nook $(O)/probe
+integration: $(O)/nook $(O)/probe $(O)/nook-testhooks
 	@tests/run-integration.sh $(O)
 
 prepare:
@@ -162,7 +180,7 @@ check-conformance:
 sync-conformance:
 	@ci/conformance.sh sync
 
-lint: check-headers check-includes check-conformance
+lint: check-headers check-includes check-conformance check-no-hooks
 	shellcheck -S warning tests/*.sh tests/integration/*.sh ci/*.sh tests/bench/*.sh
 
 fmt:

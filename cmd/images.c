@@ -95,7 +95,7 @@ cmd_import (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
                            "\"nook import\" requires at least 1 and at most 2 arguments.");
   if (pos[1])
     {
-      cleanup_free char *full = imagefmt_ref_normalize (pos[1], err);
+      cleanup_free char *full = imagefmt_ref_normalize_tag (pos[1], err);
       if (full == NULL)
         return -1;
     }
@@ -161,7 +161,7 @@ cmd_bootstrap (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     return -1;
   if (pos[1])
     {
-      cleanup_free char *full = imagefmt_ref_normalize (pos[1], err);
+      cleanup_free char *full = imagefmt_ref_normalize_tag (pos[1], err);
       if (full == NULL)
         return -1;
     }
@@ -403,6 +403,12 @@ rmi_report (void *data, const char *what, const char *arg)
   printf ("%s: %s\n", what, arg);
 }
 
+static char *
+rmi_container_using (void *data, const char *image_id)
+{
+  return container_using_image (imagefmt_store_root (data), image_id);
+}
+
 int
 cmd_rmi (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
@@ -431,36 +437,16 @@ cmd_rmi (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     return cmd_args_error (err, "rmi", "\"nook rmi\" requires at least 1 argument.");
   if (cmd_store_open (ctx->root, &s, NULL, NULL, err) < 0)
     return -1;
+  /* Who uses an image is decided under the store's locks (imagefmt_store_remove): a
+   * run holds its image from the moment it resolves it. */
+  struct imagefmt_remove_opts ro
+      = { .force = force, .container_using = rmi_container_using, .report = rmi_report, .data = s };
   for (int i = 1; i < argc; i++)
     {
       cleanup_error nook_error_t e = NULL;
       if (argv[i][0] == '-')
         continue;
-      /* Its layers are some container's root: keep them (Docker refuses too). */
-      struct imagefmt_image *img = NULL;
-      cleanup_free char *user = NULL;
-      if (imagefmt_store_lookup (s, argv[i], &img, &e) == 0)
-        user = container_using_image (imagefmt_store_root (s), img->id);
-      nook_error_free (&e);
-      if (user)
-        {
-          fflush (stdout);
-          if (force)
-            fprintf (stderr,
-                     "Error: conflict: unable to delete %.12s (cannot be forced) - image is being "
-                     "used by container %.12s (nook rm it first)\n",
-                     img->id + 7, user);
-          else
-            fprintf (stderr,
-                     "Error: conflict: unable to remove repository reference \"%s\" (must "
-                     "force) - container %.12s is using its referenced image %.12s\n",
-                     argv[i], user, img->id + 7);
-          imagefmt_image_free (img);
-          status = 1;
-          continue;
-        }
-      imagefmt_image_free (img);
-      if (imagefmt_store_remove (s, argv[i], force, rmi_report, NULL, &e) == 0)
+      if (imagefmt_store_remove (s, argv[i], &ro, &e) == 0)
         continue;
       fflush (stdout);
       if (e->code == ENOENT || e->code == EBUSY)

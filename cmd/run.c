@@ -6,13 +6,16 @@
 #include "cmd/store_open.h"
 #include "cmd/seccomp_cache.h"
 #include "cmd/spec.h"
+#include "imagefmt/layer.h"
 #include "imagefmt/store.h"
 #include "sandbox/rootfs.h"
 #include "sandbox/run.h"
 #include "sandbox/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/fs_read.h"
 #include "util/log.h"
+#include "util/test_hook.h"
 #include "util/trace.h"
 #include "util/util.h"
 
@@ -61,29 +64,21 @@ run_usage (void)
 
 struct image_files
 {
-  char **layers; /* bottom first */
+  const char *image; /* as the user named it, for messages */
+  char **layers;     /* bottom first */
 };
 
-static char *
-read_image_file (void *data, const char *path)
+/* Image files are the image author's: a FIFO /etc/passwd must not hang the run
+ * (imagefmt_layers_read_file opens nothing it has not checked). */
+#define IMAGE_FILE_MAX (4u << 20)
+
+static int
+read_image_file (void *data, const char *path, char **text, nook_error_t *err)
 {
   struct image_files *f = data;
-  for (size_t i = strv_len (f->layers); i-- > 0;)
-    {
-      cleanup_close int root = open (f->layers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
-      if (root < 0)
-        continue;
-      cleanup_close int fd = fs_open_in_root (root, path, O_RDONLY, 0);
-      if (fd < 0)
-        continue;
-      cleanup_free char *text = NULL;
-      cleanup_error nook_error_t e = NULL;
-      char p[32];
-      fs_fd_path (fd, p);
-      if (fs_read_file_at (AT_FDCWD, p, 1 << 22, &text, NULL, &e) == 0)
-        return steal_pointer (&text);
-    }
-  return NULL;
+  if (imagefmt_layers_read_file (f->layers, path, IMAGE_FILE_MAX, text, NULL, err) == 0)
+    return 0;
+  return (*err)->code == ENOENT ? -1 : nook_error_wrap (err, "%s", f->image);
 }
 
 static const char *
@@ -92,10 +87,20 @@ host_getenv (const char *name)
   return getenv (name);
 }
 
+/* Docker reads an env file whatever it is (`--env-file <(env | grep ^CI_)`): a
+ * regular file, a pipe or a FIFO; nook bounds it and refuses directories and devices. */
+#define ENV_FILE_MAX (16u << 20)
+
 static int
-read_env_file (const char *path, char **text, nook_error_t *err)
+read_env_file (const char *path, char **text, size_t *len, nook_error_t *err)
 {
-  return fs_read_file_at (AT_FDCWD, path, 1 << 20, text, NULL, err);
+  return fs_read_user_file (path, ENV_FILE_MAX, text, len, err);
+}
+
+static void
+warn (const char *msg)
+{
+  log_warn ("%s", msg);
 }
 
 /* ---- pieces of the run ---- */
@@ -190,6 +195,7 @@ struct run_state
 {
   struct imagefmt_store *store;
   struct imagefmt_image *img;
+  struct imagefmt_hold *hold; /* the image, against rmi, until the run ends */
   struct nook_idmapping ids0;
   struct nook_spec spec;
   char *id;
@@ -217,7 +223,10 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
   if (cmd_store_open (ctx->root, &st->store, &st->ids0, &in, err) < 0)
     return -1;
   trace_mark ("store opened");
-  if (imagefmt_store_lookup (st->store, o->image, &st->img, err) < 0)
+  /* The image is held from the moment it is resolved (an rmi now refuses): the hold,
+   * named by the container's ID, lasts as long as this run. */
+  st->id = new_container_id ();
+  if (imagefmt_store_lookup_hold (st->store, o->image, st->id, &st->img, &st->hold, err) < 0)
     {
       if ((*err)->code == ENOENT)
         {
@@ -230,17 +239,18 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
       return -1;
     }
   trace_mark ("image found");
+  test_hook ("image-resolved");
   struct nook_spec *spec = &st->spec;
   if (imagefmt_store_layer_dirs (st->store, st->img, &spec->layers, err) < 0)
     return -1;
 
   trace_mark ("layers ready");
-  st->id = new_container_id ();
-  struct image_files files = { .layers = spec->layers };
+  struct image_files files = { .image = o->image, .layers = spec->layers };
   struct spec_env env = { .read_image_file = read_image_file,
                           .data = &files,
                           .getenv = host_getenv,
-                          .read_env_file = read_env_file };
+                          .read_env_file = read_env_file,
+                          .warn = warn };
   if (spec_merge (st->img->config, o, &env, st->id, spec, err) < 0)
     return -1;
   sandbox_idmap_plan (&in, spec->uid, spec->gid, &spec->ids, NULL);
@@ -360,6 +370,7 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
         log_warn ("could not remove container %.12s: %s", st.id, rerr->msg);
     }
   trace_mark ("container removed");
+  imagefmt_hold_release (st.hold);
   nook_spec_free (&st.spec);
   imagefmt_image_free (st.img);
   if (st.store)

@@ -263,54 +263,106 @@ path_is_clean_absolute (const char *p)
   return true;
 }
 
+/* The -v options nook knows, by group: at most one of each group (Docker's rule). */
+static const struct
+{
+  const char *name;
+  int group;
+} volume_opts[] = {
+  { "ro", 0 },    { "rw", 0 }, /* access */
+  { "z", 1 },     { "Z", 1 },  /* SELinux labels: nook has none, accepted as podman does */
+  { "rbind", 2 },              /* nook's binds are always recursive */
+};
+
+static int
+volume_options (const char *spec, const char *opts, bool *ro, nook_error_t *err)
+{
+  const char *seen[3] = { NULL, NULL, NULL };
+  size_t seen_len[3] = { 0, 0, 0 };
+  for (const char *o = opts;;)
+    {
+      size_t n = strcspn (o, ",");
+      int group = -1;
+      for (size_t i = 0; i < ARRAY_SIZE (volume_opts) && group < 0; i++)
+        if (strlen (volume_opts[i].name) == n && strncmp (o, volume_opts[i].name, n) == 0)
+          group = volume_opts[i].group;
+      if (n == 0)
+        return nook_error_set (err, EINVAL, "invalid volume '%s': empty option in '%s'", spec,
+                               opts);
+      if (group < 0)
+        return nook_error_set (err, EINVAL, "invalid volume '%s': unknown option '%.*s'", spec,
+                               (int)n, o);
+      if (seen[group])
+        return nook_error_set (err, EINVAL,
+                               "invalid volume '%s': conflicting options '%.*s' and '%.*s'", spec,
+                               (int)seen_len[group], seen[group], (int)n, o);
+      seen[group] = o;
+      seen_len[group] = n;
+      if (group == 0)
+        *ro = n == 2 && strncmp (o, "ro", 2) == 0;
+      if (o[n] == '\0')
+        return 0;
+      o += n + 1;
+    }
+}
+
 int
 spec_parse_volume (const char *s, struct nook_mount *out, nook_error_t *err)
 {
-  cleanup_free char *copy = xstrdup (s);
-  char *parts[4] = { 0 };
+  /* Field by field: an empty field (an unset shell variable) is an error, never
+   * skipped ("-v $UNSET:/tmp:/x" must not bind /tmp on /x). */
+  static const char *const what[] = { "host path is", "container path is", "options are" };
+  const char *field[3] = { NULL, NULL, NULL };
+  size_t len[3] = { 0, 0, 0 };
   int n = 0;
-  char *save = NULL;
-  for (char *p = strtok_r (copy, ":", &save); p && n < 4; p = strtok_r (NULL, ":", &save))
-    parts[n++] = p;
-  if (n < 2 || n > 3 || strtok_r (NULL, ":", &save))
+  for (const char *p = s;; n++)
     {
-      if (n == 1)
+      size_t l = strcspn (p, ":");
+      if (n == 3)
         return nook_error_set (err, EINVAL,
-                               "invalid volume '%s': anonymous volumes are not supported yet, "
-                               "give HOST:CONTAINER",
+                               "invalid volume '%s': too many fields, want "
+                               "HOST:CONTAINER[:OPTIONS]",
                                s);
-      return nook_error_set (err, EINVAL, "invalid volume '%s': want HOST:CONTAINER[:ro|rw]", s);
+      field[n] = p;
+      len[n] = l;
+      if (p[l] == '\0')
+        {
+          n++;
+          break;
+        }
+      p += l + 1;
     }
-  if (parts[0][0] != '/')
+  if (n == 1)
+    return nook_error_set (err, EINVAL,
+                           "invalid volume '%s': anonymous volumes are not supported yet, "
+                           "give HOST:CONTAINER",
+                           s);
+  for (int i = 0; i < n; i++)
+    if (len[i] == 0)
+      return nook_error_set (err, EINVAL, "invalid volume '%s': the %s empty", s, what[i]);
+  cleanup_free char *host = xstrndup (field[0], len[0]);
+  cleanup_free char *ctr = xstrndup (field[1], len[1]);
+  if (host[0] != '/')
     return nook_error_set (err, EINVAL,
                            "invalid volume '%s': the host path '%s' must be absolute (named "
                            "volumes are not supported yet)",
-                           s, parts[0]);
-  if (!path_is_clean_absolute (parts[1]) || strcmp (parts[1], "/") == 0)
+                           s, host);
+  if (!path_is_clean_absolute (ctr) || strcmp (ctr, "/") == 0)
     return nook_error_set (err, EINVAL,
                            "invalid volume '%s': the container path '%s' must be absolute, not /, "
                            "without '..'",
-                           s, parts[1]);
+                           s, ctr);
   bool ro = false;
   if (n == 3)
     {
-      cleanup_free char *opts = xstrdup (parts[2]);
-      char *s2 = NULL;
-      for (char *o = strtok_r (opts, ",", &s2); o; o = strtok_r (NULL, ",", &s2))
-        {
-          if (strcmp (o, "ro") == 0)
-            ro = true;
-          else if (strcmp (o, "rw") == 0)
-            ro = false;
-          else if (strcmp (o, "z") == 0 || strcmp (o, "Z") == 0 || strcmp (o, "rbind") == 0)
-            ;
-          else
-            return nook_error_set (err, EINVAL, "invalid volume '%s': unknown option '%s'", s, o);
-        }
+      cleanup_free char *opts = xstrndup (field[2], len[2]);
+      if (volume_options (s, opts, &ro, err) < 0)
+        return -1;
     }
-  *out = (struct nook_mount){
-    .kind = MOUNT_BIND, .source = xstrdup (parts[0]), .target = xstrdup (parts[1]), .readonly = ro
-  };
+  *out = (struct nook_mount){ .kind = MOUNT_BIND,
+                              .source = steal_pointer (&host),
+                              .target = steal_pointer (&ctr),
+                              .readonly = ro };
   return 0;
 }
 
@@ -369,6 +421,20 @@ env_has (char *const *env, const char *name)
   return false;
 }
 
+/* s with control characters, backslashes and non-ASCII bytes as \xNN: safe to
+ * print on a terminal whatever a file held. */
+static char *
+escape_bytes (const char *s)
+{
+  struct strbuf b = { 0 };
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    if (*p < 0x20 || *p >= 0x7f || *p == '\\')
+      strbuf_appendf (&b, "\\x%02x", *p);
+    else
+      strbuf_appendc (&b, (char)*p);
+  return strbuf_steal (&b);
+}
+
 /* `-e NAME=value`, or `-e NAME` taking nook's own value (skipped when unset). */
 static int
 env_add_flag (char ***env, const char *s, const struct spec_env *e, const char *where,
@@ -377,7 +443,10 @@ env_add_flag (char ***env, const char *s, const struct spec_env *e, const char *
   const char *eq = strchr (s, '=');
   size_t nlen = eq ? (size_t)(eq - s) : strlen (s);
   if (!valid_env_name (s, nlen))
-    return nook_error_set (err, EINVAL, "%s: invalid environment variable '%s'", where, s);
+    {
+      cleanup_free char *shown = escape_bytes (s);
+      return nook_error_set (err, EINVAL, "%s: invalid environment variable '%s'", where, shown);
+    }
   if (eq)
     {
       env_set (env, s);
@@ -393,10 +462,19 @@ env_add_flag (char ***env, const char *s, const struct spec_env *e, const char *
 }
 
 int
-spec_parse_env_file (const char *text, const char *file, const struct spec_env *e, char ***env,
-                     nook_error_t *err)
+spec_parse_env_file (const char *text, size_t len, const char *file, const struct spec_env *e,
+                     char ***env, nook_error_t *err)
 {
   int lineno = 0;
+  const char *nul = memchr (text, '\0', len);
+  if (nul)
+    {
+      int line = 1;
+      for (const char *p = text; p < nul; p++)
+        line += *p == '\n';
+      cleanup_free char *shown = escape_bytes (file);
+      return nook_error_set (err, EINVAL, "%s:%d: a NUL byte in the env file", shown, line);
+    }
   const char *cursor = text;
   for (char *next; (next = str_next_line (&cursor)) != NULL;)
     {
@@ -408,7 +486,8 @@ spec_parse_env_file (const char *text, const char *file, const struct spec_env *
       const char *s = line + strspn (line, " \t");
       if (*s == '\0' || *s == '#')
         continue;
-      cleanup_free char *where = xasprintf ("%s:%d", file, lineno);
+      cleanup_free char *shown = escape_bytes (file);
+      cleanup_free char *where = xasprintf ("%s:%d", shown, lineno);
       if (env_add_flag (env, s, e, where, err) < 0)
         return -1;
     }
@@ -632,15 +711,46 @@ merge_argv (const json_t *cfg, const struct run_opts *o, struct nook_spec *spec,
   return 0;
 }
 
+/* The image's /etc/passwd or /etc/group, NULL when it has none.  One that cannot be
+ * read (a FIFO, a directory, too large) stops the run when a user was asked for (-u,
+ * the image's USER); without one it is treated as missing, with a warning, as Docker
+ * runs such images. */
+static int
+read_user_db (const struct spec_env *e, const char *path, bool user_given, char **text,
+              nook_error_t *err)
+{
+  cleanup_error nook_error_t re = NULL;
+  *text = NULL;
+  if (e == NULL || e->read_image_file == NULL || e->read_image_file (e->data, path, text, &re) == 0)
+    return 0;
+  free (steal_pointer (text));
+  if (re->code == ENOENT)
+    return 0;
+  if (user_given)
+    {
+      if (err && *err == NULL)
+        *err = steal_pointer (&re);
+      return -1;
+    }
+  if (e->warn)
+    {
+      cleanup_free char *msg = xasprintf ("%s; treated as missing", re->msg);
+      e->warn (msg);
+    }
+  return 0;
+}
+
 static int
 merge_user (const json_t *cfg, const struct run_opts *o, const struct spec_env *e,
             struct nook_spec *spec, char **home, nook_error_t *err)
 {
   const char *user = o->user ? o->user : json_str (cfg, "User");
-  cleanup_free char *passwd
-      = e && e->read_image_file ? e->read_image_file (e->data, "/etc/passwd") : NULL;
-  cleanup_free char *group
-      = e && e->read_image_file ? e->read_image_file (e->data, "/etc/group") : NULL;
+  bool given = user && *user;
+  cleanup_free char *passwd = NULL;
+  cleanup_free char *group = NULL;
+  if (read_user_db (e, "/etc/passwd", given, &passwd, err) < 0
+      || read_user_db (e, "/etc/group", given, &group, err) < 0)
+    return -1;
   return spec_resolve_user (user, passwd, group, &spec->uid, &spec->gid, &spec->groups,
                             &spec->n_groups, home, err);
 }
@@ -660,14 +770,15 @@ merge_env (const json_t *cfg, const struct run_opts *o, const struct spec_env *e
   for (size_t i = 0; o->env_files && o->env_files[i]; i++)
     {
       cleanup_free char *text = NULL;
+      size_t len = 0;
       if (e == NULL || e->read_env_file == NULL
-          || e->read_env_file (o->env_files[i], &text, err) < 0)
+          || e->read_env_file (o->env_files[i], &text, &len, err) < 0)
         {
           strv_free (env);
           return err && *err ? nook_error_wrap (err, "--env-file")
                              : nook_error_set (err, EINVAL, "--env-file not readable");
         }
-      if (spec_parse_env_file (text, o->env_files[i], e, &env, err) < 0)
+      if (spec_parse_env_file (text, len, o->env_files[i], e, &env, err) < 0)
         {
           strv_free (env);
           return -1;

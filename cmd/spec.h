@@ -28,13 +28,17 @@ void run_opts_free (struct run_opts *o);
 /* What the merge needs from the outside world. */
 struct spec_env
 {
-  /* Read a file of the image's root filesystem (e.g. "/etc/passwd"); NULL if absent. */
-  char *(*read_image_file) (void *data, const char *path);
+  /* Read a file of the image's root filesystem (e.g. "/etc/passwd") into *text: -1
+   * with *err (code ENOENT) when the image has none, or naming the image and the path
+   * when it cannot be read (not a regular file, too large). */
+  int (*read_image_file) (void *data, const char *path, char **text, nook_error_t *err);
   void *data;
   /* Look a variable up in nook's own environment (for `-e NAME` and env files). */
   const char *(*getenv) (const char *name);
-  /* Read an --env-file. */
-  int (*read_env_file) (const char *path, char **text, nook_error_t *err);
+  /* Read an --env-file (its length: NUL bytes are refused, not a silent end). */
+  int (*read_env_file) (const char *path, char **text, size_t *len, nook_error_t *err);
+  /* Say something the user should know that does not stop the run (may be NULL). */
+  void (*warn) (const char *msg);
 };
 
 /* Fill spec->argv, env, cwd, uid, gid, groups, hostname, mounts, rlimits,
@@ -56,9 +60,11 @@ int spec_parse_ulimit (const char *s, struct nook_rlimit *out, nook_error_t *err
 /* Parse one -v/--volume "HOST:CTR[:ro|rw]" (HOST absolute). */
 int spec_parse_volume (const char *s, struct nook_mount *out, nook_error_t *err);
 
-/* Parse an env file's text into "NAME=value" strings, appended to *env. */
-int spec_parse_env_file (const char *text, const char *file, const struct spec_env *e, char ***env,
-                         nook_error_t *err);
+/* Parse an env file's text (len bytes) into "NAME=value" strings, appended to *env.
+ * A NUL byte or an invalid line is an error naming the file and line, the line's
+ * bytes escaped. */
+int spec_parse_env_file (const char *text, size_t len, const char *file, const struct spec_env *e,
+                         char ***env, nook_error_t *err);
 
 /* --security-opt: seccomp=unconfined|PATH, no-new-privileges[=true|false],
  * label=... and apparmor=... (accepted; nook has neither). */

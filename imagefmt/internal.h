@@ -89,6 +89,14 @@ ssize_t store_find_entry (struct imagefmt_store *s, json_t *manifests, const cha
 json_t *store_image_entry (struct imagefmt_store *s, json_t *idx, const char *ref, bool *by_id,
                            ssize_t *at, nook_error_t *err);
 
+/* ---- images in use (store_hold.c) ---- */
+
+/* images.lock taken with op (LOCK_SH or LOCK_EX): the fd, closing it unlocks. */
+int store_images_lock (struct imagefmt_store *s, int op, nook_error_t *err);
+/* Under images.lock taken exclusive: the holder of a live hold on image_id, or NULL;
+ * the records of dead holders met on the way are removed. */
+char *store_image_holder (struct imagefmt_store *s, const char *image_id);
+
 /* ---- unpacked layers (store.c) ---- */
 
 /* The chain IDs of diff_ids, bottom first, NULL-terminated.  Free with strv_free. */

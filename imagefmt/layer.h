@@ -39,6 +39,13 @@ int imagefmt_layer_extract_mem (const void *data, size_t len, int destfd,
  * without writing anything: counts entries and validates names. */
 int imagefmt_layer_validate (int fd, uint64_t *entries, nook_error_t *err);
 
+/* Read a file of the image whose unpacked layers are dirs (bottom first) as the
+ * container would see it today: the topmost layer where path resolves (inside that
+ * layer, util/fs_read.h) gives it, a whiteout there hides it (ENOENT).  It must be a
+ * regular file of at most max bytes; code ENOENT when no layer has it. */
+int imagefmt_layers_read_file (char *const *dirs, const char *path, size_t max, char **out,
+                               size_t *len, nook_error_t *err);
+
 /* One entry of a tar to write. Type comes from mode (S_IFREG, S_IFDIR, S_IFLNK...). */
 struct imagefmt_tar_entry
 {

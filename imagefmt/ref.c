@@ -212,13 +212,49 @@ parse (const char *s, struct imagefmt_ref *out, nook_error_t *err)
     }
   if (copy[0] == '\0')
     return bad (err, s, "empty repository name");
-  if (strlen (copy) == IMAGEFMT_DIGEST_HEX_LEN && imagefmt_digest_hex_valid (copy))
-    return bad (err, s, "cannot specify 64-byte hexadecimal strings");
   if (split_name (s, copy, out, err) < 0)
     return -1;
+  /* A name that reads as an image ID would shadow it (distribution/reference refuses
+   * the bare form; nook refuses a tagged one too). */
+  cleanup_free char *familiar = imagefmt_ref_short_name (out);
+  if (strlen (familiar) == IMAGEFMT_DIGEST_HEX_LEN && imagefmt_digest_hex_valid (familiar))
+    {
+      if (strcmp (familiar, s) == 0)
+        return nook_error_set (err, EINVAL,
+                               "invalid repository name (%.300s), cannot specify 64-byte "
+                               "hexadecimal strings",
+                               s);
+      return nook_error_set (err, EINVAL,
+                             "invalid reference format: repository name (%s) must not be a "
+                             "64-byte hex string",
+                             out->path);
+    }
   if (out->tag == NULL && out->digest == NULL)
     out->tag = xstrdup ("latest");
   return 0;
+}
+
+int
+imagefmt_ref_check_tag (const struct imagefmt_ref *r, nook_error_t *err)
+{
+  if (r->digest)
+    return nook_error_set (err, EINVAL, "refusing to create a tag with a digest reference");
+  cleanup_free char *familiar = imagefmt_ref_short_name (r);
+  if (strcmp (familiar, "sha256") == 0)
+    return nook_error_set (err, EINVAL,
+                           "refusing to create an ambiguous tag using digest algorithm as name");
+  return 0;
+}
+
+char *
+imagefmt_ref_normalize_tag (const char *s, nook_error_t *err)
+{
+  struct imagefmt_ref r;
+  if (imagefmt_ref_parse (s, &r, err) < 0)
+    return NULL;
+  char *full = imagefmt_ref_check_tag (&r, err) == 0 ? imagefmt_ref_full (&r) : NULL;
+  imagefmt_ref_clear (&r);
+  return full;
 }
 
 int

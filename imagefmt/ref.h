@@ -34,6 +34,12 @@ char *imagefmt_ref_short (const struct imagefmt_ref *r);
 
 /* Normalise a string in one step: full form (caller frees) or NULL with err. */
 char *imagefmt_ref_normalize (const char *s, nook_error_t *err);
+/* Whether r may be created as a tag, as Docker's reference store decides: not a digest
+ * reference, not the repository "sha256" (which `sha256:<ID>` would shadow an image ID
+ * with).  A repository made of 64 hex digits is refused by imagefmt_ref_parse already. */
+int imagefmt_ref_check_tag (const struct imagefmt_ref *r, nook_error_t *err);
+/* imagefmt_ref_normalize, then imagefmt_ref_check_tag: the full form of a new tag. */
+char *imagefmt_ref_normalize_tag (const char *s, nook_error_t *err);
 /* Familiar form of an already-normalised reference string (caller frees). */
 char *imagefmt_ref_familiar (const char *full);
 

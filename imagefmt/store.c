@@ -428,7 +428,38 @@ is_id_prefix (const char *s)
   return true;
 }
 
-/* Index of the entry `ref` names, by reference or ID prefix; -1 not found, -2 error. */
+/* The entry of the image whose ID starts with hex (all of it when exact); a tagged
+ * entry of that image rather than a dangling one.  -1 none, -2 ambiguous (err set). */
+static ssize_t
+find_by_id (struct imagefmt_store *s, json_t *manifests, const char *ref, const char *hex,
+            bool exact, nook_error_t *err)
+{
+  size_t i;
+  json_t *e;
+  ssize_t found = -1;
+  cleanup_free char *found_id = NULL;
+  json_array_foreach (manifests, i, e)
+  {
+    cleanup_free char *id = store_entry_config_digest (s, e);
+    if (id == NULL || (exact ? strcmp (id + 7, hex) != 0 : !str_has_prefix (id + 7, hex)))
+      continue;
+    if (found_id && strcmp (found_id, id) != 0)
+      {
+        nook_error_set (err, EINVAL, "image ID prefix '%s' is ambiguous", ref);
+        return -2;
+      }
+    if (found < 0 || (store_entry_ref (json_array_get (manifests, (size_t)found)) == NULL))
+      found = (ssize_t)i;
+    if (found_id == NULL)
+      found_id = steal_pointer (&id);
+  }
+  return found;
+}
+
+/* Index of the entry `ref` names, in Docker's order (daemon/images GetImage): a full
+ * image ID ("sha256:<64 hex>" or the bare 64 hex digits) names only that image; then
+ * a name[:tag] or name@digest; then a unique ID prefix.  A tag can thus never shadow
+ * an ID.  -1 not found, -2 error. */
 ssize_t
 store_find_entry (struct imagefmt_store *s, json_t *manifests, const char *ref, bool *by_id,
                   nook_error_t *err)
@@ -436,7 +467,14 @@ store_find_entry (struct imagefmt_store *s, json_t *manifests, const char *ref, 
   size_t i;
   json_t *e;
   struct imagefmt_ref r;
+  const char *hex = str_has_prefix (ref, "sha256:") ? ref + 7 : ref;
   *by_id = false;
+  if (strlen (hex) == IMAGEFMT_DIGEST_HEX_LEN && imagefmt_digest_hex_valid (hex))
+    {
+      ssize_t at = find_by_id (s, manifests, ref, hex, true, err);
+      *by_id = at >= 0;
+      return at;
+    }
   if (imagefmt_ref_parse (ref, &r, NULL) == 0)
     {
       cleanup_free char *full = imagefmt_ref_full (&r);
@@ -453,26 +491,9 @@ store_find_entry (struct imagefmt_store *s, json_t *manifests, const char *ref, 
     }
   if (!is_id_prefix (ref))
     return -1;
-  const char *prefix = str_has_prefix (ref, "sha256:") ? ref + 7 : ref;
-  ssize_t found = -1;
-  cleanup_free char *found_id = NULL;
-  json_array_foreach (manifests, i, e)
-  {
-    cleanup_free char *id = store_entry_config_digest (s, e);
-    if (id == NULL || !str_has_prefix (id + 7, prefix))
-      continue;
-    if (found_id && strcmp (found_id, id) != 0)
-      {
-        nook_error_set (err, EINVAL, "image ID prefix '%s' is ambiguous", ref);
-        return -2;
-      }
-    if (found < 0 || (store_entry_ref (json_array_get (manifests, (size_t)found)) == NULL))
-      found = (ssize_t)i;
-    if (found_id == NULL)
-      found_id = steal_pointer (&id);
-  }
-  *by_id = found >= 0;
-  return found;
+  ssize_t at = find_by_id (s, manifests, ref, hex, false, err);
+  *by_id = at >= 0;
+  return at;
 }
 
 json_t *

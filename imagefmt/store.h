@@ -102,12 +102,43 @@ json_t *imagefmt_store_default_config (int64_t created, const char *comment);
 int imagefmt_store_tag (struct imagefmt_store *s, const char *ref, const char *manifest_digest,
                         nook_error_t *err);
 
-/* Remove an image as `docker rmi` does: by reference, untag only that reference; by ID,
- * untag every reference (refusing with EBUSY when there are several and !force).  Then
- * delete the manifest, config and layer blobs and unpacked layer dirs nothing else uses.
- * `report` is called once per action: ("Untagged", "busybox:latest"), ("Deleted", "sha256:..."). */
-int imagefmt_store_remove (struct imagefmt_store *s, const char *ref, bool force,
-                           void (*report) (void *data, const char *what, const char *arg),
-                           void *data, nook_error_t *err);
+/* ---- images in use ----
+ *
+ * A run holds its image from the moment it resolves it until the run ends, so that no
+ * rmi removes the layers it is starting from: holds/<holder> (the container ID) names
+ * the image and is flock(2)ed by the run while it lives (a crashed run holds nothing).
+ * The run records its hold under images.lock taken shared, only around the lookup; rmi
+ * takes it exclusive while it decides.  Imports never take it: a slow import stalls no
+ * run. */
+struct imagefmt_hold;
+
+/* imagefmt_store_lookup, and a hold of the image for holder (a container ID). */
+int imagefmt_store_lookup_hold (struct imagefmt_store *s, const char *ref, const char *holder,
+                                struct imagefmt_image **out, struct imagefmt_hold **hold,
+                                nook_error_t *err);
+/* End a hold (NULL is fine). */
+void imagefmt_hold_release (struct imagefmt_hold *h);
+
+struct imagefmt_remove_opts
+{
+  bool force;
+  /* The ID of a container made from image_id (malloc'd), or NULL: cmd/ knows the
+   * container records; imagefmt knows the holds of running ones. */
+  char *(*container_using) (void *data, const char *image_id);
+  /* Called once per action: ("Untagged", "busybox:latest"), ("Deleted", "sha256:..."). */
+  void (*report) (void *data, const char *what, const char *arg);
+  void *data;
+};
+
+/* Remove an image as `docker rmi` does (daemon/images/image_delete.go): by reference,
+ * untag that reference, and delete the image when it was its last; by ID, untag every
+ * reference and delete it.  Refused (EBUSY, Docker's messages) when a running container
+ * holds it (even forced), and without force when an ID has references in several
+ * repositories or when a container uses the image and it would be left without a
+ * name.  An image a stopped container uses is never deleted (its layers are the
+ * container's root): forced, it is left untagged.  Deleting removes the manifest,
+ * config and layer blobs and unpacked layer dirs nothing else uses. */
+int imagefmt_store_remove (struct imagefmt_store *s, const char *ref,
+                           const struct imagefmt_remove_opts *o, nook_error_t *err);
 
 #endif

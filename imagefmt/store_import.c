@@ -120,7 +120,7 @@ imagefmt_store_tag (struct imagefmt_store *s, const char *ref, const char *manif
 {
   cleanup_unlock struct imagefmt_store *locked = NULL;
   cleanup_json json_t *idx = NULL;
-  cleanup_free char *full = imagefmt_ref_normalize (ref, err);
+  cleanup_free char *full = imagefmt_ref_normalize_tag (ref, err);
   cleanup_free char *data = NULL;
   size_t len = 0;
   if (full == NULL || imagefmt_store_lock (s, err) < 0)
@@ -387,7 +387,7 @@ imagefmt_store_import_tar (struct imagefmt_store *s, int fd, const json_t *confi
   cleanup_unlock struct imagefmt_store *locked = NULL;
   cleanup_free char *full = NULL;
   struct import_state st = { 0 };
-  if (ref && (full = imagefmt_ref_normalize (ref, err)) == NULL)
+  if (ref && (full = imagefmt_ref_normalize_tag (ref, err)) == NULL)
     return -1;
   if (imagefmt_store_lock (s, err) < 0)
     return -1;

@@ -4,9 +4,12 @@
 #include "imagefmt/internal.h"
 #include "imagefmt/ref.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/util.h"
 
 #include <errno.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -163,61 +166,143 @@ out:
   return ret;
 }
 
-int
-imagefmt_store_remove (struct imagefmt_store *s, const char *ref, bool force, report_fn report,
-                       void *data, nook_error_t *err)
+/* Every tagged reference of image `id` in the index. */
+static char **
+image_tags (struct imagefmt_store *s, json_t *manifests, const char *id)
 {
-  cleanup_unlock struct imagefmt_store *locked = NULL;
-  cleanup_json json_t *idx = NULL;
-  cleanup_image struct imagefmt_image *img = NULL;
-  bool by_id;
-  if (imagefmt_store_lock (s, err) < 0)
-    return -1;
-  locked = s;
-  if (store_load_index (s, &idx, err) < 0)
-    return -1;
-  json_t *manifests = json_object_get (idx, "manifests");
-  ssize_t i = -1;
-  json_t *e = store_image_entry (s, idx, ref, &by_id, &i, err);
-  if (e == NULL)
-    return -1;
-  const char *mdigest = store_entry_digest (e);
-  if (store_load_image (s, mdigest, store_entry_ref (e), &img, err) < 0)
-    return -1;
-  /* Which references go: the one named, or (by ID) every one of that image. */
-  cleanup_strv char **untag = NULL;
+  char **tags = xzalloc (sizeof (char *));
   size_t k;
   json_t *x;
   json_array_foreach (manifests, k, x)
   {
-    cleanup_free char *cid = by_id ? store_entry_config_digest (s, x) : NULL;
-    if ((by_id && cid && strcmp (cid, img->id) == 0) || (!by_id && (ssize_t)k == i))
-      strv_push (&untag, store_entry_ref (x) ? store_entry_ref (x) : "");
+    cleanup_free char *cid = store_entry_config_digest (s, x);
+    if (cid && strcmp (cid, id) == 0 && store_entry_ref (x))
+      strv_push (&tags, store_entry_ref (x));
   }
-  size_t tagged = 0;
-  for (k = 0; untag && untag[k]; k++)
-    tagged += *untag[k] != '\0';
-  if (by_id && tagged > 1 && !force)
+  return tags;
+}
+
+static bool
+manifest_in_index (json_t *manifests, const char *digest)
+{
+  size_t k;
+  json_t *x;
+  json_array_foreach (manifests, k, x)
+  {
+    const char *d = store_entry_digest (x);
+    if (d && strcmp (d, digest) == 0)
+      return true;
+  }
+  return false;
+}
+
+/* Drop from the index entry `at` (by_id false) or every entry of the image (by_id),
+ * reporting the tags; with keep, the image stays as an untagged entry. */
+static void
+drop_entries (struct imagefmt_store *s, json_t *manifests, const struct imagefmt_image *img,
+              bool by_id, size_t at, bool keep, const struct imagefmt_remove_opts *o)
+{
+  cleanup_json json_t *dropped = json_array ();
+  for (size_t k = json_array_size (manifests); k-- > 0;)
+    {
+      json_t *x = json_array_get (manifests, k);
+      cleanup_free char *cid = by_id ? store_entry_config_digest (s, x) : NULL;
+      if (by_id ? !(cid && strcmp (cid, img->id) == 0) : k != at)
+        continue;
+      const char *r = store_entry_ref (x);
+      if (r && o->report)
+        {
+          cleanup_free char *fam = imagefmt_ref_familiar (r);
+          o->report (o->data, "Untagged", fam);
+        }
+      json_array_append (dropped, x);
+      json_array_remove (manifests, k);
+    }
+  size_t k;
+  json_t *x;
+  json_array_foreach (dropped, k, x)
+  {
+    const char *d = store_entry_digest (x);
+    if (!keep || d == NULL || manifest_in_index (manifests, d))
+      continue;
+    json_t *dangling = json_deep_copy (x);
+    json_object_del (dangling, "annotations");
+    json_array_append_new (manifests, dangling);
+  }
+}
+
+/* Docker's conflicts (daemon/images/image_delete.go), checked before anything changes. */
+static int
+check_conflicts (const char *ref, bool by_id, const struct imagefmt_image *img, size_t ntags,
+                 const char *running, const char *user, bool force, nook_error_t *err)
+{
+  const char *id = img->id + 7;
+  if (!by_id)
+    {
+      if (!force && ntags <= 1 && user)
+        return nook_error_set (err, EBUSY,
+                               "conflict: unable to remove repository reference \"%s\" (must "
+                               "force) - container %.12s is using its referenced image %.12s",
+                               ref, user, id);
+      return 0;
+    }
+  if (running)
+    return nook_error_set (err, EBUSY,
+                           "conflict: unable to delete %.12s (cannot be forced) - image is being "
+                           "used by running container %.12s",
+                           id, running);
+  if (!force && ntags > 1)
     return nook_error_set (err, EBUSY,
                            "conflict: unable to delete %.12s (must be forced) - image is "
                            "referenced in multiple repositories",
-                           img->id + 7);
-  /* Drop the entries (tagged and dangling) being removed. */
-  for (k = json_array_size (manifests); k-- > 0;)
-    {
-      x = json_array_get (manifests, k);
-      cleanup_free char *cid = by_id ? store_entry_config_digest (s, x) : NULL;
-      if (!((by_id && cid && strcmp (cid, img->id) == 0) || (!by_id && k == (size_t)i)))
-        continue;
-      const char *r = store_entry_ref (x);
-      if (r && report)
-        {
-          cleanup_free char *fam = imagefmt_ref_familiar (r);
-          report (data, "Untagged", fam);
-        }
-      json_array_remove (manifests, k);
-    }
+                           id);
+  if (!force && user)
+    return nook_error_set (err, EBUSY,
+                           "conflict: unable to delete %.12s (must be forced) - image is being "
+                           "used by stopped container %.12s",
+                           id, user);
+  return 0;
+}
+
+int
+imagefmt_store_remove (struct imagefmt_store *s, const char *ref,
+                       const struct imagefmt_remove_opts *o, nook_error_t *err)
+{
+  cleanup_unlock struct imagefmt_store *locked = NULL;
+  cleanup_json json_t *idx = NULL;
+  cleanup_image struct imagefmt_image *img = NULL;
+  cleanup_close int images_lock = -1;
+  bool by_id;
+  if (imagefmt_store_lock (s, err) < 0)
+    return -1;
+  locked = s;
+  /* Exclusive: no run is between resolving an image and recording its hold. */
+  if ((images_lock = store_images_lock (s, LOCK_EX, err)) < 0
+      || store_load_index (s, &idx, err) < 0)
+    return -1;
+  json_t *manifests = json_object_get (idx, "manifests");
+  ssize_t i = -1;
+  json_t *e = store_image_entry (s, idx, ref, &by_id, &i, err);
+  if (e == NULL || store_load_image (s, store_entry_digest (e), store_entry_ref (e), &img, err) < 0)
+    return -1;
+  cleanup_strv char **tags = image_tags (s, manifests, img->id);
+  cleanup_free char *running = store_image_holder (s, img->id);
+  cleanup_free char *user = running              ? xstrdup (running)
+                            : o->container_using ? o->container_using (o->data, img->id)
+                                                 : NULL;
+  size_t ntags = strv_len (tags);
+  if (check_conflicts (ref, by_id, img, ntags, running, user, o->force, err) < 0)
+    return -1;
+  /* A container's image stays, untagged if need be; otherwise what no other entry
+   * refers to is deleted (nothing when another tag names the same manifest). */
+  bool keep = user != NULL;
+  drop_entries (s, manifests, img, by_id, (size_t)i, keep, o);
   if (store_save_index (s, idx, err) < 0)
     return -1;
-  return delete_image (s, manifests, img, report, data, err);
+  /* Runs that start from now on do not find the image: they need not wait for the
+   * deletion below. */
+  close (take_fd (&images_lock));
+  if (keep)
+    return 0;
+  return delete_image (s, manifests, img, o->report, o->data, err);
 }

@@ -39,6 +39,9 @@ finish() {
 
 nook_src=$O/nook
 probe_src=$O/probe
+# The test build with synchronisation points (util/test_hook.h), for the tests that
+# need one: NOOK_HOOKED names it (empty when it was not built).
+hooked_src=$O/nook-testhooks
 for f in "$nook_src" "$probe_src"; do
   if [ ! -x "$f" ]; then
     echo "not ok - $f is missing (build it first: make all)"
@@ -129,6 +132,7 @@ if [ "$(id -u)" -eq 0 ]; then
   chmod 0755 "$tmp"
   mkdir -p "$tmp/bin"
   cp "$nook_src" "$probe_src" "$tmp/bin/"
+  [ -x "$hooked_src" ] && cp "$hooked_src" "$tmp/bin/"
   cp -r tests/integration "$tmp/integration"
   chmod -R a+rX "$tmp"
   read -r -a users <<<"${NOOK_TEST_USERS:-nook-sub nook-nosub}"
@@ -149,6 +153,7 @@ if [ "$(id -u)" -eq 0 ]; then
       run_file "$u" "$f" timeout -k 10 "$timeout_s" \
         runuser -u "$u" -- env -i HOME="$home" USER="$u" LOGNAME="$u" PATH="$sys_path" \
         LANG=C.UTF-8 TMPDIR="$work/tmp" NOOK="$tmp/bin/nook" PROBE="$tmp/bin/probe" \
+        NOOK_HOOKED="$([ -x "$tmp/bin/nook-testhooks" ] && echo "$tmp/bin/nook-testhooks")" \
         NOOK_ROOT="$work/root" NOOK_TEST_USER_KIND="$kind" NOOK_TEST_MUST_WORK="$must_work" \
         "${pass_env[@]}" bash "$tmp/integration/$f"
       rm -rf "$work"
@@ -166,6 +171,8 @@ else
   if [ -n "$range" ]; then kind=range; else kind=single; fi
   nook_abs=$(cd "$(dirname "$nook_src")" && pwd)/nook
   probe_abs=$(cd "$(dirname "$probe_src")" && pwd)/probe
+  hooked_abs=
+  [ -x "$hooked_src" ] && hooked_abs=$(cd "$(dirname "$hooked_src")" && pwd)/nook-testhooks
   tmp=$(mktemp -d "${TMPDIR:-/tmp}/nook-it.XXXXXX") || exit 125
   # The store may hold files owned by subordinate ids: remove those inside a user
   # namespace that maps them.
@@ -184,6 +191,7 @@ else
     mkdir -p "$work/root" "$work/tmp"
     run_file "$me" "$f" timeout -k 10 "$timeout_s" \
       env TMPDIR="$work/tmp" NOOK="$nook_abs" PROBE="$probe_abs" NOOK_ROOT="$work/root" \
+      NOOK_HOOKED="$hooked_abs" \
       NOOK_TEST_USER_KIND="$kind" NOOK_TEST_MUST_WORK="$must_work" \
       bash "$repo/tests/integration/$f"
   done

@@ -108,6 +108,55 @@ test_ref_parts (void **state)
   imagefmt_ref_clear (&r);
 }
 
+#define HEX "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+/* A name that reads as an image ID is refused (Docker's words where Docker has them);
+ * a tag that does is a tag. */
+static void
+test_ref_id_shaped (void **state)
+{
+  static const char *const refused[][2] = {
+    { HEX, "invalid repository name (" HEX "), cannot specify 64-byte hexadecimal strings" },
+    { HEX ":v1", "invalid reference format: repository name (library/" HEX
+                 ") must not be a 64-byte hex string" },
+    { "docker.io/library/" HEX, "repository name (library/" HEX ") must not be" },
+  };
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+    {
+      cleanup_error nook_error_t err = NULL;
+      cleanup_free char *n = imagefmt_ref_normalize (refused[i][0], &err);
+      if (n != NULL)
+        fail_msg ("'%s' accepted as '%s'", refused[i][0], n);
+      if (strstr (err->msg, refused[i][1]) == NULL)
+        fail_msg ("'%s': '%s' lacks '%s'", refused[i][0], err->msg, refused[i][1]);
+    }
+  cleanup_error nook_error_t err = NULL;
+  cleanup_free char *t = imagefmt_ref_normalize_tag ("myimg:" HEX, &err);
+  assert_string_equal (t, "docker.io/library/myimg:" HEX);
+  cleanup_free char *u = imagefmt_ref_normalize_tag ("user/" HEX, &err);
+  assert_non_null (u); /* only the familiar name as a whole is an ID */
+  cleanup_free char *v = imagefmt_ref_normalize_tag ("foo/sha256:x", &err);
+  assert_non_null (v);
+  /* "sha256:<hex>" parses (it is how an ID is written) but is no tag to create. */
+  cleanup_free char *w = imagefmt_ref_normalize ("sha256:" HEX, &err);
+  assert_string_equal (w, "docker.io/library/sha256:" HEX);
+  static const char *const no_tags[][2] = {
+    { "sha256:" HEX, "refusing to create an ambiguous tag using digest algorithm as name" },
+    { "sha256", "ambiguous tag" },
+    { "docker.io/library/sha256:x", "ambiguous tag" },
+    { "name@" D, "refusing to create a tag with a digest reference" },
+  };
+  for (size_t i = 0; i < sizeof no_tags / sizeof no_tags[0]; i++)
+    {
+      cleanup_free char *n = imagefmt_ref_normalize_tag (no_tags[i][0], &err);
+      if (n != NULL)
+        fail_msg ("'%s' accepted as a tag: '%s'", no_tags[i][0], n);
+      if (strstr (err->msg, no_tags[i][1]) == NULL)
+        fail_msg ("'%s': '%s' lacks '%s'", no_tags[i][0], err->msg, no_tags[i][1]);
+      nook_error_free (&err);
+    }
+}
+
 int
 main (void)
 {
@@ -115,6 +164,7 @@ main (void)
     cmocka_unit_test (test_ref_valid),
     cmocka_unit_test (test_ref_invalid),
     cmocka_unit_test (test_ref_parts),
+    cmocka_unit_test (test_ref_id_shaped),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -21,14 +21,21 @@ static const char passwd[] = "root:x:0:0:root:/root:/bin/sh\n"
                              "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
 static const char group[] = "root:x:0:\nuser:x:1000:\nwheel:x:10:user,other\naudio:x:29:user\n";
 
-static char *
-read_image_file (void *data, const char *path)
+/* The image's files; "fifo-passwd" and "fifo-group" (as the data) make one of them
+ * unreadable as run.c reports a FIFO. */
+static int
+read_image_file (void *data, const char *path, char **text, nook_error_t *err)
 {
+  const char *bad = data;
+  if (bad && strcmp (bad + 5, path + 5) == 0)
+    return nook_error_set (err, 0, "img: %s: not a regular file (fifo)", path);
   if (strcmp (path, "/etc/passwd") == 0)
-    return xstrdup (passwd);
-  if (strcmp (path, "/etc/group") == 0)
-    return xstrdup (group);
-  return NULL;
+    *text = xstrdup (passwd);
+  else if (strcmp (path, "/etc/group") == 0)
+    *text = xstrdup (group);
+  else
+    return nook_error_set (err, ENOENT, "%s", path);
+  return 0;
 }
 
 static const char *
@@ -38,19 +45,26 @@ fake_getenv (const char *name)
 }
 
 static int
-fake_env_file (const char *path, char **text, nook_error_t *err)
+fake_env_file (const char *path, char **text, size_t *len, nook_error_t *err)
 {
+  static const char nul[] = "A=1\nB=2\0C=3\nD=4\n";
   if (strcmp (path, "good.env") == 0)
+    *text = xstrdup ("# comment\n\nA=1\r\nFROMHOST\nUNSET_HERE\nB=two words\n");
+  else if (strcmp (path, "bad.env") == 0)
+    *text = xstrdup ("A=1\n=novalue\n");
+  else if (strcmp (path, "ctl.env") == 0)
+    *text = xstrdup ("A=1\nBAD\x1b[2J NAME=x\n");
+  else if (strcmp (path, "nul.env") == 0)
     {
-      *text = xstrdup ("# comment\n\nA=1\r\nFROMHOST\nUNSET_HERE\nB=two words\n");
+      *text = xmalloc (sizeof nul);
+      memcpy (*text, nul, sizeof nul);
+      *len = sizeof nul - 1;
       return 0;
     }
-  if (strcmp (path, "bad.env") == 0)
-    {
-      *text = xstrdup ("A=1\n=novalue\n");
-      return 0;
-    }
-  return nook_error_set (err, ENOENT, "open '%s'", path);
+  else
+    return nook_error_set (err, ENOENT, "open '%s'", path);
+  *len = strlen (*text);
+  return 0;
 }
 
 static const struct spec_env env = { .read_image_file = read_image_file,
@@ -264,6 +278,93 @@ test_env_file (void **state)
 }
 
 static void
+test_env_file_nul_and_escapes (void **state)
+{
+  cleanup_error nook_error_t err = NULL;
+  struct run_opts o;
+  struct nook_spec s = { 0 };
+  json_t *cfg = json_pack ("{s:{s:[s]}}", "config", "Cmd", "sh");
+  /* A NUL byte is an error naming the line, not a silent end of the file. */
+  assert_int_equal (parse (&o, &err, "--env-file", "nul.env", "img", NULL), 0);
+  assert_int_equal (spec_merge (cfg, &o, &env, "id", &s, &err), -1);
+  assert_non_null (strstr (err->msg, "nul.env:2: a NUL byte"));
+  nook_error_free (&err);
+  nook_spec_free (&s);
+  run_opts_free (&o);
+  /* An invalid line is shown escaped: no terminal control sequence reaches stderr. */
+  assert_int_equal (parse (&o, &err, "--env-file", "ctl.env", "img", NULL), 0);
+  assert_int_equal (spec_merge (cfg, &o, &env, "id", &s, &err), -1);
+  assert_non_null (strstr (err->msg, "ctl.env:2"));
+  assert_non_null (strstr (err->msg, "BAD\\x1b[2J NAME=x"));
+  assert_null (strchr (err->msg, '\x1b'));
+  nook_error_free (&err);
+  nook_spec_free (&s);
+  run_opts_free (&o);
+  assert_int_equal (parse (&o, &err, "-e", "A\x07 B=1", "img", NULL), 0);
+  assert_int_equal (spec_merge (cfg, &o, &env, "id", &s, &err), -1);
+  assert_non_null (strstr (err->msg, "A\\x07 B=1"));
+  nook_spec_free (&s);
+  run_opts_free (&o);
+  json_decref (cfg);
+}
+
+static int warnings;
+static void
+count_warning (const char *msg)
+{
+  assert_non_null (strstr (msg, "not a regular file (fifo); treated as missing"));
+  warnings++;
+}
+
+/* An unreadable /etc/passwd or /etc/group: an error when a user is asked for, a
+ * missing file with a warning when not. */
+static void
+test_unreadable_user_db (void **state)
+{
+  struct spec_env fifo_env = env;
+  fifo_env.warn = count_warning;
+  json_t *plain = json_pack ("{s:{s:[s]}}", "config", "Cmd", "sh");
+  json_t *with_user = json_pack ("{s:{s:[s], s:s}}", "config", "Cmd", "sh", "User", "user");
+  const struct
+  {
+    const char *bad, *user;
+    json_t **cfg;
+    int ret;
+  } cases[] = {
+    { "fifo-passwd", NULL, &plain, 0 },  { "fifo-group", NULL, &plain, 0 },
+    { "fifo-passwd", "0", &plain, -1 },  { "fifo-passwd", "user", &plain, -1 },
+    { "fifo-group", "0:0", &plain, -1 }, { "fifo-passwd", NULL, &with_user, -1 },
+    { "fifo-group", NULL, &with_user, -1 },
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    {
+      cleanup_error nook_error_t err = NULL;
+      struct run_opts o;
+      struct nook_spec s = { 0 };
+      fifo_env.data = (void *)cases[i].bad;
+      warnings = 0;
+      if (cases[i].user)
+        assert_int_equal (parse (&o, &err, "-u", cases[i].user, "img", NULL), 0);
+      else
+        assert_int_equal (parse (&o, &err, "img", NULL), 0);
+      int r = spec_merge (*cases[i].cfg, &o, &fifo_env, "id", &s, &err);
+      if (r != cases[i].ret)
+        fail_msg ("case %zu (%s, -u %s): %d", i, cases[i].bad, cases[i].user, r);
+      if (r < 0)
+        assert_non_null (strstr (err->msg, "img: /etc/"));
+      else
+        {
+          assert_int_equal (warnings, 1);
+          assert_int_equal (s.uid, 0);
+        }
+      nook_spec_free (&s);
+      run_opts_free (&o);
+    }
+  json_decref (plain);
+  json_decref (with_user);
+}
+
+static void
 test_users (void **state)
 {
   cleanup_error nook_error_t err = NULL;
@@ -325,6 +426,45 @@ test_ulimit_volume_security (void **state)
   assert_int_equal (spec_parse_volume ("/only", &m, &err), -1);
   assert_non_null (strstr (err->msg, "anonymous"));
   nook_error_free (&err);
+  /* Field by field: empty fields and conflicting options are errors naming the value. */
+  static const char *const bad_volumes[][2] = {
+    { ":/tmp:/x", "host path is empty" },
+    { "/tmp::/x", "container path is empty" },
+    { "/tmp:/x:", "options are empty" },
+    { "/tmp:/x:ro,rw", "conflicting options 'ro' and 'rw'" },
+    { "/tmp:/x:rw,ro", "conflicting options 'rw' and 'ro'" },
+    { "/tmp:/x:ro,ro", "conflicting options 'ro' and 'ro'" },
+    { "/tmp:/x:z,Z", "conflicting options 'z' and 'Z'" },
+    { "/tmp:/x:ro,", "empty option in 'ro,'" },
+    { "/tmp:/x:,ro", "empty option" },
+    { "/tmp:/x:ro:rw", "too many fields" },
+    { "/tmp:/x:nosuid", "unknown option 'nosuid'" },
+    { "/tmp:/x:ro,bogus", "unknown option 'bogus'" },
+    { ":", "host path is empty" },
+  };
+  for (size_t i = 0; i < sizeof bad_volumes / sizeof bad_volumes[0]; i++)
+    {
+      if (spec_parse_volume (bad_volumes[i][0], &m, &err) == 0)
+        fail_msg ("-v '%s' accepted", bad_volumes[i][0]);
+      if (strstr (err->msg, bad_volumes[i][1]) == NULL || strstr (err->msg, bad_volumes[i][0]) == NULL)
+        fail_msg ("-v '%s': '%s' lacks '%s' or the value", bad_volumes[i][0], err->msg, bad_volumes[i][1]);
+      nook_error_free (&err);
+    }
+  static const struct
+  {
+    const char *spec;
+    bool ro;
+  } good_volumes[] = { { "/h:/c:rw", false }, { "/h:/c:Z,ro", true }, { "/h:/c:rbind,rw,z", false }, { "/h:/c", false } };
+  for (size_t i = 0; i < sizeof good_volumes / sizeof good_volumes[0]; i++)
+    {
+      if (spec_parse_volume (good_volumes[i].spec, &m, &err) < 0)
+        fail_msg ("-v '%s' refused: %s", good_volumes[i].spec, err->msg);
+      assert_int_equal (m.readonly, good_volumes[i].ro);
+      assert_string_equal (m.source, "/h");
+      assert_string_equal (m.target, "/c");
+      free (m.source);
+      free (m.target);
+    }
 
   bool unconfined;
   char *profile = NULL;
@@ -368,7 +508,8 @@ main (void)
     cmocka_unit_test (test_flags),       cmocka_unit_test (test_merge_docker_rules),
     cmocka_unit_test (test_merge_errors), cmocka_unit_test (test_env_file),
     cmocka_unit_test (test_users),       cmocka_unit_test (test_ulimit_volume_security),
-    cmocka_unit_test (test_privileged),
+    cmocka_unit_test (test_privileged),  cmocka_unit_test (test_env_file_nul_and_escapes),
+    cmocka_unit_test (test_unreadable_user_db),
   };
   return cmocka_run_group_tests_name ("spec", tests, NULL, NULL);
 }

@@ -132,6 +132,67 @@ test_store_import_lookup (void **state)
   assert_string_equal (err->msg, "No such image: nope");
 }
 
+/* Docker's order: a full ID names that image whatever the tags say; a name comes
+ * before an ID prefix. */
+static void
+test_store_lookup_order (void **state)
+{
+  struct fixture *f = *state;
+  cleanup_free char *a = import (f, false, "a\n", "a");
+  char prefix[16];
+  snprintf (prefix, sizeof prefix, "%.12s", a + 7);
+  cleanup_free char *b = import (f, false, "b\n", prefix); /* a tag shaped like A's prefix */
+  cleanup_error nook_error_t err = NULL;
+  /* `sha256:<A's ID>` as a tag cannot be made any more ... */
+  int m = small_tar (false, "c\n");
+  cleanup_free char *tag = xasprintf ("%s", a);
+  assert_int_equal (imagefmt_store_import_tar (f->s, m, NULL, tag, NULL, &err), -1);
+  assert_non_null (strstr (err->msg, "ambiguous tag using digest algorithm as name"));
+  nook_error_free (&err);
+  close (m);
+  /* ... and one an older nook made does not shadow the ID. */
+  cleanup_free char *ipath = xasprintf ("%s/index.json", f->dir);
+  json_error_t je;
+  json_t *idx = json_load_file (ipath, 0, &je);
+  json_t *ms = json_object_get (idx, "manifests");
+  json_t *shadow = NULL;
+  size_t i;
+  json_t *e;
+  json_array_foreach (ms, i, e)
+  {
+    const char *r = json_string_value (
+        json_object_get (json_object_get (e, "annotations"), "org.opencontainers.image.ref.name"));
+    if (r && strstr (r, prefix))
+      shadow = json_deep_copy (e);
+  }
+  assert_non_null (shadow);
+  cleanup_free char *sref = xasprintf ("docker.io/library/sha256:%s", a + 7);
+  json_object_set_new (json_object_get (shadow, "annotations"),
+                       "org.opencontainers.image.ref.name", json_string (sref));
+  json_array_append_new (ms, shadow);
+  assert_int_equal (json_dump_file (idx, ipath, 0), 0);
+  json_decref (idx);
+  const char *full_ids[] = { a, a + 7 };
+  for (size_t k = 0; k < 2; k++)
+    {
+      struct imagefmt_image *img = NULL;
+      assert_int_equal (imagefmt_store_lookup (f->s, full_ids[k], &img, &err), 0);
+      assert_string_equal (img->id, a);
+      imagefmt_image_free (img);
+    }
+  /* A 12-hex name is a name first (Docker), then a prefix. */
+  struct imagefmt_image *img = NULL;
+  assert_int_equal (imagefmt_store_lookup (f->s, prefix, &img, &err), 0);
+  assert_string_equal (img->id, b);
+  imagefmt_image_free (img);
+  img = NULL;
+  char sprefix[24];
+  snprintf (sprefix, sizeof sprefix, "sha256:%.10s", a + 7);
+  assert_int_equal (imagefmt_store_lookup (f->s, sprefix, &img, &err), 0);
+  assert_string_equal (img->id, a);
+  imagefmt_image_free (img);
+}
+
 static void
 test_store_layer_dirs (void **state)
 {
@@ -213,6 +274,9 @@ count_report (void *data, const char *what, const char *arg)
   reports++;
 }
 
+static const struct imagefmt_remove_opts plain = { 0 };
+static const struct imagefmt_remove_opts counted = { .report = count_report };
+
 static void
 test_store_remove (void **state)
 {
@@ -232,17 +296,17 @@ test_store_remove (void **state)
   assert_int_equal (n, 3);
   imagefmt_listing_free (l, n);
   /* By ID with two tags: refused unless forced. */
-  assert_int_equal (imagefmt_store_remove (f->s, id, false, NULL, NULL, &err), -1);
+  assert_int_equal (imagefmt_store_remove (f->s, id, &plain, &err), -1);
   assert_int_equal (err->code, EBUSY);
   nook_error_free (&err);
   /* By one tag: untagged only, the image stays. */
   reports = 0;
-  assert_int_equal (imagefmt_store_remove (f->s, "one:1", false, count_report, NULL, &err), 0);
+  assert_int_equal (imagefmt_store_remove (f->s, "one:1", &counted, &err), 0);
   assert_int_equal (reports, 1);
   assert_int_equal (access (dirs[0], F_OK), 0);
   /* The last tag: everything of it goes, the other image stays. */
   reports = 0;
-  assert_int_equal (imagefmt_store_remove (f->s, "two:2", false, count_report, NULL, &err), 0);
+  assert_int_equal (imagefmt_store_remove (f->s, "two:2", &counted, &err), 0);
   assert_true (reports >= 3); /* Untagged, Deleted image, Deleted layer */
   assert_int_equal (access (dirs[0], F_OK), -1);
   char blob[256];
@@ -252,12 +316,79 @@ test_store_remove (void **state)
   img = NULL;
   assert_int_equal (imagefmt_store_lookup (f->s, "three", &img, &err), 0);
   imagefmt_image_free (img);
-  assert_int_equal (imagefmt_store_remove (f->s, "nothere", false, NULL, NULL, &err), -1);
+  assert_int_equal (imagefmt_store_remove (f->s, "nothere", &plain, &err), -1);
   assert_int_equal (err->code, ENOENT);
   nook_error_free (&err);
-  assert_int_equal (imagefmt_store_remove (f->s, other, false, NULL, NULL, &err), 0);
+  assert_int_equal (imagefmt_store_remove (f->s, other, &plain, &err), 0);
   assert_int_equal (count_dir (f->dir, "blobs/sha256"), 0);
   assert_int_equal (count_dir (f->dir, "layers"), 0);
+}
+
+static char *
+stopped_user (void *data, const char *image_id)
+{
+  return data ? xstrdup (data) : NULL;
+}
+
+/* A held image (a run between resolving it and ending) and one a stopped container
+ * uses: Docker's conflicts, and the layers stay. */
+static void
+test_store_remove_in_use (void **state)
+{
+  struct fixture *f = *state;
+  cleanup_free char *id = import (f, false, "a\n", "x:1");
+  cleanup_free char *id2 = import (f, false, "a\n", "x:2");
+  cleanup_error nook_error_t err = NULL;
+  struct imagefmt_image *img = NULL;
+  struct imagefmt_hold *hold = NULL;
+  const char *run = "c0ffee0000000000000000000000000000000000000000000000000000000000";
+  assert_int_equal (imagefmt_store_lookup_hold (f->s, "x:1", run, &img, &hold, &err), 0);
+  cleanup_strv char **dirs = NULL;
+  assert_int_equal (imagefmt_store_layer_dirs (f->s, img, &dirs, &err), 0);
+  /* One tag of two goes, in use or not. */
+  assert_int_equal (imagefmt_store_remove (f->s, "x:1", &plain, &err), 0);
+  /* Not the last one, nor the image by ID, even forced. */
+  assert_int_equal (imagefmt_store_remove (f->s, "x:2", &plain, &err), -1);
+  assert_non_null (strstr (err->msg, "unable to remove repository reference \"x:2\" (must force) "
+                                     "- container c0ffee000000 is using its referenced image"));
+  nook_error_free (&err);
+  struct imagefmt_remove_opts forced = { .force = true };
+  assert_int_equal (imagefmt_store_remove (f->s, id, &forced, &err), -1);
+  assert_non_null (strstr (err->msg, "(cannot be forced) - image is being used by running "
+                                     "container c0ffee000000"));
+  nook_error_free (&err);
+  assert_int_equal (access (dirs[0], F_OK), 0);
+  imagefmt_hold_release (hold);
+  imagefmt_image_free (img);
+
+  /* A hold whose run died (nothing locks it) holds nothing, and is cleaned away. */
+  cleanup_free char *stale = xasprintf ("%s/holds/dead", f->dir);
+  cleanup_free char *text = xasprintf ("%s\n", id);
+  int fd = open (stale, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  assert_int_equal (write (fd, text, strlen (text)), (ssize_t)strlen (text));
+  close (fd);
+  /* A stopped container: the last tag needs -f, then the image stays untagged. */
+  struct imagefmt_remove_opts used = { .container_using = stopped_user, .data = (void *)"feed" };
+  assert_int_equal (imagefmt_store_remove (f->s, "x:2", &used, &err), -1);
+  assert_non_null (strstr (err->msg, "container feed is using"));
+  nook_error_free (&err);
+  assert_int_equal (access (stale, F_OK), -1);
+  assert_int_equal (imagefmt_store_remove (f->s, id, &used, &err), -1);
+  assert_non_null (strstr (err->msg, "(must be forced) - image is being used by stopped container feed"));
+  nook_error_free (&err);
+  used.force = true;
+  assert_int_equal (imagefmt_store_remove (f->s, id, &used, &err), 0);
+  struct imagefmt_listing *l = NULL;
+  size_t n = 0;
+  assert_int_equal (imagefmt_store_list (f->s, &l, &n, &err), 0);
+  assert_int_equal (n, 1);
+  assert_null (l[0].ref);
+  assert_string_equal (l[0].id, id);
+  imagefmt_listing_free (l, n);
+  assert_int_equal (access (dirs[0], F_OK), 0);
+  /* Once no container uses it, it goes. */
+  assert_int_equal (imagefmt_store_remove (f->s, id, &plain, &err), 0);
+  assert_int_equal (access (dirs[0], F_OK), -1);
 }
 
 static void
@@ -276,7 +407,7 @@ test_store_retag_dangling (void **state)
     dangling += l[i].ref == NULL && strcmp (l[i].id, a) == 0;
   assert_int_equal (dangling, 1);
   imagefmt_listing_free (l, n);
-  assert_int_equal (imagefmt_store_remove (f->s, a, false, NULL, NULL, &err), 0);
+  assert_int_equal (imagefmt_store_remove (f->s, a, &plain, &err), 0);
 }
 
 static void
@@ -330,6 +461,7 @@ main (void)
     T (test_store_import_lookup),  T (test_store_layer_dirs),
     T (test_store_import_bad),     T (test_store_remove),
     T (test_store_retag_dangling), T (test_store_bootstrap_reproducible),
+    T (test_store_lookup_order),   T (test_store_remove_in_use),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
