@@ -37,4 +37,36 @@ echo '{ "defaultAction": "SCMP_ACT_ALLOW", "syscalls": [] }' >"$prof"
 nrun run --rm --security-opt "seccomp=$prof" -v "$pv" busybox /probe netlink audit
 check_eq "seccomp=FILE (allow everything): the audit socket opens" ok "$(probe_val raw)"
 
+# --- masked paths --------------------------------------------------------------------------
+# The union of moby's list and containers/common's. Each path, seen from inside, is absent,
+# or a mount of /dev/null that reads empty (a file), or an empty tmpfs (a directory).
+masked='/proc/asound /proc/acpi /proc/interrupts /proc/kcore /proc/keys /proc/latency_stats
+/proc/timer_list /proc/timer_stats /proc/sched_debug /proc/scsi /sys/firmware
+/sys/devices/virtual/powercap /sys/dev/block /sys/fs/selinux'
+# shellcheck disable=SC2016
+look='for p in '"$(echo $masked)"'; do
+  if [ ! -e "$p" ]; then echo "$p absent"; continue; fi
+  m=$(awk -v p="$p" '"'"'$5 == p { for (i = 7; i <= NF; i++) if ($i == "-") print $4, $(i + 1) }'"'"' /proc/self/mountinfo | tail -n 1)
+  if [ -d "$p" ]; then echo "$p dir entries=$(ls -A "$p" | wc -l) mount=$m"
+  else echo "$p file bytes=$(cat "$p" | wc -c) mount=$m"; fi
+done'
+nrun run --rm busybox sh -c "$look"
+for p in $masked; do
+  line=$(grep "^$p " <<<"$OUT")
+  check_match "masked from inside: $p (on the host: $([ -e "$p" ] && echo present || echo absent))" \
+    "^$p (absent|dir entries=0 mount=/ tmpfs|file bytes=0 mount=/null .*)\$" "$line"
+done
+# The paths that exist here are really covered (not merely empty or absent inside).
+for p in /proc/interrupts /sys/firmware /sys/dev/block; do
+  [ -e "$p" ] || continue
+  check_no_match "$p exists here, so it is masked rather than absent inside" "^$p absent" \
+    "$(grep "^$p " <<<"$OUT")"
+done
+
+nrun run --rm --privileged busybox sh -c "$look"
+check_no_match "--privileged: no masked path is a mount" 'mount=/' "$(grep -v absent <<<"$OUT")"
+if [ -d /sys/dev/block ] && [ -n "$(ls -A /sys/dev/block)" ]; then
+  check_no_match "--privileged: /sys/dev/block lists the devices" '/sys/dev/block dir entries=0 ' "$OUT"
+fi
+
 done_testing

@@ -62,6 +62,9 @@ test_plan_defaults (void **state)
   assert_non_null (find (&p, MOP_MOUNT, "/dev/mqueue"));
   assert_non_null (find (&p, MOP_MASK, "/proc/kcore"));
   assert_non_null (find (&p, MOP_MASK, "/sys/firmware"));
+  /* containers/common's additions to moby's list */
+  assert_non_null (find (&p, MOP_MASK, "/sys/dev/block"));
+  assert_non_null (find (&p, MOP_MASK, "/sys/fs/selinux"));
   assert_non_null (find (&p, MOP_READONLY, "/proc/sys"));
   assert_non_null (find (&p, MOP_READONLY, "/proc/sysrq-trigger"));
   const struct mount_op *hosts = find (&p, MOP_BIND, "/etc/hosts");
@@ -84,6 +87,7 @@ test_plan_privileged_unmasked (void **state)
   cleanup_error nook_error_t err = NULL;
   assert_int_equal (sandbox_mount_plan_build (&spec, true, &p, &err), 0);
   assert_null (find (&p, MOP_MASK, "/proc/kcore"));
+  assert_null (find (&p, MOP_MASK, "/sys/dev/block"));
   assert_null (find (&p, MOP_READONLY, "/proc/sys"));
   assert_non_null (find (&p, MOP_MOUNT, "/proc"));
   sandbox_mount_plan_free (&p);
