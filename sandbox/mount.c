@@ -35,8 +35,8 @@ const char *const sandbox_masked_paths[] = {
   "/proc/scsi",
   "/sys/firmware",
   "/sys/devices/virtual/powercap",
-  "/sys/dev/block",
-  "/sys/fs/selinux",
+  "/sys/dev/block",  /* containers/common */
+  "/sys/fs/selinux", /* containers/common */
   NULL,
 };
 
