@@ -69,4 +69,24 @@ if [ -d /sys/dev/block ] && [ -n "$(ls -A /sys/dev/block)" ]; then
   check_no_match "--privileged: /sys/dev/block lists the devices" '/sys/dev/block dir entries=0 ' "$OUT"
 fi
 
+# --- lo up in a network namespace of the container's own ------------------------------------
+nrun run --rm -v "$pv" busybox /probe loopback
+check_eq "--network none (default): a TCP server on 127.0.0.1 is reachable from inside" ok \
+  "$(probe_val loopback)"
+nrun run --rm --network none busybox sh -c 'ls /sys/class/net; cat /sys/class/net/lo/flags'
+check_eq "--network none: /sys/class/net holds only lo, with IFF_UP (flags 0x9)" "lo${NL}0x9" "$OUT"
+nrun run --rm --network none busybox ip -o addr show
+check_match "--network none: ip addr shows lo UP with 127.0.0.1/8" \
+  '^1: lo +inet 127\.0\.0\.1/8 ' "$OUT"
+check_eq "--network none: ip addr shows no interface but lo" "" \
+  "$(grep -v '^1: lo ' <<<"$OUT")"
+nrun run --rm --network none busybox ip link show
+check_match "--network none: ip link shows lo <LOOPBACK,UP,...>" '^1: lo: <LOOPBACK,UP' "$OUT"
+# busybox httpd binds its socket before it daemonizes: it serves once it has returned.
+nrun run --rm --network none busybox sh -c 'mkdir /www && echo served >/www/index.html &&
+  httpd -p 127.0.0.1:8080 -h /www && timeout 10 wget -q -O - http://127.0.0.1:8080/'
+check_eq "--network none: busybox httpd on 127.0.0.1 serves wget from inside" served "$OUT"
+nrun run --rm --privileged -v "$pv" busybox /probe loopback
+check_eq "--privileged: lo is up too" ok "$(probe_val loopback)"
+
 done_testing
