@@ -201,21 +201,25 @@ cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     put (&in, "", "IDMappingDetail", mapping);
 
   {
-    cleanup_free char *keep = NULL;
+    cleanup_free char *keep = NULL, *why = NULL, *rtline = NULL;
+    cleanup_error nook_error_t e = NULL;
+    cleanup_free char *rt = fs_runtime_dir_why (&why, &e);
     const char *off = getenv ("NOOK_USERNS_KEEP");
     if (!ids0.use_helpers)
       keep = xstrdup ("written directly for each run (no newuidmap needed)");
     else if (off && strcmp (off, "0") == 0)
       keep = xstrdup ("new for each run (NOOK_USERNS_KEEP=0)");
+    else if (rt == NULL)
+      keep = xstrdup ("new for each run (no trusted runtime directory to keep it)");
     else
       {
-        cleanup_error nook_error_t e = NULL;
-        cleanup_free char *rt = fs_runtime_dir (&e);
-        pid_t k = rt ? sandbox_userns_keep_pid (&ids0, rt) : 0;
+        pid_t k = sandbox_userns_keep_pid (&ids0, rt);
         keep = k ? xasprintf ("kept by nook-userns (pid %d), shared by this user's runs", (int)k)
                  : xstrdup ("kept by nook-userns, started by the next run");
       }
     put (&in, "User namespace", "UserNamespace", keep);
+    rtline = rt ? xasprintf ("%s (%s)", rt, why) : xasprintf ("none (%s)", e->msg);
+    put (&in, "Runtime directory", "RuntimeDirectory", rtline);
   }
   if (storage_line (ctx, &ids0, &in, err) < 0)
     {
