@@ -21,6 +21,7 @@
  *   sandbox/userns_keep.c the kept user namespace of a user with a range
  *   sandbox/mount.c       the mount plan (pure), its executor, the etc tmpfs
  *   sandbox/rootfs.c      storage drivers (overlay, fuse-overlayfs, copy-up), stubs, probe
+ *   sandbox/netif.c       network interfaces of a new network namespace (lo up)
  *   sandbox/caps.c        capability names and sets (libcap)
  *   sandbox/seccomp.c     Docker's default seccomp profile and JSON profiles (libseccomp)
  *   sandbox/seccomp_bpf.c compiled filters: export, validate, load

@@ -148,9 +148,10 @@ pick_driver (struct nook_ctx *ctx, const struct run_opts *o, struct imagefmt_sto
              const struct nook_idmapping *ids0, enum storage_driver *out, nook_error_t *err)
 {
   const char *forced = o->storage_driver ? o->storage_driver : ctx->storage_driver;
-  if (forced)
-    return sandbox_storage_parse (forced, out, err);
-  return cmd_store_driver (imagefmt_store_root (store), ids0, out, err);
+  if (forced ? sandbox_storage_parse (forced, out, err) < 0
+             : cmd_store_driver (imagefmt_store_root (store), ids0, out, err) < 0)
+    return -1;
+  return sandbox_storage_check_path (*out, imagefmt_store_root (store), err);
 }
 
 static int

@@ -48,12 +48,15 @@ seccomp_cache_program (const char *store_root, const char *profile, struct nook_
   else
     text = sandbox_seccomp_default_json (&len);
 
-  /* Everything the program depends on goes into its name. */
+  /* Everything the program depends on goes into its name: the profile's text (so a
+   * program compiled from an older embedded default is never reused), libseccomp,
+   * the kernel, the arch, the capabilities.  (3: the default gained the
+   * NETLINK_AUDIT rule.) */
   struct utsname u;
   uname (&u);
   struct imagefmt_digester *d = imagefmt_digester_new ();
   cleanup_free char *head
-      = xasprintf ("nook-seccomp-2\n%s\n%s\n%s\n%016" PRIx64 "\n", sandbox_seccomp_lib_version (),
+      = xasprintf ("nook-seccomp-3\n%s\n%s\n%s\n%016" PRIx64 "\n", sandbox_seccomp_lib_version (),
                    u.release, u.machine, spec->caps);
   imagefmt_digester_update (d, head, strlen (head));
   imagefmt_digester_update (d, text, len);

@@ -253,21 +253,25 @@ subid_lines (struct info *in, const struct idmap_plan_input *pi)
 static void
 userns_line (struct info *in, const struct nook_idmapping *ids0)
 {
-  cleanup_free char *keep = NULL;
+  cleanup_free char *keep = NULL, *why = NULL;
+  cleanup_error nook_error_t e = NULL;
+  cleanup_free char *rt = fs_runtime_dir_why (&why, &e);
   const char *off = getenv ("NOOK_USERNS_KEEP");
   if (!ids0->use_helpers)
     keep = xstrdup ("written directly for each run (no newuidmap needed)");
   else if (off && strcmp (off, "0") == 0)
     keep = xstrdup ("new for each run (NOOK_USERNS_KEEP=0)");
+  else if (rt == NULL)
+    keep = xstrdup ("new for each run (no trusted runtime directory to keep it)");
   else
     {
-      cleanup_error nook_error_t e = NULL;
-      cleanup_free char *rt = fs_runtime_dir (&e);
-      pid_t k = rt ? sandbox_userns_keep_pid (ids0, rt) : 0;
+      pid_t k = sandbox_userns_keep_pid (ids0, rt);
       keep = k ? xasprintf ("kept by nook-userns (pid %d), shared by this user's runs", (int)k)
                : xstrdup ("kept by nook-userns, started by the next run");
     }
   put (in, "User namespace", "UserNamespace", keep);
+  cleanup_free char *rtline = rt ? xasprintf ("%s (%s)", rt, why) : xasprintf ("none (%s)", e->msg);
+  put (in, "Runtime directory", "RuntimeDirectory", rtline);
 }
 
 int

@@ -9,6 +9,7 @@
 #include "sandbox/caps.h"
 #include "sandbox/internal.h"
 #include "sandbox/mount.h"
+#include "sandbox/netif.h"
 #include "sandbox/seccomp_bpf.h"
 #include "sandbox/userns.h"
 #include "util/cleanup.h"
@@ -292,6 +293,9 @@ setup (const struct nook_spec *spec, int tty_sock, int *pty_slave, const int *fd
 {
   if (spec->hostname && sethostname (spec->hostname, strlen (spec->hostname)) < 0)
     return nook_error_set (err, errno, "set hostname '%s'", spec->hostname);
+  /* A network namespace of our own: lo up, as Docker's --network none has it. */
+  if (spec->network != NETWORK_HOST && sandbox_netif_up ("lo", err) < 0)
+    return -1;
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     return nook_error_set (err, errno, "make mounts private");
 

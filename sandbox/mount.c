@@ -18,6 +18,10 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+/* The union of moby's list (oci/defaults.go) and containers/common's (which adds
+ * /sys/dev/block and /sys/fs/selinux): files get /dev/null, directories an empty
+ * read-only tmpfs.  /proc/kallsyms, /proc/kmsg and /proc/config.gz stay as both leave
+ * them. */
 const char *const sandbox_masked_paths[] = {
   "/proc/asound",
   "/proc/acpi",
@@ -31,6 +35,8 @@ const char *const sandbox_masked_paths[] = {
   "/proc/scsi",
   "/sys/firmware",
   "/sys/devices/virtual/powercap",
+  "/sys/dev/block",  /* containers/common */
+  "/sys/fs/selinux", /* containers/common */
   NULL,
 };
 

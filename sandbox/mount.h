@@ -33,7 +33,7 @@ struct mount_plan
   size_t n;
 };
 
-/* Docker's masked and read-only paths. */
+/* The masked paths (moby's and containers/common's) and Docker's read-only paths. */
 extern const char *const sandbox_masked_paths[];
 extern const char *const sandbox_readonly_paths[];
 

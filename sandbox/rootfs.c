@@ -61,28 +61,28 @@ sandbox_storage_parse (const char *name, enum storage_driver *out, nook_error_t 
 }
 
 char *
-sandbox_overlay_lowerdir (char *const *layers, nook_error_t *err)
+sandbox_overlay_options (const int *lower, size_t n_lower, int upper, int work)
 {
   struct strbuf b = { 0 };
-  size_t n = strv_len (layers);
-  if (n == 0)
-    {
-      nook_error_set (err, EINVAL, "an image needs at least one layer");
-      return NULL;
-    }
-  for (size_t i = n; i-- > 0;)
-    {
-      if (strpbrk (layers[i], ":,\\") != NULL)
-        {
-          strbuf_free (&b);
-          nook_error_set (err, EINVAL, "layer path '%s' contains ':', ',' or '\\'", layers[i]);
-          return NULL;
-        }
-      if (i != n - 1)
-        strbuf_appendc (&b, ':');
-      strbuf_append (&b, layers[i]);
-    }
+  strbuf_append (&b, "lowerdir=");
+  for (size_t i = 0; i < n_lower; i++)
+    strbuf_appendf (&b, "%s/proc/self/fd/%d", i ? ":" : "", lower[i]);
+  strbuf_appendf (&b, ",upperdir=/proc/self/fd/%d,workdir=/proc/self/fd/%d", upper, work);
   return strbuf_steal (&b);
+}
+
+int
+sandbox_storage_check_path (enum storage_driver d, const char *path, nook_error_t *err)
+{
+  /* fuse-overlayfs resolves the directories it is given (even /proc/self/fd/N) to their
+   * paths, then splits them on ':' and its options on ','. */
+  if (d == STORAGE_FUSE_OVERLAYFS && strpbrk (path, ",:\\") != NULL)
+    return nook_error_set (err, 0,
+                           "fuse-overlayfs cannot use the store '%s': its path contains ',', ':' "
+                           "or '\\' (use --storage-driver overlay or copy-up, or a store path "
+                           "without them: --root, NOOK_ROOT)",
+                           path);
+  return 0;
 }
 
 bool
@@ -216,25 +216,63 @@ make_stubs (const struct nook_spec *spec, const char *dir, bool *any, nook_error
   return 0;
 }
 
-/* "STUB:" + the layers, or the layers alone when the image needs no stub. */
-static char *
-lower_with_stubs (const struct nook_spec *spec, nook_error_t *err)
+/* The directories of an overlay mount, opened O_PATH|O_DIRECTORY: the lower ones (the
+ * stub layer if the image needs one, then the image's top layer down to its bottom), then
+ * upper, then work.  Named /proc/self/fd/N in the options, they keep the option string
+ * short and free of the ',' ':' and '\' that overlay and fuse-overlayfs split on, whatever
+ * the store's path. */
+struct ovl_dirs
 {
-  cleanup_free char *lower = sandbox_overlay_lowerdir (spec->layers, err);
-  if (lower == NULL)
-    return NULL;
-  cleanup_free char *stub = xasprintf ("%s/etc/stub", spec->container_dir);
-  bool any = false;
-  if (make_stubs (spec, stub, &any, err) < 0)
-    return NULL;
-  if (!any)
-    return steal_pointer (&lower);
-  if (strpbrk (stub, ":,\\") != NULL)
+  int *fd;
+  size_t n;
+};
+
+static void
+ovl_dirs_close (struct ovl_dirs *d)
+{
+  for (size_t i = 0; i < d->n; i++)
+    close (d->fd[i]);
+  free (d->fd);
+  d->fd = NULL;
+  d->n = 0;
+}
+
+static int
+ovl_dirs_add (struct ovl_dirs *d, const char *path, nook_error_t *err)
+{
+  int fd = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return nook_error_set (err, errno, "open '%s'", path);
+  d->fd = xreallocarray (d->fd, d->n + 1, sizeof *d->fd);
+  d->fd[d->n++] = fd;
+  return 0;
+}
+
+/* Open the directories and return the options naming them (NULL on failure: *d closed). */
+static char *
+ovl_dirs_open (const struct nook_spec *spec, const char *upper, const char *work,
+               struct ovl_dirs *d, nook_error_t *err)
+{
+  memset (d, 0, sizeof *d);
+  size_t n = strv_len (spec->layers);
+  if (n == 0)
     {
-      nook_error_set (err, EINVAL, "path '%s' contains ':', ',' or '\\'", stub);
+      nook_error_set (err, EINVAL, "an image needs at least one layer");
       return NULL;
     }
-  return xasprintf ("%s:%s", stub, lower);
+  cleanup_free char *stub = xasprintf ("%s/etc/stub", spec->container_dir);
+  bool any = false;
+  if (make_stubs (spec, stub, &any, err) < 0 || (any && ovl_dirs_add (d, stub, err) < 0))
+    goto fail;
+  for (size_t i = n; i-- > 0;)
+    if (ovl_dirs_add (d, spec->layers[i], err) < 0)
+      goto fail;
+  if (ovl_dirs_add (d, upper, err) < 0 || ovl_dirs_add (d, work, err) < 0)
+    goto fail;
+  return sandbox_overlay_options (d->fd, d->n - 2, d->fd[d->n - 2], d->fd[d->n - 1]);
+fail:
+  ovl_dirs_close (d);
+  return NULL;
 }
 
 /* ---- overlay ---- */
@@ -243,41 +281,28 @@ static int
 mount_overlay (const struct nook_spec *spec, const char *upper, const char *work,
                const char *target, nook_error_t *err)
 {
-  cleanup_free char *lower = lower_with_stubs (spec, err);
-  if (lower == NULL)
+  struct ovl_dirs d;
+  cleanup_free char *opts = ovl_dirs_open (spec, upper, work, &d, err);
+  if (opts == NULL)
     return -1;
-  cleanup_free char *data = xasprintf ("lowerdir=%s,upperdir=%s,workdir=%s,userxattr%s", lower,
-                                       upper, work, spec->ephemeral ? ",volatile" : "");
+  cleanup_free char *data = xasprintf ("%s,userxattr%s", opts, spec->ephemeral ? ",volatile" : "");
+  int r = 0;
   if (strlen (data) >= 4000)
-    return nook_error_set (err, E2BIG, "too many layers for one overlay mount (%zu)",
-                           strv_len (spec->layers));
-  if (mount ("overlay", target, "overlay", 0, data) < 0)
-    return nook_error_set (err, errno, "mount overlay on '%s'", target);
-  return 0;
+    r = nook_error_set (err, E2BIG, "too many layers for one overlay mount (%zu)",
+                        strv_len (spec->layers));
+  else if (mount ("overlay", target, "overlay", 0, data) < 0)
+    r = nook_error_set (err, errno, "mount overlay on '%s'", target);
+  ovl_dirs_close (&d);
+  return r;
 }
 
 /* ---- fuse-overlayfs ---- */
 
-/* fuse-overlayfs runs in the foreground as our child (so its pid is known and
- * it dies with us), with nothing of nook's open but stdio; we wait for the
- * mount to appear.  The caller keeps the daemon out of the container's PID
- * namespace: a --privileged container must not reach a process that holds
- * fds on host directories. */
+/* Start fuse-overlayfs with opts (naming d's fds, which it inherits) on target. */
 static int
-mount_fuse_overlayfs (const struct nook_spec *spec, const char *upper, const char *work,
+fuse_overlayfs_start (const char *prog, const char *opts, const struct ovl_dirs *d,
                       const char *target, pid_t *daemon, nook_error_t *err)
 {
-  cleanup_free char *prog = NULL;
-  if (!sandbox_storage_fuse_available (&prog))
-    {
-      cleanup_free char *why = sandbox_storage_fuse_problem ();
-      return nook_error_set (err, 0, "fuse-overlayfs is not usable: %s",
-                             why ? why : "it cannot be found or started");
-    }
-  cleanup_free char *lower = lower_with_stubs (spec, err);
-  if (lower == NULL)
-    return -1;
-  cleanup_free char *opts = xasprintf ("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
   /* Its chatter ("unknown argument ignored: lazytime") is not the container's
    * output: stderr goes to a memfd, quoted in the error if it fails. */
   cleanup_close int log = memfd_create ("fuse-overlayfs", MFD_CLOEXEC);
@@ -296,6 +321,9 @@ mount_fuse_overlayfs (const struct nook_spec *spec, const char *upper, const cha
       if (log >= 0)
         dup2 (log, 2);
       syscall (SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+      /* fuse-overlayfs opens the /proc/self/fd/N of opts itself */
+      for (size_t i = 0; i < d->n; i++)
+        fcntl (d->fd[i], F_SETFD, 0);
       sigset_t none;
       sigemptyset (&none);
       sigprocmask (SIG_SETMASK, &none, NULL);
@@ -328,6 +356,33 @@ mount_fuse_overlayfs (const struct nook_spec *spec, const char *upper, const cha
   kill (pid, SIGKILL);
   waitpid (pid, NULL, 0);
   return nook_error_set (err, ETIMEDOUT, "fuse-overlayfs did not mount '%s'", target);
+}
+
+/* fuse-overlayfs runs in the foreground as our child (so its pid is known and
+ * it dies with us), with nothing of nook's open but stdio; we wait for the
+ * mount to appear.  The caller keeps the daemon out of the container's PID
+ * namespace: a --privileged container must not reach a process that holds
+ * fds on host directories. */
+static int
+mount_fuse_overlayfs (const struct nook_spec *spec, const char *upper, const char *work,
+                      const char *target, pid_t *daemon, nook_error_t *err)
+{
+  cleanup_free char *prog = NULL;
+  if (!sandbox_storage_fuse_available (&prog))
+    {
+      cleanup_free char *why = sandbox_storage_fuse_problem ();
+      return nook_error_set (err, 0, "fuse-overlayfs is not usable: %s",
+                             why ? why : "it cannot be found or started");
+    }
+  if (sandbox_storage_check_path (STORAGE_FUSE_OVERLAYFS, spec->container_dir, err) < 0)
+    return -1;
+  struct ovl_dirs d;
+  cleanup_free char *opts = ovl_dirs_open (spec, upper, work, &d, err);
+  if (opts == NULL)
+    return -1;
+  int r = fuse_overlayfs_start (prog, opts, &d, target, daemon, err);
+  ovl_dirs_close (&d);
+  return r;
 }
 
 /* ---- copy-up ---- */
@@ -504,11 +559,16 @@ probe_overlay (void *arg, nook_error_t *err)
     return nook_error_set (err, errno, "unshare(CLONE_NEWNS)");
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     return nook_error_set (err, errno, "make mounts private");
-  cleanup_free char *l = xasprintf ("%s/l", p->dir);
-  cleanup_free char *u = xasprintf ("%s/u", p->dir);
-  cleanup_free char *w = xasprintf ("%s/w", p->dir);
+  cleanup_close int dir = open (p->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int l = openat (dir, "l", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int u = openat (dir, "u", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int w = openat (dir, "w", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0 || l < 0 || u < 0 || w < 0)
+    return nook_error_set (err, errno, "open the probe's directories in '%s'", p->dir);
+  /* by fd, as the runs mount it: any store path works */
+  cleanup_free char *opts = sandbox_overlay_options (&l, 1, u, w);
+  cleanup_free char *data = xasprintf ("%s,userxattr", opts);
   cleanup_free char *m = xasprintf ("%s/m", p->dir);
-  cleanup_free char *data = xasprintf ("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", l, u, w);
   if (mount ("overlay", m, "overlay", 0, data) < 0)
     return nook_error_set (err, errno, "mount overlay");
   /* A whiteout must work too: delete a lower file through the mount. */
@@ -551,12 +611,16 @@ sandbox_storage_probe (const struct nook_idmapping *ids, const char *workdir,
     {
       cleanup_free char *t = nook_error_text (perr);
       note = xasprintf ("native overlay failed (%s)", t);
-      if (sandbox_storage_fuse_available (NULL))
+      cleanup_error nook_error_t ferr = NULL;
+      bool path_ok = sandbox_storage_check_path (STORAGE_FUSE_OVERLAYFS, workdir, &ferr) == 0;
+      if (path_ok && sandbox_storage_fuse_available (NULL))
         *out = STORAGE_FUSE_OVERLAYFS;
       else
         {
-          cleanup_free char *fwhy = sandbox_storage_fuse_problem ();
-          char *n2 = xasprintf ("%s; fuse-overlayfs not usable: %s", note, fwhy ? fwhy : "?");
+          cleanup_free char *fwhy = path_ok ? sandbox_storage_fuse_problem () : NULL;
+          char *n2 = xasprintf ("%s; fuse-overlayfs %s%s", note,
+                                path_ok ? "not usable: " : "cannot use a path with ',' or ':'",
+                                path_ok ? (fwhy ? fwhy : "?") : "");
           free (note);
           note = n2;
           *out = STORAGE_COPY_UP;

@@ -4,6 +4,7 @@
 #define NOOK_SANDBOX_ROOTFS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "sandbox/spec.h"
 #include "util/error.h"
@@ -18,6 +19,10 @@ int sandbox_storage_parse (const char *name, enum storage_driver *out, nook_erro
 int sandbox_storage_probe (const struct nook_idmapping *ids, const char *workdir,
                            enum storage_driver *out, char **why, nook_error_t *err);
 
+/* 0 when driver d can use a store at path; fuse-overlayfs cannot when it contains ',', ':'
+ * or '\\' (the error says so and what to do).  Overlay and copy-up take any path. */
+int sandbox_storage_check_path (enum storage_driver d, const char *path, nook_error_t *err);
+
 /* Is fuse-overlayfs usable (binary found, /dev/fuse openable)? */
 bool sandbox_storage_fuse_available (char **path);
 /* Why fuse-overlayfs is not usable (malloc'd: not installed, or /dev/fuse
@@ -25,8 +30,9 @@ bool sandbox_storage_fuse_available (char **path);
  * NULL when it is. */
 char *sandbox_storage_fuse_problem (void);
 
-/* The lowerdir= list for overlay (top layer first), escaped; NULL if a path
- * cannot be expressed. */
-char *sandbox_overlay_lowerdir (char *const *layers, nook_error_t *err);
+/* "lowerdir=/proc/self/fd/L1:...,upperdir=/proc/self/fd/U,workdir=/proc/self/fd/W" for
+ * overlay and fuse-overlayfs (lower[0] is the top layer): directories named by fd, so that
+ * any store path works (both split their options on ',' and ':'). */
+char *sandbox_overlay_options (const int *lower, size_t n_lower, int upper, int work);
 
 #endif

@@ -304,32 +304,95 @@ fs_fd_path (int fd, char buf[static 32])
   snprintf (buf, 32, "/proc/self/fd/%d", fd);
 }
 
+/* Is dir (created 0700 if missing) a directory we can trust: not a symlink, ours, mode
+ * 0700, short enough for the unix sockets nook may make in it?  NULL if so, else why not. */
+static bool
+too_long (const char *dir)
+{
+  return strlen (dir) + 1 + FS_RUNTIME_SOCKET_NAME_MAX >= 108;
+}
+
+static char *
+untrusted_dir (const char *dir)
+{
+  uid_t uid = getuid ();
+  if (too_long (dir))
+    return xasprintf ("'%s' is too long for unix socket paths (108 bytes)", dir);
+  if (mkdir (dir, 0700) < 0 && errno != EEXIST)
+    return xasprintf ("cannot create '%s': %s", dir, strerror (errno));
+  struct stat st;
+  if (lstat (dir, &st) < 0)
+    return xasprintf ("cannot stat '%s': %s", dir, strerror (errno));
+  if (S_ISLNK (st.st_mode))
+    return xasprintf ("'%s' is a symlink", dir);
+  if (!S_ISDIR (st.st_mode))
+    return xasprintf ("'%s' is not a directory", dir);
+  if (st.st_uid != uid)
+    return xasprintf ("'%s' is owned by uid %u, not %u", dir, (unsigned)st.st_uid, (unsigned)uid);
+  /* The same again through an fd, in case it was swapped meanwhile. */
+  cleanup_close int fd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 || fstat (fd, &st) < 0)
+    return xasprintf ("cannot open '%s': %s", dir, strerror (errno));
+  if (st.st_uid != uid)
+    return xasprintf ("'%s' is owned by uid %u, not %u", dir, (unsigned)st.st_uid, (unsigned)uid);
+  if ((st.st_mode & 0077) != 0)
+    return xasprintf ("'%s' has mode %04o, not 0700", dir, (unsigned)(st.st_mode & 07777));
+  return NULL;
+}
+
+char *
+fs_runtime_dir_why (char **why, nook_error_t *err)
+{
+  const char *xdg = getenv ("XDG_RUNTIME_DIR");
+  bool use_xdg = xdg && *xdg == '/' && access (xdg, W_OK) == 0;
+  cleanup_free char *dir
+      = use_xdg ? xasprintf ("%s/nook", xdg) : xasprintf ("/tmp/nook-%u", (unsigned)getuid ());
+  cleanup_free char *refused = untrusted_dir (dir);
+  if (refused == NULL)
+    {
+      if (why)
+        *why = xstrdup (use_xdg       ? "in $XDG_RUNTIME_DIR"
+                        : xdg && *xdg ? "$XDG_RUNTIME_DIR is not an absolute writable directory"
+                                      : "$XDG_RUNTIME_DIR is not set");
+      return steal_pointer (&dir);
+    }
+  /* Another user may own (squat) /tmp/nook-UID: fall back to a private directory. */
+  const char *state = getenv ("XDG_STATE_HOME"), *home = getenv ("HOME");
+  cleanup_free char *fallback = NULL;
+  cleanup_free char *base = NULL;
+  if (state && *state == '/')
+    base = xasprintf ("%s/nook", state);
+  else if (home && *home == '/')
+    base = xasprintf ("%s/.local/state/nook", home);
+  cleanup_free char *bad = NULL;
+  if (base == NULL)
+    bad = xstrdup ("neither $XDG_STATE_HOME nor $HOME is an absolute path");
+  else
+    {
+      fallback = xasprintf ("%s/run", base);
+      nook_error_t e = NULL;
+      if (too_long (fallback))
+        bad = untrusted_dir (fallback); /* says so, before anything is created */
+      else if (fs_mkdir_p (base, 0700, &e) < 0)
+        {
+          bad = xstrdup (e->msg);
+          nook_error_free (&e);
+        }
+      else
+        bad = untrusted_dir (fallback);
+    }
+  if (bad)
+    {
+      nook_error_set (err, EPERM, "no trusted runtime directory: %s; fallback: %s", refused, bad);
+      return NULL;
+    }
+  if (why)
+    *why = xasprintf ("fallback: %s", refused);
+  return steal_pointer (&fallback);
+}
+
 char *
 fs_runtime_dir (nook_error_t *err)
 {
-  const char *xdg = getenv ("XDG_RUNTIME_DIR");
-  cleanup_free char *dir = NULL;
-  if (xdg && *xdg == '/' && access (xdg, W_OK) == 0)
-    dir = xasprintf ("%s/nook", xdg);
-  else
-    dir = xasprintf ("/tmp/nook-%u", (unsigned)getuid ());
-  if (mkdir (dir, 0700) < 0 && errno != EEXIST)
-    {
-      nook_error_set (err, errno, "create runtime directory '%s'", dir);
-      return NULL;
-    }
-  cleanup_close int fd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  struct stat st;
-  if (fd < 0 || fstat (fd, &st) < 0)
-    {
-      nook_error_set (err, errno, "open runtime directory '%s'", dir);
-      return NULL;
-    }
-  if (st.st_uid != getuid () || (st.st_mode & 0077) != 0)
-    {
-      nook_error_set (err, EPERM, "runtime directory '%s' is not owned by uid %u with mode 0700",
-                      dir, (unsigned)getuid ());
-      return NULL;
-    }
-  return steal_pointer (&dir);
+  return fs_runtime_dir_why (NULL, err);
 }

@@ -57,7 +57,20 @@ int fs_write_all (int fd, const void *buf, size_t len);
 /* "/proc/self/fd/N" for an fd (static buffer per call site is the caller's). */
 void fs_fd_path (int fd, char buf[static 32]);
 
-/* $XDG_RUNTIME_DIR/nook or /tmp/nook-UID: created 0700, must be ours. */
+/* Names of unix sockets nook makes in its runtime directory are at most this long, so
+ * that DIR/NAME fits in sun_path (108 bytes). */
+#define FS_RUNTIME_SOCKET_NAME_MAX 32
+
+/* nook's runtime directory (the kept user namespace's pid and lock): $XDG_RUNTIME_DIR/nook,
+ * else /tmp/nook-UID; created 0700, and it must be a directory of ours with mode 0700, not
+ * a symlink.  When it is not (another user may own /tmp/nook-UID), the private
+ * $XDG_STATE_HOME/nook/run (default ~/.local/state/nook/run).  *why (if why) gets a short
+ * phrase saying which and why ("in $XDG_RUNTIME_DIR", "no usable $XDG_RUNTIME_DIR",
+ * "fallback: '/tmp/nook-1000' is owned by uid 1001, not 1000").  NULL with *err when
+ * neither can be trusted. */
+char *fs_runtime_dir_why (char **why, nook_error_t *err);
+
+/* The same without the reason. */
 char *fs_runtime_dir (nook_error_t *err);
 
 #endif

@@ -19,6 +19,10 @@
  *   read FILE    read FILE -> read=ok bytes=N | read=ERRNO
  *   ids          uid=N gid=N euid=N egid=N groups=a,b
  *   sleep N      sleep N seconds
+ *   netlink P    socket(AF_NETLINK, SOCK_RAW, P) then SOCK_DGRAM; P is audit, route or a
+ *                number -> raw=ok|ERRNO dgram=ok|ERRNO (exit 0 when both opened)
+ *   loopback     a TCP server on 127.0.0.1 and a client of it in this process: listen,
+ *                connect, accept, send "ping", read it back -> loopback=ok|ERRNO (step=...)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -28,9 +32,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -53,7 +61,8 @@ errname (int e)
       E (EISDIR); E (EINVAL); E (ENFILE); E (EMFILE); E (ENOTTY); E (EFBIG);
       E (ENOSPC); E (ESPIPE); E (EROFS); E (EMLINK); E (EPIPE); E (ERANGE);
       E (ENOSYS); E (ELOOP); E (EOPNOTSUPP); E (EUSERS); E (EDQUOT);
-      E (ENAMETOOLONG); E (ENOTEMPTY);
+      E (ENAMETOOLONG); E (ENOTEMPTY); E (ENETUNREACH); E (EADDRNOTAVAIL);
+      E (ECONNREFUSED); E (EAFNOSUPPORT); E (EPROTONOSUPPORT); E (ETIMEDOUT);
 #undef E
     }
   snprintf (buf, sizeof buf, "E%d", e);
@@ -259,11 +268,64 @@ do_ids (void)
   return 0;
 }
 
+static int
+do_netlink (const char *proto)
+{
+  int p = strcmp (proto, "audit") == 0   ? NETLINK_AUDIT
+          : strcmp (proto, "route") == 0 ? NETLINK_ROUTE
+                                         : atoi (proto);
+  int types[2] = { SOCK_RAW, SOCK_DGRAM };
+  const char *keys[2] = { "raw", "dgram" };
+  int rc = 0;
+  for (int i = 0; i < 2; i++)
+    {
+      int fd = socket (AF_NETLINK, types[i] | SOCK_CLOEXEC, p);
+      rc |= report (keys[i], fd);
+      if (fd >= 0)
+        close (fd);
+    }
+  return rc;
+}
+
+static int
+do_loopback (void)
+{
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  socklen_t len = sizeof a;
+  char buf[8] = { 0 };
+  int srv = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), cli = -1, con = -1;
+  const char *step = "socket";
+  if (srv < 0)
+    goto failed;
+  step = "bind";
+  if (bind (srv, (struct sockaddr *) &a, sizeof a) < 0)
+    goto failed;
+  step = "listen";
+  if (listen (srv, 1) < 0 || getsockname (srv, (struct sockaddr *) &a, &len) < 0)
+    goto failed;
+  step = "connect";
+  cli = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (cli < 0 || connect (cli, (struct sockaddr *) &a, sizeof a) < 0)
+    goto failed;
+  step = "accept";
+  con = accept4 (srv, NULL, NULL, SOCK_CLOEXEC);
+  if (con < 0)
+    goto failed;
+  step = "transfer";
+  if (write (cli, "ping", 4) != 4 || read (con, buf, 4) != 4 || memcmp (buf, "ping", 4) != 0)
+    goto failed;
+  printf ("loopback=ok\nport=%d\n", ntohs (a.sin_port));
+  return 0;
+failed:
+  printf ("loopback=%s\nstep=%s\n", errname (errno), step);
+  return 1;
+}
+
 static void
 usage (void)
 {
   fprintf (stderr, "usage: probe status|mount|keyctl|userns|fds|tiocsti|zombie|ptrace|chown|"
-                   "ids|read FILE|sleep N\n");
+                   "ids|read FILE|sleep N|netlink P|loopback\n");
   exit (2);
 }
 
@@ -305,6 +367,10 @@ main (int argc, char **argv)
     return do_ids ();
   if (strcmp (cmd, "read") == 0 && argc >= 2)
     return do_read (argv[1]);
+  if (strcmp (cmd, "netlink") == 0 && argc >= 2)
+    return do_netlink (argv[1]);
+  if (strcmp (cmd, "loopback") == 0)
+    return do_loopback ();
   if (strcmp (cmd, "sleep") == 0 && argc >= 2)
     {
       unsigned s = (unsigned) strtoul (argv[1], NULL, 10);

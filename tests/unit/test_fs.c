@@ -151,6 +151,60 @@ test_atomic_write_and_read (void **state)
   assert_int_equal (err->code, EFBIG);
 }
 
+/* The runtime dir: $XDG_RUNTIME_DIR/nook when it is a directory of ours with mode 0700, else
+ * the private $XDG_STATE_HOME/nook/run, with the reason; NULL when neither can be trusted. */
+static void
+test_runtime_dir_fallback (void **state)
+{
+  /* Short paths: DIR/NAME of a unix socket must fit in 108 bytes. */
+  cleanup_free char *xdg = xasprintf ("%s/x", outside), *st = xasprintf ("%s/s", outside);
+  cleanup_free char *nook = xasprintf ("%s/nook", xdg), *run = xasprintf ("%s/nook/run", st);
+  cleanup_free char *why = NULL, *dir = NULL;
+  cleanup_error nook_error_t err = NULL;
+  assert_int_equal (mkdir (xdg, 0700), 0);
+  setenv ("XDG_RUNTIME_DIR", xdg, 1);
+  setenv ("XDG_STATE_HOME", st, 1);
+
+  dir = fs_runtime_dir_why (&why, &err); /* created 0700: trusted */
+  assert_string_equal (dir, nook);
+  assert_string_equal (why, "in $XDG_RUNTIME_DIR");
+  free (dir), free (why);
+
+  assert_int_equal (chmod (nook, 0777), 0); /* e.g. another user's, or open to all */
+  dir = fs_runtime_dir_why (&why, &err);
+  assert_string_equal (dir, run);
+  assert_non_null (strstr (why, "has mode 0777, not 0700"));
+  struct stat sb;
+  assert_int_equal (stat (run, &sb), 0);
+  assert_int_equal (sb.st_mode & 07777, 0700);
+  free (dir), free (why);
+
+  assert_int_equal (rmdir (nook), 0);
+  assert_int_equal (symlink (outside, nook), 0); /* a symlink, even to a dir of ours */
+  dir = fs_runtime_dir_why (&why, &err);
+  assert_string_equal (dir, run);
+  assert_non_null (strstr (why, "is a symlink"));
+  free (dir), free (why);
+  why = NULL;
+
+  assert_int_equal (chmod (run, 0755), 0); /* the fallback is refused too: none */
+  dir = fs_runtime_dir_why (&why, &err);
+  assert_null (dir);
+  assert_null (why);
+  assert_non_null (strstr (err->msg, "fallback: '"));
+  assert_non_null (strstr (err->msg, "has mode 0755"));
+  nook_error_free (&err);
+
+  cleanup_free char *longer = xasprintf ("%s/%0100d", outside, 0);
+  setenv ("XDG_STATE_HOME", longer, 1);
+  dir = fs_runtime_dir_why (&why, &err);
+  assert_null (dir);
+  assert_non_null (strstr (err->msg, "too long for unix socket paths"));
+  assert_int_equal (access (longer, F_OK), -1); /* nothing was created for it */
+  unsetenv ("XDG_RUNTIME_DIR");
+  unsetenv ("XDG_STATE_HOME");
+}
+
 int
 main (void)
 {
@@ -161,6 +215,7 @@ main (void)
     cmocka_unit_test (test_open_in_root),
     cmocka_unit_test (test_rm_rf_does_not_follow),
     cmocka_unit_test (test_atomic_write_and_read),
+    cmocka_unit_test (test_runtime_dir_fallback),
   };
   return cmocka_run_group_tests_name ("fs", tests, setup, teardown);
 }

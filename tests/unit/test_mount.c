@@ -1,5 +1,5 @@
 /* tests/unit/test_mount.c: sandbox/mount (the mount plan, tmpfs options) and the
- * overlay lowerdir list of sandbox/rootfs. */
+ * overlay options of sandbox/rootfs. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -36,7 +36,7 @@ index_of (const struct mount_plan *p, const char *target)
 static void
 test_plan_defaults (void **state)
 {
-  struct nook_spec spec = { .container_dir = (char *) "/c", .network = NETWORK_NONE };
+  struct nook_spec spec = { .container_dir = (char *)"/c", .network = NETWORK_NONE };
   struct mount_plan p;
   cleanup_error nook_error_t err = NULL;
   assert_int_equal (sandbox_mount_plan_build (&spec, true, &p, &err), 0);
@@ -50,8 +50,8 @@ test_plan_defaults (void **state)
   const struct mount_op *pts = find (&p, MOP_MOUNT, "/dev/pts");
   assert_non_null (strstr (pts->data, "newinstance"));
   assert_non_null (strstr (pts->data, "gid=5"));
-  static const char *const devs[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random",
-                                      "/dev/urandom", "/dev/tty" };
+  static const char *const devs[]
+      = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty" };
   for (size_t i = 0; i < ARRAY_SIZE (devs); i++)
     {
       const struct mount_op *d = find (&p, MOP_BIND_DEV, devs[i]);
@@ -62,6 +62,9 @@ test_plan_defaults (void **state)
   assert_non_null (find (&p, MOP_MOUNT, "/dev/mqueue"));
   assert_non_null (find (&p, MOP_MASK, "/proc/kcore"));
   assert_non_null (find (&p, MOP_MASK, "/sys/firmware"));
+  /* containers/common's additions to moby's list */
+  assert_non_null (find (&p, MOP_MASK, "/sys/dev/block"));
+  assert_non_null (find (&p, MOP_MASK, "/sys/fs/selinux"));
   assert_non_null (find (&p, MOP_READONLY, "/proc/sys"));
   assert_non_null (find (&p, MOP_READONLY, "/proc/sysrq-trigger"));
   const struct mount_op *hosts = find (&p, MOP_BIND, "/etc/hosts");
@@ -79,11 +82,12 @@ test_plan_defaults (void **state)
 static void
 test_plan_privileged_unmasked (void **state)
 {
-  struct nook_spec spec = { .container_dir = (char *) "/c", .unmasked = true };
+  struct nook_spec spec = { .container_dir = (char *)"/c", .unmasked = true };
   struct mount_plan p;
   cleanup_error nook_error_t err = NULL;
   assert_int_equal (sandbox_mount_plan_build (&spec, true, &p, &err), 0);
   assert_null (find (&p, MOP_MASK, "/proc/kcore"));
+  assert_null (find (&p, MOP_MASK, "/sys/dev/block"));
   assert_null (find (&p, MOP_READONLY, "/proc/sys"));
   assert_non_null (find (&p, MOP_MOUNT, "/proc"));
   sandbox_mount_plan_free (&p);
@@ -92,7 +96,7 @@ test_plan_privileged_unmasked (void **state)
 static void
 test_plan_host_network_binds_sys (void **state)
 {
-  struct nook_spec spec = { .container_dir = (char *) "/c", .network = NETWORK_HOST };
+  struct nook_spec spec = { .container_dir = (char *)"/c", .network = NETWORK_HOST };
   struct mount_plan p;
   cleanup_error nook_error_t err = NULL;
   assert_int_equal (sandbox_mount_plan_build (&spec, true, &p, &err), 0);
@@ -108,10 +112,10 @@ static void
 test_plan_user_mounts (void **state)
 {
   struct nook_mount m[] = {
-    { .kind = MOUNT_BIND, .source = (char *) "/tmp", .target = (char *) "/data", .readonly = true },
-    { .kind = MOUNT_TMPFS, .target = (char *) "/scratch", .options = (char *) "size=1m,noexec" },
+    { .kind = MOUNT_BIND, .source = (char *)"/tmp", .target = (char *)"/data", .readonly = true },
+    { .kind = MOUNT_TMPFS, .target = (char *)"/scratch", .options = (char *)"size=1m,noexec" },
   };
-  struct nook_spec spec = { .container_dir = (char *) "/c", .mounts = m, .n_mounts = 2 };
+  struct nook_spec spec = { .container_dir = (char *)"/c", .mounts = m, .n_mounts = 2 };
   struct mount_plan p;
   cleanup_error nook_error_t err = NULL;
   assert_int_equal (sandbox_mount_plan_build (&spec, true, &p, &err), 0);
@@ -126,7 +130,7 @@ test_plan_user_mounts (void **state)
   sandbox_mount_plan_free (&p);
 
   /* a missing bind source is an error naming it */
-  m[0].source = (char *) "/nonexistent-nook-source";
+  m[0].source = (char *)"/nonexistent-nook-source";
   assert_int_equal (sandbox_mount_plan_build (&spec, true, &p, &err), -1);
   assert_non_null (strstr (err->msg, "/nonexistent-nook-source"));
   assert_int_equal (err->code, ENOENT);
@@ -153,17 +157,28 @@ test_tmpfs_options (void **state)
 }
 
 static void
-test_lowerdir (void **state)
+test_overlay_options (void **state)
+{
+  int lower[] = { 7, 6, 5 }; /* top layer first */
+  cleanup_free char *o = sandbox_overlay_options (lower, 3, 8, 9);
+  assert_string_equal (o, "lowerdir=/proc/self/fd/7:/proc/self/fd/6:/proc/self/fd/5,"
+                          "upperdir=/proc/self/fd/8,workdir=/proc/self/fd/9");
+}
+
+static void
+test_storage_check_path (void **state)
 {
   cleanup_error nook_error_t err = NULL;
-  char *layers[] = { (char *) "/s/a", (char *) "/s/b", (char *) "/s/c", NULL };
-  cleanup_free char *l = sandbox_overlay_lowerdir (layers, &err);
-  assert_string_equal (l, "/s/c:/s/b:/s/a"); /* top layer first */
-  char *bad[] = { (char *) "/s/a:b", NULL };
-  assert_null (sandbox_overlay_lowerdir (bad, &err));
-  nook_error_free (&err);
-  char *none[] = { NULL };
-  assert_null (sandbox_overlay_lowerdir (none, &err));
+  const char *odd[] = { "/s/a,b", "/s/a:b", "/s/a\\b" };
+  for (size_t i = 0; i < ARRAY_SIZE (odd); i++)
+    {
+      assert_int_equal (sandbox_storage_check_path (STORAGE_OVERLAY, odd[i], &err), 0);
+      assert_int_equal (sandbox_storage_check_path (STORAGE_COPY_UP, odd[i], &err), 0);
+      assert_int_equal (sandbox_storage_check_path (STORAGE_FUSE_OVERLAYFS, odd[i], &err), -1);
+      assert_non_null (strstr (err->msg, odd[i]));
+      nook_error_free (&err);
+    }
+  assert_int_equal (sandbox_storage_check_path (STORAGE_FUSE_OVERLAYFS, "/s/a b", &err), 0);
 }
 
 static void
@@ -186,9 +201,10 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_plan_defaults),     cmocka_unit_test (test_plan_host_network_binds_sys),
-    cmocka_unit_test (test_plan_user_mounts),  cmocka_unit_test (test_tmpfs_options),
-    cmocka_unit_test (test_lowerdir),          cmocka_unit_test (test_plan_privileged_unmasked),          cmocka_unit_test (test_storage_names),
+    cmocka_unit_test (test_plan_defaults),    cmocka_unit_test (test_plan_host_network_binds_sys),
+    cmocka_unit_test (test_plan_user_mounts), cmocka_unit_test (test_tmpfs_options),
+    cmocka_unit_test (test_overlay_options),  cmocka_unit_test (test_plan_privileged_unmasked),
+    cmocka_unit_test (test_storage_names),    cmocka_unit_test (test_storage_check_path),
   };
   return cmocka_run_group_tests_name ("mount", tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/keyctl.h>
+#include <linux/netlink.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -562,6 +563,54 @@ check_custom (void)
   return 0;
 }
 
+/* nook's change to moby's profile: the audit netlink socket fails with EINVAL (libaudit's
+ * "no audit here"), every other socket behaves as in moby's profile. */
+static int
+check_netlink_audit (void)
+{
+  int types[] = { SOCK_RAW, SOCK_DGRAM, SOCK_RAW | SOCK_NONBLOCK };
+  for (size_t i = 0; i < ARRAY_SIZE (types); i++)
+    if (!fails_with (socket (AF_NETLINK, types[i] | SOCK_CLOEXEC, NETLINK_AUDIT), EINVAL))
+      return 1;
+  /* The kernel reads int arguments: bits above 32 must not get around the rule. */
+  if (!fails_with (syscall (SYS_socket, (1UL << 32) | AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
+                            (1UL << 32) | NETLINK_AUDIT),
+                   EINVAL))
+    return 2;
+  int ok[][3] = {
+    { AF_NETLINK, SOCK_RAW, NETLINK_ROUTE },
+    { AF_NETLINK, SOCK_DGRAM, NETLINK_ROUTE },
+    { AF_UNIX, SOCK_STREAM, 0 },
+    { AF_INET, SOCK_DGRAM, 0 },
+  };
+  for (size_t i = 0; i < ARRAY_SIZE (ok); i++)
+    {
+      int s = socket (ok[i][0], ok[i][1] | SOCK_CLOEXEC, ok[i][2]);
+      if (s < 0 && errno != EAFNOSUPPORT && errno != EPROTONOSUPPORT)
+        return 3 + (int)i;
+      if (s >= 0)
+        close (s);
+    }
+  if (!fails_with (socket (AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0), EPERM))
+    return 10;
+  return 0;
+}
+
+static void
+test_load_default_netlink_audit (void **state)
+{
+  /* Whatever the capabilities (CAP_AUDIT_WRITE is in Docker's default set). */
+  uint64_t sets[] = { sandbox_caps_default (), sandbox_caps_default () | SANDBOX_CAP_BIT (21),
+                      ~(uint64_t)0 };
+  for (size_t i = 0; i < ARRAY_SIZE (sets); i++)
+    {
+      cleanup_seccomp scmp_filter_ctx ctx = NULL;
+      cleanup_error nook_error_t err = NULL;
+      assert_int_equal (sandbox_seccomp_build_default (sets[i], &ctx, &err), 0);
+      run_in_child (ctx, check_netlink_audit);
+    }
+}
+
 static void
 test_load_custom (void **state)
 {
@@ -590,6 +639,7 @@ main (void)
     cmocka_unit_test (test_json_conditions),  cmocka_unit_test (test_json_bad_inputs),
     cmocka_unit_test (test_json_too_large),   cmocka_unit_test (test_build_file),
     cmocka_unit_test (test_load_default),     cmocka_unit_test (test_load_default_all_caps),
+    cmocka_unit_test (test_load_default_netlink_audit),
     cmocka_unit_test (test_load_custom),      cmocka_unit_test (test_load_null),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
