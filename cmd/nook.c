@@ -4,7 +4,9 @@
  *   cmd/nook.c            global options, dispatch, the one place errors are printed
  *   cmd/cli.c             helpers every verb shares (help flags)
  *   cmd/run.c             `nook run`: flags -> struct nook_spec (cmd/spec.c) -> sandbox_run
- *   cmd/spec.c            run flags and the pure merge of image config + flags into a spec
+ *   cmd/run_flags.c       run flags -> struct run_opts
+ *   cmd/spec.c            the pure merge of image config + flags into a spec; the values of
+ *                         single flags in spec_env.c, spec_user.c, spec_mounts.c, spec_security.c
  *   cmd/store_open.c      store opener with userns hooks, the recorded storage driver
  *   cmd/records.c         container records (containers/<id>/), names, the --rm pool
  *   cmd/seccomp_cache.c   compiled seccomp programs cached per profile and capabilities

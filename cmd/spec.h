@@ -1,29 +1,17 @@
-/* cmd/spec.h: `nook run` flags, and the pure merge of an image config with
- * them into a struct nook_spec (Docker's rules for Entrypoint, Cmd, Env,
- * User, WorkingDir).  No I/O except through the callbacks given. */
+/* cmd/spec.h: the pure merge of an image config with `nook run`'s options
+ * into a struct nook_spec (Docker's rules for Entrypoint, Cmd, Env, User,
+ * WorkingDir), and the parsers of single flag values it uses.  No I/O except
+ * through the callbacks given.  spec.c (the merge), spec_env.c, spec_user.c,
+ * spec_mounts.c, spec_security.c. */
 #ifndef NOOK_CMD_SPEC_H
 #define NOOK_CMD_SPEC_H
 
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "cmd/run_flags.h"
 #include "sandbox/spec.h"
 #include "util/error.h"
-
-struct run_opts
-{
-  bool rm, interactive, tty, read_only, privileged, help, detach;
-  bool entrypoint_set;
-  char *entrypoint, *workdir, *user, *hostname, *name, *network, *storage_driver;
-  char *stop_timeout; /* --stop-timeout, checked by cmd/run.c */
-  char **env, **env_files, **volumes, **tmpfs, **cap_add, **cap_drop, **security_opts, **ulimits;
-  char *image;
-  char **cmd; /* the command after IMAGE, may be NULL */
-};
-
-/* Parse `run` arguments (argv[0] is "run").  Errors name the flag. */
-int run_opts_parse (int argc, char **argv, struct run_opts *o, nook_error_t *err);
-void run_opts_free (struct run_opts *o);
 
 /* What the merge needs from the outside world. */
 struct spec_env
@@ -59,6 +47,18 @@ int spec_parse_ulimit (const char *s, struct nook_rlimit *out, nook_error_t *err
 
 /* Parse one -v/--volume "HOST:CTR[:ro|rw]" (HOST absolute). */
 int spec_parse_volume (const char *s, struct nook_mount *out, nook_error_t *err);
+
+/* Parse one --tmpfs "PATH[:OPTIONS]". */
+int spec_parse_tmpfs (const char *s, struct nook_mount *out, nook_error_t *err);
+
+/* Environment lists ("NAME=value" strv): set NAME=value, replacing an earlier
+ * value; whether NAME is set; add one -e/env-file entry ("NAME=value", or
+ * "NAME" taking nook's own value, skipped when unset), where naming the source
+ * in errors. */
+void spec_env_set (char ***env, const char *kv);
+bool spec_env_has (char *const *env, const char *name);
+int spec_env_add (char ***env, const char *s, const struct spec_env *e, const char *where,
+                  nook_error_t *err);
 
 /* Parse an env file's text (len bytes) into "NAME=value" strings, appended to *env.
  * A NUL byte or an invalid line is an error naming the file and line, the line's

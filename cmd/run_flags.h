@@ -1,0 +1,25 @@
+/* cmd/run_flags.h: `nook run` flags (Docker's names and meanings) parsed into
+ * struct run_opts; the values are checked when they are merged (cmd/spec.h). */
+#ifndef NOOK_CMD_RUN_FLAGS_H
+#define NOOK_CMD_RUN_FLAGS_H
+
+#include <stdbool.h>
+
+#include "util/error.h"
+
+struct run_opts
+{
+  bool rm, interactive, tty, read_only, privileged, help, detach;
+  bool entrypoint_set;
+  char *entrypoint, *workdir, *user, *hostname, *name, *network, *storage_driver;
+  char *stop_timeout; /* --stop-timeout, checked by cmd/run.c */
+  char **env, **env_files, **volumes, **tmpfs, **cap_add, **cap_drop, **security_opts, **ulimits;
+  char *image;
+  char **cmd; /* the command after IMAGE, may be NULL */
+};
+
+/* Parse `run` arguments (argv[0] is "run").  Errors name the flag. */
+int run_opts_parse (int argc, char **argv, struct run_opts *o, nook_error_t *err);
+void run_opts_free (struct run_opts *o);
+
+#endif
