@@ -34,6 +34,7 @@ int imagefmt_archive_load (nook_error_t *err);
   X (archive_entry_set_mode)                                                                       \
   X (archive_entry_set_mtime)                                                                      \
   X (archive_entry_set_pathname)                                                                   \
+  X (archive_entry_set_perm)                                                                       \
   X (archive_entry_set_size)                                                                       \
   X (archive_entry_set_symlink)                                                                    \
   X (archive_entry_set_uid)                                                                        \
@@ -49,8 +50,10 @@ int imagefmt_archive_load (nook_error_t *err);
   X (archive_read_free)                                                                            \
   X (archive_read_new)                                                                             \
   X (archive_read_next_header)                                                                     \
+  X (archive_read_open)                                                                            \
   X (archive_read_open_fd)                                                                         \
   X (archive_read_open_memory)                                                                     \
+  X (archive_read_support_filter_bzip2)                                                            \
   X (archive_read_support_filter_gzip)                                                             \
   X (archive_read_support_filter_xz)                                                               \
   X (archive_read_support_filter_zstd)                                                             \
@@ -87,6 +90,7 @@ IMAGEFMT_ARCHIVE_SYMBOLS (IMAGEFMT_ARCHIVE_DECLARE)
 #define archive_entry_set_mode (*sym_archive_entry_set_mode)
 #define archive_entry_set_mtime (*sym_archive_entry_set_mtime)
 #define archive_entry_set_pathname (*sym_archive_entry_set_pathname)
+#define archive_entry_set_perm (*sym_archive_entry_set_perm)
 #define archive_entry_set_size (*sym_archive_entry_set_size)
 #define archive_entry_set_symlink (*sym_archive_entry_set_symlink)
 #define archive_entry_set_uid (*sym_archive_entry_set_uid)
@@ -102,8 +106,10 @@ IMAGEFMT_ARCHIVE_SYMBOLS (IMAGEFMT_ARCHIVE_DECLARE)
 #define archive_read_free (*sym_archive_read_free)
 #define archive_read_new (*sym_archive_read_new)
 #define archive_read_next_header (*sym_archive_read_next_header)
+#define archive_read_open (*sym_archive_read_open)
 #define archive_read_open_fd (*sym_archive_read_open_fd)
 #define archive_read_open_memory (*sym_archive_read_open_memory)
+#define archive_read_support_filter_bzip2 (*sym_archive_read_support_filter_bzip2)
 #define archive_read_support_filter_gzip (*sym_archive_read_support_filter_gzip)
 #define archive_read_support_filter_xz (*sym_archive_read_support_filter_xz)
 #define archive_read_support_filter_zstd (*sym_archive_read_support_filter_zstd)

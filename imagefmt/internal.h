@@ -72,6 +72,13 @@ const char *store_entry_ref (json_t *e);
 /* An index entry's digest when valid, or NULL. */
 const char *store_entry_digest (json_t *e);
 
+/* Whether an entry of the index's manifests has this digest (store_import.c). */
+bool store_index_has (json_t *manifests, const char *digest);
+/* Point `ref` (full form) at manifest `digest` of `size` bytes, replacing an older entry of
+ * that reference; the image it named stays as an untagged entry when nothing else names
+ * it (store_import.c). */
+void store_index_tag (json_t *manifests, const char *ref, const char *digest, size_t size);
+
 /* ---- images (store.c) ---- */
 
 /* The config digest a manifest names (not validated), or NULL. */

@@ -53,8 +53,8 @@ put_json (struct imagefmt_store *s, const json_t *j, char **digest, size_t *size
 
 /* ---- tags ---- */
 
-static bool
-digest_in_index (json_t *manifests, const char *digest)
+bool
+store_index_has (json_t *manifests, const char *digest)
 {
   size_t i;
   json_t *e;
@@ -84,7 +84,7 @@ index_untag (json_t *manifests, const char *ref, bool keep_dangling)
       cleanup_free char *d = xstrdup (store_entry_digest (e) ? store_entry_digest (e) : "");
       json_incref (e);
       json_array_remove (manifests, i);
-      if (keep_dangling && *d && !digest_in_index (manifests, d))
+      if (keep_dangling && *d && !store_index_has (manifests, d))
         {
           json_object_del (e, "annotations");
           json_array_append (manifests, e);
@@ -94,8 +94,8 @@ index_untag (json_t *manifests, const char *ref, bool keep_dangling)
     }
 }
 
-static void
-index_tag (json_t *manifests, const char *ref, const char *digest, size_t size)
+void
+store_index_tag (json_t *manifests, const char *ref, const char *digest, size_t size)
 {
   index_untag (manifests, ref, true);
   size_t i;
@@ -129,7 +129,7 @@ imagefmt_store_tag (struct imagefmt_store *s, const char *ref, const char *manif
   if (store_read_blob (s, manifest_digest, MAX_JSON, &data, &len, err) < 0
       || store_load_index (s, &idx, err) < 0)
     return -1;
-  index_tag (json_object_get (idx, "manifests"), full, manifest_digest, len);
+  store_index_tag (json_object_get (idx, "manifests"), full, manifest_digest, len);
   return store_save_index (s, idx, err);
 }
 
@@ -322,8 +322,8 @@ write_image (struct imagefmt_store *s, struct import_state *st, const json_t *co
     return -1;
   json_t *manifests = json_object_get (idx, "manifests");
   if (full)
-    index_tag (manifests, full, st->manifest, msize);
-  else if (!digest_in_index (manifests, st->manifest))
+    store_index_tag (manifests, full, st->manifest, msize);
+  else if (!store_index_has (manifests, st->manifest))
     json_array_append_new (manifests,
                            json_pack ("{s:s, s:s, s:I}", "mediaType", MT_MANIFEST, "digest",
                                       st->manifest, "size", (json_int_t)msize));
