@@ -25,6 +25,8 @@ int cmd_ps (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_rm (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_version (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_save (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_load (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_dockerfile (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 
 #endif

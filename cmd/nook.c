@@ -66,6 +66,8 @@ static const struct command commands[] = {
   { "import", cmd_import, "Import a rootfs tarball as a one-layer image" },
   { "bootstrap", cmd_bootstrap, "Create a base image from the host (busybox)" },
   { "rmi", cmd_rmi, "Remove one or more images" },
+  { "save", cmd_save, "Save one or more images to a tar archive" },
+  { "load", cmd_load, "Load an image from a tar archive or STDIN" },
   { "info", cmd_info, "Show what this machine offers nook" },
   { "version", cmd_version, "Show the nook version" },
   { "dockerfile", cmd_dockerfile, "Parse a Dockerfile, list the stages of a target" },

@@ -1,0 +1,734 @@
+/* imagefmt/archive_save.c: `nook save`; see archive.h.
+ *
+ * The images are resolved and every blob opened under the store lock (so an rmi that
+ * runs meanwhile cannot take a layer from under the archive), then written without it.
+ * Each blob is hashed as it is copied and checked against its digest; layers stored
+ * compressed are decompressed for a docker-archive and checked against their diff ID. */
+#include "imagefmt/archive.h"
+#include "imagefmt/archive_dl.h"
+#include "imagefmt/digest.h"
+#include "imagefmt/internal.h"
+#include "imagefmt/layer_check.h"
+#include "imagefmt/ref.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define ANN_CONTAINERD_NAME "io.containerd.image.name"
+
+int
+imagefmt_archive_format_parse (const char *s, enum imagefmt_archive_format *out, nook_error_t *err)
+{
+  if (strcmp (s, "docker-archive") == 0 || strcmp (s, "docker") == 0)
+    *out = IMAGEFMT_ARCHIVE_DOCKER;
+  else if (strcmp (s, "oci-archive") == 0)
+    *out = IMAGEFMT_ARCHIVE_OCI;
+  else if (strcmp (s, "oci-dir") == 0)
+    *out = IMAGEFMT_ARCHIVE_OCI_DIR;
+  else
+    return nook_error_set (err, EINVAL,
+                           "invalid format '%s': nook saves docker-archive (the default), "
+                           "oci-archive or oci-dir",
+                           s);
+  return 0;
+}
+
+/* ---- where the archive goes: a tar stream or a directory ---- */
+
+struct sink
+{
+  struct archive *a; /* tar writer, or NULL: the directory dirfd */
+  int dirfd;
+  int fd; /* the file being written (directory mode) */
+  const char *path;
+  uint64_t want, done;
+};
+
+static int
+sink_begin (struct sink *k, const char *path, uint64_t size, int64_t mtime, nook_error_t *err)
+{
+  k->path = path;
+  k->want = size;
+  k->done = 0;
+  if (k->a == NULL)
+    {
+      k->fd = openat (k->dirfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (k->fd < 0)
+        return nook_error_set (err, errno, "create '%s'", path);
+      return 0;
+    }
+  struct archive_entry *e = archive_entry_new ();
+  if (e == NULL)
+    oom ();
+  archive_entry_set_pathname (e, path);
+  archive_entry_set_mode (e, S_IFREG | 0644);
+  archive_entry_set_size (e, (la_int64_t)size);
+  archive_entry_set_mtime (e, mtime, 0);
+  int r = archive_write_header (k->a, e);
+  archive_entry_free (e);
+  if (r != ARCHIVE_OK)
+    return nook_error_set (err, EIO, "write '%s': %s", path, archive_error_string (k->a));
+  return 0;
+}
+
+static int
+sink_data (struct sink *k, const void *buf, size_t n, nook_error_t *err)
+{
+  if (k->done + n > k->want)
+    return nook_error_set (err, EIO, "'%s': more data than its size %llu", k->path,
+                           (unsigned long long)k->want);
+  k->done += n;
+  if (k->a == NULL)
+    {
+      if (fs_write_all (k->fd, buf, n) < 0)
+        return nook_error_set (err, errno, "write '%s'", k->path);
+      return 0;
+    }
+  if (archive_write_data (k->a, buf, n) != (la_ssize_t)n)
+    return nook_error_set (err, EIO, "write '%s': %s", k->path, archive_error_string (k->a));
+  return 0;
+}
+
+static int
+sink_end (struct sink *k, nook_error_t *err)
+{
+  if (k->a == NULL && k->fd >= 0)
+    close (take_fd (&k->fd));
+  if (k->done != k->want)
+    return nook_error_set (err, EIO, "'%s': %llu bytes instead of %llu", k->path,
+                           (unsigned long long)k->done, (unsigned long long)k->want);
+  return 0;
+}
+
+static int
+sink_put (struct sink *k, const char *path, const void *data, size_t len, int64_t mtime,
+          nook_error_t *err)
+{
+  if (sink_begin (k, path, len, mtime, err) < 0 || sink_data (k, data, len, err) < 0)
+    return -1;
+  return sink_end (k, err);
+}
+
+static int
+sink_dir (struct sink *k, const char *path, int64_t mtime, nook_error_t *err)
+{
+  if (k->a == NULL)
+    {
+      if (mkdirat (k->dirfd, path, 0755) < 0 && errno != EEXIST)
+        return nook_error_set (err, errno, "create directory '%s'", path);
+      return 0;
+    }
+  struct archive_entry *e = archive_entry_new ();
+  if (e == NULL)
+    oom ();
+  cleanup_free char *p = xasprintf ("%s/", path);
+  archive_entry_set_pathname (e, p);
+  archive_entry_set_mode (e, S_IFDIR | 0755);
+  archive_entry_set_size (e, 0);
+  archive_entry_set_mtime (e, mtime, 0);
+  int r = archive_write_header (k->a, e);
+  archive_entry_free (e);
+  if (r != ARCHIVE_OK)
+    return nook_error_set (err, EIO, "write '%s': %s", path, archive_error_string (k->a));
+  return 0;
+}
+
+/* ---- the images ---- */
+
+struct simg
+{
+  char *id, *mdigest, *mtype;
+  char *mtext; /* the manifest's bytes */
+  size_t mlen;
+  char *ctext; /* the config's bytes */
+  size_t clen;
+  int64_t created;
+  char **tags;     /* full references */
+  char **layers;   /* blob digests */
+  char **diff_ids; /* from the config */
+  char **mtypes;   /* layer media types */
+  uint64_t *usize; /* uncompressed sizes from the manifest (0: unknown) */
+  int *fds;        /* layer blobs, opened under the lock */
+};
+
+static void
+simg_free (struct simg *g)
+{
+  free (g->id);
+  free (g->mdigest);
+  free (g->mtype);
+  free (g->mtext);
+  free (g->ctext);
+  strv_free (g->tags);
+  strv_free (g->layers);
+  strv_free (g->diff_ids);
+  strv_free (g->mtypes);
+  free (g->usize);
+  for (size_t i = 0; g->fds && g->layers && i < strv_len (g->layers); i++)
+    if (g->fds[i] >= 0)
+      close (g->fds[i]);
+  free (g->fds);
+}
+
+struct save
+{
+  struct imagefmt_store *s;
+  struct simg *imgs;
+  size_t n;
+};
+
+static int64_t
+parse_created (json_t *cfg)
+{
+  struct tm tm = { 0 };
+  const char *c = json_string_value (json_object_get (cfg, "created"));
+  if (c == NULL || strptime (c, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+    return 0;
+  int64_t t = (int64_t)timegm (&tm);
+  return t > 0 ? t : 0;
+}
+
+static int
+simg_load (struct imagefmt_store *s, const char *mdigest, struct simg *g, nook_error_t *err)
+{
+  cleanup_json json_t *m = NULL;
+  cleanup_json json_t *cfg = NULL;
+  json_error_t je;
+  g->mdigest = xstrdup (mdigest);
+  if (store_read_blob (s, mdigest, MAX_JSON, &g->mtext, &g->mlen, err) < 0)
+    return -1;
+  if ((m = json_loadb (g->mtext, g->mlen, 0, &je)) == NULL)
+    return nook_error_set (err, EINVAL, "manifest %s: %s", mdigest, je.text);
+  const char *mt = json_string_value (json_object_get (m, "mediaType"));
+  g->mtype = xstrdup (mt ? mt : MT_OCI_MANIFEST);
+  const char *cd = store_manifest_config (m);
+  if (imagefmt_digest_parse (cd, NULL, err) < 0)
+    return nook_error_wrap (err, "manifest %s: config", mdigest);
+  g->id = xstrdup (cd);
+  if (store_read_blob (s, cd, MAX_JSON, &g->ctext, &g->clen, err) < 0)
+    return -1;
+  if ((cfg = json_loadb (g->ctext, g->clen, 0, &je)) == NULL)
+    return nook_error_set (err, EINVAL, "config %s: %s", cd, je.text);
+  g->created = parse_created (cfg);
+  json_t *layers = json_object_get (m, "layers");
+  json_t *diffs = json_object_get (json_object_get (cfg, "rootfs"), "diff_ids");
+  size_t n = json_array_size (layers);
+  if (!json_is_array (layers) || !json_is_array (diffs) || json_array_size (diffs) != n)
+    return nook_error_set (err, EINVAL, "image %.19s: %zu layers but %zu diff IDs", cd, n,
+                           json_array_size (diffs));
+  g->layers = xzalloc (sizeof (char *));
+  g->diff_ids = xzalloc (sizeof (char *));
+  g->mtypes = xzalloc (sizeof (char *));
+  g->usize = xzalloc ((n + 1) * sizeof *g->usize);
+  g->fds = xzalloc ((n + 1) * sizeof *g->fds);
+  for (size_t i = 0; i <= n; i++)
+    g->fds[i] = -1;
+  for (size_t i = 0; i < n; i++)
+    {
+      json_t *l = json_array_get (layers, i);
+      const char *d = json_string_value (json_object_get (l, "digest"));
+      const char *diff = json_string_value (json_array_get (diffs, i));
+      const char *lt = json_string_value (json_object_get (l, "mediaType"));
+      if (imagefmt_digest_parse (d, NULL, err) < 0 || imagefmt_digest_parse (diff, NULL, err) < 0)
+        return nook_error_wrap (err, "image %.19s: layer %zu", cd, i);
+      strv_push (&g->layers, d);
+      strv_push (&g->diff_ids, diff);
+      strv_push (&g->mtypes, lt ? lt : "application/vnd.oci.image.layer.v1.tar");
+      const char *us
+          = json_string_value (json_object_get (json_object_get (l, "annotations"), ANN_SIZE));
+      if (us == NULL || parse_uint (us, UINT64_MAX, &g->usize[i], "size", NULL) < 0)
+        g->usize[i] = 0;
+      g->fds[i] = openat (s->blobsfd, d + 7, O_RDONLY | O_CLOEXEC);
+      if (g->fds[i] < 0)
+        return nook_error_set (err, errno, "image %.19s: layer blob %s", cd, d);
+    }
+  return 0;
+}
+
+/* The image with config `id` among those already collected, or a new slot. */
+static struct simg *
+save_slot (struct save *sv, const char *mdigest, bool *fresh)
+{
+  for (size_t i = 0; i < sv->n; i++)
+    if (strcmp (sv->imgs[i].mdigest, mdigest) == 0)
+      {
+        *fresh = false;
+        return &sv->imgs[i];
+      }
+  sv->imgs = xreallocarray (sv->imgs, sv->n + 1, sizeof *sv->imgs);
+  memset (&sv->imgs[sv->n], 0, sizeof *sv->imgs);
+  *fresh = true;
+  return &sv->imgs[sv->n++];
+}
+
+static int
+add_image (struct save *sv, const char *mdigest, const char *tag, nook_error_t *err)
+{
+  bool fresh;
+  struct simg *g = save_slot (sv, mdigest, &fresh);
+  if (fresh)
+    {
+      g->tags = xzalloc (sizeof (char *));
+      if (simg_load (sv->s, mdigest, g, err) < 0)
+        return -1;
+    }
+  if (tag && !strv_contains (g->tags, tag))
+    strv_push (&g->tags, tag);
+  return 0;
+}
+
+/* A reference without tag or digest: "busybox", "localhost:5000/a". */
+static bool
+name_only (const char *arg)
+{
+  const char *slash = strrchr (arg, '/');
+  return strchr (slash ? slash : arg, ':') == NULL && strchr (arg, '@') == NULL;
+}
+
+static int
+collect_one (struct save *sv, json_t *manifests, const char *arg, nook_error_t *err)
+{
+  struct imagefmt_ref r;
+  if (name_only (arg) && imagefmt_ref_parse (arg, &r, NULL) == 0)
+    {
+      /* Every tag of that repository, as docker save does. */
+      cleanup_free char *name = imagefmt_ref_name (&r);
+      size_t i, found = 0;
+      json_t *e;
+      imagefmt_ref_clear (&r);
+      json_array_foreach (manifests, i, e)
+      {
+        const char *er = store_entry_ref (e), *ed = store_entry_digest (e);
+        struct imagefmt_ref x;
+        if (er == NULL || ed == NULL || imagefmt_ref_parse (er, &x, NULL) < 0)
+          continue;
+        cleanup_free char *xn = imagefmt_ref_name (&x);
+        bool same = strcmp (xn, name) == 0 && x.tag != NULL;
+        imagefmt_ref_clear (&x);
+        if (same && add_image (sv, ed, er, err) < 0)
+          return -1;
+        found += same;
+      }
+      if (found)
+        return 0;
+    }
+  bool by_id;
+  ssize_t at = store_find_entry (sv->s, manifests, arg, &by_id, err);
+  if (at == -2)
+    return -1;
+  if (at < 0)
+    return nook_error_set (err, ENOENT, "No such image: %s", arg);
+  json_t *e = json_array_get (manifests, (size_t)at);
+  const char *er = store_entry_ref (e);
+  bool tagged = !by_id && er && strchr (arg, '@') == NULL;
+  return add_image (sv, store_entry_digest (e), tagged ? er : NULL, err);
+}
+
+static int
+collect (struct save *sv, char *const *refs, nook_error_t *err)
+{
+  cleanup_unlock struct imagefmt_store *locked = NULL;
+  cleanup_json json_t *idx = NULL;
+  if (imagefmt_store_lock (sv->s, err) < 0)
+    return -1;
+  locked = sv->s;
+  if (store_load_index (sv->s, &idx, err) < 0)
+    return -1;
+  for (size_t i = 0; refs[i]; i++)
+    if (collect_one (sv, json_object_get (idx, "manifests"), refs[i], err) < 0)
+      return -1;
+  return 0;
+}
+
+/* ---- copying blobs ---- */
+
+/* Copy the blob fd as it is, checking it against digest. */
+static int
+copy_blob (struct sink *k, int fd, const char *path, const char *digest, int64_t mtime,
+           nook_error_t *err)
+{
+  struct stat st;
+  if (fstat (fd, &st) < 0)
+    return nook_error_set (err, errno, "stat blob %s", digest);
+  if (sink_begin (k, path, (uint64_t)st.st_size, mtime, err) < 0)
+    return -1;
+  struct imagefmt_digester *d = imagefmt_digester_new ();
+  char buf[1 << 16];
+  off_t off = 0;
+  for (;;)
+    {
+      ssize_t n = pread (fd, buf, sizeof buf, off);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          imagefmt_digester_free (d);
+          return nook_error_set (err, errno, "read blob %s", digest);
+        }
+      if (n == 0)
+        break;
+      off += n;
+      imagefmt_digester_update (d, buf, (size_t)n);
+      if (sink_data (k, buf, (size_t)n, err) < 0)
+        {
+          imagefmt_digester_free (d);
+          return -1;
+        }
+    }
+  cleanup_free char *got = imagefmt_digester_finish (d);
+  if (strcmp (got, digest) != 0)
+    return nook_error_set (err, EIO,
+                           "blob %s in the store is corrupt (its content has digest %s): run "
+                           "'nook system check'",
+                           digest, got);
+  return sink_end (k, err);
+}
+
+static void
+free_archivep (struct archive **a)
+{
+  if (*a)
+    archive_read_free (*a);
+}
+
+/* The decompressed stream of a blob: its size (a counting pass when the manifest did not
+ * record it), then its bytes into the sink, checked against the diff ID. */
+static int
+decompressed_pass (int fd, struct sink *k, const char *diff_id, uint64_t *size, nook_error_t *err)
+{
+  __attribute__ ((cleanup (free_archivep))) struct archive *a = archive_read_new ();
+  struct archive_entry *e;
+  if (a == NULL)
+    oom ();
+  archive_read_support_filter_gzip (a);
+  archive_read_support_filter_zstd (a);
+  archive_read_support_filter_xz (a);
+  archive_read_support_filter_bzip2 (a);
+  archive_read_support_format_raw (a);
+  if (lseek (fd, 0, SEEK_SET) < 0 || archive_read_open_fd (a, fd, 1 << 17) != ARCHIVE_OK
+      || archive_read_next_header (a, &e) != ARCHIVE_OK)
+    return nook_error_set (err, EIO, "decompress layer %s: %s", diff_id,
+                           archive_error_string (a));
+  struct imagefmt_digester *d = imagefmt_digester_new ();
+  const void *buf;
+  size_t n;
+  la_int64_t off;
+  uint64_t total = 0;
+  int r;
+  while ((r = archive_read_data_block (a, &buf, &n, &off)) == ARCHIVE_OK)
+    {
+      total += n;
+      imagefmt_digester_update (d, buf, n);
+      if (k && sink_data (k, buf, n, err) < 0)
+        {
+          imagefmt_digester_free (d);
+          return -1;
+        }
+    }
+  cleanup_free char *got = imagefmt_digester_finish (d);
+  if (r != ARCHIVE_EOF)
+    return nook_error_set (err, EIO, "decompress layer %s: %s", diff_id,
+                           archive_error_string (a));
+  if (strcmp (got, diff_id) != 0)
+    return nook_error_set (err, EIO,
+                           "layer %s in the store is corrupt (its content has diff ID %s): run "
+                           "'nook system check'",
+                           diff_id, got);
+  *size = total;
+  return 0;
+}
+
+/* A layer as an uncompressed tar (docker-archive's layer.tar). */
+static int
+copy_layer_tar (struct sink *k, const struct simg *g, size_t i, const char *path, int64_t mtime,
+                nook_error_t *err)
+{
+  unsigned char head[8];
+  ssize_t n = pread (g->fds[i], head, sizeof head, 0);
+  enum imagefmt_compression c
+      = imagefmt_compression_detect (head, n > 0 ? (size_t)n : 0);
+  if (c == IMAGEFMT_COMPRESSION_NONE)
+    {
+      if (strcmp (g->layers[i], g->diff_ids[i]) != 0)
+        return nook_error_set (err, EIO, "layer blob %s is not compressed but differs from its "
+                               "diff ID %s", g->layers[i], g->diff_ids[i]);
+      return copy_blob (k, g->fds[i], path, g->layers[i], mtime, err);
+    }
+  if (imagefmt_archive_load (err) < 0)
+    return -1;
+  uint64_t size = g->usize[i], got = 0;
+  if (size == 0 && decompressed_pass (g->fds[i], NULL, g->diff_ids[i], &size, err) < 0)
+    return -1;
+  if (sink_begin (k, path, size, mtime, err) < 0
+      || decompressed_pass (g->fds[i], k, g->diff_ids[i], &got, err) < 0)
+    return -1;
+  return sink_end (k, err);
+}
+
+/* ---- docker-archive ---- */
+
+static char *
+rfc3339 (int64_t t)
+{
+  time_t tt = (time_t)t;
+  struct tm tm;
+  char buf[64];
+  if (gmtime_r (&tt, &tm) == NULL || strftime (buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    return xstrdup ("1970-01-01T00:00:00Z");
+  return xstrdup (buf);
+}
+
+static char *
+json_text (json_t *j, size_t flags)
+{
+  char *s = json_dumps (j, flags);
+  if (s == NULL)
+    oom ();
+  return s;
+}
+
+/* One layer of one image in Docker's legacy layout: <v1id>/{VERSION,json,layer.tar}.  The
+ * v1 ID is derived from the chain ID and the parent's v1 ID, so that a layer two images
+ * share is written once. */
+static int
+docker_layer (struct sink *k, const struct simg *g, size_t i, const char *chain,
+              const char *parent, char **v1_out, char ***written, nook_error_t *err)
+{
+  cleanup_json json_t *idj = json_pack ("{s:s}", "layer_id", chain);
+  if (parent)
+    json_object_set_new (idj, "parent", json_string (parent));
+  cleanup_free char *idtext = json_text (idj, JSON_SORT_KEYS | JSON_COMPACT);
+  cleanup_free char *v1d = imagefmt_digest_data (idtext, strlen (idtext));
+  char *v1 = xstrdup (v1d + 7);
+  *v1_out = v1;
+  if (strv_contains (*written, v1))
+    return 0;
+  strv_push (written, v1);
+  cleanup_free char *created = rfc3339 (g->created);
+  cleanup_json json_t *legacy
+      = json_pack ("{s:s, s:s, s:s, s:s}", "id", v1, "created", created, "os", "linux",
+                   "architecture", imagefmt_store_arch ());
+  if (parent)
+    json_object_set_new (legacy, "parent", json_string (parent));
+  cleanup_free char *ltext = json_text (legacy, JSON_SORT_KEYS | JSON_COMPACT);
+  cleanup_free char *p_version = xasprintf ("%s/VERSION", v1);
+  cleanup_free char *p_json = xasprintf ("%s/json", v1);
+  cleanup_free char *p_layer = xasprintf ("%s/layer.tar", v1);
+  if (sink_dir (k, v1, g->created, err) < 0
+      || sink_put (k, p_version, "1.0", 3, g->created, err) < 0
+      || sink_put (k, p_json, ltext, strlen (ltext), g->created, err) < 0)
+    return -1;
+  return copy_layer_tar (k, g, i, p_layer, g->created, err);
+}
+
+static int
+save_docker (struct save *sv, struct sink *k, nook_error_t *err)
+{
+  cleanup_json json_t *manifest = json_array ();
+  cleanup_json json_t *repos = json_object ();
+  cleanup_strv char **written = xzalloc (sizeof (char *));
+  for (size_t n = 0; n < sv->n; n++)
+    {
+      struct simg *g = &sv->imgs[n];
+      cleanup_strv char **chains = store_chain_ids (g->diff_ids);
+      cleanup_free char *parent = NULL;
+      json_t *paths = json_array ();
+      json_t *tags = json_array ();
+      for (size_t i = 0; g->layers[i]; i++)
+        {
+          char *v1 = NULL;
+          if (docker_layer (k, g, i, chains[i], parent, &v1, &written, err) < 0)
+            {
+              json_decref (paths);
+              json_decref (tags);
+              return -1;
+            }
+          json_array_append_new (paths, json_sprintf ("%s/layer.tar", v1));
+          free (parent);
+          parent = v1;
+        }
+      cleanup_free char *cpath = xasprintf ("%s.json", g->id + 7);
+      if (!strv_contains (written, cpath))
+        {
+          strv_push (&written, cpath);
+          if (sink_put (k, cpath, g->ctext, g->clen, g->created, err) < 0)
+            {
+              json_decref (paths);
+              json_decref (tags);
+              return -1;
+            }
+        }
+      for (size_t t = 0; g->tags[t]; t++)
+        {
+          struct imagefmt_ref r;
+          if (imagefmt_ref_parse (g->tags[t], &r, NULL) < 0)
+            continue;
+          cleanup_free char *fam = imagefmt_ref_short (&r);
+          cleanup_free char *repo = imagefmt_ref_short_name (&r);
+          json_array_append_new (tags, json_string (fam));
+          json_t *rj = json_object_get (repos, repo);
+          if (rj == NULL)
+            json_object_set_new (repos, repo, rj = json_object ());
+          if (parent && r.tag)
+            json_object_set_new (rj, r.tag, json_string (parent));
+          imagefmt_ref_clear (&r);
+        }
+      json_t *entry = json_object ();
+      json_object_set_new (entry, "Config", json_string (cpath));
+      json_object_set_new (entry, "RepoTags", json_array_size (tags) ? tags : json_null ());
+      if (json_array_size (tags) == 0)
+        json_decref (tags);
+      json_object_set_new (entry, "Layers", paths);
+      json_array_append_new (manifest, entry);
+    }
+  cleanup_free char *mtext = json_text (manifest, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  if (sink_put (k, "manifest.json", mtext, strlen (mtext), 0, err) < 0)
+    return -1;
+  if (json_object_size (repos) == 0)
+    return 0;
+  cleanup_free char *rtext = json_text (repos, JSON_COMPACT | JSON_SORT_KEYS);
+  return sink_put (k, "repositories", rtext, strlen (rtext), 0, err);
+}
+
+/* ---- OCI layout ---- */
+
+static int
+oci_blob (struct sink *k, int fd, const char *data, size_t len, const char *digest,
+          char ***written, nook_error_t *err)
+{
+  if (strv_contains (*written, digest))
+    return 0;
+  strv_push (written, digest);
+  cleanup_free char *path = xasprintf ("blobs/sha256/%s", digest + 7);
+  if (fd >= 0)
+    return copy_blob (k, fd, path, digest, 0, err);
+  return sink_put (k, path, data, len, 0, err);
+}
+
+static json_t *
+oci_descriptor (const struct simg *g, const char *full)
+{
+  json_t *d = json_pack ("{s:s, s:s, s:I}", "mediaType", g->mtype, "digest", g->mdigest, "size",
+                         (json_int_t)g->mlen);
+  struct imagefmt_ref r;
+  if (full && imagefmt_ref_parse (full, &r, NULL) == 0)
+    {
+      json_t *ann = json_object ();
+      json_object_set_new (ann, ANN_CONTAINERD_NAME, json_string (full));
+      if (r.tag)
+        json_object_set_new (ann, ANN_REF, json_string (r.tag));
+      json_object_set_new (d, "annotations", ann);
+      imagefmt_ref_clear (&r);
+    }
+  return d;
+}
+
+static int
+save_oci (struct save *sv, struct sink *k, nook_error_t *err)
+{
+  static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+  cleanup_strv char **written = xzalloc (sizeof (char *));
+  cleanup_json json_t *index = json_pack ("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType",
+                                          MT_OCI_INDEX, "manifests");
+  json_t *ms = json_object_get (index, "manifests");
+  if (sink_put (k, "oci-layout", layout, sizeof layout - 1, 0, err) < 0
+      || sink_dir (k, "blobs", 0, err) < 0 || sink_dir (k, "blobs/sha256", 0, err) < 0)
+    return -1;
+  for (size_t n = 0; n < sv->n; n++)
+    {
+      struct simg *g = &sv->imgs[n];
+      for (size_t i = 0; g->layers[i]; i++)
+        if (oci_blob (k, g->fds[i], NULL, 0, g->layers[i], &written, err) < 0)
+          return -1;
+      if (oci_blob (k, -1, g->ctext, g->clen, g->id, &written, err) < 0
+          || oci_blob (k, -1, g->mtext, g->mlen, g->mdigest, &written, err) < 0)
+        return -1;
+      if (g->tags[0] == NULL)
+        json_array_append_new (ms, oci_descriptor (g, NULL));
+      for (size_t t = 0; g->tags[t]; t++)
+        json_array_append_new (ms, oci_descriptor (g, g->tags[t]));
+    }
+  cleanup_free char *itext = json_text (index, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  return sink_put (k, "index.json", itext, strlen (itext), 0, err);
+}
+
+/* ---- entry point ---- */
+
+static void
+free_writep (struct archive **a)
+{
+  if (*a)
+    archive_write_free (*a);
+}
+
+/* An empty (or new) directory for an oci-dir. */
+static int
+open_out_dir (const char *dir, nook_error_t *err)
+{
+  if (mkdir (dir, 0755) < 0 && errno != EEXIST)
+    return nook_error_set (err, errno, "create directory '%s'", dir);
+  cleanup_close int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return nook_error_set (err, errno, "open directory '%s'", dir);
+  cleanup_dir DIR *d = fdopendir (fcntl (fd, F_DUPFD_CLOEXEC, 3));
+  struct dirent *de;
+  while (d && (de = readdir (d)) != NULL)
+    if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+      return nook_error_set (err, EEXIST, "'%s' is not empty: oci-dir writes a new directory",
+                             dir);
+  return take_fd (&fd);
+}
+
+int
+imagefmt_images_save (struct imagefmt_store *s, char *const *refs,
+                       enum imagefmt_archive_format fmt, int outfd, const char *dir,
+                       nook_error_t *err)
+{
+  struct save sv = { .s = s };
+  struct sink k = { .dirfd = -1, .fd = -1 };
+  __attribute__ ((cleanup (free_writep))) struct archive *a = NULL;
+  int ret = -1;
+  if (refs == NULL || refs[0] == NULL)
+    return nook_error_set (err, EINVAL, "no image to save");
+  if (imagefmt_archive_load (err) < 0 || collect (&sv, refs, err) < 0)
+    goto out;
+  if (fmt == IMAGEFMT_ARCHIVE_OCI_DIR)
+    {
+      if ((k.dirfd = open_out_dir (dir, err)) < 0)
+        goto out;
+    }
+  else
+    {
+      if ((a = archive_write_new ()) == NULL)
+        oom ();
+      if (archive_write_set_format_pax_restricted (a) != ARCHIVE_OK
+          || archive_write_open_fd (a, outfd) != ARCHIVE_OK)
+        {
+          nook_error_set (err, EIO, "write archive: %s", archive_error_string (a));
+          goto out;
+        }
+      k.a = a;
+    }
+  ret = fmt == IMAGEFMT_ARCHIVE_DOCKER ? save_docker (&sv, &k, err) : save_oci (&sv, &k, err);
+  if (ret == 0 && a && archive_write_close (a) != ARCHIVE_OK)
+    ret = nook_error_set (err, EIO, "write archive: %s", archive_error_string (a));
+out:
+  if (k.fd >= 0)
+    close (k.fd);
+  if (k.dirfd >= 0)
+    close (k.dirfd);
+  for (size_t i = 0; i < sv.n; i++)
+    simg_free (&sv.imgs[i]);
+  free (sv.imgs);
+  return ret;
+}
