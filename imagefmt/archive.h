@@ -3,7 +3,9 @@
  * save writes
  *   docker-archive  as Docker < 25 writes it (and docker, podman, skopeo read it):
  *                   <v1id>/{VERSION,json,layer.tar} (uncompressed layers), <config hex>.json,
- *                   manifest.json ([{"Config","RepoTags","Layers"}]) and repositories;
+ *                   manifest.json ([{"Config","RepoTags","Layers"}]) and repositories, with
+ *                   full names ("docker.io/library/busybox:latest") as podman and skopeo
+ *                   write them (podman reads a familiar name as localhost/NAME);
  *   oci-archive     an OCI image layout in a tar: oci-layout, blobs/sha256/<hex> (the
  *                   stored blobs, bytes unchanged), index.json whose entries carry
  *                   io.containerd.image.name (the full name) and

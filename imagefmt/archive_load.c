@@ -64,6 +64,9 @@ struct limg
   char *mtype;
   bool made_manifest; /* nook wrote the manifest (docker-archive): not a member */
   char **tags;        /* full references */
+  size_t *bidx;       /* the members it needs as blobs */
+  size_t nb;
+  json_t *existing;   /* the store's entry of the same image ID, if any (borrowed) */
 };
 
 struct load
@@ -76,9 +79,6 @@ struct load
   size_t n;
   struct limg *imgs;
   size_t nimgs;
-  char **blobs;  /* digests to commit */
-  size_t *bidx;  /* their members */
-  size_t nblobs;
 };
 
 /* ---- staging ---- */
@@ -411,16 +411,14 @@ read_json (struct load *L, struct member *m, char **text, size_t *len, nook_erro
 }
 
 static void
-add_blob (struct load *L, struct member *m)
+add_blob (struct load *L, struct limg *g, struct member *m)
 {
-  for (size_t i = 0; i < L->nblobs; i++)
-    if (strcmp (L->blobs[i], m->digest) == 0)
+  size_t k = (size_t)(m - L->m);
+  for (size_t i = 0; i < g->nb; i++)
+    if (g->bidx[i] == k)
       return;
-  L->blobs = xreallocarray (L->blobs, L->nblobs + 2, sizeof *L->blobs);
-  L->bidx = xreallocarray (L->bidx, L->nblobs + 1, sizeof *L->bidx);
-  L->blobs[L->nblobs] = m->digest;
-  L->blobs[L->nblobs + 1] = NULL;
-  L->bidx[L->nblobs++] = (size_t)(m - L->m);
+  g->bidx = xreallocarray (g->bidx, g->nb + 1, sizeof *g->bidx);
+  g->bidx[g->nb++] = k;
 }
 
 /* Check a layer member once; its diff ID must be `want`. */
@@ -542,6 +540,7 @@ docker_image (struct load *L, json_t *item, size_t k, nook_error_t *err)
     return nook_error_set (err, EINVAL, "'%s': %s lists %zu layers but its config has %zu diff IDs",
                            L->name, what, json_array_size (layers), json_array_size (diffs));
   cleanup_json json_t *mlayers = json_array ();
+  struct limg *g = new_image (L);
   for (size_t i = 0; i < json_array_size (layers); i++)
     {
       const char *lp = json_string_value (json_array_get (layers, i));
@@ -555,14 +554,13 @@ docker_image (struct load *L, json_t *item, size_t k, nook_error_t *err)
                                         layer_media_type (l->layer->compression), "digest",
                                         l->digest, "size", (json_int_t)l->size, "annotations",
                                         ANN_SIZE, us));
-      add_blob (L, l);
+      add_blob (L, g, l);
     }
-  add_blob (L, c);
+  add_blob (L, g, c);
   cleanup_json json_t *m = json_pack ("{s:i, s:s, s:{s:s, s:s, s:I}, s:O}", "schemaVersion", 2,
                                       "mediaType", MT_OCI_MANIFEST, "config", "mediaType",
                                       MT_OCI_CONFIG, "digest", c->digest, "size",
                                       (json_int_t)c->size, "layers", mlayers);
-  struct limg *g = new_image (L);
   g->id = xstrdup (c->digest);
   g->mtext = store_dump_json (m);
   g->mlen = strlen (g->mtext);
@@ -657,17 +655,6 @@ oci_manifest (struct load *L, json_t *desc, json_t *top, int depth, nook_error_t
   if (!json_is_array (layers) || json_array_size (diffs) != json_array_size (layers))
     return nook_error_set (err, EINVAL, "'%s': %s lists %zu layers but its config has %zu diff IDs",
                            L->name, what, json_array_size (layers), json_array_size (diffs));
-  for (size_t i = 0; i < json_array_size (layers); i++)
-    {
-      cleanup_free char *lw = xasprintf ("layer %zu of %s", i, what);
-      struct member *l = blob (L, json_array_get (layers, i), lw, err);
-      if (l == NULL
-          || check_layer (L, l, json_string_value (json_array_get (diffs, i)), err) < 0)
-        return -1;
-      add_blob (L, l);
-    }
-  add_blob (L, c);
-  add_blob (L, mm);
   struct limg *g = NULL;
   for (size_t i = 0; i < L->nimgs && g == NULL; i++)
     if (strcmp (L->imgs[i].mdigest, mm->digest) == 0)
@@ -681,6 +668,17 @@ oci_manifest (struct load *L, json_t *desc, json_t *top, int depth, nook_error_t
       g->mdigest = xstrdup (mm->digest);
       g->mtype = xstrdup (inner ? inner : mt ? mt : MT_OCI_MANIFEST);
     }
+  for (size_t i = 0; i < json_array_size (layers); i++)
+    {
+      cleanup_free char *lw = xasprintf ("layer %zu of %s", i, what);
+      struct member *l = blob (L, json_array_get (layers, i), lw, err);
+      if (l == NULL
+          || check_layer (L, l, json_string_value (json_array_get (diffs, i)), err) < 0)
+        return -1;
+      add_blob (L, g, l);
+    }
+  add_blob (L, g, c);
+  add_blob (L, g, mm);
   json_t *ann = json_object_get (top, "annotations");
   const char *name = json_string_value (json_object_get (ann, ANN_CONTAINERD_NAME));
   const char *refname = json_string_value (json_object_get (ann, ANN_REF));
@@ -709,24 +707,26 @@ load_oci (struct load *L, struct member *ix, nook_error_t *err)
 static int
 link_blobs (struct load *L, char ***linked, nook_error_t *err)
 {
-  for (size_t i = 0; i < L->nblobs; i++)
+  for (size_t k = 0; k < L->nimgs; k++)
     {
-      const char *hex = L->blobs[i] + 7;
-      char fname[32];
-      snprintf (fname, sizeof fname, "%zu", L->bidx[i]);
-      if (store_blob_exists (L->s, hex))
-        continue;
-      cleanup_close int fd = openat (L->stagefd, fname, O_RDONLY | O_CLOEXEC);
-      if (fd < 0 || fsync (fd) < 0)
-        return nook_error_set (err, errno, "fsync staged blob %s", L->blobs[i]);
-      if (linkat (L->stagefd, fname, L->s->blobsfd, hex, 0) < 0 && errno != EEXIST)
-        return nook_error_set (err, errno, "link blob %s into '%s/blobs/sha256'", L->blobs[i],
-                               L->s->root);
-      strv_push (linked, L->blobs[i]);
-    }
-  for (size_t i = 0; i < L->nimgs; i++)
-    {
-      struct limg *g = &L->imgs[i];
+      struct limg *g = &L->imgs[k];
+      if (g->existing)
+        continue; /* the store has this image: only its tags change */
+      for (size_t i = 0; i < g->nb; i++)
+        {
+          struct member *m = &L->m[g->bidx[i]];
+          char fname[32];
+          snprintf (fname, sizeof fname, "%zu", g->bidx[i]);
+          if (store_blob_exists (L->s, m->digest + 7))
+            continue;
+          cleanup_close int fd = openat (L->stagefd, fname, O_RDONLY | O_CLOEXEC);
+          if (fd < 0 || fsync (fd) < 0)
+            return nook_error_set (err, errno, "fsync staged blob %s", m->digest);
+          if (linkat (L->stagefd, fname, L->s->blobsfd, m->digest + 7, 0) < 0 && errno != EEXIST)
+            return nook_error_set (err, errno, "link blob %s into '%s/blobs/sha256'", m->digest,
+                                   L->s->root);
+          strv_push (linked, m->digest);
+        }
       if (!g->made_manifest || store_blob_exists (L->s, g->mdigest + 7))
         continue;
       if (imagefmt_store_put_blob (L->s, g->mtext, g->mlen, g->mdigest, NULL, err) < 0)
@@ -738,22 +738,40 @@ link_blobs (struct load *L, char ***linked, nook_error_t *err)
   return 0;
 }
 
-static int
-write_index (struct load *L, nook_error_t *err)
+/* An image of the same ID the store already has (Docker's identity is the config):
+ * loading it again only moves tags, it does not add a second manifest. */
+static void
+find_existing (struct load *L, json_t *manifests)
 {
-  cleanup_json json_t *idx = NULL;
-  if (store_load_index (L->s, &idx, err) < 0)
-    return -1;
+  size_t i;
+  json_t *e;
+  json_array_foreach (manifests, i, e)
+  {
+    cleanup_free char *cid = store_entry_config_digest (L->s, e);
+    for (size_t k = 0; cid && k < L->nimgs; k++)
+      if (L->imgs[k].existing == NULL && strcmp (L->imgs[k].id, cid) == 0)
+        L->imgs[k].existing = e;
+  }
+}
+
+static int
+write_index (struct load *L, json_t *idx, nook_error_t *err)
+{
   json_t *manifests = json_object_get (idx, "manifests");
   for (size_t i = 0; i < L->nimgs; i++)
     {
       struct limg *g = &L->imgs[i];
+      const char *d = g->existing ? store_entry_digest (g->existing) : g->mdigest;
+      size_t size = g->existing ? (size_t)json_integer_value (json_object_get (g->existing, "size"))
+                                : g->mlen;
+      cleanup_free char *digest = xstrdup (d);
       for (size_t t = 0; g->tags[t]; t++)
-        store_index_tag (manifests, g->tags[t], g->mdigest, g->mlen);
-      if (g->tags[0] == NULL && !store_index_has (manifests, g->mdigest))
+        store_index_tag (manifests, g->tags[t], digest, size);
+      if (g->tags[0] == NULL && !store_index_has (manifests, digest))
         json_array_append_new (manifests, json_pack ("{s:s, s:s, s:I}", "mediaType", g->mtype,
-                                                     "digest", g->mdigest, "size",
-                                                     (json_int_t)g->mlen));
+                                                     "digest", digest, "size",
+                                                     (json_int_t)size));
+      g->existing = NULL; /* the entry may have moved */
     }
   return store_save_index (L->s, idx, err);
 }
@@ -765,13 +783,17 @@ commit (struct load *L, nook_error_t *err)
 {
   cleanup_unlock struct imagefmt_store *locked = NULL;
   cleanup_strv char **linked = xzalloc (sizeof (char *));
+  cleanup_json json_t *idx = NULL;
   if (imagefmt_store_lock (L->s, err) < 0)
     return -1;
   locked = L->s;
+  if (store_load_index (L->s, &idx, err) < 0)
+    return -1;
+  find_existing (L, json_object_get (idx, "manifests"));
   if (link_blobs (L, &linked, err) == 0)
     {
       test_hook ("load-blobs-linked");
-      if (write_index (L, err) == 0)
+      if (write_index (L, idx, err) == 0)
         return 0;
     }
   for (size_t i = 0; linked[i]; i++)
@@ -801,10 +823,9 @@ load_free (struct load *L)
       free (L->imgs[i].mdigest);
       free (L->imgs[i].mtype);
       strv_free (L->imgs[i].tags);
+      free (L->imgs[i].bidx);
     }
   free (L->imgs);
-  free (L->blobs);
-  free (L->bidx);
 }
 
 int

@@ -573,9 +573,10 @@ save_docker (struct save *sv, struct sink *k, nook_error_t *err)
           struct imagefmt_ref r;
           if (imagefmt_ref_parse (g->tags[t], &r, NULL) < 0)
             continue;
-          cleanup_free char *fam = imagefmt_ref_short (&r);
-          cleanup_free char *repo = imagefmt_ref_short_name (&r);
-          json_array_append_new (tags, json_string (fam));
+          /* Full names, as podman and skopeo write them: podman would read "busybox:latest"
+           * as localhost/busybox:latest; Docker reads both. */
+          cleanup_free char *repo = imagefmt_ref_name (&r);
+          json_array_append_new (tags, json_string (g->tags[t]));
           json_t *rj = json_object_get (repos, repo);
           if (rj == NULL)
             json_object_set_new (repos, repo, rj = json_object ());
