@@ -1,10 +1,13 @@
 /* cmd/archive.c: `nook save`, `nook load`, `nook export`. */
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "cmd/records.h"
 #include "cmd/store_open.h"
 #include "imagefmt/archive.h"
+#include "imagefmt/export.h"
 #include "imagefmt/store.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -188,4 +191,130 @@ cmd_load (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     return -1;
   struct imagefmt_load_opts o = { .name = input ? input : "stdin", .loaded = load_report };
   return imagefmt_images_load (s, fd, &o, err);
+}
+
+/* ---- export ---- */
+
+struct cfind
+{
+  const char *prefix;
+  char *found;
+  int matches;
+};
+
+static int
+cfind_one (int dirfd, const char *name, void *arg, nook_error_t *err)
+{
+  struct cfind *f = arg;
+  if (name[0] == '.' || !str_has_prefix (name, f->prefix))
+    return 0;
+  if (f->matches++ == 0)
+    f->found = xstrdup (name);
+  return 0;
+}
+
+/* The ID of the container KEY names (a name, an ID, a unique ID prefix), or NULL. */
+static char *
+find_container (int cdir, const char *key, nook_error_t *err)
+{
+  char buf[128];
+  cleanup_free char *lnk = xasprintf (".names/%s", key);
+  ssize_t n = strchr (key, '/') ? -1 : readlinkat (cdir, lnk, buf, sizeof buf - 1);
+  if (n > 0)
+    {
+      buf[n] = '\0';
+      return xstrdup (buf);
+    }
+  struct cfind f = { .prefix = key };
+  if (*key && !strchr (key, '/') && fs_dir_foreach (cdir, cfind_one, &f, err) < 0)
+    return NULL;
+  if (f.matches == 1)
+    return f.found;
+  free (f.found);
+  nook_error_set (err, ENOENT, f.matches > 1 ? "multiple containers match '%s'"
+                                             : "No such container: %s", key);
+  return NULL;
+}
+
+static int
+export_container (struct imagefmt_store *s, const char *key, int outfd, nook_error_t *err)
+{
+  cleanup_free char *cpath = xasprintf ("%s/containers", imagefmt_store_root (s));
+  cleanup_close int cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cdir < 0)
+    return nook_error_set (err, ENOENT, "No such container: %s", key);
+  cleanup_free char *id = find_container (cdir, key, err);
+  if (id == NULL)
+    return -1;
+  json_t *cfg = container_read_json (cdir, id, "config.json");
+  const char *image_id = json_string_value (json_object_get (cfg, "ImageID"));
+  const char *driver = json_string_value (json_object_get (cfg, "StorageDriver"));
+  struct imagefmt_image *img = NULL;
+  cleanup_strv char **dirs = NULL;
+  bool copy_up = driver && strcmp (driver, "copy-up") == 0;
+  int r = -1;
+  if (image_id == NULL)
+    nook_error_set (err, EINVAL, "container %.12s has no image recorded", id);
+  else if (imagefmt_store_lookup (s, image_id, &img, err) == 0
+           && (copy_up || imagefmt_store_layer_dirs (s, img, &dirs, err) == 0))
+    {
+      if (copy_up)
+        dirs = xzalloc (sizeof (char *));
+      strv_push_take (&dirs, xasprintf ("%s/%s/%s", cpath, id, copy_up ? "rootfs" : "upper"));
+      r = imagefmt_export_tree (s, dirs, copy_up ? ".nook-copied" : NULL, outfd, err);
+    }
+  imagefmt_image_free (img);
+  json_decref (cfg);
+  return r < 0 ? nook_error_wrap (err, "export %s", key) : 0;
+}
+
+int
+cmd_export (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
+{
+  cleanup_store struct imagefmt_store *s = NULL;
+  const char *output = NULL, *name = NULL;
+  if (cmd_wants_help (argc, argv))
+    {
+      printf ("Usage:  nook export [OPTIONS] CONTAINER\n\n"
+              "Export a container's filesystem as a tar archive\n\n"
+              "Options:\n"
+              "  -o, --output string   Write to a file, instead of STDOUT\n");
+      return 0;
+    }
+  for (int i = 1; i < argc; i++)
+    {
+      const char *v;
+      int r;
+      if ((r = cmd_opt_value (argc, argv, &i, "-o", "--output", "export", &v, err)) != 0)
+        {
+          if (r < 0)
+            return -1;
+          output = v;
+        }
+      else if (argv[i][0] == '-' && argv[i][1] != '\0')
+        return cmd_flag_error (err, "export", "unknown flag: %s", argv[i]);
+      else if (name == NULL)
+        name = argv[i];
+      else
+        return cmd_args_error (err, "export", "\"nook export\" requires exactly 1 argument.");
+    }
+  if (name == NULL)
+    return cmd_args_error (err, "export", "\"nook export\" requires exactly 1 argument.");
+  if (output == NULL && isatty (STDOUT_FILENO))
+    return nook_error_set (err, 0,
+                           "cowardly refusing to save to a terminal. Use the -o flag or redirect");
+  if (cmd_store_open (ctx->root, &s, NULL, NULL, err) < 0)
+    return -1;
+  if (output == NULL)
+    return export_container (s, name, STDOUT_FILENO, err);
+  struct out_file o = { .fd = -1 };
+  if (out_open (&o, output, err) < 0)
+    {
+      out_finish (&o, false, NULL);
+      return -1;
+    }
+  int r = export_container (s, name, o.fd, err);
+  if (out_finish (&o, r == 0, r == 0 ? err : NULL) < 0)
+    return -1;
+  return r;
 }

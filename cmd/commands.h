@@ -27,6 +27,15 @@ int cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_version (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_save (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_load (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_tag (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_inspect (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_image_inspect (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_history (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_image_history (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_image_prune (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_image (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_system (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_export (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_dockerfile (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 
 #endif

@@ -13,6 +13,10 @@
  *   cmd/containers.c      `nook ps`, `nook rm`
  *   cmd/format.c          Docker's human durations for tables
  *   cmd/images.c          `nook import`, `bootstrap`, `images`, `rmi`
+ *   cmd/image_info.c      `nook tag`, `inspect`, `history`
+ *   cmd/image.c           `nook image COMMAND` (ls, rm, inspect, history, save, load, tag, prune)
+ *   cmd/archive.c         `nook save`, `load`, `export`
+ *   cmd/store_admin.c     `nook image prune`, `system df`, `system check`, `system` dispatch
  *   cmd/system.c          `nook info`, `nook version`
  *   cmd/dockerfile.c      `nook dockerfile parse|stages`
  *   sandbox/spec.h        struct nook_spec: what a container is, as data
@@ -33,6 +37,11 @@
  *   imagefmt/store.c      the OCI content store: index, lookup, unpacked layers
  *   imagefmt/store_import.c, store_remove.c   import, tags; list, remove
  *   imagefmt/layer.c      layer tar extraction (whiteouts) and creation
+ *   imagefmt/layer_check.c  foreign layers checked (names, links) and digested in one pass
+ *   imagefmt/archive_save.c, archive_load.c  docker-archive, oci-archive, oci-dir
+ *   imagefmt/image_info.c inspect JSON and history rows
+ *   imagefmt/store_check.c  system check/df, image prune
+ *   imagefmt/export.c     a container's merged filesystem as a tar
  *   imagefmt/archive_dl.c libarchive loaded on first use
  *   imagefmt/bootstrap.c  the busybox base image
  *   imagefmt/dockerfile/  Dockerfile parser, word expansion, .dockerignore, stages
@@ -66,8 +75,14 @@ static const struct command commands[] = {
   { "import", cmd_import, "Import a rootfs tarball as a one-layer image" },
   { "bootstrap", cmd_bootstrap, "Create a base image from the host (busybox)" },
   { "rmi", cmd_rmi, "Remove one or more images" },
+  { "tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
+  { "inspect", cmd_inspect, "Display detailed information on one or more images" },
+  { "history", cmd_history, "Show the history of an image" },
+  { "image", cmd_image, "Manage images (ls, rm, inspect, history, save, load, tag, prune)" },
   { "save", cmd_save, "Save one or more images to a tar archive" },
   { "load", cmd_load, "Load an image from a tar archive or STDIN" },
+  { "export", cmd_export, "Export a container's filesystem as a tar archive" },
+  { "system", cmd_system, "Manage nook (df, check, info)" },
   { "info", cmd_info, "Show what this machine offers nook" },
   { "version", cmd_version, "Show the nook version" },
   { "dockerfile", cmd_dockerfile, "Parse a Dockerfile, list the stages of a target" },

@@ -35,6 +35,8 @@ int imagefmt_archive_load (nook_error_t *err);
   X (archive_entry_set_mtime)                                                                      \
   X (archive_entry_set_pathname)                                                                   \
   X (archive_entry_set_perm)                                                                       \
+  X (archive_entry_set_rdevmajor)                                                                  \
+  X (archive_entry_set_rdevminor)                                                                  \
   X (archive_entry_set_size)                                                                       \
   X (archive_entry_set_symlink)                                                                    \
   X (archive_entry_set_uid)                                                                        \
@@ -91,6 +93,8 @@ IMAGEFMT_ARCHIVE_SYMBOLS (IMAGEFMT_ARCHIVE_DECLARE)
 #define archive_entry_set_mtime (*sym_archive_entry_set_mtime)
 #define archive_entry_set_pathname (*sym_archive_entry_set_pathname)
 #define archive_entry_set_perm (*sym_archive_entry_set_perm)
+#define archive_entry_set_rdevmajor (*sym_archive_entry_set_rdevmajor)
+#define archive_entry_set_rdevminor (*sym_archive_entry_set_rdevminor)
 #define archive_entry_set_size (*sym_archive_entry_set_size)
 #define archive_entry_set_symlink (*sym_archive_entry_set_symlink)
 #define archive_entry_set_uid (*sym_archive_entry_set_uid)
