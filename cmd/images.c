@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,9 +192,64 @@ human_size (uint64_t size)
 
 struct images_opts
 {
-  bool quiet, no_trunc, json, all;
+  bool quiet, no_trunc, json, all, digests;
   const char *filter;
+  int dangling;      /* -1 no filter, 0 tagged only, 1 untagged only */
+  char **references; /* -f reference=PATTERN (any of them) */
 };
+
+/* -f KEY=VALUE: dangling=true|false, reference=PATTERN (Docker's image filters). */
+static int
+add_filter (struct images_opts *o, const char *f, nook_error_t *err)
+{
+  const char *eq = strchr (f, '=');
+  if (eq == NULL)
+    return nook_error_set (err, 0, "bad format of filter (expected name=value)");
+  size_t k = (size_t)(eq - f);
+  const char *v = eq + 1;
+  if (k == 8 && strncmp (f, "dangling", 8) == 0)
+    {
+      if (strcmp (v, "true") == 0 || strcmp (v, "1") == 0)
+        o->dangling = 1;
+      else if (strcmp (v, "false") == 0 || strcmp (v, "0") == 0)
+        o->dangling = 0;
+      else
+        return nook_error_set (err, 0, "invalid filter 'dangling=%s'", v);
+      return 0;
+    }
+  if (k == 9 && strncmp (f, "reference", 9) == 0)
+    {
+      strv_push (&o->references, v);
+      return 0;
+    }
+  if ((k == 5 && strncmp (f, "label", 5) == 0) || (k == 6 && strncmp (f, "before", 6) == 0)
+      || (k == 5 && strncmp (f, "since", 5) == 0) || (k == 5 && strncmp (f, "until", 5) == 0))
+    return nook_error_set (err, 0, "filter '%.*s' is not supported by nook yet (dangling and "
+                           "reference are)", (int)k, f);
+  return nook_error_set (err, 0, "invalid filter '%.*s'", (int)k, f);
+}
+
+/* Docker's reference filter: the pattern (path.Match) against the familiar "repo" and
+ * "repo:tag". */
+static bool
+reference_matches (char *const *patterns, const struct imagefmt_listing *l)
+{
+  if (patterns == NULL)
+    return true;
+  if (l->ref == NULL)
+    return false;
+  struct imagefmt_ref r;
+  bool ok = false;
+  if (imagefmt_ref_parse (l->ref, &r, NULL) < 0)
+    return false;
+  cleanup_free char *repo = imagefmt_ref_short_name (&r);
+  cleanup_free char *full = imagefmt_ref_short (&r);
+  for (size_t i = 0; patterns[i] && !ok; i++)
+    ok = fnmatch (patterns[i], repo, FNM_PATHNAME) == 0
+         || fnmatch (patterns[i], full, FNM_PATHNAME) == 0;
+  imagefmt_ref_clear (&r);
+  return ok;
+}
 
 struct row
 {
@@ -265,6 +321,8 @@ images_parse (int argc, char **argv, struct images_opts *o, nook_error_t *err)
       const char *v = opt_value (argc, argv, &i, NULL, "--format", err, &m);
       if (m && v == NULL)
         return -1;
+      if (!m)
+        v = NULL;
       enum cmd_format f;
       if (m)
         {
@@ -274,6 +332,13 @@ images_parse (int argc, char **argv, struct images_opts *o, nook_error_t *err)
         }
       else if (strcmp (a, "-q") == 0 || strcmp (a, "--quiet") == 0)
         o->quiet = true;
+      else if (strcmp (a, "--digests") == 0)
+        o->digests = true;
+      else if (cmd_opt_value (argc, argv, &i, "-f", "--filter", "images", &v, err) != 0)
+        {
+          if (v == NULL || add_filter (o, v, err) < 0)
+            return -1;
+        }
       else if (strcmp (a, "--no-trunc") == 0)
         o->no_trunc = true;
       else if (strcmp (a, "-a") == 0 || strcmp (a, "--all") == 0)
@@ -312,24 +377,33 @@ matches (const struct imagefmt_listing *l, const char *filter)
 }
 
 static void
-print_table (struct row *rows, size_t n)
+print_table (struct row *rows, size_t n, bool digests)
 {
-  static const char *const head[] = { "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE" };
-  size_t w[4];
-  for (size_t c = 0; c < 4; c++)
+  static const char *const head[] = { "REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE" };
+  size_t w[5];
+  for (size_t c = 0; c < 5; c++)
     w[c] = strlen (head[c]);
   for (size_t i = 0; i < n; i++)
     {
-      const char *cells[4] = { rows[i].repo, rows[i].tag, rows[i].id, rows[i].since };
-      for (size_t c = 0; c < 4; c++)
+      const char *cells[5] = { rows[i].repo, rows[i].tag, rows[i].digest, rows[i].id, rows[i].since };
+      for (size_t c = 0; c < 5; c++)
         if (strlen (cells[c]) > w[c])
           w[c] = strlen (cells[c]);
     }
-  printf ("%-*s   %-*s   %-*s   %-*s   %s\n", (int)w[0], head[0], (int)w[1], head[1], (int)w[2],
-          head[2], (int)w[3], head[3], head[4]);
-  for (size_t i = 0; i < n; i++)
-    printf ("%-*s   %-*s   %-*s   %-*s   %s\n", (int)w[0], rows[i].repo, (int)w[1], rows[i].tag,
-            (int)w[2], rows[i].id, (int)w[3], rows[i].since, rows[i].size);
+  for (size_t i = 0; i <= n; i++)
+    {
+      const char *cells[6] = { head[0], head[1], head[2], head[3], head[4], head[5] };
+      if (i > 0)
+        {
+          const struct row *r = &rows[i - 1];
+          const char *v[6] = { r->repo, r->tag, r->digest, r->id, r->since, r->size };
+          memcpy (cells, v, sizeof v);
+        }
+      for (size_t c = 0; c < 5; c++)
+        if (c != 2 || digests)
+          printf ("%-*s   ", (int)w[c], cells[c]);
+      printf ("%s\n", cells[5]);
+    }
 }
 
 static int
@@ -343,7 +417,7 @@ int
 cmd_images (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
   cleanup_store struct imagefmt_store *s = NULL;
-  struct images_opts o = { 0 };
+  struct images_opts o = { .dangling = -1 };
   struct imagefmt_listing *l = NULL;
   size_t n = 0;
   if (cmd_wants_help (argc, argv))
@@ -352,6 +426,8 @@ cmd_images (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
               "List images\n\n"
               "Options:\n"
               "  -a, --all             Show all images (default hides intermediate images)\n"
+              "      --digests         Show digests\n"
+              "  -f, --filter filter   Filter output: dangling=true|false, reference=PATTERN\n"
               "      --format string   Format output using a custom template:\n"
               "                        'table':  Print output in table format (default)\n"
               "                        'json':   Print in JSON format\n"
@@ -368,7 +444,8 @@ cmd_images (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   int64_t now = (int64_t)time (NULL);
   for (size_t i = 0; i < n; i++)
     {
-      if (!matches (&l[i], o.filter))
+      if (!matches (&l[i], o.filter) || !reference_matches (o.references, &l[i])
+          || (o.dangling == 1 && l[i].ref != NULL) || (o.dangling == 0 && l[i].ref == NULL))
         continue;
       if (o.quiet)
         {
@@ -387,11 +464,12 @@ cmd_images (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     for (size_t i = 0; i < k; i++)
       printf ("%s\n", rows[i].id);
   else
-    print_table (rows, k);
+    print_table (rows, k, o.digests);
   for (size_t i = 0; i < k; i++)
     row_free (&rows[i]);
   free (rows);
   imagefmt_listing_free (l, n);
+  strv_free (o.references);
   return 0;
 }
 
