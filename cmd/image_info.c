@@ -28,6 +28,15 @@ cleanup_infop (struct imagefmt_image_info **i)
 }
 #define cleanup_info __attribute__ ((cleanup (cleanup_infop)))
 
+/* "No such image: X" says it all: no strerror after it. */
+static int
+plain (nook_error_t *err)
+{
+  if (err && *err && (*err)->code == ENOENT)
+    (*err)->code = 0;
+  return -1;
+}
+
 /* ---- tag ---- */
 
 int
@@ -57,9 +66,10 @@ cmd_tag (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   if (npos != 2)
     return cmd_args_error (err, "tag", "\"nook tag\" requires exactly 2 arguments.");
   cleanup_free char *full = imagefmt_ref_normalize_tag (pos[1], err);
-  if (full == NULL || imagefmt_store_open (ctx->root, &s, err) < 0
-      || imagefmt_store_lookup (s, pos[0], &img, err) < 0)
+  if (full == NULL || imagefmt_store_open (ctx->root, &s, err) < 0)
     return -1;
+  if (imagefmt_store_lookup (s, pos[0], &img, err) < 0)
+    return plain (err);
   int r = imagefmt_store_tag (s, full, img->manifest_digest, err);
   imagefmt_image_free (img);
   return r;
@@ -368,9 +378,11 @@ history (struct nook_ctx *ctx, const char *verb, int argc, char **argv, nook_err
     }
   if (history_parse (verb, argc, argv, &o, &name, err) < 0)
     return -1;
-  if (imagefmt_store_open (ctx->root, &s, err) < 0 || imagefmt_image_info_get (s, name, &info, err) < 0
-      || imagefmt_image_history (info, &rows, &n, err) < 0)
+  if (imagefmt_store_open (ctx->root, &s, err) < 0)
     return -1;
+  if (imagefmt_image_info_get (s, name, &info, err) < 0
+      || imagefmt_image_history (info, &rows, &n, err) < 0)
+    return plain (err);
   struct hcells *c = xzalloc ((n + 1) * sizeof *c);
   int64_t now = (int64_t)time (NULL);
   for (size_t i = 0; i < n; i++)

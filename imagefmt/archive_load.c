@@ -207,7 +207,7 @@ stage_data (struct load *L, struct archive *a, struct member *m, nook_error_t *e
     }
   m->digest = imagefmt_digester_finish (d);
   if (n < 0)
-    return nook_error_set (err, EINVAL, "'%s': truncated or corrupt archive, in member '%s': %s",
+    return nook_error_set (err, 0, "'%s': truncated or corrupt archive, in member '%s': %s",
                            L->name, m->name, archive_error_string (a));
   return 0;
 }
@@ -233,7 +233,7 @@ stage (struct load *L, int fd, nook_error_t *err)
   archive_read_support_filter_bzip2 (a);
   archive_read_support_format_tar (a);
   if (archive_read_open_fd (a, fd, 1 << 17) != ARCHIVE_OK)
-    return nook_error_set (err, EINVAL, "'%s' is not an image archive: %s", L->name,
+    return nook_error_set (err, 0, "'%s' is not an image archive: %s", L->name,
                            archive_error_string (a));
   while ((r = archive_read_next_header (a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)
     {
@@ -243,12 +243,12 @@ stage (struct load *L, int fd, nook_error_t *err)
         continue;
       char *name = clean_name (archive_entry_pathname (e));
       if (name == NULL)
-        return nook_error_set (err, EINVAL, "'%s': member '%s' has a '..' component", L->name,
+        return nook_error_set (err, 0, "'%s': member '%s' has a '..' component", L->name,
                                archive_entry_pathname (e));
       if (L->n >= MAX_MEMBERS)
         {
           free (name);
-          return nook_error_set (err, EFBIG, "'%s': more than %d members", L->name, MAX_MEMBERS);
+          return nook_error_set (err, 0, "'%s': more than %d members", L->name, MAX_MEMBERS);
         }
       if ((L->n & (L->n - 1)) == 0)
         L->m = xreallocarray (L->m, L->n ? 2 * L->n : 1, sizeof *L->m);
@@ -267,9 +267,9 @@ stage (struct load *L, int fd, nook_error_t *err)
   if (r != ARCHIVE_EOF)
     {
       if (L->n == 0)
-        return nook_error_set (err, EINVAL, "'%s' is not an image archive (not a tar, nor a "
+        return nook_error_set (err, 0, "'%s' is not an image archive (not a tar, nor a "
                                "compressed one): %s", L->name, archive_error_string (a));
-      return nook_error_set (err, EINVAL, "'%s': truncated or corrupt archive, after member "
+      return nook_error_set (err, 0, "'%s': truncated or corrupt archive, after member "
                              "'%s': %s", L->name, L->m[L->n - 1].name, archive_error_string (a));
     }
   return 0;
@@ -336,7 +336,7 @@ member (struct load *L, const char *path, const char *what, nook_error_t *err)
 {
   struct member *m = path ? find (L, path, 0) : NULL;
   if (m == NULL)
-    nook_error_set (err, ENOENT, "'%s': %s '%s' is not in the archive", L->name, what,
+    nook_error_set (err, 0, "'%s': %s '%s' is not in the archive", L->name, what,
                     path ? path : "(none)");
   return m;
 }
@@ -350,7 +350,7 @@ blob (struct load *L, json_t *desc, const char *what, nook_error_t *err)
   const char *hex;
   if (d == NULL || imagefmt_digest_parse (d, &hex, NULL) < 0)
     {
-      nook_error_set (err, EINVAL, "'%s': %s has an invalid or unsupported digest '%s'", L->name,
+      nook_error_set (err, 0, "'%s': %s has an invalid or unsupported digest '%s'", L->name,
                       what, d ? d : "(none)");
       return NULL;
     }
@@ -360,13 +360,13 @@ blob (struct load *L, json_t *desc, const char *what, nook_error_t *err)
     return NULL;
   if (strcmp (m->digest, d) != 0)
     {
-      nook_error_set (err, EINVAL, "'%s': blob '%s' does not match its digest (its content has %s)",
+      nook_error_set (err, 0, "'%s': blob '%s' does not match its digest (its content has %s)",
                       L->name, path, m->digest);
       return NULL;
     }
   if (size && (!json_is_integer (size) || (uint64_t)json_integer_value (size) != m->size))
     {
-      nook_error_set (err, EINVAL, "'%s': blob '%s' has %llu bytes but its descriptor says %lld",
+      nook_error_set (err, 0, "'%s': blob '%s' has %llu bytes but its descriptor says %lld",
                       L->name, path, (unsigned long long)m->size,
                       (long long)json_integer_value (size));
       return NULL;
@@ -380,7 +380,7 @@ read_member (struct load *L, struct member *m, char **out, size_t *len, nook_err
   char fname[32];
   snprintf (fname, sizeof fname, "%zu", (size_t)(m - L->m));
   if (m->size > MAX_JSON)
-    return nook_error_set (err, EFBIG, "'%s': '%s' is larger than %u bytes", L->name, m->name,
+    return nook_error_set (err, 0, "'%s': '%s' is larger than %u bytes", L->name, m->name,
                            MAX_JSON);
   if (fs_read_file_at (L->stagefd, fname, MAX_JSON, out, len, err) < 0)
     return nook_error_wrap (err, "'%s': read '%s'", L->name, m->name);
@@ -398,7 +398,7 @@ read_json (struct load *L, struct member *m, char **text, size_t *len, nook_erro
   json_t *j = json_loadb (data, n, JSON_REJECT_DUPLICATES, &je);
   if (j == NULL)
     {
-      nook_error_set (err, EINVAL, "'%s': '%s' is not valid JSON: %s (line %d)", L->name, m->name,
+      nook_error_set (err, 0, "'%s': '%s' is not valid JSON: %s (line %d)", L->name, m->name,
                       je.text, je.line);
       return NULL;
     }
@@ -439,7 +439,7 @@ check_layer (struct load *L, struct member *m, const char *want, nook_error_t *e
       *m->layer = info;
     }
   if (want && strcmp (m->layer->diff_id, want) != 0)
-    return nook_error_set (err, EINVAL,
+    return nook_error_set (err, 0,
                            "'%s': layer '%s' has diff ID %s, but the image config says %s",
                            L->name, m->name, m->layer->diff_id, want);
   return 0;
@@ -475,13 +475,13 @@ config_diff_ids (struct load *L, json_t *cfg, const char *what, nook_error_t *er
   json_t *x;
   if (!json_is_object (cfg) || !json_is_array (d))
     {
-      nook_error_set (err, EINVAL, "'%s': %s has no rootfs.diff_ids", L->name, what);
+      nook_error_set (err, 0, "'%s': %s has no rootfs.diff_ids", L->name, what);
       return NULL;
     }
   json_array_foreach (d, i, x)
   if (imagefmt_digest_parse (json_string_value (x), NULL, NULL) < 0)
     {
-      nook_error_set (err, EINVAL, "'%s': %s: diff_ids[%zu] is not a sha256 digest", L->name, what,
+      nook_error_set (err, 0, "'%s': %s: diff_ids[%zu] is not a sha256 digest", L->name, what,
                       i);
       return NULL;
     }
@@ -513,7 +513,7 @@ docker_member (struct load *L, const char *path, const char *what, nook_error_t 
   if (m && name && str_has_prefix (name, "blobs/sha256/")
       && strcmp (name + strlen ("blobs/sha256/"), m->digest + 7) != 0)
     {
-      nook_error_set (err, EINVAL, "'%s': blob '%s' does not match its digest (its content has %s)",
+      nook_error_set (err, 0, "'%s': blob '%s' does not match its digest (its content has %s)",
                       L->name, name, m->digest);
       return NULL;
     }
@@ -528,7 +528,7 @@ docker_image (struct load *L, json_t *item, size_t k, nook_error_t *err)
   json_t *layers = json_object_get (item, "Layers");
   json_t *tags = json_object_get (item, "RepoTags");
   if (cpath == NULL || !json_is_array (layers))
-    return nook_error_set (err, EINVAL, "'%s': %s has no Config or no Layers", L->name, what);
+    return nook_error_set (err, 0, "'%s': %s has no Config or no Layers", L->name, what);
   struct member *c = docker_member (L, cpath, "the image config", err);
   if (c == NULL)
     return -1;
@@ -537,7 +537,7 @@ docker_image (struct load *L, json_t *item, size_t k, nook_error_t *err)
   if (diffs == NULL)
     return -1;
   if (json_array_size (diffs) != json_array_size (layers))
-    return nook_error_set (err, EINVAL, "'%s': %s lists %zu layers but its config has %zu diff IDs",
+    return nook_error_set (err, 0, "'%s': %s lists %zu layers but its config has %zu diff IDs",
                            L->name, what, json_array_size (layers), json_array_size (diffs));
   cleanup_json json_t *mlayers = json_array ();
   struct limg *g = new_image (L);
@@ -572,7 +572,7 @@ docker_image (struct load *L, json_t *item, size_t k, nook_error_t *err)
   json_array_foreach (tags, i, t)
   {
     if (!json_is_string (t))
-      return nook_error_set (err, EINVAL, "'%s': %s: RepoTags[%zu] is not a string", L->name,
+      return nook_error_set (err, 0, "'%s': %s: RepoTags[%zu] is not a string", L->name,
                              what, i);
     if (add_tag (L, g, json_string_value (t), err) < 0)
       return -1;
@@ -587,7 +587,7 @@ load_docker (struct load *L, struct member *mf, nook_error_t *err)
   if (items == NULL)
     return -1;
   if (!json_is_array (items) || json_array_size (items) == 0)
-    return nook_error_set (err, EINVAL, "'%s': manifest.json lists no image", L->name);
+    return nook_error_set (err, 0, "'%s': manifest.json lists no image", L->name);
   for (size_t k = 0; k < json_array_size (items); k++)
     if (docker_image (L, json_array_get (items, k), k, err) < 0)
       return -1;
@@ -619,7 +619,7 @@ pick_platform (struct load *L, json_t *index, const char *what, nook_error_t *er
     if (os && arch && strcmp (os, "linux") == 0 && strcmp (arch, imagefmt_store_arch ()) == 0)
       return d;
   }
-  nook_error_set (err, ENOENT, "'%s': %s has no image for linux/%s", L->name, what,
+  nook_error_set (err, 0, "'%s': %s has no image for linux/%s", L->name, what,
                   imagefmt_store_arch ());
   return NULL;
 }
@@ -640,7 +640,7 @@ oci_manifest (struct load *L, json_t *desc, json_t *top, int depth, nook_error_t
   if (is_index (mt) || is_index (inner) || json_object_get (m, "manifests"))
     {
       if (depth > 3)
-        return nook_error_set (err, ELOOP, "'%s': indexes nested too deep", L->name);
+        return nook_error_set (err, 0, "'%s': indexes nested too deep", L->name);
       json_t *pick = pick_platform (L, m, what, err);
       return pick ? oci_manifest (L, pick, top, depth + 1, err) : -1;
     }
@@ -653,7 +653,7 @@ oci_manifest (struct load *L, json_t *desc, json_t *top, int depth, nook_error_t
   if (diffs == NULL)
     return -1;
   if (!json_is_array (layers) || json_array_size (diffs) != json_array_size (layers))
-    return nook_error_set (err, EINVAL, "'%s': %s lists %zu layers but its config has %zu diff IDs",
+    return nook_error_set (err, 0, "'%s': %s lists %zu layers but its config has %zu diff IDs",
                            L->name, what, json_array_size (layers), json_array_size (diffs));
   struct limg *g = NULL;
   for (size_t i = 0; i < L->nimgs && g == NULL; i++)
@@ -695,7 +695,7 @@ load_oci (struct load *L, struct member *ix, nook_error_t *err)
     return -1;
   json_t *ms = json_object_get (index, "manifests");
   if (!json_is_array (ms) || json_array_size (ms) == 0)
-    return nook_error_set (err, EINVAL, "'%s': index.json lists no image", L->name);
+    return nook_error_set (err, 0, "'%s': index.json lists no image", L->name);
   for (size_t i = 0; i < json_array_size (ms); i++)
     if (oci_manifest (L, json_array_get (ms, i), json_array_get (ms, i), 0, err) < 0)
       return -1;
@@ -843,7 +843,7 @@ imagefmt_images_load (struct imagefmt_store *s, int fd, const struct imagefmt_lo
   else if ((ix = find (&L, "index.json", 0)) != NULL)
     ret = load_oci (&L, ix, err);
   else
-    ret = nook_error_set (err, EINVAL,
+    ret = nook_error_set (err, 0,
                           "'%s' has neither manifest.json nor index.json: it is not an image "
                           "archive of docker save, podman save or skopeo (a root filesystem "
                           "tarball is imported with 'nook import')",

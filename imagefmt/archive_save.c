@@ -36,7 +36,7 @@ imagefmt_archive_format_parse (const char *s, enum imagefmt_archive_format *out,
   else if (strcmp (s, "oci-dir") == 0)
     *out = IMAGEFMT_ARCHIVE_OCI_DIR;
   else
-    return nook_error_set (err, EINVAL,
+    return nook_error_set (err, 0,
                            "invalid format '%s': nook saves docker-archive (the default), "
                            "oci-archive or oci-dir",
                            s);
@@ -208,7 +208,7 @@ simg_load (struct imagefmt_store *s, const char *mdigest, struct simg *g, nook_e
   if (store_read_blob (s, mdigest, MAX_JSON, &g->mtext, &g->mlen, err) < 0)
     return -1;
   if ((m = json_loadb (g->mtext, g->mlen, 0, &je)) == NULL)
-    return nook_error_set (err, EINVAL, "manifest %s: %s", mdigest, je.text);
+    return nook_error_set (err, 0, "manifest %s: %s", mdigest, je.text);
   const char *mt = json_string_value (json_object_get (m, "mediaType"));
   g->mtype = xstrdup (mt ? mt : MT_OCI_MANIFEST);
   const char *cd = store_manifest_config (m);
@@ -218,13 +218,13 @@ simg_load (struct imagefmt_store *s, const char *mdigest, struct simg *g, nook_e
   if (store_read_blob (s, cd, MAX_JSON, &g->ctext, &g->clen, err) < 0)
     return -1;
   if ((cfg = json_loadb (g->ctext, g->clen, 0, &je)) == NULL)
-    return nook_error_set (err, EINVAL, "config %s: %s", cd, je.text);
+    return nook_error_set (err, 0, "config %s: %s", cd, je.text);
   g->created = parse_created (cfg);
   json_t *layers = json_object_get (m, "layers");
   json_t *diffs = json_object_get (json_object_get (cfg, "rootfs"), "diff_ids");
   size_t n = json_array_size (layers);
   if (!json_is_array (layers) || !json_is_array (diffs) || json_array_size (diffs) != n)
-    return nook_error_set (err, EINVAL, "image %.19s: %zu layers but %zu diff IDs", cd, n,
+    return nook_error_set (err, 0, "image %.19s: %zu layers but %zu diff IDs", cd, n,
                            json_array_size (diffs));
   g->layers = xzalloc (sizeof (char *));
   g->diff_ids = xzalloc (sizeof (char *));
@@ -327,7 +327,7 @@ collect_one (struct save *sv, json_t *manifests, const char *arg, nook_error_t *
   if (at == -2)
     return -1;
   if (at < 0)
-    return nook_error_set (err, ENOENT, "No such image: %s", arg);
+    return nook_error_set (err, 0, "No such image: %s", arg);
   json_t *e = json_array_get (manifests, (size_t)at);
   const char *er = store_entry_ref (e);
   bool tagged = !by_id && er && strchr (arg, '@') == NULL;
@@ -387,7 +387,7 @@ copy_blob (struct sink *k, int fd, const char *path, const char *digest, int64_t
     }
   cleanup_free char *got = imagefmt_digester_finish (d);
   if (strcmp (got, digest) != 0)
-    return nook_error_set (err, EIO,
+    return nook_error_set (err, 0,
                            "blob %s in the store is corrupt (its content has digest %s): run "
                            "'nook system check'",
                            digest, got);
@@ -440,7 +440,7 @@ decompressed_pass (int fd, struct sink *k, const char *diff_id, uint64_t *size, 
     return nook_error_set (err, EIO, "decompress layer %s: %s", diff_id,
                            archive_error_string (a));
   if (strcmp (got, diff_id) != 0)
-    return nook_error_set (err, EIO,
+    return nook_error_set (err, 0,
                            "layer %s in the store is corrupt (its content has diff ID %s): run "
                            "'nook system check'",
                            diff_id, got);
@@ -700,7 +700,7 @@ imagefmt_images_save (struct imagefmt_store *s, char *const *refs,
   __attribute__ ((cleanup (free_writep))) struct archive *a = NULL;
   int ret = -1;
   if (refs == NULL || refs[0] == NULL)
-    return nook_error_set (err, EINVAL, "no image to save");
+    return nook_error_set (err, 0, "no image to save");
   if (imagefmt_archive_load (err) < 0 || collect (&sv, refs, err) < 0)
     goto out;
   if (fmt == IMAGEFMT_ARCHIVE_OCI_DIR)

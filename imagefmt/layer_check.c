@@ -50,17 +50,17 @@ check_components (const char *p, int depth, bool follow_dotdot, const char *name
       if (n == 2 && p[0] == '.' && p[1] == '.')
         {
           if (!follow_dotdot)
-            return nook_error_set (err, EINVAL, "entry '%s': %s has a '..' component", name,
+            return nook_error_set (err, 0, "entry '%s': %s has a '..' component", name,
                                    what);
           if (--depth < 0)
-            return nook_error_set (err, EINVAL,
+            return nook_error_set (err, 0,
                                    "entry '%s': %s points out of the root (moby refuses it too)",
                                    name, what);
         }
       else if (n > 0 && !(n == 1 && p[0] == '.'))
         {
           if (n > 255)
-            return nook_error_set (err, ENAMETOOLONG, "entry '%.200s': a component is longer "
+            return nook_error_set (err, 0, "entry '%.200s': a component is longer "
                                    "than 255 bytes", name);
           depth++;
         }
@@ -73,12 +73,12 @@ int
 imagefmt_layer_check_entry (const char *name, char type, const char *link, nook_error_t *err)
 {
   if (name == NULL || *name == '\0')
-    return nook_error_set (err, EINVAL, "an entry without a name");
+    return nook_error_set (err, 0, "an entry without a name");
   if (strlen (name) > IMAGEFMT_LAYER_MAX_PATH)
-    return nook_error_set (err, ENAMETOOLONG, "entry '%.80s...': name longer than %d bytes", name,
+    return nook_error_set (err, 0, "entry '%.80s...': name longer than %d bytes", name,
                            IMAGEFMT_LAYER_MAX_PATH);
   if (*name == '/')
-    return nook_error_set (err, EINVAL,
+    return nook_error_set (err, 0,
                            "entry '%s': absolute member names are refused (Docker strips the "
                            "leading '/'; nook does not guess)",
                            name);
@@ -87,14 +87,14 @@ imagefmt_layer_check_entry (const char *name, char type, const char *link, nook_
   if (type != 'l' && type != 'h')
     return 0;
   if (link == NULL || *link == '\0')
-    return nook_error_set (err, EINVAL, "entry '%s': a link without a target", name);
+    return nook_error_set (err, 0, "entry '%s': a link without a target", name);
   if (strlen (link) > IMAGEFMT_LAYER_MAX_PATH)
-    return nook_error_set (err, ENAMETOOLONG, "entry '%s': link target longer than %d bytes",
+    return nook_error_set (err, 0, "entry '%s': link target longer than %d bytes",
                            name, IMAGEFMT_LAYER_MAX_PATH);
   if (type == 'h')
     {
       if (*link == '/')
-        return nook_error_set (err, EINVAL, "entry '%s': hard link to an absolute name '%s'",
+        return nook_error_set (err, 0, "entry '%s': hard link to an absolute name '%s'",
                                name, link);
       return check_components (link, 0, false, name, "its hard link target", err);
     }
@@ -169,7 +169,7 @@ walk (struct archive *tar, struct src *src, struct imagefmt_layer_info *info, no
   while ((r = archive_read_next_header (tar, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN)
     {
       if (++info->entries > IMAGEFMT_LAYER_MAX_ENTRIES)
-        return nook_error_set (err, EFBIG, "more than %d entries", IMAGEFMT_LAYER_MAX_ENTRIES);
+        return nook_error_set (err, 0, "more than %d entries", IMAGEFMT_LAYER_MAX_ENTRIES);
       const char *hl = archive_entry_hardlink (e);
       mode_t type = archive_entry_filetype (e);
       char t = hl ? 'h' : type == AE_IFLNK ? 'l' : 0;
@@ -177,14 +177,14 @@ walk (struct archive *tar, struct src *src, struct imagefmt_layer_info *info, no
       if (imagefmt_layer_check_entry (name, t, hl ? hl : archive_entry_symlink (e), err) < 0)
         return -1;
       if (archive_entry_size (e) < 0)
-        return nook_error_set (err, EINVAL, "entry '%s' has a negative size", name);
+        return nook_error_set (err, 0, "entry '%s' has a negative size", name);
     }
   if (r != ARCHIVE_EOF)
     {
       if (src->failed)
-        return nook_error_set (err, EINVAL, "corrupt compressed stream: %s",
+        return nook_error_set (err, 0, "corrupt compressed stream: %s",
                                archive_error_string (src->raw));
-      return nook_error_set (err, EINVAL, "not a valid tar (truncated or corrupt): %s",
+      return nook_error_set (err, 0, "not a valid tar (truncated or corrupt): %s",
                              archive_error_string (tar));
     }
   return 0;
@@ -201,9 +201,9 @@ check (struct archive *raw, enum imagefmt_compression c, struct imagefmt_layer_i
   info->compression = c;
   int r = archive_read_next_header (raw, &e);
   if (r == ARCHIVE_EOF)
-    return nook_error_set (err, EINVAL, "empty: not a tar");
+    return nook_error_set (err, 0, "empty: not a tar");
   if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-    return nook_error_set (err, EINVAL, "cannot read: %s", archive_error_string (raw));
+    return nook_error_set (err, 0, "cannot read: %s", archive_error_string (raw));
   src.d = imagefmt_digester_new ();
   tar = archive_read_new ();
   if (tar == NULL)
@@ -211,7 +211,7 @@ check (struct archive *raw, enum imagefmt_compression c, struct imagefmt_layer_i
   archive_read_support_format_tar (tar);
   int ret = 0;
   if (archive_read_open (tar, &src, NULL, src_read, NULL) != ARCHIVE_OK)
-    ret = nook_error_set (err, EINVAL, "not a tar: %s", archive_error_string (tar));
+    ret = nook_error_set (err, 0, "not a tar: %s", archive_error_string (tar));
   if (ret == 0)
     ret = walk (tar, &src, info, err);
   /* The rest (end blocks, padding) is part of the diff ID too. */
@@ -220,7 +220,7 @@ check (struct archive *raw, enum imagefmt_compression c, struct imagefmt_layer_i
   while (ret == 0 && (n = src_read (NULL, &src, &buf)) > 0)
     ;
   if (ret == 0 && src.failed)
-    ret = nook_error_set (err, EINVAL, "corrupt compressed stream: %s",
+    ret = nook_error_set (err, 0, "corrupt compressed stream: %s",
                           archive_error_string (raw));
   if (ret < 0)
     {
@@ -256,7 +256,7 @@ imagefmt_layer_check_fd (int fd, struct imagefmt_layer_info *info, nook_error_t 
     return -1;
   cleanup_reader struct archive *raw = raw_new ();
   if (archive_read_open_fd (raw, fd, 1 << 17) != ARCHIVE_OK)
-    return nook_error_set (err, EINVAL, "cannot read: %s", archive_error_string (raw));
+    return nook_error_set (err, 0, "cannot read: %s", archive_error_string (raw));
   return check (raw, imagefmt_compression_detect (head, n > 0 ? (size_t)n : 0), info, err);
 }
 
@@ -268,6 +268,6 @@ imagefmt_layer_check_mem (const void *data, size_t len, struct imagefmt_layer_in
     return -1;
   cleanup_reader struct archive *raw = raw_new ();
   if (archive_read_open_memory (raw, data, len) != ARCHIVE_OK)
-    return nook_error_set (err, EINVAL, "cannot read: %s", archive_error_string (raw));
+    return nook_error_set (err, 0, "cannot read: %s", archive_error_string (raw));
   return check (raw, imagefmt_compression_detect (data, len), info, err);
 }
