@@ -713,6 +713,7 @@ imagefmt_images_save (struct imagefmt_store *s, char *const *refs,
       if ((a = archive_write_new ()) == NULL)
         oom ();
       if (archive_write_set_format_pax_restricted (a) != ARCHIVE_OK
+          || archive_write_set_bytes_in_last_block (a, 1) != ARCHIVE_OK
           || archive_write_open_fd (a, outfd) != ARCHIVE_OK)
         {
           nook_error_set (err, EIO, "write archive: %s", archive_error_string (a));

@@ -304,6 +304,7 @@ job_export (void *arg, nook_error_t *err)
     }
   if (r == 0
       && (archive_write_set_format_pax_restricted (a) != ARCHIVE_OK
+          || archive_write_set_bytes_in_last_block (a, 1) != ARCHIVE_OK
           || archive_write_open_fd (a, j->outfd) != ARCHIVE_OK))
     r = nook_error_set (err, EIO, "write tar: %s", archive_error_string (a));
   if (r == 0)
