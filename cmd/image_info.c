@@ -66,11 +66,14 @@ cmd_tag (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   if (npos != 2)
     return cmd_args_error (err, "tag", "\"nook tag\" requires exactly 2 arguments.");
   cleanup_free char *full = imagefmt_ref_normalize_tag (pos[1], err);
-  if (full == NULL || imagefmt_store_open (ctx->root, &s, err) < 0)
+  if (full == NULL || imagefmt_store_open (ctx->root, &s, err) < 0
+      || imagefmt_store_lock (s, err) < 0)
     return -1;
-  if (imagefmt_store_lookup (s, pos[0], &img, err) < 0)
-    return plain (err);
-  int r = imagefmt_store_tag (s, full, img->manifest_digest, err);
+  /* Under the writer lock (recursive): no rmi between the lookup and the tag. */
+  int r = imagefmt_store_lookup (s, pos[0], &img, err) < 0
+              ? plain (err)
+              : imagefmt_store_tag (s, full, img->manifest_digest, err);
+  imagefmt_store_unlock (s);
   imagefmt_image_free (img);
   return r;
 }
