@@ -5,6 +5,7 @@
 #include "imagefmt/digest.h"
 #include "imagefmt/internal.h"
 #include "imagefmt/layer.h"
+#include "imagefmt/layer_check.h"
 #include "imagefmt/ref.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -209,9 +210,10 @@ copy_hash (int fd, int out, char **digest, uint64_t *total, bool *gzip, nook_err
   return 0;
 }
 
-/* Digest and size of the decompressed stream of fd (from its current offset). */
+/* Digest and size of the decompressed stream of fd (from its current offset), also
+ * written to out when out >= 0. */
 static int
-uncompressed_digest (int fd, char **digest, uint64_t *size, nook_error_t *err)
+uncompressed_digest (int fd, int out, char **digest, uint64_t *size, nook_error_t *err)
 {
   if (imagefmt_archive_load (err) < 0)
     return -1;
@@ -220,6 +222,9 @@ uncompressed_digest (int fd, char **digest, uint64_t *size, nook_error_t *err)
   if (a == NULL)
     oom ();
   archive_read_support_filter_gzip (a);
+  archive_read_support_filter_zstd (a);
+  archive_read_support_filter_xz (a);
+  archive_read_support_filter_bzip2 (a);
   archive_read_support_format_raw (a);
   struct imagefmt_digester *d = imagefmt_digester_new ();
   int ret = 0;
@@ -233,6 +238,8 @@ uncompressed_digest (int fd, char **digest, uint64_t *size, nook_error_t *err)
     {
       imagefmt_digester_update (d, buf, (size_t)n);
       *size += (uint64_t)n;
+      if (out >= 0 && fs_write_all (out, buf, (size_t)n) < 0)
+        ret = nook_error_set (err, errno, "write temporary blob");
     }
   if (ret == 0 && n < 0)
     ret = nook_error_set (err, EINVAL, "decompress: %s", archive_error_string (a));
@@ -330,6 +337,45 @@ write_image (struct imagefmt_store *s, struct import_state *st, const json_t *co
   return store_save_index (s, idx, err);
 }
 
+/* A tarball compressed with xz, zstd or bzip2 is stored decompressed, as Docker's import
+ * does (OCI has no xz media type, and a plain layer's digest is its diff ID); gzip is kept
+ * as it is.  *tfd and *tmpname are replaced by the decompressed blob's. */
+static int
+decompress_other (struct imagefmt_store *s, int *tfd, char **tmpname, struct import_state *st,
+                  uint64_t *total, nook_error_t *err)
+{
+  unsigned char head[8];
+  ssize_t hn = pread (*tfd, head, sizeof head, 0);
+  enum imagefmt_compression c = imagefmt_compression_detect (head, hn > 0 ? (size_t)hn : 0);
+  if (c != IMAGEFMT_COMPRESSION_XZ && c != IMAGEFMT_COMPRESSION_ZSTD
+      && c != IMAGEFMT_COMPRESSION_BZIP2)
+    return 0;
+  char *name2 = NULL;
+  int t2 = blob_tmp_open (s, &name2, err);
+  char *plain = NULL;
+  uint64_t size = 0;
+  if (t2 < 0)
+    return -1;
+  if (lseek (*tfd, 0, SEEK_SET) < 0 || uncompressed_digest (*tfd, t2, &plain, &size, err) < 0)
+    {
+      if (name2)
+        unlinkat (s->blobsfd, name2, 0);
+      free (name2);
+      close (t2);
+      return nook_error_wrap (err, "%s", imagefmt_compression_name (c));
+    }
+  if (*tmpname)
+    unlinkat (s->blobsfd, *tmpname, 0);
+  free (*tmpname);
+  close (*tfd);
+  *tfd = t2;
+  *tmpname = name2;
+  free (st->layer);
+  st->layer = plain;
+  *total = size;
+  return 0;
+}
+
 static int
 import_locked (struct imagefmt_store *s, int fd, const json_t *config, const char *full,
                struct import_state *st, nook_error_t *err)
@@ -344,6 +390,8 @@ import_locked (struct imagefmt_store *s, int fd, const json_t *config, const cha
     return -1;
   if (copy_hash (fd, tfd, &st->layer, &total, &gzip, err) < 0)
     goto out;
+  if (decompress_other (s, &tfd, &tmpname, st, &total, err) < 0)
+    goto out;
   if (total == 0)
     {
       nook_error_set (err, EINVAL, "empty input: not a tar archive");
@@ -353,7 +401,7 @@ import_locked (struct imagefmt_store *s, int fd, const json_t *config, const cha
     goto out;
   if (gzip)
     {
-      if (lseek (tfd, 0, SEEK_SET) < 0 || uncompressed_digest (tfd, &diff, &usize, err) < 0)
+      if (lseek (tfd, 0, SEEK_SET) < 0 || uncompressed_digest (tfd, -1, &diff, &usize, err) < 0)
         goto out;
     }
   else

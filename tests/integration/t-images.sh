@@ -98,6 +98,17 @@ check_eq "export to stdout gives the same tar" "$(sha256sum <"$S/fs.tar")" "$("$
 check_status "export of a missing container (1)" 1 export -o "$S/x.tar" nosuch
 check_match "names it" "No such container: nosuch" "$ERR"
 
+# ---- import of xz and zstd tarballs: stored decompressed, the diff ID the tar's ----
+plain=$(sha256sum <"$S/f.tar" | cut -d' ' -f1)
+for z in xz zstd; do
+  "$z" -c <"$S/f.tar" >"$S/f.tar.$z"
+  check_status "import of a $z tarball" 0 import "$S/f.tar.$z" "imp:$z"
+  check_match "its diff ID is the uncompressed tar's" "\"Layers\":\[\"sha256:$plain\"\]" \
+    "$("$NOOK" inspect "imp:$z" | tr -d ' \n')"
+  check_match "its file is readable in a container" "read=ok.bytes=2" \
+    "$("$NOOK" run --rm -v "$(probe_vol)" "imp:$z" /probe read /f | tr '\n' .)"
+done
+
 # ---- system check ----
 nrun system check
 check_eq "system check of a sound store exits 0" 0 "$RC"
