@@ -120,9 +120,12 @@ $(O)/tests/fuzz/replay.o: tests/fuzz/replay.c
 # their own archive, then one binary per target.
 FUZZLIBSRC := $(filter-out cmd/%,$(LIBSRC))
 FUZZFLAGS := -std=gnu11 -D_GNU_SOURCE -I. -g -O1 $(PKG_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined
+# (dependency files so a changed header rebuilds the objects: a struct that grew a field
+# once left stale objects that read garbage)
+FUZZDEPFLAGS := -MMD -MP
 $(O)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZFLAGS) -c -o $@ $<
+	clang $(FUZZFLAGS) $(FUZZDEPFLAGS) -c -o $@ $<
 $(O)/fuzz/libnook-fuzz.a: $(patsubst %.c,$(O)/fuzzobj/%.o,$(FUZZLIBSRC))
 	@mkdir -p $(dir $@)
 	@rm -f $@
