@@ -213,7 +213,7 @@ spec_merge (const json_t *image_config, const struct run_opts *o, const struct s
   const char *wd = o->workdir ? o->workdir : json_str (cfg, "WorkingDir");
   if (wd && *wd && wd[0] != '/')
     return nook_error_set (
-        err, EINVAL, "the working directory '%s' is invalid, it needs to be an absolute path", wd);
+        err, 0, "the working directory '%s' is invalid, it needs to be an absolute path", wd);
   spec->cwd = xstrdup (wd && *wd ? wd : "/");
 
   if (merge_argv (cfg, o, spec, err) < 0 || merge_user (cfg, o, e, spec, &home, err) < 0

@@ -530,7 +530,7 @@ imagefmt_layer_validate (int fd, uint64_t *entries, nook_error_t *err)
     return -1;
   cleanup_archive_read struct archive *a = reader_new ();
   if (archive_read_open_fd (a, fd, 65536) != ARCHIVE_OK)
-    return nook_error_set (err, EINVAL, "not a tar archive: %s", archive_error_string (a));
+    return nook_error_set (err, 0, "not a tar archive: %s", archive_error_string (a));
   struct archive_entry *e;
   uint64_t n = 0;
   int r;
