@@ -89,7 +89,8 @@ read_user_db (const struct spec_env *e, const char *path, bool user_given, char 
     }
   if (e->warn)
     {
-      cleanup_free char *msg = xasprintf ("%s; treated as missing", re->msg);
+      cleanup_free char *why = nook_error_text (re);
+      cleanup_free char *msg = xasprintf ("%s; treated as missing", why);
       e->warn (msg);
     }
   return 0;

@@ -47,4 +47,18 @@ no_errno_tail "dockerfile parse of an invalid Dockerfile" 1 \
   dockerfile parse "$T_SCRATCH/Dockerfile.bad"
 check_match "dockerfile parse: the message names the file" "Dockerfile.bad" "$ERR"
 
+# An image whose /etc/passwd cannot be opened (a symlink loop): without -u the run goes
+# on, and the warning says why (it used to end at "open /etc/passwd").
+img=$T_SCRATCH/loop-rootfs
+mkdir -p "$img/bin" "$img/etc"
+cp /bin/busybox "$img/bin/busybox"
+ln -s busybox "$img/bin/true"
+ln -s passwd2 "$img/etc/passwd"
+ln -s passwd "$img/etc/passwd2"
+tar -C "$img" -cf "$T_SCRATCH/loop.tar" . && "$NOOK" import "$T_SCRATCH/loop.tar" pwloop-zz9 >/dev/null
+nrun run --rm pwloop-zz9 true
+check_eq "a looping /etc/passwd without -u: the run succeeds" 0 "$RC"
+check_match "the warning says why /etc/passwd is treated as missing" \
+  "pwloop-zz9: open /etc/passwd: $(printf '%s' 'Too many levels of symbolic links'); treated as missing" "$ERR"
+
 done_testing
