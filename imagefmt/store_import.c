@@ -226,7 +226,7 @@ uncompressed_digest (int fd, char **digest, uint64_t *size, nook_error_t *err)
   *size = 0;
   if (archive_read_open_fd (a, fd, 65536) != ARCHIVE_OK
       || archive_read_next_header (a, &e) != ARCHIVE_OK)
-    ret = nook_error_set (err, EINVAL, "decompress: %s", archive_error_string (a));
+    ret = nook_error_set (err, 0, "decompress: %s", archive_error_string (a));
   char buf[65536];
   la_ssize_t n = 0;
   while (ret == 0 && (n = archive_read_data (a, buf, sizeof buf)) > 0)
@@ -235,7 +235,7 @@ uncompressed_digest (int fd, char **digest, uint64_t *size, nook_error_t *err)
       *size += (uint64_t)n;
     }
   if (ret == 0 && n < 0)
-    ret = nook_error_set (err, EINVAL, "decompress: %s", archive_error_string (a));
+    ret = nook_error_set (err, 0, "decompress: %s", archive_error_string (a));
   archive_read_free (a);
   if (ret < 0)
     {
@@ -346,7 +346,7 @@ import_locked (struct imagefmt_store *s, int fd, const json_t *config, const cha
     goto out;
   if (total == 0)
     {
-      nook_error_set (err, EINVAL, "empty input: not a tar archive");
+      nook_error_set (err, 0, "empty input: not a tar archive");
       goto out;
     }
   if (lseek (tfd, 0, SEEK_SET) < 0 || imagefmt_layer_validate (tfd, NULL, err) < 0)

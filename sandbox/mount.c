@@ -104,7 +104,7 @@ sandbox_tmpfs_options (const char *opts, unsigned long *flags, char **data, nook
       else
         {
           strbuf_free (&b);
-          return nook_error_set (err, EINVAL, "invalid tmpfs option '%s'", o);
+          return nook_error_set (err, 0, "invalid tmpfs option '%s'", o);
         }
     }
   *flags = f;

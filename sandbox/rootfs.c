@@ -56,8 +56,8 @@ sandbox_storage_parse (const char *name, enum storage_driver *out, nook_error_t 
       *out = STORAGE_COPY_UP;
       return 0;
     }
-  return nook_error_set (err, EINVAL,
-                         "invalid storage driver '%s' (overlay, fuse-overlayfs or copy-up)", name);
+  return nook_error_set (err, 0, "invalid storage driver '%s' (overlay, fuse-overlayfs or copy-up)",
+                         name);
 }
 
 char *

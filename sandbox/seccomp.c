@@ -63,7 +63,7 @@ check_keys (struct profile *p, json_t *obj, const char *where, const char *const
             nook_error_t *err)
 {
   if (!json_is_object (obj))
-    return perr (p, err, EINVAL, "%s: expected an object", where);
+    return perr (p, err, 0, "%s: expected an object", where);
   for (void *it = json_object_iter (obj); it; it = json_object_iter_next (obj, it))
     {
       const char *key = json_object_iter_key (it);
@@ -71,7 +71,7 @@ check_keys (struct profile *p, json_t *obj, const char *where, const char *const
       while (known[i] && strcmp (known[i], key) != 0)
         i++;
       if (known[i] == NULL)
-        return perr (p, err, EINVAL, "%s: unknown field '%s'", where, key);
+        return perr (p, err, 0, "%s: unknown field '%s'", where, key);
     }
   return 0;
 }
@@ -82,7 +82,7 @@ get_uint (struct profile *p, json_t *v, const char *where, const char *field, ui
           uint64_t *out, nook_error_t *err)
 {
   if (!json_is_integer (v) || json_integer_value (v) < 0 || (uint64_t)json_integer_value (v) > max)
-    return perr (p, err, EINVAL, "%s: %s: expected an integer from 0 to %llu", where, field,
+    return perr (p, err, 0, "%s: %s: expected an integer from 0 to %llu", where, field,
                  (unsigned long long)max);
   *out = (uint64_t)json_integer_value (v);
   return 0;
@@ -96,10 +96,10 @@ check_strings (struct profile *p, json_t *v, const char *where, const char *fiel
   if (v == NULL || json_is_null (v))
     return 0;
   if (!json_is_array (v))
-    return perr (p, err, EINVAL, "%s: %s: expected an array of strings", where, field);
+    return perr (p, err, 0, "%s: %s: expected an array of strings", where, field);
   for (size_t i = 0; i < json_array_size (v); i++)
     if (!json_is_string (json_array_get (v, i)))
-      return perr (p, err, EINVAL, "%s: %s[%zu]: expected a string", where, field, i);
+      return perr (p, err, 0, "%s: %s[%zu]: expected a string", where, field, i);
   return 0;
 }
 
@@ -129,14 +129,14 @@ parse_action (struct profile *p, const char *where, json_t *act, json_t *errno_r
   };
   uint64_t ret = EPERM;
   if (!json_is_string (act))
-    return perr (p, err, EINVAL, "%s: missing or non-string action", where);
+    return perr (p, err, 0, "%s: missing or non-string action", where);
   const char *s = json_string_value (act);
   bool is_errno = strcmp (s, "SCMP_ACT_ERRNO") == 0, is_trace = strcmp (s, "SCMP_ACT_TRACE") == 0;
   if (errno_ret && !json_is_null (errno_ret))
     {
       if (!is_errno && !is_trace)
-        return perr (p, err, EINVAL, "%s: %s is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE",
-                     where, errno_field);
+        return perr (p, err, 0, "%s: %s is only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE", where,
+                     errno_field);
       if (get_uint (p, errno_ret, where, errno_field, is_errno ? 4095 : 65535, &ret, err) < 0)
         return -1;
     }
@@ -150,7 +150,7 @@ parse_action (struct profile *p, const char *where, json_t *act, json_t *errno_r
       while (i < ARRAY_SIZE (plain) && strcmp (plain[i].name, s) != 0)
         i++;
       if (i == ARRAY_SIZE (plain))
-        return perr (p, err, EINVAL, "%s: unknown or unsupported action '%s'", where, s);
+        return perr (p, err, 0, "%s: unknown or unsupported action '%s'", where, s);
       *out = plain[i].action;
     }
   return 0;
@@ -177,7 +177,7 @@ add_arch (struct profile *p, const char *where, const char *name, nook_error_t *
 {
   uint32_t token = arch_token (name);
   if (token == 0)
-    return perr (p, err, EINVAL, "%s: unknown architecture '%s'", where, name);
+    return perr (p, err, 0, "%s: unknown architecture '%s'", where, name);
   int r = seccomp_arch_add (p->ctx, token);
   if (r < 0 && r != -EEXIST)
     return perr (p, err, -r, "%s: add architecture '%s'", where, name);
@@ -195,12 +195,12 @@ setup_arches (struct profile *p, json_t *root, nook_error_t *err)
   if (check_strings (p, arches, "top level", "architectures", err) < 0)
     return -1;
   if (arches && json_array_size (arches) > 0 && map && json_array_size (map) > 0)
-    return perr (p, err, EINVAL, "both 'architectures' and 'archMap' are given");
+    return perr (p, err, 0, "both 'architectures' and 'archMap' are given");
   for (size_t i = 0; i < json_array_size (arches); i++)
     if (add_arch (p, "architectures", str_at (arches, i), err) < 0)
       return -1;
   if (map && !json_is_null (map) && !json_is_array (map))
-    return perr (p, err, EINVAL, "archMap: expected an array");
+    return perr (p, err, 0, "archMap: expected an array");
   for (size_t i = 0; i < json_array_size (map); i++)
     {
       json_t *v = json_array_get (map, i);
@@ -211,7 +211,7 @@ setup_arches (struct profile *p, json_t *root, nook_error_t *err)
           || check_strings (p, subs, where, "subArchitectures", err) < 0)
         return -1;
       if (!json_is_string (arch))
-        return perr (p, err, EINVAL, "%s: missing or non-string architecture", where);
+        return perr (p, err, 0, "%s: missing or non-string architecture", where);
       /* An arch libseccomp does not know cannot be the native one. */
       if (arch_token (json_string_value (arch)) != p->native)
         continue;
@@ -299,7 +299,7 @@ condition (struct profile *p, json_t *c, const char *where, bool include, bool *
     {
       int major, minor;
       if (!json_is_string (mk) || parse_kernel (json_string_value (mk), &major, &minor) < 0)
-        return perr (p, err, EINVAL, "%s: invalid minKernel (expected \"MAJOR.MINOR\")", where);
+        return perr (p, err, 0, "%s: invalid minKernel (expected \"MAJOR.MINOR\")", where);
       bool new_enough = p->kmajor > major || (p->kmajor == major && p->kminor >= minor);
       any |= new_enough;
       all &= new_enough;
@@ -340,11 +340,11 @@ parse_arg (struct profile *p, json_t *a, const char *where, struct scmp_arg_cmp 
       && get_uint (p, v, where, "valueTwo", UINT64_MAX, &two, err) < 0)
     return -1;
   if (!json_is_string (op))
-    return perr (p, err, EINVAL, "%s: missing or non-string op", where);
+    return perr (p, err, 0, "%s: missing or non-string op", where);
   while (i < ARRAY_SIZE (ops) && strcmp (ops[i].name, json_string_value (op)) != 0)
     i++;
   if (i == ARRAY_SIZE (ops))
-    return perr (p, err, EINVAL, "%s: unknown op '%s'", where, json_string_value (op));
+    return perr (p, err, 0, "%s: unknown op '%s'", where, json_string_value (op));
   *out = (struct scmp_arg_cmp){
     .arg = (unsigned int)index, .op = ops[i].op, .datum_a = value, .datum_b = two
   };
@@ -364,9 +364,9 @@ parse_args (struct profile *p, json_t *args, const char *where, struct scmp_arg_
   if (args == NULL || json_is_null (args))
     return 0;
   if (!json_is_array (args))
-    return perr (p, err, EINVAL, "%s.args: expected an array", where);
+    return perr (p, err, 0, "%s.args: expected an array", where);
   if (json_array_size (args) > 6)
-    return perr (p, err, EINVAL, "%s.args: more than 6 conditions", where);
+    return perr (p, err, 0, "%s.args: more than 6 conditions", where);
   for (size_t i = 0; i < json_array_size (args); i++)
     {
       snprintf (awhere, sizeof awhere, "%s.args[%zu]", where, i);
@@ -436,11 +436,11 @@ add_entry (struct profile *p, json_t *call, size_t index, nook_error_t *err)
       || check_strings (p, names, where, "names", err) < 0)
     return -1;
   if (name && !json_is_null (name) && !json_is_string (name))
-    return perr (p, err, EINVAL, "%s: name: expected a string", where);
+    return perr (p, err, 0, "%s: name: expected a string", where);
   if (json_array_size (names) > 0 && json_is_string (name))
-    return perr (p, err, EINVAL, "%s: both 'name' and 'names' are given", where);
+    return perr (p, err, 0, "%s: both 'name' and 'names' are given", where);
   if (json_array_size (names) == 0 && !json_is_string (name))
-    return perr (p, err, EINVAL, "%s: no syscall names", where);
+    return perr (p, err, 0, "%s: no syscall names", where);
   if (parse_action (p, where, json_object_get (call, "action"), json_object_get (call, "errnoRet"),
                     "errnoRet", &action, err)
           < 0
@@ -479,7 +479,7 @@ set_flags (struct profile *p, json_t *flags, nook_error_t *err)
       while (j < ARRAY_SIZE (known) && strcmp (known[j].name, flag) != 0)
         j++;
       if (j == ARRAY_SIZE (known))
-        return perr (p, err, EINVAL, "flags: unknown flag '%s'", flag);
+        return perr (p, err, 0, "flags: unknown flag '%s'", flag);
       int r = seccomp_attr_set (p->ctx, known[j].attr, 1);
       if (r < 0)
         return perr (p, err, -r, "flags: set '%s'", flag);
@@ -499,7 +499,7 @@ interpret (struct profile *p, json_t *root, nook_error_t *err)
   if (check_keys (p, root, "top level", keys, err) < 0)
     return -1;
   if (listener && !(json_is_string (listener) && json_string_length (listener) == 0))
-    return perr (p, err, EINVAL, "listenerPath: seccomp user notification is not supported");
+    return perr (p, err, 0, "listenerPath: seccomp user notification is not supported");
   if (parse_action (p, "defaultAction", json_object_get (root, "defaultAction"),
                     json_object_get (root, "defaultErrnoRet"), "defaultErrnoRet",
                     &p->default_action, err)
@@ -520,7 +520,7 @@ interpret (struct profile *p, json_t *root, nook_error_t *err)
   if (setup_arches (p, root, err) < 0 || set_flags (p, json_object_get (root, "flags"), err) < 0)
     return -1;
   if (syscalls && !json_is_null (syscalls) && !json_is_array (syscalls))
-    return perr (p, err, EINVAL, "syscalls: expected an array");
+    return perr (p, err, 0, "syscalls: expected an array");
   for (size_t i = 0; i < json_array_size (syscalls); i++)
     if (add_entry (p, json_array_get (syscalls, i), i, err) < 0)
       return -1;
@@ -548,10 +548,10 @@ sandbox_seccomp_build_json (const char *text, size_t len, const char *name_for_e
     return perr (&p, err, EFBIG, "larger than %u bytes", SANDBOX_SECCOMP_MAX_PROFILE);
   root = json_loadb (text, len, JSON_REJECT_DUPLICATES, &jerr);
   if (root == NULL)
-    return perr (&p, err, EINVAL, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
+    return perr (&p, err, 0, "invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
                  jerr.text);
   if (!json_is_object (root))
-    return perr (&p, err, EINVAL, "expected a JSON object");
+    return perr (&p, err, 0, "expected a JSON object");
   p.native = seccomp_arch_native ();
   running_kernel (&p.kmajor, &p.kminor);
   if (interpret (&p, root, err) < 0)

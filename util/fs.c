@@ -375,7 +375,7 @@ fs_runtime_dir_why (char **why, nook_error_t *err)
         bad = untrusted_dir (fallback); /* says so, before anything is created */
       else if (fs_mkdir_p (base, 0700, &e) < 0)
         {
-          bad = xstrdup (e->msg);
+          bad = nook_error_text (e);
           nook_error_free (&e);
         }
       else
