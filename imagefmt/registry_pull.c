@@ -41,7 +41,7 @@ struct reporter
 static void
 report (struct reporter *rep, const char *digest, const char *status, int64_t cur, int64_t total)
 {
-  if (rep->fn == NULL)
+  if (rep == NULL || rep->fn == NULL)
     return;
   char id[13] = "";
   if (digest)
