@@ -515,6 +515,7 @@ on_read (char *buf, size_t size, size_t nmemb, void *arg)
 
 struct req
 {
+  const char *what;   /* for messages: "manifest lab/base:1.0" */
   const char *method; /* GET, HEAD, POST, PUT */
   char *url;          /* absolute */
   const char *scope;  /* token scope this needs */
@@ -744,14 +745,17 @@ http_error (struct imagefmt_registry *r, const char *what, const struct resp *x,
 static void
 lookup_creds (struct shared *sh, const char *repo)
 {
-  if (sh->creds_looked)
-    return;
-  sh->creds_looked = true;
-  cleanup_error nook_error_t e = NULL;
-  int r = imagefmt_auth_lookup (sh->auth_key, repo, &sh->creds, &e);
-  if (r < 0)
-    log_warn ("%s", e->msg);
-  sh->have_creds = r > 0;
+  pthread_mutex_lock (&sh->mu);
+  if (!sh->creds_looked)
+    {
+      cleanup_error nook_error_t e = NULL;
+      sh->creds_looked = true;
+      int r = imagefmt_auth_lookup (sh->auth_key, repo, &sh->creds, &e);
+      if (r < 0)
+        log_warn ("%s", e->msg);
+      sh->have_creds = r > 0;
+    }
+  pthread_mutex_unlock (&sh->mu);
 }
 
 /* The Authorization value for scope (NULL: none known yet); caller frees. */
@@ -894,21 +898,21 @@ fetch_token (struct imagefmt_registry *r, const struct imagefmt_auth_challenge *
 /* After a 401: decide how to authenticate and get ready to retry.  0 retry, -1 fail. */
 static int
 answer_challenge (struct imagefmt_registry *r, const struct req *q, const struct resp *x,
-                  const char *repo, nook_error_t *err)
+                  const char *repo, bool sent_basic, nook_error_t *err)
 {
   struct shared *sh = r->sh;
   struct imagefmt_auth_challenge ch;
   if (x->www_auth == NULL || imagefmt_auth_challenge_parse (x->www_auth, &ch, NULL) < 0)
-    return http_error (r, q->method, x, err);
+    return http_error (r, q->what, x, err);
   lookup_creds (sh, repo);
   int ret = 0;
   if (strcmp (ch.scheme, "basic") == 0)
     {
       pthread_mutex_lock (&sh->mu);
-      bool had = sh->auth == AUTH_BASIC;
       sh->auth = AUTH_BASIC;
       pthread_mutex_unlock (&sh->mu);
-      if (!sh->have_creds || had)
+      /* no credentials, or they were refused: the 401 stands */
+      if (!sh->have_creds || sent_basic)
         ret = -1;
     }
   else if (strcmp (ch.scheme, "bearer") == 0)
@@ -953,6 +957,7 @@ static int
 request (struct imagefmt_registry *r, const struct req *q, const char *repo, struct resp *x,
          nook_error_t *err)
 {
+  lookup_creds (r->sh, repo);
   for (int attempt = 0;; attempt++)
     {
       cleanup_free char *authz = authorization (r->sh, q->scope);
@@ -960,10 +965,10 @@ request (struct imagefmt_registry *r, const struct req *q, const char *repo, str
         return nook_error_wrap (err, "%s", r->sh->name);
       if (x->status != 401 || attempt >= 2)
         return 0;
-      if (answer_challenge (r, q, x, repo, err) < 0)
+      if (answer_challenge (r, q, x, repo, authz && str_has_prefix (authz, "Basic "), err) < 0)
         {
           if (*err == NULL)
-            http_error (r, q->method, x, err);
+            http_error (r, q->what, x, err);
           return -1;
         }
     }
@@ -1090,7 +1095,7 @@ imagefmt_registry_get_manifest (struct imagefmt_registry *r, const char *repo,
   cleanup_free char *what = xasprintf ("manifest %s%s%s", repo, reference[6] == ':' ? "@" : ":",
                                        reference);
   struct req q = {
-    .method = "GET", .url = url, .scope = scope, .accept = IMAGEFMT_MANIFEST_ACCEPT
+    .what = what, .method = "GET", .url = url, .scope = scope, .accept = IMAGEFMT_MANIFEST_ACCEPT
   };
   struct resp x = { .body_max = MANIFEST_BODY_MAX };
   int ret = request (r, &q, repo, &x, err);
@@ -1122,7 +1127,7 @@ imagefmt_registry_get_blob (struct imagefmt_registry *r, const char *repo, const
   cleanup_free char *url = api_url (r, "/v2/%s%s/blobs/%s", r->sh->prefix, repo, digest);
   cleanup_free char *scope = scope_of (r, repo, "pull");
   cleanup_free char *what = xasprintf ("blob %s", digest);
-  struct req q = { .method = "GET", .url = url, .scope = scope, .follow = true };
+  struct req q = { .what = what, .method = "GET", .url = url, .scope = scope, .follow = true };
   struct resp x = { .body_max = 0, .sink = sink, .sink_arg = arg };
   int ret = request (r, &q, repo, &x, err);
   if (ret == 0 && (x.status < 200 || x.status >= 300))
@@ -1140,8 +1145,8 @@ imagefmt_registry_blob_exists (struct imagefmt_registry *r, const char *repo, co
     return -1;
   cleanup_free char *url = api_url (r, "/v2/%s%s/blobs/%s", r->sh->prefix, repo, digest);
   cleanup_free char *scope = scope_of (r, repo, "pull,push");
-  cleanup_free char *what = xasprintf ("HEAD blob %s", digest);
-  struct req q = { .method = "HEAD", .url = url, .scope = scope, .follow = true };
+  cleanup_free char *what = xasprintf ("blob %s", digest);
+  struct req q = { .what = what, .method = "HEAD", .url = url, .scope = scope, .follow = true };
   struct resp x = { .body_max = BODY_MAX };
   int ret = request (r, &q, repo, &x, err);
   if (ret == 0)
@@ -1188,7 +1193,8 @@ imagefmt_registry_mount_blob (struct imagefmt_registry *r, const char *repo, con
   curl_free (ed);
   curl_free (ef);
   cleanup_free char *scope = scope_of (r, repo, "pull,push");
-  struct req q = { .method = "POST", .url = url, .scope = scope };
+  cleanup_free char *what = xasprintf ("mount blob %s from %s", digest, from);
+  struct req q = { .what = what, .method = "POST", .url = url, .scope = scope };
   struct resp x = { .body_max = BODY_MAX };
   int ret = request (r, &q, repo, &x, err);
   if (ret == 0)
@@ -1207,7 +1213,7 @@ imagefmt_registry_put_blob (struct imagefmt_registry *r, const char *repo, const
   cleanup_free char *url = api_url (r, "/v2/%s%s/blobs/uploads/", r->sh->prefix, repo);
   cleanup_free char *scope = scope_of (r, repo, "pull,push");
   cleanup_free char *what = xasprintf ("upload blob %s", digest);
-  struct req q = { .method = "POST", .url = url, .scope = scope };
+  struct req q = { .what = what, .method = "POST", .url = url, .scope = scope };
   struct resp x = { .body_max = BODY_MAX };
   int ret = request (r, &q, repo, &x, err);
   if (ret == 0 && (x.status != 202 || x.location == NULL))
@@ -1227,7 +1233,8 @@ imagefmt_registry_put_blob (struct imagefmt_registry *r, const char *repo, const
   struct upload u = {
     .fd = fd, .size = size, .start = start < 0 ? 0 : start, .progress = progress, .arg = arg
   };
-  struct req put = { .method = "PUT",
+  struct req put = { .what = what,
+                     .method = "PUT",
                      .url = put_url,
                      .scope = scope,
                      .content_type = "application/octet-stream",
@@ -1250,8 +1257,12 @@ imagefmt_registry_put_manifest (struct imagefmt_registry *r, const char *repo,
   cleanup_free char *scope = scope_of (r, repo, "pull,push");
   cleanup_free char *what = xasprintf ("put manifest %s:%s", repo, reference);
   struct upload u = { .fd = -1, .size = (int64_t)len, .data = data };
-  struct req q
-      = { .method = "PUT", .url = url, .scope = scope, .content_type = media_type, .body = &u };
+  struct req q = { .what = what,
+                   .method = "PUT",
+                   .url = url,
+                   .scope = scope,
+                   .content_type = media_type,
+                   .body = &u };
   struct resp x = { .body_max = BODY_MAX };
   int ret = request (r, &q, repo, &x, err);
   if (ret == 0 && x.status != 201 && x.status != 200)

@@ -349,6 +349,8 @@ pull_from (struct pull_ctx *c, struct imagefmt_registry *r, struct imagefmt_pull
       report (&c->rep, m.layers[i].digest, "Already exists", -1, -1);
   if (imagefmt_store_add_image (c->s, c->full, data, len, mt, &out->manifest_digest, err) < 0)
     goto out;
+  for (size_t i = 0; i < m.n_layers; i++)
+    imagefmt_store_note_blob_source (c->s, m.layers[i].digest, c->ref.domain, repo);
   out->id = xstrdup (m.config.digest);
   out->digest = steal_pointer (&top_digest);
   out->ref = xstrdup (c->full);
@@ -593,6 +595,8 @@ imagefmt_push (struct imagefmt_store *s, const char *image, const char *dest,
   }
   if (imagefmt_registry_put_manifest (r, ref.path, ref.tag, out_data, out_len, mt, err) < 0)
     goto out_mu;
+  for (size_t i = 0; i < m.n_layers; i++)
+    imagefmt_store_note_blob_source (s, m.layers[i].digest, ref.domain, ref.path);
   if (digest_out)
     *digest_out = imagefmt_digest_data (out_data, out_len);
   if (size_out)

@@ -288,11 +288,66 @@ imagefmt_store_manifest_media_type (struct imagefmt_store *s, const char *manife
   return NULL;
 }
 
+#define SOURCES_DIR "blob-sources"
+#define SOURCES_MAX (64u << 10)
+
+void
+imagefmt_store_note_blob_source (struct imagefmt_store *s, const char *digest, const char *domain,
+                                 const char *repo)
+{
+  if (imagefmt_digest_parse (digest, NULL, NULL) < 0 || strchr (domain, '\n')
+      || strchr (repo, '\n'))
+    return;
+  if (mkdirat (s->rootfd, SOURCES_DIR, 0700) < 0 && errno != EEXIST)
+    return;
+  cleanup_close int dfd
+      = openat (s->rootfd, SOURCES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0)
+    return;
+  cleanup_free char *line = xasprintf ("%s/%s\n", domain, repo);
+  cleanup_free char *data = NULL;
+  size_t len = 0;
+  if (fs_read_file_at (dfd, digest + 7, SOURCES_MAX, &data, &len, NULL) == 0)
+    {
+      /* already noted? (whole lines: each ends in '\n') */
+      cleanup_free char *nl = xasprintf ("\n%s", line);
+      if (strncmp (data, line, strlen (line)) == 0 || strstr (data, nl))
+        return;
+    }
+  if (len > SOURCES_MAX / 2)
+    return;
+  /* one write(2) of a short line with O_APPEND: concurrent notes do not interleave */
+  cleanup_close int fd = openat (dfd, digest + 7,
+                                 O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd >= 0)
+    (void)!write (fd, line, strlen (line));
+}
+
 char **
 imagefmt_store_repos_with_blob (struct imagefmt_store *s, const char *domain, const char *digest)
 {
   cleanup_json json_t *idx = NULL;
   char **out = xzalloc (sizeof (char *));
+  {
+    cleanup_close int dfd
+        = openat (s->rootfd, SOURCES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    cleanup_free char *data = NULL;
+    size_t len = 0;
+    size_t dl = strlen (domain);
+    if (dfd >= 0 && imagefmt_digest_parse (digest, NULL, NULL) == 0
+        && fs_read_file_at (dfd, digest + 7, SOURCES_MAX, &data, &len, NULL) == 0)
+      {
+        const char *cur = data;
+        char *l;
+        while ((l = str_next_line (&cur)) != NULL)
+          {
+            if (strncmp (l, domain, dl) == 0 && l[dl] == '/' && l[dl + 1]
+                && !strv_contains (out, l + dl + 1))
+              strv_push (&out, l + dl + 1);
+            free (l);
+          }
+      }
+  }
   if (store_load_index (s, &idx, NULL) < 0)
     return out;
   size_t i;

@@ -59,8 +59,15 @@ int imagefmt_store_add_image (struct imagefmt_store *s, const char *ref, const c
 /* The media type of the store's index entry for the manifest (NULL when unknown). */
 char *imagefmt_store_manifest_media_type (struct imagefmt_store *s, const char *manifest_digest);
 
-/* The repositories ("lab/base", without the domain) of references of `domain` whose
- * images hold the blob `digest`: candidates for a cross-repository mount on push. */
+/* Remember that the registry `domain` has the blob in repository `repo` (pulled from
+ * or pushed to it): blob-sources/<hex> in the store, one "domain/repo" a line (Docker
+ * keeps the same in its distribution metadata).  Best effort: errors are ignored. */
+void imagefmt_store_note_blob_source (struct imagefmt_store *s, const char *digest,
+                                      const char *domain, const char *repo);
+
+/* The repositories ("lab/base", without the domain) of `domain` known to hold the blob
+ * `digest` (the store's references of that registry whose images have it, and
+ * blob-sources): candidates for a cross-repository mount on push. */
 char **imagefmt_store_repos_with_blob (struct imagefmt_store *s, const char *domain,
                                        const char *digest);
 
