@@ -11,6 +11,7 @@
 #include "imagefmt/registry_pull.h"
 #include "imagefmt/store.h"
 #include "util/cleanup.h"
+#include "util/trace.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -220,12 +221,14 @@ do_pull (struct nook_ctx *ctx, struct imagefmt_store *s, const struct pull_args 
       offline_hint (err, ref.domain, mirrors != NULL);
       goto out;
     }
+  trace_mark ("pulled and verified");
   /* unpack now, as Docker does ("Pull complete" means ready to run) */
   if (imagefmt_store_lookup (s, res.manifest_digest, &img, err) < 0
       && (nook_error_free (err), imagefmt_store_lookup (s, res.id, &img, err) < 0))
     goto out;
   if (imagefmt_store_layer_dirs (s, img, &dirs, err) < 0)
     goto out;
+  trace_mark ("layers unpacked");
   if (!a->quiet)
     {
       cleanup_free char *fam = imagefmt_ref_familiar (res.ref);

@@ -20,6 +20,7 @@ if [ "$(id -u)" = 0 ]; then
   trap 'rm -rf "$tmp"' EXIT
   runuser -u "$u" -- env -i HOME="$(getent passwd "$u" | cut -d: -f6)" PATH="$PATH" \
     BENCH_ROUNDS="$rounds" BENCH_MB="${BENCH_MB:-100}" BENCH_HELPER="$tmp/registry_helper.py" \
+    BENCH_TRACE="${BENCH_TRACE:-}" \
     bash "$tmp/registry.sh" "$tmp"
   exit
 fi
@@ -116,6 +117,11 @@ fi
 ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; return 1; }; e=$(date +%s%N); echo $(((e - s) / 1000000)); }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 : >"$work/np" >"$work/nP" >"$work/pp" >"$work/pP"
+if [ -n "${BENCH_TRACE:-}" ]; then
+  # where a pull's time goes (NOOK_TRACE marks of cmd/registry.c)
+  NOOK_ROOT=$work/trace NOOK_TRACE=1 "$nook" pull -q "127.0.0.1:$P1/bench:1" 2>&1 | grep -v '^127'
+  mv "$work/trace" "$work/trace-old"
+fi
 # every push goes to an empty registry: the destination's storage is emptied before it
 empty_dst() { rm -rf "$work/dst/data/docker"; }
 for r in $(seq "$rounds"); do
