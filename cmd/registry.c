@@ -208,9 +208,9 @@ do_pull (struct nook_ctx *ctx, struct imagefmt_store *s, const struct pull_args 
     goto out;
   if (!a->quiet)
     {
-      bool default_tag = strchr (a->ref, '@') == NULL
-                         && (strrchr (a->ref, ':') == NULL
-                             || strchr (strrchr (a->ref, ':'), '/') != NULL);
+      bool default_tag
+          = strchr (a->ref, '@') == NULL
+            && (strrchr (a->ref, ':') == NULL || strchr (strrchr (a->ref, ':'), '/') != NULL);
       if (default_tag && !a->for_run)
         fprintf (a->out, "Using default tag: latest\n");
       fprintf (a->out, "%s: Pulling from %s\n", ref.digest ? ref.digest : ref.tag, ref.path);
@@ -256,8 +256,7 @@ int
 cmd_pull_for_run (struct nook_ctx *ctx, struct imagefmt_store *s, const char *ref,
                   const char *platform, FILE *out, nook_error_t *err)
 {
-  struct pull_args a
-      = { .ref = ref, .platform = platform, .tls = -1, .out = out, .for_run = true };
+  struct pull_args a = { .ref = ref, .platform = platform, .tls = -1, .out = out, .for_run = true };
   return do_pull (ctx, s, &a, err);
 }
 
@@ -587,8 +586,8 @@ cmd_logout (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       cleanup_error nook_error_t e = NULL;
       if (imagefmt_auth_lookup (key, NULL, &c, &e) > 0)
         {
-          fprintf (stderr, "Not logged in to %s in %s; the credentials in %s are left alone\n",
-                   key, path, c.source);
+          fprintf (stderr, "Not logged in to %s in %s; the credentials in %s are left alone\n", key,
+                   path, c.source);
           imagefmt_creds_clear (&c);
         }
       else

@@ -236,8 +236,8 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
   const char *policy = o->pull ? o->pull : "missing";
   if (strcmp (policy, "missing") != 0 && strcmp (policy, "always") != 0
       && strcmp (policy, "never") != 0)
-    return nook_error_set (err, 0,
-                           "invalid pull policy \"%s\": want always, missing or never", policy);
+    return nook_error_set (err, 0, "invalid pull policy \"%s\": want always, missing or never",
+                           policy);
   if (strcmp (policy, "always") == 0
       && cmd_pull_for_run (ctx, st->store, o->image, o->platform, stderr, err) < 0)
     return -1;
@@ -253,8 +253,7 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
                                o->image);
       fprintf (stderr, "Unable to find image '%s' locally\n", o->image);
       if (cmd_pull_for_run (ctx, st->store, o->image, o->platform, stderr, err) < 0
-          || imagefmt_store_lookup_hold (st->store, o->image, st->id, &st->img, &st->hold, err)
-                 < 0)
+          || imagefmt_store_lookup_hold (st->store, o->image, st->id, &st->img, &st->hold, err) < 0)
         return -1;
     }
   trace_mark ("image found");

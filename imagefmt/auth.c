@@ -87,7 +87,8 @@ imagefmt_base64_decode (const char *s, size_t *len)
               return NULL;
             }
         }
-      unsigned w = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)v[2] << 6 | (unsigned)v[3];
+      unsigned w
+          = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)v[2] << 6 | (unsigned)v[3];
       out[o++] = (char)(w >> 16);
       if (pad < 2)
         out[o++] = (char)(w >> 8);
@@ -501,8 +502,8 @@ imagefmt_auth_token_parse (const char *data, size_t len, char **token, long *exp
     if (*c <= ' ' || *c >= 127)
       return nook_error_set (err, EINVAL, "token response: the token has invalid characters");
   json_t *e = json_object_get (j, "expires_in");
-  *expires_in = json_is_integer (e) && json_integer_value (e) > 0 ? (long)json_integer_value (e)
-                                                                  : 60;
+  *expires_in
+      = json_is_integer (e) && json_integer_value (e) > 0 ? (long)json_integer_value (e) : 60;
   *token = xstrdup (t);
   return 0;
 }

@@ -36,9 +36,9 @@ bool
 imagefmt_media_type_is_layer (const char *mt)
 {
   static const char *const known[]
-      = { IMAGEFMT_MT_OCI_LAYER,         IMAGEFMT_MT_OCI_LAYER_GZIP,
-          IMAGEFMT_MT_OCI_LAYER_ZSTD,    IMAGEFMT_MT_OCI_LAYER_NONDIST_GZIP,
-          IMAGEFMT_MT_DOCKER_LAYER,      IMAGEFMT_MT_DOCKER_LAYER_GZIP,
+      = { IMAGEFMT_MT_OCI_LAYER,          IMAGEFMT_MT_OCI_LAYER_GZIP,
+          IMAGEFMT_MT_OCI_LAYER_ZSTD,     IMAGEFMT_MT_OCI_LAYER_NONDIST_GZIP,
+          IMAGEFMT_MT_DOCKER_LAYER,       IMAGEFMT_MT_DOCKER_LAYER_GZIP,
           IMAGEFMT_MT_DOCKER_FOREIGN_GZIP };
   for (size_t i = 0; i < ARRAY_SIZE (known); i++)
     if (streq (mt, known[i]))
@@ -71,9 +71,10 @@ platform_normalize (struct imagefmt_platform *p)
   static const struct
   {
     const char *from, *arch, *variant;
-  } map[] = { { "x86_64", "amd64", NULL }, { "x86-64", "amd64", NULL }, { "aarch64", "arm64", NULL },
-              { "armhf", "arm", "v7" },    { "armel", "arm", "v6" },    { "i386", "386", NULL },
-              { "i686", "386", NULL } };
+  } map[]
+      = { { "x86_64", "amd64", NULL }, { "x86-64", "amd64", NULL }, { "aarch64", "arm64", NULL },
+          { "armhf", "arm", "v7" },    { "armel", "arm", "v6" },    { "i386", "386", NULL },
+          { "i686", "386", NULL } };
   if (p->os)
     for (char *c = p->os; *c; c++)
       if (*c >= 'A' && *c <= 'Z')
@@ -111,9 +112,8 @@ imagefmt_platform_parse (const char *s, struct imagefmt_platform *out, nook_erro
   for (char *save = NULL, *t = strtok_r (copy, "/", &save); t; t = strtok_r (NULL, "/", &save))
     {
       if (n == 3)
-        return nook_error_set (err, EINVAL,
-                               "invalid platform '%s': want os/arch[/variant] (e.g. linux/arm64)",
-                               s);
+        return nook_error_set (
+            err, EINVAL, "invalid platform '%s': want os/arch[/variant] (e.g. linux/arm64)", s);
       parts[n++] = t;
     }
   if (n < 2 || strchr (s, ' ') || s[strlen (s) - 1] == '/' || strstr (s, "//"))
@@ -423,8 +423,9 @@ imagefmt_config_parse (const char *data, size_t len, struct imagefmt_config_info
   json_t *ids = json_object_get (rootfs, "diff_ids");
   if (!streq (json_string_value (json_object_get (rootfs, "type")), "layers")
       || !json_is_array (ids))
-    return nook_error_set (err, EINVAL, "image config: rootfs is not {\"type\": \"layers\", "
-                                        "\"diff_ids\": [...]}");
+    return nook_error_set (err, EINVAL,
+                           "image config: rootfs is not {\"type\": \"layers\", "
+                           "\"diff_ids\": [...]}");
   out->diff_ids = xzalloc (sizeof (char *));
   size_t i;
   json_t *e;

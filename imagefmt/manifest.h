@@ -35,7 +35,8 @@
 #define IMAGEFMT_MT_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
 #define IMAGEFMT_MT_DOCKER_FOREIGN_GZIP "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
 #define IMAGEFMT_MT_DOCKER_SCHEMA1 "application/vnd.docker.distribution.manifest.v1+json"
-#define IMAGEFMT_MT_DOCKER_SCHEMA1_SIGNED "application/vnd.docker.distribution.manifest.v1+prettyjws"
+#define IMAGEFMT_MT_DOCKER_SCHEMA1_SIGNED                                                          \
+  "application/vnd.docker.distribution.manifest.v1+prettyjws"
 
 /* The Accept header a client sends for a manifest (all four kinds). */
 #define IMAGEFMT_MANIFEST_ACCEPT                                                                   \

@@ -162,8 +162,7 @@ imagefmt_registry_host_is_insecure (const char *hostport, char *const *insecure)
       size_t n = strlen (entry);
       while (n > 0 && entry[n - 1] == '/')
         entry[--n] = '\0';
-      if (strcasecmp (entry, hostport) == 0 || strcasecmp (entry, h) == 0
-          || cidr_match (entry, h))
+      if (strcasecmp (entry, hostport) == 0 || strcasecmp (entry, h) == 0 || cidr_match (entry, h))
         return true;
     }
   return false;
@@ -226,7 +225,7 @@ load_tls_material (struct shared *sh)
   const char *home = getenv ("HOME");
   const char *xdg = getenv ("XDG_CONFIG_HOME");
   cleanup_free char *user_dir
-      = xdg && *xdg == '/' ? xasprintf ("%s/containers/certs.d/%s", xdg, sh->host)
+      = xdg && *xdg == '/'     ? xasprintf ("%s/containers/certs.d/%s", xdg, sh->host)
         : home && *home == '/' ? xasprintf ("%s/.config/containers/certs.d/%s", home, sh->host)
                                : NULL;
   cleanup_free char *etc_c = xasprintf ("/etc/containers/certs.d/%s", sh->host);
@@ -328,10 +327,10 @@ imagefmt_registry_open (const char *url, const char *auth_key,
     }
   sh->prefix = strbuf_steal (&pre);
   sh->auth_key = xstrdup (auth_key ? auth_key : sh->host);
-  sh->insecure = o->tls_verify == 0 || (o->tls_verify < 0
-                                        && (imagefmt_registry_host_is_loopback (sh->host)
-                                            || imagefmt_registry_host_is_insecure (sh->host,
-                                                                                   o->insecure)));
+  sh->insecure = o->tls_verify == 0
+                 || (o->tls_verify < 0
+                     && (imagefmt_registry_host_is_loopback (sh->host)
+                         || imagefmt_registry_host_is_insecure (sh->host, o->insecure)));
   if (o->creds && o->creds->username)
     {
       sh->creds.username = xstrdup (o->creds->username);
@@ -343,8 +342,8 @@ imagefmt_registry_open (const char *url, const char *auth_key,
   const char *np = getenv ("no_proxy");
   if (np == NULL || *np == '\0')
     np = getenv ("NO_PROXY");
-  sh->noproxy = xasprintf ("%s%slocalhost,127.0.0.1,::1", np && *np ? np : "",
-                           np && *np ? "," : "");
+  sh->noproxy
+      = xasprintf ("%s%slocalhost,127.0.0.1,::1", np && *np ? np : "", np && *np ? "," : "");
   load_tls_material (sh);
   struct imagefmt_registry *r = xzalloc (sizeof *r);
   r->sh = sh;
@@ -634,10 +633,9 @@ perform (struct imagefmt_registry *r, const struct req *q, const char *authz, st
                            x->body_max);
   if (cc != CURLE_OK)
     {
-      int code = cc == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT
-                 : cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST
-                     ? EHOSTUNREACH
-                     : EIO;
+      int code = cc == CURLE_OPERATION_TIMEDOUT                                    ? ETIMEDOUT
+                 : cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ? EHOSTUNREACH
+                                                                                   : EIO;
       return nook_error_set (err, code, "%s %s: %s", q->method, q->url,
                              *errbuf ? errbuf : curl_easy_strerror (cc));
     }
@@ -867,8 +865,9 @@ fetch_token (struct imagefmt_registry *r, const struct imagefmt_auth_challenge *
   else if (x.status == 401 || x.status == 403)
     {
       cleanup_free char *text = imagefmt_registry_error_text (x.body.buf, x.body.len);
-      ret = nook_error_set (err, EACCES, "%s: unauthorized: %s (token server, HTTP %ld); run "
-                                         "'nook login %s'",
+      ret = nook_error_set (err, EACCES,
+                            "%s: unauthorized: %s (token server, HTTP %ld); run "
+                            "'nook login %s'",
                             sh->name,
                             sh->have_creds ? "incorrect username or password"
                             : text         ? text
@@ -935,8 +934,8 @@ scheme_name (enum scheme s)
   return s == SCHEME_HTTP ? "http" : "https";
 }
 
-static char *
-api_url (struct imagefmt_registry *r, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static char *api_url (struct imagefmt_registry *r, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
 
 static char *
 api_url (struct imagefmt_registry *r, const char *fmt, ...)
@@ -1092,8 +1091,8 @@ imagefmt_registry_get_manifest (struct imagefmt_registry *r, const char *repo,
     return -1;
   cleanup_free char *url = api_url (r, "/v2/%s%s/manifests/%s", r->sh->prefix, repo, reference);
   cleanup_free char *scope = scope_of (r, repo, "pull");
-  cleanup_free char *what = xasprintf ("manifest %s%s%s", repo, reference[6] == ':' ? "@" : ":",
-                                       reference);
+  cleanup_free char *what
+      = xasprintf ("manifest %s%s%s", repo, reference[6] == ':' ? "@" : ":", reference);
   struct req q = {
     .what = what, .method = "GET", .url = url, .scope = scope, .accept = IMAGEFMT_MANIFEST_ACCEPT
   };
@@ -1174,8 +1173,8 @@ absolute_location (struct imagefmt_registry *r, const char *loc)
 {
   if (strncasecmp (loc, "http://", 7) == 0 || strncasecmp (loc, "https://", 8) == 0)
     return xstrdup (loc);
-  return xasprintf ("%s://%s%s%s", scheme_name (r->sh->scheme), r->sh->host,
-                    *loc == '/' ? "" : "/", loc);
+  return xasprintf ("%s://%s%s%s", scheme_name (r->sh->scheme), r->sh->host, *loc == '/' ? "" : "/",
+                    loc);
 }
 
 int
@@ -1217,9 +1216,9 @@ imagefmt_registry_put_blob (struct imagefmt_registry *r, const char *repo, const
   struct resp x = { .body_max = BODY_MAX };
   int ret = request (r, &q, repo, &x, err);
   if (ret == 0 && (x.status != 202 || x.location == NULL))
-    ret = x.status == 202 ? nook_error_set (err, EPROTO, "%s: %s: no Location in the answer",
-                                            r->sh->name, what)
-                          : http_error (r, what, &x, err);
+    ret = x.status == 202
+              ? nook_error_set (err, EPROTO, "%s: %s: no Location in the answer", r->sh->name, what)
+              : http_error (r, what, &x, err);
   if (ret < 0)
     {
       resp_clear (&x);

@@ -35,11 +35,11 @@
 
 struct imagefmt_registry_opts
 {
-  int tls_verify;             /* 1 verify, 0 --tls-verify=false, -1 default (by host) */
-  char *const *insecure;      /* insecure-registries entries, NULL-terminated, may be NULL */
+  int tls_verify;        /* 1 verify, 0 --tls-verify=false, -1 default (by host) */
+  char *const *insecure; /* insecure-registries entries, NULL-terminated, may be NULL */
   const struct imagefmt_creds *creds; /* explicit credentials (login), may be NULL */
-  long connect_timeout_ms;    /* 0: 5000 */
-  const char *user_agent;     /* may be NULL */
+  long connect_timeout_ms;            /* 0: 5000 */
+  const char *user_agent;             /* may be NULL */
 };
 
 struct imagefmt_registry;
@@ -89,8 +89,8 @@ int imagefmt_registry_blob_exists (struct imagefmt_registry *r, const char *repo
 
 /* Cross-repository mount (POST ...?mount=DIGEST&from=FROM): 1 mounted, 0 the registry
  * did not (then nothing to clean up), -1 error. */
-int imagefmt_registry_mount_blob (struct imagefmt_registry *r, const char *repo,
-                                  const char *digest, const char *from, nook_error_t *err);
+int imagefmt_registry_mount_blob (struct imagefmt_registry *r, const char *repo, const char *digest,
+                                  const char *from, nook_error_t *err);
 
 /* Upload the blob read from fd (size bytes from its current offset; its digest is
  * `digest`) in one PUT.  progress(sent, arg) may be NULL. */

@@ -313,8 +313,7 @@ pull_from (struct pull_ctx *c, struct imagefmt_registry *r, struct imagefmt_pull
     {
       cleanup_free char *have = imagefmt_platform_string (&cfg.platform);
       cleanup_free char *want = imagefmt_platform_string (c->want);
-      log_warn ("the image's platform (%s) does not match the platform asked for (%s)", have,
-                want);
+      log_warn ("the image's platform (%s) does not match the platform asked for (%s)", have, want);
     }
   if (!out->up_to_date)
     {
@@ -330,17 +329,13 @@ pull_from (struct pull_ctx *c, struct imagefmt_registry *r, struct imagefmt_pull
           jobs[n].desc = &m.layers[i];
           jobs[n].diff_id = cfg.diff_ids[i];
           jobs[n].fetch = !imagefmt_store_has_blob (c->s, m.layers[i].digest);
-          report (&c->rep, m.layers[i].digest, jobs[n].fetch ? "Pulling fs layer" : "Already exists",
-                  -1, -1);
+          report (&c->rep, m.layers[i].digest,
+                  jobs[n].fetch ? "Pulling fs layer" : "Already exists", -1, -1);
           n++;
         }
-      struct pool p = { .n = n,
-                        .jobs = jobs,
-                        .reg = r,
-                        .store = c->s,
-                        .rep = &c->rep,
-                        .repo = repo,
-                        .run = pull_job };
+      struct pool p = {
+        .n = n, .jobs = jobs, .reg = r, .store = c->s, .rep = &c->rep, .repo = repo, .run = pull_job
+      };
       if (pool_run (&p, c->o->parallel, err) < 0)
         goto out;
     }

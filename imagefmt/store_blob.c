@@ -40,7 +40,8 @@ imagefmt_blob_writer_open (struct imagefmt_store *s, const char *expect, int64_t
   if (w->fd < 0)
     {
       static unsigned counter;
-      w->tmpname = xasprintf (".tmp-%d-%u-%.12s", (int)getpid (), __atomic_fetch_add (&counter, 1, __ATOMIC_RELAXED), expect + 7);
+      w->tmpname = xasprintf (".tmp-%d-%u-%.12s", (int)getpid (),
+                              __atomic_fetch_add (&counter, 1, __ATOMIC_RELAXED), expect + 7);
       w->fd = openat (s->blobsfd, w->tmpname, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                       0644);
       if (w->fd < 0)
@@ -134,8 +135,7 @@ imagefmt_store_has_blob (struct imagefmt_store *s, const char *digest)
 {
   struct stat st;
   return imagefmt_digest_parse (digest, NULL, NULL) == 0
-         && fstatat (s->blobsfd, digest + 7, &st, AT_SYMLINK_NOFOLLOW) == 0
-         && S_ISREG (st.st_mode);
+         && fstatat (s->blobsfd, digest + 7, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode);
 }
 
 int
@@ -152,8 +152,7 @@ imagefmt_store_open_blob (struct imagefmt_store *s, const char *digest, int64_t 
   if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
     {
       close (fd);
-      return nook_error_set (err, EINVAL, "blob %s in '%s' is not a regular file", digest,
-                             s->root);
+      return nook_error_set (err, EINVAL, "blob %s in '%s' is not a regular file", digest, s->root);
     }
   if (size)
     *size = st.st_size;
@@ -317,8 +316,8 @@ imagefmt_store_note_blob_source (struct imagefmt_store *s, const char *digest, c
   if (len > SOURCES_MAX / 2)
     return;
   /* one write(2) of a short line with O_APPEND: concurrent notes do not interleave */
-  cleanup_close int fd = openat (dfd, digest + 7,
-                                 O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+  cleanup_close int fd
+      = openat (dfd, digest + 7, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd >= 0)
     (void)!write (fd, line, strlen (line));
 }

@@ -110,10 +110,10 @@ store_index_tag (json_t *manifests, const char *ref, const char *digest, size_t 
         return;
       }
   }
-  json_array_append_new (manifests, json_pack ("{s:s, s:s, s:I, s:{s:s}}", "mediaType",
-                                               media_type ? media_type : MT_MANIFEST, "digest",
-                                               digest, "size", (json_int_t)size, "annotations",
-                                               ANN_REF, ref));
+  json_array_append_new (manifests,
+                         json_pack ("{s:s, s:s, s:I, s:{s:s}}", "mediaType",
+                                    media_type ? media_type : MT_MANIFEST, "digest", digest, "size",
+                                    (json_int_t)size, "annotations", ANN_REF, ref));
 }
 
 int

@@ -116,7 +116,7 @@ if command -v podman >/dev/null; then
 fi
 ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; return 1; }; e=$(date +%s%N); echo $(((e - s) / 1000000)); }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-: >"$work/np" >"$work/nP" >"$work/pp" >"$work/pP"
+for f in np nP pp pP; do : >"$work/$f"; done
 if [ -n "${BENCH_TRACE:-}" ]; then
   # where a pull's time goes (NOOK_TRACE marks of cmd/registry.c)
   NOOK_ROOT=$work/trace NOOK_TRACE=1 "$nook" pull -q "127.0.0.1:$P1/bench:1" 2>&1 | grep -v '^127'

@@ -32,9 +32,9 @@ free_port() {
 
 # start_registry NAME [HTPASSWD]: a docker-registry in $T_SCRATCH/NAME; sets REG_PORT.
 start_registry() {
-  local name=$1 htp=${2:-} dir=$T_SCRATCH/$1 try pid
+  local name=$1 htp=${2:-} dir=$T_SCRATCH/$1 pid
   mkdir -p "$dir/data"
-  for try in 1 2 3 4 5; do
+  for _ in 1 2 3 4 5; do
     REG_PORT=$(free_port) || return 1
     {
       printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n'

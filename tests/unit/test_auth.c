@@ -80,22 +80,23 @@ test_challenge (void **state)
 {
   struct imagefmt_auth_challenge c;
   cleanup_error nook_error_t err = NULL;
-  assert_int_equal (imagefmt_auth_challenge_parse (
-                        "Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
-                        "scope=\"repository:library/busybox:pull\"",
-                        &c, &err),
-                    0);
+  assert_int_equal (
+      imagefmt_auth_challenge_parse (
+          "Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
+          "scope=\"repository:library/busybox:pull\"",
+          &c, &err),
+      0);
   assert_string_equal (c.scheme, "bearer");
   assert_string_equal (c.realm, "https://auth.docker.io/token");
   assert_string_equal (c.service, "registry.docker.io");
   assert_string_equal (c.scope, "repository:library/busybox:pull");
   imagefmt_auth_challenge_clear (&c);
   /* spaces, case, escapes, an error parameter, unquoted values */
-  assert_int_equal (imagefmt_auth_challenge_parse (
-                        "  bearer Realm = \"http://h/t?a=1\" , scope=\"a b\", "
-                        "error=\"insufficient_scope\", service=svc",
-                        &c, &err),
-                    0);
+  assert_int_equal (
+      imagefmt_auth_challenge_parse ("  bearer Realm = \"http://h/t?a=1\" , scope=\"a b\", "
+                                     "error=\"insufficient_scope\", service=svc",
+                                     &c, &err),
+      0);
   assert_string_equal (c.realm, "http://h/t?a=1");
   assert_string_equal (c.scope, "a b");
   assert_string_equal (c.error, "insufficient_scope");
@@ -144,13 +145,13 @@ test_token (void **state)
 static void
 test_lookup (void **state)
 {
-  cleanup_free char *p = write_tmp (
-      "auth.json", "{\"auths\": {"
-                   "\"https://index.docker.io/v1/\": {\"auth\": \"aHViOmh1YnB3\"},"
-                   "\"quay.io\": {\"auth\": \"cXVheTpxdWF5cHc=\"},"
-                   "\"quay.io/team\": {\"auth\": \"dGVhbTp0ZWFtcHc=\"},"
-                   "\"localhost:5000\": {\"auth\": \"bm9jb2xvbg==\"},"
-                   "\"http://lab:5000/\": {\"auth\": \"bGFiOmxhYg==\"}}}");
+  cleanup_free char *p
+      = write_tmp ("auth.json", "{\"auths\": {"
+                                "\"https://index.docker.io/v1/\": {\"auth\": \"aHViOmh1YnB3\"},"
+                                "\"quay.io\": {\"auth\": \"cXVheTpxdWF5cHc=\"},"
+                                "\"quay.io/team\": {\"auth\": \"dGVhbTp0ZWFtcHc=\"},"
+                                "\"localhost:5000\": {\"auth\": \"bm9jb2xvbg==\"},"
+                                "\"http://lab:5000/\": {\"auth\": \"bGFiOmxhYg==\"}}}");
   struct imagefmt_creds c;
   cleanup_error nook_error_t err = NULL;
   assert_int_equal (imagefmt_auth_lookup_in (p, "docker.io", "library/busybox", &c, &err), 1);
@@ -237,8 +238,7 @@ test_hosts (void **state)
   assert_true (imagefmt_registry_host_is_loopback ("[::1]:5000"));
   assert_false (imagefmt_registry_host_is_loopback ("10.0.0.1:5000"));
   assert_false (imagefmt_registry_host_is_loopback ("127.0.0.1.evil.com"));
-  char *insecure[] = { (char *)"lab:5000", (char *)"10.1.0.0/16", (char *)"http://host2/",
-                       NULL };
+  char *insecure[] = { (char *)"lab:5000", (char *)"10.1.0.0/16", (char *)"http://host2/", NULL };
   assert_true (imagefmt_registry_host_is_insecure ("lab:5000", insecure));
   assert_false (imagefmt_registry_host_is_insecure ("lab2:5000", insecure));
   assert_true (imagefmt_registry_host_is_insecure ("10.1.200.3:5000", insecure));
@@ -300,11 +300,14 @@ test_config_mirrors (void **state)
   assert_null (m[1]);
   nook_config_clear (&c);
 
-  static const char *const bad[]
-      = { "{\"registry-mirrors\": \"http://x\"}", "{\"registry-mirrors\": [\"x:5000\"]}",
-          "{\"registry-mirrors\": [\"ftp://x\"]}", "{\"registry-mirrors\": [\"http://\"]}",
-          "{\"mirrors\": [\"http://x\"]}",         "{\"insecure-registries\": [1]}",
-          "{\"registry-mirrors\": [\"http://a b\"]}", "[" };
+  static const char *const bad[] = { "{\"registry-mirrors\": \"http://x\"}",
+                                     "{\"registry-mirrors\": [\"x:5000\"]}",
+                                     "{\"registry-mirrors\": [\"ftp://x\"]}",
+                                     "{\"registry-mirrors\": [\"http://\"]}",
+                                     "{\"mirrors\": [\"http://x\"]}",
+                                     "{\"insecure-registries\": [1]}",
+                                     "{\"registry-mirrors\": [\"http://a b\"]}",
+                                     "[" };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     {
       cleanup_free char *p = write_tmp ("bad.json", bad[i]);
@@ -323,10 +326,10 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_base64),       cmocka_unit_test (test_challenge),
-    cmocka_unit_test (test_token),        cmocka_unit_test (test_lookup),
-    cmocka_unit_test (test_store_remove), cmocka_unit_test (test_normalize_key),
-    cmocka_unit_test (test_hosts),        cmocka_unit_test (test_error_text),
+    cmocka_unit_test (test_base64),         cmocka_unit_test (test_challenge),
+    cmocka_unit_test (test_token),          cmocka_unit_test (test_lookup),
+    cmocka_unit_test (test_store_remove),   cmocka_unit_test (test_normalize_key),
+    cmocka_unit_test (test_hosts),          cmocka_unit_test (test_error_text),
     cmocka_unit_test (test_config_mirrors),
   };
   return cmocka_run_group_tests (tests, setup, teardown);

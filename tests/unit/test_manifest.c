@@ -46,9 +46,8 @@ test_manifest_docker (void **state)
 {
   struct imagefmt_manifest m;
   cleanup_error nook_error_t err = NULL;
-  assert_int_equal (imagefmt_manifest_parse (docker_manifest, strlen (docker_manifest), NULL, &m,
-                                             &err),
-                    0);
+  assert_int_equal (
+      imagefmt_manifest_parse (docker_manifest, strlen (docker_manifest), NULL, &m, &err), 0);
   assert_int_equal (m.kind, IMAGEFMT_MANIFEST_IMAGE);
   assert_string_equal (m.media_type, IMAGEFMT_MT_DOCKER_MANIFEST);
   assert_string_equal (m.config.digest, D1);
@@ -98,13 +97,12 @@ static void
 test_manifest_content_type (void **state)
 {
   /* no mediaType in the document: the Content-Type decides; a contradiction is refused */
-  static const char oci[] = "{\"schemaVersion\":2,\"config\":{\"size\":1,\"digest\":\"" D1
-                            "\"},\"layers\":[]}";
+  static const char oci[]
+      = "{\"schemaVersion\":2,\"config\":{\"size\":1,\"digest\":\"" D1 "\"},\"layers\":[]}";
   struct imagefmt_manifest m;
   cleanup_error nook_error_t err = NULL;
-  assert_int_equal (imagefmt_manifest_parse (oci, strlen (oci),
-                                             IMAGEFMT_MT_DOCKER_MANIFEST "; charset=utf-8", &m,
-                                             &err),
+  assert_int_equal (imagefmt_manifest_parse (
+                        oci, strlen (oci), IMAGEFMT_MT_DOCKER_MANIFEST "; charset=utf-8", &m, &err),
                     0);
   assert_string_equal (m.media_type, IMAGEFMT_MT_DOCKER_MANIFEST);
   imagefmt_manifest_clear (&m);
@@ -122,8 +120,7 @@ select_for (const char *platform)
   struct imagefmt_manifest idx;
   struct imagefmt_platform p;
   cleanup_error nook_error_t err = NULL;
-  assert_int_equal (imagefmt_manifest_parse (index_json, strlen (index_json), NULL, &idx, &err),
-                    0);
+  assert_int_equal (imagefmt_manifest_parse (index_json, strlen (index_json), NULL, &idx, &err), 0);
   assert_int_equal (imagefmt_platform_parse (platform, &p, &err), 0);
   ssize_t r = imagefmt_index_select (&idx, &p, &err);
   if (r < 0)
@@ -155,8 +152,14 @@ test_index_select (void **state)
 static void
 test_platform_parse (void **state)
 {
-  static const char *const bad[] = { "", "linux", "linux/", "/amd64", "linux//amd64",
-                                     "linux/amd64/v1/x", "linux/am d64", "linux/amd64;rm" };
+  static const char *const bad[] = { "",
+                                     "linux",
+                                     "linux/",
+                                     "/amd64",
+                                     "linux//amd64",
+                                     "linux/amd64/v1/x",
+                                     "linux/am d64",
+                                     "linux/amd64;rm" };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     {
       struct imagefmt_platform p;
@@ -225,12 +228,13 @@ test_convert_round_trip (void **state)
                                                        IMAGEFMT_MT_DOCKER_MANIFEST, &n4, &err);
   assert_string_equal (same, docker_manifest);
   /* zstd has no Docker form */
-  static const char zstd[] = "{\"schemaVersion\":2,\"mediaType\":\"" IMAGEFMT_MT_OCI_MANIFEST
-                             "\",\"config\":{\"mediaType\":\"" IMAGEFMT_MT_OCI_CONFIG
-                             "\",\"size\":1,\"digest\":\"" D1 "\"},\"layers\":[{\"mediaType\":\""
-                             IMAGEFMT_MT_OCI_LAYER_ZSTD "\",\"size\":1,\"digest\":\"" D2 "\"}]}";
-  assert_null (imagefmt_manifest_convert (zstd, strlen (zstd), IMAGEFMT_MT_DOCKER_MANIFEST, &n4,
-                                          &err));
+  static const char zstd[]
+      = "{\"schemaVersion\":2,\"mediaType\":\"" IMAGEFMT_MT_OCI_MANIFEST
+        "\",\"config\":{\"mediaType\":\"" IMAGEFMT_MT_OCI_CONFIG "\",\"size\":1,\"digest\":\"" D1
+        "\"},\"layers\":[{\"mediaType\":\"" IMAGEFMT_MT_OCI_LAYER_ZSTD
+        "\",\"size\":1,\"digest\":\"" D2 "\"}]}";
+  assert_null (
+      imagefmt_manifest_convert (zstd, strlen (zstd), IMAGEFMT_MT_DOCKER_MANIFEST, &n4, &err));
 }
 
 static void
@@ -251,14 +255,10 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_manifest_docker),
-    cmocka_unit_test (test_manifest_bad),
-    cmocka_unit_test (test_manifest_content_type),
-    cmocka_unit_test (test_index_select),
-    cmocka_unit_test (test_platform_parse),
-    cmocka_unit_test (test_config),
-    cmocka_unit_test (test_convert_round_trip),
-    cmocka_unit_test (test_digest_verification),
+    cmocka_unit_test (test_manifest_docker),       cmocka_unit_test (test_manifest_bad),
+    cmocka_unit_test (test_manifest_content_type), cmocka_unit_test (test_index_select),
+    cmocka_unit_test (test_platform_parse),        cmocka_unit_test (test_config),
+    cmocka_unit_test (test_convert_round_trip),    cmocka_unit_test (test_digest_verification),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
