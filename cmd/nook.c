@@ -16,6 +16,7 @@
  *   cmd/system.c          `nook info`, `nook version`
  *   cmd/registry.c        `nook pull`, `push`, `login`, `logout`; the pull of `run`
  *   cmd/config.c          config.json: registry mirrors, insecure registries
+ *   cmd/image.c           `nook image SUBCOMMAND`: dispatch to the image verbs
  *   cmd/dockerfile.c      `nook dockerfile parse|stages`
  *   sandbox/spec.h        struct nook_spec: what a container is, as data
  *   sandbox/run.c         clone, sync, id maps, pty, signals, wait: the parent side
@@ -73,6 +74,7 @@ static const struct command commands[] = {
   { "import", cmd_import, "Import a rootfs tarball as a one-layer image" },
   { "bootstrap", cmd_bootstrap, "Create a base image from the host (busybox)" },
   { "rmi", cmd_rmi, "Remove one or more images" },
+  { "image", cmd_image, "Manage images (image ls|rm|import|pull|push)" },
   { "pull", cmd_pull, "Download an image from a registry" },
   { "push", cmd_push, "Upload an image to a registry" },
   { "login", cmd_login, "Log in to a registry" },

@@ -94,6 +94,8 @@ in_store a nrun pull "$R/lab/base:1.0"
 check_match "pulling it again: up to date" "Image is up to date" "$OUT"
 in_store a nrun pull -q "$R/lab/oci:1"
 check_eq "pull -q of an OCI manifest prints only the reference" "$R/lab/oci:1" "$OUT"
+in_store a nrun image pull -q "$R/lab/base:1.0"
+check_eq "nook image pull is pull" "$R/lab/base:1.0" "$OUT"
 in_store a nrun push "$R/lab/base:1.0" "$R/lab/again:1"
 check_match "a pulled image pushes back without uploading (mount, same blobs)" \
   "Mounted from|Layer already exists" "$OUT"
