@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-for t in docker-registry htpasswd python3; do
+for t in docker-registry htpasswd python3 openssl; do
   command -v "$t" >/dev/null 2>&1 || skip_all "$t is not installed (ci/deps.sh installs it)"
 done
 setup_image
@@ -30,9 +30,10 @@ free_port() {
   echo "$p"
 }
 
-# start_registry NAME [HTPASSWD]: a docker-registry in $T_SCRATCH/NAME; sets REG_PORT.
+# start_registry NAME [HTPASSWD [TLSDIR]]: a docker-registry in $T_SCRATCH/NAME (basic auth
+# with HTPASSWD, HTTPS with TLSDIR/srv.crt and srv.key); sets REG_PORT.
 start_registry() {
-  local name=$1 htp=${2:-} dir=$T_SCRATCH/$1 pid
+  local name=$1 htp=${2:-} tls=${3:-} dir=$T_SCRATCH/$1 pid
   mkdir -p "$dir/data"
   for _ in 1 2 3 4 5; do
     REG_PORT=$(free_port) || return 1
@@ -40,6 +41,7 @@ start_registry() {
       printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n'
       printf 'storage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\n' "$dir/data"
       printf 'http:\n  addr: 127.0.0.1:%s\n  secret: nook-test\n' "$REG_PORT"
+      [ -z "$tls" ] || printf '  tls:\n    certificate: %s\n    key: %s\n' "$tls/srv.crt" "$tls/srv.key"
       [ -z "$htp" ] || printf 'auth:\n  htpasswd:\n    realm: nook-test\n    path: %s\n' "$htp"
     } >"$dir/config.yml"
     # (docker-registry reads REGISTRY_* variables as configuration: none of ours)
@@ -251,6 +253,30 @@ rm -f "$DOCKER_CONFIG/config.json"
     "$(stat -c %a "$XDG_CONFIG_HOME/containers/auth.json" 2>&1)"
   echo "$T_N $T_FAILED" >"$T_SCRATCH/counts")
 read -r T_N T_FAILED <"$T_SCRATCH/counts"
+
+# ---- HTTPS: a CA of certs.d ----
+TLSD=$T_SCRATCH/tls
+mkdir -p "$TLSD"
+(cd "$TLSD" && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 \
+  -subj /CN=nook-test-ca && openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr \
+  -subj /CN=127.0.0.1 && printf 'subjectAltName=IP:127.0.0.1\n' >ext &&
+  openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out srv.crt -days 2 \
+    -extfile ext) >"$T_SCRATCH/openssl.log" 2>&1
+check "a CA and a server certificate are made (openssl)" test -s "$TLSD/srv.crt"
+start_registry tls "" "$TLSD" || done_testing
+S=127.0.0.1:$REG_PORT
+nrun push --tls-verify=true busybox "$S/lab/tls:1"
+check_eq "push --tls-verify=true to a registry of an unknown CA exits 1" 1 "$RC"
+check_match "... naming the certificate problem" "[Cc]ertificate" "$ERR"
+mkdir -p "$XDG_CONFIG_HOME/containers/certs.d/$S"
+cp "$TLSD/ca.crt" "$XDG_CONFIG_HOME/containers/certs.d/$S/ca.crt"
+nrun push --tls-verify=true busybox "$S/lab/tls:1"
+check_eq "with the CA in certs.d/HOST/, the push verifies and succeeds" 0 "$RC"
+in_store j nrun pull --tls-verify=true "$S/lab/tls:1"
+check_eq "... and so does the pull" 0 "$RC"
+rm -rf "$XDG_CONFIG_HOME/containers/certs.d"
+in_store k nrun pull "$S/lab/tls:1"
+check_eq "a loopback registry's HTTPS is not verified by default (as Docker)" 0 "$RC"
 
 # ---- bearer tokens (a front that issues and checks its own) ----
 TP=$(free_port)
