@@ -59,7 +59,8 @@ struct job
   const char *diff_id; /* pull: expected uncompressed digest */
   bool fetch;          /* pull: not in the store yet */
   nook_error_t err;
-  char *note; /* push: "Mounted from x" etc. */
+  struct reporter *rep; /* push: for the upload's progress */
+  int64_t total, last;
 };
 
 struct pool
@@ -438,8 +439,11 @@ static void
 push_progress (int64_t sent, void *arg)
 {
   struct job *j = arg;
-  (void)j;
-  (void)sent;
+  if (sent - j->last >= (512 << 10) || sent == j->total)
+    {
+      j->last = sent;
+      report (j->rep, j->desc->digest, "Pushing", sent, j->total);
+    }
 }
 
 static int
@@ -475,6 +479,8 @@ push_job (struct pool *p, struct imagefmt_registry *r, struct job *j, nook_error
   if (fd < 0)
     return -1;
   report (p->rep, d->digest, "Pushing", 0, size);
+  j->rep = p->rep;
+  j->total = size;
   if (imagefmt_registry_put_blob (r, p->repo, d->digest, fd, size, push_progress, j, err) < 0)
     return -1;
   report (p->rep, d->digest, "Pushed", -1, -1);
