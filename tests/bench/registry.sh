@@ -30,8 +30,10 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/nook-rbench-w.XXXXXX")
 prun=$(mktemp -d /tmp/nrb.XXXXXX)
 pids=()
 cleanup() {
-  local p
+  local p pidf=$prun/xdg/libpod/tmp/pause.pid
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # podman's rootless pause process (catatonit) of this private runtime dir
+  if [ -s "$pidf" ]; then kill "$(cat "$pidf")" 2>/dev/null || true; fi
   rm -rf "$work" "$prun" 2>/dev/null && return
   local range start count
   range=$(awk -F: -v n="$(id -un)" '$1 == n { print $2, $3; exit }' /etc/subuid)
@@ -43,7 +45,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_registry() { # NAME -> echo port
+start_registry() { # NAME OFFSET -> REG_PORT (not in $(...): the PID must reach pids)
   local d=$work/$1 p
   mkdir -p "$d/data"
   p=$(python3 "$helper" port $((21000 + ($(id -u) % 100) * 20 + ${2:-0})))
@@ -52,7 +54,7 @@ start_registry() { # NAME -> echo port
   env -u REGISTRY_AUTH_FILE docker-registry serve "$d/config.yml" >"$d/log" 2>&1 &
   pids+=("$!")
   python3 "$helper" wait "$p" 20 || { echo "registry $1 did not start"; cat "$d/log"; exit 1; }
-  echo "$p"
+  REG_PORT=$p
 }
 
 # The image: 5 gzip layers of host files, about BENCH_MB MB uncompressed, an OCI layout.
@@ -104,8 +106,10 @@ json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.
 open(out + "/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
 print(f"image: {len(chosen)} files, {sum(l['size'] for l in layers) / 1e6:.1f} MB compressed")
 EOF
-P1=$(start_registry src 0)
-P2=$(start_registry dst 5)
+start_registry src 0
+P1=$REG_PORT
+start_registry dst 5
+P2=$REG_PORT
 skopeo copy -q --dest-tls-verify=false "oci:$work/oci:bench" "docker://127.0.0.1:$P1/bench:1"
 
 podman=()
