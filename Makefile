@@ -16,10 +16,11 @@ CC ?= gcc
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 PKG_CONFIG ?= pkg-config
-# libarchive is only compiled against: imagefmt/archive_dl.c loads it on first
-# use, so starting a container does not pay for libxml2, ICU and libstdc++.
+# libarchive and libcurl are only compiled against: imagefmt/archive_dl.c and
+# imagefmt/curl_dl.c load them on first use, so starting a container does not pay
+# for libxml2, ICU, libstdc++, OpenSSL and the rest.
 PKGS := libseccomp libcap jansson nettle
-PKGS_CFLAGS_ONLY := libarchive
+PKGS_CFLAGS_ONLY := libarchive libcurl
 FUZZ_SECONDS ?= 20
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) $(PKGS_CFLAGS_ONLY) 2>/dev/null)
@@ -81,7 +82,7 @@ $(O)/nook: $(O)/cmd/nook.o $(O)/libnook.a
 # The test build: the same nook with the synchronisation points of util/test_hook.h
 # compiled in (only the files that have one are compiled again); build/nook has none.
 # Only integration tests that need a point run it (NOOK_HOOKED).
-TESTHOOK_SRC := util/test_hook.c cmd/run.c sandbox/userns_keep.c
+TESTHOOK_SRC := util/test_hook.c cmd/run.c sandbox/userns_keep.c imagefmt/registry_pull.c
 TESTHOOK_OBJ := $(patsubst %.c,$(O)/testhooks/%.o,$(TESTHOOK_SRC))
 $(O)/testhooks/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -12,7 +12,9 @@ build_pkgs=(gcc libc6-dev make pkg-config libseccomp-dev libcap-dev libarchive-d
 runtime_pkgs=(uidmap slirp4netns fuse-overlayfs fuse3 busybox-static)
 # util-linux: runuser, unshare; bsdutils: script (util-linux's, split out on Debian 12);
 # coreutils: timeout.
-test_pkgs=(bubblewrap procps python3 util-linux bsdutils coreutils iproute2 shellcheck clang-format)
+# docker-registry, apache2-utils (htpasswd -B), openssl (a test CA): the registry tests.
+test_pkgs=(bubblewrap procps python3 util-linux bsdutils coreutils iproute2 shellcheck clang-format
+  docker-registry apache2-utils openssl)
 
 missing=()
 for p in "${build_pkgs[@]}" "${runtime_pkgs[@]}" "${test_pkgs[@]}"; do

@@ -26,5 +26,10 @@ int cmd_rm (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_version (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_dockerfile (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_pull (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_image (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_push (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_login (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_logout (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 
 #endif

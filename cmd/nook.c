@@ -14,6 +14,9 @@
  *   cmd/format.c          Docker's human durations for tables
  *   cmd/images.c          `nook import`, `bootstrap`, `images`, `rmi`
  *   cmd/system.c          `nook info`, `nook version`
+ *   cmd/registry.c        `nook pull`, `push`, `login`, `logout`; the pull of `run`
+ *   cmd/config.c          config.json: registry mirrors, insecure registries
+ *   cmd/image.c           `nook image SUBCOMMAND`: dispatch to the image verbs
  *   cmd/dockerfile.c      `nook dockerfile parse|stages`
  *   sandbox/spec.h        struct nook_spec: what a container is, as data
  *   sandbox/run.c         clone, sync, id maps, pty, signals, wait: the parent side
@@ -35,6 +38,11 @@
  *   imagefmt/layer.c      layer tar extraction (whiteouts) and creation
  *   imagefmt/archive_dl.c libarchive loaded on first use
  *   imagefmt/bootstrap.c  the busybox base image
+ *   imagefmt/manifest.c   manifests, indexes, configs, platforms (pure)
+ *   imagefmt/auth.c       auth.json / Docker config.json credentials, WWW-Authenticate
+ *   imagefmt/registry.c   the OCI distribution client (libcurl, loaded on first use)
+ *   imagefmt/registry_pull.c  pull and push between the store and registries
+ *   imagefmt/store_blob.c blobs streamed in through digest verification; images added
  *   imagefmt/dockerfile/  Dockerfile parser, word expansion, .dockerignore, stages
  *   util/                 errors, cleanup, logging, strings, fs helpers, trace timings
  */
@@ -66,6 +74,11 @@ static const struct command commands[] = {
   { "import", cmd_import, "Import a rootfs tarball as a one-layer image" },
   { "bootstrap", cmd_bootstrap, "Create a base image from the host (busybox)" },
   { "rmi", cmd_rmi, "Remove one or more images" },
+  { "image", cmd_image, "Manage images (image ls|rm|import|pull|push)" },
+  { "pull", cmd_pull, "Download an image from a registry" },
+  { "push", cmd_push, "Upload an image to a registry" },
+  { "login", cmd_login, "Log in to a registry" },
+  { "logout", cmd_logout, "Log out from a registry" },
   { "info", cmd_info, "Show what this machine offers nook" },
   { "version", cmd_version, "Show the nook version" },
   { "dockerfile", cmd_dockerfile, "Parse a Dockerfile, list the stages of a target" },

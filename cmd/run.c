@@ -3,6 +3,7 @@
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "cmd/records.h"
+#include "cmd/registry.h"
 #include "cmd/store_open.h"
 #include "cmd/seccomp_cache.h"
 #include "cmd/spec.h"
@@ -45,7 +46,10 @@ run_usage (void)
       "  -i, --interactive              Keep STDIN open (with -t: stdin must be a terminal)\n"
       "      --name string              Assign a name to the container\n"
       "      --network string           Connect a container to a network: none (default), host\n"
+      "      --platform string          os/arch[/variant] of the image to pull\n"
       "      --privileged               All capabilities of the user namespace, no seccomp\n"
+      "      --pull string              Pull image before running: always, missing (default),\n"
+      "                                 never\n"
       "      --read-only                Mount the container's root filesystem as read only\n"
       "      --rm                       Automatically remove the container when it exits\n"
       "      --security-opt list        seccomp=unconfined|PROFILE.json, no-new-privileges\n"
@@ -227,17 +231,30 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
   /* The image is held from the moment it is resolved (an rmi now refuses): the hold,
    * named by the container's ID, lasts as long as this run. */
   st->id = new_container_id ();
+  /* --pull: missing (default) pulls an image the store lacks, as Docker does; always
+   * pulls first; never only looks (offline labs). */
+  const char *policy = o->pull ? o->pull : "missing";
+  if (strcmp (policy, "missing") != 0 && strcmp (policy, "always") != 0
+      && strcmp (policy, "never") != 0)
+    return nook_error_set (err, 0, "invalid pull policy \"%s\": want always, missing or never",
+                           policy);
+  if (strcmp (policy, "always") == 0
+      && cmd_pull_for_run (ctx, st->store, o->image, o->platform, stderr, err) < 0)
+    return -1;
   if (imagefmt_store_lookup_hold (st->store, o->image, st->id, &st->img, &st->hold, err) < 0)
     {
-      if ((*err)->code == ENOENT)
-        {
-          nook_error_free (err);
-          return nook_error_set (err, 0,
-                                 "Unable to find image '%s' locally (nook has no registry "
-                                 "client yet: use 'nook bootstrap busybox' or 'nook import')",
-                                 o->image);
-        }
-      return -1;
+      if ((*err)->code != ENOENT)
+        return -1;
+      nook_error_free (err);
+      if (strcmp (policy, "never") == 0)
+        return nook_error_set (err, 0,
+                               "Unable to find image '%s' locally, and --pull never forbids "
+                               "pulling it",
+                               o->image);
+      fprintf (stderr, "Unable to find image '%s' locally\n", o->image);
+      if (cmd_pull_for_run (ctx, st->store, o->image, o->platform, stderr, err) < 0
+          || imagefmt_store_lookup_hold (st->store, o->image, st->id, &st->img, &st->hold, err) < 0)
+        return -1;
     }
   trace_mark ("image found");
   test_hook ("image-resolved");

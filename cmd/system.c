@@ -1,5 +1,6 @@
 /* cmd/system.c: `nook info` and `nook version`. */
 #include "cmd/cli.h"
+#include "cmd/registry.h"
 #include "cmd/commands.h"
 #include "cmd/store_open.h"
 #include "imagefmt/store.h"
@@ -336,6 +337,18 @@ cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   cleanup_free char *fuse = sandbox_storage_fuse_problem ();
   cleanup_free char *fuse_text = fuse ? xasprintf ("not usable: %s", fuse) : NULL;
   put (&in, "/dev/fuse", "DevFuse", fuse ? fuse_text : "usable");
+  {
+    /* registry mirrors and where they were read from (cmd/registry.c) */
+    cleanup_strv char **rl = cmd_registry_info_lines ();
+    json_t *a = in.json ? json_array () : NULL;
+    for (size_t i = 0; rl[i]; i++)
+      if (a)
+        json_array_append_new (a, json_string (rl[i]));
+      else
+        puts (rl[i]);
+    if (a)
+      json_object_set_new (in.obj, "Registry", a);
+  }
   if (in.json)
     {
       char *s = json_dumps (in.obj, JSON_SORT_KEYS | JSON_INDENT (2));

@@ -72,6 +72,12 @@ const char *store_entry_ref (json_t *e);
 /* An index entry's digest when valid, or NULL. */
 const char *store_entry_digest (json_t *e);
 
+/* Tag digest as ref in an index's manifests (an older entry of ref untagged, left
+ * dangling when nothing else names its manifest); a new entry gets media_type (NULL:
+ * OCI's manifest type).  (store_import.c) */
+void store_index_tag (json_t *manifests, const char *ref, const char *digest, size_t size,
+                      const char *media_type);
+
 /* ---- images (store.c) ---- */
 
 /* The config digest a manifest names (not validated), or NULL. */

@@ -94,8 +94,9 @@ index_untag (json_t *manifests, const char *ref, bool keep_dangling)
     }
 }
 
-static void
-index_tag (json_t *manifests, const char *ref, const char *digest, size_t size)
+void
+store_index_tag (json_t *manifests, const char *ref, const char *digest, size_t size,
+                 const char *media_type)
 {
   index_untag (manifests, ref, true);
   size_t i;
@@ -110,8 +111,9 @@ index_tag (json_t *manifests, const char *ref, const char *digest, size_t size)
       }
   }
   json_array_append_new (manifests,
-                         json_pack ("{s:s, s:s, s:I, s:{s:s}}", "mediaType", MT_MANIFEST, "digest",
-                                    digest, "size", (json_int_t)size, "annotations", ANN_REF, ref));
+                         json_pack ("{s:s, s:s, s:I, s:{s:s}}", "mediaType",
+                                    media_type ? media_type : MT_MANIFEST, "digest", digest, "size",
+                                    (json_int_t)size, "annotations", ANN_REF, ref));
 }
 
 int
@@ -129,7 +131,7 @@ imagefmt_store_tag (struct imagefmt_store *s, const char *ref, const char *manif
   if (store_read_blob (s, manifest_digest, MAX_JSON, &data, &len, err) < 0
       || store_load_index (s, &idx, err) < 0)
     return -1;
-  index_tag (json_object_get (idx, "manifests"), full, manifest_digest, len);
+  store_index_tag (json_object_get (idx, "manifests"), full, manifest_digest, len, NULL);
   return store_save_index (s, idx, err);
 }
 
@@ -322,7 +324,7 @@ write_image (struct imagefmt_store *s, struct import_state *st, const json_t *co
     return -1;
   json_t *manifests = json_object_get (idx, "manifests");
   if (full)
-    index_tag (manifests, full, st->manifest, msize);
+    store_index_tag (manifests, full, st->manifest, msize, NULL);
   else if (!digest_in_index (manifests, st->manifest))
     json_array_append_new (manifests,
                            json_pack ("{s:s, s:s, s:I}", "mediaType", MT_MANIFEST, "digest",

@@ -190,4 +190,9 @@ for b in "$O"/tests/bench/bench_*; do
   echo "bench: $(basename "$b") $conformance"
   "$b" "$conformance" || echo "bench: $(basename "$b") exited $?"
 done
+
+# Pull and push against podman on a loopback docker-registry (tests/bench/registry.sh).
+echo
+BENCH_ROUNDS=${BENCH_REGISTRY_ROUNDS:-5} "$repo/tests/bench/registry.sh" "$O" ||
+  echo "bench: the registry benchmark could not run"
 exit 0
