@@ -191,6 +191,7 @@ struct run_state
   char *id;
   bool created;
   bool want_empty, empty_ok; /* --rm: the directory is emptied for the pool */
+  bool deferred;             /* ... by a later run (see container_pool_clean) */
   bool named;                /* --name given: its .names link must be freed */
 };
 
@@ -202,8 +203,21 @@ empty_while_torn_down (void *data, int status)
   struct run_state *st = data;
   cleanup_error nook_error_t e = NULL;
   if (st->want_empty)
-    st->empty_ok = container_empty (imagefmt_store_root (st->store), st->id, st->named, &e) == 0;
+    st->empty_ok
+        = container_empty (imagefmt_store_root (st->store), st->id, st->named, &st->deferred, &e)
+          == 0;
   trace_mark ("container emptied");
+}
+
+/* The child is setting the container up (on the other core, if there is
+ * one): empty what earlier runs left in the pool. */
+static void
+clean_while_child_sets_up (void *data)
+{
+  struct run_state *st = data;
+  if (st->spec.driver == STORAGE_OVERLAY)
+    container_pool_clean (imagefmt_store_root (st->store));
+  trace_mark ("pool cleaned");
 }
 
 static int
@@ -304,7 +318,9 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   int status = prepare (ctx, &o, &st, err);
   if (status == 0)
     {
-      struct sandbox_hooks hooks = { .command_ended = empty_while_torn_down, .data = &st };
+      struct sandbox_hooks hooks = { .command_ended = empty_while_torn_down,
+                                     .child_setting_up = clean_while_child_sets_up,
+                                     .data = &st };
       st.empty_ok = false;
       st.want_empty = o.rm && st.spec.driver == STORAGE_OVERLAY;
       status = sandbox_run (&st.spec, &hooks, err);
@@ -318,9 +334,10 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       cleanup_error nook_error_t rerr = NULL;
       const char *root = imagefmt_store_root (st.store);
       /* emptied while the kernel tore the namespaces down (or now) */
-      bool recycled = st.want_empty
-                      && (st.empty_ok || container_empty (root, st.id, st.named, &rerr) == 0)
-                      && container_park (root, st.id, &rerr) == 0;
+      bool recycled
+          = st.want_empty
+            && (st.empty_ok || container_empty (root, st.id, st.named, &st.deferred, &rerr) == 0)
+            && container_park (root, st.id, st.deferred, &rerr) == 0;
       nook_error_free (&rerr);
       if (!recycled && container_remove (root, st.id, &st.ids0, &rerr) < 0)
         log_warn ("could not remove container %.12s: %s", st.id, rerr->msg);

@@ -252,6 +252,8 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
     sync_send (syncp[1]);
   trace_mark ("id maps written");
   close (syncp[1]);
+  if (rc == 0 && hooks && hooks->child_setting_up)
+    hooks->child_setting_up (hooks->data);
 
   if (rc == 0 && spec->tty)
     {

@@ -12,6 +12,9 @@ struct sandbox_hooks
    * gone; its namespaces are still being torn down by the kernel, so the
    * caller may clean files meanwhile.  Called at most once. */
   void (*command_ended) (void *data, int status);
+  /* The child got its id maps and is setting the container up: nook has
+   * nothing to do until it reports, so the caller may do work of its own. */
+  void (*child_setting_up) (void *data);
   void *data;
 };
 
