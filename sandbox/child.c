@@ -59,10 +59,12 @@ do_pivot_root (int rootfd, nook_error_t *err)
 static int
 enter_workdir (const struct nook_spec *spec, nook_error_t *err)
 {
+  const char *cwd = spec->cwd && *spec->cwd ? spec->cwd : "/";
+  if (strcmp (cwd, "/") == 0)
+    return 0; /* do_pivot_root left us there */
   cleanup_close int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0)
     return nook_error_set (err, errno, "open /");
-  const char *cwd = spec->cwd && *spec->cwd ? spec->cwd : "/";
   cleanup_close int fd = fs_open_in_root (root, cwd, O_PATH | O_DIRECTORY, 0);
   if (fd < 0 && errno == ENOENT)
     fd = fs_mkdir_p_in_root (root, cwd, 0755, err);
