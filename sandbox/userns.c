@@ -148,8 +148,9 @@ sandbox_idmap_probe (struct idmap_plan_input *in, nook_error_t *err)
              < 0)
     return -1;
   /* root writes its maps itself; everyone else needs the setuid helpers. */
-  in->have_helpers
-      = in->host_uid == 0 || (find_in_path ("newuidmap") && find_in_path ("newgidmap"));
+  in->have_helpers = in->host_uid == 0
+                     || (in->have_uid_range && in->have_gid_range && find_in_path ("newuidmap")
+                         && find_in_path ("newgidmap"));
   return 0;
 }
 
