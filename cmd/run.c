@@ -192,21 +192,26 @@ struct run_state
   bool created;
   bool want_empty, empty_ok; /* --rm: the directory is emptied for the pool */
   bool deferred;             /* ... by a later run (see container_pool_clean) */
+  bool parked;               /* ... and already parked */
   bool named;                /* --name given: its .names link must be freed */
 };
 
 /* The command and all of the container have ended; the kernel is still
- * tearing its namespaces down (on the other core): empty the directory now. */
-static void
+ * tearing its namespaces down (on the other core): empty the directory now.
+ * A container that wrote nothing is parked as it is, and then nothing more
+ * is needed of it: nook need not wait for the teardown (as bwrap does not). */
+static bool
 empty_while_torn_down (void *data, int status)
 {
   struct run_state *st = data;
   cleanup_error nook_error_t e = NULL;
+  const char *root = imagefmt_store_root (st->store);
   if (st->want_empty)
-    st->empty_ok
-        = container_empty (imagefmt_store_root (st->store), st->id, st->named, &st->deferred, &e)
-          == 0;
+    st->empty_ok = container_empty (root, st->id, st->named, &st->deferred, &e) == 0;
+  if (st->empty_ok && st->deferred)
+    st->parked = container_park (root, st->id, true, &e) == 0;
   trace_mark ("container emptied");
+  return st->parked;
 }
 
 /* The child is setting the container up (on the other core, if there is
@@ -328,7 +333,7 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       if (st.created && !o.rm)
         container_set_exited (st.spec.container_dir, status, err && *err ? (*err)->msg : NULL);
     }
-  if (st.created
+  if (st.created && !st.parked
       && (o.rm || (status < 0 && err && *err && (*err)->exit != 126 && (*err)->exit != 127)))
     {
       cleanup_error nook_error_t rerr = NULL;

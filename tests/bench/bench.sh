@@ -108,11 +108,14 @@ if [ -n "${BENCH_INNER:-}" ]; then
   # the filesystem journal busy; wait for this user's processes to be back to what
   # they were and flush the disk (untimed), so that no tool is charged for another's
   # leftovers. The order also rotates each round.
-  baseline=$(pgrep -u "$(id -u)" -c || true)
+  # (zombies do not count: nook, like bwrap, may return before its container's init is
+  # reaped, and this machine's PID 1 may take seconds to reap orphans)
+  live() { ps -u "$(id -u)" -o stat= | grep -vc '^Z' || true; }
+  baseline=$(live)
   settle() {
     local n
     for _ in $(seq 200); do
-      n=$(pgrep -u "$(id -u)" -c || true)
+      n=$(live)
       [ "$n" -le "$baseline" ] && break
       sleep 0.005
     done

@@ -36,4 +36,12 @@ left=$(find "$NOOK_ROOT/containers/.pool" -mindepth 1 -maxdepth 1 ! -name '.[dc]
   -exec sh -c 'find "$1/work" "$1/upper" -mindepth 1 2>/dev/null' _ {} \; | head -3)
 check_eq "the other pooled directories hold nothing in work/ and upper/" "" "$left"
 
+# A run that wrote nothing returns without waiting for its init's exit (the kernel's
+# teardown): back-to-back runs reuse the pool while earlier teardowns may still run.
+fails=0
+for _ in $(seq 20); do "$NOOK" run --rm busybox true >/dev/null 2>&1 || fails=$((fails + 1)); done
+check_eq "20 back-to-back runs all succeed" 0 "$fails"
+check_status "the status is the command's when nook does not wait for the teardown" 7 \
+  run --rm busybox sh -c 'exit 7'
+
 done_testing
