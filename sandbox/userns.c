@@ -104,9 +104,31 @@ sandbox_idmap_plan (const struct idmap_plan_input *in, uid_t want_uid, gid_t wan
     *reason = why;
 }
 
-static bool
-find_in_path (const char *prog)
+/* Where newuidmap and newgidmap are looked for first (start_helper runs them
+ * from there, else through PATH): the usual places answer with one access()
+ * instead of a search of the caller's PATH (a dozen directories) per run. */
+static const char *const helper_dirs[]
+    = { "/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin" };
+
+static char *
+find_helper (const char *prog)
 {
+  for (size_t i = 0; i < ARRAY_SIZE (helper_dirs); i++)
+    {
+      char *p = xasprintf ("%s/%s", helper_dirs[i], prog);
+      if (access (p, X_OK) == 0)
+        return p;
+      free (p);
+    }
+  return NULL;
+}
+
+static bool
+have_helper (const char *prog)
+{
+  cleanup_free char *found = find_helper (prog);
+  if (found)
+    return true;
   const char *path = getenv ("PATH");
   cleanup_free char *copy = xstrdup (path && *path ? path : "/usr/bin:/bin:/usr/sbin:/sbin");
   char *save = NULL;
@@ -149,8 +171,8 @@ sandbox_idmap_probe (struct idmap_plan_input *in, nook_error_t *err)
     return -1;
   /* root writes its maps itself; everyone else needs the setuid helpers. */
   in->have_helpers = in->host_uid == 0
-                     || (in->have_uid_range && in->have_gid_range && find_in_path ("newuidmap")
-                         && find_in_path ("newgidmap"));
+                     || (in->have_uid_range && in->have_gid_range && have_helper ("newuidmap")
+                         && have_helper ("newgidmap"));
   return 0;
 }
 
@@ -183,16 +205,7 @@ start_helper (const char *prog, pid_t pid, const struct nook_idmap *m, size_t n,
       argv[a++] = buf[b++];
     }
   argv[a] = NULL;
-  cleanup_free char *path = NULL;
-  static const char *const dirs[] = { "/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin" };
-  for (size_t i = 0; i < ARRAY_SIZE (dirs) && path == NULL; i++)
-    {
-      char *p = xasprintf ("%s/%s", dirs[i], prog);
-      if (access (p, X_OK) == 0)
-        path = p;
-      else
-        free (p);
-    }
+  cleanup_free char *path = find_helper (prog);
   pid_t c = fork ();
   if (c < 0)
     {
