@@ -269,6 +269,7 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
   if (spec_security_opts (o->security_opts, &unconfined, &profile, err) < 0
       || seccomp_cache_program (imagefmt_store_root (st->store), profile, spec, err) < 0)
     return -1;
+  spec->seccomp_default = spec->seccomp_bpf && profile == NULL;
   trace_mark ("seccomp program");
   const char *keep = getenv ("NOOK_USERNS_KEEP");
   if (!(keep && strcmp (keep, "0") == 0))

@@ -45,6 +45,18 @@ if [ -x "$PROBE" ] && [ "$(uname -m)" = x86_64 ]; then
     "$host_x32" "$OUT"
 fi
 
+# With Docker's default profile the command is started while the init still mounts,
+# and loads its seccomp program meanwhile: it must end up as the late one did.
+nrun run --rm busybox sh -c 'ps -o pid,sid,comm; grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status'
+check_eq "the command runs in the init's session" "2 1 sh" \
+  "$(awk '$3 == "sh" { print $1, $2, $3 }' <<<"$OUT")"
+check_match "the command is filtered and has no_new_privs" 'Seccomp:[[:space:]]+2' "$OUT"
+check_match "(no_new_privs)" 'NoNewPrivs:[[:space:]]+1' "$OUT"
+nrun run --rm busybox ls /proc/self/fd 7</etc/hostname 8<&0
+check_eq "an fd given to nook (7, 8) does not reach the command" "0 1 2 3" "$(echo $OUT)"
+nrun run --rm --ulimit nofile=64:64 busybox sh -c 'ulimit -n'
+check_eq "the command gets its --ulimit" 64 "$OUT"
+
 # A run that wrote nothing returns without waiting for its init's exit (the kernel's
 # teardown): back-to-back runs reuse the pool while earlier teardowns may still run.
 fails=0
