@@ -22,7 +22,6 @@
 #include <linux/close_range.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -495,32 +494,20 @@ setup (const struct nook_spec *spec, int tty_sock, int *pty_slave, const int *fd
   return 0;
 }
 
-/* After PR_SET_PDEATHSIG: had nook died before, its end of the pipe is
- * closed already (a process's files close before its children are told). */
-static bool
-nook_gone (int sync_fd)
-{
-  struct pollfd p = { .fd = sync_fd, .events = POLLIN };
-  return poll (&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
-}
-
 static pid_t start_late (struct command_args *args, int err_fd);
 
 void
-sandbox_child_main (const struct nook_spec *spec, int sync_fd, bool wait_maps, int err_fd,
-                    int tty_sock, int notify_fd)
+sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int tty_sock,
+                    int notify_fd)
 {
   cleanup_error nook_error_t err = NULL;
   int pty_slave = -1;
 
-  /* Die with nook until the init takes over; wait for the id maps when nook
-   * writes them, write the single-id map ourselves. */
+  /* Die with nook until the init takes over, and wait for the id maps. */
   prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (wait_maps ? sync_wait (sync_fd) < 0 : nook_gone (sync_fd))
+  if (sync_wait (sync_fd) < 0)
     _exit (125);
   close (sync_fd);
-  if (spec->ids.single && sandbox_idmap_write_self (&spec->ids, &err) < 0)
-    child_fail (err_fd, err);
   /* With a range, become the namespace's root (root's own uid is unmapped);
    * the single map already made us the container's user. */
   if (!spec->ids.single && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))

@@ -19,11 +19,8 @@ int sync_send (int fd);
 int sync_wait (int fd);
 
 /* The child side of a container: never returns. */
-/* wait_maps: nook writes the id maps and then writes on sync_fd; otherwise
- * sync_fd only tells (by its hang-up) whether nook is gone. */
 __attribute__ ((noreturn)) void sandbox_child_main (const struct nook_spec *spec, int sync_fd,
-                                                    bool wait_maps, int err_fd, int tty_sock,
-                                                    int notify_fd);
+                                                    int err_fd, int tty_sock, int notify_fd);
 
 /* Storage: make the root filesystem appear at `target` (in the child, inside
  * the user and mount namespaces).  *daemon gets the pid of a FUSE daemon that

@@ -226,11 +226,6 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
         log_debug ("no kept user namespace: %s", kerr->msg);
       trace_mark ("user namespace joined");
     }
-  /* Who writes the id maps: nobody when the kept namespace was joined, the
-   * child itself for the single-id map (as `unshare -r` does), else nook once
-   * the child exists.  Only in that last case does the child wait: waking it
-   * from the other core cost ~0.2 ms here. */
-  bool parent_maps = !joined && !spec->ids.single;
   fflush (NULL);
   pid_t pid
       = (pid_t)syscall (SYS_clone, clone_flags (spec, joined) | SIGCHLD, NULL, NULL, NULL, NULL);
@@ -247,7 +242,7 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
       if (ttys[0] >= 0)
         close (ttys[0]);
       close (notp[0]);
-      sandbox_child_main (spec, syncp[0], parent_maps, errp[1], ttys[1], notp[1]);
+      sandbox_child_main (spec, syncp[0], errp[1], ttys[1], notp[1]);
     }
   close (syncp[0]);
   close (errp[1]);
@@ -258,18 +253,12 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
   int rc = 0;
   struct io io
       = { .master = -1, .stdin_open = spec->interactive, .notify = notp[0], .hooks = hooks };
-  if (parent_maps)
-    {
-      if (sandbox_idmap_write (pid, &spec->ids, err) < 0)
-        rc = -1;
-      else
-        sync_send (syncp[1]);
-      close (syncp[1]);
-      syncp[1] = -1;
-    }
-  /* (otherwise syncp[1] stays open until the command starts: the child
-   * tells from it whether nook died before it could set its death signal) */
+  if (!joined && sandbox_idmap_write (pid, &spec->ids, err) < 0)
+    rc = -1;
+  else
+    sync_send (syncp[1]);
   trace_mark ("id maps written");
+  close (syncp[1]);
   if (rc == 0 && hooks && hooks->child_setting_up)
     hooks->child_setting_up (hooks->data);
 
@@ -291,8 +280,6 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
   if (rc == 0 && errpipe_recv (errp[0], err) != 0)
     rc = -1;
   close (errp[0]);
-  if (syncp[1] >= 0)
-    close (syncp[1]);
   trace_mark ("command started");
 
   int status;

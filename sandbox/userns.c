@@ -265,12 +265,10 @@ finish_helper (const char *prog, pid_t c, nook_error_t *err)
   return 0;
 }
 
-/* /proc/PID/FILE, or /proc/self/FILE for pid 0. */
 static int
 write_map_file (pid_t pid, const char *file, const char *text, nook_error_t *err)
 {
-  cleanup_free char *path
-      = pid ? xasprintf ("/proc/%d/%s", (int)pid, file) : xasprintf ("/proc/self/%s", file);
+  cleanup_free char *path = xasprintf ("/proc/%d/%s", (int)pid, file);
   cleanup_close int fd = open (path, O_WRONLY | O_CLOEXEC);
   if (fd < 0)
     return nook_error_set (err, errno, "open %s", path);
@@ -311,14 +309,6 @@ sandbox_idmap_write (pid_t pid, const struct nook_idmapping *ids, nook_error_t *
   if (write_map_file (pid, "uid_map", u, err) < 0 || write_map_file (pid, "gid_map", g, err) < 0)
     return -1;
   return 0;
-}
-
-int
-sandbox_idmap_write_self (const struct nook_idmapping *ids, nook_error_t *err)
-{
-  if (!ids->single)
-    return nook_error_set (err, EINVAL, "only the single-id map can be written from inside");
-  return sandbox_idmap_write (0, ids, err);
 }
 
 /* errors across a pipe: "<code> <exit>\n<msg>" */

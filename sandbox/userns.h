@@ -50,9 +50,6 @@ char *sandbox_idmap_text (const struct nook_idmap *m, size_t n);
 
 /* Write the maps of process `pid` (newuidmap/newgidmap or /proc/PID/{uid,gid}_map). */
 int sandbox_idmap_write (pid_t pid, const struct nook_idmapping *ids, nook_error_t *err);
-/* The single-id map, written by the process in the new user namespace for
- * itself (its own ids only: setgroups "deny", then uid_map and gid_map). */
-int sandbox_idmap_write_self (const struct nook_idmapping *ids, nook_error_t *err);
 
 /* Fork a child in a new user namespace mapped by `ids`, become root there and
  * run fn(arg); its error comes back through a pipe.  For work on files owned by
