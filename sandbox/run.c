@@ -108,8 +108,9 @@ struct io
 };
 
 /* The init says the command and everything else of the container have ended,
- * before the kernel tears its namespaces down. */
-static void
+ * before the kernel tears its namespaces down.  Returns the command's status
+ * when the caller needs no more of the container (see sandbox_hooks), or -1. */
+static int
 command_ended (struct io *io)
 {
   unsigned char c;
@@ -119,8 +120,10 @@ command_ended (struct io *io)
   while (n < 0 && errno == EINTR);
   close (io->notify);
   io->notify = -1;
-  if (n == 1 && io->hooks && io->hooks->command_ended)
-    io->hooks->command_ended (io->hooks->data, c);
+  if (n == 1 && io->hooks && io->hooks->command_ended
+      && io->hooks->command_ended (io->hooks->data, c) && io->master < 0)
+    return c;
+  return -1;
 }
 
 /* Copy what is ready between the caller's stdio and the pty. */
@@ -216,7 +219,11 @@ wait_loop (pid_t pid, int sfd, struct io *io, int timeout)
       if (n <= 0)
         continue;
       if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
-        command_ended (io);
+        {
+          int done = command_ended (io);
+          if (done >= 0)
+            return done;
+        }
       if (p[1].revents & (POLLIN | POLLHUP | POLLERR))
         pump (io->master, 1, &master_open);
       if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
@@ -331,6 +338,8 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
     sync_send (syncp[1]);
   trace_mark ("id maps written");
   close (syncp[1]);
+  if (rc == 0 && hooks && hooks->child_setting_up)
+    hooks->child_setting_up (hooks->data);
 
   if (rc == 0 && spec->tty)
     {

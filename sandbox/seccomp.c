@@ -16,7 +16,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "sandbox/caps.h"
 #include "util/cleanup.h"
@@ -219,6 +222,41 @@ setup_arches (struct profile *p, json_t *root, nook_error_t *err)
         if (add_arch (p, where, str_at (subs, j), err) < 0)
           return -1;
     }
+  return 0;
+}
+
+bool
+sandbox_seccomp_x32_usable (void)
+{
+#if defined(__x86_64__)
+  /* Under a seccomp filter of our own, the probe itself might be what the
+   * filter kills: assume x32 works, as the profile does. */
+  if (prctl (PR_GET_SECCOMP, 0, 0, 0, 0) != 0)
+    return true;
+  long r = syscall (0x40000000L /* __X32_SYSCALL_BIT */ | SYS_getpid);
+  return !(r < 0 && errno == ENOSYS);
+#else
+  return false;
+#endif
+}
+
+/* Docker's profile allows x86 and x32 next to x86_64.  A kernel without x32
+ * answers every x32 system call with ENOSYS, so the x32 half of the filter
+ * (450 of its 1227 instructions, ~50 us of the kernel's JIT at every load
+ * here) only decides between ENOSYS and EPERM: drop it and answer x32 calls
+ * with ENOSYS (the bad-arch action, which with x86 in the filter concerns x32
+ * alone). */
+static int
+drop_dead_x32 (struct profile *p, nook_error_t *err)
+{
+  if (p->native != SCMP_ARCH_X86_64 || seccomp_arch_exist (p->ctx, SCMP_ARCH_X32) != 0
+      || seccomp_arch_exist (p->ctx, SCMP_ARCH_X86) != 0 || sandbox_seccomp_x32_usable ())
+    return 0;
+  int r = seccomp_arch_remove (p->ctx, SCMP_ARCH_X32);
+  if (r == 0)
+    r = seccomp_attr_set (p->ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ERRNO (ENOSYS));
+  if (r < 0)
+    return perr (p, err, -r, "drop the x32 architecture (the kernel has no x32)");
   return 0;
 }
 
@@ -517,7 +555,8 @@ interpret (struct profile *p, json_t *root, nook_error_t *err)
   r = seccomp_attr_set (p->ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
   if (r < 0 && r != -EOPNOTSUPP && r != -EINVAL)
     return perr (p, err, -r, "set SCMP_FLTATR_CTL_OPTIMIZE");
-  if (setup_arches (p, root, err) < 0 || set_flags (p, json_object_get (root, "flags"), err) < 0)
+  if (setup_arches (p, root, err) < 0 || drop_dead_x32 (p, err) < 0
+      || set_flags (p, json_object_get (root, "flags"), err) < 0)
     return -1;
   if (syscalls && !json_is_null (syscalls) && !json_is_array (syscalls))
     return perr (p, err, 0, "syscalls: expected an array");
