@@ -13,6 +13,7 @@
 #include "sandbox/seccomp_bpf.h"
 #include "sandbox/userns.h"
 #include "util/cleanup.h"
+#include "util/test_hook.h"
 #include "util/fs.h"
 #include "util/trace.h"
 #include "util/util.h"
@@ -23,6 +24,7 @@
 #include <linux/close_range.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -502,13 +504,22 @@ static pid_t start_late (struct command_args *args, int err_fd);
 
 void
 sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int tty_sock,
-                    int notify_fd)
+                    int notify_fd, int nook_fd)
 {
   cleanup_error nook_error_t err = NULL;
   int pty_slave = -1;
 
-  /* Die with nook until the init takes over, and wait for the id maps. */
+  test_hook ("child-cloned");
+  /* Die with nook until the init takes over, and wait for the id maps.  A nook
+   * that died before the prctl sent no signal: its pidfd says so. */
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (nook_fd >= 0)
+    {
+      struct pollfd pp = { .fd = nook_fd, .events = POLLIN };
+      if (poll (&pp, 1, 0) != 0)
+        _exit (125);
+      close (nook_fd);
+    }
   if (sync_wait (sync_fd) < 0)
     _exit (125);
   close (sync_fd);

@@ -306,8 +306,12 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
       trace_mark ("user namespace joined");
     }
   fflush (NULL);
+  /* The child checks it after asking to die with us (PR_SET_PDEATHSIG). */
+  int self = (int)syscall (SYS_pidfd_open, getpid (), 0);
   pid_t pid
       = (pid_t)syscall (SYS_clone, clone_flags (spec, joined) | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (pid != 0 && self >= 0)
+    close (self);
   if (pid < 0)
     {
       int e = errno;
@@ -321,7 +325,7 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
       if (ttys[0] >= 0)
         close (ttys[0]);
       close (notp[0]);
-      sandbox_child_main (spec, syncp[0], errp[1], ttys[1], notp[1]);
+      sandbox_child_main (spec, syncp[0], errp[1], ttys[1], notp[1], self);
     }
   close (syncp[0]);
   close (errp[1]);
