@@ -10,13 +10,14 @@
 #include "util/util.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define RANGE_HINT                                                                                 \
-  "sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 USER (with uidmap)"
+  "sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 %s (with uidmap)"
 
 void
 cmd_bootstrap_debian_usage (void)
@@ -71,7 +72,7 @@ add_includes (char ***v, const char *list, nook_error_t *err)
   for (char *p = strtok_r (copy, ",", &save); p; p = strtok_r (NULL, ",", &save))
     {
       if (!imagefmt_debian_package_valid (p))
-        return nook_error_set (err, EINVAL, "--include: '%s' is not a Debian package name", p);
+        return nook_error_set (err, 0, "--include: '%s' is not a Debian package name", p);
       if (!strv_contains (*v, p))
         strv_push (v, p);
     }
@@ -99,19 +100,22 @@ pick_mode (const char *suite, enum imagefmt_debian_mode *mode, nook_error_t *err
       return 0;
     }
   *mode = IMAGEFMT_DEBIAN_FAKECHROOT;
+  struct passwd *pw = getpwuid (getuid ());
+  cleanup_free char *user = pw ? xstrdup (pw->pw_name) : xasprintf ("%u", (unsigned)getuid ());
   cleanup_free char *host = imagefmt_debian_host_codename ();
   if (host == NULL || strcmp (host, suite) != 0)
     return nook_error_set (
-        err, ENOTSUP,
+        err, 0,
         "cannot bootstrap debian:%s without a subordinate id range: mmdebstrap's fakechroot "
         "mode runs this host's libc inside, so it builds only the host's own release (%s). "
         "Bootstrap debian:%s, or get a range: " RANGE_HINT,
         suite, host ? host : "unknown: no VERSION_CODENAME in /etc/os-release",
-        host ? host : "SUITE");
+        host ? host : "SUITE", user);
   if (!in_path ("fakechroot") || !in_path ("fakeroot"))
-    return nook_error_set (err, ENOENT,
+    return nook_error_set (err, 0,
                            "without a subordinate id range, bootstrap needs fakechroot and "
-                           "fakeroot (apt-get install fakechroot fakeroot), or a range: " RANGE_HINT);
+                           "fakeroot (apt-get install fakechroot fakeroot), or a range: " RANGE_HINT,
+                           user);
   return 0;
 }
 
@@ -155,12 +159,12 @@ cmd_bootstrap_debian (struct nook_ctx *ctx, int argc, char **argv, nook_error_t 
     return cmd_args_error (err, "bootstrap", "\"nook bootstrap\" needs debian:SUITE");
   const char *suite = image + strlen ("debian:");
   if (!imagefmt_debian_suite_valid (suite))
-    return nook_error_set (err, EINVAL,
+    return nook_error_set (err, 0,
                            "invalid Debian suite '%s' (a codename such as bookworm, or stable, "
                            "testing, sid)",
                            suite);
   if (mirror && !mirror_valid (mirror))
-    return nook_error_set (err, EINVAL, "--mirror '%s': an http://, https:// or file:/ URL", mirror);
+    return nook_error_set (err, 0, "--mirror '%s': an http://, https:// or file:/ URL", mirror);
   if (tag)
     {
       cleanup_free char *full = imagefmt_ref_normalize_tag (tag, err);
@@ -168,7 +172,7 @@ cmd_bootstrap_debian (struct nook_ctx *ctx, int argc, char **argv, nook_error_t 
         return -1;
     }
   if (!in_path ("mmdebstrap"))
-    return nook_error_set (err, ENOENT,
+    return nook_error_set (err, 0,
                            "nook bootstrap debian:%s needs mmdebstrap (apt-get install mmdebstrap)",
                            suite);
   struct imagefmt_debian_opts o = { .suite = suite,

@@ -269,6 +269,16 @@ struct suite_src
   char *uri, *suite;
 };
 
+/* Did apt-helper say 404 (the mirror has no InRelease: try Release)? */
+static bool
+not_found (const char *log_path)
+{
+  cleanup_free char *log = NULL;
+  cleanup_error nook_error_t e = NULL;
+  return fs_read_file_at (AT_FDCWD, log_path, 65536, &log, NULL, &e) == 0
+         && strstr (log, " 404 ") != NULL;
+}
+
 static int
 fetch_release_date (const char *work, const struct suite_src *ss, unsigned idx, char *const *env,
                     int64_t *date, nook_error_t *err)
@@ -287,7 +297,11 @@ fetch_release_date (const char *work, const struct suite_src *ss, unsigned idx, 
       free (dest);
       url = xasprintf ("%s/dists/%s/%s", ss->uri, ss->suite, names[i]);
       dest = xasprintf ("%s/release-%u-%zu", work, idx, i);
-      char *argv[] = { APT_HELPER, "download-file", url, dest, NULL };
+      char *argv[] = { APT_HELPER,          "-o", "Acquire::Retries=0",
+                       "-o",                "Acquire::http::Timeout=20",
+                       "-o",                "Acquire::https::Timeout=20",
+                       "download-file",     url,
+                       dest,                NULL };
       pid_t pid;
       cleanup_error nook_error_t e = NULL;
       if (spawn (argv, env, logfd, logfd, &pid, err) < 0)
@@ -295,7 +309,9 @@ fetch_release_date (const char *work, const struct suite_src *ss, unsigned idx, 
       if (wait_child (pid, APT_HELPER, &e) < 0)
         {
           if (e->code == ENOENT)
-            return nook_error_set (err, ENOENT, "%s is missing (install apt)", APT_HELPER);
+            return nook_error_set (err, 0, "%s is missing (install apt)", APT_HELPER);
+          if (!not_found (log_path))
+            break; /* unreachable: Release would fail the same way */
           continue;
         }
       cleanup_free char *text = NULL;
@@ -311,7 +327,7 @@ fetch_release_date (const char *work, const struct suite_src *ss, unsigned idx, 
   fs_read_file_at (AT_FDCWD, log_path, 65536, &log, NULL, &e);
   const char *why = log ? strstr (log, "E: ") : NULL;
   cleanup_free char *line = why ? xstrndup (why + 3, strcspn (why + 3, "\n")) : NULL;
-  return nook_error_set (err, EHOSTUNREACH, "cannot fetch the Release of %s from %s: %s",
+  return nook_error_set (err, 0, "cannot fetch the Release of %s from %s: %s",
                          ss->suite, ss->uri, line ? line : "apt-helper failed");
 }
 
@@ -703,7 +719,7 @@ bootstrap (struct imagefmt_store *s, const struct imagefmt_debian_opts *o, struc
   if (used != epoch)
     {
       cleanup_free char *u = rfc3339 (used);
-      return nook_error_set (err, EAGAIN,
+      return nook_error_set (err, 0,
                              "the mirror changed during the bootstrap (Release of %s before, %s "
                              "used): run it again",
                              created, used ? u : "none");
