@@ -358,6 +358,18 @@ rel_name (const char *p)
   return strcmp (p, ".") == 0 ? "" : p;
 }
 
+/* Below ./dev ("./dev/" itself stays)? */
+static bool
+under_dev (const char *name)
+{
+  if (strncmp (name, "dev/", 4) != 0)
+    return false;
+  name += 4;
+  while (*name == '/')
+    name++;
+  return *name != '\0';
+}
+
 /* Copy mmdebstrap's tar from in_fd to a gzip tar on out_fd, dropping what is under ./dev (nook
  * mounts /dev; Docker Hub's debuerreotype drops it too) and the dates record, which
  * goes to *dates. */
@@ -394,7 +406,7 @@ filter_tar (int in_fd, int out_fd, char **dates, uint64_t *entries, nook_error_t
               strbuf_appendn (&d, buf, (size_t)n);
           continue;
         }
-      if (str_has_prefix (name, "dev/"))
+      if (under_dev (name))
         continue;
       if (archive_write_header (w, e) < ARCHIVE_WARN)
         {
