@@ -13,6 +13,7 @@
  *   cmd/containers.c      `nook ps`, `nook rm`
  *   cmd/format.c          Docker's human durations for tables
  *   cmd/images.c          `nook import`, `bootstrap`, `images`, `rmi`
+ *   cmd/bootstrap_debian.c `nook bootstrap debian:SUITE`: flags, mmdebstrap mode
  *   cmd/system.c          `nook info`, `nook version`
  *   cmd/dockerfile.c      `nook dockerfile parse|stages`
  *   sandbox/spec.h        struct nook_spec: what a container is, as data
@@ -35,6 +36,7 @@
  *   imagefmt/layer.c      layer tar extraction (whiteouts) and creation
  *   imagefmt/archive_dl.c libarchive loaded on first use
  *   imagefmt/bootstrap.c  the busybox base image
+ *   imagefmt/bootstrap_debian.c, bootstrap_apt.c   Debian bases with mmdebstrap
  *   imagefmt/dockerfile/  Dockerfile parser, word expansion, .dockerignore, stages
  *   util/                 errors, cleanup, logging, strings, fs helpers, trace timings
  */
@@ -64,7 +66,7 @@ static const struct command commands[] = {
   { "rm", cmd_rm, "Remove one or more containers" },
   { "images", cmd_images, "List images" },
   { "import", cmd_import, "Import a rootfs tarball as a one-layer image" },
-  { "bootstrap", cmd_bootstrap, "Create a base image from the host (busybox)" },
+  { "bootstrap", cmd_bootstrap, "Create a base image: busybox, or debian:SUITE" },
   { "rmi", cmd_rmi, "Remove one or more images" },
   { "info", cmd_info, "Show what this machine offers nook" },
   { "version", cmd_version, "Show the nook version" },

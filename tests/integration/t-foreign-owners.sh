@@ -123,4 +123,14 @@ EOF
     "$xattrs"
 fi
 
+# nook info says what this user sees of an image's owners.
+nrun info
+if [ "$NOOK_TEST_USER_KIND" = single ]; then
+  check_match "nook info: single id, image files are the container user's" \
+    "Image file owners: the container user's, all of them .*the layers keep the image's owners" "$OUT"
+else
+  check_match "nook info: with a range, image owners as the image says" \
+    "Image file owners: as the image says" "$OUT"
+fi
+
 done_testing
