@@ -112,10 +112,11 @@ pick_mode (const char *suite, enum imagefmt_debian_mode *mode, nook_error_t *err
         suite, host ? host : "unknown: no VERSION_CODENAME in /etc/os-release",
         host ? host : "SUITE", user);
   if (!in_path ("fakechroot") || !in_path ("fakeroot"))
-    return nook_error_set (err, 0,
-                           "without a subordinate id range, bootstrap needs fakechroot and "
-                           "fakeroot (apt-get install fakechroot fakeroot), or a range: " RANGE_HINT,
-                           user);
+    return nook_error_set (
+        err, 0,
+        "without a subordinate id range, bootstrap needs fakechroot and "
+        "fakeroot (apt-get install fakechroot fakeroot), or a range: " RANGE_HINT,
+        user);
   return 0;
 }
 
@@ -172,14 +173,10 @@ cmd_bootstrap_debian (struct nook_ctx *ctx, int argc, char **argv, nook_error_t 
         return -1;
     }
   if (!in_path ("mmdebstrap"))
-    return nook_error_set (err, 0,
-                           "nook bootstrap debian:%s needs mmdebstrap (apt-get install mmdebstrap)",
-                           suite);
-  struct imagefmt_debian_opts o = { .suite = suite,
-                                    .include = include,
-                                    .mirror = mirror,
-                                    .ref = tag,
-                                    .progress = progress };
+    return nook_error_set (
+        err, 0, "nook bootstrap debian:%s needs mmdebstrap (apt-get install mmdebstrap)", suite);
+  struct imagefmt_debian_opts o
+      = { .suite = suite, .include = include, .mirror = mirror, .ref = tag, .progress = progress };
   if (pick_mode (suite, &o.mode, err) < 0)
     return -1;
   if (imagefmt_store_open (ctx->root, &s, err) < 0)

@@ -375,8 +375,7 @@ imagefmt_debian_image_sources (const char *suite, int64_t epoch)
   struct strbuf b = { 0 };
   strbuf_appendf (&b, "Types: deb\n# http://snapshot.debian.org/archive/debian/%s\n", stamp);
   if (imagefmt_debian_suite_has_updates (suite))
-    strbuf_appendf (&b, "URIs: " IMAGEFMT_DEBIAN_ARCHIVE "\nSuites: %s %s-updates\n", suite,
-                    suite);
+    strbuf_appendf (&b, "URIs: " IMAGEFMT_DEBIAN_ARCHIVE "\nSuites: %s %s-updates\n", suite, suite);
   else
     strbuf_appendf (&b, "URIs: " IMAGEFMT_DEBIAN_ARCHIVE "\nSuites: %s\n", suite);
   strbuf_appendf (&b, "Components: main\n%s", keyring);

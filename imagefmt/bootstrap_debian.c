@@ -239,8 +239,8 @@ shell_value (const char *text, const char *var)
 static void
 apt_proxies (char ***env)
 {
-  char *argv[] = { "apt-config", "shell", "H", "Acquire::http::Proxy", "S",
-                   "Acquire::https::Proxy", NULL };
+  char *argv[]
+      = { "apt-config", "shell", "H", "Acquire::http::Proxy", "S", "Acquire::https::Proxy", NULL };
   cleanup_free char *out = NULL;
   cleanup_error nook_error_t e = NULL;
   if (run_capture (argv, *env, 65536, &out, &e) < 0)
@@ -297,11 +297,17 @@ fetch_release_date (const char *work, const struct suite_src *ss, unsigned idx, 
       free (dest);
       url = xasprintf ("%s/dists/%s/%s", ss->uri, ss->suite, names[i]);
       dest = xasprintf ("%s/release-%u-%zu", work, idx, i);
-      char *argv[] = { APT_HELPER,          "-o", "Acquire::Retries=0",
-                       "-o",                "Acquire::http::Timeout=20",
-                       "-o",                "Acquire::https::Timeout=20",
-                       "download-file",     url,
-                       dest,                NULL };
+      char *argv[] = { APT_HELPER,
+                       "-o",
+                       "Acquire::Retries=0",
+                       "-o",
+                       "Acquire::http::Timeout=20",
+                       "-o",
+                       "Acquire::https::Timeout=20",
+                       "download-file",
+                       url,
+                       dest,
+                       NULL };
       pid_t pid;
       cleanup_error nook_error_t e = NULL;
       if (spawn (argv, env, logfd, logfd, &pid, err) < 0)
@@ -327,8 +333,8 @@ fetch_release_date (const char *work, const struct suite_src *ss, unsigned idx, 
   fs_read_file_at (AT_FDCWD, log_path, 65536, &log, NULL, &e);
   const char *why = log ? strstr (log, "E: ") : NULL;
   cleanup_free char *line = why ? xstrndup (why + 3, strcspn (why + 3, "\n")) : NULL;
-  return nook_error_set (err, 0, "cannot fetch the Release of %s from %s: %s",
-                         ss->suite, ss->uri, line ? line : "apt-helper failed");
+  return nook_error_set (err, 0, "cannot fetch the Release of %s from %s: %s", ss->suite, ss->uri,
+                         line ? line : "apt-helper failed");
 }
 
 /* ---- the tar ---- */
@@ -483,8 +489,8 @@ reachable_by_others (const char *dir)
     }
 }
 
-static void
-say (const struct imagefmt_debian_opts *o, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static void say (const struct imagefmt_debian_opts *o, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
 
 static void
 say (const struct imagefmt_debian_opts *o, const char *fmt, ...)
@@ -604,8 +610,7 @@ make_argv (struct run *r, const struct imagefmt_debian_opts *o)
   strv_push (&r->argv, o->suite);
   strv_push (&r->argv, "-");
   for (size_t i = 0; i < r->nsuites; i++)
-    strv_push_take (&r->argv,
-                    xasprintf ("deb %s %s main", r->suites[i].uri, r->suites[i].suite));
+    strv_push_take (&r->argv, xasprintf ("deb %s %s main", r->suites[i].uri, r->suites[i].suite));
 }
 
 /* Run mmdebstrap and filter its tar into layer_fd. */

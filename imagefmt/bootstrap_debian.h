@@ -41,8 +41,8 @@ void imagefmt_apt_sources_free (struct imagefmt_apt_source *v, size_t n);
  * entry for `codename` (else for `codename`-updates) gives the archive, the first for
  * `codename`-security (or `codename`/updates) the security archive.  Missing ones are
  * Debian's defaults above.  Both malloc'd. */
-void imagefmt_debian_host_uris (const struct imagefmt_apt_source *v, size_t n,
-                                const char *codename, char **archive, char **security);
+void imagefmt_debian_host_uris (const struct imagefmt_apt_source *v, size_t n, const char *codename,
+                                char **archive, char **security);
 
 /* The seconds since the epoch of the `Date:` field of a Release or InRelease file
  * ("Sat, 11 Jul 2026 10:16:37 UTC"; RFC 2822, English names whatever the locale). */

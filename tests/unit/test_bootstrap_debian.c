@@ -164,19 +164,19 @@ test_release_date (void **state)
 static void
 test_names (void **state)
 {
-  static const char *const suites_ok[] = { "bookworm", "trixie", "sid", "stable", "testing",
-                                           "bookworm-backports", "a1" };
-  static const char *const suites_bad[] = { "", "Bookworm", "1st", "book worm", "../x",
-                                            "x/updates", "bookworm-",
-                                            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" };
+  static const char *const suites_ok[]
+      = { "bookworm", "trixie", "sid", "stable", "testing", "bookworm-backports", "a1" };
+  static const char *const suites_bad[]
+      = { "",     "Bookworm",  "1st",       "book worm",
+          "../x", "x/updates", "bookworm-", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" };
   for (size_t i = 0; i < sizeof suites_ok / sizeof *suites_ok; i++)
     assert_true (imagefmt_debian_suite_valid (suites_ok[i]));
   for (size_t i = 0; i < sizeof suites_bad / sizeof *suites_bad; i++)
     if (imagefmt_debian_suite_valid (suites_bad[i]))
       fail_msg ("suite '%s' accepted", suites_bad[i]);
   static const char *const pkgs_ok[] = { "nodejs", "npm", "g++", "libc6-dev", "python3.11", "0ad" };
-  static const char *const pkgs_bad[] = { "", "a", "Nodejs", "-x", "+x", "a b", "a;b", "a=1",
-                                          "a/b" };
+  static const char *const pkgs_bad[]
+      = { "", "a", "Nodejs", "-x", "+x", "a b", "a;b", "a=1", "a/b" };
   for (size_t i = 0; i < sizeof pkgs_ok / sizeof *pkgs_ok; i++)
     assert_true (imagefmt_debian_package_valid (pkgs_ok[i]));
   for (size_t i = 0; i < sizeof pkgs_bad / sizeof *pkgs_bad; i++)
@@ -229,9 +229,12 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_sources_deb822),   cmocka_unit_test (test_sources_one_line),
-    cmocka_unit_test (test_host_uris_defaults), cmocka_unit_test (test_release_date),
-    cmocka_unit_test (test_names),            cmocka_unit_test (test_image_sources),
+    cmocka_unit_test (test_sources_deb822),
+    cmocka_unit_test (test_sources_one_line),
+    cmocka_unit_test (test_host_uris_defaults),
+    cmocka_unit_test (test_release_date),
+    cmocka_unit_test (test_names),
+    cmocka_unit_test (test_image_sources),
     cmocka_unit_test (test_os_release),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
