@@ -215,6 +215,31 @@ imagefmt_debian_host_uris (const struct imagefmt_apt_source *v, size_t n, const 
   *security = xstrdup (s ? s : IMAGEFMT_DEBIAN_SECURITY);
 }
 
+char *
+imagefmt_apt_shell_value (const char *text, const char *var)
+{
+  size_t len = strlen (var);
+  for (const char *p = text; p && *p;)
+    {
+      const char *nl = strchrnul (p, '\n');
+      if (strncmp (p, var, len) == 0 && p[len] == '=')
+        {
+          struct strbuf b = { 0 };
+          bool quoted = false;
+          for (const char *c = p + len + 1; c < nl; c++)
+            if (*c == '\'')
+              quoted = !quoted;
+            else if (*c == '\\' && !quoted && c + 1 < nl)
+              strbuf_appendc (&b, *++c);
+            else
+              strbuf_appendc (&b, *c);
+          return b.buf ? strbuf_steal (&b) : xstrdup ("");
+        }
+      p = *nl ? nl + 1 : nl;
+    }
+  return NULL;
+}
+
 /* ---- Release dates ---- */
 
 static bool

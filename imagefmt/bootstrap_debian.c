@@ -207,32 +207,6 @@ run_capture (char *const argv[], char *const envp[], size_t max, char **out, noo
   return 0;
 }
 
-/* `X='value'` of apt-config shell (single quotes, '\'' for a quote). */
-static char *
-shell_value (const char *text, const char *var)
-{
-  size_t len = strlen (var);
-  for (const char *p = text; p && *p;)
-    {
-      const char *nl = strchrnul (p, '\n');
-      if (strncmp (p, var, len) == 0 && p[len] == '=')
-        {
-          struct strbuf b = { 0 };
-          bool quoted = false;
-          for (const char *c = p + len + 1; c < nl; c++)
-            if (*c == '\'')
-              quoted = !quoted;
-            else if (*c == '\\' && !quoted && c + 1 < nl)
-              strbuf_appendc (&b, *++c);
-            else
-              strbuf_appendc (&b, *c);
-          return b.buf ? strbuf_steal (&b) : xstrdup ("");
-        }
-      p = *nl ? nl + 1 : nl;
-    }
-  return NULL;
-}
-
 /* The host's apt proxies as http_proxy/https_proxy in env (unless already set):
  * mmdebstrap's apt reads no configuration of the host's, and --aptopt would leave the
  * proxy in the image. */
@@ -254,7 +228,7 @@ apt_proxies (char ***env)
   } map[] = { { "H", "http_proxy" }, { "S", "https_proxy" } };
   for (size_t i = 0; i < ARRAY_SIZE (map); i++)
     {
-      cleanup_free char *v = shell_value (out, map[i].var);
+      cleanup_free char *v = imagefmt_apt_shell_value (out, map[i].var);
       if (v == NULL || *v == '\0' || strcasecmp (v, "DIRECT") == 0 || getenv (map[i].env))
         continue;
       log_debug ("bootstrap: %s from apt's configuration: %s", map[i].env, v);

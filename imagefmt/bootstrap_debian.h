@@ -44,6 +44,10 @@ void imagefmt_apt_sources_free (struct imagefmt_apt_source *v, size_t n);
 void imagefmt_debian_host_uris (const struct imagefmt_apt_source *v, size_t n, const char *codename,
                                 char **archive, char **security);
 
+/* The value of VAR in the output of `apt-config shell VAR OPTION` (VAR='value', single
+ * quotes, '\'' for a quote), or NULL when it is not there.  Malloc'd. */
+char *imagefmt_apt_shell_value (const char *text, const char *var);
+
 /* The seconds since the epoch of the `Date:` field of a Release or InRelease file
  * ("Sat, 11 Jul 2026 10:16:37 UTC"; RFC 2822, English names whatever the locale). */
 int imagefmt_release_date (const char *text, int64_t *out, nook_error_t *err);

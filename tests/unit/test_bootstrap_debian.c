@@ -119,6 +119,22 @@ test_host_uris_defaults (void **state)
 }
 
 static void
+test_apt_shell_value (void **state)
+{
+  static const char out[] = "H='http://proxy.example:3142/'\n"
+                            "S='http://a'\\''b'\n"
+                            "E=''\n";
+  cleanup_free char *h = imagefmt_apt_shell_value (out, "H");
+  assert_string_equal (h, "http://proxy.example:3142/");
+  cleanup_free char *s = imagefmt_apt_shell_value (out, "S");
+  assert_string_equal (s, "http://a'b");
+  cleanup_free char *e = imagefmt_apt_shell_value (out, "E");
+  assert_string_equal (e, "");
+  assert_null (imagefmt_apt_shell_value (out, "X"));
+  assert_null (imagefmt_apt_shell_value ("", "H"));
+}
+
+static void
 test_release_date (void **state)
 {
   static const char inrelease[] = "-----BEGIN PGP SIGNED MESSAGE-----\n"
@@ -229,13 +245,10 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_sources_deb822),
-    cmocka_unit_test (test_sources_one_line),
-    cmocka_unit_test (test_host_uris_defaults),
-    cmocka_unit_test (test_release_date),
-    cmocka_unit_test (test_names),
-    cmocka_unit_test (test_image_sources),
-    cmocka_unit_test (test_os_release),
+    cmocka_unit_test (test_sources_deb822),     cmocka_unit_test (test_sources_one_line),
+    cmocka_unit_test (test_host_uris_defaults), cmocka_unit_test (test_apt_shell_value),
+    cmocka_unit_test (test_release_date),       cmocka_unit_test (test_names),
+    cmocka_unit_test (test_image_sources),      cmocka_unit_test (test_os_release),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
