@@ -9,7 +9,8 @@ set -euo pipefail
 # --no-install-recommends, so they are named here.
 build_pkgs=(gcc libc6-dev make pkg-config libseccomp-dev libcap-dev libarchive-dev
   libcurl4-openssl-dev libjansson-dev libssl-dev nettle-dev libcmocka-dev clang libclang-rt-14-dev)
-runtime_pkgs=(uidmap slirp4netns fuse-overlayfs fuse3 busybox-static)
+runtime_pkgs=(uidmap slirp4netns fuse-overlayfs fuse3 busybox-static mmdebstrap fakechroot fakeroot
+  debian-archive-keyring)
 # util-linux: runuser, unshare; bsdutils: script (util-linux's, split out on Debian 12);
 # coreutils: timeout.
 # docker-registry, apache2-utils (htpasswd -B), openssl (a test CA): the registry tests.

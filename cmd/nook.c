@@ -13,6 +13,7 @@
  *   cmd/containers.c      `nook ps`, `nook rm`
  *   cmd/format.c          Docker's human durations for tables
  *   cmd/images.c          `nook import`, `bootstrap`, `images`, `rmi`
+ *   cmd/bootstrap_debian.c `nook bootstrap debian:SUITE`: flags, mmdebstrap mode
  *   cmd/system.c          `nook info`, `nook version`
  *   cmd/registry.c        `nook pull`, `push`, `login`, `logout`; the pull of `run`
  *   cmd/config.c          config.json: registry mirrors, insecure registries
@@ -43,6 +44,7 @@
  *   imagefmt/registry.c   the OCI distribution client (libcurl, loaded on first use)
  *   imagefmt/registry_pull.c  pull and push between the store and registries
  *   imagefmt/store_blob.c blobs streamed in through digest verification; images added
+ *   imagefmt/bootstrap_debian.c, bootstrap_apt.c   Debian bases with mmdebstrap
  *   imagefmt/dockerfile/  Dockerfile parser, word expansion, .dockerignore, stages
  *   util/                 errors, cleanup, logging, strings, fs helpers, trace timings
  */
@@ -72,7 +74,7 @@ static const struct command commands[] = {
   { "rm", cmd_rm, "Remove one or more containers" },
   { "images", cmd_images, "List images" },
   { "import", cmd_import, "Import a rootfs tarball as a one-layer image" },
-  { "bootstrap", cmd_bootstrap, "Create a base image from the host (busybox)" },
+  { "bootstrap", cmd_bootstrap, "Create a base image: busybox, or debian:SUITE" },
   { "rmi", cmd_rmi, "Remove one or more images" },
   { "image", cmd_image, "Manage images (image ls|rm|import|pull|push)" },
   { "pull", cmd_pull, "Download an image from a registry" },

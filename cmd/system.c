@@ -311,6 +311,10 @@ cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       if (in.json)
         put (&in, "", "IDMappingDetail", mapping);
       subid_lines (&in, &pi);
+      put (&in, "Image file owners", "ImageFileOwners",
+           ids0.single ? "the container user's, all of them (one id is mapped); the layers "
+                         "keep the image's owners (and user.containers.override_stat)"
+                       : "as the image says (ids 0-65535 are mapped)");
       userns_line (&in, &ids0);
     }
   storage_lines (ctx, have_ids ? &ids0 : NULL, &in);
