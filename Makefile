@@ -16,10 +16,11 @@ CC ?= gcc
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 PKG_CONFIG ?= pkg-config
-# libarchive is only compiled against: imagefmt/archive_dl.c loads it on first
-# use, so starting a container does not pay for libxml2, ICU and libstdc++.
+# libarchive and libcurl are only compiled against: imagefmt/archive_dl.c and
+# imagefmt/curl_dl.c load them on first use, so starting a container does not pay
+# for libxml2, ICU, libstdc++, OpenSSL and the rest.
 PKGS := libseccomp libcap jansson nettle
-PKGS_CFLAGS_ONLY := libarchive
+PKGS_CFLAGS_ONLY := libarchive libcurl
 FUZZ_SECONDS ?= 20
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) $(PKGS_CFLAGS_ONLY) 2>/dev/null)
@@ -81,7 +82,8 @@ $(O)/nook: $(O)/cmd/nook.o $(O)/libnook.a
 # The test build: the same nook with the synchronisation points of util/test_hook.h
 # compiled in (only the files that have one are compiled again); build/nook has none.
 # Only integration tests that need a point run it (NOOK_HOOKED).
-TESTHOOK_SRC := util/test_hook.c cmd/run.c imagefmt/archive_load.c
+TESTHOOK_SRC := util/test_hook.c cmd/run.c sandbox/userns_keep.c sandbox/child.c imagefmt/registry_pull.c \
+	imagefmt/archive_load.c
 TESTHOOK_OBJ := $(patsubst %.c,$(O)/testhooks/%.o,$(TESTHOOK_SRC))
 $(O)/testhooks/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -120,9 +122,12 @@ $(O)/tests/fuzz/replay.o: tests/fuzz/replay.c
 # their own archive, then one binary per target.
 FUZZLIBSRC := $(filter-out cmd/%,$(LIBSRC))
 FUZZFLAGS := -std=gnu11 -D_GNU_SOURCE -I. -g -O1 $(PKG_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined
+# (dependency files so a changed header rebuilds the objects: a struct that grew a field
+# once left stale objects that read garbage)
+FUZZDEPFLAGS := -MMD -MP
 $(O)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZFLAGS) -c -o $@ $<
+	clang $(FUZZFLAGS) $(FUZZDEPFLAGS) -c -o $@ $<
 $(O)/fuzz/libnook-fuzz.a: $(patsubst %.c,$(O)/fuzzobj/%.o,$(FUZZLIBSRC))
 	@mkdir -p $(dir $@)
 	@rm -f $@

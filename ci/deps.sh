@@ -9,12 +9,14 @@ set -euo pipefail
 # --no-install-recommends, so they are named here.
 build_pkgs=(gcc libc6-dev make pkg-config libseccomp-dev libcap-dev libarchive-dev
   libcurl4-openssl-dev libjansson-dev libssl-dev nettle-dev libcmocka-dev clang libclang-rt-14-dev)
-runtime_pkgs=(uidmap slirp4netns fuse-overlayfs fuse3 busybox-static)
+runtime_pkgs=(uidmap slirp4netns fuse-overlayfs fuse3 busybox-static mmdebstrap fakechroot fakeroot
+  debian-archive-keyring)
 # util-linux: runuser, unshare; bsdutils: script (util-linux's, split out on Debian 12);
 # coreutils: timeout.
+# docker-registry, apache2-utils (htpasswd -B), openssl (a test CA): the registry tests;
 # podman, skopeo: interop of image archives (tests/integration/t-interop.sh).
 test_pkgs=(bubblewrap procps python3 util-linux bsdutils coreutils iproute2 shellcheck clang-format
-  podman skopeo)
+  docker-registry apache2-utils openssl podman skopeo)
 
 missing=()
 for p in "${build_pkgs[@]}" "${runtime_pkgs[@]}" "${test_pkgs[@]}"; do

@@ -19,6 +19,9 @@ typedef int (*cmd_fn) (struct nook_ctx *ctx, int argc, char **argv, nook_error_t
 int cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_import (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_bootstrap (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+/* `nook bootstrap debian:SUITE` (cmd/bootstrap_debian.c), reached through cmd_bootstrap. */
+int cmd_bootstrap_debian (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+void cmd_bootstrap_debian_usage (void);
 int cmd_images (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_rmi (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_ps (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
@@ -37,5 +40,10 @@ int cmd_image (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_system (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_export (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_dockerfile (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_pull (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_image (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_push (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_login (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_logout (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 
 #endif

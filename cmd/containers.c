@@ -136,7 +136,8 @@ load_all (const char *root, struct crec_list *l, nook_error_t *err)
     return errno == ENOENT ? 0 : nook_error_set (err, errno, "open '%s'", cpath);
   if (fs_dir_foreach (cdir, collect, l, err) < 0)
     return -1;
-  qsort (l->v, l->n, sizeof *l->v, by_created);
+  if (l->n > 1) /* l->v is NULL when there is none: qsort's argument must not be */
+    qsort (l->v, l->n, sizeof *l->v, by_created);
   return 0;
 }
 

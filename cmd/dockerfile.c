@@ -111,7 +111,7 @@ read_input (const char *file, char **buf, size_t *len, nook_error_t *err)
   return fs_read_file_at (AT_FDCWD, file, DOCKERFILE_MAX_SIZE, buf, len, err);
 }
 
-/* Parse o->file; a syntax error is printed as FILE:LINE: what (returns 1). */
+/* Parse o->file; a syntax error reads FILE:LINE: what. */
 static int
 load (const struct df_opts *o, struct dockerfile **df, nook_error_t *err)
 {
@@ -121,10 +121,7 @@ load (const struct df_opts *o, struct dockerfile **df, nook_error_t *err)
   if (read_input (o->file, &buf, &len, err) < 0)
     return -1;
   if (dockerfile_parse (buf, len, o->file, df, &perr) < 0)
-    {
-      fprintf (stderr, "%s\n", perr->msg);
-      return 1;
-    }
+    return nook_error_set (err, 0, "%s", perr->msg);
   return 0;
 }
 
@@ -169,10 +166,7 @@ cmd_stages (const struct df_opts *o, nook_error_t *err)
     return r;
   if (dockerfile_stages_build (df, o->build_args, &st, &serr) < 0
       || dockerfile_stages_for_target (st, o->target, &order, &n, &serr) < 0)
-    {
-      fprintf (stderr, "%s: %s\n", o->file, serr->msg);
-      return 1;
-    }
+    return nook_error_set (err, 0, "%s: %s", o->file, serr->msg);
   for (size_t i = 0; i < n; i++)
     {
       const struct dockerfile_stage *s = &st->stages[order[i]];

@@ -1,5 +1,6 @@
-/* cmd/image.c: `nook image COMMAND`: Docker's management command, each subcommand the
- * top-level verb of the same meaning (image ls = images, image rm = rmi, ...). */
+/* cmd/image.c: `nook image COMMAND`, Docker's management form of the image verbs: each
+ * subcommand is the top-level verb of the same meaning (image ls = images, image rm =
+ * rmi, image pull = pull, ...), argv shifted by one. */
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "util/util.h"
@@ -7,20 +8,20 @@
 #include <stdio.h>
 #include <string.h>
 
-struct sub
+static const struct
 {
   const char *name, *alias;
   cmd_fn fn;
   const char *summary;
-};
-
-static const struct sub subs[] = {
+} subs[] = {
   { "history", NULL, cmd_image_history, "Show the history of an image" },
-  { "import", NULL, cmd_import, "Import the contents from a tarball to create a filesystem image" },
+  { "import", NULL, cmd_import, "Import a rootfs tarball as a one-layer image" },
   { "inspect", NULL, cmd_image_inspect, "Display detailed information on one or more images" },
   { "load", NULL, cmd_load, "Load an image from a tar archive or STDIN" },
   { "ls", "list", cmd_images, "List images" },
   { "prune", NULL, cmd_image_prune, "Remove unused images" },
+  { "pull", NULL, cmd_pull, "Download an image from a registry" },
+  { "push", NULL, cmd_push, "Upload an image to a registry" },
   { "rm", "remove", cmd_rmi, "Remove one or more images" },
   { "save", NULL, cmd_save, "Save one or more images to a tar archive (streamed to STDOUT by "
                             "default)" },
@@ -39,16 +40,15 @@ usage (FILE *out)
 int
 cmd_image (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
-  if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0
+  if (argc < 2 || strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0
       || strcmp (argv[1], "help") == 0)
     {
       usage (argc < 2 ? stderr : stdout);
       return argc < 2 ? 1 : 0;
     }
   for (size_t i = 0; i < ARRAY_SIZE (subs); i++)
-    if (strcmp (argv[1], subs[i].name) == 0 || (subs[i].alias && strcmp (argv[1], subs[i].alias) == 0))
+    if (strcmp (argv[1], subs[i].name) == 0
+        || (subs[i].alias && strcmp (argv[1], subs[i].alias) == 0))
       return subs[i].fn (ctx, argc - 1, argv + 1, err);
-  if (argv[1][0] == '-')
-    return cmd_flag_error (err, "image", "unknown flag: %s", argv[1]);
-  return cmd_args_error (err, "image", "unknown command \"%s\" for \"nook image\"", argv[1]);
+  return cmd_args_error (err, "image", "nook image: '%s' is not a nook image command.", argv[1]);
 }

@@ -127,9 +127,26 @@ cmd_bootstrap (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   cleanup_free char *id = NULL;
   const char *busybox = NULL, *pos[2] = { NULL, NULL };
   int npos = 0;
+  /* The first operand picks the base: debian:SUITE has flags of its own. */
+  for (int i = 1; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--busybox") == 0 || strcmp (argv[i], "--include") == 0
+          || strcmp (argv[i], "--mirror") == 0 || strcmp (argv[i], "-t") == 0
+          || strcmp (argv[i], "--tag") == 0)
+        i++;
+      else if (argv[i][0] != '-')
+        {
+          if (str_has_prefix (argv[i], "debian:") || strcmp (argv[i], "debian") == 0)
+            return cmd_wants_help (argc, argv) ? (cmd_bootstrap_debian_usage (), 0)
+                                               : cmd_bootstrap_debian (ctx, argc, argv, err);
+          break;
+        }
+    }
   if (cmd_wants_help (argc, argv))
     {
-      printf ("Usage:  nook bootstrap [OPTIONS] busybox [NAME[:TAG]]\n\n"
+      printf ("Usage:  nook bootstrap [OPTIONS] busybox [NAME[:TAG]]\n"
+              "        nook bootstrap debian:SUITE [--include PKG,...] [--mirror URL] [-t NAME]\n"
+              "        (nook bootstrap debian:SUITE --help says more)\n\n"
               "Create a base image from the host's statically linked busybox\n"
               "(Debian: busybox-static), tagged busybox:latest by default\n\n"
               "Options:\n"
@@ -154,8 +171,10 @@ cmd_bootstrap (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     }
   if (npos == 0 || strcmp (pos[0], "busybox") != 0)
     return cmd_args_error (err, "bootstrap",
-                           "\"nook bootstrap\" knows one base: busybox\n"
-                           "Usage: nook bootstrap busybox [NAME[:TAG]]");
+                           "\"nook bootstrap\" knows two bases: busybox and debian:SUITE\n"
+                           "Usage: nook bootstrap busybox [NAME[:TAG]]\n"
+                           "       nook bootstrap debian:SUITE [--include PKG,...] [--mirror "
+                           "URL] [-t NAME]");
   uint64_t created = 0;
   const char *sde = getenv ("SOURCE_DATE_EPOCH");
   if (sde && *sde && parse_uint (sde, INT64_MAX, &created, "SOURCE_DATE_EPOCH", err) < 0)

@@ -14,10 +14,13 @@
  *   cmd/format.c          Docker's human durations for tables
  *   cmd/images.c          `nook import`, `bootstrap`, `images`, `rmi`
  *   cmd/image_info.c      `nook tag`, `inspect`, `history`
- *   cmd/image.c           `nook image COMMAND` (ls, rm, inspect, history, save, load, tag, prune)
  *   cmd/archive.c         `nook save`, `load`, `export`
  *   cmd/store_admin.c     `nook image prune`, `system df`, `system check`, `system` dispatch
+ *   cmd/bootstrap_debian.c `nook bootstrap debian:SUITE`: flags, mmdebstrap mode
  *   cmd/system.c          `nook info`, `nook version`
+ *   cmd/registry.c        `nook pull`, `push`, `login`, `logout`; the pull of `run`
+ *   cmd/config.c          config.json: registry mirrors, insecure registries
+ *   cmd/image.c           `nook image SUBCOMMAND`: dispatch to the image verbs
  *   cmd/dockerfile.c      `nook dockerfile parse|stages`
  *   sandbox/spec.h        struct nook_spec: what a container is, as data
  *   sandbox/run.c         clone, sync, id maps, pty, signals, wait: the parent side
@@ -44,6 +47,12 @@
  *   imagefmt/export.c     a container's merged filesystem as a tar
  *   imagefmt/archive_dl.c libarchive loaded on first use
  *   imagefmt/bootstrap.c  the busybox base image
+ *   imagefmt/manifest.c   manifests, indexes, configs, platforms (pure)
+ *   imagefmt/auth.c       auth.json / Docker config.json credentials, WWW-Authenticate
+ *   imagefmt/registry.c   the OCI distribution client (libcurl, loaded on first use)
+ *   imagefmt/registry_pull.c  pull and push between the store and registries
+ *   imagefmt/store_blob.c blobs streamed in through digest verification; images added
+ *   imagefmt/bootstrap_debian.c, bootstrap_apt.c   Debian bases with mmdebstrap
  *   imagefmt/dockerfile/  Dockerfile parser, word expansion, .dockerignore, stages
  *   util/                 errors, cleanup, logging, strings, fs helpers, trace timings
  */
@@ -73,15 +82,19 @@ static const struct command commands[] = {
   { "rm", cmd_rm, "Remove one or more containers" },
   { "images", cmd_images, "List images" },
   { "import", cmd_import, "Import a rootfs tarball as a one-layer image" },
-  { "bootstrap", cmd_bootstrap, "Create a base image from the host (busybox)" },
+  { "bootstrap", cmd_bootstrap, "Create a base image: busybox, or debian:SUITE" },
   { "rmi", cmd_rmi, "Remove one or more images" },
   { "tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
   { "inspect", cmd_inspect, "Display detailed information on one or more images" },
   { "history", cmd_history, "Show the history of an image" },
-  { "image", cmd_image, "Manage images (ls, rm, inspect, history, save, load, tag, prune)" },
+  { "image", cmd_image, "Manage images (ls, rm, inspect, history, pull, push, save, load, tag, prune)" },
   { "save", cmd_save, "Save one or more images to a tar archive" },
   { "load", cmd_load, "Load an image from a tar archive or STDIN" },
   { "export", cmd_export, "Export a container's filesystem as a tar archive" },
+  { "pull", cmd_pull, "Download an image from a registry" },
+  { "push", cmd_push, "Upload an image to a registry" },
+  { "login", cmd_login, "Log in to a registry" },
+  { "logout", cmd_logout, "Log out from a registry" },
   { "system", cmd_system, "Manage nook (df, check, info)" },
   { "info", cmd_info, "Show what this machine offers nook" },
   { "version", cmd_version, "Show the nook version" },

@@ -34,9 +34,14 @@ int container_set_exited (const char *dir, int status, const char *msg);
 /* After --rm (overlay only): empty containers/<id>/ (upper/ and work/
  * emptied, merged/, etc/ and config.json kept), then, once the container's
  * namespaces are gone, park it in containers/.pool for the next run.  -1
- * when either cannot (then remove the directory). */
-int container_empty (const char *root, const char *id, bool reserved_name, nook_error_t *err);
-int container_park (const char *root, const char *id, nook_error_t *err);
+ * when either cannot (then remove the directory).  When the container wrote
+ * nothing, only overlayfs' work/ tree is left: *deferred is set, nothing is
+ * removed, and it is parked dirty (park's dirty) for container_pool_clean. */
+int container_empty (const char *root, const char *id, bool reserved_name, bool *deferred,
+                     nook_error_t *err);
+int container_park (const char *root, const char *id, bool dirty, nook_error_t *err);
+/* Empty at most two directories parked dirty: for a run's idle moments. */
+void container_pool_clean (const char *root);
 /* Remove containers/<id>/, inside our user namespace (files of subordinate ids). */
 int container_remove (const char *root, const char *id, const struct nook_idmapping *ids,
                       nook_error_t *err);

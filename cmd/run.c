@@ -3,6 +3,7 @@
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "cmd/records.h"
+#include "cmd/registry.h"
 #include "cmd/store_open.h"
 #include "cmd/seccomp_cache.h"
 #include "cmd/spec.h"
@@ -45,7 +46,10 @@ run_usage (void)
       "  -i, --interactive              Keep STDIN open (with -t: stdin must be a terminal)\n"
       "      --name string              Assign a name to the container\n"
       "      --network string           Connect a container to a network: none (default), host\n"
+      "      --platform string          os/arch[/variant] of the image to pull\n"
       "      --privileged               All capabilities of the user namespace, no seccomp\n"
+      "      --pull string              Pull image before running: always, missing (default),\n"
+      "                                 never\n"
       "      --read-only                Mount the container's root filesystem as read only\n"
       "      --rm                       Automatically remove the container when it exits\n"
       "      --security-opt list        seccomp=unconfined|PROFILE.json, no-new-privileges\n"
@@ -202,19 +206,38 @@ struct run_state
   char *id;
   bool created;
   bool want_empty, empty_ok; /* --rm: the directory is emptied for the pool */
+  bool deferred;             /* ... by a later run (see container_pool_clean) */
+  bool parked;               /* ... and already parked */
   bool named;                /* --name given: its .names link must be freed */
 };
 
 /* The command and all of the container have ended; the kernel is still
- * tearing its namespaces down (on the other core): empty the directory now. */
-static void
+ * tearing its namespaces down (on the other core): empty the directory now.
+ * A container that wrote nothing is parked as it is, and then nothing more
+ * is needed of it: nook need not wait for the teardown (as bwrap does not). */
+static bool
 empty_while_torn_down (void *data, int status)
 {
   struct run_state *st = data;
   cleanup_error nook_error_t e = NULL;
+  const char *root = imagefmt_store_root (st->store);
   if (st->want_empty)
-    st->empty_ok = container_empty (imagefmt_store_root (st->store), st->id, st->named, &e) == 0;
+    st->empty_ok = container_empty (root, st->id, st->named, &st->deferred, &e) == 0;
+  if (st->empty_ok && st->deferred)
+    st->parked = container_park (root, st->id, true, &e) == 0;
   trace_mark ("container emptied");
+  return st->parked;
+}
+
+/* The child is setting the container up (on the other core, if there is
+ * one): empty what earlier runs left in the pool. */
+static void
+clean_while_child_sets_up (void *data)
+{
+  struct run_state *st = data;
+  if (st->spec.driver == STORAGE_OVERLAY)
+    container_pool_clean (imagefmt_store_root (st->store));
+  trace_mark ("pool cleaned");
 }
 
 static int
@@ -227,17 +250,30 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
   /* The image is held from the moment it is resolved (an rmi now refuses): the hold,
    * named by the container's ID, lasts as long as this run. */
   st->id = new_container_id ();
+  /* --pull: missing (default) pulls an image the store lacks, as Docker does; always
+   * pulls first; never only looks (offline labs). */
+  const char *policy = o->pull ? o->pull : "missing";
+  if (strcmp (policy, "missing") != 0 && strcmp (policy, "always") != 0
+      && strcmp (policy, "never") != 0)
+    return nook_error_set (err, 0, "invalid pull policy \"%s\": want always, missing or never",
+                           policy);
+  if (strcmp (policy, "always") == 0
+      && cmd_pull_for_run (ctx, st->store, o->image, o->platform, stderr, err) < 0)
+    return -1;
   if (imagefmt_store_lookup_hold (st->store, o->image, st->id, &st->img, &st->hold, err) < 0)
     {
-      if ((*err)->code == ENOENT)
-        {
-          nook_error_free (err);
-          return nook_error_set (err, 0,
-                                 "Unable to find image '%s' locally (nook has no registry "
-                                 "client yet: use 'nook bootstrap busybox' or 'nook import')",
-                                 o->image);
-        }
-      return -1;
+      if ((*err)->code != ENOENT)
+        return -1;
+      nook_error_free (err);
+      if (strcmp (policy, "never") == 0)
+        return nook_error_set (err, 0,
+                               "Unable to find image '%s' locally, and --pull never forbids "
+                               "pulling it",
+                               o->image);
+      fprintf (stderr, "Unable to find image '%s' locally\n", o->image);
+      if (cmd_pull_for_run (ctx, st->store, o->image, o->platform, stderr, err) < 0
+          || imagefmt_store_lookup_hold (st->store, o->image, st->id, &st->img, &st->hold, err) < 0)
+        return -1;
     }
   trace_mark ("image found");
   test_hook ("image-resolved");
@@ -265,6 +301,7 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
   if (spec_security_opts (o->security_opts, &unconfined, &profile, err) < 0
       || seccomp_cache_program (imagefmt_store_root (st->store), profile, spec, err) < 0)
     return -1;
+  spec->seccomp_default = spec->seccomp_bpf && profile == NULL;
   trace_mark ("seccomp program");
   const char *keep = getenv ("NOOK_USERNS_KEEP");
   if (!(keep && strcmp (keep, "0") == 0))
@@ -348,7 +385,9 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   int status = prepare (ctx, &o, &st, err);
   if (status == 0)
     {
-      struct sandbox_hooks hooks = { .command_ended = empty_while_torn_down, .data = &st };
+      struct sandbox_hooks hooks = { .command_ended = empty_while_torn_down,
+                                     .child_setting_up = clean_while_child_sets_up,
+                                     .data = &st };
       st.empty_ok = false;
       st.want_empty = o.rm && st.spec.driver == STORAGE_OVERLAY;
       st.spec.stop_timeout = stop_timeout;
@@ -357,15 +396,16 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       if (st.created && !o.rm)
         container_set_exited (st.spec.container_dir, status, err && *err ? (*err)->msg : NULL);
     }
-  if (st.created
+  if (st.created && !st.parked
       && (o.rm || (status < 0 && err && *err && (*err)->exit != 126 && (*err)->exit != 127)))
     {
       cleanup_error nook_error_t rerr = NULL;
       const char *root = imagefmt_store_root (st.store);
       /* emptied while the kernel tore the namespaces down (or now) */
-      bool recycled = st.want_empty
-                      && (st.empty_ok || container_empty (root, st.id, st.named, &rerr) == 0)
-                      && container_park (root, st.id, &rerr) == 0;
+      bool recycled
+          = st.want_empty
+            && (st.empty_ok || container_empty (root, st.id, st.named, &st.deferred, &rerr) == 0)
+            && container_park (root, st.id, st.deferred, &rerr) == 0;
       nook_error_free (&rerr);
       if (!recycled && container_remove (root, st.id, &st.ids0, &rerr) < 0)
         log_warn ("could not remove container %.12s: %s", st.id, rerr->msg);

@@ -42,6 +42,8 @@ static const struct optdef optdefs[] = {
   { "net", 0, O_STR, OFF (network) },
   { "storage-driver", 0, O_STR, OFF (storage_driver) },
   { "stop-timeout", 0, O_STR, OFF (stop_timeout) },
+  { "pull", 0, O_STR, OFF (pull) },
+  { "platform", 0, O_STR, OFF (platform) },
   { "env", 'e', O_LIST, OFF (env) },
   { "env-file", 0, O_LIST, OFF (env_files) },
   { "volume", 'v', O_LIST, OFF (volumes) },
@@ -182,6 +184,8 @@ run_opts_free (struct run_opts *o)
   for (size_t i = 0; i < ARRAY_SIZE (strs); i++)
     free (*strs[i]);
   free (o->stop_timeout);
+  free (o->pull);
+  free (o->platform);
   char ***lists[] = { &o->env,      &o->env_files,     &o->volumes, &o->tmpfs, &o->cap_add,
                       &o->cap_drop, &o->security_opts, &o->ulimits, &o->cmd };
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)

@@ -89,7 +89,8 @@ read_user_db (const struct spec_env *e, const char *path, bool user_given, char 
     }
   if (e->warn)
     {
-      cleanup_free char *msg = xasprintf ("%s; treated as missing", re->msg);
+      cleanup_free char *why = nook_error_text (re);
+      cleanup_free char *msg = xasprintf ("%s; treated as missing", why);
       e->warn (msg);
     }
   return 0;
@@ -213,7 +214,7 @@ spec_merge (const json_t *image_config, const struct run_opts *o, const struct s
   const char *wd = o->workdir ? o->workdir : json_str (cfg, "WorkingDir");
   if (wd && *wd && wd[0] != '/')
     return nook_error_set (
-        err, EINVAL, "the working directory '%s' is invalid, it needs to be an absolute path", wd);
+        err, 0, "the working directory '%s' is invalid, it needs to be an absolute path", wd);
   spec->cwd = xstrdup (wd && *wd ? wd : "/");
 
   if (merge_argv (cfg, o, spec, err) < 0 || merge_user (cfg, o, e, spec, &home, err) < 0

@@ -69,7 +69,7 @@ spec_env_add (char ***env, const char *s, const struct spec_env *e, const char *
   if (!valid_env_name (s, nlen))
     {
       cleanup_free char *shown = escape_bytes (s);
-      return nook_error_set (err, EINVAL, "%s: invalid environment variable '%s'", where, shown);
+      return nook_error_set (err, 0, "%s: invalid environment variable '%s'", where, shown);
     }
   if (eq)
     {
@@ -97,7 +97,7 @@ spec_parse_env_file (const char *text, size_t len, const char *file, const struc
       for (const char *p = text; p < nul; p++)
         line += *p == '\n';
       cleanup_free char *shown = escape_bytes (file);
-      return nook_error_set (err, EINVAL, "%s:%d: a NUL byte in the env file", shown, line);
+      return nook_error_set (err, 0, "%s:%d: a NUL byte in the env file", shown, line);
     }
   const char *cursor = text;
   for (char *next; (next = str_next_line (&cursor)) != NULL;)

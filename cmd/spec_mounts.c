@@ -44,15 +44,13 @@ volume_options (const char *spec, const char *opts, bool *ro, nook_error_t *err)
         if (strlen (volume_opts[i].name) == n && strncmp (o, volume_opts[i].name, n) == 0)
           group = volume_opts[i].group;
       if (n == 0)
-        return nook_error_set (err, EINVAL, "invalid volume '%s': empty option in '%s'", spec,
-                               opts);
+        return nook_error_set (err, 0, "invalid volume '%s': empty option in '%s'", spec, opts);
       if (group < 0)
-        return nook_error_set (err, EINVAL, "invalid volume '%s': unknown option '%.*s'", spec,
-                               (int)n, o);
+        return nook_error_set (err, 0, "invalid volume '%s': unknown option '%.*s'", spec, (int)n,
+                               o);
       if (seen[group])
-        return nook_error_set (err, EINVAL,
-                               "invalid volume '%s': conflicting options '%.*s' and '%.*s'", spec,
-                               (int)seen_len[group], seen[group], (int)n, o);
+        return nook_error_set (err, 0, "invalid volume '%s': conflicting options '%.*s' and '%.*s'",
+                               spec, (int)seen_len[group], seen[group], (int)n, o);
       seen[group] = o;
       seen_len[group] = n;
       if (group == 0)
@@ -76,7 +74,7 @@ spec_parse_volume (const char *s, struct nook_mount *out, nook_error_t *err)
     {
       size_t l = strcspn (p, ":");
       if (n == 3)
-        return nook_error_set (err, EINVAL,
+        return nook_error_set (err, 0,
                                "invalid volume '%s': too many fields, want "
                                "HOST:CONTAINER[:OPTIONS]",
                                s);
@@ -90,22 +88,22 @@ spec_parse_volume (const char *s, struct nook_mount *out, nook_error_t *err)
       p += l + 1;
     }
   if (n == 1)
-    return nook_error_set (err, EINVAL,
+    return nook_error_set (err, 0,
                            "invalid volume '%s': anonymous volumes are not supported yet, "
                            "give HOST:CONTAINER",
                            s);
   for (int i = 0; i < n; i++)
     if (len[i] == 0)
-      return nook_error_set (err, EINVAL, "invalid volume '%s': the %s empty", s, what[i]);
+      return nook_error_set (err, 0, "invalid volume '%s': the %s empty", s, what[i]);
   cleanup_free char *host = xstrndup (field[0], len[0]);
   cleanup_free char *ctr = xstrndup (field[1], len[1]);
   if (host[0] != '/')
-    return nook_error_set (err, EINVAL,
+    return nook_error_set (err, 0,
                            "invalid volume '%s': the host path '%s' must be absolute (named "
                            "volumes are not supported yet)",
                            s, host);
   if (!path_is_clean_absolute (ctr) || strcmp (ctr, "/") == 0)
-    return nook_error_set (err, EINVAL,
+    return nook_error_set (err, 0,
                            "invalid volume '%s': the container path '%s' must be absolute, not /, "
                            "without '..'",
                            s, ctr);

@@ -1,5 +1,6 @@
 /* cmd/system.c: `nook info` and `nook version`. */
 #include "cmd/cli.h"
+#include "cmd/registry.h"
 #include "cmd/commands.h"
 #include "cmd/store_open.h"
 #include "imagefmt/store.h"
@@ -310,6 +311,10 @@ cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       if (in.json)
         put (&in, "", "IDMappingDetail", mapping);
       subid_lines (&in, &pi);
+      put (&in, "Image file owners", "ImageFileOwners",
+           ids0.single ? "the container user's, all of them (one id is mapped); the layers "
+                         "keep the image's owners (and user.containers.override_stat)"
+                       : "as the image says (ids 0-65535 are mapped)");
       userns_line (&in, &ids0);
     }
   storage_lines (ctx, have_ids ? &ids0 : NULL, &in);
@@ -336,6 +341,18 @@ cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   cleanup_free char *fuse = sandbox_storage_fuse_problem ();
   cleanup_free char *fuse_text = fuse ? xasprintf ("not usable: %s", fuse) : NULL;
   put (&in, "/dev/fuse", "DevFuse", fuse ? fuse_text : "usable");
+  {
+    /* registry mirrors and where they were read from (cmd/registry.c) */
+    cleanup_strv char **rl = cmd_registry_info_lines ();
+    json_t *a = in.json ? json_array () : NULL;
+    for (size_t i = 0; rl[i]; i++)
+      if (a)
+        json_array_append_new (a, json_string (rl[i]));
+      else
+        puts (rl[i]);
+    if (a)
+      json_object_set_new (in.obj, "Registry", a);
+  }
   if (in.json)
     {
       char *s = json_dumps (in.obj, JSON_SORT_KEYS | JSON_INDENT (2));

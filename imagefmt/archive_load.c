@@ -764,9 +764,13 @@ write_index (struct load *L, json_t *idx, nook_error_t *err)
       const char *d = g->existing ? store_entry_digest (g->existing) : g->mdigest;
       size_t size = g->existing ? (size_t)json_integer_value (json_object_get (g->existing, "size"))
                                 : g->mlen;
+      const char *mt = g->existing
+                           ? json_string_value (json_object_get (g->existing, "mediaType"))
+                           : g->mtype;
       cleanup_free char *digest = xstrdup (d);
+      cleanup_free char *mtype = mt ? xstrdup (mt) : NULL;
       for (size_t t = 0; g->tags[t]; t++)
-        store_index_tag (manifests, g->tags[t], digest, size);
+        store_index_tag (manifests, g->tags[t], digest, size, mtype);
       if (g->tags[0] == NULL && !store_index_has (manifests, digest))
         json_array_append_new (manifests, json_pack ("{s:s, s:s, s:I}", "mediaType", g->mtype,
                                                      "digest", digest, "size",

@@ -74,10 +74,11 @@ const char *store_entry_digest (json_t *e);
 
 /* Whether an entry of the index's manifests has this digest (store_import.c). */
 bool store_index_has (json_t *manifests, const char *digest);
-/* Point `ref` (full form) at manifest `digest` of `size` bytes, replacing an older entry of
- * that reference; the image it named stays as an untagged entry when nothing else names
- * it (store_import.c). */
-void store_index_tag (json_t *manifests, const char *ref, const char *digest, size_t size);
+/* Tag digest as ref in an index's manifests (an older entry of ref untagged, left
+ * dangling when nothing else names its manifest); a new entry gets media_type (NULL:
+ * OCI's manifest type).  (store_import.c) */
+void store_index_tag (json_t *manifests, const char *ref, const char *digest, size_t size,
+                      const char *media_type);
 
 /* ---- images (store.c) ---- */
 

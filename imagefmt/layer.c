@@ -10,7 +10,6 @@
 #include "imagefmt/archive_dl.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
-#include "util/fs_read.h"
 #include "util/log.h"
 #include "util/util.h"
 
@@ -530,7 +529,7 @@ imagefmt_layer_validate (int fd, uint64_t *entries, nook_error_t *err)
     return -1;
   cleanup_archive_read struct archive *a = reader_new ();
   if (archive_read_open_fd (a, fd, 65536) != ARCHIVE_OK)
-    return nook_error_set (err, EINVAL, "not a tar archive: %s", archive_error_string (a));
+    return nook_error_set (err, 0, "not a tar archive: %s", archive_error_string (a));
   struct archive_entry *e;
   uint64_t n = 0;
   int r;
@@ -660,29 +659,4 @@ imagefmt_layer_write_tar (int outfd, const struct imagefmt_tar_entry *entries, s
   if (archive_write_close (a) != ARCHIVE_OK)
     return nook_error_set (err, EIO, "finish tar: %s", archive_error_string (a));
   return 0;
-}
-
-int
-imagefmt_layers_read_file (char *const *dirs, const char *path, size_t max, char **out, size_t *len,
-                           nook_error_t *err)
-{
-  for (size_t i = strv_len (dirs); i-- > 0;)
-    {
-      cleanup_close int root = open (dirs[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
-      if (root < 0)
-        return nook_error_set (err, errno, "open layer '%s'", dirs[i]);
-      struct stat st;
-      cleanup_error nook_error_t e = NULL;
-      cleanup_close int fd = fs_open_regular_in_root (root, path, &st, &e);
-      if (fd >= 0)
-        return fs_read_fd (fd, path, max, false, out, len, err);
-      if (e->code == ENOENT && st.st_mode == 0)
-        continue; /* not in this layer: look below */
-      if (S_ISCHR (st.st_mode) && st.st_rdev == 0)
-        break; /* a whiteout: deleted in this layer */
-      if (err && *err == NULL)
-        *err = steal_pointer (&e);
-      return -1;
-    }
-  return nook_error_set (err, ENOENT, "%s", path);
 }

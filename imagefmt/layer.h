@@ -40,9 +40,10 @@ int imagefmt_layer_extract_mem (const void *data, size_t len, int destfd,
 int imagefmt_layer_validate (int fd, uint64_t *entries, nook_error_t *err);
 
 /* Read a file of the image whose unpacked layers are dirs (bottom first) as the
- * container would see it today: the topmost layer where path resolves (inside that
- * layer, util/fs_read.h) gives it, a whiteout there hides it (ENOENT).  It must be a
- * regular file of at most max bytes; code ENOENT when no layer has it. */
+ * container sees it through overlay (imagefmt/layers_read.c): resolved in the union of
+ * the layers (whiteouts in both forms, opaque directories, symlinks from one layer to
+ * another, never out of the image), opened without blocking (util/fs_read.h).  It must
+ * be a regular file of at most max bytes; code ENOENT when the image has no such file. */
 int imagefmt_layers_read_file (char *const *dirs, const char *path, size_t max, char **out,
                                size_t *len, nook_error_t *err);
 

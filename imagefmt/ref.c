@@ -144,7 +144,7 @@ path_valid (const char *s)
 static int
 bad (nook_error_t *err, const char *s, const char *why)
 {
-  return nook_error_set (err, EINVAL, "invalid reference format: '%.300s': %s", s, why);
+  return nook_error_set (err, 0, "invalid reference format: '%.300s': %s", s, why);
 }
 
 /* Split "name" into domain and path as Docker's ParseNormalizedNamed does. */
@@ -220,11 +220,11 @@ parse (const char *s, struct imagefmt_ref *out, nook_error_t *err)
   if (strlen (familiar) == IMAGEFMT_DIGEST_HEX_LEN && imagefmt_digest_hex_valid (familiar))
     {
       if (strcmp (familiar, s) == 0)
-        return nook_error_set (err, EINVAL,
+        return nook_error_set (err, 0,
                                "invalid repository name (%.300s), cannot specify 64-byte "
                                "hexadecimal strings",
                                s);
-      return nook_error_set (err, EINVAL,
+      return nook_error_set (err, 0,
                              "invalid reference format: repository name (%s) must not be a "
                              "64-byte hex string",
                              out->path);
@@ -238,10 +238,10 @@ int
 imagefmt_ref_check_tag (const struct imagefmt_ref *r, nook_error_t *err)
 {
   if (r->digest)
-    return nook_error_set (err, EINVAL, "refusing to create a tag with a digest reference");
+    return nook_error_set (err, 0, "refusing to create a tag with a digest reference");
   cleanup_free char *familiar = imagefmt_ref_short_name (r);
   if (strcmp (familiar, "sha256") == 0)
-    return nook_error_set (err, EINVAL,
+    return nook_error_set (err, 0,
                            "refusing to create an ambiguous tag using digest algorithm as name");
   return 0;
 }
@@ -262,7 +262,7 @@ imagefmt_ref_parse (const char *s, struct imagefmt_ref *out, nook_error_t *err)
 {
   memset (out, 0, sizeof *out);
   if (s == NULL)
-    return nook_error_set (err, EINVAL, "missing image reference");
+    return nook_error_set (err, 0, "missing image reference");
   if (parse (s, out, err) < 0)
     {
       imagefmt_ref_clear (out);

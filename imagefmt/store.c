@@ -445,7 +445,7 @@ find_by_id (struct imagefmt_store *s, json_t *manifests, const char *ref, const 
       continue;
     if (found_id && strcmp (found_id, id) != 0)
       {
-        nook_error_set (err, EINVAL, "image ID prefix '%s' is ambiguous", ref);
+        nook_error_set (err, 0, "image ID prefix '%s' is ambiguous", ref);
         return -2;
       }
     if (found < 0 || (store_entry_ref (json_array_get (manifests, (size_t)found)) == NULL))
@@ -521,7 +521,7 @@ imagefmt_store_lookup (struct imagefmt_store *s, const char *ref, struct imagefm
   cleanup_json json_t *idx = NULL;
   bool by_id;
   if (ref == NULL || *ref == '\0')
-    return nook_error_set (err, EINVAL, "empty image reference");
+    return nook_error_set (err, 0, "empty image reference");
   if (store_load_index (s, &idx, err) < 0)
     return -1;
   json_t *e = store_image_entry (s, idx, ref, &by_id, NULL, err);

@@ -96,7 +96,8 @@ index_untag (json_t *manifests, const char *ref, bool keep_dangling)
 }
 
 void
-store_index_tag (json_t *manifests, const char *ref, const char *digest, size_t size)
+store_index_tag (json_t *manifests, const char *ref, const char *digest, size_t size,
+                 const char *media_type)
 {
   index_untag (manifests, ref, true);
   size_t i;
@@ -111,8 +112,9 @@ store_index_tag (json_t *manifests, const char *ref, const char *digest, size_t 
       }
   }
   json_array_append_new (manifests,
-                         json_pack ("{s:s, s:s, s:I, s:{s:s}}", "mediaType", MT_MANIFEST, "digest",
-                                    digest, "size", (json_int_t)size, "annotations", ANN_REF, ref));
+                         json_pack ("{s:s, s:s, s:I, s:{s:s}}", "mediaType",
+                                    media_type ? media_type : MT_MANIFEST, "digest", digest, "size",
+                                    (json_int_t)size, "annotations", ANN_REF, ref));
 }
 
 int
@@ -130,7 +132,7 @@ imagefmt_store_tag (struct imagefmt_store *s, const char *ref, const char *manif
   if (store_read_blob (s, manifest_digest, MAX_JSON, &data, &len, err) < 0
       || store_load_index (s, &idx, err) < 0)
     return -1;
-  store_index_tag (json_object_get (idx, "manifests"), full, manifest_digest, len);
+  store_index_tag (json_object_get (idx, "manifests"), full, manifest_digest, len, NULL);
   return store_save_index (s, idx, err);
 }
 
@@ -231,7 +233,7 @@ uncompressed_digest (int fd, int out, char **digest, uint64_t *size, nook_error_
   *size = 0;
   if (archive_read_open_fd (a, fd, 65536) != ARCHIVE_OK
       || archive_read_next_header (a, &e) != ARCHIVE_OK)
-    ret = nook_error_set (err, EINVAL, "decompress: %s", archive_error_string (a));
+    ret = nook_error_set (err, 0, "decompress: %s", archive_error_string (a));
   char buf[65536];
   la_ssize_t n = 0;
   while (ret == 0 && (n = archive_read_data (a, buf, sizeof buf)) > 0)
@@ -242,7 +244,7 @@ uncompressed_digest (int fd, int out, char **digest, uint64_t *size, nook_error_
         ret = nook_error_set (err, errno, "write temporary blob");
     }
   if (ret == 0 && n < 0)
-    ret = nook_error_set (err, EINVAL, "decompress: %s", archive_error_string (a));
+    ret = nook_error_set (err, 0, "decompress: %s", archive_error_string (a));
   archive_read_free (a);
   if (ret < 0)
     {
@@ -329,7 +331,7 @@ write_image (struct imagefmt_store *s, struct import_state *st, const json_t *co
     return -1;
   json_t *manifests = json_object_get (idx, "manifests");
   if (full)
-    store_index_tag (manifests, full, st->manifest, msize);
+    store_index_tag (manifests, full, st->manifest, msize, NULL);
   else if (!store_index_has (manifests, st->manifest))
     json_array_append_new (manifests,
                            json_pack ("{s:s, s:s, s:I}", "mediaType", MT_MANIFEST, "digest",
@@ -394,7 +396,7 @@ import_locked (struct imagefmt_store *s, int fd, const json_t *config, const cha
     goto out;
   if (total == 0)
     {
-      nook_error_set (err, EINVAL, "empty input: not a tar archive");
+      nook_error_set (err, 0, "empty input: not a tar archive");
       goto out;
     }
   if (lseek (tfd, 0, SEEK_SET) < 0 || imagefmt_layer_validate (tfd, NULL, err) < 0)

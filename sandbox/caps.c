@@ -80,26 +80,26 @@ int
 sandbox_caps_from_name (const char *name, int *cap, nook_error_t *err)
 {
   if (name == NULL)
-    return nook_error_set (err, EINVAL, "unknown capability '(null)'");
+    return nook_error_set (err, 0, "unknown capability '(null)'");
   const char *base = name;
   if (strncasecmp (base, "CAP_", 4) == 0)
     base += 4;
   /* libcap also accepts numbers; a capability name here is letters and '_' only. */
   size_t n = strlen (base);
   if (n == 0 || n > 64)
-    return nook_error_set (err, EINVAL, "unknown capability '%s'", name);
+    return nook_error_set (err, 0, "unknown capability '%s'", name);
   char lower[80] = "cap_";
   for (size_t i = 0; i < n; i++)
     {
       unsigned char c = (unsigned char)base[i];
       if (!isalpha (c) && c != '_')
-        return nook_error_set (err, EINVAL, "unknown capability '%s'", name);
+        return nook_error_set (err, 0, "unknown capability '%s'", name);
       lower[4 + i] = (char)tolower (c);
     }
   lower[4 + n] = '\0';
   cap_value_t v;
   if (cap_from_name (lower, &v) < 0 || v < 0 || v > 63)
-    return nook_error_set (err, EINVAL, "unknown capability '%s'", name);
+    return nook_error_set (err, 0, "unknown capability '%s'", name);
   *cap = (int)v;
   return 0;
 }
@@ -128,8 +128,8 @@ parse_list (char *const *list, uint64_t *mask, bool *has_all, nook_error_t *err)
       if (sandbox_caps_from_name (list[i], &cap, err) < 0)
         return -1;
       if (!(known & SANDBOX_CAP_BIT (cap)))
-        return nook_error_set (err, EINVAL,
-                               "capability '%s' is not supported by the running kernel", list[i]);
+        return nook_error_set (err, 0, "capability '%s' is not supported by the running kernel",
+                               list[i]);
       *mask |= SANDBOX_CAP_BIT (cap);
     }
   return 0;
@@ -205,10 +205,8 @@ drop_bounding (uint64_t set, nook_error_t *err)
     {
       if (set & SANDBOX_CAP_BIT (cap))
         continue;
-      int r = prctl (PR_CAPBSET_READ, (unsigned long)cap, 0, 0, 0);
-      if (r == 0 || (r < 0 && errno == EINVAL))
-        continue;
-      if (prctl (PR_CAPBSET_DROP, (unsigned long)cap, 0, 0, 0) < 0)
+      /* (dropping one that is not there succeeds: no PR_CAPBSET_READ first) */
+      if (prctl (PR_CAPBSET_DROP, (unsigned long)cap, 0, 0, 0) < 0 && errno != EINVAL)
         return nook_error_set (err, errno, "drop capability %d from the bounding set", cap);
     }
   return 0;

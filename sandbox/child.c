@@ -13,6 +13,7 @@
 #include "sandbox/seccomp_bpf.h"
 #include "sandbox/userns.h"
 #include "util/cleanup.h"
+#include "util/test_hook.h"
 #include "util/fs.h"
 #include "util/trace.h"
 #include "util/util.h"
@@ -21,6 +22,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -60,10 +64,12 @@ do_pivot_root (int rootfd, nook_error_t *err)
 static int
 enter_workdir (const struct nook_spec *spec, nook_error_t *err)
 {
+  const char *cwd = spec->cwd && *spec->cwd ? spec->cwd : "/";
+  if (strcmp (cwd, "/") == 0)
+    return 0; /* do_pivot_root left us there */
   cleanup_close int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0)
     return nook_error_set (err, errno, "open /");
-  const char *cwd = spec->cwd && *spec->cwd ? spec->cwd : "/";
   cleanup_close int fd = fs_open_in_root (root, cwd, O_PATH | O_DIRECTORY, 0);
   if (fd < 0 && errno == ENOENT)
     fd = fs_mkdir_p_in_root (root, cwd, 0755, err);
@@ -140,7 +146,7 @@ find_program (const char *argv0, char *const *env, int *why)
 }
 
 __attribute__ ((noreturn)) static void
-exec_command (const struct nook_spec *spec, int err_fd, int pty_slave)
+exec_command (const struct nook_spec *spec, int err_fd, int pty_slave, bool filtered)
 {
   cleanup_error nook_error_t err = NULL;
   /* nook installs no handlers, so dispositions are the defaults already. */
@@ -198,7 +204,7 @@ exec_command (const struct nook_spec *spec, int err_fd, int pty_slave)
                              spec->argv[0]);
       child_fail (err_fd, err);
     }
-  if (spec->seccomp_bpf
+  if (spec->seccomp_bpf && !filtered
       && sandbox_seccomp_load_bpf (spec->seccomp_bpf, spec->seccomp_bpf_len, &err) < 0)
     child_fail (err_fd, err);
   trace_mark ("command: execve");
@@ -248,8 +254,169 @@ static int
 command_main (void *arg)
 {
   struct command_args *a = arg;
-  exec_command (a->spec, a->err_fd, a->pty_slave);
+  exec_command (a->spec, a->err_fd, a->pty_slave, false);
 }
+
+/* ---- the command started early ----
+ *
+ * Loading the seccomp program costs the kernel ~0.15 ms (its JIT).  With
+ * Docker's default profile, which allows every call the command makes
+ * before execve, the command is started as soon as the rootfs is mounted and
+ * loads the program (no_new_privs first) while the init applies the mount
+ * plan on the other core.  It shares the init's memory (CLONE_VM: and so its
+ * non-dumpable state), not its fs context (pivot_root moves its root; it
+ * enters the working directory itself); until the init says go it makes raw
+ * system calls only (no allocation, no errno: the init's are its own too).
+ * Then the init waits, as under vfork, until it has exec'd or died; it
+ * closes what it inherited, sets the rlimits and goes on as the late command
+ * does.  Not with a pty (made after pivot_root), and not under
+ * AddressSanitizer (which the late command's fork serves). */
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
+#define EARLY_COMMAND 1
+
+/* A system call that leaves errno alone (the init's, while we share it);
+ * the unused fourth and fifth arguments are zero (prctl checks them). */
+static long
+raw_syscall3 (long nr, long a, long b, long c)
+{
+  long ret;
+  register long r10 __asm__("r10") = 0;
+  register long r8 __asm__("r8") = 0;
+  __asm__ volatile("syscall"
+                   : "=a"(ret)
+                   : "0"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8)
+                   : "rcx", "r11", "memory");
+  return ret;
+}
+
+struct early
+{
+  const struct nook_spec *spec;
+  int err_fd;
+  int go[2];      /* the init writes a byte once it has set the container up */
+  int done[2];    /* closed (CLOEXEC) when the command execs or dies */
+  long filter_rc; /* 0, or -errno of loading the program */
+  char *stack;
+  size_t stack_size;
+  pid_t pid;
+};
+
+static int
+early_main (void *arg)
+{
+  struct early *e = arg;
+  struct sock_fprog prog
+      = { .len = (unsigned short)(e->spec->seccomp_bpf_len / 8), .filter = e->spec->seccomp_bpf };
+  e->filter_rc = raw_syscall3 (SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0);
+  if (e->filter_rc == 0)
+    e->filter_rc = raw_syscall3 (SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, (long)&prog);
+  char c;
+  if (raw_syscall3 (SYS_read, e->go[0], (long)&c, 1) != 1)
+    raw_syscall3 (SYS_exit_group, 125, 0, 0);
+  /* The init waits now: ordinary code from here on. */
+  cleanup_error nook_error_t err = NULL;
+  if (e->filter_rc < 0)
+    {
+      nook_error_set (&err, (int)-e->filter_rc, "load the seccomp filter");
+      child_fail (e->err_fd, err);
+    }
+  /* Our root moved with pivot_root; our working directory did not (it is not
+   * shared: the command must not share the init's, nor chroot it). */
+  if (chdir ("/") < 0 || enter_workdir (e->spec, &err) < 0)
+    {
+      if (err == NULL)
+        nook_error_set (&err, errno, "chdir /");
+      child_fail (e->err_fd, err);
+    }
+  /* What came from nook closes at execve (err_fd reports until then). */
+  if (syscall (SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    {
+      nook_error_set (&err, errno, "close nook's fds");
+      child_fail (e->err_fd, err);
+    }
+  if (set_rlimits (e->spec, &err) < 0)
+    child_fail (e->err_fd, err);
+  exec_command (e->spec, e->err_fd, -1, true);
+}
+
+/* Start the command now if it may load its program early; false if not. */
+static bool
+early_start (const struct nook_spec *spec, int err_fd, struct early *e)
+{
+  memset (e, 0, sizeof *e);
+  if (!spec->seccomp_default || !spec->seccomp_bpf || spec->tty
+      || !sandbox_seccomp_bpf_valid (spec->seccomp_bpf, spec->seccomp_bpf_len))
+    return false;
+  e->spec = spec;
+  e->err_fd = err_fd;
+  e->stack_size = 256 * 1024;
+  if (pipe2 (e->go, O_CLOEXEC) < 0)
+    return false;
+  if (pipe2 (e->done, O_CLOEXEC) < 0)
+    {
+      close (e->go[0]);
+      close (e->go[1]);
+      return false;
+    }
+  e->stack = mmap (NULL, e->stack_size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  /* Its session is the init's (which leaves the caller's now, not later), and
+   * no signal reaches it before execve resets its mask. */
+  if (!spec->tty)
+    setsid ();
+  sigset_t all, old;
+  sigfillset (&all);
+  sigprocmask (SIG_SETMASK, &all, &old);
+  e->pid = e->stack == MAP_FAILED
+               ? -1
+               : clone (early_main, e->stack + e->stack_size, CLONE_VM | SIGCHLD, e);
+  sigprocmask (SIG_SETMASK, &old, NULL);
+  close (e->go[0]);
+  close (e->done[1]);
+  if (e->pid < 0)
+    {
+      if (e->stack != MAP_FAILED)
+        munmap (e->stack, e->stack_size);
+      close (e->go[1]);
+      close (e->done[0]);
+      return false;
+    }
+  return true;
+}
+
+/* Let it go on, and wait until it has exec'd or died (its stack is ours). */
+static void
+early_go (struct early *e)
+{
+  char c = 1, buf[8];
+  ssize_t n = 0;
+  if (write (e->go[1], &c, 1) == 1)
+    do
+      n = read (e->done[0], buf, sizeof buf);
+    while (n < 0 && errno == EINTR);
+  close (e->go[1]);
+  close (e->done[0]);
+  munmap (e->stack, e->stack_size);
+}
+#else
+struct early
+{
+  int go[2], done[2];
+  pid_t pid;
+};
+
+static bool
+early_start (const struct nook_spec *spec, int err_fd, struct early *e)
+{
+  e->pid = -1;
+  return false;
+}
+
+static void
+early_go (struct early *e)
+{
+}
+#endif
 
 /* The FUSE daemon of the rootfs must stay out of the container's reach (it
  * holds fds on host directories): this process, not yet in a PID namespace
@@ -289,7 +456,7 @@ split_from_daemon (pid_t daemon, const int *fds, nook_error_t *err)
 
 static int
 setup (const struct nook_spec *spec, int tty_sock, int *pty_slave, const int *fds,
-       nook_error_t *err)
+       struct early *early, nook_error_t *err)
 {
   if (spec->hostname && sethostname (spec->hostname, strlen (spec->hostname)) < 0)
     return nook_error_set (err, errno, "set hostname '%s'", spec->hostname);
@@ -313,6 +480,7 @@ setup (const struct nook_spec *spec, int tty_sock, int *pty_slave, const int *fd
     return nook_error_set (err, errno, "open '%s'", merged);
 
   trace_mark ("child: rootfs mounted");
+  early_start (spec, fds[0], early);
   struct mount_plan plan = { 0 };
   bool gid5 = sandbox_idmap_has (spec->ids.gid, spec->ids.n_gid, 5);
   int rc = sandbox_mount_plan_build (spec, gid5, &plan, err);
@@ -332,15 +500,26 @@ setup (const struct nook_spec *spec, int tty_sock, int *pty_slave, const int *fd
   return 0;
 }
 
+static pid_t start_late (struct command_args *args, int err_fd);
+
 void
 sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int tty_sock,
-                    int notify_fd)
+                    int notify_fd, int nook_fd)
 {
   cleanup_error nook_error_t err = NULL;
   int pty_slave = -1;
 
-  /* Die with nook until the init takes over, and wait for the id maps. */
+  test_hook ("child-cloned");
+  /* Die with nook until the init takes over, and wait for the id maps.  A nook
+   * that died before the prctl sent no signal: its pidfd says so. */
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (nook_fd >= 0)
+    {
+      struct pollfd pp = { .fd = nook_fd, .events = POLLIN };
+      if (poll (&pp, 1, 0) != 0)
+        _exit (125);
+      close (nook_fd);
+    }
   if (sync_wait (sync_fd) < 0)
     _exit (125);
   close (sync_fd);
@@ -353,7 +532,8 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
     }
   /* (the fds a relay left outside the container must close: see split_from_daemon) */
   int fds[] = { err_fd, tty_sock, notify_fd, -2 };
-  if (setup (spec, tty_sock, &pty_slave, fds, &err) < 0)
+  struct early early = { .pid = -1 };
+  if (setup (spec, tty_sock, &pty_slave, fds, &early, &err) < 0)
     child_fail (err_fd, err);
 
   /* The init never execs, so CLOEXEC does not protect it: before anything of
@@ -362,8 +542,9 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
    * directories, lock files...); and make it non-dumpable, so that even a
    * --privileged container (whose permitted set equals the init's) or one
    * with CAP_SYS_PTRACE cannot ptrace it or open /proc/1/fd or /proc/1/mem. */
-  int keep[3] = { notify_fd, err_fd, pty_slave };
-  if (keep_only_fds (keep, 3) < 0)
+  int keep[5] = { notify_fd, err_fd, pty_slave, early.pid > 0 ? early.go[1] : -1,
+                  early.pid > 0 ? early.done[0] : -1 };
+  if (keep_only_fds (keep, 5) < 0)
     {
       nook_error_set (&err, errno, "close nook's fds");
       child_fail (err_fd, err);
@@ -371,6 +552,8 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
   notify_fd = keep[0];
   err_fd = keep[1];
   pty_slave = keep[2];
+  early.go[1] = keep[3];
+  early.done[0] = keep[4];
   /* Limits last: a low RLIMIT_NOFILE must not stop the fd shuffle above. */
   if (set_rlimits (spec, &err) < 0)
     child_fail (err_fd, err);
@@ -388,12 +571,29 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
    * is copied and no page faulted in twice.  Its ids, capabilities, seccomp
    * filter and fds are its own. */
   struct command_args args = { .spec = spec, .err_fd = err_fd, .pty_slave = pty_slave };
+  pid_t pid = early.pid;
+  if (pid > 0)
+    early_go (&early); /* started at the rootfs, its program loaded meanwhile */
+  else
+    pid = start_late (&args, err_fd);
+  close (err_fd);
+  if (pty_slave >= 0)
+    close (pty_slave);
+  sandbox_init_run (pid, notify_fd);
+}
+
+/* The command started now, sharing the init's memory, the init suspended
+ * until it execs (posix_spawn's way); a fork under ASan. */
+static pid_t
+start_late (struct command_args *args, int err_fd)
+{
+  cleanup_error nook_error_t err = NULL;
 #ifdef __SANITIZE_ADDRESS__
   /* AddressSanitizer cannot follow a clone onto a stack of our own (it warns on
    * stderr, which is the container's): a plain fork in `make asan` builds. */
   pid_t pid = fork ();
   if (pid == 0)
-    command_main (&args);
+    command_main (args);
   if (pid < 0)
     {
       nook_error_set (&err, errno, "start the command");
@@ -408,7 +608,7 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
       nook_error_set (&err, errno, "allocate the command's stack");
       child_fail (err_fd, err);
     }
-  pid_t pid = clone (command_main, stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+  pid_t pid = clone (command_main, stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, args);
   if (pid < 0)
     {
       nook_error_set (&err, errno, "start the command");
@@ -416,8 +616,5 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
     }
   munmap (stack, stack_size);
 #endif
-  close (err_fd);
-  if (pty_slave >= 0)
-    close (pty_slave);
-  sandbox_init_run (pid, notify_fd);
+  return pid;
 }

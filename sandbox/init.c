@@ -23,48 +23,43 @@ sandbox_status_code (int st)
   return 125;
 }
 
+/* Where the kernel put our arguments and environment: glibc calls the
+ * functions of .init_array with (argc, argv, envp), so the areas are known
+ * without reading /proc/self/stat (~25 us of every run).  The strings lie
+ * one after the other, argv's then envp's. */
+static char *args_start, *args_end, *env_start, *env_end;
+
+__attribute__ ((constructor)) static void
+remember_args (int argc, char **argv, char **envp)
+{
+  if (argc <= 0 || argv == NULL || argv[0] == NULL)
+    return;
+  args_start = argv[0];
+  args_end = argv[argc - 1] + strlen (argv[argc - 1]) + 1;
+  size_t n = 0;
+  while (envp && envp[n])
+    n++;
+  if (n > 0)
+    {
+      env_start = envp[0];
+      env_end = envp[n - 1] + strlen (envp[n - 1]) + 1;
+    }
+}
+
 /* Show "nook-init" in the container's ps, not nook's command line (which
- * would tell the container host paths): overwrite our own argument area,
- * found through fields 48 and 49 of /proc/self/stat; wipe nook's environment
- * (fields 50 and 51) too. */
+ * would tell the container host paths): overwrite our own argument area;
+ * wipe nook's environment too. */
 void
 sandbox_set_title (const char *title)
 {
   prctl (PR_SET_NAME, title);
-  char buf[1024];
-  int fd = open ("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return;
-  ssize_t n = read (fd, buf, sizeof buf - 1);
-  close (fd);
-  if (n <= 0)
-    return;
-  buf[n] = '\0';
-  const char *p = strrchr (buf, ')'); /* the command name may hold spaces */
-  if (p == NULL)
-    return;
-  unsigned long start = 0, end = 0, env_start = 0, env_end = 0;
-  int field = 2;
-  for (const char *c = p + 1; *c && field < 51; c++)
-    if (*c == ' ')
-      {
-        field++;
-        if (field == 48)
-          start = strtoul (c + 1, NULL, 10);
-        else if (field == 49)
-          end = strtoul (c + 1, NULL, 10);
-        else if (field == 50)
-          env_start = strtoul (c + 1, NULL, 10);
-        else if (field == 51)
-          env_end = strtoul (c + 1, NULL, 10);
-      }
-  if (env_start && env_end > env_start && env_start >= end)
-    memset ((void *)env_start, 0, env_end - env_start);
+  if (env_start && env_end > env_start && env_start >= args_end)
+    memset (env_start, 0, (size_t)(env_end - env_start));
   size_t len = strlen (title) + 1;
-  if (start == 0 || end <= start || end - start < len)
+  if (args_start == NULL || args_end <= args_start || (size_t)(args_end - args_start) < len)
     return;
-  memset ((void *)start, 0, end - start);
-  memcpy ((void *)start, title, len);
+  memset (args_start, 0, (size_t)(args_end - args_start));
+  memcpy (args_start, title, len);
 }
 
 /* The command has ended: end the rest of the container now (the kernel would

@@ -18,9 +18,12 @@ int errpipe_recv (int fd, nook_error_t *err);
 int sync_send (int fd);
 int sync_wait (int fd);
 
-/* The child side of a container: never returns. */
+/* The child side of a container: never returns.  nook_fd: a pidfd of nook (or -1),
+ * polled once the child has asked to die with nook, so a nook killed between the
+ * clone and that request does not leave the container running on its own. */
 __attribute__ ((noreturn)) void sandbox_child_main (const struct nook_spec *spec, int sync_fd,
-                                                    int err_fd, int tty_sock, int notify_fd);
+                                                    int err_fd, int tty_sock, int notify_fd,
+                                                    int nook_fd);
 
 /* Storage: make the root filesystem appear at `target` (in the child, inside
  * the user and mount namespaces).  *daemon gets the pid of a FUSE daemon that

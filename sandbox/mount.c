@@ -104,7 +104,7 @@ sandbox_tmpfs_options (const char *opts, unsigned long *flags, char **data, nook
       else
         {
           strbuf_free (&b);
-          return nook_error_set (err, EINVAL, "invalid tmpfs option '%s'", o);
+          return nook_error_set (err, 0, "invalid tmpfs option '%s'", o);
         }
     }
   *flags = f;
@@ -277,8 +277,15 @@ apply_bind (const struct mount_op *op, int rootfd, nook_error_t *err)
   return 0;
 }
 
+/* What masking reuses across the plan's masked paths. */
+struct mask_state
+{
+  int null;     /* /dev/null, checked once */
+  int emptydir; /* the first masked directory's empty read-only tmpfs */
+};
+
 static int
-apply_mask (const struct mount_op *op, int rootfd, nook_error_t *err)
+apply_mask (const struct mount_op *op, int rootfd, struct mask_state *ms, nook_error_t *err)
 {
   cleanup_close int fd = fs_open_in_root (rootfd, op->target, O_PATH | O_NOFOLLOW, 0);
   if (fd < 0)
@@ -286,20 +293,34 @@ apply_mask (const struct mount_op *op, int rootfd, nook_error_t *err)
   struct stat st;
   if (fstat (fd, &st) < 0)
     return nook_error_set (err, errno, "stat '%s'", op->target);
-  char dp[32];
+  char dp[32], sp[32];
   fs_fd_path (fd, dp);
   if (S_ISDIR (st.st_mode))
     {
+      /* One empty tmpfs, its superblock read-only, bound on every masked
+       * directory after the first (a bind costs less than a new tmpfs). */
+      if (ms->emptydir >= 0)
+        {
+          fs_fd_path (ms->emptydir, sp);
+          if (mount (sp, dp, NULL, MS_BIND, NULL) < 0)
+            return nook_error_set (err, errno, "mask '%s'", op->target);
+          return 0;
+        }
       if (mount ("tmpfs", dp, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0)
         return nook_error_set (err, errno, "mask '%s'", op->target);
+      ms->emptydir = fs_open_in_root (rootfd, op->target, O_PATH | O_NOFOLLOW | O_DIRECTORY, 0);
       return 0;
     }
-  cleanup_close int null = open ("/dev/null", O_PATH | O_CLOEXEC);
-  struct stat ns;
-  if (null < 0 || fstat (null, &ns) < 0 || !S_ISCHR (ns.st_mode) || ns.st_rdev != makedev (1, 3))
-    return nook_error_set (err, EINVAL, "/dev/null is not the null device");
-  char sp[32];
-  fs_fd_path (null, sp);
+  if (ms->null < 0)
+    {
+      cleanup_close int null = open ("/dev/null", O_PATH | O_CLOEXEC);
+      struct stat ns;
+      if (null < 0 || fstat (null, &ns) < 0 || !S_ISCHR (ns.st_mode)
+          || ns.st_rdev != makedev (1, 3))
+        return nook_error_set (err, EINVAL, "/dev/null is not the null device");
+      ms->null = take_fd (&null);
+    }
+  fs_fd_path (ms->null, sp);
   if (mount (sp, dp, NULL, MS_BIND, NULL) < 0)
     return nook_error_set (err, errno, "mask '%s'", op->target);
   return 0;
@@ -322,7 +343,7 @@ apply_readonly (const struct mount_op *op, int rootfd, nook_error_t *err)
 }
 
 static int
-apply_one (const struct mount_op *op, int rootfd, nook_error_t *err)
+apply_one (const struct mount_op *op, int rootfd, struct mask_state *ms, nook_error_t *err)
 {
   switch (op->kind)
     {
@@ -353,7 +374,7 @@ apply_one (const struct mount_op *op, int rootfd, nook_error_t *err)
         return 0;
       }
     case MOP_MASK:
-      return apply_mask (op, rootfd, err);
+      return apply_mask (op, rootfd, ms, err);
     case MOP_READONLY:
       return apply_readonly (op, rootfd, err);
     }
@@ -388,8 +409,13 @@ sandbox_etc_files (const struct nook_spec *spec, nook_error_t *err)
 int
 sandbox_mount_plan_apply (const struct mount_plan *plan, int rootfd, nook_error_t *err)
 {
-  for (size_t i = 0; i < plan->n; i++)
-    if (apply_one (&plan->ops[i], rootfd, err) < 0)
-      return -1;
-  return 0;
+  struct mask_state ms = { .null = -1, .emptydir = -1 };
+  int rc = 0;
+  for (size_t i = 0; i < plan->n && rc == 0; i++)
+    rc = apply_one (&plan->ops[i], rootfd, &ms, err);
+  if (ms.null >= 0)
+    close (ms.null);
+  if (ms.emptydir >= 0)
+    close (ms.emptydir);
+  return rc;
 }

@@ -56,8 +56,8 @@ sandbox_storage_parse (const char *name, enum storage_driver *out, nook_error_t 
       *out = STORAGE_COPY_UP;
       return 0;
     }
-  return nook_error_set (err, EINVAL,
-                         "invalid storage driver '%s' (overlay, fuse-overlayfs or copy-up)", name);
+  return nook_error_set (err, 0, "invalid storage driver '%s' (overlay, fuse-overlayfs or copy-up)",
+                         name);
 }
 
 char *
@@ -153,12 +153,12 @@ static const struct
 /* 1: the path exists in the image's layers; 0: absent (or whited out);
  * -1: something other than a directory stands where a stub would need one. */
 static int
-image_has (char *const *layers, const char *path, bool *parent_ok)
+image_has (const int *layerfds, size_t n, const char *path, bool *parent_ok)
 {
   *parent_ok = true;
-  for (size_t i = strv_len (layers); i-- > 0;)
+  for (size_t i = n; i-- > 0;)
     {
-      cleanup_close int root = open (layers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+      int root = layerfds[i];
       if (root < 0)
         continue;
       cleanup_close int fd = fs_open_in_root (root, path, O_PATH | O_NOFOLLOW, 0);
@@ -181,6 +181,31 @@ image_has (char *const *layers, const char *path, bool *parent_ok)
   return 0;
 }
 
+/* The stub stubs[i] in dfd, unless the image has it. */
+static int
+make_stub (int dfd, const int *layerfds, size_t n, size_t i, bool *any, nook_error_t *err)
+{
+  bool parent_ok;
+  if (image_has (layerfds, n, stubs[i].path, &parent_ok) || !parent_ok)
+    return 0;
+  const char *slash = strrchr (stubs[i].path, '/');
+  cleanup_close int pfd = -1;
+  if (slash)
+    {
+      cleanup_free char *parent = xstrndup (stubs[i].path, (size_t)(slash - stubs[i].path));
+      pfd = fs_mkdir_p_in_root (dfd, parent, 0755, err);
+      if (pfd < 0)
+        return -1;
+    }
+  const char *leaf = slash ? slash + 1 : stubs[i].path;
+  int r = stubs[i].dir ? mkdirat (slash ? pfd : dfd, leaf, 0755)
+                       : mknodat (slash ? pfd : dfd, leaf, S_IFREG | 0644, 0);
+  if (r < 0 && errno != EEXIST)
+    return nook_error_set (err, errno, "stub '%s'", stubs[i].path);
+  *any = true;
+  return 0;
+}
+
 /* Fill dir (on the child's tmpfs) with the stubs the image lacks; *any says
  * whether there were some. */
 static int
@@ -192,28 +217,18 @@ make_stubs (const struct nook_spec *spec, const char *dir, bool *any, nook_error
   cleanup_close int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0)
     return nook_error_set (err, errno, "open '%s'", dir);
-  for (size_t i = 0; i < ARRAY_SIZE (stubs); i++)
-    {
-      bool parent_ok;
-      if (image_has (spec->layers, stubs[i].path, &parent_ok) || !parent_ok)
-        continue;
-      const char *slash = strrchr (stubs[i].path, '/');
-      cleanup_close int pfd = -1;
-      if (slash)
-        {
-          cleanup_free char *parent = xstrndup (stubs[i].path, (size_t)(slash - stubs[i].path));
-          pfd = fs_mkdir_p_in_root (dfd, parent, 0755, err);
-          if (pfd < 0)
-            return -1;
-        }
-      const char *leaf = slash ? slash + 1 : stubs[i].path;
-      int at = slash ? pfd : dfd;
-      int r = stubs[i].dir ? mkdirat (at, leaf, 0755) : mknodat (at, leaf, S_IFREG | 0644, 0);
-      if (r < 0 && errno != EEXIST)
-        return nook_error_set (err, errno, "stub '%s'", stubs[i].path);
-      *any = true;
-    }
-  return 0;
+  /* Each layer opened once for all the stubs. */
+  size_t n = strv_len (spec->layers);
+  cleanup_free int *layerfds = xreallocarray (NULL, n ? n : 1, sizeof *layerfds);
+  for (size_t i = 0; i < n; i++)
+    layerfds[i] = open (spec->layers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int rc = 0;
+  for (size_t i = 0; i < ARRAY_SIZE (stubs) && rc == 0; i++)
+    rc = make_stub (dfd, layerfds, n, i, any, err);
+  for (size_t i = 0; i < n; i++)
+    if (layerfds[i] >= 0)
+      close (layerfds[i]);
+  return rc;
 }
 
 /* The directories of an overlay mount, opened O_PATH|O_DIRECTORY: the lower ones (the

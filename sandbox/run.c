@@ -108,8 +108,9 @@ struct io
 };
 
 /* The init says the command and everything else of the container have ended,
- * before the kernel tears its namespaces down. */
-static void
+ * before the kernel tears its namespaces down.  Returns the command's status
+ * when the caller needs no more of the container (see sandbox_hooks), or -1. */
+static int
 command_ended (struct io *io)
 {
   unsigned char c;
@@ -119,8 +120,10 @@ command_ended (struct io *io)
   while (n < 0 && errno == EINTR);
   close (io->notify);
   io->notify = -1;
-  if (n == 1 && io->hooks && io->hooks->command_ended)
-    io->hooks->command_ended (io->hooks->data, c);
+  if (n == 1 && io->hooks && io->hooks->command_ended
+      && io->hooks->command_ended (io->hooks->data, c) && io->master < 0)
+    return c;
+  return -1;
 }
 
 /* Copy what is ready between the caller's stdio and the pty. */
@@ -216,7 +219,11 @@ wait_loop (pid_t pid, int sfd, struct io *io, int timeout)
       if (n <= 0)
         continue;
       if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
-        command_ended (io);
+        {
+          int done = command_ended (io);
+          if (done >= 0)
+            return done;
+        }
       if (p[1].revents & (POLLIN | POLLHUP | POLLERR))
         pump (io->master, 1, &master_open);
       if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
@@ -299,8 +306,12 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
       trace_mark ("user namespace joined");
     }
   fflush (NULL);
+  /* The child checks it after asking to die with us (PR_SET_PDEATHSIG). */
+  int self = (int)syscall (SYS_pidfd_open, getpid (), 0);
   pid_t pid
       = (pid_t)syscall (SYS_clone, clone_flags (spec, joined) | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (pid != 0 && self >= 0)
+    close (self);
   if (pid < 0)
     {
       int e = errno;
@@ -314,7 +325,7 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
       if (ttys[0] >= 0)
         close (ttys[0]);
       close (notp[0]);
-      sandbox_child_main (spec, syncp[0], errp[1], ttys[1], notp[1]);
+      sandbox_child_main (spec, syncp[0], errp[1], ttys[1], notp[1], self);
     }
   close (syncp[0]);
   close (errp[1]);
@@ -331,6 +342,8 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
     sync_send (syncp[1]);
   trace_mark ("id maps written");
   close (syncp[1]);
+  if (rc == 0 && hooks && hooks->child_setting_up)
+    hooks->child_setting_up (hooks->data);
 
   if (rc == 0 && spec->tty)
     {

@@ -10,8 +10,14 @@ struct sandbox_hooks
 {
   /* The command ended with `status` and the container's processes are all
    * gone; its namespaces are still being torn down by the kernel, so the
-   * caller may clean files meanwhile.  Called at most once. */
-  void (*command_ended) (void *data, int status);
+   * caller may clean files meanwhile.  Called at most once.  Returning true
+   * says the caller needs nothing more of the container: without a pty,
+   * sandbox_run then returns the status at once, without waiting for the
+   * init's exit (the teardown); the init is reaped by whoever inherits it. */
+  bool (*command_ended) (void *data, int status);
+  /* The child got its id maps and is setting the container up: nook has
+   * nothing to do until it reports, so the caller may do work of its own. */
+  void (*child_setting_up) (void *data);
   void *data;
 };
 

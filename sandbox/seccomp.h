@@ -7,6 +7,7 @@
 #ifndef NOOK_SANDBOX_SECCOMP_H
 #define NOOK_SANDBOX_SECCOMP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,10 @@ int sandbox_seccomp_build_file (const char *path, uint64_t caps, scmp_filter_ctx
 /* The same from text in memory; name_for_errors names it in messages. */
 int sandbox_seccomp_build_json (const char *text, size_t len, const char *name_for_errors,
                                 uint64_t caps, scmp_filter_ctx *out, nook_error_t *err);
+
+/* Can this process make x32 system calls (x86_64 kernels built or booted
+ * without x32 say ENOSYS)?  Filters built where it cannot leave x32 out. */
+bool sandbox_seccomp_x32_usable (void);
 
 /* The embedded default profile (NUL-terminated JSON) and its length. */
 const char *sandbox_seccomp_default_json (size_t *len);

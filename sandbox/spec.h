@@ -76,6 +76,9 @@ struct nook_spec
   uint64_t caps; /* capability set (bounding; effective when uid 0) */
   bool seccomp_unconfined;
   void *seccomp_bpf; /* the compiled filter (sandbox/seccomp_bpf.h), or NULL */
+  /* It is Docker's default profile's, which allows every call the command
+   * makes before execve: it may be loaded before them (sandbox/child.c). */
+  bool seccomp_default;
   size_t seccomp_bpf_len;
 
   struct nook_mount *mounts;

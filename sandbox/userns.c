@@ -104,9 +104,31 @@ sandbox_idmap_plan (const struct idmap_plan_input *in, uid_t want_uid, gid_t wan
     *reason = why;
 }
 
-static bool
-find_in_path (const char *prog)
+/* Where newuidmap and newgidmap are looked for first (start_helper runs them
+ * from there, else through PATH): the usual places answer with one access()
+ * instead of a search of the caller's PATH (a dozen directories) per run. */
+static const char *const helper_dirs[]
+    = { "/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin" };
+
+static char *
+find_helper (const char *prog)
 {
+  for (size_t i = 0; i < ARRAY_SIZE (helper_dirs); i++)
+    {
+      char *p = xasprintf ("%s/%s", helper_dirs[i], prog);
+      if (access (p, X_OK) == 0)
+        return p;
+      free (p);
+    }
+  return NULL;
+}
+
+static bool
+have_helper (const char *prog)
+{
+  cleanup_free char *found = find_helper (prog);
+  if (found)
+    return true;
   const char *path = getenv ("PATH");
   cleanup_free char *copy = xstrdup (path && *path ? path : "/usr/bin:/bin:/usr/sbin:/sbin");
   char *save = NULL;
@@ -135,21 +157,51 @@ probe_file (const char *file, const char *name, uid_t id, bool *have, struct sub
   return 0;
 }
 
+/* The user's name, for /etc/subuid entries by name: from /etc/passwd when it
+ * has the uid (what /etc/subuid is kept beside), else through NSS (LDAP and
+ * the like).  Going to NSS first cost ~40 us a run here: nsswitch.conf, two
+ * nscd connection attempts, then the same file. */
+static char *
+user_name (uid_t uid)
+{
+  cleanup_free char *text = NULL;
+  cleanup_error nook_error_t e = NULL;
+  char want[16];
+  snprintf (want, sizeof want, "%u", (unsigned)uid);
+  if (fs_read_file_at (AT_FDCWD, "/etc/passwd", 1 << 24, &text, NULL, &e) == 0)
+    for (char *line = text, *end; *line; line = end)
+      {
+        end = line + strcspn (line, "\n");
+        if (*end)
+          *end++ = '\0';
+        char *c1 = strchr (line, ':');
+        char *c2 = c1 ? strchr (c1 + 1, ':') : NULL;
+        char *c3 = c2 ? strchr (c2 + 1, ':') : NULL;
+        if (c3 == NULL || line[0] == '+' || line[0] == '-')
+          continue; /* (compat-mode NIS lines are NSS's to read) */
+        *c1 = *c3 = '\0';
+        if (strcmp (c2 + 1, want) == 0)
+          return xstrdup (line);
+      }
+  struct passwd *pw = getpwuid (uid);
+  return pw ? xstrdup (pw->pw_name) : NULL;
+}
+
 int
 sandbox_idmap_probe (struct idmap_plan_input *in, nook_error_t *err)
 {
   memset (in, 0, sizeof *in);
   in->host_uid = getuid ();
   in->host_gid = getgid ();
-  struct passwd *pw = getpwuid (in->host_uid);
-  const char *name = pw ? pw->pw_name : NULL;
+  cleanup_free char *name = user_name (in->host_uid);
   if (probe_file ("/etc/subuid", name, in->host_uid, &in->have_uid_range, &in->uid_range, err) < 0
       || probe_file ("/etc/subgid", name, in->host_uid, &in->have_gid_range, &in->gid_range, err)
              < 0)
     return -1;
   /* root writes its maps itself; everyone else needs the setuid helpers. */
-  in->have_helpers
-      = in->host_uid == 0 || (find_in_path ("newuidmap") && find_in_path ("newgidmap"));
+  in->have_helpers = in->host_uid == 0
+                     || (in->have_uid_range && in->have_gid_range && have_helper ("newuidmap")
+                         && have_helper ("newgidmap"));
   return 0;
 }
 
@@ -182,16 +234,7 @@ start_helper (const char *prog, pid_t pid, const struct nook_idmap *m, size_t n,
       argv[a++] = buf[b++];
     }
   argv[a] = NULL;
-  cleanup_free char *path = NULL;
-  static const char *const dirs[] = { "/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin" };
-  for (size_t i = 0; i < ARRAY_SIZE (dirs) && path == NULL; i++)
-    {
-      char *p = xasprintf ("%s/%s", dirs[i], prog);
-      if (access (p, X_OK) == 0)
-        path = p;
-      else
-        free (p);
-    }
+  cleanup_free char *path = find_helper (prog);
   pid_t c = fork ();
   if (c < 0)
     {

@@ -4,6 +4,7 @@
 #include "sandbox/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/test_hook.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -182,6 +183,35 @@ keeper_main (int ready_fd, int go_fd)
     pause ();
 }
 
+/* Close every fd from 3 up but the n in keep (ascending).  The middle process
+ * and the keeper hold nothing of nook's: a copy of the store lock or of the
+ * write end of the pipe the keeper waits on would outlive a nook killed while
+ * it starts the keeper, and hang every later run of the user. */
+static void
+close_all_but (const int *keep, size_t n)
+{
+  unsigned int from = 3;
+  for (size_t i = 0; i < n; i++)
+    {
+      if ((unsigned int)keep[i] > from)
+        syscall (SYS_close_range, from, (unsigned int)keep[i] - 1, 0);
+      from = (unsigned int)keep[i] + 1;
+    }
+  syscall (SYS_close_range, from, ~0U, 0);
+}
+
+static void
+sort_fds (int *fd, size_t n)
+{
+  for (size_t i = 1; i < n; i++)
+    for (size_t j = i; j > 0 && fd[j - 1] > fd[j]; j--)
+      {
+        int t = fd[j];
+        fd[j] = fd[j - 1];
+        fd[j - 1] = t;
+      }
+}
+
 /* Start a keeper for ids, detached from us; returns its pid. */
 static pid_t
 start_keeper (const struct nook_idmapping *ids, nook_error_t *err)
@@ -197,10 +227,18 @@ start_keeper (const struct nook_idmapping *ids, nook_error_t *err)
     {
       /* The middle process: start the keeper in a new session and leave, so
        * the keeper is nobody's child. */
+      int keep[] = { ready[1], go[0], pidp[1] };
+      sort_fds (keep, ARRAY_SIZE (keep));
+      close_all_but (keep, ARRAY_SIZE (keep));
       setsid ();
       pid_t k = fork ();
       if (k == 0)
-        keeper_main (ready[1], go[0]);
+        {
+          int kk[] = { ready[1], go[0] };
+          sort_fds (kk, ARRAY_SIZE (kk));
+          close_all_but (kk, ARRAY_SIZE (kk));
+          keeper_main (ready[1], go[0]);
+        }
       (void)!write (pidp[1], &k, sizeof k);
       _exit (k < 0);
     }
@@ -215,6 +253,8 @@ start_keeper (const struct nook_idmapping *ids, nook_error_t *err)
   int rc = 0;
   if (n != sizeof keeper || keeper <= 0 || sync_wait (ready[0]) < 0)
     rc = nook_error_set (err, ECHILD, "the user namespace keeper did not start");
+  else if (test_hook ("keeper-started"), false)
+    ;
   else if (sandbox_idmap_write (keeper, ids, err) < 0 || sync_send (go[1]) < 0)
     rc = -1;
   close (ready[0]);

@@ -2,6 +2,9 @@
 # Run each libFuzzer target in BUILD_DIR/fuzz for SECONDS on a scratch copy of
 # its corpus (the committed corpus only grows by hand, with findings).
 # Usage: tests/run-fuzz.sh BUILD_DIR SECONDS
+#        tests/run-fuzz.sh BUILD_DIR runs:N[:SEED]   N inputs from seed SEED (default 1):
+#        the same inputs every time, so a test run never fails by the luck of the draw
+#        (`make test`); time-bounded runs (`make fuzz`) explore further.
 set -euo pipefail
 O=${1:-build}
 secs=${2:-20}
@@ -11,8 +14,16 @@ for f in "$O"/fuzz/fuzz_*; do
   name=$(basename "$f")
   work=$(mktemp -d)
   cp -r "tests/fuzz/corpus/$name/." "$work/" 2>/dev/null || true
-  echo "# $name: ${secs}s"
-  if "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$O/fuzz/$name-" \
+  case $secs in
+    runs:*)
+      IFS=: read -r _ runs seed <<<"$secs"
+      bound=(-runs="$runs" -seed="${seed:-1}")
+      echo "# $name: $runs inputs from seed ${seed:-1}" ;;
+    *)
+      bound=(-max_total_time="$secs")
+      echo "# $name: ${secs}s" ;;
+  esac
+  if "$f" "${bound[@]}" -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$O/fuzz/$name-" \
       "$work" >"$O/fuzz/$name.log" 2>&1; then
     pass=$((pass + 1)); echo "ok - $name ($(grep -c . "$O/fuzz/$name.log") log lines)"
   else

@@ -135,6 +135,9 @@ if [ "$(id -u)" -eq 0 ]; then
   [ -x "$hooked_src" ] && cp "$hooked_src" "$tmp/bin/"
   cp -r tests/integration "$tmp/integration"
   chmod -R a+rX "$tmp"
+  # Where a test file leaves a record for the same file run as the next user (t-debian:
+  # the image ID each kind of user built); sticky, so none removes another's.
+  mkdir -m 1777 "$tmp/shared"
   read -r -a users <<<"${NOOK_TEST_USERS:-nook-sub nook-nosub}"
   for u in "${users[@]}"; do
     if ! getent passwd "$u" >/dev/null; then
@@ -155,7 +158,7 @@ if [ "$(id -u)" -eq 0 ]; then
         LANG=C.UTF-8 TMPDIR="$work/tmp" NOOK="$tmp/bin/nook" PROBE="$tmp/bin/probe" \
         NOOK_HOOKED="$([ -x "$tmp/bin/nook-testhooks" ] && echo "$tmp/bin/nook-testhooks")" \
         NOOK_ROOT="$work/root" NOOK_TEST_USER_KIND="$kind" NOOK_TEST_MUST_WORK="$must_work" \
-        "${pass_env[@]}" bash "$tmp/integration/$f"
+        NOOK_TEST_SHARED="$tmp/shared" "${pass_env[@]}" bash "$tmp/integration/$f"
       rm -rf "$work"
     done
     # Each test file ends the nook-userns keeper it caused (lib.sh, keeper.sh); a safety net
@@ -186,13 +189,14 @@ else
     [ -e "$tmp" ] && echo "# could not remove $tmp entirely"
   }
   trap cleanup EXIT
+  mkdir -p "$tmp/shared"
   for f in "${files[@]}"; do
     work=$tmp/${f%.sh}
     mkdir -p "$work/root" "$work/tmp"
     run_file "$me" "$f" timeout -k 10 "$timeout_s" \
       env TMPDIR="$work/tmp" NOOK="$nook_abs" PROBE="$probe_abs" NOOK_ROOT="$work/root" \
       NOOK_HOOKED="$hooked_abs" \
-      NOOK_TEST_USER_KIND="$kind" NOOK_TEST_MUST_WORK="$must_work" \
+      NOOK_TEST_USER_KIND="$kind" NOOK_TEST_MUST_WORK="$must_work" NOOK_TEST_SHARED="$tmp/shared" \
       bash "$repo/tests/integration/$f"
   done
 fi

@@ -32,6 +32,10 @@ fs_open_in_root (int rootfd, const char *path, int flags, mode_t mode)
 int
 fs_mkdir_p_in_root (int rootfd, const char *path, mode_t mode, nook_error_t *err)
 {
+  /* Most often it is all there already: one lookup, the same resolution. */
+  int whole = fs_open_in_root (rootfd, path, O_PATH | O_DIRECTORY, 0);
+  if (whole >= 0)
+    return whole;
   cleanup_free char *copy = xstrdup (path);
   struct strbuf prefix = { 0 };
   cleanup_close int cur = fcntl (rootfd, F_DUPFD_CLOEXEC, 3);
@@ -375,7 +379,7 @@ fs_runtime_dir_why (char **why, nook_error_t *err)
         bad = untrusted_dir (fallback); /* says so, before anything is created */
       else if (fs_mkdir_p (base, 0700, &e) < 0)
         {
-          bad = xstrdup (e->msg);
+          bad = nook_error_text (e);
           nook_error_free (&e);
         }
       else

@@ -90,15 +90,14 @@ int
 parse_uint (const char *s, uint64_t max, uint64_t *out, const char *what, nook_error_t *err)
 {
   if (s == NULL || *s < '0' || *s > '9')
-    return nook_error_set (err, EINVAL, "invalid %s '%s': not a number", what, s ? s : "");
+    return nook_error_set (err, 0, "invalid %s '%s': not a number", what, s ? s : "");
   errno = 0;
   char *end = NULL;
   unsigned long long v = strtoull (s, &end, 10);
   if (errno == ERANGE || v > max)
-    return nook_error_set (err, ERANGE, "invalid %s '%s': out of range (max %" PRIu64 ")", what, s,
-                           max);
+    return nook_error_set (err, 0, "invalid %s '%s': out of range (max %" PRIu64 ")", what, s, max);
   if (*end != '\0')
-    return nook_error_set (err, EINVAL, "invalid %s '%s': not a number", what, s);
+    return nook_error_set (err, 0, "invalid %s '%s': not a number", what, s);
   *out = v;
   return 0;
 }
@@ -108,14 +107,14 @@ parse_int (const char *s, int64_t min, int64_t max, int64_t *out, const char *wh
            nook_error_t *err)
 {
   if (s == NULL || *s == '\0')
-    return nook_error_set (err, EINVAL, "invalid %s '': not a number", what);
+    return nook_error_set (err, 0, "invalid %s '': not a number", what);
   errno = 0;
   char *end = NULL;
   long long v = strtoll (s, &end, 10);
   if (*end != '\0' || end == s)
-    return nook_error_set (err, EINVAL, "invalid %s '%s': not a number", what, s);
+    return nook_error_set (err, 0, "invalid %s '%s': not a number", what, s);
   if (errno == ERANGE || v < min || v > max)
-    return nook_error_set (err, ERANGE, "invalid %s '%s': out of range", what, s);
+    return nook_error_set (err, 0, "invalid %s '%s': out of range", what, s);
   *out = v;
   return 0;
 }

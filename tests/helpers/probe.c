@@ -321,11 +321,25 @@ failed:
   return 1;
 }
 
+/* An x32 system call (getpid with __X32_SYSCALL_BIT): "x32=ok" where the
+ * kernel has x32, else the errno (ENOSYS without x32, EPERM if a filter says
+ * so); a filter that kills for it kills the probe. */
+static int
+do_x32 (void)
+{
+#if defined(__x86_64__)
+  return report ("x32", syscall (0x40000000L | SYS_getpid));
+#else
+  printf ("x32=ENOSYS\n");
+  return 1;
+#endif
+}
+
 static void
 usage (void)
 {
   fprintf (stderr, "usage: probe status|mount|keyctl|userns|fds|tiocsti|zombie|ptrace|chown|"
-                   "ids|read FILE|sleep N|netlink P|loopback\n");
+                   "ids|x32|read FILE|sleep N|netlink P|loopback\n");
   exit (2);
 }
 
@@ -365,6 +379,8 @@ main (int argc, char **argv)
     return do_chown ();
   if (strcmp (cmd, "ids") == 0)
     return do_ids ();
+  if (strcmp (cmd, "x32") == 0)
+    return do_x32 ();
   if (strcmp (cmd, "read") == 0 && argc >= 2)
     return do_read (argv[1]);
   if (strcmp (cmd, "netlink") == 0 && argc >= 2)

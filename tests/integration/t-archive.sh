@@ -27,7 +27,7 @@ check_status "load -i busybox.tar" 0 load -i "$S/bb.tar"
 check_eq "load says what it loaded" "Loaded image: busybox:latest" "$OUT"
 check_eq "the image ID is unchanged" "$id" "$("$NOOK" images -q --no-trunc busybox)"
 check_eq "the diff IDs are unchanged" "$want_layers" "$(layers busybox)"
-check_status "the loaded image runs" 0 run --rm busybox true
+check_status "the loaded image runs" 0 run --rm --pull never busybox true
 check_status "a second load of the same archive" 0 load -i "$S/bb.tar"
 check_eq "adds no second entry for the same image" 1 "$("$NOOK" images -q | wc -l)"
 
@@ -71,11 +71,11 @@ python3 "$mk" good "$S/good.tar"
 check_status "a hand-made docker-archive (links inside the root)" 0 load -i "$S/good.tar"
 check_eq "its tag" "Loaded image: mk/good:1" "$OUT"
 check_match "its file is there, through its symlink" "read=ok.bytes=6" \
-  "$("$NOOK" run --rm -v "$(probe_vol)" mk/good:1 /probe read /etc/up | tr '\n' .)"
+  "$("$NOOK" run --rm --pull never -v "$(probe_vol)" mk/good:1 /probe read /etc/up | tr '\n' .)"
 python3 "$mk" gzip-layer "$S/gzl.tar"
 check_status "a docker-archive with a gzip layer" 0 load -i "$S/gzl.tar"
 check_match "runs" "read=ok.bytes=6" \
-  "$("$NOOK" run --rm -v "$(probe_vol)" mk/gzip-layer:1 /probe read /etc/hello | tr '\n' .)"
+  "$("$NOOK" run --rm --pull never -v "$(probe_vol)" mk/gzip-layer:1 /probe read /etc/hello | tr '\n' .)"
 
 # ---- bad input: exit 1, a clear message, the store unchanged ----
 state() { (cd "$NOOK_ROOT" && cat index.json && ls blobs/sha256 && ls -A tmp 2>/dev/null) | sha256sum; }

@@ -13,7 +13,7 @@ check_eq "rm: Error: + Docker's wording" "Error: No such container: no-such-cont
 nrun rmi no-such-image-zz9
 check_eq "rmi of a missing image exits 1 (docker rmi nosuch)" 1 "$RC"
 check_match "rmi: Error: + the image named" '^Error: .*no-such-image-zz9' "$ERR"
-nrun run --rm no-such-image-zz9
+nrun run --pull never --rm no-such-image-zz9
 check_eq "run of a missing image exits 125" 125 "$RC"
 check_match "run: Error: + Docker's wording" "^Error: Unable to find image 'no-such-image-zz9' locally" "$ERR"
 nrun run --rm -u nobody-zz9 busybox true

@@ -13,7 +13,7 @@ nrun run --rm --no-such-flag busybox true
 check_eq "unknown flag exits 125" 125 "$RC"
 check_match "unknown flag is named on stderr" 'no-such-flag' "$ERR"
 
-nrun run --rm no-such-image-zz9 true
+nrun run --pull never --rm no-such-image-zz9 true
 check_eq "unknown image exits 125" 125 "$RC"
 check_match "unknown image is named on stderr" 'no-such-image-zz9' "$ERR"
 

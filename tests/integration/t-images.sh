@@ -72,7 +72,7 @@ check_eq "none left" "" "$("$NOOK" images -q -f dangling=true)"
 check_eq "tagged images stay" "$id" "$("$NOOK" images -q --no-trunc busybox)"
 "$NOOK" bootstrap busybox unused:1 >/dev/null
 "$NOOK" import "$S/f.tar" other:1 >/dev/null
-check_status "a stopped container of busybox" 0 run --name keep busybox true
+check_status "a stopped container of busybox" 0 run --pull never --name keep busybox true
 nrun image prune -a -f
 check_match "prune -a removes unused tagged images" "untagged: other:1" "$OUT"
 check_eq "but not one a container uses" "$id" "$("$NOOK" images -q --no-trunc busybox)"
@@ -84,7 +84,7 @@ check_match "containers" "${NL}Containers +1 +0 " "$OUT"
 check_match "unpacked layers" "${NL}Unpacked layers +1 +1 " "$OUT"
 
 # ---- export ----
-check_status "a container that changes its root" 0 run --name ch busybox sh -c \
+check_status "a container that changes its root" 0 run --pull never --name ch busybox sh -c \
   'echo hi >/hello; rm /bin/ls; mkdir -p /x/y'
 nrun export -o "$S/fs.tar" ch
 check_eq "export -o exits 0" 0 "$RC"
@@ -106,7 +106,7 @@ for z in xz zstd; do
   check_match "its diff ID is the uncompressed tar's" "\"Layers\":\[\"sha256:$plain\"\]" \
     "$("$NOOK" inspect "imp:$z" | tr -d ' \n')"
   check_match "its file is readable in a container" "read=ok.bytes=2" \
-    "$("$NOOK" run --rm -v "$(probe_vol)" "imp:$z" /probe read /f | tr '\n' .)"
+    "$("$NOOK" run --rm --pull never -v "$(probe_vol)" "imp:$z" /probe read /f | tr '\n' .)"
 done
 
 # ---- system check ----

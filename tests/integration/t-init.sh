@@ -41,7 +41,7 @@ os.execvp(sys.argv[1], sys.argv[1:])' "$NOOK" run --rm busybox sh -c \
     "trap 'echo got $sig; exit $code' $sig; echo ready; while :; do sleep 0.1; done" \
     >"$out" 2>&1 </dev/null &
   pid=$!
-  if ! wait_until "$sig: the container started and said ready" 60 grep -q ready "$out"; then
+  if ! wait_until "$sig: the container started and said ready" 60 grep -qs ready "$out"; then
     kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     diag "$(cat "$out")"

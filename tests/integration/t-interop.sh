@@ -64,7 +64,7 @@ check_eq "same diff IDs" "$diff " "$(layers_of busybox:pod)"
 "$NOOK" rmi -f "$id" >/dev/null
 check_status "nook loads podman's oci-archive" 0 load -i "$S/po.tar"
 check_eq "same image ID" "$id" "$("$NOOK" images -q --no-trunc busybox:pod)"
-check_status "and runs it" 0 run --rm busybox:pod true
+check_status "and runs it" 0 run --rm --pull never busybox:pod true
 podman_end
 nrun system check
 check_eq "system check is clean" 0 "$RC"

@@ -24,12 +24,15 @@ check_no_match "a --rm container is not listed after it ended" 'gone' "$OUT"
 check_status "the --rm container's name is free again" 0 run --rm --name gone busybox true
 
 listed() { "$NOOK" ps 2>/dev/null | grep -q "$1"; }
+# Containers that run as long as the test file does: until $T_SCRATCH/alive/run is gone
+# (removed at the end, or with the scratch directory), whatever happens to their nook.
+mkdir -p "$T_SCRATCH/alive" && : >"$T_SCRATCH/alive/run"
+alive=(-v "$T_SCRATCH/alive:/alive" busybox sh -c 'while [ -e /alive/run ]; do sleep 0.1; done')
 
 # A running container is Up; rm refuses it without -f.
-# (Its command outlives every deadline here: rm -f ends it.)
-"$NOOK" run --name sleeper busybox sleep 600 >/dev/null 2>&1 &
+( "$NOOK" run --name sleeper "${alive[@]}" >/dev/null 2>&1 || true ) 2>/dev/null &
 spid=$!
-wait_until "the running container shows in ps" 60 listed sleeper || kill "$spid"
+wait_until "the running container shows in ps" 60 listed sleeper
 nrun ps
 check_match "a running container is Up" "Up .* sleeper(\$|${NL})" "$OUT"
 nrun rm sleeper
@@ -43,13 +46,15 @@ nrun ps -a
 check_no_match "the removed container is gone from ps -a" 'sleeper' "$OUT"
 
 # A nook killed hard leaves its record: it must show as Dead, never Up.
-"$NOOK" run --name crash busybox sleep 600 >/dev/null 2>&1 &
+"$NOOK" run --name crash "${alive[@]}" >/dev/null 2>&1 &
 npid=$!
+disown "$npid" # (no "Killed" notice from bash)
 wait_until "the container shows in ps" 60 listed crash
 kill -KILL "$npid"
-wait "$npid" 2>/dev/null
+wait_until "the killed nook is gone" 60 sh -c '! kill -0 "$1" 2>/dev/null' _ "$npid"
 nrun ps -a
 check_match "a container whose nook was killed shows as Dead" "Dead +crash(\$|${NL})" "$OUT"
+rm -f "$T_SCRATCH/alive/run"
 
 # A slow import (stdin) holds the store's lock; runs of unpacked images need none. Its
 # input stays empty until the run has ended (a fifo gate), and the run starts only once

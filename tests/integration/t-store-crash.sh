@@ -69,7 +69,7 @@ for i in 1 2 3 4 5 6; do
 done
 clean_check "after 6 loads killed at any point"
 check_status "the store still loads" 0 load -i "$S/big.tar"
-check_status "and runs" 0 run --rm busybox true
+check_status "and runs" 0 run --rm --pull never busybox true
 
 # ---- 8 concurrent loops ----
 loop() {
@@ -78,7 +78,7 @@ loop() {
     case $n in
       1 | 2) "$NOOK" load -i "$S/bb.tar" ;;
       3 | 4) "$NOOK" tag busybox "t$n:$k" && "$NOOK" rmi "t$n:$k" ;;
-      5 | 6) "$NOOK" run --rm busybox true ;;
+      5 | 6) "$NOOK" run --rm --pull never busybox true ;;
       7) "$NOOK" rmi busybox big:1 ; "$NOOK" load -i "$S/big.tar" ;;
       8) "$NOOK" save -o "$S/s$k.tar" busybox ; "$NOOK" image prune -f ;;
     esac
@@ -97,5 +97,5 @@ check_no_match "no command of the loops crashed or saw corruption" \
 check_match "the loops ran" "rc=0" "$all"
 clean_check "after 8 concurrent loops"
 "$NOOK" load -i "$S/bb.tar" >/dev/null
-check_status "busybox runs afterwards" 0 run --rm busybox true
+check_status "busybox runs afterwards" 0 run --rm --pull never busybox true
 done_testing

@@ -37,7 +37,7 @@ nsa=$T_SCRATCH/ns-a
   'for n in user mnt pid net; do readlink /proc/self/ns/$n; done; read -r _ </sync/ns-gate' \
   >"$nsa" 2>"$nsa.err" </dev/null &
 apid=$!
-if wait_until "the first container printed its namespaces" 60 sh -c '[ "$(wc -l <"$1")" -ge 4 ]' _ "$nsa"; then
+if wait_until "the first container printed its namespaces" 60 sh -c '[ -f "$1" ] && [ "$(wc -l <"$1")" -ge 4 ]' _ "$nsa"; then
   nrun run --rm busybox sh -c 'for n in user mnt pid net; do readlink /proc/self/ns/$n; done'
   a_alive=$(kill -0 "$apid" 2>/dev/null && echo 1 || echo 0)
   check_eq "the first container was still running while the second ran" 1 "$a_alive"

@@ -53,7 +53,7 @@ test_from_name_unknown (void **state)
       int cap = -7;
       assert_int_equal (sandbox_caps_from_name (bad[i], &cap, &err), -1);
       assert_non_null (err);
-      assert_int_equal (err->code, EINVAL);
+      assert_int_equal (err->code, 0); /* the message says it all: no errno text */
       assert_string_equal (err->msg, want);
       assert_int_equal (cap, -7);
     }

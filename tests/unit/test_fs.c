@@ -201,6 +201,17 @@ test_runtime_dir_fallback (void **state)
   assert_null (dir);
   assert_non_null (strstr (err->msg, "too long for unix socket paths"));
   assert_int_equal (access (longer, F_OK), -1); /* nothing was created for it */
+  nook_error_free (&err);
+
+  /* A fallback that cannot be made says why (HOME=/nonexistent said only "mkdir"). */
+  cleanup_free char *file = xasprintf ("%s/f", outside), *under = xasprintf ("%s/f/s", outside);
+  int fd = open (file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  assert_true (fd >= 0);
+  close (fd);
+  setenv ("XDG_STATE_HOME", under, 1);
+  dir = fs_runtime_dir_why (&why, &err);
+  assert_null (dir);
+  assert_non_null (strstr (err->msg, strerror (ENOTDIR)));
   unsetenv ("XDG_RUNTIME_DIR");
   unsetenv ("XDG_STATE_HOME");
 }

@@ -86,7 +86,7 @@ test_ref_invalid (void **state)
       cleanup_free char *n = imagefmt_ref_normalize (invalid[i], &err);
       if (n != NULL)
         fail_msg ("'%s' accepted as '%s'", invalid[i], n);
-      assert_int_equal (err->code, EINVAL);
+      assert_int_equal (err->code, 0); /* no errno text after the message */
     }
 }
 

@@ -256,7 +256,7 @@ test_store_import_bad (void **state)
   nook_error_free (&err);
   m = small_tar (false, "x");
   assert_int_equal (imagefmt_store_import_tar (f->s, m, NULL, "Bad:Ref:", NULL, &err), -1);
-  assert_int_equal (err->code, EINVAL);
+  assert_int_equal (err->code, 0); /* refused, with no errno text */
   close (m);
   assert_int_equal (count_dir (f->dir, "blobs/sha256"), before);
   struct imagefmt_listing *l = NULL;
