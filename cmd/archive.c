@@ -182,8 +182,7 @@ cmd_load (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       if (fd < 0)
         return nook_error_set (err, errno, "open '%s'", input);
       if (fstat (fd, &st) == 0 && S_ISDIR (st.st_mode))
-        return nook_error_set (err, 0, "'%s' is a directory: nook load reads an archive",
-                               input);
+        return nook_error_set (err, 0, "'%s' is a directory: nook load reads an archive", input);
     }
   else
     fd = fcntl (STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
@@ -231,8 +230,8 @@ find_container (int cdir, const char *key, nook_error_t *err)
   if (f.matches == 1)
     return f.found;
   free (f.found);
-  nook_error_set (err, ENOENT, f.matches > 1 ? "multiple containers match '%s'"
-                                             : "No such container: %s", key);
+  nook_error_set (err, ENOENT,
+                  f.matches > 1 ? "multiple containers match '%s'" : "No such container: %s", key);
   return NULL;
 }
 

@@ -23,8 +23,9 @@ static const struct
   { "pull", NULL, cmd_pull, "Download an image from a registry" },
   { "push", NULL, cmd_push, "Upload an image to a registry" },
   { "rm", "remove", cmd_rmi, "Remove one or more images" },
-  { "save", NULL, cmd_save, "Save one or more images to a tar archive (streamed to STDOUT by "
-                            "default)" },
+  { "save", NULL, cmd_save,
+    "Save one or more images to a tar archive (streamed to STDOUT by "
+    "default)" },
   { "tag", NULL, cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
 };
 

@@ -322,8 +322,8 @@ print_history (struct hcells *c, size_t n, const struct history_opts *o)
       for (size_t i = 0; i < n; i++)
         {
           json_t *j = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "Comment", c[i].comment,
-                                 "CreatedAt", c[i].created_at, "CreatedBy", c[i].by,
-                                 "CreatedSince", c[i].created, "ID", c[i].id, "Size", c[i].size);
+                                 "CreatedAt", c[i].created_at, "CreatedBy", c[i].by, "CreatedSince",
+                                 c[i].created, "ID", c[i].id, "Size", c[i].size);
           char *t = json_dumps (j, JSON_COMPACT | JSON_SORT_KEYS);
           printf ("%s\n", t ? t : "{}");
           free (t);

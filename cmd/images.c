@@ -243,8 +243,10 @@ add_filter (struct images_opts *o, const char *f, nook_error_t *err)
     }
   if ((k == 5 && strncmp (f, "label", 5) == 0) || (k == 6 && strncmp (f, "before", 6) == 0)
       || (k == 5 && strncmp (f, "since", 5) == 0) || (k == 5 && strncmp (f, "until", 5) == 0))
-    return nook_error_set (err, 0, "filter '%.*s' is not supported by nook yet (dangling and "
-                           "reference are)", (int)k, f);
+    return nook_error_set (err, 0,
+                           "filter '%.*s' is not supported by nook yet (dangling and "
+                           "reference are)",
+                           (int)k, f);
   return nook_error_set (err, 0, "invalid filter '%.*s'", (int)k, f);
 }
 
@@ -398,13 +400,15 @@ matches (const struct imagefmt_listing *l, const char *filter)
 static void
 print_table (struct row *rows, size_t n, bool digests)
 {
-  static const char *const head[] = { "REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE" };
+  static const char *const head[]
+      = { "REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE" };
   size_t w[5];
   for (size_t c = 0; c < 5; c++)
     w[c] = strlen (head[c]);
   for (size_t i = 0; i < n; i++)
     {
-      const char *cells[5] = { rows[i].repo, rows[i].tag, rows[i].digest, rows[i].id, rows[i].since };
+      const char *cells[5]
+          = { rows[i].repo, rows[i].tag, rows[i].digest, rows[i].id, rows[i].since };
       for (size_t c = 0; c < 5; c++)
         if (strlen (cells[c]) > w[c])
           w[c] = strlen (cells[c]);

@@ -91,8 +91,7 @@ cmd_image_prune (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   if (!force)
     {
       printf ("WARNING! This will remove all %s.\nAre you sure you want to continue? [y/N] ",
-              all ? "images without at least one container associated to them"
-                  : "dangling images");
+              all ? "images without at least one container associated to them" : "dangling images");
       fflush (stdout);
       char line[16] = "";
       if (fgets (line, sizeof line, stdin) == NULL
@@ -224,8 +223,7 @@ system_df (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
           json_decref (j);
           continue;
         }
-      printf ("%-17s%-10zu%-10zu%-10s%s\n", rows[i].type, rows[i].total, rows[i].active, size,
-              rec);
+      printf ("%-17s%-10zu%-10zu%-10s%s\n", rows[i].type, rows[i].total, rows[i].active, size, rec);
     }
   return 0;
 }
@@ -258,13 +256,14 @@ system_check (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       return cmd_flag_error (err, "system check", "unknown flag: %s", argv[i]);
     else
       return cmd_args_error (err, "system check", "\"nook system check\" accepts no arguments.");
-  if (cmd_store_open (ctx->root, &s, NULL, NULL, err) < 0 || imagefmt_store_check (s, &o, &r, err) < 0)
+  if (cmd_store_open (ctx->root, &s, NULL, NULL, err) < 0
+      || imagefmt_store_check (s, &o, &r, err) < 0)
     return -1;
   cleanup_free char *g = human_size (r.garbage_bytes);
   printf ("%zu image%s, %zu blob%s checked: %zu problem%s, %zu unused item%s (%s)%s\n", r.images,
           r.images == 1 ? "" : "s", r.blobs, r.blobs == 1 ? "" : "s", r.problems,
           r.problems == 1 ? "" : "s", r.garbage, r.garbage == 1 ? "" : "s", g,
-          o.repair ? ""
+          o.repair                  ? ""
           : r.problems || r.garbage ? "; 'nook system check --repair' removes them"
                                     : "");
   fflush (stdout);

@@ -44,8 +44,8 @@ int imagefmt_archive_format_parse (const char *s, enum imagefmt_archive_format *
  * or into the directory dir (oci-dir).  Every blob is verified against its digest as it
  * is written: a corrupt store gives an error, never a corrupt archive. */
 int imagefmt_images_save (struct imagefmt_store *s, char *const *refs,
-                           enum imagefmt_archive_format fmt, int outfd, const char *dir,
-                           nook_error_t *err);
+                          enum imagefmt_archive_format fmt, int outfd, const char *dir,
+                          nook_error_t *err);
 
 struct imagefmt_load_opts
 {
@@ -57,7 +57,7 @@ struct imagefmt_load_opts
 
 /* Load every image of the archive readable from fd (to its end). */
 int imagefmt_images_load (struct imagefmt_store *s, int fd, const struct imagefmt_load_opts *o,
-                           nook_error_t *err);
+                          nook_error_t *err);
 
 /* Remove staging directories of loads that are gone (not locked); returns how many. */
 int imagefmt_images_clean_staging (struct imagefmt_store *s, nook_error_t *err);

@@ -57,8 +57,8 @@ struct member
 
 struct limg
 {
-  char *id;     /* config digest */
-  char *mtext;  /* the manifest to store */
+  char *id;    /* config digest */
+  char *mtext; /* the manifest to store */
   size_t mlen;
   char *mdigest;
   char *mtype;
@@ -66,7 +66,7 @@ struct limg
   char **tags;        /* full references */
   size_t *bidx;       /* the members it needs as blobs */
   size_t nb;
-  json_t *existing;   /* the store's entry of the same image ID, if any (borrowed) */
+  json_t *existing; /* the store's entry of the same image ID, if any (borrowed) */
 };
 
 struct load
@@ -146,7 +146,8 @@ clean_one (int dirfd, const char *name, void *arg, nook_error_t *err)
 int
 imagefmt_images_clean_staging (struct imagefmt_store *s, nook_error_t *err)
 {
-  cleanup_close int fd = openat (s->rootfd, TMP_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_close int fd
+      = openat (s->rootfd, TMP_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   struct clean_ctx c = { 0 };
   if (fd < 0)
     return errno == ENOENT ? 0 : nook_error_set (err, errno, "open '%s/" TMP_DIR "'", s->root);
@@ -258,7 +259,9 @@ stage (struct load *L, int fd, nook_error_t *err)
       if (hl || type == AE_IFLNK)
         {
           m->kind = hl ? MEMBER_HARDLINK : MEMBER_SYMLINK;
-          m->target = xstrdup (hl ? hl : archive_entry_symlink (e) ? archive_entry_symlink (e) : "");
+          m->target = xstrdup (hl                          ? hl
+                               : archive_entry_symlink (e) ? archive_entry_symlink (e)
+                                                           : "");
           continue;
         }
       if (stage_data (L, a, m, err) < 0)
@@ -267,10 +270,14 @@ stage (struct load *L, int fd, nook_error_t *err)
   if (r != ARCHIVE_EOF)
     {
       if (L->n == 0)
-        return nook_error_set (err, 0, "'%s' is not an image archive (not a tar, nor a "
-                               "compressed one): %s", L->name, archive_error_string (a));
-      return nook_error_set (err, 0, "'%s': truncated or corrupt archive, after member "
-                             "'%s': %s", L->name, L->m[L->n - 1].name, archive_error_string (a));
+        return nook_error_set (err, 0,
+                               "'%s' is not an image archive (not a tar, nor a "
+                               "compressed one): %s",
+                               L->name, archive_error_string (a));
+      return nook_error_set (err, 0,
+                             "'%s': truncated or corrupt archive, after member "
+                             "'%s': %s",
+                             L->name, L->m[L->n - 1].name, archive_error_string (a));
     }
   return 0;
 }
@@ -296,9 +303,9 @@ find (struct load *L, const char *path, int hops)
         return find (L, m->target, hops + 1);
       /* A relative symlink: from the link's directory, inside the archive. */
       char *slash = strrchr (m->name, '/');
-      cleanup_free char *joined = slash ? xasprintf ("%.*s/%s", (int)(slash - m->name), m->name,
-                                                     m->target)
-                                        : xstrdup (m->target);
+      cleanup_free char *joined
+          = slash ? xasprintf ("%.*s/%s", (int)(slash - m->name), m->name, m->target)
+                  : xstrdup (m->target);
       /* Resolve ".." lexically; out of the archive: not found. */
       struct strbuf b = { 0 };
       const char *p = joined;
@@ -350,8 +357,8 @@ blob (struct load *L, json_t *desc, const char *what, nook_error_t *err)
   const char *hex;
   if (d == NULL || imagefmt_digest_parse (d, &hex, NULL) < 0)
     {
-      nook_error_set (err, 0, "'%s': %s has an invalid or unsupported digest '%s'", L->name,
-                      what, d ? d : "(none)");
+      nook_error_set (err, 0, "'%s': %s has an invalid or unsupported digest '%s'", L->name, what,
+                      d ? d : "(none)");
       return NULL;
     }
   cleanup_free char *path = xasprintf ("blobs/sha256/%s", hex);
@@ -439,8 +446,7 @@ check_layer (struct load *L, struct member *m, const char *want, nook_error_t *e
       *m->layer = info;
     }
   if (want && strcmp (m->layer->diff_id, want) != 0)
-    return nook_error_set (err, 0,
-                           "'%s': layer '%s' has diff ID %s, but the image config says %s",
+    return nook_error_set (err, 0, "'%s': layer '%s' has diff ID %s, but the image config says %s",
                            L->name, m->name, m->layer->diff_id, want);
   return 0;
 }
@@ -478,13 +484,11 @@ config_diff_ids (struct load *L, json_t *cfg, const char *what, nook_error_t *er
       nook_error_set (err, 0, "'%s': %s has no rootfs.diff_ids", L->name, what);
       return NULL;
     }
-  json_array_foreach (d, i, x)
-  if (imagefmt_digest_parse (json_string_value (x), NULL, NULL) < 0)
-    {
-      nook_error_set (err, 0, "'%s': %s: diff_ids[%zu] is not a sha256 digest", L->name, what,
-                      i);
-      return NULL;
-    }
+  json_array_foreach (d, i, x) if (imagefmt_digest_parse (json_string_value (x), NULL, NULL) < 0)
+  {
+    nook_error_set (err, 0, "'%s': %s: diff_ids[%zu] is not a sha256 digest", L->name, what, i);
+    return NULL;
+  }
   return d;
 }
 
@@ -545,22 +549,20 @@ docker_image (struct load *L, json_t *item, size_t k, nook_error_t *err)
     {
       const char *lp = json_string_value (json_array_get (layers, i));
       struct member *l = docker_member (L, lp, "layer", err);
-      if (l == NULL
-          || check_layer (L, l, json_string_value (json_array_get (diffs, i)), err) < 0)
+      if (l == NULL || check_layer (L, l, json_string_value (json_array_get (diffs, i)), err) < 0)
         return -1;
       cleanup_free char *us = xasprintf ("%llu", (unsigned long long)l->layer->size);
-      json_array_append_new (mlayers,
-                             json_pack ("{s:s, s:s, s:I, s:{s:s}}", "mediaType",
-                                        layer_media_type (l->layer->compression), "digest",
-                                        l->digest, "size", (json_int_t)l->size, "annotations",
-                                        ANN_SIZE, us));
+      json_array_append_new (mlayers, json_pack ("{s:s, s:s, s:I, s:{s:s}}", "mediaType",
+                                                 layer_media_type (l->layer->compression), "digest",
+                                                 l->digest, "size", (json_int_t)l->size,
+                                                 "annotations", ANN_SIZE, us));
       add_blob (L, g, l);
     }
   add_blob (L, g, c);
-  cleanup_json json_t *m = json_pack ("{s:i, s:s, s:{s:s, s:s, s:I}, s:O}", "schemaVersion", 2,
-                                      "mediaType", MT_OCI_MANIFEST, "config", "mediaType",
-                                      MT_OCI_CONFIG, "digest", c->digest, "size",
-                                      (json_int_t)c->size, "layers", mlayers);
+  cleanup_json json_t *m
+      = json_pack ("{s:i, s:s, s:{s:s, s:s, s:I}, s:O}", "schemaVersion", 2, "mediaType",
+                   MT_OCI_MANIFEST, "config", "mediaType", MT_OCI_CONFIG, "digest", c->digest,
+                   "size", (json_int_t)c->size, "layers", mlayers);
   g->id = xstrdup (c->digest);
   g->mtext = store_dump_json (m);
   g->mlen = strlen (g->mtext);
@@ -572,8 +574,7 @@ docker_image (struct load *L, json_t *item, size_t k, nook_error_t *err)
   json_array_foreach (tags, i, t)
   {
     if (!json_is_string (t))
-      return nook_error_set (err, 0, "'%s': %s: RepoTags[%zu] is not a string", L->name,
-                             what, i);
+      return nook_error_set (err, 0, "'%s': %s: RepoTags[%zu] is not a string", L->name, what, i);
     if (add_tag (L, g, json_string_value (t), err) < 0)
       return -1;
   }
@@ -672,8 +673,7 @@ oci_manifest (struct load *L, json_t *desc, json_t *top, int depth, nook_error_t
     {
       cleanup_free char *lw = xasprintf ("layer %zu of %s", i, what);
       struct member *l = blob (L, json_array_get (layers, i), lw, err);
-      if (l == NULL
-          || check_layer (L, l, json_string_value (json_array_get (diffs, i)), err) < 0)
+      if (l == NULL || check_layer (L, l, json_string_value (json_array_get (diffs, i)), err) < 0)
         return -1;
       add_blob (L, g, l);
     }
@@ -764,17 +764,15 @@ write_index (struct load *L, json_t *idx, nook_error_t *err)
       const char *d = g->existing ? store_entry_digest (g->existing) : g->mdigest;
       size_t size = g->existing ? (size_t)json_integer_value (json_object_get (g->existing, "size"))
                                 : g->mlen;
-      const char *mt = g->existing
-                           ? json_string_value (json_object_get (g->existing, "mediaType"))
-                           : g->mtype;
+      const char *mt
+          = g->existing ? json_string_value (json_object_get (g->existing, "mediaType")) : g->mtype;
       cleanup_free char *digest = xstrdup (d);
       cleanup_free char *mtype = mt ? xstrdup (mt) : NULL;
       for (size_t t = 0; g->tags[t]; t++)
         store_index_tag (manifests, g->tags[t], digest, size, mtype);
       if (g->tags[0] == NULL && !store_index_has (manifests, digest))
         json_array_append_new (manifests, json_pack ("{s:s, s:s, s:I}", "mediaType", g->mtype,
-                                                     "digest", digest, "size",
-                                                     (json_int_t)size));
+                                                     "digest", digest, "size", (json_int_t)size));
       g->existing = NULL; /* the entry may have moved */
     }
   return store_save_index (L->s, idx, err);

@@ -417,8 +417,7 @@ decompressed_pass (int fd, struct sink *k, const char *diff_id, uint64_t *size, 
   archive_read_support_format_raw (a);
   if (lseek (fd, 0, SEEK_SET) < 0 || archive_read_open_fd (a, fd, 1 << 17) != ARCHIVE_OK
       || archive_read_next_header (a, &e) != ARCHIVE_OK)
-    return nook_error_set (err, EIO, "decompress layer %s: %s", diff_id,
-                           archive_error_string (a));
+    return nook_error_set (err, EIO, "decompress layer %s: %s", diff_id, archive_error_string (a));
   struct imagefmt_digester *d = imagefmt_digester_new ();
   const void *buf;
   size_t n;
@@ -437,8 +436,7 @@ decompressed_pass (int fd, struct sink *k, const char *diff_id, uint64_t *size, 
     }
   cleanup_free char *got = imagefmt_digester_finish (d);
   if (r != ARCHIVE_EOF)
-    return nook_error_set (err, EIO, "decompress layer %s: %s", diff_id,
-                           archive_error_string (a));
+    return nook_error_set (err, EIO, "decompress layer %s: %s", diff_id, archive_error_string (a));
   if (strcmp (got, diff_id) != 0)
     return nook_error_set (err, 0,
                            "layer %s in the store is corrupt (its content has diff ID %s): run "
@@ -455,13 +453,14 @@ copy_layer_tar (struct sink *k, const struct simg *g, size_t i, const char *path
 {
   unsigned char head[8];
   ssize_t n = pread (g->fds[i], head, sizeof head, 0);
-  enum imagefmt_compression c
-      = imagefmt_compression_detect (head, n > 0 ? (size_t)n : 0);
+  enum imagefmt_compression c = imagefmt_compression_detect (head, n > 0 ? (size_t)n : 0);
   if (c == IMAGEFMT_COMPRESSION_NONE)
     {
       if (strcmp (g->layers[i], g->diff_ids[i]) != 0)
-        return nook_error_set (err, EIO, "layer blob %s is not compressed but differs from its "
-                               "diff ID %s", g->layers[i], g->diff_ids[i]);
+        return nook_error_set (err, EIO,
+                               "layer blob %s is not compressed but differs from its "
+                               "diff ID %s",
+                               g->layers[i], g->diff_ids[i]);
       return copy_blob (k, g->fds[i], path, g->layers[i], mtime, err);
     }
   if (imagefmt_archive_load (err) < 0)
@@ -501,8 +500,8 @@ json_text (json_t *j, size_t flags)
  * v1 ID is derived from the chain ID and the parent's v1 ID, so that a layer two images
  * share is written once. */
 static int
-docker_layer (struct sink *k, const struct simg *g, size_t i, const char *chain,
-              const char *parent, char **v1_out, char ***written, nook_error_t *err)
+docker_layer (struct sink *k, const struct simg *g, size_t i, const char *chain, const char *parent,
+              char **v1_out, char ***written, nook_error_t *err)
 {
   cleanup_json json_t *idj = json_pack ("{s:s}", "layer_id", chain);
   if (parent)
@@ -515,9 +514,8 @@ docker_layer (struct sink *k, const struct simg *g, size_t i, const char *chain,
     return 0;
   strv_push (written, v1);
   cleanup_free char *created = rfc3339 (g->created);
-  cleanup_json json_t *legacy
-      = json_pack ("{s:s, s:s, s:s, s:s}", "id", v1, "created", created, "os", "linux",
-                   "architecture", imagefmt_store_arch ());
+  cleanup_json json_t *legacy = json_pack ("{s:s, s:s, s:s, s:s}", "id", v1, "created", created,
+                                           "os", "linux", "architecture", imagefmt_store_arch ());
   if (parent)
     json_object_set_new (legacy, "parent", json_string (parent));
   cleanup_free char *ltext = json_text (legacy, JSON_SORT_KEYS | JSON_COMPACT);
@@ -604,8 +602,8 @@ save_docker (struct save *sv, struct sink *k, nook_error_t *err)
 /* ---- OCI layout ---- */
 
 static int
-oci_blob (struct sink *k, int fd, const char *data, size_t len, const char *digest,
-          char ***written, nook_error_t *err)
+oci_blob (struct sink *k, int fd, const char *data, size_t len, const char *digest, char ***written,
+          nook_error_t *err)
 {
   if (strv_contains (*written, digest))
     return 0;
@@ -639,8 +637,8 @@ save_oci (struct save *sv, struct sink *k, nook_error_t *err)
 {
   static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
   cleanup_strv char **written = xzalloc (sizeof (char *));
-  cleanup_json json_t *index = json_pack ("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType",
-                                          MT_OCI_INDEX, "manifests");
+  cleanup_json json_t *index
+      = json_pack ("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType", MT_OCI_INDEX, "manifests");
   json_t *ms = json_object_get (index, "manifests");
   if (sink_put (k, "oci-layout", layout, sizeof layout - 1, 0, err) < 0
       || sink_dir (k, "blobs", 0, err) < 0 || sink_dir (k, "blobs/sha256", 0, err) < 0)
@@ -685,15 +683,13 @@ open_out_dir (const char *dir, nook_error_t *err)
   struct dirent *de;
   while (d && (de = readdir (d)) != NULL)
     if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
-      return nook_error_set (err, EEXIST, "'%s' is not empty: oci-dir writes a new directory",
-                             dir);
+      return nook_error_set (err, EEXIST, "'%s' is not empty: oci-dir writes a new directory", dir);
   return take_fd (&fd);
 }
 
 int
-imagefmt_images_save (struct imagefmt_store *s, char *const *refs,
-                       enum imagefmt_archive_format fmt, int outfd, const char *dir,
-                       nook_error_t *err)
+imagefmt_images_save (struct imagefmt_store *s, char *const *refs, enum imagefmt_archive_format fmt,
+                      int outfd, const char *dir, nook_error_t *err)
 {
   struct save sv = { .s = s };
   struct sink k = { .dirfd = -1, .fd = -1 };

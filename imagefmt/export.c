@@ -207,8 +207,7 @@ export_entry (struct ex *x, int *fds, size_t n, const struct found *f, const cha
               int depth, nook_error_t *err)
 {
   struct stat st;
-  cleanup_free char *path
-      = *prefix ? xasprintf ("%s/%s", prefix, f->name) : xstrdup (f->name);
+  cleanup_free char *path = *prefix ? xasprintf ("%s/%s", prefix, f->name) : xstrdup (f->name);
   if (fstatat (fds[f->layer], f->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
     return nook_error_set (err, errno, "stat '%s'", path);
   if (write_entry (x, fds[f->layer], f->name, path, &st, err) < 0)

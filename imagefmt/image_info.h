@@ -32,11 +32,11 @@ json_t *imagefmt_image_inspect_json (const struct imagefmt_image_info *info);
 
 struct imagefmt_history_row
 {
-  char *id;         /* the image ID on the top row, NULL ("<missing>") below */
-  int64_t created;  /* seconds since the epoch, 0 unknown */
+  char *id;        /* the image ID on the top row, NULL ("<missing>") below */
+  int64_t created; /* seconds since the epoch, 0 unknown */
   char *created_by;
   char *comment;
-  uint64_t size;    /* 0 for an empty layer */
+  uint64_t size; /* 0 for an empty layer */
 };
 
 /* The config's history, newest first, with the sizes of the layers the non-empty

@@ -22,7 +22,12 @@ imagefmt_compression_detect (const void *head, size_t len)
     return IMAGEFMT_COMPRESSION_GZIP;
   if (len >= 4 && h[0] == 0x28 && h[1] == 0xb5 && h[2] == 0x2f && h[3] == 0xfd)
     return IMAGEFMT_COMPRESSION_ZSTD;
-  if (len >= 6 && memcmp (h, "\xfd" "7zXZ\0", 6) == 0)
+  if (len >= 6
+      && memcmp (h,
+                 "\xfd"
+                 "7zXZ\0",
+                 6)
+             == 0)
     return IMAGEFMT_COMPRESSION_XZ;
   if (len >= 3 && memcmp (h, "BZh", 3) == 0)
     return IMAGEFMT_COMPRESSION_BZIP2;
@@ -38,8 +43,8 @@ imagefmt_compression_name (enum imagefmt_compression c)
 
 /* Walk the components of p: calls back with each (not NUL-terminated). */
 static int
-check_components (const char *p, int depth, bool follow_dotdot, const char *name,
-                  const char *what, nook_error_t *err)
+check_components (const char *p, int depth, bool follow_dotdot, const char *name, const char *what,
+                  nook_error_t *err)
 {
   while (*p)
     {
@@ -50,18 +55,18 @@ check_components (const char *p, int depth, bool follow_dotdot, const char *name
       if (n == 2 && p[0] == '.' && p[1] == '.')
         {
           if (!follow_dotdot)
-            return nook_error_set (err, 0, "entry '%s': %s has a '..' component", name,
-                                   what);
+            return nook_error_set (err, 0, "entry '%s': %s has a '..' component", name, what);
           if (--depth < 0)
-            return nook_error_set (err, 0,
-                                   "entry '%s': %s points out of the root (moby refuses it too)",
-                                   name, what);
+            return nook_error_set (
+                err, 0, "entry '%s': %s points out of the root (moby refuses it too)", name, what);
         }
       else if (n > 0 && !(n == 1 && p[0] == '.'))
         {
           if (n > 255)
-            return nook_error_set (err, 0, "entry '%.200s': a component is longer "
-                                   "than 255 bytes", name);
+            return nook_error_set (err, 0,
+                                   "entry '%.200s': a component is longer "
+                                   "than 255 bytes",
+                                   name);
           depth++;
         }
       p = end;
@@ -89,13 +94,13 @@ imagefmt_layer_check_entry (const char *name, char type, const char *link, nook_
   if (link == NULL || *link == '\0')
     return nook_error_set (err, 0, "entry '%s': a link without a target", name);
   if (strlen (link) > IMAGEFMT_LAYER_MAX_PATH)
-    return nook_error_set (err, 0, "entry '%s': link target longer than %d bytes",
-                           name, IMAGEFMT_LAYER_MAX_PATH);
+    return nook_error_set (err, 0, "entry '%s': link target longer than %d bytes", name,
+                           IMAGEFMT_LAYER_MAX_PATH);
   if (type == 'h')
     {
       if (*link == '/')
-        return nook_error_set (err, 0, "entry '%s': hard link to an absolute name '%s'",
-                               name, link);
+        return nook_error_set (err, 0, "entry '%s': hard link to an absolute name '%s'", name,
+                               link);
       return check_components (link, 0, false, name, "its hard link target", err);
     }
   if (*link == '/')
@@ -220,8 +225,7 @@ check (struct archive *raw, enum imagefmt_compression c, struct imagefmt_layer_i
   while (ret == 0 && (n = src_read (NULL, &src, &buf)) > 0)
     ;
   if (ret == 0 && src.failed)
-    ret = nook_error_set (err, 0, "corrupt compressed stream: %s",
-                          archive_error_string (raw));
+    ret = nook_error_set (err, 0, "corrupt compressed stream: %s", archive_error_string (raw));
   if (ret < 0)
     {
       imagefmt_digester_free (src.d);

@@ -34,8 +34,8 @@ const char *imagefmt_compression_name (enum imagefmt_compression c);
 
 struct imagefmt_layer_info
 {
-  char *diff_id;  /* "sha256:..." of the uncompressed tar (caller frees) */
-  uint64_t size;  /* uncompressed size */
+  char *diff_id; /* "sha256:..." of the uncompressed tar (caller frees) */
+  uint64_t size; /* uncompressed size */
   uint64_t entries;
   enum imagefmt_compression compression;
 };

@@ -74,10 +74,10 @@ struct ck
   struct imagefmt_store *s;
   const struct imagefmt_check_opts *o;
   struct imagefmt_check_result *res;
-  char **good;     /* blobs whose content matches their name */
-  char **bad;      /* blobs that do not */
-  char **used;     /* blobs the index reaches */
-  char **chains;   /* chain IDs of the images */
+  char **good;   /* blobs whose content matches their name */
+  char **bad;    /* blobs that do not */
+  char **used;   /* blobs the index reaches */
+  char **chains; /* chain IDs of the images */
 };
 
 static void __attribute__ ((format (printf, 3, 4)))
@@ -155,7 +155,8 @@ entry_problem (struct ck *c, json_t *e, char ***used, char ***chains)
     return xstrdup ("it has no valid digest");
   strv_push (used, d + 7);
   if (!strv_contains (c->good, d + 7))
-    return xasprintf ("its manifest %s is %s", d, strv_contains (c->bad, d + 7) ? "corrupt" : "missing");
+    return xasprintf ("its manifest %s is %s", d,
+                      strv_contains (c->bad, d + 7) ? "corrupt" : "missing");
   cleanup_json json_t *m = NULL;
   cleanup_error nook_error_t err = NULL;
   if (store_read_blob_json (c->s, d, &m, &err) < 0)
@@ -165,7 +166,8 @@ entry_problem (struct ck *c, json_t *e, char ***used, char ***chains)
     return xasprintf ("its manifest %s names no valid config", d);
   strv_push (used, cd + 7);
   if (!strv_contains (c->good, cd + 7))
-    return xasprintf ("its config %s is %s", cd, strv_contains (c->bad, cd + 7) ? "corrupt" : "missing");
+    return xasprintf ("its config %s is %s", cd,
+                      strv_contains (c->bad, cd + 7) ? "corrupt" : "missing");
   struct imagefmt_image *img = NULL;
   if (store_load_image (c->s, d, r, &img, &err) < 0)
     return xstrdup (err->msg);
@@ -277,8 +279,8 @@ check_layer_entry (int dirfd, const char *name, void *arg, nook_error_t *err)
     return 0;
   cleanup_error nook_error_t e = NULL;
   int r = isdir && imagefmt_digest_hex_valid (name) ? store_remove_layer_dir (c->s, name, &e)
-          : isdir ? fs_rm_rf_at (dirfd, name, &e)
-                  : (unlinkat (dirfd, name, 0) < 0 ? -1 : 0);
+          : isdir                                   ? fs_rm_rf_at (dirfd, name, &e)
+                                                    : (unlinkat (dirfd, name, 0) < 0 ? -1 : 0);
   if (r == 0)
     say (c, "repaired", "removed layers/%s", name);
   return 0;

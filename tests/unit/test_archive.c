@@ -77,7 +77,10 @@ test_compression_detect (void **state)
 {
   assert_int_equal (imagefmt_compression_detect ("\x1f\x8b\x08", 3), IMAGEFMT_COMPRESSION_GZIP);
   assert_int_equal (imagefmt_compression_detect ("\x28\xb5\x2f\xfd", 4), IMAGEFMT_COMPRESSION_ZSTD);
-  assert_int_equal (imagefmt_compression_detect ("\xfd" "7zXZ\0", 6), IMAGEFMT_COMPRESSION_XZ);
+  assert_int_equal (imagefmt_compression_detect ("\xfd"
+                                                 "7zXZ\0",
+                                                 6),
+                    IMAGEFMT_COMPRESSION_XZ);
   assert_int_equal (imagefmt_compression_detect ("BZh9", 4), IMAGEFMT_COMPRESSION_BZIP2);
   assert_int_equal (imagefmt_compression_detect ("etc/", 4), IMAGEFMT_COMPRESSION_NONE);
   assert_int_equal (imagefmt_compression_detect ("", 0), IMAGEFMT_COMPRESSION_NONE);
@@ -158,7 +161,8 @@ setup (void **state)
   strcpy (t->d1, "/tmp/nook-test-archive-XXXXXX");
   strcpy (t->d2, "/tmp/nook-test-archive-XXXXXX");
   if (mkdtemp (t->d1) == NULL || mkdtemp (t->d2) == NULL
-      || imagefmt_store_open (t->d1, &t->a, &err) < 0 || imagefmt_store_open (t->d2, &t->b, &err) < 0)
+      || imagefmt_store_open (t->d1, &t->a, &err) < 0
+      || imagefmt_store_open (t->d2, &t->b, &err) < 0)
     return -1;
   *state = t;
   return 0;
@@ -327,9 +331,9 @@ test_inspect_history (void **state)
   struct imagefmt_image_info *info = NULL;
   assert_int_equal (imagefmt_image_info_get (t->a, "lab/y:2", &info, &err), 0);
   json_t *j = imagefmt_image_inspect_json (info);
-  static const char *const keys[] = { "Id", "RepoTags", "RepoDigests", "Parent", "Comment",
-                                      "Created", "DockerVersion", "Author", "Config",
-                                      "Architecture", "Os", "Size", "RootFS", "Metadata" };
+  static const char *const keys[]
+      = { "Id",     "RepoTags", "RepoDigests",  "Parent", "Comment", "Created", "DockerVersion",
+          "Author", "Config",   "Architecture", "Os",     "Size",    "RootFS",  "Metadata" };
   const char *k;
   json_t *v;
   size_t i = 0;
