@@ -223,4 +223,9 @@ done
 echo
 BENCH_ROUNDS=${BENCH_REGISTRY_ROUNDS:-5} "$repo/tests/bench/registry.sh" "$O" ||
   echo "bench: the registry benchmark could not run"
+
+# save and load against podman (tests/bench/archive.sh).
+echo
+BENCH_ROUNDS=${BENCH_ARCHIVE_ROUNDS:-5} "$repo/tests/bench/archive.sh" "$O" ||
+  echo "bench: the archive benchmark could not run"
 exit 0
