@@ -52,7 +52,8 @@ static int
 out_finish (struct out_file *o, bool ok, nook_error_t *err)
 {
   int ret = 0;
-  if (o->fd >= 0 && ok && (fsync (o->fd) < 0 || rename (o->tmp, o->path) < 0))
+  /* No fsync: an archive is the user's file, as docker save's and podman save's are. */
+  if (o->fd >= 0 && ok && rename (o->tmp, o->path) < 0)
     ret = nook_error_set (err, errno, "write '%s'", o->path);
   if (o->fd >= 0 && (!ok || ret < 0))
     unlink (o->tmp);

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -159,6 +160,7 @@ struct simg
   char **mtypes;   /* layer media types */
   uint64_t *usize; /* uncompressed sizes from the manifest (0: unknown) */
   int *fds;        /* layer blobs, opened under the lock */
+  int *plainfds;   /* their decompressed streams, where prepared (docker-archive), or -1 */
 };
 
 static void
@@ -175,9 +177,14 @@ simg_free (struct simg *g)
   strv_free (g->mtypes);
   free (g->usize);
   for (size_t i = 0; g->fds && g->layers && i < strv_len (g->layers); i++)
-    if (g->fds[i] >= 0)
-      close (g->fds[i]);
+    {
+      if (g->fds[i] >= 0)
+        close (g->fds[i]);
+      if (g->plainfds && g->plainfds[i] >= 0)
+        close (g->plainfds[i]);
+    }
   free (g->fds);
+  free (g->plainfds);
 }
 
 struct save
@@ -231,8 +238,9 @@ simg_load (struct imagefmt_store *s, const char *mdigest, struct simg *g, nook_e
   g->mtypes = xzalloc (sizeof (char *));
   g->usize = xzalloc ((n + 1) * sizeof *g->usize);
   g->fds = xzalloc ((n + 1) * sizeof *g->fds);
+  g->plainfds = xzalloc ((n + 1) * sizeof *g->plainfds);
   for (size_t i = 0; i <= n; i++)
-    g->fds[i] = -1;
+    g->fds[i] = g->plainfds[i] = -1;
   for (size_t i = 0; i < n; i++)
     {
       json_t *l = json_array_get (layers, i);
@@ -352,14 +360,15 @@ collect (struct save *sv, char *const *refs, nook_error_t *err)
 
 /* ---- copying blobs ---- */
 
-/* Copy the blob fd as it is, checking it against digest. */
+/* Copy the blob fd as it is, checking it against digest (NULL: checked already). */
 static int
 copy_blob (struct sink *k, int fd, const char *path, const char *digest, int64_t mtime,
            nook_error_t *err)
 {
+  const char *name = digest ? digest : path;
   struct stat st;
   if (fstat (fd, &st) < 0)
-    return nook_error_set (err, errno, "stat blob %s", digest);
+    return nook_error_set (err, errno, "stat blob %s", name);
   if (sink_begin (k, path, (uint64_t)st.st_size, mtime, err) < 0)
     return -1;
   struct imagefmt_digester *d = imagefmt_digester_new ();
@@ -373,12 +382,13 @@ copy_blob (struct sink *k, int fd, const char *path, const char *digest, int64_t
       if (n < 0)
         {
           imagefmt_digester_free (d);
-          return nook_error_set (err, errno, "read blob %s", digest);
+          return nook_error_set (err, errno, "read blob %s", name);
         }
       if (n == 0)
         break;
       off += n;
-      imagefmt_digester_update (d, buf, (size_t)n);
+      if (digest)
+        imagefmt_digester_update (d, buf, (size_t)n);
       if (sink_data (k, buf, (size_t)n, err) < 0)
         {
           imagefmt_digester_free (d);
@@ -386,7 +396,7 @@ copy_blob (struct sink *k, int fd, const char *path, const char *digest, int64_t
         }
     }
   cleanup_free char *got = imagefmt_digester_finish (d);
-  if (strcmp (got, digest) != 0)
+  if (digest && strcmp (got, digest) != 0)
     return nook_error_set (err, 0,
                            "blob %s in the store is corrupt (its content has digest %s): run "
                            "'nook system check'",
@@ -404,7 +414,8 @@ free_archivep (struct archive **a)
 /* The decompressed stream of a blob: its size (a counting pass when the manifest did not
  * record it), then its bytes into the sink, checked against the diff ID. */
 static int
-decompressed_pass (int fd, struct sink *k, const char *diff_id, uint64_t *size, nook_error_t *err)
+decompressed_pass (int fd, struct sink *k, int outfd, const char *diff_id, uint64_t *size,
+                   nook_error_t *err)
 {
   __attribute__ ((cleanup (free_archivep))) struct archive *a = archive_read_new ();
   struct archive_entry *e;
@@ -428,7 +439,9 @@ decompressed_pass (int fd, struct sink *k, const char *diff_id, uint64_t *size, 
     {
       total += n;
       imagefmt_digester_update (d, buf, n);
-      if (k && sink_data (k, buf, n, err) < 0)
+      if ((k && sink_data (k, buf, n, err) < 0)
+          || (outfd >= 0 && fs_write_all (outfd, buf, n) < 0
+              && nook_error_set (err, errno, "write a decompressed layer") < 0))
         {
           imagefmt_digester_free (d);
           return -1;
@@ -454,6 +467,8 @@ copy_layer_tar (struct sink *k, const struct simg *g, size_t i, const char *path
   unsigned char head[8];
   ssize_t n = pread (g->fds[i], head, sizeof head, 0);
   enum imagefmt_compression c = imagefmt_compression_detect (head, n > 0 ? (size_t)n : 0);
+  if (g->plainfds[i] >= 0) /* checked against the diff ID as it was decompressed */
+    return copy_blob (k, g->plainfds[i], path, NULL, mtime, err);
   if (c == IMAGEFMT_COMPRESSION_NONE)
     {
       if (strcmp (g->layers[i], g->diff_ids[i]) != 0)
@@ -466,12 +481,111 @@ copy_layer_tar (struct sink *k, const struct simg *g, size_t i, const char *path
   if (imagefmt_archive_load (err) < 0)
     return -1;
   uint64_t size = g->usize[i], got = 0;
-  if (size == 0 && decompressed_pass (g->fds[i], NULL, g->diff_ids[i], &size, err) < 0)
+  if (size == 0 && decompressed_pass (g->fds[i], NULL, -1, g->diff_ids[i], &size, err) < 0)
     return -1;
   if (sink_begin (k, path, size, mtime, err) < 0
-      || decompressed_pass (g->fds[i], k, g->diff_ids[i], &got, err) < 0)
+      || decompressed_pass (g->fds[i], k, -1, g->diff_ids[i], &got, err) < 0)
     return -1;
   return sink_end (k, err);
+}
+
+/* ---- decompressing layers in parallel ---- */
+
+struct unpack_job
+{
+  int blobfd, outfd;
+  const char *diff_id;
+  nook_error_t err;
+};
+
+static void *
+unpack_worker (void *arg)
+{
+  struct unpack_job *j = arg;
+  uint64_t size = 0;
+  if (decompressed_pass (j->blobfd, NULL, j->outfd, j->diff_id, &size, &j->err) < 0)
+    return NULL;
+  if (lseek (j->outfd, 0, SEEK_SET) < 0)
+    nook_error_set (&j->err, errno, "rewind a decompressed layer");
+  return NULL;
+}
+
+/* A docker-archive needs each layer's uncompressed size before its bytes.  Compressed
+ * layers whose size the manifest does not record (pulled, loaded from OCI) are
+ * decompressed once, in parallel (a thread per layer, as many at a time as there are
+ * CPUs), into unnamed files of <store>/tmp; the archive is then written from those.
+ * Without O_TMPFILE they are left to the two-pass path of copy_layer_tar. */
+static int
+prepare_plain (struct save *sv, nook_error_t *err)
+{
+  struct unpack_job *jobs = NULL;
+  int **slots = NULL;
+  size_t n = 0;
+  for (size_t k = 0; k < sv->n; k++)
+    for (size_t i = 0; sv->imgs[k].layers[i]; i++)
+      {
+        struct simg *g = &sv->imgs[k];
+        unsigned char head[8];
+        ssize_t hn = pread (g->fds[i], head, sizeof head, 0);
+        if (g->usize[i] != 0
+            || imagefmt_compression_detect (head, hn > 0 ? (size_t)hn : 0)
+                   == IMAGEFMT_COMPRESSION_NONE)
+          continue;
+        jobs = xreallocarray (jobs, n + 1, sizeof *jobs);
+        slots = xreallocarray (slots, n + 1, sizeof *slots);
+        jobs[n]
+            = (struct unpack_job){ .blobfd = g->fds[i], .outfd = -1, .diff_id = g->diff_ids[i] };
+        slots[n++] = &g->plainfds[i];
+      }
+  int ret = 0;
+  if (n == 0)
+    return 0;
+  if (mkdirat (sv->s->rootfd, "tmp", 0700) < 0 && errno != EEXIST)
+    ret = nook_error_set (err, errno, "create '%s/tmp'", sv->s->root);
+  for (size_t j = 0; ret == 0 && j < n; j++)
+    {
+      jobs[j].outfd = openat (sv->s->rootfd, "tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+      if (jobs[j].outfd < 0)
+        break; /* no O_TMPFILE: the two-pass path */
+    }
+  long cpus = sysconf (_SC_NPROCESSORS_ONLN);
+  size_t width = cpus > 0 ? (size_t)cpus : 1;
+  for (size_t b = 0; ret == 0 && b < n;)
+    {
+      pthread_t th[64];
+      bool started[64] = { false };
+      size_t m = n - b < width ? n - b : width;
+      if (m > ARRAY_SIZE (th))
+        m = ARRAY_SIZE (th);
+      for (size_t j = 0; j < m; j++)
+        if (jobs[b + j].outfd >= 0)
+          started[j] = pthread_create (&th[j], NULL, unpack_worker, &jobs[b + j]) == 0;
+      for (size_t j = 0; j < m; j++)
+        if (started[j])
+          pthread_join (th[j], NULL);
+        else if (jobs[b + j].outfd >= 0)
+          {
+            close (jobs[b + j].outfd); /* no thread: the two-pass path */
+            jobs[b + j].outfd = -1;
+          }
+      b += m;
+    }
+  for (size_t j = 0; j < n; j++)
+    {
+      if (ret == 0 && jobs[j].err)
+        {
+          *err = steal_pointer (&jobs[j].err);
+          ret = -1;
+        }
+      nook_error_free (&jobs[j].err);
+      if (ret == 0 && jobs[j].outfd >= 0)
+        *slots[j] = jobs[j].outfd;
+      else if (jobs[j].outfd >= 0)
+        close (jobs[j].outfd);
+    }
+  free (jobs);
+  free (slots);
+  return ret;
 }
 
 /* ---- docker-archive ---- */
@@ -717,6 +831,8 @@ imagefmt_images_save (struct imagefmt_store *s, char *const *refs, enum imagefmt
         }
       k.a = a;
     }
+  if (fmt == IMAGEFMT_ARCHIVE_DOCKER && prepare_plain (&sv, err) < 0)
+    goto out;
   ret = fmt == IMAGEFMT_ARCHIVE_DOCKER ? save_docker (&sv, &k, err) : save_oci (&sv, &k, err);
   if (ret == 0 && a && archive_write_close (a) != ARCHIVE_OK)
     ret = nook_error_set (err, EIO, "write archive: %s", archive_error_string (a));
