@@ -2,7 +2,9 @@
 """tests/integration/mkarchive.py KIND OUT [SRC]: image archives for nook's load tests.
 
 Docker-archives with one hand-made layer (KIND good, dotdot, absolute, symlink-out,
-hardlink-out, diffid, gzip-layer), or a copy of the oci-archive SRC with one defect
+hardlink-out, diffid, gzip-layer; docker25: the layout Docker >= 25 writes, blobs under
+blobs/sha256 beside index.json, the layer reached through a legacy <id>/layer.tar symlink),
+or a copy of the oci-archive SRC with one defect
 (oci-digest: a blob's content changed under its name; oci-size: a descriptor's size off
 by one; oci-missing: a layer blob left out)."""
 import gzip
@@ -59,6 +61,28 @@ def docker_archive(kind, out):
     chex = hashlib.sha256(cfg).hexdigest()
     manifest = json.dumps([{"Config": chex + ".json", "RepoTags": ["mk/" + kind + ":1"],
                             "Layers": ["l1/layer.tar"]}]).encode()
+    if kind == "docker25":
+        lhex = hashlib.sha256(layer).hexdigest()
+        om = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                         "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                    "digest": "sha256:" + chex, "size": len(cfg)},
+                         "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
+                                     "digest": "sha256:" + lhex, "size": len(layer)}]}).encode()
+        mhex = hashlib.sha256(om).hexdigest()
+        index = json.dumps({"schemaVersion": 2, "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": "sha256:" + mhex,
+             "size": len(om), "annotations": {"io.containerd.image.name": "docker.io/mk/docker25:1",
+                                              "org.opencontainers.image.ref.name": "1"}}]}).encode()
+        manifest = json.dumps([{"Config": "blobs/sha256/" + chex, "RepoTags": ["mk/docker25:1"],
+                                "Layers": ["l1/layer.tar"]}]).encode()
+        entries = [("blobs", "d", None), ("blobs/sha256", "d", None),
+                   ("blobs/sha256/" + lhex, "f", layer), ("blobs/sha256/" + chex, "f", cfg),
+                   ("blobs/sha256/" + mhex, "f", om), ("l1", "d", None),
+                   ("l1/layer.tar", "l", "../blobs/sha256/" + lhex), ("index.json", "f", index),
+                   ("manifest.json", "f", manifest), ("oci-layout", "f", b'{"imageLayoutVersion":"1.0.0"}')]
+        with open(out, "wb") as f:
+            f.write(tar_bytes(entries))
+        return
     with open(out, "wb") as f:
         f.write(tar_bytes([("l1", "d", None), ("l1/layer.tar", "f", layer),
                            (chex + ".json", "f", cfg), ("manifest.json", "f", manifest)]))

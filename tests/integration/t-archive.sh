@@ -72,6 +72,12 @@ check_status "a hand-made docker-archive (links inside the root)" 0 load -i "$S/
 check_eq "its tag" "Loaded image: mk/good:1" "$OUT"
 check_match "its file is there, through its symlink" "read=ok.bytes=6" \
   "$("$NOOK" run --rm --pull never -v "$(probe_vol)" mk/good:1 /probe read /etc/up | tr '\n' .)"
+python3 "$mk" docker25 "$S/d25.tar"
+check_status "a docker-archive as Docker >= 25 writes it (OCI layout inside, a symlinked layer)" \
+  0 load -i "$S/d25.tar"
+check_eq "its tag" "Loaded image: mk/docker25:1" "$OUT"
+check_match "runs" "read=ok.bytes=6" \
+  "$("$NOOK" run --rm --pull never -v "$(probe_vol)" mk/docker25:1 /probe read /etc/hello | tr '\n' .)"
 python3 "$mk" gzip-layer "$S/gzl.tar"
 check_status "a docker-archive with a gzip layer" 0 load -i "$S/gzl.tar"
 check_match "runs" "read=ok.bytes=6" \
