@@ -76,6 +76,8 @@ visible (int *fds, size_t n, bool top_is_root, const char *skip_top, size_t *cou
       struct dirent *de;
       if (d == NULL && dup >= 0)
         close (dup);
+      if (d)
+        rewinddir (d); /* the dup shares the offset of fds[i] */
       while (d && (de = readdir (d)) != NULL)
         {
           const char *name = de->d_name;

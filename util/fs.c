@@ -258,6 +258,9 @@ fs_dir_foreach (int dirfd, int (*fn) (int dirfd, const char *name, void *arg, no
       close (dup);
       return nook_error_set (err, errno, "opendir");
     }
+  /* The dup shares dirfd's offset: a second walk of the same fd would start where the
+   * first one ended (and see nothing). */
+  rewinddir (d);
   struct dirent *de;
   while ((de = readdir (d)) != NULL)
     {

@@ -242,11 +242,17 @@ round_trip (struct two *t, enum imagefmt_archive_format fmt, bool gzip)
     }
   imagefmt_image_free (x);
   imagefmt_image_free (y);
-  struct imagefmt_check_result r;
-  struct imagefmt_check_opts co = { 0 };
-  assert_int_equal (imagefmt_store_check (t->b, &co, &r, &err), 0);
-  assert_int_equal (r.problems, 0);
-  assert_int_equal (r.garbage, 0);
+  /* Twice on the same store handle: a walk of blobs/ must not start where the last one
+   * ended (fs_dir_foreach's dup shares the directory offset: every image looked broken). */
+  for (int pass = 0; pass < 2; pass++)
+    {
+      struct imagefmt_check_result r;
+      struct imagefmt_check_opts co = { 0 };
+      assert_int_equal (imagefmt_store_check (t->b, &co, &r, &err), 0);
+      assert_int_equal (r.problems, 0);
+      assert_int_equal (r.garbage, 0);
+      assert_int_equal (r.images, 1);
+    }
 }
 
 static void
