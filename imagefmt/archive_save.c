@@ -166,6 +166,16 @@ struct simg
 static void
 simg_free (struct simg *g)
 {
+  size_t n = g->layers ? strv_len (g->layers) : 0;
+  for (size_t i = 0; i < n; i++)
+    {
+      if (g->fds && g->fds[i] >= 0)
+        close (g->fds[i]);
+      if (g->plainfds && g->plainfds[i] >= 0)
+        close (g->plainfds[i]);
+    }
+  free (g->fds);
+  free (g->plainfds);
   free (g->id);
   free (g->mdigest);
   free (g->mtype);
@@ -176,15 +186,6 @@ simg_free (struct simg *g)
   strv_free (g->diff_ids);
   strv_free (g->mtypes);
   free (g->usize);
-  for (size_t i = 0; g->fds && g->layers && i < strv_len (g->layers); i++)
-    {
-      if (g->fds[i] >= 0)
-        close (g->fds[i]);
-      if (g->plainfds && g->plainfds[i] >= 0)
-        close (g->plainfds[i]);
-    }
-  free (g->fds);
-  free (g->plainfds);
 }
 
 struct save
