@@ -717,6 +717,8 @@ link_blobs (struct load *L, char ***linked, nook_error_t *err)
           struct member *m = &L->m[g->bidx[i]];
           char fname[32];
           snprintf (fname, sizeof fname, "%zu", g->bidx[i]);
+          if (m->layer && m->layer->compression != IMAGEFMT_COMPRESSION_NONE)
+            store_layer_size_put (L->s, m->digest, m->layer->size);
           if (store_blob_exists (L->s, m->digest + 7))
             continue;
           cleanup_close int fd = openat (L->stagefd, fname, O_RDONLY | O_CLOEXEC);

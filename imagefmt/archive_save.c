@@ -255,7 +255,8 @@ simg_load (struct imagefmt_store *s, const char *mdigest, struct simg *g, nook_e
       strv_push (&g->mtypes, lt ? lt : "application/vnd.oci.image.layer.v1.tar");
       const char *us
           = json_string_value (json_object_get (json_object_get (l, "annotations"), ANN_SIZE));
-      if (us == NULL || parse_uint (us, UINT64_MAX, &g->usize[i], "size", NULL) < 0)
+      if ((us == NULL || parse_uint (us, UINT64_MAX, &g->usize[i], "size", NULL) < 0)
+          && !store_layer_size_get (s, d, &g->usize[i]))
         g->usize[i] = 0;
       g->fds[i] = openat (s->blobsfd, d + 7, O_RDONLY | O_CLOEXEC);
       if (g->fds[i] < 0)

@@ -44,12 +44,7 @@ layer_sizes (struct imagefmt_store *s, struct imagefmt_image_info *info)
   json_t *layers = json_object_get (m, "layers");
   for (size_t i = 0; i < n && i < json_array_size (layers); i++)
     {
-      json_t *l = json_array_get (layers, i);
-      const char *us
-          = json_string_value (json_object_get (json_object_get (l, "annotations"), ANN_SIZE));
-      uint64_t v = 0;
-      if (us == NULL || parse_uint (us, UINT64_MAX, &v, "size", NULL) < 0)
-        v = (uint64_t)json_integer_value (json_object_get (l, "size"));
+      uint64_t v = store_layer_usize (s, json_array_get (layers, i));
       info->layer_sizes[i] = v;
       if (__builtin_add_overflow (info->size, v, &info->size))
         info->size = UINT64_MAX;

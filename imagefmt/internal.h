@@ -61,6 +61,19 @@ char *store_dump_json (const json_t *j);
 /* Unlink the blob `digest` if it is a valid digest; errors are ignored. */
 void store_remove_blob (struct imagefmt_store *s, const char *digest);
 
+/* ---- uncompressed sizes of compressed layer blobs (store_sizes.c) ---- */
+
+/* Record, read, forget the uncompressed size of layer blob `blob` (a hint: errors are
+ * ignored, a missing record is false). */
+void store_layer_size_put (struct imagefmt_store *s, const char *blob, uint64_t size);
+bool store_layer_size_get (struct imagefmt_store *s, const char *blob, uint64_t *size);
+void store_layer_size_remove (struct imagefmt_store *s, const char *blob);
+/* A layer descriptor's uncompressed size: its annotation, else the record, else the blob's
+ * own size. */
+uint64_t store_layer_usize (struct imagefmt_store *s, json_t *l);
+/* Records whose blob is gone: counted, and removed with repair. */
+int store_layer_sizes_sweep (struct imagefmt_store *s, bool repair);
+
 /* ---- the index (store.c) ---- */
 
 /* Load index.json (an empty index when it does not exist yet). */

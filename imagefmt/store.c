@@ -274,7 +274,10 @@ void
 store_remove_blob (struct imagefmt_store *s, const char *digest)
 {
   if (imagefmt_digest_parse (digest, NULL, NULL) == 0)
-    unlinkat (s->blobsfd, digest + 7, 0);
+    {
+      unlinkat (s->blobsfd, digest + 7, 0);
+      store_layer_size_remove (s, digest);
+    }
 }
 
 /* ---- the index ---- */

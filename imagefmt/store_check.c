@@ -308,6 +308,10 @@ check_locked (struct ck *c, nook_error_t *err)
     }
   if (fs_dir_foreach (s->layersfd, check_layer_entry, c, err) < 0)
     return -1;
+  int stale = store_layer_sizes_sweep (s, o->repair);
+  if (stale > 0)
+    say (c, o->repair ? "repaired" : "garbage", "%d size record%s of layers no longer stored",
+         stale, stale == 1 ? "" : "s");
   int staged = o->repair ? imagefmt_images_clean_staging (s, NULL) : 0;
   if (staged > 0)
     say (c, "repaired", "removed %d staging director%s of interrupted loads", staged,

@@ -26,19 +26,14 @@ parse_rfc3339 (const char *s)
 }
 
 static uint64_t
-manifest_size (json_t *m)
+manifest_size (struct imagefmt_store *s, json_t *m)
 {
   uint64_t total = 0;
   size_t i;
   json_t *l;
   json_array_foreach (json_object_get (m, "layers"), i, l)
   {
-    const char *us
-        = json_string_value (json_object_get (json_object_get (l, "annotations"), ANN_SIZE));
-    uint64_t v = 0;
-    if (us == NULL || parse_uint (us, UINT64_MAX, &v, "size", NULL) < 0)
-      v = (uint64_t)json_integer_value (json_object_get (l, "size"));
-    if (__builtin_add_overflow (total, v, &total))
+    if (__builtin_add_overflow (total, store_layer_usize (s, l), &total))
       total = UINT64_MAX;
   }
   return total;
@@ -83,7 +78,7 @@ imagefmt_store_list (struct imagefmt_store *s, struct imagefmt_listing **out, si
       .id = xstrdup (cd),
       .manifest_digest = xstrdup (d),
       .created = parse_rfc3339 (json_string_value (json_object_get (c, "created"))),
-      .size = manifest_size (m),
+      .size = manifest_size (s, m),
     };
     k++;
   }

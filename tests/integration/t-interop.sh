@@ -41,6 +41,9 @@ check "skopeo copies nook's docker-archive to an oci-archive" \
 check_status "nook loads skopeo's oci-archive" 0 load -i "$S/sk.tar"
 check_eq "under the name skopeo gave it" "Loaded image: busybox:sk" "$OUT"
 check_eq "with the same diff IDs" "$diff " "$(layers_of busybox:sk)"
+size_of() { "$NOOK" inspect "$1" | tr -d ' \n' | grep -o '"Size":[0-9]*'; }
+check_eq "and the uncompressed size of its gzip layer as Size (as Docker)" \
+  "$(size_of busybox)" "$(size_of busybox:sk)"
 check "skopeo copies nook's oci-archive to a docker-archive" \
   timeout 60 skopeo copy -q "oci-archive:$S/o.tar" "docker-archive:$S/skd.tar:busybox:skd"
 check_status "nook loads skopeo's docker-archive" 0 load -i "$S/skd.tar"
