@@ -513,32 +513,43 @@ unpack_worker (void *arg)
 }
 
 /* A docker-archive needs each layer's uncompressed size before its bytes.  Compressed
- * layers whose size the manifest does not record (pulled, loaded from OCI) are
- * decompressed once, in parallel (a thread per layer, as many at a time as there are
- * CPUs), into unnamed files of <store>/tmp; the archive is then written from those.
- * Without O_TMPFILE they are left to the two-pass path of copy_layer_tar. */
+ * layers whose size the store does not know, and all of them when there are several (and
+ * CPUs to share), are decompressed once, in parallel (a thread per layer, as many at a
+ * time as there are CPUs), into unnamed files of <store>/tmp; the archive is then written
+ * from those.  Without O_TMPFILE they are left to copy_layer_tar (one pass when the size
+ * is known, else a counting pass first). */
 static int
 prepare_plain (struct save *sv, nook_error_t *err)
 {
   struct unpack_job *jobs = NULL;
   int **slots = NULL;
-  size_t n = 0;
-  for (size_t k = 0; k < sv->n; k++)
-    for (size_t i = 0; sv->imgs[k].layers[i]; i++)
-      {
-        struct simg *g = &sv->imgs[k];
-        unsigned char head[8];
-        ssize_t hn = pread (g->fds[i], head, sizeof head, 0);
-        if (g->usize[i] != 0
-            || imagefmt_compression_detect (head, hn > 0 ? (size_t)hn : 0)
-                   == IMAGEFMT_COMPRESSION_NONE)
-          continue;
-        jobs = xreallocarray (jobs, n + 1, sizeof *jobs);
-        slots = xreallocarray (slots, n + 1, sizeof *slots);
-        jobs[n]
-            = (struct unpack_job){ .blobfd = g->fds[i], .outfd = -1, .diff_id = g->diff_ids[i] };
-        slots[n++] = &g->plainfds[i];
-      }
+  size_t n = 0, compressed = 0;
+  long cpus = sysconf (_SC_NPROCESSORS_ONLN);
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t k = 0; k < sv->n; k++)
+      for (size_t i = 0; sv->imgs[k].layers[i]; i++)
+        {
+          struct simg *g = &sv->imgs[k];
+          unsigned char head[8];
+          ssize_t hn = pread (g->fds[i], head, sizeof head, 0);
+          if (imagefmt_compression_detect (head, hn > 0 ? (size_t)hn : 0)
+              == IMAGEFMT_COMPRESSION_NONE)
+            continue;
+          if (pass == 0)
+            {
+              compressed++;
+              continue;
+            }
+          /* A layer of known size streams in one pass; with several, decompressing them
+           * side by side wins on more than one CPU. */
+          if (g->usize[i] != 0 && (compressed < 2 || cpus < 2))
+            continue;
+          jobs = xreallocarray (jobs, n + 1, sizeof *jobs);
+          slots = xreallocarray (slots, n + 1, sizeof *slots);
+          jobs[n]
+              = (struct unpack_job){ .blobfd = g->fds[i], .outfd = -1, .diff_id = g->diff_ids[i] };
+          slots[n++] = &g->plainfds[i];
+        }
   int ret = 0;
   if (n == 0)
     return 0;
@@ -550,7 +561,6 @@ prepare_plain (struct save *sv, nook_error_t *err)
       if (jobs[j].outfd < 0)
         break; /* no O_TMPFILE: the two-pass path */
     }
-  long cpus = sysconf (_SC_NPROCESSORS_ONLN);
   size_t width = cpus > 0 ? (size_t)cpus : 1;
   for (size_t b = 0; ret == 0 && b < n;)
     {
