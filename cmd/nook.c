@@ -44,6 +44,7 @@
  *   imagefmt/archive_save.c, archive_load.c  docker-archive, oci-archive, oci-dir
  *   imagefmt/image_info.c inspect JSON and history rows
  *   imagefmt/store_check.c  system check/df, image prune
+ *   imagefmt/store_sizes.c  uncompressed sizes of foreign compressed layers (layer-sizes/)
  *   imagefmt/export.c     a container's merged filesystem as a tar
  *   imagefmt/archive_dl.c libarchive loaded on first use
  *   imagefmt/bootstrap.c  the busybox base image
