@@ -140,6 +140,14 @@ load_report (void *data, const char *tag, const char *id)
     printf ("Loaded image ID: %s\n", id);
 }
 
+static void
+load_renamed (void *data, const char *tag, const char *old_id)
+{
+  /* Docker's words (image/tarexport/load.go). */
+  printf ("The image %s already exists, renaming the old one with ID %s to empty string\n", tag,
+          old_id);
+}
+
 int
 cmd_load (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
@@ -189,7 +197,8 @@ cmd_load (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     fd = fcntl (STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
   if (imagefmt_store_open (ctx->root, &s, err) < 0)
     return -1;
-  struct imagefmt_load_opts o = { .name = input ? input : "stdin", .loaded = load_report };
+  struct imagefmt_load_opts o
+      = { .name = input ? input : "stdin", .loaded = load_report, .renamed = load_renamed };
   return imagefmt_images_load (s, fd, &o, err);
 }
 

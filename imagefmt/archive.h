@@ -52,6 +52,8 @@ struct imagefmt_load_opts
   const char *name; /* the archive, in messages ("'base.tar': ...") */
   /* Called once per image loaded: its familiar tag ("busybox:latest"), or NULL and its ID. */
   void (*loaded) (void *data, const char *tag, const char *id);
+  /* Called (before loaded) for a tag that named another image, now left without it. */
+  void (*renamed) (void *data, const char *tag, const char *old_id);
   void *data;
 };
 
@@ -59,7 +61,8 @@ struct imagefmt_load_opts
 int imagefmt_images_load (struct imagefmt_store *s, int fd, const struct imagefmt_load_opts *o,
                           nook_error_t *err);
 
-/* Remove staging directories of loads that are gone (not locked); returns how many. */
-int imagefmt_images_clean_staging (struct imagefmt_store *s, nook_error_t *err);
+/* Staging directories of loads that are gone (not locked): counted, and removed when
+ * remove; returns how many. */
+int imagefmt_images_clean_staging (struct imagefmt_store *s, bool remove, nook_error_t *err);
 
 #endif

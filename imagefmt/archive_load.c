@@ -64,6 +64,7 @@ struct limg
   char *mtype;
   bool made_manifest; /* nook wrote the manifest (docker-archive): not a member */
   char **tags;        /* full references */
+  char **moved;       /* tags it took from another image: "tag\0old-id" pairs, flattened */
   size_t *bidx;       /* the members it needs as blobs */
   size_t nb;
   json_t *existing; /* the store's entry of the same image ID, if any (borrowed) */
@@ -91,7 +92,7 @@ stage_dir_new (struct load *L, nook_error_t *err)
   L->tmpfd = openat (L->s->rootfd, TMP_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (L->tmpfd < 0)
     return nook_error_set (err, errno, "open '%s/" TMP_DIR "'", L->s->root);
-  imagefmt_images_clean_staging (L->s, NULL);
+  imagefmt_images_clean_staging (L->s, true, NULL);
   unsigned char r[6];
   if (getrandom (r, sizeof r, 0) != (ssize_t)sizeof r)
     return nook_error_set (err, errno, "getrandom");
@@ -120,6 +121,7 @@ stage_dir_new (struct load *L, nook_error_t *err)
 struct clean_ctx
 {
   int count;
+  bool remove;
 };
 
 static int
@@ -138,17 +140,17 @@ clean_one (int dirfd, const char *name, void *arg, nook_error_t *err)
       if (fstat (fd, &st) < 0 || st.st_mtime + 60 > time (NULL))
         return 0;
     }
-  if (fs_rm_rf_at (dirfd, name, NULL) == 0)
+  if (!c->remove || fs_rm_rf_at (dirfd, name, NULL) == 0)
     c->count++;
   return 0;
 }
 
 int
-imagefmt_images_clean_staging (struct imagefmt_store *s, nook_error_t *err)
+imagefmt_images_clean_staging (struct imagefmt_store *s, bool remove, nook_error_t *err)
 {
   cleanup_close int fd
       = openat (s->rootfd, TMP_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  struct clean_ctx c = { 0 };
+  struct clean_ctx c = { .remove = remove };
   if (fd < 0)
     return errno == ENOENT ? 0 : nook_error_set (err, errno, "open '%s/" TMP_DIR "'", s->root);
   if (fs_dir_foreach (fd, clean_one, &c, err) < 0)
@@ -771,7 +773,24 @@ write_index (struct load *L, json_t *idx, nook_error_t *err)
       cleanup_free char *digest = xstrdup (d);
       cleanup_free char *mtype = mt ? xstrdup (mt) : NULL;
       for (size_t t = 0; g->tags[t]; t++)
-        store_index_tag (manifests, g->tags[t], digest, size, mtype);
+        {
+          size_t k;
+          json_t *e;
+          json_array_foreach (manifests, k, e)
+          {
+            const char *r = store_entry_ref (e);
+            if (r == NULL || strcmp (r, g->tags[t]) != 0)
+              continue;
+            cleanup_free char *old = store_entry_config_digest (L->s, e);
+            if (old && strcmp (old, g->id) != 0)
+              {
+                strv_push (&g->moved, g->tags[t]);
+                strv_push (&g->moved, old);
+              }
+            break;
+          }
+          store_index_tag (manifests, g->tags[t], digest, size, mtype);
+        }
       if (g->tags[0] == NULL && !store_index_has (manifests, digest))
         json_array_append_new (manifests, json_pack ("{s:s, s:s, s:I}", "mediaType", g->mtype,
                                                      "digest", digest, "size", (json_int_t)size));
@@ -827,6 +846,7 @@ load_free (struct load *L)
       free (L->imgs[i].mdigest);
       free (L->imgs[i].mtype);
       strv_free (L->imgs[i].tags);
+      strv_free (L->imgs[i].moved);
       free (L->imgs[i].bidx);
     }
   free (L->imgs);
@@ -858,6 +878,11 @@ imagefmt_images_load (struct imagefmt_store *s, int fd, const struct imagefmt_lo
     for (size_t i = 0; i < L.nimgs; i++)
       {
         struct limg *g = &L.imgs[i];
+        for (size_t t = 0; o->renamed && g->moved && g->moved[t]; t += 2)
+          {
+            cleanup_free char *fam = imagefmt_ref_familiar (g->moved[t]);
+            o->renamed (o->data, fam, g->moved[t + 1]);
+          }
         if (g->tags[0] == NULL)
           o->loaded (o->data, NULL, g->id);
         for (size_t t = 0; g->tags[t]; t++)

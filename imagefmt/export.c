@@ -45,6 +45,9 @@ is_opaque (int fd)
   n = getxattr (p, "trusted.overlay.opaque", v, sizeof v);
   if (n == 1 && v[0] == 'y')
     return true;
+  n = getxattr (p, "user.fuseoverlayfs.opaque", v, sizeof v);
+  if (n == 1 && v[0] == 'y')
+    return true;
   return faccessat (fd, WH_OPAQUE, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 

@@ -1,7 +1,8 @@
 /* imagefmt/export.h: a container's filesystem as one tar (`nook export`): its image's
  * unpacked layers and its own upper directory merged as overlayfs shows them (whiteouts,
  * as 0:0 character devices or .wh. files, hide what is below; opaque directories,
- * user./trusted.overlay.opaque or .wh..wh..opq, hide the lower ones), owners from
+ * user./trusted.overlay.opaque, user.fuseoverlayfs.opaque or .wh..wh..opq, hide the lower
+ * ones), owners from
  * user.containers.override_stat where a layer has it.  Entries sorted, names relative
  * ("bin/sh"), no "./" prefix, as docker export writes them. */
 #ifndef NOOK_IMAGEFMT_EXPORT_H

@@ -312,10 +312,10 @@ check_locked (struct ck *c, nook_error_t *err)
   if (stale > 0)
     say (c, o->repair ? "repaired" : "garbage", "%d size record%s of layers no longer stored",
          stale, stale == 1 ? "" : "s");
-  int staged = o->repair ? imagefmt_images_clean_staging (s, NULL) : 0;
+  int staged = imagefmt_images_clean_staging (s, o->repair, NULL);
   if (staged > 0)
-    say (c, "repaired", "removed %d staging director%s of interrupted loads", staged,
-         staged == 1 ? "y" : "ies");
+    say (c, o->repair ? "repaired" : "garbage", "%d staging director%s of interrupted loads",
+         staged, staged == 1 ? "y" : "ies");
   return 0;
 }
 

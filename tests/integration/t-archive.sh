@@ -68,8 +68,11 @@ check "and leaves no file" test ! -e "$S/none.tar"
 
 # ---- archives nook did not write ----
 python3 "$mk" good "$S/good.tar"
+mkdir -p "$S/tiny/etc" && echo x >"$S/tiny/etc/x" && tar -C "$S/tiny" -cf "$S/tiny.tar" .
+old=$("$NOOK" import "$S/tiny.tar" mk/good:1)
 check_status "a hand-made docker-archive (links inside the root)" 0 load -i "$S/good.tar"
-check_eq "its tag" "Loaded image: mk/good:1" "$OUT"
+check_eq "its tag, taken from the image that had it, as Docker says" \
+  "The image mk/good:1 already exists, renaming the old one with ID $old to empty string${NL}Loaded image: mk/good:1" "$OUT"
 check_match "its file is there, through its symlink" "read=ok.bytes=6" \
   "$("$NOOK" run --rm --pull never -v "$(probe_vol)" mk/good:1 /probe read /etc/up | tr '\n' .)"
 python3 "$mk" docker25 "$S/d25.tar"
@@ -95,6 +98,8 @@ bad() {
 }
 head -c 3000 "$S/bb.tar" >"$S/trunc.tar"
 bad "a truncated archive" "$S/trunc.tar" "^Error: '.*trunc.tar': truncated or corrupt archive"
+head -c 2000 "$S/bb.tar.gz" >"$S/trunc.tar.gz"
+bad "a truncated gzip archive" "$S/trunc.tar.gz" "^Error: '.*trunc.tar.gz'.*truncated"
 echo "not an archive at all" >"$S/text.tar"
 bad "not a tar" "$S/text.tar" "^Error: '.*text.tar' is not an image archive"
 mkdir -p "$S/rootfs/etc" && echo x >"$S/rootfs/etc/x" && tar -C "$S/rootfs" -cf "$S/rootfs.tar" .
@@ -123,6 +128,12 @@ python3 "$mk" hardlink-out "$S/hardlink.tar"
 bad "a hard link out of the root" "$S/hardlink.tar" \
   "entry 'etc/hard': its hard link target has a '..' component"
 check "nothing was written outside the store" test ! -e "$S/evil" -a ! -e "$NOOK_ROOT/evil"
+out=$(script -qec "$NOOK save busybox" /dev/null </dev/null 2>&1)
+check_match "save to a terminal is refused, as Docker does" \
+  "cowardly refusing to save to a terminal. Use the -o flag or redirect" "$out"
+out=$(script -qec "$NOOK load" /dev/null </dev/null 2>&1)
+check_match "load from a terminal is refused, as Docker does" \
+  "requested load from stdin, but stdin is empty" "$out"
 check_status "load with an argument is a usage error (1)" 1 load "$S/bb.tar"
 check_status "a missing file" 1 load -i "$S/nosuch.tar"
 check_match "is named" "open '.*nosuch.tar'" "$ERR"
