@@ -195,6 +195,33 @@ on_signal (pid_t pid, int sig, int timeout, struct stopping *s)
   kill (pid, sig);
 }
 
+/* The user-mode network: the tap the child made (NETWORK_TAP) or the ready pipe
+ * (NETWORK_HELPER) goes to the caller's hook, which starts the helpers. */
+static int
+start_network (const struct nook_spec *spec, const struct sandbox_hooks *hooks, pid_t pid,
+               int net_sock, int ready_fd, int err_fd, nook_error_t *err)
+{
+  int tap = -1;
+  if (spec->network == NETWORK_TAP)
+    {
+      tap = fd_recv (net_sock);
+      if (tap < 0)
+        {
+          /* the child failed first: its error says why */
+          if (errpipe_recv (err_fd, err) != 0 && err && *err)
+            return -1;
+          return nook_error_set (err, EIO, "no tap interface came from the container");
+        }
+    }
+  if (hooks == NULL || hooks->network == NULL)
+    {
+      if (tap >= 0)
+        close (tap);
+      return nook_error_set (err, EINVAL, "a user-mode network needs a network hook");
+    }
+  return hooks->network (hooks->data, pid, tap, ready_fd, err);
+}
+
 static int
 wait_loop (pid_t pid, int sfd, struct io *io, int timeout)
 {
@@ -265,8 +292,12 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
     return -1;
 
   int syncp[2] = { -1, -1 }, errp[2] = { -1, -1 }, ttys[2] = { -1, -1 }, notp[2] = { -1, -1 };
+  int nets[2] = { -1, -1 }, readyp[2] = { -1, -1 };
   if (pipe2 (syncp, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0 || pipe2 (notp, O_CLOEXEC) < 0
-      || (spec->tty && socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ttys) < 0))
+      || (spec->tty && socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ttys) < 0)
+      || (spec->network == NETWORK_TAP
+          && socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, nets) < 0)
+      || (spec->network == NETWORK_HELPER && pipe2 (readyp, O_CLOEXEC) < 0))
     return nook_error_set (err, errno, "create pipes");
 
   sigset_t mask, old;
@@ -314,13 +345,21 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
       if (ttys[0] >= 0)
         close (ttys[0]);
       close (notp[0]);
-      sandbox_child_main (spec, syncp[0], errp[1], ttys[1], notp[1]);
+      if (nets[0] >= 0)
+        close (nets[0]);
+      if (readyp[1] >= 0)
+        close (readyp[1]);
+      sandbox_child_main (spec, syncp[0], errp[1], ttys[1], notp[1], nets[1], readyp[0]);
     }
   close (syncp[0]);
   close (errp[1]);
   close (notp[1]);
   if (ttys[1] >= 0)
     close (ttys[1]);
+  if (nets[1] >= 0)
+    close (nets[1]);
+  if (readyp[0] >= 0)
+    close (readyp[0]);
 
   int rc = 0;
   struct io io
@@ -331,6 +370,16 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
     sync_send (syncp[1]);
   trace_mark ("id maps written");
   close (syncp[1]);
+  if (rc == 0 && (spec->network == NETWORK_TAP || spec->network == NETWORK_HELPER))
+    {
+      if (start_network (spec, hooks, pid, nets[0], readyp[1], errp[0], err) < 0)
+        rc = -1;
+      trace_mark ("network started");
+    }
+  if (nets[0] >= 0)
+    close (nets[0]);
+  if (readyp[1] >= 0)
+    close (readyp[1]);
 
   if (rc == 0 && spec->tty)
     {

@@ -12,6 +12,13 @@ struct sandbox_hooks
    * gone; its namespaces are still being torn down by the kernel, so the
    * caller may clean files meanwhile.  Called at most once. */
   void (*command_ended) (void *data, int status);
+  /* NETWORK_TAP and NETWORK_HELPER: the container's namespaces exist (`pid` is its
+   * init; the id maps are written), the command has not started.  tap_fd: the
+   * configured tap (NETWORK_TAP; the callee owns it), else -1.  ready_fd
+   * (NETWORK_HELPER, else -1): the command starts once a byte is written to it,
+   * and the run fails when every copy is closed first; the callee dups what it
+   * keeps.  Returns -1 with *err to fail the run. */
+  int (*network) (void *data, pid_t pid, int tap_fd, int ready_fd, nook_error_t *err);
   void *data;
 };
 
