@@ -105,11 +105,11 @@ net_helper_kill (struct net_helper *h)
 }
 
 int
-net_helper_reap (struct net_helper *h)
+net_helper_reap (struct net_helper *h, bool wait)
 {
   int st = -1;
   if (h->pid > 0)
-    while (waitpid (h->pid, &st, 0) < 0 && errno == EINTR)
+    while (waitpid (h->pid, &st, wait ? 0 : WNOHANG) < 0 && errno == EINTR)
       ;
   if (h->pidfd >= 0)
     close (h->pidfd);

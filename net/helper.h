@@ -37,9 +37,12 @@ bool net_helper_ended (const struct net_helper *h);
 /* Kill the helper (SIGKILL through its pidfd) if it still runs. */
 void net_helper_kill (struct net_helper *h);
 
-/* Reap it (waits for its end) and free what h holds; returns its wait status,
- * or -1 when there was none. */
-int net_helper_reap (struct net_helper *h);
+/* Reap it and free what h holds; returns its wait status, or -1 when there was
+ * none or it has not ended yet and `wait` is false (then whoever inherits it,
+ * PID 1 once nook has exited, reaps it).  A killed helper that held the tap
+ * spends tens of ms in its exit (the kernel unregisters the interface and
+ * waits for RCU grace periods): nook does not wait for that. */
+int net_helper_reap (struct net_helper *h, bool wait);
 
 /* The last `max` bytes of what the helper wrote to its stderr memfd (malloc'd,
  * trailing newlines removed), or NULL. */

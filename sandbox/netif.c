@@ -76,6 +76,23 @@ configure (int sock, const struct nook_netif *cfg, nook_error_t *err)
   return 0;
 }
 
+/* No IPv6 on interfaces made from now on in this namespace (the user-mode stacks
+ * are IPv4 here): no link-local address, no duplicate-address or router
+ * solicitation frames at link-up, so the stack stays idle until the container
+ * sends something.  Docker does the same on networks without IPv6. */
+static void
+no_ipv6_on_new_interfaces (void)
+{
+  int fd = open ("/proc/sys/net/ipv6/conf/default/disable_ipv6", O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  if (write (fd, "1", 1) < 0)
+    {
+      /* an old value stays: only frames at link-up, harmless */
+    }
+  close (fd);
+}
+
 int
 sandbox_netif_tap (const struct nook_netif *cfg, nook_error_t *err)
 {
@@ -88,6 +105,7 @@ sandbox_netif_tap (const struct nook_netif *cfg, nook_error_t *err)
     return nook_error_set (err, errno,
                            "open /dev/net/tun (the default network needs it; --network none "
                            "does not)");
+  no_ipv6_on_new_interfaces ();
   memcpy (ifr.ifr_name, cfg->name, strlen (cfg->name));
   ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
   if (ioctl (tap, TUNSETIFF, &ifr) < 0)
