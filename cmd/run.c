@@ -206,10 +206,10 @@ empty_while_torn_down (void *data, int status)
 }
 
 static int
-network_started (void *data, pid_t pid, int tap_fd, int ready_fd, nook_error_t *err)
+network_started (void *data, const struct sandbox_netns *ns, nook_error_t *err)
 {
   struct run_state *st = data;
-  return run_net_start (&st->net, pid, tap_fd, ready_fd, err);
+  return run_net_start (&st->net, ns, err);
 }
 
 static int

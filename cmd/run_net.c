@@ -164,8 +164,9 @@ run_net_prepare (const struct run_opts *o, const json_t *image_config, const cha
 }
 
 int
-run_net_start (struct run_net *rn, pid_t pid, int tap_fd, int ready_fd, nook_error_t *err)
+run_net_start (struct run_net *rn, const struct sandbox_netns *ns, nook_error_t *err)
 {
+  int tap_fd = ns->tap_fd;
   if (rn->mode.kind == NET_LIBSLIRP)
     {
       struct net_slirp_config cfg;
@@ -180,13 +181,13 @@ run_net_start (struct run_net *rn, pid_t pid, int tap_fd, int ready_fd, nook_err
     {
       if (tap_fd >= 0)
         close (tap_fd);
-      if (net_slirp4netns_start (pid, &rn->mode, ready_fd, &rn->stack, err) < 0)
+      if (net_slirp4netns_start (ns->pid, &rn->mode, ns->ready_fd, &rn->stack, err) < 0)
         return -1;
     }
   if (rn->n_ports == 0)
     return 0;
-  int r = net_forward_start (rn->ports, rn->listen_fds, rn->n_ports, pid, htonl (NET_GUEST_ADDR),
-                             &rn->forwarder, err);
+  int r = net_forward_start (rn->ports, rn->listen_fds, rn->n_ports, ns->userns_fd, ns->netns_fd,
+                             htonl (NET_GUEST_ADDR), &rn->forwarder, err);
   for (size_t i = 0; i < rn->n_ports; i++)
     rn->listen_fds[i] = -1; /* the forwarder has them now */
   return r;

@@ -12,6 +12,7 @@
 #include "net/helper.h"
 #include "net/mode.h"
 #include "net/ports.h"
+#include "sandbox/run.h"
 #include "sandbox/spec.h"
 #include "util/error.h"
 
@@ -32,7 +33,7 @@ int run_net_prepare (const struct run_opts *o, const json_t *image_config, const
                      struct nook_spec *spec, struct run_net *rn, nook_error_t *err);
 
 /* sandbox_hooks.network: start the user-mode stack and the port forwarder. */
-int run_net_start (struct run_net *rn, pid_t pid, int tap_fd, int ready_fd, nook_error_t *err);
+int run_net_start (struct run_net *rn, const struct sandbox_netns *ns, nook_error_t *err);
 
 /* The container has ended: end the helpers (not waiting for them). */
 void run_net_stop (struct run_net *rn);

@@ -43,6 +43,7 @@ struct fwd
   int epfd;
   uint32_t addr;
   struct flow *flows;
+  struct conn *dead; /* closed in this batch of events, freed after it */
 };
 
 struct port_ep
@@ -57,7 +58,8 @@ struct conn
   int fd[2];
   int pipe[2][2];   /* pipe[d]: bytes read from fd[d], to be written to fd[!d] */
   size_t queued[2]; /* bytes in pipe[d] */
-  bool eof[2], shut[2], hup[2], connecting;
+  bool eof[2], shut[2], hup[2], connecting, closed;
+  struct conn *next_dead;
   uint32_t want[2]; /* epoll events registered for fd[d] (~0: none registered) */
   struct ep ep[2];
 };
@@ -101,6 +103,8 @@ inside_socket (int type, uint32_t addr, uint16_t port)
 
 /* ---- TCP ---- */
 
+/* Close a connection; the memory goes once the current batch of events, which
+ * may still name it, has been handled. */
 static void
 conn_free (struct fwd *f, struct conn *c)
 {
@@ -111,7 +115,9 @@ conn_free (struct fwd *f, struct conn *c)
       close (c->pipe[d][0]);
       close (c->pipe[d][1]);
     }
-  free (c);
+  c->closed = true;
+  c->next_dead = f->dead;
+  f->dead = c;
 }
 
 static void
@@ -193,6 +199,8 @@ pump (struct conn *c, int d)
 static void
 conn_event (struct fwd *f, struct conn *c, int side, uint32_t ev)
 {
+  if (c->closed)
+    return;
   if (ev & EPOLLERR)
     {
       conn_free (f, c);
@@ -316,35 +324,27 @@ udp_expire (struct fwd *f)
 /* ---- the helper ---- */
 
 static int
-enter_namespaces (pid_t pid, nook_error_t *err)
+enter_namespaces (int userns, int netns, nook_error_t *err)
 {
-  static const struct
-  {
-    const char *name;
-    int type;
-  } ns[] = { { "user", CLONE_NEWUSER }, { "net", CLONE_NEWNET } };
-  for (size_t i = 0; i < ARRAY_SIZE (ns); i++)
-    {
-      cleanup_free char *path = xasprintf ("/proc/%d/ns/%s", (int)pid, ns[i].name);
-      cleanup_free char *self = xasprintf ("/proc/self/ns/%s", ns[i].name);
-      struct stat a, b;
-      if (stat (path, &a) < 0)
-        return nook_error_set (err, errno, "stat '%s'", path);
-      if (stat (self, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-        continue; /* already there (the kept user namespace) */
-      cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
-      if (fd < 0 || setns (fd, ns[i].type) < 0)
-        return nook_error_set (err, errno, "enter the container's %s namespace", ns[i].name);
-    }
+  struct stat a, b;
+  /* (nook may already be in it: the kept user namespace) */
+  bool same = fstat (userns, &a) == 0 && stat ("/proc/self/ns/user", &b) == 0
+              && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+  if (!same && setns (userns, CLONE_NEWUSER) < 0)
+    return nook_error_set (err, errno, "enter the container's user namespace");
+  if (setns (netns, CLONE_NEWNET) < 0)
+    return nook_error_set (err, errno, "enter the container's network namespace");
+  close (userns);
+  close (netns);
   return 0;
 }
 
 __attribute__ ((noreturn)) static void
-forwarder_main (const struct net_port *ports, const int *fds, size_t n, pid_t pid, uint32_t addr)
+forwarder_main (const struct net_port *ports, const int *fds, size_t n, uint32_t addr)
 {
   cleanup_error nook_error_t err = NULL;
   struct fwd f = { .addr = addr };
-  if (enter_namespaces (pid, &err) < 0 || net_sandbox_self (NULL, &err) < 0)
+  if (enter_namespaces (fds[n], fds[n + 1], &err) < 0 || net_sandbox_self (NULL, &err) < 0)
     {
       fprintf (stderr, "nook: port forwarder: %s%s%s\n", err->msg, err->code ? ": " : "",
                err->code ? strerror (err->code) : "");
@@ -390,18 +390,29 @@ forwarder_main (const struct net_port *ports, const int *fds, size_t n, pid_t pi
               break;
             }
         }
+      while (f.dead)
+        {
+          struct conn *c = f.dead;
+          f.dead = c->next_dead;
+          free (c);
+        }
       if (f.flows)
         udp_expire (&f);
     }
 }
 
 int
-net_forward_start (const struct net_port *ports, int *fds, size_t n, pid_t pid, uint32_t addr,
-                   struct net_helper *h, nook_error_t *err)
+net_forward_start (const struct net_port *ports, int *fds, size_t n, int userns_fd, int netns_fd,
+                   uint32_t addr, struct net_helper *h, nook_error_t *err)
 {
-  int r = net_helper_fork ("nook-ports", fds, (int)n, h, err);
+  int *all = xreallocarray (NULL, n + 2, sizeof *all);
+  memcpy (all, fds, n * sizeof *fds);
+  all[n] = userns_fd;
+  all[n + 1] = netns_fd;
+  int r = net_helper_fork ("nook-ports", all, (int)n + 2, h, err);
   if (r == 0)
-    forwarder_main (ports, fds, n, pid, addr);
+    forwarder_main (ports, all, n, addr);
+  free (all);
   for (size_t i = 0; i < n; i++)
     close (fds[i]);
   return r < 0 ? -1 : 0;

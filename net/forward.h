@@ -22,9 +22,9 @@
 #include "util/error.h"
 
 /* Start the forwarder of ports[0..n-1] (fds[i]: the bound socket of ports[i],
- * taken) into the namespaces of process `pid`, connecting to `addr` (IPv4,
- * network byte order). */
-int net_forward_start (const struct net_port *ports, int *fds, size_t n, pid_t pid, uint32_t addr,
-                       struct net_helper *h, nook_error_t *err);
+ * taken) into the container's user and network namespaces (fds, not taken),
+ * connecting to `addr` (IPv4, network byte order). */
+int net_forward_start (const struct net_port *ports, int *fds, size_t n, int userns_fd,
+                       int netns_fd, uint32_t addr, struct net_helper *h, nook_error_t *err);
 
 #endif

@@ -198,10 +198,12 @@ on_signal (pid_t pid, int sig, int timeout, struct stopping *s)
 /* The user-mode network: the tap the child made (NETWORK_TAP) or the ready pipe
  * (NETWORK_HELPER) goes to the caller's hook, which starts the helpers. */
 static int
-start_network (const struct nook_spec *spec, const struct sandbox_hooks *hooks, pid_t pid,
-               int net_sock, int ready_fd, int err_fd, nook_error_t *err)
+start_network (const struct nook_spec *spec, const struct sandbox_hooks *hooks,
+               struct sandbox_netns *ns, int net_sock, int err_fd, nook_error_t *err)
 {
   int tap = -1;
+  if (ns->userns_fd < 0 || ns->netns_fd < 0)
+    return nook_error_set (err, errno, "open the container's namespaces");
   if (spec->network == NETWORK_TAP)
     {
       tap = fd_recv (net_sock);
@@ -219,7 +221,20 @@ start_network (const struct nook_spec *spec, const struct sandbox_hooks *hooks, 
         close (tap);
       return nook_error_set (err, EINVAL, "a user-mode network needs a network hook");
     }
-  return hooks->network (hooks->data, pid, tap, ready_fd, err);
+  ns->tap_fd = tap;
+  return hooks->network (hooks->data, ns, err);
+}
+
+/* The container's user and network namespaces, opened while its child waits for
+ * the id maps: later it is non-dumpable and /proc/PID/ns refuses us. */
+static void
+open_namespaces (pid_t pid, struct sandbox_netns *ns)
+{
+  char path[64];
+  snprintf (path, sizeof path, "/proc/%d/ns/user", (int)pid);
+  ns->userns_fd = open (path, O_RDONLY | O_CLOEXEC);
+  snprintf (path, sizeof path, "/proc/%d/ns/net", (int)pid);
+  ns->netns_fd = open (path, O_RDONLY | O_CLOEXEC);
 }
 
 static int
@@ -360,6 +375,10 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
     close (nets[1]);
   if (readyp[0] >= 0)
     close (readyp[0]);
+  struct sandbox_netns ns
+      = { .pid = pid, .userns_fd = -1, .netns_fd = -1, .tap_fd = -1, .ready_fd = readyp[1] };
+  if (spec->network == NETWORK_TAP || spec->network == NETWORK_HELPER)
+    open_namespaces (pid, &ns);
 
   int rc = 0;
   struct io io
@@ -372,7 +391,7 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
   close (syncp[1]);
   if (rc == 0 && (spec->network == NETWORK_TAP || spec->network == NETWORK_HELPER))
     {
-      if (start_network (spec, hooks, pid, nets[0], readyp[1], errp[0], err) < 0)
+      if (start_network (spec, hooks, &ns, nets[0], errp[0], err) < 0)
         rc = -1;
       trace_mark ("network started");
     }
@@ -380,6 +399,10 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
     close (nets[0]);
   if (readyp[1] >= 0)
     close (readyp[1]);
+  if (ns.userns_fd >= 0)
+    close (ns.userns_fd);
+  if (ns.netns_fd >= 0)
+    close (ns.netns_fd);
 
   if (rc == 0 && spec->tty)
     {

@@ -5,6 +5,18 @@
 #include "sandbox/spec.h"
 #include "util/error.h"
 
+/* A user-mode network's view of the container, for its helpers. */
+struct sandbox_netns
+{
+  pid_t pid;     /* the container's init; its id maps are written */
+  int userns_fd; /* its user and network namespaces, opened while it could not yet */
+  int netns_fd;  /* refuse (it turns non-dumpable later): the hook dups what it keeps */
+  int tap_fd;    /* NETWORK_TAP: the configured tap, the hook owns it; else -1 */
+  int ready_fd;  /* NETWORK_HELPER: the command starts once a byte is written to it, and
+                    the run fails when every copy is closed first (the hook dups what it
+                    keeps); else -1 */
+};
+
 /* What the caller wants to hear of while a container runs (all optional). */
 struct sandbox_hooks
 {
@@ -12,13 +24,10 @@ struct sandbox_hooks
    * gone; its namespaces are still being torn down by the kernel, so the
    * caller may clean files meanwhile.  Called at most once. */
   void (*command_ended) (void *data, int status);
-  /* NETWORK_TAP and NETWORK_HELPER: the container's namespaces exist (`pid` is its
-   * init; the id maps are written), the command has not started.  tap_fd: the
-   * configured tap (NETWORK_TAP; the callee owns it), else -1.  ready_fd
-   * (NETWORK_HELPER, else -1): the command starts once a byte is written to it,
-   * and the run fails when every copy is closed first; the callee dups what it
-   * keeps.  Returns -1 with *err to fail the run. */
-  int (*network) (void *data, pid_t pid, int tap_fd, int ready_fd, nook_error_t *err);
+  /* NETWORK_TAP and NETWORK_HELPER: the container's namespaces exist (see struct
+   * sandbox_netns), the command has not started.  Returns -1 with *err to fail
+   * the run. */
+  int (*network) (void *data, const struct sandbox_netns *ns, nook_error_t *err);
   void *data;
 };
 
