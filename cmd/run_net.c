@@ -225,3 +225,71 @@ run_net_free (struct run_net *rn)
   rn->ports = NULL;
   rn->n_ports = 0;
 }
+
+static char *
+read_trimmed_text (const char *path)
+{
+  char *t = read_text (path);
+  if (t)
+    t[strcspn (t, "\n")] = '\0';
+  return t;
+}
+
+size_t
+run_net_info (struct run_net_info_line *l, size_t max)
+{
+  size_t n = 0;
+  if (max < 6)
+    return 0;
+  cleanup_free char *version = NULL;
+  cleanup_error nook_error_t e = NULL;
+  l[n++] = (struct run_net_info_line){
+    "Default network", "DefaultNetwork",
+    net_slirp_probe (&version, &e) == 0
+        ? xasprintf ("bridge: nook's libslirp helper (libslirp %s) on a tap configured before the "
+                     "command starts (picked by measurement: +0.6 ms a run, against +1.2 ms for "
+                     "slirp4netns waited for in parallel; both are --network options)",
+                     version)
+        : xasprintf ("bridge: FAILED: %s (use --network slirp4netns or none)", e->msg)
+  };
+  cleanup_free char *s4 = net_slirp4netns_find ();
+  l[n++] = (struct run_net_info_line){
+    "slirp4netns", "Slirp4netns",
+    s4 ? xasprintf ("%s (--network slirp4netns[:OPTIONS])", s4)
+       : xstrdup ("not found (apt-get install slirp4netns for --network slirp4netns)")
+  };
+  int tun = open ("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  l[n++] = (struct run_net_info_line){ "/dev/net/tun", "DevNetTun",
+                                       tun >= 0 ? xstrdup ("usable")
+                                                : xasprintf ("not usable: %s (the default network "
+                                                             "needs it; --network none does not)",
+                                                             strerror (errno)) };
+  if (tun >= 0)
+    close (tun);
+  l[n++] = (struct run_net_info_line){
+    "Host loopback", "HostLoopback",
+    xstrdup ("closed to containers (--network libslirp:allow_host_loopback=true or "
+             "slirp4netns:allow_host_loopback=true opens it as 10.0.2.2)")
+  };
+  l[n++] = (struct run_net_info_line){
+    "Published ports", "PublishedPorts",
+    xstrdup ("nook-ports: the host's sockets, connections made inside the container, "
+             "splice(2); the server sees the container's own address, not the client's")
+  };
+  cleanup_free char *range = read_trimmed_text ("/proc/sys/net/ipv4/ping_group_range");
+  for (char *c = range; c && *c; c++)
+    if (*c == '\t')
+      *c = ' ';
+  unsigned lo = 1, hi = 0;
+  gid_t g = getgid ();
+  bool ping = range && sscanf (range, "%u %u", &lo, &hi) == 2 && lo <= g && g <= hi;
+  l[n++] = (struct run_net_info_line){
+    "Outbound ping", "OutboundPing",
+    ping ? xasprintf ("yes (net.ipv4.ping_group_range '%s' holds gid %u)", range, (unsigned)g)
+         : xasprintf ("no: net.ipv4.ping_group_range is '%s', so the user-mode stack cannot open "
+                      "ICMP sockets for gid %u (sysctl -w net.ipv4.ping_group_range='0 "
+                      "2147483647' allows it); TCP and UDP work",
+                      range ? range : "unknown", (unsigned)g)
+  };
+  return n;
+}

@@ -44,4 +44,13 @@ void run_net_explain (struct run_net *rn, nook_error_t *err);
 /* End and reap the helpers, close the sockets. */
 void run_net_free (struct run_net *rn);
 
+/* `nook info`'s network lines (label, JSON key, value: malloc'd); returns how many
+ * of at most `max` were filled. */
+struct run_net_info_line
+{
+  const char *label, *key;
+  char *value;
+};
+size_t run_net_info (struct run_net_info_line *lines, size_t max);
+
 #endif

@@ -1,6 +1,7 @@
 /* cmd/system.c: `nook info` and `nook version`. */
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "cmd/run_net.h"
 #include "cmd/store_open.h"
 #include "imagefmt/store.h"
 #include "sandbox/rootfs.h"
@@ -330,12 +331,17 @@ cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
            : "v1 or hybrid, not delegated: resource limits fall back to rlimits");
   put_tool (&in, "newuidmap", "install uidmap: without it, only the single-id map");
   put_tool (&in, "newgidmap", "install uidmap: without it, only the single-id map");
-  put_tool (&in, "slirp4netns", "install slirp4netns: needed for user-mode networking");
   put_tool (&in, "fuse-overlayfs", "install fuse-overlayfs: the second storage driver");
   put_tool (&in, "pasta", "optional");
   cleanup_free char *fuse = sandbox_storage_fuse_problem ();
   cleanup_free char *fuse_text = fuse ? xasprintf ("not usable: %s", fuse) : NULL;
   put (&in, "/dev/fuse", "DevFuse", fuse ? fuse_text : "usable");
+  struct run_net_info_line net[8];
+  for (size_t i = 0, n = run_net_info (net, 8); i < n; i++)
+    {
+      put (&in, net[i].label, net[i].key, net[i].value);
+      free (net[i].value);
+    }
   if (in.json)
     {
       char *s = json_dumps (in.obj, JSON_SORT_KEYS | JSON_INDENT (2));
