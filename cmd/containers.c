@@ -242,7 +242,8 @@ cmd_ps (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       cleanup_free char *status = status_text (c, now);
       cleanup_free char *created = cmd_human_since (c->created, now);
       /* Docker shows the mappings of running containers only */
-      cleanup_free char *ports = c->running ? net_ports_format (c->ports, c->n_ports) : xstrdup ("");
+      cleanup_free char *ports
+          = c->running ? net_ports_format (c->ports, c->n_ports) : xstrdup ("");
       if (json)
         {
           json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", id, "Image", c->image,

@@ -303,8 +303,7 @@ container_ports (const json_t *config, size_t *n)
     const char *ip = json_string_value (json_object_get (p, "IP"));
     const char *type = json_string_value (json_object_get (p, "Type"));
     struct net_port *q = &v[(*n)++];
-    snprintf (q->host_ip, sizeof q->host_ip, "%s",
-              ip && strcmp (ip, "0.0.0.0") != 0 ? ip : "");
+    snprintf (q->host_ip, sizeof q->host_ip, "%s", ip && strcmp (ip, "0.0.0.0") != 0 ? ip : "");
     q->proto = type && strcmp (type, "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP;
     q->container_port = (uint16_t)json_integer_value (json_object_get (p, "PrivatePort"));
     q->host_port = (uint16_t)json_integer_value (json_object_get (p, "PublicPort"));

@@ -13,8 +13,8 @@ struct container_record
 {
   const char *id, *name, *image, *image_id, *driver;
   char *const *argv;
-  bool ephemeral; /* --rm: a generated name is not reserved (no disk work) */
-  const char *network;         /* "bridge", "none"... */
+  bool ephemeral;               /* --rm: a generated name is not reserved (no disk work) */
+  const char *network;          /* "bridge", "none"... */
   const struct net_port *ports; /* published */
   size_t n_ports;
 };

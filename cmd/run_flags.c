@@ -190,11 +190,13 @@ run_opts_free (struct run_opts *o)
   for (size_t i = 0; i < ARRAY_SIZE (strs); i++)
     free (*strs[i]);
   free (o->stop_timeout);
-  char ***lists[] = { &o->env,        &o->env_files,     &o->volumes,    &o->tmpfs,
-                      &o->cap_add,    &o->cap_drop,      &o->security_opts, &o->ulimits,
-                      &o->cmd,        &o->publish,       &o->expose,     &o->dns,
-                      &o->dns_search, &o->dns_options,   &o->add_hosts };
+  char ***lists[] = { &o->env,      &o->env_files,     &o->volumes, &o->tmpfs, &o->cap_add,
+                      &o->cap_drop, &o->security_opts, &o->ulimits, &o->cmd };
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
     strv_free (*lists[i]);
+  char ***net[]
+      = { &o->publish, &o->expose, &o->dns, &o->dns_search, &o->dns_options, &o->add_hosts };
+  for (size_t i = 0; i < ARRAY_SIZE (net); i++)
+    strv_free (*net[i]);
   memset (o, 0, sizeof *o);
 }

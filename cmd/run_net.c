@@ -146,7 +146,8 @@ run_net_prepare (const struct run_opts *o, const json_t *image_config, const cha
                  struct nook_spec *spec, struct run_net *rn, nook_error_t *err)
 {
   rn->stack = rn->forwarder = (struct net_helper)NET_HELPER_INIT;
-  if (net_mode_parse (o->network, &rn->mode, err) < 0 || collect_ports (o, image_config, rn, err) < 0)
+  if (net_mode_parse (o->network, &rn->mode, err) < 0
+      || collect_ports (o, image_config, rn, err) < 0)
     return -1;
   if (rn->n_ports && rn->mode.kind == NET_HOST)
     {

@@ -18,8 +18,7 @@ net_dns_is_loopback (const char *addr)
   if (inet_pton (AF_INET, addr, &a4) == 1)
     return (ntohl (a4.s_addr) >> 24) == 127;
   if (inet_pton (AF_INET6, addr, &a6) == 1)
-    return IN6_IS_ADDR_LOOPBACK (&a6)
-           || (IN6_IS_ADDR_V4MAPPED (&a6) && a6.s6_addr[12] == 127);
+    return IN6_IS_ADDR_LOOPBACK (&a6) || (IN6_IS_ADDR_V4MAPPED (&a6) && a6.s6_addr[12] == 127);
   return false;
 }
 
@@ -46,7 +45,8 @@ collect (const char *text, const char *key, bool skip_loopback, char ***out)
       if (strncmp (p, key, klen) == 0 && (p[klen] == ' ' || p[klen] == '\t'))
         {
           char *save = NULL;
-          for (char *w = strtok_r (p + klen, " \t\r", &save); w; w = strtok_r (NULL, " \t\r", &save))
+          for (char *w = strtok_r (p + klen, " \t\r", &save); w;
+               w = strtok_r (NULL, " \t\r", &save))
             {
               if (*w == '#' || *w == ';')
                 break;
@@ -66,9 +66,8 @@ net_resolv_conf (const struct net_dns_input *in, char **out, char **warning, noo
   *out = *warning = NULL;
   for (size_t i = 0; in->servers && in->servers[i]; i++)
     if (!is_ip (in->servers[i]))
-      return nook_error_set (err, 0,
-                             "invalid argument \"%s\" for \"--dns\" flag: not an IP address",
-                             in->servers[i]);
+      return nook_error_set (
+          err, 0, "invalid argument \"%s\" for \"--dns\" flag: not an IP address", in->servers[i]);
   for (size_t i = 0; in->search && in->search[i]; i++)
     if (strpbrk (in->search[i], " \t\n") || !*in->search[i])
       return nook_error_set (err, 0, "invalid argument \"%s\" for \"--dns-search\" flag",
@@ -154,8 +153,8 @@ add_host_line (struct strbuf *b, const char *spec, const char *gateway, const ch
   cleanup_free char *copy = xstrdup (spec);
   char *sep = strpbrk (copy, ":=");
   if (sep == NULL)
-    return nook_error_set (err, 0,
-                           "invalid argument \"%s\" for \"--add-host\" flag: want NAME:IP", spec);
+    return nook_error_set (err, 0, "invalid argument \"%s\" for \"--add-host\" flag: want NAME:IP",
+                           spec);
   *sep = '\0';
   char *name = copy, *ip = sep + 1;
   size_t l = strlen (ip);
@@ -172,8 +171,8 @@ add_host_line (struct strbuf *b, const char *spec, const char *gateway, const ch
   if (strcmp (ip, "host-gateway") == 0)
     {
       if (gateway == NULL)
-        return nook_error_set (err, 0, "invalid argument \"%s\" for \"--add-host\" flag: %s",
-                               spec, why ? why : "no host gateway on this network");
+        return nook_error_set (err, 0, "invalid argument \"%s\" for \"--add-host\" flag: %s", spec,
+                               why ? why : "no host gateway on this network");
       ip = (char *)gateway;
     }
   else if (!is_ip (ip))

@@ -20,18 +20,17 @@
 
 struct net_dns_input
 {
-  const char *host_resolv;  /* text of the host's /etc/resolv.conf (may be NULL) */
+  const char *host_resolv;     /* text of the host's /etc/resolv.conf (may be NULL) */
   const char *resolved_resolv; /* text of /run/systemd/resolve/resolv.conf (may be NULL) */
-  bool host_network;        /* --network host: the host's file as it is */
-  bool user_mode;           /* a user-mode network (libslirp, slirp4netns) */
-  bool allow_host_loopback; /* ... whose gateway reaches the host's loopback */
+  bool host_network;           /* --network host: the host's file as it is */
+  bool user_mode;              /* a user-mode network (libslirp, slirp4netns) */
+  bool allow_host_loopback;    /* ... whose gateway reaches the host's loopback */
   char *const *servers, *const *search, *const *options; /* --dns, --dns-search, --dns-option */
 };
 
 /* The resolv.conf text (malloc'd); *warning (malloc'd or NULL) when the container
  * gets no name server.  Bad --dns values are errors naming the flag. */
-int net_resolv_conf (const struct net_dns_input *in, char **out, char **warning,
-                     nook_error_t *err);
+int net_resolv_conf (const struct net_dns_input *in, char **out, char **warning, nook_error_t *err);
 
 /* Whether a resolv.conf line "nameserver X" names a loopback address. */
 bool net_dns_is_loopback (const char *addr);

@@ -67,8 +67,8 @@ struct conn
 struct flow
 {
   struct ep ep;
-  int fd;                  /* inside, connected to the container's port */
-  struct port_ep *port;    /* the host socket it answers through */
+  int fd;               /* inside, connected to the container's port */
+  struct port_ep *port; /* the host socket it answers through */
   struct sockaddr_storage client;
   socklen_t client_len;
   time_t last;
@@ -241,8 +241,8 @@ conn_event (struct fwd *f, struct conn *c, int side, uint32_t ev)
           c->want[d] = ~0u;
           continue;
         }
-      uint32_t w = (c->queued[d] == 0 && !c->eof[d] ? EPOLLIN : 0)
-                   | (c->queued[!d] > 0 ? EPOLLOUT : 0);
+      uint32_t w
+          = (c->queued[d] == 0 && !c->eof[d] ? EPOLLIN : 0) | (c->queued[!d] > 0 ? EPOLLOUT : 0);
       ep_set (f, c->fd[d], w, &c->ep[d], &c->want[d]);
     }
 }

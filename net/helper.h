@@ -21,14 +21,17 @@ struct net_helper
   char name[32];
 };
 
-#define NET_HELPER_INIT { .pid = 0, .pidfd = -1, .errfd = -1, .holdfd = -1, .name = "" }
+#define NET_HELPER_INIT                                                                            \
+  {                                                                                                \
+    .pid = 0, .pidfd = -1, .errfd = -1, .holdfd = -1, .name = ""                                   \
+  }
 
 /* Fork a helper named `name` (its comm, 15 bytes at most shown).  In the
  * child: default signal dispositions and mask, PR_SET_PDEATHSIG SIGKILL, stdin
  * and stdout on /dev/null, fds[0..n-1] moved to 3, 4, ... (in place: fds[i]
  * becomes 3 + i; -1 stays -1 and its slot is closed) and every other fd
- * closed (in the child's copy of fds[]); then it returns 0 (the child).  In the parent: >0, h filled; -1 with
- * *err. */
+ * closed (in the child's copy of fds[]); then it returns 0 (the child).  In the parent: >0, h
+ * filled; -1 with *err. */
 int net_helper_fork (const char *name, int *fds, int n, struct net_helper *h, nook_error_t *err);
 
 /* Whether the helper has ended (without reaping it). */

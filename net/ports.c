@@ -180,8 +180,8 @@ unprivileged_start (void)
 {
   cleanup_free char *text = NULL;
   cleanup_error nook_error_t e = NULL;
-  if (fs_read_file_at (AT_FDCWD, "/proc/sys/net/ipv4/ip_unprivileged_port_start", 64, &text,
-                       NULL, &e)
+  if (fs_read_file_at (AT_FDCWD, "/proc/sys/net/ipv4/ip_unprivileged_port_start", 64, &text, NULL,
+                       &e)
       < 0)
     return 1024;
   return (unsigned)strtoul (text, NULL, 10);

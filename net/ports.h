@@ -18,8 +18,8 @@
 
 struct net_port
 {
-  int proto;        /* IPPROTO_TCP or IPPROTO_UDP */
-  char host_ip[48]; /* as given, without brackets; "" = 0.0.0.0 */
+  int proto;                         /* IPPROTO_TCP or IPPROTO_UDP */
+  char host_ip[48];                  /* as given, without brackets; "" = 0.0.0.0 */
   uint16_t host_port, host_port_end; /* 0: any; end > port: the first free of the range */
   uint16_t container_port;
 };

@@ -33,8 +33,7 @@ load (nook_error_t *err)
 {
   void *h = dlopen ("libslirp.so.0", RTLD_NOW | RTLD_LOCAL);
   if (h == NULL)
-    return nook_error_set (err, ELIBACC, "load libslirp.so.0 (install libslirp0): %s",
-                           dlerror ());
+    return nook_error_set (err, ELIBACC, "load libslirp.so.0 (install libslirp0): %s", dlerror ());
 #define RESOLVE(name)                                                                              \
   if ((sym_##name = (__typeof__ (name) *)dlsym (h, #name)) == NULL)                                \
     return nook_error_set (err, ELIBBAD, "libslirp.so.0 lacks %s", #name);

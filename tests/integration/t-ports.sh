@@ -66,6 +66,7 @@ for net in bridge slirp4netns; do
     check_status "nook port NAME 81: no such mapping" 1 port "$name" 81
     check_match "... says so" "No public port '81' published for $name" "$ERR"
     # every child of nook (init, network stack, forwarder) must end with it
+    # shellcheck disable=SC2046 # one pid a word
     arm_waiter "$T_SCRATCH/w1" $(kids "$BG")
     stop_bg TERM
     check_eq "--network $net: SIGTERM reaches httpd (143)" 143 "$RC"
@@ -118,6 +119,7 @@ stop_bg TERM
 P=$(free_port tcp)
 start_bg run --rm -p "$P:80" -v "$W:/www:ro" busybox httpd -f -p 80 -h /www
 if wait_until "kill -9 case: the server answers" 30 http_get "http://127.0.0.1:$P/"; then
+  # shellcheck disable=SC2046 # one pid a word
   arm_waiter "$T_SCRATCH/w2" $(kids "$BG")
   stop_bg KILL
   check_eq "kill -9 of nook: the container, its network stack and its forwarder end" \
