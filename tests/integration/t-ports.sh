@@ -116,21 +116,23 @@ check_match "-p 127.0.0.1::8080: a free port on 127.0.0.1" '^127\.0\.0\.1:[0-9]+
 stop_bg TERM
 
 # --- kill -9 of nook: the helpers die with it ----------------------------------------------
-P=$(free_port tcp)
-start_bg run --rm -p "$P:80" -v "$W:/www:ro" busybox httpd -f -p 80 -h /www
-if wait_until "kill -9 case: the server answers" 30 http_get "http://127.0.0.1:$P/"; then
-  # shellcheck disable=SC2046 # one pid a word
-  arm_waiter "$T_SCRATCH/w2" $(kids "$BG")
-  stop_bg KILL
-  check_eq "kill -9 of nook: the container, its network stack and its forwarder end" \
-    all-ended "$(waiter_result "$T_SCRATCH/w2")"
-  check "kill -9 of nook: the host port is free again" poll 10 python3 -c "
+for net in bridge slirp4netns; do
+  P=$(free_port tcp)
+  start_bg run --rm --network "$net" -p "$P:80" -v "$W:/www:ro" busybox httpd -f -p 80 -h /www
+  if wait_until "kill -9 case ($net): the server answers" 30 http_get "http://127.0.0.1:$P/"; then
+    # shellcheck disable=SC2046 # one pid a word
+    arm_waiter "$T_SCRATCH/w2" $(kids "$BG")
+    stop_bg KILL
+    check_eq "kill -9 of nook ($net): the container, its network stack and its forwarder end" \
+      all-ended "$(waiter_result "$T_SCRATCH/w2")"
+    check "kill -9 of nook ($net): the host port is free again" poll 10 python3 -c "
 import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', $P))"
-  nrun ps
-  check_no_match "kill -9 of nook: ps shows no running container" 'Up ' "$OUT"
-else
-  stop_bg KILL
-fi
+    nrun ps
+    check_no_match "kill -9 of nook ($net): ps shows no running container" 'Up ' "$OUT"
+  else
+    stop_bg KILL
+  fi
+done
 
 # --- errors: nothing left behind -------------------------------------------------------------
 before=$("$NOOK" ps -a -q | wc -l)
