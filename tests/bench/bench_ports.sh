@@ -57,9 +57,9 @@ if [ ${#targets[@]} -gt 0 ]; then
     for ((j = 0; j < ${#targets[@]}; j++)); do
       t=${targets[$(((i + j) % ${#targets[@]}))]}
       name=${t%%:*} port=${t#*:}
-      wrk -t2 -c16 -d3s "http://127.0.0.1:$port/" 2>/dev/null |
+      { wrk -t2 -c16 -d3s "http://127.0.0.1:$port/" 2>/dev/null || true; } |
         awk '/^Requests\/sec:/ { print $2 }' >>"$work/rps.$name"
-      curl -fsS -o /dev/null -w '%{speed_download}\n' "http://127.0.0.1:$port/big" 2>/dev/null |
+      { curl -fsS -o /dev/null -w '%{speed_download}\n' "http://127.0.0.1:$port/big" 2>/dev/null || true; } |
         awk '{ printf "%.1f\n", $1 / 1048576 }' >>"$work/mibs.$name"
     done
   done
@@ -81,5 +81,5 @@ if [ ${#targets[@]} -gt 0 ]; then
       printf "nook/podman requests/s = %.1fx, MiB/s = %.1fx (target: >= 2x)\n", n / p, (pm > 0 ? nm / pm : 0) }'
   fi
 fi
-for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
 [ -z "$pp" ] || "${P[@]}" rm -f nookbenchweb >/dev/null 2>&1 || true
