@@ -8,15 +8,18 @@ set -euo pipefail
 # Recommends of gcc and clang (libFuzzer for `make fuzz`); we install with
 # --no-install-recommends, so they are named here.
 build_pkgs=(gcc libc6-dev make pkg-config libseccomp-dev libcap-dev libarchive-dev
-  libcurl4-openssl-dev libjansson-dev libssl-dev nettle-dev libcmocka-dev clang libclang-rt-14-dev)
-runtime_pkgs=(uidmap slirp4netns fuse-overlayfs fuse3 busybox-static mmdebstrap fakechroot fakeroot
-  debian-archive-keyring)
+  libcurl4-openssl-dev libjansson-dev libssl-dev nettle-dev libcmocka-dev clang libclang-rt-14-dev
+  libslirp-dev)
+# libslirp0: the default network's user-mode stack (loaded by nook's helper, net/slirp.c).
+runtime_pkgs=(uidmap slirp4netns libslirp0 fuse-overlayfs fuse3 busybox-static mmdebstrap fakechroot
+  fakeroot debian-archive-keyring)
 # util-linux: runuser, unshare; bsdutils: script (util-linux's, split out on Debian 12);
 # coreutils: timeout.
-# docker-registry, apache2-utils (htpasswd -B), openssl (a test CA): the registry tests;
+# docker-registry, apache2-utils (htpasswd -B), openssl (a test CA): the registry tests.
+# curl: the published-port tests; wrk: the published-port benchmark.
 # podman, skopeo: interop of image archives (tests/integration/t-interop.sh).
 test_pkgs=(bubblewrap procps python3 util-linux bsdutils coreutils iproute2 shellcheck clang-format
-  docker-registry apache2-utils openssl podman skopeo)
+  docker-registry apache2-utils openssl curl wrk podman skopeo)
 
 missing=()
 for p in "${build_pkgs[@]}" "${runtime_pkgs[@]}" "${test_pkgs[@]}"; do

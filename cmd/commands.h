@@ -26,6 +26,8 @@ int cmd_images (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_rmi (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_ps (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_rm (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_port (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_network (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_version (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_save (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);

@@ -24,6 +24,8 @@
 struct crec
 {
   char *id, *name, *image, *command;
+  struct net_port *ports; /* published */
+  size_t n_ports;
   int64_t created, finished;
   pid_t pid;
   unsigned long long pid_start;
@@ -38,6 +40,7 @@ crec_clear (struct crec *c)
   free (c->name);
   free (c->image);
   free (c->command);
+  free (c->ports);
   memset (c, 0, sizeof *c);
 }
 
@@ -74,6 +77,7 @@ crec_load (int cdir, const char *id, struct crec *c)
   c->created = json_integer_value (json_object_get (cfg, "Created"));
   c->pid = (pid_t)json_integer_value (json_object_get (cfg, "Pid"));
   c->pid_start = (unsigned long long)json_integer_value (json_object_get (cfg, "PidStart"));
+  c->ports = container_ports (cfg, &c->n_ports);
   json_decref (cfg);
 
   json_t *st = container_read_json (cdir, id, "state.json");
@@ -238,11 +242,14 @@ cmd_ps (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
         }
       cleanup_free char *status = status_text (c, now);
       cleanup_free char *created = cmd_human_since (c->created, now);
+      /* Docker shows the mappings of running containers only */
+      cleanup_free char *ports
+          = c->running ? net_ports_format (c->ports, c->n_ports) : xstrdup ("");
       if (json)
         {
           json_t *o = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", id, "Image", c->image,
                                  "Command", c->command, "CreatedAt", created, "Status", status,
-                                 "Ports", "", "Names", c->name);
+                                 "Ports", ports, "Names", c->name);
           char *s = json_dumps (o, JSON_COMPACT);
           puts (s);
           free (s);
@@ -256,7 +263,7 @@ cmd_ps (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       strv_push_take (&cells, cmd);
       strv_push (&cells, created);
       strv_push (&cells, status);
-      strv_push (&cells, "");
+      strv_push (&cells, ports);
       strv_push (&cells, c->name);
     }
   if (!quiet && !json)
@@ -391,4 +398,63 @@ cmd_rm (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   list_free (&l);
   imagefmt_store_close (store);
   return status;
+}
+
+/* `nook port CONTAINER [PRIVATE_PORT[/PROTO]]`: the published ports of a running
+ * container, as Docker prints them ("80/tcp -> 0.0.0.0:8080"). */
+int
+cmd_port (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
+{
+  const char *args[2] = { NULL, NULL };
+  int nargs = 0;
+  for (int i = 1; i < argc; i++)
+    {
+      if (strcmp (argv[i], "-h") == 0 || strcmp (argv[i], "--help") == 0)
+        {
+          printf ("Usage:  nook port CONTAINER [PRIVATE_PORT[/PROTO]]\n\nList port mappings "
+                  "or a specific mapping for the container\n");
+          return 0;
+        }
+      if (argv[i][0] == '-')
+        return cmd_flag_error (err, "port", "unknown flag: %s", argv[i]);
+      if (nargs == 2)
+        return cmd_args_error (err, "port", "\"nook port\" requires at most 2 arguments.");
+      args[nargs++] = argv[i];
+    }
+  if (nargs == 0)
+    return cmd_args_error (err, "port", "\"nook port\" requires at least 1 argument.");
+  struct net_port *want = NULL;
+  size_t n_want = 0;
+  if (args[1] && net_ports_parse_expose (args[1], "port", &want, &n_want, err) < 0)
+    return -1;
+  cleanup_free char *root = imagefmt_store_default_root (err);
+  if (ctx->root)
+    {
+      free (root);
+      root = xstrdup (ctx->root);
+    }
+  struct crec_list l;
+  if (root == NULL || load_all (root, &l, err) < 0)
+    {
+      free (want);
+      return -1;
+    }
+  size_t at = 0;
+  int rc = find (&l, args[0], &at, err);
+  const struct crec *c = rc == 0 ? &l.v[at] : NULL;
+  bool shown = false;
+  for (size_t i = 0; c && c->running && i < c->n_ports; i++)
+    {
+      const struct net_port *p = &c->ports[i];
+      if (want && (p->container_port != want[0].container_port || p->proto != want[0].proto))
+        continue;
+      cleanup_free char *line = want ? net_port_host_addr (p) : net_port_format_line (p);
+      puts (line);
+      shown = true;
+    }
+  if (rc == 0 && want && !shown)
+    rc = nook_error_set (err, 0, "No public port '%s' published for %s", args[1], args[0]);
+  free (want);
+  list_free (&l);
+  return rc;
 }

@@ -10,7 +10,9 @@
  *   cmd/store_open.c      store opener with userns hooks, the recorded storage driver
  *   cmd/records.c         container records (containers/<id>/), names, the --rm pool
  *   cmd/seccomp_cache.c   compiled seccomp programs cached per profile and capabilities
- *   cmd/containers.c      `nook ps`, `nook rm`
+ *   cmd/run_net.c         a run's network: mode, published ports, helpers, hosts/resolv.conf
+ *   cmd/containers.c      `nook ps`, `nook rm`, `nook port`
+ *   cmd/network.c         `nook network ls`
  *   cmd/format.c          Docker's human durations for tables
  *   cmd/images.c          `nook import`, `bootstrap`, `images`, `rmi`
  *   cmd/image_info.c      `nook tag`, `inspect`, `history`
@@ -30,7 +32,7 @@
  *   sandbox/userns_keep.c the kept user namespace of a user with a range
  *   sandbox/mount.c       the mount plan (pure), its executor, the etc tmpfs
  *   sandbox/rootfs.c      storage drivers (overlay, fuse-overlayfs, copy-up), stubs, probe
- *   sandbox/netif.c       network interfaces of a new network namespace (lo up)
+ *   sandbox/netif.c       network interfaces of a new network namespace (lo up, the tap)
  *   sandbox/caps.c        capability names and sets (libcap)
  *   sandbox/seccomp.c     Docker's default seccomp profile and JSON profiles (libseccomp)
  *   sandbox/seccomp_bpf.c compiled filters: export, validate, load
@@ -55,6 +57,14 @@
  *   imagefmt/store_blob.c blobs streamed in through digest verification; images added
  *   imagefmt/bootstrap_debian.c, bootstrap_apt.c   Debian bases with mmdebstrap
  *   imagefmt/dockerfile/  Dockerfile parser, word expansion, .dockerignore, stages
+ *   net/mode.c            --network values (bridge, none, host, libslirp, slirp4netns)
+ *   net/slirp.c           nook's user-mode stack: libslirp in a sandboxed helper on the tap
+ *   net/slirp4netns.c     the slirp4netns program as a backend (--ready-fd gates the command)
+ *   net/forward.c         the port forwarder: host sockets, connects inside, splice(2)
+ *   net/ports.c           -p/--expose parsing, binding, Docker's PORTS text
+ *   net/dns.c             resolv.conf and hosts of a container
+ *   net/helper.c          helper processes: fork, die with nook, pidfd kill
+ *   net/sandbox_self.c    how helpers confine themselves (Landlock, seccomp, no caps)
  *   util/                 errors, cleanup, logging, strings, fs helpers, trace timings
  */
 #include "cmd/cli.h"
@@ -81,6 +91,8 @@ static const struct command commands[] = {
   { "run", cmd_run, "Create and run a new container from an image" },
   { "ps", cmd_ps, "List containers" },
   { "rm", cmd_rm, "Remove one or more containers" },
+  { "port", cmd_port, "List port mappings or a specific mapping for the container" },
+  { "network", cmd_network, "Manage networks (ls)" },
   { "images", cmd_images, "List images" },
   { "import", cmd_import, "Import a rootfs tarball as a one-layer image" },
   { "bootstrap", cmd_bootstrap, "Create a base image: busybox, or debian:SUITE" },

@@ -319,6 +319,21 @@ write_config (int cdir, const struct container_record *rec, const char *name, no
                    "Image", rec->image, "ImageID", rec->image_id, "Cmd", argv, "StorageDriver",
                    rec->driver, "Created", (json_int_t)time (NULL), "Pid", (json_int_t)getpid (),
                    "PidStart", (json_int_t)container_proc_start (getpid ()));
+  if (rec->network)
+    json_object_set_new (cfg, "NetworkMode", json_string (rec->network));
+  if (rec->n_ports)
+    {
+      json_t *ports = json_array ();
+      for (size_t i = 0; i < rec->n_ports; i++)
+        {
+          const struct net_port *p = &rec->ports[i];
+          json_array_append_new (
+              ports, json_pack ("{s:s, s:i, s:i, s:s}", "IP", *p->host_ip ? p->host_ip : "0.0.0.0",
+                                "PrivatePort", (int)p->container_port, "PublicPort",
+                                (int)p->host_port, "Type", net_port_proto_name (p->proto)));
+        }
+      json_object_set_new (cfg, "Ports", ports);
+    }
   cleanup_free char *text = json_dumps (cfg, JSON_SORT_KEYS | JSON_COMPACT);
   json_decref (cfg);
   if (text == NULL)
@@ -332,6 +347,29 @@ write_config (int cdir, const struct container_record *rec, const char *name, no
   if (fd < 0 || fs_write_all (fd, text, len) < 0 || ftruncate (fd, (off_t)len) < 0)
     return nook_error_set (err, errno, "write config.json");
   return 0;
+}
+
+struct net_port *
+container_ports (const json_t *config, size_t *n)
+{
+  json_t *a = config ? json_object_get (config, "Ports") : NULL;
+  *n = 0;
+  if (!json_is_array (a) || json_array_size (a) == 0)
+    return NULL;
+  struct net_port *v = xzalloc (sizeof *v * json_array_size (a));
+  size_t i;
+  json_t *p;
+  json_array_foreach (a, i, p)
+  {
+    const char *ip = json_string_value (json_object_get (p, "IP"));
+    const char *type = json_string_value (json_object_get (p, "Type"));
+    struct net_port *q = &v[(*n)++];
+    snprintf (q->host_ip, sizeof q->host_ip, "%s", ip && strcmp (ip, "0.0.0.0") != 0 ? ip : "");
+    q->proto = type && strcmp (type, "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP;
+    q->container_port = (uint16_t)json_integer_value (json_object_get (p, "PrivatePort"));
+    q->host_port = (uint16_t)json_integer_value (json_object_get (p, "PublicPort"));
+  }
+  return v;
 }
 
 int

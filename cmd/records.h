@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 
+#include "net/ports.h"
 #include "sandbox/spec.h"
 #include "util/error.h"
 
@@ -12,8 +13,15 @@ struct container_record
 {
   const char *id, *name, *image, *image_id, *driver;
   char *const *argv;
-  bool ephemeral; /* --rm: a generated name is not reserved (no disk work) */
+  bool ephemeral;               /* --rm: a generated name is not reserved (no disk work) */
+  const char *network;          /* "bridge", "none"... */
+  const struct net_port *ports; /* published */
+  size_t n_ports;
 };
+
+/* The published ports of a config.json ("Ports", Docker's API shape:
+ * IP/PrivatePort/PublicPort/Type); *n gets their number. */
+struct net_port *container_ports (const json_t *config, size_t *n);
 
 /* Create containers/<id>/ with config.json; refuses a name in use.  *dir gets
  * the container directory's absolute path. */

@@ -4,6 +4,7 @@
 #include "cmd/commands.h"
 #include "cmd/records.h"
 #include "cmd/registry.h"
+#include "cmd/run_net.h"
 #include "cmd/store_open.h"
 #include "cmd/seccomp_cache.h"
 #include "cmd/spec.h"
@@ -45,7 +46,7 @@ run_usage (void)
       "      --hostname string          Container host name\n"
       "  -i, --interactive              Keep STDIN open (with -t: stdin must be a terminal)\n"
       "      --name string              Assign a name to the container\n"
-      "      --network string           Connect a container to a network: none (default), host\n"
+      "      --network string           Connect a container to a network (Network options below)\n"
       "      --platform string          os/arch[/variant] of the image to pull\n"
       "      --privileged               All capabilities of the user namespace, no seccomp\n"
       "      --pull string              Pull image before running: always, missing (default),\n"
@@ -62,6 +63,19 @@ run_usage (void)
       "  -u, --user string              Username or UID (format: <name|uid>[:<group|gid>])\n"
       "  -v, --volume list              Bind mount a volume (HOST:CONTAINER[:ro])\n"
       "  -w, --workdir string           Working directory inside the container\n");
+  printf ("\nNetwork options:\n"
+          "      --add-host list            Add a custom host-to-IP mapping (host:ip; ip may be\n"
+          "                                 host-gateway)\n"
+          "      --dns list                 Set custom DNS servers\n"
+          "      --dns-option list          Set DNS options\n"
+          "      --dns-search list          Set custom DNS search domains\n"
+          "      --expose list              Expose a port or a range of ports\n"
+          "      --network string           bridge (default: user-mode networking), none, host,\n"
+          "                                 libslirp[:OPTS], slirp4netns[:OPTS]\n"
+          "                                 (OPTS: allow_host_loopback=true, mtu=N)\n"
+          "  -p, --publish list             Publish a container's port(s) to the host\n"
+          "                                 ([IP:][HOSTPORT:]PORT[/tcp|/udp], ranges A-B)\n"
+          "  -P, --publish-all              Publish all exposed ports to random ports\n");
 }
 
 /* ---- callbacks for the spec merge ---- */
@@ -118,32 +132,6 @@ new_container_id (void)
   struct strbuf b = { 0 };
   for (size_t i = 0; i < sizeof r; i++)
     strbuf_appendf (&b, "%02x", r[i]);
-  return strbuf_steal (&b);
-}
-
-static char *
-hosts_file (const char *hostname)
-{
-  return xasprintf ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                    "127.0.1.1\t%s\n",
-                    hostname);
-}
-
-/* The host's resolv.conf; without a network, loopback name servers are useless. */
-static char *
-resolv_file (enum nook_network net)
-{
-  cleanup_free char *text = NULL;
-  cleanup_error nook_error_t e = NULL;
-  if (fs_read_file_at (AT_FDCWD, "/etc/resolv.conf", 1 << 16, &text, NULL, &e) < 0)
-    return xstrdup ("");
-  if (net == NETWORK_HOST)
-    return steal_pointer (&text);
-  struct strbuf b = { 0 };
-  char *save = NULL;
-  for (char *l = strtok_r (text, "\n", &save); l; l = strtok_r (NULL, "\n", &save))
-    if (!(str_has_prefix (l, "nameserver") && (strstr (l, "127.") || strstr (l, "::1"))))
-      strbuf_appendf (&b, "%s\n", l);
   return strbuf_steal (&b);
 }
 
@@ -209,6 +197,7 @@ struct run_state
   bool deferred;             /* ... by a later run (see container_pool_clean) */
   bool parked;               /* ... and already parked */
   bool named;                /* --name given: its .names link must be freed */
+  struct run_net net;
 };
 
 /* The command and all of the container have ended; the kernel is still
@@ -220,6 +209,7 @@ empty_while_torn_down (void *data, int status)
 {
   struct run_state *st = data;
   cleanup_error nook_error_t e = NULL;
+  run_net_stop (&st->net);
   const char *root = imagefmt_store_root (st->store);
   if (st->want_empty)
     st->empty_ok = container_empty (root, st->id, st->named, &st->deferred, &e) == 0;
@@ -238,6 +228,13 @@ clean_while_child_sets_up (void *data)
   if (st->spec.driver == STORAGE_OVERLAY)
     container_pool_clean (imagefmt_store_root (st->store));
   trace_mark ("pool cleaned");
+}
+
+static int
+network_started (void *data, const struct sandbox_netns *ns, nook_error_t *err)
+{
+  struct run_state *st = data;
+  return run_net_start (&st->net, ns, err);
 }
 
 static int
@@ -310,8 +307,9 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
       spec->keep_userns_dir = fs_runtime_dir (&rerr);
     }
   spec->etc_hostname = xasprintf ("%s\n", spec->hostname);
-  spec->etc_hosts = hosts_file (spec->hostname);
-  spec->etc_resolv = resolv_file (spec->network);
+  if (run_net_prepare (o, st->img->config, o->name, spec, &st->net, err) < 0)
+    return -1;
+  trace_mark ("network prepared");
 
   struct container_record rec = {
     .id = st->id,
@@ -321,6 +319,9 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
     .argv = spec->argv,
     .driver = sandbox_storage_name (spec->driver),
     .ephemeral = o->rm,
+    .network = net_mode_name (&st->net.mode),
+    .ports = st->net.ports,
+    .n_ports = st->net.n_ports,
   };
   st->named = o->name != NULL || !o->rm;
   if (getuid () == 0 && !st->ids0.single && open_store_for_root (st->store, err) < 0)
@@ -387,11 +388,15 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     {
       struct sandbox_hooks hooks = { .command_ended = empty_while_torn_down,
                                      .child_setting_up = clean_while_child_sets_up,
+                                     .network = network_started,
                                      .data = &st };
       st.empty_ok = false;
       st.want_empty = o.rm && st.spec.driver == STORAGE_OVERLAY;
       st.spec.stop_timeout = stop_timeout;
       status = sandbox_run (&st.spec, &hooks, err);
+      if (status < 0)
+        run_net_explain (&st.net, err);
+      run_net_stop (&st.net);
       trace_mark ("container ended");
       if (st.created && !o.rm)
         container_set_exited (st.spec.container_dir, status, err && *err ? (*err)->msg : NULL);
@@ -411,6 +416,7 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
         log_warn ("could not remove container %.12s: %s", st.id, rerr->msg);
     }
   trace_mark ("container removed");
+  run_net_free (&st.net);
   imagefmt_hold_release (st.hold);
   nook_spec_free (&st.spec);
   imagefmt_image_free (st.img);

@@ -52,6 +52,14 @@ static const struct optdef optdefs[] = {
   { "cap-drop", 0, O_LIST, OFF (cap_drop) },
   { "security-opt", 0, O_LIST, OFF (security_opts) },
   { "ulimit", 0, O_LIST, OFF (ulimits) },
+  { "publish", 'p', O_LIST, OFF (publish) },
+  { "publish-all", 'P', O_BOOL, OFF (publish_all) },
+  { "expose", 0, O_LIST, OFF (expose) },
+  { "dns", 0, O_LIST, OFF (dns) },
+  { "dns-search", 0, O_LIST, OFF (dns_search) },
+  { "dns-option", 0, O_LIST, OFF (dns_options) },
+  { "dns-opt", 0, O_LIST, OFF (dns_options) },
+  { "add-host", 0, O_LIST, OFF (add_hosts) },
 };
 
 static int
@@ -190,5 +198,9 @@ run_opts_free (struct run_opts *o)
                       &o->cap_drop, &o->security_opts, &o->ulimits, &o->cmd };
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
     strv_free (*lists[i]);
+  char ***net[]
+      = { &o->publish, &o->expose, &o->dns, &o->dns_search, &o->dns_options, &o->add_hosts };
+  for (size_t i = 0; i < ARRAY_SIZE (net); i++)
+    strv_free (*net[i]);
   memset (o, 0, sizeof *o);
 }

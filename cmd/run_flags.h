@@ -9,13 +9,14 @@
 
 struct run_opts
 {
-  bool rm, interactive, tty, read_only, privileged, help, detach;
+  bool rm, interactive, tty, read_only, privileged, help, detach, publish_all;
   bool entrypoint_set;
   char *entrypoint, *workdir, *user, *hostname, *name, *network, *storage_driver;
   char *stop_timeout; /* --stop-timeout, checked by cmd/run.c */
   char *pull;         /* --pull always|missing|never, checked by cmd/run.c */
   char *platform;     /* --platform os/arch[/variant] for the pull */
   char **env, **env_files, **volumes, **tmpfs, **cap_add, **cap_drop, **security_opts, **ulimits;
+  char **publish, **expose, **dns, **dns_search, **dns_options, **add_hosts; /* cmd/run_net.c */
   char *image;
   char **cmd; /* the command after IMAGE, may be NULL */
 };

@@ -3,10 +3,12 @@
  * The values of single flags are parsed beside it: spec_env.c, spec_user.c,
  * spec_mounts.c, spec_security.c; the flags themselves in run_flags.c. */
 #include "cmd/spec.h"
+#include "net/mode.h"
 #include "sandbox/caps.h"
 #include "util/cleanup.h"
 #include "util/util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,6 +198,38 @@ merge_mounts (const struct run_opts *o, struct nook_spec *spec, nook_error_t *er
   return 0;
 }
 
+/* --network: the namespace the sandbox makes and, for a user-mode network, the
+ * interface it configures (net/mode.h). */
+int
+spec_network (const char *value, struct nook_spec *spec, nook_error_t *err)
+{
+  struct net_mode m;
+  if (net_mode_parse (value, &m, err) < 0)
+    return -1;
+  switch (m.kind)
+    {
+    case NET_NONE:
+      spec->network = NETWORK_NONE;
+      return 0;
+    case NET_HOST:
+      spec->network = NETWORK_HOST;
+      return 0;
+    case NET_SLIRP4NETNS:
+      spec->network = NETWORK_HELPER;
+      return 0;
+    case NET_LIBSLIRP:
+      break;
+    }
+  spec->network = NETWORK_TAP;
+  memset (&spec->netif, 0, sizeof spec->netif);
+  snprintf (spec->netif.name, sizeof spec->netif.name, "%s", NET_IFNAME);
+  spec->netif.addr = htonl (NET_GUEST_ADDR);
+  spec->netif.gateway = htonl (NET_GATEWAY);
+  spec->netif.prefix = NET_PREFIX;
+  spec->netif.mtu = m.mtu;
+  return 0;
+}
+
 int
 spec_merge (const json_t *image_config, const struct run_opts *o, const struct spec_env *e,
             const char *container_id, struct nook_spec *spec, nook_error_t *err)
@@ -225,16 +259,8 @@ spec_merge (const json_t *image_config, const struct run_opts *o, const struct s
   spec->ephemeral = o->rm;
   spec->interactive = o->interactive;
   spec->readonly_rootfs = o->read_only;
-  const char *net = o->network ? o->network : "none";
-  if (strcmp (net, "none") == 0 || strcmp (net, "default") == 0)
-    spec->network = NETWORK_NONE;
-  else if (strcmp (net, "host") == 0)
-    spec->network = NETWORK_HOST;
-  else
-    return nook_error_set (err, 0,
-                           "invalid --network '%s': this nook supports none and host (user-mode "
-                           "networking comes with slirp4netns support)",
-                           net);
+  if (spec_network (o->network, spec, err) < 0)
+    return -1;
 
   spec->caps = o->privileged ? sandbox_caps_all () : sandbox_caps_default ();
   if (sandbox_caps_adjust (&spec->caps, o->cap_add, o->cap_drop, err) < 0)

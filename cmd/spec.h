@@ -35,6 +35,9 @@ struct spec_env
 int spec_merge (const json_t *image_config, const struct run_opts *o, const struct spec_env *env,
                 const char *container_id, struct nook_spec *spec, nook_error_t *err);
 
+/* --network VALUE (NULL: the default) into spec->network and spec->netif. */
+int spec_network (const char *value, struct nook_spec *spec, nook_error_t *err);
+
 /* Resolve a Docker user string ("name", "uid", "name:group", "uid:gid") with
  * the text of /etc/passwd and /etc/group (either may be NULL).  home gets the
  * passwd home (malloc'd) or NULL. */

@@ -2,6 +2,7 @@
 #include "cmd/cli.h"
 #include "cmd/registry.h"
 #include "cmd/commands.h"
+#include "cmd/run_net.h"
 #include "cmd/store_open.h"
 #include "imagefmt/store.h"
 #include "sandbox/rootfs.h"
@@ -335,7 +336,6 @@ cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
            : "v1 or hybrid, not delegated: resource limits fall back to rlimits");
   put_tool (&in, "newuidmap", "install uidmap: without it, only the single-id map");
   put_tool (&in, "newgidmap", "install uidmap: without it, only the single-id map");
-  put_tool (&in, "slirp4netns", "install slirp4netns: needed for user-mode networking");
   put_tool (&in, "fuse-overlayfs", "install fuse-overlayfs: the second storage driver");
   put_tool (&in, "pasta", "optional");
   cleanup_free char *fuse = sandbox_storage_fuse_problem ();
@@ -353,6 +353,12 @@ cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     if (a)
       json_object_set_new (in.obj, "Registry", a);
   }
+  struct run_net_info_line net[8];
+  for (size_t i = 0, n = run_net_info (net, 8); i < n; i++)
+    {
+      put (&in, net[i].label, net[i].key, net[i].value);
+      free (net[i].value);
+    }
   if (in.json)
     {
       char *s = json_dumps (in.obj, JSON_SORT_KEYS | JSON_INDENT (2));

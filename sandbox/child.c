@@ -454,14 +454,49 @@ split_from_daemon (pid_t daemon, const int *fds, nook_error_t *err)
   _exit (st < 0 ? 125 : sandbox_status_code (st));
 }
 
+/* NETWORK_TAP: the tap, configured, goes to nook at once, so that the user-mode
+ * stack starts while the rootfs is mounted. */
 static int
-setup (const struct nook_spec *spec, int tty_sock, int *pty_slave, const int *fds,
+make_tap (const struct nook_spec *spec, int net_sock, nook_error_t *err)
+{
+  cleanup_close int tap = sandbox_netif_tap (&spec->netif, err);
+  if (tap < 0)
+    return -1;
+  if (fd_send (net_sock, tap) < 0)
+    return nook_error_set (err, errno, "send the tap interface to nook");
+  return 0;
+}
+
+/* NETWORK_HELPER: the command starts once the helper has configured the network. */
+static int
+wait_network (int ready_fd, nook_error_t *err)
+{
+  char c;
+  ssize_t n;
+  do
+    n = read (ready_fd, &c, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1)
+    return nook_error_set (err, 0, "the network helper ended before the network was up");
+  close (ready_fd);
+  return 0;
+}
+
+struct child_fds
+{
+  int tty_sock, net_sock, ready_fd;
+};
+
+static int
+setup (const struct nook_spec *spec, const struct child_fds *cf, int *pty_slave, const int *fds,
        struct early *early, nook_error_t *err)
 {
   if (spec->hostname && sethostname (spec->hostname, strlen (spec->hostname)) < 0)
     return nook_error_set (err, errno, "set hostname '%s'", spec->hostname);
   /* A network namespace of our own: lo up, as Docker's --network none has it. */
   if (spec->network != NETWORK_HOST && sandbox_netif_up ("lo", err) < 0)
+    return -1;
+  if (spec->network == NETWORK_TAP && make_tap (spec, cf->net_sock, err) < 0)
     return -1;
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     return nook_error_set (err, errno, "make mounts private");
@@ -495,7 +530,9 @@ setup (const struct nook_spec *spec, int tty_sock, int *pty_slave, const int *fd
   trace_mark ("child: mounts done");
   if (do_pivot_root (rootfd, err) < 0 || enter_workdir (spec, err) < 0)
     return -1;
-  if (spec->tty && (*pty_slave = make_pty (tty_sock, err)) < 0)
+  if (spec->tty && (*pty_slave = make_pty (cf->tty_sock, err)) < 0)
+    return -1;
+  if (spec->network == NETWORK_HELPER && wait_network (cf->ready_fd, err) < 0)
     return -1;
   return 0;
 }
@@ -504,7 +541,7 @@ static pid_t start_late (struct command_args *args, int err_fd);
 
 void
 sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int tty_sock,
-                    int notify_fd, int nook_fd)
+                    int notify_fd, int net_sock, int ready_fd, int nook_fd)
 {
   cleanup_error nook_error_t err = NULL;
   int pty_slave = -1;
@@ -531,9 +568,10 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
       child_fail (err_fd, err);
     }
   /* (the fds a relay left outside the container must close: see split_from_daemon) */
-  int fds[] = { err_fd, tty_sock, notify_fd, -2 };
+  int fds[] = { err_fd, tty_sock, notify_fd, net_sock, ready_fd, -2 };
+  struct child_fds cf = { .tty_sock = tty_sock, .net_sock = net_sock, .ready_fd = ready_fd };
   struct early early = { .pid = -1 };
-  if (setup (spec, tty_sock, &pty_slave, fds, &early, &err) < 0)
+  if (setup (spec, &cf, &pty_slave, fds, &early, &err) < 0)
     child_fail (err_fd, err);
 
   /* The init never execs, so CLOEXEC does not protect it: before anything of

@@ -23,7 +23,7 @@ int sync_wait (int fd);
  * clone and that request does not leave the container running on its own. */
 __attribute__ ((noreturn)) void sandbox_child_main (const struct nook_spec *spec, int sync_fd,
                                                     int err_fd, int tty_sock, int notify_fd,
-                                                    int nook_fd);
+                                                    int net_sock, int ready_fd, int nook_fd);
 
 /* Storage: make the root filesystem appear at `target` (in the child, inside
  * the user and mount namespaces).  *daemon gets the pid of a FUSE daemon that

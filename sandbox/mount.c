@@ -112,6 +112,27 @@ sandbox_tmpfs_options (const char *opts, unsigned long *flags, char **data, nook
   return 0;
 }
 
+/* runc's rule (checkProcMount): /proc itself and what is under it stay the kernel's,
+ * except the files lxcfs replaces. */
+static bool
+proc_target_allowed (const char *t)
+{
+  static const char *const lxcfs[] = { "/proc/cpuinfo", "/proc/diskstats",
+                                       "/proc/meminfo", "/proc/stat",
+                                       "/proc/swaps",   "/proc/uptime",
+                                       "/proc/loadavg", "/proc/slabinfo",
+                                       "/proc/net/dev", "/proc/sys/kernel/ns_last_pid" };
+  size_t n = strlen (t);
+  while (n > 1 && t[n - 1] == '/')
+    n--;
+  if (strncmp (t, "/proc", 5) != 0 || (n > 5 && t[5] != '/'))
+    return true;
+  for (size_t i = 0; i < ARRAY_SIZE (lxcfs); i++)
+    if (strlen (lxcfs[i]) == n && strncmp (t, lxcfs[i], n) == 0)
+      return true;
+  return false;
+}
+
 int
 sandbox_mount_plan_build (const struct nook_spec *spec, bool gid5_mapped, struct mount_plan *p,
                           nook_error_t *err)
@@ -159,6 +180,11 @@ sandbox_mount_plan_build (const struct nook_spec *spec, bool gid5_mapped, struct
       const struct nook_mount *m = &spec->mounts[i];
       if (m->target[0] != '/')
         return nook_error_set (err, EINVAL, "mount target '%s' is not an absolute path", m->target);
+      if (!proc_target_allowed (m->target))
+        return nook_error_set (err, 0,
+                               "mount target '%s': nothing may be mounted over /proc but the files "
+                               "lxcfs provides (/proc/cpuinfo, /proc/meminfo, ...), as runc rules",
+                               m->target);
       if (m->kind == MOUNT_TMPFS)
         {
           unsigned long f = 0;

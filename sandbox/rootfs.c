@@ -466,7 +466,8 @@ copy_entry (int src, int dst, const char *name, nook_error_t *err)
         return nook_error_set (err, errno, "open '%s'", name);
       if (copy_tree (sfd, dfd, err) < 0)
         return nook_error_wrap (err, "in '%s'", name);
-      fchownat (dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+      /* owners: best effort (a single-id map has only the user's) */
+      (void)!fchownat (dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
       fchmod (dfd, st.st_mode & 07777);
       struct timespec ts[2] = { st.st_atim, st.st_mtim };
       futimens (dfd, ts);
@@ -485,11 +486,19 @@ copy_entry (int src, int dst, const char *name, nook_error_t *err)
       target[n] = '\0';
       if (symlinkat (target, dst, name) < 0)
         return nook_error_set (err, errno, "symlink '%s'", name);
-      fchownat (dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+      (void)!fchownat (dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
       return 0;
     }
   if (mknodat (dst, name, st.st_mode, st.st_rdev) < 0)
-    log_debug ("copy-up: cannot create special file '%s': %s", name, strerror (errno));
+    {
+      log_debug ("copy-up: cannot create special file '%s': %s", name, strerror (errno));
+      return 0;
+    }
+  /* mknod's mode went through the umask; owner, mode and times as the layer has them */
+  (void)!fchownat (dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+  (void)!fchmodat (dst, name, st.st_mode & 07777, 0);
+  struct timespec ts[2] = { st.st_atim, st.st_mtim };
+  (void)!utimensat (dst, name, ts, AT_SYMLINK_NOFOLLOW);
   return 0;
 }
 

@@ -198,6 +198,48 @@ on_signal (pid_t pid, int sig, int timeout, struct stopping *s)
   kill (pid, sig);
 }
 
+/* The user-mode network: the tap the child made (NETWORK_TAP) or the ready pipe
+ * (NETWORK_HELPER) goes to the caller's hook, which starts the helpers. */
+static int
+start_network (const struct nook_spec *spec, const struct sandbox_hooks *hooks,
+               struct sandbox_netns *ns, int net_sock, int err_fd, nook_error_t *err)
+{
+  int tap = -1;
+  if (ns->userns_fd < 0 || ns->netns_fd < 0)
+    return nook_error_set (err, errno, "open the container's namespaces");
+  if (spec->network == NETWORK_TAP)
+    {
+      tap = fd_recv (net_sock);
+      if (tap < 0)
+        {
+          /* the child failed first: its error says why */
+          if (errpipe_recv (err_fd, err) != 0 && err && *err)
+            return -1;
+          return nook_error_set (err, EIO, "no tap interface came from the container");
+        }
+    }
+  if (hooks == NULL || hooks->network == NULL)
+    {
+      if (tap >= 0)
+        close (tap);
+      return nook_error_set (err, EINVAL, "a user-mode network needs a network hook");
+    }
+  ns->tap_fd = tap;
+  return hooks->network (hooks->data, ns, err);
+}
+
+/* The container's user and network namespaces, opened while its child waits for
+ * the id maps: later it is non-dumpable and /proc/PID/ns refuses us. */
+static void
+open_namespaces (pid_t pid, struct sandbox_netns *ns)
+{
+  char path[64];
+  snprintf (path, sizeof path, "/proc/%d/ns/user", (int)pid);
+  ns->userns_fd = open (path, O_RDONLY | O_CLOEXEC);
+  snprintf (path, sizeof path, "/proc/%d/ns/net", (int)pid);
+  ns->netns_fd = open (path, O_RDONLY | O_CLOEXEC);
+}
+
 static int
 wait_loop (pid_t pid, int sfd, struct io *io, int timeout)
 {
@@ -272,8 +314,12 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
     return -1;
 
   int syncp[2] = { -1, -1 }, errp[2] = { -1, -1 }, ttys[2] = { -1, -1 }, notp[2] = { -1, -1 };
+  int nets[2] = { -1, -1 }, readyp[2] = { -1, -1 };
   if (pipe2 (syncp, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0 || pipe2 (notp, O_CLOEXEC) < 0
-      || (spec->tty && socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ttys) < 0))
+      || (spec->tty && socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ttys) < 0)
+      || (spec->network == NETWORK_TAP
+          && socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, nets) < 0)
+      || (spec->network == NETWORK_HELPER && pipe2 (readyp, O_CLOEXEC) < 0))
     return nook_error_set (err, errno, "create pipes");
 
   sigset_t mask, old;
@@ -325,13 +371,25 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
       if (ttys[0] >= 0)
         close (ttys[0]);
       close (notp[0]);
-      sandbox_child_main (spec, syncp[0], errp[1], ttys[1], notp[1], self);
+      if (nets[0] >= 0)
+        close (nets[0]);
+      if (readyp[1] >= 0)
+        close (readyp[1]);
+      sandbox_child_main (spec, syncp[0], errp[1], ttys[1], notp[1], nets[1], readyp[0], self);
     }
   close (syncp[0]);
   close (errp[1]);
   close (notp[1]);
   if (ttys[1] >= 0)
     close (ttys[1]);
+  if (nets[1] >= 0)
+    close (nets[1]);
+  if (readyp[0] >= 0)
+    close (readyp[0]);
+  struct sandbox_netns ns
+      = { .pid = pid, .userns_fd = -1, .netns_fd = -1, .tap_fd = -1, .ready_fd = readyp[1] };
+  if (spec->network == NETWORK_TAP || spec->network == NETWORK_HELPER)
+    open_namespaces (pid, &ns);
 
   int rc = 0;
   struct io io
@@ -342,6 +400,20 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
     sync_send (syncp[1]);
   trace_mark ("id maps written");
   close (syncp[1]);
+  if (rc == 0 && (spec->network == NETWORK_TAP || spec->network == NETWORK_HELPER))
+    {
+      if (start_network (spec, hooks, &ns, nets[0], errp[0], err) < 0)
+        rc = -1;
+      trace_mark ("network started");
+    }
+  if (nets[0] >= 0)
+    close (nets[0]);
+  if (readyp[1] >= 0)
+    close (readyp[1]);
+  if (ns.userns_fd >= 0)
+    close (ns.userns_fd);
+  if (ns.netns_fd >= 0)
+    close (ns.netns_fd);
   if (rc == 0 && hooks && hooks->child_setting_up)
     hooks->child_setting_up (hooks->data);
 

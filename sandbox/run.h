@@ -5,6 +5,18 @@
 #include "sandbox/spec.h"
 #include "util/error.h"
 
+/* A user-mode network's view of the container, for its helpers. */
+struct sandbox_netns
+{
+  pid_t pid;     /* the container's init; its id maps are written */
+  int userns_fd; /* its user and network namespaces, opened while it could not yet */
+  int netns_fd;  /* refuse (it turns non-dumpable later): the hook dups what it keeps */
+  int tap_fd;    /* NETWORK_TAP: the configured tap, the hook owns it; else -1 */
+  int ready_fd;  /* NETWORK_HELPER: the command starts once a byte is written to it, and
+                    the run fails when every copy is closed first (the hook dups what it
+                    keeps); else -1 */
+};
+
 /* What the caller wants to hear of while a container runs (all optional). */
 struct sandbox_hooks
 {
@@ -18,6 +30,10 @@ struct sandbox_hooks
   /* The child got its id maps and is setting the container up: nook has
    * nothing to do until it reports, so the caller may do work of its own. */
   void (*child_setting_up) (void *data);
+  /* NETWORK_TAP and NETWORK_HELPER: the container's namespaces exist (see struct
+   * sandbox_netns), the command has not started.  Returns -1 with *err to fail
+   * the run. */
+  int (*network) (void *data, const struct sandbox_netns *ns, nook_error_t *err);
   void *data;
 };
 

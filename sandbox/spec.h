@@ -32,8 +32,20 @@ struct nook_idmap
 
 enum nook_network
 {
-  NETWORK_NONE,
-  NETWORK_HOST,
+  NETWORK_NONE,   /* a network namespace with only lo */
+  NETWORK_HOST,   /* the host's network namespace */
+  NETWORK_TAP,    /* nook configures a tap interface (netif) before the command starts;
+                     its fd goes to sandbox_hooks.network, which attaches a user-mode stack */
+  NETWORK_HELPER, /* a helper configures the namespace (slirp4netns, pasta); the command
+                     starts once it says so (sandbox_hooks.network's ready_fd) */
+};
+
+/* The interface of a NETWORK_TAP container: IPv4, addresses in network byte order. */
+struct nook_netif
+{
+  char name[16];
+  uint32_t addr, gateway;
+  unsigned prefix, mtu;
 };
 
 enum storage_driver
@@ -72,6 +84,7 @@ struct nook_spec
   bool tty, interactive, readonly_rootfs;
   bool unmasked; /* --privileged: no masked or read-only /proc and /sys paths */
   enum nook_network network;
+  struct nook_netif netif; /* NETWORK_TAP */
 
   uint64_t caps; /* capability set (bounding; effective when uid 0) */
   bool seccomp_unconfined;

@@ -76,6 +76,9 @@ if [ -n "${BENCH_INNER:-}" ]; then
   run_nook() { NOOK_TRACE=${BENCH_TRACE:-} "$nook" run --rm --network none "$image" /bin/true 2>>"${BENCH_TRACE_FILE:-/dev/null}"; }
   run_bwrap() { bwrap --unshare-all --bind "$r" / --proc /proc --dev /dev --die-with-parent /bin/true; }
   run_podman() { "${P[@]}" run --rm --network none benchbox /bin/true; }
+  # The default networks: nook's (bridge: its libslirp helper) and podman's (slirp4netns).
+  run_nooknet() { "$nook" run --rm "$image" /bin/true; }
+  run_podmannet() { "${P[@]}" run --rm benchbox /bin/true; }
   if [ -n "$image" ] && run_nook >"$work/nook.log" 2>&1; then
     tools+=(nook)
   else
@@ -95,6 +98,14 @@ if [ -n "${BENCH_INNER:-}" ]; then
     tools+=(podman)
   else
     echo "bench: podman fails here: $(tail -n 3 "$work/podman.log")"
+  fi
+  if [ -n "${tools[*]}" ] && [[ " ${tools[*]} " == *" nook "* ]]; then
+    if run_nooknet >"$work/nooknet.log" 2>&1; then tools+=(nooknet); else
+      echo "bench: nook's default network fails here: $(tail -n 3 "$work/nooknet.log")"; fi
+  fi
+  if [[ " ${tools[*]} " == *" podman "* ]]; then
+    if run_podmannet >"$work/podmannet.log" 2>&1; then tools+=(podmannet); else
+      echo "bench: podman's default network fails here: $(tail -n 3 "$work/podmannet.log")"; fi
   fi
   [ ${#tools[@]} -gt 0 ] || { echo "bench: no tool can run a container here"; exit 1; }
 
@@ -159,6 +170,22 @@ if [ -n "${BENCH_INNER:-}" ]; then
       r = p / n; printf "podman/nook  = %.1fx (target: >= 25x faster than podman) %s\n", r, (r >= 25 ? "meets the target" : "MISSES the target") }' |
       tee -a "${BENCH_SUMMARY:-/dev/null}"
   fi
+  if [ -n "${med[nooknet]:-}" ] && [ -n "${med[nook]:-}" ]; then
+    awk -v a="${med[nooknet]}" -v b="${med[nook]}" 'BEGIN {
+      r = a / b; printf "nook default network / --network none = %.2fx (target: <= 1.3x) %s\n", r, (r <= 1.3 ? "meets the target" : "MISSES the target") }'
+  fi
+  if [ -n "${med[nooknet]:-}" ] && [ -n "${med[podmannet]:-}" ]; then
+    awk -v n="${med[nooknet]}" -v p="${med[podmannet]}" 'BEGIN {
+      r = p / n; printf "podman/nook, default networks = %.1fx (target: >= 10x faster than podman) %s\n", r, (r >= 10 ? "meets the target" : "MISSES the target") }'
+  fi
+  # Through a published port (when wrk is installed): small HTTP requests and a bulk
+  # download from busybox httpd in nook (-p), in podman (-p) and on the host (no container).
+  if command -v wrk >/dev/null && [[ " ${tools[*]} " == *" nooknet "* ]]; then
+    # shellcheck source=tests/bench/bench_ports.sh
+    . "$(dirname "$0")/bench_ports.sh"
+  elif ! command -v wrk >/dev/null; then
+    echo "bench: wrk is not installed (apt-get install wrk): no published-port benchmark"
+  fi
   exit 0
 fi
 
@@ -182,6 +209,7 @@ if [ "$(id -u)" -eq 0 ]; then
   mkdir "$tmp/bin"
   cp "$O/nook" "$tmp/bin/nook"
   cp "$0" "$tmp/bench.sh"
+  cp "$here/bench_ports.sh" "$tmp/bench_ports.sh"
   chmod -R a+rX "$tmp"
   for user in ${BENCH_USERS:-${BENCH_USER:-nook-sub nook-nosub}}; do
     if ! id "$user" >/dev/null 2>&1; then

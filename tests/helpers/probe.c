@@ -23,7 +23,11 @@
  *                number -> raw=ok|ERRNO dgram=ok|ERRNO (exit 0 when both opened)
  *   loopback     a TCP server on 127.0.0.1 and a client of it in this process: listen,
  *                connect, accept, send "ping", read it back -> loopback=ok|ERRNO (step=...)
+ *   connect IP PORT  a TCP connection, 5 s at most -> connect=ok|ERRNO (ECONNREFUSED,
+ *                ENETUNREACH, ETIMEDOUT...: a network error, told apart from other failures)
+ *   udpecho PORT a UDP echo server on 0.0.0.0:PORT, forever (prints "udpecho=ready")
  */
+#include <poll.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -63,6 +67,7 @@ errname (int e)
       E (ENOSYS); E (ELOOP); E (EOPNOTSUPP); E (EUSERS); E (EDQUOT);
       E (ENAMETOOLONG); E (ENOTEMPTY); E (ENETUNREACH); E (EADDRNOTAVAIL);
       E (ECONNREFUSED); E (EAFNOSUPPORT); E (EPROTONOSUPPORT); E (ETIMEDOUT);
+      E (EHOSTUNREACH); E (ECONNRESET);
 #undef E
     }
   snprintf (buf, sizeof buf, "E%d", e);
@@ -335,11 +340,55 @@ do_x32 (void)
 #endif
 }
 
+static int
+do_connect (const char *ip, const char *port)
+{
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) atoi (port)) };
+  if (inet_pton (AF_INET, ip, &sin.sin_addr) != 1)
+    return 2;
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return report ("connect", -1);
+  if (connect (fd, (struct sockaddr *) &sin, sizeof sin) < 0 && errno != EINPROGRESS)
+    return report ("connect", -1);
+  struct pollfd p = { .fd = fd, .events = POLLOUT };
+  int r = poll (&p, 1, 5000);
+  if (r == 0)
+    {
+      errno = ETIMEDOUT;
+      return report ("connect", -1);
+    }
+  int e = 0;
+  socklen_t l = sizeof e;
+  getsockopt (fd, SOL_SOCKET, SO_ERROR, &e, &l);
+  errno = e;
+  return report ("connect", e ? -1 : 0);
+}
+
+static int
+do_udpecho (const char *port)
+{
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) atoi (port)) };
+  int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || bind (fd, (struct sockaddr *) &sin, sizeof sin) < 0)
+    return report ("udpecho", -1);
+  printf ("udpecho=ready\n");
+  char buf[65536];
+  for (;;)
+    {
+      struct sockaddr_storage from;
+      socklen_t len = sizeof from;
+      ssize_t n = recvfrom (fd, buf, sizeof buf, 0, (struct sockaddr *) &from, &len);
+      if (n >= 0)
+        sendto (fd, buf, (size_t) n, 0, (struct sockaddr *) &from, len);
+    }
+}
+
 static void
 usage (void)
 {
   fprintf (stderr, "usage: probe status|mount|keyctl|userns|fds|tiocsti|zombie|ptrace|chown|"
-                   "ids|x32|read FILE|sleep N|netlink P|loopback\n");
+                   "ids|x32|read FILE|sleep N|netlink P|loopback|connect IP PORT|udpecho PORT\n");
   exit (2);
 }
 
@@ -387,6 +436,10 @@ main (int argc, char **argv)
     return do_netlink (argv[1]);
   if (strcmp (cmd, "loopback") == 0)
     return do_loopback ();
+  if (strcmp (cmd, "connect") == 0 && argc >= 3)
+    return do_connect (argv[1], argv[2]);
+  if (strcmp (cmd, "udpecho") == 0 && argc >= 2)
+    return do_udpecho (argv[1]);
   if (strcmp (cmd, "sleep") == 0 && argc >= 2)
     {
       unsigned s = (unsigned) strtoul (argv[1], NULL, 10);

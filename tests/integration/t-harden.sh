@@ -70,8 +70,8 @@ if [ -d /sys/dev/block ] && [ -n "$(ls -A /sys/dev/block)" ]; then
 fi
 
 # --- lo up in a network namespace of the container's own ------------------------------------
-nrun run --rm -v "$pv" busybox /probe loopback
-check_eq "--network none (default): a TCP server on 127.0.0.1 is reachable from inside" ok \
+nrun run --rm --network none -v "$pv" busybox /probe loopback
+check_eq "--network none: a TCP server on 127.0.0.1 is reachable from inside" ok \
   "$(probe_val loopback)"
 nrun run --rm --network none busybox sh -c 'ls /sys/class/net; cat /sys/class/net/lo/flags'
 check_eq "--network none: /sys/class/net holds only lo, with IFF_UP (flags 0x9)" "lo${NL}0x9" "$OUT"

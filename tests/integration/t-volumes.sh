@@ -37,6 +37,9 @@ check_eq "-v with a missing host path exits 125" 125 "$RC"
 check_match "-v with a missing host path names it" 'missing-zz9' "$ERR"
 nrun run --rm -v "$dir":relative busybox true
 check_eq "-v with a relative container path exits 125" 125 "$RC"
+nrun run --rm --network none -v "$T_SCRATCH:/proc" busybox true
+check_eq "-v over /proc exits 125 (runc's rule)" 125 "$RC"
+check_match "... and says why" "nothing may be mounted over /proc" "$ERR"
 
 nrun run --rm --tmpfs /scratch busybox sh -c "grep ' /scratch ' /proc/mounts"
 check_match "--tmpfs /scratch is a tmpfs" '^tmpfs /scratch tmpfs ' "$OUT"

@@ -137,6 +137,33 @@ test_plan_user_mounts (void **state)
   sandbox_mount_plan_free (&p);
 }
 
+/* runc's rule: nothing over /proc but the files lxcfs provides. */
+static void
+test_plan_proc_targets (void **state)
+{
+  static const char *const refused[]
+      = { "/proc", "/proc/", "/proc/self", "/proc/sys/kernel", "/proc/1/root" };
+  static const char *const allowed[] = { "/proc/cpuinfo", "/proc/meminfo", "/procfs", "/proc2" };
+  struct nook_mount m = { .kind = MOUNT_BIND, .source = (char *)"/tmp" };
+  struct nook_spec spec = { .container_dir = (char *)"/c", .mounts = &m, .n_mounts = 1 };
+  struct mount_plan p;
+  for (size_t i = 0; i < sizeof refused / sizeof *refused; i++)
+    {
+      cleanup_error nook_error_t err = NULL;
+      m.target = (char *)refused[i];
+      assert_int_equal (sandbox_mount_plan_build (&spec, true, &p, &err), -1);
+      assert_non_null (strstr (err->msg, refused[i]));
+      sandbox_mount_plan_free (&p);
+    }
+  for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++)
+    {
+      cleanup_error nook_error_t err = NULL;
+      m.target = (char *)allowed[i];
+      assert_int_equal (sandbox_mount_plan_build (&spec, true, &p, &err), 0);
+      sandbox_mount_plan_free (&p);
+    }
+}
+
 static void
 test_tmpfs_options (void **state)
 {
@@ -201,10 +228,15 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_plan_defaults),    cmocka_unit_test (test_plan_host_network_binds_sys),
-    cmocka_unit_test (test_plan_user_mounts), cmocka_unit_test (test_tmpfs_options),
-    cmocka_unit_test (test_overlay_options),  cmocka_unit_test (test_plan_privileged_unmasked),
-    cmocka_unit_test (test_storage_names),    cmocka_unit_test (test_storage_check_path),
+    cmocka_unit_test (test_plan_defaults),
+    cmocka_unit_test (test_plan_host_network_binds_sys),
+    cmocka_unit_test (test_plan_user_mounts),
+    cmocka_unit_test (test_plan_proc_targets),
+    cmocka_unit_test (test_tmpfs_options),
+    cmocka_unit_test (test_overlay_options),
+    cmocka_unit_test (test_plan_privileged_unmasked),
+    cmocka_unit_test (test_storage_names),
+    cmocka_unit_test (test_storage_check_path),
   };
   return cmocka_run_group_tests_name ("mount", tests, NULL, NULL);
 }

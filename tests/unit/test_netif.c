@@ -3,7 +3,9 @@
  * user namespaces are not available, the tests that need one are skipped. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -86,6 +88,66 @@ test_lo_up (void **state)
     fail_msg ("check %d failed in the child", WEXITSTATUS (st));
 }
 
+/* The tap of the default network: address, netmask, MTU, up, and the default route (read
+ * back from /proc/net/route, which shows the current network namespace's table); a frame
+ * the namespace sends queues on the tap's fd. */
+static int
+tap_in_new_netns (void)
+{
+  if (unshare (CLONE_NEWUSER | CLONE_NEWNET) < 0)
+    return 77;
+  nook_error_t err = NULL;
+  struct nook_netif cfg = { .name = "eth0", .prefix = 24, .mtu = 65520 };
+  cfg.addr = htonl (0x0a000264);
+  cfg.gateway = htonl (0x0a000202);
+  int tap = sandbox_netif_tap (&cfg, &err);
+  if (tap < 0)
+    return err && (err->code == EACCES || err->code == ENOENT || err->code == EPERM) ? 77 : 1;
+  struct ifreq ifr;
+  memset (&ifr, 0, sizeof ifr);
+  strcpy (ifr.ifr_name, "eth0");
+  cleanup_close int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (ioctl (fd, SIOCGIFADDR, &ifr) < 0
+      || ((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr.s_addr != cfg.addr)
+    return 2;
+  if (ioctl (fd, SIOCGIFMTU, &ifr) < 0 || ifr.ifr_mtu != 65520)
+    return 3;
+  if (ioctl (fd, SIOCGIFFLAGS, &ifr) < 0 || !(ifr.ifr_flags & IFF_UP))
+    return 4;
+  char buf[4096];
+  int rf = open ("/proc/net/route", O_RDONLY | O_CLOEXEC);
+  ssize_t n = rf >= 0 ? read (rf, buf, sizeof buf - 1) : -1;
+  if (n <= 0)
+    return 5;
+  buf[n] = '\0';
+  if (strstr (buf, "eth0\t00000000\t0202000A") == NULL) /* default via 10.0.2.2 */
+    return 6;
+  /* a datagram to the outside goes out as a frame (ARP for the gateway first) */
+  struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons (9) };
+  dst.sin_addr.s_addr = htonl (0xc0000201);
+  sendto (fd, "x", 1, 0, (struct sockaddr *)&dst, sizeof dst);
+  struct pollfd p = { .fd = tap, .events = POLLIN };
+  if (poll (&p, 1, 5000) != 1)
+    return 7;
+  return 0;
+}
+
+static void
+test_tap (void **state)
+{
+  pid_t pid = fork ();
+  assert_true (pid >= 0);
+  if (pid == 0)
+    _exit (tap_in_new_netns ());
+  int st;
+  assert_int_equal (waitpid (pid, &st, 0), pid);
+  assert_true (WIFEXITED (st));
+  if (WEXITSTATUS (st) == 77)
+    skip ();
+  if (WEXITSTATUS (st) != 0)
+    fail_msg ("check %d failed in the child", WEXITSTATUS (st));
+}
+
 static void
 test_bad_names (void **state)
 {
@@ -102,6 +164,7 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_lo_up),
+    cmocka_unit_test (test_tap),
     cmocka_unit_test (test_bad_names),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);

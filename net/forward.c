@@ -1,0 +1,419 @@
+/* net/forward.c: see forward.h. */
+#include "net/forward.h"
+#include "net/sandbox_self.h"
+#include "util/cleanup.h"
+#include "util/util.h"
+#include "util/xalloc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define UDP_IDLE_SECONDS 90
+#define PIPE_SIZE (1 << 20)
+
+enum kind
+{
+  K_LISTEN,   /* a TCP port on the host */
+  K_UDP_HOST, /* a UDP port on the host */
+  K_CONN,     /* one side of a TCP connection */
+  K_FLOW,     /* the inside socket of a UDP client */
+};
+
+struct ep
+{
+  enum kind kind;
+  void *obj;
+  int side; /* K_CONN: 0 the client, 1 the container */
+};
+
+struct fwd
+{
+  int epfd;
+  uint32_t addr;
+  struct flow *flows;
+  struct conn *dead; /* closed in this batch of events, freed after it */
+};
+
+struct port_ep
+{
+  struct ep ep;
+  int fd;
+  uint16_t cport;
+};
+
+struct conn
+{
+  int fd[2];
+  int pipe[2][2];   /* pipe[d]: bytes read from fd[d], to be written to fd[!d] */
+  size_t queued[2]; /* bytes in pipe[d] */
+  bool eof[2], shut[2], hup[2], connecting, closed;
+  struct conn *next_dead;
+  uint32_t want[2]; /* epoll events registered for fd[d] (~0: none registered) */
+  struct ep ep[2];
+};
+
+struct flow
+{
+  struct ep ep;
+  int fd;               /* inside, connected to the container's port */
+  struct port_ep *port; /* the host socket it answers through */
+  struct sockaddr_storage client;
+  socklen_t client_len;
+  time_t last;
+  struct flow *next;
+};
+
+static void
+ep_set (struct fwd *f, int fd, uint32_t events, struct ep *ep, uint32_t *registered)
+{
+  struct epoll_event e = { .events = events, .data.ptr = ep };
+  if (*registered == events)
+    return;
+  epoll_ctl (f->epfd, *registered == ~0u ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &e);
+  *registered = events;
+}
+
+static int
+inside_socket (int type, uint32_t addr, uint16_t port)
+{
+  int fd = socket (AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return -1;
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (port) };
+  sin.sin_addr.s_addr = addr;
+  if (connect (fd, (struct sockaddr *)&sin, sizeof sin) < 0 && errno != EINPROGRESS)
+    {
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+/* ---- TCP ---- */
+
+/* Close a connection; the memory goes once the current batch of events, which
+ * may still name it, has been handled. */
+static void
+conn_free (struct fwd *f, struct conn *c)
+{
+  for (int d = 0; d < 2; d++)
+    {
+      epoll_ctl (f->epfd, EPOLL_CTL_DEL, c->fd[d], NULL);
+      close (c->fd[d]);
+      close (c->pipe[d][0]);
+      close (c->pipe[d][1]);
+    }
+  c->closed = true;
+  c->next_dead = f->dead;
+  f->dead = c;
+}
+
+static void
+accept_all (struct fwd *f, struct port_ep *p)
+{
+  for (;;)
+    {
+      int cl = accept4 (p->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (cl < 0)
+        return;
+      int in = inside_socket (SOCK_STREAM, f->addr, p->cport);
+      struct conn *c = in < 0 ? NULL : xzalloc (sizeof *c);
+      if (c == NULL || pipe2 (c->pipe[0], O_NONBLOCK | O_CLOEXEC) < 0)
+        {
+          close (cl);
+          if (in >= 0)
+            close (in);
+          free (c);
+          continue;
+        }
+      if (pipe2 (c->pipe[1], O_NONBLOCK | O_CLOEXEC) < 0)
+        {
+          close (cl);
+          close (in);
+          close (c->pipe[0][0]);
+          close (c->pipe[0][1]);
+          free (c);
+          continue;
+        }
+      int one = 1;
+      setsockopt (cl, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      setsockopt (in, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      for (int d = 0; d < 2; d++)
+        {
+          fcntl (c->pipe[d][1], F_SETPIPE_SZ, PIPE_SIZE);
+          c->ep[d] = (struct ep){ .kind = K_CONN, .obj = c, .side = d };
+          c->want[d] = ~0u;
+        }
+      c->fd[0] = cl;
+      c->fd[1] = in;
+      c->connecting = true;
+      ep_set (f, in, EPOLLOUT, &c->ep[1], &c->want[1]);
+      ep_set (f, cl, 0, &c->ep[0], &c->want[0]);
+    }
+}
+
+/* Move what can move in direction d; -1 when the connection is broken. */
+static int
+pump (struct conn *c, int d)
+{
+  for (;;)
+    {
+      if (c->queued[d] > 0)
+        {
+          ssize_t n = splice (c->pipe[d][0], NULL, c->fd[!d], NULL, c->queued[d],
+                              SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+          if (n < 0)
+            return errno == EAGAIN ? 0 : -1;
+          c->queued[d] -= (size_t)n;
+          continue;
+        }
+      if (c->eof[d])
+        {
+          if (!c->shut[d])
+            shutdown (c->fd[!d], SHUT_WR);
+          c->shut[d] = true;
+          return 0;
+        }
+      ssize_t n = splice (c->fd[d], NULL, c->pipe[d][1], NULL, PIPE_SIZE,
+                          SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n < 0)
+        return errno == EAGAIN ? 0 : -1;
+      if (n == 0)
+        c->eof[d] = true;
+      c->queued[d] += (size_t)n;
+    }
+}
+
+static void
+conn_event (struct fwd *f, struct conn *c, int side, uint32_t ev)
+{
+  if (c->closed)
+    return;
+  if (ev & EPOLLERR)
+    {
+      conn_free (f, c);
+      return;
+    }
+  if (c->connecting)
+    {
+      int e = 0;
+      socklen_t l = sizeof e;
+      if (side != 1 || getsockopt (c->fd[1], SOL_SOCKET, SO_ERROR, &e, &l) < 0 || e != 0)
+        {
+          conn_free (f, c); /* nothing listens inside: the client sees its connection closed */
+          return;
+        }
+      c->connecting = false;
+    }
+  if (ev & EPOLLHUP)
+    c->hup[side] = true;
+  if (pump (c, 0) < 0 || pump (c, 1) < 0)
+    {
+      conn_free (f, c);
+      return;
+    }
+  /* Done when both directions are shut, or a side hung up entirely and what it
+   * sent has been delivered. */
+  if ((c->shut[0] && c->shut[1]) || (c->hup[0] && c->queued[0] == 0)
+      || (c->hup[1] && c->queued[1] == 0))
+    {
+      conn_free (f, c);
+      return;
+    }
+  for (int d = 0; d < 2; d++)
+    {
+      if (c->hup[d])
+        {
+          if (c->want[d] != ~0u)
+            epoll_ctl (f->epfd, EPOLL_CTL_DEL, c->fd[d], NULL);
+          c->want[d] = ~0u;
+          continue;
+        }
+      uint32_t w
+          = (c->queued[d] == 0 && !c->eof[d] ? EPOLLIN : 0) | (c->queued[!d] > 0 ? EPOLLOUT : 0);
+      ep_set (f, c->fd[d], w, &c->ep[d], &c->want[d]);
+    }
+}
+
+/* ---- UDP ---- */
+
+static struct flow *
+flow_for (struct fwd *f, struct port_ep *p, const struct sockaddr_storage *ss, socklen_t len)
+{
+  for (struct flow *fl = f->flows; fl; fl = fl->next)
+    if (fl->port == p && fl->client_len == len && memcmp (&fl->client, ss, len) == 0)
+      return fl;
+  int fd = inside_socket (SOCK_DGRAM, f->addr, p->cport);
+  if (fd < 0)
+    return NULL;
+  struct flow *fl = xzalloc (sizeof *fl);
+  fl->ep = (struct ep){ .kind = K_FLOW, .obj = fl };
+  fl->fd = fd;
+  fl->port = p;
+  memcpy (&fl->client, ss, len);
+  fl->client_len = len;
+  fl->next = f->flows;
+  f->flows = fl;
+  struct epoll_event e = { .events = EPOLLIN, .data.ptr = &fl->ep };
+  epoll_ctl (f->epfd, EPOLL_CTL_ADD, fd, &e);
+  return fl;
+}
+
+static void
+udp_from_host (struct fwd *f, struct port_ep *p, char *buf, size_t size)
+{
+  for (int i = 0; i < 64; i++)
+    {
+      struct sockaddr_storage ss;
+      socklen_t len = sizeof ss;
+      ssize_t n = recvfrom (p->fd, buf, size, MSG_DONTWAIT, (struct sockaddr *)&ss, &len);
+      if (n < 0)
+        return;
+      struct flow *fl = flow_for (f, p, &ss, len);
+      if (fl == NULL)
+        continue;
+      fl->last = time (NULL);
+      send (fl->fd, buf, (size_t)n, MSG_DONTWAIT);
+    }
+}
+
+static void
+udp_from_inside (struct flow *fl, char *buf, size_t size)
+{
+  for (int i = 0; i < 64; i++)
+    {
+      ssize_t n = recv (fl->fd, buf, size, MSG_DONTWAIT);
+      if (n < 0)
+        return;
+      fl->last = time (NULL);
+      sendto (fl->port->fd, buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&fl->client,
+              fl->client_len);
+    }
+}
+
+static void
+udp_expire (struct fwd *f)
+{
+  time_t now = time (NULL);
+  for (struct flow **pp = &f->flows; *pp;)
+    {
+      struct flow *fl = *pp;
+      if (now - fl->last < UDP_IDLE_SECONDS)
+        {
+          pp = &fl->next;
+          continue;
+        }
+      *pp = fl->next;
+      close (fl->fd);
+      free (fl);
+    }
+}
+
+/* ---- the helper ---- */
+
+static int
+enter_namespaces (int userns, int netns, nook_error_t *err)
+{
+  struct stat a, b;
+  /* (nook may already be in it: the kept user namespace) */
+  bool same = fstat (userns, &a) == 0 && stat ("/proc/self/ns/user", &b) == 0
+              && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+  if (!same && setns (userns, CLONE_NEWUSER) < 0)
+    return nook_error_set (err, errno, "enter the container's user namespace");
+  if (setns (netns, CLONE_NEWNET) < 0)
+    return nook_error_set (err, errno, "enter the container's network namespace");
+  close (userns);
+  close (netns);
+  return 0;
+}
+
+__attribute__ ((noreturn)) static void
+forwarder_main (const struct net_port *ports, const int *fds, size_t n, uint32_t addr)
+{
+  cleanup_error nook_error_t err = NULL;
+  struct fwd f = { .addr = addr };
+  if (enter_namespaces (fds[n], fds[n + 1], &err) < 0 || net_sandbox_self (NULL, &err) < 0)
+    {
+      fprintf (stderr, "nook: port forwarder: %s%s%s\n", err->msg, err->code ? ": " : "",
+               err->code ? strerror (err->code) : "");
+      _exit (1);
+    }
+  f.epfd = epoll_create1 (EPOLL_CLOEXEC);
+  if (f.epfd < 0)
+    _exit (1);
+  for (size_t i = 0; i < n; i++)
+    {
+      struct port_ep *p = xzalloc (sizeof *p);
+      bool tcp = ports[i].proto == IPPROTO_TCP;
+      *p = (struct port_ep){ .ep = { .kind = tcp ? K_LISTEN : K_UDP_HOST, .obj = p },
+                             .fd = fds[i],
+                             .cport = ports[i].container_port };
+      struct epoll_event e = { .events = EPOLLIN, .data.ptr = &p->ep };
+      epoll_ctl (f.epfd, EPOLL_CTL_ADD, p->fd, &e);
+    }
+  size_t size = 65536;
+  char *buf = xmalloc (size);
+  struct epoll_event evs[64];
+  for (;;)
+    {
+      int k = epoll_wait (f.epfd, evs, 64, f.flows ? 30000 : -1);
+      if (k < 0 && errno != EINTR)
+        _exit (1);
+      for (int i = 0; i < k; i++)
+        {
+          struct ep *ep = evs[i].data.ptr;
+          switch (ep->kind)
+            {
+            case K_LISTEN:
+              accept_all (&f, ep->obj);
+              break;
+            case K_UDP_HOST:
+              udp_from_host (&f, ep->obj, buf, size);
+              break;
+            case K_FLOW:
+              udp_from_inside (ep->obj, buf, size);
+              break;
+            case K_CONN:
+              conn_event (&f, ep->obj, ep->side, evs[i].events);
+              break;
+            }
+        }
+      while (f.dead)
+        {
+          struct conn *c = f.dead;
+          f.dead = c->next_dead;
+          free (c);
+        }
+      if (f.flows)
+        udp_expire (&f);
+    }
+}
+
+int
+net_forward_start (const struct net_port *ports, int *fds, size_t n, int userns_fd, int netns_fd,
+                   uint32_t addr, struct net_helper *h, nook_error_t *err)
+{
+  int *all = xreallocarray (NULL, n + 2, sizeof *all);
+  memcpy (all, fds, n * sizeof *fds);
+  all[n] = userns_fd;
+  all[n + 1] = netns_fd;
+  int r = net_helper_fork ("nook-ports", all, (int)n + 2, h, err);
+  if (r == 0)
+    forwarder_main (ports, all, n, addr);
+  free (all);
+  for (size_t i = 0; i < n; i++)
+    close (fds[i]);
+  return r < 0 ? -1 : 0;
+}

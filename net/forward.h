@@ -1,0 +1,30 @@
+/* net/forward.h: the port forwarder of a container: one helper process for
+ * all its published ports.
+ *
+ * nook binds the host side (net_port_bind) before the container exists; the
+ * forwarder takes those sockets, enters the container's user and network
+ * namespaces (the host-side sockets stay in the host's), sandboxes itself
+ * (net/sandbox_self.h) and, for each TCP client, connects to the container's
+ * address and port from inside and moves the bytes with splice(2) (kernel to
+ * kernel, through a pipe); for UDP, one connected socket inside per client
+ * address, dropped after 90 s of silence (Docker's userland proxy's timeout).
+ * The server inside sees connections from the container's own address: the
+ * client's is not visible. */
+#ifndef NOOK_NET_FORWARD_H
+#define NOOK_NET_FORWARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "net/helper.h"
+#include "net/ports.h"
+#include "util/error.h"
+
+/* Start the forwarder of ports[0..n-1] (fds[i]: the bound socket of ports[i],
+ * taken) into the container's user and network namespaces (fds, not taken),
+ * connecting to `addr` (IPv4, network byte order). */
+int net_forward_start (const struct net_port *ports, int *fds, size_t n, int userns_fd,
+                       int netns_fd, uint32_t addr, struct net_helper *h, nook_error_t *err);
+
+#endif
