@@ -127,10 +127,9 @@ seccomp_cache_program (const char *store_root, const char *profile, struct nook_
   if (name == NULL)
     {
       struct imagefmt_digester *d = imagefmt_digester_new ();
-      cleanup_free char *head
-          = xasprintf ("nook-seccomp-4\n%s\n%s\n%s\n%016" PRIx64 "\n%s",
-                       sandbox_seccomp_lib_version (), u.release, u.machine, spec->caps,
-                       sandbox_seccomp_x32_usable () ? "" : "no-x32\n");
+      cleanup_free char *head = xasprintf (
+          "nook-seccomp-4\n%s\n%s\n%s\n%016" PRIx64 "\n%s", sandbox_seccomp_lib_version (),
+          u.release, u.machine, spec->caps, sandbox_seccomp_x32_usable () ? "" : "no-x32\n");
       imagefmt_digester_update (d, head, strlen (head));
       imagefmt_digester_update (d, text, len);
       cleanup_free char *key = imagefmt_digester_finish (d);
