@@ -75,9 +75,11 @@
 #include "util/util.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 struct command
@@ -211,6 +213,11 @@ main (int argc, char **argv)
   cleanup_error nook_error_t err = NULL;
   struct nook_ctx ctx = { .argv0 = argv[0] };
   trace_init ();
+  /* jansson seeds its hash function on first use by opening and reading
+   * /dev/urandom: one getrandom does it (0 would mean "seed yourself"). */
+  size_t seed = 0;
+  if (getrandom (&seed, sizeof seed, GRND_NONBLOCK) == (ssize_t)sizeof seed && seed != 0)
+    json_object_seed (seed);
 
   if (getuid () != geteuid () || getgid () != getegid ())
     {

@@ -8,9 +8,11 @@
 #include "util/log.h"
 #include "util/util.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <link.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -28,6 +30,73 @@ compile (const char *text, size_t len, const char *name, uint64_t caps, void **b
   int r = sandbox_seccomp_export (ctx, bpf, blen, err);
   sandbox_seccomp_release (&ctx);
   return r;
+}
+
+/* ---- the name of the default profile's program ----
+ *
+ * The embedded default is part of the binary: the binary's GNU build ID (read
+ * from its own notes in memory, no system call) names its text, so the cache
+ * is found without a digest, and so without loading nettle (imagefmt/digest.c),
+ * in every run with the default profile.  The rest of the key is spelled out. */
+
+static int
+find_build_id (struct dl_phdr_info *info, size_t size, void *data)
+{
+  char *hex = data;
+  for (int i = 0; i < info->dlpi_phnum; i++)
+    {
+      const ElfW (Phdr) *ph = &info->dlpi_phdr[i];
+      if (ph->p_type != PT_NOTE)
+        continue;
+      const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
+      while (p + sizeof (ElfW (Nhdr)) <= end)
+        {
+          const ElfW (Nhdr) *n = (const ElfW (Nhdr) *)p;
+          const char *name = p + sizeof *n;
+          const unsigned char *desc = (const unsigned char *)name + ((n->n_namesz + 3) & ~3u);
+          if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 && memcmp (name, "GNU", 4) == 0
+              && n->n_descsz >= 8 && n->n_descsz <= 32)
+            {
+              for (unsigned j = 0; j < n->n_descsz; j++)
+                sprintf (hex + 2 * j, "%02x", desc[j]);
+              return 1;
+            }
+          p = (const char *)desc + ((n->n_descsz + 3) & ~3u);
+        }
+    }
+  return 1; /* the first object is the program itself */
+}
+
+/* s with every byte but [A-Za-z0-9._+] as '_' (a file name component). */
+static void
+append_safe (struct strbuf *b, const char *s)
+{
+  strbuf_appendc (b, '-');
+  for (; *s; s++)
+    {
+      char c = *s;
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                || c == '.' || c == '_' || c == '+';
+      strbuf_appendc (b, ok ? c : '_');
+    }
+}
+
+/* "b-BUILDID-CAPS-..." for the embedded default, NULL without a build ID. */
+static char *
+default_name (const struct utsname *u, uint64_t caps)
+{
+  char id[65] = "";
+  dl_iterate_phdr (find_build_id, id);
+  if (id[0] == '\0')
+    return NULL;
+  struct strbuf b = { 0 };
+  strbuf_appendf (&b, "b-%s-%016" PRIx64 "-%s", id, caps,
+                  sandbox_seccomp_x32_usable () ? "x32" : "no-x32");
+  append_safe (&b, sandbox_seccomp_lib_version ());
+  append_safe (&b, u->machine);
+  append_safe (&b, u->release);
+  strbuf_append (&b, ".bpf");
+  return strbuf_steal (&b);
 }
 
 int
@@ -54,15 +123,19 @@ seccomp_cache_program (const char *store_root, const char *profile, struct nook_
    * NETLINK_AUDIT rule.) */
   struct utsname u;
   uname (&u);
-  struct imagefmt_digester *d = imagefmt_digester_new ();
-  cleanup_free char *head = xasprintf ("nook-seccomp-4\n%s\n%s\n%s\n%016" PRIx64 "\n%s",
-                                       sandbox_seccomp_lib_version (), u.release, u.machine,
-                                       spec->caps, sandbox_seccomp_x32_usable () ? "" : "no-x32\n");
-  imagefmt_digester_update (d, head, strlen (head));
-  imagefmt_digester_update (d, text, len);
-  cleanup_free char *key = imagefmt_digester_finish (d);
+  cleanup_free char *name = profile ? NULL : default_name (&u, spec->caps);
+  if (name == NULL)
+    {
+      struct imagefmt_digester *d = imagefmt_digester_new ();
+      cleanup_free char *head = xasprintf (
+          "nook-seccomp-4\n%s\n%s\n%s\n%016" PRIx64 "\n%s", sandbox_seccomp_lib_version (),
+          u.release, u.machine, spec->caps, sandbox_seccomp_x32_usable () ? "" : "no-x32\n");
+      imagefmt_digester_update (d, head, strlen (head));
+      imagefmt_digester_update (d, text, len);
+      cleanup_free char *key = imagefmt_digester_finish (d);
+      name = xasprintf ("%s.bpf", key + 7);
+    }
   cleanup_free char *dir = xasprintf ("%s/cache/seccomp", store_root);
-  cleanup_free char *name = xasprintf ("%s.bpf", key + 7);
 
   cleanup_close int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0)

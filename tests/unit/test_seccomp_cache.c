@@ -85,6 +85,43 @@ test_cache_hit_and_keys (void **state)
   free (c);
 }
 
+/* The name of the only file in the cache (malloc'd). */
+static char *
+only_file (void)
+{
+  cleanup_free char *dir = xasprintf ("%s/cache/seccomp", root);
+  DIR *d = opendir (dir);
+  char *name = NULL;
+  struct dirent *de;
+  while (d && (de = readdir (d)) != NULL)
+    if (de->d_name[0] != '.')
+      {
+        assert_null (name);
+        name = xstrdup (de->d_name);
+      }
+  if (d)
+    closedir (d);
+  assert_non_null (name);
+  return name;
+}
+
+/* The default profile's program is found by the binary's build ID and the rest of the
+ * key spelled out: no digest (and so no nettle) in a run with the default profile. */
+static void
+test_default_key_needs_no_digest (void **state)
+{
+  void *a;
+  size_t la;
+  program (sandbox_caps_default (), NULL, &a, &la);
+  free (a);
+  cleanup_free char *name = only_file ();
+  cleanup_free char *caps = xasprintf ("-%016llx-", (unsigned long long)sandbox_caps_default ());
+  assert_true (str_has_prefix (name, "b-"));
+  assert_non_null (strstr (name, caps));
+  assert_true (str_has_suffix (name, ".bpf"));
+  assert_null (strchr (name, '/'));
+}
+
 static void
 test_damaged_entry_is_rebuilt (void **state)
 {
@@ -142,6 +179,7 @@ main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test_setup_teardown (test_cache_hit_and_keys, setup, teardown),
+    cmocka_unit_test_setup_teardown (test_default_key_needs_no_digest, setup, teardown),
     cmocka_unit_test_setup_teardown (test_damaged_entry_is_rebuilt, setup, teardown),
     cmocka_unit_test_setup_teardown (test_profile_file, setup, teardown),
   };
