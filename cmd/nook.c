@@ -10,7 +10,15 @@
  *   cmd/store_open.c      store opener with userns hooks, the recorded storage driver
  *   cmd/records.c         container records (containers/<id>/), names, the --rm pool
  *   cmd/seccomp_cache.c   compiled seccomp programs cached per profile and capabilities
- *   cmd/containers.c      `nook ps`, `nook rm`
+ *   cmd/containers.c      `nook ps` (filters, templates), `rm [-v]`, `rename`, `container prune`
+ *   cmd/ctrs.c            container records as the verbs see them: state, lookup, processes
+ *   cmd/container.c       `nook container SUBCOMMAND`: dispatch to the container verbs
+ *   cmd/inspect.c         `nook inspect` (containers, images) in Docker's shape
+ *   cmd/labels.c          --label/--label-file, --filter values
+ *   cmd/volumes.c         volumes in the store; a run's named/anonymous volumes, filling
+ *   cmd/volume_cmd.c      `nook volume create|ls|inspect|rm|prune`
+ *   cmd/cp.c              `nook cp` both ways, tar streams (sandbox/access.c enters the root)
+ *   cmd/top.c             `nook top`, `nook stats` from /proc
  *   cmd/format.c          Docker's human durations for tables
  *   cmd/images.c          `nook import`, `bootstrap`, `images`, `rmi`
  *   cmd/system.c          `nook info`, `nook version`
@@ -44,6 +52,7 @@
  *   imagefmt/registry_pull.c  pull and push between the store and registries
  *   imagefmt/store_blob.c blobs streamed in through digest verification; images added
  *   imagefmt/dockerfile/  Dockerfile parser, word expansion, .dockerignore, stages
+ *   util/template.c       the Go-template subset of --format (pure, fuzzed)
  *   util/                 errors, cleanup, logging, strings, fs helpers, trace timings
  */
 #include "cmd/cli.h"
@@ -70,6 +79,13 @@ static const struct command commands[] = {
   { "run", cmd_run, "Create and run a new container from an image" },
   { "ps", cmd_ps, "List containers" },
   { "rm", cmd_rm, "Remove one or more containers" },
+  { "inspect", cmd_inspect, "Return low-level information on containers and images" },
+  { "rename", cmd_rename, "Rename a container" },
+  { "cp", cmd_cp, "Copy files/folders between a container and the local filesystem" },
+  { "top", cmd_top, "Display the running processes of a container" },
+  { "stats", cmd_stats, "Display resource usage statistics of containers" },
+  { "container", cmd_container, "Manage containers (container ls|rm|inspect|prune|...)" },
+  { "volume", cmd_volume, "Manage volumes (volume create|ls|inspect|rm|prune)" },
   { "images", cmd_images, "List images" },
   { "import", cmd_import, "Import a rootfs tarball as a one-layer image" },
   { "bootstrap", cmd_bootstrap, "Create a base image from the host (busybox)" },

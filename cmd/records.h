@@ -13,6 +13,8 @@ struct container_record
   const char *id, *name, *image, *image_id, *driver;
   char *const *argv;
   bool ephemeral; /* --rm: a generated name is not reserved (no disk work) */
+  json_t *extra;  /* members added to config.json (Labels, Config, HostConfig, Mounts... for
+                     inspect: cmd/inspect.c), or NULL */
 };
 
 /* Create containers/<id>/ with config.json; refuses a name in use.  *dir gets
@@ -39,6 +41,10 @@ int container_empty (const char *root, const char *id, bool reserved_name, nook_
 int container_park (const char *root, const char *id, nook_error_t *err);
 /* Remove containers/<id>/, inside our user namespace (files of subordinate ids). */
 int container_remove (const char *root, const char *id, const struct nook_idmapping *ids,
+                      nook_error_t *err);
+
+/* Give container ID the name NEW (Docker's rules and Conflict message), freeing OLD. */
+int container_rename (const char *root, const char *id, const char *old_name, const char *new_name,
                       nook_error_t *err);
 
 #endif

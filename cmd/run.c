@@ -2,11 +2,13 @@
  * container record -> sandbox_run -> cleanup. */
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "cmd/inspect.h"
 #include "cmd/records.h"
 #include "cmd/registry.h"
 #include "cmd/store_open.h"
 #include "cmd/seccomp_cache.h"
 #include "cmd/spec.h"
+#include "cmd/volumes.h"
 #include "imagefmt/layer.h"
 #include "imagefmt/store.h"
 #include "sandbox/rootfs.h"
@@ -293,6 +295,17 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
   spec->etc_hosts = hosts_file (spec->hostname);
   spec->etc_resolv = resolv_file (spec->network);
 
+  /* volumes (named, anonymous, the image's VOLUMEs, --volumes-from) and what
+   * inspect shows (cmd/volumes.c, cmd/inspect.c) */
+  json_t *mounts = NULL;
+  if (volumes_prepare (imagefmt_store_root (st->store), &st->ids0, st->img->config,
+                       o->volumes_from, spec, &mounts, err)
+      < 0)
+    return -1;
+  json_t *extra = inspect_record_fields (o, spec, st->img->config, mounts, err);
+  json_decref (mounts);
+  if (extra == NULL)
+    return -1;
   struct container_record rec = {
     .id = st->id,
     .name = o->name,
@@ -301,11 +314,17 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
     .argv = spec->argv,
     .driver = sandbox_storage_name (spec->driver),
     .ephemeral = o->rm,
+    .extra = extra,
   };
   st->named = o->name != NULL || !o->rm;
   if (getuid () == 0 && !st->ids0.single && open_store_for_root (st->store, err) < 0)
-    return -1;
-  if (container_create (imagefmt_store_root (st->store), &rec, &spec->container_dir, err) < 0)
+    {
+      json_decref (extra);
+      return -1;
+    }
+  int created = container_create (imagefmt_store_root (st->store), &rec, &spec->container_dir, err);
+  json_decref (extra);
+  if (created < 0)
     return -1;
   st->created = true;
   trace_mark ("container created");

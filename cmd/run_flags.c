@@ -52,6 +52,10 @@ static const struct optdef optdefs[] = {
   { "cap-drop", 0, O_LIST, OFF (cap_drop) },
   { "security-opt", 0, O_LIST, OFF (security_opts) },
   { "ulimit", 0, O_LIST, OFF (ulimits) },
+  { "label", 'l', O_LIST, OFF (labels) },
+  { "label-file", 0, O_LIST, OFF (label_files) },
+  { "mount", 0, O_LIST, OFF (mounts) },
+  { "volumes-from", 0, O_LIST, OFF (volumes_from) },
 };
 
 static int
@@ -187,7 +191,8 @@ run_opts_free (struct run_opts *o)
   free (o->pull);
   free (o->platform);
   char ***lists[] = { &o->env,      &o->env_files,     &o->volumes, &o->tmpfs, &o->cap_add,
-                      &o->cap_drop, &o->security_opts, &o->ulimits, &o->cmd };
+                      &o->cap_drop, &o->security_opts, &o->ulimits, &o->cmd,
+                      &o->labels,   &o->label_files,   &o->mounts,  &o->volumes_from };
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
     strv_free (*lists[i]);
   memset (o, 0, sizeof *o);

@@ -16,6 +16,9 @@ struct run_opts
   char *pull;         /* --pull always|missing|never, checked by cmd/run.c */
   char *platform;     /* --platform os/arch[/variant] for the pull */
   char **env, **env_files, **volumes, **tmpfs, **cap_add, **cap_drop, **security_opts, **ulimits;
+  char **labels, **label_files; /* -l/--label K=V, --label-file (cmd/labels.h) */
+  char **mounts;                /* --mount type=bind|volume|tmpfs,... (cmd/volumes.c) */
+  char **volumes_from;          /* --volumes-from CONTAINER[:ro|rw] */
   char *image;
   char **cmd; /* the command after IMAGE, may be NULL */
 };
