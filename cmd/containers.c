@@ -39,9 +39,7 @@ any_matches (json_t *values, bool (*pred) (const struct ctr *, const char *, voi
     return true;
   size_t i;
   json_t *v;
-  json_array_foreach (values, i, v)
-  if (pred (c, json_string_value (v), data))
-    return true;
+  json_array_foreach (values, i, v) if (pred (c, json_string_value (v), data)) return true;
   return false;
 }
 
@@ -78,7 +76,8 @@ f_ancestor (const struct ctr *c, const char *v, void *d)
   size_t n = strlen (v);
   if (strncmp (c->image, v, n) == 0 && strcmp (c->image + n, ":latest") == 0)
     return true;
-  if (strncmp (v, c->image, strlen (c->image)) == 0 && strcmp (v + strlen (c->image), ":latest") == 0)
+  if (strncmp (v, c->image, strlen (c->image)) == 0
+      && strcmp (v + strlen (c->image), ":latest") == 0)
     return true;
   const char *id = str_has_prefix (c->image_id, "sha256:") ? c->image_id + 7 : c->image_id;
   const char *w = str_has_prefix (v, "sha256:") ? v + 7 : v;
@@ -218,9 +217,9 @@ ps_row (const char *root, const struct ctr *c, int64_t now, bool notrunc, bool s
   json_t *row = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
                            "s:s, s:s}",
                            "Command", cmd, "CreatedAt", created, "ID", id, "Image", c->image,
-                           "Labels", labels, "LocalVolumes", "", "Mounts", mounts, "Names",
-                           c->name, "Networks", "", "Ports", "", "RunningFor", since, "Size", sz,
-                           "State", c->status, "Status", status, "Platform", "linux");
+                           "Labels", labels, "LocalVolumes", "", "Mounts", mounts, "Names", c->name,
+                           "Networks", "", "Ports", "", "RunningFor", since, "Size", sz, "State",
+                           c->status, "Status", status, "Platform", "linux");
   cleanup_free char *nv = xasprintf ("%zu", nvol);
   json_object_set_new (row, "LocalVolumes", json_string (nv));
   return row;
@@ -230,11 +229,10 @@ static json_t *
 ps_headers (void)
 {
   return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-                    "Command", "COMMAND", "CreatedAt", "CREATED AT", "ID", "CONTAINER ID",
-                    "Image", "IMAGE", "Labels", "LABELS", "LocalVolumes", "LOCAL VOLUMES",
-                    "Mounts", "MOUNTS", "Names", "NAMES", "Networks", "NETWORKS", "Ports",
-                    "PORTS", "RunningFor", "CREATED", "Size", "SIZE", "State", "STATE",
-                    "Status", "STATUS");
+                    "Command", "COMMAND", "CreatedAt", "CREATED AT", "ID", "CONTAINER ID", "Image",
+                    "IMAGE", "Labels", "LABELS", "LocalVolumes", "LOCAL VOLUMES", "Mounts",
+                    "MOUNTS", "Names", "NAMES", "Networks", "NETWORKS", "Ports", "PORTS",
+                    "RunningFor", "CREATED", "Size", "SIZE", "State", "STATE", "Status", "STATUS");
 }
 
 static void
@@ -326,7 +324,8 @@ static void
 ps_table (json_t *rows, bool size)
 {
   size_t ncol = size ? 8 : 7;
-  static const char *const keys[] = { "ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names", "Size" };
+  static const char *const keys[]
+      = { "ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names", "Size" };
   static const char *const head[]
       = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES", "SIZE" };
   /* Docker's table: columns as wide as their widest cell, three spaces apart. */
@@ -335,7 +334,9 @@ ps_table (json_t *rows, bool size)
   for (size_t r = 0; r <= n; r++)
     for (size_t k = 0; k < ncol; k++)
       {
-        const char *v = r == 0 ? head[k] : json_string_value (json_object_get (json_array_get (rows, r - 1), keys[k]));
+        const char *v
+            = r == 0 ? head[k]
+                     : json_string_value (json_object_get (json_array_get (rows, r - 1), keys[k]));
         size_t w = strlen (v) - (strstr (v, "…") ? 2 : 0);
         if (w > width[k])
           width[k] = w;
@@ -343,7 +344,9 @@ ps_table (json_t *rows, bool size)
   for (size_t r = 0; r <= n; r++)
     for (size_t k = 0; k < ncol; k++)
       {
-        const char *v = r == 0 ? head[k] : json_string_value (json_object_get (json_array_get (rows, r - 1), keys[k]));
+        const char *v
+            = r == 0 ? head[k]
+                     : json_string_value (json_object_get (json_array_get (rows, r - 1), keys[k]));
         size_t w = strlen (v) - (strstr (v, "…") ? 2 : 0);
         if (k == ncol - 1)
           printf ("%s\n", v);
@@ -597,7 +600,8 @@ cmd_container_prune (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *
       else if (argv[i][0] == '-')
         r = cmd_flag_error (err, "container prune", "unknown flag: %s", argv[i]);
       else
-        r = cmd_args_error (err, "container prune", "\"nook container prune\" accepts no arguments.");
+        r = cmd_args_error (err, "container prune",
+                            "\"nook container prune\" accepts no arguments.");
     }
   if (r < 0)
     {

@@ -215,8 +215,8 @@ set_owner_times (int dirfd, const char *leaf, struct archive_entry *e, const str
   else if (x->owner == OWNER_KEEP)
     fchownat (dirfd, leaf, (uid_t)archive_entry_uid (e), (gid_t)archive_entry_gid (e),
               AT_SYMLINK_NOFOLLOW);
-  struct timespec ts[2] = { { 0, UTIME_OMIT },
-                            { archive_entry_mtime (e), archive_entry_mtime_nsec (e) } };
+  struct timespec ts[2]
+      = { { 0, UTIME_OMIT }, { archive_entry_mtime (e), archive_entry_mtime_nsec (e) } };
   utimensat (dirfd, leaf, ts, AT_SYMLINK_NOFOLLOW);
 }
 
@@ -369,8 +369,8 @@ tar_extract (int tarfd, const struct extract *x, nook_error_t *err)
         }
       cleanup_free char *rel = NULL;
       size_t fl = strlen (first);
-      bool under = fl == 0
-                   || (strncmp (name, first, fl) == 0 && (name[fl] == '/' || name[fl] == '\0'));
+      bool under
+          = fl == 0 || (strncmp (name, first, fl) == 0 && (name[fl] == '/' || name[fl] == '\0'));
       const char *rest = fl == 0 ? name : name[fl] ? name + fl + 1 : "";
       if (rename_to == NULL || !under)
         rel = xstrdup (*name ? name : ".");
@@ -503,8 +503,9 @@ cmd_cp (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       else if (strcmp (a, "-q") == 0 || strcmp (a, "--quiet") == 0)
         ;
       else if (strcmp (a, "-L") == 0 || strcmp (a, "--follow-link") == 0)
-        return nook_error_set (err, 0, "cp -L is not supported: nook never follows the "
-                                       "source's last symlink");
+        return nook_error_set (err, 0,
+                               "cp -L is not supported: nook never follows the "
+                               "source's last symlink");
       else if (a[0] == '-' && a[1])
         return cmd_flag_error (err, "cp", "unknown flag: %s", a);
       else if (nargs < 2)

@@ -103,7 +103,8 @@ derive_state (struct ctr *c)
           return;
         }
       c->running = true;
-      c->paused = json_is_true (json_object_get (st, "Paused")) || strcmp (status ? status : "", "paused") == 0;
+      c->paused = json_is_true (json_object_get (st, "Paused"))
+                  || strcmp (status ? status : "", "paused") == 0;
       c->status = c->paused ? "paused" : "running";
       if (fg_alive)
         c->nook_pid = fg;
@@ -114,8 +115,8 @@ derive_state (struct ctr *c)
         c->started = c->created;
       return;
     }
-  c->status = strcmp (status, "created") == 0   ? "created"
-              : strcmp (status, "dead") == 0    ? "dead"
+  c->status = strcmp (status, "created") == 0    ? "created"
+              : strcmp (status, "dead") == 0     ? "dead"
               : strcmp (status, "removing") == 0 ? "removing"
                                                  : "exited";
 }

@@ -67,13 +67,15 @@ inspect_record_fields (const struct run_opts *o, const struct nook_spec *spec,
           = colon ? xstrndup (o->tmpfs[i], (size_t)(colon - o->tmpfs[i])) : xstrdup (o->tmpfs[i]);
       json_object_set_new (tmpfs, path, json_string (colon ? colon + 1 : ""));
     }
-  const char *user = o->user ? o->user : cfg ? json_string_value (json_object_get (cfg, "User")) : NULL;
+  const char *user = o->user ? o->user
+                     : cfg   ? json_string_value (json_object_get (cfg, "User"))
+                             : NULL;
   json_t *config = json_pack (
       "{s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:o, s:o, s:s, s:o, s:s, s:o, s:o, s:O}",
-      "Hostname", spec->hostname ? spec->hostname : "", "Domainname", "", "User",
-      user ? user : "", "AttachStdin", o->interactive, "AttachStdout", true, "AttachStderr", true,
-      "Tty", o->tty, "OpenStdin", o->interactive, "StdinOnce", o->interactive, "Env",
-      strv_json (spec->env), "Cmd", cmd, "Image", o->image ? o->image : "", "Volumes",
+      "Hostname", spec->hostname ? spec->hostname : "", "Domainname", "", "User", user ? user : "",
+      "AttachStdin", o->interactive, "AttachStdout", true, "AttachStderr", true, "Tty", o->tty,
+      "OpenStdin", o->interactive, "StdinOnce", o->interactive, "Env", strv_json (spec->env), "Cmd",
+      cmd, "Image", o->image ? o->image : "", "Volumes",
       copy_or_null (cfg ? json_object_get (cfg, "Volumes") : NULL), "WorkingDir",
       spec->cwd ? spec->cwd : "", "Entrypoint", entry, "OnBuild", json_null (), "Labels", labels);
   const char *sig = cfg ? json_string_value (json_object_get (cfg, "StopSignal")) : NULL;
@@ -90,10 +92,10 @@ inspect_record_fields (const struct run_opts *o, const struct nook_spec *spec,
   json_t *args = json_array ();
   for (size_t i = 1; spec->argv && spec->argv[0] && spec->argv[i]; i++)
     json_array_append_new (args, json_string (spec->argv[i]));
-  json_t *extra = json_pack ("{s:O, s:s, s:o, s:o, s:o, s:O}", "Labels", labels, "Path",
-                             spec->argv && spec->argv[0] ? spec->argv[0] : "", "Args", args,
-                             "Config", config, "HostConfig", hc, "Mounts",
-                             mounts ? mounts : json_array ());
+  json_t *extra
+      = json_pack ("{s:O, s:s, s:o, s:o, s:o, s:O}", "Labels", labels, "Path",
+                   spec->argv && spec->argv[0] ? spec->argv[0] : "", "Args", args, "Config", config,
+                   "HostConfig", hc, "Mounts", mounts ? mounts : json_array ());
   if (mounts == NULL)
     json_decref (json_object_get (extra, "Mounts")); /* (packed with O: drop our own ref) */
   json_decref (labels);
@@ -119,17 +121,17 @@ inspect_container_json (const struct ctr *c, const char *root)
   cleanup_free char *name = xasprintf ("/%s", c->name);
   const char *error = json_string_value (json_object_get (st, "Error"));
   bool dead = strcmp (c->status, "dead") == 0;
-  json_t *state = json_pack ("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s}", "Status",
-                             c->status, "Running", c->running, "Paused", c->paused, "Restarting",
-                             false, "OOMKilled", false, "Dead", dead, "Pid", (int)c->pid,
-                             "ExitCode", c->exit_code, "Error", error ? error : "", "StartedAt",
-                             started, "FinishedAt", finished);
+  json_t *state
+      = json_pack ("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s}", "Status", c->status,
+                   "Running", c->running, "Paused", c->paused, "Restarting", false, "OOMKilled",
+                   false, "Dead", dead, "Pid", (int)c->pid, "ExitCode", c->exit_code, "Error",
+                   error ? error : "", "StartedAt", started, "FinishedAt", finished);
   /* what the supervisor records beyond these (SupervisorPid, Health, ...) */
   const char *k;
   json_t *v;
-  json_object_foreach (st, k, v)
-  if (strcmp (k, "RestartCount") != 0 && json_object_get (state, k) == NULL)
-    json_object_set (state, k, v);
+  json_object_foreach (st, k,
+                       v) if (strcmp (k, "RestartCount") != 0 && json_object_get (state, k) == NULL)
+      json_object_set (state, k, v);
   /* records from before Config existed: what they have */
   json_t *config = obj_or_empty (cfg, "Config", "object");
   if (json_object_get (config, "Image") == NULL)
@@ -147,7 +149,7 @@ inspect_container_json (const struct ctr *c, const char *root)
   json_t *path = json_object_get (cfg, "Path");
   json_t *args = json_object_get (cfg, "Args");
   json_t *cmdv = json_object_get (cfg, "Cmd");
-  json_t *pathv = path                      ? json_incref (path)
+  json_t *pathv = path                       ? json_incref (path)
                   : json_array_get (cmdv, 0) ? json_incref (json_array_get (cmdv, 0))
                                              : json_string ("");
   json_t *out = json_pack (

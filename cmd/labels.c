@@ -73,8 +73,7 @@ cmd_labels_text (json_t *labels)
   const char **keys = xzalloc (sizeof *keys * (n + 1));
   const char *k;
   json_t *v;
-  json_object_foreach (labels, k, v)
-  keys[i++] = k;
+  json_object_foreach (labels, k, v) keys[i++] = k;
   qsort (keys, n, sizeof *keys, cmp_str);
   struct strbuf b = { 0 };
   for (i = 0; i < n; i++)
@@ -136,11 +135,9 @@ cmd_filter_labels (json_t *filters, json_t *labels)
 {
   size_t i;
   json_t *w;
-  json_array_foreach (json_object_get (filters, "label"), i, w)
-  if (!label_matches (labels, json_string_value (w)))
-    return false;
-  json_array_foreach (json_object_get (filters, "label!"), i, w)
-  if (label_matches (labels, json_string_value (w)))
-    return false;
+  json_array_foreach (json_object_get (filters, "label"), i,
+                      w) if (!label_matches (labels, json_string_value (w))) return false;
+  json_array_foreach (json_object_get (filters, "label!"), i,
+                      w) if (label_matches (labels, json_string_value (w))) return false;
   return true;
 }

@@ -19,8 +19,7 @@ char *cmd_labels_text (json_t *labels);
 
 /* --filter KEY=VALUE: parsed into an object KEY -> [VALUE...]; keys outside
  * `known` (NULL-terminated) are refused as Docker does ("invalid filter 'x'"). */
-int cmd_filter_add (json_t *filters, const char *arg, const char *const *known,
-                    nook_error_t *err);
+int cmd_filter_add (json_t *filters, const char *arg, const char *const *known, nook_error_t *err);
 /* label=KEY or label=KEY=VALUE (all must match), label!=... (none may). */
 bool cmd_filter_labels (json_t *filters, json_t *labels);
 

@@ -409,8 +409,7 @@ container_rename (const char *root, const char *id, const char *old_name, const 
                            "allowed",
                            new_name);
   if (old_name && strcmp (old_name, n) == 0)
-    return nook_error_set (err, 0,
-                           "Renaming a container with the same name as its current name");
+    return nook_error_set (err, 0, "Renaming a container with the same name as its current name");
   cleanup_free char *cpath = xasprintf ("%s/containers", root);
   cleanup_close int cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cdir < 0)

@@ -298,8 +298,8 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
   /* volumes (named, anonymous, the image's VOLUMEs, --volumes-from) and what
    * inspect shows (cmd/volumes.c, cmd/inspect.c) */
   json_t *mounts = NULL;
-  if (volumes_prepare (imagefmt_store_root (st->store), &st->ids0, st->img->config,
-                       o->volumes_from, spec, &mounts, err)
+  if (volumes_prepare (imagefmt_store_root (st->store), &st->ids0, st->img->config, o->volumes_from,
+                       spec, &mounts, err)
       < 0)
     return -1;
   json_t *extra = inspect_record_fields (o, spec, st->img->config, mounts, err);

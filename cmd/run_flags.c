@@ -190,9 +190,9 @@ run_opts_free (struct run_opts *o)
   free (o->stop_timeout);
   free (o->pull);
   free (o->platform);
-  char ***lists[] = { &o->env,      &o->env_files,     &o->volumes, &o->tmpfs, &o->cap_add,
-                      &o->cap_drop, &o->security_opts, &o->ulimits, &o->cmd,
-                      &o->labels,   &o->label_files,   &o->mounts,  &o->volumes_from };
+  char ***lists[] = { &o->env,         &o->env_files,     &o->volumes,     &o->tmpfs, &o->cap_add,
+                      &o->cap_drop,    &o->security_opts, &o->ulimits,     &o->cmd,   &o->labels,
+                      &o->label_files, &o->mounts,        &o->volumes_from };
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
     strv_free (*lists[i]);
   memset (o, 0, sizeof *o);

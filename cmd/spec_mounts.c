@@ -28,10 +28,10 @@ static const struct
   const char *name;
   int group;
 } volume_opts[] = {
-  { "ro", 0 },    { "rw", 0 }, /* access */
-  { "z", 1 },     { "Z", 1 },  /* SELinux labels: nook has none, accepted as podman does */
-  { "rbind", 2 },              /* nook's binds are always recursive */
-  { "nocopy", 3 },             /* a volume: not filled from the image */
+  { "ro", 0 },     { "rw", 0 }, /* access */
+  { "z", 1 },      { "Z", 1 },  /* SELinux labels: nook has none, accepted as podman does */
+  { "rbind", 2 },               /* nook's binds are always recursive */
+  { "nocopy", 3 },              /* a volume: not filled from the image */
 };
 
 static int

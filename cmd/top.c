@@ -61,9 +61,11 @@ pinfo_read (pid_t pid, struct pinfo *p)
   long long cskip, threads;
   /* fields 3.. : state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
    * utime stime cutime cstime priority nice num_threads itrealvalue starttime */
-  if (sscanf (close + 2, "%c %d %d %d %d %lld %llu %llu %llu %llu %llu %llu %llu %lld %lld %lld %lld %lld %lld %llu",
-              &state, &ppid, &pgrp, &session, &tty, &cskip, &skip, &skip, &skip, &skip, &skip, &ut, &st,
-              &cskip, &cskip, &cskip, &cskip, &threads, &cskip, &start)
+  if (sscanf (close + 2,
+              "%c %d %d %d %d %lld %llu %llu %llu %llu %llu %llu %llu %lld %lld %lld %lld %lld "
+              "%lld %llu",
+              &state, &ppid, &pgrp, &session, &tty, &cskip, &skip, &skip, &skip, &skip, &skip, &ut,
+              &st, &cskip, &cskip, &cskip, &cskip, &threads, &cskip, &start)
       != 20)
     return false;
   p->pid = pid;
@@ -188,7 +190,8 @@ cmd_top (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       localtime_r (&st, &tm);
       localtime_r (&now, &tn);
       char stime[32];
-      strftime (stime, sizeof stime, tm.tm_yday == tn.tm_yday && tm.tm_year == tn.tm_year ? "%H:%M" : "%b%d", &tm);
+      strftime (stime, sizeof stime,
+                tm.tm_yday == tn.tm_yday && tm.tm_year == tn.tm_year ? "%H:%M" : "%b%d", &tm);
       cleanup_free char *user = user_name (p.uid);
       cleanup_free char *tty = tty_name (p.tty);
       cleanup_free char *cmd = cmdline_of (&p);
@@ -407,14 +410,14 @@ cmd_stats (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
           take_sample (c, &b[i]);
           const char *net = json_string_value (
               json_object_get (json_object_get (c->config, "HostConfig"), "NetworkMode"));
-          json_array_append_new (rows, stats_row (c, &a[i], &b[i], secs,
-                                                  net && strcmp (net, "host") == 0));
+          json_array_append_new (
+              rows, stats_row (c, &a[i], &b[i], secs, net && strcmp (net, "host") == 0));
         }
       if (!no_stream && isatty (1))
         printf ("\033[2J\033[H");
-      json_t *h = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID",
-                             "CONTAINER ID", "Container", "CONTAINER", "Name", "NAME", "CPUPerc",
-                             "CPU %", "MemUsage", "MEM USAGE / LIMIT", "MemPerc", "MEM %", "NetIO",
+      json_t *h = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "CONTAINER ID",
+                             "Container", "CONTAINER", "Name", "NAME", "CPUPerc", "CPU %",
+                             "MemUsage", "MEM USAGE / LIMIT", "MemPerc", "MEM %", "NetIO",
                              "NET I/O", "BlockIO", "BLOCK I/O", "PIDs", "PIDS");
       bool table = format == NULL || cmd_format_kind (format) == CMD_FORMAT_TABLE;
       int r = cli_format_print (table ? "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t"

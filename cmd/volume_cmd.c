@@ -36,10 +36,10 @@ volume_json (const char *root, const char *name, nook_error_t *err)
   json_t *labels = json_object_get (m, "Labels");
   cleanup_free char *mp = xasprintf ("%s/volumes/%s/_data", root, name);
   const char *created = json_string_value (json_object_get (m, "CreatedAt"));
-  json_t *out = json_pack ("{s:s, s:s, s:O, s:s, s:s, s:n, s:s}", "CreatedAt",
-                           created ? created : "", "Driver", "local", "Labels",
-                           json_object_size (labels) ? labels : json_null (), "Mountpoint", mp,
-                           "Name", name, "Options", "Scope", "local");
+  json_t *out
+      = json_pack ("{s:s, s:s, s:O, s:s, s:s, s:n, s:s}", "CreatedAt", created ? created : "",
+                   "Driver", "local", "Labels", json_object_size (labels) ? labels : json_null (),
+                   "Mountpoint", mp, "Name", name, "Options", "Scope", "local");
   json_decref (m);
   return out;
 }
@@ -143,8 +143,7 @@ matches (json_t *filters, json_t *vol, bool dangling)
   const char *name = json_string_value (json_object_get (vol, "Name"));
   json_t *names = json_object_get (filters, "name");
   bool any = names == NULL;
-  json_array_foreach (names, i, v)
-  any |= strstr (name, json_string_value (v)) != NULL;
+  json_array_foreach (names, i, v) any |= strstr (name, json_string_value (v)) != NULL;
   if (!any)
     return false;
   json_array_foreach (json_object_get (filters, "dangling"), i, v)
@@ -154,11 +153,11 @@ matches (json_t *filters, json_t *vol, bool dangling)
     if (want != dangling)
       return false;
   }
-  json_array_foreach (json_object_get (filters, "driver"), i, v)
-  if (strcmp (json_string_value (v), "local") != 0)
-    return false;
+  json_array_foreach (json_object_get (filters, "driver"), i,
+                      v) if (strcmp (json_string_value (v), "local") != 0) return false;
   json_t *labels = json_object_get (vol, "Labels");
-  return cmd_filter_labels (filters, json_is_object (labels) ? labels : json_object_get (filters, ""));
+  return cmd_filter_labels (filters,
+                            json_is_object (labels) ? labels : json_object_get (filters, ""));
 }
 
 static int
@@ -217,12 +216,12 @@ volume_ls (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
           json_t *labels = json_object_get (vol, "Labels");
           cleanup_free char *lt = json_is_object (labels) ? cmd_labels_text (labels) : xstrdup ("");
           cleanup_free char *links = xasprintf ("%zu", strv_len (users));
-          json_array_append_new (
-              rows, json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Availability",
-                               "N/A", "Driver", "local", "Group", "N/A", "Labels", lt, "Links",
-                               links, "Mountpoint",
-                               json_string_value (json_object_get (vol, "Mountpoint")), "Name",
-                               names[i], "Scope", "local", "Size", "N/A"));
+          json_array_append_new (rows,
+                                 json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+                                            "Availability", "N/A", "Driver", "local", "Group",
+                                            "N/A", "Labels", lt, "Links", links, "Mountpoint",
+                                            json_string_value (json_object_get (vol, "Mountpoint")),
+                                            "Name", names[i], "Scope", "local", "Size", "N/A"));
         }
       json_decref (vol);
     }
@@ -230,12 +229,12 @@ volume_ls (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   json_t *row;
   if (quiet)
     json_array_foreach (rows, i, row)
-    printf ("%s\n", json_string_value (json_object_get (row, "Name")));
+        printf ("%s\n", json_string_value (json_object_get (row, "Name")));
   else if (format == NULL || cmd_format_kind (format) == CMD_FORMAT_TABLE)
     {
       printf ("DRIVER    VOLUME NAME\n");
       json_array_foreach (rows, i, row)
-      printf ("local     %s\n", json_string_value (json_object_get (row, "Name")));
+          printf ("local     %s\n", json_string_value (json_object_get (row, "Name")));
     }
   else
     {
@@ -423,8 +422,8 @@ volume_prune (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     }
   size_t k;
   json_t *fv;
-  json_array_foreach (json_object_get (filters, "all"), k, fv)
-  all |= strcmp (json_string_value (fv), "true") == 0 || strcmp (json_string_value (fv), "1") == 0;
+  json_array_foreach (json_object_get (filters, "all"), k, fv) all
+      |= strcmp (json_string_value (fv), "true") == 0 || strcmp (json_string_value (fv), "1") == 0;
   if (r < 0)
     {
       json_decref (filters);
@@ -432,8 +431,9 @@ volume_prune (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     }
   if (!force)
     {
-      fprintf (stderr, "WARNING! This will remove %s local volumes not used by at least one "
-                       "container.\nAre you sure you want to continue? [y/N] ",
+      fprintf (stderr,
+               "WARNING! This will remove %s local volumes not used by at least one "
+               "container.\nAre you sure you want to continue? [y/N] ",
                all ? "all" : "anonymous");
       char line[16] = "";
       if (fgets (line, sizeof line, stdin) == NULL || (line[0] != 'y' && line[0] != 'Y'))
@@ -465,8 +465,8 @@ volume_prune (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       bool anon = json_object_get (labels, ANON_LABEL) != NULL;
       cleanup_strv char **users = volume_users (&l, names[i]);
       bool keep = vol == NULL || users || (!all && !anon)
-                  || !cmd_filter_labels (filters, json_is_object (labels) ? labels
-                                                                           : json_object_get (filters, ""));
+                  || !cmd_filter_labels (
+                      filters, json_is_object (labels) ? labels : json_object_get (filters, ""));
       json_decref (vol);
       if (keep)
         continue;

@@ -310,8 +310,7 @@ fill_fn (void *arg, nook_error_t *err)
       u.fd[i] = -1;
       if (stop)
         continue;
-      cleanup_close int layer
-          = open (a->layers[n - 1 - i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+      cleanup_close int layer = open (a->layers[n - 1 - i], O_PATH | O_DIRECTORY | O_CLOEXEC);
       if (layer < 0)
         continue;
       /* the path itself, resolved in this layer (not across layers) */
@@ -333,7 +332,8 @@ fill_fn (void *arg, nook_error_t *err)
       stop = is_opaque (fd);
     }
   cleanup_close int dst = open (a->data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  int r = dst < 0 ? nook_error_set (err, errno, "open '%s'", a->data) : copy_union (&u, dst, 0, err);
+  int r
+      = dst < 0 ? nook_error_set (err, errno, "open '%s'", a->data) : copy_union (&u, dst, 0, err);
   /* the volume's root takes the owner and mode of the image's directory */
   for (size_t i = 0; r == 0 && i < n; i++)
     if (u.fd[i] >= 0)
@@ -372,9 +372,8 @@ dir_empty (const char *path)
 
 /* Fill an empty volume once, under a lock (two runs starting together). */
 static int
-volume_fill (const char *root, const char *name, const char *data,
-             const struct nook_idmapping *ids, char *const *layers, const char *path,
-             nook_error_t *err)
+volume_fill (const char *root, const char *name, const char *data, const struct nook_idmapping *ids,
+             char *const *layers, const char *path, nook_error_t *err)
 {
   cleanup_free char *vdir = xasprintf ("%s/volumes/%s", root, name);
   cleanup_close int lock = open (vdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -438,7 +437,9 @@ add_volumes_from (const char *root, const char *arg, struct nook_spec *spec, noo
     bool volume = strcmp (type, "volume") == 0 && name;
     bool ro = mode >= 0 ? mode : !json_is_true (json_object_get (m, "RW"));
     add_mount (spec, (struct nook_mount){ .kind = MOUNT_BIND,
-                                          .source = xstrdup (volume ? name : src ? src : ""),
+                                          .source = xstrdup (volume ? name
+                                                             : src  ? src
+                                                                    : ""),
                                           .target = xstrdup (dst),
                                           .readonly = ro,
                                           .options = xstrdup ("nocopy") });
@@ -455,9 +456,9 @@ mount_json (const struct nook_mount *m, const char *volume)
                       "Destination", m->target, "Mode", m->options ? m->options : "", "RW",
                       !m->readonly, "Propagation", "");
   if (volume)
-    return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "volume", "Name",
-                      volume, "Source", m->source, "Destination", m->target, "Driver", "local",
-                      "Mode", m->readonly ? "ro" : "z", "RW", !m->readonly, "Propagation", "");
+    return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "volume", "Name", volume,
+                      "Source", m->source, "Destination", m->target, "Driver", "local", "Mode",
+                      m->readonly ? "ro" : "z", "RW", !m->readonly, "Propagation", "");
   return json_pack ("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind", "Source", m->source,
                     "Destination", m->target, "Mode", m->readonly ? "ro" : "", "RW", !m->readonly,
                     "Propagation", "rprivate");

@@ -30,8 +30,7 @@ int volumes_prepare (const char *root, const struct nook_idmapping *ids, const j
 
 /* After `rm -v`: remove the anonymous volumes among a removed container's Mounts
  * that no other container uses.  Failures are reported on stderr. */
-void volumes_remove_anonymous (const char *root, const struct nook_idmapping *ids,
-                               json_t *mounts);
+void volumes_remove_anonymous (const char *root, const struct nook_idmapping *ids, json_t *mounts);
 
 /* Remove volumes/NAME (renamed aside first; inside the user namespace when files
  * of subordinate ids are in it). */

@@ -20,11 +20,11 @@
 
 enum arg_kind
 {
-  A_DOT,   /* . or .A.B */
-  A_VAR,   /* $ or $x, then .A.B */
-  A_LIT,   /* string, number, bool, nil */
-  A_FUNC,  /* a function name */
-  A_PIPE,  /* ( pipeline ), then .A.B */
+  A_DOT,  /* . or .A.B */
+  A_VAR,  /* $ or $x, then .A.B */
+  A_LIT,  /* string, number, bool, nil */
+  A_FUNC, /* a function name */
+  A_PIPE, /* ( pipeline ), then .A.B */
 };
 
 struct pipe;
@@ -140,10 +140,10 @@ tmpl_free (struct tmpl *t)
 
 struct parser
 {
-  const char *s;   /* the whole text */
-  const char *p;   /* the cursor */
-  bool in_action;  /* inside {{ }} */
-  bool trim_next;  /* the last action ended with -}} */
+  const char *s;  /* the whole text */
+  const char *p;  /* the cursor */
+  bool in_action; /* inside {{ }} */
+  bool trim_next; /* the last action ended with -}} */
   int depth;
   nook_error_t *err;
 };
@@ -157,8 +157,7 @@ line_of (const struct parser *ps)
   return line;
 }
 
-static int
-perr (struct parser *ps, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static int perr (struct parser *ps, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
 static int
 perr (struct parser *ps, const char *fmt, ...)
@@ -343,8 +342,7 @@ take_number (struct parser *ps, json_t **out)
 
 static struct pipe *parse_pipe (struct parser *ps, bool decl_ok, bool in_paren);
 
-static bool
-known_function (const char *name);
+static bool known_function (const char *name);
 
 /* One operand; returns 0, 1 when none is here (end of the command), -1 on error. */
 static int
@@ -761,8 +759,7 @@ sorted_keys (json_t *o, size_t *n)
   size_t i = 0;
   const char *key;
   json_t *v;
-  json_object_foreach (o, key, v)
-  k[i++] = key;
+  json_object_foreach (o, key, v) k[i++] = key;
   qsort (k, *n, sizeof *k, cmp_keys);
   return k;
 }
@@ -908,8 +905,7 @@ struct exec
   int depth;
 };
 
-static int
-xerr (struct exec *x, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static int xerr (struct exec *x, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
 static int
 xerr (struct exec *x, const char *fmt, ...)
@@ -1005,8 +1001,7 @@ arg_base (struct exec *x, json_t *dot, const struct arg *a, json_t **out)
   return xerr (x, "internal: bad operand");
 }
 
-static int
-eval_arg (struct exec *x, json_t *dot, const struct arg *a, json_t **out);
+static int eval_arg (struct exec *x, json_t *dot, const struct arg *a, json_t **out);
 
 /* ---- functions ---- */
 
@@ -1325,8 +1320,7 @@ fn_index (struct exec *x, json_t **argv, size_t argc, json_t **out)
           if (n < 0 || (size_t)n >= size)
             {
               json_decref (cur);
-              return xerr (x, "error calling index: index out of range: %" JSON_INTEGER_FORMAT,
-                           n);
+              return xerr (x, "error calling index: index out of range: %" JSON_INTEGER_FORMAT, n);
             }
           next = json_is_array (cur) ? json_incref (json_array_get (cur, (size_t)n))
                                      : json_integer ((unsigned char)json_string_value (cur)[n]);
@@ -1486,14 +1480,18 @@ static const struct
   func_fn fn;
   bool header_passes; /* Docker's header functions return their argument */
 } functions[] = {
-  { "json", fn_json, true },       { "upper", fn_upper, true },   { "lower", fn_lower, true },
-  { "title", fn_title, true },     { "join", fn_join, true },     { "split", fn_split, true },
-  { "pad", fn_pad, true },         { "truncate", fn_truncate, true },
-  { "print", fn_print, false },    { "printf", fn_printf, false }, { "println", fn_println, false },
-  { "len", fn_len, false },        { "index", fn_index, false },  { "slice", fn_slice, false },
-  { "eq", fn_eq, false },          { "ne", fn_ne, false },        { "lt", fn_lt, false },
-  { "le", fn_le, false },          { "gt", fn_gt, false },        { "ge", fn_ge, false },
-  { "not", fn_not, false },        { "and", fn_and, false },      { "or", fn_or, false },
+  { "json", fn_json, true },        { "upper", fn_upper, true },
+  { "lower", fn_lower, true },      { "title", fn_title, true },
+  { "join", fn_join, true },        { "split", fn_split, true },
+  { "pad", fn_pad, true },          { "truncate", fn_truncate, true },
+  { "print", fn_print, false },     { "printf", fn_printf, false },
+  { "println", fn_println, false }, { "len", fn_len, false },
+  { "index", fn_index, false },     { "slice", fn_slice, false },
+  { "eq", fn_eq, false },           { "ne", fn_ne, false },
+  { "lt", fn_lt, false },           { "le", fn_le, false },
+  { "gt", fn_gt, false },           { "ge", fn_ge, false },
+  { "not", fn_not, false },         { "and", fn_and, false },
+  { "or", fn_or, false },
 };
 
 static bool
@@ -1514,8 +1512,7 @@ values_free (json_t **v, size_t n)
 }
 
 static int
-call (struct exec *x, json_t *dot, const struct cmd *c, json_t *final, bool has_final,
-      json_t **out)
+call (struct exec *x, json_t *dot, const struct cmd *c, json_t *final, bool has_final, json_t **out)
 {
   const char *name = c->args[0].name;
   size_t argc = c->n - 1 + (has_final ? 1 : 0);
@@ -1667,8 +1664,9 @@ static int
 exec_range (struct exec *x, json_t *dot, const struct node *n, json_t *v)
 {
   size_t mark = x->nvars;
-  size_t count = json_is_array (v) ? json_array_size (v) : json_is_object (v) ? json_object_size (v)
-                                                                              : 0;
+  size_t count = json_is_array (v)    ? json_array_size (v)
+                 : json_is_object (v) ? json_object_size (v)
+                                      : 0;
   if (v && !json_is_array (v) && !json_is_object (v) && !json_is_null (v))
     return xerr (x, "range can't iterate over %s", type_name (v));
   if (count == 0)
