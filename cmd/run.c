@@ -209,6 +209,7 @@ struct run_state
   bool created;
   bool want_empty, empty_ok; /* --rm: the directory is emptied for the pool */
   bool named;                /* --name given: its .names link must be freed */
+  json_t *mounts;            /* inspect's Mounts (--rm: its anonymous volumes go too) */
 };
 
 /* The command and all of the container have ended; the kernel is still
@@ -303,7 +304,7 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
       < 0)
     return -1;
   json_t *extra = inspect_record_fields (o, spec, st->img->config, mounts, err);
-  json_decref (mounts);
+  st->mounts = mounts;
   if (extra == NULL)
     return -1;
   struct container_record rec = {
@@ -405,7 +406,10 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       nook_error_free (&rerr);
       if (!recycled && container_remove (root, st.id, &st.ids0, &rerr) < 0)
         log_warn ("could not remove container %.12s: %s", st.id, rerr->msg);
+      if (o.rm)
+        volumes_remove_anonymous (root, &st.ids0, st.mounts);
     }
+  json_decref (st.mounts);
   trace_mark ("container removed");
   imagefmt_hold_release (st.hold);
   nook_spec_free (&st.spec);

@@ -564,12 +564,17 @@ volume_users (const struct ctr_list *l, const char *name)
 void
 volumes_remove_anonymous (const char *root, const struct nook_idmapping *ids, json_t *mounts)
 {
+  size_t i;
+  json_t *m;
+  bool any = false;
+  json_array_foreach (mounts, i, m)
+  any |= json_object_get (m, "Name") != NULL;
+  if (!any)
+    return; /* (the common case: no volume, no reading of every record) */
   struct ctr_list l;
   cleanup_error nook_error_t e = NULL;
   if (ctr_list_load (root, &l, &e) < 0)
     return;
-  size_t i;
-  json_t *m;
   json_array_foreach (mounts, i, m)
   {
     const char *name = json_string_value (json_object_get (m, "Name"));

@@ -85,8 +85,12 @@ check_eq "files of another id in a volume" 0 "$RC"
 check_status "volume rm of it" 0 volume rm owned
 check "nothing of it is left" test ! -e "$NOOK_ROOT/volumes/owned"
 
-# prune: anonymous unused ones; -a all unused ones
-check_status "an anonymous volume left by a removed container" 0 run --rm -v /tmpv busybox true
+# --rm takes its anonymous volumes with it (Docker); prune: anonymous unused ones, -a all
+before=$("$NOOK" volume ls -q | wc -l)
+check_status "a --rm run with an anonymous volume" 0 run --rm -v /tmpv busybox true
+check_eq "... leaves no volume behind" "$before" "$("$NOOK" volume ls -q | wc -l)"
+check_status "an anonymous volume left by a container removed without -v" 0 run --name left -v /tmpv busybox true
+check_status "rm without -v" 0 rm left
 nrun volume prune -f
 check_match "volume prune -f removes unused anonymous volumes" "Deleted Volumes:${NL}[0-9a-f]{64}" "$OUT"
 nrun volume ls -q
