@@ -567,8 +567,7 @@ volumes_remove_anonymous (const char *root, const struct nook_idmapping *ids, js
   size_t i;
   json_t *m;
   bool any = false;
-  json_array_foreach (mounts, i, m)
-  any |= json_object_get (m, "Name") != NULL;
+  json_array_foreach (mounts, i, m) any |= json_object_get (m, "Name") != NULL;
   if (!any)
     return; /* (the common case: no volume, no reading of every record) */
   struct ctr_list l;
