@@ -1,5 +1,6 @@
 /* cmd/cli.c: see cli.h. */
 #include "cmd/cli.h"
+#include "util/template.h"
 #include "util/util.h"
 
 #include <stdarg.h>
@@ -97,5 +98,29 @@ cmd_format_parse (const char *value, enum cmd_format *out, nook_error_t *err)
                            "unsupported --format '%s': nook supports 'table' and 'json' (Go "
                            "templates are not supported yet)",
                            value);
+  return 0;
+}
+
+enum cmd_format
+cmd_format_kind (const char *value)
+{
+  if (*value == '\0' || strcmp (value, "table") == 0)
+    return CMD_FORMAT_TABLE;
+  if (strcmp (value, "json") == 0)
+    return CMD_FORMAT_JSON;
+  return CMD_FORMAT_TEMPLATE;
+}
+
+int
+cli_format_print (const char *format, json_t *rows, json_t *headers, nook_error_t *err)
+{
+  struct strbuf b = { 0 };
+  if (tmpl_format_rows (format, rows, headers, &b, err) < 0)
+    {
+      strbuf_free (&b);
+      return -1;
+    }
+  fwrite (b.buf ? b.buf : "", 1, b.len, stdout);
+  strbuf_free (&b);
   return 0;
 }

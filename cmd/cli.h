@@ -10,6 +10,8 @@
 #ifndef NOOK_CMD_CLI_H
 #define NOOK_CMD_CLI_H
 
+#include <jansson.h>
+
 #include "util/error.h"
 
 /* True if argv (after the command name) asks for help: -h or --help. */
@@ -33,13 +35,23 @@ int cmd_usage_mark (nook_error_t *err);
 int cmd_opt_value (int argc, char **argv, int *i, const char *shrt, const char *lng,
                    const char *verb, const char **val, nook_error_t *err);
 
-/* --format: until Go templates arrive, "table" (or empty: the default) and
- * "json"; anything else is refused, naming the supported values. */
+/* --format: "table" (or empty: the default), "json", or a Go template
+ * (util/template.h; "table TEMPLATE" too).  cmd_format_parse refuses templates
+ * (for verbs that print no list); cmd_format_kind accepts them. */
 enum cmd_format
 {
   CMD_FORMAT_TABLE,
   CMD_FORMAT_JSON,
+  CMD_FORMAT_TEMPLATE,
 };
 int cmd_format_parse (const char *value, enum cmd_format *out, nook_error_t *err);
+enum cmd_format cmd_format_kind (const char *value);
+
+/* Print rows (a JSON array of objects, one per line of a list) to stdout as
+ * --format says: "json" (one compact object per row), "table TEMPLATE" (a header
+ * line from headers, an object mapping field names to column titles, may be NULL;
+ * then the rows, aligned as Docker's tables), or "TEMPLATE" (each row, then a
+ * newline).  Errors: "template parsing error: template: :1: ...". */
+int cli_format_print (const char *format, json_t *rows, json_t *headers, nook_error_t *err);
 
 #endif

@@ -48,4 +48,15 @@ int cmd_push (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_login (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_logout (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 
+/* issue 16's periphery: inspect, labels/filters, rename, prune, volumes, cp, top, stats */
+int cmd_container (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_container_ls (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_container_inspect (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_container_prune (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_rename (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_volume (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_cp (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_top (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_stats (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+
 #endif

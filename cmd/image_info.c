@@ -164,12 +164,6 @@ inspect (struct nook_ctx *ctx, const char *verb, int argc, char **argv, nook_err
 }
 
 int
-cmd_inspect (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
-{
-  return inspect (ctx, "inspect", argc, argv, err);
-}
-
-int
 cmd_image_inspect (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
   return inspect (ctx, "image inspect", argc, argv, err);

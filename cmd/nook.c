@@ -13,6 +13,15 @@
  *   cmd/run_net.c         a run's network: mode, published ports, helpers, hosts/resolv.conf
  *   cmd/containers.c      `nook ps`, `nook rm`, `nook port`
  *   cmd/network.c         `nook network ls`
+ *   cmd/containers.c      `nook ps` (filters, templates), `rm [-v]`, `rename`, `container prune`
+ *   cmd/ctrs.c            container records as the verbs see them: state, lookup, processes
+ *   cmd/container.c       `nook container SUBCOMMAND`: dispatch to the container verbs
+ *   cmd/inspect.c         `nook inspect` (containers, images) in Docker's shape
+ *   cmd/labels.c          --label/--label-file, --filter values
+ *   cmd/volumes.c         volumes in the store; a run's named/anonymous volumes, filling
+ *   cmd/volume_cmd.c      `nook volume create|ls|inspect|rm|prune`
+ *   cmd/cp.c              `nook cp` both ways, tar streams (sandbox/access.c enters the root)
+ *   cmd/top.c             `nook top`, `nook stats` from /proc
  *   cmd/format.c          Docker's human durations for tables
  *   cmd/images.c          `nook import`, `bootstrap`, `images`, `rmi`
  *   cmd/image_info.c      `nook tag`, `inspect`, `history`
@@ -65,6 +74,7 @@
  *   net/dns.c             resolv.conf and hosts of a container
  *   net/helper.c          helper processes: fork, die with nook, pidfd kill
  *   net/sandbox_self.c    how helpers confine themselves (Landlock, seccomp, no caps)
+ *   util/template.c       the Go-template subset of --format (pure, fuzzed)
  *   util/                 errors, cleanup, logging, strings, fs helpers, trace timings
  */
 #include "cmd/cli.h"
@@ -95,12 +105,18 @@ static const struct command commands[] = {
   { "rm", cmd_rm, "Remove one or more containers" },
   { "port", cmd_port, "List port mappings or a specific mapping for the container" },
   { "network", cmd_network, "Manage networks (ls)" },
+  { "inspect", cmd_inspect, "Return low-level information on containers and images" },
+  { "rename", cmd_rename, "Rename a container" },
+  { "cp", cmd_cp, "Copy files/folders between a container and the local filesystem" },
+  { "top", cmd_top, "Display the running processes of a container" },
+  { "stats", cmd_stats, "Display resource usage statistics of containers" },
+  { "container", cmd_container, "Manage containers (container ls|rm|inspect|prune|...)" },
+  { "volume", cmd_volume, "Manage volumes (volume create|ls|inspect|rm|prune)" },
   { "images", cmd_images, "List images" },
   { "import", cmd_import, "Import a rootfs tarball as a one-layer image" },
   { "bootstrap", cmd_bootstrap, "Create a base image: busybox, or debian:SUITE" },
   { "rmi", cmd_rmi, "Remove one or more images" },
   { "tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
-  { "inspect", cmd_inspect, "Display detailed information on one or more images" },
   { "history", cmd_history, "Show the history of an image" },
   { "image", cmd_image,
     "Manage images (ls, rm, inspect, history, pull, push, save, load, tag, prune)" },

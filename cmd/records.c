@@ -308,6 +308,10 @@ container_park (const char *root, const char *id, bool dirty, nook_error_t *err)
 static int
 write_config (int cdir, const struct container_record *rec, const char *name, nook_error_t *err)
 {
+  /* Created in seconds (Docker's tables); CreatedNs orders containers made within one
+   * second (ps -n, -l, newest first) */
+  struct timespec now;
+  clock_gettime (CLOCK_REALTIME, &now);
   cleanup_close int d = openat (cdir, rec->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (d < 0)
     return nook_error_set (err, errno, "open container '%s'", rec->id);
@@ -317,8 +321,10 @@ write_config (int cdir, const struct container_record *rec, const char *name, no
   json_t *cfg
       = json_pack ("{s:s, s:s?, s:s, s:s, s:o, s:s, s:I, s:I, s:I}", "Id", rec->id, "Name", name,
                    "Image", rec->image, "ImageID", rec->image_id, "Cmd", argv, "StorageDriver",
-                   rec->driver, "Created", (json_int_t)time (NULL), "Pid", (json_int_t)getpid (),
+                   rec->driver, "Created", (json_int_t)now.tv_sec, "Pid", (json_int_t)getpid (),
                    "PidStart", (json_int_t)container_proc_start (getpid ()));
+  json_object_set_new (cfg, "CreatedNs",
+                       json_integer ((json_int_t)now.tv_sec * 1000000000 + now.tv_nsec));
   if (rec->network)
     json_object_set_new (cfg, "NetworkMode", json_string (rec->network));
   if (rec->n_ports)
@@ -334,6 +340,8 @@ write_config (int cdir, const struct container_record *rec, const char *name, no
         }
       json_object_set_new (cfg, "Ports", ports);
     }
+  if (rec->extra)
+    json_object_update_missing (cfg, rec->extra);
   cleanup_free char *text = json_dumps (cfg, JSON_SORT_KEYS | JSON_COMPACT);
   json_decref (cfg);
   if (text == NULL)
@@ -493,4 +501,41 @@ container_using_image (const char *root, const char *image_id)
   if (cdir >= 0)
     fs_dir_foreach (cdir, uses_image, &u, &e);
   return u.found;
+}
+
+int
+container_rename (const char *root, const char *id, const char *old_name, const char *new_name,
+                  nook_error_t *err)
+{
+  const char *n = new_name[0] == '/' ? new_name + 1 : new_name;
+  if (!valid_name (n))
+    return nook_error_set (err, 0,
+                           "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
+                           "allowed",
+                           new_name);
+  if (old_name && strcmp (old_name, n) == 0)
+    return nook_error_set (err, 0, "Renaming a container with the same name as its current name");
+  cleanup_free char *cpath = xasprintf ("%s/containers", root);
+  cleanup_close int cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cdir < 0)
+    return nook_error_set (err, errno, "open '%s'", cpath);
+  if (reserve_name (cdir, n, id, err) < 0)
+    return -1;
+  json_t *cfg = container_read_json (cdir, id, "config.json");
+  cleanup_close int d = openat (cdir, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_free char *text = NULL;
+  if (cfg && d >= 0)
+    {
+      json_object_set_new (cfg, "Name", json_string (n));
+      text = json_dumps (cfg, JSON_SORT_KEYS | JSON_COMPACT);
+    }
+  json_decref (cfg);
+  if (text == NULL || fs_write_atomic_at (d, "config.json", text, strlen (text), 0600, err) < 0)
+    {
+      container_release_name (root, n, id);
+      return *err ? -1 : nook_error_set (err, errno, "rename container %s", id);
+    }
+  if (old_name && *old_name)
+    container_release_name (root, old_name, id);
+  return 0;
 }

@@ -17,6 +17,8 @@ struct container_record
   const char *network;          /* "bridge", "none"... */
   const struct net_port *ports; /* published */
   size_t n_ports;
+  json_t *extra; /* members added to config.json (Labels, Config, HostConfig, Mounts... for
+                    inspect: cmd/inspect.c), or NULL */
 };
 
 /* The published ports of a config.json ("Ports", Docker's API shape:
@@ -52,6 +54,10 @@ int container_park (const char *root, const char *id, bool dirty, nook_error_t *
 void container_pool_clean (const char *root);
 /* Remove containers/<id>/, inside our user namespace (files of subordinate ids). */
 int container_remove (const char *root, const char *id, const struct nook_idmapping *ids,
+                      nook_error_t *err);
+
+/* Give container ID the name NEW (Docker's rules and Conflict message), freeing OLD. */
+int container_rename (const char *root, const char *id, const char *old_name, const char *new_name,
                       nook_error_t *err);
 
 #endif

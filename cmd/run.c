@@ -2,12 +2,14 @@
  * container record -> sandbox_run -> cleanup. */
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "cmd/inspect.h"
 #include "cmd/records.h"
 #include "cmd/registry.h"
 #include "cmd/run_net.h"
 #include "cmd/store_open.h"
 #include "cmd/seccomp_cache.h"
 #include "cmd/spec.h"
+#include "cmd/volumes.h"
 #include "imagefmt/layer.h"
 #include "imagefmt/store.h"
 #include "sandbox/rootfs.h"
@@ -198,6 +200,7 @@ struct run_state
   bool parked;               /* ... and already parked */
   bool named;                /* --name given: its .names link must be freed */
   struct run_net net;
+  json_t *mounts; /* inspect's Mounts (--rm: its anonymous volumes go too) */
 };
 
 /* The command and all of the container have ended; the kernel is still
@@ -311,6 +314,17 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
     return -1;
   trace_mark ("network prepared");
 
+  /* volumes (named, anonymous, the image's VOLUMEs, --volumes-from) and what
+   * inspect shows (cmd/volumes.c, cmd/inspect.c) */
+  json_t *mounts = NULL;
+  if (volumes_prepare (imagefmt_store_root (st->store), &st->ids0, st->img->config, o->volumes_from,
+                       spec, &mounts, err)
+      < 0)
+    return -1;
+  json_t *extra = inspect_record_fields (o, spec, st->img->config, mounts, err);
+  st->mounts = mounts;
+  if (extra == NULL)
+    return -1;
   struct container_record rec = {
     .id = st->id,
     .name = o->name,
@@ -322,11 +336,17 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
     .network = net_mode_name (&st->net.mode),
     .ports = st->net.ports,
     .n_ports = st->net.n_ports,
+    .extra = extra,
   };
   st->named = o->name != NULL || !o->rm;
   if (getuid () == 0 && !st->ids0.single && open_store_for_root (st->store, err) < 0)
-    return -1;
-  if (container_create (imagefmt_store_root (st->store), &rec, &spec->container_dir, err) < 0)
+    {
+      json_decref (extra);
+      return -1;
+    }
+  int created = container_create (imagefmt_store_root (st->store), &rec, &spec->container_dir, err);
+  json_decref (extra);
+  if (created < 0)
     return -1;
   st->created = true;
   trace_mark ("container created");
@@ -414,7 +434,10 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       nook_error_free (&rerr);
       if (!recycled && container_remove (root, st.id, &st.ids0, &rerr) < 0)
         log_warn ("could not remove container %.12s: %s", st.id, rerr->msg);
+      if (o.rm)
+        volumes_remove_anonymous (root, &st.ids0, st.mounts);
     }
+  json_decref (st.mounts);
   trace_mark ("container removed");
   run_net_free (&st.net);
   imagefmt_hold_release (st.hold);

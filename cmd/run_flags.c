@@ -60,6 +60,10 @@ static const struct optdef optdefs[] = {
   { "dns-option", 0, O_LIST, OFF (dns_options) },
   { "dns-opt", 0, O_LIST, OFF (dns_options) },
   { "add-host", 0, O_LIST, OFF (add_hosts) },
+  { "label", 'l', O_LIST, OFF (labels) },
+  { "label-file", 0, O_LIST, OFF (label_files) },
+  { "mount", 0, O_LIST, OFF (mounts) },
+  { "volumes-from", 0, O_LIST, OFF (volumes_from) },
 };
 
 static int
@@ -194,8 +198,9 @@ run_opts_free (struct run_opts *o)
   free (o->stop_timeout);
   free (o->pull);
   free (o->platform);
-  char ***lists[] = { &o->env,      &o->env_files,     &o->volumes, &o->tmpfs, &o->cap_add,
-                      &o->cap_drop, &o->security_opts, &o->ulimits, &o->cmd };
+  char ***lists[] = { &o->env,         &o->env_files,     &o->volumes,     &o->tmpfs, &o->cap_add,
+                      &o->cap_drop,    &o->security_opts, &o->ulimits,     &o->cmd,   &o->labels,
+                      &o->label_files, &o->mounts,        &o->volumes_from };
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
     strv_free (*lists[i]);
   char ***net[]

@@ -17,6 +17,9 @@ struct run_opts
   char *platform;     /* --platform os/arch[/variant] for the pull */
   char **env, **env_files, **volumes, **tmpfs, **cap_add, **cap_drop, **security_opts, **ulimits;
   char **publish, **expose, **dns, **dns_search, **dns_options, **add_hosts; /* cmd/run_net.c */
+  char **labels, **label_files; /* -l/--label K=V, --label-file (cmd/labels.h) */
+  char **mounts;                /* --mount type=bind|volume|tmpfs,... (cmd/volumes.c) */
+  char **volumes_from;          /* --volumes-from CONTAINER[:ro|rw] */
   char *image;
   char **cmd; /* the command after IMAGE, may be NULL */
 };

@@ -176,10 +176,16 @@ valid_hostname (const char *h)
 static int
 merge_mounts (const struct run_opts *o, struct nook_spec *spec, nook_error_t *err)
 {
-  size_t n = strv_len (o->volumes) + strv_len (o->tmpfs);
+  size_t n = strv_len (o->volumes) + strv_len (o->tmpfs) + strv_len (o->mounts);
   spec->mounts = xzalloc (sizeof *spec->mounts * (n ? n : 1));
   for (size_t i = 0; o->volumes && o->volumes[i]; i++)
     if (spec_parse_volume (o->volumes[i], &spec->mounts[spec->n_mounts++], err) < 0)
+      {
+        spec->n_mounts--;
+        return -1;
+      }
+  for (size_t i = 0; o->mounts && o->mounts[i]; i++)
+    if (spec_parse_mount (o->mounts[i], &spec->mounts[spec->n_mounts++], err) < 0)
       {
         spec->n_mounts--;
         return -1;

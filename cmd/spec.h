@@ -48,8 +48,15 @@ int spec_resolve_user (const char *user, const char *passwd, const char *group, 
 /* Parse one --ulimit ("nofile=1024:2048", "core=-1"). */
 int spec_parse_ulimit (const char *s, struct nook_rlimit *out, nook_error_t *err);
 
-/* Parse one -v/--volume "HOST:CTR[:ro|rw]" (HOST absolute). */
+/* Parse one -v/--volume "HOST:CTR[:OPTS]": HOST absolute (a bind), or a volume
+ * name (source = the name, no '/'), or "CTR" alone (an anonymous volume: source
+ * NULL); cmd/volumes.c turns volumes into binds of their directories.  OPTS:
+ * ro|rw, z|Z, rbind, nocopy (options = "nocopy"). */
 int spec_parse_volume (const char *s, struct nook_mount *out, nook_error_t *err);
+
+/* Parse one --mount "type=bind|volume|tmpfs,src=,dst=,readonly,volume-nocopy,
+ * tmpfs-size=,tmpfs-mode=,..." into the same forms. */
+int spec_parse_mount (const char *s, struct nook_mount *out, nook_error_t *err);
 
 /* Parse one --tmpfs "PATH[:OPTIONS]". */
 int spec_parse_tmpfs (const char *s, struct nook_mount *out, nook_error_t *err);

@@ -1,5 +1,6 @@
 /* cmd/spec_mounts.c: -v/--volume and --tmpfs values as mounts. */
 #include "cmd/spec.h"
+#include "cmd/volumes.h"
 #include "sandbox/mount.h"
 #include "util/cleanup.h"
 #include "util/util.h"
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static bool
 path_is_clean_absolute (const char *p)
@@ -26,16 +28,17 @@ static const struct
   const char *name;
   int group;
 } volume_opts[] = {
-  { "ro", 0 },    { "rw", 0 }, /* access */
-  { "z", 1 },     { "Z", 1 },  /* SELinux labels: nook has none, accepted as podman does */
-  { "rbind", 2 },              /* nook's binds are always recursive */
+  { "ro", 0 },     { "rw", 0 }, /* access */
+  { "z", 1 },      { "Z", 1 },  /* SELinux labels: nook has none, accepted as podman does */
+  { "rbind", 2 },               /* nook's binds are always recursive */
+  { "nocopy", 3 },              /* a volume: not filled from the image */
 };
 
 static int
-volume_options (const char *spec, const char *opts, bool *ro, nook_error_t *err)
+volume_options (const char *spec, const char *opts, bool *ro, bool *nocopy, nook_error_t *err)
 {
-  const char *seen[3] = { NULL, NULL, NULL };
-  size_t seen_len[3] = { 0, 0, 0 };
+  const char *seen[4] = { NULL, NULL, NULL, NULL };
+  size_t seen_len[4] = { 0, 0, 0, 0 };
   for (const char *o = opts;;)
     {
       size_t n = strcspn (o, ",");
@@ -55,6 +58,8 @@ volume_options (const char *spec, const char *opts, bool *ro, nook_error_t *err)
       seen_len[group] = n;
       if (group == 0)
         *ro = n == 2 && strncmp (o, "ro", 2) == 0;
+      if (group == 3)
+        *nocopy = true;
       if (o[n] == '\0')
         return 0;
       o += n + 1;
@@ -87,38 +92,168 @@ spec_parse_volume (const char *s, struct nook_mount *out, nook_error_t *err)
         }
       p += l + 1;
     }
-  if (n == 1)
-    return nook_error_set (err, 0,
-                           "invalid volume '%s': anonymous volumes are not supported yet, "
-                           "give HOST:CONTAINER",
-                           s);
   for (int i = 0; i < n; i++)
     if (len[i] == 0)
       return nook_error_set (err, 0, "invalid volume '%s': the %s empty", s, what[i]);
+  if (n == 1)
+    {
+      /* -v /path: an anonymous volume */
+      cleanup_free char *only = xstrndup (field[0], len[0]);
+      if (!path_is_clean_absolute (only) || strcmp (only, "/") == 0)
+        return nook_error_set (err, 0,
+                               "invalid volume '%s': an anonymous volume needs an absolute "
+                               "container path, not /, without '..'",
+                               s);
+      *out = (struct nook_mount){ .kind = MOUNT_BIND, .target = steal_pointer (&only) };
+      return 0;
+    }
   cleanup_free char *host = xstrndup (field[0], len[0]);
   cleanup_free char *ctr = xstrndup (field[1], len[1]);
-  if (host[0] != '/')
+  /* HOST: an absolute path (a bind) or a volume name (created when missing) */
+  if (host[0] != '/' && !volume_name_valid (host))
     return nook_error_set (err, 0,
-                           "invalid volume '%s': the host path '%s' must be absolute (named "
-                           "volumes are not supported yet)",
+                           "invalid volume '%s': \"%s\" includes invalid characters for a local "
+                           "volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed; a host "
+                           "path must be absolute",
                            s, host);
   if (!path_is_clean_absolute (ctr) || strcmp (ctr, "/") == 0)
     return nook_error_set (err, 0,
                            "invalid volume '%s': the container path '%s' must be absolute, not /, "
                            "without '..'",
                            s, ctr);
-  bool ro = false;
+  bool ro = false, nocopy = false;
   if (n == 3)
     {
       cleanup_free char *opts = xstrndup (field[2], len[2]);
-      if (volume_options (s, opts, &ro, err) < 0)
+      if (volume_options (s, opts, &ro, &nocopy, err) < 0)
         return -1;
     }
+  if (nocopy && host[0] == '/')
+    return nook_error_set (err, 0, "invalid volume '%s': nocopy applies to volumes, not binds", s);
   *out = (struct nook_mount){ .kind = MOUNT_BIND,
                               .source = steal_pointer (&host),
                               .target = steal_pointer (&ctr),
-                              .readonly = ro };
+                              .readonly = ro,
+                              .options = nocopy ? xstrdup ("nocopy") : NULL };
   return 0;
+}
+
+/* --mount's boolean options: "readonly", "readonly=true|false|1|0". */
+static int
+mount_bool (const char *s, const char *key, const char *val, bool *out, nook_error_t *err)
+{
+  if (val == NULL || strcmp (val, "true") == 0 || strcmp (val, "1") == 0)
+    *out = true;
+  else if (strcmp (val, "false") == 0 || strcmp (val, "0") == 0)
+    *out = false;
+  else
+    return nook_error_set (err, 0, "invalid --mount '%s': invalid value for %s: %s", s, key, val);
+  return 0;
+}
+
+int
+spec_parse_mount (const char *s, struct nook_mount *out, nook_error_t *err)
+{
+  cleanup_free char *copy = xstrdup (s);
+  cleanup_free char *type = NULL, *src = NULL, *dst = NULL;
+  cleanup_free char *tmpfs_opts = NULL;
+  bool ro = false, nocopy = false;
+  struct strbuf topts = { 0 };
+  char *save = NULL;
+  for (char *f = strtok_r (copy, ",", &save); f; f = strtok_r (NULL, ",", &save))
+    {
+      char *eq = strchr (f, '=');
+      const char *val = eq ? eq + 1 : NULL;
+      if (eq)
+        *eq = '\0';
+      if (strcmp (f, "type") == 0 && val)
+        free (type), type = xstrdup (val);
+      else if ((strcmp (f, "source") == 0 || strcmp (f, "src") == 0) && val)
+        free (src), src = xstrdup (val);
+      else if ((strcmp (f, "destination") == 0 || strcmp (f, "dst") == 0
+                || strcmp (f, "target") == 0)
+               && val)
+        free (dst), dst = xstrdup (val);
+      else if (strcmp (f, "readonly") == 0 || strcmp (f, "ro") == 0)
+        {
+          if (mount_bool (s, f, val, &ro, err) < 0)
+            goto fail;
+        }
+      else if (strcmp (f, "volume-nocopy") == 0)
+        {
+          if (mount_bool (s, f, val, &nocopy, err) < 0)
+            goto fail;
+        }
+      else if (strcmp (f, "tmpfs-size") == 0 && val)
+        strbuf_appendf (&topts, "%ssize=%s", topts.len ? "," : "", val);
+      else if (strcmp (f, "tmpfs-mode") == 0 && val)
+        strbuf_appendf (&topts, "%smode=%s", topts.len ? "," : "", val);
+      else if ((strcmp (f, "bind-propagation") == 0 && val
+                && (strcmp (val, "rprivate") == 0 || strcmp (val, "private") == 0))
+               || strcmp (f, "consistency") == 0
+               || (strcmp (f, "volume-driver") == 0 && val && strcmp (val, "local") == 0))
+        ; /* what nook does anyway (binds are private), or meaningless here */
+      else
+        {
+          nook_error_set (err, 0, "invalid --mount '%s': unsupported field '%s%s%s'", s, f,
+                          val ? "=" : "", val ? val : "");
+          goto fail;
+        }
+    }
+  tmpfs_opts = strbuf_steal (&topts);
+  if (type == NULL)
+    type = xstrdup ("volume");
+  if (dst == NULL || !path_is_clean_absolute (dst) || strcmp (dst, "/") == 0)
+    return nook_error_set (err, 0,
+                           "invalid --mount '%s': a destination (dst=) must be an absolute path, "
+                           "not /, without '..'",
+                           s);
+  if (strcmp (type, "bind") == 0)
+    {
+      if (src == NULL || src[0] != '/')
+        return nook_error_set (err, 0, "invalid --mount '%s': a bind needs an absolute source", s);
+      struct stat st;
+      if (stat (src, &st) < 0)
+        return nook_error_set (err, 0, "invalid --mount '%s': bind source path does not exist: %s",
+                               s, src);
+      *out = (struct nook_mount){ .kind = MOUNT_BIND,
+                                  .source = steal_pointer (&src),
+                                  .target = steal_pointer (&dst),
+                                  .readonly = ro };
+      return 0;
+    }
+  if (strcmp (type, "volume") == 0)
+    {
+      if (src && !volume_name_valid (src))
+        return nook_error_set (err, 0,
+                               "invalid --mount '%s': \"%s\" includes invalid characters for a "
+                               "local volume name",
+                               s, src);
+      *out = (struct nook_mount){ .kind = MOUNT_BIND,
+                                  .source = steal_pointer (&src),
+                                  .target = steal_pointer (&dst),
+                                  .readonly = ro,
+                                  .options = nocopy ? xstrdup ("nocopy") : NULL };
+      return 0;
+    }
+  if (strcmp (type, "tmpfs") == 0)
+    {
+      if (src)
+        return nook_error_set (err, 0, "invalid --mount '%s': a tmpfs has no source", s);
+      unsigned long flags;
+      cleanup_free char *data = NULL;
+      if (sandbox_tmpfs_options (tmpfs_opts, &flags, &data, err) < 0)
+        return nook_error_wrap (err, "invalid --mount '%s'", s);
+      *out = (struct nook_mount){ .kind = MOUNT_TMPFS,
+                                  .target = steal_pointer (&dst),
+                                  .readonly = ro,
+                                  .options = steal_pointer (&tmpfs_opts) };
+      return 0;
+    }
+  return nook_error_set (err, 0, "invalid --mount '%s': type must be bind, volume or tmpfs", s);
+fail:
+  strbuf_free (&topts);
+  return -1;
 }
 
 int

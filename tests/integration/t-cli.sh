@@ -66,10 +66,10 @@ nrun ps -a --format json
 check_match "ps --format json" '"Names":"fmt"' "$OUT"
 nrun ps -a --format=table
 check_match "ps --format=table is the table" '^CONTAINER ID' "$OUT"
-nrun ps -a --format '{{.Names}}'
-check_eq "ps --format TEMPLATE: exit 1" 1 "$RC"
-check_match "ps --format TEMPLATE: one clear message naming json and table" \
-  "^Error: unsupported --format '\\{\\{\\.Names\\}\\}': nook supports 'table' and 'json'" "$ERR"
+nrun ps -a --format '{{.Names'
+check_eq "ps --format with a broken template: exit 1" 1 "$RC"
+check_match "ps --format with a broken template: Docker's parsing error" \
+  "^Error: template parsing error: template: :1: unclosed action" "$ERR"
 nrun ps --format
 check_eq "ps --format without a value: a flag error (125)" 125 "$RC"
 check_match "... Docker's message" '^flag needs an argument: --format' "$ERR"

@@ -27,7 +27,7 @@ no_errno_tail() {
 no_errno_tail "-v with an empty host path" 125 run --rm -v :/tmp:/x busybox true
 no_errno_tail "-v with conflicting options" 125 run --rm -v /tmp:/x:ro,rw busybox true
 no_errno_tail "-v with an unknown option" 125 run --rm -v /tmp:/x:bogus busybox true
-no_errno_tail "-v with a relative host path" 125 run --rm -v tmp:/x busybox true
+no_errno_tail "-v with a relative host path" 125 run --rm -v ./tmp:/x busybox true
 no_errno_tail "--env-file with a NUL byte" 125 run --rm --env-file "$T_SCRATCH/nul.env" busybox true
 no_errno_tail "--env-file with an invalid line" 125 run --rm --env-file "$T_SCRATCH/bad.env" busybox true
 no_errno_tail "-e with an empty name" 125 run --rm -e =x busybox true

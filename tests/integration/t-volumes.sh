@@ -29,7 +29,7 @@ check_eq "--read-only: writing to / fails" 1 "$([ "$RC" != 0 ] && echo 1 || echo
 nrun run --rm --read-only --tmpfs /tmp busybox sh -c 'echo ok > /tmp/a && cat /tmp/a'
 check_eq "--read-only --tmpfs /tmp: /tmp is writable" ok "$OUT"
 
-nrun run --rm -v relative-dir:/data busybox true
+nrun run --rm -v ./relative-dir:/data busybox true
 check_eq "-v with a relative host path exits 125" 125 "$RC"
 check_match "-v with a relative host path names it" 'relative-dir' "$ERR"
 nrun run --rm -v "$T_SCRATCH/missing-zz9":/data busybox true

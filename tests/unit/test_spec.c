@@ -224,7 +224,7 @@ test_merge_errors (void **state)
   static const char *const bad[][3] = {
     { "-w", "relative", "absolute path" },
     { "-u", "ghost", "unable to find user ghost" },
-    { "-v", "rel:/x", "must be absolute" },
+    { "-v", "./rel:/x", "invalid characters" },
     { "-v", "/a:/", "must be absolute, not /" },
     { "--ulimit", "nofile=5:2", "soft limit above hard" },
     { "--cap-add", "NOPE", "NOPE" },
@@ -424,9 +424,43 @@ test_ulimit_volume_security (void **state)
   nook_error_free (&err);
   assert_int_equal (spec_parse_volume ("/h:/c:bogus", &m, &err), -1);
   nook_error_free (&err);
-  assert_int_equal (spec_parse_volume ("/only", &m, &err), -1);
-  assert_non_null (strstr (err->msg, "anonymous"));
+  /* an anonymous volume, a named one, --mount */
+  assert_int_equal (spec_parse_volume ("/only", &m, &err), 0);
+  assert_null (m.source);
+  assert_string_equal (m.target, "/only");
+  free (m.target);
+  assert_int_equal (spec_parse_volume ("data:/d:ro,nocopy", &m, &err), 0);
+  assert_string_equal (m.source, "data");
+  assert_true (m.readonly);
+  assert_string_equal (m.options, "nocopy");
+  free (m.source), free (m.target), free (m.options);
+  assert_int_equal (spec_parse_volume ("./rel:/d", &m, &err), -1);
+  assert_non_null (strstr (err->msg, "invalid characters"));
   nook_error_free (&err);
+  assert_int_equal (spec_parse_mount ("type=volume,src=v1,dst=/v,readonly", &m, &err), 0);
+  assert_string_equal (m.source, "v1");
+  assert_true (m.readonly);
+  free (m.source), free (m.target);
+  assert_int_equal (spec_parse_mount ("type=bind,source=/tmp,target=/w,readonly=false", &m, &err),
+                    0);
+  assert_string_equal (m.source, "/tmp");
+  assert_false (m.readonly);
+  free (m.source), free (m.target);
+  assert_int_equal (spec_parse_mount ("type=tmpfs,dst=/t,tmpfs-size=1m,tmpfs-mode=1770", &m, &err),
+                    0);
+  assert_int_equal (m.kind, MOUNT_TMPFS);
+  assert_string_equal (m.options, "size=1m,mode=1770");
+  free (m.target), free (m.options);
+  static const char *const bad_mounts[] = { "type=bind,src=/nonexistent-x,dst=/w", "type=nfs,dst=/x",
+                                            "type=volume,dst=relative", "type=volume,src=v,dst=/x,bogus=1",
+                                            "type=tmpfs,src=x,dst=/t", "type=volume,src=v,dst=/x,readonly=maybe" };
+  for (size_t i = 0; i < sizeof bad_mounts / sizeof bad_mounts[0]; i++)
+    {
+      if (spec_parse_mount (bad_mounts[i], &m, &err) == 0)
+        fail_msg ("--mount '%s' accepted", bad_mounts[i]);
+      assert_non_null (strstr (err->msg, bad_mounts[i]));
+      nook_error_free (&err);
+    }
   /* Field by field: empty fields and conflicting options are errors naming the value. */
   static const char *const bad_volumes[][2] = {
     { ":/tmp:/x", "host path is empty" },
