@@ -136,6 +136,11 @@ done
 
 # --- errors: nothing left behind -------------------------------------------------------------
 before=$("$NOOK" ps -a -q | wc -l)
+# this user's nook and slirp4netns processes now: the failed runs below must add none
+nook_procs() {
+  ps -o pid=,stat=,comm= -u "$(id -u)" | awk '$2 !~ /^Z/ && $3 ~ /^(nook|slirp4netns)/ && $3 != "nook-userns" { print $1, $3 }' | sort
+}
+procs_before=$(nook_procs)
 check_status "-p 80:80 (below ip_unprivileged_port_start): exit 125" 125 run -p 80:80 busybox true
 check_match "... names the sysctl" 'net\.ipv4\.ip_unprivileged_port_start' "$ERR"
 T=$(free_port tcp)
@@ -159,6 +164,6 @@ check_status "-p with --network none: exit 125" 125 run --network none -p 8080:8
 check_match "... says why" 'conflicting options: port publishing and --network none' "$ERR"
 check_eq "failed runs leave no container" "$before" "$("$NOOK" ps -a -q | wc -l)"
 check_eq "failed runs leave no process of this user's nook behind" "" \
-  "$(ps -o pid=,stat=,comm= -u "$(id -u)" | awk '$2 !~ /^Z/ && $3 ~ /^(nook|slirp4netns)/ && $3 != "nook-userns"')"
+  "$(comm -13 <(echo "$procs_before") <(nook_procs))"
 
 done_testing
