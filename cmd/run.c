@@ -83,7 +83,8 @@ run_usage (void)
 struct image_files
 {
   const char *image; /* as the user named it, for messages */
-  char **layers;     /* bottom first */
+  const struct imagefmt_image *img;
+  char **layers; /* bottom first */
 };
 
 /* Image files are the image author's: a FIFO /etc/passwd must not hang the run
@@ -94,7 +95,7 @@ static int
 read_image_file (void *data, const char *path, char **text, nook_error_t *err)
 {
   struct image_files *f = data;
-  if (imagefmt_layers_read_file (f->layers, path, IMAGE_FILE_MAX, text, NULL, err) == 0)
+  if (imagefmt_image_read_file (f->img, f->layers, path, IMAGE_FILE_MAX, text, err) == 0)
     return 0;
   return (*err)->code == ENOENT ? -1 : nook_error_wrap (err, "%s", f->image);
 }
@@ -279,7 +280,7 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
     return -1;
 
   trace_mark ("layers ready");
-  struct image_files files = { .image = o->image, .layers = spec->layers };
+  struct image_files files = { .image = o->image, .img = st->img, .layers = spec->layers };
   struct spec_env env = { .read_image_file = read_image_file,
                           .data = &files,
                           .getenv = host_getenv,

@@ -52,6 +52,8 @@ struct imagefmt_image
   json_t *config;        /* the whole image config JSON (owned) */
   char **layers;         /* layer blob digests, bottom first, NULL-terminated */
   char **diff_ids;       /* uncompressed layer digests, NULL-terminated */
+  char **chain_ids;      /* NULL, or the layers' chain IDs when read from the run cache */
+  json_t *run_files;     /* NULL, or the files a run reads, from the run cache (below) */
 };
 
 /* Look up by reference (short or full), by full ID or by a unique ID prefix (as
@@ -61,9 +63,23 @@ int imagefmt_store_lookup (struct imagefmt_store *s, const char *ref, struct ima
 void imagefmt_image_free (struct imagefmt_image *img);
 
 /* Make sure every layer is unpacked (extracting missing ones once, via the hooks)
- * and return their absolute directory paths, bottom first, NULL-terminated. */
-int imagefmt_store_layer_dirs (struct imagefmt_store *s, const struct imagefmt_image *img,
+ * and return their absolute directory paths, bottom first, NULL-terminated.  An image
+ * that did not come from the run cache gets its entry there (and img->run_files). */
+int imagefmt_store_layer_dirs (struct imagefmt_store *s, struct imagefmt_image *img,
                                char ***dirs, nook_error_t *err);
+
+/* ---- the run cache (store_runcache.c) ----
+ *
+ * What `nook run` needs of an image, read once per manifest (an image and its unpacked
+ * layers never change): cache/run/<manifest hex> holds the image ID, config, layer
+ * digests and chain IDs, and the texts of the files a run reads through the layers
+ * (/etc/passwd, /etc/group; absent ones as null).  imagefmt_store_lookup_hold reads it
+ * instead of the manifest and config; imagefmt_store_layer_dirs writes it. */
+
+/* An image file as imagefmt_layers_read_file (layer.h) reads it through dirs (the
+ * image's layer dirs), from img->run_files when they have it.  Absent: ENOENT. */
+int imagefmt_image_read_file (const struct imagefmt_image *img, char *const *dirs, const char *path,
+                              size_t max, char **out, nook_error_t *err);
 
 /* One tagged (or dangling) image as `nook images` lists it. */
 struct imagefmt_listing

@@ -312,6 +312,10 @@ check_locked (struct ck *c, nook_error_t *err)
   if (stale > 0)
     say (c, o->repair ? "repaired" : "garbage", "%d size record%s of layers no longer stored",
          stale, stale == 1 ? "" : "s");
+  stale = store_run_cache_sweep (s, o->repair);
+  if (stale > 0)
+    say (c, o->repair ? "repaired" : "garbage", "%d run cache entr%s of images no longer stored",
+         stale, stale == 1 ? "y" : "ies");
   int staged = imagefmt_images_clean_staging (s, o->repair, NULL);
   if (staged > 0)
     say (c, o->repair ? "repaired" : "garbage", "%d staging director%s of interrupted loads",

@@ -46,6 +46,26 @@ open_holds (struct imagefmt_store *s, nook_error_t *err)
   return fd;
 }
 
+/* imagefmt_store_lookup, from the run cache when the image has an entry there. */
+static int
+lookup_cached (struct imagefmt_store *s, const char *ref, struct imagefmt_image **out,
+               nook_error_t *err)
+{
+  cleanup_json json_t *idx = NULL;
+  bool by_id;
+  if (ref == NULL || *ref == '\0')
+    return nook_error_set (err, 0, "empty image reference");
+  if (store_load_index (s, &idx, err) < 0)
+    return -1;
+  json_t *e = store_image_entry (s, idx, ref, &by_id, NULL, err);
+  if (e == NULL)
+    return -1;
+  const char *mdigest = store_entry_digest (e);
+  if (store_run_cache_load (s, mdigest, store_entry_ref (e), out) == 0)
+    return 0;
+  return store_load_image (s, mdigest, store_entry_ref (e), out, err);
+}
+
 int
 imagefmt_store_lookup_hold (struct imagefmt_store *s, const char *ref, const char *holder,
                             struct imagefmt_image **out, struct imagefmt_hold **hold,
@@ -55,7 +75,7 @@ imagefmt_store_lookup_hold (struct imagefmt_store *s, const char *ref, const cha
   if (*holder == '\0' || *holder == '.' || strchr (holder, '/'))
     return nook_error_set (err, EINVAL, "invalid image holder '%s'", holder);
   cleanup_close int lk = store_images_lock (s, LOCK_SH, err);
-  if (lk < 0 || imagefmt_store_lookup (s, ref, &img, err) < 0)
+  if (lk < 0 || lookup_cached (s, ref, &img, err) < 0)
     return -1;
   cleanup_close int dir = open_holds (s, err);
   if (dir < 0)

@@ -133,6 +133,7 @@ delete_image (struct imagefmt_store *s, json_t *manifests, const struct imagefmt
   if (strv_contains (r.blobs, img->manifest_digest))
     goto out;
   store_remove_blob (s, img->manifest_digest);
+  store_run_cache_remove (s, img->manifest_digest);
   if (!strv_contains (r.blobs, img->id))
     {
       store_remove_blob (s, img->id);

@@ -391,6 +391,72 @@ test_store_remove_in_use (void **state)
   assert_int_equal (access (dirs[0], F_OK), -1);
 }
 
+/* The run cache: written once the layers are unpacked, then read instead of the
+ * manifest, config and layers (the files come from it: the dirs given are empty); one
+ * that does not parse is ignored; rmi removes it with the image. */
+static void
+test_store_run_cache (void **state)
+{
+  struct fixture *f = *state;
+  const char *pw = "root:x:0:0:root:/root:/bin/sh\n";
+  const struct imagefmt_tar_entry en[] = {
+    { .path = "etc", .mode = S_IFDIR | 0755 },
+    { .path = "etc/passwd", .mode = S_IFREG | 0644, .data = pw, .size = strlen (pw) },
+  };
+  cleanup_error nook_error_t err = NULL;
+  int m = memfd_create ("t", MFD_CLOEXEC);
+  assert_int_equal (imagefmt_layer_write_tar (m, en, 2, 0, false, &err), 0);
+  lseek (m, 0, SEEK_SET);
+  cleanup_free char *id = NULL;
+  json_t *cfg = imagefmt_store_default_config (0, NULL);
+  assert_int_equal (imagefmt_store_import_tar (f->s, m, cfg, "rc:1", &id, &err), 0);
+  json_decref (cfg);
+  close (m);
+  const char *run = "c0ffee0000000000000000000000000000000000000000000000000000000001";
+  struct imagefmt_image *img = NULL;
+  struct imagefmt_hold *hold = NULL;
+  assert_int_equal (imagefmt_store_lookup_hold (f->s, "rc:1", run, &img, &hold, &err), 0);
+  imagefmt_hold_release (hold);
+  assert_null (img->run_files);
+  cleanup_free char *entry = xasprintf ("%s/cache/run/%s", f->dir, img->manifest_digest + 7);
+  assert_int_equal (access (entry, F_OK), -1);
+  cleanup_strv char **dirs = NULL;
+  assert_int_equal (imagefmt_store_layer_dirs (f->s, img, &dirs, &err), 0);
+  assert_int_equal (access (entry, F_OK), 0);
+  imagefmt_image_free (img);
+
+  char empty[64] = "/tmp/nook-test-empty-XXXXXX";
+  assert_non_null (mkdtemp (empty));
+  char *none[] = { empty, NULL };
+  assert_int_equal (imagefmt_store_lookup_hold (f->s, "rc:1", run, &img, &hold, &err), 0);
+  imagefmt_hold_release (hold);
+  assert_non_null (img->run_files);
+  assert_string_equal (img->id, id);
+  cleanup_free char *text = NULL;
+  assert_int_equal (imagefmt_image_read_file (img, none, "/etc/passwd", 1 << 20, &text, &err), 0);
+  assert_string_equal (text, pw);
+  assert_int_equal (imagefmt_image_read_file (img, none, "/etc/group", 1 << 20, &text, &err), -1);
+  assert_int_equal (err->code, ENOENT);
+  nook_error_free (&err);
+  cleanup_strv char **again = NULL;
+  assert_int_equal (imagefmt_store_layer_dirs (f->s, img, &again, &err), 0);
+  assert_string_equal (again[0], dirs[0]);
+  imagefmt_image_free (img);
+  rmdir (empty);
+
+  int fd = open (entry, O_WRONLY | O_TRUNC | O_CLOEXEC);
+  assert_int_equal (write (fd, "{\"format\":1,", 12), 12);
+  close (fd);
+  assert_int_equal (imagefmt_store_lookup_hold (f->s, "rc:1", run, &img, &hold, &err), 0);
+  imagefmt_hold_release (hold);
+  assert_null (img->run_files);
+  assert_string_equal (img->id, id);
+  imagefmt_image_free (img);
+
+  assert_int_equal (imagefmt_store_remove (f->s, "rc:1", &plain, &err), 0);
+  assert_int_equal (access (entry, F_OK), -1);
+}
+
 static void
 test_store_retag_dangling (void **state)
 {
@@ -460,6 +526,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     T (test_store_import_lookup),  T (test_store_layer_dirs),
     T (test_store_import_bad),     T (test_store_remove),
+    T (test_store_run_cache),
     T (test_store_retag_dangling), T (test_store_bootstrap_reproducible),
     T (test_store_lookup_order),   T (test_store_remove_in_use),
   };
