@@ -414,11 +414,11 @@ store_load_image (struct imagefmt_store *s, const char *mdigest, const char *ref
     return nook_error_wrap (err, "manifest %s: config", mdigest);
   img->id = xstrdup (cd);
   if (read_blob_json (s, cd, false, &img->config, err) < 0
-      || store_digest_array (json_object_get (m, "layers"), "digest", "manifest layers", &img->layers,
-                       err)
+      || store_digest_array (json_object_get (m, "layers"), "digest", "manifest layers",
+                             &img->layers, err)
              < 0
-      || store_digest_array (json_object_get (json_object_get (img->config, "rootfs"), "diff_ids"), NULL,
-                       "config rootfs.diff_ids", &img->diff_ids, err)
+      || store_digest_array (json_object_get (json_object_get (img->config, "rootfs"), "diff_ids"),
+                             NULL, "config rootfs.diff_ids", &img->diff_ids, err)
              < 0)
     return nook_error_wrap (err, "image %s", ref ? ref : mdigest);
   if (strv_len (img->layers) != strv_len (img->diff_ids))
@@ -659,8 +659,8 @@ imagefmt_store_layer_dirs (struct imagefmt_store *s, struct imagefmt_image *img,
                            nook_error_t *err)
 {
   cleanup_unlock struct imagefmt_store *locked = NULL;
-  cleanup_strv char **chains = img->chain_ids ? strv_dup (img->chain_ids)
-                                              : store_chain_ids (img->diff_ids);
+  cleanup_strv char **chains
+      = img->chain_ids ? strv_dup (img->chain_ids) : store_chain_ids (img->diff_ids);
   cleanup_strv char **out = xzalloc (sizeof (char *));
   /* The common case, every layer unpacked, needs no lock: a .done marker is
    * made only after its directory was renamed into place.  (So a long

@@ -65,8 +65,8 @@ void imagefmt_image_free (struct imagefmt_image *img);
 /* Make sure every layer is unpacked (extracting missing ones once, via the hooks)
  * and return their absolute directory paths, bottom first, NULL-terminated.  An image
  * that did not come from the run cache gets its entry there (and img->run_files). */
-int imagefmt_store_layer_dirs (struct imagefmt_store *s, struct imagefmt_image *img,
-                               char ***dirs, nook_error_t *err);
+int imagefmt_store_layer_dirs (struct imagefmt_store *s, struct imagefmt_image *img, char ***dirs,
+                               nook_error_t *err);
 
 /* ---- the run cache (store_runcache.c) ----
  *
