@@ -189,7 +189,7 @@ struct run_state
 {
   struct imagefmt_store *store;
   struct imagefmt_image *img;
-  struct imagefmt_hold *hold; /* the image, against rmi, until the run ends */
+  struct imagefmt_hold *hold; /* the image, against rmi, until the record is written */
   struct nook_idmapping ids0;
   struct nook_spec spec;
   char *id;
@@ -245,8 +245,6 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
   if (cmd_store_open (ctx->root, &st->store, &st->ids0, &in, err) < 0)
     return -1;
   trace_mark ("store opened");
-  /* The image is held from the moment it is resolved (an rmi now refuses): the hold,
-   * named by the container's ID, lasts as long as this run. */
   st->id = new_container_id ();
   /* --pull: missing (default) pulls an image the store lacks, as Docker does; always
    * pulls first; never only looks (offline labs). */
@@ -258,7 +256,7 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
   if (strcmp (policy, "always") == 0
       && cmd_pull_for_run (ctx, st->store, o->image, o->platform, stderr, err) < 0)
     return -1;
-  if (imagefmt_store_lookup_hold (st->store, o->image, st->id, &st->img, &st->hold, err) < 0)
+  if (imagefmt_store_lookup_hold (st->store, o->image, &st->img, &st->hold, err) < 0)
     {
       if ((*err)->code != ENOENT)
         return -1;
@@ -270,7 +268,7 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
                                o->image);
       fprintf (stderr, "Unable to find image '%s' locally\n", o->image);
       if (cmd_pull_for_run (ctx, st->store, o->image, o->platform, stderr, err) < 0
-          || imagefmt_store_lookup_hold (st->store, o->image, st->id, &st->img, &st->hold, err) < 0)
+          || imagefmt_store_lookup_hold (st->store, o->image, &st->img, &st->hold, err) < 0)
         return -1;
     }
   trace_mark ("image found");
@@ -330,6 +328,10 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
   if (container_create (imagefmt_store_root (st->store), &rec, &spec->container_dir, err) < 0)
     return -1;
   st->created = true;
+  /* The image was held from its lookup (an rmi waited); the record now says a running
+   * container uses it. */
+  imagefmt_hold_release (steal_pointer (&st->hold));
+  test_hook ("container-recorded");
   trace_mark ("container created");
   return 0;
 }

@@ -119,9 +119,16 @@ json_t *store_image_entry (struct imagefmt_store *s, json_t *idx, const char *re
 
 /* images.lock taken with op (LOCK_SH or LOCK_EX): the fd, closing it unlocks. */
 int store_images_lock (struct imagefmt_store *s, int op, nook_error_t *err);
-/* Under images.lock taken exclusive: the holder of a live hold on image_id, or NULL;
- * the records of dead holders met on the way are removed. */
-char *store_image_holder (struct imagefmt_store *s, const char *image_id);
+/* The container using image_id by the records (o->container_using), or NULL;
+ * *running tells whether it runs. */
+char *store_image_user (const struct imagefmt_remove_opts *o, const char *image_id, bool *running);
+
+/* ---- removal (store_remove.c) ---- */
+
+/* imagefmt_store_remove with images.lock taken exclusive and the store lock held;
+ * *images_lock (when not NULL) is closed once the index is saved. */
+int store_remove_locked (struct imagefmt_store *s, const char *ref,
+                         const struct imagefmt_remove_opts *o, int *images_lock, nook_error_t *err);
 
 /* ---- the run cache (store_runcache.c) ---- */
 
