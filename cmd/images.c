@@ -505,9 +505,9 @@ rmi_report (void *data, const char *what, const char *arg)
 }
 
 static char *
-rmi_container_using (void *data, const char *image_id)
+rmi_container_using (void *data, const char *image_id, bool *running)
 {
-  return container_using_image (imagefmt_store_root (data), image_id);
+  return container_using_image (imagefmt_store_root (data), image_id, running);
 }
 
 int
@@ -539,7 +539,7 @@ cmd_rmi (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   if (cmd_store_open (ctx->root, &s, NULL, NULL, err) < 0)
     return -1;
   /* Who uses an image is decided under the store's locks (imagefmt_store_remove): a
-   * run holds its image from the moment it resolves it. */
+   * run holds its image from the moment it resolves it until its record is written. */
   struct imagefmt_remove_opts ro
       = { .force = force, .container_using = rmi_container_using, .report = rmi_report, .data = s };
   for (int i = 1; i < argc; i++)

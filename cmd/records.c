@@ -473,7 +473,23 @@ struct image_user
 {
   const char *image_id;
   char *found;
+  bool running;
 };
+
+/* Whether the nook that runs container `id` is alive: its pid has the start time
+ * recorded, and the run has not recorded its end. */
+static bool
+record_running (int cdir, const char *id, const json_t *cfg)
+{
+  pid_t pid = (pid_t)json_integer_value (json_object_get (cfg, "Pid"));
+  unsigned long long start
+      = (unsigned long long)json_integer_value (json_object_get (cfg, "PidStart"));
+  if (pid <= 0 || start == 0 || container_proc_start (pid) != start)
+    return false;
+  json_t *st = container_read_json (cdir, id, "state.json");
+  json_decref (st);
+  return st == NULL;
+}
 
 static int
 uses_image (int cdir, const char *id, void *arg, nook_error_t *err)
@@ -484,15 +500,18 @@ uses_image (int cdir, const char *id, void *arg, nook_error_t *err)
   json_t *cfg = container_read_json (cdir, id, "config.json");
   const char *img = json_string_value (json_object_get (cfg, "ImageID"));
   bool match = img && strcmp (img, u->image_id) == 0;
+  bool running = match && record_running (cdir, id, cfg);
   json_decref (cfg);
-  if (!match)
+  if (!match || (u->found && !running))
     return 0;
+  free (u->found);
   u->found = xstrdup (id);
-  return 1;
+  u->running = running;
+  return running; /* a running one is the answer; a stopped one, unless one runs */
 }
 
 char *
-container_using_image (const char *root, const char *image_id)
+container_using_image (const char *root, const char *image_id, bool *running)
 {
   cleanup_free char *cpath = xasprintf ("%s/containers", root);
   cleanup_close int cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -500,6 +519,8 @@ container_using_image (const char *root, const char *image_id)
   cleanup_error nook_error_t e = NULL;
   if (cdir >= 0)
     fs_dir_foreach (cdir, uses_image, &u, &e);
+  if (running)
+    *running = u.running;
   return u.found;
 }
 

@@ -32,8 +32,9 @@ int container_create (const char *root, const struct container_record *rec, char
 /* containers/ID/FILE (config.json, state.json) parsed, or NULL.  cdir:
  * an fd of the store's containers/ directory. */
 json_t *container_read_json (int cdir, const char *id, const char *file);
-/* The ID of a container (running or not) made from image IMAGE_ID, or NULL. */
-char *container_using_image (const char *root, const char *image_id);
+/* The ID of a container made from image IMAGE_ID, or NULL: a running one (its nook
+ * alive; *running set, when not NULL) rather than a stopped one. */
+char *container_using_image (const char *root, const char *image_id, bool *running);
 /* Free NAME if it still names container ID. */
 void container_release_name (const char *root, const char *name, const char *id);
 /* The start time of a process (field 22 of /proc/PID/stat), 0 if gone: with

@@ -85,7 +85,8 @@ run_usage (void)
 struct image_files
 {
   const char *image; /* as the user named it, for messages */
-  char **layers;     /* bottom first */
+  const struct imagefmt_image *img;
+  char **layers; /* bottom first */
 };
 
 /* Image files are the image author's: a FIFO /etc/passwd must not hang the run
@@ -96,7 +97,7 @@ static int
 read_image_file (void *data, const char *path, char **text, nook_error_t *err)
 {
   struct image_files *f = data;
-  if (imagefmt_layers_read_file (f->layers, path, IMAGE_FILE_MAX, text, NULL, err) == 0)
+  if (imagefmt_image_read_file (f->img, f->layers, path, IMAGE_FILE_MAX, text, err) == 0)
     return 0;
   return (*err)->code == ENOENT ? -1 : nook_error_wrap (err, "%s", f->image);
 }
@@ -190,7 +191,7 @@ struct run_state
 {
   struct imagefmt_store *store;
   struct imagefmt_image *img;
-  struct imagefmt_hold *hold; /* the image, against rmi, until the run ends */
+  struct imagefmt_hold *hold; /* the image, against rmi, until the record is written */
   struct nook_idmapping ids0;
   struct nook_spec spec;
   char *id;
@@ -247,8 +248,6 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
   if (cmd_store_open (ctx->root, &st->store, &st->ids0, &in, err) < 0)
     return -1;
   trace_mark ("store opened");
-  /* The image is held from the moment it is resolved (an rmi now refuses): the hold,
-   * named by the container's ID, lasts as long as this run. */
   st->id = new_container_id ();
   /* --pull: missing (default) pulls an image the store lacks, as Docker does; always
    * pulls first; never only looks (offline labs). */
@@ -260,7 +259,7 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
   if (strcmp (policy, "always") == 0
       && cmd_pull_for_run (ctx, st->store, o->image, o->platform, stderr, err) < 0)
     return -1;
-  if (imagefmt_store_lookup_hold (st->store, o->image, st->id, &st->img, &st->hold, err) < 0)
+  if (imagefmt_store_lookup_hold (st->store, o->image, &st->img, &st->hold, err) < 0)
     {
       if ((*err)->code != ENOENT)
         return -1;
@@ -272,7 +271,7 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
                                o->image);
       fprintf (stderr, "Unable to find image '%s' locally\n", o->image);
       if (cmd_pull_for_run (ctx, st->store, o->image, o->platform, stderr, err) < 0
-          || imagefmt_store_lookup_hold (st->store, o->image, st->id, &st->img, &st->hold, err) < 0)
+          || imagefmt_store_lookup_hold (st->store, o->image, &st->img, &st->hold, err) < 0)
         return -1;
     }
   trace_mark ("image found");
@@ -282,7 +281,7 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
     return -1;
 
   trace_mark ("layers ready");
-  struct image_files files = { .image = o->image, .layers = spec->layers };
+  struct image_files files = { .image = o->image, .img = st->img, .layers = spec->layers };
   struct spec_env env = { .read_image_file = read_image_file,
                           .data = &files,
                           .getenv = host_getenv,
@@ -349,6 +348,10 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
   if (created < 0)
     return -1;
   st->created = true;
+  /* The image was held from its lookup (an rmi waited); the record now says a running
+   * container uses it. */
+  imagefmt_hold_release (steal_pointer (&st->hold));
+  test_hook ("container-recorded");
   trace_mark ("container created");
   return 0;
 }

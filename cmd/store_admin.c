@@ -47,10 +47,10 @@ struct prune_ctx
 };
 
 static char *
-prune_using (void *data, const char *image_id)
+prune_using (void *data, const char *image_id, bool *running)
 {
   struct prune_ctx *p = data;
-  return container_using_image (p->root, image_id);
+  return container_using_image (p->root, image_id, running);
 }
 
 static void
@@ -120,7 +120,7 @@ cmd_image_prune (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 static bool
 df_in_use (void *data, const char *image_id)
 {
-  cleanup_free char *c = container_using_image (data, image_id);
+  cleanup_free char *c = container_using_image (data, image_id, NULL);
   return c != NULL;
 }
 

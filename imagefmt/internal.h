@@ -95,6 +95,11 @@ void store_index_tag (json_t *manifests, const char *ref, const char *digest, si
 
 /* ---- images (store.c) ---- */
 
+/* The digests of a JSON array (of objects' `key`, or of strings when key is NULL),
+ * each validated; `what` names the array in errors. */
+int store_digest_array (json_t *arr, const char *key, const char *what, char ***out,
+                        nook_error_t *err);
+
 /* The config digest a manifest names (not validated), or NULL. */
 const char *store_manifest_config (json_t *m);
 /* Load the image whose manifest is `mdigest`; ref (may be NULL) is copied into it. */
@@ -114,9 +119,30 @@ json_t *store_image_entry (struct imagefmt_store *s, json_t *idx, const char *re
 
 /* images.lock taken with op (LOCK_SH or LOCK_EX): the fd, closing it unlocks. */
 int store_images_lock (struct imagefmt_store *s, int op, nook_error_t *err);
-/* Under images.lock taken exclusive: the holder of a live hold on image_id, or NULL;
- * the records of dead holders met on the way are removed. */
-char *store_image_holder (struct imagefmt_store *s, const char *image_id);
+/* The container using image_id by the records (o->container_using), or NULL;
+ * *running tells whether it runs. */
+char *store_image_user (const struct imagefmt_remove_opts *o, const char *image_id, bool *running);
+
+/* ---- removal (store_remove.c) ---- */
+
+/* imagefmt_store_remove with images.lock taken exclusive and the store lock held;
+ * *images_lock (when not NULL) is closed once the index is saved. */
+int store_remove_locked (struct imagefmt_store *s, const char *ref,
+                         const struct imagefmt_remove_opts *o, int *images_lock, nook_error_t *err);
+
+/* ---- the run cache (store_runcache.c) ---- */
+
+/* The image of manifest `mdigest` from its run cache entry; -1 when there is none
+ * usable (missing, cut short, another format: the caller loads it from the blobs). */
+int store_run_cache_load (struct imagefmt_store *s, const char *mdigest, const char *ref,
+                          struct imagefmt_image **out);
+/* Write img's entry, reading its files through dirs (errors are ignored: a cache). */
+void store_run_cache_save (struct imagefmt_store *s, struct imagefmt_image *img, char *const *dirs);
+/* Forget the entry of manifest `mdigest` (with the image). */
+void store_run_cache_remove (struct imagefmt_store *s, const char *mdigest);
+/* Entries whose manifest is gone (and leftovers of interrupted writes): counted, and
+ * removed with repair. */
+int store_run_cache_sweep (struct imagefmt_store *s, bool repair);
 
 /* ---- unpacked layers (store.c) ---- */
 

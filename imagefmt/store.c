@@ -361,11 +361,13 @@ imagefmt_image_free (struct imagefmt_image *img)
   json_decref (img->config);
   strv_free (img->layers);
   strv_free (img->diff_ids);
+  strv_free (img->chain_ids);
+  json_decref (img->run_files);
   free (img);
 }
 
-static int
-digest_array (json_t *arr, const char *key, const char *what, char ***out, nook_error_t *err)
+int
+store_digest_array (json_t *arr, const char *key, const char *what, char ***out, nook_error_t *err)
 {
   if (!json_is_array (arr))
     return nook_error_set (err, EINVAL, "%s: missing array", what);
@@ -412,11 +414,11 @@ store_load_image (struct imagefmt_store *s, const char *mdigest, const char *ref
     return nook_error_wrap (err, "manifest %s: config", mdigest);
   img->id = xstrdup (cd);
   if (read_blob_json (s, cd, false, &img->config, err) < 0
-      || digest_array (json_object_get (m, "layers"), "digest", "manifest layers", &img->layers,
-                       err)
+      || store_digest_array (json_object_get (m, "layers"), "digest", "manifest layers",
+                             &img->layers, err)
              < 0
-      || digest_array (json_object_get (json_object_get (img->config, "rootfs"), "diff_ids"), NULL,
-                       "config rootfs.diff_ids", &img->diff_ids, err)
+      || store_digest_array (json_object_get (json_object_get (img->config, "rootfs"), "diff_ids"),
+                             NULL, "config rootfs.diff_ids", &img->diff_ids, err)
              < 0)
     return nook_error_wrap (err, "image %s", ref ? ref : mdigest);
   if (strv_len (img->layers) != strv_len (img->diff_ids))
@@ -653,11 +655,12 @@ fail:
 }
 
 int
-imagefmt_store_layer_dirs (struct imagefmt_store *s, const struct imagefmt_image *img, char ***dirs,
+imagefmt_store_layer_dirs (struct imagefmt_store *s, struct imagefmt_image *img, char ***dirs,
                            nook_error_t *err)
 {
   cleanup_unlock struct imagefmt_store *locked = NULL;
-  cleanup_strv char **chains = store_chain_ids (img->diff_ids);
+  cleanup_strv char **chains
+      = img->chain_ids ? strv_dup (img->chain_ids) : store_chain_ids (img->diff_ids);
   cleanup_strv char **out = xzalloc (sizeof (char *));
   /* The common case, every layer unpacked, needs no lock: a .done marker is
    * made only after its directory was renamed into place.  (So a long
@@ -696,6 +699,7 @@ imagefmt_store_layer_dirs (struct imagefmt_store *s, const struct imagefmt_image
         return -1;
       strv_push_take (&out, xasprintf ("%s/layers/%s", s->root, hex));
     }
+  store_run_cache_save (s, img, out);
   *dirs = steal_pointer (&out);
   return 0;
 }

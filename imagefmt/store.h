@@ -52,6 +52,8 @@ struct imagefmt_image
   json_t *config;        /* the whole image config JSON (owned) */
   char **layers;         /* layer blob digests, bottom first, NULL-terminated */
   char **diff_ids;       /* uncompressed layer digests, NULL-terminated */
+  char **chain_ids;      /* NULL, or the layers' chain IDs when read from the run cache */
+  json_t *run_files;     /* NULL, or the files a run reads, from the run cache (below) */
 };
 
 /* Look up by reference (short or full), by full ID or by a unique ID prefix (as
@@ -61,9 +63,23 @@ int imagefmt_store_lookup (struct imagefmt_store *s, const char *ref, struct ima
 void imagefmt_image_free (struct imagefmt_image *img);
 
 /* Make sure every layer is unpacked (extracting missing ones once, via the hooks)
- * and return their absolute directory paths, bottom first, NULL-terminated. */
-int imagefmt_store_layer_dirs (struct imagefmt_store *s, const struct imagefmt_image *img,
-                               char ***dirs, nook_error_t *err);
+ * and return their absolute directory paths, bottom first, NULL-terminated.  An image
+ * that did not come from the run cache gets its entry there (and img->run_files). */
+int imagefmt_store_layer_dirs (struct imagefmt_store *s, struct imagefmt_image *img, char ***dirs,
+                               nook_error_t *err);
+
+/* ---- the run cache (store_runcache.c) ----
+ *
+ * What `nook run` needs of an image, read once per manifest (an image and its unpacked
+ * layers never change): cache/run/<manifest hex> holds the image ID, config, layer
+ * digests and chain IDs, and the texts of the files a run reads through the layers
+ * (/etc/passwd, /etc/group; absent ones as null).  imagefmt_store_lookup_hold reads it
+ * instead of the manifest and config; imagefmt_store_layer_dirs writes it. */
+
+/* An image file as imagefmt_layers_read_file (layer.h) reads it through dirs (the
+ * image's layer dirs), from img->run_files when they have it.  Absent: ENOENT. */
+int imagefmt_image_read_file (const struct imagefmt_image *img, char *const *dirs, const char *path,
+                              size_t max, char **out, nook_error_t *err);
 
 /* One tagged (or dangling) image as `nook images` lists it. */
 struct imagefmt_listing
@@ -104,27 +120,29 @@ int imagefmt_store_tag (struct imagefmt_store *s, const char *ref, const char *m
 
 /* ---- images in use ----
  *
- * A run holds its image from the moment it resolves it until the run ends, so that no
- * rmi removes the layers it is starting from: holds/<holder> (the container ID) names
- * the image and is flock(2)ed by the run while it lives (a crashed run holds nothing).
- * The run records its hold under images.lock taken shared, only around the lookup; rmi
- * takes it exclusive while it decides.  Imports never take it: a slow import stalls no
- * run. */
+ * A run holds its image from the moment it resolves it until the record of its
+ * container (which names the image and the running nook) is written, so that no rmi
+ * removes the layers it is starting from: images.lock, taken shared by the run around
+ * that span, exclusive by rmi and prune while they decide (before the store lock:
+ * unpacking layers takes the store lock under the shared one).  From then on rmi
+ * reads the records (remove opts' container_using): a running container's image is
+ * never deleted, a stopped one's keeps its layers.  Imports never take images.lock: a
+ * slow import stalls no run. */
 struct imagefmt_hold;
 
-/* imagefmt_store_lookup, and a hold of the image for holder (a container ID). */
-int imagefmt_store_lookup_hold (struct imagefmt_store *s, const char *ref, const char *holder,
+/* imagefmt_store_lookup, the image held against rmi until imagefmt_hold_release. */
+int imagefmt_store_lookup_hold (struct imagefmt_store *s, const char *ref,
                                 struct imagefmt_image **out, struct imagefmt_hold **hold,
                                 nook_error_t *err);
-/* End a hold (NULL is fine). */
+/* End a hold (NULL is fine): once the container's record is written. */
 void imagefmt_hold_release (struct imagefmt_hold *h);
 
 struct imagefmt_remove_opts
 {
   bool force;
-  /* The ID of a container made from image_id (malloc'd), or NULL: cmd/ knows the
-   * container records; imagefmt knows the holds of running ones. */
-  char *(*container_using) (void *data, const char *image_id);
+  /* The ID of a container made from image_id (malloc'd; a running one first, then
+   * *running is set), or NULL: cmd/ knows the container records. */
+  char *(*container_using) (void *data, const char *image_id, bool *running);
   /* Called once per action: ("Untagged", "busybox:latest"), ("Deleted", "sha256:..."). */
   void (*report) (void *data, const char *what, const char *arg);
   void *data;

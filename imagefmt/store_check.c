@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -312,6 +313,10 @@ check_locked (struct ck *c, nook_error_t *err)
   if (stale > 0)
     say (c, o->repair ? "repaired" : "garbage", "%d size record%s of layers no longer stored",
          stale, stale == 1 ? "" : "s");
+  stale = store_run_cache_sweep (s, o->repair);
+  if (stale > 0)
+    say (c, o->repair ? "repaired" : "garbage", "%d run cache entr%s of images no longer stored",
+         stale, stale == 1 ? "y" : "ies");
   int staged = imagefmt_images_clean_staging (s, o->repair, NULL);
   if (staged > 0)
     say (c, o->repair ? "repaired" : "garbage", "%d staging director%s of interrupted loads",
@@ -461,7 +466,9 @@ imagefmt_store_prune (struct imagefmt_store *s, bool all, const struct imagefmt_
   struct imagefmt_remove_opts ro = *o;
   ro.force = false;
   *reclaimed = 0;
-  if (imagefmt_store_lock (s, err) < 0)
+  /* images.lock first, as rmi: a run may wait for the store lock under it. */
+  cleanup_close int images_lock = store_images_lock (s, LOCK_EX, err);
+  if (images_lock < 0 || imagefmt_store_lock (s, err) < 0)
     return -1;
   locked = s;
   uint64_t before = store_bytes (s);
@@ -483,14 +490,14 @@ imagefmt_store_prune (struct imagefmt_store *s, bool all, const struct imagefmt_
     {
       if (!all && strv_contains (tagged, ids[i]))
         continue;
-      cleanup_free char *user = o->container_using ? o->container_using (o->data, ids[i]) : NULL;
-      cleanup_free char *running = store_image_holder (s, ids[i]);
-      if (user || running)
+      bool running;
+      cleanup_free char *user = store_image_user (o, ids[i], &running);
+      if (user)
         continue;
       cleanup_error nook_error_t e2 = NULL;
       /* By ID with several tags needs force; an unused image may be forced. */
       ro.force = true;
-      if (imagefmt_store_remove (s, ids[i], &ro, &e2) < 0 && e2->code != ENOENT)
+      if (store_remove_locked (s, ids[i], &ro, NULL, &e2) < 0 && e2->code != ENOENT)
         {
           *err = steal_pointer (&e2);
           return -1;

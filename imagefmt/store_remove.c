@@ -133,6 +133,7 @@ delete_image (struct imagefmt_store *s, json_t *manifests, const struct imagefmt
   if (strv_contains (r.blobs, img->manifest_digest))
     goto out;
   store_remove_blob (s, img->manifest_digest);
+  store_run_cache_remove (s, img->manifest_digest);
   if (!strv_contains (r.blobs, img->id))
     {
       store_remove_blob (s, img->id);
@@ -260,20 +261,13 @@ check_conflicts (const char *ref, bool by_id, const struct imagefmt_image *img, 
 }
 
 int
-imagefmt_store_remove (struct imagefmt_store *s, const char *ref,
-                       const struct imagefmt_remove_opts *o, nook_error_t *err)
+store_remove_locked (struct imagefmt_store *s, const char *ref,
+                     const struct imagefmt_remove_opts *o, int *images_lock, nook_error_t *err)
 {
-  cleanup_unlock struct imagefmt_store *locked = NULL;
   cleanup_json json_t *idx = NULL;
   cleanup_image struct imagefmt_image *img = NULL;
-  cleanup_close int images_lock = -1;
   bool by_id;
-  if (imagefmt_store_lock (s, err) < 0)
-    return -1;
-  locked = s;
-  /* Exclusive: no run is between resolving an image and recording its hold. */
-  if ((images_lock = store_images_lock (s, LOCK_EX, err)) < 0
-      || store_load_index (s, &idx, err) < 0)
+  if (store_load_index (s, &idx, err) < 0)
     return -1;
   json_t *manifests = json_object_get (idx, "manifests");
   ssize_t i = -1;
@@ -281,12 +275,10 @@ imagefmt_store_remove (struct imagefmt_store *s, const char *ref,
   if (e == NULL || store_load_image (s, store_entry_digest (e), store_entry_ref (e), &img, err) < 0)
     return -1;
   cleanup_strv char **tags = image_tags (s, manifests, img->id);
-  cleanup_free char *running = store_image_holder (s, img->id);
-  cleanup_free char *user = running              ? xstrdup (running)
-                            : o->container_using ? o->container_using (o->data, img->id)
-                                                 : NULL;
+  bool running;
+  cleanup_free char *user = store_image_user (o, img->id, &running);
   size_t ntags = strv_len (tags);
-  if (check_conflicts (ref, by_id, img, ntags, running, user, o->force, err) < 0)
+  if (check_conflicts (ref, by_id, img, ntags, running ? user : NULL, user, o->force, err) < 0)
     return -1;
   /* A container's image stays, untagged if need be; otherwise what no other entry
    * refers to is deleted (nothing when another tag names the same manifest). */
@@ -296,8 +288,23 @@ imagefmt_store_remove (struct imagefmt_store *s, const char *ref,
     return -1;
   /* Runs that start from now on do not find the image: they need not wait for the
    * deletion below. */
-  close (take_fd (&images_lock));
+  if (images_lock)
+    close (take_fd (images_lock));
   if (keep)
     return 0;
   return delete_image (s, manifests, img, o->report, o->data, err);
+}
+
+int
+imagefmt_store_remove (struct imagefmt_store *s, const char *ref,
+                       const struct imagefmt_remove_opts *o, nook_error_t *err)
+{
+  cleanup_unlock struct imagefmt_store *locked = NULL;
+  /* Exclusive: no run is between resolving an image and recording its container.
+   * Before the store lock: a run may wait for that one under the shared lock. */
+  cleanup_close int images_lock = store_images_lock (s, LOCK_EX, err);
+  if (images_lock < 0 || imagefmt_store_lock (s, err) < 0)
+    return -1;
+  locked = s;
+  return store_remove_locked (s, ref, o, &images_lock, err);
 }

@@ -6,7 +6,9 @@
 #
 # The race is not left to luck: NOOK_HOOKED (set by tests/run-integration.sh) is nook
 # built with the synchronisation points of util/test_hook.h; the run is stopped right
-# after it resolved its image, the rmi runs, then the run is let go.
+# after it resolved its image, two rmis are started (they wait for its hold), the run
+# is let go to the point right after it recorded its container, where the rmis must
+# have refused, then let go again.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 setup_image
@@ -30,6 +32,9 @@ if [ -z "${NOOK_HOOKED:-}" ] || [ ! -x "$NOOK_HOOKED" ]; then
 fi
 
 # ---- an rmi while a run has resolved the image but not yet recorded its container ----
+# The run holds images.lock (shared) from its lookup until its record is written: the
+# rmi started then waits, and afterwards finds the running container in the records.
+mkfifo "$hooks/container-recorded.reached" "$hooks/container-recorded.go"
 NOOK_TEST_HOOK_DIR=$hooks timeout -k 5 90 "$NOOK_HOOKED" run --rm busybox sh -c 'echo ran' \
   </dev/null >"$T_SCRATCH/run.out" 2>"$T_SCRATCH/run.err" &
 runpid=$!
@@ -38,15 +43,33 @@ if timeout 60 cat "$hooks/image-resolved.reached" >/dev/null; then
 else
   fail "the run stopped right after resolving busybox" "$(cat "$T_SCRATCH/run.err")"
 fi
-nrun rmi busybox
-check_eq "rmi of the image a starting run holds fails (1)" 1 "$RC"
-check_match "with Docker's message for a tag" \
-  "conflict: unable to remove repository reference \"busybox\" \\(must force\\) - container [0-9a-f]{12} is using its referenced image $short" "$ERR"
-nrun rmi -f "$id"
-check_eq "rmi -f of its ID fails too (1)" 1 "$RC"
-check_match "with Docker's message for a running container" \
-  "conflict: unable to delete $short \\(cannot be forced\\) - image is being used by running container [0-9a-f]{12}" "$ERR"
+timeout 60 "$NOOK" rmi busybox >"$T_SCRATCH/rmi1.out" 2>"$T_SCRATCH/rmi1.err" &
+rmi1=$!
+timeout 60 "$NOOK" rmi -f "$id" >"$T_SCRATCH/rmi2.out" 2>"$T_SCRATCH/rmi2.err" &
+rmi2=$!
+# Whatever they have done so far, they cannot have decided: the image is held.
+if kill -0 "$rmi1" 2>/dev/null && kill -0 "$rmi2" 2>/dev/null; then
+  ok "the rmis wait while the run holds the image"
+else
+  fail "the rmis wait while the run holds the image" "$(cat "$T_SCRATCH/rmi1.err" "$T_SCRATCH/rmi2.err")"
+fi
 timeout 60 sh -c ': >"$1"' _ "$hooks/image-resolved.go"
+if timeout 60 cat "$hooks/container-recorded.reached" >/dev/null; then
+  ok "the run went on to record its container"
+else
+  fail "the run went on to record its container" "$(cat "$T_SCRATCH/run.err")"
+fi
+rc=0
+wait "$rmi1" || rc=$?
+check_eq "rmi of the image a starting run holds fails (1)" 1 "$rc"
+check_match "with Docker's message for a tag" \
+  "conflict: unable to remove repository reference \"busybox\" \\(must force\\) - container [0-9a-f]{12} is using its referenced image $short" "$(cat "$T_SCRATCH/rmi1.err")"
+rc=0
+wait "$rmi2" || rc=$?
+check_eq "rmi -f of its ID fails too (1)" 1 "$rc"
+check_match "with Docker's message for a running container" \
+  "conflict: unable to delete $short \\(cannot be forced\\) - image is being used by running container [0-9a-f]{12}" "$(cat "$T_SCRATCH/rmi2.err")"
+timeout 60 sh -c ': >"$1"' _ "$hooks/container-recorded.go"
 rc=0
 wait "$runpid" || rc=$?
 check_eq "the held run then completes" 0 "$rc"

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <dirent.h>
 #include <unistd.h>
 
@@ -325,13 +326,88 @@ test_store_remove (void **state)
 }
 
 static char *
-stopped_user (void *data, const char *image_id)
+stopped_user (void *data, const char *image_id, bool *running)
 {
   return data ? xstrdup (data) : NULL;
 }
 
-/* A held image (a run between resolving it and ending) and one a stopped container
- * uses: Docker's conflicts, and the layers stay. */
+/* The container records as rmi sees them: a file naming the running container, once
+ * the run wrote it. */
+static char *
+recorded_user (void *data, const char *image_id, bool *running)
+{
+  cleanup_free char *text = NULL;
+  cleanup_error nook_error_t err = NULL;
+  if (fs_read_file_at (AT_FDCWD, data, 4096, &text, NULL, &err) < 0)
+    return NULL;
+  *running = true;
+  return steal_pointer (&text);
+}
+
+/* In a child (another holder of the store's locks): rmi of ref; the status says how it
+ * went: 0 removed, 1 refused as in use by a running container, 2 refused otherwise. */
+static int
+rmi_in_child (struct fixture *f, const char *ref, const char *records, bool force)
+{
+  pid_t pid = fork ();
+  assert_true (pid >= 0);
+  if (pid == 0)
+    {
+      /* Not the parent's hold: the lock belongs to the open file, which a fork shares. */
+      close_range (3, ~0U, 0);
+      struct imagefmt_store *s = NULL;
+      nook_error_t err = NULL;
+      struct imagefmt_remove_opts o
+          = { .force = force, .container_using = recorded_user, .data = (void *)records };
+      if (imagefmt_store_open (f->dir, &s, &err) < 0)
+        _exit (3);
+      if (imagefmt_store_remove (s, ref, &o, &err) == 0)
+        _exit (0);
+      _exit (strstr (err->msg, "running container c0ffee") || strstr (err->msg, "container c0ffee")
+                 ? 1
+                 : 2);
+    }
+  return pid;
+}
+
+/* Until pid waits for a lock (a "->" line of /proc/locks); it must not end first. */
+static void
+wait_blocked (pid_t pid)
+{
+  char want[32];
+  snprintf (want, sizeof want, " %d ", (int)pid);
+  for (int t = 0; t < 30000; t++)
+    {
+      int st;
+      if (waitpid (pid, &st, WNOHANG) == pid)
+        fail_msg ("the rmi ended (status %d) while the image was held", st);
+      cleanup_free char *locks = NULL;
+      cleanup_error nook_error_t err = NULL;
+      assert_int_equal (fs_read_file_at (AT_FDCWD, "/proc/locks", 1 << 20, &locks, NULL, &err), 0);
+      for (char *l = locks; l && *l; l = strchr (l, '\n') ? strchr (l, '\n') + 1 : NULL)
+        {
+          char *end = strchr (l, '\n');
+          size_t n = end ? (size_t)(end - l) : strlen (l);
+          if (memmem (l, n, "->", 2) && memmem (l, n, want, strlen (want)))
+            return;
+        }
+      usleep (1000);
+    }
+  fail_msg ("the rmi did not wait for the held image within 30 s");
+}
+
+static int
+child_status (pid_t pid)
+{
+  int st;
+  assert_int_equal (waitpid (pid, &st, 0), pid);
+  assert_true (WIFEXITED (st));
+  return WEXITSTATUS (st);
+}
+
+/* A run holds its image from its lookup until it recorded its container (an rmi waits
+ * for it, then reads the record), and one a stopped container uses: Docker's
+ * conflicts, and the layers stay. */
 static void
 test_store_remove_in_use (void **state)
 {
@@ -341,38 +417,44 @@ test_store_remove_in_use (void **state)
   cleanup_error nook_error_t err = NULL;
   struct imagefmt_image *img = NULL;
   struct imagefmt_hold *hold = NULL;
-  const char *run = "c0ffee0000000000000000000000000000000000000000000000000000000000";
-  assert_int_equal (imagefmt_store_lookup_hold (f->s, "x:1", run, &img, &hold, &err), 0);
+  cleanup_free char *records = xasprintf ("%s/record", f->dir);
+  assert_int_equal (imagefmt_store_lookup_hold (f->s, "x:2", &img, &hold, &err), 0);
   cleanup_strv char **dirs = NULL;
   assert_int_equal (imagefmt_store_layer_dirs (f->s, img, &dirs, &err), 0);
+  /* Started while the run holds the image: it waits (seen in /proc/locks; it must not
+   * end before the record exists), then finds the record the run wrote before it let
+   * go. */
+  pid_t forced = rmi_in_child (f, id, records, true);
+  wait_blocked (forced);
+  assert_int_equal (fs_write_file_at (AT_FDCWD, records, "c0ffee00", 8, 0600, &err), 0);
+  imagefmt_hold_release (hold);
+  assert_int_equal (child_status (forced), 1);
   /* One tag of two goes, in use or not. */
-  assert_int_equal (imagefmt_store_remove (f->s, "x:1", &plain, &err), 0);
+  struct imagefmt_remove_opts rec = { .container_using = recorded_user, .data = records };
+  assert_int_equal (imagefmt_store_remove (f->s, "x:1", &rec, &err), 0);
   /* Not the last one, nor the image by ID, even forced. */
-  assert_int_equal (imagefmt_store_remove (f->s, "x:2", &plain, &err), -1);
+  assert_int_equal (imagefmt_store_remove (f->s, "x:2", &rec, &err), -1);
   assert_non_null (strstr (err->msg, "unable to remove repository reference \"x:2\" (must force) "
-                                     "- container c0ffee000000 is using its referenced image"));
+                                     "- container c0ffee00 is using its referenced image"));
   nook_error_free (&err);
-  struct imagefmt_remove_opts forced = { .force = true };
-  assert_int_equal (imagefmt_store_remove (f->s, id, &forced, &err), -1);
+  rec.force = true;
+  assert_int_equal (imagefmt_store_remove (f->s, id, &rec, &err), -1);
   assert_non_null (strstr (err->msg, "(cannot be forced) - image is being used by running "
-                                     "container c0ffee000000"));
+                                     "container c0ffee00"));
   nook_error_free (&err);
   assert_int_equal (access (dirs[0], F_OK), 0);
-  imagefmt_hold_release (hold);
   imagefmt_image_free (img);
+  unlink (records);
 
-  /* A hold whose run died (nothing locks it) holds nothing, and is cleaned away. */
-  cleanup_free char *stale = xasprintf ("%s/holds/dead", f->dir);
-  cleanup_free char *text = xasprintf ("%s\n", id);
-  int fd = open (stale, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-  assert_int_equal (write (fd, text, strlen (text)), (ssize_t)strlen (text));
-  close (fd);
   /* A stopped container: the last tag needs -f, then the image stays untagged. */
   struct imagefmt_remove_opts used = { .container_using = stopped_user, .data = (void *)"feed" };
+  img = NULL;
+  assert_int_equal (imagefmt_store_lookup_hold (f->s, "x:2", &img, &hold, &err), 0);
+  imagefmt_hold_release (hold);
+  imagefmt_image_free (img);
   assert_int_equal (imagefmt_store_remove (f->s, "x:2", &used, &err), -1);
   assert_non_null (strstr (err->msg, "container feed is using"));
   nook_error_free (&err);
-  assert_int_equal (access (stale, F_OK), -1);
   assert_int_equal (imagefmt_store_remove (f->s, id, &used, &err), -1);
   assert_non_null (strstr (err->msg, "(must be forced) - image is being used by stopped container feed"));
   nook_error_free (&err);
@@ -389,6 +471,71 @@ test_store_remove_in_use (void **state)
   /* Once no container uses it, it goes. */
   assert_int_equal (imagefmt_store_remove (f->s, id, &plain, &err), 0);
   assert_int_equal (access (dirs[0], F_OK), -1);
+}
+
+/* The run cache: written once the layers are unpacked, then read instead of the
+ * manifest, config and layers (the files come from it: the dirs given are empty); one
+ * that does not parse is ignored; rmi removes it with the image. */
+static void
+test_store_run_cache (void **state)
+{
+  struct fixture *f = *state;
+  const char *pw = "root:x:0:0:root:/root:/bin/sh\n";
+  const struct imagefmt_tar_entry en[] = {
+    { .path = "etc", .mode = S_IFDIR | 0755 },
+    { .path = "etc/passwd", .mode = S_IFREG | 0644, .data = pw, .size = strlen (pw) },
+  };
+  cleanup_error nook_error_t err = NULL;
+  int m = memfd_create ("t", MFD_CLOEXEC);
+  assert_int_equal (imagefmt_layer_write_tar (m, en, 2, 0, false, &err), 0);
+  lseek (m, 0, SEEK_SET);
+  cleanup_free char *id = NULL;
+  json_t *cfg = imagefmt_store_default_config (0, NULL);
+  assert_int_equal (imagefmt_store_import_tar (f->s, m, cfg, "rc:1", &id, &err), 0);
+  json_decref (cfg);
+  close (m);
+  struct imagefmt_image *img = NULL;
+  struct imagefmt_hold *hold = NULL;
+  assert_int_equal (imagefmt_store_lookup_hold (f->s, "rc:1", &img, &hold, &err), 0);
+  imagefmt_hold_release (hold);
+  assert_null (img->run_files);
+  cleanup_free char *entry = xasprintf ("%s/cache/run/%s", f->dir, img->manifest_digest + 7);
+  assert_int_equal (access (entry, F_OK), -1);
+  cleanup_strv char **dirs = NULL;
+  assert_int_equal (imagefmt_store_layer_dirs (f->s, img, &dirs, &err), 0);
+  assert_int_equal (access (entry, F_OK), 0);
+  imagefmt_image_free (img);
+
+  char empty[64] = "/tmp/nook-test-empty-XXXXXX";
+  assert_non_null (mkdtemp (empty));
+  char *none[] = { empty, NULL };
+  assert_int_equal (imagefmt_store_lookup_hold (f->s, "rc:1", &img, &hold, &err), 0);
+  imagefmt_hold_release (hold);
+  assert_non_null (img->run_files);
+  assert_string_equal (img->id, id);
+  cleanup_free char *text = NULL;
+  assert_int_equal (imagefmt_image_read_file (img, none, "/etc/passwd", 1 << 20, &text, &err), 0);
+  assert_string_equal (text, pw);
+  assert_int_equal (imagefmt_image_read_file (img, none, "/etc/group", 1 << 20, &text, &err), -1);
+  assert_int_equal (err->code, ENOENT);
+  nook_error_free (&err);
+  cleanup_strv char **again = NULL;
+  assert_int_equal (imagefmt_store_layer_dirs (f->s, img, &again, &err), 0);
+  assert_string_equal (again[0], dirs[0]);
+  imagefmt_image_free (img);
+  rmdir (empty);
+
+  int fd = open (entry, O_WRONLY | O_TRUNC | O_CLOEXEC);
+  assert_int_equal (write (fd, "{\"format\":1,", 12), 12);
+  close (fd);
+  assert_int_equal (imagefmt_store_lookup_hold (f->s, "rc:1", &img, &hold, &err), 0);
+  imagefmt_hold_release (hold);
+  assert_null (img->run_files);
+  assert_string_equal (img->id, id);
+  imagefmt_image_free (img);
+
+  assert_int_equal (imagefmt_store_remove (f->s, "rc:1", &plain, &err), 0);
+  assert_int_equal (access (entry, F_OK), -1);
 }
 
 static void
@@ -460,6 +607,7 @@ main (void)
   const struct CMUnitTest tests[] = {
     T (test_store_import_lookup),  T (test_store_layer_dirs),
     T (test_store_import_bad),     T (test_store_remove),
+    T (test_store_run_cache),
     T (test_store_retag_dangling), T (test_store_bootstrap_reproducible),
     T (test_store_lookup_order),   T (test_store_remove_in_use),
   };
