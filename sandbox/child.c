@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +36,17 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+int sandbox_parent_pidfd = -1;
+
+void
+sandbox_die_with_parent (int parent_pidfd)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  struct pollfd p = { .fd = parent_pidfd, .events = POLLIN };
+  if (parent_pidfd >= 0 && poll (&p, 1, 0) != 0)
+    _exit (125);
+}
 
 __attribute__ ((noreturn)) static void
 child_fail (int err_fd, nook_error_t err)
@@ -262,12 +274,13 @@ split_from_daemon (pid_t daemon, const int *fds, nook_error_t *err)
 {
   if (unshare (CLONE_NEWPID) < 0)
     return nook_error_set (err, errno, "unshare(CLONE_NEWPID)");
+  cleanup_close int self = (int)syscall (SYS_pidfd_open, getpid (), 0);
   pid_t pid = fork ();
   if (pid < 0)
     return nook_error_set (err, errno, "fork the container's init");
   if (pid == 0)
     {
-      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      sandbox_die_with_parent (self);
       if (unshare (CLONE_NEWNS) < 0)
         return nook_error_set (err, errno, "unshare(CLONE_NEWNS)");
       if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -339,8 +352,8 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
   cleanup_error nook_error_t err = NULL;
   int pty_slave = -1;
 
-  /* Die with nook until the init takes over, and wait for the id maps. */
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  /* Die with nook (or the supervisor), and wait for the id maps. */
+  sandbox_die_with_parent (sandbox_parent_pidfd);
   if (sync_wait (sync_fd) < 0)
     _exit (125);
   close (sync_fd);

@@ -18,6 +18,13 @@ int errpipe_recv (int fd, nook_error_t *err);
 int sync_send (int fd);
 int sync_wait (int fd);
 
+/* A pidfd of the process that clones the container (-1: none), set around the
+ * clone: the child checks it right after PR_SET_PDEATHSIG (sandbox_die_with_parent). */
+extern int sandbox_parent_pidfd;
+/* PR_SET_PDEATHSIG, then _exit(125) if the parent (pidfd, or -1 to skip) has
+ * already ended: a parent killed before the prctl would leave us running. */
+void sandbox_die_with_parent (int parent_pidfd);
+
 /* The child side of a container: never returns. */
 __attribute__ ((noreturn)) void sandbox_child_main (const struct nook_spec *spec, int sync_fd,
                                                     int err_fd, int tty_sock, int notify_fd);

@@ -299,8 +299,16 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
       trace_mark ("user namespace joined");
     }
   fflush (NULL);
+  /* The child asks to die with us (PR_SET_PDEATHSIG), then checks this pidfd:
+   * had we died between the clone and its prctl, nothing would kill it. */
+  sandbox_parent_pidfd = (int)syscall (SYS_pidfd_open, getpid (), 0);
   pid_t pid
       = (pid_t)syscall (SYS_clone, clone_flags (spec, joined) | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (pid != 0 && sandbox_parent_pidfd >= 0)
+    {
+      close (sandbox_parent_pidfd);
+      sandbox_parent_pidfd = -1;
+    }
   if (pid < 0)
     {
       int e = errno;
@@ -359,6 +367,11 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
       while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
         ;
       status = -1;
+    }
+  else if (hooks && hooks->supervise)
+    {
+      struct sandbox_started s = { .pid = pid, .sigfd = sfd, .master = io.master, .notify = io.notify };
+      status = hooks->supervise (hooks->data, &s);
     }
   else
     status = wait_loop (pid, sfd, &io, spec->stop_timeout);
