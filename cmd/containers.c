@@ -5,6 +5,7 @@
 #include "cmd/records.h"
 #include "cmd/store_open.h"
 #include "cmd/format.h"
+#include "cmd/lifecycle.h"
 #include "imagefmt/store.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -29,6 +30,7 @@ struct crec
   unsigned long long pid_start;
   bool exited, running;
   int exit_code;
+  struct container_state st; /* state.json, the supervisor's liveness checked */
 };
 
 static void
@@ -38,6 +40,7 @@ crec_clear (struct crec *c)
   free (c->name);
   free (c->image);
   free (c->command);
+  container_state_clear (&c->st);
   memset (c, 0, sizeof *c);
 }
 
@@ -76,18 +79,17 @@ crec_load (int cdir, const char *id, struct crec *c)
   c->pid_start = (unsigned long long)json_integer_value (json_object_get (cfg, "PidStart"));
   json_decref (cfg);
 
-  json_t *st = container_read_json (cdir, id, "state.json");
-  if (st)
-    {
-      c->exited = true;
-      c->exit_code = (int)json_integer_value (json_object_get (st, "ExitCode"));
-      c->finished = json_integer_value (json_object_get (st, "FinishedAt"));
-      json_decref (st);
-    }
-  /* Running: no end recorded and the nook that runs it is alive (the same
-   * process: pid and start time), so a crash never shows as "Up". */
-  c->running = !c->exited && c->pid > 0 && c->pid_start != 0
-               && container_proc_start (c->pid) == c->pid_start;
+  container_state_read (cdir, id, &c->st);
+  const char *status = c->st.status;
+  c->exited = strcmp (status, "exited") == 0;
+  c->exit_code = c->st.exit_code;
+  c->finished = c->st.finished_ns / 1000000000;
+  if (c->finished == 0 && c->exited)
+    c->finished = c->st.started_ns ? c->st.started_ns / 1000000000 : c->created;
+  /* Running: its supervisor is alive (records.h); paused and restarting
+   * containers are listed by `ps` too, as Docker's. */
+  c->running = strcmp (status, "running") == 0 || strcmp (status, "paused") == 0
+               || strcmp (status, "restarting") == 0;
   return true;
 }
 
@@ -145,11 +147,19 @@ static char *
 status_text (const struct crec *c, int64_t now)
 {
   cleanup_free char *d = NULL;
+  if (strcmp (c->st.status, "restarting") == 0)
+    {
+      d = cmd_human_since (c->finished, now);
+      return xasprintf ("Restarting (%d) %s", c->exit_code, d);
+    }
   if (c->running)
     {
-      d = cmd_human_duration (now - c->created);
-      return xasprintf ("Up %s", d);
+      int64_t since = c->st.started_ns ? c->st.started_ns / 1000000000 : c->created;
+      d = cmd_human_duration (now - since);
+      return xasprintf ("Up %s%s", d, c->st.paused ? " (Paused)" : "");
     }
+  if (strcmp (c->st.status, "created") == 0)
+    return xstrdup ("Created");
   if (c->exited)
     {
       d = cmd_human_since (c->finished, now);
@@ -374,10 +384,16 @@ cmd_rm (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
         }
       if (c->running)
         {
-          /* The nook that runs it takes the container with it (PDEATHSIG). */
-          kill (c->pid, SIGKILL);
-          for (int t = 0; t < 200 && container_proc_start (c->pid) == c->pid_start; t++)
-            usleep (10000);
+          /* Its supervisor kills and removes it (every byte of its output
+           * logged first); if none answers, it is ended here (the init dies
+           * with its supervisor) and removed below. */
+          int r = lifecycle_remove_running (imagefmt_store_root (store), c->id, &e);
+          nook_error_free (&e);
+          if (r == 0)
+            {
+              printf ("%s\n", argv[i]);
+              continue;
+            }
         }
       if (container_remove (imagefmt_store_root (store), c->id, &ids, &e) < 0)
         {

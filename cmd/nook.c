@@ -11,6 +11,13 @@
  *   cmd/records.c         container records (containers/<id>/), names, the --rm pool
  *   cmd/seccomp_cache.c   compiled seccomp programs cached per profile and capabilities
  *   cmd/containers.c      `nook ps`, `nook rm`
+ *   cmd/records_spec.c    a container's Spec in config.json, seccomp.bpf, state.json
+ *   cmd/supervise.c       the per-container supervisor: init, output, control socket, restarts
+ *   cmd/logfile.c         the json-file log writer (Docker's format, rotation)
+ *   cmd/lifecycle.c       create, start, stop, kill, restart, wait, pause, unpause
+ *   cmd/attach.c          attach client (run -it, start -a, attach), detach keys
+ *   cmd/logs.c            `nook logs`
+ *   cmd/exec.c            `nook exec` (its sandbox side: sandbox/exec.c)
  *   cmd/format.c          Docker's human durations for tables
  *   cmd/images.c          `nook import`, `bootstrap`, `images`, `rmi`
  *   cmd/system.c          `nook info`, `nook version`
@@ -70,6 +77,17 @@ static const struct command commands[] = {
   { "run", cmd_run, "Create and run a new container from an image" },
   { "ps", cmd_ps, "List containers" },
   { "rm", cmd_rm, "Remove one or more containers" },
+  { "create", cmd_create, "Create a new container" },
+  { "start", cmd_start, "Start one or more stopped containers" },
+  { "stop", cmd_stop, "Stop one or more running containers" },
+  { "restart", cmd_restart, "Restart one or more containers" },
+  { "kill", cmd_kill, "Kill one or more running containers" },
+  { "wait", cmd_wait, "Block until one or more containers stop, then print their exit codes" },
+  { "pause", cmd_pause, "Pause all processes within one or more containers" },
+  { "unpause", cmd_unpause, "Unpause all processes within one or more containers" },
+  { "attach", cmd_attach, "Attach to a running container's input and output" },
+  { "logs", cmd_logs, "Fetch the logs of a container" },
+  { "exec", cmd_exec, "Execute a command in a running container" },
   { "images", cmd_images, "List images" },
   { "import", cmd_import, "Import a rootfs tarball as a one-layer image" },
   { "bootstrap", cmd_bootstrap, "Create a base image from the host (busybox)" },

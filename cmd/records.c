@@ -258,6 +258,8 @@ write_config (int cdir, const struct container_record *rec, const char *name, no
                    "Image", rec->image, "ImageID", rec->image_id, "Cmd", argv, "StorageDriver",
                    rec->driver, "Created", (json_int_t)time (NULL), "Pid", (json_int_t)getpid (),
                    "PidStart", (json_int_t)container_proc_start (getpid ()));
+  if (rec->extra)
+    json_object_update (cfg, rec->extra);
   cleanup_free char *text = json_dumps (cfg, JSON_SORT_KEYS | JSON_COMPACT);
   json_decref (cfg);
   if (text == NULL)

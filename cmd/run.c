@@ -2,6 +2,7 @@
  * container record -> sandbox_run -> cleanup. */
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "cmd/lifecycle.h"
 #include "cmd/records.h"
 #include "cmd/registry.h"
 #include "cmd/store_open.h"
@@ -37,6 +38,9 @@ run_usage (void)
       "Create and run a new container from an image\n\n"
       "Options:\n"
       "      --cap-add list             Add Linux capabilities\n"
+      "      --cidfile string           Write the container ID to the file\n"
+      "  -d, --detach                   Run container in background and print container ID\n"
+      "      --detach-keys string       Override the key sequence for detaching a container\n"
       "      --cap-drop list            Drop Linux capabilities\n"
       "      --entrypoint string        Overwrite the default ENTRYPOINT of the image\n"
       "  -e, --env list                 Set environment variables\n"
@@ -44,6 +48,8 @@ run_usage (void)
       "  -h, --help                     Print usage\n"
       "      --hostname string          Container host name\n"
       "  -i, --interactive              Keep STDIN open (with -t: stdin must be a terminal)\n"
+      "      --log-driver string        Logging driver for the container: json-file, none\n"
+      "      --log-opt list             Log driver options (max-size=, max-file=)\n"
       "      --name string              Assign a name to the container\n"
       "      --network string           Connect a container to a network: none (default), host\n"
       "      --platform string          os/arch[/variant] of the image to pull\n"
@@ -51,8 +57,12 @@ run_usage (void)
       "      --pull string              Pull image before running: always, missing (default),\n"
       "                                 never\n"
       "      --read-only                Mount the container's root filesystem as read only\n"
+      "      --restart string           Restart policy: no, on-failure[:N], always,\n"
+      "                                 unless-stopped\n"
       "      --rm                       Automatically remove the container when it exits\n"
       "      --security-opt list        seccomp=unconfined|PROFILE.json, no-new-privileges\n"
+      "      --stop-signal string       Signal to stop the container (default: the image's,\n"
+      "                                 else SIGTERM)\n"
       "      --stop-timeout int         Seconds from the first INT/TERM/HUP/QUIT forwarded\n"
       "                                 to the container until it is killed (default 10)\n"
       "      --storage-driver string    overlay, fuse-overlayfs or copy-up\n"
@@ -196,6 +206,33 @@ open_store_for_root (struct imagefmt_store *store, nook_error_t *err)
   return 0;
 }
 
+/* The container's directory exists: its seccomp program beside its record,
+ * state "created", and --cidfile (Docker refuses an existing one). */
+static int
+container_created (const struct nook_spec *spec, const char *cidfile, const char *id,
+                   nook_error_t *err)
+{
+  cleanup_close int d = open (spec->container_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (d < 0)
+    return nook_error_set (err, errno, "open '%s'", spec->container_dir);
+  struct container_state cs = { .status = "created" };
+  if (container_seccomp_save (d, spec, err) < 0 || container_state_write (d, &cs, err) < 0)
+    return -1;
+  if (cidfile)
+    {
+      cleanup_close int fd
+          = open (cidfile, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (fd < 0 && errno == EEXIST)
+        return nook_error_set (err, 0,
+                               "Container ID file found, make sure the other container isn't "
+                               "running or delete %s",
+                               cidfile);
+      if (fd < 0 || fs_write_all (fd, id, strlen (id)) < 0)
+        return nook_error_set (err, errno, "write the container ID file '%s'", cidfile);
+    }
+  return 0;
+}
+
 struct run_state
 {
   struct imagefmt_store *store;
@@ -207,6 +244,8 @@ struct run_state
   bool created;
   bool want_empty, empty_ok; /* --rm: the directory is emptied for the pool */
   bool named;                /* --name given: its .names link must be freed */
+  struct run_life life;      /* restart policy, logs, stop signal (cmd/lifecycle.h) */
+  bool handed;               /* a supervisor owns the container now */
 };
 
 /* The command and all of the container have ended; the kernel is still
@@ -222,7 +261,8 @@ empty_while_torn_down (void *data, int status)
 }
 
 static int
-prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, nook_error_t *err)
+prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struct run_state *st,
+         nook_error_t *err)
 {
   struct idmap_plan_input in;
   if (cmd_store_open (ctx->root, &st->store, &st->ids0, &in, err) < 0)
@@ -293,7 +333,13 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
   spec->etc_hosts = hosts_file (spec->hostname);
   spec->etc_resolv = resolv_file (spec->network);
 
+  if (run_life_parse (o, st->img->config, stop_timeout, o->stop_timeout != NULL, &st->life, err)
+      < 0)
+    return -1;
+  spec->stop_timeout = stop_timeout;
+  json_t *extra = run_life_json (o, spec, &st->life);
   struct container_record rec = {
+    .extra = extra,
     .id = st->id,
     .name = o->name,
     .image = o->image,
@@ -305,9 +351,13 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
   st->named = o->name != NULL || !o->rm;
   if (getuid () == 0 && !st->ids0.single && open_store_for_root (st->store, err) < 0)
     return -1;
-  if (container_create (imagefmt_store_root (st->store), &rec, &spec->container_dir, err) < 0)
+  int crc = container_create (imagefmt_store_root (st->store), &rec, &spec->container_dir, err);
+  json_decref (extra);
+  if (crc < 0)
     return -1;
   st->created = true;
+  if (container_created (spec, o->cidfile, st->id, err) < 0)
+    return -1;
   trace_mark ("container created");
   return 0;
 }
@@ -335,8 +385,60 @@ check_tty_opts (const struct run_opts *o, int *stop_timeout, nook_error_t *err)
   return 0;
 }
 
-int
-cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
+/* Hand the created container to a supervisor: this process (a foreground
+ * run), or a detached one (run -d; run -it, which then attaches to it). */
+static int
+launch (const struct run_opts *o, struct run_state *st, bool create, nook_error_t *err)
+{
+  struct supervise_opts so = {
+    .root = xstrdup (imagefmt_store_root (st->store)),
+    .id = xstrdup (st->id),
+    .name = o->name ? xstrdup (o->name) : NULL,
+    .spec = &st->spec,
+    .ids0 = st->ids0,
+    .log = st->life.log,
+    .restart = st->life.restart,
+    .stop_signal = st->life.stop_signal,
+    .stop_timeout = st->spec.stop_timeout,
+    .command_ended = empty_while_torn_down,
+    .data = st,
+  };
+  int status;
+  if (create)
+    {
+      printf ("%s\n", st->id);
+      st->handed = true;
+      status = 0;
+    }
+  else if (o->detach || (o->interactive && o->tty))
+    {
+      /* the supervisor gets the hold and the store (a fork's copies) */
+      so.hold = st->hold;
+      so.store = st->store;
+      so.auto_remove = o->rm;
+      so.command_ended = NULL;
+      status = o->detach ? lifecycle_run_detached (&so, o->cidfile, err)
+                         : lifecycle_run_attached (&so, o->detach_keys, err);
+      so.hold = NULL;
+      so.store = NULL;
+      /* (our copy of the hold is the supervisor's lock too: never released here) */
+      st->hold = NULL;
+      st->handed = status >= 0 || (err && *err && ((*err)->exit == 126 || (*err)->exit == 127));
+    }
+  else
+    {
+      /* capture the output for `logs` unless nobody could read it: --rm without a name */
+      st->empty_ok = false;
+      st->want_empty = o->rm && st->spec.driver == STORAGE_OVERLAY;
+      status = supervise_foreground (&so, !o->rm || o->name, err);
+      trace_mark ("container ended");
+    }
+  supervise_free_opts (&so);
+  return status;
+}
+
+static int
+run_main (struct nook_ctx *ctx, int argc, char **argv, bool create, nook_error_t *err)
 {
   struct run_opts o;
   if (run_opts_parse (argc, argv, &o, err) < 0)
@@ -350,31 +452,28 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       run_usage ();
       return 0;
     }
-  if (o.detach)
-    {
-      run_opts_free (&o);
-      return nook_error_set (err, 0, "run -d: detached containers are not supported yet");
-    }
   int stop_timeout = 10;
-  if (check_tty_opts (&o, &stop_timeout, err) < 0)
+  struct run_life life;
+  if (check_tty_opts (&o, &stop_timeout, err) < 0
+      || run_life_parse (&o, NULL, stop_timeout, false, &life, err) < 0)
     {
       run_opts_free (&o);
       return -1;
     }
-  struct run_state st = { 0 };
-  int status = prepare (ctx, &o, &st, err);
-  if (status == 0)
+  if (o.cidfile && access (o.cidfile, F_OK) == 0)
     {
-      struct sandbox_hooks hooks = { .command_ended = empty_while_torn_down, .data = &st };
-      st.empty_ok = false;
-      st.want_empty = o.rm && st.spec.driver == STORAGE_OVERLAY;
-      st.spec.stop_timeout = stop_timeout;
-      status = sandbox_run (&st.spec, &hooks, err);
-      trace_mark ("container ended");
-      if (st.created && !o.rm)
-        container_set_exited (st.spec.container_dir, status, err && *err ? (*err)->msg : NULL);
+      nook_error_set (err, 0,
+                      "Container ID file found, make sure the other container isn't running or "
+                      "delete %s",
+                      o.cidfile);
+      run_opts_free (&o);
+      return -1;
     }
-  if (st.created
+  struct run_state st = { 0 };
+  int status = prepare (ctx, &o, stop_timeout, &st, err);
+  if (status == 0)
+    status = launch (&o, &st, create, err);
+  if (st.created && !st.handed
       && (o.rm || (status < 0 && err && *err && (*err)->exit != 126 && (*err)->exit != 127)))
     {
       cleanup_error nook_error_t rerr = NULL;
@@ -386,6 +485,8 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       nook_error_free (&rerr);
       if (!recycled && container_remove (root, st.id, &st.ids0, &rerr) < 0)
         log_warn ("could not remove container %.12s: %s", st.id, rerr->msg);
+      if (o.cidfile && status < 0)
+        unlink (o.cidfile);
     }
   trace_mark ("container removed");
   imagefmt_hold_release (st.hold);
@@ -396,4 +497,16 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   free (st.id);
   run_opts_free (&o);
   return status;
+}
+
+int
+cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
+{
+  return run_main (ctx, argc, argv, false, err);
+}
+
+int
+cmd_create (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
+{
+  return run_main (ctx, argc, argv, true, err);
 }

@@ -15,6 +15,10 @@ struct run_opts
   char *stop_timeout; /* --stop-timeout, checked by cmd/run.c */
   char *pull;         /* --pull always|missing|never, checked by cmd/run.c */
   char *platform;     /* --platform os/arch[/variant] for the pull */
+  /* the container's life (cmd/lifecycle.c): --restart, --log-driver, --stop-signal,
+   * --cidfile, --detach-keys; --log-opt in log_opts */
+  char *restart, *log_driver, *stop_signal, *cidfile, *detach_keys;
+  char **log_opts;
   char **env, **env_files, **volumes, **tmpfs, **cap_add, **cap_drop, **security_opts, **ulimits;
   char *image;
   char **cmd; /* the command after IMAGE, may be NULL */

@@ -151,8 +151,8 @@ find_program (const char *argv0, char *const *env, int *why)
   return NULL;
 }
 
-__attribute__ ((noreturn)) static void
-exec_command (const struct nook_spec *spec, int err_fd, int pty_slave)
+void
+sandbox_exec_command (const struct nook_spec *spec, int err_fd, int pty_slave)
 {
   cleanup_error nook_error_t err = NULL;
   /* nook installs no handlers, so dispositions are the defaults already. */
@@ -260,7 +260,7 @@ static int
 command_main (void *arg)
 {
   struct command_args *a = arg;
-  exec_command (a->spec, a->err_fd, a->pty_slave);
+  sandbox_exec_command (a->spec, a->err_fd, a->pty_slave);
 }
 
 /* The FUSE daemon of the rootfs must stay out of the container's reach (it

@@ -29,6 +29,12 @@ void sandbox_die_with_parent (int parent_pidfd);
 __attribute__ ((noreturn)) void sandbox_child_main (const struct nook_spec *spec, int sync_fd,
                                                     int err_fd, int tty_sock, int notify_fd);
 
+/* The command's side, from the container's init or from `exec` (sandbox/exec.c):
+ * the pty as controlling terminal (or /dev/null stdin without -i), groups, ids,
+ * capabilities, no_new_privs, seccomp (last), execve; failures go to err_fd. */
+__attribute__ ((noreturn)) void sandbox_exec_command (const struct nook_spec *spec, int err_fd,
+                                                      int pty_slave);
+
 /* Storage: make the root filesystem appear at `target` (in the child, inside
  * the user and mount namespaces).  *daemon gets the pid of a FUSE daemon that
  * serves it (fuse-overlayfs), else -1. */
