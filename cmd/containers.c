@@ -395,6 +395,7 @@ cmd_rm (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
               continue;
             }
         }
+      lifecycle_clear_hold (imagefmt_store_root (store), c->id);
       if (container_remove (imagefmt_store_root (store), c->id, &ids, &e) < 0)
         {
           cleanup_free char *t = nook_error_text (e);

@@ -261,8 +261,8 @@ state_is_live (const struct container_state *st)
 /* ---- loading a container back for a new supervisor ---- */
 
 /* A hold left by a supervisor that died (nobody has it locked) is removed. */
-static void
-clear_stale_hold (const char *root, const char *id)
+void
+lifecycle_clear_hold (const char *root, const char *id)
 {
   cleanup_free char *path = xasprintf ("%s/holds/%s", root, id);
   cleanup_close int fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -313,7 +313,7 @@ lifecycle_load (struct nook_ctx *ctx, const char *id, struct supervise_opts *o, 
   struct imagefmt_image *img = NULL;
   if (image == NULL)
     return nook_error_set (err, 0, "container %s has no image recorded", id);
-  clear_stale_hold (o->root, id);
+  lifecycle_clear_hold (o->root, id);
   if (imagefmt_store_lookup_hold (o->store, image, id, &img, &o->hold, err) < 0)
     return nook_error_wrap (err, "the image of container %s", id);
   rc = imagefmt_store_layer_dirs (o->store, img, &spec->layers, err);

@@ -72,6 +72,9 @@ int cmd_attach (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_logs (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 
+/* Remove holds/<id> when no live process holds it (its supervisor died). */
+void lifecycle_clear_hold (const char *root, const char *id);
+
 /* `rm -f` of a running container: its supervisor kills it and removes it; 0
  * when it did, 1 when no supervisor listens (then remove it yourself). */
 int lifecycle_remove_running (const char *root, const char *id, nook_error_t *err);

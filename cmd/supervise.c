@@ -520,7 +520,13 @@ handle_request (struct sup *S, int i, char *line)
       c->out = strchr (line + 7, 'o') != NULL;
       c->err = strchr (line + 7, 'e') != NULL;
       int rows = 0, cols = 0;
-      if (sscanf (line + 7, "%*s %d %d", &rows, &cols) == 2 && S->master >= 0 && rows > 0)
+      if (sscanf (line + 7, "%*s %d %d", &rows, &cols) == 2 && rows > 0 && S->pid <= 0)
+        {
+          /* not started yet (run -it, start -a): the pty gets this size first */
+          S->o->spec->tty_rows = (unsigned short)rows;
+          S->o->spec->tty_cols = (unsigned short)cols;
+        }
+      else if (rows > 0 && S->master >= 0)
         {
           struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
           ioctl (S->master, TIOCSWINSZ, &ws);

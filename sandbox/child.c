@@ -106,7 +106,7 @@ set_rlimits (const struct nook_spec *spec, nook_error_t *err)
 
 /* Open a new pty in the container's devpts; the master goes to the parent. */
 static int
-make_pty (int tty_sock, nook_error_t *err)
+make_pty (const struct nook_spec *spec, int tty_sock, nook_error_t *err)
 {
   cleanup_close int master = open ("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0)
@@ -114,6 +114,9 @@ make_pty (int tty_sock, nook_error_t *err)
   int unlock = 0;
   if (ioctl (master, TIOCSPTLCK, &unlock) < 0)
     return nook_error_set (err, errno, "unlock the pty");
+  struct winsize ws = { .ws_row = spec->tty_rows, .ws_col = spec->tty_cols };
+  if (ws.ws_row > 0)
+    ioctl (master, TIOCSWINSZ, &ws); /* (a detached run: its first client's terminal) */
   int slave = ioctl (master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (slave < 0)
     return nook_error_set (err, errno, "open the pty's peer");
@@ -340,7 +343,7 @@ setup (const struct nook_spec *spec, int tty_sock, int *pty_slave, const int *fd
   trace_mark ("child: mounts done");
   if (do_pivot_root (rootfd, err) < 0 || enter_workdir (spec, err) < 0)
     return -1;
-  if (spec->tty && (*pty_slave = make_pty (tty_sock, err)) < 0)
+  if (spec->tty && (*pty_slave = make_pty (spec, tty_sock, err)) < 0)
     return -1;
   return 0;
 }
