@@ -430,6 +430,7 @@ launch (const struct run_opts *o, struct run_state *st, bool create, nook_error_
       /* capture the output for `logs` unless nobody could read it: --rm without a name */
       st->empty_ok = false;
       st->want_empty = o->rm && st->spec.driver == STORAGE_OVERLAY;
+      so.ephemeral = o->rm;
       status = supervise_foreground (&so, !o->rm || o->name, err);
       trace_mark ("container ended");
     }

@@ -765,6 +765,11 @@ serve (struct sup *S, int64_t deadline_ms)
           unsigned char c;
           ssize_t k = read (S->notify, &c, 1);
           notified = true; /* (the fd is sandbox_run's to close) */
+          if (S->o->ephemeral)
+            {
+              S->gone = true; /* the directory is being emptied for the pool */
+              unlinkat (S->dirfd, "ctl.sock", 0);
+            }
           if (k == 1 && S->o->command_ended)
             S->o->command_ended (S->o->data, c);
         }
@@ -949,7 +954,7 @@ finish (struct sup *S, int code)
       if (container_remove (S->o->root, S->o->id, &S->o->ids0, &e) < 0)
         log_warn ("could not remove container %.12s: %s", S->o->id, e->msg);
     }
-  else
+  else if (!S->gone)
     unlinkat (S->dirfd, "ctl.sock", 0);
   for (int i = 0; i < S->ncl; i++)
     if (S->cl[i].kind == CL_ATTACH)

@@ -49,7 +49,9 @@ struct supervise_opts
   struct log_config log;
   struct restart_policy restart;
   int stop_signal, stop_timeout; /* the container's; stop_timeout -1: wait forever */
-  bool auto_remove;              /* --rm */
+  bool auto_remove;              /* --rm: the supervisor removes it (detached) */
+  bool ephemeral;                /* foreground --rm: the caller empties and removes it, so
+                                    nothing is recorded once the command has ended */
   int restart_count;             /* carried on by `start` */
   /* foreground --rm: the command ended, the kernel is still tearing down */
   void (*command_ended) (void *data, int status);
