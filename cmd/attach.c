@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* Docker's --detach-keys: "ctrl-p,ctrl-q" (default), "ctrl-x", "a", ... */
@@ -121,7 +122,7 @@ attach_streams (int fd, bool in, bool tty, const char *detach_keys, bool *detach
   bool term = isatty (0) && ioctl (0, TIOCGWINSZ, &ws) == 0;
   cleanup_free char *req = xasprintf ("attach %s%s %u %u\n", in ? "i" : "", "oe",
                                       term ? ws.ws_row : 0, term ? ws.ws_col : 0);
-  if (fs_write_all (fd, req, strlen (req)) < 0)
+  if (send (fd, req, strlen (req), MSG_NOSIGNAL) != (ssize_t)strlen (req))
     return nook_error_set (err, errno, "attach to the container");
 
   sigset_t mask, old;

@@ -29,6 +29,7 @@ struct crec
   pid_t pid;
   unsigned long long pid_start;
   bool exited, running;
+  bool live; /* a supervisor has it: running, paused, restarting or starting */
   int exit_code;
   struct container_state st; /* state.json, the supervisor's liveness checked */
 };
@@ -90,6 +91,7 @@ crec_load (int cdir, const char *id, struct crec *c)
    * containers are listed by `ps` too, as Docker's. */
   c->running = strcmp (status, "running") == 0 || strcmp (status, "paused") == 0
                || strcmp (status, "restarting") == 0;
+  c->live = c->running || strcmp (status, "starting") == 0;
   return true;
 }
 
@@ -158,7 +160,7 @@ status_text (const struct crec *c, int64_t now)
       d = cmd_human_duration (now - since);
       return xasprintf ("Up %s%s", d, c->st.paused ? " (Paused)" : "");
     }
-  if (strcmp (c->st.status, "created") == 0)
+  if (strcmp (c->st.status, "created") == 0 || strcmp (c->st.status, "starting") == 0)
     return xstrdup ("Created");
   if (c->exited)
     {
@@ -373,7 +375,9 @@ cmd_rm (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
           continue;
         }
       struct crec *c = &l.v[at];
-      if (c->running && !force)
+      if (!c->live && lifecycle_owned (imagefmt_store_root (store), c->id))
+        c->live = true; /* its supervisor is starting */
+      if (c->live && !force)
         {
           fprintf (stderr,
                    "Error: You cannot remove a running container %s. Stop the container before "
@@ -382,7 +386,7 @@ cmd_rm (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
           status = 1;
           continue;
         }
-      if (c->running)
+      if (c->live)
         {
           /* Its supervisor kills and removes it (every byte of its output
            * logged first); if none answers, it is ended here (the init dies

@@ -326,7 +326,7 @@ cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   dirfd = open (dpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cdir < 0 || dirfd < 0)
     {
-      nook_error_set (err, ENOENT, "No such container: %s", o.container);
+      nook_error_set (err, 0, "No such container: %s", o.container);
       goto out;
     }
   container_state_read (cdir, id, &st);

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -201,7 +202,7 @@ container_lookup (const char *root, const char *key, nook_error_t *err)
   cleanup_free char *cpath = xasprintf ("%s/containers", root);
   cleanup_close int cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cdir < 0 || *key == '\0' || strchr (key, '/') || key[0] == '.')
-    return nook_error_set (err, ENOENT, "No such container: %s", key), NULL;
+    return nook_error_set (err, 0, "No such container: %s", key), NULL;
   struct stat st;
   cleanup_free char *cfg = xasprintf ("%s/config.json", key);
   if (is_full_id (key) && fstatat (cdir, cfg, &st, 0) == 0)
@@ -238,7 +239,7 @@ container_lookup (const char *root, const char *key, nook_error_t *err)
   free (found);
   if (hits > 1)
     return nook_error_set (err, 0, "multiple IDs found with provided prefix: %s", key), NULL;
-  return nook_error_set (err, ENOENT, "No such container: %s", key), NULL;
+  return nook_error_set (err, 0, "No such container: %s", key), NULL;
 }
 
 static int
@@ -284,7 +285,7 @@ lifecycle_load (struct nook_ctx *ctx, const char *id, struct supervise_opts *o, 
     return -1;
   json_t *cfg = container_read_json (cdir, id, "config.json");
   if (cfg == NULL)
-    return nook_error_set (err, ENOENT, "No such container: %s", id);
+    return nook_error_set (err, 0, "No such container: %s", id);
   struct nook_spec *spec = xzalloc (sizeof *spec);
   o->spec = spec;
   int rc = container_spec_from_json (cfg, spec, err);
@@ -647,6 +648,11 @@ start_one (struct nook_ctx *ctx, const char *root, const char *id, const char *a
     {
       o.spec->interactive = o.spec->interactive && v->interactive;
       rc = supervise_detached (&o, v->attach, err);
+      if (rc < 0 && (*err)->code == EBUSY && !v->attach)
+        {
+          nook_error_free (err); /* another start won: it runs */
+          rc = 0;
+        }
       if (rc == 0 && v->attach)
         rc = attach_new (root, id, v->interactive, o.spec->tty, v->detach_keys, err);
     }
@@ -849,33 +855,52 @@ cmd_attach (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   return r;
 }
 
+bool
+lifecycle_owned (const char *root, const char *id)
+{
+  cleanup_free char *dir = xasprintf ("%s/containers/%s", root, id);
+  cleanup_error nook_error_t e = NULL;
+  cleanup_close int fd = supervise_lock (dir, &e);
+  return fd < 0 && e && e->code == EBUSY;
+}
+
 int
 lifecycle_remove_running (const char *root, const char *id, nook_error_t *err)
 {
-  struct container_state st;
-  read_state (root, id, &st);
-  cleanup_close int sup = -1;
-  if (st.sup_pid > 0 && container_process_alive (st.sup_pid, st.sup_start))
-    sup = (int)syscall (SYS_pidfd_open, st.sup_pid, 0);
-  container_state_clear (&st);
   char buf[64];
-  if (ask (root, id, "rm\n", buf, sizeof buf, 60000) != 0 || strcmp (buf, "removed") != 0)
+  int64_t deadline = container_now_ns () + 30 * (int64_t)1000000000;
+  for (;;)
     {
-      /* no supervisor answers: end it (the init dies with it) and remove here */
-      if (sup >= 0)
-        syscall (SYS_pidfd_send_signal, sup, SIGKILL, NULL, 0);
-      if (sup >= 0)
+      struct container_state st;
+      read_state (root, id, &st);
+      cleanup_close int sup = -1;
+      if (st.sup_pid > 0 && container_process_alive (st.sup_pid, st.sup_start))
+        sup = (int)syscall (SYS_pidfd_open, st.sup_pid, 0);
+      container_state_clear (&st);
+      int r = ask (root, id, "rm\n", buf, sizeof buf, 60000);
+      if (r == 0 && strcmp (buf, "removed") == 0)
         {
+          /* removed: wait for the supervisor itself to be gone */
           struct pollfd p = { .fd = sup, .events = POLLIN };
-          poll (&p, 1, 10000);
+          if (sup >= 0)
+            poll (&p, 1, 10000);
+          return 0;
         }
-      return 1;
+      if (!lifecycle_owned (root, id))
+        return 1; /* nobody has it (any more): remove it here */
+      if (container_now_ns () > deadline)
+        {
+          /* a supervisor that does not answer: end it (its init dies with it) */
+          if (sup >= 0)
+            {
+              struct pollfd p = { .fd = sup, .events = POLLIN };
+              syscall (SYS_pidfd_send_signal, sup, SIGKILL, NULL, 0);
+              poll (&p, 1, 10000);
+            }
+          return 1;
+        }
+      /* a supervisor is starting (it has the lock, not yet its socket) */
+      struct timespec ts = { 0, 20 * 1000000 };
+      nanosleep (&ts, NULL);
     }
-  /* removed: wait for the supervisor itself to be gone */
-  if (sup >= 0)
-    {
-      struct pollfd p = { .fd = sup, .events = POLLIN };
-      poll (&p, 1, 10000);
-    }
-  return 0;
 }

@@ -75,6 +75,9 @@ int cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 /* Remove holds/<id> when no live process holds it (its supervisor died). */
 void lifecycle_clear_hold (const char *root, const char *id);
 
+/* A supervisor (or a run starting one) holds the container's directory lock. */
+bool lifecycle_owned (const char *root, const char *id);
+
 /* `rm -f` of a running container: its supervisor kills it and removes it; 0
  * when it did, 1 when no supervisor listens (then remove it yourself). */
 int lifecycle_remove_running (const char *root, const char *id, nook_error_t *err);

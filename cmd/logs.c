@@ -373,7 +373,7 @@ cmd_logs (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   cleanup_free char *dpath = xasprintf ("%s/containers/%s", root, id);
   cleanup_close int dirfd = open (dpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd < 0)
-    return nook_error_set (err, ENOENT, "No such container: %s", o.container);
+    return nook_error_set (err, 0, "No such container: %s", o.container);
   cleanup_free char *cpath = xasprintf ("%s/containers", root);
   cleanup_close int cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   json_t *cfg = container_read_json (cdir, id, "config.json");

@@ -472,6 +472,7 @@ run_main (struct nook_ctx *ctx, int argc, char **argv, bool create, nook_error_t
     }
   struct run_state st = { 0 };
   int status = prepare (ctx, &o, stop_timeout, &st, err);
+  test_hook ("container-created");
   if (status == 0)
     status = launch (&o, &st, create, err);
   if (st.created && !st.handed

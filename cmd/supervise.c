@@ -13,6 +13,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/test_hook.h"
 #include "util/util.h"
 
 #include <dirent.h>
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -142,7 +144,7 @@ ctl_connect (int cdir, const char *id)
 int
 ctl_request (int fd, const char *req, char *buf, size_t size, int timeout_ms)
 {
-  if (req && fs_write_all (fd, req, strlen (req)) < 0)
+  if (req && send (fd, req, strlen (req), MSG_NOSIGNAL) != (ssize_t)strlen (req))
     return -1;
   size_t n = 0;
   while (n + 1 < size)
@@ -794,6 +796,22 @@ serve (struct sup *S, int64_t deadline_ms)
     }
 }
 
+/* The caller may be gone (killed while it waited): no SIGPIPE for that. */
+static void
+send_ready (int fd, const char *msg, size_t len)
+{
+  while (len > 0)
+    {
+      ssize_t k = send (fd, msg, len, MSG_NOSIGNAL);
+      if (k < 0 && errno == EINTR)
+        continue;
+      if (k <= 0)
+        return;
+      msg += k;
+      len -= (size_t)k;
+    }
+}
+
 static void
 report_ready (struct sup *S, const struct nook_error *e)
 {
@@ -802,7 +820,7 @@ report_ready (struct sup *S, const struct nook_error *e)
       cleanup_free char *msg = e ? xasprintf ("E %d %d %s", e->exit ? e->exit : 125, e->code,
                                               e->msg ? e->msg : "")
                                  : xstrdup ("OK");
-      fs_write_all (S->ready_fd, msg, strlen (msg));
+      send_ready (S->ready_fd, msg, strlen (msg));
       close (S->ready_fd);
       S->ready_fd = -1;
     }
@@ -1045,15 +1063,17 @@ sup_init (struct sup *S, struct supervise_opts *o, nook_error_t *err)
   S->lfd = S->out_r = S->err_r = S->in_w = S->master = S->sigfd = S->notify = S->ready_fd = -1;
   S->own_sigfd = -1;
   S->saved[0] = S->saved[1] = S->saved[2] = -1;
-  S->dirfd = open (o->spec->container_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  S->dirfd = o->lock_fd >= 0 ? take_fd (&o->lock_fd) : supervise_lock (o->spec->container_dir, err);
   if (S->dirfd < 0)
-    return nook_error_set (err, errno, "open '%s'", o->spec->container_dir);
+    return -1;
   S->st.sup_pid = getpid ();
   S->st.sup_start = container_proc_start (getpid ());
   S->st.restart_count = o->restart_count;
   snprintf (S->st.status, sizeof S->st.status, "starting");
   if (listen_control (S, err) < 0)
     return -1;
+  /* listening, then recorded: whoever sees "starting" with our pid can ask us */
+  write_state (S);
   if (!o->log.none && (S->capture || S->detached))
     {
       S->log = logw_open (S->dirfd, o->id, &o->log, err);
@@ -1083,6 +1103,7 @@ int
 supervise_foreground (struct supervise_opts *o, bool capture, nook_error_t *err)
 {
   struct sup S;
+  o->lock_fd = -1;
   int rc = -1;
   if (sup_init (&S, o, err) == 0)
     {
@@ -1096,6 +1117,18 @@ supervise_foreground (struct supervise_opts *o, bool capture, nook_error_t *err)
     }
   sup_free (&S);
   return rc;
+}
+
+int
+supervise_lock (const char *dir, nook_error_t *err)
+{
+  cleanup_close int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return nook_error_set (err, errno, "open '%s'", dir);
+  if (flock (fd, LOCK_EX | LOCK_NB) < 0)
+    return nook_error_set (err, errno == EWOULDBLOCK ? EBUSY : errno,
+                           "the container is already running");
+  return take_fd (&fd);
 }
 
 /* ---- the detached supervisor ---- */
@@ -1143,10 +1176,17 @@ detached_main (struct supervise_opts *o, int ready_fd, bool wait_attach)
   sigaddset (&mask, SIGHUP);
   sigprocmask (SIG_BLOCK, &mask, NULL);
   int own_sigfd = signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  /* A write to a container's closed stdin, or to a client gone, must not end
+   * us: EPIPE instead (the mask is the container's only until it resets it;
+   * a pending signal is not inherited). */
+  sigset_t pipe_mask;
+  sigemptyset (&pipe_mask);
+  sigaddset (&pipe_mask, SIGPIPE);
+  sigprocmask (SIG_BLOCK, &pipe_mask, NULL);
   if (sup_init (&S, o, &err) < 0)
     {
-      fs_write_all (ready_fd, "E 125 0 ", 8);
-      fs_write_all (ready_fd, err->msg, strlen (err->msg));
+      send_ready (ready_fd, "E 125 0 ", 8);
+      send_ready (ready_fd, err->msg, strlen (err->msg));
       _exit (125);
     }
   S.detached = true;
@@ -1166,7 +1206,7 @@ detached_main (struct supervise_opts *o, int ready_fd, bool wait_attach)
   if (wait_attach)
     {
       /* the socket listens: tell the caller, then wait for its attach */
-      fs_write_all (ready_fd, "L", 1);
+      send_ready (ready_fd, "L", 1);
       close (ready_fd);
       S.ready_fd = -1;
       S.pid = 0;
@@ -1191,8 +1231,16 @@ int
 supervise_detached (struct supervise_opts *o, bool wait_attach, nook_error_t *err)
 {
   int ready[2];
-  if (pipe2 (ready, O_CLOEXEC) < 0)
-    return nook_error_set (err, errno, "create a pipe");
+  /* Locked before the fork, so that no `rm` or `start` slips in while the
+   * supervisor starts: the lock is the supervisor's once we are gone. */
+  o->lock_fd = supervise_lock (o->spec->container_dir, err);
+  if (o->lock_fd < 0)
+    return -1;
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ready) < 0)
+    {
+      close (take_fd (&o->lock_fd));
+      return nook_error_set (err, errno, "create a socket pair");
+    }
   fflush (NULL);
   pid_t pid = fork ();
   if (pid < 0)
@@ -1211,8 +1259,10 @@ supervise_detached (struct supervise_opts *o, bool wait_attach, nook_error_t *er
       detached_main (o, ready[1], wait_attach);
     }
   close (ready[1]);
+  close (take_fd (&o->lock_fd));
   while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
     ;
+  test_hook ("supervisor-forked");
   char buf[4096];
   size_t n = 0;
   for (;;)

@@ -53,6 +53,7 @@ struct supervise_opts
   bool ephemeral;                /* foreground --rm: the caller empties and removes it, so
                                     nothing is recorded once the command has ended */
   int restart_count;             /* carried on by `start` */
+  int lock_fd;                   /* (internal: the locked container directory, or -1) */
   /* foreground --rm: the command ended, the kernel is still tearing down */
   void (*command_ended) (void *data, int status);
   void *data;
@@ -98,5 +99,9 @@ enum ctl_frame
 int ctl_frame_send (int fd, int type, const void *data, size_t len);
 
 void supervise_free_opts (struct supervise_opts *o);
+
+/* The container directory's lock (flock), held by its supervisor for its whole
+ * life: the fd, or -1 with EBUSY when a supervisor has it. */
+int supervise_lock (const char *dir, nook_error_t *err);
 
 #endif

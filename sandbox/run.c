@@ -58,6 +58,11 @@ nook_spec_free (struct nook_spec *s)
   memset (s, 0, sizeof *s);
 }
 
+/* This process joined the kept user namespace (a supervisor that starts its
+ * container again is in it since the first start: it cannot join it twice,
+ * and its uid 0 there is the user, not root). */
+static bool kept_userns_joined;
+
 static int
 prepare_dir (const struct nook_spec *spec, nook_error_t *err)
 {
@@ -69,8 +74,10 @@ prepare_dir (const struct nook_spec *spec, nook_error_t *err)
     if (mkdirat (dir, sub[i], 0755) < 0 && errno != EEXIST)
       return nook_error_set (err, errno, "mkdir '%s/%s'", spec->container_dir, sub[i]);
   /* Invoked by root: host root is not mapped, so hand the container's own
-   * directories to the container's root. */
-  if (getuid () == 0 && !spec->ids.single)
+   * directories to the container's root.  (Not root of the kept user
+   * namespace, which a supervisor has joined when it starts a container
+   * again: its 0 is the user.) */
+  if (getuid () == 0 && !spec->ids.single && !kept_userns_joined)
     {
       uid_t u = spec->ids.uid[0].outside;
       gid_t g = spec->ids.gid[0].outside;
@@ -290,10 +297,13 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
   /* With a subordinate range, join the kept user namespace: newuidmap and
    * newgidmap cost more than everything else here. */
   bool joined = false;
-  if (spec->keep_userns_dir && spec->ids.use_helpers)
+  if (spec->keep_userns_dir && spec->ids.use_helpers && kept_userns_joined)
+    joined = true;
+  else if (spec->keep_userns_dir && spec->ids.use_helpers)
     {
       cleanup_error nook_error_t kerr = NULL;
-      joined = sandbox_userns_keep_join (&spec->ids, spec->keep_userns_dir, &kerr) == 0;
+      joined = kept_userns_joined
+          = sandbox_userns_keep_join (&spec->ids, spec->keep_userns_dir, &kerr) == 0;
       if (!joined)
         log_debug ("no kept user namespace: %s", kerr->msg);
       trace_mark ("user namespace joined");
