@@ -122,19 +122,22 @@ attach_streams (int fd, bool in, bool tty, const char *detach_keys, bool *detach
   bool term = isatty (0) && ioctl (0, TIOCGWINSZ, &ws) == 0;
   cleanup_free char *req = xasprintf ("attach %s%s %u %u\n", in ? "i" : "", "oe",
                                       term ? ws.ws_row : 0, term ? ws.ws_col : 0);
-  if (send (fd, req, strlen (req), MSG_NOSIGNAL) != (ssize_t)strlen (req))
-    return nook_error_set (err, errno, "attach to the container");
-
   sigset_t mask, old;
   sigemptyset (&mask);
   sigaddset (&mask, SIGWINCH);
   sigprocmask (SIG_BLOCK, &mask, &old);
   cleanup_close int sfd = signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  /* raw before the container can start (run -it waits for this request):
+   * what is typed from then on goes to it as typed, detach keys included */
   struct tty_state ts = { 0 };
   if (tty && in && term)
     sandbox_tty_raw (0, &ts);
-  if (tty && term)
-    send_size (fd);
+  if (send (fd, req, strlen (req), MSG_NOSIGNAL) != (ssize_t)strlen (req))
+    {
+      sandbox_tty_restore (&ts);
+      sigprocmask (SIG_SETMASK, &old, NULL);
+      return nook_error_set (err, errno, "attach to the container");
+    }
 
   struct frames *f = xzalloc (sizeof *f);
   bool started = false, stdin_open = in;
