@@ -160,6 +160,7 @@ fuzz-build: $(FUZZBIN)
 
 bench: all $(BENCHBIN)
 	@tests/bench/bench.sh $(O)
+	@tests/bench/lifecycle.sh $(O) || echo "bench: the lifecycle benchmark could not run"
 
 demo:
 	@ci/deps.sh
