@@ -210,13 +210,20 @@ open_store_for_root (struct imagefmt_store *store, nook_error_t *err)
  * state "created", and --cidfile (Docker refuses an existing one). */
 static int
 container_created (const struct nook_spec *spec, const char *cidfile, const char *id,
-                   nook_error_t *err)
+                   const char *seccomp_file, bool foreground, nook_error_t *err)
 {
   cleanup_close int d = open (spec->container_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (d < 0)
     return nook_error_set (err, errno, "open '%s'", spec->container_dir);
+  /* the seccomp program: a link to the cached one (no new inode: file creation is what
+   * costs on a busy ext4), else a copy */
+  if (spec->seccomp_bpf
+      && !(seccomp_file && linkat (AT_FDCWD, seccomp_file, d, "seccomp.bpf", 0) == 0)
+      && container_seccomp_save (d, spec, err) < 0)
+    return -1;
+  /* (a foreground run records itself as running at once: no "created" first) */
   struct container_state cs = { .status = "created" };
-  if (container_seccomp_save (d, spec, err) < 0 || container_state_write (d, &cs, err) < 0)
+  if (!foreground && container_state_write (d, &cs, err) < 0)
     return -1;
   if (cidfile)
     {
@@ -246,6 +253,7 @@ struct run_state
   bool named;                /* --name given: its .names link must be freed */
   struct run_life life;      /* restart policy, logs, stop signal (cmd/lifecycle.h) */
   bool handed;               /* a supervisor owns the container now */
+  char *seccomp_file;        /* the cached program, linked into the container */
 };
 
 /* The command and all of the container have ended; the kernel is still
@@ -320,7 +328,9 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
   bool unconfined = false;
   cleanup_free char *profile = NULL;
   if (spec_security_opts (o->security_opts, &unconfined, &profile, err) < 0
-      || seccomp_cache_program (imagefmt_store_root (st->store), profile, spec, err) < 0)
+      || seccomp_cache_program_path (imagefmt_store_root (st->store), profile, spec,
+                                     &st->seccomp_file, err)
+             < 0)
     return -1;
   trace_mark ("seccomp program");
   const char *keep = getenv ("NOOK_USERNS_KEEP");
@@ -356,7 +366,9 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
   if (crc < 0)
     return -1;
   st->created = true;
-  if (container_created (spec, o->cidfile, st->id, err) < 0)
+  if (container_created (spec, o->cidfile, st->id, st->seccomp_file,
+                         !(o->detach || (o->interactive && o->tty)), err)
+      < 0)
     return -1;
   trace_mark ("container created");
   return 0;
@@ -497,6 +509,7 @@ run_main (struct nook_ctx *ctx, int argc, char **argv, bool create, nook_error_t
   if (st.store)
     imagefmt_store_close (st.store);
   free (st.id);
+  free (st.seccomp_file);
   run_opts_free (&o);
   return status;
 }

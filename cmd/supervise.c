@@ -1058,7 +1058,9 @@ supervise (struct sup *S, nook_error_t *err)
 static int
 sup_init (struct sup *S, struct supervise_opts *o, nook_error_t *err)
 {
+  bool attached = S->attached;
   memset (S, 0, sizeof *S);
+  S->attached = attached;
   S->o = o;
   S->lfd = S->out_r = S->err_r = S->in_w = S->master = S->sigfd = S->notify = S->ready_fd = -1;
   S->own_sigfd = -1;
@@ -1072,8 +1074,10 @@ sup_init (struct sup *S, struct supervise_opts *o, nook_error_t *err)
   snprintf (S->st.status, sizeof S->st.status, "starting");
   if (listen_control (S, err) < 0)
     return -1;
-  /* listening, then recorded: whoever sees "starting" with our pid can ask us */
-  write_state (S);
+  /* listening, then recorded: whoever sees "starting" with our pid can ask us (a
+   * foreground run records itself once running: its caller is there to see it fail) */
+  if (!S->attached)
+    write_state (S);
   if (!o->log.none && (S->capture || S->detached))
     {
       S->log = logw_open (S->dirfd, o->id, &o->log, err);
@@ -1105,9 +1109,10 @@ supervise_foreground (struct supervise_opts *o, bool capture, nook_error_t *err)
   struct sup S;
   o->lock_fd = -1;
   int rc = -1;
+  memset (&S, 0, sizeof S);
+  S.attached = true;
   if (sup_init (&S, o, err) == 0)
     {
-      S.attached = true;
       S.capture = capture;
       if (capture && !o->log.none && S.log == NULL)
         S.log = logw_open (S.dirfd, o->id, &o->log, err);
