@@ -81,8 +81,8 @@ read_frames (int fd, struct frames *f, bool *started, nook_error_t *err)
   f->len += (size_t)n;
   while (f->len >= 8)
     {
-      size_t len = ((size_t)f->buf[4] << 24) | ((size_t)f->buf[5] << 16)
-                   | ((size_t)f->buf[6] << 8) | f->buf[7];
+      size_t len = ((size_t)f->buf[4] << 24) | ((size_t)f->buf[5] << 16) | ((size_t)f->buf[6] << 8)
+                   | f->buf[7];
       if (len > sizeof f->buf - 8)
         return nook_error_set (err, EPROTO, "a bad frame from the container's supervisor");
       if (f->len < 8 + len)

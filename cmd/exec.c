@@ -250,8 +250,9 @@ build_spec (const struct exec_opts *o, pid_t target, struct nook_spec *s, int di
   if (o->workdir)
     {
       if (o->workdir[0] != '/')
-        return nook_error_set (err, 0, "the working directory '%s' is invalid, it needs to be an "
-                                       "absolute path",
+        return nook_error_set (err, 0,
+                               "the working directory '%s' is invalid, it needs to be an "
+                               "absolute path",
                                o->workdir);
       free (s->cwd);
       s->cwd = xstrdup (o->workdir);

@@ -36,14 +36,14 @@ static const struct
   const char *name;
   int sig;
 } signals[] = {
-  { "HUP", SIGHUP },     { "INT", SIGINT },       { "QUIT", SIGQUIT },     { "ILL", SIGILL },
-  { "TRAP", SIGTRAP },   { "ABRT", SIGABRT },     { "IOT", SIGIOT },       { "BUS", SIGBUS },
-  { "FPE", SIGFPE },     { "KILL", SIGKILL },     { "USR1", SIGUSR1 },     { "SEGV", SIGSEGV },
-  { "USR2", SIGUSR2 },   { "PIPE", SIGPIPE },     { "ALRM", SIGALRM },     { "TERM", SIGTERM },
-  { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD },   { "CONT", SIGCONT },     { "STOP", SIGSTOP },
-  { "TSTP", SIGTSTP },   { "TTIN", SIGTTIN },     { "TTOU", SIGTTOU },     { "URG", SIGURG },
-  { "XCPU", SIGXCPU },   { "XFSZ", SIGXFSZ },     { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
-  { "WINCH", SIGWINCH }, { "IO", SIGIO },         { "POLL", SIGPOLL },     { "PWR", SIGPWR },
+  { "HUP", SIGHUP },       { "INT", SIGINT },   { "QUIT", SIGQUIT },     { "ILL", SIGILL },
+  { "TRAP", SIGTRAP },     { "ABRT", SIGABRT }, { "IOT", SIGIOT },       { "BUS", SIGBUS },
+  { "FPE", SIGFPE },       { "KILL", SIGKILL }, { "USR1", SIGUSR1 },     { "SEGV", SIGSEGV },
+  { "USR2", SIGUSR2 },     { "PIPE", SIGPIPE }, { "ALRM", SIGALRM },     { "TERM", SIGTERM },
+  { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT },     { "STOP", SIGSTOP },
+  { "TSTP", SIGTSTP },     { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },     { "URG", SIGURG },
+  { "XCPU", SIGXCPU },     { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
+  { "WINCH", SIGWINCH },   { "IO", SIGIO },     { "POLL", SIGPOLL },     { "PWR", SIGPWR },
   { "SYS", SIGSYS },
 };
 
@@ -127,10 +127,10 @@ run_life_json (const struct run_opts *o, const struct nook_spec *spec, const str
   json_t *env = json_array ();
   for (size_t i = 0; spec->env && spec->env[i]; i++)
     json_array_append_new (env, json_string (spec->env[i]));
-  json_t *config = json_pack (
-      "{s:o, s:s?, s:s, s:s?, s:b, s:b, s:s, s:s?}", "Env", env, "User", o->user, "WorkingDir",
-      spec->cwd ? spec->cwd : "", "Hostname", spec->hostname, "Tty", spec->tty, "OpenStdin",
-      spec->interactive, "StopSignal", signal_name (l->stop_signal), "Image", o->image);
+  json_t *config = json_pack ("{s:o, s:s?, s:s, s:s?, s:b, s:b, s:s, s:s?}", "Env", env, "User",
+                              o->user, "WorkingDir", spec->cwd ? spec->cwd : "", "Hostname",
+                              spec->hostname, "Tty", spec->tty, "OpenStdin", spec->interactive,
+                              "StopSignal", signal_name (l->stop_signal), "Image", o->image);
   if (l->stop_timeout_set)
     json_object_set_new (config, "StopTimeout", json_integer (l->stop_timeout));
   json_t *host = json_pack (
@@ -158,7 +158,8 @@ run_life_from_config (json_t *cfg, struct run_life *out)
   json_t *v;
   json_object_foreach (json_object_get (lc, "Config"), k, v)
   {
-    cleanup_free char *kv = xasprintf ("%s=%s", k, json_string_value (v) ? json_string_value (v) : "");
+    cleanup_free char *kv
+        = xasprintf ("%s=%s", k, json_string_value (v) ? json_string_value (v) : "");
     strv_push (&opts, kv);
   }
   nook_error_free (&e);
@@ -295,7 +296,8 @@ lifecycle_load (struct nook_ctx *ctx, const char *id, struct supervise_opts *o, 
   const char *driver = json_string_value (json_object_get (cfg, "StorageDriver"));
   struct run_life life;
   run_life_from_config (cfg, &life);
-  o->auto_remove = json_is_true (json_object_get (json_object_get (cfg, "HostConfig"), "AutoRemove"));
+  o->auto_remove
+      = json_is_true (json_object_get (json_object_get (cfg, "HostConfig"), "AutoRemove"));
   cleanup_free char *image = image_id ? xstrdup (image_id) : NULL;
   cleanup_free char *drv = driver ? xstrdup (driver) : NULL;
   json_decref (cfg);
@@ -464,7 +466,9 @@ verb_parse (int argc, char **argv, struct verb_opts *v, nook_error_t *err)
           int64_t t;
           cleanup_error nook_error_t e = NULL;
           if (r < 0 || parse_int (val, -1, 24 * 3600, &t, "--timeout", &e) < 0)
-            return r < 0 ? -1 : cmd_flag_error (err, v->verb, "invalid argument \"%s\" for \"--timeout\" flag", val);
+            return r < 0 ? -1
+                         : cmd_flag_error (err, v->verb,
+                                           "invalid argument \"%s\" for \"--timeout\" flag", val);
           v->timeout = (int)t;
         }
       else if (has_sig
@@ -609,7 +613,8 @@ wait_one (const char *root, const char *id, nook_error_t *err)
       if (!live)
         return code;
       int code2;
-      if (ask (root, id, "wait\n", buf, sizeof buf, -1) == 0 && sscanf (buf, "exit %d", &code2) == 1)
+      if (ask (root, id, "wait\n", buf, sizeof buf, -1) == 0
+          && sscanf (buf, "exit %d", &code2) == 1)
         return code2;
     }
   struct container_state st;

@@ -57,8 +57,7 @@ int attach_streams (int fd, bool in, bool tty, const char *detach_keys, bool *de
 
 /* run -d and run -it once the container is created: o is handed over. */
 int lifecycle_run_detached (struct supervise_opts *o, const char *cidfile, nook_error_t *err);
-int lifecycle_run_attached (struct supervise_opts *o, const char *detach_keys,
-                            nook_error_t *err);
+int lifecycle_run_attached (struct supervise_opts *o, const char *detach_keys, nook_error_t *err);
 
 int cmd_create (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_start (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);

@@ -47,8 +47,7 @@ parse_size (const char *v, int64_t *out)
 }
 
 int
-log_config_parse (const char *driver, char *const *opts, struct log_config *out,
-                  nook_error_t *err)
+log_config_parse (const char *driver, char *const *opts, struct log_config *out, nook_error_t *err)
 {
   memset (out, 0, sizeof *out);
   out->max_file = 1;
@@ -69,8 +68,7 @@ log_config_parse (const char *driver, char *const *opts, struct log_config *out,
       if (strcmp (key, "max-size") == 0)
         {
           if (parse_size (eq + 1, &out->max_size) < 0 || out->max_size == 0)
-            return nook_error_set (err, 0,
-                                   "invalid --log-opt max-size=%s: want a size such as 10m",
+            return nook_error_set (err, 0, "invalid --log-opt max-size=%s: want a size such as 10m",
                                    eq + 1);
         }
       else if (strcmp (key, "max-file") == 0)
@@ -226,8 +224,7 @@ rotate (struct logw *w)
       cleanup_free char *to = xasprintf ("%s.%d", w->name, i);
       renameat (w->dirfd, from, w->dirfd, to);
     }
-  int fd = openat (w->dirfd, w->name, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
-                   0600);
+  int fd = openat (w->dirfd, w->name, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd >= 0)
     {
       close (w->fd);

@@ -27,8 +27,7 @@ int log_config_parse (const char *driver, char *const *opts, struct log_config *
                       nook_error_t *err);
 
 /* Open (append) the log of container id in dirfd (its directory). */
-struct logw *logw_open (int dirfd, const char *id, const struct log_config *cfg,
-                        nook_error_t *err);
+struct logw *logw_open (int dirfd, const char *id, const struct log_config *cfg, nook_error_t *err);
 /* Data read from the container's stream 1 (stdout) or 2 (stderr). */
 void logw_data (struct logw *w, int stream, const char *buf, size_t n);
 /* The stream paused or ended: write what is left of its lines as partial entries. */

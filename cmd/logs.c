@@ -25,7 +25,7 @@
 struct logs_opts
 {
   bool follow, timestamps;
-  int64_t tail; /* -1: all */
+  int64_t tail;         /* -1: all */
   int64_t since, until; /* ns, 0: none */
   const char *container;
 };

@@ -54,11 +54,10 @@ container_spec_json (const struct nook_spec *s)
   for (size_t i = 0; i < s->n_mounts; i++)
     {
       const struct nook_mount *m = &s->mounts[i];
-      json_array_append_new (mounts,
-                             json_pack ("{s:s, s:s?, s:s, s:b, s:s?}", "Kind",
-                                        m->kind == MOUNT_TMPFS ? "tmpfs" : "bind", "Source",
-                                        m->source, "Target", m->target, "ReadOnly", m->readonly,
-                                        "Options", m->options));
+      json_array_append_new (mounts, json_pack ("{s:s, s:s?, s:s, s:b, s:s?}", "Kind",
+                                                m->kind == MOUNT_TMPFS ? "tmpfs" : "bind", "Source",
+                                                m->source, "Target", m->target, "ReadOnly",
+                                                m->readonly, "Options", m->options));
     }
   json_t *rl = json_array ();
   for (size_t i = 0; i < s->n_rlimits; i++)
@@ -70,10 +69,10 @@ container_spec_json (const struct nook_spec *s)
                     "Argv", strv_json (s->argv), "Env", strv_json (s->env), "Cwd", s->cwd, "Uid",
                     (json_int_t)s->uid, "Gid", (json_int_t)s->gid, "Groups", groups, "Hostname",
                     s->hostname, "Tty", s->tty, "Interactive", s->interactive, "ReadOnly",
-                    s->readonly_rootfs, "Unmasked", s->unmasked, "Network", (int)s->network,
-                    "Caps", (json_int_t)s->caps, "SeccompUnconfined", s->seccomp_unconfined,
-                    "Mounts", mounts, "Rlimits", rl, "EtcHosts", s->etc_hosts, "EtcResolv",
-                    s->etc_resolv, "EtcHostname", s->etc_hostname);
+                    s->readonly_rootfs, "Unmasked", s->unmasked, "Network", (int)s->network, "Caps",
+                    (json_int_t)s->caps, "SeccompUnconfined", s->seccomp_unconfined, "Mounts",
+                    mounts, "Rlimits", rl, "EtcHosts", s->etc_hosts, "EtcResolv", s->etc_resolv,
+                    "EtcHostname", s->etc_hostname);
 }
 
 int
@@ -189,11 +188,11 @@ container_state_write (int dirfd, const struct container_state *st, nook_error_t
   cleanup_free char *finished = rfc3339 (st->finished_ns);
   json_t *o = json_pack (
       "{s:s, s:b, s:b, s:b, s:b, s:i, s:I, s:i, s:I, s:i, s:s?, s:I, s:I, s:s, s:s, s:i, s:b}",
-      "Status", st->status, "Running", strcmp (st->status, "running") == 0 || st->paused,
-      "Paused", st->paused, "Restarting", strcmp (st->status, "restarting") == 0, "OOMKilled", 0,
-      "Pid", (int)st->pid, "InitStart", (json_int_t)st->pid_start, "SupervisorPid",
-      (int)st->sup_pid, "SupervisorStart", (json_int_t)st->sup_start, "ExitCode", st->exit_code,
-      "Error", st->error, "StartedAt", (json_int_t)(st->started_ns / 1000000000), "FinishedAt",
+      "Status", st->status, "Running", strcmp (st->status, "running") == 0 || st->paused, "Paused",
+      st->paused, "Restarting", strcmp (st->status, "restarting") == 0, "OOMKilled", 0, "Pid",
+      (int)st->pid, "InitStart", (json_int_t)st->pid_start, "SupervisorPid", (int)st->sup_pid,
+      "SupervisorStart", (json_int_t)st->sup_start, "ExitCode", st->exit_code, "Error", st->error,
+      "StartedAt", (json_int_t)(st->started_ns / 1000000000), "FinishedAt",
       (json_int_t)(st->finished_ns / 1000000000), "StartedAtTime", started, "FinishedAtTime",
       finished, "RestartCount", st->restart_count, "ManuallyStopped", st->manually_stopped);
   json_object_set_new (o, "StartedAtNs", json_integer (st->started_ns));

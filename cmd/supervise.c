@@ -109,9 +109,9 @@ socket_path (int dirfd, const char *sub, struct sockaddr_un *a, socklen_t *len)
 {
   memset (a, 0, sizeof *a);
   a->sun_family = AF_UNIX;
-  int n = sub ? snprintf (a->sun_path, sizeof a->sun_path, "/proc/self/fd/%d/%s/ctl.sock", dirfd,
-                          sub)
-              : snprintf (a->sun_path, sizeof a->sun_path, "/proc/self/fd/%d/ctl.sock", dirfd);
+  int n
+      = sub ? snprintf (a->sun_path, sizeof a->sun_path, "/proc/self/fd/%d/%s/ctl.sock", dirfd, sub)
+            : snprintf (a->sun_path, sizeof a->sun_path, "/proc/self/fd/%d/ctl.sock", dirfd);
   if (n < 0 || (size_t)n >= sizeof a->sun_path)
     return -1;
   *len = (socklen_t)(offsetof (struct sockaddr_un, sun_path) + (size_t)n + 1);
@@ -177,8 +177,13 @@ ctl_request (int fd, const char *req, char *buf, size_t size, int timeout_ms)
 int
 ctl_frame_send (int fd, int type, const void *data, size_t len)
 {
-  unsigned char h[8] = { (unsigned char)type, 0, 0, 0, (unsigned char)(len >> 24),
-                         (unsigned char)(len >> 16), (unsigned char)(len >> 8),
+  unsigned char h[8] = { (unsigned char)type,
+                         0,
+                         0,
+                         0,
+                         (unsigned char)(len >> 24),
+                         (unsigned char)(len >> 16),
+                         (unsigned char)(len >> 8),
                          (unsigned char)len };
   struct iovec v[2] = { { h, 8 }, { (void *)data, len } };
   struct msghdr m = { .msg_iov = v, .msg_iovlen = len ? 2 : 1 };
@@ -554,8 +559,8 @@ attach_input (struct sup *S, struct client *c)
   c->len += (size_t)n;
   while (c->len >= 8)
     {
-      size_t len = ((size_t)c->buf[4] << 24) | ((size_t)c->buf[5] << 16)
-                   | ((size_t)c->buf[6] << 8) | c->buf[7];
+      size_t len = ((size_t)c->buf[4] << 24) | ((size_t)c->buf[5] << 16) | ((size_t)c->buf[6] << 8)
+                   | c->buf[7];
       if (len > sizeof c->buf - 8)
         return false;
       if (c->len < 8 + len)
@@ -579,7 +584,8 @@ attach_input (struct sup *S, struct client *c)
           snprintf (t, sizeof t, "%.*s", (int)(len < 31 ? len : 31), (char *)p);
           if (sscanf (t, "%d %d", &rows, &cols) == 2)
             {
-              struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+              struct winsize ws
+                  = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
               ioctl (S->master, TIOCSWINSZ, &ws);
             }
         }
@@ -817,9 +823,9 @@ report_ready (struct sup *S, const struct nook_error *e)
 {
   if (S->ready_fd >= 0)
     {
-      cleanup_free char *msg = e ? xasprintf ("E %d %d %s", e->exit ? e->exit : 125, e->code,
-                                              e->msg ? e->msg : "")
-                                 : xstrdup ("OK");
+      cleanup_free char *msg
+          = e ? xasprintf ("E %d %d %s", e->exit ? e->exit : 125, e->code, e->msg ? e->msg : "")
+              : xstrdup ("OK");
       send_ready (S->ready_fd, msg, strlen (msg));
       close (S->ready_fd);
       S->ready_fd = -1;

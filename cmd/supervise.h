@@ -42,9 +42,9 @@ const char *restart_policy_name (enum restart_kind k);
 struct supervise_opts
 {
   char *root, *id, *name;
-  struct nook_spec *spec;      /* complete: layers, container_dir, ids, seccomp */
-  struct nook_idmapping ids0;  /* the uid-0 map, to remove the container's files */
-  struct imagefmt_hold *hold;  /* the image, held until the supervisor ends (owned) */
+  struct nook_spec *spec;       /* complete: layers, container_dir, ids, seccomp */
+  struct nook_idmapping ids0;   /* the uid-0 map, to remove the container's files */
+  struct imagefmt_hold *hold;   /* the image, held until the supervisor ends (owned) */
   struct imagefmt_store *store; /* closed by a detached supervisor (owned when detached) */
   struct log_config log;
   struct restart_policy restart;

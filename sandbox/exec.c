@@ -37,8 +37,8 @@ static const struct
   const char *name;
   int flag;
 } ns_kinds[] = {
-  { "user", CLONE_NEWUSER }, { "mnt", CLONE_NEWNS },   { "pid", CLONE_NEWPID },
-  { "net", CLONE_NEWNET },   { "ipc", CLONE_NEWIPC },  { "uts", CLONE_NEWUTS },
+  { "user", CLONE_NEWUSER },     { "mnt", CLONE_NEWNS },  { "pid", CLONE_NEWPID },
+  { "net", CLONE_NEWNET },       { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
   { "cgroup", CLONE_NEWCGROUP },
 };
 
@@ -73,9 +73,8 @@ static int
 open_pty (int tty_sock, nook_error_t *err)
 {
   cleanup_close int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  cleanup_close int master = root >= 0 ? fs_open_in_root (root, "/dev/pts/ptmx",
-                                                          O_RDWR | O_NOCTTY | O_NOFOLLOW, 0)
-                                       : -1;
+  cleanup_close int master
+      = root >= 0 ? fs_open_in_root (root, "/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_NOFOLLOW, 0) : -1;
   struct stat st;
   if (master < 0 || fstat (master, &st) < 0 || !S_ISCHR (st.st_mode))
     return nook_error_set (err, errno ? errno : ENOTTY, "open the container's /dev/pts/ptmx");

@@ -380,7 +380,8 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
     }
   else if (hooks && hooks->supervise)
     {
-      struct sandbox_started s = { .pid = pid, .sigfd = sfd, .master = io.master, .notify = io.notify };
+      struct sandbox_started s
+          = { .pid = pid, .sigfd = sfd, .master = io.master, .notify = io.notify };
       status = hooks->supervise (hooks->data, &s);
     }
   else

@@ -71,7 +71,7 @@ struct nook_spec
   char *hostname;
   bool tty, interactive, readonly_rootfs;
   unsigned short tty_rows, tty_cols; /* -t: the pty's size before the command starts (0: none) */
-  bool unmasked; /* --privileged: no masked or read-only /proc and /sys paths */
+  bool unmasked;                     /* --privileged: no masked or read-only /proc and /sys paths */
   enum nook_network network;
 
   uint64_t caps; /* capability set (bounding; effective when uid 0) */

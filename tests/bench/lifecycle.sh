@@ -25,6 +25,7 @@ if [ -n "${BENCH_INNER:-}" ]; then
   P=(env XDG_RUNTIME_DIR="$prun/xdg" podman --root "$work/podman/root" --runroot "$prun/run"
     --storage-driver overlay --runtime runc --cgroup-manager cgroupfs --events-backend file)
   cleanup() {
+    # shellcheck disable=SC2046 # one ID a word
     "$nook" rm -f $("$nook" ps -aq 2>/dev/null) >/dev/null 2>&1 || true
     if command -v podman >/dev/null; then "${P[@]}" rm -f -t 0 -a >/dev/null 2>&1 || true; fi
     local pidf=$prun/xdg/libpod/tmp/pause.pid
@@ -110,10 +111,10 @@ if [ -n "${BENCH_INNER:-}" ]; then
   st=$NOOK_ROOT/containers/${ids[nook]}/state.json
   sup=$(sed -n 's/.*"SupervisorPid":\([0-9]*\).*/\1/p' "$st")
   init=$(sed -n 's/.*"Pid":\([0-9]*\).*/\1/p' "$st")
-  cpid= ccat= cinit=
+  cpid='' ccat='' cinit=
   if [ -n "${ids[podman]:-}" ]; then
     cpid=$(pgrep -u "$(id -u)" -x conmon | head -n 1)
-    if iid=$("${P[@]}" run -d --init --network none benchbox sleep 1000 2>/dev/null); then
+    if "${P[@]}" run -d --init --network none benchbox sleep 1000 >/dev/null 2>&1; then
       cinit=$(pgrep -n -u "$(id -u)" -x conmon)
       ccat=$(pgrep -n -u "$(id -u)" -x catatonit)
     fi

@@ -82,7 +82,7 @@ check_eq "... ends it with SIGKILL (137)" 137 "$(state ExitCode "$id3")"
 nrun kill d3
 check_eq "kill of a stopped container fails (1)" 1 "$RC"
 check_match "... container d3 is not running" 'Error: container d3 is not running' "$ERR"
-id4=$("$NOOK" run -d --name d4 busybox sh -c 'trap "exit 42" HUP; echo ready; while :; do sleep 0.05; done')
+"$NOOK" run -d --name d4 busybox sh -c 'trap "exit 42" HUP; echo ready; while :; do sleep 0.05; done' >/dev/null
 wait_until "d4 is ready" 20 sh -c '"$1" logs d4 2>/dev/null | grep -q ready' _ "$NOOK"
 ( "$NOOK" wait d4 >"$T_SCRATCH/wait.out" 2>&1 ) &
 wpid=$!
@@ -142,6 +142,7 @@ check_eq "rm -f prints each name" "d1 d2 d3 d4 d5 c1" "$(echo $OUT)"
 # (and the container of the failed start, kept as Docker keeps it: Created, code 127)
 nrun ps -a
 check_match "a container whose start failed is kept, with its code" 'Exited \(127\)' "$OUT"
+# shellcheck disable=SC2046 # one ID a word
 "$NOOK" rm -f $("$NOOK" ps -aq) >/dev/null
 nrun ps -aq
 check_eq "rm -f removed them all" "" "$OUT"

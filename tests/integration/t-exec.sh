@@ -8,7 +8,7 @@
 setup_image
 P=$(probe_vol)
 
-id=$("$NOOK" run -d --name e1 -e FROM_RUN=yes -w /tmp -v "$P" busybox sh -c 'echo ready; exec sleep 1000')
+"$NOOK" run -d --name e1 -e FROM_RUN=yes -w /tmp -v "$P" busybox sh -c 'echo ready; exec sleep 1000' >/dev/null
 wait_until "e1 runs" 20 sh -c '"$1" logs e1 2>/dev/null | grep -q ready' _ "$NOOK"
 
 # namespaces: the container's command (PID 2 inside, alive) against the exec'd process

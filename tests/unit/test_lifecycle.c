@@ -118,12 +118,24 @@ test_spec_round_trip (void **state)
   char *argv[] = { (char *)"sh", (char *)"-c", (char *)"true", NULL };
   char *env[] = { (char *)"A=1", NULL };
   gid_t groups[] = { 10, 20 };
-  struct nook_mount m = { .kind = MOUNT_TMPFS, .target = (char *)"/t", .options = (char *)"size=1m" };
+  struct nook_mount m
+      = { .kind = MOUNT_TMPFS, .target = (char *)"/t", .options = (char *)"size=1m" };
   struct nook_rlimit rl = { .resource = 7, .soft = 10, .hard = 20 };
-  struct nook_spec s = { .argv = argv, .env = env, .cwd = (char *)"/w", .uid = 5, .gid = 6,
-                         .groups = groups, .n_groups = 2, .hostname = (char *)"h", .tty = true,
-                         .caps = 0x3ff, .mounts = &m, .n_mounts = 1, .rlimits = &rl,
-                         .n_rlimits = 1, .network = NETWORK_HOST };
+  struct nook_spec s = { .argv = argv,
+                         .env = env,
+                         .cwd = (char *)"/w",
+                         .uid = 5,
+                         .gid = 6,
+                         .groups = groups,
+                         .n_groups = 2,
+                         .hostname = (char *)"h",
+                         .tty = true,
+                         .caps = 0x3ff,
+                         .mounts = &m,
+                         .n_mounts = 1,
+                         .rlimits = &rl,
+                         .n_rlimits = 1,
+                         .network = NETWORK_HOST };
   json_t *cfg = json_pack ("{s:o}", "Spec", container_spec_json (&s));
   struct nook_spec t;
   assert_int_equal (container_spec_from_json (cfg, &t, &err), 0);
@@ -159,7 +171,8 @@ test_state (void **state)
   assert_int_equal (mkdir (sub, 0700), 0);
   int cdir = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   int d = open (sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  struct container_state w = { .status = "running", .sup_pid = getpid (),
+  struct container_state w = { .status = "running",
+                               .sup_pid = getpid (),
                                .sup_start = container_proc_start (getpid ()),
                                .restart_count = 2 };
   assert_int_equal (container_state_write (d, &w, &err), 0);
