@@ -14,6 +14,7 @@
 #include "sandbox/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/test_hook.h"
 #include "util/trace.h"
 #include "util/util.h"
 
@@ -356,6 +357,7 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
   int pty_slave = -1;
 
   /* Die with nook (or the supervisor), and wait for the id maps. */
+  test_hook ("child-cloned");
   sandbox_die_with_parent (sandbox_parent_pidfd);
   if (sync_wait (sync_fd) < 0)
     _exit (125);

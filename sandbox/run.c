@@ -8,6 +8,7 @@
 #include "util/log.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/test_hook.h"
 #include "util/trace.h"
 #include "util/util.h"
 
@@ -347,6 +348,7 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
     rc = -1;
   else
     sync_send (syncp[1]);
+  test_hook ("child-synced");
   trace_mark ("id maps written");
   close (syncp[1]);
 

@@ -87,6 +87,27 @@ if [ -n "${NOOK_HOOKED:-}" ] && [ -x "$NOOK_HOOKED" ]; then
     fi
     rm -f "$hooks/$point.reached" "$hooks/$point.go"
   done
+  # The container's first process asks to die with nook (PR_SET_PDEATHSIG) after the clone:
+  # a nook killed before that prctl, after it let the child go on, must not leave the
+  # container running without a parent.  The child waits at child-cloned (before its
+  # prctl), nook at child-synced (after it sent the go-ahead); nook is killed, then the
+  # child let go.
+  mkfifo "$hooks/child-cloned.reached" "$hooks/child-cloned.go" \
+    "$hooks/child-synced.reached" "$hooks/child-synced.go"
+  NOOK_TEST_HOOK_DIR=$hooks "$NOOK_HOOKED" run --rm --name pd busybox sleep 4242 \
+    </dev/null >/dev/null 2>&1 &
+  npid=$!
+  if timeout 60 cat "$hooks/child-cloned.reached" >/dev/null &&
+    timeout 60 cat "$hooks/child-synced.reached" >/dev/null; then
+    kill -KILL "$npid"
+    wait "$npid" 2>/dev/null
+    open_gate "$hooks/child-cloned.go" >/dev/null
+    wait_until "a child whose nook died before its prctl ends (no orphan container)" 20 no_leftovers
+  else
+    fail "run stopped at child-cloned and child-synced"
+    kill -KILL "$npid" 2>/dev/null
+  fi
+  "$NOOK" rm -f pd >/dev/null 2>&1
 else
   fail "the hooked test build is available (make builds build/nook-testhooks)"
 fi
