@@ -43,6 +43,34 @@ check_eq "logs --tail 0 prints nothing" "" "$OUT$ERR"
 nrun logs --since 2000-01-01T00:00:00Z --until 1h d1
 check_eq "logs --until 1h (an hour ago) prints nothing" "" "$OUT"
 
+# --- logs -f follows until the container ends
+gate=$(make_gate logs-gate)
+"$NOOK" run -d --name f1 -v "$gate:/gate" busybox sh -c 'echo first; read x </gate; echo second' >/dev/null
+( timeout 60 "$NOOK" logs -f f1 >"$T_SCRATCH/follow.out" 2>&1; echo "rc=$?" >>"$T_SCRATCH/follow.out" ) &
+fpid=$!
+wait_until "logs -f prints what is there" 20 grep -qs first "$T_SCRATCH/follow.out"
+open_gate "$gate"
+wait "$fpid"
+check_eq "logs -f follows new lines and ends with the container" "first${NL}second${NL}rc=0" "$(cat "$T_SCRATCH/follow.out")"
+
+# --- bounded logs: --log-opt max-size, max-file; --log-driver none
+nrun run -d --name b1 --log-opt max-size=2k --log-opt max-file=2 busybox sh -c \
+  'i=0; while [ $i -lt 400 ]; do echo "line $i"; i=$((i+1)); done'
+bid=$OUT
+nrun wait b1
+blog=$NOOK_ROOT/containers/$bid/$bid-json.log
+check "max-file=2: the log rotated once into .1" test -s "$blog.1"
+check_fail "... and no further" test -e "$blog.2"
+check "max-size=2k: the current file stays near 2 KiB" test "$(stat -c %s "$blog")" -le 2200
+nrun logs b1
+check_match "logs reads the rotated file first: the last line is last" 'line 399$' "$OUT"
+check_eq "... and the lines are in order" "$OUT" "$(sort -t' ' -k2 -n <<<"$OUT")"
+nrun run -d --name b2 --log-driver none busybox echo quiet
+nrun wait b2
+check_status "logs of a --log-driver none container exits 1" 1 logs b2
+check_match "... saying why" 'does not support reading' "$ERR"
+"$NOOK" rm -f b1 b2 >/dev/null
+
 # --- run -d with a failing command: the start error and its code, as in the foreground
 check_status "run -d of a missing command exits 127" 127 run -d busybox /nonexistent
 check_match "... with the start error" 'no such file or directory|not found' "$ERR"
@@ -123,6 +151,18 @@ check_match "ps -a: Created" "Created +c1($|$NL)" "$OUT"
 nrun start -a c1
 check_eq "start -a: the output, then the exit code" "6 created-out" "$RC $OUT"
 
+# --- start --all --filter restart-policy=always: what a daemon would start after a boot
+nrun create --name ra --restart always busybox sleep 1000
+raid=$OUT
+nrun create --name rn busybox sleep 1000
+nrun start --all --filter restart-policy=always
+check_eq "start --all --filter restart-policy=always starts the always one (its ID, as podman)" \
+  "0 $raid" "$RC $OUT"
+nrun ps --format json
+check_match "... which runs" '"Names":"ra"' "$OUT"
+check_no_match "... and only it" '"Names":"rn"' "$OUT"
+"$NOOK" rm -f ra rn >/dev/null
+
 # --- messages and exit codes
 for verb in stop kill start restart wait pause unpause logs; do
   check_status "$verb of a missing container exits 1" 1 "$verb" nosuchcontainer
@@ -137,8 +177,8 @@ nrun run -d --cidfile "$T_SCRATCH/cid" busybox true
 check_eq "an existing --cidfile is refused (125)" 125 "$RC"
 
 # --- rm -f ends and removes the running ones; nothing is left
-nrun rm -f d1 d2 d3 d4 d5 c1
-check_eq "rm -f prints each name" "d1 d2 d3 d4 d5 c1" "$(echo $OUT)"
+nrun rm -f d1 d2 d3 d4 d5 c1 f1
+check_eq "rm -f prints each name" "d1 d2 d3 d4 d5 c1 f1" "$(echo $OUT)"
 # (and the container of the failed start, kept as Docker keeps it: Created, code 127)
 nrun ps -a
 check_match "a container whose start failed is kept, with its code" 'Exited \(127\)' "$OUT"
