@@ -83,8 +83,8 @@ $(O)/nook: $(O)/cmd/nook.o $(O)/libnook.a
 # The test build: the same nook with the synchronisation points of util/test_hook.h
 # compiled in (only the files that have one are compiled again); build/nook has none.
 # Only integration tests that need a point run it (NOOK_HOOKED).
-TESTHOOK_SRC := util/test_hook.c cmd/run.c sandbox/userns_keep.c sandbox/child.c imagefmt/registry_pull.c \
-	imagefmt/archive_load.c
+TESTHOOK_SRC := util/test_hook.c cmd/run.c cmd/supervise.c sandbox/userns_keep.c sandbox/run.c \
+	sandbox/child.c imagefmt/registry_pull.c imagefmt/archive_load.c
 TESTHOOK_OBJ := $(patsubst %.c,$(O)/testhooks/%.o,$(TESTHOOK_SRC))
 $(O)/testhooks/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -161,6 +161,7 @@ fuzz-build: $(FUZZBIN)
 
 bench: all $(BENCHBIN)
 	@tests/bench/bench.sh $(O)
+	@tests/bench/lifecycle.sh $(O) || echo "bench: the lifecycle benchmark could not run"
 
 demo:
 	@ci/deps.sh

@@ -47,6 +47,18 @@ int cmd_image (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_push (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_login (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_logout (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+/* cmd/lifecycle.c, cmd/logs.c, cmd/exec.c */
+int cmd_create (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_start (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_stop (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_kill (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_restart (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_wait (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_pause (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_unpause (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_attach (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_logs (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 
 /* issue 16's periphery: inspect, labels/filters, rename, prune, volumes, cp, top, stats */
 int cmd_container (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);

@@ -4,6 +4,7 @@
 #include "cmd/commands.h"
 #include "cmd/ctrs.h"
 #include "cmd/labels.h"
+#include "cmd/lifecycle.h"
 #include "cmd/records.h"
 #include "cmd/volumes.h"
 #include "cmd/store_open.h"
@@ -491,7 +492,9 @@ cmd_rm (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
           continue;
         }
       struct ctr *c = &l.v[at];
-      if (c->running && !force)
+      /* a supervisor has it (cmd/supervise.c): running, paused, restarting or starting */
+      bool supervised = lifecycle_owned (root, c->id);
+      if ((c->running || supervised) && !force)
         {
           fprintf (stderr,
                    "Error: You cannot remove a running container %s. Stop the container before "
@@ -499,6 +502,18 @@ cmd_rm (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
                    c->id);
           status = 1;
           continue;
+        }
+      if (supervised)
+        {
+          /* Its supervisor kills and removes it (every byte of its output logged
+           * first); if none answers, it is ended here (the init dies with its
+           * supervisor) and removed below. */
+          cleanup_error nook_error_t le = NULL;
+          if (lifecycle_remove_running (root, c->id, &le) == 0)
+            {
+              printf ("%s\n", argv[i]);
+              continue;
+            }
         }
       if (c->running && c->nook_pid > 0)
         {
@@ -508,6 +523,7 @@ cmd_rm (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
           for (int t = 0; t < 200 && start && container_proc_start (c->nook_pid) == start; t++)
             usleep (10000);
         }
+      lifecycle_clear_hold (root, c->id);
       json_t *mounts = json_incref (json_object_get (c->config, "Mounts"));
       if (container_remove (root, c->id, &ids, &e) < 0)
         {

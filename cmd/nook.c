@@ -22,6 +22,13 @@
  *   cmd/volume_cmd.c      `nook volume create|ls|inspect|rm|prune`
  *   cmd/cp.c              `nook cp` both ways, tar streams (sandbox/access.c enters the root)
  *   cmd/top.c             `nook top`, `nook stats` from /proc
+ *   cmd/records_spec.c    a container's Spec in config.json, seccomp.bpf, state.json
+ *   cmd/supervise.c       the per-container supervisor: init, output, control socket, restarts
+ *   cmd/logfile.c         the json-file log writer (Docker's format, rotation)
+ *   cmd/lifecycle.c       create, start, stop, kill, restart, wait, pause, unpause
+ *   cmd/attach.c          attach client (run -it, start -a, attach), detach keys
+ *   cmd/logs.c            `nook logs`
+ *   cmd/exec.c            `nook exec` (its sandbox side: sandbox/exec.c)
  *   cmd/format.c          Docker's human durations for tables
  *   cmd/images.c          `nook import`, `bootstrap`, `images`, `rmi`
  *   cmd/image_info.c      `nook tag`, `inspect`, `history`
@@ -112,6 +119,17 @@ static const struct command commands[] = {
   { "stats", cmd_stats, "Display resource usage statistics of containers" },
   { "container", cmd_container, "Manage containers (container ls|rm|inspect|prune|...)" },
   { "volume", cmd_volume, "Manage volumes (volume create|ls|inspect|rm|prune)" },
+  { "create", cmd_create, "Create a new container" },
+  { "start", cmd_start, "Start one or more stopped containers" },
+  { "stop", cmd_stop, "Stop one or more running containers" },
+  { "restart", cmd_restart, "Restart one or more containers" },
+  { "kill", cmd_kill, "Kill one or more running containers" },
+  { "wait", cmd_wait, "Block until one or more containers stop, then print their exit codes" },
+  { "pause", cmd_pause, "Pause all processes within one or more containers" },
+  { "unpause", cmd_unpause, "Unpause all processes within one or more containers" },
+  { "attach", cmd_attach, "Attach to a running container's input and output" },
+  { "logs", cmd_logs, "Fetch the logs of a container" },
+  { "exec", cmd_exec, "Execute a command in a running container" },
   { "images", cmd_images, "List images" },
   { "import", cmd_import, "Import a rootfs tarball as a one-layer image" },
   { "bootstrap", cmd_bootstrap, "Create a base image: busybox, or debian:SUITE" },

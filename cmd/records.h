@@ -18,7 +18,7 @@ struct container_record
   const struct net_port *ports; /* published */
   size_t n_ports;
   json_t *extra; /* members added to config.json (Labels, Config, HostConfig, Mounts... for
-                    inspect: cmd/inspect.c), or NULL */
+                    inspect: cmd/inspect.c; Spec for start and exec: cmd/records_spec.c), or NULL */
 };
 
 /* The published ports of a config.json ("Ports", Docker's API shape:
@@ -60,5 +60,43 @@ int container_remove (const char *root, const char *id, const struct nook_idmapp
 /* Give container ID the name NEW (Docker's rules and Conflict message), freeing OLD. */
 int container_rename (const char *root, const char *id, const char *old_name, const char *new_name,
                       nook_error_t *err);
+
+/* ---- spec and state (cmd/records_spec.c) ----
+ *
+ * config.json "Spec": what nook needs to start the container again or exec into
+ * it (argv, env, user, caps, mounts, ...; id maps and layers are recomputed);
+ * seccomp.bpf: its compiled seccomp program.  state.json: Docker's State
+ * fields, written by the container's supervisor (cmd/supervise.c) only:
+ * Status (created, running, paused, restarting, exited), Running, Paused,
+ * Restarting, Pid (the init's host pid), InitStart, SupervisorPid,
+ * SupervisorStart (start times: field 22 of /proc/PID/stat), ExitCode, Error,
+ * StartedAt/FinishedAt (unix seconds; *Ns in nanoseconds; *Time RFC 3339),
+ * RestartCount, ManuallyStopped. */
+json_t *container_spec_json (const struct nook_spec *spec);
+/* Fill *spec from config.json's Spec (no layers, ids, container_dir, seccomp). */
+int container_spec_from_json (json_t *config, struct nook_spec *spec, nook_error_t *err);
+int container_seccomp_save (int dirfd, const struct nook_spec *spec, nook_error_t *err);
+int container_seccomp_load (int dirfd, struct nook_spec *spec, nook_error_t *err);
+
+struct container_state
+{
+  char status[16];
+  bool paused, manually_stopped;
+  bool supervisor_lost; /* read: it said running, its supervisor is dead */
+  pid_t pid, sup_pid;
+  unsigned long long pid_start, sup_start;
+  int exit_code, restart_count;
+  char *error;
+  int64_t started_ns, finished_ns;
+};
+/* Read containers/ID/state.json (none: "created"), the status derived with the
+ * supervisor's liveness (a pidfd): running with a dead supervisor reads as
+ * exited, 255, with an Error naming the supervisor. */
+void container_state_read (int cdir, const char *id, struct container_state *st);
+int container_state_write (int dirfd, const struct container_state *st, nook_error_t *err);
+void container_state_clear (struct container_state *st);
+/* pid alive and started at `start` (pidfd; zombies are dead). */
+bool container_process_alive (pid_t pid, unsigned long long start);
+int64_t container_now_ns (void);
 
 #endif

@@ -3,6 +3,7 @@
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "cmd/inspect.h"
+#include "cmd/lifecycle.h"
 #include "cmd/records.h"
 #include "cmd/registry.h"
 #include "cmd/run_net.h"
@@ -40,6 +41,9 @@ run_usage (void)
       "Create and run a new container from an image\n\n"
       "Options:\n"
       "      --cap-add list             Add Linux capabilities\n"
+      "      --cidfile string           Write the container ID to the file\n"
+      "  -d, --detach                   Run container in background and print container ID\n"
+      "      --detach-keys string       Override the key sequence for detaching a container\n"
       "      --cap-drop list            Drop Linux capabilities\n"
       "      --entrypoint string        Overwrite the default ENTRYPOINT of the image\n"
       "  -e, --env list                 Set environment variables\n"
@@ -47,6 +51,8 @@ run_usage (void)
       "  -h, --help                     Print usage\n"
       "      --hostname string          Container host name\n"
       "  -i, --interactive              Keep STDIN open (with -t: stdin must be a terminal)\n"
+      "      --log-driver string        Logging driver for the container: json-file, none\n"
+      "      --log-opt list             Log driver options (max-size=, max-file=)\n"
       "      --name string              Assign a name to the container\n"
       "      --network string           Connect a container to a network (Network options below)\n"
       "      --platform string          os/arch[/variant] of the image to pull\n"
@@ -54,8 +60,12 @@ run_usage (void)
       "      --pull string              Pull image before running: always, missing (default),\n"
       "                                 never\n"
       "      --read-only                Mount the container's root filesystem as read only\n"
+      "      --restart string           Restart policy: no, on-failure[:N], always,\n"
+      "                                 unless-stopped\n"
       "      --rm                       Automatically remove the container when it exits\n"
       "      --security-opt list        seccomp=unconfined|PROFILE.json, no-new-privileges\n"
+      "      --stop-signal string       Signal to stop the container (default: the image's,\n"
+      "                                 else SIGTERM)\n"
       "      --stop-timeout int         Seconds from the first INT/TERM/HUP/QUIT forwarded\n"
       "                                 to the container until it is killed (default 10)\n"
       "      --storage-driver string    overlay, fuse-overlayfs or copy-up\n"
@@ -187,6 +197,40 @@ open_store_for_root (struct imagefmt_store *store, nook_error_t *err)
   return 0;
 }
 
+/* The container's directory exists: its seccomp program beside its record,
+ * state "created", and --cidfile (Docker refuses an existing one). */
+static int
+container_created (const struct nook_spec *spec, const char *cidfile, const char *id,
+                   const char *seccomp_file, bool foreground, bool quick, nook_error_t *err)
+{
+  cleanup_close int d = open (spec->container_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (d < 0)
+    return nook_error_set (err, errno, "open '%s'", spec->container_dir);
+  /* the seccomp program: a link to the cached one (no new inode: file creation is what
+   * costs on a busy ext4), else a copy */
+  if (spec->seccomp_bpf && !quick
+      && !(seccomp_file && linkat (AT_FDCWD, seccomp_file, d, "seccomp.bpf", 0) == 0)
+      && container_seccomp_save (d, spec, err) < 0)
+    return -1;
+  /* (a foreground run records itself as running at once: no "created" first) */
+  struct container_state cs = { .status = "created" };
+  if (!foreground && container_state_write (d, &cs, err) < 0)
+    return -1;
+  if (cidfile)
+    {
+      cleanup_close int fd
+          = open (cidfile, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (fd < 0 && errno == EEXIST)
+        return nook_error_set (err, 0,
+                               "Container ID file found, make sure the other container isn't "
+                               "running or delete %s",
+                               cidfile);
+      if (fd < 0 || fs_write_all (fd, id, strlen (id)) < 0)
+        return nook_error_set (err, errno, "write the container ID file '%s'", cidfile);
+    }
+  return 0;
+}
+
 struct run_state
 {
   struct imagefmt_store *store;
@@ -196,12 +240,16 @@ struct run_state
   struct nook_spec spec;
   char *id;
   bool created;
+  bool creating;             /* nook create: recorded as created, not started */
   bool want_empty, empty_ok; /* --rm: the directory is emptied for the pool */
   bool deferred;             /* ... by a later run (see container_pool_clean) */
   bool parked;               /* ... and already parked */
   bool named;                /* --name given: its .names link must be freed */
   struct run_net net;
-  json_t *mounts; /* inspect's Mounts (--rm: its anonymous volumes go too) */
+  json_t *mounts;       /* inspect's Mounts (--rm: its anonymous volumes go too) */
+  struct run_life life; /* restart policy, logs, stop signal (cmd/lifecycle.h) */
+  bool handed;          /* a supervisor owns the container now */
+  char *seccomp_file;   /* the cached program, linked into the container */
 };
 
 /* The command and all of the container have ended; the kernel is still
@@ -223,6 +271,13 @@ empty_while_torn_down (void *data, int status)
   return st->parked;
 }
 
+/* The same for a supervisor (cmd/supervise.c), which waits for the init itself. */
+static void
+ended_under_supervisor (void *data, int status)
+{
+  (void)empty_while_torn_down (data, status);
+}
+
 /* The child is setting the container up (on the other core, if there is
  * one): empty what earlier runs left in the pool. */
 static void
@@ -242,7 +297,8 @@ network_started (void *data, const struct sandbox_netns *ns, nook_error_t *err)
 }
 
 static int
-prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, nook_error_t *err)
+prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struct run_state *st,
+         nook_error_t *err)
 {
   struct idmap_plan_input in;
   if (cmd_store_open (ctx->root, &st->store, &st->ids0, &in, err) < 0)
@@ -298,7 +354,9 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
   bool unconfined = false;
   cleanup_free char *profile = NULL;
   if (spec_security_opts (o->security_opts, &unconfined, &profile, err) < 0
-      || seccomp_cache_program (imagefmt_store_root (st->store), profile, spec, err) < 0)
+      || seccomp_cache_program_path (imagefmt_store_root (st->store), profile, spec,
+                                     &st->seccomp_file, err)
+             < 0)
     return -1;
   spec->seccomp_default = spec->seccomp_bpf && profile == NULL;
   trace_mark ("seccomp program");
@@ -324,6 +382,24 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
   st->mounts = mounts;
   if (extra == NULL)
     return -1;
+  if (run_life_parse (o, st->img->config, stop_timeout, o->stop_timeout != NULL, &st->life, err)
+      < 0)
+    return -1;
+  spec->stop_timeout = stop_timeout;
+  /* what start and exec need (Spec), and the lifecycle's Config/HostConfig keys, merged
+   * into inspect's */
+  json_t *life = run_life_json (o, spec, &st->life);
+  const char *key;
+  json_t *v;
+  json_object_foreach (life, key, v)
+  {
+    json_t *have = json_object_get (extra, key);
+    if (json_is_object (have) && json_is_object (v))
+      json_object_update (have, v);
+    else
+      json_object_set (extra, key, v);
+  }
+  json_decref (life);
   struct container_record rec = {
     .id = st->id,
     .name = o->name,
@@ -352,6 +428,13 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
    * container uses it. */
   imagefmt_hold_release (steal_pointer (&st->hold));
   test_hook ("container-recorded");
+  /* (--rm without a name in the foreground: launch's shortest path, no exec into it by
+   * name, nothing of it kept for start) */
+  bool quick = o->rm && !o->name && !st->creating && !o->detach && !(o->interactive && o->tty);
+  if (container_created (spec, o->cidfile, st->id, st->seccomp_file,
+                         !(st->creating || o->detach || (o->interactive && o->tty)), quick, err)
+      < 0)
+    return -1;
   trace_mark ("container created");
   return 0;
 }
@@ -379,8 +462,82 @@ check_tty_opts (const struct run_opts *o, int *stop_timeout, nook_error_t *err)
   return 0;
 }
 
-int
-cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
+/* Hand the created container to a supervisor: this process (a foreground
+ * run), or a detached one (run -d; run -it, which then attaches to it). */
+static int
+launch (const struct run_opts *o, struct run_state *st, bool create, nook_error_t *err)
+{
+  struct supervise_opts so = {
+    .root = xstrdup (imagefmt_store_root (st->store)),
+    .id = xstrdup (st->id),
+    .name = o->name ? xstrdup (o->name) : NULL,
+    .spec = &st->spec,
+    .ids0 = st->ids0,
+    .log = st->life.log,
+    .restart = st->life.restart,
+    .stop_signal = st->life.stop_signal,
+    .stop_timeout = st->spec.stop_timeout,
+    .command_ended = ended_under_supervisor,
+    .network = network_started,
+    .data = st,
+  };
+  int status;
+  if (create)
+    {
+      printf ("%s\n", st->id);
+      st->handed = true;
+      status = 0;
+    }
+  else if (o->detach || (o->interactive && o->tty))
+    {
+      /* the supervisor gets the hold and the store (a fork's copies) */
+      so.hold = st->hold;
+      so.store = st->store;
+      so.auto_remove = o->rm;
+      so.command_ended = NULL;
+      status = o->detach ? lifecycle_run_detached (&so, o->cidfile, err)
+                         : lifecycle_run_attached (&so, o->detach_keys, err);
+      so.hold = NULL;
+      so.store = NULL;
+      /* (our copy of the hold is the supervisor's lock too: never released here) */
+      st->hold = NULL;
+      st->handed = status >= 0 || (err && *err && ((*err)->exit == 126 || (*err)->exit == 127));
+    }
+  else if (o->rm && !o->name)
+    {
+      /* --rm without a name: nothing to log for anyone, nobody to stop it by name; the
+       * shortest path (start-up is measured on it): nook waits itself, and returns
+       * without waiting for the kernel's teardown when the container wrote nothing */
+      struct sandbox_hooks hooks = { .command_ended = empty_while_torn_down,
+                                     .child_setting_up = clean_while_child_sets_up,
+                                     .network = network_started,
+                                     .data = st };
+      st->empty_ok = false;
+      st->want_empty = st->spec.driver == STORAGE_OVERLAY;
+      status = sandbox_run (&st->spec, &hooks, err);
+      if (status < 0)
+        run_net_explain (&st->net, err);
+      run_net_stop (&st->net);
+      trace_mark ("container ended");
+    }
+  else
+    {
+      /* capture the output for `logs` */
+      st->empty_ok = false;
+      st->want_empty = o->rm && st->spec.driver == STORAGE_OVERLAY;
+      so.ephemeral = o->rm;
+      status = supervise_foreground (&so, true, err);
+      if (status < 0)
+        run_net_explain (&st->net, err);
+      run_net_stop (&st->net);
+      trace_mark ("container ended");
+    }
+  supervise_free_opts (&so);
+  return status;
+}
+
+static int
+run_main (struct nook_ctx *ctx, int argc, char **argv, bool create, nook_error_t *err)
 {
   struct run_opts o;
   if (run_opts_parse (argc, argv, &o, err) < 0)
@@ -394,37 +551,29 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       run_usage ();
       return 0;
     }
-  if (o.detach)
-    {
-      run_opts_free (&o);
-      return nook_error_set (err, 0, "run -d: detached containers are not supported yet");
-    }
   int stop_timeout = 10;
-  if (check_tty_opts (&o, &stop_timeout, err) < 0)
+  struct run_life life;
+  if (check_tty_opts (&o, &stop_timeout, err) < 0
+      || run_life_parse (&o, NULL, stop_timeout, false, &life, err) < 0)
     {
       run_opts_free (&o);
       return -1;
     }
-  struct run_state st = { 0 };
-  int status = prepare (ctx, &o, &st, err);
-  if (status == 0)
+  if (o.cidfile && access (o.cidfile, F_OK) == 0)
     {
-      struct sandbox_hooks hooks = { .command_ended = empty_while_torn_down,
-                                     .child_setting_up = clean_while_child_sets_up,
-                                     .network = network_started,
-                                     .data = &st };
-      st.empty_ok = false;
-      st.want_empty = o.rm && st.spec.driver == STORAGE_OVERLAY;
-      st.spec.stop_timeout = stop_timeout;
-      status = sandbox_run (&st.spec, &hooks, err);
-      if (status < 0)
-        run_net_explain (&st.net, err);
-      run_net_stop (&st.net);
-      trace_mark ("container ended");
-      if (st.created && !o.rm)
-        container_set_exited (st.spec.container_dir, status, err && *err ? (*err)->msg : NULL);
+      nook_error_set (err, 0,
+                      "Container ID file found, make sure the other container isn't running or "
+                      "delete %s",
+                      o.cidfile);
+      run_opts_free (&o);
+      return -1;
     }
-  if (st.created && !st.parked
+  struct run_state st = { .creating = create };
+  int status = prepare (ctx, &o, stop_timeout, &st, err);
+  test_hook ("container-created");
+  if (status == 0)
+    status = launch (&o, &st, create, err);
+  if (st.created && !st.handed
       && (o.rm || (status < 0 && err && *err && (*err)->exit != 126 && (*err)->exit != 127)))
     {
       cleanup_error nook_error_t rerr = NULL;
@@ -439,6 +588,8 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
         log_warn ("could not remove container %.12s: %s", st.id, rerr->msg);
       if (o.rm)
         volumes_remove_anonymous (root, &st.ids0, st.mounts);
+      if (o.cidfile && status < 0)
+        unlink (o.cidfile);
     }
   json_decref (st.mounts);
   trace_mark ("container removed");
@@ -449,6 +600,19 @@ cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   if (st.store)
     imagefmt_store_close (st.store);
   free (st.id);
+  free (st.seccomp_file);
   run_opts_free (&o);
   return status;
+}
+
+int
+cmd_run (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
+{
+  return run_main (ctx, argc, argv, false, err);
+}
+
+int
+cmd_create (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
+{
+  return run_main (ctx, argc, argv, true, err);
 }

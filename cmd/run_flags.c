@@ -44,6 +44,12 @@ static const struct optdef optdefs[] = {
   { "stop-timeout", 0, O_STR, OFF (stop_timeout) },
   { "pull", 0, O_STR, OFF (pull) },
   { "platform", 0, O_STR, OFF (platform) },
+  { "restart", 0, O_STR, OFF (restart) },
+  { "log-driver", 0, O_STR, OFF (log_driver) },
+  { "log-opt", 0, O_LIST, OFF (log_opts) },
+  { "stop-signal", 0, O_STR, OFF (stop_signal) },
+  { "cidfile", 0, O_STR, OFF (cidfile) },
+  { "detach-keys", 0, O_STR, OFF (detach_keys) },
   { "env", 'e', O_LIST, OFF (env) },
   { "env-file", 0, O_LIST, OFF (env_files) },
   { "volume", 'v', O_LIST, OFF (volumes) },
@@ -198,6 +204,12 @@ run_opts_free (struct run_opts *o)
   free (o->stop_timeout);
   free (o->pull);
   free (o->platform);
+  free (o->restart);
+  free (o->log_driver);
+  free (o->stop_signal);
+  free (o->cidfile);
+  free (o->detach_keys);
+  strv_free (o->log_opts);
   char ***lists[] = { &o->env,         &o->env_files,     &o->volumes,     &o->tmpfs, &o->cap_add,
                       &o->cap_drop,    &o->security_opts, &o->ulimits,     &o->cmd,   &o->labels,
                       &o->label_files, &o->mounts,        &o->volumes_from };

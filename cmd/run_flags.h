@@ -15,6 +15,10 @@ struct run_opts
   char *stop_timeout; /* --stop-timeout, checked by cmd/run.c */
   char *pull;         /* --pull always|missing|never, checked by cmd/run.c */
   char *platform;     /* --platform os/arch[/variant] for the pull */
+  /* the container's life (cmd/lifecycle.c): --restart, --log-driver, --stop-signal,
+   * --cidfile, --detach-keys; --log-opt in log_opts */
+  char *restart, *log_driver, *stop_signal, *cidfile, *detach_keys;
+  char **log_opts;
   char **env, **env_files, **volumes, **tmpfs, **cap_add, **cap_drop, **security_opts, **ulimits;
   char **publish, **expose, **dns, **dns_search, **dns_options, **add_hosts; /* cmd/run_net.c */
   char **labels, **label_files; /* -l/--label K=V, --label-file (cmd/labels.h) */

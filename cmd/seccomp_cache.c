@@ -103,6 +103,13 @@ int
 seccomp_cache_program (const char *store_root, const char *profile, struct nook_spec *spec,
                        nook_error_t *err)
 {
+  return seccomp_cache_program_path (store_root, profile, spec, NULL, err);
+}
+
+int
+seccomp_cache_program_path (const char *store_root, const char *profile, struct nook_spec *spec,
+                            char **cache_path, nook_error_t *err)
+{
   if (spec->seccomp_unconfined)
     return 0;
   cleanup_free char *file_text = NULL;
@@ -136,6 +143,8 @@ seccomp_cache_program (const char *store_root, const char *profile, struct nook_
       name = xasprintf ("%s.bpf", key + 7);
     }
   cleanup_free char *dir = xasprintf ("%s/cache/seccomp", store_root);
+  if (cache_path)
+    *cache_path = xasprintf ("%s/%s", dir, name);
 
   cleanup_close int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0)

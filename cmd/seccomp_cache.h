@@ -12,4 +12,9 @@
 int seccomp_cache_program (const char *store_root, const char *profile, struct nook_spec *spec,
                            nook_error_t *err);
 
+/* The same; *cache_path (may be NULL) gets the cache file the program is (or
+ * should be) kept in, for a container to link to. */
+int seccomp_cache_program_path (const char *store_root, const char *profile, struct nook_spec *spec,
+                                char **cache_path, nook_error_t *err);
+
 #endif

@@ -15,6 +15,7 @@
 #include "util/cleanup.h"
 #include "util/test_hook.h"
 #include "util/fs.h"
+#include "util/test_hook.h"
 #include "util/trace.h"
 #include "util/util.h"
 
@@ -39,6 +40,17 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+int sandbox_parent_pidfd = -1;
+
+void
+sandbox_die_with_parent (int parent_pidfd)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  struct pollfd p = { .fd = parent_pidfd, .events = POLLIN };
+  if (parent_pidfd >= 0 && poll (&p, 1, 0) != 0)
+    _exit (125);
+}
 
 __attribute__ ((noreturn)) static void
 child_fail (int err_fd, nook_error_t err)
@@ -100,7 +112,7 @@ set_rlimits (const struct nook_spec *spec, nook_error_t *err)
 
 /* Open a new pty in the container's devpts; the master goes to the parent. */
 static int
-make_pty (int tty_sock, nook_error_t *err)
+make_pty (const struct nook_spec *spec, int tty_sock, nook_error_t *err)
 {
   cleanup_close int master = open ("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0)
@@ -108,6 +120,9 @@ make_pty (int tty_sock, nook_error_t *err)
   int unlock = 0;
   if (ioctl (master, TIOCSPTLCK, &unlock) < 0)
     return nook_error_set (err, errno, "unlock the pty");
+  struct winsize ws = { .ws_row = spec->tty_rows, .ws_col = spec->tty_cols };
+  if (ws.ws_row > 0)
+    ioctl (master, TIOCSWINSZ, &ws); /* (a detached run: its first client's terminal) */
   int slave = ioctl (master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (slave < 0)
     return nook_error_set (err, errno, "open the pty's peer");
@@ -429,12 +444,13 @@ split_from_daemon (pid_t daemon, const int *fds, nook_error_t *err)
 {
   if (unshare (CLONE_NEWPID) < 0)
     return nook_error_set (err, errno, "unshare(CLONE_NEWPID)");
+  cleanup_close int self = (int)syscall (SYS_pidfd_open, getpid (), 0);
   pid_t pid = fork ();
   if (pid < 0)
     return nook_error_set (err, errno, "fork the container's init");
   if (pid == 0)
     {
-      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      sandbox_die_with_parent (self);
       if (unshare (CLONE_NEWNS) < 0)
         return nook_error_set (err, errno, "unshare(CLONE_NEWNS)");
       if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -530,7 +546,7 @@ setup (const struct nook_spec *spec, const struct child_fds *cf, int *pty_slave,
   trace_mark ("child: mounts done");
   if (do_pivot_root (rootfd, err) < 0 || enter_workdir (spec, err) < 0)
     return -1;
-  if (spec->tty && (*pty_slave = make_pty (cf->tty_sock, err)) < 0)
+  if (spec->tty && (*pty_slave = make_pty (spec, cf->tty_sock, err)) < 0)
     return -1;
   if (spec->network == NETWORK_HELPER && wait_network (cf->ready_fd, err) < 0)
     return -1;
@@ -541,22 +557,14 @@ static pid_t start_late (struct command_args *args, int err_fd);
 
 void
 sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int tty_sock,
-                    int notify_fd, int net_sock, int ready_fd, int nook_fd)
+                    int notify_fd, int net_sock, int ready_fd)
 {
   cleanup_error nook_error_t err = NULL;
   int pty_slave = -1;
 
+  /* Die with nook (or the supervisor), and wait for the id maps. */
   test_hook ("child-cloned");
-  /* Die with nook until the init takes over, and wait for the id maps.  A nook
-   * that died before the prctl sent no signal: its pidfd says so. */
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (nook_fd >= 0)
-    {
-      struct pollfd pp = { .fd = nook_fd, .events = POLLIN };
-      if (poll (&pp, 1, 0) != 0)
-        _exit (125);
-      close (nook_fd);
-    }
+  sandbox_die_with_parent (sandbox_parent_pidfd);
   if (sync_wait (sync_fd) < 0)
     _exit (125);
   close (sync_fd);
@@ -655,4 +663,10 @@ start_late (struct command_args *args, int err_fd)
   munmap (stack, stack_size);
 #endif
   return pid;
+}
+
+void
+sandbox_exec_command (const struct nook_spec *spec, int err_fd, int pty_slave)
+{
+  exec_command (spec, err_fd, pty_slave, false);
 }

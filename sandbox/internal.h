@@ -18,12 +18,23 @@ int errpipe_recv (int fd, nook_error_t *err);
 int sync_send (int fd);
 int sync_wait (int fd);
 
-/* The child side of a container: never returns.  nook_fd: a pidfd of nook (or -1),
- * polled once the child has asked to die with nook, so a nook killed between the
- * clone and that request does not leave the container running on its own. */
+/* A pidfd of the process that clones the container (-1: none), set around the
+ * clone: the child checks it right after PR_SET_PDEATHSIG (sandbox_die_with_parent). */
+extern int sandbox_parent_pidfd;
+/* PR_SET_PDEATHSIG, then _exit(125) if the parent (pidfd, or -1 to skip) has
+ * already ended: a parent killed before the prctl would leave us running. */
+void sandbox_die_with_parent (int parent_pidfd);
+
+/* The child side of a container: never returns. */
 __attribute__ ((noreturn)) void sandbox_child_main (const struct nook_spec *spec, int sync_fd,
                                                     int err_fd, int tty_sock, int notify_fd,
-                                                    int net_sock, int ready_fd, int nook_fd);
+                                                    int net_sock, int ready_fd);
+
+/* The command's side, from the container's init or from `exec` (sandbox/exec.c):
+ * the pty as controlling terminal (or /dev/null stdin without -i), groups, ids,
+ * capabilities, no_new_privs, seccomp (last), execve; failures go to err_fd. */
+__attribute__ ((noreturn)) void sandbox_exec_command (const struct nook_spec *spec, int err_fd,
+                                                      int pty_slave);
 
 /* Storage: make the root filesystem appear at `target` (in the child, inside
  * the user and mount namespaces).  *daemon gets the pid of a FUSE daemon that

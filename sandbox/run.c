@@ -8,6 +8,7 @@
 #include "util/log.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/test_hook.h"
 #include "util/trace.h"
 #include "util/util.h"
 
@@ -58,6 +59,11 @@ nook_spec_free (struct nook_spec *s)
   memset (s, 0, sizeof *s);
 }
 
+/* This process joined the kept user namespace (a supervisor that starts its
+ * container again is in it since the first start: it cannot join it twice,
+ * and its uid 0 there is the user, not root). */
+static bool kept_userns_joined;
+
 static int
 prepare_dir (const struct nook_spec *spec, nook_error_t *err)
 {
@@ -69,8 +75,10 @@ prepare_dir (const struct nook_spec *spec, nook_error_t *err)
     if (mkdirat (dir, sub[i], 0755) < 0 && errno != EEXIST)
       return nook_error_set (err, errno, "mkdir '%s/%s'", spec->container_dir, sub[i]);
   /* Invoked by root: host root is not mapped, so hand the container's own
-   * directories to the container's root. */
-  if (getuid () == 0 && !spec->ids.single)
+   * directories to the container's root.  (Not root of the kept user
+   * namespace, which a supervisor has joined when it starts a container
+   * again: its 0 is the user.) */
+  if (getuid () == 0 && !spec->ids.single && !kept_userns_joined)
     {
       uid_t u = spec->ids.uid[0].outside;
       gid_t g = spec->ids.gid[0].outside;
@@ -343,21 +351,28 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
   /* With a subordinate range, join the kept user namespace: newuidmap and
    * newgidmap cost more than everything else here. */
   bool joined = false;
-  if (spec->keep_userns_dir && spec->ids.use_helpers)
+  if (spec->keep_userns_dir && spec->ids.use_helpers && kept_userns_joined)
+    joined = true;
+  else if (spec->keep_userns_dir && spec->ids.use_helpers)
     {
       cleanup_error nook_error_t kerr = NULL;
-      joined = sandbox_userns_keep_join (&spec->ids, spec->keep_userns_dir, &kerr) == 0;
+      joined = kept_userns_joined
+          = sandbox_userns_keep_join (&spec->ids, spec->keep_userns_dir, &kerr) == 0;
       if (!joined)
         log_debug ("no kept user namespace: %s", kerr->msg);
       trace_mark ("user namespace joined");
     }
   fflush (NULL);
-  /* The child checks it after asking to die with us (PR_SET_PDEATHSIG). */
-  int self = (int)syscall (SYS_pidfd_open, getpid (), 0);
+  /* The child asks to die with us (PR_SET_PDEATHSIG), then checks this pidfd:
+   * had we died between the clone and its prctl, nothing would kill it. */
+  sandbox_parent_pidfd = (int)syscall (SYS_pidfd_open, getpid (), 0);
   pid_t pid
       = (pid_t)syscall (SYS_clone, clone_flags (spec, joined) | SIGCHLD, NULL, NULL, NULL, NULL);
-  if (pid != 0 && self >= 0)
-    close (self);
+  if (pid != 0 && sandbox_parent_pidfd >= 0)
+    {
+      close (sandbox_parent_pidfd);
+      sandbox_parent_pidfd = -1;
+    }
   if (pid < 0)
     {
       int e = errno;
@@ -375,7 +390,7 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
         close (nets[0]);
       if (readyp[1] >= 0)
         close (readyp[1]);
-      sandbox_child_main (spec, syncp[0], errp[1], ttys[1], notp[1], nets[1], readyp[0], self);
+      sandbox_child_main (spec, syncp[0], errp[1], ttys[1], notp[1], nets[1], readyp[0]);
     }
   close (syncp[0]);
   close (errp[1]);
@@ -398,6 +413,7 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
     rc = -1;
   else
     sync_send (syncp[1]);
+  test_hook ("child-synced");
   trace_mark ("id maps written");
   close (syncp[1]);
   if (rc == 0 && (spec->network == NETWORK_TAP || spec->network == NETWORK_HELPER))
@@ -444,6 +460,12 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
       while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
         ;
       status = -1;
+    }
+  else if (hooks && hooks->supervise)
+    {
+      struct sandbox_started s
+          = { .pid = pid, .sigfd = sfd, .master = io.master, .notify = io.notify };
+      status = hooks->supervise (hooks->data, &s);
     }
   else
     status = wait_loop (pid, sfd, &io, spec->stop_timeout);

@@ -17,6 +17,16 @@ struct sandbox_netns
                     keeps); else -1 */
 };
 
+/* A container whose command has started (see sandbox_hooks.supervise). */
+struct sandbox_started
+{
+  pid_t pid;  /* the container's init (our child: reap it) */
+  int sigfd;  /* signalfd of SIGCHLD and the forwarded signals (blocked meanwhile) */
+  int master; /* pty master with -t, else -1 */
+  int notify; /* readable (one status byte) when the command and all of the container have
+                 ended, before the kernel tears its namespaces down; EOF if the init died */
+};
+
 /* What the caller wants to hear of while a container runs (all optional). */
 struct sandbox_hooks
 {
@@ -34,6 +44,10 @@ struct sandbox_hooks
    * sandbox_netns), the command has not started.  Returns -1 with *err to fail
    * the run. */
   int (*network) (void *data, const struct sandbox_netns *ns, nook_error_t *err);
+  /* When set, called once the command runs, instead of nook's own wait loop (a
+   * supervisor: cmd/supervise.c): it owns the container until its init ends,
+   * reaps it and returns its exit code (0-255).  The fds stay sandbox_run's. */
+  int (*supervise) (void *data, const struct sandbox_started *s);
   void *data;
 };
 

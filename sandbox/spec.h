@@ -82,7 +82,8 @@ struct nook_spec
   size_t n_groups;
   char *hostname;
   bool tty, interactive, readonly_rootfs;
-  bool unmasked; /* --privileged: no masked or read-only /proc and /sys paths */
+  unsigned short tty_rows, tty_cols; /* -t: the pty's size before the command starts (0: none) */
+  bool unmasked;                     /* --privileged: no masked or read-only /proc and /sys paths */
   enum nook_network network;
   struct nook_netif netif; /* NETWORK_TAP */
 

@@ -1,0 +1,363 @@
+/* cmd/exec.c: `nook exec [-i] [-t] [-d] [-u USER] [-w DIR] [-e K=V] [--env-file F]
+ * [--privileged] CONTAINER COMMAND [ARG...]`: the container's spec (its record:
+ * env, user, capabilities, seccomp program) with the flags over it, run in its
+ * namespaces by sandbox/exec.c.  No store is opened: exec is on the hot path. */
+#include "cmd/cli.h"
+#include "cmd/lifecycle.h"
+#include "cmd/records.h"
+#include "cmd/spec.h"
+#include "sandbox/caps.h"
+#include "sandbox/exec.h"
+#include "sandbox/userns.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/fs_read.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct exec_opts
+{
+  bool interactive, tty, detach, privileged;
+  const char *user, *workdir, *detach_keys;
+  char **env, **env_files;
+  const char *container;
+  char **argv;
+};
+
+static void
+exec_usage (void)
+{
+  printf ("Usage:  nook exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\n"
+          "Execute a command in a running container\n\nOptions:\n"
+          "  -d, --detach               Detached mode: run command in the background\n"
+          "      --detach-keys string   Override the key sequence for detaching a container\n"
+          "  -e, --env list             Set environment variables\n"
+          "      --env-file list        Read in a file of environment variables\n"
+          "  -i, --interactive          Keep STDIN open even if not attached\n"
+          "      --privileged           Give extended privileges to the command\n"
+          "  -t, --tty                  Allocate a pseudo-TTY\n"
+          "  -u, --user string          Username or UID (format: \"<name|uid>[:<group|gid>]\")\n"
+          "  -w, --workdir string       Working directory inside the container\n");
+}
+
+static int
+exec_parse (int argc, char **argv, struct exec_opts *o, nook_error_t *err)
+{
+  memset (o, 0, sizeof *o);
+  int i = 1;
+  for (; i < argc; i++)
+    {
+      const char *a = argv[i], *v = NULL;
+      int r;
+      if (strcmp (a, "--") == 0)
+        {
+          i++;
+          break;
+        }
+      if (a[0] != '-' || a[1] == '\0')
+        break;
+      if (strcmp (a, "-h") == 0 || strcmp (a, "--help") == 0)
+        {
+          exec_usage ();
+          return 1;
+        }
+      if (strcmp (a, "--privileged") == 0)
+        {
+          o->privileged = true;
+          continue;
+        }
+      if ((r = cmd_opt_value (argc, argv, &i, "-u", "--user", "exec", &v, err)) != 0)
+        {
+          if (r < 0)
+            return -1;
+          o->user = v;
+          continue;
+        }
+      if ((r = cmd_opt_value (argc, argv, &i, "-w", "--workdir", "exec", &v, err)) != 0)
+        {
+          if (r < 0)
+            return -1;
+          o->workdir = v;
+          continue;
+        }
+      if ((r = cmd_opt_value (argc, argv, &i, "-e", "--env", "exec", &v, err)) != 0)
+        {
+          if (r < 0)
+            return -1;
+          strv_push (&o->env, v);
+          continue;
+        }
+      if ((r = cmd_opt_value (argc, argv, &i, NULL, "--env-file", "exec", &v, err)) != 0)
+        {
+          if (r < 0)
+            return -1;
+          strv_push (&o->env_files, v);
+          continue;
+        }
+      if ((r = cmd_opt_value (argc, argv, &i, NULL, "--detach-keys", "exec", &v, err)) != 0)
+        {
+          if (r < 0)
+            return -1;
+          o->detach_keys = v;
+          continue;
+        }
+      if (a[1] == '-')
+        return cmd_flag_error (err, "exec", "unknown flag: %s", a);
+      /* bundled short flags: -it, -dit, -itu 0 ... */
+      for (const char *c = a + 1; *c; c++)
+        {
+          if (*c == 'i')
+            o->interactive = true;
+          else if (*c == 't')
+            o->tty = true;
+          else if (*c == 'd')
+            o->detach = true;
+          else if ((*c == 'u' || *c == 'w' || *c == 'e') && c[1] == '\0' && i + 1 < argc)
+            {
+              const char *val = argv[++i];
+              if (*c == 'u')
+                o->user = val;
+              else if (*c == 'w')
+                o->workdir = val;
+              else
+                strv_push (&o->env, val);
+            }
+          else
+            return cmd_flag_error (err, "exec", "unknown shorthand flag: '%c' in %s", *c, a);
+        }
+    }
+  if (argc - i < 2)
+    return cmd_args_error (err, "exec", "\"nook exec\" requires at least 2 arguments.");
+  o->container = argv[i];
+  for (i++; i < argc; i++)
+    strv_push (&o->argv, argv[i]);
+  return 0;
+}
+
+/* A process of the container whose namespaces can be joined: the init is not
+ * dumpable, so its first child (with fuse-overlayfs, the relay's grandchild). */
+static pid_t
+joinable_process (pid_t init)
+{
+  pid_t p = init;
+  for (int depth = 0; depth < 4; depth++)
+    {
+      char path[64], buf[256];
+      snprintf (path, sizeof path, "/proc/%d/task/%d/children", (int)p, (int)p);
+      cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+      ssize_t n = fd >= 0 ? read (fd, buf, sizeof buf - 1) : -1;
+      if (n <= 0)
+        return -1;
+      buf[n] = '\0';
+      p = (pid_t)strtol (buf, NULL, 10);
+      if (p <= 0)
+        return -1;
+      char link[64];
+      snprintf (path, sizeof path, "/proc/%d/ns/user", (int)p);
+      if (readlink (path, link, sizeof link) > 0)
+        return p;
+    }
+  return -1;
+}
+
+static const char *
+host_getenv (const char *name)
+{
+  return getenv (name);
+}
+
+static int
+read_env_file (const char *path, char **text, size_t *len, nook_error_t *err)
+{
+  return fs_read_user_file (path, 16u << 20, text, len, err);
+}
+
+/* Is id mapped in /proc/PID/{uid,gid}_map? *lines gets the map's line count. */
+static bool
+id_mapped (pid_t pid, const char *which, uint32_t id, int *lines)
+{
+  char path[64];
+  snprintf (path, sizeof path, "/proc/%d/%s", (int)pid, which);
+  cleanup_free char *text = NULL;
+  cleanup_error nook_error_t e = NULL;
+  *lines = 0;
+  if (fs_read_file_at (AT_FDCWD, path, 65536, &text, NULL, &e) < 0)
+    return false;
+  bool found = false;
+  const char *cur = text;
+  for (char *l; (l = str_next_line (&cur)) != NULL; free (l))
+    {
+      unsigned long in, out, count;
+      if (sscanf (l, "%lu %lu %lu", &in, &out, &count) == 3)
+        {
+          (*lines)++;
+          found |= id >= in && id - in < count;
+        }
+    }
+  return found;
+}
+
+/* -u: resolved in the container's /etc/passwd and /etc/group, read through
+ * its root (/proc/PID/root, never following a link out). */
+static int
+resolve_user (pid_t target, const char *user, struct nook_spec *s, nook_error_t *err)
+{
+  char path[64];
+  snprintf (path, sizeof path, "/proc/%d/root", (int)target);
+  cleanup_close int root = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_free char *passwd = NULL, *group = NULL, *home = NULL;
+  if (root >= 0)
+    {
+      cleanup_error nook_error_t e1 = NULL, e2 = NULL;
+      fs_read_in_root (root, "/etc/passwd", 4u << 20, &passwd, NULL, &e1);
+      fs_read_in_root (root, "/etc/group", 4u << 20, &group, NULL, &e2);
+    }
+  free (s->groups);
+  s->groups = NULL;
+  s->n_groups = 0;
+  if (spec_resolve_user (user, passwd, group, &s->uid, &s->gid, &s->groups, &s->n_groups, &home,
+                         err)
+      < 0)
+    return -1;
+  return 0;
+}
+
+static int
+build_spec (const struct exec_opts *o, pid_t target, struct nook_spec *s, int dirfd,
+            nook_error_t *err)
+{
+  strv_free (s->argv);
+  s->argv = strv_dup (o->argv);
+  struct spec_env e = { .getenv = host_getenv, .read_env_file = read_env_file };
+  for (size_t i = 0; o->env_files && o->env_files[i]; i++)
+    {
+      cleanup_free char *text = NULL;
+      size_t len = 0;
+      if (read_env_file (o->env_files[i], &text, &len, err) < 0
+          || spec_parse_env_file (text, len, o->env_files[i], &e, &s->env, err) < 0)
+        return -1;
+    }
+  for (size_t i = 0; o->env && o->env[i]; i++)
+    if (spec_env_add (&s->env, o->env[i], &e, "-e", err) < 0)
+      return -1;
+  if (o->workdir)
+    {
+      if (o->workdir[0] != '/')
+        return nook_error_set (err, 0,
+                               "the working directory '%s' is invalid, it needs to be an "
+                               "absolute path",
+                               o->workdir);
+      free (s->cwd);
+      s->cwd = xstrdup (o->workdir);
+    }
+  if (o->user && resolve_user (target, o->user, s, err) < 0)
+    return nook_error_set_exit (err, 126, 0, "%s", (*err)->msg) ? -1 : -1;
+  int ulines = 0, glines = 0;
+  bool uok = id_mapped (target, "uid_map", s->uid, &ulines);
+  bool gok = id_mapped (target, "gid_map", s->gid, &glines);
+  s->ids.single = ulines == 1;
+  if (!uok || !gok)
+    {
+      nook_error_free (err);
+      return nook_error_set_exit (
+          err, 126, 0,
+          "%s id %u does not exist in this container: without a subordinate id range for your "
+          "user in /etc/sub%cid only the container's own user is mapped (add one: sudo usermod "
+          "--add-subuids 100000-165535 --add-subgids 100000-165535 $USER)",
+          !uok ? "user" : "group", !uok ? (unsigned)s->uid : (unsigned)s->gid, !uok ? 'u' : 'g');
+    }
+  for (size_t i = 0; i < s->n_groups; i++)
+    {
+      int l;
+      if (!id_mapped (target, "gid_map", s->groups[i], &l))
+        s->groups[i] = s->gid; /* (an unmapped supplementary group is left out) */
+    }
+  s->tty = o->tty;
+  s->interactive = o->interactive;
+  if (o->privileged)
+    {
+      s->caps = sandbox_caps_all ();
+      s->seccomp_unconfined = true;
+    }
+  else if (container_seccomp_load (dirfd, s, err) < 0)
+    return -1;
+  return 0;
+}
+
+int
+cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
+{
+  struct exec_opts o;
+  int r = exec_parse (argc, argv, &o, err);
+  if (r != 0)
+    {
+      strv_free (o.env);
+      strv_free (o.env_files);
+      strv_free (o.argv);
+      return r < 0 ? -1 : 0;
+    }
+  int status = -1;
+  cleanup_free char *root = NULL, *id = NULL, *dpath = NULL;
+  cleanup_close int cdir = -1, dirfd = -1, initfd = -1;
+  struct nook_spec spec = { 0 };
+  struct container_state st = { 0 };
+  json_t *cfg = NULL;
+  pid_t target = -1;
+  struct sandbox_exec x = { .spec = &spec, .detach = o.detach };
+  if (o.interactive && o.tty && !isatty (0))
+    {
+      nook_error_set (err, 0, "the input device is not a TTY");
+      goto out;
+    }
+  root = lifecycle_root (ctx, err);
+  id = root ? container_lookup (root, o.container, err) : NULL;
+  if (id == NULL)
+    goto out;
+  dpath = xasprintf ("%s/containers", root);
+  cdir = open (dpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  free (dpath);
+  dpath = xasprintf ("%s/containers/%s", root, id);
+  dirfd = open (dpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cdir < 0 || dirfd < 0)
+    {
+      nook_error_set (err, 0, "No such container: %s", o.container);
+      goto out;
+    }
+  container_state_read (cdir, id, &st);
+  if (st.paused)
+    {
+      nook_error_set (err, 0, "container %s is paused, unpause the container before exec",
+                      o.container);
+      goto out;
+    }
+  /* the init, pinned by a pidfd while we find its child */
+  initfd = strcmp (st.status, "running") == 0 ? (int)syscall (SYS_pidfd_open, st.pid, 0) : -1;
+  if (initfd >= 0 && container_proc_start (st.pid) == st.pid_start)
+    target = joinable_process (st.pid);
+  if (target <= 0)
+    {
+      nook_error_set (err, 0, "container %s is not running", o.container);
+      goto out;
+    }
+  cfg = container_read_json (cdir, id, "config.json");
+  if (cfg == NULL || container_spec_from_json (cfg, &spec, err) < 0
+      || build_spec (&o, target, &spec, dirfd, err) < 0)
+    goto out;
+  x.target = target;
+  status = sandbox_exec (&x, err);
+out:
+  json_decref (cfg);
+  container_state_clear (&st);
+  nook_spec_free (&spec);
+  strv_free (o.env);
+  strv_free (o.env_files);
+  strv_free (o.argv);
+  return status;
+}

@@ -1,0 +1,84 @@
+/* cmd/lifecycle.h: the verbs that act on a container's life (create, start,
+ * stop, kill, restart, wait, pause, unpause, attach; run's detached and
+ * attached launches), and what they share: finding a container by ID, ID
+ * prefix or name, loading it back from its record, talking to its supervisor. */
+#ifndef NOOK_CMD_LIFECYCLE_H
+#define NOOK_CMD_LIFECYCLE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "cmd/commands.h"
+#include "cmd/run_flags.h"
+#include "cmd/supervise.h"
+#include "util/error.h"
+
+/* What run and create record beyond the spec. */
+struct run_life
+{
+  struct restart_policy restart;
+  struct log_config log;
+  int stop_signal;  /* --stop-signal, the image's STOPSIGNAL, SIGTERM */
+  int stop_timeout; /* --stop-timeout, else 10 */
+  bool stop_timeout_set;
+};
+
+/* Check run's lifecycle flags (--restart with --rm refused, as Docker does). */
+int run_life_parse (const struct run_opts *o, const json_t *image_config, int stop_timeout,
+                    bool stop_timeout_set, struct run_life *out, nook_error_t *err);
+/* config.json keys for the container: Spec (records.h), and Docker's Config and
+ * HostConfig (the fields nook knows). */
+json_t *run_life_json (const struct run_opts *o, const struct nook_spec *spec,
+                       const struct run_life *l);
+/* Read them back from a config.json. */
+void run_life_from_config (json_t *cfg, struct run_life *out);
+
+/* A signal by name or number: "SIGTERM", "TERM", "term", "15". */
+int signal_parse (const char *s, int *sig, nook_error_t *err);
+const char *signal_name (int sig);
+
+/* Container ID (malloc'd) for KEY: a full ID, a name, or a unique ID prefix.
+ * "No such container: KEY" (ENOENT) or "multiple IDs found..." otherwise. */
+char *container_lookup (const char *root, const char *key, nook_error_t *err);
+/* The store root of ctx (malloc'd), or NULL with *err. */
+char *lifecycle_root (struct nook_ctx *ctx, nook_error_t *err);
+
+/* Load container id from its record into o (spec complete: layers held, id
+ * maps, storage driver, seccomp program) for a new supervisor. */
+int lifecycle_load (struct nook_ctx *ctx, const char *id, struct supervise_opts *o,
+                    nook_error_t *err);
+
+/* Attach this terminal (or our stdio) to a supervisor's streams: fd is a
+ * connection to it.  Returns the container's exit code, or -1 with *err (its
+ * start failed: err->exit 125/126/127); *detached when the detach keys were
+ * typed (then 0). */
+int attach_streams (int fd, bool in, bool tty, const char *detach_keys, bool *detached,
+                    nook_error_t *err);
+
+/* run -d and run -it once the container is created: o is handed over. */
+int lifecycle_run_detached (struct supervise_opts *o, const char *cidfile, nook_error_t *err);
+int lifecycle_run_attached (struct supervise_opts *o, const char *detach_keys, nook_error_t *err);
+
+int cmd_create (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_start (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_stop (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_kill (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_restart (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_wait (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_pause (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_unpause (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_attach (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_logs (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+
+/* Remove holds/<id> when no live process holds it (its supervisor died). */
+void lifecycle_clear_hold (const char *root, const char *id);
+
+/* A supervisor (or a run starting one) holds the container's directory lock. */
+bool lifecycle_owned (const char *root, const char *id);
+
+/* `rm -f` of a running container: its supervisor kills it and removes it; 0
+ * when it did, 1 when no supervisor listens (then remove it yourself). */
+int lifecycle_remove_running (const char *root, const char *id, nook_error_t *err);
+
+#endif

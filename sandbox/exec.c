@@ -1,0 +1,297 @@
+/* sandbox/exec.c: see exec.h.
+ *
+ * nook exec (P) forks a joiner (A), made non-dumpable first (P is too, so
+ * nothing in the container can ptrace either, CVE-2019-5736's lesson).  A
+ * setns()es into the container through a pidfd and forks the command (B) in
+ * its PID namespace; A then only waits for B and passes its status on (with
+ * -d it exits at once and B is the container init's to reap).  B reports a
+ * failure to start on the CLOEXEC error pipe, as the run path does. */
+#include "sandbox/exec.h"
+#include "sandbox/internal.h"
+#include "sandbox/tty.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const struct
+{
+  const char *name;
+  int flag;
+} ns_kinds[] = {
+  { "user", CLONE_NEWUSER },     { "mnt", CLONE_NEWNS },  { "pid", CLONE_NEWPID },
+  { "net", CLONE_NEWNET },       { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
+  { "cgroup", CLONE_NEWCGROUP },
+};
+
+/* The namespaces of pid that are not ours. */
+static int
+differing_namespaces (pid_t pid, nook_error_t *err)
+{
+  int flags = 0;
+  for (size_t i = 0; i < ARRAY_SIZE (ns_kinds); i++)
+    {
+      char a[64], b[64], la[64] = "", lb[64] = "";
+      snprintf (a, sizeof a, "/proc/self/ns/%s", ns_kinds[i].name);
+      snprintf (b, sizeof b, "/proc/%d/ns/%s", (int)pid, ns_kinds[i].name);
+      if (readlink (a, la, sizeof la - 1) < 0)
+        continue; /* a namespace this kernel lacks */
+      if (readlink (b, lb, sizeof lb - 1) < 0)
+        return nook_error_set (err, errno, "read the container's %s namespace", ns_kinds[i].name);
+      if (strcmp (la, lb) != 0)
+        flags |= ns_kinds[i].flag;
+    }
+  return flags;
+}
+
+__attribute__ ((noreturn)) static void
+fail (int err_fd, nook_error_t e)
+{
+  errpipe_send (err_fd, e);
+  _exit (e->exit ? e->exit : 126);
+}
+
+static int
+open_pty (int tty_sock, nook_error_t *err)
+{
+  cleanup_close int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int master
+      = root >= 0 ? fs_open_in_root (root, "/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_NOFOLLOW, 0) : -1;
+  struct stat st;
+  if (master < 0 || fstat (master, &st) < 0 || !S_ISCHR (st.st_mode))
+    return nook_error_set (err, errno ? errno : ENOTTY, "open the container's /dev/pts/ptmx");
+  int unlock = 0;
+  if (ioctl (master, TIOCSPTLCK, &unlock) < 0)
+    return nook_error_set (err, errno, "unlock the pty");
+  int slave = ioctl (master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0)
+    return nook_error_set (err, errno, "open the pty's peer");
+  if (fd_send (tty_sock, master) < 0)
+    {
+      close (slave);
+      return nook_error_set (err, errno, "send the pty to nook");
+    }
+  return slave;
+}
+
+static int
+enter_cwd (const char *cwd, nook_error_t *err)
+{
+  cleanup_close int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  const char *d = cwd && *cwd ? cwd : "/";
+  cleanup_close int fd = root >= 0 ? fs_open_in_root (root, d, O_PATH | O_DIRECTORY, 0) : -1;
+  if (fd < 0 || fchdir (fd) < 0)
+    return nook_error_set_exit (err, 126, errno, "chdir to cwd (\"%s\") set in the exec failed", d);
+  return 0;
+}
+
+/* B: the command, in the container's namespaces. */
+__attribute__ ((noreturn)) static void
+command (const struct sandbox_exec *x, int err_fd, int tty_sock)
+{
+  cleanup_error nook_error_t e = NULL;
+  const struct nook_spec *s = x->spec;
+  int slave = -1;
+  if (s->tty && (slave = open_pty (tty_sock, &e)) < 0)
+    fail (err_fd, e);
+  if (tty_sock >= 0)
+    close (tty_sock);
+  if (!s->tty)
+    setsid (); /* no controlling terminal: no TIOCSTI into the caller's */
+  if (x->detach && !s->tty)
+    {
+      int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+      for (int i = 0; null >= 0 && i < 3; i++)
+        dup2 (null, i);
+    }
+  if (enter_cwd (s->cwd, &e) < 0)
+    fail (err_fd, e);
+  for (size_t i = 0; i < s->n_rlimits; i++)
+    {
+      struct rlimit rl = { .rlim_cur = s->rlimits[i].soft, .rlim_max = s->rlimits[i].hard };
+      setrlimit (s->rlimits[i].resource, &rl);
+    }
+  /* only stdio (and the pty) reach the command: whatever the caller passed us
+   * beyond them closes at execve */
+  syscall (SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+  sandbox_exec_command (s, err_fd, slave);
+}
+
+/* A: join, fork B, pass its status on. */
+__attribute__ ((noreturn)) static void
+joiner (const struct sandbox_exec *x, int pidfd, int flags, int err_fd, int tty_sock)
+{
+  cleanup_error nook_error_t e = NULL;
+  if (setns (pidfd, flags) < 0)
+    {
+      nook_error_set_exit (&e, 126, errno, "join the container's namespaces");
+      fail (err_fd, e);
+    }
+  close (pidfd);
+  pid_t b = fork ();
+  if (b < 0)
+    {
+      nook_error_set_exit (&e, 126, errno, "fork into the container");
+      fail (err_fd, e);
+    }
+  if (b == 0)
+    command (x, err_fd, tty_sock);
+  if (x->detach)
+    _exit (0);
+  close (err_fd);
+  if (tty_sock >= 0)
+    close (tty_sock);
+  /* every signal P forwards reaches B through us */
+  sigset_t all;
+  sigfillset (&all);
+  sigprocmask (SIG_SETMASK, &all, NULL);
+  int st = sandbox_supervise (b);
+  _exit (st < 0 ? 126 : sandbox_status_code (st));
+}
+
+static void
+pump (int from, int to, bool *open_flag)
+{
+  char buf[16384];
+  ssize_t n = read (from, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return;
+  if (n <= 0)
+    {
+      *open_flag = false;
+      return;
+    }
+  fs_write_all (to, buf, (size_t)n);
+}
+
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+int
+sandbox_exec (const struct sandbox_exec *x, nook_error_t *err)
+{
+  cleanup_close int pidfd = (int)syscall (SYS_pidfd_open, x->target, 0);
+  if (pidfd < 0)
+    return nook_error_set (err, errno, "open the container's process %d", (int)x->target);
+  int flags = differing_namespaces (x->target, err);
+  if (flags < 0)
+    return -1;
+  /* nothing of nook's is ptraceable or readable from the container */
+  prctl (PR_SET_DUMPABLE, 0);
+  int errp[2] = { -1, -1 }, ttys[2] = { -1, -1 };
+  if (pipe2 (errp, O_CLOEXEC) < 0
+      || (x->spec->tty && socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ttys) < 0))
+    return nook_error_set (err, errno, "create pipes");
+  sigset_t mask, old;
+  sigemptyset (&mask);
+  sigaddset (&mask, SIGCHLD);
+  for (size_t i = 0; i < ARRAY_SIZE (forwarded); i++)
+    sigaddset (&mask, forwarded[i]);
+  sigprocmask (SIG_BLOCK, &mask, &old);
+  cleanup_close int sfd = signalfd (-1, &mask, SFD_CLOEXEC);
+  fflush (NULL);
+  pid_t a = fork ();
+  if (a < 0)
+    {
+      sigprocmask (SIG_SETMASK, &old, NULL);
+      return nook_error_set (err, errno, "fork");
+    }
+  if (a == 0)
+    {
+      sigprocmask (SIG_SETMASK, &old, NULL);
+      close (errp[0]);
+      if (ttys[0] >= 0)
+        close (ttys[0]);
+      joiner (x, pidfd, flags, errp[1], ttys[1]);
+    }
+  close (errp[1]);
+  if (ttys[1] >= 0)
+    close (ttys[1]);
+  int master = -1;
+  struct tty_state ts = { 0 };
+  if (x->spec->tty)
+    {
+      master = fd_recv (ttys[0]);
+      if (master >= 0 && isatty (0))
+        {
+          sandbox_tty_copy_winsize (0, master);
+          if (x->spec->interactive)
+            sandbox_tty_raw (0, &ts);
+        }
+    }
+  if (ttys[0] >= 0)
+    close (ttys[0]);
+  int rc = errpipe_recv (errp[0], err);
+  close (errp[0]);
+  int status = -1;
+  if (rc == 0 && !x->detach)
+    {
+      bool master_open = master >= 0, in_open = master >= 0 && x->spec->interactive;
+      for (;;)
+        {
+          struct pollfd p[3] = {
+            { .fd = sfd, .events = POLLIN },
+            { .fd = master_open ? master : -1, .events = POLLIN },
+            { .fd = in_open ? 0 : -1, .events = POLLIN },
+          };
+          if (poll (p, 3, -1) < 0 && errno != EINTR)
+            break;
+          if (p[1].revents)
+            pump (master, 1, &master_open);
+          if (p[2].revents)
+            pump (0, master, &in_open);
+          if (!(p[0].revents & POLLIN))
+            continue;
+          struct signalfd_siginfo si;
+          if (read (sfd, &si, sizeof si) != sizeof si)
+            continue;
+          if ((int)si.ssi_signo == SIGWINCH && master >= 0)
+            sandbox_tty_copy_winsize (0, master);
+          else if ((int)si.ssi_signo != SIGCHLD)
+            kill (a, (int)si.ssi_signo);
+          int st;
+          if (waitpid (a, &st, WNOHANG) == a)
+            {
+              while (master_open)
+                {
+                  struct pollfd m = { .fd = master, .events = POLLIN };
+                  if (poll (&m, 1, 0) <= 0)
+                    break;
+                  pump (master, 1, &master_open);
+                }
+              status = sandbox_status_code (st);
+              break;
+            }
+        }
+    }
+  else
+    {
+      if (rc != 0)
+        kill (a, SIGKILL);
+      while (waitpid (a, NULL, 0) < 0 && errno == EINTR)
+        ;
+      status = rc == 0 ? 0 : -1;
+    }
+  sandbox_tty_restore (&ts);
+  if (master >= 0)
+    close (master);
+  sigprocmask (SIG_SETMASK, &old, NULL);
+  return status;
+}
