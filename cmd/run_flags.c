@@ -60,6 +60,8 @@ static const struct optdef optdefs[] = {
   { "dns-option", 0, O_LIST, OFF (dns_options) },
   { "dns-opt", 0, O_LIST, OFF (dns_options) },
   { "add-host", 0, O_LIST, OFF (add_hosts) },
+  { "network-alias", 0, O_LIST, OFF (network_aliases) },
+  { "ip", 0, O_STR, OFF (ip) },
 };
 
 static int
@@ -78,6 +80,13 @@ set_opt (struct run_opts *o, const struct optdef *d, const char *val, nook_error
                                d->lng);
       break;
     case O_STR:
+      if (d->off == OFF (network) && o->network)
+        {
+          /* the first stays: cmd/run_net.c names both */
+          if (!o->network_twice)
+            o->network_twice = xstrdup (val);
+          break;
+        }
       free (*(char **)base);
       *(char **)base = xstrdup (val);
       if (d->off == OFF (entrypoint))
@@ -199,8 +208,11 @@ run_opts_free (struct run_opts *o)
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
     strv_free (*lists[i]);
   char ***net[]
-      = { &o->publish, &o->expose, &o->dns, &o->dns_search, &o->dns_options, &o->add_hosts };
+      = { &o->publish, &o->expose, &o->dns, &o->dns_search, &o->dns_options, &o->add_hosts,
+          &o->network_aliases };
   for (size_t i = 0; i < ARRAY_SIZE (net); i++)
     strv_free (*net[i]);
+  free (o->ip);
+  free (o->network_twice);
   memset (o, 0, sizeof *o);
 }

@@ -17,6 +17,8 @@ struct run_opts
   char *platform;     /* --platform os/arch[/variant] for the pull */
   char **env, **env_files, **volumes, **tmpfs, **cap_add, **cap_drop, **security_opts, **ulimits;
   char **publish, **expose, **dns, **dns_search, **dns_options, **add_hosts; /* cmd/run_net.c */
+  char **network_aliases, *ip; /* --network-alias, --ip (user-defined networks) */
+  char *network_twice;         /* a second --network value (refused by cmd/run_net.c) */
   char *image;
   char **cmd; /* the command after IMAGE, may be NULL */
 };

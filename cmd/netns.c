@@ -1,0 +1,835 @@
+/* cmd/netns.c: see netns.h. */
+#include "cmd/netns.h"
+#include "cmd/netrec.h"
+#include "cmd/records.h"
+#include "net/link.h"
+#include "net/subnet.h"
+#include "sandbox/userns.h"
+#include "sandbox/userns_keep.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/util.h"
+#include "util/xalloc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BRIDGE "br0"
+#define MSG_MAX 65536
+
+/* ---- messages with fds (SOCK_SEQPACKET: one message, one record) ---- */
+
+static int
+send_msg (int sock, const char *text, const int *fds, size_t nfds)
+{
+  struct iovec iov = { .iov_base = (void *)text, .iov_len = strlen (text) };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int) * 4)];
+    struct cmsghdr align;
+  } u;
+  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+  if (nfds)
+    {
+      memset (&u, 0, sizeof u);
+      m.msg_control = u.buf;
+      m.msg_controllen = CMSG_SPACE (sizeof (int) * nfds);
+      struct cmsghdr *c = CMSG_FIRSTHDR (&m);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN (sizeof (int) * nfds);
+      memcpy (CMSG_DATA (c), fds, sizeof (int) * nfds);
+    }
+  ssize_t n;
+  do
+    n = sendmsg (sock, &m, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n < 0 ? -1 : 0;
+}
+
+/* A message (NUL-terminated, malloc'd) and up to 4 fds; NULL at EOF/error. */
+static char *
+recv_msg (int sock, int *fds, size_t *nfds)
+{
+  char *buf = xmalloc (MSG_MAX + 1);
+  struct iovec iov = { .iov_base = buf, .iov_len = MSG_MAX };
+  union
+  {
+    char b[CMSG_SPACE (sizeof (int) * 4)];
+    struct cmsghdr align;
+  } u;
+  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+                      .msg_controllen = sizeof u.b };
+  ssize_t n;
+  do
+    n = recvmsg (sock, &m, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  *nfds = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR (&m); n > 0 && c; c = CMSG_NXTHDR (&m, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+      {
+        size_t k = (c->cmsg_len - CMSG_LEN (0)) / sizeof (int);
+        memcpy (fds, CMSG_DATA (c), sizeof (int) * (k > 4 ? 4 : k));
+        *nfds = k > 4 ? 4 : k;
+      }
+  if (n <= 0)
+    {
+      free (buf);
+      return NULL;
+    }
+  buf[n] = '\0';
+  return buf;
+}
+
+static void
+close_fds (int *fds, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (fds[i] >= 0)
+      close (fds[i]);
+}
+
+/* ---- the holder ---- */
+
+struct member
+{
+  int conn, pidfd, hosts;
+  char *id, *line, *base;
+};
+
+struct holder
+{
+  const char *root, *net, *path;
+  struct member *m;
+  size_t n;
+  int lsock;
+};
+
+static void
+rewrite_hosts (struct holder *h)
+{
+  for (size_t i = 0; i < h->n; i++)
+    {
+      struct member *me = &h->m[i];
+      if (me->hosts < 0 || me->base == NULL)
+        continue;
+      struct strbuf b = { 0 };
+      strbuf_append (&b, me->base);
+      strbuf_appendf (&b, "# nook network %s\n", h->net);
+      for (size_t k = 0; k < h->n; k++)
+        if (k != i && h->m[k].line)
+          strbuf_appendf (&b, "%s\n", h->m[k].line);
+      if (pwrite (me->hosts, b.buf, b.len, 0) < 0 || ftruncate (me->hosts, (off_t)b.len) < 0)
+        {
+          /* the container is going away */
+        }
+      strbuf_free (&b);
+    }
+}
+
+/* The record without the members that left (they may still be zombies, so
+ * the pid check alone would keep them). */
+static void
+persist (struct holder *h, const char *gone_id)
+{
+  cleanup_error nook_error_t e = NULL;
+  cleanup_close int lock = netrec_lock (h->root, &e);
+  if (lock < 0)
+    return;
+  json_auto_t *rec = netrec_load (h->root, h->net, &e);
+  if (rec == NULL)
+    return;
+  if (gone_id)
+    json_object_del (json_object_get (rec, "Containers"), gone_id);
+  netrec_save (h->root, rec, &e);
+}
+
+static void
+drop (struct holder *h, size_t i)
+{
+  struct member *me = &h->m[i];
+  char *id = me->id;
+  if (me->conn >= 0)
+    close (me->conn);
+  if (me->pidfd >= 0)
+    close (me->pidfd);
+  if (me->hosts >= 0)
+    close (me->hosts);
+  free (me->line);
+  free (me->base);
+  h->m[i] = h->m[--h->n];
+  if (id)
+    {
+      rewrite_hosts (h);
+      persist (h, id);
+    }
+  free (id);
+}
+
+static void
+on_message (struct holder *h, size_t i)
+{
+  struct member *me = &h->m[i];
+  int fds[4] = { -1, -1, -1, -1 };
+  size_t nf = 0;
+  cleanup_free char *msg = recv_msg (me->conn, fds, &nf);
+  if (msg == NULL)
+    {
+      close_fds (fds, nf);
+      close (me->conn);
+      me->conn = -1;
+      if (me->pidfd < 0)
+        drop (h, i); /* left before saying hello */
+      return;
+    }
+  if (str_has_prefix (msg, "HELLO ") && nf == 1 && me->pidfd < 0)
+    {
+      me->pidfd = fds[0];
+      me->id = xstrdup (msg + 6);
+      int ns[2] = { open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC),
+                    open ("/proc/self/ns/user", O_RDONLY | O_CLOEXEC) };
+      if (ns[0] < 0 || ns[1] < 0)
+        send_msg (me->conn, "ERR the network's namespaces cannot be opened", NULL, 0);
+      else
+        send_msg (me->conn, "OK", ns, 2);
+      close_fds (ns, 2);
+      return;
+    }
+  if (str_has_prefix (msg, "JOIN ") && nf == 1 && me->pidfd >= 0)
+    {
+      json_auto_t *j = json_loads (msg + 5, 0, NULL);
+      const char *line = json_string_value (json_object_get (j, "line"));
+      const char *base = json_string_value (json_object_get (j, "base"));
+      if (line && base)
+        {
+          free (me->line);
+          free (me->base);
+          if (me->hosts >= 0)
+            close (me->hosts);
+          me->line = xstrdup (line);
+          me->base = xstrdup (base);
+          me->hosts = fds[0];
+          rewrite_hosts (h);
+          send_msg (me->conn, "OK", NULL, 0);
+          return;
+        }
+    }
+  close_fds (fds, nf);
+  send_msg (me->conn, "ERR bad request", NULL, 0);
+}
+
+/* No member left: leave, unless someone connected meanwhile (a nook connects
+ * under the networks lock, so holding it here decides). */
+static bool
+may_leave (struct holder *h)
+{
+  cleanup_error nook_error_t e = NULL;
+  cleanup_close int lock = netrec_lock (h->root, &e);
+  struct pollfd p = { .fd = h->lsock, .events = POLLIN };
+  if (poll (&p, 1, 0) > 0)
+    return false;
+  unlink (h->path);
+  return true;
+}
+
+__attribute__ ((noreturn)) static void
+holder_loop (struct holder *h)
+{
+  bool had_member = false;
+  struct timespec t0;
+  clock_gettime (CLOCK_MONOTONIC, &t0);
+  for (;;)
+    {
+      if (h->n == 0 && had_member && may_leave (h))
+        _exit (0);
+      size_t np = 1 + 2 * h->n;
+      struct pollfd *p = xzalloc (sizeof *p * np);
+      p[0] = (struct pollfd){ .fd = h->lsock, .events = POLLIN };
+      for (size_t i = 0; i < h->n; i++)
+        {
+          p[1 + 2 * i] = (struct pollfd){ .fd = h->m[i].conn, .events = POLLIN };
+          p[2 + 2 * i] = (struct pollfd){ .fd = h->m[i].pidfd, .events = POLLIN };
+        }
+      int r = poll (p, np, h->n == 0 ? 10000 : -1);
+      if (r == 0 && h->n == 0 && may_leave (h))
+        _exit (0); /* nobody came */
+      for (size_t i = h->n; r > 0 && i-- > 0;)
+        {
+          if (p[2 + 2 * i].revents)
+            {
+              drop (h, i);
+              continue;
+            }
+          if (p[1 + 2 * i].revents)
+            on_message (h, i);
+        }
+      if (r > 0 && (p[0].revents & POLLIN))
+        {
+          int c = accept4 (h->lsock, NULL, NULL, SOCK_CLOEXEC);
+          if (c >= 0)
+            {
+              h->m = xreallocarray (h->m, h->n + 1, sizeof *h->m);
+              h->m[h->n++] = (struct member){ .conn = c, .pidfd = -1, .hosts = -1 };
+              had_member = true;
+            }
+        }
+      free (p);
+    }
+}
+
+static void
+say (int fd, const char *s)
+{
+  (void)!write (fd, s, strlen (s));
+}
+
+/* In the network's namespace: lo, the bridge with the gateway's address. */
+static int
+make_network (uint32_t gateway, unsigned prefix, nook_error_t *err)
+{
+  if (unshare (CLONE_NEWNET) < 0)
+    return nook_error_set (err, errno, "create the network's namespace");
+  if (net_link_configure ("lo", 0, 0, 0, 0, err) < 0 || net_link_bridge_add (BRIDGE, err) < 0
+      || net_link_configure (BRIDGE, 0, htonl (gateway), prefix, 0, err) < 0)
+    return -1;
+  return 0;
+}
+
+struct holder_args
+{
+  const char *root, *net, *path;
+  const struct nook_idmapping *ids;
+  const char *keep_dir;
+  uint32_t gateway;
+  unsigned prefix;
+  int st, go;
+};
+
+/* The holder's namespaces and socket; -1 with *err. */
+static int
+holder_setup (struct holder_args *a, struct holder *h, nook_error_t *err)
+{
+  bool joined = false;
+  if (a->keep_dir && a->ids->use_helpers)
+    {
+      cleanup_error nook_error_t ke = NULL;
+      joined = sandbox_userns_keep_join (a->ids, a->keep_dir, &ke) == 0;
+    }
+  if (!joined)
+    {
+      char c;
+      if (unshare (CLONE_NEWUSER) < 0)
+        return nook_error_set (err, errno, "create the network's user namespace");
+      say (a->st, "U");
+      if (read (a->go, &c, 1) != 1)
+        _exit (1);
+    }
+  if (make_network (a->gateway, a->prefix, err) < 0)
+    return -1;
+  *h = (struct holder){ .root = a->root, .net = a->net, .path = a->path };
+  h->lsock = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  snprintf (sa.sun_path, sizeof sa.sun_path, "%s", a->path);
+  unlink (a->path);
+  if (h->lsock < 0 || bind (h->lsock, (struct sockaddr *)&sa, sizeof sa) < 0
+      || listen (h->lsock, 64) < 0)
+    return nook_error_set (err, errno, "listen on '%s'", a->path);
+  return 0;
+}
+
+__attribute__ ((noreturn)) static void
+holder_main (struct holder_args *a)
+{
+  cleanup_error nook_error_t err = NULL;
+  prctl (PR_SET_NAME, "nook-netns");
+  int nul = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  if (nul >= 0)
+    {
+      dup2 (nul, 0);
+      dup2 (nul, 1);
+      dup2 (nul, 2);
+    }
+  struct holder h;
+  if (holder_setup (a, &h, &err) < 0)
+    {
+      say (a->st, "E");
+      say (a->st, err->msg);
+      _exit (1);
+    }
+  say (a->st, "R");
+  close (a->st);
+  close (a->go);
+  holder_loop (&h);
+}
+
+/* Start the holder (the networks lock is held). */
+static int
+start_holder (struct holder_args *a, nook_error_t *err)
+{
+  int st[2], go[2];
+  if (pipe2 (st, O_CLOEXEC) < 0)
+    return nook_error_set (err, errno, "pipe");
+  if (pipe2 (go, O_CLOEXEC) < 0)
+    {
+      close (st[0]);
+      close (st[1]);
+      return nook_error_set (err, errno, "pipe");
+    }
+  fflush (NULL);
+  pid_t mid = fork ();
+  if (mid == 0)
+    {
+      /* its own session, and no parent to die with: it outlives this nook
+       * when other containers use the network */
+      setsid ();
+      close (st[0]);
+      close (go[1]);
+      pid_t h = fork ();
+      if (h == 0)
+        {
+          a->st = st[1];
+          a->go = go[0];
+          holder_main (a);
+        }
+      (void)!write (st[1], &h, sizeof h);
+      _exit (0);
+    }
+  close (st[1]);
+  close (go[0]);
+  cleanup_close int rd = st[0], wr = go[1];
+  if (mid < 0)
+    return nook_error_set (err, errno, "fork the network's holder");
+  waitpid (mid, NULL, 0);
+  pid_t h = 0;
+  if (read (rd, &h, sizeof h) != sizeof h || h <= 0)
+    return nook_error_set (err, 0, "the network's holder did not start");
+  char buf[1024];
+  for (;;)
+    {
+      ssize_t n = read (rd, buf, sizeof buf - 1);
+      if (n <= 0)
+        return nook_error_set (err, 0, "the network's holder ended while starting");
+      buf[n] = '\0';
+      if (buf[0] == 'U')
+        {
+          struct nook_idmapping hids = *a->ids;
+          if (!hids.use_helpers)
+            {
+              /* the user as 0: the container's single map becomes relative to it */
+              memset (&hids, 0, sizeof hids);
+              hids.uid[0] = (struct nook_idmap){ 0, getuid (), 1 };
+              hids.gid[0] = (struct nook_idmap){ 0, getgid (), 1 };
+              hids.n_uid = hids.n_gid = 1;
+              hids.single = true;
+            }
+          if (sandbox_idmap_write (h, &hids, err) < 0)
+            {
+              kill (h, SIGKILL);
+              return nook_error_wrap (err, "the network's user namespace");
+            }
+          say (wr, "g");
+          if (n > 1)
+            memmove (buf, buf + 1, (size_t)n);
+          else
+            continue;
+        }
+      if (buf[0] == 'R')
+        return 0;
+      if (buf[0] == 'E')
+        return nook_error_set (err, 0, "start network %s: %s", a->net, buf + 1);
+    }
+}
+
+/* ---- id maps relative to another user namespace ---- */
+
+static int
+translate (struct nook_idmap *m, size_t n, pid_t pid, const char *file, nook_error_t *err)
+{
+  char path[64];
+  snprintf (path, sizeof path, "/proc/%d/%s", (int)pid, file);
+  cleanup_free char *text = NULL;
+  if (fs_read_file_at (AT_FDCWD, path, 1 << 16, &text, NULL, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    {
+      bool done = false;
+      const char *cur = text;
+      char *line;
+      while (!done && (line = str_next_line (&cur)))
+        {
+          unsigned long in, out, cnt;
+          if (sscanf (line, "%lu %lu %lu", &in, &out, &cnt) == 3 && m[i].outside >= out
+              && (uint64_t)m[i].outside + m[i].count <= (uint64_t)out + cnt)
+            {
+              m[i].outside = (uint32_t)(in + (m[i].outside - out));
+              done = true;
+            }
+          free (line);
+        }
+      if (!done)
+        return nook_error_set (err, 0,
+                               "host id %u is not mapped in the user namespace to join (%s)",
+                               m[i].outside, path);
+    }
+  return 0;
+}
+
+static int
+translate_ids (struct nook_idmapping *ids, pid_t pid, nook_error_t *err)
+{
+  if (translate (ids->uid, ids->n_uid, pid, "uid_map", err) < 0
+      || translate (ids->gid, ids->n_gid, pid, "gid_map", err) < 0)
+    return -1;
+  ids->use_helpers = false; /* written by nook, root of the parent namespace */
+  return 0;
+}
+
+/* ---- joining ---- */
+
+static int
+connect_to (const char *path)
+{
+  int s = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  snprintf (sa.sun_path, sizeof sa.sun_path, "%s", path);
+  if (s >= 0 && connect (s, (struct sockaddr *)&sa, sizeof sa) == 0)
+    return s;
+  if (s >= 0)
+    close (s);
+  return -1;
+}
+
+static int
+pick_address (json_t *rec, const char *net, const char *ip, const struct net_subnet *sn,
+              uint32_t gw, uint32_t *out, nook_error_t *err)
+{
+  json_t *eps = json_object_get (rec, "Containers");
+  size_t n = 0;
+  cleanup_free uint32_t *used = xzalloc (sizeof *used * (json_object_size (eps) + 1));
+  used[n++] = gw;
+  const char *k;
+  json_t *ep;
+  json_object_foreach (eps, k, ep)
+  {
+    cleanup_free char *a = xstrdup (json_string_value (json_object_get (ep, "IPv4Address")));
+    a[strcspn (a, "/")] = '\0';
+    if (net_addr_parse (a, &used[n]) == 0)
+      n++;
+  }
+  cleanup_free char *sns = net_subnet_format (sn);
+  if (ip == NULL)
+    {
+      *out = net_subnet_alloc (sn, used, n);
+      if (*out == 0)
+        return nook_error_set (err, 0, "network %s has no free address left in %s", net, sns);
+      return 0;
+    }
+  uint32_t a;
+  if (net_addr_parse (ip, &a) < 0)
+    return nook_error_set (err, 0, "invalid --ip '%s': want an IPv4 address", ip);
+  uint32_t last = sn->addr | (sn->prefix == 32 ? 0 : ~0u >> sn->prefix);
+  if (!net_subnet_contains (sn, a) || a == sn->addr || a == last)
+    return nook_error_set (err, 0, "invalid --ip %s: not a host address of network %s (%s)", ip,
+                           net, sns);
+  for (size_t i = 0; i < n; i++)
+    if (used[i] == a)
+      return nook_error_set (err, 0, "invalid --ip %s: address already in use on network %s%s",
+                             ip, net, i == 0 ? " (its gateway)" : "");
+  *out = a;
+  return 0;
+}
+
+static char *
+hosts_line (const char *addr, const struct netns_endpoint *ep)
+{
+  struct strbuf b = { 0 };
+  strbuf_appendf (&b, "%s\t", addr);
+  if (ep->name)
+    strbuf_appendf (&b, "%s ", ep->name);
+  for (size_t i = 0; ep->aliases && ep->aliases[i]; i++)
+    strbuf_appendf (&b, "%s ", ep->aliases[i]);
+  strbuf_appendf (&b, "%.12s", ep->id);
+  return strbuf_steal (&b);
+}
+
+/* Record the endpoint and reach the holder, under the lock. */
+static int
+join_locked (const char *root, const char *net, const struct netns_endpoint *ep,
+             const struct nook_spec *spec, struct netns_join *j, nook_error_t *err)
+{
+  cleanup_close int lock = netrec_lock (root, err);
+  if (lock < 0)
+    return -1;
+  json_auto_t *rec = netrec_load (root, net, err);
+  if (rec == NULL)
+    return -1;
+  struct net_subnet sn;
+  if (netrec_subnet (rec, &sn, &j->gateway) < 0)
+    return nook_error_set (err, 0, "network %s: its record has no valid subnet", net);
+  j->prefix = sn.prefix;
+  j->net = xstrdup (json_string_value (json_object_get (rec, "Name")));
+  if (pick_address (rec, j->net, ep->ip, &sn, j->gateway, &j->addr, err) < 0)
+    return -1;
+  cleanup_free char *addr = net_addr_format (j->addr);
+  cleanup_free char *cidr = xasprintf ("%s/%u", addr, sn.prefix);
+  j->line = hosts_line (addr, ep);
+  json_t *aliases = json_array ();
+  for (size_t i = 0; ep->aliases && ep->aliases[i]; i++)
+    json_array_append_new (aliases, json_string (ep->aliases[i]));
+  json_object_set_new (
+      json_object_get (rec, "Containers"), ep->id,
+      json_pack ("{s:s, s:s, s:s, s:o, s:I, s:I}", "Name", ep->name ? ep->name : "",
+                 "IPv4Address", cidr, "IPv6Address", "", "Aliases", aliases, "NookPid",
+                 (json_int_t)getpid (), "NookStart",
+                 (json_int_t)container_proc_start (getpid ())));
+  if (netrec_save (root, rec, err) < 0)
+    return -1;
+  cleanup_free char *path = netrec_socket_path (rec, err);
+  if (path == NULL)
+    return -1;
+  j->conn = connect_to (path);
+  if (j->conn < 0)
+    {
+      struct holder_args a = { .root = root, .net = j->net, .path = path, .ids = &spec->ids,
+                               .keep_dir = spec->keep_userns_dir, .gateway = j->gateway,
+                               .prefix = sn.prefix };
+      if (start_holder (&a, err) < 0)
+        return -1;
+      j->conn = connect_to (path);
+      if (j->conn < 0)
+        return nook_error_set (err, errno, "reach the holder of network %s at '%s'", j->net,
+                               path);
+    }
+  return 0;
+}
+
+int
+netns_join (const char *root, const char *net, const struct netns_endpoint *ep,
+            struct nook_spec *spec, struct netns_join *j, nook_error_t *err)
+{
+  j->root = xstrdup (root);
+  j->id = xstrdup (ep->id);
+  if (join_locked (root, net, ep, spec, j, err) < 0)
+    return -1;
+  /* (the holder counts this nook from now on: no lock, it may need it) */
+  int self = (int)syscall (SYS_pidfd_open, getpid (), 0);
+  if (self < 0)
+    return nook_error_set (err, errno, "pidfd_open");
+  cleanup_free char *hello = xasprintf ("HELLO %s", ep->id);
+  int rc = send_msg (j->conn, hello, &self, 1);
+  close (self);
+  int fds[4] = { -1, -1, -1, -1 };
+  size_t nf = 0;
+  cleanup_free char *reply = rc == 0 ? recv_msg (j->conn, fds, &nf) : NULL;
+  if (reply == NULL || strcmp (reply, "OK") != 0 || nf != 2)
+    {
+      close_fds (fds, nf);
+      return nook_error_set (err, 0, "network %s: its holder refused: %s", j->net,
+                             reply ? reply : "no answer");
+    }
+  j->netns_fd = fds[0];
+  j->userns_fd = fds[1];
+  struct ucred cr;
+  socklen_t len = sizeof cr;
+  if (getsockopt (j->conn, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+    return nook_error_set (err, errno, "the holder of network %s", j->net);
+  j->holder = cr.pid;
+  /* the container's user namespace: a child of the holder's */
+  if (translate_ids (&spec->ids, j->holder, err) < 0)
+    return nook_error_wrap (err, "network %s", j->net);
+  return 0;
+}
+
+static int
+configure_veth (struct netns_join *j, int cnet, nook_error_t *err)
+{
+  char vname[16];
+  snprintf (vname, sizeof vname, "nk%.10s", j->id);
+  if (setns (j->netns_fd, CLONE_NEWNET) < 0)
+    return nook_error_set (err, errno, "enter network %s", j->net);
+  if (net_link_veth_add (vname, "eth0", cnet, 0, err) < 0
+      || net_link_bridge_attach (BRIDGE, vname, err) < 0
+      || net_link_configure (vname, 0, 0, 0, 0, err) < 0)
+    return -1;
+  if (setns (cnet, CLONE_NEWNET) < 0)
+    return nook_error_set (err, errno, "enter the container's network namespace");
+  return net_link_configure ("eth0", 0, htonl (j->addr), j->prefix, htonl (j->gateway), err);
+}
+
+int
+netns_attach (struct netns_join *j, int cnet, int hosts_fd, const char *own_hosts,
+              nook_error_t *err)
+{
+  cleanup_close int hosts = hosts_fd;
+  int ep[2];
+  if (pipe2 (ep, O_CLOEXEC) < 0)
+    return nook_error_set (err, errno, "pipe");
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      close (ep[0]);
+      cleanup_error nook_error_t e = NULL;
+      if (configure_veth (j, cnet, &e) < 0)
+        {
+          say (ep[1], e->msg);
+          if (e->code)
+            {
+              say (ep[1], ": ");
+              say (ep[1], strerror (e->code));
+            }
+          _exit (1);
+        }
+      _exit (0);
+    }
+  close (ep[1]);
+  char buf[1024];
+  ssize_t n = pid < 0 ? 0 : read (ep[0], buf, sizeof buf - 1);
+  close (ep[0]);
+  int st = 0;
+  if (pid > 0)
+    waitpid (pid, &st, 0);
+  if (pid < 0 || n > 0 || !WIFEXITED (st) || WEXITSTATUS (st) != 0)
+    {
+      buf[n > 0 ? n : 0] = '\0';
+      return nook_error_set (err, 0, "network %s: %s", j->net, n > 0 ? buf : "veth setup failed");
+    }
+  json_auto_t *msg = json_pack ("{s:s, s:s}", "line", j->line, "base", own_hosts);
+  cleanup_free char *text = json_dumps (msg, JSON_COMPACT);
+  cleanup_free char *join = xasprintf ("JOIN %s", text);
+  int fds[4];
+  size_t nf = 0;
+  cleanup_free char *reply
+      = send_msg (j->conn, join, &hosts, 1) == 0 ? recv_msg (j->conn, fds, &nf) : NULL;
+  close_fds (fds, nf);
+  if (reply == NULL || strcmp (reply, "OK") != 0)
+    return nook_error_set (err, 0, "network %s: its holder refused the container: %s", j->net,
+                           reply ? reply : "no answer");
+  close (j->conn);
+  j->conn = -1;
+  return 0;
+}
+
+void
+netns_join_free (struct netns_join *j)
+{
+  if (j->conn >= 0)
+    close (j->conn);
+  if (j->netns_fd >= 0)
+    close (j->netns_fd);
+  if (j->userns_fd >= 0)
+    close (j->userns_fd);
+  free (j->root);
+  free (j->net);
+  free (j->id);
+  free (j->line);
+  *j = (struct netns_join)NETNS_JOIN_INIT;
+}
+
+/* ---- container:NAME ---- */
+
+/* The first child of pid (from /proc/PID/task/PID/children), or 0. */
+static pid_t
+first_child (pid_t pid, bool want_pid_ns_init)
+{
+  char path[80];
+  snprintf (path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+  cleanup_free char *text = NULL;
+  cleanup_error nook_error_t e = NULL;
+  if (fs_read_file_at (AT_FDCWD, path, 1 << 16, &text, NULL, &e) < 0)
+    return 0;
+  for (char *save = NULL, *t = strtok_r (text, " \n", &save); t; t = strtok_r (NULL, " \n", &save))
+    {
+      pid_t c = (pid_t)atoi (t);
+      if (!want_pid_ns_init)
+        return c;
+      /* the container's init is PID 1 of its namespace: "NSpid: N 1" */
+      char sp[64];
+      snprintf (sp, sizeof sp, "/proc/%d/status", (int)c);
+      cleanup_free char *status = NULL;
+      cleanup_error nook_error_t e2 = NULL;
+      if (fs_read_file_at (AT_FDCWD, sp, 1 << 16, &status, NULL, &e2) < 0)
+        continue;
+      const char *ns = strstr (status, "\nNSpid:");
+      if (ns)
+        {
+          const char *eol = strchr (ns + 1, '\n');
+          if (eol && eol - ns > 2 && eol[-1] == '1' && (eol[-2] == '\t' || eol[-2] == ' '))
+            return c;
+        }
+    }
+  return 0;
+}
+
+int
+netns_container (const char *root, const char *name, struct nook_spec *spec, int *userns_fd,
+                 int *netns_fd, nook_error_t *err)
+{
+  cleanup_free char *cdir_path = xasprintf ("%s/containers", root);
+  cleanup_close int cdir = open (cdir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  char target[128] = "";
+  cleanup_free char *link = xasprintf (".names/%s", name);
+  ssize_t n = cdir >= 0 ? readlinkat (cdir, link, target, sizeof target - 1) : -1;
+  if (n > 0)
+    target[n] = '\0';
+  else
+    snprintf (target, sizeof target, "%s", name);
+  json_auto_t *cfg = cdir >= 0 ? container_read_json (cdir, target, "config.json") : NULL;
+  if (cfg == NULL)
+    return nook_error_set (err, 0, "invalid --network container:%s: no such container", name);
+  json_int_t pid = json_integer_value (json_object_get (cfg, "Pid"));
+  json_int_t start = json_integer_value (json_object_get (cfg, "PidStart"));
+  if (pid <= 0 || container_proc_start ((pid_t)pid) != (unsigned long long)start)
+    return nook_error_set (err, 0,
+                           "invalid --network container:%s: cannot join network of a non "
+                           "running container",
+                           name);
+  pid_t init = first_child ((pid_t)pid, true);
+  pid_t cmd = init > 0 ? first_child (init, false) : 0;
+  if (cmd <= 0)
+    return nook_error_set (err, 0,
+                           "invalid --network container:%s: its command is not running", name);
+  char p[64];
+  snprintf (p, sizeof p, "/proc/%d/ns/user", (int)cmd);
+  cleanup_close int u = open (p, O_RDONLY | O_CLOEXEC);
+  snprintf (p, sizeof p, "/proc/%d/ns/net", (int)cmd);
+  cleanup_close int nf = open (p, O_RDONLY | O_CLOEXEC);
+  if (u < 0 || nf < 0)
+    return nook_error_set (err, errno, "invalid --network container:%s: open its namespaces",
+                           name);
+  if (translate_ids (&spec->ids, cmd, err) < 0)
+    return nook_error_wrap (err, "--network container:%s", name);
+  /* still the same process: the fds are its namespaces */
+  if (container_proc_start ((pid_t)pid) != (unsigned long long)start)
+    return nook_error_set (err, 0, "container %s ended", name);
+  *userns_fd = take_fd (&u);
+  *netns_fd = take_fd (&nf);
+  return 0;
+}
+
+int
+netns_connect_cmd (const char *root, bool connect, int argc, char **argv, nook_error_t *err)
+{
+  (void)root;
+  (void)argc;
+  (void)argv;
+  return nook_error_set (err, 0,
+                         "nook network %s: connecting a running container is not supported "
+                         "yet (start it with --network NAME)",
+                         connect ? "connect" : "disconnect");
+}
