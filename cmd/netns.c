@@ -358,12 +358,21 @@ holder_main (struct holder_args *a)
 {
   cleanup_error nook_error_t err = NULL;
   prctl (PR_SET_NAME, "nook-netns");
+  /* nothing of the nook that started it: not its locks (the networks lock
+   * would never be released), image holds, store fds */
+  int st = fcntl (a->st, F_DUPFD_CLOEXEC, 100), go = fcntl (a->go, F_DUPFD_CLOEXEC, 100);
+  if (st < 0 || go < 0 || dup2 (st, 3) < 0 || dup2 (go, 4) < 0)
+    _exit (1);
+  a->st = 3;
+  a->go = 4;
+  syscall (SYS_close_range, 5, ~0U, 0);
   int nul = open ("/dev/null", O_RDWR | O_CLOEXEC);
   if (nul >= 0)
     {
       dup2 (nul, 0);
       dup2 (nul, 1);
       dup2 (nul, 2);
+      close (nul);
     }
   struct holder h;
   if (holder_setup (a, &h, &err) < 0)
