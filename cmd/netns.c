@@ -678,7 +678,37 @@ configure_veth (struct netns_join *j, int cnet, nook_error_t *err)
     return -1;
   if (setns (cnet, CLONE_NEWNET) < 0)
     return nook_error_set (err, errno, "enter the container's network namespace");
-  return net_link_configure ("eth0", 0, htonl (j->addr), j->prefix, htonl (j->gateway), err);
+  if (net_link_configure ("eth0", 0, htonl (j->addr), j->prefix, htonl (j->gateway), err) < 0)
+    return -1;
+  /* ping without CAP_NET_RAW for every group of the namespace, as Docker
+   * does (net.ipv4.ping_group_range; the gids must be mapped here) */
+  cleanup_free char *gm = NULL;
+  cleanup_error nook_error_t e = NULL;
+  uint64_t lo = UINT32_MAX, hi = 0;
+  if (fs_read_file_at (AT_FDCWD, "/proc/self/gid_map", 4096, &gm, NULL, &e) == 0)
+    {
+      const char *cur = gm;
+      char *line;
+      while ((line = str_next_line (&cur)))
+        {
+          unsigned long in, out, cnt;
+          if (sscanf (line, "%lu %lu %lu", &in, &out, &cnt) == 3 && cnt > 0)
+            {
+              lo = in < lo ? in : lo;
+              hi = in + cnt - 1 > hi ? in + cnt - 1 : hi;
+            }
+          free (line);
+        }
+    }
+  if (lo <= hi)
+    {
+      char v[64];
+      snprintf (v, sizeof v, "%lu %lu", (unsigned long)lo,
+                (unsigned long)(hi > INT32_MAX - 1 ? INT32_MAX - 1 : hi));
+      cleanup_error nook_error_t e2 = NULL;
+      net_link_sysctl ("net/ipv4/ping_group_range", v, &e2);
+    }
+  return 0;
 }
 
 int
