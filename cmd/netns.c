@@ -3,7 +3,10 @@
 #include "cmd/netrec.h"
 #include "cmd/records.h"
 #include "net/link.h"
+#include "net/mode.h"
+#include "net/slirp.h"
 #include "net/subnet.h"
+#include "sandbox/netif.h"
 #include "sandbox/userns.h"
 #include "sandbox/userns_keep.h"
 #include "util/cleanup.h"
@@ -318,8 +321,60 @@ struct holder_args
   const char *keep_dir;
   uint32_t gateway;
   unsigned prefix;
+  bool internal; /* no uplink */
   int st, go;
 };
+
+/* The uplink's helper must live in the host's network namespace: forked
+ * before the holder leaves it, it waits for the tap (made in the network's
+ * namespace), starts nook's libslirp helper on it and ends it, and itself,
+ * with the holder (PR_SET_PDEATHSIG; EOF on `sock`). */
+__attribute__ ((noreturn)) static void
+uplink_main (int sock)
+{
+  int fds[4] = { -1, -1, -1, -1 };
+  size_t nf = 0;
+  prctl (PR_SET_NAME, "nook-uplink");
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid () == 1)
+    _exit (1);
+  free (recv_msg (sock, fds, &nf));
+  if (nf != 1)
+    _exit (1);
+  struct net_slirp_config cfg;
+  net_slirp_config_default (&cfg);
+  cfg.mtu = NET_MTU;
+  struct net_helper h = NET_HELPER_INIT;
+  cleanup_error nook_error_t e = NULL;
+  if (net_slirp_start (&cfg, fds[0], &h, &e) < 0)
+    _exit (1);
+  char c;
+  while (read (sock, &c, 1) > 0 || errno == EINTR)
+    ;
+  net_helper_kill (&h);
+  net_helper_reap (&h, true);
+  _exit (0);
+}
+
+/* In the network's namespace: the tap of the uplink, routed (the uplink's
+ * 10.0.2.2 is the default route; the tap answers ARP for the network's
+ * addresses, so the user-mode stack sends their replies to it). */
+static int
+make_uplink (int sock, nook_error_t *err)
+{
+  struct nook_netif nif = { .name = "tap0",
+                            .addr = htonl (NET_GUEST_ADDR),
+                            .gateway = htonl (NET_GATEWAY),
+                            .prefix = NET_PREFIX,
+                            .mtu = NET_MTU };
+  cleanup_close int tap = sandbox_netif_tap (&nif, err);
+  if (tap < 0 || net_link_sysctl ("net/ipv4/ip_forward", "1", err) < 0
+      || net_link_sysctl ("net/ipv4/conf/tap0/proxy_arp", "1", err) < 0)
+    return -1;
+  if (send_msg (sock, "T", &tap, 1) < 0)
+    return nook_error_set (err, errno, "hand the uplink's tap over");
+  return 0;
+}
 
 /* The holder's namespaces and socket; -1 with *err. */
 static int
@@ -340,8 +395,26 @@ holder_setup (struct holder_args *a, struct holder *h, nook_error_t *err)
       if (read (a->go, &c, 1) != 1)
         _exit (1);
     }
+  int up[2] = { -1, -1 };
+  if (!a->internal)
+    {
+      if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, up) < 0)
+        return nook_error_set (err, errno, "socketpair");
+      pid_t p = fork ();
+      if (p < 0)
+        return nook_error_set (err, errno, "fork the uplink");
+      if (p == 0)
+        {
+          close (up[0]);
+          uplink_main (up[1]);
+        }
+      close (up[1]);
+    }
   if (make_network (a->gateway, a->prefix, err) < 0)
     return -1;
+  if (!a->internal && make_uplink (up[0], err) < 0)
+    return -1;
+  /* up[0] stays open: the uplink ends when the holder does */
   *h = (struct holder){ .root = a->root, .net = a->net, .path = a->path };
   h->lsock = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -617,7 +690,8 @@ join_locked (const char *root, const char *net, const struct netns_endpoint *ep,
     {
       struct holder_args a = { .root = root, .net = j->net, .path = path, .ids = &spec->ids,
                                .keep_dir = spec->keep_userns_dir, .gateway = j->gateway,
-                               .prefix = sn.prefix };
+                               .prefix = sn.prefix,
+                               .internal = json_is_true (json_object_get (rec, "Internal")) };
       if (start_holder (&a, err) < 0)
         return -1;
       j->conn = connect_to (path);
@@ -678,6 +752,9 @@ configure_veth (struct netns_join *j, int cnet, nook_error_t *err)
     return -1;
   if (setns (cnet, CLONE_NEWNET) < 0)
     return nook_error_set (err, errno, "enter the container's network namespace");
+  /* IPv4 only, as Docker's networks without --ipv6 */
+  cleanup_error nook_error_t e6 = NULL;
+  net_link_sysctl ("net/ipv6/conf/eth0/disable_ipv6", "1", &e6);
   if (net_link_configure ("eth0", 0, htonl (j->addr), j->prefix, htonl (j->gateway), err) < 0)
     return -1;
   /* ping without CAP_NET_RAW for every group of the namespace, as Docker
