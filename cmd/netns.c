@@ -311,7 +311,9 @@ make_network (uint32_t gateway, unsigned prefix, nook_error_t *err)
   if (net_link_configure ("lo", 0, 0, 0, 0, err) < 0 || net_link_bridge_add (BRIDGE, err) < 0
       || net_link_configure (BRIDGE, 0, htonl (gateway), prefix, 0, err) < 0)
     return -1;
-  return 0;
+  /* routed, also without an uplink: what has no route gets an ICMP error at
+   * once rather than silence */
+  return net_link_sysctl ("net/ipv4/ip_forward", "1", err);
 }
 
 struct holder_args
@@ -368,8 +370,7 @@ make_uplink (int sock, nook_error_t *err)
                             .prefix = NET_PREFIX,
                             .mtu = NET_MTU };
   cleanup_close int tap = sandbox_netif_tap (&nif, err);
-  if (tap < 0 || net_link_sysctl ("net/ipv4/ip_forward", "1", err) < 0
-      || net_link_sysctl ("net/ipv4/conf/tap0/proxy_arp", "1", err) < 0)
+  if (tap < 0 || net_link_sysctl ("net/ipv4/conf/tap0/proxy_arp", "1", err) < 0)
     return -1;
   if (send_msg (sock, "T", &tap, 1) < 0)
     return nook_error_set (err, errno, "hand the uplink's tap over");

@@ -164,7 +164,7 @@ netrec_load (const char *root, const char *name, nook_error_t *err)
         }
       json_decref (all);
     }
-  nook_error_set (err, ENOENT, "network %s not found", name ? name : "");
+  nook_error_set (err, 0, "network %s not found", name ? name : "");
   return NULL;
 }
 

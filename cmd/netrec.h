@@ -18,7 +18,7 @@ bool netrec_builtin (const char *name);
 int netrec_lock (const char *root, nook_error_t *err);
 
 /* The record of `name` (a name or an ID prefix), dead endpoints dropped.  NULL
- * with *err "network NAME not found" (code ENOENT). */
+ * with *err "network NAME not found". */
 json_t *netrec_load (const char *root, const char *name, nook_error_t *err);
 
 /* Write a record (networks/<Name>.json). */
