@@ -19,14 +19,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -113,7 +116,7 @@ close_fds (int *fds, size_t n)
 struct member
 {
   int conn, pidfd, hosts;
-  char *id, *line, *base;
+  char *id, *line;
 };
 
 struct holder
@@ -124,26 +127,53 @@ struct holder
   int lsock;
 };
 
+/* Rewrite this network's section of one member's hosts file in place
+ * ("# nook network NET" .. "# end of nook network NET"; a container on
+ * several networks has one section per holder, so the file is locked and the
+ * rest kept); `with_others` false removes the section. */
+static void
+rewrite_one (struct holder *h, size_t i, bool with_others)
+{
+  struct member *me = &h->m[i];
+  if (me->hosts < 0)
+    return;
+  cleanup_free char *begin = xasprintf ("# nook network %s\n", h->net);
+  cleanup_free char *end = xasprintf ("# end of nook network %s\n", h->net);
+  flock (me->hosts, LOCK_EX);
+  char *old = xmalloc (MSG_MAX + 1);
+  ssize_t n = pread (me->hosts, old, MSG_MAX, 0);
+  old[n > 0 ? n : 0] = '\0';
+  struct strbuf b = { 0 };
+  char *s = strstr (old, begin), *e = s ? strstr (s, end) : NULL;
+  if (s && e)
+    {
+      strbuf_appendn (&b, old, (size_t)(s - old));
+      strbuf_append (&b, e + strlen (end));
+    }
+  else
+    strbuf_append (&b, old);
+  if (with_others)
+    {
+      strbuf_append (&b, begin);
+      for (size_t k = 0; k < h->n; k++)
+        if (k != i && h->m[k].line)
+          strbuf_appendf (&b, "%s\n", h->m[k].line);
+      strbuf_append (&b, end);
+    }
+  if (pwrite (me->hosts, b.buf, b.len, 0) < 0 || ftruncate (me->hosts, (off_t)b.len) < 0)
+    {
+      /* the container is going away */
+    }
+  flock (me->hosts, LOCK_UN);
+  strbuf_free (&b);
+  free (old);
+}
+
 static void
 rewrite_hosts (struct holder *h)
 {
   for (size_t i = 0; i < h->n; i++)
-    {
-      struct member *me = &h->m[i];
-      if (me->hosts < 0 || me->base == NULL)
-        continue;
-      struct strbuf b = { 0 };
-      strbuf_append (&b, me->base);
-      strbuf_appendf (&b, "# nook network %s\n", h->net);
-      for (size_t k = 0; k < h->n; k++)
-        if (k != i && h->m[k].line)
-          strbuf_appendf (&b, "%s\n", h->m[k].line);
-      if (pwrite (me->hosts, b.buf, b.len, 0) < 0 || ftruncate (me->hosts, (off_t)b.len) < 0)
-        {
-          /* the container is going away */
-        }
-      strbuf_free (&b);
-    }
+    rewrite_one (h, i, true);
 }
 
 /* The record without the members that left (they may still be zombies, so
@@ -168,6 +198,7 @@ drop (struct holder *h, size_t i)
 {
   struct member *me = &h->m[i];
   char *id = me->id;
+  rewrite_one (h, i, false);
   if (me->conn >= 0)
     close (me->conn);
   if (me->pidfd >= 0)
@@ -175,7 +206,6 @@ drop (struct holder *h, size_t i)
   if (me->hosts >= 0)
     close (me->hosts);
   free (me->line);
-  free (me->base);
   h->m[i] = h->m[--h->n];
   if (id)
     {
@@ -185,7 +215,8 @@ drop (struct holder *h, size_t i)
   free (id);
 }
 
-static void
+/* Returns true when another member was dropped (the poll set is stale). */
+static bool
 on_message (struct holder *h, size_t i)
 {
   struct member *me = &h->m[i];
@@ -197,9 +228,9 @@ on_message (struct holder *h, size_t i)
       close_fds (fds, nf);
       close (me->conn);
       me->conn = -1;
-      if (me->pidfd < 0)
-        drop (h, i); /* left before saying hello */
-      return;
+      if (me->pidfd < 0 || me->line == NULL)
+        drop (h, i); /* left before joining: the run or connect failed */
+      return false;
     }
   if (str_has_prefix (msg, "HELLO ") && nf == 1 && me->pidfd < 0)
     {
@@ -212,29 +243,45 @@ on_message (struct holder *h, size_t i)
       else
         send_msg (me->conn, "OK", ns, 2);
       close_fds (ns, 2);
-      return;
+      return false;
     }
   if (str_has_prefix (msg, "JOIN ") && nf == 1 && me->pidfd >= 0)
     {
       json_auto_t *j = json_loads (msg + 5, 0, NULL);
       const char *line = json_string_value (json_object_get (j, "line"));
-      const char *base = json_string_value (json_object_get (j, "base"));
-      if (line && base)
+      if (line)
         {
           free (me->line);
-          free (me->base);
           if (me->hosts >= 0)
             close (me->hosts);
           me->line = xstrdup (line);
-          me->base = xstrdup (base);
           me->hosts = fds[0];
           rewrite_hosts (h);
           send_msg (me->conn, "OK", NULL, 0);
-          return;
+          return false;
         }
+    }
+  if (str_has_prefix (msg, "LEAVE ") && nf == 0)
+    {
+      /* `network disconnect`: the member with that ID leaves (this connection
+       * is not a member: it goes with it) */
+      for (size_t k = 0; k < h->n; k++)
+        if (k != i && h->m[k].id && strcmp (h->m[k].id, msg + 6) == 0)
+          {
+            char vname[16];
+            cleanup_error nook_error_t e = NULL;
+            snprintf (vname, sizeof vname, "nk%.10s", h->m[k].id);
+            net_link_delete (vname, &e);
+            send_msg (me->conn, "OK", NULL, 0);
+            drop (h, k);
+            return true;
+          }
+      send_msg (me->conn, "ERR not a member", NULL, 0);
+      return false;
     }
   close_fds (fds, nf);
   send_msg (me->conn, "ERR bad request", NULL, 0);
+  return false;
 }
 
 /* No member left: leave, unless someone connected meanwhile (a nook connects
@@ -279,8 +326,8 @@ holder_loop (struct holder *h)
               drop (h, i);
               continue;
             }
-          if (p[1 + 2 * i].revents)
-            on_message (h, i);
+          if (p[1 + 2 * i].revents && on_message (h, i))
+            break;
         }
       if (r > 0 && (p[0].revents & POLLIN))
         {
@@ -654,7 +701,8 @@ hosts_line (const char *addr, const struct netns_endpoint *ep)
 /* Record the endpoint and reach the holder, under the lock. */
 static int
 join_locked (const char *root, const char *net, const struct netns_endpoint *ep,
-             const struct nook_spec *spec, struct netns_join *j, nook_error_t *err)
+             const struct nook_idmapping *ids, const char *keep_dir, struct netns_join *j,
+             nook_error_t *err)
 {
   cleanup_close int lock = netrec_lock (root, err);
   if (lock < 0)
@@ -662,6 +710,9 @@ join_locked (const char *root, const char *net, const struct netns_endpoint *ep,
   json_auto_t *rec = netrec_load (root, net, err);
   if (rec == NULL)
     return -1;
+  if (json_object_get (json_object_get (rec, "Containers"), ep->id))
+    return nook_error_set (err, 0, "endpoint with name %s already exists in network %s",
+                           ep->name ? ep->name : ep->id, net);
   struct net_subnet sn;
   if (netrec_subnet (rec, &sn, &j->gateway) < 0)
     return nook_error_set (err, 0, "network %s: its record has no valid subnet", net);
@@ -679,8 +730,8 @@ join_locked (const char *root, const char *net, const struct netns_endpoint *ep,
       json_object_get (rec, "Containers"), ep->id,
       json_pack ("{s:s, s:s, s:s, s:o, s:I, s:I}", "Name", ep->name ? ep->name : "",
                  "IPv4Address", cidr, "IPv6Address", "", "Aliases", aliases, "NookPid",
-                 (json_int_t)getpid (), "NookStart",
-                 (json_int_t)container_proc_start (getpid ())));
+                 (json_int_t)(ep->nook ? ep->nook : getpid ()), "NookStart",
+                 (json_int_t)container_proc_start (ep->nook ? ep->nook : getpid ())));
   if (netrec_save (root, rec, err) < 0)
     return -1;
   cleanup_free char *path = netrec_socket_path (rec, err);
@@ -689,8 +740,8 @@ join_locked (const char *root, const char *net, const struct netns_endpoint *ep,
   j->conn = connect_to (path);
   if (j->conn < 0)
     {
-      struct holder_args a = { .root = root, .net = j->net, .path = path, .ids = &spec->ids,
-                               .keep_dir = spec->keep_userns_dir, .gateway = j->gateway,
+      struct holder_args a = { .root = root, .net = j->net, .path = path, .ids = ids,
+                               .keep_dir = keep_dir, .gateway = j->gateway,
                                .prefix = sn.prefix,
                                .internal = json_is_true (json_object_get (rec, "Internal")) };
       if (start_holder (&a, err) < 0)
@@ -703,16 +754,20 @@ join_locked (const char *root, const char *net, const struct netns_endpoint *ep,
   return 0;
 }
 
-int
-netns_join (const char *root, const char *net, const struct netns_endpoint *ep,
-            struct nook_spec *spec, struct netns_join *j, nook_error_t *err)
+/* Record the endpoint, reach the holder and have it count `ep->nook` (or
+ * this nook); get the network's namespaces. */
+static int
+join_holder (const char *root, const char *net, const struct netns_endpoint *ep,
+             const struct nook_idmapping *ids, const char *keep_dir, struct netns_join *j,
+             nook_error_t *err)
 {
   j->root = xstrdup (root);
   j->id = xstrdup (ep->id);
-  if (join_locked (root, net, ep, spec, j, err) < 0)
+  if (join_locked (root, net, ep, ids, keep_dir, j, err) < 0)
     return -1;
   /* (the holder counts this nook from now on: no lock, it may need it) */
-  int self = (int)syscall (SYS_pidfd_open, getpid (), 0);
+  pid_t who = ep->nook ? ep->nook : getpid ();
+  int self = (int)syscall (SYS_pidfd_open, who, 0);
   if (self < 0)
     return nook_error_set (err, errno, "pidfd_open");
   cleanup_free char *hello = xasprintf ("HELLO %s", ep->id);
@@ -734,20 +789,49 @@ netns_join (const char *root, const char *net, const struct netns_endpoint *ep,
   if (getsockopt (j->conn, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
     return nook_error_set (err, errno, "the holder of network %s", j->net);
   j->holder = cr.pid;
+  return 0;
+}
+
+int
+netns_join (const char *root, const char *net, const struct netns_endpoint *ep,
+            struct nook_spec *spec, struct netns_join *j, nook_error_t *err)
+{
+  if (join_holder (root, net, ep, &spec->ids, spec->keep_userns_dir, j, err) < 0)
+    return -1;
   /* the container's user namespace: a child of the holder's */
   if (translate_ids (&spec->ids, j->holder, err) < 0)
     return nook_error_wrap (err, "network %s", j->net);
   return 0;
 }
 
+/* In a fork: the veth pair, `peer` in the container (NULL: the first free
+ * ethN, for `network connect`; that one gets no default route). */
 static int
-configure_veth (struct netns_join *j, int cnet, nook_error_t *err)
+configure_veth (struct netns_join *j, int cnet, const char *peer, nook_error_t *err)
 {
-  char vname[16];
+  char vname[16], pname[16];
   snprintf (vname, sizeof vname, "nk%.10s", j->id);
+  bool route = peer != NULL;
+  if (peer == NULL)
+    {
+      if (setns (cnet, CLONE_NEWNET) < 0)
+        return nook_error_set (err, errno,
+                               "the container's user namespace is not below the network's, "
+                               "so no interface can be moved into it (the kernel's rule; a "
+                               "user without a subordinate range can connect a container only "
+                               "at its start, with --network %s)",
+                               j->net);
+      for (int k = 0; k < 100; k++)
+        {
+          snprintf (pname, sizeof pname, "eth%d", k);
+          if (if_nametoindex (pname) == 0)
+            break;
+        }
+      peer = pname;
+    }
   if (setns (j->netns_fd, CLONE_NEWNET) < 0)
     return nook_error_set (err, errno, "enter network %s", j->net);
-  if (net_link_veth_add (vname, "eth0", cnet, 0, err) < 0
+  if (net_link_veth_add (vname, peer, cnet, 0, err) < 0
       || net_link_bridge_attach (BRIDGE, vname, err) < 0
       || net_link_configure (vname, 0, 0, 0, 0, err) < 0)
     return -1;
@@ -755,8 +839,11 @@ configure_veth (struct netns_join *j, int cnet, nook_error_t *err)
     return nook_error_set (err, errno, "enter the container's network namespace");
   /* IPv4 only, as Docker's networks without --ipv6 */
   cleanup_error nook_error_t e6 = NULL;
-  net_link_sysctl ("net/ipv6/conf/eth0/disable_ipv6", "1", &e6);
-  if (net_link_configure ("eth0", 0, htonl (j->addr), j->prefix, htonl (j->gateway), err) < 0)
+  cleanup_free char *v6 = xasprintf ("net/ipv6/conf/%s/disable_ipv6", peer);
+  net_link_sysctl (v6, "1", &e6);
+  if (net_link_configure (peer, 0, htonl (j->addr), j->prefix, route ? htonl (j->gateway) : 0,
+                          err)
+      < 0)
     return -1;
   /* ping without CAP_NET_RAW for every group of the namespace, as Docker
    * does (net.ipv4.ping_group_range; the gids must be mapped here) */
@@ -789,9 +876,11 @@ configure_veth (struct netns_join *j, int cnet, nook_error_t *err)
   return 0;
 }
 
-int
-netns_attach (struct netns_join *j, int cnet, int hosts_fd, const char *own_hosts,
-              nook_error_t *err)
+/* The veth (in a fork that joins `userns_fd` first when >= 0), then the
+ * hosts file to the holder. */
+static int
+attach (struct netns_join *j, int userns_fd, int cnet, const char *peer, int hosts_fd,
+        nook_error_t *err)
 {
   cleanup_close int hosts = hosts_fd;
   int ep[2];
@@ -802,7 +891,13 @@ netns_attach (struct netns_join *j, int cnet, int hosts_fd, const char *own_host
     {
       close (ep[0]);
       cleanup_error nook_error_t e = NULL;
-      if (configure_veth (j, cnet, &e) < 0)
+      if (userns_fd >= 0 && setns (userns_fd, CLONE_NEWUSER) < 0)
+        nook_error_set (&e, errno,
+                        "join the user namespace of network %s (a container can be "
+                        "connected only when its user namespace is below the network's: "
+                        "start it with --network %s, or as a user with a subordinate range)",
+                        j->net, j->net);
+      if (e || configure_veth (j, cnet, peer, &e) < 0)
         {
           say (ep[1], e->msg);
           if (e->code)
@@ -826,7 +921,7 @@ netns_attach (struct netns_join *j, int cnet, int hosts_fd, const char *own_host
       buf[n > 0 ? n : 0] = '\0';
       return nook_error_set (err, 0, "network %s: %s", j->net, n > 0 ? buf : "veth setup failed");
     }
-  json_auto_t *msg = json_pack ("{s:s, s:s}", "line", j->line, "base", own_hosts);
+  json_auto_t *msg = json_pack ("{s:s}", "line", j->line);
   cleanup_free char *text = json_dumps (msg, JSON_COMPACT);
   cleanup_free char *join = xasprintf ("JOIN %s", text);
   int fds[4];
@@ -840,6 +935,14 @@ netns_attach (struct netns_join *j, int cnet, int hosts_fd, const char *own_host
   close (j->conn);
   j->conn = -1;
   return 0;
+}
+
+int
+netns_attach (struct netns_join *j, int cnet, int hosts_fd, const char *own_hosts,
+              nook_error_t *err)
+{
+  (void)own_hosts; /* (already in the file: the holder appends its section) */
+  return attach (j, -1, cnet, "eth0", hosts_fd, err);
 }
 
 void
@@ -893,60 +996,216 @@ first_child (pid_t pid, bool want_pid_ns_init)
   return 0;
 }
 
+/* A running container: its ID, name, the pid and start time of its nook,
+ * and its command's pid (the init's first child: the init is not dumpable,
+ * the command's /proc files are open to the user owning its namespaces). */
+struct running
+{
+  char id[72], name[136];
+  pid_t nook, cmd;
+  unsigned long long start;
+};
+
+static int
+find_running (const char *root, const char *ref, struct running *c, const char *what,
+              nook_error_t *err)
+{
+  cleanup_free char *cdir_path = xasprintf ("%s/containers", root);
+  cleanup_close int cdir = open (cdir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  char target[72] = "";
+  cleanup_free char *link = xasprintf (".names/%s", ref);
+  ssize_t n = cdir >= 0 && strchr (ref, '/') == NULL
+                  ? readlinkat (cdir, link, target, sizeof target - 1)
+                  : -1;
+  if (n > 0)
+    target[n] = '\0';
+  else
+    snprintf (target, sizeof target, "%s", ref);
+  json_auto_t *cfg = cdir >= 0 && strchr (target, '/') == NULL && target[0] != '.'
+                         ? container_read_json (cdir, target, "config.json")
+                         : NULL;
+  if (cfg == NULL)
+    return nook_error_set (err, 0, "%sNo such container: %s", what, ref);
+  snprintf (c->id, sizeof c->id, "%s", target);
+  const char *nm = json_string_value (json_object_get (cfg, "Name"));
+  snprintf (c->name, sizeof c->name, "%s", nm ? (nm[0] == '/' ? nm + 1 : nm) : "");
+  c->nook = (pid_t)json_integer_value (json_object_get (cfg, "Pid"));
+  c->start = (unsigned long long)json_integer_value (json_object_get (cfg, "PidStart"));
+  if (c->nook <= 0 || container_proc_start (c->nook) != c->start)
+    return nook_error_set (err, 0, "%scontainer %s is not running", what, ref);
+  pid_t init = first_child (c->nook, true);
+  c->cmd = init > 0 ? first_child (init, false) : 0;
+  if (c->cmd <= 0)
+    return nook_error_set (err, 0, "%scontainer %s: its command is not running", what, ref);
+  return 0;
+}
+
+static int
+open_ns (pid_t pid, const char *which, const char *ref, nook_error_t *err)
+{
+  char p[64];
+  snprintf (p, sizeof p, "/proc/%d/ns/%s", (int)pid, which);
+  int fd = open (p, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return nook_error_set (err, errno, "open the %s namespace of container %s", which, ref);
+  return fd;
+}
+
 int
 netns_container (const char *root, const char *name, struct nook_spec *spec, int *userns_fd,
                  int *netns_fd, nook_error_t *err)
 {
-  cleanup_free char *cdir_path = xasprintf ("%s/containers", root);
-  cleanup_close int cdir = open (cdir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  char target[128] = "";
-  cleanup_free char *link = xasprintf (".names/%s", name);
-  ssize_t n = cdir >= 0 ? readlinkat (cdir, link, target, sizeof target - 1) : -1;
-  if (n > 0)
-    target[n] = '\0';
-  else
-    snprintf (target, sizeof target, "%s", name);
-  json_auto_t *cfg = cdir >= 0 ? container_read_json (cdir, target, "config.json") : NULL;
-  if (cfg == NULL)
-    return nook_error_set (err, 0, "invalid --network container:%s: no such container", name);
-  json_int_t pid = json_integer_value (json_object_get (cfg, "Pid"));
-  json_int_t start = json_integer_value (json_object_get (cfg, "PidStart"));
-  if (pid <= 0 || container_proc_start ((pid_t)pid) != (unsigned long long)start)
-    return nook_error_set (err, 0,
-                           "invalid --network container:%s: cannot join network of a non "
-                           "running container",
-                           name);
-  pid_t init = first_child ((pid_t)pid, true);
-  pid_t cmd = init > 0 ? first_child (init, false) : 0;
-  if (cmd <= 0)
-    return nook_error_set (err, 0,
-                           "invalid --network container:%s: its command is not running", name);
-  char p[64];
-  snprintf (p, sizeof p, "/proc/%d/ns/user", (int)cmd);
-  cleanup_close int u = open (p, O_RDONLY | O_CLOEXEC);
-  snprintf (p, sizeof p, "/proc/%d/ns/net", (int)cmd);
-  cleanup_close int nf = open (p, O_RDONLY | O_CLOEXEC);
-  if (u < 0 || nf < 0)
-    return nook_error_set (err, errno, "invalid --network container:%s: open its namespaces",
-                           name);
-  if (translate_ids (&spec->ids, cmd, err) < 0)
+  struct running c;
+  cleanup_free char *what = xasprintf ("invalid --network container:%s: ", name);
+  if (find_running (root, name, &c, what, err) < 0)
+    return -1;
+  cleanup_close int u = open_ns (c.cmd, "user", name, err);
+  if (u < 0)
+    return -1;
+  cleanup_close int nf = open_ns (c.cmd, "net", name, err);
+  if (nf < 0)
+    return -1;
+  if (translate_ids (&spec->ids, c.cmd, err) < 0)
     return nook_error_wrap (err, "--network container:%s", name);
   /* still the same process: the fds are its namespaces */
-  if (container_proc_start ((pid_t)pid) != (unsigned long long)start)
+  if (container_proc_start (c.nook) != c.start)
     return nook_error_set (err, 0, "container %s ended", name);
   *userns_fd = take_fd (&u);
   *netns_fd = take_fd (&nf);
   return 0;
 }
 
+static int
+connect_usage (bool connect)
+{
+  if (connect)
+    printf ("Usage:  nook network connect [OPTIONS] NETWORK CONTAINER\n\nConnect a container "
+            "to a network\n\nOptions:\n      --alias strings   Add network-scoped alias for "
+            "the container\n      --ip string       IPv4 address (e.g., \"172.30.100.104\")\n");
+  else
+    printf ("Usage:  nook network disconnect NETWORK CONTAINER\n\nDisconnect a container from "
+            "a network\n");
+  return 0;
+}
+
+static int
+disconnect (const char *root, const char *net, const char *ref, nook_error_t *err)
+{
+  struct running c;
+  if (find_running (root, ref, &c, "", err) < 0)
+    return -1;
+  json_auto_t *rec = netrec_load (root, net, err);
+  if (rec == NULL)
+    return -1;
+  if (json_object_get (json_object_get (rec, "Containers"), c.id) == NULL)
+    return nook_error_set (err, 0, "container %s is not connected to network %s", ref, net);
+  cleanup_free char *path = netrec_socket_path (rec, err);
+  if (path == NULL)
+    return -1;
+  cleanup_close int conn = connect_to (path);
+  cleanup_free char *leave = xasprintf ("LEAVE %s", c.id);
+  int fds[4];
+  size_t nf = 0;
+  cleanup_free char *reply
+      = conn >= 0 && send_msg (conn, leave, NULL, 0) == 0 ? recv_msg (conn, fds, &nf) : NULL;
+  close_fds (fds, nf);
+  if (reply == NULL || strcmp (reply, "OK") != 0)
+    return nook_error_set (err, 0, "disconnect %s from network %s: %s", ref, net,
+                           reply ? reply : "its holder does not answer");
+  return 0;
+}
+
 int
 netns_connect_cmd (const char *root, bool connect, int argc, char **argv, nook_error_t *err)
 {
-  (void)root;
-  (void)argc;
-  (void)argv;
-  return nook_error_set (err, 0,
-                         "nook network %s: connecting a running container is not supported "
-                         "yet (start it with --network NAME)",
-                         connect ? "connect" : "disconnect");
+  const char *verb = connect ? "network connect" : "network disconnect";
+  cleanup_strv char **aliases = NULL;
+  const char *ip = NULL, *args[2] = { NULL, NULL };
+  int na = 0;
+  for (int i = 2; i < argc; i++)
+    {
+      const char *a = argv[i];
+      if (strcmp (a, "-h") == 0 || strcmp (a, "--help") == 0)
+        return connect_usage (connect);
+      if (connect && (strcmp (a, "--alias") == 0 || strcmp (a, "--ip") == 0))
+        {
+          if (i + 1 >= argc)
+            return nook_error_set (err, 0, "flag needs an argument: %s", a);
+          if (strcmp (a, "--ip") == 0)
+            ip = argv[++i];
+          else
+            strv_push (&aliases, argv[++i]);
+        }
+      else if (connect && str_has_prefix (a, "--alias="))
+        strv_push (&aliases, a + 8);
+      else if (connect && str_has_prefix (a, "--ip="))
+        ip = a + 5;
+      else if (!connect && (strcmp (a, "-f") == 0 || strcmp (a, "--force") == 0))
+        continue;
+      else if (a[0] == '-')
+        return nook_error_set (err, 0, "unknown flag: %s (see 'nook %s --help')", a, verb);
+      else if (na < 2)
+        args[na++] = a;
+      else
+        na = 3;
+    }
+  if (na != 2)
+    return nook_error_set (err, 0, "\"nook %s\" requires exactly 2 arguments.", verb);
+  if (netrec_builtin (args[0]))
+    return nook_error_set (err, 0,
+                           "nook %s: %s is not a user-defined network (containers join it "
+                           "only at start)",
+                           verb, args[0]);
+  if (!connect)
+    return disconnect (root, args[0], args[1], err);
+  struct running c;
+  if (find_running (root, args[1], &c, "", err) < 0)
+    return -1;
+  struct idmap_plan_input in;
+  struct nook_idmapping ids;
+  if (sandbox_idmap_probe (&in, err) < 0)
+    return -1;
+  sandbox_idmap_plan (&in, 0, 0, &ids, NULL);
+  const char *keep = getenv ("NOOK_USERNS_KEEP");
+  cleanup_error nook_error_t rerr = NULL;
+  cleanup_free char *keep_dir = keep && strcmp (keep, "0") == 0 ? NULL : fs_runtime_dir (&rerr);
+  struct netns_endpoint ep = { .id = c.id,
+                               .name = c.name[0] ? c.name : NULL,
+                               .aliases = aliases,
+                               .ip = ip,
+                               .nook = c.nook };
+  struct netns_join j = NETNS_JOIN_INIT;
+  int rc = -1;
+  cleanup_close int cnet = -1, rootfd = -1, hosts = -1;
+  if (join_holder (root, args[0], &ep, &ids, keep_dir, &j, err) < 0
+      || container_proc_start (c.nook) != c.start)
+    goto out;
+  cnet = open_ns (c.cmd, "net", args[1], err);
+  if (cnet < 0)
+    goto out;
+  char p[64];
+  snprintf (p, sizeof p, "/proc/%d/root", (int)c.cmd);
+  rootfd = open (p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  hosts = rootfd >= 0 ? fs_open_in_root (rootfd, "/etc/hosts", O_RDWR | O_NOFOLLOW, 0) : -1;
+  struct stat st;
+  if (hosts < 0 || fstat (hosts, &st) < 0 || !S_ISREG (st.st_mode))
+    {
+      nook_error_set (err, errno, "open /etc/hosts of container %s", args[1]);
+      goto out;
+    }
+  rc = attach (&j, j.userns_fd, cnet, NULL, take_fd (&hosts), err);
+out:
+  if (rc < 0 && err && *err)
+    nook_error_wrap (err, "connect %s to network %s", args[1], args[0]);
+  if (rc < 0 && j.net)
+    {
+      /* the holder forgets it too (it saw no JOIN), but later: now, for the record */
+      cleanup_error nook_error_t e = NULL;
+      cleanup_close int lock = netrec_lock (root, &e);
+      json_auto_t *rec = lock >= 0 ? netrec_load (root, j.net, &e) : NULL;
+      if (rec && json_object_del (json_object_get (rec, "Containers"), c.id) == 0)
+        netrec_save (root, rec, &e);
+    }
+  netns_join_free (&j);
+  return rc;
 }

@@ -52,6 +52,7 @@ struct netns_endpoint
   const char *id, *name, *hostname;
   char *const *aliases; /* --network-alias */
   const char *ip;       /* --ip, or NULL */
+  pid_t nook;           /* the nook the endpoint lives as long as (0: this one) */
 };
 
 /* Before the container exists: the network's record, an address for the

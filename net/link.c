@@ -201,3 +201,19 @@ net_link_sysctl (const char *path, const char *value, nook_error_t *err)
     return nook_error_set (err, errno, "write '%s' to %s", value, p);
   return 0;
 }
+
+int
+net_link_delete (const char *name, nook_error_t *err)
+{
+  struct nlbuf b;
+  memset (&b, 0, sizeof b);
+  struct nlmsghdr *h = (struct nlmsghdr *)b.data;
+  h->nlmsg_type = RTM_DELLINK;
+  h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+  h->nlmsg_seq = 1;
+  b.len = NLMSG_LENGTH (sizeof (struct ifinfomsg));
+  ((struct ifinfomsg *)NLMSG_DATA (h))->ifi_family = AF_UNSPEC;
+  attr_add (&b, IFLA_IFNAME, name, strlen (name) + 1);
+  cleanup_free char *what = xasprintf ("delete interface '%s'", name);
+  return nl_request (&b, what, err);
+}

@@ -20,6 +20,9 @@ int net_link_bridge_add (const char *name, nook_error_t *err);
 int net_link_veth_add (const char *name, const char *peer, int peer_netns_fd, unsigned mtu,
                        nook_error_t *err);
 
+/* Delete interface `name` (a veth takes its peer along). */
+int net_link_delete (const char *name, nook_error_t *err);
+
 /* Attach `ifname` to `bridge` as a port (SIOCBRADDIF). */
 int net_link_bridge_attach (const char *bridge, const char *ifname, nook_error_t *err);
 
