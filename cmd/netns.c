@@ -190,7 +190,7 @@ persist (struct holder *h, const char *gone_id)
     return;
   if (gone_id)
     json_object_del (json_object_get (rec, "Containers"), gone_id);
-  netrec_save (h->root, rec, &e);
+  netrec_save (h->root, rec, false, &e);
 }
 
 static void
@@ -732,7 +732,7 @@ join_locked (const char *root, const char *net, const struct netns_endpoint *ep,
                  "IPv4Address", cidr, "IPv6Address", "", "Aliases", aliases, "NookPid",
                  (json_int_t)(ep->nook ? ep->nook : getpid ()), "NookStart",
                  (json_int_t)container_proc_start (ep->nook ? ep->nook : getpid ())));
-  if (netrec_save (root, rec, err) < 0)
+  if (netrec_save (root, rec, false, err) < 0)
     return -1;
   cleanup_free char *path = netrec_socket_path (rec, err);
   if (path == NULL)
@@ -1204,7 +1204,7 @@ out:
       cleanup_close int lock = netrec_lock (root, &e);
       json_auto_t *rec = lock >= 0 ? netrec_load (root, j.net, &e) : NULL;
       if (rec && json_object_del (json_object_get (rec, "Containers"), c.id) == 0)
-        netrec_save (root, rec, &e);
+        netrec_save (root, rec, false, &e);
     }
   netns_join_free (&j);
   return rc;

@@ -169,7 +169,7 @@ netrec_load (const char *root, const char *name, nook_error_t *err)
 }
 
 int
-netrec_save (const char *root, json_t *rec, nook_error_t *err)
+netrec_save (const char *root, json_t *rec, bool durable, nook_error_t *err)
 {
   cleanup_close int dir = open_dir (root, err);
   if (dir < 0)
@@ -177,7 +177,8 @@ netrec_save (const char *root, json_t *rec, nook_error_t *err)
   const char *name = json_string_value (json_object_get (rec, "Name"));
   cleanup_free char *file = xasprintf ("%s.json", name);
   cleanup_free char *text = json_dumps (rec, JSON_INDENT (2) | JSON_SORT_KEYS);
-  return fs_write_atomic_at (dir, file, text, strlen (text), 0600, err);
+  return durable ? fs_write_atomic_at (dir, file, text, strlen (text), 0600, err)
+                 : fs_write_file_at (dir, file, text, strlen (text), 0600, err);
 }
 
 int

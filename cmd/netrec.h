@@ -21,8 +21,10 @@ int netrec_lock (const char *root, nook_error_t *err);
  * with *err "network NAME not found". */
 json_t *netrec_load (const char *root, const char *name, nook_error_t *err);
 
-/* Write a record (networks/<Name>.json). */
-int netrec_save (const char *root, json_t *rec, nook_error_t *err);
+/* Write a record (networks/<Name>.json): temp+rename, with fsync when
+ * `durable` (a new network; endpoints are dropped when their nook is gone
+ * anyway, so their changes skip the fsync: ~5 ms a run here). */
+int netrec_save (const char *root, json_t *rec, bool durable, nook_error_t *err);
 
 /* Remove it. */
 int netrec_remove (const char *root, const char *name, nook_error_t *err);

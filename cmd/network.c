@@ -258,7 +258,7 @@ network_create (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
                                 "Driver", "bridge", "EnableIPv6", 0, "IPAM", "Driver", "default",
                                 "Config", "Subnet", sn, "Gateway", gw, "Internal", internal,
                                 "Labels", labels, "Containers");
-  if (rec == NULL || netrec_save (root, rec, err) < 0)
+  if (rec == NULL || netrec_save (root, rec, true, err) < 0)
     return rec ? -1 : nook_error_set (err, ENOMEM, "network record");
   puts (id);
   return 0;

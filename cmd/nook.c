@@ -12,7 +12,10 @@
  *   cmd/seccomp_cache.c   compiled seccomp programs cached per profile and capabilities
  *   cmd/run_net.c         a run's network: mode, published ports, helpers, hosts/resolv.conf
  *   cmd/containers.c      `nook ps`, `nook rm`, `nook port`
- *   cmd/network.c         `nook network ls`
+ *   cmd/network.c         `nook network` verbs (create, ls, rm, inspect, connect, prune)
+ *   cmd/netrec.c          network records (networks/<name>.json, locked, temp+rename)
+ *   cmd/netns.c           user-defined networks running: the holder (nook-netns), veths,
+ *                         hosts rewritten in place, container:NAME, connect/disconnect
  *   cmd/format.c          Docker's human durations for tables
  *   cmd/images.c          `nook import`, `bootstrap`, `images`, `rmi`
  *   cmd/bootstrap_debian.c `nook bootstrap debian:SUITE`: flags, mmdebstrap mode
@@ -48,7 +51,10 @@
  *   imagefmt/store_blob.c blobs streamed in through digest verification; images added
  *   imagefmt/bootstrap_debian.c, bootstrap_apt.c   Debian bases with mmdebstrap
  *   imagefmt/dockerfile/  Dockerfile parser, word expansion, .dockerignore, stages
- *   net/mode.c            --network values (bridge, none, host, libslirp, slirp4netns)
+ *   net/mode.c            --network values (bridge, none, host, libslirp, slirp4netns,
+ *                         container:NAME, a user-defined network's name)
+ *   net/subnet.c          IPv4 subnets: CIDR, overlap, Docker's default pools, allocation
+ *   net/link.c            bridge, veth pair (rtnetlink), addresses, routes, sysctls
  *   net/slirp.c           nook's user-mode stack: libslirp in a sandboxed helper on the tap
  *   net/slirp4netns.c     the slirp4netns program as a backend (--ready-fd gates the command)
  *   net/forward.c         the port forwarder: host sockets, connects inside, splice(2)
@@ -83,7 +89,7 @@ static const struct command commands[] = {
   { "ps", cmd_ps, "List containers" },
   { "rm", cmd_rm, "Remove one or more containers" },
   { "port", cmd_port, "List port mappings or a specific mapping for the container" },
-  { "network", cmd_network, "Manage networks (ls)" },
+  { "network", cmd_network, "Manage networks" },
   { "images", cmd_images, "List images" },
   { "import", cmd_import, "Import a rootfs tarball as a one-layer image" },
   { "bootstrap", cmd_bootstrap, "Create a base image: busybox, or debian:SUITE" },
