@@ -80,8 +80,8 @@ recv_msg (int sock, int *fds, size_t *nfds)
     char b[CMSG_SPACE (sizeof (int) * 4)];
     struct cmsghdr align;
   } u;
-  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
-                      .msg_controllen = sizeof u.b };
+  struct msghdr m
+      = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b };
   ssize_t n;
   do
     n = recvmsg (sock, &m, MSG_CMSG_CLOEXEC);
@@ -679,8 +679,8 @@ pick_address (json_t *rec, const char *net, const char *ip, const struct net_sub
                            net, sns);
   for (size_t i = 0; i < n; i++)
     if (used[i] == a)
-      return nook_error_set (err, 0, "invalid --ip %s: address already in use on network %s%s",
-                             ip, net, i == 0 ? " (its gateway)" : "");
+      return nook_error_set (err, 0, "invalid --ip %s: address already in use on network %s%s", ip,
+                             net, i == 0 ? " (its gateway)" : "");
   *out = a;
   return 0;
 }
@@ -728,8 +728,8 @@ join_locked (const char *root, const char *net, const struct netns_endpoint *ep,
     json_array_append_new (aliases, json_string (ep->aliases[i]));
   json_object_set_new (
       json_object_get (rec, "Containers"), ep->id,
-      json_pack ("{s:s, s:s, s:s, s:o, s:I, s:I}", "Name", ep->name ? ep->name : "",
-                 "IPv4Address", cidr, "IPv6Address", "", "Aliases", aliases, "NookPid",
+      json_pack ("{s:s, s:s, s:s, s:o, s:I, s:I}", "Name", ep->name ? ep->name : "", "IPv4Address",
+                 cidr, "IPv6Address", "", "Aliases", aliases, "NookPid",
                  (json_int_t)(ep->nook ? ep->nook : getpid ()), "NookStart",
                  (json_int_t)container_proc_start (ep->nook ? ep->nook : getpid ())));
   if (netrec_save (root, rec, false, err) < 0)
@@ -740,16 +740,19 @@ join_locked (const char *root, const char *net, const struct netns_endpoint *ep,
   j->conn = connect_to (path);
   if (j->conn < 0)
     {
-      struct holder_args a = { .root = root, .net = j->net, .path = path, .ids = ids,
-                               .keep_dir = keep_dir, .gateway = j->gateway,
+      struct holder_args a = { .root = root,
+                               .net = j->net,
+                               .path = path,
+                               .ids = ids,
+                               .keep_dir = keep_dir,
+                               .gateway = j->gateway,
                                .prefix = sn.prefix,
                                .internal = json_is_true (json_object_get (rec, "Internal")) };
       if (start_holder (&a, err) < 0)
         return -1;
       j->conn = connect_to (path);
       if (j->conn < 0)
-        return nook_error_set (err, errno, "reach the holder of network %s at '%s'", j->net,
-                               path);
+        return nook_error_set (err, errno, "reach the holder of network %s at '%s'", j->net, path);
     }
   return 0;
 }
@@ -841,8 +844,7 @@ configure_veth (struct netns_join *j, int cnet, const char *peer, nook_error_t *
   cleanup_error nook_error_t e6 = NULL;
   cleanup_free char *v6 = xasprintf ("net/ipv6/conf/%s/disable_ipv6", peer);
   net_link_sysctl (v6, "1", &e6);
-  if (net_link_configure (peer, 0, htonl (j->addr), j->prefix, route ? htonl (j->gateway) : 0,
-                          err)
+  if (net_link_configure (peer, 0, htonl (j->addr), j->prefix, route ? htonl (j->gateway) : 0, err)
       < 0)
     return -1;
   /* ping without CAP_NET_RAW for every group of the namespace, as Docker
@@ -1169,11 +1171,9 @@ netns_connect_cmd (const char *root, bool connect, int argc, char **argv, nook_e
   const char *keep = getenv ("NOOK_USERNS_KEEP");
   cleanup_error nook_error_t rerr = NULL;
   cleanup_free char *keep_dir = keep && strcmp (keep, "0") == 0 ? NULL : fs_runtime_dir (&rerr);
-  struct netns_endpoint ep = { .id = c.id,
-                               .name = c.name[0] ? c.name : NULL,
-                               .aliases = aliases,
-                               .ip = ip,
-                               .nook = c.nook };
+  struct netns_endpoint ep = {
+    .id = c.id, .name = c.name[0] ? c.name : NULL, .aliases = aliases, .ip = ip, .nook = c.nook
+  };
   struct netns_join j = NETNS_JOIN_INIT;
   int rc = -1;
   cleanup_close int cnet = -1, rootfd = -1, hosts = -1;

@@ -32,8 +32,8 @@
 
 struct netns_join
 {
-  char *root, *net, *id; /* store root, network name, container ID */
-  char *line;            /* the container's hosts line on the network */
+  char *root, *net, *id;  /* store root, network name, container ID */
+  char *line;             /* the container's hosts line on the network */
   uint32_t addr, gateway; /* host byte order */
   unsigned prefix;
   int conn;      /* to the holder */
@@ -66,8 +66,8 @@ int netns_join (const char *root, const char *net, const struct netns_endpoint *
 /* In the network hook: the veth pair (br0 port in the network, eth0 in the
  * container: address, route), then the container's hosts file (hosts_fd,
  * taken) given to the holder, which rewrites every member's. */
-int netns_attach (struct netns_join *j, int container_netns_fd, int hosts_fd,
-                  const char *own_hosts, nook_error_t *err);
+int netns_attach (struct netns_join *j, int container_netns_fd, int hosts_fd, const char *own_hosts,
+                  nook_error_t *err);
 
 void netns_join_free (struct netns_join *j);
 
@@ -75,7 +75,6 @@ void netns_join_free (struct netns_join *j);
  * join, in *userns_fd / *netns_fd) and spec->ids rewritten relative to NAME's. */
 int netns_container (const char *root, const char *name, struct nook_spec *spec, int *userns_fd,
                      int *netns_fd, nook_error_t *err);
-
 
 /* `nook network connect|disconnect NET CONTAINER`. */
 int netns_connect_cmd (const char *root, bool connect, int argc, char **argv, nook_error_t *err);

@@ -108,7 +108,7 @@ netrec_list (const char *root)
   cleanup_close int dir = open_dir (root, &e);
   if (dir < 0)
     return arr;
-  DIR *d = fdopendir (dup (dir));
+  DIR *d = fdopendir (fcntl (dir, F_DUPFD_CLOEXEC, 3));
   if (d == NULL)
     return arr;
   json_t **v = NULL;

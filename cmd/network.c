@@ -236,9 +236,8 @@ network_create (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
           json_t *o = k >= 1 && k <= json_array_size (all) ? json_array_get (all, k - 1) : NULL;
           cleanup_free char *os = net_subnet_format (&taken[k]);
           if (o)
-            return nook_error_set (err, 0,
-                                   "invalid --subnet %s: it overlaps network %s (%s)", subnet,
-                                   json_string_value (json_object_get (o, "Name")), os);
+            return nook_error_set (err, 0, "invalid --subnet %s: it overlaps network %s (%s)",
+                                   subnet, json_string_value (json_object_get (o, "Name")), os);
           if (other)
             return nook_error_set (err, 0, "invalid --subnet %s: it overlaps %s", subnet, other);
           /* the host's own routes: allowed, as Docker does for explicit subnets */
@@ -252,12 +251,12 @@ network_create (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   cleanup_free char *sn = net_subnet_format (&want);
   cleanup_free char *gw = net_addr_format (net_subnet_gateway (&want));
   cleanup_free char *created = now_rfc3339 ();
-  json_auto_t *rec = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:[{s:s, s:s}]}, s:b, "
-                                "s:O, s:{}}",
-                                "Name", name, "Id", id, "Created", created, "Scope", "local",
-                                "Driver", "bridge", "EnableIPv6", 0, "IPAM", "Driver", "default",
-                                "Config", "Subnet", sn, "Gateway", gw, "Internal", internal,
-                                "Labels", labels, "Containers");
+  json_auto_t *rec
+      = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:[{s:s, s:s}]}, s:b, "
+                   "s:O, s:{}}",
+                   "Name", name, "Id", id, "Created", created, "Scope", "local", "Driver", "bridge",
+                   "EnableIPv6", 0, "IPAM", "Driver", "default", "Config", "Subnet", sn, "Gateway",
+                   gw, "Internal", internal, "Labels", labels, "Containers");
   if (rec == NULL || netrec_save (root, rec, true, err) < 0)
     return rec ? -1 : nook_error_set (err, ENOMEM, "network record");
   puts (id);
@@ -409,8 +408,8 @@ network_inspect (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       n++;
       if (netrec_builtin (argv[i]))
         {
-          json_array_append_new (out, json_pack ("{s:s, s:s, s:s, s:{}}", "Name", argv[i],
-                                                 "Scope", "local", "Driver",
+          json_array_append_new (out, json_pack ("{s:s, s:s, s:s, s:{}}", "Name", argv[i], "Scope",
+                                                 "local", "Driver",
                                                  strcmp (argv[i], "bridge") == 0 ? "bridge"
                                                  : strcmp (argv[i], "host") == 0 ? "host"
                                                                                  : "null",
@@ -449,8 +448,7 @@ remove_one (const char *root, const char *name, nook_error_t *err)
     return -1;
   const char *real = json_string_value (json_object_get (rec, "Name"));
   if (json_object_size (json_object_get (rec, "Containers")) > 0)
-    return nook_error_set (err, 0,
-                           "error while removing network: network %s has active endpoints",
+    return nook_error_set (err, 0, "error while removing network: network %s has active endpoints",
                            real);
   /* no container: the holder (if any) is leaving on its own */
   cleanup_free char *rname = xstrdup (real);

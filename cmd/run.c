@@ -310,8 +310,8 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, struct run_state *st, n
       spec->keep_userns_dir = fs_runtime_dir (&rerr);
     }
   spec->etc_hostname = xasprintf ("%s\n", spec->hostname);
-  if (run_net_prepare (o, st->img->config, imagefmt_store_root (st->store), st->id, spec,
-                       &st->net, err)
+  if (run_net_prepare (o, st->img->config, imagefmt_store_root (st->store), st->id, spec, &st->net,
+                       err)
       < 0)
     return -1;
   trace_mark ("network prepared");

@@ -207,9 +207,8 @@ run_opts_free (struct run_opts *o)
                       &o->cap_drop, &o->security_opts, &o->ulimits, &o->cmd };
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
     strv_free (*lists[i]);
-  char ***net[]
-      = { &o->publish, &o->expose, &o->dns, &o->dns_search, &o->dns_options, &o->add_hosts,
-          &o->network_aliases };
+  char ***net[] = { &o->publish,   &o->expose,         &o->dns, &o->dns_search, &o->dns_options,
+                    &o->add_hosts, &o->network_aliases };
   for (size_t i = 0; i < ARRAY_SIZE (net); i++)
     strv_free (*net[i]);
   free (o->ip);

@@ -118,8 +118,8 @@ etc_files (const struct run_opts *o, const char *name, struct nook_spec *spec, s
 {
   cleanup_free char *host = read_text ("/etc/resolv.conf");
   cleanup_free char *resolved = NULL;
-  bool user = net_mode_user (&rn->mode) || rn->mode.kind == NET_USER
-              || rn->mode.kind == NET_CONTAINER;
+  bool user
+      = net_mode_user (&rn->mode) || rn->mode.kind == NET_USER || rn->mode.kind == NET_CONTAINER;
   if (user)
     resolved = read_text ("/run/systemd/resolve/resolv.conf");
   struct net_dns_input in = {
@@ -139,11 +139,10 @@ etc_files (const struct run_opts *o, const char *name, struct nook_spec *spec, s
     log_warn ("%s", warning);
   cleanup_free char *why = NULL;
   cleanup_free char *gw = o->add_hosts ? host_gateway (rn, &why) : NULL;
-  cleanup_free char *addr = rn->mode.kind == NET_USER ? net_addr_format (rn->join.addr)
+  cleanup_free char *addr = rn->mode.kind == NET_USER   ? net_addr_format (rn->join.addr)
                             : net_mode_user (&rn->mode) ? xstrdup ("10.0.2.100")
                                                         : NULL;
-  return net_hosts_file (spec->hostname, name, addr, o->add_hosts, gw, why, &spec->etc_hosts,
-                         err);
+  return net_hosts_file (spec->hostname, name, addr, o->add_hosts, gw, why, &spec->etc_hosts, err);
 }
 
 /* --network NAME, container:NAME: the namespaces the container is made in. */
@@ -153,8 +152,7 @@ join_network (const struct run_opts *o, const char *root, const char *id, struct
 {
   if (rn->mode.kind == NET_CONTAINER)
     {
-      if (netns_container (root, rn->mode.target, spec, &rn->peer_userns, &rn->peer_netns, err)
-          < 0)
+      if (netns_container (root, rn->mode.target, spec, &rn->peer_userns, &rn->peer_netns, err) < 0)
         return -1;
       spec->join_netns = true;
       spec->netns_fd = rn->peer_netns;

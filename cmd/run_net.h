@@ -24,8 +24,8 @@ struct run_net
   size_t n_ports;
   int *listen_fds; /* one per port, bound in the host's namespace */
   struct net_helper stack, forwarder;
-  struct netns_join join;    /* NET_USER */
-  char *own_hosts;           /* NET_USER: the container's hosts text before the network's lines */
+  struct netns_join join;      /* NET_USER */
+  char *own_hosts;             /* NET_USER: the container's hosts text before the network's lines */
   int peer_userns, peer_netns; /* NET_CONTAINER: the namespaces joined */
   bool prepared;               /* run_net_prepare has set the fds above */
 };
@@ -38,8 +38,7 @@ struct run_net
  * user namespace the container is made in (cmd/netns.h).  root: the store's;
  * id: the container's. */
 int run_net_prepare (const struct run_opts *o, const json_t *image_config, const char *root,
-                     const char *id, struct nook_spec *spec, struct run_net *rn,
-                     nook_error_t *err);
+                     const char *id, struct nook_spec *spec, struct run_net *rn, nook_error_t *err);
 
 /* sandbox_hooks.network: start the user-mode stack and the port forwarder. */
 int run_net_start (struct run_net *rn, const struct sandbox_netns *ns, nook_error_t *err);

@@ -32,7 +32,7 @@ struct net_mode
 {
   enum net_kind kind;
   bool allow_host_loopback;
-  unsigned mtu; /* 65520 unless given */
+  unsigned mtu;       /* 65520 unless given */
   const char *target; /* NET_USER, NET_CONTAINER: points into the parsed value */
 };
 

@@ -56,8 +56,9 @@ net_subnet_parse (const char *s, const char *flag, struct net_subnet *out, nook_
   uint32_t a;
   if (slash == NULL || (size_t)(slash - s) >= sizeof addr || end == slash + 1 || *end || errno
       || p > 32 || net_addr_parse (addr, &a) < 0)
-    return nook_error_set (err, 0, "invalid %s '%s': want an IPv4 subnet in CIDR form, e.g. "
-                                   "172.18.0.0/16",
+    return nook_error_set (err, 0,
+                           "invalid %s '%s': want an IPv4 subnet in CIDR form, e.g. "
+                           "172.18.0.0/16",
                            flag, s ? s : "");
   if (p < 8 || p > 29)
     return nook_error_set (err, 0,

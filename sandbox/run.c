@@ -399,12 +399,9 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
     close (nets[1]);
   if (readyp[0] >= 0)
     close (readyp[0]);
-  struct sandbox_netns ns = { .pid = pid,
-                              .userns_fd = -1,
-                              .netns_fd = -1,
-                              .tap_fd = -1,
-                              .ready_fd = readyp[1],
-                              .hosts_fd = -1 };
+  struct sandbox_netns ns = {
+    .pid = pid, .userns_fd = -1, .netns_fd = -1, .tap_fd = -1, .ready_fd = readyp[1], .hosts_fd = -1
+  };
   bool net_hook = spec->network == NETWORK_TAP || spec->network == NETWORK_HELPER
                   || spec->network == NETWORK_VETH;
   if (net_hook)
