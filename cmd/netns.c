@@ -7,6 +7,7 @@
 #include "net/slirp.h"
 #include "net/subnet.h"
 #include "sandbox/netif.h"
+#include "sandbox/title.h"
 #include "sandbox/userns.h"
 #include "sandbox/userns_keep.h"
 #include "util/cleanup.h"
@@ -383,7 +384,7 @@ uplink_main (int sock)
 {
   int fds[4] = { -1, -1, -1, -1 };
   size_t nf = 0;
-  prctl (PR_SET_NAME, "nook-uplink");
+  sandbox_set_title ("nook-uplink");
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   if (getppid () == 1)
     _exit (1);
@@ -478,7 +479,7 @@ __attribute__ ((noreturn)) static void
 holder_main (struct holder_args *a)
 {
   cleanup_error nook_error_t err = NULL;
-  prctl (PR_SET_NAME, "nook-netns");
+  sandbox_set_title ("nook-netns");
   /* nothing of the nook that started it: not its locks (the networks lock
    * would never be released), image holds, store fds */
   int st = fcntl (a->st, F_DUPFD_CLOEXEC, 100), go = fcntl (a->go, F_DUPFD_CLOEXEC, 100);
