@@ -149,7 +149,7 @@ network_create (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
           if (r < 0)
             return -1;
           if (subnet)
-            return cmd_flag_error (err, "network create",
+            return nook_error_set (err, 0,
                                    "--subnet given twice ('%s', '%s'): nook networks have one "
                                    "IPv4 subnet",
                                    subnet, v);
