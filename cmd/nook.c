@@ -14,8 +14,10 @@
  *   cmd/containers.c      `nook ps`, `nook rm`, `nook port`
  *   cmd/network.c         `nook network` verbs (create, ls, rm, inspect, connect, prune)
  *   cmd/netrec.c          network records (networks/<name>.json, locked, temp+rename)
- *   cmd/netns.c           user-defined networks running: the holder (nook-netns), veths,
- *                         hosts rewritten in place, container:NAME, connect/disconnect
+ *   cmd/netns.c           user-defined networks running: joining (address, veth, hosts
+ *                         file to the holder), container:NAME, connect/disconnect
+ *   cmd/netns_holder.c    a network's holder (nook-netns): namespaces, bridge, uplink,
+ *                         members by pidfd, hosts files rewritten in place
  *   cmd/format.c          Docker's human durations for tables
  *   cmd/images.c          `nook import`, `bootstrap`, `images`, `rmi`
  *   cmd/bootstrap_debian.c `nook bootstrap debian:SUITE`: flags, mmdebstrap mode
