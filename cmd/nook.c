@@ -12,7 +12,6 @@
  *   cmd/seccomp_cache.c   compiled seccomp programs cached per profile and capabilities
  *   cmd/run_net.c         a run's network: mode, published ports, helpers, hosts/resolv.conf
  *   cmd/containers.c      `nook ps`, `nook rm`, `nook port`
- *   cmd/network.c         `nook network ls`
  *   cmd/containers.c      `nook ps` (filters, templates), `rm [-v]`, `rename`, `container prune`
  *   cmd/ctrs.c            container records as the verbs see them: state, lookup, processes
  *   cmd/container.c       `nook container SUBCOMMAND`: dispatch to the container verbs
@@ -29,6 +28,12 @@
  *   cmd/attach.c          attach client (run -it, start -a, attach), detach keys
  *   cmd/logs.c            `nook logs`
  *   cmd/exec.c            `nook exec` (its sandbox side: sandbox/exec.c)
+ *   cmd/network.c         `nook network` verbs (create, ls, rm, inspect, connect, prune)
+ *   cmd/netrec.c          network records (networks/<name>.json, locked, temp+rename)
+ *   cmd/netns.c           user-defined networks running: joining (address, veth, hosts
+ *                         file to the holder), container:NAME, connect/disconnect
+ *   cmd/netns_holder.c    a network's holder (nook-netns): namespaces, bridge, uplink,
+ *                         members by pidfd, hosts files rewritten in place
  *   cmd/format.c          Docker's human durations for tables
  *   cmd/images.c          `nook import`, `bootstrap`, `images`, `rmi`
  *   cmd/image_info.c      `nook tag`, `inspect`, `history`
@@ -73,7 +78,10 @@
  *   imagefmt/store_blob.c blobs streamed in through digest verification; images added
  *   imagefmt/bootstrap_debian.c, bootstrap_apt.c   Debian bases with mmdebstrap
  *   imagefmt/dockerfile/  Dockerfile parser, word expansion, .dockerignore, stages
- *   net/mode.c            --network values (bridge, none, host, libslirp, slirp4netns)
+ *   net/mode.c            --network values (bridge, none, host, libslirp, slirp4netns,
+ *                         container:NAME, a user-defined network's name)
+ *   net/subnet.c          IPv4 subnets: CIDR, overlap, Docker's default pools, allocation
+ *   net/link.c            bridge, veth pair (rtnetlink), addresses, routes, sysctls
  *   net/slirp.c           nook's user-mode stack: libslirp in a sandboxed helper on the tap
  *   net/slirp4netns.c     the slirp4netns program as a backend (--ready-fd gates the command)
  *   net/forward.c         the port forwarder: host sockets, connects inside, splice(2)
@@ -111,7 +119,7 @@ static const struct command commands[] = {
   { "ps", cmd_ps, "List containers" },
   { "rm", cmd_rm, "Remove one or more containers" },
   { "port", cmd_port, "List port mappings or a specific mapping for the container" },
-  { "network", cmd_network, "Manage networks (ls)" },
+  { "network", cmd_network, "Manage networks" },
   { "inspect", cmd_inspect, "Return low-level information on containers and images" },
   { "rename", cmd_rename, "Rename a container" },
   { "cp", cmd_cp, "Copy files/folders between a container and the local filesystem" },

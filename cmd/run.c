@@ -82,9 +82,12 @@ run_usage (void)
           "      --dns-option list          Set DNS options\n"
           "      --dns-search list          Set custom DNS search domains\n"
           "      --expose list              Expose a port or a range of ports\n"
+          "      --ip string                IPv4 address on a user-defined network\n"
           "      --network string           bridge (default: user-mode networking), none, host,\n"
-          "                                 libslirp[:OPTS], slirp4netns[:OPTS]\n"
-          "                                 (OPTS: allow_host_loopback=true, mtu=N)\n"
+          "                                 libslirp[:OPTS], slirp4netns[:OPTS],\n"
+          "                                 container:NAME, or a network made by `nook network\n"
+          "                                 create` (OPTS: allow_host_loopback=true, mtu=N)\n"
+          "      --network-alias list       Add network-scoped alias for the container\n"
           "  -p, --publish list             Publish a container's port(s) to the host\n"
           "                                 ([IP:][HOSTPORT:]PORT[/tcp|/udp], ranges A-B)\n"
           "  -P, --publish-all              Publish all exposed ports to random ports\n");
@@ -367,7 +370,9 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
       spec->keep_userns_dir = fs_runtime_dir (&rerr);
     }
   spec->etc_hostname = xasprintf ("%s\n", spec->hostname);
-  if (run_net_prepare (o, st->img->config, o->name, spec, &st->net, err) < 0)
+  if (run_net_prepare (o, st->img->config, imagefmt_store_root (st->store), st->id, spec, &st->net,
+                       err)
+      < 0)
     return -1;
   trace_mark ("network prepared");
 

@@ -70,6 +70,8 @@ static const struct optdef optdefs[] = {
   { "label-file", 0, O_LIST, OFF (label_files) },
   { "mount", 0, O_LIST, OFF (mounts) },
   { "volumes-from", 0, O_LIST, OFF (volumes_from) },
+  { "network-alias", 0, O_LIST, OFF (network_aliases) },
+  { "ip", 0, O_STR, OFF (ip) },
 };
 
 static int
@@ -88,6 +90,13 @@ set_opt (struct run_opts *o, const struct optdef *d, const char *val, nook_error
                                d->lng);
       break;
     case O_STR:
+      if (d->off == OFF (network) && o->network)
+        {
+          /* the first stays: cmd/run_net.c names both */
+          if (!o->network_twice)
+            o->network_twice = xstrdup (val);
+          break;
+        }
       free (*(char **)base);
       *(char **)base = xstrdup (val);
       if (d->off == OFF (entrypoint))
@@ -215,9 +224,11 @@ run_opts_free (struct run_opts *o)
                       &o->label_files, &o->mounts,        &o->volumes_from };
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
     strv_free (*lists[i]);
-  char ***net[]
-      = { &o->publish, &o->expose, &o->dns, &o->dns_search, &o->dns_options, &o->add_hosts };
+  char ***net[] = { &o->publish,   &o->expose,         &o->dns, &o->dns_search, &o->dns_options,
+                    &o->add_hosts, &o->network_aliases };
   for (size_t i = 0; i < ARRAY_SIZE (net); i++)
     strv_free (*net[i]);
+  free (o->ip);
+  free (o->network_twice);
   memset (o, 0, sizeof *o);
 }

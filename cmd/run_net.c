@@ -4,6 +4,7 @@
 #include "net/forward.h"
 #include "net/slirp.h"
 #include "net/slirp4netns.h"
+#include "net/subnet.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -117,7 +118,8 @@ etc_files (const struct run_opts *o, const char *name, struct nook_spec *spec, s
 {
   cleanup_free char *host = read_text ("/etc/resolv.conf");
   cleanup_free char *resolved = NULL;
-  bool user = net_mode_user (&rn->mode);
+  bool user
+      = net_mode_user (&rn->mode) || rn->mode.kind == NET_USER || rn->mode.kind == NET_CONTAINER;
   if (user)
     resolved = read_text ("/run/systemd/resolve/resolv.conf");
   struct net_dns_input in = {
@@ -137,38 +139,127 @@ etc_files (const struct run_opts *o, const char *name, struct nook_spec *spec, s
     log_warn ("%s", warning);
   cleanup_free char *why = NULL;
   cleanup_free char *gw = o->add_hosts ? host_gateway (rn, &why) : NULL;
-  return net_hosts_file (spec->hostname, name, user ? "10.0.2.100" : NULL, o->add_hosts, gw, why,
-                         &spec->etc_hosts, err);
+  cleanup_free char *addr = rn->mode.kind == NET_USER   ? net_addr_format (rn->join.addr)
+                            : net_mode_user (&rn->mode) ? xstrdup ("10.0.2.100")
+                                                        : NULL;
+  return net_hosts_file (spec->hostname, name, addr, o->add_hosts, gw, why, &spec->etc_hosts, err);
+}
+
+/* --network NAME, container:NAME: the namespaces the container is made in. */
+static int
+join_network (const struct run_opts *o, const char *root, const char *id, struct nook_spec *spec,
+              struct run_net *rn, nook_error_t *err)
+{
+  if (rn->mode.kind == NET_CONTAINER)
+    {
+      if (netns_container (root, rn->mode.target, spec, &rn->peer_userns, &rn->peer_netns, err) < 0)
+        return -1;
+      spec->join_netns = true;
+      spec->netns_fd = rn->peer_netns;
+      spec->join_userns = true;
+      spec->userns_fd = rn->peer_userns;
+      spec->keep_userns_dir = NULL; /* the parent is the peer's user namespace */
+      return 0;
+    }
+  struct netns_endpoint ep = {
+    .id = id,
+    .name = o->name,
+    .hostname = spec->hostname,
+    .aliases = o->network_aliases,
+    .ip = o->ip,
+  };
+  if (netns_join (root, rn->mode.target, &ep, spec, &rn->join, err) < 0)
+    return -1;
+  spec->join_userns = true;
+  spec->userns_fd = rn->join.userns_fd;
+  spec->keep_userns_dir = NULL;
+  return 0;
+}
+
+static int
+check_flags (const struct run_opts *o, const struct run_net *rn, nook_error_t *err)
+{
+  if (o->network_twice)
+    return nook_error_set (err, 0,
+                           "--network given twice ('%s', '%s'): a container starts on one "
+                           "network (nook network connect adds others)",
+                           o->network, o->network_twice);
+  if (o->network_aliases && rn->mode.kind != NET_USER)
+    return nook_error_set (err, 0,
+                           "--network-alias %s: network-scoped aliases are only supported for "
+                           "user-defined networks (not --network %s)",
+                           o->network_aliases[0], o->network ? o->network : "bridge");
+  if (o->ip && rn->mode.kind != NET_USER)
+    return nook_error_set (err, 0,
+                           "--ip %s: user specified IP address is supported on user defined "
+                           "networks only (not --network %s)",
+                           o->ip, o->network ? o->network : "bridge");
+  for (size_t i = 0; o->network_aliases && o->network_aliases[i]; i++)
+    {
+      const char *a = o->network_aliases[i];
+      bool ok = *a && strlen (a) <= 63;
+      for (const char *c = a; ok && *c; c++)
+        ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')
+             || *c == '-' || *c == '.' || *c == '_';
+      if (!ok)
+        return nook_error_set (err, 0, "invalid --network-alias '%s': want a host name", a);
+    }
+  if (rn->n_ports && rn->mode.kind == NET_CONTAINER)
+    return nook_error_set (err, 0,
+                           "conflicting options: port publishing and the container type "
+                           "network mode (--network %s)",
+                           o->network);
+  return 0;
 }
 
 int
-run_net_prepare (const struct run_opts *o, const json_t *image_config, const char *name,
-                 struct nook_spec *spec, struct run_net *rn, nook_error_t *err)
+run_net_prepare (const struct run_opts *o, const json_t *image_config, const char *root,
+                 const char *id, struct nook_spec *spec, struct run_net *rn, nook_error_t *err)
 {
+  const char *name = o->name;
   rn->stack = rn->forwarder = (struct net_helper)NET_HELPER_INIT;
+  rn->join = (struct netns_join)NETNS_JOIN_INIT;
+  rn->peer_userns = rn->peer_netns = -1;
+  rn->prepared = true;
   if (net_mode_parse (o->network, &rn->mode, err) < 0
-      || collect_ports (o, image_config, rn, err) < 0)
+      || collect_ports (o, image_config, rn, err) < 0 || check_flags (o, rn, err) < 0)
     return -1;
   if (rn->n_ports && rn->mode.kind == NET_HOST)
     {
       log_warn ("published ports are discarded when using host network mode");
       rn->n_ports = 0;
     }
-  if (rn->n_ports && !net_mode_user (&rn->mode))
+  if (rn->n_ports && !net_mode_user (&rn->mode) && rn->mode.kind != NET_USER)
     return nook_error_set (err, 0,
                            "conflicting options: port publishing and --network %s (publish on "
                            "the default network, bridge)",
                            net_mode_name (&rn->mode));
+  if (bind_ports (rn, err) < 0)
+    return -1;
+  if ((rn->mode.kind == NET_USER || rn->mode.kind == NET_CONTAINER)
+      && join_network (o, root, id, spec, rn, err) < 0)
+    return -1;
   if (etc_files (o, name, spec, rn, err) < 0)
     return -1;
-  return bind_ports (rn, err);
+  if (rn->mode.kind == NET_USER)
+    rn->own_hosts = xstrdup (spec->etc_hosts);
+  return 0;
 }
 
 int
 run_net_start (struct run_net *rn, const struct sandbox_netns *ns, nook_error_t *err)
 {
   int tap_fd = ns->tap_fd;
-  if (rn->mode.kind == NET_LIBSLIRP)
+  uint32_t addr = htonl (NET_GUEST_ADDR);
+  if (rn->mode.kind == NET_USER)
+    {
+      if (netns_attach (&rn->join, ns->netns_fd, ns->hosts_fd, rn->own_hosts, err) < 0)
+        return -1;
+      if (write (ns->ready_fd, "1", 1) != 1)
+        return nook_error_set (err, errno, "start the container");
+      addr = htonl (rn->join.addr);
+    }
+  else if (rn->mode.kind == NET_LIBSLIRP)
     {
       struct net_slirp_config cfg;
       net_slirp_config_default (&cfg);
@@ -188,7 +279,7 @@ run_net_start (struct run_net *rn, const struct sandbox_netns *ns, nook_error_t 
   if (rn->n_ports == 0)
     return 0;
   int r = net_forward_start (rn->ports, rn->listen_fds, rn->n_ports, ns->userns_fd, ns->netns_fd,
-                             htonl (NET_GUEST_ADDR), &rn->forwarder, err);
+                             addr, &rn->forwarder, err);
   for (size_t i = 0; i < rn->n_ports; i++)
     rn->listen_fds[i] = -1; /* the forwarder has them now */
   return r;
@@ -222,6 +313,16 @@ run_net_free (struct run_net *rn)
       close (rn->listen_fds[i]);
   free (rn->listen_fds);
   free (rn->ports);
+  if (!rn->prepared)
+    return; /* (the fds below are not set) */
+  netns_join_free (&rn->join);
+  free (rn->own_hosts);
+  rn->own_hosts = NULL;
+  if (rn->peer_userns >= 0)
+    close (rn->peer_userns);
+  if (rn->peer_netns >= 0)
+    close (rn->peer_netns);
+  rn->peer_userns = rn->peer_netns = -1;
   rn->listen_fds = NULL;
   rn->ports = NULL;
   rn->n_ports = 0;

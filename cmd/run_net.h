@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <sys/types.h>
 
+#include "cmd/netns.h"
 #include "cmd/run_flags.h"
 #include "net/helper.h"
 #include "net/mode.h"
@@ -23,14 +24,21 @@ struct run_net
   size_t n_ports;
   int *listen_fds; /* one per port, bound in the host's namespace */
   struct net_helper stack, forwarder;
+  struct netns_join join;      /* NET_USER */
+  char *own_hosts;             /* NET_USER: the container's hosts text before the network's lines */
+  int peer_userns, peer_netns; /* NET_CONTAINER: the namespaces joined */
+  bool prepared;               /* run_net_prepare has set the fds above */
 };
 
 /* Everything that can fail on the user's input, before the container is made:
  * the mode, -p/-P/--expose against the image config, the DNS flags; binds the
  * ports; fills spec->etc_hosts and spec->etc_resolv.  spec->hostname and
- * spec->network must be set (spec_merge). */
-int run_net_prepare (const struct run_opts *o, const json_t *image_config, const char *name,
-                     struct nook_spec *spec, struct run_net *rn, nook_error_t *err);
+ * spec->network must be set (spec_merge), and spec->ids planned: on a
+ * user-defined network or container:NAME they are rewritten relative to the
+ * user namespace the container is made in (cmd/netns.h).  root: the store's;
+ * id: the container's. */
+int run_net_prepare (const struct run_opts *o, const json_t *image_config, const char *root,
+                     const char *id, struct nook_spec *spec, struct run_net *rn, nook_error_t *err);
 
 /* sandbox_hooks.network: start the user-mode stack and the port forwarder. */
 int run_net_start (struct run_net *rn, const struct sandbox_netns *ns, nook_error_t *err);

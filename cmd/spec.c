@@ -223,6 +223,12 @@ spec_network (const char *value, struct nook_spec *spec, nook_error_t *err)
     case NET_SLIRP4NETNS:
       spec->network = NETWORK_HELPER;
       return 0;
+    case NET_USER:
+      spec->network = NETWORK_VETH;
+      return 0;
+    case NET_CONTAINER:
+      spec->network = NETWORK_JOIN;
+      return 0;
     case NET_LIBSLIRP:
       break;
     }

@@ -81,14 +81,27 @@ net_mode_parse (const char *value, struct net_mode *m, nook_error_t *err)
         }
     }
   if (str_has_prefix (value, "container:"))
+    {
+      m->kind = NET_CONTAINER;
+      m->target = value + strlen ("container:");
+      if (*m->target == '\0')
+        return nook_error_set (err, 0, "invalid --network '%s': container: wants a name or ID",
+                               value);
+      return 0;
+    }
+  bool valid = *value != '\0' && strlen (value) <= 64;
+  for (const char *c = value; valid && *c; c++)
+    valid = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')
+            || (c > value && (*c == '_' || *c == '.' || *c == '-'));
+  if (!valid)
     return nook_error_set (err, 0,
-                           "invalid --network '%s': sharing another container's network is "
-                           "not supported yet",
+                           "network %s not found (--network takes bridge, none, host, "
+                           "libslirp[:OPTIONS], slirp4netns[:OPTIONS], container:NAME or the "
+                           "name of a network made by `nook network create`)",
                            value);
-  return nook_error_set (err, 0,
-                         "network %s not found (--network takes bridge, none, host, "
-                         "libslirp[:OPTIONS] or slirp4netns[:OPTIONS])",
-                         value);
+  m->kind = NET_USER;
+  m->target = value;
+  return 0;
 }
 
 const char *
@@ -102,6 +115,10 @@ net_mode_name (const struct net_mode *m)
       return "host";
     case NET_SLIRP4NETNS:
       return "slirp4netns";
+    case NET_USER:
+      return m->target;
+    case NET_CONTAINER:
+      return "container";
     case NET_LIBSLIRP:
     default:
       return "bridge";

@@ -6,6 +6,9 @@
  *   slirp4netns[:OPTS]                the slirp4netns program (sandboxed by its own
  *                                     --enable-sandbox --enable-seccomp)
  *   none | host
+ *   container:NAME                    NAME's network namespace
+ *   NAME                              a user-defined network (`nook network create`;
+ *                                     whether it exists is the caller's question)
  * OPTS: comma-separated allow_host_loopback=true|false, mtu=N (576-65520). */
 #ifndef NOOK_NET_MODE_H
 #define NOOK_NET_MODE_H
@@ -21,13 +24,16 @@ enum net_kind
   NET_HOST,
   NET_LIBSLIRP,    /* nook's own helper: the default */
   NET_SLIRP4NETNS, /* the external program */
+  NET_USER,        /* a user-defined network: target is its name */
+  NET_CONTAINER,   /* container:NAME: target is NAME */
 };
 
 struct net_mode
 {
   enum net_kind kind;
   bool allow_host_loopback;
-  unsigned mtu; /* 65520 unless given */
+  unsigned mtu;       /* 65520 unless given */
+  const char *target; /* NET_USER, NET_CONTAINER: points into the parsed value */
 };
 
 /* The container side of every user-mode network (network byte order). */
@@ -44,7 +50,7 @@ int net_mode_parse (const char *value, struct net_mode *m, nook_error_t *err);
 /* The name `nook ps`/`inspect` would show: "bridge", "slirp4netns", "none"... */
 const char *net_mode_name (const struct net_mode *m);
 
-/* Whether the mode is a user-mode network (ports can be published). */
+/* Whether the mode is a user-mode network of its own (the default's kind). */
 bool net_mode_user (const struct net_mode *m);
 
 #endif

@@ -483,7 +483,19 @@ make_tap (const struct nook_spec *spec, int net_sock, nook_error_t *err)
   return 0;
 }
 
-/* NETWORK_HELPER: the command starts once the helper has configured the network. */
+/* NETWORK_VETH: nook keeps the container's /etc/hosts up to date with the
+ * network's other containers (cmd/netns.h). */
+static int
+send_hosts (const struct nook_spec *spec, int net_sock, nook_error_t *err)
+{
+  cleanup_free char *path = xasprintf ("%s/etc/hosts", spec->container_dir);
+  cleanup_close int fd = open (path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 || fd_send (net_sock, fd) < 0)
+    return nook_error_set (err, errno, "send '%s' to nook", path);
+  return 0;
+}
+
+/* NETWORK_HELPER, NETWORK_VETH: the command starts once the network is configured. */
 static int
 wait_network (int ready_fd, nook_error_t *err)
 {
@@ -519,6 +531,8 @@ setup (const struct nook_spec *spec, const struct child_fds *cf, int *pty_slave,
 
   if (sandbox_etc_files (spec, err) < 0)
     return -1;
+  if (spec->network == NETWORK_VETH && send_hosts (spec, cf->net_sock, err) < 0)
+    return -1;
   cleanup_free char *merged = xasprintf ("%s/merged", spec->container_dir);
   trace_mark ("child: maps seen");
   pid_t daemon = -1;
@@ -548,7 +562,8 @@ setup (const struct nook_spec *spec, const struct child_fds *cf, int *pty_slave,
     return -1;
   if (spec->tty && (*pty_slave = make_pty (spec, cf->tty_sock, err)) < 0)
     return -1;
-  if (spec->network == NETWORK_HELPER && wait_network (cf->ready_fd, err) < 0)
+  if ((spec->network == NETWORK_HELPER || spec->network == NETWORK_VETH)
+      && wait_network (cf->ready_fd, err) < 0)
     return -1;
   return 0;
 }

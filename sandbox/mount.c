@@ -161,7 +161,10 @@ sandbox_mount_plan_build (const struct nook_spec *spec, bool gid5_mapped, struct
   add (p, MOP_SYMLINK, "/proc/kcore", "/dev/core", NULL, 0, NULL, false);
   add (p, MOP_MOUNT, "shm", "/dev/shm", "tmpfs", nse, "mode=1777,size=65536k", true);
   add (p, MOP_MOUNT, "mqueue", "/dev/mqueue", "mqueue", nse, NULL, true);
-  if (spec->network == NETWORK_HOST)
+  /* sysfs needs privilege over the network namespace's owner: another
+   * container's (NETWORK_JOIN) belongs to the parent user namespace, so
+   * that one gets /sys bound read-only, as podman does then */
+  if (spec->network == NETWORK_HOST || spec->network == NETWORK_JOIN)
     add (p, MOP_BIND, "/sys", "/sys", NULL, MS_REC | MS_RDONLY, NULL, true);
   else
     add (p, MOP_MOUNT, "sysfs", "/sys", "sysfs", nse | MS_RDONLY, NULL, true);

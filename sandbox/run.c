@@ -101,7 +101,7 @@ clone_flags (const struct nook_spec *spec, bool joined)
    * after, so that the FUSE daemon stays outside it (sandbox/child.c). */
   if (spec->driver != STORAGE_FUSE_OVERLAYFS)
     f |= CLONE_NEWPID;
-  if (spec->network != NETWORK_HOST)
+  if (spec->network != NETWORK_HOST && spec->network != NETWORK_JOIN)
     f |= CLONE_NEWNET;
   return f;
 }
@@ -215,7 +215,7 @@ start_network (const struct nook_spec *spec, const struct sandbox_hooks *hooks,
   int tap = -1;
   if (ns->userns_fd < 0 || ns->netns_fd < 0)
     return nook_error_set (err, errno, "open the container's namespaces");
-  if (spec->network == NETWORK_TAP)
+  if (spec->network == NETWORK_TAP || spec->network == NETWORK_VETH)
     {
       tap = fd_recv (net_sock);
       if (tap < 0)
@@ -223,7 +223,8 @@ start_network (const struct nook_spec *spec, const struct sandbox_hooks *hooks,
           /* the child failed first: its error says why */
           if (errpipe_recv (err_fd, err) != 0 && err && *err)
             return -1;
-          return nook_error_set (err, EIO, "no tap interface came from the container");
+          return nook_error_set (err, EIO, "no %s came from the container",
+                                 spec->network == NETWORK_TAP ? "tap interface" : "hosts file");
         }
     }
   if (hooks == NULL || hooks->network == NULL)
@@ -232,7 +233,10 @@ start_network (const struct nook_spec *spec, const struct sandbox_hooks *hooks,
         close (tap);
       return nook_error_set (err, EINVAL, "a user-mode network needs a network hook");
     }
-  ns->tap_fd = tap;
+  if (spec->network == NETWORK_VETH)
+    ns->hosts_fd = tap;
+  else
+    ns->tap_fd = tap;
   return hooks->network (hooks->data, ns, err);
 }
 
@@ -325,9 +329,10 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
   int nets[2] = { -1, -1 }, readyp[2] = { -1, -1 };
   if (pipe2 (syncp, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0 || pipe2 (notp, O_CLOEXEC) < 0
       || (spec->tty && socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ttys) < 0)
-      || (spec->network == NETWORK_TAP
+      || ((spec->network == NETWORK_TAP || spec->network == NETWORK_VETH)
           && socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, nets) < 0)
-      || (spec->network == NETWORK_HELPER && pipe2 (readyp, O_CLOEXEC) < 0))
+      || ((spec->network == NETWORK_HELPER || spec->network == NETWORK_VETH)
+          && pipe2 (readyp, O_CLOEXEC) < 0))
     return nook_error_set (err, errno, "create pipes");
 
   sigset_t mask, old;
@@ -351,9 +356,17 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
   /* With a subordinate range, join the kept user namespace: newuidmap and
    * newgidmap cost more than everything else here. */
   bool joined = false;
-  if (spec->keep_userns_dir && spec->ids.use_helpers && kept_userns_joined)
+  /* user-defined networks, container:NAME (see spec.h) */
+  if ((spec->join_userns && setns (spec->userns_fd, CLONE_NEWUSER) < 0)
+      || (spec->join_netns && setns (spec->netns_fd, CLONE_NEWNET) < 0))
+    {
+      int e = errno;
+      restore_signals (saved, &old);
+      return nook_error_set (err, e, "join the namespaces of the container's network");
+    }
+  if (spec->keep_userns_dir && spec->ids.use_helpers && !spec->join_userns && kept_userns_joined)
     joined = true;
-  else if (spec->keep_userns_dir && spec->ids.use_helpers)
+  else if (spec->keep_userns_dir && spec->ids.use_helpers && !spec->join_userns)
     {
       cleanup_error nook_error_t kerr = NULL;
       joined = kept_userns_joined
@@ -401,9 +414,12 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
     close (nets[1]);
   if (readyp[0] >= 0)
     close (readyp[0]);
-  struct sandbox_netns ns
-      = { .pid = pid, .userns_fd = -1, .netns_fd = -1, .tap_fd = -1, .ready_fd = readyp[1] };
-  if (spec->network == NETWORK_TAP || spec->network == NETWORK_HELPER)
+  struct sandbox_netns ns = {
+    .pid = pid, .userns_fd = -1, .netns_fd = -1, .tap_fd = -1, .ready_fd = readyp[1], .hosts_fd = -1
+  };
+  bool net_hook = spec->network == NETWORK_TAP || spec->network == NETWORK_HELPER
+                  || spec->network == NETWORK_VETH;
+  if (net_hook)
     open_namespaces (pid, &ns);
 
   int rc = 0;
@@ -416,7 +432,7 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
   test_hook ("child-synced");
   trace_mark ("id maps written");
   close (syncp[1]);
-  if (rc == 0 && (spec->network == NETWORK_TAP || spec->network == NETWORK_HELPER))
+  if (rc == 0 && net_hook)
     {
       if (start_network (spec, hooks, &ns, nets[0], errp[0], err) < 0)
         rc = -1;

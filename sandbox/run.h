@@ -15,6 +15,7 @@ struct sandbox_netns
   int ready_fd;  /* NETWORK_HELPER: the command starts once a byte is written to it, and
                     the run fails when every copy is closed first (the hook dups what it
                     keeps); else -1 */
+  int hosts_fd;  /* NETWORK_VETH: the container's /etc/hosts (the hook owns it); else -1 */
 };
 
 /* A container whose command has started (see sandbox_hooks.supervise). */

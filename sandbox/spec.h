@@ -38,6 +38,10 @@ enum nook_network
                      its fd goes to sandbox_hooks.network, which attaches a user-mode stack */
   NETWORK_HELPER, /* a helper configures the namespace (slirp4netns, pasta); the command
                      starts once it says so (sandbox_hooks.network's ready_fd) */
+  NETWORK_VETH,   /* a user-defined network: nook attaches a veth from outside; the child
+                     sends the fd of its /etc/hosts (sandbox_netns.net_sock) and starts the
+                     command once ready_fd says so */
+  NETWORK_JOIN,   /* another container's network namespace (netns_fd), no new one */
 };
 
 /* The interface of a NETWORK_TAP container: IPv4, addresses in network byte order. */
@@ -110,6 +114,12 @@ struct nook_spec
 
   struct nook_idmapping ids;
   char *keep_userns_dir; /* runtime dir of the kept user namespace, or NULL */
+  /* join_userns: the container's user namespace is made as a child of
+   * userns_fd (nook joins it first; ids are relative to it and written
+   * directly), so that nook holds privilege over both (user-defined networks,
+   * container:NAME).  join_netns: the network namespace of NETWORK_JOIN. */
+  bool join_userns, join_netns;
+  int userns_fd, netns_fd;
 
   /* Seconds from the first INT/TERM/HUP/QUIT forwarded to the command until
    * the container is killed (--stop-timeout, Docker's 10); -1: only a second

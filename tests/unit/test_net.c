@@ -36,14 +36,20 @@ test_mode (void **state)
   assert_true (m.allow_host_loopback);
   assert_int_equal (m.mtu, 1500);
   assert_true (net_mode_user (&m));
+  assert_int_equal (net_mode_parse ("lab", &m, &err), 0);
+  assert_int_equal (m.kind, NET_USER);
+  assert_string_equal (m.target, "lab");
+  assert_int_equal (net_mode_parse ("container:db", &m, &err), 0);
+  assert_int_equal (m.kind, NET_CONTAINER);
+  assert_string_equal (m.target, "db");
   static const char *const bad[][2] = {
-    { "lab", "network lab not found" },
-    { "slirp4netnsx", "not found" },
+    { "la b", "network la b not found" },
+    { "-lab", "not found" },
+    { "container:", "wants a name" },
     { "libslirp:allow_host_loopback=yes", "wants true or false" },
     { "libslirp:mtu=70000", "mtu wants" },
     { "libslirp:mtu=100", "mtu wants" },
     { "slirp4netns:port_handler=x", "unknown option 'port_handler'" },
-    { "container:db", "not supported yet" },
   };
   for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
     {

@@ -228,7 +228,7 @@ test_merge_errors (void **state)
     { "-v", "/a:/", "must be absolute, not /" },
     { "--ulimit", "nofile=5:2", "soft limit above hard" },
     { "--cap-add", "NOPE", "NOPE" },
-    { "--network", "lab", "network lab not found" },
+    { "--network", "la b", "network la b not found" },
     { "--network", "slirp4netns:mtu=9", "mtu=9" },
     { "--security-opt", "foo=bar", "foo=bar" },
     { "--hostname", "bad_host!", "bad_host!" },

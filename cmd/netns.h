@@ -1,0 +1,82 @@
+/* cmd/netns.h: the running side of user-defined networks.
+ *
+ * A network in use has one holder: a process `nook-netns` (a fork of nook, in
+ * its own session, no parent to die with) that holds the network's user and
+ * network namespaces (a bridge `br0` with the gateway's address; the uplink:
+ * nook's libslirp helper on a tap, routed), listens on
+ * RUNTIME/net-<ID12>.sock (SOCK_SEQPACKET), and keeps a pidfd of the nook of
+ * every container on the network.  When the last of them has ended it leaves,
+ * and its namespaces and helpers with it; a nook killed with SIGKILL is seen
+ * through its pidfd.  The holder also keeps an fd of every member's
+ * /etc/hosts (the file on the tmpfs in the container's mount namespace) and
+ * rewrites them all in place whenever a member joins or leaves: names, aliases
+ * and short IDs resolve in both directions without a DNS daemon.
+ *
+ * The user-namespace tree: a veth moves only into a network namespace owned by
+ * the creator's user namespace or a descendant.  The holder's user namespace
+ * is the kept one (sandbox/userns_keep.h) when the user has a range and keeps
+ * it, else its own (the user as 0, or the range through newuidmap); every
+ * container on the network is created as a child of it (its id map written
+ * relative to the holder's), so the holder, and the nook that joined it,
+ * hold CAP_NET_ADMIN over every member's network namespace.  `--network
+ * container:NAME` is the same with NAME's user namespace as the parent. */
+#ifndef NOOK_CMD_NETNS_H
+#define NOOK_CMD_NETNS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sandbox/spec.h"
+#include "util/error.h"
+
+struct netns_join
+{
+  char *root, *net, *id;  /* store root, network name, container ID */
+  char *line;             /* the container's hosts line on the network */
+  uint32_t addr, gateway; /* host byte order */
+  unsigned prefix;
+  int conn;      /* to the holder */
+  int netns_fd;  /* the network's namespace (holder's) */
+  int userns_fd; /* the parent of the container's user namespace */
+  pid_t holder;
+};
+
+#define NETNS_JOIN_INIT                                                                            \
+  {                                                                                                \
+    .conn = -1, .netns_fd = -1, .userns_fd = -1                                                    \
+  }
+
+struct netns_endpoint
+{
+  const char *id, *name, *hostname;
+  char *const *aliases; /* --network-alias */
+  const char *ip;       /* --ip, or NULL */
+  pid_t nook;           /* the nook the endpoint lives as long as (0: this one) */
+};
+
+/* Before the container exists: the network's record, an address for the
+ * container (--ip or the lowest free), its endpoint recorded; the holder
+ * reached (started on first use) and told to keep the network while this
+ * nook lives; spec->ids rewritten relative to the holder's user namespace.
+ * Errors name the network, the flag and value. */
+int netns_join (const char *root, const char *net, const struct netns_endpoint *ep,
+                struct nook_spec *spec, struct netns_join *j, nook_error_t *err);
+
+/* In the network hook: the veth pair (br0 port in the network, eth0 in the
+ * container: address, route), then the container's hosts file (hosts_fd,
+ * taken) given to the holder, which rewrites every member's. */
+int netns_attach (struct netns_join *j, int container_netns_fd, int hosts_fd, const char *own_hosts,
+                  nook_error_t *err);
+
+void netns_join_free (struct netns_join *j);
+
+/* --network container:NAME: NAME's user and network namespaces (the fds to
+ * join, in *userns_fd / *netns_fd) and spec->ids rewritten relative to NAME's. */
+int netns_container (const char *root, const char *name, struct nook_spec *spec, int *userns_fd,
+                     int *netns_fd, nook_error_t *err);
+
+/* `nook network connect|disconnect NET CONTAINER`. */
+int netns_connect_cmd (const char *root, bool connect, int argc, char **argv, nook_error_t *err);
+
+#endif

@@ -1,0 +1,576 @@
+/* cmd/netns_holder.c: see netns_holder.h. */
+#include "cmd/netns_holder.h"
+#include "cmd/netrec.h"
+#include "cmd/records.h"
+#include "net/link.h"
+#include "net/mode.h"
+#include "net/slirp.h"
+#include "net/subnet.h"
+#include "sandbox/netif.h"
+#include "sandbox/title.h"
+#include "sandbox/userns.h"
+#include "sandbox/userns_keep.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/util.h"
+#include "util/xalloc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MSG_MAX 65536
+
+/* ---- messages with fds (SOCK_SEQPACKET: one message, one record) ---- */
+
+int
+netns_send (int sock, const char *text, const int *fds, size_t nfds)
+{
+  struct iovec iov = { .iov_base = (void *)text, .iov_len = strlen (text) };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int) * 4)];
+    struct cmsghdr align;
+  } u;
+  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+  if (nfds)
+    {
+      memset (&u, 0, sizeof u);
+      m.msg_control = u.buf;
+      m.msg_controllen = CMSG_SPACE (sizeof (int) * nfds);
+      struct cmsghdr *c = CMSG_FIRSTHDR (&m);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN (sizeof (int) * nfds);
+      memcpy (CMSG_DATA (c), fds, sizeof (int) * nfds);
+    }
+  ssize_t n;
+  do
+    n = sendmsg (sock, &m, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n < 0 ? -1 : 0;
+}
+
+/* A message (NUL-terminated, malloc'd) and up to 4 fds; NULL at EOF/error. */
+char *
+netns_recv (int sock, int *fds, size_t *nfds)
+{
+  char *buf = xmalloc (MSG_MAX + 1);
+  struct iovec iov = { .iov_base = buf, .iov_len = MSG_MAX };
+  union
+  {
+    char b[CMSG_SPACE (sizeof (int) * 4)];
+    struct cmsghdr align;
+  } u;
+  struct msghdr m
+      = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b };
+  ssize_t n;
+  do
+    n = recvmsg (sock, &m, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  *nfds = 0;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR (&m); n > 0 && c; c = CMSG_NXTHDR (&m, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+      {
+        size_t k = (c->cmsg_len - CMSG_LEN (0)) / sizeof (int);
+        memcpy (fds, CMSG_DATA (c), sizeof (int) * (k > 4 ? 4 : k));
+        *nfds = k > 4 ? 4 : k;
+      }
+  if (n <= 0)
+    {
+      free (buf);
+      return NULL;
+    }
+  buf[n] = '\0';
+  return buf;
+}
+
+void
+netns_close_fds (int *fds, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (fds[i] >= 0)
+      close (fds[i]);
+}
+
+/* ---- the holder ---- */
+
+struct member
+{
+  int conn, pidfd, hosts;
+  char *id, *line;
+};
+
+struct holder
+{
+  const char *root, *net, *path;
+  struct member *m;
+  size_t n;
+  int lsock;
+};
+
+/* Rewrite this network's section of one member's hosts file in place
+ * ("# nook network NET" .. "# end of nook network NET"; a container on
+ * several networks has one section per holder, so the file is locked and the
+ * rest kept); `with_others` false removes the section. */
+static void
+rewrite_one (struct holder *h, size_t i, bool with_others)
+{
+  struct member *me = &h->m[i];
+  if (me->hosts < 0)
+    return;
+  cleanup_free char *begin = xasprintf ("# nook network %s\n", h->net);
+  cleanup_free char *end = xasprintf ("# end of nook network %s\n", h->net);
+  flock (me->hosts, LOCK_EX);
+  char *old = xmalloc (MSG_MAX + 1);
+  ssize_t n = pread (me->hosts, old, MSG_MAX, 0);
+  old[n > 0 ? n : 0] = '\0';
+  struct strbuf b = { 0 };
+  char *s = strstr (old, begin), *e = s ? strstr (s, end) : NULL;
+  if (s && e)
+    {
+      strbuf_appendn (&b, old, (size_t)(s - old));
+      strbuf_append (&b, e + strlen (end));
+    }
+  else
+    strbuf_append (&b, old);
+  if (with_others)
+    {
+      strbuf_append (&b, begin);
+      for (size_t k = 0; k < h->n; k++)
+        if (k != i && h->m[k].line)
+          strbuf_appendf (&b, "%s\n", h->m[k].line);
+      strbuf_append (&b, end);
+    }
+  if (pwrite (me->hosts, b.buf, b.len, 0) < 0 || ftruncate (me->hosts, (off_t)b.len) < 0)
+    {
+      /* the container is going away */
+    }
+  flock (me->hosts, LOCK_UN);
+  strbuf_free (&b);
+  free (old);
+}
+
+static void
+rewrite_hosts (struct holder *h)
+{
+  for (size_t i = 0; i < h->n; i++)
+    rewrite_one (h, i, true);
+}
+
+/* The record without the members that left (they may still be zombies, so
+ * the pid check alone would keep them). */
+static void
+persist (struct holder *h, const char *gone_id)
+{
+  cleanup_error nook_error_t e = NULL;
+  cleanup_close int lock = netrec_lock (h->root, &e);
+  if (lock < 0)
+    return;
+  json_auto_t *rec = netrec_load (h->root, h->net, &e);
+  if (rec == NULL)
+    return;
+  if (gone_id)
+    json_object_del (json_object_get (rec, "Containers"), gone_id);
+  netrec_save (h->root, rec, false, &e);
+}
+
+static void
+drop (struct holder *h, size_t i)
+{
+  struct member *me = &h->m[i];
+  char *id = me->id;
+  rewrite_one (h, i, false);
+  if (me->conn >= 0)
+    close (me->conn);
+  if (me->pidfd >= 0)
+    close (me->pidfd);
+  if (me->hosts >= 0)
+    close (me->hosts);
+  free (me->line);
+  h->m[i] = h->m[--h->n];
+  if (id)
+    {
+      rewrite_hosts (h);
+      persist (h, id);
+    }
+  free (id);
+}
+
+/* Returns true when another member was dropped (the poll set is stale). */
+static bool
+on_message (struct holder *h, size_t i)
+{
+  struct member *me = &h->m[i];
+  int fds[4] = { -1, -1, -1, -1 };
+  size_t nf = 0;
+  cleanup_free char *msg = netns_recv (me->conn, fds, &nf);
+  if (msg == NULL)
+    {
+      netns_close_fds (fds, nf);
+      close (me->conn);
+      me->conn = -1;
+      if (me->pidfd < 0 || me->line == NULL)
+        drop (h, i); /* left before joining: the run or connect failed */
+      return false;
+    }
+  if (str_has_prefix (msg, "HELLO ") && nf == 1 && me->pidfd < 0)
+    {
+      me->pidfd = fds[0];
+      me->id = xstrdup (msg + 6);
+      int ns[2] = { open ("/proc/self/ns/net", O_RDONLY | O_CLOEXEC),
+                    open ("/proc/self/ns/user", O_RDONLY | O_CLOEXEC) };
+      if (ns[0] < 0 || ns[1] < 0)
+        netns_send (me->conn, "ERR the network's namespaces cannot be opened", NULL, 0);
+      else
+        netns_send (me->conn, "OK", ns, 2);
+      netns_close_fds (ns, 2);
+      return false;
+    }
+  if (str_has_prefix (msg, "JOIN ") && nf == 1 && me->pidfd >= 0)
+    {
+      json_auto_t *j = json_loads (msg + 5, 0, NULL);
+      const char *line = json_string_value (json_object_get (j, "line"));
+      if (line)
+        {
+          free (me->line);
+          if (me->hosts >= 0)
+            close (me->hosts);
+          me->line = xstrdup (line);
+          me->hosts = fds[0];
+          rewrite_hosts (h);
+          netns_send (me->conn, "OK", NULL, 0);
+          return false;
+        }
+    }
+  if (str_has_prefix (msg, "LEAVE ") && nf == 0)
+    {
+      /* `network disconnect`: the member with that ID leaves (this connection
+       * is not a member: it goes with it) */
+      for (size_t k = 0; k < h->n; k++)
+        if (k != i && h->m[k].id && strcmp (h->m[k].id, msg + 6) == 0)
+          {
+            char vname[16];
+            cleanup_error nook_error_t e = NULL;
+            snprintf (vname, sizeof vname, "nk%.10s", h->m[k].id);
+            net_link_delete (vname, &e);
+            netns_send (me->conn, "OK", NULL, 0);
+            drop (h, k);
+            return true;
+          }
+      netns_send (me->conn, "ERR not a member", NULL, 0);
+      return false;
+    }
+  netns_close_fds (fds, nf);
+  netns_send (me->conn, "ERR bad request", NULL, 0);
+  return false;
+}
+
+/* No member left: leave, unless someone connected meanwhile (a nook connects
+ * under the networks lock, so holding it here decides). */
+static bool
+may_leave (struct holder *h)
+{
+  cleanup_error nook_error_t e = NULL;
+  cleanup_close int lock = netrec_lock (h->root, &e);
+  struct pollfd p = { .fd = h->lsock, .events = POLLIN };
+  if (poll (&p, 1, 0) > 0)
+    return false;
+  unlink (h->path);
+  return true;
+}
+
+__attribute__ ((noreturn)) static void
+holder_loop (struct holder *h)
+{
+  bool had_member = false;
+  struct timespec t0;
+  clock_gettime (CLOCK_MONOTONIC, &t0);
+  for (;;)
+    {
+      if (h->n == 0 && had_member && may_leave (h))
+        _exit (0);
+      size_t np = 1 + 2 * h->n;
+      struct pollfd *p = xzalloc (sizeof *p * np);
+      p[0] = (struct pollfd){ .fd = h->lsock, .events = POLLIN };
+      for (size_t i = 0; i < h->n; i++)
+        {
+          p[1 + 2 * i] = (struct pollfd){ .fd = h->m[i].conn, .events = POLLIN };
+          p[2 + 2 * i] = (struct pollfd){ .fd = h->m[i].pidfd, .events = POLLIN };
+        }
+      int r = poll (p, np, h->n == 0 ? 10000 : -1);
+      if (r == 0 && h->n == 0 && may_leave (h))
+        _exit (0); /* nobody came */
+      for (size_t i = h->n; r > 0 && i-- > 0;)
+        {
+          if (p[2 + 2 * i].revents)
+            {
+              drop (h, i);
+              continue;
+            }
+          if (p[1 + 2 * i].revents && on_message (h, i))
+            break;
+        }
+      if (r > 0 && (p[0].revents & POLLIN))
+        {
+          int c = accept4 (h->lsock, NULL, NULL, SOCK_CLOEXEC);
+          if (c >= 0)
+            {
+              h->m = xreallocarray (h->m, h->n + 1, sizeof *h->m);
+              h->m[h->n++] = (struct member){ .conn = c, .pidfd = -1, .hosts = -1 };
+              had_member = true;
+            }
+        }
+      free (p);
+    }
+}
+
+void
+netns_say (int fd, const char *s)
+{
+  (void)!write (fd, s, strlen (s));
+}
+
+/* In the network's namespace: lo, the bridge with the gateway's address. */
+static int
+make_network (uint32_t gateway, unsigned prefix, nook_error_t *err)
+{
+  if (unshare (CLONE_NEWNET) < 0)
+    return nook_error_set (err, errno, "create the network's namespace");
+  if (net_link_configure ("lo", 0, 0, 0, 0, err) < 0 || net_link_bridge_add (NETNS_BRIDGE, err) < 0
+      || net_link_configure (NETNS_BRIDGE, 0, htonl (gateway), prefix, 0, err) < 0)
+    return -1;
+  /* routed, also without an uplink: what has no route gets an ICMP error at
+   * once rather than silence */
+  return net_link_sysctl ("net/ipv4/ip_forward", "1", err);
+}
+
+/* The uplink's helper must live in the host's network namespace: forked
+ * before the holder leaves it, it waits for the tap (made in the network's
+ * namespace), starts nook's libslirp helper on it and ends it, and itself,
+ * with the holder (PR_SET_PDEATHSIG; EOF on `sock`). */
+__attribute__ ((noreturn)) static void
+uplink_main (int sock)
+{
+  int fds[4] = { -1, -1, -1, -1 };
+  size_t nf = 0;
+  sandbox_set_title ("nook-uplink");
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid () == 1)
+    _exit (1);
+  free (netns_recv (sock, fds, &nf));
+  if (nf != 1)
+    _exit (1);
+  struct net_slirp_config cfg;
+  net_slirp_config_default (&cfg);
+  cfg.mtu = NET_MTU;
+  struct net_helper h = NET_HELPER_INIT;
+  cleanup_error nook_error_t e = NULL;
+  if (net_slirp_start (&cfg, fds[0], &h, &e) < 0)
+    _exit (1);
+  char c;
+  while (read (sock, &c, 1) > 0 || errno == EINTR)
+    ;
+  net_helper_kill (&h);
+  net_helper_reap (&h, true);
+  _exit (0);
+}
+
+/* In the network's namespace: the tap of the uplink, routed (the uplink's
+ * 10.0.2.2 is the default route; the tap answers ARP for the network's
+ * addresses, so the user-mode stack sends their replies to it). */
+static int
+make_uplink (int sock, nook_error_t *err)
+{
+  struct nook_netif nif = { .name = "tap0",
+                            .addr = htonl (NET_GUEST_ADDR),
+                            .gateway = htonl (NET_GATEWAY),
+                            .prefix = NET_PREFIX,
+                            .mtu = NET_MTU };
+  cleanup_close int tap = sandbox_netif_tap (&nif, err);
+  if (tap < 0 || net_link_sysctl ("net/ipv4/conf/tap0/proxy_arp", "1", err) < 0)
+    return -1;
+  if (netns_send (sock, "T", &tap, 1) < 0)
+    return nook_error_set (err, errno, "hand the uplink's tap over");
+  return 0;
+}
+
+/* The holder's namespaces and socket; -1 with *err. */
+static int
+holder_setup (struct netns_holder_args *a, struct holder *h, nook_error_t *err)
+{
+  bool joined = false;
+  if (a->keep_dir && a->ids->use_helpers)
+    {
+      cleanup_error nook_error_t ke = NULL;
+      joined = sandbox_userns_keep_join (a->ids, a->keep_dir, &ke) == 0;
+    }
+  if (!joined)
+    {
+      char c;
+      if (unshare (CLONE_NEWUSER) < 0)
+        return nook_error_set (err, errno, "create the network's user namespace");
+      netns_say (a->st, "U");
+      if (read (a->go, &c, 1) != 1)
+        _exit (1);
+    }
+  int up[2] = { -1, -1 };
+  if (!a->internal)
+    {
+      if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, up) < 0)
+        return nook_error_set (err, errno, "socketpair");
+      pid_t p = fork ();
+      if (p < 0)
+        return nook_error_set (err, errno, "fork the uplink");
+      if (p == 0)
+        {
+          close (up[0]);
+          uplink_main (up[1]);
+        }
+      close (up[1]);
+    }
+  if (make_network (a->gateway, a->prefix, err) < 0)
+    return -1;
+  if (!a->internal && make_uplink (up[0], err) < 0)
+    return -1;
+  /* up[0] stays open: the uplink ends when the holder does */
+  *h = (struct holder){ .root = a->root, .net = a->net, .path = a->path };
+  h->lsock = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  snprintf (sa.sun_path, sizeof sa.sun_path, "%s", a->path);
+  unlink (a->path);
+  if (h->lsock < 0 || bind (h->lsock, (struct sockaddr *)&sa, sizeof sa) < 0
+      || listen (h->lsock, 64) < 0)
+    return nook_error_set (err, errno, "listen on '%s'", a->path);
+  return 0;
+}
+
+__attribute__ ((noreturn)) static void
+holder_main (struct netns_holder_args *a)
+{
+  cleanup_error nook_error_t err = NULL;
+  sandbox_set_title ("nook-netns");
+  /* nothing of the nook that started it: not its locks (the networks lock
+   * would never be released), image holds, store fds */
+  int st = fcntl (a->st, F_DUPFD_CLOEXEC, 100), go = fcntl (a->go, F_DUPFD_CLOEXEC, 100);
+  if (st < 0 || go < 0 || dup2 (st, 3) < 0 || dup2 (go, 4) < 0)
+    _exit (1);
+  a->st = 3;
+  a->go = 4;
+  syscall (SYS_close_range, 5, ~0U, 0);
+  int nul = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  if (nul >= 0)
+    {
+      dup2 (nul, 0);
+      dup2 (nul, 1);
+      dup2 (nul, 2);
+      close (nul);
+    }
+  struct holder h;
+  if (holder_setup (a, &h, &err) < 0)
+    {
+      netns_say (a->st, "E");
+      netns_say (a->st, err->msg);
+      _exit (1);
+    }
+  netns_say (a->st, "R");
+  close (a->st);
+  close (a->go);
+  holder_loop (&h);
+}
+
+/* Start the holder (the networks lock is held). */
+int
+netns_holder_start (struct netns_holder_args *a, nook_error_t *err)
+{
+  int st[2], go[2];
+  if (pipe2 (st, O_CLOEXEC) < 0)
+    return nook_error_set (err, errno, "pipe");
+  if (pipe2 (go, O_CLOEXEC) < 0)
+    {
+      close (st[0]);
+      close (st[1]);
+      return nook_error_set (err, errno, "pipe");
+    }
+  fflush (NULL);
+  pid_t mid = fork ();
+  if (mid == 0)
+    {
+      /* its own session, and no parent to die with: it outlives this nook
+       * when other containers use the network */
+      setsid ();
+      close (st[0]);
+      close (go[1]);
+      pid_t h = fork ();
+      if (h == 0)
+        {
+          a->st = st[1];
+          a->go = go[0];
+          holder_main (a);
+        }
+      (void)!write (st[1], &h, sizeof h);
+      _exit (0);
+    }
+  close (st[1]);
+  close (go[0]);
+  cleanup_close int rd = st[0], wr = go[1];
+  if (mid < 0)
+    return nook_error_set (err, errno, "fork the network's holder");
+  waitpid (mid, NULL, 0);
+  pid_t h = 0;
+  if (read (rd, &h, sizeof h) != sizeof h || h <= 0)
+    return nook_error_set (err, 0, "the network's holder did not start");
+  char buf[1024];
+  for (;;)
+    {
+      ssize_t n = read (rd, buf, sizeof buf - 1);
+      if (n <= 0)
+        return nook_error_set (err, 0, "the network's holder ended while starting");
+      buf[n] = '\0';
+      if (buf[0] == 'U')
+        {
+          struct nook_idmapping hids = *a->ids;
+          if (!hids.use_helpers)
+            {
+              /* the user as 0: the container's single map becomes relative to it */
+              memset (&hids, 0, sizeof hids);
+              hids.uid[0] = (struct nook_idmap){ 0, getuid (), 1 };
+              hids.gid[0] = (struct nook_idmap){ 0, getgid (), 1 };
+              hids.n_uid = hids.n_gid = 1;
+              hids.single = true;
+            }
+          if (sandbox_idmap_write (h, &hids, err) < 0)
+            {
+              kill (h, SIGKILL);
+              return nook_error_wrap (err, "the network's user namespace");
+            }
+          netns_say (wr, "g");
+          if (n > 1)
+            memmove (buf, buf + 1, (size_t)n);
+          else
+            continue;
+        }
+      if (buf[0] == 'R')
+        return 0;
+      if (buf[0] == 'E')
+        return nook_error_set (err, 0, "start network %s: %s", a->net, buf + 1);
+    }
+}

@@ -1,0 +1,43 @@
+/* cmd/netns_holder.h: the holder of a user-defined network (see cmd/netns.h)
+ * and the messages nooks exchange with it on its socket (SOCK_SEQPACKET: one
+ * message, one record, fds with SCM_RIGHTS):
+ *   HELLO <container-id> + [pidfd of the nook to count]  -> OK + [netns, userns]
+ *   JOIN {"line": HOSTS-LINE} + [fd of the container's /etc/hosts]  -> OK
+ *   LEAVE <container-id>  -> OK (its veth deleted, its section removed) */
+#ifndef NOOK_CMD_NETNS_HOLDER_H
+#define NOOK_CMD_NETNS_HOLDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sandbox/spec.h"
+#include "util/error.h"
+
+#define NETNS_BRIDGE "br0"
+
+int netns_send (int sock, const char *text, const int *fds, size_t nfds);
+/* A message (NUL-terminated, malloc'd) and up to 4 fds; NULL at EOF/error. */
+char *netns_recv (int sock, int *fds, size_t *nfds);
+void netns_close_fds (int *fds, size_t n);
+void netns_say (int fd, const char *s);
+
+/* What a holder is started with (the strings must outlive the call). */
+struct netns_holder_args
+{
+  const char *root, *net, *path;
+  const struct nook_idmapping *ids;
+  const char *keep_dir;
+  uint32_t gateway;
+  unsigned prefix;
+  bool internal; /* no uplink */
+  int st, go;
+};
+
+/* Start the holder of a network (the networks lock is held): in its own
+ * session, in the kept user namespace or one of its own (whose maps the
+ * caller writes), with the network's namespace, bridge and uplink, listening
+ * on a->path.  Returns once it listens. */
+int netns_holder_start (struct netns_holder_args *a, nook_error_t *err);
+
+#endif
