@@ -12,7 +12,7 @@
 # counts as a failure. Closing line: "integration: N passed, N failed".
 #
 # Knobs: NOOK_TESTS="t-exit t-env" runs only those files; NOOK_TEST_TIMEOUT (seconds per
-# file, default 240); NOOK_TEST_BUDGET (seconds for everything, default 600: files not
+# file, default 240); NOOK_TEST_BUDGET (seconds for everything, default 1200: files not
 # started by then count as failures, so a hanging nook cannot push CI past its limit);
 # NOOK_TEST_USERS="nook-sub" (as root) picks the users.
 set -uo pipefail
@@ -20,7 +20,7 @@ O=${1:-build}
 cd "$(dirname "$0")/.." || exit 125
 repo=$(pwd)
 timeout_s=${NOOK_TEST_TIMEOUT:-240}
-budget_s=${NOOK_TEST_BUDGET:-600}
+budget_s=${NOOK_TEST_BUDGET:-1200}
 started=$SECONDS
 must_work=${NOOK_TEST_MUST_WORK:-}
 pass=0 fail=0 skip=0
