@@ -13,6 +13,7 @@
 #include "cmd/volumes.h"
 #include "imagefmt/layer.h"
 #include "imagefmt/store.h"
+#include "net/mode.h"
 #include "sandbox/rootfs.h"
 #include "sandbox/run.h"
 #include "sandbox/userns.h"
@@ -467,6 +468,27 @@ check_tty_opts (const struct run_opts *o, int *stop_timeout, nook_error_t *err)
   return 0;
 }
 
+/* A container joins a user-defined network through the nook process that runs it (the
+ * network's holder counts its members by that process): a detached one would leave the
+ * network as soon as `run -d` returns.  Refused until supervisors join networks
+ * themselves. */
+static int
+detached_network_check (const struct run_opts *o, bool create, nook_error_t *err)
+{
+  if (!(o->detach || create) || o->network == NULL)
+    return 0;
+  struct net_mode m;
+  cleanup_error nook_error_t e = NULL;
+  if (net_mode_parse (o->network, &m, &e) < 0 || m.kind != NET_USER)
+    return 0; /* (a bad value is reported where it is used) */
+  return nook_error_set (err, 0,
+                         "%s on a user-defined network (%s) is not supported yet: the container "
+                         "would leave the network when this command returns; run it in the "
+                         "foreground (or with -it) on that network, or detached on the default "
+                         "network",
+                         create ? "nook create" : "nook run -d", m.target);
+}
+
 /* Hand the created container to a supervisor: this process (a foreground
  * run), or a detached one (run -d; run -it, which then attaches to it). */
 static int
@@ -559,7 +581,8 @@ run_main (struct nook_ctx *ctx, int argc, char **argv, bool create, nook_error_t
   int stop_timeout = 10;
   struct run_life life;
   if (check_tty_opts (&o, &stop_timeout, err) < 0
-      || run_life_parse (&o, NULL, stop_timeout, false, &life, err) < 0)
+      || run_life_parse (&o, NULL, stop_timeout, false, &life, err) < 0
+      || detached_network_check (&o, create, err) < 0)
     {
       run_opts_free (&o);
       return -1;
