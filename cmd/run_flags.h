@@ -24,8 +24,8 @@ struct run_opts
   char **labels, **label_files; /* -l/--label K=V, --label-file (cmd/labels.h) */
   char **mounts;                /* --mount type=bind|volume|tmpfs,... (cmd/volumes.c) */
   char **volumes_from;          /* --volumes-from CONTAINER[:ro|rw] */
-  char **network_aliases, *ip; /* --network-alias, --ip (user-defined networks) */
-  char *network_twice;         /* a second --network value (refused by cmd/run_net.c) */
+  char **network_aliases, *ip;  /* --network-alias, --ip (user-defined networks) */
+  char *network_twice;          /* a second --network value (refused by cmd/run_net.c) */
   char *image;
   char **cmd; /* the command after IMAGE, may be NULL */
 };
