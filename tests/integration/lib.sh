@@ -167,6 +167,13 @@ poll() {
   done
 }
 
+# pid_ended PID: PID is gone or a zombie (this machine's PID 1 reaps orphans late).
+pid_ended() {
+  local st
+  st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
+  [ "$st" = Z ]
+}
+
 # wait_until DESC SECONDS CMD...: poll; when the deadline passes, a failing test DESC.
 wait_until() {
   local desc=$1 secs=$2

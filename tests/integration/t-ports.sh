@@ -27,14 +27,8 @@ start_bg() {
 # stop_bg SIGNAL: signal nook and wait for it (deadline 30 s); its status in RC.
 stop_bg() {
   kill "-$1" "$BG" 2>/dev/null
-  local n=300
-  while [ $n -gt 0 ] && kill -0 "$BG" 2>/dev/null; do
-    [ "$(awk '{print $3}' "/proc/$BG/stat" 2>/dev/null)" = Z ] && break
-    sleep 0.1
-    n=$((n - 1))
-  done
   RC=0
-  if [ $n -eq 0 ]; then
+  if ! poll 30 pid_ended "$BG"; then
     kill -KILL "$BG" 2>/dev/null
     RC=999
   fi

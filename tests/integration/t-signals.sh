@@ -31,14 +31,7 @@ start_bg() {
 # wait_bg TENTHS: wait for the background nook to end; its status in RC, 999 when it did
 # not end before the deadline (then it is killed).
 wait_bg() {
-  local n=$1 st
-  while [ "$n" -gt 0 ]; do
-    st=$(awk '{print $3}' "/proc/$BG/stat" 2>/dev/null) || break
-    [ "$st" = Z ] && break
-    sleep 0.1
-    n=$((n - 1))
-  done
-  if [ "$n" -le 0 ]; then
+  if ! poll $((($1 + 9) / 10)) pid_ended "$BG"; then
     kill -KILL "$BG" 2>/dev/null
     wait "$BG" 2>/dev/null
     RC=999
