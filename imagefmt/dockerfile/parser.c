@@ -714,6 +714,7 @@ parse_instruction (struct parser *p, const char *s, size_t n)
       goto err;
     }
   node->end_line = p->line;
+  node->empty_continuation = empty_cont;
   if (node->next)
     node->next->end_line = p->line;
   add_node (p, node);

@@ -45,6 +45,7 @@ struct dockerfile_node
   struct dockerfile_heredoc *heredocs;
   size_t n_heredocs;
   bool json_form;               /* exec form: args came from a JSON array */
+  bool empty_continuation;      /* a blank line inside its continuation lines */
   int start_line;               /* 1-based, first physical line */
   int end_line;                 /* last physical line consumed (continuations, heredoc bodies) */
   struct dockerfile_node *next; /* ONBUILD: the trigger instruction (heredocs on it) */
