@@ -78,7 +78,7 @@ void dockerfile_lint_format (const char *file, const struct dockerfile_lint_warn
 /* BuildKit's short form, as builds print it after WARN: "Rule: message (line N)". */
 char *dockerfile_lint_format_short (const struct dockerfile_lint_warning *w);
 /* With check=error=true and warnings: BuildKit's build error
- * "lint violation found for rules: A, B" (each rule once, in order found); else NULL. */
+ * "lint violation found for rules: A, B" (each rule once, in the warnings' order); else NULL. */
 char *dockerfile_lint_error_message (const struct dockerfile_lint_result *r);
 
 /* Parse a `check=` value ("skip=A,B;error=true"): for tests and the CLI. */

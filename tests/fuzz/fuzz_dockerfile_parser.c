@@ -1,9 +1,10 @@
 /* tests/fuzz/fuzz_dockerfile_parser.c: libFuzzer target for the Dockerfile parser,
- * both printers and the stage graph; tests/fuzz/replay.c replays the corpus. */
+ * both printers, the stage graph and the lint; tests/fuzz/replay.c replays the corpus. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "imagefmt/dockerfile/lint.h"
 #include "imagefmt/dockerfile/parser.h"
 #include "imagefmt/dockerfile/stages.h"
 #include "util/cleanup.h"
@@ -32,5 +33,23 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   free (dockerfile_print_json (df));
   if (dockerfile_stages_build (df, NULL, &st, &err) == 0)
     dockerfile_stages_for_target (st, NULL, &order, &n, &err);
+  nook_error_free (&err);
+  /* The lint, as a check (every stage) and as a build of the last stage. */
+  for (int all = 0; all < 2; all++)
+    {
+      struct dockerfile_lint_opts o = { .all_stages = all };
+      struct dockerfile_lint_result *res = NULL;
+      if (dockerfile_lint (df, &o, &res, &err) < 0)
+        {
+          if (err == NULL || err->msg == NULL || df->check == NULL)
+            abort ();
+          nook_error_free (&err);
+          continue;
+        }
+      for (size_t i = 0; i < res->n; i++)
+        if (res->warnings[i].message == NULL || res->warnings[i].rule == NULL)
+          abort ();
+      dockerfile_lint_result_free (res);
+    }
   return 0;
 }
