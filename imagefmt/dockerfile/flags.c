@@ -334,7 +334,7 @@ dockerfile_mount_parse (const char *value, char *const *env, char escape, size_t
   bool ro_auto = true, sharing_set = false, file_info;
   int r = -1;
   if (csv_fields (value, &fields, err) < 0)
-    return -1;
+    return nook_error_wrap (err, "--mount=%s", value);
   for (size_t i = 0; fields && fields[i]; i++)
     {
       const char *field = fields[i];

@@ -1,9 +1,12 @@
 /* tests/fuzz/fuzz_dockerfile_parser.c: libFuzzer target for the Dockerfile parser,
- * both printers, the stage graph and the lint; tests/fuzz/replay.c replays the corpus. */
+ * both printers, the stage graph, the lint and the RUN/COPY/ADD flags; tests/fuzz/replay.c replays
+ * the corpus. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "imagefmt/dockerfile/flags.h"
 #include "imagefmt/dockerfile/lint.h"
 #include "imagefmt/dockerfile/parser.h"
 #include "imagefmt/dockerfile/stages.h"
@@ -50,6 +53,33 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         if (res->warnings[i].message == NULL || res->warnings[i].rule == NULL)
           abort ();
       dockerfile_lint_result_free (res);
+    }
+  /* The flags of RUN, COPY and ADD, expanded with a small environment. */
+  char *env[] = { "A=1", "PATH=/bin", NULL };
+  for (size_t i = 0; i < df->n_nodes; i++)
+    {
+      const struct dockerfile_node *node = &df->nodes[i];
+      if (strcmp (node->keyword, "run") == 0)
+        {
+          struct dockerfile_run_flags rf = { 0 };
+          if (dockerfile_run_flags_parse (node->flags, env, df->escape, &rf, &err) == 0)
+            dockerfile_run_flags_clear (&rf);
+          nook_error_free (&err);
+        }
+      else if (strcmp (node->keyword, "copy") == 0 || strcmp (node->keyword, "add") == 0)
+        {
+          struct dockerfile_copy_flags cf = { 0 };
+          bool add = node->keyword[0] == 'a';
+          if (dockerfile_copy_flags_parse (node->flags, add, env, df->escape, &cf, &err) == 0)
+            {
+              if (cf.chmod.set)
+                (void)dockerfile_chmod_apply (&cf.chmod, 0644, false);
+              if (cf.checksum && dockerfile_checksum_check (cf.checksum, &err) < 0)
+                nook_error_free (&err);
+              dockerfile_copy_flags_clear (&cf);
+            }
+          nook_error_free (&err);
+        }
     }
   return 0;
 }
