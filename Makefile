@@ -4,7 +4,7 @@
 #   make unit       unit tests only (cmocka; no privileges)
 #   make integration  integration tests (as the unprivileged test users when root)
 #   make asan       unit and integration tests under AddressSanitizer+UBSan
-#   make bench      nook vs bwrap vs podman, medians and ratios
+#   make bench      nook vs bwrap vs podman (builds: vs ch-image too), medians and ratios
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS
 #   make lint       headers, include directions, CLOEXEC, shellcheck, check-conformance
 #   make sync-conformance  refresh tests/data/conformance from ../shared/conformance
@@ -162,6 +162,7 @@ fuzz-build: $(FUZZBIN)
 bench: all $(BENCHBIN)
 	@tests/bench/bench.sh $(O)
 	@tests/bench/lifecycle.sh $(O) || echo "bench: the lifecycle benchmark could not run"
+	@tests/bench/build.sh $(O) || echo "bench: the build benchmark could not run"
 
 demo:
 	@ci/deps.sh
