@@ -54,6 +54,16 @@ RULE (R_SECRETS, "SecretsUsedInArgOrEnv",
       "Sensitive data should not be used in the ARG or ENV commands");
 RULE (R_INVALID_DEFAULT_ARG, "InvalidDefaultArgInFrom",
       "Default value for global ARG results in an empty or invalid base image name");
+RULE (R_REDUNDANT_TARGET_PLATFORM, "RedundantTargetPlatform",
+      "Setting platform to predefined $TARGETPLATFORM in FROM is redundant as this is the default "
+      "behavior");
+RULE (R_PLATFORM_CONST, "FromPlatformFlagConstDisallowed",
+      "FROM --platform flag should not use a constant value");
+RULE (R_EXPOSE_PROTO_CASING, "ExposeProtoCasing",
+      "Protocol in EXPOSE instruction should be lowercase");
+RULE (R_EXPOSE_INVALID_FORMAT, "ExposeInvalidFormat",
+      "IP address and host-port mapping should not be used in EXPOSE instruction. This will "
+      "become an error in a future release");
 RULE (R_COPY_IGNORED, "CopyIgnoredFile",
       "Attempting to Copy file that is excluded by .dockerignore");
 #undef RULE
@@ -518,6 +528,101 @@ find_stages (struct lint *l, struct walk *w)
   return 0;
 }
 
+/* containerd's platforms.Parse, enough to tell a constant platform: its OS and
+   architecture, or false when it does not parse. */
+static bool
+parse_platform (const char *s, char **os, char **arch)
+{
+  static const char *const oses[]
+      = { "linux",   "windows", "darwin", "freebsd",   "netbsd", "openbsd", "solaris", "illumos",
+          "android", "ios",     "aix",    "dragonfly", "plan9",  "js",      "wasip1",  NULL };
+  static const char *const archs[][2]
+      = { { "amd64", "amd64" },       { "x86_64", "amd64" },  { "x86-64", "amd64" },
+          { "arm64", "arm64" },       { "aarch64", "arm64" }, { "arm", "arm" },
+          { "armhf", "arm" },         { "armel", "arm" },     { "386", "386" },
+          { "i386", "386" },          { "i686", "386" },      { "ppc64le", "ppc64le" },
+          { "ppc64", "ppc64" },       { "s390x", "s390x" },   { "riscv64", "riscv64" },
+          { "mips64le", "mips64le" }, { "mips64", "mips64" }, { "loong64", "loong64" },
+          { "wasm", "wasm" },         { NULL, NULL } };
+  cleanup_strv char **parts = NULL;
+  cleanup_free char *low = xstrdup (s);
+  for (char *c = low; *c; c++)
+    *c = (char)tolower ((unsigned char)*c);
+  for (char *save = NULL, *t = strtok_r (low, "/", &save); t; t = strtok_r (NULL, "/", &save))
+    strv_push (&parts, t);
+  size_t n = strv_len (parts);
+  if (n == 0 || n > 3 || strchr (s, ' '))
+    return false;
+  bool is_os = false;
+  for (size_t i = 0; oses[i]; i++)
+    if (strcmp (parts[0], oses[i]) == 0)
+      is_os = true;
+  const char *a = NULL;
+  const char *want = is_os ? (n > 1 ? parts[1] : NULL) : parts[0];
+  for (size_t i = 0; want && archs[i][0]; i++)
+    if (strcmp (want, archs[i][0]) == 0)
+      a = archs[i][1];
+  if (is_os && n == 1)
+    a = "amd64"; /* only the OS: this machine's architecture */
+  if (a == NULL || (!is_os && n > 2))
+    return false;
+  *os = xstrdup (is_os ? parts[0] : "linux");
+  *arch = xstrdup (a);
+  return true;
+}
+
+/* RedundantTargetPlatform and FromPlatformFlagConstDisallowed for FROM --platform. */
+static void
+check_platform (struct lint *l, const struct walk *w, const struct stage *s)
+{
+  const char *platform = flag_value (s->from, "platform");
+  struct dockerfile_shell_result r = { 0 };
+  cleanup_error nook_error_t err = NULL;
+  if (platform == NULL
+      || dockerfile_shell_expand (platform, l->df->escape, w->meta_env, NULL, &r, &err) < 0)
+    return;
+  size_t nm = strv_len (r.matched), nu = strv_len (r.unmatched);
+  if (nm == 1 && nu == 0 && strcmp (r.matched[0], "TARGETPLATFORM") == 0)
+    {
+      const char *tp = env_get (w->meta_env, "TARGETPLATFORM");
+      if (tp && strcmp (tp, r.word) == 0)
+        warn (l, &R_REDUNDANT_TARGET_PLATFORM, s->from,
+              "Setting platform to predefined %s in FROM is redundant as this is the default "
+              "behavior",
+              platform);
+    }
+  char *os = NULL, *arch = NULL;
+  if (nm == 0 && nu == 0 && parse_platform (r.word, &os, &arch))
+    {
+      const char *name = s->from->n_args == 3 ? s->from->args[2] : "";
+      if (strstr (name, os) == NULL && strstr (name, arch) == NULL)
+        warn (l, &R_PLATFORM_CONST, s->from,
+              "FROM --platform flag should not use constant value \"%s\"", r.word);
+    }
+  free (os);
+  free (arch);
+  dockerfile_shell_result_clear (&r);
+}
+
+/* ExposeProtoCasing and ExposeInvalidFormat for one EXPOSE word. */
+static void
+check_expose (struct lint *l, const struct dockerfile_node *n, const char *raw)
+{
+  size_t colons = 0;
+  for (const char *c = raw; *c; c++)
+    colons += *c == ':';
+  const char *container = strrchr (raw, ':');
+  container = container ? container + 1 : raw;
+  const char *slash = strchr (container, '/');
+  if (slash && !is_lower (slash + 1))
+    warn (l, &R_EXPOSE_PROTO_CASING, n,
+          "Defined protocol '%s' in EXPOSE instruction should be lowercase", raw);
+  if (colons > 0)
+    warn (l, &R_EXPOSE_INVALID_FORMAT, n,
+          "EXPOSE instruction should not define an IP address or host-port mapping, found '%s'",
+          raw);
+}
+
 /* ---- the parse-level rules ---- */
 
 static void
@@ -611,6 +716,7 @@ check_parse_level (struct lint *l, struct walk *w)
   for (size_t k = 0; k < w->n; k++)
     {
       const struct dockerfile_node *n = w->st[k].from;
+      check_platform (l, w, &w->st[k]);
       const char *words[2] = { n->n_args ? n->args[0] : NULL, flag_value (n, "platform") };
       for (size_t j = 0; j < 2; j++)
         {
@@ -890,7 +996,20 @@ dispatch_stage (struct lint *l, struct walk *w, struct stage *s)
             if (str_has_prefix (n->flags[f], "--mount="))
               check_word (l, s, n, n->flags[f] + 8, &reported);
         }
-      else if (strcmp (k, "expose") == 0 || strcmp (k, "user") == 0 || strcmp (k, "volume") == 0
+      else if (strcmp (k, "expose") == 0)
+        {
+          for (size_t a = 0; a < n->n_args; a++)
+            {
+              cleanup_strv char **words = NULL;
+              cleanup_error nook_error_t xerr = NULL;
+              check_word (l, s, n, n->args[a], &reported);
+              if (dockerfile_shell_expand_words (n->args[a], df->escape, s->env, &words, &xerr) < 0)
+                continue;
+              for (size_t i2 = 0; words && words[i2]; i2++)
+                check_expose (l, n, words[i2]);
+            }
+        }
+      else if (strcmp (k, "user") == 0 || strcmp (k, "volume") == 0
                || strcmp (k, "stopsignal") == 0)
         {
           for (size_t a = 0; a < n->n_args; a++)

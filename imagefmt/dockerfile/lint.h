@@ -5,12 +5,15 @@
  * Rules (BuildKit's names and messages):
  *   parse level, every stage: NoEmptyContinuation, MaintainerDeprecated,
  *     StageNameCasing, FromAsCasing, ReservedStageName, DuplicateStageName,
- *     ConsistentInstructionCasing, InvalidDefaultArgInFrom, UndefinedArgInFrom
+ *     ConsistentInstructionCasing, InvalidDefaultArgInFrom, UndefinedArgInFrom,
+ *     RedundantTargetPlatform, FromPlatformFlagConstDisallowed
  *   per stage as it would be dispatched (every stage, or the stages the target
  *   needs): JSONArgsRecommended, MultipleInstructionsDisallowed,
  *   LegacyKeyValueFormat, WorkdirRelativePath, SecretsUsedInArgOrEnv,
- *   UndefinedVar, CopyIgnoredFile (when a .dockerignore without `!` exceptions
- *   is given).
+ *   UndefinedVar, ExposeProtoCasing, ExposeInvalidFormat, CopyIgnoredFile (when a
+ *   .dockerignore without `!` exceptions is given).  Not run: the experimental
+ *   InvalidDefinitionDescription, and InvalidBaseImagePlatform (the build's, once
+ *   it has the base image).
  *
  * `# check=skip=A,B|all;error=true` (or the build arg BUILDKIT_DOCKERFILE_CHECK,
  * which replaces it, as BuildKit's) is honoured; a bad value is an error.

@@ -278,6 +278,35 @@ test_lint_invalid_default_arg_in_from (void **state)
 }
 
 static void
+test_lint_platform (void **state)
+{
+  EXPECT ("FROM --platform=$TARGETPLATFORM alpine\n", "1:RedundantTargetPlatform");
+  EXPECT_MSG ("FROM --platform=${TARGETPLATFORM} alpine\n",
+              "Setting platform to predefined ${TARGETPLATFORM} in FROM is redundant as this is "
+              "the default behavior");
+  EXPECT ("FROM --platform=$BUILDPLATFORM alpine\n", "");
+  EXPECT ("FROM --platform=linux/amd64 alpine AS build\n", "1:FromPlatformFlagConstDisallowed");
+  EXPECT_MSG ("FROM --platform=linux/arm64 alpine\n",
+              "FROM --platform flag should not use constant value \"linux/arm64\"");
+  /* A stage named after its platform is deliberate. */
+  EXPECT ("FROM --platform=linux/arm64 alpine AS build-arm64\n", "");
+  EXPECT ("FROM --platform=linux/amd64 alpine AS linux-build\n", "");
+}
+
+static void
+test_lint_expose (void **state)
+{
+  EXPECT ("FROM alpine\nEXPOSE 80/TCP\n", "2:ExposeProtoCasing");
+  EXPECT_MSG ("FROM alpine\nEXPOSE 53/UDP\n",
+              "Defined protocol '53/UDP' in EXPOSE instruction should be lowercase");
+  EXPECT ("FROM alpine\nEXPOSE 3000:3000\n", "2:ExposeInvalidFormat");
+  EXPECT_MSG ("FROM alpine\nEXPOSE 127.0.0.1:8080:80\n",
+              "EXPOSE instruction should not define an IP address or host-port mapping, found "
+              "'127.0.0.1:8080:80'");
+  EXPECT ("FROM alpine\nENV P=3000\nEXPOSE 80 443/tcp 53/udp $P 8000-8010\n", "");
+}
+
+static void
 test_lint_copy_ignored (void **state)
 {
   cleanup_error nook_error_t err = NULL;
@@ -449,6 +478,8 @@ main (void)
     cmocka_unit_test (test_lint_undefined_var),
     cmocka_unit_test (test_lint_undefined_arg_in_from),
     cmocka_unit_test (test_lint_invalid_default_arg_in_from),
+    cmocka_unit_test (test_lint_platform),
+    cmocka_unit_test (test_lint_expose),
     cmocka_unit_test (test_lint_copy_ignored),
     cmocka_unit_test (test_lint_check_directive),
     cmocka_unit_test (test_lint_target_stages),
