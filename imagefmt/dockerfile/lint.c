@@ -1093,6 +1093,21 @@ dockerfile_lint_format_short (const struct dockerfile_lint_warning *w)
 }
 
 char *
+dockerfile_lint_format_summary (const struct dockerfile_lint_result *r)
+{
+  struct strbuf b = { 0 };
+  if (r->n == 0)
+    return NULL;
+  strbuf_appendf (&b, "%zu warning%s found (use --debug to expand):\n", r->n, r->n == 1 ? "" : "s");
+  for (size_t i = 0; i < r->n; i++)
+    {
+      cleanup_free char *line = dockerfile_lint_format_short (&r->warnings[i]);
+      strbuf_appendf (&b, " - %s\n", line);
+    }
+  return strbuf_steal (&b);
+}
+
+char *
 dockerfile_lint_error_message (const struct dockerfile_lint_result *r)
 {
   struct strbuf b = { 0 };

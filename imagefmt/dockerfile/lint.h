@@ -80,6 +80,12 @@ void dockerfile_lint_format (const char *file, const struct dockerfile_lint_warn
                              struct strbuf *out);
 /* BuildKit's short form, as builds print it after WARN: "Rule: message (line N)". */
 char *dockerfile_lint_format_short (const struct dockerfile_lint_warning *w);
+/* What a build prints after its steps when there were warnings (buildx's form), or
+   NULL when there were none:
+     2 warnings found (use --debug to expand):
+      - JSONArgsRecommended: JSON arguments ... (line 3)
+      - ... */
+char *dockerfile_lint_format_summary (const struct dockerfile_lint_result *r);
 /* With check=error=true and warnings: BuildKit's build error
  * "lint violation found for rules: A, B" (each rule once, in the warnings' order); else NULL. */
 char *dockerfile_lint_error_message (const struct dockerfile_lint_result *r);

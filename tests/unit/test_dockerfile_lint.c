@@ -370,6 +370,10 @@ test_lint_check_directive (void **state)
   assert_string_equal (shortf, "MultipleInstructionsDisallowed: Multiple CMD instructions should "
                                "not be used in the same stage because only the last one will be "
                                "used (line 3)");
+  cleanup_free char *summary = dockerfile_lint_format_summary (res);
+  assert_true (str_has_prefix (summary, "3 warnings found (use --debug to expand):\n - "
+                                        "JSONArgsRecommended: "));
+  assert_true (str_has_suffix (summary, " (line 4)\n"));
   struct strbuf b = { 0 };
   dockerfile_lint_format ("ci/Dockerfile", &res->warnings[0], &b);
   assert_string_equal (b.buf, "ci/Dockerfile:3: JSONArgsRecommended: JSON arguments recommended "
