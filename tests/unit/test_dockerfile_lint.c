@@ -463,6 +463,48 @@ test_lint_real_world (void **state)
   strv_free (rules);
 }
 
+/* Files where BuildKit's answer can be reasoned out from its rules: the same here. */
+static char *
+lint_case (const char *name, const char *rule)
+{
+  cleanup_free char *path
+      = xasprintf ("tests/data/conformance/real-world-dockerfiles/cases/%s/Dockerfile", name);
+  cleanup_free char *buf = NULL;
+  cleanup_dockerfile struct dockerfile *df = NULL;
+  cleanup_dockerfile_lint_result struct dockerfile_lint_result *res = NULL;
+  cleanup_error nook_error_t err = NULL;
+  struct strbuf b = { 0 };
+  size_t len = 0;
+  if (fs_read_file_at (AT_FDCWD, path, DOCKERFILE_MAX_SIZE, &buf, &len, &err) < 0
+      || dockerfile_parse (buf, len, path, &df, &err) < 0
+      || dockerfile_lint (df, NULL, &res, &err) < 0)
+    fail_msg ("%s: %s", path, err->msg);
+  for (size_t i = 0; i < res->n; i++)
+    if (strcmp (res->warnings[i].rule, rule) == 0)
+      strbuf_appendf (&b, "%s%d", b.len ? " " : "", res->warnings[i].line);
+  return b.buf ? strbuf_steal (&b) : xstrdup ("");
+}
+
+static void
+test_lint_real_world_cases (void **state)
+{
+  /* FROM ${SECONDBASE:-...} and ${BUSYBOX:-...} with no such meta ARG. */
+  cleanup_free char *a = lint_case ("160-buildah-builtins", "UndefinedArgInFrom");
+  assert_string_equal (a, "9 21");
+  /* Constant --platform in stages not named after it. */
+  cleanup_free char *b = lint_case ("135-ollama", "FromPlatformFlagConstDisallowed");
+  assert_string_equal (b, "156 176");
+  /* The same rules skipped by the file's own check= directive. */
+  cleanup_free char *c = lint_case ("121-vaultwarden-alpine", "FromPlatformFlagConstDisallowed");
+  assert_string_equal (c, "");
+  /* Five CMDs in one stage: the first four are ignored. */
+  cleanup_free char *d = lint_case ("112-buildah-edgecases", "MultipleInstructionsDisallowed");
+  assert_string_equal (d, "29 30 31 32");
+  /* Python's official image: ENV GPG_KEY (a known BuildKit warning on it). */
+  cleanup_free char *e = lint_case ("002-python-3.13-alpine3.23", "SecretsUsedInArgOrEnv");
+  assert_string_equal (e, "19");
+}
+
 int
 main (void)
 {
@@ -488,6 +530,7 @@ main (void)
     cmocka_unit_test (test_lint_check_directive),
     cmocka_unit_test (test_lint_target_stages),
     cmocka_unit_test (test_lint_real_world),
+    cmocka_unit_test (test_lint_real_world_cases),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
