@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -51,16 +52,33 @@ static const char *const notified[] = {
   "setuid",    "setgid",    "setreuid", "setregid",   "setresuid", "setresgid", "setfsuid",
   "setfsgid",  "setgroups", "getuid",   "getgid",     "geteuid",   "getegid",   "getresuid",
   "getresgid", "getgroups", "chown",    "fchown",     "lchown",    "fchownat",  "stat",
-  "fstat",     "lstat",     "newfstatat", "statx",
+  "fstat",     "lstat",     "newfstatat", "statx", "creat", "mkdir", "mkdirat",
 };
 
-bool
-sandbox_credemu_notified (const char *name)
+int
+sandbox_credemu_rule_add (scmp_filter_ctx ctx, const char *name, int nr)
 {
+  /* Files created under an emulated fsuid/fsgid are made by the handler:
+   * open and openat only with O_CREAT (the others go on unnotified). */
+  int flags_arg = strcmp (name, "open") == 0 ? 1 : strcmp (name, "openat") == 0 ? 2 : -1;
+  if (flags_arg >= 0)
+    {
+      struct scmp_arg_cmp creat
+          = { .arg = (unsigned)flags_arg, .op = SCMP_CMP_MASKED_EQ, .datum_a = O_CREAT, .datum_b = O_CREAT };
+      struct scmp_arg_cmp plain
+          = { .arg = (unsigned)flags_arg, .op = SCMP_CMP_MASKED_EQ, .datum_a = O_CREAT, .datum_b = 0 };
+      int r = seccomp_rule_add_array (ctx, SCMP_ACT_NOTIFY, nr, 1, &creat);
+      if (r == 0)
+        r = seccomp_rule_add_array (ctx, SCMP_ACT_ALLOW, nr, 1, &plain);
+      return r < 0 ? r : 1;
+    }
   for (size_t i = 0; i < ARRAY_SIZE (notified); i++)
     if (strcmp (name, notified[i]) == 0)
-      return true;
-  return false;
+      {
+        int r = seccomp_rule_add (ctx, SCMP_ACT_NOTIFY, nr, 0);
+        return r < 0 ? r : 1;
+      }
+  return 0;
 }
 
 static bool
@@ -331,6 +349,47 @@ proc_link (struct emu *e, const char *name, char *buf, size_t size)
   return 0;
 }
 
+/* The target's root (an O_PATH fd) and the absolute path (inside that root)
+ * of what it names by (dirfd, path): 0, or -EXDEV when that cannot be known
+ * here (another root than the init's, a deleted directory). */
+static int
+target_path (struct emu *e, int dirfd, const char *path, int *rootfd, char **abs)
+{
+  char link[48];
+  snprintf (link, sizeof link, "%d/root", (int)e->req->pid);
+  cleanup_close int root = openat (e->procfd, link, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  struct stat rs;
+  if (root < 0 || fstat (root, &rs) < 0 || rs.st_dev != e->root_dev || rs.st_ino != e->root_ino)
+    return -EXDEV;
+  if (path[0] != '/')
+    {
+      char base[PATH_MAX];
+      char name[24];
+      if (dirfd == AT_FDCWD)
+        snprintf (name, sizeof name, "cwd");
+      else
+        snprintf (name, sizeof name, "fd/%d", dirfd);
+      if (proc_link (e, name, base, sizeof base) < 0)
+        return -EXDEV;
+      *abs = xasprintf ("%s/%s", base, path);
+    }
+  else
+    *abs = xstrdup (path);
+  *rootfd = take_fd (&root);
+  return 0;
+}
+
+static int
+open_in (int root, const char *path, int flags)
+{
+  struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC,
+                          .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+  int fd = (int)syscall (SYS_openat2, root, path, &how, sizeof how);
+  if (fd < 0)
+    return errno == ELOOP || errno == EXDEV || errno == EAGAIN ? -EXDEV : -errno;
+  return fd;
+}
+
 /* An O_PATH fd of what the target names by (dirfd, path, flags), resolved as
  * the target would: >= 0, or -errno; -EXDEV when it cannot be resolved here
  * (the caller lets the kernel do the call instead). */
@@ -349,30 +408,12 @@ resolve (struct emu *e, int dirfd, const char *path, bool follow, bool empty_ok)
       int fd = openat (e->procfd, link, O_PATH | O_CLOEXEC);
       return fd >= 0 ? fd : errno == ENOENT ? -EBADF : -errno;
     }
-  snprintf (link, sizeof link, "%d/root", (int)e->req->pid);
-  cleanup_close int root = openat (e->procfd, link, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  struct stat rs;
-  if (root < 0 || fstat (root, &rs) < 0 || rs.st_dev != e->root_dev || rs.st_ino != e->root_ino)
-    return -EXDEV;
+  cleanup_close int root = -1;
   cleanup_free char *abs = NULL;
-  if (path[0] != '/')
-    {
-      char base[PATH_MAX];
-      char name[24];
-      if (dirfd == AT_FDCWD)
-        snprintf (name, sizeof name, "cwd");
-      else
-        snprintf (name, sizeof name, "fd/%d", dirfd);
-      if (proc_link (e, name, base, sizeof base) < 0)
-        return -EXDEV;
-      abs = xasprintf ("%s/%s", base, path);
-    }
-  struct open_how how = { .flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW),
-                          .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-  int fd = (int)syscall (SYS_openat2, root, abs ? abs : path, &how, sizeof how);
-  if (fd < 0)
-    return errno == ELOOP || errno == EXDEV || errno == EAGAIN ? -EXDEV : -errno;
-  return fd;
+  int r = target_path (e, dirfd, path, &root, &abs);
+  if (r < 0)
+    return r;
+  return open_in (root, abs, O_PATH | (follow ? 0 : O_NOFOLLOW));
 }
 
 /* ---- answers ---- */
@@ -599,6 +640,90 @@ do_stat (struct emu *e, int nr, const uint64_t *a)
   return r > 0 ? ANSWER_NONE : r;
 }
 
+/* The target's umask (/proc/PID/status), 022 when unknown. */
+static mode_t
+proc_umask (struct emu *e)
+{
+  char path[32], buf[1024];
+  snprintf (path, sizeof path, "%d/status", (int)e->req->pid);
+  int fd = openat (e->procfd, path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd >= 0 ? read (fd, buf, sizeof buf - 1) : -1;
+  if (fd >= 0)
+    close (fd);
+  if (n <= 0)
+    return 022;
+  buf[n] = '\0';
+  const char *u = strstr (buf, "\nUmask:");
+  return u ? (mode_t)(strtoul (u + 7, NULL, 8) & 0777) : 022;
+}
+
+/* A file or directory created by a process whose emulated fsuid or fsgid is
+ * not root's: the handler creates it (as the container's root, the only id
+ * there is) and records fsuid:fsgid (the directory's group when it is
+ * set-group-ID).  Root's creations go on in the kernel. */
+static int
+do_create (struct emu *e, int nr, const uint64_t *a)
+{
+  const struct credemu_creds *c = creds_of (e, (pid_t)e->req->pid, false);
+  if (c->fsuid == 0 && c->fsgid == 0)
+    return ANSWER_CONTINUE;
+  uid_t fsuid = c->fsuid;
+  gid_t fsgid = c->fsgid;
+  int dirfd = AT_FDCWD, flags = O_CREAT | O_WRONLY | O_TRUNC, r;
+  uint64_t pa = a[0];
+  mode_t mode = (mode_t)a[1];
+  bool dir = nr == SYS_mkdir || nr == SYS_mkdirat;
+  if (nr == SYS_open)
+    flags = (int)a[1], mode = (mode_t)a[2];
+  else if (nr == SYS_openat)
+    dirfd = (int)a[0], pa = a[1], flags = (int)a[2], mode = (mode_t)a[3];
+  else if (nr == SYS_mkdirat)
+    dirfd = (int)a[0], pa = a[1], mode = (mode_t)a[2];
+  char path[PATH_MAX];
+  if ((r = read_path (e, pa, path, sizeof path)) != 0)
+    return r == -ENAMETOOLONG || r == -EFAULT ? ANSWER_CONTINUE : r;
+  cleanup_close int root = -1, parent = -1, fd = -1;
+  cleanup_free char *abs = NULL;
+  if (target_path (e, dirfd, path, &root, &abs) < 0)
+    return ANSWER_CONTINUE;
+  char *slash = strrchr (abs, '/');
+  const char *name = slash + 1;
+  if (*name == '\0' || strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
+    return ANSWER_CONTINUE;
+  *slash = '\0';
+  parent = open_in (root, abs[0] ? abs : "/", O_PATH | O_DIRECTORY);
+  if (parent < 0)
+    return parent == -EXDEV ? ANSWER_CONTINUE : parent;
+  struct stat ps;
+  struct owner_record prec;
+  if (fstat (parent, &ps) == 0 && (ps.st_mode & S_ISGID))
+    fsgid = owner_record_get_fd (parent, &prec) == 1 ? prec.gid : ps.st_gid;
+  mode &= ~proc_umask (e) & 07777;
+  if (dir)
+    {
+      if (mkdirat (parent, name, mode) < 0)
+        return -errno;
+      fd = openat (parent, name, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+    }
+  else
+    {
+      fd = openat (parent, name, (flags | O_EXCL | O_CLOEXEC) & ~O_NOCTTY, mode);
+      if (fd < 0)
+        return errno == EEXIST && !(flags & O_EXCL) ? ANSWER_CONTINUE : -errno;
+    }
+  if (fd < 0 || owner_record_set_fd (fd, fsuid, fsgid) < 0)
+    log_debug ("credemu: owner of a new file not recorded: %s", strerror (errno));
+  if (dir)
+    return 0;
+  struct seccomp_notif_addfd add = { .id = e->req->id,
+                                     .flags = SECCOMP_ADDFD_FLAG_SEND,
+                                     .srcfd = (uint32_t)fd,
+                                     .newfd_flags = (uint32_t)(flags & O_CLOEXEC) };
+  if (ioctl (e->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0)
+    return errno == ENOENT ? ANSWER_NONE : -errno;
+  return ANSWER_NONE; /* answered: the call returned the new fd */
+}
+
 static int
 answer (struct emu *e, int64_t *val)
 {
@@ -619,6 +744,12 @@ answer (struct emu *e, int64_t *val)
     case SYS_newfstatat:
     case SYS_statx:
       return do_stat (e, d->nr, a);
+    case SYS_open:
+    case SYS_openat:
+    case SYS_creat:
+    case SYS_mkdir:
+    case SYS_mkdirat:
+      return do_create (e, d->nr, a);
     default:
       return do_creds (e, d->nr, a, val);
     }
@@ -655,6 +786,7 @@ sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procf
   if (stat ("/", &rs) == 0)
     e.root_dev = rs.st_dev, e.root_ino = rs.st_ino;
   credemu_creds_init (&e.root, spec->groups, spec->n_groups, spec->caps);
+  umask (0); /* files made for the target get its umask (proc_umask) */
   if (seccomp_notify_alloc (&e.req, &e.resp) != 0)
     listener = -1;
 

@@ -15,12 +15,15 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <seccomp.h>
+
 #include "sandbox/spec.h"
 #include "util/error.h"
 
-/* Should this system call (libseccomp's name) be notified, when a profile
- * allows it unconditionally? */
-bool sandbox_credemu_notified (const char *name);
+/* A profile allows the system call `name` (number nr) unconditionally: add
+ * the rules that notify it instead (all of it, or open/openat with O_CREAT).
+ * 1 when added, 0 when the call is not one of those, or -errno. */
+int sandbox_credemu_rule_add (scmp_filter_ctx ctx, const char *name, int nr);
 
 /* Does this BPF program notify (hold a SECCOMP_RET_USER_NOTIF)? */
 bool sandbox_credemu_bpf_notifies (const void *bpf, size_t len);

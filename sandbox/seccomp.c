@@ -428,8 +428,14 @@ add_syscall (struct profile *p, const char *where, const char *name, uint32_t ac
   int r = 0;
   if (nr == __NR_SCMP_ERROR)
     return 0; /* unknown to this libseccomp: skipped, as runc does */
-  if (p->credemu && action == SCMP_ACT_ALLOW && n == 0 && sandbox_credemu_notified (name))
-    action = SCMP_ACT_NOTIFY;
+  if (p->credemu && action == SCMP_ACT_ALLOW && n == 0)
+    {
+      r = sandbox_credemu_rule_add (p->ctx, name, nr);
+      if (r < 0)
+        return perr (p, err, -r, "%s: add rule for syscall '%s'", where, name);
+      if (r > 0)
+        return 0;
+    }
   if (!separate)
     r = seccomp_rule_add_array (p->ctx, action, nr, n, conds);
   for (unsigned int i = 0; separate && i < n && r >= 0; i++)
