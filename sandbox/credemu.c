@@ -32,6 +32,7 @@
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <sys/capability.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -260,6 +261,15 @@ creds_of (struct emu *e, pid_t tid, bool create)
   int pidfd = (int)syscall (SYS_pidfd_open, tgid, 0);
   if (pidfd < 0)
     return NULL;
+  for (size_t i = 0; e->n == e->cap && i < e->n;) /* sweep the dead before growing */
+    if (!pidfd_alive (e->procs[i].pidfd) && (ssize_t)i != from)
+      {
+        if ((ssize_t)e->n - 1 == from)
+          from = (ssize_t)i; /* proc_drop moves the last entry here */
+        proc_drop (e, i);
+      }
+    else
+      i++;
   if (e->n == e->cap)
     {
       e->cap = e->cap ? 2 * e->cap : 16;
@@ -778,6 +788,30 @@ handle_one (struct emu *e)
 
 /* ---- the init's loop ---- */
 
+/* What the handler does to files, it does with the container's capabilities
+ * (the init holds all of the namespace's): its effective set becomes the
+ * container's, plus CAP_SYS_PTRACE, which only opens the memory of the
+ * container's processes to it (non-dumpable ones too). */
+static void
+limit_caps (uint64_t caps)
+{
+  cap_t c = cap_get_proc ();
+  if (c == NULL)
+    return;
+  cap_clear_flag (c, CAP_EFFECTIVE);
+  caps |= UINT64_C (1) << CAP_SYS_PTRACE;
+  for (cap_value_t v = 0; v < 64 && CAP_IS_SUPPORTED (v); v++)
+    {
+      cap_flag_value_t have = CAP_CLEAR;
+      if ((caps & (UINT64_C (1) << v)) && cap_get_flag (c, v, CAP_PERMITTED, &have) == 0
+          && have == CAP_SET)
+        cap_set_flag (c, CAP_EFFECTIVE, 1, &v, CAP_SET);
+    }
+  if (cap_set_proc (c) < 0)
+    log_debug ("credemu: the init's capabilities not limited: %s", strerror (errno));
+  cap_free (c);
+}
+
 int
 sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procfd, pid_t child)
 {
@@ -787,6 +821,7 @@ sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procf
     e.root_dev = rs.st_dev, e.root_ino = rs.st_ino;
   credemu_creds_init (&e.root, spec->groups, spec->n_groups, spec->caps);
   umask (0); /* files made for the target get its umask (proc_umask) */
+  limit_caps (spec->caps);
   if (seccomp_notify_alloc (&e.req, &e.resp) != 0)
     listener = -1;
 
