@@ -26,8 +26,7 @@ nrun run --rm "debian:$suite" stat -c '%n %u:%g %a' /etc/shadow /var/cache/apt/a
 check_match "the base's owners are seen inside: /etc/shadow root:shadow" "/etc/shadow 0:42 640" "$OUT"
 check_match "and apt's partial directory _apt:root" "/var/cache/apt/archives/partial 42:0 700" "$OUT"
 
-NOOK_RUN_TIMEOUT=150 nrun run --rm "debian:$suite" sh -c 'apt-get update 2>&1 | tail -n 3
-  echo "update=$?"
+NOOK_RUN_TIMEOUT=150 nrun run --rm "debian:$suite" sh -c 'apt-get update >/tmp/u 2>&1; echo "update=$?"; tail -n 3 /tmp/u
   apt-get install -y --no-install-recommends cron >/tmp/log 2>&1; echo "install=$?"
   tail -n 5 /tmp/log
   echo "crontab=$(stat -c "%u:%g %a" /usr/bin/crontab)"
