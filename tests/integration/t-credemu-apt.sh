@@ -36,7 +36,7 @@ NOOK_RUN_TIMEOUT=150 nrun run --rm "debian:$suite" sh -c 'apt-get update >/tmp/u
 if grep -qE "Could not resolve|Temporary failure|Failed to fetch" <<<"$OUT"; then
   skip_all "the Debian mirror cannot be reached from a container: $(grep -m1 -E 'Could not|Failed' <<<"$OUT")"
 fi
-check_match "apt-get update succeeds as root" "${NL}update=0$NL" "$OUT"
+check_match "apt-get update succeeds as root" "(^|$NL)update=0$NL" "$OUT"
 check_no_match "apt did not fall back to running unsandboxed" "unsandboxed" "$OUT"
 check_match "apt-get install -y cron succeeds" "${NL}install=0$NL" "$OUT"
 gid=$(sed -n 's/^group=//p' <<<"$OUT")
