@@ -131,8 +131,7 @@ owner (int fd, const struct stat *st, uid_t *uid, gid_t *gid, mode_t *mode)
     return;
   *uid = r.uid;
   *gid = r.gid;
-  if (r.has_mode)
-    *mode = r.mode;
+  *mode = owner_record_mode (&r, st->st_mode);
 }
 
 static int

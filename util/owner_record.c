@@ -107,6 +107,15 @@ owner_record_get_at (int dirfd, const char *path, struct owner_record *r)
   return ret;
 }
 
+mode_t
+owner_record_mode (const struct owner_record *r, mode_t real)
+{
+  real &= 07777;
+  if (r->has_mode && real != r->mode && real == (r->mode | 0700))
+    return r->mode;
+  return real;
+}
+
 int
 owner_record_set_fd (int fd, uid_t uid, gid_t gid)
 {

@@ -44,6 +44,11 @@ int owner_record_get_fd (int fd, struct owner_record *r);
  * layer packer: dirfd is the upper dir, path relative to it). */
 int owner_record_get_at (int dirfd, const char *path, struct owner_record *r);
 
+/* The permission bits a layer should get for a file of mode `real` with
+ * record r: override_stat's mode where extraction had to widen a directory
+ * (real == its mode | 0700), else the file's own (a later chmod wins). */
+mode_t owner_record_mode (const struct owner_record *r, mode_t real);
+
 /* Write user.nook.owner on the file open as fd (O_PATH too): 0, or -1 with errno. */
 int owner_record_set_fd (int fd, uid_t uid, gid_t gid);
 /* Remove it (no error when absent): 0, or -1 with errno. */

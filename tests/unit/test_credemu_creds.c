@@ -239,6 +239,11 @@ test_owner_record_formats (void **state)
   assert_true (owner_record_xattr_private ("user.overlay.opaque"));
   assert_false (owner_record_xattr_private ("security.capability"));
   assert_false (owner_record_xattr_private ("user.other"));
+  struct owner_record r = { .uid = 1, .gid = 2, .mode = 0555, .has_mode = true };
+  assert_int_equal (owner_record_mode (&r, 0755), 0555); /* widened by extraction */
+  assert_int_equal (owner_record_mode (&r, 0700), 0700); /* chmod'ed since */
+  r.has_mode = false;
+  assert_int_equal (owner_record_mode (&r, 0755), 0755);
 }
 
 int
