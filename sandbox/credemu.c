@@ -50,10 +50,10 @@
 /* ---- the program ---- */
 
 static const char *const notified[] = {
-  "setuid",    "setgid",    "setreuid", "setregid",   "setresuid", "setresgid", "setfsuid",
-  "setfsgid",  "setgroups", "getuid",   "getgid",     "geteuid",   "getegid",   "getresuid",
-  "getresgid", "getgroups", "chown",    "fchown",     "lchown",    "fchownat",  "stat",
-  "fstat",     "lstat",     "newfstatat", "statx", "creat", "mkdir", "mkdirat",
+  "setuid",    "setgid",    "setreuid",   "setregid", "setresuid", "setresgid", "setfsuid",
+  "setfsgid",  "setgroups", "getuid",     "getgid",   "geteuid",   "getegid",   "getresuid",
+  "getresgid", "getgroups", "chown",      "fchown",   "lchown",    "fchownat",  "stat",
+  "fstat",     "lstat",     "newfstatat", "statx",    "creat",     "mkdir",     "mkdirat",
 };
 
 int
@@ -64,10 +64,12 @@ sandbox_credemu_rule_add (scmp_filter_ctx ctx, const char *name, int nr)
   int flags_arg = strcmp (name, "open") == 0 ? 1 : strcmp (name, "openat") == 0 ? 2 : -1;
   if (flags_arg >= 0)
     {
-      struct scmp_arg_cmp creat
-          = { .arg = (unsigned)flags_arg, .op = SCMP_CMP_MASKED_EQ, .datum_a = O_CREAT, .datum_b = O_CREAT };
-      struct scmp_arg_cmp plain
-          = { .arg = (unsigned)flags_arg, .op = SCMP_CMP_MASKED_EQ, .datum_a = O_CREAT, .datum_b = 0 };
+      struct scmp_arg_cmp creat = {
+        .arg = (unsigned)flags_arg, .op = SCMP_CMP_MASKED_EQ, .datum_a = O_CREAT, .datum_b = O_CREAT
+      };
+      struct scmp_arg_cmp plain = {
+        .arg = (unsigned)flags_arg, .op = SCMP_CMP_MASKED_EQ, .datum_a = O_CREAT, .datum_b = 0
+      };
       int r = seccomp_rule_add_array (ctx, SCMP_ACT_NOTIFY, nr, 1, &creat);
       if (r == 0)
         r = seccomp_rule_add_array (ctx, SCMP_ACT_ALLOW, nr, 1, &plain);
@@ -624,8 +626,8 @@ do_stat (struct emu *e, int nr, const uint64_t *a)
       dirfd = (int)a[0], flags = (int)a[nr == SYS_statx ? 2 : 3];
       buf = nr == SYS_statx ? a[4] : a[2];
     }
-  cleanup_close int fd = resolve (e, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW),
-                                  (flags & AT_EMPTY_PATH) != 0);
+  cleanup_close int fd
+      = resolve (e, dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), (flags & AT_EMPTY_PATH) != 0);
   struct owner_record rec;
   if (fd < 0 || owner_record_get_fd (fd, &rec) != 1)
     return ANSWER_CONTINUE;
@@ -841,7 +843,8 @@ sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procf
       if (p < 0 && errno == ECHILD)
         return -1;
 
-      struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN }, { .fd = listener, .events = POLLIN } };
+      struct pollfd pf[2]
+          = { { .fd = sfd, .events = POLLIN }, { .fd = listener, .events = POLLIN } };
       if (poll (pf, listener >= 0 ? 2 : 1, -1) < 0)
         continue;
       if (pf[0].revents & POLLIN)

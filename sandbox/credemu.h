@@ -45,7 +45,6 @@ int sandbox_credemu_open_proc (nook_error_t *err);
 
 /* The init's wait (sandbox_supervise's, plus answering the listener): returns
  * the command's wait status, or -1 when there is no child left. */
-int sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procfd,
-                               pid_t child);
+int sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procfd, pid_t child);
 
 #endif

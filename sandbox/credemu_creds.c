@@ -234,16 +234,14 @@ credemu_in_group (const struct credemu_creds *c, gid_t gid)
 }
 
 bool
-credemu_chown_ok (const struct credemu_creds *c, uid_t cur_uid, gid_t cur_gid, uid_t uid,
-                  gid_t gid)
+credemu_chown_ok (const struct credemu_creds *c, uid_t cur_uid, gid_t cur_gid, uid_t uid, gid_t gid)
 {
   if (has_cap (c, CAP_CHOWN, c->fsuid))
     return true;
   /* fs/attr.c: chown_ok, chgrp_ok */
   if (uid != UNCHANGED && !(c->fsuid == cur_uid && uid == cur_uid))
     return false;
-  if (gid != (gid_t)-1
-      && !(c->fsuid == cur_uid && (credemu_in_group (c, gid) || gid == cur_gid)))
+  if (gid != (gid_t)-1 && !(c->fsuid == cur_uid && (credemu_in_group (c, gid) || gid == cur_gid)))
     return false;
   return true;
 }

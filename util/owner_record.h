@@ -25,15 +25,14 @@ struct owner_record
 {
   uid_t uid;
   gid_t gid;
-  mode_t mode;   /* from override_stat (permission bits), when has_mode */
+  mode_t mode; /* from override_stat (permission bits), when has_mode */
   bool has_mode;
 };
 
 /* "UID:GID" (decimal, nothing else) -> true. */
 bool owner_record_parse (const char *s, size_t len, uid_t *uid, gid_t *gid);
 /* "UID:GID:0MODE" -> true. */
-bool owner_record_parse_override (const char *s, size_t len, uid_t *uid, gid_t *gid,
-                                  mode_t *mode);
+bool owner_record_parse_override (const char *s, size_t len, uid_t *uid, gid_t *gid, mode_t *mode);
 
 /* The record of the file open as fd (any kind of fd, O_PATH too): 1 with *r
  * filled, 0 when the file has none (symlinks, files that carry no user
