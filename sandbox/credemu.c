@@ -10,12 +10,13 @@
  *   seccomp_notify_id_valid before it is trusted (the PID may be reused once
  *   the target dies; a valid id means it was alive all along);
  * - writes go through an fd of /proc/PID/mem opened, then checked valid;
- * - paths are resolved from the target's own root (/proc/PID/root, which must
- *   be the init's), with openat2 RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
- *   relative ones are made absolute from /proc/PID/cwd or /proc/PID/fd/N.
- *   What cannot be resolved that way (a chrooted process, /proc/self/...)
- *   falls back to the kernel's own call (CONTINUE), which then shows real
- *   owners: never more than the container may see or do. */
+ * - paths are resolved only for a target whose root is the init's (same
+ *   root, same mounts: so the init resolves them as the target would), from
+ *   /proc/PID/root, /proc/PID/cwd or /proc/PID/fd/N with openat2
+ *   RESOLVE_NO_MAGICLINKS (/proc/self would be the init's).  What cannot be
+ *   resolved that way (a chrooted process, /proc/self/...) falls back to the
+ *   kernel's own call (CONTINUE), which then shows real owners: never more
+ *   than the container may see or do. */
 #include "sandbox/credemu.h"
 #include "sandbox/credemu_creds.h"
 #include "sandbox/internal.h"
@@ -346,57 +347,42 @@ mem_write (struct emu *e, uint64_t addr, const void *buf, size_t len)
 
 /* ---- paths ---- */
 
-/* readlink of /proc/PID/NAME: an absolute path of a live object, else -1. */
-static int
-proc_link (struct emu *e, const char *name, char *buf, size_t size)
+/* Is the target's root the init's?  Then the init resolves its paths as it
+ * would: the same root, the same mounts (a mount namespace of its own needs
+ * CAP_SYS_ADMIN).  A chrooted process gets the kernel's answers instead. */
+static bool
+same_root (struct emu *e)
 {
-  char path[48];
-  snprintf (path, sizeof path, "%d/%s", (int)e->req->pid, name);
-  ssize_t n = readlinkat (e->procfd, path, buf, size - 1);
-  if (n <= 0 || (size_t)n >= size - 1)
-    return -1;
-  buf[n] = '\0';
-  if (buf[0] != '/' || (n > 10 && strcmp (buf + n - 10, " (deleted)") == 0))
-    return -1;
-  return 0;
+  char link[32];
+  struct stat rs;
+  snprintf (link, sizeof link, "%d/root", (int)e->req->pid);
+  return fstatat (e->procfd, link, &rs, 0) == 0 && rs.st_dev == e->root_dev
+         && rs.st_ino == e->root_ino;
 }
 
-/* The target's root (an O_PATH fd) and the absolute path (inside that root)
- * of what it names by (dirfd, path): 0, or -EXDEV when that cannot be known
- * here (another root than the init's, a deleted directory). */
+/* An O_PATH fd of the directory the target resolves path from: its root,
+ * its cwd or its fd dirfd (through /proc/PID, once); or -errno. */
 static int
-target_path (struct emu *e, int dirfd, const char *path, int *rootfd, char **abs)
+target_base (struct emu *e, int dirfd, const char *path)
 {
   char link[48];
-  snprintf (link, sizeof link, "%d/root", (int)e->req->pid);
-  cleanup_close int root = openat (e->procfd, link, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  struct stat rs;
-  if (root < 0 || fstat (root, &rs) < 0 || rs.st_dev != e->root_dev || rs.st_ino != e->root_ino)
-    return -EXDEV;
-  if (path[0] != '/')
-    {
-      char base[PATH_MAX];
-      char name[24];
-      if (dirfd == AT_FDCWD)
-        snprintf (name, sizeof name, "cwd");
-      else
-        snprintf (name, sizeof name, "fd/%d", dirfd);
-      if (proc_link (e, name, base, sizeof base) < 0)
-        return -EXDEV;
-      *abs = xasprintf ("%s/%s", base, path);
-    }
+  if (path[0] == '/')
+    snprintf (link, sizeof link, "%d/root", (int)e->req->pid);
+  else if (dirfd == AT_FDCWD)
+    snprintf (link, sizeof link, "%d/cwd", (int)e->req->pid);
   else
-    *abs = xstrdup (path);
-  *rootfd = take_fd (&root);
-  return 0;
+    snprintf (link, sizeof link, "%d/fd/%d", (int)e->req->pid, dirfd);
+  int fd = openat (e->procfd, link, O_PATH | O_CLOEXEC);
+  return fd >= 0 ? fd : errno == ENOENT ? -EBADF : -errno;
 }
 
+/* openat2 below base, no magic link followed (/proc/self would be the
+ * init's): >= 0, or -errno; -EXDEV for what the init cannot resolve. */
 static int
-open_in (int root, const char *path, int flags)
+open_in (int base, const char *path, int flags)
 {
-  struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC,
-                          .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-  int fd = (int)syscall (SYS_openat2, root, path, &how, sizeof how);
+  struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS };
+  int fd = (int)syscall (SYS_openat2, base, path, &how, sizeof how);
   if (fd < 0)
     return errno == ELOOP || errno == EXDEV || errno == EAGAIN ? -EXDEV : -errno;
   return fd;
@@ -408,24 +394,14 @@ open_in (int root, const char *path, int flags)
 static int
 resolve (struct emu *e, int dirfd, const char *path, bool follow, bool empty_ok)
 {
-  char link[48];
-  if (path[0] == '\0')
-    {
-      if (!empty_ok)
-        return -ENOENT;
-      if (dirfd == AT_FDCWD)
-        snprintf (link, sizeof link, "%d/cwd", (int)e->req->pid);
-      else
-        snprintf (link, sizeof link, "%d/fd/%d", (int)e->req->pid, dirfd);
-      int fd = openat (e->procfd, link, O_PATH | O_CLOEXEC);
-      return fd >= 0 ? fd : errno == ENOENT ? -EBADF : -errno;
-    }
-  cleanup_close int root = -1;
-  cleanup_free char *abs = NULL;
-  int r = target_path (e, dirfd, path, &root, &abs);
-  if (r < 0)
-    return r;
-  return open_in (root, abs, O_PATH | (follow ? 0 : O_NOFOLLOW));
+  if (path[0] == '\0' && !empty_ok)
+    return -ENOENT;
+  if (path[0] != '\0' && !same_root (e))
+    return -EXDEV;
+  cleanup_close int base = target_base (e, dirfd, path);
+  if (base < 0 || path[0] == '\0')
+    return take_fd (&base);
+  return open_in (base, path, O_PATH | (follow ? 0 : O_NOFOLLOW));
 }
 
 /* ---- answers ---- */
@@ -694,18 +670,25 @@ do_create (struct emu *e, int nr, const uint64_t *a)
   char path[PATH_MAX];
   if ((r = read_path (e, pa, path, sizeof path)) != 0)
     return r == -ENAMETOOLONG || r == -EFAULT ? ANSWER_CONTINUE : r;
-  cleanup_close int root = -1, parent = -1, fd = -1;
-  cleanup_free char *abs = NULL;
-  if (target_path (e, dirfd, path, &root, &abs) < 0)
+  cleanup_close int base = -1, parent = -1, fd = -1;
+  if (!same_root (e))
     return ANSWER_CONTINUE;
-  char *slash = strrchr (abs, '/');
-  const char *name = slash + 1;
+  char *slash = strrchr (path, '/');
+  const char *name = slash ? slash + 1 : path;
   if (*name == '\0' || strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
     return ANSWER_CONTINUE;
-  *slash = '\0';
-  parent = open_in (root, abs[0] ? abs : "/", O_PATH | O_DIRECTORY);
-  if (parent < 0)
-    return parent == -EXDEV ? ANSWER_CONTINUE : parent;
+  base = target_base (e, dirfd, path);
+  if (base < 0)
+    return base;
+  if (slash)
+    {
+      *slash = '\0';
+      parent = open_in (base, path[0] ? path : "/", O_PATH | O_DIRECTORY);
+      if (parent < 0)
+        return parent == -EXDEV ? ANSWER_CONTINUE : parent;
+    }
+  else
+    parent = take_fd (&base);
   struct stat ps;
   struct owner_record prec;
   if (fstat (parent, &ps) == 0 && (ps.st_mode & S_ISGID))

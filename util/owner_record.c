@@ -78,9 +78,18 @@ no_record_errno (int e)
 int
 owner_record_get_fd (int fd, struct owner_record *r)
 {
-  char buf[64];
+  char buf[64], names[512], p[40];
   int found = 0;
   memset (r, 0, sizeof *r);
+  /* Most files have no xattr at all: one listxattr says so (a stat of the
+   * credential emulation pays for this on every file). */
+  snprintf (p, sizeof p, "/proc/self/fd/%d", fd);
+  ssize_t ln = listxattr (p, names, sizeof names);
+  if (ln == 0 || (ln < 0 && no_record_errno (errno) && errno != ERANGE))
+    return 0;
+  if (ln > 0 && !memmem (names, (size_t)ln, OWNER_RECORD_XATTR, sizeof OWNER_RECORD_XATTR)
+      && !memmem (names, (size_t)ln, OWNER_OVERRIDE_XATTR, sizeof OWNER_OVERRIDE_XATTR))
+    return 0;
   ssize_t n = get (fd, OWNER_OVERRIDE_XATTR, buf, sizeof buf);
   if (n > 0 && owner_record_parse_override (buf, (size_t)n, &r->uid, &r->gid, &r->mode))
     found = r->has_mode = true;
