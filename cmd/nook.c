@@ -59,6 +59,7 @@
  *   sandbox/seccomp_bpf.c compiled filters: export, validate, load
  *   sandbox/tty.c         raw mode, window size
  *   sandbox/credemu.c     credential emulation of single-id containers (seccomp notify, init)
+ *   sandbox/credemu_files.c  its answers about files: chown records, stat, creations
  *   sandbox/credemu_creds.c  the kernel's set*id/setgroups/chown rules as bookkeeping (pure)
  *   imagefmt/digest.c     sha256 digests (nettle)
  *   imagefmt/ref.c        image references
