@@ -58,6 +58,9 @@
  *   sandbox/seccomp.c     Docker's default seccomp profile and JSON profiles (libseccomp)
  *   sandbox/seccomp_bpf.c compiled filters: export, validate, load
  *   sandbox/tty.c         raw mode, window size
+ *   sandbox/credemu.c     credential emulation of single-id containers (seccomp notify, init)
+ *   sandbox/credemu_files.c  its answers about files: chown records, stat, creations
+ *   sandbox/credemu_creds.c  the kernel's set*id/setgroups/chown rules as bookkeeping (pure)
  *   imagefmt/digest.c     sha256 digests (nettle)
  *   imagefmt/ref.c        image references
  *   imagefmt/store.c      the OCI content store: index, lookup, unpacked layers
@@ -90,6 +93,7 @@
  *   net/helper.c          helper processes: fork, die with nook, pidfd kill
  *   net/sandbox_self.c    how helpers confine themselves (Landlock, seccomp, no caps)
  *   util/template.c       the Go-template subset of --format (pure, fuzzed)
+ *   util/owner_record.c   owners recorded in xattrs (user.nook.owner, override_stat)
  *   util/                 errors, cleanup, logging, strings, fs helpers, trace timings
  */
 #include "cmd/cli.h"

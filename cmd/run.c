@@ -357,6 +357,8 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
   trace_mark ("spec and storage driver");
   bool unconfined = false;
   cleanup_free char *profile = NULL;
+  /* Single id, root: set*id, chown and stat answered by the init (sandbox/credemu.h). */
+  spec->credemu = spec->ids.single && spec->uid == 0;
   if (spec_security_opts (o->security_opts, &unconfined, &profile, err) < 0
       || seccomp_cache_program_path (imagefmt_store_root (st->store), profile, spec,
                                      &st->seccomp_file, err)

@@ -21,11 +21,11 @@
 #define PROFILE_MAX (4u << 20)
 
 static int
-compile (const char *text, size_t len, const char *name, uint64_t caps, void **bpf, size_t *blen,
-         nook_error_t *err)
+compile (const char *text, size_t len, const char *name, uint64_t caps, unsigned flags, void **bpf,
+         size_t *blen, nook_error_t *err)
 {
   scmp_filter_ctx ctx = NULL;
-  if (sandbox_seccomp_build_json (text, len, name, caps, &ctx, err) < 0)
+  if (sandbox_seccomp_build_json_flags (text, len, name, caps, flags, &ctx, err) < 0)
     return -1;
   int r = sandbox_seccomp_export (ctx, bpf, blen, err);
   sandbox_seccomp_release (&ctx);
@@ -83,15 +83,15 @@ append_safe (struct strbuf *b, const char *s)
 
 /* "b-BUILDID-CAPS-..." for the embedded default, NULL without a build ID. */
 static char *
-default_name (const struct utsname *u, uint64_t caps)
+default_name (const struct utsname *u, uint64_t caps, bool credemu)
 {
   char id[65] = "";
   dl_iterate_phdr (find_build_id, id);
   if (id[0] == '\0')
     return NULL;
   struct strbuf b = { 0 };
-  strbuf_appendf (&b, "b-%s-%016" PRIx64 "-%s", id, caps,
-                  sandbox_seccomp_x32_usable () ? "x32" : "no-x32");
+  strbuf_appendf (&b, "b-%s-%016" PRIx64 "-%s%s", id, caps,
+                  sandbox_seccomp_x32_usable () ? "x32" : "no-x32", credemu ? "-credemu" : "");
   append_safe (&b, sandbox_seccomp_lib_version ());
   append_safe (&b, u->machine);
   append_safe (&b, u->release);
@@ -130,13 +130,14 @@ seccomp_cache_program_path (const char *store_root, const char *profile, struct 
    * NETLINK_AUDIT rule.) */
   struct utsname u;
   uname (&u);
-  cleanup_free char *name = profile ? NULL : default_name (&u, spec->caps);
+  cleanup_free char *name = profile ? NULL : default_name (&u, spec->caps, spec->credemu);
   if (name == NULL)
     {
       struct imagefmt_digester *d = imagefmt_digester_new ();
       cleanup_free char *head = xasprintf (
-          "nook-seccomp-4\n%s\n%s\n%s\n%016" PRIx64 "\n%s", sandbox_seccomp_lib_version (),
-          u.release, u.machine, spec->caps, sandbox_seccomp_x32_usable () ? "" : "no-x32\n");
+          "nook-seccomp-4\n%s\n%s\n%s\n%016" PRIx64 "\n%s%s", sandbox_seccomp_lib_version (),
+          u.release, u.machine, spec->caps, sandbox_seccomp_x32_usable () ? "" : "no-x32\n",
+          spec->credemu ? "credemu\n" : "");
       imagefmt_digester_update (d, head, strlen (head));
       imagefmt_digester_update (d, text, len);
       cleanup_free char *key = imagefmt_digester_finish (d);
@@ -164,7 +165,8 @@ seccomp_cache_program_path (const char *store_root, const char *profile, struct 
 
   void *bpf = NULL;
   size_t blen = 0;
-  if (compile (text, len, profile ? profile : "the default profile", spec->caps, &bpf, &blen, err)
+  if (compile (text, len, profile ? profile : "the default profile", spec->caps,
+               spec->credemu ? SANDBOX_SECCOMP_CREDEMU : 0, &bpf, &blen, err)
       < 0)
     return -1;
   spec->seccomp_bpf = bpf;

@@ -243,7 +243,8 @@ subid_lines (struct info *in, const struct idmap_plan_input *pi)
   cleanup_free char *how = xasprintf (
       "none for %s in /etc/subuid and /etc/subgid. Without them a container has one user id "
       "(yours, as root or as --user): images, volumes and most programs work; files of other "
-      "owners in an image become yours, and chown or setuid to another id fails inside with "
+      "owners in an image become yours; as root, chown and setuid to another id are emulated "
+      "(recorded, not real: the files stay yours), as --user another id they fail with "
       "EINVAL. To get 65536 ids: sudo usermod --add-subuids 100000-165535 --add-subgids "
       "100000-165535 %s (with uidmap installed)",
       user, user);

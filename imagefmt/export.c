@@ -1,5 +1,6 @@
 /* imagefmt/export.c: see export.h. */
 #include "imagefmt/export.h"
+#include "util/owner_record.h"
 #include "imagefmt/archive_dl.h"
 #include "imagefmt/internal.h"
 #include "util/cleanup.h"
@@ -18,7 +19,6 @@
 
 #define WH_PREFIX ".wh."
 #define WH_OPAQUE ".wh..wh..opq"
-#define OVERRIDE_XATTR "user.containers.override_stat"
 #define MAX_DEPTH 512
 
 struct ex
@@ -117,26 +117,21 @@ visible (int *fds, size_t n, bool top_is_root, const char *skip_top, size_t *cou
   return f;
 }
 
+/* The owner a tar entry gets: the recorded one (util/owner_record.h: the
+ * credential emulation's user.nook.owner, a layer's override_stat) or the
+ * file's own. */
 static void
 owner (int fd, const struct stat *st, uid_t *uid, gid_t *gid, mode_t *mode)
 {
-  char buf[64], p[32];
+  struct owner_record r;
   *uid = st->st_uid;
   *gid = st->st_gid;
   *mode = st->st_mode & 07777;
-  snprintf (p, sizeof p, "/proc/self/fd/%d", fd);
-  ssize_t n = S_ISLNK (st->st_mode) ? -1 : getxattr (p, OVERRIDE_XATTR, buf, sizeof buf - 1);
-  unsigned u, g, m;
-  if (n > 0)
-    {
-      buf[n] = '\0';
-      if (sscanf (buf, "%u:%u:%o", &u, &g, &m) == 3)
-        {
-          *uid = u;
-          *gid = g;
-          *mode = m & 07777;
-        }
-    }
+  if (S_ISLNK (st->st_mode) || owner_record_get_fd (fd, &r) != 1)
+    return;
+  *uid = r.uid;
+  *gid = r.gid;
+  *mode = owner_record_mode (&r, st->st_mode);
 }
 
 static int

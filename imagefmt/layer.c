@@ -146,7 +146,7 @@ xattr_allowed (const char *name)
    * us, never from a tarball. */
   if (str_has_prefix (name, "user."))
     return !(str_has_prefix (name, "user.overlay.") || str_has_prefix (name, "user.fuseoverlayfs.")
-             || str_has_prefix (name, "user.containers."));
+             || str_has_prefix (name, "user.containers.") || str_has_prefix (name, "user.nook."));
   return strcmp (name, "security.capability") == 0 || str_has_prefix (name, "system.posix_acl_");
 }
 

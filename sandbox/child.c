@@ -11,6 +11,7 @@
 #include "sandbox/mount.h"
 #include "sandbox/netif.h"
 #include "sandbox/seccomp_bpf.h"
+#include "sandbox/credemu.h"
 #include "sandbox/userns.h"
 #include "util/cleanup.h"
 #include "util/test_hook.h"
@@ -37,6 +38,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -160,8 +162,24 @@ find_program (const char *argv0, char *const *env, int *why)
   return NULL;
 }
 
+/* The seccomp program; one that notifies (credential emulation) with a
+ * listener sent to the init, or, where nobody answers (exec), without its
+ * notifications. */
+static int
+load_program (const struct nook_spec *spec, int emu_sock, nook_error_t *err)
+{
+  if (emu_sock >= 0)
+    return sandbox_credemu_load (spec->seccomp_bpf, spec->seccomp_bpf_len, emu_sock, err);
+  if (sandbox_credemu_bpf_notifies (spec->seccomp_bpf, spec->seccomp_bpf_len))
+    {
+      cleanup_free void *bpf = sandbox_credemu_bpf_strip (spec->seccomp_bpf, spec->seccomp_bpf_len);
+      return sandbox_seccomp_load_bpf (bpf, spec->seccomp_bpf_len, err);
+    }
+  return sandbox_seccomp_load_bpf (spec->seccomp_bpf, spec->seccomp_bpf_len, err);
+}
+
 __attribute__ ((noreturn)) static void
-exec_command (const struct nook_spec *spec, int err_fd, int pty_slave, bool filtered)
+exec_command (const struct nook_spec *spec, int err_fd, int pty_slave, bool filtered, int emu_sock)
 {
   cleanup_error nook_error_t err = NULL;
   /* nook installs no handlers, so dispositions are the defaults already. */
@@ -219,8 +237,7 @@ exec_command (const struct nook_spec *spec, int err_fd, int pty_slave, bool filt
                              spec->argv[0]);
       child_fail (err_fd, err);
     }
-  if (spec->seccomp_bpf && !filtered
-      && sandbox_seccomp_load_bpf (spec->seccomp_bpf, spec->seccomp_bpf_len, &err) < 0)
+  if (spec->seccomp_bpf && !filtered && load_program (spec, emu_sock, &err) < 0)
     child_fail (err_fd, err);
   trace_mark ("command: execve");
   execve (prog, spec->argv, spec->env);
@@ -263,13 +280,14 @@ struct command_args
 {
   const struct nook_spec *spec;
   int err_fd, pty_slave;
+  int emu_sock; /* credential emulation: where the listener goes, else -1 */
 };
 
 static int
 command_main (void *arg)
 {
   struct command_args *a = arg;
-  exec_command (a->spec, a->err_fd, a->pty_slave, false);
+  exec_command (a->spec, a->err_fd, a->pty_slave, false, a->emu_sock);
 }
 
 /* ---- the command started early ----
@@ -351,7 +369,7 @@ early_main (void *arg)
     }
   if (set_rlimits (e->spec, &err) < 0)
     child_fail (e->err_fd, err);
-  exec_command (e->spec, e->err_fd, -1, true);
+  exec_command (e->spec, e->err_fd, -1, true, -1);
 }
 
 /* Start the command now if it may load its program early; false if not. */
@@ -359,7 +377,7 @@ static bool
 early_start (const struct nook_spec *spec, int err_fd, struct early *e)
 {
   memset (e, 0, sizeof *e);
-  if (!spec->seccomp_default || !spec->seccomp_bpf || spec->tty
+  if (!spec->seccomp_default || !spec->seccomp_bpf || spec->tty || sandbox_credemu_active (spec)
       || !sandbox_seccomp_bpf_valid (spec->seccomp_bpf, spec->seccomp_bpf_len))
     return false;
   e->spec = spec;
@@ -631,16 +649,33 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
    * the init suspended until it execs (or fails and exits), so no page table
    * is copied and no page faulted in twice.  Its ids, capabilities, seccomp
    * filter and fds are its own. */
-  struct command_args args = { .spec = spec, .err_fd = err_fd, .pty_slave = pty_slave };
+  struct command_args args
+      = { .spec = spec, .err_fd = err_fd, .pty_slave = pty_slave, .emu_sock = -1 };
+  int emu[2] = { -1, -1 }, procfd = -1, listener = -1;
+  if (sandbox_credemu_active (spec)
+      && ((procfd = sandbox_credemu_open_proc (&err)) < 0
+          || socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, emu) < 0))
+    {
+      if (err == NULL)
+        nook_error_set (&err, errno, "socketpair");
+      child_fail (err_fd, err);
+    }
+  args.emu_sock = emu[1];
   pid_t pid = early.pid;
   if (pid > 0)
     early_go (&early); /* started at the rootfs, its program loaded meanwhile */
   else
     pid = start_late (&args, err_fd);
+  if (emu[0] >= 0)
+    {
+      close (emu[1]);
+      listener = fd_recv (emu[0]); /* the command has exec'd or died: sent, or EOF */
+      close (emu[0]);
+    }
   close (err_fd);
   if (pty_slave >= 0)
     close (pty_slave);
-  sandbox_init_run (pid, notify_fd);
+  sandbox_init_run (spec, pid, notify_fd, listener, procfd);
 }
 
 /* The command started now, sharing the init's memory, the init suspended
@@ -683,5 +718,5 @@ start_late (struct command_args *args, int err_fd)
 void
 sandbox_exec_command (const struct nook_spec *spec, int err_fd, int pty_slave)
 {
-  exec_command (spec, err_fd, pty_slave, false);
+  exec_command (spec, err_fd, pty_slave, false, -1);
 }

@@ -2,6 +2,7 @@
  * command, reaps every orphan, forwards signals to the command and exits with
  * the command's status (128+N when killed by signal N). */
 #include "sandbox/internal.h"
+#include "sandbox/credemu.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -106,8 +107,10 @@ sandbox_supervise (pid_t child)
 }
 
 void
-sandbox_init_run (pid_t child, int notify_fd)
+sandbox_init_run (const struct nook_spec *spec, pid_t child, int notify_fd, int listener,
+                  int procfd)
 {
-  int st = sandbox_supervise (child);
+  int st = listener >= 0 ? sandbox_credemu_supervise (spec, listener, procfd, child)
+                         : sandbox_supervise (child);
   finish (st < 0 ? 125 : sandbox_status_code (st), notify_fd);
 }

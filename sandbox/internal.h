@@ -52,8 +52,10 @@ int sandbox_status_code (int status);
 
 /* PID 1: run the command (already forked as `child`) to its end; when it
  * ends, kill and reap the rest and write its status byte to notify_fd
- * (if >= 0) before exiting. */
-__attribute__ ((noreturn)) void sandbox_init_run (pid_t child, int notify_fd);
+ * (if >= 0) before exiting.  listener >= 0: answer the command's seccomp
+ * notifications meanwhile (sandbox/credemu.h; procfd: the init's /proc). */
+__attribute__ ((noreturn)) void sandbox_init_run (const struct nook_spec *spec, pid_t child,
+                                                  int notify_fd, int listener, int procfd);
 
 /* Name this process TITLE in ps and wipe the arguments and environment it
  * inherited from nook out of its memory. */

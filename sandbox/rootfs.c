@@ -1,6 +1,7 @@
 /* sandbox/rootfs.c: see rootfs.h.  Runs in the container child (inside the
  * user and mount namespaces) except for the pure helpers and the probe. */
 #include "sandbox/rootfs.h"
+#include "util/owner_record.h"
 #include "sandbox/internal.h"
 #include "sandbox/userns.h"
 #include "util/cleanup.h"
@@ -404,6 +405,20 @@ mount_fuse_overlayfs (const struct nook_spec *spec, const char *upper, const cha
 
 static int copy_tree (int src, int dst, nook_error_t *err);
 
+/* The owners a layer recorded (util/owner_record.h) go with the copy. */
+static void
+copy_owner_records (int in, int out)
+{
+  static const char *const names[] = { OWNER_OVERRIDE_XATTR, OWNER_RECORD_XATTR };
+  char v[64];
+  for (size_t i = 0; i < 2; i++)
+    {
+      ssize_t n = fgetxattr (in, names[i], v, sizeof v);
+      if (n > 0)
+        (void)fsetxattr (out, names[i], v, (size_t)n, 0);
+    }
+}
+
 static int
 copy_file (int src, int dst, const char *name, const struct stat *st, nook_error_t *err)
 {
@@ -434,6 +449,7 @@ copy_file (int src, int dst, const char *name, const struct stat *st, nook_error
     }
   if (fchown (out, st->st_uid, st->st_gid) < 0 && errno != EPERM && errno != EINVAL)
     return nook_error_set (err, errno, "chown '%s'", name);
+  copy_owner_records (in, out);
   fchmod (out, st->st_mode & 07777);
   struct timespec ts[2] = { st->st_atim, st->st_mtim };
   futimens (out, ts);
@@ -468,6 +484,7 @@ copy_entry (int src, int dst, const char *name, nook_error_t *err)
         return nook_error_wrap (err, "in '%s'", name);
       /* owners: best effort (a single-id map has only the user's) */
       (void)!fchownat (dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+      copy_owner_records (sfd, dfd);
       fchmod (dfd, st.st_mode & 07777);
       struct timespec ts[2] = { st.st_atim, st.st_mtim };
       futimens (dfd, ts);

@@ -7,6 +7,7 @@
  * libcontainer/seccomp (actions, errnoRet, argument conditions, unknown syscalls
  * skipped, rules with the default action skipped). */
 #include "sandbox/seccomp.h"
+#include "sandbox/credemu.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -37,6 +38,7 @@ struct profile
   int kmajor, kminor;
   scmp_filter_ctx ctx;
   uint32_t default_action;
+  bool credemu; /* SANDBOX_SECCOMP_CREDEMU */
 };
 
 void
@@ -426,6 +428,14 @@ add_syscall (struct profile *p, const char *where, const char *name, uint32_t ac
   int r = 0;
   if (nr == __NR_SCMP_ERROR)
     return 0; /* unknown to this libseccomp: skipped, as runc does */
+  if (p->credemu && action == SCMP_ACT_ALLOW && n == 0)
+    {
+      r = sandbox_credemu_rule_add (p->ctx, name, nr);
+      if (r < 0)
+        return perr (p, err, -r, "%s: add rule for syscall '%s'", where, name);
+      if (r > 0)
+        return 0;
+    }
   if (!separate)
     r = seccomp_rule_add_array (p->ctx, action, nr, n, conds);
   for (unsigned int i = 0; separate && i < n && r >= 0; i++)
@@ -579,7 +589,17 @@ int
 sandbox_seccomp_build_json (const char *text, size_t len, const char *name_for_errors,
                             uint64_t caps, scmp_filter_ctx *out, nook_error_t *err)
 {
-  struct profile p = { .name = name_for_errors ? name_for_errors : "(profile)", .caps = caps };
+  return sandbox_seccomp_build_json_flags (text, len, name_for_errors, caps, 0, out, err);
+}
+
+int
+sandbox_seccomp_build_json_flags (const char *text, size_t len, const char *name_for_errors,
+                                  uint64_t caps, unsigned flags, scmp_filter_ctx *out,
+                                  nook_error_t *err)
+{
+  struct profile p = { .name = name_for_errors ? name_for_errors : "(profile)",
+                       .caps = caps,
+                       .credemu = (flags & SANDBOX_SECCOMP_CREDEMU) != 0 };
   cleanup_json json_t *root = NULL;
   json_error_t jerr;
   *out = NULL;

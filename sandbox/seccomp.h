@@ -30,6 +30,13 @@ int sandbox_seccomp_build_file (const char *path, uint64_t caps, scmp_filter_ctx
 int sandbox_seccomp_build_json (const char *text, size_t len, const char *name_for_errors,
                                 uint64_t caps, scmp_filter_ctx *out, nook_error_t *err);
 
+/* The same with flags: SANDBOX_SECCOMP_CREDEMU turns the unconditional ALLOW
+ * of the calls sandbox/credemu.c answers into SECCOMP_RET_USER_NOTIF. */
+#define SANDBOX_SECCOMP_CREDEMU 1u
+int sandbox_seccomp_build_json_flags (const char *text, size_t len, const char *name_for_errors,
+                                      uint64_t caps, unsigned flags, scmp_filter_ctx *out,
+                                      nook_error_t *err);
+
 /* Can this process make x32 system calls (x86_64 kernels built or booted
  * without x32 say ENOSYS)?  Filters built where it cannot leave x32 out. */
 bool sandbox_seccomp_x32_usable (void);

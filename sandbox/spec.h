@@ -98,6 +98,9 @@ struct nook_spec
    * makes before execve: it may be loaded before them (sandbox/child.c). */
   bool seccomp_default;
   size_t seccomp_bpf_len;
+  /* Ask for a program that notifies the credential calls (single-id map, root:
+   * sandbox/credemu.h); whether a run emulates is read from the program. */
+  bool credemu;
 
   struct nook_mount *mounts;
   size_t n_mounts;

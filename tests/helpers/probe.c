@@ -26,6 +26,10 @@
  *   connect IP PORT  a TCP connection, 5 s at most -> connect=ok|ERRNO (ECONNREFUSED,
  *                ENETUNREACH, ETIMEDOUT...: a network error, told apart from other failures)
  *   udpecho PORT a UDP echo server on 0.0.0.0:PORT, forever (prints "udpecho=ready")
+ *   drop UID GID apt's privilege drop: setgroups([GID]), setresgid, setresuid (all three ids)
+ *                -> drop=ok|ERRNO res=R,E,S resg=R,E,S groups=a,b, then setuid(0) -> regain=ok|ERRNO
+ *   fsuid UID GID FILE  setfsgid(GID), setfsuid(UID), create FILE and FILE.d -> create=ok|ERRNO
+ *                mkdir=ok|ERRNO (the fs ids go back to 0 after)
  */
 #include <poll.h>
 #include <dirent.h>
@@ -39,6 +43,8 @@
 #include <arpa/inet.h>
 #include <linux/netlink.h>
 #include <netinet/in.h>
+#include <grp.h>
+#include <sys/fsuid.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
@@ -274,6 +280,49 @@ do_ids (void)
 }
 
 static int
+do_drop (const char *u, const char *g)
+{
+  uid_t uid = (uid_t) strtoul (u, NULL, 10);
+  gid_t gid = (gid_t) strtoul (g, NULL, 10);
+  int r = setgroups (1, &gid);
+  if (r == 0)
+    r = setresgid (gid, gid, gid);
+  if (r == 0)
+    r = setresuid (uid, uid, uid);
+  report ("drop", r);
+  uid_t a, b, c;
+  gid_t x, y, z, groups[64];
+  getresuid (&a, &b, &c);
+  getresgid (&x, &y, &z);
+  printf ("res=%d,%d,%d\nresg=%d,%d,%d\ngroups=", (int) a, (int) b, (int) c, (int) x, (int) y,
+          (int) z);
+  int n = getgroups (64, groups);
+  for (int i = 0; i < n; i++)
+    printf ("%s%d", i ? "," : "", (int) groups[i]);
+  printf ("\n");
+  report ("regain", setuid (0));
+  return r == 0 ? 0 : 1;
+}
+
+static int
+do_fsuid (const char *u, const char *g, const char *file)
+{
+  setfsgid ((gid_t) strtoul (g, NULL, 10));
+  setfsuid ((uid_t) strtoul (u, NULL, 10));
+  int fd = open (file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  report ("create", fd);
+  if (fd >= 0)
+    close (fd);
+  char d[4096];
+  snprintf (d, sizeof d, "%s.d", file);
+  int r = mkdir (d, 0755);
+  report ("mkdir", r);
+  setfsuid (0);
+  setfsgid (0);
+  return fd >= 0 && r == 0 ? 0 : 1;
+}
+
+static int
 do_netlink (const char *proto)
 {
   int p = strcmp (proto, "audit") == 0   ? NETLINK_AUDIT
@@ -388,7 +437,8 @@ static void
 usage (void)
 {
   fprintf (stderr, "usage: probe status|mount|keyctl|userns|fds|tiocsti|zombie|ptrace|chown|"
-                   "ids|x32|read FILE|sleep N|netlink P|loopback|connect IP PORT|udpecho PORT\n");
+                   "ids|x32|read FILE|sleep N|netlink P|loopback|connect IP PORT|udpecho PORT|"
+                   "drop UID GID|fsuid UID GID FILE\n");
   exit (2);
 }
 
@@ -438,6 +488,10 @@ main (int argc, char **argv)
     return do_loopback ();
   if (strcmp (cmd, "connect") == 0 && argc >= 3)
     return do_connect (argv[1], argv[2]);
+  if (strcmp (cmd, "drop") == 0 && argc >= 3)
+    return do_drop (argv[1], argv[2]);
+  if (strcmp (cmd, "fsuid") == 0 && argc >= 4)
+    return do_fsuid (argv[1], argv[2], argv[3]);
   if (strcmp (cmd, "udpecho") == 0 && argc >= 2)
     return do_udpecho (argv[1]);
   if (strcmp (cmd, "sleep") == 0 && argc >= 2)

@@ -49,7 +49,8 @@ if [ "$NOOK_TEST_USER_KIND" = range ]; then
   check_match "with a range, /etc/shadow is root:shadow (0:42) inside" \
     '^-rw-r----- +1 +0 +42 ' "$OUT"
 else
-  check_match "single id: /etc/shadow is the container user's inside" '^-rw-r----- +1 +0 +0 ' "$OUT"
+  check_match "single id: /etc/shadow is root:shadow (0:42) as the emulation shows it" \
+    '^-rw-r----- +1 +0 +42 ' "$OUT"
 fi
 
 nrun run --rm "debian:$suite" sh -c 'cat /etc/apt/sources.list.d/debian.sources

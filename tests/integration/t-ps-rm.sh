@@ -51,6 +51,15 @@ check_no_match "the removed container is gone from ps -a" 'sleeper' "$OUT"
 npid=$!
 disown "$npid" # (no "Killed" notice from bash)
 wait_until "the container shows in ps" 60 listed crash
+# ps lists it as soon as its record exists and its nook lives; the nook records it running
+# (state.json) once the command runs: killed before, it shows as Dead (Docker's word for a
+# container that never got a state). Wait for that record, not for a race.
+state_running() {
+  local id
+  id=$("$NOOK" inspect -f '{{.Id}}' "$1" 2>/dev/null) &&
+    grep -q '"Status": *"running"' "$NOOK_ROOT/containers/$id/state.json" 2>/dev/null
+}
+wait_until "its nook recorded it running" 60 state_running crash
 kill -KILL "$npid"
 wait_until "the killed nook is gone" 60 sh -c '! kill -0 "$1" 2>/dev/null' _ "$npid"
 nrun ps -a

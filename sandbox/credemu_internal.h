@@ -1,0 +1,56 @@
+/* sandbox/credemu_internal.h: what the credential emulation's two files
+ * share (sandbox/credemu.c: the program, processes, memory, the loop;
+ * sandbox/credemu_files.c: paths, chown, stat, creations). */
+#ifndef NOOK_SANDBOX_CREDEMU_INTERNAL_H
+#define NOOK_SANDBOX_CREDEMU_INTERNAL_H
+
+#include <seccomp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sandbox/credemu_creds.h"
+
+struct proc
+{
+  pid_t pid; /* thread group */
+  int pidfd;
+  struct credemu_creds c;
+};
+
+struct emu
+{
+  int listener, procfd;
+  dev_t root_dev;
+  ino_t root_ino;
+  struct credemu_creds root; /* every process until it changes its ids */
+  struct proc *procs;
+  size_t n, cap;
+  struct seccomp_notif *req;
+  struct seccomp_notif_resp *resp;
+};
+
+/* What a handler returns besides 0 (success, with *val) and -errno. */
+enum
+{
+  ANSWER_CONTINUE = 1 << 20, /* let the kernel make the call */
+  ANSWER_NONE,               /* the target is gone: no answer */
+};
+
+/* The credentials of the calling process (create: an entry of its own it may
+ * change); NULL only with create, when the process is gone. */
+struct credemu_creds *credemu_creds_of (struct emu *e, pid_t tid, bool create);
+/* Is the notification being answered still pending (its target alive)? */
+bool credemu_still_valid (struct emu *e);
+/* A NUL-terminated string of the target: 0 or -errno. */
+int credemu_mem_read_str (struct emu *e, uint64_t addr, char *buf, size_t size);
+/* Write into the target: 0, -errno, or 1 when the target is gone. */
+int credemu_mem_write (struct emu *e, uint64_t addr, const void *buf, size_t len);
+
+/* The answers of credemu_files.c (nr: the native system call, a: its arguments). */
+int credemu_do_chown (struct emu *e, int nr, const uint64_t *a);
+int credemu_do_stat (struct emu *e, int nr, const uint64_t *a);
+int credemu_do_create (struct emu *e, int nr, const uint64_t *a);
+
+#endif
