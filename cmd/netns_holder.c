@@ -261,6 +261,41 @@ on_message (struct holder *h, size_t i)
           return false;
         }
     }
+  if (strcmp (msg, "DOWN") == 0 && nf == 0 && me->pidfd >= 0)
+    {
+      /* its container ended and is started again by the same nook (a restart
+       * policy): it stays a member (its address kept), out of the others'
+       * files until it joins again */
+      char vname[16];
+      cleanup_error nook_error_t e = NULL;
+      snprintf (vname, sizeof vname, "nk%.10s", me->id ? me->id : "");
+      net_link_delete (vname, &e);
+      rewrite_one (h, i, false);
+      free (me->line);
+      me->line = NULL;
+      if (me->hosts >= 0)
+        close (me->hosts);
+      me->hosts = -1;
+      rewrite_hosts (h);
+      netns_send (me->conn, "OK", NULL, 0);
+      return false;
+    }
+  if (strcmp (msg, "BYE") == 0 && nf == 0 && me->pidfd >= 0)
+    {
+      /* its nook leaves the network for good (the container stopped): now,
+       * not when the nook's exit is seen, so that `network rm` or `inspect`
+       * right after the stop see it gone */
+      char vname[16];
+      cleanup_error nook_error_t e = NULL;
+      snprintf (vname, sizeof vname, "nk%.10s", me->id ? me->id : "");
+      net_link_delete (vname, &e);
+      int conn = me->conn;
+      me->conn = -1;
+      drop (h, i);
+      netns_send (conn, "OK", NULL, 0);
+      close (conn);
+      return true;
+    }
   if (str_has_prefix (msg, "LEAVE ") && nf == 0)
     {
       /* `network disconnect`: the member with that ID leaves (this connection
