@@ -566,7 +566,8 @@ open_ns (pid_t pid, const char *which, const char *ref, nook_error_t *err)
 }
 
 int
-netns_check (const char *root, const char *net, const char *ip, nook_error_t *err)
+netns_check (const char *root, const char *net, const char *ip, uint32_t *gateway,
+             nook_error_t *err)
 {
   json_auto_t *rec = netrec_load (root, net, err);
   if (rec == NULL)
@@ -575,6 +576,7 @@ netns_check (const char *root, const char *net, const char *ip, nook_error_t *er
   uint32_t gw, addr;
   if (netrec_subnet (rec, &sn, &gw) < 0)
     return nook_error_set (err, 0, "network %s: its record has no valid subnet", net);
+  *gateway = gw;
   return pick_address (rec, net, ip, &sn, gw, &addr, err);
 }
 

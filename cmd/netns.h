@@ -80,8 +80,10 @@ void netns_leave (struct netns_join *j);
 void netns_join_free (struct netns_join *j);
 
 /* --network NET [--ip IP]: the network exists and IP (NULL: any) is free on
- * it now; errors name the network, the flag and value. */
-int netns_check (const char *root, const char *net, const char *ip, nook_error_t *err);
+ * it now; errors name the network, the flag and value.  *gateway: its
+ * gateway (host byte order), where its name server listens. */
+int netns_check (const char *root, const char *net, const char *ip, uint32_t *gateway,
+                 nook_error_t *err);
 
 /* --network container:NAME: NAME's user and network namespaces (the fds to
  * join, in *userns_fd / *netns_fd) and *ids rewritten relative to NAME's,

@@ -142,13 +142,20 @@ etc_files (const char *name, struct nook_spec *spec, struct run_net *rn, nook_er
       = net_mode_user (&rn->mode) || rn->mode.kind == NET_USER || rn->mode.kind == NET_CONTAINER;
   if (user)
     resolved = read_text ("/run/systemd/resolve/resolv.conf");
+  /* a user-defined network's name server is its gateway (net/dnsd.h), as
+   * Docker's 127.0.0.11; --dns names others (then only the hosts files know
+   * the network's containers) */
+  cleanup_free char *gw_dns = NULL;
+  char *servers[2] = { NULL, NULL };
+  if (rn->mode.kind == NET_USER && q->dns == NULL)
+    servers[0] = gw_dns = net_addr_format (rn->joined ? rn->join.gateway : rn->gateway);
   struct net_dns_input in = {
     .host_resolv = host,
     .resolved_resolv = resolved,
     .host_network = rn->mode.kind == NET_HOST,
     .user_mode = user,
     .allow_host_loopback = rn->mode.allow_host_loopback,
-    .servers = q->dns,
+    .servers = gw_dns ? servers : q->dns,
     .search = q->dns_search,
     .options = q->dns_options,
   };
@@ -269,7 +276,8 @@ setup (struct nook_spec *spec, struct run_net *rn, bool fresh, nook_error_t *err
                            net_mode_name (&rn->mode));
   if (bind_ports (rn, fresh, err) < 0)
     return -1;
-  if (rn->mode.kind == NET_USER && netns_check (rn->root, rn->mode.target, rn->req.ip, err) < 0)
+  if (rn->mode.kind == NET_USER
+      && netns_check (rn->root, rn->mode.target, rn->req.ip, &rn->gateway, err) < 0)
     return -1;
   if (rn->mode.kind == NET_CONTAINER && open_peer (rn, spec, err) < 0)
     return -1;
