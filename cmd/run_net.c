@@ -281,11 +281,8 @@ setup (struct nook_spec *spec, struct run_net *rn, bool fresh, nook_error_t *err
     return -1;
   if (rn->mode.kind == NET_CONTAINER && open_peer (rn, spec, err) < 0)
     return -1;
-  if (rn->mode.kind == NET_USER)
-    {
-      free (spec->keep_userns_dir);
-      spec->keep_userns_dir = NULL; /* made below the network's holder (run_net_enter) */
-    }
+  /* (a user-defined network's holder starts in the kept user namespace, so
+   * spec->keep_userns_dir stays until run_net_enter has joined) */
   return 0;
 }
 

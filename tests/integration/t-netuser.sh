@@ -157,11 +157,7 @@ fi
 check_status "network disconnect lab2 a (not connected): exit 1" 1 network disconnect lab2 a
 check_eq "... says so" "Error: container a is not connected to network lab2" "$ERR"
 
-# --- run -d on a user network: refused until supervisors join networks themselves --------
-n_before=$("$NOOK" ps -a -q | wc -l)
-check_status "run -d --network lab: exit 125" 125 run -d --network lab busybox true
-check_match "... says why and what works" "user-defined network \(lab\) is not supported yet" "$ERR"
-check_eq "... and leaves no container" "$n_before" "$("$NOOK" ps -a -q | wc -l)"
+# (run -d, create and start on a user network: t-net-detach.sh)
 
 # --- rm of a network in use; a published port on a user network ----------------------------
 check_status "network rm lab (in use): exit 1" 1 network rm lab
