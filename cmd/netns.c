@@ -272,9 +272,10 @@ configure_veth (struct netns_join *j, int cnet, const char *peer, nook_error_t *
       if (setns (cnet, CLONE_NEWNET) < 0)
         return nook_error_set (err, errno,
                                "the container's user namespace is not below the network's, "
-                               "so no interface can be moved into it (the kernel's rule; a "
-                               "user without a subordinate range can connect a container only "
-                               "at its start, with --network %s)",
+                               "so no interface can be moved into it (the kernel's rule: a "
+                               "user without a subordinate range can connect a container "
+                               "started on a user-defined network, not one on bridge; start "
+                               "it with --network %s)",
                                j->net);
       for (int k = 0; k < 100; k++)
         {

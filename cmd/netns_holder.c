@@ -578,10 +578,19 @@ static int
 holder_setup (struct netns_holder_args *a, struct holder *h, nook_error_t *err)
 {
   bool joined = false;
-  if (a->keep_dir && a->ids->use_helpers)
+  if (a->keep_dir)
     {
+      /* The kept user namespace: the range's, or, for a user without one,
+       * the user as 0 (kept only for networks): every network's holder, and
+       * so every container on a network, is then below it, and `network
+       * connect` may move an interface from one network into a container
+       * of another. */
+      struct nook_idmapping single = { .n_uid = 1, .n_gid = 1, .single = true };
+      single.uid[0] = (struct nook_idmap){ 0, getuid (), 1 };
+      single.gid[0] = (struct nook_idmap){ 0, getgid (), 1 };
       cleanup_error nook_error_t ke = NULL;
-      joined = sandbox_userns_keep_join (a->ids, a->keep_dir, &ke) == 0;
+      joined = sandbox_userns_keep_join (a->ids->use_helpers ? a->ids : &single, a->keep_dir, &ke)
+               == 0;
     }
   if (!joined)
     {

@@ -92,6 +92,29 @@ check_eq "... and reaches db by name again" served-by-db "$(cat "$V/web-saw" 2>/
 nrun run --rm --network nd busybox sh -c 'timeout 5 wget -qO- http://web:8080/'
 check_eq "web is found by name after its restart" served-by-db "$OUT"
 
+# --- network connect of a detached container ----------------------------------------------
+# db (run -d on nd) joins nd2; a container on the default network joins nd2 too with a
+# range, and without one gets the kernel's refusal, said (its user namespace is not below
+# the network's), with nothing left on nd2.
+nrun network connect --alias dee nd2 db
+check_eq "network connect --alias dee nd2 db (detached)" 0 "$RC"
+nrun run --rm --network nd2 busybox sh -c 'timeout 5 wget -qO- http://dee/; nslookup db | grep -c "^Address: 10\.97\."'
+check_eq "on nd2, db is found by alias (hosts) and by name (name server)" "served-by-db${NL}1" "$OUT"
+nrun network disconnect nd2 db
+check_eq "network disconnect nd2 db" 0 "$RC"
+nrun run -d --name onbridge busybox sleep 1000
+nrun network connect nd2 onbridge
+if [ "$NOOK_TEST_USER_KIND" = range ]; then
+  check_eq "network connect nd2 of a container on bridge (range)" 0 "$RC"
+else
+  check_eq "network connect nd2 of a container on bridge (no range): exit 1" 1 "$RC"
+  check_match "... says why (the kernel's rule) and what works" \
+    "not below the network's.*start it with --network nd2" "$ERR"
+  nrun network inspect nd2
+  check_no_match "... and leaves no endpoint on nd2" '"Name": "onbridge"' "$OUT"
+fi
+nrun rm -f onbridge
+
 # --- stop and rm release the membership; the network's processes end with it ----------------
 nrun stop -t 1 db
 nrun network inspect nd
