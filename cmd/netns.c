@@ -538,8 +538,8 @@ find_running (const char *root, const char *ref, struct running *c, const char *
    * that supervises itself) */
   struct container_state st;
   container_state_read (cdir, target, &st);
-  bool sup = st.sup_pid > 0 && strcmp (st.status, "exited") != 0
-             && strcmp (st.status, "created") != 0;
+  bool sup
+      = st.sup_pid > 0 && strcmp (st.status, "exited") != 0 && strcmp (st.status, "created") != 0;
   if (sup)
     {
       c->nook = st.sup_pid;

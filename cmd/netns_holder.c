@@ -354,8 +354,7 @@ dns_query (struct holder *h)
     if (h->m[i].line)
       lines[nl++] = h->m[i].line;
   size_t len = 0;
-  enum net_dnsd_verdict v
-      = net_dnsd_answer (q, (size_t)n, lines, nl, out, sizeof out, &len);
+  enum net_dnsd_verdict v = net_dnsd_answer (q, (size_t)n, lines, nl, out, sizeof out, &len);
   free (lines);
   if (v == NET_DNSD_DROP)
     return;

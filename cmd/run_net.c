@@ -168,9 +168,10 @@ etc_files (const char *name, struct nook_spec *spec, struct run_net *rn, nook_er
     log_warn ("%s", warning);
   cleanup_free char *why = NULL;
   cleanup_free char *gw = q->add_hosts ? host_gateway (rn, &why) : NULL;
-  cleanup_free char *addr = rn->mode.kind == NET_USER && rn->joined ? net_addr_format (rn->join.addr)
-                            : net_mode_user (&rn->mode)             ? xstrdup ("10.0.2.100")
-                                                                    : NULL;
+  cleanup_free char *addr = rn->mode.kind == NET_USER && rn->joined
+                                ? net_addr_format (rn->join.addr)
+                            : net_mode_user (&rn->mode) ? xstrdup ("10.0.2.100")
+                                                        : NULL;
   free (spec->etc_hosts);
   spec->etc_hosts = NULL;
   return net_hosts_file (spec->hostname, name, addr, q->add_hosts, gw, why, &spec->etc_hosts, err);
@@ -339,12 +340,11 @@ run_net_json (const struct run_net *rn)
   for (size_t i = 0; i < rn->n_ports; i++)
     {
       const struct net_port *p = &rn->ports[i], *a = &rn->asked[i];
-      json_array_append_new (ports, json_pack ("{s:s, s:s, s:i, s:i, s:i, s:i}", "Proto",
-                                               net_port_proto_name (p->proto), "HostIp", p->host_ip,
-                                               "HostPort", (int)p->host_port, "AskedPort",
-                                               (int)a->host_port, "AskedPortEnd",
-                                               (int)a->host_port_end, "ContainerPort",
-                                               (int)p->container_port));
+      json_array_append_new (
+          ports, json_pack ("{s:s, s:s, s:i, s:i, s:i, s:i}", "Proto",
+                            net_port_proto_name (p->proto), "HostIp", p->host_ip, "HostPort",
+                            (int)p->host_port, "AskedPort", (int)a->host_port, "AskedPortEnd",
+                            (int)a->host_port_end, "ContainerPort", (int)p->container_port));
     }
   return json_pack ("{s:s?, s:s?, s:s?, s:o, s:o, s:o, s:o, s:o, s:o}", "Network", q->network,
                     "Name", q->name, "Ip", q->ip, "Aliases", strv_to_json (q->aliases), "AddHosts",

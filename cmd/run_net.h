@@ -63,8 +63,8 @@ json_t *run_net_json (const struct run_net *rn);
  * (the same host ports; a port asked as "any" gets another when its old one is
  * taken).  A record without NetSpec (an older nook) starts with lo only, and a
  * warning.  spec is the one container_spec_from_json read. */
-int run_net_restore (const json_t *config, const char *root, const char *id,
-                     struct nook_spec *spec, struct run_net *rn, nook_error_t *err);
+int run_net_restore (const json_t *config, const char *root, const char *id, struct nook_spec *spec,
+                     struct run_net *rn, nook_error_t *err);
 
 /* Before each sandbox_run, in the process that calls it: a user-defined
  * network is joined (this process becomes the member the network counts: a

@@ -1031,11 +1031,11 @@ supervise (struct sup *S, nook_error_t *err)
       cleanup_error nook_error_t rerr = NULL;
       int code = run_once (S, &rerr);
       if (S->o->network_exit)
-        S->o->network_exit (S->o->data,
-                            (code < 0 && first)
-                                || !should_restart (S, code >= 0 ? code
-                                                    : rerr->exit ? rerr->exit
-                                                                 : 125));
+        {
+          /* the network is left unless the container starts again */
+          int c = code >= 0 ? code : rerr->exit ? rerr->exit : 125;
+          S->o->network_exit (S->o->data, (code < 0 && first) || !should_restart (S, c));
+        }
       if (code < 0)
         {
           S->st.exit_code = rerr->exit ? rerr->exit : 125;

@@ -205,7 +205,8 @@ net_dnsd_servfail (const unsigned char *q, size_t qlen, unsigned char *out, size
   unsigned type, cls;
   size_t end;
   if (qlen < 12 || (q[2] & 0x80) || q[4] != 0 || q[5] != 1
-      || !question (q, qlen, name, sizeof name, &type, &cls, &end) || !header (q, end, 2, 0, out, size))
+      || !question (q, qlen, name, sizeof name, &type, &cls, &end)
+      || !header (q, end, 2, 0, out, size))
     return false;
   *out_len = end;
   return true;

@@ -22,8 +22,7 @@ enum net_dnsd_verdict
 
 /* Members as hosts lines ("ADDR\tNAME ALIAS... SHORTID"); n of them. */
 enum net_dnsd_verdict net_dnsd_answer (const unsigned char *q, size_t qlen, char *const *lines,
-                                       size_t n, unsigned char *out, size_t size,
-                                       size_t *out_len);
+                                       size_t n, unsigned char *out, size_t size, size_t *out_len);
 
 /* A SERVFAIL answer to query q (upstream unreachable); false when q is no query. */
 bool net_dnsd_servfail (const unsigned char *q, size_t qlen, unsigned char *out, size_t size,

@@ -52,9 +52,9 @@ test_a (void **state)
   assert_int_equal (net_dnsd_answer (q, ql, lines, 2, r, sizeof r, &rl), NET_DNSD_ANSWER);
   assert_int_equal (r[0], 0x12);
   assert_int_equal (r[1], 0x34);
-  assert_true (r[2] & 0x80);        /* a reply */
+  assert_true (r[2] & 0x80);         /* a reply */
   assert_int_equal (r[3] & 0x0f, 0); /* NOERROR */
-  assert_int_equal (r[7], 1);       /* one answer */
+  assert_int_equal (r[7], 1);        /* one answer */
   assert_int_equal (rl, ql + 16);
   struct in_addr a;
   memcpy (&a, r + rl - 4, 4);
@@ -123,8 +123,8 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_a),          cmocka_unit_test (test_aaaa_empty),
-    cmocka_unit_test (test_ptr),        cmocka_unit_test (test_forward_drop),
+    cmocka_unit_test (test_a),       cmocka_unit_test (test_aaaa_empty),
+    cmocka_unit_test (test_ptr),     cmocka_unit_test (test_forward_drop),
     cmocka_unit_test (test_servers),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
