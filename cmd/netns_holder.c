@@ -283,11 +283,9 @@ on_message (struct holder *h, size_t i)
     {
       /* its container ended and is started again by the same nook (a restart
        * policy): it stays a member (its address kept), out of the others'
-       * files until it joins again */
-      char vname[16];
-      cleanup_error nook_error_t e = NULL;
-      snprintf (vname, sizeof vname, "nk%.10s", me->id ? me->id : "");
-      net_link_delete (vname, &e);
+       * files until it joins again (its veth goes with the container's
+       * namespace; deleting it here would cost the RCU grace period, ~20 ms,
+       * and the next veth of that name replaces a leftover) */
       rewrite_one (h, i, false);
       free (me->line);
       me->line = NULL;
@@ -300,13 +298,10 @@ on_message (struct holder *h, size_t i)
     }
   if (strcmp (msg, "BYE") == 0 && nf == 0 && me->pidfd >= 0)
     {
-      /* its nook leaves the network for good (the container stopped): now,
+      /* its nook leaves the network for good (the container ended): now,
        * not when the nook's exit is seen, so that `network rm` or `inspect`
-       * right after the stop see it gone */
-      char vname[16];
-      cleanup_error nook_error_t e = NULL;
-      snprintf (vname, sizeof vname, "nk%.10s", me->id ? me->id : "");
-      net_link_delete (vname, &e);
+       * right after a stop see it gone (the veth goes with the container's
+       * namespace) */
       int conn = me->conn;
       me->conn = -1;
       drop (h, i);
