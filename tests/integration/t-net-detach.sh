@@ -92,6 +92,15 @@ check_eq "... and reaches db by name again" served-by-db "$(cat "$V/web-saw" 2>/
 nrun run --rm --network nd busybox sh -c 'timeout 5 wget -qO- http://web:8080/'
 check_eq "web is found by name after its restart" served-by-db "$OUT"
 
+# --- a published port on a user network, detached, across a restart ----------------------
+P=$(free_port tcp)
+nrun run -d --network nd --name pub -p "127.0.0.1:$P:80" -v "$V/www:/www:ro" busybox httpd -f -p 80 -h /www
+check_eq "run -d --network nd -p 127.0.0.1:$P:80" 0 "$RC"
+wait_until "... the port answers" 30 sh -c "curl -fsS --max-time 3 http://127.0.0.1:$P/ 2>/dev/null | grep -q served-by-db" || true
+nrun restart -t 1 pub
+wait_until "... and again after nook restart" 30 sh -c "curl -fsS --max-time 3 http://127.0.0.1:$P/ 2>/dev/null | grep -q served-by-db" || true
+nrun rm -f pub
+
 # --- network connect of a detached container ----------------------------------------------
 # db (run -d on nd) joins nd2; a container on the default network joins nd2 too with a
 # range, and without one gets the kernel's refusal, said (its user namespace is not below
