@@ -1,5 +1,6 @@
 /* cmd/run_net.c: see run_net.h. */
 #include "cmd/run_net.h"
+#include "cmd/netrec.h"
 #include "cmd/records.h"
 #include "cmd/spec.h"
 #include "net/dns.h"
@@ -694,4 +695,86 @@ run_net_info (struct run_net_info_line *l, size_t max)
                       range ? range : "unknown", (unsigned)g)
   };
   return n;
+}
+
+/* ---- inspect ---- */
+
+static json_t *
+endpoint_json (const char *net_id, const char *gw, const char *cidr, json_t *aliases)
+{
+  char addr[64] = "";
+  int prefix = 0;
+  if (cidr && *cidr)
+    {
+      snprintf (addr, sizeof addr, "%s", cidr);
+      char *slash = strchr (addr, '/');
+      if (slash)
+        {
+          *slash = '\0';
+          prefix = atoi (slash + 1);
+        }
+    }
+  return json_pack ("{s:s, s:s, s:s, s:s, s:i, s:O?, s:s, s:s, s:s}", "NetworkID",
+                    net_id ? net_id : "", "EndpointID", "", "Gateway", *addr && gw ? gw : "",
+                    "IPAddress", addr, "IPPrefixLen", prefix, "Aliases", aliases, "MacAddress", "",
+                    "IPv6Gateway", "", "GlobalIPv6Address", "");
+}
+
+json_t *
+run_net_inspect (const char *root, const char *id, const json_t *config, bool running)
+{
+  json_t *nets = json_object (), *ports = json_object ();
+  const char *mode = json_string_value (json_object_get (config, "NetworkMode"));
+  const json_t *ns = json_object_get (config, "NetSpec");
+  const char *asked = json_string_value (json_object_get (ns, "Network"));
+  struct net_mode m;
+  cleanup_error nook_error_t e = NULL;
+  bool user = net_mode_parse (asked, &m, &e) == 0 && m.kind == NET_USER;
+  bool own = e == NULL && (net_mode_user (&m));
+  /* the user-defined networks it is on (the records list their live members) */
+  json_t *recs = netrec_list (root), *rec;
+  size_t i;
+  json_array_foreach (recs, i, rec)
+  {
+    const char *name = json_string_value (json_object_get (rec, "Name"));
+    json_t *ep = json_object_get (json_object_get (rec, "Containers"), id);
+    bool asked_here = user && name && strcmp (name, m.target) == 0;
+    if (name == NULL || (ep == NULL && !asked_here))
+      continue;
+    json_t *cfg = json_array_get (json_object_get (json_object_get (rec, "IPAM"), "Config"), 0);
+    json_object_set_new (nets, name,
+                         endpoint_json (json_string_value (json_object_get (rec, "Id")),
+                                        json_string_value (json_object_get (cfg, "Gateway")),
+                                        json_string_value (json_object_get (ep, "IPv4Address")),
+                                        json_object_get (ep, "Aliases")));
+  }
+  json_decref (recs);
+  /* the default network (and slirp4netns): the same address in every container */
+  if (own && mode)
+    json_object_set_new (nets, mode,
+                         endpoint_json ("", "10.0.2.2", running ? "10.0.2.100/24" : "", NULL));
+  size_t n = 0;
+  struct net_port *v = running ? container_ports (config, &n) : NULL;
+  for (size_t k = 0; k < n; k++)
+    {
+      cleanup_free char *key
+          = xasprintf ("%u/%s", (unsigned)v[k].container_port, net_port_proto_name (v[k].proto));
+      cleanup_free char *hp = xasprintf ("%u", (unsigned)v[k].host_port);
+      json_t *list = json_object_get (ports, key);
+      if (list == NULL)
+        json_object_set_new (ports, key, list = json_array ());
+      json_array_append_new (list,
+                             json_pack ("{s:s, s:s}", "HostIp",
+                                        *v[k].host_ip ? v[k].host_ip : "0.0.0.0", "HostPort", hp));
+    }
+  free (v);
+  json_t *out = json_pack ("{s:o, s:o}", "Ports", ports, "Networks", nets);
+  json_t *bridge = mode ? json_object_get (nets, mode) : NULL;
+  if (own && bridge)
+    {
+      json_object_set (out, "IPAddress", json_object_get (bridge, "IPAddress"));
+      json_object_set (out, "Gateway", json_object_get (bridge, "Gateway"));
+      json_object_set (out, "IPPrefixLen", json_object_get (bridge, "IPPrefixLen"));
+    }
+  return out;
 }

@@ -95,6 +95,11 @@ void run_net_explain (struct run_net *rn, nook_error_t *err);
 /* End and reap the helpers, close the sockets. */
 void run_net_free (struct run_net *rn);
 
+/* inspect's NetworkSettings keys of a container (Ports, Networks, and for the
+ * default network IPAddress/Gateway/IPPrefixLen): from its config.json and the
+ * records of the user-defined networks it is on. */
+json_t *run_net_inspect (const char *root, const char *id, const json_t *config, bool running);
+
 /* `nook info`'s network lines (label, JSON key, value: malloc'd); returns how many
  * of at most `max` were filled. */
 struct run_net_info_line

@@ -66,6 +66,8 @@ check_match "nslookup db answers db's address ($db_ip)" "Name:[[:space:]]+db${NL
 check_match "nslookup dbal (the alias) too" "Name:[[:space:]]+dbal${NL}Address:[[:space:]]+${db_ip//./\\.}" "$OUT"
 check_match "nslookup of the generated name answers" "Name:[[:space:]]+$gen${NL}Address:[[:space:]]+172\." "$OUT"
 check_match "ping and wget by the generated name" "ping-ok${NL}${gen_id:0:12}\$" "$OUT"
+nrun inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' db
+check_eq "inspect: db's address on its network (NetworkSettings.Networks)" "$db_ip" "$OUT"
 nrun run --rm --network nd busybox nslookup "$db_ip"
 check_match "nslookup of db's address gives its name (PTR)" "name = db" "$OUT"
 # another network: neither its hosts nor its name server know db (no uplink: the lookup

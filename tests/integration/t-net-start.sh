@@ -34,6 +34,9 @@ nrun exec w sh -c 'ip -4 addr show eth0 | grep -o "inet [0-9.]*"'
 check_eq "... it has the default network's eth0" "inet 10.0.2.100" "$OUT"
 nrun port w
 check_eq "nook port w" "80/tcp -> 127.0.0.1:$P" "$OUT"
+nrun inspect -f '{{.NetworkSettings.IPAddress}} {{json .NetworkSettings.Ports}}' w
+check_eq "inspect: its address and ports (NetworkSettings)" \
+  "10.0.2.100 {\"80/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"$P\"}]}" "$OUT"
 
 # --- restart; stop + start --------------------------------------------------------------------
 nrun restart -t 1 w
