@@ -5,6 +5,7 @@
 #include "cmd/commands.h"
 #include "cmd/ctrs.h"
 #include "cmd/labels.h"
+#include "cmd/run_net.h"
 #include "imagefmt/ref.h"
 #include "imagefmt/image_info.h"
 #include "imagefmt/store.h"
@@ -168,6 +169,10 @@ inspect_container_json (const struct ctr *c, const char *root)
       "WorkDir", work, "MergedDir", merged, "Name", driver ? driver : "", "Mounts",
       obj_or_empty (cfg, "Mounts", "array"), "Config", config, "NetworkSettings", "Bridge", "",
       "SandboxID", "", "Ports", json_object (), "Networks", json_object ());
+  /* its networks and ports (cmd/run_net.h) */
+  json_t *net = run_net_inspect (root, c->id, cfg, c->running);
+  json_object_update (json_object_get (out, "NetworkSettings"), net);
+  json_decref (net);
   return out;
 }
 

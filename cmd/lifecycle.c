@@ -2,6 +2,7 @@
  * wait, pause, unpause (see lifecycle.h).  Every verb finds the container's
  * state on disk (records.h), and asks its supervisor (supervise.h) to act. */
 #include "cmd/lifecycle.h"
+#include "cmd/run_net.h"
 #include "cmd/cli.h"
 #include "cmd/records.h"
 #include "cmd/store_open.h"
@@ -300,6 +301,7 @@ lifecycle_load (struct nook_ctx *ctx, const char *id, struct supervise_opts *o, 
       = json_is_true (json_object_get (json_object_get (cfg, "HostConfig"), "AutoRemove"));
   cleanup_free char *image = image_id ? xstrdup (image_id) : NULL;
   cleanup_free char *drv = driver ? xstrdup (driver) : NULL;
+  json_auto_t *netcfg = json_pack ("{s:O?}", "NetSpec", json_object_get (cfg, "NetSpec"));
   json_decref (cfg);
   if (rc < 0)
     return -1;
@@ -341,12 +343,25 @@ lifecycle_load (struct nook_ctx *ctx, const char *id, struct supervise_opts *o, 
   cleanup_close int dfd = open (spec->container_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0)
     return nook_error_set (err, errno, "open '%s'", spec->container_dir);
-  return container_seccomp_load (dfd, spec, err);
+  if (container_seccomp_load (dfd, spec, err) < 0)
+    return -1;
+  /* its network as the run asked for it (cmd/run_net.h): ports bound here */
+  struct run_net *rn = xzalloc (sizeof *rn);
+  o->data = rn;
+  o->network = run_net_hook_start;
+  o->network_enter = run_net_hook_enter;
+  o->network_exit = run_net_hook_exit;
+  return run_net_restore (netcfg, o->root, id, spec, rn, err);
 }
 
 static void
 lifecycle_free (struct supervise_opts *o)
 {
+  if (o->network_enter && o->data)
+    {
+      run_net_free (o->data);
+      free (o->data);
+    }
   if (o->spec)
     {
       nook_spec_free (o->spec);

@@ -272,9 +272,10 @@ configure_veth (struct netns_join *j, int cnet, const char *peer, nook_error_t *
       if (setns (cnet, CLONE_NEWNET) < 0)
         return nook_error_set (err, errno,
                                "the container's user namespace is not below the network's, "
-                               "so no interface can be moved into it (the kernel's rule; a "
-                               "user without a subordinate range can connect a container only "
-                               "at its start, with --network %s)",
+                               "so no interface can be moved into it (the kernel's rule: a "
+                               "user without a subordinate range can connect a container "
+                               "started on a user-defined network, not one on bridge; start "
+                               "it with --network %s)",
                                j->net);
       for (int k = 0; k < 100; k++)
         {
@@ -286,8 +287,22 @@ configure_veth (struct netns_join *j, int cnet, const char *peer, nook_error_t *
     }
   if (setns (j->netns_fd, CLONE_NEWNET) < 0)
     return nook_error_set (err, errno, "enter network %s", j->net);
-  if (net_link_veth_add (vname, peer, cnet, 0, err) < 0
-      || net_link_bridge_attach (NETNS_BRIDGE, vname, err) < 0
+  cleanup_error nook_error_t ex = NULL;
+  if (net_link_veth_add (vname, peer, cnet, 0, &ex) < 0)
+    {
+      /* the previous run's, whose namespace the kernel has not torn down yet
+       * (a restart): deleting our end deletes the pair */
+      if (ex->code != EEXIST)
+        {
+          *err = steal_pointer (&ex);
+          return -1;
+        }
+      cleanup_error nook_error_t ed = NULL;
+      net_link_delete (vname, &ed);
+      if (net_link_veth_add (vname, peer, cnet, 0, err) < 0)
+        return -1;
+    }
+  if (net_link_bridge_attach (NETNS_BRIDGE, vname, err) < 0
       || net_link_configure (vname, 0, 0, 0, 0, err) < 0)
     return -1;
   if (setns (cnet, CLONE_NEWNET) < 0)
@@ -334,7 +349,7 @@ configure_veth (struct netns_join *j, int cnet, const char *peer, nook_error_t *
  * hosts file to the holder. */
 static int
 attach (struct netns_join *j, int userns_fd, int cnet, const char *peer, int hosts_fd,
-        nook_error_t *err)
+        bool keep_conn, nook_error_t *err)
 {
   cleanup_close int hosts = hosts_fd;
   int ep[2];
@@ -386,9 +401,42 @@ attach (struct netns_join *j, int userns_fd, int cnet, const char *peer, int hos
   if (reply == NULL || strcmp (reply, "OK") != 0)
     return nook_error_set (err, 0, "network %s: its holder refused the container: %s", j->net,
                            reply ? reply : "no answer");
-  close (j->conn);
-  j->conn = -1;
+  if (!keep_conn)
+    {
+      close (j->conn);
+      j->conn = -1;
+    }
   return 0;
+}
+
+/* A request on the member's own connection (DOWN, BYE). */
+static void
+tell_holder (struct netns_join *j, const char *what)
+{
+  if (j->conn < 0)
+    return;
+  int fds[4];
+  size_t nf = 0;
+  cleanup_free char *reply
+      = netns_send (j->conn, what, NULL, 0) == 0 ? netns_recv (j->conn, fds, &nf) : NULL;
+  netns_close_fds (fds, nf);
+  if (reply == NULL || strcmp (reply, "OK") != 0)
+    log_debug ("network %s: %s: %s", j->net, what, reply ? reply : "no answer");
+}
+
+void
+netns_down (struct netns_join *j)
+{
+  tell_holder (j, "DOWN");
+}
+
+void
+netns_leave (struct netns_join *j)
+{
+  tell_holder (j, "BYE");
+  if (j->conn >= 0)
+    close (j->conn);
+  j->conn = -1;
 }
 
 int
@@ -396,7 +444,7 @@ netns_attach (struct netns_join *j, int cnet, int hosts_fd, const char *own_host
               nook_error_t *err)
 {
   (void)own_hosts; /* (already in the file: the holder appends its section) */
-  return attach (j, -1, cnet, "eth0", hosts_fd, err);
+  return attach (j, -1, cnet, "eth0", hosts_fd, true, err);
 }
 
 void
@@ -485,6 +533,19 @@ find_running (const char *root, const char *ref, struct running *c, const char *
   snprintf (c->name, sizeof c->name, "%s", nm ? (nm[0] == '/' ? nm + 1 : nm) : "");
   c->nook = (pid_t)json_integer_value (json_object_get (cfg, "Pid"));
   c->start = (unsigned long long)json_integer_value (json_object_get (cfg, "PidStart"));
+  /* the nook that runs it: the one that made it (a foreground run without a
+   * supervisor's state), else its supervisor (run -d, start, a foreground run
+   * that supervises itself) */
+  struct container_state st;
+  container_state_read (cdir, target, &st);
+  bool sup
+      = st.sup_pid > 0 && strcmp (st.status, "exited") != 0 && strcmp (st.status, "created") != 0;
+  if (sup)
+    {
+      c->nook = st.sup_pid;
+      c->start = st.sup_start;
+    }
+  container_state_clear (&st);
   if (c->nook <= 0 || container_proc_start (c->nook) != c->start)
     return nook_error_set (err, 0, "%scontainer %s is not running", what, ref);
   pid_t init = first_child (c->nook, true);
@@ -506,8 +567,31 @@ open_ns (pid_t pid, const char *which, const char *ref, nook_error_t *err)
 }
 
 int
-netns_container (const char *root, const char *name, struct nook_spec *spec, int *userns_fd,
-                 int *netns_fd, nook_error_t *err)
+netns_check (const char *root, const char *net, const char *ip, uint32_t *gateway,
+             nook_error_t *err)
+{
+  json_auto_t *rec = netrec_load (root, net, err);
+  if (rec == NULL)
+    return -1;
+  struct net_subnet sn;
+  uint32_t gw, addr;
+  if (netrec_subnet (rec, &sn, &gw) < 0)
+    return nook_error_set (err, 0, "network %s: its record has no valid subnet", net);
+  *gateway = gw;
+  return pick_address (rec, net, ip, &sn, gw, &addr, err);
+}
+
+static bool
+in_userns (int fd)
+{
+  struct stat a, b;
+  return fstat (fd, &a) == 0 && stat ("/proc/self/ns/user", &b) == 0 && a.st_ino == b.st_ino
+         && a.st_dev == b.st_dev;
+}
+
+int
+netns_container (const char *root, const char *name, struct nook_idmapping *ids, bool *inside,
+                 int *userns_fd, int *netns_fd, nook_error_t *err)
 {
   struct running c;
   cleanup_free char *what = xasprintf ("invalid --network container:%s: ", name);
@@ -519,7 +603,8 @@ netns_container (const char *root, const char *name, struct nook_spec *spec, int
   cleanup_close int nf = open_ns (c.cmd, "net", name, err);
   if (nf < 0)
     return -1;
-  if (translate_ids (&spec->ids, c.cmd, err) < 0)
+  *inside = in_userns (u);
+  if (!*inside && translate_ids (ids, c.cmd, err) < 0)
     return nook_error_wrap (err, "--network container:%s", name);
   /* still the same process: the fds are its namespaces */
   if (container_proc_start (c.nook) != c.start)
@@ -645,7 +730,7 @@ netns_connect_cmd (const char *root, bool connect, int argc, char **argv, nook_e
       nook_error_set (err, errno, "open /etc/hosts of container %s", args[1]);
       goto out;
     }
-  rc = attach (&j, j.userns_fd, cnet, NULL, take_fd (&hosts), err);
+  rc = attach (&j, j.userns_fd, cnet, NULL, take_fd (&hosts), false, err);
 out:
   if (rc < 0 && err && *err)
     nook_error_wrap (err, "connect %s to network %s", args[1], args[0]);

@@ -69,12 +69,28 @@ int netns_join (const char *root, const char *net, const struct netns_endpoint *
 int netns_attach (struct netns_join *j, int container_netns_fd, int hosts_fd, const char *own_hosts,
                   nook_error_t *err);
 
+/* The member's container ended and this nook starts it again: it stays a
+ * member (its address kept), out of the others' hosts files until the next
+ * netns_attach. */
+void netns_down (struct netns_join *j);
+
+/* Leave the network now (the holder drops the member before answering). */
+void netns_leave (struct netns_join *j);
+
 void netns_join_free (struct netns_join *j);
 
+/* --network NET [--ip IP]: the network exists and IP (NULL: any) is free on
+ * it now; errors name the network, the flag and value.  *gateway: its
+ * gateway (host byte order), where its name server listens. */
+int netns_check (const char *root, const char *net, const char *ip, uint32_t *gateway,
+                 nook_error_t *err);
+
 /* --network container:NAME: NAME's user and network namespaces (the fds to
- * join, in *userns_fd / *netns_fd) and spec->ids rewritten relative to NAME's. */
-int netns_container (const char *root, const char *name, struct nook_spec *spec, int *userns_fd,
-                     int *netns_fd, nook_error_t *err);
+ * join, in *userns_fd / *netns_fd) and *ids rewritten relative to NAME's,
+ * unless this process is in NAME's user namespace already (*inside: a
+ * restart; *ids untouched). */
+int netns_container (const char *root, const char *name, struct nook_idmapping *ids, bool *inside,
+                     int *userns_fd, int *netns_fd, nook_error_t *err);
 
 /* `nook network connect|disconnect NET CONTAINER`. */
 int netns_connect_cmd (const char *root, bool connect, int argc, char **argv, nook_error_t *err);

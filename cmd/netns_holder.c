@@ -2,6 +2,8 @@
 #include "cmd/netns_holder.h"
 #include "cmd/netrec.h"
 #include "cmd/records.h"
+#include "net/dns.h"
+#include "net/dnsd.h"
 #include "net/link.h"
 #include "net/mode.h"
 #include "net/slirp.h"
@@ -119,12 +121,28 @@ struct member
   char *id, *line;
 };
 
+/* A query forwarded upstream, until its answer (or its slot is reused). */
+struct pending
+{
+  uint16_t id, orig;
+  struct sockaddr_in client;
+  bool used;
+};
+
+#define DNS_PENDING 64
+#define DNS_SERVERS 3
+
 struct holder
 {
   const char *root, *net, *path;
   struct member *m;
   size_t n;
   int lsock;
+  int dns, up; /* the name server on the gateway's port 53; its upstream socket */
+  uint32_t servers[DNS_SERVERS];
+  size_t n_servers;
+  struct pending pend[DNS_PENDING];
+  uint16_t next_id;
 };
 
 /* Rewrite this network's section of one member's hosts file in place
@@ -261,6 +279,36 @@ on_message (struct holder *h, size_t i)
           return false;
         }
     }
+  if (strcmp (msg, "DOWN") == 0 && nf == 0 && me->pidfd >= 0)
+    {
+      /* its container ended and is started again by the same nook (a restart
+       * policy): it stays a member (its address kept), out of the others'
+       * files until it joins again (its veth goes with the container's
+       * namespace; deleting it here would cost the RCU grace period, ~20 ms,
+       * and the next veth of that name replaces a leftover) */
+      rewrite_one (h, i, false);
+      free (me->line);
+      me->line = NULL;
+      if (me->hosts >= 0)
+        close (me->hosts);
+      me->hosts = -1;
+      rewrite_hosts (h);
+      netns_send (me->conn, "OK", NULL, 0);
+      return false;
+    }
+  if (strcmp (msg, "BYE") == 0 && nf == 0 && me->pidfd >= 0)
+    {
+      /* its nook leaves the network for good (the container ended): now,
+       * not when the nook's exit is seen, so that `network rm` or `inspect`
+       * right after a stop see it gone (the veth goes with the container's
+       * namespace) */
+      int conn = me->conn;
+      me->conn = -1;
+      drop (h, i);
+      netns_send (conn, "OK", NULL, 0);
+      close (conn);
+      return true;
+    }
   if (str_has_prefix (msg, "LEAVE ") && nf == 0)
     {
       /* `network disconnect`: the member with that ID leaves (this connection
@@ -282,6 +330,106 @@ on_message (struct holder *h, size_t i)
   netns_close_fds (fds, nf);
   netns_send (me->conn, "ERR bad request", NULL, 0);
   return false;
+}
+
+/* ---- the network's name server (net/dnsd.h) ---- */
+
+static void
+dns_query (struct holder *h)
+{
+  unsigned char q[1500], out[1500];
+  struct sockaddr_in from;
+  socklen_t fl = sizeof from;
+  ssize_t n = recvfrom (h->dns, q, sizeof q, 0, (struct sockaddr *)&from, &fl);
+  if (n <= 0 || fl != sizeof from)
+    return;
+  char **lines = xzalloc (sizeof *lines * (h->n + 1));
+  size_t nl = 0;
+  for (size_t i = 0; i < h->n; i++)
+    if (h->m[i].line)
+      lines[nl++] = h->m[i].line;
+  size_t len = 0;
+  enum net_dnsd_verdict v = net_dnsd_answer (q, (size_t)n, lines, nl, out, sizeof out, &len);
+  free (lines);
+  if (v == NET_DNSD_DROP)
+    return;
+  if (v == NET_DNSD_FORWARD && h->n_servers > 0 && h->up >= 0)
+    {
+      struct pending *p = &h->pend[h->next_id % DNS_PENDING];
+      p->used = true;
+      p->orig = (uint16_t)(q[0] << 8 | q[1]);
+      p->id = ++h->next_id;
+      p->client = from;
+      q[0] = (unsigned char)(p->id >> 8);
+      q[1] = (unsigned char)p->id;
+      struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons (53) };
+      bool sent = false;
+      for (size_t k = 0; k < h->n_servers; k++)
+        {
+          to.sin_addr.s_addr = h->servers[k];
+          sent |= sendto (h->up, q, (size_t)n, 0, (struct sockaddr *)&to, sizeof to) == n;
+        }
+      if (sent)
+        return;
+      p->used = false;
+      q[0] = (unsigned char)(p->orig >> 8);
+      q[1] = (unsigned char)p->orig;
+    }
+  if (v == NET_DNSD_FORWARD && !net_dnsd_servfail (q, (size_t)n, out, sizeof out, &len))
+    return;
+  sendto (h->dns, out, len, 0, (struct sockaddr *)&from, sizeof from);
+}
+
+static void
+dns_reply (struct holder *h)
+{
+  unsigned char r[4096];
+  struct sockaddr_in from;
+  socklen_t fl = sizeof from;
+  ssize_t n = recvfrom (h->up, r, sizeof r, 0, (struct sockaddr *)&from, &fl);
+  if (n < 12 || fl != sizeof from || from.sin_port != htons (53))
+    return;
+  bool known = false;
+  for (size_t k = 0; k < h->n_servers; k++)
+    known |= h->servers[k] == from.sin_addr.s_addr;
+  uint16_t id = (uint16_t)(r[0] << 8 | r[1]);
+  struct pending *p = &h->pend[(uint16_t)(id - 1) % DNS_PENDING];
+  if (!known || !p->used || p->id != id)
+    return; /* late (a second server's), or not ours */
+  p->used = false;
+  r[0] = (unsigned char)(p->orig >> 8);
+  r[1] = (unsigned char)p->orig;
+  sendto (h->dns, r, (size_t)n, 0, (struct sockaddr *)&p->client, sizeof p->client);
+}
+
+/* In the network's namespace: listen on the gateway's port 53 (UDP); the
+ * upstream servers are the host's (loopback ones left out: the uplink cannot
+ * reach them), read before the holder left the host's namespaces. */
+static void
+dns_setup (struct holder *h, uint32_t gateway)
+{
+  h->dns = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  struct sockaddr_in sa
+      = { .sin_family = AF_INET, .sin_port = htons (53), .sin_addr.s_addr = htonl (gateway) };
+  if (h->dns >= 0 && bind (h->dns, (struct sockaddr *)&sa, sizeof sa) < 0)
+    {
+      close (h->dns);
+      h->dns = -1;
+    }
+  h->up = h->n_servers ? socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0) : -1;
+}
+
+static size_t
+upstream_servers (uint32_t *v, size_t max)
+{
+  cleanup_free char *host = NULL, *resolved = NULL, *text = NULL, *warning = NULL;
+  cleanup_error nook_error_t e = NULL, e2 = NULL, e3 = NULL;
+  fs_read_file_at (AT_FDCWD, "/etc/resolv.conf", 1 << 16, &host, NULL, &e);
+  fs_read_file_at (AT_FDCWD, "/run/systemd/resolve/resolv.conf", 1 << 16, &resolved, NULL, &e2);
+  struct net_dns_input in = { .host_resolv = host, .resolved_resolv = resolved, .user_mode = true };
+  if (net_resolv_conf (&in, &text, &warning, &e3) < 0)
+    return 0;
+  return net_dnsd_servers (text, v, max);
 }
 
 /* No member left: leave, unless someone connected meanwhile (a nook connects
@@ -308,7 +456,7 @@ holder_loop (struct holder *h)
     {
       if (h->n == 0 && had_member && may_leave (h))
         _exit (0);
-      size_t np = 1 + 2 * h->n;
+      size_t np = 3 + 2 * h->n;
       struct pollfd *p = xzalloc (sizeof *p * np);
       p[0] = (struct pollfd){ .fd = h->lsock, .events = POLLIN };
       for (size_t i = 0; i < h->n; i++)
@@ -316,7 +464,13 @@ holder_loop (struct holder *h)
           p[1 + 2 * i] = (struct pollfd){ .fd = h->m[i].conn, .events = POLLIN };
           p[2 + 2 * i] = (struct pollfd){ .fd = h->m[i].pidfd, .events = POLLIN };
         }
+      p[np - 2] = (struct pollfd){ .fd = h->dns, .events = POLLIN };
+      p[np - 1] = (struct pollfd){ .fd = h->up, .events = POLLIN };
       int r = poll (p, np, h->n == 0 ? 10000 : -1);
+      if (r > 0 && (p[np - 2].revents & POLLIN))
+        dns_query (h);
+      if (r > 0 && (p[np - 1].revents & POLLIN))
+        dns_reply (h);
       if (r == 0 && h->n == 0 && may_leave (h))
         _exit (0); /* nobody came */
       for (size_t i = h->n; r > 0 && i-- > 0;)
@@ -418,10 +572,19 @@ static int
 holder_setup (struct netns_holder_args *a, struct holder *h, nook_error_t *err)
 {
   bool joined = false;
-  if (a->keep_dir && a->ids->use_helpers)
+  if (a->keep_dir)
     {
+      /* The kept user namespace: the range's, or, for a user without one,
+       * the user as 0 (kept only for networks): every network's holder, and
+       * so every container on a network, is then below it, and `network
+       * connect` may move an interface from one network into a container
+       * of another. */
+      struct nook_idmapping single = { .n_uid = 1, .n_gid = 1, .single = true };
+      single.uid[0] = (struct nook_idmap){ 0, getuid (), 1 };
+      single.gid[0] = (struct nook_idmap){ 0, getgid (), 1 };
       cleanup_error nook_error_t ke = NULL;
-      joined = sandbox_userns_keep_join (a->ids, a->keep_dir, &ke) == 0;
+      joined = sandbox_userns_keep_join (a->ids->use_helpers ? a->ids : &single, a->keep_dir, &ke)
+               == 0;
     }
   if (!joined)
     {
@@ -432,6 +595,8 @@ holder_setup (struct netns_holder_args *a, struct holder *h, nook_error_t *err)
       if (read (a->go, &c, 1) != 1)
         _exit (1);
     }
+  uint32_t servers[DNS_SERVERS];
+  size_t n_servers = a->internal ? 0 : upstream_servers (servers, DNS_SERVERS);
   int up[2] = { -1, -1 };
   if (!a->internal)
     {
@@ -452,7 +617,9 @@ holder_setup (struct netns_holder_args *a, struct holder *h, nook_error_t *err)
   if (!a->internal && make_uplink (up[0], err) < 0)
     return -1;
   /* up[0] stays open: the uplink ends when the holder does */
-  *h = (struct holder){ .root = a->root, .net = a->net, .path = a->path };
+  *h = (struct holder){ .root = a->root, .net = a->net, .path = a->path, .n_servers = n_servers };
+  memcpy (h->servers, servers, sizeof *servers * n_servers);
+  dns_setup (h, a->gateway);
   h->lsock = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   struct sockaddr_un sa = { .sun_family = AF_UNIX };
   snprintf (sa.sun_path, sizeof sa.sun_path, "%s", a->path);

@@ -3,7 +3,11 @@
  * message, one record, fds with SCM_RIGHTS):
  *   HELLO <container-id> + [pidfd of the nook to count]  -> OK + [netns, userns]
  *   JOIN {"line": HOSTS-LINE} + [fd of the container's /etc/hosts]  -> OK
- *   LEAVE <container-id>  -> OK (its veth deleted, its section removed) */
+ *   LEAVE <container-id>  -> OK (its veth deleted, its section removed)
+ *   DOWN  -> OK (on a member's own connection: its container ended and starts
+ *            again under the same nook; it stays a member, its veth and hosts
+ *            line go until its next JOIN)
+ *   BYE   -> OK (on a member's own connection: it leaves now) */
 #ifndef NOOK_CMD_NETNS_HOLDER_H
 #define NOOK_CMD_NETNS_HOLDER_H
 

@@ -98,14 +98,7 @@ container_spec_from_json (json_t *cfg, struct nook_spec *s, nook_error_t *err)
   s->readonly_rootfs = json_is_true (json_object_get (j, "ReadOnly"));
   s->unmasked = json_is_true (json_object_get (j, "Unmasked"));
   s->network = (enum nook_network)json_integer_value (json_object_get (j, "Network"));
-  /* A user-mode network needs its helpers and the run's port and DNS options, which
-   * `start` does not rebuild yet: a started-again container gets no network (lo only),
-   * and says so. */
-  if (s->network != NETWORK_NONE && s->network != NETWORK_HOST)
-    {
-      log_warn ("this container's network is not restored by start yet: it has none (lo only)");
-      s->network = NETWORK_NONE;
-    }
+  /* (a user-mode network's helpers and ports: config.json's NetSpec, cmd/run_net.h) */
   s->caps = (uint64_t)json_integer_value (json_object_get (j, "Caps"));
   s->seccomp_unconfined = json_is_true (json_object_get (j, "SeccompUnconfined"));
   json_t *m = json_object_get (j, "Mounts");

@@ -301,6 +301,20 @@ network_started (void *data, const struct sandbox_netns *ns, nook_error_t *err)
 }
 
 static int
+network_enter (void *data, struct nook_spec *spec, nook_error_t *err)
+{
+  struct run_state *st = data;
+  return run_net_enter (&st->net, spec, err);
+}
+
+static void
+network_exit (void *data, bool final)
+{
+  struct run_state *st = data;
+  run_net_exit (&st->net, final);
+}
+
+static int
 prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struct run_state *st,
          nook_error_t *err)
 {
@@ -390,6 +404,7 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
   st->mounts = mounts;
   if (extra == NULL)
     return -1;
+  json_object_set_new (extra, "NetSpec", run_net_json (&st->net));
   if (run_life_parse (o, st->img->config, stop_timeout, o->stop_timeout != NULL, &st->life, err)
       < 0)
     return -1;
@@ -470,27 +485,6 @@ check_tty_opts (const struct run_opts *o, int *stop_timeout, nook_error_t *err)
   return 0;
 }
 
-/* A container joins a user-defined network through the nook process that runs it (the
- * network's holder counts its members by that process): a detached one would leave the
- * network as soon as `run -d` returns.  Refused until supervisors join networks
- * themselves. */
-static int
-detached_network_check (const struct run_opts *o, bool create, nook_error_t *err)
-{
-  if (!(o->detach || create) || o->network == NULL)
-    return 0;
-  struct net_mode m;
-  cleanup_error nook_error_t e = NULL;
-  if (net_mode_parse (o->network, &m, &e) < 0 || m.kind != NET_USER)
-    return 0; /* (a bad value is reported where it is used) */
-  return nook_error_set (err, 0,
-                         "%s on a user-defined network (%s) is not supported yet: the container "
-                         "would leave the network when this command returns; run it in the "
-                         "foreground (or with -it) on that network, or detached on the default "
-                         "network",
-                         create ? "nook create" : "nook run -d", m.target);
-}
-
 /* Hand the created container to a supervisor: this process (a foreground
  * run), or a detached one (run -d; run -it, which then attaches to it). */
 static int
@@ -508,6 +502,8 @@ launch (const struct run_opts *o, struct run_state *st, bool create, nook_error_
     .stop_timeout = st->spec.stop_timeout,
     .command_ended = ended_under_supervisor,
     .network = network_started,
+    .network_enter = network_enter,
+    .network_exit = network_exit,
     .data = st,
   };
   int status;
@@ -543,10 +539,12 @@ launch (const struct run_opts *o, struct run_state *st, bool create, nook_error_
                                      .data = st };
       st->empty_ok = false;
       st->want_empty = st->spec.driver == STORAGE_OVERLAY;
-      status = sandbox_run (&st->spec, &hooks, err);
+      status = run_net_enter (&st->net, &st->spec, err);
+      if (status == 0)
+        status = sandbox_run (&st->spec, &hooks, err);
       if (status < 0)
         run_net_explain (&st->net, err);
-      run_net_stop (&st->net);
+      run_net_exit (&st->net, true);
       trace_mark ("container ended");
     }
   else
@@ -583,8 +581,7 @@ run_main (struct nook_ctx *ctx, int argc, char **argv, bool create, nook_error_t
   int stop_timeout = 10;
   struct run_life life;
   if (check_tty_opts (&o, &stop_timeout, err) < 0
-      || run_life_parse (&o, NULL, stop_timeout, false, &life, err) < 0
-      || detached_network_check (&o, create, err) < 0)
+      || run_life_parse (&o, NULL, stop_timeout, false, &life, err) < 0)
     {
       run_opts_free (&o);
       return -1;

@@ -1,5 +1,8 @@
 /* cmd/run_net.c: see run_net.h. */
 #include "cmd/run_net.h"
+#include "cmd/netrec.h"
+#include "cmd/records.h"
+#include "cmd/spec.h"
 #include "net/dns.h"
 #include "net/forward.h"
 #include "net/slirp.h"
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static bool
@@ -64,15 +68,32 @@ collect_ports (const struct run_opts *o, const json_t *image_config, struct run_
   return rc;
 }
 
+/* fresh: a run (ports as asked); else a start, which binds the host ports of
+ * the last run again, or, for a port asked as any free one, another. */
 static int
-bind_ports (struct run_net *rn, nook_error_t *err)
+bind_ports (struct run_net *rn, bool fresh, nook_error_t *err)
 {
   rn->listen_fds = xzalloc (sizeof *rn->listen_fds * (rn->n_ports ? rn->n_ports : 1));
   for (size_t i = 0; i < rn->n_ports; i++)
     rn->listen_fds[i] = -1;
+  if (fresh)
+    {
+      rn->asked = xreallocarray (rn->asked, rn->n_ports ? rn->n_ports : 1, sizeof *rn->asked);
+      if (rn->n_ports)
+        memcpy (rn->asked, rn->ports, sizeof *rn->ports * rn->n_ports);
+    }
   for (size_t i = 0; i < rn->n_ports; i++)
-    if ((rn->listen_fds[i] = net_port_bind (&rn->ports[i], err)) < 0)
-      return -1;
+    {
+      cleanup_error nook_error_t e = NULL;
+      bool any = rn->asked[i].host_port == 0 || rn->asked[i].host_port_end > 0;
+      if ((rn->listen_fds[i] = net_port_bind (&rn->ports[i], fresh || !any ? err : &e)) >= 0)
+        continue;
+      if (fresh || !any)
+        return -1;
+      rn->ports[i] = rn->asked[i];
+      if ((rn->listen_fds[i] = net_port_bind (&rn->ports[i], err)) < 0)
+        return -1;
+    }
   return 0;
 }
 
@@ -113,67 +134,48 @@ read_text (const char *path)
 }
 
 static int
-etc_files (const struct run_opts *o, const char *name, struct nook_spec *spec, struct run_net *rn,
-           nook_error_t *err)
+etc_files (const char *name, struct nook_spec *spec, struct run_net *rn, nook_error_t *err)
 {
+  const struct run_net_req *q = &rn->req;
   cleanup_free char *host = read_text ("/etc/resolv.conf");
   cleanup_free char *resolved = NULL;
   bool user
       = net_mode_user (&rn->mode) || rn->mode.kind == NET_USER || rn->mode.kind == NET_CONTAINER;
   if (user)
     resolved = read_text ("/run/systemd/resolve/resolv.conf");
+  /* a user-defined network's name server is its gateway (net/dnsd.h), as
+   * Docker's 127.0.0.11; --dns names others (then only the hosts files know
+   * the network's containers) */
+  cleanup_free char *gw_dns = NULL;
+  char *servers[2] = { NULL, NULL };
+  if (rn->mode.kind == NET_USER && q->dns == NULL)
+    servers[0] = gw_dns = net_addr_format (rn->joined ? rn->join.gateway : rn->gateway);
   struct net_dns_input in = {
     .host_resolv = host,
     .resolved_resolv = resolved,
     .host_network = rn->mode.kind == NET_HOST,
     .user_mode = user,
     .allow_host_loopback = rn->mode.allow_host_loopback,
-    .servers = o->dns,
-    .search = o->dns_search,
-    .options = o->dns_options,
+    .servers = gw_dns ? servers : q->dns,
+    .search = q->dns_search,
+    .options = q->dns_options,
   };
   cleanup_free char *warning = NULL;
+  free (spec->etc_resolv);
+  spec->etc_resolv = NULL;
   if (net_resolv_conf (&in, &spec->etc_resolv, &warning, err) < 0)
     return -1;
   if (warning)
     log_warn ("%s", warning);
   cleanup_free char *why = NULL;
-  cleanup_free char *gw = o->add_hosts ? host_gateway (rn, &why) : NULL;
-  cleanup_free char *addr = rn->mode.kind == NET_USER   ? net_addr_format (rn->join.addr)
+  cleanup_free char *gw = q->add_hosts ? host_gateway (rn, &why) : NULL;
+  cleanup_free char *addr = rn->mode.kind == NET_USER && rn->joined
+                                ? net_addr_format (rn->join.addr)
                             : net_mode_user (&rn->mode) ? xstrdup ("10.0.2.100")
                                                         : NULL;
-  return net_hosts_file (spec->hostname, name, addr, o->add_hosts, gw, why, &spec->etc_hosts, err);
-}
-
-/* --network NAME, container:NAME: the namespaces the container is made in. */
-static int
-join_network (const struct run_opts *o, const char *root, const char *id, struct nook_spec *spec,
-              struct run_net *rn, nook_error_t *err)
-{
-  if (rn->mode.kind == NET_CONTAINER)
-    {
-      if (netns_container (root, rn->mode.target, spec, &rn->peer_userns, &rn->peer_netns, err) < 0)
-        return -1;
-      spec->join_netns = true;
-      spec->netns_fd = rn->peer_netns;
-      spec->join_userns = true;
-      spec->userns_fd = rn->peer_userns;
-      spec->keep_userns_dir = NULL; /* the parent is the peer's user namespace */
-      return 0;
-    }
-  struct netns_endpoint ep = {
-    .id = id,
-    .name = o->name,
-    .hostname = spec->hostname,
-    .aliases = o->network_aliases,
-    .ip = o->ip,
-  };
-  if (netns_join (root, rn->mode.target, &ep, spec, &rn->join, err) < 0)
-    return -1;
-  spec->join_userns = true;
-  spec->userns_fd = rn->join.userns_fd;
-  spec->keep_userns_dir = NULL;
-  return 0;
+  free (spec->etc_hosts);
+  spec->etc_hosts = NULL;
+  return net_hosts_file (spec->hostname, name, addr, q->add_hosts, gw, why, &spec->etc_hosts, err);
 }
 
 static int
@@ -212,18 +214,58 @@ check_flags (const struct run_opts *o, const struct run_net *rn, nook_error_t *e
   return 0;
 }
 
-int
-run_net_prepare (const struct run_opts *o, const json_t *image_config, const char *root,
-                 const char *id, struct nook_spec *spec, struct run_net *rn, nook_error_t *err)
+static char **
+strv_copy (char *const *v)
 {
-  const char *name = o->name;
+  char **c = NULL;
+  for (size_t i = 0; v && v[i]; i++)
+    strv_push (&c, v[i]);
+  return c;
+}
+
+static void
+init (struct run_net *rn, const char *root, const char *id)
+{
   rn->stack = rn->forwarder = (struct net_helper)NET_HELPER_INIT;
   rn->join = (struct netns_join)NETNS_JOIN_INIT;
   rn->peer_userns = rn->peer_netns = -1;
   rn->prepared = true;
-  if (net_mode_parse (o->network, &rn->mode, err) < 0
-      || collect_ports (o, image_config, rn, err) < 0 || check_flags (o, rn, err) < 0)
+  rn->root = xstrdup (root);
+  rn->id = xstrdup (id);
+}
+
+/* container:NAME: NAME's namespaces, the container's map relative to NAME's
+ * user namespace (unless this process is in it already: a restart) */
+static int
+open_peer (struct run_net *rn, struct nook_spec *spec, nook_error_t *err)
+{
+  if (!rn->ids_set)
+    {
+      rn->ids = spec->ids;
+      rn->ids_set = true;
+    }
+  struct nook_idmapping ids = rn->ids;
+  bool inside = false;
+  if (netns_container (rn->root, rn->mode.target, &ids, &inside, &rn->peer_userns, &rn->peer_netns,
+                       err)
+      < 0)
     return -1;
+  if (!inside)
+    spec->ids = ids;
+  spec->join_netns = true;
+  spec->netns_fd = rn->peer_netns;
+  spec->join_userns = !inside;
+  spec->userns_fd = rn->peer_userns;
+  free (spec->keep_userns_dir);
+  spec->keep_userns_dir = NULL; /* the parent is the peer's user namespace */
+  return 0;
+}
+
+/* The ports, what the mode needs checked: shared by run (prepare) and start
+ * (restore). */
+static int
+setup (struct nook_spec *spec, struct run_net *rn, bool fresh, nook_error_t *err)
+{
   if (rn->n_ports && rn->mode.kind == NET_HOST)
     {
       log_warn ("published ports are discarded when using host network mode");
@@ -234,16 +276,230 @@ run_net_prepare (const struct run_opts *o, const json_t *image_config, const cha
                            "conflicting options: port publishing and --network %s (publish on "
                            "the default network, bridge)",
                            net_mode_name (&rn->mode));
-  if (bind_ports (rn, err) < 0)
+  if (bind_ports (rn, fresh, err) < 0)
     return -1;
-  if ((rn->mode.kind == NET_USER || rn->mode.kind == NET_CONTAINER)
-      && join_network (o, root, id, spec, rn, err) < 0)
+  if (rn->mode.kind == NET_USER
+      && netns_check (rn->root, rn->mode.target, rn->req.ip, &rn->gateway, err) < 0)
     return -1;
-  if (etc_files (o, name, spec, rn, err) < 0)
+  if (rn->mode.kind == NET_CONTAINER && open_peer (rn, spec, err) < 0)
     return -1;
-  if (rn->mode.kind == NET_USER)
-    rn->own_hosts = xstrdup (spec->etc_hosts);
+  /* (a user-defined network's holder starts in the kept user namespace, so
+   * spec->keep_userns_dir stays until run_net_enter has joined) */
   return 0;
+}
+
+int
+run_net_prepare (const struct run_opts *o, const json_t *image_config, const char *root,
+                 const char *id, struct nook_spec *spec, struct run_net *rn, nook_error_t *err)
+{
+  init (rn, root, id);
+  struct run_net_req *q = &rn->req;
+  q->network = o->network ? xstrdup (o->network) : NULL;
+  q->name = o->name ? xstrdup (o->name) : NULL;
+  q->ip = o->ip ? xstrdup (o->ip) : NULL;
+  q->aliases = strv_copy (o->network_aliases);
+  q->add_hosts = strv_copy (o->add_hosts);
+  q->dns = strv_copy (o->dns);
+  q->dns_search = strv_copy (o->dns_search);
+  q->dns_options = strv_copy (o->dns_options);
+  if (net_mode_parse (q->network, &rn->mode, err) < 0
+      || collect_ports (o, image_config, rn, err) < 0 || check_flags (o, rn, err) < 0)
+    return -1;
+  if (setup (spec, rn, true, err) < 0)
+    return -1;
+  return etc_files (q->name, spec, rn, err);
+}
+
+static json_t *
+strv_to_json (char *const *v)
+{
+  json_t *a = json_array ();
+  for (size_t i = 0; v && v[i]; i++)
+    json_array_append_new (a, json_string (v[i]));
+  return a;
+}
+
+static char **
+json_to_strv (const json_t *a)
+{
+  char **v = NULL;
+  size_t i;
+  const json_t *x;
+  json_array_foreach (a, i, x)
+  {
+    if (json_is_string (x))
+      strv_push (&v, json_string_value (x));
+  }
+  return v;
+}
+
+json_t *
+run_net_json (const struct run_net *rn)
+{
+  const struct run_net_req *q = &rn->req;
+  json_t *ports = json_array ();
+  for (size_t i = 0; i < rn->n_ports; i++)
+    {
+      const struct net_port *p = &rn->ports[i], *a = &rn->asked[i];
+      json_array_append_new (
+          ports, json_pack ("{s:s, s:s, s:i, s:i, s:i, s:i}", "Proto",
+                            net_port_proto_name (p->proto), "HostIp", p->host_ip, "HostPort",
+                            (int)p->host_port, "AskedPort", (int)a->host_port, "AskedPortEnd",
+                            (int)a->host_port_end, "ContainerPort", (int)p->container_port));
+    }
+  return json_pack ("{s:s?, s:s?, s:s?, s:o, s:o, s:o, s:o, s:o, s:o}", "Network", q->network,
+                    "Name", q->name, "Ip", q->ip, "Aliases", strv_to_json (q->aliases), "AddHosts",
+                    strv_to_json (q->add_hosts), "Dns", strv_to_json (q->dns), "DnsSearch",
+                    strv_to_json (q->dns_search), "DnsOptions", strv_to_json (q->dns_options),
+                    "Ports", ports);
+}
+
+static char *
+jstrdup (const json_t *o, const char *k)
+{
+  const char *s = json_string_value (json_object_get (o, k));
+  return s ? xstrdup (s) : NULL;
+}
+
+int
+run_net_restore (const json_t *config, const char *root, const char *id, struct nook_spec *spec,
+                 struct run_net *rn, nook_error_t *err)
+{
+  init (rn, root, id);
+  const json_t *ns = json_object_get (config, "NetSpec");
+  if (!json_is_object (ns))
+    {
+      if (spec->network != NETWORK_NONE && spec->network != NETWORK_HOST)
+        {
+          log_warn ("this container was made by an older nook, which did not record its "
+                    "network: it starts with none (lo only)");
+          spec->network = NETWORK_NONE;
+        }
+      rn->mode.kind = spec->network == NETWORK_HOST ? NET_HOST : NET_NONE;
+      return 0;
+    }
+  struct run_net_req *q = &rn->req;
+  q->network = jstrdup (ns, "Network");
+  q->name = jstrdup (ns, "Name");
+  q->ip = jstrdup (ns, "Ip");
+  q->aliases = json_to_strv (json_object_get (ns, "Aliases"));
+  q->add_hosts = json_to_strv (json_object_get (ns, "AddHosts"));
+  q->dns = json_to_strv (json_object_get (ns, "Dns"));
+  q->dns_search = json_to_strv (json_object_get (ns, "DnsSearch"));
+  q->dns_options = json_to_strv (json_object_get (ns, "DnsOptions"));
+  if (net_mode_parse (q->network, &rn->mode, err) < 0 || spec_network (q->network, spec, err) < 0)
+    return -1;
+  const json_t *ports = json_object_get (ns, "Ports");
+  size_t n = json_array_size (ports), i;
+  const json_t *x;
+  rn->ports = xzalloc (sizeof *rn->ports * (n ? n : 1));
+  rn->asked = xzalloc (sizeof *rn->asked * (n ? n : 1));
+  json_array_foreach (ports, i, x)
+  {
+    struct net_port *p = &rn->ports[rn->n_ports], *a = &rn->asked[rn->n_ports];
+    const char *proto = json_string_value (json_object_get (x, "Proto"));
+    const char *ip = json_string_value (json_object_get (x, "HostIp"));
+    p->proto = proto && strcmp (proto, "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP;
+    snprintf (p->host_ip, sizeof p->host_ip, "%s", ip ? ip : "");
+    p->container_port = (uint16_t)json_integer_value (json_object_get (x, "ContainerPort"));
+    *a = *p;
+    p->host_port = (uint16_t)json_integer_value (json_object_get (x, "HostPort"));
+    a->host_port = (uint16_t)json_integer_value (json_object_get (x, "AskedPort"));
+    a->host_port_end = (uint16_t)json_integer_value (json_object_get (x, "AskedPortEnd"));
+    rn->n_ports++;
+  }
+  /* the record's hosts and resolv.conf stand, but a user-defined network's
+   * (run_net_enter) */
+  return setup (spec, rn, false, err);
+}
+
+/* Whether this process is in the user namespace of fd already. */
+static bool
+in_userns (int fd)
+{
+  struct stat a, b;
+  return fd >= 0 && fstat (fd, &a) == 0 && stat ("/proc/self/ns/user", &b) == 0
+         && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+/* The container's name on a network: --name, else the generated one. */
+static char *
+endpoint_name (const struct run_net *rn)
+{
+  if (rn->req.name)
+    return xstrdup (rn->req.name);
+  cleanup_free char *cpath = xasprintf ("%s/containers", rn->root);
+  cleanup_close int cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  json_t *cfg = cdir >= 0 ? container_read_json (cdir, rn->id, "config.json") : NULL;
+  const char *n = json_string_value (json_object_get (cfg, "Name"));
+  char *name = n && *n ? xstrdup (n[0] == '/' ? n + 1 : n) : NULL;
+  json_decref (cfg);
+  return name;
+}
+
+int
+run_net_enter (struct run_net *rn, struct nook_spec *spec, nook_error_t *err)
+{
+  if (!rn->prepared)
+    return 0;
+  if (rn->mode.kind == NET_CONTAINER)
+    return rn->peer_userns >= 0 ? 0 /* opened by prepare, for this run */
+                                : open_peer (rn, spec, err);
+  if (rn->mode.kind != NET_USER)
+    return 0;
+  if (!rn->joined)
+    {
+      cleanup_free char *name = endpoint_name (rn);
+      if (!rn->ids_set)
+        {
+          rn->ids = spec->ids;
+          rn->ids_set = true;
+        }
+      spec->ids = rn->ids;
+      struct netns_endpoint ep = {
+        .id = rn->id,
+        .name = name,
+        .hostname = spec->hostname,
+        .aliases = rn->req.aliases,
+        .ip = rn->req.ip,
+      };
+      netns_join_free (&rn->join);
+      if (netns_join (rn->root, rn->mode.target, &ep, spec, &rn->join, err) < 0)
+        return -1;
+      rn->joined = true;
+      if (etc_files (name, spec, rn, err) < 0)
+        return -1;
+    }
+  free (spec->keep_userns_dir);
+  spec->keep_userns_dir = NULL;
+  spec->join_userns = !in_userns (rn->join.userns_fd);
+  spec->userns_fd = rn->join.userns_fd;
+  return 0;
+}
+
+void
+run_net_exit (struct run_net *rn, bool final)
+{
+  if (!rn->prepared)
+    return;
+  run_net_stop (rn);
+  net_helper_reap (&rn->forwarder, !final);
+  net_helper_reap (&rn->stack, !final);
+  if (rn->mode.kind == NET_USER && rn->joined)
+    {
+      if (final)
+        {
+          netns_leave (&rn->join);
+          rn->joined = false;
+        }
+      else
+        netns_down (&rn->join);
+    }
+  if (rn->peer_userns >= 0)
+    close (rn->peer_userns);
+  if (rn->peer_netns >= 0)
+    close (rn->peer_netns);
+  rn->peer_userns = rn->peer_netns = -1;
 }
 
 int
@@ -253,7 +509,7 @@ run_net_start (struct run_net *rn, const struct sandbox_netns *ns, nook_error_t 
   uint32_t addr = htonl (NET_GUEST_ADDR);
   if (rn->mode.kind == NET_USER)
     {
-      if (netns_attach (&rn->join, ns->netns_fd, ns->hosts_fd, rn->own_hosts, err) < 0)
+      if (netns_attach (&rn->join, ns->netns_fd, ns->hosts_fd, NULL, err) < 0)
         return -1;
       if (write (ns->ready_fd, "1", 1) != 1)
         return nook_error_set (err, errno, "start the container");
@@ -278,11 +534,40 @@ run_net_start (struct run_net *rn, const struct sandbox_netns *ns, nook_error_t 
     }
   if (rn->n_ports == 0)
     return 0;
-  int r = net_forward_start (rn->ports, rn->listen_fds, rn->n_ports, ns->userns_fd, ns->netns_fd,
-                             addr, &rn->forwarder, err);
+  /* the forwarder gets copies: the sockets stay bound here for the next run
+   * (a restart) */
+  int *fds = xzalloc (sizeof *fds * rn->n_ports);
   for (size_t i = 0; i < rn->n_ports; i++)
-    rn->listen_fds[i] = -1; /* the forwarder has them now */
+    if ((fds[i] = fcntl (rn->listen_fds[i], F_DUPFD_CLOEXEC, 3)) < 0)
+      {
+        int e = errno;
+        for (size_t k = 0; k < i; k++)
+          close (fds[k]);
+        free (fds);
+        return nook_error_set (err, e, "dup a published port's socket");
+      }
+  int r = net_forward_start (rn->ports, fds, rn->n_ports, ns->userns_fd, ns->netns_fd, addr,
+                             &rn->forwarder, err);
+  free (fds);
   return r;
+}
+
+int
+run_net_hook_enter (void *rn, struct nook_spec *spec, nook_error_t *err)
+{
+  return run_net_enter (rn, spec, err);
+}
+
+int
+run_net_hook_start (void *rn, const struct sandbox_netns *ns, nook_error_t *err)
+{
+  return run_net_start (rn, ns, err);
+}
+
+void
+run_net_hook_exit (void *rn, bool final)
+{
+  run_net_exit (rn, final);
 }
 
 void
@@ -315,9 +600,25 @@ run_net_free (struct run_net *rn)
   free (rn->ports);
   if (!rn->prepared)
     return; /* (the fds below are not set) */
+  if (rn->joined)
+    netns_leave (&rn->join);
+  rn->joined = false;
   netns_join_free (&rn->join);
-  free (rn->own_hosts);
-  rn->own_hosts = NULL;
+  struct run_net_req *q = &rn->req;
+  free (q->network);
+  free (q->name);
+  free (q->ip);
+  strv_free (q->aliases);
+  strv_free (q->add_hosts);
+  strv_free (q->dns);
+  strv_free (q->dns_search);
+  strv_free (q->dns_options);
+  memset (q, 0, sizeof *q);
+  free (rn->root);
+  free (rn->id);
+  free (rn->asked);
+  rn->root = rn->id = NULL;
+  rn->asked = NULL;
   if (rn->peer_userns >= 0)
     close (rn->peer_userns);
   if (rn->peer_netns >= 0)
@@ -394,4 +695,86 @@ run_net_info (struct run_net_info_line *l, size_t max)
                       range ? range : "unknown", (unsigned)g)
   };
   return n;
+}
+
+/* ---- inspect ---- */
+
+static json_t *
+endpoint_json (const char *net_id, const char *gw, const char *cidr, json_t *aliases)
+{
+  char addr[64] = "";
+  int prefix = 0;
+  if (cidr && *cidr)
+    {
+      snprintf (addr, sizeof addr, "%s", cidr);
+      char *slash = strchr (addr, '/');
+      if (slash)
+        {
+          *slash = '\0';
+          prefix = atoi (slash + 1);
+        }
+    }
+  return json_pack ("{s:s, s:s, s:s, s:s, s:i, s:O?, s:s, s:s, s:s}", "NetworkID",
+                    net_id ? net_id : "", "EndpointID", "", "Gateway", *addr && gw ? gw : "",
+                    "IPAddress", addr, "IPPrefixLen", prefix, "Aliases", aliases, "MacAddress", "",
+                    "IPv6Gateway", "", "GlobalIPv6Address", "");
+}
+
+json_t *
+run_net_inspect (const char *root, const char *id, const json_t *config, bool running)
+{
+  json_t *nets = json_object (), *ports = json_object ();
+  const char *mode = json_string_value (json_object_get (config, "NetworkMode"));
+  const json_t *ns = json_object_get (config, "NetSpec");
+  const char *asked = json_string_value (json_object_get (ns, "Network"));
+  struct net_mode m;
+  cleanup_error nook_error_t e = NULL;
+  bool user = net_mode_parse (asked, &m, &e) == 0 && m.kind == NET_USER;
+  bool own = e == NULL && (net_mode_user (&m));
+  /* the user-defined networks it is on (the records list their live members) */
+  json_t *recs = netrec_list (root), *rec;
+  size_t i;
+  json_array_foreach (recs, i, rec)
+  {
+    const char *name = json_string_value (json_object_get (rec, "Name"));
+    json_t *ep = json_object_get (json_object_get (rec, "Containers"), id);
+    bool asked_here = user && name && strcmp (name, m.target) == 0;
+    if (name == NULL || (ep == NULL && !asked_here))
+      continue;
+    json_t *cfg = json_array_get (json_object_get (json_object_get (rec, "IPAM"), "Config"), 0);
+    json_object_set_new (nets, name,
+                         endpoint_json (json_string_value (json_object_get (rec, "Id")),
+                                        json_string_value (json_object_get (cfg, "Gateway")),
+                                        json_string_value (json_object_get (ep, "IPv4Address")),
+                                        json_object_get (ep, "Aliases")));
+  }
+  json_decref (recs);
+  /* the default network (and slirp4netns): the same address in every container */
+  if (own && mode)
+    json_object_set_new (nets, mode,
+                         endpoint_json ("", "10.0.2.2", running ? "10.0.2.100/24" : "", NULL));
+  size_t n = 0;
+  struct net_port *v = running ? container_ports (config, &n) : NULL;
+  for (size_t k = 0; k < n; k++)
+    {
+      cleanup_free char *key
+          = xasprintf ("%u/%s", (unsigned)v[k].container_port, net_port_proto_name (v[k].proto));
+      cleanup_free char *hp = xasprintf ("%u", (unsigned)v[k].host_port);
+      json_t *list = json_object_get (ports, key);
+      if (list == NULL)
+        json_object_set_new (ports, key, list = json_array ());
+      json_array_append_new (list,
+                             json_pack ("{s:s, s:s}", "HostIp",
+                                        *v[k].host_ip ? v[k].host_ip : "0.0.0.0", "HostPort", hp));
+    }
+  free (v);
+  json_t *out = json_pack ("{s:o, s:o}", "Ports", ports, "Networks", nets);
+  json_t *bridge = mode ? json_object_get (nets, mode) : NULL;
+  if (own && bridge)
+    {
+      json_object_set (out, "IPAddress", json_object_get (bridge, "IPAddress"));
+      json_object_set (out, "Gateway", json_object_get (bridge, "Gateway"));
+      json_object_set (out, "IPPrefixLen", json_object_get (bridge, "IPPrefixLen"));
+    }
+  return out;
 }

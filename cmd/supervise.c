@@ -902,6 +902,8 @@ static int
 run_once (struct sup *S, nook_error_t *err)
 {
   int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, inp[2] = { -1, -1 };
+  if (S->o->network_enter && S->o->network_enter (S->o->data, S->o->spec, err) < 0)
+    return -1;
   if (S->capture
       && (pipe2 (outp, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2 (errp, O_CLOEXEC | O_NONBLOCK) < 0))
     return nook_error_set (err, errno, "create the container's output pipes");
@@ -1028,6 +1030,12 @@ supervise (struct sup *S, nook_error_t *err)
     {
       cleanup_error nook_error_t rerr = NULL;
       int code = run_once (S, &rerr);
+      if (S->o->network_exit)
+        {
+          /* the network is left unless the container starts again */
+          int c = code >= 0 ? code : rerr->exit ? rerr->exit : 125;
+          S->o->network_exit (S->o->data, (code < 0 && first) || !should_restart (S, c));
+        }
       if (code < 0)
         {
           S->st.exit_code = rerr->exit ? rerr->exit : 125;
@@ -1063,6 +1071,8 @@ supervise (struct sup *S, nook_error_t *err)
               S->st.restart_count++;
               continue;
             }
+          if (S->o->network_exit)
+            S->o->network_exit (S->o->data, true); /* stopped while it waited */
         }
       snprintf (S->st.status, sizeof S->st.status, "exited");
       write_state (S);

@@ -58,8 +58,12 @@ struct supervise_opts
   /* foreground --rm: the command ended, the kernel is still tearing down */
   void (*command_ended) (void *data, int status);
   /* a user-mode network: its helpers started once the namespaces exist (cmd/run_net.c);
-   * NULL for none (start of a stopped container: not yet) */
+   * NULL for none */
   int (*network) (void *data, const struct sandbox_netns *ns, nook_error_t *err);
+  /* before and after each run of the container (cmd/run_net.h: the network is
+   * joined by the process that runs it, left at the last end); NULL for none */
+  int (*network_enter) (void *data, struct nook_spec *spec, nook_error_t *err);
+  void (*network_exit) (void *data, bool final);
   void *data;
 };
 

@@ -297,7 +297,12 @@ sandbox_userns_keep_join (const struct nook_idmapping *ids, const char *runtime_
               kill (k, SIGKILL);
               return -1;
             }
-          nsfd = open_kept (ids, rtfd, NULL);
+          /* ours, maps written: opened by pid (open_kept would also want its
+           * name, which it has only once it has exec'd: a race under load,
+           * after which a network's holder made a namespace of its own) */
+          char path[40];
+          snprintf (path, sizeof path, "/proc/%d/ns/user", (int)k);
+          nsfd = open (path, O_RDONLY | O_CLOEXEC);
           if (nsfd < 0)
             return nook_error_set (err, ESRCH, "the user namespace keeper %d went away", (int)k);
         }
