@@ -20,7 +20,7 @@ PKG_CONFIG ?= pkg-config
 # imagefmt/curl_dl.c and imagefmt/digest.c load them on first use, so starting a
 # container does not pay for libxml2, ICU, libstdc++, OpenSSL and the rest, nor for
 # nettle's CPU probe.
-PKGS := libseccomp libcap jansson
+PKGS := libseccomp libcap jansson yaml-0.1
 PKGS_CFLAGS_ONLY := libarchive libcurl nettle
 FUZZ_SECONDS ?= 20
 
@@ -72,6 +72,9 @@ all: $(O)/nook $(O)/probe $(O)/nook-testhooks
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The Compose Specification's schema is assembled into the loader (.incbin).
+$(O)/cmd/compose/schema.o $(O)/fuzzobj/cmd/compose/schema.o: cmd/compose/compose-spec.json
 
 $(O)/libnook.a: $(LIBOBJ)
 	@rm -f $@

@@ -1,0 +1,21 @@
+/* cmd/compose/schema.h: the Compose Specification's JSON schema (draft-07, the subset it
+ * uses: type, properties, patternProperties, additionalProperties, required, items,
+ * oneOf, enum, minimum, maximum, pattern, uniqueItems, local $ref) over jansson values.
+ * The schema is compiled into nook (cmd/compose/compose-spec.json, Apache-2.0). */
+#ifndef NOOK_CMD_COMPOSE_SCHEMA_H
+#define NOOK_CMD_COMPOSE_SCHEMA_H
+
+#include <jansson.h>
+
+#include "util/error.h"
+
+/* The embedded schema, parsed once (borrowed reference). */
+json_t *compose_schema (void);
+
+/* Validate doc against schema (`!reset`/`!override` wrappers are seen through). On the
+ * first violation: -1 with *err "NAME:LINE:COL: PATH: what is wrong", the position taken
+ * from positions (compose_yaml_parse's map; may be NULL). */
+int compose_schema_validate (json_t *schema, json_t *doc, const char *name, json_t *positions,
+                             nook_error_t *err);
+
+#endif
