@@ -28,6 +28,7 @@ struct ctx
   char **warnings;
   char **config_files;
   char **include_stack;
+  json_t *sources; /* [[name, positions]...] of the files merged so far, for schema errors */
 };
 
 static void
@@ -405,7 +406,7 @@ include_one (struct ctx *c, json_t *entry, const char *base_dir, json_t *acc, in
         if ((r = resolve_extends (c, services, k, &stack, 0, err)) < 0)
           break;
       strv_free (stack);
-      if (r == 0)
+      if (r == 0 && !c->o->no_resolve_paths)
         compose_resolve_paths (model, proj);
     }
   c->env = saved_env;
@@ -466,13 +467,16 @@ load_file (struct ctx *c, const char *path, const char *content, const char *lab
       return NULL;
     }
   const char *segs[MAX_SEGS];
-  cleanup_free char *dir = path && strcmp (path, "-") != 0 ? dir_of (path) : xstrdup (c->workdir);
   const char *k;
   json_t *v, *inc;
+  /* a service left empty (`nil:`) is an empty mapping, as compose-go reads it */
+  json_object_foreach (json_object_get (doc, "services"), k, v)
+    if (json_is_null (v))
+      json_object_set_new (json_object_get (doc, "services"), k, json_object ());
+  cleanup_free char *dir = path && strcmp (path, "-") != 0 ? dir_of (path) : xstrdup (c->workdir);
   if (!c->o->no_interpolate && interp_tree (c, doc, segs, 0, err) < 0)
     goto fail;
-  if (!c->o->no_validate && compose_schema_validate (compose_schema (), doc, label, positions, err) < 0)
-    goto fail;
+  json_array_append_new (c->sources, json_pack ("[sO]", label, positions ? positions : json_null ()));
   if (json_object_get (doc, "version"))
     {
       warn (c, "%s: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion",
@@ -555,6 +559,11 @@ resolve_extends (struct ctx *c, json_t *services, const char *name, char ***stac
   if (file)
     {
       json_t *other = load_file (c, file, NULL, file, 0, err);
+      if (other && !c->o->no_validate && compose_schema_validate (compose_schema (), other, c->sources, err) < 0)
+        {
+          json_decref (other);
+          other = NULL;
+        }
       if (other == NULL)
         r = -1;
       else
@@ -972,6 +981,11 @@ load_all (struct ctx *c, const struct compose_options *o, char **paths, const ch
           model = mm;
         }
     }
+  if (!o->no_validate && compose_schema_validate (compose_schema (), model, c->sources, err) < 0)
+    {
+      json_decref (model);
+      return NULL;
+    }
   json_t *services = json_object_get (model, "services");
   const char *k;
   json_t *v;
@@ -1022,7 +1036,7 @@ finish (struct ctx *c, const struct compose_options *o, json_t *model, struct co
 int
 compose_load (const struct compose_options *o, struct compose_project *p, nook_error_t *err)
 {
-  struct ctx c = { .o = o };
+  struct ctx c = { .o = o, .sources = json_array () };
   memset (p, 0, sizeof *p);
   cleanup_free char *cwd = o->cwd ? xstrdup (o->cwd) : getcwd (NULL, 0);
   json_t *environ0 = o->environ ? json_incref (o->environ) : json_object ();
@@ -1066,6 +1080,7 @@ out:
   free (c.workdir);
   strv_free (c.config_files);
   strv_free (c.include_stack);
+  json_decref (c.sources);
   strv_free (paths);
   free (contents);
   if (r < 0)
@@ -1089,4 +1104,27 @@ compose_project_free (struct compose_project *p)
   strv_free (p->config_files);
   strv_free (p->warnings);
   memset (p, 0, sizeof *p);
+}
+
+int
+compose_extends_local (json_t *model, nook_error_t *err)
+{
+  struct compose_options o = { .no_validate = true };
+  struct ctx c = { .o = &o, .sources = json_array (), .env = json_object () };
+  json_t *services = json_object_get (model, "services");
+  const char *k;
+  json_t *v;
+  int r = 0;
+  json_object_foreach (services, k, v)
+    {
+      char **stack = NULL;
+      r = resolve_extends (&c, services, k, &stack, 0, err);
+      strv_free (stack);
+      if (r < 0)
+        break;
+    }
+  json_decref (c.sources);
+  json_decref (c.env);
+  strv_free (c.warnings);
+  return r;
 }

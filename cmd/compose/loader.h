@@ -57,6 +57,9 @@ struct compose_project
 int compose_load (const struct compose_options *o, struct compose_project *p, nook_error_t *err);
 void compose_project_free (struct compose_project *p);
 
+/* Resolve the `extends` of a model's services that name no file (tests of the merge). */
+int compose_extends_local (json_t *model, nook_error_t *err);
+
 /* Docker Compose's project-name rules: lowercase letters, digits, '-' and '_', starting
  * with a letter or digit. */
 bool compose_project_name_valid (const char *name);

@@ -166,6 +166,12 @@ scalar_text (json_t *v)
     }
 }
 
+static int
+cmp_str (const void *a, const void *b)
+{
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
+}
+
 /* A mapping, sequence or scalar as a sequence (KEY=VALUE, KEY alone for null; a list of
  * values makes one entry each). New reference. */
 static json_t *
@@ -176,10 +182,18 @@ as_sequence (json_t *v)
   json_t *out = json_array ();
   if (json_is_object (v))
     {
+      /* Go's maps come out in key order */
+      const char **keys = xzalloc ((json_object_size (v) + 1) * sizeof *keys);
+      size_t nk = 0;
       const char *k;
       json_t *x;
       json_object_foreach (v, k, x)
+        keys[nk++] = k;
+      qsort (keys, nk, sizeof *keys, cmp_str);
+      for (size_t ki = 0; ki < nk; ki++)
         {
+          k = keys[ki];
+          x = json_object_get (v, k);
           if (json_is_array (x))
             {
               size_t i;
@@ -205,6 +219,7 @@ as_sequence (json_t *v)
               json_array_append_new (out, json_string (e));
             }
         }
+      free (keys);
     }
   else if (!json_is_null (v))
     json_array_append (out, v);
@@ -300,7 +315,36 @@ merge_rec (json_t *base, json_t *ov, const char **segs, int n)
       return json_deep_copy (ov);
     case R_SEQUENCE:
       {
-        json_t *a = as_sequence (base), *b = as_sequence (ov);
+        json_t *a = as_sequence (base), *b;
+        if (json_is_object (ov))
+          {
+            /* KEY: !reset removes KEY from the base */
+            json_t *o2 = json_object ();
+            const char *k;
+            json_t *x;
+            json_object_foreach (ov, k, x)
+              {
+                const char *t = compose_tag_of (x, NULL);
+                if (t == NULL || t[0] != 'r')
+                  {
+                    json_object_set (o2, k, x);
+                    continue;
+                  }
+                size_t kl = strlen (k);
+                for (size_t j = 0; j < json_array_size (a);)
+                  {
+                    const char *e = json_string_value (json_array_get (a, j));
+                    if (e && strncmp (e, k, kl) == 0 && (e[kl] == '=' || e[kl] == '\0'))
+                      json_array_remove (a, j);
+                    else
+                      j++;
+                  }
+              }
+            b = as_sequence (o2);
+            json_decref (o2);
+          }
+        else
+          b = as_sequence (ov);
         json_t *out = append (a, b);
         json_decref (a);
         json_decref (b);

@@ -364,6 +364,9 @@ compose_volume_parse (const char *spec, nook_error_t *err)
       return v;
     }
   bool bind = looks_like_path (parts[0]);
+  size_t sl = strlen (parts[0]);
+  while (bind && sl > 1 && parts[0][sl - 1] == '/')
+    parts[0][--sl] = '\0';
   json_object_set_new (v, "type", json_string (bind ? "bind" : "volume"));
   json_object_set_new (v, "source", json_string (parts[0]));
   json_object_set_new (v, "target", json_string (parts[1]));

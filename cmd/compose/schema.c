@@ -340,8 +340,7 @@ rest:
 }
 
 int
-compose_schema_validate (json_t *schema, json_t *doc, const char *name, json_t *positions,
-                         nook_error_t *err)
+compose_schema_validate (json_t *schema, json_t *doc, json_t *sources, nook_error_t *err)
 {
   struct val st = { .root = schema };
   strbuf_append (&st.path, "");
@@ -351,9 +350,16 @@ compose_schema_validate (json_t *schema, json_t *doc, const char *name, json_t *
       /* the nearest recorded position: the path itself, else its parents */
       cleanup_free char *p = xstrdup (st.msg_path ? st.msg_path : "");
       int line = 0, col = 0;
+      const char *name = json_string_value (json_array_get (json_array_get (sources, 0), 0));
       for (;;)
         {
-          compose_yaml_position (positions, p, &line, &col);
+          for (size_t i = json_array_size (sources); i-- > 0 && !line;)
+            {
+              json_t *src = json_array_get (sources, i);
+              compose_yaml_position (json_array_get (src, 1), p, &line, &col);
+              if (line)
+                name = json_string_value (json_array_get (src, 0));
+            }
           if (line || *p == '\0')
             break;
           char *cut = strrchr (p, '.');
@@ -367,9 +373,9 @@ compose_schema_validate (json_t *schema, json_t *doc, const char *name, json_t *
         }
       const char *shown = st.msg_path && *st.msg_path ? st.msg_path : "(root)";
       if (line)
-        nook_error_set (err, 0, "%s:%d:%d: %s: %s", name, line, col, shown, st.msg);
+        nook_error_set (err, 0, "%s:%d:%d: %s: %s", name ? name : "compose", line, col, shown, st.msg);
       else
-        nook_error_set (err, 0, "%s: %s: %s", name, shown, st.msg);
+        nook_error_set (err, 0, "%s: %s: %s", name ? name : "compose", shown, st.msg);
     }
   free (st.msg);
   free (st.msg_path);

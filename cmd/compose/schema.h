@@ -13,9 +13,9 @@
 json_t *compose_schema (void);
 
 /* Validate doc against schema (`!reset`/`!override` wrappers are seen through). On the
- * first violation: -1 with *err "NAME:LINE:COL: PATH: what is wrong", the position taken
- * from positions (compose_yaml_parse's map; may be NULL). */
-int compose_schema_validate (json_t *schema, json_t *doc, const char *name, json_t *positions,
-                             nook_error_t *err);
+ * first violation: -1 with *err "NAME:LINE:COL: PATH: what is wrong". sources is an array
+ * of [NAME, POSITIONS] (compose_yaml_parse's maps of the files merged into doc, in merge
+ * order): the last file that holds the path (or its nearest parent) is named. */
+int compose_schema_validate (json_t *schema, json_t *doc, json_t *sources, nook_error_t *err);
 
 #endif

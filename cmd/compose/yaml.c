@@ -500,7 +500,7 @@ static int
 emit_scalar (yaml_emitter_t *e, const char *s, bool quote)
 {
   yaml_event_t ev;
-  yaml_scalar_event_initialize (&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen (s), !quote, !quote,
+  yaml_scalar_event_initialize (&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen (s), !quote, 1,
                                 quote ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
   return yaml_emitter_emit (e, &ev);
 }
