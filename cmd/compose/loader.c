@@ -29,6 +29,8 @@ struct ctx
   char **config_files;
   char **include_stack;
   json_t *sources; /* [[name, positions]...] of the files merged so far, for schema errors */
+  const char *label;  /* the file being interpolated, and its positions */
+  json_t *positions;
 };
 
 static void
@@ -88,6 +90,7 @@ enum cast
   C_FLOAT,
   C_BOOL
 };
+static json_t *cast_one (const char *s, enum cast cast);
 
 static const struct
 {
@@ -143,13 +146,28 @@ static const struct
   { "configs.*.external", C_BOOL },
 };
 
+/* The typed value of s at a path that Compose casts; NULL (and *bad set) when s does not
+ * convert, NULL alone when the path is not cast. */
 static json_t *
-cast_value (const char *s, const char **segs, int n)
+cast_value (const char *s, const char **segs, int n, const char **bad)
 {
-  for (size_t i = 0; i < ARRAY_SIZE (casts); i++)
+  json_t *r = NULL;
+  for (size_t i = 0; i < ARRAY_SIZE (casts) && r == NULL && *bad == NULL; i++)
     if (compose_path_match (casts[i].pattern, segs, n))
       {
-        switch (casts[i].cast)
+        r = cast_one (s, casts[i].cast);
+        if (r == NULL)
+          *bad = casts[i].cast == C_BOOL ? "a boolean" : casts[i].cast == C_INT ? "an integer" : "a number";
+      }
+  return r;
+}
+
+static json_t *
+cast_one (const char *s, enum cast cast)
+{
+  for (size_t i = 0; i < 1; i++)
+      {
+        switch (cast)
           {
           case C_BOOL:
             if (!strcasecmp (s, "true") || !strcasecmp (s, "yes") || !strcasecmp (s, "y")
@@ -163,7 +181,7 @@ cast_value (const char *s, const char **segs, int n)
           case C_FLOAT:
             {
               json_t *v = compose_yaml_scalar (s, strlen (s));
-              if (json_is_integer (v) || (casts[i].cast == C_FLOAT && json_is_real (v)))
+              if (json_is_integer (v) || (cast == C_FLOAT && json_is_real (v)))
                 return v;
               json_decref (v);
               return NULL;
@@ -227,10 +245,9 @@ interp_tree (struct ctx *c, json_t *v, const char **segs, int n, nook_error_t *e
         {
           char idx[32];
           snprintf (idx, sizeof idx, "[%zu]", i);
-          segs[n] = "*";
+          segs[n] = idx;
           bool replaced = false;
           json_t *nv = interp_value (c, x, segs, n + 1, &replaced, err);
-          (void)idx;
           if (nv == NULL && !replaced)
             {
               if (*err)
@@ -272,7 +289,20 @@ interp_value (struct ctx *c, json_t *v, const char **segs, int n, bool *replaced
         nook_error_wrap (err, "error while interpolating %s", path);
       return NULL;
     }
-  json_t *cv = cast_value (s, segs, n);
+  const char *bad = NULL;
+  json_t *cv = cast_value (s, segs, n, &bad);
+  if (bad)
+    {
+      cleanup_free char *path = segs_path (segs, n);
+      int line = 0, col = 0;
+      compose_yaml_position (c->positions, path, &line, &col);
+      if (line)
+        nook_error_set (err, 0, "%s:%d:%d: %s: must be %s, not \"%s\"", c->label, line, col, path, bad, s);
+      else
+        nook_error_set (err, 0, "%s: %s: must be %s, not \"%s\"", c->label, path, bad, s);
+      free (s);
+      return NULL;
+    }
   *replaced = true;
   if (cv)
     {
@@ -407,7 +437,7 @@ include_one (struct ctx *c, json_t *entry, const char *base_dir, json_t *acc, in
           break;
       strv_free (stack);
       if (r == 0 && !c->o->no_resolve_paths)
-        compose_resolve_paths (model, proj);
+        compose_resolve_paths (model, proj, c->env);
     }
   c->env = saved_env;
   json_decref (sub_env);
@@ -474,6 +504,8 @@ load_file (struct ctx *c, const char *path, const char *content, const char *lab
     if (json_is_null (v))
       json_object_set_new (json_object_get (doc, "services"), k, json_object ());
   cleanup_free char *dir = path && strcmp (path, "-") != 0 ? dir_of (path) : xstrdup (c->workdir);
+  c->label = label;
+  c->positions = positions;
   if (!c->o->no_interpolate && interp_tree (c, doc, segs, 0, err) < 0)
     goto fail;
   json_array_append_new (c->sources, json_pack ("[sO]", label, positions ? positions : json_null ()));
@@ -582,7 +614,7 @@ resolve_extends (struct ctx *c, json_t *services, const char *name, char ***stac
                   json_decref (base);
                   base = json_object ();
                 }
-              compose_resolve_service_paths (base, odir);
+              compose_resolve_service_paths (base, odir, c->env);
             }
           strv_free (ostack);
           json_decref (other);
@@ -1014,7 +1046,7 @@ finish (struct ctx *c, const struct compose_options *o, json_t *model, struct co
   if (apply_profiles (c, o, model, p->all_profiles) < 0)
     return -1;
   if (!o->no_resolve_paths)
-    compose_resolve_paths (model, c->workdir);
+    compose_resolve_paths (model, c->workdir, c->env);
   if (compose_canonical (model, c->env, c->workdir, o->discard_env_files, err) < 0)
     return -1;
   if (!o->no_normalize)

@@ -139,6 +139,8 @@ rule_of (const char **segs, int n)
 static char *
 scalar_text (json_t *v)
 {
+  if (v == NULL)
+    return NULL;
   switch (json_typeof (v))
     {
     case JSON_STRING:

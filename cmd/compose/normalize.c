@@ -65,22 +65,22 @@ is_remote_context (const char *s)
 }
 
 static void
-set_path (json_t *obj, const char *key, const char *dir)
+set_path (json_t *obj, const char *key, const char *dir, json_t *env)
 {
   const char *s = json_string_value (json_object_get (obj, key));
   if (s == NULL || s[0] == '/')
     return;
-  cleanup_free char *p = compose_path_join (dir, s, NULL);
+  cleanup_free char *p = compose_path_join (dir, s, env);
   json_object_set_new (obj, key, json_string (p));
 }
 
 static void
-set_path_item (json_t *arr, size_t i, const char *dir)
+set_path_item (json_t *arr, size_t i, const char *dir, json_t *env)
 {
   const char *s = json_string_value (json_array_get (arr, i));
   if (s == NULL || s[0] == '/')
     return;
-  cleanup_free char *p = compose_path_join (dir, s, NULL);
+  cleanup_free char *p = compose_path_join (dir, s, env);
   json_array_set_new (arr, i, json_string (p));
 }
 
@@ -91,14 +91,14 @@ looks_like_path (const char *s)
 }
 
 void
-compose_resolve_service_paths (json_t *svc, const char *dir)
+compose_resolve_service_paths (json_t *svc, const char *dir, json_t *env)
 {
   json_t *build = json_object_get (svc, "build");
   if (json_is_string (build))
     {
       if (!is_remote_context (json_string_value (build)))
         {
-          cleanup_free char *p = compose_path_join (dir, json_string_value (build), NULL);
+          cleanup_free char *p = compose_path_join (dir, json_string_value (build), env);
           json_object_set_new (svc, "build", json_string (p));
         }
     }
@@ -108,34 +108,34 @@ compose_resolve_service_paths (json_t *svc, const char *dir)
       if (ctx == NULL)
         json_object_set_new (build, "context", json_string (dir));
       else if (!is_remote_context (ctx))
-        set_path (build, "context", dir);
+        set_path (build, "context", dir, env);
       json_t *ac = json_object_get (build, "additional_contexts");
       const char *k;
       json_t *v;
       json_object_foreach (ac, k, v)
         if (json_is_string (v) && !is_remote_context (json_string_value (v))
             && !strstr (json_string_value (v), ":"))
-          set_path (ac, k, dir);
+          set_path (ac, k, dir, env);
     }
   json_t *ef = json_object_get (svc, "env_file");
   if (json_is_string (ef))
-    set_path (svc, "env_file", dir);
+    set_path (svc, "env_file", dir, env);
   else if (json_is_array (ef))
     {
       size_t i;
       json_t *x;
       json_array_foreach (ef, i, x)
         if (json_is_string (x))
-          set_path_item (ef, i, dir);
+          set_path_item (ef, i, dir, env);
         else
-          set_path (x, "path", dir);
+          set_path (x, "path", dir, env);
     }
   json_t *lf = json_object_get (svc, "label_file");
   if (json_is_string (lf))
-    set_path (svc, "label_file", dir);
+    set_path (svc, "label_file", dir, env);
   else if (json_is_array (lf))
     for (size_t i = 0; i < json_array_size (lf); i++)
-      set_path_item (lf, i, dir);
+      set_path_item (lf, i, dir, env);
   json_t *vols = json_object_get (svc, "volumes");
   size_t i;
   json_t *x;
@@ -146,7 +146,7 @@ compose_resolve_service_paths (json_t *svc, const char *dir)
           const char *type = json_string_value (json_object_get (x, "type"));
           const char *src = json_string_value (json_object_get (x, "source"));
           if (type && strcmp (type, "bind") == 0 && src)
-            set_path (x, "source", dir);
+            set_path (x, "source", dir, env);
           continue;
         }
       const char *s = json_string_value (x);
@@ -156,7 +156,7 @@ compose_resolve_service_paths (json_t *svc, const char *dir)
       if (colon == NULL)
         continue; /* a container path alone */
       cleanup_free char *src = strndup (s, (size_t)(colon - s));
-      cleanup_free char *abs = compose_path_join (dir, src, NULL);
+      cleanup_free char *abs = compose_path_join (dir, src, env);
       cleanup_free char *nv = NULL;
       if (asprintf (&nv, "%s%s", abs, colon) < 0)
         abort ();
@@ -164,24 +164,24 @@ compose_resolve_service_paths (json_t *svc, const char *dir)
     }
   json_t *watch = json_object_get (json_object_get (svc, "develop"), "watch");
   json_array_foreach (watch, i, x)
-    set_path (x, "path", dir);
+    set_path (x, "path", dir, env);
   json_t *ext = json_object_get (svc, "extends");
   if (json_is_object (ext))
-    set_path (ext, "file", dir);
+    set_path (ext, "file", dir, env);
 }
 
 void
-compose_resolve_paths (json_t *model, const char *dir)
+compose_resolve_paths (json_t *model, const char *dir, json_t *env)
 {
   const char *k;
   json_t *v;
   json_object_foreach (json_object_get (model, "services"), k, v)
     if (json_is_object (v))
-      compose_resolve_service_paths (v, dir);
+      compose_resolve_service_paths (v, dir, env);
   static const char *const tops[] = { "secrets", "configs" };
   for (size_t t = 0; t < ARRAY_SIZE (tops); t++)
     json_object_foreach (json_object_get (model, tops[t]), k, v)
-      set_path (v, "file", dir);
+      set_path (v, "file", dir, env);
 }
 
 /* ---- command lines ----------------------------------------------------------------------- */
@@ -630,6 +630,12 @@ canonical_service (const char *name, json_t *svc, json_t *env, const char *workd
         {
           if (json_is_object (x))
             {
+              if (!json_is_integer (json_object_get (x, "target")))
+                {
+                  json_decref (o);
+                  return nook_error_set (err, 0, "services.%s.ports[%zu]: target must be an integer port number",
+                                         name, i);
+                }
               json_t *p = json_deep_copy (x);
               if (!json_object_get (p, "mode"))
                 json_object_set_new (p, "mode", json_string ("ingress"));

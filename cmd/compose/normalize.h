@@ -11,10 +11,11 @@
 
 #include "util/error.h"
 
-/* Make the relative paths of one raw service (short or long syntax) absolute against dir. */
-void compose_resolve_service_paths (json_t *svc, const char *dir);
+/* Make the relative paths of one raw service (short or long syntax) absolute against dir
+ * (`~` is HOME of env, the project's variables). */
+void compose_resolve_service_paths (json_t *svc, const char *dir, json_t *env);
 /* The same for a whole raw model: services, top-level secrets/configs files. */
-void compose_resolve_paths (json_t *model, const char *dir);
+void compose_resolve_paths (json_t *model, const char *dir, json_t *env);
 /* dir joined with a relative path, "." and ".." removed; `~` is $HOME from env. */
 char *compose_path_join (const char *dir, const char *path, json_t *env);
 

@@ -34,6 +34,7 @@ struct val
   struct strbuf path; /* "services.web.ports[0]" */
   char *msg;          /* first violation, with its path */
   char *msg_path;
+  char *pos_path; /* where to point, when not msg_path */
 };
 
 static const char *
@@ -167,6 +168,7 @@ matches (struct val *st, json_t *schema, json_t *v)
   bool ok = validate (&sub, schema, v) == 0;
   free (sub.msg);
   free (sub.msg_path);
+  free (sub.pos_path);
   strbuf_free (&sub.path);
   return ok;
 }
@@ -211,11 +213,10 @@ validate_object (struct val *st, json_t *schema, json_t *v)
             {
               path_pop (st, saved);
               /* the position is the key's own: keep its path for the lookup */
+              bool first = st->msg == NULL;
               int r = fail (st, "additional property \"%s\" is not allowed", k);
-              free (st->msg_path);
-              st->msg_path = NULL;
-              if (asprintf (&st->msg_path, "%s%s%s", st->path.buf ? st->path.buf : "",
-                            st->path.len ? "." : "", k) < 0)
+              if (first && asprintf (&st->pos_path, "%s%s%s", st->path.buf ? st->path.buf : "",
+                                     st->path.len ? "." : "", k) < 0)
                 abort ();
               return r;
             }
@@ -348,7 +349,7 @@ compose_schema_validate (json_t *schema, json_t *doc, json_t *sources, nook_erro
   if (r < 0)
     {
       /* the nearest recorded position: the path itself, else its parents */
-      cleanup_free char *p = xstrdup (st.msg_path ? st.msg_path : "");
+      cleanup_free char *p = xstrdup (st.pos_path ? st.pos_path : st.msg_path ? st.msg_path : "");
       int line = 0, col = 0;
       const char *name = json_string_value (json_array_get (json_array_get (sources, 0), 0));
       for (;;)
@@ -379,6 +380,7 @@ compose_schema_validate (json_t *schema, json_t *doc, json_t *sources, nook_erro
     }
   free (st.msg);
   free (st.msg_path);
+  free (st.pos_path);
   strbuf_free (&st.path);
   return r;
 }

@@ -248,6 +248,7 @@ convert_mapping (struct conv *c, yaml_node_t *n, const char *path, nook_error_t 
         }
       json_object_set_new (lines, key, json_integer ((json_int_t)k->start_mark.line + 1));
       cleanup_free char *cp = child_path (path, key);
+      record (c, cp, k); /* errors point at the key */
       json_t *v = convert (c, p->value, cp, err);
       if (v == NULL)
         goto fail;
