@@ -21,6 +21,7 @@
 #include "cmd/compose/interp.h"
 #include "cmd/compose/loader.h"
 #include "cmd/compose/merge.h"
+#include "cmd/compose/model.h"
 #include "cmd/compose/normalize.h"
 #include "cmd/compose/schema.h"
 #include "cmd/compose/yaml.h"
@@ -1000,6 +1001,87 @@ test_project_names (void **state)
   nook_error_free (&err);
 }
 
+static void
+test_model (void **state)
+{
+  json_t *env = json_pack ("{s:s}", "HOME", "/home/u");
+  json_t *m = load_ok ("services:\n"
+                       "  web:\n"
+                       "    image: busybox\n"
+                       "    command: [\"httpd\", \"-f\"]\n"
+                       "    ports: ['8080:80']\n"
+                       "    volumes: ['./site:/www:ro', {type: tmpfs, target: /t, tmpfs: {size: 64m}}]\n"
+                       "    depends_on: {api: {condition: service_healthy}}\n"
+                       "    healthcheck: {test: [CMD, \"true\"], interval: 1m30s, retries: 3}\n"
+                       "    stop_grace_period: 100ms\n"
+                       "    ulimits: {nofile: {soft: 1024, hard: 2048}, nproc: 64}\n"
+                       "    secrets: [{source: pw, target: /run/pw, mode: 0400}]\n"
+                       "    deploy: {replicas: 3}\n"
+                       "    init: true\n"
+                       "  api:\n"
+                       "    image: busybox\n"
+                       "    networks: {back: {aliases: [backend]}}\n"
+                       "networks:\n"
+                       "  back: {ipam: {config: [{subnet: 10.9.0.0/24}]}}\n"
+                       "secrets:\n"
+                       "  pw: {file: ./pw.txt}\n",
+                       env, NULL);
+  nook_error_t err = NULL;
+  struct compose_model *cm = compose_model_from_json (m, &err);
+  assert_non_null (cm);
+  assert_string_equal (cm->name, "app");
+  struct compose_service *web = compose_model_service (cm, "web");
+  assert_non_null (web);
+  assert_true (web->command_set);
+  assert_string_equal (web->command[1], "-f");
+  assert_false (web->entrypoint_set);
+  assert_int_equal (web->n_ports, 1);
+  assert_int_equal (web->ports[0].target, 80);
+  assert_string_equal (web->ports[0].published, "8080");
+  assert_int_equal (web->n_mounts, 2);
+  assert_int_equal (web->mounts[0].type, COMPOSE_MOUNT_BIND);
+  assert_string_equal (web->mounts[0].source, "/srv/app/site");
+  assert_true (web->mounts[0].read_only);
+  assert_int_equal (web->mounts[1].type, COMPOSE_MOUNT_TMPFS);
+  assert_int_equal (web->mounts[1].tmpfs_size, 64 << 20);
+  assert_int_equal (web->n_depends_on, 1);
+  assert_int_equal (web->depends_on[0].condition, COMPOSE_SERVICE_HEALTHY);
+  assert_true (web->depends_on[0].required);
+  assert_int_equal (web->healthcheck.interval_ns, 90000000000LL);
+  assert_int_equal (web->healthcheck.retries, 3);
+  assert_int_equal (web->healthcheck.timeout_ns, -1);
+  assert_int_equal (web->stop_grace_period_ns, 100000000LL);
+  assert_int_equal (web->n_ulimits, 2);
+  assert_int_equal (web->ulimits[1].soft, 64);
+  assert_int_equal (web->ulimits[1].hard, 64);
+  assert_int_equal (web->n_secrets, 1);
+  assert_int_equal (web->secrets[0].mode, 0400);
+  assert_int_equal (web->replicas, 3);
+  assert_true (web->init_set && web->init);
+  assert_int_equal (web->n_networks, 1);
+  assert_string_equal (web->networks[0].name, "default");
+  struct compose_service *api = compose_model_service (cm, "api");
+  assert_string_equal (api->networks[0].aliases[0], "backend");
+  assert_int_equal (api->replicas, -1);
+  assert_int_equal (cm->n_networks, 2);
+  bool subnet = false;
+  for (size_t i = 0; i < cm->n_networks; i++)
+    if (strcmp (cm->networks[i].key, "back") == 0)
+      subnet = strcmp (cm->networks[i].subnets[0], "10.9.0.0/24") == 0
+               && strcmp (cm->networks[i].name, "app_back") == 0;
+  assert_true (subnet);
+  assert_int_equal (cm->n_secrets, 1);
+  assert_string_equal (cm->secrets[0].file, "/srv/app/pw.txt");
+  compose_model_free (cm);
+  json_decref (m);
+  json_decref (env);
+  assert_int_equal (compose_duration_parse ("1h2m3.5s"), 3723500000000LL);
+  assert_int_equal (compose_duration_parse ("10x"), -1);
+  assert_int_equal (compose_size_parse ("1g"), 1LL << 30);
+  assert_int_equal (compose_size_parse ("512kb"), 512 << 10);
+  assert_int_equal (compose_size_parse ("12q"), -1);
+}
+
 int
 main (void)
 {
@@ -1013,6 +1095,7 @@ main (void)
     cmocka_unit_test (test_normalisation),
     cmocka_unit_test (test_discovery_env_profiles),
     cmocka_unit_test (test_project_names),
+    cmocka_unit_test (test_model),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
