@@ -36,7 +36,8 @@ usage (FILE *out)
            "      --project-directory string   Alternate working directory\n"
            "      --profile stringArray        Specify a profile to enable\n"
            "      --env-file stringArray       Specify an alternate environment file\n"
-           "      --strict                     Refuse keys nook cannot honour (NOOK_COMPOSE_STRICT=1)\n\n"
+           "      --strict                     Refuse keys nook cannot honour "
+           "(NOOK_COMPOSE_STRICT=1)\n\n"
            "Commands:\n"
            "  config      Parse, resolve and render compose file in canonical format\n"
            "  version     Show the Docker Compose version information\n"
@@ -112,8 +113,7 @@ print_keys (json_t *obj)
 {
   const char *k;
   json_t *v;
-  json_object_foreach (obj, k, v)
-    printf ("%s\n", k);
+  json_object_foreach (obj, k, v) printf ("%s\n", k);
 }
 
 static int
@@ -128,23 +128,25 @@ cmd_config (struct gopts *g, int argc, char **argv, nook_error_t *err)
       int r;
       if (strcmp (a, "-h") == 0 || strcmp (a, "--help") == 0)
         {
-          printf ("Usage:  nook compose config [OPTIONS] [SERVICE...]\n\n"
-                  "Parse, resolve and render compose file in canonical format\n\n"
-                  "Options:\n"
-                  "      --format string       Format the output. Values: [yaml | json] (default \"yaml\")\n"
-                  "      --hash string         Print the service config hash, one per line\n"
-                  "      --images              Print the image names, one per line\n"
-                  "      --networks            Print the network names, one per line\n"
-                  "      --no-consistency      Don't check model consistency\n"
-                  "      --no-interpolate      Don't interpolate environment variables\n"
-                  "      --no-normalize        Don't normalize compose model\n"
-                  "      --no-path-resolution  Don't resolve file paths\n"
-                  "  -o, --output string       Save to file (default to stdout)\n"
-                  "      --profiles            Print the profile names, one per line\n"
-                  "  -q, --quiet               Only validate the configuration, don't print anything\n"
-                  "      --services            Print the service names, one per line\n"
-                  "      --volumes             Print the volume names, one per line\n"
-                  "      --environment         Print environment used for interpolation\n");
+          printf (
+              "Usage:  nook compose config [OPTIONS] [SERVICE...]\n\n"
+              "Parse, resolve and render compose file in canonical format\n\n"
+              "Options:\n"
+              "      --format string       Format the output. Values: [yaml | json] (default "
+              "\"yaml\")\n"
+              "      --hash string         Print the service config hash, one per line\n"
+              "      --images              Print the image names, one per line\n"
+              "      --networks            Print the network names, one per line\n"
+              "      --no-consistency      Don't check model consistency\n"
+              "      --no-interpolate      Don't interpolate environment variables\n"
+              "      --no-normalize        Don't normalize compose model\n"
+              "      --no-path-resolution  Don't resolve file paths\n"
+              "  -o, --output string       Save to file (default to stdout)\n"
+              "      --profiles            Print the profile names, one per line\n"
+              "  -q, --quiet               Only validate the configuration, don't print anything\n"
+              "      --services            Print the service names, one per line\n"
+              "      --volumes             Print the volume names, one per line\n"
+              "      --environment         Print environment used for interpolation\n");
           return 0;
         }
       if ((r = cmd_opt_value (argc, argv, &i, NULL, "--format", "compose config", &val, err)) < 0)
@@ -190,7 +192,8 @@ cmd_config (struct gopts *g, int argc, char **argv, nook_error_t *err)
         g->lo.no_resolve_paths = true;
       else if (strcmp (a, "--no-consistency") == 0)
         g->lo.no_consistency = true;
-      else if (strcmp (a, "--resolve-image-digests") == 0 || strcmp (a, "--lock-image-digests") == 0)
+      else if (strcmp (a, "--resolve-image-digests") == 0
+               || strcmp (a, "--lock-image-digests") == 0)
         return nook_error_set (err, 0, "%s: not implemented yet", a);
       else if (a[0] == '-')
         return cmd_flag_error (err, "compose config", "unknown flag: %s", a);
@@ -207,14 +210,53 @@ cmd_config (struct gopts *g, int argc, char **argv, nook_error_t *err)
   int rc = 0;
   /* services named after the flags must exist */
   for (int i = 1; i < argc; i++)
-    if (argv[i][0] != '-' && (i == 1 || (strcmp (argv[i - 1], "--format") && strcmp (argv[i - 1], "--hash")
-                                         && strcmp (argv[i - 1], "-o") && strcmp (argv[i - 1], "--output")))
+    if (argv[i][0] != '-'
+        && (i == 1
+            || (strcmp (argv[i - 1], "--format") && strcmp (argv[i - 1], "--hash")
+                && strcmp (argv[i - 1], "-o") && strcmp (argv[i - 1], "--output")))
         && json_object_get (json_object_get (m, "services"), argv[i]) == NULL)
       {
         nook_error_set (err, 0, "no such service: %s", argv[i]);
         rc = -1;
         goto out;
       }
+  /* services named: those and what they depend on */
+  {
+    json_t *keep = json_object ();
+    json_t *svcs = json_object_get (m, "services");
+    bool named = false;
+    for (int i = 1; i < argc; i++)
+      if (argv[i][0] != '-'
+          && (i == 1
+              || (strcmp (argv[i - 1], "--format") && strcmp (argv[i - 1], "--hash")
+                  && strcmp (argv[i - 1], "-o") && strcmp (argv[i - 1], "--output"))))
+        {
+          named = true;
+          json_object_set_new (keep, argv[i], json_true ());
+        }
+    for (bool grew = named; grew;)
+      {
+        grew = false;
+        const char *k, *d;
+        json_t *v, *x;
+        json_object_foreach (keep, k, v)
+            json_object_foreach (json_object_get (json_object_get (svcs, k), "depends_on"), d,
+                                 x) if (!json_object_get (keep, d) && json_object_get (svcs, d))
+        {
+          json_object_set_new (keep, d, json_true ());
+          grew = true;
+        }
+      }
+    if (named)
+      {
+        const char *k;
+        json_t *v;
+        void *tmp;
+        json_object_foreach_safe (svcs, tmp, k, v) if (!json_object_get (keep, k))
+            json_object_del (svcs, k);
+      }
+    json_decref (keep);
+  }
   if (quiet)
     goto out;
   if (services)
@@ -227,51 +269,48 @@ cmd_config (struct gopts *g, int argc, char **argv, nook_error_t *err)
     {
       size_t i;
       json_t *x;
-      json_array_foreach (p.all_profiles, i, x)
-        printf ("%s\n", json_string_value (x));
+      json_array_foreach (p.all_profiles, i, x) printf ("%s\n", json_string_value (x));
     }
   else if (images)
     {
       const char *k;
       json_t *v;
       json_object_foreach (json_object_get (m, "services"), k, v)
-        {
-          const char *img = json_string_value (json_object_get (v, "image"));
-          if (img)
-            printf ("%s\n", img);
-          else
-            printf ("%s-%s\n", p.name, k);
-        }
+      {
+        const char *img = json_string_value (json_object_get (v, "image"));
+        if (img)
+          printf ("%s\n", img);
+        else
+          printf ("%s-%s\n", p.name, k);
+      }
     }
   else if (environment)
     {
       const char *k;
       json_t *v;
-      json_object_foreach (p.environment, k, v)
-        printf ("%s=%s\n", k, json_string_value (v));
+      json_object_foreach (p.environment, k, v) printf ("%s=%s\n", k, json_string_value (v));
     }
   else if (hash)
     {
       const char *k;
       json_t *v;
       json_object_foreach (json_object_get (m, "services"), k, v)
-        {
-          bool want = strcmp (hash, "*") == 0;
-          cleanup_free char *list = xstrdup (hash);
-          char *save = NULL;
-          for (char *t = strtok_r (list, ",", &save); t && !want; t = strtok_r (NULL, ",", &save))
-            want = strcmp (t, k) == 0;
-          if (!want)
-            continue;
-          cleanup_free char *h = service_hash (v);
-          printf ("%s %s\n", k, h ? h : "");
-        }
+      {
+        bool want = strcmp (hash, "*") == 0;
+        cleanup_free char *list = xstrdup (hash);
+        char *save = NULL;
+        for (char *t = strtok_r (list, ",", &save); t && !want; t = strtok_r (NULL, ",", &save))
+          want = strcmp (t, k) == 0;
+        if (!want)
+          continue;
+        cleanup_free char *h = service_hash (v);
+        printf ("%s %s\n", k, h ? h : "");
+      }
     }
   else
     {
-      cleanup_free char *text = strcmp (format, "json") == 0
-                                    ? json_dumps (m, JSON_INDENT (4))
-                                    : compose_yaml_emit (m);
+      cleanup_free char *text
+          = strcmp (format, "json") == 0 ? json_dumps (m, JSON_INDENT (4)) : compose_yaml_emit (m);
       if (text == NULL)
         {
           rc = nook_error_set (err, 0, "cannot print the model");
@@ -307,7 +346,8 @@ cmd_compose_version (int argc, char **argv, nook_error_t *err)
       if (strcmp (argv[i], "--short") == 0)
         short_ = true;
       else if (strcmp (argv[i], "--format=json") == 0
-               || (strcmp (argv[i], "--format") == 0 && i + 1 < argc && strcmp (argv[++i], "json") == 0))
+               || (strcmp (argv[i], "--format") == 0 && i + 1 < argc
+                   && strcmp (argv[++i], "json") == 0))
         json = true;
       else if (strcmp (argv[i], "-f") == 0 || strcmp (argv[i], "--format") == 0)
         i++;
@@ -323,11 +363,11 @@ cmd_compose_version (int argc, char **argv, nook_error_t *err)
   return 0;
 }
 
-static const char *const later[] = { "attach", "build", "commit", "cp", "create", "down", "events",
-                                     "exec", "export", "images", "kill", "logs", "ls", "pause",
-                                     "port", "ps", "publish", "pull", "push", "restart", "rm",
-                                     "run", "scale", "start", "stats", "stop", "top", "unpause",
-                                     "up", "viz", "volumes", "wait", "watch" };
+static const char *const later[]
+    = { "attach",  "build",   "commit", "cp",      "create", "down",  "events", "exec",    "export",
+        "images",  "kill",    "logs",   "ls",      "pause",  "port",  "ps",     "publish", "pull",
+        "push",    "restart", "rm",     "run",     "scale",  "start", "stats",  "stop",    "top",
+        "unpause", "up",      "viz",    "volumes", "wait",   "watch" };
 
 int
 cmd_compose (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
@@ -351,10 +391,12 @@ cmd_compose (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
           g.strict = true;
           continue;
         }
-      if (strcmp (a, "--compatibility") == 0 || strcmp (a, "--dry-run") == 0 || strcmp (a, "--all-resources") == 0)
+      if (strcmp (a, "--compatibility") == 0 || strcmp (a, "--dry-run") == 0
+          || strcmp (a, "--all-resources") == 0)
         continue;
 #define OPT(S, L)                                                                                  \
-  (r = cmd_opt_value (argc, argv, &i, S, L, "compose", &val, err)) < 0 ? (strv_free (g.files), -1) : r
+  (r = cmd_opt_value (argc, argv, &i, S, L, "compose", &val, err)) < 0 ? (strv_free (g.files), -1) \
+                                                                       : r
       if ((r = OPT ("-f", "--file")) < 0)
         return -1;
       if (r)
@@ -418,7 +460,9 @@ cmd_compose (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       bool known = false;
       for (size_t k = 0; k < ARRAY_SIZE (later); k++)
         known = known || strcmp (sub, later[k]) == 0;
-      rc = known ? nook_error_set (err, 0, "nook compose %s: not implemented yet (nook compose config and version work; the orchestrator comes next)",
+      rc = known ? nook_error_set (err, 0,
+                                   "nook compose %s: not implemented yet (nook compose config and "
+                                   "version work; the orchestrator comes next)",
                                    sub)
                  : nook_error_set (err, 0, "unknown docker command: \"compose %s\"", sub);
     }

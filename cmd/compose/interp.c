@@ -168,7 +168,8 @@ expand (struct sub *st, bool nested, bool eval, struct strbuf *out, nook_error_t
 }
 
 char *
-compose_interpolate (const char *s, compose_lookup_fn fn, void *data, json_t *unset, nook_error_t *err)
+compose_interpolate (const char *s, compose_lookup_fn fn, void *data, json_t *unset,
+                     nook_error_t *err)
 {
   struct sub st = { .s = s, .p = s, .lookup = fn, .data = data, .unset = unset };
   struct strbuf out = { 0 };
@@ -224,16 +225,36 @@ unescape_double (const char *s, size_t n, struct strbuf *out)
       char c = s[++i];
       switch (c)
         {
-        case 'a': strbuf_appendc (out, '\a'); break;
-        case 'b': strbuf_appendc (out, '\b'); break;
-        case 'f': strbuf_appendc (out, '\f'); break;
-        case 'n': strbuf_appendc (out, '\n'); break;
-        case 'r': strbuf_appendc (out, '\r'); break;
-        case 't': strbuf_appendc (out, '\t'); break;
-        case 'v': strbuf_appendc (out, '\v'); break;
-        case '\\': strbuf_appendc (out, '\\'); break;
-        case '"': strbuf_appendc (out, '"'); break;
-        case '$': strbuf_append (out, "$$"); break;
+        case 'a':
+          strbuf_appendc (out, '\a');
+          break;
+        case 'b':
+          strbuf_appendc (out, '\b');
+          break;
+        case 'f':
+          strbuf_appendc (out, '\f');
+          break;
+        case 'n':
+          strbuf_appendc (out, '\n');
+          break;
+        case 'r':
+          strbuf_appendc (out, '\r');
+          break;
+        case 't':
+          strbuf_appendc (out, '\t');
+          break;
+        case 'v':
+          strbuf_appendc (out, '\v');
+          break;
+        case '\\':
+          strbuf_appendc (out, '\\');
+          break;
+        case '"':
+          strbuf_appendc (out, '"');
+          break;
+        case '$':
+          strbuf_append (out, "$$");
+          break;
         case '0':
           {
             unsigned v = 0;
@@ -298,8 +319,9 @@ compose_dotenv_parse (const char *text, const char *name, json_t *env, json_t *o
           if (!key_char ((unsigned char)*p))
             {
               const char *le = strchr (ks, '\n');
-              return nook_error_set (err, 0, "%s: line %d: unexpected character \"%c\" in variable name \"%.*s\"",
-                                     name, line, *p, (int)(le ? le - ks : (long)strlen (ks)), ks);
+              return nook_error_set (
+                  err, 0, "%s: line %d: unexpected character \"%c\" in variable name \"%.*s\"",
+                  name, line, *p, (int)(le ? le - ks : (long)strlen (ks)), ks);
             }
           p++;
         }

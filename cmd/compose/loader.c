@@ -28,13 +28,13 @@ struct ctx
   char **warnings;
   char **config_files;
   char **include_stack;
-  json_t *sources; /* [[name, positions]...] of the files merged so far, for schema errors */
-  const char *label;  /* the file being interpolated, and its positions */
+  json_t *sources;   /* [[name, positions]...] of the files merged so far, for schema errors */
+  char *stdin_text;  /* `-f -`, read once */
+  const char *label; /* the file being interpolated, and its positions */
   json_t *positions;
 };
 
-static void
-warn (struct ctx *c, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static void warn (struct ctx *c, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 static void
 warn (struct ctx *c, const char *fmt, ...)
 {
@@ -157,7 +157,9 @@ cast_value (const char *s, const char **segs, int n, const char **bad)
       {
         r = cast_one (s, casts[i].cast);
         if (r == NULL)
-          *bad = casts[i].cast == C_BOOL ? "a boolean" : casts[i].cast == C_INT ? "an integer" : "a number";
+          *bad = casts[i].cast == C_BOOL  ? "a boolean"
+                 : casts[i].cast == C_INT ? "an integer"
+                                          : "a number";
       }
   return r;
 }
@@ -166,30 +168,30 @@ static json_t *
 cast_one (const char *s, enum cast cast)
 {
   for (size_t i = 0; i < 1; i++)
-      {
-        switch (cast)
+    {
+      switch (cast)
+        {
+        case C_BOOL:
+          if (!strcasecmp (s, "true") || !strcasecmp (s, "yes") || !strcasecmp (s, "y")
+              || !strcasecmp (s, "on"))
+            return json_true ();
+          if (!strcasecmp (s, "false") || !strcasecmp (s, "no") || !strcasecmp (s, "n")
+              || !strcasecmp (s, "off"))
+            return json_false ();
+          return NULL;
+        case C_INT:
+        case C_FLOAT:
           {
-          case C_BOOL:
-            if (!strcasecmp (s, "true") || !strcasecmp (s, "yes") || !strcasecmp (s, "y")
-                || !strcasecmp (s, "on"))
-              return json_true ();
-            if (!strcasecmp (s, "false") || !strcasecmp (s, "no") || !strcasecmp (s, "n")
-                || !strcasecmp (s, "off"))
-              return json_false ();
-            return NULL;
-          case C_INT:
-          case C_FLOAT:
-            {
-              json_t *v = compose_yaml_scalar (s, strlen (s));
-              if (json_is_integer (v) || (cast == C_FLOAT && json_is_real (v)))
-                return v;
-              json_decref (v);
-              return NULL;
-            }
-          default:
+            json_t *v = compose_yaml_scalar (s, strlen (s));
+            if (json_is_integer (v) || (cast == C_FLOAT && json_is_real (v)))
+              return v;
+            json_decref (v);
             return NULL;
           }
-      }
+        default:
+          return NULL;
+        }
+    }
   return NULL;
 }
 
@@ -208,8 +210,8 @@ segs_path (const char **segs, int n)
   return strbuf_steal (&b);
 }
 
-static json_t *
-interp_value (struct ctx *c, json_t *v, const char **segs, int n, bool *replaced, nook_error_t *err);
+static json_t *interp_value (struct ctx *c, json_t *v, const char **segs, int n, bool *replaced,
+                             nook_error_t *err);
 
 static int
 interp_tree (struct ctx *c, json_t *v, const char **segs, int n, nook_error_t *err)
@@ -221,41 +223,45 @@ interp_tree (struct ctx *c, json_t *v, const char **segs, int n, nook_error_t *e
       const char *k;
       json_t *x;
       json_object_foreach (v, k, x)
-        {
-          json_t *inner;
-          bool tagged = compose_tag_of (x, &inner) != NULL;
-          json_t *target = tagged ? inner : x;
-          segs[n] = k;
-          bool replaced = false;
-          json_t *nv = interp_value (c, target, segs, n + 1, &replaced, err);
-          if (nv == NULL && !replaced)
-            {
-              if (*err)
-                return -1;
-              continue;
-            }
-          json_object_set_new (tagged ? x : v, tagged ? (compose_tag_of (x, NULL)[0] == 'r' ? COMPOSE_TAG_RESET : COMPOSE_TAG_OVERRIDE) : k, nv);
-        }
+      {
+        json_t *inner;
+        bool tagged = compose_tag_of (x, &inner) != NULL;
+        json_t *target = tagged ? inner : x;
+        segs[n] = k;
+        bool replaced = false;
+        json_t *nv = interp_value (c, target, segs, n + 1, &replaced, err);
+        if (nv == NULL && !replaced)
+          {
+            if (*err)
+              return -1;
+            continue;
+          }
+        json_object_set_new (
+            tagged ? x : v,
+            tagged ? (compose_tag_of (x, NULL)[0] == 'r' ? COMPOSE_TAG_RESET : COMPOSE_TAG_OVERRIDE)
+                   : k,
+            nv);
+      }
     }
   else if (json_is_array (v))
     {
       size_t i;
       json_t *x;
       json_array_foreach (v, i, x)
-        {
-          char idx[32];
-          snprintf (idx, sizeof idx, "[%zu]", i);
-          segs[n] = idx;
-          bool replaced = false;
-          json_t *nv = interp_value (c, x, segs, n + 1, &replaced, err);
-          if (nv == NULL && !replaced)
-            {
-              if (*err)
-                return -1;
-              continue;
-            }
-          json_array_set_new (v, i, nv);
-        }
+      {
+        char idx[32];
+        snprintf (idx, sizeof idx, "[%zu]", i);
+        segs[n] = idx;
+        bool replaced = false;
+        json_t *nv = interp_value (c, x, segs, n + 1, &replaced, err);
+        if (nv == NULL && !replaced)
+          {
+            if (*err)
+              return -1;
+            continue;
+          }
+        json_array_set_new (v, i, nv);
+      }
     }
   return 0;
 }
@@ -274,7 +280,7 @@ interp_value (struct ctx *c, json_t *v, const char **segs, int n, bool *replaced
   const char *name;
   json_t *x;
   json_object_foreach (unset, name, x)
-    warn (c, "The \"%s\" variable is not set. Defaulting to a blank string.", name);
+      warn (c, "The \"%s\" variable is not set. Defaulting to a blank string.", name);
   json_decref (unset);
   if (s == NULL)
     {
@@ -282,7 +288,9 @@ interp_value (struct ctx *c, json_t *v, const char **segs, int n, bool *replaced
       if (strstr ((*err)->msg, "Invalid template"))
         {
           nook_error_free (err);
-          nook_error_set (err, 0, "invalid interpolation format for %s.\nYou may need to escape any $ with another $.\n%s",
+          nook_error_set (err, 0,
+                          "invalid interpolation format for %s.\nYou may need to escape any $ with "
+                          "another $.\n%s",
                           path, json_string_value (v));
         }
       else
@@ -297,7 +305,8 @@ interp_value (struct ctx *c, json_t *v, const char **segs, int n, bool *replaced
       int line = 0, col = 0;
       compose_yaml_position (c->positions, path, &line, &col);
       if (line)
-        nook_error_set (err, 0, "%s:%d:%d: %s: must be %s, not \"%s\"", c->label, line, col, path, bad, s);
+        nook_error_set (err, 0, "%s:%d:%d: %s: must be %s, not \"%s\"", c->label, line, col, path,
+                        bad, s);
       else
         nook_error_set (err, 0, "%s: %s: must be %s, not \"%s\"", c->label, path, bad, s);
       free (s);
@@ -331,25 +340,25 @@ parse_docs (const char *text, const char *label, json_t **positions, nook_error_
   size_t i;
   json_t *d;
   json_array_foreach (docs, i, d)
-    {
-      if (json_is_null (d))
-        continue;
-      if (!json_is_object (d))
-        {
-          json_decref (docs);
-          json_decref (doc);
-          nook_error_set (err, 0, "%s: Top-level object must be a mapping", label);
-          return NULL;
-        }
-      if (doc == NULL)
-        doc = json_deep_copy (d);
-      else
-        {
-          json_t *m = compose_merge (doc, d);
-          json_decref (doc);
-          doc = m;
-        }
-    }
+  {
+    if (json_is_null (d))
+      continue;
+    if (!json_is_object (d))
+      {
+        json_decref (docs);
+        json_decref (doc);
+        nook_error_set (err, 0, "%s: Top-level object must be a mapping", label);
+        return NULL;
+      }
+    if (doc == NULL)
+      doc = json_deep_copy (d);
+    else
+      {
+        json_t *m = compose_merge (doc, d);
+        json_decref (doc);
+        doc = m;
+      }
+  }
   json_decref (docs);
   if (doc == NULL)
     nook_error_set (err, 0, "%s: empty compose file", label);
@@ -368,24 +377,34 @@ include_one (struct ctx *c, json_t *entry, const char *base_dir, json_t *acc, in
       json_decref (plist);
       return nook_error_set (err, 0, "include: missing path");
     }
+  if (strstr (json_string_value (json_array_get (plist, 0)), "://")
+      || str_has_prefix (json_string_value (json_array_get (plist, 0)), "git@"))
+    {
+      nook_error_set (err, 0, "include %s: remote resources are not supported",
+                      json_string_value (json_array_get (plist, 0)));
+      json_decref (plist);
+      return -1;
+    }
   first = compose_path_join (base_dir, json_string_value (json_array_get (plist, 0)), c->env);
   const char *pd = json_string_value (json_object_get (entry, "project_directory"));
   cleanup_free char *proj = pd ? compose_path_join (base_dir, pd, c->env) : dir_of (first);
   /* the sub-project's variables: its env files, the environment over them */
   json_t *sub_env = json_object ();
   json_t *efs = json_object_get (entry, "env_file");
-  json_t *eflist = efs == NULL ? NULL : json_is_array (efs) ? json_incref (efs) : json_pack ("[O]", efs);
+  json_t *eflist = efs == NULL           ? NULL
+                   : json_is_array (efs) ? json_incref (efs)
+                                         : json_pack ("[O]", efs);
   int r = 0;
   if (eflist)
     {
       size_t i;
       json_t *x;
       json_array_foreach (eflist, i, x)
-        {
-          cleanup_free char *p = compose_path_join (base_dir, json_string_value (x) ?: "", c->env);
-          if ((r = compose_dotenv_read (p, c->env, sub_env, err)) < 0)
-            break;
-        }
+      {
+        cleanup_free char *p = compose_path_join (base_dir, json_string_value (x) ?: "", c->env);
+        if ((r = compose_dotenv_read (p, c->env, sub_env, err)) < 0)
+          break;
+      }
       json_decref (eflist);
     }
   else
@@ -407,24 +426,24 @@ include_one (struct ctx *c, json_t *entry, const char *base_dir, json_t *acc, in
   size_t i;
   json_t *x;
   json_array_foreach (plist, i, x)
-    {
-      cleanup_free char *p = compose_path_join (base_dir, json_string_value (x) ?: "", saved_env);
-      json_t *m = load_file (c, p, NULL, p, depth + 1, err);
-      if (m == NULL)
-        {
-          r = -1;
-          break;
-        }
-      if (model == NULL)
-        model = m;
-      else
-        {
-          json_t *mm = compose_merge (model, m);
-          json_decref (model);
-          json_decref (m);
-          model = mm;
-        }
-    }
+  {
+    cleanup_free char *p = compose_path_join (base_dir, json_string_value (x) ?: "", saved_env);
+    json_t *m = load_file (c, p, NULL, p, depth + 1, err);
+    if (m == NULL)
+      {
+        r = -1;
+        break;
+      }
+    if (model == NULL)
+      model = m;
+    else
+      {
+        json_t *mm = compose_merge (model, m);
+        json_decref (model);
+        json_decref (m);
+        model = mm;
+      }
+  }
   json_decref (plist);
   if (r == 0)
     {
@@ -432,9 +451,8 @@ include_one (struct ctx *c, json_t *entry, const char *base_dir, json_t *acc, in
       const char *k;
       json_t *v;
       char **stack = NULL;
-      json_object_foreach (services, k, v)
-        if ((r = resolve_extends (c, services, k, &stack, 0, err)) < 0)
-          break;
+      json_object_foreach (services, k,
+                           v) if ((r = resolve_extends (c, services, k, &stack, 0, err)) < 0) break;
       strv_free (stack);
       if (r == 0 && !c->o->no_resolve_paths)
         compose_resolve_paths (model, proj, c->env);
@@ -462,16 +480,16 @@ include_one (struct ctx *c, json_t *entry, const char *base_dir, json_t *acc, in
       const char *k;
       json_t *v;
       json_object_foreach (from, k, v)
-        {
-          json_t *old = json_object_get (to, k);
-          if (old && !json_equal (old, v))
-            {
-              json_decref (model);
-              return nook_error_set (err, 0, "imported compose file %s defines conflicting %s \"%s\"",
-                                     first, tops[t], k);
-            }
-          json_object_set (to, k, v);
-        }
+      {
+        json_t *old = json_object_get (to, k);
+        if (old && !json_equal (old, v))
+          {
+            json_decref (model);
+            return nook_error_set (err, 0, "imported compose file %s defines conflicting %s \"%s\"",
+                                   first, tops[t], k);
+          }
+        json_object_set (to, k, v);
+      }
     }
   json_decref (model);
   return 0;
@@ -500,32 +518,34 @@ load_file (struct ctx *c, const char *path, const char *content, const char *lab
   const char *k;
   json_t *v, *inc;
   /* a service left empty (`nil:`) is an empty mapping, as compose-go reads it */
-  json_object_foreach (json_object_get (doc, "services"), k, v)
-    if (json_is_null (v))
+  json_object_foreach (json_object_get (doc, "services"), k, v) if (json_is_null (v))
       json_object_set_new (json_object_get (doc, "services"), k, json_object ());
   cleanup_free char *dir = path && strcmp (path, "-") != 0 ? dir_of (path) : xstrdup (c->workdir);
   c->label = label;
   c->positions = positions;
   if (!c->o->no_interpolate && interp_tree (c, doc, segs, 0, err) < 0)
     goto fail;
-  json_array_append_new (c->sources, json_pack ("[sO]", label, positions ? positions : json_null ()));
+  json_array_append_new (c->sources,
+                         json_pack ("[sO]", label, positions ? positions : json_null ()));
   if (json_object_get (doc, "version"))
     {
-      warn (c, "%s: the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion",
+      warn (c,
+            "%s: the attribute `version` is obsolete, it will be ignored, please remove it to "
+            "avoid potential confusion",
             label);
       json_object_del (doc, "version");
     }
   /* extends.file is relative to the file that names it */
   json_object_foreach (json_object_get (doc, "services"), k, v)
-    {
-      json_t *ext = json_object_get (v, "extends");
-      const char *f = json_string_value (json_object_get (ext, "file"));
-      if (f && f[0] != '/')
-        {
-          cleanup_free char *abs = compose_path_join (dir, f, c->env);
-          json_object_set_new (ext, "file", json_string (abs));
-        }
-    }
+  {
+    json_t *ext = json_object_get (v, "extends");
+    const char *f = json_string_value (json_object_get (ext, "file"));
+    if (f && f[0] != '/')
+      {
+        cleanup_free char *abs = compose_path_join (dir, f, c->env);
+        json_object_set_new (ext, "file", json_string (abs));
+      }
+  }
   inc = json_object_get (doc, "include");
   if (inc)
     {
@@ -535,9 +555,7 @@ load_file (struct ctx *c, const char *path, const char *content, const char *lab
       size_t i;
       json_t *e;
       int r = 0;
-      json_array_foreach (inc, i, e)
-        if ((r = include_one (c, e, dir, acc, depth, err)) < 0)
-          break;
+      json_array_foreach (inc, i, e) if ((r = include_one (c, e, dir, acc, depth, err)) < 0) break;
       if (path)
         {
           size_t n = strv_len (c->include_stack);
@@ -580,8 +598,9 @@ resolve_extends (struct ctx *c, json_t *services, const char *name, char ***stac
     return 0;
   if (depth > 32 || strv_contains (*stack, name))
     return nook_error_set (err, 0, "circular reference with extends: service \"%s\"", name);
-  const char *base_name = json_is_string (ext) ? json_string_value (ext)
-                                               : json_string_value (json_object_get (ext, "service"));
+  const char *base_name = json_is_string (ext)
+                              ? json_string_value (ext)
+                              : json_string_value (json_object_get (ext, "service"));
   if (base_name == NULL)
     return nook_error_set (err, 0, "extends.%s.service is required", name);
   const char *file = json_string_value (json_object_get (ext, "file"));
@@ -591,7 +610,8 @@ resolve_extends (struct ctx *c, json_t *services, const char *name, char ***stac
   if (file)
     {
       json_t *other = load_file (c, file, NULL, file, 0, err);
-      if (other && !c->o->no_validate && compose_schema_validate (compose_schema (), other, c->sources, err) < 0)
+      if (other && !c->o->no_validate
+          && compose_schema_validate (compose_schema (), other, c->sources, err) < 0)
         {
           json_decref (other);
           other = NULL;
@@ -603,7 +623,8 @@ resolve_extends (struct ctx *c, json_t *services, const char *name, char ***stac
           json_t *osvcs = json_object_get (other, "services");
           char **ostack = NULL;
           if (json_object_get (osvcs, base_name) == NULL)
-            r = nook_error_set (err, 0, "cannot extend service \"%s\" in %s: service \"%s\" not found",
+            r = nook_error_set (err, 0,
+                                "cannot extend service \"%s\" in %s: service \"%s\" not found",
                                 name, file, base_name);
           else if ((r = resolve_extends (c, osvcs, base_name, &ostack, depth + 1, err)) == 0)
             {
@@ -626,8 +647,9 @@ resolve_extends (struct ctx *c, json_t *services, const char *name, char ***stac
         r = nook_error_set (err, 0, "cannot extend service \"%s\": service \"%s\" not found", name,
                             base_name);
       else if (strcmp (base_name, name) == 0 || strv_contains (*stack, base_name))
-        r = nook_error_set (err, 0, "circular reference with extends: service \"%s\" extends \"%s\"",
-                            name, base_name);
+        r = nook_error_set (err, 0,
+                            "circular reference with extends: service \"%s\" extends \"%s\"", name,
+                            base_name);
       else if ((r = resolve_extends (c, services, base_name, stack, depth + 1, err)) == 0)
         {
           base = json_deep_copy (json_object_get (services, base_name));
@@ -675,17 +697,18 @@ compose_project_name_normalize (const char *name)
   for (const char *p = name; *p; p++)
     {
       char ch = (char)tolower ((unsigned char)*p);
-      if (islower ((unsigned char)ch) || isdigit ((unsigned char)ch) || ((ch == '-' || ch == '_') && b.len))
+      if (islower ((unsigned char)ch) || isdigit ((unsigned char)ch)
+          || ((ch == '-' || ch == '_') && b.len))
         strbuf_appendc (&b, ch);
     }
   return strbuf_steal (&b);
 }
 
-static const char *const discovery[] = { "compose.yaml", "compose.yml", "docker-compose.yaml",
-                                         "docker-compose.yml" };
-static const char *const overrides[] = { "compose.override.yaml", "compose.override.yml",
-                                         "docker-compose.override.yaml",
-                                         "docker-compose.override.yml" };
+static const char *const discovery[]
+    = { "compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml" };
+static const char *const overrides[]
+    = { "compose.override.yaml", "compose.override.yml", "docker-compose.override.yaml",
+        "docker-compose.override.yml" };
 
 /* Find the files in dir or its parents: the first name found, then its override. */
 static int
@@ -771,15 +794,18 @@ add_warnings_for_unsupported (struct ctx *c, json_t *model)
   const char *name;
   json_t *svc;
   json_object_foreach (json_object_get (model, "services"), name, svc)
-    {
-      for (size_t i = 0; i < ARRAY_SIZE (keys); i++)
-        if (json_object_get (svc, keys[i][0]))
-          warn (c, "services.%s.%s: not enforced: %s", name, keys[i][0], keys[i][1]);
-      if (json_object_get (json_object_get (json_object_get (svc, "deploy"), "resources"), "limits")
-          || json_object_get (json_object_get (json_object_get (svc, "deploy"), "resources"), "reservations"))
-        warn (c, "services.%s.deploy.resources: not enforced: resource limits need cgroups, which are not delegated to this user",
-              name);
-    }
+  {
+    for (size_t i = 0; i < ARRAY_SIZE (keys); i++)
+      if (json_object_get (svc, keys[i][0]))
+        warn (c, "services.%s.%s: not enforced: %s", name, keys[i][0], keys[i][1]);
+    if (json_object_get (json_object_get (json_object_get (svc, "deploy"), "resources"), "limits")
+        || json_object_get (json_object_get (json_object_get (svc, "deploy"), "resources"),
+                            "reservations"))
+      warn (c,
+            "services.%s.deploy.resources: not enforced: resource limits need cgroups, which are "
+            "not delegated to this user",
+            name);
+  }
 }
 
 static json_t *
@@ -791,7 +817,8 @@ env_files_values (struct ctx *c, const struct compose_options *o, const char *pr
     {
       for (char **e = o->env_files; *e; e++)
         {
-          cleanup_free char *p = compose_path_join (c->workdir ? c->workdir : project_dir, *e, NULL);
+          cleanup_free char *p
+              = compose_path_join (c->workdir ? c->workdir : project_dir, *e, NULL);
           if (compose_dotenv_read (p, o->environ, vals, err) < 0)
             {
               json_decref (vals);
@@ -802,7 +829,8 @@ env_files_values (struct ctx *c, const struct compose_options *o, const char *pr
     }
   cleanup_free char *p = compose_path_join (project_dir, ".env", NULL);
   struct stat st;
-  if (stat (p, &st) == 0 && S_ISREG (st.st_mode) && compose_dotenv_read (p, o->environ, vals, err) < 0)
+  if (stat (p, &st) == 0 && S_ISREG (st.st_mode)
+      && compose_dotenv_read (p, o->environ, vals, err) < 0)
     {
       json_decref (vals);
       return NULL;
@@ -821,9 +849,7 @@ reorder (json_t *model, const char *name)
       json_object_set (out, first[i], json_object_get (model, first[i]));
   const char *k;
   json_t *v;
-  json_object_foreach (model, k, v)
-    if (!json_object_get (out, k))
-      json_object_set (out, k, v);
+  json_object_foreach (model, k, v) if (!json_object_get (out, k)) json_object_set (out, k, v);
   return out;
 }
 
@@ -849,33 +875,22 @@ apply_profiles (struct ctx *c, const struct compose_options *o, json_t *model, j
   json_t *svc;
   void *tmp;
   json_object_foreach_safe (services, tmp, name, svc)
+  {
+    json_t *profs = json_object_get (svc, "profiles");
+    if (json_array_size (profs) == 0)
+      continue;
+    bool on = o->all_profiles || strv_contains (active, "*");
+    size_t i;
+    json_t *p;
+    json_array_foreach (profs, i, p)
     {
-      json_t *profs = json_object_get (svc, "profiles");
-      if (json_array_size (profs) == 0)
-        continue;
-      bool on = o->all_profiles || strv_contains (active, "*");
-      size_t i;
-      json_t *p;
-      json_array_foreach (profs, i, p)
-        {
-          json_object_set_new (all, json_string_value (p) ?: "", json_true ());
-          if (strv_contains (active, json_string_value (p) ?: ""))
-            on = true;
-        }
-      if (!on)
-        json_object_del (services, name);
+      json_object_set_new (all, json_string_value (p) ?: "", json_true ());
+      if (strv_contains (active, json_string_value (p) ?: ""))
+        on = true;
     }
-  /* dependencies on services of inactive profiles go with them */
-  json_object_foreach (services, name, svc)
-    {
-      json_t *deps = json_object_get (svc, "depends_on");
-      if (json_is_array (deps))
-        continue;
-      const char *d;
-      json_t *x;
-      json_object_foreach_safe (deps, tmp, d, x)
-        (void)0;
-    }
+    if (!on)
+      json_object_del (services, name);
+  }
   strv_free (active);
   return 0;
 }
@@ -901,6 +916,18 @@ project_files (struct ctx *c, const struct compose_options *o, const char *cwd, 
       return 0;
     }
   const char *cf = json_string_value (json_object_get (environ0, "COMPOSE_FILE"));
+  json_t *dotenv = NULL;
+  if (cf == NULL && o->env_files == NULL)
+    {
+      /* COMPOSE_FILE may come from the .env of the working (or project) directory */
+      cleanup_free char *p
+          = compose_path_join (o->project_dir ? o->project_dir : cwd, ".env", NULL);
+      nook_error_t e = NULL;
+      dotenv = json_object ();
+      if (access (p, F_OK) == 0 && compose_dotenv_read (p, environ0, dotenv, &e) < 0)
+        nook_error_free (&e); /* read again, and reported, as the project's */
+      cf = json_string_value (json_object_get (dotenv, "COMPOSE_FILE"));
+    }
   if (cf && *cf)
     {
       const char *sep = json_string_value (json_object_get (environ0, "COMPOSE_PATH_SEPARATOR"));
@@ -912,17 +939,38 @@ project_files (struct ctx *c, const struct compose_options *o, const char *cwd, 
         strv_push_take (paths, compose_path_join (cwd, t, NULL));
     }
   else if (discover (c, cwd, paths, err) < 0)
-    return -1;
+    {
+      json_decref (dotenv);
+      return -1;
+    }
+  json_decref (dotenv);
   *n = (int)strv_len (*paths);
   *contents = xzalloc (((size_t)*n + 1) * sizeof **contents);
+  return 0;
+}
+
+/* `-f -`: stdin read once, its text used as inline content. */
+static int
+read_stdin_once (struct ctx *c, char **paths, const char **contents, int n, nook_error_t *err)
+{
+  for (int i = 0; i < n; i++)
+    if (contents[i] == NULL && strcmp (paths[i], "-") == 0)
+      {
+        if (c->stdin_text == NULL && (c->stdin_text = read_text ("-", err)) == NULL)
+          return -1;
+        contents[i] = c->stdin_text;
+      }
   return 0;
 }
 
 static int
 name_error (const char *name, nook_error_t *err)
 {
-  return nook_error_set (err, 0, "invalid project name \"%s\": must consist only of lowercase alphanumeric characters, hyphens, and underscores as well as start with a letter or number",
-                         name);
+  return nook_error_set (
+      err, 0,
+      "invalid project name \"%s\": must consist only of lowercase alphanumeric characters, "
+      "hyphens, and underscores as well as start with a letter or number",
+      name);
 }
 
 /* -p, COMPOSE_PROJECT_NAME, the last `name` of the files, or the directory's name. */
@@ -945,8 +993,6 @@ project_name (struct ctx *c, const struct compose_options *o, char **paths, cons
   char *name = NULL;
   for (int i = 0; i < n; i++)
     {
-      if (contents[i] == NULL && strcmp (paths[i], "-") == 0)
-        continue; /* stdin is read once, later */
       cleanup_free char *text = contents[i] ? xstrdup (contents[i]) : read_text (paths[i], err);
       json_t *docs = text ? compose_yaml_parse (text, strlen (text), paths[i], NULL, err) : NULL;
       if (docs == NULL)
@@ -957,21 +1003,22 @@ project_name (struct ctx *c, const struct compose_options *o, char **paths, cons
       size_t j;
       json_t *d;
       json_array_foreach (docs, j, d)
-        {
-          const char *nm = json_string_value (json_object_get (d, "name"));
-          if (nm == NULL)
-            continue;
-          char *x = o->no_interpolate ? xstrdup (nm)
-                                      : compose_interpolate (nm, compose_lookup_json, c->env, NULL, err);
-          if (x == NULL)
-            {
-              json_decref (docs);
-              free (name);
-              return NULL;
-            }
-          free (name);
-          name = x;
-        }
+      {
+        const char *nm = json_string_value (json_object_get (d, "name"));
+        if (nm == NULL)
+          continue;
+        char *x = o->no_interpolate
+                      ? xstrdup (nm)
+                      : compose_interpolate (nm, compose_lookup_json, c->env, NULL, err);
+        if (x == NULL)
+          {
+            json_decref (docs);
+            free (name);
+            return NULL;
+          }
+        free (name);
+        name = x;
+      }
       json_decref (docs);
     }
   if (name && !compose_project_name_valid (name))
@@ -989,14 +1036,16 @@ project_name (struct ctx *c, const struct compose_options *o, char **paths, cons
 }
 
 static json_t *
-load_all (struct ctx *c, const struct compose_options *o, char **paths, const char **contents, int n,
-          nook_error_t *err)
+load_all (struct ctx *c, const struct compose_options *o, char **paths, const char **contents,
+          int n, nook_error_t *err)
 {
   json_t *model = NULL;
   for (int i = 0; i < n; i++)
     {
-      bool inl = o->n_files > 0 && o->files[i].content;
-      const char *label = inl ? (o->files[i].path ? o->files[i].path : "(inline)") : paths[i];
+      bool inl = contents[i] != NULL;
+      const char *label = o->n_files > 0 && o->files[i].content
+                              ? (o->files[i].path ? o->files[i].path : "(inline)")
+                              : paths[i];
       json_t *m = load_file (c, inl ? NULL : paths[i], contents[i], label, 0, err);
       if (m == NULL)
         {
@@ -1022,16 +1071,16 @@ load_all (struct ctx *c, const struct compose_options *o, char **paths, const ch
   const char *k;
   json_t *v;
   json_object_foreach (services, k, v)
-    {
-      char **stack = NULL;
-      int e = resolve_extends (c, services, k, &stack, 0, err);
-      strv_free (stack);
-      if (e < 0)
-        {
-          json_decref (model);
-          return NULL;
-        }
-    }
+  {
+    char **stack = NULL;
+    int e = resolve_extends (c, services, k, &stack, 0, err);
+    strv_free (stack);
+    if (e < 0)
+      {
+        json_decref (model);
+        return NULL;
+      }
+  }
   compose_tags_strip (model);
   compose_unicity (model);
   json_object_del (model, "name");
@@ -1058,8 +1107,7 @@ finish (struct ctx *c, const struct compose_options *o, json_t *model, struct co
   json_t *arr = json_array ();
   const char *k;
   json_t *v;
-  json_object_foreach (p->all_profiles, k, v)
-    json_array_append_new (arr, json_string (k));
+  json_object_foreach (p->all_profiles, k, v) json_array_append_new (arr, json_string (k));
   json_decref (p->all_profiles);
   p->all_profiles = arr;
   return 0;
@@ -1081,7 +1129,8 @@ compose_load (const struct compose_options *o, struct compose_project *p, nook_e
       nook_error_set (err, errno, "getcwd");
       goto out;
     }
-  if (project_files (&c, o, cwd, environ0, &paths, &contents, &n, err) < 0)
+  if (project_files (&c, o, cwd, environ0, &paths, &contents, &n, err) < 0
+      || read_stdin_once (&c, paths, contents, n, err) < 0)
     goto out;
   if (o->project_dir)
     c.workdir = compose_path_join (cwd, o->project_dir, NULL);
@@ -1113,6 +1162,7 @@ out:
   strv_free (c.config_files);
   strv_free (c.include_stack);
   json_decref (c.sources);
+  free (c.stdin_text);
   strv_free (paths);
   free (contents);
   if (r < 0)
@@ -1148,13 +1198,13 @@ compose_extends_local (json_t *model, nook_error_t *err)
   json_t *v;
   int r = 0;
   json_object_foreach (services, k, v)
-    {
-      char **stack = NULL;
-      r = resolve_extends (&c, services, k, &stack, 0, err);
-      strv_free (stack);
-      if (r < 0)
-        break;
-    }
+  {
+    char **stack = NULL;
+    r = resolve_extends (&c, services, k, &stack, 0, err);
+    strv_free (stack);
+    if (r < 0)
+      break;
+  }
   json_decref (c.sources);
   json_decref (c.env);
   strv_free (c.warnings);

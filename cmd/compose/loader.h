@@ -35,17 +35,17 @@ struct compose_options
   char **profiles;          /* --profile (NULL: COMPOSE_PROFILES) */
   json_t *environ;          /* the process environment (object of strings; borrowed) */
   bool no_interpolate;
-  bool no_normalize;        /* no defaults (default network, names, Dockerfile) */
-  bool no_resolve_paths;    /* keep relative paths relative to the project directory */
+  bool no_normalize;     /* no defaults (default network, names, Dockerfile) */
+  bool no_resolve_paths; /* keep relative paths relative to the project directory */
   bool no_consistency;
   bool no_validate;
-  bool discard_env_files;   /* drop env_file once read into environment */
-  bool all_profiles;        /* keep services of every profile */
+  bool discard_env_files; /* drop env_file once read into environment */
+  bool all_profiles;      /* keep services of every profile */
 };
 
 struct compose_project
 {
-  json_t *model;        /* name, services, networks, volumes, secrets, configs, x-... */
+  json_t *model; /* name, services, networks, volumes, secrets, configs, x-... */
   char *name;
   char *working_dir;
   json_t *environment;  /* the variables interpolation used, with COMPOSE_PROJECT_NAME */

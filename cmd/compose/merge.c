@@ -189,8 +189,7 @@ as_sequence (json_t *v)
       size_t nk = 0;
       const char *k;
       json_t *x;
-      json_object_foreach (v, k, x)
-        keys[nk++] = k;
+      json_object_foreach (v, k, x) keys[nk++] = k;
       qsort (keys, nk, sizeof *keys, cmp_str);
       for (size_t ki = 0; ki < nk; ki++)
         {
@@ -201,13 +200,13 @@ as_sequence (json_t *v)
               size_t i;
               json_t *y;
               json_array_foreach (x, i, y)
-                {
-                  cleanup_free char *t = scalar_text (y);
-                  cleanup_free char *e = NULL;
-                  if (asprintf (&e, "%s=%s", k, t ? t : "") < 0)
-                    abort ();
-                  json_array_append_new (out, json_string (e));
-                }
+              {
+                cleanup_free char *t = scalar_text (y);
+                cleanup_free char *e = NULL;
+                if (asprintf (&e, "%s=%s", k, t ? t : "") < 0)
+                  abort ();
+                json_array_append_new (out, json_string (e));
+              }
               continue;
             }
           cleanup_free char *t = scalar_text (x);
@@ -236,8 +235,7 @@ names_as_mapping (json_t *v)
   json_t *o = json_object ();
   size_t i;
   json_t *x;
-  json_array_foreach (v, i, x)
-    if (json_is_string (x))
+  json_array_foreach (v, i, x) if (json_is_string (x))
       json_object_set_new (o, json_string_value (x), json_null ());
   return o;
 }
@@ -250,8 +248,7 @@ depends_on_mapping (json_t *v)
   json_t *o = json_object ();
   size_t i;
   json_t *x;
-  json_array_foreach (v, i, x)
-    if (json_is_string (x))
+  json_array_foreach (v, i, x) if (json_is_string (x))
       json_object_set_new (o, json_string_value (x),
                            json_pack ("{s:s,s:b}", "condition", "service_started", "required", 1));
   return o;
@@ -266,28 +263,28 @@ merge_mappings (json_t *base, json_t *ov, const char **segs, int n)
   const char *k;
   json_t *v;
   json_object_foreach (ov, k, v)
-    {
-      json_t *inner;
-      const char *tag = compose_tag_of (v, &inner);
-      if (tag && tag[0] == 'r')
-        {
-          json_object_del (out, k);
-          continue;
-        }
-      if (tag)
-        {
-          json_object_set (out, k, v); /* kept wrapped: a later merge may meet it again */
-          continue;
-        }
-      json_t *old = json_object_get (out, k);
-      if (old == NULL || n + 1 >= MAX_DEPTH)
-        {
-          json_object_set_new (out, k, json_deep_copy (v));
-          continue;
-        }
-      segs[n] = k;
-      json_object_set_new (out, k, merge_rec (old, v, segs, n + 1));
-    }
+  {
+    json_t *inner;
+    const char *tag = compose_tag_of (v, &inner);
+    if (tag && tag[0] == 'r')
+      {
+        json_object_del (out, k);
+        continue;
+      }
+    if (tag)
+      {
+        json_object_set (out, k, v); /* kept wrapped: a later merge may meet it again */
+        continue;
+      }
+    json_t *old = json_object_get (out, k);
+    if (old == NULL || n + 1 >= MAX_DEPTH)
+      {
+        json_object_set_new (out, k, json_deep_copy (v));
+        continue;
+      }
+    segs[n] = k;
+    json_object_set_new (out, k, merge_rec (old, v, segs, n + 1));
+  }
   return out;
 }
 
@@ -297,8 +294,7 @@ append (json_t *a, json_t *b)
   json_t *out = json_deep_copy (a);
   size_t i;
   json_t *x;
-  json_array_foreach (b, i, x)
-    json_array_append_new (out, json_deep_copy (x));
+  json_array_foreach (b, i, x) json_array_append_new (out, json_deep_copy (x));
   return out;
 }
 
@@ -325,23 +321,23 @@ merge_rec (json_t *base, json_t *ov, const char **segs, int n)
             const char *k;
             json_t *x;
             json_object_foreach (ov, k, x)
-              {
-                const char *t = compose_tag_of (x, NULL);
-                if (t == NULL || t[0] != 'r')
-                  {
-                    json_object_set (o2, k, x);
-                    continue;
-                  }
-                size_t kl = strlen (k);
-                for (size_t j = 0; j < json_array_size (a);)
-                  {
-                    const char *e = json_string_value (json_array_get (a, j));
-                    if (e && strncmp (e, k, kl) == 0 && (e[kl] == '=' || e[kl] == '\0'))
-                      json_array_remove (a, j);
-                    else
-                      j++;
-                  }
-              }
+            {
+              const char *t = compose_tag_of (x, NULL);
+              if (t == NULL || t[0] != 'r')
+                {
+                  json_object_set (o2, k, x);
+                  continue;
+                }
+              size_t kl = strlen (k);
+              for (size_t j = 0; j < json_array_size (a);)
+                {
+                  const char *e = json_string_value (json_array_get (a, j));
+                  if (e && strncmp (e, k, kl) == 0 && (e[kl] == '=' || e[kl] == '\0'))
+                    json_array_remove (a, j);
+                  else
+                    j++;
+                }
+            }
             b = as_sequence (o2);
             json_decref (o2);
           }
@@ -358,22 +354,21 @@ merge_rec (json_t *base, json_t *ov, const char **segs, int n)
         size_t i;
         json_t *x;
         json_array_foreach (b, i, x)
-          {
-            bool dup = false;
-            size_t j;
-            json_t *y;
-            json_array_foreach (a, j, y)
-              if (json_equal (x, y))
-                dup = true;
-            if (!dup)
-              json_array_append (a, x);
-          }
+        {
+          bool dup = false;
+          size_t j;
+          json_t *y;
+          json_array_foreach (a, j, y) if (json_equal (x, y)) dup = true;
+          if (!dup)
+            json_array_append (a, x);
+        }
         json_decref (b);
         return a;
       }
     case R_BUILD:
       {
-        json_t *a = json_is_string (base) ? json_pack ("{s:O}", "context", base) : json_incref (base);
+        json_t *a
+            = json_is_string (base) ? json_pack ("{s:O}", "context", base) : json_incref (base);
         json_t *b = json_is_string (ov) ? json_pack ("{s:O}", "context", ov) : json_incref (ov);
         json_t *out = json_is_object (a) && json_is_object (b) ? merge_mappings (a, b, segs, n)
                                                                : json_deep_copy (b);
@@ -407,21 +402,21 @@ merge_rec (json_t *base, json_t *ov, const char **segs, int n)
           size_t i;
           json_t *x;
           json_array_foreach (ov, i, x)
+          {
+            json_t *sub = json_object_get (x, "subnet");
+            size_t j;
+            json_t *y;
+            bool done = false;
+            json_array_foreach (out, j,
+                                y) if (sub && json_equal (sub, json_object_get (y, "subnet")))
             {
-              json_t *sub = json_object_get (x, "subnet");
-              size_t j;
-              json_t *y;
-              bool done = false;
-              json_array_foreach (out, j, y)
-                if (sub && json_equal (sub, json_object_get (y, "subnet")))
-                  {
-                    json_array_set_new (out, j, merge_mappings (y, x, segs, n));
-                    done = true;
-                    break;
-                  }
-              if (!done)
-                json_array_append_new (out, json_deep_copy (x));
+              json_array_set_new (out, j, merge_mappings (y, x, segs, n));
+              done = true;
+              break;
             }
+            if (!done)
+              json_array_append_new (out, json_deep_copy (x));
+          }
           return out;
         }
       break;
@@ -518,7 +513,8 @@ index_key (enum indexer ix, json_t *v)
           const char *ip = json_string_value (json_object_get (v, "host_ip"));
           const char *proto = json_string_value (json_object_get (v, "protocol"));
           if (asprintf (&s, "%s:%s:%s/%s", ip ? ip : "", pub ? pub : "", tgt ? tgt : "",
-                        proto ? proto : "tcp") < 0)
+                        proto ? proto : "tcp")
+              < 0)
             abort ();
           return s;
         }
@@ -572,11 +568,11 @@ unicity_rec (json_t *v, const char **segs, int n)
   const char *k;
   json_t *x;
   json_object_foreach (v, k, x)
-    {
-      segs[n] = k;
-      json_t *inner;
-      unicity_rec (compose_tag_of (x, &inner) ? inner : x, segs, n + 1);
-    }
+  {
+    segs[n] = k;
+    json_t *inner;
+    unicity_rec (compose_tag_of (x, &inner) ? inner : x, segs, n + 1);
+  }
 }
 
 void

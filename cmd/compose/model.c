@@ -16,7 +16,7 @@ compose_duration_parse (const char *s)
   {
     const char *unit;
     double ns;
-  } units[] = { { "ns", 1 }, { "us", 1e3 }, { "µs", 1e3 }, { "ms", 1e6 },
+  } units[] = { { "ns", 1 },  { "us", 1e3 }, { "µs", 1e3 },  { "ms", 1e6 },
                 { "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 } };
   if (s == NULL || *s == '\0')
     return -1;
@@ -64,9 +64,16 @@ compose_size_parse (const char *s)
   {
     const char *suffix;
     double mult;
-  } sfx[] = { { "", 1 }, { "b", 1 }, { "k", 1024.0 }, { "kb", 1024.0 }, { "m", 1048576.0 },
-              { "mb", 1048576.0 }, { "g", 1073741824.0 }, { "gb", 1073741824.0 },
-              { "t", 1099511627776.0 }, { "tb", 1099511627776.0 } };
+  } sfx[] = { { "", 1 },
+              { "b", 1 },
+              { "k", 1024.0 },
+              { "kb", 1024.0 },
+              { "m", 1048576.0 },
+              { "mb", 1048576.0 },
+              { "g", 1073741824.0 },
+              { "gb", 1073741824.0 },
+              { "t", 1099511627776.0 },
+              { "tb", 1099511627776.0 } };
   double m = -1;
   for (size_t i = 0; i < ARRAY_SIZE (sfx); i++)
     if (strcasecmp (end, sfx[i].suffix) == 0)
@@ -106,11 +113,11 @@ strv_of (json_t *v)
   size_t i;
   json_t *x;
   json_array_foreach (v, i, x)
-    {
-      char *s = scalar (x);
-      if (s)
-        strv_push_take (&out, s);
-    }
+  {
+    char *s = scalar (x);
+    if (s)
+      strv_push_take (&out, s);
+  }
   return out;
 }
 
@@ -124,10 +131,10 @@ kv_of (json_t *v)
   const char *k;
   json_t *x;
   json_object_foreach (v, k, x)
-    {
-      cleanup_free char *s = scalar (x);
-      strv_push_take (&out, s ? xasprintf ("%s=%s", k, s) : xstrdup (k));
-    }
+  {
+    cleanup_free char *s = scalar (x);
+    strv_push_take (&out, s ? xasprintf ("%s=%s", k, s) : xstrdup (k));
+  }
   return out;
 }
 
@@ -210,48 +217,48 @@ service_of (const char *name, json_t *s, struct compose_service *r, nook_error_t
   json_t *ports = json_object_get (s, "ports");
   r->ports = xzalloc ((json_array_size (ports) + 1) * sizeof *r->ports);
   json_array_foreach (ports, i, x)
-    {
-      struct compose_port *p = &r->ports[r->n_ports++];
-      int64_t t = num (x, "target", -1);
-      if (t < 1 || t > 65535)
-        return nook_error_set (err, 0, "services.%s.ports[%zu]: target %" PRId64 " is not a port number",
-                               name, i, t);
-      p->target = (uint16_t)t;
-      p->host_ip = str (x, "host_ip");
-      p->published = scalar (json_object_get (x, "published"));
-      p->protocol = str (x, "protocol");
-      p->mode = str (x, "mode");
-      p->name = str (x, "name");
-      p->app_protocol = str (x, "app_protocol");
-    }
+  {
+    struct compose_port *p = &r->ports[r->n_ports++];
+    int64_t t = num (x, "target", -1);
+    if (t < 1 || t > 65535)
+      return nook_error_set (
+          err, 0, "services.%s.ports[%zu]: target %" PRId64 " is not a port number", name, i, t);
+    p->target = (uint16_t)t;
+    p->host_ip = str (x, "host_ip");
+    p->published = scalar (json_object_get (x, "published"));
+    p->protocol = str (x, "protocol");
+    p->mode = str (x, "mode");
+    p->name = str (x, "name");
+    p->app_protocol = str (x, "app_protocol");
+  }
   r->expose = strv_of (json_object_get (s, "expose"));
   json_t *vols = json_object_get (s, "volumes");
   r->mounts = xzalloc ((json_array_size (vols) + 1) * sizeof *r->mounts);
   json_array_foreach (vols, i, x)
-    {
-      struct compose_mount *m = &r->mounts[r->n_mounts++];
-      m->type_name = str (x, "type");
-      const char *t = m->type_name ? m->type_name : "";
-      m->type = strcmp (t, "bind") == 0     ? COMPOSE_MOUNT_BIND
-                : strcmp (t, "volume") == 0 ? COMPOSE_MOUNT_VOLUME
-                : strcmp (t, "tmpfs") == 0  ? COMPOSE_MOUNT_TMPFS
-                                            : COMPOSE_MOUNT_OTHER;
-      m->source = str (x, "source");
-      m->target = str (x, "target");
-      m->read_only = flag (x, "read_only");
-      json_t *b = json_object_get (x, "bind"), *v = json_object_get (x, "volume"),
-             *tm = json_object_get (x, "tmpfs");
-      m->create_host_path = flag (b, "create_host_path");
-      m->selinux = str (b, "selinux");
-      m->propagation = str (b, "propagation");
-      m->nocopy = flag (v, "nocopy");
-      m->subpath = str (v, "subpath");
-      json_t *size = json_object_get (tm, "size");
-      m->tmpfs_size = json_is_integer (size) ? json_integer_value (size)
-                      : json_is_string (size) ? compose_size_parse (json_string_value (size))
-                                              : -1;
-      m->tmpfs_mode = num (tm, "mode", -1);
-    }
+  {
+    struct compose_mount *m = &r->mounts[r->n_mounts++];
+    m->type_name = str (x, "type");
+    const char *t = m->type_name ? m->type_name : "";
+    m->type = strcmp (t, "bind") == 0     ? COMPOSE_MOUNT_BIND
+              : strcmp (t, "volume") == 0 ? COMPOSE_MOUNT_VOLUME
+              : strcmp (t, "tmpfs") == 0  ? COMPOSE_MOUNT_TMPFS
+                                          : COMPOSE_MOUNT_OTHER;
+    m->source = str (x, "source");
+    m->target = str (x, "target");
+    m->read_only = flag (x, "read_only");
+    json_t *b = json_object_get (x, "bind"), *v = json_object_get (x, "volume"),
+           *tm = json_object_get (x, "tmpfs");
+    m->create_host_path = flag (b, "create_host_path");
+    m->selinux = str (b, "selinux");
+    m->propagation = str (b, "propagation");
+    m->nocopy = flag (v, "nocopy");
+    m->subpath = str (v, "subpath");
+    json_t *size = json_object_get (tm, "size");
+    m->tmpfs_size = json_is_integer (size)  ? json_integer_value (size)
+                    : json_is_string (size) ? compose_size_parse (json_string_value (size))
+                                            : -1;
+    m->tmpfs_mode = num (tm, "mode", -1);
+  }
   r->tmpfs = strv_of (json_object_get (s, "tmpfs"));
   r->working_dir = str (s, "working_dir");
   r->user = str (s, "user");
@@ -281,17 +288,17 @@ service_of (const char *name, json_t *s, struct compose_service *r, nook_error_t
   r->depends_on = xzalloc ((json_object_size (deps) + 1) * sizeof *r->depends_on);
   const char *k;
   json_object_foreach (deps, k, x)
-    {
-      struct compose_dependency *d = &r->depends_on[r->n_depends_on++];
-      d->service = xstrdup (k);
-      const char *c = json_string_value (json_object_get (x, "condition"));
-      d->condition = c && strcmp (c, "service_healthy") == 0 ? COMPOSE_SERVICE_HEALTHY
-                     : c && strcmp (c, "service_completed_successfully") == 0
-                         ? COMPOSE_SERVICE_COMPLETED_SUCCESSFULLY
-                         : COMPOSE_SERVICE_STARTED;
-      d->required = !json_is_false (json_object_get (x, "required"));
-      d->restart = flag (x, "restart");
-    }
+  {
+    struct compose_dependency *d = &r->depends_on[r->n_depends_on++];
+    d->service = xstrdup (k);
+    const char *c = json_string_value (json_object_get (x, "condition"));
+    d->condition = c && strcmp (c, "service_healthy") == 0 ? COMPOSE_SERVICE_HEALTHY
+                   : c && strcmp (c, "service_completed_successfully") == 0
+                       ? COMPOSE_SERVICE_COMPLETED_SUCCESSFULLY
+                       : COMPOSE_SERVICE_STARTED;
+    d->required = !json_is_false (json_object_get (x, "required"));
+    d->restart = flag (x, "restart");
+  }
   r->cap_add = strv_of (json_object_get (s, "cap_add"));
   r->cap_drop = strv_of (json_object_get (s, "cap_drop"));
   r->security_opt = strv_of (json_object_get (s, "security_opt"));
@@ -300,30 +307,30 @@ service_of (const char *name, json_t *s, struct compose_service *r, nook_error_t
   json_t *ul = json_object_get (s, "ulimits");
   r->ulimits = xzalloc ((json_object_size (ul) + 1) * sizeof *r->ulimits);
   json_object_foreach (ul, k, x)
-    {
-      struct compose_ulimit *u = &r->ulimits[r->n_ulimits++];
-      u->name = xstrdup (k);
-      if (json_is_object (x))
-        {
-          u->soft = num (x, "soft", -1);
-          u->hard = num (x, "hard", u->soft);
-        }
-      else
-        u->soft = u->hard = json_is_integer (x) ? json_integer_value (x) : -1;
-    }
+  {
+    struct compose_ulimit *u = &r->ulimits[r->n_ulimits++];
+    u->name = xstrdup (k);
+    if (json_is_object (x))
+      {
+        u->soft = num (x, "soft", -1);
+        u->hard = num (x, "hard", u->soft);
+      }
+    else
+      u->soft = u->hard = json_is_integer (x) ? json_integer_value (x) : -1;
+  }
   r->sysctls = kv_of (json_object_get (s, "sysctls"));
   r->network_mode = str (s, "network_mode");
   json_t *nets = json_object_get (s, "networks");
   r->networks = xzalloc ((json_object_size (nets) + 1) * sizeof *r->networks);
   json_object_foreach (nets, k, x)
-    {
-      struct compose_service_network *n = &r->networks[r->n_networks++];
-      n->name = xstrdup (k);
-      n->aliases = strv_of (json_object_get (x, "aliases"));
-      n->ipv4_address = str (x, "ipv4_address");
-      n->ipv6_address = str (x, "ipv6_address");
-      n->priority = num (x, "priority", 0);
-    }
+  {
+    struct compose_service_network *n = &r->networks[r->n_networks++];
+    n->name = xstrdup (k);
+    n->aliases = strv_of (json_object_get (x, "aliases"));
+    n->ipv4_address = str (x, "ipv4_address");
+    n->ipv6_address = str (x, "ipv6_address");
+    n->priority = num (x, "priority", 0);
+  }
   r->links = strv_of (json_object_get (s, "links"));
   r->volumes_from = strv_of (json_object_get (s, "volumes_from"));
   r->container_name = str (s, "container_name");
@@ -336,14 +343,14 @@ service_of (const char *name, json_t *s, struct compose_service *r, nook_error_t
       struct compose_file_ref *a = xzalloc ((json_array_size (l) + 1) * sizeof *a);
       size_t n = 0;
       json_array_foreach (l, i, x)
-        {
-          struct compose_file_ref *fr = &a[n++];
-          fr->source = json_is_string (x) ? xstrdup (json_string_value (x)) : str (x, "source");
-          fr->target = str (x, "target");
-          fr->uid = scalar (json_object_get (x, "uid"));
-          fr->gid = scalar (json_object_get (x, "gid"));
-          fr->mode = num (x, "mode", -1);
-        }
+      {
+        struct compose_file_ref *fr = &a[n++];
+        fr->source = json_is_string (x) ? xstrdup (json_string_value (x)) : str (x, "source");
+        fr->target = str (x, "target");
+        fr->uid = scalar (json_object_get (x, "uid"));
+        fr->gid = scalar (json_object_get (x, "gid"));
+        fr->mode = num (x, "mode", -1);
+      }
       if (f == 0)
         r->secrets = a, r->n_secrets = n;
       else
@@ -359,13 +366,13 @@ service_of (const char *name, json_t *s, struct compose_service *r, nook_error_t
   json_t *watch = json_object_get (json_object_get (s, "develop"), "watch");
   r->watch = xzalloc ((json_array_size (watch) + 1) * sizeof *r->watch);
   json_array_foreach (watch, i, x)
-    {
-      struct compose_watch *w = &r->watch[r->n_watch++];
-      w->path = str (x, "path");
-      w->action = str (x, "action");
-      w->target = str (x, "target");
-      w->ignore = strv_of (json_object_get (x, "ignore"));
-    }
+  {
+    struct compose_watch *w = &r->watch[r->n_watch++];
+    w->path = str (x, "path");
+    w->action = str (x, "action");
+    w->target = str (x, "target");
+    w->ignore = strv_of (json_object_get (x, "ignore"));
+  }
   return 0;
 }
 
@@ -378,41 +385,43 @@ compose_model_from_json (json_t *model, nook_error_t *err)
   m->services = xzalloc ((json_object_size (services) + 1) * sizeof *m->services);
   const char *k;
   json_t *v;
-  json_object_foreach (services, k, v)
-    if (service_of (k, v, &m->services[m->n_services++], err) < 0)
-      {
-        compose_model_free (m);
-        return NULL;
-      }
+  json_object_foreach (services, k,
+                       v) if (service_of (k, v, &m->services[m->n_services++], err) < 0)
+  {
+    compose_model_free (m);
+    return NULL;
+  }
   json_t *nets = json_object_get (model, "networks");
   m->networks = xzalloc ((json_object_size (nets) + 1) * sizeof *m->networks);
   json_object_foreach (nets, k, v)
-    {
-      struct compose_network *n = &m->networks[m->n_networks++];
-      n->key = xstrdup (k);
-      n->name = str (v, "name");
-      n->external = json_is_true (json_object_get (v, "external")) || json_is_object (json_object_get (v, "external"));
-      n->internal = flag (v, "internal");
-      n->driver = str (v, "driver");
-      size_t i;
-      json_t *c;
-      json_array_foreach (json_object_get (json_object_get (v, "ipam"), "config"), i, c)
-        if (json_string_value (json_object_get (c, "subnet")))
-          strv_push (&n->subnets, json_string_value (json_object_get (c, "subnet")));
-      n->labels = kv_of (json_object_get (v, "labels"));
-    }
+  {
+    struct compose_network *n = &m->networks[m->n_networks++];
+    n->key = xstrdup (k);
+    n->name = str (v, "name");
+    n->external = json_is_true (json_object_get (v, "external"))
+                  || json_is_object (json_object_get (v, "external"));
+    n->internal = flag (v, "internal");
+    n->driver = str (v, "driver");
+    size_t i;
+    json_t *c;
+    json_array_foreach (json_object_get (json_object_get (v, "ipam"), "config"), i,
+                        c) if (json_string_value (json_object_get (c, "subnet")))
+        strv_push (&n->subnets, json_string_value (json_object_get (c, "subnet")));
+    n->labels = kv_of (json_object_get (v, "labels"));
+  }
   json_t *vols = json_object_get (model, "volumes");
   m->volumes = xzalloc ((json_object_size (vols) + 1) * sizeof *m->volumes);
   json_object_foreach (vols, k, v)
-    {
-      struct compose_volume *n = &m->volumes[m->n_volumes++];
-      n->key = xstrdup (k);
-      n->name = str (v, "name");
-      n->external = json_is_true (json_object_get (v, "external")) || json_is_object (json_object_get (v, "external"));
-      n->driver = str (v, "driver");
-      n->driver_opts = kv_of (json_object_get (v, "driver_opts"));
-      n->labels = kv_of (json_object_get (v, "labels"));
-    }
+  {
+    struct compose_volume *n = &m->volumes[m->n_volumes++];
+    n->key = xstrdup (k);
+    n->name = str (v, "name");
+    n->external = json_is_true (json_object_get (v, "external"))
+                  || json_is_object (json_object_get (v, "external"));
+    n->driver = str (v, "driver");
+    n->driver_opts = kv_of (json_object_get (v, "driver_opts"));
+    n->labels = kv_of (json_object_get (v, "labels"));
+  }
   static const char *const tops[] = { "secrets", "configs" };
   for (size_t t = 0; t < 2; t++)
     {
@@ -420,15 +429,15 @@ compose_model_from_json (json_t *model, nook_error_t *err)
       struct compose_file_def *a = xzalloc ((json_object_size (defs) + 1) * sizeof *a);
       size_t n = 0;
       json_object_foreach (defs, k, v)
-        {
-          struct compose_file_def *d = &a[n++];
-          d->key = xstrdup (k);
-          d->name = str (v, "name");
-          d->external = json_is_true (json_object_get (v, "external"));
-          d->file = str (v, "file");
-          d->content = str (v, "content");
-          d->environment = str (v, "environment");
-        }
+      {
+        struct compose_file_def *d = &a[n++];
+        d->key = xstrdup (k);
+        d->name = str (v, "name");
+        d->external = json_is_true (json_object_get (v, "external"));
+        d->file = str (v, "file");
+        d->content = str (v, "content");
+        d->environment = str (v, "environment");
+      }
       if (t == 0)
         m->secrets = a, m->n_secrets = n;
       else

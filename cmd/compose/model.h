@@ -17,27 +17,27 @@
 
 struct compose_build
 {
-  char *context;           /* absolute, or a URL */
+  char *context; /* absolute, or a URL */
   char *dockerfile;
   char *dockerfile_inline;
-  char **args;             /* KEY=VALUE (KEY alone: from the environment) */
+  char **args; /* KEY=VALUE (KEY alone: from the environment) */
   char *target;
-  char **secrets;          /* secret names */
+  char **secrets; /* secret names */
   char **cache_from;
   char **tags;
-  char **labels;           /* KEY=VALUE */
+  char **labels; /* KEY=VALUE */
   char *network;
-  char **extra_hosts;      /* HOST=IP */
+  char **extra_hosts; /* HOST=IP */
   char **platforms;
 };
 
 struct compose_port
 {
-  char *host_ip;       /* NULL: every address */
-  char *published;     /* "8080", "8000-8002", or NULL: a free port */
+  char *host_ip;   /* NULL: every address */
+  char *published; /* "8080", "8000-8002", or NULL: a free port */
   uint16_t target;
-  char *protocol;      /* tcp | udp */
-  char *mode;          /* ingress | host */
+  char *protocol; /* tcp | udp */
+  char *mode;     /* ingress | host */
   char *name;
   char *app_protocol;
 };
@@ -54,16 +54,16 @@ struct compose_mount
 {
   enum compose_mount_type type;
   char *type_name;
-  char *source;        /* bind: absolute path; volume: the key in `volumes` (NULL: anonymous) */
+  char *source; /* bind: absolute path; volume: the key in `volumes` (NULL: anonymous) */
   char *target;
   bool read_only;
-  bool create_host_path;  /* bind */
-  char *selinux;          /* bind: "z" | "Z" (accepted) */
-  char *propagation;      /* bind */
-  bool nocopy;            /* volume */
-  char *subpath;          /* volume */
-  int64_t tmpfs_size;     /* bytes, -1 unset */
-  int64_t tmpfs_mode;     /* -1 unset */
+  bool create_host_path; /* bind */
+  char *selinux;         /* bind: "z" | "Z" (accepted) */
+  char *propagation;     /* bind */
+  bool nocopy;           /* volume */
+  char *subpath;         /* volume */
+  int64_t tmpfs_size;    /* bytes, -1 unset */
+  int64_t tmpfs_mode;    /* -1 unset */
 };
 
 enum compose_condition
@@ -84,18 +84,18 @@ struct compose_dependency
 struct compose_healthcheck
 {
   bool set;
-  char **test;           /* ["CMD", ...], ["CMD-SHELL", "..."], ["NONE"] */
-  int64_t interval_ns;   /* -1: the image's or Docker's default */
+  char **test;         /* ["CMD", ...], ["CMD-SHELL", "..."], ["NONE"] */
+  int64_t interval_ns; /* -1: the image's or Docker's default */
   int64_t timeout_ns;
   int64_t start_period_ns;
   int64_t start_interval_ns;
-  int64_t retries;       /* -1 unset */
+  int64_t retries; /* -1 unset */
   bool disable;
 };
 
 struct compose_service_network
 {
-  char *name;            /* the key in the top-level `networks` */
+  char *name; /* the key in the top-level `networks` */
   char **aliases;
   char *ipv4_address;
   char *ipv6_address;
@@ -105,10 +105,10 @@ struct compose_service_network
 struct compose_file_ref /* a service's secret or config */
 {
   char *source;
-  char *target;          /* NULL: /run/secrets/SOURCE or /SOURCE */
+  char *target; /* NULL: /run/secrets/SOURCE or /SOURCE */
   char *uid;
   char *gid;
-  int64_t mode;          /* -1 unset */
+  int64_t mode; /* -1 unset */
 };
 
 struct compose_ulimit
@@ -120,7 +120,7 @@ struct compose_ulimit
 struct compose_watch
 {
   char *path;
-  char *action;          /* sync | rebuild | sync+restart | restart | sync+exec */
+  char *action; /* sync | rebuild | sync+restart | restart | sync+exec */
   char *target;
   char **ignore;
 };
@@ -129,13 +129,13 @@ struct compose_service
 {
   char *name;
   char *image;
-  struct compose_build *build;  /* NULL without `build` */
-  char **command;               /* NULL: the image's; command_set with an empty vector: [] */
+  struct compose_build *build; /* NULL without `build` */
+  char **command;              /* NULL: the image's; command_set with an empty vector: [] */
   bool command_set;
   char **entrypoint;
   bool entrypoint_set;
-  char **environment;           /* KEY=VALUE; KEY alone: unset (env_file values merged in) */
-  char **env_files;             /* the files read (absolute) */
+  char **environment; /* KEY=VALUE; KEY alone: unset (env_file values merged in) */
+  char **env_files;   /* the files read (absolute) */
   struct compose_port *ports;
   size_t n_ports;
   char **expose;
@@ -147,11 +147,11 @@ struct compose_service
   char **group_add;
   char *hostname;
   char *domainname;
-  char **extra_hosts;           /* HOST=IP (IP may be host-gateway) */
+  char **extra_hosts; /* HOST=IP (IP may be host-gateway) */
   char **dns;
   char **dns_search;
   char **dns_opt;
-  char **labels;                /* KEY=VALUE */
+  char **labels; /* KEY=VALUE */
   bool init;
   bool init_set;
   char *stop_signal;
@@ -167,39 +167,39 @@ struct compose_service
   bool read_only;
   struct compose_ulimit *ulimits;
   size_t n_ulimits;
-  char **sysctls;               /* KEY=VALUE */
-  char *network_mode;           /* none | host | service:NAME | container:NAME | bridge */
+  char **sysctls;     /* KEY=VALUE */
+  char *network_mode; /* none | host | service:NAME | container:NAME | bridge */
   struct compose_service_network *networks;
   size_t n_networks;
-  char **links;                 /* SERVICE or SERVICE:ALIAS */
+  char **links; /* SERVICE or SERVICE:ALIAS */
   char **volumes_from;
   char *container_name;
-  int64_t replicas;             /* deploy.replicas or scale; -1 unset (1) */
+  int64_t replicas; /* deploy.replicas or scale; -1 unset (1) */
   char **profiles;
   struct compose_file_ref *secrets;
   size_t n_secrets;
   struct compose_file_ref *configs;
   size_t n_configs;
-  char *logging_driver;         /* json-file | none | ... */
-  char **logging_options;       /* KEY=VALUE */
+  char *logging_driver;   /* json-file | none | ... */
+  char **logging_options; /* KEY=VALUE */
   bool stdin_open;
   bool tty;
   char *pull_policy;
   char *platform;
   struct compose_watch *watch;
   size_t n_watch;
-  json_t *raw;                  /* the service's canonical JSON (borrowed from the model) */
+  json_t *raw; /* the service's canonical JSON (borrowed from the model) */
 };
 
 struct compose_network
 {
-  char *key;       /* the name in the file */
-  char *name;      /* the name of the resource: PROJECT_KEY, `name:`, or external's */
+  char *key;  /* the name in the file */
+  char *name; /* the name of the resource: PROJECT_KEY, `name:`, or external's */
   bool external;
   bool internal;
   char *driver;
-  char **subnets;  /* ipam.config[].subnet */
-  char **labels;   /* KEY=VALUE */
+  char **subnets; /* ipam.config[].subnet */
+  char **labels;  /* KEY=VALUE */
 };
 
 struct compose_volume
@@ -217,9 +217,9 @@ struct compose_file_def /* a top-level secret or config */
   char *key;
   char *name;
   bool external;
-  char *file;         /* absolute */
+  char *file; /* absolute */
   char *content;
-  char *environment;  /* the variable holding the content */
+  char *environment; /* the variable holding the content */
 };
 
 struct compose_model

@@ -112,10 +112,9 @@ compose_resolve_service_paths (json_t *svc, const char *dir, json_t *env)
       json_t *ac = json_object_get (build, "additional_contexts");
       const char *k;
       json_t *v;
-      json_object_foreach (ac, k, v)
-        if (json_is_string (v) && !is_remote_context (json_string_value (v))
-            && !strstr (json_string_value (v), ":"))
-          set_path (ac, k, dir, env);
+      json_object_foreach (
+          ac, k, v) if (json_is_string (v) && !is_remote_context (json_string_value (v))
+                        && !strstr (json_string_value (v), ":")) set_path (ac, k, dir, env);
     }
   json_t *ef = json_object_get (svc, "env_file");
   if (json_is_string (ef))
@@ -124,11 +123,8 @@ compose_resolve_service_paths (json_t *svc, const char *dir, json_t *env)
     {
       size_t i;
       json_t *x;
-      json_array_foreach (ef, i, x)
-        if (json_is_string (x))
-          set_path_item (ef, i, dir, env);
-        else
-          set_path (x, "path", dir, env);
+      json_array_foreach (ef, i, x) if (json_is_string (x)) set_path_item (ef, i, dir, env);
+      else set_path (x, "path", dir, env);
     }
   json_t *lf = json_object_get (svc, "label_file");
   if (json_is_string (lf))
@@ -140,31 +136,30 @@ compose_resolve_service_paths (json_t *svc, const char *dir, json_t *env)
   size_t i;
   json_t *x;
   json_array_foreach (vols, i, x)
-    {
-      if (json_is_object (x))
-        {
-          const char *type = json_string_value (json_object_get (x, "type"));
-          const char *src = json_string_value (json_object_get (x, "source"));
-          if (type && strcmp (type, "bind") == 0 && src)
-            set_path (x, "source", dir, env);
-          continue;
-        }
-      const char *s = json_string_value (x);
-      if (s == NULL || !looks_like_path (s) || s[0] == '/')
+  {
+    if (json_is_object (x))
+      {
+        const char *type = json_string_value (json_object_get (x, "type"));
+        const char *src = json_string_value (json_object_get (x, "source"));
+        if (type && strcmp (type, "bind") == 0 && src)
+          set_path (x, "source", dir, env);
         continue;
-      const char *colon = strchr (s, ':');
-      if (colon == NULL)
-        continue; /* a container path alone */
-      cleanup_free char *src = strndup (s, (size_t)(colon - s));
-      cleanup_free char *abs = compose_path_join (dir, src, env);
-      cleanup_free char *nv = NULL;
-      if (asprintf (&nv, "%s%s", abs, colon) < 0)
-        abort ();
-      json_array_set_new (vols, i, json_string (nv));
-    }
+      }
+    const char *s = json_string_value (x);
+    if (s == NULL || !looks_like_path (s) || s[0] == '/')
+      continue;
+    const char *colon = strchr (s, ':');
+    if (colon == NULL)
+      continue; /* a container path alone */
+    cleanup_free char *src = strndup (s, (size_t)(colon - s));
+    cleanup_free char *abs = compose_path_join (dir, src, env);
+    cleanup_free char *nv = NULL;
+    if (asprintf (&nv, "%s%s", abs, colon) < 0)
+      abort ();
+    json_array_set_new (vols, i, json_string (nv));
+  }
   json_t *watch = json_object_get (json_object_get (svc, "develop"), "watch");
-  json_array_foreach (watch, i, x)
-    set_path (x, "path", dir, env);
+  json_array_foreach (watch, i, x) set_path (x, "path", dir, env);
   json_t *ext = json_object_get (svc, "extends");
   if (json_is_object (ext))
     set_path (ext, "file", dir, env);
@@ -175,13 +170,11 @@ compose_resolve_paths (json_t *model, const char *dir, json_t *env)
 {
   const char *k;
   json_t *v;
-  json_object_foreach (json_object_get (model, "services"), k, v)
-    if (json_is_object (v))
+  json_object_foreach (json_object_get (model, "services"), k, v) if (json_is_object (v))
       compose_resolve_service_paths (v, dir, env);
   static const char *const tops[] = { "secrets", "configs" };
   for (size_t t = 0; t < ARRAY_SIZE (tops); t++)
-    json_object_foreach (json_object_get (model, tops[t]), k, v)
-      set_path (v, "file", dir, env);
+    json_object_foreach (json_object_get (model, tops[t]), k, v) set_path (v, "file", dir, env);
 }
 
 /* ---- command lines ----------------------------------------------------------------------- */
@@ -318,7 +311,8 @@ compose_port_parse (const char *spec, json_t *out, nook_error_t *err)
     return nook_error_set (err, 0, "invalid hostPort: %s", pub);
   long n = thi - tlo + 1;
   if (has_pub && phi - plo + 1 != n && thi != tlo)
-    return nook_error_set (err, 0, "invalid ranges specified for container and host Ports: %s and %s", tgt, pub);
+    return nook_error_set (
+        err, 0, "invalid ranges specified for container and host Ports: %s and %s", tgt, pub);
   for (long i = 0; i < n; i++)
     {
       json_t *p = json_object ();
@@ -426,37 +420,37 @@ as_mapping (json_t *v, json_t *env, bool values_as_strings)
       const char *k;
       json_t *x;
       json_object_foreach (v, k, x)
-        {
-          if (json_is_null (x) && env && json_object_get (env, k))
-            json_object_set (o, k, json_object_get (env, k));
-          else if (values_as_strings && !json_is_null (x))
-            {
-              cleanup_free char *s = scalar_string (x);
-              json_object_set_new (o, k, s ? json_string (s) : json_deep_copy (x));
-            }
-          else
-            json_object_set (o, k, x);
-        }
+      {
+        if (json_is_null (x) && env && json_object_get (env, k))
+          json_object_set (o, k, json_object_get (env, k));
+        else if (values_as_strings && !json_is_null (x))
+          {
+            cleanup_free char *s = scalar_string (x);
+            json_object_set_new (o, k, s ? json_string (s) : json_deep_copy (x));
+          }
+        else
+          json_object_set (o, k, x);
+      }
       return o;
     }
   size_t i;
   json_t *x;
   json_array_foreach (v, i, x)
-    {
-      cleanup_free char *s = scalar_string (x);
-      if (s == NULL)
-        continue;
-      char *eq = strchr (s, '=');
-      if (eq)
-        {
-          *eq = '\0';
-          json_object_set_new (o, s, json_string (eq + 1));
-        }
-      else if (env && json_object_get (env, s))
-        json_object_set (o, s, json_object_get (env, s));
-      else
-        json_object_set_new (o, s, json_null ());
-    }
+  {
+    cleanup_free char *s = scalar_string (x);
+    if (s == NULL)
+      continue;
+    char *eq = strchr (s, '=');
+    if (eq)
+      {
+        *eq = '\0';
+        json_object_set_new (o, s, json_string (eq + 1));
+      }
+    else if (env && json_object_get (env, s))
+      json_object_set (o, s, json_object_get (env, s));
+    else
+      json_object_set_new (o, s, json_null ());
+  }
   return o;
 }
 
@@ -481,49 +475,49 @@ read_env_files (json_t *svc, const char *key, const char *into, json_t *env, con
   size_t i;
   json_t *x;
   json_array_foreach (l, i, x)
-    {
-      json_t *e = json_is_string (x) ? json_pack ("{s:O,s:b}", "path", x, "required", 1)
-                                     : json_deep_copy (x);
-      if (json_object_get (e, "required") == NULL)
-        json_object_set_new (e, "required", json_true ());
-      const char *path = json_string_value (json_object_get (e, "path"));
-      bool required = json_is_true (json_object_get (e, "required"));
-      if (strcmp (key, "env_file") == 0)
-        json_array_append_new (canon, e);
-      else
-        {
-          json_array_append_new (canon, json_string (path ? path : ""));
-          json_decref (e);
-        }
-      if (path == NULL)
-        continue;
-      cleanup_free char *full = compose_path_join (workdir, path, env);
-      path = full;
-      struct stat st;
-      if (stat (path, &st) < 0)
-        {
-          if (!required)
-            continue;
-          json_decref (canon);
-          json_decref (vals);
-          json_decref (l);
-          return nook_error_set (err, errno, "%s %s not found", strcmp (key, "env_file") == 0 ? "env file" : "label file", path);
-        }
-      if (compose_dotenv_read (path, env, vals, err) < 0)
-        {
-          json_decref (canon);
-          json_decref (vals);
-          json_decref (l);
-          return -1;
-        }
-    }
+  {
+    json_t *e = json_is_string (x) ? json_pack ("{s:O,s:b}", "path", x, "required", 1)
+                                   : json_deep_copy (x);
+    if (json_object_get (e, "required") == NULL)
+      json_object_set_new (e, "required", json_true ());
+    const char *path = json_string_value (json_object_get (e, "path"));
+    bool required = json_is_true (json_object_get (e, "required"));
+    if (strcmp (key, "env_file") == 0)
+      json_array_append_new (canon, e);
+    else
+      {
+        json_array_append_new (canon, json_string (path ? path : ""));
+        json_decref (e);
+      }
+    if (path == NULL)
+      continue;
+    cleanup_free char *full = compose_path_join (workdir, path, env);
+    path = full;
+    struct stat st;
+    if (stat (path, &st) < 0)
+      {
+        if (!required)
+          continue;
+        json_decref (canon);
+        json_decref (vals);
+        json_decref (l);
+        return nook_error_set (err, errno, "%s %s not found",
+                               strcmp (key, "env_file") == 0 ? "env file" : "label file", path);
+      }
+    if (compose_dotenv_read (path, env, vals, err) < 0)
+      {
+        json_decref (canon);
+        json_decref (vals);
+        json_decref (l);
+        return -1;
+      }
+  }
   json_decref (l);
   json_object_set_new (svc, key, canon);
   /* the file's values first, the service's own win */
   json_t *own = json_object_get (svc, into);
   const char *k;
-  json_object_foreach (own, k, x)
-    json_object_set (vals, k, x);
+  json_object_foreach (own, k, x) json_object_set (vals, k, x);
   json_object_set_new (svc, into, vals);
   return 0;
 }
@@ -555,8 +549,8 @@ canonical_service (const char *name, json_t *svc, json_t *env, const char *workd
     return nook_error_wrap (err, "service \"%s\"", name);
   if (discard)
     json_object_del (svc, "env_file");
-  static const char *const lists[] = { "tmpfs", "dns", "dns_search", "dns_opt", "cap_add",
-                                       "cap_drop", "security_opt" };
+  static const char *const lists[]
+      = { "tmpfs", "dns", "dns_search", "dns_opt", "cap_add", "cap_drop", "security_opt" };
   for (size_t i = 0; i < ARRAY_SIZE (lists); i++)
     if ((v = json_object_get (svc, lists[i])) && json_is_string (v))
       json_object_set_new (svc, lists[i], json_pack ("[O]", v));
@@ -578,10 +572,10 @@ canonical_service (const char *name, json_t *svc, json_t *env, const char *workd
       size_t i;
       json_t *x;
       json_array_foreach (v, i, x)
-        {
-          cleanup_free char *s = scalar_string (x);
-          json_array_append_new (o, json_string (s ? s : ""));
-        }
+      {
+        cleanup_free char *s = scalar_string (x);
+        json_array_append_new (o, json_string (s ? s : ""));
+      }
       json_object_set_new (svc, "expose", o);
     }
   if ((v = json_object_get (svc, "extra_hosts")))
@@ -592,32 +586,32 @@ canonical_service (const char *name, json_t *svc, json_t *env, const char *workd
           const char *k;
           json_t *x;
           json_object_foreach (v, k, x)
+          {
+            json_t *l = as_list (x);
+            size_t i;
+            json_t *y;
+            json_array_foreach (l, i, y)
             {
-              json_t *l = as_list (x);
-              size_t i;
-              json_t *y;
-              json_array_foreach (l, i, y)
-                {
-                  cleanup_free char *s = NULL;
-                  if (asprintf (&s, "%s=%s", k, json_string_value (y) ?: "") < 0)
-                    abort ();
-                  json_array_append_new (o, json_string (s));
-                }
-              json_decref (l);
+              cleanup_free char *s = NULL;
+              if (asprintf (&s, "%s=%s", k, json_string_value (y) ?: "") < 0)
+                abort ();
+              json_array_append_new (o, json_string (s));
             }
+            json_decref (l);
+          }
         }
       else
         {
           size_t i;
           json_t *x;
           json_array_foreach (v, i, x)
-            {
-              cleanup_free char *s = xstrdup (json_string_value (x) ?: "");
-              char *c = strchr (s, ':');
-              if (!strchr (s, '=') && c)
-                *c = '=';
-              json_array_append_new (o, json_string (s));
-            }
+          {
+            cleanup_free char *s = xstrdup (json_string_value (x) ?: "");
+            char *c = strchr (s, ':');
+            if (!strchr (s, '=') && c)
+              *c = '=';
+            json_array_append_new (o, json_string (s));
+          }
         }
       json_object_set_new (svc, "extra_hosts", o);
     }
@@ -627,36 +621,37 @@ canonical_service (const char *name, json_t *svc, json_t *env, const char *workd
       size_t i;
       json_t *x;
       json_array_foreach (v, i, x)
-        {
-          if (json_is_object (x))
-            {
-              if (!json_is_integer (json_object_get (x, "target")))
-                {
-                  json_decref (o);
-                  return nook_error_set (err, 0, "services.%s.ports[%zu]: target must be an integer port number",
-                                         name, i);
-                }
-              json_t *p = json_deep_copy (x);
-              if (!json_object_get (p, "mode"))
-                json_object_set_new (p, "mode", json_string ("ingress"));
-              if (!json_object_get (p, "protocol"))
-                json_object_set_new (p, "protocol", json_string ("tcp"));
-              json_t *pub = json_object_get (p, "published");
-              if (pub && !json_is_string (pub))
-                {
-                  cleanup_free char *s = scalar_string (pub);
-                  json_object_set_new (p, "published", json_string (s ? s : ""));
-                }
-              json_array_append_new (o, p);
-              continue;
-            }
-          cleanup_free char *s = scalar_string (x);
-          if (s == NULL || compose_port_parse (s, o, err) < 0)
-            {
-              json_decref (o);
-              return nook_error_wrap (err, "service \"%s\": ports[%zu]", name, i);
-            }
-        }
+      {
+        if (json_is_object (x))
+          {
+            if (!json_is_integer (json_object_get (x, "target")))
+              {
+                json_decref (o);
+                return nook_error_set (
+                    err, 0, "services.%s.ports[%zu]: target must be an integer port number", name,
+                    i);
+              }
+            json_t *p = json_deep_copy (x);
+            if (!json_object_get (p, "mode"))
+              json_object_set_new (p, "mode", json_string ("ingress"));
+            if (!json_object_get (p, "protocol"))
+              json_object_set_new (p, "protocol", json_string ("tcp"));
+            json_t *pub = json_object_get (p, "published");
+            if (pub && !json_is_string (pub))
+              {
+                cleanup_free char *s = scalar_string (pub);
+                json_object_set_new (p, "published", json_string (s ? s : ""));
+              }
+            json_array_append_new (o, p);
+            continue;
+          }
+        cleanup_free char *s = scalar_string (x);
+        if (s == NULL || compose_port_parse (s, o, err) < 0)
+          {
+            json_decref (o);
+            return nook_error_wrap (err, "service \"%s\": ports[%zu]", name, i);
+          }
+      }
       json_object_set_new (svc, "ports", o);
     }
   if ((v = json_object_get (svc, "volumes")))
@@ -665,26 +660,26 @@ canonical_service (const char *name, json_t *svc, json_t *env, const char *workd
       size_t i;
       json_t *x;
       json_array_foreach (v, i, x)
-        {
-          json_t *m;
-          if (json_is_string (x))
-            m = compose_volume_parse (json_string_value (x), err);
-          else
-            {
-              m = json_deep_copy (x);
-              const char *type = json_string_value (json_object_get (m, "type"));
-              if (type && strcmp (type, "bind") == 0 && !json_object_get (m, "bind"))
-                json_object_set_new (m, "bind", json_pack ("{s:b}", "create_host_path", 1));
-              if (type && strcmp (type, "volume") == 0 && !json_object_get (m, "volume"))
-                json_object_set_new (m, "volume", json_object ());
-            }
-          if (m == NULL)
-            {
-              json_decref (o);
-              return nook_error_wrap (err, "service \"%s\": volumes[%zu]", name, i);
-            }
-          json_array_append_new (o, m);
-        }
+      {
+        json_t *m;
+        if (json_is_string (x))
+          m = compose_volume_parse (json_string_value (x), err);
+        else
+          {
+            m = json_deep_copy (x);
+            const char *type = json_string_value (json_object_get (m, "type"));
+            if (type && strcmp (type, "bind") == 0 && !json_object_get (m, "bind"))
+              json_object_set_new (m, "bind", json_pack ("{s:b}", "create_host_path", 1));
+            if (type && strcmp (type, "volume") == 0 && !json_object_get (m, "volume"))
+              json_object_set_new (m, "volume", json_object ());
+          }
+        if (m == NULL)
+          {
+            json_decref (o);
+            return nook_error_wrap (err, "service \"%s\": volumes[%zu]", name, i);
+          }
+        json_array_append_new (o, m);
+      }
       json_object_set_new (svc, "volumes", o);
     }
   if ((v = json_object_get (svc, "depends_on")))
@@ -694,23 +689,23 @@ canonical_service (const char *name, json_t *svc, json_t *env, const char *workd
         {
           size_t i;
           json_t *x;
-          json_array_foreach (v, i, x)
-            json_object_set_new (o, json_string_value (x) ?: "",
-                                 json_pack ("{s:s,s:b}", "condition", "service_started", "required", 1));
+          json_array_foreach (v, i, x) json_object_set_new (
+              o, json_string_value (x) ?: "",
+              json_pack ("{s:s,s:b}", "condition", "service_started", "required", 1));
         }
       else
         {
           const char *k;
           json_t *x;
           json_object_foreach (v, k, x)
-            {
-              json_t *d = json_is_object (x) ? json_deep_copy (x) : json_object ();
-              if (!json_object_get (d, "condition"))
-                json_object_set_new (d, "condition", json_string ("service_started"));
-              if (!json_object_get (d, "required"))
-                json_object_set_new (d, "required", json_true ());
-              json_object_set_new (o, k, d);
-            }
+          {
+            json_t *d = json_is_object (x) ? json_deep_copy (x) : json_object ();
+            if (!json_object_get (d, "condition"))
+              json_object_set_new (d, "condition", json_string ("service_started"));
+            if (!json_object_get (d, "required"))
+              json_object_set_new (d, "required", json_true ());
+            json_object_set_new (o, k, d);
+          }
         }
       json_object_set_new (svc, "depends_on", o);
     }
@@ -720,7 +715,7 @@ canonical_service (const char *name, json_t *svc, json_t *env, const char *workd
       size_t i;
       json_t *x;
       json_array_foreach (v, i, x)
-        json_object_set_new (o, json_string_value (x) ?: "", json_null ());
+          json_object_set_new (o, json_string_value (x) ?: "", json_null ());
       json_object_set_new (svc, "networks", o);
     }
   static const char *const mounts[] = { "secrets", "configs" };
@@ -729,8 +724,7 @@ canonical_service (const char *name, json_t *svc, json_t *env, const char *workd
       {
         size_t i;
         json_t *x;
-        json_array_foreach (v, i, x)
-          if (json_is_string (x))
+        json_array_foreach (v, i, x) if (json_is_string (x))
             json_array_set_new (v, i, json_pack ("{s:O}", "source", x));
       }
   return 0;
@@ -742,26 +736,26 @@ compose_canonical (json_t *model, json_t *env, const char *workdir, bool discard
   const char *k;
   json_t *v;
   json_object_foreach (json_object_get (model, "services"), k, v)
-    {
-      if (json_is_null (v))
-        {
-          json_object_set_new (json_object_get (model, "services"), k, json_object ());
-          v = json_object_get (json_object_get (model, "services"), k);
-        }
-      if (canonical_service (k, v, env, workdir, discard, err) < 0)
-        return -1;
-    }
+  {
+    if (json_is_null (v))
+      {
+        json_object_set_new (json_object_get (model, "services"), k, json_object ());
+        v = json_object_get (json_object_get (model, "services"), k);
+      }
+    if (canonical_service (k, v, env, workdir, discard, err) < 0)
+      return -1;
+  }
   static const char *const tops[] = { "networks", "volumes", "secrets", "configs" };
   for (size_t t = 0; t < ARRAY_SIZE (tops); t++)
     {
       json_t *top = json_object_get (model, tops[t]);
       json_object_foreach (top, k, v)
-        {
-          if (json_is_null (v))
-            json_object_set_new (top, k, json_object ());
-          else if ((v = json_object_get (v, "labels")))
-            json_object_set_new (json_object_get (top, k), "labels", as_mapping (v, NULL, true));
-        }
+      {
+        if (json_is_null (v))
+          json_object_set_new (top, k, json_object ());
+        else if ((v = json_object_get (v, "labels")))
+          json_object_set_new (json_object_get (top, k), "labels", as_mapping (v, NULL, true));
+      }
     }
   return 0;
 }
@@ -783,20 +777,20 @@ compose_defaults (json_t *model, const char *project)
   const char *k;
   json_t *v;
   json_object_foreach (services, k, v)
-    {
-      json_t *nets = json_object_get (v, "networks");
-      if (nets == NULL && json_object_get (v, "network_mode") == NULL)
-        {
-          json_object_set_new (v, "networks", json_pack ("{s:n}", "default"));
-          nets = json_object_get (v, "networks");
-        }
-      if (json_object_get (nets, "default"))
-        uses_default = true;
-      json_t *build = json_object_get (v, "build");
-      if (json_is_object (build) && !json_object_get (build, "dockerfile")
-          && !json_object_get (build, "dockerfile_inline"))
-        json_object_set_new (build, "dockerfile", json_string ("Dockerfile"));
-    }
+  {
+    json_t *nets = json_object_get (v, "networks");
+    if (nets == NULL && json_object_get (v, "network_mode") == NULL)
+      {
+        json_object_set_new (v, "networks", json_pack ("{s:n}", "default"));
+        nets = json_object_get (v, "networks");
+      }
+    if (json_object_get (nets, "default"))
+      uses_default = true;
+    json_t *build = json_object_get (v, "build");
+    if (json_is_object (build) && !json_object_get (build, "dockerfile")
+        && !json_object_get (build, "dockerfile_inline"))
+      json_object_set_new (build, "dockerfile", json_string ("Dockerfile"));
+  }
   json_t *networks = json_object_get (model, "networks");
   if (uses_default && json_object_get (networks, "default") == NULL)
     {
@@ -810,22 +804,22 @@ compose_defaults (json_t *model, const char *project)
   static const char *const tops[] = { "networks", "volumes", "secrets", "configs" };
   for (size_t t = 0; t < ARRAY_SIZE (tops); t++)
     json_object_foreach (json_object_get (model, tops[t]), k, v)
-      {
-        if (json_object_get (v, "name"))
+    {
+      if (json_object_get (v, "name"))
+        continue;
+      if (external (v))
+        {
+          json_t *en = json_object_get (json_object_get (v, "external"), "name");
+          json_object_set (v, "name", en ? en : json_string (k));
+          if (!en)
+            json_decref (json_object_get (v, "name")); /* balance the new string */
           continue;
-        if (external (v))
-          {
-            json_t *en = json_object_get (json_object_get (v, "external"), "name");
-            json_object_set (v, "name", en ? en : json_string (k));
-            if (!en)
-              json_decref (json_object_get (v, "name")); /* balance the new string */
-            continue;
-          }
-        cleanup_free char *n = NULL;
-        if (asprintf (&n, "%s_%s", project, k) < 0)
-          abort ();
-        json_object_set_new (v, "name", json_string (n));
-      }
+        }
+      cleanup_free char *n = NULL;
+      if (asprintf (&n, "%s_%s", project, k) < 0)
+        abort ();
+      json_object_set_new (v, "name", json_string (n));
+    }
 }
 
 /* ---- consistency ------------------------------------------------------------------------- */
@@ -833,8 +827,9 @@ compose_defaults (json_t *model, const char *project)
 static int
 undefined_service (const char *svc, const char *dep, nook_error_t *err)
 {
-  return nook_error_set (err, 0, "service \"%s\" depends on undefined service \"%s\": invalid compose project",
-                         svc, dep);
+  return nook_error_set (
+      err, 0, "service \"%s\" depends on undefined service \"%s\": invalid compose project", svc,
+      dep);
 }
 
 static int
@@ -883,9 +878,9 @@ visit (json_t *services, const char *name, json_t *state, char ***stack, nook_er
   strv_push (stack, name);
   const char *k;
   json_t *v;
-  json_object_foreach (json_object_get (json_object_get (services, name), "depends_on"), k, v)
-    if (json_object_get (services, k) && visit (services, k, state, stack, err) < 0)
-      return -1;
+  json_object_foreach (json_object_get (json_object_get (services, name), "depends_on"), k,
+                       v) if (json_object_get (services, k)
+                              && visit (services, k, state, stack, err) < 0) return -1;
   size_t n = strv_len (*stack);
   free ((*stack)[n - 1]);
   (*stack)[n - 1] = NULL;
@@ -902,52 +897,60 @@ compose_consistency (json_t *model, nook_error_t *err)
   const char *name;
   json_t *svc;
   json_object_foreach (services, name, svc)
+  {
+    const char *k;
+    json_t *v;
+    size_t i;
+    json_object_foreach (json_object_get (svc, "depends_on"), k,
+                         v) if (json_object_get (services, k) == NULL
+                                && !json_is_false (json_object_get (
+                                    v, "required"))) return undefined_service (name, k, err);
+    json_array_foreach (json_object_get (svc, "links"), i,
+                        v) if (check_ref (services, name, json_string_value (v), true, err)
+                               < 0) return -1;
+    json_array_foreach (json_object_get (svc, "volumes_from"), i,
+                        v) if (check_ref (services, name, json_string_value (v), true, err)
+                               < 0) return -1;
+    static const char *const modes[] = { "network_mode", "ipc", "pid" };
+    for (size_t m = 0; m < ARRAY_SIZE (modes); m++)
+      if (check_ref (services, name, json_string_value (json_object_get (svc, modes[m])), false,
+                     err)
+          < 0)
+        return -1;
+    json_object_foreach (
+        json_object_get (svc, "networks"), k,
+        v) if (json_object_get (networks, k) == NULL
+               && strcmp (k, "default")
+                      != 0) return nook_error_set (err, 0,
+                                                   "service \"%s\" refers to undefined network %s: "
+                                                   "invalid compose project",
+                                                   name, k);
+    json_array_foreach (json_object_get (svc, "volumes"), i, v)
     {
-      const char *k;
-      json_t *v;
-      size_t i;
-      json_object_foreach (json_object_get (svc, "depends_on"), k, v)
-        if (json_object_get (services, k) == NULL && !json_is_false (json_object_get (v, "required")))
-          return undefined_service (name, k, err);
-      json_array_foreach (json_object_get (svc, "links"), i, v)
-        if (check_ref (services, name, json_string_value (v), true, err) < 0)
-          return -1;
-      json_array_foreach (json_object_get (svc, "volumes_from"), i, v)
-        if (check_ref (services, name, json_string_value (v), true, err) < 0)
-          return -1;
-      static const char *const modes[] = { "network_mode", "ipc", "pid" };
-      for (size_t m = 0; m < ARRAY_SIZE (modes); m++)
-        if (check_ref (services, name, json_string_value (json_object_get (svc, modes[m])), false, err) < 0)
-          return -1;
-      json_object_foreach (json_object_get (svc, "networks"), k, v)
-        if (json_object_get (networks, k) == NULL && strcmp (k, "default") != 0)
-          return nook_error_set (err, 0, "service \"%s\" refers to undefined network %s: invalid compose project",
-                                 name, k);
-      json_array_foreach (json_object_get (svc, "volumes"), i, v)
-        {
-          const char *type = json_string_value (json_object_get (v, "type"));
-          const char *src = json_string_value (json_object_get (v, "source"));
-          if (type && strcmp (type, "volume") == 0 && src && *src
-              && json_object_get (volumes, src) == NULL)
-            return nook_error_set (err, 0, "service \"%s\" refers to undefined volume %s: invalid compose project",
-                                   name, src);
-        }
-      static const char *const res[][2] = { { "secrets", "secret" }, { "configs", "config" } };
-      for (size_t r = 0; r < ARRAY_SIZE (res); r++)
-        json_array_foreach (json_object_get (svc, res[r][0]), i, v)
-          {
-            const char *src = json_string_value (json_object_get (v, "source"));
-            if (src && json_object_get (json_object_get (model, res[r][0]), src) == NULL)
-              return nook_error_set (err, 0, "service \"%s\" refers to undefined %s %s: invalid compose project",
-                                     name, res[r][1], src);
-          }
+      const char *type = json_string_value (json_object_get (v, "type"));
+      const char *src = json_string_value (json_object_get (v, "source"));
+      if (type && strcmp (type, "volume") == 0 && src && *src
+          && json_object_get (volumes, src) == NULL)
+        return nook_error_set (
+            err, 0, "service \"%s\" refers to undefined volume %s: invalid compose project", name,
+            src);
     }
+    static const char *const res[][2] = { { "secrets", "secret" }, { "configs", "config" } };
+    for (size_t r = 0; r < ARRAY_SIZE (res); r++)
+      json_array_foreach (json_object_get (svc, res[r][0]), i, v)
+      {
+        const char *src = json_string_value (json_object_get (v, "source"));
+        if (src && json_object_get (json_object_get (model, res[r][0]), src) == NULL)
+          return nook_error_set (
+              err, 0, "service \"%s\" refers to undefined %s %s: invalid compose project", name,
+              res[r][1], src);
+      }
+  }
   json_t *state = json_object ();
   char **stack = NULL;
   int r = 0;
-  json_object_foreach (services, name, svc)
-    if ((r = visit (services, name, state, &stack, err)) < 0)
-      break;
+  json_object_foreach (services, name,
+                       svc) if ((r = visit (services, name, state, &stack, err)) < 0) break;
   strv_free (stack);
   json_decref (state);
   return r;

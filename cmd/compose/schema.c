@@ -10,13 +10,13 @@
 #include "util/util.h"
 
 /* The schema file, assembled into the binary as it is (no copy to keep in sync by hand). */
-__asm__ (".section .rodata\n"
-         ".global nook_compose_schema_text\n"
-         ".type nook_compose_schema_text, @object\n"
-         "nook_compose_schema_text:\n"
-         ".incbin \"cmd/compose/compose-spec.json\"\n"
-         ".byte 0\n"
-         ".previous\n");
+__asm__(".section .rodata\n"
+        ".global nook_compose_schema_text\n"
+        ".type nook_compose_schema_text, @object\n"
+        "nook_compose_schema_text:\n"
+        ".incbin \"cmd/compose/compose-spec.json\"\n"
+        ".byte 0\n"
+        ".previous\n");
 extern const char nook_compose_schema_text[];
 
 json_t *
@@ -42,14 +42,21 @@ type_name (json_t *v)
 {
   switch (json_typeof (v))
     {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
-    case JSON_INTEGER: return "integer";
-    case JSON_REAL: return "number";
+    case JSON_OBJECT:
+      return "object";
+    case JSON_ARRAY:
+      return "array";
+    case JSON_STRING:
+      return "string";
+    case JSON_INTEGER:
+      return "integer";
+    case JSON_REAL:
+      return "number";
     case JSON_TRUE:
-    case JSON_FALSE: return "boolean";
-    default: return "null";
+    case JSON_FALSE:
+      return "boolean";
+    default:
+      return "null";
     }
 }
 
@@ -59,7 +66,8 @@ type_is (json_t *v, const char *t)
   if (strcmp (t, "number") == 0)
     return json_is_number (v);
   if (strcmp (t, "integer") == 0)
-    return json_is_integer (v) || (json_is_real (v) && json_real_value (v) == (double)(long long)json_real_value (v));
+    return json_is_integer (v)
+           || (json_is_real (v) && json_real_value (v) == (double)(long long)json_real_value (v));
   return strcmp (t, type_name (v)) == 0;
 }
 
@@ -73,9 +81,7 @@ type_ok (json_t *schema, json_t *v)
     return type_is (v, json_string_value (t));
   size_t i;
   json_t *x;
-  json_array_foreach (t, i, x)
-    if (type_is (v, json_string_value (x)))
-      return true;
+  json_array_foreach (t, i, x) if (type_is (v, json_string_value (x))) return true;
   return false;
 }
 
@@ -89,16 +95,15 @@ type_list (json_t *schema)
   size_t i;
   json_t *x;
   json_array_foreach (t, i, x)
-    {
-      if (i)
-        strbuf_append (&b, i + 1 == json_array_size (t) ? " or " : ", ");
-      strbuf_append (&b, json_string_value (x));
-    }
+  {
+    if (i)
+      strbuf_append (&b, i + 1 == json_array_size (t) ? " or " : ", ");
+    strbuf_append (&b, json_string_value (x));
+  }
   return strbuf_steal (&b);
 }
 
-static int
-fail (struct val *st, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static int fail (struct val *st, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 static int
 fail (struct val *st, const char *fmt, ...)
 {
@@ -182,49 +187,50 @@ validate_object (struct val *st, json_t *schema, json_t *v)
   json_t *req = json_object_get (schema, "required");
   size_t i;
   json_t *x;
-  json_array_foreach (req, i, x)
-    if (json_object_get (v, json_string_value (x)) == NULL)
-      return fail (st, "missing property \"%s\"", json_string_value (x));
+  json_array_foreach (req, i, x) if (json_object_get (v, json_string_value (x))
+                                     == NULL) return fail (st, "missing property \"%s\"",
+                                                           json_string_value (x));
   const char *k;
   json_object_foreach (v, k, x)
+  {
+    bool known = false;
+    size_t saved;
+    json_t *sub = json_object_get (props, k);
+    path_push (st, &saved, k, 0);
+    if (sub)
+      {
+        known = true;
+        if (validate (st, sub, x) < 0)
+          return -1;
+      }
+    const char *re;
+    json_t *ps;
+    json_object_foreach (pprops, re, ps) if (regex_match (re, k))
     {
-      bool known = false;
-      size_t saved;
-      json_t *sub = json_object_get (props, k);
-      path_push (st, &saved, k, 0);
-      if (sub)
-        {
-          known = true;
-          if (validate (st, sub, x) < 0)
-            return -1;
-        }
-      const char *re;
-      json_t *ps;
-      json_object_foreach (pprops, re, ps)
-        if (regex_match (re, k))
-          {
-            known = true;
-            if (validate (st, ps, x) < 0)
-              return -1;
-          }
-      if (!known)
-        {
-          if (json_is_false (addl))
-            {
-              path_pop (st, saved);
-              /* the position is the key's own: keep its path for the lookup */
-              bool first = st->msg == NULL;
-              int r = fail (st, "additional property \"%s\" is not allowed", k);
-              if (first && asprintf (&st->pos_path, "%s%s%s", st->path.buf ? st->path.buf : "",
-                                     st->path.len ? "." : "", k) < 0)
-                abort ();
-              return r;
-            }
-          if (json_is_object (addl) && validate (st, addl, x) < 0)
-            return -1;
-        }
-      path_pop (st, saved);
+      known = true;
+      if (validate (st, ps, x) < 0)
+        return -1;
     }
+    if (!known)
+      {
+        if (json_is_false (addl))
+          {
+            path_pop (st, saved);
+            /* the position is the key's own: keep its path for the lookup */
+            bool first = st->msg == NULL;
+            int r = fail (st, "additional property \"%s\" is not allowed", k);
+            if (first
+                && asprintf (&st->pos_path, "%s%s%s", st->path.buf ? st->path.buf : "",
+                             st->path.len ? "." : "", k)
+                       < 0)
+              abort ();
+            return r;
+          }
+        if (json_is_object (addl) && validate (st, addl, x) < 0)
+          return -1;
+      }
+    path_pop (st, saved);
+  }
   return 0;
 }
 
@@ -246,12 +252,12 @@ validate (struct val *st, json_t *schema, json_t *v)
       size_t i, n = 0, typed = 0, typed_i = 0;
       json_t *alt;
       json_array_foreach (one, i, alt)
-        {
-          if (matches (st, alt, v))
-            n++;
-          if (type_ok (resolve (st, alt), v))
-            typed++, typed_i = i;
-        }
+      {
+        if (matches (st, alt, v))
+          n++;
+        if (type_ok (resolve (st, alt), v))
+          typed++, typed_i = i;
+      }
       if (n == 1)
         goto rest;
       if (n > 1)
@@ -260,13 +266,13 @@ validate (struct val *st, json_t *schema, json_t *v)
         return validate (st, json_array_get (one, typed_i), v);
       struct strbuf b = { 0 };
       json_array_foreach (one, i, alt)
-        {
-          json_t *r = resolve (st, alt);
-          if (json_object_get (r, "type") == NULL)
-            continue;
-          cleanup_free char *tl = type_list (r);
-          strbuf_appendf (&b, "%s%s", b.len ? " or " : "", tl);
-        }
+      {
+        json_t *r = resolve (st, alt);
+        if (json_object_get (r, "type") == NULL)
+          continue;
+        cleanup_free char *tl = type_list (r);
+        strbuf_appendf (&b, "%s%s", b.len ? " or " : "", tl);
+      }
       cleanup_free char *types = strbuf_steal (&b);
       return fail (st, "must be a %s, not %s", *types ? types : "value of another form",
                    type_name (v));
@@ -283,17 +289,15 @@ rest:
       size_t i;
       json_t *x;
       bool found = false;
-      json_array_foreach (en, i, x)
-        if (json_equal (x, v))
-          found = true;
+      json_array_foreach (en, i, x) if (json_equal (x, v)) found = true;
       if (!found)
         {
           struct strbuf b = { 0 };
           json_array_foreach (en, i, x)
-            {
-              cleanup_free char *t = json_dumps (x, JSON_ENCODE_ANY);
-              strbuf_appendf (&b, "%s%s", i ? ", " : "", t);
-            }
+          {
+            cleanup_free char *t = json_dumps (x, JSON_ENCODE_ANY);
+            strbuf_appendf (&b, "%s%s", i ? ", " : "", t);
+          }
           cleanup_free char *list = strbuf_steal (&b);
           return fail (st, "must be one of %s", list);
         }
@@ -322,20 +326,20 @@ rest:
       size_t i;
       json_t *x;
       json_array_foreach (v, i, x)
-        {
-          size_t saved;
-          path_push (st, &saved, NULL, (long)i);
-          if (items && validate (st, items, x) < 0)
-            return -1;
-          if (uniq)
-            for (size_t j = 0; j < i; j++)
-              if (json_equal (json_array_get (v, j), x))
-                {
-                  cleanup_free char *t = json_dumps (x, JSON_ENCODE_ANY | JSON_COMPACT);
-                  return fail (st, "duplicate item %s (also at [%zu])", t, j);
-                }
-          path_pop (st, saved);
-        }
+      {
+        size_t saved;
+        path_push (st, &saved, NULL, (long)i);
+        if (items && validate (st, items, x) < 0)
+          return -1;
+        if (uniq)
+          for (size_t j = 0; j < i; j++)
+            if (json_equal (json_array_get (v, j), x))
+              {
+                cleanup_free char *t = json_dumps (x, JSON_ENCODE_ANY | JSON_COMPACT);
+                return fail (st, "duplicate item %s (also at [%zu])", t, j);
+              }
+        path_pop (st, saved);
+      }
     }
   return 0;
 }
@@ -374,7 +378,8 @@ compose_schema_validate (json_t *schema, json_t *doc, json_t *sources, nook_erro
         }
       const char *shown = st.msg_path && *st.msg_path ? st.msg_path : "(root)";
       if (line)
-        nook_error_set (err, 0, "%s:%d:%d: %s: %s", name ? name : "compose", line, col, shown, st.msg);
+        nook_error_set (err, 0, "%s:%d:%d: %s: %s", name ? name : "compose", line, col, shown,
+                        st.msg);
       else
         nook_error_set (err, 0, "%s: %s: %s", name ? name : "compose", shown, st.msg);
     }

@@ -157,9 +157,9 @@ record (struct conv *c, const char *path, yaml_node_t *n)
 {
   if (c->positions == NULL || json_object_get (c->positions, path) != NULL)
     return;
-  json_object_set_new (c->positions, path,
-                       json_pack ("[II]", (json_int_t)n->start_mark.line + 1,
-                                  (json_int_t)n->start_mark.column + 1));
+  json_object_set_new (
+      c->positions, path,
+      json_pack ("[II]", (json_int_t)n->start_mark.line + 1, (json_int_t)n->start_mark.column + 1));
 }
 
 static json_t *convert (struct conv *c, int id, const char *path, nook_error_t *err);
@@ -196,7 +196,8 @@ merge_key (struct conv *c, json_t *obj, yaml_node_t *vn, int vid, const char *pa
         {
           yaml_node_t *m = yaml_document_get_node (c->doc, *it);
           if (m == NULL || m->type != YAML_MAPPING_NODE)
-            return conv_error (c, vn, err, "map merge requires map or sequence of maps as the value");
+            return conv_error (c, vn, err,
+                               "map merge requires map or sequence of maps as the value");
           ids[nids++] = *it;
         }
     }
@@ -209,8 +210,7 @@ merge_key (struct conv *c, json_t *obj, yaml_node_t *vn, int vid, const char *pa
         return -1;
       const char *k;
       json_t *v;
-      json_object_foreach (m, k, v)
-        if (json_object_get (obj, k) == NULL)
+      json_object_foreach (m, k, v) if (json_object_get (obj, k) == NULL)
           json_object_set (obj, k, v);
       json_decref (m);
     }
@@ -242,8 +242,10 @@ convert_mapping (struct conv *c, yaml_node_t *n, const char *path, nook_error_t 
       json_t *seen = json_object_get (lines, key);
       if (seen)
         {
-          nook_error_set (err, 0, "%s: line %zu: mapping key \"%s\" already defined at line %" JSON_INTEGER_FORMAT,
-                          c->name, k->start_mark.line + 1, key, json_integer_value (seen));
+          nook_error_set (
+              err, 0,
+              "%s: line %zu: mapping key \"%s\" already defined at line %" JSON_INTEGER_FORMAT,
+              c->name, k->start_mark.line + 1, key, json_integer_value (seen));
           goto fail;
         }
       json_object_set_new (lines, key, json_integer ((json_int_t)k->start_mark.line + 1));
@@ -368,7 +370,8 @@ compose_yaml_parse (const char *text, size_t len, const char *name, json_t **pos
       if (!yaml_parser_load (&parser, &doc))
         {
           nook_error_set (err, 0, "%s:%zu:%zu: yaml: %s%s%s", name, parser.problem_mark.line + 1,
-                          parser.problem_mark.column + 1, parser.problem ? parser.problem : "syntax error",
+                          parser.problem_mark.column + 1,
+                          parser.problem ? parser.problem : "syntax error",
                           parser.context ? " " : "", parser.context ? parser.context : "");
           json_decref (docs);
           docs = NULL;
@@ -432,19 +435,19 @@ compose_tags_strip (json_t *v)
       json_t *x;
       void *tmp;
       json_object_foreach_safe (v, tmp, k, x)
-        {
-          json_t *inner;
-          const char *t = compose_tag_of (x, &inner);
-          if (t && t[0] == 'r')
-            json_object_del (v, k);
-          else if (t)
-            {
-              json_object_set (v, k, inner);
-              compose_tags_strip (inner);
-            }
-          else
-            compose_tags_strip (x);
-        }
+      {
+        json_t *inner;
+        const char *t = compose_tag_of (x, &inner);
+        if (t && t[0] == 'r')
+          json_object_del (v, k);
+        else if (t)
+          {
+            json_object_set (v, k, inner);
+            compose_tags_strip (inner);
+          }
+        else
+          compose_tags_strip (x);
+      }
     }
   else if (json_is_array (v))
     {
@@ -492,8 +495,8 @@ scalar_needs_quotes (const char *s)
   bool q = !json_is_string (t);
   json_decref (t);
   /* yes/no/on/off: a YAML 1.1 reader would take them as booleans. */
-  static const char *const b11[] = { "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
-                                     "on", "On", "ON", "off", "Off", "OFF", NULL };
+  static const char *const b11[] = { "y",  "Y",  "yes", "Yes", "YES", "n",   "N",   "no", "No",
+                                     "NO", "on", "On",  "ON",  "off", "Off", "OFF", NULL };
   return q || plain_eq (s, strlen (s), b11);
 }
 
@@ -520,9 +523,8 @@ emit_value (yaml_emitter_t *e, json_t *v)
           return 0;
         const char *k;
         json_t *x;
-        json_object_foreach (v, k, x)
-          if (!emit_scalar (e, k, scalar_needs_quotes (k)) || !emit_value (e, x))
-            return 0;
+        json_object_foreach (v, k, x) if (!emit_scalar (e, k, scalar_needs_quotes (k))
+                                          || !emit_value (e, x)) return 0;
         yaml_mapping_end_event_initialize (&ev);
         return yaml_emitter_emit (e, &ev);
       }
@@ -535,9 +537,7 @@ emit_value (yaml_emitter_t *e, json_t *v)
           return 0;
         size_t i;
         json_t *x;
-        json_array_foreach (v, i, x)
-          if (!emit_value (e, x))
-            return 0;
+        json_array_foreach (v, i, x) if (!emit_value (e, x)) return 0;
         yaml_sequence_end_event_initialize (&ev);
         return yaml_emitter_emit (e, &ev);
       }

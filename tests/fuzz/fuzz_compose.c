@@ -32,14 +32,14 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       json_t *d;
       json_t *sources = json_pack ("[[sO]]", "fuzz.yaml", positions ? positions : json_null ());
       json_array_foreach (docs, i, d)
-        {
-          cleanup_error nook_error_t e = NULL;
-          compose_schema_validate (compose_schema (), d, sources, &e);
-          json_t *m = compose_merge (d, d);
-          compose_tags_strip (m);
-          free (compose_yaml_emit (m));
-          json_decref (m);
-        }
+      {
+        cleanup_error nook_error_t e = NULL;
+        compose_schema_validate (compose_schema (), d, sources, &e);
+        json_t *m = compose_merge (d, d);
+        compose_tags_strip (m);
+        free (compose_yaml_emit (m));
+        json_decref (m);
+      }
       json_decref (sources);
       json_decref (docs);
     }

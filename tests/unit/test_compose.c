@@ -82,31 +82,32 @@ test_interpolation (void **state)
   size_t i, pass = 0;
   json_t *c;
   json_array_foreach (cases, i, c)
-    {
-      const char *tmpl = json_string_value (json_object_get (c, "template"));
-      json_t *env = json_object_get (c, "env");
-      nook_error_t err = NULL;
-      char *out = compose_interpolate (tmpl, compose_lookup_json, env, NULL, &err);
-      json_t *exp = json_object_get (c, "expected");
-      if (json_is_string (exp))
-        {
-          if (out == NULL || strcmp (out, json_string_value (exp)) != 0)
-            FAILED ("interpolation %zu: %s -> %s, want %s (%s)", i, tmpl, out ? out : "(error)",
-                      json_string_value (exp), err ? err->msg : "");
-        }
-      else
-        {
-          if (out != NULL)
-            FAILED ("interpolation %zu: %s -> %s, want an error", i, tmpl, out);
-          else if (!error_matches (c, err->msg))
-            FAILED ("interpolation %zu: %s: error %s, want %s", i, tmpl, err->msg,
-                      json_string_value (json_object_get (c, "error")));
-        }
-      free (out);
-      nook_error_free (&err);
-      pass++;
-    }
-  printf ("compose conformance: interpolation %zu/%zu passed\n", pass - (size_t)failures, json_array_size (cases));
+  {
+    const char *tmpl = json_string_value (json_object_get (c, "template"));
+    json_t *env = json_object_get (c, "env");
+    nook_error_t err = NULL;
+    char *out = compose_interpolate (tmpl, compose_lookup_json, env, NULL, &err);
+    json_t *exp = json_object_get (c, "expected");
+    if (json_is_string (exp))
+      {
+        if (out == NULL || strcmp (out, json_string_value (exp)) != 0)
+          FAILED ("interpolation %zu: %s -> %s, want %s (%s)", i, tmpl, out ? out : "(error)",
+                  json_string_value (exp), err ? err->msg : "");
+      }
+    else
+      {
+        if (out != NULL)
+          FAILED ("interpolation %zu: %s -> %s, want an error", i, tmpl, out);
+        else if (!error_matches (c, err->msg))
+          FAILED ("interpolation %zu: %s: error %s, want %s", i, tmpl, err->msg,
+                  json_string_value (json_object_get (c, "error")));
+      }
+    free (out);
+    nook_error_free (&err);
+    pass++;
+  }
+  printf ("compose conformance: interpolation %zu/%zu passed\n", pass - (size_t)failures,
+          json_array_size (cases));
   json_decref (cases);
   assert_int_equal (failures, 0);
 }
@@ -119,17 +120,17 @@ check_env_result (json_t *c, json_t *got, const char *what)
   json_t *exp = json_object_get (c, "expected");
   const char *k;
   json_t *v;
-  json_object_foreach (exp, k, v)
-    if (!json_equal (json_object_get (got, k), v))
-      {
-        cleanup_free char *g = json_dumps (got, JSON_COMPACT | JSON_SORT_KEYS);
-        FAILED ("dotenv %s: key %s: got %s", what, k, g);
-      }
-  if (json_is_true (json_object_get (c, "exact")) && json_object_size (got) != json_object_size (exp))
+  json_object_foreach (exp, k, v) if (!json_equal (json_object_get (got, k), v))
+  {
+    cleanup_free char *g = json_dumps (got, JSON_COMPACT | JSON_SORT_KEYS);
+    FAILED ("dotenv %s: key %s: got %s", what, k, g);
+  }
+  if (json_is_true (json_object_get (c, "exact"))
+      && json_object_size (got) != json_object_size (exp))
     FAILED ("dotenv %s: not exact", what);
   size_t i;
-  json_array_foreach (json_object_get (c, "absent"), i, v)
-    if (json_object_get (got, json_string_value (v)))
+  json_array_foreach (json_object_get (c, "absent"), i,
+                      v) if (json_object_get (got, json_string_value (v)))
       FAILED ("dotenv %s: %s should be absent", what, json_string_value (v));
   return true;
 }
@@ -140,9 +141,7 @@ drop_digit_keys (json_t *o)
   const char *k;
   json_t *v;
   void *tmp;
-  json_object_foreach_safe (o, tmp, k, v)
-    if (k[0] >= '0' && k[0] <= '9')
-      json_object_del (o, k);
+  json_object_foreach_safe (o, tmp, k, v) if (k[0] >= '0' && k[0] <= '9') json_object_del (o, k);
 }
 
 static void
@@ -153,93 +152,94 @@ test_dotenv (void **state)
   size_t i, pass = 0, skipped = 0, total = 0;
   json_t *c;
   json_array_foreach (json_object_get (all, "files"), i, c)
-    {
-      total++;
-      const char *mode = json_string_value (json_object_get (c, "mode"));
-      const char *file = json_string_value (json_object_get (c, "file"));
-      if (strcmp (mode, "custom_format") == 0)
-        {
-          skipped++; /* a format plugged in by Go code: no such extension point */
-          continue;
-        }
-      char path[512];
-      snprintf (path, sizeof path, DATA "/compose-go/%s", file);
-      json_t *env = json_object_get (c, "env");
-      json_t *got = json_object ();
-      nook_error_t err = NULL;
-      int r = compose_dotenv_read (path, strcmp (mode, "load") == 0 ? NULL : env, got, &err);
-      if (json_object_get (c, "error"))
-        {
-          if (r == 0)
-            FAILED ("dotenv %s: no error", file);
-          else if (!error_matches (c, err->msg))
-            FAILED ("dotenv %s: error %s", file, err->msg);
-        }
-      else
-        {
-          if (r < 0)
-            FAILED ("dotenv %s: %s", file, err->msg);
-          drop_digit_keys (got);
-          if (strcmp (mode, "load") == 0)
-            {
-              /* the file applied to an environment that keeps what it has */
-              json_t *e2 = json_deep_copy (env);
-              const char *k;
-              json_t *v;
-              json_object_foreach (got, k, v)
-                if (!json_object_get (e2, k))
-                  json_object_set (e2, k, v);
-              json_decref (got);
-              got = e2;
-            }
-          check_env_result (c, got, file);
-        }
-      nook_error_free (&err);
-      json_decref (got);
-      pass++;
-    }
+  {
+    total++;
+    const char *mode = json_string_value (json_object_get (c, "mode"));
+    const char *file = json_string_value (json_object_get (c, "file"));
+    if (strcmp (mode, "custom_format") == 0)
+      {
+        skipped++; /* a format plugged in by Go code: no such extension point */
+        continue;
+      }
+    char path[512];
+    snprintf (path, sizeof path, DATA "/compose-go/%s", file);
+    json_t *env = json_object_get (c, "env");
+    json_t *got = json_object ();
+    nook_error_t err = NULL;
+    int r = compose_dotenv_read (path, strcmp (mode, "load") == 0 ? NULL : env, got, &err);
+    if (json_object_get (c, "error"))
+      {
+        if (r == 0)
+          FAILED ("dotenv %s: no error", file);
+        else if (!error_matches (c, err->msg))
+          FAILED ("dotenv %s: error %s", file, err->msg);
+      }
+    else
+      {
+        if (r < 0)
+          FAILED ("dotenv %s: %s", file, err->msg);
+        drop_digit_keys (got);
+        if (strcmp (mode, "load") == 0)
+          {
+            /* the file applied to an environment that keeps what it has */
+            json_t *e2 = json_deep_copy (env);
+            const char *k;
+            json_t *v;
+            json_object_foreach (got, k, v) if (!json_object_get (e2, k))
+                json_object_set (e2, k, v);
+            json_decref (got);
+            got = e2;
+          }
+        check_env_result (c, got, file);
+      }
+    nook_error_free (&err);
+    json_decref (got);
+    pass++;
+  }
   json_array_foreach (json_object_get (all, "lines"), i, c)
-    {
-      total++;
-      const char *input = json_string_value (json_object_get (c, "input"));
-      json_t *got = json_object ();
-      nook_error_t err = NULL;
-      int r = compose_dotenv_parse (input, "line", json_object_get (c, "env"), got, &err);
-      if (json_object_get (c, "error"))
-        {
-          if (r == 0)
-            FAILED ("dotenv line %zu %s: no error", i, input);
-          else if (!error_matches (c, err->msg))
-            FAILED ("dotenv line %zu %s: error %s", i, input, err->msg);
-        }
-      else
-        {
-          if (r < 0)
-            FAILED ("dotenv line %zu %s: %s", i, input, err->msg);
-          char what[64];
-          snprintf (what, sizeof what, "line %zu", i);
-          check_env_result (c, got, what);
-        }
-      nook_error_free (&err);
-      json_decref (got);
-      pass++;
-    }
+  {
+    total++;
+    const char *input = json_string_value (json_object_get (c, "input"));
+    json_t *got = json_object ();
+    nook_error_t err = NULL;
+    int r = compose_dotenv_parse (input, "line", json_object_get (c, "env"), got, &err);
+    if (json_object_get (c, "error"))
+      {
+        if (r == 0)
+          FAILED ("dotenv line %zu %s: no error", i, input);
+        else if (!error_matches (c, err->msg))
+          FAILED ("dotenv line %zu %s: error %s", i, input, err->msg);
+      }
+    else
+      {
+        if (r < 0)
+          FAILED ("dotenv line %zu %s: %s", i, input, err->msg);
+        char what[64];
+        snprintf (what, sizeof what, "line %zu", i);
+        check_env_result (c, got, what);
+      }
+    nook_error_free (&err);
+    json_decref (got);
+    pass++;
+  }
   json_array_foreach (json_object_get (all, "multi_files"), i, c)
+  {
+    total++;
+    json_t *got = json_object ();
+    size_t j;
+    json_t *text;
+    json_array_foreach (json_object_get (c, "contents"), j, text)
     {
-      total++;
-      json_t *got = json_object ();
-      size_t j;
-      json_t *text;
-      json_array_foreach (json_object_get (c, "contents"), j, text)
-        {
-          nook_error_t err = NULL;
-          if (compose_dotenv_parse (json_string_value (text), "multi", json_object_get (c, "env"), got, &err) < 0)
-            FAILED ("dotenv multi: %s", err->msg);
-        }
-      check_env_result (c, got, "multi");
-      json_decref (got);
-      pass++;
+      nook_error_t err = NULL;
+      if (compose_dotenv_parse (json_string_value (text), "multi", json_object_get (c, "env"), got,
+                                &err)
+          < 0)
+        FAILED ("dotenv multi: %s", err->msg);
     }
+    check_env_result (c, got, "multi");
+    json_decref (got);
+    pass++;
+  }
   printf ("compose conformance: dotenv %zu/%zu passed, %zu skipped (custom format)\n",
           pass - (size_t)failures, total, skipped);
   json_decref (all);
@@ -258,63 +258,65 @@ test_merge (void **state)
   size_t i, pass = 0, total = 0, other = 0;
   json_t *c;
   json_array_foreach (json_object_get (all, "cases"), i, c)
-    {
-      const char *level = json_string_value (json_object_get (c, "level"));
-      const char *name = json_string_value (json_object_get (c, "name"));
-      if (strcmp (level, "project") == 0)
-        {
-          other++; /* run with the loader cases below */
-          continue;
-        }
-      total++;
-      json_t *base = yaml1 (json_string_value (json_object_get (c, "base")));
-      json_t *ov = json_object_get (c, "override");
-      json_t *got;
-      if (json_is_string (ov))
-        {
-          json_t *o = yaml1 (json_string_value (ov));
-          got = compose_merge (base, o);
-          json_decref (o);
-        }
-      else
-        {
-          got = json_deep_copy (base);
-          compose_unicity (got);
-        }
-      if (strcmp (level, "model") == 0)
-        {
-          nook_error_t err = NULL;
-          if (compose_extends_local (got, &err) < 0)
-            FAILED ("merge %s: %s", name, err->msg);
-          nook_error_free (&err);
-        }
-      compose_tags_strip (got);
-      /* compose-go keeps some emptied attributes that the expected files leave out */
-      if (!sem_equal (json_object_get (c, "expected"), got, "/"))
-        {
-          cleanup_free char *g = json_dumps (got, JSON_COMPACT | JSON_SORT_KEYS);
-          cleanup_free char *e = json_dumps (json_object_get (c, "expected"), JSON_COMPACT | JSON_SORT_KEYS);
-          FAILED ("merge %s: got %s\nwant %s", name, g, e);
-        }
-      json_decref (base);
-      json_decref (got);
-      pass++;
-    }
+  {
+    const char *level = json_string_value (json_object_get (c, "level"));
+    const char *name = json_string_value (json_object_get (c, "name"));
+    if (strcmp (level, "project") == 0)
+      {
+        other++; /* run with the loader cases below */
+        continue;
+      }
+    total++;
+    json_t *base = yaml1 (json_string_value (json_object_get (c, "base")));
+    json_t *ov = json_object_get (c, "override");
+    json_t *got;
+    if (json_is_string (ov))
+      {
+        json_t *o = yaml1 (json_string_value (ov));
+        got = compose_merge (base, o);
+        json_decref (o);
+      }
+    else
+      {
+        got = json_deep_copy (base);
+        compose_unicity (got);
+      }
+    if (strcmp (level, "model") == 0)
+      {
+        nook_error_t err = NULL;
+        if (compose_extends_local (got, &err) < 0)
+          FAILED ("merge %s: %s", name, err->msg);
+        nook_error_free (&err);
+      }
+    compose_tags_strip (got);
+    /* compose-go keeps some emptied attributes that the expected files leave out */
+    if (!sem_equal (json_object_get (c, "expected"), got, "/"))
+      {
+        cleanup_free char *g = json_dumps (got, JSON_COMPACT | JSON_SORT_KEYS);
+        cleanup_free char *e
+            = json_dumps (json_object_get (c, "expected"), JSON_COMPACT | JSON_SORT_KEYS);
+        FAILED ("merge %s: got %s\nwant %s", name, g, e);
+      }
+    json_decref (base);
+    json_decref (got);
+    pass++;
+  }
   json_array_foreach (json_object_get (all, "unicity"), i, c)
-    {
-      total++;
-      json_t *got = yaml1 (json_string_value (json_object_get (c, "input")));
-      compose_unicity (got);
-      if (!json_equal (got, json_object_get (c, "expected")))
-        {
-          cleanup_free char *g = json_dumps (got, JSON_COMPACT | JSON_SORT_KEYS);
-          FAILED ("unicity %s: got %s", json_string_value (json_object_get (c, "name")), g);
-        }
-      json_decref (got);
-      pass++;
-    }
-  printf ("compose conformance: merge %zu/%zu passed (%zu project-level cases run with the loader)\n",
-          pass - (size_t)failures, total, other);
+  {
+    total++;
+    json_t *got = yaml1 (json_string_value (json_object_get (c, "input")));
+    compose_unicity (got);
+    if (!json_equal (got, json_object_get (c, "expected")))
+      {
+        cleanup_free char *g = json_dumps (got, JSON_COMPACT | JSON_SORT_KEYS);
+        FAILED ("unicity %s: got %s", json_string_value (json_object_get (c, "name")), g);
+      }
+    json_decref (got);
+    pass++;
+  }
+  printf (
+      "compose conformance: merge %zu/%zu passed (%zu project-level cases run with the loader)\n",
+      pass - (size_t)failures, total, other);
   json_decref (all);
   assert_int_equal (failures, 0);
 }
@@ -438,12 +440,9 @@ sem_equal (json_t *exp, json_t *got, const char *cwd)
     {
       const char *k;
       json_t *v;
-      json_object_foreach (exp, k, v)
-        if (!sem_equal (v, json_object_get (got, k), cwd))
-          return false;
-      json_object_foreach (got, k, v)
-        if (!json_object_get (exp, k) && !is_empty (v))
-          return false;
+      json_object_foreach (exp, k,
+                           v) if (!sem_equal (v, json_object_get (got, k), cwd)) return false;
+      json_object_foreach (got, k, v) if (!json_object_get (exp, k) && !is_empty (v)) return false;
       return true;
     }
   return false;
@@ -472,7 +471,9 @@ check_fact (const char *cname, struct compose_project *p, const char *fact, cons
       char *close = strchr (f, ')');
       *close = '\0';
       json_t *v = fact_subject (p, f + 4);
-      size_t n = json_is_array (v) ? json_array_size (v) : json_is_object (v) ? json_object_size (v) : 0;
+      size_t n = json_is_array (v)    ? json_array_size (v)
+                 : json_is_object (v) ? json_object_size (v)
+                                      : 0;
       size_t want = strtoul (strstr (close + 1, "==") + 2, NULL, 10);
       json_decref (v);
       if (n != want)
@@ -504,7 +505,8 @@ check_fact (const char *cname, struct compose_project *p, const char *fact, cons
   json_t *got = fact_subject (p, f);
   if (!sem_equal (want, got, cwd))
     {
-      cleanup_free char *g = got ? json_dumps (got, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+      cleanup_free char *g
+          = got ? json_dumps (got, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
       FAILED ("%s: %s: got %s", cname, fact, g ? g : "(absent)");
     }
   json_decref (want);
@@ -541,13 +543,13 @@ run_load_case (json_t *c, const char *data_root, size_t *skipped)
       const char *k;
       json_t *v;
       json_object_foreach (directory, k, v)
-        {
-          char p[PATH_MAX];
-          snprintf (p, sizeof p, "%s/%s", dir, k);
-          FILE *f = fopen (p, "we");
-          fputs (json_string_value (v), f);
-          fclose (f);
-        }
+      {
+        char p[PATH_MAX];
+        snprintf (p, sizeof p, "%s/%s", dir, k);
+        FILE *f = fopen (p, "we");
+        fputs (json_string_value (v), f);
+        fclose (f);
+      }
     }
   const char *base = dir ? dir : cwd;
   json_t *files = json_object_get (c, "files");
@@ -556,23 +558,23 @@ run_load_case (json_t *c, const char *data_root, size_t *skipped)
   size_t i;
   json_t *f;
   json_array_foreach (files, i, f)
-    {
-      if (json_is_string (f))
-        {
-          char *p = NULL;
-          if (dir)
-            p = xasprintf ("%s/%s", dir, json_string_value (f));
-          else
-            p = xasprintf ("%s/%s", data_root, json_string_value (f));
-          strv_push_take (&owned, p);
-          cf[i].path = owned[strv_len (owned) - 1];
-        }
-      else
-        {
-          cf[i].path = json_string_value (json_object_get (f, "filename"));
-          cf[i].content = json_string_value (json_object_get (f, "inline"));
-        }
-    }
+  {
+    if (json_is_string (f))
+      {
+        char *p = NULL;
+        if (dir)
+          p = xasprintf ("%s/%s", dir, json_string_value (f));
+        else
+          p = xasprintf ("%s/%s", data_root, json_string_value (f));
+        strv_push_take (&owned, p);
+        cf[i].path = owned[strv_len (owned) - 1];
+      }
+    else
+      {
+        cf[i].path = json_string_value (json_object_get (f, "filename"));
+        cf[i].content = json_string_value (json_object_get (f, "inline"));
+      }
+  }
   json_t *opts = json_object_get (c, "options");
   const char *wd = json_string_value (json_object_get (c, "working_dir"));
   cleanup_free char *wds = wd ? subst (wd, cwd, dir) : NULL;
@@ -607,7 +609,7 @@ run_load_case (json_t *c, const char *data_root, size_t *skipped)
         ok = strcmp (known[k].name, name) == 0 && strstr (err->msg, known[k].nook_says);
       if (!ok)
         FAILED ("%s: error \"%s\", want \"%s\"", name, err->msg,
-                  json_string_value (json_object_get (c, "error")));
+                json_string_value (json_object_get (c, "error")));
     }
   else
     {
@@ -617,7 +619,7 @@ run_load_case (json_t *c, const char *data_root, size_t *skipped)
           goto done;
         }
       json_array_foreach (json_object_get (c, "facts"), i, f)
-        check_fact (name, &p, json_string_value (f), dir ? dir : cwd);
+          check_fact (name, &p, json_string_value (f), dir ? dir : cwd);
       static const char *const sections[][2] = { { "expected_services", "services" },
                                                  { "expected_networks", "networks" },
                                                  { "expected_volumes", "volumes" } };
@@ -641,7 +643,8 @@ run_load_case (json_t *c, const char *data_root, size_t *skipped)
       const char *cmp = json_string_value (json_object_get (c, "compare"));
       if (cmp && !sem_equal (json_object_get (c, "expected"), lookup_path (p.model, cmp), cwd))
         {
-          cleanup_free char *g = json_dumps (lookup_path (p.model, cmp), JSON_COMPACT | JSON_SORT_KEYS);
+          cleanup_free char *g
+              = json_dumps (lookup_path (p.model, cmp), JSON_COMPACT | JSON_SORT_KEYS);
           FAILED ("%s: %s: got %s", name, cmp, g);
         }
       compose_project_free (&p);
@@ -655,11 +658,11 @@ done:
       json_t *v;
       const char *k;
       json_object_foreach (directory, k, v)
-        {
-          char pth[PATH_MAX];
-          snprintf (pth, sizeof pth, "%s/%s", dir, k);
-          unlink (pth);
-        }
+      {
+        char pth[PATH_MAX];
+        snprintf (pth, sizeof pth, "%s/%s", dir, k);
+        unlink (pth);
+      }
       rmdir (dir);
     }
   return 1;
@@ -676,47 +679,49 @@ test_loader (void **state)
   size_t i, pass = 0, skipped = 0, total = 0, ok = 0, errors = 0;
   json_t *c;
   json_array_foreach (json_object_get (all, "cases"), i, c)
-    {
-      total++;
-      run_load_case (c, root, &skipped);
-      if (1)
-        {
-          pass++;
-          if (json_object_get (c, "resource_loader"))
-            ;
-          else if (strcmp (json_string_value (json_object_get (c, "outcome")), "ok") == 0)
-            ok++;
-          else
-            errors++;
-        }
-    }
-  printf ("compose conformance: loader %zu/%zu passed (%zu load as expected, %zu fail with the named cause), %zu skipped (remote resource loader)\n",
+  {
+    total++;
+    run_load_case (c, root, &skipped);
+    if (1)
+      {
+        pass++;
+        if (json_object_get (c, "resource_loader"))
+          ;
+        else if (strcmp (json_string_value (json_object_get (c, "outcome")), "ok") == 0)
+          ok++;
+        else
+          errors++;
+      }
+  }
+  printf ("compose conformance: loader %zu/%zu passed (%zu load as expected, %zu fail with the "
+          "named cause), %zu skipped (remote resource loader)\n",
           pass - skipped - (size_t)failures, total - skipped, ok, errors, skipped);
   json_decref (all);
   all = load_expected ("merge.json");
   pass = total = skipped = 0;
   json_array_foreach (json_object_get (all, "loader_cases"), i, c)
-    {
-      total++;
-      pass += (size_t)run_load_case (c, root, &skipped);
-    }
+  {
+    total++;
+    pass += (size_t)run_load_case (c, root, &skipped);
+  }
   /* the project-level merge cases: base and override as two inline files */
   json_array_foreach (json_object_get (all, "cases"), i, c)
-    {
-      if (strcmp (json_string_value (json_object_get (c, "level")), "project") != 0)
-        continue;
-      total++;
-      json_t *lc = json_pack ("{s:O,s:s,s:[{s:O,s:s},{s:O,s:s}],s:{},s:{s:b,s:b,s:b,s:b},s:s,s:O,s:O,s:n}",
-                              "name", json_object_get (c, "name"), "cwd", "loader", "files", "inline",
-                              json_object_get (c, "base"), "filename", "base.yaml", "inline",
-                              json_object_get (c, "override"), "filename", "override.yaml", "env",
-                              "options", "normalize", 0, "resolve_paths", 0, "consistency_check", 0,
-                              "validate", 1, "outcome", "ok", "compare", json_object_get (c, "compare"),
-                              "expected", json_object_get (c, "expected"), "working_dir");
-      pass += (size_t)run_load_case (lc, root, &skipped);
-      json_decref (lc);
-    }
-  printf ("compose conformance: merge loader cases %zu/%zu ran, %d failures in all loader cases\n", pass, total, failures);
+  {
+    if (strcmp (json_string_value (json_object_get (c, "level")), "project") != 0)
+      continue;
+    total++;
+    json_t *lc = json_pack (
+        "{s:O,s:s,s:[{s:O,s:s},{s:O,s:s}],s:{},s:{s:b,s:b,s:b,s:b},s:s,s:O,s:O,s:n}", "name",
+        json_object_get (c, "name"), "cwd", "loader", "files", "inline",
+        json_object_get (c, "base"), "filename", "base.yaml", "inline",
+        json_object_get (c, "override"), "filename", "override.yaml", "env", "options", "normalize",
+        0, "resolve_paths", 0, "consistency_check", 0, "validate", 1, "outcome", "ok", "compare",
+        json_object_get (c, "compare"), "expected", json_object_get (c, "expected"), "working_dir");
+    pass += (size_t)run_load_case (lc, root, &skipped);
+    json_decref (lc);
+  }
+  printf ("compose conformance: merge loader cases %zu/%zu ran, %d failures in all loader cases\n",
+          pass, total, failures);
   json_decref (all);
   assert_int_equal (failures, 0);
 }
@@ -741,7 +746,8 @@ test_yaml_typing (void **state)
   assert_int_equal (json_integer_value (json_object_get (d, "k")), -12);
   assert_true (json_is_real (json_object_get (d, "l")));
   /* not octal: go-yaml then reads it as a float */
-  assert_true (json_is_real (json_object_get (d, "m")) && json_real_value (json_object_get (d, "m")) == 8.0);
+  assert_true (json_is_real (json_object_get (d, "m"))
+               && json_real_value (json_object_get (d, "m")) == 8.0);
   assert_string_equal (json_string_value (json_object_get (d, "n")), "");
   assert_true (json_is_null (json_object_get (d, "o")));
   json_decref (d);
@@ -761,7 +767,8 @@ test_yaml_typing (void **state)
   /* a syntax error names file:line:col */
   const char *bad = "services:\n  web:\n    image: [a\n";
   assert_null (compose_yaml_parse (bad, strlen (bad), "b.yaml", NULL, &err));
-  assert_true (str_has_prefix (err->msg, "b.yaml:4:1: yaml:") || str_has_prefix (err->msg, "b.yaml:"));
+  assert_true (str_has_prefix (err->msg, "b.yaml:4:1: yaml:")
+               || str_has_prefix (err->msg, "b.yaml:"));
   nook_error_free (&err);
 }
 
@@ -786,27 +793,37 @@ load_error (const char *text, bool strict_free)
 static void
 test_schema_errors (void **state)
 {
-  char *m = load_error ("services:\n  web:\n    image: busybox\n    ports:\n      - target: abc\n", false);
+  char *m = load_error ("services:\n  web:\n    image: busybox\n    ports:\n      - target: abc\n",
+                        false);
   assert_non_null (m);
-  assert_string_equal (m, "compose.yaml:5:9: services.web.ports[0].target: must be an integer, not \"abc\"");
+  assert_string_equal (
+      m, "compose.yaml:5:9: services.web.ports[0].target: must be an integer, not \"abc\"");
   free (m);
   m = load_error ("services:\n  web:\n    image: busybox\n    imgae: x\n", false);
-  assert_string_equal (m, "compose.yaml:4:5: services.web: additional property \"imgae\" is not allowed");
+  assert_string_equal (
+      m, "compose.yaml:4:5: services.web: additional property \"imgae\" is not allowed");
   free (m);
   m = load_error ("servces:\n  web: {}\n", false);
-  assert_string_equal (m, "compose.yaml:1:1: (root): additional property \"servces\" is not allowed");
+  assert_string_equal (m,
+                       "compose.yaml:1:1: (root): additional property \"servces\" is not allowed");
   free (m);
-  m = load_error ("services:\n  web:\n    image: busybox\n    restart: sometimes\n    privileged: 3\n", false);
-  assert_non_null (strstr (m, "compose.yaml:5:5: services.web.privileged: must be a boolean or string, not integer"));
+  m = load_error (
+      "services:\n  web:\n    image: busybox\n    restart: sometimes\n    privileged: 3\n", false);
+  assert_non_null (strstr (
+      m, "compose.yaml:5:5: services.web.privileged: must be a boolean or string, not integer"));
   free (m);
   m = load_error ("services:\n  web:\n    image: busybox\n    depends_on: [db]\n", false);
-  assert_string_equal (m, "service \"web\" depends on undefined service \"db\": invalid compose project");
+  assert_string_equal (
+      m, "service \"web\" depends on undefined service \"db\": invalid compose project");
   free (m);
-  m = load_error ("services:\n  a:\n    image: x\n    depends_on: [b]\n  b:\n    image: x\n    depends_on: [a]\n", false);
+  m = load_error ("services:\n  a:\n    image: x\n    depends_on: [b]\n  b:\n    image: x\n    "
+                  "depends_on: [a]\n",
+                  false);
   assert_string_equal (m, "dependency cycle detected: a -> b -> a");
   free (m);
   m = load_error ("services:\n  web:\n    image: ${IMG:?set IMG}\n", false);
-  assert_string_equal (m, "error while interpolating services.web.image: required variable IMG is missing a value: set IMG");
+  assert_string_equal (m, "error while interpolating services.web.image: required variable IMG is "
+                          "missing a value: set IMG");
   free (m);
   m = load_error ("name: Bad Name\nservices:\n  web:\n    image: x\n", false);
   assert_non_null (strstr (m, "invalid project name \"Bad Name\""));
@@ -834,25 +851,26 @@ test_normalisation (void **state)
 {
   char **w = NULL;
   json_t *env = json_pack ("{s:s,s:s}", "TAG", "1.2", "HOME", "/home/u");
-  json_t *m = load_ok ("version: '3'\n"
-                       "services:\n"
-                       "  web:\n"
-                       "    image: busybox:${TAG}\n"
-                       "    command: sh -c \"echo 'a b'\" c\\ d\n"
-                       "    entrypoint: [\"/init\"]\n"
-                       "    ports: ['127.0.0.1:8080:80/udp', '[::1]:9000:90', '8000-8001:80-81', 3000]\n"
-                       "    volumes: ['./data:/data:ro,z', 'vol:/v:nocopy', '/anon', '~/x:/x']\n"
-                       "    environment: [A=1, HOME, NOPE]\n"
-                       "    privileged: 'yes'\n"
-                       "    mem_limit: 1g\n"
-                       "    healthcheck: {test: curl -f localhost}\n"
-                       "    depends_on: {db: {condition: service_healthy}}\n"
-                       "  db:\n"
-                       "    image: db\n"
-                       "    network_mode: none\n"
-                       "volumes:\n"
-                       "  vol:\n",
-                       env, &w);
+  json_t *m
+      = load_ok ("version: '3'\n"
+                 "services:\n"
+                 "  web:\n"
+                 "    image: busybox:${TAG}\n"
+                 "    command: sh -c \"echo 'a b'\" c\\ d\n"
+                 "    entrypoint: [\"/init\"]\n"
+                 "    ports: ['127.0.0.1:8080:80/udp', '[::1]:9000:90', '8000-8001:80-81', 3000]\n"
+                 "    volumes: ['./data:/data:ro,z', 'vol:/v:nocopy', '/anon', '~/x:/x']\n"
+                 "    environment: [A=1, HOME, NOPE]\n"
+                 "    privileged: 'yes'\n"
+                 "    mem_limit: 1g\n"
+                 "    healthcheck: {test: curl -f localhost}\n"
+                 "    depends_on: {db: {condition: service_healthy}}\n"
+                 "  db:\n"
+                 "    image: db\n"
+                 "    network_mode: none\n"
+                 "volumes:\n"
+                 "  vol:\n",
+                 env, &w);
   json_t *web = lookup_path (m, "services.web");
   assert_string_equal (json_string_value (json_object_get (m, "name")), "app");
   assert_string_equal (json_string_value (json_object_get (web, "image")), "busybox:1.2");
@@ -862,27 +880,38 @@ test_normalisation (void **state)
   assert_string_equal (json_string_value (json_array_get (cmd, 3)), "c d");
   json_t *ports = json_object_get (web, "ports");
   assert_int_equal (json_array_size (ports), 5);
-  assert_string_equal (json_string_value (lookup_path (m, "services.web.ports[0].host_ip")), "127.0.0.1");
-  assert_string_equal (json_string_value (lookup_path (m, "services.web.ports[0].protocol")), "udp");
-  assert_string_equal (json_string_value (lookup_path (m, "services.web.ports[0].published")), "8080");
+  assert_string_equal (json_string_value (lookup_path (m, "services.web.ports[0].host_ip")),
+                       "127.0.0.1");
+  assert_string_equal (json_string_value (lookup_path (m, "services.web.ports[0].protocol")),
+                       "udp");
+  assert_string_equal (json_string_value (lookup_path (m, "services.web.ports[0].published")),
+                       "8080");
   assert_string_equal (json_string_value (lookup_path (m, "services.web.ports[1].host_ip")), "::1");
   assert_int_equal (json_integer_value (lookup_path (m, "services.web.ports[3].target")), 81);
-  assert_string_equal (json_string_value (lookup_path (m, "services.web.ports[3].published")), "8001");
+  assert_string_equal (json_string_value (lookup_path (m, "services.web.ports[3].published")),
+                       "8001");
   assert_int_equal (json_integer_value (lookup_path (m, "services.web.ports[4].target")), 3000);
   assert_null (lookup_path (m, "services.web.ports[4].published"));
-  assert_string_equal (json_string_value (lookup_path (m, "services.web.volumes[0].source")), "/srv/app/data");
+  assert_string_equal (json_string_value (lookup_path (m, "services.web.volumes[0].source")),
+                       "/srv/app/data");
   assert_true (json_is_true (lookup_path (m, "services.web.volumes[0].read_only")));
-  assert_string_equal (json_string_value (lookup_path (m, "services.web.volumes[0].bind.selinux")), "z");
+  assert_string_equal (json_string_value (lookup_path (m, "services.web.volumes[0].bind.selinux")),
+                       "z");
   assert_true (json_is_true (lookup_path (m, "services.web.volumes[1].volume.nocopy")));
-  assert_string_equal (json_string_value (lookup_path (m, "services.web.volumes[2].type")), "volume");
+  assert_string_equal (json_string_value (lookup_path (m, "services.web.volumes[2].type")),
+                       "volume");
   assert_null (lookup_path (m, "services.web.volumes[2].source"));
-  assert_string_equal (json_string_value (lookup_path (m, "services.web.volumes[3].source")), "/home/u/x");
+  assert_string_equal (json_string_value (lookup_path (m, "services.web.volumes[3].source")),
+                       "/home/u/x");
   assert_string_equal (json_string_value (lookup_path (m, "services.web.environment.A")), "1");
-  assert_string_equal (json_string_value (lookup_path (m, "services.web.environment.HOME")), "/home/u");
+  assert_string_equal (json_string_value (lookup_path (m, "services.web.environment.HOME")),
+                       "/home/u");
   assert_true (json_is_null (lookup_path (m, "services.web.environment.NOPE")));
   assert_true (json_is_true (lookup_path (m, "services.web.privileged")));
-  assert_string_equal (json_string_value (lookup_path (m, "services.web.healthcheck.test[0]")), "CMD-SHELL");
-  assert_string_equal (json_string_value (lookup_path (m, "services.web.depends_on.db.condition")), "service_healthy");
+  assert_string_equal (json_string_value (lookup_path (m, "services.web.healthcheck.test[0]")),
+                       "CMD-SHELL");
+  assert_string_equal (json_string_value (lookup_path (m, "services.web.depends_on.db.condition")),
+                       "service_healthy");
   assert_true (json_is_true (lookup_path (m, "services.web.depends_on.db.required")));
   assert_string_equal (json_string_value (lookup_path (m, "networks.default.name")), "app_default");
   assert_string_equal (json_string_value (lookup_path (m, "volumes.vol.name")), "app_vol");
@@ -923,9 +952,12 @@ test_discovery_env_profiles (void **state)
   char sub[PATH_MAX];
   snprintf (sub, sizeof sub, "%s/sub", dir);
   assert_int_equal (mkdir (sub, 0700), 0);
-  write_file (dir, "compose.yaml", "services:\n  web:\n    image: ${IMG}\n  dbg:\n    image: x\n    profiles: [debug]\n");
+  write_file (
+      dir, "compose.yaml",
+      "services:\n  web:\n    image: ${IMG}\n  dbg:\n    image: x\n    profiles: [debug]\n");
   write_file (dir, "compose.override.yaml", "services:\n  web:\n    environment: {O: 1}\n");
-  write_file (dir, ".env", "IMG=fromdotenv\nCOMPOSE_PROJECT_NAME=fromenv\n# c\nCOMPOSE_PROFILES=debug\n");
+  write_file (dir, ".env",
+              "IMG=fromdotenv\nCOMPOSE_PROJECT_NAME=fromenv\n# c\nCOMPOSE_PROFILES=debug\n");
   json_t *env = json_pack ("{s:s}", "IMG", "fromos");
   struct compose_options o = { .cwd = sub, .environ = env };
   struct compose_project p;
@@ -936,7 +968,8 @@ test_discovery_env_profiles (void **state)
   assert_string_equal (p.working_dir, dir);
   assert_int_equal (strv_len (p.config_files), 2);
   assert_string_equal (json_string_value (lookup_path (p.model, "services.web.image")), "fromos");
-  assert_string_equal (json_string_value (lookup_path (p.model, "services.web.environment.O")), "1");
+  assert_string_equal (json_string_value (lookup_path (p.model, "services.web.environment.O")),
+                       "1");
   assert_non_null (lookup_path (p.model, "services.dbg"));
   compose_project_free (&p);
   /* -p and --profile win; without the profile the service is left out */
@@ -1005,27 +1038,28 @@ static void
 test_model (void **state)
 {
   json_t *env = json_pack ("{s:s}", "HOME", "/home/u");
-  json_t *m = load_ok ("services:\n"
-                       "  web:\n"
-                       "    image: busybox\n"
-                       "    command: [\"httpd\", \"-f\"]\n"
-                       "    ports: ['8080:80']\n"
-                       "    volumes: ['./site:/www:ro', {type: tmpfs, target: /t, tmpfs: {size: 64m}}]\n"
-                       "    depends_on: {api: {condition: service_healthy}}\n"
-                       "    healthcheck: {test: [CMD, \"true\"], interval: 1m30s, retries: 3}\n"
-                       "    stop_grace_period: 100ms\n"
-                       "    ulimits: {nofile: {soft: 1024, hard: 2048}, nproc: 64}\n"
-                       "    secrets: [{source: pw, target: /run/pw, mode: 0400}]\n"
-                       "    deploy: {replicas: 3}\n"
-                       "    init: true\n"
-                       "  api:\n"
-                       "    image: busybox\n"
-                       "    networks: {back: {aliases: [backend]}}\n"
-                       "networks:\n"
-                       "  back: {ipam: {config: [{subnet: 10.9.0.0/24}]}}\n"
-                       "secrets:\n"
-                       "  pw: {file: ./pw.txt}\n",
-                       env, NULL);
+  json_t *m
+      = load_ok ("services:\n"
+                 "  web:\n"
+                 "    image: busybox\n"
+                 "    command: [\"httpd\", \"-f\"]\n"
+                 "    ports: ['8080:80']\n"
+                 "    volumes: ['./site:/www:ro', {type: tmpfs, target: /t, tmpfs: {size: 64m}}]\n"
+                 "    depends_on: {api: {condition: service_healthy}}\n"
+                 "    healthcheck: {test: [CMD, \"true\"], interval: 1m30s, retries: 3}\n"
+                 "    stop_grace_period: 100ms\n"
+                 "    ulimits: {nofile: {soft: 1024, hard: 2048}, nproc: 64}\n"
+                 "    secrets: [{source: pw, target: /run/pw, mode: 0400}]\n"
+                 "    deploy: {replicas: 3}\n"
+                 "    init: true\n"
+                 "  api:\n"
+                 "    image: busybox\n"
+                 "    networks: {back: {aliases: [backend]}}\n"
+                 "networks:\n"
+                 "  back: {ipam: {config: [{subnet: 10.9.0.0/24}]}}\n"
+                 "secrets:\n"
+                 "  pw: {file: ./pw.txt}\n",
+                 env, NULL);
   nook_error_t err = NULL;
   struct compose_model *cm = compose_model_from_json (m, &err);
   assert_non_null (cm);
@@ -1086,16 +1120,11 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_interpolation),
-    cmocka_unit_test (test_dotenv),
-    cmocka_unit_test (test_merge),
-    cmocka_unit_test (test_loader),
-    cmocka_unit_test (test_yaml_typing),
-    cmocka_unit_test (test_schema_errors),
-    cmocka_unit_test (test_normalisation),
-    cmocka_unit_test (test_discovery_env_profiles),
-    cmocka_unit_test (test_project_names),
-    cmocka_unit_test (test_model),
+    cmocka_unit_test (test_interpolation), cmocka_unit_test (test_dotenv),
+    cmocka_unit_test (test_merge),         cmocka_unit_test (test_loader),
+    cmocka_unit_test (test_yaml_typing),   cmocka_unit_test (test_schema_errors),
+    cmocka_unit_test (test_normalisation), cmocka_unit_test (test_discovery_env_profiles),
+    cmocka_unit_test (test_project_names), cmocka_unit_test (test_model),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
