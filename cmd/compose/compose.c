@@ -10,6 +10,7 @@
 #include "cmd/cli.h"
 #include "cmd/compose/compose.h"
 #include "cmd/compose/loader.h"
+#include "cmd/compose/model.h"
 #include "cmd/compose/yaml.h"
 #include "imagefmt/digest.h"
 #include "util/cleanup.h"
@@ -78,6 +79,7 @@ load (struct gopts *g, struct compose_project *p, nook_error_t *err)
   g->lo.files = files;
   g->lo.n_files = (int)n;
   g->lo.environ = environ_json ();
+  g->lo.discard_env_files = true; /* read into environment, as Compose's CLI does */
   int r = compose_load (&g->lo, p, err);
   json_decref (g->lo.environ);
   g->lo.environ = NULL;
@@ -95,17 +97,6 @@ load (struct gopts *g, struct compose_project *p, nook_error_t *err)
           return -1;
         }
   return 0;
-}
-
-/* Compose's config hash of a service: sha256 of its canonical JSON. */
-static char *
-service_hash (json_t *svc)
-{
-  cleanup_free char *s = json_dumps (svc, JSON_COMPACT | JSON_SORT_KEYS);
-  char *d = imagefmt_digest_data (s, strlen (s));
-  if (d && str_has_prefix (d, "sha256:"))
-    memmove (d, d + 7, strlen (d + 7) + 1);
-  return d;
 }
 
 static void
@@ -303,7 +294,7 @@ cmd_config (struct gopts *g, int argc, char **argv, nook_error_t *err)
           want = strcmp (t, k) == 0;
         if (!want)
           continue;
-        cleanup_free char *h = service_hash (v);
+        cleanup_free char *h = compose_service_hash (v);
         printf ("%s %s\n", k, h ? h : "");
       }
     }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/compose/model.h"
+#include "imagefmt/digest.h"
 #include "util/cleanup.h"
 #include "util/util.h"
 
@@ -611,4 +612,56 @@ compose_model_free (struct compose_model *m)
       free (lists[l]);
     }
   free (m);
+}
+
+char *
+compose_service_hash (json_t *svc)
+{
+  json_t *o = json_deep_copy (svc);
+  static const char *const drop[] = { "build", "pull_policy", "scale", "depends_on", "profiles" };
+  for (size_t i = 0; i < ARRAY_SIZE (drop); i++)
+    json_object_del (o, drop[i]);
+  json_object_del (json_object_get (o, "deploy"), "replicas");
+  cleanup_free char *s = json_dumps (o, JSON_COMPACT | JSON_SORT_KEYS);
+  json_decref (o);
+  char *d = imagefmt_digest_data (s, strlen (s));
+  if (d && str_has_prefix (d, "sha256:"))
+    memmove (d, d + 7, strlen (d + 7) + 1);
+  return d;
+}
+
+char *
+compose_duration_format (int64_t ns)
+{
+  if (ns == 0)
+    return xstrdup ("0s");
+  struct strbuf b = { 0 };
+  if (ns < 0)
+    {
+      strbuf_appendc (&b, '-');
+      ns = -ns;
+    }
+  if (ns < 1000000000LL)
+    {
+      /* Go: "1.5ms", "100µs", "3ns" */
+      const char *unit = "ns";
+      double v = (double)ns;
+      if (ns >= 1000000)
+        unit = "ms", v = (double)ns / 1e6;
+      else if (ns >= 1000)
+        unit = "\u00b5s", v = (double)ns / 1e3;
+      strbuf_appendf (&b, "%.9g%s", v, unit);
+      return strbuf_steal (&b);
+    }
+  int64_t h = ns / 3600000000000LL;
+  ns %= 3600000000000LL;
+  int64_t m = ns / 60000000000LL;
+  ns %= 60000000000LL;
+  if (h)
+    strbuf_appendf (&b, "%" PRId64 "h", h);
+  if (h || m)
+    strbuf_appendf (&b, "%" PRId64 "m", m);
+  strbuf_appendf (&b, "%.9g", (double)ns / 1e9);
+  strbuf_append (&b, "s");
+  return strbuf_steal (&b);
 }

@@ -244,6 +244,13 @@ void compose_model_free (struct compose_model *m);
 /* The service named name, or NULL. */
 struct compose_service *compose_model_service (struct compose_model *m, const char *name);
 
+/* Docker Compose's config hash of a service (its com.docker.compose.config-hash label):
+ * sha256 hex of its canonical JSON without build, pull_policy, scale, deploy.replicas,
+ * depends_on and profiles (changing those does not recreate a container). New string. */
+char *compose_service_hash (json_t *svc);
+/* ns as Go prints a Duration ("1m30s", "100ms", "0s"); new string. */
+char *compose_duration_format (int64_t ns);
+
 /* Go's durations ("1m30s", "100ms", "2h"), as Compose reads them; -1 on a bad one. */
 int64_t compose_duration_parse (const char *s);
 /* Docker's sizes ("64m", "1g", "512k", bytes); -1 on a bad one. */

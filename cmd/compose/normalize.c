@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cmd/compose/interp.h"
+#include "cmd/compose/model.h"
 #include "cmd/compose/normalize.h"
 #include "util/cleanup.h"
 #include "util/util.h"
@@ -522,6 +523,17 @@ read_env_files (json_t *svc, const char *key, const char *into, json_t *env, con
   return 0;
 }
 
+static void
+canonical_duration (json_t *o, const char *key)
+{
+  const char *s = json_string_value (json_object_get (o, key));
+  int64_t ns = s ? compose_duration_parse (s) : -1;
+  if (ns < 0)
+    return;
+  cleanup_free char *t = compose_duration_format (ns);
+  json_object_set_new (o, key, json_string (t));
+}
+
 static int
 canonical_service (const char *name, json_t *svc, json_t *env, const char *workdir, bool discard,
                    nook_error_t *err)
@@ -563,7 +575,12 @@ canonical_service (const char *name, json_t *svc, json_t *env, const char *workd
           return nook_error_wrap (err, "service \"%s\": %s", name, cmds[i]);
         json_object_set_new (svc, cmds[i], words);
       }
+  /* durations as Go prints them */
+  static const char *const durs[] = { "interval", "timeout", "start_period", "start_interval" };
   json_t *hc = json_object_get (svc, "healthcheck");
+  for (size_t i = 0; i < ARRAY_SIZE (durs); i++)
+    canonical_duration (hc, durs[i]);
+  canonical_duration (svc, "stop_grace_period");
   if ((v = json_object_get (hc, "test")) && json_is_string (v))
     json_object_set_new (hc, "test", json_pack ("[sO]", "CMD-SHELL", v));
   if ((v = json_object_get (svc, "expose")))

@@ -1114,6 +1114,33 @@ test_model (void **state)
   assert_int_equal (compose_size_parse ("1g"), 1LL << 30);
   assert_int_equal (compose_size_parse ("512kb"), 512 << 10);
   assert_int_equal (compose_size_parse ("12q"), -1);
+  static const struct
+  {
+    int64_t ns;
+    const char *go;
+  } durs[] = { { 0, "0s" },
+               { 90000000000LL, "1m30s" },
+               { 1500000000LL, "1.5s" },
+               { 100000000LL, "100ms" },
+               { 7200000000000LL, "2h0m0s" },
+               { 1500, "1.5\u00b5s" } };
+  for (size_t i = 0; i < ARRAY_SIZE (durs); i++)
+    {
+      cleanup_free char *t = compose_duration_format (durs[i].ns);
+      assert_string_equal (t, durs[i].go);
+    }
+  /* the config hash: stable, blind to depends_on/profiles/scale, not to the image */
+  json_t *svc = json_pack ("{s:s,s:[s]}", "image", "busybox", "command", "true");
+  cleanup_free char *h1 = compose_service_hash (svc);
+  json_object_set_new (svc, "depends_on", json_pack ("{s:{}}", "db"));
+  json_object_set_new (svc, "scale", json_integer (3));
+  cleanup_free char *h2 = compose_service_hash (svc);
+  json_object_set_new (svc, "image", json_string ("busybox:2"));
+  cleanup_free char *h3 = compose_service_hash (svc);
+  assert_int_equal (strlen (h1), 64);
+  assert_string_equal (h1, h2);
+  assert_string_not_equal (h1, h3);
+  json_decref (svc);
 }
 
 int
