@@ -99,12 +99,46 @@ load (struct gopts *g, struct compose_project *p, nook_error_t *err)
   return 0;
 }
 
+/* Services in dependency order (dependencies first, names in order), as Compose walks them. */
+static void
+walk_order (json_t *svcs, const char *name, json_t *seen, char ***out, int depth)
+{
+  if (json_object_get (seen, name) || depth > 256 || !json_object_get (svcs, name))
+    return;
+  json_object_set_new (seen, name, json_true ());
+  json_t *deps = json_object_get (json_object_get (svcs, name), "depends_on");
+  const char *d;
+  json_t *x;
+  json_object_foreach (deps, d, x)
+  {
+    /* sorted by the loader */
+    walk_order (svcs, d, seen, out, depth + 1);
+  }
+  strv_push (out, name);
+}
+
+static char **
+service_order (json_t *svcs)
+{
+  json_t *seen = json_object ();
+  char **out = NULL;
+  const char *k;
+  json_t *v;
+  json_object_foreach (svcs, k, v)
+  {
+    /* sorted by the loader */
+    walk_order (svcs, k, seen, &out, 0);
+  }
+  json_decref (seen);
+  return out;
+}
+
 static void
 print_keys (json_t *obj)
 {
   const char *k;
   json_t *v;
-  json_object_foreach (obj, k, v) printf ("%s\n", k);
+  json_object_foreach (obj, k, v) { printf ("%s\n", k); }
 }
 
 static int
@@ -231,11 +265,16 @@ cmd_config (struct gopts *g, int argc, char **argv, nook_error_t *err)
         const char *k, *d;
         json_t *v, *x;
         json_object_foreach (keep, k, v)
-            json_object_foreach (json_object_get (json_object_get (svcs, k), "depends_on"), d,
-                                 x) if (!json_object_get (keep, d) && json_object_get (svcs, d))
         {
-          json_object_set_new (keep, d, json_true ());
-          grew = true;
+          json_t *deps = json_object_get (json_object_get (svcs, k), "depends_on");
+          json_object_foreach (deps, d, x)
+          {
+            if (!json_object_get (keep, d) && json_object_get (svcs, d))
+              {
+                json_object_set_new (keep, d, json_true ());
+                grew = true;
+              }
+          }
         }
       }
     if (named)
@@ -243,15 +282,22 @@ cmd_config (struct gopts *g, int argc, char **argv, nook_error_t *err)
         const char *k;
         json_t *v;
         void *tmp;
-        json_object_foreach_safe (svcs, tmp, k, v) if (!json_object_get (keep, k))
+        json_object_foreach_safe (svcs, tmp, k, v)
+        {
+          if (!json_object_get (keep, k))
             json_object_del (svcs, k);
+        }
       }
     json_decref (keep);
   }
   if (quiet)
     goto out;
   if (services)
-    print_keys (json_object_get (m, "services"));
+    {
+      cleanup_strv char **order = service_order (json_object_get (m, "services"));
+      for (char **n = order; n && *n; n++)
+        printf ("%s\n", *n);
+    }
   else if (volumes)
     print_keys (json_object_get (m, "volumes"));
   else if (networks)
@@ -260,7 +306,7 @@ cmd_config (struct gopts *g, int argc, char **argv, nook_error_t *err)
     {
       size_t i;
       json_t *x;
-      json_array_foreach (p.all_profiles, i, x) printf ("%s\n", json_string_value (x));
+      json_array_foreach (p.all_profiles, i, x) { printf ("%s\n", json_string_value (x)); }
     }
   else if (images)
     {
@@ -279,7 +325,7 @@ cmd_config (struct gopts *g, int argc, char **argv, nook_error_t *err)
     {
       const char *k;
       json_t *v;
-      json_object_foreach (p.environment, k, v) printf ("%s=%s\n", k, json_string_value (v));
+      json_object_foreach (p.environment, k, v) { printf ("%s=%s\n", k, json_string_value (v)); }
     }
   else if (hash)
     {

@@ -280,7 +280,9 @@ interp_value (struct ctx *c, json_t *v, const char **segs, int n, bool *replaced
   const char *name;
   json_t *x;
   json_object_foreach (unset, name, x)
-      warn (c, "The \"%s\" variable is not set. Defaulting to a blank string.", name);
+  {
+    warn (c, "The \"%s\" variable is not set. Defaulting to a blank string.", name);
+  }
   json_decref (unset);
   if (s == NULL)
     {
@@ -451,8 +453,11 @@ include_one (struct ctx *c, json_t *entry, const char *base_dir, json_t *acc, in
       const char *k;
       json_t *v;
       char **stack = NULL;
-      json_object_foreach (services, k,
-                           v) if ((r = resolve_extends (c, services, k, &stack, 0, err)) < 0) break;
+      json_object_foreach (services, k, v)
+      {
+        if ((r = resolve_extends (c, services, k, &stack, 0, err)) < 0)
+          break;
+      }
       strv_free (stack);
       if (r == 0 && !c->o->no_resolve_paths)
         compose_resolve_paths (model, proj, c->env);
@@ -518,8 +523,11 @@ load_file (struct ctx *c, const char *path, const char *content, const char *lab
   const char *k;
   json_t *v, *inc;
   /* a service left empty (`nil:`) is an empty mapping, as compose-go reads it */
-  json_object_foreach (json_object_get (doc, "services"), k, v) if (json_is_null (v))
+  json_object_foreach (json_object_get (doc, "services"), k, v)
+  {
+    if (json_is_null (v))
       json_object_set_new (json_object_get (doc, "services"), k, json_object ());
+  }
   cleanup_free char *dir = path && strcmp (path, "-") != 0 ? dir_of (path) : xstrdup (c->workdir);
   c->label = label;
   c->positions = positions;
@@ -555,7 +563,11 @@ load_file (struct ctx *c, const char *path, const char *content, const char *lab
       size_t i;
       json_t *e;
       int r = 0;
-      json_array_foreach (inc, i, e) if ((r = include_one (c, e, dir, acc, depth, err)) < 0) break;
+      json_array_foreach (inc, i, e)
+      {
+        if ((r = include_one (c, e, dir, acc, depth, err)) < 0)
+          break;
+      }
       if (path)
         {
           size_t n = strv_len (c->include_stack);
@@ -838,6 +850,39 @@ env_files_values (struct ctx *c, const struct compose_options *o, const char *pr
   return vals;
 }
 
+static int
+cmp_key (const void *a, const void *b)
+{
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The mapping at o[key] with its keys in order (Go's maps are written sorted). */
+static void
+sort_keys (json_t *o, const char *key)
+{
+  json_t *m = key ? json_object_get (o, key) : o;
+  if (!json_is_object (m) || json_object_size (m) < 2)
+    return;
+  const char **keys = xzalloc ((json_object_size (m) + 1) * sizeof *keys);
+  size_t n = 0;
+  const char *k;
+  json_t *v;
+  json_object_foreach (m, k, v) { keys[n++] = k; }
+  qsort (keys, n, sizeof *keys, cmp_key);
+  json_t *sorted = json_object ();
+  for (size_t i = 0; i < n; i++)
+    json_object_set (sorted, keys[i], json_object_get (m, keys[i]));
+  free (keys);
+  if (key)
+    json_object_set_new (o, key, sorted);
+  else
+    {
+      json_object_clear (m);
+      json_object_update (m, sorted);
+      json_decref (sorted);
+    }
+}
+
 static json_t *
 reorder (json_t *model, const char *name)
 {
@@ -845,11 +890,31 @@ reorder (json_t *model, const char *name)
   json_object_set_new (out, "name", json_string (name));
   static const char *const first[] = { "services", "networks", "volumes", "secrets", "configs" };
   for (size_t i = 0; i < ARRAY_SIZE (first); i++)
-    if (json_object_get (model, first[i]))
-      json_object_set (out, first[i], json_object_get (model, first[i]));
+    {
+      sort_keys (model, first[i]);
+      if (json_object_get (model, first[i]))
+        json_object_set (out, first[i], json_object_get (model, first[i]));
+    }
+  static const char *const maps[] = { "environment", "labels",   "annotations", "sysctls",
+                                      "depends_on",  "networks", "ulimits",     "extra_hosts" };
+  const char *sk;
+  json_t *svc;
+  json_object_foreach (json_object_get (model, "services"), sk, svc)
+  {
+    for (size_t i = 0; i < ARRAY_SIZE (maps); i++)
+      sort_keys (svc, maps[i]);
+    sort_keys (json_object_get (svc, "build"), "args");
+    sort_keys (json_object_get (svc, "build"), "labels");
+    sort_keys (json_object_get (svc, "logging"), "options");
+    sort_keys (json_object_get (svc, "deploy"), "labels");
+  }
   const char *k;
   json_t *v;
-  json_object_foreach (model, k, v) if (!json_object_get (out, k)) json_object_set (out, k, v);
+  json_object_foreach (model, k, v)
+  {
+    if (!json_object_get (out, k))
+      json_object_set (out, k, v);
+  }
   return out;
 }
 
@@ -989,7 +1054,14 @@ project_name (struct ctx *c, const struct compose_options *o, char **paths, cons
       return xstrdup (o->project_name);
     }
   if (envname && *envname)
-    return xstrdup (envname);
+    {
+      if (!compose_project_name_valid (envname))
+        {
+          name_error (envname, err);
+          return NULL;
+        }
+      return xstrdup (envname);
+    }
   char *name = NULL;
   for (int i = 0; i < n; i++)
     {
@@ -1031,6 +1103,13 @@ project_name (struct ctx *c, const struct compose_options *o, char **paths, cons
     {
       cleanup_free char *base = xstrdup (c->workdir);
       name = compose_project_name_normalize (basename (base));
+      if (*name == '\0')
+        {
+          free (name);
+          nook_error_set (err, 0,
+                          "project name must not be empty: name the project with -p or `name:`");
+          return NULL;
+        }
     }
   return name;
 }
@@ -1107,7 +1186,7 @@ finish (struct ctx *c, const struct compose_options *o, json_t *model, struct co
   json_t *arr = json_array ();
   const char *k;
   json_t *v;
-  json_object_foreach (p->all_profiles, k, v) json_array_append_new (arr, json_string (k));
+  json_object_foreach (p->all_profiles, k, v) { json_array_append_new (arr, json_string (k)); }
   json_decref (p->all_profiles);
   p->all_profiles = arr;
   return 0;

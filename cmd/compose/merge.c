@@ -189,7 +189,7 @@ as_sequence (json_t *v)
       size_t nk = 0;
       const char *k;
       json_t *x;
-      json_object_foreach (v, k, x) keys[nk++] = k;
+      json_object_foreach (v, k, x) { keys[nk++] = k; }
       qsort (keys, nk, sizeof *keys, cmp_str);
       for (size_t ki = 0; ki < nk; ki++)
         {
@@ -235,8 +235,11 @@ names_as_mapping (json_t *v)
   json_t *o = json_object ();
   size_t i;
   json_t *x;
-  json_array_foreach (v, i, x) if (json_is_string (x))
+  json_array_foreach (v, i, x)
+  {
+    if (json_is_string (x))
       json_object_set_new (o, json_string_value (x), json_null ());
+  }
   return o;
 }
 
@@ -248,9 +251,12 @@ depends_on_mapping (json_t *v)
   json_t *o = json_object ();
   size_t i;
   json_t *x;
-  json_array_foreach (v, i, x) if (json_is_string (x))
+  json_array_foreach (v, i, x)
+  {
+    if (json_is_string (x))
       json_object_set_new (o, json_string_value (x),
                            json_pack ("{s:s,s:b}", "condition", "service_started", "required", 1));
+  }
   return o;
 }
 
@@ -294,7 +300,7 @@ append (json_t *a, json_t *b)
   json_t *out = json_deep_copy (a);
   size_t i;
   json_t *x;
-  json_array_foreach (b, i, x) json_array_append_new (out, json_deep_copy (x));
+  json_array_foreach (b, i, x) { json_array_append_new (out, json_deep_copy (x)); }
   return out;
 }
 
@@ -358,7 +364,11 @@ merge_rec (json_t *base, json_t *ov, const char **segs, int n)
           bool dup = false;
           size_t j;
           json_t *y;
-          json_array_foreach (a, j, y) if (json_equal (x, y)) dup = true;
+          json_array_foreach (a, j, y)
+          {
+            if (json_equal (x, y))
+              dup = true;
+          }
           if (!dup)
             json_array_append (a, x);
         }
@@ -407,12 +417,14 @@ merge_rec (json_t *base, json_t *ov, const char **segs, int n)
             size_t j;
             json_t *y;
             bool done = false;
-            json_array_foreach (out, j,
-                                y) if (sub && json_equal (sub, json_object_get (y, "subnet")))
+            json_array_foreach (out, j, y)
             {
-              json_array_set_new (out, j, merge_mappings (y, x, segs, n));
-              done = true;
-              break;
+              if (sub && json_equal (sub, json_object_get (y, "subnet")))
+                {
+                  json_array_set_new (out, j, merge_mappings (y, x, segs, n));
+                  done = true;
+                  break;
+                }
             }
             if (!done)
               json_array_append_new (out, json_deep_copy (x));

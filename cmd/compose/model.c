@@ -187,8 +187,10 @@ build_of (json_t *b)
   size_t i;
   json_t *x;
   json_array_foreach (secrets, i, x)
+  {
     strv_push (&r->secrets, json_is_string (x) ? json_string_value (x)
                                                : json_string_value (json_object_get (x, "source")) ?: "");
+  }
   r->cache_from = strv_of (json_object_get (b, "cache_from"));
   r->tags = strv_of (json_object_get (b, "tags"));
   r->labels = kv_of (json_object_get (b, "labels"));
@@ -213,8 +215,10 @@ service_of (const char *name, json_t *s, struct compose_service *r, nook_error_t
     r->entrypoint_set = true, r->entrypoint = strv_of (x);
   r->environment = kv_of (json_object_get (s, "environment"));
   json_array_foreach (json_object_get (s, "env_file"), i, x)
+  {
     strv_push (&r->env_files, json_is_string (x) ? json_string_value (x)
                                                  : json_string_value (json_object_get (x, "path")) ?: "");
+  }
   json_t *ports = json_object_get (s, "ports");
   r->ports = xzalloc ((json_array_size (ports) + 1) * sizeof *r->ports);
   json_array_foreach (ports, i, x)
@@ -386,11 +390,13 @@ compose_model_from_json (json_t *model, nook_error_t *err)
   m->services = xzalloc ((json_object_size (services) + 1) * sizeof *m->services);
   const char *k;
   json_t *v;
-  json_object_foreach (services, k,
-                       v) if (service_of (k, v, &m->services[m->n_services++], err) < 0)
+  json_object_foreach (services, k, v)
   {
-    compose_model_free (m);
-    return NULL;
+    if (service_of (k, v, &m->services[m->n_services++], err) < 0)
+      {
+        compose_model_free (m);
+        return NULL;
+      }
   }
   json_t *nets = json_object_get (model, "networks");
   m->networks = xzalloc ((json_object_size (nets) + 1) * sizeof *m->networks);
@@ -405,9 +411,11 @@ compose_model_from_json (json_t *model, nook_error_t *err)
     n->driver = str (v, "driver");
     size_t i;
     json_t *c;
-    json_array_foreach (json_object_get (json_object_get (v, "ipam"), "config"), i,
-                        c) if (json_string_value (json_object_get (c, "subnet")))
+    json_array_foreach (json_object_get (json_object_get (v, "ipam"), "config"), i, c)
+    {
+      if (json_string_value (json_object_get (c, "subnet")))
         strv_push (&n->subnets, json_string_value (json_object_get (c, "subnet")));
+    }
     n->labels = kv_of (json_object_get (v, "labels"));
   }
   json_t *vols = json_object_get (model, "volumes");

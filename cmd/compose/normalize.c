@@ -113,9 +113,12 @@ compose_resolve_service_paths (json_t *svc, const char *dir, json_t *env)
       json_t *ac = json_object_get (build, "additional_contexts");
       const char *k;
       json_t *v;
-      json_object_foreach (
-          ac, k, v) if (json_is_string (v) && !is_remote_context (json_string_value (v))
-                        && !strstr (json_string_value (v), ":")) set_path (ac, k, dir, env);
+      json_object_foreach (ac, k, v)
+      {
+        if (json_is_string (v) && !is_remote_context (json_string_value (v))
+            && !strstr (json_string_value (v), ":"))
+          set_path (ac, k, dir, env);
+      }
     }
   json_t *ef = json_object_get (svc, "env_file");
   if (json_is_string (ef))
@@ -124,8 +127,13 @@ compose_resolve_service_paths (json_t *svc, const char *dir, json_t *env)
     {
       size_t i;
       json_t *x;
-      json_array_foreach (ef, i, x) if (json_is_string (x)) set_path_item (ef, i, dir, env);
-      else set_path (x, "path", dir, env);
+      json_array_foreach (ef, i, x)
+      {
+        if (json_is_string (x))
+          set_path_item (ef, i, dir, env);
+        else
+          set_path (x, "path", dir, env);
+      }
     }
   json_t *lf = json_object_get (svc, "label_file");
   if (json_is_string (lf))
@@ -160,7 +168,7 @@ compose_resolve_service_paths (json_t *svc, const char *dir, json_t *env)
     json_array_set_new (vols, i, json_string (nv));
   }
   json_t *watch = json_object_get (json_object_get (svc, "develop"), "watch");
-  json_array_foreach (watch, i, x) set_path (x, "path", dir, env);
+  json_array_foreach (watch, i, x) { set_path (x, "path", dir, env); }
   json_t *ext = json_object_get (svc, "extends");
   if (json_is_object (ext))
     set_path (ext, "file", dir, env);
@@ -171,11 +179,14 @@ compose_resolve_paths (json_t *model, const char *dir, json_t *env)
 {
   const char *k;
   json_t *v;
-  json_object_foreach (json_object_get (model, "services"), k, v) if (json_is_object (v))
+  json_object_foreach (json_object_get (model, "services"), k, v)
+  {
+    if (json_is_object (v))
       compose_resolve_service_paths (v, dir, env);
+  }
   static const char *const tops[] = { "secrets", "configs" };
   for (size_t t = 0; t < ARRAY_SIZE (tops); t++)
-    json_object_foreach (json_object_get (model, tops[t]), k, v) set_path (v, "file", dir, env);
+    json_object_foreach (json_object_get (model, tops[t]), k, v) { set_path (v, "file", dir, env); }
 }
 
 /* ---- command lines ----------------------------------------------------------------------- */
@@ -518,7 +529,7 @@ read_env_files (json_t *svc, const char *key, const char *into, json_t *env, con
   /* the file's values first, the service's own win */
   json_t *own = json_object_get (svc, into);
   const char *k;
-  json_object_foreach (own, k, x) json_object_set (vals, k, x);
+  json_object_foreach (own, k, x) { json_object_set (vals, k, x); }
   json_object_set_new (svc, into, vals);
   return 0;
 }
@@ -706,9 +717,12 @@ canonical_service (const char *name, json_t *svc, json_t *env, const char *workd
         {
           size_t i;
           json_t *x;
-          json_array_foreach (v, i, x) json_object_set_new (
-              o, json_string_value (x) ?: "",
-              json_pack ("{s:s,s:b}", "condition", "service_started", "required", 1));
+          json_array_foreach (v, i, x)
+          {
+            json_object_set_new (
+                o, json_string_value (x) ?: "",
+                json_pack ("{s:s,s:b}", "condition", "service_started", "required", 1));
+          }
         }
       else
         {
@@ -732,7 +746,9 @@ canonical_service (const char *name, json_t *svc, json_t *env, const char *workd
       size_t i;
       json_t *x;
       json_array_foreach (v, i, x)
-          json_object_set_new (o, json_string_value (x) ?: "", json_null ());
+      {
+        json_object_set_new (o, json_string_value (x) ?: "", json_null ());
+      }
       json_object_set_new (svc, "networks", o);
     }
   static const char *const mounts[] = { "secrets", "configs" };
@@ -741,8 +757,11 @@ canonical_service (const char *name, json_t *svc, json_t *env, const char *workd
       {
         size_t i;
         json_t *x;
-        json_array_foreach (v, i, x) if (json_is_string (x))
+        json_array_foreach (v, i, x)
+        {
+          if (json_is_string (x))
             json_array_set_new (v, i, json_pack ("{s:O}", "source", x));
+        }
       }
   return 0;
 }
@@ -895,9 +914,11 @@ visit (json_t *services, const char *name, json_t *state, char ***stack, nook_er
   strv_push (stack, name);
   const char *k;
   json_t *v;
-  json_object_foreach (json_object_get (json_object_get (services, name), "depends_on"), k,
-                       v) if (json_object_get (services, k)
-                              && visit (services, k, state, stack, err) < 0) return -1;
+  json_object_foreach (json_object_get (json_object_get (services, name), "depends_on"), k, v)
+  {
+    if (json_object_get (services, k) && visit (services, k, state, stack, err) < 0)
+      return -1;
+  }
   size_t n = strv_len (*stack);
   free ((*stack)[n - 1]);
   (*stack)[n - 1] = NULL;
@@ -918,30 +939,35 @@ compose_consistency (json_t *model, nook_error_t *err)
     const char *k;
     json_t *v;
     size_t i;
-    json_object_foreach (json_object_get (svc, "depends_on"), k,
-                         v) if (json_object_get (services, k) == NULL
-                                && !json_is_false (json_object_get (
-                                    v, "required"))) return undefined_service (name, k, err);
-    json_array_foreach (json_object_get (svc, "links"), i,
-                        v) if (check_ref (services, name, json_string_value (v), true, err)
-                               < 0) return -1;
-    json_array_foreach (json_object_get (svc, "volumes_from"), i,
-                        v) if (check_ref (services, name, json_string_value (v), true, err)
-                               < 0) return -1;
+    json_object_foreach (json_object_get (svc, "depends_on"), k, v)
+    {
+      if (json_object_get (services, k) == NULL && !json_is_false (json_object_get (v, "required")))
+        return undefined_service (name, k, err);
+    }
+    json_array_foreach (json_object_get (svc, "links"), i, v)
+    {
+      if (check_ref (services, name, json_string_value (v), true, err) < 0)
+        return -1;
+    }
+    json_array_foreach (json_object_get (svc, "volumes_from"), i, v)
+    {
+      if (check_ref (services, name, json_string_value (v), true, err) < 0)
+        return -1;
+    }
     static const char *const modes[] = { "network_mode", "ipc", "pid" };
     for (size_t m = 0; m < ARRAY_SIZE (modes); m++)
       if (check_ref (services, name, json_string_value (json_object_get (svc, modes[m])), false,
                      err)
           < 0)
         return -1;
-    json_object_foreach (
-        json_object_get (svc, "networks"), k,
-        v) if (json_object_get (networks, k) == NULL
-               && strcmp (k, "default")
-                      != 0) return nook_error_set (err, 0,
-                                                   "service \"%s\" refers to undefined network %s: "
-                                                   "invalid compose project",
-                                                   name, k);
+    json_object_foreach (json_object_get (svc, "networks"), k, v)
+    {
+      if (json_object_get (networks, k) == NULL && strcmp (k, "default") != 0)
+        return nook_error_set (err, 0,
+                               "service \"%s\" refers to undefined network %s: "
+                               "invalid compose project",
+                               name, k);
+    }
     json_array_foreach (json_object_get (svc, "volumes"), i, v)
     {
       const char *type = json_string_value (json_object_get (v, "type"));
@@ -966,8 +992,11 @@ compose_consistency (json_t *model, nook_error_t *err)
   json_t *state = json_object ();
   char **stack = NULL;
   int r = 0;
-  json_object_foreach (services, name,
-                       svc) if ((r = visit (services, name, state, &stack, err)) < 0) break;
+  json_object_foreach (services, name, svc)
+  {
+    if ((r = visit (services, name, state, &stack, err)) < 0)
+      break;
+  }
   strv_free (stack);
   json_decref (state);
   return r;

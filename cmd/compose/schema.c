@@ -81,7 +81,11 @@ type_ok (json_t *schema, json_t *v)
     return type_is (v, json_string_value (t));
   size_t i;
   json_t *x;
-  json_array_foreach (t, i, x) if (type_is (v, json_string_value (x))) return true;
+  json_array_foreach (t, i, x)
+  {
+    if (type_is (v, json_string_value (x)))
+      return true;
+  }
   return false;
 }
 
@@ -187,9 +191,11 @@ validate_object (struct val *st, json_t *schema, json_t *v)
   json_t *req = json_object_get (schema, "required");
   size_t i;
   json_t *x;
-  json_array_foreach (req, i, x) if (json_object_get (v, json_string_value (x))
-                                     == NULL) return fail (st, "missing property \"%s\"",
-                                                           json_string_value (x));
+  json_array_foreach (req, i, x)
+  {
+    if (json_object_get (v, json_string_value (x)) == NULL)
+      return fail (st, "missing property \"%s\"", json_string_value (x));
+  }
   const char *k;
   json_object_foreach (v, k, x)
   {
@@ -205,11 +211,14 @@ validate_object (struct val *st, json_t *schema, json_t *v)
       }
     const char *re;
     json_t *ps;
-    json_object_foreach (pprops, re, ps) if (regex_match (re, k))
+    json_object_foreach (pprops, re, ps)
     {
-      known = true;
-      if (validate (st, ps, x) < 0)
-        return -1;
+      if (regex_match (re, k))
+        {
+          known = true;
+          if (validate (st, ps, x) < 0)
+            return -1;
+        }
     }
     if (!known)
       {
@@ -289,7 +298,11 @@ rest:
       size_t i;
       json_t *x;
       bool found = false;
-      json_array_foreach (en, i, x) if (json_equal (x, v)) found = true;
+      json_array_foreach (en, i, x)
+      {
+        if (json_equal (x, v))
+          found = true;
+      }
       if (!found)
         {
           struct strbuf b = { 0 };

@@ -210,8 +210,11 @@ merge_key (struct conv *c, json_t *obj, yaml_node_t *vn, int vid, const char *pa
         return -1;
       const char *k;
       json_t *v;
-      json_object_foreach (m, k, v) if (json_object_get (obj, k) == NULL)
+      json_object_foreach (m, k, v)
+      {
+        if (json_object_get (obj, k) == NULL)
           json_object_set (obj, k, v);
+      }
       json_decref (m);
     }
   return 0;
@@ -523,8 +526,11 @@ emit_value (yaml_emitter_t *e, json_t *v)
           return 0;
         const char *k;
         json_t *x;
-        json_object_foreach (v, k, x) if (!emit_scalar (e, k, scalar_needs_quotes (k))
-                                          || !emit_value (e, x)) return 0;
+        json_object_foreach (v, k, x)
+        {
+          if (!emit_scalar (e, k, scalar_needs_quotes (k)) || !emit_value (e, x))
+            return 0;
+        }
         yaml_mapping_end_event_initialize (&ev);
         return yaml_emitter_emit (e, &ev);
       }
@@ -537,7 +543,11 @@ emit_value (yaml_emitter_t *e, json_t *v)
           return 0;
         size_t i;
         json_t *x;
-        json_array_foreach (v, i, x) if (!emit_value (e, x)) return 0;
+        json_array_foreach (v, i, x)
+        {
+          if (!emit_value (e, x))
+            return 0;
+        }
         yaml_sequence_end_event_initialize (&ev);
         return yaml_emitter_emit (e, &ev);
       }

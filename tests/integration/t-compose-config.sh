@@ -64,22 +64,22 @@ check_eq "a healthcheck string is CMD-SHELL" '["CMD-SHELL", "wget -q -O- localho
   "$(printf '%s' "$OUT" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["services"]["api"]["healthcheck"]["test"]))')"
 
 nrun compose config --services
-check_eq "--services lists the active services" "web${NL}api" "$OUT"
+check_eq "--services lists the active services, dependencies first" "api${NL}web" "$OUT"
 nrun compose --profile debug config --services
-check_eq "--profile enables a service" "web${NL}api${NL}debug" "$OUT"
+check_eq "--profile enables a service" "api${NL}debug${NL}web" "$OUT"
 COMPOSE_PROFILES=debug nrun compose config --services
-check_eq "COMPOSE_PROFILES enables a service" "web${NL}api${NL}debug" "$OUT"
+check_eq "COMPOSE_PROFILES enables a service" "api${NL}debug${NL}web" "$OUT"
 nrun compose config --profiles
 check_eq "--profiles lists every profile" "debug" "$OUT"
 nrun compose config --volumes
 check_eq "--volumes lists the volumes" "cache" "$OUT"
 nrun compose config --images
-check_eq "--images lists the images" "busybox:1.36${NL}busybox" "$OUT"
+check_eq "--images lists the images" "busybox${NL}busybox:1.36" "$OUT"
 nrun compose config -q
 check_eq "-q prints nothing" "" "$OUT"
 check_eq "-q exits 0" 0 "$RC"
 nrun compose config --hash '*'
-check_match "--hash prints a sha256 per service" "^web [0-9a-f]{64}${NL}api [0-9a-f]{64}$" "$OUT"
+check_match "--hash prints a sha256 per service" "^api [0-9a-f]{64}${NL}web [0-9a-f]{64}$" "$OUT"
 nrun compose config --no-interpolate
 check_match "--no-interpolate keeps the variables" 'image: busybox:\$\{TAG:-latest\}' "$OUT"
 nrun compose -p other -f "$P/compose.yaml" config
@@ -139,6 +139,6 @@ ln -s "$NOOK" "$T_SCRATCH/docker-compose"
 cd "$P" || exit 1
 RC=0
 OUT=$("$T_SCRATCH/docker-compose" config --services 2>/dev/null) || RC=$?
-check_eq "nook called docker-compose is nook compose" "web${NL}api" "$OUT"
+check_eq "nook called docker-compose is nook compose" "api${NL}web" "$OUT"
 
 done_testing

@@ -120,18 +120,23 @@ check_env_result (json_t *c, json_t *got, const char *what)
   json_t *exp = json_object_get (c, "expected");
   const char *k;
   json_t *v;
-  json_object_foreach (exp, k, v) if (!json_equal (json_object_get (got, k), v))
+  json_object_foreach (exp, k, v)
   {
-    cleanup_free char *g = json_dumps (got, JSON_COMPACT | JSON_SORT_KEYS);
-    FAILED ("dotenv %s: key %s: got %s", what, k, g);
+    if (!json_equal (json_object_get (got, k), v))
+      {
+        cleanup_free char *g = json_dumps (got, JSON_COMPACT | JSON_SORT_KEYS);
+        FAILED ("dotenv %s: key %s: got %s", what, k, g);
+      }
   }
   if (json_is_true (json_object_get (c, "exact"))
       && json_object_size (got) != json_object_size (exp))
     FAILED ("dotenv %s: not exact", what);
   size_t i;
-  json_array_foreach (json_object_get (c, "absent"), i,
-                      v) if (json_object_get (got, json_string_value (v)))
+  json_array_foreach (json_object_get (c, "absent"), i, v)
+  {
+    if (json_object_get (got, json_string_value (v)))
       FAILED ("dotenv %s: %s should be absent", what, json_string_value (v));
+  }
   return true;
 }
 
@@ -141,7 +146,11 @@ drop_digit_keys (json_t *o)
   const char *k;
   json_t *v;
   void *tmp;
-  json_object_foreach_safe (o, tmp, k, v) if (k[0] >= '0' && k[0] <= '9') json_object_del (o, k);
+  json_object_foreach_safe (o, tmp, k, v)
+  {
+    if (k[0] >= '0' && k[0] <= '9')
+      json_object_del (o, k);
+  }
 }
 
 static void
@@ -185,8 +194,11 @@ test_dotenv (void **state)
             json_t *e2 = json_deep_copy (env);
             const char *k;
             json_t *v;
-            json_object_foreach (got, k, v) if (!json_object_get (e2, k))
+            json_object_foreach (got, k, v)
+            {
+              if (!json_object_get (e2, k))
                 json_object_set (e2, k, v);
+            }
             json_decref (got);
             got = e2;
           }
@@ -440,9 +452,16 @@ sem_equal (json_t *exp, json_t *got, const char *cwd)
     {
       const char *k;
       json_t *v;
-      json_object_foreach (exp, k,
-                           v) if (!sem_equal (v, json_object_get (got, k), cwd)) return false;
-      json_object_foreach (got, k, v) if (!json_object_get (exp, k) && !is_empty (v)) return false;
+      json_object_foreach (exp, k, v)
+      {
+        if (!sem_equal (v, json_object_get (got, k), cwd))
+          return false;
+      }
+      json_object_foreach (got, k, v)
+      {
+        if (!json_object_get (exp, k) && !is_empty (v))
+          return false;
+      }
       return true;
     }
   return false;
@@ -619,7 +638,9 @@ run_load_case (json_t *c, const char *data_root, size_t *skipped)
           goto done;
         }
       json_array_foreach (json_object_get (c, "facts"), i, f)
-          check_fact (name, &p, json_string_value (f), dir ? dir : cwd);
+      {
+        check_fact (name, &p, json_string_value (f), dir ? dir : cwd);
+      }
       static const char *const sections[][2] = { { "expected_services", "services" },
                                                  { "expected_networks", "networks" },
                                                  { "expected_volumes", "volumes" } };
