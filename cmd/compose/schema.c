@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cmd/compose/schema.h"
 #include "cmd/compose/yaml.h"
@@ -35,6 +36,7 @@ struct val
   char *msg;          /* first violation, with its path */
   char *msg_path;
   char *pos_path; /* where to point, when not msg_path */
+  bool trial;     /* inside a oneOf alternative: change nothing */
 };
 
 static const char *
@@ -172,7 +174,7 @@ path_pop (struct val *st, size_t saved)
 static bool
 matches (struct val *st, json_t *schema, json_t *v)
 {
-  struct val sub = { .root = st->root };
+  struct val sub = { .root = st->root, .trial = true };
   strbuf_append (&sub.path, st->path.buf ? st->path.buf : "");
   bool ok = validate (&sub, schema, v) == 0;
   free (sub.msg);
@@ -180,6 +182,36 @@ matches (struct val *st, json_t *schema, json_t *v)
   free (sub.pos_path);
   strbuf_free (&sub.path);
   return ok;
+}
+
+/* yes/no/on/off/true/false where the schema wants a boolean: the boolean (a new reference),
+ * as Compose reads them; NULL otherwise. */
+static json_t *
+as_boolean (struct val *st, json_t *schema, json_t *x)
+{
+  if (st->trial || !json_is_string (x))
+    return NULL;
+  schema = resolve (st, schema);
+  json_t *t = json_object_get (schema, "type");
+  bool wants = false;
+  size_t i;
+  json_t *y;
+  if (json_is_string (t))
+    wants = strcmp (json_string_value (t), "boolean") == 0;
+  json_array_foreach (t, i, y) { wants = wants || strcmp (json_string_value (y), "boolean") == 0; }
+  if (!wants)
+    return NULL;
+  const char *s = json_string_value (x);
+  static const char *const yes[] = { "true", "yes", "y", "on" };
+  static const char *const no[] = { "false", "no", "n", "off" };
+  for (size_t k = 0; k < ARRAY_SIZE (yes); k++)
+    {
+      if (strcasecmp (s, yes[k]) == 0)
+        return json_true ();
+      if (strcasecmp (s, no[k]) == 0)
+        return json_false ();
+    }
+  return NULL;
 }
 
 static int
@@ -203,6 +235,12 @@ validate_object (struct val *st, json_t *schema, json_t *v)
     size_t saved;
     json_t *sub = json_object_get (props, k);
     path_push (st, &saved, k, 0);
+    json_t *b = sub ? as_boolean (st, sub, x) : NULL;
+    if (b)
+      {
+        json_object_set_new (v, k, b); /* same key: the iteration goes on */
+        x = b;
+      }
     if (sub)
       {
         known = true;
@@ -258,17 +296,22 @@ validate (struct val *st, json_t *schema, json_t *v)
   json_t *one = json_object_get (schema, "oneOf");
   if (one)
     {
-      size_t i, n = 0, typed = 0, typed_i = 0;
+      size_t i, n = 0, typed = 0, typed_i = 0, match_i = 0;
       json_t *alt;
       json_array_foreach (one, i, alt)
       {
         if (matches (st, alt, v))
-          n++;
+          n++, match_i = i;
         if (type_ok (resolve (st, alt), v))
           typed++, typed_i = i;
       }
       if (n == 1)
-        goto rest;
+        {
+          /* again, for real: the booleans it reads are written back */
+          if (!st->trial && validate (st, json_array_get (one, match_i), v) < 0)
+            return -1;
+          goto rest;
+        }
       if (n > 1)
         return fail (st, "matches more than one of the allowed forms");
       if (typed == 1)

@@ -883,6 +883,9 @@ test_normalisation (void **state)
                  "    volumes: ['./data:/data:ro,z', 'vol:/v:nocopy', '/anon', '~/x:/x']\n"
                  "    environment: [A=1, HOME, NOPE]\n"
                  "    privileged: 'yes'\n"
+                 "    tty: on\n"
+                 "    labels: {a: yes}\n"
+                 "    build: {context: ., no_cache: off}\n"
                  "    mem_limit: 1g\n"
                  "    healthcheck: {test: curl -f localhost}\n"
                  "    depends_on: {db: {condition: service_healthy}}\n"
@@ -929,6 +932,12 @@ test_normalisation (void **state)
                        "/home/u");
   assert_true (json_is_null (lookup_path (m, "services.web.environment.NOPE")));
   assert_true (json_is_true (lookup_path (m, "services.web.privileged")));
+  /* yes/no/on/off: booleans where the schema wants one, strings elsewhere */
+  assert_true (json_is_true (lookup_path (m, "services.web.tty")));
+  assert_true (json_is_false (lookup_path (m, "services.web.build.no_cache")));
+  assert_string_equal (json_string_value (lookup_path (m, "services.web.labels.a")), "yes");
+  assert_string_equal (json_string_value (lookup_path (m, "services.web.build.context")),
+                       "/srv/app");
   assert_string_equal (json_string_value (lookup_path (m, "services.web.healthcheck.test[0]")),
                        "CMD-SHELL");
   assert_string_equal (json_string_value (lookup_path (m, "services.web.depends_on.db.condition")),
