@@ -2,6 +2,7 @@
  * dispatch of the other subcommands (the orchestrator comes next: they answer "not
  * implemented yet"). */
 #include <errno.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,60 @@ print_warnings (char **w)
     fprintf (stderr, "WARN[0000] %s\n", *w);
 }
 
+/* ulimits above this user's hard limits cannot be set: say so (the run clamps them). */
+static void
+ulimit_warnings (struct compose_project *p)
+{
+  static const struct
+  {
+    const char *name;
+    int res;
+  } lim[] = { { "nofile", RLIMIT_NOFILE },
+              { "nproc", RLIMIT_NPROC },
+              { "core", RLIMIT_CORE },
+              { "memlock", RLIMIT_MEMLOCK },
+              { "stack", RLIMIT_STACK },
+              { "fsize", RLIMIT_FSIZE },
+              { "cpu", RLIMIT_CPU },
+              { "data", RLIMIT_DATA },
+              { "as", RLIMIT_AS },
+              { "locks", RLIMIT_LOCKS },
+              { "sigpending", RLIMIT_SIGPENDING },
+              { "msgqueue", RLIMIT_MSGQUEUE },
+              { "nice", RLIMIT_NICE },
+              { "rtprio", RLIMIT_RTPRIO },
+              { "rttime", RLIMIT_RTTIME } };
+  const char *name;
+  json_t *svc;
+  json_object_foreach (json_object_get (p->model, "services"), name, svc)
+  {
+    const char *k;
+    json_t *v;
+    json_object_foreach (json_object_get (svc, "ulimits"), k, v)
+    {
+      for (size_t i = 0; i < ARRAY_SIZE (lim); i++)
+        {
+          struct rlimit rl;
+          if (strcmp (k, lim[i].name) != 0 || getrlimit (lim[i].res, &rl) < 0
+              || rl.rlim_max == RLIM_INFINITY)
+            continue;
+          json_int_t want = json_is_object (v) ? json_integer_value (json_object_get (v, "hard"))
+                                               : json_integer_value (v);
+          if (json_is_object (v) && want < json_integer_value (json_object_get (v, "soft")))
+            want = json_integer_value (json_object_get (v, "soft"));
+          if (want > 0 && (rlim_t)want > rl.rlim_max)
+            {
+              char *w = xasprintf (
+                  "services.%s.ulimits.%s: not enforced as written: %" JSON_INTEGER_FORMAT
+                  " is above this user's hard limit %llu (clamped to it)",
+                  name, k, want, (unsigned long long)rl.rlim_max);
+              strv_push_take (&p->warnings, w);
+            }
+        }
+    }
+  }
+}
+
 static int
 load (struct gopts *g, struct compose_project *p, nook_error_t *err)
 {
@@ -81,6 +136,8 @@ load (struct gopts *g, struct compose_project *p, nook_error_t *err)
   g->lo.environ = environ_json ();
   g->lo.discard_env_files = true; /* read into environment, as Compose's CLI does */
   int r = compose_load (&g->lo, p, err);
+  if (r == 0)
+    ulimit_warnings (p);
   json_decref (g->lo.environ);
   g->lo.environ = NULL;
   g->lo.files = NULL;
@@ -90,7 +147,7 @@ load (struct gopts *g, struct compose_project *p, nook_error_t *err)
   const char *se = getenv ("NOOK_COMPOSE_STRICT");
   if (g->strict || (se && strcmp (se, "1") == 0))
     for (char **w = p->warnings; w && *w; w++)
-      if (strstr (*w, ": not enforced: "))
+      if (strstr (*w, ": not enforced"))
         {
           nook_error_set (err, 0, "%s (--strict)", *w);
           compose_project_free (p);

@@ -805,6 +805,33 @@ external (json_t *res)
   return json_is_true (e) || json_is_object (e);
 }
 
+/* links, network_mode: service:X and volumes_from make a dependency, as compose-go's
+ * normalisation writes it. */
+static void
+implicit_dependency (json_t *svc, const char *ref, bool bare)
+{
+  if (ref == NULL)
+    return;
+  if (str_has_prefix (ref, "service:"))
+    ref += 8;
+  else if (!bare || str_has_prefix (ref, "container:"))
+    return;
+  cleanup_free char *name = xstrdup (ref);
+  char *colon = strchr (name, ':');
+  if (colon)
+    *colon = '\0';
+  json_t *deps = json_object_get (svc, "depends_on");
+  if (deps == NULL)
+    {
+      json_object_set_new (svc, "depends_on", json_object ());
+      deps = json_object_get (svc, "depends_on");
+    }
+  if (json_object_get (deps, name) == NULL)
+    json_object_set_new (
+        deps, name,
+        json_pack ("{s:s,s:b,s:b}", "condition", "service_started", "restart", 1, "required", 1));
+}
+
 void
 compose_defaults (json_t *model, const char *project)
 {
@@ -814,6 +841,17 @@ compose_defaults (json_t *model, const char *project)
   json_t *v;
   json_object_foreach (services, k, v)
   {
+    size_t i;
+    json_t *x;
+    json_array_foreach (json_object_get (v, "links"), i, x)
+    {
+      implicit_dependency (v, json_string_value (x), true);
+    }
+    json_array_foreach (json_object_get (v, "volumes_from"), i, x)
+    {
+      implicit_dependency (v, json_string_value (x), true);
+    }
+    implicit_dependency (v, json_string_value (json_object_get (v, "network_mode")), false);
     json_t *nets = json_object_get (v, "networks");
     if (nets == NULL && json_object_get (v, "network_mode") == NULL)
       {
@@ -954,6 +992,13 @@ compose_consistency (json_t *model, nook_error_t *err)
       if (check_ref (services, name, json_string_value (v), true, err) < 0)
         return -1;
     }
+    json_t *scale = json_object_get (svc, "scale");
+    json_t *replicas = json_object_get (json_object_get (svc, "deploy"), "replicas");
+    if (scale && replicas && !json_equal (scale, replicas))
+      return nook_error_set (err, 0,
+                             "services.%s: can't set distinct values on 'scale' and "
+                             "'deploy.replicas'",
+                             name);
     static const char *const modes[] = { "network_mode", "ipc", "pid" };
     for (size_t m = 0; m < ARRAY_SIZE (modes); m++)
       if (check_ref (services, name, json_string_value (json_object_get (svc, modes[m])), false,

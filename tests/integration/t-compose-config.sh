@@ -121,6 +121,21 @@ check_eq "--strict refuses them" 1 "$RC"
 NOOK_COMPOSE_STRICT=1 nrun compose config
 check_eq "NOOK_COMPOSE_STRICT=1 refuses them" 1 "$RC"
 
+hard=$(ulimit -Hn)
+if [ "$hard" != unlimited ]; then
+  printf 'services:\n  web:\n    image: busybox\n    ulimits:\n      nofile: {soft: 64, hard: %s}\n' \
+    "$((hard + 1))" >compose.yaml
+  nrun compose config -q
+  check_eq "an ulimit above the user's hard limit is accepted" 0 "$RC"
+  check_match "with a warning naming the limit" "services.web.ulimits.nofile: not enforced as written: $((hard + 1)) is above this user's hard limit $hard" "$ERR"
+  nrun compose --strict config -q
+  check_eq "--strict refuses it" 1 "$RC"
+else
+  ok "# SKIP no hard limit on open files here"
+  ok "# SKIP no hard limit on open files here"
+  ok "# SKIP no hard limit on open files here"
+fi
+
 cd "$T_SCRATCH" || exit 1
 mkdir -p empty && cd empty || exit 1
 nrun compose config

@@ -846,6 +846,15 @@ test_schema_errors (void **state)
   assert_string_equal (m, "error while interpolating services.web.image: required variable IMG is "
                           "missing a value: set IMG");
   free (m);
+  m = load_error ("services:\n  web:\n    image: x\n    scale: 2\n    deploy: {replicas: 3}\n",
+                  false);
+  assert_string_equal (m,
+                       "services.web: can't set distinct values on 'scale' and 'deploy.replicas'");
+  free (m);
+  m = load_error ("services:\n  web:\n    image: x\n    network_mode: service:db\n", false);
+  assert_string_equal (
+      m, "service \"web\" depends on undefined service \"db\": invalid compose project");
+  free (m);
   m = load_error ("name: Bad Name\nservices:\n  web:\n    image: x\n", false);
   assert_non_null (strstr (m, "invalid project name \"Bad Name\""));
   free (m);
@@ -892,6 +901,9 @@ test_normalisation (void **state)
                  "  db:\n"
                  "    image: db\n"
                  "    network_mode: none\n"
+                 "  side:\n"
+                 "    image: side\n"
+                 "    volumes_from: [web]\n"
                  "volumes:\n"
                  "  vol:\n",
                  env, &w);
@@ -946,6 +958,8 @@ test_normalisation (void **state)
   assert_string_equal (json_string_value (lookup_path (m, "networks.default.name")), "app_default");
   assert_string_equal (json_string_value (lookup_path (m, "volumes.vol.name")), "app_vol");
   assert_null (lookup_path (m, "services.db.networks"));
+  /* network_mode: service:X, links and volumes_from are dependencies */
+  assert_true (json_is_true (lookup_path (m, "services.side.depends_on.web.restart")));
   assert_null (json_object_get (m, "version"));
   /* warnings: version, mem_limit; nothing dropped silently */
   bool version = false, mem = false;
