@@ -821,7 +821,7 @@ add_warnings_for_unsupported (struct ctx *c, json_t *model)
 }
 
 static json_t *
-env_files_values (struct ctx *c, const struct compose_options *o, const char *project_dir,
+env_files_values (const char *cwd, const struct compose_options *o, const char *project_dir,
                   nook_error_t *err)
 {
   json_t *vals = json_object ();
@@ -830,7 +830,7 @@ env_files_values (struct ctx *c, const struct compose_options *o, const char *pr
       for (char **e = o->env_files; *e; e++)
         {
           cleanup_free char *p
-              = compose_path_join (c->workdir ? c->workdir : project_dir, *e, NULL);
+              = compose_path_join (cwd, *e, NULL); /* --env-file: from where nook runs */
           if (compose_dotenv_read (p, o->environ, vals, err) < 0)
             {
               json_decref (vals);
@@ -1218,7 +1218,7 @@ compose_load (const struct compose_options *o, struct compose_project *p, nook_e
   else
     c.workdir = dir_of (paths[0]);
   /* the variables: the environment over the env files */
-  if ((c.env = env_files_values (&c, o, c.workdir, err)) == NULL)
+  if ((c.env = env_files_values (cwd, o, c.workdir, err)) == NULL)
     goto out;
   json_object_update (c.env, environ0);
   if ((p->name = project_name (&c, o, paths, contents, n, err)) == NULL)

@@ -102,7 +102,10 @@ struct compose_service_network
   int64_t priority;
 };
 
-struct compose_file_ref /* a service's secret or config */
+/* A service's secret or config. uid, gid and mode are to be honoured for `file:` sources
+ * too (Docker Compose ignores them there with a warning): deliberately, since the content is
+ * copied read-only into a tmpfs at start (a later edit of the file is not seen). */
+struct compose_file_ref
 {
   char *source;
   char *target; /* NULL: /run/secrets/SOURCE or /SOURCE */

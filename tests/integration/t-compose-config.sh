@@ -80,6 +80,9 @@ check_eq "-q prints nothing" "" "$OUT"
 check_eq "-q exits 0" 0 "$RC"
 nrun compose config --hash '*'
 check_match "--hash prints a sha256 per service" "^api [0-9a-f]{64}${NL}web [0-9a-f]{64}$" "$OUT"
+printf 'TAG=from-env-file\n' >"$T_SCRATCH/ci.env"
+nrun compose --env-file ../../../ci.env config --images
+check_eq "--env-file is read from the working directory, instead of .env" "busybox${NL}busybox:from-env-file" "$OUT"
 nrun compose config --no-interpolate
 check_match "--no-interpolate keeps the variables" 'image: busybox:\$\{TAG:-latest\}' "$OUT"
 nrun compose -p other -f "$P/compose.yaml" config
