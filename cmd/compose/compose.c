@@ -285,20 +285,24 @@ cmd_config (struct gopts *g, int argc, char **argv, nook_error_t *err)
   if (strcmp (format, "yaml") != 0 && strcmp (format, "json") != 0)
     return nook_error_set (err, 0, "unsupported format \"%s\": want yaml or json", format);
   g->lo.all_profiles = profiles;
+  cleanup_strv char **targets = NULL;
+  for (int i = 1; i < argc; i++)
+    if (argv[i][0] != '-'
+        && (i == 1
+            || (strcmp (argv[i - 1], "--format") && strcmp (argv[i - 1], "--hash")
+                && strcmp (argv[i - 1], "-o") && strcmp (argv[i - 1], "--output"))))
+      strv_push (&targets, argv[i]);
+  g->lo.services = targets;
   struct compose_project p;
   if (load (g, &p, err) < 0)
     return -1;
   json_t *m = p.model;
   int rc = 0;
   /* services named after the flags must exist */
-  for (int i = 1; i < argc; i++)
-    if (argv[i][0] != '-'
-        && (i == 1
-            || (strcmp (argv[i - 1], "--format") && strcmp (argv[i - 1], "--hash")
-                && strcmp (argv[i - 1], "-o") && strcmp (argv[i - 1], "--output")))
-        && json_object_get (json_object_get (m, "services"), argv[i]) == NULL)
+  for (char **t = targets; t && *t; t++)
+    if (json_object_get (json_object_get (m, "services"), *t) == NULL)
       {
-        nook_error_set (err, 0, "no such service: %s", argv[i]);
+        nook_error_set (err, 0, "no such service: %s", *t);
         rc = -1;
         goto out;
       }
@@ -306,16 +310,9 @@ cmd_config (struct gopts *g, int argc, char **argv, nook_error_t *err)
   {
     json_t *keep = json_object ();
     json_t *svcs = json_object_get (m, "services");
-    bool named = false;
-    for (int i = 1; i < argc; i++)
-      if (argv[i][0] != '-'
-          && (i == 1
-              || (strcmp (argv[i - 1], "--format") && strcmp (argv[i - 1], "--hash")
-                  && strcmp (argv[i - 1], "-o") && strcmp (argv[i - 1], "--output"))))
-        {
-          named = true;
-          json_object_set_new (keep, argv[i], json_true ());
-        }
+    bool named = targets != NULL;
+    for (char **t = targets; t && *t; t++)
+      json_object_set_new (keep, *t, json_true ());
     for (bool grew = named; grew;)
       {
         grew = false;

@@ -939,12 +939,43 @@ apply_profiles (struct ctx *c, const struct compose_options *o, json_t *model, j
   const char *name;
   json_t *svc;
   void *tmp;
+  /* services named on the command line are on, and what they depend on */
+  json_t *wanted = json_object ();
+  for (char **t = o->services; t && *t; t++)
+    json_object_set_new (wanted, *t, json_true ());
+  for (bool grew = true; grew;)
+    {
+      grew = false;
+      json_t *x;
+      json_object_foreach (wanted, name, x)
+      {
+        json_t *deps = json_object_get (json_object_get (services, name), "depends_on");
+        json_t *dep_names = json_is_array (deps) ? json_incref (deps) : json_array ();
+        const char *d;
+        json_t *y;
+        json_object_foreach (deps, d, y) { json_array_append_new (dep_names, json_string (d)); }
+        size_t i;
+        json_array_foreach (dep_names, i, y)
+        {
+          const char *dn = json_string_value (y);
+          if (dn && !json_object_get (wanted, dn))
+            {
+              json_object_set_new (wanted, dn, json_true ());
+              grew = true;
+            }
+        }
+        json_decref (dep_names);
+        if (grew)
+          break; /* the object changed: walk it again */
+      }
+    }
   json_object_foreach_safe (services, tmp, name, svc)
   {
     json_t *profs = json_object_get (svc, "profiles");
     if (json_array_size (profs) == 0)
       continue;
-    bool on = o->all_profiles || strv_contains (active, "*");
+    bool on
+        = o->all_profiles || strv_contains (active, "*") || json_object_get (wanted, name) != NULL;
     size_t i;
     json_t *p;
     json_array_foreach (profs, i, p)
@@ -956,6 +987,7 @@ apply_profiles (struct ctx *c, const struct compose_options *o, json_t *model, j
     if (!on)
       json_object_del (services, name);
   }
+  json_decref (wanted);
   strv_free (active);
   return 0;
 }

@@ -41,6 +41,7 @@ struct compose_options
   bool no_validate;
   bool discard_env_files; /* drop env_file once read into environment */
   bool all_profiles;      /* keep services of every profile */
+  char **services;        /* services named on the command line: on whatever their profiles */
 };
 
 struct compose_project

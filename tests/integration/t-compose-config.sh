@@ -69,6 +69,8 @@ nrun compose --profile debug config --services
 check_eq "--profile enables a service" "api${NL}debug${NL}web" "$OUT"
 COMPOSE_PROFILES=debug nrun compose config --services
 check_eq "COMPOSE_PROFILES enables a service" "api${NL}debug${NL}web" "$OUT"
+nrun compose config --services debug
+check_eq "a service named on the command line is on whatever its profiles" "debug" "$OUT"
 nrun compose config --profiles
 check_eq "--profiles lists every profile" "debug" "$OUT"
 nrun compose config --volumes
