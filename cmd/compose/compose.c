@@ -401,7 +401,7 @@ cmd_config (struct gopts *g, int argc, char **argv, nook_error_t *err)
   else
     {
       cleanup_free char *text
-          = strcmp (format, "json") == 0 ? json_dumps (m, JSON_INDENT (4)) : compose_yaml_emit (m);
+          = strcmp (format, "json") == 0 ? json_dumps (m, JSON_INDENT (2)) : compose_yaml_emit (m);
       if (text == NULL)
         {
           rc = nook_error_set (err, 0, "cannot print the model");
@@ -537,9 +537,9 @@ cmd_compose (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   (void)ctx;
   if (i >= argc)
     {
-      usage (stderr);
+      usage (stdout); /* as `docker compose` alone */
       strv_free (g.files);
-      return 1;
+      return 0;
     }
   const char *sub = argv[i];
   if (strcmp (sub, "config") == 0 || strcmp (sub, "convert") == 0)
