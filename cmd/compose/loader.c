@@ -770,8 +770,28 @@ discover (struct ctx *c, const char *cwd, char ***files, nook_error_t *err)
 }
 
 static void
+add_warnings_for_drivers (struct ctx *c, json_t *model)
+{
+  const char *k;
+  json_t *v;
+  json_object_foreach (json_object_get (model, "networks"), k, v)
+  {
+    const char *d = json_string_value (json_object_get (v, "driver"));
+    if (d && strcmp (d, "bridge") != 0 && strcmp (d, "default") != 0)
+      warn (c, "networks.%s.driver: not enforced: nook's user networks are bridges, not %s", k, d);
+  }
+  json_object_foreach (json_object_get (model, "volumes"), k, v)
+  {
+    const char *d = json_string_value (json_object_get (v, "driver"));
+    if (d && strcmp (d, "local") != 0)
+      warn (c, "volumes.%s.driver: not enforced: nook's volumes are local, not %s", k, d);
+  }
+}
+
+static void
 add_warnings_for_unsupported (struct ctx *c, json_t *model)
 {
+  add_warnings_for_drivers (c, model);
   /* Keys the schema allows but nook cannot honour here: accepted, one warning each. */
   static const char *const keys[][2] = {
     { "mem_limit", "memory limits need cgroups, which are not delegated to this user" },
@@ -810,6 +830,16 @@ add_warnings_for_unsupported (struct ctx *c, json_t *model)
     for (size_t i = 0; i < ARRAY_SIZE (keys); i++)
       if (json_object_get (svc, keys[i][0]))
         warn (c, "services.%s.%s: not enforced: %s", name, keys[i][0], keys[i][1]);
+    const char *drv
+        = json_string_value (json_object_get (json_object_get (svc, "logging"), "driver"));
+    if (drv && strcmp (drv, "json-file") != 0 && strcmp (drv, "none") != 0
+        && strcmp (drv, "local") != 0)
+      warn (
+          c,
+          "services.%s.logging.driver: not enforced: nook writes json-file logs (or none), not %s",
+          name, drv);
+    if (json_object_get (svc, "provider"))
+      warn (c, "services.%s.provider: not enforced: nook runs no provider plugins", name);
     if (json_object_get (json_object_get (json_object_get (svc, "deploy"), "resources"), "limits")
         || json_object_get (json_object_get (json_object_get (svc, "deploy"), "resources"),
                             "reservations"))

@@ -474,6 +474,32 @@ as_list (json_t *v)
   return json_pack ("[O]", v);
 }
 
+/* `format: raw`: KEY=VALUE lines taken as they are (no quotes, no interpolation). */
+static int
+read_raw_env (const char *path, json_t *out, nook_error_t *err)
+{
+  cleanup_file FILE *f = fopen (path, "re");
+  if (f == NULL)
+    return nook_error_set (err, errno, "open env file %s", path);
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  while ((n = getline (&line, &cap, f)) > 0)
+    {
+      while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+      if (n == 0 || line[0] == '#')
+        continue;
+      char *eq = strchr (line, '=');
+      if (eq == NULL)
+        continue;
+      *eq = '\0';
+      json_object_set_new (out, line, json_string (eq + 1));
+    }
+  free (line);
+  return 0;
+}
+
 static int
 read_env_files (json_t *svc, const char *key, const char *into, json_t *env, const char *workdir,
                 nook_error_t *err)
@@ -516,7 +542,18 @@ read_env_files (json_t *svc, const char *key, const char *into, json_t *env, con
         return nook_error_set (err, errno, "%s %s not found",
                                strcmp (key, "env_file") == 0 ? "env file" : "label file", path);
       }
-    if (compose_dotenv_read (path, env, vals, err) < 0)
+    const char *format = json_string_value (json_object_get (x, "format"));
+    int rr;
+    if (format && strcmp (format, "raw") == 0)
+      rr = read_raw_env (path, vals, err);
+    else if (format)
+      rr = nook_error_set (err, 0,
+                           "env file %s: unsupported format \"%s\" (nook reads the default "
+                           "format and raw)",
+                           path, format);
+    else
+      rr = compose_dotenv_read (path, env, vals, err);
+    if (rr < 0)
       {
         json_decref (canon);
         json_decref (vals);

@@ -126,6 +126,14 @@ check_eq "--strict refuses them" 1 "$RC"
 NOOK_COMPOSE_STRICT=1 nrun compose config
 check_eq "NOOK_COMPOSE_STRICT=1 refuses them" 1 "$RC"
 
+printf 'A="q $X"\nB=x=y\n' >raw.env
+printf 'services:\n  web:\n    image: busybox\n    env_file: [{path: raw.env, format: raw}]\n    logging: {driver: syslog}\nnetworks:\n  n: {driver: overlay}\n' >compose.yaml
+nrun compose config --format json
+check_eq "an env_file of format raw is taken as it is" '"q $X"' \
+  "$(printf '%s' "$OUT" | python3 -c 'import json,sys; print(json.load(sys.stdin)["services"]["web"]["environment"]["A"])')"
+check_match "a logging driver nook does not have is warned" 'services.web.logging.driver: not enforced' "$ERR"
+check_match "a network driver nook does not have is warned" 'networks.n.driver: not enforced' "$ERR"
+
 hard=$(ulimit -Hn)
 if [ "$hard" != unlimited ]; then
   printf 'services:\n  web:\n    image: busybox\n    ulimits:\n      nofile: {soft: 64, hard: %s}\n' \
