@@ -1029,6 +1029,12 @@ compose_consistency (json_t *model, nook_error_t *err)
       if (check_ref (services, name, json_string_value (v), true, err) < 0)
         return -1;
     }
+    if (!json_object_get (svc, "image") && !json_object_get (svc, "build")
+        && !json_object_get (svc, "provider"))
+      return nook_error_set (err, 0,
+                             "service \"%s\" has neither an image nor a build context specified: "
+                             "invalid compose project",
+                             name);
     json_t *scale = json_object_get (svc, "scale");
     json_t *replicas = json_object_get (json_object_get (svc, "deploy"), "replicas");
     if (scale && replicas && !json_equal (scale, replicas))

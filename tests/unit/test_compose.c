@@ -855,6 +855,10 @@ test_schema_errors (void **state)
   assert_string_equal (
       m, "service \"web\" depends on undefined service \"db\": invalid compose project");
   free (m);
+  m = load_error ("services:\n  web:\n    command: [\"true\"]\n", false);
+  assert_string_equal (m, "service \"web\" has neither an image nor a build context specified: "
+                          "invalid compose project");
+  free (m);
   m = load_error ("name: Bad Name\nservices:\n  web:\n    image: x\n", false);
   assert_non_null (strstr (m, "invalid project name \"Bad Name\""));
   free (m);
