@@ -1238,7 +1238,21 @@ finish (struct ctx *c, const struct compose_options *o, json_t *model, struct co
   if (!o->no_resolve_paths)
     compose_resolve_paths (model, c->workdir, c->env);
   if (compose_canonical (model, c->env, c->workdir, o->discard_env_files, err) < 0)
-    return -1;
+    {
+      /* "services.web.ports[0]: ...": say where that is */
+      const char *msg = (*err)->msg;
+      const char *colon = strstr (msg, ": ");
+      if (str_has_prefix (msg, "services.") && colon)
+        {
+          cleanup_free char *path = xstrndup (msg, (size_t)(colon - msg));
+          const char *name;
+          int line, col;
+          compose_sources_locate (c->sources, path, &name, &line, &col);
+          if (line)
+            nook_error_wrap (err, "%s:%d:%d", name, line, col);
+        }
+      return -1;
+    }
   if (!o->no_normalize)
     compose_defaults (model, p->name);
   if (!o->no_consistency && compose_consistency (model, err) < 0)
@@ -1273,6 +1287,11 @@ compose_load (const struct compose_options *o, struct compose_project *p, nook_e
   if (project_files (&c, o, cwd, environ0, &paths, &contents, &n, err) < 0
       || read_stdin_once (&c, paths, contents, n, err) < 0)
     goto out;
+  if (n == 0)
+    {
+      nook_error_set (err, 0, "no configuration file provided: not found");
+      goto out;
+    }
   if (o->project_dir)
     c.workdir = compose_path_join (cwd, o->project_dir, NULL);
   else if (strcmp (paths[0], "-") == 0 || paths[0][0] != '/')

@@ -620,7 +620,7 @@ canonical_service (const char *name, json_t *svc, json_t *env, const char *workd
       {
         json_t *words = compose_split_command (json_string_value (v), err);
         if (words == NULL)
-          return nook_error_wrap (err, "service \"%s\": %s", name, cmds[i]);
+          return nook_error_wrap (err, "services.%s.%s", name, cmds[i]);
         json_object_set_new (svc, cmds[i], words);
       }
   /* durations as Go prints them */
@@ -714,7 +714,7 @@ canonical_service (const char *name, json_t *svc, json_t *env, const char *workd
         if (s == NULL || compose_port_parse (s, o, err) < 0)
           {
             json_decref (o);
-            return nook_error_wrap (err, "service \"%s\": ports[%zu]", name, i);
+            return nook_error_wrap (err, "services.%s.ports[%zu]", name, i);
           }
       }
       json_object_set_new (svc, "ports", o);
@@ -741,7 +741,7 @@ canonical_service (const char *name, json_t *svc, json_t *env, const char *workd
         if (m == NULL)
           {
             json_decref (o);
-            return nook_error_wrap (err, "service \"%s\": volumes[%zu]", name, i);
+            return nook_error_wrap (err, "services.%s.volumes[%zu]", name, i);
           }
         json_array_append_new (o, m);
       }

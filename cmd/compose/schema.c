@@ -400,6 +400,34 @@ rest:
   return 0;
 }
 
+void
+compose_sources_locate (json_t *sources, const char *path, const char **name, int *line, int *col)
+{
+  cleanup_free char *p = xstrdup (path);
+  *line = *col = 0;
+  *name = json_string_value (json_array_get (json_array_get (sources, 0), 0));
+  for (;;)
+    {
+      for (size_t i = json_array_size (sources); i-- > 0 && !*line;)
+        {
+          json_t *src = json_array_get (sources, i);
+          compose_yaml_position (json_array_get (src, 1), p, line, col);
+          if (*line)
+            *name = json_string_value (json_array_get (src, 0));
+        }
+      if (*line || *p == '\0')
+        return;
+      char *cut = strrchr (p, '.');
+      char *br = strrchr (p, '[');
+      if (br && (cut == NULL || br > cut))
+        cut = br;
+      if (cut == NULL)
+        *p = '\0';
+      else
+        *cut = '\0';
+    }
+}
+
 int
 compose_schema_validate (json_t *schema, json_t *doc, json_t *sources, nook_error_t *err)
 {
@@ -409,29 +437,13 @@ compose_schema_validate (json_t *schema, json_t *doc, json_t *sources, nook_erro
   if (r < 0)
     {
       /* the nearest recorded position: the path itself, else its parents */
-      cleanup_free char *p = xstrdup (st.pos_path ? st.pos_path : st.msg_path ? st.msg_path : "");
-      int line = 0, col = 0;
-      const char *name = json_string_value (json_array_get (json_array_get (sources, 0), 0));
-      for (;;)
-        {
-          for (size_t i = json_array_size (sources); i-- > 0 && !line;)
-            {
-              json_t *src = json_array_get (sources, i);
-              compose_yaml_position (json_array_get (src, 1), p, &line, &col);
-              if (line)
-                name = json_string_value (json_array_get (src, 0));
-            }
-          if (line || *p == '\0')
-            break;
-          char *cut = strrchr (p, '.');
-          char *br = strrchr (p, '[');
-          if (br && (cut == NULL || br > cut))
-            cut = br;
-          if (cut == NULL)
-            *p = '\0';
-          else
-            *cut = '\0';
-        }
+      const char *name;
+      int line, col;
+      compose_sources_locate (sources,
+                              st.pos_path   ? st.pos_path
+                              : st.msg_path ? st.msg_path
+                                            : "",
+                              &name, &line, &col);
       const char *shown = st.msg_path && *st.msg_path ? st.msg_path : "(root)";
       if (line)
         nook_error_set (err, 0, "%s:%d:%d: %s: %s", name ? name : "compose", line, col, shown,

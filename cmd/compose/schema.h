@@ -18,4 +18,9 @@ json_t *compose_schema (void);
  * order): the last file that holds the path (or its nearest parent) is named. */
 int compose_schema_validate (json_t *schema, json_t *doc, json_t *sources, nook_error_t *err);
 
+/* Where path (or its nearest parent) was written, in sources as above: *name, *line and
+ * *col (0 when nowhere). */
+void compose_sources_locate (json_t *sources, const char *path, const char **name, int *line,
+                             int *col);
+
 #endif

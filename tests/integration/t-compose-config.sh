@@ -98,6 +98,9 @@ printf 'services:\n  web:\n    image: busybox\n    ports:\n      - target: eight
 nrun compose config
 check_eq "a wrong type exits 1" 1 "$RC"
 check_match "a wrong type names file:line:col and the path" "compose.yaml:5:9: services.web.ports\\[0\\].target: must be an integer" "$ERR"
+printf 'services:\n  web:\n    image: busybox\n    ports:\n      - "80"\n      - "8o:80"\n' >compose.yaml
+nrun compose config
+check_match "a bad port of the short syntax is named with its line" 'compose.yaml:6:9: services.web.ports\[1\]: invalid hostPort: 8o' "$ERR"
 printf 'services:\n  web:\n    image: busybox\n    imgae: busybox\n' >compose.yaml
 nrun compose config
 check_eq "an unknown key exits 1" 1 "$RC"
