@@ -1203,6 +1203,7 @@ load_all (struct ctx *c, const struct compose_options *o, char **paths, const ch
           model = mm;
         }
     }
+  compose_unicity (model); /* as compose-go merges even one file into an empty model */
   if (!o->no_validate && compose_schema_validate (compose_schema (), model, c->sources, err) < 0)
     {
       json_decref (model);
