@@ -20,7 +20,7 @@ PKG_CONFIG ?= pkg-config
 # imagefmt/curl_dl.c and imagefmt/digest.c load them on first use, so starting a
 # container does not pay for libxml2, ICU, libstdc++, OpenSSL and the rest, nor for
 # nettle's CPU probe.
-PKGS := libseccomp libcap jansson
+PKGS := libseccomp libcap jansson yaml-0.1
 PKGS_CFLAGS_ONLY := libarchive libcurl nettle
 FUZZ_SECONDS ?= 20
 
@@ -73,6 +73,9 @@ $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# The Compose Specification's schema is assembled into the loader (.incbin).
+$(O)/cmd/compose/schema.o $(O)/fuzzobj/cmd/compose/schema.o: cmd/compose/compose-spec.json
+
 $(O)/libnook.a: $(LIBOBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
@@ -121,7 +124,8 @@ $(O)/tests/fuzz/replay.o: tests/fuzz/replay.c
 # libFuzzer builds use clang and their own object tree.
 # libFuzzer builds: the libraries (not the CLI) compiled once with clang into
 # their own archive, then one binary per target.
-FUZZLIBSRC := $(filter-out cmd/%,$(LIBSRC))
+# (and the Compose loader's pure files: no CLI in them)
+FUZZLIBSRC := $(filter-out cmd/%,$(LIBSRC)) $(filter-out cmd/compose/compose.c,$(filter cmd/compose/%,$(LIBSRC)))
 FUZZFLAGS := -std=gnu11 -D_GNU_SOURCE -I. -g -O1 $(PKG_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined
 # (dependency files so a changed header rebuilds the objects: a struct that grew a field
 # once left stale objects that read garbage)

@@ -19,6 +19,15 @@ COPIED=(
   buildkit-parser/testfile-line
   buildkit-parser/shell
   real-world-dockerfiles/cases
+  compose/compose-go
+  compose/expected
+  compose/spec/LICENSE
+  compose/spec/NOTICE
+  compose/spec/schema
+)
+# Copies outside tests/data/conformance: the Compose schema compiled into nook.
+EXTRA=(
+  "compose/spec/schema/compose-spec.json cmd/compose/compose-spec.json"
 )
 
 case "$mode" in
@@ -35,11 +44,18 @@ case "$mode" in
         bad=1
       fi
     done
+    for e in "${EXTRA[@]}"; do
+      read -r from to <<<"$e"
+      if ! cmp -s "$src/$from" "$to"; then
+        echo "check-conformance: $to differs from $src/$from" >&2
+        bad=1
+      fi
+    done
     if [ "$bad" != 0 ]; then
       echo "check-conformance: run 'make sync-conformance' to refresh the copy" >&2
       exit 1
     fi
-    echo "check-conformance: ${#COPIED[@]} paths identical to $src"
+    echo "check-conformance: $((${#COPIED[@]} + ${#EXTRA[@]})) paths identical to $src"
     ;;
   sync)
     if [ ! -d "$src" ]; then
@@ -50,6 +66,10 @@ case "$mode" in
       rm -rf "${dst:?}/$p"
       mkdir -p "$(dirname "$dst/$p")"
       cp -R --no-preserve=mode,ownership,timestamps "$src/$p" "$dst/$p"
+    done
+    for e in "${EXTRA[@]}"; do
+      read -r from to <<<"$e"
+      cp --no-preserve=mode,ownership,timestamps "$src/$from" "$to"
     done
     chmod -R u+rwX,go+rX "$dst"
     echo "sync-conformance: copied ${#COPIED[@]} paths from $src to $dst"

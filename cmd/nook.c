@@ -45,6 +45,11 @@
  *   cmd/config.c          config.json: registry mirrors, insecure registries
  *   cmd/image.c           `nook image SUBCOMMAND`: dispatch to the image verbs
  *   cmd/dockerfile.c      `nook dockerfile parse|stages`
+ *   cmd/compose/          `nook compose` (also as docker-compose): compose.c the CLI; loader.c
+ *                         files, env, include, extends, profiles; yaml.c libyaml <-> jansson;
+ *                         interp.c ${VAR} and .env; merge.c the merge rules; schema.c the
+ *                         spec's JSON schema; normalize.c the canonical model; model.h the
+ *                         model as C structs for the orchestrator
  *   sandbox/spec.h        struct nook_spec: what a container is, as data
  *   sandbox/run.c         clone, sync, id maps, pty, signals, wait: the parent side
  *   sandbox/child.c       the child side: rootfs, mounts, pivot_root, security, init
@@ -98,6 +103,7 @@
  */
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "cmd/compose/compose.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/trace.h"
@@ -161,6 +167,7 @@ static const struct command commands[] = {
   { "info", cmd_info, "Show what this machine offers nook" },
   { "version", cmd_version, "Show the nook version" },
   { "dockerfile", cmd_dockerfile, "Parse a Dockerfile, list the stages of a target" },
+  { "compose", cmd_compose, "Define and run multi-container applications (config, version)" },
 };
 
 static void
@@ -269,6 +276,14 @@ main (int argc, char **argv)
     {
       fprintf (stderr, "Error: refusing to run setuid or setgid: nook needs no privileges\n");
       return 125;
+    }
+  /* Installed as docker-compose (or nook-compose): `nook compose` itself. */
+  const char *base = strrchr (argv[0], '/') ? strrchr (argv[0], '/') + 1 : argv[0];
+  if (strcmp (base, "docker-compose") == 0 || strcmp (base, "nook-compose") == 0)
+    {
+      argv[0] = (char *)"compose";
+      int rc = cmd_compose (&ctx, argc, argv, &err);
+      return rc >= 0 ? rc : err ? report (err, "compose") : 1;
     }
   int ci = parse_globals (&ctx, argc, argv, &err);
   if (ci == argc && argc > 1 && err == NULL)
