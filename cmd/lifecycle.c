@@ -27,6 +27,7 @@
 #include <time.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -393,8 +394,26 @@ attach_new (const char *root, const char *id, bool in, bool tty, const char *key
   cleanup_close int fd = ctl_connect (cdir, id);
   if (fd < 0)
     return nook_error_set (err, errno, "connect to the supervisor of container %.12s", id);
+  /* the supervisor, so that its end can be awaited: after `run` returns, `rm`
+   * must not find the container still held by a supervisor cleaning up */
+  struct ucred cred = { 0 };
+  socklen_t clen = sizeof cred;
+  cleanup_close int sup = -1;
+  if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0 && cred.pid > 0)
+    sup = (int)syscall (SYS_pidfd_open, cred.pid, 0);
   bool detached = false;
-  return attach_streams (fd, in, tty, keys, &detached, err);
+  int rc = attach_streams (fd, in, tty, keys, &detached, err);
+  if (rc >= 0 && !detached && sup >= 0)
+    {
+      /* it sent the exit code after its last state write; what is left is
+       * closing the log and ending the network's helpers: bounded */
+      struct pollfd p = { .fd = sup, .events = POLLIN };
+      close (fd);
+      fd = -1;
+      while (poll (&p, 1, 10000) < 0 && errno == EINTR)
+        ;
+    }
+  return rc;
 }
 
 int

@@ -1077,6 +1077,7 @@ supervise (struct sup *S, nook_error_t *err)
       snprintf (S->st.status, sizeof S->st.status, "exited");
       write_state (S);
       finish (S, code);
+      test_hook ("supervisor-finished"); /* clients told, lock still held */
       return code;
     }
 }

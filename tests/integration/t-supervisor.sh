@@ -108,6 +108,28 @@ if [ -n "${NOOK_HOOKED:-}" ] && [ -x "$NOOK_HOOKED" ]; then
     kill -KILL "$npid" 2>/dev/null
   fi
   "$NOOK" rm -f pd >/dev/null 2>&1
+  # An attached start (and run -it) returns only once the supervisor is gone: `start -a x;
+  # rm x` must not find x still held by a supervisor that told the exit code and is
+  # cleaning up.  The supervisor is held after it told the code; start must still be
+  # waiting for it.  (Without the wait, start ends at once; the 3 s bound how long we look.)
+  hooks=$T_SCRATCH/hooks-fin
+  mkdir -p "$hooks"
+  mkfifo "$hooks/supervisor-finished.reached" "$hooks/supervisor-finished.go"
+  "$NOOK" create --name held busybox true >/dev/null
+  NOOK_TEST_HOOK_DIR=$hooks "$NOOK_HOOKED" start -a held </dev/null >/dev/null 2>&1 &
+  npid=$!
+  if timeout 60 cat "$hooks/supervisor-finished.reached" >/dev/null; then
+    check_fail "start -a has not returned while its supervisor still holds the container" \
+      poll 3 pid_ended "$npid"
+    open_gate "$hooks/supervisor-finished.go" >/dev/null
+    wait "$npid"
+    check_eq "start -a's exit code once the supervisor ended" 0 "$?"
+    check_status "rm right after start -a returned" 0 rm held
+  else
+    fail "the supervisor stopped at supervisor-finished"
+    kill -KILL "$npid" 2>/dev/null
+  fi
+  "$NOOK" rm -f held >/dev/null 2>&1
 else
   fail "the hooked test build is available (make builds build/nook-testhooks)"
 fi
