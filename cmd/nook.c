@@ -45,6 +45,7 @@
  *   cmd/config.c          config.json: registry mirrors, insecure registries
  *   cmd/image.c           `nook image SUBCOMMAND`: dispatch to the image verbs
  *   cmd/dockerfile.c      `nook dockerfile parse|stages`
+ *   cmd/build/            `nook build`: the Dockerfile executor, its layers and cache
  *   sandbox/spec.h        struct nook_spec: what a container is, as data
  *   sandbox/run.c         clone, sync, id maps, pty, signals, wait: the parent side
  *   sandbox/child.c       the child side: rootfs, mounts, pivot_root, security, init
@@ -157,6 +158,9 @@ static const struct command commands[] = {
   { "info", cmd_info, "Show what this machine offers nook" },
   { "version", cmd_version, "Show the nook version" },
   { "dockerfile", cmd_dockerfile, "Parse a Dockerfile, list the stages of a target" },
+  { "build", cmd_build, "Build an image from a Dockerfile" },
+  { "buildx", cmd_buildx, "Docker Buildx's spelling: buildx build, buildx prune" },
+  { "builder", cmd_builder, "Manage the build cache (builder prune)" },
 };
 
 static void

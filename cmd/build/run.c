@@ -1,0 +1,266 @@
+/* cmd/build/run.c: a RUN step: a nook container on the stage's layers with a fresh
+ * upper dir (the run path's pieces: spec_merge, the id-map plan, the seccomp cache,
+ * the run's network, sandbox_run), its output streamed as BuildKit's plain progress
+ * prints it ("#N 0.123 line"), or kept and shown only on failure with -q. */
+#include "cmd/build/build.h"
+#include "cmd/run_net.h"
+#include "cmd/seccomp_cache.h"
+#include "cmd/spec.h"
+#include "cmd/store_open.h"
+#include "imagefmt/layer.h"
+#include "imagefmt/store.h"
+#include "sandbox/rootfs.h"
+#include "sandbox/run.h"
+#include "sandbox/userns.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct out_pump
+{
+  int fd;
+  struct build *b;
+  int vertex;
+  struct strbuf kept; /* -q: the output, shown on failure */
+};
+
+static void *
+pump (void *arg)
+{
+  struct out_pump *p = arg;
+  char buf[8192];
+  struct strbuf line = { 0 };
+  for (;;)
+    {
+      ssize_t n = read (p->fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      for (ssize_t i = 0; i < n; i++)
+        {
+          if (buf[i] != '\n')
+            {
+              strbuf_appendc (&line, buf[i]);
+              continue;
+            }
+          const char *t = line.len ? line.buf : "";
+          if (p->b->quiet)
+            strbuf_appendf (&p->kept, "%s\n", t);
+          else
+            {
+              fprintf (p->b->out, "#%d %.3f %s\n", p->vertex, build_elapsed (p->b), t);
+              fflush (p->b->out);
+            }
+          line.len = 0;
+          if (line.buf)
+            line.buf[0] = '\0';
+        }
+    }
+  if (line.len)
+    {
+      if (p->b->quiet)
+        strbuf_appendf (&p->kept, "%s\n", line.buf);
+      else
+        fprintf (p->b->out, "#%d %.3f %s\n", p->vertex, build_elapsed (p->b), line.buf);
+    }
+  fflush (p->b->out);
+  strbuf_free (&line);
+  return NULL;
+}
+
+struct run_data
+{
+  struct run_net net;
+};
+
+static int
+network_started (void *data, const struct sandbox_netns *ns, nook_error_t *err)
+{
+  struct run_data *d = data;
+  return run_net_start (&d->net, ns, err);
+}
+
+static int
+read_image_file (void *data, const char *path, char **text, nook_error_t *err)
+{
+  char *const *dirs = data;
+  size_t len;
+  return imagefmt_layers_read_file (dirs, path, 4u << 20, text, &len, err);
+}
+
+static const char *
+host_getenv (const char *name)
+{
+  return getenv (name);
+}
+
+static void
+warn (const char *msg)
+{
+  log_warn ("%s", msg);
+}
+
+static bool
+env_names (char *const *env, const char *kv)
+{
+  const char *eq = strchr (kv, '=');
+  size_t n = eq ? (size_t)(eq - kv) : strlen (kv);
+  for (size_t i = 0; env && env[i]; i++)
+    if (strncmp (env[i], kv, n) == 0 && env[i][n] == '=')
+      return true;
+  return false;
+}
+
+int
+build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *argv,
+                     char *const *env_args, const char *upper_name, int vertex, int *status,
+                     nook_error_t *err)
+{
+  struct nook_spec spec = { 0 };
+  struct run_data d = { 0 };
+  d.net.stack = d.net.forwarder = (struct net_helper)NET_HELPER_INIT;
+  int ret = -1;
+  int saved[3] = { -1, -1, -1 };
+  int pipefd[2] = { -1, -1 };
+  pthread_t th;
+  bool pumping = false;
+  struct out_pump p = { .b = b, .vertex = vertex, .fd = -1 };
+  const char *forced = b->ctx->storage_driver;
+  const char *keep = getenv ("NOOK_USERNS_KEEP");
+  int null = -1, st = -1;
+  struct sandbox_hooks hooks = { .network = network_started, .data = &d };
+  cleanup_strv char **env = NULL;
+  json_t *cfg = json_object_get (sc->s.config, "config");
+  json_t *img_env = cfg ? json_object_get (cfg, "Env") : NULL;
+  cleanup_strv char **have = NULL;
+  size_t i;
+  json_t *v;
+  json_array_foreach (img_env, i, v) if (json_is_string (v)) strv_push (&have, json_string_value (v));
+  for (size_t k = 0; env_args && env_args[k]; k++)
+    if (!env_names (have, env_args[k]))
+      strv_push (&env, env_args[k]);
+
+  if (build_state_dirs (b, &sc->s, err) < 0)
+    return -1;
+  char *const *dirs = sc->s.dirs;
+  char *empty_layers[] = { b->empty_dir, NULL };
+  if (dirs == NULL || dirs[0] == NULL)
+    dirs = empty_layers;
+
+  struct run_opts o = { 0 };
+  o.cmd = (char **)argv;
+  o.entrypoint_set = true;
+  o.hostname = (char *)"buildkitsandbox";
+  o.env = env;
+  o.rm = true;
+  if (b->o->network && strcmp (b->o->network, "default") != 0)
+    o.network = (char *)b->o->network;
+  struct spec_env se = { .read_image_file = read_image_file,
+                         .data = (void *)dirs,
+                         .getenv = host_getenv,
+                         .warn = warn };
+  if (spec_merge (sc->s.config, &o, &se, "buildkitsandbox", &spec, err) < 0)
+    goto out;
+  spec.layers = strv_dup (dirs);
+  sandbox_idmap_plan (&b->idin, spec.uid, spec.gid, &spec.ids, NULL);
+  if (!sandbox_idmap_has (spec.ids.uid, spec.ids.n_uid, spec.uid))
+    {
+      nook_error_set (err, 0, "user id %u is not mapped in the user namespace",
+                      (unsigned)spec.uid);
+      goto out;
+    }
+  if (forced ? sandbox_storage_parse (forced, &spec.driver, err) < 0
+             : cmd_store_driver (imagefmt_store_root (b->store), &b->ids0, &spec.driver, err) < 0)
+    goto out;
+  if (spec.driver == STORAGE_COPY_UP)
+    {
+      nook_error_set (err, 0,
+                      "nook build needs an overlay storage driver (overlay or fuse-overlayfs); "
+                      "this store uses copy-up");
+      goto out;
+    }
+  if (seccomp_cache_program_path (imagefmt_store_root (b->store), NULL, &spec, NULL, err) < 0)
+    goto out;
+  spec.seccomp_default = spec.seccomp_bpf != NULL;
+  if (!(keep && strcmp (keep, "0") == 0))
+    {
+      cleanup_error nook_error_t rerr = NULL;
+      spec.keep_userns_dir = fs_runtime_dir (&rerr);
+    }
+  spec.etc_hostname = xstrdup ("buildkitsandbox\n");
+  if (run_net_prepare (&o, sc->s.config, imagefmt_store_root (b->store), "buildkitsandbox", &spec,
+                       &d.net, err)
+      < 0)
+    goto out;
+  spec.container_dir = xasprintf ("%s/%s", b->tmpdir, upper_name);
+
+  /* the container's stdio: /dev/null in, a pipe out */
+  if (pipe2 (pipefd, O_CLOEXEC) < 0)
+    {
+      nook_error_set (err, errno, "pipe");
+      goto out;
+    }
+  for (int k = 0; k < 3; k++)
+    saved[k] = fcntl (k, F_DUPFD_CLOEXEC, 3);
+  null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null >= 0)
+    {
+      dup2 (null, 0);
+      close (null);
+    }
+  dup2 (pipefd[1], 1);
+  dup2 (pipefd[1], 2);
+  close (pipefd[1]);
+  pipefd[1] = -1;
+  p.fd = pipefd[0];
+  pumping = pthread_create (&th, NULL, pump, &p) == 0;
+  st = sandbox_run (&spec, &hooks, err);
+  if (st < 0)
+    run_net_explain (&d.net, err);
+  run_net_stop (&d.net);
+  /* restore nook's stdio: the pump sees EOF once the container's copies are closed */
+  for (int k = 0; k < 3; k++)
+    if (saved[k] >= 0)
+      {
+        dup2 (saved[k], k);
+        close (saved[k]);
+        saved[k] = -1;
+      }
+  if (pumping)
+    pthread_join (th, NULL);
+  pumping = false;
+  if (st >= 0)
+    {
+      *status = st;
+      ret = 0;
+      if (st != 0 && b->quiet && p.kept.len)
+        fputs (p.kept.buf, stderr);
+    }
+out:
+  for (int k = 0; k < 3; k++)
+    if (saved[k] >= 0)
+      {
+        dup2 (saved[k], k);
+        close (saved[k]);
+      }
+  if (pumping)
+    pthread_join (th, NULL);
+  if (pipefd[0] >= 0)
+    close (pipefd[0]);
+  if (pipefd[1] >= 0)
+    close (pipefd[1]);
+  strbuf_free (&p.kept);
+  run_net_free (&d.net);
+  nook_spec_free (&spec);
+  return ret;
+}
