@@ -19,63 +19,50 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-struct out_pump
+/* The output of the container goes through a pipe to a small process of nook's (a
+ * fork: no threads here, the container's clone must not inherit a held lock), which
+ * prints each line as "#N 0.123 line", or keeps it in `keep` (-q). */
+static void
+pump (struct build *b, int fd, int vertex, int keep)
 {
-  int fd;
-  struct build *b;
-  int vertex;
-  struct strbuf kept; /* -q: the output, shown on failure */
-};
-
-static void *
-pump (void *arg)
-{
-  struct out_pump *p = arg;
   char buf[8192];
   struct strbuf line = { 0 };
+  FILE *out = keep >= 0 ? fdopen (keep, "w") : b->out;
   for (;;)
     {
-      ssize_t n = read (p->fd, buf, sizeof buf);
+      ssize_t n = read (fd, buf, sizeof buf);
       if (n < 0 && errno == EINTR)
         continue;
-      if (n <= 0)
-        break;
-      for (ssize_t i = 0; i < n; i++)
+      for (ssize_t i = 0; i < n || (n <= 0 && line.len); i++)
         {
-          if (buf[i] != '\n')
+          if (n > 0 && buf[i] != '\n')
             {
               strbuf_appendc (&line, buf[i]);
               continue;
             }
-          const char *t = line.len ? line.buf : "";
-          if (p->b->quiet)
-            strbuf_appendf (&p->kept, "%s\n", t);
+          if (keep >= 0)
+            fprintf (out, "%s\n", line.len ? line.buf : "");
           else
-            {
-              fprintf (p->b->out, "#%d %.3f %s\n", p->vertex, build_elapsed (p->b), t);
-              fflush (p->b->out);
-            }
+            fprintf (out, "#%d %.3f %s\n", vertex, build_elapsed (b), line.len ? line.buf : "");
+          fflush (out);
           line.len = 0;
           if (line.buf)
             line.buf[0] = '\0';
+          if (n <= 0)
+            break;
         }
+      if (n <= 0)
+        break;
     }
-  if (line.len)
-    {
-      if (p->b->quiet)
-        strbuf_appendf (&p->kept, "%s\n", line.buf);
-      else
-        fprintf (p->b->out, "#%d %.3f %s\n", p->vertex, build_elapsed (p->b), line.buf);
-    }
-  fflush (p->b->out);
-  strbuf_free (&line);
-  return NULL;
+  if (out)
+    fflush (out);
+  _exit (0);
 }
 
 struct run_data
@@ -132,11 +119,11 @@ build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *a
   int ret = -1;
   int saved[3] = { -1, -1, -1 };
   int pipefd[2] = { -1, -1 };
-  pthread_t th;
-  bool pumping = false;
-  struct out_pump p = { .b = b, .vertex = vertex, .fd = -1 };
+  pid_t pumper = -1, runner = -1;
+  int errp[2] = { -1, -1 };
+  int keep = -1;
   const char *forced = b->ctx->storage_driver;
-  const char *keep = getenv ("NOOK_USERNS_KEEP");
+  const char *keep_ns = getenv ("NOOK_USERNS_KEEP");
   int null = -1, st = -1;
   struct sandbox_hooks hooks = { .network = network_started, .data = &d };
   cleanup_strv char **env = NULL;
@@ -192,7 +179,7 @@ build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *a
   if (seccomp_cache_program_path (imagefmt_store_root (b->store), NULL, &spec, NULL, err) < 0)
     goto out;
   spec.seccomp_default = spec.seccomp_bpf != NULL;
-  if (!(keep && strcmp (keep, "0") == 0))
+  if (!(keep_ns && strcmp (keep_ns, "0") == 0))
     {
       cleanup_error nook_error_t rerr = NULL;
       spec.keep_userns_dir = fs_runtime_dir (&rerr);
@@ -222,12 +209,45 @@ build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *a
   dup2 (pipefd[1], 2);
   close (pipefd[1]);
   pipefd[1] = -1;
-  p.fd = pipefd[0];
-  pumping = pthread_create (&th, NULL, pump, &p) == 0;
-  st = sandbox_run (&spec, &hooks, err);
-  if (st < 0)
-    run_net_explain (&d.net, err);
-  run_net_stop (&d.net);
+  if (b->quiet)
+    keep = open (b->tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  fflush (b->out);
+  pumper = fork ();
+  if (pumper == 0)
+    {
+      close (1);
+      close (2);
+      pump (b, pipefd[0], vertex, keep);
+    }
+  close (pipefd[0]);
+  pipefd[0] = -1;
+  /* The container is run from a child of ours: sandbox_run joins the kept user
+   * namespace in the calling process, which would leave this one unable to map ids
+   * for the steps after it. */
+  if (pipe2 (errp, O_CLOEXEC) < 0)
+    {
+      nook_error_set (err, errno, "pipe");
+      goto out;
+    }
+  runner = fork ();
+  if (runner == 0)
+    {
+      cleanup_error nook_error_t rerr = NULL;
+      close (errp[0]);
+      int r = sandbox_run (&spec, &hooks, &rerr);
+      if (r < 0)
+        run_net_explain (&d.net, &rerr);
+      run_net_stop (&d.net);
+      if (r < 0)
+        {
+          cleanup_free char *t = nook_error_text (rerr);
+          (void)fs_write_all (errp[1], t, strlen (t));
+          _exit (125);
+        }
+      _exit (r);
+    }
+  close (errp[1]);
+  errp[1] = -1;
   /* restore nook's stdio: the pump sees EOF once the container's copies are closed */
   for (int k = 0; k < 3; k++)
     if (saved[k] >= 0)
@@ -236,15 +256,47 @@ build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *a
         close (saved[k]);
         saved[k] = -1;
       }
-  if (pumping)
-    pthread_join (th, NULL);
-  pumping = false;
+  if (runner < 0)
+    {
+      nook_error_set (err, errno, "fork");
+      goto out;
+    }
+  {
+    struct strbuf msg = { 0 };
+    char buf[1024];
+    ssize_t n;
+    while ((n = read (errp[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+      if (n > 0)
+        strbuf_appendn (&msg, buf, (size_t)n);
+    int ws = 0;
+    while (waitpid (runner, &ws, 0) < 0 && errno == EINTR)
+      ;
+    runner = -1;
+    if (msg.len)
+      nook_error_set (err, 0, "%s", msg.buf);
+    else if (WIFEXITED (ws))
+      st = WEXITSTATUS (ws);
+    else
+      nook_error_set (err, 0, "the step's runner was killed by signal %d", WTERMSIG (ws));
+    strbuf_free (&msg);
+  }
+  if (pumper > 0)
+    while (waitpid (pumper, NULL, 0) < 0 && errno == EINTR)
+      ;
+  pumper = -1;
   if (st >= 0)
     {
       *status = st;
       ret = 0;
-      if (st != 0 && b->quiet && p.kept.len)
-        fputs (p.kept.buf, stderr);
+      if (st != 0 && keep >= 0)
+        {
+          char buf[8192];
+          ssize_t n;
+          lseek (keep, 0, SEEK_SET);
+          while ((n = read (keep, buf, sizeof buf)) > 0)
+            if (fs_write_all (2, buf, (size_t)n) < 0)
+              break;
+        }
     }
 out:
   for (int k = 0; k < 3; k++)
@@ -253,13 +305,19 @@ out:
         dup2 (saved[k], k);
         close (saved[k]);
       }
-  if (pumping)
-    pthread_join (th, NULL);
+  if (pumper > 0)
+    while (waitpid (pumper, NULL, 0) < 0 && errno == EINTR)
+      ;
+  if (keep >= 0)
+    close (keep);
+  if (errp[0] >= 0)
+    close (errp[0]);
+  if (errp[1] >= 0)
+    close (errp[1]);
   if (pipefd[0] >= 0)
     close (pipefd[0]);
   if (pipefd[1] >= 0)
     close (pipefd[1]);
-  strbuf_free (&p.kept);
   run_net_free (&d.net);
   nook_spec_free (&spec);
   return ret;
