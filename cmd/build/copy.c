@@ -202,8 +202,20 @@ add_tree (struct walk_ctx *w, const char *src, const char *rel, nook_error_t *er
           if (hash_item (w, it, &st, err) < 0)
             return -1;
         }
+      size_t before = w->p->n;
       if (S_ISDIR (st.st_mode) && add_tree (w, s, r, err) < 0)
         return -1;
+      if (ex && w->p->n > before)
+        {
+          /* an excluded directory with re-included files below: it is made for them */
+          struct copy_item it = { .src = xstrdup (s), .rel = xstrdup (r) };
+          if (hash_item (w, &it, &st, err) < 0)
+            return -1;
+          plan_add (w->p);
+          memmove (&w->p->items[before + 1], &w->p->items[before],
+                   (w->p->n - 1 - before) * sizeof *w->p->items);
+          w->p->items[before] = it;
+        }
     }
   return 0;
 }
@@ -359,7 +371,7 @@ from_state (struct build *b, const char *from, struct build_state *out, nook_err
           if (!b->done[i])
             return nook_error_set (err, 0, "stage %s has not been built", from);
           build_state_copy (out, &b->results[i]);
-          return 0;
+          return build_state_dirs (b, out, err);
         }
     }
   struct imagefmt_image *img = NULL;

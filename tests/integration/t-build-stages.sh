@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# t-build-stages.sh: multi-stage builds (--target, unneeded stages never run, COPY --from
+# a stage and an image, ARG before FROM), .dockerignore, and Dockerfiles from stdin.
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+setup_image
+
+c=$T_SCRATCH/stages
+mkdir -p "$c"
+cat >"$c/Dockerfile" <<'EOF'
+ARG BASE=busybox
+ARG GREETING=hi
+FROM $BASE AS build
+ARG GREETING
+RUN mkdir -p /out && echo "$GREETING built" > /out/result.txt
+
+FROM busybox AS broken
+RUN echo the broken stage ran; exit 7
+
+FROM build AS test
+RUN echo tested > /out/tested.txt
+
+FROM scratch AS final
+COPY --from=build /out/result.txt /result.txt
+COPY --from=busybox /bin/busybox /bin/busybox
+COPY --from=0 /out /outdir
+CMD ["/bin/busybox", "cat", "/result.txt"]
+EOF
+
+nrun build -t final-img "$c"
+check_eq "multi-stage build (an unneeded failing stage)" 0 "$RC"
+check_no_match "a stage the target does not need never runs" 'the broken stage ran' "$ERR"
+check_match "steps name their stage" '\[build 2/2\] RUN' "$ERR"
+nrun run --rm final-img
+check_eq "COPY --from a stage; ARG before FROM re-declared in the stage" "hi built" "$OUT"
+nrun run --rm final-img /bin/busybox ls /outdir
+check_eq "COPY --from a stage index copies a directory's contents" "result.txt" "$OUT"
+nrun run --rm final-img /bin/busybox ls /
+check_eq "FROM scratch: only what was copied" "bin${NL}outdir${NL}result.txt" \
+  "$(grep -Ev '^(dev|etc|proc|sys)$' <<<"$OUT")"
+
+nrun build -q --target test -t test-img --build-arg GREETING=hello "$c"
+check_eq "--target test" 0 "$RC"
+nrun run --rm test-img cat /out/tested.txt /out/result.txt
+check_eq "--target builds the stage and what it needs; a meta ARG by --build-arg" \
+  "tested${NL}hello built" "$OUT"
+nrun build -q --target broken "$c"
+check_eq "--target of the failing stage fails" 1 "$RC"
+nrun build -q --target nosuch "$c"
+check_eq "--target of an unknown stage: exit 1" 1 "$RC"
+check_match "--target of an unknown stage: says so" 'nosuch' "$ERR"
+nrun build -q --platform "linux/$(uname -m | sed 's/x86_64/amd64/; s/aarch64/arm64/')" --target build "$c"
+check_eq "--platform of this machine is accepted" 0 "$RC"
+
+# ---- .dockerignore ----
+i=$T_SCRATCH/ignore
+mkdir -p "$i/logs" "$i/src"
+cat >"$i/Dockerfile" <<'EOF'
+FROM busybox
+COPY . /ctx
+RUN find /ctx | sort > /list.txt
+EOF
+printf '*.log\nlogs\n!logs/keep.log\nsecret.txt\n' >"$i/.dockerignore"
+echo a >"$i/src/a.txt"
+echo b >"$i/b.log"
+echo c >"$i/logs/c.log"
+echo k >"$i/logs/keep.log"
+echo s >"$i/secret.txt"
+nrun build -q -t ign "$i"
+nrun run --rm ign cat /list.txt
+check_eq ".dockerignore with an exception" \
+  "/ctx${NL}/ctx/.dockerignore${NL}/ctx/Dockerfile${NL}/ctx/logs${NL}/ctx/logs/keep.log${NL}/ctx/src${NL}/ctx/src/a.txt" \
+  "$OUT"
+# what is excluded is never read: an unreadable excluded file does not fail the build
+chmod 000 "$i/secret.txt"
+nrun build -q "$i"
+check_eq "an unreadable excluded file is never opened" 0 "$RC"
+chmod 644 "$i/secret.txt"
+cat >"$i/Dockerfile.only" <<'EOF'
+FROM busybox
+COPY secret.txt /s
+EOF
+nrun build -q -f "$i/Dockerfile.only" "$i"
+check_eq "COPY of an excluded file fails" 1 "$RC"
+check_match "COPY of an excluded file: not found" 'not found' "$ERR"
+# NAME.dockerignore beside a -f Dockerfile wins over the context's
+mkdir -p "$T_SCRATCH/dfdir"
+cat >"$T_SCRATCH/dfdir/app.Dockerfile" <<'EOF'
+FROM busybox
+COPY . /ctx
+RUN ls /ctx | sort > /list.txt
+EOF
+printf 'src\nlogs\n' >"$T_SCRATCH/dfdir/app.Dockerfile.dockerignore"
+nrun build -q -t ign2 -f "$T_SCRATCH/dfdir/app.Dockerfile" "$i"
+nrun run --rm ign2 cat /list.txt
+check_eq "NAME.dockerignore beside -f is used instead" \
+  "Dockerfile${NL}Dockerfile.only${NL}b.log${NL}secret.txt" "$OUT"
+
+# ---- stdin ----
+NRUN_STDIN=$T_SCRATCH/stdin.df
+printf 'FROM busybox\nRUN echo from-stdin > /s.txt\nCMD ["cat", "/s.txt"]\n' >"$NRUN_STDIN"
+nrun build -q -t stdin-img -
+check_eq "build - < Dockerfile" 0 "$RC"
+nrun run --rm stdin-img
+check_eq "build -: the image runs" from-stdin "$OUT"
+NRUN_STDIN=$T_SCRATCH/stdin2.df
+printf 'FROM busybox\nCOPY src/a.txt /a.txt\nCMD ["cat", "/a.txt"]\n' >"$NRUN_STDIN"
+nrun build -q -t stdin-ctx -f- "$i"
+check_eq "build -f- CONTEXT" 0 "$RC"
+nrun run --rm stdin-ctx
+check_eq "build -f-: the context is used" a "$OUT"
+nrun build -q -t nocontext -
+check_eq "build - with COPY: no context" 1 "$RC"
+check_match "build - with COPY: says there is no context" 'no build context' "$ERR"
+unset NRUN_STDIN
+
+done_testing
