@@ -215,7 +215,8 @@ nrun image inspect shouldnotexist
 check_eq "nothing is tagged" 1 "$RC"
 nrun images -q
 check_eq "no image was added" "$before" "$OUT"
-check_eq "no upper dir is left behind" "" "$(ls "$NOOK_ROOT/build" | grep -v '^empty$')"
+left=$(find "$NOOK_ROOT/build" -mindepth 1 -maxdepth 1 ! -name empty)
+check_eq "no upper dir is left behind" "" "$left"
 nrun build -q "$c"
 check_match "-q: a failing step's output is still shown" 'about to fail' "$ERR"
 
