@@ -14,6 +14,7 @@
 #define NOOK_CMD_BUILD_BUILD_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -79,6 +80,7 @@ struct build
   int64_t epoch;
   char *tmpdir; /* <root>/build: upper dirs of running steps */
   int tmpfd;
+  int tmplock; /* the step's directory, flocked while in use */
   char *empty_dir; /* a lower dir for a stage on scratch */
   struct build_state *results; /* per stage */
   bool *done;
@@ -168,6 +170,12 @@ int build_pack_upper (struct build *b, const char *upper, char **blob, char **di
  * namespace: it may hold files of subordinate ids). */
 int build_tmp_make (struct build *b, char **name, nook_error_t *err);
 void build_tmp_remove (struct build *b, const char *name);
+/* Remove what killed builds left in b->tmpdir (directories nobody holds). */
+void build_tmp_sweep (struct build *b);
+/* Set by SIGINT/SIGTERM/SIGHUP during a build: the running step ends (its
+ * container got the signal), and the build stops there, cleaning up. */
+extern volatile sig_atomic_t build_interrupted;
+extern volatile pid_t build_runner; /* the process running a RUN step's container, or 0 */
 
 /* ---- steps (run.c, copy.c) ---- */
 

@@ -162,6 +162,20 @@ parse (int argc, char **argv, struct build_opts *o, nook_error_t *err)
   return 0;
 }
 
+volatile sig_atomic_t build_interrupted;
+
+volatile pid_t build_runner;
+
+static void
+on_signal (int sig)
+{
+  build_interrupted = sig;
+  /* the step's container hears it as a container of `nook run` would (from a terminal,
+     the whole process group gets it anyway) */
+  if (build_runner > 0)
+    kill (build_runner, sig);
+}
+
 static void
 opts_free (struct build_opts *o)
 {
@@ -428,6 +442,8 @@ build_free (struct build *b)
     dockerfile_ignore_free (b->ignore);
   if (b->ctxfd >= 0)
     close (b->ctxfd);
+  if (b->tmplock >= 0)
+    close (b->tmplock);
   if (b->tmpfd >= 0)
     close (b->tmpfd);
   free (b->ctxpath);
@@ -455,7 +471,8 @@ cmd_build (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       opts_free (&o);
       return 0;
     }
-  struct build b = { .ctx = ctx, .o = &o, .ctxfd = -1, .tmpfd = -1, .quiet = o.quiet };
+  struct build b
+      = { .ctx = ctx, .o = &o, .ctxfd = -1, .tmpfd = -1, .tmplock = -1, .quiet = o.quiet };
   clock_gettime (CLOCK_MONOTONIC, &b.t0);
   int pfd = fcntl (2, F_DUPFD_CLOEXEC, 3);
   b.out = pfd >= 0 ? fdopen (pfd, "w") : NULL;
@@ -547,12 +564,19 @@ cmd_build (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       nook_error_set (err, errno, "open '%s'", b.tmpdir);
       goto out;
     }
+  build_tmp_sweep (&b);
   b.empty_dir = xasprintf ("%s/empty", b.tmpdir);
   if (mkdir (b.empty_dir, 0755) < 0 && errno != EEXIST)
     {
       nook_error_set (err, errno, "create '%s'", b.empty_dir);
       goto out;
     }
+  {
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigaction (SIGINT, &sa, NULL);
+    sigaction (SIGTERM, &sa, NULL);
+    sigaction (SIGHUP, &sa, NULL);
+  }
   if (build_exec (&b, &final, err) < 0)
     goto out;
   warn_unused (&b);

@@ -445,6 +445,12 @@ layer_step (struct build *b, struct build_stage_ctx *sc, const struct dockerfile
   if (build_tmp_make (b, &tmp, err) < 0)
     return -1;
   int r = fill (b, sc, data, tmp, v, err);
+  if (build_interrupted)
+    {
+      nook_error_free (err);
+      r = nook_error_set_exit (err, 130, EINTR, "interrupted (signal %d): the build stopped at %s",
+                               (int)build_interrupted, what);
+    }
   cleanup_free char *blob = NULL;
   cleanup_free char *diff = NULL;
   bool empty = false;

@@ -24,7 +24,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -304,12 +306,50 @@ build_tmp_make (struct build *b, char **name, nook_error_t *err)
       free (steal_pointer (name));
       return nook_error_set (err, errno, "create a directory in '%s'", b->tmpdir);
     }
+  /* held while the step uses it: build_tmp_sweep leaves it alone */
+  if (b->tmplock >= 0)
+    close (b->tmplock);
+  b->tmplock = openat (b->tmpfd, *name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (b->tmplock >= 0)
+    flock (b->tmplock, LOCK_EX);
   return 0;
+}
+
+void
+build_tmp_sweep (struct build *b)
+{
+  cleanup_dir DIR *d = NULL;
+  int fd = openat (b->tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || (d = fdopendir (fd)) == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return;
+    }
+  struct dirent *de;
+  time_t now = time (NULL);
+  while ((de = readdir (d)) != NULL)
+    {
+      if (de->d_name[0] == '.' || strcmp (de->d_name, "empty") == 0 || strlen (de->d_name) != 16)
+        continue;
+      struct stat st;
+      cleanup_close int l
+          = openat (b->tmpfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      /* a minute old and nobody holds it: left by a build that was killed */
+      if (l < 0 || fstat (l, &st) < 0 || now - st.st_mtime < 60 || flock (l, LOCK_EX | LOCK_NB) < 0)
+        continue;
+      build_tmp_remove (b, de->d_name);
+    }
 }
 
 void
 build_tmp_remove (struct build *b, const char *name)
 {
+  if (b->tmplock >= 0)
+    {
+      close (b->tmplock);
+      b->tmplock = -1;
+    }
   struct pack_job j = { .parentfd = b->tmpfd, .upper = name };
   cleanup_error nook_error_t e = NULL;
   if (faccessat (b->tmpfd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0)

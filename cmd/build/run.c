@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,6 +186,7 @@ build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *a
       spec.keep_userns_dir = fs_runtime_dir (&rerr);
     }
   spec.etc_hostname = xstrdup ("buildkitsandbox\n");
+  spec.stop_timeout = 1; /* a Ctrl-C ends the step: SIGKILL a second after it */
   if (run_net_prepare (&o, sc->s.config, imagefmt_store_root (b->store), "buildkitsandbox", &spec,
                        &d.net, err)
       < 0)
@@ -217,6 +219,10 @@ build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *a
     {
       close (1);
       close (2);
+      /* drain to the end: a Ctrl-C ends the container, whose last words are shown */
+      signal (SIGINT, SIG_IGN);
+      signal (SIGTERM, SIG_IGN);
+      signal (SIGHUP, SIG_IGN);
       pump (b, pipefd[0], vertex, keep);
     }
   close (pipefd[0]);
@@ -234,6 +240,9 @@ build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *a
     {
       cleanup_error nook_error_t rerr = NULL;
       close (errp[0]);
+      signal (SIGINT, SIG_DFL);
+      signal (SIGTERM, SIG_DFL);
+      signal (SIGHUP, SIG_DFL);
       int r = sandbox_run (&spec, &hooks, &rerr);
       if (r < 0)
         run_net_explain (&d.net, &rerr);
@@ -248,6 +257,9 @@ build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *a
     }
   close (errp[1]);
   errp[1] = -1;
+  build_runner = runner > 0 ? runner : 0;
+  if (build_interrupted && runner > 0)
+    kill (runner, (int)build_interrupted);
   /* restore nook's stdio: the pump sees EOF once the container's copies are closed */
   for (int k = 0; k < 3; k++)
     if (saved[k] >= 0)
@@ -272,6 +284,7 @@ build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *a
     while (waitpid (runner, &ws, 0) < 0 && errno == EINTR)
       ;
     runner = -1;
+    build_runner = 0;
     if (msg.len)
       nook_error_set (err, 0, "%s", msg.buf);
     else if (WIFEXITED (ws))

@@ -220,6 +220,46 @@ check_eq "no upper dir is left behind" "" "$left"
 nrun build -q "$c"
 check_match "-q: a failing step's output is still shown" 'about to fail' "$ERR"
 
+# Ctrl-C (SIGINT to nook build): the running step's container ends, nothing is left
+c=$(ctx interrupted <<'EOF'
+FROM busybox
+RUN echo started; sleep 60; echo never
+EOF
+)
+"$NOOK" build --no-cache -t interrupted "$c" >"$T_SCRATCH/int.out" 2>&1 &
+bpid=$!
+if wait_until "the interrupted step started" 30 grep -q 'started' "$T_SCRATCH/int.out"; then
+  kill -INT "$bpid"
+  brc=0
+  wait "$bpid" || brc=$?
+  check_eq "SIGINT: build exits 130" 130 "$brc"
+  check_no_match "SIGINT: the step did not go on" '#[0-9]+ [0-9.]+ never' "$(cat "$T_SCRATCH/int.out")"
+  nrun image inspect interrupted
+  check_eq "SIGINT: nothing is tagged" 1 "$RC"
+  left=$(find "$NOOK_ROOT/build" -mindepth 1 -maxdepth 1 ! -name empty)
+  check_eq "SIGINT: no upper dir is left behind" "" "$left"
+else
+  kill -KILL "$bpid" 2>/dev/null
+  wait "$bpid" 2>/dev/null
+fi
+
+# --network for RUN
+c=$(ctx network <<'EOF'
+FROM busybox
+RUN ls /sys/class/net | sort | tr '\n' ' ' > /ifaces
+EOF
+)
+nrun build -q --network none -t net-none "$c"
+nrun run --rm net-none cat /ifaces
+check_eq "--network none: RUN sees only lo" "lo " "$OUT"
+nrun build -q -t net-default "$c"
+nrun run --rm net-default cat /ifaces
+check_eq "default network: RUN has eth0" "eth0 lo " "$OUT"
+nrun build -q --network bogus "$c"
+check_eq "--network of another kind: 125" 125 "$RC"
+
+nrun images -q
+before=$OUT
 c=$(ctx bad <<'EOF'
 FROM busybox
 RUN echo ok
