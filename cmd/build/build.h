@@ -205,6 +205,10 @@ struct build_copy
   char **srcs;       /* expanded */
   const char *dest;  /* expanded, absolute */
   bool dest_is_dir;  /* ends with '/' or several sources */
+  /* here-documents given as sources (`COPY <<EOF /f`): names and contents (expanded),
+     in the order of srcs, which hold them as NULL-free "<<NAME" words */
+  char **inline_names;
+  char **inline_data;
 };
 
 /* COPY/ADD: *inputs gets the digest of what is copied (for the cache key); the

@@ -28,7 +28,9 @@
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -40,6 +42,7 @@ struct copy_item
   mode_t mode;
   char *link;
   bool archive; /* ADD: extract into the destination */
+  char *data;   /* a here-document's content (src is NULL) */
 };
 
 struct build_copy_plan
@@ -70,6 +73,7 @@ build_copy_plan_free (struct build_copy_plan *p)
       free (p->items[i].src);
       free (p->items[i].rel);
       free (p->items[i].link);
+      free (p->items[i].data);
     }
   free (p->items);
   free (p->dest);
@@ -401,6 +405,7 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
   int ret = -1;
   struct walk_ctx w = { .b = b, .p = p, .inputs = &in, .epoch = b->epoch, .add = c->add };
   cleanup_strv char **matched = NULL;
+  size_t n_inline = 0;
   p->dest = xstrdup (c->dest);
   if (c->chown && *c->chown)
     {
@@ -436,6 +441,22 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
           strv_push_take (&p->from_srcs, clean_rel (c->srcs[i]));
           strbuf_appendf (&in, "src %s\n", c->srcs[i]);
         }
+      ret = 0;
+      goto out;
+    }
+  n_inline = strv_len (c->inline_names);
+  for (size_t i = 0; i < n_inline; i++)
+    {
+      struct copy_item *it = plan_add (p);
+      it->rel = xstrdup (c->inline_names[i]);
+      it->data = xstrdup (c->inline_data[i]);
+      it->mode = S_IFREG | 0644;
+      cleanup_free char *sum = imagefmt_digest_data (it->data, strlen (it->data));
+      strbuf_appendf (&in, "inline\t%s\t%s\n", it->rel, sum);
+    }
+  if (n_inline && c->srcs[0] == NULL)
+    {
+      p->single_file = n_inline == 1 && !c->dest_is_dir;
       ret = 0;
       goto out;
     }
@@ -480,12 +501,12 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
         }
       strv_push (&matched, rel);
     }
-  if (strv_len (matched) == 0)
+  if (strv_len (matched) == 0 && n_inline == 0)
     {
       nook_error_set (err, ENOENT, "no source files were specified");
       goto out;
     }
-  p->single_file = strv_len (matched) == 1 && !c->dest_is_dir;
+  p->single_file = strv_len (matched) + n_inline == 1 && !c->dest_is_dir;
   for (size_t i = 0; matched[i]; i++)
     {
       struct stat st;
@@ -761,6 +782,25 @@ apply_context (struct apply_job *j, nook_error_t *err)
       if (it->archive)
         {
           if (extract_archive (j, it->src, dest, err) < 0)
+            return -1;
+          continue;
+        }
+      if (it->data)
+        {
+          struct stat st = { .st_mode = S_IFREG | 0644 };
+          int mfd = memfd_create ("heredoc", MFD_CLOEXEC);
+          if (mfd < 0 || fs_write_all (mfd, it->data, strlen (it->data)) < 0
+              || lseek (mfd, 0, SEEK_SET) < 0)
+            {
+              if (mfd >= 0)
+                close (mfd);
+              return nook_error_set (err, errno, "here-document '%s'", it->rel);
+            }
+          clock_gettime (CLOCK_REALTIME, &st.st_mtim);
+          int r = put_entry (j, dst, &st, mfd, NULL, uid, gid, p->chmod_set ? p->chmod : 0644,
+                             err);
+          close (mfd);
+          if (r < 0)
             return -1;
           continue;
         }

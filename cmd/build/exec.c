@@ -529,11 +529,37 @@ do_run (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_nod
   static const char *const allowed[] = { "--network", NULL };
   if (check_flags (n, allowed, err) < 0)
     return -1;
-  if (n->n_heredocs)
-    return nook_error_set_exit (err, 1, ENOTSUP, "Dockerfile:%d: RUN with a here-document is not supported yet",
-                                n->start_line);
   struct run_fill f = { 0 };
-  f.argv = command_argv (sc, n, 0);
+  if (n->n_heredocs && n->json_form)
+    return nook_error_set_exit (err, 1, ENOTSUP,
+                                "Dockerfile:%d: RUN in exec form with a here-document",
+                                n->start_line);
+  if (n->n_heredocs)
+    {
+      /* `RUN <<EOF` alone: the body is the script; otherwise the shell reads the
+         here-documents itself, as the command line names them */
+      const char *a = n->n_args == 1 ? n->args[0] : "";
+      while (*a == ' ' || *a == '\t')
+        a++;
+      bool alone = n->n_heredocs == 1 && strncmp (a, "<<", 2) == 0 && strchr (a, ' ') == NULL;
+      struct strbuf script = { 0 };
+      if (alone)
+        strbuf_append (&script, n->heredocs[0].content);
+      else
+        {
+          for (size_t i = 0; i < n->n_args; i++)
+            strbuf_appendf (&script, "%s%s", i ? " " : "", n->args[i]);
+          strbuf_appendc (&script, '\n');
+          for (size_t i = 0; i < n->n_heredocs; i++)
+            strbuf_appendf (&script, "%s%s\n", n->heredocs[i].content, n->heredocs[i].name);
+        }
+      f.argv = xzalloc (sizeof (char *));
+      for (size_t i = 0; sc->shell && sc->shell[i]; i++)
+        strv_push (&f.argv, sc->shell[i]);
+      strv_push_take (&f.argv, strbuf_steal (&script));
+    }
+  else
+    f.argv = command_argv (sc, n, 0);
   f.env = build_args_env (&sc->args);
   /* predefined proxy args given with --build-arg reach RUN without an ARG line */
   for (size_t i = 0; b->o->build_args && b->o->build_args[i]; i++)
@@ -602,10 +628,6 @@ do_copy (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_no
       = { "--chown", "--chmod", "--link", "--checksum", "--keep-git-dir", "--exclude", NULL };
   if (check_flags (n, add ? allowed_add : allowed_copy, err) < 0)
     return -1;
-  if (n->n_heredocs)
-    return nook_error_set_exit (err, 1, ENOTSUP,
-                                "Dockerfile:%d: %s with a here-document is not supported yet",
-                                n->start_line, add ? "ADD" : "COPY");
   if (n->n_args < 2)
     return nook_error_set_exit (err, 1, EINVAL, "Dockerfile:%d: %s requires at least two arguments",
                                 n->start_line, add ? "ADD" : "COPY");
@@ -622,8 +644,42 @@ do_copy (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_no
     return -1;
   if ((v = flag_val (n, "--chmod")) && expand (b, sc, n, v, &chmod, err) < 0)
     return -1;
+  cleanup_strv char **inl_names = NULL;
+  cleanup_strv char **inl_data = NULL;
   for (size_t i = 0; i + 1 < n->n_args; i++)
     {
+      const struct dockerfile_heredoc *h = NULL;
+      if (strncmp (n->args[i], "<<", 2) == 0)
+        for (size_t k = 0; k < n->n_heredocs && h == NULL; k++)
+          {
+            const char *w = n->args[i] + 2;
+            if (*w == '-')
+              w++;
+            size_t wl = strlen (w);
+            if (wl >= 2 && (w[0] == '"' || w[0] == '\'') && w[wl - 1] == w[0])
+              w++, wl -= 2;
+            if (strlen (n->heredocs[k].name) == wl && strncmp (n->heredocs[k].name, w, wl) == 0)
+              h = &n->heredocs[k];
+          }
+      if (h)
+        {
+          char *content = NULL;
+          if (h->expand)
+            {
+              cleanup_strv char **env = expand_env (sc);
+              struct dockerfile_shell_opts so = { .skip_quotes = true };
+              struct dockerfile_shell_result res = { 0 };
+              if (dockerfile_shell_expand (h->content, b->df->escape, env, &so, &res, err) < 0)
+                return nook_error_wrap (err, "Dockerfile:%d", n->start_line);
+              content = xstrdup (res.word ? res.word : "");
+              dockerfile_shell_result_clear (&res);
+            }
+          else
+            content = xstrdup (h->content);
+          strv_push (&inl_names, h->name);
+          strv_push_take (&inl_data, content);
+          continue;
+        }
       char *s = NULL;
       if (expand (b, sc, n, n->args[i], &s, err) < 0)
         return -1;
@@ -650,6 +706,8 @@ do_copy (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_no
   c.chmod = chmod;
   c.srcs = srcs;
   c.dest = dest;
+  c.inline_names = inl_names;
+  c.inline_data = inl_data;
   struct build_copy_plan *plan = NULL;
   cleanup_free char *inputs = NULL;
   cleanup_free char *what = NULL;

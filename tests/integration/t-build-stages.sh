@@ -114,4 +114,16 @@ check_eq "build - with COPY: no context" 1 "$RC"
 check_match "build - with COPY: says there is no context" 'no build context' "$ERR"
 unset NRUN_STDIN
 
+# ---- here-documents: RUN <<EOF, RUN cmd <<-"X", COPY <<EOF ----
+h=$T_SCRATCH/heredoc
+mkdir -p "$h"
+printf '%s\n' 'FROM busybox' 'ARG WHO=world' 'RUN <<EOF' 'echo a > /a.txt' 'echo "b $WHO" >> /a.txt' 'EOF' \
+  'RUN cat <<-"X" > /f' "$(printf '\thi $HOME')" "$(printf '\tX')" \
+  'COPY <<EOF /g' 'v=$WHO "q"' 'EOF' 'COPY <<A <<B /d/' '1' 'A' '2' 'B' >"$h/Dockerfile"
+nrun build -q -t heredoc "$h"
+check_eq "here-documents build" 0 "$RC"
+nrun run --rm heredoc sh -c 'cat /a.txt /f /g; ls /d; cat /d/A /d/B'
+check_eq "RUN <<EOF runs the body; a quoted one is not expanded; COPY <<EOF writes files" \
+  "a${NL}b world${NL}hi \$HOME${NL}v=world \"q\"${NL}A${NL}B${NL}1${NL}2" "$OUT"
+
 done_testing
