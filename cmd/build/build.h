@@ -52,6 +52,7 @@ struct build_opts
   const char *network;
   const char *platform;
   const char *context; /* "-" = a Dockerfile on stdin, no context */
+  const char *output;  /* -o: "type=local,dest=DIR", "type=tar,dest=FILE", or "DIR" */
   bool help;
 };
 

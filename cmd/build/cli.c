@@ -6,6 +6,8 @@
 #include "cmd/commands.h"
 #include "cmd/store_open.h"
 #include "imagefmt/digest.h"
+#include "imagefmt/export.h"
+#include "imagefmt/layer.h"
 #include "imagefmt/ref.h"
 #include "imagefmt/store.h"
 #include "imagefmt/store_blob.h"
@@ -45,6 +47,9 @@ usage (FILE *out)
            "      --network string      Networking mode for the RUN instructions: default, none,\n"
            "                            host\n"
            "      --no-cache            Do not use cache when building the image\n"
+           "  -o, --output string       Write the image's files instead of storing the image:\n"
+           "                            type=local,dest=DIR, type=tar,dest=FILE (- for\n"
+           "                            stdout), or DIR\n"
            "      --platform string     Set the target platform (only this machine's)\n"
            "      --progress string     Type of progress output: auto, plain, tty, quiet\n"
            "      --pull                Always attempt to pull a newer version of the image\n"
@@ -113,6 +118,7 @@ parse (int argc, char **argv, struct build_opts *o, nook_error_t *err)
       else OPT (NULL, "--progress") { o->progress = v; }
       else OPT (NULL, "--network") { o->network = v; }
       else OPT (NULL, "--platform") { o->platform = v; }
+      else OPT ("-o", "--output") { o->output = v; }
       else if (strcmp (a, "--no-cache") == 0 || strcmp (a, "--no-cache=true") == 0)
         o->no_cache = true;
       else if (strcmp (a, "--pull") == 0 || strcmp (a, "--pull=true") == 0)
@@ -271,6 +277,65 @@ layer_media_type (struct build *b, const char *digest, int64_t *size, nook_error
   return "application/vnd.oci.image.layer.v1.tar";
 }
 
+/* -o: the final filesystem as a tar (type=tar) or files in a directory (type=local). */
+static int
+write_output (struct build *b, struct build_state *s, nook_error_t *err)
+{
+  const char *o = b->o->output;
+  bool tar = false;
+  cleanup_free char *dest = NULL;
+  if (strchr (o, '=') == NULL)
+    dest = xstrdup (o);
+  else
+    {
+      cleanup_free char *copy = xstrdup (o);
+      char *save = NULL;
+      for (char *kv = strtok_r (copy, ",", &save); kv; kv = strtok_r (NULL, ",", &save))
+        {
+          if (strcmp (kv, "type=tar") == 0)
+            tar = true;
+          else if (strcmp (kv, "type=local") == 0)
+            tar = false;
+          else if (strncmp (kv, "dest=", 5) == 0)
+            {
+              free (dest);
+              dest = xstrdup (kv + 5);
+            }
+          else
+            return nook_error_set (err, EINVAL,
+                                   "--output %s: want type=local,dest=DIR or type=tar,dest=FILE",
+                                   o);
+        }
+    }
+  if (dest == NULL || *dest == '\0')
+    return nook_error_set (err, EINVAL, "--output %s: dest= is missing", o);
+  if (build_state_dirs (b, s, err) < 0)
+    return -1;
+  char *empty[] = { b->empty_dir, NULL };
+  char *const *dirs = s->dirs && s->dirs[0] ? s->dirs : empty;
+  cleanup_close int fd = -1;
+  if (tar && strcmp (dest, "-") == 0)
+    fd = fcntl (1, F_DUPFD_CLOEXEC, 3);
+  else if (tar)
+    fd = open (dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  else
+    fd = openat (b->tmpfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return nook_error_set (err, errno, "--output: open '%s'", tar ? dest : b->tmpdir);
+  if (imagefmt_export_tree (b->store, dirs, NULL, fd, err) < 0)
+    return nook_error_wrap (err, "--output");
+  if (tar)
+    return 0;
+  if (fs_mkdir_p (dest, 0755, err) < 0)
+    return -1;
+  cleanup_close int dfd = open (dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return nook_error_set (err, errno, "--output: open '%s'", dest);
+  if (lseek (fd, 0, SEEK_SET) < 0 || imagefmt_layer_extract (fd, dfd, NULL, err) < 0)
+    return nook_error_wrap (err, "--output: write '%s'", dest);
+  return 0;
+}
+
 /* The final image: config and manifest into the store, tagged. */
 static int
 export_image (struct build *b, struct build_state *s, char **id_out, nook_error_t *err)
@@ -300,6 +365,19 @@ export_image (struct build *b, struct build_state *s, char **id_out, nook_error_
   cleanup_free char *cdigest = NULL;
   if (ctext == NULL)
     oom ();
+  if (b->o->output)
+    {
+      /* Docker's -o replaces the image store as the build's destination */
+      int v = ++b->vertex;
+      if (!b->quiet)
+        fprintf (b->out, "#%d exporting to client\n", v);
+      if (write_output (b, s, err) < 0)
+        return -1;
+      if (!b->quiet)
+        fprintf (b->out, "#%d DONE %.1fs\n", v, 0.0);
+      *id_out = imagefmt_digest_data (ctext, strlen (ctext));
+      return 0;
+    }
   if (imagefmt_store_put_blob (b->store, ctext, strlen (ctext), NULL, &cdigest, err) < 0)
     return -1;
   json_t *layers = json_array ();
@@ -591,7 +669,7 @@ cmd_build (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
           goto out;
         }
     }
-  if (o.quiet)
+  if (o.quiet && !(o.output && strstr (o.output, "dest=-")))
     printf ("%s\n", id);
   ret = 0;
 out:

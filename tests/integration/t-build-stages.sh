@@ -126,4 +126,18 @@ nrun run --rm heredoc sh -c 'cat /a.txt /f /g; ls /d; cat /d/A /d/B'
 check_eq "RUN <<EOF runs the body; a quoted one is not expanded; COPY <<EOF writes files" \
   "a${NL}b world${NL}hi \$HOME${NL}v=world \"q\"${NL}A${NL}B${NL}1${NL}2" "$OUT"
 
+# ---- -o: the files, not an image ----
+nrun images -q
+before=$OUT
+nrun build -q -o "type=tar,dest=$T_SCRATCH/out.tar" "$h"
+check_eq "-o type=tar" 0 "$RC"
+check_match "-o type=tar: the image's files" '(^|'"$NL"')d/A('"$NL"'|$)' "$(tar -tf "$T_SCRATCH/out.tar")"
+nrun build -q -o "$T_SCRATCH/outdir" "$h"
+check_eq "-o DIR" 0 "$RC"
+check_eq "-o DIR: the files, readable" "v=world \"q\"" "$(cat "$T_SCRATCH/outdir/g")"
+nrun build -q -o "type=local,dest=$T_SCRATCH/outdir2" "$h"
+check_eq "-o type=local,dest=DIR" "1" "$(cat "$T_SCRATCH/outdir2/d/A")"
+nrun images -q
+check_eq "-o adds no image" "$before" "$OUT"
+
 done_testing
