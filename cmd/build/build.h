@@ -48,6 +48,8 @@ struct build_opts
   bool no_cache, quiet, pull;
   const char *iidfile;
   char **labels;
+  char **add_hosts, **ulimits; /* for RUN, as `nook run`'s */
+  char **no_cache_filter;      /* stages built without the cache */
   const char *progress;
   const char *network;
   const char *platform;
@@ -78,6 +80,7 @@ struct build
   struct dockerfile_ignore *ignore; /* may be NULL */
   int ctxfd;                        /* the context directory, -1 with `build -` */
   char *ctxpath;
+  char *ctx_tmp; /* `build - < context.tar`: the unpacked context, removed at the end */
   int64_t epoch;
   char *tmpdir; /* <root>/build: upper dirs of running steps */
   int tmpfd;
@@ -89,6 +92,7 @@ struct build
   int vertex;       /* BuildKit's #N */
   FILE *out;        /* progress (stderr) */
   bool quiet;
+  bool warned_single; /* the note on RUN under another USER without a range, once */
   struct timespec t0;
 };
 
@@ -188,6 +192,7 @@ struct build_stage_ctx
   const char *label; /* "stage-0", "build", or "" when single stage */
   size_t step, total;
   bool cmd_set; /* CMD given in this stage (ENTRYPOINT then keeps it) */
+  bool no_cache; /* --no-cache-filter names this stage */
 };
 
 /* RUN: argv is the command after SHELL/exec form; env_extra the ARGs in scope.

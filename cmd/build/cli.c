@@ -42,11 +42,13 @@ usage (FILE *out)
            "                            environment)\n"
            "  -f, --file string         Name of the Dockerfile (default: PATH/Dockerfile; - for\n"
            "                            stdin)\n"
+           "      --add-host list       Add a custom host-to-IP mapping for RUN (host:ip)\n"
            "      --iidfile string      Write the image ID to the file\n"
            "      --label list          Set metadata for an image\n"
            "      --network string      Networking mode for the RUN instructions: default, none,\n"
            "                            host\n"
            "      --no-cache            Do not use cache when building the image\n"
+           "      --no-cache-filter list  Do not use the cache for these stages\n"
            "  -o, --output string       Write the image's files instead of storing the image:\n"
            "                            type=local,dest=DIR, type=tar,dest=FILE (- for\n"
            "                            stdout), or DIR\n"
@@ -56,6 +58,7 @@ usage (FILE *out)
            "  -q, --quiet               Suppress the build output and print image ID on success\n"
            "  -t, --tag list            Name and optionally a tag in the \"name:tag\" format\n"
            "      --target string       Set the target build stage to build\n"
+           "      --ulimit list         Ulimit options for RUN (NAME=SOFT[:HARD])\n"
            "  -h, --help                Print usage\n\n"
            "Layers are reproducible: file times are clamped to SOURCE_DATE_EPOCH (the environment\n"
            "or --build-arg), else the commit time of the context when it is a git checkout, else\n"
@@ -119,6 +122,29 @@ parse (int argc, char **argv, struct build_opts *o, nook_error_t *err)
       else OPT (NULL, "--network") { o->network = v; }
       else OPT (NULL, "--platform") { o->platform = v; }
       else OPT ("-o", "--output") { o->output = v; }
+      else OPT (NULL, "--add-host") { strv_push (&o->add_hosts, v); }
+      else OPT (NULL, "--ulimit") { strv_push (&o->ulimits, v); }
+      else OPT (NULL, "--no-cache-filter")
+      {
+        cleanup_free char *copy = xstrdup (v);
+        char *save = NULL;
+        for (char *t = strtok_r (copy, ",", &save); t; t = strtok_r (NULL, ",", &save))
+          strv_push (&o->no_cache_filter, t);
+      }
+      else OPT (NULL, "--cache-from")
+      {
+        return nook_error_set (err, ENOTSUP,
+                               "--cache-from %s: nook's build cache is the store's (cache/build); "
+                               "importing a cache is not supported",
+                               v);
+      }
+      else OPT (NULL, "--cache-to")
+      {
+        return nook_error_set (err, ENOTSUP,
+                               "--cache-to %s: nook's build cache is the store's (cache/build); "
+                               "exporting it is not supported",
+                               v);
+      }
       else if (strcmp (a, "--no-cache") == 0 || strcmp (a, "--no-cache=true") == 0)
         o->no_cache = true;
       else if (strcmp (a, "--pull") == 0 || strcmp (a, "--pull=true") == 0)
@@ -188,6 +214,9 @@ opts_free (struct build_opts *o)
   strv_free (o->tags);
   strv_free (o->build_args);
   strv_free (o->labels);
+  strv_free (o->add_hosts);
+  strv_free (o->ulimits);
+  strv_free (o->no_cache_filter);
 }
 
 /* The commit time of the context's git checkout, or -1. */
@@ -458,6 +487,62 @@ read_stdin (char **text, size_t *len, nook_error_t *err)
   return 0;
 }
 
+/* `nook build - < context.tar[.gz]`: stdin held a whole context, not a Dockerfile.
+ * It is unpacked into a private directory (removed at the end); text is the input
+ * when it was not an archive. */
+static int
+stdin_context (struct build *b, char **text, size_t *len, nook_error_t *err)
+{
+  const char *tmp = getenv ("TMPDIR");
+  cleanup_close int fd = open (tmp && *tmp ? tmp : "/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return nook_error_set (err, errno, "a temporary file for stdin");
+  char buf[65536];
+  uint64_t total = 0;
+  for (;;)
+    {
+      ssize_t n = read (0, buf, sizeof buf);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return nook_error_set (err, errno, "read stdin");
+      if (n == 0)
+        break;
+      if (fs_write_all (fd, buf, (size_t)n) < 0)
+        return nook_error_set (err, errno, "write a temporary file");
+      total += (uint64_t)n;
+    }
+  unsigned char h[512];
+  ssize_t hn = pread (fd, h, sizeof h, 0);
+  bool archive = (hn >= 2 && h[0] == 0x1f && h[1] == 0x8b)
+                 || (hn >= 3 && memcmp (h, "BZh", 3) == 0)
+                 || (hn >= 6 && memcmp (h, "\xfd" "7zXZ\0", 6) == 0)
+                 || (hn >= 4 && memcmp (h, "\x28\xb5\x2f\xfd", 4) == 0)
+                 || (hn >= 262 && memcmp (h + 257, "ustar", 5) == 0);
+  if (!archive)
+    {
+      if (total > DOCKERFILE_MAX_SIZE)
+        return nook_error_set (err, EFBIG, "the Dockerfile on stdin is too large");
+      *text = xzalloc ((size_t)total + 1);
+      if (pread (fd, *text, (size_t)total, 0) != (ssize_t)total)
+        return nook_error_set (err, errno, "read a temporary file");
+      *len = (size_t)total;
+      return 0;
+    }
+  cleanup_free char *tmpl = xasprintf ("%s/nook-build-ctx.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (mkdtemp (tmpl) == NULL)
+    return nook_error_set (err, errno, "create a directory for the context");
+  b->ctx_tmp = xstrdup (tmpl);
+  b->ctxfd = open (tmpl, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (b->ctxfd < 0)
+    return nook_error_set (err, errno, "open '%s'", tmpl);
+  if (lseek (fd, 0, SEEK_SET) < 0 || imagefmt_layer_extract (fd, b->ctxfd, NULL, err) < 0)
+    return nook_error_wrap (err, "unpack the context from stdin");
+  b->ctxpath = xstrdup (tmpl);
+  *text = NULL;
+  return 0;
+}
+
 static int
 load_ignore (struct build *b, const char *dockerfile_path, nook_error_t *err)
 {
@@ -525,6 +610,13 @@ build_free (struct build *b)
   if (b->tmpfd >= 0)
     close (b->tmpfd);
   free (b->ctxpath);
+  if (b->ctx_tmp)
+    {
+      cleanup_error nook_error_t e = NULL;
+      if (fs_rm_rf_at (AT_FDCWD, b->ctx_tmp, &e) < 0)
+        log_warn ("remove '%s': %s", b->ctx_tmp, e->msg);
+      free (b->ctx_tmp);
+    }
   free (b->tmpdir);
   free (b->empty_dir);
   strv_free (b->used_args);
@@ -582,7 +674,24 @@ cmd_build (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       b.ctxpath = xstrdup (o.context);
     }
   /* the Dockerfile */
-  if (ctx_stdin || (o.file && strcmp (o.file, "-") == 0))
+  if (ctx_stdin)
+    {
+      if (stdin_context (&b, &text, &len, err) < 0)
+        goto out;
+      if (text == NULL)
+        {
+          /* a context tar: its Dockerfile (or -f, relative to it) */
+          df_path = xasprintf ("%s/%s", b.ctx_tmp, o.file ? o.file : "Dockerfile");
+          if (fs_read_file_at (b.ctxfd, o.file ? o.file : "Dockerfile", DOCKERFILE_MAX_SIZE,
+                               &text, &len, err)
+              < 0)
+            {
+              nook_error_wrap (err, "failed to read dockerfile");
+              goto out;
+            }
+        }
+    }
+  else if (o.file && strcmp (o.file, "-") == 0)
     {
       if (read_stdin (&text, &len, err) < 0)
         goto out;
@@ -620,7 +729,7 @@ cmd_build (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
         goto out;
       }
   }
-  if (load_ignore (&b, o.file && strcmp (o.file, "-") ? o.file : NULL, err) < 0)
+  if (load_ignore (&b, o.file && strcmp (o.file, "-") && !b.ctx_tmp ? o.file : NULL, err) < 0)
     goto out;
   if (!b.quiet)
     fprintf (b.out, "#%d [internal] load .dockerignore\n#%d DONE 0.0s\n\n", b.vertex + 1,

@@ -434,7 +434,7 @@ layer_step (struct build *b, struct build_stage_ctx *sc, const struct dockerfile
   cleanup_free char *parent = build_state_digest (&sc->s);
   cleanup_free char *key = build_cache_key (parent, keytext, args_in_scope, inputs, b->epoch);
   struct build_state hit = { 0 };
-  if (!b->o->no_cache && build_cache_get (b, key, &hit) == 0)
+  if (!b->o->no_cache && !sc->no_cache && build_cache_get (b, key, &hit) == 0)
     {
       build_state_clear (&sc->s);
       sc->s = hit;
@@ -1088,6 +1088,14 @@ run_stage (struct build *b, size_t idx, nook_error_t *err)
                              : st->name   ? xstrdup (st->name)
                                           : xasprintf ("stage-%zu", idx);
   sc.label = label;
+  for (size_t i = 0; b->o->no_cache_filter && b->o->no_cache_filter[i]; i++)
+    {
+      char num[24];
+      snprintf (num, sizeof num, "%zu", idx);
+      if ((st->name && strcasecmp (st->name, b->o->no_cache_filter[i]) == 0)
+          || strcmp (num, b->o->no_cache_filter[i]) == 0)
+        sc.no_cache = true;
+    }
   sc.total = count_steps (b->df, st);
   sc.step = 1;
   strv_push (&sc.shell, "/bin/sh");

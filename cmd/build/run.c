@@ -151,6 +151,8 @@ build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *a
   o.hostname = (char *)"buildkitsandbox";
   o.env = env;
   o.rm = true;
+  o.add_hosts = b->o->add_hosts;
+  o.ulimits = b->o->ulimits;
   if (b->o->network && strcmp (b->o->network, "default") != 0)
     o.network = (char *)b->o->network;
   struct spec_env se = { .read_image_file = read_image_file,
@@ -161,6 +163,14 @@ build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *a
     goto out;
   spec.layers = strv_dup (dirs);
   sandbox_idmap_plan (&b->idin, spec.uid, spec.gid, &spec.ids, NULL);
+  if (spec.ids.single && spec.uid != 0 && !b->warned_single)
+    {
+      b->warned_single = true;
+      fprintf (b->out,
+               "#%d note: without a subordinate id range, this RUN step runs as your one id "
+               "(as uid %u): owners and permission checks it sees are approximate\n",
+               vertex, (unsigned)spec.uid);
+    }
   if (!sandbox_idmap_has (spec.ids.uid, spec.ids.n_uid, spec.uid))
     {
       nook_error_set (err, 0, "user id %u is not mapped in the user namespace",

@@ -71,6 +71,24 @@ r_d=$(randoms c4)
 read -r d1 _ _ <<<"$r_d"
 check_fail "--no-cache runs every step again" test "$b1" = "$d1"
 
+# --no-cache-filter: only the stages named run again
+m=$T_SCRATCH/filter
+mkdir -p "$m"
+cat >"$m/Dockerfile" <<'EOF'
+FROM busybox AS one
+RUN head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' > /r1
+FROM one AS two
+RUN head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' > /r2
+EOF
+nrun build -q -t f1 "$m"
+nrun run --rm f1 sh -c 'echo "$(cat /r1) $(cat /r2)"'
+read -r f1a f1b <<<"$OUT"
+nrun build -q --no-cache-filter two -t f2 "$m"
+nrun run --rm f2 sh -c 'echo "$(cat /r1) $(cat /r2)"'
+read -r f2a f2b <<<"$OUT"
+check_eq "--no-cache-filter two: stage one stays cached" "$f1a" "$f2a"
+check_fail "--no-cache-filter two: stage two runs again" test "$f1b" = "$f2b"
+
 # the cache survives nook's restarts (each build is a new process) and a new shell;
 # `builder prune` empties it
 nrun builder prune -f

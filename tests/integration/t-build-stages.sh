@@ -112,7 +112,29 @@ check_eq "build -f-: the context is used" a "$OUT"
 nrun build -q -t nocontext -
 check_eq "build - with COPY: no context" 1 "$RC"
 check_match "build - with COPY: says there is no context" 'no build context' "$ERR"
+printf 'FROM busybox\nCOPY src /src\nRUN ls /src > /list\nCMD ["cat", "/list"]\n' >"$T_SCRATCH/tardf"
+cp "$T_SCRATCH/tardf" "$T_SCRATCH/Dockerfile"
+tar -C "$T_SCRATCH" -rf "$T_SCRATCH/ctx.tar" Dockerfile
+tar -C "$i" -rf "$T_SCRATCH/ctx.tar" src
+gzip -c "$T_SCRATCH/ctx.tar" >"$T_SCRATCH/ctx2.tgz"
+NRUN_STDIN=$T_SCRATCH/ctx2.tgz
+nrun build -q -t tar-ctx -
+check_eq "build - < context.tar.gz" 0 "$RC"
+nrun run --rm tar-ctx
+check_eq "build - < context.tar.gz: its Dockerfile and files" a.txt "$OUT"
+check_eq "the unpacked context is removed" "" "$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'nook-build-ctx.*' 2>/dev/null)"
 unset NRUN_STDIN
+
+# ---- flags passed to RUN ----
+f=$T_SCRATCH/flags
+mkdir -p "$f"
+printf 'FROM busybox\nRUN grep myhost /etc/hosts > /hosts; ulimit -n > /nofile\n' >"$f/Dockerfile"
+nrun build -q --add-host myhost:10.1.2.3 --ulimit nofile=512:512 -t flags "$f"
+nrun run --rm flags cat /hosts /nofile
+check_match "--add-host and --ulimit reach RUN" "10.1.2.3[[:space:]]+myhost${NL}512" "$OUT"
+nrun build -q --cache-from type=registry,ref=x "$f"
+check_eq "--cache-from is refused clearly" 1 "$RC"
+check_match "--cache-from: says why" 'cache-from' "$ERR"
 
 # ---- here-documents: RUN <<EOF, RUN cmd <<-"X", COPY <<EOF ----
 h=$T_SCRATCH/heredoc
