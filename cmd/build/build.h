@@ -45,7 +45,7 @@ struct build_opts
   const char *file; /* -f; "-" = stdin; NULL = CONTEXT/Dockerfile */
   char **build_args;
   const char *target;
-  bool no_cache, quiet, pull;
+  bool no_cache, quiet, pull, explain_cache;
   const char *iidfile;
   char **labels;
   char **add_hosts, **ulimits; /* for RUN, as `nook run`'s */
@@ -93,6 +93,8 @@ struct build
   FILE *out;        /* progress (stderr) */
   bool quiet;
   bool warned_single; /* the note on RUN under another USER without a range, once */
+  char *df_path;      /* the Dockerfile's path, NULL from stdin */
+  json_t *explain_prev, *explain_now; /* step records: the last build's, this one's */
   struct timespec t0;
 };
 
@@ -228,6 +230,16 @@ void build_copy_plan_free (struct build_copy_plan *p);
 /* WORKDIR: create path in upper when the state lacks it. */
 int build_workdir_apply (struct build *b, struct build_stage_ctx *sc, const char *path,
                          const char *upper_name, nook_error_t *err);
+
+/* ---- --explain-cache (explain.c) ---- */
+/* A step's inputs as recorded; why a step hit or missed against the previous record
+ * (prev may be NULL).  Pure. */
+json_t *build_explain_record (const char *what, const char *parent, const char *instruction,
+                              char *const *args, const char *inputs, int64_t epoch);
+char *build_explain_why (const json_t *prev, const json_t *now);
+/* The previous build's record of this context, Dockerfile and target; this build's. */
+void build_explain_load (struct build *b);
+void build_explain_save (struct build *b);
 
 /* ---- output (cli.c) ---- */
 double build_elapsed (const struct build *b);

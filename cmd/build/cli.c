@@ -40,6 +40,8 @@ usage (FILE *out)
            "Options:\n"
            "      --build-arg list      Set build-time variables (NAME=VALUE, or NAME from the\n"
            "                            environment)\n"
+           "      --explain-cache       Say why each step hit or missed the cache (against the\n"
+           "                            last build of this Dockerfile)\n"
            "  -f, --file string         Name of the Dockerfile (default: PATH/Dockerfile; - for\n"
            "                            stdin)\n"
            "      --add-host list       Add a custom host-to-IP mapping for RUN (host:ip)\n"
@@ -147,6 +149,8 @@ parse (int argc, char **argv, struct build_opts *o, nook_error_t *err)
       }
       else if (strcmp (a, "--no-cache") == 0 || strcmp (a, "--no-cache=true") == 0)
         o->no_cache = true;
+      else if (strcmp (a, "--explain-cache") == 0)
+        o->explain_cache = true;
       else if (strcmp (a, "--pull") == 0 || strcmp (a, "--pull=true") == 0)
         o->pull = true;
       else if (strcmp (a, "-q") == 0 || strcmp (a, "--quiet") == 0)
@@ -609,6 +613,12 @@ build_free (struct build *b)
     close (b->tmplock);
   if (b->tmpfd >= 0)
     close (b->tmpfd);
+  build_explain_save (b);
+  if (b->explain_prev)
+    json_decref (b->explain_prev);
+  if (b->explain_now)
+    json_decref (b->explain_now);
+  free (b->df_path);
   free (b->ctxpath);
   if (b->ctx_tmp)
     {
@@ -764,6 +774,8 @@ cmd_build (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     sigaction (SIGTERM, &sa, NULL);
     sigaction (SIGHUP, &sa, NULL);
   }
+  b.df_path = df_path ? xstrdup (df_path) : NULL;
+  build_explain_load (&b);
   if (build_exec (&b, &final, err) < 0)
     goto out;
   warn_unused (&b);

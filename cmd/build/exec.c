@@ -434,7 +434,19 @@ layer_step (struct build *b, struct build_stage_ctx *sc, const struct dockerfile
   cleanup_free char *parent = build_state_digest (&sc->s);
   cleanup_free char *key = build_cache_key (parent, keytext, args_in_scope, inputs, b->epoch);
   struct build_state hit = { 0 };
-  if (!b->o->no_cache && !sc->no_cache && build_cache_get (b, key, &hit) == 0)
+  json_t *rec = build_explain_record (what, parent, keytext, args_in_scope, inputs, b->epoch);
+  json_t *prev = json_array_get (b->explain_prev, json_array_size (b->explain_now));
+  json_array_append_new (b->explain_now, rec);
+  bool hit_ok = !b->o->no_cache && !sc->no_cache && build_cache_get (b, key, &hit) == 0;
+  if (b->o->explain_cache && !b->quiet)
+    {
+      cleanup_free char *why = build_explain_why (prev, rec);
+      const char *how = hit_ok                           ? "hit"
+                        : b->o->no_cache || sc->no_cache ? "miss (--no-cache)"
+                                                         : "miss";
+      fprintf (b->out, "#%d cache %s: %s\n", v, how, why);
+    }
+  if (hit_ok)
     {
       build_state_clear (&sc->s);
       sc->s = hit;

@@ -65,6 +65,15 @@ check_eq "ENV from the ARG has the new value" two "$OUT"
 nrun build -q --build-arg V=two -t c3b "$c"
 check_eq "the same build arg again: cached" "$r_c" "$(randoms c3b)"
 
+# --explain-cache names what changed
+echo third >"$c/input.txt"
+nrun build --explain-cache --build-arg V=three -t c3c "$c"
+check_match "--explain-cache: the first RUN hit" 'cache hit: same inputs as the last build' "$ERR"
+check_match "--explain-cache: the COPY missed, its file changed" 'cache miss: the files it copies changed' "$ERR"
+check_match "--explain-cache: the RUN after it missed, its parent changed" 'cache miss: the step before it changed' "$ERR"
+check_match "--explain-cache: the build arg is named" 'build arg V: two -> three' "$ERR"
+echo second >"$c/input.txt"
+
 # --no-cache runs everything
 nrun build -q --no-cache -t c4 "$c"
 r_d=$(randoms c4)

@@ -162,13 +162,45 @@ test_pack_fcaps (void **state)
   assert_false (build_pack_fcaps_v2 (v3, 20, out));
 }
 
+static void
+test_explain (void **state)
+{
+  char *a1[] = { "V=one", "W=w", NULL };
+  char *a2[] = { "V=two", "X=x", NULL };
+  json_t *prev = build_explain_record ("RUN a", "sha256:p", "RUN a", a1, NULL, 0);
+  json_t *same = build_explain_record ("RUN a", "sha256:p", "RUN a", a1, NULL, 0);
+  json_t *parent = build_explain_record ("RUN a", "sha256:q", "RUN a", a1, NULL, 0);
+  json_t *args = build_explain_record ("RUN a", "sha256:p", "RUN a", a2, NULL, 0);
+  json_t *instr = build_explain_record ("RUN b", "sha256:p", "RUN b", a1, NULL, 0);
+  json_t *files = build_explain_record ("COPY", "sha256:p", "RUN a", a1, "sha256:i", 0);
+  cleanup_free char *w0 = build_explain_why (NULL, same);
+  cleanup_free char *w1 = build_explain_why (prev, same);
+  cleanup_free char *w2 = build_explain_why (prev, parent);
+  cleanup_free char *w3 = build_explain_why (prev, args);
+  cleanup_free char *w4 = build_explain_why (prev, instr);
+  cleanup_free char *w5 = build_explain_why (prev, files);
+  assert_non_null (strstr (w0, "no earlier build"));
+  assert_string_equal (w1, "same inputs as the last build");
+  assert_string_equal (w2, "the step before it changed");
+  assert_string_equal (w3, "build arg V: one -> two; build arg X: (unset) -> x; build arg W is no "
+                           "longer set");
+  assert_string_equal (w4, "the instruction changed (was: RUN a)");
+  assert_string_equal (w5, "the files it copies changed");
+  json_decref (prev);
+  json_decref (same);
+  json_decref (parent);
+  json_decref (args);
+  json_decref (instr);
+  json_decref (files);
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_cache_key),     cmocka_unit_test (test_state_digest),
     cmocka_unit_test (test_args_scope),    cmocka_unit_test (test_pack_classify),
-    cmocka_unit_test (test_pack_fcaps),
+    cmocka_unit_test (test_pack_fcaps),    cmocka_unit_test (test_explain),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
