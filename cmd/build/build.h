@@ -84,16 +84,16 @@ struct build
   int64_t epoch;
   char *tmpdir; /* <root>/build: upper dirs of running steps */
   int tmpfd;
-  int tmplock; /* the step's directory, flocked while in use */
-  char *empty_dir; /* a lower dir for a stage on scratch */
+  int tmplock;                 /* the step's directory, flocked while in use */
+  char *empty_dir;             /* a lower dir for a stage on scratch */
   struct build_state *results; /* per stage */
   bool *done;
   char **used_args; /* build args some ARG consumed */
   int vertex;       /* BuildKit's #N */
   FILE *out;        /* progress (stderr) */
   bool quiet;
-  bool warned_single; /* the note on RUN under another USER without a range, once */
-  char *df_path;      /* the Dockerfile's path, NULL from stdin */
+  bool warned_single;                 /* the note on RUN under another USER without a range, once */
+  char *df_path;                      /* the Dockerfile's path, NULL from stdin */
   json_t *explain_prev, *explain_now; /* step records: the last build's, this one's */
   struct timespec t0;
 };
@@ -190,10 +190,10 @@ struct build_stage_ctx
 {
   struct build_state s;
   struct build_args args;
-  char **shell; /* SHELL, default /bin/sh -c */
+  char **shell;      /* SHELL, default /bin/sh -c */
   const char *label; /* "stage-0", "build", or "" when single stage */
   size_t step, total;
-  bool cmd_set; /* CMD given in this stage (ENTRYPOINT then keeps it) */
+  bool cmd_set;  /* CMD given in this stage (ENTRYPOINT then keeps it) */
   bool no_cache; /* --no-cache-filter names this stage */
 };
 
@@ -201,18 +201,18 @@ struct build_stage_ctx
  * Fills upper with the container's changes; returns the command's exit status
  * through *status (0 ok). */
 int build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *argv,
-                         char *const *env_args, const char *upper_name, int vertex,
-                         int *status, nook_error_t *err);
+                         char *const *env_args, const char *upper_name, int vertex, int *status,
+                         nook_error_t *err);
 
 struct build_copy
 {
   bool add;
-  const char *from;   /* --from, or NULL */
-  const char *chown;  /* expanded */
+  const char *from;  /* --from, or NULL */
+  const char *chown; /* expanded */
   const char *chmod;
-  char **srcs;       /* expanded */
-  const char *dest;  /* expanded, absolute */
-  bool dest_is_dir;  /* ends with '/' or several sources */
+  char **srcs;      /* expanded */
+  const char *dest; /* expanded, absolute */
+  bool dest_is_dir; /* ends with '/' or several sources */
   /* here-documents given as sources (`COPY <<EOF /f`): names and contents (expanded),
      in the order of srcs, which hold them as NULL-free "<<NAME" words */
   char **inline_names;

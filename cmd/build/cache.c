@@ -99,7 +99,8 @@ build_cache_get (struct build *b, const char *key, struct build_state *out)
   {
     const char *l = json_string_value (v);
     const char *dd = json_string_value (json_array_get (diffs, i));
-    if (l == NULL || dd == NULL || !imagefmt_digest_hex_valid (l + (strncmp (l, "sha256:", 7) ? 0 : 7))
+    if (l == NULL || dd == NULL
+        || !imagefmt_digest_hex_valid (l + (strncmp (l, "sha256:", 7) ? 0 : 7))
         || !imagefmt_store_has_blob (b->store, l))
       {
         ok = false;

@@ -111,21 +111,54 @@ parse (int argc, char **argv, struct build_opts *o, nook_error_t *err)
       if (strcmp (a, "--") == 0)
         continue;
 #define OPT(s, l)                                                                                  \
-  if ((r = opt (argc, argv, &i, s, l, &v, err)) < 0)                                              \
+  if ((r = opt (argc, argv, &i, s, l, &v, err)) < 0)                                               \
     return -1;                                                                                     \
   else if (r)
       OPT ("-t", "--tag") { strv_push (&o->tags, v); }
-      else OPT ("-f", "--file") { o->file = v; }
-      else OPT (NULL, "--build-arg") { strv_push (&o->build_args, v); }
-      else OPT (NULL, "--target") { o->target = v; }
-      else OPT (NULL, "--iidfile") { o->iidfile = v; }
-      else OPT (NULL, "--label") { strv_push (&o->labels, v); }
-      else OPT (NULL, "--progress") { o->progress = v; }
-      else OPT (NULL, "--network") { o->network = v; }
-      else OPT (NULL, "--platform") { o->platform = v; }
-      else OPT ("-o", "--output") { o->output = v; }
-      else OPT (NULL, "--add-host") { strv_push (&o->add_hosts, v); }
-      else OPT (NULL, "--ulimit") { strv_push (&o->ulimits, v); }
+      else OPT ("-f", "--file")
+      {
+        o->file = v;
+      }
+      else OPT (NULL, "--build-arg")
+      {
+        strv_push (&o->build_args, v);
+      }
+      else OPT (NULL, "--target")
+      {
+        o->target = v;
+      }
+      else OPT (NULL, "--iidfile")
+      {
+        o->iidfile = v;
+      }
+      else OPT (NULL, "--label")
+      {
+        strv_push (&o->labels, v);
+      }
+      else OPT (NULL, "--progress")
+      {
+        o->progress = v;
+      }
+      else OPT (NULL, "--network")
+      {
+        o->network = v;
+      }
+      else OPT (NULL, "--platform")
+      {
+        o->platform = v;
+      }
+      else OPT ("-o", "--output")
+      {
+        o->output = v;
+      }
+      else OPT (NULL, "--add-host")
+      {
+        strv_push (&o->add_hosts, v);
+      }
+      else OPT (NULL, "--ulimit")
+      {
+        strv_push (&o->ulimits, v);
+      }
       else OPT (NULL, "--no-cache-filter")
       {
         cleanup_free char *copy = xstrdup (v);
@@ -147,21 +180,16 @@ parse (int argc, char **argv, struct build_opts *o, nook_error_t *err)
                                "exporting it is not supported",
                                v);
       }
-      else if (strcmp (a, "--no-cache") == 0 || strcmp (a, "--no-cache=true") == 0)
-        o->no_cache = true;
-      else if (strcmp (a, "--explain-cache") == 0)
-        o->explain_cache = true;
-      else if (strcmp (a, "--pull") == 0 || strcmp (a, "--pull=true") == 0)
-        o->pull = true;
-      else if (strcmp (a, "-q") == 0 || strcmp (a, "--quiet") == 0)
-        o->quiet = true;
-      else if (strcmp (a, "-h") == 0 || strcmp (a, "--help") == 0)
-        o->help = true;
+      else if (strcmp (a, "--no-cache") == 0 || strcmp (a, "--no-cache=true") == 0) o->no_cache
+          = true;
+      else if (strcmp (a, "--explain-cache") == 0) o->explain_cache = true;
+      else if (strcmp (a, "--pull") == 0 || strcmp (a, "--pull=true") == 0) o->pull = true;
+      else if (strcmp (a, "-q") == 0 || strcmp (a, "--quiet") == 0) o->quiet = true;
+      else if (strcmp (a, "-h") == 0 || strcmp (a, "--help") == 0) o->help = true;
       else if (strcmp (a, "--rm") == 0 || strcmp (a, "--rm=true") == 0
-               || strcmp (a, "--force-rm") == 0 || strcmp (a, "--load") == 0)
-        ; /* Docker's defaults, or what nook always does */
-      else
-        return cmd_flag_error (err, "build", "unknown flag: %s", a);
+               || strcmp (a, "--force-rm") == 0
+               || strcmp (a, "--load") == 0); /* Docker's defaults, or what nook always does */
+      else return cmd_flag_error (err, "build", "unknown flag: %s", a);
 #undef OPT
     }
   if (o->help)
@@ -335,9 +363,8 @@ write_output (struct build *b, struct build_state *s, nook_error_t *err)
               dest = xstrdup (kv + 5);
             }
           else
-            return nook_error_set (err, EINVAL,
-                                   "--output %s: want type=local,dest=DIR or type=tar,dest=FILE",
-                                   o);
+            return nook_error_set (
+                err, EINVAL, "--output %s: want type=local,dest=DIR or type=tar,dest=FILE", o);
         }
     }
   if (dest == NULL || *dest == '\0')
@@ -518,9 +545,13 @@ stdin_context (struct build *b, char **text, size_t *len, nook_error_t *err)
     }
   unsigned char h[512];
   ssize_t hn = pread (fd, h, sizeof h, 0);
-  bool archive = (hn >= 2 && h[0] == 0x1f && h[1] == 0x8b)
-                 || (hn >= 3 && memcmp (h, "BZh", 3) == 0)
-                 || (hn >= 6 && memcmp (h, "\xfd" "7zXZ\0", 6) == 0)
+  bool archive = (hn >= 2 && h[0] == 0x1f && h[1] == 0x8b) || (hn >= 3 && memcmp (h, "BZh", 3) == 0)
+                 || (hn >= 6
+                     && memcmp (h,
+                                "\xfd"
+                                "7zXZ\0",
+                                6)
+                            == 0)
                  || (hn >= 4 && memcmp (h, "\x28\xb5\x2f\xfd", 4) == 0)
                  || (hn >= 262 && memcmp (h + 257, "ustar", 5) == 0);
   if (!archive)
@@ -670,7 +701,8 @@ cmd_build (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     }
   if (ctx_stdin && o.file && strcmp (o.file, "-") == 0)
     {
-      nook_error_set (err, 0, "invalid argument: can't use stdin for both build context and dockerfile");
+      nook_error_set (err, 0,
+                      "invalid argument: can't use stdin for both build context and dockerfile");
       goto out;
     }
   if (!ctx_stdin)
@@ -678,7 +710,8 @@ cmd_build (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       b.ctxfd = open (o.context, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       if (b.ctxfd < 0)
         {
-          nook_error_set (err, errno, "unable to prepare context: path \"%s\" not found", o.context);
+          nook_error_set (err, errno, "unable to prepare context: path \"%s\" not found",
+                          o.context);
           goto out;
         }
       b.ctxpath = xstrdup (o.context);
@@ -692,8 +725,8 @@ cmd_build (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
         {
           /* a context tar: its Dockerfile (or -f, relative to it) */
           df_path = xasprintf ("%s/%s", b.ctx_tmp, o.file ? o.file : "Dockerfile");
-          if (fs_read_file_at (b.ctxfd, o.file ? o.file : "Dockerfile", DOCKERFILE_MAX_SIZE,
-                               &text, &len, err)
+          if (fs_read_file_at (b.ctxfd, o.file ? o.file : "Dockerfile", DOCKERFILE_MAX_SIZE, &text,
+                               &len, err)
               < 0)
             {
               nook_error_wrap (err, "failed to read dockerfile");
@@ -716,8 +749,9 @@ cmd_build (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
         }
     }
   if (!b.quiet)
-    fprintf (b.out, "#%d [internal] load build definition from %s\n#%d transferring dockerfile: "
-                    "%zuB done\n#%d DONE 0.0s\n\n",
+    fprintf (b.out,
+             "#%d [internal] load build definition from %s\n#%d transferring dockerfile: "
+             "%zuB done\n#%d DONE 0.0s\n\n",
              b.vertex + 1, df_path ? df_path : "stdin", b.vertex + 1, len, b.vertex + 1),
         b.vertex++;
   if (dockerfile_parse (text, len, o.file && strcmp (o.file, "-") ? o.file : "Dockerfile", &b.df,

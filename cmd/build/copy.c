@@ -141,7 +141,12 @@ is_archive (int fd)
     return true; /* gzip */
   if (n >= 3 && h[0] == 'B' && h[1] == 'Z' && h[2] == 'h')
     return true;
-  if (n >= 6 && memcmp (h, "\xfd" "7zXZ\0", 6) == 0)
+  if (n >= 6
+      && memcmp (h,
+                 "\xfd"
+                 "7zXZ\0",
+                 6)
+             == 0)
     return true;
   if (n >= 4 && memcmp (h, "\x28\xb5\x2f\xfd", 4) == 0)
     return true;
@@ -164,8 +169,8 @@ static int hash_item (struct walk_ctx *w, struct copy_item *it, const struct sta
 static int
 add_tree (struct walk_ctx *w, const char *src, const char *rel, nook_error_t *err)
 {
-  cleanup_close int dfd = fs_open_in_root (w->b->ctxfd, *src ? src : ".",
-                                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+  cleanup_close int dfd
+      = fs_open_in_root (w->b->ctxfd, *src ? src : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
   if (dfd < 0)
     return nook_error_set (err, errno, "open '%s' in the build context", src);
   cleanup_dir DIR *d = fdopendir (dfd);
@@ -249,9 +254,8 @@ hash_item (struct walk_ctx *w, struct copy_item *it, const struct stat *st, nook
       if (sum == NULL)
         return -1;
     }
-  strbuf_appendf (w->inputs, "%s\t%s\t%o\t%lld\t%s\t%s\t%d\n", it->rel, it->src,
-                  (unsigned)it->mode, (long long)mt, it->link ? it->link : "", sum ? sum : "",
-                  it->archive);
+  strbuf_appendf (w->inputs, "%s\t%s\t%o\t%lld\t%s\t%s\t%d\n", it->rel, it->src, (unsigned)it->mode,
+                  (long long)mt, it->link ? it->link : "", sum ? sum : "", it->archive);
   return 0;
 }
 
@@ -273,8 +277,8 @@ glob_walk (struct walk_ctx *w, const char *dir, char **comps, size_t ci, char **
         return 0;
       return glob_walk (w, next, comps, ci + 1, out, err);
     }
-  cleanup_close int dfd = fs_open_in_root (w->b->ctxfd, *dir ? dir : ".",
-                                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+  cleanup_close int dfd
+      = fs_open_in_root (w->b->ctxfd, *dir ? dir : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
   if (dfd < 0)
     return 0;
   cleanup_dir DIR *d = fdopendir (dfd);
@@ -331,8 +335,8 @@ read_state_file (struct build *b, struct build_state *s, const char *path, char 
 }
 
 static int
-resolve_chown (struct build *b, struct build_stage_ctx *sc, const char *spec, uid_t *uid, gid_t *gid,
-               nook_error_t *err)
+resolve_chown (struct build *b, struct build_stage_ctx *sc, const char *spec, uid_t *uid,
+               gid_t *gid, nook_error_t *err)
 {
   const char *colon = strchr (spec, ':');
   cleanup_free char *user = colon ? xstrndup (spec, (size_t)(colon - spec)) : xstrdup (spec);
@@ -340,8 +344,8 @@ resolve_chown (struct build *b, struct build_stage_ctx *sc, const char *spec, ui
   cleanup_error nook_error_t e = NULL;
   bool numeric_user = parse_int (user, 0, UINT32_MAX - 1, &v, "uid", &e) == 0;
   nook_error_free (&e);
-  bool numeric_group = colon == NULL
-                       || parse_int (colon + 1, 0, UINT32_MAX - 1, &v, "gid", &e) == 0;
+  bool numeric_group
+      = colon == NULL || parse_int (colon + 1, 0, UINT32_MAX - 1, &v, "gid", &e) == 0;
   nook_error_free (&e);
   cleanup_free char *passwd = NULL;
   cleanup_free char *group = NULL;
@@ -468,9 +472,9 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
     }
   for (size_t i = 0; c->srcs[i]; i++)
     {
-      if (c->add && (strncmp (c->srcs[i], "http://", 7) == 0
-                     || strncmp (c->srcs[i], "https://", 8) == 0
-                     || strncmp (c->srcs[i], "git@", 4) == 0))
+      if (c->add
+          && (strncmp (c->srcs[i], "http://", 7) == 0 || strncmp (c->srcs[i], "https://", 8) == 0
+              || strncmp (c->srcs[i], "git@", 4) == 0))
         {
           nook_error_set (err, ENOTSUP, "ADD of a URL (%s) is not supported yet", c->srcs[i]);
           goto out;
@@ -493,7 +497,8 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
       bool ex = false;
       if (excluded (b, rel, &ex, err) < 0)
         goto out;
-      cleanup_close int fd = ex ? -1 : fs_open_in_root (b->ctxfd, *rel ? rel : ".", O_PATH | O_NOFOLLOW, 0);
+      cleanup_close int fd
+          = ex ? -1 : fs_open_in_root (b->ctxfd, *rel ? rel : ".", O_PATH | O_NOFOLLOW, 0);
       if (fd < 0 || fstat (fd, &st) < 0)
         {
           nook_error_set (err, ENOENT, "failed to compute cache key: \"/%s\": not found", rel);
@@ -572,8 +577,8 @@ union_stat (char *const *dirs, const char *path, struct stat *st)
       char *save = NULL;
       for (char *c = strtok_r (copy, "/", &save); c && !stop; c = strtok_r (NULL, "/", &save))
         {
-          cleanup_free char *wh = pre.len ? xasprintf ("%s/.wh.%s", pre.buf, c)
-                                          : xasprintf (".wh.%s", c);
+          cleanup_free char *wh
+              = pre.len ? xasprintf ("%s/.wh.%s", pre.buf, c) : xasprintf (".wh.%s", c);
           if (pre.len)
             strbuf_appendc (&pre, '/');
           strbuf_append (&pre, c);
@@ -619,8 +624,8 @@ struct apply_job
 {
   struct build *b;
   struct build_copy_plan *p;
-  char *const *dirs;  /* the stage's layers */
-  const char *upper;  /* tmpfd-relative */
+  char *const *dirs;   /* the stage's layers */
+  const char *upper;   /* tmpfd-relative */
   const char *workdir; /* WORKDIR: the path to make */
   int upperfd;
 };
@@ -741,8 +746,8 @@ extract_archive (struct apply_job *j, const char *src, const char *dst, nook_err
   cleanup_close int in = fs_open_in_root (j->b->ctxfd, src, O_RDONLY | O_NOFOLLOW, 0);
   if (in < 0)
     return nook_error_set (err, errno, "open '%s' in the build context", src);
-  cleanup_close int dfd = openat (j->upperfd, *dst ? dst : ".",
-                                  O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_close int dfd
+      = openat (j->upperfd, *dst ? dst : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dfd < 0)
     return nook_error_set (err, errno, "open '/%s'", dst);
   return imagefmt_layer_extract (in, dfd, NULL, err) < 0 ? nook_error_wrap (err, "ADD %s", src) : 0;
@@ -797,16 +802,14 @@ apply_context (struct apply_job *j, nook_error_t *err)
               return nook_error_set (err, errno, "here-document '%s'", it->rel);
             }
           clock_gettime (CLOCK_REALTIME, &st.st_mtim);
-          int r = put_entry (j, dst, &st, mfd, NULL, uid, gid, p->chmod_set ? p->chmod : 0644,
-                             err);
+          int r = put_entry (j, dst, &st, mfd, NULL, uid, gid, p->chmod_set ? p->chmod : 0644, err);
           close (mfd);
           if (r < 0)
             return -1;
           continue;
         }
-      cleanup_close int fd = fs_open_in_root (j->b->ctxfd, it->src,
-                                              (S_ISREG (it->mode) ? O_RDONLY : O_PATH) | O_NOFOLLOW,
-                                              0);
+      cleanup_close int fd = fs_open_in_root (
+          j->b->ctxfd, it->src, (S_ISREG (it->mode) ? O_RDONLY : O_PATH) | O_NOFOLLOW, 0);
       struct stat st;
       if (fd < 0 || fstat (fd, &st) < 0)
         return nook_error_set (err, errno, "open '%s' in the build context", it->src);
@@ -851,7 +854,8 @@ merge_tree (struct apply_job *j, int lfd, const char *src, const char *dst, nook
         }
       return put_entry (j, dst, &st, fd, link, uid, gid, perm, err);
     }
-  cleanup_close int sfd = openat (lfd, *src ? src : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_close int sfd
+      = openat (lfd, *src ? src : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (sfd < 0)
     return nook_error_set (err, errno, "open '%s'", src);
   char v[4];
@@ -904,8 +908,7 @@ apply_from (struct apply_job *j, nook_error_t *err)
       const char *src = p->from_srcs[i];
       struct stat st;
       if (union_stat (fdirs, src, &st) < 0 && *src)
-        return nook_error_set (err, ENOENT, "failed to compute cache key: \"/%s\": not found",
-                               src);
+        return nook_error_set (err, ENOENT, "failed to compute cache key: \"/%s\": not found", src);
       if (*src == '\0')
         st.st_mode = S_IFDIR;
       cleanup_free char *dst = NULL;
@@ -929,7 +932,8 @@ apply_from (struct apply_job *j, nook_error_t *err)
           else
             {
               char *slash = strrchr (dest, '/');
-              cleanup_free char *parent = slash ? xstrndup (dest, (size_t)(slash - dest)) : xstrdup ("");
+              cleanup_free char *parent
+                  = slash ? xstrndup (dest, (size_t)(slash - dest)) : xstrdup ("");
               if (*parent && ensure_dirs (j, parent, uid, gid, err) < 0)
                 return -1;
               dst = xstrdup (dest);

@@ -408,7 +408,8 @@ pairs (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_node
     {
       cleanup_free char *k = NULL;
       cleanup_free char *v = NULL;
-      if (expand (b, sc, n, n->args[i], &k, err) < 0 || expand (b, sc, n, n->args[i + 1], &v, err) < 0)
+      if (expand (b, sc, n, n->args[i], &k, err) < 0
+          || expand (b, sc, n, n->args[i + 1], &v, err) < 0)
         return -1;
       strv_push (kv, k);
       strv_push (kv, v);
@@ -419,8 +420,9 @@ pairs (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_node
 static int
 layer_step (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_node *n,
             const char *keytext, char *const *args_in_scope, const char *inputs,
-            const char *created_by, int (*fill) (struct build *, struct build_stage_ctx *,
-                                                 void *, const char *, int, nook_error_t *),
+            const char *created_by,
+            int (*fill) (struct build *, struct build_stage_ctx *, void *, const char *, int,
+                         nook_error_t *),
             void *data, nook_error_t *err)
 {
   cleanup_free char *what = NULL;
@@ -475,8 +477,8 @@ layer_step (struct build *b, struct build_stage_ctx *sc, const struct dockerfile
       if (!b->quiet && err && *err)
         fprintf (b->out, "#%d ERROR: %s\n", v, (*err)->msg);
       if (!b->quiet && err && *err)
-        fprintf (b->out, "------\n > %s %s:\n------\nDockerfile:%d\n\n",
-                 step_name (sc), what, n->start_line);
+        fprintf (b->out, "------\n > %s %s:\n------\nDockerfile:%d\n\n", step_name (sc), what,
+                 n->start_line);
       return -1;
     }
   if (!empty)
@@ -543,9 +545,8 @@ do_run (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_nod
     return -1;
   struct run_fill f = { 0 };
   if (n->n_heredocs && n->json_form)
-    return nook_error_set_exit (err, 1, ENOTSUP,
-                                "Dockerfile:%d: RUN in exec form with a here-document",
-                                n->start_line);
+    return nook_error_set_exit (
+        err, 1, ENOTSUP, "Dockerfile:%d: RUN in exec form with a here-document", n->start_line);
   if (n->n_heredocs)
     {
       /* `RUN <<EOF` alone: the body is the script; otherwise the shell reads the
@@ -753,15 +754,15 @@ do_workdir (struct build *b, struct build_stage_ctx *sc, const struct dockerfile
             nook_error_t *err)
 {
   if (n->n_args != 1)
-    return nook_error_set_exit (err, 1, EINVAL, "Dockerfile:%d: WORKDIR requires exactly one argument",
-                                n->start_line);
+    return nook_error_set_exit (
+        err, 1, EINVAL, "Dockerfile:%d: WORKDIR requires exactly one argument", n->start_line);
   cleanup_free char *w = NULL;
   if (expand (b, sc, n, n->args[0], &w, err) < 0)
     return -1;
   json_t *cfg = cfg_of (&sc->s);
   const char *cur = json_string_value (json_object_get (cfg, "WorkingDir"));
-  cleanup_free char *path = w[0] == '/' ? xstrdup (w)
-                                        : xasprintf ("%s/%s", cur && *cur ? cur : "", w);
+  cleanup_free char *path
+      = w[0] == '/' ? xstrdup (w) : xasprintf ("%s/%s", cur && *cur ? cur : "", w);
   /* clean: no "//", no trailing "/" */
   struct strbuf c = { 0 };
   cleanup_free char *copy = xstrdup (path);
@@ -928,8 +929,9 @@ exec_node (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_
           if (expand (b, sc, n, n->args[i], &p, err) < 0)
             return -1;
           if (*p == '\0')
-            return nook_error_set_exit (err, 1, EINVAL, "Dockerfile:%d: VOLUME specified can not be an empty string",
-                                        n->start_line);
+            return nook_error_set_exit (
+                err, 1, EINVAL, "Dockerfile:%d: VOLUME specified can not be an empty string",
+                n->start_line);
           json_object_set_new (vols, p, json_object ());
           strbuf_appendf (&h, "%s%s", i ? " " : "", p);
         }
@@ -938,8 +940,8 @@ exec_node (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_
   else if (!strcmp (k, "user") || !strcmp (k, "stopsignal"))
     {
       if (n->n_args != 1)
-        return nook_error_set_exit (err, 1, EINVAL, "Dockerfile:%d: %s requires exactly one argument",
-                                    n->start_line, k);
+        return nook_error_set_exit (
+            err, 1, EINVAL, "Dockerfile:%d: %s requires exactly one argument", n->start_line, k);
       cleanup_free char *v = NULL;
       if (expand (b, sc, n, n->args[0], &v, err) < 0)
         return -1;
@@ -967,8 +969,9 @@ exec_node (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_
   else if (!strcmp (k, "shell"))
     {
       if (!n->json_form || n->n_args == 0)
-        return nook_error_set_exit (err, 1, EINVAL, "Dockerfile:%d: SHELL requires the arguments to be in JSON form",
-                                    n->start_line);
+        return nook_error_set_exit (
+            err, 1, EINVAL, "Dockerfile:%d: SHELL requires the arguments to be in JSON form",
+            n->start_line);
       strv_free (sc->shell);
       sc->shell = NULL;
       for (size_t i = 0; i < n->n_args; i++)
@@ -1086,7 +1089,8 @@ count_steps (const struct dockerfile *df, const struct dockerfile_stage *st)
   for (size_t i = st->first_node + 1; i < st->first_node + st->n_nodes; i++)
     {
       const char *k = df->nodes[i].keyword;
-      n += !strcmp (k, "run") || !strcmp (k, "copy") || !strcmp (k, "add") || !strcmp (k, "workdir");
+      n += !strcmp (k, "run") || !strcmp (k, "copy") || !strcmp (k, "add")
+           || !strcmp (k, "workdir");
     }
   return n;
 }
@@ -1097,8 +1101,8 @@ run_stage (struct build *b, size_t idx, nook_error_t *err)
   const struct dockerfile_stage *st = &b->st->stages[idx];
   struct build_stage_ctx sc = { 0 };
   cleanup_free char *label = b->st->n == 1 ? xstrdup ("")
-                             : st->name   ? xstrdup (st->name)
-                                          : xasprintf ("stage-%zu", idx);
+                             : st->name    ? xstrdup (st->name)
+                                           : xasprintf ("stage-%zu", idx);
   sc.label = label;
   for (size_t i = 0; b->o->no_cache_filter && b->o->no_cache_filter[i]; i++)
     {
@@ -1139,7 +1143,8 @@ run_stage (struct build *b, size_t idx, nook_error_t *err)
       sc.shell = NULL;
       size_t i;
       json_t *x;
-      json_array_foreach (shell, i, x) if (json_is_string (x)) strv_push (&sc.shell, json_string_value (x));
+      json_array_foreach (shell, i, x) if (json_is_string (x))
+          strv_push (&sc.shell, json_string_value (x));
     }
   r = do_onbuild_triggers (b, &sc, err);
   for (size_t i = st->first_node + 1; r == 0 && i < st->first_node + st->n_nodes; i++)

@@ -77,8 +77,7 @@ build_explain_why (const json_t *prev, const json_t *now)
   {
     const char *s = json_string_value (v), *eq = s ? strchr (s, '=') : NULL;
     if (eq && arg_value (na, s, (size_t)(eq - s)) == NULL)
-      strbuf_appendf (&b, "%sbuild arg %.*s is no longer set", b.len ? "; " : "", (int)(eq - s),
-                      s);
+      strbuf_appendf (&b, "%sbuild arg %.*s is no longer set", b.len ? "; " : "", (int)(eq - s), s);
   }
   if (strcmp (str (prev, "inputs"), str (now, "inputs")) != 0)
     strbuf_appendf (&b, "%sthe files it copies changed", b.len ? "; " : "");
@@ -95,9 +94,9 @@ build_explain_why (const json_t *prev, const json_t *now)
 static char *
 record_name (struct build *b)
 {
-  cleanup_free char *id = xasprintf ("%s\n%s\n%s", b->ctxpath ? b->ctxpath : "-",
-                                     b->df_path ? b->df_path : "-",
-                                     b->o->target ? b->o->target : "");
+  cleanup_free char *id
+      = xasprintf ("%s\n%s\n%s", b->ctxpath ? b->ctxpath : "-", b->df_path ? b->df_path : "-",
+                   b->o->target ? b->o->target : "");
   char *d = imagefmt_digest_data (id, strlen (id));
   return d;
 }
@@ -141,7 +140,6 @@ build_explain_save (struct build *b)
   cleanup_close int d = explain_dir (b, &e);
   cleanup_free char *name = record_name (b);
   cleanup_free char *text = json_dumps (b->explain_now, JSON_COMPACT);
-  if (d < 0 || text == NULL
-      || fs_write_atomic_at (d, name + 7, text, strlen (text), 0600, &e) < 0)
+  if (d < 0 || text == NULL || fs_write_atomic_at (d, name + 7, text, strlen (text), 0600, &e) < 0)
     log_debug ("explain-cache record: %s", e ? e->msg : "out of memory");
 }

@@ -69,8 +69,8 @@ build_pack_fcaps_v2 (const void *value, size_t len, unsigned char out[20])
   if (len != 20 && len != 24)
     return false;
   const unsigned char *v = value;
-  uint32_t magic = (uint32_t)v[0] | (uint32_t)v[1] << 8 | (uint32_t)v[2] << 16
-                   | (uint32_t)v[3] << 24;
+  uint32_t magic
+      = (uint32_t)v[0] | (uint32_t)v[1] << 8 | (uint32_t)v[2] << 16 | (uint32_t)v[3] << 24;
   uint32_t rev = magic & VFS_CAP_REVISION_MASK;
   if (!((rev == VFS_CAP_REVISION_2 && len == 20) || (rev == VFS_CAP_REVISION_3 && len == 24)))
     return false;
@@ -153,10 +153,9 @@ walk_entry (int dirfd, const char *name, void *arg, nook_error_t *err)
   ssize_t ncaps = -1;
   if (S_ISREG (st.st_mode) || S_ISDIR (st.st_mode))
     {
-      cleanup_close int fd
-          = openat (dirfd, name,
-                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC
-                        | (S_ISDIR (st.st_mode) ? O_DIRECTORY : 0));
+      cleanup_close int fd = openat (dirfd, name,
+                                     O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC
+                                         | (S_ISDIR (st.st_mode) ? O_DIRECTORY : 0));
       if (fd >= 0)
         {
           char v[8];

@@ -133,7 +133,8 @@ build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *a
   cleanup_strv char **have = NULL;
   size_t i;
   json_t *v;
-  json_array_foreach (img_env, i, v) if (json_is_string (v)) strv_push (&have, json_string_value (v));
+  json_array_foreach (img_env, i, v) if (json_is_string (v))
+      strv_push (&have, json_string_value (v));
   for (size_t k = 0; env_args && env_args[k]; k++)
     if (!env_names (have, env_args[k]))
       strv_push (&env, env_args[k]);
@@ -155,10 +156,9 @@ build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *a
   o.ulimits = b->o->ulimits;
   if (b->o->network && strcmp (b->o->network, "default") != 0)
     o.network = (char *)b->o->network;
-  struct spec_env se = { .read_image_file = read_image_file,
-                         .data = (void *)dirs,
-                         .getenv = host_getenv,
-                         .warn = warn };
+  struct spec_env se = {
+    .read_image_file = read_image_file, .data = (void *)dirs, .getenv = host_getenv, .warn = warn
+  };
   if (spec_merge (sc->s.config, &o, &se, "buildkitsandbox", &spec, err) < 0)
     goto out;
   spec.layers = strv_dup (dirs);
@@ -173,8 +173,7 @@ build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *a
     }
   if (!sandbox_idmap_has (spec.ids.uid, spec.ids.n_uid, spec.uid))
     {
-      nook_error_set (err, 0, "user id %u is not mapped in the user namespace",
-                      (unsigned)spec.uid);
+      nook_error_set (err, 0, "user id %u is not mapped in the user namespace", (unsigned)spec.uid);
       goto out;
     }
   if (forced ? sandbox_storage_parse (forced, &spec.driver, err) < 0

@@ -144,10 +144,10 @@ static void
 test_pack_fcaps (void **state)
 {
   /* revision 3 (with a rootid) becomes revision 2, the effective flag kept */
-  unsigned char v3[24] = { 0x01, 0x00, 0x00, 0x03, /* magic: rev 3 | effective */
+  unsigned char v3[24] = { 0x01, 0x00, 0x00, 0x03,             /* magic: rev 3 | effective */
                            0x00, 0x04, 0x00, 0x00, 0, 0, 0, 0, /* permitted[0]: NET_BIND_SERVICE */
-                           0, 0, 0, 0,          0, 0, 0, 0,    /* permitted[1], inheritable[1] */
-                           0xe8, 0x03, 0x00, 0x00 };          /* rootid 1000 */
+                           0,    0,    0,    0,    0, 0, 0, 0, /* permitted[1], inheritable[1] */
+                           0xe8, 0x03, 0x00, 0x00 };           /* rootid 1000 */
   unsigned char out[20];
   assert_true (build_pack_fcaps_v2 (v3, sizeof v3, out));
   assert_int_equal (out[3], 0x02);
@@ -198,9 +198,9 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_cache_key),     cmocka_unit_test (test_state_digest),
-    cmocka_unit_test (test_args_scope),    cmocka_unit_test (test_pack_classify),
-    cmocka_unit_test (test_pack_fcaps),    cmocka_unit_test (test_explain),
+    cmocka_unit_test (test_cache_key),  cmocka_unit_test (test_state_digest),
+    cmocka_unit_test (test_args_scope), cmocka_unit_test (test_pack_classify),
+    cmocka_unit_test (test_pack_fcaps), cmocka_unit_test (test_explain),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
