@@ -238,8 +238,12 @@ hash_item (struct walk_ctx *w, struct copy_item *it, const struct stat *st, nook
   if (S_ISLNK (st->st_mode))
     {
       char buf[4097];
-      cleanup_close int pfd = -1;
-      ssize_t n = readlinkat (w->b->ctxfd, it->src, buf, sizeof buf - 1);
+      /* the link itself, its directory resolved inside the context */
+      const char *slash = strrchr (it->src, '/');
+      cleanup_free char *dir
+          = slash ? xstrndup (it->src, (size_t)(slash - it->src)) : xstrdup (".");
+      cleanup_close int pfd = fs_open_in_root (w->b->ctxfd, dir, O_PATH | O_DIRECTORY, 0);
+      ssize_t n = pfd < 0 ? -1 : readlinkat (pfd, slash ? slash + 1 : it->src, buf, sizeof buf - 1);
       if (n < 0)
         return nook_error_set (err, errno, "readlink '%s' in the build context", it->src);
       buf[n] = '\0';
@@ -273,7 +277,8 @@ glob_walk (struct walk_ctx *w, const char *dir, char **comps, size_t ci, char **
     {
       cleanup_free char *next = *dir ? xasprintf ("%s/%s", dir, comps[ci]) : xstrdup (comps[ci]);
       struct stat st;
-      if (fstatat (w->b->ctxfd, next, &st, AT_SYMLINK_NOFOLLOW) < 0)
+      cleanup_close int nfd = fs_open_in_root (w->b->ctxfd, next, O_PATH | O_NOFOLLOW, 0);
+      if (nfd < 0 || fstat (nfd, &st) < 0)
         return 0;
       return glob_walk (w, next, comps, ci + 1, out, err);
     }
@@ -516,7 +521,8 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
     {
       struct stat st;
       const char *rel = matched[i];
-      if (fstatat (b->ctxfd, *rel ? rel : ".", &st, AT_SYMLINK_NOFOLLOW) < 0)
+      cleanup_close int mfd = fs_open_in_root (b->ctxfd, *rel ? rel : ".", O_PATH | O_NOFOLLOW, 0);
+      if (mfd < 0 || fstat (mfd, &st) < 0)
         {
           nook_error_set (err, errno, "stat '%s' in the build context", rel);
           goto out;

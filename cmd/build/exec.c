@@ -723,7 +723,6 @@ do_copy (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_no
   c.inline_data = inl_data;
   struct build_copy_plan *plan = NULL;
   cleanup_free char *inputs = NULL;
-  cleanup_free char *what = NULL;
   if (build_copy_prepare (b, sc, &c, &plan, &inputs, err) < 0)
     {
       (*err)->exit = 1;

@@ -96,6 +96,22 @@ nrun run --rm ign2 cat /list.txt
 check_eq "NAME.dockerignore beside -f is used instead" \
   "Dockerfile${NL}Dockerfile.only${NL}b.log${NL}secret.txt" "$OUT"
 
+# ---- links in the context never lead out of it ----
+l=$T_SCRATCH/links
+mkdir -p "$l/real"
+echo inside >"$l/real/f"
+ln -s /etc "$l/etc-link"
+ln -s real "$l/rel-link"
+printf 'FROM busybox\nCOPY etc-link/passwd /leak\n' >"$l/Dockerfile"
+nrun build -q "$l"
+check_eq "COPY through a link to /etc: not found in the context" 1 "$RC"
+check_match "COPY through a link to /etc: says so" 'not found' "$ERR"
+printf 'FROM busybox\nCOPY etc-link rel-link /links/\nCOPY rel-link/f /viarel\n' >"$l/Dockerfile"
+nrun build -q -t links "$l"
+nrun run --rm links sh -c 'readlink /links/etc-link; readlink /links/rel-link; cat /viarel'
+check_eq "links are copied as links; a relative one inside the context is followed" \
+  "/etc${NL}real${NL}inside" "$OUT"
+
 # ---- stdin ----
 NRUN_STDIN=$T_SCRATCH/stdin.df
 printf 'FROM busybox\nRUN echo from-stdin > /s.txt\nCMD ["cat", "/s.txt"]\n' >"$NRUN_STDIN"

@@ -228,7 +228,7 @@ EOF
 )
 "$NOOK" build --no-cache -t interrupted "$c" >"$T_SCRATCH/int.out" 2>&1 &
 bpid=$!
-if wait_until "the interrupted step started" 30 grep -q 'started' "$T_SCRATCH/int.out"; then
+if wait_until "the interrupted step started" 30 grep -qs 'started' "$T_SCRATCH/int.out"; then
   kill -INT "$bpid"
   brc=0
   wait "$bpid" || brc=$?
