@@ -141,6 +141,24 @@ else
 fi
 nrun build -q --no-cache "$r"
 check_eq "reproducible: a cold rebuild in the same store gives the same ID" "$repro1" "$OUT"
+# the same image ID for every kind of user (records of earlier users of this run)
+if [ -n "${NOOK_TEST_SHARED:-}" ] && [ -d "$NOOK_TEST_SHARED" ]; then
+  me=$(id -un)
+  base=$(tr -d ' ",' <<<"$nbase1")
+  compared=0
+  for rec in "$NOOK_TEST_SHARED"/build-repro.*; do
+    [ -f "$rec" ] && [ "$rec" != "$NOOK_TEST_SHARED/build-repro.$me" ] || continue
+    read -r their_base their_id their_kind <"$rec"
+    if [ "$their_base" != "$base" ]; then
+      diag "not compared with ${rec##*.}: another busybox base"
+      continue
+    fi
+    check_eq "reproducible: the same image ID as ${rec##*.} ($their_kind user)" "$their_id" "$repro1"
+    compared=$((compared + 1))
+  done
+  echo "$base $repro1 $NOOK_TEST_USER_KIND" >"$NOOK_TEST_SHARED/build-repro.$me"
+  [ "$compared" -gt 0 ] || diag "no earlier user's image to compare with: recorded for the next"
+fi
 nrun run --rm "$repro1" sh -c 'cat /made/link; stat -c %h /made/hard; test -e /bin/true || echo gone'
 check_eq "symlink, hardlink and whiteout survive the layer" "made${NL}2${NL}gone" "$OUT"
 SOURCE_DATE_EPOCH=1700000000 nrun build -q "$r"
