@@ -52,6 +52,18 @@ check_match "--target of an unknown stage: says so" 'nosuch' "$ERR"
 nrun build -q --platform "linux/$(uname -m | sed 's/x86_64/amd64/; s/aarch64/arm64/')" --target build "$c"
 check_eq "--platform of this machine is accepted" 0 "$RC"
 
+p=$T_SCRATCH/platform
+mkdir -p "$p"
+printf 'FROM --platform=$BUILDPLATFORM busybox AS b\nARG TARGETARCH\nRUN echo "$TARGETARCH" > /arch\n' >"$p/Dockerfile"
+nrun build -q -t plat "$p"
+check_eq "FROM --platform=\$BUILDPLATFORM" 0 "$RC"
+nrun run --rm plat cat /arch
+check_match "TARGETARCH declared in the stage" '^(amd64|arm64|386|arm|ppc64le|s390x|riscv64)$' "$OUT"
+printf 'FROM --platform=linux/nosuch busybox\n' >"$p/Dockerfile"
+nrun build -q "$p"
+check_eq "FROM --platform of another machine: exit 1" 1 "$RC"
+check_match "FROM --platform of another machine: says so" "only this machine's platform" "$ERR"
+
 # ---- .dockerignore ----
 i=$T_SCRATCH/ignore
 mkdir -p "$i/logs" "$i/src"
