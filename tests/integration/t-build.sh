@@ -194,6 +194,17 @@ if [ "$NOOK_TEST_USER_KIND" != single ]; then
   check_eq "--chown (and root by default)" "1234:4321${NL}0:0" "$OUT"
 fi
 
+# a directory removed and made again in a later step: opaque, nothing of the old one shows
+c=$(ctx opaque <<'EOF'
+FROM busybox
+RUN mkdir -p /d/sub && echo a > /d/a && echo b > /d/sub/b
+RUN rm -rf /d && mkdir /d && echo only > /d/only
+EOF
+)
+nrun build -q -t opaque "$c"
+nrun run --rm opaque ls -R /d
+check_eq "an opaque directory hides the layers below" "/d:${NL}only" "$OUT"
+
 # ---- failures ----
 mkdir -p "$NOOK_ROOT"
 c=$(ctx failing <<'EOF'
