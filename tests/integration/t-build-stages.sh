@@ -3,6 +3,8 @@
 # a stage and an image, ARG before FROM), .dockerignore, and Dockerfiles from stdin.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/netlib.sh
+. "$(dirname "$0")/netlib.sh"
 setup_image
 
 c=$T_SCRATCH/stages
@@ -189,5 +191,28 @@ nrun build -q -o "type=local,dest=$T_SCRATCH/outdir2" "$h"
 check_eq "-o type=local,dest=DIR" "1" "$(cat "$T_SCRATCH/outdir2/d/A")"
 nrun images -q
 check_eq "-o adds no image" "$before" "$OUT"
+
+# ---- the course's flow: build a web app, then run -p serves what was built ----
+web=$T_SCRATCH/webapp
+mkdir -p "$web"
+cat >"$web/Dockerfile" <<'EOF'
+FROM busybox
+WORKDIR /app
+COPY index.html .
+EXPOSE 3000
+CMD ["httpd", "-f", "-p", "3000", "-h", "/app"]
+EOF
+echo built-and-served >"$web/index.html"
+nrun build -q -t webapp "$web"
+P=$(free_port tcp)
+nrun run -d --name "webapp-$$" -p "$P:3000" webapp
+http_get() {
+  python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode().strip())' "$1" 2>/dev/null
+}
+http_ok() { http_get "$1" >/dev/null; }
+if wait_until "run -p of the built image answers" 30 http_ok "http://127.0.0.1:$P/"; then
+  check_eq "run -p serves what was built" built-and-served "$(http_get "http://127.0.0.1:$P/")"
+fi
+nrun rm -f "webapp-$$"
 
 done_testing
