@@ -23,6 +23,7 @@
 #include "util/util.h"
 
 #include <dirent.h>
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -565,6 +566,8 @@ out:
 
 /* ---- applying, in the user namespace ---- */
 
+static void override_owner (int dirfd, const char *path, struct stat *st);
+
 /* Look path (relative, no leading '/') up in the union of dirs (bottom first):
  * 0 found (*st), -1 not there. */
 static int
@@ -619,7 +622,10 @@ union_stat (char *const *dirs, const char *path, struct stat *st)
       if (gone)
         return -1;
       if (fstatat (lfd, path, st, AT_SYMLINK_NOFOLLOW) == 0)
-        return 0;
+        {
+          override_owner (lfd, path, st);
+          return 0;
+        }
       if (stop)
         return -1;
     }
@@ -636,11 +642,53 @@ struct apply_job
   int upperfd;
 };
 
+/* The owner a layer or an upper dir records for a file it could not chown (a user
+ * without a subordinate range: the kernel refuses other ids), as imagefmt's
+ * extraction writes it and fuse-overlayfs reads it: "UID:GID:0MODE". */
+#define OVERRIDE_XATTR "user.containers.override_stat"
+
 static void
-own (int dirfd, const char *name, uid_t uid, gid_t gid)
+override_owner (int dirfd, const char *path, struct stat *st)
 {
-  /* a single-id user cannot chown to other ids (EINVAL): the owners are then approximate */
-  (void)fchownat (dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW);
+  if (S_ISLNK (st->st_mode))
+    return;
+  cleanup_close int fd = openat (dirfd, path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  char p[32], buf[64];
+  unsigned u, g, m;
+  if (fd < 0)
+    return;
+  fs_fd_path (fd, p);
+  ssize_t n = getxattr (p, OVERRIDE_XATTR, buf, sizeof buf - 1);
+  if (n <= 0)
+    return;
+  buf[n] = '\0';
+  if (sscanf (buf, "%u:%u:%o", &u, &g, &m) == 3)
+    {
+      st->st_uid = u;
+      st->st_gid = g;
+      st->st_mode = (st->st_mode & S_IFMT) | (m & 07777);
+    }
+}
+
+/* chown, or (a single-id user: EINVAL) the owner recorded beside the file, so that the
+ * layer gets it (pack.c reads it back).  perm: the mode to record. */
+static void
+own (int dirfd, const char *name, uid_t uid, gid_t gid, mode_t perm)
+{
+  if (fchownat (dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) == 0
+      || (errno != EINVAL && errno != EPERM))
+    return;
+  struct stat st;
+  if (fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISLNK (st.st_mode))
+    return;
+  cleanup_close int fd = openat (dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  char p[32], buf[64];
+  if (fd < 0)
+    return;
+  fs_fd_path (fd, p);
+  int n = snprintf (buf, sizeof buf, "%u:%u:0%o", (unsigned)uid, (unsigned)gid,
+                    (unsigned)(perm & 07777));
+  (void)setxattr (p, OVERRIDE_XATTR, buf, (size_t)n, 0);
 }
 
 /* Make every directory of path (relative) in the upper dir, as the stage has it or
@@ -669,13 +717,13 @@ ensure_dirs (struct apply_job *j, const char *path, uid_t uid, gid_t gid, nook_e
         }
       if (have)
         {
-          own (j->upperfd, pre.buf, us.st_uid, us.st_gid);
+          own (j->upperfd, pre.buf, us.st_uid, us.st_gid, us.st_mode);
           fchmodat (j->upperfd, pre.buf, us.st_mode & 07777, 0);
           struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, us.st_mtim };
           utimensat (j->upperfd, pre.buf, ts, AT_SYMLINK_NOFOLLOW);
         }
       else
-        own (j->upperfd, pre.buf, uid, gid);
+        own (j->upperfd, pre.buf, uid, gid, 0755);
     }
   strbuf_free (&pre);
   return ret;
@@ -738,9 +786,9 @@ put_entry (struct apply_job *j, const char *dst, const struct stat *st, int srcf
     }
   else
     return 0;
-  own (j->upperfd, dst, uid, gid);
   if (!S_ISLNK (st->st_mode) && fchmodat (j->upperfd, dst, perm, 0) < 0)
     return nook_error_set (err, errno, "chmod '/%s'", dst);
+  own (j->upperfd, dst, uid, gid, perm);
   struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, st->st_mtim };
   utimensat (j->upperfd, dst, ts, AT_SYMLINK_NOFOLLOW);
   return 0;
@@ -838,6 +886,7 @@ merge_tree (struct apply_job *j, int lfd, const char *src, const char *dst, nook
     return 0;
   if (S_ISCHR (st.st_mode) && st.st_rdev == makedev (0, 0))
     return fs_rm_rf_at (j->upperfd, dst, err);
+  override_owner (lfd, *src ? src : ".", &st);
   uid_t uid = p->chown_set ? p->uid : st.st_uid;
   gid_t gid = p->chown_set ? p->gid : st.st_gid;
   mode_t perm = p->chmod_set ? p->chmod : (st.st_mode & 07777);

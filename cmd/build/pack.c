@@ -22,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -151,6 +152,8 @@ walk_entry (int dirfd, const char *name, void *arg, nook_error_t *err)
   bool opaque = false;
   unsigned char caps[24];
   ssize_t ncaps = -1;
+  char ov[64];
+  ssize_t ov_len = -1;
   if (S_ISREG (st.st_mode) || S_ISDIR (st.st_mode))
     {
       cleanup_close int fd = openat (dirfd, name,
@@ -160,6 +163,7 @@ walk_entry (int dirfd, const char *name, void *arg, nook_error_t *err)
         {
           char v[8];
           ssize_t n;
+          ov_len = fgetxattr (fd, "user.containers.override_stat", ov, sizeof ov - 1);
           if (S_ISREG (st.st_mode))
             {
               wh_xattr = fgetxattr (fd, "user.overlay.whiteout", v, sizeof v) >= 0
@@ -191,6 +195,22 @@ walk_entry (int dirfd, const char *name, void *arg, nook_error_t *err)
   p->mode = st.st_mode & (S_IFMT | 07777);
   p->uid = st.st_uid;
   p->gid = st.st_gid;
+  if (ov_len > 0)
+    {
+      /* an owner the kernel could not set (a user without a subordinate range): as
+         recorded; its mode too while the file's still agrees with it (a chmod since
+         wins) */
+      unsigned u, g, m;
+      ov[ov_len] = '\0';
+      if (sscanf (ov, "%u:%u:%o", &u, &g, &m) == 3)
+        {
+          p->uid = u;
+          p->gid = g;
+          mode_t rec = m & 07777, disk = st.st_mode & 07777;
+          if (disk == rec || (S_ISDIR (st.st_mode) && disk == (rec | 0700)))
+            p->mode = (st.st_mode & S_IFMT) | rec;
+        }
+    }
   p->dev = st.st_dev;
   p->ino = st.st_ino;
   p->nlink = st.st_nlink;

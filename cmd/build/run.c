@@ -244,6 +244,15 @@ build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *a
       nook_error_set (err, errno, "pipe");
       goto out;
     }
+  /* The stop signals stay blocked across the fork: the runner takes them with nook's
+   * handler replaced (sandbox_run reads pending ones from its signalfd and forwards
+   * them to the container), nook takes them once it knows the runner's pid. */
+  sigset_t stops, old_mask;
+  sigemptyset (&stops);
+  sigaddset (&stops, SIGINT);
+  sigaddset (&stops, SIGTERM);
+  sigaddset (&stops, SIGHUP);
+  sigprocmask (SIG_BLOCK, &stops, &old_mask);
   runner = fork ();
   if (runner == 0)
     {
@@ -252,6 +261,8 @@ build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *a
       signal (SIGINT, SIG_DFL);
       signal (SIGTERM, SIG_DFL);
       signal (SIGHUP, SIG_DFL);
+      if (build_interrupted)
+        raise ((int)build_interrupted); /* pending until sandbox_run reads it */
       int r = sandbox_run (&spec, &hooks, &rerr);
       if (r < 0)
         run_net_explain (&d.net, &rerr);
@@ -267,8 +278,7 @@ build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *a
   close (errp[1]);
   errp[1] = -1;
   build_runner = runner > 0 ? runner : 0;
-  if (build_interrupted && runner > 0)
-    kill (runner, (int)build_interrupted);
+  sigprocmask (SIG_SETMASK, &old_mask, NULL);
   /* restore nook's stdio: the pump sees EOF once the container's copies are closed */
   for (int k = 0; k < 3; k++)
     if (saved[k] >= 0)

@@ -193,6 +193,21 @@ if [ "$NOOK_TEST_USER_KIND" != single ]; then
   nrun run --rm files stat -c '%u:%g' /files/owned.txt /files/keep.txt
   check_eq "--chown (and root by default)" "1234:4321${NL}0:0" "$OUT"
 fi
+# what the layers record, for both kinds of user (a user without a range cannot chown:
+# nook records the owner beside the file and writes it into the layer)
+"$NOOK" save -o "$T_SCRATCH/files.tar" files
+owners=$(python3 - "$T_SCRATCH/files.tar" <<'PY'
+import io, json, sys, tarfile
+a = tarfile.open(sys.argv[1])
+manifest = json.load(a.extractfile("manifest.json"))[0]
+seen = {}
+for layer in manifest["Layers"]:
+    for m in tarfile.open(fileobj=io.BytesIO(a.extractfile(layer).read())):
+        seen[m.name] = "%d:%d:%o" % (m.uid, m.gid, m.mode)
+print(seen.get("files/owned.txt"), seen.get("files/keep.txt"), seen.get("files/mode.txt"))
+PY
+)
+check_eq "the layers record --chown and --chmod" "1234:4321:644 0:0:644 0:0:640" "$owners"
 
 # a directory removed and made again in a later step: opaque, nothing of the old one shows
 c=$(ctx opaque <<'EOF'
@@ -239,7 +254,7 @@ EOF
 )
 "$NOOK" build --no-cache -t interrupted "$c" >"$T_SCRATCH/int.out" 2>&1 &
 bpid=$!
-if wait_until "the interrupted step started" 30 grep -qs 'started' "$T_SCRATCH/int.out"; then
+if wait_until "the interrupted step started" 30 grep -qsE '#[0-9]+ [0-9.]+ started' "$T_SCRATCH/int.out"; then
   kill -INT "$bpid"
   brc=0
   wait "$bpid" || brc=$?
