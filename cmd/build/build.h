@@ -50,6 +50,7 @@ struct build_opts
   char **labels;
   char **add_hosts, **ulimits; /* for RUN, as `nook run`'s */
   char **no_cache_filter;      /* stages built without the cache */
+  char **build_contexts;       /* --build-context NAME=DIR|docker-image://REF */
   const char *progress;
   const char *network;
   const char *platform;
@@ -106,6 +107,10 @@ int build_state_dirs (struct build *b, struct build_state *s, nook_error_t *err)
 /* Add a layer (blob, diff_id) and a history entry to s. */
 void build_state_add_history (struct build *b, struct build_state *s, const char *created_by,
                               bool empty_layer);
+
+/* --build-context NAME: 1 with *dir (a directory, malloc'd) or *image (the reference of
+ * docker-image://, malloc'd) set, 0 when no such context was given. */
+int build_named_context (const struct build *b, const char *name, char **dir, char **image);
 
 /* Run the stages the target needs; *final gets the target's state. */
 int build_exec (struct build *b, struct build_state *final, nook_error_t *err);

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -40,6 +41,8 @@ usage (FILE *out)
            "Options:\n"
            "      --build-arg list      Set build-time variables (NAME=VALUE, or NAME from the\n"
            "                            environment)\n"
+           "      --build-context list  Additional build contexts (NAME=DIR, or\n"
+           "                            NAME=docker-image://REF) for FROM and COPY --from\n"
            "      --explain-cache       Say why each step hit or missed the cache (against the\n"
            "                            last build of this Dockerfile)\n"
            "  -f, --file string         Name of the Dockerfile (default: PATH/Dockerfile; - for\n"
@@ -155,6 +158,16 @@ parse (int argc, char **argv, struct build_opts *o, nook_error_t *err)
       {
         strv_push (&o->add_hosts, v);
       }
+      else OPT (NULL, "--build-context")
+      {
+        const char *eq = strchr (v, '=');
+        if (eq == NULL || eq == v || eq[1] == '\0')
+          return cmd_flag_error (err, "build",
+                                 "invalid argument \"%s\" for \"--build-context\" flag: want "
+                                 "NAME=DIR or NAME=docker-image://REF",
+                                 v);
+        strv_push (&o->build_contexts, v);
+      }
       else OPT (NULL, "--ulimit")
       {
         strv_push (&o->ulimits, v);
@@ -240,6 +253,26 @@ on_signal (int sig)
     kill (build_runner, sig);
 }
 
+int
+build_named_context (const struct build *b, const char *name, char **dir, char **image)
+{
+  size_t n = strlen (name);
+  *dir = *image = NULL;
+  for (size_t i = strv_len (b->o->build_contexts); i-- > 0;)
+    {
+      const char *c = b->o->build_contexts[i];
+      if (strncasecmp (c, name, n) != 0 || c[n] != '=')
+        continue;
+      const char *v = c + n + 1;
+      if (strncmp (v, "docker-image://", 15) == 0)
+        *image = xstrdup (v + 15);
+      else
+        *dir = xstrdup (v);
+      return 1;
+    }
+  return 0;
+}
+
 static void
 opts_free (struct build_opts *o)
 {
@@ -249,6 +282,7 @@ opts_free (struct build_opts *o)
   strv_free (o->add_hosts);
   strv_free (o->ulimits);
   strv_free (o->no_cache_filter);
+  strv_free (o->build_contexts);
 }
 
 /* The commit time of the context's git checkout, or -1. */

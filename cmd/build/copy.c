@@ -62,6 +62,7 @@ struct build_copy_plan
   bool from_set;
   char **from_srcs;
   bool from_dest_dir;
+  int ctxfd; /* --build-context NAME=DIR of --from=NAME, or -1 (the main context) */
 };
 
 void
@@ -78,6 +79,8 @@ build_copy_plan_free (struct build_copy_plan *p)
     }
   free (p->items);
   free (p->dest);
+  if (p->ctxfd >= 0)
+    close (p->ctxfd);
   build_state_clear (&p->from);
   strv_free (p->from_srcs);
   free (p);
@@ -412,6 +415,11 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
 {
   struct build_copy_plan *p = xzalloc (sizeof *p);
   struct strbuf in = { 0 };
+  int saved_ctxfd = b->ctxfd;
+  struct dockerfile_ignore *saved_ignore = b->ignore;
+  cleanup_free char *named_dir = NULL;
+  cleanup_free char *named_image = NULL;
+  p->ctxfd = -1;
   int ret = -1;
   struct walk_ctx w = { .b = b, .p = p, .inputs = &in, .epoch = b->epoch, .add = c->add };
   cleanup_strv char **matched = NULL;
@@ -438,9 +446,20 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
     }
   strbuf_appendf (&in, "dest %s\nchown %d %u %u\nchmod %d %o\n", c->dest, p->chown_set,
                   (unsigned)p->uid, (unsigned)p->gid, p->chmod_set, (unsigned)p->chmod);
-  if (c->from)
+  if (c->from && build_named_context (b, c->from, &named_dir, &named_image) && named_dir)
     {
-      if (from_state (b, c->from, &p->from, err) < 0)
+      int nfd = open (named_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (nfd < 0)
+        {
+          nook_error_set (err, errno, "--build-context %s=%s", c->from, named_dir);
+          goto out;
+        }
+      p->ctxfd = nfd;
+      strbuf_appendf (&in, "context %s\n", c->from);
+    }
+  if (c->from && p->ctxfd < 0)
+    {
+      if (from_state (b, named_image ? named_image : c->from, &p->from, err) < 0)
         goto out;
       p->from_set = true;
       p->from_dest_dir = c->dest_is_dir;
@@ -469,6 +488,12 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
       p->single_file = n_inline == 1 && !c->dest_is_dir;
       ret = 0;
       goto out;
+    }
+  if (p->ctxfd >= 0)
+    {
+      /* a named context: walked like the main one, without its .dockerignore */
+      b->ctxfd = p->ctxfd;
+      b->ignore = NULL;
     }
   if (b->ctxfd < 0)
     {
@@ -552,6 +577,8 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
     }
   ret = 0;
 out:
+  b->ctxfd = saved_ctxfd;
+  b->ignore = saved_ignore;
   if (ret < 0)
     {
       build_copy_plan_free (p);
@@ -1040,7 +1067,12 @@ apply (struct build *b, struct build_stage_ctx *sc, struct build_copy_plan *plan
                          .dirs = sc->s.dirs ? sc->s.dirs : none,
                          .upper = upper_name,
                          .workdir = workdir };
-  return imagefmt_store_call (b->store, apply_fn, &j, err);
+  int saved = b->ctxfd;
+  if (plan && plan->ctxfd >= 0)
+    b->ctxfd = plan->ctxfd;
+  int r = imagefmt_store_call (b->store, apply_fn, &j, err);
+  b->ctxfd = saved;
+  return r;
 }
 
 int

@@ -1058,15 +1058,27 @@ base_state (struct build *b, const struct dockerfile_stage *st, struct build_sta
       return 0;
     }
   struct imagefmt_image *img = NULL;
-  if (b->o->pull && cmd_pull_for_run (b->ctx, b->store, st->base, NULL, b->out, err) < 0)
+  cleanup_free char *named_dir = NULL;
+  cleanup_free char *named_image = NULL;
+  const char *base = st->base;
+  if (build_named_context (b, st->base, &named_dir, &named_image))
+    {
+      if (named_dir)
+        return nook_error_set_exit (err, 1, ENOTSUP,
+                                    "FROM %s: the build context %s is a directory; FROM takes "
+                                    "an image (--build-context %s=docker-image://REF)",
+                                    st->base, named_dir, st->base);
+      base = named_image;
+    }
+  if (b->o->pull && cmd_pull_for_run (b->ctx, b->store, base, NULL, b->out, err) < 0)
     return -1;
-  if (imagefmt_store_lookup (b->store, st->base, &img, err) < 0)
+  if (imagefmt_store_lookup (b->store, base, &img, err) < 0)
     {
       if ((*err)->code != ENOENT)
         return -1;
       nook_error_free (err);
-      if (cmd_pull_for_run (b->ctx, b->store, st->base, NULL, b->out, err) < 0
-          || imagefmt_store_lookup (b->store, st->base, &img, err) < 0)
+      if (cmd_pull_for_run (b->ctx, b->store, base, NULL, b->out, err) < 0
+          || imagefmt_store_lookup (b->store, base, &img, err) < 0)
         return -1;
     }
   out->config = json_deep_copy (img->config);

@@ -110,6 +110,22 @@ nrun run --rm ign2 cat /list.txt
 check_eq "NAME.dockerignore beside -f is used instead" \
   "Dockerfile${NL}Dockerfile.only${NL}b.log${NL}secret.txt" "$OUT"
 
+# ---- --build-context ----
+bc=$T_SCRATCH/bctx
+mkdir -p "$bc/main" "$bc/shared/lib"
+echo from-shared >"$bc/shared/lib/x.txt"
+printf 'FROM base\nCOPY --from=shared lib /lib2\nCOPY --from=img /bin/busybox /bb\n' >"$bc/main/Dockerfile"
+nrun build -q -t bctx --build-context shared="$bc/shared" --build-context base=docker-image://busybox \
+  --build-context img=docker-image://busybox "$bc/main"
+check_eq "--build-context NAME=DIR and NAME=docker-image://REF" 0 "$RC"
+nrun run --rm bctx sh -c 'cat /lib2/x.txt; test -x /bb && echo bb'
+check_eq "--build-context: COPY --from a named directory and FROM a named image" "from-shared${NL}bb" "$OUT"
+echo changed >"$bc/shared/lib/x.txt"
+nrun build -q -t bctx --build-context shared="$bc/shared" --build-context base=docker-image://busybox \
+  --build-context img=docker-image://busybox "$bc/main"
+nrun run --rm bctx cat /lib2/x.txt
+check_eq "--build-context: a changed file there misses the cache" changed "$OUT"
+
 # ---- links in the context never lead out of it ----
 l=$T_SCRATCH/links
 mkdir -p "$l/real"
