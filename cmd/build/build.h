@@ -215,9 +215,10 @@ struct build_copy
   const char *from;  /* --from, or NULL */
   const char *chown; /* expanded */
   const char *chmod;
-  char **srcs;      /* expanded */
-  const char *dest; /* expanded, absolute */
-  bool dest_is_dir; /* ends with '/' or several sources */
+  const char *checksum; /* ADD --checksum=sha256:HEX of a URL */
+  char **srcs;          /* expanded */
+  const char *dest;     /* expanded, absolute */
+  bool dest_is_dir;     /* ends with '/' or several sources */
   /* here-documents given as sources (`COPY <<EOF /f`): names and contents (expanded),
      in the order of srcs, which hold them as NULL-free "<<NAME" words */
   char **inline_names;

@@ -15,6 +15,7 @@
 #include "cmd/registry.h"
 #include "cmd/spec.h"
 #include "imagefmt/digest.h"
+#include "imagefmt/http_get.h"
 #include "imagefmt/layer.h"
 #include "imagefmt/store.h"
 #include "util/cleanup.h"
@@ -44,6 +45,7 @@ struct copy_item
   char *link;
   bool archive; /* ADD: extract into the destination */
   char *data;   /* a here-document's content (src is NULL) */
+  int fd;       /* ADD of a URL: the download (src is NULL), else -1 */
 };
 
 struct build_copy_plan
@@ -76,6 +78,8 @@ build_copy_plan_free (struct build_copy_plan *p)
       free (p->items[i].rel);
       free (p->items[i].link);
       free (p->items[i].data);
+      if (p->items[i].fd >= 0)
+        close (p->items[i].fd);
     }
   free (p->items);
   free (p->dest);
@@ -92,6 +96,7 @@ plan_add (struct build_copy_plan *p)
   p->items = xreallocarray (p->items, p->n + 1, sizeof *p->items);
   struct copy_item *it = &p->items[p->n++];
   memset (it, 0, sizeof *it);
+  it->fd = -1;
   return it;
 }
 
@@ -221,7 +226,7 @@ add_tree (struct walk_ctx *w, const char *src, const char *rel, nook_error_t *er
       if (ex && w->p->n > before)
         {
           /* an excluded directory with re-included files below: it is made for them */
-          struct copy_item it = { .src = xstrdup (s), .rel = xstrdup (r) };
+          struct copy_item it = { .src = xstrdup (s), .rel = xstrdup (r), .fd = -1 };
           if (hash_item (w, &it, &st, err) < 0)
             return -1;
           plan_add (w->p);
@@ -419,6 +424,7 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
   struct dockerfile_ignore *saved_ignore = b->ignore;
   cleanup_free char *named_dir = NULL;
   cleanup_free char *named_image = NULL;
+  cleanup_strv char **locals = NULL;
   p->ctxfd = -1;
   int ret = -1;
   struct walk_ctx w = { .b = b, .p = p, .inputs = &in, .epoch = b->epoch, .add = c->add };
@@ -483,7 +489,54 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
       cleanup_free char *sum = imagefmt_digest_data (it->data, strlen (it->data));
       strbuf_appendf (&in, "inline\t%s\t%s\n", it->rel, sum);
     }
-  if (n_inline && c->srcs[0] == NULL)
+  for (size_t i = 0; c->srcs[i]; i++)
+    {
+      const char *u = c->srcs[i];
+      bool url = strncmp (u, "http://", 7) == 0 || strncmp (u, "https://", 8) == 0;
+      if (!c->add || !url)
+        {
+          if (c->add && strncmp (u, "git@", 4) == 0)
+            {
+              nook_error_set (err, ENOTSUP, "ADD of a git repository (%s) is not supported", u);
+              goto out;
+            }
+          strv_push (&locals, u);
+          continue;
+        }
+      /* ADD URL: fetched by nook (each build: its content is the cache's input) */
+      const char *path = strchr (strstr (u, "://") + 3, '/');
+      cleanup_free char *name = path ? xstrndup (path, strcspn (path, "?#")) : xstrdup ("");
+      const char *base = strrchr (name, '/') ? strrchr (name, '/') + 1 : name;
+      if (*base == '\0')
+        {
+          nook_error_set (err, EINVAL, "ADD %s: cannot determine a file name from the URL", u);
+          goto out;
+        }
+      struct copy_item *it = plan_add (p);
+      it->rel = xstrdup (base);
+      it->mode = S_IFREG | 0600;
+      it->fd = openat (b->tmpfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+      if (it->fd < 0)
+        {
+          nook_error_set (err, errno, "a temporary file for %s", u);
+          goto out;
+        }
+      if (imagefmt_http_get (u, it->fd, UINT64_C (1) << 36, NULL, err) < 0
+          || lseek (it->fd, 0, SEEK_SET) < 0)
+        goto out;
+      cleanup_free char *sum = imagefmt_digest_fd (it->fd, err);
+      if (sum == NULL)
+        goto out;
+      if (c->checksum && strcmp (c->checksum, sum) != 0)
+        {
+          nook_error_set (err, EIO, "ADD %s: the content has digest %s, --checksum wants %s", u,
+                          sum, c->checksum);
+          goto out;
+        }
+      strbuf_appendf (&in, "url\t%s\t%s\t%s\n", u, it->rel, sum);
+      n_inline++;
+    }
+  if (n_inline && (locals == NULL || locals[0] == NULL))
     {
       p->single_file = n_inline == 1 && !c->dest_is_dir;
       ret = 0;
@@ -501,16 +554,9 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
                       c->add ? "ADD" : "COPY");
       goto out;
     }
-  for (size_t i = 0; c->srcs[i]; i++)
+  for (size_t i = 0; locals && locals[i]; i++)
     {
-      if (c->add
-          && (strncmp (c->srcs[i], "http://", 7) == 0 || strncmp (c->srcs[i], "https://", 8) == 0
-              || strncmp (c->srcs[i], "git@", 4) == 0))
-        {
-          nook_error_set (err, ENOTSUP, "ADD of a URL (%s) is not supported yet", c->srcs[i]);
-          goto out;
-        }
-      cleanup_free char *rel = clean_rel (c->srcs[i]);
+      cleanup_free char *rel = clean_rel (locals[i]);
       if (has_meta (rel))
         {
           cleanup_strv char **comps = NULL;
@@ -868,6 +914,17 @@ apply_context (struct apply_job *j, nook_error_t *err)
       if (it->archive)
         {
           if (extract_archive (j, it->src, dest, err) < 0)
+            return -1;
+          continue;
+        }
+      if (it->fd >= 0)
+        {
+          struct stat st = { .st_mode = S_IFREG | 0600 };
+          clock_gettime (CLOCK_REALTIME, &st.st_mtim);
+          if (lseek (it->fd, 0, SEEK_SET) < 0
+              || put_entry (j, dst, &st, it->fd, NULL, uid, gid, p->chmod_set ? p->chmod : 0600,
+                            err)
+                     < 0)
             return -1;
           continue;
         }

@@ -657,6 +657,9 @@ do_copy (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_no
     return -1;
   if ((v = flag_val (n, "--chmod")) && expand (b, sc, n, v, &chmod, err) < 0)
     return -1;
+  cleanup_free char *checksum = NULL;
+  if ((v = flag_val (n, "--checksum")) && expand (b, sc, n, v, &checksum, err) < 0)
+    return -1;
   cleanup_strv char **inl_names = NULL;
   cleanup_strv char **inl_data = NULL;
   for (size_t i = 0; i + 1 < n->n_args; i++)
@@ -717,6 +720,7 @@ do_copy (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_no
   c.from = from;
   c.chown = chown;
   c.chmod = chmod;
+  c.checksum = checksum;
   c.srcs = srcs;
   c.dest = dest;
   c.inline_names = inl_names;

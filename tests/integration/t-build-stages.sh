@@ -208,6 +208,35 @@ check_eq "-o type=local,dest=DIR" "1" "$(cat "$T_SCRATCH/outdir2/d/A")"
 nrun images -q
 check_eq "-o adds no image" "$before" "$OUT"
 
+# ---- ADD of a URL (a server on the host's loopback), --checksum ----
+srv=$T_SCRATCH/srv
+mkdir -p "$srv/files"
+echo downloaded >"$srv/files/data.txt"
+HP=$(free_port tcp)
+python3 -m http.server "$HP" --bind 127.0.0.1 --directory "$srv" >/dev/null 2>&1 &
+hpid=$!
+url_ok() { python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$1" 2>/dev/null; }
+if wait_until "the test's HTTP server is up" 20 url_ok "http://127.0.0.1:$HP/files/data.txt"; then
+  sum=$(sha256sum "$srv/files/data.txt" | cut -d' ' -f1)
+  a=$T_SCRATCH/addurl
+  mkdir -p "$a"
+  printf 'FROM busybox\nADD http://127.0.0.1:%s/files/data.txt /dl/\nADD --checksum=sha256:%s http://127.0.0.1:%s/files/data.txt /named.txt\n' \
+    "$HP" "$sum" "$HP" >"$a/Dockerfile"
+  nrun build -q -t addurl "$a"
+  check_eq "ADD URL" 0 "$RC"
+  nrun run --rm addurl sh -c 'cat /dl/data.txt /named.txt; stat -c %a /named.txt'
+  check_eq "ADD URL: into a directory by its name, to a file; mode 600" "downloaded${NL}downloaded${NL}600" "$OUT"
+  printf 'FROM busybox\nADD --checksum=sha256:%064d http://127.0.0.1:%s/files/data.txt /x\n' 0 "$HP" >"$a/Dockerfile"
+  nrun build -q "$a"
+  check_eq "ADD --checksum that does not match: exit 1" 1 "$RC"
+  check_match "ADD --checksum that does not match: says so" 'checksum' "$ERR"
+  printf 'FROM busybox\nADD http://127.0.0.1:%s/files/missing.txt /x\n' "$HP" >"$a/Dockerfile"
+  nrun build -q "$a"
+  check_match "ADD of a missing URL: the HTTP status" 'HTTP status 404' "$ERR"
+fi
+kill "$hpid" 2>/dev/null
+wait "$hpid" 2>/dev/null
+
 # ---- the course's flow: build a web app, then run -p serves what was built ----
 web=$T_SCRATCH/webapp
 mkdir -p "$web"
