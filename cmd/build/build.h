@@ -45,7 +45,7 @@ struct build_opts
   const char *file; /* -f; "-" = stdin; NULL = CONTEXT/Dockerfile */
   char **build_args;
   const char *target;
-  bool no_cache, quiet, pull, explain_cache;
+  bool no_cache, quiet, pull, explain_cache, verify;
   const char *iidfile;
   char **labels;
   char **add_hosts, **ulimits; /* for RUN, as `nook run`'s */
@@ -94,6 +94,7 @@ struct build
   FILE *out;        /* progress (stderr) */
   bool quiet;
   bool warned_single;                 /* the note on RUN under another USER without a range, once */
+  bool no_cache_all;                  /* --verify's second build */
   char *df_path;                      /* the Dockerfile's path, NULL from stdin */
   json_t *explain_prev, *explain_now; /* step records: the last build's, this one's */
   struct timespec t0;
@@ -246,6 +247,11 @@ char *build_explain_why (const json_t *prev, const json_t *now);
 /* The previous build's record of this context, Dockerfile and target; this build's. */
 void build_explain_load (struct build *b);
 void build_explain_save (struct build *b);
+
+/* ---- --verify (verify.c) ---- */
+/* Compare two builds of the same Dockerfile: 0 identical, -1 naming what differs. */
+int build_verify (struct build *b, const struct build_state *one, const struct build_state *two,
+                  nook_error_t *err);
 
 /* ---- output (cli.c) ---- */
 double build_elapsed (const struct build *b);

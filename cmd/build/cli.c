@@ -61,6 +61,8 @@ usage (FILE *out)
            "      --progress string     Type of progress output: auto, plain, tty, quiet\n"
            "      --pull                Always attempt to pull a newer version of the image\n"
            "  -q, --quiet               Suppress the build output and print image ID on success\n"
+           "      --verify              Build a second time without the cache and name every\n"
+           "                            file that differs (exit 1 when one does)\n"
            "  -t, --tag list            Name and optionally a tag in the \"name:tag\" format\n"
            "      --target string       Set the target build stage to build\n"
            "      --ulimit list         Ulimit options for RUN (NAME=SOFT[:HARD])\n"
@@ -196,6 +198,7 @@ parse (int argc, char **argv, struct build_opts *o, nook_error_t *err)
       else if (strcmp (a, "--no-cache") == 0 || strcmp (a, "--no-cache=true") == 0) o->no_cache
           = true;
       else if (strcmp (a, "--explain-cache") == 0) o->explain_cache = true;
+      else if (strcmp (a, "--verify") == 0) o->verify = true;
       else if (strcmp (a, "--pull") == 0 || strcmp (a, "--pull=true") == 0) o->pull = true;
       else if (strcmp (a, "-q") == 0 || strcmp (a, "--quiet") == 0) o->quiet = true;
       else if (strcmp (a, "-h") == 0 || strcmp (a, "--help") == 0) o->help = true;
@@ -846,6 +849,17 @@ cmd_build (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   build_explain_load (&b);
   if (build_exec (&b, &final, err) < 0)
     goto out;
+  if (o.verify)
+    {
+      struct build_state again = { 0 };
+      b.no_cache_all = true;
+      int r = build_exec (&b, &again, err);
+      if (r == 0)
+        r = build_verify (&b, &final, &again, err);
+      build_state_clear (&again);
+      if (r < 0)
+        goto out;
+    }
   warn_unused (&b);
   if (export_image (&b, &final, &id, err) < 0)
     goto out;

@@ -439,7 +439,8 @@ layer_step (struct build *b, struct build_stage_ctx *sc, const struct dockerfile
   json_t *rec = build_explain_record (what, parent, keytext, args_in_scope, inputs, b->epoch);
   json_t *prev = json_array_get (b->explain_prev, json_array_size (b->explain_now));
   json_array_append_new (b->explain_now, rec);
-  bool hit_ok = !b->o->no_cache && !sc->no_cache && build_cache_get (b, key, &hit) == 0;
+  bool hit_ok
+      = !b->o->no_cache && !b->no_cache_all && !sc->no_cache && build_cache_get (b, key, &hit) == 0;
   if (b->o->explain_cache && !b->quiet)
     {
       cleanup_free char *why = build_explain_why (prev, rec);
@@ -1188,6 +1189,11 @@ build_exec (struct build *b, struct build_state *final, nook_error_t *err)
         (*err)->exit = 1;
       return -1;
     }
+  if (b->results)
+    for (size_t i = 0; i < b->st->n; i++)
+      build_state_clear (&b->results[i]);
+  free (b->results);
+  free (b->done);
   b->results = xzalloc (sizeof *b->results * b->st->n);
   b->done = xzalloc (sizeof *b->done * b->st->n);
   for (size_t i = 0; i < n; i++)

@@ -161,6 +161,14 @@ if [ -n "${NOOK_TEST_SHARED:-}" ] && [ -d "$NOOK_TEST_SHARED" ]; then
 fi
 nrun run --rm "$repro1" sh -c 'cat /made/link; stat -c %h /made/hard; test -e /bin/true || echo gone'
 check_eq "symlink, hardlink and whiteout survive the layer" "made${NL}2${NL}gone" "$OUT"
+nrun build --verify -t verified "$r"
+check_eq "--verify of a reproducible build" 0 "$RC"
+check_match "--verify says so" 'verify: identical: the build is reproducible' "$ERR"
+nrun build --verify -t notverified "$c"
+check_eq "--verify of a build writing random values: exit 1" 1 "$RC"
+check_match "--verify names the differing files" 'verify: layer [0-9]+: /r1 differs' "$ERR"
+nrun image inspect notverified
+check_eq "--verify failing tags nothing" 1 "$RC"
 SOURCE_DATE_EPOCH=1700000000 nrun build -q "$r"
 check_fail "SOURCE_DATE_EPOCH changes the ID" test "$OUT" = "$repro1"
 nrun image inspect "$OUT"
