@@ -203,12 +203,13 @@ struct build_stage_ctx
   bool no_cache; /* --no-cache-filter names this stage */
 };
 
-/* RUN: argv is the command after SHELL/exec form; env_extra the ARGs in scope.
+/* RUN: argv is the command after SHELL/exec form; env_args the ARGs in scope; network
+ * default, none or host.
  * Fills upper with the container's changes; returns the command's exit status
  * through *status (0 ok). */
 int build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *argv,
-                         char *const *env_args, const char *upper_name, int vertex, int *status,
-                         nook_error_t *err);
+                         char *const *env_args, const char *network, const char *upper_name,
+                         int vertex, int *status, nook_error_t *err);
 
 struct build_copy
 {
@@ -217,6 +218,7 @@ struct build_copy
   const char *chown; /* expanded */
   const char *chmod;
   const char *checksum; /* ADD --checksum=sha256:HEX of a URL */
+  char **excludes;      /* --exclude patterns (expanded) */
   char **srcs;          /* expanded */
   const char *dest;     /* expanded, absolute */
   bool dest_is_dir;     /* ends with '/' or several sources */

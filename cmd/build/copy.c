@@ -165,6 +165,7 @@ is_archive (int fd)
 struct walk_ctx
 {
   struct build *b;
+  struct dockerfile_ignore *exclude; /* COPY --exclude, or NULL */
   struct build_copy_plan *p;
   struct strbuf *inputs;
   const char *src_root; /* context-relative dir being copied */
@@ -204,12 +205,17 @@ add_tree (struct walk_ctx *w, const char *src, const char *rel, nook_error_t *er
     {
       cleanup_free char *s = *src ? xasprintf ("%s/%s", src, names[i]) : xstrdup (names[i]);
       cleanup_free char *r = *rel ? xasprintf ("%s/%s", rel, names[i]) : xstrdup (names[i]);
-      bool ex = false;
-      if (excluded (w->b, s, &ex, err) < 0)
+      bool ex = false, ex2 = false;
+      if (excluded (w->b, s, &ex, err) < 0
+          || (w->exclude
+              && (dockerfile_ignore_matches (w->exclude, r, &ex2, err) < 0
+                  || (!ex2 && dockerfile_ignore_matches (w->exclude, s, &ex2, err) < 0))))
         return -1;
       struct stat st;
       if (fstatat (dirfd (d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
         return nook_error_set (err, errno, "stat '%s' in the build context", s);
+      if (ex2)
+        continue; /* --exclude: not copied, nor anything below */
       if (ex && !(S_ISDIR (st.st_mode) && dockerfile_ignore_may_reinclude_below (w->b->ignore, s)))
         continue;
       if (!ex)
@@ -554,6 +560,22 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
                       c->add ? "ADD" : "COPY");
       goto out;
     }
+  if (c->excludes && c->excludes[0])
+    {
+      struct strbuf pat = { 0 };
+      for (size_t i = 0; c->excludes[i]; i++)
+        {
+          strbuf_appendf (&pat, "%s\n", c->excludes[i]);
+          strbuf_appendf (&in, "exclude %s\n", c->excludes[i]);
+        }
+      int r = dockerfile_ignore_parse (pat.buf, pat.len, &w.exclude, err);
+      strbuf_free (&pat);
+      if (r < 0)
+        {
+          nook_error_wrap (err, "--exclude");
+          goto out;
+        }
+    }
   for (size_t i = 0; locals && locals[i]; i++)
     {
       cleanup_free char *rel = clean_rel (locals[i]);
@@ -606,6 +628,11 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
             goto out;
           continue;
         }
+      bool exf = false;
+      if (w.exclude && dockerfile_ignore_matches (w.exclude, rel, &exf, err) < 0)
+        goto out;
+      if (exf)
+        continue;
       struct copy_item *it = plan_add (p);
       it->src = xstrdup (rel);
       it->rel = xstrdup (base_name (rel));
@@ -623,6 +650,8 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
     }
   ret = 0;
 out:
+  if (w.exclude)
+    dockerfile_ignore_free (w.exclude);
   b->ctxfd = saved_ctxfd;
   b->ignore = saved_ignore;
   if (ret < 0)

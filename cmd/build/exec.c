@@ -494,6 +494,7 @@ struct run_fill
 {
   char **argv;
   char **env;
+  const char *network; /* default, none or host */
 };
 
 static int
@@ -502,7 +503,7 @@ fill_run (struct build *b, struct build_stage_ctx *sc, void *data, const char *t
 {
   struct run_fill *f = data;
   int status = 0;
-  if (build_run_container (b, sc, f->argv, f->env, tmp, v, &status, err) < 0)
+  if (build_run_container (b, sc, f->argv, f->env, f->network, tmp, v, &status, err) < 0)
     return -1;
   if (status != 0)
     {
@@ -542,8 +543,22 @@ do_run (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_nod
         nook_error_t *err)
 {
   static const char *const allowed[] = { "--network", NULL };
+  for (size_t i = 0; n->flags && n->flags[i]; i++)
+    if (strncmp (n->flags[i], "--mount", 7) == 0 || strncmp (n->flags[i], "--security", 10) == 0)
+      return nook_error_set_exit (err, 1, ENOTSUP, "Dockerfile:%d: RUN %.*s is not supported yet",
+                                  n->start_line, (int)strcspn (n->flags[i], "="), n->flags[i]);
   if (check_flags (n, allowed, err) < 0)
     return -1;
+  /* RUN --network=default|none|host, over the build's --network */
+  const char *net = flag_val (n, "--network");
+  if (net && strcmp (net, "default") && strcmp (net, "none") && strcmp (net, "host"))
+    return nook_error_set_exit (err, 1, EINVAL,
+                                "Dockerfile:%d: RUN --network=%s: want default, none or host",
+                                n->start_line, net);
+  if (net == NULL)
+    net = b->o->network ? b->o->network : "default";
+  if (strcmp (net, "bridge") == 0)
+    net = "default";
   struct run_fill f = { 0 };
   if (n->n_heredocs && n->json_form)
     return nook_error_set_exit (
@@ -575,6 +590,7 @@ do_run (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_nod
   else
     f.argv = command_argv (sc, n, 0);
   f.env = build_args_env (&sc->args);
+  f.network = net;
   /* predefined proxy args given with --build-arg reach RUN without an ARG line */
   for (size_t i = 0; b->o->build_args && b->o->build_args[i]; i++)
     {
@@ -623,7 +639,7 @@ do_run (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_nod
     json_t *a = strv_json (f.argv);
     char *s = json_dumps (a, JSON_COMPACT);
     json_decref (a);
-    keytext = xasprintf ("RUN %s network=%s", s, b->o->network ? b->o->network : "default");
+    keytext = xasprintf ("RUN %s network=%s", s, net);
     free (s);
   }
   int r = layer_step (b, sc, n, keytext, f.env, NULL, created_by, fill_run, &f, err);
@@ -659,6 +675,20 @@ do_copy (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_no
   if ((v = flag_val (n, "--chmod")) && expand (b, sc, n, v, &chmod, err) < 0)
     return -1;
   cleanup_free char *checksum = NULL;
+  cleanup_strv char **excludes = NULL;
+  for (size_t i = 0; n->flags && n->flags[i]; i++)
+    {
+      if (strncmp (n->flags[i], "--parents", 9) == 0)
+        return nook_error_set_exit (
+            err, 1, ENOTSUP, "Dockerfile:%d: COPY --parents is not supported yet", n->start_line);
+      if (strncmp (n->flags[i], "--exclude=", 10) == 0)
+        {
+          char *x = NULL;
+          if (expand (b, sc, n, n->flags[i] + 10, &x, err) < 0)
+            return -1;
+          strv_push_take (&excludes, x);
+        }
+    }
   if ((v = flag_val (n, "--checksum")) && expand (b, sc, n, v, &checksum, err) < 0)
     return -1;
   cleanup_strv char **inl_names = NULL;
@@ -722,6 +752,7 @@ do_copy (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_no
   c.chown = chown;
   c.chmod = chmod;
   c.checksum = checksum;
+  c.excludes = excludes;
   c.srcs = srcs;
   c.dest = dest;
   c.inline_names = inl_names;

@@ -111,8 +111,8 @@ env_names (char *const *env, const char *kv)
 
 int
 build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *argv,
-                     char *const *env_args, const char *upper_name, int vertex, int *status,
-                     nook_error_t *err)
+                     char *const *env_args, const char *network, const char *upper_name, int vertex,
+                     int *status, nook_error_t *err)
 {
   struct nook_spec spec = { 0 };
   struct run_data d = { 0 };
@@ -154,8 +154,8 @@ build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *a
   o.rm = true;
   o.add_hosts = b->o->add_hosts;
   o.ulimits = b->o->ulimits;
-  if (b->o->network && strcmp (b->o->network, "default") != 0)
-    o.network = (char *)b->o->network;
+  if (network && strcmp (network, "default") != 0)
+    o.network = (char *)network;
   struct spec_env se = {
     .read_image_file = read_image_file, .data = (void *)dirs, .getenv = host_getenv, .warn = warn
   };

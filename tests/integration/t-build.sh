@@ -283,6 +283,29 @@ nrun run --rm net-default cat /ifaces
 check_eq "default network: RUN has eth0" "eth0 lo " "$OUT"
 nrun build -q --network bogus "$c"
 check_eq "--network of another kind: 125" 125 "$RC"
+printf 'FROM busybox\nRUN --network=none ls /sys/class/net | sort | tr "\\n" " " > /ifaces\n' >"$c/Dockerfile"
+nrun build -q -t net-step "$c"
+nrun run --rm net-step cat /ifaces
+check_eq "RUN --network=none for one step" "lo " "$OUT"
+printf 'FROM busybox\nRUN --mount=type=cache,target=/c true\n' >"$c/Dockerfile"
+nrun build -q "$c"
+check_match "RUN --mount: refused clearly for now" 'Dockerfile:2: RUN --mount is not supported yet' "$ERR"
+
+# COPY --exclude; --parents refused clearly
+c=$(ctx exclude <<'EOF'
+FROM busybox
+COPY --exclude=*.tmp --exclude=skip dir /d
+COPY --exclude=*.tmp a.tmp b.txt /f/
+EOF
+)
+mkdir -p "$c/dir/skip" "$c/dir/keep"
+touch "$c/dir/x.tmp" "$c/dir/keep/y.txt" "$c/dir/skip/z.txt" "$c/a.tmp" "$c/b.txt"
+nrun build -q -t exclude "$c"
+nrun run --rm exclude find /d /f
+check_eq "COPY --exclude" "/d${NL}/d/keep${NL}/d/keep/y.txt${NL}/f${NL}/f/b.txt" "$(sort <<<"$OUT")"
+printf 'FROM busybox\nCOPY --parents b.txt /p/\n' >"$c/Dockerfile"
+nrun build -q "$c"
+check_match "COPY --parents: refused clearly for now" 'COPY --parents is not supported yet' "$ERR"
 
 nrun images -q
 before=$OUT
