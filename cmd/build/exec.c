@@ -18,6 +18,9 @@
 #include <strings.h>
 #include <time.h>
 
+/* The Dockerfile's name in messages ("Dockerfile", or -f's), set by build_exec. */
+static const char *df_label = "Dockerfile";
+
 /* ---- states ---- */
 
 void
@@ -135,7 +138,7 @@ expand (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_nod
 {
   cleanup_strv char **env = expand_env (sc);
   if (dockerfile_shell_expand_word (word, b->df->escape, env, out, err) < 0)
-    return nook_error_wrap (err, "Dockerfile:%d", n->start_line);
+    return nook_error_wrap (err, "%s:%d", df_label, n->start_line);
   return 0;
 }
 
@@ -323,8 +326,8 @@ check_flags (const struct dockerfile_node *n, const char *const *allowed, nook_e
                && (n->flags[i][len] == '=' || n->flags[i][len] == '\0');
         }
       if (!ok)
-        return nook_error_set_exit (err, 1, EINVAL, "Dockerfile:%d: unknown flag: %s",
-                                    n->start_line, n->flags[i]);
+        return nook_error_set_exit (err, 1, 0, "%s:%d: unknown flag: %s", df_label, n->start_line,
+                                    n->flags[i]);
     }
   return 0;
 }
@@ -340,7 +343,7 @@ do_healthcheck (struct build *b, struct build_stage_ctx *sc, const struct docker
       return 0;
     }
   if (n->n_args < 2 || strcasecmp (n->args[0], "CMD") != 0)
-    return nook_error_set_exit (err, 1, EINVAL, "Dockerfile:%d: HEALTHCHECK: want CMD or NONE",
+    return nook_error_set_exit (err, 1, 0, "%s:%d: HEALTHCHECK: want CMD or NONE", df_label,
                                 n->start_line);
   json_t *test = json_array ();
   if (n->json_form)
@@ -376,7 +379,8 @@ do_healthcheck (struct build *b, struct build_stage_ctx *sc, const struct docker
       if (parse_duration (v, &ns, err) < 0)
         {
           json_decref (hc);
-          return nook_error_wrap (err, "Dockerfile:%d: HEALTHCHECK %s", n->start_line, durs[i][0]);
+          return nook_error_wrap (err, "%s:%d: HEALTHCHECK %s", df_label, n->start_line,
+                                  durs[i][0]);
         }
       json_object_set_new (hc, durs[i][1], json_integer (ns));
     }
@@ -387,7 +391,7 @@ do_healthcheck (struct build *b, struct build_stage_ctx *sc, const struct docker
       if (parse_int (r, 0, INT32_MAX, &v, "--retries", err) < 0)
         {
           json_decref (hc);
-          return nook_error_wrap (err, "Dockerfile:%d", n->start_line);
+          return nook_error_wrap (err, "%s:%d", df_label, n->start_line);
         }
       json_object_set_new (hc, "Retries", json_integer (v));
     }
@@ -402,8 +406,8 @@ pairs (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_node
        nook_error_t *err)
 {
   if (n->n_args % 3 != 0 || n->n_args == 0)
-    return nook_error_set_exit (err, 1, EINVAL, "Dockerfile:%d: %s requires arguments",
-                                n->start_line, n->keyword);
+    return nook_error_set_exit (err, 1, 0, "%s:%d: %s requires arguments", df_label, n->start_line,
+                                n->keyword);
   for (size_t i = 0; i + 2 < n->n_args + 2 && i < n->n_args; i += 3)
     {
       cleanup_free char *k = NULL;
@@ -478,8 +482,11 @@ layer_step (struct build *b, struct build_stage_ctx *sc, const struct dockerfile
       if (!b->quiet && err && *err)
         fprintf (b->out, "#%d ERROR: %s\n", v, (*err)->msg);
       if (!b->quiet && err && *err)
-        fprintf (b->out, "------\n > %s %s:\n------\nDockerfile:%d\n\n", step_name (sc), what,
-                 n->start_line);
+        {
+          cleanup_free char *name = step_name (sc);
+          fprintf (b->out, "------\n > %s %s:\n------\n%s:%d\n\n", name, what, df_label,
+                   n->start_line);
+        }
       return -1;
     }
   if (!empty)
@@ -545,24 +552,23 @@ do_run (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_nod
   static const char *const allowed[] = { "--network", NULL };
   for (size_t i = 0; n->flags && n->flags[i]; i++)
     if (strncmp (n->flags[i], "--mount", 7) == 0 || strncmp (n->flags[i], "--security", 10) == 0)
-      return nook_error_set_exit (err, 1, ENOTSUP, "Dockerfile:%d: RUN %.*s is not supported yet",
+      return nook_error_set_exit (err, 1, 0, "%s:%d: RUN %.*s is not supported yet", df_label,
                                   n->start_line, (int)strcspn (n->flags[i], "="), n->flags[i]);
   if (check_flags (n, allowed, err) < 0)
     return -1;
   /* RUN --network=default|none|host, over the build's --network */
   const char *net = flag_val (n, "--network");
   if (net && strcmp (net, "default") && strcmp (net, "none") && strcmp (net, "host"))
-    return nook_error_set_exit (err, 1, EINVAL,
-                                "Dockerfile:%d: RUN --network=%s: want default, none or host",
-                                n->start_line, net);
+    return nook_error_set_exit (err, 1, 0, "%s:%d: RUN --network=%s: want default, none or host",
+                                df_label, n->start_line, net);
   if (net == NULL)
     net = b->o->network ? b->o->network : "default";
   if (strcmp (net, "bridge") == 0)
     net = "default";
   struct run_fill f = { 0 };
   if (n->n_heredocs && n->json_form)
-    return nook_error_set_exit (
-        err, 1, ENOTSUP, "Dockerfile:%d: RUN in exec form with a here-document", n->start_line);
+    return nook_error_set_exit (err, 1, 0, "%s:%d: RUN in exec form with a here-document", df_label,
+                                n->start_line);
   if (n->n_heredocs)
     {
       /* `RUN <<EOF` alone: the body is the script; otherwise the shell reads the
@@ -659,7 +665,7 @@ do_copy (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_no
   if (check_flags (n, add ? allowed_add : allowed_copy, err) < 0)
     return -1;
   if (n->n_args < 2)
-    return nook_error_set_exit (err, 1, EINVAL, "Dockerfile:%d: %s requires at least two arguments",
+    return nook_error_set_exit (err, 1, 0, "%s:%d: %s requires at least two arguments", df_label,
                                 n->start_line, add ? "ADD" : "COPY");
   struct build_copy c = { .add = add };
   cleanup_free char *from = NULL;
@@ -679,8 +685,8 @@ do_copy (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_no
   for (size_t i = 0; n->flags && n->flags[i]; i++)
     {
       if (strncmp (n->flags[i], "--parents", 9) == 0)
-        return nook_error_set_exit (
-            err, 1, ENOTSUP, "Dockerfile:%d: COPY --parents is not supported yet", n->start_line);
+        return nook_error_set_exit (err, 1, 0, "%s:%d: COPY --parents is not supported yet",
+                                    df_label, n->start_line);
       if (strncmp (n->flags[i], "--exclude=", 10) == 0)
         {
           char *x = NULL;
@@ -717,7 +723,7 @@ do_copy (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_no
               struct dockerfile_shell_opts so = { .skip_quotes = true };
               struct dockerfile_shell_result res = { 0 };
               if (dockerfile_shell_expand (h->content, b->df->escape, env, &so, &res, err) < 0)
-                return nook_error_wrap (err, "Dockerfile:%d", n->start_line);
+                return nook_error_wrap (err, "%s:%d", df_label, n->start_line);
               content = xstrdup (res.word ? res.word : "");
               dockerfile_shell_result_clear (&res);
             }
@@ -762,7 +768,7 @@ do_copy (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_no
   if (build_copy_prepare (b, sc, &c, &plan, &inputs, err) < 0)
     {
       (*err)->exit = 1;
-      return nook_error_wrap (err, "Dockerfile:%d", n->start_line);
+      return nook_error_wrap (err, "%s:%d", df_label, n->start_line);
     }
   struct strbuf k = { 0 };
   strbuf_append (&k, add ? "ADD" : "COPY");
@@ -789,8 +795,8 @@ do_workdir (struct build *b, struct build_stage_ctx *sc, const struct dockerfile
             nook_error_t *err)
 {
   if (n->n_args != 1)
-    return nook_error_set_exit (
-        err, 1, EINVAL, "Dockerfile:%d: WORKDIR requires exactly one argument", n->start_line);
+    return nook_error_set_exit (err, 1, 0, "%s:%d: WORKDIR requires exactly one argument", df_label,
+                                n->start_line);
   cleanup_free char *w = NULL;
   if (expand (b, sc, n, n->args[0], &w, err) < 0)
     return -1;
@@ -942,7 +948,7 @@ exec_node (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_
             *c = (char)tolower ((unsigned char)*c);
           const char *num = key;
           if (strspn (num, "0123456789-") == 0)
-            return nook_error_set_exit (err, 1, EINVAL, "Dockerfile:%d: invalid port '%s'",
+            return nook_error_set_exit (err, 1, 0, "%s:%d: invalid port '%s'", df_label,
                                         n->start_line, p);
           json_object_set_new (ports, key, json_object ());
           strbuf_appendf (&h, "%s%s:{}", i ? " " : "", key);
@@ -964,9 +970,9 @@ exec_node (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_
           if (expand (b, sc, n, n->args[i], &p, err) < 0)
             return -1;
           if (*p == '\0')
-            return nook_error_set_exit (
-                err, 1, EINVAL, "Dockerfile:%d: VOLUME specified can not be an empty string",
-                n->start_line);
+            return nook_error_set_exit (err, 1, 0,
+                                        "%s:%d: VOLUME specified can not be an empty string",
+                                        df_label, n->start_line);
           json_object_set_new (vols, p, json_object ());
           strbuf_appendf (&h, "%s%s", i ? " " : "", p);
         }
@@ -975,8 +981,8 @@ exec_node (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_
   else if (!strcmp (k, "user") || !strcmp (k, "stopsignal"))
     {
       if (n->n_args != 1)
-        return nook_error_set_exit (
-            err, 1, EINVAL, "Dockerfile:%d: %s requires exactly one argument", n->start_line, k);
+        return nook_error_set_exit (err, 1, 0, "%s:%d: %s requires exactly one argument", df_label,
+                                    n->start_line, k);
       cleanup_free char *v = NULL;
       if (expand (b, sc, n, n->args[0], &v, err) < 0)
         return -1;
@@ -1004,9 +1010,9 @@ exec_node (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_
   else if (!strcmp (k, "shell"))
     {
       if (!n->json_form || n->n_args == 0)
-        return nook_error_set_exit (
-            err, 1, EINVAL, "Dockerfile:%d: SHELL requires the arguments to be in JSON form",
-            n->start_line);
+        return nook_error_set_exit (err, 1, 0,
+                                    "%s:%d: SHELL requires the arguments to be in JSON form",
+                                    df_label, n->start_line);
       strv_free (sc->shell);
       sc->shell = NULL;
       for (size_t i = 0; i < n->n_args; i++)
@@ -1049,11 +1055,17 @@ exec_node (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_
       strbuf_free (&m);
     }
   else if (!strcmp (k, "from"))
-    return nook_error_set_exit (err, 1, EINVAL, "Dockerfile:%d: FROM is not allowed here",
+    return nook_error_set_exit (err, 1, 0, "%s:%d: FROM is not allowed here", df_label,
                                 n->start_line);
   else
-    return nook_error_set_exit (err, 1, EINVAL, "Dockerfile:%d: unknown instruction: %s",
-                                n->start_line, n->keyword);
+    {
+      char upper[32];
+      snprintf (upper, sizeof upper, "%s", n->keyword);
+      for (char *c = upper; *c; c++)
+        *c = (char)toupper ((unsigned char)*c);
+      return nook_error_set_exit (err, 1, 0, "%s:%d: unknown instruction: %s", df_label,
+                                  n->start_line, upper);
+    }
   if (hist == NULL)
     hist = strbuf_steal (&h);
   else
@@ -1072,7 +1084,7 @@ base_state (struct build *b, const struct dockerfile_stage *st, struct build_sta
     {
       cleanup_free char *want = xasprintf ("linux/%s", imagefmt_store_arch ());
       if (strcmp (st->platform, want) != 0 && strncmp (st->platform, want, strlen (want)) != 0)
-        return nook_error_set_exit (err, 1, ENOTSUP,
+        return nook_error_set_exit (err, 1, 0,
                                     "FROM --platform=%s: only this machine's platform (%s) can "
                                     "be built here",
                                     st->platform, want);
@@ -1100,7 +1112,7 @@ base_state (struct build *b, const struct dockerfile_stage *st, struct build_sta
   if (build_named_context (b, st->base, &named_dir, &named_image))
     {
       if (named_dir)
-        return nook_error_set_exit (err, 1, ENOTSUP,
+        return nook_error_set_exit (err, 1, 0,
                                     "FROM %s: the build context %s is a directory; FROM takes "
                                     "an image (--build-context %s=docker-image://REF)",
                                     st->base, named_dir, st->base);
@@ -1177,7 +1189,7 @@ run_stage (struct build *b, size_t idx, nook_error_t *err)
   int r = base_state (b, st, &sc.s, &shown, err);
   if (r < 0)
     {
-      nook_error_wrap (err, "Dockerfile:%d", from->start_line);
+      nook_error_wrap (err, "%s:%d", df_label, from->start_line);
       if (*err)
         (*err)->exit = 1;
       goto out;
@@ -1214,6 +1226,11 @@ build_exec (struct build *b, struct build_state *final, nook_error_t *err)
 {
   cleanup_free size_t *order = NULL;
   size_t n = 0;
+  if (b->o->file && strcmp (b->o->file, "-") != 0)
+    {
+      const char *slash = strrchr (b->o->file, '/');
+      df_label = slash ? slash + 1 : b->o->file;
+    }
   if (dockerfile_stages_for_target (b->st, b->o->target, &order, &n, err) < 0)
     {
       if (*err)
