@@ -670,6 +670,107 @@ out:
 
 static void override_owner (int dirfd, const char *path, struct stat *st);
 
+/* Paths in a layer or in the step's upper dir are resolved inside that directory
+ * (openat2 RESOLVE_IN_ROOT for everything but the last name, which is never followed):
+ * a link an image or an earlier entry put there leads nowhere outside it.  This runs
+ * as root of the user namespace, with the user's rights on the host. */
+static int
+parent_in (int root, const char *path, const char **base)
+{
+  const char *slash = strrchr (path, '/');
+  *base = slash ? slash + 1 : path;
+  if (slash == NULL)
+    return fcntl (root, F_DUPFD_CLOEXEC, 3);
+  cleanup_free char *dir = xstrndup (path, (size_t)(slash - path));
+  return fs_open_in_root (root, dir, O_PATH | O_DIRECTORY, 0);
+}
+
+static int
+lstat_in (int root, const char *path, struct stat *st)
+{
+  const char *base;
+  if (strcmp (path, ".") == 0 || *path == '\0')
+    return fstat (root, st);
+  cleanup_close int d = parent_in (root, path, &base);
+  return d < 0 ? -1 : fstatat (d, base, st, AT_SYMLINK_NOFOLLOW);
+}
+
+static int
+open_in (int root, const char *path, int flags, mode_t mode)
+{
+  return fs_open_in_root (root, path, flags | O_NOFOLLOW, mode);
+}
+
+static int
+mkdir_in (int root, const char *path, mode_t mode)
+{
+  const char *base;
+  cleanup_close int d = parent_in (root, path, &base);
+  return d < 0 ? -1 : mkdirat (d, base, mode);
+}
+
+static int
+symlink_in (const char *target, int root, const char *path)
+{
+  const char *base;
+  cleanup_close int d = parent_in (root, path, &base);
+  return d < 0 ? -1 : symlinkat (target, d, base);
+}
+
+static int
+mkfifo_in (int root, const char *path, mode_t mode)
+{
+  const char *base;
+  cleanup_close int d = parent_in (root, path, &base);
+  return d < 0 ? -1 : mkfifoat (d, base, mode);
+}
+
+static int
+chown_in (int root, const char *path, uid_t uid, gid_t gid)
+{
+  const char *base;
+  cleanup_close int d = parent_in (root, path, &base);
+  return d < 0 ? -1 : fchownat (d, base, uid, gid, AT_SYMLINK_NOFOLLOW);
+}
+
+static int
+chmod_in (int root, const char *path, mode_t mode)
+{
+  /* (never a link: the callers made a file, a directory or a fifo there) */
+  cleanup_close int fd = open_in (root, path, O_PATH, 0);
+  char p[32];
+  if (fd < 0)
+    return -1;
+  fs_fd_path (fd, p);
+  return chmod (p, mode);
+}
+
+static int
+utimens_in (int root, const char *path, const struct timespec ts[2])
+{
+  const char *base;
+  cleanup_close int d = parent_in (root, path, &base);
+  return d < 0 ? -1 : utimensat (d, base, ts, AT_SYMLINK_NOFOLLOW);
+}
+
+static ssize_t
+readlink_in (int root, const char *path, char *buf, size_t size)
+{
+  const char *base;
+  cleanup_close int d = parent_in (root, path, &base);
+  return d < 0 ? -1 : readlinkat (d, base, buf, size);
+}
+
+static int
+rm_in (int root, const char *path, nook_error_t *err)
+{
+  const char *base;
+  cleanup_close int d = parent_in (root, path, &base);
+  if (d < 0)
+    return errno == ENOENT ? 0 : nook_error_set (err, errno, "remove '/%s'", path);
+  return fs_rm_rf_at (d, base, err);
+}
+
 /* Look path (relative, no leading '/') up in the union of dirs (bottom first):
  * 0 found (*st), -1 not there. */
 static int
@@ -694,9 +795,9 @@ union_stat (char *const *dirs, const char *path, struct stat *st)
             strbuf_appendc (&pre, '/');
           strbuf_append (&pre, c);
           struct stat s2;
-          if (fstatat (lfd, wh, &s2, AT_SYMLINK_NOFOLLOW) == 0)
+          if (lstat_in (lfd, wh, &s2) == 0)
             gone = true;
-          else if (fstatat (lfd, pre.buf, &s2, AT_SYMLINK_NOFOLLOW) == 0)
+          else if (lstat_in (lfd, pre.buf, &s2) == 0)
             {
               if (S_ISCHR (s2.st_mode) && s2.st_rdev == makedev (0, 0))
                 gone = true;
@@ -704,8 +805,7 @@ union_stat (char *const *dirs, const char *path, struct stat *st)
                 stop = save && *save; /* a file in the way of a longer path */
               else
                 {
-                  cleanup_close int dfd
-                      = openat (lfd, pre.buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                  cleanup_close int dfd = open_in (lfd, pre.buf, O_RDONLY | O_DIRECTORY, 0);
                   char v[4];
                   ssize_t k;
                   if (dfd >= 0
@@ -723,7 +823,7 @@ union_stat (char *const *dirs, const char *path, struct stat *st)
       strbuf_free (&pre);
       if (gone)
         return -1;
-      if (fstatat (lfd, path, st, AT_SYMLINK_NOFOLLOW) == 0)
+      if (lstat_in (lfd, path, st) == 0)
         {
           override_owner (lfd, path, st);
           return 0;
@@ -754,7 +854,7 @@ override_owner (int dirfd, const char *path, struct stat *st)
 {
   if (S_ISLNK (st->st_mode))
     return;
-  cleanup_close int fd = openat (dirfd, path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_close int fd = open_in (dirfd, path, O_PATH, 0);
   char p[32], buf[64];
   unsigned u, g, m;
   if (fd < 0)
@@ -777,13 +877,12 @@ override_owner (int dirfd, const char *path, struct stat *st)
 static void
 own (int dirfd, const char *name, uid_t uid, gid_t gid, mode_t perm)
 {
-  if (fchownat (dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) == 0
-      || (errno != EINVAL && errno != EPERM))
+  if (chown_in (dirfd, name, uid, gid) == 0 || (errno != EINVAL && errno != EPERM))
     return;
   struct stat st;
-  if (fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISLNK (st.st_mode))
+  if (lstat_in (dirfd, name, &st) < 0 || S_ISLNK (st.st_mode))
     return;
-  cleanup_close int fd = openat (dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_close int fd = open_in (dirfd, name, O_PATH, 0);
   char p[32], buf[64];
   if (fd < 0)
     return;
@@ -808,11 +907,11 @@ ensure_dirs (struct apply_job *j, const char *path, uid_t uid, gid_t gid, nook_e
         strbuf_appendc (&pre, '/');
       strbuf_append (&pre, c);
       struct stat st;
-      if (fstatat (j->upperfd, pre.buf, &st, AT_SYMLINK_NOFOLLOW) == 0)
+      if (lstat_in (j->upperfd, pre.buf, &st) == 0)
         continue;
       struct stat us;
       bool have = union_stat (j->dirs, pre.buf, &us) == 0 && S_ISDIR (us.st_mode);
-      if (mkdirat (j->upperfd, pre.buf, 0755) < 0)
+      if (mkdir_in (j->upperfd, pre.buf, 0755) < 0)
         {
           ret = nook_error_set (err, errno, "mkdir '/%s'", pre.buf);
           break;
@@ -820,9 +919,9 @@ ensure_dirs (struct apply_job *j, const char *path, uid_t uid, gid_t gid, nook_e
       if (have)
         {
           own (j->upperfd, pre.buf, us.st_uid, us.st_gid, us.st_mode);
-          fchmodat (j->upperfd, pre.buf, us.st_mode & 07777, 0);
+          chmod_in (j->upperfd, pre.buf, us.st_mode & 07777);
           struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, us.st_mtim };
-          utimensat (j->upperfd, pre.buf, ts, AT_SYMLINK_NOFOLLOW);
+          utimens_in (j->upperfd, pre.buf, ts);
         }
       else
         own (j->upperfd, pre.buf, uid, gid, 0755);
@@ -855,27 +954,26 @@ put_entry (struct apply_job *j, const char *dst, const struct stat *st, int srcf
            uid_t uid, gid_t gid, mode_t perm, nook_error_t *err)
 {
   struct stat have;
-  bool exists = fstatat (j->upperfd, dst, &have, AT_SYMLINK_NOFOLLOW) == 0;
+  bool exists = lstat_in (j->upperfd, dst, &have) == 0;
   if (exists && !(S_ISDIR (have.st_mode) && S_ISDIR (st->st_mode)))
     {
-      if (fs_rm_rf_at (j->upperfd, dst, err) < 0)
+      if (rm_in (j->upperfd, dst, err) < 0)
         return -1;
       exists = false;
     }
   if (S_ISDIR (st->st_mode))
     {
-      if (!exists && mkdirat (j->upperfd, dst, 0700) < 0)
+      if (!exists && mkdir_in (j->upperfd, dst, 0700) < 0)
         return nook_error_set (err, errno, "mkdir '/%s'", dst);
     }
   else if (S_ISLNK (st->st_mode))
     {
-      if (symlinkat (link, j->upperfd, dst) < 0)
+      if (symlink_in (link, j->upperfd, dst) < 0)
         return nook_error_set (err, errno, "symlink '/%s'", dst);
     }
   else if (S_ISREG (st->st_mode))
     {
-      cleanup_close int out
-          = openat (j->upperfd, dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      cleanup_close int out = open_in (j->upperfd, dst, O_WRONLY | O_CREAT | O_EXCL, 0600);
       if (out < 0)
         return nook_error_set (err, errno, "create '/%s'", dst);
       if (srcfd >= 0 && copy_data (srcfd, out, dst, err) < 0)
@@ -883,16 +981,16 @@ put_entry (struct apply_job *j, const char *dst, const struct stat *st, int srcf
     }
   else if (S_ISFIFO (st->st_mode))
     {
-      if (mkfifoat (j->upperfd, dst, 0600) < 0)
+      if (mkfifo_in (j->upperfd, dst, 0600) < 0)
         return nook_error_set (err, errno, "mkfifo '/%s'", dst);
     }
   else
     return 0;
-  if (!S_ISLNK (st->st_mode) && fchmodat (j->upperfd, dst, perm, 0) < 0)
+  if (!S_ISLNK (st->st_mode) && chmod_in (j->upperfd, dst, perm) < 0)
     return nook_error_set (err, errno, "chmod '/%s'", dst);
   own (j->upperfd, dst, uid, gid, perm);
   struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, st->st_mtim };
-  utimensat (j->upperfd, dst, ts, AT_SYMLINK_NOFOLLOW);
+  utimens_in (j->upperfd, dst, ts);
   return 0;
 }
 
@@ -902,8 +1000,7 @@ extract_archive (struct apply_job *j, const char *src, const char *dst, nook_err
   cleanup_close int in = fs_open_in_root (j->b->ctxfd, src, O_RDONLY | O_NOFOLLOW, 0);
   if (in < 0)
     return nook_error_set (err, errno, "open '%s' in the build context", src);
-  cleanup_close int dfd
-      = openat (j->upperfd, *dst ? dst : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_close int dfd = open_in (j->upperfd, *dst ? dst : ".", O_RDONLY | O_DIRECTORY, 0);
   if (dfd < 0)
     return nook_error_set (err, errno, "open '/%s'", dst);
   return imagefmt_layer_extract (in, dfd, NULL, err) < 0 ? nook_error_wrap (err, "ADD %s", src) : 0;
@@ -995,10 +1092,10 @@ merge_tree (struct apply_job *j, int lfd, const char *src, const char *dst, nook
 {
   struct build_copy_plan *p = j->p;
   struct stat st;
-  if (fstatat (lfd, *src ? src : ".", &st, AT_SYMLINK_NOFOLLOW) < 0)
+  if (lstat_in (lfd, *src ? src : ".", &st) < 0)
     return 0;
   if (S_ISCHR (st.st_mode) && st.st_rdev == makedev (0, 0))
-    return fs_rm_rf_at (j->upperfd, dst, err);
+    return rm_in (j->upperfd, dst, err);
   override_owner (lfd, *src ? src : ".", &st);
   uid_t uid = p->chown_set ? p->uid : st.st_uid;
   gid_t gid = p->chown_set ? p->gid : st.st_gid;
@@ -1009,21 +1106,20 @@ merge_tree (struct apply_job *j, int lfd, const char *src, const char *dst, nook
       cleanup_close int fd = -1;
       if (S_ISLNK (st.st_mode))
         {
-          ssize_t n = readlinkat (lfd, src, link, sizeof link - 1);
+          ssize_t n = readlink_in (lfd, src, link, sizeof link - 1);
           if (n < 0)
             return nook_error_set (err, errno, "readlink '%s'", src);
           link[n] = '\0';
         }
       else if (S_ISREG (st.st_mode))
         {
-          fd = openat (lfd, src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+          fd = open_in (lfd, src, O_RDONLY | O_NONBLOCK, 0);
           if (fd < 0)
             return nook_error_set (err, errno, "open '%s'", src);
         }
       return put_entry (j, dst, &st, fd, link, uid, gid, perm, err);
     }
-  cleanup_close int sfd
-      = openat (lfd, *src ? src : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_close int sfd = open_in (lfd, *src ? src : ".", O_RDONLY | O_DIRECTORY, 0);
   if (sfd < 0)
     return nook_error_set (err, errno, "open '%s'", src);
   char v[4];
@@ -1031,8 +1127,7 @@ merge_tree (struct apply_job *j, int lfd, const char *src, const char *dst, nook
                 || (fgetxattr (sfd, "trusted.overlay.opaque", v, sizeof v) > 0 && v[0] == 'y')
                 || faccessat (sfd, ".wh..wh..opq", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
   struct stat have;
-  if (opaque && *dst && fstatat (j->upperfd, dst, &have, AT_SYMLINK_NOFOLLOW) == 0
-      && fs_rm_rf_at (j->upperfd, dst, err) < 0)
+  if (opaque && *dst && lstat_in (j->upperfd, dst, &have) == 0 && rm_in (j->upperfd, dst, err) < 0)
     return -1;
   if (*dst && put_entry (j, dst, &st, -1, NULL, uid, gid, perm, err) < 0)
     return -1;
@@ -1052,7 +1147,7 @@ merge_tree (struct apply_job *j, int lfd, const char *src, const char *dst, nook
       cleanup_free char *d2 = *dst ? xasprintf ("%s/%s", dst, real) : xstrdup (real);
       if (wh)
         {
-          if (fs_rm_rf_at (j->upperfd, d2, err) < 0)
+          if (rm_in (j->upperfd, d2, err) < 0)
             return -1;
           continue;
         }

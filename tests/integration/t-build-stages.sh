@@ -142,6 +142,16 @@ nrun run --rm links sh -c 'readlink /links/etc-link; readlink /links/rel-link; c
 check_eq "links are copied as links; a relative one inside the context is followed" \
   "/etc${NL}real${NL}inside" "$OUT"
 
+# ... nor do links in a stage's layers: COPY --from through a link to / stays in the image
+printf 'FROM busybox AS a\nRUN ln -s / /escape\nFROM busybox\nCOPY --from=a /escape/etc/passwd /x\n' >"$l/Dockerfile"
+nrun build -q -t escape "$l"
+if [ "$RC" = 0 ]; then
+  nrun run --rm escape cat /x
+  check_no_match "COPY --from through a link to /: never the host's file" "$(id -un)" "$OUT"
+else
+  check_no_match "COPY --from through a link to /: never the host's file" "$(id -un)" "$ERR"
+fi
+
 # ---- stdin ----
 NRUN_STDIN=$T_SCRATCH/stdin.df
 printf 'FROM busybox\nRUN echo from-stdin > /s.txt\nCMD ["cat", "/s.txt"]\n' >"$NRUN_STDIN"
