@@ -4,7 +4,7 @@
 #
 # 1. Include direction: cmd -> {sandbox, imagefmt, net} -> util.
 #    sandbox/ may include sandbox/ and util/ headers; imagefmt/ imagefmt/ and util/; net/ net/
-#    and util/; util/ only util/. cmd/ may include anything. An include without a directory
+#    and util/; util/ only util/. cmd/ and its module folders (cmd/build/) may include anything. An include without a directory
 #    ("internal.h") is the file's own folder. System headers (<...>) are not checked.
 # 2. CLOEXEC, in the C files of cmd/ sandbox/ imagefmt/ net/ util/ (not tests/):
 #    - open( / openat( need O_CLOEXEC in the same statement (the text up to the next ';');

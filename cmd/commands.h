@@ -41,6 +41,10 @@ int cmd_image_prune (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *
 int cmd_image (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_system (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_export (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+/* cmd/build/: `nook build` (and `image build`, `buildx build`), `nook builder prune` */
+int cmd_build (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_buildx (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_builder (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_dockerfile (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_pull (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_image (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);

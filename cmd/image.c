@@ -14,6 +14,7 @@ static const struct
   cmd_fn fn;
   const char *summary;
 } subs[] = {
+  { "build", NULL, cmd_build, "Build an image from a Dockerfile" },
   { "history", NULL, cmd_image_history, "Show the history of an image" },
   { "import", NULL, cmd_import, "Import a rootfs tarball as a one-layer image" },
   { "inspect", NULL, cmd_image_inspect, "Display detailed information on one or more images" },

@@ -50,6 +50,7 @@
  *                         interp.c ${VAR} and .env; merge.c the merge rules; schema.c the
  *                         spec's JSON schema; normalize.c the canonical model; model.h the
  *                         model as C structs for the orchestrator
+ *   cmd/build/            `nook build`: the Dockerfile executor, its layers and cache
  *   sandbox/spec.h        struct nook_spec: what a container is, as data
  *   sandbox/run.c         clone, sync, id maps, pty, signals, wait: the parent side
  *   sandbox/child.c       the child side: rootfs, mounts, pivot_root, security, init
@@ -168,6 +169,9 @@ static const struct command commands[] = {
   { "version", cmd_version, "Show the nook version" },
   { "dockerfile", cmd_dockerfile, "Parse a Dockerfile, list the stages of a target" },
   { "compose", cmd_compose, "Define and run multi-container applications (config, version)" },
+  { "build", cmd_build, "Build an image from a Dockerfile" },
+  { "buildx", cmd_buildx, "Docker Buildx's spelling: buildx build, buildx prune" },
+  { "builder", cmd_builder, "Manage the build cache (builder prune)" },
 };
 
 static void

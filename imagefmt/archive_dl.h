@@ -43,6 +43,7 @@ int imagefmt_archive_load (nook_error_t *err);
   X (archive_entry_size)                                                                           \
   X (archive_entry_symlink)                                                                        \
   X (archive_entry_uid)                                                                            \
+  X (archive_entry_xattr_add_entry)                                                                \
   X (archive_entry_xattr_next)                                                                     \
   X (archive_entry_xattr_reset)                                                                    \
   X (archive_errno)                                                                                \
@@ -102,6 +103,7 @@ IMAGEFMT_ARCHIVE_SYMBOLS (IMAGEFMT_ARCHIVE_DECLARE)
 #define archive_entry_size (*sym_archive_entry_size)
 #define archive_entry_symlink (*sym_archive_entry_symlink)
 #define archive_entry_uid (*sym_archive_entry_uid)
+#define archive_entry_xattr_add_entry (*sym_archive_entry_xattr_add_entry)
 #define archive_entry_xattr_next (*sym_archive_entry_xattr_next)
 #define archive_entry_xattr_reset (*sym_archive_entry_xattr_reset)
 #define archive_errno (*sym_archive_errno)

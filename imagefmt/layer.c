@@ -615,7 +615,9 @@ write_one (struct archive *a, const struct imagefmt_tar_entry *en, int64_t mtime
   archive_entry_set_mode (e, en->mode);
   archive_entry_set_uid (e, en->uid);
   archive_entry_set_gid (e, en->gid);
-  archive_entry_set_mtime (e, mtime, 0);
+  archive_entry_set_mtime (e, en->own_mtime ? en->mtime : mtime, 0);
+  if (en->fcaps && en->fcaps_len)
+    archive_entry_xattr_add_entry (e, "security.capability", en->fcaps, en->fcaps_len);
   if (en->hardlink)
     archive_entry_set_hardlink (e, en->linkname);
   else if (S_ISLNK (en->mode))

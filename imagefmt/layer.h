@@ -59,11 +59,15 @@ struct imagefmt_tar_entry
   const char *src;  /* regular file: host path to copy content from, or NULL */
   const void *data; /* regular file content when src == NULL */
   size_t size;
+  bool own_mtime; /* write mtime below instead of the tar's single one */
+  int64_t mtime;
+  const void *fcaps; /* security.capability (revision 2) to record, or NULL */
+  size_t fcaps_len;
 };
 
 /* Write a reproducible tar (pax restricted, entries sorted by path, numeric owners,
- * mtime for every entry, no uname/gname) to outfd; gzip with no name or timestamp in
- * the header when `gzip`. */
+ * mtime for every entry (or each entry's own), no uname/gname, no atime/ctime) to outfd; gzip with
+ * no name or timestamp in the header when `gzip`. */
 int imagefmt_layer_write_tar (int outfd, const struct imagefmt_tar_entry *entries, size_t n,
                               int64_t mtime, bool gzip, nook_error_t *err);
 

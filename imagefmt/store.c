@@ -654,13 +654,11 @@ fail:
   return -1;
 }
 
-int
-imagefmt_store_layer_dirs (struct imagefmt_store *s, struct imagefmt_image *img, char ***dirs,
-                           nook_error_t *err)
+static int
+layer_dirs (struct imagefmt_store *s, char *const *layers, char *const *chains, char ***dirs,
+            nook_error_t *err)
 {
   cleanup_unlock struct imagefmt_store *locked = NULL;
-  cleanup_strv char **chains
-      = img->chain_ids ? strv_dup (img->chain_ids) : store_chain_ids (img->diff_ids);
   cleanup_strv char **out = xzalloc (sizeof (char *));
   /* The common case, every layer unpacked, needs no lock: a .done marker is
    * made only after its directory was renamed into place.  (So a long
@@ -695,11 +693,37 @@ imagefmt_store_layer_dirs (struct imagefmt_store *s, struct imagefmt_image *img,
                   && fstatat (s->layersfd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0
                   && S_ISDIR (st.st_mode);
         }
-      if (!ready && unpack_layer (s, img->layers[i], hex, err) < 0)
+      if (!ready && unpack_layer (s, layers[i], hex, err) < 0)
         return -1;
       strv_push_take (&out, xasprintf ("%s/layers/%s", s->root, hex));
     }
-  store_run_cache_save (s, img, out);
   *dirs = steal_pointer (&out);
   return 0;
+}
+
+int
+imagefmt_store_layer_dirs (struct imagefmt_store *s, struct imagefmt_image *img, char ***dirs,
+                           nook_error_t *err)
+{
+  cleanup_strv char **chains
+      = img->chain_ids ? strv_dup (img->chain_ids) : store_chain_ids (img->diff_ids);
+  if (layer_dirs (s, img->layers, chains, dirs, err) < 0)
+    return -1;
+  store_run_cache_save (s, img, *dirs);
+  return 0;
+}
+
+int
+imagefmt_store_unpack_layers (struct imagefmt_store *s, char *const *layers, char *const *diff_ids,
+                              char ***dirs, nook_error_t *err)
+{
+  cleanup_strv char **chains = store_chain_ids (diff_ids);
+  return layer_dirs (s, layers, chains, dirs, err);
+}
+
+int
+imagefmt_store_call (struct imagefmt_store *s, int (*fn) (void *arg, nook_error_t *err), void *arg,
+                     nook_error_t *err)
+{
+  return run_hook (s, fn, arg, err);
 }

@@ -68,6 +68,16 @@ void imagefmt_image_free (struct imagefmt_image *img);
 int imagefmt_store_layer_dirs (struct imagefmt_store *s, struct imagefmt_image *img, char ***dirs,
                                nook_error_t *err);
 
+/* The same for a layer list that is not (yet) an image's (a build's intermediate
+ * layers: blob digests and diff IDs, bottom first); no run cache entry is made. */
+int imagefmt_store_unpack_layers (struct imagefmt_store *s, char *const *layers,
+                                  char *const *diff_ids, char ***dirs, nook_error_t *err);
+
+/* Run fn where the store's hooks run extraction (a user namespace mapped like the
+ * containers'), or in-process without hooks. */
+int imagefmt_store_call (struct imagefmt_store *s, int (*fn) (void *arg, nook_error_t *err),
+                         void *arg, nook_error_t *err);
+
 /* ---- the run cache (store_runcache.c) ----
  *
  * What `nook run` needs of an image, read once per manifest (an image and its unpacked

@@ -1,0 +1,261 @@
+/* cmd/build/build.h: `nook build`, the Dockerfile executor (internal to cmd/build/).
+ *
+ * The flow (DESIGN.md): imagefmt/dockerfile parses and resolves the stages a
+ * target needs -> exec.c runs each stage's instructions on a build state (an
+ * image config and its layers) -> a step that changes files makes a fresh upper
+ * dir (run.c: a container on the parent's layers; copy.c: COPY/ADD/WORKDIR
+ * written in the store's user namespace) -> pack.c turns the upper dir into a
+ * reproducible layer tar and stores it -> cache.c remembers the state after each
+ * step under a key of its inputs -> cli.c adds the final image and tags it.
+ *
+ * Pure parts (unit-tested, tests/unit/test_build.c): cache keys (cache.c), ARG
+ * scoping (args.c), how an upper dir entry becomes layer entries (pack.c). */
+#ifndef NOOK_CMD_BUILD_BUILD_H
+#define NOOK_CMD_BUILD_BUILD_H
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "cmd/commands.h"
+#include "imagefmt/dockerfile/ignore.h"
+#include "imagefmt/dockerfile/parser.h"
+#include "imagefmt/dockerfile/stages.h"
+#include "sandbox/spec.h"
+#include "sandbox/userns.h"
+#include "util/error.h"
+
+/* The epoch used when neither SOURCE_DATE_EPOCH nor a git checkout gives one:
+ * 0, 1970-01-01T00:00:00Z (documented in the README). */
+#define BUILD_DEFAULT_EPOCH 0
+
+enum build_progress
+{
+  BUILD_PROGRESS_PLAIN,
+  BUILD_PROGRESS_QUIET,
+};
+
+struct build_opts
+{
+  char **tags;
+  const char *file; /* -f; "-" = stdin; NULL = CONTEXT/Dockerfile */
+  char **build_args;
+  const char *target;
+  bool no_cache, quiet, pull, explain_cache, verify;
+  const char *iidfile;
+  char **labels;
+  char **add_hosts, **ulimits; /* for RUN, as `nook run`'s */
+  char **no_cache_filter;      /* stages built without the cache */
+  char **build_contexts;       /* --build-context NAME=DIR|docker-image://REF */
+  const char *progress;
+  const char *network;
+  const char *platform;
+  const char *context; /* "-" = a Dockerfile on stdin, no context */
+  const char *output;  /* -o: "type=local,dest=DIR", "type=tar,dest=FILE", or "DIR" */
+  bool help;
+};
+
+/* An image being built: its whole config (config, rootfs.diff_ids, history) and
+ * layer blobs; dirs are the unpacked layers, made when a step needs them. */
+struct build_state
+{
+  json_t *config;
+  char **layers;   /* blob digests, bottom first */
+  char **diff_ids; /* the same as config's rootfs.diff_ids */
+  char **dirs;     /* NULL until build_state_dirs */
+};
+
+struct build
+{
+  struct nook_ctx *ctx;
+  const struct build_opts *o;
+  struct imagefmt_store *store;
+  struct nook_idmapping ids0;
+  struct idmap_plan_input idin;
+  struct dockerfile *df;
+  struct dockerfile_stages *st;
+  struct dockerfile_ignore *ignore; /* may be NULL */
+  int ctxfd;                        /* the context directory, -1 with `build -` */
+  char *ctxpath;
+  char *ctx_tmp; /* `build - < context.tar`: the unpacked context, removed at the end */
+  int64_t epoch;
+  char *tmpdir; /* <root>/build: upper dirs of running steps */
+  int tmpfd;
+  int tmplock;                 /* the step's directory, flocked while in use */
+  char *empty_dir;             /* a lower dir for a stage on scratch */
+  struct build_state *results; /* per stage */
+  bool *done;
+  char **used_args; /* build args some ARG consumed */
+  int vertex;       /* BuildKit's #N */
+  FILE *out;        /* progress (stderr) */
+  bool quiet;
+  bool warned_single;                 /* the note on RUN under another USER without a range, once */
+  bool no_cache_all;                  /* --verify's second build */
+  char *df_path;                      /* the Dockerfile's path, NULL from stdin */
+  json_t *explain_prev, *explain_now; /* step records: the last build's, this one's */
+  struct timespec t0;
+};
+
+/* ---- states (exec.c) ---- */
+void build_state_clear (struct build_state *s);
+void build_state_copy (struct build_state *dst, const struct build_state *src);
+/* The unpacked layer dirs of s (unpacking missing ones). */
+int build_state_dirs (struct build *b, struct build_state *s, nook_error_t *err);
+/* Add a layer (blob, diff_id) and a history entry to s. */
+void build_state_add_history (struct build *b, struct build_state *s, const char *created_by,
+                              bool empty_layer);
+
+/* --build-context NAME: 1 with *dir (a directory, malloc'd) or *image (the reference of
+ * docker-image://, malloc'd) set, 0 when no such context was given. */
+int build_named_context (const struct build *b, const char *name, char **dir, char **image);
+
+/* Run the stages the target needs; *final gets the target's state. */
+int build_exec (struct build *b, struct build_state *final, nook_error_t *err);
+
+/* ---- ARG scoping (args.c, pure) ---- */
+
+/* The ARGs in scope in a stage: "NAME=value", or "NAME" when declared without one. */
+struct build_args
+{
+  char **scope;
+};
+/* Declare `ARG word` (word: NAME or NAME=default, the default already expanded):
+ * its value is the --build-arg one when given (build_args "NAME=v" or bare "NAME"
+ * taking getenv), else the default, else the meta ARG of that name (meta_env).
+ * used (may be NULL) collects the names a --build-arg was consumed for. */
+void build_args_declare (struct build_args *a, const char *name, const char *def,
+                         char *const *build_args, char *const *meta_env, char ***used);
+/* The value of an ARG in scope, NULL when unset or not declared. */
+const char *build_args_value (const struct build_args *a, const char *name);
+/* "NAME=value" of the ARGs in scope with a value, in declaration order. */
+char **build_args_env (const struct build_args *a);
+/* The predefined ARGs (HTTP_PROXY, ...) given with --build-arg: usable by RUN without
+ * an ARG line, never recorded in the image. */
+bool build_args_predefined (const char *name);
+void build_args_clear (struct build_args *a);
+
+/* ---- the cache (cache.c) ---- */
+
+/* The key of a step: the parent state's config digest, the instruction after
+ * expansion, the build args in its scope, the digest of its inputs (copied files;
+ * may be NULL) and the epoch.  "sha256:<hex>", malloc'd.  Pure. */
+char *build_cache_key (const char *parent_config_digest, const char *instruction,
+                       char *const *args_in_scope, const char *inputs, int64_t epoch);
+/* The digest of a state's config as the key uses it.  Pure. */
+char *build_state_digest (const struct build_state *s);
+/* Load the state a key names (0 hit, 1 miss: no entry or a blob gone). */
+int build_cache_get (struct build *b, const char *key, struct build_state *out);
+/* Remember the state after a step (errors are only warned about: a cache). */
+void build_cache_put (struct build *b, const char *key, const struct build_state *s);
+/* `nook builder prune`: remove every entry; *n the number removed. */
+int build_cache_prune (const char *root, size_t *n, uint64_t *bytes, nook_error_t *err);
+
+/* ---- upper dirs to layers (pack.c) ---- */
+
+/* What one entry of an upper dir becomes in the layer (pure). */
+enum build_pack_kind
+{
+  BUILD_PACK_SKIP,     /* not written (sockets, devices that are not whiteouts) */
+  BUILD_PACK_ENTRY,    /* written as it is */
+  BUILD_PACK_WHITEOUT, /* a 0:0 character device, or a file with the whiteout xattr: .wh.NAME */
+};
+enum build_pack_kind build_pack_classify (mode_t mode, dev_t rdev, bool whiteout_xattr);
+/* The value of an opaque xattr (trusted./user.overlay.opaque) means "opaque". */
+bool build_pack_opaque_value (const char *value, size_t len);
+/* Whether an xattr of an upper dir may go into a layer (never overlay's or nook's own). */
+bool build_pack_xattr_kept (const char *name);
+/* Turn a security.capability value (revision 2 or 3) into revision 2 in out[20]; false when
+ * it is not one. */
+bool build_pack_fcaps_v2 (const void *value, size_t len, unsigned char out[20]);
+/* The whiteout path of "dir/name": "dir/.wh.name" (malloc'd). */
+char *build_pack_whiteout_path (const char *path);
+
+/* Pack the upper dir upper (a directory under b->tmpfd) into a layer: stored as a
+ * gzip blob, its diff_id computed; *empty true when the upper dir held nothing
+ * (no layer then: blob and diff_id NULL). */
+int build_pack_upper (struct build *b, const char *upper, char **blob, char **diff_id, bool *empty,
+                      nook_error_t *err);
+/* A fresh directory under b->tmpdir (name malloc'd) and its removal (in the user
+ * namespace: it may hold files of subordinate ids). */
+int build_tmp_make (struct build *b, char **name, nook_error_t *err);
+void build_tmp_remove (struct build *b, const char *name);
+/* Remove what killed builds left in b->tmpdir (directories nobody holds). */
+void build_tmp_sweep (struct build *b);
+/* Set by SIGINT/SIGTERM/SIGHUP during a build: the running step ends (its
+ * container got the signal), and the build stops there, cleaning up. */
+extern volatile sig_atomic_t build_interrupted;
+extern volatile pid_t build_runner; /* the process running a RUN step's container, or 0 */
+
+/* ---- steps (run.c, copy.c) ---- */
+
+struct build_stage_ctx
+{
+  struct build_state s;
+  struct build_args args;
+  char **shell;      /* SHELL, default /bin/sh -c */
+  const char *label; /* "stage-0", "build", or "" when single stage */
+  size_t step, total;
+  bool cmd_set;  /* CMD given in this stage (ENTRYPOINT then keeps it) */
+  bool no_cache; /* --no-cache-filter names this stage */
+};
+
+/* RUN: argv is the command after SHELL/exec form; env_args the ARGs in scope; network
+ * default, none or host.
+ * Fills upper with the container's changes; returns the command's exit status
+ * through *status (0 ok). */
+int build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *argv,
+                         char *const *env_args, const char *network, const char *upper_name,
+                         int vertex, int *status, nook_error_t *err);
+
+struct build_copy
+{
+  bool add;
+  const char *from;  /* --from, or NULL */
+  const char *chown; /* expanded */
+  const char *chmod;
+  const char *checksum; /* ADD --checksum=sha256:HEX of a URL */
+  char **excludes;      /* --exclude patterns (expanded) */
+  char **srcs;          /* expanded */
+  const char *dest;     /* expanded, absolute */
+  bool dest_is_dir;     /* ends with '/' or several sources */
+  /* here-documents given as sources (`COPY <<EOF /f`): names and contents (expanded),
+     in the order of srcs, which hold them as NULL-free "<<NAME" words */
+  char **inline_names;
+  char **inline_data;
+};
+
+/* COPY/ADD: *inputs gets the digest of what is copied (for the cache key); the
+ * plan is kept in *plan until build_copy_apply.  */
+struct build_copy_plan;
+int build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct build_copy *c,
+                        struct build_copy_plan **plan, char **inputs, nook_error_t *err);
+int build_copy_apply (struct build *b, struct build_stage_ctx *sc, struct build_copy_plan *plan,
+                      const char *upper_name, nook_error_t *err);
+void build_copy_plan_free (struct build_copy_plan *p);
+/* WORKDIR: create path in upper when the state lacks it. */
+int build_workdir_apply (struct build *b, struct build_stage_ctx *sc, const char *path,
+                         const char *upper_name, nook_error_t *err);
+
+/* ---- --explain-cache (explain.c) ---- */
+/* A step's inputs as recorded; why a step hit or missed against the previous record
+ * (prev may be NULL).  Pure. */
+json_t *build_explain_record (const char *what, const char *parent, const char *instruction,
+                              char *const *args, const char *inputs, int64_t epoch);
+char *build_explain_why (const json_t *prev, const json_t *now);
+/* The previous build's record of this context, Dockerfile and target; this build's. */
+void build_explain_load (struct build *b);
+void build_explain_save (struct build *b);
+
+/* ---- --verify (verify.c) ---- */
+/* Compare two builds of the same Dockerfile: 0 identical, -1 naming what differs. */
+int build_verify (struct build *b, const struct build_state *one, const struct build_state *two,
+                  nook_error_t *err);
+
+/* ---- output (cli.c) ---- */
+double build_elapsed (const struct build *b);
+
+#endif
