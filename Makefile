@@ -20,7 +20,7 @@ PKG_CONFIG ?= pkg-config
 # imagefmt/curl_dl.c and imagefmt/digest.c load them on first use, so starting a
 # container does not pay for libxml2, ICU, libstdc++, OpenSSL and the rest, nor for
 # nettle's CPU probe.
-PKGS := libseccomp libcap jansson
+PKGS := libseccomp libcap jansson libdeflate
 PKGS_CFLAGS_ONLY := libarchive libcurl nettle
 FUZZ_SECONDS ?= 20
 

@@ -262,6 +262,8 @@ check_layer_entry (int dirfd, const char *name, void *arg, nook_error_t *err)
         say (c, "repaired", "removed layers/%s (the layer is unpacked again when needed)", name);
       return 0;
     }
+  if (isdir && str_has_prefix (name, ".tmp-") && store_layer_tmp_in_use (dirfd, name))
+    return 0; /* an unpack running now */
   cleanup_free char *done = xasprintf ("%s.done", name);
   bool complete = faccessat (dirfd, done, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
   const char *why = NULL;
@@ -280,7 +282,7 @@ check_layer_entry (int dirfd, const char *name, void *arg, nook_error_t *err)
     return 0;
   cleanup_error nook_error_t e = NULL;
   int r = isdir && imagefmt_digest_hex_valid (name) ? store_remove_layer_dir (c->s, name, &e)
-          : isdir                                   ? fs_rm_rf_at (dirfd, name, &e)
+          : isdir                                   ? store_remove_layer_tmp (c->s, name, &e)
                                                     : (unlinkat (dirfd, name, 0) < 0 ? -1 : 0);
   if (r == 0)
     say (c, "repaired", "removed layers/%s", name);
