@@ -35,6 +35,9 @@ struct archive *imagefmt_layer_stream_tar (struct imagefmt_layer_stream *s, nook
 ssize_t imagefmt_layer_stream_read (struct imagefmt_layer_stream *s, const void **buf,
                                     nook_error_t *err);
 
+/* The whole uncompressed stream when it is held in memory (its digest taken), else NULL. */
+const void *imagefmt_layer_stream_buffer (const struct imagefmt_layer_stream *s, size_t *len);
+
 /* Read what the tar reader left (end blocks, padding: part of the diff ID) and give the
  * digest ("sha256:...", caller frees) and size of the whole uncompressed stream.  An
  * error names what broke: a corrupt compressed stream. */
