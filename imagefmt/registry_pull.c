@@ -255,10 +255,9 @@ struct pull_ctx
 };
 
 static int
-pull_from (struct pull_ctx *c, struct imagefmt_registry *r, struct imagefmt_pull_result *out,
-           nook_error_t *err)
+pull_from (struct pull_ctx *c, struct imagefmt_registry *r, const char *repo,
+           struct imagefmt_pull_result *out, nook_error_t *err)
 {
-  const char *repo = c->ref.path;
   const char *reference = c->ref.digest ? c->ref.digest : c->ref.tag;
   cleanup_free char *data = NULL;
   cleanup_free char *mt = NULL;
@@ -361,7 +360,7 @@ pull_from (struct pull_ctx *c, struct imagefmt_registry *r, struct imagefmt_pull
                                 err)
       < 0)
     goto out;
-  for (size_t i = 0; i < m.n_layers; i++)
+  for (size_t i = 0; strcmp (repo, c->ref.path) == 0 && i < m.n_layers; i++)
     imagefmt_store_note_blob_source (c->s, m.layers[i].digest, c->ref.domain, repo);
   out->id = xstrdup (m.config.digest);
   out->digest = steal_pointer (&top_digest);
@@ -402,17 +401,31 @@ imagefmt_pull (struct imagefmt_store *s, const char *refstr, const struct imagef
       c.full = imagefmt_ref_full (&c.ref);
     }
   cleanup_free char *api = imagefmt_registry_api_host (c.ref.domain);
-  size_t nm = strv_len (o->mirrors);
-  nook_error_t last = NULL;
-  for (size_t i = 0; i <= nm; i++)
+  size_t nm = strv_len (o->mirrors), ns = 0;
+  struct imagefmt_pull_source *own = NULL;
+  const struct imagefmt_pull_source *src = o->sources;
+  if (src == NULL)
     {
-      bool mirror = i < nm;
-      const char *url = mirror ? o->mirrors[i] : api;
+      /* the mirrors, then the registry */
+      own = xzalloc ((nm + 2) * sizeof *own);
+      for (size_t i = 0; i < nm; i++)
+        own[i] = (struct imagefmt_pull_source){ .url = o->mirrors[i], .repo = c.ref.path };
+      own[nm] = (struct imagefmt_pull_source){ .url = api,
+                                               .auth_key = c.ref.domain,
+                                               .repo = c.ref.path };
+      src = own;
+    }
+  while (src[ns].url)
+    ns++;
+  nook_error_t last = NULL;
+  for (size_t i = 0; i < ns; i++)
+    {
+      bool mirror = o->sources == NULL && i < nm;
       struct imagefmt_registry *r = NULL;
       nook_error_t e = NULL;
-      if (imagefmt_registry_open (url, mirror ? NULL : c.ref.domain, &o->reg, &r, &e) == 0)
+      if (imagefmt_registry_open (src[i].url, src[i].auth_key, &o->reg, &r, &e) == 0)
         {
-          ret = pull_from (&c, r, out, &e);
+          ret = pull_from (&c, r, src[i].repo, out, &e);
           imagefmt_registry_close (r);
         }
       if (ret == 0)
@@ -421,17 +434,30 @@ imagefmt_pull (struct imagefmt_store *s, const char *refstr, const struct imagef
           break;
         }
       /* another source may have what this one lacks or mangled */
-      log_debug ("pull %s from %s: %s", c.full, url, e->msg);
-      if (nm > 0)
-        strbuf_appendf (&tried, "\n  %s %s: %s", mirror ? "mirror" : "registry", url, e->msg);
+      log_debug ("pull %s from %s/%s: %s", c.full, src[i].url, src[i].repo, e->msg);
+      if (o->sources && ns > 1)
+        strbuf_appendf (&tried, "\n  %s/%s: %s", src[i].url, src[i].repo, e->msg);
+      else if (nm > 0)
+        strbuf_appendf (&tried, "\n  %s %s: %s", mirror ? "mirror" : "registry", src[i].url,
+                        e->msg);
       nook_error_free (&last);
       last = e;
       if (e->code == EAGAIN)
         i--; /* an rmi took a blob meanwhile: once more from the same source */
     }
+  free (own);
+  if (ret < 0 && last == NULL)
+    nook_error_set (&last, EINVAL, "pull %s: nowhere to pull it from", c.full);
   if (ret < 0)
     {
-      if (nm > 0)
+      if (o->sources && ns > 1)
+        {
+          *err = last;
+          free (last->msg);
+          last->msg = xasprintf ("pull %s: no source had it (%zu places, registries.conf):%s",
+                                 c.full, ns, tried.buf);
+        }
+      else if (nm > 0)
         {
           *err = last;
           free (last->msg);
