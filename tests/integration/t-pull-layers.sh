@@ -42,6 +42,8 @@ in_store a nrun images --digests "$R/lab/plain:1"
 check_match "... in the DIGEST column of the table" "lab/plain +1 +$DIGEST" "$OUT"
 in_store a nrun inspect --format '{{json .RepoDigests}}' "$R/lab/plain:1"
 check_eq "inspect lists RepoDigests" "[\"$R/lab/plain@$DIGEST\"]" "$OUT"
+in_store a nrun system df
+check_match "system df's Images SIZE is Docker's (uncompressed)" "Images +1 +0 +$WANT " "$OUT"
 in_store a nrun tag "$R/lab/plain:1" mylab/copy:2
 in_store a nrun inspect --format '{{json .RepoDigests}}' mylab/copy:2
 check_eq "a new tag in another repository adds no digest" "[\"$R/lab/plain@$DIGEST\"]" "$OUT"
