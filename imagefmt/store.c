@@ -16,6 +16,7 @@
 #include "imagefmt/ref.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/test_hook.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -761,6 +762,7 @@ imagefmt_store_unpack_layer (struct imagefmt_store *s, const char *blob, const c
       goto fail;
     }
   store_layer_size_put (s, blob, res->size);
+  test_hook ("layer-unpacked");
   if (commit_layer (s, tmp, hex, &kept, err) < 0)
     goto fail;
   if (!kept)

@@ -58,6 +58,36 @@ check_eq "no unpack directory is left behind" "" \
 in_store a nrun system check
 check_eq "system check finds no problem after the pull" 0 "$RC"
 
+# ---- a pull killed while it unpacks ----
+if [ -n "${NOOK_HOOKED:-}" ] && [ -x "$NOOK_HOOKED" ]; then
+  hooks=$T_SCRATCH/hooks
+  mkdir -p "$hooks"
+  mkfifo "$hooks/layer-unpacked.reached" "$hooks/layer-unpacked.go"
+  NOOK_ROOT=$T_SCRATCH/store-c NOOK_TEST_HOOK_DIR=$hooks \
+    "$NOOK_HOOKED" pull "$R/lab/plain:1" >/dev/null 2>&1 </dev/null &
+  ppid=$!
+  SERVER_PIDS+=("$ppid")
+  timeout 30 cat "$hooks/layer-unpacked.reached" >/dev/null
+  check_eq "the pull stops with its layer unpacked, not yet renamed in (test hook)" 0 "$?"
+  check_eq "... its unpack directory is there" 1 \
+    "$(find "$T_SCRATCH/store-c/layers" -maxdepth 1 -name '.tmp-*' | wc -l)"
+  in_store c nrun system check
+  check_no_match "system check leaves an unpack that is running alone" "tmp-" "$OUT"
+  kill -9 "$ppid" 2>/dev/null
+  wait "$ppid" 2>/dev/null
+  in_store c nrun system check
+  check_match "once its pull is killed, system check names it" "layers/.tmp-[0-9a-f]{64}-[0-9]+-[0-9]+: an interrupted unpack" "$OUT"
+  in_store c nrun pull "$R/lab/plain:1"
+  check_eq "the pull run again completes" 0 "$RC"
+  check_eq "... and sweeps the interrupted unpack" "" \
+    "$(find "$T_SCRATCH/store-c/layers" -maxdepth 1 -name '.tmp-*')"
+  in_store c nrun system check
+  check_eq "... system check finds nothing wrong" 0 "$RC"
+  check_no_match "... nor anything left" "tmp-" "$OUT"
+else
+  fail "the hooked test build is available (make builds build/nook-testhooks)"
+fi
+
 in_store b nrun pull "$R/lab/forged:1"
 check_eq "pull of a layer whose content is not its diff ID exits 1" 1 "$RC"
 check_match "... naming the layer and both digests" \
