@@ -613,6 +613,22 @@ regconf_sources (const struct regconf *c, const char *domain, const char *path, 
 }
 
 void
+regconf_insecure_hosts (const struct regconf *c, char ***list)
+{
+  for (size_t i = 0; i < c->n_regs; i++)
+    {
+      const struct regconf_registry *r = &c->regs[i];
+      const char *loc = r->primary.location ? r->primary.location : r->prefix;
+      if (r->primary.insecure && !str_has_prefix (loc, "*."))
+        strv_push_take (list, xstrndup (loc, strcspn (loc, "/")));
+      for (size_t k = 0; k < r->n_mirrors; k++)
+        if (r->mirrors[k].insecure)
+          strv_push_take (list,
+                          xstrndup (r->mirrors[k].location, strcspn (r->mirrors[k].location, "/")));
+    }
+}
+
+void
 regconf_sources_free (struct regconf_source *s)
 {
   for (size_t i = 0; s && s[i].url; i++)

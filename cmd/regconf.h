@@ -81,4 +81,8 @@ regconf_sources (const struct regconf *c, const char *domain, const char *path, 
                  char **blocked_out);
 void regconf_sources_free (struct regconf_source *s);
 
+/* The hosts (host[:port]) the file marks insecure, added to *list: push and login use
+ * them too (mirrors and locations are for pulls only, as in containers/image). */
+void regconf_insecure_hosts (const struct regconf *c, char ***list);
+
 #endif

@@ -192,6 +192,22 @@ regconf_places (const struct regconf *rc, struct nook_config *cfg, const char *t
   return src;
 }
 
+/* nook's insecure registries and registries.conf's (an unreadable file adds none: the
+ * pull that needs it says why). */
+static char **
+insecure_with_regconf (const struct nook_config *cfg)
+{
+  char **v = strv_dup (cfg->insecure);
+  struct regconf rc;
+  cleanup_error nook_error_t e = NULL;
+  if (regconf_load (&rc, &e) == 0)
+    {
+      regconf_insecure_hosts (&rc, &v);
+      regconf_clear (&rc);
+    }
+  return v;
+}
+
 /* Registry errors are sentences of their own: no errno text after them. */
 static int
 plain (nook_error_t *err)
@@ -254,7 +270,7 @@ do_pull (struct nook_ctx *ctx, struct imagefmt_store *s, const struct pull_args 
   struct regconf rc = { 0 };
   struct regconf_source *places = NULL;
   struct imagefmt_pull_source *srcs = NULL;
-  cleanup_strv char **insecure = strv_dup (cfg.insecure);
+  cleanup_strv char **insecure = insecure_with_regconf (&cfg);
   struct imagefmt_pull_opts o = { .platform = a->platform ? &plat : NULL,
                                   .reg = { .tls_verify = a->tls, .insecure = insecure },
                                   .mirrors = mirrors,
@@ -452,7 +468,8 @@ cmd_push (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   cleanup_free char *digest = NULL;
   size_t size = 0;
   struct progress prog = { .out = stdout, .tty = isatty (1), .quiet = quiet };
-  struct imagefmt_push_opts o = { .reg = { .tls_verify = tls, .insecure = cfg.insecure },
+  cleanup_strv char **insecure = insecure_with_regconf (&cfg);
+  struct imagefmt_push_opts o = { .reg = { .tls_verify = tls, .insecure = insecure },
                                   .format = format,
                                   .progress = on_progress,
                                   .data = &prog };
@@ -607,8 +624,8 @@ cmd_login (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   if (load_config (&cfg, err) < 0)
     return plain (err);
   struct imagefmt_creds creds = { .username = u, .password = p };
-  struct imagefmt_registry_opts o
-      = { .tls_verify = tls, .insecure = cfg.insecure, .creds = &creds };
+  cleanup_strv char **insecure = insecure_with_regconf (&cfg);
+  struct imagefmt_registry_opts o = { .tls_verify = tls, .insecure = insecure, .creds = &creds };
   struct imagefmt_registry *r = NULL;
   cleanup_free char *api = imagefmt_registry_api_host (key);
   cleanup_free char *path = NULL;

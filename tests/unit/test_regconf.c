@@ -99,6 +99,14 @@ test_parse_and_sources (void **state)
   assert_non_null (strstr (blocked, "evil.example (blocked by r.conf)"));
   free (blocked);
   regconf_sources_free (s);
+  /* push and login take the insecure hosts */
+  char **hosts = calloc (1, sizeof (char *));
+  regconf_insecure_hosts (&c, &hosts);
+  assert_string_equal (hosts[0], "10.0.0.5:5000");
+  assert_null (hosts[1]);
+  for (size_t i = 0; hosts[i]; i++)
+    free (hosts[i]);
+  free (hosts);
   regconf_clear (&c);
 }
 
