@@ -779,6 +779,77 @@ out:
   return ret;
 }
 
+struct unpack_many
+{
+  struct imagefmt_store *s;
+  const struct imagefmt_image *img;
+  char **chains;
+  const size_t *todo;
+  size_t n, next;
+  pthread_mutex_t mu;
+  nook_error_t *errs;
+};
+
+static void *
+unpack_worker (void *arg)
+{
+  struct unpack_many *u = arg;
+  for (;;)
+    {
+      pthread_mutex_lock (&u->mu);
+      size_t k = u->next < u->n ? u->next++ : u->n;
+      pthread_mutex_unlock (&u->mu);
+      if (k == u->n)
+        return NULL;
+      size_t i = u->todo[k];
+      imagefmt_store_unpack_layer (u->s, u->img->layers[i], u->chains[i], u->img->diff_ids[i],
+                                   &u->errs[k]);
+    }
+}
+
+/* The layers todo (indexes), unpacked side by side: a thread per CPU (the caller holds
+ * the store lock; each unpack is a child process of its own). */
+static int
+unpack_many (struct imagefmt_store *s, const struct imagefmt_image *img, char **chains,
+             const size_t *todo, size_t n, nook_error_t *err)
+{
+  long cpus = sysconf (_SC_NPROCESSORS_ONLN);
+  struct unpack_many u = { .s = s, .img = img, .chains = chains, .todo = todo, .n = n };
+  pthread_t th[8];
+  size_t nth = 0, want = cpus > 1 ? (size_t)cpus : 1;
+  int ret = 0;
+  u.errs = xzalloc (n * sizeof *u.errs);
+  pthread_mutex_init (&u.mu, NULL);
+  if (want > ARRAY_SIZE (th))
+    want = ARRAY_SIZE (th);
+  if (want > n)
+    want = n;
+  /* loaded here, before any thread forks (the children must not dlopen) */
+  if (imagefmt_archive_load (err) < 0)
+    ret = -1;
+  else
+    imagefmt_digester_free (imagefmt_digester_new ());
+  while (ret == 0 && want > 1 && nth < want
+         && pthread_create (&th[nth], NULL, unpack_worker, &u) == 0)
+    nth++;
+  if (ret == 0 && nth == 0)
+    unpack_worker (&u);
+  for (size_t t = 0; t < nth; t++)
+    pthread_join (th[t], NULL);
+  for (size_t k = 0; k < n; k++)
+    {
+      if (ret == 0 && u.errs[k])
+        {
+          *err = steal_pointer (&u.errs[k]);
+          ret = -1;
+        }
+      nook_error_free (&u.errs[k]);
+    }
+  free (u.errs);
+  pthread_mutex_destroy (&u.mu);
+  return ret;
+}
+
 int
 imagefmt_store_layer_dirs (struct imagefmt_store *s, struct imagefmt_image *img, char ***dirs,
                            nook_error_t *err)
@@ -787,6 +858,8 @@ imagefmt_store_layer_dirs (struct imagefmt_store *s, struct imagefmt_image *img,
   cleanup_strv char **chains
       = img->chain_ids ? strv_dup (img->chain_ids) : store_chain_ids (img->diff_ids);
   cleanup_strv char **out = xzalloc (sizeof (char *));
+  cleanup_free size_t *todo = NULL;
+  size_t n_todo = 0;
   /* The common case, every layer unpacked, needs no lock: a .done marker is
    * made only after its directory was renamed into place.  (So a long
    * `nook import -` holding the lock does not stall runs.) */
@@ -820,11 +893,18 @@ imagefmt_store_layer_dirs (struct imagefmt_store *s, struct imagefmt_image *img,
                   && fstatat (s->layersfd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0
                   && S_ISDIR (st.st_mode);
         }
-      if (!ready
-          && imagefmt_store_unpack_layer (s, img->layers[i], chains[i], img->diff_ids[i], err) < 0)
-        return -1;
+      bool dup = false;
+      for (size_t k = 0; k < n_todo && !dup; k++)
+        dup = strcmp (chains[todo[k]], chains[i]) == 0;
+      if (!ready && !dup)
+        {
+          todo = xreallocarray (todo, n_todo + 1, sizeof *todo);
+          todo[n_todo++] = i;
+        }
       strv_push_take (&out, xasprintf ("%s/layers/%s", s->root, hex));
     }
+  if (n_todo > 0 && unpack_many (s, img, chains, todo, n_todo, err) < 0)
+    return -1;
   store_run_cache_save (s, img, out);
   *dirs = steal_pointer (&out);
   return 0;
