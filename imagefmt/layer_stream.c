@@ -109,9 +109,9 @@ open_stream (struct imagefmt_layer_stream *s, int fd, const void *data, size_t l
   if (r == ARCHIVE_OK)
     r = archive_read_next_header (s->raw, &e);
   if (r == ARCHIVE_EOF)
-    return nook_error_set (err, EINVAL, "empty: not a tar");
+    return nook_error_set (err, 0, "empty: not a tar");
   if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-    return nook_error_set (err, EINVAL, "cannot read: %s", archive_error_string (s->raw));
+    return nook_error_set (err, 0, "cannot read: %s", archive_error_string (s->raw));
   s->d = imagefmt_digester_new ();
   return 0;
 }
@@ -232,7 +232,7 @@ imagefmt_layer_stream_tar (struct imagefmt_layer_stream *s, nook_error_t *err)
                  : archive_read_open_memory (s->tar, s->buf, s->len);
   if (r != ARCHIVE_OK)
     {
-      nook_error_set (err, EINVAL, "not a tar: %s", archive_error_string (s->tar));
+      nook_error_set (err, 0, "not a tar: %s", archive_error_string (s->tar));
       return NULL;
     }
   s->pos = s->len; /* in memory, the tar reader reads the buffer itself */
@@ -244,7 +244,7 @@ imagefmt_layer_stream_read (struct imagefmt_layer_stream *s, const void **buf, n
 {
   la_ssize_t n = stream_read (s, buf);
   if (n < 0)
-    nook_error_set (err, EIO, "corrupt compressed stream: %s", archive_error_string (s->raw));
+    nook_error_set (err, 0, "corrupt compressed stream: %s", archive_error_string (s->raw));
   return n;
 }
 
@@ -259,7 +259,7 @@ imagefmt_layer_stream_finish (struct imagefmt_layer_stream *s, char **diff_id, u
       while ((n = stream_read (s, &buf)) > 0)
         ;
       if (n < 0 || s->failed)
-        return nook_error_set (err, EIO, "corrupt compressed stream: %s",
+        return nook_error_set (err, 0, "corrupt compressed stream: %s",
                                archive_error_string (s->raw));
       s->digest = imagefmt_digester_finish (s->d);
       s->d = NULL;

@@ -44,7 +44,8 @@ const void *imagefmt_layer_stream_buffer (const struct imagefmt_layer_stream *s,
 int imagefmt_layer_stream_finish (struct imagefmt_layer_stream *s, char **diff_id, uint64_t *size,
                                   nook_error_t *err);
 
-/* Whether the compressed stream (not the tar) was what failed, and libarchive's words. */
+/* (Errors here carry no errno: their messages say what is wrong.)
+ * Whether the compressed stream (not the tar) was what failed, and libarchive's words. */
 const char *imagefmt_layer_stream_failure (const struct imagefmt_layer_stream *s);
 
 void imagefmt_layer_stream_free (struct imagefmt_layer_stream *s);
