@@ -480,13 +480,21 @@ prep_one (struct preps *pp, struct prep *j)
   uint64_t size = 0;
   size_t len = 0;
   if (lseek (j->blobfd, 0, SEEK_SET) < 0
-      || imagefmt_layer_stream_open_fd (j->blobfd, &j->st, &j->err) < 0)
+      || imagefmt_layer_stream_open_fd_blob (j->blobfd, &j->st, &j->err) < 0)
     return;
   if (imagefmt_layer_stream_buffer (j->st, &len))
     {
+      /* in memory: the blob checked against its digest (the store checked its diff ID
+       * when it came in), fewer bytes than the diff ID's */
+      const char *bd = imagefmt_layer_stream_blob_digest (j->st);
       cleanup_free char *got = NULL;
-      if (imagefmt_layer_stream_finish (j->st, &got, &size, &j->err) == 0
-          && strcmp (got, j->diff_id) != 0)
+      if (bd && strcmp (bd, j->blob) != 0)
+        nook_error_set (&j->err, 0,
+                        "blob %s in the store is corrupt (its content has digest %s): run "
+                        "'nook system check'",
+                        j->blob, bd);
+      else if (bd == NULL && imagefmt_layer_stream_finish (j->st, &got, &size, &j->err) == 0
+               && strcmp (got, j->diff_id) != 0)
         nook_error_set (&j->err, 0,
                         "layer %s in the store is corrupt (its content has diff ID %s): run "
                         "'nook system check'",

@@ -34,6 +34,8 @@ struct imagefmt_layer_stream
   const unsigned char *buf; /* the uncompressed stream (inflated, or in the map) */
   size_t len, pos;
   char *digest;
+  bool by_blob;      /* digest the compressed blob instead (open_fd_blob) */
+  char *blob_digest; /* then: the blob's */
   /* stream mode */
   struct archive *raw;
   struct imagefmt_digester *d;
@@ -129,17 +131,21 @@ open_mem (struct imagefmt_layer_stream *s, const void *data, size_t len, nook_er
   if (c == IMAGEFMT_COMPRESSION_NONE
       || (c == IMAGEFMT_COMPRESSION_GZIP && inflate_whole (s, data, len)))
     {
-      s->digest = imagefmt_digest_data (s->buf, s->len);
+      if (s->by_blob && c == IMAGEFMT_COMPRESSION_GZIP)
+        s->blob_digest = imagefmt_digest_data (data, len);
+      else
+        s->digest = imagefmt_digest_data (s->buf, s->len);
       s->size = s->len;
       return 0;
     }
   return open_stream (s, -1, data, len, err);
 }
 
-int
-imagefmt_layer_stream_open_fd (int fd, struct imagefmt_layer_stream **out, nook_error_t *err)
+static int
+open_fd (int fd, bool by_blob, struct imagefmt_layer_stream **out, nook_error_t *err)
 {
   struct imagefmt_layer_stream *s = xzalloc (sizeof *s);
+  s->by_blob = by_blob;
   struct stat st;
   int r;
   *out = NULL;
@@ -171,6 +177,24 @@ imagefmt_layer_stream_open_fd (int fd, struct imagefmt_layer_stream **out, nook_
     }
   *out = s;
   return 0;
+}
+
+int
+imagefmt_layer_stream_open_fd (int fd, struct imagefmt_layer_stream **out, nook_error_t *err)
+{
+  return open_fd (fd, false, out, err);
+}
+
+int
+imagefmt_layer_stream_open_fd_blob (int fd, struct imagefmt_layer_stream **out, nook_error_t *err)
+{
+  return open_fd (fd, true, out, err);
+}
+
+const char *
+imagefmt_layer_stream_blob_digest (const struct imagefmt_layer_stream *s)
+{
+  return s->blob_digest;
 }
 
 int
@@ -265,7 +289,7 @@ imagefmt_layer_stream_finish (struct imagefmt_layer_stream *s, char **diff_id, u
       s->d = NULL;
     }
   if (diff_id)
-    *diff_id = xstrdup (s->digest);
+    *diff_id = s->digest ? xstrdup (s->digest) : NULL;
   if (size)
     *size = s->size;
   return 0;
@@ -302,5 +326,6 @@ imagefmt_layer_stream_free (struct imagefmt_layer_stream *s)
   if (s->inflated)
     munmap (s->inflated, s->inflated_cap);
   free (s->digest);
+  free (s->blob_digest);
   free (s);
 }

@@ -25,4 +25,42 @@ check_no_match "... in words, without an errno text" "Invalid argument|Input/out
 nrun images -q bad:1
 check_eq "... and adds nothing" "" "$OUT"
 
+# ---- a save from a store whose layer blob went bad ----
+export NOOK_ROOT=$T_SCRATCH/store
+check_status "a store of its own" 0 bootstrap busybox
+nrun inspect --format '{{json .}}' busybox
+manifest=$(find "$NOOK_ROOT/blobs/sha256" -type f -size -4k -exec grep -l '"layers"' {} + | head -n 1)
+layer=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["layers"][0]["digest"][7:])' "$manifest")
+blob=$NOOK_ROOT/blobs/sha256/$layer
+chmod u+w "$blob"
+python3 - "$blob" <<'PY'
+import os, sys
+p = sys.argv[1]
+n = os.path.getsize(p)
+with open(p, "r+b") as f:
+    f.seek(n // 2)
+    b = f.read(1)
+    f.seek(n // 2)
+    f.write(bytes([b[0] ^ 0x55]))
+PY
+nrun save -o "$T_SCRATCH/out.tar" busybox
+check_eq "save of an image whose layer blob is corrupt exits 1" 1 "$RC"
+check_match "... saying what is corrupt" "sha256:[0-9a-f]{64} in the store is corrupt|corrupt compressed stream" "$ERR"
+check "... and writes no archive" test ! -e "$T_SCRATCH/out.tar"
+# the gzip header's time changed: the same content, but not the blob the store names
+export NOOK_ROOT=$T_SCRATCH/store2
+check_status "a second store" 0 bootstrap busybox
+blob=$NOOK_ROOT/blobs/sha256/$layer
+chmod u+w "$blob"
+python3 - "$blob" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(4)
+    f.write(bytes([1, 2, 3, 4]))
+PY
+nrun save -o "$T_SCRATCH/out2.tar" busybox
+check_eq "save of a layer blob that differs from its digest (same content) exits 1" 1 "$RC"
+check_match "... naming the blob" "blob sha256:$layer in the store is corrupt" "$ERR"
+check "... and writes no archive" test ! -e "$T_SCRATCH/out2.tar"
+
 done_testing
