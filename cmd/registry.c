@@ -12,6 +12,7 @@
 #include "imagefmt/registry_pull.h"
 #include "imagefmt/store.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 #include "util/trace.h"
 #include "util/util.h"
 
@@ -276,8 +277,12 @@ do_pull (struct nook_ctx *ctx, struct imagefmt_store *s, const struct pull_args 
                                   .mirrors = mirrors,
                                   .progress = on_progress,
                                   .data = &prog };
-  if (regconf_load (&rc, err) < 0)
-    goto out;
+  {
+    /* a registries.conf nook cannot read is podman's business: said, then left out */
+    cleanup_error nook_error_t re = NULL;
+    if (regconf_load (&rc, &re) < 0)
+      log_warn ("%s; the file is ignored", re->msg);
+  }
   places = regconf_places (&rc, &cfg, a->ref, &ref, &insecure, err);
   if (places == NULL && *err)
     goto out;

@@ -78,8 +78,11 @@ check_match "... saying so and where" "127.0.0.2:1 \(blocked by $CONF\)" "$ERR"
 
 # ---- a file nook cannot read ----
 printf '[[registry]]\nlocation = {inline = "table"}\n' >"$CONF"
-in_store b nrun pull lab/base:1.0
-check_eq "an unreadable registries.conf: pull exits 1" 1 "$RC"
-check_match "... naming the file and line" "$CONF:2: " "$ERR"
+in_store c nrun pull "$R/lab/base:1.0"
+check_eq "a registries.conf nook cannot read does not stop a pull" 0 "$RC"
+check_match "... it is named (file and line) in a warning, and left out" \
+  "$CONF:2: .*the file is ignored" "$ERR"
+nrun info
+check_match "... and in nook info" "registries.conf: FAILED: $CONF:2: " "$OUT"
 
 done_testing
