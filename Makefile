@@ -20,7 +20,7 @@ PKG_CONFIG ?= pkg-config
 # imagefmt/curl_dl.c and imagefmt/digest.c load them on first use, so starting a
 # container does not pay for libxml2, ICU, libstdc++, OpenSSL and the rest, nor for
 # nettle's CPU probe.
-PKGS := libseccomp libcap jansson yaml-0.1
+PKGS := libseccomp libcap jansson yaml-0.1 libdeflate
 PKGS_CFLAGS_ONLY := libarchive libcurl nettle
 FUZZ_SECONDS ?= 20
 
@@ -87,7 +87,7 @@ $(O)/nook: $(O)/cmd/nook.o $(O)/libnook.a
 # compiled in (only the files that have one are compiled again); build/nook has none.
 # Only integration tests that need a point run it (NOOK_HOOKED).
 TESTHOOK_SRC := util/test_hook.c cmd/run.c cmd/supervise.c sandbox/userns_keep.c sandbox/run.c \
-	sandbox/child.c imagefmt/registry_pull.c imagefmt/archive_load.c
+	sandbox/child.c imagefmt/registry_pull.c imagefmt/archive_load.c imagefmt/store.c
 TESTHOOK_OBJ := $(patsubst %.c,$(O)/testhooks/%.o,$(TESTHOOK_SRC))
 $(O)/testhooks/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -4,12 +4,13 @@
 # no apt work); through sudo when not root. Used by `make demo` and ci/prepare.sh.
 set -euo pipefail
 
-# nettle-dev: SHA-256 (the Makefile's PKGS). libyaml-dev: the Compose loader's YAML (libyaml). libc6-dev and libclang-rt-14-dev are only
+# nettle-dev: SHA-256 (the Makefile's PKGS). libyaml-dev: the Compose loader's YAML (libyaml).
+# libdeflate-dev: gzip layers inflated at once (linked statically). libc6-dev and libclang-rt-14-dev are only
 # Recommends of gcc and clang (libFuzzer for `make fuzz`); we install with
 # --no-install-recommends, so they are named here.
 build_pkgs=(gcc libc6-dev make pkg-config libseccomp-dev libcap-dev libarchive-dev
   libcurl4-openssl-dev libjansson-dev libssl-dev nettle-dev libcmocka-dev clang libclang-rt-14-dev
-  libslirp-dev libyaml-dev)
+  libslirp-dev libyaml-dev libdeflate-dev)
 # libslirp0: the default network's user-mode stack (loaded by nook's helper, net/slirp.c).
 runtime_pkgs=(uidmap slirp4netns libslirp0 fuse-overlayfs fuse3 busybox-static mmdebstrap fakechroot
   fakeroot debian-archive-keyring)

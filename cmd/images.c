@@ -212,6 +212,7 @@ human_size (uint64_t size)
 struct images_opts
 {
   bool quiet, no_trunc, json, all, digests;
+  const char *format; /* a Go template ("table TEMPLATE" too), or NULL */
   const char *filter;
   int dangling;      /* -1 no filter, 0 tagged only, 1 untagged only */
   char **references; /* -f reference=PATTERN (any of them) */
@@ -286,7 +287,9 @@ row_fill (struct row *r, const struct imagefmt_listing *l, const struct images_o
     {
       r->repo = imagefmt_ref_short_name (&ref);
       r->tag = xstrdup (ref.tag ? ref.tag : "<none>");
-      r->digest = ref.digest ? xstrdup (ref.digest) : NULL;
+      r->digest = ref.digest       ? xstrdup (ref.digest)
+                  : l->repo_digest ? xstrdup (l->repo_digest)
+                                   : NULL;
       imagefmt_ref_clear (&ref);
     }
   if (r->repo == NULL)
@@ -318,18 +321,42 @@ row_free (struct row *r)
   free (r->digest);
 }
 
+static json_t *
+row_json (const struct row *r)
+{
+  return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers", "N/A",
+                    "CreatedAt", r->created_at, "CreatedSince", r->since, "Digest", r->digest, "ID",
+                    r->id, "Repository", r->repo, "SharedSize", "N/A", "Size", r->size, "Tag",
+                    r->tag, "UniqueSize", "N/A", "VirtualSize", r->size);
+}
+
 static void
 print_json_row (const struct row *r)
 {
-  json_t *j = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers",
-                         "N/A", "CreatedAt", r->created_at, "CreatedSince", r->since, "Digest",
-                         r->digest, "ID", r->id, "Repository", r->repo, "SharedSize", "N/A", "Size",
-                         r->size, "Tag", r->tag, "UniqueSize", "N/A", "VirtualSize", r->size);
+  json_t *j = row_json (r);
   char *s = json_dumps (j, JSON_COMPACT | JSON_SORT_KEYS);
   if (s)
     printf ("%s\n", s);
   free (s);
   json_decref (j);
+}
+
+/* --format TEMPLATE: the rows as `images --format json` gives them, Docker's column
+ * titles for "table TEMPLATE". */
+static int
+print_template (const char *format, const struct row *rows, size_t n, nook_error_t *err)
+{
+  json_t *a = json_array ();
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new (a, row_json (&rows[i]));
+  json_t *h
+      = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Repository", "REPOSITORY", "Tag",
+                   "TAG", "Digest", "DIGEST", "ID", "IMAGE ID", "CreatedSince", "CREATED",
+                   "CreatedAt", "CREATED AT", "Size", "SIZE", "VirtualSize", "SIZE");
+  int r = cli_format_print (format, a, h, err);
+  json_decref (h);
+  json_decref (a);
+  return r;
 }
 
 static int
@@ -344,12 +371,11 @@ images_parse (int argc, char **argv, struct images_opts *o, nook_error_t *err)
         return -1;
       if (!m)
         v = NULL;
-      enum cmd_format f;
       if (m)
         {
-          if (cmd_format_parse (v, &f, err) < 0)
-            return -1;
+          enum cmd_format f = cmd_format_kind (v);
           o->json = f == CMD_FORMAT_JSON;
+          o->format = f == CMD_FORMAT_TEMPLATE ? v : NULL;
         }
       else if (strcmp (a, "-q") == 0 || strcmp (a, "--quiet") == 0)
         o->quiet = true;
@@ -454,6 +480,7 @@ cmd_images (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
               "      --format string   Format output using a custom template:\n"
               "                        'table':  Print output in table format (default)\n"
               "                        'json':   Print in JSON format\n"
+              "                        'TEMPLATE': Print output using the given Go template\n"
               "      --no-trunc        Don't truncate output\n"
               "  -q, --quiet           Only show image IDs\n");
       return 0;
@@ -480,12 +507,15 @@ cmd_images (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
         }
       row_fill (&rows[k++], &l[i], &o, now);
     }
-  if (o.json)
-    for (size_t i = 0; i < k; i++)
-      print_json_row (&rows[i]);
-  else if (o.quiet)
+  int ret = 0;
+  if (o.quiet)
     for (size_t i = 0; i < k; i++)
       printf ("%s\n", rows[i].id);
+  else if (o.json)
+    for (size_t i = 0; i < k; i++)
+      print_json_row (&rows[i]);
+  else if (o.format)
+    ret = print_template (o.format, rows, k, err);
   else
     print_table (rows, k, o.digests);
   for (size_t i = 0; i < k; i++)
@@ -493,7 +523,7 @@ cmd_images (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   free (rows);
   imagefmt_listing_free (l, n);
   strv_free (o.references);
-  return 0;
+  return ret;
 }
 
 /* ---- rmi ---- */

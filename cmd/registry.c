@@ -3,6 +3,7 @@
 #include "cmd/registry.h"
 #include "cmd/cli.h"
 #include "cmd/config.h"
+#include "cmd/regconf.h"
 #include "cmd/store_open.h"
 #include "imagefmt/auth.h"
 #include "imagefmt/manifest.h"
@@ -11,6 +12,7 @@
 #include "imagefmt/registry_pull.h"
 #include "imagefmt/store.h"
 #include "util/cleanup.h"
+#include "util/log.h"
 #include "util/trace.h"
 #include "util/util.h"
 
@@ -140,6 +142,73 @@ load_config (struct nook_config *cfg, nook_error_t *err)
   return nook_config_load (cfg, err);
 }
 
+/* nook's own mirrors of a domain, for regconf_sources */
+static char *const *
+own_mirrors (void *data, const char *domain)
+{
+  return nook_config_mirrors (data, domain, NULL);
+}
+
+/* Did the user type no registry ("node", "bitnami/node:1")?  Docker's rule: the first
+ * component names a registry when it has a '.' or a ':' or is "localhost". */
+static bool
+typed_short (const char *ref, char **short_name)
+{
+  size_t first = strcspn (ref, "/");
+  if (ref[first] == '/'
+      && (memchr (ref, '.', first) || memchr (ref, ':', first)
+          || (first == 9 && strncmp (ref, "localhost", 9) == 0)))
+    return false;
+  size_t end = strcspn (ref, "@");
+  const char *colon = memrchr (ref, ':', end);
+  if (colon && !memchr (colon, '/', end - (size_t)(colon - ref)))
+    end = (size_t)(colon - ref);
+  *short_name = xstrndup (ref, end);
+  return true;
+}
+
+/* Where registries.conf says to pull ref from (NULL: it says nothing; then nook's own
+ * mirrors and the registry).  Insecure places join *insecure. */
+static struct regconf_source *
+regconf_places (const struct regconf *rc, struct nook_config *cfg, const char *typed,
+                const struct imagefmt_ref *ref, char ***insecure, nook_error_t *err)
+{
+  if (rc->file == NULL || (rc->n_regs == 0 && !rc->have_search && rc->alias_names == NULL))
+    return NULL;
+  cleanup_free char *short_name = NULL;
+  cleanup_free char *blocked = NULL;
+  bool is_short = typed_short (typed, &short_name);
+  struct regconf_source *src = regconf_sources (rc, ref->domain, ref->path, ref->digest != NULL,
+                                                is_short, short_name, own_mirrors, cfg, &blocked);
+  if (src[0].url == NULL)
+    {
+      regconf_sources_free (src);
+      nook_error_set (err, EACCES, "pull %s: the registry %s", typed,
+                      blocked ? blocked : "has no place to pull from");
+      return NULL;
+    }
+  for (size_t i = 0; src[i].url; i++)
+    if (src[i].insecure)
+      strv_push (insecure, src[i].url);
+  return src;
+}
+
+/* nook's insecure registries and registries.conf's (an unreadable file adds none: the
+ * pull that needs it says why). */
+static char **
+insecure_with_regconf (const struct nook_config *cfg)
+{
+  char **v = strv_dup (cfg->insecure);
+  struct regconf rc;
+  cleanup_error nook_error_t e = NULL;
+  if (regconf_load (&rc, &e) == 0)
+    {
+      regconf_insecure_hosts (&rc, &v);
+      regconf_clear (&rc);
+    }
+  return v;
+}
+
 /* Registry errors are sentences of their own: no errno text after them. */
 static int
 plain (nook_error_t *err)
@@ -199,11 +268,34 @@ do_pull (struct nook_ctx *ctx, struct imagefmt_store *s, const struct pull_args 
   struct progress prog = { .out = a->out, .tty = isatty (fileno (a->out)), .quiet = a->quiet };
   const char *from = NULL;
   char *const *mirrors = nook_config_mirrors (&cfg, ref.domain, &from);
+  struct regconf rc = { 0 };
+  struct regconf_source *places = NULL;
+  struct imagefmt_pull_source *srcs = NULL;
+  cleanup_strv char **insecure = insecure_with_regconf (&cfg);
   struct imagefmt_pull_opts o = { .platform = a->platform ? &plat : NULL,
-                                  .reg = { .tls_verify = a->tls, .insecure = cfg.insecure },
+                                  .reg = { .tls_verify = a->tls, .insecure = insecure },
                                   .mirrors = mirrors,
                                   .progress = on_progress,
                                   .data = &prog };
+  {
+    /* a registries.conf nook cannot read is podman's business: said, then left out */
+    cleanup_error nook_error_t re = NULL;
+    if (regconf_load (&rc, &re) < 0)
+      log_warn ("%s; the file is ignored", re->msg);
+  }
+  places = regconf_places (&rc, &cfg, a->ref, &ref, &insecure, err);
+  if (places == NULL && *err)
+    goto out;
+  for (size_t i = 0; places && places[i].url; i++)
+    {
+      srcs = xreallocarray (srcs, i + 2, sizeof *srcs);
+      srcs[i] = (struct imagefmt_pull_source){ .url = places[i].url,
+                                               .auth_key = places[i].auth_key,
+                                               .repo = places[i].repo };
+      srcs[i + 1] = (struct imagefmt_pull_source){ 0 };
+    }
+  o.sources = srcs;
+  o.reg.insecure = insecure;
   if (a->platform && imagefmt_platform_parse (a->platform, &plat, err) < 0)
     goto out;
   if (!a->quiet)
@@ -241,6 +333,9 @@ do_pull (struct nook_ctx *ctx, struct imagefmt_store *s, const struct pull_args 
   fflush (a->out);
   ret = 0;
 out:
+  free (srcs);
+  regconf_sources_free (places);
+  regconf_clear (&rc);
   free (prog.rows);
   strv_free (dirs);
   imagefmt_image_free (img);
@@ -378,7 +473,8 @@ cmd_push (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   cleanup_free char *digest = NULL;
   size_t size = 0;
   struct progress prog = { .out = stdout, .tty = isatty (1), .quiet = quiet };
-  struct imagefmt_push_opts o = { .reg = { .tls_verify = tls, .insecure = cfg.insecure },
+  cleanup_strv char **insecure = insecure_with_regconf (&cfg);
+  struct imagefmt_push_opts o = { .reg = { .tls_verify = tls, .insecure = insecure },
                                   .format = format,
                                   .progress = on_progress,
                                   .data = &prog };
@@ -533,8 +629,8 @@ cmd_login (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   if (load_config (&cfg, err) < 0)
     return plain (err);
   struct imagefmt_creds creds = { .username = u, .password = p };
-  struct imagefmt_registry_opts o
-      = { .tls_verify = tls, .insecure = cfg.insecure, .creds = &creds };
+  cleanup_strv char **insecure = insecure_with_regconf (&cfg);
+  struct imagefmt_registry_opts o = { .tls_verify = tls, .insecure = insecure, .creds = &creds };
   struct imagefmt_registry *r = NULL;
   cleanup_free char *api = imagefmt_registry_api_host (key);
   cleanup_free char *path = NULL;
@@ -646,5 +742,40 @@ cmd_registry_info_lines (void)
   for (size_t i = 0; cfg.insecure[i]; i++)
     strv_push_take (&v, xasprintf ("  %s (from %s)", cfg.insecure[i], cfg.insecure_from));
   nook_config_clear (&cfg);
+  struct regconf rc;
+  cleanup_error nook_error_t re = NULL;
+  if (regconf_load (&rc, &re) < 0)
+    {
+      strv_push_take (&v, xasprintf ("registries.conf: FAILED: %s", re->msg));
+      return v;
+    }
+  if (rc.file == NULL)
+    strv_push (&v, "registries.conf: none");
+  else
+    {
+      strv_push_take (&v, xasprintf ("registries.conf: %s (where images are fetched from; "
+                                     "their names stay Docker's)",
+                                     rc.file));
+      struct strbuf sb = { 0 };
+      for (size_t i = 0; rc.search && rc.search[i]; i++)
+        strbuf_appendf (&sb, "%s%s", i ? ", " : "", rc.search[i]);
+      if (rc.have_search)
+        strv_push_take (
+            &v, xasprintf ("  short names searched in: %s", sb.buf && *sb.buf ? sb.buf : "(none)"));
+      strbuf_free (&sb);
+      for (size_t i = 0; rc.alias_names && rc.alias_names[i]; i++)
+        strv_push_take (&v, xasprintf ("  alias %s = %s", rc.alias_names[i], rc.alias_values[i]));
+      for (size_t i = 0; i < rc.n_regs; i++)
+        {
+          const struct regconf_registry *r = &rc.regs[i];
+          strv_push_take (&v, xasprintf ("  %s%s%s%s%s: %zu mirror%s", r->prefix,
+                                         r->primary.location ? " at " : "",
+                                         r->primary.location ? r->primary.location : "",
+                                         r->blocked ? " (blocked)" : "",
+                                         r->primary.insecure ? " (insecure)" : "", r->n_mirrors,
+                                         r->n_mirrors == 1 ? "" : "s"));
+        }
+    }
+  regconf_clear (&rc);
   return v;
 }

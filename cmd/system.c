@@ -28,22 +28,34 @@
 #define NOOK_VERSION "0.1.0-dev"
 #endif
 
-/* --format of info and version: -f/--format json|table. */
+/* Print obj through the template (one row) and free it. */
 static int
-parse_format_only (const char *verb, int argc, char **argv, bool *json, nook_error_t *err)
+print_template (const char *tmpl, json_t *obj, nook_error_t *err)
+{
+  json_t *rows = json_array ();
+  json_array_append_new (rows, obj);
+  int r = cli_format_print (tmpl, rows, NULL, err);
+  json_decref (rows);
+  return r;
+}
+
+/* --format of info and version: -f/--format json|table|TEMPLATE (*tmpl: the template,
+ * applied to what json prints; *json is set for it too). */
+static int
+parse_format_only (const char *verb, int argc, char **argv, bool *json, const char **tmpl,
+                   nook_error_t *err)
 {
   for (int i = 1; i < argc; i++)
     {
       const char *v = NULL;
-      enum cmd_format f;
       int r = cmd_opt_value (argc, argv, &i, "-f", "--format", verb, &v, err);
       if (r < 0)
         return -1;
       if (r > 0)
         {
-          if (cmd_format_parse (v, &f, err) < 0)
-            return -1;
-          *json = f == CMD_FORMAT_JSON;
+          enum cmd_format f = cmd_format_kind (v);
+          *json = f != CMD_FORMAT_TABLE;
+          *tmpl = f == CMD_FORMAT_TEMPLATE ? v : NULL;
         }
       else if (argv[i][0] == '-')
         return cmd_flag_error (err, verb, "unknown flag: %s", argv[i]);
@@ -57,14 +69,17 @@ int
 cmd_version (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
   bool json = false;
+  const char *tmpl = NULL;
   if (cmd_wants_help (argc, argv))
     {
       printf ("Usage:  nook version [OPTIONS]\n\nShow the nook version\n\nOptions:\n"
-              "  -f, --format string   table (default) or json\n");
+              "  -f, --format string   table (default), json or a Go template\n");
       return 0;
     }
-  if (parse_format_only ("version", argc, argv, &json, err) < 0)
+  if (parse_format_only ("version", argc, argv, &json, &tmpl, err) < 0)
     return -1;
+  if (tmpl)
+    return print_template (tmpl, json_pack ("{s:{s:s}}", "Client", "Version", NOOK_VERSION), err);
   if (json)
     printf ("{\"Client\":{\"Version\":\"%s\"}}\n", NOOK_VERSION);
   else
@@ -285,10 +300,11 @@ cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     {
       printf ("Usage:  nook info [OPTIONS]\n\nShow what this machine offers nook: id "
               "mapping, storage driver, kernel features, helpers found\n\nOptions:\n"
-              "  -f, --format string   table (default) or json\n");
+              "  -f, --format string   table (default), json or a Go template\n");
       return 0;
     }
-  if (parse_format_only ("info", argc, argv, &in.json, err) < 0)
+  const char *tmpl = NULL;
+  if (parse_format_only ("info", argc, argv, &in.json, &tmpl, err) < 0)
     return -1;
   if (in.json)
     in.obj = json_object ();
@@ -360,6 +376,8 @@ cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       put (&in, net[i].label, net[i].key, net[i].value);
       free (net[i].value);
     }
+  if (tmpl)
+    return print_template (tmpl, in.obj, err) < 0 ? -1 : in.failed ? 1 : 0;
   if (in.json)
     {
       char *s = json_dumps (in.obj, JSON_SORT_KEYS | JSON_INDENT (2));

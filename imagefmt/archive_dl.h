@@ -70,6 +70,7 @@ int imagefmt_archive_load (nook_error_t *err);
   X (archive_write_new)                                                                            \
   X (archive_write_open_fd)                                                                        \
   X (archive_write_set_bytes_in_last_block)                                                        \
+  X (archive_write_set_bytes_per_block)                                                            \
   X (archive_write_set_format_pax_restricted)                                                      \
   X (archive_write_set_options)
 
@@ -129,6 +130,7 @@ IMAGEFMT_ARCHIVE_SYMBOLS (IMAGEFMT_ARCHIVE_DECLARE)
 #define archive_write_header (*sym_archive_write_header)
 #define archive_write_new (*sym_archive_write_new)
 #define archive_write_open_fd (*sym_archive_write_open_fd)
+#define archive_write_set_bytes_per_block (*sym_archive_write_set_bytes_per_block)
 #define archive_write_set_bytes_in_last_block (*sym_archive_write_set_bytes_in_last_block)
 #define archive_write_set_format_pax_restricted (*sym_archive_write_set_format_pax_restricted)
 #define archive_write_set_options (*sym_archive_write_set_options)

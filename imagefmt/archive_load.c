@@ -11,6 +11,7 @@
 #include "imagefmt/digest.h"
 #include "imagefmt/internal.h"
 #include "imagefmt/layer_check.h"
+#include "imagefmt/manifest.h"
 #include "imagefmt/ref.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -28,10 +29,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
-#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 #define ANN_CONTAINERD_NAME "io.containerd.image.name"
 #define MAX_MEMBERS 200000
 #define MAX_LINK_HOPS 8
@@ -350,12 +347,11 @@ member (struct load *L, const char *path, const char *what, nook_error_t *err)
   return m;
 }
 
-/* A member named by a descriptor: blobs/sha256/<hex>, its size and digest checked. */
+/* A member named by a descriptor: blobs/sha256/<hex>, its size (unless negative: not
+ * given) and digest checked. */
 static struct member *
-blob (struct load *L, json_t *desc, const char *what, nook_error_t *err)
+blob (struct load *L, const char *d, int64_t size, const char *what, nook_error_t *err)
 {
-  const char *d = json_string_value (json_object_get (desc, "digest"));
-  json_t *size = json_object_get (desc, "size");
   const char *hex;
   if (d == NULL || imagefmt_digest_parse (d, &hex, NULL) < 0)
     {
@@ -373,11 +369,10 @@ blob (struct load *L, json_t *desc, const char *what, nook_error_t *err)
                       L->name, path, m->digest);
       return NULL;
     }
-  if (size && (!json_is_integer (size) || (uint64_t)json_integer_value (size) != m->size))
+  if (size >= 0 && (uint64_t)size != m->size)
     {
       nook_error_set (err, 0, "'%s': blob '%s' has %llu bytes but its descriptor says %lld",
-                      L->name, path, (unsigned long long)m->size,
-                      (long long)json_integer_value (size));
+                      L->name, path, (unsigned long long)m->size, (long long)size);
       return NULL;
     }
   return m;
@@ -474,24 +469,18 @@ add_tag (struct load *L, struct limg *g, const char *tag, nook_error_t *err)
   return 0;
 }
 
-/* The config's diff IDs, checked. */
-static json_t *
-config_diff_ids (struct load *L, json_t *cfg, const char *what, nook_error_t *err)
+/* The config member, read (manifest.c: rootfs.diff_ids checked). */
+static int
+config_read (struct load *L, struct member *c, const char *what, struct imagefmt_config_info *cfg,
+             nook_error_t *err)
 {
-  json_t *d = json_object_get (json_object_get (cfg, "rootfs"), "diff_ids");
-  size_t i;
-  json_t *x;
-  if (!json_is_object (cfg) || !json_is_array (d))
-    {
-      nook_error_set (err, 0, "'%s': %s has no rootfs.diff_ids", L->name, what);
-      return NULL;
-    }
-  json_array_foreach (d, i, x) if (imagefmt_digest_parse (json_string_value (x), NULL, NULL) < 0)
-  {
-    nook_error_set (err, 0, "'%s': %s: diff_ids[%zu] is not a sha256 digest", L->name, what, i);
-    return NULL;
-  }
-  return d;
+  cleanup_free char *text = NULL;
+  size_t len = 0;
+  if (read_member (L, c, &text, &len, err) < 0)
+    return -1;
+  if (imagefmt_config_parse (text, len, cfg, err) < 0)
+    return nook_error_wrap (err, "'%s': %s", L->name, what);
+  return 0;
 }
 
 /* ---- docker-archive ---- */
@@ -538,20 +527,19 @@ docker_image (struct load *L, json_t *item, size_t k, nook_error_t *err)
   struct member *c = docker_member (L, cpath, "the image config", err);
   if (c == NULL)
     return -1;
-  cleanup_json json_t *cfg = read_json (L, c, NULL, NULL, err);
-  json_t *diffs = cfg ? config_diff_ids (L, cfg, cpath, err) : NULL;
-  if (diffs == NULL)
+  __attribute__ ((cleanup (imagefmt_config_info_clear))) struct imagefmt_config_info cfg = { 0 };
+  if (config_read (L, c, cpath, &cfg, err) < 0)
     return -1;
-  if (json_array_size (diffs) != json_array_size (layers))
+  if (strv_len (cfg.diff_ids) != json_array_size (layers))
     return nook_error_set (err, 0, "'%s': %s lists %zu layers but its config has %zu diff IDs",
-                           L->name, what, json_array_size (layers), json_array_size (diffs));
+                           L->name, what, json_array_size (layers), strv_len (cfg.diff_ids));
   cleanup_json json_t *mlayers = json_array ();
   struct limg *g = new_image (L);
   for (size_t i = 0; i < json_array_size (layers); i++)
     {
       const char *lp = json_string_value (json_array_get (layers, i));
       struct member *l = docker_member (L, lp, "layer", err);
-      if (l == NULL || check_layer (L, l, json_string_value (json_array_get (diffs, i)), err) < 0)
+      if (l == NULL || check_layer (L, l, cfg.diff_ids[i], err) < 0)
         return -1;
       cleanup_free char *us = xasprintf ("%llu", (unsigned long long)l->layer->size);
       json_array_append_new (mlayers, json_pack ("{s:s, s:s, s:I, s:{s:s}}", "mediaType",
@@ -563,13 +551,13 @@ docker_image (struct load *L, json_t *item, size_t k, nook_error_t *err)
   add_blob (L, g, c);
   cleanup_json json_t *m
       = json_pack ("{s:i, s:s, s:{s:s, s:s, s:I}, s:O}", "schemaVersion", 2, "mediaType",
-                   MT_OCI_MANIFEST, "config", "mediaType", MT_OCI_CONFIG, "digest", c->digest,
-                   "size", (json_int_t)c->size, "layers", mlayers);
+                   IMAGEFMT_MT_OCI_MANIFEST, "config", "mediaType", IMAGEFMT_MT_OCI_CONFIG,
+                   "digest", c->digest, "size", (json_int_t)c->size, "layers", mlayers);
   g->id = xstrdup (c->digest);
   g->mtext = store_dump_json (m);
   g->mlen = strlen (g->mtext);
   g->mdigest = imagefmt_digest_data (g->mtext, g->mlen);
-  g->mtype = xstrdup (MT_OCI_MANIFEST);
+  g->mtype = xstrdup (IMAGEFMT_MT_OCI_MANIFEST);
   g->made_manifest = true;
   size_t i;
   json_t *t;
@@ -599,65 +587,43 @@ load_docker (struct load *L, struct member *mf, nook_error_t *err)
 
 /* ---- OCI layout ---- */
 
-static bool
-is_index (const char *mt)
-{
-  return mt && (strcmp (mt, MT_OCI_INDEX) == 0 || strcmp (mt, MT_DOCKER_LIST) == 0);
-}
-
-/* The manifest of an index for this machine (linux, this architecture). */
-static json_t *
-pick_platform (struct load *L, json_t *index, const char *what, nook_error_t *err)
-{
-  json_t *ms = json_object_get (index, "manifests");
-  size_t i;
-  json_t *d;
-  if (json_array_size (ms) == 1 && json_object_get (json_array_get (ms, 0), "platform") == NULL)
-    return json_array_get (ms, 0);
-  json_array_foreach (ms, i, d)
-  {
-    json_t *p = json_object_get (d, "platform");
-    const char *os = json_string_value (json_object_get (p, "os"));
-    const char *arch = json_string_value (json_object_get (p, "architecture"));
-    if (os && arch && strcmp (os, "linux") == 0 && strcmp (arch, imagefmt_store_arch ()) == 0)
-      return d;
-  }
-  nook_error_set (err, 0, "'%s': %s has no image for linux/%s", L->name, what,
-                  imagefmt_store_arch ());
-  return NULL;
-}
-
+/* The manifest a descriptor names (an index resolved to this machine's platform by
+ * manifest.c's rules); top is index.json's entry (its annotations name the image). */
 static int
-oci_manifest (struct load *L, json_t *desc, json_t *top, int depth, nook_error_t *err)
+oci_manifest (struct load *L, const char *mt, const char *d, int64_t size, json_t *top, int depth,
+              nook_error_t *err)
 {
-  const char *mt = json_string_value (json_object_get (desc, "mediaType"));
-  const char *d = json_string_value (json_object_get (desc, "digest"));
   cleanup_free char *what = xasprintf ("manifest %s", d ? d : "(no digest)");
-  struct member *mm = blob (L, desc, what, err);
+  struct member *mm = blob (L, d, size, what, err);
   cleanup_free char *text = NULL;
   size_t len = 0;
-  cleanup_json json_t *m = mm ? read_json (L, mm, &text, &len, err) : NULL;
-  if (m == NULL)
+  __attribute__ ((cleanup (imagefmt_manifest_clear))) struct imagefmt_manifest m = { 0 };
+  if (mm == NULL || read_member (L, mm, &text, &len, err) < 0)
     return -1;
-  const char *inner = json_string_value (json_object_get (m, "mediaType"));
-  if (is_index (mt) || is_index (inner) || json_object_get (m, "manifests"))
+  if (imagefmt_manifest_parse (text, len, mt, &m, err) < 0)
+    return nook_error_wrap (err, "'%s': %s", L->name, what);
+  if (m.kind == IMAGEFMT_MANIFEST_INDEX)
     {
+      struct imagefmt_platform want = { 0 };
       if (depth > 3)
         return nook_error_set (err, 0, "'%s': indexes nested too deep", L->name);
-      json_t *pick = pick_platform (L, m, what, err);
-      return pick ? oci_manifest (L, pick, top, depth + 1, err) : -1;
+      imagefmt_platform_default (&want);
+      ssize_t at = m.n_manifests == 1 && !m.manifests[0].has_platform
+                       ? 0
+                       : imagefmt_index_select (&m, &want, err);
+      imagefmt_platform_clear (&want);
+      if (at < 0)
+        return nook_error_wrap (err, "'%s': %s", L->name, what);
+      const struct imagefmt_descriptor *p = &m.manifests[at];
+      return oci_manifest (L, p->media_type, p->digest, p->size, top, depth + 1, err);
     }
-  json_t *layers = json_object_get (m, "layers");
-  struct member *c = blob (L, json_object_get (m, "config"), "the image config", err);
-  if (c == NULL)
+  struct member *c = blob (L, m.config.digest, m.config.size, "the image config", err);
+  __attribute__ ((cleanup (imagefmt_config_info_clear))) struct imagefmt_config_info cfg = { 0 };
+  if (c == NULL || config_read (L, c, "the image config", &cfg, err) < 0)
     return -1;
-  cleanup_json json_t *cfg = read_json (L, c, NULL, NULL, err);
-  json_t *diffs = cfg ? config_diff_ids (L, cfg, "the image config", err) : NULL;
-  if (diffs == NULL)
-    return -1;
-  if (!json_is_array (layers) || json_array_size (diffs) != json_array_size (layers))
+  if (strv_len (cfg.diff_ids) != m.n_layers)
     return nook_error_set (err, 0, "'%s': %s lists %zu layers but its config has %zu diff IDs",
-                           L->name, what, json_array_size (layers), json_array_size (diffs));
+                           L->name, what, m.n_layers, strv_len (cfg.diff_ids));
   struct limg *g = NULL;
   for (size_t i = 0; i < L->nimgs && g == NULL; i++)
     if (strcmp (L->imgs[i].mdigest, mm->digest) == 0)
@@ -669,13 +635,13 @@ oci_manifest (struct load *L, json_t *desc, json_t *top, int depth, nook_error_t
       g->mtext = steal_pointer (&text);
       g->mlen = len;
       g->mdigest = xstrdup (mm->digest);
-      g->mtype = xstrdup (inner ? inner : mt ? mt : MT_OCI_MANIFEST);
+      g->mtype = xstrdup (m.media_type);
     }
-  for (size_t i = 0; i < json_array_size (layers); i++)
+  for (size_t i = 0; i < m.n_layers; i++)
     {
       cleanup_free char *lw = xasprintf ("layer %zu of %s", i, what);
-      struct member *l = blob (L, json_array_get (layers, i), lw, err);
-      if (l == NULL || check_layer (L, l, json_string_value (json_array_get (diffs, i)), err) < 0)
+      struct member *l = blob (L, m.layers[i].digest, m.layers[i].size, lw, err);
+      if (l == NULL || check_layer (L, l, cfg.diff_ids[i], err) < 0)
         return -1;
       add_blob (L, g, l);
     }
@@ -699,8 +665,18 @@ load_oci (struct load *L, struct member *ix, nook_error_t *err)
   if (!json_is_array (ms) || json_array_size (ms) == 0)
     return nook_error_set (err, 0, "'%s': index.json lists no image", L->name);
   for (size_t i = 0; i < json_array_size (ms); i++)
-    if (oci_manifest (L, json_array_get (ms, i), json_array_get (ms, i), 0, err) < 0)
-      return -1;
+    {
+      json_t *e = json_array_get (ms, i);
+      json_t *size = json_object_get (e, "size");
+      if (size && !json_is_integer (size))
+        return nook_error_set (err, 0, "'%s': index.json: manifests[%zu].size is not a number",
+                               L->name, i);
+      if (oci_manifest (L, json_string_value (json_object_get (e, "mediaType")),
+                        json_string_value (json_object_get (e, "digest")),
+                        size ? (int64_t)json_integer_value (size) : -1, e, 0, err)
+          < 0)
+        return -1;
+    }
   return 0;
 }
 

@@ -7,6 +7,7 @@
 #include "imagefmt/archive.h"
 #include "imagefmt/archive_dl.h"
 #include "imagefmt/digest.h"
+#include "imagefmt/layer_stream.h"
 #include "imagefmt/internal.h"
 #include "imagefmt/layer_check.h"
 #include "imagefmt/ref.h"
@@ -154,13 +155,13 @@ struct simg
   char *ctext; /* the config's bytes */
   size_t clen;
   int64_t created;
-  char **tags;     /* full references */
-  char **layers;   /* blob digests */
-  char **diff_ids; /* from the config */
-  char **mtypes;   /* layer media types */
-  uint64_t *usize; /* uncompressed sizes from the manifest (0: unknown) */
-  int *fds;        /* layer blobs, opened under the lock */
-  int *plainfds;   /* their decompressed streams, where prepared (docker-archive), or -1 */
+  char **tags;         /* full references */
+  char **layers;       /* blob digests */
+  char **diff_ids;     /* from the config */
+  char **mtypes;       /* layer media types */
+  uint64_t *usize;     /* uncompressed sizes from the manifest (0: unknown) */
+  int *fds;            /* layer blobs, opened under the lock */
+  struct preps *preps; /* layers decompressed ahead (docker-archive), or NULL */
 };
 
 static void
@@ -171,11 +172,8 @@ simg_free (struct simg *g)
     {
       if (g->fds && g->fds[i] >= 0)
         close (g->fds[i]);
-      if (g->plainfds && g->plainfds[i] >= 0)
-        close (g->plainfds[i]);
     }
   free (g->fds);
-  free (g->plainfds);
   free (g->id);
   free (g->mdigest);
   free (g->mtype);
@@ -239,9 +237,8 @@ simg_load (struct imagefmt_store *s, const char *mdigest, struct simg *g, nook_e
   g->mtypes = xzalloc (sizeof (char *));
   g->usize = xzalloc ((n + 1) * sizeof *g->usize);
   g->fds = xzalloc ((n + 1) * sizeof *g->fds);
-  g->plainfds = xzalloc ((n + 1) * sizeof *g->plainfds);
   for (size_t i = 0; i <= n; i++)
-    g->fds[i] = g->plainfds[i] = -1;
+    g->fds[i] = -1;
   for (size_t i = 0; i < n; i++)
     {
       json_t *l = json_array_get (layers, i);
@@ -406,52 +403,33 @@ copy_blob (struct sink *k, int fd, const char *path, const char *digest, int64_t
   return sink_end (k, err);
 }
 
-static void
-free_archivep (struct archive **a)
-{
-  if (*a)
-    archive_read_free (*a);
-}
-
-/* The decompressed stream of a blob: its size (a counting pass when the manifest did not
- * record it), then its bytes into the sink, checked against the diff ID. */
+/* The decompressed stream of a blob (layer_stream.h: libdeflate at once for gzip): its
+ * size (a counting pass when the manifest did not record it), then its bytes into the
+ * sink, checked against the diff ID. */
 static int
 decompressed_pass (int fd, struct sink *k, int outfd, const char *diff_id, uint64_t *size,
                    nook_error_t *err)
 {
-  __attribute__ ((cleanup (free_archivep))) struct archive *a = archive_read_new ();
-  struct archive_entry *e;
-  if (a == NULL)
-    oom ();
-  archive_read_support_filter_gzip (a);
-  archive_read_support_filter_zstd (a);
-  archive_read_support_filter_xz (a);
-  archive_read_support_filter_bzip2 (a);
-  archive_read_support_format_raw (a);
-  if (lseek (fd, 0, SEEK_SET) < 0 || archive_read_open_fd (a, fd, 1 << 17) != ARCHIVE_OK
-      || archive_read_next_header (a, &e) != ARCHIVE_OK)
-    return nook_error_set (err, EIO, "decompress layer %s: %s", diff_id, archive_error_string (a));
-  struct imagefmt_digester *d = imagefmt_digester_new ();
+  struct imagefmt_layer_stream *st = NULL;
+  if (lseek (fd, 0, SEEK_SET) < 0 || imagefmt_layer_stream_open_fd (fd, &st, err) < 0)
+    return nook_error_wrap (err, "decompress layer %s", diff_id);
   const void *buf;
-  size_t n;
-  la_int64_t off;
+  ssize_t n;
+  int ret = 0;
+  while (ret == 0 && (n = imagefmt_layer_stream_read (st, &buf, err)) != 0)
+    if (n < 0)
+      ret = nook_error_wrap (err, "decompress layer %s", diff_id);
+    else if (k && sink_data (k, buf, (size_t)n, err) < 0)
+      ret = -1;
+    else if (outfd >= 0 && fs_write_all (outfd, buf, (size_t)n) < 0)
+      ret = nook_error_set (err, errno, "write a decompressed layer");
+  cleanup_free char *got = NULL;
   uint64_t total = 0;
-  int r;
-  while ((r = archive_read_data_block (a, &buf, &n, &off)) == ARCHIVE_OK)
-    {
-      total += n;
-      imagefmt_digester_update (d, buf, n);
-      if ((k && sink_data (k, buf, n, err) < 0)
-          || (outfd >= 0 && fs_write_all (outfd, buf, n) < 0
-              && nook_error_set (err, errno, "write a decompressed layer") < 0))
-        {
-          imagefmt_digester_free (d);
-          return -1;
-        }
-    }
-  cleanup_free char *got = imagefmt_digester_finish (d);
-  if (r != ARCHIVE_EOF)
-    return nook_error_set (err, EIO, "decompress layer %s: %s", diff_id, archive_error_string (a));
+  if (ret == 0 && imagefmt_layer_stream_finish (st, &got, &total, err) < 0)
+    ret = nook_error_wrap (err, "decompress layer %s", diff_id);
+  imagefmt_layer_stream_free (st);
+  if (ret < 0)
+    return -1;
   if (strcmp (got, diff_id) != 0)
     return nook_error_set (err, 0,
                            "layer %s in the store is corrupt (its content has diff ID %s): run "
@@ -459,6 +437,211 @@ decompressed_pass (int fd, struct sink *k, int outfd, const char *diff_id, uint6
                            diff_id, got);
   *size = total;
   return 0;
+}
+
+/* ---- decompressing layers ahead, in parallel ----
+ *
+ * A docker-archive needs each layer's uncompressed size before its bytes, and its layers
+ * in order.  Worker threads (one per CPU) decompress the compressed layers ahead of the
+ * writer, in the order it writes them: a gzip layer into memory at once (layer_stream.h),
+ * others into unnamed files of <store>/tmp; each is checked against its diff ID before the
+ * writer takes it.  They stay at most PREP_AHEAD layers ahead (memory is bounded by that
+ * many in-memory layers of at most IMAGEFMT_LAYER_STREAM_MEM_MAX).  A layer nobody
+ * prepared (no thread, no O_TMPFILE, the second use of a blob) goes through copy_layer_tar's
+ * own pass. */
+
+#define PREP_AHEAD 3
+
+struct prep
+{
+  int blobfd;
+  const char *blob, *diff_id;
+  struct imagefmt_layer_stream *st; /* verified, in memory */
+  int outfd;                        /* or verified, in an unnamed file */
+  nook_error_t err;
+  bool done, taken;
+};
+
+struct preps
+{
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  struct prep *p;
+  size_t n, next, window; /* workers start preps below window */
+  bool stop;
+  int rootfd;
+  pthread_t th[16];
+  size_t nth;
+};
+
+static void
+prep_one (struct preps *pp, struct prep *j)
+{
+  uint64_t size = 0;
+  size_t len = 0;
+  if (lseek (j->blobfd, 0, SEEK_SET) < 0
+      || imagefmt_layer_stream_open_fd_blob (j->blobfd, &j->st, &j->err) < 0)
+    return;
+  if (imagefmt_layer_stream_buffer (j->st, &len))
+    {
+      /* in memory: the blob checked against its digest (the store checked its diff ID
+       * when it came in), fewer bytes than the diff ID's */
+      const char *bd = imagefmt_layer_stream_blob_digest (j->st);
+      cleanup_free char *got = NULL;
+      if (bd && strcmp (bd, j->blob) != 0)
+        nook_error_set (&j->err, 0,
+                        "blob %s in the store is corrupt (its content has digest %s): run "
+                        "'nook system check'",
+                        j->blob, bd);
+      else if (bd == NULL && imagefmt_layer_stream_finish (j->st, &got, &size, &j->err) == 0
+               && strcmp (got, j->diff_id) != 0)
+        nook_error_set (&j->err, 0,
+                        "layer %s in the store is corrupt (its content has diff ID %s): run "
+                        "'nook system check'",
+                        j->diff_id, got);
+      return;
+    }
+  imagefmt_layer_stream_free (j->st);
+  j->st = NULL;
+  j->outfd = openat (pp->rootfd, "tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (j->outfd < 0)
+    return; /* no O_TMPFILE: copy_layer_tar's own pass */
+  if (decompressed_pass (j->blobfd, NULL, j->outfd, j->diff_id, &size, &j->err) == 0
+      && lseek (j->outfd, 0, SEEK_SET) < 0)
+    nook_error_set (&j->err, errno, "rewind a decompressed layer");
+}
+
+static void *
+prep_worker (void *arg)
+{
+  struct preps *pp = arg;
+  pthread_mutex_lock (&pp->mu);
+  for (;;)
+    {
+      while (!pp->stop && pp->next < pp->n && pp->next >= pp->window)
+        pthread_cond_wait (&pp->cv, &pp->mu);
+      if (pp->stop || pp->next >= pp->n)
+        break;
+      struct prep *j = &pp->p[pp->next++];
+      pthread_mutex_unlock (&pp->mu);
+      prep_one (pp, j);
+      pthread_mutex_lock (&pp->mu);
+      j->done = true;
+      pthread_cond_broadcast (&pp->cv);
+    }
+  pthread_mutex_unlock (&pp->mu);
+  return NULL;
+}
+
+/* The compressed layers of the images, in the order save_docker writes them (each blob
+ * once), handed to the workers. */
+static void
+preps_start (struct save *sv, struct preps *pp)
+{
+  long cpus = sysconf (_SC_NPROCESSORS_ONLN);
+  memset (pp, 0, sizeof *pp);
+  pthread_mutex_init (&pp->mu, NULL);
+  pthread_cond_init (&pp->cv, NULL);
+  pp->rootfd = sv->s->rootfd;
+  if (mkdirat (sv->s->rootfd, "tmp", 0700) < 0 && errno != EEXIST)
+    return;
+  for (size_t k = 0; k < sv->n; k++)
+    for (size_t i = 0; sv->imgs[k].layers[i]; i++)
+      {
+        struct simg *g = &sv->imgs[k];
+        unsigned char head[8];
+        ssize_t hn = pread (g->fds[i], head, sizeof head, 0);
+        bool dup = false;
+        for (size_t j = 0; j < pp->n && !dup; j++)
+          dup = strcmp (pp->p[j].blob, g->layers[i]) == 0;
+        if (dup
+            || imagefmt_compression_detect (head, hn > 0 ? (size_t)hn : 0)
+                   == IMAGEFMT_COMPRESSION_NONE)
+          continue;
+        pp->p = xreallocarray (pp->p, pp->n + 1, sizeof *pp->p);
+        pp->p[pp->n++] = (struct prep){
+          .blobfd = g->fds[i], .blob = g->layers[i], .diff_id = g->diff_ids[i], .outfd = -1
+        };
+      }
+  pp->window = PREP_AHEAD;
+  size_t want = cpus > 1 ? (size_t)cpus : 1;
+  if (want > ARRAY_SIZE (pp->th))
+    want = ARRAY_SIZE (pp->th);
+  if (want > pp->n)
+    want = pp->n;
+  while (pp->nth < want && pthread_create (&pp->th[pp->nth], NULL, prep_worker, pp) == 0)
+    pp->nth++;
+}
+
+/* The prepared blob, waited for; NULL when none is (then the caller decompresses). */
+static struct prep *
+preps_take (struct preps *pp, const char *blob)
+{
+  struct prep *j = NULL;
+  if (pp == NULL || pp->nth == 0)
+    return NULL;
+  pthread_mutex_lock (&pp->mu);
+  for (size_t i = 0; i < pp->n && j == NULL; i++)
+    if (!pp->p[i].taken && strcmp (pp->p[i].blob, blob) == 0)
+      {
+        j = &pp->p[i];
+        j->taken = true;
+        if (pp->window < i + 1 + PREP_AHEAD)
+          pp->window = i + 1 + PREP_AHEAD;
+        pthread_cond_broadcast (&pp->cv);
+      }
+  while (j && !j->done)
+    pthread_cond_wait (&pp->cv, &pp->mu);
+  pthread_mutex_unlock (&pp->mu);
+  return j;
+}
+
+static void
+preps_end (struct preps *pp)
+{
+  pthread_mutex_lock (&pp->mu);
+  pp->stop = true;
+  pthread_cond_broadcast (&pp->cv);
+  pthread_mutex_unlock (&pp->mu);
+  for (size_t i = 0; i < pp->nth; i++)
+    pthread_join (pp->th[i], NULL);
+  for (size_t i = 0; i < pp->n; i++)
+    {
+      imagefmt_layer_stream_free (pp->p[i].st);
+      if (pp->p[i].outfd >= 0)
+        close (pp->p[i].outfd);
+      nook_error_free (&pp->p[i].err);
+    }
+  free (pp->p);
+  pthread_cond_destroy (&pp->cv);
+  pthread_mutex_destroy (&pp->mu);
+}
+
+/* A prepared layer into the sink (and its memory released). */
+static int
+copy_prepared (struct sink *k, struct prep *j, const char *path, int64_t mtime, nook_error_t *err)
+{
+  size_t len = 0;
+  const void *buf;
+  if (j->err)
+    {
+      *err = steal_pointer (&j->err);
+      return -1;
+    }
+  if (j->outfd >= 0)
+    {
+      int r = copy_blob (k, j->outfd, path, NULL, mtime, err);
+      close (take_fd (&j->outfd));
+      return r;
+    }
+  buf = imagefmt_layer_stream_buffer (j->st, &len);
+  int r = sink_begin (k, path, len, mtime, err) < 0 || sink_data (k, buf, len, err) < 0
+                  || sink_end (k, err) < 0
+              ? -1
+              : 0;
+  imagefmt_layer_stream_free (j->st);
+  j->st = NULL;
+  return r;
 }
 
 /* A layer as an uncompressed tar (docker-archive's layer.tar). */
@@ -469,8 +652,6 @@ copy_layer_tar (struct sink *k, const struct simg *g, size_t i, const char *path
   unsigned char head[8];
   ssize_t n = pread (g->fds[i], head, sizeof head, 0);
   enum imagefmt_compression c = imagefmt_compression_detect (head, n > 0 ? (size_t)n : 0);
-  if (g->plainfds[i] >= 0) /* checked against the diff ID as it was decompressed */
-    return copy_blob (k, g->plainfds[i], path, NULL, mtime, err);
   if (c == IMAGEFMT_COMPRESSION_NONE)
     {
       if (strcmp (g->layers[i], g->diff_ids[i]) != 0)
@@ -480,8 +661,9 @@ copy_layer_tar (struct sink *k, const struct simg *g, size_t i, const char *path
                                g->layers[i], g->diff_ids[i]);
       return copy_blob (k, g->fds[i], path, g->layers[i], mtime, err);
     }
-  if (imagefmt_archive_load (err) < 0)
-    return -1;
+  struct prep *j = preps_take (g->preps, g->layers[i]);
+  if (j && (j->err || j->st || j->outfd >= 0))
+    return copy_prepared (k, j, path, mtime, err);
   uint64_t size = g->usize[i], got = 0;
   if (size == 0 && decompressed_pass (g->fds[i], NULL, -1, g->diff_ids[i], &size, err) < 0)
     return -1;
@@ -489,115 +671,6 @@ copy_layer_tar (struct sink *k, const struct simg *g, size_t i, const char *path
       || decompressed_pass (g->fds[i], k, -1, g->diff_ids[i], &got, err) < 0)
     return -1;
   return sink_end (k, err);
-}
-
-/* ---- decompressing layers in parallel ---- */
-
-struct unpack_job
-{
-  int blobfd, outfd;
-  const char *diff_id;
-  nook_error_t err;
-};
-
-static void *
-unpack_worker (void *arg)
-{
-  struct unpack_job *j = arg;
-  uint64_t size = 0;
-  if (decompressed_pass (j->blobfd, NULL, j->outfd, j->diff_id, &size, &j->err) < 0)
-    return NULL;
-  if (lseek (j->outfd, 0, SEEK_SET) < 0)
-    nook_error_set (&j->err, errno, "rewind a decompressed layer");
-  return NULL;
-}
-
-/* A docker-archive needs each layer's uncompressed size before its bytes.  Compressed
- * layers whose size the store does not know, and all of them when there are several (and
- * CPUs to share), are decompressed once, in parallel (a thread per layer, as many at a
- * time as there are CPUs), into unnamed files of <store>/tmp; the archive is then written
- * from those.  Without O_TMPFILE they are left to copy_layer_tar (one pass when the size
- * is known, else a counting pass first). */
-static int
-prepare_plain (struct save *sv, nook_error_t *err)
-{
-  struct unpack_job *jobs = NULL;
-  int **slots = NULL;
-  size_t n = 0, compressed = 0;
-  long cpus = sysconf (_SC_NPROCESSORS_ONLN);
-  for (int pass = 0; pass < 2; pass++)
-    for (size_t k = 0; k < sv->n; k++)
-      for (size_t i = 0; sv->imgs[k].layers[i]; i++)
-        {
-          struct simg *g = &sv->imgs[k];
-          unsigned char head[8];
-          ssize_t hn = pread (g->fds[i], head, sizeof head, 0);
-          if (imagefmt_compression_detect (head, hn > 0 ? (size_t)hn : 0)
-              == IMAGEFMT_COMPRESSION_NONE)
-            continue;
-          if (pass == 0)
-            {
-              compressed++;
-              continue;
-            }
-          /* A layer of known size streams in one pass; with several, decompressing them
-           * side by side wins on more than one CPU. */
-          if (g->usize[i] != 0 && (compressed < 2 || cpus < 2))
-            continue;
-          jobs = xreallocarray (jobs, n + 1, sizeof *jobs);
-          slots = xreallocarray (slots, n + 1, sizeof *slots);
-          jobs[n]
-              = (struct unpack_job){ .blobfd = g->fds[i], .outfd = -1, .diff_id = g->diff_ids[i] };
-          slots[n++] = &g->plainfds[i];
-        }
-  int ret = 0;
-  if (n == 0)
-    return 0;
-  if (mkdirat (sv->s->rootfd, "tmp", 0700) < 0 && errno != EEXIST)
-    ret = nook_error_set (err, errno, "create '%s/tmp'", sv->s->root);
-  for (size_t j = 0; ret == 0 && j < n; j++)
-    {
-      jobs[j].outfd = openat (sv->s->rootfd, "tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-      if (jobs[j].outfd < 0)
-        break; /* no O_TMPFILE: the two-pass path */
-    }
-  size_t width = cpus > 0 ? (size_t)cpus : 1;
-  for (size_t b = 0; ret == 0 && b < n;)
-    {
-      pthread_t th[64];
-      bool started[64] = { false };
-      size_t m = n - b < width ? n - b : width;
-      if (m > ARRAY_SIZE (th))
-        m = ARRAY_SIZE (th);
-      for (size_t j = 0; j < m; j++)
-        if (jobs[b + j].outfd >= 0)
-          started[j] = pthread_create (&th[j], NULL, unpack_worker, &jobs[b + j]) == 0;
-      for (size_t j = 0; j < m; j++)
-        if (started[j])
-          pthread_join (th[j], NULL);
-        else if (jobs[b + j].outfd >= 0)
-          {
-            close (jobs[b + j].outfd); /* no thread: the two-pass path */
-            jobs[b + j].outfd = -1;
-          }
-      b += m;
-    }
-  for (size_t j = 0; j < n; j++)
-    {
-      if (ret == 0 && jobs[j].err)
-        {
-          *err = steal_pointer (&jobs[j].err);
-          ret = -1;
-        }
-      nook_error_free (&jobs[j].err);
-      if (ret == 0 && jobs[j].outfd >= 0)
-        *slots[j] = jobs[j].outfd;
-      else if (jobs[j].outfd >= 0)
-        close (jobs[j].outfd);
-    }
-  free (jobs);
-  free (slots);
-  return ret;
 }
 
 /* ---- docker-archive ---- */
@@ -835,6 +908,7 @@ imagefmt_images_save (struct imagefmt_store *s, char *const *refs, enum imagefmt
       if ((a = archive_write_new ()) == NULL)
         oom ();
       if (archive_write_set_format_pax_restricted (a) != ARCHIVE_OK
+          || archive_write_set_bytes_per_block (a, 1 << 20) != ARCHIVE_OK
           || archive_write_set_bytes_in_last_block (a, 1) != ARCHIVE_OK
           || archive_write_open_fd (a, outfd) != ARCHIVE_OK)
         {
@@ -843,9 +917,19 @@ imagefmt_images_save (struct imagefmt_store *s, char *const *refs, enum imagefmt
         }
       k.a = a;
     }
-  if (fmt == IMAGEFMT_ARCHIVE_DOCKER && prepare_plain (&sv, err) < 0)
-    goto out;
-  ret = fmt == IMAGEFMT_ARCHIVE_DOCKER ? save_docker (&sv, &k, err) : save_oci (&sv, &k, err);
+  if (fmt == IMAGEFMT_ARCHIVE_DOCKER)
+    {
+      struct preps pp;
+      preps_start (&sv, &pp);
+      for (size_t i = 0; i < sv.n; i++)
+        sv.imgs[i].preps = &pp;
+      ret = save_docker (&sv, &k, err);
+      preps_end (&pp);
+      for (size_t i = 0; i < sv.n; i++)
+        sv.imgs[i].preps = NULL;
+    }
+  else
+    ret = save_oci (&sv, &k, err);
   if (ret == 0 && a && archive_write_close (a) != ARCHIVE_OK)
     ret = nook_error_set (err, EIO, "write archive: %s", archive_error_string (a));
 out:

@@ -75,6 +75,16 @@ imagefmt_image_info_get (struct imagefmt_store *s, const char *ref,
     if (cid == NULL || strcmp (cid, info->img->id) != 0)
       continue;
     strv_push (strchr (r, '@') ? &info->digests : &info->tags, r);
+    const char *rd = store_entry_repo_digest (e);
+    struct imagefmt_ref parsed;
+    if (rd && imagefmt_ref_parse (r, &parsed, NULL) == 0)
+      {
+        cleanup_free char *name = imagefmt_ref_name (&parsed);
+        cleanup_free char *full = xasprintf ("%s@%s", name, rd);
+        if (!strv_contains (info->digests, full))
+          strv_push (&info->digests, full);
+        imagefmt_ref_clear (&parsed);
+      }
   }
   layer_sizes (s, info);
   *out = info;

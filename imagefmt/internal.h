@@ -13,6 +13,7 @@
 
 #define ANN_REF "org.opencontainers.image.ref.name"
 #define ANN_SIZE "io.github.nook.uncompressed-size"
+#define ANN_REPO_DIGEST "io.github.nook.repo-digest"
 #define MAX_JSON (16u << 20)
 
 struct imagefmt_store
@@ -65,6 +66,10 @@ void store_remove_blob (struct imagefmt_store *s, const char *digest);
 
 /* Record, read, forget the uncompressed size of layer blob `blob` (a hint: errors are
  * ignored, a missing record is false). */
+/* Whether layers/<name> is the directory of an unpack still running (it is flocked). */
+bool store_layer_tmp_in_use (int layersfd, const char *name);
+/* Remove layers/<name>, a directory of an unpack, where its files' owners can be removed. */
+int store_remove_layer_tmp (struct imagefmt_store *s, const char *name, nook_error_t *err);
 void store_layer_size_put (struct imagefmt_store *s, const char *blob, uint64_t size);
 bool store_layer_size_get (struct imagefmt_store *s, const char *blob, uint64_t *size);
 void store_layer_size_remove (struct imagefmt_store *s, const char *blob);
@@ -90,6 +95,10 @@ bool store_index_has (json_t *manifests, const char *digest);
 /* Tag digest as ref in an index's manifests (an older entry of ref untagged, left
  * dangling when nothing else names its manifest); a new entry gets media_type (NULL:
  * OCI's manifest type).  (store_import.c) */
+/* Record on the entry tagged ref the digest its registry gave for it (RepoDigests). */
+void store_index_set_repo_digest (json_t *manifests, const char *ref, const char *digest);
+/* That digest, or NULL. */
+const char *store_entry_repo_digest (json_t *e);
 void store_index_tag (json_t *manifests, const char *ref, const char *digest, size_t size,
                       const char *media_type);
 

@@ -8,6 +8,7 @@
  * in the container. */
 #include "imagefmt/layer.h"
 #include "imagefmt/archive_dl.h"
+#include "imagefmt/layer_stream.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -500,14 +501,30 @@ extract (struct archive *a, int destfd, struct imagefmt_layer_stats *stats, nook
 }
 
 int
+imagefmt_layer_extract_digest (int fd, int destfd, struct imagefmt_layer_stats *stats,
+                               char **diff_id, uint64_t *size, nook_error_t *err)
+{
+  struct imagefmt_layer_stream *st;
+  if (imagefmt_layer_stream_open_fd (fd, &st, err) < 0)
+    return nook_error_wrap (err, "open layer tar");
+  struct archive *a = imagefmt_layer_stream_tar (st, err);
+  int ret = a ? extract (a, destfd, stats, err) : -1;
+  if (ret < 0 && a && imagefmt_layer_stream_failure (st))
+    {
+      nook_error_free (err);
+      ret = nook_error_set (err, EINVAL, "read layer: corrupt compressed stream: %s",
+                            imagefmt_layer_stream_failure (st));
+    }
+  if (ret == 0)
+    ret = imagefmt_layer_stream_finish (st, diff_id, size, err);
+  imagefmt_layer_stream_free (st);
+  return ret;
+}
+
+int
 imagefmt_layer_extract (int fd, int destfd, struct imagefmt_layer_stats *stats, nook_error_t *err)
 {
-  if (imagefmt_archive_load (err) < 0)
-    return -1;
-  cleanup_archive_read struct archive *a = reader_new ();
-  if (archive_read_open_fd (a, fd, 65536) != ARCHIVE_OK)
-    return nook_error_set (err, EINVAL, "open layer tar: %s", archive_error_string (a));
-  return extract (a, destfd, stats, err);
+  return imagefmt_layer_extract_digest (fd, destfd, stats, NULL, NULL, err);
 }
 
 int

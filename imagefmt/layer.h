@@ -31,6 +31,11 @@ struct imagefmt_layer_stats
  * on its directory.  stats may be NULL. */
 int imagefmt_layer_extract (int fd, int destfd, struct imagefmt_layer_stats *stats,
                             nook_error_t *err);
+/* imagefmt_layer_extract that also gives the digest ("sha256:...", caller frees) and
+ * size of the uncompressed stream, the layer's diff ID, from the same single pass
+ * (layer_stream.h); either may be NULL. */
+int imagefmt_layer_extract_digest (int fd, int destfd, struct imagefmt_layer_stats *stats,
+                                   char **diff_id, uint64_t *size, nook_error_t *err);
 /* The same from memory (fuzzing, tests). */
 int imagefmt_layer_extract_mem (const void *data, size_t len, int destfd,
                                 struct imagefmt_layer_stats *stats, nook_error_t *err);

@@ -1,12 +1,12 @@
 /* imagefmt/layer_check.c: see layer_check.h.
  *
- * Two libarchive readers stacked: the outer one ("raw" format, every filter) turns the
- * stream into the uncompressed tar, which is hashed as it passes to the inner one (tar
- * format only) that walks the entries.  So a layer is decompressed once. */
+ * The entries are walked over a layer stream (layer_stream.h), which hashes the
+ * uncompressed tar as it is read: a layer is decompressed once. */
 #include "imagefmt/layer_check.h"
 #include "imagefmt/archive_dl.h"
 #include "imagefmt/digest.h"
 #include "imagefmt/layer.h"
+#include "imagefmt/layer_stream.h"
 #include "util/cleanup.h"
 #include "util/util.h"
 
@@ -131,43 +131,9 @@ imagefmt_layer_check_entry (const char *name, char type, const char *link, nook_
   return check_components (link, depth, true, name, what, err);
 }
 
-struct src
-{
-  struct archive *raw;
-  struct imagefmt_digester *d;
-  uint64_t size;
-  bool failed;
-};
-
-static la_ssize_t
-src_read (struct archive *a, void *data, const void **buf)
-{
-  struct src *s = data;
-  size_t n = 0;
-  la_int64_t off;
-  int r = archive_read_data_block (s->raw, buf, &n, &off);
-  if (r == ARCHIVE_EOF)
-    return 0;
-  if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-    {
-      s->failed = true;
-      return -1;
-    }
-  imagefmt_digester_update (s->d, *buf, n);
-  s->size += n;
-  return (la_ssize_t)n;
-}
-
-static void
-free_readerp (struct archive **a)
-{
-  if (*a)
-    archive_read_free (*a);
-}
-#define cleanup_reader __attribute__ ((cleanup (free_readerp)))
-
 static int
-walk (struct archive *tar, struct src *src, struct imagefmt_layer_info *info, nook_error_t *err)
+walk (struct archive *tar, struct imagefmt_layer_stream *st, struct imagefmt_layer_info *info,
+      nook_error_t *err)
 {
   struct archive_entry *e;
   int r;
@@ -186,68 +152,30 @@ walk (struct archive *tar, struct src *src, struct imagefmt_layer_info *info, no
     }
   if (r != ARCHIVE_EOF)
     {
-      if (src->failed)
-        return nook_error_set (err, 0, "corrupt compressed stream: %s",
-                               archive_error_string (src->raw));
+      const char *why = imagefmt_layer_stream_failure (st);
+      if (why)
+        return nook_error_set (err, 0, "corrupt compressed stream: %s", why);
       return nook_error_set (err, 0, "not a valid tar (truncated or corrupt): %s",
                              archive_error_string (tar));
     }
   return 0;
 }
 
+/* Walk the entries, then the rest of the stream (end blocks, padding: part of the diff
+ * ID too). */
 static int
-check (struct archive *raw, enum imagefmt_compression c, struct imagefmt_layer_info *info,
-       nook_error_t *err)
+check (struct imagefmt_layer_stream *st, enum imagefmt_compression c,
+       struct imagefmt_layer_info *info, nook_error_t *err)
 {
-  struct archive_entry *e;
-  struct src src = { .raw = raw };
-  cleanup_reader struct archive *tar = NULL;
   memset (info, 0, sizeof *info);
   info->compression = c;
-  int r = archive_read_next_header (raw, &e);
-  if (r == ARCHIVE_EOF)
-    return nook_error_set (err, 0, "empty: not a tar");
-  if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-    return nook_error_set (err, 0, "cannot read: %s", archive_error_string (raw));
-  src.d = imagefmt_digester_new ();
-  tar = archive_read_new ();
-  if (tar == NULL)
-    oom ();
-  archive_read_support_format_tar (tar);
-  int ret = 0;
-  if (archive_read_open (tar, &src, NULL, src_read, NULL) != ARCHIVE_OK)
-    ret = nook_error_set (err, 0, "not a tar: %s", archive_error_string (tar));
-  if (ret == 0)
-    ret = walk (tar, &src, info, err);
-  /* The rest (end blocks, padding) is part of the diff ID too. */
-  const void *buf;
-  la_ssize_t n;
-  while (ret == 0 && (n = src_read (NULL, &src, &buf)) > 0)
-    ;
-  if (ret == 0 && src.failed)
-    ret = nook_error_set (err, 0, "corrupt compressed stream: %s", archive_error_string (raw));
-  if (ret < 0)
-    {
-      imagefmt_digester_free (src.d);
-      return -1;
-    }
-  info->diff_id = imagefmt_digester_finish (src.d);
-  info->size = src.size;
-  return 0;
-}
-
-static struct archive *
-raw_new (void)
-{
-  struct archive *a = archive_read_new ();
-  if (a == NULL)
-    oom ();
-  archive_read_support_filter_gzip (a);
-  archive_read_support_filter_zstd (a);
-  archive_read_support_filter_xz (a);
-  archive_read_support_filter_bzip2 (a);
-  archive_read_support_format_raw (a);
-  return a;
+  struct archive *tar = imagefmt_layer_stream_tar (st, err);
+  int ret = tar && walk (tar, st, info, err) == 0
+                    && imagefmt_layer_stream_finish (st, &info->diff_id, &info->size, err) == 0
+                ? 0
+                : -1;
+  imagefmt_layer_stream_free (st);
+  return ret;
 }
 
 int
@@ -256,22 +184,18 @@ imagefmt_layer_check_fd (int fd, struct imagefmt_layer_info *info, nook_error_t 
   unsigned char head[8];
   off_t at = lseek (fd, 0, SEEK_CUR);
   ssize_t n = at >= 0 ? pread (fd, head, sizeof head, at) : -1;
-  if (imagefmt_archive_load (err) < 0)
+  struct imagefmt_layer_stream *st;
+  if (imagefmt_layer_stream_open_fd (fd, &st, err) < 0)
     return -1;
-  cleanup_reader struct archive *raw = raw_new ();
-  if (archive_read_open_fd (raw, fd, 1 << 17) != ARCHIVE_OK)
-    return nook_error_set (err, 0, "cannot read: %s", archive_error_string (raw));
-  return check (raw, imagefmt_compression_detect (head, n > 0 ? (size_t)n : 0), info, err);
+  return check (st, imagefmt_compression_detect (head, n > 0 ? (size_t)n : 0), info, err);
 }
 
 int
 imagefmt_layer_check_mem (const void *data, size_t len, struct imagefmt_layer_info *info,
                           nook_error_t *err)
 {
-  if (imagefmt_archive_load (err) < 0)
+  struct imagefmt_layer_stream *st;
+  if (imagefmt_layer_stream_open_mem (data, len, &st, err) < 0)
     return -1;
-  cleanup_reader struct archive *raw = raw_new ();
-  if (archive_read_open_memory (raw, data, len) != ARCHIVE_OK)
-    return nook_error_set (err, 0, "cannot read: %s", archive_error_string (raw));
-  return check (raw, imagefmt_compression_detect (data, len), info, err);
+  return check (st, imagefmt_compression_detect (data, len), info, err);
 }

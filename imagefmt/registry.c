@@ -1091,8 +1091,8 @@ imagefmt_registry_get_manifest (struct imagefmt_registry *r, const char *repo,
     return -1;
   cleanup_free char *url = api_url (r, "/v2/%s%s/manifests/%s", r->sh->prefix, repo, reference);
   cleanup_free char *scope = scope_of (r, repo, "pull");
-  cleanup_free char *what
-      = xasprintf ("manifest %s%s%s", repo, reference[6] == ':' ? "@" : ":", reference);
+  cleanup_free char *what = xasprintf (
+      "manifest %s%s%s", repo, str_has_prefix (reference, "sha256:") ? "@" : ":", reference);
   struct req q = {
     .what = what, .method = "GET", .url = url, .scope = scope, .accept = IMAGEFMT_MANIFEST_ACCEPT
   };

@@ -3,6 +3,7 @@
  * only once verified. */
 #include "imagefmt/registry_pull.h"
 #include "imagefmt/digest.h"
+#include "imagefmt/internal.h"
 #include "imagefmt/ref.h"
 #include "imagefmt/store_blob.h"
 #include "util/cleanup.h"
@@ -11,6 +12,7 @@
 #include "util/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,8 +58,9 @@ report (struct reporter *rep, const char *digest, const char *status, int64_t cu
 struct job
 {
   const struct imagefmt_descriptor *desc;
-  const char *diff_id; /* pull: expected uncompressed digest */
-  bool fetch;          /* pull: not in the store yet */
+  const char *diff_id;  /* pull: expected uncompressed digest */
+  const char *chain_id; /* pull: the layer's chain ID (its directory) */
+  bool fetch;           /* pull: not in the store yet */
   nook_error_t err;
   struct reporter *rep; /* push: for the upload's progress */
   int64_t total, last;
@@ -185,6 +188,13 @@ pull_job (struct pool *p, struct imagefmt_registry *r, struct job *j, nook_error
       report (p->rep, d->digest, "Download complete", -1, -1);
       test_hook ("pull-layer-stored");
     }
+  /* Unpacked here, side by side with the other layers, the diff ID checked in the same
+   * pass; a layer unpacked already has its blob checked against the diff ID only. */
+  cleanup_free char *done = xasprintf ("%s.done", j->chain_id + 7);
+  if (faccessat (p->store->layersfd, done, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+    return imagefmt_store_unpack_layer (p->store, d->digest, j->chain_id, j->diff_id, err) < 0
+               ? -1
+               : (report (p->rep, d->digest, "Pull complete", -1, -1), 0);
   cleanup_free char *diff = NULL;
   uint64_t usize = 0;
   if (imagefmt_store_blob_diff_id (p->store, d->digest, &diff, &usize, err) < 0)
@@ -194,6 +204,7 @@ pull_job (struct pool *p, struct imagefmt_registry *r, struct job *j, nook_error
                            "layer %s: its content has digest %s, the image config says %s "
                            "(a corrupt or forged image)",
                            d->digest, diff, j->diff_id);
+  store_layer_size_put (p->store, d->digest, usize);
   report (p->rep, d->digest, "Pull complete", -1, -1);
   return 0;
 }
@@ -244,10 +255,9 @@ struct pull_ctx
 };
 
 static int
-pull_from (struct pull_ctx *c, struct imagefmt_registry *r, struct imagefmt_pull_result *out,
-           nook_error_t *err)
+pull_from (struct pull_ctx *c, struct imagefmt_registry *r, const char *repo,
+           struct imagefmt_pull_result *out, nook_error_t *err)
 {
-  const char *repo = c->ref.path;
   const char *reference = c->ref.digest ? c->ref.digest : c->ref.tag;
   cleanup_free char *data = NULL;
   cleanup_free char *mt = NULL;
@@ -259,6 +269,7 @@ pull_from (struct pull_ctx *c, struct imagefmt_registry *r, struct imagefmt_pull
   cleanup_free char *cdata = NULL;
   size_t clen = 0;
   struct job *jobs = NULL;
+  cleanup_strv char **chains = NULL;
   int ret = -1;
 
   if (get_manifest (r, repo, reference, &data, &len, &mt, &digest, err) < 0)
@@ -318,6 +329,7 @@ pull_from (struct pull_ctx *c, struct imagefmt_registry *r, struct imagefmt_pull
     }
   if (!out->up_to_date)
     {
+      chains = store_chain_ids (cfg.diff_ids);
       jobs = xzalloc ((m.n_layers ? m.n_layers : 1) * sizeof *jobs);
       size_t n = 0;
       for (size_t i = 0; i < m.n_layers; i++)
@@ -329,6 +341,7 @@ pull_from (struct pull_ctx *c, struct imagefmt_registry *r, struct imagefmt_pull
             continue;
           jobs[n].desc = &m.layers[i];
           jobs[n].diff_id = cfg.diff_ids[i];
+          jobs[n].chain_id = chains[i];
           jobs[n].fetch = !imagefmt_store_has_blob (c->s, m.layers[i].digest);
           report (&c->rep, m.layers[i].digest,
                   jobs[n].fetch ? "Pulling fs layer" : "Already exists", -1, -1);
@@ -343,9 +356,11 @@ pull_from (struct pull_ctx *c, struct imagefmt_registry *r, struct imagefmt_pull
   else
     for (size_t i = 0; i < m.n_layers; i++)
       report (&c->rep, m.layers[i].digest, "Already exists", -1, -1);
-  if (imagefmt_store_add_image (c->s, c->full, data, len, mt, &out->manifest_digest, err) < 0)
+  if (imagefmt_store_add_image (c->s, c->full, data, len, mt, top_digest, &out->manifest_digest,
+                                err)
+      < 0)
     goto out;
-  for (size_t i = 0; i < m.n_layers; i++)
+  for (size_t i = 0; strcmp (repo, c->ref.path) == 0 && i < m.n_layers; i++)
     imagefmt_store_note_blob_source (c->s, m.layers[i].digest, c->ref.domain, repo);
   out->id = xstrdup (m.config.digest);
   out->digest = steal_pointer (&top_digest);
@@ -386,17 +401,31 @@ imagefmt_pull (struct imagefmt_store *s, const char *refstr, const struct imagef
       c.full = imagefmt_ref_full (&c.ref);
     }
   cleanup_free char *api = imagefmt_registry_api_host (c.ref.domain);
-  size_t nm = strv_len (o->mirrors);
-  nook_error_t last = NULL;
-  for (size_t i = 0; i <= nm; i++)
+  size_t nm = strv_len (o->mirrors), ns = 0;
+  struct imagefmt_pull_source *own = NULL;
+  const struct imagefmt_pull_source *src = o->sources;
+  if (src == NULL)
     {
-      bool mirror = i < nm;
-      const char *url = mirror ? o->mirrors[i] : api;
+      /* the mirrors, then the registry */
+      own = xzalloc ((nm + 2) * sizeof *own);
+      for (size_t i = 0; i < nm; i++)
+        own[i] = (struct imagefmt_pull_source){ .url = o->mirrors[i], .repo = c.ref.path };
+      own[nm] = (struct imagefmt_pull_source){ .url = api,
+                                               .auth_key = c.ref.domain,
+                                               .repo = c.ref.path };
+      src = own;
+    }
+  while (src[ns].url)
+    ns++;
+  nook_error_t last = NULL;
+  for (size_t i = 0; i < ns; i++)
+    {
+      bool mirror = o->sources == NULL && i < nm;
       struct imagefmt_registry *r = NULL;
       nook_error_t e = NULL;
-      if (imagefmt_registry_open (url, mirror ? NULL : c.ref.domain, &o->reg, &r, &e) == 0)
+      if (imagefmt_registry_open (src[i].url, src[i].auth_key, &o->reg, &r, &e) == 0)
         {
-          ret = pull_from (&c, r, out, &e);
+          ret = pull_from (&c, r, src[i].repo, out, &e);
           imagefmt_registry_close (r);
         }
       if (ret == 0)
@@ -405,17 +434,30 @@ imagefmt_pull (struct imagefmt_store *s, const char *refstr, const struct imagef
           break;
         }
       /* another source may have what this one lacks or mangled */
-      log_debug ("pull %s from %s: %s", c.full, url, e->msg);
-      if (nm > 0)
-        strbuf_appendf (&tried, "\n  %s %s: %s", mirror ? "mirror" : "registry", url, e->msg);
+      log_debug ("pull %s from %s/%s: %s", c.full, src[i].url, src[i].repo, e->msg);
+      if (o->sources && ns > 1)
+        strbuf_appendf (&tried, "\n  %s/%s: %s", src[i].url, src[i].repo, e->msg);
+      else if (nm > 0)
+        strbuf_appendf (&tried, "\n  %s %s: %s", mirror ? "mirror" : "registry", src[i].url,
+                        e->msg);
       nook_error_free (&last);
       last = e;
       if (e->code == EAGAIN)
         i--; /* an rmi took a blob meanwhile: once more from the same source */
     }
+  free (own);
+  if (ret < 0 && last == NULL)
+    nook_error_set (&last, EINVAL, "pull %s: nowhere to pull it from", c.full);
   if (ret < 0)
     {
-      if (nm > 0)
+      if (o->sources && ns > 1)
+        {
+          *err = last;
+          free (last->msg);
+          last->msg = xasprintf ("pull %s: no source had it (%zu places, registries.conf):%s",
+                                 c.full, ns, tried.buf);
+        }
+      else if (nm > 0)
         {
           *err = last;
           free (last->msg);

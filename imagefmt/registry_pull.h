@@ -30,12 +30,22 @@
 typedef void (*imagefmt_progress_fn) (void *data, const char *id, const char *status,
                                       int64_t current, int64_t total);
 
+/* A place to pull from: an endpoint for imagefmt_registry_open (url, auth_key) and the
+ * repository there. */
+struct imagefmt_pull_source
+{
+  const char *url, *auth_key, *repo;
+};
+
 struct imagefmt_pull_opts
 {
   const struct imagefmt_platform *platform; /* NULL: this machine's */
   struct imagefmt_registry_opts reg;
   char *const *mirrors; /* endpoints tried before the registry (may be NULL) */
-  int parallel;         /* layers at once; 0: 3 */
+  /* when not NULL (ended by a NULL url): the places tried, in order, instead of the
+   * mirrors and the registry; the image is still stored under ref */
+  const struct imagefmt_pull_source *sources;
+  int parallel; /* layers at once; 0: 3 */
   imagefmt_progress_fn progress;
   void *data;
 };

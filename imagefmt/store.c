@@ -9,20 +9,25 @@
  * and unpacks their layers; store_import.c puts blobs, tags and imports tarballs;
  * store_remove.c lists and removes images; internal.h has what they share. */
 #include "imagefmt/store.h"
+#include "imagefmt/archive_dl.h"
 #include "imagefmt/digest.h"
 #include "imagefmt/internal.h"
 #include "imagefmt/layer.h"
 #include "imagefmt/ref.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/test_hook.h"
 #include "util/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -178,32 +183,44 @@ imagefmt_store_root (const struct imagefmt_store *s)
   return s->root;
 }
 
+/* The depth is shared by the threads of a pull (each unpacks its own layers): the mutex
+ * keeps it whole, the flock keeps other processes out. */
+static pthread_mutex_t lock_mu = PTHREAD_MUTEX_INITIALIZER;
+
 int
 imagefmt_store_lock (struct imagefmt_store *s, nook_error_t *err)
 {
+  int ret = 0;
+  pthread_mutex_lock (&lock_mu);
   if (s->lockdepth++ > 0)
-    return 0;
+    goto out;
   if (s->lockfd < 0)
     s->lockfd = openat (s->rootfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (s->lockfd < 0)
     {
       s->lockdepth--;
-      return nook_error_set (err, errno, "open lock file '%s/lock'", s->root);
+      ret = nook_error_set (err, errno, "open lock file '%s/lock'", s->root);
+      goto out;
     }
   while (flock (s->lockfd, LOCK_EX) < 0)
     if (errno != EINTR)
       {
         s->lockdepth--;
-        return nook_error_set (err, errno, "lock '%s/lock'", s->root);
+        ret = nook_error_set (err, errno, "lock '%s/lock'", s->root);
+        break;
       }
-  return 0;
+out:
+  pthread_mutex_unlock (&lock_mu);
+  return ret;
 }
 
 void
 imagefmt_store_unlock (struct imagefmt_store *s)
 {
+  pthread_mutex_lock (&lock_mu);
   if (s->lockdepth > 0 && --s->lockdepth == 0 && s->lockfd >= 0)
     flock (s->lockfd, LOCK_UN);
+  pthread_mutex_unlock (&lock_mu);
 }
 
 static int
@@ -580,6 +597,14 @@ struct layer_job
   int layersfd;
   int blobfd;
   const char *name;
+  struct layer_result *res; /* shared with the extracting child (MAP_SHARED) */
+};
+
+/* What the child that extracts a layer finds of its uncompressed stream. */
+struct layer_result
+{
+  char diff_id[IMAGEFMT_DIGEST_LEN + 1];
+  uint64_t size;
 };
 
 static int
@@ -595,9 +620,13 @@ job_extract (void *arg, nook_error_t *err)
   struct layer_job *j = arg;
   cleanup_close int dfd
       = openat (j->layersfd, j->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_free char *diff = NULL;
   if (dfd < 0)
     return nook_error_set (err, errno, "open layer directory '%s'", j->name);
-  return imagefmt_layer_extract (j->blobfd, dfd, NULL, err);
+  if (imagefmt_layer_extract_digest (j->blobfd, dfd, NULL, &diff, &j->res->size, err) < 0)
+    return -1;
+  snprintf (j->res->diff_id, sizeof j->res->diff_id, "%s", diff);
+  return 0;
 }
 
 int
@@ -612,20 +641,106 @@ store_remove_layer_dir (struct imagefmt_store *s, const char *hex, nook_error_t 
   return run_hook (s, job_rm, &j, err);
 }
 
-static int
-unpack_layer (struct imagefmt_store *s, const char *blob, const char *hex, nook_error_t *err)
+int
+store_remove_layer_tmp (struct imagefmt_store *s, const char *name, nook_error_t *err)
 {
-  cleanup_free char *tmp = xasprintf (".tmp-%s", hex);
+  struct layer_job j = { .layersfd = s->layersfd, .blobfd = -1, .name = name };
+  return run_hook (s, job_rm, &j, err);
+}
+
+bool
+store_layer_tmp_in_use (int layersfd, const char *name)
+{
+  cleanup_close int fd = openat (layersfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  return fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+}
+
+struct sweep
+{
+  struct imagefmt_store *s;
+  const char *prefix; /* ".tmp-<hex>" */
+};
+
+/* Unpacks of this layer that were interrupted (their directory is no longer locked). */
+static int
+sweep_one (int dirfd, const char *name, void *arg, nook_error_t *err)
+{
+  struct sweep *w = arg;
+  size_t n = strlen (w->prefix);
+  if (strncmp (name, w->prefix, n) != 0 || (name[n] != '\0' && name[n] != '-')
+      || store_layer_tmp_in_use (dirfd, name))
+    return 0;
+  struct layer_job j = { .layersfd = dirfd, .blobfd = -1, .name = name };
+  run_hook (w->s, job_rm, &j, NULL);
+  return 0;
+}
+
+/* Under the store lock: the unpacked tmp becomes layers/<hex> (and <hex>.done), unless
+ * another unpack of the same layer got there first. */
+static int
+commit_layer (struct imagefmt_store *s, const char *tmp, const char *hex, bool *kept,
+              nook_error_t *err)
+{
+  cleanup_unlock struct imagefmt_store *locked = NULL;
   cleanup_free char *done = xasprintf ("%s.done", hex);
-  cleanup_close int blobfd = -1;
-  struct layer_job j = { .layersfd = s->layersfd, .blobfd = -1, .name = tmp };
+  cleanup_free char *prefix = xasprintf (".tmp-%s", hex);
+  struct sweep w = { .s = s, .prefix = prefix };
+  struct stat st;
+  if (imagefmt_store_lock (s, err) < 0)
+    return -1;
+  locked = s;
+  *kept = false;
+  if (faccessat (s->layersfd, done, F_OK, AT_SYMLINK_NOFOLLOW) == 0
+      && fstatat (s->layersfd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR (st.st_mode))
+    return 0;
   if (store_remove_layer_dir (s, hex, err) < 0)
     return -1;
-  if (faccessat (s->layersfd, tmp, F_OK, AT_SYMLINK_NOFOLLOW) == 0
-      && run_hook (s, job_rm, &j, err) < 0)
-    return nook_error_wrap (err, "remove stale '%s'", tmp);
+  if (renameat (s->layersfd, tmp, s->layersfd, hex) < 0)
+    return nook_error_set (err, errno, "rename '%s' to '%s'", tmp, hex);
+  *kept = true;
+  cleanup_close int fd
+      = openat (s->layersfd, done, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return nook_error_set (err, errno, "create layer marker '%s'", done);
+  fs_dir_foreach (s->layersfd, sweep_one, &w, NULL);
+  return 0;
+}
+
+int
+imagefmt_store_unpack_layer (struct imagefmt_store *s, const char *blob, const char *chain,
+                             const char *diff_id, nook_error_t *err)
+{
+  static unsigned counter;
+  const char *hex = chain + 7;
+  cleanup_free char *tmp = xasprintf (".tmp-%s-%d-%u", hex, (int)getpid (),
+                                      __atomic_fetch_add (&counter, 1, __ATOMIC_RELAXED));
+  cleanup_close int blobfd = -1;
+  cleanup_close int tmpfd = -1;
+  struct layer_job j = { .layersfd = s->layersfd, .blobfd = -1, .name = tmp };
+  bool kept = false;
+  int ret = -1;
+  /* the child writes what it found here: a page shared across the fork */
+  struct layer_result *res
+      = mmap (NULL, sizeof *res, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (res == MAP_FAILED)
+    return nook_error_set (err, errno, "mmap");
+  j.res = res;
+  /* loaded here, not in the forked child (another thread may hold the loader's lock) */
+  if (imagefmt_archive_load (err) < 0)
+    goto out;
+  imagefmt_digester_free (imagefmt_digester_new ());
   if (mkdirat (s->layersfd, tmp, 0755) < 0)
-    return nook_error_set (err, errno, "create '%s/layers/%s'", s->root, tmp);
+    {
+      nook_error_set (err, errno, "create '%s/layers/%s'", s->root, tmp);
+      goto out;
+    }
+  /* locked while in use: a sweep removes only the directories of dead unpacks */
+  tmpfd = openat (s->layersfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (tmpfd < 0 || flock (tmpfd, LOCK_EX) < 0)
+    {
+      nook_error_set (err, errno, "open '%s/layers/%s'", s->root, tmp);
+      goto fail;
+    }
   blobfd = openat (s->blobsfd, blob + 7, O_RDONLY | O_CLOEXEC);
   if (blobfd < 0)
     {
@@ -638,28 +753,112 @@ unpack_layer (struct imagefmt_store *s, const char *blob, const char *hex, nook_
       nook_error_wrap (err, "unpack layer %s", blob);
       goto fail;
     }
-  if (renameat (s->layersfd, tmp, s->layersfd, hex) < 0)
+  if (diff_id && strcmp (res->diff_id, diff_id) != 0)
     {
-      nook_error_set (err, errno, "rename '%s' to '%s'", tmp, hex);
+      nook_error_set (err, EIO,
+                      "layer %s: its content has digest %s, the image config says %s "
+                      "(a corrupt or forged image)",
+                      blob, res->diff_id, diff_id);
       goto fail;
     }
-  close (take_fd (&blobfd));
-  blobfd = openat (s->layersfd, done, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (blobfd < 0)
-    return nook_error_set (err, errno, "create layer marker '%s'", done);
-  return 0;
+  store_layer_size_put (s, blob, res->size);
+  test_hook ("layer-unpacked");
+  if (commit_layer (s, tmp, hex, &kept, err) < 0)
+    goto fail;
+  if (!kept)
+    goto fail_quiet;
+  ret = 0;
+  goto out;
+fail_quiet:
+  ret = 0;
 fail:
   j.blobfd = -1;
   run_hook (s, job_rm, &j, NULL);
-  return -1;
+out:
+  munmap (res, sizeof *res);
+  return ret;
+}
+
+struct unpack_many
+{
+  struct imagefmt_store *s;
+  char *const *layers, *const *chains, *const *diff_ids;
+  const size_t *todo;
+  size_t n, next;
+  pthread_mutex_t mu;
+  nook_error_t *errs;
+};
+
+static void *
+unpack_worker (void *arg)
+{
+  struct unpack_many *u = arg;
+  for (;;)
+    {
+      pthread_mutex_lock (&u->mu);
+      size_t k = u->next < u->n ? u->next++ : u->n;
+      pthread_mutex_unlock (&u->mu);
+      if (k == u->n)
+        return NULL;
+      size_t i = u->todo[k];
+      imagefmt_store_unpack_layer (u->s, u->layers[i], u->chains[i],
+                                   u->diff_ids ? u->diff_ids[i] : NULL, &u->errs[k]);
+    }
+}
+
+/* The layers todo (indexes), unpacked side by side: a thread per CPU (the caller holds
+ * the store lock; each unpack is a child process of its own). */
+static int
+unpack_many (struct imagefmt_store *s, char *const *layers, char *const *chains,
+             char *const *diff_ids, const size_t *todo, size_t n, nook_error_t *err)
+{
+  long cpus = sysconf (_SC_NPROCESSORS_ONLN);
+  struct unpack_many u = {
+    .s = s, .layers = layers, .chains = chains, .diff_ids = diff_ids, .todo = todo, .n = n
+  };
+  pthread_t th[8];
+  size_t nth = 0, want = cpus > 1 ? (size_t)cpus : 1;
+  int ret = 0;
+  u.errs = xzalloc (n * sizeof *u.errs);
+  pthread_mutex_init (&u.mu, NULL);
+  if (want > ARRAY_SIZE (th))
+    want = ARRAY_SIZE (th);
+  if (want > n)
+    want = n;
+  /* loaded here, before any thread forks (the children must not dlopen) */
+  if (imagefmt_archive_load (err) < 0)
+    ret = -1;
+  else
+    imagefmt_digester_free (imagefmt_digester_new ());
+  while (ret == 0 && want > 1 && nth < want
+         && pthread_create (&th[nth], NULL, unpack_worker, &u) == 0)
+    nth++;
+  if (ret == 0 && nth == 0)
+    unpack_worker (&u);
+  for (size_t t = 0; t < nth; t++)
+    pthread_join (th[t], NULL);
+  for (size_t k = 0; k < n; k++)
+    {
+      if (ret == 0 && u.errs[k])
+        {
+          *err = steal_pointer (&u.errs[k]);
+          ret = -1;
+        }
+      nook_error_free (&u.errs[k]);
+    }
+  free (u.errs);
+  pthread_mutex_destroy (&u.mu);
+  return ret;
 }
 
 static int
-layer_dirs (struct imagefmt_store *s, char *const *layers, char *const *chains, char ***dirs,
-            nook_error_t *err)
+layer_dirs (struct imagefmt_store *s, char *const *layers, char *const *chains,
+            char *const *diff_ids, char ***dirs, nook_error_t *err)
 {
   cleanup_unlock struct imagefmt_store *locked = NULL;
   cleanup_strv char **out = xzalloc (sizeof (char *));
+  cleanup_free size_t *todo = NULL;
+  size_t n_todo = 0;
   /* The common case, every layer unpacked, needs no lock: a .done marker is
    * made only after its directory was renamed into place.  (So a long
    * `nook import -` holding the lock does not stall runs.) */
@@ -693,10 +892,18 @@ layer_dirs (struct imagefmt_store *s, char *const *layers, char *const *chains, 
                   && fstatat (s->layersfd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0
                   && S_ISDIR (st.st_mode);
         }
-      if (!ready && unpack_layer (s, layers[i], hex, err) < 0)
-        return -1;
+      bool dup = false;
+      for (size_t k = 0; k < n_todo && !dup; k++)
+        dup = strcmp (chains[todo[k]], chains[i]) == 0;
+      if (!ready && !dup)
+        {
+          todo = xreallocarray (todo, n_todo + 1, sizeof *todo);
+          todo[n_todo++] = i;
+        }
       strv_push_take (&out, xasprintf ("%s/layers/%s", s->root, hex));
     }
+  if (n_todo > 0 && unpack_many (s, layers, chains, diff_ids, todo, n_todo, err) < 0)
+    return -1;
   *dirs = steal_pointer (&out);
   return 0;
 }
@@ -707,7 +914,7 @@ imagefmt_store_layer_dirs (struct imagefmt_store *s, struct imagefmt_image *img,
 {
   cleanup_strv char **chains
       = img->chain_ids ? strv_dup (img->chain_ids) : store_chain_ids (img->diff_ids);
-  if (layer_dirs (s, img->layers, chains, dirs, err) < 0)
+  if (layer_dirs (s, img->layers, chains, img->diff_ids, dirs, err) < 0)
     return -1;
   store_run_cache_save (s, img, *dirs);
   return 0;
@@ -718,7 +925,7 @@ imagefmt_store_unpack_layers (struct imagefmt_store *s, char *const *layers, cha
                               char ***dirs, nook_error_t *err)
 {
   cleanup_strv char **chains = store_chain_ids (diff_ids);
-  return layer_dirs (s, layers, chains, dirs, err);
+  return layer_dirs (s, layers, chains, diff_ids, dirs, err);
 }
 
 int

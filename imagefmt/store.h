@@ -77,6 +77,15 @@ int imagefmt_store_unpack_layers (struct imagefmt_store *s, char *const *layers,
  * containers'), or in-process without hooks. */
 int imagefmt_store_call (struct imagefmt_store *s, int (*fn) (void *arg, nook_error_t *err),
                          void *arg, nook_error_t *err);
+/* Unpack the layer blob `blob` as the layer whose chain ID is `chain`, checking that its
+ * uncompressed content has digest diff_id (NULL: not checked) in the same pass; only
+ * then do layers/<hex> and its .done marker appear, and the uncompressed size is
+ * recorded.  Unpacks may run side by side (threads of a pull, other processes): each
+ * extracts into its own flocked layers/.tmp-<hex>-<pid>-<n>, renamed in under the store
+ * lock; when another got there first, its directory stays and this one is dropped.
+ * Directories of interrupted unpacks are swept then (and by `system check`). */
+int imagefmt_store_unpack_layer (struct imagefmt_store *s, const char *blob, const char *chain,
+                                 const char *diff_id, nook_error_t *err);
 
 /* ---- the run cache (store_runcache.c) ----
  *
@@ -97,8 +106,9 @@ struct imagefmt_listing
   char *ref; /* full normalised reference, or NULL (dangling) */
   char *id;  /* config digest */
   char *manifest_digest;
-  int64_t created; /* seconds since the epoch, from the config (0 if absent) */
-  uint64_t size;   /* sum of the layers' uncompressed sizes (as Docker's SIZE) */
+  char *repo_digest; /* the registry's digest for a pulled tag (images --digests), or NULL */
+  int64_t created;   /* seconds since the epoch, from the config (0 if absent) */
+  uint64_t size;     /* sum of the layers' uncompressed sizes (as Docker's SIZE) */
 };
 /* All references in index order; *n set to the count.  Free with imagefmt_listing_free. */
 int imagefmt_store_list (struct imagefmt_store *s, struct imagefmt_listing **out, size_t *n,

@@ -211,7 +211,8 @@ imagefmt_store_blob_diff_id (struct imagefmt_store *s, const char *digest, char 
 
 int
 imagefmt_store_add_image (struct imagefmt_store *s, const char *ref, const char *data, size_t len,
-                          const char *media_type, char **manifest_digest, nook_error_t *err)
+                          const char *media_type, const char *repo_digest, char **manifest_digest,
+                          nook_error_t *err)
 {
   cleanup_unlock struct imagefmt_store *locked = NULL;
   cleanup_json json_t *idx = NULL;
@@ -245,7 +246,11 @@ imagefmt_store_add_image (struct imagefmt_store *s, const char *ref, const char 
     {
       json_t *manifests = json_object_get (idx, "manifests");
       if (ref)
-        store_index_tag (manifests, ref, md, len, m.media_type);
+        {
+          store_index_tag (manifests, ref, md, len, m.media_type);
+          if (repo_digest && strchr (ref, '@') == NULL)
+            store_index_set_repo_digest (manifests, ref, repo_digest);
+        }
       else
         {
           bool present = false;

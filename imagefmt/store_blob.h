@@ -51,10 +51,12 @@ int imagefmt_store_blob_diff_id (struct imagefmt_store *s, const char *digest, c
 /* Add the image whose manifest is data (its config and layer blobs must be in the
  * store: EAGAIN naming the first missing one otherwise) under the writer lock, tagged
  * `ref` (a full normalised reference, NULL = untagged), its index entry carrying
- * media_type.  *manifest_digest (may be NULL) gets the manifest's digest. */
+ * media_type and, when not NULL, repo_digest: the digest the registry gave for the tag
+ * (an index's for a multi-platform image), Docker's RepoDigests.  *manifest_digest (may
+ * be NULL) gets the manifest's digest. */
 int imagefmt_store_add_image (struct imagefmt_store *s, const char *ref, const char *data,
-                              size_t len, const char *media_type, char **manifest_digest,
-                              nook_error_t *err);
+                              size_t len, const char *media_type, const char *repo_digest,
+                              char **manifest_digest, nook_error_t *err);
 
 /* The media type of the store's index entry for the manifest (NULL when unknown). */
 char *imagefmt_store_manifest_media_type (struct imagefmt_store *s, const char *manifest_digest);

@@ -262,6 +262,8 @@ check_layer_entry (int dirfd, const char *name, void *arg, nook_error_t *err)
         say (c, "repaired", "removed layers/%s (the layer is unpacked again when needed)", name);
       return 0;
     }
+  if (isdir && str_has_prefix (name, ".tmp-") && store_layer_tmp_in_use (dirfd, name))
+    return 0; /* an unpack running now */
   cleanup_free char *done = xasprintf ("%s.done", name);
   bool complete = faccessat (dirfd, done, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
   const char *why = NULL;
@@ -280,7 +282,7 @@ check_layer_entry (int dirfd, const char *name, void *arg, nook_error_t *err)
     return 0;
   cleanup_error nook_error_t e = NULL;
   int r = isdir && imagefmt_digest_hex_valid (name) ? store_remove_layer_dir (c->s, name, &e)
-          : isdir                                   ? fs_rm_rf_at (dirfd, name, &e)
+          : isdir                                   ? store_remove_layer_tmp (c->s, name, &e)
                                                     : (unlinkat (dirfd, name, 0) < 0 ? -1 : 0);
   if (r == 0)
     say (c, "repaired", "removed layers/%s", name);
@@ -367,6 +369,9 @@ imagefmt_store_df (struct imagefmt_store *s, bool (*in_use) (void *data, const c
     return -1;
   json_t *ms = json_object_get (idx, "manifests");
   struct dimg *imgs = xzalloc ((json_array_size (ms) + 1) * sizeof *imgs);
+  /* Docker's SIZE: the layers' uncompressed bytes (their manifests' sizes), once each */
+  cleanup_strv char **lnames = xzalloc (sizeof (char *));
+  uint64_t *lsizes = NULL;
   size_t n = 0, i;
   json_t *e;
   json_array_foreach (ms, i, e)
@@ -388,9 +393,21 @@ imagefmt_store_df (struct imagefmt_store *s, bool (*in_use) (void *data, const c
         g->active = in_use && in_use (data, img->id);
         strv_push (&g->blobs, img->id);
       }
-    strv_push (&g->blobs, d);
     for (size_t l = 0; img->layers[l]; l++)
       strv_push (&g->blobs, img->layers[l]);
+    cleanup_json json_t *m = NULL;
+    size_t k2;
+    json_t *l;
+    if (store_read_blob_json (s, d, &m, NULL) == 0)
+      json_array_foreach (json_object_get (m, "layers"), k2, l)
+      {
+        const char *ld = json_string_value (json_object_get (l, "digest"));
+        if (ld == NULL || strv_contains (lnames, ld))
+          continue;
+        lsizes = xreallocarray (lsizes, strv_len (lnames) + 1, sizeof *lsizes);
+        lsizes[strv_len (lnames)] = store_layer_usize (s, l);
+        strv_push (&lnames, ld);
+      }
     imagefmt_image_free (img);
   }
   cleanup_strv char **seen = xzalloc (sizeof (char *));
@@ -418,7 +435,10 @@ imagefmt_store_df (struct imagefmt_store *s, bool (*in_use) (void *data, const c
         if (strv_contains (seen, imgs[k].blobs[b]))
           continue;
         strv_push (&seen, imgs[k].blobs[b]);
-        uint64_t sz = blob_size (s, imgs[k].blobs[b]);
+        uint64_t sz = 0;
+        for (size_t x = 0; lnames[x]; x++)
+          if (strcmp (lnames[x], imgs[k].blobs[b]) == 0)
+            sz = lsizes[x];
         out->images_size += sz;
         if (!strv_contains (active_blobs, imgs[k].blobs[b]))
           out->images_reclaimable += sz;
@@ -443,6 +463,7 @@ imagefmt_store_df (struct imagefmt_store *s, bool (*in_use) (void *data, const c
       strv_free (imgs[k].chains);
     }
   free (imgs);
+  free (lsizes);
   return 0;
 }
 

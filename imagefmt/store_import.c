@@ -117,6 +117,28 @@ store_index_tag (json_t *manifests, const char *ref, const char *digest, size_t 
                                     (json_int_t)size, "annotations", ANN_REF, ref));
 }
 
+void
+store_index_set_repo_digest (json_t *manifests, const char *ref, const char *digest)
+{
+  size_t i;
+  json_t *e;
+  json_array_foreach (manifests, i, e)
+  {
+    const char *r = store_entry_ref (e);
+    if (r && strcmp (r, ref) == 0)
+      json_object_set_new (json_object_get (e, "annotations"), ANN_REPO_DIGEST,
+                           json_string (digest));
+  }
+}
+
+const char *
+store_entry_repo_digest (json_t *e)
+{
+  const char *d
+      = json_string_value (json_object_get (json_object_get (e, "annotations"), ANN_REPO_DIGEST));
+  return d && imagefmt_digest_parse (d, NULL, NULL) == 0 ? d : NULL;
+}
+
 int
 imagefmt_store_tag (struct imagefmt_store *s, const char *ref, const char *manifest_digest,
                     nook_error_t *err)

@@ -47,6 +47,7 @@ imagefmt_listing_free (struct imagefmt_listing *l, size_t n)
       free (l[i].ref);
       free (l[i].id);
       free (l[i].manifest_digest);
+      free (l[i].repo_digest);
     }
   free (l);
 }
@@ -77,6 +78,7 @@ imagefmt_store_list (struct imagefmt_store *s, struct imagefmt_listing **out, si
       .ref = r ? xstrdup (r) : NULL,
       .id = xstrdup (cd),
       .manifest_digest = xstrdup (d),
+      .repo_digest = store_entry_repo_digest (e) ? xstrdup (store_entry_repo_digest (e)) : NULL,
       .created = parse_rfc3339 (json_string_value (json_object_get (c, "created"))),
       .size = manifest_size (s, m),
     };

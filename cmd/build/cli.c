@@ -508,7 +508,7 @@ export_image (struct build *b, struct build_state *s, char **id_out, nook_error_
   if (!b->quiet)
     fprintf (b->out, "#%d exporting to image\n#%d exporting layers done\n", v, v);
   if (imagefmt_store_add_image (b->store, full ? full[0] : NULL, mtext, strlen (mtext), MT_MANIFEST,
-                                &md, err)
+                                NULL, &md, err)
       < 0)
     return -1;
   if (!b->quiet)

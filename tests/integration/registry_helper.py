@@ -14,8 +14,17 @@
   put-index PORT REPO TAG MANIFEST_DIGEST SIZE MEDIA_TYPE
                              PUT an OCI index at REPO:TAG with linux/amd64 and linux/arm64/v8
                              entries, both naming the given manifest
+  push-image PORT REPO TAG FORGED
+                             PUT a one-layer image (a gzip tar of a few files, a Docker schema 2
+                             manifest with no annotations) at REPO:TAG; with FORGED=1 its
+                             config's diff_id is not the layer's.  Prints the layer's
+                             uncompressed size.
 """
 import base64
+import gzip
+import hashlib
+import io
+import tarfile
 import http.client
 import http.server
 import json
@@ -151,6 +160,57 @@ def put_index(p, repo, tag, digest, size, media_type):
         return 0 if r.status == 201 else 1
 
 
+def _put_blob(p, repo, data):
+    d = "sha256:" + hashlib.sha256(data).hexdigest()
+    req = urllib.request.Request(f"http://127.0.0.1:{p}/v2/{repo}/blobs/uploads/", data=b"",
+                                 method="POST")
+    with urllib.request.urlopen(req, timeout=10) as r:
+        loc = r.headers["Location"]
+    if loc.startswith("/"):
+        loc = f"http://127.0.0.1:{p}{loc}"
+    sep = "&" if "?" in loc else "?"
+    req = urllib.request.Request(f"{loc}{sep}digest={d}", data=data, method="PUT",
+                                 headers={"Content-Type": "application/octet-stream"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.status == 201
+    return d
+
+
+def push_image(p, repo, tag, forged):
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, text in (("etc/", None), ("etc/hello", b"hello\n" * 5000),
+                           ("etc/data", bytes(range(256)) * 400)):
+            ti = tarfile.TarInfo(name.rstrip("/"))
+            ti.mtime = 1700000000
+            if text is None:
+                ti.type, ti.mode = tarfile.DIRTYPE, 0o755
+                t.addfile(ti)
+            else:
+                ti.size, ti.mode = len(text), 0o644
+                t.addfile(ti, io.BytesIO(text))
+    plain = raw.getvalue()
+    diff = "sha256:" + hashlib.sha256(plain if forged != "1" else plain + b"x").hexdigest()
+    layer = gzip.compress(plain, 6, mtime=0)
+    ld = _put_blob(p, repo, layer)
+    cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/bin/sh"]},
+                      "rootfs": {"type": "layers", "diff_ids": [diff]}}).encode()
+    cd = _put_blob(p, repo, cfg)
+    man = json.dumps({"schemaVersion": 2,
+                      "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                      "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
+                                 "digest": cd, "size": len(cfg)},
+                      "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                                  "digest": ld, "size": len(layer)}]}).encode()
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{p}/v2/{repo}/manifests/{tag}", data=man, method="PUT",
+        headers={"Content-Type": "application/vnd.docker.distribution.manifest.v2+json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.status == 201
+    print(len(plain))
+    return 0
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "port":
@@ -161,6 +221,8 @@ def main():
         return token_proxy(*args)
     if cmd == "put-index":
         return put_index(*args)
+    if cmd == "push-image":
+        return push_image(*args)
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -77,9 +77,6 @@ for verb in images info version; do
   nrun "$verb" --format json
   check_eq "$verb --format json exits 0" 0 "$RC"
   check_match "$verb --format json prints JSON objects" '^\{.*"[A-Za-z]+": ?.*\}$' "$(tr -d '\n' <<<"$OUT")"
-  nrun "$verb" --format '{{json .}}'
-  check_eq "$verb --format TEMPLATE exits 1" 1 "$RC"
-  check_match "$verb --format TEMPLATE names the supported values" "'table' and 'json'" "$ERR"
 done
 nrun version --format table
 check_match "version --format table" '^nook version ' "$OUT"

@@ -1,0 +1,53 @@
+# tests/integration/reglib.sh: sourced (after lib.sh) by the registry tests: Debian's
+# docker-registry started on 127.0.0.1 (ports found free by binding, servers polled until
+# they answer, ended by PID at exit), and a nook with a store of its own.
+# shellcheck shell=bash
+HERE=$(cd "$(dirname "$0")" && pwd)
+helper() { python3 "$HERE/registry_helper.py" "$@"; }
+SERVER_PIDS=()
+reg_cleanup() {
+  local p
+  for p in "${SERVER_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${SERVER_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+}
+trap 'reg_cleanup; _lib_cleanup' EXIT
+
+# Ports below the ephemeral range, spread by uid so concurrent users rarely meet.
+NEXT_PORT=$((20000 + ($(id -u) % 200) * 40))
+free_port() {
+  local p
+  p=$(helper port "$NEXT_PORT") || return 1
+  NEXT_PORT=$((p + 1))
+  echo "$p"
+}
+
+# start_registry NAME [HTPASSWD [TLSDIR]]: a docker-registry in $T_SCRATCH/NAME (basic auth
+# with HTPASSWD, HTTPS with TLSDIR/srv.crt and srv.key); sets REG_PORT.
+start_registry() {
+  local name=$1 htp=${2:-} tls=${3:-} dir=$T_SCRATCH/$1 pid
+  mkdir -p "$dir/data"
+  for _ in 1 2 3 4 5; do
+    REG_PORT=$(free_port) || return 1
+    {
+      printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n'
+      printf 'storage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\n' "$dir/data"
+      printf 'http:\n  addr: 127.0.0.1:%s\n  secret: nook-test\n' "$REG_PORT"
+      [ -z "$tls" ] || printf '  tls:\n    certificate: %s\n    key: %s\n' "$tls/srv.crt" "$tls/srv.key"
+      [ -z "$htp" ] || printf 'auth:\n  htpasswd:\n    realm: nook-test\n    path: %s\n' "$htp"
+    } >"$dir/config.yml"
+    # (docker-registry reads REGISTRY_* variables as configuration: none of ours)
+    env -u REGISTRY_AUTH_FILE docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+    pid=$!
+    SERVER_PIDS+=("$pid")
+    # ready when it answers; a port taken meanwhile makes it exit: try the next one
+    if helper wait "$REG_PORT" 20 && kill -0 "$pid" 2>/dev/null; then
+      return 0
+    fi
+    kill "$pid" 2>/dev/null
+  done
+  fail "docker-registry $name starts" "$(cat "$dir/log")"
+  return 1
+}
+
+# A nook with its own store (and otherwise the same environment).
+in_store() { NOOK_ROOT=$T_SCRATCH/store-$1 "${@:2}"; }
