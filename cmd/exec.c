@@ -143,8 +143,8 @@ exec_parse (int argc, char **argv, struct exec_opts *o, nook_error_t *err)
 
 /* A process of the container whose namespaces can be joined: the init is not
  * dumpable, so its first child (with fuse-overlayfs, the relay's grandchild). */
-static pid_t
-joinable_process (pid_t init)
+pid_t
+exec_joinable_process (pid_t init)
 {
   pid_t p = init;
   for (int depth = 0; depth < 4; depth++)
@@ -340,7 +340,7 @@ cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   /* the init, pinned by a pidfd while we find its child */
   initfd = strcmp (st.status, "running") == 0 ? (int)syscall (SYS_pidfd_open, st.pid, 0) : -1;
   if (initfd >= 0 && container_proc_start (st.pid) == st.pid_start)
-    target = joinable_process (st.pid);
+    target = exec_joinable_process (st.pid);
   if (target <= 0)
     {
       nook_error_set (err, 0, "container %s is not running", o.container);

@@ -3,6 +3,7 @@
  * state on disk (records.h), and asks its supervisor (supervise.h) to act. */
 #include "cmd/lifecycle.h"
 #include "cmd/cli.h"
+#include "cmd/health.h"
 #include "cmd/records.h"
 #include "cmd/store_open.h"
 #include "imagefmt/store.h"
@@ -298,6 +299,7 @@ lifecycle_load (struct nook_ctx *ctx, const char *id, struct supervise_opts *o, 
   run_life_from_config (cfg, &life);
   o->auto_remove
       = json_is_true (json_object_get (json_object_get (cfg, "HostConfig"), "AutoRemove"));
+  o->health = health_config_load (json_object_get (json_object_get (cfg, "Config"), "Healthcheck"));
   cleanup_free char *image = image_id ? xstrdup (image_id) : NULL;
   cleanup_free char *drv = driver ? xstrdup (driver) : NULL;
   json_decref (cfg);

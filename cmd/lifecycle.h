@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "cmd/commands.h"
 #include "cmd/run_flags.h"
@@ -70,6 +71,9 @@ int cmd_unpause (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 int cmd_attach (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_logs (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+/* A process of the container whose init is `init` whose namespaces can be joined
+ * (the init is not dumpable): its first child; -1 when there is none. */
+pid_t exec_joinable_process (pid_t init);
 
 /* Remove holds/<id> when no live process holds it (its supervisor died). */
 void lifecycle_clear_hold (const char *root, const char *id);

@@ -2,6 +2,7 @@
  * container record -> sandbox_run -> cleanup. */
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "cmd/health.h"
 #include "cmd/inspect.h"
 #include "cmd/lifecycle.h"
 #include "cmd/records.h"
@@ -254,6 +255,7 @@ struct run_state
   struct run_life life; /* restart policy, logs, stop signal (cmd/lifecycle.h) */
   bool handed;          /* a supervisor owns the container now */
   char *seccomp_file;   /* the cached program, linked into the container */
+  struct health_config *health; /* its healthcheck, or NULL (cmd/health.h) */
 };
 
 /* The command and all of the container have ended; the kernel is still
@@ -388,6 +390,17 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
   st->mounts = mounts;
   if (extra == NULL)
     return -1;
+  json_t *healthcheck = NULL;
+  if (health_config_merge (o, st->img->config, &healthcheck, err) < 0)
+    {
+      json_decref (extra);
+      return -1;
+    }
+  if (healthcheck)
+    {
+      st->health = health_config_load (healthcheck);
+      json_object_set_new (json_object_get (extra, "Config"), "Healthcheck", healthcheck);
+    }
   if (run_life_parse (o, st->img->config, stop_timeout, o->stop_timeout != NULL, &st->life, err)
       < 0)
     return -1;
@@ -436,7 +449,8 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
   test_hook ("container-recorded");
   /* (--rm without a name in the foreground: launch's shortest path, no exec into it by
    * name, nothing of it kept for start) */
-  bool quick = o->rm && !o->name && !st->creating && !o->detach && !(o->interactive && o->tty);
+  bool quick = o->rm && !o->name && !st->creating && !o->detach && !(o->interactive && o->tty)
+               && st->health == NULL;
   if (container_created (spec, o->cidfile, st->id, st->seccomp_file,
                          !(st->creating || o->detach || (o->interactive && o->tty)), quick, err)
       < 0)
@@ -507,6 +521,7 @@ launch (const struct run_opts *o, struct run_state *st, bool create, nook_error_
     .command_ended = ended_under_supervisor,
     .network = network_started,
     .data = st,
+    .health = steal_pointer (&st->health),
   };
   int status;
   if (create)
@@ -530,7 +545,7 @@ launch (const struct run_opts *o, struct run_state *st, bool create, nook_error_
       st->hold = NULL;
       st->handed = status >= 0 || (err && *err && ((*err)->exit == 126 || (*err)->exit == 127));
     }
-  else if (o->rm && !o->name)
+  else if (o->rm && !o->name && so.health == NULL)
     {
       /* --rm without a name: nothing to log for anyone, nobody to stop it by name; the
        * shortest path (start-up is measured on it): nook waits itself, and returns
@@ -580,7 +595,7 @@ run_main (struct nook_ctx *ctx, int argc, char **argv, bool create, nook_error_t
     }
   int stop_timeout = 10;
   struct run_life life;
-  if (check_tty_opts (&o, &stop_timeout, err) < 0
+  if (check_tty_opts (&o, &stop_timeout, err) < 0 || health_flags_check (&o, err) < 0
       || run_life_parse (&o, NULL, stop_timeout, false, &life, err) < 0
       || detached_network_check (&o, create, err) < 0)
     {
@@ -625,6 +640,7 @@ run_main (struct nook_ctx *ctx, int argc, char **argv, bool create, nook_error_t
   imagefmt_hold_release (st.hold);
   nook_spec_free (&st.spec);
   imagefmt_image_free (st.img);
+  health_config_free (st.health);
   if (st.store)
     imagefmt_store_close (st.store);
   free (st.id);
