@@ -114,6 +114,50 @@ health_duration_parse (const char *orig, int64_t *out, nook_error_t *err)
   return 0;
 }
 
+/* "%g" of v with at most 9 decimals and no trailing zeros */
+static void
+append_frac (char *buf, size_t size, int64_t whole, int64_t frac, int digits, const char *unit)
+{
+  char f[16] = "";
+  if (frac)
+    {
+      snprintf (f, sizeof f, ".%0*lld", digits, (long long)frac);
+      for (size_t n = strlen (f); n > 1 && f[n - 1] == '0'; n--)
+        f[n - 1] = '\0';
+    }
+  size_t len = strlen (buf);
+  snprintf (buf + len, size - len, "%lld%s%s", (long long)whole, f, unit);
+}
+
+void
+health_duration_format (int64_t ns, char *buf, size_t size)
+{
+  buf[0] = '\0';
+  if (ns < 0)
+    {
+      snprintf (buf, size, "-");
+      ns = -ns;
+    }
+  if (ns == 0)
+    snprintf (buf, size, "0s");
+  else if (ns < 1000)
+    append_frac (buf, size, ns, 0, 0, "ns");
+  else if (ns < NS_PER_MS)
+    append_frac (buf, size, ns / 1000, ns % 1000, 3, "\xc2\xb5s");
+  else if (ns < NS_PER_S)
+    append_frac (buf, size, ns / NS_PER_MS, ns % NS_PER_MS, 6, "ms");
+  else
+    {
+      int64_t h = ns / (3600 * NS_PER_S), m = ns / (60 * NS_PER_S) % 60;
+      size_t len = strlen (buf);
+      if (h)
+        snprintf (buf + len, size - len, "%lldh%lldm", (long long)h, (long long)m);
+      else if (m)
+        snprintf (buf + len, size - len, "%lldm", (long long)m);
+      append_frac (buf, size, ns / NS_PER_S % 60, ns % NS_PER_S, 9, "s");
+    }
+}
+
 /* ---- run's flags ---- */
 
 struct dur_flag
@@ -439,6 +483,8 @@ interval_ms (const struct health_mon *m)
 void
 health_mon_begin (struct health_mon *m, pid_t init, int64_t started_ns)
 {
+  if (m == NULL)
+    return;
   m->init = init;
   m->started_ns = started_ns;
   m->started_ms = mono_ms ();
@@ -555,11 +601,7 @@ probe_done (struct health_mon *m, int wstatus)
     {
       /* Docker's words, and -1 */
       char d[64];
-      int64_t t = m->c->timeout_ns;
-      if (t % NS_PER_S == 0)
-        snprintf (d, sizeof d, "%llds", (long long)(t / NS_PER_S));
-      else
-        snprintf (d, sizeof d, "%gs", (double)t / 1e9);
+      health_duration_format (m->c->timeout_ns, d, sizeof d);
       free (m->cur.output);
       m->cur.output = xasprintf ("Health check exceeded timeout (%s)", d);
       m->cur.exit_code = -1;

@@ -34,6 +34,9 @@
  * (`time: missing unit in duration "5"`). */
 int health_duration_parse (const char *s, int64_t *ns, nook_error_t *err);
 
+/* Go's Duration.String ("300ms", "1m30s", "2h0m0s"), as Docker's messages print them. */
+void health_duration_format (int64_t ns, char *buf, size_t size);
+
 /* Check run's --health-* flags (syntax, negative values, --no-healthcheck with
  * another): Docker's messages, flag errors (125). */
 int health_flags_check (const struct run_opts *o, nook_error_t *err);

@@ -402,6 +402,7 @@ struct verb_opts
   bool attach, interactive, all;
   const char *detach_keys, *filter;
   char **args;
+  char **conditions; /* wait --condition */
 };
 
 static void
@@ -423,6 +424,12 @@ verb_usage (const char *verb)
             "detaching a container\n  -i, --interactive          Attach container's STDIN\n"
             "      --all                  Start all containers (with --filter)\n"
             "  -f, --filter string        restart-policy=always|unless-stopped|on-failure|no\n");
+  else if (strcmp (verb, "wait") == 0)
+    printf ("Usage:  nook wait [OPTIONS] CONTAINER [CONTAINER...]\n\nBlock until one or more "
+            "containers stop, then print their exit codes\n\nOptions:\n"
+            "      --condition string   not-running (default), next-exit, removed; or podman's\n"
+            "                           created, running, paused, restarting, stopped, exited,\n"
+            "                           healthy, unhealthy (prints -1)\n");
   else
     printf ("Usage:  nook %s CONTAINER [CONTAINER...]\n", verb);
 }
@@ -507,6 +514,16 @@ verb_parse (int argc, char **argv, struct verb_opts *v, nook_error_t *err)
           if (r < 0)
             return -1;
           v->detach_keys = val;
+        }
+      else if (strcmp (v->verb, "wait") == 0
+               && (r = cmd_opt_value (argc, argv, &i, NULL, "--condition", v->verb, &val, err))
+                      != 0)
+        {
+          if (r < 0)
+            return -1;
+          strv_push (&v->conditions, val);
+          if (lifecycle_wait_check (v->conditions, err) < 0)
+            return cmd_usage_mark (err);
         }
       else if (strcmp (v->verb, "attach") == 0
                && (strcmp (a, "--no-stdin") == 0 || strcmp (a, "--sig-proxy=false") == 0
@@ -751,6 +768,16 @@ each_container (struct nook_ctx *ctx, struct verb_opts *v, nook_error_t *err)
               continue;
             }
         }
+      else if (strcmp (v->verb, "wait") == 0 && v->conditions)
+        {
+          int code;
+          if ((rc = lifecycle_wait (root, id, v->conditions, &code, &e)) == 0)
+            {
+              printf ("%d\n", code);
+              fflush (stdout);
+              continue;
+            }
+        }
       else if (strcmp (v->verb, "wait") == 0)
         {
           printf ("%d\n", wait_one (root, id, &e));
@@ -784,6 +811,7 @@ run_verb (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   else if (r > 0)
     r = 0;
   strv_free (v.args);
+  strv_free (v.conditions);
   return r;
 }
 
