@@ -213,7 +213,7 @@ container_created (const struct nook_spec *spec, const char *cidfile, const char
     return nook_error_set (err, errno, "open '%s'", spec->container_dir);
   /* the seccomp program: a link to the cached one (no new inode: file creation is what
    * costs on a busy ext4), else a copy */
-  if (spec->seccomp_bpf && !quick
+  if (spec->seccomp_bpf && !(quick && seccomp_file)
       && !(seccomp_file && linkat (AT_FDCWD, seccomp_file, d, "seccomp.bpf", 0) == 0)
       && container_seccomp_save (d, spec, err) < 0)
     return -1;
@@ -433,6 +433,13 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
     .extra = extra,
   };
   st->named = o->name != NULL || !o->rm;
+  /* (--rm without a name in the foreground: launch's shortest path, nothing of it kept
+   * for start; exec finds its seccomp program in the cache, named here: no link made) */
+  bool quick = o->rm && !o->name && !st->creating && !o->detach && !(o->interactive && o->tty)
+               && st->health == NULL;
+  if (quick && spec->seccomp_bpf && st->seccomp_file && strrchr (st->seccomp_file, '/'))
+    json_object_set_new (extra, "SeccompProgram",
+                         json_string (strrchr (st->seccomp_file, '/') + 1));
   if (getuid () == 0 && !st->ids0.single && open_store_for_root (st->store, err) < 0)
     {
       json_decref (extra);
@@ -447,10 +454,6 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
    * container uses it. */
   imagefmt_hold_release (steal_pointer (&st->hold));
   test_hook ("container-recorded");
-  /* (--rm without a name in the foreground: launch's shortest path, no exec into it by
-   * name, nothing of it kept for start) */
-  bool quick = o->rm && !o->name && !st->creating && !o->detach && !(o->interactive && o->tty)
-               && st->health == NULL;
   if (container_created (spec, o->cidfile, st->id, st->seccomp_file,
                          !(st->creating || o->detach || (o->interactive && o->tty)), quick, err)
       < 0)
