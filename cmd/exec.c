@@ -147,6 +147,14 @@ exec_parse (int argc, char **argv, struct exec_opts *o, nook_error_t *err)
 pid_t
 exec_joinable_process (pid_t init)
 {
+  /* the command itself as PID 1 (no nook-init: --init=false): readable, and in the PID
+   * namespace it makes for its children (a fuse-overlayfs relay is not) */
+  char a[64], b[64], la[64] = "", lb[64] = "";
+  snprintf (a, sizeof a, "/proc/%d/ns/pid", (int)init);
+  snprintf (b, sizeof b, "/proc/%d/ns/pid_for_children", (int)init);
+  if (readlink (a, la, sizeof la - 1) > 0 && readlink (b, lb, sizeof lb - 1) > 0
+      && strcmp (la, lb) == 0)
+    return init;
   pid_t p = init;
   for (int depth = 0; depth < 4; depth++)
     {

@@ -139,6 +139,8 @@ run_life_json (const struct run_opts *o, const struct nook_spec *spec, const str
       restart_policy_name (l->restart.kind), "MaximumRetryCount", l->restart.max_retries,
       "LogConfig", "Type", l->log.none ? "none" : "json-file", "Config", logcfg, "AutoRemove",
       o->rm, "Privileged", o->privileged, "ReadonlyRootfs", o->read_only, "Init", false);
+  /* as given: true, false, or null (not given) */
+  json_object_set_new (host, "Init", o->init_set ? json_boolean (o->init) : json_null ());
   return json_pack ("{s:o, s:o, s:o}", "Spec", container_spec_json (spec), "Config", config,
                     "HostConfig", host);
 }

@@ -351,6 +351,10 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
                           .warn = warn };
   if (spec_merge (st->img->config, o, &env, st->id, spec, err) < 0)
     return -1;
+  /* PID 1: nook's init unless --init=false, or, without --init, a command that is
+   * /init (s6-overlay's, which must be PID 1: the linuxserver.io images) */
+  spec->no_init = o->init_set ? !o->init
+                              : spec->argv && spec->argv[0] && strcmp (spec->argv[0], "/init") == 0;
   sandbox_idmap_plan (&in, spec->uid, spec->gid, &spec->ids, NULL);
   if (check_ids (spec, err) < 0)
     return -1;

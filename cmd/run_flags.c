@@ -79,6 +79,7 @@ static const struct optdef optdefs[] = {
   { "health-start-period", 0, O_STR, OFF (health_start_period) },
   { "health-start-interval", 0, O_STR, OFF (health_start_interval) },
   { "no-healthcheck", 0, O_BOOL, OFF (no_healthcheck) },
+  { "init", 0, O_BOOL, OFF (init) },
 };
 
 static int
@@ -88,6 +89,8 @@ set_opt (struct run_opts *o, const struct optdef *d, const char *val, nook_error
   switch (d->kind)
     {
     case O_BOOL:
+      if (d->off == OFF (init))
+        o->init_set = true;
       if (val == NULL || strcmp (val, "true") == 0)
         *(bool *)base = true;
       else if (strcmp (val, "false") == 0)

@@ -31,6 +31,7 @@ struct run_opts
   char *health_cmd, *health_interval, *health_timeout, *health_retries, *health_start_period,
       *health_start_interval;
   bool no_healthcheck;
+  bool init, init_set; /* --init[=true|false]: nook's init as PID 1 or the command */
   char *image;
   char **cmd; /* the command after IMAGE, may be NULL */
 };

@@ -358,6 +358,18 @@ static bool
 container_pidns (pid_t init, char *out, size_t size)
 {
   char path[64], buf[256];
+  /* the command as PID 1 (no nook-init) is readable itself: in the PID namespace it
+   * makes for its children (a fuse-overlayfs relay is not) */
+  char kids[64];
+  snprintf (path, sizeof path, "/proc/%d/ns/pid", (int)init);
+  ssize_t k0 = readlink (path, out, size - 1);
+  snprintf (path, sizeof path, "/proc/%d/ns/pid_for_children", (int)init);
+  ssize_t k1 = k0 > 0 ? readlink (path, kids, sizeof kids - 1) : -1;
+  if (k0 > 0 && k1 == k0 && memcmp (out, kids, (size_t)k0) == 0)
+    {
+      out[k0] = '\0';
+      return true;
+    }
   snprintf (path, sizeof path, "/proc/%d/task/%d/children", (int)init, (int)init);
   cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
   ssize_t n = fd >= 0 ? read (fd, buf, sizeof buf - 1) : -1;
@@ -385,7 +397,7 @@ signal_container (struct sup *S, const char *ns, int sig, pid_t *seen, int *nsee
     {
       char *end;
       long p = strtol (de->d_name, &end, 10);
-      if (*end || p <= 0 || (pid_t)p == S->pid)
+      if (*end || p <= 0 || ((pid_t)p == S->pid && !S->o->spec->no_init))
         continue;
       char path[64], link[64];
       snprintf (path, sizeof path, "/proc/%ld/ns/pid", p);
