@@ -58,4 +58,12 @@ nrun inspect -f '{{json .HostConfig.Init}}' p3
 check_eq "inspect: HostConfig.Init null when not given" null "$OUT"
 "$NOOK" rm -f p2 p3 >/dev/null
 
+# what `info` says of the lifecycle without a daemon
+nrun info
+check_match "info: PID 1 line" '(^|'"$NL"')PID 1: nook-init .*--init=false' "$OUT"
+check_match "info: what starts containers at boot" 'Containers at boot: .*start --all --filter restart-policy=always' "$OUT"
+check_match "info: the pause fallback and its differences" 'Pause: SIGSTOP/SIGCONT.*SIGCONT handlers run' "$OUT"
+check_match "info: supervisors" 'Supervisors: one nook-supervise process per running container' "$OUT"
+check_match "info: healthchecks" 'Healthchecks: run by the container.s supervisor' "$OUT"
+
 done_testing
