@@ -71,8 +71,7 @@ f_health (const struct ctr *c, const char *v, void *d)
 
 /* Docker refuses values of status= and health= it does not know. */
 static int
-check_filter_values (json_t *filters, const char *key, const char *const *known,
-                     nook_error_t *err)
+check_filter_values (json_t *filters, const char *key, const char *const *known, nook_error_t *err)
 {
   size_t i;
   json_t *v;

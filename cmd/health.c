@@ -42,14 +42,9 @@ health_duration_parse (const char *orig, int64_t *out, nook_error_t *err)
     const char *name;
     int64_t ns;
   } units[] = {
-    { "ns", 1 },
-    { "us", 1000 },
-    { "\xc2\xb5s", 1000 }, /* µs, U+00B5 */
-    { "\xce\xbcs", 1000 }, /* μs, U+03BC */
-    { "ms", NS_PER_MS },
-    { "s", NS_PER_S },
-    { "m", 60 * NS_PER_S },
-    { "h", 3600 * NS_PER_S },
+    { "ns", 1 },           { "us", 1000 },    { "\xc2\xb5s", 1000 }, /* µs, U+00B5 */
+    { "\xce\xbcs", 1000 },                                           /* μs, U+03BC */
+    { "ms", NS_PER_MS },   { "s", NS_PER_S }, { "m", 60 * NS_PER_S }, { "h", 3600 * NS_PER_S },
   };
   const char *s = orig;
   bool neg = false;
@@ -71,8 +66,8 @@ health_duration_parse (const char *orig, int64_t *out, nook_error_t *err)
       uint64_t v = 0;
       const char *start = s;
       for (; *s >= '0' && *s <= '9'; s++)
-        if (__builtin_mul_overflow (v, 10, &v) || __builtin_add_overflow (v, (uint64_t)(*s - '0'), &v)
-            || v > (uint64_t)INT64_MAX)
+        if (__builtin_mul_overflow (v, 10, &v)
+            || __builtin_add_overflow (v, (uint64_t)(*s - '0'), &v) || v > (uint64_t)INT64_MAX)
           return bad_duration (err, orig);
       bool pre = s != start, post = false;
       uint64_t frac = 0, scale = 1;

@@ -141,8 +141,10 @@ run_life_json (const struct run_opts *o, const struct nook_spec *spec, const str
       o->rm, "Privileged", o->privileged, "ReadonlyRootfs", o->read_only, "Init", false);
   /* as given: true, false, or null (not given) */
   json_object_set_new (host, "Init", o->init_set ? json_boolean (o->init) : json_null ());
-  return json_pack ("{s:o, s:o, s:o}", "Spec", container_spec_json (spec), "Config", config,
-                    "HostConfig", host);
+  json_t *sj = container_spec_json (spec);
+  if (spec->no_init)
+    json_object_set_new (sj, "NoInit", json_true ()); /* (read back by lifecycle_load) */
+  return json_pack ("{s:o, s:o, s:o}", "Spec", sj, "Config", config, "HostConfig", host);
 }
 
 void
@@ -293,6 +295,7 @@ lifecycle_load (struct nook_ctx *ctx, const char *id, struct supervise_opts *o, 
   struct nook_spec *spec = xzalloc (sizeof *spec);
   o->spec = spec;
   int rc = container_spec_from_json (cfg, spec, err);
+  spec->no_init = json_is_true (json_object_get (json_object_get (cfg, "Spec"), "NoInit"));
   const char *name = json_string_value (json_object_get (cfg, "Name"));
   o->name = name ? xstrdup (name) : NULL;
   const char *image_id = json_string_value (json_object_get (cfg, "ImageID"));

@@ -65,7 +65,7 @@ container_spec_json (const struct nook_spec *s)
     json_array_append_new (rl, json_pack ("{s:i, s:I, s:I}", "Resource", s->rlimits[i].resource,
                                           "Soft", (json_int_t)s->rlimits[i].soft, "Hard",
                                           (json_int_t)s->rlimits[i].hard));
-  json_t *j = json_pack ("{s:o, s:o, s:s?, s:I, s:I, s:o, s:s?, s:b, s:b, s:b, s:b, s:i, s:I, s:b, "
+  return json_pack ("{s:o, s:o, s:s?, s:I, s:I, s:o, s:s?, s:b, s:b, s:b, s:b, s:i, s:I, s:b, "
                     "s:o, s:o, s:s?, s:s?, s:s?}",
                     "Argv", strv_json (s->argv), "Env", strv_json (s->env), "Cwd", s->cwd, "Uid",
                     (json_int_t)s->uid, "Gid", (json_int_t)s->gid, "Groups", groups, "Hostname",
@@ -74,9 +74,6 @@ container_spec_json (const struct nook_spec *s)
                     (json_int_t)s->caps, "SeccompUnconfined", s->seccomp_unconfined, "Mounts",
                     mounts, "Rlimits", rl, "EtcHosts", s->etc_hosts, "EtcResolv", s->etc_resolv,
                     "EtcHostname", s->etc_hostname);
-  if (s->no_init)
-    json_object_set_new (j, "NoInit", json_true ());
-  return j;
 }
 
 int
@@ -100,7 +97,6 @@ container_spec_from_json (json_t *cfg, struct nook_spec *s, nook_error_t *err)
   s->interactive = json_is_true (json_object_get (j, "Interactive"));
   s->readonly_rootfs = json_is_true (json_object_get (j, "ReadOnly"));
   s->unmasked = json_is_true (json_object_get (j, "Unmasked"));
-  s->no_init = json_is_true (json_object_get (j, "NoInit"));
   s->network = (enum nook_network)json_integer_value (json_object_get (j, "Network"));
   /* A user-mode network needs its helpers and the run's port and DNS options, which
    * `start` does not rebuild yet: a started-again container gets no network (lo only),

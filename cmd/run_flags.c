@@ -240,8 +240,8 @@ run_opts_free (struct run_opts *o)
     strv_free (*net[i]);
   free (o->ip);
   free (o->network_twice);
-  char **health[] = { &o->health_cmd,          &o->health_interval,      &o->health_timeout,
-                      &o->health_retries,      &o->health_start_period, &o->health_start_interval };
+  char **health[] = { &o->health_cmd,     &o->health_interval,     &o->health_timeout,
+                      &o->health_retries, &o->health_start_period, &o->health_start_interval };
   for (size_t i = 0; i < ARRAY_SIZE (health); i++)
     free (*health[i]);
   memset (o, 0, sizeof *o);

@@ -172,8 +172,8 @@ test_config_load (void **state)
 static void
 result (struct health_state *h, const struct health_config *c, int64_t at, int code)
 {
-  struct health_result r = { .start_ns = at, .end_ns = at + 1, .exit_code = code,
-                             .output = xstrdup ("out") };
+  struct health_result r
+      = { .start_ns = at, .end_ns = at + 1, .exit_code = code, .output = xstrdup ("out") };
   health_state_apply (h, c, 0, &r);
   assert_null (r.output);
 }
