@@ -15,7 +15,13 @@ status_line() { "$NOOK" ps -a --filter "name=$1" --format '{{.Status}}' | head -
 # the nook a `timeout` started in the background ($1: timeout's pid)
 child_of() { cut -d' ' -f1 "/proc/$1/task/$1/children" 2>/dev/null; }
 # has_fd PID REGEX: one of PID's fds points to something matching REGEX
-has_fd() { ls -l "/proc/$1/fd" 2>/dev/null | grep -Eq "$2"; }
+has_fd() {
+  local f
+  for f in "/proc/$1/fd/"*; do
+    [[ "$(readlink "$f" 2>/dev/null)" =~ $2 ]] && return 0
+  done
+  return 1
+}
 waiter_has() { has_fd "$(child_of "$1")" "$2"; }
 vol=$T_SCRATCH/hv
 mkdir -p "$vol"
@@ -68,6 +74,10 @@ nrun stop -t 1 hc1
 check_eq "after the container ends Health reads unhealthy (Docker's)" unhealthy "$(health hc1)"
 nrun ps -a -q --filter health=none --filter name=hc1
 check_eq "a stopped container with a healthcheck is not health=none" "" "$OUT"
+nrun start hc1
+check_eq "start: its healthcheck runs again, from starting" "0 starting" "$RC $(health hc1)"
+nrun inspect -f '{{.State.Health.FailingStreak}}' hc1
+check_eq "... with FailingStreak 0" 0 "$OUT"
 
 # --- a probe past its timeout: -1, Docker's words, and its processes killed. Only the
 # first probe sleeps (later ones find /v2/once), so a `sleep 1234` left is one not killed.
