@@ -532,6 +532,8 @@ static void
 start_probe (struct health_mon *m)
 {
   int p[2];
+  /* (should this one fail to start: the next in an interval, not at once again) */
+  m->next_ms = mono_ms () + interval_ms (m);
   if (pipe2 (p, O_CLOEXEC | O_NONBLOCK) < 0)
     return;
   memset (&m->cur, 0, sizeof m->cur);
