@@ -313,6 +313,14 @@ static int
 network_started (void *data, const struct sandbox_netns *ns, nook_error_t *err)
 {
   struct run_state *st = data;
+  /* a restart (restart policy) under the same supervisor: the last run's helpers end
+   * first (each run left one more running) */
+  if (st->net.stack.pid > 0 || st->net.forwarder.pid > 0)
+    {
+      run_net_stop (&st->net);
+      net_helper_reap (&st->net.forwarder, true);
+      net_helper_reap (&st->net.stack, true);
+    }
   return run_net_start (&st->net, ns, err);
 }
 

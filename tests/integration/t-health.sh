@@ -170,6 +170,13 @@ r_inspect() {
 wait_until "inspect: restarting, Restarting true, Running true (as Docker)" 60 r_inspect
 r_text() { status_line r1 | grep -q '^Restarting (3) .* ago$'; }
 wait_until "ps: Restarting (3) ... ago" 60 r_text
+# each run's network helper ends before the next run's starts: the supervisor's children
+# are the last helper and the init at most (each restart used to leave one more helper)
+restarted3() { [ "$("$NOOK" inspect -f '{{.RestartCount}}' r1)" -ge 3 ]; }
+wait_until "the restart policy brings it back 3 times" 60 restarted3
+sup=$("$NOOK" inspect -f '{{.State.SupervisorPid}}' r1)
+few_children() { [ "$(wc -w <"/proc/$sup/task/$sup/children")" -le 2 ]; }
+wait_until "restarts leave no network helper behind" 30 few_children
 "$NOOK" rm -f r1 >/dev/null
 
 done_testing
