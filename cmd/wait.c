@@ -164,12 +164,28 @@ lifecycle_wait (const char *root, const char *id, char *const *conds, int *code,
             return 0;
         }
     }
+  /* only healthy/unhealthy asked: a container that ended cannot meet them (compose's
+   * service_healthy must not wait forever on a dependency that exited) */
+  bool health_only = true;
+  for (size_t i = 0; conds[i]; i++)
+    health_only &= strcmp (conds[i], "healthy") == 0 || strcmp (conds[i], "unhealthy") == 0;
   for (;;)
     {
       if (state_matches (cdir, id, conds, code))
         return 0;
       if (!exists (cdir, id))
         return nook_error_set (err, 0, "No such container: %s", id);
+      if (health_only)
+        {
+          struct container_state st;
+          container_state_read (cdir, id, &st);
+          bool ended = !is_live (&st) && strcmp (st.status, "created") != 0;
+          int ec = st.exit_code;
+          container_state_clear (&st);
+          if (ended)
+            return nook_error_set (err, 0, "container %.12s exited (%d) before it was %s", id, ec,
+                                   conds[0]);
+        }
       nap ();
     }
 }
