@@ -80,13 +80,15 @@ nrun inspect -f '{{.State.Health.FailingStreak}}' hc1
 check_eq "... with FailingStreak 0" 0 "$OUT"
 
 # --- a probe past its timeout: -1, Docker's words, and its processes killed. Only the
-# first probe sleeps (later ones find /v2/once), so a `sleep 1234` left is one not killed.
+# first probe sleeps (later ones find /v2/once), so a `sleep 1234` left is one not killed;
+# the second makes it healthy, and the next is an hour away: the log stays as it is.
 vol2=$T_SCRATCH/hv2
 mkdir -p "$vol2"
 chmod 777 "$vol2"
 nrun run -d --name hc2 -v "$vol2:/v2" \
   --health-cmd 'test -e /v2/once && exit 0; touch /v2/once; sleep 1234' \
-  --health-timeout 300ms --health-interval 200ms --health-retries 1 busybox sleep 1000
+  --health-timeout 300ms --health-start-period 1h --health-start-interval 200ms \
+  --health-interval 1h busybox sleep 1000
 first_timed_out() {
   [ "$("$NOOK" inspect -f '{{(index .State.Health.Log 0).ExitCode}}' hc2 2>/dev/null)" = -1 ]
 }
