@@ -98,8 +98,10 @@ derive_state (struct ctr *c)
       bool alive = status == NULL ? fg_alive : (sup > 0 ? pid_alive (sup) : fg_alive);
       if (!alive)
         {
-          c->status = status == NULL ? "dead" : "exited";
-          if (status != NULL && !json_is_integer (json_object_get (st, "ExitCode")))
+          /* found dead (its nook or supervisor killed, even before it recorded itself as
+           * running): Exited (255), as Docker shows containers found dead after a crash */
+          c->status = "exited";
+          if (status == NULL || !json_is_integer (json_object_get (st, "ExitCode")))
             c->exit_code = 255;
           else if (status != NULL && c->exit_code == 0 && !c->finished)
             c->exit_code = 255; /* found dead: Docker's code after a crash */
