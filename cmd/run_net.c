@@ -278,10 +278,14 @@ run_net_start (struct run_net *rn, const struct sandbox_netns *ns, nook_error_t 
     }
   if (rn->n_ports == 0)
     return 0;
-  int r = net_forward_start (rn->ports, rn->listen_fds, rn->n_ports, ns->userns_fd, ns->netns_fd,
-                             addr, &rn->forwarder, err);
+  /* the forwarder gets copies: the sockets stay ours for the next run of a restart
+   * policy (whose forwarder replaces this one), and close with run_net_free */
+  int *copies = xreallocarray (NULL, rn->n_ports, sizeof *copies);
   for (size_t i = 0; i < rn->n_ports; i++)
-    rn->listen_fds[i] = -1; /* the forwarder has them now */
+    copies[i] = rn->listen_fds[i] >= 0 ? fcntl (rn->listen_fds[i], F_DUPFD_CLOEXEC, 3) : -1;
+  int r = net_forward_start (rn->ports, copies, rn->n_ports, ns->userns_fd, ns->netns_fd, addr,
+                             &rn->forwarder, err);
+  free (copies);
   return r;
 }
 

@@ -184,6 +184,23 @@ wait_until "the restart policy brings it back 3 times" 60 restarted3
 sup=$("$NOOK" inspect -f '{{.State.SupervisorPid}}' r1)
 few_children() { [ "$(wc -w <"/proc/$sup/task/$sup/children")" -le 2 ]; }
 wait_until "restarts leave no network helper behind" 30 few_children
+
+# a published port works again after a restart (the next run's forwarder gets the socket)
+www=$T_SCRATCH/www
+mkdir -p "$www"
+echo served >"$www/index.html"
+chmod -R a+rX "$www"
+gate=$(make_gate port-gate)
+nrun run -d --name rp -p 127.0.0.1::80 --restart on-failure:1 -v "$gate:/gate" -v "$www:/www:ro" \
+  busybox sh -c 'httpd -p 80 -h /www; read x </gate; exit 3'
+hport=$("$NOOK" port rp 80 | sed 's/.*://')
+served() { [ "$(curl -fsS --max-time 3 "http://127.0.0.1:$hport/" 2>/dev/null)" = served ]; }
+wait_until "the published port serves the first run" 30 served
+open_gate "$gate"
+restarted1() { [ "$("$NOOK" inspect -f '{{.RestartCount}} {{.State.Status}}' rp)" = "1 running" ]; }
+wait_until "on-failure:1 restarts it" 30 restarted1
+wait_until "the published port serves the restarted run" 30 served
+"$NOOK" rm -f rp >/dev/null
 "$NOOK" rm -f r1 >/dev/null
 
 done_testing
