@@ -108,6 +108,50 @@ nrun inspect -f '{{json .State.Health}}' hc3
 check_eq "... and inspect has no State.Health" null "$OUT"
 "$NOOK" rm -f hc1 hc3 >/dev/null
 
+# --- the image's HEALTHCHECK: an image made from busybox with one in its config (saved,
+# the config edited, loaded back); --health-* flags over it field by field; --no-healthcheck
+"$NOOK" save -o "$T_SCRATCH/bb.tar" busybox
+python3 - "$T_SCRATCH/bb.tar" "$T_SCRATCH/hc.tar" <<'PY'
+import hashlib, io, json, sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    members = [(m, t.extractfile(m).read() if m.isfile() else None) for m in t.getmembers()]
+data = {m.name: d for m, d in members}
+man = json.loads(data["manifest.json"])
+cfg = json.loads(data[man[0]["Config"]])
+cfg["config"]["Healthcheck"] = {"Test": ["CMD-SHELL", "test -e /v/ok"], "Interval": 200000000,
+                                "StartPeriod": 3600000000000, "StartInterval": 200000000,
+                                "Retries": 7}
+raw = json.dumps(cfg).encode()
+name = hashlib.sha256(raw).hexdigest() + ".json"
+old = man[0]["Config"]
+man[0]["Config"], man[0]["RepoTags"] = name, ["hcimg:latest"]
+with tarfile.open(sys.argv[2], "w") as out:
+    for m, d in members:
+        if m.name in (old, "manifest.json", "repositories"):
+            continue
+        out.addfile(m, io.BytesIO(d) if d is not None else None)
+    for n, d in ((name, raw), ("manifest.json", json.dumps(man).encode())):
+        ti = tarfile.TarInfo(n)
+        ti.size = len(d)
+        out.addfile(ti, io.BytesIO(d))
+PY
+nrun load -i "$T_SCRATCH/hc.tar"
+check_eq "an image with a HEALTHCHECK loads" 0 "$RC"
+rm -f "$vol/ok"
+nrun run -d --name hi1 -v "$vol:/v" hcimg sleep 1000
+check_eq "its healthcheck runs: starting" starting "$(health hi1)"
+: >"$vol/ok"
+wait_until "the image's healthcheck turns it healthy" 30 health_is hi1 healthy
+nrun run -d --name hi2 -v "$vol:/v" --health-retries 2 hcimg sleep 1000
+nrun inspect -f '{{json .Config.Healthcheck}}' hi2
+check_match "a --health-* flag over the image's: its field replaced" '"Retries":2' "$OUT"
+check_match "... the image's other fields kept" '"Test":\["CMD-SHELL","test -e /v/ok"\]' "$OUT"
+nrun run -d --name hi3 --no-healthcheck hcimg sleep 1000
+check_match "--no-healthcheck: plain Up" '^Up [^(]*$' "$(status_line hi3)"
+nrun inspect -f '{{json .Config.Healthcheck.Test}} {{json .State.Health}}' hi3
+check_eq "... Test NONE and no State.Health" '["NONE"] null' "$OUT"
+"$NOOK" rm -f hi1 hi2 hi3 >/dev/null
+
 # --- flag errors, as Docker gives them (125)
 check_status "--health-interval without a unit exits 125" 125 run --rm --health-interval 5 busybox true
 check_match "... with Go's message" 'time: missing unit in duration "5"' "$ERR"
