@@ -1092,7 +1092,7 @@ imagefmt_registry_get_manifest (struct imagefmt_registry *r, const char *repo,
   cleanup_free char *url = api_url (r, "/v2/%s%s/manifests/%s", r->sh->prefix, repo, reference);
   cleanup_free char *scope = scope_of (r, repo, "pull");
   cleanup_free char *what
-      = xasprintf ("manifest %s%s%s", repo, reference[6] == ':' ? "@" : ":", reference);
+      = xasprintf ("manifest %s%s%s", repo, strchr (reference, ':') ? "@" : ":", reference);
   struct req q = {
     .what = what, .method = "GET", .url = url, .scope = scope, .accept = IMAGEFMT_MANIFEST_ACCEPT
   };
