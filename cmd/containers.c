@@ -31,7 +31,7 @@
 /* ---- ps ---- */
 
 static const char *const ps_filters[]
-    = { "name", "status", "label", "ancestor", "id", "exited", "before", "since", NULL };
+    = { "name", "status", "label", "ancestor", "id", "exited", "before", "since", "health", NULL };
 
 static bool
 any_matches (json_t *values, bool (*pred) (const struct ctr *, const char *, void *),
@@ -61,6 +61,30 @@ static bool
 f_status (const struct ctr *c, const char *v, void *d)
 {
   return strcmp (c->status, v) == 0;
+}
+
+static bool
+f_health (const struct ctr *c, const char *v, void *d)
+{
+  return strcmp (c->health_status, v) == 0;
+}
+
+/* Docker refuses values of status= and health= it does not know. */
+static int
+check_filter_values (json_t *filters, const char *key, const char *const *known, nook_error_t *err)
+{
+  size_t i;
+  json_t *v;
+  json_array_foreach (json_object_get (filters, key), i, v)
+  {
+    bool ok = false;
+    for (const char *const *k = known; *k; k++)
+      ok |= strcmp (*k, json_string_value (v)) == 0;
+    if (!ok)
+      return nook_error_set (err, 0, "Unrecognised filter value for %s: %s", key,
+                             json_string_value (v));
+  }
+  return 0;
 }
 
 static bool
@@ -108,6 +132,7 @@ ps_keep (const struct ctr_list *l, const struct ctr *c, json_t *filters, bool al
       || !any_matches (json_object_get (filters, "id"), f_id, c, NULL)
       || !any_matches (json_object_get (filters, "status"), f_status, c, NULL)
       || !any_matches (json_object_get (filters, "exited"), f_exited, c, NULL)
+      || !any_matches (json_object_get (filters, "health"), f_health, c, NULL)
       || !any_matches (json_object_get (filters, "ancestor"), f_ancestor, c, NULL)
       || !any_matches (json_object_get (filters, "before"), f_created, c, (void *)l)
       || !cmd_filter_labels (filters, ctr_labels (c)))
@@ -282,7 +307,12 @@ ps_parse (int argc, char **argv, const char *verb, struct ps_opts *o, nook_error
         }
       if ((r = cmd_opt_value (argc, argv, &i, "-f", "--filter", verb, &v, err)) != 0)
         {
-          if (r < 0 || cmd_filter_add (o->filters, v, ps_filters, err) < 0)
+          static const char *const statuses[] = { "created", "restarting", "running", "removing",
+                                                  "paused",  "exited",     "dead",    NULL };
+          static const char *const healths[] = { "starting", "healthy", "unhealthy", "none", NULL };
+          if (r < 0 || cmd_filter_add (o->filters, v, ps_filters, err) < 0
+              || check_filter_values (o->filters, "status", statuses, err) < 0
+              || check_filter_values (o->filters, "health", healths, err) < 0)
             return -1;
           continue;
         }

@@ -1,6 +1,7 @@
 /* cmd/ctrs.c: see ctrs.h. */
 #include "cmd/ctrs.h"
 #include "cmd/format.h"
+#include "cmd/health.h"
 #include "cmd/records.h"
 #include "imagefmt/store.h"
 #include "util/cleanup.h"
@@ -87,7 +88,9 @@ derive_state (struct ctr *c)
       c->status = "exited"; /* a foreground run's end */
       return;
     }
-  if (status == NULL || strcmp (status, "running") == 0 || strcmp (status, "paused") == 0)
+  bool restarting = status && strcmp (status, "restarting") == 0;
+  if (status == NULL || strcmp (status, "running") == 0 || strcmp (status, "paused") == 0
+      || restarting)
     {
       /* running: the foreground nook is that same process, or the supervisor lives */
       bool fg_alive = fg > 0 && fg_start != 0 && container_proc_start (fg) == fg_start;
@@ -95,8 +98,10 @@ derive_state (struct ctr *c)
       bool alive = status == NULL ? fg_alive : (sup > 0 ? pid_alive (sup) : fg_alive);
       if (!alive)
         {
-          c->status = status == NULL ? "dead" : "exited";
-          if (status != NULL && !json_is_integer (json_object_get (st, "ExitCode")))
+          /* found dead (its nook or supervisor killed, even before it recorded itself as
+           * running): Exited (255), as Docker shows containers found dead after a crash */
+          c->status = "exited";
+          if (status == NULL || !json_is_integer (json_object_get (st, "ExitCode")))
             c->exit_code = 255;
           else if (status != NULL && c->exit_code == 0 && !c->finished)
             c->exit_code = 255; /* found dead: Docker's code after a crash */
@@ -105,7 +110,8 @@ derive_state (struct ctr *c)
       c->running = true;
       c->paused = json_is_true (json_object_get (st, "Paused"))
                   || strcmp (status ? status : "", "paused") == 0;
-      c->status = c->paused ? "paused" : "running";
+      c->restarting = restarting && !c->paused;
+      c->status = c->paused ? "paused" : c->restarting ? "restarting" : "running";
       if (fg_alive)
         c->nook_pid = fg;
       c->pid = (pid_t)json_integer_value (json_object_get (st, "Pid"));
@@ -151,6 +157,16 @@ ctr_load (int cdir, const char *id, struct ctr *c)
   c->created_ns = json_is_integer (ns) ? json_integer_value (ns) : c->created * 1000000000;
   c->state = container_read_json (cdir, id, "state.json");
   derive_state (c);
+  c->health_status = "none";
+  if (health_configured (cfg))
+    {
+      c->health = health_json_read (cdir, id);
+      const char *hs = json_string_value (json_object_get (c->health, "Status"));
+      /* started, not yet recorded by its supervisor: Docker's first state */
+      c->health_status = hs ? hs : c->running ? "starting" : "none";
+      if (hs == NULL && c->running)
+        c->health = json_pack ("{s:s, s:i, s:[]}", "Status", "starting", "FailingStreak", 0, "Log");
+    }
   return true;
 }
 
@@ -164,6 +180,7 @@ ctr_clear (struct ctr *c)
   free (c->command);
   json_decref (c->config);
   json_decref (c->state);
+  json_decref (c->health);
   memset (c, 0, sizeof *c);
 }
 
@@ -250,10 +267,21 @@ char *
 ctr_status_text (const struct ctr *c, int64_t now)
 {
   cleanup_free char *d = NULL;
+  if (c->running && c->restarting)
+    {
+      d = cmd_human_since (c->finished, now);
+      return xasprintf ("Restarting (%d) %s", c->exit_code, d);
+    }
   if (c->running)
     {
       d = cmd_human_duration (now - (c->started ? c->started : c->created));
-      return xasprintf ("Up %s%s", d, c->paused ? " (Paused)" : "");
+      if (c->paused)
+        return xasprintf ("Up %s (Paused)", d);
+      if (c->health && strcmp (c->health_status, "starting") == 0)
+        return xasprintf ("Up %s (health: starting)", d);
+      if (c->health)
+        return xasprintf ("Up %s (%s)", d, c->health_status);
+      return xasprintf ("Up %s", d);
     }
   if (strcmp (c->status, "exited") == 0)
     {

@@ -25,8 +25,10 @@ struct ctr
   int64_t created_ns;                 /* CreatedNs (else created in ns): the order of ps */
   json_t *config;                     /* config.json */
   json_t *state;                      /* state.json, or NULL */
-  const char *status;                 /* created, running, paused, exited, dead */
-  bool running, paused;
+  const char *status;                 /* created, running, paused, restarting, exited, dead */
+  bool running, paused, restarting;   /* (running: also while paused or restarting, as Docker) */
+  json_t *health;                     /* State.Health (health.json) when it has a healthcheck */
+  const char *health_status;          /* starting, healthy, unhealthy; "none" without one */
   int exit_code;
   pid_t nook_pid; /* the foreground nook that runs it (0: none alive) */
   pid_t pid;      /* host pid of the container's PID 1, 0 when unknown or not running */
@@ -49,8 +51,9 @@ int ctr_find (const struct ctr_list *l, const char *key, size_t *at, nook_error_
 /* The store root from ctx->root or the default. */
 char *ctr_store_root (const char *ctx_root, nook_error_t *err);
 
-/* Docker's STATUS column: "Up 5 minutes", "Up 2 hours (Paused)", "Exited (0) 3
- * seconds ago", "Created", "Dead". */
+/* Docker's STATUS column: "Up 5 minutes", "Up 2 hours (Paused)", "Up 3 seconds
+ * (healthy)", "Restarting (1) 2 seconds ago", "Exited (0) 3 seconds ago", "Created",
+ * "Dead". */
 char *ctr_status_text (const struct ctr *c, int64_t now);
 /* Its labels (config.json Labels; an empty object when none): a borrowed reference. */
 json_t *ctr_labels (const struct ctr *c);

@@ -12,6 +12,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/fs_read.h"
+#include "util/log.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -143,9 +144,17 @@ exec_parse (int argc, char **argv, struct exec_opts *o, nook_error_t *err)
 
 /* A process of the container whose namespaces can be joined: the init is not
  * dumpable, so its first child (with fuse-overlayfs, the relay's grandchild). */
-static pid_t
-joinable_process (pid_t init)
+pid_t
+exec_joinable_process (pid_t init)
 {
+  /* the command itself as PID 1 (no nook-init: --init=false): readable, and in the PID
+   * namespace it makes for its children (a fuse-overlayfs relay is not) */
+  char a[64], b[64], la[64] = "", lb[64] = "";
+  snprintf (a, sizeof a, "/proc/%d/ns/pid", (int)init);
+  snprintf (b, sizeof b, "/proc/%d/ns/pid_for_children", (int)init);
+  if (readlink (a, la, sizeof la - 1) > 0 && readlink (b, lb, sizeof lb - 1) > 0
+      && strcmp (la, lb) == 0)
+    return init;
   pid_t p = init;
   for (int depth = 0; depth < 4; depth++)
     {
@@ -229,9 +238,67 @@ resolve_user (pid_t target, const char *user, struct nook_spec *s, nook_error_t 
   return 0;
 }
 
+/* The container's seccomp program: seccomp.bpf beside its record, or (a foreground
+ * --rm run without a name: none linked, for its start-up) the cached program its record
+ * names. */
+static int
+load_seccomp (int dirfd, const char *root, json_t *cfg, struct nook_spec *s, nook_error_t *err)
+{
+  const char *prog = json_string_value (json_object_get (cfg, "SeccompProgram"));
+  if (s->seccomp_unconfined || prog == NULL || faccessat (dirfd, "seccomp.bpf", F_OK, 0) == 0)
+    return container_seccomp_load (dirfd, s, err);
+  if (*prog == '\0' || *prog == '.' || strchr (prog, '/'))
+    return nook_error_set (err, 0, "the container's record names no valid seccomp program");
+  cleanup_free char *path = xasprintf ("%s/cache/seccomp/%s", root, prog);
+  char *data = NULL;
+  size_t len = 0;
+  if (fs_read_file_at (AT_FDCWD, path, 1 << 20, &data, &len, err) < 0)
+    return nook_error_wrap (err, "the container's seccomp program");
+  s->seccomp_bpf = data;
+  s->seccomp_bpf_len = len;
+  return 0;
+}
+
+/* A foreground --rm run without a name records no state (its start-up is what is
+ * measured): its init is the first child of the nook that runs it (config.json Pid,
+ * PidStart, that nook pinned by a pidfd); the init is pinned in *initfd and checked to
+ * be that nook's child. */
+static pid_t
+foreground_init (json_t *cfg, int *initfd)
+{
+  pid_t nook = (pid_t)json_integer_value (json_object_get (cfg, "Pid"));
+  unsigned long long start
+      = (unsigned long long)json_integer_value (json_object_get (cfg, "PidStart"));
+  if (nook <= 0 || start == 0)
+    return -1;
+  cleanup_close int nookfd = (int)syscall (SYS_pidfd_open, nook, 0);
+  if (nookfd < 0 || container_proc_start (nook) != start)
+    return -1;
+  char path[64], buf[256];
+  snprintf (path, sizeof path, "/proc/%d/task/%d/children", (int)nook, (int)nook);
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd >= 0 ? read (fd, buf, sizeof buf - 1) : -1;
+  if (n <= 0)
+    return -1;
+  buf[n] = '\0';
+  pid_t init = (pid_t)strtol (buf, NULL, 10);
+  if (init <= 0 || (*initfd = (int)syscall (SYS_pidfd_open, init, 0)) < 0)
+    return -1;
+  /* still nook's child (not a recycled pid): field 4 of its stat */
+  snprintf (path, sizeof path, "/proc/%d/stat", (int)init);
+  cleanup_close int sfd = open (path, O_RDONLY | O_CLOEXEC);
+  n = sfd >= 0 ? read (sfd, buf, sizeof buf - 1) : -1;
+  buf[n > 0 ? n : 0] = '\0';
+  const char *p = strrchr (buf, ')');
+  int ppid = 0;
+  if (p == NULL || sscanf (p + 1, " %*c %d", &ppid) != 1 || ppid != nook)
+    return -1;
+  return init;
+}
+
 static int
 build_spec (const struct exec_opts *o, pid_t target, struct nook_spec *s, int dirfd,
-            nook_error_t *err)
+            const char *root, json_t *cfg, nook_error_t *err)
 {
   strv_free (s->argv);
   s->argv = strv_dup (o->argv);
@@ -286,7 +353,7 @@ build_spec (const struct exec_opts *o, pid_t target, struct nook_spec *s, int di
       s->caps = sandbox_caps_all ();
       s->seccomp_unconfined = true;
     }
-  else if (container_seccomp_load (dirfd, s, err) < 0)
+  else if (load_seccomp (dirfd, root, cfg, s, err) < 0)
     return -1;
   return 0;
 }
@@ -310,6 +377,8 @@ cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   struct container_state st = { 0 };
   json_t *cfg = NULL;
   pid_t target = -1;
+  enum log_level level;
+  int loaded;
   struct sandbox_exec x = { .spec = &spec, .detach = o.detach };
   if (o.interactive && o.tty && !isatty (0))
     {
@@ -337,18 +406,30 @@ cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
                       o.container);
       goto out;
     }
+  cfg = container_read_json (cdir, id, "config.json");
   /* the init, pinned by a pidfd while we find its child */
   initfd = strcmp (st.status, "running") == 0 ? (int)syscall (SYS_pidfd_open, st.pid, 0) : -1;
   if (initfd >= 0 && container_proc_start (st.pid) == st.pid_start)
-    target = joinable_process (st.pid);
+    target = exec_joinable_process (st.pid);
+  else if (initfd < 0 && strcmp (st.status, "created") == 0
+           && faccessat (dirfd, "state.json", F_OK, 0) < 0 && errno == ENOENT)
+    {
+      pid_t init = foreground_init (cfg, &initfd);
+      if (init > 0)
+        target = exec_joinable_process (init);
+    }
   if (target <= 0)
     {
       nook_error_set (err, 0, "container %s is not running", o.container);
       goto out;
     }
-  cfg = container_read_json (cdir, id, "config.json");
-  if (cfg == NULL || container_spec_from_json (cfg, &spec, err) < 0
-      || build_spec (&o, target, &spec, dirfd, err) < 0)
+  /* (the spec's network is not exec's business: it joins the container's; no warning
+   * that `start` would not restore it) */
+  level = log_get_level ();
+  log_set_level (LOG_ERROR);
+  loaded = cfg ? container_spec_from_json (cfg, &spec, err) : -1;
+  log_set_level (level);
+  if (cfg == NULL || loaded < 0 || build_spec (&o, target, &spec, dirfd, root, cfg, err) < 0)
     goto out;
   x.target = target;
   status = sandbox_exec (&x, err);

@@ -125,10 +125,12 @@ inspect_container_json (const struct ctr *c, const char *root)
   bool dead = strcmp (c->status, "dead") == 0;
   json_t *state
       = json_pack ("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s}", "Status", c->status,
-                   "Running", c->running, "Paused", c->paused, "Restarting", false, "OOMKilled",
-                   false, "Dead", dead, "Pid", (int)c->pid, "ExitCode", c->exit_code, "Error",
-                   error ? error : "", "StartedAt", started, "FinishedAt", finished);
-  /* what the supervisor records beyond these (SupervisorPid, Health, ...) */
+                   "Running", c->running, "Paused", c->paused, "Restarting", c->restarting,
+                   "OOMKilled", false, "Dead", dead, "Pid", (int)c->pid, "ExitCode", c->exit_code,
+                   "Error", error ? error : "", "StartedAt", started, "FinishedAt", finished);
+  if (c->health)
+    json_object_set (state, "Health", c->health);
+  /* what the supervisor records beyond these (SupervisorPid, ...) */
   const char *k;
   json_t *v;
   json_object_foreach (st, k,

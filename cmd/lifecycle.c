@@ -4,6 +4,7 @@
 #include "cmd/lifecycle.h"
 #include "cmd/run_net.h"
 #include "cmd/cli.h"
+#include "cmd/health.h"
 #include "cmd/records.h"
 #include "cmd/store_open.h"
 #include "imagefmt/store.h"
@@ -140,8 +141,12 @@ run_life_json (const struct run_opts *o, const struct nook_spec *spec, const str
       restart_policy_name (l->restart.kind), "MaximumRetryCount", l->restart.max_retries,
       "LogConfig", "Type", l->log.none ? "none" : "json-file", "Config", logcfg, "AutoRemove",
       o->rm, "Privileged", o->privileged, "ReadonlyRootfs", o->read_only, "Init", false);
-  return json_pack ("{s:o, s:o, s:o}", "Spec", container_spec_json (spec), "Config", config,
-                    "HostConfig", host);
+  /* as given: true, false, or null (not given) */
+  json_object_set_new (host, "Init", o->init_set ? json_boolean (o->init) : json_null ());
+  json_t *sj = container_spec_json (spec);
+  if (spec->no_init)
+    json_object_set_new (sj, "NoInit", json_true ()); /* (read back by lifecycle_load) */
+  return json_pack ("{s:o, s:o, s:o}", "Spec", sj, "Config", config, "HostConfig", host);
 }
 
 void
@@ -292,6 +297,7 @@ lifecycle_load (struct nook_ctx *ctx, const char *id, struct supervise_opts *o, 
   struct nook_spec *spec = xzalloc (sizeof *spec);
   o->spec = spec;
   int rc = container_spec_from_json (cfg, spec, err);
+  spec->no_init = json_is_true (json_object_get (json_object_get (cfg, "Spec"), "NoInit"));
   const char *name = json_string_value (json_object_get (cfg, "Name"));
   o->name = name ? xstrdup (name) : NULL;
   const char *image_id = json_string_value (json_object_get (cfg, "ImageID"));
@@ -300,6 +306,7 @@ lifecycle_load (struct nook_ctx *ctx, const char *id, struct supervise_opts *o, 
   run_life_from_config (cfg, &life);
   o->auto_remove
       = json_is_true (json_object_get (json_object_get (cfg, "HostConfig"), "AutoRemove"));
+  o->health = health_config_load (json_object_get (json_object_get (cfg, "Config"), "Healthcheck"));
   cleanup_free char *image = image_id ? xstrdup (image_id) : NULL;
   cleanup_free char *drv = driver ? xstrdup (driver) : NULL;
   json_auto_t *netcfg = json_pack ("{s:O?}", "NetSpec", json_object_get (cfg, "NetSpec"));
@@ -434,6 +441,7 @@ struct verb_opts
   bool attach, interactive, all;
   const char *detach_keys, *filter;
   char **args;
+  char **conditions; /* wait --condition */
 };
 
 static void
@@ -455,6 +463,12 @@ verb_usage (const char *verb)
             "detaching a container\n  -i, --interactive          Attach container's STDIN\n"
             "      --all                  Start all containers (with --filter)\n"
             "  -f, --filter string        restart-policy=always|unless-stopped|on-failure|no\n");
+  else if (strcmp (verb, "wait") == 0)
+    printf ("Usage:  nook wait [OPTIONS] CONTAINER [CONTAINER...]\n\nBlock until one or more "
+            "containers stop, then print their exit codes\n\nOptions:\n"
+            "      --condition string   not-running (default), next-exit, removed; or podman's\n"
+            "                           created, running, paused, restarting, stopped, exited,\n"
+            "                           healthy, unhealthy (prints -1)\n");
   else
     printf ("Usage:  nook %s CONTAINER [CONTAINER...]\n", verb);
 }
@@ -539,6 +553,16 @@ verb_parse (int argc, char **argv, struct verb_opts *v, nook_error_t *err)
           if (r < 0)
             return -1;
           v->detach_keys = val;
+        }
+      else if (strcmp (v->verb, "wait") == 0
+               && (r = cmd_opt_value (argc, argv, &i, NULL, "--condition", v->verb, &val, err))
+                      != 0)
+        {
+          if (r < 0)
+            return -1;
+          strv_push (&v->conditions, val);
+          if (lifecycle_wait_check (v->conditions, err) < 0)
+            return cmd_usage_mark (err);
         }
       else if (strcmp (v->verb, "attach") == 0
                && (strcmp (a, "--no-stdin") == 0 || strcmp (a, "--sig-proxy=false") == 0
@@ -783,6 +807,16 @@ each_container (struct nook_ctx *ctx, struct verb_opts *v, nook_error_t *err)
               continue;
             }
         }
+      else if (strcmp (v->verb, "wait") == 0 && v->conditions)
+        {
+          int code;
+          if ((rc = lifecycle_wait (root, id, v->conditions, &code, &e)) == 0)
+            {
+              printf ("%d\n", code);
+              fflush (stdout);
+              continue;
+            }
+        }
       else if (strcmp (v->verb, "wait") == 0)
         {
           printf ("%d\n", wait_one (root, id, &e));
@@ -816,6 +850,7 @@ run_verb (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   else if (r > 0)
     r = 0;
   strv_free (v.args);
+  strv_free (v.conditions);
   return r;
 }
 

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "cmd/commands.h"
 #include "cmd/run_flags.h"
@@ -70,6 +71,15 @@ int cmd_unpause (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 int cmd_attach (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_logs (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+/* A process of the container whose init is `init` whose namespaces can be joined
+ * (the init is not dumpable): its first child; -1 when there is none. */
+pid_t exec_joinable_process (pid_t init);
+
+/* wait --condition (cmd/wait.c): check the values; wait for container id to
+ * meet one of them, *code the exit code to print (-1 for a state). */
+int lifecycle_wait_check (char *const *conds, nook_error_t *err);
+int lifecycle_wait (const char *root, const char *id, char *const *conds, int *code,
+                    nook_error_t *err);
 
 /* Remove holds/<id> when no live process holds it (its supervisor died). */
 void lifecycle_clear_hold (const char *root, const char *id);

@@ -2,6 +2,7 @@
  * container record -> sandbox_run -> cleanup. */
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "cmd/health.h"
 #include "cmd/inspect.h"
 #include "cmd/lifecycle.h"
 #include "cmd/records.h"
@@ -49,13 +50,27 @@ run_usage (void)
       "      --entrypoint string        Overwrite the default ENTRYPOINT of the image\n"
       "  -e, --env list                 Set environment variables\n"
       "      --env-file list            Read in a file of environment variables\n"
+      "      --health-cmd string        Command to run to check health\n"
+      "      --health-interval duration Time between running the check (ms|s|m|h) (default 30s)\n"
+      "      --health-retries int       Consecutive failures needed to report unhealthy\n"
+      "                                 (default 3)\n"
+      "      --health-start-interval duration\n"
+      "                                 Time between running the check during the start\n"
+      "                                 period (default 5s)\n"
+      "      --health-start-period duration\n"
+      "                                 Start period for the container to initialize before\n"
+      "                                 starting health-retries countdown (default 0s)\n"
+      "      --health-timeout duration  Maximum time to allow one check to run (default 30s)\n"
       "  -h, --help                     Print usage\n"
       "      --hostname string          Container host name\n"
+      "      --init                     nook's init as PID 1 (the default; --init=false: the\n"
+      "                                 command is PID 1, as is an /init command by default)\n"
       "  -i, --interactive              Keep STDIN open (with -t: stdin must be a terminal)\n"
       "      --log-driver string        Logging driver for the container: json-file, none\n"
       "      --log-opt list             Log driver options (max-size=, max-file=)\n"
       "      --name string              Assign a name to the container\n"
       "      --network string           Connect a container to a network (Network options below)\n"
+      "      --no-healthcheck           Disable any container-specified HEALTHCHECK\n"
       "      --platform string          os/arch[/variant] of the image to pull\n"
       "      --privileged               All capabilities of the user namespace, no seccomp\n"
       "      --pull string              Pull image before running: always, missing (default),\n"
@@ -212,7 +227,7 @@ container_created (const struct nook_spec *spec, const char *cidfile, const char
     return nook_error_set (err, errno, "open '%s'", spec->container_dir);
   /* the seccomp program: a link to the cached one (no new inode: file creation is what
    * costs on a busy ext4), else a copy */
-  if (spec->seccomp_bpf && !quick
+  if (spec->seccomp_bpf && !(quick && seccomp_file)
       && !(seccomp_file && linkat (AT_FDCWD, seccomp_file, d, "seccomp.bpf", 0) == 0)
       && container_seccomp_save (d, spec, err) < 0)
     return -1;
@@ -250,10 +265,11 @@ struct run_state
   bool parked;               /* ... and already parked */
   bool named;                /* --name given: its .names link must be freed */
   struct run_net net;
-  json_t *mounts;       /* inspect's Mounts (--rm: its anonymous volumes go too) */
-  struct run_life life; /* restart policy, logs, stop signal (cmd/lifecycle.h) */
-  bool handed;          /* a supervisor owns the container now */
-  char *seccomp_file;   /* the cached program, linked into the container */
+  json_t *mounts;               /* inspect's Mounts (--rm: its anonymous volumes go too) */
+  struct run_life life;         /* restart policy, logs, stop signal (cmd/lifecycle.h) */
+  bool handed;                  /* a supervisor owns the container now */
+  char *seccomp_file;           /* the cached program, linked into the container */
+  struct health_config *health; /* its healthcheck, or NULL (cmd/health.h) */
 };
 
 /* The command and all of the container have ended; the kernel is still
@@ -297,6 +313,14 @@ static int
 network_started (void *data, const struct sandbox_netns *ns, nook_error_t *err)
 {
   struct run_state *st = data;
+  /* a restart (restart policy) under the same supervisor: the last run's helpers end
+   * first (each run left one more running) */
+  if (st->net.stack.pid > 0 || st->net.forwarder.pid > 0)
+    {
+      run_net_stop (&st->net);
+      net_helper_reap (&st->net.forwarder, true);
+      net_helper_reap (&st->net.stack, true);
+    }
   return run_net_start (&st->net, ns, err);
 }
 
@@ -363,6 +387,10 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
                           .warn = warn };
   if (spec_merge (st->img->config, o, &env, st->id, spec, err) < 0)
     return -1;
+  /* PID 1: nook's init unless --init=false, or, without --init, a command that is
+   * /init (s6-overlay's, which must be PID 1: the linuxserver.io images) */
+  spec->no_init = o->init_set ? !o->init
+                              : spec->argv && spec->argv[0] && strcmp (spec->argv[0], "/init") == 0;
   sandbox_idmap_plan (&in, spec->uid, spec->gid, &spec->ids, NULL);
   if (check_ids (spec, err) < 0)
     return -1;
@@ -371,8 +399,9 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
   trace_mark ("spec and storage driver");
   bool unconfined = false;
   cleanup_free char *profile = NULL;
-  /* Single id, root: set*id, chown and stat answered by the init (sandbox/credemu.h). */
-  spec->credemu = spec->ids.single && spec->uid == 0;
+  /* Single id, root: set*id, chown and stat answered by the init (sandbox/credemu.h);
+   * not when the command is PID 1 (no init to answer: real answers, as without it) */
+  spec->credemu = spec->ids.single && spec->uid == 0 && !spec->no_init;
   if (spec_security_opts (o->security_opts, &unconfined, &profile, err) < 0
       || seccomp_cache_program_path (imagefmt_store_root (st->store), profile, spec,
                                      &st->seccomp_file, err)
@@ -405,6 +434,17 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
   if (extra == NULL)
     return -1;
   json_object_set_new (extra, "NetSpec", run_net_json (&st->net));
+  json_t *healthcheck = NULL;
+  if (health_config_merge (o, st->img->config, &healthcheck, err) < 0)
+    {
+      json_decref (extra);
+      return -1;
+    }
+  if (healthcheck)
+    {
+      st->health = health_config_load (healthcheck);
+      json_object_set_new (json_object_get (extra, "Config"), "Healthcheck", healthcheck);
+    }
   if (run_life_parse (o, st->img->config, stop_timeout, o->stop_timeout != NULL, &st->life, err)
       < 0)
     return -1;
@@ -437,6 +477,13 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
     .extra = extra,
   };
   st->named = o->name != NULL || !o->rm;
+  /* (--rm without a name in the foreground: launch's shortest path, nothing of it kept
+   * for start; exec finds its seccomp program in the cache, named here: no link made) */
+  bool quick = o->rm && !o->name && !st->creating && !o->detach && !(o->interactive && o->tty)
+               && st->health == NULL;
+  if (quick && spec->seccomp_bpf && st->seccomp_file && strrchr (st->seccomp_file, '/'))
+    json_object_set_new (extra, "SeccompProgram",
+                         json_string (strrchr (st->seccomp_file, '/') + 1));
   if (getuid () == 0 && !st->ids0.single && open_store_for_root (st->store, err) < 0)
     {
       json_decref (extra);
@@ -451,9 +498,6 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
    * container uses it. */
   imagefmt_hold_release (steal_pointer (&st->hold));
   test_hook ("container-recorded");
-  /* (--rm without a name in the foreground: launch's shortest path, no exec into it by
-   * name, nothing of it kept for start) */
-  bool quick = o->rm && !o->name && !st->creating && !o->detach && !(o->interactive && o->tty);
   if (container_created (spec, o->cidfile, st->id, st->seccomp_file,
                          !(st->creating || o->detach || (o->interactive && o->tty)), quick, err)
       < 0)
@@ -505,6 +549,7 @@ launch (const struct run_opts *o, struct run_state *st, bool create, nook_error_
     .network_enter = network_enter,
     .network_exit = network_exit,
     .data = st,
+    .health = steal_pointer (&st->health),
   };
   int status;
   if (create)
@@ -528,7 +573,7 @@ launch (const struct run_opts *o, struct run_state *st, bool create, nook_error_
       st->hold = NULL;
       st->handed = status >= 0 || (err && *err && ((*err)->exit == 126 || (*err)->exit == 127));
     }
-  else if (o->rm && !o->name)
+  else if (o->rm && !o->name && so.health == NULL)
     {
       /* --rm without a name: nothing to log for anyone, nobody to stop it by name; the
        * shortest path (start-up is measured on it): nook waits itself, and returns
@@ -580,7 +625,7 @@ run_main (struct nook_ctx *ctx, int argc, char **argv, bool create, nook_error_t
     }
   int stop_timeout = 10;
   struct run_life life;
-  if (check_tty_opts (&o, &stop_timeout, err) < 0
+  if (check_tty_opts (&o, &stop_timeout, err) < 0 || health_flags_check (&o, err) < 0
       || run_life_parse (&o, NULL, stop_timeout, false, &life, err) < 0)
     {
       run_opts_free (&o);
@@ -624,6 +669,7 @@ run_main (struct nook_ctx *ctx, int argc, char **argv, bool create, nook_error_t
   imagefmt_hold_release (st.hold);
   nook_spec_free (&st.spec);
   imagefmt_image_free (st.img);
+  health_config_free (st.health);
   if (st.store)
     imagefmt_store_close (st.store);
   free (st.id);

@@ -72,6 +72,14 @@ static const struct optdef optdefs[] = {
   { "volumes-from", 0, O_LIST, OFF (volumes_from) },
   { "network-alias", 0, O_LIST, OFF (network_aliases) },
   { "ip", 0, O_STR, OFF (ip) },
+  { "health-cmd", 0, O_STR, OFF (health_cmd) },
+  { "health-interval", 0, O_STR, OFF (health_interval) },
+  { "health-timeout", 0, O_STR, OFF (health_timeout) },
+  { "health-retries", 0, O_STR, OFF (health_retries) },
+  { "health-start-period", 0, O_STR, OFF (health_start_period) },
+  { "health-start-interval", 0, O_STR, OFF (health_start_interval) },
+  { "no-healthcheck", 0, O_BOOL, OFF (no_healthcheck) },
+  { "init", 0, O_BOOL, OFF (init) },
 };
 
 static int
@@ -81,6 +89,8 @@ set_opt (struct run_opts *o, const struct optdef *d, const char *val, nook_error
   switch (d->kind)
     {
     case O_BOOL:
+      if (d->off == OFF (init))
+        o->init_set = true;
       if (val == NULL || strcmp (val, "true") == 0)
         *(bool *)base = true;
       else if (strcmp (val, "false") == 0)
@@ -230,5 +240,9 @@ run_opts_free (struct run_opts *o)
     strv_free (*net[i]);
   free (o->ip);
   free (o->network_twice);
+  char **health[] = { &o->health_cmd,     &o->health_interval,     &o->health_timeout,
+                      &o->health_retries, &o->health_start_period, &o->health_start_interval };
+  for (size_t i = 0; i < ARRAY_SIZE (health); i++)
+    free (*health[i]);
   memset (o, 0, sizeof *o);
 }

@@ -26,6 +26,12 @@ struct run_opts
   char **volumes_from;          /* --volumes-from CONTAINER[:ro|rw] */
   char **network_aliases, *ip;  /* --network-alias, --ip (user-defined networks) */
   char *network_twice;          /* a second --network value (refused by cmd/run_net.c) */
+  /* healthchecks (cmd/health.c): --health-cmd, -interval, -timeout, -retries, -start-period,
+   * -start-interval, --no-healthcheck */
+  char *health_cmd, *health_interval, *health_timeout, *health_retries, *health_start_period,
+      *health_start_interval;
+  bool no_healthcheck;
+  bool init, init_set; /* --init[=true|false]: nook's init as PID 1 or the command */
   char *image;
   char **cmd; /* the command after IMAGE, may be NULL */
 };

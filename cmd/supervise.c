@@ -6,6 +6,7 @@
  * answers `stop`, `wait` and `rm` only once the container's output is all in
  * the log and its end recorded. */
 #include "cmd/supervise.h"
+#include "cmd/health.h"
 #include "cmd/records.h"
 #include "imagefmt/store.h"
 #include "sandbox/run.h"
@@ -95,6 +96,8 @@ supervise_free_opts (struct supervise_opts *o)
   free (o->root);
   free (o->id);
   free (o->name);
+  health_config_free (o->health);
+  o->health = NULL;
   imagefmt_hold_release (o->hold);
   o->hold = NULL;
   if (o->store)
@@ -256,6 +259,7 @@ struct sup
   bool wait_attach;
   bool ended_quit; /* leave the backoff wait */
   int64_t run_started_ms;
+  struct health_mon *health; /* its healthcheck's probes (cmd/health.h), or NULL */
 };
 
 static int64_t
@@ -354,6 +358,18 @@ static bool
 container_pidns (pid_t init, char *out, size_t size)
 {
   char path[64], buf[256];
+  /* the command as PID 1 (no nook-init) is readable itself: in the PID namespace it
+   * makes for its children (a fuse-overlayfs relay is not) */
+  char kids[64];
+  snprintf (path, sizeof path, "/proc/%d/ns/pid", (int)init);
+  ssize_t k0 = readlink (path, out, size - 1);
+  snprintf (path, sizeof path, "/proc/%d/ns/pid_for_children", (int)init);
+  ssize_t k1 = k0 > 0 ? readlink (path, kids, sizeof kids - 1) : -1;
+  if (k0 > 0 && k1 == k0 && memcmp (out, kids, (size_t)k0) == 0)
+    {
+      out[k0] = '\0';
+      return true;
+    }
   snprintf (path, sizeof path, "/proc/%d/task/%d/children", (int)init, (int)init);
   cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
   ssize_t n = fd >= 0 ? read (fd, buf, sizeof buf - 1) : -1;
@@ -381,7 +397,7 @@ signal_container (struct sup *S, const char *ns, int sig, pid_t *seen, int *nsee
     {
       char *end;
       long p = strtol (de->d_name, &end, 10);
-      if (*end || p <= 0 || (pid_t)p == S->pid)
+      if (*end || p <= 0 || ((pid_t)p == S->pid && !S->o->spec->no_init))
         continue;
       char path[64], link[64];
       snprintf (path, sizeof path, "/proc/%ld/ns/pid", p);
@@ -712,7 +728,7 @@ serve (struct sup *S, int64_t deadline_ms)
   bool stdin_open = false, notified = false;
   for (;;)
     {
-      struct pollfd p[8 + MAX_CLIENTS];
+      struct pollfd p[10 + MAX_CLIENTS];
       int n = 0;
       int i_sig = -1, i_not = -1, i_mas = -1, i_out = -1, i_err = -1, i_lis = -1, i_in = -1;
       int sigfd = S->sigfd >= 0 ? S->sigfd : S->own_sigfd;
@@ -733,12 +749,17 @@ serve (struct sup *S, int64_t deadline_ms)
       int first_client = n;
       for (int i = 0; i < S->ncl; i++)
         p[n++] = (struct pollfd){ .fd = S->cl[i].fd, .events = POLLIN };
+      int i_health = n;
+      n += health_mon_pollfds (S->health, p + n);
 
       int64_t now = mono_ms (), until = -1;
       if (S->pid > 0 && S->kill_at && !S->killed)
         until = S->kill_at;
       if (S->pid <= 0 && deadline_ms > 0 && (until < 0 || deadline_ms < until))
         until = deadline_ms;
+      int64_t health_at = S->pid > 0 ? health_mon_deadline (S->health) : -1;
+      if (health_at >= 0 && (until < 0 || health_at < until))
+        until = health_at;
       int timeout = until < 0 ? -1 : until <= now ? 0 : (int)(until - now);
       int r = poll (p, (nfds_t)n, timeout);
       if (r < 0 && errno != EINTR)
@@ -752,6 +773,8 @@ serve (struct sup *S, int64_t deadline_ms)
         }
       if (S->pid <= 0 && (S->ended_quit || (deadline_ms > 0 && now >= deadline_ms)))
         return -1;
+      if (S->pid > 0)
+        health_mon_handle (S->health, p + i_health, n - i_health, S->st.paused);
       if (r <= 0)
         continue;
       if (i_out >= 0 && p[i_out].revents && !pump_output (S, S->out_r, 1))
@@ -883,10 +906,12 @@ on_started (void *data, const struct sandbox_started *s)
   free (S->st.error);
   S->st.error = NULL;
   snprintf (S->st.status, sizeof S->st.status, "running");
+  health_mon_begin (S->health, s->pid, S->st.started_ns);
   write_state (S);
   S->run_started_ms = mono_ms ();
   report_ready (S, NULL);
   int st = serve (S, 0);
+  health_mon_end (S->health, S->gone);
   drain (S);
   S->notify = -1; /* (sandbox_run closes it and the master) */
   S->master = -1;
@@ -1101,6 +1126,8 @@ sup_init (struct sup *S, struct supervise_opts *o, nook_error_t *err)
   snprintf (S->st.status, sizeof S->st.status, "starting");
   if (listen_control (S, err) < 0)
     return -1;
+  if (o->health)
+    S->health = health_mon_new (o->health, o->spec, S->dirfd);
   /* listening, then recorded: whoever sees "starting" with our pid can ask us (a
    * foreground run records itself once running: its caller is there to see it fail) */
   if (!S->attached)
@@ -1117,6 +1144,8 @@ sup_init (struct sup *S, struct supervise_opts *o, nook_error_t *err)
 static void
 sup_free (struct sup *S)
 {
+  health_mon_free (S->health);
+  S->health = NULL;
   logw_close (S->log);
   for (int i = 0; i < 3; i++)
     if (S->saved[i] >= 0)

@@ -19,6 +19,7 @@
 #include "sandbox/run.h"
 #include "util/error.h"
 
+struct health_config;
 struct imagefmt_hold;
 struct imagefmt_store;
 
@@ -54,6 +55,7 @@ struct supervise_opts
   bool ephemeral;                /* foreground --rm: the caller empties and removes it, so
                                     nothing is recorded once the command has ended */
   int restart_count;             /* carried on by `start` */
+  struct health_config *health;  /* its healthcheck (cmd/health.h), or NULL (owned) */
   int lock_fd;                   /* (internal: the locked container directory, or -1) */
   /* foreground --rm: the command ended, the kernel is still tearing down */
   void (*command_ended) (void *data, int status);

@@ -376,6 +376,28 @@ cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       put (&in, net[i].label, net[i].key, net[i].value);
       free (net[i].value);
     }
+  /* the container lifecycle without a daemon (cmd/supervise.c, cmd/health.c) */
+  put (&in, "Supervisors", "Supervisors",
+       "one nook-supervise process per running container (no daemon): it owns the "
+       "container's init, logs, restart policy and healthchecks; a container whose "
+       "supervisor is killed ends, and reads Exited (255)");
+  put (&in, "Containers at boot", "BootStart",
+       "nothing starts them (no daemon, no systemd unit): restart policies act while a "
+       "supervisor lives; after a reboot run `nook start --all --filter "
+       "restart-policy=always` (and unless-stopped) from a login script or an @reboot "
+       "crontab, as podman's restart unit does");
+  put (&in, "Pause", "Pause",
+       "SIGSTOP/SIGCONT of every process of the container but nook's init, repeated until "
+       "no new process appears (the cgroup freezer is not used: cgroups are not delegated "
+       "to nook). Differences from a freezer: a parent in the container sees its child "
+       "stopped (SIGCHLD, waitpid WUNTRACED) and SIGCONT handlers run at unpause");
+  put (&in, "PID 1", "Pid1",
+       "nook-init (reaps orphans, forwards signals, exits with the command's status); the "
+       "command itself with --init=false, or without --init when it is /init "
+       "(s6-overlay's)");
+  put (&in, "Healthchecks", "Healthchecks",
+       "run by the container's supervisor through exec (the container's namespaces, user, "
+       "capabilities and seccomp), Docker's schedule and rules; none while paused");
   if (tmpl)
     return print_template (tmpl, in.obj, err) < 0 ? -1 : in.failed ? 1 : 0;
   if (in.json)

@@ -813,9 +813,8 @@ unpack_many (struct imagefmt_store *s, char *const *layers, char *const *chains,
              char *const *diff_ids, const size_t *todo, size_t n, nook_error_t *err)
 {
   long cpus = sysconf (_SC_NPROCESSORS_ONLN);
-  struct unpack_many u = {
-    .s = s, .layers = layers, .chains = chains, .diff_ids = diff_ids, .todo = todo, .n = n
-  };
+  struct unpack_many u
+      = { .s = s, .layers = layers, .chains = chains, .diff_ids = diff_ids, .todo = todo, .n = n };
   pthread_t th[8];
   size_t nth = 0, want = cpus > 1 ? (size_t)cpus : 1;
   int ret = 0;

@@ -377,7 +377,8 @@ static bool
 early_start (const struct nook_spec *spec, int err_fd, struct early *e)
 {
   memset (e, 0, sizeof *e);
-  if (!spec->seccomp_default || !spec->seccomp_bpf || spec->tty || sandbox_credemu_active (spec)
+  if (!spec->seccomp_default || !spec->seccomp_bpf || spec->tty || spec->no_init
+      || sandbox_credemu_active (spec)
       || !sandbox_seccomp_bpf_valid (spec->seccomp_bpf, spec->seccomp_bpf_len))
     return false;
   e->spec = spec;
@@ -636,6 +637,15 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
   /* Limits last: a low RLIMIT_NOFILE must not stop the fd shuffle above. */
   if (set_rlimits (spec, &err) < 0)
     child_fail (err_fd, err);
+  if (spec->no_init)
+    {
+      /* The command is PID 1 (it reaps what it starts, or not: its choice, as with
+       * Docker without --init): it execs here; nook sees its end as our exit. */
+      close (notify_fd);
+      if (!spec->tty)
+        setsid ();
+      exec_command (spec, err_fd, pty_slave, false, -1);
+    }
   prctl (PR_SET_DUMPABLE, 0);
   /* Named before the command can look at it. */
   sandbox_set_title ("nook-init");

@@ -135,11 +135,42 @@ command (const struct sandbox_exec *x, int err_fd, int tty_sock)
   sandbox_exec_command (s, err_fd, slave);
 }
 
+/* A of a healthcheck's probe: B (a session leader: its pid is its group's) and
+ * its group are killed when P dies (PR_SET_PDEATHSIG) or sends SIGTERM (the
+ * probe's timeout); B's pid, unreaped, names the group until then. */
+__attribute__ ((noreturn)) static void
+probe_wait (pid_t b, pid_t parent)
+{
+  sigset_t set;
+  sigemptyset (&set);
+  sigaddset (&set, SIGCHLD);
+  sigaddset (&set, SIGTERM);
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid () != parent)
+    kill (getpid (), SIGTERM); /* (pending: handled below) */
+  for (;;)
+    {
+      int st;
+      pid_t r = waitpid (b, &st, WNOHANG);
+      if (r == b)
+        _exit (sandbox_status_code (st));
+      if (r < 0 && errno != EINTR)
+        _exit (126);
+      siginfo_t si;
+      if (sigwaitinfo (&set, &si) == SIGTERM)
+        {
+          kill (-b, SIGKILL);
+          kill (b, SIGKILL);
+        }
+    }
+}
+
 /* A: join, fork B, pass its status on. */
 __attribute__ ((noreturn)) static void
 joiner (const struct sandbox_exec *x, int pidfd, int flags, int err_fd, int tty_sock)
 {
   cleanup_error nook_error_t e = NULL;
+  pid_t parent = getppid ();
   if (setns (pidfd, flags) < 0)
     {
       nook_error_set_exit (&e, 126, errno, "join the container's namespaces");
@@ -163,6 +194,8 @@ joiner (const struct sandbox_exec *x, int pidfd, int flags, int err_fd, int tty_
   sigset_t all;
   sigfillset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);
+  if (x->probe)
+    probe_wait (b, parent);
   int st = sandbox_supervise (b);
   _exit (st < 0 ? 126 : sandbox_status_code (st));
 }

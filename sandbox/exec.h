@@ -16,6 +16,8 @@ struct sandbox_exec
   pid_t target; /* a process of the container whose namespaces to join (not its init:
                    not dumpable) */
   bool detach;  /* -d: return once the command runs */
+  bool probe;   /* a healthcheck: the command's process group is killed (SIGKILL) when
+                   the caller dies or is sent SIGTERM */
 };
 
 /* Join every namespace of target that differs from ours (user, mount, PID,

@@ -88,6 +88,8 @@ struct nook_spec
   bool tty, interactive, readonly_rootfs;
   unsigned short tty_rows, tty_cols; /* -t: the pty's size before the command starts (0: none) */
   bool unmasked;                     /* --privileged: no masked or read-only /proc and /sys paths */
+  bool no_init; /* the command is PID 1 itself (Docker's default; --init=false, s6-overlay's
+                   /init): no nook-init, the caller reaps it */
   enum nook_network network;
   struct nook_netif netif; /* NETWORK_TAP */
 

@@ -1,0 +1,191 @@
+/* cmd/wait.c: `nook wait --condition` (see lifecycle.h): Docker's conditions
+ * (the API's not-running, next-exit, removed) and podman's container states
+ * (created, running, paused, restarting, stopped, exited, healthy, unhealthy;
+ * compose's `depends_on: condition: service_healthy` waits for healthy).  An
+ * exit waits on the container's supervisor (its reply comes once the end is
+ * recorded and logged); states are polled from disk, as podman does. */
+#include "cmd/health.h"
+#include "cmd/lifecycle.h"
+#include "cmd/records.h"
+#include "util/cleanup.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const exit_conditions[] = { "not-running", "stopped", "exited", NULL };
+static const char *const state_conditions[]
+    = { "created", "running", "paused", "restarting", "healthy", "unhealthy", NULL };
+
+static bool
+in (const char *s, const char *const *set)
+{
+  for (; *set; set++)
+    if (strcmp (s, *set) == 0)
+      return true;
+  return false;
+}
+
+int
+lifecycle_wait_check (char *const *conds, nook_error_t *err)
+{
+  for (size_t i = 0; conds && conds[i]; i++)
+    if (!in (conds[i], exit_conditions) && !in (conds[i], state_conditions)
+        && strcmp (conds[i], "next-exit") != 0 && strcmp (conds[i], "removed") != 0)
+      return nook_error_set (err, 0,
+                             "invalid condition \"%s\": want not-running, next-exit or removed "
+                             "(Docker's), or created, running, paused, restarting, stopped, "
+                             "exited, healthy or unhealthy (podman's)",
+                             conds[i]);
+  return 0;
+}
+
+static bool
+is_live (const struct container_state *st)
+{
+  return strcmp (st->status, "running") == 0 || strcmp (st->status, "paused") == 0
+         || strcmp (st->status, "restarting") == 0 || strcmp (st->status, "starting") == 0;
+}
+
+static void
+nap (void)
+{
+  struct timespec ts = { 0, 100 * 1000000 };
+  nanosleep (&ts, NULL);
+}
+
+/* The supervisor's "exit N" at the container's next end; -1 when none listens. */
+static int
+next_exit (int cdir, const char *id, int *code)
+{
+  char buf[64];
+  cleanup_close int fd = ctl_connect (cdir, id);
+  if (fd < 0 || ctl_request (fd, "wait\n", buf, sizeof buf, -1) < 0)
+    return -1;
+  return sscanf (buf, "exit %d", code) == 1 ? 0 : -1;
+}
+
+static bool
+exists (int cdir, const char *id)
+{
+  cleanup_free char *cfg = xasprintf ("%s/config.json", id);
+  struct stat st;
+  return fstatat (cdir, cfg, &st, 0) == 0;
+}
+
+/* Does the container's state match one of conds (the state ones and the
+ * exit ones)?  *code: what to print (the exit code, -1 for a state). */
+static bool
+state_matches (int cdir, const char *id, char *const *conds, int *code)
+{
+  struct container_state st;
+  container_state_read (cdir, id, &st);
+  char health[16];
+  health_status_read (cdir, id, health, sizeof health);
+  bool live = is_live (&st), hit = false;
+  for (size_t i = 0; conds[i] && !hit; i++)
+    {
+      const char *c = conds[i];
+      if (in (c, exit_conditions) && !live && strcmp (st.status, "created") != 0)
+        hit = true, *code = st.exit_code;
+      else if (strcmp (c, "not-running") == 0 && !live)
+        hit = true, *code = st.exit_code;
+      else if (strcmp (c, "healthy") == 0 || strcmp (c, "unhealthy") == 0)
+        hit = live && strcmp (health, c) == 0, *code = -1;
+      else if (strcmp (c, "running") == 0)
+        hit = strcmp (st.status, "running") == 0, *code = -1;
+      else if (in (c, state_conditions))
+        hit = strcmp (st.status, c) == 0, *code = -1;
+    }
+  container_state_clear (&st);
+  return hit;
+}
+
+int
+lifecycle_wait (const char *root, const char *id, char *const *conds, int *code, nook_error_t *err)
+{
+  cleanup_free char *cpath = xasprintf ("%s/containers", root);
+  cleanup_close int cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cdir < 0)
+    return nook_error_set (err, 0, "No such container: %s", id);
+  char *const dflt[] = { (char *)"not-running", NULL };
+  if (conds == NULL || conds[0] == NULL)
+    conds = dflt;
+  bool want_next = false, want_removed = false, others = false;
+  for (size_t i = 0; conds[i]; i++)
+    {
+      want_next |= strcmp (conds[i], "next-exit") == 0;
+      want_removed |= strcmp (conds[i], "removed") == 0;
+      others |= strcmp (conds[i], "next-exit") != 0 && strcmp (conds[i], "removed") != 0;
+    }
+  if (want_next && !others && !want_removed)
+    {
+      /* the next end, whether it runs now or is started later */
+      for (;;)
+        {
+          if (next_exit (cdir, id, code) == 0)
+            return 0;
+          if (!exists (cdir, id))
+            return nook_error_set (err, 0, "No such container: %s", id);
+          nap ();
+        }
+    }
+  if (want_removed && !others && !want_next)
+    {
+      /* its end if it runs, then its record gone (--rm, or an rm) */
+      struct container_state st;
+      container_state_read (cdir, id, &st);
+      *code = st.exit_code;
+      bool live = is_live (&st);
+      container_state_clear (&st);
+      if (live && next_exit (cdir, id, code) < 0)
+        {
+          container_state_read (cdir, id, &st);
+          *code = st.exit_code;
+          container_state_clear (&st);
+        }
+      while (exists (cdir, id))
+        nap ();
+      return 0;
+    }
+  if (!want_next && !want_removed && !in (conds[0], state_conditions) && conds[1] == NULL)
+    {
+      /* Docker's default: the supervisor tells the end (every byte logged by then) */
+      for (int tries = 0; tries < 3; tries++)
+        {
+          if (state_matches (cdir, id, conds, code))
+            return 0;
+          if (next_exit (cdir, id, code) == 0)
+            return 0;
+        }
+    }
+  /* only healthy/unhealthy asked: a container that ended cannot meet them (compose's
+   * service_healthy must not wait forever on a dependency that exited) */
+  bool health_only = true;
+  for (size_t i = 0; conds[i]; i++)
+    health_only &= strcmp (conds[i], "healthy") == 0 || strcmp (conds[i], "unhealthy") == 0;
+  for (;;)
+    {
+      if (state_matches (cdir, id, conds, code))
+        return 0;
+      if (!exists (cdir, id))
+        return nook_error_set (err, 0, "No such container: %s", id);
+      if (health_only)
+        {
+          struct container_state st;
+          container_state_read (cdir, id, &st);
+          bool ended = !is_live (&st) && strcmp (st.status, "created") != 0;
+          int ec = st.exit_code;
+          container_state_clear (&st);
+          if (ended)
+            return nook_error_set (err, 0, "container %.12s exited (%d) before it was %s", id, ec,
+                                   conds[0]);
+        }
+      nap ();
+    }
+}
