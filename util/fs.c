@@ -91,15 +91,11 @@ fs_mount_target_in_root (int rootfd, const char *path, bool is_dir, nook_error_t
       close (found);
       return nook_error_set (err, EISDIR, "mount target '%s' is a directory", path);
     }
-  /* A dangling symlink: create what it names, still inside the root. */
-  int made = fs_open_in_root (rootfd, path, O_WRONLY | O_CREAT, 0644);
+  /* Missing, or a dangling symlink: create what it names, still inside the root, and
+   * mount on that (an fd of the new empty file names it as well as an O_PATH one). */
+  int made = fs_open_in_root (rootfd, path, O_WRONLY | O_CREAT | O_NONBLOCK, 0644);
   if (made >= 0)
-    {
-      close (made);
-      found = fs_open_in_root (rootfd, path, O_PATH, 0);
-      if (found >= 0)
-        return found;
-    }
+    return made;
 
   cleanup_free char *copy = xstrdup (path);
   char *slash = strrchr (copy, '/');
@@ -249,28 +245,36 @@ int
 fs_dir_foreach (int dirfd, int (*fn) (int dirfd, const char *name, void *arg, nook_error_t *err),
                 void *arg, nook_error_t *err)
 {
-  int dup = fcntl (dirfd, F_DUPFD_CLOEXEC, 3);
+  /* getdents64 on a dup (readdir's fdopendir would add an fstat and two fcntl): the
+   * dup shares dirfd's offset, so a second walk of the same fd starts at 0 again. */
+  cleanup_close int dup = fcntl (dirfd, F_DUPFD_CLOEXEC, 3);
   if (dup < 0)
     return nook_error_set (err, errno, "dup");
-  cleanup_dir DIR *d = fdopendir (dup);
-  if (d == NULL)
+  if (lseek (dup, 0, SEEK_SET) < 0)
+    return nook_error_set (err, errno, "rewind a directory");
+  union
+  {
+    struct dirent64 first;
+    char bytes[8192];
+  } buf;
+  for (;;)
     {
-      close (dup);
-      return nook_error_set (err, errno, "opendir");
+      ssize_t n = getdents64 (dup, buf.bytes, sizeof buf.bytes);
+      if (n < 0)
+        return nook_error_set (err, errno, "read a directory");
+      if (n == 0)
+        return 0;
+      for (ssize_t off = 0; off < n;)
+        {
+          struct dirent64 *de = (struct dirent64 *)(buf.bytes + off);
+          off += de->d_reclen;
+          if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+            continue;
+          int r = fn (dirfd, de->d_name, arg, err);
+          if (r != 0)
+            return r;
+        }
     }
-  /* The dup shares dirfd's offset: a second walk of the same fd would start where the
-   * first one ended (and see nothing). */
-  rewinddir (d);
-  struct dirent *de;
-  while ((de = readdir (d)) != NULL)
-    {
-      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
-        continue;
-      int r = fn (dirfd, de->d_name, arg, err);
-      if (r != 0)
-        return r;
-    }
-  return 0;
 }
 
 static int
