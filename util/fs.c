@@ -137,6 +137,9 @@ fs_mount_target_in_root (int rootfd, const char *path, bool is_dir, nook_error_t
 int
 fs_mkdir_p (const char *path, mode_t mode, nook_error_t *err)
 {
+  /* Most often it is there already: one system call. */
+  if (mkdir (path, mode) == 0 || errno == EEXIST)
+    return 0;
   cleanup_free char *p = xstrdup (path);
   for (char *s = p + 1; *s; s++)
     {
@@ -329,20 +332,30 @@ untrusted_dir (const char *dir)
   uid_t uid = getuid ();
   if (too_long (dir))
     return xasprintf ("'%s' is too long for unix socket paths (108 bytes)", dir);
-  if (mkdir (dir, 0700) < 0 && errno != EEXIST)
-    return xasprintf ("cannot create '%s': %s", dir, strerror (errno));
-  struct stat st;
-  if (lstat (dir, &st) < 0)
-    return xasprintf ("cannot stat '%s': %s", dir, strerror (errno));
-  if (S_ISLNK (st.st_mode))
-    return xasprintf ("'%s' is a symlink", dir);
-  if (!S_ISDIR (st.st_mode))
-    return xasprintf ("'%s' is not a directory", dir);
-  if (st.st_uid != uid)
-    return xasprintf ("'%s' is owned by uid %u, not %u", dir, (unsigned)st.st_uid, (unsigned)uid);
-  /* The same again through an fd, in case it was swapped meanwhile. */
+  /* Most often it is there and ours: one open (no symlink followed) and its fstat. */
   cleanup_close int fd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0 || fstat (fd, &st) < 0)
+  if (fd < 0 && errno == ENOENT)
+    {
+      if (mkdir (dir, 0700) < 0 && errno != EEXIST)
+        return xasprintf ("cannot create '%s': %s", dir, strerror (errno));
+      fd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+  struct stat st;
+  if (fd < 0)
+    {
+      int e = errno;
+      if (lstat (dir, &st) < 0)
+        return xasprintf ("cannot stat '%s': %s", dir, strerror (errno));
+      if (S_ISLNK (st.st_mode))
+        return xasprintf ("'%s' is a symlink", dir);
+      if (!S_ISDIR (st.st_mode))
+        return xasprintf ("'%s' is not a directory", dir);
+      if (st.st_uid != uid)
+        return xasprintf ("'%s' is owned by uid %u, not %u", dir, (unsigned)st.st_uid,
+                          (unsigned)uid);
+      return xasprintf ("cannot open '%s': %s", dir, strerror (e));
+    }
+  if (fstat (fd, &st) < 0)
     return xasprintf ("cannot open '%s': %s", dir, strerror (errno));
   if (st.st_uid != uid)
     return xasprintf ("'%s' is owned by uid %u, not %u", dir, (unsigned)st.st_uid, (unsigned)uid);
