@@ -49,7 +49,8 @@ sandbox_caps_last (void)
    * kernel's file is the fallback. */
   char buf[32];
   int last = (int)cap_max_bits () - 1;
-  int fd = last >= 0 && last < 64 ? -1 : open ("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+  int fd
+      = last >= 0 && last < 64 ? -1 : open ("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
   if (fd >= 0)
     {
       ssize_t n = read (fd, buf, sizeof buf - 1);

@@ -316,9 +316,9 @@ struct early
 {
   const struct nook_spec *spec;
   int err_fd;
-  int go[2];      /* the init writes a byte once it has set the container up */
-  int done[2];    /* closed (CLOEXEC) when the command execs or dies */
-  long filter_rc; /* 0, or -errno of loading the program */
+  int go[2];        /* the init writes a byte once it has set the container up */
+  int done[2];      /* closed (CLOEXEC) when the command execs or dies */
+  long filter_rc;   /* 0, or -errno of loading the program */
   bool make_netns;  /* make the network namespace, lo up, before the program */
   int net_ready[2]; /* ... a byte once made (net_rc: 0 or -errno) */
   long net_rc;
@@ -446,10 +446,10 @@ early_start (const struct nook_spec *spec, int err_fd, bool make_netns, struct e
   sigset_t all, old;
   sigfillset (&all);
   sigprocmask (SIG_SETMASK, &all, &old);
-  e->pid = e->stack == MAP_FAILED ? -1
-                                  : clone (early_main, e->stack + e->stack_size,
-                                           CLONE_VM | (make_netns ? CLONE_PIDFD : 0) | SIGCHLD, e,
-                                           &e->pidfd);
+  e->pid = e->stack == MAP_FAILED
+               ? -1
+               : clone (early_main, e->stack + e->stack_size,
+                        CLONE_VM | (make_netns ? CLONE_PIDFD : 0) | SIGCHLD, e, &e->pidfd);
   sigprocmask (SIG_SETMASK, &old, NULL);
   close (e->go[0]);
   close (e->done[1]);
