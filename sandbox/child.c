@@ -608,6 +608,12 @@ wait_network (int ready_fd, nook_error_t *err)
   return 0;
 }
 
+static int
+join_netns (void *arg, nook_error_t *err)
+{
+  return early_join_netns (arg, err);
+}
+
 struct child_fds
 {
   int tty_sock, net_sock, ready_fd;
@@ -652,13 +658,13 @@ setup (const struct nook_spec *spec, const struct child_fds *cf, int *pty_slave,
   trace_mark ("child: rootfs mounted");
   if (early->pid <= 0)
     early_start (spec, fds[0], false, early);
-  else if (early_netns && early_join_netns (early, err) < 0)
-    return -1;
   struct mount_plan plan = { 0 };
   bool gid5 = sandbox_idmap_has (spec->ids.gid, spec->ids.n_gid, 5);
   int rc = sandbox_mount_plan_build (spec, gid5, &plan, err);
+  /* (the network namespace the command makes is joined as late as can be: at /sys) */
   if (rc == 0)
-    rc = sandbox_mount_plan_apply (&plan, rootfd, err);
+    rc = sandbox_mount_plan_apply_hooked (&plan, rootfd, early_netns ? join_netns : NULL, early,
+                                          err);
   sandbox_mount_plan_free (&plan);
   if (rc < 0)
     return -1;

@@ -471,10 +471,26 @@ sandbox_etc_files (const struct nook_spec *spec, nook_error_t *err)
 int
 sandbox_mount_plan_apply (const struct mount_plan *plan, int rootfd, nook_error_t *err)
 {
+  return sandbox_mount_plan_apply_hooked (plan, rootfd, NULL, NULL, err);
+}
+
+int
+sandbox_mount_plan_apply_hooked (const struct mount_plan *plan, int rootfd,
+                                 int (*before_sys) (void *arg, nook_error_t *err), void *arg,
+                                 nook_error_t *err)
+{
   struct mask_state ms = { .null = -1, .emptydir = -1, .dev = -1 };
   int rc = 0;
   for (size_t i = 0; i < plan->n && rc == 0; i++)
     {
+      const char *t = plan->ops[i].target;
+      if (before_sys && strncmp (t, "/sys", 4) == 0 && (t[4] == '\0' || t[4] == '/'))
+        {
+          rc = before_sys (arg, err);
+          before_sys = NULL;
+          if (rc < 0)
+            break;
+        }
       /* /dev's own entries are contiguous after its tmpfs: the first operation
        * elsewhere ends them (and the user's mounts come later still) */
       if (ms.dev >= 0 && strncmp (plan->ops[i].target, "/dev/", 5) != 0)
@@ -484,6 +500,8 @@ sandbox_mount_plan_apply (const struct mount_plan *plan, int rootfd, nook_error_
         }
       rc = apply_one (&plan->ops[i], rootfd, &ms, err);
     }
+  if (rc == 0 && before_sys)
+    rc = before_sys (arg, err); /* (no /sys in the plan: still before it ends) */
   if (ms.null >= 0)
     close (ms.null);
   if (ms.emptydir >= 0)
