@@ -267,10 +267,8 @@ clean_one (int pool, const char *name, void *arg, nook_error_t *err)
   if (renameat (pool, name, pool, claimed) < 0)
     return 0;
   cleanup_error nook_error_t e = NULL;
-  /* (parked dirty only when nothing but work/ held anything: only_work_left) */
-  cleanup_free char *work = xasprintf ("%s/work", claimed);
-  cleanup_close int d = openat (pool, work, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (d >= 0 && fs_dir_foreach (d, rm_entry_in, NULL, &e) == 0)
+  cleanup_close int d = openat (pool, claimed, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (d >= 0 && fs_dir_foreach (d, empty_entry, NULL, &e) == 0)
     renameat (pool, claimed, pool, name + strlen (DIRTY_PREFIX));
   else if (fs_rm_rf_at (pool, claimed, &e) < 0)
     log_debug ("could not clean the pooled directory %s: %s", claimed, e->msg);
