@@ -155,25 +155,27 @@ count_entry (int dirfd, const char *name, void *arg, nook_error_t *err)
   return 0;
 }
 
+struct take
+{
+  int cdir;
+  const char *id;
+};
+
+static int
+take_one (int pool, const char *name, void *arg, nook_error_t *err)
+{
+  struct take *t = arg;
+  /* (a concurrent nook may take the same one first: try the next) */
+  return name[0] != '.' && renameat (pool, name, t->cdir, t->id) == 0;
+}
+
 static bool
 take_pooled (int cdir, const char *id)
 {
   cleanup_close int pool = openat (cdir, ".pool", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (pool < 0)
-    return false;
-  int dup = fcntl (pool, F_DUPFD_CLOEXEC, 3);
-  cleanup_dir DIR *d = dup >= 0 ? fdopendir (dup) : NULL;
-  if (d == NULL)
-    {
-      if (dup >= 0)
-        close (dup);
-      return false;
-    }
-  struct dirent *de;
-  while ((de = readdir (d)) != NULL)
-    if (de->d_name[0] != '.' && renameat (pool, de->d_name, cdir, id) == 0)
-      return true; /* (a concurrent nook may take the same one first: try the next) */
-  return false;
+  cleanup_error nook_error_t e = NULL;
+  struct take t = { .cdir = cdir, .id = id };
+  return pool >= 0 && fs_dir_foreach (pool, take_one, &t, &e) == 1;
 }
 
 static int
@@ -291,9 +293,13 @@ container_park (const char *root, const char *id, bool dirty, nook_error_t *err)
   cleanup_close int cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cdir < 0)
     return nook_error_set (err, errno, "open '%s'", cpath);
-  if (mkdirat (cdir, ".pool", 0700) < 0 && errno != EEXIST)
-    return nook_error_set (err, errno, "mkdir '%s/.pool'", cpath);
   cleanup_close int pool = openat (cdir, ".pool", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (pool < 0 && errno == ENOENT)
+    {
+      if (mkdirat (cdir, ".pool", 0700) < 0 && errno != EEXIST)
+        return nook_error_set (err, errno, "mkdir '%s/.pool'", cpath);
+      pool = openat (cdir, ".pool", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
   int n = 0;
   if (pool < 0 || fs_dir_foreach (pool, count_entry, &n, err) < 0)
     return nook_error_set (err, errno, "open '%s/.pool'", cpath);

@@ -651,10 +651,12 @@ run_main (struct nook_ctx *ctx, int argc, char **argv, bool create, nook_error_t
       cleanup_error nook_error_t rerr = NULL;
       const char *root = imagefmt_store_root (st.store);
       /* emptied while the kernel tore the namespaces down (or now) */
-      bool recycled
-          = st.want_empty
-            && (st.empty_ok || container_empty (root, st.id, st.named, &st.deferred, &rerr) == 0)
-            && container_park (root, st.id, st.deferred, &rerr) == 0;
+      /* (parked already when the command ended: empty_while_torn_down) */
+      bool recycled = st.parked
+                      || (st.want_empty
+                          && (st.empty_ok
+                              || container_empty (root, st.id, st.named, &st.deferred, &rerr) == 0)
+                          && container_park (root, st.id, st.deferred, &rerr) == 0);
       nook_error_free (&rerr);
       if (!recycled && container_remove (root, st.id, &st.ids0, &rerr) < 0)
         log_warn ("could not remove container %.12s: %s", st.id, rerr->msg);

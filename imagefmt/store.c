@@ -878,7 +878,8 @@ layer_dirs (struct imagefmt_store *s, char *const *layers, char *const *chains,
       const char *hex = chains[i] + 7;
       cleanup_free char *done = xasprintf ("%s.done", hex);
       struct stat st;
-      bool ready = faccessat (s->layersfd, done, F_OK, AT_SYMLINK_NOFOLLOW) == 0
+      /* (all_ready: each marker was just seen) */
+      bool ready = (all_ready || faccessat (s->layersfd, done, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
                    && fstatat (s->layersfd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0
                    && S_ISDIR (st.st_mode);
       if (!ready && locked == NULL)

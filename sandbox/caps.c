@@ -45,9 +45,12 @@ sandbox_caps_last (void)
   static int cached = -1;
   if (cached >= 0)
     return cached;
+  /* libcap found it already when it loaded (PR_CAPBSET_READ probes); the
+   * kernel's file is the fallback. */
   char buf[32];
-  int last = -1;
-  int fd = open ("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+  int last = (int)cap_max_bits () - 1;
+  int fd
+      = last >= 0 && last < 64 ? -1 : open ("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
   if (fd >= 0)
     {
       ssize_t n = read (fd, buf, sizeof buf - 1);
@@ -61,8 +64,6 @@ sandbox_caps_last (void)
             last = (int)v;
         }
     }
-  if (last < 0)
-    last = (int)cap_max_bits () - 1;
   if (last < 0 || last > 63)
     last = CAP_LAST_CAP;
   cached = last;

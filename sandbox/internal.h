@@ -25,6 +25,11 @@ extern int sandbox_parent_pidfd;
  * already ended: a parent killed before the prctl would leave us running. */
 void sandbox_die_with_parent (int parent_pidfd);
 
+/* --network none (not with fuse-overlayfs): nook clones the container without
+ * CLONE_NEWNET and the child makes the network namespace itself, in parallel
+ * with the rootfs mount when it can (sandbox/child.c). */
+bool sandbox_child_makes_netns (const struct nook_spec *spec);
+
 /* The child side of a container: never returns. */
 __attribute__ ((noreturn)) void sandbox_child_main (const struct nook_spec *spec, int sync_fd,
                                                     int err_fd, int tty_sock, int notify_fd,

@@ -263,6 +263,28 @@ readonly_recursive (int fd)
   return (int)syscall (SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
 }
 
+/* What the plan's operations reuse. */
+struct mask_state
+{
+  int null;     /* /dev/null, checked once */
+  int emptydir; /* the first masked directory's empty read-only tmpfs */
+  int dev;      /* the plan's own tmpfs on /dev, while the /dev entries are made */
+};
+
+/* An entry right under /dev while the plan fills its fresh tmpfs there: made with
+ * plain *at calls on that tmpfs (nothing of the image's is in it, so there is
+ * nothing to resolve in the root).  NULL when not such an entry. */
+static const char *
+dev_entry (const struct mask_state *ms, const char *target)
+{
+  if (ms->dev < 0 || strncmp (target, "/dev/", 5) != 0)
+    return NULL;
+  const char *leaf = target + 5;
+  if (*leaf == '\0' || strchr (leaf, '/') || strcmp (leaf, ".") == 0 || strcmp (leaf, "..") == 0)
+    return NULL;
+  return leaf;
+}
+
 /* After a mount on a target fd, the fd still names the covered inode: reopen. */
 static int
 reopen (int rootfd, const char *target, nook_error_t *err)
@@ -274,7 +296,7 @@ reopen (int rootfd, const char *target, nook_error_t *err)
 }
 
 static int
-apply_bind (const struct mount_op *op, int rootfd, nook_error_t *err)
+apply_bind (const struct mount_op *op, int rootfd, const struct mask_state *ms, nook_error_t *err)
 {
   cleanup_close int src = open (op->source, O_PATH | O_CLOEXEC);
   if (src < 0)
@@ -284,9 +306,12 @@ apply_bind (const struct mount_op *op, int rootfd, nook_error_t *err)
     return nook_error_set (err, errno, "stat '%s'", op->source);
   if (op->kind == MOP_BIND_DEV && !S_ISCHR (st.st_mode))
     return nook_error_set (err, EINVAL, "'%s' is not a character device", op->source);
-  cleanup_close int dst = fs_mount_target_in_root (rootfd, op->target, S_ISDIR (st.st_mode), err);
+  const char *leaf = op->kind == MOP_BIND_DEV ? dev_entry (ms, op->target) : NULL;
+  cleanup_close int dst
+      = leaf ? openat (ms->dev, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)
+             : fs_mount_target_in_root (rootfd, op->target, S_ISDIR (st.st_mode), err);
   if (dst < 0)
-    return -1;
+    return leaf ? nook_error_set (err, errno, "create mount target '%s'", op->target) : -1;
   char sp[32], dp[32];
   fs_fd_path (src, sp);
   fs_fd_path (dst, dp);
@@ -305,13 +330,6 @@ apply_bind (const struct mount_op *op, int rootfd, nook_error_t *err)
     }
   return 0;
 }
-
-/* What masking reuses across the plan's masked paths. */
-struct mask_state
-{
-  int null;     /* /dev/null, checked once */
-  int emptydir; /* the first masked directory's empty read-only tmpfs */
-};
 
 static int
 apply_mask (const struct mount_op *op, int rootfd, struct mask_state *ms, nook_error_t *err)
@@ -378,20 +396,35 @@ apply_one (const struct mount_op *op, int rootfd, struct mask_state *ms, nook_er
     {
     case MOP_MOUNT:
       {
-        cleanup_close int dst = fs_mount_target_in_root (rootfd, op->target, true, err);
+        const char *leaf = dev_entry (ms, op->target);
+        if (leaf && mkdirat (ms->dev, leaf, 0755) < 0 && errno != EEXIST)
+          return nook_error_set (err, errno, "mkdir '%s'", op->target);
+        cleanup_close int dst
+            = leaf ? openat (ms->dev, leaf, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                   : fs_mount_target_in_root (rootfd, op->target, true, err);
         if (dst < 0)
-          return -1;
+          return leaf ? nook_error_set (err, errno, "open '%s'", op->target) : -1;
         char dp[32];
         fs_fd_path (dst, dp);
         if (mount (op->source, dp, op->fstype, op->flags, op->data) < 0)
           return nook_error_set (err, errno, "mount %s on '%s'", op->fstype, op->target);
+        /* the plan's own /dev: its entries come next */
+        if (strcmp (op->target, "/dev") == 0 && strcmp (op->fstype, "tmpfs") == 0 && ms->dev < 0)
+          ms->dev = fs_open_in_root (rootfd, "/dev", O_PATH | O_DIRECTORY | O_NOFOLLOW, 0);
         return 0;
       }
     case MOP_BIND:
     case MOP_BIND_DEV:
-      return apply_bind (op, rootfd, err);
+      return apply_bind (op, rootfd, ms, err);
     case MOP_SYMLINK:
       {
+        const char *leaf = dev_entry (ms, op->target);
+        if (leaf)
+          {
+            if (symlinkat (op->source, ms->dev, leaf) < 0 && errno != EEXIST)
+              return nook_error_set (err, errno, "symlink '%s'", op->target);
+            return 0;
+          }
         cleanup_free char *copy = xstrdup (op->target);
         char *slash = strrchr (copy, '/');
         *slash = '\0';
@@ -438,13 +471,42 @@ sandbox_etc_files (const struct nook_spec *spec, nook_error_t *err)
 int
 sandbox_mount_plan_apply (const struct mount_plan *plan, int rootfd, nook_error_t *err)
 {
-  struct mask_state ms = { .null = -1, .emptydir = -1 };
+  return sandbox_mount_plan_apply_hooked (plan, rootfd, NULL, NULL, err);
+}
+
+int
+sandbox_mount_plan_apply_hooked (const struct mount_plan *plan, int rootfd,
+                                 int (*before_sys) (void *arg, nook_error_t *err), void *arg,
+                                 nook_error_t *err)
+{
+  struct mask_state ms = { .null = -1, .emptydir = -1, .dev = -1 };
   int rc = 0;
   for (size_t i = 0; i < plan->n && rc == 0; i++)
-    rc = apply_one (&plan->ops[i], rootfd, &ms, err);
+    {
+      const char *t = plan->ops[i].target;
+      if (before_sys && strncmp (t, "/sys", 4) == 0 && (t[4] == '\0' || t[4] == '/'))
+        {
+          rc = before_sys (arg, err);
+          before_sys = NULL;
+          if (rc < 0)
+            break;
+        }
+      /* /dev's own entries are contiguous after its tmpfs: the first operation
+       * elsewhere ends them (and the user's mounts come later still) */
+      if (ms.dev >= 0 && strncmp (plan->ops[i].target, "/dev/", 5) != 0)
+        {
+          close (ms.dev);
+          ms.dev = -1;
+        }
+      rc = apply_one (&plan->ops[i], rootfd, &ms, err);
+    }
+  if (rc == 0 && before_sys)
+    rc = before_sys (arg, err); /* (no /sys in the plan: still before it ends) */
   if (ms.null >= 0)
     close (ms.null);
   if (ms.emptydir >= 0)
     close (ms.emptydir);
+  if (ms.dev >= 0)
+    close (ms.dev);
   return rc;
 }

@@ -54,6 +54,11 @@ int sandbox_etc_files (const struct nook_spec *spec, nook_error_t *err);
 
 /* Apply the plan under rootfd (the new root, before pivot_root). */
 int sandbox_mount_plan_apply (const struct mount_plan *plan, int rootfd, nook_error_t *err);
+/* The same, calling before_sys (when not NULL) right before the first operation on /sys
+ * (sysfs needs the container's network namespace: the child joins it there). */
+int sandbox_mount_plan_apply_hooked (const struct mount_plan *plan, int rootfd,
+                                     int (*before_sys) (void *arg, nook_error_t *err), void *arg,
+                                     nook_error_t *err);
 
 /* Remount the mount at fd read-only, keeping its locked flags. */
 int sandbox_mount_make_readonly (int fd, nook_error_t *err);

@@ -151,15 +151,46 @@ static const struct
   { "etc/hostname", false },
 };
 
+/* The image's layers (bottom first, opened once) as the stubs are probed, and what
+ * is known of the parent directory last asked about in each layer. */
+struct probe
+{
+  const int *layerfds;
+  size_t n;
+  char *parent;        /* the parent the memo is for */
+  signed char *nondir; /* per layer: -1 unknown, 1 the parent is something else than a
+                        * directory there, 0 it is not */
+  int stubparent;      /* the parent made in the stub directory, -1 */
+};
+
+/* Is `parent` something other than a directory in layer i? */
+static bool
+parent_nondir (struct probe *p, size_t i, const char *parent)
+{
+  if (p->parent == NULL || strcmp (p->parent, parent) != 0)
+    {
+      free (p->parent);
+      p->parent = xstrdup (parent);
+      memset (p->nondir, -1, p->n);
+    }
+  if (p->nondir[i] < 0)
+    {
+      cleanup_close int pfd = fs_open_in_root (p->layerfds[i], parent, O_PATH | O_NOFOLLOW, 0);
+      struct stat st;
+      p->nondir[i] = pfd >= 0 && fstat (pfd, &st) == 0 && !S_ISDIR (st.st_mode);
+    }
+  return p->nondir[i] == 1;
+}
+
 /* 1: the path exists in the image's layers; 0: absent (or whited out);
  * -1: something other than a directory stands where a stub would need one. */
 static int
-image_has (const int *layerfds, size_t n, const char *path, bool *parent_ok)
+image_has (struct probe *p, const char *path, bool *parent_ok)
 {
   *parent_ok = true;
-  for (size_t i = n; i-- > 0;)
+  for (size_t i = p->n; i-- > 0;)
     {
-      int root = layerfds[i];
+      int root = p->layerfds[i];
       if (root < 0)
         continue;
       cleanup_close int fd = fs_open_in_root (root, path, O_PATH | O_NOFOLLOW, 0);
@@ -171,8 +202,7 @@ image_has (const int *layerfds, size_t n, const char *path, bool *parent_ok)
       if (slash)
         {
           cleanup_free char *parent = xstrndup (path, (size_t)(slash - path));
-          cleanup_close int pfd = fs_open_in_root (root, parent, O_PATH | O_NOFOLLOW, 0);
-          if (pfd >= 0 && fstat (pfd, &st) == 0 && !S_ISDIR (st.st_mode))
+          if (parent_nondir (p, i, parent))
             {
               *parent_ok = false;
               return 0;
@@ -182,25 +212,28 @@ image_has (const int *layerfds, size_t n, const char *path, bool *parent_ok)
   return 0;
 }
 
-/* The stub stubs[i] in dfd, unless the image has it. */
+/* The stub stubs[i] in dfd, unless the image has it.  (dfd is the child's own new
+ * directory: what is made in it needs no resolution in a root.) */
 static int
-make_stub (int dfd, const int *layerfds, size_t n, size_t i, bool *any, nook_error_t *err)
+make_stub (int dfd, struct probe *p, size_t i, bool *any, nook_error_t *err)
 {
   bool parent_ok;
-  if (image_has (layerfds, n, stubs[i].path, &parent_ok) || !parent_ok)
+  if (image_has (p, stubs[i].path, &parent_ok) || !parent_ok)
     return 0;
   const char *slash = strrchr (stubs[i].path, '/');
-  cleanup_close int pfd = -1;
-  if (slash)
+  if (slash && p->stubparent < 0)
     {
+      /* (one parent, etc/, for all the stubs that have one) */
       cleanup_free char *parent = xstrndup (stubs[i].path, (size_t)(slash - stubs[i].path));
-      pfd = fs_mkdir_p_in_root (dfd, parent, 0755, err);
-      if (pfd < 0)
-        return -1;
+      if (mkdirat (dfd, parent, 0755) < 0 && errno != EEXIST)
+        return nook_error_set (err, errno, "stub '%s'", parent);
+      p->stubparent = openat (dfd, parent, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (p->stubparent < 0)
+        return nook_error_set (err, errno, "stub '%s'", parent);
     }
   const char *leaf = slash ? slash + 1 : stubs[i].path;
-  int r = stubs[i].dir ? mkdirat (slash ? pfd : dfd, leaf, 0755)
-                       : mknodat (slash ? pfd : dfd, leaf, S_IFREG | 0644, 0);
+  int at = slash ? p->stubparent : dfd;
+  int r = stubs[i].dir ? mkdirat (at, leaf, 0755) : mknodat (at, leaf, S_IFREG | 0644, 0);
   if (r < 0 && errno != EEXIST)
     return nook_error_set (err, errno, "stub '%s'", stubs[i].path);
   *any = true;
@@ -208,9 +241,9 @@ make_stub (int dfd, const int *layerfds, size_t n, size_t i, bool *any, nook_err
 }
 
 /* Fill dir (on the child's tmpfs) with the stubs the image lacks; *any says
- * whether there were some. */
+ * whether there were some.  Returns an fd of dir, or -1. */
 static int
-make_stubs (const struct nook_spec *spec, const char *dir, bool *any, nook_error_t *err)
+make_stubs (const char *dir, const int *layerfds, size_t n, bool *any, nook_error_t *err)
 {
   *any = false;
   if (mkdir (dir, 0755) < 0 && errno != EEXIST)
@@ -218,18 +251,15 @@ make_stubs (const struct nook_spec *spec, const char *dir, bool *any, nook_error
   cleanup_close int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0)
     return nook_error_set (err, errno, "open '%s'", dir);
-  /* Each layer opened once for all the stubs. */
-  size_t n = strv_len (spec->layers);
-  cleanup_free int *layerfds = xreallocarray (NULL, n ? n : 1, sizeof *layerfds);
-  for (size_t i = 0; i < n; i++)
-    layerfds[i] = open (spec->layers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+  cleanup_free signed char *nondir = xzalloc (n ? n : 1);
+  struct probe p = { .layerfds = layerfds, .n = n, .nondir = nondir, .stubparent = -1 };
   int rc = 0;
   for (size_t i = 0; i < ARRAY_SIZE (stubs) && rc == 0; i++)
-    rc = make_stub (dfd, layerfds, n, i, any, err);
-  for (size_t i = 0; i < n; i++)
-    if (layerfds[i] >= 0)
-      close (layerfds[i]);
-  return rc;
+    rc = make_stub (dfd, &p, i, any, err);
+  free (p.parent);
+  if (p.stubparent >= 0)
+    close (p.stubparent);
+  return rc < 0 ? -1 : take_fd (&dfd);
 }
 
 /* The directories of an overlay mount, opened O_PATH|O_DIRECTORY: the lower ones (the
@@ -253,14 +283,20 @@ ovl_dirs_close (struct ovl_dirs *d)
   d->n = 0;
 }
 
+static void
+ovl_dirs_push (struct ovl_dirs *d, int fd)
+{
+  d->fd = xreallocarray (d->fd, d->n + 1, sizeof *d->fd);
+  d->fd[d->n++] = fd;
+}
+
 static int
 ovl_dirs_add (struct ovl_dirs *d, const char *path, nook_error_t *err)
 {
   int fd = open (path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return nook_error_set (err, errno, "open '%s'", path);
-  d->fd = xreallocarray (d->fd, d->n + 1, sizeof *d->fd);
-  d->fd[d->n++] = fd;
+  ovl_dirs_push (d, fd);
   return 0;
 }
 
@@ -276,17 +312,34 @@ ovl_dirs_open (const struct nook_spec *spec, const char *upper, const char *work
       nook_error_set (err, EINVAL, "an image needs at least one layer");
       return NULL;
     }
+  /* Each layer opened once, for the stubs and then for the mount. */
+  cleanup_free int *layerfds = xreallocarray (NULL, n, sizeof *layerfds);
+  for (size_t i = 0; i < n; i++)
+    layerfds[i] = open (spec->layers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
   cleanup_free char *stub = xasprintf ("%s/etc/stub", spec->container_dir);
   bool any = false;
-  if (make_stubs (spec, stub, &any, err) < 0 || (any && ovl_dirs_add (d, stub, err) < 0))
+  int stubfd = make_stubs (stub, layerfds, n, &any, err);
+  if (stubfd < 0)
     goto fail;
+  if (any)
+    ovl_dirs_push (d, stubfd);
+  else
+    close (stubfd);
   for (size_t i = n; i-- > 0;)
-    if (ovl_dirs_add (d, spec->layers[i], err) < 0)
-      goto fail;
+    {
+      if (layerfds[i] < 0 ? ovl_dirs_add (d, spec->layers[i], err) < 0 : false)
+        goto fail; /* (says why it cannot be opened) */
+      if (layerfds[i] >= 0)
+        ovl_dirs_push (d, layerfds[i]);
+      layerfds[i] = -1;
+    }
   if (ovl_dirs_add (d, upper, err) < 0 || ovl_dirs_add (d, work, err) < 0)
     goto fail;
   return sandbox_overlay_options (d->fd, d->n - 2, d->fd[d->n - 2], d->fd[d->n - 1]);
 fail:
+  for (size_t i = 0; i < n; i++)
+    if (layerfds[i] >= 0)
+      close (layerfds[i]);
   ovl_dirs_close (d);
   return NULL;
 }

@@ -101,7 +101,8 @@ clone_flags (const struct nook_spec *spec, bool joined)
    * after, so that the FUSE daemon stays outside it (sandbox/child.c). */
   if (spec->driver != STORAGE_FUSE_OVERLAYFS)
     f |= CLONE_NEWPID;
-  if (spec->network != NETWORK_HOST && spec->network != NETWORK_JOIN)
+  if (spec->network != NETWORK_HOST && spec->network != NETWORK_JOIN
+      && !sandbox_child_makes_netns (spec))
     f |= CLONE_NEWNET;
   return f;
 }

@@ -91,15 +91,11 @@ fs_mount_target_in_root (int rootfd, const char *path, bool is_dir, nook_error_t
       close (found);
       return nook_error_set (err, EISDIR, "mount target '%s' is a directory", path);
     }
-  /* A dangling symlink: create what it names, still inside the root. */
-  int made = fs_open_in_root (rootfd, path, O_WRONLY | O_CREAT, 0644);
+  /* Missing, or a dangling symlink: create what it names, still inside the root, and
+   * mount on that (an fd of the new empty file names it as well as an O_PATH one). */
+  int made = fs_open_in_root (rootfd, path, O_WRONLY | O_CREAT | O_NONBLOCK, 0644);
   if (made >= 0)
-    {
-      close (made);
-      found = fs_open_in_root (rootfd, path, O_PATH, 0);
-      if (found >= 0)
-        return found;
-    }
+    return made;
 
   cleanup_free char *copy = xstrdup (path);
   char *slash = strrchr (copy, '/');
@@ -141,6 +137,9 @@ fs_mount_target_in_root (int rootfd, const char *path, bool is_dir, nook_error_t
 int
 fs_mkdir_p (const char *path, mode_t mode, nook_error_t *err)
 {
+  /* Most often it is there already: one system call. */
+  if (mkdir (path, mode) == 0 || errno == EEXIST)
+    return 0;
   cleanup_free char *p = xstrdup (path);
   for (char *s = p + 1; *s; s++)
     {
@@ -249,28 +248,36 @@ int
 fs_dir_foreach (int dirfd, int (*fn) (int dirfd, const char *name, void *arg, nook_error_t *err),
                 void *arg, nook_error_t *err)
 {
-  int dup = fcntl (dirfd, F_DUPFD_CLOEXEC, 3);
+  /* getdents64 on a dup (readdir's fdopendir would add an fstat and two fcntl): the
+   * dup shares dirfd's offset, so a second walk of the same fd starts at 0 again. */
+  cleanup_close int dup = fcntl (dirfd, F_DUPFD_CLOEXEC, 3);
   if (dup < 0)
     return nook_error_set (err, errno, "dup");
-  cleanup_dir DIR *d = fdopendir (dup);
-  if (d == NULL)
+  if (lseek (dup, 0, SEEK_SET) < 0)
+    return nook_error_set (err, errno, "rewind a directory");
+  union
+  {
+    struct dirent64 first;
+    char bytes[8192];
+  } buf;
+  for (;;)
     {
-      close (dup);
-      return nook_error_set (err, errno, "opendir");
+      ssize_t n = getdents64 (dup, buf.bytes, sizeof buf.bytes);
+      if (n < 0)
+        return nook_error_set (err, errno, "read a directory");
+      if (n == 0)
+        return 0;
+      for (ssize_t off = 0; off < n;)
+        {
+          struct dirent64 *de = (struct dirent64 *)(buf.bytes + off);
+          off += de->d_reclen;
+          if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+            continue;
+          int r = fn (dirfd, de->d_name, arg, err);
+          if (r != 0)
+            return r;
+        }
     }
-  /* The dup shares dirfd's offset: a second walk of the same fd would start where the
-   * first one ended (and see nothing). */
-  rewinddir (d);
-  struct dirent *de;
-  while ((de = readdir (d)) != NULL)
-    {
-      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
-        continue;
-      int r = fn (dirfd, de->d_name, arg, err);
-      if (r != 0)
-        return r;
-    }
-  return 0;
 }
 
 static int
@@ -325,20 +332,30 @@ untrusted_dir (const char *dir)
   uid_t uid = getuid ();
   if (too_long (dir))
     return xasprintf ("'%s' is too long for unix socket paths (108 bytes)", dir);
-  if (mkdir (dir, 0700) < 0 && errno != EEXIST)
-    return xasprintf ("cannot create '%s': %s", dir, strerror (errno));
-  struct stat st;
-  if (lstat (dir, &st) < 0)
-    return xasprintf ("cannot stat '%s': %s", dir, strerror (errno));
-  if (S_ISLNK (st.st_mode))
-    return xasprintf ("'%s' is a symlink", dir);
-  if (!S_ISDIR (st.st_mode))
-    return xasprintf ("'%s' is not a directory", dir);
-  if (st.st_uid != uid)
-    return xasprintf ("'%s' is owned by uid %u, not %u", dir, (unsigned)st.st_uid, (unsigned)uid);
-  /* The same again through an fd, in case it was swapped meanwhile. */
+  /* Most often it is there and ours: one open (no symlink followed) and its fstat. */
   cleanup_close int fd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0 || fstat (fd, &st) < 0)
+  if (fd < 0 && errno == ENOENT)
+    {
+      if (mkdir (dir, 0700) < 0 && errno != EEXIST)
+        return xasprintf ("cannot create '%s': %s", dir, strerror (errno));
+      fd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+  struct stat st;
+  if (fd < 0)
+    {
+      int e = errno;
+      if (lstat (dir, &st) < 0)
+        return xasprintf ("cannot stat '%s': %s", dir, strerror (errno));
+      if (S_ISLNK (st.st_mode))
+        return xasprintf ("'%s' is a symlink", dir);
+      if (!S_ISDIR (st.st_mode))
+        return xasprintf ("'%s' is not a directory", dir);
+      if (st.st_uid != uid)
+        return xasprintf ("'%s' is owned by uid %u, not %u", dir, (unsigned)st.st_uid,
+                          (unsigned)uid);
+      return xasprintf ("cannot open '%s': %s", dir, strerror (e));
+    }
+  if (fstat (fd, &st) < 0)
     return xasprintf ("cannot open '%s': %s", dir, strerror (errno));
   if (st.st_uid != uid)
     return xasprintf ("'%s' is owned by uid %u, not %u", dir, (unsigned)st.st_uid, (unsigned)uid);
