@@ -17,6 +17,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/owner_record.h"
 #include "util/util.h"
 
 #include <dirent.h>
@@ -152,8 +153,8 @@ walk_entry (int dirfd, const char *name, void *arg, nook_error_t *err)
   bool opaque = false;
   unsigned char caps[24];
   ssize_t ncaps = -1;
-  char ov[64];
-  ssize_t ov_len = -1;
+  struct owner_record rec = { 0 };
+  int has_rec = 0;
   if (S_ISREG (st.st_mode) || S_ISDIR (st.st_mode))
     {
       cleanup_close int fd = openat (dirfd, name,
@@ -163,7 +164,9 @@ walk_entry (int dirfd, const char *name, void *arg, nook_error_t *err)
         {
           char v[8];
           ssize_t n;
-          ov_len = fgetxattr (fd, "user.containers.override_stat", ov, sizeof ov - 1);
+          has_rec = owner_record_get_fd (fd, &rec);
+          if (has_rec < 0)
+            return nook_error_set (err, errno, "read the owner recorded for '%s'", path);
           if (S_ISREG (st.st_mode))
             {
               wh_xattr = fgetxattr (fd, "user.overlay.whiteout", v, sizeof v) >= 0
@@ -195,21 +198,14 @@ walk_entry (int dirfd, const char *name, void *arg, nook_error_t *err)
   p->mode = st.st_mode & (S_IFMT | 07777);
   p->uid = st.st_uid;
   p->gid = st.st_gid;
-  if (ov_len > 0)
+  if (has_rec > 0)
     {
       /* an owner the kernel could not set (a user without a subordinate range): as
-         recorded; its mode too while the file's still agrees with it (a chmod since
-         wins) */
-      unsigned u, g, m;
-      ov[ov_len] = '\0';
-      if (sscanf (ov, "%u:%u:%o", &u, &g, &m) == 3)
-        {
-          p->uid = u;
-          p->gid = g;
-          mode_t rec = m & 07777, disk = st.st_mode & 07777;
-          if (disk == rec || (S_ISDIR (st.st_mode) && disk == (rec | 0700)))
-            p->mode = (st.st_mode & S_IFMT) | rec;
-        }
+         recorded by the credential emulation or COPY --chown (util/owner_record.h); the
+         mode from the record where extraction had to widen a directory */
+      p->uid = rec.uid;
+      p->gid = rec.gid;
+      p->mode = (st.st_mode & S_IFMT) | owner_record_mode (&rec, st.st_mode);
     }
   p->dev = st.st_dev;
   p->ino = st.st_ino;

@@ -186,6 +186,9 @@ build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *a
                       "this store uses copy-up");
       goto out;
     }
+  /* Single id, root: set*id, chown and stat answered by the init (sandbox/credemu.h),
+   * as for `nook run`; the owners it records go into the layer (pack.c) */
+  spec.credemu = spec.ids.single && spec.uid == 0 && !spec.no_init;
   if (seccomp_cache_program_path (imagefmt_store_root (b->store), NULL, &spec, NULL, err) < 0)
     goto out;
   spec.seccomp_default = spec.seccomp_bpf != NULL;
