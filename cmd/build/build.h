@@ -56,6 +56,7 @@ struct build_opts
   const char *platform;
   const char *context; /* "-" = a Dockerfile on stdin, no context */
   const char *output;  /* -o: "type=local,dest=DIR", "type=tar,dest=FILE", or "DIR" */
+  char **secrets;      /* --secret id=ID[,src=FILE|,env=VAR] */
   bool help;
 };
 
@@ -69,6 +70,13 @@ struct build_state
   char **dirs;     /* NULL until build_state_dirs */
 };
 
+/* A --secret, read once at the start (mounts.c) */
+struct build_secret
+{
+  char *id;
+  char *value;
+  size_t len;
+};
 struct build
 {
   struct nook_ctx *ctx;
@@ -98,6 +106,8 @@ struct build
   char *df_path;                      /* the Dockerfile's path, NULL from stdin */
   json_t *explain_prev, *explain_now; /* step records: the last build's, this one's */
   struct timespec t0;
+  struct build_secret *secrets; /* --secret, read at the start */
+  size_t n_secrets;
 };
 
 /* ---- states (exec.c) ---- */
@@ -203,13 +213,44 @@ struct build_stage_ctx
   bool no_cache; /* --no-cache-filter names this stage */
 };
 
+struct build_run_mounts;
+struct dockerfile_run_flags;
 /* RUN: argv is the command after SHELL/exec form; env_args the ARGs in scope; network
  * default, none or host.
  * Fills upper with the container's changes; returns the command's exit status
  * through *status (0 ok). */
 int build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *argv,
-                         char *const *env_args, const char *network, const char *upper_name,
+                         char *const *env_args, const char *network,
+                         const struct build_run_mounts *mounts, const char *upper_name,
                          int vertex, int *status, nook_error_t *err);
+/* ---- RUN --mount and --secret (mounts.c) ---- */
+/* --secret SPEC: id, and src (a file) or env (a variable; get_env tells whether one is
+ * set); exit 125 errors.  Pure. */
+int build_secret_parse (const char *spec, const char *(*get_env) (const char *), char **id,
+                        char **src, char **env, nook_error_t *err);
+/* Read every --secret into b->secrets; free them. */
+int build_secrets_load (struct build *b, nook_error_t *err);
+void build_secrets_free (struct build *b);
+/* A RUN's --mount flags checked and planned (binds: their inputs digested); *out NULL
+ * when there are none.  where: "Dockerfile:N" for errors. */
+int build_run_mounts_plan (struct build *b, struct build_stage_ctx *sc,
+                           const struct dockerfile_run_flags *f, const char *where,
+                           struct build_run_mounts **out, nook_error_t *err);
+/* What keys the step: one text per mount (never a secret's value); the binds' digest. */
+const char *const *build_run_mounts_keytext (const struct build_run_mounts *r);
+const char *build_run_mounts_inputs (const struct build_run_mounts *r);
+/* For a step that runs: locks and directories of cache mounts, binds copied, secrets
+ * written under the step's directory tmp. */
+int build_run_mounts_make (struct build *b, const struct dockerfile_run_flags *f,
+                           struct build_run_mounts *r, const char *tmp, nook_error_t *err);
+/* The container's mounts, the secrets' variables and the mount points. */
+void build_run_mounts_spec (const struct build_run_mounts *r, struct nook_mount **m, size_t *n,
+                            char *const **env, char *const **targets);
+/* After the step: the mount points the sandbox made, out of the upper dir. */
+int build_run_mounts_unstub (struct build *b, struct build_stage_ctx *sc,
+                             const struct build_run_mounts *r, const char *upper,
+                             nook_error_t *err);
+void build_run_mounts_free (struct build_run_mounts *r);
 
 struct build_copy
 {

@@ -63,6 +63,8 @@ usage (FILE *out)
            "  -q, --quiet               Suppress the build output and print image ID on success\n"
            "      --verify              Build a second time without the cache and name every\n"
            "                            file that differs (exit 1 when one does)\n"
+"      --secret stringArray  Secret to expose to RUN --mount=type=secret\n"
+           "                            (id=ID,src=FILE or id=ID,env=VARIABLE)\n"
            "  -t, --tag list            Name and optionally a tag in the \"name:tag\" format\n"
            "      --target string       Set the target build stage to build\n"
            "      --ulimit list         Ulimit options for RUN (NAME=SOFT[:HARD])\n"
@@ -174,6 +176,10 @@ parse (int argc, char **argv, struct build_opts *o, nook_error_t *err)
       {
         strv_push (&o->ulimits, v);
       }
+      else OPT (NULL, "--secret")
+      {
+        strv_push (&o->secrets, v);
+      }
       else OPT (NULL, "--no-cache-filter")
       {
         cleanup_free char *copy = xstrdup (v);
@@ -284,6 +290,7 @@ opts_free (struct build_opts *o)
   strv_free (o->labels);
   strv_free (o->add_hosts);
   strv_free (o->ulimits);
+  strv_free (o->secrets);
   strv_free (o->no_cache_filter);
   strv_free (o->build_contexts);
 }
@@ -846,6 +853,8 @@ cmd_build (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     sigaction (SIGHUP, &sa, NULL);
   }
   b.df_path = df_path ? xstrdup (df_path) : NULL;
+  if (build_secrets_load (&b, err) < 0)
+    goto out;
   build_explain_load (&b);
   if (build_exec (&b, &final, err) < 0)
     goto out;
@@ -879,6 +888,7 @@ out:
   if (ret < 0 && err && *err && (*err)->exit == 0)
     (*err)->exit = 1;
   build_state_clear (&final);
+  build_secrets_free (&b);
   build_free (&b);
   opts_free (&o);
   return ret;

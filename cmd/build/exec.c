@@ -4,6 +4,7 @@
  * writes them; RUN, COPY, ADD and WORKDIR are steps: keyed (cache.c), reused on a
  * hit, else run into a fresh upper dir and packed (pack.c). */
 #include "cmd/build/build.h"
+#include "imagefmt/dockerfile/flags.h"
 #include "cmd/registry.h"
 #include "imagefmt/dockerfile/shell.h"
 #include "imagefmt/store.h"
@@ -502,6 +503,8 @@ struct run_fill
   char **argv;
   char **env;
   const char *network; /* default, none or host */
+  struct dockerfile_run_flags *flags;
+  struct build_run_mounts *mounts; /* NULL: none */
 };
 
 static int
@@ -510,8 +513,18 @@ fill_run (struct build *b, struct build_stage_ctx *sc, void *data, const char *t
 {
   struct run_fill *f = data;
   int status = 0;
-  if (build_run_container (b, sc, f->argv, f->env, f->network, tmp, v, &status, err) < 0)
+  if (build_run_mounts_make (b, f->flags, f->mounts, tmp, err) < 0)
     return -1;
+  if (build_run_container (b, sc, f->argv, f->env, f->network, f->mounts, tmp, v, &status, err)
+      < 0)
+    return -1;
+  if (status == 0 && f->mounts)
+    {
+      /* the mount points the sandbox made are no part of the layer */
+      cleanup_free char *up = xasprintf ("%s/upper", tmp);
+      if (build_run_mounts_unstub (b, sc, f->mounts, up, err) < 0)
+        return -1;
+    }
   if (status != 0)
     {
       struct strbuf c = { 0 };
@@ -549,26 +562,46 @@ static int
 do_run (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_node *n,
         nook_error_t *err)
 {
-  static const char *const allowed[] = { "--network", NULL };
-  for (size_t i = 0; n->flags && n->flags[i]; i++)
-    if (strncmp (n->flags[i], "--mount", 7) == 0 || strncmp (n->flags[i], "--security", 10) == 0)
-      return nook_error_set_exit (err, 1, 0, "%s:%d: RUN %.*s is not supported yet", df_label,
-                                  n->start_line, (int)strcspn (n->flags[i], "="), n->flags[i]);
-  if (check_flags (n, allowed, err) < 0)
-    return -1;
+  /* --mount, --network, --security: BuildKit's checks and defaults (flags.h), the
+     values expanded with the stage's environment */
+  struct dockerfile_run_flags rf = { 0 };
+  {
+    cleanup_strv char **env = expand_env (sc);
+    if (dockerfile_run_flags_parse (n->flags, env, b->df->escape, &rf, err) < 0)
+      return nook_error_wrap (err, "%s:%d", df_label, n->start_line);
+  }
+  if (rf.security == DOCKERFILE_SECURITY_INSECURE)
+    {
+      dockerfile_run_flags_clear (&rf);
+      return nook_error_set_exit (err, 1, 0,
+                                  "%s:%d: RUN --security=insecure is not supported: nook grants no "
+                                  "security.insecure entitlement",
+                                  df_label, n->start_line);
+    }
   /* RUN --network=default|none|host, over the build's --network */
-  const char *net = flag_val (n, "--network");
-  if (net && strcmp (net, "default") && strcmp (net, "none") && strcmp (net, "host"))
-    return nook_error_set_exit (err, 1, 0, "%s:%d: RUN --network=%s: want default, none or host",
-                                df_label, n->start_line, net);
+  const char *net = rf.network == DOCKERFILE_NETWORK_NONE   ? "none"
+                    : rf.network == DOCKERFILE_NETWORK_HOST ? "host"
+                    : flag_val (n, "--network")            ? "default"
+                                                            : NULL;
   if (net == NULL)
     net = b->o->network ? b->o->network : "default";
   if (strcmp (net, "bridge") == 0)
     net = "default";
-  struct run_fill f = { 0 };
+  struct run_fill f = { .flags = &rf };
   if (n->n_heredocs && n->json_form)
-    return nook_error_set_exit (err, 1, 0, "%s:%d: RUN in exec form with a here-document", df_label,
-                                n->start_line);
+    {
+      dockerfile_run_flags_clear (&rf);
+      return nook_error_set_exit (err, 1, 0, "%s:%d: RUN in exec form with a here-document",
+                                  df_label, n->start_line);
+    }
+  {
+    cleanup_free char *where = xasprintf ("%s:%d", df_label, n->start_line);
+    if (build_run_mounts_plan (b, sc, &rf, where, &f.mounts, err) < 0)
+      {
+        dockerfile_run_flags_clear (&rf);
+        return -1;
+      }
+  }
   if (n->n_heredocs)
     {
       /* `RUN <<EOF` alone: the body is the script; otherwise the shell reads the
@@ -645,12 +678,21 @@ do_run (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_nod
     json_t *a = strv_json (f.argv);
     char *s = json_dumps (a, JSON_COMPACT);
     json_decref (a);
-    keytext = xasprintf ("RUN %s network=%s", s, net);
+    struct strbuf k = { 0 };
+    strbuf_appendf (&k, "RUN %s network=%s", s, net);
+    /* the mounts as written (a secret by its id only) */
+    const char *const *mk = build_run_mounts_keytext (f.mounts);
+    for (size_t i = 0; mk && mk[i]; i++)
+      strbuf_appendf (&k, "\n%s", mk[i]);
+    keytext = strbuf_steal (&k);
     free (s);
   }
-  int r = layer_step (b, sc, n, keytext, f.env, NULL, created_by, fill_run, &f, err);
+  int r = layer_step (b, sc, n, keytext, f.env, build_run_mounts_inputs (f.mounts), created_by,
+                      fill_run, &f, err);
   strv_free (f.argv);
   strv_free (f.env);
+  build_run_mounts_free (f.mounts);
+  dockerfile_run_flags_clear (&rf);
   return r;
 }
 

@@ -111,7 +111,8 @@ env_names (char *const *env, const char *kv)
 
 int
 build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *argv,
-                     char *const *env_args, const char *network, const char *upper_name, int vertex,
+                     char *const *env_args, const char *network,
+                     const struct build_run_mounts *mounts, const char *upper_name, int vertex,
                      int *status, nook_error_t *err)
 {
   struct nook_spec spec = { 0 };
@@ -138,6 +139,12 @@ build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *a
   for (size_t k = 0; env_args && env_args[k]; k++)
     if (!env_names (have, env_args[k]))
       strv_push (&env, env_args[k]);
+  struct nook_mount *mnt = NULL;
+  size_t n_mnt = 0;
+  char *const *secret_env = NULL, *const *mnt_targets = NULL;
+  build_run_mounts_spec (mounts, &mnt, &n_mnt, &secret_env, &mnt_targets);
+  for (size_t k = 0; secret_env && secret_env[k]; k++)
+    strv_push (&env, secret_env[k]); /* env=NAME secrets: over the image's variables */
 
   if (build_state_dirs (b, &sc->s, err) < 0)
     return -1;
@@ -162,6 +169,18 @@ build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *a
   if (spec_merge (sc->s.config, &o, &se, "buildkitsandbox", &spec, err) < 0)
     goto out;
   spec.layers = strv_dup (dirs);
+  if (n_mnt)
+    {
+      /* RUN --mount: after the spec's own (none: o has no volumes) */
+      spec.mounts = xreallocarray (spec.mounts, spec.n_mounts + n_mnt, sizeof *spec.mounts);
+      for (size_t k = 0; k < n_mnt; k++)
+        spec.mounts[spec.n_mounts++]
+            = (struct nook_mount){ .kind = mnt[k].kind,
+                                   .source = mnt[k].source ? xstrdup (mnt[k].source) : NULL,
+                                   .target = xstrdup (mnt[k].target),
+                                   .readonly = mnt[k].readonly,
+                                   .options = mnt[k].options ? xstrdup (mnt[k].options) : NULL };
+    }
   sandbox_idmap_plan (&b->idin, spec.uid, spec.gid, &spec.ids, NULL);
   if (spec.ids.single && spec.uid != 0 && !b->warned_single)
     {
