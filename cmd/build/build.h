@@ -57,6 +57,7 @@ struct build_opts
   const char *context; /* "-" = a Dockerfile on stdin, no context */
   const char *output;  /* -o: "type=local,dest=DIR", "type=tar,dest=FILE", or "DIR" */
   char **secrets;      /* --secret id=ID[,src=FILE|,env=VAR] */
+  bool check;          /* --check: run the build checks only */
   bool help;
 };
 
@@ -108,6 +109,7 @@ struct build
   struct timespec t0;
   struct build_secret *secrets; /* --secret, read at the start */
   size_t n_secrets;
+  char *lint_summary; /* the build checks' warnings, printed at the end (lint.c) */
 };
 
 /* ---- states (exec.c) ---- */
@@ -296,6 +298,10 @@ void build_explain_save (struct build *b);
 int build_verify (struct build *b, const struct build_state *one, const struct build_state *two,
                   nook_error_t *err);
 
+/* ---- build checks (lint.c) ---- */
+/* BuildKit's checks: warnings printed in vertex #1, the summary kept for the end;
+ * check=error=true fails; with --check only the checks run (*check_status). */
+int build_lint (struct build *b, int *check_status, nook_error_t *err);
 /* ---- output (cli.c) ---- */
 double build_elapsed (const struct build *b);
 

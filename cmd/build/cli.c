@@ -63,7 +63,8 @@ usage (FILE *out)
            "  -q, --quiet               Suppress the build output and print image ID on success\n"
            "      --verify              Build a second time without the cache and name every\n"
            "                            file that differs (exit 1 when one does)\n"
-"      --secret stringArray  Secret to expose to RUN --mount=type=secret\n"
+"      --check               Run the build checks only (BuildKit's), no step\n"
+           "      --secret stringArray  Secret to expose to RUN --mount=type=secret\n"
            "                            (id=ID,src=FILE or id=ID,env=VARIABLE)\n"
            "  -t, --tag list            Name and optionally a tag in the \"name:tag\" format\n"
            "      --target string       Set the target build stage to build\n"
@@ -176,6 +177,7 @@ parse (int argc, char **argv, struct build_opts *o, nook_error_t *err)
       {
         strv_push (&o->ulimits, v);
       }
+      else if (strcmp (a, "--check") == 0) o->check = true;
       else OPT (NULL, "--secret")
       {
         strv_push (&o->secrets, v);
@@ -678,6 +680,7 @@ build_free (struct build *b)
       build_state_clear (&b->results[i]);
   free (b->results);
   free (b->done);
+  free (b->lint_summary);
   dockerfile_stages_free (b->st);
   dockerfile_free (b->df);
   if (b->ignore)
@@ -853,6 +856,16 @@ cmd_build (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     sigaction (SIGHUP, &sa, NULL);
   }
   b.df_path = df_path ? xstrdup (df_path) : NULL;
+  {
+    int check_status = 0;
+    if (build_lint (&b, &check_status, err) < 0)
+      goto out;
+    if (o.check)
+      {
+        ret = check_status;
+        goto out;
+      }
+  }
   if (build_secrets_load (&b, err) < 0)
     goto out;
   build_explain_load (&b);
@@ -881,6 +894,8 @@ cmd_build (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
           goto out;
         }
     }
+  if (b.lint_summary && !b.quiet)
+    fprintf (b.out, "\n%s", b.lint_summary); /* as buildx, after the progress */
   if (o.quiet && !(o.output && strstr (o.output, "dest=-")))
     printf ("%s\n", id);
   ret = 0;
