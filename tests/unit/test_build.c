@@ -194,6 +194,61 @@ test_explain (void **state)
   json_decref (files);
 }
 
+static const char *
+fake_env (const char *name)
+{
+  return strcmp (name, "SET") == 0 ? "value" : NULL;
+}
+
+static void
+test_secret_parse (void **state)
+{
+  (void)state;
+  struct
+  {
+    const char *spec, *id, *src, *env;
+  } ok[] = {
+    { "id=npm,src=/tmp/tok", "npm", "/tmp/tok", NULL },
+    { "id=npm,source=f", "npm", "f", NULL },
+    { "id=npm,env=NPM_TOKEN", "npm", NULL, "NPM_TOKEN" },
+    { "src=/tmp/tok", "/tmp/tok", "/tmp/tok", NULL },
+    { "id=SET", "SET", NULL, "SET" },         /* a variable of that name is set */
+    { "id=unset", "unset", "unset", NULL },   /* else a file */
+    { "type=env,id=X", "X", NULL, "X" },      /* type=env: the variable */
+    { "type=env,id=x,src=VAR", "x", NULL, "VAR" },
+    { "type=file,id=x,src=f", "x", "f", NULL },
+  };
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+    {
+      cleanup_free char *id = NULL;
+      cleanup_free char *src = NULL;
+      cleanup_free char *env = NULL;
+      cleanup_error nook_error_t err = NULL;
+      assert_int_equal (build_secret_parse (ok[i].spec, fake_env, &id, &src, &env, &err), 0);
+      assert_string_equal (id, ok[i].id);
+      if (ok[i].src)
+        assert_string_equal (src, ok[i].src);
+      else
+        assert_null (src);
+      if (ok[i].env)
+        assert_string_equal (env, ok[i].env);
+      else
+        assert_null (env);
+    }
+  const char *bad[] = { "", "id=", "id=x,src=f,env=E", "id=x,bogus=1", "type=ssh,id=x", "novalue",
+                        "src=" };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    {
+      char *id = NULL, *src = NULL, *env = NULL;
+      cleanup_error nook_error_t err = NULL;
+      assert_int_equal (build_secret_parse (bad[i], fake_env, &id, &src, &env, &err), -1);
+      assert_non_null (err);
+      assert_int_equal (err->exit, 125);
+      assert_non_null (strstr (err->msg, "--secret"));
+      assert_null (id);
+    }
+}
+
 int
 main (void)
 {
@@ -201,6 +256,7 @@ main (void)
     cmocka_unit_test (test_cache_key),  cmocka_unit_test (test_state_digest),
     cmocka_unit_test (test_args_scope), cmocka_unit_test (test_pack_classify),
     cmocka_unit_test (test_pack_fcaps), cmocka_unit_test (test_explain),
+    cmocka_unit_test (test_secret_parse),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
