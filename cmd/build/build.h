@@ -223,8 +223,8 @@ struct dockerfile_run_flags;
  * through *status (0 ok). */
 int build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *argv,
                          char *const *env_args, const char *network,
-                         const struct build_run_mounts *mounts, const char *upper_name,
-                         int vertex, int *status, nook_error_t *err);
+                         const struct build_run_mounts *mounts, const char *upper_name, int vertex,
+                         int *status, nook_error_t *err);
 /* ---- RUN --mount and --secret (mounts.c) ---- */
 /* --secret SPEC: id, and src (a file) or env (a variable; get_env tells whether one is
  * set); exit 125 errors.  Pure. */

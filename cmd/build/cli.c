@@ -63,7 +63,7 @@ usage (FILE *out)
            "  -q, --quiet               Suppress the build output and print image ID on success\n"
            "      --verify              Build a second time without the cache and name every\n"
            "                            file that differs (exit 1 when one does)\n"
-"      --check               Run the build checks only (BuildKit's), no step\n"
+           "      --check               Run the build checks only (BuildKit's), no step\n"
            "      --secret stringArray  Secret to expose to RUN --mount=type=secret\n"
            "                            (id=ID,src=FILE or id=ID,env=VARIABLE)\n"
            "  -t, --tag list            Name and optionally a tag in the \"name:tag\" format\n"

@@ -515,8 +515,7 @@ fill_run (struct build *b, struct build_stage_ctx *sc, void *data, const char *t
   int status = 0;
   if (build_run_mounts_make (b, f->flags, f->mounts, tmp, err) < 0)
     return -1;
-  if (build_run_container (b, sc, f->argv, f->env, f->network, f->mounts, tmp, v, &status, err)
-      < 0)
+  if (build_run_container (b, sc, f->argv, f->env, f->network, f->mounts, tmp, v, &status, err) < 0)
     return -1;
   if (status == 0 && f->mounts)
     {
@@ -581,7 +580,7 @@ do_run (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_nod
   /* RUN --network=default|none|host, over the build's --network */
   const char *net = rf.network == DOCKERFILE_NETWORK_NONE   ? "none"
                     : rf.network == DOCKERFILE_NETWORK_HOST ? "host"
-                    : flag_val (n, "--network")            ? "default"
+                    : flag_val (n, "--network")             ? "default"
                                                             : NULL;
   if (net == NULL)
     net = b->o->network ? b->o->network : "default";

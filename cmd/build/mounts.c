@@ -37,8 +37,8 @@
 /* ---- --secret (pure) ---- */
 
 int
-build_secret_parse (const char *spec, const char *(*get_env) (const char *), char **id,
-                    char **src, char **env, nook_error_t *err)
+build_secret_parse (const char *spec, const char *(*get_env) (const char *), char **id, char **src,
+                    char **env, nook_error_t *err)
 {
   cleanup_free char *copy = xstrdup (spec);
   cleanup_free char *type = NULL;
@@ -123,13 +123,13 @@ struct build_run_mounts
 {
   struct nook_mount *m;
   size_t n;
-  char **env;        /* secrets as variables: NAME=value */
-  char **targets;    /* the containers' mount points (for the stub removal) */
-  int *locks;        /* cache mounts' lock fds */
+  char **env;     /* secrets as variables: NAME=value */
+  char **targets; /* the containers' mount points (for the stub removal) */
+  int *locks;     /* cache mounts' lock fds */
   size_t n_locks;
   struct build_copy_plan **plans; /* bind: the copies to make, per mount (NULL else) */
-  char **keytext;    /* for the cache key: one line per mount, no secret value */
-  char *inputs;      /* the digests of what binds mount, or NULL */
+  char **keytext;                 /* for the cache key: one line per mount, no secret value */
+  char *inputs;                   /* the digests of what binds mount, or NULL */
 };
 
 static char *
@@ -268,8 +268,10 @@ build_run_mounts_plan (struct build *b, struct build_stage_ctx *sc,
         {
           if (find_secret (b, dm->id) == NULL && dm->required)
             {
-              nook_error_set_exit (err, 1, 0, "%s: secret %s: not found (give it with --secret "
-                                   "id=%s,src=FILE)", where, dm->id, dm->id);
+              nook_error_set_exit (err, 1, 0,
+                                   "%s: secret %s: not found (give it with --secret "
+                                   "id=%s,src=FILE)",
+                                   where, dm->id, dm->id);
               goto fail;
             }
         }
@@ -294,18 +296,17 @@ build_run_mounts_plan (struct build *b, struct build_stage_ctx *sc,
           goto fail;
         }
       static const char *const names[] = { "bind", "cache", "tmpfs", "secret", "ssh" };
-      strv_push_take (&r->keytext,
-                      xasprintf ("mount type=%s target=%s id=%s from=%s source=%s ro=%d sharing=%d "
-                                 "env=%s size=%llu mode=%o uid=%u gid=%u",
-                                 names[dm->type], target ? target : "",
-                                 dm->type == DOCKERFILE_MOUNT_CACHE
-                                         || dm->type == DOCKERFILE_MOUNT_SECRET
-                                     ? dm->id
-                                     : "",
-                                 dm->from ? dm->from : "", dm->source ? dm->source : "",
-                                 dm->readonly, (int)dm->sharing, dm->env ? dm->env : "",
-                                 (unsigned long long)dm->size, (unsigned)dm->mode,
-                                 (unsigned)dm->uid, (unsigned)dm->gid));
+      strv_push_take (
+          &r->keytext,
+          xasprintf ("mount type=%s target=%s id=%s from=%s source=%s ro=%d sharing=%d "
+                     "env=%s size=%llu mode=%o uid=%u gid=%u",
+                     names[dm->type], target ? target : "",
+                     dm->type == DOCKERFILE_MOUNT_CACHE || dm->type == DOCKERFILE_MOUNT_SECRET
+                         ? dm->id
+                         : "",
+                     dm->from ? dm->from : "", dm->source ? dm->source : "", dm->readonly,
+                     (int)dm->sharing, dm->env ? dm->env : "", (unsigned long long)dm->size,
+                     (unsigned)dm->mode, (unsigned)dm->uid, (unsigned)dm->gid));
       if (dm->type == DOCKERFILE_MOUNT_BIND)
         {
           /* COPY [--from=FROM] SOURCE /m/x: the source as one path, a directory's
