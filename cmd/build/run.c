@@ -15,6 +15,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/owner_record.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -107,6 +108,78 @@ env_names (char *const *env, const char *kv)
     if (strncmp (env[i], kv, n) == 0 && env[i][n] == '=')
       return true;
   return false;
+}
+
+/* A step of a single-id user under another USER ran as the one id: the files it made
+ * are root's on disk.  They are recorded as the step's user's (user.nook.owner, which
+ * the packer reads), as a user with a range gets them; files copied up from the layers
+ * below keep their owners (a record copied up with them, or root). */
+struct owners_job
+{
+  struct build *b;
+  const char *upper;
+  char *const *lowers;
+  uid_t uid;
+  gid_t gid;
+};
+
+static bool
+in_lowers (char *const *lowers, const char *rel)
+{
+  struct stat st;
+  for (size_t i = 0; lowers && lowers[i]; i++)
+    {
+      cleanup_free char *p = xasprintf ("%s/%s", lowers[i], rel);
+      if (lstat (p, &st) == 0)
+        return true;
+    }
+  return false;
+}
+
+static int owners_walk (struct owners_job *j, int dirfd, const char *rel, nook_error_t *err);
+
+static int
+owners_entry (int dirfd, const char *name, void *arg, nook_error_t *err)
+{
+  struct owners_job *j = ((void **)arg)[0];
+  const char *rel = ((void **)arg)[1];
+  cleanup_free char *path = *rel ? xasprintf ("%s/%s", rel, name) : xstrdup (name);
+  struct stat st;
+  if (fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return nook_error_set (err, errno, "stat '%s'", path);
+  if (!S_ISREG (st.st_mode) && !S_ISDIR (st.st_mode))
+    return 0; /* symlinks, FIFOs carry no user xattr; whiteouts have no owner */
+  cleanup_close int fd = openat (dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return nook_error_set (err, errno, "open '%s'", path);
+  struct owner_record rec;
+  if (st.st_uid == 0 && owner_record_get_fd (fd, &rec) == 0 && !in_lowers (j->lowers, path)
+      && owner_record_set_fd (fd, j->uid, j->gid) < 0 && errno != ENOTSUP && errno != EPERM)
+    return nook_error_set (err, errno, "record the owner of '%s'", path);
+  if (!S_ISDIR (st.st_mode))
+    return 0;
+  cleanup_close int sub = openat (dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (sub < 0)
+    return nook_error_set (err, errno, "open '%s'", path);
+  return owners_walk (j, sub, path, err);
+}
+
+static int
+owners_walk (struct owners_job *j, int dirfd, const char *rel, nook_error_t *err)
+{
+  void *arg[2] = { j, (void *)rel };
+  return fs_dir_foreach (dirfd, owners_entry, arg, err) < 0 ? -1 : 0;
+}
+
+static int
+owners_fn (void *arg, nook_error_t *err)
+{
+  struct owners_job *j = arg;
+  cleanup_close int fd
+      = openat (j->b->tmpfd, j->upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : nook_error_set (err, errno, "open '%s'", j->upper);
+  return owners_walk (j, fd, "", err);
 }
 
 int
@@ -338,6 +411,14 @@ build_run_container (struct build *b, struct build_stage_ctx *sc, char *const *a
     while (waitpid (pumper, NULL, 0) < 0 && errno == EINTR)
       ;
   pumper = -1;
+  if (st == 0 && spec.ids.single && spec.uid != 0)
+    {
+      cleanup_free char *up = xasprintf ("%s/upper", upper_name);
+      struct owners_job oj
+          = { .b = b, .upper = up, .lowers = dirs, .uid = spec.uid, .gid = spec.gid };
+      if (imagefmt_store_call (b->store, owners_fn, &oj, err) < 0)
+        goto out;
+    }
   if (st >= 0)
     {
       *status = st;

@@ -89,6 +89,12 @@ if [ "$NOOK_TEST_USER_KIND" = single ]; then
 else
   check_eq "no note with a range" 0 "$n"
 fi
-check_no_match "no private xattr in any layer" "XATTR" "$(layers cred2)"
+got=$(layers cred2)
+check_no_match "no private xattr in any layer" "XATTR" "$got"
+check_match "a file the USER step made is the user's in the layer (recorded for a user without a range)" \
+  "${NL}3 tmp/as-user 1001:2000:644($NL|$)" "$got"
+check_match "and /tmp, copied up, keeps its owner" "${NL}3 tmp 0:0:1777${NL}" "$got"
+nrun images --no-trunc -q cred2
+diag "image ID with USER ($NOOK_TEST_USER_KIND user): $OUT"
 
 done_testing
