@@ -22,6 +22,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/fs_read.h"
+#include "util/owner_record.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -170,6 +171,30 @@ find_secret (const struct build *b, const char *id)
   return NULL;
 }
 
+struct chown_job
+{
+  const char *path;
+  uid_t uid;
+  gid_t gid;
+};
+
+/* In the store's user namespace: the owner uid=/gid= ask for, or (a single-id user: the
+ * kernel refuses other ids) recorded beside the directory for the credential emulation. */
+static int
+chown_fn (void *arg, nook_error_t *err)
+{
+  struct chown_job *j = arg;
+  cleanup_close int fd = open (j->path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return nook_error_set (err, errno, "open '%s'", j->path);
+  if (fchownat (fd, "", j->uid, j->gid, AT_EMPTY_PATH) == 0)
+    return 0;
+  if ((errno == EINVAL || errno == EPERM) && owner_record_set_fd (fd, j->uid, j->gid) == 0)
+    return 0;
+  return nook_error_set (err, errno, "chown '%s' to %u:%u", j->path, (unsigned)j->uid,
+                         (unsigned)j->gid);
+}
+
 static int
 cache_dir (struct build *b, const struct dockerfile_mount *dm, char **dir, int *lockfd,
            nook_error_t *err)
@@ -202,13 +227,32 @@ cache_dir (struct build *b, const struct dockerfile_mount *dm, char **dir, int *
       return nook_error_set (err, e, "lock '%s'", lock);
     }
   *dir = xasprintf ("%s/%s", base, hex);
-  if (mkdir (*dir, (mode_t)(dm->has_mode ? dm->mode & 07777 : 0755)) < 0 && errno != EEXIST)
+  if (mkdir (*dir, (mode_t)(dm->has_mode ? dm->mode & 07777 : 0755)) < 0)
     {
-      nook_error_set (err, errno, "create '%s'", *dir);
-      free (*dir);
-      *dir = NULL;
-      close (fd);
-      return -1;
+      if (errno != EEXIST)
+        {
+          nook_error_set (err, errno, "create '%s'", *dir);
+          free (*dir);
+          *dir = NULL;
+          close (fd);
+          return -1;
+        }
+    }
+  else
+    {
+      /* new: mode= exactly (not the umask's), and uid=/gid= */
+      struct chown_job cj = { .path = *dir, .uid = dm->uid, .gid = dm->gid };
+      if ((dm->has_mode && chmod (*dir, (mode_t)(dm->mode & 07777)) < 0)
+          || ((dm->uid || dm->gid) && imagefmt_store_call (b->store, chown_fn, &cj, err) < 0))
+        {
+          if (!*err)
+            nook_error_set (err, errno, "chmod '%s'", *dir);
+          rmdir (*dir);
+          free (*dir);
+          *dir = NULL;
+          close (fd);
+          return -1;
+        }
     }
   *lockfd = fd;
   return 0;

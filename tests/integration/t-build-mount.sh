@@ -41,6 +41,16 @@ nrun build --no-cache --progress=plain -t cache1 "$c"
 check_match "the next build sees what the first wrote" "${NL}#[0-9]+ [0-9.]+ seen=1${NL}" "$ERR"
 check_no_match "the cache's target is in no layer" "var/cache" "$(entries cache1)"
 
+# uid=, gid=, mode= of a new cache directory; a user's files in it (emulated without a range)
+cat >"$c/Dockerfile" <<'EOF2'
+FROM busybox
+RUN --mount=type=cache,target=/c,id=owned,uid=1000,gid=1000,mode=0700,sharing=locked sh -c 'echo "cache=$(stat -c "%u:%g %a" /c)"; su user -c "touch /c/by-user" && echo "made=$(stat -c "%u:%g" /c/by-user)"'
+EOF2
+nrun build --progress=plain "$c"
+check_eq "a cache mount with uid=, gid=, mode=, sharing=locked" 0 "$RC"
+check_match "its directory has them" "cache=1000:1000 700" "$ERR"
+check_match "su's user writes in it" "made=1000:1000" "$ERR"
+
 # ---- a secret: in the step, in no layer, no history, no key ----
 cat >"$c/Dockerfile" <<'EOF2'
 FROM busybox
