@@ -129,8 +129,9 @@ struct build_run_mounts
   int *locks;     /* cache mounts' lock fds */
   size_t n_locks;
   struct build_copy_plan **plans; /* bind: the copies to make, per mount (NULL else) */
-  char **keytext;                 /* for the cache key: one line per mount, no secret value */
-  char *inputs;                   /* the digests of what binds mount, or NULL */
+  size_t n_plans;
+  char **keytext; /* for the cache key: one line per mount, no secret value */
+  char *inputs;   /* the digests of what binds mount, or NULL */
 };
 
 static char *
@@ -273,8 +274,8 @@ build_run_mounts_free (struct build_run_mounts *r)
     if (r->locks[i] >= 0)
       close (r->locks[i]);
   free (r->locks);
-  for (size_t i = 0; r->targets && r->targets[i]; i++)
-    if (r->plans && r->plans[i])
+  for (size_t i = 0; i < r->n_plans; i++)
+    if (r->plans[i])
       build_copy_plan_free (r->plans[i]);
   free (r->plans);
   strv_free (r->targets); /* owns the targets of m */
@@ -296,6 +297,7 @@ build_run_mounts_plan (struct build *b, struct build_stage_ctx *sc,
     return 0;
   struct build_run_mounts *r = xzalloc (sizeof *r);
   r->plans = xzalloc ((f->n_mounts + 1) * sizeof *r->plans);
+  r->n_plans = f->n_mounts;
   struct strbuf in = { 0 };
   for (size_t i = 0; i < f->n_mounts; i++)
     {
