@@ -677,7 +677,8 @@ run_net_info (struct run_net_info_line *l, size_t max)
   l[n++] = (struct run_net_info_line){
     "Published ports", "PublishedPorts",
     xstrdup ("nook-ports: the host's sockets, connections made inside the container, "
-             "splice(2); the server sees the container's own address, not the client's")
+             "splice(2); the server sees a loopback client's address as it is (127.0.0.1), "
+             "other clients as the container's own address (their address is not visible)")
   };
   cleanup_free char *range = read_trimmed_text ("/proc/sys/net/ipv4/ping_group_range");
   for (char *c = range; c && *c; c++)

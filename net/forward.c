@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,12 +86,45 @@ ep_set (struct fwd *f, int fd, uint32_t events, struct ep *ep, uint32_t *registe
   *registered = events;
 }
 
+/* The client's address when it is a loopback one (IPv4, network byte order),
+ * else 0: the connection inside is then made from that address, so the server
+ * sees a loopback client as one (127.0.0.1), as pasta's splice path shows it. */
+static uint32_t
+loopback_client (const struct sockaddr_storage *ss)
+{
+  if (ss->ss_family == AF_INET)
+    {
+      uint32_t a = ((const struct sockaddr_in *)ss)->sin_addr.s_addr;
+      return (ntohl (a) >> 24) == 127 ? a : 0;
+    }
+  if (ss->ss_family == AF_INET6)
+    {
+      const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+      if (IN6_IS_ADDR_LOOPBACK (a))
+        return htonl (INADDR_LOOPBACK);
+      uint32_t v4;
+      memcpy (&v4, &a->s6_addr[12], 4);
+      if (IN6_IS_ADDR_V4MAPPED (a) && (ntohl (v4) >> 24) == 127)
+        return v4;
+    }
+  return 0;
+}
+
 static int
-inside_socket (int type, uint32_t addr, uint16_t port)
+inside_socket (int type, uint32_t from, uint32_t addr, uint16_t port)
 {
   int fd = socket (AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return -1;
+  if (from != 0)
+    {
+      struct sockaddr_in src = { .sin_family = AF_INET, .sin_addr.s_addr = from };
+      if (bind (fd, (struct sockaddr *)&src, sizeof src) < 0)
+        {
+          close (fd);
+          return -1;
+        }
+    }
   struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (port) };
   sin.sin_addr.s_addr = addr;
   if (connect (fd, (struct sockaddr *)&sin, sizeof sin) < 0 && errno != EINPROGRESS)
@@ -125,10 +159,12 @@ accept_all (struct fwd *f, struct port_ep *p)
 {
   for (;;)
     {
-      int cl = accept4 (p->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      struct sockaddr_storage ss = { 0 };
+      socklen_t len = sizeof ss;
+      int cl = accept4 (p->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (cl < 0)
         return;
-      int in = inside_socket (SOCK_STREAM, f->addr, p->cport);
+      int in = inside_socket (SOCK_STREAM, loopback_client (&ss), f->addr, p->cport);
       struct conn *c = in < 0 ? NULL : xzalloc (sizeof *c);
       if (c == NULL || pipe2 (c->pipe[0], O_NONBLOCK | O_CLOEXEC) < 0)
         {
@@ -255,7 +291,7 @@ flow_for (struct fwd *f, struct port_ep *p, const struct sockaddr_storage *ss, s
   for (struct flow *fl = f->flows; fl; fl = fl->next)
     if (fl->port == p && fl->client_len == len && memcmp (&fl->client, ss, len) == 0)
       return fl;
-  int fd = inside_socket (SOCK_DGRAM, f->addr, p->cport);
+  int fd = inside_socket (SOCK_DGRAM, loopback_client (ss), f->addr, p->cport);
   if (fd < 0)
     return NULL;
   struct flow *fl = xzalloc (sizeof *fl);
@@ -344,6 +380,9 @@ forwarder_main (const struct net_port *ports, const int *fds, size_t n, uint32_t
 {
   cleanup_error nook_error_t err = NULL;
   struct fwd f = { .addr = addr };
+  /* splice(2) into a socket the peer reset raises SIGPIPE (it sends without
+   * MSG_NOSIGNAL): one client leaving mid-answer must not end every port */
+  signal (SIGPIPE, SIG_IGN);
   if (enter_namespaces (fds[n], fds[n + 1], &err) < 0 || net_sandbox_self (NULL, &err) < 0)
     {
       fprintf (stderr, "nook: port forwarder: %s%s%s\n", err->msg, err->code ? ": " : "",
