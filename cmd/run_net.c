@@ -361,6 +361,43 @@ jstrdup (const json_t *o, const char *k)
   return s ? xstrdup (s) : NULL;
 }
 
+/* A port asked as "any" whose old host port was taken got another: config.json
+ * says the new one (ps, port and inspect read it there). */
+static void
+record_rebound (const struct run_net *rn, const json_t *ns_ports)
+{
+  bool changed = false;
+  for (size_t i = 0; i < rn->n_ports; i++)
+    changed |= rn->ports[i].host_port
+               != json_integer_value (json_object_get (json_array_get (ns_ports, i), "HostPort"));
+  if (!changed)
+    return;
+  cleanup_free char *cpath = xasprintf ("%s/containers", rn->root);
+  cleanup_close int cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int d
+      = cdir < 0 ? -1 : openat (cdir, rn->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  json_t *cfg = d < 0 ? NULL : container_read_json (cdir, rn->id, "config.json");
+  json_t *shown = json_object_get (cfg, "Ports");
+  json_t *asked = json_object_get (json_object_get (cfg, "NetSpec"), "Ports");
+  cleanup_free char *text = NULL;
+  if (json_array_size (shown) == rn->n_ports && json_array_size (asked) == rn->n_ports)
+    {
+      for (size_t i = 0; i < rn->n_ports; i++)
+        {
+          json_t *port = json_integer (rn->ports[i].host_port);
+          json_object_set (json_array_get (shown, i), "PublicPort", port);
+          json_object_set_new (json_array_get (asked, i), "HostPort", port);
+        }
+      text = json_dumps (cfg, JSON_SORT_KEYS | JSON_COMPACT);
+    }
+  json_decref (cfg);
+  cleanup_error nook_error_t e = NULL;
+  if (text == NULL || fs_write_atomic_at (d, "config.json", text, strlen (text), 0600, &e) < 0)
+    log_warn ("a published port got a new host port, but the container's record still shows "
+              "the old one%s%s",
+              e ? ": " : "", e ? e->msg : "");
+}
+
 int
 run_net_restore (const json_t *config, const char *root, const char *id, struct nook_spec *spec,
                  struct run_net *rn, nook_error_t *err)
@@ -410,7 +447,10 @@ run_net_restore (const json_t *config, const char *root, const char *id, struct 
   }
   /* the record's hosts and resolv.conf stand, but a user-defined network's
    * (run_net_enter) */
-  return setup (spec, rn, false, err);
+  if (setup (spec, rn, false, err) < 0)
+    return -1;
+  record_rebound (rn, ports);
+  return 0;
 }
 
 /* Whether this process is in the user namespace of fd already. */
