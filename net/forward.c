@@ -23,6 +23,7 @@
 
 #define UDP_IDLE_SECONDS 90
 #define PIPE_SIZE (1 << 20)
+#define POOL_PIPES 64
 
 enum kind
 {
@@ -45,6 +46,8 @@ struct fwd
   uint32_t addr;
   struct flow *flows;
   struct conn *dead; /* closed in this batch of events, freed after it */
+  int spare[POOL_PIPES][2]; /* empty pipes of ended connections, for the next ones */
+  size_t n_spare;
 };
 
 struct port_ep
@@ -116,8 +119,15 @@ inside_socket (int type, uint32_t from, uint32_t addr, uint16_t port)
   int fd = socket (AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return -1;
+  int one = 1;
+  if (type == SOCK_STREAM)
+    setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (from != 0)
     {
+      /* the port is picked by connect(2), for the 4-tuple: a bound port 0
+       * would take one for the address alone */
+      if (type == SOCK_STREAM)
+        setsockopt (fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
       struct sockaddr_in src = { .sin_family = AF_INET, .sin_addr.s_addr = from };
       if (bind (fd, (struct sockaddr *)&src, sizeof src) < 0)
         {
@@ -125,6 +135,11 @@ inside_socket (int type, uint32_t from, uint32_t addr, uint16_t port)
           return -1;
         }
     }
+  /* UDP from a loopback address stays unconnected: a server on 0.0.0.0 answers
+   * a loopback client from 127.0.0.1 (the route's source), not from the
+   * address it was sent to (udp_from_inside takes either) */
+  if (type == SOCK_DGRAM && from != 0)
+    return fd;
   struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (port) };
   sin.sin_addr.s_addr = addr;
   if (connect (fd, (struct sockaddr *)&sin, sizeof sin) < 0 && errno != EINPROGRESS)
@@ -144,14 +159,37 @@ conn_free (struct fwd *f, struct conn *c)
 {
   for (int d = 0; d < 2; d++)
     {
-      epoll_ctl (f->epfd, EPOLL_CTL_DEL, c->fd[d], NULL);
-      close (c->fd[d]);
+      close (c->fd[d]); /* (the last reference: epoll forgets it) */
+      if (c->queued[d] == 0 && f->n_spare < POOL_PIPES)
+        {
+          f->spare[f->n_spare][0] = c->pipe[d][0];
+          f->spare[f->n_spare++][1] = c->pipe[d][1];
+          continue;
+        }
       close (c->pipe[d][0]);
       close (c->pipe[d][1]);
     }
   c->closed = true;
   c->next_dead = f->dead;
   f->dead = c;
+}
+
+/* An empty pipe, from the pool or new (1 MiB: a bulk transfer moves in large
+ * splices); -1 when none can be made. */
+static int
+pipe_get (struct fwd *f, int p[2])
+{
+  if (f->n_spare > 0)
+    {
+      f->n_spare--;
+      p[0] = f->spare[f->n_spare][0];
+      p[1] = f->spare[f->n_spare][1];
+      return 0;
+    }
+  if (pipe2 (p, O_NONBLOCK | O_CLOEXEC) < 0)
+    return -1;
+  fcntl (p[1], F_SETPIPE_SZ, PIPE_SIZE);
+  return 0;
 }
 
 static void
@@ -161,12 +199,13 @@ accept_all (struct fwd *f, struct port_ep *p)
     {
       struct sockaddr_storage ss = { 0 };
       socklen_t len = sizeof ss;
+      /* (TCP_NODELAY comes from the listening socket) */
       int cl = accept4 (p->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (cl < 0)
         return;
       int in = inside_socket (SOCK_STREAM, loopback_client (&ss), f->addr, p->cport);
       struct conn *c = in < 0 ? NULL : xzalloc (sizeof *c);
-      if (c == NULL || pipe2 (c->pipe[0], O_NONBLOCK | O_CLOEXEC) < 0)
+      if (c == NULL || pipe_get (f, c->pipe[0]) < 0)
         {
           close (cl);
           if (in >= 0)
@@ -174,7 +213,7 @@ accept_all (struct fwd *f, struct port_ep *p)
           free (c);
           continue;
         }
-      if (pipe2 (c->pipe[1], O_NONBLOCK | O_CLOEXEC) < 0)
+      if (pipe_get (f, c->pipe[1]) < 0)
         {
           close (cl);
           close (in);
@@ -183,12 +222,8 @@ accept_all (struct fwd *f, struct port_ep *p)
           free (c);
           continue;
         }
-      int one = 1;
-      setsockopt (cl, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      setsockopt (in, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       for (int d = 0; d < 2; d++)
         {
-          fcntl (c->pipe[d][1], F_SETPIPE_SZ, PIPE_SIZE);
           c->ep[d] = (struct ep){ .kind = K_CONN, .obj = c, .side = d };
           c->want[d] = ~0u;
         }
@@ -217,8 +252,8 @@ pump (struct conn *c, int d)
         }
       if (c->eof[d])
         {
-          if (!c->shut[d])
-            shutdown (c->fd[!d], SHUT_WR);
+          if (!c->shut[d] && !c->shut[!d])
+            shutdown (c->fd[!d], SHUT_WR); /* (else both close right after) */
           c->shut[d] = true;
           return 0;
         }
@@ -242,20 +277,24 @@ conn_event (struct fwd *f, struct conn *c, int side, uint32_t ev)
       conn_free (f, c);
       return;
     }
+  bool both = false;
   if (c->connecting)
     {
-      int e = 0;
-      socklen_t l = sizeof e;
-      if (side != 1 || getsockopt (c->fd[1], SOL_SOCKET, SO_ERROR, &e, &l) < 0 || e != 0)
+      /* (a refused connection is EPOLLERR: nothing listens inside, and the
+       * client sees its connection closed) */
+      if (side != 1 || (ev & EPOLLHUP))
         {
-          conn_free (f, c); /* nothing listens inside: the client sees its connection closed */
+          conn_free (f, c);
           return;
         }
       c->connecting = false;
+      both = true; /* the client's first bytes wait, unread */
     }
   if (ev & EPOLLHUP)
     c->hup[side] = true;
-  if (pump (c, 0) < 0 || pump (c, 1) < 0)
+  /* readable: this side's bytes move; writable: the other side's */
+  bool in = both || (ev & (EPOLLIN | EPOLLHUP)), out = both || (ev & EPOLLOUT);
+  if ((in && pump (c, side) < 0) || (out && pump (c, !side) < 0))
     {
       conn_free (f, c);
       return;
@@ -321,7 +360,9 @@ udp_from_host (struct fwd *f, struct port_ep *p, char *buf, size_t size)
       if (fl == NULL)
         continue;
       fl->last = time (NULL);
-      send (fl->fd, buf, (size_t)n, MSG_DONTWAIT);
+      struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons (p->cport) };
+      to.sin_addr.s_addr = f->addr;
+      sendto (fl->fd, buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof to);
     }
 }
 
@@ -330,9 +371,13 @@ udp_from_inside (struct flow *fl, char *buf, size_t size)
 {
   for (int i = 0; i < 64; i++)
     {
-      ssize_t n = recv (fl->fd, buf, size, MSG_DONTWAIT);
+      struct sockaddr_in from = { 0 };
+      socklen_t len = sizeof from;
+      ssize_t n = recvfrom (fl->fd, buf, size, MSG_DONTWAIT, (struct sockaddr *)&from, &len);
       if (n < 0)
         return;
+      if (from.sin_port != htons (fl->port->cport))
+        continue; /* (an unconnected flow's socket: only the server's answers) */
       fl->last = time (NULL);
       sendto (fl->port->fd, buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&fl->client,
               fl->client_len);
@@ -401,6 +446,9 @@ forwarder_main (const struct net_port *ports, const int *fds, size_t n, uint32_t
                              .cport = ports[i].container_port };
       struct epoll_event e = { .events = EPOLLIN, .data.ptr = &p->ep };
       epoll_ctl (f.epfd, EPOLL_CTL_ADD, p->fd, &e);
+      int one = 1; /* inherited by the accepted connections */
+      if (tcp)
+        setsockopt (p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
   size_t size = 65536;
   char *buf = xmalloc (size);
