@@ -64,7 +64,6 @@ struct conn
   size_t queued[2]; /* bytes in pipe[d] */
   bool eof[2], shut[2], hup[2], connecting, closed;
   struct conn *next_dead;
-  uint32_t want[2]; /* epoll events registered for fd[d] (~0: none registered) */
   struct ep ep[2];
 };
 
@@ -78,16 +77,6 @@ struct flow
   time_t last;
   struct flow *next;
 };
-
-static void
-ep_set (struct fwd *f, int fd, uint32_t events, struct ep *ep, uint32_t *registered)
-{
-  struct epoll_event e = { .events = events, .data.ptr = ep };
-  if (*registered == events)
-    return;
-  epoll_ctl (f->epfd, *registered == ~0u ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &e);
-  *registered = events;
-}
 
 /* The client's address when it is a loopback one (IPv4, network byte order),
  * else 0: the connection inside is then made from that address, so the server
@@ -223,15 +212,16 @@ accept_all (struct fwd *f, struct port_ep *p)
           continue;
         }
       for (int d = 0; d < 2; d++)
-        {
-          c->ep[d] = (struct ep){ .kind = K_CONN, .obj = c, .side = d };
-          c->want[d] = ~0u;
-        }
+        c->ep[d] = (struct ep){ .kind = K_CONN, .obj = c, .side = d };
       c->fd[0] = cl;
       c->fd[1] = in;
       c->connecting = true;
-      ep_set (f, in, EPOLLOUT, &c->ep[1], &c->want[1]);
-      ep_set (f, cl, 0, &c->ep[0], &c->want[0]);
+      /* edge-triggered, registered once: pump() always goes on until EAGAIN */
+      for (int d = 0; d < 2; d++)
+        {
+          struct epoll_event e = { .events = EPOLLIN | EPOLLOUT | EPOLLET, .data.ptr = &c->ep[d] };
+          epoll_ctl (f->epfd, EPOLL_CTL_ADD, c->fd[d], &e);
+        }
     }
 }
 
@@ -280,9 +270,15 @@ conn_event (struct fwd *f, struct conn *c, int side, uint32_t ev)
   bool both = false;
   if (c->connecting)
     {
+      if (side == 0)
+        {
+          if (ev & EPOLLHUP)
+            conn_free (f, c);
+          return; /* (the client's bytes wait until the connection inside is made) */
+        }
       /* (a refused connection is EPOLLERR: nothing listens inside, and the
        * client sees its connection closed) */
-      if (side != 1 || (ev & EPOLLHUP))
+      if (ev & EPOLLHUP)
         {
           conn_free (f, c);
           return;
@@ -306,19 +302,6 @@ conn_event (struct fwd *f, struct conn *c, int side, uint32_t ev)
     {
       conn_free (f, c);
       return;
-    }
-  for (int d = 0; d < 2; d++)
-    {
-      if (c->hup[d])
-        {
-          if (c->want[d] != ~0u)
-            epoll_ctl (f->epfd, EPOLL_CTL_DEL, c->fd[d], NULL);
-          c->want[d] = ~0u;
-          continue;
-        }
-      uint32_t w
-          = (c->queued[d] == 0 && !c->eof[d] ? EPOLLIN : 0) | (c->queued[!d] > 0 ? EPOLLOUT : 0);
-      ep_set (f, c->fd[d], w, &c->ep[d], &c->want[d]);
     }
 }
 
