@@ -12,6 +12,7 @@
 #include "sandbox/userns.h"
 #include "sandbox/userns_keep.h"
 #include "util/cleanup.h"
+#include "util/fs_read.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -591,7 +592,7 @@ in_userns (int fd)
 
 int
 netns_container (const char *root, const char *name, struct nook_idmapping *ids, bool *inside,
-                 int *userns_fd, int *netns_fd, nook_error_t *err)
+                 int *userns_fd, int *netns_fd, char **resolv, nook_error_t *err)
 {
   struct running c;
   cleanup_free char *what = xasprintf ("invalid --network container:%s: ", name);
@@ -606,7 +607,17 @@ netns_container (const char *root, const char *name, struct nook_idmapping *ids,
   *inside = in_userns (u);
   if (!*inside && translate_ids (ids, c.cmd, err) < 0)
     return nook_error_wrap (err, "--network container:%s", name);
-  /* still the same process: the fds are its namespaces */
+  if (resolv)
+    {
+      char p[64];
+      snprintf (p, sizeof p, "/proc/%d/root", (int)c.cmd);
+      cleanup_close int rootfd = open (p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      cleanup_error nook_error_t e = NULL;
+      *resolv = NULL;
+      if (rootfd >= 0)
+        fs_read_in_root (rootfd, "/etc/resolv.conf", 1 << 16, resolv, NULL, &e);
+    }
+  /* still the same process: the fds are its namespaces (and the file its) */
   if (container_proc_start (c.nook) != c.start)
     return nook_error_set (err, 0, "container %s ended", name);
   *userns_fd = take_fd (&u);

@@ -88,9 +88,11 @@ int netns_check (const char *root, const char *net, const char *ip, uint32_t *ga
 /* --network container:NAME: NAME's user and network namespaces (the fds to
  * join, in *userns_fd / *netns_fd) and *ids rewritten relative to NAME's,
  * unless this process is in NAME's user namespace already (*inside: a
- * restart; *ids untouched). */
+ * restart; *ids untouched).  *resolv (may be NULL) gets NAME's
+ * /etc/resolv.conf (malloc'd; NULL when it cannot be read): the container
+ * asks NAME's name servers, as Docker's does. */
 int netns_container (const char *root, const char *name, struct nook_idmapping *ids, bool *inside,
-                     int *userns_fd, int *netns_fd, nook_error_t *err);
+                     int *userns_fd, int *netns_fd, char **resolv, nook_error_t *err);
 
 /* `nook network connect|disconnect NET CONTAINER`. */
 int netns_connect_cmd (const char *root, bool connect, int argc, char **argv, nook_error_t *err);

@@ -163,7 +163,12 @@ etc_files (const char *name, struct nook_spec *spec, struct run_net *rn, nook_er
   cleanup_free char *warning = NULL;
   free (spec->etc_resolv);
   spec->etc_resolv = NULL;
-  if (net_resolv_conf (&in, &spec->etc_resolv, &warning, err) < 0)
+  /* container:NAME asks NAME's name servers (a user network's gateway, its
+   * --dns), unless given its own */
+  if (rn->mode.kind == NET_CONTAINER && rn->peer_resolv && q->dns == NULL && q->dns_search == NULL
+      && q->dns_options == NULL)
+    spec->etc_resolv = xstrdup (rn->peer_resolv);
+  else if (net_resolv_conf (&in, &spec->etc_resolv, &warning, err) < 0)
     return -1;
   if (warning)
     log_warn ("%s", warning);
@@ -246,8 +251,10 @@ open_peer (struct run_net *rn, struct nook_spec *spec, nook_error_t *err)
     }
   struct nook_idmapping ids = rn->ids;
   bool inside = false;
+  free (rn->peer_resolv);
+  rn->peer_resolv = NULL;
   if (netns_container (rn->root, rn->mode.target, &ids, &inside, &rn->peer_userns, &rn->peer_netns,
-                       err)
+                       &rn->peer_resolv, err)
       < 0)
     return -1;
   if (!inside)
@@ -657,6 +664,8 @@ run_net_free (struct run_net *rn)
   free (rn->root);
   free (rn->id);
   free (rn->asked);
+  free (rn->peer_resolv);
+  rn->peer_resolv = NULL;
   rn->root = rn->id = NULL;
   rn->asked = NULL;
   if (rn->peer_userns >= 0)

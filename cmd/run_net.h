@@ -43,6 +43,7 @@ struct run_net
   struct nook_idmapping ids;   /* NET_USER, NET_CONTAINER: the map relative to the parent */
   bool ids_set;                /* ... once translated */
   int peer_userns, peer_netns; /* NET_CONTAINER: the namespaces joined */
+  char *peer_resolv;           /* NET_CONTAINER: the peer's resolv.conf */
   bool prepared;               /* run_net_prepare has set the fds above */
 };
 

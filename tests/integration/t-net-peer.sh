@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# t-net-peer.sh: --network container:NAME asks NAME's name servers (its resolv.conf, as
+# Docker's): NAME on a user-defined network has the network's gateway as name server, so
+# the container sharing its network namespace resolves the network's names through it;
+# --dns given to the container still wins.
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+setup_image
+# shellcheck source=tests/integration/netlib.sh
+. "$(dirname "$0")/netlib.sh"
+
+net=peernet-$$
+nrun network create "$net"
+check_eq "network create $net" 0 "$RC"
+nrun run -d --name peerdb --network "$net" busybox sleep 300
+check_eq "run -d --name peerdb --network $net" 0 "$RC"
+GW=$("$NOOK" network inspect "$net" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["IPAM"]["Config"][0]["Gateway"])')
+check_match "the network has a gateway" '^[0-9.]+$' "$GW"
+nrun exec peerdb cat /etc/resolv.conf
+DBRESOLV=$OUT
+check_match "peerdb's name server is the gateway" "nameserver $GW" "$DBRESOLV"
+
+nrun run --rm --network container:peerdb busybox cat /etc/resolv.conf
+check_eq "container:peerdb has peerdb's resolv.conf" "$DBRESOLV" "$OUT"
+nrun run --rm --network container:peerdb busybox nslookup peerdb
+check_eq "container:peerdb: nslookup peerdb through the network's name server" 0 "$RC"
+nrun run --rm --network container:peerdb --dns 192.0.2.53 busybox cat /etc/resolv.conf
+check_eq "container:peerdb --dns 192.0.2.53: its own" "nameserver 192.0.2.53" "$OUT"
+
+nrun rm -f peerdb
+nrun network rm "$net"
+check_eq "network rm $net" 0 "$RC"
+done_testing
