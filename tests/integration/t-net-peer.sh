@@ -2,7 +2,7 @@
 # t-net-peer.sh: --network container:NAME asks NAME's name servers (its resolv.conf, as
 # Docker's): NAME on a user-defined network has the network's gateway as name server, so
 # the container sharing its network namespace resolves the network's names through it;
-# --dns given to the container still wins.
+# --dns given to the container still wins. The network's name server answers over TCP too.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 setup_image
@@ -26,6 +26,17 @@ nrun run --rm --network container:peerdb busybox nslookup peerdb
 check_eq "container:peerdb: nslookup peerdb through the network's name server" 0 "$RC"
 nrun run --rm --network container:peerdb --dns 192.0.2.53 busybox cat /etc/resolv.conf
 check_eq "container:peerdb --dns 192.0.2.53: its own" "nameserver 192.0.2.53" "$OUT"
+
+# --- the network's name server over TCP (DNS over TCP: what a resolver does with a long,
+# truncated answer): a query for peerdb, A, sent by busybox nc from another container
+DBADDR=$("$NOOK" exec peerdb sh -c 'ip -4 -o addr show eth0' | sed -n 's/.*inet \([0-9.]*\).*/\1/p')
+check_match "peerdb's address" '^[0-9.]+$' "$DBADDR"
+# length 24; id 0x1234, RD, one question; 6 "peerdb" 0; type A, class IN
+query='\000\030\022\064\001\000\000\001\000\000\000\000\000\000\006peerdb\000\000\001\000\001'
+nrun run --rm --network "$net" busybox sh -c \
+  "printf '$query' | timeout 20 nc -w 10 $GW 53 | od -An -tu1 | tr -s ' \\n' '  '"
+want=" $(tr . ' ' <<<"$DBADDR") "
+check_match "DNS over TCP: the answer holds peerdb's address ($DBADDR)" "^ 0 [0-9]+ 18 52 .*$want" "$OUT"
 
 nrun rm -f peerdb
 nrun network rm "$net"
