@@ -94,6 +94,13 @@ int netns_check (const char *root, const char *net, const char *ip, uint32_t *ga
 int netns_container (const char *root, const char *name, struct nook_idmapping *ids, bool *inside,
                      int *userns_fd, int *netns_fd, char **resolv, nook_error_t *err);
 
+/* A container restarted by the same nook (a restart policy): every other
+ * user-defined network whose record lists it (`network connect`) takes it
+ * again, into its new network namespace cnet, with the same address and
+ * aliases (hosts_fd: its hosts file, not taken).  Warns on failure. */
+void netns_reconnect (const char *root, const char *id, const char *primary, int cnet,
+                      int hosts_fd);
+
 /* `nook network connect|disconnect NET CONTAINER`. */
 int netns_connect_cmd (const char *root, bool connect, int argc, char **argv, nook_error_t *err);
 

@@ -321,8 +321,11 @@ on_message (struct holder *h, size_t i)
             cleanup_error nook_error_t e = NULL;
             snprintf (vname, sizeof vname, "nk%.10s", h->m[k].id);
             net_link_delete (vname, &e);
-            netns_send (me->conn, "OK", NULL, 0);
+            /* dropped (and its record updated) before the answer: a join
+             * of the same container right after must not find it there */
+            int conn = me->conn;
             drop (h, k);
+            netns_send (conn, "OK", NULL, 0);
             return true;
           }
       netns_send (me->conn, "ERR not a member", NULL, 0);

@@ -494,6 +494,9 @@ run_net_enter (struct run_net *rn, struct nook_spec *spec, nook_error_t *err)
                                 : open_peer (rn, spec, err);
   if (rn->mode.kind != NET_USER)
     return 0;
+  /* (this process enters the holder's user namespace, and stays: where the
+   * holders' sockets are is decided now) */
+  fs_runtime_dir_pin ();
   if (!rn->joined)
     {
       cleanup_free char *name = endpoint_name (rn);
@@ -556,8 +559,15 @@ run_net_start (struct run_net *rn, const struct sandbox_netns *ns, nook_error_t 
   uint32_t addr = htonl (NET_GUEST_ADDR);
   if (rn->mode.kind == NET_USER)
     {
+      /* a restart: the networks `network connect` added take it again (after
+       * the network it started on, whose interface is eth0) */
+      cleanup_close int hosts = rn->runs++ > 0 && ns->hosts_fd >= 0
+                                    ? fcntl (ns->hosts_fd, F_DUPFD_CLOEXEC, 3)
+                                    : -1;
       if (netns_attach (&rn->join, ns->netns_fd, ns->hosts_fd, NULL, err) < 0)
         return -1;
+      if (hosts >= 0)
+        netns_reconnect (rn->root, rn->id, rn->mode.target, ns->netns_fd, hosts);
       if (write (ns->ready_fd, "1", 1) != 1)
         return nook_error_set (err, errno, "start the container");
       addr = htonl (rn->join.addr);
