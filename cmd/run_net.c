@@ -256,7 +256,17 @@ open_peer (struct run_net *rn, struct nook_spec *spec, nook_error_t *err)
   if (netns_container (rn->root, rn->mode.target, &ids, &inside, &rn->peer_userns, &rn->peer_netns,
                        &rn->peer_resolv, err)
       < 0)
-    return -1;
+    return rn->peer_entered
+               ? nook_error_wrap (err,
+                                  "container %s has run again since this one joined its "
+                                  "namespaces, in a new user namespace this process cannot "
+                                  "reach (its runs have user namespaces of their own: a user "
+                                  "without a subordinate range, or a container on a "
+                                  "user-defined network); `nook start` this container again "
+                                  "once %s runs",
+                                  rn->mode.target, rn->mode.target)
+               : -1;
+  rn->peer_entered |= !inside; /* (sandbox_run joins it) */
   if (!inside)
     spec->ids = ids;
   spec->join_netns = true;

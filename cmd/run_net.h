@@ -45,6 +45,7 @@ struct run_net
   bool ids_set;                /* ... once translated */
   int peer_userns, peer_netns; /* NET_CONTAINER: the namespaces joined */
   char *peer_resolv;           /* NET_CONTAINER: the peer's resolv.conf */
+  bool peer_entered;           /* NET_CONTAINER: this process entered the peer's user namespace */
   bool prepared;               /* run_net_prepare has set the fds above */
 };
 

@@ -38,6 +38,30 @@ nrun run --rm --network "$net" busybox sh -c \
 want=" $(tr . ' ' <<<"$DBADDR") "
 check_match "DNS over TCP: the answer holds peerdb's address ($DBADDR)" "^ 0 [0-9]+ 18 52 .*$want" "$OUT"
 
+# --- container:NAME restarted by its policy after NAME itself ran again ---------------------
+V=$T_SCRATCH/v
+mkdir -p "$V"
+chmod 777 "$V"
+nrun run -d --name peerside --network container:peerdb --restart on-failure:1 -v "$V:/v" busybox \
+  sh -c 'echo run >>/v/runs; if [ -e /v/again ]; then exec sleep 300; fi
+         while [ ! -e /v/go ]; do sleep 0.1; done; touch /v/again; exit 1'
+check_eq "run -d --network container:peerdb --restart on-failure:1" 0 "$RC"
+nrun restart -t 1 peerdb
+check_eq "restart peerdb (it runs again, in new namespaces)" 0 "$RC"
+touch "$V/go"
+second_run() { [ "$(grep -c run "$V/runs" 2>/dev/null)" = 2 ] && "$NOOK" exec peerside true 2>/dev/null; }
+failed_clearly() {
+  "$NOOK" inspect -f '{{.State.Status}} {{.State.Error}}' peerside 2>/dev/null |
+    grep -q '^exited .*has run again since this one joined'
+}
+# (peerdb is on a user-defined network: each of its runs has a user namespace of its own,
+# for both kinds of user, and the supervisor of peerside is inside the old one)
+wait_until "peerside's restart fails, saying why (its state's error)" 30 failed_clearly || true
+nrun start peerside
+check_eq "nook start peerside then joins peerdb's new namespaces" 0 "$RC"
+wait_until "... and it runs" 30 second_run || true
+nrun rm -f peerside
+
 nrun rm -f peerdb
 nrun network rm "$net"
 check_eq "network rm $net" 0 "$RC"
