@@ -139,7 +139,7 @@ struct holder
   size_t n;
   int lsock;
   int dns, up; /* the name server on the gateway's port 53; its upstream socket */
-  int dns_tcp;  /* the same over TCP (answers too long for UDP) */
+  int dns_tcp; /* the same over TCP (answers too long for UDP) */
   uint32_t servers[DNS_SERVERS];
   size_t n_servers;
   struct pending pend[DNS_PENDING];
@@ -527,7 +527,8 @@ dns_setup (struct holder *h, uint32_t gateway)
   int one = 1;
   if (h->dns_tcp >= 0
       && (setsockopt (h->dns_tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0
-          || bind (h->dns_tcp, (struct sockaddr *)&sa, sizeof sa) < 0 || listen (h->dns_tcp, 16) < 0))
+          || bind (h->dns_tcp, (struct sockaddr *)&sa, sizeof sa) < 0
+          || listen (h->dns_tcp, 16) < 0))
     {
       close (h->dns_tcp);
       h->dns_tcp = -1;

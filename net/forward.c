@@ -45,7 +45,7 @@ struct fwd
   int epfd;
   uint32_t addr;
   struct flow *flows;
-  struct conn *dead; /* closed in this batch of events, freed after it */
+  struct conn *dead;        /* closed in this batch of events, freed after it */
   int spare[POOL_PIPES][2]; /* empty pipes of ended connections, for the next ones */
   size_t n_spare;
 };
