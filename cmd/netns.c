@@ -432,6 +432,18 @@ netns_down (struct netns_join *j)
 }
 
 void
+netns_forget (struct netns_join *j)
+{
+  if (j->root == NULL || j->net == NULL || j->id == NULL)
+    return;
+  cleanup_error nook_error_t e = NULL;
+  cleanup_close int lock = netrec_lock (j->root, &e);
+  json_auto_t *rec = lock >= 0 ? netrec_load (j->root, j->net, &e) : NULL;
+  if (rec && json_object_del (json_object_get (rec, "Containers"), j->id) == 0)
+    netrec_save (j->root, rec, false, &e);
+}
+
+void
 netns_leave (struct netns_join *j)
 {
   tell_holder (j, "BYE");

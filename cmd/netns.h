@@ -74,6 +74,10 @@ int netns_attach (struct netns_join *j, int container_netns_fd, int hosts_fd, co
  * netns_attach. */
 void netns_down (struct netns_join *j);
 
+/* The holder of j's network ended: the container's endpoint leaves the
+ * network's record (under its lock), so that it can join again. */
+void netns_forget (struct netns_join *j);
+
 /* Leave the network now (the holder drops the member before answering). */
 void netns_leave (struct netns_join *j);
 

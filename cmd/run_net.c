@@ -636,6 +636,27 @@ run_net_hook_exit (void *rn, bool final)
   run_net_exit (rn, final);
 }
 
+int
+run_net_hook_watch (void *data)
+{
+  struct run_net *rn = data;
+  return rn->prepared && rn->mode.kind == NET_USER && rn->joined ? rn->join.conn : -1;
+}
+
+char *
+run_net_hook_lost (void *data)
+{
+  struct run_net *rn = data;
+  /* (its membership went with the holder: the next run joins anew, and the
+   * record must not list it meanwhile) */
+  netns_forget (&rn->join);
+  netns_join_free (&rn->join);
+  rn->joined = false;
+  return xasprintf ("nook: warning: network %s: its holder (nook-netns) has ended: the container "
+                    "is cut off from the network until it runs again (nook restart)\n",
+                    rn->mode.target);
+}
+
 void
 run_net_stop (struct run_net *rn)
 {

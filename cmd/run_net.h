@@ -85,6 +85,12 @@ void run_net_exit (struct run_net *rn, bool final);
 int run_net_hook_enter (void *rn, struct nook_spec *spec, nook_error_t *err);
 int run_net_hook_start (void *rn, const struct sandbox_netns *ns, nook_error_t *err);
 void run_net_hook_exit (void *rn, bool final);
+/* The connection to a user network's holder while the container runs (-1:
+ * none); readable when the holder has ended: run_net_hook_lost then says so
+ * (the container has no network there any more) and forgets the holder, so
+ * that a restart joins the network anew (a new holder). */
+int run_net_hook_watch (void *rn);
+char *run_net_hook_lost (void *rn);
 
 /* sandbox_hooks.network: start the user-mode stack and the port forwarder. */
 int run_net_start (struct run_net *rn, const struct sandbox_netns *ns, nook_error_t *err);
