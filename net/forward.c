@@ -23,7 +23,8 @@
 
 #define UDP_IDLE_SECONDS 90
 #define PIPE_SIZE (1 << 20)
-#define POOL_PIPES 64
+#define PIPE_SMALL 65536 /* a new pipe's size: grown to PIPE_SIZE once full */
+#define POOL_PIPES 16
 
 enum kind
 {
@@ -45,8 +46,14 @@ struct fwd
   int epfd;
   uint32_t addr;
   struct flow *flows;
-  struct conn *dead;        /* closed in this batch of events, freed after it */
-  int spare[POOL_PIPES][2]; /* empty pipes of ended connections, for the next ones */
+  struct conn *dead; /* closed in this batch of events, freed after it */
+  /* empty pipes of ended connections, for the next ones (a few: the user's
+   * pipe buffers are limited, fs.pipe-user-pages-soft, for all its processes) */
+  struct
+  {
+    int fd[2];
+    bool big;
+  } spare[POOL_PIPES];
   size_t n_spare;
 };
 
@@ -63,6 +70,7 @@ struct conn
   int pipe[2][2];   /* pipe[d]: bytes read from fd[d], to be written to fd[!d] */
   size_t queued[2]; /* bytes in pipe[d] */
   bool eof[2], shut[2], hup[2], connecting, closed;
+  bool big[2]; /* pipe[d] was grown to PIPE_SIZE (it filled up once: a bulk transfer) */
   struct conn *next_dead;
   struct ep ep[2];
 };
@@ -151,8 +159,9 @@ conn_free (struct fwd *f, struct conn *c)
       close (c->fd[d]); /* (the last reference: epoll forgets it) */
       if (c->queued[d] == 0 && f->n_spare < POOL_PIPES)
         {
-          f->spare[f->n_spare][0] = c->pipe[d][0];
-          f->spare[f->n_spare++][1] = c->pipe[d][1];
+          f->spare[f->n_spare].fd[0] = c->pipe[d][0];
+          f->spare[f->n_spare].fd[1] = c->pipe[d][1];
+          f->spare[f->n_spare++].big = c->big[d];
           continue;
         }
       close (c->pipe[d][0]);
@@ -163,22 +172,21 @@ conn_free (struct fwd *f, struct conn *c)
   f->dead = c;
 }
 
-/* An empty pipe, from the pool or new (1 MiB: a bulk transfer moves in large
- * splices); -1 when none can be made. */
+/* An empty pipe, from the pool or new (64 KiB, grown by pump() once a bulk
+ * transfer fills it); -1 when none can be made. */
 static int
-pipe_get (struct fwd *f, int p[2])
+pipe_get (struct fwd *f, int p[2], bool *big)
 {
   if (f->n_spare > 0)
     {
       f->n_spare--;
-      p[0] = f->spare[f->n_spare][0];
-      p[1] = f->spare[f->n_spare][1];
+      p[0] = f->spare[f->n_spare].fd[0];
+      p[1] = f->spare[f->n_spare].fd[1];
+      *big = f->spare[f->n_spare].big;
       return 0;
     }
-  if (pipe2 (p, O_NONBLOCK | O_CLOEXEC) < 0)
-    return -1;
-  fcntl (p[1], F_SETPIPE_SZ, PIPE_SIZE);
-  return 0;
+  *big = false;
+  return pipe2 (p, O_NONBLOCK | O_CLOEXEC);
 }
 
 static void
@@ -194,7 +202,7 @@ accept_all (struct fwd *f, struct port_ep *p)
         return;
       int in = inside_socket (SOCK_STREAM, loopback_client (&ss), f->addr, p->cport);
       struct conn *c = in < 0 ? NULL : xzalloc (sizeof *c);
-      if (c == NULL || pipe_get (f, c->pipe[0]) < 0)
+      if (c == NULL || pipe_get (f, c->pipe[0], &c->big[0]) < 0)
         {
           close (cl);
           if (in >= 0)
@@ -202,7 +210,7 @@ accept_all (struct fwd *f, struct port_ep *p)
           free (c);
           continue;
         }
-      if (pipe_get (f, c->pipe[1]) < 0)
+      if (pipe_get (f, c->pipe[1], &c->big[1]) < 0)
         {
           close (cl);
           close (in);
@@ -254,6 +262,13 @@ pump (struct conn *c, int d)
       if (n == 0)
         c->eof[d] = true;
       c->queued[d] += (size_t)n;
+      /* full: a bulk transfer, which moves faster in large splices (tried
+       * once: the user's pipe buffers may be at their limit) */
+      if (!c->big[d] && c->queued[d] >= PIPE_SMALL)
+        {
+          fcntl (c->pipe[d][1], F_SETPIPE_SZ, PIPE_SIZE);
+          c->big[d] = true;
+        }
     }
 }
 
