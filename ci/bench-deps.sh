@@ -3,10 +3,11 @@
 # installed only when missing; as root (or through sudo).  Not part of ci/deps.sh: the
 # tests do not need them, and charliecloud-builders depends on docker.io, containerd and
 # buildah (installed, never started here).
+#   wrk, curl             bench_ports.sh (published ports: requests/s, a 100 MiB download)
 #   podman, runc          bench.sh, lifecycle.sh, registry.sh, archive.sh, build.sh
 #   charliecloud-builders ch-image (build.sh); charliecloud-runtime: its ch-run
 set -euo pipefail
-pkgs=(podman runc charliecloud-builders charliecloud-runtime git)
+pkgs=(podman runc wrk curl charliecloud-builders charliecloud-runtime git)
 missing=()
 for p in "${pkgs[@]}"; do
   st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)

@@ -359,6 +359,8 @@ lifecycle_load (struct nook_ctx *ctx, const char *id, struct supervise_opts *o, 
   o->network = run_net_hook_start;
   o->network_enter = run_net_hook_enter;
   o->network_exit = run_net_hook_exit;
+  o->network_watch = run_net_hook_watch;
+  o->network_lost = run_net_hook_lost;
   return run_net_restore (netcfg, o->root, id, spec, rn, err);
 }
 

@@ -12,6 +12,7 @@
 #include "sandbox/userns.h"
 #include "sandbox/userns_keep.h"
 #include "util/cleanup.h"
+#include "util/fs_read.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/util.h"
@@ -431,6 +432,18 @@ netns_down (struct netns_join *j)
 }
 
 void
+netns_forget (struct netns_join *j)
+{
+  if (j->root == NULL || j->net == NULL || j->id == NULL)
+    return;
+  cleanup_error nook_error_t e = NULL;
+  cleanup_close int lock = netrec_lock (j->root, &e);
+  json_auto_t *rec = lock >= 0 ? netrec_load (j->root, j->net, &e) : NULL;
+  if (rec && json_object_del (json_object_get (rec, "Containers"), j->id) == 0)
+    netrec_save (j->root, rec, false, &e);
+}
+
+void
 netns_leave (struct netns_join *j)
 {
   tell_holder (j, "BYE");
@@ -591,7 +604,7 @@ in_userns (int fd)
 
 int
 netns_container (const char *root, const char *name, struct nook_idmapping *ids, bool *inside,
-                 int *userns_fd, int *netns_fd, nook_error_t *err)
+                 int *userns_fd, int *netns_fd, char **resolv, nook_error_t *err)
 {
   struct running c;
   cleanup_free char *what = xasprintf ("invalid --network container:%s: ", name);
@@ -606,7 +619,17 @@ netns_container (const char *root, const char *name, struct nook_idmapping *ids,
   *inside = in_userns (u);
   if (!*inside && translate_ids (ids, c.cmd, err) < 0)
     return nook_error_wrap (err, "--network container:%s", name);
-  /* still the same process: the fds are its namespaces */
+  if (resolv)
+    {
+      char p[64];
+      snprintf (p, sizeof p, "/proc/%d/root", (int)c.cmd);
+      cleanup_close int rootfd = open (p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+      cleanup_error nook_error_t e = NULL;
+      *resolv = NULL;
+      if (rootfd >= 0)
+        fs_read_in_root (rootfd, "/etc/resolv.conf", 1 << 16, resolv, NULL, &e);
+    }
+  /* still the same process: the fds are its namespaces (and the file its) */
   if (container_proc_start (c.nook) != c.start)
     return nook_error_set (err, 0, "container %s ended", name);
   *userns_fd = take_fd (&u);
@@ -652,6 +675,89 @@ disconnect (const char *root, const char *net, const char *ref, nook_error_t *er
     return nook_error_set (err, 0, "disconnect %s from network %s: %s", ref, net,
                            reply ? reply : "its holder does not answer");
   return 0;
+}
+
+/* Ask the holder of network rec to forget member id; the connection asked
+ * on (a member of no container: the holder stays while it is open), or -1. */
+static int
+leave_holder (const json_t *rec, const char *id)
+{
+  cleanup_error nook_error_t e = NULL;
+  cleanup_free char *path = netrec_socket_path (rec, &e);
+  cleanup_close int conn = path ? connect_to (path) : -1;
+  cleanup_free char *leave = xasprintf ("LEAVE %s", id);
+  int fds[4];
+  size_t nf = 0;
+  cleanup_free char *reply
+      = conn >= 0 && netns_send (conn, leave, NULL, 0) == 0 ? netns_recv (conn, fds, &nf) : NULL;
+  netns_close_fds (fds, nf);
+  return reply && strcmp (reply, "OK") == 0 ? take_fd (&conn) : -1;
+}
+
+static int
+rejoin (const char *root, const char *net, const json_t *epj, const char *id, int cnet,
+        int hosts_fd, nook_error_t *err)
+{
+  const char *name = json_string_value (json_object_get (epj, "Name"));
+  char addr[64] = "";
+  snprintf (addr, sizeof addr, "%s",
+            json_string_value (json_object_get (epj, "IPv4Address"))
+                ? json_string_value (json_object_get (epj, "IPv4Address"))
+                : "");
+  addr[strcspn (addr, "/")] = '\0';
+  cleanup_strv char **aliases = NULL;
+  size_t k;
+  const json_t *a;
+  json_array_foreach (json_object_get (epj, "Aliases"), k, a)
+  {
+    if (json_is_string (a))
+      strv_push (&aliases, json_string_value (a));
+  }
+  struct idmap_plan_input in;
+  struct nook_idmapping ids;
+  if (sandbox_idmap_probe (&in, err) < 0)
+    return -1;
+  sandbox_idmap_plan (&in, 0, 0, &ids, NULL);
+  const char *keep = getenv ("NOOK_USERNS_KEEP");
+  cleanup_error nook_error_t rerr = NULL;
+  cleanup_free char *keep_dir = keep && strcmp (keep, "0") == 0 ? NULL : fs_runtime_dir (&rerr);
+  struct netns_endpoint ep
+      = { .id = id, .name = name && *name ? name : NULL, .aliases = aliases, .ip = addr };
+  struct netns_join j = NETNS_JOIN_INIT;
+  int rc = join_holder (root, net, &ep, &ids, keep_dir, &j, err);
+  if (rc == 0)
+    {
+      int hosts = fcntl (hosts_fd, F_DUPFD_CLOEXEC, 3);
+      rc = hosts < 0 ? nook_error_set (err, errno, "dup the hosts file")
+                     : attach (&j, in_userns (j.userns_fd) ? -1 : j.userns_fd, cnet, NULL, hosts,
+                               false, err);
+    }
+  netns_join_free (&j);
+  return rc;
+}
+
+void
+netns_reconnect (const char *root, const char *id, const char *primary, int cnet, int hosts_fd)
+{
+  json_t *recs = netrec_list (root), *rec;
+  size_t i;
+  json_array_foreach (recs, i, rec)
+  {
+    const char *net = json_string_value (json_object_get (rec, "Name"));
+    json_t *epj = json_object_get (json_object_get (rec, "Containers"), id);
+    if (net == NULL || epj == NULL || (primary && strcmp (net, primary) == 0))
+      continue;
+    cleanup_error nook_error_t e = NULL;
+    /* (the connection that asked stays open until the container is back:
+     * the holder, which may have no other member, must not leave meanwhile) */
+    cleanup_close int asked = leave_holder (rec, id);
+    if (asked < 0)
+      log_warn ("network %s: its holder did not let the container's old endpoint go", net);
+    else if (rejoin (root, net, epj, id, cnet, hosts_fd, &e) < 0)
+      log_warn ("the container restarted without network %s (it was connected to it): %s", net,
+                e->msg);
+  }
+  json_decref (recs);
 }
 
 int

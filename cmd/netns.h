@@ -74,6 +74,10 @@ int netns_attach (struct netns_join *j, int container_netns_fd, int hosts_fd, co
  * netns_attach. */
 void netns_down (struct netns_join *j);
 
+/* The holder of j's network ended: the container's endpoint leaves the
+ * network's record (under its lock), so that it can join again. */
+void netns_forget (struct netns_join *j);
+
 /* Leave the network now (the holder drops the member before answering). */
 void netns_leave (struct netns_join *j);
 
@@ -88,9 +92,18 @@ int netns_check (const char *root, const char *net, const char *ip, uint32_t *ga
 /* --network container:NAME: NAME's user and network namespaces (the fds to
  * join, in *userns_fd / *netns_fd) and *ids rewritten relative to NAME's,
  * unless this process is in NAME's user namespace already (*inside: a
- * restart; *ids untouched). */
+ * restart; *ids untouched).  *resolv (may be NULL) gets NAME's
+ * /etc/resolv.conf (malloc'd; NULL when it cannot be read): the container
+ * asks NAME's name servers, as Docker's does. */
 int netns_container (const char *root, const char *name, struct nook_idmapping *ids, bool *inside,
-                     int *userns_fd, int *netns_fd, nook_error_t *err);
+                     int *userns_fd, int *netns_fd, char **resolv, nook_error_t *err);
+
+/* A container restarted by the same nook (a restart policy): every other
+ * user-defined network whose record lists it (`network connect`) takes it
+ * again, into its new network namespace cnet, with the same address and
+ * aliases (hosts_fd: its hosts file, not taken).  Warns on failure. */
+void netns_reconnect (const char *root, const char *id, const char *primary, int cnet,
+                      int hosts_fd);
 
 /* `nook network connect|disconnect NET CONTAINER`. */
 int netns_connect_cmd (const char *root, bool connect, int argc, char **argv, nook_error_t *err);

@@ -139,6 +139,7 @@ struct holder
   size_t n;
   int lsock;
   int dns, up; /* the name server on the gateway's port 53; its upstream socket */
+  int dns_tcp; /* the same over TCP (answers too long for UDP) */
   uint32_t servers[DNS_SERVERS];
   size_t n_servers;
   struct pending pend[DNS_PENDING];
@@ -320,8 +321,11 @@ on_message (struct holder *h, size_t i)
             cleanup_error nook_error_t e = NULL;
             snprintf (vname, sizeof vname, "nk%.10s", h->m[k].id);
             net_link_delete (vname, &e);
-            netns_send (me->conn, "OK", NULL, 0);
+            /* dropped (and its record updated) before the answer: a join
+             * of the same container right after must not find it there */
+            int conn = me->conn;
             drop (h, k);
+            netns_send (conn, "OK", NULL, 0);
             return true;
           }
       netns_send (me->conn, "ERR not a member", NULL, 0);
@@ -402,7 +406,109 @@ dns_reply (struct holder *h)
   sendto (h->dns, r, (size_t)n, 0, (struct sockaddr *)&p->client, sizeof p->client);
 }
 
-/* In the network's namespace: listen on the gateway's port 53 (UDP); the
+/* ---- DNS over TCP: one short-lived process a connection ---- */
+
+#define DNS_TCP_SECONDS 10
+
+static bool
+read_full (int fd, unsigned char *buf, size_t len)
+{
+  while (len > 0)
+    {
+      ssize_t n = read (fd, buf, len);
+      if (n <= 0)
+        return false;
+      buf += n;
+      len -= (size_t)n;
+    }
+  return true;
+}
+
+static bool
+write_msg (int fd, const unsigned char *msg, size_t len)
+{
+  unsigned char hdr[2] = { (unsigned char)(len >> 8), (unsigned char)len };
+  return write (fd, hdr, 2) == 2 && write (fd, msg, len) == (ssize_t)len;
+}
+
+/* Ask the upstream servers over TCP (blocking: the process has an alarm). */
+static bool
+tcp_upstream (const struct holder *h, const unsigned char *q, size_t qlen, unsigned char *out,
+              size_t *len)
+{
+  for (size_t k = 0; k < h->n_servers; k++)
+    {
+      cleanup_close int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons (53) };
+      to.sin_addr.s_addr = h->servers[k];
+      unsigned char hdr[2];
+      if (fd < 0 || connect (fd, (struct sockaddr *)&to, sizeof to) < 0 || !write_msg (fd, q, qlen)
+          || !read_full (fd, hdr, 2))
+        continue;
+      *len = (size_t)(hdr[0] << 8 | hdr[1]);
+      if (*len >= 12 && read_full (fd, out, *len))
+        return true;
+    }
+  return false;
+}
+
+__attribute__ ((noreturn)) static void
+dns_tcp_serve (const struct holder *h, char **lines, size_t nl)
+{
+  static unsigned char q[65536], out[65536];
+  alarm (DNS_TCP_SECONDS);
+  for (;;)
+    {
+      unsigned char hdr[2];
+      if (!read_full (3, hdr, 2))
+        _exit (0);
+      size_t qlen = (size_t)(hdr[0] << 8 | hdr[1]), len = 0;
+      if (qlen < 12 || !read_full (3, q, qlen))
+        _exit (0);
+      enum net_dnsd_verdict v = net_dnsd_answer (q, qlen, lines, nl, out, sizeof out, &len);
+      if (v == NET_DNSD_DROP)
+        _exit (0);
+      if (v == NET_DNSD_FORWARD && !tcp_upstream (h, q, qlen, out, &len)
+          && !net_dnsd_servfail (q, qlen, out, sizeof out, &len))
+        _exit (0);
+      if (!write_msg (3, out, len))
+        _exit (0);
+      alarm (DNS_TCP_SECONDS);
+    }
+}
+
+/* A TCP client of the name server: served by a grandchild (nothing for the
+ * holder to reap but the short-lived middle process), which keeps only the
+ * connection: not the members' sockets, nor the uplink's (which ends when the
+ * holder's last copy closes). */
+static void
+dns_tcp_accept (struct holder *h)
+{
+  int c = accept4 (h->dns_tcp, NULL, NULL, SOCK_CLOEXEC);
+  if (c < 0)
+    return;
+  char **lines = xzalloc (sizeof *lines * (h->n + 1));
+  size_t nl = 0;
+  for (size_t i = 0; i < h->n; i++)
+    if (h->m[i].line)
+      lines[nl++] = h->m[i].line;
+  pid_t mid = fork ();
+  if (mid == 0)
+    {
+      if (fork () != 0)
+        _exit (0);
+      if (dup2 (c, 3) < 0)
+        _exit (1);
+      syscall (SYS_close_range, 4, ~0U, 0);
+      dns_tcp_serve (h, lines, nl);
+    }
+  free (lines);
+  close (c);
+  if (mid > 0)
+    waitpid (mid, NULL, 0);
+}
+
+/* In the network's namespace: listen on the gateway's port 53 (UDP and TCP); the
  * upstream servers are the host's (loopback ones left out: the uplink cannot
  * reach them), read before the holder left the host's namespaces. */
 static void
@@ -417,6 +523,16 @@ dns_setup (struct holder *h, uint32_t gateway)
       h->dns = -1;
     }
   h->up = h->n_servers ? socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0) : -1;
+  h->dns_tcp = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  int one = 1;
+  if (h->dns_tcp >= 0
+      && (setsockopt (h->dns_tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0
+          || bind (h->dns_tcp, (struct sockaddr *)&sa, sizeof sa) < 0
+          || listen (h->dns_tcp, 16) < 0))
+    {
+      close (h->dns_tcp);
+      h->dns_tcp = -1;
+    }
 }
 
 static size_t
@@ -456,7 +572,7 @@ holder_loop (struct holder *h)
     {
       if (h->n == 0 && had_member && may_leave (h))
         _exit (0);
-      size_t np = 3 + 2 * h->n;
+      size_t np = 4 + 2 * h->n;
       struct pollfd *p = xzalloc (sizeof *p * np);
       p[0] = (struct pollfd){ .fd = h->lsock, .events = POLLIN };
       for (size_t i = 0; i < h->n; i++)
@@ -464,9 +580,12 @@ holder_loop (struct holder *h)
           p[1 + 2 * i] = (struct pollfd){ .fd = h->m[i].conn, .events = POLLIN };
           p[2 + 2 * i] = (struct pollfd){ .fd = h->m[i].pidfd, .events = POLLIN };
         }
+      p[np - 3] = (struct pollfd){ .fd = h->dns_tcp, .events = POLLIN };
       p[np - 2] = (struct pollfd){ .fd = h->dns, .events = POLLIN };
       p[np - 1] = (struct pollfd){ .fd = h->up, .events = POLLIN };
       int r = poll (p, np, h->n == 0 ? 10000 : -1);
+      if (r > 0 && (p[np - 3].revents & POLLIN))
+        dns_tcp_accept (h);
       if (r > 0 && (p[np - 2].revents & POLLIN))
         dns_query (h);
       if (r > 0 && (p[np - 1].revents & POLLIN))

@@ -339,6 +339,18 @@ network_exit (void *data, bool final)
 }
 
 static int
+network_watch (void *data)
+{
+  return run_net_hook_watch (&((struct run_state *)data)->net);
+}
+
+static char *
+network_lost (void *data)
+{
+  return run_net_hook_lost (&((struct run_state *)data)->net);
+}
+
+static int
 prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struct run_state *st,
          nook_error_t *err)
 {
@@ -548,6 +560,8 @@ launch (const struct run_opts *o, struct run_state *st, bool create, nook_error_
     .network = network_started,
     .network_enter = network_enter,
     .network_exit = network_exit,
+    .network_watch = network_watch,
+    .network_lost = network_lost,
     .data = st,
     .health = steal_pointer (&st->health),
   };

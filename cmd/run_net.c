@@ -163,7 +163,12 @@ etc_files (const char *name, struct nook_spec *spec, struct run_net *rn, nook_er
   cleanup_free char *warning = NULL;
   free (spec->etc_resolv);
   spec->etc_resolv = NULL;
-  if (net_resolv_conf (&in, &spec->etc_resolv, &warning, err) < 0)
+  /* container:NAME asks NAME's name servers (a user network's gateway, its
+   * --dns), unless given its own */
+  if (rn->mode.kind == NET_CONTAINER && rn->peer_resolv && q->dns == NULL && q->dns_search == NULL
+      && q->dns_options == NULL)
+    spec->etc_resolv = xstrdup (rn->peer_resolv);
+  else if (net_resolv_conf (&in, &spec->etc_resolv, &warning, err) < 0)
     return -1;
   if (warning)
     log_warn ("%s", warning);
@@ -246,10 +251,22 @@ open_peer (struct run_net *rn, struct nook_spec *spec, nook_error_t *err)
     }
   struct nook_idmapping ids = rn->ids;
   bool inside = false;
+  free (rn->peer_resolv);
+  rn->peer_resolv = NULL;
   if (netns_container (rn->root, rn->mode.target, &ids, &inside, &rn->peer_userns, &rn->peer_netns,
-                       err)
+                       &rn->peer_resolv, err)
       < 0)
-    return -1;
+    return rn->peer_entered
+               ? nook_error_wrap (err,
+                                  "container %s has run again since this one joined its "
+                                  "namespaces, in a new user namespace this process cannot "
+                                  "reach (its runs have user namespaces of their own: a user "
+                                  "without a subordinate range, or a container on a "
+                                  "user-defined network); `nook start` this container again "
+                                  "once %s runs",
+                                  rn->mode.target, rn->mode.target)
+               : -1;
+  rn->peer_entered |= !inside; /* (sandbox_run joins it) */
   if (!inside)
     spec->ids = ids;
   spec->join_netns = true;
@@ -361,6 +378,43 @@ jstrdup (const json_t *o, const char *k)
   return s ? xstrdup (s) : NULL;
 }
 
+/* A port asked as "any" whose old host port was taken got another: config.json
+ * says the new one (ps, port and inspect read it there). */
+static void
+record_rebound (const struct run_net *rn, const json_t *ns_ports)
+{
+  bool changed = false;
+  for (size_t i = 0; i < rn->n_ports; i++)
+    changed |= rn->ports[i].host_port
+               != json_integer_value (json_object_get (json_array_get (ns_ports, i), "HostPort"));
+  if (!changed)
+    return;
+  cleanup_free char *cpath = xasprintf ("%s/containers", rn->root);
+  cleanup_close int cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int d
+      = cdir < 0 ? -1 : openat (cdir, rn->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  json_t *cfg = d < 0 ? NULL : container_read_json (cdir, rn->id, "config.json");
+  json_t *shown = json_object_get (cfg, "Ports");
+  json_t *asked = json_object_get (json_object_get (cfg, "NetSpec"), "Ports");
+  cleanup_free char *text = NULL;
+  if (json_array_size (shown) == rn->n_ports && json_array_size (asked) == rn->n_ports)
+    {
+      for (size_t i = 0; i < rn->n_ports; i++)
+        {
+          json_t *port = json_integer (rn->ports[i].host_port);
+          json_object_set (json_array_get (shown, i), "PublicPort", port);
+          json_object_set_new (json_array_get (asked, i), "HostPort", port);
+        }
+      text = json_dumps (cfg, JSON_SORT_KEYS | JSON_COMPACT);
+    }
+  json_decref (cfg);
+  cleanup_error nook_error_t e = NULL;
+  if (text == NULL || fs_write_atomic_at (d, "config.json", text, strlen (text), 0600, &e) < 0)
+    log_warn ("a published port got a new host port, but the container's record still shows "
+              "the old one%s%s",
+              e ? ": " : "", e ? e->msg : "");
+}
+
 int
 run_net_restore (const json_t *config, const char *root, const char *id, struct nook_spec *spec,
                  struct run_net *rn, nook_error_t *err)
@@ -410,7 +464,10 @@ run_net_restore (const json_t *config, const char *root, const char *id, struct 
   }
   /* the record's hosts and resolv.conf stand, but a user-defined network's
    * (run_net_enter) */
-  return setup (spec, rn, false, err);
+  if (setup (spec, rn, false, err) < 0)
+    return -1;
+  record_rebound (rn, ports);
+  return 0;
 }
 
 /* Whether this process is in the user namespace of fd already. */
@@ -447,6 +504,9 @@ run_net_enter (struct run_net *rn, struct nook_spec *spec, nook_error_t *err)
                                 : open_peer (rn, spec, err);
   if (rn->mode.kind != NET_USER)
     return 0;
+  /* (this process enters the holder's user namespace, and stays: where the
+   * holders' sockets are is decided now) */
+  fs_runtime_dir_pin ();
   if (!rn->joined)
     {
       cleanup_free char *name = endpoint_name (rn);
@@ -509,8 +569,14 @@ run_net_start (struct run_net *rn, const struct sandbox_netns *ns, nook_error_t 
   uint32_t addr = htonl (NET_GUEST_ADDR);
   if (rn->mode.kind == NET_USER)
     {
+      /* a restart: the networks `network connect` added take it again (after
+       * the network it started on, whose interface is eth0) */
+      cleanup_close int hosts
+          = rn->runs++ > 0 && ns->hosts_fd >= 0 ? fcntl (ns->hosts_fd, F_DUPFD_CLOEXEC, 3) : -1;
       if (netns_attach (&rn->join, ns->netns_fd, ns->hosts_fd, NULL, err) < 0)
         return -1;
+      if (hosts >= 0)
+        netns_reconnect (rn->root, rn->id, rn->mode.target, ns->netns_fd, hosts);
       if (write (ns->ready_fd, "1", 1) != 1)
         return nook_error_set (err, errno, "start the container");
       addr = htonl (rn->join.addr);
@@ -570,6 +636,27 @@ run_net_hook_exit (void *rn, bool final)
   run_net_exit (rn, final);
 }
 
+int
+run_net_hook_watch (void *data)
+{
+  struct run_net *rn = data;
+  return rn->prepared && rn->mode.kind == NET_USER && rn->joined ? rn->join.conn : -1;
+}
+
+char *
+run_net_hook_lost (void *data)
+{
+  struct run_net *rn = data;
+  /* (its membership went with the holder: the next run joins anew, and the
+   * record must not list it meanwhile) */
+  netns_forget (&rn->join);
+  netns_join_free (&rn->join);
+  rn->joined = false;
+  return xasprintf ("nook: warning: network %s: its holder (nook-netns) has ended: the container "
+                    "is cut off from the network until it runs again (nook restart)\n",
+                    rn->mode.target);
+}
+
 void
 run_net_stop (struct run_net *rn)
 {
@@ -617,6 +704,8 @@ run_net_free (struct run_net *rn)
   free (rn->root);
   free (rn->id);
   free (rn->asked);
+  free (rn->peer_resolv);
+  rn->peer_resolv = NULL;
   rn->root = rn->id = NULL;
   rn->asked = NULL;
   if (rn->peer_userns >= 0)
@@ -677,7 +766,8 @@ run_net_info (struct run_net_info_line *l, size_t max)
   l[n++] = (struct run_net_info_line){
     "Published ports", "PublishedPorts",
     xstrdup ("nook-ports: the host's sockets, connections made inside the container, "
-             "splice(2); the server sees the container's own address, not the client's")
+             "splice(2); the server sees a loopback client's address as it is (127.0.0.1), "
+             "other clients as the container's own address (their address is not visible)")
   };
   cleanup_free char *range = read_trimmed_text ("/proc/sys/net/ipv4/ping_group_range");
   for (char *c = range; c && *c; c++)

@@ -39,10 +39,13 @@ struct run_net
   struct net_helper stack, forwarder;
   struct netns_join join;      /* NET_USER */
   bool joined;                 /* NET_USER: this process is a member of the network */
+  unsigned runs;               /* NET_USER: runs started (more than one: restarts) */
   uint32_t gateway;            /* NET_USER: the network's (its name server), host order */
   struct nook_idmapping ids;   /* NET_USER, NET_CONTAINER: the map relative to the parent */
   bool ids_set;                /* ... once translated */
   int peer_userns, peer_netns; /* NET_CONTAINER: the namespaces joined */
+  char *peer_resolv;           /* NET_CONTAINER: the peer's resolv.conf */
+  bool peer_entered;           /* NET_CONTAINER: this process entered the peer's user namespace */
   bool prepared;               /* run_net_prepare has set the fds above */
 };
 
@@ -82,6 +85,12 @@ void run_net_exit (struct run_net *rn, bool final);
 int run_net_hook_enter (void *rn, struct nook_spec *spec, nook_error_t *err);
 int run_net_hook_start (void *rn, const struct sandbox_netns *ns, nook_error_t *err);
 void run_net_hook_exit (void *rn, bool final);
+/* The connection to a user network's holder while the container runs (-1:
+ * none); readable when the holder has ended: run_net_hook_lost then says so
+ * (the container has no network there any more) and forgets the holder, so
+ * that a restart joins the network anew (a new holder). */
+int run_net_hook_watch (void *rn);
+char *run_net_hook_lost (void *rn);
 
 /* sandbox_hooks.network: start the user-mode stack and the port forwarder. */
 int run_net_start (struct run_net *rn, const struct sandbox_netns *ns, nook_error_t *err);

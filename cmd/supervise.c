@@ -728,9 +728,12 @@ serve (struct sup *S, int64_t deadline_ms)
   bool stdin_open = false, notified = false;
   for (;;)
     {
-      struct pollfd p[10 + MAX_CLIENTS];
+      struct pollfd p[11 + MAX_CLIENTS];
       int n = 0;
       int i_sig = -1, i_not = -1, i_mas = -1, i_out = -1, i_err = -1, i_lis = -1, i_in = -1;
+      int i_net = -1, wfd = S->o->network_watch ? S->o->network_watch (S->o->data) : -1;
+      if (wfd >= 0)
+        i_net = n, p[n++] = (struct pollfd){ .fd = wfd, .events = POLLIN };
       int sigfd = S->sigfd >= 0 ? S->sigfd : S->own_sigfd;
       if (sigfd >= 0)
         i_sig = n, p[n++] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
@@ -791,6 +794,17 @@ serve (struct sup *S, int64_t deadline_ms)
         S->master_eof = true;
       if (i_in >= 0 && p[i_in].revents)
         (void)0;
+      if (i_net >= 0 && p[i_net].revents && S->o->network_lost)
+        {
+          cleanup_free char *said = S->o->network_lost (S->o->data);
+          if (said)
+            {
+              logw_data (S->log, 2, said, strlen (said));
+              if (S->attached)
+                fs_write_all (S->saved[2], said, strlen (said));
+              to_attached (S, 2, said, strlen (said));
+            }
+        }
       if (i_not >= 0 && p[i_not].revents)
         {
           unsigned char c;

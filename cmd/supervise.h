@@ -66,6 +66,11 @@ struct supervise_opts
    * joined by the process that runs it, left at the last end); NULL for none */
   int (*network_enter) (void *data, struct nook_spec *spec, nook_error_t *err);
   void (*network_exit) (void *data, bool final);
+  /* an fd that turns readable when the container's network is lost (its
+   * holder ended), or -1; then network_lost is called (once per loss) and what
+   * it returns (malloc'd, or NULL) goes to the container's stderr and log */
+  int (*network_watch) (void *data);
+  char *(*network_lost) (void *data);
   void *data;
 };
 

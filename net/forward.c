@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@
 
 #define UDP_IDLE_SECONDS 90
 #define PIPE_SIZE (1 << 20)
+#define PIPE_SMALL 65536 /* a new pipe's size: grown to PIPE_SIZE once full */
+#define POOL_PIPES 16
 
 enum kind
 {
@@ -44,6 +47,14 @@ struct fwd
   uint32_t addr;
   struct flow *flows;
   struct conn *dead; /* closed in this batch of events, freed after it */
+  /* empty pipes of ended connections, for the next ones (a few: the user's
+   * pipe buffers are limited, fs.pipe-user-pages-soft, for all its processes) */
+  struct
+  {
+    int fd[2];
+    bool big;
+  } spare[POOL_PIPES];
+  size_t n_spare;
 };
 
 struct port_ep
@@ -59,8 +70,8 @@ struct conn
   int pipe[2][2];   /* pipe[d]: bytes read from fd[d], to be written to fd[!d] */
   size_t queued[2]; /* bytes in pipe[d] */
   bool eof[2], shut[2], hup[2], connecting, closed;
+  bool big[2]; /* pipe[d] was grown to PIPE_SIZE (it filled up once: a bulk transfer) */
   struct conn *next_dead;
-  uint32_t want[2]; /* epoll events registered for fd[d] (~0: none registered) */
   struct ep ep[2];
 };
 
@@ -75,22 +86,57 @@ struct flow
   struct flow *next;
 };
 
-static void
-ep_set (struct fwd *f, int fd, uint32_t events, struct ep *ep, uint32_t *registered)
+/* The client's address when it is a loopback one (IPv4, network byte order),
+ * else 0: the connection inside is then made from that address, so the server
+ * sees a loopback client as one (127.0.0.1), as pasta's splice path shows it. */
+static uint32_t
+loopback_client (const struct sockaddr_storage *ss)
 {
-  struct epoll_event e = { .events = events, .data.ptr = ep };
-  if (*registered == events)
-    return;
-  epoll_ctl (f->epfd, *registered == ~0u ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &e);
-  *registered = events;
+  if (ss->ss_family == AF_INET)
+    {
+      uint32_t a = ((const struct sockaddr_in *)ss)->sin_addr.s_addr;
+      return (ntohl (a) >> 24) == 127 ? a : 0;
+    }
+  if (ss->ss_family == AF_INET6)
+    {
+      const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+      if (IN6_IS_ADDR_LOOPBACK (a))
+        return htonl (INADDR_LOOPBACK);
+      uint32_t v4;
+      memcpy (&v4, &a->s6_addr[12], 4);
+      if (IN6_IS_ADDR_V4MAPPED (a) && (ntohl (v4) >> 24) == 127)
+        return v4;
+    }
+  return 0;
 }
 
 static int
-inside_socket (int type, uint32_t addr, uint16_t port)
+inside_socket (int type, uint32_t from, uint32_t addr, uint16_t port)
 {
   int fd = socket (AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return -1;
+  int one = 1;
+  if (type == SOCK_STREAM)
+    setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (from != 0)
+    {
+      /* the port is picked by connect(2), for the 4-tuple: a bound port 0
+       * would take one for the address alone */
+      if (type == SOCK_STREAM)
+        setsockopt (fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+      struct sockaddr_in src = { .sin_family = AF_INET, .sin_addr.s_addr = from };
+      if (bind (fd, (struct sockaddr *)&src, sizeof src) < 0)
+        {
+          close (fd);
+          return -1;
+        }
+    }
+  /* UDP from a loopback address stays unconnected: a server on 0.0.0.0 answers
+   * a loopback client from 127.0.0.1 (the route's source), not from the
+   * address it was sent to (udp_from_inside takes either) */
+  if (type == SOCK_DGRAM && from != 0)
+    return fd;
   struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (port) };
   sin.sin_addr.s_addr = addr;
   if (connect (fd, (struct sockaddr *)&sin, sizeof sin) < 0 && errno != EINPROGRESS)
@@ -110,8 +156,14 @@ conn_free (struct fwd *f, struct conn *c)
 {
   for (int d = 0; d < 2; d++)
     {
-      epoll_ctl (f->epfd, EPOLL_CTL_DEL, c->fd[d], NULL);
-      close (c->fd[d]);
+      close (c->fd[d]); /* (the last reference: epoll forgets it) */
+      if (c->queued[d] == 0 && f->n_spare < POOL_PIPES)
+        {
+          f->spare[f->n_spare].fd[0] = c->pipe[d][0];
+          f->spare[f->n_spare].fd[1] = c->pipe[d][1];
+          f->spare[f->n_spare++].big = c->big[d];
+          continue;
+        }
       close (c->pipe[d][0]);
       close (c->pipe[d][1]);
     }
@@ -120,17 +172,37 @@ conn_free (struct fwd *f, struct conn *c)
   f->dead = c;
 }
 
+/* An empty pipe, from the pool or new (64 KiB, grown by pump() once a bulk
+ * transfer fills it); -1 when none can be made. */
+static int
+pipe_get (struct fwd *f, int p[2], bool *big)
+{
+  if (f->n_spare > 0)
+    {
+      f->n_spare--;
+      p[0] = f->spare[f->n_spare].fd[0];
+      p[1] = f->spare[f->n_spare].fd[1];
+      *big = f->spare[f->n_spare].big;
+      return 0;
+    }
+  *big = false;
+  return pipe2 (p, O_NONBLOCK | O_CLOEXEC);
+}
+
 static void
 accept_all (struct fwd *f, struct port_ep *p)
 {
   for (;;)
     {
-      int cl = accept4 (p->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      struct sockaddr_storage ss = { 0 };
+      socklen_t len = sizeof ss;
+      /* (TCP_NODELAY comes from the listening socket) */
+      int cl = accept4 (p->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (cl < 0)
         return;
-      int in = inside_socket (SOCK_STREAM, f->addr, p->cport);
+      int in = inside_socket (SOCK_STREAM, loopback_client (&ss), f->addr, p->cport);
       struct conn *c = in < 0 ? NULL : xzalloc (sizeof *c);
-      if (c == NULL || pipe2 (c->pipe[0], O_NONBLOCK | O_CLOEXEC) < 0)
+      if (c == NULL || pipe_get (f, c->pipe[0], &c->big[0]) < 0)
         {
           close (cl);
           if (in >= 0)
@@ -138,7 +210,7 @@ accept_all (struct fwd *f, struct port_ep *p)
           free (c);
           continue;
         }
-      if (pipe2 (c->pipe[1], O_NONBLOCK | O_CLOEXEC) < 0)
+      if (pipe_get (f, c->pipe[1], &c->big[1]) < 0)
         {
           close (cl);
           close (in);
@@ -147,20 +219,17 @@ accept_all (struct fwd *f, struct port_ep *p)
           free (c);
           continue;
         }
-      int one = 1;
-      setsockopt (cl, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      setsockopt (in, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       for (int d = 0; d < 2; d++)
-        {
-          fcntl (c->pipe[d][1], F_SETPIPE_SZ, PIPE_SIZE);
-          c->ep[d] = (struct ep){ .kind = K_CONN, .obj = c, .side = d };
-          c->want[d] = ~0u;
-        }
+        c->ep[d] = (struct ep){ .kind = K_CONN, .obj = c, .side = d };
       c->fd[0] = cl;
       c->fd[1] = in;
       c->connecting = true;
-      ep_set (f, in, EPOLLOUT, &c->ep[1], &c->want[1]);
-      ep_set (f, cl, 0, &c->ep[0], &c->want[0]);
+      /* edge-triggered, registered once: pump() always goes on until EAGAIN */
+      for (int d = 0; d < 2; d++)
+        {
+          struct epoll_event e = { .events = EPOLLIN | EPOLLOUT | EPOLLET, .data.ptr = &c->ep[d] };
+          epoll_ctl (f->epfd, EPOLL_CTL_ADD, c->fd[d], &e);
+        }
     }
 }
 
@@ -181,8 +250,8 @@ pump (struct conn *c, int d)
         }
       if (c->eof[d])
         {
-          if (!c->shut[d])
-            shutdown (c->fd[!d], SHUT_WR);
+          if (!c->shut[d] && !c->shut[!d])
+            shutdown (c->fd[!d], SHUT_WR); /* (else both close right after) */
           c->shut[d] = true;
           return 0;
         }
@@ -193,6 +262,13 @@ pump (struct conn *c, int d)
       if (n == 0)
         c->eof[d] = true;
       c->queued[d] += (size_t)n;
+      /* full: a bulk transfer, which moves faster in large splices (tried
+       * once: the user's pipe buffers may be at their limit) */
+      if (!c->big[d] && c->queued[d] >= PIPE_SMALL)
+        {
+          fcntl (c->pipe[d][1], F_SETPIPE_SZ, PIPE_SIZE);
+          c->big[d] = true;
+        }
     }
 }
 
@@ -206,20 +282,30 @@ conn_event (struct fwd *f, struct conn *c, int side, uint32_t ev)
       conn_free (f, c);
       return;
     }
+  bool both = false;
   if (c->connecting)
     {
-      int e = 0;
-      socklen_t l = sizeof e;
-      if (side != 1 || getsockopt (c->fd[1], SOL_SOCKET, SO_ERROR, &e, &l) < 0 || e != 0)
+      if (side == 0)
         {
-          conn_free (f, c); /* nothing listens inside: the client sees its connection closed */
+          if (ev & EPOLLHUP)
+            conn_free (f, c);
+          return; /* (the client's bytes wait until the connection inside is made) */
+        }
+      /* (a refused connection is EPOLLERR: nothing listens inside, and the
+       * client sees its connection closed) */
+      if (ev & EPOLLHUP)
+        {
+          conn_free (f, c);
           return;
         }
       c->connecting = false;
+      both = true; /* the client's first bytes wait, unread */
     }
   if (ev & EPOLLHUP)
     c->hup[side] = true;
-  if (pump (c, 0) < 0 || pump (c, 1) < 0)
+  /* readable: this side's bytes move; writable: the other side's */
+  bool in = both || (ev & (EPOLLIN | EPOLLHUP)), out = both || (ev & EPOLLOUT);
+  if ((in && pump (c, side) < 0) || (out && pump (c, !side) < 0))
     {
       conn_free (f, c);
       return;
@@ -232,19 +318,6 @@ conn_event (struct fwd *f, struct conn *c, int side, uint32_t ev)
       conn_free (f, c);
       return;
     }
-  for (int d = 0; d < 2; d++)
-    {
-      if (c->hup[d])
-        {
-          if (c->want[d] != ~0u)
-            epoll_ctl (f->epfd, EPOLL_CTL_DEL, c->fd[d], NULL);
-          c->want[d] = ~0u;
-          continue;
-        }
-      uint32_t w
-          = (c->queued[d] == 0 && !c->eof[d] ? EPOLLIN : 0) | (c->queued[!d] > 0 ? EPOLLOUT : 0);
-      ep_set (f, c->fd[d], w, &c->ep[d], &c->want[d]);
-    }
 }
 
 /* ---- UDP ---- */
@@ -255,7 +328,7 @@ flow_for (struct fwd *f, struct port_ep *p, const struct sockaddr_storage *ss, s
   for (struct flow *fl = f->flows; fl; fl = fl->next)
     if (fl->port == p && fl->client_len == len && memcmp (&fl->client, ss, len) == 0)
       return fl;
-  int fd = inside_socket (SOCK_DGRAM, f->addr, p->cport);
+  int fd = inside_socket (SOCK_DGRAM, loopback_client (ss), f->addr, p->cport);
   if (fd < 0)
     return NULL;
   struct flow *fl = xzalloc (sizeof *fl);
@@ -285,7 +358,9 @@ udp_from_host (struct fwd *f, struct port_ep *p, char *buf, size_t size)
       if (fl == NULL)
         continue;
       fl->last = time (NULL);
-      send (fl->fd, buf, (size_t)n, MSG_DONTWAIT);
+      struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons (p->cport) };
+      to.sin_addr.s_addr = f->addr;
+      sendto (fl->fd, buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof to);
     }
 }
 
@@ -294,9 +369,13 @@ udp_from_inside (struct flow *fl, char *buf, size_t size)
 {
   for (int i = 0; i < 64; i++)
     {
-      ssize_t n = recv (fl->fd, buf, size, MSG_DONTWAIT);
+      struct sockaddr_in from = { 0 };
+      socklen_t len = sizeof from;
+      ssize_t n = recvfrom (fl->fd, buf, size, MSG_DONTWAIT, (struct sockaddr *)&from, &len);
       if (n < 0)
         return;
+      if (from.sin_port != htons (fl->port->cport))
+        continue; /* (an unconnected flow's socket: only the server's answers) */
       fl->last = time (NULL);
       sendto (fl->port->fd, buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&fl->client,
               fl->client_len);
@@ -344,6 +423,9 @@ forwarder_main (const struct net_port *ports, const int *fds, size_t n, uint32_t
 {
   cleanup_error nook_error_t err = NULL;
   struct fwd f = { .addr = addr };
+  /* splice(2) into a socket the peer reset raises SIGPIPE (it sends without
+   * MSG_NOSIGNAL): one client leaving mid-answer must not end every port */
+  signal (SIGPIPE, SIG_IGN);
   if (enter_namespaces (fds[n], fds[n + 1], &err) < 0 || net_sandbox_self (NULL, &err) < 0)
     {
       fprintf (stderr, "nook: port forwarder: %s%s%s\n", err->msg, err->code ? ": " : "",
@@ -362,6 +444,9 @@ forwarder_main (const struct net_port *ports, const int *fds, size_t n, uint32_t
                              .cport = ports[i].container_port };
       struct epoll_event e = { .events = EPOLLIN, .data.ptr = &p->ep };
       epoll_ctl (f.epfd, EPOLL_CTL_ADD, p->fd, &e);
+      int one = 1; /* inherited by the accepted connections */
+      if (tcp)
+        setsockopt (p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
   size_t size = 65536;
   char *buf = xmalloc (size);

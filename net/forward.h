@@ -8,8 +8,11 @@
  * address and port from inside and moves the bytes with splice(2) (kernel to
  * kernel, through a pipe); for UDP, one connected socket inside per client
  * address, dropped after 90 s of silence (Docker's userland proxy's timeout).
- * The server inside sees connections from the container's own address: the
- * client's is not visible. */
+ * A client on the host's loopback is seen inside with its own address (the
+ * connection inside is made from it: 127.0.0.0/8 is local there too), as
+ * pasta's splice path shows it; other clients are seen as the container's own
+ * address (keeping theirs would need IP_TRANSPARENT and policy routing in the
+ * container's namespace, or the user-mode stack's slower TCP). */
 #ifndef NOOK_NET_FORWARD_H
 #define NOOK_NET_FORWARD_H
 

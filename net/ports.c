@@ -113,6 +113,29 @@ net_ports_parse (const char *spec, struct net_port **v, size_t *n, nook_error_t 
       if (inet_pton (AF_INET6, ip, &a6) != 1)
         return bad (err, flag, spec, "invalid IPv6 address");
     }
+  else
+    {
+      /* Docker's raw IPv6 form: more than two ':' and no brackets, the address
+       * is all before the last two (":::8080:80" is [::]:8080:80) */
+      size_t colons = 0;
+      for (const char *c = s; *c; c++)
+        colons += *c == ':';
+      if (colons > 2)
+        {
+          char *last = strrchr (s, ':');
+          *last = '\0';
+          char *before = strrchr (s, ':');
+          *last = ':';
+          *before = '\0';
+          ip = s;
+          rest = before + 1;
+          struct in6_addr a6;
+          if (inet_pton (AF_INET6, ip, &a6) != 1)
+            return bad (err, flag, spec,
+                        "invalid IPv6 address (want [IPv6]:HOSTPORT:CONTAINERPORT or "
+                        "IPv6:HOSTPORT:CONTAINERPORT)");
+        }
+    }
   char *parts[3] = { NULL };
   size_t np = 0;
   for (char *c = rest, *start = rest;; c++)
@@ -131,7 +154,7 @@ net_ports_parse (const char *spec, struct net_port **v, size_t *n, nook_error_t 
       }
   const char *hostport = "", *cport = parts[np - 1];
   if (ip && np != 2)
-    return bad (err, flag, spec, "want [IPv6]:HOSTPORT:CONTAINERPORT");
+    return bad (err, flag, spec, "want [IPv6]:[HOSTPORT]:CONTAINERPORT");
   if (np == 2)
     hostport = parts[0];
   if (np == 3)

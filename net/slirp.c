@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <slirp/libslirp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,6 +286,7 @@ __attribute__ ((noreturn)) static void
 helper_main (const struct net_slirp_config *cfg, int tap)
 {
   cleanup_error nook_error_t err = NULL;
+  signal (SIGPIPE, SIG_IGN); /* libslirp's send(2)s to a peer that reset */
   /* Nothing is loaded until the container sends its first frame: a container
    * that never uses the network costs a fork. */
   struct pollfd p = { .fd = tap, .events = POLLIN };

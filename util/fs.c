@@ -415,8 +415,21 @@ fs_runtime_dir_why (char **why, nook_error_t *err)
   return steal_pointer (&fallback);
 }
 
+static char *pinned_runtime_dir;
+
 char *
 fs_runtime_dir (nook_error_t *err)
 {
+  if (pinned_runtime_dir)
+    return xstrdup (pinned_runtime_dir);
   return fs_runtime_dir_why (NULL, err);
+}
+
+void
+fs_runtime_dir_pin (void)
+{
+  nook_error_t e = NULL;
+  if (pinned_runtime_dir == NULL)
+    pinned_runtime_dir = fs_runtime_dir_why (NULL, &e);
+  nook_error_free (&e);
 }

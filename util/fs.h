@@ -73,4 +73,9 @@ char *fs_runtime_dir_why (char **why, nook_error_t *err);
 /* The same without the reason. */
 char *fs_runtime_dir (nook_error_t *err);
 
+/* From now on fs_runtime_dir answers what it answers now: a process about to
+ * enter a user namespace where its uid reads differently (0) keeps finding
+ * the sockets it and the others made (a network's holder). */
+void fs_runtime_dir_pin (void);
+
 #endif

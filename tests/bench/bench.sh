@@ -197,11 +197,9 @@ O=$(cd "$O" && pwd)
 
 if [ "$(id -u)" -eq 0 ]; then
   "$repo/ci/prepare.sh" >/dev/null
-  if ! command -v podman >/dev/null && [ -z "${NOOK_BENCH_NO_INSTALL:-}" ]; then
-    echo "bench: note: installing podman and runc (Debian packages) for the comparison;" \
-      "NOOK_BENCH_NO_INSTALL=1 skips this"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc </dev/null >/dev/null ||
-      echo "bench: could not install podman; continuing without it"
+  if [ -z "${NOOK_BENCH_NO_INSTALL:-}" ] && [ -x "$repo/ci/bench-deps.sh" ]; then
+    # podman, runc, wrk, curl (Debian packages) for the comparisons, when missing
+    "$repo/ci/bench-deps.sh" || echo "bench: could not install every tool; continuing without them"
   fi
   tmp=$(mktemp -d /tmp/nook-bench.XXXXXX)
   trap 'rm -rf "$tmp"' EXIT

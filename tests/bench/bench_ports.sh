@@ -59,7 +59,7 @@ if [ ${#targets[@]} -gt 0 ]; then
       name=${t%%:*} port=${t#*:}
       { wrk -t2 -c16 -d3s "http://127.0.0.1:$port/" 2>/dev/null || true; } |
         awk '/^Requests\/sec:/ { print $2 }' >>"$work/rps.$name"
-      { curl -fsS -o /dev/null -w '%{speed_download}\n' "http://127.0.0.1:$port/big" 2>/dev/null || true; } |
+      { curl -fsS --max-time 120 -o /dev/null -w '%{speed_download}\n' "http://127.0.0.1:$port/big" 2>/dev/null || true; } |
         awk '{ printf "%.1f\n", $1 / 1048576 }' >>"$work/mibs.$name"
     done
   done

@@ -72,7 +72,19 @@ test_ports_parse (void **state)
   assert_int_equal (net_ports_parse ("7000-7001:70-71", &v, &n, &err), 0);
   assert_int_equal (net_ports_parse ("6000-6009:60", &v, &n, &err), 0);
   assert_int_equal (net_ports_parse ("5000", &v, &n, &err), 0);
-  assert_int_equal (n, 7);
+  assert_int_equal (net_ports_parse (":::8080:80", &v, &n, &err), 0);
+  assert_int_equal (net_ports_parse ("::1::81/udp", &v, &n, &err), 0);
+  assert_int_equal (net_ports_parse ("[::]::82", &v, &n, &err), 0);
+  assert_int_equal (n, 10);
+  assert_string_equal (v[7].host_ip, "::");
+  assert_int_equal (v[7].host_port, 8080);
+  assert_int_equal (v[7].container_port, 80);
+  assert_string_equal (v[8].host_ip, "::1");
+  assert_int_equal (v[8].host_port, 0);
+  assert_int_equal (v[8].container_port, 81);
+  assert_int_equal (v[8].proto, IPPROTO_UDP);
+  assert_string_equal (v[9].host_ip, "::");
+  assert_int_equal (v[9].host_port, 0);
   assert_int_equal (v[0].host_port, 8080);
   assert_int_equal (v[0].container_port, 80);
   assert_int_equal (v[0].proto, IPPROTO_TCP);
@@ -93,7 +105,8 @@ test_ports_parse (void **state)
 
   static const char *const bad[] = { "",          "0",           "70000",   "80-70",  "a",
                                      "1:2:3:4",   "1.2.3:80:80", "80/sctp", "[::1]80", "[::1:80:80",
-                                     "8000-8001:80-82", ":80:",  "1.2.3.4:x:80" };
+                                     "8000-8001:80-82", ":80:",  "1.2.3.4:x:80", ":::8080",
+                                     "1:2:3:4:80:80", "::g:80:80", "[::1]:1:2:80" };
   for (size_t i = 0; i < ARRAY_SIZE (bad); i++)
     {
       size_t before = n;
