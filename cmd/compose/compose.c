@@ -12,6 +12,7 @@
 #include "cmd/compose/compose.h"
 #include "cmd/compose/loader.h"
 #include "cmd/compose/model.h"
+#include "cmd/compose/view.h"
 #include "cmd/compose/yaml.h"
 #include "imagefmt/digest.h"
 #include "util/cleanup.h"
@@ -42,10 +43,15 @@ usage (FILE *out)
            "(NOOK_COMPOSE_STRICT=1)\n\n"
            "Commands:\n"
            "  config      Parse, resolve and render compose file in canonical format\n"
+           "  images      List images used by the created containers\n"
+           "  logs        View output from containers\n"
+           "  ls          List running compose projects\n"
+           "  port        Print the public port for a port binding\n"
+           "  ps          List containers\n"
+           "  top         Display the running processes\n"
            "  version     Show the Docker Compose version information\n"
-           "  (build, create, down, events, exec, images, kill, logs, ls, pause, port, ps, pull,\n"
-           "   push, restart, rm, run, scale, start, stop, top, unpause, up, wait, watch: not\n"
-           "   implemented yet)\n");
+           "  (build, create, down, events, exec, kill, pause, pull, push, restart, rm, run,\n"
+           "   scale, start, stop, unpause, up, wait, watch: not implemented yet)\n");
 }
 
 static json_t *
@@ -546,6 +552,8 @@ cmd_compose (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     rc = cmd_config (&g, argc - i, argv + i, err);
   else if (strcmp (sub, "version") == 0)
     rc = cmd_compose_version (argc - i, argv + i, err);
+  else if (compose_view_verb (sub))
+    rc = compose_view_main (ctx, &g.lo, g.files, argc - i, argv + i, err);
   else
     {
       bool known = false;
