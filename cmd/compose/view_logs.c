@@ -52,7 +52,8 @@ struct logs
   size_t n;
   size_t width;
   bool tty;
-  int cdir; /* the store's containers/ */
+  int cdir;        /* the store's containers/ */
+  int64_t since_ns; /* when following began */
 };
 
 static void
@@ -254,6 +255,8 @@ wanted (struct logs *L, const struct ctr *c)
   return L->o.index == 0 || atoi (compose_label (c, CL_NUMBER)) == L->o.index;
 }
 
+static void ended (struct logs *L, struct lc *c);
+
 /* New containers of the project, and known ones started again: followed. */
 static void
 rescan (struct logs *L)
@@ -263,6 +266,7 @@ rescan (struct logs *L)
   if (ctr_list_load (L->v->root, &l, &e) < 0)
     return;
   bool grew = false;
+  cleanup_strv char **gone = NULL;
   for (size_t i = l.n; i-- > 0;) /* oldest first */
     {
       const struct ctr *c = &l.v[i];
@@ -274,10 +278,15 @@ rescan (struct logs *L)
           known = &L->c[k];
       if (known == NULL)
         {
-          if (!c->running)
+          /* started since, or made since (and maybe already ended: its lines and its
+           * end are shown all the same) */
+          bool fresh = c->created_ns >= L->since_ns;
+          if (!c->running && !(fresh && strcmp (c->status, "created") != 0))
             continue;
           add (L, c, true);
           grew = true;
+          if (L->c[L->n - 1].pidfd < 0)
+            strv_push (&gone, c->id);
         }
       else if (known->pidfd < 0)
         {
@@ -297,6 +306,9 @@ rescan (struct logs *L)
   ctr_list_free (&l);
   if (grew)
     set_prefixes (L);
+  for (size_t k = 0; k < L->n; k++)
+    if (view_strv_has (gone, L->c[k].id))
+      ended (L, &L->c[k]);
 }
 
 static void
@@ -312,7 +324,8 @@ ended (struct logs *L, struct lc *c)
     printf ("%s exited with code %d\n", c->name, st.exit_code);
   fflush (stdout);
   container_state_clear (&st);
-  close (c->pidfd);
+  if (c->pidfd >= 0)
+    close (c->pidfd);
   c->pidfd = -1;
 }
 
@@ -323,6 +336,7 @@ follow (struct logs *L)
   cleanup_free char *cpath = xasprintf ("%s/containers", L->v->root);
   int cwd = in >= 0 ? inotify_add_watch (in, cpath, IN_CREATE | IN_MOVED_TO) : -1;
   size_t watched = 0;
+  int64_t last_scan = container_now_ns ();
   for (;;)
     {
       for (; in >= 0 && watched < L->n; watched++)
@@ -340,7 +354,8 @@ follow (struct logs *L)
       for (size_t i = 0; i < L->n; i++)
         p[i + 1] = (struct pollfd){ .fd = L->c[i].pidfd, .events = POLLIN };
       int r = poll (p, L->n + 1, in >= 0 ? 1000 : 200);
-      bool created = r == 0;
+      /* a rescan on news of containers/, and at least once a second */
+      bool created = container_now_ns () - last_scan > 1000000000;
       if (r > 0 && (p[0].revents & POLLIN))
         {
           char ev[4096] __attribute__ ((aligned (__alignof__ (struct inotify_event))));
@@ -359,7 +374,10 @@ follow (struct logs *L)
           ended (L, &L->c[i]);
       free (p);
       if (created)
-        rescan (L);
+        {
+          rescan (L);
+          last_scan = container_now_ns ();
+        }
     }
 }
 
@@ -391,6 +409,7 @@ compose_view_logs (struct view *v, int argc, char **argv, nook_error_t *err)
   cleanup_free char *cpath = xasprintf ("%s/containers", v->root);
   L.cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   L.tty = isatty (1);
+  L.since_ns = container_now_ns ();
   size_t n = 0;
   cleanup_free size_t *sel = view_select (v, false, true, services, &n);
   for (size_t k = 0; k < n; k++)
