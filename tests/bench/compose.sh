@@ -91,7 +91,8 @@ EOF
   cd "$work/proj"
   tools=()
   "$nook" import "$work/rootfs.tar" benchbox >/dev/null
-  if "$nook" compose up --help 2>&1 | grep -q 'not implemented'; then
+  probe=$("$nook" compose up --help 2>&1 || true)
+  if [[ $probe == *"not implemented"* ]]; then
     echo "bench: nook compose up is not implemented yet: nook's part of the compose benchmark is skipped"
   else
     tools+=(nook)
