@@ -266,14 +266,12 @@ view_ps (struct view *v, int argc, char **argv, nook_error_t *err)
             return -1;
           format = val;
         }
-      else if ((r = cmd_opt_value (argc, argv, &i, NULL, "--status", "compose ps", &val, err))
-               != 0)
+      else if ((r = cmd_opt_value (argc, argv, &i, NULL, "--status", "compose ps", &val, err)) != 0)
         {
           if (r < 0 || ps_status_add (&status, val, err) < 0)
             return -1;
         }
-      else if ((r = cmd_opt_value (argc, argv, &i, NULL, "--filter", "compose ps", &val, err))
-               != 0)
+      else if ((r = cmd_opt_value (argc, argv, &i, NULL, "--filter", "compose ps", &val, err)) != 0)
         {
           if (r < 0)
             return -1;
@@ -421,8 +419,7 @@ view_ls (struct view *v, int argc, char **argv, nook_error_t *err)
           else
             format = val;
         }
-      else if ((r = cmd_opt_value (argc, argv, &i, NULL, "--filter", "compose ls", &val, err))
-               != 0)
+      else if ((r = cmd_opt_value (argc, argv, &i, NULL, "--filter", "compose ls", &val, err)) != 0)
         {
           const char *eq = r > 0 ? strchr (val, '=') : NULL;
           if (r < 0)
@@ -449,8 +446,7 @@ view_ls (struct view *v, int argc, char **argv, nook_error_t *err)
         rc = cmd_args_error (err, "compose ls", "\"nook compose ls\" accepts no arguments.");
     }
   if (rc == 0 && strcmp (format, "table") != 0 && strcmp (format, "json") != 0)
-    rc = nook_error_set (err, 0, "format value \"%s\" could not be parsed: parsing failed",
-                         format);
+    rc = nook_error_set (err, 0, "format value \"%s\" could not be parsed: parsing failed", format);
   if (rc == 0)
     {
       v->root = ctr_store_root (v->ctx->root, err);
@@ -494,8 +490,9 @@ view_ls (struct view *v, int argc, char **argv, nook_error_t *err)
           if (f == NULL)
             {
               if (!na)
-                fprintf (stderr, "WARN[0000] no label \"%s\" set on container \"%s\" of compose "
-                                 "project\n",
+                fprintf (stderr,
+                         "WARN[0000] no label \"%s\" set on container \"%s\" of compose "
+                         "project\n",
                          CL_FILES, c->id);
               na = true;
               continue;
@@ -517,8 +514,8 @@ view_ls (struct view *v, int argc, char **argv, nook_error_t *err)
             strbuf_appendf (&b, "%s%s", b.len ? "," : "", *f);
           cf = b.len ? strbuf_steal (&b) : xstrdup ("");
         }
-      json_array_append_new (
-          rows, json_pack ("{s:s, s:s, s:s}", "Name", projects[k], "Status", st, "ConfigFiles", cf));
+      json_array_append_new (rows, json_pack ("{s:s, s:s, s:s}", "Name", projects[k], "Status", st,
+                                              "ConfigFiles", cf));
     }
   if (quiet)
     for (size_t k = 0; k < np; k++)
@@ -645,7 +642,8 @@ cmd_compose_port (struct view *v, int argc, char **argv, nook_error_t *err)
           if (r < 0)
             return -1;
           if (parse_int (val, 0, INT32_MAX, &index, "--index", &e) < 0)
-            return cmd_flag_error (err, "compose port", "invalid argument \"%s\" for \"--index\" "
+            return cmd_flag_error (err, "compose port",
+                                   "invalid argument \"%s\" for \"--index\" "
                                    "flag: strconv.ParseInt: parsing \"%s\": invalid syntax",
                                    val, val);
         }
@@ -773,8 +771,8 @@ cmd_compose_images (struct view *v, int argc, char **argv, nook_error_t *err)
         }
       struct imagefmt_ref ref = { 0 };
       cleanup_error nook_error_t re = NULL;
-      bool named = !str_has_prefix (c->image, "sha256:")
-                   && imagefmt_ref_parse (c->image, &ref, &re) == 0;
+      bool named
+          = !str_has_prefix (c->image, "sha256:") && imagefmt_ref_parse (c->image, &ref, &re) == 0;
       cleanup_free char *repo = named ? imagefmt_ref_short_name (&ref) : xstrdup ("");
       const char *tag = named && ref.tag ? ref.tag : "";
       const char *id = info ? info->img->id : c->image_id ? c->image_id : "";
@@ -783,8 +781,9 @@ cmd_compose_images (struct view *v, int argc, char **argv, nook_error_t *err)
       const char *arch = json_string_value (json_object_get (cfg, "architecture"));
       const char *variant = json_string_value (json_object_get (cfg, "variant"));
       cleanup_free char *platform
-          = os && arch ? xasprintf ("%s/%s%s%s", os, arch, variant ? "/" : "", variant ? variant : "")
-                       : xstrdup ("");
+          = os && arch
+                ? xasprintf ("%s/%s%s%s", os, arch, variant ? "/" : "", variant ? variant : "")
+                : xstrdup ("");
       const char *created = json_string_value (json_object_get (cfg, "created"));
       uint64_t size = info ? info->size : 0;
       const char *hex = str_has_prefix (id, "sha256:") ? id + 7 : id;

@@ -23,11 +23,11 @@ struct view
   struct nook_ctx *ctx;
   const struct compose_options *lo;
   char **files;
-  char *root;                /* the store */
-  char *name;                /* the project */
-  struct compose_project p;  /* when its files were loaded */
+  char *root;               /* the store */
+  char *name;               /* the project */
+  struct compose_project p; /* when its files were loaded */
   bool loaded;
-  struct ctr_list l;         /* every container of the store, newest first */
+  struct ctr_list l; /* every container of the store, newest first */
 };
 
 /* Which project: as Compose's projectOrName (or_name: ps, logs: the files when -f is

@@ -52,7 +52,7 @@ struct logs
   size_t n;
   size_t width;
   bool tty;
-  int cdir;        /* the store's containers/ */
+  int cdir;         /* the store's containers/ */
   int64_t since_ns; /* when following began */
 };
 
@@ -358,7 +358,7 @@ follow (struct logs *L)
       bool created = container_now_ns () - last_scan > 1000000000;
       if (r > 0 && (p[0].revents & POLLIN))
         {
-          char ev[4096] __attribute__ ((aligned (__alignof__ (struct inotify_event))));
+          char ev[4096] __attribute__ ((aligned (__alignof__(struct inotify_event))));
           ssize_t got;
           while ((got = read (in, ev, sizeof ev)) > 0)
             for (char *q = ev; q < ev + got;)

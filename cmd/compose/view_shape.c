@@ -77,8 +77,13 @@ compose_ps_row (const struct ctr *c, char *const *networks, int64_t now, bool tr
     const char *src = json_string_value (json_object_get (m, "Source"));
     const char *drv = json_string_value (json_object_get (m, "Driver"));
     nlocal += drv && strcmp (drv, "local") == 0;
-    cleanup_free char *name = trunc ? ellipsis (n && *n ? n : src ? src : "", 15)
-                                    : xstrdup (n && *n ? n : src ? src : "");
+    cleanup_free char *name = trunc ? ellipsis (n && *n ? n
+                                                : src   ? src
+                                                        : "",
+                                                15)
+                                    : xstrdup (n && *n ? n
+                                               : src   ? src
+                                                       : "");
     strbuf_appendf (&mb, "%s%s", mb.len ? "," : "", name);
   }
   cleanup_free char *mounts = mb.len ? strbuf_steal (&mb) : xstrdup ("");
@@ -104,15 +109,14 @@ compose_ps_row (const struct ctr *c, char *const *networks, int64_t now, bool tr
                            ? c->health_status
                            : "";
   cleanup_free char *nvol = xasprintf ("%zu", nlocal);
-  return json_pack ("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, "
-                    "s:s, s:s, s:s, s:s, s:s}",
-                    "Command", cmd, "CreatedAt", created, "ExitCode", ended ? c->exit_code : 0,
-                    "Health", health, "ID", id, "Image", c->image ? c->image : "", "Labels",
-                    labels, "LocalVolumes", nvol, "Mounts", mounts, "Name", c->name, "Names",
-                    c->name, "Networks", nets, "Ports", ports_text, "Project",
-                    compose_label (c, CL_PROJECT), "Publishers", pubs, "RunningFor", since,
-                    "Service", compose_label (c, CL_SERVICE), "Size", "0B", "State", c->status,
-                    "Status", status);
+  return json_pack (
+      "{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, "
+      "s:s, s:s, s:s, s:s, s:s}",
+      "Command", cmd, "CreatedAt", created, "ExitCode", ended ? c->exit_code : 0, "Health", health,
+      "ID", id, "Image", c->image ? c->image : "", "Labels", labels, "LocalVolumes", nvol, "Mounts",
+      mounts, "Name", c->name, "Names", c->name, "Networks", nets, "Ports", ports_text, "Project",
+      compose_label (c, CL_PROJECT), "Publishers", pubs, "RunningFor", since, "Service",
+      compose_label (c, CL_SERVICE), "Size", "0B", "State", c->status, "Status", status);
 }
 
 json_t *
@@ -155,8 +159,7 @@ compose_combined_status (char *const *states)
 }
 
 char *
-compose_short_name (const char *project, const char *service, const char *number,
-                    const char *name)
+compose_short_name (const char *project, const char *service, const char *number, const char *name)
 {
   cleanup_free char *def = xasprintf ("%s-%s-%s", project, service, number);
   if (strcmp (def, name) == 0)

@@ -34,7 +34,8 @@ json_t *compose_ps_row (const struct ctr *c, char *const *networks, int64_t now,
 json_t *compose_ps_headers (void);
 /* ps's default table. */
 #define COMPOSE_PS_TABLE                                                                           \
-  "table {{.Name}}\t{{.Image}}\t{{.Command}}\t{{.Service}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}"
+  "table "                                                                                         \
+  "{{.Name}}\t{{.Image}}\t{{.Command}}\t{{.Service}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}"
 
 /* `compose ls`'s STATUS: the states counted, sorted by name ("exited(1), running(2)"). */
 char *compose_combined_status (char *const *states);

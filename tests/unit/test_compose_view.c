@@ -25,10 +25,10 @@ web_ctr (json_t **config)
   *config = json_pack (
       "{s:{s:s, s:s, s:s, s:s}, s:[{s:s, s:s, s:s}, {s:s}], "
       "s:[{s:s, s:i, s:i, s:s}, {s:s, s:i, s:i, s:s}]}",
-      "Labels", CL_PROJECT, "demo", CL_SERVICE, "web", CL_NUMBER, "1", CL_ONEOFF, "False",
-      "Mounts", "Name", "demo_data", "Source", "/s/volumes/demo_data/_data", "Driver", "local",
-      "Source", "/home/u/project/html", "Ports", "IP", "", "PrivatePort", 443, "PublicPort", 8443,
-      "Type", "tcp", "IP", "127.0.0.1", "PrivatePort", 80, "PublicPort", 8080, "Type", "tcp");
+      "Labels", CL_PROJECT, "demo", CL_SERVICE, "web", CL_NUMBER, "1", CL_ONEOFF, "False", "Mounts",
+      "Name", "demo_data", "Source", "/s/volumes/demo_data/_data", "Driver", "local", "Source",
+      "/home/u/project/html", "Ports", "IP", "", "PrivatePort", 443, "PublicPort", 8443, "Type",
+      "tcp", "IP", "127.0.0.1", "PrivatePort", 80, "PublicPort", 8080, "Type", "tcp");
   struct ctr c = { 0 };
   c.id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
   c.name = "demo-web-1";
@@ -53,9 +53,9 @@ test_ps_row_keys (void **state)
   json_t *row = compose_ps_row (&c, nets, 1000 + 3600, true);
   /* every key of Compose's container context, and nothing else */
   static const char *const keys[]
-      = { "Command", "CreatedAt", "ExitCode",   "Health",   "ID",        "Image",    "Labels",
-          "LocalVolumes", "Mounts", "Name", "Names", "Networks", "Ports",     "Project",
-          "Publishers", "RunningFor", "Service", "Size", "State", "Status" };
+      = { "Command",      "CreatedAt",  "ExitCode", "Health", "ID",       "Image", "Labels",
+          "LocalVolumes", "Mounts",     "Name",     "Names",  "Networks", "Ports", "Project",
+          "Publishers",   "RunningFor", "Service",  "Size",   "State",    "Status" };
   assert_int_equal (json_object_size (row), ARRAY_SIZE (keys));
   for (size_t i = 0; i < ARRAY_SIZE (keys); i++)
     assert_non_null (json_object_get (row, keys[i]));
