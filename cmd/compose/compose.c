@@ -234,7 +234,8 @@ cmd_config (struct gopts *g, int argc, char **argv, nook_error_t *err)
               "  -q, --quiet               Only validate the configuration, don't print anything\n"
               "      --services            Print the service names, one per line\n"
               "      --volumes             Print the volume names, one per line\n"
-              "      --environment         Print environment used for interpolation\n");
+              "      --environment         Print environment used for interpolation\n"
+              "      --variables           Print model variables and default values\n");
           return 0;
         }
       if ((r = cmd_opt_value (argc, argv, &i, NULL, "--format", "compose config", &val, err)) < 0)
@@ -270,6 +271,8 @@ cmd_config (struct gopts *g, int argc, char **argv, nook_error_t *err)
         images = true;
       else if (strcmp (a, "--environment") == 0)
         environment = true;
+      else if (strcmp (a, "--variables") == 0)
+        return compose_config_variables (&g->lo, g->files, argc, argv, err);
       else if (strcmp (a, "-q") == 0 || strcmp (a, "--quiet") == 0)
         quiet = true;
       else if (strcmp (a, "--no-interpolate") == 0)

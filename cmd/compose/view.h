@@ -16,6 +16,10 @@ bool compose_view_verb (const char *sub);
 int compose_view_main (struct nook_ctx *ctx, const struct compose_options *lo, char **files,
                        int argc, char **argv, nook_error_t *err);
 
+/* `compose config --variables` (variables.c): argv is config's. */
+int compose_config_variables (const struct compose_options *lo, char **files, int argc, char **argv,
+                              nook_error_t *err);
+
 /* ---- shared with view_logs.c ---- */
 
 struct view

@@ -180,5 +180,27 @@ check_eq "ps --status exited" "cvt-api-run-0a1b2c${NL}cvt-worker-1${NL}cvt-worke
 nrun compose ls -a --filter name=cvt
 check_match "ls -a: every state counted (containers of up only: with a config hash)" "cvt +exited\\(2\\), running\\(3\\)" "$OUT"
 
+# --- config --variables: the variables of the files, before interpolation
+mkdir -p "$T_SCRATCH/vars"
+cat >"$T_SCRATCH/vars/compose.yaml" <<'YAML'
+services:
+  web:
+    image: busybox:${TAG:-latest}
+    ports: ["${PORT:?need a port}:80"]
+    environment:
+      - A=$$NOT_A_VARIABLE
+      - B=${EXTRA:+yes}
+      - C=$PLAIN
+YAML
+cd "$T_SCRATCH/vars" || exit 1
+nrun compose config --variables
+check_eq "config --variables: NAME REQUIRED DEFAULT VALUE ALTERNATE VALUE, by name" \
+  "NAME REQUIRED DEFAULT VALUE ALTERNATE VALUE|EXTRA false yes|PLAIN false|PORT true|TAG false latest" \
+  "$(sed 's/ *$//' <<<"$OUT" | tr -s ' ' | paste -sd '|')"
+nrun compose config --variables --format json
+check_eq "config --variables --format json" "EXTRA,PLAIN,PORT,TAG|True|latest" \
+  "$(python3 -c 'import json,sys; v=json.loads(sys.stdin.read()); print(",".join(v)+"|"+str(v["PORT"]["Required"])+"|"+v["TAG"]["DefaultValue"])' <<<"$OUT")"
+cd "$P" || exit 1
+
 "$NOOK" rm -f cvt-web-1 cvt-api-1 cvt-api-2 cvt-worker-1 cvt-worker-2 cvt-api-run-0a1b2c other-web-1 >/dev/null 2>&1
 done_testing
