@@ -137,8 +137,11 @@ EOF
     else
       names='^(conmon|catatonit|slirp4netns|rootlessport|rootlessport-c|aardvark-dns|netavark|pasta|fuse-overlayfs)$'
     fi
-    ps -u "$(id -u)" -o pid=,comm= | awk -v re="$names" '$2 ~ re { print $1 }' | xargs
+    # (not those that ran before the benchmark began, nor zombies)
+    ps -u "$(id -u)" -o pid=,stat=,comm= |
+      awk -v re="$names" -v before=" $baseline " '$3 ~ re && $2 !~ /^Z/ && index(before, " " $1 " ") == 0 { print $1 }' | xargs
   }
+  baseline=$(ps -u "$(id -u)" -o pid= | xargs)
   stats() { sort -n "$1" | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f\n", m / 1000 }'; }
   for t in "${tools[@]}"; do for m in up ps logs exec down; do : >"$work/$m.$t"; done; done
   for ((i = 0; i < rounds; i++)); do
