@@ -167,6 +167,7 @@ bench: all $(BENCHBIN)
 	@tests/bench/bench.sh $(O)
 	@tests/bench/lifecycle.sh $(O) || echo "bench: the lifecycle benchmark could not run"
 	@tests/bench/build.sh $(O) || echo "bench: the build benchmark could not run"
+	@tests/bench/compose.sh $(O) || echo "bench: the compose benchmark could not run"
 
 demo:
 	@ci/deps.sh

@@ -6,8 +6,9 @@
 #   wrk, curl             bench_ports.sh (published ports: requests/s, a 100 MiB download)
 #   podman, runc          bench.sh, lifecycle.sh, registry.sh, archive.sh, build.sh
 #   charliecloud-builders ch-image (build.sh); charliecloud-runtime: its ch-run
+#   podman-compose        compose.sh (1.0.3 in Debian 12)
 set -euo pipefail
-pkgs=(podman runc wrk curl charliecloud-builders charliecloud-runtime git)
+pkgs=(podman runc wrk curl charliecloud-builders charliecloud-runtime git podman-compose)
 missing=()
 for p in "${pkgs[@]}"; do
   st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)

@@ -4,6 +4,7 @@
 #include "cmd/cli.h"
 #include "cmd/lifecycle.h"
 #include "cmd/logfile.h"
+#include "cmd/logread.h"
 #include "cmd/records.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -123,6 +124,12 @@ parse_time (const char *s, int64_t now, int64_t *out)
     return -1;
   *out = secs * 1000000000 + frac;
   return 0;
+}
+
+int
+log_parse_time (const char *s, int64_t now, int64_t *out)
+{
+  return parse_time (s, now, out);
 }
 
 /* The time of an entry ("2006-01-02T15:04:05.999999999Z") in ns, 0 if none. */

@@ -5,6 +5,7 @@
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "cmd/ctrs.h"
+#include "cmd/top.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/template.h"
@@ -149,6 +150,38 @@ find_running (const char *ctx_root, const char *key, struct ctr_list *l, size_t 
   return 0;
 }
 
+void
+top_rows (const struct ctr *c, struct strbuf *out)
+{
+  size_t n = 0;
+  cleanup_free pid_t *pids = ctr_processes (c, &n);
+  long hz = sysconf (_SC_CLK_TCK);
+  double up = uptime_secs ();
+  time_t now = time (NULL);
+  for (size_t i = 0; i < n; i++)
+    {
+      struct pinfo p;
+      if (!pinfo_read (pids[i], &p))
+        continue;
+      double started = (double)p.start / (double)hz; /* seconds after boot */
+      double alive = up - started;
+      unsigned long long cpu = (p.utime + p.stime) / (unsigned long long)hz;
+      int pct = alive > 0 ? (int)(100.0 * (double)cpu / alive) : 0;
+      time_t st = now - (time_t)alive;
+      struct tm tm, tn;
+      localtime_r (&st, &tm);
+      localtime_r (&now, &tn);
+      char stime[32];
+      strftime (stime, sizeof stime,
+                tm.tm_yday == tn.tm_yday && tm.tm_year == tn.tm_year ? "%H:%M" : "%b%d", &tm);
+      cleanup_free char *user = user_name (p.uid);
+      cleanup_free char *tty = tty_name (p.tty);
+      cleanup_free char *cmd = cmdline_of (&p);
+      strbuf_appendf (out, "%s\t%d\t%d\t%d\t%s\t%s\t%02llu:%02llu:%02llu\t%s\n", user, (int)p.pid,
+                      (int)p.ppid, pct, stime, tty, cpu / 3600, (cpu / 60) % 60, cpu % 60, cmd);
+    }
+}
+
 int
 cmd_top (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
@@ -169,35 +202,9 @@ cmd_top (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       ctr_list_free (&l);
       return -1;
     }
-  size_t n = 0;
-  cleanup_free pid_t *pids = ctr_processes (&l.v[at], &n);
-  long hz = sysconf (_SC_CLK_TCK);
-  double up = uptime_secs ();
-  time_t now = time (NULL);
   struct strbuf b = { 0 };
   strbuf_append (&b, "UID\tPID\tPPID\tC\tSTIME\tTTY\tTIME\tCMD\n");
-  for (size_t i = 0; i < n; i++)
-    {
-      struct pinfo p;
-      if (!pinfo_read (pids[i], &p))
-        continue;
-      double started = (double)p.start / (double)hz; /* seconds after boot */
-      double alive = up - started;
-      unsigned long long cpu = (p.utime + p.stime) / (unsigned long long)hz;
-      int c = alive > 0 ? (int)(100.0 * (double)cpu / alive) : 0;
-      time_t st = now - (time_t)alive;
-      struct tm tm, tn;
-      localtime_r (&st, &tm);
-      localtime_r (&now, &tn);
-      char stime[32];
-      strftime (stime, sizeof stime,
-                tm.tm_yday == tn.tm_yday && tm.tm_year == tn.tm_year ? "%H:%M" : "%b%d", &tm);
-      cleanup_free char *user = user_name (p.uid);
-      cleanup_free char *tty = tty_name (p.tty);
-      cleanup_free char *cmd = cmdline_of (&p);
-      strbuf_appendf (&b, "%s\t%d\t%d\t%d\t%s\t%s\t%02llu:%02llu:%02llu\t%s\n", user, (int)p.pid,
-                      (int)p.ppid, c, stime, tty, cpu / 3600, (cpu / 60) % 60, cpu % 60, cmd);
-    }
+  top_rows (&l.v[at], &b);
   cleanup_free char *raw = strbuf_steal (&b);
   cleanup_free char *table = tmpl_tabwrite (raw);
   fputs (table, stdout);

@@ -1780,11 +1780,12 @@ cell_width (const char *s, size_t n)
 char *
 tmpl_tabwrite (const char *text)
 {
-  enum
-  {
-    MINWIDTH = 10,
-    PADDING = 3
-  };
+  return tmpl_tabwrite_ex (text, 10, 3);
+}
+
+char *
+tmpl_tabwrite_ex (const char *text, size_t MINWIDTH, size_t PADDING)
+{
   /* A cell is terminated by a tab (the last cell of a line is not aligned); each
    * column is as wide as its widest cell plus the padding, at least MINWIDTH. */
   size_t *width = NULL, ncol = 0;

@@ -37,6 +37,8 @@ int tmpl_exec (const struct tmpl *t, json_t *data, bool header, struct strbuf *o
 /* Go's tabwriter as Docker's tables use it (minwidth 10, padding 3, blanks): the
  * tab-separated cells of text aligned in columns.  Returns a malloc'd string. */
 char *tmpl_tabwrite (const char *text);
+/* The same with other settings (Compose's `ls` and `images`: 20 and 3; `top`: 4 and 2). */
+char *tmpl_tabwrite_ex (const char *text, size_t minwidth, size_t padding);
 
 /* Docker's --format for a list: "json" (one compact object per row), "table TMPL"
  * (a header line from `headers`, a field -> title object, then the rows, aligned),

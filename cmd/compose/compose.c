@@ -12,6 +12,7 @@
 #include "cmd/compose/compose.h"
 #include "cmd/compose/loader.h"
 #include "cmd/compose/model.h"
+#include "cmd/compose/view.h"
 #include "cmd/compose/yaml.h"
 #include "imagefmt/digest.h"
 #include "util/cleanup.h"
@@ -29,23 +30,27 @@ struct gopts
 static void
 usage (FILE *out)
 {
-  fprintf (out,
-           "Usage:  nook compose [OPTIONS] COMMAND\n\n"
-           "Define and run multi-container applications (the Compose Specification)\n\n"
-           "Options:\n"
-           "  -f, --file stringArray           Compose configuration files\n"
-           "  -p, --project-name string        Project name\n"
-           "      --project-directory string   Alternate working directory\n"
-           "      --profile stringArray        Specify a profile to enable\n"
-           "      --env-file stringArray       Specify an alternate environment file\n"
-           "      --strict                     Refuse keys nook cannot honour "
-           "(NOOK_COMPOSE_STRICT=1)\n\n"
-           "Commands:\n"
-           "  config      Parse, resolve and render compose file in canonical format\n"
-           "  version     Show the Docker Compose version information\n"
-           "  (build, create, down, events, exec, images, kill, logs, ls, pause, port, ps, pull,\n"
-           "   push, restart, rm, run, scale, start, stop, top, unpause, up, wait, watch: not\n"
-           "   implemented yet)\n");
+  fprintf (out, "Usage:  nook compose [OPTIONS] COMMAND\n\n"
+                "Define and run multi-container applications (the Compose Specification)\n\n"
+                "Options:\n"
+                "  -f, --file stringArray           Compose configuration files\n"
+                "  -p, --project-name string        Project name\n"
+                "      --project-directory string   Alternate working directory\n"
+                "      --profile stringArray        Specify a profile to enable\n"
+                "      --env-file stringArray       Specify an alternate environment file\n"
+                "      --strict                     Refuse keys nook cannot honour "
+                "(NOOK_COMPOSE_STRICT=1)\n\n"
+                "Commands:\n"
+                "  config      Parse, resolve and render compose file in canonical format\n"
+                "  images      List images used by the created containers\n"
+                "  logs        View output from containers\n"
+                "  ls          List running compose projects\n"
+                "  port        Print the public port for a port binding\n"
+                "  ps          List containers\n"
+                "  top         Display the running processes\n"
+                "  version     Show the Docker Compose version information\n"
+                "  (build, create, down, events, exec, kill, pause, pull, push, restart, rm, run,\n"
+                "   scale, start, stop, unpause, up, wait, watch: not implemented yet)\n");
 }
 
 static json_t *
@@ -228,7 +233,8 @@ cmd_config (struct gopts *g, int argc, char **argv, nook_error_t *err)
               "  -q, --quiet               Only validate the configuration, don't print anything\n"
               "      --services            Print the service names, one per line\n"
               "      --volumes             Print the volume names, one per line\n"
-              "      --environment         Print environment used for interpolation\n");
+              "      --environment         Print environment used for interpolation\n"
+              "      --variables           Print model variables and default values\n");
           return 0;
         }
       if ((r = cmd_opt_value (argc, argv, &i, NULL, "--format", "compose config", &val, err)) < 0)
@@ -264,6 +270,8 @@ cmd_config (struct gopts *g, int argc, char **argv, nook_error_t *err)
         images = true;
       else if (strcmp (a, "--environment") == 0)
         environment = true;
+      else if (strcmp (a, "--variables") == 0)
+        return compose_config_variables (&g->lo, g->files, argc, argv, err);
       else if (strcmp (a, "-q") == 0 || strcmp (a, "--quiet") == 0)
         quiet = true;
       else if (strcmp (a, "--no-interpolate") == 0)
@@ -546,6 +554,8 @@ cmd_compose (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     rc = cmd_config (&g, argc - i, argv + i, err);
   else if (strcmp (sub, "version") == 0)
     rc = cmd_compose_version (argc - i, argv + i, err);
+  else if (compose_view_verb (sub))
+    rc = compose_view_main (ctx, &g.lo, g.files, argc - i, argv + i, err);
   else
     {
       bool known = false;

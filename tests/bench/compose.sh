@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# tests/bench/compose.sh BUILD_DIR: `nook compose` against podman-compose (a benchmark,
+# not a test: it fails only when it cannot run at all), on the issue's three-service
+# project (busybox only, loopback only):
+#
+#   web     busybox httpd with a published port and a bind volume
+#   api     a healthcheck (CMD true, every second)
+#   worker  depends_on api: condition: service_healthy
+#
+#   up      `up -d` from nothing until the web answers on the host's loopback
+#   ps, logs, exec (`exec -T api true`), down (their PID 1, sleep, ignores SIGTERM: the
+#           grace period matters)
+#   idle    PSS of every process the project leaves running that is not a service's
+#           own command (nook: supervisors, nook-init, network helpers; podman: conmon,
+#           catatonit, slirp4netns, rootlessport, aardvark-dns), measured as root
+#
+# BENCH_ROUNDS rounds (default 3), medians in ms, ratios against the issue's targets (up,
+# ps, logs, down >= 20x faster than podman-compose, exec >= 10x; idle PSS <= 1/2). As root it
+# runs as BENCH_USER (default nook-sub); podman-compose (Debian's, ci/bench-deps.sh) drives
+# podman with runc, overlay, cgroupfs and a private --root/--runroot. nook's part is
+# skipped, with a message, while `nook compose up` is not implemented.
+set -euo pipefail
+O=${1:-build}
+rounds=${BENCH_ROUNDS:-3}
+
+if [ -n "${BENCH_INNER:-}" ]; then
+  nook=$O/nook
+  work=$(mktemp -d "${TMPDIR:-/tmp}/nook-benchc.XXXXXX")
+  prun=$(mktemp -d /tmp/nbc.XXXXXX)
+  export NOOK_ROOT=$work/store
+  mkdir -m 0700 "$prun/xdg"
+  # podman-compose calls `podman`: a wrapper with the benchmark's private store
+  cat >"$work/podman" <<EOF
+#!/bin/sh
+exec env XDG_RUNTIME_DIR="$prun/xdg" podman --root "$work/podman-root" --runroot "$prun/run" \
+  --storage-driver overlay --runtime runc --cgroup-manager cgroupfs --events-backend file "\$@"
+EOF
+  chmod +x "$work/podman"
+  PC=(podman-compose --podman-path "$work/podman")
+  cleanup() {
+    (cd "$work/proj" 2>/dev/null && "$nook" compose down -v -t 0 >/dev/null 2>&1) || true
+    if command -v podman >/dev/null; then
+      "$work/podman" rm -f -t 0 -a >/dev/null 2>&1 || true
+      "$work/podman" network prune -f >/dev/null 2>&1 || true
+    fi
+    local pidf=$prun/xdg/libpod/tmp/pause.pid
+    if [ -s "$pidf" ]; then kill "$(cat "$pidf")" 2>/dev/null || true; fi
+    rm -rf "$prun" "$work" 2>/dev/null || true
+    if [ -e "$work" ]; then
+      local range start count
+      range=$(awk -F: -v n="$(id -un)" -v i="$(id -u)" '($1 == n || $1 == i) { print $2, $3; exit }' /etc/subuid)
+      if [ -n "$range" ]; then
+        read -r start count <<<"$range"
+        unshare --map-root-user --map-users="$start,1,$count" --map-groups="$start,1,$count" \
+          rm -rf "$work" 2>/dev/null || true
+      fi
+    fi
+  }
+  trap cleanup EXIT
+  r=$work/rootfs
+  mkdir -p "$r/bin" "$r/proc" "$r/dev" "$r/tmp" "$r/etc" "$r/sys"
+  cp /bin/busybox "$r/bin/busybox"
+  for l in true sh sleep echo cat wget httpd; do ln -s busybox "$r/bin/$l"; done
+  echo 'root:x:0:0:root:/root:/bin/sh' >"$r/etc/passwd"
+  echo 'root:x:0:' >"$r/etc/group"
+  tar -C "$r" -cf "$work/rootfs.tar" .
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  mkdir -p "$work/proj/www"
+  echo "hello from web" >"$work/proj/www/index.html"
+  cat >"$work/proj/compose.yaml" <<EOF
+name: bench
+services:
+  web:
+    image: benchbox
+    command: ["busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]
+    ports: ["127.0.0.1:$port:8080"]
+    volumes: ["./www:/www:ro"]
+  api:
+    image: benchbox
+    command: ["sh", "-c", "echo api ready; exec sleep 100000"]
+    healthcheck:
+      test: ["CMD", "true"]
+      interval: 1s
+  worker:
+    image: benchbox
+    command: ["sh", "-c", "echo worker ready; exec sleep 100000"]
+    depends_on:
+      api:
+        condition: service_healthy
+EOF
+  cd "$work/proj"
+  tools=()
+  "$nook" import "$work/rootfs.tar" benchbox >/dev/null
+  probe=$("$nook" compose up --help 2>&1 || true)
+  if [[ $probe == *"not implemented"* ]]; then
+    echo "bench: nook compose up is not implemented yet: nook's part of the compose benchmark is skipped"
+  else
+    tools+=(nook)
+  fi
+  if command -v podman-compose >/dev/null && "$work/podman" import "$work/rootfs.tar" benchbox >/dev/null 2>&1; then
+    tools+=(podman)
+  else
+    echo "bench: podman-compose or podman is not usable here (ci/bench-deps.sh installs them)"
+  fi
+  [ ${#tools[@]} -gt 0 ] || exit 0
+  answers() { timeout 2 wget -q -O- "http://127.0.0.1:$port/" 2>/dev/null | grep -q 'hello from web'; }
+  up_nook() { "$nook" compose up -d; }
+  up_podman() { "${PC[@]}" up -d; }
+  ps_nook() { "$nook" compose ps; }
+  ps_podman() { "${PC[@]}" ps; }
+  logs_nook() { "$nook" compose logs; }
+  logs_podman() { "${PC[@]}" logs; }
+  exec_nook() { "$nook" compose exec -T api true; }
+  exec_podman() { "${PC[@]}" exec -T api true; }
+  down_nook() { "$nook" compose down; }
+  down_podman() { "${PC[@]}" down; }
+  # time_of FILE CMD...: CMD's wall time in us appended to FILE
+  time_of() {
+    local f=$1 t0 t1
+    shift
+    t0=${EPOCHREALTIME/./}
+    "$@" >"$work/last.log" 2>&1 || echo "bench: '$*' failed: $(tail -n 3 "$work/last.log")"
+    t1=${EPOCHREALTIME/./}
+    echo $((t1 - t0)) >>"$f"
+  }
+  up_until_answers() {
+    "up_$1" || return 1
+    for _ in $(seq 600); do answers && return 0; sleep 0.01; done
+    echo "bench: $1: the web did not answer within 6 s of up" >&2
+    return 1
+  }
+  helpers() {
+    # the processes of this user a project leaves running that are not its services' commands
+    local names
+    if [ "$1" = nook ]; then
+      names='^(nook|nook-init|nook-.*|slirp4netns|pasta|pasta.avx2|fuse-overlayfs)$'
+    else
+      names='^(conmon|catatonit|slirp4netns|rootlessport|rootlessport-c|aardvark-dns|netavark|pasta|fuse-overlayfs)$'
+    fi
+    # (not those that ran before the benchmark began, nor zombies)
+    ps -u "$(id -u)" -o pid=,stat=,comm= |
+      awk -v re="$names" -v before=" $baseline " '$3 ~ re && $2 !~ /^Z/ && index(before, " " $1 " ") == 0 { print $1 }' | xargs
+  }
+  baseline=$(ps -u "$(id -u)" -o pid= | xargs)
+  stats() { sort -n "$1" | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f\n", m / 1000 }'; }
+  for t in "${tools[@]}"; do for m in up ps logs exec down; do : >"$work/$m.$t"; done; done
+  for ((i = 0; i < rounds; i++)); do
+    for t in "${tools[@]}"; do
+      time_of "$work/up.$t" up_until_answers "$t"
+      for m in ps logs exec; do time_of "$work/$m.$t" "${m}_$t"; done
+      if [ "$i" -eq $((rounds - 1)) ]; then
+        # idle memory, measured by the root driver from the pids written here
+        echo "$(helpers "$t")" >"${TMPDIR:-/tmp}/pids.$t"
+        for _ in $(seq 300); do [ -e "${TMPDIR:-/tmp}/measured.$t" ] && break; sleep 0.1; done
+      fi
+      time_of "$work/down.$t" "down_$t"
+    done
+  done
+  printf '%-8s %10s %10s %10s %10s %10s\n' tool up_ms ps_ms logs_ms exec_ms down_ms
+  declare -A med
+  for t in "${tools[@]}"; do
+    row=()
+    for m in up ps logs exec down; do
+      med[$m.$t]=$(stats "$work/$m.$t")
+      row+=("${med[$m.$t]}")
+    done
+    printf '%-8s %10s %10s %10s %10s %10s\n' "$t" "${row[@]}"
+  done
+  if [ -n "${med[up.nook]:-}" ] && [ -n "${med[up.podman]:-}" ]; then
+    for m in up ps logs exec down; do
+      target=20
+      [ "$m" = exec ] && target=10
+      awk -v n="${med[$m.nook]}" -v p="${med[$m.podman]}" -v m="$m" -v t="$target" \
+        'BEGIN { r = p / n; printf "%-5s podman-compose/nook = %.1fx (target >= %dx) %s\n", m, r, t, (r >= t ? "meets the target" : "MISSES the target") }'
+    done
+  fi
+  exit 0
+fi
+
+here=$(cd "$(dirname "$0")" && pwd)
+O=$(cd "$O" && pwd)
+# kB of PSS and RSS of a set of pids
+mem() {
+  local p pss=0 rss=0 a b
+  for p in "$@"; do
+    a=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
+    b=$(awk '/^Rss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
+    pss=$((pss + ${a:-0})) rss=$((rss + ${b:-0}))
+  done
+  echo "$pss $rss"
+}
+if [ "$(id -u)" -eq 0 ]; then
+  user=${BENCH_USER:-nook-sub}
+  tmp=$(mktemp -d /tmp/nook-benchc.XXXXXX)
+  trap 'rm -rf "$tmp"' EXIT
+  chmod 0755 "$tmp"
+  mkdir "$tmp/bin" "$tmp/tmp"
+  cp "$O/nook" "$tmp/bin/nook"
+  for f in "$O"/nook-*; do [ -x "$f" ] && cp "$f" "$tmp/bin/"; done
+  cp "$here/compose.sh" "$tmp/compose.sh"
+  chmod -R a+rX "$tmp"
+  chown "$user" "$tmp/tmp"
+  home=$(getent passwd "$user" | cut -d: -f6)
+  echo "bench: compose, as the unprivileged user $user ($rounds rounds)"
+  runuser -u "$user" -- env -i HOME="$home" USER="$user" LOGNAME="$user" LANG=C.UTF-8 \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin TMPDIR="$tmp/tmp" \
+    BENCH_INNER=1 BENCH_ROUNDS="$rounds" bash "$tmp/compose.sh" "$tmp/bin" &
+  inner=$!
+  declare -A idle
+  while kill -0 "$inner" 2>/dev/null; do
+    for t in nook podman; do
+      if [ -e "$tmp/tmp/pids.$t" ] && [ ! -e "$tmp/tmp/measured.$t" ]; then
+        read -r -a pids <"$tmp/tmp/pids.$t" || pids=()
+        read -r pss rss < <(mem "${pids[@]}")
+        idle[$t]=$pss
+        printf 'idle: %s: %d helper processes: PSS %d kB, RSS %d kB (%s)\n' "$t" "${#pids[@]}" \
+          "$pss" "$rss" "$(for p in "${pids[@]}"; do cat "/proc/$p/comm" 2>/dev/null; done | sort | uniq -c | awk '{ printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1 }')"
+        : >"$tmp/tmp/measured.$t"
+      fi
+    done
+    sleep 0.2
+  done
+  wait "$inner" || true
+  if [ -n "${idle[nook]:-}" ] && [ -n "${idle[podman]:-}" ]; then
+    awk -v n="${idle[nook]}" -v p="${idle[podman]}" 'BEGIN { printf "idle: nook/podman PSS = %.2f (target <= 0.5) %s\n", n / p, (n * 2 <= p ? "meets the target" : "MISSES the target") }'
+  fi
+else
+  echo "bench: run as root for the idle memory (the inits' smaps are not the user's)"
+  T=$(mktemp -d)
+  BENCH_INNER=1 BENCH_ROUNDS="$rounds" TMPDIR=$T bash "$0" "$O" &
+  inner=$!
+  # without root nothing measures: let the inner part go on at once
+  while kill -0 "$inner" 2>/dev/null; do
+    for t in nook podman; do [ -e "$T/pids.$t" ] && : >"$T/measured.$t"; done
+    sleep 0.2
+  done
+  wait "$inner" || true
+  rm -rf "$T"
+fi
