@@ -12,6 +12,7 @@
 #include "cmd/compose/compose.h"
 #include "cmd/compose/loader.h"
 #include "cmd/compose/model.h"
+#include "cmd/compose/up.h"
 #include "cmd/compose/yaml.h"
 #include "imagefmt/digest.h"
 #include "util/cleanup.h"
@@ -534,7 +535,6 @@ cmd_compose (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     }
   g.lo.profiles = profiles;
   g.lo.env_files = env_files;
-  (void)ctx;
   if (i >= argc)
     {
       usage (stdout); /* as `docker compose` alone */
@@ -546,6 +546,16 @@ cmd_compose (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     rc = cmd_config (&g, argc - i, argv + i, err);
   else if (strcmp (sub, "version") == 0)
     rc = cmd_compose_version (argc - i, argv + i, err);
+  else if (compose_orch_verb (sub))
+    {
+      struct compose_project p;
+      rc = load (&g, &p, err);
+      if (rc == 0)
+        {
+          rc = compose_orch (ctx, &p, argc - i, argv + i, err);
+          compose_project_free (&p);
+        }
+    }
   else
     {
       bool known = false;
