@@ -1151,7 +1151,12 @@ wait_condition (struct orch *o, const char *dep, enum compose_condition cond, in
           const char *st = c->c->status;
           if (cond == COMPOSE_SERVICE_HEALTHY)
             {
-              if (strcmp (c->c->health_status, "unhealthy") == 0)
+              if (strcmp (c->c->health_status, "none") == 0 && c->c->running)
+                rc = nook_error_set (err, 0,
+                                     "dependency failed to start: container %s has no "
+                                     "healthcheck configured",
+                                     c->c->name);
+              else if (strcmp (c->c->health_status, "unhealthy") == 0)
                 rc = nook_error_set (err, 0, "dependency failed to start: container %s is unhealthy",
                                      c->c->name);
               else if (!c->c->running && strcmp (st, "created") != 0)
