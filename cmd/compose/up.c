@@ -1496,18 +1496,7 @@ emit_line (struct stream *s, int width, int colour, bool tty, const char *text, 
   fflush (stdout);
 }
 
-static void
-stop_project (struct orch *o, struct stream *st, size_t n, bool kill_)
-{
-  struct job *jobs = NULL;
-  size_t nj = 0;
-  for (size_t i = 0; i < n; i++)
-    add_job (&jobs, &nj, argv_of (kill_ ? "kill" : "stop", st[i].id, NULL), NULL, NULL,
-             xasprintf ("Container %s", st[i].name), kill_ ? "Killing" : "Stopping",
-             kill_ ? "Killed" : "Stopped");
-  run_jobs (o, jobs, nj);
-  jobs_free (jobs, nj);
-}
+static void stop_selected (struct orch *o, bool *sel, const char *verb);
 
 static int
 exit_code_of (struct orch *o, const char *id)
@@ -1588,12 +1577,12 @@ attach_all (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
         {
           stopping = true;
           fprintf (stderr, "Gracefully stopping... (press Ctrl+C again to force)\n");
-          stop_project (o, st, n, false);
+          stop_selected (o, sel, "stop");
         }
       if (interrupted > 1 && !killed)
         {
           killed = true;
-          stop_project (o, st, n, true);
+          stop_selected (o, sel, "kill");
         }
       struct pollfd *pf = xzalloc (n * sizeof *pf);
       for (size_t i = 0; i < n; i++)
@@ -1641,7 +1630,7 @@ attach_all (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
               fprintf (stderr, "Aborting on container exit...\n");
               if (!code_from)
                 rc = code;
-              stop_project (o, st, n, false);
+              stop_selected (o, sel, "stop");
             }
         }
       free (pf);
@@ -1927,6 +1916,25 @@ stop_containers (struct orch *o, struct pctrs *pc, bool *pick, bool rm, bool vol
       jobs_free (jobs, nj);
     }
   return failed;
+}
+
+/* The running containers of the services sel stopped (or killed) in reverse dependency
+ * order. */
+static void
+stop_selected (struct orch *o, bool *sel, const char *verb)
+{
+  struct pctrs pc;
+  cleanup_error nook_error_t e = NULL;
+  if (load_ctrs (o, &pc, &e) < 0)
+    return;
+  cleanup_free bool *pick = xzalloc ((pc.n + 1) * sizeof *pick);
+  for (size_t i = 0; i < pc.n; i++)
+    {
+      int si = svc_index (o->m, pc.v[i].service);
+      pick[i] = !pc.v[i].oneoff && si >= 0 && sel[si] && pc.v[i].c->running;
+    }
+  stop_containers (o, &pc, pick, false, false, -1, verb);
+  pctrs_free (&pc);
 }
 
 static int
