@@ -68,11 +68,11 @@ verb_fn (const char *v)
   {
     const char *n;
     cmd_fn f;
-  } t[] = { { "run", cmd_run },         { "create", cmd_create },   { "start", cmd_start },
-            { "stop", cmd_stop },       { "kill", cmd_kill },       { "restart", cmd_restart },
-            { "rm", cmd_rm },           { "pause", cmd_pause },     { "unpause", cmd_unpause },
-            { "network", cmd_network }, { "volume", cmd_volume },   { "exec", cmd_exec },
-            { "logs", cmd_logs },       { "rmi", cmd_rmi },         { "build", cmd_build },
+  } t[] = { { "run", cmd_run },         { "create", cmd_create }, { "start", cmd_start },
+            { "stop", cmd_stop },       { "kill", cmd_kill },     { "restart", cmd_restart },
+            { "rm", cmd_rm },           { "pause", cmd_pause },   { "unpause", cmd_unpause },
+            { "network", cmd_network }, { "volume", cmd_volume }, { "exec", cmd_exec },
+            { "logs", cmd_logs },       { "rmi", cmd_rmi },       { "build", cmd_build },
             { "wait", cmd_wait },       { "image", cmd_image } };
   for (size_t i = 0; i < ARRAY_SIZE (t); i++)
     if (strcmp (t[i].n, v) == 0)
@@ -534,8 +534,7 @@ ensure_networks (struct orch *o, bool *sel, nook_error_t *err)
           continue;
         }
       if (n->external)
-        return nook_error_set (err, 0,
-                               "network %s declared as external, but could not be found",
+        return nook_error_set (err, 0, "network %s declared as external, but could not be found",
                                n->name);
       char **a = argv_of ("network", "create", NULL);
       cleanup_free char *l1 = xasprintf ("%s=%s", L_PROJECT, o->name);
@@ -799,9 +798,9 @@ service_run_argv (struct orch *o, struct compose_service *s, int n, bool create,
           = { "service_started", "service_healthy", "service_completed_successfully" };
       if (deps.len)
         strbuf_append (&deps, ",");
-      cleanup_free char *d = xasprintf ("%s:%s:%s", s->depends_on[k].service,
-                                        cn[s->depends_on[k].condition],
-                                        s->depends_on[k].restart ? "true" : "false");
+      cleanup_free char *d
+          = xasprintf ("%s:%s:%s", s->depends_on[k].service, cn[s->depends_on[k].condition],
+                       s->depends_on[k].restart ? "true" : "false");
       strbuf_append (&deps, d);
     }
   struct strbuf files = { 0 };
@@ -888,8 +887,8 @@ service_run_argv (struct orch *o, struct compose_service *s, int n, bool create,
         }
       else if (sb.len)
         strbuf_append (&sb, ":");
-      cleanup_free char *t = xasprintf ("%u/%s", (unsigned)pt->target,
-                                        pt->protocol ? pt->protocol : "tcp");
+      cleanup_free char *t
+          = xasprintf ("%u/%s", (unsigned)pt->target, pt->protocol ? pt->protocol : "tcp");
       strbuf_append (&sb, t);
       push2 (&a, "-p", sb.buf);
       free (sb.buf);
@@ -973,19 +972,19 @@ service_run_argv (struct orch *o, struct compose_service *s, int n, bool create,
               strv_free (a);
               return NULL;
             }
-          cleanup_free char *path = materialise (o, s->name, kind == 0 ? "secrets" : "configs",
-                                                 &refs[k], d, err);
+          cleanup_free char *path
+              = materialise (o, s->name, kind == 0 ? "secrets" : "configs", &refs[k], d, err);
           if (path == NULL)
             {
               strv_free (a);
               return NULL;
             }
           cleanup_free char *target
-              = refs[k].target ? (refs[k].target[0] == '/'
-                                      ? xstrdup (refs[k].target)
-                                      : xasprintf (kind == 0 ? "/run/secrets/%s" : "/%s",
-                                                   refs[k].target))
-                               : xasprintf (kind == 0 ? "/run/secrets/%s" : "/%s", refs[k].source);
+              = refs[k].target
+                    ? (refs[k].target[0] == '/'
+                           ? xstrdup (refs[k].target)
+                           : xasprintf (kind == 0 ? "/run/secrets/%s" : "/%s", refs[k].target))
+                    : xasprintf (kind == 0 ? "/run/secrets/%s" : "/%s", refs[k].source);
           cleanup_free char *v = xasprintf ("type=bind,source=%s,target=%s,readonly", path, target);
           push2 (&a, "--mount", v);
         }
@@ -1029,8 +1028,9 @@ service_run_argv (struct orch *o, struct compose_service *s, int n, bool create,
     strv_push (&a, "--read-only");
   for (size_t k = 0; k < s->n_ulimits; k++)
     {
-      cleanup_free char *t = xasprintf ("%s=%lld:%lld", s->ulimits[k].name,
-                                        (long long)s->ulimits[k].soft, (long long)s->ulimits[k].hard);
+      cleanup_free char *t
+          = xasprintf ("%s=%lld:%lld", s->ulimits[k].name, (long long)s->ulimits[k].soft,
+                       (long long)s->ulimits[k].hard);
       push2 (&a, "--ulimit", t);
     }
   for (char **c = s->dns; c && *c; c++)
@@ -1157,11 +1157,10 @@ wait_condition (struct orch *o, const char *dep, enum compose_condition cond, in
                                      "healthcheck configured",
                                      c->c->name);
               else if (strcmp (c->c->health_status, "unhealthy") == 0)
-                rc = nook_error_set (err, 0, "dependency failed to start: container %s is unhealthy",
-                                     c->c->name);
+                rc = nook_error_set (
+                    err, 0, "dependency failed to start: container %s is unhealthy", c->c->name);
               else if (!c->c->running && strcmp (st, "created") != 0)
-                rc = nook_error_set (err, 0,
-                                     "dependency failed to start: container %s exited (%d)",
+                rc = nook_error_set (err, 0, "dependency failed to start: container %s exited (%d)",
                                      c->c->name, c->c->exit_code);
               else if (strcmp (c->c->health_status, "healthy") != 0)
                 ok = false;
@@ -1171,9 +1170,8 @@ wait_condition (struct orch *o, const char *dep, enum compose_condition cond, in
               if (c->c->running || strcmp (st, "created") == 0)
                 ok = false;
               else if (c->c->exit_code != 0)
-                rc = nook_error_set (err, 0,
-                                     "service \"%s\" didn't complete successfully: exit %d", dep,
-                                     c->c->exit_code);
+                rc = nook_error_set (err, 0, "service \"%s\" didn't complete successfully: exit %d",
+                                     dep, c->c->exit_code);
             }
         }
       pctrs_free (&pc);
@@ -1232,10 +1230,10 @@ build_services (struct orch *o, bool *sel, bool force, nook_error_t *err)
       char **a = argv_of ("build", "-t", img, NULL);
       if (s->build->dockerfile)
         {
-          cleanup_free char *df = s->build->dockerfile[0] == '/'
-                                      ? xstrdup (s->build->dockerfile)
-                                      : xasprintf ("%s/%s", s->build->context,
-                                                   s->build->dockerfile);
+          cleanup_free char *df
+              = s->build->dockerfile[0] == '/'
+                    ? xstrdup (s->build->dockerfile)
+                    : xasprintf ("%s/%s", s->build->context, s->build->dockerfile);
           push2 (&a, "-f", df);
         }
       if (s->build->target)
@@ -1438,17 +1436,16 @@ wait_all (struct orch *o, bool *sel, int64_t timeout_s, nook_error_t *err)
           bool completion_wanted = false;
           for (size_t k = 0; k < o->m->n_services; k++)
             for (size_t q = 0; q < o->m->services[k].n_depends_on; q++)
-              completion_wanted = completion_wanted
-                                  || (strcmp (o->m->services[k].depends_on[q].service, c->service)
-                                          == 0
-                                      && o->m->services[k].depends_on[q].condition
-                                             == COMPOSE_SERVICE_COMPLETED_SUCCESSFULLY);
+              completion_wanted
+                  = completion_wanted
+                    || (strcmp (o->m->services[k].depends_on[q].service, c->service) == 0
+                        && o->m->services[k].depends_on[q].condition
+                               == COMPOSE_SERVICE_COMPLETED_SUCCESSFULLY);
           if (!c->c->running)
             {
               if (completion_wanted && c->c->exit_code == 0)
                 continue;
-              rc = nook_error_set (err, 0, "container %s exited (%d)", c->c->name,
-                                   c->c->exit_code);
+              rc = nook_error_set (err, 0, "container %s exited (%d)", c->c->name, c->c->exit_code);
             }
           else if (strcmp (c->c->health_status, "unhealthy") == 0)
             rc = nook_error_set (err, 0, "container %s is unhealthy", c->c->name);
@@ -1774,8 +1771,7 @@ do_up (struct orch *o, int argc, char **argv, bool create_only, nook_error_t *er
         return cmd_flag_error (err, verb, "unknown flag: %s", a);
     }
   if (u.detach && u.abort_on_exit)
-    return nook_error_set (err, 0,
-                           "--abort-on-container-exit and --detach are incompatible");
+    return nook_error_set (err, 0, "--abort-on-container-exit and --detach are incompatible");
   if (u.force_recreate && u.no_recreate)
     return nook_error_set (err, 0, "--force-recreate and --no-recreate are incompatible");
   if (u.exit_code_from && svc_index (o->m, u.exit_code_from) < 0)
@@ -1898,17 +1894,16 @@ stop_containers (struct orch *o, struct pctrs *pc, bool *pick, bool rm, bool vol
                                     volumes ? c->c->id : NULL, NULL)
                          : NULL;
           bool running = c->c->running;
-          add_job (&jobs, &nj, running || !rm ? a : (strv_free (a), a2),
-                   running || !rm ? a2 : NULL, NULL, xasprintf ("Container %s", c->c->name),
-                   rm ? "Stopping" : NULL,
-                   rm ? "Removed"
-                   : strcmp (verb, "stop") == 0     ? "Stopped"
-                   : strcmp (verb, "kill") == 0     ? "Killed"
-                   : strcmp (verb, "pause") == 0    ? "Paused"
-                   : strcmp (verb, "unpause") == 0  ? "Unpaused"
-                   : strcmp (verb, "restart") == 0  ? "Started"
-                   : strcmp (verb, "start") == 0    ? "Started"
-                                                    : "Done");
+          add_job (&jobs, &nj, running || !rm ? a : (strv_free (a), a2), running || !rm ? a2 : NULL,
+                   NULL, xasprintf ("Container %s", c->c->name), rm ? "Stopping" : NULL,
+                   rm                              ? "Removed"
+                   : strcmp (verb, "stop") == 0    ? "Stopped"
+                   : strcmp (verb, "kill") == 0    ? "Killed"
+                   : strcmp (verb, "pause") == 0   ? "Paused"
+                   : strcmp (verb, "unpause") == 0 ? "Unpaused"
+                   : strcmp (verb, "restart") == 0 ? "Started"
+                   : strcmp (verb, "start") == 0   ? "Started"
+                                                   : "Done");
           jobs[nj - 1].ignore_fail1 = rm;
         }
       if (nj)
@@ -2099,8 +2094,7 @@ do_simple (struct orch *o, int argc, char **argv, nook_error_t *err)
       pick[i] = !pc.v[i].oneoff && si >= 0 && sel[si];
       if (strcmp (verb, "rm") == 0 && pc.v[i].c->running && !stop_first)
         pick[i] = false;
-      if ((strcmp (verb, "stop") == 0 || strcmp (verb, "kill") == 0
-           || strcmp (verb, "pause") == 0)
+      if ((strcmp (verb, "stop") == 0 || strcmp (verb, "kill") == 0 || strcmp (verb, "pause") == 0)
           && !pc.v[i].c->running)
         pick[i] = false;
     }
@@ -2228,9 +2222,9 @@ do_run (struct orch *o, int argc, char **argv, nook_error_t *err)
         detach = true;
       else if (strcmp (a, "--service-ports") == 0)
         x.service_ports = true;
-      else if (strcmp (a, "-i") == 0 || strcmp (a, "--interactive") == 0 || strcmp (a, "--build") == 0
-               || strcmp (a, "--quiet-pull") == 0 || strcmp (a, "--remove-orphans") == 0
-               || strcmp (a, "-P") == 0)
+      else if (strcmp (a, "-i") == 0 || strcmp (a, "--interactive") == 0
+               || strcmp (a, "--build") == 0 || strcmp (a, "--quiet-pull") == 0
+               || strcmp (a, "--remove-orphans") == 0 || strcmp (a, "-P") == 0)
         ;
       else if (strcmp (a, "--") == 0)
         {
@@ -2338,8 +2332,8 @@ do_exec (struct orch *o, int argc, char **argv, nook_error_t *err)
       bool done = false;
       for (size_t k = 0; k < ARRAY_SIZE (pass) && !done; k++)
         {
-          if ((r = cmd_opt_value (argc, argv, &i, pass[k][0], pass[k][1], "compose exec", &val,
-                                  err))
+          if ((r
+               = cmd_opt_value (argc, argv, &i, pass[k][0], pass[k][1], "compose exec", &val, err))
               < 0)
             {
               strv_free (a);
@@ -2460,9 +2454,8 @@ do_wait (struct orch *o, int argc, char **argv, nook_error_t *err)
 
 /* ---- entry --------------------------------------------------------------------------- */
 
-static const char *const verbs[] = { "up",    "down",    "create", "start", "stop",
-                                     "restart", "kill",  "rm",     "pause", "unpause",
-                                     "run",   "exec",    "wait" };
+static const char *const verbs[] = { "up", "down",  "create",  "start", "stop", "restart", "kill",
+                                     "rm", "pause", "unpause", "run",   "exec", "wait" };
 
 bool
 compose_orch_verb (const char *sub)

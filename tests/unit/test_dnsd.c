@@ -145,8 +145,11 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_a), cmocka_unit_test (test_shared_name),       cmocka_unit_test (test_aaaa_empty),
-    cmocka_unit_test (test_ptr),     cmocka_unit_test (test_forward_drop),
+    cmocka_unit_test (test_a),
+    cmocka_unit_test (test_shared_name),
+    cmocka_unit_test (test_aaaa_empty),
+    cmocka_unit_test (test_ptr),
+    cmocka_unit_test (test_forward_drop),
     cmocka_unit_test (test_servers),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
