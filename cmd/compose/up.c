@@ -27,6 +27,9 @@
 #include "cmd/compose/up.h"
 #include "cmd/ctrs.h"
 #include "cmd/netrec.h"
+#include "cmd/store_open.h"
+#include "imagefmt/store.h"
+#include "sandbox/userns.h"
 #include "util/cleanup.h"
 #include "util/util.h"
 
@@ -650,6 +653,46 @@ write_all_fd (int fd, const char *buf, size_t len)
   return 0;
 }
 
+struct chown_arg
+{
+  const char *path;
+  uid_t uid;
+  gid_t gid;
+};
+
+static int
+chown_fn (void *arg, nook_error_t *err)
+{
+  struct chown_arg *a = arg;
+  if (lchown (a->path, a->uid, a->gid) < 0)
+    return nook_error_set (err, errno, "chown %s", a->path);
+  return 0;
+}
+
+/* uid and gid of a secret's file as the container sees them: chowned inside a user
+ * namespace mapped as the containers' (a user without a range has only its own id, which
+ * is root there: preflight refused others). */
+static int
+chown_in_userns (struct orch *o, const char *path, const struct compose_file_ref *r,
+                 nook_error_t *err)
+{
+  unsigned long uid = r->uid ? strtoul (r->uid, NULL, 10) : 0;
+  unsigned long gid = r->gid ? strtoul (r->gid, NULL, 10) : 0;
+  if (uid == 0 && gid == 0)
+    return 0;
+  if ((r->uid && strspn (r->uid, "0123456789") != strlen (r->uid))
+      || (r->gid && strspn (r->gid, "0123456789") != strlen (r->gid)))
+    return nook_error_set (err, 0, "secret %s: uid and gid must be numbers", r->source);
+  struct imagefmt_store *store = NULL;
+  struct nook_idmapping ids;
+  if (cmd_store_open (o->root, &store, &ids, NULL, err) < 0)
+    return -1;
+  struct chown_arg a = { .path = path, .uid = (uid_t)uid, .gid = (gid_t)gid };
+  int rc = sandbox_userns_call (&ids, chown_fn, &a, err);
+  imagefmt_store_close (store);
+  return rc;
+}
+
 /* A secret's or config's content as a file of the project's directory (never in a layer:
  * bind-mounted read-only), with its mode; the path (new string) or NULL with *err. */
 static char *
@@ -718,6 +761,11 @@ materialise (struct orch *o, const char *svc, const char *kind, struct compose_f
       return NULL;
     }
   close (fd);
+  if (has_subids () && chown_in_userns (o, path, r, err) < 0)
+    {
+      free (path);
+      return NULL;
+    }
   return path;
 }
 

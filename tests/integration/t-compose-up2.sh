@@ -101,6 +101,32 @@ check_no_match "no secret in the container's filesystem layers" 's3cret-file|tok
   "$(tar -xOf "$T_SCRATCH/sec.tar" 2>/dev/null | grep -a -o 's3cret-file\|tok-from-env' | head -1)"
 nrun compose -p sec down
 check_eq "down with secrets" 0 "$RC"
+if [ "$NOOK_TEST_USER_KIND" = range ]; then
+  cat >"$K/compose.yaml" <<'YAML'
+services:
+  app:
+    image: busybox
+    command: sleep 1000
+    secrets:
+      - source: pw
+        uid: "1000"
+        gid: "1001"
+        mode: 0440
+secrets:
+  pw:
+    file: ./pw.txt
+YAML
+  nrun compose -p sec2 up -d
+  check_eq "up with a secret's uid and gid" 0 "$RC"
+  nrun compose -p sec2 exec -T app stat -c '%u %g %a' /run/secrets/pw
+  check_eq "the secret has its uid, gid and mode in the container" "1000 1001 440" "$OUT"
+  nrun compose -p sec2 exec -T -u 1000 app cat /run/secrets/pw
+  check_eq "its user reads it" "s3cret-file" "$OUT"
+  nrun compose -p sec2 exec -T -u 1002:1002 app cat /run/secrets/pw
+  check_fail "another user does not" test "$RC" = 0
+  nrun compose -p sec2 down
+  check_eq "down" 0 "$RC"
+fi
 
 # --- refused before anything is created
 R=$T_SCRATCH/low
