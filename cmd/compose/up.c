@@ -1244,6 +1244,7 @@ struct up_opts
   int timeout; /* -t for recreations, -1 default */
   char **scale;
   char **services;
+  bool *rebuilt; /* services whose image was built by this up: recreated */
 };
 
 static int
@@ -1264,7 +1265,7 @@ image_present (struct orch *o, const char *image)
 }
 
 static int
-build_services (struct orch *o, bool *sel, bool force, nook_error_t *err)
+build_services (struct orch *o, bool *sel, bool force, bool *rebuilt, nook_error_t *err)
 {
   for (size_t i = 0; i < o->m->n_services; i++)
     {
@@ -1276,7 +1277,23 @@ build_services (struct orch *o, bool *sel, bool force, nook_error_t *err)
       if (!force && image_present (o, img))
         continue;
       char **a = argv_of ("build", "-t", img, NULL);
-      if (s->build->dockerfile)
+      if (s->build->dockerfile_inline)
+        {
+          cleanup_free char *dir = secrets_dir (o);
+          cleanup_free char *df = xasprintf ("%s/%s.Dockerfile", dir, s->name);
+          cleanup_close int fd = -1;
+          if (mkdir_p (dir, 0700) < 0
+              || (fd = open (df, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0
+              || write_all_fd (fd, s->build->dockerfile_inline,
+                               strlen (s->build->dockerfile_inline))
+                     < 0)
+            {
+              strv_free (a);
+              return nook_error_set (err, errno, "write %s", df);
+            }
+          push2 (&a, "-f", df);
+        }
+      else if (s->build->dockerfile)
         {
           cleanup_free char *df
               = s->build->dockerfile[0] == '/'
@@ -1298,6 +1315,8 @@ build_services (struct orch *o, bool *sel, bool force, nook_error_t *err)
       jobs_free (j, 1);
       if (failed)
         return nook_error_set (err, 0, "failed to build service \"%s\"", s->name);
+      if (rebuilt)
+        rebuilt[i] = true;
     }
   return 0;
 }
@@ -1422,7 +1441,8 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
                     && pc.v[k].number == n)
                   have = &pc.v[k];
               cleanup_free char *name = ctr_name (o, s, n);
-              bool same = have && have->hash && hash && strcmp (have->hash, hash) == 0;
+              bool same = have && have->hash && hash && strcmp (have->hash, hash) == 0
+                          && !(u->rebuilt && u->rebuilt[i]);
               if (have && (u->no_recreate || (same && !u->force_recreate)))
                 {
                   if (have->c->running || u->no_start)
@@ -1831,6 +1851,8 @@ do_up (struct orch *o, int argc, char **argv, bool create_only, nook_error_t *er
         return nook_error_set (err, 0, "no such service: %s", sv);
     }
   u.scale = scale;
+  cleanup_free bool *rebuilt = xzalloc ((o->m->n_services + 1) * sizeof *rebuilt);
+  u.rebuilt = rebuilt;
   cleanup_free bool *sel = xzalloc ((o->m->n_services + 1) * sizeof *sel);
   if (select_services (o->m, services, !u.no_deps, sel, err) < 0)
     return -1;
@@ -1840,7 +1862,7 @@ do_up (struct orch *o, int argc, char **argv, bool create_only, nook_error_t *er
     return -1;
   if (preflight (o, sel, err) < 0)
     return -1;
-  if (build_services (o, sel, u.build, err) < 0)
+  if (build_services (o, sel, u.build, u.rebuilt, err) < 0)
     return -1;
   if (ensure_networks (o, sel, err) < 0 || ensure_volumes (o, err) < 0)
     return -1;
@@ -2307,7 +2329,7 @@ do_run (struct orch *o, int argc, char **argv, nook_error_t *err)
   for (size_t k = 0; k < o->m->n_services; k++)
     any = any || sel[k];
   sel[si] = true;
-  if (build_services (o, sel, false, err) < 0 || ensure_networks (o, sel, err) < 0
+  if (build_services (o, sel, false, NULL, err) < 0 || ensure_networks (o, sel, err) < 0
       || ensure_volumes (o, err) < 0)
     return -1;
   sel[si] = false;

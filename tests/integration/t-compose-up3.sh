@@ -118,4 +118,33 @@ check_eq "nothing of the project runs" "" "$OUT"
 nrun compose down
 check_eq "down" 0 "$RC"
 
+# --- build: sections built when the image is missing or with --build (then recreated)
+B=$T_SCRATCH/bld
+mkdir -p "$B"
+cat >"$B/compose.yaml" <<'YAML'
+name: bl
+services:
+  app:
+    build:
+      context: .
+      dockerfile_inline: |
+        FROM busybox
+        COPY v /v
+    command: cat /v
+YAML
+echo one >"$B/v"
+cd "$B" || exit 1
+nrun compose up
+check_eq "up builds the missing image and runs it" 0 "$RC"
+check_match "the built content" 'bl-app-1 +\| one' "$OUT"
+echo two >"$B/v"
+nrun compose up
+check_match "without --build the image is kept" 'bl-app-1 +\| one' "$OUT"
+nrun compose up --build
+check_match "up --build rebuilds and recreates" 'bl-app-1 +\| two' "$OUT"
+nrun compose down --rmi local
+check_eq "down --rmi local" 0 "$RC"
+nrun images --format '{{.Repository}}'
+check_no_match "removes the built image" 'bl-app' "$OUT"
+
 done_testing
