@@ -549,6 +549,8 @@ cmd_compose (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   else if (compose_orch_verb (sub))
     {
       struct compose_project p;
+      /* run and exec name one service: whatever its profiles, as Compose */
+      g.lo.all_profiles = strcmp (sub, "run") == 0 || strcmp (sub, "exec") == 0;
       rc = load (&g, &p, err);
       if (rc == 0)
         {

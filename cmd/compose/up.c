@@ -46,7 +46,6 @@ struct orch
   struct compose_model *m;
   char *root;
   const char *name;
-  bool quiet_pull;
 };
 
 /* ---- children ---------------------------------------------------------------------- */
@@ -731,7 +730,6 @@ materialise (struct orch *o, const char *svc, const char *kind, struct compose_f
           free (path);
           return NULL;
         }
-      struct strbuf sb = { 0 };
       char buf[8192];
       size_t n;
       while ((n = fread (buf, 1, sizeof buf, f)) > 0)
@@ -740,7 +738,6 @@ materialise (struct orch *o, const char *svc, const char *kind, struct compose_f
           memcpy (content + len, buf, n);
           len += n;
         }
-      (void)sb;
       fclose (f);
     }
   else
@@ -1851,6 +1848,12 @@ do_up (struct orch *o, int argc, char **argv, bool create_only, nook_error_t *er
         return nook_error_set (err, 0, "no such service: %s", sv);
     }
   u.scale = scale;
+  for (size_t i = 0; i < o->m->n_services; i++)
+    if (o->m->services[i].container_name && replicas_of (&o->m->services[i], scale) > 1)
+      return nook_error_set (err, 0,
+                             "services.%s: can't set container_name and %s as container name "
+                             "must be unique: invalid compose project",
+                             o->m->services[i].name, o->m->services[i].name);
   cleanup_free bool *rebuilt = xzalloc ((o->m->n_services + 1) * sizeof *rebuilt);
   u.rebuilt = rebuilt;
   cleanup_free bool *sel = xzalloc ((o->m->n_services + 1) * sizeof *sel);

@@ -24,6 +24,10 @@ services:
     command: sleep 1000
     depends_on: [db]
     links: ["db:legacy"]
+  tool:
+    image: busybox
+    profiles: [debug]
+    command: echo tool-ran
 YAML
 cd "$V" || exit 1
 state() { "$NOOK" inspect --format '{{.State.Status}}' "$1" 2>/dev/null; }
@@ -59,6 +63,9 @@ check_eq "run --rm with -e, --entrypoint, the service's network" "bar${NL}db-ok"
 nrun compose stop
 nrun compose run --rm -T app true
 check_eq "run starts the service's dependencies" "running" "$(state the-db)"
+nrun compose run --rm -T tool
+check_eq "run of a service of a profile not enabled" "tool-ran" "$OUT"
+check_eq "up did not make it" "" "$(state vb-tool-1)"
 nrun compose stop
 check_eq "stop all" "exited" "$(state the-db)"
 nrun compose down
