@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -115,9 +116,14 @@ spawn_job (struct nook_ctx *ctx, struct job *j)
 {
   fflush (stdout);
   fflush (stderr);
+  pid_t parent = getpid ();
   pid_t pid = fork ();
   if (pid != 0)
     return pid;
+  /* nothing goes on creating once the orchestrator is killed (down finds what was made) */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid () != parent)
+    _exit (1);
   signal (SIGINT, SIG_DFL);
   int r = call_verb (ctx, j->argv, true);
   if ((r == 0 || j->ignore_fail1) && j->argv2)

@@ -200,4 +200,29 @@ check_eq "no container left" "" "$OUT"
 nrun network ls --format '{{.Name}}'
 check_no_match "no network left" 'kl_default' "$OUT"
 
+# --- SIGKILL of nook while a container is being created (the hooked build stops there)
+if [ -n "${NOOK_HOOKED:-}" ] && [ -x "$NOOK_HOOKED" ]; then
+  H=$T_SCRATCH/hooks
+  mkdir -p "$H"
+  mkfifo "$H/container-created.reached" "$H/container-created.go"
+  cat >"$X/compose.yaml" <<'YAML'
+services:
+  a:
+    image: busybox
+    command: sleep 1000
+YAML
+  NOOK_TEST_HOOK_DIR=$H "$NOOK_HOOKED" compose -p kh up -d >/dev/null 2>&1 </dev/null &
+  up=$!
+  timeout 30 cat "$H/container-created.reached" >/dev/null
+  kill -9 "$up"
+  wait "$up" 2>/dev/null
+  nrun compose -p kh down -v
+  check_eq "down after nook was killed during a creation" 0 "$RC"
+  nrun ps -a -q --filter label=com.docker.compose.project=kh
+  check_eq "no container left" "" "$OUT"
+  # (the bracket: pgrep must not find the sh that runs it)
+  wait_until "nothing goes on creating" 20 sh -c "! pgrep -u $(id -u) -f 'compose -p k[h] up' >/dev/null" &&
+    ok "nothing goes on creating after the kill"
+fi
+
 done_testing
