@@ -44,8 +44,9 @@ usage (FILE *out)
            "Commands:\n"
            "  config      Parse, resolve and render compose file in canonical format\n"
            "  version     Show the Docker Compose version information\n"
-           "  (build, create, down, events, exec, images, kill, logs, ls, pause, port, ps, pull,\n"
-           "   push, restart, rm, run, scale, start, stop, top, unpause, up, wait, watch: not\n"
+           "  up, down, create, start, stop, restart, kill, rm, pause, unpause, run, exec, wait\n"
+           "              The project's life (cmd/compose/up.c)\n"
+           "  (build, events, images, logs, ls, port, ps, pull, push, scale, top, watch: not\n"
            "   implemented yet)\n");
 }
 
