@@ -1104,6 +1104,8 @@ service_run_argv (struct orch *o, struct compose_service *s, int n, bool create,
     push2 (&a, "--log-opt", *c);
   if (s->stdin_open && !x)
     strv_push (&a, "-i");
+  if (s->tty && !x)
+    strv_push (&a, "-t");
   /* healthcheck */
   if (s->healthcheck.set)
     {

@@ -71,6 +71,26 @@ check_eq "stop all" "exited" "$(state the-db)"
 nrun compose down
 check_eq "down" 0 "$RC"
 
+# --- tty: true and stdin_open, detached from a pipe (run -dit needs no terminal)
+T=$T_SCRATCH/tty
+mkdir -p "$T"
+cat >"$T/compose.yaml" <<'YAML'
+name: tt
+services:
+  a:
+    image: busybox
+    command: sh -c 'test -t 1 && echo has-tty; exec sleep 1000'
+    tty: true
+    stdin_open: true
+YAML
+cd "$T" || exit 1
+nrun compose up -d
+check_eq "up -d of a service with tty: true from a pipe" 0 "$RC"
+has_tty() { "$NOOK" logs tt-a-1 2>/dev/null | grep -q has-tty; }
+wait_until "its command has a terminal" 20 has_tty && ok "its command has a terminal"
+nrun compose down
+check_eq "down" 0 "$RC"
+
 # --- up --wait on a container that exits
 W=$T_SCRATCH/wait
 mkdir -p "$W"
