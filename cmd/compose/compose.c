@@ -550,8 +550,12 @@ cmd_compose (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   else if (compose_orch_verb (sub))
     {
       struct compose_project p;
-      /* run and exec name one service: whatever its profiles, as Compose */
-      g.lo.all_profiles = strcmp (sub, "run") == 0 || strcmp (sub, "exec") == 0;
+      /* only up and create make what the profiles enable; run and exec name one service
+       * (whatever its profiles, as Compose); the others act on what exists (down removes a
+       * container of a profile not enabled now, not an orphan) */
+      g.lo.all_profiles = strcmp (sub, "up") != 0 && strcmp (sub, "create") != 0;
+      cleanup_strv char **named = compose_orch_named (argc - i, argv + i);
+      g.lo.services = named;
       rc = load (&g, &p, err);
       if (rc == 0)
         {

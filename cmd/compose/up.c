@@ -2538,6 +2538,28 @@ do_wait (struct orch *o, int argc, char **argv, nook_error_t *err)
 static const char *const verbs[] = { "up", "down",  "create",  "start", "stop", "restart", "kill",
                                      "rm", "pause", "unpause", "run",   "exec", "wait" };
 
+char **
+compose_orch_named (int argc, char **argv)
+{
+  static const char *const valued[]
+      = { "--scale",   "--wait-timeout", "--exit-code-from", "-t",
+          "--timeout", "--pull",         "--attach",         "--no-attach" };
+  char **out = NULL;
+  if (strcmp (argv[0], "up") != 0 && strcmp (argv[0], "create") != 0)
+    return NULL;
+  for (int i = 1; i < argc; i++)
+    {
+      bool skip = false;
+      for (size_t k = 0; k < ARRAY_SIZE (valued); k++)
+        skip = skip || strcmp (argv[i], valued[k]) == 0;
+      if (skip)
+        i++;
+      else if (argv[i][0] != '-')
+        strv_push (&out, argv[i]);
+    }
+  return out;
+}
+
 bool
 compose_orch_verb (const char *sub)
 {

@@ -13,6 +13,8 @@
 
 /* Whether sub is one of the verbs of up.c. */
 bool compose_orch_verb (const char *sub);
+/* The services up or create name (NULL: none): on whatever their profiles. */
+char **compose_orch_named (int argc, char **argv);
 /* Run verb argv[0] on project p (loaded); the exit status, or -1 with *err. */
 int compose_orch (struct nook_ctx *ctx, struct compose_project *p, int argc, char **argv,
                   nook_error_t *err);

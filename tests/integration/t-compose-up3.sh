@@ -66,10 +66,14 @@ check_eq "run starts the service's dependencies" "running" "$(state the-db)"
 nrun compose run --rm -T tool
 check_eq "run of a service of a profile not enabled" "tool-ran" "$OUT"
 check_eq "up did not make it" "" "$(state vb-tool-1)"
+nrun compose up -d tool
+check_eq "up SERVICE of a profile not enabled" 0 "$RC"
+wait_until "it ran" 20 is_state vb-tool-1 exited && ok "up SERVICE made and ran it"
 nrun compose stop
 check_eq "stop all" "exited" "$(state the-db)"
 nrun compose down
 check_eq "down" 0 "$RC"
+check_eq "down removed the container of a profile not enabled" "" "$(state vb-tool-1)"
 
 # --- tty: true and stdin_open, detached from a pipe (run -dit needs no terminal)
 T=$T_SCRATCH/tty
