@@ -557,6 +557,21 @@ cmd_compose (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       cleanup_strv char **named = compose_orch_named (argc - i, argv + i);
       g.lo.services = named;
       rc = load (&g, &p, err);
+      /* `-p NAME down` (stop, rm...) without a file: the project is what the store holds */
+      static struct compose_file none[] = { { .path = "-", .content = "services: {}\n" } };
+      if (rc < 0 && g.lo.project_name && *err && strstr ((*err)->msg, "no configuration file")
+          && strcmp (sub, "up") != 0 && strcmp (sub, "create") != 0 && strcmp (sub, "run") != 0
+          && strcmp (sub, "exec") != 0)
+        {
+          nook_error_free (err);
+          g.lo.files = none;
+          g.lo.n_files = 1;
+          g.lo.environ = environ_json ();
+          rc = compose_load (&g.lo, &p, err);
+          json_decref (g.lo.environ);
+          g.lo.environ = NULL;
+          g.lo.files = NULL;
+        }
       if (rc == 0)
         {
           rc = compose_orch (ctx, &p, argc - i, argv + i, err);

@@ -2049,6 +2049,8 @@ do_down (struct orch *o, int argc, char **argv, nook_error_t *err)
       else
         return nook_error_set (err, 0, "compose down takes no service name (%s)", a);
     }
+  if (o->m->n_services == 0)
+    orphans = true; /* no file (-p NAME down): everything of the project */
   struct pctrs pc;
   if (load_ctrs (o, &pc, err) < 0)
     return -1;

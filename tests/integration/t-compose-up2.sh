@@ -193,8 +193,11 @@ up=$!
 wait_until "up reaches its wait for a" 30 grep -q 'kl-a-1  Waiting' "$T_SCRATCH/kl.err"
 kill -9 "$up"
 wait "$up" 2>/dev/null
+mkdir -p "$T_SCRATCH/empty"
+cd "$T_SCRATCH/empty" || exit 1
 nrun compose -p kl down -v
-check_eq "down after a killed up" 0 "$RC"
+check_eq "down -p NAME after a killed up, without the file" 0 "$RC"
+cd "$X" || exit 1
 nrun ps -a -q --filter label=com.docker.compose.project=kl
 check_eq "no container left" "" "$OUT"
 nrun network ls --format '{{.Name}}'
