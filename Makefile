@@ -125,7 +125,7 @@ $(O)/tests/fuzz/replay.o: tests/fuzz/replay.c
 # libFuzzer builds: the libraries (not the CLI) compiled once with clang into
 # their own archive, then one binary per target.
 # (and the Compose loader's pure files: no CLI in them)
-FUZZLIBSRC := $(filter-out cmd/%,$(LIBSRC)) $(filter-out cmd/compose/compose.c,$(filter cmd/compose/%,$(LIBSRC)))
+FUZZLIBSRC := $(filter-out cmd/%,$(LIBSRC)) $(filter-out cmd/compose/compose.c cmd/compose/up.c,$(filter cmd/compose/%,$(LIBSRC)))
 FUZZFLAGS := -std=gnu11 -D_GNU_SOURCE -I. -g -O1 $(PKG_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined
 # (dependency files so a changed header rebuilds the objects: a struct that grew a field
 # once left stale objects that read garbage)

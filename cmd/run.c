@@ -525,7 +525,7 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
 static int
 check_tty_opts (const struct run_opts *o, int *stop_timeout, nook_error_t *err)
 {
-  if (o->interactive && o->tty && !isatty (0))
+  if (o->interactive && o->tty && !o->detach && !isatty (0)) /* -dit needs no terminal, as Docker */
     return nook_error_set (err, 0, "the input device is not a TTY");
   if (o->stop_timeout)
     {

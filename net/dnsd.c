@@ -45,11 +45,13 @@ question (const unsigned char *q, size_t len, char *name, size_t size, unsigned 
   return true;
 }
 
-/* The address of `name` among the lines (0: none). */
-static uint32_t
-lookup (const char *name, char *const *lines, size_t n)
+/* The addresses of `name` among the lines (several members may share an alias: a Compose
+ * service's replicas), at most max; their count. */
+static size_t
+lookup (const char *name, char *const *lines, size_t n, uint32_t *found, size_t max)
 {
-  for (size_t k = 0; k < n; k++)
+  size_t nf = 0;
+  for (size_t k = 0; k < n && nf < max; k++)
     {
       const char *l = lines[k];
       char addr[64];
@@ -66,11 +68,18 @@ lookup (const char *name, char *const *lines, size_t n)
           p += strspn (p, " \t");
           size_t w = strcspn (p, " \t");
           if (w && w == strlen (name) && strncasecmp (p, name, w) == 0)
-            return in.s_addr;
+            {
+              bool dup = false;
+              for (size_t j = 0; j < nf; j++)
+                dup = dup || found[j] == in.s_addr;
+              if (!dup)
+                found[nf++] = in.s_addr;
+              break;
+            }
           p += w;
         }
     }
-  return 0;
+  return nf;
 }
 
 /* The first name of the member at `addr` (network order), written to out. */
@@ -180,17 +189,21 @@ net_dnsd_answer (const unsigned char *q, size_t qlen, char *const *lines, size_t
       *out_len = o;
       return NET_DNSD_ANSWER;
     }
-  uint32_t addr = lookup (name, lines, n);
-  if (addr == 0)
+  uint32_t addrs[16];
+  size_t na = lookup (name, lines, n, addrs, ARRAY_SIZE (addrs));
+  if (na == 0)
     return NET_DNSD_FORWARD;
   bool a = type == T_A || type == T_ANY;
-  if (!header (q, end, 0, a ? 1 : 0, out, size) || (a && end + 16 > size))
+  if (!header (q, end, 0, a ? (unsigned)na : 0, out, size) || (a && end + 16 * na > size))
     return NET_DNSD_DROP;
   size_t o = end;
-  if (a)
+  /* every member with the name, rotated by the query's ID: round robin between the
+   * replicas of a service */
+  size_t first = ((size_t)q[0] << 8 | q[1]) % na;
+  for (size_t k = 0; a && k < na; k++)
     {
       o += put_rr_head (out + o, T_A, 4);
-      memcpy (out + o, &addr, 4);
+      memcpy (out + o, &addrs[(first + k) % na], 4);
       o += 4;
     }
   *out_len = o;

@@ -13,6 +13,7 @@
 #include "cmd/compose/loader.h"
 #include "cmd/compose/model.h"
 #include "cmd/compose/view.h"
+#include "cmd/compose/up.h"
 #include "cmd/compose/yaml.h"
 #include "imagefmt/digest.h"
 #include "util/cleanup.h"
@@ -30,27 +31,29 @@ struct gopts
 static void
 usage (FILE *out)
 {
-  fprintf (out, "Usage:  nook compose [OPTIONS] COMMAND\n\n"
-                "Define and run multi-container applications (the Compose Specification)\n\n"
-                "Options:\n"
-                "  -f, --file stringArray           Compose configuration files\n"
-                "  -p, --project-name string        Project name\n"
-                "      --project-directory string   Alternate working directory\n"
-                "      --profile stringArray        Specify a profile to enable\n"
-                "      --env-file stringArray       Specify an alternate environment file\n"
-                "      --strict                     Refuse keys nook cannot honour "
-                "(NOOK_COMPOSE_STRICT=1)\n\n"
-                "Commands:\n"
-                "  config      Parse, resolve and render compose file in canonical format\n"
-                "  images      List images used by the created containers\n"
-                "  logs        View output from containers\n"
-                "  ls          List running compose projects\n"
-                "  port        Print the public port for a port binding\n"
-                "  ps          List containers\n"
-                "  top         Display the running processes\n"
-                "  version     Show the Docker Compose version information\n"
-                "  (build, create, down, events, exec, kill, pause, pull, push, restart, rm, run,\n"
-                "   scale, start, stop, unpause, up, wait, watch: not implemented yet)\n");
+  fprintf (out,
+           "Usage:  nook compose [OPTIONS] COMMAND\n\n"
+           "Define and run multi-container applications (the Compose Specification)\n\n"
+           "Options:\n"
+           "  -f, --file stringArray           Compose configuration files\n"
+           "  -p, --project-name string        Project name\n"
+           "      --project-directory string   Alternate working directory\n"
+           "      --profile stringArray        Specify a profile to enable\n"
+           "      --env-file stringArray       Specify an alternate environment file\n"
+           "      --strict                     Refuse keys nook cannot honour "
+           "(NOOK_COMPOSE_STRICT=1)\n\n"
+           "Commands:\n"
+           "  config      Parse, resolve and render compose file in canonical format\n"
+           "  images      List images used by the created containers\n"
+           "  logs        View output from containers\n"
+           "  ls          List running compose projects\n"
+           "  port        Print the public port for a port binding\n"
+           "  ps          List containers\n"
+           "  top         Display the running processes\n"
+           "  version     Show the Docker Compose version information\n"
+           "  up, down, create, start, stop, restart, kill, rm, pause, unpause, run, exec, wait\n"
+           "              The project's life\n"
+           "  (build, events, pull, push, scale, watch: not implemented yet)\n");
 }
 
 static json_t *
@@ -542,7 +545,6 @@ cmd_compose (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     }
   g.lo.profiles = profiles;
   g.lo.env_files = env_files;
-  (void)ctx;
   if (i >= argc)
     {
       usage (stdout); /* as `docker compose` alone */
@@ -556,6 +558,37 @@ cmd_compose (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     rc = cmd_compose_version (argc - i, argv + i, err);
   else if (compose_view_verb (sub))
     rc = compose_view_main (ctx, &g.lo, g.files, argc - i, argv + i, err);
+  else if (compose_orch_verb (sub))
+    {
+      struct compose_project p;
+      /* only up and create make what the profiles enable; run and exec name one service
+       * (whatever its profiles, as Compose); the others act on what exists (down removes a
+       * container of a profile not enabled now, not an orphan) */
+      g.lo.all_profiles = strcmp (sub, "up") != 0 && strcmp (sub, "create") != 0;
+      cleanup_strv char **named = compose_orch_named (argc - i, argv + i);
+      g.lo.services = named;
+      rc = load (&g, &p, err);
+      /* `-p NAME down` (stop, rm...) without a file: the project is what the store holds */
+      static struct compose_file none[] = { { .path = "-", .content = "services: {}\n" } };
+      if (rc < 0 && g.lo.project_name && *err && strstr ((*err)->msg, "no configuration file")
+          && strcmp (sub, "up") != 0 && strcmp (sub, "create") != 0 && strcmp (sub, "run") != 0
+          && strcmp (sub, "exec") != 0)
+        {
+          nook_error_free (err);
+          g.lo.files = none;
+          g.lo.n_files = 1;
+          g.lo.environ = environ_json ();
+          rc = compose_load (&g.lo, &p, err);
+          json_decref (g.lo.environ);
+          g.lo.environ = NULL;
+          g.lo.files = NULL;
+        }
+      if (rc == 0)
+        {
+          rc = compose_orch (ctx, &p, argc - i, argv + i, err);
+          compose_project_free (&p);
+        }
+    }
   else
     {
       bool known = false;

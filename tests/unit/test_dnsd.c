@@ -65,6 +65,28 @@ test_a (void **state)
   assert_string_equal (inet_ntoa (a), "172.18.0.3");
 }
 
+/* A name several members share (a Compose service's replicas): every address, the first
+ * one rotated by the query's ID. */
+static void
+test_shared_name (void **state)
+{
+  char *many[] = { "172.18.0.2\tworker p-worker-1", "172.18.0.3\tweb",
+                   "172.18.0.4\tworker p-worker-2", "172.18.0.5\tWORKER p-worker-3" };
+  unsigned char q[512], r[512];
+  size_t ql = query ("worker", 1, q), rl = 0;
+  assert_int_equal (net_dnsd_answer (q, ql, many, 4, r, sizeof r, &rl), NET_DNSD_ANSWER);
+  assert_int_equal (r[7], 3);
+  assert_int_equal (rl, ql + 3 * 16);
+  unsigned seen = 0;
+  for (int k = 0; k < 3; k++)
+    seen |= 1u << r[ql + k * 16 + 15];
+  assert_int_equal (seen, (1u << 2) | (1u << 4) | (1u << 5));
+  unsigned first = r[ql + 15];
+  q[1] ^= 1; /* another query: another first address */
+  assert_int_equal (net_dnsd_answer (q, ql, many, 4, r, sizeof r, &rl), NET_DNSD_ANSWER);
+  assert_int_not_equal (r[ql + 15], first);
+}
+
 static void
 test_aaaa_empty (void **state)
 {
@@ -123,8 +145,11 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_a),       cmocka_unit_test (test_aaaa_empty),
-    cmocka_unit_test (test_ptr),     cmocka_unit_test (test_forward_drop),
+    cmocka_unit_test (test_a),
+    cmocka_unit_test (test_shared_name),
+    cmocka_unit_test (test_aaaa_empty),
+    cmocka_unit_test (test_ptr),
+    cmocka_unit_test (test_forward_drop),
     cmocka_unit_test (test_servers),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
