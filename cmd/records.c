@@ -207,9 +207,8 @@ container_read_json (int cdir, const char *id, const char *file)
   /* A pooled directory keeps the config.json of its last container until the
    * run that took it rewrites it (after its clone: container_write_config):
    * that one describes no container. */
-  const char *rid = strcmp (file, "config.json") == 0
-                        ? json_string_value (json_object_get (j, "Id"))
-                        : NULL;
+  const char *rid
+      = strcmp (file, "config.json") == 0 ? json_string_value (json_object_get (j, "Id")) : NULL;
   if (rid && strcmp (rid, id) != 0)
     {
       json_decref (j);

@@ -17,8 +17,8 @@ struct container_record
   const char *network;          /* "bridge", "none"... */
   const struct net_port *ports; /* published */
   size_t n_ports;
-  json_t *extra; /* members added to config.json (Labels, Config, HostConfig, Mounts... for
-                    inspect: cmd/inspect.c; Spec for start and exec: cmd/records_spec.c), or NULL */
+  json_t *extra;        /* members added to config.json (Labels, Config, HostConfig, Mounts... for
+                           inspect: cmd/inspect.c; Spec for start and exec: cmd/records_spec.c), or NULL */
   char **deferred_name; /* not NULL: config.json is not written; the name (malloc'd, or
                            NULL) goes here, for container_write_config (after the clone) */
 };
@@ -33,8 +33,8 @@ int container_create (const char *root, const struct container_record *rec, char
                       nook_error_t *err);
 /* Write config.json of REC (as container_create would have, NAME its deferred_name)
  * in its directory DIR. */
-int container_write_config (const char *dir, const struct container_record *rec,
-                            const char *name, nook_error_t *err);
+int container_write_config (const char *dir, const struct container_record *rec, const char *name,
+                            nook_error_t *err);
 /* containers/ID/FILE (config.json, state.json) parsed, or NULL (a config.json
  * whose Id is not ID too: a pooled directory's, not yet rewritten).  cdir:
  * an fd of the store's containers/ directory. */

@@ -265,10 +265,10 @@ struct run_state
   bool parked;               /* ... and already parked */
   bool named;                /* --name given: its .names link must be freed */
   struct run_net net;
-  json_t *mounts;               /* inspect's Mounts (--rm: its anonymous volumes go too) */
-  struct run_life life;         /* restart policy, logs, stop signal (cmd/lifecycle.h) */
-  bool handed;                  /* a supervisor owns the container now */
-  char *seccomp_file;           /* the cached program, linked into the container */
+  json_t *mounts;       /* inspect's Mounts (--rm: its anonymous volumes go too) */
+  struct run_life life; /* restart policy, logs, stop signal (cmd/lifecycle.h) */
+  bool handed;          /* a supervisor owns the container now */
+  char *seccomp_file;   /* the cached program, linked into the container */
   /* quick path: config.json written once the child is cloned (rec.extra held) */
   bool record_deferred;
   struct container_record rec;
