@@ -731,9 +731,11 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
   /* Die with nook (or the supervisor), and wait for the id maps. */
   test_hook ("child-cloned");
   sandbox_die_with_parent (sandbox_parent_pidfd);
-  if (sync_wait (sync_fd) < 0)
+  /* (-1: nook has nothing to do for us first, e.g. the kept user namespace joined) */
+  if (sync_fd >= 0 && sync_wait (sync_fd) < 0)
     _exit (125);
-  close (sync_fd);
+  if (sync_fd >= 0)
+    close (sync_fd);
   /* With a range, become the namespace's root (root's own uid is unmapped);
    * the single map already made us the container's user. */
   if (!spec->ids.single && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
