@@ -17,8 +17,10 @@ struct container_record
   const char *network;          /* "bridge", "none"... */
   const struct net_port *ports; /* published */
   size_t n_ports;
-  json_t *extra; /* members added to config.json (Labels, Config, HostConfig, Mounts... for
-                    inspect: cmd/inspect.c; Spec for start and exec: cmd/records_spec.c), or NULL */
+  json_t *extra;        /* members added to config.json (Labels, Config, HostConfig, Mounts... for
+                           inspect: cmd/inspect.c; Spec for start and exec: cmd/records_spec.c), or NULL */
+  char **deferred_name; /* not NULL: config.json is not written; the name (malloc'd, or
+                           NULL) goes here, for container_write_config (after the clone) */
 };
 
 /* The published ports of a config.json ("Ports", Docker's API shape:
@@ -29,7 +31,12 @@ struct net_port *container_ports (const json_t *config, size_t *n);
  * the container directory's absolute path. */
 int container_create (const char *root, const struct container_record *rec, char **dir,
                       nook_error_t *err);
-/* containers/ID/FILE (config.json, state.json) parsed, or NULL.  cdir:
+/* Write config.json of REC (as container_create would have, NAME its deferred_name)
+ * in its directory DIR. */
+int container_write_config (const char *dir, const struct container_record *rec, const char *name,
+                            nook_error_t *err);
+/* containers/ID/FILE (config.json, state.json) parsed, or NULL (a config.json
+ * whose Id is not ID too: a pooled directory's, not yet rewritten).  cdir:
  * an fd of the store's containers/ directory. */
 json_t *container_read_json (int cdir, const char *id, const char *file);
 /* The ID of a container made from image IMAGE_ID, or NULL: a running one (its nook

@@ -310,7 +310,11 @@ command_main (void *arg)
  * Then the init waits, as under vfork, until it has exec'd or died; it
  * closes what it inherited, sets the rlimits and goes on as the late command
  * does.  Not with a pty (made after pivot_root), and not under
- * AddressSanitizer (which the late command's fork serves). */
+ * AddressSanitizer (which the late command's fork serves).  Under credential
+ * emulation (single-id root runs) it is started early only to make the
+ * --network none namespace: its program notifies credential and stat calls,
+ * which before its execve nobody would answer (the init waits for the
+ * execve), so it loads that one late, with its listener, as the late command. */
 #if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
 #define EARLY_COMMAND 1
 
@@ -336,6 +340,10 @@ struct early
   int go[2];        /* the init writes a byte once it has set the container up */
   int done[2];      /* closed (CLOEXEC) when the command execs or dies */
   long filter_rc;   /* 0, or -errno of loading the program */
+  bool filter_late; /* credential emulation: the program is loaded after go, with a
+                       listener sent over emu_sock (notified calls before execve would
+                       wait for the init, which waits for the execve) */
+  int emu_sock;
   bool make_netns;  /* make the network namespace, lo up, before the program */
   int net_ready[2]; /* ... a byte once made (net_rc: 0 or -errno) */
   long net_rc;
@@ -378,9 +386,12 @@ early_main (void *arg)
     }
   struct sock_fprog prog
       = { .len = (unsigned short)(e->spec->seccomp_bpf_len / 8), .filter = e->spec->seccomp_bpf };
-  e->filter_rc = raw_syscall3 (SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0);
-  if (e->filter_rc == 0)
-    e->filter_rc = raw_syscall3 (SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, (long)&prog);
+  if (!e->filter_late)
+    {
+      e->filter_rc = raw_syscall3 (SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0);
+      if (e->filter_rc == 0)
+        e->filter_rc = raw_syscall3 (SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, (long)&prog);
+    }
   char c;
   if (raw_syscall3 (SYS_read, e->go[0], (long)&c, 1) != 1)
     raw_syscall3 (SYS_exit_group, 125, 0, 0);
@@ -407,7 +418,7 @@ early_main (void *arg)
     }
   if (set_rlimits (e->spec, &err) < 0)
     child_fail (e->err_fd, err);
-  exec_command (e->spec, e->err_fd, -1, true, -1);
+  exec_command (e->spec, e->err_fd, -1, !e->filter_late, e->filter_late ? e->emu_sock : -1);
 }
 
 /* (the write end is closed after the clone) */
@@ -422,17 +433,23 @@ early_close_net (struct early *e)
 }
 
 /* Start the command now if it may load its program early; false if not.
- * make_netns: it makes the network namespace first (early_join_netns). */
+ * make_netns: it makes the network namespace first (early_join_netns).
+ * emu_sock: where the listener goes under credential emulation (-1 if none),
+ * whose program the command loads late: started early only to make the
+ * network namespace. */
 static bool
-early_start (const struct nook_spec *spec, int err_fd, bool make_netns, struct early *e)
+early_start (const struct nook_spec *spec, int err_fd, bool make_netns, int emu_sock,
+             struct early *e)
 {
   memset (e, 0, sizeof *e);
   e->pid = -1;
   e->pidfd = e->net_ready[0] = e->net_ready[1] = -1;
+  e->filter_late = sandbox_credemu_active (spec);
   if (!spec->seccomp_default || !spec->seccomp_bpf || spec->tty || spec->no_init
-      || sandbox_credemu_active (spec)
+      || (e->filter_late && (!make_netns || emu_sock < 0))
       || !sandbox_seccomp_bpf_valid (spec->seccomp_bpf, spec->seccomp_bpf_len))
     return false;
+  e->emu_sock = emu_sock;
   e->spec = spec;
   e->err_fd = err_fd;
   e->make_netns = make_netns;
@@ -531,7 +548,8 @@ struct early
 };
 
 static bool
-early_start (const struct nook_spec *spec, int err_fd, bool make_netns, struct early *e)
+early_start (const struct nook_spec *spec, int err_fd, bool make_netns, int emu_sock,
+             struct early *e)
 {
   e->pid = -1;
   return false;
@@ -635,6 +653,7 @@ join_netns (void *arg, nook_error_t *err)
 struct child_fds
 {
   int tty_sock, net_sock, ready_fd;
+  int emu_sock; /* the command's end of the listener's socketpair, or -1 */
 };
 
 static int
@@ -647,7 +666,7 @@ setup (const struct nook_spec *spec, const struct child_fds *cf, int *pty_slave,
    * started now if it can be, makes it while we mount the rootfs; else we
    * make it here. */
   bool own_netns = sandbox_child_makes_netns (spec);
-  bool early_netns = own_netns && early_start (spec, fds[0], true, early);
+  bool early_netns = own_netns && early_start (spec, fds[0], true, cf->emu_sock, early);
   if (own_netns && !early_netns && unshare (CLONE_NEWNET) < 0)
     return nook_error_set (err, errno, "unshare(CLONE_NEWNET)");
   /* A network namespace of our own: lo up, as Docker's --network none has it. */
@@ -675,7 +694,7 @@ setup (const struct nook_spec *spec, const struct child_fds *cf, int *pty_slave,
 
   trace_mark ("child: rootfs mounted");
   if (early->pid <= 0)
-    early_start (spec, fds[0], false, early);
+    early_start (spec, fds[0], false, cf->emu_sock, early);
   struct mount_plan plan = { 0 };
   bool gid5 = sandbox_idmap_has (spec->ids.gid, spec->ids.n_gid, 5);
   int rc = sandbox_mount_plan_build (spec, gid5, &plan, err);
@@ -712,9 +731,11 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
   /* Die with nook (or the supervisor), and wait for the id maps. */
   test_hook ("child-cloned");
   sandbox_die_with_parent (sandbox_parent_pidfd);
-  if (sync_wait (sync_fd) < 0)
+  /* (-1: nook has nothing to do for us first, e.g. the kept user namespace joined) */
+  if (sync_fd >= 0 && sync_wait (sync_fd) < 0)
     _exit (125);
-  close (sync_fd);
+  if (sync_fd >= 0)
+    close (sync_fd);
   /* With a range, become the namespace's root (root's own uid is unmapped);
    * the single map already made us the container's user. */
   if (!spec->ids.single && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
@@ -722,22 +743,37 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
       nook_error_set (&err, errno, "become root in the user namespace");
       child_fail (err_fd, err);
     }
+  /* Credential emulation: the command sends the init its program's listener
+   * over a socketpair, made now: the command may be started during the setup. */
+  int emu[2] = { -1, -1 };
+  if (sandbox_credemu_active (spec) && !spec->no_init
+      && socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, emu) < 0)
+    {
+      nook_error_set (&err, errno, "socketpair");
+      child_fail (err_fd, err);
+    }
   /* (the fds a relay left outside the container must close: see split_from_daemon) */
-  int fds[] = { err_fd, tty_sock, notify_fd, net_sock, ready_fd, -2 };
-  struct child_fds cf = { .tty_sock = tty_sock, .net_sock = net_sock, .ready_fd = ready_fd };
+  int fds[] = { err_fd, tty_sock, notify_fd, net_sock, ready_fd, emu[0], emu[1], -2 };
+  struct child_fds cf
+      = { .tty_sock = tty_sock, .net_sock = net_sock, .ready_fd = ready_fd, .emu_sock = emu[1] };
   struct early early = { .pid = -1 };
   if (setup (spec, &cf, &pty_slave, fds, &early, &err) < 0)
     child_fail (err_fd, err);
 
   /* The init never execs, so CLOEXEC does not protect it: before anything of
-   * the container runs, keep only stdio and our three pipes (renumbered to
-   * 3, 4, 5) and close every other fd inherited from nook (store
+   * the container runs, keep only stdio and our pipes and sockets (renumbered
+   * to 3, 4, ...) and close every other fd inherited from nook (store
    * directories, lock files...); and make it non-dumpable, so that even a
    * --privileged container (whose permitted set equals the init's) or one
    * with CAP_SYS_PTRACE cannot ptrace it or open /proc/1/fd or /proc/1/mem. */
-  int keep[5] = { notify_fd, err_fd, pty_slave, early.pid > 0 ? early.go[1] : -1,
-                  early.pid > 0 ? early.done[0] : -1 };
-  if (keep_only_fds (keep, 5) < 0)
+  int keep[7] = { notify_fd,
+                  err_fd,
+                  pty_slave,
+                  early.pid > 0 ? early.go[1] : -1,
+                  early.pid > 0 ? early.done[0] : -1,
+                  emu[0],
+                  emu[1] };
+  if (keep_only_fds (keep, 7) < 0)
     {
       nook_error_set (&err, errno, "close nook's fds");
       child_fail (err_fd, err);
@@ -747,6 +783,8 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
   pty_slave = keep[2];
   early.go[1] = keep[3];
   early.done[0] = keep[4];
+  emu[0] = keep[5];
+  emu[1] = keep[6];
   /* Limits last: a low RLIMIT_NOFILE must not stop the fd shuffle above. */
   if (set_rlimits (spec, &err) < 0)
     child_fail (err_fd, err);
@@ -774,15 +812,9 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
    * filter and fds are its own. */
   struct command_args args
       = { .spec = spec, .err_fd = err_fd, .pty_slave = pty_slave, .emu_sock = -1 };
-  int emu[2] = { -1, -1 }, procfd = -1, listener = -1;
-  if (sandbox_credemu_active (spec)
-      && ((procfd = sandbox_credemu_open_proc (&err)) < 0
-          || socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, emu) < 0))
-    {
-      if (err == NULL)
-        nook_error_set (&err, errno, "socketpair");
-      child_fail (err_fd, err);
-    }
+  int procfd = -1, listener = -1;
+  if (emu[0] >= 0 && (procfd = sandbox_credemu_open_proc (&err)) < 0)
+    child_fail (err_fd, err);
   args.emu_sock = emu[1];
   pid_t pid = early.pid;
   if (pid > 0)

@@ -393,9 +393,20 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
       restore_signals (saved, &old);
       return nook_error_set (err, e, "clone the container's namespaces");
     }
+  bool net_hook = spec->network == NETWORK_TAP || spec->network == NETWORK_HELPER
+                  || spec->network == NETWORK_VETH;
+  /* Nothing to wait for when no id map is to be written and no namespace opened (the
+   * kept user namespace joined, no network hook): the child goes on at once instead
+   * of waiting for nook to be scheduled again (and nook sends nothing). */
+  bool child_waits = !joined || net_hook;
   if (pid == 0)
     {
       close (syncp[1]);
+      if (!child_waits)
+        {
+          close (syncp[0]);
+          syncp[0] = -1;
+        }
       close (errp[0]);
       if (ttys[0] >= 0)
         close (ttys[0]);
@@ -418,8 +429,6 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
   struct sandbox_netns ns = {
     .pid = pid, .userns_fd = -1, .netns_fd = -1, .tap_fd = -1, .ready_fd = readyp[1], .hosts_fd = -1
   };
-  bool net_hook = spec->network == NETWORK_TAP || spec->network == NETWORK_HELPER
-                  || spec->network == NETWORK_VETH;
   if (net_hook)
     open_namespaces (pid, &ns);
 
@@ -428,7 +437,7 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
       = { .master = -1, .stdin_open = spec->interactive, .notify = notp[0], .hooks = hooks };
   if (!joined && sandbox_idmap_write (pid, &spec->ids, err) < 0)
     rc = -1;
-  else
+  else if (child_waits)
     sync_send (syncp[1]);
   test_hook ("child-synced");
   trace_mark ("id maps written");
