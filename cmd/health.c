@@ -273,18 +273,29 @@ health_config_merge (const struct run_opts *o, const json_t *image_config, json_
 /* ---- the config as the supervisor uses it ---- */
 
 struct health_config *
-health_config_load (const json_t *hc)
+health_config_load (const json_t *hc, const json_t *shell)
 {
   json_t *test = json_object_get (hc, "Test");
   const char *kind = json_string_value (json_array_get (test, 0));
-  if (kind == NULL || strcmp (kind, "NONE") == 0)
+  /* Docker (daemon/health.go getProbe): CMD, CMD-SHELL; NONE or any other word: none */
+  bool sh = kind && strcmp (kind, "CMD-SHELL") == 0;
+  if (!sh && !(kind && strcmp (kind, "CMD") == 0))
     return NULL;
   struct health_config *c = xzalloc (sizeof *c);
-  if (strcmp (kind, "CMD") != 0)
+  if (sh)
     {
-      /* CMD-SHELL, and (as Docker) any other word: the rest run by the shell */
-      strv_push (&c->argv, "/bin/sh");
-      strv_push (&c->argv, "-c");
+      /* the container's Config.Shell (the image's SHELL), else /bin/sh -c (getShell) */
+      size_t i;
+      json_t *w;
+      bool custom = json_is_array (shell) && json_array_size (shell) > 0;
+      json_array_foreach (shell, i, w) custom = custom && json_is_string (w);
+      if (custom)
+        json_array_foreach (shell, i, w) strv_push (&c->argv, json_string_value (w));
+      else
+        {
+          strv_push (&c->argv, "/bin/sh");
+          strv_push (&c->argv, "-c");
+        }
     }
   for (size_t i = 1; i < json_array_size (test); i++)
     if (json_is_string (json_array_get (test, i)))
@@ -328,7 +339,8 @@ health_configured (const json_t *config_json)
 {
   json_t *hc = json_object_get (json_object_get (config_json, "Config"), "Healthcheck");
   const char *kind = json_string_value (json_array_get (json_object_get (hc, "Test"), 0));
-  return kind && strcmp (kind, "NONE") != 0 && json_array_size (json_object_get (hc, "Test")) > 1;
+  return kind && (strcmp (kind, "CMD") == 0 || strcmp (kind, "CMD-SHELL") == 0)
+         && json_array_size (json_object_get (hc, "Test")) > 1;
 }
 
 /* ---- the state ---- */

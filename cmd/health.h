@@ -51,14 +51,15 @@ int health_config_merge (const struct run_opts *o, const json_t *image_config, j
 
 struct health_config
 {
-  char **argv; /* CMD: as given; CMD-SHELL: /bin/sh -c TEXT */
+  char **argv; /* CMD: as given; CMD-SHELL: the image's SHELL (else /bin/sh -c) + TEXT */
   int64_t interval_ns, timeout_ns, start_period_ns, start_interval_ns;
   int retries;
 };
 
-/* From a Config.Healthcheck object (defaults: 30 s, 30 s, 0, 5 s, 3 retries):
- * NULL when there is none or it is disabled (Test NONE, or empty). */
-struct health_config *health_config_load (const json_t *healthcheck);
+/* From a Config.Healthcheck object (defaults: 30 s, 30 s, 0, 5 s, 3 retries) and the
+ * container's Config.Shell (NULL: /bin/sh -c): NULL when there is none or it is
+ * disabled (Test NONE, empty, or a kind other than CMD and CMD-SHELL, as Docker's). */
+struct health_config *health_config_load (const json_t *healthcheck, const json_t *shell);
 void health_config_free (struct health_config *c);
 
 struct health_result

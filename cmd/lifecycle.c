@@ -306,7 +306,8 @@ lifecycle_load (struct nook_ctx *ctx, const char *id, struct supervise_opts *o, 
   run_life_from_config (cfg, &life);
   o->auto_remove
       = json_is_true (json_object_get (json_object_get (cfg, "HostConfig"), "AutoRemove"));
-  o->health = health_config_load (json_object_get (json_object_get (cfg, "Config"), "Healthcheck"));
+  o->health = health_config_load (json_object_get (json_object_get (cfg, "Config"), "Healthcheck"),
+                                  json_object_get (json_object_get (cfg, "Config"), "Shell"));
   cleanup_free char *image = image_id ? xstrdup (image_id) : NULL;
   cleanup_free char *drv = driver ? xstrdup (driver) : NULL;
   json_auto_t *netcfg = json_pack ("{s:O?}", "NetSpec", json_object_get (cfg, "NetSpec"));

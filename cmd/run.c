@@ -443,7 +443,8 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
     }
   if (healthcheck)
     {
-      st->health = health_config_load (healthcheck);
+      st->health = health_config_load (
+          healthcheck, json_object_get (json_object_get (extra, "Config"), "Shell"));
       json_object_set_new (json_object_get (extra, "Config"), "Healthcheck", healthcheck);
     }
   if (run_life_parse (o, st->img->config, stop_timeout, o->stop_timeout != NULL, &st->life, err)
