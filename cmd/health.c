@@ -703,26 +703,48 @@ health_mon_handle (struct health_mon *m, const struct pollfd *p, int n, bool pau
     }
 }
 
+/* A probe in flight ended, its result dropped (Docker's monitor cancelled). */
+static void
+cancel_probe (struct health_mon *m)
+{
+  if (m->probe <= 0)
+    return;
+  kill (m->probe, SIGKILL);
+  m->timed_out = false;
+  int st;
+  while (waitpid (m->probe, &st, 0) < 0 && errno == EINTR)
+    ;
+  close (m->out_r);
+  if (m->probe_fd >= 0)
+    close (m->probe_fd);
+  m->out_r = m->probe_fd = -1;
+  m->probe = 0;
+  free (m->cur.output);
+  m->cur.output = NULL;
+}
+
+void
+health_mon_pause (struct health_mon *m, bool paused)
+{
+  if (m == NULL || m->init <= 0)
+    return;
+  if (paused)
+    {
+      /* Docker (updateHealthMonitor): no monitor while paused; a probe in flight is
+       * cancelled and its result ignored, the status kept */
+      cancel_probe (m);
+      m->next_ms = -1;
+    }
+  else /* a new monitor: the first probe an interval from now */
+    m->next_ms = mono_ms () + interval_ms (m);
+}
+
 void
 health_mon_end (struct health_mon *m, bool gone)
 {
   if (m == NULL)
     return;
-  if (m->probe > 0)
-    {
-      kill (m->probe, SIGKILL);
-      m->timed_out = false;
-      int st;
-      while (waitpid (m->probe, &st, 0) < 0 && errno == EINTR)
-        ;
-      close (m->out_r);
-      if (m->probe_fd >= 0)
-        close (m->probe_fd);
-      m->out_r = m->probe_fd = -1;
-      m->probe = 0;
-      free (m->cur.output);
-      m->cur.output = NULL;
-    }
+  cancel_probe (m);
   m->init = 0;
   m->next_ms = -1;
   /* Docker: "unhealthy when the monitor has stopped for compatibility reasons" */

@@ -99,6 +99,9 @@ void health_mon_free (struct health_mon *m);
 void health_mon_begin (struct health_mon *m, pid_t init, int64_t started_ns);
 /* The container ended: the probe in flight killed, status unhealthy (written
  * unless `gone`: the directory is no longer the container's). */
+/* The container was paused (a probe in flight cancelled, none started) or unpaused
+ * (the next probe an interval later), as Docker's monitor. */
+void health_mon_pause (struct health_mon *m, bool paused);
 void health_mon_end (struct health_mon *m, bool gone);
 /* The fds to poll (at most 2) into p; their count. */
 int health_mon_pollfds (struct health_mon *m, struct pollfd *p);
