@@ -469,7 +469,8 @@ verb_usage (const char *verb)
             "containers stop, then print their exit codes\n\nOptions:\n"
             "      --condition string   not-running (default), next-exit, removed; or podman's\n"
             "                           created, running, paused, restarting, stopped, exited,\n"
-            "                           healthy, unhealthy (prints -1)\n");
+            "                           healthy, unhealthy (prints -1); repeated: any of\n"
+            "                           them (next-exit alone)\n");
   else
     printf ("Usage:  nook %s CONTAINER [CONTAINER...]\n", verb);
 }

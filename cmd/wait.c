@@ -1,6 +1,7 @@
 /* cmd/wait.c: `nook wait --condition` (see lifecycle.h): Docker's conditions
  * (the API's not-running, next-exit, removed) and podman's container states
- * (created, running, paused, restarting, stopped, exited, healthy, unhealthy;
+ * (created or configured, running, paused, restarting, stopped, exited, healthy,
+ * unhealthy; several: any of them, removed too;
  * compose's `depends_on: condition: service_healthy` waits for healthy).  An
  * exit waits on the container's supervisor (its reply comes once the end is
  * recorded and logged); states are polled from disk, as podman does. */
@@ -19,8 +20,8 @@
 #include <unistd.h>
 
 static const char *const exit_conditions[] = { "not-running", "stopped", "exited", NULL };
-static const char *const state_conditions[]
-    = { "created", "running", "paused", "restarting", "healthy", "unhealthy", NULL };
+static const char *const state_conditions[] = { "created", "configured", "running",  "paused",
+                                                "restarting", "healthy", "unhealthy", NULL };
 
 static bool
 in (const char *s, const char *const *set)
@@ -42,6 +43,10 @@ lifecycle_wait_check (char *const *conds, nook_error_t *err)
                              "(Docker's), or created, running, paused, restarting, stopped, "
                              "exited, healthy or unhealthy (podman's)",
                              conds[i]);
+  /* several: any of them (podman's); next-exit is an event, not a state to poll */
+  for (size_t i = 0; conds && conds[i] && conds[1]; i++)
+    if (strcmp (conds[i], "next-exit") == 0)
+      return nook_error_set (err, 0, "condition \"next-exit\" cannot be combined with others");
   return 0;
 }
 
@@ -99,6 +104,8 @@ state_matches (int cdir, const char *id, char *const *conds, int *code)
         hit = live && strcmp (health, c) == 0, *code = -1;
       else if (strcmp (c, "running") == 0)
         hit = strcmp (st.status, "running") == 0, *code = -1;
+      else if (strcmp (c, "configured") == 0) /* podman's name for created */
+        hit = strcmp (st.status, "created") == 0, *code = -1;
       else if (in (c, state_conditions))
         hit = strcmp (st.status, c) == 0, *code = -1;
     }
@@ -169,12 +176,36 @@ lifecycle_wait (const char *root, const char *id, char *const *conds, int *code,
   bool health_only = true;
   for (size_t i = 0; conds[i]; i++)
     health_only &= strcmp (conds[i], "healthy") == 0 || strcmp (conds[i], "unhealthy") == 0;
+  bool exits_only = true;
+  for (size_t i = 0; conds[i]; i++)
+    exits_only &= in (conds[i], exit_conditions) || strcmp (conds[i], "removed") == 0;
+  if (want_removed && exits_only)
+    {
+      /* removed or an end: the end comes first, told by the supervisor (a --rm
+       * container's "exited" is too short to be seen by polling) */
+      if (state_matches (cdir, id, conds, code) || next_exit (cdir, id, code) == 0)
+        return 0;
+    }
+  int last = -1; /* removed among others: the exit code last seen */
   for (;;)
     {
       if (state_matches (cdir, id, conds, code))
         return 0;
+      if (want_removed)
+        {
+          struct container_state st;
+          container_state_read (cdir, id, &st);
+          if (!is_live (&st) && strcmp (st.status, "created") != 0)
+            last = st.exit_code;
+          container_state_clear (&st);
+        }
       if (!exists (cdir, id))
-        return nook_error_set (err, 0, "No such container: %s", id);
+        {
+          if (!want_removed)
+            return nook_error_set (err, 0, "No such container: %s", id);
+          *code = last < 0 ? 0 : last;
+          return 0;
+        }
       if (health_only)
         {
           struct container_state st;
