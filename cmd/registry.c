@@ -486,6 +486,13 @@ cmd_push (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       fflush (stdout);
       ret = imagefmt_push (s, src, dst, &o, &digest, &size, err);
     }
+  if (ret == 0)
+    {
+      /* Docker's RepoDigests: the pushed tag (the destination when it is one of ours) */
+      cleanup_error nook_error_t e = NULL;
+      if (imagefmt_store_set_repo_digest (s, dst ? dst : src, digest, &e) < 0)
+        log_warn ("could not record the pushed digest: %s", e->msg);
+    }
   if (ret == 0 && !quiet)
     printf ("%s: digest: %s size: %zu\n", ref.tag ? ref.tag : "latest", digest, size);
   imagefmt_ref_clear (&ref);
