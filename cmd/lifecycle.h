@@ -41,6 +41,9 @@ const char *signal_name (int sig);
 /* Container ID (malloc'd) for KEY: a full ID, a name, or a unique ID prefix.
  * "No such container: KEY" (ENOENT) or "multiple IDs found..." otherwise. */
 char *container_lookup (const char *root, const char *key, nook_error_t *err);
+/* The init of a foreground `run --rm` without a name (no supervisor: cmd/exec.c), pinned
+ * in *initfd (a pidfd), from its config.json; -1 when it is not running. */
+pid_t container_foreground_init (json_t *cfg, int *initfd);
 /* The store root of ctx (malloc'd), or NULL with *err. */
 char *lifecycle_root (struct nook_ctx *ctx, nook_error_t *err);
 
