@@ -709,6 +709,9 @@ static int
 wait_one (const char *root, const char *id, nook_error_t *err)
 {
   char buf[64];
+  int fg;
+  if (lifecycle_wait_foreground (root, id, &fg) == 0)
+    return fg;
   for (int tries = 0; tries < 3; tries++)
     {
       struct container_state st;

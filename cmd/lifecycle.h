@@ -81,6 +81,11 @@ pid_t exec_joinable_process (pid_t init);
 /* wait --condition (cmd/wait.c): check the values; wait for container id to
  * meet one of them, *code the exit code to print (-1 for a state). */
 int lifecycle_wait_check (char *const *conds, nook_error_t *err);
+/* A foreground `run --rm` without a name: wait for its end (cmd/wait.c); 0 with *code,
+ * 1 when id is no such run, -1 when it ended untold (it ended as we asked). */
+int lifecycle_wait_foreground (const char *root, const char *id, int *code);
+/* The run's side: tell the waiters of id its exit code (nothing when none waits). */
+void lifecycle_tell_waiters (const char *root, const char *id, int code);
 int lifecycle_wait (const char *root, const char *id, char *const *conds, int *code,
                     nook_error_t *err);
 
