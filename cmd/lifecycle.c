@@ -684,8 +684,7 @@ kill_one (const char *root, const char *id, const char *arg, const struct verb_o
       pid_t init = cfg ? container_foreground_init (cfg, &initfd) : -1;
       json_decref (cfg);
       if (init > 0
-          && syscall (SYS_pidfd_send_signal, initfd, v->signal ? v->signal : SIGKILL, NULL, 0)
-                 == 0)
+          && syscall (SYS_pidfd_send_signal, initfd, v->signal ? v->signal : SIGKILL, NULL, 0) == 0)
         return 0;
       return nook_error_set (err, 0, "container %s is not running", arg);
     }

@@ -278,7 +278,7 @@ assign (struct scan *s, struct regconf *c, enum table t, const char *k, struct v
           for (size_t i = 0; str && i < 3; i++)
             if (strcmp (v->s, modes[i]) == 0)
               {
-                c->short_mode = (enum regconf_short_mode)(REGCONF_SHORT_ENFORCING + i);
+                c->short_mode = (enum regconf_short_mode) (REGCONF_SHORT_ENFORCING + i);
                 return 0;
               }
           return syntax (s, err,

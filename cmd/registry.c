@@ -198,7 +198,7 @@ regconf_places (const struct regconf *rc, struct nook_config *cfg, const char *t
       for (size_t i = 0; i < n; i++)
         fprintf (stderr, "  %zu) %s/%s%s\n", i + 1, rc->search[i],
                  strcmp (rc->search[i], "docker.io") == 0 && !strchr (short_name, '/') ? "library/"
-                                                                                      : "",
+                                                                                       : "",
                  short_name);
       fprintf (stderr, "Number: ");
       fflush (stderr);

@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 static const char *const exit_conditions[] = { "not-running", "stopped", "exited", NULL };
-static const char *const state_conditions[] = { "created", "configured", "running",  "paused",
-                                                "restarting", "healthy", "unhealthy", NULL };
+static const char *const state_conditions[]
+    = { "created", "configured", "running", "paused", "restarting", "healthy", "unhealthy", NULL };
 
 static bool
 in (const char *s, const char *const *set)

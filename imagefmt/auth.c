@@ -283,8 +283,7 @@ imagefmt_auth_lookup_in (const char *path, const char *registry, const char *rep
     if (helper && *helper)
       {
         r = imagefmt_auth_helper_get (
-            helper, strcmp (reg, "docker.io") == 0 ? "https://index.docker.io/v1/" : reg, out,
-            err);
+            helper, strcmp (reg, "docker.io") == 0 ? "https://index.docker.io/v1/" : reg, out, err);
         if (r < 0)
           return nook_error_wrap (err, "credentials file '%s'", path);
         if (r > 0)

@@ -120,8 +120,9 @@ imagefmt_auth_helper_get (const char *name, const char *server, struct imagefmt_
   if (user == NULL || secret == NULL)
     {
       json_decref (j);
-      return nook_error_set (err, 0, "credential helper %s: its answer is not {\"Username\", "
-                                     "\"Secret\"}",
+      return nook_error_set (err, 0,
+                             "credential helper %s: its answer is not {\"Username\", "
+                             "\"Secret\"}",
                              prog);
     }
   int found = 0;

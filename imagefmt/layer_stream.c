@@ -34,8 +34,8 @@ struct imagefmt_layer_stream
   const unsigned char *buf; /* the uncompressed stream (inflated, or in the map) */
   size_t len, pos;
   char *digest;
-  bool by_blob;      /* open_fd_blob: a gzip blob inflated at once is not hashed */
-  bool crc_checked;  /* ... it was: its gzip CRC-32 and size checked by libdeflate */
+  bool by_blob;     /* open_fd_blob: a gzip blob inflated at once is not hashed */
+  bool crc_checked; /* ... it was: its gzip CRC-32 and size checked by libdeflate */
   /* stream mode */
   struct archive *raw;
   struct imagefmt_digester *d;
