@@ -24,12 +24,13 @@ check_eq "logs: its stderr apart" "err-line" "$ERR"
 # follow: ends when the container does
 "$NOOK" logs -f "$id" >"$T_SCRATCH/follow.out" 2>&1 &
 fpid=$!
+following() { grep -q out-line "$T_SCRATCH/follow.out"; }
+wait_until "logs -f shows what was written before" 30 following
 open_gate "$gate"
 wait "$spid"
 check_eq "the run on a terminal ends with 0" 0 "$?"
 wait "$fpid"
 check_eq "logs -f ends with the container" 0 "$?"
-check_match "... and showed its output" 'out-line' "$(cat "$T_SCRATCH/follow.out")"
 check_match "the terminal got the output too" 'out-line' "$(cat "$T_SCRATCH/tty.out")"
 gone() { [ -z "$("$NOOK" ps -aq -f "label=t=$tag")" ]; }
 wait_until "--rm removed it" 30 gone
