@@ -263,8 +263,8 @@ load_seccomp (int dirfd, const char *root, json_t *cfg, struct nook_spec *s, noo
  * measured): its init is the first child of the nook that runs it (config.json Pid,
  * PidStart, that nook pinned by a pidfd); the init is pinned in *initfd and checked to
  * be that nook's child. */
-static pid_t
-foreground_init (json_t *cfg, int *initfd)
+pid_t
+container_foreground_init (json_t *cfg, int *initfd)
 {
   pid_t nook = (pid_t)json_integer_value (json_object_get (cfg, "Pid"));
   unsigned long long start
@@ -414,7 +414,7 @@ cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   else if (initfd < 0 && strcmp (st.status, "created") == 0
            && faccessat (dirfd, "state.json", F_OK, 0) < 0 && errno == ENOENT)
     {
-      pid_t init = foreground_init (cfg, &initfd);
+      pid_t init = container_foreground_init (cfg, &initfd);
       if (init > 0)
         target = exec_joinable_process (init);
     }

@@ -273,18 +273,29 @@ health_config_merge (const struct run_opts *o, const json_t *image_config, json_
 /* ---- the config as the supervisor uses it ---- */
 
 struct health_config *
-health_config_load (const json_t *hc)
+health_config_load (const json_t *hc, const json_t *shell)
 {
   json_t *test = json_object_get (hc, "Test");
   const char *kind = json_string_value (json_array_get (test, 0));
-  if (kind == NULL || strcmp (kind, "NONE") == 0)
+  /* Docker (daemon/health.go getProbe): CMD, CMD-SHELL; NONE or any other word: none */
+  bool sh = kind && strcmp (kind, "CMD-SHELL") == 0;
+  if (!sh && !(kind && strcmp (kind, "CMD") == 0))
     return NULL;
   struct health_config *c = xzalloc (sizeof *c);
-  if (strcmp (kind, "CMD") != 0)
+  if (sh)
     {
-      /* CMD-SHELL, and (as Docker) any other word: the rest run by the shell */
-      strv_push (&c->argv, "/bin/sh");
-      strv_push (&c->argv, "-c");
+      /* the container's Config.Shell (the image's SHELL), else /bin/sh -c (getShell) */
+      size_t i;
+      json_t *w;
+      bool custom = json_is_array (shell) && json_array_size (shell) > 0;
+      json_array_foreach (shell, i, w) custom = custom && json_is_string (w);
+      if (custom)
+        json_array_foreach (shell, i, w) strv_push (&c->argv, json_string_value (w));
+      else
+        {
+          strv_push (&c->argv, "/bin/sh");
+          strv_push (&c->argv, "-c");
+        }
     }
   for (size_t i = 1; i < json_array_size (test); i++)
     if (json_is_string (json_array_get (test, i)))
@@ -328,7 +339,8 @@ health_configured (const json_t *config_json)
 {
   json_t *hc = json_object_get (json_object_get (config_json, "Config"), "Healthcheck");
   const char *kind = json_string_value (json_array_get (json_object_get (hc, "Test"), 0));
-  return kind && strcmp (kind, "NONE") != 0 && json_array_size (json_object_get (hc, "Test")) > 1;
+  return kind && (strcmp (kind, "CMD") == 0 || strcmp (kind, "CMD-SHELL") == 0)
+         && json_array_size (json_object_get (hc, "Test")) > 1;
 }
 
 /* ---- the state ---- */
@@ -691,26 +703,48 @@ health_mon_handle (struct health_mon *m, const struct pollfd *p, int n, bool pau
     }
 }
 
+/* A probe in flight ended, its result dropped (Docker's monitor cancelled). */
+static void
+cancel_probe (struct health_mon *m)
+{
+  if (m->probe <= 0)
+    return;
+  kill (m->probe, SIGKILL);
+  m->timed_out = false;
+  int st;
+  while (waitpid (m->probe, &st, 0) < 0 && errno == EINTR)
+    ;
+  close (m->out_r);
+  if (m->probe_fd >= 0)
+    close (m->probe_fd);
+  m->out_r = m->probe_fd = -1;
+  m->probe = 0;
+  free (m->cur.output);
+  m->cur.output = NULL;
+}
+
+void
+health_mon_pause (struct health_mon *m, bool paused)
+{
+  if (m == NULL || m->init <= 0)
+    return;
+  if (paused)
+    {
+      /* Docker (updateHealthMonitor): no monitor while paused; a probe in flight is
+       * cancelled and its result ignored, the status kept */
+      cancel_probe (m);
+      m->next_ms = -1;
+    }
+  else /* a new monitor: the first probe an interval from now */
+    m->next_ms = mono_ms () + interval_ms (m);
+}
+
 void
 health_mon_end (struct health_mon *m, bool gone)
 {
   if (m == NULL)
     return;
-  if (m->probe > 0)
-    {
-      kill (m->probe, SIGKILL);
-      m->timed_out = false;
-      int st;
-      while (waitpid (m->probe, &st, 0) < 0 && errno == EINTR)
-        ;
-      close (m->out_r);
-      if (m->probe_fd >= 0)
-        close (m->probe_fd);
-      m->out_r = m->probe_fd = -1;
-      m->probe = 0;
-      free (m->cur.output);
-      m->cur.output = NULL;
-    }
+  cancel_probe (m);
   m->init = 0;
   m->next_ms = -1;
   /* Docker: "unhealthy when the monitor has stopped for compatibility reasons" */

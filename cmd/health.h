@@ -51,14 +51,15 @@ int health_config_merge (const struct run_opts *o, const json_t *image_config, j
 
 struct health_config
 {
-  char **argv; /* CMD: as given; CMD-SHELL: /bin/sh -c TEXT */
+  char **argv; /* CMD: as given; CMD-SHELL: the image's SHELL (else /bin/sh -c) + TEXT */
   int64_t interval_ns, timeout_ns, start_period_ns, start_interval_ns;
   int retries;
 };
 
-/* From a Config.Healthcheck object (defaults: 30 s, 30 s, 0, 5 s, 3 retries):
- * NULL when there is none or it is disabled (Test NONE, or empty). */
-struct health_config *health_config_load (const json_t *healthcheck);
+/* From a Config.Healthcheck object (defaults: 30 s, 30 s, 0, 5 s, 3 retries) and the
+ * container's Config.Shell (NULL: /bin/sh -c): NULL when there is none or it is
+ * disabled (Test NONE, empty, or a kind other than CMD and CMD-SHELL, as Docker's). */
+struct health_config *health_config_load (const json_t *healthcheck, const json_t *shell);
 void health_config_free (struct health_config *c);
 
 struct health_result
@@ -98,6 +99,9 @@ void health_mon_free (struct health_mon *m);
 void health_mon_begin (struct health_mon *m, pid_t init, int64_t started_ns);
 /* The container ended: the probe in flight killed, status unhealthy (written
  * unless `gone`: the directory is no longer the container's). */
+/* The container was paused (a probe in flight cancelled, none started) or unpaused
+ * (the next probe an interval later), as Docker's monitor. */
+void health_mon_pause (struct health_mon *m, bool paused);
 void health_mon_end (struct health_mon *m, bool gone);
 /* The fds to poll (at most 2) into p; their count. */
 int health_mon_pollfds (struct health_mon *m, struct pollfd *p);

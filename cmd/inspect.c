@@ -83,6 +83,9 @@ inspect_record_fields (const struct run_opts *o, const struct nook_spec *spec,
   const char *sig = cfg ? json_string_value (json_object_get (cfg, "StopSignal")) : NULL;
   if (sig)
     json_object_set_new (config, "StopSignal", json_string (sig));
+  json_t *shell = cfg ? json_object_get (cfg, "Shell") : NULL; /* the image's SHELL */
+  if (json_is_array (shell) && json_array_size (shell) > 0)
+    json_object_set (config, "Shell", shell);
   json_t *hc = json_pack (
       "{s:o, s:s, s:{s:s, s:i}, s:b, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
       "Binds", strv_json (o->volumes), "NetworkMode", o->network ? o->network : "none",

@@ -306,7 +306,8 @@ lifecycle_load (struct nook_ctx *ctx, const char *id, struct supervise_opts *o, 
   run_life_from_config (cfg, &life);
   o->auto_remove
       = json_is_true (json_object_get (json_object_get (cfg, "HostConfig"), "AutoRemove"));
-  o->health = health_config_load (json_object_get (json_object_get (cfg, "Config"), "Healthcheck"));
+  o->health = health_config_load (json_object_get (json_object_get (cfg, "Config"), "Healthcheck"),
+                                  json_object_get (json_object_get (cfg, "Config"), "Shell"));
   cleanup_free char *image = image_id ? xstrdup (image_id) : NULL;
   cleanup_free char *drv = driver ? xstrdup (driver) : NULL;
   json_auto_t *netcfg = json_pack ("{s:O?}", "NetSpec", json_object_get (cfg, "NetSpec"));
@@ -470,7 +471,8 @@ verb_usage (const char *verb)
             "containers stop, then print their exit codes\n\nOptions:\n"
             "      --condition string   not-running (default), next-exit, removed; or podman's\n"
             "                           created, running, paused, restarting, stopped, exited,\n"
-            "                           healthy, unhealthy (prints -1)\n");
+            "                           healthy, unhealthy (prints -1); repeated: any of\n"
+            "                           them (next-exit alone)\n");
   else
     printf ("Usage:  nook %s CONTAINER [CONTAINER...]\n", verb);
 }
@@ -609,6 +611,30 @@ ask (const char *root, const char *id, const char *req, char *buf, size_t size, 
   return ctl_request (fd, req, buf, size, timeout_ms) < 0 ? 1 : 0;
 }
 
+/* A foreground `run --rm` without a name has no supervisor: the signal goes to its init
+ * (which forwards it), SIGKILL after t seconds (-1: never), as a supervisor does; done
+ * when the nook that runs it has ended (it removes the container). false: no such run. */
+static bool
+foreground_stop (int cdir, const char *id, int sig, int t)
+{
+  json_t *cfg = container_read_json (cdir, id, "config.json");
+  cleanup_close int initfd = -1;
+  pid_t init = cfg ? container_foreground_init (cfg, &initfd) : -1;
+  pid_t nook = (pid_t)json_integer_value (json_object_get (cfg, "Pid"));
+  json_decref (cfg);
+  if (init <= 0)
+    return false;
+  cleanup_close int nookfd = (int)syscall (SYS_pidfd_open, nook, 0);
+  if (syscall (SYS_pidfd_send_signal, initfd, sig, NULL, 0) < 0)
+    return true; /* (it just ended) */
+  struct pollfd p = { .fd = nookfd, .events = POLLIN };
+  if (nookfd >= 0 && t >= 0 && poll (&p, 1, t * 1000) == 0)
+    syscall (SYS_pidfd_send_signal, initfd, SIGKILL, NULL, 0);
+  if (nookfd >= 0)
+    poll (&p, 1, t >= 0 ? 10000 : -1);
+  return true;
+}
+
 static int
 stop_one (const char *root, const char *id, const struct verb_opts *v, nook_error_t *err)
 {
@@ -629,13 +655,18 @@ stop_one (const char *root, const char *id, const struct verb_opts *v, nook_erro
     sup = (int)syscall (SYS_pidfd_open, st.sup_pid, 0);
   container_state_clear (&st);
   char buf[64];
-  if (ask (root, id, req, buf, sizeof buf, -1) == 0 && sup >= 0)
+  if (ask (root, id, req, buf, sizeof buf, -1) == 0)
     {
-      /* the end is recorded and logged; let the supervisor be gone too (a
-       * `start` right after must not meet it) */
-      struct pollfd p = { .fd = sup, .events = POLLIN };
-      poll (&p, 1, 10000);
+      if (sup >= 0)
+        {
+          /* the end is recorded and logged; let the supervisor be gone too (a
+           * `start` right after must not meet it) */
+          struct pollfd p = { .fd = sup, .events = POLLIN };
+          poll (&p, 1, 10000);
+        }
+      return 0;
     }
+  foreground_stop (cdir, id, sig, t);
   return 0;
 }
 
@@ -646,7 +677,19 @@ kill_one (const char *root, const char *id, const char *arg, const struct verb_o
   cleanup_free char *req = xasprintf ("kill %d\n", v->signal ? v->signal : SIGKILL);
   char buf[256];
   if (ask (root, id, req, buf, sizeof buf, 10000) != 0)
-    return nook_error_set (err, 0, "container %s is not running", arg);
+    {
+      /* a foreground --rm run without a name: to its init */
+      cleanup_error nook_error_t e = NULL;
+      cleanup_close int cdir = open_containers (root, &e);
+      json_t *cfg = cdir >= 0 ? container_read_json (cdir, id, "config.json") : NULL;
+      cleanup_close int initfd = -1;
+      pid_t init = cfg ? container_foreground_init (cfg, &initfd) : -1;
+      json_decref (cfg);
+      if (init > 0
+          && syscall (SYS_pidfd_send_signal, initfd, v->signal ? v->signal : SIGKILL, NULL, 0) == 0)
+        return 0;
+      return nook_error_set (err, 0, "container %s is not running", arg);
+    }
   if (str_has_prefix (buf, "err "))
     return nook_error_set (err, 0, "%s", buf + 4);
   return 0;
@@ -667,6 +710,9 @@ static int
 wait_one (const char *root, const char *id, nook_error_t *err)
 {
   char buf[64];
+  int fg;
+  if (lifecycle_wait_foreground (root, id, &fg) == 0)
+    return fg;
   for (int tries = 0; tries < 3; tries++)
     {
       struct container_state st;

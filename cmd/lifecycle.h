@@ -41,6 +41,9 @@ const char *signal_name (int sig);
 /* Container ID (malloc'd) for KEY: a full ID, a name, or a unique ID prefix.
  * "No such container: KEY" (ENOENT) or "multiple IDs found..." otherwise. */
 char *container_lookup (const char *root, const char *key, nook_error_t *err);
+/* The init of a foreground `run --rm` without a name (no supervisor: cmd/exec.c), pinned
+ * in *initfd (a pidfd), from its config.json; -1 when it is not running. */
+pid_t container_foreground_init (json_t *cfg, int *initfd);
 /* The store root of ctx (malloc'd), or NULL with *err. */
 char *lifecycle_root (struct nook_ctx *ctx, nook_error_t *err);
 
@@ -78,6 +81,11 @@ pid_t exec_joinable_process (pid_t init);
 /* wait --condition (cmd/wait.c): check the values; wait for container id to
  * meet one of them, *code the exit code to print (-1 for a state). */
 int lifecycle_wait_check (char *const *conds, nook_error_t *err);
+/* A foreground `run --rm` without a name: wait for its end (cmd/wait.c); 0 with *code,
+ * 1 when id is no such run, -1 when it ended untold (it ended as we asked). */
+int lifecycle_wait_foreground (const char *root, const char *id, int *code);
+/* The run's side: tell the waiters of id its exit code (nothing when none waits). */
+void lifecycle_tell_waiters (const char *root, const char *id, int code);
 int lifecycle_wait (const char *root, const char *id, char *const *conds, int *code,
                     nook_error_t *err);
 

@@ -272,7 +272,19 @@ assign (struct scan *s, struct regconf *c, enum table t, const char *k, struct v
           c->search = steal_pointer (&v->a);
           c->have_search = true;
         }
-      return 0; /* credential-helpers, short-name-mode, ...: not nook's */
+      if (strcmp (k, "short-name-mode") == 0)
+        {
+          static const char *const modes[] = { "enforcing", "permissive", "disabled" };
+          for (size_t i = 0; str && i < 3; i++)
+            if (strcmp (v->s, modes[i]) == 0)
+              {
+                c->short_mode = (enum regconf_short_mode) (REGCONF_SHORT_ENFORCING + i);
+                return 0;
+              }
+          return syntax (s, err,
+                         "short-name-mode must be \"enforcing\", \"permissive\" or \"disabled\"");
+        }
+      return 0; /* credential-helpers, ...: not nook's */
     case T_REGISTRY:
       if ((strcmp (k, "prefix") == 0 || strcmp (k, "location") == 0) && !str)
         return syntax (s, err, "prefix and location must be strings");
@@ -610,6 +622,20 @@ regconf_sources (const struct regconf *c, const char *domain, const char *path, 
                      xstrdup (repo), r && r->primary.insecure);
     }
   return v;
+}
+
+size_t
+regconf_short_ambiguous (const struct regconf *c, bool typed_short, const char *short_name)
+{
+  if (c->short_mode != REGCONF_SHORT_ENFORCING || !typed_short || !c->have_search)
+    return 0;
+  for (size_t i = 0; c->alias_names && c->alias_names[i]; i++)
+    if (strcmp (c->alias_names[i], short_name) == 0 && *c->alias_values[i])
+      return 0;
+  size_t n = 0;
+  while (c->search && c->search[n])
+    n++;
+  return n > 1 ? n : 0;
 }
 
 void

@@ -19,7 +19,9 @@
  * typed) goes to its alias, else to each unqualified-search registry in order (none
  * given: docker.io); each candidate to its [[registry]] (longest prefix): mirrors first
  * (only for digests with mirror-by-digest-only), then its location; a blocked one is
- * refused. */
+ * refused.  short-name-mode = "enforcing" makes a short name that several search
+ * registries could serve a question on a terminal, an error without one (podman's);
+ * "permissive" (the default) and "disabled" try them in order. */
 #ifndef NOOK_CMD_REGCONF_H
 #define NOOK_CMD_REGCONF_H
 
@@ -51,6 +53,13 @@ struct regconf
   char **alias_names, **alias_values;
   struct regconf_registry *regs;
   size_t n_regs;
+  enum regconf_short_mode
+  {
+    REGCONF_SHORT_UNSET, /* containers/image's default: permissive */
+    REGCONF_SHORT_ENFORCING,
+    REGCONF_SHORT_PERMISSIVE,
+    REGCONF_SHORT_DISABLED,
+  } short_mode;
 };
 
 /* Parse text (the contents of file) into c.  A syntax this reader does not take is an
@@ -80,6 +89,11 @@ regconf_sources (const struct regconf *c, const char *domain, const char *path, 
                  char *const *(*extra_mirrors) (void *data, const char *domain), void *data,
                  char **blocked_out);
 void regconf_sources_free (struct regconf_source *s);
+
+/* short-name-mode "enforcing" and a short name several unqualified-search registries
+ * could serve (no alias for it): podman asks on a terminal which one, and fails without
+ * one.  Returns how many registries are candidates when so, else 0. */
+size_t regconf_short_ambiguous (const struct regconf *c, bool typed_short, const char *short_name);
 
 /* The hosts (host[:port]) the file marks insecure, added to *list: push and login use
  * them too (mirrors and locations are for pulls only, as in containers/image). */

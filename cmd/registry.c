@@ -178,6 +178,41 @@ regconf_places (const struct regconf *rc, struct nook_config *cfg, const char *t
   cleanup_free char *short_name = NULL;
   cleanup_free char *blocked = NULL;
   bool is_short = typed_short (typed, &short_name);
+  size_t n = regconf_short_ambiguous (rc, is_short, short_name);
+  struct regconf one = *rc;
+  char *chosen[2] = { NULL, NULL };
+  if (n > 0)
+    {
+      /* podman's short-name-mode "enforcing": ask which registry on a terminal */
+      if (!isatty (0) || !isatty (1))
+        {
+          nook_error_set (err, 0,
+                          "pull %s: short-name resolution enforced but cannot prompt without a "
+                          "TTY (%s: short-name-mode=\"enforcing\" and %zu "
+                          "unqualified-search-registries; give a registry, e.g. %s/%s, or an "
+                          "alias)",
+                          typed, rc->file, n, rc->search[0], short_name);
+          return NULL;
+        }
+      fprintf (stderr, "? Please select an image:\n");
+      for (size_t i = 0; i < n; i++)
+        fprintf (stderr, "  %zu) %s/%s%s\n", i + 1, rc->search[i],
+                 strcmp (rc->search[i], "docker.io") == 0 && !strchr (short_name, '/') ? "library/"
+                                                                                       : "",
+                 short_name);
+      fprintf (stderr, "Number: ");
+      fflush (stderr);
+      char line[32];
+      long k = fgets (line, sizeof line, stdin) ? strtol (line, NULL, 10) : 0;
+      if (k < 1 || (size_t)k > n)
+        {
+          nook_error_set (err, 0, "pull %s: no registry selected", typed);
+          return NULL;
+        }
+      chosen[0] = rc->search[k - 1];
+      one.search = chosen;
+      rc = &one;
+    }
   struct regconf_source *src = regconf_sources (rc, ref->domain, ref->path, ref->digest != NULL,
                                                 is_short, short_name, own_mirrors, cfg, &blocked);
   if (src[0].url == NULL)
@@ -485,6 +520,13 @@ cmd_push (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
         printf ("The push refers to repository [%s]\n", name);
       fflush (stdout);
       ret = imagefmt_push (s, src, dst, &o, &digest, &size, err);
+    }
+  if (ret == 0)
+    {
+      /* Docker's RepoDigests: the pushed tag (the destination when it is one of ours) */
+      cleanup_error nook_error_t e = NULL;
+      if (imagefmt_store_set_repo_digest (s, dst ? dst : src, digest, &e) < 0)
+        log_warn ("could not record the pushed digest: %s", e->msg);
     }
   if (ret == 0 && !quiet)
     printf ("%s: digest: %s size: %zu\n", ref.tag ? ref.tag : "latest", digest, size);

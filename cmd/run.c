@@ -264,6 +264,7 @@ struct run_state
   bool deferred;             /* ... by a later run (see container_pool_clean) */
   bool parked;               /* ... and already parked */
   bool named;                /* --name given: its .names link must be freed */
+  bool direct;               /* launch's shortest path: no supervisor, no log */
   struct run_net net;
   json_t *mounts;       /* inspect's Mounts (--rm: its anonymous volumes go too) */
   struct run_life life; /* restart policy, logs, stop signal (cmd/lifecycle.h) */
@@ -287,6 +288,7 @@ empty_while_torn_down (void *data, int status)
   cleanup_error nook_error_t e = NULL;
   run_net_stop (&st->net);
   const char *root = imagefmt_store_root (st->store);
+  lifecycle_tell_waiters (root, st->id, status); /* `nook wait` of the direct path */
   if (st->want_empty)
     st->empty_ok = container_empty (root, st->id, st->named, &st->deferred, &e) == 0;
   if (st->empty_ok && st->deferred)
@@ -469,7 +471,8 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
     }
   if (healthcheck)
     {
-      st->health = health_config_load (healthcheck);
+      st->health = health_config_load (
+          healthcheck, json_object_get (json_object_get (extra, "Config"), "Shell"));
       json_object_set_new (json_object_get (extra, "Config"), "Healthcheck", healthcheck);
     }
   if (run_life_parse (o, st->img->config, stop_timeout, o->stop_timeout != NULL, &st->life, err)
@@ -504,10 +507,13 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
     .extra = extra,
   };
   st->named = o->name != NULL || !o->rm;
-  /* (--rm without a name in the foreground: launch's shortest path, nothing of it kept
-   * for start; exec finds its seccomp program in the cache, named here: no link made) */
+  /* (--rm without a name in the foreground, its output not on a terminal: launch's
+   * shortest path, nothing of it kept for start; exec finds its seccomp program in the
+   * cache, named here: no link made.  On a terminal a person may follow it with `logs`
+   * from another one, as Docker's: the supervised path, which logs, ~1 ms more) */
   bool quick = o->rm && !o->name && !st->creating && !o->detach && !(o->interactive && o->tty)
-               && st->health == NULL;
+               && st->health == NULL && !isatty (1) && !isatty (2);
+  st->direct = quick;
   if (quick && spec->seccomp_bpf && st->seccomp_file && strrchr (st->seccomp_file, '/'))
     json_object_set_new (extra, "SeccompProgram",
                          json_string (strrchr (st->seccomp_file, '/') + 1));
@@ -617,11 +623,12 @@ launch (const struct run_opts *o, struct run_state *st, bool create, nook_error_
       st->hold = NULL;
       st->handed = status >= 0 || (err && *err && ((*err)->exit == 126 || (*err)->exit == 127));
     }
-  else if (o->rm && !o->name && so.health == NULL)
+  else if (st->direct)
     {
-      /* --rm without a name: nothing to log for anyone, nobody to stop it by name; the
-       * shortest path (start-up is measured on it): nook waits itself, and returns
-       * without waiting for the kernel's teardown when the container wrote nothing */
+      /* --rm without a name, output not on a terminal (prepare): not logged, nobody to
+       * stop it by name; the shortest path (start-up is measured on it): nook waits
+       * itself, and returns without waiting for the kernel's teardown when the container
+       * wrote nothing */
       struct sandbox_hooks hooks = { .command_ended = empty_while_torn_down,
                                      .child_setting_up = clean_while_child_sets_up,
                                      .network = network_started,

@@ -446,6 +446,7 @@ do_pause (struct sup *S, bool pause, char *why, size_t wlen)
   else
     signal_container (S, ns, SIGCONT, seen, &nseen, 4096);
   S->st.paused = pause;
+  health_mon_pause (S->health, pause);
   snprintf (S->st.status, sizeof S->st.status, "%s", pause ? "paused" : "running");
   write_state (S);
   return 0;

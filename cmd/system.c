@@ -1,4 +1,5 @@
 /* cmd/system.c: `nook info` and `nook version`. */
+#include "cmd/cgroup_info.h"
 #include "cmd/cli.h"
 #include "cmd/registry.h"
 #include "cmd/commands.h"
@@ -386,11 +387,23 @@ cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
        "supervisor lives; after a reboot run `nook start --all --filter "
        "restart-policy=always` (and unless-stopped) from a login script or an @reboot "
        "crontab, as podman's restart unit does");
-  put (&in, "Pause", "Pause",
-       "SIGSTOP/SIGCONT of every process of the container but nook's init, repeated until "
-       "no new process appears (the cgroup freezer is not used: cgroups are not delegated "
-       "to nook). Differences from a freezer: a parent in the container sees its child "
-       "stopped (SIGCHLD, waitpid WUNTRACED) and SIGCONT handlers run at unpause");
+  {
+    /* is a cgroup v2 delegated (cmd/cgroup_info.c)?  nook does not use its freezer yet */
+    cleanup_free char *why = NULL;
+    cleanup_free char *cg = cgroup_delegated_dir (&why);
+    cleanup_free char *freeze
+        = cg ? xasprintf ("a cgroup v2 is delegated, %s, but nook does not put containers in "
+                          "cgroups yet",
+                          cg)
+             : xstrdup (why);
+    cleanup_free char *pause = xasprintf (
+        "SIGSTOP/SIGCONT of every process of the container but nook's init, repeated until "
+        "no new process appears; the cgroup freezer is not used: %s. Differences from a "
+        "freezer: a parent in the container sees its child stopped (SIGCHLD, waitpid "
+        "WUNTRACED) and SIGCONT handlers run at unpause",
+        freeze);
+    put (&in, "Pause", "Pause", pause);
+  }
   put (&in, "PID 1", "Pid1",
        "nook-init (reaps orphans, forwards signals, exits with the command's status); the "
        "command itself with --init=false, or without --init when it is /init "

@@ -1,6 +1,7 @@
 /* cmd/wait.c: `nook wait --condition` (see lifecycle.h): Docker's conditions
  * (the API's not-running, next-exit, removed) and podman's container states
- * (created, running, paused, restarting, stopped, exited, healthy, unhealthy;
+ * (created or configured, running, paused, restarting, stopped, exited, healthy,
+ * unhealthy; several: any of them, removed too;
  * compose's `depends_on: condition: service_healthy` waits for healthy).  An
  * exit waits on the container's supervisor (its reply comes once the end is
  * recorded and logged); states are polled from disk, as podman does. */
@@ -11,16 +12,18 @@
 #include "util/util.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 static const char *const exit_conditions[] = { "not-running", "stopped", "exited", NULL };
 static const char *const state_conditions[]
-    = { "created", "running", "paused", "restarting", "healthy", "unhealthy", NULL };
+    = { "created", "configured", "running", "paused", "restarting", "healthy", "unhealthy", NULL };
 
 static bool
 in (const char *s, const char *const *set)
@@ -42,6 +45,10 @@ lifecycle_wait_check (char *const *conds, nook_error_t *err)
                              "(Docker's), or created, running, paused, restarting, stopped, "
                              "exited, healthy or unhealthy (podman's)",
                              conds[i]);
+  /* several: any of them (podman's); next-exit is an event, not a state to poll */
+  for (size_t i = 0; conds && conds[i] && conds[1]; i++)
+    if (strcmp (conds[i], "next-exit") == 0)
+      return nook_error_set (err, 0, "condition \"next-exit\" cannot be combined with others");
   return 0;
 }
 
@@ -99,6 +106,8 @@ state_matches (int cdir, const char *id, char *const *conds, int *code)
         hit = live && strcmp (health, c) == 0, *code = -1;
       else if (strcmp (c, "running") == 0)
         hit = strcmp (st.status, "running") == 0, *code = -1;
+      else if (strcmp (c, "configured") == 0) /* podman's name for created */
+        hit = strcmp (st.status, "created") == 0, *code = -1;
       else if (in (c, state_conditions))
         hit = strcmp (st.status, c) == 0, *code = -1;
     }
@@ -169,12 +178,36 @@ lifecycle_wait (const char *root, const char *id, char *const *conds, int *code,
   bool health_only = true;
   for (size_t i = 0; conds[i]; i++)
     health_only &= strcmp (conds[i], "healthy") == 0 || strcmp (conds[i], "unhealthy") == 0;
+  bool exits_only = true;
+  for (size_t i = 0; conds[i]; i++)
+    exits_only &= in (conds[i], exit_conditions) || strcmp (conds[i], "removed") == 0;
+  if (want_removed && exits_only)
+    {
+      /* removed or an end: the end comes first, told by the supervisor (a --rm
+       * container's "exited" is too short to be seen by polling) */
+      if (state_matches (cdir, id, conds, code) || next_exit (cdir, id, code) == 0)
+        return 0;
+    }
+  int last = -1; /* removed among others: the exit code last seen */
   for (;;)
     {
       if (state_matches (cdir, id, conds, code))
         return 0;
+      if (want_removed)
+        {
+          struct container_state st;
+          container_state_read (cdir, id, &st);
+          if (!is_live (&st) && strcmp (st.status, "created") != 0)
+            last = st.exit_code;
+          container_state_clear (&st);
+        }
       if (!exists (cdir, id))
-        return nook_error_set (err, 0, "No such container: %s", id);
+        {
+          if (!want_removed)
+            return nook_error_set (err, 0, "No such container: %s", id);
+          *code = last < 0 ? 0 : last;
+          return 0;
+        }
       if (health_only)
         {
           struct container_state st;
@@ -188,4 +221,88 @@ lifecycle_wait (const char *root, const char *id, char *const *conds, int *code,
         }
       nap ();
     }
+}
+
+/* ---- a foreground `run --rm` without a name (no supervisor, no state) ----
+ * The waiter makes containers/<id>/exit.fifo and reads it; the run, when its command has
+ * ended (before it empties the directory), writes the code there if the FIFO exists (one
+ * failed open otherwise: the start-up path stays as it was). */
+
+#define EXIT_FIFO "exit.fifo"
+
+void
+lifecycle_tell_waiters (const char *root, const char *id, int code)
+{
+  char path[4096];
+  snprintf (path, sizeof path, "%s/containers/%s/" EXIT_FIFO, root, id);
+  int fd = open (path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  char line[16 * 5];
+  size_t n = 0;
+  for (int i = 0; i < 16; i++) /* one line for each of up to 16 waiters */
+    n += (size_t)snprintf (line + n, sizeof line - n, "%d\n", code & 255);
+  if (write (fd, line, n) < 0)
+    {
+      /* nobody reads */
+    }
+  close (fd);
+}
+
+/* Does any process of the container but its init live (then its end is still to be
+ * told)? */
+static bool
+has_children (pid_t init)
+{
+  char path[64], c;
+  snprintf (path, sizeof path, "/proc/%d/task/%d/children", (int)init, (int)init);
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+  return fd >= 0 && read (fd, &c, 1) == 1;
+}
+
+int
+lifecycle_wait_foreground (const char *root, const char *id, int *code)
+{
+  cleanup_free char *cpath = xasprintf ("%s/containers", root);
+  cleanup_close int cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  json_t *cfg = cdir >= 0 ? container_read_json (cdir, id, "config.json") : NULL;
+  cleanup_close int initfd = -1;
+  pid_t init = cfg ? container_foreground_init (cfg, &initfd) : -1;
+  pid_t nook = (pid_t)json_integer_value (json_object_get (cfg, "Pid"));
+  json_decref (cfg);
+  if (init <= 0)
+    return 1;
+  cleanup_close int nookfd = (int)syscall (SYS_pidfd_open, nook, 0);
+  cleanup_free char *fifo = xasprintf ("%s/" EXIT_FIFO, id);
+  if (nookfd < 0 || (mkfifoat (cdir, fifo, 0600) < 0 && errno != EEXIST))
+    return 1;
+  cleanup_close int fd = openat (cdir, fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  /* told for sure only when the container still runs more than its init now */
+  bool sure = fd >= 0 && has_children (init);
+  char line[8];
+  size_t n = 0;
+  bool got = false;
+  while (fd >= 0 && !got)
+    {
+      struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = nookfd, .events = POLLIN } };
+      if (poll (p, 2, -1) < 0 && errno != EINTR)
+        break;
+      char c;
+      ssize_t r;
+      while (!got && (r = read (fd, &c, 1)) == 1)
+        if (c == '\n')
+          got = true;
+        else if (n < sizeof line - 1)
+          line[n++] = c;
+      if (p[1].revents && !got)
+        break; /* the run ended without telling (it ended before we asked) */
+    }
+  line[n] = '\0';
+  /* the run removes the container after telling: return once it is gone */
+  struct pollfd p = { .fd = nookfd, .events = POLLIN };
+  poll (&p, 1, 10000);
+  if (!got)
+    return sure ? 1 : -1;
+  *code = atoi (line);
+  return 0;
 }

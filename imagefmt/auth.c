@@ -267,10 +267,32 @@ imagefmt_auth_lookup_in (const char *path, const char *registry, const char *rep
   int r = load_json_file (path, &j, err);
   if (r <= 0)
     return r;
+  cleanup_free char *reg = imagefmt_auth_normalize_key (registry);
+  {
+    /* Docker's credential helpers: credHelpers[registry], else credsStore */
+    const char *helper = NULL, *hk;
+    json_t *hv;
+    json_object_foreach (json_object_get (j, "credHelpers"), hk, hv)
+    {
+      cleanup_free char *norm = imagefmt_auth_normalize_key (hk);
+      if (strcmp (norm, reg) == 0 && json_is_string (hv))
+        helper = json_string_value (hv);
+    }
+    if (helper == NULL)
+      helper = json_string_value (json_object_get (j, "credsStore"));
+    if (helper && *helper)
+      {
+        r = imagefmt_auth_helper_get (
+            helper, strcmp (reg, "docker.io") == 0 ? "https://index.docker.io/v1/" : reg, out, err);
+        if (r < 0)
+          return nook_error_wrap (err, "credentials file '%s'", path);
+        if (r > 0)
+          return r;
+      }
+  }
   json_t *auths = json_object_get (j, "auths");
   if (!json_is_object (auths))
     return 0;
-  cleanup_free char *reg = imagefmt_auth_normalize_key (registry);
   cleanup_strv char **keys = candidate_keys (reg, repo);
   for (size_t k = 0; keys[k]; k++)
     {

@@ -8,7 +8,10 @@
  * KEY is a registry ("docker.io", "localhost:5000", Docker's
  * "https://index.docker.io/v1/") or a registry with a repository prefix
  * ("quay.io/team"), the most specific matching key winning (containers/image's rules).
- * Credential helpers (credsStore, credHelpers) are not run.
+ * Credential helpers are run as Docker runs them: a file's `credHelpers` entry for the
+ * registry, else its `credsStore`, names NAME; `docker-credential-NAME get` is given the
+ * server (`https://index.docker.io/v1/` for docker.io, else host[:port]) and its answer
+ * wins over the file's `auths` (none found: the `auths`, then the next file).
  *
  * `nook login` writes $REGISTRY_AUTH_FILE, else $XDG_CONFIG_HOME/containers/auth.json
  * (default ~/.config/containers/auth.json), mode 0600, other keys kept. */
@@ -44,6 +47,11 @@ int imagefmt_auth_lookup (const char *registry, const char *repo, struct imagefm
 /* The same in one file (missing file: 0). */
 int imagefmt_auth_lookup_in (const char *path, const char *registry, const char *repo,
                              struct imagefmt_creds *out, nook_error_t *err);
+
+/* Run docker-credential-NAME get for server (imagefmt/auth_helper.c): 1 found, 0 not
+ * found, -1 error (the helper missing or failing). */
+int imagefmt_auth_helper_get (const char *name, const char *server, struct imagefmt_creds *out,
+                              nook_error_t *err);
 
 /* Record (replacing) the credentials of key in path, atomically, mode 0600; the
  * directory is created 0700 when missing. */

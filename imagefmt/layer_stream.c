@@ -34,8 +34,8 @@ struct imagefmt_layer_stream
   const unsigned char *buf; /* the uncompressed stream (inflated, or in the map) */
   size_t len, pos;
   char *digest;
-  bool by_blob;      /* digest the compressed blob instead (open_fd_blob) */
-  char *blob_digest; /* then: the blob's */
+  bool by_blob;     /* open_fd_blob: a gzip blob inflated at once is not hashed */
+  bool crc_checked; /* ... it was: its gzip CRC-32 and size checked by libdeflate */
   /* stream mode */
   struct archive *raw;
   struct imagefmt_digester *d;
@@ -132,7 +132,7 @@ open_mem (struct imagefmt_layer_stream *s, const void *data, size_t len, nook_er
       || (c == IMAGEFMT_COMPRESSION_GZIP && inflate_whole (s, data, len)))
     {
       if (s->by_blob && c == IMAGEFMT_COMPRESSION_GZIP)
-        s->blob_digest = imagefmt_digest_data (data, len);
+        s->crc_checked = true;
       else
         s->digest = imagefmt_digest_data (s->buf, s->len);
       s->size = s->len;
@@ -191,10 +191,10 @@ imagefmt_layer_stream_open_fd_blob (int fd, struct imagefmt_layer_stream **out, 
   return open_fd (fd, true, out, err);
 }
 
-const char *
-imagefmt_layer_stream_blob_digest (const struct imagefmt_layer_stream *s)
+bool
+imagefmt_layer_stream_crc_checked (const struct imagefmt_layer_stream *s)
 {
-  return s->blob_digest;
+  return s->crc_checked;
 }
 
 int
@@ -326,6 +326,5 @@ imagefmt_layer_stream_free (struct imagefmt_layer_stream *s)
   if (s->inflated)
     munmap (s->inflated, s->inflated_cap);
   free (s->digest);
-  free (s->blob_digest);
   free (s);
 }

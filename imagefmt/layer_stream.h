@@ -27,13 +27,13 @@ int imagefmt_layer_stream_open_mem (const void *data, size_t len,
                                     struct imagefmt_layer_stream **out, nook_error_t *err);
 
 /* imagefmt_layer_stream_open_fd for a reader that relies on the store's pairing of a blob
- * with its diff ID (checked when the blob came in): when a gzip blob is inflated in memory,
- * the digest taken is the blob's, over its fewer compressed bytes
- * (imagefmt_layer_stream_blob_digest; the diff ID is then NULL); else as
- * imagefmt_layer_stream_open_fd. */
+ * with its diff ID (both digests checked when the blob came in): when a gzip blob is
+ * inflated in memory nothing is hashed (imagefmt_layer_stream_crc_checked: libdeflate
+ * checked its CRC-32 and size, which catch a corrupt blob; the diff ID is then NULL);
+ * a blob that fails them is streamed and hashed, as imagefmt_layer_stream_open_fd. */
 int imagefmt_layer_stream_open_fd_blob (int fd, struct imagefmt_layer_stream **out,
                                         nook_error_t *err);
-const char *imagefmt_layer_stream_blob_digest (const struct imagefmt_layer_stream *s);
+bool imagefmt_layer_stream_crc_checked (const struct imagefmt_layer_stream *s);
 
 /* A libarchive reader (tar format only) over the uncompressed stream, opened already;
  * owned by the stream.  NULL when the stream is not to be walked as a tar. */

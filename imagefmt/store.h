@@ -135,6 +135,10 @@ const char *imagefmt_store_arch (void);
 json_t *imagefmt_store_default_config (int64_t created, const char *comment);
 
 /* Point `ref` at the image whose manifest is `manifest_digest` (replacing an older tag). */
+/* Record digest as the registry's digest of the tag ref (Docker's RepoDigests), after a
+ * push of it: nothing when ref is not a tag of the store. */
+int imagefmt_store_set_repo_digest (struct imagefmt_store *s, const char *ref, const char *digest,
+                                    nook_error_t *err);
 int imagefmt_store_tag (struct imagefmt_store *s, const char *ref, const char *manifest_digest,
                         nook_error_t *err);
 

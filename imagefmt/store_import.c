@@ -140,6 +140,35 @@ store_entry_repo_digest (json_t *e)
 }
 
 int
+imagefmt_store_set_repo_digest (struct imagefmt_store *s, const char *ref, const char *digest,
+                                nook_error_t *err)
+{
+  cleanup_unlock struct imagefmt_store *locked = NULL;
+  cleanup_json json_t *idx = NULL;
+  cleanup_error nook_error_t not_tag = NULL;
+  cleanup_free char *full = imagefmt_ref_normalize_tag (ref, &not_tag);
+  if (full == NULL) /* an ID or a digest: no tag to record it on */
+    return 0;
+  if (imagefmt_digest_parse (digest, NULL, err) < 0 || imagefmt_store_lock (s, err) < 0)
+    return -1;
+  locked = s;
+  if (store_load_index (s, &idx, err) < 0)
+    return -1;
+  bool found = false;
+  size_t i;
+  json_t *e;
+  json_array_foreach (json_object_get (idx, "manifests"), i, e)
+  {
+    const char *r = store_entry_ref (e);
+    found |= r && strcmp (r, full) == 0;
+  }
+  if (!found)
+    return 0;
+  store_index_set_repo_digest (json_object_get (idx, "manifests"), full, digest);
+  return store_save_index (s, idx, err);
+}
+
+int
 imagefmt_store_tag (struct imagefmt_store *s, const char *ref, const char *manifest_digest,
                     nook_error_t *err)
 {

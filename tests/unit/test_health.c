@@ -115,7 +115,7 @@ test_merge (void **state)
   assert_int_equal (health_config_merge (&none, img, &out, &err), 0);
   assert_string_equal (json_string_value (json_array_get (json_object_get (out, "Test"), 0)),
                        "NONE");
-  assert_null (health_config_load (out));
+  assert_null (health_config_load (out, NULL));
   json_decref (out);
   none.health_retries = (char *)"2";
   assert_int_equal (health_config_merge (&none, img, &out, &err), -1);
@@ -144,7 +144,7 @@ static void
 test_config_load (void **state)
 {
   json_t *hc = json_loads ("{\"Test\":[\"CMD-SHELL\",\"exit 0\"]}", 0, NULL);
-  struct health_config *c = health_config_load (hc);
+  struct health_config *c = health_config_load (hc, NULL);
   assert_non_null (c);
   assert_string_equal (c->argv[0], "/bin/sh");
   assert_string_equal (c->argv[1], "-c");
@@ -158,14 +158,29 @@ test_config_load (void **state)
   health_config_free (c);
   json_decref (hc);
   hc = json_loads ("{\"Test\":[\"CMD\",\"/check\",\"a b\"],\"Retries\":1}", 0, NULL);
-  c = health_config_load (hc);
+  c = health_config_load (hc, NULL);
   assert_string_equal (c->argv[0], "/check");
   assert_string_equal (c->argv[1], "a b");
   assert_int_equal (c->retries, 1);
   health_config_free (c);
   json_decref (hc);
   hc = json_loads ("{\"Test\":[]}", 0, NULL);
-  assert_null (health_config_load (hc));
+  assert_null (health_config_load (hc, NULL));
+  json_decref (hc);
+  /* CMD-SHELL runs in the image's SHELL, as Docker's getShell */
+  hc = json_loads ("{\"Test\":[\"CMD-SHELL\",\"exit 0\"]}", 0, NULL);
+  json_t *shell = json_loads ("[\"/bin/bash\",\"-o\",\"pipefail\",\"-c\"]", 0, NULL);
+  c = health_config_load (hc, shell);
+  assert_string_equal (c->argv[0], "/bin/bash");
+  assert_string_equal (c->argv[3], "-c");
+  assert_string_equal (c->argv[4], "exit 0");
+  assert_null (c->argv[5]);
+  health_config_free (c);
+  json_decref (shell);
+  json_decref (hc);
+  /* a kind Docker does not know: no healthcheck */
+  hc = json_loads ("{\"Test\":[\"FOO\",\"exit 0\"]}", 0, NULL);
+  assert_null (health_config_load (hc, NULL));
   json_decref (hc);
 }
 

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "cmd/cgroup_info.h"
 #include "cmd/lifecycle.h"
 #include "cmd/logfile.h"
 #include "cmd/records.h"
@@ -24,6 +25,28 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/util.h"
+
+static void
+test_cgroup2_dir (void **state)
+{
+  (void)state;
+  const char *mi = "24 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+                   "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+  char *d = cgroup2_dir_of ("9:name=systemd:/\n0::/\n", mi);
+  assert_string_equal (d, "/sys/fs/cgroup/unified");
+  free (d);
+  d = cgroup2_dir_of ("0::/user.slice/user-1000.slice/user@1000.service/app.slice\n",
+                      "30 1 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n");
+  assert_string_equal (d, "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice");
+  free (d);
+  /* a mount of a subtree (a cgroup namespace's view) */
+  d = cgroup2_dir_of ("0::/a/b\n", "30 1 0:26 /a /mnt/cg rw - cgroup2 cgroup2 rw\n");
+  assert_string_equal (d, "/mnt/cg/b");
+  free (d);
+  assert_null (cgroup2_dir_of ("0::/ab\n", "30 1 0:26 /a /mnt/cg rw - cgroup2 cgroup2 rw\n"));
+  assert_null (cgroup2_dir_of ("1:pids:/\n", mi));
+  assert_null (cgroup2_dir_of ("0::/\n", "24 1 8:1 / / rw - ext4 /dev/sda1 rw\n"));
+}
 
 static void
 test_restart_policy (void **state)
@@ -197,6 +220,7 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_cgroup2_dir),
     cmocka_unit_test (test_restart_policy), cmocka_unit_test (test_log_config),
     cmocka_unit_test (test_json_escape),    cmocka_unit_test (test_time_format),
     cmocka_unit_test (test_signal_parse),   cmocka_unit_test (test_spec_round_trip),

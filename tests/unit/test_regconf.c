@@ -141,12 +141,40 @@ test_v1_and_errors (void **state)
     }
 }
 
+static void
+test_short_name_mode (void **state)
+{
+  static const char sconf[] = "unqualified-search-registries = [\"a.io\", \"b.io\"]\n"
+                             "short-name-mode = \"enforcing\"\n"
+                             "[aliases]\n\"web\" = \"a.io/lab/web\"\n";
+  struct regconf c;
+  nook_error_t err = NULL;
+  assert_int_equal (regconf_parse (sconf, strlen (sconf), "s.conf", &c, &err), 0);
+  assert_int_equal (c.short_mode, REGCONF_SHORT_ENFORCING);
+  assert_int_equal (regconf_short_ambiguous (&c, true, "node"), 2);
+  assert_int_equal (regconf_short_ambiguous (&c, true, "web"), 0);   /* an alias */
+  assert_int_equal (regconf_short_ambiguous (&c, false, "node"), 0); /* a registry typed */
+  c.short_mode = REGCONF_SHORT_PERMISSIVE;
+  assert_int_equal (regconf_short_ambiguous (&c, true, "node"), 0);
+  regconf_clear (&c);
+  static const char one[] = "unqualified-search-registries = [\"a.io\"]\n"
+                            "short-name-mode = \"enforcing\"\n";
+  assert_int_equal (regconf_parse (one, strlen (one), "s.conf", &c, &err), 0);
+  assert_int_equal (regconf_short_ambiguous (&c, true, "node"), 0);
+  regconf_clear (&c);
+  static const char bad[] = "short-name-mode = \"strict\"\n";
+  assert_int_equal (regconf_parse (bad, strlen (bad), "s.conf", &c, &err), -1);
+  assert_non_null (strstr (err->msg, "short-name-mode must be"));
+  nook_error_free (&err);
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_parse_and_sources),
     cmocka_unit_test (test_v1_and_errors),
+    cmocka_unit_test (test_short_name_mode),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
