@@ -40,3 +40,11 @@ cmd_human_since (int64_t then, int64_t now)
   free (d);
   return r;
 }
+
+char *
+cmd_human_created (int64_t then, int64_t now)
+{
+  if (then == 0)
+    return xstrdup ("reproducible (1970-01-01)");
+  return cmd_human_since (then, now);
+}
