@@ -12,5 +12,7 @@ char *cmd_human_since (int64_t then, int64_t now);
  * reproducible epoch `nook build` and `bootstrap` use by default (no SOURCE_DATE_EPOCH, no
  * git commit time), shown "reproducible (1970-01-01)" rather than "56 years ago". */
 char *cmd_human_created (int64_t then, int64_t now);
+/* Docker's units.HumanSizeWithPrecision (size, 3): "1.23MB", decimal units. */
+char *cmd_human_size (uint64_t size);
 
 #endif

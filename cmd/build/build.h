@@ -74,6 +74,7 @@ struct build
   struct nook_ctx *ctx;
   const struct build_opts *o;
   struct imagefmt_store *store;
+  struct imagefmt_hold *hold; /* every image held against rmi and prune while building */
   struct nook_idmapping ids0;
   struct idmap_plan_input idin;
   struct dockerfile *df;
@@ -151,8 +152,17 @@ char *build_state_digest (const struct build_state *s);
 int build_cache_get (struct build *b, const char *key, struct build_state *out);
 /* Remember the state after a step (errors are only warned about: a cache). */
 void build_cache_put (struct build *b, const char *key, const struct build_state *s);
-/* `nook builder prune`: remove every entry; *n the number removed. */
-int build_cache_prune (const char *root, size_t *n, uint64_t *bytes, nook_error_t *err);
+/* Remove the records last used before `before` (-1: every one), and the layer blobs and
+ * unpacked layers only they kept (no image, no record left uses them): *n records, *bytes
+ * freed.  The layer part waits for the builds running (they hold the images). */
+int build_cache_prune (struct imagefmt_store *s, int64_t before, size_t *n, uint64_t *bytes,
+                       nook_error_t *err);
+/* `builder prune --filter until=X`: X a Go duration before now, Unix seconds or an RFC 3339
+ * UTC time; *before the time records last used before it are removed.  Pure. */
+int build_prune_filter (const char *filter, int64_t now, int64_t *before, nook_error_t *err);
+/* `system df`'s Build Cache: the records, and the bytes of the records and of the layers
+ * only they keep. */
+int build_cache_usage (struct imagefmt_store *s, size_t *n, uint64_t *bytes, nook_error_t *err);
 
 /* ---- upper dirs to layers (pack.c) ---- */
 
