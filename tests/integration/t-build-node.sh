@@ -105,8 +105,9 @@ diag "build took ${took}s ($NOOK_TEST_USER_KIND user)"
 check_match "the RUN step ran npm install" '#[0-9]+ \[[0-9]+/[0-9]+\] RUN npm install' "$ERR"
 check_match "it ends naming the image" 'naming to docker.io/library/app:latest done' "$ERR"
 
-nrun image inspect --format '{{json .Config.Cmd}} {{json .Config.ExposedPorts}} {{.Config.WorkingDir}}' app
-check_eq "the image's CMD, EXPOSE and WORKDIR" '["npm","start"] {"3000/tcp":{}} /app' "$OUT"
+nrun image inspect app
+cfg=$(python3 -c 'import json,sys; c=json.load(sys.stdin)[0]["Config"]; print(json.dumps(c["Cmd"]), json.dumps(c["ExposedPorts"]), c["WorkingDir"])' <<<"$OUT")
+check_eq "the image's CMD, EXPOSE and WORKDIR" '["npm", "start"] {"3000/tcp": {}} /app' "$cfg"
 nrun run --rm app sh -c 'ls /app; test -f /app/package-lock.json && echo lock'
 check_match "the context is in /app, with npm install's package-lock.json" \
   "package.json${NL}server.js${NL}lock" "$(grep -v -x -e Dockerfile <<<"$OUT")"
