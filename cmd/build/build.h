@@ -75,6 +75,7 @@ struct build
   const struct build_opts *o;
   struct imagefmt_store *store;
   struct imagefmt_hold *hold; /* every image held against rmi and prune while building */
+  pid_t tty_pid;              /* the compact view's renderer, 0 none */
   struct nook_idmapping ids0;
   struct idmap_plan_input idin;
   struct dockerfile *df;
@@ -138,6 +139,32 @@ char **build_args_env (const struct build_args *a);
  * an ARG line, never recorded in the image. */
 bool build_args_predefined (const char *name);
 void build_args_clear (struct build_args *a);
+
+/* ---- the compact view on a terminal (progress.c) ---- */
+
+struct build_tty
+{
+  int width;
+  int vertex; /* the step shown, -1 none */
+  char *name;
+  char *tail[10]; /* its last output lines */
+  char **subs;    /* its details, NULL none */
+  size_t n_tail;
+  int seen, done;
+  bool status_shown, failed;
+};
+void build_tty_init (struct build_tty *t, int width);
+/* One line of BuildKit's plain form in, what the terminal shows appended to out.  Pure. */
+void build_tty_feed (struct build_tty *t, const char *line, struct strbuf *out);
+/* The end of the stream: the closing line, after secs. */
+void build_tty_end (struct build_tty *t, double secs, struct strbuf *out);
+/* --progress=tty, or auto (NULL, "" too) with stderr a terminal. */
+bool build_tty_wanted (const char *progress);
+/* Fork the renderer (it writes to stderr): the fd to write the plain form to, -1 error. */
+int build_tty_start (pid_t *pid);
+/* Close out (the stream, NULL: closed), tell the renderer (pid, 0: none) the end and wait
+ * for it. */
+void build_tty_finish (FILE *out, pid_t pid);
 
 /* ---- the cache (cache.c) ---- */
 

@@ -699,8 +699,8 @@ build_free (struct build *b)
   free (b->tmpdir);
   free (b->empty_dir);
   strv_free (b->used_args);
-  if (b->out)
-    fclose (b->out);
+  build_tty_finish (b->out, b->tty_pid);
+  b->out = NULL;
   imagefmt_hold_release (b->hold);
   if (b->store)
     imagefmt_store_close (b->store);
@@ -724,7 +724,10 @@ cmd_build (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   struct build b
       = { .ctx = ctx, .o = &o, .ctxfd = -1, .tmpfd = -1, .tmplock = -1, .quiet = o.quiet };
   clock_gettime (CLOCK_MONOTONIC, &b.t0);
-  int pfd = fcntl (2, F_DUPFD_CLOEXEC, 3);
+  const char *progress = o.progress ? o.progress : getenv ("BUILDKIT_PROGRESS");
+  int pfd = !o.quiet && build_tty_wanted (progress) ? build_tty_start (&b.tty_pid) : -1;
+  if (pfd < 0)
+    pfd = fcntl (2, F_DUPFD_CLOEXEC, 3);
   b.out = pfd >= 0 ? fdopen (pfd, "w") : NULL;
   int ret = -1;
   cleanup_free char *text = NULL;
