@@ -119,7 +119,10 @@ check_eq "nook run -d -p $P:3000 app starts" 0 "$RC"
 http_get() {
   curl -fsS --max-time 3 "http://127.0.0.1:$P/" 2>/dev/null
 }
-if wait_until "the server answers on 127.0.0.1:$P" 60 http_get; then
+answers() {
+  http_get >/dev/null
+}
+if wait_until "the server answers on 127.0.0.1:$P" 60 answers; then
   check_eq "the app answers through the published port" "hello from the app" "$(http_get)"
 fi
 nrun logs "app-$$"
