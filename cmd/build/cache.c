@@ -148,10 +148,10 @@ build_cache_put (struct build *b, const char *key, const struct build_state *s)
 
 struct entries
 {
-  char **names;                 /* the entries' file names */
-  int64_t *used;                /* last use (mtime) */
-  uint64_t *size;               /* the record's bytes */
-  char ***blobs, ***chains;     /* per entry */
+  char **names;             /* the entries' file names */
+  int64_t *used;            /* last use (mtime) */
+  uint64_t *size;           /* the record's bytes */
+  char ***blobs, ***chains; /* per entry */
   size_t n;
 };
 
@@ -202,8 +202,8 @@ entries_read (const char *root, struct entries *out, nook_error_t *err)
           || fs_read_file_at (dirfd (dir), de->d_name, CACHE_MAX, &text, NULL, NULL) < 0)
         continue;
       json_t *j = json_loads (text, 0, NULL);
-      json_t *diffs = json_object_get (json_object_get (json_object_get (j, "config"), "rootfs"),
-                                       "diff_ids");
+      json_t *diffs
+          = json_object_get (json_object_get (json_object_get (j, "config"), "rootfs"), "diff_ids");
       size_t k;
       json_t *v;
       json_array_foreach (json_object_get (j, "layers"), k, v)

@@ -258,8 +258,7 @@ now_s (void)
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void __attribute__ ((noreturn))
-renderer (int in)
+static void __attribute__ ((noreturn)) renderer (int in)
 {
   /* Ctrl-C reaches the whole group: the build stops the step and writes why, the
    * renderer shows it and ends at the end of the stream. */
