@@ -42,6 +42,9 @@ char *imagefmt_store_default_root (nook_error_t *err);
  * take it themselves. */
 int imagefmt_store_lock (struct imagefmt_store *s, nook_error_t *err);
 void imagefmt_store_unlock (struct imagefmt_store *s);
+/* In a child forked to work beside its parent (a build's parallel stage): forget the
+ * parent's open lock file, whose flock the two would share; the child opens its own. */
+void imagefmt_store_forked (struct imagefmt_store *s);
 
 struct imagefmt_image
 {

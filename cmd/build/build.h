@@ -93,6 +93,7 @@ struct build
   bool *done;
   char **used_args; /* build args some ARG consumed */
   int vertex;       /* BuildKit's #N */
+  int *vshared;     /* the counter shared with parallel stages (parallel.c), or NULL */
   FILE *out;        /* progress (stderr) */
   bool quiet;
   bool warned_single;                 /* the note on RUN under another USER without a range, once */
@@ -139,6 +140,17 @@ char **build_args_env (const struct build_args *a);
  * an ARG line, never recorded in the image. */
 bool build_args_predefined (const char *name);
 void build_args_clear (struct build_args *a);
+
+/* ---- stages (exec.c, parallel.c) ---- */
+
+/* The next BuildKit vertex number #N. */
+int build_vertex_next (struct build *b);
+/* Run stage idx (its dependencies done): b->results[idx], b->done[idx]. */
+int build_run_stage (struct build *b, size_t idx, nook_error_t *err);
+/* Run the stages of order (build order, n of them) in waves: every stage whose needs are
+ * done, the independent ones of a wave in parallel processes (one in this process), as
+ * BuildKit; a wave's stages in order, one after the other, with --explain-cache. */
+int build_run_stages (struct build *b, const size_t *order, size_t n, nook_error_t *err);
 
 /* ---- the compact view on a terminal (progress.c) ---- */
 
