@@ -154,14 +154,19 @@ int build_run_stages (struct build *b, const size_t *order, size_t n, nook_error
 
 /* ---- the compact view on a terminal (progress.c) ---- */
 
+struct build_tty_step
+{
+  int vertex;
+  char *name;
+  char *tail[10]; /* its last output lines */
+  size_t n_tail;
+  char **subs; /* its details, NULL none */
+};
 struct build_tty
 {
   int width;
-  int vertex; /* the step shown, -1 none */
-  char *name;
-  char *tail[10]; /* its last output lines */
-  char **subs;    /* its details, NULL none */
-  size_t n_tail;
+  struct build_tty_step *steps; /* the running ones (parallel stages: several) */
+  size_t n_steps;
   int seen, done;
   bool status_shown, failed;
 };

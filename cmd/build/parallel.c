@@ -74,8 +74,7 @@ write_all (int fd, const char *s, size_t n)
 }
 
 /* In the child: run the stage, send the result, end. */
-static void __attribute__ ((noreturn))
-child_run (struct build *b, size_t idx, int wfd)
+static void __attribute__ ((noreturn)) child_run (struct build *b, size_t idx, int wfd)
 {
   imagefmt_store_forked (b->store);
   size_t e0 = b->explain_now ? json_array_size (b->explain_now) : 0;
@@ -89,9 +88,8 @@ child_run (struct build *b, size_t idx, int wfd)
       for (size_t i = e0; b->explain_now && i < json_array_size (b->explain_now); i++)
         json_array_append (ex, json_array_get (b->explain_now, i));
       j = json_pack ("{s:O, s:o, s:o, s:o, s:o, s:b}", "config", s->config, "layers",
-                     strv_to_json (s->layers), "diff_ids", strv_to_json (s->diff_ids),
-                     "used_args", strv_to_json (b->used_args), "explain", ex, "warned",
-                     b->warned_single);
+                     strv_to_json (s->layers), "diff_ids", strv_to_json (s->diff_ids), "used_args",
+                     strv_to_json (b->used_args), "explain", ex, "warned", b->warned_single);
     }
   else
     j = json_pack ("{s:s, s:i, s:i}", "error", e && e->msg ? e->msg : "the stage failed", "exit",
@@ -173,7 +171,8 @@ run_wave (struct build *b, const size_t *wave, size_t wn, nook_error_t *err)
 {
   if (b->vshared == NULL)
     {
-      void *m = mmap (NULL, sizeof (int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+      void *m
+          = mmap (NULL, sizeof (int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
       if (m == MAP_FAILED)
         return nook_error_set (err, errno, "mmap");
       b->vshared = m;

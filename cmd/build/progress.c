@@ -29,37 +29,55 @@ static void append_cut (struct strbuf *out, const char *s, size_t n);
 #define END_MARK "\036nook-progress-end"
 
 static void
-tail_clear (struct build_tty *t)
+step_free (struct build_tty_step *st)
 {
-  for (size_t i = 0; i < t->n_tail; i++)
-    free (t->tail[i]);
-  t->n_tail = 0;
-  strv_free (t->subs);
-  t->subs = NULL;
+  for (size_t i = 0; i < st->n_tail; i++)
+    free (st->tail[i]);
+  strv_free (st->subs);
+  free (st->name);
+}
+
+/* The running step numbered v, or NULL. */
+static struct build_tty_step *
+step_find (struct build_tty *t, int v)
+{
+  for (size_t i = 0; i < t->n_steps; i++)
+    if (t->steps[i].vertex == v)
+      return &t->steps[i];
+  return NULL;
+}
+
+static void
+step_drop (struct build_tty *t, struct build_tty_step *st)
+{
+  size_t i = (size_t)(st - t->steps);
+  step_free (st);
+  memmove (t->steps + i, t->steps + i + 1, (t->n_steps - i - 1) * sizeof *t->steps);
+  t->n_steps--;
 }
 
 /* The step's details, under its line: " => => naming to ... done". */
 static void
-subs_print (struct build_tty *t, struct strbuf *out)
+subs_print (struct build_tty *t, struct build_tty_step *st, struct strbuf *out)
 {
-  for (size_t i = 0; t->subs && t->subs[i]; i++)
+  for (size_t i = 0; st->subs && st->subs[i]; i++)
     {
       strbuf_append (out, " => => ");
-      append_cut (out, t->subs[i], t->width > 8 ? (size_t)t->width - 8 : 72);
+      append_cut (out, st->subs[i], t->width > 8 ? (size_t)t->width - 8 : 72);
       strbuf_append (out, "\n");
     }
 }
 
 static void
-tail_push (struct build_tty *t, const char *s)
+tail_push (struct build_tty_step *st, const char *s)
 {
-  if (t->n_tail == TAIL_MAX)
+  if (st->n_tail == TAIL_MAX)
     {
-      free (t->tail[0]);
-      memmove (t->tail, t->tail + 1, (TAIL_MAX - 1) * sizeof *t->tail);
-      t->n_tail--;
+      free (st->tail[0]);
+      memmove (st->tail, st->tail + 1, (TAIL_MAX - 1) * sizeof *st->tail);
+      st->n_tail--;
     }
-  t->tail[t->n_tail++] = xstrdup (s);
+  st->tail[st->n_tail++] = xstrdup (s);
 }
 
 /* Erase the live status line, when one is shown. */
@@ -91,14 +109,18 @@ append_cut (struct strbuf *out, const char *s, size_t n)
     }
 }
 
+/* The live line: the step with news, and how many others run beside it. */
 static void
-status_show (struct build_tty *t, struct strbuf *out, const char *extra)
+status_show (struct build_tty *t, struct strbuf *out, const struct build_tty_step *st,
+             const char *extra)
 {
   status_clear (t, out);
   struct strbuf line = { 0 };
-  strbuf_appendf (&line, " => %s", t->name ? t->name : "");
+  strbuf_appendf (&line, " => %s", st->name ? st->name : "");
   if (extra && *extra)
     strbuf_appendf (&line, " | %s", extra);
+  if (t->n_steps > 1)
+    strbuf_appendf (&line, " (+%zu running)", t->n_steps - 1);
   size_t w = t->width > 1 ? (size_t)t->width - 1 : 79;
   append_cut (out, line.buf ? line.buf : "", w);
   free (line.buf);
@@ -107,10 +129,11 @@ status_show (struct build_tty *t, struct strbuf *out, const char *extra)
 
 /* " => NAME ... 1.2s" padded to the width. */
 static void
-step_line (struct build_tty *t, struct strbuf *out, const char *prefix, const char *secs)
+step_line (struct build_tty *t, const struct build_tty_step *st, struct strbuf *out,
+           const char *prefix, const char *secs)
 {
   struct strbuf l = { 0 };
-  strbuf_appendf (&l, " => %s%s", prefix, t->name ? t->name : "");
+  strbuf_appendf (&l, " => %s%s", prefix, st->name ? st->name : "");
   size_t w = t->width > 20 ? (size_t)t->width - 1 : 79;
   size_t len = strlen (l.buf);
   size_t sl = secs ? strlen (secs) : 0;
@@ -132,7 +155,6 @@ build_tty_init (struct build_tty *t, int width)
 {
   memset (t, 0, sizeof *t);
   t->width = width > 0 ? width : 80;
-  t->vertex = -1;
 }
 
 void
@@ -157,39 +179,41 @@ build_tty_feed (struct build_tty *t, const char *line, struct strbuf *out)
       return;
     }
   const char *rest = end + 1;
-  if (v != t->vertex)
+  struct build_tty_step *st = step_find (t, (int)v);
+  if (st == NULL)
     {
       /* a new step: its name */
-      status_clear (t, out);
-      free (t->name);
-      t->name = xstrdup (rest);
-      t->vertex = (int)v;
+      t->steps = xreallocarray (t->steps, t->n_steps + 1, sizeof *t->steps);
+      st = &t->steps[t->n_steps++];
+      memset (st, 0, sizeof *st);
+      st->vertex = (int)v;
+      st->name = xstrdup (rest);
       t->seen++;
-      tail_clear (t);
-      status_show (t, out, NULL);
+      status_show (t, out, st, NULL);
       return;
     }
   if (strncmp (rest, "DONE ", 5) == 0 || strcmp (rest, "CACHED") == 0)
     {
       bool cached = rest[0] == 'C';
       status_clear (t, out);
-      step_line (t, out, cached ? "CACHED " : "", cached ? NULL : rest + 5);
-      subs_print (t, out);
+      step_line (t, st, out, cached ? "CACHED " : "", cached ? NULL : rest + 5);
+      subs_print (t, st, out);
       t->done++;
-      tail_clear (t);
-      t->vertex = -1;
+      step_drop (t, st);
+      if (t->n_steps > 0)
+        status_show (t, out, &t->steps[t->n_steps - 1], NULL);
       return;
     }
   if (strncmp (rest, "ERROR", 5) == 0)
     {
       status_clear (t, out);
-      step_line (t, out, "ERROR ", NULL);
-      subs_print (t, out);
-      if (t->n_tail)
+      step_line (t, st, out, "ERROR ", NULL);
+      subs_print (t, st, out);
+      if (st->n_tail)
         {
-          strbuf_appendf (out, "------\n > %s:\n", t->name ? t->name : "");
-          for (size_t i = 0; i < t->n_tail; i++)
-            strbuf_appendf (out, "%s\n", t->tail[i]);
+          strbuf_appendf (out, "------\n > %s:\n", st->name ? st->name : "");
+          for (size_t i = 0; i < st->n_tail; i++)
+            strbuf_appendf (out, "%s\n", st->tail[i]);
         }
       strbuf_appendf (out, "%s\n", line);
       t->failed = true;
@@ -201,15 +225,15 @@ build_tty_feed (struct build_tty *t, const char *line, struct strbuf *out)
   if (e2 && e2 != rest && isdigit ((unsigned char)rest[0]) && (*e2 == ' ' || *e2 == '\0'))
     {
       const char *text = *e2 ? e2 + 1 : "";
-      tail_push (t, rest);
+      tail_push (st, rest);
       if (*text)
-        status_show (t, out, text);
+        status_show (t, out, st, text);
       return;
     }
   /* a detail of the step ("writing image sha256:... done"): shown under it at its end */
-  if (t->subs == NULL)
-    t->subs = xzalloc (sizeof (char *));
-  strv_push (&t->subs, rest);
+  if (st->subs == NULL)
+    st->subs = xzalloc (sizeof (char *));
+  strv_push (&st->subs, rest);
 }
 
 void
@@ -218,9 +242,11 @@ build_tty_end (struct build_tty *t, double secs, struct strbuf *out)
   status_clear (t, out);
   if (!t->failed)
     strbuf_appendf (out, "[+] Building %.1fs (%d/%d) FINISHED\n", secs, t->done, t->seen);
-  free (t->name);
-  t->name = NULL;
-  tail_clear (t);
+  for (size_t i = 0; i < t->n_steps; i++)
+    step_free (&t->steps[i]);
+  free (t->steps);
+  t->steps = NULL;
+  t->n_steps = 0;
 }
 
 /* ---- the renderer process ---- */

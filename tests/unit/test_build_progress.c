@@ -126,6 +126,31 @@ test_other_lines (void **state)
   free (s0);
 }
 
+static void
+test_parallel (void **state)
+{
+  (void)state;
+  /* two stages at once: their lines interleave, each step keeps its own */
+  const char *in[] = { "#3 [a 2/2] RUN a-cmd",
+                       "#4 [b 2/2] RUN b-cmd",
+                       "#3 0.100 from a",
+                       "#4 0.110 from b",
+                       "#4 DONE 0.2s",
+                       "#3 0.300 more from a",
+                       "#3 DONE 0.4s",
+                       NULL };
+  char *raw = render (in, 50);
+  assert_non_null (strstr (raw, " => [a 2/2] RUN a-cmd | from a (+1 running)"));
+  assert_non_null (strstr (raw, " => [b 2/2] RUN b-cmd | from b (+1 running)"));
+  assert_non_null (strstr (raw, " => [a 2/2] RUN a-cmd | more from a\r"));
+  char *s = screen (raw);
+  assert_string_equal (s, " => [b 2/2] RUN b-cmd                        0.2s\n"
+                          " => [a 2/2] RUN a-cmd                        0.4s\n"
+                          "[+] Building 1.2s (2/2) FINISHED\n");
+  free (s);
+  free (raw);
+}
+
 int
 main (void)
 {
@@ -133,6 +158,7 @@ main (void)
     cmocka_unit_test (test_steps),
     cmocka_unit_test (test_error),
     cmocka_unit_test (test_other_lines),
+    cmocka_unit_test (test_parallel),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
