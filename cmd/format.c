@@ -40,3 +40,25 @@ cmd_human_since (int64_t then, int64_t now)
   free (d);
   return r;
 }
+
+char *
+cmd_human_created (int64_t then, int64_t now)
+{
+  if (then == 0)
+    return xstrdup ("reproducible (1970-01-01)");
+  return cmd_human_since (then, now);
+}
+
+char *
+cmd_human_size (uint64_t size)
+{
+  static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB", "EB" };
+  double v = (double)size;
+  size_t i = 0;
+  while (v >= 1000.0 && i + 1 < sizeof units / sizeof units[0])
+    {
+      v /= 1000.0;
+      i++;
+    }
+  return xasprintf ("%.3g%s", v, units[i]);
+}

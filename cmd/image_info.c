@@ -274,7 +274,7 @@ hcells_fill (struct hcells *c, const struct imagefmt_history_row *r, const struc
   if (gmtime_r (&t, &tm))
     strftime (buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   c->created_at = xstrdup (buf);
-  c->created = o->human ? cmd_human_since (r->created, now) : xstrdup (buf);
+  c->created = o->human ? cmd_human_created (r->created, now) : xstrdup (buf);
   cleanup_free char *by = tabs_to_spaces (r->created_by);
   c->by = o->no_trunc ? xstrdup (by) : ellipsis (by, 45);
   c->size = o->human ? human_size (r->size) : xasprintf ("%llu", (unsigned long long)r->size);

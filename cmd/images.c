@@ -299,7 +299,7 @@ row_fill (struct row *r, const struct imagefmt_listing *l, const struct images_o
   if (r->digest == NULL)
     r->digest = xstrdup ("<none>");
   r->id = o->no_trunc ? xstrdup (l->id) : xstrndup (l->id + 7, 12);
-  r->since = cmd_human_since (l->created, now);
+  r->since = cmd_human_created (l->created, now);
   r->size = human_size (l->size);
   time_t t = (time_t)l->created;
   struct tm tm;

@@ -1,4 +1,5 @@
 /* cmd/store_admin.c: `nook image prune`, `nook system df|check|info`. */
+#include "cmd/build/build.h"
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "cmd/records.h"
@@ -193,6 +194,10 @@ system_df (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   cleanup_close int cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cdir >= 0 && fs_dir_foreach (cdir, df_container, &c, err) < 0)
     return -1;
+  size_t bc_n = 0;
+  uint64_t bc_bytes = 0;
+  if (build_cache_usage (s, &bc_n, &bc_bytes, err) < 0)
+    return -1;
   struct
   {
     const char *type;
@@ -203,7 +208,8 @@ system_df (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     { "Containers", c.total, c.active, c.size, c.reclaimable },
     { "Unpacked layers", d.layers, d.layers_active, d.layers_size, d.layers_reclaimable },
     { "Local Volumes", 0, 0, 0, 0 },
-    { "Build Cache", 0, 0, 0, 0 },
+    /* the cache's records and the layers only they keep (builder prune removes them) */
+    { "Build Cache", bc_n, 0, bc_bytes, bc_bytes },
   };
   if (!json)
     printf ("%-17s%-10s%-10s%-10s%s\n", "TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE");

@@ -187,6 +187,15 @@ imagefmt_store_root (const struct imagefmt_store *s)
  * keeps it whole, the flock keeps other processes out. */
 static pthread_mutex_t lock_mu = PTHREAD_MUTEX_INITIALIZER;
 
+void
+imagefmt_store_forked (struct imagefmt_store *s)
+{
+  if (s->lockfd >= 0)
+    close (s->lockfd);
+  s->lockfd = -1;
+  s->lockdepth = 0;
+}
+
 int
 imagefmt_store_lock (struct imagefmt_store *s, nook_error_t *err)
 {

@@ -42,6 +42,9 @@ char *imagefmt_store_default_root (nook_error_t *err);
  * take it themselves. */
 int imagefmt_store_lock (struct imagefmt_store *s, nook_error_t *err);
 void imagefmt_store_unlock (struct imagefmt_store *s);
+/* In a child forked to work beside its parent (a build's parallel stage): forget the
+ * parent's open lock file, whose flock the two would share; the child opens its own. */
+void imagefmt_store_forked (struct imagefmt_store *s);
 
 struct imagefmt_image
 {
@@ -160,6 +163,22 @@ int imagefmt_store_lookup_hold (struct imagefmt_store *s, const char *ref,
                                 nook_error_t *err);
 /* End a hold (NULL is fine): once the container's record is written. */
 void imagefmt_hold_release (struct imagefmt_hold *h);
+/* Hold every image of the store (images.lock shared) until imagefmt_hold_release: a build,
+ * from its start to its end, so that no rmi, prune or `builder prune` removes its base's
+ * layers, or the intermediate layers it made and has not yet put in an image, under it.
+ * Those wait (and say so) until the build ends. */
+int imagefmt_store_hold_images (struct imagefmt_store *s, struct imagefmt_hold **hold,
+                                nook_error_t *err);
+
+/* The chain IDs of diff_ids, bottom first, NULL-terminated (strv_free). */
+char **imagefmt_chain_ids (char *const *diff_ids);
+/* Layers a record other than the index keeps (the build cache): of `blobs` (layer blob
+ * digests) and `chains` (chain IDs of unpacked layers), those no image uses and not in
+ * keep_blobs/keep_chains (NULL: none) are counted (*n, *bytes: blob bytes, unpacked files'
+ * bytes) and, with remove, deleted, under images.lock (exclusive) and the store lock. */
+int imagefmt_store_unused_layers (struct imagefmt_store *s, char *const *blobs, char *const *chains,
+                                  char *const *keep_blobs, char *const *keep_chains, bool remove,
+                                  size_t *n, uint64_t *bytes, nook_error_t *err);
 
 struct imagefmt_remove_opts
 {

@@ -3,6 +3,7 @@
 #include "imagefmt/store.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/log.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -26,10 +27,29 @@ store_images_lock (struct imagefmt_store *s, int op, nook_error_t *err)
       = openat (s->rootfd, IMAGES_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
     return nook_error_set (err, errno, "open lock file '%s/" IMAGES_LOCK "'", s->root);
+  /* Exclusive (rmi, prune) waits for the runs starting and the builds running: said,
+   * since a build can take minutes. */
+  if (op == LOCK_EX && flock (fd, LOCK_EX | LOCK_NB) == 0)
+    return take_fd (&fd);
+  if (op == LOCK_EX && errno == EWOULDBLOCK)
+    log_warn ("waiting for the builds running (or containers starting) on this store's images");
   while (flock (fd, op) < 0)
     if (errno != EINTR)
       return nook_error_set (err, errno, "lock '%s/" IMAGES_LOCK "'", s->root);
   return take_fd (&fd);
+}
+
+int
+imagefmt_store_hold_images (struct imagefmt_store *s, struct imagefmt_hold **hold,
+                            nook_error_t *err)
+{
+  cleanup_close int lk = store_images_lock (s, LOCK_SH, err);
+  if (lk < 0)
+    return -1;
+  struct imagefmt_hold *h = xzalloc (sizeof *h);
+  h->fd = take_fd (&lk);
+  *hold = h;
+  return 0;
 }
 
 /* imagefmt_store_lookup, from the run cache when the image has an entry there. */

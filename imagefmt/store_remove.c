@@ -3,11 +3,14 @@
 #include "imagefmt/digest.h"
 #include "imagefmt/internal.h"
 #include "imagefmt/ref.h"
+#include "imagefmt/store_check.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/file.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -309,4 +312,82 @@ imagefmt_store_remove (struct imagefmt_store *s, const char *ref,
     return -1;
   locked = s;
   return store_remove_locked (s, ref, o, &images_lock, err);
+}
+
+/* ---- layers other records keep (the build cache) ---- */
+
+char **
+imagefmt_chain_ids (char *const *diff_ids)
+{
+  return store_chain_ids (diff_ids);
+}
+
+static int
+unused_locked (struct imagefmt_store *s, char *const *blobs, char *const *chains,
+               char *const *keep_blobs, char *const *keep_chains, bool remove, size_t *n,
+               uint64_t *bytes, nook_error_t *err)
+{
+  cleanup_json json_t *idx = NULL;
+  if (store_load_index (s, &idx, err) < 0)
+    return -1;
+  struct refs r = { .blobs = xzalloc (sizeof (char *)), .chains = xzalloc (sizeof (char *)) };
+  collect_refs (s, json_object_get (idx, "manifests"), &r);
+  cleanup_strv char **seen = xzalloc (sizeof (char *));
+  for (size_t i = 0; blobs && blobs[i]; i++)
+    {
+      const char *d = blobs[i];
+      struct stat st;
+      if (strncmp (d, "sha256:", 7) != 0 || !imagefmt_digest_hex_valid (d + 7)
+          || strv_contains (seen, d) || strv_contains (r.blobs, d)
+          || (keep_blobs && strv_contains (keep_blobs, d))
+          || fstatat (s->blobsfd, d + 7, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        continue;
+      strv_push (&seen, d);
+      (*n)++;
+      *bytes += (uint64_t)st.st_size;
+      if (remove)
+        store_remove_blob (s, d);
+    }
+  int ret = 0;
+  for (size_t i = 0; chains && chains[i]; i++)
+    {
+      const char *c = chains[i];
+      if (strncmp (c, "sha256:", 7) != 0 || !imagefmt_digest_hex_valid (c + 7)
+          || strv_contains (seen, c) || strv_contains (r.chains, c)
+          || (keep_chains && strv_contains (keep_chains, c)))
+        continue;
+      strv_push (&seen, c);
+      cleanup_free char *done = xasprintf ("%s.done", c + 7);
+      if (faccessat (s->layersfd, done, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+        continue;
+      (*n)++;
+      *bytes += imagefmt_tree_size (s->layersfd, c + 7);
+      if (remove && store_remove_layer_dir (s, c + 7, err) < 0)
+        {
+          ret = -1;
+          break;
+        }
+    }
+  strv_free (r.blobs);
+  strv_free (r.chains);
+  return ret;
+}
+
+int
+imagefmt_store_unused_layers (struct imagefmt_store *s, char *const *blobs, char *const *chains,
+                              char *const *keep_blobs, char *const *keep_chains, bool remove,
+                              size_t *n, uint64_t *bytes, nook_error_t *err)
+{
+  *n = 0;
+  *bytes = 0;
+  if (!remove)
+    return unused_locked (s, blobs, chains, keep_blobs, keep_chains, false, n, bytes, err);
+  cleanup_unlock struct imagefmt_store *locked = NULL;
+  /* As rmi: images.lock first (a build holds it shared while it runs: what it uses now
+   * is not in the index yet), then the store lock. */
+  cleanup_close int images_lock = store_images_lock (s, LOCK_EX, err);
+  if (images_lock < 0 || imagefmt_store_lock (s, err) < 0)
+    return -1;
+  locked = s;
+  return unused_locked (s, blobs, chains, keep_blobs, keep_chains, true, n, bytes, err);
 }

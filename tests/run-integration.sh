@@ -12,7 +12,8 @@
 # counts as a failure. Closing line: "integration: N passed, N failed".
 #
 # Knobs: NOOK_TESTS="t-exit t-env" runs only those files; NOOK_TEST_TIMEOUT (seconds per
-# file, default 240); NOOK_TEST_BUDGET (seconds for everything, default 1200: files not
+# file, default 240; a file may ask for more with a header line "# nook-test-timeout: N");
+# NOOK_TEST_BUDGET (seconds for everything, default 1200: files not
 # started by then count as failures, so a hanging nook cannot push CI past its limit);
 # NOOK_TEST_USERS="nook-sub" (as root) picks the users.
 set -uo pipefail
@@ -65,6 +66,14 @@ if [ ${#files[@]} -eq 0 ]; then
   finish
 fi
 
+# file_timeout FILE: NOOK_TEST_TIMEOUT, or more when FILE's header asks for it (a slow
+# test: "# nook-test-timeout: N" in its first 5 lines).
+file_timeout() {
+  local n
+  n=$(head -n 5 "tests/integration/$1" | sed -n 's/^# nook-test-timeout: *\([0-9][0-9]*\)$/\1/p')
+  if [ -n "$n" ] && [ "$n" -gt "$timeout_s" ]; then echo "$n"; else echo "$timeout_s"; fi
+}
+
 # run_file LABEL FILE CMD...: run one test file, stream its TAP prefixed with LABEL, count.
 run_file() {
   local label=$1 file=$2 line rc=1 n_ok=0 n_notok=0 plan=
@@ -98,8 +107,8 @@ run_file() {
       echo "[$label] # $file skipped"
     fi
   elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-    fail=$((fail + 1)); failures+=("[$label] $file: timed out after ${timeout_s}s")
-    echo "[$label] not ok - $file timed out after ${timeout_s}s"
+    fail=$((fail + 1)); failures+=("[$label] $file: timed out after $(file_timeout "$file")s")
+    echo "[$label] not ok - $file timed out after $(file_timeout "$file")s"
   elif [ "$rc" != 0 ] && [ "$n_notok" = 0 ]; then
     fail=$((fail + 1)); failures+=("[$label] $file: exited $rc with no failing test")
     echo "[$label] not ok - $file exited $rc"
@@ -153,7 +162,7 @@ if [ "$(id -u)" -eq 0 ]; then
       mkdir -p "$work/root" "$work/tmp"
       chown -R "$u:$(id -gn "$u")" "$work"
       chmod 0700 "$work"
-      run_file "$u" "$f" timeout -k 10 "$timeout_s" \
+      run_file "$u" "$f" timeout -k 10 "$(file_timeout "$f")" \
         runuser -u "$u" -- env -i HOME="$home" USER="$u" LOGNAME="$u" PATH="$sys_path" \
         LANG=C.UTF-8 TMPDIR="$work/tmp" NOOK="$tmp/bin/nook" PROBE="$tmp/bin/probe" \
         NOOK_HOOKED="$([ -x "$tmp/bin/nook-testhooks" ] && echo "$tmp/bin/nook-testhooks")" \
@@ -193,7 +202,7 @@ else
   for f in "${files[@]}"; do
     work=$tmp/${f%.sh}
     mkdir -p "$work/root" "$work/tmp"
-    run_file "$me" "$f" timeout -k 10 "$timeout_s" \
+    run_file "$me" "$f" timeout -k 10 "$(file_timeout "$f")" \
       env TMPDIR="$work/tmp" NOOK="$nook_abs" PROBE="$probe_abs" NOOK_ROOT="$work/root" \
       NOOK_HOOKED="$hooked_abs" \
       NOOK_TEST_USER_KIND="$kind" NOOK_TEST_MUST_WORK="$must_work" NOOK_TEST_SHARED="$tmp/shared" \

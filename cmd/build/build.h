@@ -83,6 +83,8 @@ struct build
   struct nook_ctx *ctx;
   const struct build_opts *o;
   struct imagefmt_store *store;
+  struct imagefmt_hold *hold; /* every image held against rmi and prune while building */
+  pid_t tty_pid;              /* the compact view's renderer, 0 none */
   struct nook_idmapping ids0;
   struct idmap_plan_input idin;
   struct dockerfile *df;
@@ -100,6 +102,7 @@ struct build
   bool *done;
   char **used_args; /* build args some ARG consumed */
   int vertex;       /* BuildKit's #N */
+  int *vshared;     /* the counter shared with parallel stages (parallel.c), or NULL */
   FILE *out;        /* progress (stderr) */
   bool quiet;
   bool warned_single;                 /* the note on RUN under another USER without a range, once */
@@ -150,6 +153,48 @@ char **build_args_env (const struct build_args *a);
 bool build_args_predefined (const char *name);
 void build_args_clear (struct build_args *a);
 
+/* ---- stages (exec.c, parallel.c) ---- */
+
+/* The next BuildKit vertex number #N. */
+int build_vertex_next (struct build *b);
+/* Run stage idx (its dependencies done): b->results[idx], b->done[idx]. */
+int build_run_stage (struct build *b, size_t idx, nook_error_t *err);
+/* Run the stages of order (build order, n of them) in waves: every stage whose needs are
+ * done, the independent ones of a wave in parallel processes (one in this process), as
+ * BuildKit; a wave's stages in order, one after the other, with --explain-cache. */
+int build_run_stages (struct build *b, const size_t *order, size_t n, nook_error_t *err);
+
+/* ---- the compact view on a terminal (progress.c) ---- */
+
+struct build_tty_step
+{
+  int vertex;
+  char *name;
+  char *tail[10]; /* its last output lines */
+  size_t n_tail;
+  char **subs; /* its details, NULL none */
+};
+struct build_tty
+{
+  int width;
+  struct build_tty_step *steps; /* the running ones (parallel stages: several) */
+  size_t n_steps;
+  int seen, done;
+  bool status_shown, failed;
+};
+void build_tty_init (struct build_tty *t, int width);
+/* One line of BuildKit's plain form in, what the terminal shows appended to out.  Pure. */
+void build_tty_feed (struct build_tty *t, const char *line, struct strbuf *out);
+/* The end of the stream: the closing line, after secs. */
+void build_tty_end (struct build_tty *t, double secs, struct strbuf *out);
+/* --progress=tty, or auto (NULL, "" too) with stderr a terminal. */
+bool build_tty_wanted (const char *progress);
+/* Fork the renderer (it writes to stderr): the fd to write the plain form to, -1 error. */
+int build_tty_start (pid_t *pid);
+/* Close out (the stream, NULL: closed), tell the renderer (pid, 0: none) the end and wait
+ * for it. */
+void build_tty_finish (FILE *out, pid_t pid);
+
 /* ---- the cache (cache.c) ---- */
 
 /* The key of a step: the parent state's config digest, the instruction after
@@ -163,8 +208,17 @@ char *build_state_digest (const struct build_state *s);
 int build_cache_get (struct build *b, const char *key, struct build_state *out);
 /* Remember the state after a step (errors are only warned about: a cache). */
 void build_cache_put (struct build *b, const char *key, const struct build_state *s);
-/* `nook builder prune`: remove every entry; *n the number removed. */
-int build_cache_prune (const char *root, size_t *n, uint64_t *bytes, nook_error_t *err);
+/* Remove the records last used before `before` (-1: every one), and the layer blobs and
+ * unpacked layers only they kept (no image, no record left uses them): *n records, *bytes
+ * freed.  The layer part waits for the builds running (they hold the images). */
+int build_cache_prune (struct imagefmt_store *s, int64_t before, size_t *n, uint64_t *bytes,
+                       nook_error_t *err);
+/* `builder prune --filter until=X`: X a Go duration before now, Unix seconds or an RFC 3339
+ * UTC time; *before the time records last used before it are removed.  Pure. */
+int build_prune_filter (const char *filter, int64_t now, int64_t *before, nook_error_t *err);
+/* `system df`'s Build Cache: the records, and the bytes of the records and of the layers
+ * only they keep. */
+int build_cache_usage (struct imagefmt_store *s, size_t *n, uint64_t *bytes, nook_error_t *err);
 
 /* ---- upper dirs to layers (pack.c) ---- */
 

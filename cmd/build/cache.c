@@ -3,6 +3,7 @@
  * reuses it, across runs of nook.  An entry whose blobs are gone (rmi, prune) is a
  * miss.  Keys are pure functions of the inputs (build_cache_key). */
 #include "cmd/build/build.h"
+#include "cmd/health.h"
 #include "imagefmt/digest.h"
 #include "imagefmt/store.h"
 #include "imagefmt/store_blob.h"
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CACHE_MAX (16u << 20)
@@ -115,6 +117,8 @@ build_cache_get (struct build *b, const char *key, struct build_state *out)
       build_state_clear (&s);
       return 1;
     }
+  /* the record's mtime is its last use (`builder prune --filter until=`) */
+  utimensat (d, key + 7, NULL, 0);
   *out = s;
   return 0;
 }
@@ -140,26 +144,206 @@ build_cache_put (struct build *b, const char *key, const struct build_state *s)
     log_warn ("build cache: %s", e->msg);
 }
 
-int
-build_cache_prune (const char *root, size_t *n, uint64_t *bytes, nook_error_t *err)
+/* ---- the cache's records and the layers only they keep ---- */
+
+struct entries
+{
+  char **names;             /* the entries' file names */
+  int64_t *used;            /* last use (mtime) */
+  uint64_t *size;           /* the record's bytes */
+  char ***blobs, ***chains; /* per entry */
+  size_t n;
+};
+
+static void
+entries_free (struct entries *e)
+{
+  for (size_t i = 0; i < e->n; i++)
+    {
+      strv_free (e->blobs[i]);
+      strv_free (e->chains[i]);
+    }
+  strv_free (e->names);
+  free (e->used);
+  free (e->size);
+  free (e->blobs);
+  free (e->chains);
+}
+
+/* Every record of cache/build with the layer blobs and chain IDs its state names. */
+static int
+entries_read (const char *root, struct entries *out, nook_error_t *err)
 {
   cleanup_free char *p = xasprintf ("%s/cache/build", root);
-  *n = 0;
-  *bytes = 0;
+  *out = (struct entries){ .names = xzalloc (sizeof (char *)) };
   cleanup_dir DIR *dir = opendir (p);
   if (dir == NULL)
     return errno == ENOENT ? 0 : nook_error_set (err, errno, "open '%s'", p);
   struct dirent *de;
   while ((de = readdir (dir)) != NULL)
     {
-      if (de->d_name[0] == '.' && (de->d_name[1] == '\0' || strcmp (de->d_name, "..") == 0))
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
         continue;
       struct stat st;
-      if (fstatat (dirfd (dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-        *bytes += (uint64_t)st.st_size;
-      if (unlinkat (dirfd (dir), de->d_name, 0) < 0 && errno != ENOENT)
-        return nook_error_set (err, errno, "remove '%s/%s'", p, de->d_name);
-      (*n)++;
+      if (fstatat (dirfd (dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        continue;
+      size_t i = out->n++;
+      strv_push (&out->names, de->d_name);
+      out->used = xreallocarray (out->used, out->n, sizeof *out->used);
+      out->size = xreallocarray (out->size, out->n, sizeof *out->size);
+      out->blobs = xreallocarray (out->blobs, out->n, sizeof *out->blobs);
+      out->chains = xreallocarray (out->chains, out->n, sizeof *out->chains);
+      out->used[i] = st.st_mtim.tv_sec;
+      out->size[i] = (uint64_t)st.st_size;
+      out->blobs[i] = xzalloc (sizeof (char *));
+      out->chains[i] = xzalloc (sizeof (char *));
+      cleanup_free char *text = NULL;
+      if (!S_ISREG (st.st_mode)
+          || fs_read_file_at (dirfd (dir), de->d_name, CACHE_MAX, &text, NULL, NULL) < 0)
+        continue;
+      json_t *j = json_loads (text, 0, NULL);
+      json_t *diffs
+          = json_object_get (json_object_get (json_object_get (j, "config"), "rootfs"), "diff_ids");
+      size_t k;
+      json_t *v;
+      json_array_foreach (json_object_get (j, "layers"), k, v)
+      {
+        if (json_string_value (v))
+          strv_push (&out->blobs[i], json_string_value (v));
+      }
+      cleanup_strv char **d = xzalloc (sizeof (char *));
+      json_array_foreach (diffs, k, v)
+      {
+        if (json_string_value (v))
+          strv_push (&d, json_string_value (v));
+      }
+      strv_free (out->chains[i]);
+      out->chains[i] = imagefmt_chain_ids (d);
+      json_decref (j);
     }
   return 0;
+}
+
+static void
+strv_add_all (char ***to, char *const *from)
+{
+  for (size_t i = 0; from && from[i]; i++)
+    if (!strv_contains (*to, from[i]))
+      strv_push (to, from[i]);
+}
+
+int
+build_cache_usage (struct imagefmt_store *s, size_t *n, uint64_t *bytes, nook_error_t *err)
+{
+  struct entries e;
+  *n = 0;
+  *bytes = 0;
+  if (entries_read (imagefmt_store_root (s), &e, err) < 0)
+    return -1;
+  cleanup_strv char **blobs = xzalloc (sizeof (char *));
+  cleanup_strv char **chains = xzalloc (sizeof (char *));
+  for (size_t i = 0; i < e.n; i++)
+    {
+      *bytes += e.size[i];
+      strv_add_all (&blobs, e.blobs[i]);
+      strv_add_all (&chains, e.chains[i]);
+    }
+  *n = e.n;
+  entries_free (&e);
+  size_t k = 0;
+  uint64_t lb = 0;
+  if (imagefmt_store_unused_layers (s, blobs, chains, NULL, NULL, false, &k, &lb, err) < 0)
+    return -1;
+  *bytes += lb;
+  return 0;
+}
+
+int
+build_cache_prune (struct imagefmt_store *s, int64_t before, size_t *n, uint64_t *bytes,
+                   nook_error_t *err)
+{
+  struct entries e;
+  *n = 0;
+  *bytes = 0;
+  const char *root = imagefmt_store_root (s);
+  if (entries_read (root, &e, err) < 0)
+    return -1;
+  cleanup_free char *p = xasprintf ("%s/cache/build", root);
+  cleanup_close int d = open (p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_strv char **gone_blobs = xzalloc (sizeof (char *));
+  cleanup_strv char **gone_chains = xzalloc (sizeof (char *));
+  cleanup_strv char **kept_blobs = xzalloc (sizeof (char *));
+  cleanup_strv char **kept_chains = xzalloc (sizeof (char *));
+  int ret = 0;
+  for (size_t i = 0; i < e.n; i++)
+    {
+      if (before >= 0 && e.used[i] >= before)
+        {
+          strv_add_all (&kept_blobs, e.blobs[i]);
+          strv_add_all (&kept_chains, e.chains[i]);
+          continue;
+        }
+      if (d >= 0 && unlinkat (d, e.names[i], 0) < 0 && errno != ENOENT)
+        {
+          ret = nook_error_set (err, errno, "remove '%s/%s'", p, e.names[i]);
+          break;
+        }
+      (*n)++;
+      *bytes += e.size[i];
+      strv_add_all (&gone_blobs, e.blobs[i]);
+      strv_add_all (&gone_chains, e.chains[i]);
+    }
+  entries_free (&e);
+  if (ret < 0)
+    return -1;
+  /* the intermediate layers only the removed records kept: no image, no record left */
+  size_t k = 0;
+  uint64_t lb = 0;
+  if (imagefmt_store_unused_layers (s, gone_blobs, gone_chains, kept_blobs, kept_chains, true, &k,
+                                    &lb, err)
+      < 0)
+    return -1;
+  *bytes += lb;
+  return 0;
+}
+
+int
+build_prune_filter (const char *filter, int64_t now, int64_t *before, nook_error_t *err)
+{
+  const char *v;
+  if (strncmp (filter, "until=", 6) != 0)
+    return nook_error_set_exit (err, 125, EINVAL,
+                                "invalid filter '%s': nook builder prune knows 'until=DURATION' "
+                                "or 'until=TIMESTAMP'",
+                                filter);
+  v = filter + 6;
+  int64_t ns;
+  cleanup_error nook_error_t e = NULL;
+  if (health_duration_parse (v, &ns, &e) == 0)
+    {
+      if (ns < 0)
+        return nook_error_set_exit (err, 125, EINVAL, "invalid filter '%s': a negative duration",
+                                    filter);
+      *before = now - ns / 1000000000;
+      return 0;
+    }
+  char *end = NULL;
+  errno = 0;
+  long long t = strtoll (v, &end, 10);
+  if (*v && errno == 0 && end && *end == '\0' && t >= 0)
+    {
+      *before = t;
+      return 0;
+    }
+  struct tm tm = { 0 };
+  end = strptime (v, "%Y-%m-%dT%H:%M:%S", &tm);
+  if (end && (*end == '\0' || strcmp (end, "Z") == 0))
+    {
+      *before = (int64_t)timegm (&tm);
+      return 0;
+    }
+  return nook_error_set_exit (err, 125, EINVAL,
+                              "invalid filter '%s': until takes a duration (24h, 90m) or a time "
+                              "(Unix seconds, or 2006-01-02T15:04:05Z)",
+                              filter);
 }

@@ -4,6 +4,7 @@
 #include "cmd/build/build.h"
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "cmd/format.h"
 #include "cmd/store_open.h"
 #include "imagefmt/digest.h"
 #include "imagefmt/export.h"
@@ -708,8 +709,9 @@ build_free (struct build *b)
   free (b->tmpdir);
   free (b->empty_dir);
   strv_free (b->used_args);
-  if (b->out)
-    fclose (b->out);
+  build_tty_finish (b->out, b->tty_pid);
+  b->out = NULL;
+  imagefmt_hold_release (b->hold);
   if (b->store)
     imagefmt_store_close (b->store);
 }
@@ -732,7 +734,10 @@ cmd_build (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   struct build b
       = { .ctx = ctx, .o = &o, .ctxfd = -1, .tmpfd = -1, .tmplock = -1, .quiet = o.quiet };
   clock_gettime (CLOCK_MONOTONIC, &b.t0);
-  int pfd = fcntl (2, F_DUPFD_CLOEXEC, 3);
+  const char *progress = o.progress ? o.progress : getenv ("BUILDKIT_PROGRESS");
+  int pfd = !o.quiet && build_tty_wanted (progress) ? build_tty_start (&b.tty_pid) : -1;
+  if (pfd < 0)
+    pfd = fcntl (2, F_DUPFD_CLOEXEC, 3);
   b.out = pfd >= 0 ? fdopen (pfd, "w") : NULL;
   int ret = -1;
   cleanup_free char *text = NULL;
@@ -829,6 +834,10 @@ cmd_build (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   if (epoch_of (&o, b.ctxpath, &b.epoch, err) < 0)
     goto out;
   if (cmd_store_open (ctx->root, &b.store, &b.ids0, &b.idin, err) < 0)
+    goto out;
+  /* The base, the intermediate layers (in no image until the end) and the cache's: no
+   * rmi, prune or `builder prune` removes them under this build (they wait for it). */
+  if (imagefmt_store_hold_images (b.store, &b.hold, err) < 0)
     goto out;
   b.tmpdir = xasprintf ("%s/build", imagefmt_store_root (b.store));
   if (mkdir (b.tmpdir, 0755) < 0 && errno != EEXIST)
@@ -928,27 +937,58 @@ cmd_buildx (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 int
 cmd_builder (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
-  if (argc < 2 || strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0)
+  if (argc < 2 || strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0
+      || (strcmp (argv[1], "prune") == 0 && cmd_wants_help (argc - 1, argv + 1)))
     {
-      printf ("Usage:  nook builder prune [-a] [-f]\n\nRemove the build cache\n");
+      printf ("Usage:  nook builder prune [OPTIONS]\n\n"
+              "Remove build cache: the cache's records, and the intermediate layers (blobs and\n"
+              "unpacked layers) that only they kept. Images are never touched.\n\n"
+              "Options:\n"
+              "  -a, --all             Remove all unused build cache (nook's cache has no\n"
+              "                        dangling records apart: the same as without)\n"
+              "      --filter filter   Provide filter values (e.g. \"until=24h\": records not\n"
+              "                        used for 24 hours)\n"
+              "  -f, --force           Do not prompt for confirmation\n");
       return argc < 2 ? 1 : 0;
     }
   if (strcmp (argv[1], "prune") != 0)
     return cmd_args_error (err, "builder", "nook builder: '%s' is not a nook builder command.",
                            argv[1]);
+  int64_t before = -1;
   for (int i = 2; i < argc; i++)
-    if (strcmp (argv[i], "-f") && strcmp (argv[i], "--force") && strcmp (argv[i], "-a")
-        && strcmp (argv[i], "--all"))
-      return cmd_flag_error (err, "builder prune", "unknown flag: %s", argv[i]);
+    {
+      const char *v;
+      int r = cmd_opt_value (argc, argv, &i, NULL, "--filter", "builder prune", &v, err);
+      if (r < 0)
+        return -1;
+      if (r > 0)
+        {
+          int64_t t;
+          if (build_prune_filter (v, (int64_t)time (NULL), &t, err) < 0)
+            return -1;
+          before = before < 0 || t < before ? t : before;
+          continue;
+        }
+      if (strcmp (argv[i], "--keep-storage") == 0 || strncmp (argv[i], "--keep-storage=", 15) == 0
+          || strcmp (argv[i], "--max-used-space") == 0 || strcmp (argv[i], "--reserved-space") == 0)
+        return nook_error_set_exit (err, 125, EINVAL,
+                                    "nook builder prune: %s is not supported (use --filter "
+                                    "until=DURATION)",
+                                    argv[i]);
+      if (strcmp (argv[i], "-f") && strcmp (argv[i], "--force") && strcmp (argv[i], "-a")
+          && strcmp (argv[i], "--all") && strcmp (argv[i], "-af") && strcmp (argv[i], "-fa"))
+        return cmd_flag_error (err, "builder prune", "unknown flag: %s", argv[i]);
+    }
   struct imagefmt_store *s = NULL;
   if (cmd_store_open (ctx->root, &s, NULL, NULL, err) < 0)
     return -1;
   size_t n = 0;
   uint64_t bytes = 0;
-  int r = build_cache_prune (imagefmt_store_root (s), &n, &bytes, err);
+  int r = build_cache_prune (s, before, &n, &bytes, err);
   imagefmt_store_close (s);
   if (r < 0)
     return -1;
-  printf ("Deleted build cache objects: %zu\nTotal reclaimed space: %" PRIu64 "B\n", n, bytes);
+  cleanup_free char *h = cmd_human_size (bytes);
+  printf ("Deleted build cache objects: %zu\nTotal reclaimed space: %s\n", n, h);
   return 0;
 }

@@ -159,10 +159,19 @@ step_name (struct build_stage_ctx *sc)
   return xasprintf ("[%s%s%zu/%zu]", sc->label, *sc->label ? " " : "", sc->step, sc->total);
 }
 
+int
+build_vertex_next (struct build *b)
+{
+  /* stages running in parallel processes share the counter (parallel.c) */
+  if (b->vshared)
+    return b->vertex = __atomic_add_fetch (b->vshared, 1, __ATOMIC_SEQ_CST);
+  return ++b->vertex;
+}
+
 static int
 vertex_start (struct build *b, struct build_stage_ctx *sc, const char *what, double *t)
 {
-  int v = ++b->vertex;
+  int v = build_vertex_next (b);
   cleanup_free char *name = step_name (sc);
   if (!b->quiet)
     {
@@ -1195,8 +1204,8 @@ count_steps (const struct dockerfile *df, const struct dockerfile_stage *st)
   return n;
 }
 
-static int
-run_stage (struct build *b, size_t idx, nook_error_t *err)
+int
+build_run_stage (struct build *b, size_t idx, nook_error_t *err)
 {
   const struct dockerfile_stage *st = &b->st->stages[idx];
   struct build_stage_ctx sc = { 0 };
@@ -1220,7 +1229,7 @@ run_stage (struct build *b, size_t idx, nook_error_t *err)
   double t0;
   const struct dockerfile_node *from = &b->df->nodes[st->first_node];
   json_t *shell = NULL;
-  int v = ++b->vertex;
+  int v = build_vertex_next (b);
   {
     cleanup_free char *name = step_name (&sc);
     if (!b->quiet)
@@ -1285,9 +1294,8 @@ build_exec (struct build *b, struct build_state *final, nook_error_t *err)
   free (b->done);
   b->results = xzalloc (sizeof *b->results * b->st->n);
   b->done = xzalloc (sizeof *b->done * b->st->n);
-  for (size_t i = 0; i < n; i++)
-    if (run_stage (b, order[i], err) < 0)
-      return -1;
+  if (build_run_stages (b, order, n, err) < 0)
+    return -1;
   build_state_copy (final, &b->results[order[n - 1]]);
   return 0;
 }

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# t-build-parallel.sh: independent stages run at the same time (issue 17, as BuildKit):
+# stage a's RUN waits for a connection that only stage b's RUN makes (--network host, a
+# port on 127.0.0.1), so a build running its stages one after the other never ends (it
+# is stopped after a deadline and fails); the final stage copies from both; the result is
+# the same image as with --explain-cache (stages one after the other there) from a warm
+# cache; a failing stage stops the build with its error and leaves no image.
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+setup_image
+# shellcheck source=tests/integration/netlib.sh
+. "$(dirname "$0")/netlib.sh"
+
+P=$(free_port tcp)
+ctx=$T_SCRATCH/ctx
+mkdir -p "$ctx"
+cat >"$ctx/Dockerfile" <<EOF
+FROM busybox AS a
+RUN nc -l -p $P >/got && echo a-done >/a
+FROM busybox AS b
+RUN i=0; until echo from-b | nc 127.0.0.1 $P; do i=\$((i+1)); [ \$i -lt 600 ] || exit 9; sleep 0.1; done; echo b-done >/b
+FROM busybox
+COPY --from=a /a /got /
+COPY --from=b /b /
+CMD ["cat", "/a", "/b", "/got"]
+EOF
+
+NOOK_RUN_TIMEOUT=120 nrun build --network host -t par "$ctx"
+check_eq "the build of two stages that need each other to run at once succeeds" 0 "$RC"
+[ "$RC" = 0 ] || diag "$(tail -n 30 <<<"$ERR")"
+log=$ERR
+check_match "both stages' RUN steps are in the output" "\[a 2/2\] RUN nc -l" "$log"
+check_match "(b's too)" "\[b 2/2\] RUN i=0" "$log"
+n=$(grep -cE '^#[0-9]+ \[' <<<"$log")
+u=$(grep -oE '^#[0-9]+ \[' <<<"$log" | sort -u | wc -l)
+check_eq "every step has its own #N" "$n" "$u"
+id1=$(grep -oE 'writing image sha256:[0-9a-f]{64}' <<<"$log")
+nrun run --rm par
+check_eq "the final stage has both stages' files" "a-done${NL}b-done${NL}from-b" "$OUT"
+
+# the same, stages one after the other (--explain-cache), every step from the cache
+nrun build --network host --explain-cache -t par2 "$ctx"
+check_eq "--explain-cache (stages in turn) from the cache succeeds" 0 "$RC"
+check_eq "the same image" "$id1" "$(grep -oE 'writing image sha256:[0-9a-f]{64}' <<<"$ERR")"
+
+# a failing stage: the build fails with its error, nothing tagged
+cat >"$ctx/Dockerfile" <<'EOF'
+FROM busybox AS a
+RUN echo fine >/a
+FROM busybox AS b
+RUN echo broken; exit 7
+FROM busybox
+COPY --from=a /a /
+COPY --from=b /a /
+EOF
+nrun build -t parfail "$ctx"
+check_eq "a failing stage fails the build (exit 1)" 1 "$RC"
+check_match "with its step and exit code" "\[b 2/2\] RUN echo broken; exit 7.*exit code: 7" "$(tr '\n' ' ' <<<"$ERR")"
+nrun images -q parfail
+check_eq "nothing tagged" "" "$OUT"
+done_testing
