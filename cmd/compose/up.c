@@ -60,6 +60,7 @@ struct job
   const char *doing; /* "Starting" */
   const char *done;  /* "Started" */
   bool ignore_fail1; /* the first verb may fail (stop of a stopped container) */
+  char ***then;      /* verbs run after those, in order, each needing the last to succeed */
   pid_t pid;
   int status;
 };
@@ -111,6 +112,21 @@ call_verb (struct nook_ctx *ctx, char **argv, bool quiet)
   return r;
 }
 
+/* a: `network connect ... NET CONTAINER`: is CONTAINER (an id) already on NET (its
+ * record names it)?  A stopped container has left the networks it was connected to. */
+static bool
+connected (struct nook_ctx *ctx, char **a)
+{
+  size_t n = strv_len (a);
+  if (n < 4 || strcmp (a[0], "network") != 0)
+    return false;
+  cleanup_error nook_error_t e = NULL;
+  json_t *rec = netrec_load (ctx->root, a[n - 2], &e);
+  bool on = rec && json_object_get (json_object_get (rec, "Containers"), a[n - 1]);
+  json_decref (rec);
+  return on;
+}
+
 static pid_t
 spawn_job (struct nook_ctx *ctx, struct job *j)
 {
@@ -130,6 +146,9 @@ spawn_job (struct nook_ctx *ctx, struct job *j)
     r = call_verb (ctx, j->argv2, true);
   if (r == 0 && j->argv3)
     r = call_verb (ctx, j->argv3, true);
+  for (char ***t = j->then; r == 0 && t && *t; t++)
+    if (!connected (ctx, *t))
+      r = call_verb (ctx, *t, true);
   _exit (r & 0xff);
 }
 
@@ -176,6 +195,9 @@ jobs_free (struct job *jobs, size_t n)
       strv_free (jobs[i].argv);
       strv_free (jobs[i].argv2);
       strv_free (jobs[i].argv3);
+      for (char ***t = jobs[i].then; t && *t; t++)
+        strv_free (*t);
+      free (jobs[i].then);
       free ((char *)jobs[i].what);
     }
   free (jobs);
@@ -899,9 +921,9 @@ service_run_argv (struct orch *o, struct compose_service *s, int n, bool create,
     {
       struct compose_network *net = model_network (o->m, s->networks[0].name);
       push2 (&a, "--network", net ? net->name : s->networks[0].name);
-      if (s->n_networks > 1)
+      if (s->n_networks > 1 && x && x->oneoff)
         fprintf (stderr,
-                 "WARN[0000] service \"%s\": nook joins one network per container: %s only "
+                 "WARN[0000] service \"%s\": a one-off container joins one network: %s only "
                  "(not enforced: the others)\n",
                  s->name, s->networks[0].name);
       if (!(x && x->oneoff))
@@ -1165,6 +1187,43 @@ service_run_argv (struct orch *o, struct compose_service *s, int n, bool create,
 }
 
 /* ---- waiting ------------------------------------------------------------------------- */
+
+/* `network connect` of replica n of s to its networks after the first (the first is
+ * run's --network), each with its aliases and ipv4_address; id: an existing container
+ * (else its name); those it is already on are left out when the job runs (a stopped
+ * container has left them: started again, it joins them anew).  NULL if none. */
+static char ***
+service_connects (struct orch *o, struct compose_service *s, int n, const char *id)
+{
+  if (s->network_mode || s->n_networks < 2)
+    return NULL;
+  char ***v = NULL;
+  size_t nv = 0;
+  cleanup_free char *name = ctr_name (o, s, n);
+  for (size_t k = 1; k < s->n_networks; k++)
+    {
+      struct compose_service_network *sn = &s->networks[k];
+      struct compose_network *net = model_network (o->m, sn->name);
+      const char *nn = net ? net->name : sn->name;
+      char **a = argv_of ("network", "connect", NULL);
+      push2 (&a, "--alias", s->name);
+      for (char **al = sn->aliases; al && *al; al++)
+        push2 (&a, "--alias", *al);
+      if (s->container_name && s->container_name[0])
+        {
+          cleanup_free char *cn = xasprintf ("%s-%s-%d", o->name, s->name, n);
+          push2 (&a, "--alias", cn);
+        }
+      if (sn->ipv4_address)
+        push2 (&a, "--ip", sn->ipv4_address);
+      strv_push (&a, nn);
+      strv_push (&a, id ? id : name);
+      v = xrealloc (v, (nv + 2) * sizeof *v);
+      v[nv++] = a;
+      v[nv] = NULL;
+    }
+  return v;
+}
 
 static int64_t
 now_ms (void)
@@ -1454,8 +1513,11 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
                     fprintf (stderr, " Container %s  %s\n", name,
                              have->c->running ? "Running" : "Created");
                   else
-                    add_job (&jobs, &nj, argv_of ("start", have->c->id, NULL), NULL, NULL,
-                             xasprintf ("Container %s", name), "Starting", "Started");
+                    {
+                      add_job (&jobs, &nj, argv_of ("start", have->c->id, NULL), NULL, NULL,
+                               xasprintf ("Container %s", name), "Starting", "Started");
+                      jobs[nj - 1].then = service_connects (o, s, n, have->c->id);
+                    }
                   continue;
                 }
               char **ra = service_run_argv (o, s, n, u->no_start, NULL, err);
@@ -1476,6 +1538,8 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
                 add_job (&jobs, &nj, ra, NULL, NULL, xasprintf ("Container %s", name),
                          u->no_start ? "Creating" : "Starting",
                          u->no_start ? "Created" : "Started");
+              if (!u->no_start)
+                jobs[nj - 1].then = service_connects (o, s, n, NULL);
             }
         }
       if (rc == 0 && nj > 0 && run_jobs (o, jobs, nj) > 0)
@@ -1986,6 +2050,8 @@ stop_containers (struct orch *o, struct pctrs *pc, bool *pick, bool rm, bool vol
                    : strcmp (verb, "start") == 0   ? "Started"
                                                    : "Done");
           jobs[nj - 1].ignore_fail1 = rm;
+          if (si >= 0 && !c->oneoff && strcmp (verb, "restart") == 0)
+            jobs[nj - 1].then = service_connects (o, &o->m->services[si], c->number, c->c->id);
         }
       if (nj)
         failed += run_jobs (o, jobs, nj);
@@ -2211,6 +2277,9 @@ do_simple (struct orch *o, int argc, char **argv, nook_error_t *err)
                 continue;
               add_job (&jobs, &nj, argv_of ("start", pc.v[i].c->id, NULL), NULL, NULL,
                        xasprintf ("Container %s", pc.v[i].c->name), "Starting", "Started");
+              if (si >= 0)
+                jobs[nj - 1].then = service_connects (o, &o->m->services[si], pc.v[i].number,
+                                                      pc.v[i].c->id);
             }
           failed += nj ? run_jobs (o, jobs, nj) : 0;
           jobs_free (jobs, nj);
