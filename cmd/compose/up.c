@@ -2278,8 +2278,8 @@ do_simple (struct orch *o, int argc, char **argv, nook_error_t *err)
               add_job (&jobs, &nj, argv_of ("start", pc.v[i].c->id, NULL), NULL, NULL,
                        xasprintf ("Container %s", pc.v[i].c->name), "Starting", "Started");
               if (si >= 0)
-                jobs[nj - 1].then = service_connects (o, &o->m->services[si], pc.v[i].number,
-                                                      pc.v[i].c->id);
+                jobs[nj - 1].then
+                    = service_connects (o, &o->m->services[si], pc.v[i].number, pc.v[i].c->id);
             }
           failed += nj ? run_jobs (o, jobs, nj) : 0;
           jobs_free (jobs, nj);
