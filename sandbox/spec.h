@@ -85,6 +85,7 @@ struct nook_spec
   gid_t *groups; /* supplementary groups, inside ids */
   size_t n_groups;
   char *hostname;
+  char *domainname; /* NULL: left as the new UTS namespace has it */
   bool tty, interactive, readonly_rootfs;
   unsigned short tty_rows, tty_cols; /* -t: the pty's size before the command starts (0: none) */
   bool unmasked;                     /* --privileged: no masked or read-only /proc and /sys paths */

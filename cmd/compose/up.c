@@ -1077,6 +1077,10 @@ service_run_argv (struct orch *o, struct compose_service *s, int n, bool create,
     push2 (&a, "--workdir", wd);
   if (s->hostname)
     push2 (&a, "--hostname", s->hostname);
+  if (s->domainname && *s->domainname)
+    push2 (&a, "--domainname", s->domainname);
+  for (char **g = s->group_add; g && *g; g++)
+    push2 (&a, "--group-add", *g);
   if (s->init_set && s->init)
     strv_push (&a, "--init");
   if (s->stop_signal)
