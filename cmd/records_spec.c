@@ -56,9 +56,11 @@ container_spec_json (const struct nook_spec *s)
     {
       const struct nook_mount *m = &s->mounts[i];
       json_array_append_new (mounts, json_pack ("{s:s, s:s?, s:s, s:b, s:s?}", "Kind",
-                                                m->kind == MOUNT_TMPFS ? "tmpfs" : "bind", "Source",
-                                                m->source, "Target", m->target, "ReadOnly",
-                                                m->readonly, "Options", m->options));
+                                                m->kind == MOUNT_TMPFS  ? "tmpfs"
+                                                : m->kind == MOUNT_COPY ? "copy"
+                                                                        : "bind",
+                                                "Source", m->source, "Target", m->target,
+                                                "ReadOnly", m->readonly, "Options", m->options));
     }
   json_t *rl = json_array ();
   for (size_t i = 0; i < s->n_rlimits; i++)
@@ -108,7 +110,9 @@ container_spec_from_json (json_t *cfg, struct nook_spec *s, nook_error_t *err)
   {
     struct nook_mount *o = &s->mounts[s->n_mounts++];
     const char *kind = json_string_value (json_object_get (x, "Kind"));
-    o->kind = kind && strcmp (kind, "tmpfs") == 0 ? MOUNT_TMPFS : MOUNT_BIND;
+    o->kind = kind && strcmp (kind, "tmpfs") == 0  ? MOUNT_TMPFS
+              : kind && strcmp (kind, "copy") == 0 ? MOUNT_COPY
+                                                   : MOUNT_BIND;
     o->source = jdup (x, "Source");
     o->target = jdup (x, "Target");
     o->readonly = json_is_true (json_object_get (x, "ReadOnly"));

@@ -14,6 +14,9 @@ enum mount_kind
 {
   MOUNT_BIND,
   MOUNT_TMPFS,
+  MOUNT_COPY, /* source (a host file) copied at each start into a tmpfs of the container's
+               * mount namespace, owned and moded as options say ("uid=U,gid=G,mode=0NNN",
+               * container ids), bound read-only on target: compose's secrets and configs */
 };
 
 struct nook_mount

@@ -680,48 +680,11 @@ write_all_fd (int fd, const char *buf, size_t len)
   return 0;
 }
 
-struct chown_arg
-{
-  const char *path;
-  uid_t uid;
-  gid_t gid;
-};
-
-static int
-chown_fn (void *arg, nook_error_t *err)
-{
-  struct chown_arg *a = arg;
-  if (lchown (a->path, a->uid, a->gid) < 0)
-    return nook_error_set (err, errno, "chown %s", a->path);
-  return 0;
-}
-
-/* uid and gid of a secret's file as the container sees them: chowned inside a user
- * namespace mapped as the containers' (a user without a range has only its own id, which
- * is root there: preflight refused others). */
-static int
-chown_in_userns (struct orch *o, const char *path, const struct compose_file_ref *r,
-                 nook_error_t *err)
-{
-  unsigned long uid = r->uid ? strtoul (r->uid, NULL, 10) : 0;
-  unsigned long gid = r->gid ? strtoul (r->gid, NULL, 10) : 0;
-  if (uid == 0 && gid == 0)
-    return 0;
-  if ((r->uid && strspn (r->uid, "0123456789") != strlen (r->uid))
-      || (r->gid && strspn (r->gid, "0123456789") != strlen (r->gid)))
-    return nook_error_set (err, 0, "secret %s: uid and gid must be numbers", r->source);
-  struct imagefmt_store *store = NULL;
-  struct nook_idmapping ids;
-  if (cmd_store_open (o->root, &store, &ids, NULL, err) < 0)
-    return -1;
-  struct chown_arg a = { .path = path, .uid = (uid_t)uid, .gid = (gid_t)gid };
-  int rc = sandbox_userns_call (&ids, chown_fn, &a, err);
-  imagefmt_store_close (store);
-  return rc;
-}
-
-/* A secret's or config's content as a file of the project's directory (never in a layer:
- * bind-mounted read-only), with its mode; the path (new string) or NULL with *err. */
+/* The file a secret's or config's content is copied from when its container starts (a
+ * `--mount type=copy`: into a tmpfs of the container, read-only, with its uid, gid and
+ * mode): a `file:` source's own file (an edit shows at the next start, not before), else
+ * the content written (0600) in the project's directory of the store, never in a layer;
+ * the path (new string) or NULL with *err. */
 static char *
 materialise (struct orch *o, const char *svc, const char *kind, struct compose_file_ref *r,
              struct compose_file_def *d, nook_error_t *err)
@@ -751,6 +714,12 @@ materialise (struct orch *o, const char *svc, const char *kind, struct compose_f
     }
   else if (d->file)
     {
+      struct stat st;
+      if (stat (d->file, &st) == 0 && S_ISREG (st.st_mode))
+        {
+          free (path);
+          return xstrdup (d->file);
+        }
       FILE *f = fopen (d->file, "re");
       if (f == NULL)
         {
@@ -775,9 +744,8 @@ materialise (struct orch *o, const char *svc, const char *kind, struct compose_f
       return NULL;
     }
   unlink (path);
-  mode_t mode = r->mode >= 0 ? (mode_t)r->mode : 0444;
   int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0 || write_all_fd (fd, content ? content : "", len) < 0 || fchmod (fd, mode) < 0)
+  if (fd < 0 || write_all_fd (fd, content ? content : "", len) < 0)
     {
       nook_error_set (err, errno, "write %s", path);
       if (fd >= 0)
@@ -786,11 +754,6 @@ materialise (struct orch *o, const char *svc, const char *kind, struct compose_f
       return NULL;
     }
   close (fd);
-  if (has_subids () && chown_in_userns (o, path, r, err) < 0)
-    {
-      free (path);
-      return NULL;
-    }
   return path;
 }
 
@@ -1028,7 +991,7 @@ service_run_argv (struct orch *o, struct compose_service *s, int n, bool create,
     }
   for (char **t = s->tmpfs; t && *t; t++)
     push2 (&a, "--tmpfs", *t);
-  /* secrets and configs: the content in the project's directory, bound read-only */
+  /* secrets and configs: copied at start into a tmpfs of the container, read-only */
   for (int kind = 0; kind < 2; kind++)
     {
       struct compose_file_ref *refs = kind == 0 ? s->secrets : s->configs;
@@ -1058,7 +1021,19 @@ service_run_argv (struct orch *o, struct compose_service *s, int n, bool create,
                            ? xstrdup (refs[k].target)
                            : xasprintf (kind == 0 ? "/run/secrets/%s" : "/%s", refs[k].target))
                     : xasprintf (kind == 0 ? "/run/secrets/%s" : "/%s", refs[k].source);
-          cleanup_free char *v = xasprintf ("type=bind,source=%s,target=%s,readonly", path, target);
+          const char *uid = refs[k].uid ? refs[k].uid : "0";
+          const char *gid = refs[k].gid ? refs[k].gid : "0";
+          if (strspn (uid, "0123456789") != strlen (uid) || !*uid
+              || strspn (gid, "0123456789") != strlen (gid) || !*gid)
+            {
+              nook_error_set (err, 0, "service \"%s\": %s %s: uid and gid must be numbers", s->name,
+                              kind == 0 ? "secret" : "config", refs[k].source);
+              strv_free (a);
+              return NULL;
+            }
+          cleanup_free char *v
+              = xasprintf ("type=copy,source=%s,target=%s,uid=%s,gid=%s,mode=%04o", path, target,
+                           uid, gid, refs[k].mode >= 0 ? (unsigned)refs[k].mode & 07777 : 0444u);
           push2 (&a, "--mount", v);
         }
     }
