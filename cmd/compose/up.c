@@ -77,7 +77,8 @@ verb_fn (const char *v)
             { "rm", cmd_rm },           { "pause", cmd_pause },   { "unpause", cmd_unpause },
             { "network", cmd_network }, { "volume", cmd_volume }, { "exec", cmd_exec },
             { "logs", cmd_logs },       { "rmi", cmd_rmi },       { "build", cmd_build },
-            { "wait", cmd_wait },       { "image", cmd_image } };
+            { "wait", cmd_wait },       { "image", cmd_image },   { "pull", cmd_pull },
+            { "push", cmd_push },       { "cp", cmd_cp } };
   for (size_t i = 0; i < ARRAY_SIZE (t); i++)
     if (strcmp (t[i].n, v) == 0)
       return t[i].f;
@@ -1308,7 +1309,8 @@ image_present (struct orch *o, const char *image)
 }
 
 static int
-build_services (struct orch *o, bool *sel, bool force, bool *rebuilt, nook_error_t *err)
+build_services (struct orch *o, bool *sel, bool force, bool *rebuilt, char **extra,
+                nook_error_t *err)
 {
   for (size_t i = 0; i < o->m->n_services; i++)
     {
@@ -1348,6 +1350,8 @@ build_services (struct orch *o, bool *sel, bool force, bool *rebuilt, nook_error
         push2 (&a, "--target", s->build->target);
       for (char **b = s->build->args; b && *b; b++)
         push2 (&a, "--build-arg", *b);
+      for (char **x = extra; x && *x; x++)
+        strv_push (&a, *x);
       strv_push (&a, s->build->context);
       struct job *j = xzalloc (sizeof *j);
       j->argv = a;
@@ -1916,7 +1920,7 @@ do_up (struct orch *o, int argc, char **argv, bool create_only, nook_error_t *er
     return -1;
   if (preflight (o, sel, err) < 0)
     return -1;
-  if (build_services (o, sel, u.build, u.rebuilt, err) < 0)
+  if (build_services (o, sel, u.build, u.rebuilt, NULL, err) < 0)
     return -1;
   if (ensure_networks (o, sel, err) < 0 || ensure_volumes (o, err) < 0)
     return -1;
@@ -2390,7 +2394,7 @@ do_run (struct orch *o, int argc, char **argv, nook_error_t *err)
   for (size_t k = 0; k < o->m->n_services; k++)
     any = any || sel[k];
   sel[si] = true;
-  if (build_services (o, sel, false, NULL, err) < 0 || ensure_networks (o, sel, err) < 0
+  if (build_services (o, sel, false, NULL, NULL, err) < 0 || ensure_networks (o, sel, err) < 0
       || ensure_volumes (o, err) < 0)
     return -1;
   sel[si] = false;
@@ -2535,6 +2539,162 @@ do_exec (struct orch *o, int argc, char **argv, nook_error_t *err)
   return r;
 }
 
+/* build [--no-cache] [--pull] [-q] [SERVICE...]: the services with a build section, built
+ * again (those without one are skipped, as Compose does). */
+static int
+do_build (struct orch *o, int argc, char **argv, nook_error_t *err)
+{
+  cleanup_strv char **services = NULL, **extra = NULL;
+  for (int i = 1; i < argc; i++)
+    if (strcmp (argv[i], "--no-cache") == 0 || strcmp (argv[i], "--pull") == 0)
+      strv_push (&extra, argv[i]);
+    else if (strcmp (argv[i], "-q") == 0 || strcmp (argv[i], "--quiet") == 0)
+      ;
+    else if (argv[i][0] == '-')
+      return cmd_flag_error (err, "compose build", "unknown flag: %s", argv[i]);
+    else
+      strv_push (&services, argv[i]);
+  cleanup_free bool *sel = xzalloc ((o->m->n_services + 1) * sizeof *sel);
+  if (select_services (o->m, services, false, sel, err) < 0)
+    return -1;
+  return build_services (o, sel, true, NULL, extra, err);
+}
+
+/* pull and push [--ignore-pull-failures | --ignore-push-failures] [-q] [SERVICE...]: each
+ * service's image, in parallel (pull: those without a build section; push: those with
+ * both a build section and an image name). */
+static int
+do_transfer (struct orch *o, int argc, char **argv, nook_error_t *err)
+{
+  bool pull = strcmp (argv[0], "pull") == 0, ignore = false, quiet = false;
+  cleanup_strv char **services = NULL;
+  cleanup_free char *vname = xasprintf ("compose %s", argv[0]);
+  for (int i = 1; i < argc; i++)
+    if (strcmp (argv[i], pull ? "--ignore-pull-failures" : "--ignore-push-failures") == 0)
+      ignore = true;
+    else if (strcmp (argv[i], "-q") == 0 || strcmp (argv[i], "--quiet") == 0)
+      quiet = true;
+    else if (pull && strcmp (argv[i], "--ignore-buildable") == 0)
+      ;
+    else if (argv[i][0] == '-')
+      return cmd_flag_error (err, vname, "unknown flag: %s", argv[i]);
+    else
+      strv_push (&services, argv[i]);
+  cleanup_free bool *sel = xzalloc ((o->m->n_services + 1) * sizeof *sel);
+  if (select_services (o->m, services, false, sel, err) < 0)
+    return -1;
+  struct job *jobs = NULL;
+  size_t nj = 0;
+  for (size_t i = 0; i < o->m->n_services; i++)
+    {
+      struct compose_service *s = &o->m->services[i];
+      if (!sel[i] || s->image == NULL || (pull ? s->build != NULL : s->build == NULL))
+        continue;
+      add_job (&jobs, &nj, argv_of (argv[0], s->image, NULL), NULL, NULL,
+               xasprintf ("Image %s", s->image),
+               quiet  ? NULL
+               : pull ? "Pulling"
+                      : "Pushing",
+               quiet  ? NULL
+               : pull ? "Pulled"
+                      : "Pushed");
+    }
+  int failed = nj ? run_jobs (o, jobs, nj) : 0;
+  jobs_free (jobs, nj);
+  if (failed && !ignore)
+    return nook_error_set (err, 0, "%d image%s could not be %s", failed, failed == 1 ? "" : "s",
+                           pull ? "pulled" : "pushed");
+  return 0;
+}
+
+/* cp [--index N] [-a] [-L] SERVICE:SRC DEST | SRC SERVICE:DEST: nook cp on the service's
+ * container (the first running one, or replica N). */
+static int
+do_cp (struct orch *o, int argc, char **argv, nook_error_t *err)
+{
+  int index = 0;
+  cleanup_strv char **a = argv_of ("cp", NULL), **paths = NULL;
+  for (int i = 1; i < argc; i++)
+    {
+      const char *val = NULL;
+      int r = cmd_opt_value (argc, argv, &i, NULL, "--index", "compose cp", &val, err);
+      if (r < 0)
+        return -1;
+      if (r > 0)
+        {
+          char *end = NULL;
+          long v = strtol (val, &end, 10);
+          if (end == val || *end || v < 1)
+            return nook_error_set (err, 0, "invalid --index %s: want a replica number", val);
+          index = (int)v;
+          continue;
+        }
+      if (strcmp (argv[i], "-a") == 0 || strcmp (argv[i], "--archive") == 0
+          || strcmp (argv[i], "-L") == 0 || strcmp (argv[i], "--follow-link") == 0)
+        strv_push (&a, argv[i]);
+      else if (strcmp (argv[i], "--all") == 0)
+        ;
+      else if (argv[i][0] == '-' && argv[i][1])
+        return cmd_flag_error (err, "compose cp", "unknown flag: %s", argv[i]);
+      else
+        strv_push (&paths, argv[i]);
+    }
+  if (strv_len (paths) != 2)
+    return nook_error_set (err, 0, "\"compose cp\" requires exactly 2 arguments");
+  int in = -1;
+  for (int k = 0; k < 2; k++)
+    {
+      const char *c = strchr (paths[k], ':');
+      if (c && c != paths[k] && paths[k][0] != '/' && paths[k][0] != '.')
+        {
+          if (in >= 0)
+            return nook_error_set (err, 0, "copying between services is not supported");
+          in = k;
+        }
+    }
+  if (in < 0)
+    return nook_error_set (err, 0, "one of source or destination must be a SERVICE:PATH");
+  const char *c = strchr (paths[in], ':');
+  cleanup_free char *svc = xstrndup (paths[in], (size_t)(c - paths[in]));
+  if (compose_model_service (o->m, svc) == NULL)
+    return nook_error_set (err, 0, "no such service: %s", svc);
+  cleanup_free char *id = service_container (o, svc, index, err);
+  if (id == NULL)
+    return -1;
+  cleanup_free char *ref = xasprintf ("%s:%s", id, c + 1);
+  strv_push (&a, in == 0 ? ref : paths[0]);
+  strv_push (&a, in == 1 ? ref : paths[1]);
+  return call_verb (o->ctx, a, false) == 0 ? 0 : -1;
+}
+
+/* scale [--no-deps] SERVICE=N...: up -d --no-recreate with those replicas. */
+static int
+do_scale (struct orch *o, int argc, char **argv, nook_error_t *err)
+{
+  cleanup_strv char **a = argv_of ("up", "-d", "--no-recreate", NULL), **services = NULL;
+  for (int i = 1; i < argc; i++)
+    {
+      const char *eq = strchr (argv[i], '=');
+      if (strcmp (argv[i], "--no-deps") == 0)
+        strv_push (&a, argv[i]);
+      else if (argv[i][0] == '-')
+        return cmd_flag_error (err, "compose scale", "unknown flag: %s", argv[i]);
+      else if (eq == NULL || eq == argv[i])
+        return nook_error_set (err, 0, "invalid scale %s: want SERVICE=NUM", argv[i]);
+      else
+        {
+          push2 (&a, "--scale", argv[i]);
+          strv_push (&services, argv[i]);
+          services[strv_len (services) - 1][eq - argv[i]] = '\0';
+        }
+    }
+  if (services == NULL)
+    return nook_error_set (err, 0, "\"compose scale\" requires at least 1 argument");
+  for (char **s = services; *s; s++)
+    strv_push (&a, *s);
+  return do_up (o, (int)strv_len (a), a, false, err);
+}
+
 static int
 do_wait (struct orch *o, int argc, char **argv, nook_error_t *err)
 {
@@ -2585,8 +2745,9 @@ do_wait (struct orch *o, int argc, char **argv, nook_error_t *err)
 
 /* ---- entry --------------------------------------------------------------------------- */
 
-static const char *const verbs[] = { "up", "down",  "create",  "start", "stop", "restart", "kill",
-                                     "rm", "pause", "unpause", "run",   "exec", "wait" };
+static const char *const verbs[]
+    = { "up",      "down", "create", "start", "stop",  "restart", "kill", "rm", "pause",
+        "unpause", "run",  "exec",   "wait",  "build", "pull",    "push", "cp", "scale" };
 
 char **
 compose_orch_named (int argc, char **argv)
@@ -2647,6 +2808,14 @@ compose_orch (struct nook_ctx *ctx, struct compose_project *p, int argc, char **
     rc = do_exec (&o, argc, argv, err);
   else if (strcmp (v, "wait") == 0)
     rc = do_wait (&o, argc, argv, err);
+  else if (strcmp (v, "build") == 0)
+    rc = do_build (&o, argc, argv, err);
+  else if (strcmp (v, "pull") == 0 || strcmp (v, "push") == 0)
+    rc = do_transfer (&o, argc, argv, err);
+  else if (strcmp (v, "cp") == 0)
+    rc = do_cp (&o, argc, argv, err);
+  else if (strcmp (v, "scale") == 0)
+    rc = do_scale (&o, argc, argv, err);
   else
     rc = do_simple (&o, argc, argv, err);
   compose_model_free (o.m);
