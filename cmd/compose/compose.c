@@ -480,6 +480,7 @@ cmd_compose (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
   struct gopts g = { 0 };
   cleanup_strv char **profiles = NULL, **env_files = NULL;
+  const char *progress = NULL, *ansi = NULL;
   int i = 1;
   int rc;
   for (; i < argc && argv[i][0] == '-'; i++)
@@ -538,8 +539,21 @@ cmd_compose (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
           strv_push (&env_files, val);
           continue;
         }
-      if ((r = OPT (NULL, "--ansi")) < 0 || (r == 0 && (r = OPT (NULL, "--progress")) < 0)
-          || (r == 0 && (r = OPT (NULL, "--parallel")) < 0))
+      if ((r = OPT (NULL, "--ansi")) < 0)
+        return -1;
+      if (r)
+        {
+          ansi = val;
+          continue;
+        }
+      if ((r = OPT (NULL, "--progress")) < 0)
+        return -1;
+      if (r)
+        {
+          progress = val;
+          continue;
+        }
+      if ((r = OPT (NULL, "--parallel")) < 0)
         return -1;
       if (r)
         continue;
@@ -549,6 +563,15 @@ cmd_compose (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     }
   g.lo.profiles = profiles;
   g.lo.env_files = env_files;
+  if (ansi == NULL)
+    ansi = getenv ("COMPOSE_ANSI");
+  if (progress == NULL)
+    progress = getenv ("COMPOSE_PROGRESS");
+  if (compose_orch_progress (progress, ansi, err) < 0)
+    {
+      strv_free (g.files);
+      return -1;
+    }
   if (i >= argc)
     {
       usage (stdout); /* as `docker compose` alone */

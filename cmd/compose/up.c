@@ -163,27 +163,107 @@ wait_child (pid_t pid)
   return WIFEXITED (st) ? WEXITSTATUS (st) : 128 + WTERMSIG (st);
 }
 
-/* Run jobs in parallel, progress lines on stderr; the number that failed. */
+/* ---- progress (--progress auto|tty|plain|json|quiet, --ansi never) -------------------- */
+
+enum progress_mode
+{
+  PROGRESS_AUTO,
+  PROGRESS_TTY,
+  PROGRESS_PLAIN,
+  PROGRESS_JSON,
+  PROGRESS_QUIET,
+};
+static enum progress_mode progress_mode;
+static bool progress_no_ansi;
+
+int
+compose_orch_progress (const char *mode, const char *ansi, nook_error_t *err)
+{
+  static const char *const names[] = { "auto", "tty", "plain", "json", "quiet" };
+  if (ansi && strcmp (ansi, "never") != 0 && strcmp (ansi, "always") != 0
+      && strcmp (ansi, "auto") != 0)
+    return nook_error_set (err, 0, "invalid --ansi %s: want never, always or auto", ansi);
+  progress_no_ansi = ansi && strcmp (ansi, "never") == 0;
+  if (mode == NULL)
+    return 0;
+  for (size_t i = 0; i < ARRAY_SIZE (names); i++)
+    if (strcmp (mode, names[i]) == 0)
+      {
+        progress_mode = (enum progress_mode)i;
+        return 0;
+      }
+  return nook_error_set (err, 0,
+                         "unsupported --progress value \"%s\": want auto, tty, plain, "
+                         "json or quiet",
+                         mode);
+}
+
+/* The live display: a terminal on stderr (--progress tty, or auto on a terminal). */
+static bool
+progress_live (void)
+{
+  const char *term = getenv ("TERM");
+  if (progress_no_ansi)
+    return false;
+  return progress_mode == PROGRESS_TTY
+         || (progress_mode == PROGRESS_AUTO && isatty (2) && term && strcmp (term, "dumb") != 0);
+}
+
+/* One event: " WHAT  STATUS" (plain, tty), {"id":WHAT,"status":STATUS} (json). */
+static void
+progress (const char *what, const char *status)
+{
+  if (progress_mode == PROGRESS_QUIET)
+    return;
+  if (progress_mode == PROGRESS_JSON)
+    {
+      json_t *j = json_pack ("{s:b, s:s, s:s, s:s}", "dry-run", 0, "id", what, "status", status,
+                             "text", status);
+      char *t = j ? json_dumps (j, JSON_COMPACT) : NULL;
+      if (t)
+        fprintf (stderr, "%s\n", t);
+      free (t);
+      json_decref (j);
+      return;
+    }
+  fprintf (stderr, " %s  %s\n", what, status);
+}
+
+/* Run jobs in parallel, progress lines on stderr (on a terminal, each job's line rewritten
+ * in place when it ends); the number that failed. */
 static int
 run_jobs (struct orch *o, struct job *jobs, size_t n)
 {
   int failed = 0;
+  bool live = progress_live ();
+  size_t shown = 0; /* live: the lines printed, one per job that has a doing */
+  cleanup_free size_t *row = xzalloc ((n + 1) * sizeof *row);
   for (size_t i = 0; i < n; i++)
     {
       if (jobs[i].doing)
-        fprintf (stderr, " %s  %s\n", jobs[i].what, jobs[i].doing);
+        {
+          progress (jobs[i].what, jobs[i].doing);
+          row[i] = ++shown;
+        }
       jobs[i].pid = spawn_job (o->ctx, &jobs[i]);
     }
+  fflush (stderr);
   for (size_t i = 0; i < n; i++)
     {
       jobs[i].status = jobs[i].pid < 0 ? 1 : wait_child (jobs[i].pid);
-      if (jobs[i].status != 0)
+      const char *st = jobs[i].status != 0 ? "Error" : jobs[i].done;
+      failed += jobs[i].status != 0;
+      if (st == NULL)
+        continue;
+      if (live && row[i])
         {
-          fprintf (stderr, " %s  Error\n", jobs[i].what);
-          failed++;
+          /* up to the job's line, rewritten, back below the last */
+          size_t up = shown - row[i] + 1;
+          fprintf (stderr, "\033[%zuA\r\033[2K %s  %s\r\033[%zuB", up, jobs[i].what, st, up);
+          fflush (stderr);
         }
-      else if (jobs[i].done)
-        fprintf (stderr, " %s  %s\n", jobs[i].what, jobs[i].done);
+      else
+        progress (jobs[i].what, st);
     }
   return failed;
 }
@@ -758,6 +838,47 @@ materialise (struct orch *o, const char *svc, const char *kind, struct compose_f
   return path;
 }
 
+/* The image's ID (sha256:...) as `image inspect` gives it, or NULL when it is not in the
+ * store (yet: run pulls it). */
+static char *
+image_id (struct orch *o, const char *image)
+{
+  int p[2];
+  if (pipe2 (p, O_CLOEXEC) < 0)
+    return NULL;
+  char **a = argv_of ("image", "inspect", image, NULL);
+  fflush (stdout);
+  fflush (stderr);
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      int fd = open ("/dev/null", O_WRONLY | O_CLOEXEC);
+      dup2 (fd, 2);
+      dup2 (p[1], 1);
+      _exit (call_verb (o->ctx, a, false) & 0xff);
+    }
+  strv_free (a);
+  close (p[1]);
+  struct strbuf sb = { 0 };
+  char buf[4096];
+  ssize_t r;
+  while (pid > 0 && ((r = read (p[0], buf, sizeof buf)) > 0 || (r < 0 && errno == EINTR)))
+    if (r > 0)
+      strbuf_appendn (&sb, buf, (size_t)r);
+  close (p[0]);
+  char *id = NULL;
+  if (pid > 0 && wait_child (pid) == 0 && sb.buf)
+    {
+      json_t *j = json_loads (sb.buf, 0, NULL);
+      const char *v = json_string_value (json_object_get (json_array_get (j, 0), "Id"));
+      if (v && strncmp (v, "sha256:", 7) == 0)
+        id = xstrdup (v);
+      json_decref (j);
+    }
+  free (sb.buf);
+  return id;
+}
+
 /* ---- a service's run arguments ------------------------------------------------------ */
 
 static void
@@ -847,6 +968,10 @@ service_run_argv (struct orch *o, struct compose_service *s, int n, bool create,
         strbuf_append (&files, ",");
       strbuf_append (&files, *f);
     }
+  /* Compose's label: the image's ID (its name until the run pulls it) */
+  char *image_ref = s->image ? image_id (o, s->image) : NULL;
+  if (image_ref == NULL && s->image)
+    image_ref = xstrdup (s->image);
   char *labels[] = {
     xasprintf ("%s=%s", L_PROJECT, o->name),
     xasprintf ("%s=%s", L_SERVICE, s->name),
@@ -856,11 +981,12 @@ service_run_argv (struct orch *o, struct compose_service *s, int n, bool create,
     xasprintf ("com.docker.compose.project.working_dir=%s", o->m->working_dir),
     xasprintf ("com.docker.compose.project.config_files=%s", files.buf ? files.buf : ""),
     xasprintf ("com.docker.compose.depends_on=%s", deps.buf ? deps.buf : ""),
-    xasprintf ("com.docker.compose.image=%s", s->image ? s->image : ""),
+    xasprintf ("com.docker.compose.image=%s", image_ref ? image_ref : ""),
     xasprintf ("com.docker.compose.version=%s", NOOK_COMPOSE_VERSION),
   };
   free (deps.buf);
   free (files.buf);
+  free (image_ref);
   for (size_t k = 0; k < ARRAY_SIZE (labels); k++)
     {
       push2 (&a, "--label", labels[k]);
@@ -1397,6 +1523,20 @@ stop_argv (const char *verb, const char *id, int timeout)
   return a;
 }
 
+/* A service with `depends_on: {S: {restart: true}}` on a service of done (restarted or
+ * recreated by compose), and not in done itself. */
+static bool
+restart_follows (struct compose_service *s, struct compose_model *m, const bool *done)
+{
+  for (size_t k = 0; k < s->n_depends_on; k++)
+    {
+      int j = svc_index (m, s->depends_on[k].service);
+      if (s->depends_on[k].restart && j >= 0 && done[j])
+        return true;
+    }
+  return false;
+}
+
 static int
 converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
 {
@@ -1429,6 +1569,8 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
                    pc.v[i].c->name);
       }
   int rc = 0;
+  /* the services recreated (their dependents with restart: true are restarted) */
+  cleanup_free bool *recreated = xzalloc ((o->m->n_services + 1) * sizeof *recreated);
   for (int level = 0; level <= maxd && rc == 0; level++)
     {
       /* dependencies of this level's services met first */
@@ -1445,7 +1587,8 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
                 continue;
               const char *cname = d->condition == COMPOSE_SERVICE_HEALTHY ? "Healthy" : "Exited";
               cleanup_free char *dn = ctr_name (o, &o->m->services[j], 1);
-              fprintf (stderr, " Container %s  Waiting\n", dn);
+              cleanup_free char *what = xasprintf ("Container %s", dn);
+              progress (what, "Waiting");
               if (wait_condition (o, d->service, d->condition, -1, err) < 0)
                 {
                   if (!d->required)
@@ -1456,7 +1599,7 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
                   rc = -1;
                   break;
                 }
-              fprintf (stderr, " Container %s  %s\n", dn, cname);
+              progress (what, cname);
             }
         }
       if (rc < 0)
@@ -1492,9 +1635,17 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
                           && !(u->rebuilt && u->rebuilt[i]);
               if (have && (u->no_recreate || (same && !u->force_recreate)))
                 {
-                  if (have->c->running || u->no_start)
-                    fprintf (stderr, " Container %s  %s\n", name,
-                             have->c->running ? "Running" : "Created");
+                  if (have->c->running && !u->no_start && restart_follows (s, o->m, recreated))
+                    {
+                      add_job (&jobs, &nj, stop_argv ("restart", have->c->id, u->timeout), NULL,
+                               NULL, xasprintf ("Container %s", name), "Restarting", "Started");
+                      jobs[nj - 1].then = service_connects (o, s, n, have->c->id);
+                    }
+                  else if (have->c->running || u->no_start)
+                    {
+                      cleanup_free char *what = xasprintf ("Container %s", name);
+                      progress (what, have->c->running ? "Running" : "Created");
+                    }
                   else
                     {
                       add_job (&jobs, &nj, argv_of ("start", have->c->id, NULL), NULL, NULL,
@@ -1509,6 +1660,8 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
                   rc = -1;
                   break;
                 }
+              if (have)
+                recreated[i] = true;
               if (have)
                 {
                   add_job (&jobs, &nj, stop_argv ("stop", have->c->id, u->timeout),
@@ -2287,6 +2440,30 @@ do_simple (struct orch *o, int argc, char **argv, nook_error_t *err)
     }
   else
     failed = stop_containers (o, &pc, pick, false, false, timeout, verb);
+  if (strcmp (verb, "restart") == 0)
+    {
+      /* then the services that depend on those with restart: true (and so on) */
+      cleanup_free bool *done = xzalloc ((o->m->n_services + 1) * sizeof *done);
+      memcpy (done, sel, o->m->n_services * sizeof *done);
+      for (bool more = true; more;)
+        {
+          more = false;
+          cleanup_free bool *next = xzalloc ((o->m->n_services + 1) * sizeof *next);
+          for (size_t i = 0; i < o->m->n_services; i++)
+            if (!done[i] && restart_follows (&o->m->services[i], o->m, done))
+              next[i] = more = true;
+          if (!more)
+            break;
+          for (size_t i = 0; i < pc.n; i++)
+            {
+              int si = svc_index (o->m, pc.v[i].service);
+              pick[i] = !pc.v[i].oneoff && si >= 0 && next[si] && pc.v[i].c->running;
+            }
+          failed += stop_containers (o, &pc, pick, false, false, timeout, verb);
+          for (size_t i = 0; i < o->m->n_services; i++)
+            done[i] = done[i] || next[i];
+        }
+    }
   pctrs_free (&pc);
   if (failed)
     return nook_error_set (err, 0, "%s: %d container(s) failed", verb, failed);
