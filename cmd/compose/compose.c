@@ -56,7 +56,9 @@ usage (FILE *out)
            "  build, pull, push  The services' images\n"
            "  cp          Copy files between a service's container and the host\n"
            "  scale       Scale services\n"
-           "  (events, watch, attach, stats, export, commit, publish, viz, volumes: not "
+           "  watch       Watch the build context of services (develop.watch) and sync, "
+           "restart or rebuild\n"
+           "  (events, attach, stats, export, commit, publish, viz, volumes: not "
            "implemented yet)\n");
 }
 
@@ -621,11 +623,10 @@ cmd_compose (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       bool known = false;
       for (size_t k = 0; k < ARRAY_SIZE (later); k++)
         known = known || strcmp (sub, later[k]) == 0;
-      rc = known ? nook_error_set (
-               err, 0, "nook compose %s: not implemented yet in nook (%s)", sub,
-               strcmp (sub, "events") == 0  ? "no daemon emits events: nook events neither"
-               : strcmp (sub, "watch") == 0 ? "develop.watch is accepted by config, not acted on"
-                                            : "see nook compose --help")
+      rc = known ? nook_error_set (err, 0, "nook compose %s: not implemented yet in nook (%s)", sub,
+                                   strcmp (sub, "events") == 0
+                                       ? "no daemon emits events: nook events neither"
+                                       : "see nook compose --help")
                  : nook_error_set (err, 0, "unknown docker command: \"compose %s\"", sub);
     }
   strv_free (g.files);

@@ -8,6 +8,8 @@
  * services of one level of the dependency order start in parallel and a failure of one
  * leaves this process whole. */
 #include <dirent.h>
+#include <fnmatch.h>
+#include <sys/inotify.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -2872,6 +2874,264 @@ do_scale (struct orch *o, int argc, char **argv, nook_error_t *err)
   return do_up (o, (int)strv_len (a), a, false, err);
 }
 
+/* ---- watch: develop.watch ------------------------------------------------------------ */
+
+struct wdir
+{
+  int wd;
+  char *path;
+};
+
+struct watcher
+{
+  int fd;
+  struct wdir *v;
+  size_t n;
+};
+
+/* dir and every directory below it watched (a directory made later is added when seen). */
+static void
+watch_tree (struct watcher *w, const char *dir)
+{
+  int wd = inotify_add_watch (w->fd, dir,
+                              IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE
+                                  | IN_ONLYDIR);
+  if (wd < 0)
+    return;
+  bool have = false;
+  for (size_t i = 0; i < w->n; i++)
+    have = have || w->v[i].wd == wd;
+  if (!have)
+    {
+      w->v = xrealloc (w->v, (w->n + 1) * sizeof *w->v);
+      w->v[w->n++] = (struct wdir){ .wd = wd, .path = xstrdup (dir) };
+    }
+  DIR *d = opendir (dir);
+  struct dirent *e;
+  while (d && (e = readdir (d)) != NULL)
+    if (e->d_type == DT_DIR && strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0)
+      {
+        cleanup_free char *sub = xasprintf ("%s/%s", dir, e->d_name);
+        watch_tree (w, sub);
+      }
+  if (d)
+    closedir (d);
+}
+
+/* Whether rel (a path under a rule's path) is ignored: a pattern matches it, its last
+ * component, or one of its leading directories. */
+static bool
+watch_ignored (const struct compose_watch *r, const char *rel)
+{
+  const char *base = strrchr (rel, '/');
+  base = base ? base + 1 : rel;
+  for (char **g = r->ignore; g && *g; g++)
+    {
+      cleanup_free char *pat = xstrdup (*g);
+      size_t n = strlen (pat);
+      while (n > 1 && pat[n - 1] == '/')
+        pat[--n] = '\0';
+      if (fnmatch (pat, rel, FNM_PATHNAME) == 0 || fnmatch (pat, base, 0) == 0)
+        return true;
+      if (strncmp (rel, pat, n) == 0 && rel[n] == '/')
+        return true;
+    }
+  return false;
+}
+
+static volatile sig_atomic_t watch_stop;
+
+static void
+on_watch_signal (int sig)
+{
+  (void)sig;
+  watch_stop = 1;
+}
+
+/* Run verb a in a child, quietly; its status. */
+static int
+call_child (struct orch *o, char **a)
+{
+  fflush (stdout);
+  fflush (stderr);
+  pid_t pid = fork ();
+  if (pid == 0)
+    _exit (call_verb (o->ctx, a, true) & 0xff);
+  return pid > 0 ? wait_child (pid) : 1;
+}
+
+/* A changed path acted on for every rule of every selected service it is under. */
+static void
+watch_apply (struct orch *o, bool *sel, const char *path)
+{
+  for (size_t i = 0; i < o->m->n_services; i++)
+    {
+      struct compose_service *s = &o->m->services[i];
+      for (size_t k = 0; sel[i] && k < s->n_watch; k++)
+        {
+          const struct compose_watch *r = &s->watch[k];
+          size_t pl = r->path ? strlen (r->path) : 0;
+          if (pl == 0 || strncmp (path, r->path, pl) != 0 || (path[pl] && path[pl] != '/'))
+            continue;
+          const char *rel = path[pl] ? path + pl + 1 : "";
+          if (*rel && watch_ignored (r, rel))
+            continue;
+          const char *act = r->action ? r->action : "";
+          nook_error_t e = NULL;
+          if (strcmp (act, "rebuild") == 0)
+            {
+              fprintf (stderr, "Rebuilding service \"%s\" after changes were detected...\n",
+                       s->name);
+              char **a = argv_of ("up", "-d", "--build", "--no-deps", s->name, NULL);
+              if (do_up (o, (int)strv_len (a), a, false, &e) < 0)
+                fprintf (stderr, "Error: rebuild of %s: %s\n", s->name, e ? e->msg : "failed");
+              strv_free (a);
+              nook_error_free (&e);
+              continue;
+            }
+          bool sync = str_has_prefix (act, "sync"), restart = strstr (act, "restart") != NULL;
+          if (!sync && !restart)
+            continue;
+          cleanup_free char *id = service_container (o, s->name, 0, &e);
+          nook_error_free (&e);
+          if (id == NULL)
+            continue;
+          if (sync && r->target)
+            {
+              cleanup_free char *dst
+                  = *rel ? xasprintf ("%s/%s", r->target, rel) : xstrdup (r->target);
+              struct stat st;
+              fprintf (stderr, "Syncing service \"%s\" after 1 changes were detected\n", s->name);
+              if (lstat (path, &st) == 0)
+                {
+                  cleanup_free char *parent = xstrdup (dst);
+                  char *sl = strrchr (parent, '/');
+                  if (sl && sl != parent)
+                    *sl = '\0';
+                  cleanup_strv char **mk = argv_of ("exec", id, "mkdir", "-p", parent, NULL);
+                  call_child (o, mk);
+                  cleanup_free char *ref = xasprintf ("%s:%s", id, dst);
+                  cleanup_strv char **a = argv_of ("cp", path, ref, NULL);
+                  call_child (o, a);
+                }
+              else
+                {
+                  cleanup_strv char **a = argv_of ("exec", id, "rm", "-rf", dst, NULL);
+                  call_child (o, a);
+                }
+            }
+          if (restart)
+            {
+              struct job *j = xzalloc (sizeof *j);
+              j->argv = argv_of ("restart", id, NULL);
+              j->what = xasprintf ("Container %s", s->name);
+              j->doing = "Restarting";
+              j->done = "Started";
+              run_jobs (o, j, 1);
+              jobs_free (j, 1);
+            }
+        }
+    }
+}
+
+/* watch [--no-up] [--quiet] [--prune] [SERVICE...]: up -d, then each develop.watch rule's
+ * path watched with inotify (directories recursively): sync (nook cp into the service's
+ * container, a deletion removed there), sync+restart, restart, rebuild (up -d --build
+ * --no-deps SERVICE); paths matching `ignore` left alone.  Until SIGINT or SIGTERM. */
+static int
+do_watch (struct orch *o, int argc, char **argv, nook_error_t *err)
+{
+  bool no_up = false;
+  cleanup_strv char **services = NULL;
+  for (int i = 1; i < argc; i++)
+    if (strcmp (argv[i], "--no-up") == 0)
+      no_up = true;
+    else if (strcmp (argv[i], "--quiet") == 0 || strcmp (argv[i], "--prune") == 0)
+      ;
+    else if (argv[i][0] == '-')
+      return cmd_flag_error (err, "compose watch", "unknown flag: %s", argv[i]);
+    else
+      strv_push (&services, argv[i]);
+  cleanup_free bool *sel = xzalloc ((o->m->n_services + 1) * sizeof *sel);
+  if (select_services (o->m, services, false, sel, err) < 0)
+    return -1;
+  size_t rules = 0;
+  for (size_t i = 0; i < o->m->n_services; i++)
+    rules += sel[i] ? o->m->services[i].n_watch : 0;
+  if (rules == 0)
+    return nook_error_set (err, 0,
+                           "none of the selected services is configured for watch, consider "
+                           "setting a 'develop' section");
+  if (!no_up)
+    {
+      cleanup_strv char **a = argv_of ("up", "-d", NULL);
+      for (char **x = services; x && *x; x++)
+        strv_push (&a, *x);
+      if (do_up (o, (int)strv_len (a), a, false, err) < 0)
+        return -1;
+    }
+  struct watcher w = { .fd = inotify_init1 (IN_CLOEXEC) };
+  if (w.fd < 0)
+    return nook_error_set (err, errno, "inotify_init1");
+  for (size_t i = 0; i < o->m->n_services; i++)
+    for (size_t k = 0; sel[i] && k < o->m->services[i].n_watch; k++)
+      {
+        const char *p = o->m->services[i].watch[k].path;
+        struct stat st;
+        if (p == NULL || stat (p, &st) < 0)
+          continue;
+        if (S_ISDIR (st.st_mode))
+          watch_tree (&w, p);
+        else
+          {
+            cleanup_free char *dir = xstrdup (p);
+            char *sl = strrchr (dir, '/');
+            if (sl)
+              *(sl == dir ? sl + 1 : sl) = '\0';
+            watch_tree (&w, dir);
+          }
+      }
+  struct sigaction sa = { .sa_handler = on_watch_signal }, old_int, old_term;
+  sigaction (SIGINT, &sa, &old_int);
+  sigaction (SIGTERM, &sa, &old_term);
+  fprintf (stderr, "Watch enabled\n");
+  fflush (stderr);
+  char buf[8192] __attribute__ ((aligned (__alignof__(struct inotify_event))));
+  while (!watch_stop)
+    {
+      ssize_t n = read (w.fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      for (char *q = buf; q < buf + n;)
+        {
+          struct inotify_event *ev = (struct inotify_event *)(void *)q;
+          q += sizeof *ev + ev->len;
+          const char *dir = NULL;
+          for (size_t i = 0; i < w.n && !dir; i++)
+            if (w.v[i].wd == ev->wd)
+              dir = w.v[i].path;
+          if (dir == NULL || ev->len == 0)
+            continue;
+          cleanup_free char *path = xasprintf ("%s/%s", dir, ev->name);
+          if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO)))
+            watch_tree (&w, path);
+          /* a file's content once it is written (not at its creation, still empty) */
+          if ((ev->mask & IN_CREATE) && !(ev->mask & IN_ISDIR))
+            continue;
+          watch_apply (o, sel, path);
+        }
+    }
+  sigaction (SIGINT, &old_int, NULL);
+  sigaction (SIGTERM, &old_term, NULL);
+  for (size_t i = 0; i < w.n; i++)
+    free (w.v[i].path);
+  free (w.v);
+  close (w.fd);
+  return 0;
+}
+
 static int
 do_wait (struct orch *o, int argc, char **argv, nook_error_t *err)
 {
@@ -2923,8 +3183,8 @@ do_wait (struct orch *o, int argc, char **argv, nook_error_t *err)
 /* ---- entry --------------------------------------------------------------------------- */
 
 static const char *const verbs[]
-    = { "up",      "down", "create", "start", "stop",  "restart", "kill", "rm", "pause",
-        "unpause", "run",  "exec",   "wait",  "build", "pull",    "push", "cp", "scale" };
+    = { "up",  "down", "create", "start", "stop", "restart", "kill", "rm",    "pause", "unpause",
+        "run", "exec", "wait",   "build", "pull", "push",    "cp",   "scale", "watch" };
 
 char **
 compose_orch_named (int argc, char **argv)
@@ -2993,6 +3253,8 @@ compose_orch (struct nook_ctx *ctx, struct compose_project *p, int argc, char **
     rc = do_cp (&o, argc, argv, err);
   else if (strcmp (v, "scale") == 0)
     rc = do_scale (&o, argc, argv, err);
+  else if (strcmp (v, "watch") == 0)
+    rc = do_watch (&o, argc, argv, err);
   else
     rc = do_simple (&o, argc, argv, err);
   compose_model_free (o.m);
