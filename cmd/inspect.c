@@ -74,10 +74,11 @@ inspect_record_fields (const struct run_opts *o, const struct nook_spec *spec,
                              : NULL;
   json_t *config = json_pack (
       "{s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:o, s:o, s:s, s:o, s:s, s:o, s:o, s:O}",
-      "Hostname", spec->hostname ? spec->hostname : "", "Domainname", "", "User", user ? user : "",
-      "AttachStdin", o->interactive, "AttachStdout", true, "AttachStderr", true, "Tty", o->tty,
-      "OpenStdin", o->interactive, "StdinOnce", o->interactive, "Env", strv_json (spec->env), "Cmd",
-      cmd, "Image", o->image ? o->image : "", "Volumes",
+      "Hostname", spec->hostname ? spec->hostname : "", "Domainname",
+      spec->domainname ? spec->domainname : "", "User", user ? user : "", "AttachStdin",
+      o->interactive, "AttachStdout", true, "AttachStderr", true, "Tty", o->tty, "OpenStdin",
+      o->interactive, "StdinOnce", o->interactive, "Env", strv_json (spec->env), "Cmd", cmd,
+      "Image", o->image ? o->image : "", "Volumes",
       copy_or_null (cfg ? json_object_get (cfg, "Volumes") : NULL), "WorkingDir",
       spec->cwd ? spec->cwd : "", "Entrypoint", entry, "OnBuild", json_null (), "Labels", labels);
   const char *sig = cfg ? json_string_value (json_object_get (cfg, "StopSignal")) : NULL;

@@ -56,9 +56,11 @@ container_spec_json (const struct nook_spec *s)
     {
       const struct nook_mount *m = &s->mounts[i];
       json_array_append_new (mounts, json_pack ("{s:s, s:s?, s:s, s:b, s:s?}", "Kind",
-                                                m->kind == MOUNT_TMPFS ? "tmpfs" : "bind", "Source",
-                                                m->source, "Target", m->target, "ReadOnly",
-                                                m->readonly, "Options", m->options));
+                                                m->kind == MOUNT_TMPFS  ? "tmpfs"
+                                                : m->kind == MOUNT_COPY ? "copy"
+                                                                        : "bind",
+                                                "Source", m->source, "Target", m->target,
+                                                "ReadOnly", m->readonly, "Options", m->options));
     }
   json_t *rl = json_array ();
   for (size_t i = 0; i < s->n_rlimits; i++)
@@ -66,14 +68,14 @@ container_spec_json (const struct nook_spec *s)
                                           "Soft", (json_int_t)s->rlimits[i].soft, "Hard",
                                           (json_int_t)s->rlimits[i].hard));
   return json_pack ("{s:o, s:o, s:s?, s:I, s:I, s:o, s:s?, s:b, s:b, s:b, s:b, s:i, s:I, s:b, "
-                    "s:o, s:o, s:s?, s:s?, s:s?}",
+                    "s:o, s:o, s:s?, s:s?, s:s?, s:s?}",
                     "Argv", strv_json (s->argv), "Env", strv_json (s->env), "Cwd", s->cwd, "Uid",
                     (json_int_t)s->uid, "Gid", (json_int_t)s->gid, "Groups", groups, "Hostname",
                     s->hostname, "Tty", s->tty, "Interactive", s->interactive, "ReadOnly",
                     s->readonly_rootfs, "Unmasked", s->unmasked, "Network", (int)s->network, "Caps",
                     (json_int_t)s->caps, "SeccompUnconfined", s->seccomp_unconfined, "Mounts",
                     mounts, "Rlimits", rl, "EtcHosts", s->etc_hosts, "EtcResolv", s->etc_resolv,
-                    "EtcHostname", s->etc_hostname);
+                    "EtcHostname", s->etc_hostname, "Domainname", s->domainname);
 }
 
 int
@@ -93,6 +95,7 @@ container_spec_from_json (json_t *cfg, struct nook_spec *s, nook_error_t *err)
   s->groups = xzalloc (sizeof *s->groups * (json_array_size (g) + 1));
   json_array_foreach (g, i, x) s->groups[s->n_groups++] = (gid_t)json_integer_value (x);
   s->hostname = jdup (j, "Hostname");
+  s->domainname = jdup (j, "Domainname");
   s->tty = json_is_true (json_object_get (j, "Tty"));
   s->interactive = json_is_true (json_object_get (j, "Interactive"));
   s->readonly_rootfs = json_is_true (json_object_get (j, "ReadOnly"));
@@ -107,7 +110,9 @@ container_spec_from_json (json_t *cfg, struct nook_spec *s, nook_error_t *err)
   {
     struct nook_mount *o = &s->mounts[s->n_mounts++];
     const char *kind = json_string_value (json_object_get (x, "Kind"));
-    o->kind = kind && strcmp (kind, "tmpfs") == 0 ? MOUNT_TMPFS : MOUNT_BIND;
+    o->kind = kind && strcmp (kind, "tmpfs") == 0  ? MOUNT_TMPFS
+              : kind && strcmp (kind, "copy") == 0 ? MOUNT_COPY
+                                                   : MOUNT_BIND;
     o->source = jdup (x, "Source");
     o->target = jdup (x, "Target");
     o->readonly = json_is_true (json_object_get (x, "ReadOnly"));

@@ -63,6 +63,8 @@ run_usage (void)
       "      --health-timeout duration  Maximum time to allow one check to run (default 30s)\n"
       "  -h, --help                     Print usage\n"
       "      --hostname string          Container host name\n"
+      "      --domainname string        Container NIS domain name\n"
+      "      --group-add list           Add additional groups to join\n"
       "      --init                     nook's init as PID 1 (the default; --init=false: the\n"
       "                                 command is PID 1, as is an /init command by default)\n"
       "  -i, --interactive              Keep STDIN open (with -t: stdin must be a terminal)\n"
@@ -423,6 +425,12 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
   sandbox_idmap_plan (&in, spec->uid, spec->gid, &spec->ids, NULL);
   if (check_ids (spec, err) < 0)
     return -1;
+  for (char **g = o->group_add; g && *g && spec->ids.single; g++)
+    if (strcmp (*g, "0") != 0 && strcmp (*g, "root") != 0)
+      return nook_error_set (err, 0,
+                             "--group-add %s: this user has no subordinate id range "
+                             "(/etc/subuid, /etc/subgid): the container has its own group only",
+                             *g);
   if (pick_driver (ctx, o, st->store, &st->ids0, &spec->driver, err) < 0)
     return -1;
   trace_mark ("spec and storage driver");

@@ -37,6 +37,8 @@ static const struct optdef optdefs[] = {
   { "workdir", 'w', O_STR, OFF (workdir) },
   { "user", 'u', O_STR, OFF (user) },
   { "hostname", 0, O_STR, OFF (hostname) },
+  { "domainname", 0, O_STR, OFF (domainname) },
+  { "group-add", 0, O_LIST, OFF (group_add) },
   { "name", 0, O_STR, OFF (name) },
   { "network", 0, O_STR, OFF (network) },
   { "net", 0, O_STR, OFF (network) },
@@ -228,6 +230,8 @@ run_opts_free (struct run_opts *o)
   free (o->stop_signal);
   free (o->cidfile);
   free (o->detach_keys);
+  free (o->domainname);
+  strv_free (o->group_add);
   strv_free (o->log_opts);
   char ***lists[] = { &o->env,         &o->env_files,     &o->volumes,     &o->tmpfs, &o->cap_add,
                       &o->cap_drop,    &o->security_opts, &o->ulimits,     &o->cmd,   &o->labels,

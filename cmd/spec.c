@@ -103,14 +103,17 @@ merge_user (const json_t *cfg, const struct run_opts *o, const struct spec_env *
             struct nook_spec *spec, char **home, nook_error_t *err)
 {
   const char *user = o->user ? o->user : json_str (cfg, "User");
-  bool given = user && *user;
+  bool given = (user && *user) || o->group_add;
   cleanup_free char *passwd = NULL;
   cleanup_free char *group = NULL;
   if (read_user_db (e, "/etc/passwd", given, &passwd, err) < 0
       || read_user_db (e, "/etc/group", given, &group, err) < 0)
     return -1;
-  return spec_resolve_user (user, passwd, group, &spec->uid, &spec->gid, &spec->groups,
-                            &spec->n_groups, home, err);
+  if (spec_resolve_user (user, passwd, group, &spec->uid, &spec->gid, &spec->groups,
+                         &spec->n_groups, home, err)
+      < 0)
+    return -1;
+  return spec_group_add (o->group_add, group, &spec->groups, &spec->n_groups, err);
 }
 
 static int
@@ -256,6 +259,9 @@ spec_merge (const json_t *image_config, const struct run_opts *o, const struct s
   spec->hostname = xstrdup (o->hostname ? o->hostname : container_id);
   if (strlen (spec->hostname) > 12 && !o->hostname)
     spec->hostname[12] = '\0';
+  if (o->domainname && *o->domainname && !valid_hostname (o->domainname))
+    return nook_error_set (err, 0, "invalid domainname '%s'", o->domainname);
+  spec->domainname = o->domainname && *o->domainname ? xstrdup (o->domainname) : NULL;
 
   const char *wd = o->workdir ? o->workdir : json_str (cfg, "WorkingDir");
   if (wd && *wd && wd[0] != '/')

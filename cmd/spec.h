@@ -45,6 +45,11 @@ int spec_resolve_user (const char *user, const char *passwd, const char *group, 
                        gid_t *gid, gid_t **groups, size_t *n_groups, char **home,
                        nook_error_t *err);
 
+/* --group-add: each of names (a gid, or a group of the text of /etc/group, which may be
+ * NULL) appended to groups (not twice). */
+int spec_group_add (char **names, const char *group, gid_t **groups, size_t *n_groups,
+                    nook_error_t *err);
+
 /* Parse one --ulimit ("nofile=1024:2048", "core=-1"). */
 int spec_parse_ulimit (const char *s, struct nook_rlimit *out, nook_error_t *err);
 

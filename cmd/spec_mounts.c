@@ -158,6 +158,8 @@ spec_parse_mount (const char *s, struct nook_mount *out, nook_error_t *err)
   cleanup_free char *type = NULL, *src = NULL, *dst = NULL;
   cleanup_free char *tmpfs_opts = NULL;
   bool ro = false, nocopy = false;
+  unsigned long cuid = 0, cgid = 0, cmode = 0444;
+  const char *cfield = NULL; /* uid=, gid=, mode=: a copy's only */
   struct strbuf topts = { 0 };
   char *save = NULL;
   for (char *f = strtok_r (copy, ",", &save); f; f = strtok_r (NULL, ",", &save))
@@ -184,6 +186,20 @@ spec_parse_mount (const char *s, struct nook_mount *out, nook_error_t *err)
           if (mount_bool (s, f, val, &nocopy, err) < 0)
             goto fail;
         }
+      else if ((strcmp (f, "uid") == 0 || strcmp (f, "gid") == 0 || strcmp (f, "mode") == 0) && val)
+        {
+          char *end = NULL;
+          errno = 0;
+          unsigned long v = strtoul (val, &end, strcmp (f, "mode") == 0 ? 8 : 10);
+          if (errno || end == val || *end
+              || (strcmp (f, "mode") == 0 ? v > 07777 : v > 0xfffffffeUL))
+            {
+              nook_error_set (err, 0, "invalid --mount '%s': invalid value for %s: %s", s, f, val);
+              goto fail;
+            }
+          *(strcmp (f, "uid") == 0 ? &cuid : strcmp (f, "gid") == 0 ? &cgid : &cmode) = v;
+          cfield = strcmp (f, "uid") == 0 ? "uid" : strcmp (f, "gid") == 0 ? "gid" : "mode";
+        }
       else if (strcmp (f, "tmpfs-size") == 0 && val)
         strbuf_appendf (&topts, "%ssize=%s", topts.len ? "," : "", val);
       else if (strcmp (f, "tmpfs-mode") == 0 && val)
@@ -208,6 +224,8 @@ spec_parse_mount (const char *s, struct nook_mount *out, nook_error_t *err)
                            "invalid --mount '%s': a destination (dst=) must be an absolute path, "
                            "not /, without '..'",
                            s);
+  if (cfield && strcmp (type, "copy") != 0)
+    return nook_error_set (err, 0, "invalid --mount '%s': %s= is only for type=copy", s, cfield);
   if (strcmp (type, "bind") == 0)
     {
       if (src == NULL || src[0] != '/')
@@ -250,7 +268,24 @@ spec_parse_mount (const char *s, struct nook_mount *out, nook_error_t *err)
                                   .options = steal_pointer (&tmpfs_opts) };
       return 0;
     }
-  return nook_error_set (err, 0, "invalid --mount '%s': type must be bind, volume or tmpfs", s);
+  if (strcmp (type, "copy") == 0)
+    {
+      struct stat st;
+      if (src == NULL || src[0] != '/')
+        return nook_error_set (err, 0, "invalid --mount '%s': a copy needs an absolute source", s);
+      if (stat (src, &st) < 0 || !S_ISREG (st.st_mode))
+        return nook_error_set (
+            err, 0, "invalid --mount '%s': copy source path is not a regular file: %s", s, src);
+      *out = (struct nook_mount){ .kind = MOUNT_COPY,
+                                  .source = steal_pointer (&src),
+                                  .target = steal_pointer (&dst),
+                                  .readonly = true,
+                                  .options
+                                  = xasprintf ("uid=%lu,gid=%lu,mode=%04lo", cuid, cgid, cmode) };
+      return 0;
+    }
+  return nook_error_set (err, 0, "invalid --mount '%s': type must be bind, volume, tmpfs or copy",
+                         s);
 fail:
   strbuf_free (&topts);
   return -1;

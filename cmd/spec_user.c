@@ -139,3 +139,38 @@ spec_resolve_user (const char *user, const char *passwd, const char *group, uid_
     }
   return 0;
 }
+
+int
+spec_group_add (char **names, const char *group, gid_t **groups, size_t *n_groups,
+                nook_error_t *err)
+{
+  for (char **n = names; n && *n; n++)
+    {
+      uint32_t g;
+      if (all_digits (*n))
+        {
+          if (parse_id (*n, &g, "--group-add group id", err) < 0)
+            return -1;
+        }
+      else
+        {
+          cleanup_strv char **gr = db_find (group, *n, NULL);
+          if (gr == NULL)
+            return nook_error_set (
+                err, 0,
+                "--group-add %s: unable to find group %s: no matching entries in group file", *n,
+                *n);
+          if (parse_id (gr[2], &g, "group id in /etc/group", err) < 0)
+            return -1;
+        }
+      bool have = false;
+      for (size_t i = 0; i < *n_groups; i++)
+        have = have || (*groups)[i] == g;
+      if (!have)
+        {
+          *groups = xreallocarray (*groups, *n_groups + 1, sizeof **groups);
+          (*groups)[(*n_groups)++] = g;
+        }
+    }
+  return 0;
+}

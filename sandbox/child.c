@@ -662,6 +662,8 @@ setup (const struct nook_spec *spec, const struct child_fds *cf, int *pty_slave,
 {
   if (spec->hostname && sethostname (spec->hostname, strlen (spec->hostname)) < 0)
     return nook_error_set (err, errno, "set hostname '%s'", spec->hostname);
+  if (spec->domainname && setdomainname (spec->domainname, strlen (spec->domainname)) < 0)
+    return nook_error_set (err, errno, "set domainname '%s'", spec->domainname);
   /* --network none: the network namespace is ours to make.  The command,
    * started now if it can be, makes it while we mount the rootfs; else we
    * make it here. */

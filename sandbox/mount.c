@@ -198,6 +198,11 @@ sandbox_mount_plan_build (const struct nook_spec *spec, bool gid5_mapped, struct
             f |= MS_RDONLY;
           add (p, MOP_MOUNT, "tmpfs", m->target, "tmpfs", f, *data ? data : NULL, true);
         }
+      else if (m->kind == MOUNT_COPY)
+        {
+          cleanup_free char *src = xasprintf ("%s/etc/copy-%zu", spec->container_dir, i);
+          add (p, MOP_BIND, src, m->target, NULL, MS_RDONLY, NULL, false);
+        }
       else
         {
           struct stat st;
@@ -447,25 +452,90 @@ int
 sandbox_etc_files (const struct nook_spec *spec, nook_error_t *err)
 {
   cleanup_free char *dir = xasprintf ("%s/etc", spec->container_dir);
-  if (mount ("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=256k,mode=0755") < 0)
-    return nook_error_set (err, errno, "mount tmpfs on '%s'", dir);
-  cleanup_close int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0)
-    return nook_error_set (err, errno, "open '%s'", dir);
+  /* the copies' contents read now, before the tmpfs is sized for them */
+  size_t total = 0;
+  cleanup_free char **copies = xzalloc ((spec->n_mounts + 1) * sizeof *copies);
+  cleanup_free size_t *lens = xzalloc ((spec->n_mounts + 1) * sizeof *lens);
   const char *files[][2] = {
     { "hosts", spec->etc_hosts },
     { "resolv.conf", spec->etc_resolv },
     { "hostname", spec->etc_hostname },
   };
+  int rc = -1;
+  cleanup_free char *opts = NULL;
+  cleanup_close int dfd = -1;
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    if (spec->mounts[i].kind == MOUNT_COPY)
+      {
+        if (fs_read_file_at (AT_FDCWD, spec->mounts[i].source, 16 << 20, &copies[i], &lens[i], err)
+            < 0)
+          {
+            nook_error_wrap (err, "copy of '%s' for '%s'", spec->mounts[i].source,
+                             spec->mounts[i].target);
+            goto out;
+          }
+        total += lens[i] + 4096;
+      }
+  opts = xasprintf ("size=%zuk,mode=0755", 256 + total / 1024);
+  if (mount ("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
+    {
+      nook_error_set (err, errno, "mount tmpfs on '%s'", dir);
+      goto out;
+    }
+  dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    {
+      nook_error_set (err, errno, "open '%s'", dir);
+      goto out;
+    }
   for (size_t i = 0; i < ARRAY_SIZE (files); i++)
     {
       const char *text = files[i][1] ? files[i][1] : "";
       cleanup_close int fd
           = openat (dfd, files[i][0], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
       if (fd < 0 || fs_write_all (fd, text, strlen (text)) < 0)
-        return nook_error_set (err, errno, "write '%s/%s'", dir, files[i][0]);
+        {
+          nook_error_set (err, errno, "write '%s/%s'", dir, files[i][0]);
+          goto out;
+        }
     }
-  return 0;
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    {
+      const struct nook_mount *m = &spec->mounts[i];
+      if (m->kind != MOUNT_COPY)
+        continue;
+      unsigned uid = 0, gid = 0, mode = 0444;
+      if (m->options && sscanf (m->options, "uid=%u,gid=%u,mode=%o", &uid, &gid, &mode) != 3)
+        {
+          nook_error_set (err, EINVAL, "copy of '%s': bad options '%s'", m->source, m->options);
+          goto out;
+        }
+      char name[32];
+      snprintf (name, sizeof name, "copy-%zu", i);
+      cleanup_close int fd
+          = openat (dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (fd < 0 || fs_write_all (fd, copies[i], lens[i]) < 0)
+        {
+          nook_error_set (err, errno, "copy '%s' into '%s/%s'", m->source, dir, name);
+          goto out;
+        }
+      if (fchown (fd, (uid_t)uid, (gid_t)gid) < 0)
+        {
+          nook_error_set (err, errno, "copy of '%s' for '%s': owner %u:%u", m->source, m->target,
+                          uid, gid);
+          goto out;
+        }
+      if (fchmod (fd, (mode_t)(mode & 07777)) < 0)
+        {
+          nook_error_set (err, errno, "copy of '%s': mode %o", m->source, mode);
+          goto out;
+        }
+    }
+  rc = 0;
+out:
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    free (copies[i]);
+  return rc;
 }
 
 int

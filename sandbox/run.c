@@ -41,6 +41,7 @@ nook_spec_free (struct nook_spec *s)
   free (s->cwd);
   free (s->groups);
   free (s->hostname);
+  free (s->domainname);
   for (size_t i = 0; i < s->n_mounts; i++)
     {
       free (s->mounts[i].source);

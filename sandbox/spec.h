@@ -14,6 +14,9 @@ enum mount_kind
 {
   MOUNT_BIND,
   MOUNT_TMPFS,
+  MOUNT_COPY, /* source (a host file) copied at each start into a tmpfs of the container's
+               * mount namespace, owned and moded as options say ("uid=U,gid=G,mode=0NNN",
+               * container ids), bound read-only on target: compose's secrets and configs */
 };
 
 struct nook_mount
@@ -85,6 +88,7 @@ struct nook_spec
   gid_t *groups; /* supplementary groups, inside ids */
   size_t n_groups;
   char *hostname;
+  char *domainname; /* NULL: left as the new UTS namespace has it */
   bool tty, interactive, readonly_rootfs;
   unsigned short tty_rows, tty_cols; /* -t: the pty's size before the command starts (0: none) */
   bool unmasked;                     /* --privileged: no masked or read-only /proc and /sys paths */

@@ -53,7 +53,13 @@ usage (FILE *out)
            "  version     Show the Docker Compose version information\n"
            "  up, down, create, start, stop, restart, kill, rm, pause, unpause, run, exec, wait\n"
            "              The project's life\n"
-           "  (build, events, pull, push, scale, watch: not implemented yet)\n");
+           "  build, pull, push  The services' images\n"
+           "  cp          Copy files between a service's container and the host\n"
+           "  scale       Scale services\n"
+           "  watch       Watch the build context of services (develop.watch) and sync, "
+           "restart or rebuild\n"
+           "  (events, attach, stats, export, commit, publish, viz, volumes: not "
+           "implemented yet)\n");
 }
 
 static json_t *
@@ -476,6 +482,7 @@ cmd_compose (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
   struct gopts g = { 0 };
   cleanup_strv char **profiles = NULL, **env_files = NULL;
+  const char *progress = NULL, *ansi = NULL;
   int i = 1;
   int rc;
   for (; i < argc && argv[i][0] == '-'; i++)
@@ -534,8 +541,21 @@ cmd_compose (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
           strv_push (&env_files, val);
           continue;
         }
-      if ((r = OPT (NULL, "--ansi")) < 0 || (r == 0 && (r = OPT (NULL, "--progress")) < 0)
-          || (r == 0 && (r = OPT (NULL, "--parallel")) < 0))
+      if ((r = OPT (NULL, "--ansi")) < 0)
+        return -1;
+      if (r)
+        {
+          ansi = val;
+          continue;
+        }
+      if ((r = OPT (NULL, "--progress")) < 0)
+        return -1;
+      if (r)
+        {
+          progress = val;
+          continue;
+        }
+      if ((r = OPT (NULL, "--parallel")) < 0)
         return -1;
       if (r)
         continue;
@@ -545,6 +565,15 @@ cmd_compose (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     }
   g.lo.profiles = profiles;
   g.lo.env_files = env_files;
+  if (ansi == NULL)
+    ansi = getenv ("COMPOSE_ANSI");
+  if (progress == NULL)
+    progress = getenv ("COMPOSE_PROGRESS");
+  if (compose_orch_progress (progress, ansi, err) < 0)
+    {
+      strv_free (g.files);
+      return -1;
+    }
   if (i >= argc)
     {
       usage (stdout); /* as `docker compose` alone */
@@ -594,10 +623,10 @@ cmd_compose (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       bool known = false;
       for (size_t k = 0; k < ARRAY_SIZE (later); k++)
         known = known || strcmp (sub, later[k]) == 0;
-      rc = known ? nook_error_set (err, 0,
-                                   "nook compose %s: not implemented yet (nook compose config and "
-                                   "version work; the orchestrator comes next)",
-                                   sub)
+      rc = known ? nook_error_set (err, 0, "nook compose %s: not implemented yet in nook (%s)", sub,
+                                   strcmp (sub, "events") == 0
+                                       ? "no daemon emits events: nook events neither"
+                                       : "see nook compose --help")
                  : nook_error_set (err, 0, "unknown docker command: \"compose %s\"", sub);
     }
   strv_free (g.files);

@@ -8,6 +8,8 @@
  * services of one level of the dependency order start in parallel and a failure of one
  * leaves this process whole. */
 #include <dirent.h>
+#include <fnmatch.h>
+#include <sys/inotify.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -60,6 +62,7 @@ struct job
   const char *doing; /* "Starting" */
   const char *done;  /* "Started" */
   bool ignore_fail1; /* the first verb may fail (stop of a stopped container) */
+  char ***then;      /* verbs run after those, in order, each needing the last to succeed */
   pid_t pid;
   int status;
 };
@@ -76,7 +79,8 @@ verb_fn (const char *v)
             { "rm", cmd_rm },           { "pause", cmd_pause },   { "unpause", cmd_unpause },
             { "network", cmd_network }, { "volume", cmd_volume }, { "exec", cmd_exec },
             { "logs", cmd_logs },       { "rmi", cmd_rmi },       { "build", cmd_build },
-            { "wait", cmd_wait },       { "image", cmd_image } };
+            { "wait", cmd_wait },       { "image", cmd_image },   { "pull", cmd_pull },
+            { "push", cmd_push },       { "cp", cmd_cp } };
   for (size_t i = 0; i < ARRAY_SIZE (t); i++)
     if (strcmp (t[i].n, v) == 0)
       return t[i].f;
@@ -111,6 +115,21 @@ call_verb (struct nook_ctx *ctx, char **argv, bool quiet)
   return r;
 }
 
+/* a: `network connect ... NET CONTAINER`: is CONTAINER (an id) already on NET (its
+ * record names it)?  A stopped container has left the networks it was connected to. */
+static bool
+connected (struct nook_ctx *ctx, char **a)
+{
+  size_t n = strv_len (a);
+  if (n < 4 || strcmp (a[0], "network") != 0)
+    return false;
+  cleanup_error nook_error_t e = NULL;
+  json_t *rec = netrec_load (ctx->root, a[n - 2], &e);
+  bool on = rec && json_object_get (json_object_get (rec, "Containers"), a[n - 1]);
+  json_decref (rec);
+  return on;
+}
+
 static pid_t
 spawn_job (struct nook_ctx *ctx, struct job *j)
 {
@@ -130,6 +149,9 @@ spawn_job (struct nook_ctx *ctx, struct job *j)
     r = call_verb (ctx, j->argv2, true);
   if (r == 0 && j->argv3)
     r = call_verb (ctx, j->argv3, true);
+  for (char ***t = j->then; r == 0 && t && *t; t++)
+    if (!connected (ctx, *t))
+      r = call_verb (ctx, *t, true);
   _exit (r & 0xff);
 }
 
@@ -143,27 +165,107 @@ wait_child (pid_t pid)
   return WIFEXITED (st) ? WEXITSTATUS (st) : 128 + WTERMSIG (st);
 }
 
-/* Run jobs in parallel, progress lines on stderr; the number that failed. */
+/* ---- progress (--progress auto|tty|plain|json|quiet, --ansi never) -------------------- */
+
+enum progress_mode
+{
+  PROGRESS_AUTO,
+  PROGRESS_TTY,
+  PROGRESS_PLAIN,
+  PROGRESS_JSON,
+  PROGRESS_QUIET,
+};
+static enum progress_mode progress_mode;
+static bool progress_no_ansi;
+
+int
+compose_orch_progress (const char *mode, const char *ansi, nook_error_t *err)
+{
+  static const char *const names[] = { "auto", "tty", "plain", "json", "quiet" };
+  if (ansi && strcmp (ansi, "never") != 0 && strcmp (ansi, "always") != 0
+      && strcmp (ansi, "auto") != 0)
+    return nook_error_set (err, 0, "invalid --ansi %s: want never, always or auto", ansi);
+  progress_no_ansi = ansi && strcmp (ansi, "never") == 0;
+  if (mode == NULL)
+    return 0;
+  for (size_t i = 0; i < ARRAY_SIZE (names); i++)
+    if (strcmp (mode, names[i]) == 0)
+      {
+        progress_mode = (enum progress_mode)i;
+        return 0;
+      }
+  return nook_error_set (err, 0,
+                         "unsupported --progress value \"%s\": want auto, tty, plain, "
+                         "json or quiet",
+                         mode);
+}
+
+/* The live display: a terminal on stderr (--progress tty, or auto on a terminal). */
+static bool
+progress_live (void)
+{
+  const char *term = getenv ("TERM");
+  if (progress_no_ansi)
+    return false;
+  return progress_mode == PROGRESS_TTY
+         || (progress_mode == PROGRESS_AUTO && isatty (2) && term && strcmp (term, "dumb") != 0);
+}
+
+/* One event: " WHAT  STATUS" (plain, tty), {"id":WHAT,"status":STATUS} (json). */
+static void
+progress (const char *what, const char *status)
+{
+  if (progress_mode == PROGRESS_QUIET)
+    return;
+  if (progress_mode == PROGRESS_JSON)
+    {
+      json_t *j = json_pack ("{s:b, s:s, s:s, s:s}", "dry-run", 0, "id", what, "status", status,
+                             "text", status);
+      char *t = j ? json_dumps (j, JSON_COMPACT) : NULL;
+      if (t)
+        fprintf (stderr, "%s\n", t);
+      free (t);
+      json_decref (j);
+      return;
+    }
+  fprintf (stderr, " %s  %s\n", what, status);
+}
+
+/* Run jobs in parallel, progress lines on stderr (on a terminal, each job's line rewritten
+ * in place when it ends); the number that failed. */
 static int
 run_jobs (struct orch *o, struct job *jobs, size_t n)
 {
   int failed = 0;
+  bool live = progress_live ();
+  size_t shown = 0; /* live: the lines printed, one per job that has a doing */
+  cleanup_free size_t *row = xzalloc ((n + 1) * sizeof *row);
   for (size_t i = 0; i < n; i++)
     {
       if (jobs[i].doing)
-        fprintf (stderr, " %s  %s\n", jobs[i].what, jobs[i].doing);
+        {
+          progress (jobs[i].what, jobs[i].doing);
+          row[i] = ++shown;
+        }
       jobs[i].pid = spawn_job (o->ctx, &jobs[i]);
     }
+  fflush (stderr);
   for (size_t i = 0; i < n; i++)
     {
       jobs[i].status = jobs[i].pid < 0 ? 1 : wait_child (jobs[i].pid);
-      if (jobs[i].status != 0)
+      const char *st = jobs[i].status != 0 ? "Error" : jobs[i].done;
+      failed += jobs[i].status != 0;
+      if (st == NULL)
+        continue;
+      if (live && row[i])
         {
-          fprintf (stderr, " %s  Error\n", jobs[i].what);
-          failed++;
+          /* up to the job's line, rewritten, back below the last */
+          size_t up = shown - row[i] + 1;
+          fprintf (stderr, "\033[%zuA\r\033[2K %s  %s\r\033[%zuB", up, jobs[i].what, st, up);
+          fflush (stderr);
         }
-      else if (jobs[i].done)
-        fprintf (stderr, " %s  %s\n", jobs[i].what, jobs[i].done);
+      else
+        progress (jobs[i].what, st);
     }
   return failed;
 }
@@ -176,6 +278,9 @@ jobs_free (struct job *jobs, size_t n)
       strv_free (jobs[i].argv);
       strv_free (jobs[i].argv2);
       strv_free (jobs[i].argv3);
+      for (char ***t = jobs[i].then; t && *t; t++)
+        strv_free (*t);
+      free (jobs[i].then);
       free ((char *)jobs[i].what);
     }
   free (jobs);
@@ -658,48 +763,11 @@ write_all_fd (int fd, const char *buf, size_t len)
   return 0;
 }
 
-struct chown_arg
-{
-  const char *path;
-  uid_t uid;
-  gid_t gid;
-};
-
-static int
-chown_fn (void *arg, nook_error_t *err)
-{
-  struct chown_arg *a = arg;
-  if (lchown (a->path, a->uid, a->gid) < 0)
-    return nook_error_set (err, errno, "chown %s", a->path);
-  return 0;
-}
-
-/* uid and gid of a secret's file as the container sees them: chowned inside a user
- * namespace mapped as the containers' (a user without a range has only its own id, which
- * is root there: preflight refused others). */
-static int
-chown_in_userns (struct orch *o, const char *path, const struct compose_file_ref *r,
-                 nook_error_t *err)
-{
-  unsigned long uid = r->uid ? strtoul (r->uid, NULL, 10) : 0;
-  unsigned long gid = r->gid ? strtoul (r->gid, NULL, 10) : 0;
-  if (uid == 0 && gid == 0)
-    return 0;
-  if ((r->uid && strspn (r->uid, "0123456789") != strlen (r->uid))
-      || (r->gid && strspn (r->gid, "0123456789") != strlen (r->gid)))
-    return nook_error_set (err, 0, "secret %s: uid and gid must be numbers", r->source);
-  struct imagefmt_store *store = NULL;
-  struct nook_idmapping ids;
-  if (cmd_store_open (o->root, &store, &ids, NULL, err) < 0)
-    return -1;
-  struct chown_arg a = { .path = path, .uid = (uid_t)uid, .gid = (gid_t)gid };
-  int rc = sandbox_userns_call (&ids, chown_fn, &a, err);
-  imagefmt_store_close (store);
-  return rc;
-}
-
-/* A secret's or config's content as a file of the project's directory (never in a layer:
- * bind-mounted read-only), with its mode; the path (new string) or NULL with *err. */
+/* The file a secret's or config's content is copied from when its container starts (a
+ * `--mount type=copy`: into a tmpfs of the container, read-only, with its uid, gid and
+ * mode): a `file:` source's own file (an edit shows at the next start, not before), else
+ * the content written (0600) in the project's directory of the store, never in a layer;
+ * the path (new string) or NULL with *err. */
 static char *
 materialise (struct orch *o, const char *svc, const char *kind, struct compose_file_ref *r,
              struct compose_file_def *d, nook_error_t *err)
@@ -729,6 +797,12 @@ materialise (struct orch *o, const char *svc, const char *kind, struct compose_f
     }
   else if (d->file)
     {
+      struct stat st;
+      if (stat (d->file, &st) == 0 && S_ISREG (st.st_mode))
+        {
+          free (path);
+          return xstrdup (d->file);
+        }
       FILE *f = fopen (d->file, "re");
       if (f == NULL)
         {
@@ -753,9 +827,8 @@ materialise (struct orch *o, const char *svc, const char *kind, struct compose_f
       return NULL;
     }
   unlink (path);
-  mode_t mode = r->mode >= 0 ? (mode_t)r->mode : 0444;
   int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0 || write_all_fd (fd, content ? content : "", len) < 0 || fchmod (fd, mode) < 0)
+  if (fd < 0 || write_all_fd (fd, content ? content : "", len) < 0)
     {
       nook_error_set (err, errno, "write %s", path);
       if (fd >= 0)
@@ -764,12 +837,48 @@ materialise (struct orch *o, const char *svc, const char *kind, struct compose_f
       return NULL;
     }
   close (fd);
-  if (has_subids () && chown_in_userns (o, path, r, err) < 0)
-    {
-      free (path);
-      return NULL;
-    }
   return path;
+}
+
+/* The image's ID (sha256:...) as `image inspect` gives it, or NULL when it is not in the
+ * store (yet: run pulls it). */
+static char *
+image_id (struct orch *o, const char *image)
+{
+  int p[2];
+  if (pipe2 (p, O_CLOEXEC) < 0)
+    return NULL;
+  char **a = argv_of ("image", "inspect", image, NULL);
+  fflush (stdout);
+  fflush (stderr);
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      int fd = open ("/dev/null", O_WRONLY | O_CLOEXEC);
+      dup2 (fd, 2);
+      dup2 (p[1], 1);
+      _exit (call_verb (o->ctx, a, false) & 0xff);
+    }
+  strv_free (a);
+  close (p[1]);
+  struct strbuf sb = { 0 };
+  char buf[4096];
+  ssize_t r;
+  while (pid > 0 && ((r = read (p[0], buf, sizeof buf)) > 0 || (r < 0 && errno == EINTR)))
+    if (r > 0)
+      strbuf_appendn (&sb, buf, (size_t)r);
+  close (p[0]);
+  char *id = NULL;
+  if (pid > 0 && wait_child (pid) == 0 && sb.buf)
+    {
+      json_t *j = json_loads (sb.buf, 0, NULL);
+      const char *v = json_string_value (json_object_get (json_array_get (j, 0), "Id"));
+      if (v && strncmp (v, "sha256:", 7) == 0)
+        id = xstrdup (v);
+      json_decref (j);
+    }
+  free (sb.buf);
+  return id;
 }
 
 /* ---- a service's run arguments ------------------------------------------------------ */
@@ -861,6 +970,10 @@ service_run_argv (struct orch *o, struct compose_service *s, int n, bool create,
         strbuf_append (&files, ",");
       strbuf_append (&files, *f);
     }
+  /* Compose's label: the image's ID (its name until the run pulls it) */
+  char *image_ref = s->image ? image_id (o, s->image) : NULL;
+  if (image_ref == NULL && s->image)
+    image_ref = xstrdup (s->image);
   char *labels[] = {
     xasprintf ("%s=%s", L_PROJECT, o->name),
     xasprintf ("%s=%s", L_SERVICE, s->name),
@@ -870,11 +983,12 @@ service_run_argv (struct orch *o, struct compose_service *s, int n, bool create,
     xasprintf ("com.docker.compose.project.working_dir=%s", o->m->working_dir),
     xasprintf ("com.docker.compose.project.config_files=%s", files.buf ? files.buf : ""),
     xasprintf ("com.docker.compose.depends_on=%s", deps.buf ? deps.buf : ""),
-    xasprintf ("com.docker.compose.image=%s", s->image ? s->image : ""),
+    xasprintf ("com.docker.compose.image=%s", image_ref ? image_ref : ""),
     xasprintf ("com.docker.compose.version=%s", NOOK_COMPOSE_VERSION),
   };
   free (deps.buf);
   free (files.buf);
+  free (image_ref);
   for (size_t k = 0; k < ARRAY_SIZE (labels); k++)
     {
       push2 (&a, "--label", labels[k]);
@@ -899,9 +1013,9 @@ service_run_argv (struct orch *o, struct compose_service *s, int n, bool create,
     {
       struct compose_network *net = model_network (o->m, s->networks[0].name);
       push2 (&a, "--network", net ? net->name : s->networks[0].name);
-      if (s->n_networks > 1)
+      if (s->n_networks > 1 && x && x->oneoff)
         fprintf (stderr,
-                 "WARN[0000] service \"%s\": nook joins one network per container: %s only "
+                 "WARN[0000] service \"%s\": a one-off container joins one network: %s only "
                  "(not enforced: the others)\n",
                  s->name, s->networks[0].name);
       if (!(x && x->oneoff))
@@ -1006,7 +1120,7 @@ service_run_argv (struct orch *o, struct compose_service *s, int n, bool create,
     }
   for (char **t = s->tmpfs; t && *t; t++)
     push2 (&a, "--tmpfs", *t);
-  /* secrets and configs: the content in the project's directory, bound read-only */
+  /* secrets and configs: copied at start into a tmpfs of the container, read-only */
   for (int kind = 0; kind < 2; kind++)
     {
       struct compose_file_ref *refs = kind == 0 ? s->secrets : s->configs;
@@ -1036,7 +1150,19 @@ service_run_argv (struct orch *o, struct compose_service *s, int n, bool create,
                            ? xstrdup (refs[k].target)
                            : xasprintf (kind == 0 ? "/run/secrets/%s" : "/%s", refs[k].target))
                     : xasprintf (kind == 0 ? "/run/secrets/%s" : "/%s", refs[k].source);
-          cleanup_free char *v = xasprintf ("type=bind,source=%s,target=%s,readonly", path, target);
+          const char *uid = refs[k].uid ? refs[k].uid : "0";
+          const char *gid = refs[k].gid ? refs[k].gid : "0";
+          if (strspn (uid, "0123456789") != strlen (uid) || !*uid
+              || strspn (gid, "0123456789") != strlen (gid) || !*gid)
+            {
+              nook_error_set (err, 0, "service \"%s\": %s %s: uid and gid must be numbers", s->name,
+                              kind == 0 ? "secret" : "config", refs[k].source);
+              strv_free (a);
+              return NULL;
+            }
+          cleanup_free char *v
+              = xasprintf ("type=copy,source=%s,target=%s,uid=%s,gid=%s,mode=%04o", path, target,
+                           uid, gid, refs[k].mode >= 0 ? (unsigned)refs[k].mode & 07777 : 0444u);
           push2 (&a, "--mount", v);
         }
     }
@@ -1055,6 +1181,10 @@ service_run_argv (struct orch *o, struct compose_service *s, int n, bool create,
     push2 (&a, "--workdir", wd);
   if (s->hostname)
     push2 (&a, "--hostname", s->hostname);
+  if (s->domainname && *s->domainname)
+    push2 (&a, "--domainname", s->domainname);
+  for (char **g = s->group_add; g && *g; g++)
+    push2 (&a, "--group-add", *g);
   if (s->init_set && s->init)
     strv_push (&a, "--init");
   if (s->stop_signal)
@@ -1166,6 +1296,43 @@ service_run_argv (struct orch *o, struct compose_service *s, int n, bool create,
 
 /* ---- waiting ------------------------------------------------------------------------- */
 
+/* `network connect` of replica n of s to its networks after the first (the first is
+ * run's --network), each with its aliases and ipv4_address; id: an existing container
+ * (else its name); those it is already on are left out when the job runs (a stopped
+ * container has left them: started again, it joins them anew).  NULL if none. */
+static char ***
+service_connects (struct orch *o, struct compose_service *s, int n, const char *id)
+{
+  if (s->network_mode || s->n_networks < 2)
+    return NULL;
+  char ***v = NULL;
+  size_t nv = 0;
+  cleanup_free char *name = ctr_name (o, s, n);
+  for (size_t k = 1; k < s->n_networks; k++)
+    {
+      struct compose_service_network *sn = &s->networks[k];
+      struct compose_network *net = model_network (o->m, sn->name);
+      const char *nn = net ? net->name : sn->name;
+      char **a = argv_of ("network", "connect", NULL);
+      push2 (&a, "--alias", s->name);
+      for (char **al = sn->aliases; al && *al; al++)
+        push2 (&a, "--alias", *al);
+      if (s->container_name && s->container_name[0])
+        {
+          cleanup_free char *cn = xasprintf ("%s-%s-%d", o->name, s->name, n);
+          push2 (&a, "--alias", cn);
+        }
+      if (sn->ipv4_address)
+        push2 (&a, "--ip", sn->ipv4_address);
+      strv_push (&a, nn);
+      strv_push (&a, id ? id : name);
+      v = xrealloc (v, (nv + 2) * sizeof *v);
+      v[nv++] = a;
+      v[nv] = NULL;
+    }
+  return v;
+}
+
 static int64_t
 now_ms (void)
 {
@@ -1270,7 +1437,8 @@ image_present (struct orch *o, const char *image)
 }
 
 static int
-build_services (struct orch *o, bool *sel, bool force, bool *rebuilt, nook_error_t *err)
+build_services (struct orch *o, bool *sel, bool force, bool *rebuilt, char **extra,
+                nook_error_t *err)
 {
   for (size_t i = 0; i < o->m->n_services; i++)
     {
@@ -1310,6 +1478,8 @@ build_services (struct orch *o, bool *sel, bool force, bool *rebuilt, nook_error
         push2 (&a, "--target", s->build->target);
       for (char **b = s->build->args; b && *b; b++)
         push2 (&a, "--build-arg", *b);
+      for (char **x = extra; x && *x; x++)
+        strv_push (&a, *x);
       strv_push (&a, s->build->context);
       struct job *j = xzalloc (sizeof *j);
       j->argv = a;
@@ -1355,6 +1525,20 @@ stop_argv (const char *verb, const char *id, int timeout)
   return a;
 }
 
+/* A service with `depends_on: {S: {restart: true}}` on a service of done (restarted or
+ * recreated by compose), and not in done itself. */
+static bool
+restart_follows (struct compose_service *s, struct compose_model *m, const bool *done)
+{
+  for (size_t k = 0; k < s->n_depends_on; k++)
+    {
+      int j = svc_index (m, s->depends_on[k].service);
+      if (s->depends_on[k].restart && j >= 0 && done[j])
+        return true;
+    }
+  return false;
+}
+
 static int
 converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
 {
@@ -1387,6 +1571,8 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
                    pc.v[i].c->name);
       }
   int rc = 0;
+  /* the services recreated (their dependents with restart: true are restarted) */
+  cleanup_free bool *recreated = xzalloc ((o->m->n_services + 1) * sizeof *recreated);
   for (int level = 0; level <= maxd && rc == 0; level++)
     {
       /* dependencies of this level's services met first */
@@ -1403,7 +1589,8 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
                 continue;
               const char *cname = d->condition == COMPOSE_SERVICE_HEALTHY ? "Healthy" : "Exited";
               cleanup_free char *dn = ctr_name (o, &o->m->services[j], 1);
-              fprintf (stderr, " Container %s  Waiting\n", dn);
+              cleanup_free char *what = xasprintf ("Container %s", dn);
+              progress (what, "Waiting");
               if (wait_condition (o, d->service, d->condition, -1, err) < 0)
                 {
                   if (!d->required)
@@ -1414,7 +1601,7 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
                   rc = -1;
                   break;
                 }
-              fprintf (stderr, " Container %s  %s\n", dn, cname);
+              progress (what, cname);
             }
         }
       if (rc < 0)
@@ -1450,12 +1637,23 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
                           && !(u->rebuilt && u->rebuilt[i]);
               if (have && (u->no_recreate || (same && !u->force_recreate)))
                 {
-                  if (have->c->running || u->no_start)
-                    fprintf (stderr, " Container %s  %s\n", name,
-                             have->c->running ? "Running" : "Created");
+                  if (have->c->running && !u->no_start && restart_follows (s, o->m, recreated))
+                    {
+                      add_job (&jobs, &nj, stop_argv ("restart", have->c->id, u->timeout), NULL,
+                               NULL, xasprintf ("Container %s", name), "Restarting", "Started");
+                      jobs[nj - 1].then = service_connects (o, s, n, have->c->id);
+                    }
+                  else if (have->c->running || u->no_start)
+                    {
+                      cleanup_free char *what = xasprintf ("Container %s", name);
+                      progress (what, have->c->running ? "Running" : "Created");
+                    }
                   else
-                    add_job (&jobs, &nj, argv_of ("start", have->c->id, NULL), NULL, NULL,
-                             xasprintf ("Container %s", name), "Starting", "Started");
+                    {
+                      add_job (&jobs, &nj, argv_of ("start", have->c->id, NULL), NULL, NULL,
+                               xasprintf ("Container %s", name), "Starting", "Started");
+                      jobs[nj - 1].then = service_connects (o, s, n, have->c->id);
+                    }
                   continue;
                 }
               char **ra = service_run_argv (o, s, n, u->no_start, NULL, err);
@@ -1464,6 +1662,8 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
                   rc = -1;
                   break;
                 }
+              if (have)
+                recreated[i] = true;
               if (have)
                 {
                   add_job (&jobs, &nj, stop_argv ("stop", have->c->id, u->timeout),
@@ -1476,6 +1676,8 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
                 add_job (&jobs, &nj, ra, NULL, NULL, xasprintf ("Container %s", name),
                          u->no_start ? "Creating" : "Starting",
                          u->no_start ? "Created" : "Started");
+              if (!u->no_start)
+                jobs[nj - 1].then = service_connects (o, s, n, NULL);
             }
         }
       if (rc == 0 && nj > 0 && run_jobs (o, jobs, nj) > 0)
@@ -1873,7 +2075,7 @@ do_up (struct orch *o, int argc, char **argv, bool create_only, nook_error_t *er
     return -1;
   if (preflight (o, sel, err) < 0)
     return -1;
-  if (build_services (o, sel, u.build, u.rebuilt, err) < 0)
+  if (build_services (o, sel, u.build, u.rebuilt, NULL, err) < 0)
     return -1;
   if (ensure_networks (o, sel, err) < 0 || ensure_volumes (o, err) < 0)
     return -1;
@@ -1986,6 +2188,8 @@ stop_containers (struct orch *o, struct pctrs *pc, bool *pick, bool rm, bool vol
                    : strcmp (verb, "start") == 0   ? "Started"
                                                    : "Done");
           jobs[nj - 1].ignore_fail1 = rm;
+          if (si >= 0 && !c->oneoff && strcmp (verb, "restart") == 0)
+            jobs[nj - 1].then = service_connects (o, &o->m->services[si], c->number, c->c->id);
         }
       if (nj)
         failed += run_jobs (o, jobs, nj);
@@ -2211,6 +2415,9 @@ do_simple (struct orch *o, int argc, char **argv, nook_error_t *err)
                 continue;
               add_job (&jobs, &nj, argv_of ("start", pc.v[i].c->id, NULL), NULL, NULL,
                        xasprintf ("Container %s", pc.v[i].c->name), "Starting", "Started");
+              if (si >= 0)
+                jobs[nj - 1].then
+                    = service_connects (o, &o->m->services[si], pc.v[i].number, pc.v[i].c->id);
             }
           failed += nj ? run_jobs (o, jobs, nj) : 0;
           jobs_free (jobs, nj);
@@ -2235,6 +2442,30 @@ do_simple (struct orch *o, int argc, char **argv, nook_error_t *err)
     }
   else
     failed = stop_containers (o, &pc, pick, false, false, timeout, verb);
+  if (strcmp (verb, "restart") == 0)
+    {
+      /* then the services that depend on those with restart: true (and so on) */
+      cleanup_free bool *done = xzalloc ((o->m->n_services + 1) * sizeof *done);
+      memcpy (done, sel, o->m->n_services * sizeof *done);
+      for (bool more = true; more;)
+        {
+          more = false;
+          cleanup_free bool *next = xzalloc ((o->m->n_services + 1) * sizeof *next);
+          for (size_t i = 0; i < o->m->n_services; i++)
+            if (!done[i] && restart_follows (&o->m->services[i], o->m, done))
+              next[i] = more = true;
+          if (!more)
+            break;
+          for (size_t i = 0; i < pc.n; i++)
+            {
+              int si = svc_index (o->m, pc.v[i].service);
+              pick[i] = !pc.v[i].oneoff && si >= 0 && next[si] && pc.v[i].c->running;
+            }
+          failed += stop_containers (o, &pc, pick, false, false, timeout, verb);
+          for (size_t i = 0; i < o->m->n_services; i++)
+            done[i] = done[i] || next[i];
+        }
+    }
   pctrs_free (&pc);
   if (failed)
     return nook_error_set (err, 0, "%s: %d container(s) failed", verb, failed);
@@ -2342,7 +2573,7 @@ do_run (struct orch *o, int argc, char **argv, nook_error_t *err)
   for (size_t k = 0; k < o->m->n_services; k++)
     any = any || sel[k];
   sel[si] = true;
-  if (build_services (o, sel, false, NULL, err) < 0 || ensure_networks (o, sel, err) < 0
+  if (build_services (o, sel, false, NULL, NULL, err) < 0 || ensure_networks (o, sel, err) < 0
       || ensure_volumes (o, err) < 0)
     return -1;
   sel[si] = false;
@@ -2487,6 +2718,420 @@ do_exec (struct orch *o, int argc, char **argv, nook_error_t *err)
   return r;
 }
 
+/* build [--no-cache] [--pull] [-q] [SERVICE...]: the services with a build section, built
+ * again (those without one are skipped, as Compose does). */
+static int
+do_build (struct orch *o, int argc, char **argv, nook_error_t *err)
+{
+  cleanup_strv char **services = NULL, **extra = NULL;
+  for (int i = 1; i < argc; i++)
+    if (strcmp (argv[i], "--no-cache") == 0 || strcmp (argv[i], "--pull") == 0)
+      strv_push (&extra, argv[i]);
+    else if (strcmp (argv[i], "-q") == 0 || strcmp (argv[i], "--quiet") == 0)
+      ;
+    else if (argv[i][0] == '-')
+      return cmd_flag_error (err, "compose build", "unknown flag: %s", argv[i]);
+    else
+      strv_push (&services, argv[i]);
+  cleanup_free bool *sel = xzalloc ((o->m->n_services + 1) * sizeof *sel);
+  if (select_services (o->m, services, false, sel, err) < 0)
+    return -1;
+  return build_services (o, sel, true, NULL, extra, err);
+}
+
+/* pull and push [--ignore-pull-failures | --ignore-push-failures] [-q] [SERVICE...]: each
+ * service's image, in parallel (pull: those without a build section; push: those with
+ * both a build section and an image name). */
+static int
+do_transfer (struct orch *o, int argc, char **argv, nook_error_t *err)
+{
+  bool pull = strcmp (argv[0], "pull") == 0, ignore = false, quiet = false;
+  cleanup_strv char **services = NULL;
+  cleanup_free char *vname = xasprintf ("compose %s", argv[0]);
+  for (int i = 1; i < argc; i++)
+    if (strcmp (argv[i], pull ? "--ignore-pull-failures" : "--ignore-push-failures") == 0)
+      ignore = true;
+    else if (strcmp (argv[i], "-q") == 0 || strcmp (argv[i], "--quiet") == 0)
+      quiet = true;
+    else if (pull && strcmp (argv[i], "--ignore-buildable") == 0)
+      ;
+    else if (argv[i][0] == '-')
+      return cmd_flag_error (err, vname, "unknown flag: %s", argv[i]);
+    else
+      strv_push (&services, argv[i]);
+  cleanup_free bool *sel = xzalloc ((o->m->n_services + 1) * sizeof *sel);
+  if (select_services (o->m, services, false, sel, err) < 0)
+    return -1;
+  struct job *jobs = NULL;
+  size_t nj = 0;
+  for (size_t i = 0; i < o->m->n_services; i++)
+    {
+      struct compose_service *s = &o->m->services[i];
+      if (!sel[i] || s->image == NULL || (pull ? s->build != NULL : s->build == NULL))
+        continue;
+      add_job (&jobs, &nj, argv_of (argv[0], s->image, NULL), NULL, NULL,
+               xasprintf ("Image %s", s->image),
+               quiet  ? NULL
+               : pull ? "Pulling"
+                      : "Pushing",
+               quiet  ? NULL
+               : pull ? "Pulled"
+                      : "Pushed");
+    }
+  int failed = nj ? run_jobs (o, jobs, nj) : 0;
+  jobs_free (jobs, nj);
+  if (failed && !ignore)
+    return nook_error_set (err, 0, "%d image%s could not be %s", failed, failed == 1 ? "" : "s",
+                           pull ? "pulled" : "pushed");
+  return 0;
+}
+
+/* cp [--index N] [-a] [-L] SERVICE:SRC DEST | SRC SERVICE:DEST: nook cp on the service's
+ * container (the first running one, or replica N). */
+static int
+do_cp (struct orch *o, int argc, char **argv, nook_error_t *err)
+{
+  int index = 0;
+  cleanup_strv char **a = argv_of ("cp", NULL), **paths = NULL;
+  for (int i = 1; i < argc; i++)
+    {
+      const char *val = NULL;
+      int r = cmd_opt_value (argc, argv, &i, NULL, "--index", "compose cp", &val, err);
+      if (r < 0)
+        return -1;
+      if (r > 0)
+        {
+          char *end = NULL;
+          long v = strtol (val, &end, 10);
+          if (end == val || *end || v < 1)
+            return nook_error_set (err, 0, "invalid --index %s: want a replica number", val);
+          index = (int)v;
+          continue;
+        }
+      if (strcmp (argv[i], "-a") == 0 || strcmp (argv[i], "--archive") == 0
+          || strcmp (argv[i], "-L") == 0 || strcmp (argv[i], "--follow-link") == 0)
+        strv_push (&a, argv[i]);
+      else if (strcmp (argv[i], "--all") == 0)
+        ;
+      else if (argv[i][0] == '-' && argv[i][1])
+        return cmd_flag_error (err, "compose cp", "unknown flag: %s", argv[i]);
+      else
+        strv_push (&paths, argv[i]);
+    }
+  if (strv_len (paths) != 2)
+    return nook_error_set (err, 0, "\"compose cp\" requires exactly 2 arguments");
+  int in = -1;
+  for (int k = 0; k < 2; k++)
+    {
+      const char *c = strchr (paths[k], ':');
+      if (c && c != paths[k] && paths[k][0] != '/' && paths[k][0] != '.')
+        {
+          if (in >= 0)
+            return nook_error_set (err, 0, "copying between services is not supported");
+          in = k;
+        }
+    }
+  if (in < 0)
+    return nook_error_set (err, 0, "one of source or destination must be a SERVICE:PATH");
+  const char *c = strchr (paths[in], ':');
+  cleanup_free char *svc = xstrndup (paths[in], (size_t)(c - paths[in]));
+  if (compose_model_service (o->m, svc) == NULL)
+    return nook_error_set (err, 0, "no such service: %s", svc);
+  cleanup_free char *id = service_container (o, svc, index, err);
+  if (id == NULL)
+    return -1;
+  cleanup_free char *ref = xasprintf ("%s:%s", id, c + 1);
+  strv_push (&a, in == 0 ? ref : paths[0]);
+  strv_push (&a, in == 1 ? ref : paths[1]);
+  return call_verb (o->ctx, a, false) == 0 ? 0 : -1;
+}
+
+/* scale [--no-deps] SERVICE=N...: up -d --no-recreate with those replicas. */
+static int
+do_scale (struct orch *o, int argc, char **argv, nook_error_t *err)
+{
+  cleanup_strv char **a = argv_of ("up", "-d", "--no-recreate", NULL), **services = NULL;
+  for (int i = 1; i < argc; i++)
+    {
+      const char *eq = strchr (argv[i], '=');
+      if (strcmp (argv[i], "--no-deps") == 0)
+        strv_push (&a, argv[i]);
+      else if (argv[i][0] == '-')
+        return cmd_flag_error (err, "compose scale", "unknown flag: %s", argv[i]);
+      else if (eq == NULL || eq == argv[i])
+        return nook_error_set (err, 0, "invalid scale %s: want SERVICE=NUM", argv[i]);
+      else
+        {
+          push2 (&a, "--scale", argv[i]);
+          strv_push (&services, argv[i]);
+          services[strv_len (services) - 1][eq - argv[i]] = '\0';
+        }
+    }
+  if (services == NULL)
+    return nook_error_set (err, 0, "\"compose scale\" requires at least 1 argument");
+  for (char **s = services; *s; s++)
+    strv_push (&a, *s);
+  return do_up (o, (int)strv_len (a), a, false, err);
+}
+
+/* ---- watch: develop.watch ------------------------------------------------------------ */
+
+struct wdir
+{
+  int wd;
+  char *path;
+};
+
+struct watcher
+{
+  int fd;
+  struct wdir *v;
+  size_t n;
+};
+
+/* dir and every directory below it watched (a directory made later is added when seen). */
+static void
+watch_tree (struct watcher *w, const char *dir)
+{
+  int wd = inotify_add_watch (w->fd, dir,
+                              IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE
+                                  | IN_ONLYDIR);
+  if (wd < 0)
+    return;
+  bool have = false;
+  for (size_t i = 0; i < w->n; i++)
+    have = have || w->v[i].wd == wd;
+  if (!have)
+    {
+      w->v = xrealloc (w->v, (w->n + 1) * sizeof *w->v);
+      w->v[w->n++] = (struct wdir){ .wd = wd, .path = xstrdup (dir) };
+    }
+  DIR *d = opendir (dir);
+  struct dirent *e;
+  while (d && (e = readdir (d)) != NULL)
+    if (e->d_type == DT_DIR && strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0)
+      {
+        cleanup_free char *sub = xasprintf ("%s/%s", dir, e->d_name);
+        watch_tree (w, sub);
+      }
+  if (d)
+    closedir (d);
+}
+
+/* Whether rel (a path under a rule's path) is ignored: a pattern matches it, its last
+ * component, or one of its leading directories. */
+static bool
+watch_ignored (const struct compose_watch *r, const char *rel)
+{
+  const char *base = strrchr (rel, '/');
+  base = base ? base + 1 : rel;
+  for (char **g = r->ignore; g && *g; g++)
+    {
+      cleanup_free char *pat = xstrdup (*g);
+      size_t n = strlen (pat);
+      while (n > 1 && pat[n - 1] == '/')
+        pat[--n] = '\0';
+      if (fnmatch (pat, rel, FNM_PATHNAME) == 0 || fnmatch (pat, base, 0) == 0)
+        return true;
+      if (strncmp (rel, pat, n) == 0 && rel[n] == '/')
+        return true;
+    }
+  return false;
+}
+
+static volatile sig_atomic_t watch_stop;
+
+static void
+on_watch_signal (int sig)
+{
+  (void)sig;
+  watch_stop = 1;
+}
+
+/* Run verb a in a child, quietly; its status. */
+static int
+call_child (struct orch *o, char **a)
+{
+  fflush (stdout);
+  fflush (stderr);
+  pid_t pid = fork ();
+  if (pid == 0)
+    _exit (call_verb (o->ctx, a, true) & 0xff);
+  return pid > 0 ? wait_child (pid) : 1;
+}
+
+/* A changed path acted on for every rule of every selected service it is under. */
+static void
+watch_apply (struct orch *o, bool *sel, const char *path)
+{
+  for (size_t i = 0; i < o->m->n_services; i++)
+    {
+      struct compose_service *s = &o->m->services[i];
+      for (size_t k = 0; sel[i] && k < s->n_watch; k++)
+        {
+          const struct compose_watch *r = &s->watch[k];
+          size_t pl = r->path ? strlen (r->path) : 0;
+          if (pl == 0 || strncmp (path, r->path, pl) != 0 || (path[pl] && path[pl] != '/'))
+            continue;
+          const char *rel = path[pl] ? path + pl + 1 : "";
+          if (*rel && watch_ignored (r, rel))
+            continue;
+          const char *act = r->action ? r->action : "";
+          nook_error_t e = NULL;
+          if (strcmp (act, "rebuild") == 0)
+            {
+              fprintf (stderr, "Rebuilding service \"%s\" after changes were detected...\n",
+                       s->name);
+              char **a = argv_of ("up", "-d", "--build", "--no-deps", s->name, NULL);
+              if (do_up (o, (int)strv_len (a), a, false, &e) < 0)
+                fprintf (stderr, "Error: rebuild of %s: %s\n", s->name, e ? e->msg : "failed");
+              strv_free (a);
+              nook_error_free (&e);
+              continue;
+            }
+          bool sync = str_has_prefix (act, "sync"), restart = strstr (act, "restart") != NULL;
+          if (!sync && !restart)
+            continue;
+          cleanup_free char *id = service_container (o, s->name, 0, &e);
+          nook_error_free (&e);
+          if (id == NULL)
+            continue;
+          if (sync && r->target)
+            {
+              cleanup_free char *dst
+                  = *rel ? xasprintf ("%s/%s", r->target, rel) : xstrdup (r->target);
+              struct stat st;
+              fprintf (stderr, "Syncing service \"%s\" after 1 changes were detected\n", s->name);
+              if (lstat (path, &st) == 0)
+                {
+                  cleanup_free char *parent = xstrdup (dst);
+                  char *sl = strrchr (parent, '/');
+                  if (sl && sl != parent)
+                    *sl = '\0';
+                  cleanup_strv char **mk = argv_of ("exec", id, "mkdir", "-p", parent, NULL);
+                  call_child (o, mk);
+                  cleanup_free char *ref = xasprintf ("%s:%s", id, dst);
+                  cleanup_strv char **a = argv_of ("cp", path, ref, NULL);
+                  call_child (o, a);
+                }
+              else
+                {
+                  cleanup_strv char **a = argv_of ("exec", id, "rm", "-rf", dst, NULL);
+                  call_child (o, a);
+                }
+            }
+          if (restart)
+            {
+              struct job *j = xzalloc (sizeof *j);
+              j->argv = argv_of ("restart", id, NULL);
+              j->what = xasprintf ("Container %s", s->name);
+              j->doing = "Restarting";
+              j->done = "Started";
+              run_jobs (o, j, 1);
+              jobs_free (j, 1);
+            }
+        }
+    }
+}
+
+/* watch [--no-up] [--quiet] [--prune] [SERVICE...]: up -d, then each develop.watch rule's
+ * path watched with inotify (directories recursively): sync (nook cp into the service's
+ * container, a deletion removed there), sync+restart, restart, rebuild (up -d --build
+ * --no-deps SERVICE); paths matching `ignore` left alone.  Until SIGINT or SIGTERM. */
+static int
+do_watch (struct orch *o, int argc, char **argv, nook_error_t *err)
+{
+  bool no_up = false;
+  cleanup_strv char **services = NULL;
+  for (int i = 1; i < argc; i++)
+    if (strcmp (argv[i], "--no-up") == 0)
+      no_up = true;
+    else if (strcmp (argv[i], "--quiet") == 0 || strcmp (argv[i], "--prune") == 0)
+      ;
+    else if (argv[i][0] == '-')
+      return cmd_flag_error (err, "compose watch", "unknown flag: %s", argv[i]);
+    else
+      strv_push (&services, argv[i]);
+  cleanup_free bool *sel = xzalloc ((o->m->n_services + 1) * sizeof *sel);
+  if (select_services (o->m, services, false, sel, err) < 0)
+    return -1;
+  size_t rules = 0;
+  for (size_t i = 0; i < o->m->n_services; i++)
+    rules += sel[i] ? o->m->services[i].n_watch : 0;
+  if (rules == 0)
+    return nook_error_set (err, 0,
+                           "none of the selected services is configured for watch, consider "
+                           "setting a 'develop' section");
+  if (!no_up)
+    {
+      cleanup_strv char **a = argv_of ("up", "-d", NULL);
+      for (char **x = services; x && *x; x++)
+        strv_push (&a, *x);
+      if (do_up (o, (int)strv_len (a), a, false, err) < 0)
+        return -1;
+    }
+  struct watcher w = { .fd = inotify_init1 (IN_CLOEXEC) };
+  if (w.fd < 0)
+    return nook_error_set (err, errno, "inotify_init1");
+  for (size_t i = 0; i < o->m->n_services; i++)
+    for (size_t k = 0; sel[i] && k < o->m->services[i].n_watch; k++)
+      {
+        const char *p = o->m->services[i].watch[k].path;
+        struct stat st;
+        if (p == NULL || stat (p, &st) < 0)
+          continue;
+        if (S_ISDIR (st.st_mode))
+          watch_tree (&w, p);
+        else
+          {
+            cleanup_free char *dir = xstrdup (p);
+            char *sl = strrchr (dir, '/');
+            if (sl)
+              *(sl == dir ? sl + 1 : sl) = '\0';
+            watch_tree (&w, dir);
+          }
+      }
+  struct sigaction sa = { .sa_handler = on_watch_signal }, old_int, old_term;
+  sigaction (SIGINT, &sa, &old_int);
+  sigaction (SIGTERM, &sa, &old_term);
+  fprintf (stderr, "Watch enabled\n");
+  fflush (stderr);
+  char buf[8192] __attribute__ ((aligned (__alignof__(struct inotify_event))));
+  while (!watch_stop)
+    {
+      ssize_t n = read (w.fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      for (char *q = buf; q < buf + n;)
+        {
+          struct inotify_event *ev = (struct inotify_event *)(void *)q;
+          q += sizeof *ev + ev->len;
+          const char *dir = NULL;
+          for (size_t i = 0; i < w.n && !dir; i++)
+            if (w.v[i].wd == ev->wd)
+              dir = w.v[i].path;
+          if (dir == NULL || ev->len == 0)
+            continue;
+          cleanup_free char *path = xasprintf ("%s/%s", dir, ev->name);
+          if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO)))
+            watch_tree (&w, path);
+          /* a file's content once it is written (not at its creation, still empty) */
+          if ((ev->mask & IN_CREATE) && !(ev->mask & IN_ISDIR))
+            continue;
+          watch_apply (o, sel, path);
+        }
+    }
+  sigaction (SIGINT, &old_int, NULL);
+  sigaction (SIGTERM, &old_term, NULL);
+  for (size_t i = 0; i < w.n; i++)
+    free (w.v[i].path);
+  free (w.v);
+  close (w.fd);
+  return 0;
+}
+
 static int
 do_wait (struct orch *o, int argc, char **argv, nook_error_t *err)
 {
@@ -2537,8 +3182,9 @@ do_wait (struct orch *o, int argc, char **argv, nook_error_t *err)
 
 /* ---- entry --------------------------------------------------------------------------- */
 
-static const char *const verbs[] = { "up", "down",  "create",  "start", "stop", "restart", "kill",
-                                     "rm", "pause", "unpause", "run",   "exec", "wait" };
+static const char *const verbs[]
+    = { "up",  "down", "create", "start", "stop", "restart", "kill", "rm",    "pause", "unpause",
+        "run", "exec", "wait",   "build", "pull", "push",    "cp",   "scale", "watch" };
 
 char **
 compose_orch_named (int argc, char **argv)
@@ -2599,6 +3245,16 @@ compose_orch (struct nook_ctx *ctx, struct compose_project *p, int argc, char **
     rc = do_exec (&o, argc, argv, err);
   else if (strcmp (v, "wait") == 0)
     rc = do_wait (&o, argc, argv, err);
+  else if (strcmp (v, "build") == 0)
+    rc = do_build (&o, argc, argv, err);
+  else if (strcmp (v, "pull") == 0 || strcmp (v, "push") == 0)
+    rc = do_transfer (&o, argc, argv, err);
+  else if (strcmp (v, "cp") == 0)
+    rc = do_cp (&o, argc, argv, err);
+  else if (strcmp (v, "scale") == 0)
+    rc = do_scale (&o, argc, argv, err);
+  else if (strcmp (v, "watch") == 0)
+    rc = do_watch (&o, argc, argv, err);
   else
     rc = do_simple (&o, argc, argv, err);
   compose_model_free (o.m);

@@ -15,6 +15,9 @@
 bool compose_orch_verb (const char *sub);
 /* The services up or create name (NULL: none): on whatever their profiles. */
 char **compose_orch_named (int argc, char **argv);
+/* --progress auto|tty|plain|json|quiet (NULL: auto) and --ansi never|always|auto (NULL:
+ * auto) for the verbs' progress lines; -1 with *err for another value. */
+int compose_orch_progress (const char *mode, const char *ansi, nook_error_t *err);
 /* Run verb argv[0] on project p (loaded); the exit status, or -1 with *err. */
 int compose_orch (struct nook_ctx *ctx, struct compose_project *p, int argc, char **argv,
                   nook_error_t *err);
