@@ -48,6 +48,11 @@ freezer_find (struct freezer *out, char **why)
   *why = NULL;
   out->dir = NULL;
   const char *env = getenv ("NOOK_CGROUP");
+  if (env && strcmp (env, "none") == 0)
+    {
+      *why = xstrdup ("NOOK_CGROUP=none");
+      return -1;
+    }
   if (env && *env)
     {
       int v = kind_of (env);
