@@ -3,7 +3,7 @@
 # delegates a v1 freezer subtree and/or a v2 cgroup). Checked from the host, for each
 # freezer found (the one `nook info` names, and v1 through NOOK_CGROUP when v2 is the
 # default): the container's cgroup (state.json's "Cgroup") holds the init and every
-# process of the container; paused, it is FROZEN (v1 freezer.state, v2 cgroup.events
+# process of the container, an exec'd one too; paused, it is FROZEN (v1 freezer.state, v2 cgroup.events
 # "frozen 1") and no process is 'T (stopped)' (not the SIGSTOP fallback); ps says
 # (Paused), exec is refused; unpause thaws it; stop of a paused container ends it by its
 # signal; the cgroup is removed when the container is.
@@ -41,26 +41,39 @@ thawed() {
   esac
 }
 gone() { [ ! -e "$1" ]; }
+# the host pid of the process whose command line is "sleep $1" (an exec's)
+by_cmd() {
+  local f
+  for f in /proc/[0-9]*/cmdline; do
+    [ "$(tr '\0' ' ' 2>/dev/null <"$f")" = "sleep $1 " ] && { f=${f%/cmdline}; echo "${f#/proc/}"; return 0; }
+  done
+  return 1
+}
+has_cmd() { by_cmd "$1" >/dev/null; }
 
 # one_freezer LABEL VERSION: the checks above, with the freezer nook finds in this environment
 one_freezer() {
-  local l=$1 v=$2 name=pf$2 id cg init pids s bad=
+  local l=$1 v=$2 name=pf$2 id cg init pids s ex bad=
   id=$("$NOOK" run -d --name "$name" busybox sh -c 'sleep 1000 & echo ready; while :; do sleep 0.05; done')
   wait_until "$l: the container runs" 30 logged "$name" ready || return
   cg=$(field "$id" Cgroup)
   init=$(field "$id" Pid)
+  nrun exec -d "$name" sleep "2000$v$$"
+  check_eq "$l: exec -d sleep" 0 "$RC"
+  wait_until "$l: the exec'd sleep runs" 30 has_cmd "2000$v$$"
+  ex=$(by_cmd "2000$v$$")
   check_match "$l: state.json names the container's cgroup" "/nook-$id\$" "$cg"
   nrun pause "$name"
   check_eq "$l: pause" "0 $name" "$RC $OUT"
   check "$l: the container's cgroup is FROZEN (v$v)" frozen "$cg" "$v"
-  pids=$(tree "$init")
+  pids="$(tree "$init") $ex"
   check_match "$l: the container has its processes (init, sh, sleeps)" '[0-9]+.*[0-9]+.*[0-9]+' "$(echo $pids)"
   for p in $pids; do
     grep -qx "$p" "$cg/cgroup.procs" || bad="$bad $p(not in the cgroup)"
     s=$(cat "/proc/$p/stat") && s=${s##*) } && s=${s%% *}
     [ "$s" != T ] || bad="$bad $p(T: stopped)"
   done
-  check_eq "$l: every process of the container is in its cgroup, none 'T (stopped)'" "" "$bad"
+  check_eq "$l: every process of the container (the exec'd one too) is in its cgroup, none 'T (stopped)'" "" "$bad"
   diag "$l: states while frozen: $(for p in $pids; do grep State "/proc/$p/status" | tr -d '\t'; done | sort | uniq -c | tr '\n' ' ')"
   nrun ps
   check_match "$l: ps shows (Paused)" "Up .* \\(Paused\\) .* $name" "$OUT"
