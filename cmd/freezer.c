@@ -95,8 +95,7 @@ freezer_find (struct freezer *out, char **why)
 }
 
 int
-freezer_create (const struct freezer *base, const char *id, struct freezer *out,
-                nook_error_t *err)
+freezer_create (const struct freezer *base, const char *id, struct freezer *out, nook_error_t *err)
 {
   out->version = base->version;
   out->dir = xasprintf ("%s/nook-%s", base->dir, id);

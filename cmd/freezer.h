@@ -4,10 +4,10 @@
  * (a cgroup v2 directory, or a directory of a v1 freezer hierarchy), else this
  * process's own cgroup v2 when delegated and it has cgroup.freeze, else
  * /sys/fs/cgroup/freezer/nook-$USER (a v1 freezer subtree root chowned to the
- * user: ci/prepare.sh makes one).  NOOK_CGROUP=none: no freezer.  Each container then gets a child cgroup
- * nook-<id> there: its init joins it first thing (sandbox/child.c, spec's
- * cgroup_procs_fd), pause freezes it and waits for FROZEN, the supervisor removes it
- * at its end.  Without one, pause is SIGSTOP/SIGCONT (cmd/supervise.c). */
+ * user: ci/prepare.sh makes one).  NOOK_CGROUP=none: no freezer.  Each container then gets a child
+ * cgroup nook-<id> there: its init joins it first thing (sandbox/child.c, spec's cgroup_procs_fd),
+ * pause freezes it and waits for FROZEN, the supervisor removes it at its end.  Without one, pause
+ * is SIGSTOP/SIGCONT (cmd/supervise.c). */
 #ifndef NOOK_CMD_FREEZER_H
 #define NOOK_CMD_FREEZER_H
 
