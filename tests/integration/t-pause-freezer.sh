@@ -6,7 +6,7 @@
 # process of the container, an exec'd one too; paused, it is FROZEN (v1 freezer.state, v2 cgroup.events
 # "frozen 1") and no process is 'T (stopped)' (not the SIGSTOP fallback); ps says
 # (Paused), exec is refused; unpause thaws it; stop of a paused container ends it by its
-# signal; the cgroup is removed when the container is.
+# signal; the cgroup is removed when the container is (by rm when its supervisor was killed).
 # No freezer at all is a LOUD failure, unless NOOK_TEST_FREEZER (`make test` sets it from
 # ci/prepare.sh's /run/nook-test-freezer) says "impossible: ..." and `nook info` reports
 # the SIGSTOP fallback: then only that is checked, and said.
@@ -107,6 +107,16 @@ if [[ $info =~ ^the\ cgroup\ freezer\ \(v([12])\),\ delegated\ at\ ([^:]*): ]]; 
     one_freezer "v1 at $v1dir" 1
     unset NOOK_CGROUP
   fi
+  # a supervisor killed leaves the container's cgroup: rm removes it
+  id=$("$NOOK" run -d --name pk busybox sleep 1000)
+  cg=$(field "$id" Cgroup)
+  check "killed supervisor: the container has its cgroup" test -d "$cg"
+  kill -KILL "$(field "$id" SupervisorPid)"
+  exited() { "$NOOK" ps -a --format '{{.Status}}' --filter name=pk | grep -q Exited; }
+  wait_until "killed supervisor: the container reads as exited" 30 exited
+  nrun rm pk
+  check_eq "killed supervisor: rm" 0 "$RC"
+  check "killed supervisor: rm removed the cgroup left behind (within 30 s)" poll 30 gone "$cg"
 elif [[ ${NOOK_TEST_FREEZER:-} == impossible:* ]]; then
   check_match "no freezer: info reports the SIGSTOP fallback" '^SIGSTOP/SIGCONT of every process' "$info"
   diag "********************************************************************************" \
