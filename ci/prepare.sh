@@ -158,7 +158,9 @@ fi
 delegate_freezer() {
   local users=("$SUB_USER" "$NOSUB_USER") done_v1=0 done_v2=0 why=() u v1=/sys/fs/cgroup/freezer v2
   read -r -a extra <<<"${NOOK_TEST_USERS:-}"
-  users+=("${extra[@]}")
+  for u in "${extra[@]}"; do
+    [[ " ${users[*]} " == *" $u "* ]] || ! getent passwd "$u" >/dev/null || users+=("$u")
+  done
   v2=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2" && $4 == "/") print $5; break } }' /proc/self/mountinfo | head -1)
   if grep -qw freezer /proc/self/mountinfo 2>/dev/null && [ -e "$v1/tasks" ]; then
     done_v1=1
