@@ -152,7 +152,7 @@ prepare:
 test: prepare
 	@$(MAKE) --no-print-directory all $(UNITBIN) $(FUZZREPLAY)
 	@$(MAKE) --no-print-directory lint
-	@tests/run-all.sh $(O)
+	@NOOK_TEST_FREEZER="$$(cat /run/nook-test-freezer 2>/dev/null)" tests/run-all.sh $(O)
 
 asan:
 	$(MAKE) O=$(O)-asan SAN=address,undefined CC=$(CC) all $(patsubst $(O)/%,$(O)-asan/%,$(UNITBIN) $(FUZZREPLAY))

@@ -6,6 +6,11 @@
 #  - test user nook-nosub: has none (Debian 12's useradd adds one: it is removed here)
 #  - /dev/fuse and /dev/net/tun mode 0666 (stock Debian's; some machines ship 0600)
 #  - unprivileged user namespaces are enabled (says so loudly if not)
+#  - a cgroup freezer delegated to each test user (pause; cmd/freezer.h): a v1 freezer
+#    subtree /sys/fs/cgroup/freezer/nook-USER and/or a v2 cgroup nook-test/USER (the
+#    integration runner puts the user's tests in it); the outcome goes to
+#    /run/nook-test-freezer ("v1 v2", or "impossible: why"), which `make test` passes to
+#    the tests as NOOK_TEST_FREEZER (loud when impossible)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -145,3 +150,54 @@ if [ "$userns_ok" = 1 ]; then
     loud "unshare -U as $SUB_USER failed: unprivileged user namespaces do not work here"
   fi
 fi
+
+# The cgroup freezer (pause): delegate a subtree to each test user (and to the users of
+# NOOK_TEST_USERS). v1: a directory of the freezer hierarchy chowned to the user; v2: a
+# cgroup under nook-test/ whose directory and cgroup.procs/threads/subtree_control the user
+# owns (the integration runner, as root, moves each test there).
+delegate_freezer() {
+  local users=("$SUB_USER" "$NOSUB_USER") done_v1=0 done_v2=0 why=() u v1=/sys/fs/cgroup/freezer v2
+  read -r -a extra <<<"${NOOK_TEST_USERS:-}"
+  for u in "${extra[@]}"; do
+    [[ " ${users[*]} " == *" $u "* ]] || ! getent passwd "$u" >/dev/null || users+=("$u")
+  done
+  v2=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2" && $4 == "/") print $5; break } }' /proc/self/mountinfo | head -1)
+  if grep -qw freezer /proc/self/mountinfo 2>/dev/null && [ -e "$v1/tasks" ]; then
+    done_v1=1
+    for u in "${users[@]}"; do
+      if as_root mkdir -p "$v1/nook-$u" && as_root chown -R "$u:$(id -gn "$u")" "$v1/nook-$u"; then
+        echo "prepare: v1 freezer $v1/nook-$u delegated to $u"
+      else
+        done_v1=0
+        why+=("could not delegate $v1/nook-$u")
+      fi
+    done
+  else
+    why+=("no cgroup v1 freezer hierarchy at $v1")
+  fi
+  if [ -n "$v2" ] && as_root mkdir -p "$v2/nook-test" 2>/dev/null && [ -e "$v2/nook-test/cgroup.freeze" ]; then
+    done_v2=1
+    for u in "${users[@]}"; do
+      if as_root mkdir -p "$v2/nook-test/$u" &&
+        as_root chown "$u:$(id -gn "$u")" "$v2/nook-test/$u" "$v2/nook-test/$u/cgroup.procs" \
+          "$v2/nook-test/$u/cgroup.threads" "$v2/nook-test/$u/cgroup.subtree_control"; then
+        echo "prepare: v2 cgroup $v2/nook-test/$u delegated to $u"
+      else
+        done_v2=0
+        why+=("could not delegate $v2/nook-test/$u")
+      fi
+    done
+  else
+    why+=("no cgroup v2 with a freezer (cgroup.freeze) where root can make nook-test/${v2:+ (under $v2)}")
+  fi
+  local out=""
+  [ "$done_v1" = 1 ] && out="v1"
+  [ "$done_v2" = 1 ] && out="${out:+$out }v2"
+  if [ -z "$out" ]; then
+    out="impossible: ${why[*]}"
+    loud "no cgroup freezer could be delegated to the test users: $out"
+  fi
+  echo "$out" | as_root tee /run/nook-test-freezer >/dev/null
+  echo "prepare: freezer delegation: $out (/run/nook-test-freezer)"
+}
+delegate_freezer

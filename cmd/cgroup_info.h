@@ -1,6 +1,5 @@
 /* cmd/cgroup_info.h: is a cgroup v2 delegated to this user (its own cgroup
- * writable, so a container could get a child cgroup and its freezer)?  `nook info`
- * says so; pause uses SIGSTOP/SIGCONT either way (cmd/supervise.c). */
+ * writable, so a container can get a child cgroup and its freezer: cmd/freezer.h)? */
 #ifndef NOOK_CMD_CGROUP_INFO_H
 #define NOOK_CMD_CGROUP_INFO_H
 

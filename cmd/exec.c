@@ -372,7 +372,7 @@ cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     }
   int status = -1;
   cleanup_free char *root = NULL, *id = NULL, *dpath = NULL;
-  cleanup_close int cdir = -1, dirfd = -1, initfd = -1;
+  cleanup_close int cdir = -1, dirfd = -1, initfd = -1, cgfd = -1;
   struct nook_spec spec = { 0 };
   struct container_state st = { 0 };
   json_t *cfg = NULL;
@@ -432,6 +432,20 @@ cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   if (cfg == NULL || loaded < 0 || build_spec (&o, target, &spec, dirfd, root, cfg, err) < 0)
     goto out;
   x.target = target;
+  {
+    /* the container's cgroup (its freezer: cmd/freezer.h), so that pause freezes this too */
+    json_t *sj = container_read_json (cdir, id, "state.json");
+    const char *cg = sj ? json_string_value (json_object_get (sj, "Cgroup")) : NULL;
+    if (cg)
+      {
+        cleanup_free char *procs = xasprintf ("%s/cgroup.procs", cg);
+        cgfd = open (procs, O_WRONLY | O_CLOEXEC);
+        if (cgfd < 0)
+          log_debug ("exec: not in the container's cgroup: open %s: %s", procs, strerror (errno));
+        spec.cgroup_procs_fd = cgfd;
+      }
+    json_decref (sj);
+  }
   status = sandbox_exec (&x, err);
 out:
   json_decref (cfg);

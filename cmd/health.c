@@ -522,6 +522,7 @@ probe_main (struct health_mon *m, pid_t parent, int out_w)
   struct nook_spec s = *m->spec;
   s.argv = m->c->argv;
   s.tty = s.interactive = false;
+  s.cgroup_procs_fd = -1; /* (closed above; pause cancels probes: none in its freezer) */
   struct sandbox_exec x = { .spec = &s, .probe = true };
   x.target = exec_joinable_process (m->init);
   cleanup_error nook_error_t err = NULL;

@@ -505,6 +505,20 @@ container_remove (const char *root, const char *id, const struct nook_idmapping 
   cleanup_free char *name = recorded_name (root, id);
   if (name)
     container_release_name (root, name, id);
+  /* its freezer cgroup (cmd/freezer.h), left when its supervisor was killed: empty */
+  cleanup_free char *cdir_path = xasprintf ("%s/containers", root);
+  cleanup_close int cdir = open (cdir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  json_t *st = cdir >= 0 ? container_read_json (cdir, id, "state.json") : NULL;
+  const char *cg = st ? json_string_value (json_object_get (st, "Cgroup")) : NULL;
+  cleanup_free char *leaf = xasprintf ("/nook-%s", id);
+  if (cg && strlen (cg) > strlen (leaf) && strcmp (cg + strlen (cg) - strlen (leaf), leaf) == 0)
+    /* (its processes may still be dying: they die with their supervisor) */
+    for (int i = 0; i < 3000 && rmdir (cg) < 0 && errno == EBUSY; i++)
+      {
+        struct timespec ts = { 0, 1000000 };
+        nanosleep (&ts, NULL);
+      }
+  json_decref (st);
   /* Most of it is ours: try without a namespace first, it is faster. */
   cleanup_error nook_error_t first = NULL;
   if (fs_rm_rf_at (AT_FDCWD, path, &first) == 0)

@@ -95,6 +95,7 @@ struct container_state
   int exit_code, restart_count;
   char *error;
   int64_t started_ns, finished_ns;
+  const char *cgroup; /* written only: the container's freezer cgroup (not owned), or NULL */
 };
 /* Read containers/ID/state.json (none: "created"), the status derived with the
  * supervisor's liveness (a pidfd): running with a dead supervisor reads as

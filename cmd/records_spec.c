@@ -203,6 +203,8 @@ container_state_write (int dirfd, const struct container_state *st, nook_error_t
       (json_int_t)(st->finished_ns / 1000000000), "StartedAtTime", started, "FinishedAtTime",
       finished, "RestartCount", st->restart_count, "ManuallyStopped", st->manually_stopped);
   json_object_set_new (o, "StartedAtNs", json_integer (st->started_ns));
+  if (st->cgroup)
+    json_object_set_new (o, "Cgroup", json_string (st->cgroup));
   json_object_set_new (o, "FinishedAtNs", json_integer (st->finished_ns));
   cleanup_free char *text = json_dumps (o, JSON_SORT_KEYS | JSON_COMPACT);
   json_decref (o);

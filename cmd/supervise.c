@@ -6,6 +6,7 @@
  * answers `stop`, `wait` and `rm` only once the container's output is all in
  * the log and its end recorded. */
 #include "cmd/supervise.h"
+#include "cmd/freezer.h"
 #include "cmd/health.h"
 #include "cmd/records.h"
 #include "imagefmt/store.h"
@@ -260,6 +261,7 @@ struct sup
   bool ended_quit; /* leave the backoff wait */
   int64_t run_started_ms;
   struct health_mon *health; /* its healthcheck's probes (cmd/health.h), or NULL */
+  struct freezer fz;         /* the container's own freezer cgroup; dir NULL: SIGSTOP */
 };
 
 static int64_t
@@ -422,6 +424,20 @@ signal_container (struct sup *S, const char *ns, int sig, pid_t *seen, int *nsee
   return added;
 }
 
+/* the fallback: SIGSTOP (until no new process appears) or SIGCONT */
+static void
+do_pause_signals (struct sup *S, const char *ns, bool pause)
+{
+  pid_t seen[4096];
+  int nseen = 0;
+  if (pause) /* until no new process appears (a fork between two scans) */
+    for (int round = 0; round < 100 && signal_container (S, ns, SIGSTOP, seen, &nseen, 4096) > 0;
+         round++)
+      ;
+  else
+    signal_container (S, ns, SIGCONT, seen, &nseen, 4096);
+}
+
 static int
 do_pause (struct sup *S, bool pause, char *why, size_t wlen)
 {
@@ -437,14 +453,17 @@ do_pause (struct sup *S, bool pause, char *why, size_t wlen)
                 S->o->name ? S->o->name : S->o->id);
       return -1;
     }
-  pid_t seen[4096];
-  int nseen = 0;
-  if (pause) /* until no new process appears (a fork between two scans) */
-    for (int round = 0; round < 100 && signal_container (S, ns, SIGSTOP, seen, &nseen, 4096) > 0;
-         round++)
-      ;
+  if (S->fz.dir)
+    {
+      cleanup_error nook_error_t e = NULL;
+      if (freezer_set (&S->fz, pause, &e) < 0)
+        {
+          snprintf (why, wlen, "%s", e->msg);
+          return -1;
+        }
+    }
   else
-    signal_container (S, ns, SIGCONT, seen, &nseen, 4096);
+    do_pause_signals (S, ns, pause);
   S->st.paused = pause;
   health_mon_pause (S->health, pause);
   snprintf (S->st.status, sizeof S->st.status, "%s", pause ? "paused" : "running");
@@ -970,7 +989,16 @@ run_once (struct sup *S, nook_error_t *err)
   S->err_r = errp[0];
   struct sandbox_hooks hooks
       = { .supervise = on_started, .network = S->o->network ? on_network : NULL, .data = S };
+  cleanup_close int procs = -1;
+  if (S->fz.dir)
+    {
+      procs = freezer_open_procs (&S->fz, err);
+      if (procs < 0)
+        return -1;
+    }
+  S->o->spec->cgroup_procs_fd = procs;
   int rc = sandbox_run (S->o->spec, &hooks, err);
+  S->o->spec->cgroup_procs_fd = -1;
   restore_stdio (S);
   if (S->out_r >= 0)
     close (S->out_r);
@@ -1143,6 +1171,21 @@ sup_init (struct sup *S, struct supervise_opts *o, nook_error_t *err)
     return -1;
   if (o->health)
     S->health = health_mon_new (o->health, o->spec, S->dirfd);
+  {
+    /* a delegated freezer for pause (cmd/freezer.h), else SIGSTOP */
+    struct freezer base;
+    cleanup_free char *why = NULL;
+    cleanup_error nook_error_t e = NULL;
+    if (freezer_find (&base, &why) == 0)
+      {
+        if (freezer_create (&base, o->id, &S->fz, &e) < 0)
+          log_debug ("pause falls back to SIGSTOP: %s", e->msg);
+        freezer_free (&base);
+      }
+    else
+      log_debug ("pause falls back to SIGSTOP: %s", why);
+    S->st.cgroup = S->fz.dir;
+  }
   /* listening, then recorded: whoever sees "starting" with our pid can ask us (a
    * foreground run records itself once running: its caller is there to see it fail) */
   if (!S->attached)
@@ -1171,6 +1214,8 @@ sup_free (struct sup *S)
     close (S->lfd);
   while (S->ncl > 0)
     drop_client (S, 0);
+  S->st.cgroup = NULL;
+  freezer_remove (&S->fz);
   container_state_clear (&S->st);
 }
 

@@ -1,5 +1,5 @@
 /* cmd/system.c: `nook info` and `nook version`. */
-#include "cmd/cgroup_info.h"
+#include "cmd/freezer.h"
 #include "cmd/cli.h"
 #include "cmd/registry.h"
 #include "cmd/commands.h"
@@ -388,20 +388,24 @@ cmd_info (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
        "restart-policy=always` (and unless-stopped) from a login script or an @reboot "
        "crontab, as podman's restart unit does");
   {
-    /* is a cgroup v2 delegated (cmd/cgroup_info.c)?  nook does not use its freezer yet */
+    /* a delegated freezer (cmd/freezer.h), else SIGSTOP */
+    struct freezer fz;
     cleanup_free char *why = NULL;
-    cleanup_free char *cg = cgroup_delegated_dir (&why);
-    cleanup_free char *freeze
-        = cg ? xasprintf ("a cgroup v2 is delegated, %s, but nook does not put containers in "
-                          "cgroups yet",
-                          cg)
-             : xstrdup (why);
-    cleanup_free char *pause = xasprintf (
-        "SIGSTOP/SIGCONT of every process of the container but nook's init, repeated until "
-        "no new process appears; the cgroup freezer is not used: %s. Differences from a "
-        "freezer: a parent in the container sees its child stopped (SIGCHLD, waitpid "
-        "WUNTRACED) and SIGCONT handlers run at unpause",
-        freeze);
+    cleanup_free char *pause = NULL;
+    if (freezer_find (&fz, &why) == 0)
+      {
+        pause = xasprintf ("the cgroup freezer (v%d), delegated at %s: each container in a "
+                           "child cgroup nook-ID, frozen until FROZEN",
+                           fz.version, fz.dir);
+        freezer_free (&fz);
+      }
+    else
+      pause = xasprintf (
+          "SIGSTOP/SIGCONT of every process of the container but nook's init, repeated until "
+          "no new process appears; no cgroup freezer is delegated: %s. Differences from a "
+          "freezer: a parent in the container sees its child stopped (SIGCHLD, waitpid "
+          "WUNTRACED) and SIGCONT handlers run at unpause",
+          why);
     put (&in, "Pause", "Pause", pause);
   }
   put (&in, "PID 1", "Pid1",

@@ -733,6 +733,17 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
   /* Die with nook (or the supervisor), and wait for the id maps. */
   test_hook ("child-cloned");
   sandbox_die_with_parent (sandbox_parent_pidfd);
+  /* Into the container's cgroup while our credentials are still nook's (a v1
+   * hierarchy lets only the process's owner move it) */
+  if (spec->cgroup_procs_fd > 0)
+    {
+      if (write (spec->cgroup_procs_fd, "0", 1) < 0)
+        {
+          nook_error_set (&err, errno, "join the container's cgroup");
+          child_fail (err_fd, err);
+        }
+      close (spec->cgroup_procs_fd);
+    }
   /* (-1: nook has nothing to do for us first, e.g. the kept user namespace joined) */
   if (sync_fd >= 0 && sync_wait (sync_fd) < 0)
     _exit (125);

@@ -171,6 +171,12 @@ joiner (const struct sandbox_exec *x, int pidfd, int flags, int err_fd, int tty_
 {
   cleanup_error nook_error_t e = NULL;
   pid_t parent = getppid ();
+  /* into the container's cgroup (its freezer) first, with our own credentials */
+  if (x->spec->cgroup_procs_fd > 0 && write (x->spec->cgroup_procs_fd, "0", 1) < 0)
+    {
+      nook_error_set_exit (&e, 126, errno, "join the container's cgroup");
+      fail (err_fd, e);
+    }
   if (setns (pidfd, flags) < 0)
     {
       nook_error_set_exit (&e, 126, errno, "join the container's namespaces");

@@ -129,6 +129,9 @@ struct nook_spec
    * container:NAME).  join_netns: the network namespace of NETWORK_JOIN. */
   bool join_userns, join_netns;
   int userns_fd, netns_fd;
+  /* > 0: the cgroup.procs of the container's own cgroup (its freezer, for pause):
+   * the init writes itself there first thing, still with nook's credentials */
+  int cgroup_procs_fd;
 
   /* Seconds from the first INT/TERM/HUP/QUIT forwarded to the command until
    * the container is killed (--stop-timeout, Docker's 10); -1: only a second

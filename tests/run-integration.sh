@@ -131,7 +131,7 @@ subuid_range() {
 
 sys_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 pass_env=()
-for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS NOOK_ASAN NOOK_TEST_VERBOSE; do
+for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS NOOK_ASAN NOOK_TEST_VERBOSE NOOK_TEST_FREEZER; do
   [ -n "${!v:-}" ] && pass_env+=("$v=${!v}")
 done
 
@@ -156,13 +156,19 @@ if [ "$(id -u)" -eq 0 ]; then
     fi
     home=$(getent passwd "$u" | cut -d: -f6)
     if [ -n "$(subuid_range "$u")" ]; then kind=range; else kind=single; fi
+    # The user's v2 cgroup that ci/prepare.sh delegated (pause's freezer): each test in it.
+    in_cg=()
+    cg2=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2" && $4 == "/") print $5; break } }' /proc/self/mountinfo | head -1)
+    if [ -n "$cg2" ] && [ "$(stat -c %U "$cg2/nook-test/$u/cgroup.procs" 2>/dev/null)" = "$u" ]; then
+      in_cg=(sh -c 'echo 0 >"$0/cgroup.procs" && exec "$@"' "$cg2/nook-test/$u")
+    fi
     for f in "${files[@]}"; do
       # A fresh store and TMPDIR per user and file, owned by the user.
       work=$tmp/$u-${f%.sh}
       mkdir -p "$work/root" "$work/tmp"
       chown -R "$u:$(id -gn "$u")" "$work"
       chmod 0700 "$work"
-      run_file "$u" "$f" timeout -k 10 "$(file_timeout "$f")" \
+      run_file "$u" "$f" timeout -k 10 "$(file_timeout "$f")" "${in_cg[@]}" \
         runuser -u "$u" -- env -i HOME="$home" USER="$u" LOGNAME="$u" PATH="$sys_path" \
         LANG=C.UTF-8 TMPDIR="$work/tmp" NOOK="$tmp/bin/nook" PROBE="$tmp/bin/probe" \
         NOOK_HOOKED="$([ -x "$tmp/bin/nook-testhooks" ] && echo "$tmp/bin/nook-testhooks")" \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # t-attach.sh: run -it and attach in a real pty (script): Ctrl-P Ctrl-Q detaches and leaves
 # the container running, --detach-keys, attach again, the exit code through attach; pause
-# and unpause (SIGSTOP/SIGCONT of every process but the init: no cgroup freezer here).
+# and unpause by the SIGSTOP/SIGCONT fallback (NOOK_CGROUP=none: no cgroup freezer).
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 setup_image
@@ -73,6 +73,8 @@ states() {
 all_stopped() { local s; s=$(states "$1" | sort -u | tr '\n' ' '); [ "$s" = "T " ]; }
 none_stopped() { ! states "$1" | grep -q T; }
 
+# the SIGSTOP fallback, even where a freezer is delegated (t-pause-freezer tests that one)
+export NOOK_CGROUP=none
 id=$("$NOOK" run -d --name p1 busybox sh -c 'echo ready; while :; do sleep 0.05; done')
 wait_until "p1 runs" 30 logged p1 ready
 nrun pause p1
