@@ -755,6 +755,13 @@ health_mon_end (struct health_mon *m, bool gone)
 }
 
 void
+health_mon_flush (struct health_mon *m)
+{
+  if (m != NULL)
+    write_health (m);
+}
+
+void
 health_mon_free (struct health_mon *m)
 {
   if (m == NULL)

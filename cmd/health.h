@@ -103,6 +103,9 @@ void health_mon_begin (struct health_mon *m, pid_t init, int64_t started_ns);
  * (the next probe an interval later), as Docker's monitor. */
 void health_mon_pause (struct health_mon *m, bool paused);
 void health_mon_end (struct health_mon *m, bool gone);
+/* Write the monitor's state (health.json) now: after the container's end was
+ * recorded, so no reader sees a running container turned unhealthy by its end. */
+void health_mon_flush (struct health_mon *m);
 /* The fds to poll (at most 2) into p; their count. */
 int health_mon_pollfds (struct health_mon *m, struct pollfd *p);
 /* When the monitor next needs a call (CLOCK_MONOTONIC ms), -1 for never. */

@@ -945,7 +945,8 @@ on_started (void *data, const struct sandbox_started *s)
   S->run_started_ms = mono_ms ();
   report_ready (S, NULL);
   int st = serve (S, 0);
-  health_mon_end (S->health, S->gone);
+  /* unhealthy once ended (Docker's rule), written after state.json says so */
+  health_mon_end (S->health, true);
   drain (S);
   S->notify = -1; /* (sandbox_run closes it and the master) */
   S->master = -1;
@@ -1130,6 +1131,8 @@ supervise (struct sup *S, nook_error_t *err)
           delay = next_delay (delay, mono_ms () - S->run_started_ms);
           snprintf (S->st.status, sizeof S->st.status, "restarting");
           write_state (S);
+          if (!S->gone)
+            health_mon_flush (S->health);
           char line[64];
           snprintf (line, sizeof line, "exit %d\n", code);
           reply_all (S, CL_WAIT, line);
@@ -1144,6 +1147,8 @@ supervise (struct sup *S, nook_error_t *err)
         }
       snprintf (S->st.status, sizeof S->st.status, "exited");
       write_state (S);
+      if (!S->gone)
+        health_mon_flush (S->health);
       finish (S, code);
       test_hook ("supervisor-finished"); /* clients told, lock still held */
       return code;
