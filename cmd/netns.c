@@ -650,17 +650,101 @@ connect_usage (bool connect)
   return 0;
 }
 
+/* ---- the networks `network connect` added: containers/ID/networks.json,
+ * {"NET": {"Aliases": [...], "IPv4Address": "a.b.c.d" or ""}}; kept across
+ * stop/start, dropped by `network disconnect` (under networks/.lock) ---- */
+
+static json_t *
+connected_load (const char *root, const char *id)
+{
+  cleanup_free char *cdir_path = xasprintf ("%s/containers", root);
+  cleanup_close int cdir = open (cdir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  json_t *v = cdir >= 0 ? container_read_json (cdir, id, "networks.json") : NULL;
+  if (!json_is_object (v))
+    {
+      json_decref (v);
+      v = json_object ();
+    }
+  return v;
+}
+
+static char *
+container_name_of (const char *root, const char *id)
+{
+  cleanup_free char *cdir_path = xasprintf ("%s/containers", root);
+  cleanup_close int cdir = open (cdir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  json_auto_t *cfg = cdir >= 0 ? container_read_json (cdir, id, "config.json") : NULL;
+  const char *nm = json_string_value (json_object_get (cfg, "Name"));
+  if (nm == NULL || *nm == '\0')
+    return NULL;
+  return xstrdup (nm[0] == '/' ? nm + 1 : nm);
+}
+
+static int
+connected_save (const char *root, const char *id, json_t *v, nook_error_t *err)
+{
+  cleanup_free char *dir_path = xasprintf ("%s/containers/%s", root, id);
+  cleanup_close int dir = open (dir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0)
+    return nook_error_set (err, errno, "open '%s'", dir_path);
+  cleanup_free char *text = json_dumps (v, JSON_COMPACT);
+  return fs_write_atomic_at (dir, "networks.json", text, strlen (text), 0600, err);
+}
+
+/* Record (keep) or forget network net of container id. */
+static int
+connected_update (const char *root, const char *id, const char *net, bool keep, char **aliases,
+                  const char *ip, nook_error_t *err)
+{
+  cleanup_close int lock = netrec_lock (root, err);
+  if (lock < 0)
+    return -1;
+  json_auto_t *v = connected_load (root, id);
+  if (!keep)
+    {
+      if (json_object_del (v, net) < 0)
+        return 0;
+    }
+  else
+    {
+      json_t *a = json_array ();
+      for (size_t i = 0; aliases && aliases[i]; i++)
+        json_array_append_new (a, json_string (aliases[i]));
+      json_object_set_new (v, net,
+                           json_pack ("{s:o, s:s}", "Aliases", a, "IPv4Address", ip ? ip : ""));
+    }
+  return connected_save (root, id, v, err);
+}
+
 static int
 disconnect (const char *root, const char *net, const char *ref, nook_error_t *err)
 {
-  struct running c;
-  if (find_running (root, ref, &c, "", err) < 0)
-    return -1;
+  struct running c = { 0 };
+  cleanup_error nook_error_t nerr = NULL;
+  bool running = find_running (root, ref, &c, "", &nerr) == 0;
+  if (c.id[0] == '\0')
+    {
+      if (err)
+        {
+          *err = nerr;
+          nerr = NULL;
+        }
+      return -1;
+    }
   json_auto_t *rec = netrec_load (root, net, err);
   if (rec == NULL)
     return -1;
-  if (json_object_get (json_object_get (rec, "Containers"), c.id) == NULL)
+  const char *name = json_string_value (json_object_get (rec, "Name"));
+  json_auto_t *was = connected_load (root, c.id);
+  bool recorded = json_object_get (was, name) != NULL;
+  bool member = running && json_object_get (json_object_get (rec, "Containers"), c.id) != NULL;
+  if (!member && !recorded)
     return nook_error_set (err, 0, "container %s is not connected to network %s", ref, net);
+  /* (first out of networks.json: a restart in between must not take it again) */
+  if (recorded && connected_update (root, c.id, name, false, NULL, NULL, err) < 0)
+    return -1;
+  if (!member)
+    return 0;
   cleanup_free char *path = netrec_socket_path (rec, err);
   if (path == NULL)
     return -1;
@@ -722,7 +806,7 @@ rejoin (const char *root, const char *net, const json_t *epj, const char *id, in
   cleanup_error nook_error_t rerr = NULL;
   cleanup_free char *keep_dir = keep && strcmp (keep, "0") == 0 ? NULL : fs_runtime_dir (&rerr);
   struct netns_endpoint ep
-      = { .id = id, .name = name && *name ? name : NULL, .aliases = aliases, .ip = addr };
+      = { .id = id, .name = name && *name ? name : NULL, .aliases = aliases, .ip = *addr ? addr : NULL };
   struct netns_join j = NETNS_JOIN_INIT;
   int rc = join_holder (root, net, &ep, &ids, keep_dir, &j, err);
   if (rc == 0)
@@ -739,22 +823,45 @@ rejoin (const char *root, const char *net, const json_t *epj, const char *id, in
 void
 netns_reconnect (const char *root, const char *id, const char *primary, int cnet, int hosts_fd)
 {
+  json_auto_t *want = connected_load (root, id);
   json_t *recs = netrec_list (root), *rec;
   size_t i;
   json_array_foreach (recs, i, rec)
   {
     const char *net = json_string_value (json_object_get (rec, "Name"));
+    if (net == NULL || (primary && strcmp (net, primary) == 0))
+      continue;
     json_t *epj = json_object_get (json_object_get (rec, "Containers"), id);
-    if (net == NULL || epj == NULL || (primary && strcmp (net, primary) == 0))
+    json_t *asked = json_object_get (want, net);
+    if (epj == NULL && asked == NULL)
       continue;
     cleanup_error nook_error_t e = NULL;
-    /* (the connection that asked stays open until the container is back:
-     * the holder, which may have no other member, must not leave meanwhile) */
-    cleanup_close int asked = leave_holder (rec, id);
-    if (asked < 0)
-      log_warn ("network %s: its holder did not let the container's old endpoint go", net);
-    else if (rejoin (root, net, epj, id, cnet, hosts_fd, &e) < 0)
-      log_warn ("the container restarted without network %s (it was connected to it): %s", net,
+    cleanup_close int left = -1;
+    json_auto_t *fresh = NULL;
+    if (epj)
+      {
+        /* a restart by the same nook: its old endpoint is still there (the
+         * connection that asked stays open until the container is back: the
+         * holder, which may have no other member, must not leave meanwhile) */
+        left = leave_holder (rec, id);
+        if (left < 0)
+          {
+            log_warn ("network %s: its holder did not let the container's old endpoint go", net);
+            continue;
+          }
+      }
+    else
+      {
+        /* a start after a stop: the endpoint `network connect` asked for
+         * (the address it asked for with --ip, else a free one) */
+        const char *ip = json_string_value (json_object_get (asked, "IPv4Address"));
+        cleanup_free char *name = container_name_of (root, id);
+        fresh = json_pack ("{s:s, s:s, s:O?}", "Name", name ? name : "", "IPv4Address",
+                           ip ? ip : "", "Aliases", json_object_get (asked, "Aliases"));
+        epj = fresh;
+      }
+    if (rejoin (root, net, epj, id, cnet, hosts_fd, &e) < 0)
+      log_warn ("the container started without network %s (it was connected to it): %s", net,
                 e->msg);
   }
   json_decref (recs);
@@ -837,6 +944,8 @@ netns_connect_cmd (const char *root, bool connect, int argc, char **argv, nook_e
       goto out;
     }
   rc = attach (&j, j.userns_fd, cnet, NULL, take_fd (&hosts), false, err);
+  if (rc == 0)
+    rc = connected_update (root, c.id, j.net, true, aliases, ip, err);
 out:
   if (rc < 0 && err && *err)
     nook_error_wrap (err, "connect %s to network %s", args[1], args[0]);

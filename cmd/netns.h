@@ -98,10 +98,12 @@ int netns_check (const char *root, const char *net, const char *ip, uint32_t *ga
 int netns_container (const char *root, const char *name, struct nook_idmapping *ids, bool *inside,
                      int *userns_fd, int *netns_fd, char **resolv, nook_error_t *err);
 
-/* A container restarted by the same nook (a restart policy): every other
- * user-defined network whose record lists it (`network connect`) takes it
- * again, into its new network namespace cnet, with the same address and
- * aliases (hosts_fd: its hosts file, not taken).  Warns on failure. */
+/* A container (re)started: every other user-defined network `network
+ * connect` added (containers/ID/networks.json: its aliases and --ip, kept
+ * across stop/start until `network disconnect`) or whose record still lists
+ * it (a restart by the same nook: same address) takes it again, into its new
+ * network namespace cnet (hosts_fd: its hosts file, not taken).  Warns on
+ * failure. */
 void netns_reconnect (const char *root, const char *id, const char *primary, int cnet,
                       int hosts_fd);
 

@@ -569,10 +569,12 @@ run_net_start (struct run_net *rn, const struct sandbox_netns *ns, nook_error_t 
   uint32_t addr = htonl (NET_GUEST_ADDR);
   if (rn->mode.kind == NET_USER)
     {
-      /* a restart: the networks `network connect` added take it again (after
-       * the network it started on, whose interface is eth0) */
+      /* every start and restart: the networks `network connect` added take
+       * it again (after the network it started on, whose interface is eth0;
+       * containers/ID/networks.json lists them, cmd/netns.h) */
+      rn->runs++;
       cleanup_close int hosts
-          = rn->runs++ > 0 && ns->hosts_fd >= 0 ? fcntl (ns->hosts_fd, F_DUPFD_CLOEXEC, 3) : -1;
+          = ns->hosts_fd >= 0 ? fcntl (ns->hosts_fd, F_DUPFD_CLOEXEC, 3) : -1;
       if (netns_attach (&rn->join, ns->netns_fd, ns->hosts_fd, NULL, err) < 0)
         return -1;
       if (hosts >= 0)
