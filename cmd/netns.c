@@ -381,7 +381,12 @@ attach (struct netns_join *j, int userns_fd, int cnet, const char *peer, int hos
     }
   close (ep[1]);
   char buf[1024];
-  ssize_t n = pid < 0 ? 0 : read (ep[0], buf, sizeof buf - 1);
+  ssize_t n = 0, r;
+  /* (all of it: the child says it in parts) */
+  while (pid >= 0 && (size_t)n < sizeof buf - 1
+         && ((r = read (ep[0], buf + n, sizeof buf - 1 - (size_t)n)) > 0
+             || (r < 0 && errno == EINTR)))
+    n += r > 0 ? r : 0;
   close (ep[0]);
   int st = 0;
   if (pid > 0)
@@ -776,6 +781,49 @@ leave_holder (const json_t *rec, const char *id)
       = conn >= 0 && netns_send (conn, leave, NULL, 0) == 0 ? netns_recv (conn, fds, &nf) : NULL;
   netns_close_fds (fds, nf);
   return reply && strcmp (reply, "OK") == 0 ? take_fd (&conn) : -1;
+}
+
+void
+netns_hold_connected (const char *root, const char *id, const char *primary,
+                      const struct nook_idmapping *ids, const char *keep_dir, int **fds,
+                      size_t *n)
+{
+  json_auto_t *want = connected_load (root, id);
+  const char *net;
+  json_t *v;
+  json_object_foreach (want, net, v)
+  {
+    if (primary && strcmp (net, primary) == 0)
+      continue;
+    cleanup_error nook_error_t e = NULL;
+    cleanup_close int lock = netrec_lock (root, &e);
+    json_auto_t *rec = lock >= 0 ? netrec_load (root, net, &e) : NULL;
+    cleanup_free char *path = rec ? netrec_socket_path (rec, &e) : NULL;
+    struct net_subnet sn;
+    uint32_t gw;
+    if (path == NULL || netrec_subnet (rec, &sn, &gw) < 0)
+      continue; /* (netns_reconnect says why) */
+    int conn = connect_to (path);
+    if (conn < 0)
+      {
+        struct netns_holder_args a = { .root = root,
+                                       .net = net,
+                                       .path = path,
+                                       .ids = ids,
+                                       .keep_dir = keep_dir,
+                                       .gateway = gw,
+                                       .prefix = sn.prefix,
+                                       .internal
+                                       = json_is_true (json_object_get (rec, "Internal")) };
+        if (netns_holder_start (&a, &e) == 0)
+          conn = connect_to (path);
+      }
+    if (conn >= 0)
+      {
+        *fds = xrealloc (*fds, sizeof **fds * (*n + 1));
+        (*fds)[(*n)++] = conn;
+      }
+  }
 }
 
 static int

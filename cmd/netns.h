@@ -98,6 +98,15 @@ int netns_check (const char *root, const char *net, const char *ip, uint32_t *ga
 int netns_container (const char *root, const char *name, struct nook_idmapping *ids, bool *inside,
                      int *userns_fd, int *netns_fd, char **resolv, nook_error_t *err);
 
+/* Before a run joins its network (in the caller's own user namespace):
+ * start the holders of the networks `network connect` added (with `ids` and
+ * the kept namespace, as the run's own network's: netns_reconnect can then
+ * move an interface of theirs into the container) and hold them with a
+ * connection each, appended to *fds (close them after netns_reconnect). */
+void netns_hold_connected (const char *root, const char *id, const char *primary,
+                          const struct nook_idmapping *ids, const char *keep_dir, int **fds,
+                          size_t *n);
+
 /* A container (re)started: every other user-defined network `network
  * connect` added (containers/ID/networks.json: its aliases and --ip, kept
  * across stop/start until `network disconnect`) or whose record still lists

@@ -494,6 +494,16 @@ endpoint_name (const struct run_net *rn)
   return name;
 }
 
+static void
+run_net_unhold (struct run_net *rn)
+{
+  for (size_t i = 0; i < rn->n_held; i++)
+    close (rn->held[i]);
+  free (rn->held);
+  rn->held = NULL;
+  rn->n_held = 0;
+}
+
 int
 run_net_enter (struct run_net *rn, struct nook_spec *spec, nook_error_t *err)
 {
@@ -524,6 +534,9 @@ run_net_enter (struct run_net *rn, struct nook_spec *spec, nook_error_t *err)
         .ip = rn->req.ip,
       };
       netns_join_free (&rn->join);
+      run_net_unhold (rn);
+      netns_hold_connected (rn->root, rn->id, rn->mode.target, &spec->ids,
+                            spec->keep_userns_dir, &rn->held, &rn->n_held);
       if (netns_join (rn->root, rn->mode.target, &ep, spec, &rn->join, err) < 0)
         return -1;
       rn->joined = true;
@@ -579,6 +592,7 @@ run_net_start (struct run_net *rn, const struct sandbox_netns *ns, nook_error_t 
         return -1;
       if (hosts >= 0)
         netns_reconnect (rn->root, rn->id, rn->mode.target, ns->netns_fd, hosts);
+      run_net_unhold (rn);
       if (write (ns->ready_fd, "1", 1) != 1)
         return nook_error_set (err, errno, "start the container");
       addr = htonl (rn->join.addr);
@@ -689,6 +703,7 @@ run_net_free (struct run_net *rn)
   free (rn->ports);
   if (!rn->prepared)
     return; /* (the fds below are not set) */
+  run_net_unhold (rn);
   if (rn->joined)
     netns_leave (&rn->join);
   rn->joined = false;
