@@ -383,9 +383,9 @@ attach (struct netns_join *j, int userns_fd, int cnet, const char *peer, int hos
   char buf[1024];
   ssize_t n = 0, r;
   /* (all of it: the child says it in parts) */
-  while (pid >= 0 && (size_t)n < sizeof buf - 1
-         && ((r = read (ep[0], buf + n, sizeof buf - 1 - (size_t)n)) > 0
-             || (r < 0 && errno == EINTR)))
+  while (
+      pid >= 0 && (size_t)n < sizeof buf - 1
+      && ((r = read (ep[0], buf + n, sizeof buf - 1 - (size_t)n)) > 0 || (r < 0 && errno == EINTR)))
     n += r > 0 ? r : 0;
   close (ep[0]);
   int st = 0;
@@ -785,8 +785,7 @@ leave_holder (const json_t *rec, const char *id)
 
 void
 netns_hold_connected (const char *root, const char *id, const char *primary,
-                      const struct nook_idmapping *ids, const char *keep_dir, int **fds,
-                      size_t *n)
+                      const struct nook_idmapping *ids, const char *keep_dir, int **fds, size_t *n)
 {
   json_auto_t *want = connected_load (root, id);
   const char *net;
@@ -806,15 +805,15 @@ netns_hold_connected (const char *root, const char *id, const char *primary,
     int conn = connect_to (path);
     if (conn < 0)
       {
-        struct netns_holder_args a = { .root = root,
-                                       .net = net,
-                                       .path = path,
-                                       .ids = ids,
-                                       .keep_dir = keep_dir,
-                                       .gateway = gw,
-                                       .prefix = sn.prefix,
-                                       .internal
-                                       = json_is_true (json_object_get (rec, "Internal")) };
+        struct netns_holder_args a
+            = { .root = root,
+                .net = net,
+                .path = path,
+                .ids = ids,
+                .keep_dir = keep_dir,
+                .gateway = gw,
+                .prefix = sn.prefix,
+                .internal = json_is_true (json_object_get (rec, "Internal")) };
         if (netns_holder_start (&a, &e) == 0)
           conn = connect_to (path);
       }
@@ -853,8 +852,9 @@ rejoin (const char *root, const char *net, const json_t *epj, const char *id, in
   const char *keep = getenv ("NOOK_USERNS_KEEP");
   cleanup_error nook_error_t rerr = NULL;
   cleanup_free char *keep_dir = keep && strcmp (keep, "0") == 0 ? NULL : fs_runtime_dir (&rerr);
-  struct netns_endpoint ep
-      = { .id = id, .name = name && *name ? name : NULL, .aliases = aliases, .ip = *addr ? addr : NULL };
+  struct netns_endpoint ep = {
+    .id = id, .name = name && *name ? name : NULL, .aliases = aliases, .ip = *addr ? addr : NULL
+  };
   struct netns_join j = NETNS_JOIN_INIT;
   int rc = join_holder (root, net, &ep, &ids, keep_dir, &j, err);
   if (rc == 0)

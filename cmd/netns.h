@@ -104,8 +104,8 @@ int netns_container (const char *root, const char *name, struct nook_idmapping *
  * move an interface of theirs into the container) and hold them with a
  * connection each, appended to *fds (close them after netns_reconnect). */
 void netns_hold_connected (const char *root, const char *id, const char *primary,
-                          const struct nook_idmapping *ids, const char *keep_dir, int **fds,
-                          size_t *n);
+                           const struct nook_idmapping *ids, const char *keep_dir, int **fds,
+                           size_t *n);
 
 /* A container (re)started: every other user-defined network `network
  * connect` added (containers/ID/networks.json: its aliases and --ip, kept

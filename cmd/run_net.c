@@ -535,8 +535,8 @@ run_net_enter (struct run_net *rn, struct nook_spec *spec, nook_error_t *err)
       };
       netns_join_free (&rn->join);
       run_net_unhold (rn);
-      netns_hold_connected (rn->root, rn->id, rn->mode.target, &spec->ids,
-                            spec->keep_userns_dir, &rn->held, &rn->n_held);
+      netns_hold_connected (rn->root, rn->id, rn->mode.target, &spec->ids, spec->keep_userns_dir,
+                            &rn->held, &rn->n_held);
       if (netns_join (rn->root, rn->mode.target, &ep, spec, &rn->join, err) < 0)
         return -1;
       rn->joined = true;
@@ -586,8 +586,7 @@ run_net_start (struct run_net *rn, const struct sandbox_netns *ns, nook_error_t 
        * it again (after the network it started on, whose interface is eth0;
        * containers/ID/networks.json lists them, cmd/netns.h) */
       rn->runs++;
-      cleanup_close int hosts
-          = ns->hosts_fd >= 0 ? fcntl (ns->hosts_fd, F_DUPFD_CLOEXEC, 3) : -1;
+      cleanup_close int hosts = ns->hosts_fd >= 0 ? fcntl (ns->hosts_fd, F_DUPFD_CLOEXEC, 3) : -1;
       if (netns_attach (&rn->join, ns->netns_fd, ns->hosts_fd, NULL, err) < 0)
         return -1;
       if (hosts >= 0)

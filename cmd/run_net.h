@@ -37,10 +37,10 @@ struct run_net
   size_t n_ports;
   int *listen_fds; /* one per port, bound in the host's namespace (kept across restarts) */
   struct net_helper stack, forwarder;
-  struct netns_join join;      /* NET_USER */
-  bool joined;                 /* NET_USER: this process is a member of the network */
-  unsigned runs;               /* NET_USER: runs started (more than one: restarts) */
-  int *held;                   /* NET_USER: holders of connected networks, held */
+  struct netns_join join; /* NET_USER */
+  bool joined;            /* NET_USER: this process is a member of the network */
+  unsigned runs;          /* NET_USER: runs started (more than one: restarts) */
+  int *held;              /* NET_USER: holders of connected networks, held */
   size_t n_held;
   uint32_t gateway;            /* NET_USER: the network's (its name server), host order */
   struct nook_idmapping ids;   /* NET_USER, NET_CONTAINER: the map relative to the parent */
