@@ -7,7 +7,7 @@
 #   make bench      nook vs bwrap vs podman (builds: vs ch-image too), medians and ratios
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS
 #   make lint       headers, include directions, CLOEXEC, shellcheck, check-conformance
-#   make sync-conformance  refresh tests/data/conformance from ../shared/conformance
+#   make sync-conformance  refresh tests/data/conformance from the founding data set (ci/conformance.sh)
 #   make install PREFIX=/usr/local DESTDIR=
 #   knobs: SAN=address,undefined  RELEASE=1  O=build-dir  STATIC_DEPS=0
 
@@ -185,8 +185,8 @@ check-headers:
 check-includes:
 	@ci/check-includes.sh
 
-# tests/data/conformance is a copy of part of ../shared/conformance (the data set the project
-# was founded with); where that folder exists, lint checks the copy is still identical.
+# tests/data/conformance is a copy of part of the data set the project was founded with
+# (ci/conformance.sh says where); where that set exists, lint checks the copy is identical.
 check-conformance:
 	@ci/conformance.sh check
 
