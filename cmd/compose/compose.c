@@ -62,8 +62,8 @@ usage (FILE *out)
            "implemented yet)\n");
 }
 
-static json_t *
-environ_json (void)
+json_t *
+compose_environ_json (void)
 {
   json_t *o = json_object ();
   for (char **e = environ; e && *e; e++)
@@ -147,7 +147,7 @@ load (struct gopts *g, struct compose_project *p, nook_error_t *err)
     files[i].path = g->files[i];
   g->lo.files = files;
   g->lo.n_files = (int)n;
-  g->lo.environ = environ_json ();
+  g->lo.environ = compose_environ_json ();
   g->lo.discard_env_files = true; /* read into environment, as Compose's CLI does */
   int r = compose_load (&g->lo, p, err);
   if (r == 0)
@@ -606,7 +606,7 @@ cmd_compose (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
           nook_error_free (err);
           g.lo.files = none;
           g.lo.n_files = 1;
-          g.lo.environ = environ_json ();
+          g.lo.environ = compose_environ_json ();
           rc = compose_load (&g.lo, &p, err);
           json_decref (g.lo.environ);
           g.lo.environ = NULL;

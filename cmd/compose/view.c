@@ -3,6 +3,7 @@
  * Docker Compose v2 prints it. */
 #include "cmd/compose/view.h"
 #include "cmd/cli.h"
+#include "cmd/compose/compose.h"
 #include "cmd/compose/view_shape.h"
 #include "cmd/format.h"
 #include "cmd/records.h"
@@ -48,21 +49,6 @@ view_strv_has (char **services, const char *svc)
 
 /* ---- which project ---- */
 
-static json_t *
-environ_json (void)
-{
-  json_t *o = json_object ();
-  for (char **e = environ; e && *e; e++)
-    {
-      const char *eq = strchr (*e, '=');
-      if (eq == NULL)
-        continue;
-      cleanup_free char *k = xstrndup (*e, (size_t)(eq - *e));
-      json_object_set_new (o, k, json_string (eq + 1));
-    }
-  return o;
-}
-
 static int
 load (struct view *v, char **services, nook_error_t *err)
 {
@@ -73,7 +59,7 @@ load (struct view *v, char **services, nook_error_t *err)
     files[i].path = v->files[i];
   o.files = files;
   o.n_files = (int)n;
-  o.environ = environ_json ();
+  o.environ = compose_environ_json ();
   o.discard_env_files = true;
   o.services = services;
   int r = compose_load (&o, &v->p, err);
