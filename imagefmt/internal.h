@@ -78,6 +78,8 @@ void store_layer_size_remove (struct imagefmt_store *s, const char *blob);
 uint64_t store_layer_usize (struct imagefmt_store *s, json_t *l);
 /* Records whose blob is gone: counted, and removed with repair. */
 int store_layer_sizes_sweep (struct imagefmt_store *s, bool repair);
+/* The same for any directory of the store whose entries are named by blob hex. */
+int store_sweep_by_blob (struct imagefmt_store *s, const char *dir, bool repair);
 
 /* ---- the index (store.c) ---- */
 

@@ -161,34 +161,8 @@ imagefmt_image_read_file (const struct imagefmt_image *img, char *const *dirs, c
   return imagefmt_layers_read_file (dirs, path, max, out, NULL, err);
 }
 
-struct sweep
-{
-  struct imagefmt_store *s;
-  bool repair;
-  int count;
-};
-
-static int
-sweep_one (int dirfd, const char *name, void *arg, nook_error_t *err)
-{
-  struct sweep *w = arg;
-  (void)err;
-  if (imagefmt_digest_hex_valid (name)
-      && faccessat (w->s->blobsfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-    return 0;
-  w->count++;
-  if (w->repair)
-    unlinkat (dirfd, name, 0);
-  return 0;
-}
-
 int
 store_run_cache_sweep (struct imagefmt_store *s, bool repair)
 {
-  cleanup_close int d
-      = openat (s->rootfd, RUN_CACHE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  struct sweep w = { .s = s, .repair = repair };
-  if (d >= 0)
-    fs_dir_foreach (d, sweep_one, &w, NULL);
-  return w.count;
+  return store_sweep_by_blob (s, RUN_CACHE_DIR, repair);
 }

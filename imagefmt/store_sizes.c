@@ -99,12 +99,17 @@ sweep_one (int dirfd, const char *name, void *arg, nook_error_t *err)
 }
 
 int
-store_layer_sizes_sweep (struct imagefmt_store *s, bool repair)
+store_sweep_by_blob (struct imagefmt_store *s, const char *dir, bool repair)
 {
-  cleanup_close int d
-      = openat (s->rootfd, SIZES_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  cleanup_close int d = openat (s->rootfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   struct sweep w = { .s = s, .repair = repair };
   if (d >= 0)
     fs_dir_foreach (d, sweep_one, &w, NULL);
   return w.count;
+}
+
+int
+store_layer_sizes_sweep (struct imagefmt_store *s, bool repair)
+{
+  return store_sweep_by_blob (s, SIZES_DIR, repair);
 }
