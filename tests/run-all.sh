@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # tests/run-all.sh BUILD_DIR: unit tests, integration tests, a brief fuzzing run, then one
-# closing line "N passed, N failed" (the sum of all). Exits non-zero if anything failed.
+# closing line "N passed, N failed" (the sum of all), just after the list of what failed (so
+# that the last lines of a long log, all CI may keep, name it). Exits non-zero if anything
+# failed.
 set -uo pipefail
 O=${1:-build}
 cd "$(dirname "$0")/.." || exit 125
 
 total_pass=0 total_fail=0
 status=0
+failed=()
 
 # Runs one suite, streaming its output, and adds its "<name>: N passed, N failed" line.
 run_suite() {
@@ -16,6 +19,9 @@ run_suite() {
       __rc=*) rc=${line#__rc=} ;;
       *)
         printf '%s\n' "$line"
+        case "$line" in
+          "not ok"* | "["*"] not ok"*) failed+=("$line") ;;
+        esac
         if [[ $line =~ ^$name:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
           total_pass=$((total_pass + BASH_REMATCH[1]))
           total_fail=$((total_fail + BASH_REMATCH[2]))
@@ -27,6 +33,7 @@ run_suite() {
   if [ "$found" = 0 ]; then
     echo "# $name: no summary line from $script (exit $rc): counted as one failure"
     total_fail=$((total_fail + 1))
+    failed+=("$name: no summary line from $script (exit $rc)")
   fi
   [ "$rc" = 0 ] || status=1
 }
@@ -38,5 +45,9 @@ run_suite integration tests/run-integration.sh
 echo "# fuzzing, ${NOOK_FUZZ_SECONDS:-5}s per target"
 run_suite fuzz tests/run-fuzz-brief.sh
 
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "# what failed:"
+  printf '#   %s\n' "${failed[@]}"
+fi
 echo "$total_pass passed, $total_fail failed"
 [ "$status" = 0 ] && [ "$total_fail" = 0 ]
