@@ -94,16 +94,21 @@ freezer_find (struct freezer *out, char **why)
   return -1;
 }
 
-int
-freezer_create (const struct freezer *base, const char *id, struct freezer *out, nook_error_t *err)
+void
+freezer_name (const struct freezer *base, const char *id, struct freezer *out)
 {
   out->version = base->version;
   out->dir = xasprintf ("%s/nook-%s", base->dir, id);
-  if (mkdir (out->dir, 0755) < 0 && errno != EEXIST)
+}
+
+int
+freezer_make (struct freezer *cg, nook_error_t *err)
+{
+  if (mkdir (cg->dir, 0755) < 0 && errno != EEXIST)
     {
       int e = errno;
-      nook_error_set (err, e, "create the container's cgroup %s", out->dir);
-      freezer_free (out);
+      nook_error_set (err, e, "create the container's cgroup %s", cg->dir);
+      freezer_free (cg);
       return -1;
     }
   return 0;

@@ -25,9 +25,12 @@ struct freezer
  * freezer_free), or -1 and *why says why none (caller frees). */
 int freezer_find (struct freezer *out, char **why);
 
-/* Create (or reuse) base/nook-<id>: *out is the container's cgroup. */
-int freezer_create (const struct freezer *base, const char *id, struct freezer *out,
-                    nook_error_t *err);
+/* The container's cgroup, base/nook-<id>, named in *out (not made: it is recorded
+ * first, so that a nook killed in between leaves no cgroup nobody knows of). */
+void freezer_name (const struct freezer *base, const char *id, struct freezer *out);
+
+/* Create (or reuse) the cgroup *cg names; on failure *cg is freed. */
+int freezer_make (struct freezer *cg, nook_error_t *err);
 
 /* Its cgroup.procs, opened for writing (O_CLOEXEC), or -1 with *err. */
 int freezer_open_procs (const struct freezer *cg, nook_error_t *err);

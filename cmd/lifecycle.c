@@ -670,6 +670,20 @@ stop_one (const char *root, const char *id, const struct verb_opts *v, nook_erro
   return 0;
 }
 
+/* A foreground `run --rm` without a name that runs now (no supervisor): its init's
+ * pidfd, else -1. */
+static int
+foreground_init_open (const char *root, const char *id)
+{
+  cleanup_error nook_error_t e = NULL;
+  cleanup_close int cdir = open_containers (root, &e);
+  json_t *cfg = cdir >= 0 ? container_read_json (cdir, id, "config.json") : NULL;
+  cleanup_close int initfd = -1;
+  pid_t init = cfg ? container_foreground_init (cfg, &initfd) : -1;
+  json_decref (cfg);
+  return init > 0 ? take_fd (&initfd) : -1;
+}
+
 static int
 kill_one (const char *root, const char *id, const char *arg, const struct verb_opts *v,
           nook_error_t *err)
@@ -679,13 +693,8 @@ kill_one (const char *root, const char *id, const char *arg, const struct verb_o
   if (ask (root, id, req, buf, sizeof buf, 10000) != 0)
     {
       /* a foreground --rm run without a name: to its init */
-      cleanup_error nook_error_t e = NULL;
-      cleanup_close int cdir = open_containers (root, &e);
-      json_t *cfg = cdir >= 0 ? container_read_json (cdir, id, "config.json") : NULL;
-      cleanup_close int initfd = -1;
-      pid_t init = cfg ? container_foreground_init (cfg, &initfd) : -1;
-      json_decref (cfg);
-      if (init > 0
+      cleanup_close int initfd = foreground_init_open (root, id);
+      if (initfd >= 0
           && syscall (SYS_pidfd_send_signal, initfd, v->signal ? v->signal : SIGKILL, NULL, 0) == 0)
         return 0;
       return nook_error_set (err, 0, "container %s is not running", arg);
@@ -700,7 +709,19 @@ pause_one (const char *root, const char *id, const char *arg, bool pause, nook_e
 {
   char buf[256];
   if (ask (root, id, pause ? "pause\n" : "unpause\n", buf, sizeof buf, 30000) != 0)
-    return nook_error_set (err, 0, "container %s is not running", arg);
+    {
+      /* running without a supervisor: nobody could record it paused (refused) */
+      cleanup_close int initfd = foreground_init_open (root, id);
+      if (initfd < 0)
+        return nook_error_set (err, 0, "container %s is not running", arg);
+      if (!pause)
+        return nook_error_set (err, 0, "container %s is not paused", arg);
+      return nook_error_set (err, 0,
+                             "container %s runs in the foreground without a supervisor (run "
+                             "--rm without --name): it cannot be paused; give it a --name or "
+                             "run it with -d",
+                             arg);
+    }
   if (str_has_prefix (buf, "err "))
     return nook_error_set (err, 0, "%s", buf + 4);
   return 0;
@@ -710,9 +731,11 @@ static int
 wait_one (const char *root, const char *id, nook_error_t *err)
 {
   char buf[64];
-  int fg;
-  if (lifecycle_wait_foreground (root, id, &fg) == 0)
+  int fg, r = lifecycle_wait_foreground (root, id, &fg);
+  if (r == 0)
     return fg;
+  if (r < 0) /* it ended as we began, its code lost (a kernel before 6.15) and it is gone */
+    return nook_error_set (err, 0, "No such container: %s", id);
   for (int tries = 0; tries < 3; tries++)
     {
       struct container_state st;
@@ -865,9 +888,9 @@ each_container (struct nook_ctx *ctx, struct verb_opts *v, nook_error_t *err)
               continue;
             }
         }
-      else if (strcmp (v->verb, "wait") == 0)
+      else if (strcmp (v->verb, "wait") == 0 && (rc = wait_one (root, id, &e)) >= 0)
         {
-          printf ("%d\n", wait_one (root, id, &e));
+          printf ("%d\n", rc);
           fflush (stdout);
           continue;
         }

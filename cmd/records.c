@@ -1,5 +1,6 @@
 /* cmd/records.c: see records.h. */
 #include "cmd/records.h"
+#include "cmd/freezer.h"
 #include "imagefmt/store.h"
 #include "sandbox/rootfs.h"
 #include "sandbox/userns.h"
@@ -505,12 +506,22 @@ container_remove (const char *root, const char *id, const struct nook_idmapping 
   cleanup_free char *name = recorded_name (root, id);
   if (name)
     container_release_name (root, name, id);
-  /* its freezer cgroup (cmd/freezer.h), left when its supervisor was killed: empty */
+  /* its freezer cgroup (cmd/freezer.h), left when its supervisor was killed: empty;
+   * the one of this user's freezer when the record names none (an attached run killed
+   * before it recorded itself) */
   cleanup_free char *cdir_path = xasprintf ("%s/containers", root);
   cleanup_close int cdir = open (cdir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   json_t *st = cdir >= 0 ? container_read_json (cdir, id, "state.json") : NULL;
   const char *cg = st ? json_string_value (json_object_get (st, "Cgroup")) : NULL;
   cleanup_free char *leaf = xasprintf ("/nook-%s", id);
+  struct freezer base = { 0 }, mine = { 0 };
+  cleanup_free char *why = NULL;
+  if (cg == NULL && freezer_find (&base, &why) == 0)
+    {
+      freezer_name (&base, id, &mine);
+      cg = mine.dir;
+      freezer_free (&base);
+    }
   if (cg && strlen (cg) > strlen (leaf) && strcmp (cg + strlen (cg) - strlen (leaf), leaf) == 0)
     /* (its processes may still be dying: they die with their supervisor) */
     for (int i = 0; i < 3000 && rmdir (cg) < 0 && errno == EBUSY; i++)
@@ -519,6 +530,7 @@ container_remove (const char *root, const char *id, const struct nook_idmapping 
         nanosleep (&ts, NULL);
       }
   json_decref (st);
+  freezer_free (&mine);
   /* Most of it is ours: try without a namespace first, it is faster. */
   cleanup_error nook_error_t first = NULL;
   if (fs_rm_rf_at (AT_FDCWD, path, &first) == 0)

@@ -291,6 +291,7 @@ empty_while_torn_down (void *data, int status)
   run_net_stop (&st->net);
   const char *root = imagefmt_store_root (st->store);
   lifecycle_tell_waiters (root, st->id, status); /* `nook wait` of the direct path */
+  test_hook ("waiters-told");
   if (st->want_empty)
     st->empty_ok = container_empty (root, st->id, st->named, &st->deferred, &e) == 0;
   if (st->empty_ok && st->deferred)

@@ -1183,18 +1183,24 @@ sup_init (struct sup *S, struct supervise_opts *o, nook_error_t *err)
     cleanup_error nook_error_t e = NULL;
     if (freezer_find (&base, &why) == 0)
       {
-        if (freezer_create (&base, o->id, &S->fz, &e) < 0)
-          log_debug ("pause falls back to SIGSTOP: %s", e->msg);
+        freezer_name (&base, o->id, &S->fz);
         freezer_free (&base);
       }
     else
       log_debug ("pause falls back to SIGSTOP: %s", why);
     S->st.cgroup = S->fz.dir;
+    /* listening, then recorded: whoever sees "starting" with our pid can ask us (a
+     * foreground run records itself once running: its caller is there to see it fail);
+     * the record names the cgroup before it exists (rm removes it if we are killed) */
+    if (!S->attached)
+      write_state (S);
+    if (S->fz.dir && freezer_make (&S->fz, &e) < 0)
+      {
+        log_debug ("pause falls back to SIGSTOP: %s", e->msg);
+        S->st.cgroup = NULL;
+      }
+    test_hook ("supervisor-cgroup-made");
   }
-  /* listening, then recorded: whoever sees "starting" with our pid can ask us (a
-   * foreground run records itself once running: its caller is there to see it fail) */
-  if (!S->attached)
-    write_state (S);
   if (!o->log.none && (S->capture || S->detached))
     {
       S->log = logw_open (S->dirfd, o->id, &o->log, err);

@@ -9,15 +9,19 @@
 #include "cmd/lifecycle.h"
 #include "cmd/records.h"
 #include "util/cleanup.h"
+#include "util/test_hook.h"
 #include "util/util.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -260,6 +264,61 @@ has_children (pid_t init)
   return fd >= 0 && read (fd, &c, 1) == 1;
 }
 
+/* PIDFD_GET_INFO (Linux 6.15, linux/pidfd.h): a pidfd's process, and with
+ * PIDFD_INFO_EXIT its wait status once it has been reaped, by whoever reaped it. */
+struct pidfd_exit_info
+{
+  uint64_t mask, cgroupid;
+  uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+  int32_t exit_code;
+  uint32_t coredump_mask, spare;
+};
+#define NOOK_PIDFD_GET_INFO _IOWR (0xFF, 11, struct pidfd_exit_info)
+#define NOOK_PIDFD_INFO_EXIT (1ULL << 3)
+
+/* The wait status of pidfd's process: 1 with *status once it is reaped, 0 before,
+ * -1 when the kernel cannot tell (before 6.15). */
+static int
+pidfd_exit_status (int pidfd, int *status)
+{
+  struct pidfd_exit_info info = { .mask = NOOK_PIDFD_INFO_EXIT };
+  if (ioctl (pidfd, NOOK_PIDFD_GET_INFO, &info) < 0)
+    return errno == ESRCH ? 0 : -1;
+  if (!(info.mask & NOOK_PIDFD_INFO_EXIT))
+    return 0;
+  *status = info.exit_code;
+  return 1;
+}
+
+/* A run that ended before its waiter made its FIFO told nobody: its code is the exit
+ * status of its init (the command's: sandbox/init.c), else of the nook that ran it
+ * (`nook run` exits with it), read once one of them is reaped (the init is an orphan
+ * then: PID 1 reaps it, maybe slowly).  -1 when the kernel cannot tell. */
+static int
+code_of_ended_run (int initfd, int nookfd, int *code)
+{
+  for (int i = 0; i < 3000; i++) /* 30 s */
+    {
+      int st, r = pidfd_exit_status (initfd, &st);
+      if (r > 0 && (WIFEXITED (st) || WIFSIGNALED (st)))
+        {
+          *code = WIFEXITED (st) ? WEXITSTATUS (st) : 128 + WTERMSIG (st);
+          return 0;
+        }
+      int r2 = pidfd_exit_status (nookfd, &st);
+      if (r2 > 0 && WIFEXITED (st))
+        {
+          *code = WEXITSTATUS (st);
+          return 0;
+        }
+      if (r < 0 && r2 < 0)
+        return -1;
+      struct timespec ts = { 0, 10 * 1000000 };
+      nanosleep (&ts, NULL);
+    }
+  return -1;
+}
+
 int
 lifecycle_wait_foreground (const char *root, const char *id, int *code)
 {
@@ -279,6 +338,7 @@ lifecycle_wait_foreground (const char *root, const char *id, int *code)
   cleanup_close int fd = openat (cdir, fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   /* told for sure only when the container still runs more than its init now */
   bool sure = fd >= 0 && has_children (init);
+  test_hook ("waiter-listening");
   char line[8];
   size_t n = 0;
   bool got = false;
@@ -301,6 +361,8 @@ lifecycle_wait_foreground (const char *root, const char *id, int *code)
   /* the run removes the container after telling: return once it is gone */
   struct pollfd p = { .fd = nookfd, .events = POLLIN };
   poll (&p, 1, 10000);
+  if (!got && code_of_ended_run (initfd, nookfd, code) == 0)
+    return 0;
   if (!got)
     return sure ? 1 : -1;
   *code = atoi (line);
