@@ -7,9 +7,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct logread
@@ -21,8 +23,107 @@ struct logread
   ino_t ino;  /* the current file's inode */
   struct strbuf buf;
   size_t off; /* bytes of buf already taken */
-  int64_t since, until, skip;
+  int64_t since, until;
+  /* --tail: the last entries written when the reader was opened, oldest at head */
+  struct log_entry *ring;
+  size_t cap, n, head;
 };
+
+/* A Go duration ("10m", "1h30m", "1.5s", "300ms") in ns; -1 if it is none. */
+static int64_t
+parse_duration (const char *s)
+{
+  int64_t total = 0;
+  const char *p = s;
+  if (*p == '\0')
+    return -1;
+  while (*p)
+    {
+      char *end;
+      double v = strtod (p, &end);
+      if (end == p)
+        return -1;
+      p = end;
+      int64_t unit;
+      if (strncmp (p, "ns", 2) == 0)
+        unit = 1, p += 2;
+      else if (strncmp (p, "us", 2) == 0 || strncmp (p, "µs", 3) == 0)
+        unit = 1000, p += p[0] == 'u' ? 2 : 3;
+      else if (strncmp (p, "ms", 2) == 0)
+        unit = 1000000, p += 2;
+      else if (*p == 's')
+        unit = 1000000000, p++;
+      else if (*p == 'm')
+        unit = 60LL * 1000000000, p++;
+      else if (*p == 'h')
+        unit = 3600LL * 1000000000, p++;
+      else
+        return -1;
+      total += (int64_t)(v * (double)unit);
+    }
+  return total;
+}
+
+/* RFC 3339 (fraction and offset optional; without a zone: local time), a date,
+ * a unix time ("1700000000.5"), or a duration before now. */
+int
+log_parse_time (const char *s, int64_t now, int64_t *out)
+{
+  int64_t d = parse_duration (s);
+  if (d >= 0)
+    {
+      *out = now - d;
+      return 0;
+    }
+  char *end;
+  errno = 0;
+  double u = strtod (s, &end);
+  if (end != s && *end == '\0' && errno == 0 && strchr (s, '-') == NULL)
+    {
+      *out = (int64_t)(u * 1e9);
+      return 0;
+    }
+  struct tm tm = { 0 };
+  const char *p = strptime (s, "%Y-%m-%dT%H:%M:%S", &tm);
+  if (p == NULL)
+    {
+      memset (&tm, 0, sizeof tm);
+      p = strptime (s, "%Y-%m-%d", &tm);
+      if (p == NULL)
+        return -1;
+    }
+  int64_t frac = 0;
+  if (*p == '.')
+    {
+      int64_t scale = 100000000;
+      for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+        frac += (*p - '0') * scale;
+    }
+  int64_t secs;
+  if (*p == 'Z' || *p == 'z')
+    {
+      secs = (int64_t)timegm (&tm);
+      p++;
+    }
+  else if (*p == '+' || *p == '-')
+    {
+      int hh = 0, mm = 0;
+      if (sscanf (p + 1, "%d:%d", &hh, &mm) < 1)
+        return -1;
+      secs = (int64_t)timegm (&tm) - (*p == '+' ? 1 : -1) * (hh * 3600 + mm * 60);
+      p += strlen (p);
+    }
+  else
+    {
+      tm.tm_isdst = -1;
+      secs = (int64_t)mktime (&tm);
+    }
+  if (*p != '\0')
+    return -1;
+  *out = secs * 1000000000 + frac;
+  return 0;
+}
+
 
 static bool
 parse (struct logread *r, const char *text, size_t len, struct log_entry *e)
@@ -96,8 +197,9 @@ fill (struct logread *r)
     }
 }
 
-int
-logread_next (struct logread *r, struct log_entry *e)
+/* The next entry of the files, as written. */
+static int
+next_written (struct logread *r, struct log_entry *e)
 {
   for (;;)
     {
@@ -113,12 +215,6 @@ logread_next (struct logread *r, struct log_entry *e)
           r->off += len + 1;
           if (!parse (r, start, len, e))
             continue;
-          if (r->skip > 0)
-            {
-              r->skip--;
-              free (e->text);
-              continue;
-            }
           return 1;
         }
       if (fill (r))
@@ -147,8 +243,21 @@ logread_next (struct logread *r, struct log_entry *e)
     }
 }
 
-static struct logread *
-reader_new (int dirfd, const char *id, int64_t since, int64_t until)
+int
+logread_next (struct logread *r, struct log_entry *e)
+{
+  if (r->n > 0)
+    {
+      *e = r->ring[r->head];
+      r->head = (r->head + 1) % r->cap;
+      r->n--;
+      return 1;
+    }
+  return next_written (r, e);
+}
+
+struct logread *
+logread_open (int dirfd, const char *id, int64_t since, int64_t until, int64_t tail)
 {
   struct logread *r = xzalloc (sizeof *r);
   r->dirfd = fcntl (dirfd, F_DUPFD_CLOEXEC, 3);
@@ -165,26 +274,23 @@ reader_new (int dirfd, const char *id, int64_t since, int64_t until)
         break;
       r->rot = k;
     }
-  return r;
-}
-
-struct logread *
-logread_open (int dirfd, const char *id, int64_t since, int64_t until, int64_t tail)
-{
-  struct logread *r = reader_new (dirfd, id, since, until);
   if (tail >= 0)
     {
-      /* count first, then skip all but the last `tail` */
-      struct logread *c = reader_new (dirfd, id, since, until);
+      /* what is written now, its last `tail` entries kept (then on from there) */
       struct log_entry e;
-      int64_t n = 0;
-      while (logread_next (c, &e) == 1)
-        {
+      r->cap = (size_t)tail;
+      r->ring = xzalloc (sizeof *r->ring * (r->cap + 1));
+      while (next_written (r, &e) == 1)
+        if (r->cap == 0)
           free (e.text);
-          n++;
-        }
-      logread_close (c);
-      r->skip = n > tail ? n - tail : 0;
+        else if (r->n == r->cap)
+          {
+            free (r->ring[r->head].text);
+            r->ring[r->head] = e;
+            r->head = (r->head + 1) % r->cap;
+          }
+        else
+          r->ring[(r->head + r->n++) % r->cap] = e;
     }
   return r;
 }
@@ -200,5 +306,8 @@ logread_close (struct logread *r)
     close (r->dirfd);
   free (r->name);
   strbuf_free (&r->buf);
+  for (; r->n > 0; r->n--, r->head = (r->head + 1) % r->cap)
+    free (r->ring[r->head].text);
+  free (r->ring);
   free (r);
 }

@@ -1,7 +1,7 @@
 /* cmd/logread.h: a container's json-file log (cmd/logfile.h) read entry by entry,
- * rotated files first, for readers that interleave several containers (`compose
- * logs`): --since/--until/--tail applied, and, when following, the reader picks up
- * where it stopped (new lines, a rotation). */
+ * rotated files first, for `logs` and for readers that interleave several containers
+ * (`compose logs`): --since/--until/--tail applied, and, when following, the reader
+ * picks up where it stopped (new lines, a rotation). */
 #ifndef NOOK_CMD_LOGREAD_H
 #define NOOK_CMD_LOGREAD_H
 
@@ -31,7 +31,7 @@ struct logread *logread_open (int dirfd, const char *id, int64_t since, int64_t 
 int logread_next (struct logread *r, struct log_entry *e);
 void logread_close (struct logread *r);
 
-/* A time as `logs --since` takes it (cmd/logs.c): RFC 3339, a date, a unix time or a
+/* A time as `logs --since` takes it: RFC 3339, a date, a unix time or a
  * duration before now (ns); -1 if it is none of them. */
 int log_parse_time (const char *s, int64_t now, int64_t *out);
 
