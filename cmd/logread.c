@@ -124,7 +124,6 @@ log_parse_time (const char *s, int64_t now, int64_t *out)
   return 0;
 }
 
-
 static bool
 parse (struct logread *r, const char *text, size_t len, struct log_entry *e)
 {
