@@ -8,31 +8,17 @@ O=$(cd "${1:-build}" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
 rounds=${BENCH_ROUNDS:-5}
 command -v python3 >/dev/null || { echo "archive bench: python3 not installed, skipped"; exit 0; }
+# shellcheck source=tests/bench/common.sh
+. "$HERE/common.sh"
 if [ "$(id -u)" = 0 ]; then
-  u=${BENCH_USER:-nook-sub}
-  tmp=$(mktemp -d /tmp/nook-abench.XXXXXX)
-  chmod 0755 "$tmp"
-  cp "$O/nook" "$HERE/archive.sh" "$tmp/"
-  chmod -R a+rX "$tmp"
-  trap 'rm -rf "$tmp"' EXIT
-  runuser -u "$u" -- env -i HOME="$(getent passwd "$u" | cut -d: -f6)" PATH="$PATH" \
-    BENCH_ROUNDS="$rounds" BENCH_MB="${BENCH_MB:-100}" bash "$tmp/archive.sh" "$tmp"
+  bench_stage "$HERE/archive.sh"
+  bench_as "${BENCH_USER:-nook-sub}" BENCH_ROUNDS="$rounds" BENCH_MB="${BENCH_MB:-100}" \
+    bash "$BENCH_STAGE/archive.sh" "$BENCH_STAGE/bin"
   exit
 fi
 nook=$O/nook
 work=$(mktemp -d "${TMPDIR:-/tmp}/nook-abench-w.XXXXXX")
-prun=$(mktemp -d /tmp/nab.XXXXXX)
-cleanup() {
-  local pidf=$prun/xdg/libpod/tmp/pause.pid range start count
-  if [ -s "$pidf" ]; then kill "$(cat "$pidf")" 2>/dev/null || true; fi
-  rm -rf "$work" "$prun" 2>/dev/null && return
-  range=$(awk -F: -v n="$(id -un)" '$1 == n { print $2, $3; exit }' /etc/subuid)
-  if [ -n "$range" ]; then
-    read -r start count <<<"$range"
-    unshare --map-root-user --map-users="$start,1,$count" --map-groups="$start,1,$count" \
-      rm -rf "$work" "$prun" 2>/dev/null || true
-  fi
-}
+cleanup() { bench_remove "$work" "${prun:-}"; }
 trap cleanup EXIT
 
 python3 - "$work/image.tar" "${BENCH_MB:-100}" <<'EOF'
@@ -86,9 +72,8 @@ EOF
 
 podman=()
 if command -v podman >/dev/null; then
-  mkdir -m 0700 "$prun/xdg"
-  podman=(env XDG_RUNTIME_DIR="$prun/xdg" podman --root "$work/podman" --runroot "$prun/run"
-    --storage-driver overlay --runtime runc --cgroup-manager cgroupfs --events-backend file)
+  bench_podman_init "$work/podman"
+  podman=("${P[@]}")
 fi
 ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; return 1; }; e=$(date +%s%N); echo $(((e - s) / 1000000)); }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

@@ -24,43 +24,20 @@ rounds=${BENCH_ROUNDS:-30}
 
 # ---- as the unprivileged user: the container start benchmark ------------------------------
 if [ -n "${BENCH_INNER:-}" ]; then
+  # shellcheck source=tests/bench/common.sh
+  . "$(dirname "$0")/common.sh"
   nook=$O/nook
   work=$(mktemp -d "${TMPDIR:-/tmp}/nook-bench-w.XXXXXX")
-  # podman wants a runroot shorter than 50 characters: its own short directory.
-  prun=$(mktemp -d /tmp/nbp.XXXXXX)
   # podman gets a runtime dir of its own; nook keeps the user's (its kept user namespace
   # lives there, as it would for the user).
   export NOOK_ROOT=$work/store
-  podman_xdg=$prun/xdg
-  mkdir -m 0700 "$podman_xdg"
-  P=(env XDG_RUNTIME_DIR="$podman_xdg" podman --root "$work/podman/root" --runroot "$prun/run" --storage-driver overlay
-    --runtime runc --cgroup-manager cgroupfs --events-backend file)
-  cleanup() {
-    local pidf=$podman_xdg/libpod/tmp/pause.pid range start count
-    if [ -s "$pidf" ]; then kill "$(cat "$pidf")" 2>/dev/null || true; sleep 0.3; fi
-    rm -rf "$prun" 2>/dev/null || true
-    # (overlayfs leaves its work/work directories mode 000 in nook's pool)
-    chmod -R u+rwx "$work" 2>/dev/null || true
-    rm -rf "$work" 2>/dev/null && return
-    range=$(awk -F: -v n="$(id -un)" -v i="$(id -u)" '($1 == n || $1 == i) { print $2, $3; exit }' /etc/subuid)
-    if [ -n "$range" ]; then
-      read -r start count <<<"$range"
-      unshare --map-root-user --map-users="$start,1,$count" --map-groups="$start,1,$count" \
-        rm -rf "$work" "$prun" 2>/dev/null || true
-    fi
-    [ ! -e "$work" ] || echo "bench: could not remove $work entirely"
-  }
+  bench_podman_init "$work/podman/root"
+  cleanup() { bench_remove "$work" "$prun"; }
   trap cleanup EXIT
 
   # A minimal busybox rootfs, the same for all three tools.
   r=$work/rootfs
-  mkdir -p "$r/bin" "$r/proc" "$r/dev" "$r/tmp" "$r/etc" "$r/sys"
-  cp /bin/busybox "$r/bin/busybox"
-  for l in true sh; do ln -s busybox "$r/bin/$l"; done
-  echo 'root:x:0:0:root:/root:/bin/sh' >"$r/etc/passwd"
-  echo 'root:x:0:' >"$r/etc/group"
-  # (owned by root, as in an image: podman without a subordinate range maps only root)
-  tar -C "$r" --numeric-owner --owner=0 --group=0 -cf "$work/rootfs.tar" .
+  bench_rootfs "$r" "$work/rootfs.tar" true sh
 
   image=
   if "$nook" import "$work/rootfs.tar" benchbox >"$work/import.log" 2>&1; then
@@ -201,30 +178,21 @@ if [ "$(id -u)" -eq 0 ]; then
     # podman, runc, wrk, curl (Debian packages) for the comparisons, when missing
     "$repo/ci/bench-deps.sh" || echo "bench: could not install every tool; continuing without them"
   fi
-  tmp=$(mktemp -d /tmp/nook-bench.XXXXXX)
-  trap 'rm -rf "$tmp"' EXIT
-  chmod 0755 "$tmp"
-  mkdir "$tmp/bin"
-  cp "$O/nook" "$tmp/bin/nook"
-  cp "$0" "$tmp/bench.sh"
-  cp "$here/bench_ports.sh" "$tmp/bench_ports.sh"
-  chmod -R a+rX "$tmp"
+  # shellcheck source=tests/bench/common.sh
+  . "$here/common.sh"
+  bench_stage "$0" "$here/bench_ports.sh"
+  tmp=$BENCH_STAGE
   for user in ${BENCH_USERS:-${BENCH_USER:-nook-sub nook-nosub}}; do
     if ! id "$user" >/dev/null 2>&1; then
       echo "bench: no user $user (ci/prepare.sh makes nook-sub and nook-nosub)"
       continue
     fi
-    if grep -q "^$user:" /etc/subuid; then kind="with a subordinate id range"; else kind="single id"; fi
-    mkdir "$tmp/tmp-$user"
-    chown "$user" "$tmp/tmp-$user"
+    kind=$(bench_user_kind "$user")
     : >"$tmp/summary-$user"
     chmod 0666 "$tmp/summary-$user"
-    home=$(getent passwd "$user" | cut -d: -f6)
     echo
     echo "bench: running as the unprivileged user $user ($kind)"
-    runuser -u "$user" -- env -i HOME="$home" USER="$user" LOGNAME="$user" LANG=C.UTF-8 \
-      PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin TMPDIR="$tmp/tmp-$user" \
-      BENCH_INNER=1 BENCH_ROUNDS="$rounds" BENCH_SUMMARY="$tmp/summary-$user" \
+    bench_as "$user" BENCH_INNER=1 BENCH_ROUNDS="$rounds" BENCH_SUMMARY="$tmp/summary-$user" \
       bash "$tmp/bench.sh" "$tmp/bin" || echo "bench: the container benchmark could not run as $user"
     sed "s/^/  $user ($kind): /" "$tmp/summary-$user" >>"$tmp/summary"
   done

@@ -28,61 +28,35 @@ if [ "$(id -u)" = 0 ]; then
   if [ -z "${NOOK_BENCH_NO_INSTALL:-}" ] && [ -x "$HERE/../../ci/bench-deps.sh" ]; then
     "$HERE/../../ci/bench-deps.sh" || echo "build bench: could not install every tool; going on"
   fi
-  tmp=$(mktemp -d /tmp/nook-bbench.XXXXXX)
-  chmod 0755 "$tmp"
-  cp "$O/nook" "$HERE/build.sh" "$tmp/"
-  chmod -R a+rX "$tmp"
-  trap 'rm -rf "$tmp"' EXIT
+  # shellcheck source=tests/bench/common.sh
+  . "$HERE/common.sh"
+  bench_stage "$HERE/build.sh"
   for u in ${BENCH_USERS:-${BENCH_USER:-nook-sub}}; do
     if ! id "$u" >/dev/null 2>&1; then
       echo "build bench: no user $u (ci/prepare.sh makes nook-sub and nook-nosub)"
       continue
     fi
-    if grep -q "^$u:" /etc/subuid; then kind="with a subordinate id range"; else kind="single id"; fi
-    echo "build bench: running as the unprivileged user $u ($kind)"
-    mkdir "$tmp/tmp-$u"
-    chown "$u" "$tmp/tmp-$u"
-    runuser -u "$u" -- env -i HOME="$(getent passwd "$u" | cut -d: -f6)" USER="$u" LOGNAME="$u" \
-      LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-      TMPDIR="$tmp/tmp-$u" BENCH_ROUNDS="$rounds" bash "$tmp/build.sh" "$tmp" ||
+    echo "build bench: running as the unprivileged user $u ($(bench_user_kind "$u"))"
+    bench_as "$u" BENCH_ROUNDS="$rounds" bash "$BENCH_STAGE/build.sh" "$BENCH_STAGE/bin" ||
       echo "build bench: could not run as $u"
   done
   exit 0
 fi
 
+# shellcheck source=tests/bench/common.sh
+. "$HERE/common.sh"
 nook=$O/nook
 work=$(mktemp -d "${TMPDIR:-/tmp}/nook-bbench-w.XXXXXX")
-# podman wants a short runroot: its own directory under /tmp.
-prun=$(mktemp -d /tmp/nbb.XXXXXX)
-mkdir -m 0700 "$prun/xdg"
 export NOOK_ROOT=$work/nook
-P=(env XDG_RUNTIME_DIR="$prun/xdg" podman --root "$work/podman" --runroot "$prun/run"
-  --storage-driver overlay --runtime runc --cgroup-manager cgroupfs --events-backend file)
+bench_podman_init "$work/podman"
 CH=(env CH_IMAGE_STORAGE="$work/ch" GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@localhost
   GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@localhost ch-image)
-cleanup() {
-  local pidf=$prun/xdg/libpod/tmp/pause.pid range start count
-  if [ -s "$pidf" ]; then kill "$(cat "$pidf")" 2>/dev/null || true; fi
-  chmod -R u+rwx "$work" 2>/dev/null || true
-  rm -rf "$work" "$prun" 2>/dev/null && return
-  range=$(awk -F: -v n="$(id -un)" -v i="$(id -u)" '($1 == n || $1 == i) { print $2, $3; exit }' /etc/subuid)
-  if [ -n "$range" ]; then
-    read -r start count <<<"$range"
-    unshare --map-root-user --map-users="$start,1,$count" --map-groups="$start,1,$count" \
-      rm -rf "$work" "$prun" 2>/dev/null || true
-  fi
-  [ ! -e "$work" ] || echo "build bench: could not remove $work entirely"
-}
+cleanup() { bench_remove "$work" "$prun"; }
 trap cleanup EXIT
 
 # The base: the host's busybox, owned by root as in an image.
 r=$work/rootfs
-mkdir -p "$r/bin" "$r/proc" "$r/dev" "$r/tmp" "$r/etc" "$r/sys"
-cp /bin/busybox "$r/bin/busybox"
-for l in sh true echo mkdir cat; do ln -s busybox "$r/bin/$l"; done
-echo 'root:x:0:0:root:/root:/bin/sh' >"$r/etc/passwd"
-echo 'root:x:0:' >"$r/etc/group"
-tar -C "$r" --numeric-owner --owner=0 --group=0 -cf "$work/rootfs.tar" .
+bench_rootfs "$r" "$work/rootfs.tar" sh true echo mkdir cat
 
 # The context: a small directory and the 6-step Dockerfile.
 ctx=$work/ctx

@@ -24,17 +24,14 @@ O=${1:-build}
 rounds=${BENCH_ROUNDS:-3}
 
 if [ -n "${BENCH_INNER:-}" ]; then
+  # shellcheck source=tests/bench/common.sh
+  . "$(dirname "$0")/common.sh"
   nook=$O/nook
   work=$(mktemp -d "${TMPDIR:-/tmp}/nook-benchc.XXXXXX")
-  prun=$(mktemp -d /tmp/nbc.XXXXXX)
   export NOOK_ROOT=$work/store
-  mkdir -m 0700 "$prun/xdg"
+  bench_podman_init "$work/podman-root"
   # podman-compose calls `podman`: a wrapper with the benchmark's private store
-  cat >"$work/podman" <<EOF
-#!/bin/sh
-exec env XDG_RUNTIME_DIR="$prun/xdg" podman --root "$work/podman-root" --runroot "$prun/run" \
-  --storage-driver overlay --runtime runc --cgroup-manager cgroupfs --events-backend file "\$@"
-EOF
+  printf '#!/bin/sh\nexec %s "$@"\n' "${P[*]@Q}" >"$work/podman"
   chmod +x "$work/podman"
   PC=(podman-compose --podman-path "$work/podman")
   cleanup() {
@@ -43,27 +40,11 @@ EOF
       "$work/podman" rm -f -t 0 -a >/dev/null 2>&1 || true
       "$work/podman" network prune -f >/dev/null 2>&1 || true
     fi
-    local pidf=$prun/xdg/libpod/tmp/pause.pid
-    if [ -s "$pidf" ]; then kill "$(cat "$pidf")" 2>/dev/null || true; fi
-    rm -rf "$prun" "$work" 2>/dev/null || true
-    if [ -e "$work" ]; then
-      local range start count
-      range=$(awk -F: -v n="$(id -un)" -v i="$(id -u)" '($1 == n || $1 == i) { print $2, $3; exit }' /etc/subuid)
-      if [ -n "$range" ]; then
-        read -r start count <<<"$range"
-        unshare --map-root-user --map-users="$start,1,$count" --map-groups="$start,1,$count" \
-          rm -rf "$work" 2>/dev/null || true
-      fi
-    fi
+    bench_remove "$prun" "$work"
   }
   trap cleanup EXIT
   r=$work/rootfs
-  mkdir -p "$r/bin" "$r/proc" "$r/dev" "$r/tmp" "$r/etc" "$r/sys"
-  cp /bin/busybox "$r/bin/busybox"
-  for l in true sh sleep echo cat wget httpd; do ln -s busybox "$r/bin/$l"; done
-  echo 'root:x:0:0:root:/root:/bin/sh' >"$r/etc/passwd"
-  echo 'root:x:0:' >"$r/etc/group"
-  tar -C "$r" -cf "$work/rootfs.tar" .
+  bench_rootfs "$r" "$work/rootfs.tar" true sh sleep echo cat wget httpd
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   mkdir -p "$work/proj/www"
   echo "hello from web" >"$work/proj/www/index.html"
@@ -191,31 +172,25 @@ mem() {
 }
 if [ "$(id -u)" -eq 0 ]; then
   user=${BENCH_USER:-nook-sub}
-  tmp=$(mktemp -d /tmp/nook-benchc.XXXXXX)
-  trap 'rm -rf "$tmp"' EXIT
-  chmod 0755 "$tmp"
-  mkdir "$tmp/bin" "$tmp/tmp"
-  cp "$O/nook" "$tmp/bin/nook"
-  for f in "$O"/nook-*; do [ -x "$f" ] && cp "$f" "$tmp/bin/"; done
-  cp "$here/compose.sh" "$tmp/compose.sh"
-  chmod -R a+rX "$tmp"
-  chown "$user" "$tmp/tmp"
-  home=$(getent passwd "$user" | cut -d: -f6)
+  # shellcheck source=tests/bench/common.sh
+  . "$here/common.sh"
+  bench_stage "$here/compose.sh"
+  for f in "$O"/nook-*; do [ -x "$f" ] && cp "$f" "$BENCH_STAGE/bin/"; done
+  tmp=$BENCH_STAGE
+  utmp=$(bench_user_tmp "$user")
   echo "bench: compose, as the unprivileged user $user ($rounds rounds)"
-  runuser -u "$user" -- env -i HOME="$home" USER="$user" LOGNAME="$user" LANG=C.UTF-8 \
-    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin TMPDIR="$tmp/tmp" \
-    BENCH_INNER=1 BENCH_ROUNDS="$rounds" bash "$tmp/compose.sh" "$tmp/bin" &
+  bench_as "$user" BENCH_INNER=1 BENCH_ROUNDS="$rounds" bash "$tmp/compose.sh" "$tmp/bin" &
   inner=$!
   declare -A idle
   while kill -0 "$inner" 2>/dev/null; do
     for t in nook podman; do
-      if [ -e "$tmp/tmp/pids.$t" ] && [ ! -e "$tmp/tmp/measured.$t" ]; then
-        read -r -a pids <"$tmp/tmp/pids.$t" || pids=()
+      if [ -e "$utmp/pids.$t" ] && [ ! -e "$utmp/measured.$t" ]; then
+        read -r -a pids <"$utmp/pids.$t" || pids=()
         read -r pss rss < <(mem "${pids[@]}")
         idle[$t]=$pss
         printf 'idle: %s: %d helper processes: PSS %d kB, RSS %d kB (%s)\n' "$t" "${#pids[@]}" \
           "$pss" "$rss" "$(for p in "${pids[@]}"; do cat "/proc/$p/comm" 2>/dev/null; done | sort | uniq -c | awk '{ printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1 }')"
-        : >"$tmp/tmp/measured.$t"
+        : >"$utmp/measured.$t"
       fi
     done
     sleep 0.2

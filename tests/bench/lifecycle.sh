@@ -17,38 +17,21 @@ cycles=${BENCH_CYCLES:-10}
 execs=${BENCH_EXECS:-20}
 
 if [ -n "${BENCH_INNER:-}" ]; then
+  # shellcheck source=tests/bench/common.sh
+  . "$(dirname "$0")/common.sh"
   nook=$O/nook
   work=$(mktemp -d "${TMPDIR:-/tmp}/nook-benchl.XXXXXX")
-  prun=$(mktemp -d /tmp/nbl.XXXXXX)
   export NOOK_ROOT=$work/store
-  mkdir -m 0700 "$prun/xdg"
-  P=(env XDG_RUNTIME_DIR="$prun/xdg" podman --root "$work/podman/root" --runroot "$prun/run"
-    --storage-driver overlay --runtime runc --cgroup-manager cgroupfs --events-backend file)
+  bench_podman_init "$work/podman/root"
   cleanup() {
     # shellcheck disable=SC2046 # one ID a word
     "$nook" rm -f $("$nook" ps -aq 2>/dev/null) >/dev/null 2>&1 || true
     if command -v podman >/dev/null; then "${P[@]}" rm -f -t 0 -a >/dev/null 2>&1 || true; fi
-    local pidf=$prun/xdg/libpod/tmp/pause.pid
-    if [ -s "$pidf" ]; then kill "$(cat "$pidf")" 2>/dev/null || true; fi
-    rm -rf "$prun" "$work" 2>/dev/null || true
-    if [ -e "$work" ]; then
-      local range start count
-      range=$(awk -F: -v n="$(id -un)" -v i="$(id -u)" '($1 == n || $1 == i) { print $2, $3; exit }' /etc/subuid)
-      if [ -n "$range" ]; then
-        read -r start count <<<"$range"
-        unshare --map-root-user --map-users="$start,1,$count" --map-groups="$start,1,$count" \
-          rm -rf "$work" 2>/dev/null || true
-      fi
-    fi
+    bench_remove "$prun" "$work"
   }
   trap cleanup EXIT
   r=$work/rootfs
-  mkdir -p "$r/bin" "$r/proc" "$r/dev" "$r/tmp" "$r/etc" "$r/sys"
-  cp /bin/busybox "$r/bin/busybox"
-  for l in true sh sleep; do ln -s busybox "$r/bin/$l"; done
-  echo 'root:x:0:0:root:/root:/bin/sh' >"$r/etc/passwd"
-  echo 'root:x:0:' >"$r/etc/group"
-  tar -C "$r" -cf "$work/rootfs.tar" .
+  bench_rootfs "$r" "$work/rootfs.tar" true sh sleep
   "$nook" import "$work/rootfs.tar" benchbox >/dev/null
   tools=(nook)
   if command -v podman >/dev/null && "${P[@]}" import "$work/rootfs.tar" benchbox >/dev/null 2>&1 &&
@@ -128,22 +111,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 O=$(cd "$O" && pwd)
 if [ "$(id -u)" -eq 0 ]; then
   user=${BENCH_USER:-nook-sub}
-  tmp=$(mktemp -d /tmp/nook-benchl.XXXXXX)
-  trap 'rm -rf "$tmp"' EXIT
-  chmod 0755 "$tmp"
-  mkdir "$tmp/bin" "$tmp/tmp"
-  cp "$O/nook" "$tmp/bin/nook"
-  cp "$here/lifecycle.sh" "$tmp/lifecycle.sh"
-  chmod -R a+rX "$tmp"
-  chown "$user" "$tmp/tmp"
-  home=$(getent passwd "$user" | cut -d: -f6)
+  # shellcheck source=tests/bench/common.sh
+  . "$here/common.sh"
+  bench_stage "$here/lifecycle.sh"
+  utmp=$(bench_user_tmp "$user")
   echo "bench: lifecycle, as the unprivileged user $user"
-  runuser -u "$user" -- env -i HOME="$home" USER="$user" LOGNAME="$user" LANG=C.UTF-8 \
-    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin TMPDIR="$tmp/tmp" \
-    BENCH_INNER=1 BENCH_CYCLES="$cycles" BENCH_EXECS="$execs" bash "$tmp/lifecycle.sh" "$tmp/bin" &
+  bench_as "$user" BENCH_INNER=1 BENCH_CYCLES="$cycles" BENCH_EXECS="$execs" \
+    bash "$BENCH_STAGE/lifecycle.sh" "$BENCH_STAGE/bin" &
   inner=$!
-  for _ in $(seq 1200); do [ -s "$tmp/tmp/pids" ] || ! kill -0 "$inner" 2>/dev/null && break; sleep 0.1; done
-  if [ -s "$tmp/tmp/pids" ]; then
+  for _ in $(seq 1200); do [ -s "$utmp/pids" ] || ! kill -0 "$inner" 2>/dev/null && break; sleep 0.1; done
+  if [ -s "$utmp/pids" ]; then
     # kB of PSS and RSS of a set of pids
     mem() {
       local p pss=0 rss=0 a b
@@ -155,7 +132,7 @@ if [ "$(id -u)" -eq 0 ]; then
       done
       echo "$pss $rss"
     }
-    read -r sup init cpid cinit ccat <"$tmp/tmp/pids"
+    read -r sup init cpid cinit ccat <"$utmp/pids"
     read -r pss rss < <(mem "$sup" "$init")
     printf 'idle: nook supervisor + init: PSS %d kB, RSS %d kB (target: PSS <= 1536 kB) %s\n' \
       "$pss" "$rss" "$([ "$pss" -le 1536 ] && echo "meets the target" || echo "MISSES the target")"
@@ -169,7 +146,7 @@ if [ "$(id -u)" -eq 0 ]; then
       read -r pss rss < <(mem "$cinit" "$ccat")
       printf 'idle: podman --init: conmon + catatonit: PSS %d kB, RSS %d kB\n' "$pss" "$rss"
     fi
-    : >"$tmp/tmp/measured"
+    : >"$utmp/measured"
   fi
   wait "$inner" || true
 else

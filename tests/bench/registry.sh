@@ -10,38 +10,23 @@ rounds=${BENCH_ROUNDS:-5}
 for t in docker-registry skopeo python3; do
   command -v "$t" >/dev/null || { echo "registry bench: $t not installed, skipped"; exit 0; }
 done
+# shellcheck source=tests/bench/common.sh
+. "$HERE/common.sh"
 if [ "$(id -u)" = 0 ]; then
-  u=${BENCH_USER:-nook-sub}
-  tmp=$(mktemp -d /tmp/nook-rbench.XXXXXX)
-  chmod 0755 "$tmp"
-  cp "$O/nook" "$tmp/"
-  cp "$HERE/registry.sh" "$HERE/../integration/registry_helper.py" "$tmp/"
-  chmod -R a+rX "$tmp"
-  trap 'rm -rf "$tmp"' EXIT
-  runuser -u "$u" -- env -i HOME="$(getent passwd "$u" | cut -d: -f6)" PATH="$PATH" \
-    BENCH_ROUNDS="$rounds" BENCH_MB="${BENCH_MB:-100}" BENCH_HELPER="$tmp/registry_helper.py" \
-    BENCH_TRACE="${BENCH_TRACE:-}" \
-    bash "$tmp/registry.sh" "$tmp"
+  bench_stage "$HERE/registry.sh" "$HERE/../integration/registry_helper.py"
+  bench_as "${BENCH_USER:-nook-sub}" BENCH_ROUNDS="$rounds" BENCH_MB="${BENCH_MB:-100}" \
+    BENCH_HELPER="$BENCH_STAGE/registry_helper.py" BENCH_TRACE="${BENCH_TRACE:-}" \
+    bash "$BENCH_STAGE/registry.sh" "$BENCH_STAGE/bin"
   exit
 fi
 helper=${BENCH_HELPER:-$HERE/../integration/registry_helper.py}
 nook=$O/nook
 work=$(mktemp -d "${TMPDIR:-/tmp}/nook-rbench-w.XXXXXX")
-prun=$(mktemp -d /tmp/nrb.XXXXXX)
 pids=()
 cleanup() {
-  local p pidf=$prun/xdg/libpod/tmp/pause.pid
+  local p
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  # podman's rootless pause process (catatonit) of this private runtime dir
-  if [ -s "$pidf" ]; then kill "$(cat "$pidf")" 2>/dev/null || true; fi
-  rm -rf "$work" "$prun" 2>/dev/null && return
-  local range start count
-  range=$(awk -F: -v n="$(id -un)" '$1 == n { print $2, $3; exit }' /etc/subuid)
-  if [ -n "$range" ]; then
-    read -r start count <<<"$range"
-    unshare --map-root-user --map-users="$start,1,$count" --map-groups="$start,1,$count" \
-      rm -rf "$work" "$prun" 2>/dev/null || true
-  fi
+  bench_remove "$work" "${prun:-}"
 }
 trap cleanup EXIT
 
@@ -114,9 +99,8 @@ skopeo copy -q --dest-tls-verify=false "oci:$work/oci:bench" "docker://127.0.0.1
 
 podman=()
 if command -v podman >/dev/null; then
-  mkdir -m 0700 "$prun/xdg"
-  podman=(env XDG_RUNTIME_DIR="$prun/xdg" podman --root "$work/podman" --runroot "$prun/run"
-    --storage-driver overlay --runtime runc --cgroup-manager cgroupfs --events-backend file)
+  bench_podman_init "$work/podman"
+  podman=("${P[@]}")
 fi
 ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; return 1; }; e=$(date +%s%N); echo $(((e - s) / 1000000)); }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
