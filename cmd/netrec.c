@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -203,18 +202,6 @@ netrec_subnet (const json_t *rec, struct net_subnet *s, uint32_t *gateway)
   if (gateway && net_addr_parse (json_string_value (json_object_get (cfg, "Gateway")), gateway) < 0)
     *gateway = net_subnet_gateway (s);
   return 0;
-}
-
-char *
-netrec_new_id (void)
-{
-  unsigned char r[32];
-  if (getrandom (r, sizeof r, 0) != sizeof r)
-    oom ();
-  struct strbuf b = { 0 };
-  for (size_t i = 0; i < sizeof r; i++)
-    strbuf_appendf (&b, "%02x", r[i]);
-  return strbuf_steal (&b);
 }
 
 char *

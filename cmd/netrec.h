@@ -38,9 +38,6 @@ int netrec_subnet (const json_t *rec, struct net_subnet *s, uint32_t *gateway);
 /* Drop endpoints whose nook is gone; true when some were. */
 bool netrec_prune (json_t *rec);
 
-/* A new ID (64 hex, malloc'd). */
-char *netrec_new_id (void);
-
 /* Where the network's holder listens: RUNTIME/net-<ID12>.sock (malloc'd). */
 char *netrec_socket_path (const json_t *rec, nook_error_t *err);
 

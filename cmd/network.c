@@ -247,7 +247,7 @@ network_create (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     return nook_error_set (err, 0,
                            "could not find an available, non-overlapping IPv4 address pool "
                            "among the defaults to assign to the network (give --subnet)");
-  cleanup_free char *id = netrec_new_id ();
+  cleanup_free char *id = random_hex_id ();
   cleanup_free char *sn = net_subnet_format (&want);
   cleanup_free char *gw = net_addr_format (net_subnet_gateway (&want));
   cleanup_free char *created = now_rfc3339 ();

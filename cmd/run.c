@@ -31,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -156,18 +155,6 @@ warn (const char *msg)
 }
 
 /* ---- pieces of the run ---- */
-
-static char *
-new_container_id (void)
-{
-  unsigned char r[32];
-  if (getrandom (r, sizeof r, 0) != sizeof r)
-    oom ();
-  struct strbuf b = { 0 };
-  for (size_t i = 0; i < sizeof r; i++)
-    strbuf_appendf (&b, "%02x", r[i]);
-  return strbuf_steal (&b);
-}
 
 static int
 pick_driver (struct nook_ctx *ctx, const struct run_opts *o, struct imagefmt_store *store,
@@ -378,7 +365,7 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
   if (cmd_store_open (ctx->root, &st->store, &st->ids0, &in, err) < 0)
     return -1;
   trace_mark ("store opened");
-  st->id = new_container_id ();
+  st->id = random_hex_id ();
   /* --pull: missing (default) pulls an image the store lacks, as Docker does; always
    * pulls first; never only looks (offline labs). */
   const char *policy = o->pull ? o->pull : "missing";

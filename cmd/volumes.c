@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -36,18 +35,6 @@ volume_name_valid (const char *n)
         return false;
     }
   return true;
-}
-
-static char *
-random_hex (void)
-{
-  unsigned char r[32];
-  if (getrandom (r, sizeof r, 0) != sizeof r)
-    oom ();
-  struct strbuf b = { 0 };
-  for (size_t i = 0; i < sizeof r; i++)
-    strbuf_appendf (&b, "%02x", r[i]);
-  return strbuf_steal (&b);
 }
 
 static char *
@@ -492,7 +479,7 @@ volumes_prepare (const char *root, const struct nook_idmapping *ids, const json_
           continue;
         }
       bool anonymous = m->source == NULL;
-      cleanup_free char *name = anonymous ? random_hex () : xstrdup (m->source);
+      cleanup_free char *name = anonymous ? random_hex_id () : xstrdup (m->source);
       cleanup_free char *data = NULL;
       bool created = false;
       if (volume_ensure (root, name, NULL, anonymous, &created, &data, err) < 0)

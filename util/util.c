@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 size_t
@@ -180,4 +181,16 @@ strbuf_free (struct strbuf *b)
   free (b->buf);
   b->buf = NULL;
   b->len = b->cap = 0;
+}
+
+char *
+random_hex_id (void)
+{
+  unsigned char r[32];
+  if (getrandom (r, sizeof r, 0) != sizeof r)
+    oom ();
+  struct strbuf b = { 0 };
+  for (size_t i = 0; i < sizeof r; i++)
+    strbuf_appendf (&b, "%02x", r[i]);
+  return strbuf_steal (&b);
 }

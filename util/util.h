@@ -48,4 +48,8 @@ void strbuf_appendf (struct strbuf *b, const char *fmt, ...)
 char *strbuf_steal (struct strbuf *b);
 void strbuf_free (struct strbuf *b);
 
+/* 32 random bytes in lowercase hex (64 characters): a new container, network or
+ * anonymous volume's ID. */
+char *random_hex_id (void);
+
 #endif
