@@ -8,6 +8,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool
+cmd_name_valid (const char *n, size_t min, size_t max)
+{
+  size_t len = strlen (n);
+  if (len < min || len > max)
+    return false;
+  for (size_t i = 0; i < len; i++)
+    {
+      char c = n[i];
+      bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+        return false;
+    }
+  return true;
+}
+
 int
 cmd_wants_help (int argc, char **argv)
 {

@@ -11,8 +11,14 @@
 #define NOOK_CMD_CLI_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "util/error.h"
+
+/* A name as Docker takes them (containers, networks, volumes): [a-zA-Z0-9] then
+ * [a-zA-Z0-9_.-], min to max characters. */
+bool cmd_name_valid (const char *n, size_t min, size_t max);
 
 /* True if argv (after the command name) asks for help: -h or --help. */
 int cmd_wants_help (int argc, char **argv);

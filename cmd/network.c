@@ -54,22 +54,6 @@ store_root (struct nook_ctx *ctx, nook_error_t *err)
   return imagefmt_store_default_root (err);
 }
 
-static bool
-valid_name (const char *n)
-{
-  size_t len = strlen (n);
-  if (len == 0 || len > 64)
-    return false;
-  for (size_t i = 0; i < len; i++)
-    {
-      char c = n[i];
-      bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-      if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
-        return false;
-    }
-  return true;
-}
-
 /* Subnets a default pool must avoid: the networks', the uplink's, the host's
  * routes (not its default route) and its name servers. */
 static struct net_subnet *
@@ -200,7 +184,7 @@ network_create (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   if (driver && strcmp (driver, "bridge") != 0)
     return nook_error_set (err, 0, "invalid --driver '%s': nook networks are bridge networks",
                            driver);
-  if (!valid_name (name))
+  if (!cmd_name_valid (name, 1, 64))
     return nook_error_set (err, 0,
                            "invalid network name \"%s\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
                            "allowed",

@@ -1,5 +1,6 @@
 /* cmd/records.c: see records.h. */
 #include "cmd/records.h"
+#include "cmd/cli.h"
 #include "cmd/freezer.h"
 #include "imagefmt/store.h"
 #include "sandbox/rootfs.h"
@@ -25,22 +26,6 @@ static int
 rm_entry_in (int dirfd, const char *name, void *arg, nook_error_t *err)
 {
   return fs_rm_rf_at (dirfd, name, err);
-}
-
-static bool
-valid_name (const char *n)
-{
-  size_t len = strlen (n);
-  if (len == 0 || len > 128)
-    return false;
-  for (size_t i = 0; i < len; i++)
-    {
-      char c = n[i];
-      bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-      if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
-        return false;
-    }
-  return true;
 }
 
 unsigned long long
@@ -433,7 +418,7 @@ container_create (const char *root, const struct container_record *rec, char **d
   cleanup_close int cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (cdir < 0)
     return nook_error_set (err, errno, "open '%s'", cpath);
-  if (rec->name && !valid_name (rec->name))
+  if (rec->name && !cmd_name_valid (rec->name, 1, 128))
     return nook_error_set (err, 0,
                            "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
                            "allowed",
@@ -599,7 +584,7 @@ container_rename (const char *root, const char *id, const char *old_name, const 
                   nook_error_t *err)
 {
   const char *n = new_name[0] == '/' ? new_name + 1 : new_name;
-  if (!valid_name (n))
+  if (!cmd_name_valid (n, 1, 128))
     return nook_error_set (err, 0,
                            "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
                            "allowed",

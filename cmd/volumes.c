@@ -1,5 +1,6 @@
 /* cmd/volumes.c: the volume store (see volumes.h) and what a run needs of it. */
 #include "cmd/volumes.h"
+#include "cmd/cli.h"
 #include "cmd/ctrs.h"
 #include "cmd/records.h"
 #include "sandbox/userns.h"
@@ -24,17 +25,7 @@
 bool
 volume_name_valid (const char *n)
 {
-  size_t len = strlen (n);
-  if (len < 2 || len > 255)
-    return false;
-  for (size_t i = 0; i < len; i++)
-    {
-      char c = n[i];
-      bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-      if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
-        return false;
-    }
-  return true;
+  return cmd_name_valid (n, 2, 255);
 }
 
 static char *
