@@ -63,17 +63,7 @@ int attach_streams (int fd, bool in, bool tty, const char *detach_keys, bool *de
 int lifecycle_run_detached (struct supervise_opts *o, const char *cidfile, nook_error_t *err);
 int lifecycle_run_attached (struct supervise_opts *o, const char *detach_keys, nook_error_t *err);
 
-int cmd_create (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
-int cmd_start (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
-int cmd_stop (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
-int cmd_kill (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
-int cmd_restart (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
-int cmd_wait (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
-int cmd_pause (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
-int cmd_unpause (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
-int cmd_attach (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
-int cmd_logs (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
-int cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+/* (the verbs, cmd_create ... cmd_exec, are declared in cmd/commands.h) */
 /* A process of the container whose init is `init` whose namespaces can be joined
  * (the init is not dumpable): its first child; -1 when there is none. */
 pid_t exec_joinable_process (pid_t init);
