@@ -2,6 +2,7 @@
 #include "cmd/records.h"
 #include "cmd/cli.h"
 #include "cmd/freezer.h"
+#include "cmd/store_open.h"
 #include "imagefmt/store.h"
 #include "sandbox/rootfs.h"
 #include "sandbox/userns.h"
@@ -472,17 +473,6 @@ container_set_exited (const char *dir, int status, const char *msg)
   return text ? fs_write_file_at (d, "state.json", text, strlen (text), 0600, &e) : -1;
 }
 
-struct rm_arg
-{
-  const char *path;
-};
-
-static int
-rm_fn (void *arg, nook_error_t *err)
-{
-  return fs_rm_rf_at (AT_FDCWD, ((struct rm_arg *)arg)->path, err);
-}
-
 int
 container_remove (const char *root, const char *id, const struct nook_idmapping *ids,
                   nook_error_t *err)
@@ -516,12 +506,7 @@ container_remove (const char *root, const char *id, const struct nook_idmapping 
       }
   json_decref (st);
   freezer_free (&mine);
-  /* Most of it is ours: try without a namespace first, it is faster. */
-  cleanup_error nook_error_t first = NULL;
-  if (fs_rm_rf_at (AT_FDCWD, path, &first) == 0)
-    return 0;
-  struct rm_arg a = { .path = path };
-  return sandbox_userns_call (ids, rm_fn, &a, err);
+  return cmd_store_rm_rf (ids, path, err);
 }
 
 struct image_user

@@ -39,6 +39,27 @@ cmd_store_open (const char *root, struct imagefmt_store **out, struct nook_idmap
   return 0;
 }
 
+struct rm_arg
+{
+  const char *path;
+};
+
+static int
+rm_fn (void *arg, nook_error_t *err)
+{
+  return fs_rm_rf_at (AT_FDCWD, ((struct rm_arg *)arg)->path, err);
+}
+
+int
+cmd_store_rm_rf (const struct nook_idmapping *ids, const char *path, nook_error_t *err)
+{
+  cleanup_error nook_error_t first = NULL;
+  if (fs_rm_rf_at (AT_FDCWD, path, &first) == 0)
+    return 0;
+  struct rm_arg a = { .path = path };
+  return sandbox_userns_call (ids, rm_fn, &a, err);
+}
+
 enum storage_driver
 cmd_store_recorded_driver (const char *root, char **note)
 {

@@ -18,6 +18,11 @@ struct idmap_plan_input;
 int cmd_store_open (const char *root, struct imagefmt_store **out, struct nook_idmapping *ids,
                     struct idmap_plan_input *probe, nook_error_t *err);
 
+/* Remove path, a directory of the store, and all below it: without a namespace first
+ * (most of it is ours: faster), else as root of a user namespace mapped by ids (files
+ * of the subordinate range). */
+int cmd_store_rm_rf (const struct nook_idmapping *ids, const char *path, nook_error_t *err);
+
 /* The store's storage driver: recorded in <root>/storage-driver, probed once. */
 int cmd_store_driver (const char *root, const struct nook_idmapping *ids, enum storage_driver *out,
                       nook_error_t *err);

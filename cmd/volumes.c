@@ -3,6 +3,7 @@
 #include "cmd/cli.h"
 #include "cmd/ctrs.h"
 #include "cmd/records.h"
+#include "cmd/store_open.h"
 #include "sandbox/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -490,17 +491,6 @@ volumes_prepare (const char *root, const struct nook_idmapping *ids, const json_
 
 /* ---- removal ---- */
 
-struct rm_arg
-{
-  const char *path;
-};
-
-static int
-rm_fn (void *arg, nook_error_t *err)
-{
-  return fs_rm_rf_at (AT_FDCWD, ((struct rm_arg *)arg)->path, err);
-}
-
 int
 volume_remove_dir (const char *root, const char *name, const struct nook_idmapping *ids,
                    nook_error_t *err)
@@ -511,11 +501,7 @@ volume_remove_dir (const char *root, const char *name, const struct nook_idmappi
   /* renamed out of the way first: the name is free at once, whatever is left */
   if (rename (path, trash) < 0)
     return nook_error_set (err, errno, "remove volume '%s'", name);
-  cleanup_error nook_error_t first = NULL;
-  if (fs_rm_rf_at (AT_FDCWD, trash, &first) == 0)
-    return 0;
-  struct rm_arg a = { .path = trash };
-  return sandbox_userns_call (ids, rm_fn, &a, err);
+  return cmd_store_rm_rf (ids, trash, err);
 }
 
 char **
