@@ -197,6 +197,9 @@ void build_tty_finish (FILE *out, pid_t pid);
 
 /* ---- the cache (cache.c) ---- */
 
+/* The store's directory SUB ("cache/build"), made (0700) if missing, opened (cache.c). */
+int build_store_dir (struct build *b, const char *sub, nook_error_t *err);
+
 /* The key of a step: the parent state's config digest, the instruction after
  * expansion, the build args in its scope, the digest of its inputs (copied files;
  * may be NULL) and the epoch.  "sha256:<hex>", malloc'd.  Pure. */

@@ -60,10 +60,10 @@ build_state_digest (const struct build_state *s)
   return imagefmt_digest_data (text, strlen (text));
 }
 
-static int
-cache_dir (struct build *b, nook_error_t *err)
+int
+build_store_dir (struct build *b, const char *sub, nook_error_t *err)
 {
-  cleanup_free char *p = xasprintf ("%s/cache/build", imagefmt_store_root (b->store));
+  cleanup_free char *p = xasprintf ("%s/%s", imagefmt_store_root (b->store), sub);
   if (fs_mkdir_p (p, 0700, err) < 0)
     return -1;
   int fd = open (p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -76,7 +76,7 @@ int
 build_cache_get (struct build *b, const char *key, struct build_state *out)
 {
   cleanup_error nook_error_t e = NULL;
-  cleanup_close int d = cache_dir (b, &e);
+  cleanup_close int d = build_store_dir (b, "cache/build", &e);
   cleanup_free char *text = NULL;
   if (d < 0 || fs_read_file_at (d, key + 7, CACHE_MAX, &text, NULL, &e) < 0)
     return 1;
@@ -127,7 +127,7 @@ void
 build_cache_put (struct build *b, const char *key, const struct build_state *s)
 {
   cleanup_error nook_error_t e = NULL;
-  cleanup_close int d = cache_dir (b, &e);
+  cleanup_close int d = build_store_dir (b, "cache/build", &e);
   if (d < 0)
     {
       log_warn ("build cache: %s", e->msg);

@@ -101,23 +101,11 @@ record_name (struct build *b)
   return d;
 }
 
-static int
-explain_dir (struct build *b, nook_error_t *err)
-{
-  cleanup_free char *p = xasprintf ("%s/cache/build-explain", imagefmt_store_root (b->store));
-  if (fs_mkdir_p (p, 0700, err) < 0)
-    return -1;
-  int fd = open (p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return nook_error_set (err, errno, "open '%s'", p);
-  return fd;
-}
-
 void
 build_explain_load (struct build *b)
 {
   cleanup_error nook_error_t e = NULL;
-  cleanup_close int d = explain_dir (b, &e);
+  cleanup_close int d = build_store_dir (b, "cache/build-explain", &e);
   cleanup_free char *name = record_name (b);
   cleanup_free char *text = NULL;
   b->explain_now = json_array ();
@@ -137,7 +125,7 @@ build_explain_save (struct build *b)
   if (b->explain_now == NULL || b->store == NULL)
     return;
   cleanup_error nook_error_t e = NULL;
-  cleanup_close int d = explain_dir (b, &e);
+  cleanup_close int d = build_store_dir (b, "cache/build-explain", &e);
   cleanup_free char *name = record_name (b);
   cleanup_free char *text = json_dumps (b->explain_now, JSON_COMPACT);
   if (d < 0 || text == NULL || fs_write_atomic_at (d, name + 7, text, strlen (text), 0600, &e) < 0)
