@@ -1,5 +1,6 @@
 /* cmd/logread.c: see logread.h. */
 #include "cmd/logread.h"
+#include "cmd/cli.h"
 #include "cmd/logfile.h"
 #include "util/cleanup.h"
 #include "util/util.h"
@@ -121,6 +122,42 @@ log_parse_time (const char *s, int64_t now, int64_t *out)
   if (*p != '\0')
     return -1;
   *out = secs * 1000000000 + frac;
+  return 0;
+}
+
+int
+logread_opt (int argc, char **argv, int *i, const char *verb, int64_t now, int64_t *tail,
+             int64_t *since, int64_t *until, nook_error_t *err)
+{
+  const char *a = argv[*i], *v = NULL;
+  int r;
+  if ((r = cmd_opt_value (argc, argv, i, "-n", "--tail", verb, &v, err)) != 0)
+    {
+      uint64_t n;
+      cleanup_error nook_error_t e = NULL;
+      if (r < 0)
+        return -1;
+      if (strcmp (v, "all") == 0)
+        *tail = -1;
+      else if (parse_uint (v, 1u << 30, &n, "--tail", &e) == 0)
+        *tail = (int64_t)n;
+      else
+        return cmd_flag_error (err, verb, "invalid argument \"%s\" for \"-n, --tail\" flag", v);
+      return 1;
+    }
+  if ((r = cmd_opt_value (argc, argv, i, NULL, "--since", verb, &v, err)) != 0
+      || (r = cmd_opt_value (argc, argv, i, NULL, "--until", verb, &v, err)) != 0)
+    {
+      if (r < 0)
+        return -1;
+      bool is_since = strncmp (a, "--since", 7) == 0;
+      if (log_parse_time (v, now, is_since ? since : until) < 0)
+        return nook_error_set (err, 0,
+                               "invalid value for \"%s\": \"%s\" is neither a timestamp nor a "
+                               "duration",
+                               is_since ? "since" : "until", v);
+      return 1;
+    }
   return 0;
 }
 

@@ -31,6 +31,12 @@ struct logread *logread_open (int dirfd, const char *id, int64_t since, int64_t 
 int logread_next (struct logread *r, struct log_entry *e);
 void logread_close (struct logread *r);
 
+/* The reading options of `logs` and `compose logs` at argv[*i]: -n/--tail N|all (*tail,
+ * -1: all), --since T, --until T (ns); flag errors name verb.  1 when taken (*i on its
+ * value), 0 when argv[*i] is another option, -1 with *err. */
+int logread_opt (int argc, char **argv, int *i, const char *verb, int64_t now, int64_t *tail,
+                 int64_t *since, int64_t *until, nook_error_t *err);
+
 /* A time as `logs --since` takes it: RFC 3339, a date, a unix time or a
  * duration before now (ns); -1 if it is none of them. */
 int log_parse_time (const char *s, int64_t now, int64_t *out);

@@ -81,7 +81,7 @@ logs_parse (int argc, char **argv, struct logs_opts *o, nook_error_t *err)
   int64_t now = container_now_ns ();
   for (int i = 1; i < argc; i++)
     {
-      const char *a = argv[i], *v = NULL;
+      const char *a = argv[i];
       int r;
       if (a[0] != '-' || a[1] == '\0')
         {
@@ -102,31 +102,11 @@ logs_parse (int argc, char **argv, struct logs_opts *o, nook_error_t *err)
         o->follow = o->timestamps = true;
       else if (strcmp (a, "--details") == 0)
         ;
-      else if ((r = cmd_opt_value (argc, argv, &i, "-n", "--tail", "logs", &v, err)) != 0)
-        {
-          uint64_t n;
-          cleanup_error nook_error_t e = NULL;
-          if (r < 0)
-            return -1;
-          if (strcmp (v, "all") == 0)
-            o->tail = -1;
-          else if (parse_uint (v, 1u << 30, &n, "--tail", &e) == 0)
-            o->tail = (int64_t)n;
-          else
-            return cmd_flag_error (err, "logs", "invalid argument \"%s\" for \"-n, --tail\" flag",
-                                   v);
-        }
-      else if ((r = cmd_opt_value (argc, argv, &i, NULL, "--since", "logs", &v, err)) != 0
-               || (r = cmd_opt_value (argc, argv, &i, NULL, "--until", "logs", &v, err)) != 0)
+      else if ((r = logread_opt (argc, argv, &i, "logs", now, &o->tail, &o->since, &o->until, err))
+               != 0)
         {
           if (r < 0)
             return -1;
-          bool since = strncmp (a, "--since", 7) == 0;
-          if (log_parse_time (v, now, since ? &o->since : &o->until) < 0)
-            return nook_error_set (err, 0,
-                                   "invalid value for \"%s\": \"%s\" is neither a timestamp nor "
-                                   "a duration",
-                                   since ? "since" : "until", v);
         }
       else
         return cmd_flag_error (err, "logs", "unknown flag: %s", a);

@@ -88,32 +88,12 @@ parse (int argc, char **argv, struct logs_opts *o, nook_error_t *err)
           usage ();
           return 1;
         }
-      if ((r = cmd_opt_value (argc, argv, &i, "-n", "--tail", "compose logs", &v, err)) != 0)
-        {
-          uint64_t n;
-          cleanup_error nook_error_t e = NULL;
-          if (r < 0)
-            return -1;
-          if (strcmp (v, "all") == 0)
-            o->tail = -1;
-          else if (parse_uint (v, 1u << 30, &n, "--tail", &e) == 0)
-            o->tail = (int64_t)n;
-          else
-            return cmd_flag_error (err, "compose logs",
-                                   "invalid argument \"%s\" for \"-n, --tail\" flag", v);
-        }
-      else if ((r = cmd_opt_value (argc, argv, &i, NULL, "--since", "compose logs", &v, err)) != 0
-               || (r = cmd_opt_value (argc, argv, &i, NULL, "--until", "compose logs", &v, err))
-                      != 0)
+      if ((r
+           = logread_opt (argc, argv, &i, "compose logs", now, &o->tail, &o->since, &o->until, err))
+          != 0)
         {
           if (r < 0)
             return -1;
-          bool since = strncmp (a, "--since", 7) == 0;
-          if (log_parse_time (v, now, since ? &o->since : &o->until) < 0)
-            return nook_error_set (err, 0,
-                                   "invalid value for \"%s\": \"%s\" is neither a timestamp nor "
-                                   "a duration",
-                                   since ? "since" : "until", v);
         }
       else if ((r = cmd_opt_value (argc, argv, &i, NULL, "--index", "compose logs", &v, err)) != 0)
         {
