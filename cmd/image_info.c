@@ -171,21 +171,6 @@ cmd_image_inspect (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *er
 
 /* ---- history ---- */
 
-/* Docker's units.HumanSizeWithPrecision (size, 3). */
-static char *
-human_size (uint64_t size)
-{
-  static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB", "EB" };
-  double v = (double)size;
-  size_t i = 0;
-  while (v >= 1000.0 && i + 1 < ARRAY_SIZE (units))
-    {
-      v /= 1000.0;
-      i++;
-    }
-  return xasprintf ("%.3g%s", v, units[i]);
-}
-
 /* Docker's stringutils.Ellipsis: at most n characters (UTF-8 aware), "…" at the end. */
 static char *
 ellipsis (const char *s, size_t n)
@@ -277,7 +262,7 @@ hcells_fill (struct hcells *c, const struct imagefmt_history_row *r, const struc
   c->created = o->human ? cmd_human_created (r->created, now) : xstrdup (buf);
   cleanup_free char *by = tabs_to_spaces (r->created_by);
   c->by = o->no_trunc ? xstrdup (by) : ellipsis (by, 45);
-  c->size = o->human ? human_size (r->size) : xasprintf ("%llu", (unsigned long long)r->size);
+  c->size = o->human ? cmd_human_size (r->size) : xasprintf ("%llu", (unsigned long long)r->size);
   c->comment = xstrdup (r->comment);
 }
 

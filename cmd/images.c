@@ -1,9 +1,9 @@
 /* cmd/images.c: `nook import`, `nook bootstrap`, `nook images`, `nook rmi`. */
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "cmd/format.h"
 #include "cmd/records.h"
 #include "cmd/store_open.h"
-#include "cmd/format.h"
 #include "imagefmt/bootstrap.h"
 #include "imagefmt/ref.h"
 #include "imagefmt/store.h"
@@ -194,21 +194,6 @@ cmd_bootstrap (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 
 /* ---- images ---- */
 
-/* Docker's units.HumanSizeWithPrecision (size, 3): decimal units. */
-static char *
-human_size (uint64_t size)
-{
-  static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB", "EB" };
-  double v = (double)size;
-  size_t i = 0;
-  while (v >= 1000.0 && i + 1 < ARRAY_SIZE (units))
-    {
-      v /= 1000.0;
-      i++;
-    }
-  return xasprintf ("%.3g%s", v, units[i]);
-}
-
 struct images_opts
 {
   bool quiet, no_trunc, json, all, digests;
@@ -300,7 +285,7 @@ row_fill (struct row *r, const struct imagefmt_listing *l, const struct images_o
     r->digest = xstrdup ("<none>");
   r->id = o->no_trunc ? xstrdup (l->id) : xstrndup (l->id + 7, 12);
   r->since = cmd_human_created (l->created, now);
-  r->size = human_size (l->size);
+  r->size = cmd_human_size (l->size);
   time_t t = (time_t)l->created;
   struct tm tm;
   char buf[64] = "";

@@ -2,6 +2,7 @@
 #include "cmd/build/build.h"
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "cmd/format.h"
 #include "cmd/records.h"
 #include "cmd/store_open.h"
 #include "imagefmt/store.h"
@@ -23,21 +24,6 @@ cleanup_storep (struct imagefmt_store **s)
   imagefmt_store_close (*s);
 }
 #define cleanup_store __attribute__ ((cleanup (cleanup_storep)))
-
-/* Docker's units.HumanSizeWithPrecision (size, 3). */
-static char *
-human_size (uint64_t size)
-{
-  static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB", "EB" };
-  double v = (double)size;
-  size_t i = 0;
-  while (v >= 1000.0 && i + 1 < ARRAY_SIZE (units))
-    {
-      v /= 1000.0;
-      i++;
-    }
-  return xasprintf ("%.3g%s", v, units[i]);
-}
 
 /* ---- image prune ---- */
 
@@ -111,7 +97,7 @@ cmd_image_prune (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   uint64_t reclaimed = 0;
   if (imagefmt_store_prune (s, all, &o, &reclaimed, err) < 0)
     return -1;
-  cleanup_free char *h = human_size (reclaimed);
+  cleanup_free char *h = cmd_human_size (reclaimed);
   printf ("%sTotal reclaimed space: %s\n", p.printed ? "\n" : "", h);
   return 0;
 }
@@ -158,7 +144,7 @@ df_container (int dirfd, const char *name, void *arg, nook_error_t *err)
 static char *
 reclaim_text (uint64_t r, uint64_t total)
 {
-  cleanup_free char *h = human_size (r);
+  cleanup_free char *h = cmd_human_size (r);
   if (total == 0)
     return xstrdup (h);
   return xasprintf ("%s (%d%%)", h, (int)(r * 100 / total));
@@ -215,7 +201,7 @@ system_df (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     printf ("%-17s%-10s%-10s%-10s%s\n", "TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE");
   for (size_t i = 0; i < ARRAY_SIZE (rows); i++)
     {
-      cleanup_free char *size = human_size (rows[i].size);
+      cleanup_free char *size = cmd_human_size (rows[i].size);
       cleanup_free char *rec = reclaim_text (rows[i].reclaimable, rows[i].size);
       if (json)
         {
@@ -265,7 +251,7 @@ system_check (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   if (cmd_store_open (ctx->root, &s, NULL, NULL, err) < 0
       || imagefmt_store_check (s, &o, &r, err) < 0)
     return -1;
-  cleanup_free char *g = human_size (r.garbage_bytes);
+  cleanup_free char *g = cmd_human_size (r.garbage_bytes);
   printf ("%zu image%s, %zu blob%s checked: %zu problem%s, %zu unused item%s (%s)%s\n", r.images,
           r.images == 1 ? "" : "s", r.blobs, r.blobs == 1 ? "" : "s", r.problems,
           r.problems == 1 ? "" : "s", r.garbage, r.garbage == 1 ? "" : "s", g,

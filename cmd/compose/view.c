@@ -685,17 +685,6 @@ cmd_compose_port (struct view *v, int argc, char **argv, nook_error_t *err)
 
 /* ---- images ---- */
 
-static char *
-human_size (uint64_t n)
-{
-  static const char *const u[] = { "B", "kB", "MB", "GB", "TB", "PB" };
-  double x = (double)n;
-  size_t i = 0;
-  while (x >= 1000 && i + 1 < ARRAY_SIZE (u))
-    x /= 1000, i++;
-  return xasprintf ("%.3g%s", x, u[i]);
-}
-
 static int
 cmd_compose_images (struct view *v, int argc, char **argv, nook_error_t *err)
 {
@@ -781,7 +770,7 @@ cmd_compose_images (struct view *v, int argc, char **argv, nook_error_t *err)
       if (created)
         json_object_set_new (row, "Created", json_string (created));
       json_array_append_new (rows, row);
-      cleanup_free char *hs = human_size (size);
+      cleanup_free char *hs = cmd_human_size (size);
       int64_t ct = created ? imagefmt_time_parse (created) : 0;
       cleanup_free char *ago = ct > 0 ? cmd_human_since (ct, now) : xstrdup ("N/A");
       strbuf_appendf (&b, "%s\t%s\t%s\t%s\t%.12s\t%s\t%s\n", c->name, *repo ? repo : "<none>",
