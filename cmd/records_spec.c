@@ -6,6 +6,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/strv_json.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -18,25 +19,6 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-
-static json_t *
-strv_json (char *const *v)
-{
-  json_t *a = json_array ();
-  for (size_t i = 0; v && v[i]; i++)
-    json_array_append_new (a, json_string (v[i]));
-  return a;
-}
-
-static char **
-json_strv_dup (json_t *a)
-{
-  char **v = xzalloc (sizeof *v);
-  size_t i;
-  json_t *x;
-  json_array_foreach (a, i, x) if (json_is_string (x)) strv_push (&v, json_string_value (x));
-  return v;
-}
 
 static char *
 jdup (json_t *o, const char *k)
@@ -67,15 +49,15 @@ container_spec_json (const struct nook_spec *s)
     json_array_append_new (rl, json_pack ("{s:i, s:I, s:I}", "Resource", s->rlimits[i].resource,
                                           "Soft", (json_int_t)s->rlimits[i].soft, "Hard",
                                           (json_int_t)s->rlimits[i].hard));
-  return json_pack ("{s:o, s:o, s:s?, s:I, s:I, s:o, s:s?, s:b, s:b, s:b, s:b, s:i, s:I, s:b, "
-                    "s:o, s:o, s:s?, s:s?, s:s?, s:s?}",
-                    "Argv", strv_json (s->argv), "Env", strv_json (s->env), "Cwd", s->cwd, "Uid",
-                    (json_int_t)s->uid, "Gid", (json_int_t)s->gid, "Groups", groups, "Hostname",
-                    s->hostname, "Tty", s->tty, "Interactive", s->interactive, "ReadOnly",
-                    s->readonly_rootfs, "Unmasked", s->unmasked, "Network", (int)s->network, "Caps",
-                    (json_int_t)s->caps, "SeccompUnconfined", s->seccomp_unconfined, "Mounts",
-                    mounts, "Rlimits", rl, "EtcHosts", s->etc_hosts, "EtcResolv", s->etc_resolv,
-                    "EtcHostname", s->etc_hostname, "Domainname", s->domainname);
+  return json_pack (
+      "{s:o, s:o, s:s?, s:I, s:I, s:o, s:s?, s:b, s:b, s:b, s:b, s:i, s:I, s:b, "
+      "s:o, s:o, s:s?, s:s?, s:s?, s:s?}",
+      "Argv", strv_to_json (s->argv), "Env", strv_to_json (s->env), "Cwd", s->cwd, "Uid",
+      (json_int_t)s->uid, "Gid", (json_int_t)s->gid, "Groups", groups, "Hostname", s->hostname,
+      "Tty", s->tty, "Interactive", s->interactive, "ReadOnly", s->readonly_rootfs, "Unmasked",
+      s->unmasked, "Network", (int)s->network, "Caps", (json_int_t)s->caps, "SeccompUnconfined",
+      s->seccomp_unconfined, "Mounts", mounts, "Rlimits", rl, "EtcHosts", s->etc_hosts, "EtcResolv",
+      s->etc_resolv, "EtcHostname", s->etc_hostname, "Domainname", s->domainname);
 }
 
 int
@@ -85,8 +67,8 @@ container_spec_from_json (json_t *cfg, struct nook_spec *s, nook_error_t *err)
   if (!json_is_object (j))
     return nook_error_set (err, 0, "the container's record has no Spec (made by an older nook)");
   memset (s, 0, sizeof *s);
-  s->argv = json_strv_dup (json_object_get (j, "Argv"));
-  s->env = json_strv_dup (json_object_get (j, "Env"));
+  s->argv = strv_from_json (json_object_get (j, "Argv"));
+  s->env = strv_from_json (json_object_get (j, "Env"));
   s->cwd = jdup (j, "Cwd");
   s->uid = (uid_t)json_integer_value (json_object_get (j, "Uid"));
   s->gid = (gid_t)json_integer_value (json_object_get (j, "Gid"));

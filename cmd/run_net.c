@@ -11,6 +11,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/strv_json.h"
 #include "util/util.h"
 #include "util/xalloc.h"
 
@@ -327,26 +328,16 @@ run_net_prepare (const struct run_opts *o, const json_t *image_config, const cha
   return etc_files (q->name, spec, rn, err);
 }
 
-static json_t *
-strv_to_json (char *const *v)
-{
-  json_t *a = json_array ();
-  for (size_t i = 0; v && v[i]; i++)
-    json_array_append_new (a, json_string (v[i]));
-  return a;
-}
-
+/* (NULL when there are none: an option not given) */
 static char **
 json_to_strv (const json_t *a)
 {
-  char **v = NULL;
-  size_t i;
-  const json_t *x;
-  json_array_foreach (a, i, x)
-  {
-    if (json_is_string (x))
-      strv_push (&v, json_string_value (x));
-  }
+  char **v = strv_from_json (a);
+  if (v[0] == NULL)
+    {
+      strv_free (v);
+      return NULL;
+    }
   return v;
 }
 

@@ -17,6 +17,7 @@
 #include "imagefmt/store.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/strv_json.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -75,15 +76,6 @@ store_run_cache_load (struct imagefmt_store *s, const char *mdigest, const char 
   return 0;
 }
 
-static json_t *
-strv_json (char *const *v)
-{
-  json_t *a = json_array ();
-  for (size_t i = 0; v && v[i]; i++)
-    json_array_append_new (a, json_string (v[i]));
-  return a;
-}
-
 /* The files of run_files the layers give: text, or null when absent. */
 static json_t *
 read_run_files (char *const *dirs)
@@ -120,8 +112,8 @@ store_run_cache_save (struct imagefmt_store *s, struct imagefmt_image *img, char
   json_object_set_new (j, "manifest", json_string (img->manifest_digest));
   json_object_set_new (j, "id", json_string (img->id));
   json_object_set (j, "config", img->config);
-  json_object_set_new (j, "layers", strv_json (img->layers));
-  json_object_set_new (j, "chain_ids", strv_json (chains));
+  json_object_set_new (j, "layers", strv_to_json (img->layers));
+  json_object_set_new (j, "chain_ids", strv_to_json (chains));
   json_object_set (j, "files", files);
   img->run_files = files;
   cleanup_free char *text = store_dump_json (j);

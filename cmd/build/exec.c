@@ -10,6 +10,7 @@
 #include "imagefmt/store.h"
 #include "util/cleanup.h"
 #include "util/log.h"
+#include "util/strv_json.h"
 #include "util/util.h"
 
 #include <ctype.h>
@@ -225,15 +226,6 @@ env_set (json_t *cfg, const char *key, const char *value)
       }
   }
   json_array_append_new (env, json_string (kv));
-}
-
-static json_t *
-strv_json (char *const *v)
-{
-  json_t *a = json_array ();
-  for (size_t i = 0; v && v[i]; i++)
-    json_array_append_new (a, json_string (v[i]));
-  return a;
 }
 
 /* CMD, ENTRYPOINT, HEALTHCHECK's and RUN's command: exec form as is, shell form
@@ -683,7 +675,7 @@ do_run (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_nod
   cleanup_free char *created_by = strbuf_steal (&cb);
   cleanup_free char *keytext = NULL;
   {
-    json_t *a = strv_json (f.argv);
+    json_t *a = strv_to_json (f.argv);
     char *s = json_dumps (a, JSON_COMPACT);
     json_decref (a);
     struct strbuf k = { 0 };
@@ -1049,7 +1041,7 @@ exec_node (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_
           strv_free (argv);
           argv = xzalloc (sizeof (char *));
         }
-      json_object_set_new (cfg, cmd ? "Cmd" : "Entrypoint", strv_json (argv));
+      json_object_set_new (cfg, cmd ? "Cmd" : "Entrypoint", strv_to_json (argv));
       if (cmd)
         sc->cmd_set = true;
       else if (!sc->cmd_set)
@@ -1067,7 +1059,7 @@ exec_node (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_
       sc->shell = NULL;
       for (size_t i = 0; i < n->n_args; i++)
         strv_push (&sc->shell, n->args[i]);
-      json_object_set_new (cfg, "Shell", strv_json (sc->shell));
+      json_object_set_new (cfg, "Shell", strv_to_json (sc->shell));
       cleanup_free char *l = go_list (sc->shell);
       strbuf_appendf (&h, "SHELL %s", l);
     }

@@ -12,6 +12,7 @@
 #include "imagefmt/store.h"
 #include "util/cleanup.h"
 #include "util/log.h"
+#include "util/strv_json.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -33,29 +34,6 @@ ready (const struct build *b, size_t idx)
     if (!b->done[st->deps[d]])
       return false;
   return true;
-}
-
-static json_t *
-strv_to_json (char *const *v)
-{
-  json_t *a = json_array ();
-  for (size_t i = 0; v && v[i]; i++)
-    json_array_append_new (a, json_string (v[i]));
-  return a;
-}
-
-static char **
-json_to_strv (json_t *a)
-{
-  char **v = xzalloc (sizeof (char *));
-  size_t i;
-  json_t *x;
-  json_array_foreach (a, i, x)
-  {
-    if (json_is_string (x))
-      strv_push (&v, json_string_value (x));
-  }
-  return v;
 }
 
 static void
@@ -146,9 +124,9 @@ child_collect (struct build *b, struct kid *k, nook_error_t *err)
   struct build_state *s = &b->results[k->idx];
   build_state_clear (s);
   s->config = json_incref (json_object_get (j, "config"));
-  s->layers = json_to_strv (json_object_get (j, "layers"));
-  s->diff_ids = json_to_strv (json_object_get (j, "diff_ids"));
-  cleanup_strv char **used = json_to_strv (json_object_get (j, "used_args"));
+  s->layers = strv_from_json (json_object_get (j, "layers"));
+  s->diff_ids = strv_from_json (json_object_get (j, "diff_ids"));
+  cleanup_strv char **used = strv_from_json (json_object_get (j, "used_args"));
   for (size_t i = 0; used[i]; i++)
     if (!strv_contains (b->used_args, used[i]))
       strv_push (&b->used_args, used[i]);
