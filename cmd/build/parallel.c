@@ -11,6 +11,7 @@
 #include "cmd/build/build.h"
 #include "imagefmt/store.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/log.h"
 #include "util/strv_json.h"
 #include "util/util.h"
@@ -36,21 +37,6 @@ ready (const struct build *b, size_t idx)
   return true;
 }
 
-static void
-write_all (int fd, const char *s, size_t n)
-{
-  while (n > 0)
-    {
-      ssize_t w = write (fd, s, n);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0)
-        return;
-      s += w;
-      n -= (size_t)w;
-    }
-}
-
 /* In the child: run the stage, send the result, end. */
 static void __attribute__ ((noreturn)) child_run (struct build *b, size_t idx, int wfd)
 {
@@ -74,7 +60,7 @@ static void __attribute__ ((noreturn)) child_run (struct build *b, size_t idx, i
                    e ? e->exit : 1, "code", e ? e->code : 0);
   char *text = j ? json_dumps (j, JSON_COMPACT) : NULL;
   if (text)
-    write_all (wfd, text, strlen (text));
+    (void)fs_write_all (wfd, text, strlen (text));
   if (b->out)
     fflush (b->out);
   _exit (r == 0 && text ? 0 : 1);

@@ -6,6 +6,7 @@
  * "[+] Building 3.2s (8/8) FINISHED".  The renderer's logic (build_tty_feed) is pure. */
 #include "cmd/build/build.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/util.h"
 
 #include <ctype.h>
@@ -252,25 +253,10 @@ build_tty_end (struct build_tty *t, double secs, struct strbuf *out)
 /* ---- the renderer process ---- */
 
 static void
-write_all (int fd, const char *s, size_t n)
-{
-  while (n > 0)
-    {
-      ssize_t w = write (fd, s, n);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0)
-        return;
-      s += w;
-      n -= (size_t)w;
-    }
-}
-
-static void
 flush_out (struct strbuf *out)
 {
   if (out->len)
-    write_all (STDERR_FILENO, out->buf, out->len);
+    (void)fs_write_all (STDERR_FILENO, out->buf, out->len);
   out->len = 0;
   if (out->buf)
     out->buf[0] = '\0';

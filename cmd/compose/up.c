@@ -34,6 +34,7 @@
 #include "imagefmt/store.h"
 #include "sandbox/userns.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/util.h"
 
 #define L_PROJECT "com.docker.compose.project"
@@ -747,22 +748,6 @@ mkdir_p (const char *path, mode_t mode)
   return mkdir (p, mode) < 0 && errno != EEXIST ? -1 : 0;
 }
 
-static int
-write_all_fd (int fd, const char *buf, size_t len)
-{
-  while (len > 0)
-    {
-      ssize_t w = write (fd, buf, len);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w < 0)
-        return -1;
-      buf += w;
-      len -= (size_t)w;
-    }
-  return 0;
-}
-
 /* The file a secret's or config's content is copied from when its container starts (a
  * `--mount type=copy`: into a tmpfs of the container, read-only, with its uid, gid and
  * mode): a `file:` source's own file (an edit shows at the next start, not before), else
@@ -828,7 +813,7 @@ materialise (struct orch *o, const char *svc, const char *kind, struct compose_f
     }
   unlink (path);
   int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0 || write_all_fd (fd, content ? content : "", len) < 0)
+  if (fd < 0 || fs_write_all (fd, content ? content : "", len) < 0)
     {
       nook_error_set (err, errno, "write %s", path);
       if (fd >= 0)
@@ -1457,7 +1442,7 @@ build_services (struct orch *o, bool *sel, bool force, bool *rebuilt, char **ext
           cleanup_close int fd = -1;
           if (mkdir_p (dir, 0700) < 0
               || (fd = open (df, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0
-              || write_all_fd (fd, s->build->dockerfile_inline,
+              || fs_write_all (fd, s->build->dockerfile_inline,
                                strlen (s->build->dockerfile_inline))
                      < 0)
             {
