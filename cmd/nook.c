@@ -26,6 +26,7 @@
  *   cmd/logfile.c         the json-file log writer (Docker's format, rotation)
  *   cmd/lifecycle.c       create, start, stop, kill, restart, wait, pause, unpause
  *   cmd/attach.c          attach client (run -it, start -a, attach), detach keys
+ *   cmd/logread.c         the json-file log read entry by entry (logs, compose logs)
  *   cmd/logs.c            `nook logs`
  *   cmd/exec.c            `nook exec` (its sandbox side: sandbox/exec.c)
  *   cmd/network.c         `nook network` verbs (create, ls, rm, inspect, connect, prune)
