@@ -277,13 +277,14 @@ struct pidfd_exit_info
 #define NOOK_PIDFD_INFO_EXIT (1ULL << 3)
 
 /* The wait status of pidfd's process: 1 with *status once it is reaped, 0 before,
- * -1 when the kernel cannot tell (before 6.15). */
+ * -1 when the kernel cannot tell (before 6.13 no such ioctl; 6.13 and 6.14 know no
+ * exit status: ESRCH once it is reaped). */
 static int
 pidfd_exit_status (int pidfd, int *status)
 {
   struct pidfd_exit_info info = { .mask = NOOK_PIDFD_INFO_EXIT };
   if (ioctl (pidfd, NOOK_PIDFD_GET_INFO, &info) < 0)
-    return errno == ESRCH ? 0 : -1;
+    return -1;
   if (!(info.mask & NOOK_PIDFD_INFO_EXIT))
     return 0;
   *status = info.exit_code;
@@ -300,7 +301,7 @@ code_of_ended_run (int initfd, int nookfd, int *code)
   for (int i = 0; i < 3000; i++) /* 30 s */
     {
       int st, r = pidfd_exit_status (initfd, &st);
-      if (r > 0 && (WIFEXITED (st) || WIFSIGNALED (st)))
+      if (r > 0)
         {
           *code = WIFEXITED (st) ? WEXITSTATUS (st) : 128 + WTERMSIG (st);
           return 0;
@@ -311,7 +312,7 @@ code_of_ended_run (int initfd, int nookfd, int *code)
           *code = WEXITSTATUS (st);
           return 0;
         }
-      if (r < 0 && r2 < 0)
+      if (r < 0 && r2 != 0) /* (a nook killed by a signal tells no code either) */
         return -1;
       struct timespec ts = { 0, 10 * 1000000 };
       nanosleep (&ts, NULL);
