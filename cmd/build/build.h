@@ -123,6 +123,8 @@ int build_state_dirs (struct build *b, struct build_state *s, nook_error_t *err)
 /* Add a layer (blob, diff_id) and a history entry to s. */
 void build_state_add_history (struct build *b, struct build_state *s, const char *created_by,
                               bool empty_layer);
+/* t (the build's epoch) as the image config's "created": RFC 3339, UTC, seconds. */
+char *build_rfc3339 (int64_t t);
 
 /* --build-context NAME: 1 with *dir (a directory, malloc'd) or *image (the reference of
  * docker-image://, malloc'd) set, 0 when no such context was given. */

@@ -359,17 +359,6 @@ epoch_of (const struct build_opts *o, const char *ctxdir, int64_t *out, nook_err
   return 0;
 }
 
-static char *
-rfc3339 (int64_t t)
-{
-  time_t tt = (time_t)t;
-  struct tm tm;
-  char buf[64];
-  if (gmtime_r (&tt, &tm) == NULL || strftime (buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-    return xstrdup ("1970-01-01T00:00:00Z");
-  return xstrdup (buf);
-}
-
 static const char *
 layer_media_type (struct build *b, const char *digest, int64_t *size, nook_error_t *err)
 {
@@ -448,7 +437,7 @@ static int
 export_image (struct build *b, struct build_state *s, char **id_out, nook_error_t *err)
 {
   json_t *cfg = s->config;
-  cleanup_free char *created = rfc3339 (b->epoch);
+  cleanup_free char *created = build_rfc3339 (b->epoch);
   json_object_set_new (cfg, "created", json_string (created));
   if (!json_is_string (json_object_get (cfg, "architecture")))
     json_object_set_new (cfg, "architecture", json_string (imagefmt_store_arch ()));

@@ -58,8 +58,8 @@ build_state_dirs (struct build *b, struct build_state *s, nook_error_t *err)
   return imagefmt_store_unpack_layers (b->store, s->layers, s->diff_ids, &s->dirs, err);
 }
 
-static char *
-rfc3339 (int64_t t)
+char *
+build_rfc3339 (int64_t t)
 {
   time_t tt = (time_t)t;
   struct tm tm;
@@ -79,7 +79,7 @@ build_state_add_history (struct build *b, struct build_state *s, const char *cre
       h = json_array ();
       json_object_set_new (s->config, "history", h);
     }
-  cleanup_free char *ts = rfc3339 (b->epoch);
+  cleanup_free char *ts = build_rfc3339 (b->epoch);
   json_t *e = json_pack ("{s:s, s:s, s:s}", "created", ts, "created_by", created_by, "comment",
                          "buildkit.dockerfile.v0");
   if (empty_layer)
