@@ -142,6 +142,21 @@ exec_parse (int argc, char **argv, struct exec_opts *o, nook_error_t *err)
   return 0;
 }
 
+/* The first child of p (/proc's children list of its main thread), -1 when none. */
+static pid_t
+first_child (pid_t p)
+{
+  char path[64], buf[256];
+  snprintf (path, sizeof path, "/proc/%d/task/%d/children", (int)p, (int)p);
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd >= 0 ? read (fd, buf, sizeof buf - 1) : -1;
+  if (n <= 0)
+    return -1;
+  buf[n] = '\0';
+  pid_t c = (pid_t)strtol (buf, NULL, 10);
+  return c > 0 ? c : -1;
+}
+
 /* A process of the container whose namespaces can be joined: the init is not
  * dumpable, so its first child (with fuse-overlayfs, the relay's grandchild). */
 pid_t
@@ -158,15 +173,8 @@ exec_joinable_process (pid_t init)
   pid_t p = init;
   for (int depth = 0; depth < 4; depth++)
     {
-      char path[64], buf[256];
-      snprintf (path, sizeof path, "/proc/%d/task/%d/children", (int)p, (int)p);
-      cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
-      ssize_t n = fd >= 0 ? read (fd, buf, sizeof buf - 1) : -1;
-      if (n <= 0)
-        return -1;
-      buf[n] = '\0';
-      p = (pid_t)strtol (buf, NULL, 10);
-      if (p <= 0)
+      char path[64];
+      if ((p = first_child (p)) < 0)
         return -1;
       char link[64];
       snprintf (path, sizeof path, "/proc/%d/ns/user", (int)p);
@@ -274,20 +282,14 @@ container_foreground_init (json_t *cfg, int *initfd)
   cleanup_close int nookfd = (int)syscall (SYS_pidfd_open, nook, 0);
   if (nookfd < 0 || container_proc_start (nook) != start)
     return -1;
-  char path[64], buf[256];
-  snprintf (path, sizeof path, "/proc/%d/task/%d/children", (int)nook, (int)nook);
-  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
-  ssize_t n = fd >= 0 ? read (fd, buf, sizeof buf - 1) : -1;
-  if (n <= 0)
-    return -1;
-  buf[n] = '\0';
-  pid_t init = (pid_t)strtol (buf, NULL, 10);
+  pid_t init = first_child (nook);
   if (init <= 0 || (*initfd = (int)syscall (SYS_pidfd_open, init, 0)) < 0)
     return -1;
   /* still nook's child (not a recycled pid): field 4 of its stat */
+  char path[64], buf[256];
   snprintf (path, sizeof path, "/proc/%d/stat", (int)init);
   cleanup_close int sfd = open (path, O_RDONLY | O_CLOEXEC);
-  n = sfd >= 0 ? read (sfd, buf, sizeof buf - 1) : -1;
+  ssize_t n = sfd >= 0 ? read (sfd, buf, sizeof buf - 1) : -1;
   buf[n > 0 ? n : 0] = '\0';
   const char *p = strrchr (buf, ')');
   int ppid = 0;
