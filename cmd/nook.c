@@ -101,7 +101,8 @@
  *   net/sandbox_self.c    how helpers confine themselves (Landlock, seccomp, no caps)
  *   util/template.c       the Go-template subset of --format (pure, fuzzed)
  *   util/owner_record.c   owners recorded in xattrs (user.nook.owner, override_stat)
- *   util/                 errors, cleanup, logging, strings, fs helpers, trace timings
+ *   util/                 errors, cleanup, logging, strings (and as JSON arrays: strv_json),
+ *                         random IDs, fs helpers, trace timings
  */
 #include "cmd/cli.h"
 #include "cmd/commands.h"
