@@ -555,14 +555,16 @@ read_line (FILE *in, bool echo)
     {
       t = old;
       t.c_lflag &= ~(tcflag_t)ECHO;
-      restore = tcsetattr (fd, TCSAFLUSH, &t) == 0;
+      /* TCSANOW, as Go's term.ReadPassword (Docker's): TCSAFLUSH would throw away a
+       * password typed or pasted ahead with the username */
+      restore = tcsetattr (fd, TCSANOW, &t) == 0;
     }
   char *line = NULL;
   size_t cap = 0;
   ssize_t n = getline (&line, &cap, in);
   if (restore)
     {
-      tcsetattr (fd, TCSAFLUSH, &old);
+      tcsetattr (fd, TCSANOW, &old);
       fputc ('\n', stderr);
     }
   if (n < 0)
