@@ -589,7 +589,20 @@ preps_take (struct preps *pp, const char *blob)
         pthread_cond_broadcast (&pp->cv);
       }
   while (j && !j->done)
-    pthread_cond_wait (&pp->cv, &pp->mu);
+    {
+      /* not idle meanwhile: a layer no worker has started yet is decompressed here */
+      if (!pp->stop && pp->next < pp->n && pp->next < pp->window)
+        {
+          struct prep *h = &pp->p[pp->next++];
+          pthread_mutex_unlock (&pp->mu);
+          prep_one (pp, h);
+          pthread_mutex_lock (&pp->mu);
+          h->done = true;
+          pthread_cond_broadcast (&pp->cv);
+          continue;
+        }
+      pthread_cond_wait (&pp->cv, &pp->mu);
+    }
   pthread_mutex_unlock (&pp->mu);
   return j;
 }
