@@ -817,6 +817,14 @@ cmd_registry_info_lines (void)
       strbuf_free (&sb);
       for (size_t i = 0; rc.alias_names && rc.alias_names[i]; i++)
         strv_push_take (&v, xasprintf ("  alias %s = %s", rc.alias_names[i], rc.alias_values[i]));
+      if (rc.cred_helpers && rc.cred_helpers[0])
+        {
+          struct strbuf hb = { 0 };
+          for (size_t i = 0; rc.cred_helpers[i]; i++)
+            strbuf_appendf (&hb, "%s%s", i ? ", " : "", rc.cred_helpers[i]);
+          strv_push_take (&v, xasprintf ("  credential helpers, in order: %s", hb.buf));
+          strbuf_free (&hb);
+        }
       for (size_t i = 0; i < rc.n_regs; i++)
         {
           const struct regconf_registry *r = &rc.regs[i];

@@ -62,6 +62,9 @@ check_match "... the registry's answer" "unauthorized|401" "$ERR"
 conf '"nooktest", "containers-auth.json"'
 in_store d nrun pull "$B/lab/rc:1"
 check_eq "helper first: its credentials win" 0 "$RC"
+nrun info
+check_match "info lists the credential helpers in order" \
+  "credential helpers, in order: nooktest, containers-auth.json" "$OUT"
 
 conf "\"absent-$$\", \"nooktest\""
 in_store e nrun pull "$B/lab/rc:1"
