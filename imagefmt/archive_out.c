@@ -142,10 +142,11 @@ direct_on (struct archive_out *o)
   o->memory = stx.stx_dio_mem_align;
 }
 
-struct archive_out *
-imagefmt_archive_out_open (struct archive *a, int fd, nook_error_t *err)
+int
+imagefmt_archive_out_open (struct archive *a, int fd, struct archive_out **out, nook_error_t *err)
 {
   struct archive_out *o = xzalloc (sizeof *o);
+  *out = o; /* even on failure: libarchive may call close_cb until a is freed */
   o->fd = fd;
   o->flags = fcntl (fd, F_GETFL);
   o->offset = o->memory = 1;
@@ -154,12 +155,8 @@ imagefmt_archive_out_open (struct archive *a, int fd, nook_error_t *err)
   direct_on (o);
   if (archive_write_set_bytes_per_block (a, 0) != ARCHIVE_OK
       || archive_write_open (a, o, NULL, out_cb, close_cb) != ARCHIVE_OK)
-    {
-      nook_error_set (err, o->error, "write archive: %s", archive_error_string (a));
-      imagefmt_archive_out_free (o);
-      return NULL;
-    }
-  return o;
+    return nook_error_set (err, o->error, "write archive: %s", archive_error_string (a));
+  return 0;
 }
 
 int

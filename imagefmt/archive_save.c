@@ -924,7 +924,7 @@ imagefmt_images_save (struct imagefmt_store *s, char *const *refs, enum imagefmt
           nook_error_set (err, EIO, "write archive: %s", archive_error_string (a));
           goto out;
         }
-      if ((out = imagefmt_archive_out_open (a, outfd, err)) == NULL)
+      if (imagefmt_archive_out_open (a, outfd, &out, err) < 0)
         goto out;
       k.a = a;
     }

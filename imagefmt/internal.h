@@ -168,8 +168,10 @@ struct archive;
 struct archive_out;
 /* Open the tar writer a on fd (libarchive loaded): a regular file is written around the
  * page cache (O_DIRECT) where the file system allows it, fd's flags restored at the end;
- * NULL with err set when libarchive refuses.  Free after archive_write_close. */
-struct archive_out *imagefmt_archive_out_open (struct archive *a, int fd, nook_error_t *err);
+ * -1 with err set when libarchive refuses.  *out is set either way: free it after a is
+ * freed (libarchive's close, which may come from archive_write_free, uses it). */
+int imagefmt_archive_out_open (struct archive *a, int fd, struct archive_out **out,
+                               nook_error_t *err);
 /* The errno of the write that failed, or 0. */
 int imagefmt_archive_out_error (const struct archive_out *o);
 void imagefmt_archive_out_free (struct archive_out *o);
