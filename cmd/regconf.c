@@ -284,7 +284,17 @@ assign (struct scan *s, struct regconf *c, enum table t, const char *k, struct v
           return syntax (s, err,
                          "short-name-mode must be \"enforcing\", \"permissive\" or \"disabled\"");
         }
-      return 0; /* credential-helpers, ...: not nook's */
+      if (strcmp (k, "credential-helpers") == 0)
+        {
+          if (!arr)
+            return syntax (s, err, "credential-helpers must be an array of strings");
+          for (size_t i = 0; v->a[i]; i++)
+            if (v->a[i][0] == '\0')
+              return syntax (s, err, "credential-helpers: an empty helper name");
+          strv_free (c->cred_helpers);
+          c->cred_helpers = steal_pointer (&v->a);
+        }
+      return 0; /* other keys: not nook's */
     case T_REGISTRY:
       if ((strcmp (k, "prefix") == 0 || strcmp (k, "location") == 0) && !str)
         return syntax (s, err, "prefix and location must be strings");
@@ -449,6 +459,7 @@ regconf_clear (struct regconf *c)
 {
   free (c->file);
   strv_free (c->search);
+  strv_free (c->cred_helpers);
   strv_free (c->alias_names);
   strv_free (c->alias_values);
   for (size_t i = 0; i < c->n_regs; i++)

@@ -11,6 +11,7 @@
  *   [[registry]] prefix, location, insecure, blocked, mirror-by-digest-only,
  *                [[registry.mirror]] location, insecure
  *   [registries.search|insecure|block] registries = [...]       (version 1)
+ *   credential-helpers = ["containers-auth.json", "NAME"]       where credentials come from
  *
  * The name an image gets in the store stays Docker's ("node" is docker.io/library/node,
  * so `run node` finds what `pull node` fetched); registries.conf only says where it is
@@ -60,6 +61,9 @@ struct regconf
     REGCONF_SHORT_PERMISSIVE,
     REGCONF_SHORT_DISABLED,
   } short_mode;
+  /* credential-helpers, in order ("containers-auth.json": the auth files of
+   * imagefmt/auth.h; else docker-credential-NAME); NULL when not given */
+  char **cred_helpers;
 };
 
 /* Parse text (the contents of file) into c.  A syntax this reader does not take is an

@@ -229,16 +229,19 @@ regconf_places (const struct regconf *rc, struct nook_config *cfg, const char *t
 }
 
 /* nook's insecure registries and registries.conf's (an unreadable file adds none: the
- * pull that needs it says why). */
+ * pull that needs it says why); *helpers gets registries.conf's credential-helpers (NULL
+ * when it names none). */
 static char **
-insecure_with_regconf (const struct nook_config *cfg)
+insecure_with_regconf (const struct nook_config *cfg, char ***helpers)
 {
   char **v = strv_dup (cfg->insecure);
   struct regconf rc;
   cleanup_error nook_error_t e = NULL;
+  *helpers = NULL;
   if (regconf_load (&rc, &e) == 0)
     {
       regconf_insecure_hosts (&rc, &v);
+      *helpers = steal_pointer (&rc.cred_helpers);
       regconf_clear (&rc);
     }
   return v;
@@ -306,12 +309,14 @@ do_pull (struct nook_ctx *ctx, struct imagefmt_store *s, const struct pull_args 
   struct regconf rc = { 0 };
   struct regconf_source *places = NULL;
   struct imagefmt_pull_source *srcs = NULL;
-  cleanup_strv char **insecure = insecure_with_regconf (&cfg);
-  struct imagefmt_pull_opts o = { .platform = a->platform ? &plat : NULL,
-                                  .reg = { .tls_verify = a->tls, .insecure = insecure },
-                                  .mirrors = mirrors,
-                                  .progress = on_progress,
-                                  .data = &prog };
+  cleanup_strv char **helpers = NULL;
+  cleanup_strv char **insecure = insecure_with_regconf (&cfg, &helpers);
+  struct imagefmt_pull_opts o
+      = { .platform = a->platform ? &plat : NULL,
+          .reg = { .tls_verify = a->tls, .insecure = insecure, .cred_helpers = helpers },
+          .mirrors = mirrors,
+          .progress = on_progress,
+          .data = &prog };
   {
     /* a registries.conf nook cannot read is podman's business: said, then left out */
     cleanup_error nook_error_t re = NULL;
@@ -508,11 +513,13 @@ cmd_push (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   cleanup_free char *digest = NULL;
   size_t size = 0;
   struct progress prog = { .out = stdout, .tty = isatty (1), .quiet = quiet };
-  cleanup_strv char **insecure = insecure_with_regconf (&cfg);
-  struct imagefmt_push_opts o = { .reg = { .tls_verify = tls, .insecure = insecure },
-                                  .format = format,
-                                  .progress = on_progress,
-                                  .data = &prog };
+  cleanup_strv char **helpers = NULL;
+  cleanup_strv char **insecure = insecure_with_regconf (&cfg, &helpers);
+  struct imagefmt_push_opts o
+      = { .reg = { .tls_verify = tls, .insecure = insecure, .cred_helpers = helpers },
+          .format = format,
+          .progress = on_progress,
+          .data = &prog };
   int ret = cmd_store_open (ctx->root, &s, NULL, NULL, err);
   if (ret == 0)
     {
@@ -548,14 +555,16 @@ read_line (FILE *in, bool echo)
     {
       t = old;
       t.c_lflag &= ~(tcflag_t)ECHO;
-      restore = tcsetattr (fd, TCSAFLUSH, &t) == 0;
+      /* TCSANOW, as Go's term.ReadPassword (Docker's): TCSAFLUSH would throw away a
+       * password typed or pasted ahead with the username */
+      restore = tcsetattr (fd, TCSANOW, &t) == 0;
     }
   char *line = NULL;
   size_t cap = 0;
   ssize_t n = getline (&line, &cap, in);
   if (restore)
     {
-      tcsetattr (fd, TCSAFLUSH, &old);
+      tcsetattr (fd, TCSANOW, &old);
       fputc ('\n', stderr);
     }
   if (n < 0)
@@ -671,7 +680,8 @@ cmd_login (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   if (load_config (&cfg, err) < 0)
     return plain (err);
   struct imagefmt_creds creds = { .username = u, .password = p };
-  cleanup_strv char **insecure = insecure_with_regconf (&cfg);
+  cleanup_strv char **helpers = NULL;
+  cleanup_strv char **insecure = insecure_with_regconf (&cfg, &helpers);
   struct imagefmt_registry_opts o = { .tls_verify = tls, .insecure = insecure, .creds = &creds };
   struct imagefmt_registry *r = NULL;
   cleanup_free char *api = imagefmt_registry_api_host (key);
@@ -807,6 +817,14 @@ cmd_registry_info_lines (void)
       strbuf_free (&sb);
       for (size_t i = 0; rc.alias_names && rc.alias_names[i]; i++)
         strv_push_take (&v, xasprintf ("  alias %s = %s", rc.alias_names[i], rc.alias_values[i]));
+      if (rc.cred_helpers && rc.cred_helpers[0])
+        {
+          struct strbuf hb = { 0 };
+          for (size_t i = 0; rc.cred_helpers[i]; i++)
+            strbuf_appendf (&hb, "%s%s", i ? ", " : "", rc.cred_helpers[i]);
+          strv_push_take (&v, xasprintf ("  credential helpers, in order: %s", hb.buf));
+          strbuf_free (&hb);
+        }
       for (size_t i = 0; i < rc.n_regs; i++)
         {
           const struct regconf_registry *r = &rc.regs[i];

@@ -68,6 +68,7 @@ int imagefmt_archive_load (nook_error_t *err);
   X (archive_write_free)                                                                           \
   X (archive_write_header)                                                                         \
   X (archive_write_new)                                                                            \
+  X (archive_write_open)                                                                           \
   X (archive_write_open_fd)                                                                        \
   X (archive_write_set_bytes_in_last_block)                                                        \
   X (archive_write_set_bytes_per_block)                                                            \
@@ -129,6 +130,7 @@ IMAGEFMT_ARCHIVE_SYMBOLS (IMAGEFMT_ARCHIVE_DECLARE)
 #define archive_write_free (*sym_archive_write_free)
 #define archive_write_header (*sym_archive_write_header)
 #define archive_write_new (*sym_archive_write_new)
+#define archive_write_open (*sym_archive_write_open)
 #define archive_write_open_fd (*sym_archive_write_open_fd)
 #define archive_write_set_bytes_per_block (*sym_archive_write_set_bytes_per_block)
 #define archive_write_set_bytes_in_last_block (*sym_archive_write_set_bytes_in_last_block)

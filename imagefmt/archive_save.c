@@ -589,7 +589,20 @@ preps_take (struct preps *pp, const char *blob)
         pthread_cond_broadcast (&pp->cv);
       }
   while (j && !j->done)
-    pthread_cond_wait (&pp->cv, &pp->mu);
+    {
+      /* not idle meanwhile: a layer no worker has started yet is decompressed here */
+      if (!pp->stop && pp->next < pp->n && pp->next < pp->window)
+        {
+          struct prep *h = &pp->p[pp->next++];
+          pthread_mutex_unlock (&pp->mu);
+          prep_one (pp, h);
+          pthread_mutex_lock (&pp->mu);
+          h->done = true;
+          pthread_cond_broadcast (&pp->cv);
+          continue;
+        }
+      pthread_cond_wait (&pp->cv, &pp->mu);
+    }
   pthread_mutex_unlock (&pp->mu);
   return j;
 }
@@ -891,6 +904,7 @@ imagefmt_images_save (struct imagefmt_store *s, char *const *refs, enum imagefmt
   struct save sv = { .s = s };
   struct sink k = { .dirfd = -1, .fd = -1 };
   __attribute__ ((cleanup (free_writep))) struct archive *a = NULL;
+  struct archive_out *out = NULL;
   int ret = -1;
   if (refs == NULL || refs[0] == NULL)
     return nook_error_set (err, 0, "no image to save");
@@ -905,14 +919,13 @@ imagefmt_images_save (struct imagefmt_store *s, char *const *refs, enum imagefmt
     {
       if ((a = archive_write_new ()) == NULL)
         oom ();
-      if (archive_write_set_format_pax_restricted (a) != ARCHIVE_OK
-          || archive_write_set_bytes_per_block (a, 1 << 20) != ARCHIVE_OK
-          || archive_write_set_bytes_in_last_block (a, 1) != ARCHIVE_OK
-          || archive_write_open_fd (a, outfd) != ARCHIVE_OK)
+      if (archive_write_set_format_pax_restricted (a) != ARCHIVE_OK)
         {
           nook_error_set (err, EIO, "write archive: %s", archive_error_string (a));
           goto out;
         }
+      if (imagefmt_archive_out_open (a, outfd, &out, err) < 0)
+        goto out;
       k.a = a;
     }
   if (fmt == IMAGEFMT_ARCHIVE_DOCKER)
@@ -929,8 +942,12 @@ imagefmt_images_save (struct imagefmt_store *s, char *const *refs, enum imagefmt
   else
     ret = save_oci (&sv, &k, err);
   if (ret == 0 && a && archive_write_close (a) != ARCHIVE_OK)
-    ret = nook_error_set (err, EIO, "write archive: %s", archive_error_string (a));
+    ret = nook_error_set (err, imagefmt_archive_out_error (out), "write archive: %s",
+                          archive_error_string (a));
 out:
+  if (a)
+    archive_write_free (steal_pointer (&a)); /* before out, which its close uses */
+  imagefmt_archive_out_free (out);
   if (k.fd >= 0)
     close (k.fd);
   if (k.dirfd >= 0)

@@ -325,6 +325,45 @@ imagefmt_auth_lookup (const char *registry, const char *repo, struct imagefmt_cr
   return 0;
 }
 
+int
+imagefmt_auth_lookup_helpers (char *const *helpers, const char *registry, const char *repo,
+                              struct imagefmt_creds *out, nook_error_t *err)
+{
+  static char *const files_only[] = { (char *)IMAGEFMT_AUTH_FILES_HELPER, NULL };
+  nook_error_t first = NULL;
+  if (helpers == NULL || helpers[0] == NULL)
+    helpers = files_only;
+  memset (out, 0, sizeof *out);
+  for (size_t i = 0; helpers[i]; i++)
+    {
+      nook_error_t e = NULL;
+      int r;
+      if (strcmp (helpers[i], IMAGEFMT_AUTH_FILES_HELPER) == 0)
+        r = imagefmt_auth_lookup (registry, repo, out, &e);
+      else
+        {
+          cleanup_free char *reg = imagefmt_auth_normalize_key (registry);
+          if ((r = imagefmt_auth_helper_get (helpers[i], reg, out, &e)) < 0)
+            nook_error_wrap (&e, "credential-helpers of registries.conf");
+        }
+      if (r > 0)
+        {
+          nook_error_free (&first);
+          return 1;
+        }
+      imagefmt_creds_clear (out);
+      if (r < 0 && first == NULL)
+        first = steal_pointer (&e);
+      nook_error_free (&e);
+    }
+  if (first)
+    {
+      *err = first;
+      return -1;
+    }
+  return 0;
+}
+
 static int
 save_json_file (const char *path, json_t *j, nook_error_t *err)
 {

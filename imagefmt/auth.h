@@ -44,6 +44,18 @@ char *imagefmt_auth_normalize_key (const char *s);
  * file that exists but cannot be read or parsed). */
 int imagefmt_auth_lookup (const char *registry, const char *repo, struct imagefmt_creds *out,
                           nook_error_t *err);
+/* The name in registries.conf's credential-helpers that stands for the files above. */
+#define IMAGEFMT_AUTH_FILES_HELPER "containers-auth.json"
+/* Credentials as podman (containers/image) looks them up with registries.conf's
+ * credential-helpers (NULL or empty: {"containers-auth.json"}): each helper in order, the
+ * first that has credentials for registry wins; "containers-auth.json" is
+ * imagefmt_auth_lookup (the files above, their credHelpers and credsStore included),
+ * another NAME is docker-credential-NAME given registry as it is ("docker.io",
+ * "host:port": helpers know registries, not repositories).  A helper that fails (missing,
+ * or an error other than "credentials not found") does not stop the search: its error is
+ * returned (-1) only when no later helper had credentials. */
+int imagefmt_auth_lookup_helpers (char *const *helpers, const char *registry, const char *repo,
+                                  struct imagefmt_creds *out, nook_error_t *err);
 /* The same in one file (missing file: 0). */
 int imagefmt_auth_lookup_in (const char *path, const char *registry, const char *repo,
                              struct imagefmt_creds *out, nook_error_t *err);

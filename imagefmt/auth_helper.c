@@ -101,8 +101,7 @@ imagefmt_auth_helper_get (const char *name, const char *server, struct imagefmt_
     ;
   cleanup_free char *text = b.buf ? strbuf_steal (&b) : xstrdup ("");
   if (exec_failed)
-    return nook_error_set (err, exec_errno,
-                           "credential helper %s (named in the credentials file) cannot be run",
+    return nook_error_set (err, exec_errno, "credential helper %s cannot be run (is it in PATH?)",
                            prog);
   if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
     {

@@ -162,4 +162,18 @@ char **store_chain_ids (char *const *diff_ids);
 /* Remove layers/<hex> and its .done marker (via the hooks). */
 int store_remove_layer_dir (struct imagefmt_store *s, const char *hex, nook_error_t *err);
 
+/* ---- a saved archive's output (archive_out.c) ---- */
+
+struct archive;
+struct archive_out;
+/* Open the tar writer a on fd (libarchive loaded): a regular file is written around the
+ * page cache (O_DIRECT) where the file system allows it, fd's flags restored at the end;
+ * -1 with err set when libarchive refuses.  *out is set either way: free it after a is
+ * freed (libarchive's close, which may come from archive_write_free, uses it). */
+int imagefmt_archive_out_open (struct archive *a, int fd, struct archive_out **out,
+                               nook_error_t *err);
+/* The errno of the write that failed, or 0. */
+int imagefmt_archive_out_error (const struct archive_out *o);
+void imagefmt_archive_out_free (struct archive_out *o);
+
 #endif

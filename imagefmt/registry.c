@@ -56,10 +56,11 @@ struct shared
 {
   pthread_mutex_t mu;
   int refs;
-  char *name;     /* as given */
-  char *host;     /* host[:port] */
-  char *prefix;   /* "" or "hub/" */
-  char *auth_key; /* credentials key */
+  char *name;          /* as given */
+  char *host;          /* host[:port] */
+  char *prefix;        /* "" or "hub/" */
+  char *auth_key;      /* credentials key */
+  char **cred_helpers; /* registries.conf's credential-helpers, or NULL */
   enum scheme scheme;
   bool fixed_scheme, insecure;
   enum auth_kind auth;
@@ -260,6 +261,7 @@ shared_unref (struct shared *sh)
   free (sh->host);
   free (sh->prefix);
   free (sh->auth_key);
+  strv_free (sh->cred_helpers);
   imagefmt_auth_challenge_clear (&sh->challenge);
   imagefmt_creds_clear (&sh->creds);
   for (size_t i = 0; i < sh->n_tokens; i++)
@@ -327,6 +329,7 @@ imagefmt_registry_open (const char *url, const char *auth_key,
     }
   sh->prefix = strbuf_steal (&pre);
   sh->auth_key = xstrdup (auth_key ? auth_key : sh->host);
+  sh->cred_helpers = o->cred_helpers ? strv_dup (o->cred_helpers) : NULL;
   sh->insecure = o->tls_verify == 0
                  || (o->tls_verify < 0
                      && (imagefmt_registry_host_is_loopback (sh->host)
@@ -748,7 +751,7 @@ lookup_creds (struct shared *sh, const char *repo)
     {
       cleanup_error nook_error_t e = NULL;
       sh->creds_looked = true;
-      int r = imagefmt_auth_lookup (sh->auth_key, repo, &sh->creds, &e);
+      int r = imagefmt_auth_lookup_helpers (sh->cred_helpers, sh->auth_key, repo, &sh->creds, &e);
       if (r < 0)
         log_warn ("%s", e->msg);
       sh->have_creds = r > 0;

@@ -18,7 +18,8 @@
  * hosted registries): a token is fetched from the realm for the scope the challenge
  * names (with the user's credentials as basic auth when there are some, anonymously
  * otherwise) and cached per scope; Basic: the credentials are sent.  Credentials come
- * from opts->creds, else from imagefmt/auth.h's files for the endpoint's auth key.
+ * from opts->creds, else from opts->cred_helpers in order (imagefmt/auth.h; the auth
+ * files when none are given) for the endpoint's auth key.
  *
  * Thread safety: imagefmt_registry_clone() gives a handle for another thread (its own
  * connection, the token cache and endpoint decisions shared). */
@@ -38,8 +39,10 @@ struct imagefmt_registry_opts
   int tls_verify;        /* 1 verify, 0 --tls-verify=false, -1 default (by host) */
   char *const *insecure; /* insecure-registries entries, NULL-terminated, may be NULL */
   const struct imagefmt_creds *creds; /* explicit credentials (login), may be NULL */
-  long connect_timeout_ms;            /* 0: 5000 */
-  const char *user_agent;             /* may be NULL */
+  char *const
+      *cred_helpers;       /* registries.conf's credential-helpers (imagefmt/auth.h), may be NULL */
+  long connect_timeout_ms; /* 0: 5000 */
+  const char *user_agent;  /* may be NULL */
 };
 
 struct imagefmt_registry;

@@ -31,7 +31,8 @@ credemu_creds_init (struct credemu_creds *c, const gid_t *groups, size_t n, uint
   if (n)
     memcpy (c->groups, groups, n * sizeof *groups);
   c->n_groups = n;
-  qsort (c->groups, n, sizeof *c->groups, cmp_gid);
+  if (n > 1) /* qsort's array may not be NULL, even empty (UBSan) */
+    qsort (c->groups, n, sizeof *c->groups, cmp_gid);
 }
 
 void

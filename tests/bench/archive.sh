@@ -77,9 +77,10 @@ if command -v podman >/dev/null; then
 fi
 ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; return 1; }; e=$(date +%s%N); echo $(((e - s) / 1000000)); }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-for f in nl ns pl ps; do : >"$work/$f"; done
+for f in nl ns pl ps load; do : >"$work/$f"; done
 for r in $(seq "$rounds"); do
   export NOOK_ROOT=$work/nook-$r
+  cut -d' ' -f1 /proc/loadavg >>"$work/load"
   ms "$nook" load -i "$work/image.tar" >>"$work/nl"
   ms "$nook" save -o "$work/nook-save.tar" bench:1 >>"$work/ns"
   rm -f "$work/nook-save.tar"
@@ -93,7 +94,7 @@ for r in $(seq "$rounds"); do
   mv "$NOOK_ROOT" "$work/old-$r"
 done
 nl=$(median <"$work/nl") ns=$(median <"$work/ns")
-echo "archive bench ($rounds rounds, medians): nook load ${nl} ms, nook save ${ns} ms (docker-archive)"
+echo "archive bench ($rounds rounds, medians; load average $(sort -n "$work/load" | head -n 1)-$(sort -n "$work/load" | tail -n 1), median $(median <"$work/load")): nook load ${nl} ms, nook save ${ns} ms (docker-archive)"
 if [ -s "$work/pl" ]; then
   pl=$(median <"$work/pl") ps=$(median <"$work/ps")
   echo "  podman load ${pl} ms, podman save ${ps} ms; nook/podman: load $(awk -v a="$nl" -v b="$pl" 'BEGIN{printf "%.2f", a/b}'), save $(awk -v a="$ns" -v b="$ps" 'BEGIN{printf "%.2f", a/b}') (target <= 0.5)"

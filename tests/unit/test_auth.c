@@ -180,6 +180,42 @@ test_lookup (void **state)
   assert_int_equal (imagefmt_auth_lookup_in (broken, "docker.io", NULL, &c, &err), -1);
 }
 
+/* registries.conf's credential-helpers: in order, the first with credentials wins; a
+ * helper that cannot run is an error only when nothing was found */
+static void
+test_lookup_helpers (void **state)
+{
+  cleanup_free char *p = write_tmp ("helpers.json", "{\"auths\": {\"lab:5000\": "
+                                                    "{\"auth\": \"bGFiOmxhYg==\"}}}");
+  cleanup_free char *dc = xasprintf ("%s/no-docker", tmpdir);
+  setenv ("REGISTRY_AUTH_FILE", p, 1);
+  setenv ("DOCKER_CONFIG", dc, 1);
+  struct imagefmt_creds c;
+  cleanup_error nook_error_t err = NULL;
+  char *files[] = { (char *)"containers-auth.json", NULL };
+  char *absent_then_files[]
+      = { (char *)"nook-absent-helper", (char *)"containers-auth.json", NULL };
+  char *absent[] = { (char *)"nook-absent-helper", NULL };
+  char *none[] = { NULL };
+  assert_int_equal (imagefmt_auth_lookup_helpers (NULL, "lab:5000", NULL, &c, &err), 1);
+  assert_string_equal (c.username, "lab");
+  imagefmt_creds_clear (&c);
+  assert_int_equal (imagefmt_auth_lookup_helpers (none, "lab:5000", NULL, &c, &err), 1);
+  imagefmt_creds_clear (&c);
+  assert_int_equal (imagefmt_auth_lookup_helpers (files, "lab:5000", NULL, &c, &err), 1);
+  imagefmt_creds_clear (&c);
+  assert_int_equal (imagefmt_auth_lookup_helpers (files, "other:5000", NULL, &c, &err), 0);
+  assert_int_equal (imagefmt_auth_lookup_helpers (absent_then_files, "lab:5000", NULL, &c, &err),
+                    1);
+  assert_string_equal (c.password, "lab");
+  imagefmt_creds_clear (&c);
+  assert_int_equal (imagefmt_auth_lookup_helpers (absent, "lab:5000", NULL, &c, &err), -1);
+  assert_non_null (strstr (err->msg, "docker-credential-nook-absent-helper"));
+  nook_error_free (&err);
+  unsetenv ("REGISTRY_AUTH_FILE");
+  unsetenv ("DOCKER_CONFIG");
+}
+
 static void
 test_store_remove (void **state)
 {
@@ -330,7 +366,7 @@ main (void)
     cmocka_unit_test (test_token),          cmocka_unit_test (test_lookup),
     cmocka_unit_test (test_store_remove),   cmocka_unit_test (test_normalize_key),
     cmocka_unit_test (test_hosts),          cmocka_unit_test (test_error_text),
-    cmocka_unit_test (test_config_mirrors),
+    cmocka_unit_test (test_config_mirrors), cmocka_unit_test (test_lookup_helpers),
   };
   return cmocka_run_group_tests (tests, setup, teardown);
 }

@@ -145,8 +145,8 @@ static void
 test_short_name_mode (void **state)
 {
   static const char sconf[] = "unqualified-search-registries = [\"a.io\", \"b.io\"]\n"
-                             "short-name-mode = \"enforcing\"\n"
-                             "[aliases]\n\"web\" = \"a.io/lab/web\"\n";
+                              "short-name-mode = \"enforcing\"\n"
+                              "[aliases]\n\"web\" = \"a.io/lab/web\"\n";
   struct regconf c;
   nook_error_t err = NULL;
   assert_int_equal (regconf_parse (sconf, strlen (sconf), "s.conf", &c, &err), 0);
@@ -168,6 +168,31 @@ test_short_name_mode (void **state)
   nook_error_free (&err);
 }
 
+static void
+test_credential_helpers (void **state)
+{
+  static const char hconf[] = "credential-helpers = [\"containers-auth.json\", \"pass\"]\n";
+  struct regconf c;
+  nook_error_t err = NULL;
+  assert_int_equal (regconf_parse (hconf, strlen (hconf), "h.conf", &c, &err), 0);
+  assert_non_null (c.cred_helpers);
+  assert_string_equal (c.cred_helpers[0], "containers-auth.json");
+  assert_string_equal (c.cred_helpers[1], "pass");
+  assert_null (c.cred_helpers[2]);
+  regconf_clear (&c);
+  assert_int_equal (regconf_parse (conf, strlen (conf), "c.conf", &c, &err), 0);
+  assert_null (c.cred_helpers); /* not given: the caller's default */
+  regconf_clear (&c);
+  static const char *const bad[]
+      = { "credential-helpers = \"pass\"\n", "credential-helpers = [\"\"]\n" };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    {
+      assert_int_equal (regconf_parse (bad[i], strlen (bad[i]), "h.conf", &c, &err), -1);
+      assert_non_null (strstr (err->msg, "credential-helpers"));
+      nook_error_free (&err);
+    }
+}
+
 int
 main (void)
 {
@@ -175,6 +200,7 @@ main (void)
     cmocka_unit_test (test_parse_and_sources),
     cmocka_unit_test (test_v1_and_errors),
     cmocka_unit_test (test_short_name_mode),
+    cmocka_unit_test (test_credential_helpers),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
