@@ -298,6 +298,55 @@ argv_of (const char *first, ...)
   return v;
 }
 
+static void
+push2 (char ***a, const char *flag, const char *v)
+{
+  strv_push (a, flag);
+  strv_push (a, v);
+}
+
+/* A batch of jobs run together (run_batch).  */
+struct batch
+{
+  struct job *v;
+  size_t n;
+};
+
+/* One more job of b: argv (owned), what (owned); the job returned for its other fields,
+ * valid until the next add. */
+static struct job *
+add_job (struct batch *b, char **argv, char *what, const char *doing, const char *done)
+{
+  b->v = xrealloc (b->v, (b->n + 1) * sizeof *b->v);
+  struct job *j = &b->v[b->n++];
+  memset (j, 0, sizeof *j);
+  j->argv = argv;
+  j->what = what;
+  j->doing = doing;
+  j->done = done;
+  return j;
+}
+
+/* Run b's jobs in parallel and free them; the number that failed. */
+static int
+run_batch (struct orch *o, struct batch *b)
+{
+  int failed = b->n ? run_jobs (o, b->v, b->n) : 0;
+  jobs_free (b->v, b->n);
+  b->v = NULL;
+  b->n = 0;
+  return failed;
+}
+
+/* One job run alone; whether it failed. */
+static bool
+run_one (struct orch *o, char **argv, char *what, const char *doing, const char *done)
+{
+  struct batch b = { 0 };
+  add_job (&b, argv, what, doing, done);
+  return run_batch (o, &b) > 0;
+}
+
 /* ---- the project's containers ------------------------------------------------------ */
 
 struct pctr
@@ -626,6 +675,22 @@ preflight (struct orch *o, bool *sel, nook_error_t *err)
 
 /* ---- resources ---------------------------------------------------------------------- */
 
+/* `KIND create` with Compose's labels (project, KIND=key, version) and the file's own. */
+static char **
+create_argv (struct orch *o, const char *kind, const char *key, char **labels)
+{
+  char **a = argv_of (kind, "create", NULL);
+  cleanup_free char *l1 = xasprintf ("%s=%s", L_PROJECT, o->name);
+  cleanup_free char *l2 = xasprintf ("com.docker.compose.%s=%s", kind, key);
+  cleanup_free char *l3 = xasprintf ("com.docker.compose.version=%s", NOOK_COMPOSE_VERSION);
+  push2 (&a, "--label", l1);
+  push2 (&a, "--label", l2);
+  push2 (&a, "--label", l3);
+  for (char **l = labels; l && *l; l++)
+    push2 (&a, "--label", *l);
+  return a;
+}
+
 static int
 ensure_networks (struct orch *o, bool *sel, nook_error_t *err)
 {
@@ -649,21 +714,7 @@ ensure_networks (struct orch *o, bool *sel, nook_error_t *err)
       if (n->external)
         return nook_error_set (err, 0, "network %s declared as external, but could not be found",
                                n->name);
-      char **a = argv_of ("network", "create", NULL);
-      cleanup_free char *l1 = xasprintf ("%s=%s", L_PROJECT, o->name);
-      cleanup_free char *l2 = xasprintf ("com.docker.compose.network=%s", n->key);
-      cleanup_free char *l3 = xasprintf ("com.docker.compose.version=%s", NOOK_COMPOSE_VERSION);
-      strv_push (&a, "--label");
-      strv_push (&a, l1);
-      strv_push (&a, "--label");
-      strv_push (&a, l2);
-      strv_push (&a, "--label");
-      strv_push (&a, l3);
-      for (char **l = n->labels; l && *l; l++)
-        {
-          strv_push (&a, "--label");
-          strv_push (&a, *l);
-        }
+      char **a = create_argv (o, "network", n->key, n->labels);
       if (n->internal)
         strv_push (&a, "--internal");
       for (char **sn = n->subnets; sn && *sn; sn++)
@@ -672,14 +723,7 @@ ensure_networks (struct orch *o, bool *sel, nook_error_t *err)
           strv_push (&a, *sn);
         }
       strv_push (&a, n->name);
-      struct job *j = xzalloc (sizeof *j);
-      j->argv = a;
-      j->what = xasprintf ("Network %s", n->name);
-      j->doing = "Creating";
-      j->done = "Created";
-      int failed = run_jobs (o, j, 1);
-      jobs_free (j, 1);
-      if (failed)
+      if (run_one (o, a, xasprintf ("Network %s", n->name), "Creating", "Created"))
         return nook_error_set (err, 0, "network %s: could not be created", n->name);
     }
   return 0;
@@ -697,30 +741,9 @@ ensure_volumes (struct orch *o, nook_error_t *err)
         continue;
       if (v->external)
         return nook_error_set (err, 0, "external volume \"%s\" not found", v->name);
-      char **a = argv_of ("volume", "create", NULL);
-      cleanup_free char *l1 = xasprintf ("%s=%s", L_PROJECT, o->name);
-      cleanup_free char *l2 = xasprintf ("com.docker.compose.volume=%s", v->key);
-      cleanup_free char *l3 = xasprintf ("com.docker.compose.version=%s", NOOK_COMPOSE_VERSION);
-      strv_push (&a, "--label");
-      strv_push (&a, l1);
-      strv_push (&a, "--label");
-      strv_push (&a, l2);
-      strv_push (&a, "--label");
-      strv_push (&a, l3);
-      for (char **l = v->labels; l && *l; l++)
-        {
-          strv_push (&a, "--label");
-          strv_push (&a, *l);
-        }
+      char **a = create_argv (o, "volume", v->key, v->labels);
       strv_push (&a, v->name);
-      struct job *j = xzalloc (sizeof *j);
-      j->argv = a;
-      j->what = xasprintf ("Volume %s", v->name);
-      j->doing = "Creating";
-      j->done = "Created";
-      int failed = run_jobs (o, j, 1);
-      jobs_free (j, 1);
-      if (failed)
+      if (run_one (o, a, xasprintf ("Volume %s", v->name), "Creating", "Created"))
         return nook_error_set (err, 0, "volume %s: could not be created", v->name);
     }
   return 0;
@@ -841,7 +864,7 @@ materialise (struct orch *o, const char *svc, const char *kind, struct compose_f
 }
 
 /* The image's ID (sha256:...) as `image inspect` gives it, or NULL when it is not in the
- * store (yet: run pulls it). */
+ * store (pull_policy never). */
 static char *
 image_id (struct orch *o, const char *image)
 {
@@ -882,13 +905,6 @@ image_id (struct orch *o, const char *image)
 }
 
 /* ---- a service's run arguments ------------------------------------------------------ */
-
-static void
-push2 (char ***a, const char *flag, const char *v)
-{
-  strv_push (a, flag);
-  strv_push (a, v);
-}
 
 static char *
 shell_quote_join (char **v)
@@ -970,7 +986,8 @@ service_run_argv (struct orch *o, struct compose_service *s, int n, bool create,
         strbuf_append (&files, ",");
       strbuf_append (&files, *f);
     }
-  /* Compose's label: the image's ID (its name until the run pulls it) */
+  /* Compose's label: the image's ID (pulled by pull_images; the name under pull_policy:
+   * never, the run then failing with no such image) */
   char *image_ref = s->image ? image_id (o, s->image) : NULL;
   if (image_ref == NULL && s->image)
     image_ref = xstrdup (s->image);
@@ -1411,6 +1428,7 @@ struct up_opts
 {
   bool detach, wait, build, force_recreate, no_recreate, remove_orphans, no_start, no_deps;
   bool abort_on_exit, always_recreate_deps, quiet_pull, no_log_prefix, timestamps, no_color;
+  const char *pull;     /* --pull: always, missing, never, build (NULL: pull_policy's) */
   int64_t wait_timeout; /* seconds, -1 none */
   const char *exit_code_from;
   int timeout; /* -t for recreations, -1 default */
@@ -1434,6 +1452,44 @@ image_present (struct orch *o, const char *image)
     }
   strv_free (a);
   return pid > 0 && wait_child (pid) == 0;
+}
+
+/* The selected services' images pulled before anything is created, in parallel, as
+ * Compose's up does (so that the containers' com.docker.compose.image label is the image's
+ * ID): policy (up's --pull, else the service's pull_policy, else "missing") always pulls,
+ * never and build do not, the others pull an image not in the store.  A service with a
+ * build section is left to build_services unless its policy is always. */
+static int
+pull_images (struct orch *o, bool *sel, const char *flag, bool quiet, nook_error_t *err)
+{
+  static const char *const known[] = { "always", "never", "missing", "if_not_present", "build" };
+  if (flag)
+    {
+      bool ok = false;
+      for (size_t k = 0; k < ARRAY_SIZE (known); k++)
+        ok = ok || strcmp (flag, known[k]) == 0;
+      if (!ok)
+        return nook_error_set (err, 0,
+                               "invalid --pull option \"%s\": want always, missing, "
+                               "never or build",
+                               flag);
+    }
+  struct batch b = { 0 };
+  for (size_t i = 0; i < o->m->n_services; i++)
+    {
+      struct compose_service *s = &o->m->services[i];
+      const char *pol = flag ? flag : s->pull_policy ? s->pull_policy : "missing";
+      if (!sel[i] || s->image == NULL || strcmp (pol, "never") == 0 || strcmp (pol, "build") == 0)
+        continue;
+      bool always = strcmp (pol, "always") == 0;
+      if ((s->build && !always) || (!always && image_present (o, s->image)))
+        continue;
+      add_job (&b, argv_of ("pull", s->image, NULL), xstrdup (s->name), quiet ? NULL : "Pulling",
+               quiet ? NULL : "Pulled");
+    }
+  if (run_batch (o, &b) > 0)
+    return nook_error_set (err, 0, "some service images could not be pulled");
+  return 0;
 }
 
 static int
@@ -1481,34 +1537,12 @@ build_services (struct orch *o, bool *sel, bool force, bool *rebuilt, char **ext
       for (char **x = extra; x && *x; x++)
         strv_push (&a, *x);
       strv_push (&a, s->build->context);
-      struct job *j = xzalloc (sizeof *j);
-      j->argv = a;
-      j->what = xasprintf ("Image %s", img);
-      j->doing = "Building";
-      j->done = "Built";
-      int failed = run_jobs (o, j, 1);
-      jobs_free (j, 1);
-      if (failed)
+      if (run_one (o, a, xasprintf ("Image %s", img), "Building", "Built"))
         return nook_error_set (err, 0, "failed to build service \"%s\"", s->name);
       if (rebuilt)
         rebuilt[i] = true;
     }
   return 0;
-}
-
-static void
-add_job (struct job **jobs, size_t *n, char **argv, char **argv2, char **argv3, char *what,
-         const char *doing, const char *done)
-{
-  *jobs = xrealloc (*jobs, (*n + 1) * sizeof **jobs);
-  struct job *j = &(*jobs)[(*n)++];
-  memset (j, 0, sizeof *j);
-  j->argv = argv;
-  j->argv2 = argv2;
-  j->argv3 = argv3;
-  j->what = what;
-  j->doing = doing;
-  j->done = done;
 }
 
 static char **
@@ -1555,13 +1589,8 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
       {
         if (u->remove_orphans)
           {
-            struct job *j = xzalloc (sizeof *j);
-            j->argv = argv_of ("rm", "-f", pc.v[i].c->id, NULL);
-            j->what = xasprintf ("Container %s", pc.v[i].c->name);
-            j->doing = "Removing";
-            j->done = "Removed";
-            run_jobs (o, j, 1);
-            jobs_free (j, 1);
+            run_one (o, argv_of ("rm", "-f", pc.v[i].c->id, NULL),
+                     xasprintf ("Container %s", pc.v[i].c->name), "Removing", "Removed");
           }
         else
           fprintf (stderr,
@@ -1606,8 +1635,7 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
         }
       if (rc < 0)
         break;
-      struct job *jobs = NULL;
-      size_t nj = 0;
+      struct batch b = { 0 };
       for (size_t i = 0; i < o->m->n_services && rc == 0; i++)
         {
           struct compose_service *s = &o->m->services[i];
@@ -1620,10 +1648,11 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
               struct pctr *c = &pc.v[k];
               if (c->oneoff || strcmp (c->service, s->name) != 0 || c->number <= want)
                 continue;
-              add_job (&jobs, &nj, stop_argv ("stop", c->c->id, u->timeout),
-                       argv_of ("rm", "-f", c->c->id, NULL), NULL,
-                       xasprintf ("Container %s", c->c->name), "Stopping", "Removed");
-              jobs[nj - 1].ignore_fail1 = true;
+              struct job *j
+                  = add_job (&b, stop_argv ("stop", c->c->id, u->timeout),
+                             xasprintf ("Container %s", c->c->name), "Stopping", "Removed");
+              j->argv2 = argv_of ("rm", "-f", c->c->id, NULL);
+              j->ignore_fail1 = true;
             }
           for (int n = 1; n <= want; n++)
             {
@@ -1639,9 +1668,10 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
                 {
                   if (have->c->running && !u->no_start && restart_follows (s, o->m, recreated))
                     {
-                      add_job (&jobs, &nj, stop_argv ("restart", have->c->id, u->timeout), NULL,
-                               NULL, xasprintf ("Container %s", name), "Restarting", "Started");
-                      jobs[nj - 1].then = service_connects (o, s, n, have->c->id);
+                      add_job (&b, stop_argv ("restart", have->c->id, u->timeout),
+                               xasprintf ("Container %s", name), "Restarting", "Started")
+                          ->then
+                          = service_connects (o, s, n, have->c->id);
                     }
                   else if (have->c->running || u->no_start)
                     {
@@ -1650,9 +1680,10 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
                     }
                   else
                     {
-                      add_job (&jobs, &nj, argv_of ("start", have->c->id, NULL), NULL, NULL,
-                               xasprintf ("Container %s", name), "Starting", "Started");
-                      jobs[nj - 1].then = service_connects (o, s, n, have->c->id);
+                      add_job (&b, argv_of ("start", have->c->id, NULL),
+                               xasprintf ("Container %s", name), "Starting", "Started")
+                          ->then
+                          = service_connects (o, s, n, have->c->id);
                     }
                   continue;
                 }
@@ -1664,25 +1695,28 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
                 }
               if (have)
                 recreated[i] = true;
+              struct job *j;
               if (have)
                 {
-                  add_job (&jobs, &nj, stop_argv ("stop", have->c->id, u->timeout),
-                           argv_of ("rm", "-f", have->c->id, NULL), ra,
-                           xasprintf ("Container %s", name), "Recreate",
-                           u->no_start ? "Recreated" : "Started");
-                  jobs[nj - 1].ignore_fail1 = true;
+                  j = add_job (&b, stop_argv ("stop", have->c->id, u->timeout),
+                               xasprintf ("Container %s", name), "Recreate",
+                               u->no_start ? "Recreated" : "Started");
+                  j->argv2 = argv_of ("rm", "-f", have->c->id, NULL);
+                  j->argv3 = ra;
+                  j->ignore_fail1 = true;
                 }
               else
-                add_job (&jobs, &nj, ra, NULL, NULL, xasprintf ("Container %s", name),
-                         u->no_start ? "Creating" : "Starting",
-                         u->no_start ? "Created" : "Started");
+                j = add_job (&b, ra, xasprintf ("Container %s", name),
+                             u->no_start ? "Creating" : "Starting",
+                             u->no_start ? "Created" : "Started");
               if (!u->no_start)
-                jobs[nj - 1].then = service_connects (o, s, n, NULL);
+                j->then = service_connects (o, s, n, NULL);
             }
         }
-      if (rc == 0 && nj > 0 && run_jobs (o, jobs, nj) > 0)
+      if (rc < 0)
+        jobs_free (b.v, b.n);
+      else if (run_batch (o, &b) > 0)
         rc = nook_error_set (err, 0, "some containers of the project could not be started");
-      jobs_free (jobs, nj);
     }
   pctrs_free (&pc);
   return rc;
@@ -1978,8 +2012,14 @@ do_up (struct orch *o, int argc, char **argv, bool create_only, nook_error_t *er
             return -1;
           continue;
         }
-      if ((r = cmd_opt_value (argc, argv, &i, NULL, "--pull", verb, &val, err)) < 0
-          || (r == 0 && (r = cmd_opt_value (argc, argv, &i, NULL, "--attach", verb, &val, err)) < 0)
+      if ((r = cmd_opt_value (argc, argv, &i, NULL, "--pull", verb, &val, err)) < 0)
+        return -1;
+      if (r)
+        {
+          u.pull = val;
+          continue;
+        }
+      if ((r = cmd_opt_value (argc, argv, &i, NULL, "--attach", verb, &val, err)) < 0
           || (r == 0
               && (r = cmd_opt_value (argc, argv, &i, NULL, "--no-attach", verb, &val, err)) < 0))
         return -1;
@@ -2075,7 +2115,8 @@ do_up (struct orch *o, int argc, char **argv, bool create_only, nook_error_t *er
     return -1;
   if (preflight (o, sel, err) < 0)
     return -1;
-  if (build_services (o, sel, u.build, u.rebuilt, NULL, err) < 0)
+  if (pull_images (o, sel, u.pull, u.quiet_pull, err) < 0
+      || build_services (o, sel, u.build, u.rebuilt, NULL, err) < 0)
     return -1;
   if (ensure_networks (o, sel, err) < 0 || ensure_volumes (o, err) < 0)
     return -1;
@@ -2155,8 +2196,7 @@ stop_containers (struct orch *o, struct pctrs *pc, bool *pick, bool rm, bool vol
   int failed = 0;
   for (int level = maxd + 1; level >= -1; level--)
     {
-      struct job *jobs = NULL;
-      size_t nj = 0;
+      struct batch b = { 0 };
       for (size_t i = 0; i < pc->n; i++)
         {
           if (!pick[i])
@@ -2177,23 +2217,22 @@ stop_containers (struct orch *o, struct pctrs *pc, bool *pick, bool rm, bool vol
                                     volumes ? c->c->id : NULL, NULL)
                          : NULL;
           bool running = c->c->running;
-          add_job (&jobs, &nj, running || !rm ? a : (strv_free (a), a2), running || !rm ? a2 : NULL,
-                   NULL, xasprintf ("Container %s", c->c->name), rm ? "Stopping" : NULL,
-                   rm                              ? "Removed"
-                   : strcmp (verb, "stop") == 0    ? "Stopped"
-                   : strcmp (verb, "kill") == 0    ? "Killed"
-                   : strcmp (verb, "pause") == 0   ? "Paused"
-                   : strcmp (verb, "unpause") == 0 ? "Unpaused"
-                   : strcmp (verb, "restart") == 0 ? "Started"
-                   : strcmp (verb, "start") == 0   ? "Started"
-                                                   : "Done");
-          jobs[nj - 1].ignore_fail1 = rm;
+          struct job *j = add_job (&b, running || !rm ? a : (strv_free (a), a2),
+                                   xasprintf ("Container %s", c->c->name), rm ? "Stopping" : NULL,
+                                   rm                              ? "Removed"
+                                   : strcmp (verb, "stop") == 0    ? "Stopped"
+                                   : strcmp (verb, "kill") == 0    ? "Killed"
+                                   : strcmp (verb, "pause") == 0   ? "Paused"
+                                   : strcmp (verb, "unpause") == 0 ? "Unpaused"
+                                   : strcmp (verb, "restart") == 0 ? "Started"
+                                   : strcmp (verb, "start") == 0   ? "Started"
+                                                                   : "Done");
+          j->argv2 = running || !rm ? a2 : NULL;
+          j->ignore_fail1 = rm;
           if (si >= 0 && !c->oneoff && strcmp (verb, "restart") == 0)
-            jobs[nj - 1].then = service_connects (o, &o->m->services[si], c->number, c->c->id);
+            j->then = service_connects (o, &o->m->services[si], c->number, c->c->id);
         }
-      if (nj)
-        failed += run_jobs (o, jobs, nj);
-      jobs_free (jobs, nj);
+      failed += run_batch (o, &b);
     }
   return failed;
 }
@@ -2278,24 +2317,23 @@ do_down (struct orch *o, int argc, char **argv, nook_error_t *err)
   json_auto_t *nets = netrec_list (o->root);
   size_t k;
   json_t *rec;
-  struct job *jobs = NULL;
-  size_t nj = 0;
+  struct batch b = { 0 };
   json_array_foreach (nets, k, rec)
   {
     const char *pj
         = json_string_value (json_object_get (json_object_get (rec, "Labels"), L_PROJECT));
     const char *nm = json_string_value (json_object_get (rec, "Name"));
     if (pj && nm && strcmp (pj, o->name) == 0)
-      add_job (&jobs, &nj, argv_of ("network", "rm", nm, NULL), NULL, NULL,
-               xasprintf ("Network %s", nm), "Removing", "Removed");
+      add_job (&b, argv_of ("network", "rm", nm, NULL), xasprintf ("Network %s", nm), "Removing",
+               "Removed");
   }
   if (volumes)
     {
       cleanup_strv char **vols = NULL;
       for_labelled_volumes (o, &vols);
       for (char **v = vols; v && *v; v++)
-        add_job (&jobs, &nj, argv_of ("volume", "rm", *v, NULL), NULL, NULL,
-                 xasprintf ("Volume %s", *v), "Removing", "Removed");
+        add_job (&b, argv_of ("volume", "rm", *v, NULL), xasprintf ("Volume %s", *v), "Removing",
+                 "Removed");
     }
   if (rmi)
     for (size_t i = 0; i < o->m->n_services; i++)
@@ -2307,12 +2345,10 @@ do_down (struct orch *o, int argc, char **argv, nook_error_t *err)
             = s->image ? xstrdup (s->image) : xasprintf ("%s-%s", o->name, s->name);
         if (!image_present (o, img))
           continue;
-        add_job (&jobs, &nj, argv_of ("rmi", img, NULL), NULL, NULL, xasprintf ("Image %s", img),
-                 "Removing", "Removed");
+        add_job (&b, argv_of ("rmi", img, NULL), xasprintf ("Image %s", img), "Removing",
+                 "Removed");
       }
-  if (nj)
-    failed += run_jobs (o, jobs, nj);
-  jobs_free (jobs, nj);
+  failed += run_batch (o, &b);
   cleanup_free char *sd = secrets_dir (o);
   rm_rf (sd);
   if (failed)
@@ -2406,27 +2442,24 @@ do_simple (struct orch *o, int argc, char **argv, nook_error_t *err)
         }
       for (int level = 0; level <= maxd; level++)
         {
-          struct job *jobs = NULL;
-          size_t nj = 0;
+          struct batch b = { 0 };
           for (size_t i = 0; i < pc.n; i++)
             {
               int si = svc_index (o->m, pc.v[i].service);
               if (!pick[i] || depth[si] != level || pc.v[i].c->running)
                 continue;
-              add_job (&jobs, &nj, argv_of ("start", pc.v[i].c->id, NULL), NULL, NULL,
-                       xasprintf ("Container %s", pc.v[i].c->name), "Starting", "Started");
+              struct job *j
+                  = add_job (&b, argv_of ("start", pc.v[i].c->id, NULL),
+                             xasprintf ("Container %s", pc.v[i].c->name), "Starting", "Started");
               if (si >= 0)
-                jobs[nj - 1].then
-                    = service_connects (o, &o->m->services[si], pc.v[i].number, pc.v[i].c->id);
+                j->then = service_connects (o, &o->m->services[si], pc.v[i].number, pc.v[i].c->id);
             }
-          failed += nj ? run_jobs (o, jobs, nj) : 0;
-          jobs_free (jobs, nj);
+          failed += run_batch (o, &b);
         }
     }
   else if (strcmp (verb, "kill") == 0)
     {
-      struct job *jobs = NULL;
-      size_t nj = 0;
+      struct batch b = { 0 };
       for (size_t i = 0; i < pc.n; i++)
         if (pick[i])
           {
@@ -2434,11 +2467,9 @@ do_simple (struct orch *o, int argc, char **argv, nook_error_t *err)
             if (signal_)
               push2 (&a, "-s", signal_);
             strv_push (&a, pc.v[i].c->id);
-            add_job (&jobs, &nj, a, NULL, NULL, xasprintf ("Container %s", pc.v[i].c->name),
-                     "Killing", "Killed");
+            add_job (&b, a, xasprintf ("Container %s", pc.v[i].c->name), "Killing", "Killed");
           }
-      failed = nj ? run_jobs (o, jobs, nj) : 0;
-      jobs_free (jobs, nj);
+      failed = run_batch (o, &b);
     }
   else
     failed = stop_containers (o, &pc, pick, false, false, timeout, verb);
@@ -2573,7 +2604,8 @@ do_run (struct orch *o, int argc, char **argv, nook_error_t *err)
   for (size_t k = 0; k < o->m->n_services; k++)
     any = any || sel[k];
   sel[si] = true;
-  if (build_services (o, sel, false, NULL, NULL, err) < 0 || ensure_networks (o, sel, err) < 0
+  if (pull_images (o, sel, NULL, false, err) < 0
+      || build_services (o, sel, false, NULL, NULL, err) < 0 || ensure_networks (o, sel, err) < 0
       || ensure_volumes (o, err) < 0)
     return -1;
   sel[si] = false;
@@ -2762,15 +2794,13 @@ do_transfer (struct orch *o, int argc, char **argv, nook_error_t *err)
   cleanup_free bool *sel = xzalloc ((o->m->n_services + 1) * sizeof *sel);
   if (select_services (o->m, services, false, sel, err) < 0)
     return -1;
-  struct job *jobs = NULL;
-  size_t nj = 0;
+  struct batch b = { 0 };
   for (size_t i = 0; i < o->m->n_services; i++)
     {
       struct compose_service *s = &o->m->services[i];
       if (!sel[i] || s->image == NULL || (pull ? s->build != NULL : s->build == NULL))
         continue;
-      add_job (&jobs, &nj, argv_of (argv[0], s->image, NULL), NULL, NULL,
-               xasprintf ("Image %s", s->image),
+      add_job (&b, argv_of (argv[0], s->image, NULL), xasprintf ("Image %s", s->image),
                quiet  ? NULL
                : pull ? "Pulling"
                       : "Pushing",
@@ -2778,8 +2808,7 @@ do_transfer (struct orch *o, int argc, char **argv, nook_error_t *err)
                : pull ? "Pulled"
                       : "Pushed");
     }
-  int failed = nj ? run_jobs (o, jobs, nj) : 0;
-  jobs_free (jobs, nj);
+  int failed = run_batch (o, &b);
   if (failed && !ignore)
     return nook_error_set (err, 0, "%d image%s could not be %s", failed, failed == 1 ? "" : "s",
                            pull ? "pulled" : "pushed");
@@ -3022,13 +3051,8 @@ watch_apply (struct orch *o, bool *sel, const char *path)
             }
           if (restart)
             {
-              struct job *j = xzalloc (sizeof *j);
-              j->argv = argv_of ("restart", id, NULL);
-              j->what = xasprintf ("Container %s", s->name);
-              j->doing = "Restarting";
-              j->done = "Started";
-              run_jobs (o, j, 1);
-              jobs_free (j, 1);
+              run_one (o, argv_of ("restart", id, NULL), xasprintf ("Container %s", s->name),
+                       "Restarting", "Started");
             }
         }
     }
