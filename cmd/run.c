@@ -87,6 +87,8 @@ run_usage (void)
       "      --stop-timeout int         Seconds from the first INT/TERM/HUP/QUIT forwarded\n"
       "                                 to the container until it is killed (default 10)\n"
       "      --storage-driver string    overlay, fuse-overlayfs or copy-up\n"
+      "      --sysctl list              Sysctl options of the container's namespaces\n"
+      "                                 (net.*, fs.mqueue.*, kernel.msg*/sem/shm*)\n"
       "      --tmpfs list               Mount a tmpfs directory (PATH[:OPTIONS])\n"
       "  -t, --tty                      Allocate a pseudo-TTY\n"
       "      --ulimit list              Ulimit options (NAME=SOFT[:HARD])\n"

@@ -1200,6 +1200,8 @@ service_run_argv (struct orch *o, struct compose_service *s, int n, bool create,
     push2 (&a, "--hostname", s->hostname);
   if (s->domainname && *s->domainname)
     push2 (&a, "--domainname", s->domainname);
+  for (char **sc = s->sysctls; sc && *sc; sc++)
+    push2 (&a, "--sysctl", *sc);
   for (char **g = s->group_add; g && *g; g++)
     push2 (&a, "--group-add", *g);
   if (s->init_set && s->init)
