@@ -2949,14 +2949,14 @@ watch_tree (struct watcher *w, const char *dir)
     closedir (d);
 }
 
-/* Whether rel (a path under a rule's path) is ignored: a pattern matches it, its last
- * component, or one of its leading directories. */
+/* Whether rel (a path under a rule's path) matches one of pats: a pattern matches it, its
+ * last component, or one of its leading directories. */
 static bool
-watch_ignored (const struct compose_watch *r, const char *rel)
+watch_match (char **pats, const char *rel)
 {
   const char *base = strrchr (rel, '/');
   base = base ? base + 1 : rel;
-  for (char **g = r->ignore; g && *g; g++)
+  for (char **g = pats; g && *g; g++)
     {
       cleanup_free char *pat = xstrdup (*g);
       size_t n = strlen (pat);
@@ -2968,6 +2968,22 @@ watch_ignored (const struct compose_watch *r, const char *rel)
         return true;
     }
   return false;
+}
+
+/* path (absolute, on the host) relative to rule r's path: NULL when not under it, or
+ * ignored, or not included. */
+static const char *
+watch_rel (const struct compose_watch *r, const char *path)
+{
+  size_t pl = r->path ? strlen (r->path) : 0;
+  if (pl == 0 || strncmp (path, r->path, pl) != 0 || (path[pl] && path[pl] != '/'))
+    return NULL;
+  const char *rel = path[pl] ? path + pl + 1 : "";
+  if (*rel && watch_match (r->ignore, rel))
+    return NULL;
+  if (*rel && r->include && !watch_match (r->include, rel))
+    return NULL;
+  return rel;
 }
 
 static volatile sig_atomic_t watch_stop;
@@ -2991,9 +3007,153 @@ call_child (struct orch *o, char **a)
   return pid > 0 ? wait_child (pid) : 1;
 }
 
-/* A changed path acted on for every rule of every selected service it is under. */
+/* path (host) to dst in container id: a file or a directory's content copied (the
+ * directory made first), or dst removed when path is gone. */
 static void
-watch_apply (struct orch *o, bool *sel, const char *path)
+watch_sync_one (struct orch *o, const char *id, const char *path, const char *dst)
+{
+  struct stat st;
+  if (lstat (path, &st) < 0)
+    {
+      cleanup_strv char **a = argv_of ("exec", id, "rm", "-rf", dst, NULL);
+      call_child (o, a);
+      return;
+    }
+  bool dir = S_ISDIR (st.st_mode);
+  cleanup_free char *parent = xstrdup (dst);
+  char *sl = strrchr (parent, '/');
+  if (sl && sl != parent)
+    *sl = '\0';
+  cleanup_strv char **mk = argv_of ("exec", id, "mkdir", "-p", dir ? dst : parent, NULL);
+  call_child (o, mk);
+  /* (a directory as DIR/.: its content into dst, not dst/DIR when dst exists) */
+  cleanup_free char *src = dir ? xasprintf ("%s/.", path) : xstrdup (path);
+  cleanup_free char *ref = xasprintf ("%s:%s", id, dst);
+  cleanup_strv char **a = argv_of ("cp", src, ref, NULL);
+  call_child (o, a);
+}
+
+/* sync+exec: the rule's command in the service's container. */
+static void
+watch_exec (struct orch *o, const struct compose_watch *r, const char *id)
+{
+  if (r->exec_command == NULL)
+    return;
+  cleanup_strv char **a = argv_of ("exec", NULL);
+  if (r->exec_user)
+    push2 (&a, "-u", r->exec_user);
+  if (r->exec_workdir)
+    push2 (&a, "-w", r->exec_workdir);
+  for (char **e = r->exec_env; e && *e; e++)
+    push2 (&a, "-e", *e);
+  if (r->exec_privileged)
+    strv_push (&a, "--privileged");
+  strv_push (&a, id);
+  for (char **c = r->exec_command; *c; c++)
+    strv_push (&a, *c);
+  call_child (o, a);
+}
+
+/* Service s's rules acted on for one batch of changed paths (each once), as Compose does:
+ * a rebuild rule matched rebuilds the service (up -d --build --no-deps) and nothing else;
+ * else every sync rule's paths are synced, then the container restarted once when a
+ * restart rule matched, and the sync+exec rules' commands run. */
+static void
+watch_service (struct orch *o, struct compose_service *s, char **paths)
+{
+  bool rebuild = false, restart = false;
+  size_t changes = 0;
+  cleanup_free bool *hit = xzalloc ((s->n_watch + 1) * sizeof *hit);
+  for (size_t k = 0; k < s->n_watch; k++)
+    for (char **p = paths; p && *p; p++)
+      if (watch_rel (&s->watch[k], *p))
+        {
+          const char *act = s->watch[k].action ? s->watch[k].action : "";
+          hit[k] = true;
+          rebuild = rebuild || strcmp (act, "rebuild") == 0;
+          restart = restart || strstr (act, "restart") != NULL;
+          changes += str_has_prefix (act, "sync") && s->watch[k].target;
+        }
+  if (rebuild)
+    {
+      fprintf (stderr, "Rebuilding service \"%s\" after changes were detected...\n", s->name);
+      nook_error_t e = NULL;
+      char **a = argv_of ("up", "-d", "--build", "--no-deps", s->name, NULL);
+      if (do_up (o, (int)strv_len (a), a, false, &e) < 0)
+        fprintf (stderr, "Error: rebuild of %s: %s\n", s->name, e ? e->msg : "failed");
+      strv_free (a);
+      nook_error_free (&e);
+      return;
+    }
+  if (!restart && changes == 0)
+    return;
+  nook_error_t e = NULL;
+  cleanup_free char *id = service_container (o, s->name, 0, &e);
+  nook_error_free (&e);
+  if (id == NULL)
+    return;
+  if (changes)
+    fprintf (stderr, "Syncing service \"%s\" after %zu changes were detected\n", s->name, changes);
+  for (size_t k = 0; k < s->n_watch; k++)
+    {
+      const struct compose_watch *r = &s->watch[k];
+      if (!hit[k] || !r->action || !str_has_prefix (r->action, "sync") || !r->target)
+        continue;
+      for (char **p = paths; p && *p; p++)
+        {
+          const char *rel = watch_rel (r, *p);
+          if (rel == NULL)
+            continue;
+          cleanup_free char *dst = *rel ? xasprintf ("%s/%s", r->target, rel) : xstrdup (r->target);
+          watch_sync_one (o, id, *p, dst);
+        }
+    }
+  if (restart)
+    run_one (o, argv_of ("restart", id, NULL), xasprintf ("Container %s", s->name), "Restarting",
+             "Started");
+  for (size_t k = 0; k < s->n_watch; k++)
+    if (hit[k] && s->watch[k].action && strcmp (s->watch[k].action, "sync+exec") == 0)
+      watch_exec (o, &s->watch[k], id);
+}
+
+/* A batch of changed paths (the events until WATCH_QUIET_MS passed without one). */
+static void
+watch_batch (struct orch *o, bool *sel, char **paths)
+{
+  for (size_t i = 0; i < o->m->n_services; i++)
+    if (sel[i] && o->m->services[i].n_watch)
+      watch_service (o, &o->m->services[i], paths);
+}
+
+/* The files under dir not ignored by r (and included), pushed on out. */
+static void
+watch_walk (const struct compose_watch *r, const char *dir, char ***out)
+{
+  DIR *d = opendir (dir);
+  struct dirent *e;
+  while (d && (e = readdir (d)) != NULL)
+    {
+      if (strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0)
+        continue;
+      cleanup_free char *sub = xasprintf ("%s/%s", dir, e->d_name);
+      const char *rel = watch_rel (r, sub);
+      if (e->d_type == DT_DIR)
+        {
+          /* (an ignored directory skipped whole; include patterns name files) */
+          if (!watch_match (r->ignore, sub + strlen (r->path) + 1))
+            watch_walk (r, sub, out);
+        }
+      else if (rel)
+        strv_push (out, sub);
+    }
+  if (d)
+    closedir (d);
+}
+
+/* initial_sync: each sync rule's path copied into the container before watching (the
+ * whole tree at once when nothing is ignored or included, else file by file). */
+static void
+watch_initial_sync (struct orch *o, bool *sel)
 {
   for (size_t i = 0; i < o->m->n_services; i++)
     {
@@ -3001,69 +3161,70 @@ watch_apply (struct orch *o, bool *sel, const char *path)
       for (size_t k = 0; sel[i] && k < s->n_watch; k++)
         {
           const struct compose_watch *r = &s->watch[k];
-          size_t pl = r->path ? strlen (r->path) : 0;
-          if (pl == 0 || strncmp (path, r->path, pl) != 0 || (path[pl] && path[pl] != '/'))
+          struct stat st;
+          if (!r->initial_sync || !r->action || !str_has_prefix (r->action, "sync") || !r->target
+              || !r->path || stat (r->path, &st) < 0)
             continue;
-          const char *rel = path[pl] ? path + pl + 1 : "";
-          if (*rel && watch_ignored (r, rel))
-            continue;
-          const char *act = r->action ? r->action : "";
           nook_error_t e = NULL;
-          if (strcmp (act, "rebuild") == 0)
-            {
-              fprintf (stderr, "Rebuilding service \"%s\" after changes were detected...\n",
-                       s->name);
-              char **a = argv_of ("up", "-d", "--build", "--no-deps", s->name, NULL);
-              if (do_up (o, (int)strv_len (a), a, false, &e) < 0)
-                fprintf (stderr, "Error: rebuild of %s: %s\n", s->name, e ? e->msg : "failed");
-              strv_free (a);
-              nook_error_free (&e);
-              continue;
-            }
-          bool sync = str_has_prefix (act, "sync"), restart = strstr (act, "restart") != NULL;
-          if (!sync && !restart)
-            continue;
           cleanup_free char *id = service_container (o, s->name, 0, &e);
           nook_error_free (&e);
           if (id == NULL)
             continue;
-          if (sync && r->target)
+          if (!S_ISDIR (st.st_mode) || (r->ignore == NULL && r->include == NULL))
             {
-              cleanup_free char *dst
-                  = *rel ? xasprintf ("%s/%s", r->target, rel) : xstrdup (r->target);
-              struct stat st;
-              fprintf (stderr, "Syncing service \"%s\" after 1 changes were detected\n", s->name);
-              if (lstat (path, &st) == 0)
-                {
-                  cleanup_free char *parent = xstrdup (dst);
-                  char *sl = strrchr (parent, '/');
-                  if (sl && sl != parent)
-                    *sl = '\0';
-                  cleanup_strv char **mk = argv_of ("exec", id, "mkdir", "-p", parent, NULL);
-                  call_child (o, mk);
-                  cleanup_free char *ref = xasprintf ("%s:%s", id, dst);
-                  cleanup_strv char **a = argv_of ("cp", path, ref, NULL);
-                  call_child (o, a);
-                }
-              else
-                {
-                  cleanup_strv char **a = argv_of ("exec", id, "rm", "-rf", dst, NULL);
-                  call_child (o, a);
-                }
+              watch_sync_one (o, id, r->path, r->target);
+              continue;
             }
-          if (restart)
+          cleanup_strv char **files = NULL;
+          watch_walk (r, r->path, &files);
+          for (char **f = files; f && *f; f++)
             {
-              run_one (o, argv_of ("restart", id, NULL), xasprintf ("Container %s", s->name),
-                       "Restarting", "Started");
+              cleanup_free char *dst = xasprintf ("%s/%s", r->target, *f + strlen (r->path) + 1);
+              watch_sync_one (o, id, *f, dst);
             }
         }
     }
 }
 
-/* watch [--no-up] [--quiet] [--prune] [SERVICE...]: up -d, then each develop.watch rule's
- * path watched with inotify (directories recursively): sync (nook cp into the service's
- * container, a deletion removed there), sync+restart, restart, rebuild (up -d --build
- * --no-deps SERVICE); paths matching `ignore` left alone.  Until SIGINT or SIGTERM. */
+/* Compose's quiet period: changes are acted on once none came for this long. */
+#define WATCH_QUIET_MS 500
+
+/* The events read from w.fd added to *pending (each path once); new directories watched. */
+static void
+watch_read (struct watcher *w, char ***pending)
+{
+  char buf[8192] __attribute__ ((aligned (__alignof__(struct inotify_event))));
+  ssize_t n = read (w->fd, buf, sizeof buf);
+  for (char *q = buf; n > 0 && q < buf + n;)
+    {
+      struct inotify_event *ev = (struct inotify_event *)(void *)q;
+      q += sizeof *ev + ev->len;
+      const char *dir = NULL;
+      for (size_t i = 0; i < w->n && !dir; i++)
+        if (w->v[i].wd == ev->wd)
+          dir = w->v[i].path;
+      if (dir == NULL || ev->len == 0)
+        continue;
+      cleanup_free char *path = xasprintf ("%s/%s", dir, ev->name);
+      if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO)))
+        watch_tree (w, path);
+      /* a file's content once it is written (not at its creation, still empty) */
+      if ((ev->mask & IN_CREATE) && !(ev->mask & IN_ISDIR))
+        continue;
+      bool have = false;
+      for (char **p = *pending; p && *p && !have; p++)
+        have = strcmp (*p, path) == 0;
+      if (!have)
+        strv_push (pending, path);
+    }
+}
+
+/* watch [--no-up] [--quiet] [--prune] [SERVICE...]: up -d, initial_sync, then each
+ * develop.watch rule's path watched with inotify (directories recursively), the changes
+ * acted on in batches (WATCH_QUIET_MS of quiet): sync (nook cp into the service's
+ * container, a deletion removed there), sync+restart, sync+exec, restart, rebuild (up -d
+ * --build --no-deps SERVICE); paths matching `ignore` (or not `include`) left alone.  Until
+ * SIGINT or SIGTERM. */
 static int
 do_watch (struct orch *o, int argc, char **argv, nook_error_t *err)
 {
@@ -3096,7 +3257,7 @@ do_watch (struct orch *o, int argc, char **argv, nook_error_t *err)
       if (do_up (o, (int)strv_len (a), a, false, err) < 0)
         return -1;
     }
-  struct watcher w = { .fd = inotify_init1 (IN_CLOEXEC) };
+  struct watcher w = { .fd = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK) };
   if (w.fd < 0)
     return nook_error_set (err, errno, "inotify_init1");
   for (size_t i = 0; i < o->m->n_services; i++)
@@ -3117,38 +3278,33 @@ do_watch (struct orch *o, int argc, char **argv, nook_error_t *err)
             watch_tree (&w, dir);
           }
       }
+  /* (watched first: a change made while the initial sync runs is not lost) */
+  watch_initial_sync (o, sel);
   struct sigaction sa = { .sa_handler = on_watch_signal }, old_int, old_term;
   sigaction (SIGINT, &sa, &old_int);
   sigaction (SIGTERM, &sa, &old_term);
   fprintf (stderr, "Watch enabled\n");
   fflush (stderr);
-  char buf[8192] __attribute__ ((aligned (__alignof__(struct inotify_event))));
+  char **pending = NULL;
   while (!watch_stop)
     {
-      ssize_t n = read (w.fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR)
+      struct pollfd pfd = { .fd = w.fd, .events = POLLIN };
+      int pr = poll (&pfd, 1, pending ? WATCH_QUIET_MS : -1);
+      if (pr < 0 && errno == EINTR)
         continue;
-      if (n <= 0)
+      if (pr < 0)
         break;
-      for (char *q = buf; q < buf + n;)
+      if (pr == 0)
         {
-          struct inotify_event *ev = (struct inotify_event *)(void *)q;
-          q += sizeof *ev + ev->len;
-          const char *dir = NULL;
-          for (size_t i = 0; i < w.n && !dir; i++)
-            if (w.v[i].wd == ev->wd)
-              dir = w.v[i].path;
-          if (dir == NULL || ev->len == 0)
-            continue;
-          cleanup_free char *path = xasprintf ("%s/%s", dir, ev->name);
-          if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO)))
-            watch_tree (&w, path);
-          /* a file's content once it is written (not at its creation, still empty) */
-          if ((ev->mask & IN_CREATE) && !(ev->mask & IN_ISDIR))
-            continue;
-          watch_apply (o, sel, path);
+          watch_batch (o, sel, pending);
+          strv_free (pending);
+          pending = NULL;
+          fflush (stderr);
+          continue;
         }
+      watch_read (&w, &pending);
     }
+  strv_free (pending);
   sigaction (SIGINT, &old_int, NULL);
   sigaction (SIGTERM, &old_term, NULL);
   for (size_t i = 0; i < w.n; i++)
