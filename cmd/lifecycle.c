@@ -4,6 +4,7 @@
 #include "cmd/lifecycle.h"
 #include "cmd/run_net.h"
 #include "cmd/cli.h"
+#include "cmd/events.h"
 #include "cmd/health.h"
 #include "cmd/records.h"
 #include "cmd/store_open.h"
@@ -855,6 +856,8 @@ each_container (struct nook_ctx *ctx, struct verb_opts *v, nook_error_t *err)
           rc = stop_one (root, id, v, &e);
           if (rc == 0)
             rc = start_one (ctx, root, id, arg, v, &e);
+          if (rc >= 0)
+            events_container (root, id, "restart", NULL);
         }
       else if (strcmp (v->verb, "start") == 0)
         {

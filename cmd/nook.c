@@ -148,6 +148,7 @@ static const struct command commands[] = {
   { "unpause", cmd_unpause, "Unpause all processes within one or more containers" },
   { "attach", cmd_attach, "Attach to a running container's input and output" },
   { "logs", cmd_logs, "Fetch the logs of a container" },
+  { "events", cmd_events, "Get real time events from the store" },
   { "exec", cmd_exec, "Execute a command in a running container" },
   { "images", cmd_images, "List images" },
   { "import", cmd_import, "Import a rootfs tarball as a one-layer image" },

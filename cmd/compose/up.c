@@ -26,6 +26,7 @@
 
 #include "cmd/cli.h"
 #include "cmd/compose/compose.h"
+#include "cmd/compose/events.h"
 #include "cmd/compose/model.h"
 #include "cmd/compose/up.h"
 #include "cmd/ctrs.h"
@@ -3366,7 +3367,7 @@ do_wait (struct orch *o, int argc, char **argv, nook_error_t *err)
 
 static const char *const verbs[]
     = { "up",  "down", "create", "start", "stop", "restart", "kill", "rm",    "pause", "unpause",
-        "run", "exec", "wait",   "build", "pull", "push",    "cp",   "scale", "watch" };
+        "run", "exec", "wait",   "build", "pull", "push",    "cp",   "scale", "watch", "events" };
 
 char **
 compose_orch_named (int argc, char **argv)
@@ -3437,6 +3438,8 @@ compose_orch (struct nook_ctx *ctx, struct compose_project *p, int argc, char **
     rc = do_scale (&o, argc, argv, err);
   else if (strcmp (v, "watch") == 0)
     rc = do_watch (&o, argc, argv, err);
+  else if (strcmp (v, "events") == 0)
+    rc = compose_events (o.root, o.name, o.m, argc, argv, err);
   else
     rc = do_simple (&o, argc, argv, err);
   compose_model_free (o.m);
