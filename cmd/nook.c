@@ -27,6 +27,7 @@
  *   cmd/lifecycle.c       create, start, stop, kill, restart, wait, pause, unpause
  *   cmd/attach.c          attach client (run -it, start -a, attach), detach keys
  *   cmd/logs.c            `nook logs`
+ *   cmd/events.c          the store's events log (verbs and supervisors write), `nook events`
  *   cmd/exec.c            `nook exec` (its sandbox side: sandbox/exec.c)
  *   cmd/network.c         `nook network` verbs (create, ls, rm, inspect, connect, prune)
  *   cmd/netrec.c          network records (networks/<name>.json, locked, temp+rename)

@@ -12,7 +12,9 @@
 #           grace period matters)
 #   idle    PSS of every process the project leaves running that is not a service's
 #           own command (nook: supervisors, nook-init, network helpers; podman: conmon,
-#           catatonit, slirp4netns, rootlessport, aardvark-dns), measured as root
+#           catatonit, slirp4netns, rootlessport, aardvark-dns), measured as root; the
+#           services have `init: true`, as the issue measured podman (nook runs its init
+#           as PID 1 by default: without it, podman would be measured without one)
 #
 # BENCH_ROUNDS rounds (default 3), medians in ms, ratios against the issue's targets (up,
 # ps, logs, down >= 20x faster than podman-compose, exec >= 10x; idle PSS <= 1/2). As root it
@@ -73,17 +75,20 @@ services:
   web:
     image: benchbox
     command: ["busybox", "httpd", "-f", "-p", "8080", "-h", "/www"]
+    init: true
     ports: ["127.0.0.1:$port:8080"]
     volumes: ["./www:/www:ro"]
   api:
     image: benchbox
     command: ["sh", "-c", "echo api ready; exec sleep 100000"]
+    init: true
     healthcheck:
       test: ["CMD", "true"]
       interval: 1s
   worker:
     image: benchbox
     command: ["sh", "-c", "echo worker ready; exec sleep 100000"]
+    init: true
     depends_on:
       api:
         condition: service_healthy
