@@ -1591,10 +1591,8 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
     if (!pc.v[i].oneoff && svc_index (o->m, pc.v[i].service) < 0)
       {
         if (u->remove_orphans)
-          {
-            run_one (o, argv_of ("rm", "-f", pc.v[i].c->id, NULL),
-                     xasprintf ("Container %s", pc.v[i].c->name), "Removing", "Removed");
-          }
+          run_one (o, argv_of ("rm", "-f", pc.v[i].c->id, NULL),
+                   xasprintf ("Container %s", pc.v[i].c->name), "Removing", "Removed");
         else
           fprintf (stderr,
                    "WARN[0000] Found orphan containers ([%s]) for this project. If you removed "
