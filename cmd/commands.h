@@ -62,6 +62,7 @@ int cmd_pause (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_unpause (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_attach (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_logs (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
+int cmd_events (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 int cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err);
 
 /* issue 16's periphery: inspect, labels/filters, rename, prune, volumes, cp, top, stats */

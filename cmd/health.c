@@ -1,4 +1,5 @@
 /* cmd/health.c: healthchecks (see health.h). */
+#include "cmd/events.h"
 #include "cmd/health.h"
 #include "cmd/cli.h"
 #include "cmd/lifecycle.h"
@@ -436,6 +437,7 @@ struct health_mon
   struct health_result cur;
   size_t out_len;
   bool truncated;
+  const char *root, *id; /* events (health_mon_events), or NULL */
 };
 
 static int64_t
@@ -630,11 +632,28 @@ probe_done (struct health_mon *m, int wstatus)
       if (m->cur.output == NULL)
         m->cur.output = xstrdup ("");
     }
+  char before[sizeof m->st.status];
+  snprintf (before, sizeof before, "%s", m->st.status);
   health_state_apply (&m->st, m->c, m->started_ns, &m->cur);
+  if (m->root && strcmp (before, m->st.status) != 0)
+    {
+      cleanup_free char *action = xasprintf ("health_status: %s", m->st.status);
+      events_container (m->root, m->id, action, NULL);
+    }
   free (m->cur.output);
   m->cur.output = NULL;
   write_health (m);
   m->next_ms = mono_ms () + interval_ms (m);
+}
+
+void
+health_mon_events (struct health_mon *m, const char *root, const char *id)
+{
+  if (m)
+    {
+      m->root = root;
+      m->id = id;
+    }
 }
 
 static void

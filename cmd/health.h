@@ -95,6 +95,9 @@ struct health_mon;
 struct health_mon *health_mon_new (const struct health_config *c, const struct nook_spec *spec,
                                    int dirfd);
 void health_mon_free (struct health_mon *m);
+/* Its status changes recorded as events (health_status: ...) of container id of the
+ * store at root (both borrowed: they outlive m). */
+void health_mon_events (struct health_mon *m, const char *root, const char *id);
 /* The container's init runs (pid): status starting, the first probe scheduled. */
 void health_mon_begin (struct health_mon *m, pid_t init, int64_t started_ns);
 /* The container ended: the probe in flight killed, status unhealthy (written

@@ -4,6 +4,7 @@
 #include "cmd/lifecycle.h"
 #include "cmd/run_net.h"
 #include "cmd/cli.h"
+#include "cmd/events.h"
 #include "cmd/health.h"
 #include "cmd/records.h"
 #include "cmd/store_open.h"
@@ -143,6 +144,16 @@ run_life_json (const struct run_opts *o, const struct nook_spec *spec, const str
       o->rm, "Privileged", o->privileged, "ReadonlyRootfs", o->read_only, "Init", false);
   /* as given: true, false, or null (not given) */
   json_object_set_new (host, "Init", o->init_set ? json_boolean (o->init) : json_null ());
+  if (spec->sysctls)
+    {
+      json_t *sc = json_object ();
+      for (char **s = spec->sysctls; *s; s++)
+        {
+          cleanup_free char *k = xstrndup (*s, (size_t)(strchr (*s, '=') - *s));
+          json_object_set_new (sc, k, json_string (strchr (*s, '=') + 1));
+        }
+      json_object_set_new (host, "Sysctls", sc);
+    }
   json_t *sj = container_spec_json (spec);
   if (spec->no_init)
     json_object_set_new (sj, "NoInit", json_true ()); /* (read back by lifecycle_load) */
@@ -868,6 +879,8 @@ each_container (struct nook_ctx *ctx, struct verb_opts *v, nook_error_t *err)
           rc = stop_one (root, id, v, &e);
           if (rc == 0)
             rc = start_one (ctx, root, id, arg, v, &e);
+          if (rc >= 0)
+            events_container (root, id, "restart", NULL);
         }
       else if (strcmp (v->verb, "start") == 0)
         {

@@ -1,6 +1,7 @@
 /* cmd/network.c: `nook network`: the built-in networks (bridge, host, none)
  * and user-defined ones (create, ls, rm, inspect, connect, disconnect, prune;
  * records in cmd/netrec.h, the running side in cmd/netns.h). */
+#include "cmd/events.h"
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "cmd/netns.h"
@@ -243,6 +244,8 @@ network_create (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
                    gw, "Internal", internal, "Labels", labels, "Containers");
   if (rec == NULL || netrec_save (root, rec, true, err) < 0)
     return rec ? -1 : nook_error_set (err, ENOMEM, "network record");
+  events_record (root, "network", "create", id,
+                 json_pack ("{s:s, s:s}", "name", name, "type", "bridge"));
   puts (id);
   return 0;
 }
@@ -436,7 +439,12 @@ remove_one (const char *root, const char *name, nook_error_t *err)
                            real);
   /* no container: the holder (if any) is leaving on its own */
   cleanup_free char *rname = xstrdup (real);
-  return netrec_remove (root, rname, err);
+  cleanup_free char *id = xstrdup (json_string_value (json_object_get (rec, "Id")) ?: rname);
+  if (netrec_remove (root, rname, err) < 0)
+    return -1;
+  events_record (root, "network", "destroy", id,
+                 json_pack ("{s:s, s:s}", "name", rname, "type", "bridge"));
+  return 0;
 }
 
 static int
@@ -521,6 +529,9 @@ network_prune (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     cleanup_error nook_error_t e = NULL;
     if (netrec_remove (root, name, &e) < 0)
       continue;
+    const char *nid = json_string_value (json_object_get (r, "Id"));
+    events_record (root, "network", "destroy", nid ? nid : name,
+                   json_pack ("{s:s, s:s}", "name", name, "type", "bridge"));
     if (!header)
       puts ("Deleted Networks:");
     header = true;

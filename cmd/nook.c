@@ -28,6 +28,7 @@
  *   cmd/attach.c          attach client (run -it, start -a, attach), detach keys
  *   cmd/logread.c         the json-file log read entry by entry (logs, compose logs)
  *   cmd/logs.c            `nook logs`
+ *   cmd/events.c          the store's events log (verbs and supervisors write), `nook events`
  *   cmd/exec.c            `nook exec` (its sandbox side: sandbox/exec.c)
  *   cmd/network.c         `nook network` verbs (create, ls, rm, inspect, connect, prune)
  *   cmd/netrec.c          network records (networks/<name>.json, locked, temp+rename)
@@ -150,6 +151,7 @@ static const struct command commands[] = {
   { "unpause", cmd_unpause, "Unpause all processes within one or more containers" },
   { "attach", cmd_attach, "Attach to a running container's input and output" },
   { "logs", cmd_logs, "Fetch the logs of a container" },
+  { "events", cmd_events, "Get real time events from the store" },
   { "exec", cmd_exec, "Execute a command in a running container" },
   { "images", cmd_images, "List images" },
   { "import", cmd_import, "Import a rootfs tarball as a one-layer image" },

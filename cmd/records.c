@@ -1,6 +1,7 @@
 /* cmd/records.c: see records.h. */
 #include "cmd/records.h"
 #include "cmd/cli.h"
+#include "cmd/events.h"
 #include "cmd/freezer.h"
 #include "cmd/store_open.h"
 #include "imagefmt/store.h"
@@ -479,6 +480,7 @@ container_remove (const char *root, const char *id, const struct nook_idmapping 
 {
   cleanup_free char *path = xasprintf ("%s/containers/%s", root, id);
   cleanup_free char *name = recorded_name (root, id);
+  events_container (root, id, "destroy", NULL); /* (while its record is there to name it) */
   if (name)
     container_release_name (root, name, id);
   /* its freezer cgroup (cmd/freezer.h), left when its supervisor was killed: empty;

@@ -49,15 +49,16 @@ container_spec_json (const struct nook_spec *s)
     json_array_append_new (rl, json_pack ("{s:i, s:I, s:I}", "Resource", s->rlimits[i].resource,
                                           "Soft", (json_int_t)s->rlimits[i].soft, "Hard",
                                           (json_int_t)s->rlimits[i].hard));
-  return json_pack (
-      "{s:o, s:o, s:s?, s:I, s:I, s:o, s:s?, s:b, s:b, s:b, s:b, s:i, s:I, s:b, "
-      "s:o, s:o, s:s?, s:s?, s:s?, s:s?}",
-      "Argv", strv_to_json (s->argv), "Env", strv_to_json (s->env), "Cwd", s->cwd, "Uid",
-      (json_int_t)s->uid, "Gid", (json_int_t)s->gid, "Groups", groups, "Hostname", s->hostname,
-      "Tty", s->tty, "Interactive", s->interactive, "ReadOnly", s->readonly_rootfs, "Unmasked",
-      s->unmasked, "Network", (int)s->network, "Caps", (json_int_t)s->caps, "SeccompUnconfined",
-      s->seccomp_unconfined, "Mounts", mounts, "Rlimits", rl, "EtcHosts", s->etc_hosts, "EtcResolv",
-      s->etc_resolv, "EtcHostname", s->etc_hostname, "Domainname", s->domainname);
+  return json_pack ("{s:o, s:o, s:s?, s:I, s:I, s:o, s:s?, s:b, s:b, s:b, s:b, s:i, s:I, s:b, "
+                    "s:o, s:o, s:s?, s:s?, s:s?, s:s?, s:o}",
+                    "Argv", strv_to_json (s->argv), "Env", strv_to_json (s->env), "Cwd", s->cwd, "Uid",
+                    (json_int_t)s->uid, "Gid", (json_int_t)s->gid, "Groups", groups, "Hostname",
+                    s->hostname, "Tty", s->tty, "Interactive", s->interactive, "ReadOnly",
+                    s->readonly_rootfs, "Unmasked", s->unmasked, "Network", (int)s->network, "Caps",
+                    (json_int_t)s->caps, "SeccompUnconfined", s->seccomp_unconfined, "Mounts",
+                    mounts, "Rlimits", rl, "EtcHosts", s->etc_hosts, "EtcResolv", s->etc_resolv,
+                    "EtcHostname", s->etc_hostname, "Domainname", s->domainname, "Sysctls",
+                    strv_to_json (s->sysctls));
 }
 
 int
@@ -78,6 +79,7 @@ container_spec_from_json (json_t *cfg, struct nook_spec *s, nook_error_t *err)
   json_array_foreach (g, i, x) s->groups[s->n_groups++] = (gid_t)json_integer_value (x);
   s->hostname = jdup (j, "Hostname");
   s->domainname = jdup (j, "Domainname");
+  s->sysctls = json_strv_dup (json_object_get (j, "Sysctls"));
   s->tty = json_is_true (json_object_get (j, "Tty"));
   s->interactive = json_is_true (json_object_get (j, "Interactive"));
   s->readonly_rootfs = json_is_true (json_object_get (j, "ReadOnly"));

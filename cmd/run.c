@@ -1,5 +1,6 @@
 /* cmd/run.c: `nook run`: flags -> spec (cmd/spec.c) -> image layers -> the
  * container record -> sandbox_run -> cleanup. */
+#include "cmd/events.h"
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "cmd/health.h"
@@ -86,6 +87,8 @@ run_usage (void)
       "      --stop-timeout int         Seconds from the first INT/TERM/HUP/QUIT forwarded\n"
       "                                 to the container until it is killed (default 10)\n"
       "      --storage-driver string    overlay, fuse-overlayfs or copy-up\n"
+      "      --sysctl list              Sysctl options of the container's namespaces\n"
+      "                                 (net.*, fs.mqueue.*, kernel.msg*/sem/shm*)\n"
       "      --tmpfs list               Mount a tmpfs directory (PATH[:OPTIONS])\n"
       "  -t, --tty                      Allocate a pseudo-TTY\n"
       "      --ulimit list              Ulimit options (NAME=SOFT[:HARD])\n"
@@ -279,6 +282,13 @@ empty_while_torn_down (void *data, int status)
   const char *root = imagefmt_store_root (st->store);
   lifecycle_tell_waiters (root, st->id, status); /* `nook wait` of the direct path */
   test_hook ("waiters-told");
+  if (st->direct)
+    {
+      /* (a supervisor records its own) */
+      events_container (root, st->id, "die", events_attr_int ("exitCode", status));
+      if (st->want_empty)
+        events_container (root, st->id, "destroy", NULL);
+    }
   if (st->want_empty)
     st->empty_ok = container_empty (root, st->id, st->named, &st->deferred, &e) == 0;
   if (st->empty_ok && st->deferred)
@@ -310,7 +320,10 @@ clean_while_child_sets_up (void *data)
       imagefmt_hold_release (steal_pointer (&st->hold));
       test_hook ("container-recorded");
       trace_mark ("container recorded");
+      events_container (imagefmt_store_root (st->store), st->id, "create", NULL);
     }
+  /* (the direct path's start: its command is being set up) */
+  events_container (imagefmt_store_root (st->store), st->id, "start", NULL);
   if (st->spec.driver == STORAGE_OVERLAY)
     container_pool_clean (imagefmt_store_root (st->store));
   trace_mark ("pool cleaned");
@@ -546,6 +559,8 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
                          !(st->creating || o->detach || (o->interactive && o->tty)), quick, err)
       < 0)
     return -1;
+  if (!st->record_deferred)
+    events_container (imagefmt_store_root (st->store), st->id, "create", NULL);
   trace_mark ("container created");
   return 0;
 }

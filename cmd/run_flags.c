@@ -39,6 +39,7 @@ static const struct optdef optdefs[] = {
   { "hostname", 0, O_STR, OFF (hostname) },
   { "domainname", 0, O_STR, OFF (domainname) },
   { "group-add", 0, O_LIST, OFF (group_add) },
+  { "sysctl", 0, O_LIST, OFF (sysctls) },
   { "name", 0, O_STR, OFF (name) },
   { "network", 0, O_STR, OFF (network) },
   { "net", 0, O_STR, OFF (network) },
@@ -231,6 +232,7 @@ run_opts_free (struct run_opts *o)
   free (o->cidfile);
   free (o->detach_keys);
   free (o->domainname);
+  strv_free (o->sysctls);
   strv_free (o->group_add);
   strv_free (o->log_opts);
   char ***lists[] = { &o->env,         &o->env_files,     &o->volumes,     &o->tmpfs, &o->cap_add,

@@ -27,6 +27,7 @@ struct run_opts
   char **network_aliases, *ip;  /* --network-alias, --ip (user-defined networks) */
   char **group_add;             /* --group-add GROUP (a name of the image's /etc/group, or a gid) */
   char *domainname;             /* --domainname (the UTS namespace's NIS domain name) */
+  char **sysctls;               /* --sysctl NAME=VALUE (cmd/spec.c: namespaced ones only) */
   char *network_twice;          /* a second --network value (refused by cmd/run_net.c) */
   /* healthchecks (cmd/health.c): --health-cmd, -interval, -timeout, -retries, -start-period,
    * -start-interval, --no-healthcheck */

@@ -245,6 +245,48 @@ spec_network (const char *value, struct nook_spec *spec, nook_error_t *err)
   return 0;
 }
 
+/* --sysctl: Docker's rules (its CLI's list, its daemon's network check): only sysctls of
+ * the container's own namespaces, IPC (kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*)
+ * and network (net.*, refused with the host's or another container's network namespace). */
+int
+spec_sysctls (char **in, struct nook_spec *spec, nook_error_t *err)
+{
+  static const char *const ipc[]
+      = { "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+          "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced" };
+  for (char **s = in; s && *s; s++)
+    {
+      const char *eq = strchr (*s, '=');
+      if (eq == NULL || eq == *s)
+        return nook_error_set (err, 0,
+                               "invalid argument \"%s\" for \"--sysctl\" flag: want "
+                               "NAME=VALUE",
+                               *s);
+      cleanup_free char *name = xstrndup (*s, (size_t)(eq - *s));
+      for (char *c = name; *c; c++)
+        if (*c == '/')
+          *c = '.';
+      if (strstr (name, "..") || name[strlen (name) - 1] == '.' || strchr (eq + 1, '\n'))
+        return nook_error_set (err, 0, "sysctl '%s' is not allowed", *s);
+      bool ok = strncmp (name, "net.", 4) == 0 || strncmp (name, "fs.mqueue.", 10) == 0;
+      for (size_t i = 0; i < ARRAY_SIZE (ipc) && !ok; i++)
+        ok = strcmp (name, ipc[i]) == 0;
+      if (!ok)
+        return nook_error_set (err, 0,
+                               "sysctl '%s' is not allowed: only the container's own "
+                               "namespaces' (net.*, fs.mqueue.*, kernel.msg*, kernel.sem, "
+                               "kernel.shm*) may be set",
+                               *s);
+      if (strncmp (name, "net.", 4) == 0
+          && (spec->network == NETWORK_HOST || spec->network == NETWORK_JOIN))
+        return nook_error_set (
+            err, 0, "--sysctl \"%s\" is not allowed in %s network namespace", name,
+            spec->network == NETWORK_HOST ? "the host's" : "another container's");
+      strv_push (&spec->sysctls, *s);
+    }
+  return 0;
+}
+
 int
 spec_merge (const json_t *image_config, const struct run_opts *o, const struct spec_env *e,
             const char *container_id, struct nook_spec *spec, nook_error_t *err)
@@ -277,7 +319,7 @@ spec_merge (const json_t *image_config, const struct run_opts *o, const struct s
   spec->ephemeral = o->rm;
   spec->interactive = o->interactive;
   spec->readonly_rootfs = o->read_only;
-  if (spec_network (o->network, spec, err) < 0)
+  if (spec_network (o->network, spec, err) < 0 || spec_sysctls (o->sysctls, spec, err) < 0)
     return -1;
 
   spec->caps = o->privileged ? sandbox_caps_all () : sandbox_caps_default ();

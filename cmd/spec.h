@@ -38,6 +38,10 @@ int spec_merge (const json_t *image_config, const struct run_opts *o, const stru
 /* --network VALUE (NULL: the default) into spec->network and spec->netif. */
 int spec_network (const char *value, struct nook_spec *spec, nook_error_t *err);
 
+/* --sysctl NAME=VALUE... into spec->sysctls, checked by Docker's rules (namespaced ones,
+ * net.* only with a network namespace of the container's own): spec->network set first. */
+int spec_sysctls (char **in, struct nook_spec *spec, nook_error_t *err);
+
 /* Resolve a Docker user string ("name", "uid", "name:group", "uid:gid") with
  * the text of /etc/passwd and /etc/group (either may be NULL).  home gets the
  * passwd home (malloc'd) or NULL. */

@@ -6,6 +6,7 @@
  * answers `stop`, `wait` and `rm` only once the container's output is all in
  * the log and its end recorded. */
 #include "cmd/supervise.h"
+#include "cmd/events.h"
 #include "cmd/freezer.h"
 #include "cmd/health.h"
 #include "cmd/records.h"
@@ -465,6 +466,7 @@ do_pause (struct sup *S, bool pause, char *why, size_t wlen)
   else
     do_pause_signals (S, ns, pause);
   S->st.paused = pause;
+  events_container (S->o->root, S->o->id, pause ? "pause" : "unpause", NULL);
   health_mon_pause (S->health, pause);
   snprintf (S->st.status, sizeof S->st.status, "%s", pause ? "paused" : "running");
   write_state (S);
@@ -480,6 +482,13 @@ send_to_init (struct sup *S, int sig)
     kill (S->pid, sig); /* our unreaped child: its pid cannot be reused */
 }
 
+/* A signal sent to the container: Docker's kill event. */
+static void
+kill_event (struct sup *S, int sig)
+{
+  events_container (S->o->root, S->o->id, "kill", events_attr_int ("signal", sig));
+}
+
 static void
 begin_stop (struct sup *S, int sig, int timeout)
 {
@@ -490,6 +499,7 @@ begin_stop (struct sup *S, int sig, int timeout)
       S->ended_quit = true; /* restarting: stay stopped */
       return;
     }
+  kill_event (S, sig);
   send_to_init (S, sig);
   if (S->st.paused)
     {
@@ -544,6 +554,7 @@ handle_request (struct sup *S, int i, char *line)
               S->st.manually_stopped = S->stopping = true;
               S->killed = true;
             }
+          kill_event (S, sig);
           send_to_init (S, sig);
           snprintf (reply, sizeof reply, "ok\n");
         }
@@ -942,6 +953,7 @@ on_started (void *data, const struct sandbox_started *s)
   snprintf (S->st.status, sizeof S->st.status, "running");
   health_mon_begin (S->health, s->pid, S->st.started_ns);
   write_state (S);
+  events_container (S->o->root, S->o->id, "start", NULL);
   S->run_started_ms = mono_ms ();
   report_ready (S, NULL);
   int st = serve (S, 0);
@@ -1122,6 +1134,9 @@ supervise (struct sup *S, nook_error_t *err)
           code = S->st.exit_code;
         }
       first = false;
+      events_container (S->o->root, S->o->id, "die", events_attr_int ("exitCode", code));
+      if (S->stopping && !S->removing)
+        events_container (S->o->root, S->o->id, "stop", NULL);
       S->st.exit_code = code;
       S->st.finished_ns = container_now_ns ();
       S->st.pid = 0;
@@ -1176,6 +1191,7 @@ sup_init (struct sup *S, struct supervise_opts *o, nook_error_t *err)
     return -1;
   if (o->health)
     S->health = health_mon_new (o->health, o->spec, S->dirfd);
+  health_mon_events (S->health, o->root, o->id);
   {
     /* a delegated freezer for pause (cmd/freezer.h), else SIGSTOP */
     struct freezer base;

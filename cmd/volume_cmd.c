@@ -1,5 +1,6 @@
 /* cmd/volume_cmd.c: `nook volume create|ls|inspect|rm|prune` (Docker's flags,
  * output and messages) over the volume store of cmd/volumes.c. */
+#include "cmd/events.h"
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "cmd/ctrs.h"
@@ -131,6 +132,7 @@ volume_create (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   json_decref (l);
   if (r < 0)
     return -1;
+  events_record (root, "volume", "create", name, json_pack ("{s:s}", "driver", "local"));
   printf ("%s\n", name);
   return 0;
 }
@@ -334,7 +336,10 @@ remove_one (const char *root, const struct nook_idmapping *ids, const struct ctr
       cleanup_free char *list = strbuf_steal (&b);
       return nook_error_set (err, EBUSY, "remove %s: volume is in use - [%s]", name, list);
     }
-  return volume_remove_dir (root, name, ids, err);
+  if (volume_remove_dir (root, name, ids, err) < 0)
+    return -1;
+  events_record (root, "volume", "destroy", name, json_pack ("{s:s}", "driver", "local"));
+  return 0;
 }
 
 static int

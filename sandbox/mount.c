@@ -212,6 +212,22 @@ sandbox_mount_plan_build (const struct nook_spec *spec, bool gid5_mapped, struct
                NULL, S_ISDIR (st.st_mode));
         }
     }
+  /* (after /sys: the child is in the container's network namespace by then; before
+   * /proc/sys is made read-only) */
+  for (char **sc = spec->sysctls; sc && *sc; sc++)
+    {
+      const char *eq = strchr (*sc, '=');
+      if (eq == NULL || eq == *sc)
+        return nook_error_set (err, EINVAL, "sysctl '%s': want NAME=VALUE", *sc);
+      cleanup_free char *name = xstrndup (*sc, (size_t)(eq - *sc));
+      if (strchr (name, '/') == NULL)
+        for (char *c = name; *c; c++)
+          if (*c == '.')
+            *c = '/';
+      cleanup_free char *target = xasprintf ("/proc/sys/%s", name);
+      cleanup_free char *given = xstrndup (*sc, (size_t)(eq - *sc));
+      add (p, MOP_SYSCTL, given, target, NULL, 0, eq + 1, false);
+    }
   for (size_t i = 0; !spec->unmasked && sandbox_masked_paths[i]; i++)
     add (p, MOP_MASK, NULL, sandbox_masked_paths[i], NULL, 0, NULL, false);
   for (size_t i = 0; !spec->unmasked && sandbox_readonly_paths[i]; i++)
@@ -394,6 +410,19 @@ apply_readonly (const struct mount_op *op, int rootfd, nook_error_t *err)
   return 0;
 }
 
+/* Write a sysctl in the container's /proc/sys (in its namespaces). */
+static int
+apply_sysctl (const struct mount_op *op, int rootfd, nook_error_t *err)
+{
+  const char *name = op->source;
+  cleanup_close int fd = fs_open_in_root (rootfd, op->target, O_WRONLY | O_NOFOLLOW, 0);
+  if (fd < 0)
+    return nook_error_set (err, errno, "sysctl '%s': open '%s'", name, op->target);
+  if (fs_write_all (fd, op->data, strlen (op->data)) < 0)
+    return nook_error_set (err, errno, "sysctl '%s': write '%s'", name, op->data);
+  return 0;
+}
+
 static int
 apply_one (const struct mount_op *op, int rootfd, struct mask_state *ms, nook_error_t *err)
 {
@@ -444,6 +473,8 @@ apply_one (const struct mount_op *op, int rootfd, struct mask_state *ms, nook_er
       return apply_mask (op, rootfd, ms, err);
     case MOP_READONLY:
       return apply_readonly (op, rootfd, err);
+    case MOP_SYSCTL:
+      return apply_sysctl (op, rootfd, err);
     }
   return nook_error_set (err, EINVAL, "unknown mount operation");
 }

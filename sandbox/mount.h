@@ -17,6 +17,7 @@ enum mount_op_kind
   MOP_SYMLINK,  /* create a symlink at target pointing to source */
   MOP_MASK,     /* hide target: /dev/null over a file, an empty read-only tmpfs over a dir */
   MOP_READONLY, /* remount target read-only */
+  MOP_SYSCTL,   /* write data into target (a file of /proc/sys; source: the name given) */
 };
 
 struct mount_op
@@ -38,7 +39,7 @@ extern const char *const sandbox_masked_paths[];
 extern const char *const sandbox_readonly_paths[];
 
 /* Build the plan for a spec: /proc, /dev and its nodes, /dev/pts, /dev/shm,
- * /dev/mqueue, /sys, the etc files, volumes and tmpfs mounts, masks. */
+ * /dev/mqueue, /sys, the etc files, volumes and tmpfs mounts, sysctls, masks. */
 int sandbox_mount_plan_build (const struct nook_spec *spec, bool gid5_mapped,
                               struct mount_plan *plan, nook_error_t *err);
 void sandbox_mount_plan_free (struct mount_plan *plan);

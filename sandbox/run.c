@@ -50,6 +50,7 @@ nook_spec_free (struct nook_spec *s)
     }
   free (s->mounts);
   free (s->rlimits);
+  strv_free (s->sysctls);
   strv_free (s->layers);
   free (s->container_dir);
   free (s->etc_hosts);

@@ -112,6 +112,10 @@ struct nook_spec
   size_t n_mounts;
   struct nook_rlimit *rlimits;
   size_t n_rlimits;
+  /* "NAME=VALUE" (Docker's dotted names, or /proc/sys paths with '/'), checked by cmd/
+   * (namespaced ones only): written into the container's /proc/sys by the mount plan,
+   * before it is made read-only and before the command starts */
+  char **sysctls;
 
   /* The root filesystem. */
   char **layers;       /* lower directories, bottom first */

@@ -623,10 +623,10 @@ cmd_compose (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       bool known = false;
       for (size_t k = 0; k < ARRAY_SIZE (later); k++)
         known = known || strcmp (sub, later[k]) == 0;
-      rc = known ? nook_error_set (err, 0, "nook compose %s: not implemented yet in nook (%s)", sub,
-                                   strcmp (sub, "events") == 0
-                                       ? "no daemon emits events: nook events neither"
-                                       : "see nook compose --help")
+      rc = known ? nook_error_set (err, 0,
+                                   "nook compose %s: not implemented yet in nook (see "
+                                   "nook compose --help)",
+                                   sub)
                  : nook_error_set (err, 0, "unknown docker command: \"compose %s\"", sub);
     }
   strv_free (g.files);

@@ -822,8 +822,6 @@ add_warnings_for_unsupported (struct ctx *c, json_t *model)
     { "userns_mode", "every container has its own user namespace" },
     { "mac_address", "user-mode networks choose their own addresses" },
     { "shm_size", "/dev/shm has its default size" },
-    { "sysctls", "nook run has no --sysctl yet: the container's namespaced sysctls keep their "
-                 "defaults" },
   };
   const char *name;
   json_t *svc;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd/compose/model.h"
+#include "cmd/compose/normalize.h"
 #include "imagefmt/digest.h"
 #include "util/cleanup.h"
 #include "util/util.h"
@@ -377,6 +378,24 @@ service_of (const char *name, json_t *s, struct compose_service *r, nook_error_t
     w->action = str (x, "action");
     w->target = str (x, "target");
     w->ignore = strv_of (json_object_get (x, "ignore"));
+    w->include = strv_of (json_object_get (x, "include"));
+    w->initial_sync = flag (x, "initial_sync");
+    json_t *ex = json_object_get (x, "exec");
+    json_t *cmd = json_object_get (ex, "command");
+    if (json_is_string (cmd))
+      {
+        json_t *words = compose_split_command (json_string_value (cmd), err);
+        if (words == NULL)
+          return nook_error_wrap (err, "services.%s.develop.watch[%zu].exec.command", name, i);
+        w->exec_command = strv_of (words);
+        json_decref (words);
+      }
+    else
+      w->exec_command = strv_of (cmd);
+    w->exec_user = str (ex, "user");
+    w->exec_workdir = str (ex, "working_dir");
+    w->exec_env = kv_of (json_object_get (ex, "environment"));
+    w->exec_privileged = flag (ex, "privileged");
   }
   return 0;
 }
@@ -573,6 +592,11 @@ service_free (struct compose_service *s)
       free (s->watch[i].action);
       free (s->watch[i].target);
       strv_free (s->watch[i].ignore);
+      strv_free (s->watch[i].include);
+      strv_free (s->watch[i].exec_command);
+      free (s->watch[i].exec_user);
+      free (s->watch[i].exec_workdir);
+      strv_free (s->watch[i].exec_env);
     }
   free (s->watch);
 }

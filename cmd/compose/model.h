@@ -126,6 +126,12 @@ struct compose_watch
   char *action; /* sync | rebuild | sync+restart | restart | sync+exec */
   char *target;
   char **ignore;
+  char **include;    /* only the paths matching one of these (NULL: all) */
+  bool initial_sync; /* the path synced once when watch starts */
+  /* sync+exec: the command run in the container after each sync (exec: user,
+   * working_dir, environment as KEY=VALUE, privileged) */
+  char **exec_command, *exec_user, *exec_workdir, **exec_env;
+  bool exec_privileged;
 };
 
 struct compose_service

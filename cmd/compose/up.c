@@ -26,6 +26,7 @@
 
 #include "cmd/cli.h"
 #include "cmd/compose/compose.h"
+#include "cmd/compose/events.h"
 #include "cmd/compose/model.h"
 #include "cmd/compose/up.h"
 #include "cmd/ctrs.h"
@@ -297,6 +298,55 @@ argv_of (const char *first, ...)
     strv_push (&v, s);
   va_end (ap);
   return v;
+}
+
+static void
+push2 (char ***a, const char *flag, const char *v)
+{
+  strv_push (a, flag);
+  strv_push (a, v);
+}
+
+/* A batch of jobs run together (run_batch).  */
+struct batch
+{
+  struct job *v;
+  size_t n;
+};
+
+/* One more job of b: argv (owned), what (owned); the job returned for its other fields,
+ * valid until the next add. */
+static struct job *
+add_job (struct batch *b, char **argv, char *what, const char *doing, const char *done)
+{
+  b->v = xrealloc (b->v, (b->n + 1) * sizeof *b->v);
+  struct job *j = &b->v[b->n++];
+  memset (j, 0, sizeof *j);
+  j->argv = argv;
+  j->what = what;
+  j->doing = doing;
+  j->done = done;
+  return j;
+}
+
+/* Run b's jobs in parallel and free them; the number that failed. */
+static int
+run_batch (struct orch *o, struct batch *b)
+{
+  int failed = b->n ? run_jobs (o, b->v, b->n) : 0;
+  jobs_free (b->v, b->n);
+  b->v = NULL;
+  b->n = 0;
+  return failed;
+}
+
+/* One job run alone; whether it failed. */
+static bool
+run_one (struct orch *o, char **argv, char *what, const char *doing, const char *done)
+{
+  struct batch b = { 0 };
+  add_job (&b, argv, what, doing, done);
+  return run_batch (o, &b) > 0;
 }
 
 /* ---- the project's containers ------------------------------------------------------ */
@@ -627,6 +677,22 @@ preflight (struct orch *o, bool *sel, nook_error_t *err)
 
 /* ---- resources ---------------------------------------------------------------------- */
 
+/* `KIND create` with Compose's labels (project, KIND=key, version) and the file's own. */
+static char **
+create_argv (struct orch *o, const char *kind, const char *key, char **labels)
+{
+  char **a = argv_of (kind, "create", NULL);
+  cleanup_free char *l1 = xasprintf ("%s=%s", L_PROJECT, o->name);
+  cleanup_free char *l2 = xasprintf ("com.docker.compose.%s=%s", kind, key);
+  cleanup_free char *l3 = xasprintf ("com.docker.compose.version=%s", NOOK_COMPOSE_VERSION);
+  push2 (&a, "--label", l1);
+  push2 (&a, "--label", l2);
+  push2 (&a, "--label", l3);
+  for (char **l = labels; l && *l; l++)
+    push2 (&a, "--label", *l);
+  return a;
+}
+
 static int
 ensure_networks (struct orch *o, bool *sel, nook_error_t *err)
 {
@@ -650,21 +716,7 @@ ensure_networks (struct orch *o, bool *sel, nook_error_t *err)
       if (n->external)
         return nook_error_set (err, 0, "network %s declared as external, but could not be found",
                                n->name);
-      char **a = argv_of ("network", "create", NULL);
-      cleanup_free char *l1 = xasprintf ("%s=%s", L_PROJECT, o->name);
-      cleanup_free char *l2 = xasprintf ("com.docker.compose.network=%s", n->key);
-      cleanup_free char *l3 = xasprintf ("com.docker.compose.version=%s", NOOK_COMPOSE_VERSION);
-      strv_push (&a, "--label");
-      strv_push (&a, l1);
-      strv_push (&a, "--label");
-      strv_push (&a, l2);
-      strv_push (&a, "--label");
-      strv_push (&a, l3);
-      for (char **l = n->labels; l && *l; l++)
-        {
-          strv_push (&a, "--label");
-          strv_push (&a, *l);
-        }
+      char **a = create_argv (o, "network", n->key, n->labels);
       if (n->internal)
         strv_push (&a, "--internal");
       for (char **sn = n->subnets; sn && *sn; sn++)
@@ -673,14 +725,7 @@ ensure_networks (struct orch *o, bool *sel, nook_error_t *err)
           strv_push (&a, *sn);
         }
       strv_push (&a, n->name);
-      struct job *j = xzalloc (sizeof *j);
-      j->argv = a;
-      j->what = xasprintf ("Network %s", n->name);
-      j->doing = "Creating";
-      j->done = "Created";
-      int failed = run_jobs (o, j, 1);
-      jobs_free (j, 1);
-      if (failed)
+      if (run_one (o, a, xasprintf ("Network %s", n->name), "Creating", "Created"))
         return nook_error_set (err, 0, "network %s: could not be created", n->name);
     }
   return 0;
@@ -698,30 +743,9 @@ ensure_volumes (struct orch *o, nook_error_t *err)
         continue;
       if (v->external)
         return nook_error_set (err, 0, "external volume \"%s\" not found", v->name);
-      char **a = argv_of ("volume", "create", NULL);
-      cleanup_free char *l1 = xasprintf ("%s=%s", L_PROJECT, o->name);
-      cleanup_free char *l2 = xasprintf ("com.docker.compose.volume=%s", v->key);
-      cleanup_free char *l3 = xasprintf ("com.docker.compose.version=%s", NOOK_COMPOSE_VERSION);
-      strv_push (&a, "--label");
-      strv_push (&a, l1);
-      strv_push (&a, "--label");
-      strv_push (&a, l2);
-      strv_push (&a, "--label");
-      strv_push (&a, l3);
-      for (char **l = v->labels; l && *l; l++)
-        {
-          strv_push (&a, "--label");
-          strv_push (&a, *l);
-        }
+      char **a = create_argv (o, "volume", v->key, v->labels);
       strv_push (&a, v->name);
-      struct job *j = xzalloc (sizeof *j);
-      j->argv = a;
-      j->what = xasprintf ("Volume %s", v->name);
-      j->doing = "Creating";
-      j->done = "Created";
-      int failed = run_jobs (o, j, 1);
-      jobs_free (j, 1);
-      if (failed)
+      if (run_one (o, a, xasprintf ("Volume %s", v->name), "Creating", "Created"))
         return nook_error_set (err, 0, "volume %s: could not be created", v->name);
     }
   return 0;
@@ -826,7 +850,7 @@ materialise (struct orch *o, const char *svc, const char *kind, struct compose_f
 }
 
 /* The image's ID (sha256:...) as `image inspect` gives it, or NULL when it is not in the
- * store (yet: run pulls it). */
+ * store (pull_policy never). */
 static char *
 image_id (struct orch *o, const char *image)
 {
@@ -867,13 +891,6 @@ image_id (struct orch *o, const char *image)
 }
 
 /* ---- a service's run arguments ------------------------------------------------------ */
-
-static void
-push2 (char ***a, const char *flag, const char *v)
-{
-  strv_push (a, flag);
-  strv_push (a, v);
-}
 
 static char *
 shell_quote_join (char **v)
@@ -955,7 +972,8 @@ service_run_argv (struct orch *o, struct compose_service *s, int n, bool create,
         strbuf_append (&files, ",");
       strbuf_append (&files, *f);
     }
-  /* Compose's label: the image's ID (its name until the run pulls it) */
+  /* Compose's label: the image's ID (pulled by pull_images; the name under pull_policy:
+   * never, the run then failing with no such image) */
   char *image_ref = s->image ? image_id (o, s->image) : NULL;
   if (image_ref == NULL && s->image)
     image_ref = xstrdup (s->image);
@@ -1168,6 +1186,8 @@ service_run_argv (struct orch *o, struct compose_service *s, int n, bool create,
     push2 (&a, "--hostname", s->hostname);
   if (s->domainname && *s->domainname)
     push2 (&a, "--domainname", s->domainname);
+  for (char **sc = s->sysctls; sc && *sc; sc++)
+    push2 (&a, "--sysctl", *sc);
   for (char **g = s->group_add; g && *g; g++)
     push2 (&a, "--group-add", *g);
   if (s->init_set && s->init)
@@ -1396,6 +1416,7 @@ struct up_opts
 {
   bool detach, wait, build, force_recreate, no_recreate, remove_orphans, no_start, no_deps;
   bool abort_on_exit, always_recreate_deps, quiet_pull, no_log_prefix, timestamps, no_color;
+  const char *pull;     /* --pull: always, missing, never, build (NULL: pull_policy's) */
   int64_t wait_timeout; /* seconds, -1 none */
   const char *exit_code_from;
   int timeout; /* -t for recreations, -1 default */
@@ -1419,6 +1440,44 @@ image_present (struct orch *o, const char *image)
     }
   strv_free (a);
   return pid > 0 && wait_child (pid) == 0;
+}
+
+/* The selected services' images pulled before anything is created, in parallel, as
+ * Compose's up does (so that the containers' com.docker.compose.image label is the image's
+ * ID): policy (up's --pull, else the service's pull_policy, else "missing") always pulls,
+ * never and build do not, the others pull an image not in the store.  A service with a
+ * build section is left to build_services unless its policy is always. */
+static int
+pull_images (struct orch *o, bool *sel, const char *flag, bool quiet, nook_error_t *err)
+{
+  static const char *const known[] = { "always", "never", "missing", "if_not_present", "build" };
+  if (flag)
+    {
+      bool ok = false;
+      for (size_t k = 0; k < ARRAY_SIZE (known); k++)
+        ok = ok || strcmp (flag, known[k]) == 0;
+      if (!ok)
+        return nook_error_set (err, 0,
+                               "invalid --pull option \"%s\": want always, missing, "
+                               "never or build",
+                               flag);
+    }
+  struct batch b = { 0 };
+  for (size_t i = 0; i < o->m->n_services; i++)
+    {
+      struct compose_service *s = &o->m->services[i];
+      const char *pol = flag ? flag : s->pull_policy ? s->pull_policy : "missing";
+      if (!sel[i] || s->image == NULL || strcmp (pol, "never") == 0 || strcmp (pol, "build") == 0)
+        continue;
+      bool always = strcmp (pol, "always") == 0;
+      if ((s->build && !always) || (!always && image_present (o, s->image)))
+        continue;
+      add_job (&b, argv_of ("pull", s->image, NULL), xstrdup (s->name), quiet ? NULL : "Pulling",
+               quiet ? NULL : "Pulled");
+    }
+  if (run_batch (o, &b) > 0)
+    return nook_error_set (err, 0, "some service images could not be pulled");
+  return 0;
 }
 
 static int
@@ -1466,34 +1525,12 @@ build_services (struct orch *o, bool *sel, bool force, bool *rebuilt, char **ext
       for (char **x = extra; x && *x; x++)
         strv_push (&a, *x);
       strv_push (&a, s->build->context);
-      struct job *j = xzalloc (sizeof *j);
-      j->argv = a;
-      j->what = xasprintf ("Image %s", img);
-      j->doing = "Building";
-      j->done = "Built";
-      int failed = run_jobs (o, j, 1);
-      jobs_free (j, 1);
-      if (failed)
+      if (run_one (o, a, xasprintf ("Image %s", img), "Building", "Built"))
         return nook_error_set (err, 0, "failed to build service \"%s\"", s->name);
       if (rebuilt)
         rebuilt[i] = true;
     }
   return 0;
-}
-
-static void
-add_job (struct job **jobs, size_t *n, char **argv, char **argv2, char **argv3, char *what,
-         const char *doing, const char *done)
-{
-  *jobs = xrealloc (*jobs, (*n + 1) * sizeof **jobs);
-  struct job *j = &(*jobs)[(*n)++];
-  memset (j, 0, sizeof *j);
-  j->argv = argv;
-  j->argv2 = argv2;
-  j->argv3 = argv3;
-  j->what = what;
-  j->doing = doing;
-  j->done = done;
 }
 
 static char **
@@ -1539,15 +1576,8 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
     if (!pc.v[i].oneoff && svc_index (o->m, pc.v[i].service) < 0)
       {
         if (u->remove_orphans)
-          {
-            struct job *j = xzalloc (sizeof *j);
-            j->argv = argv_of ("rm", "-f", pc.v[i].c->id, NULL);
-            j->what = xasprintf ("Container %s", pc.v[i].c->name);
-            j->doing = "Removing";
-            j->done = "Removed";
-            run_jobs (o, j, 1);
-            jobs_free (j, 1);
-          }
+          run_one (o, argv_of ("rm", "-f", pc.v[i].c->id, NULL),
+                   xasprintf ("Container %s", pc.v[i].c->name), "Removing", "Removed");
         else
           fprintf (stderr,
                    "WARN[0000] Found orphan containers ([%s]) for this project. If you removed "
@@ -1591,8 +1621,7 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
         }
       if (rc < 0)
         break;
-      struct job *jobs = NULL;
-      size_t nj = 0;
+      struct batch b = { 0 };
       for (size_t i = 0; i < o->m->n_services && rc == 0; i++)
         {
           struct compose_service *s = &o->m->services[i];
@@ -1605,10 +1634,11 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
               struct pctr *c = &pc.v[k];
               if (c->oneoff || strcmp (c->service, s->name) != 0 || c->number <= want)
                 continue;
-              add_job (&jobs, &nj, stop_argv ("stop", c->c->id, u->timeout),
-                       argv_of ("rm", "-f", c->c->id, NULL), NULL,
-                       xasprintf ("Container %s", c->c->name), "Stopping", "Removed");
-              jobs[nj - 1].ignore_fail1 = true;
+              struct job *j
+                  = add_job (&b, stop_argv ("stop", c->c->id, u->timeout),
+                             xasprintf ("Container %s", c->c->name), "Stopping", "Removed");
+              j->argv2 = argv_of ("rm", "-f", c->c->id, NULL);
+              j->ignore_fail1 = true;
             }
           for (int n = 1; n <= want; n++)
             {
@@ -1624,9 +1654,10 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
                 {
                   if (have->c->running && !u->no_start && restart_follows (s, o->m, recreated))
                     {
-                      add_job (&jobs, &nj, stop_argv ("restart", have->c->id, u->timeout), NULL,
-                               NULL, xasprintf ("Container %s", name), "Restarting", "Started");
-                      jobs[nj - 1].then = service_connects (o, s, n, have->c->id);
+                      add_job (&b, stop_argv ("restart", have->c->id, u->timeout),
+                               xasprintf ("Container %s", name), "Restarting", "Started")
+                          ->then
+                          = service_connects (o, s, n, have->c->id);
                     }
                   else if (have->c->running || u->no_start)
                     {
@@ -1635,9 +1666,10 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
                     }
                   else
                     {
-                      add_job (&jobs, &nj, argv_of ("start", have->c->id, NULL), NULL, NULL,
-                               xasprintf ("Container %s", name), "Starting", "Started");
-                      jobs[nj - 1].then = service_connects (o, s, n, have->c->id);
+                      add_job (&b, argv_of ("start", have->c->id, NULL),
+                               xasprintf ("Container %s", name), "Starting", "Started")
+                          ->then
+                          = service_connects (o, s, n, have->c->id);
                     }
                   continue;
                 }
@@ -1649,25 +1681,28 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
                 }
               if (have)
                 recreated[i] = true;
+              struct job *j;
               if (have)
                 {
-                  add_job (&jobs, &nj, stop_argv ("stop", have->c->id, u->timeout),
-                           argv_of ("rm", "-f", have->c->id, NULL), ra,
-                           xasprintf ("Container %s", name), "Recreate",
-                           u->no_start ? "Recreated" : "Started");
-                  jobs[nj - 1].ignore_fail1 = true;
+                  j = add_job (&b, stop_argv ("stop", have->c->id, u->timeout),
+                               xasprintf ("Container %s", name), "Recreate",
+                               u->no_start ? "Recreated" : "Started");
+                  j->argv2 = argv_of ("rm", "-f", have->c->id, NULL);
+                  j->argv3 = ra;
+                  j->ignore_fail1 = true;
                 }
               else
-                add_job (&jobs, &nj, ra, NULL, NULL, xasprintf ("Container %s", name),
-                         u->no_start ? "Creating" : "Starting",
-                         u->no_start ? "Created" : "Started");
+                j = add_job (&b, ra, xasprintf ("Container %s", name),
+                             u->no_start ? "Creating" : "Starting",
+                             u->no_start ? "Created" : "Started");
               if (!u->no_start)
-                jobs[nj - 1].then = service_connects (o, s, n, NULL);
+                j->then = service_connects (o, s, n, NULL);
             }
         }
-      if (rc == 0 && nj > 0 && run_jobs (o, jobs, nj) > 0)
+      if (rc < 0)
+        jobs_free (b.v, b.n);
+      else if (run_batch (o, &b) > 0)
         rc = nook_error_set (err, 0, "some containers of the project could not be started");
-      jobs_free (jobs, nj);
     }
   pctrs_free (&pc);
   return rc;
@@ -1963,8 +1998,14 @@ do_up (struct orch *o, int argc, char **argv, bool create_only, nook_error_t *er
             return -1;
           continue;
         }
-      if ((r = cmd_opt_value (argc, argv, &i, NULL, "--pull", verb, &val, err)) < 0
-          || (r == 0 && (r = cmd_opt_value (argc, argv, &i, NULL, "--attach", verb, &val, err)) < 0)
+      if ((r = cmd_opt_value (argc, argv, &i, NULL, "--pull", verb, &val, err)) < 0)
+        return -1;
+      if (r)
+        {
+          u.pull = val;
+          continue;
+        }
+      if ((r = cmd_opt_value (argc, argv, &i, NULL, "--attach", verb, &val, err)) < 0
           || (r == 0
               && (r = cmd_opt_value (argc, argv, &i, NULL, "--no-attach", verb, &val, err)) < 0))
         return -1;
@@ -2060,7 +2101,8 @@ do_up (struct orch *o, int argc, char **argv, bool create_only, nook_error_t *er
     return -1;
   if (preflight (o, sel, err) < 0)
     return -1;
-  if (build_services (o, sel, u.build, u.rebuilt, NULL, err) < 0)
+  if (pull_images (o, sel, u.pull, u.quiet_pull, err) < 0
+      || build_services (o, sel, u.build, u.rebuilt, NULL, err) < 0)
     return -1;
   if (ensure_networks (o, sel, err) < 0 || ensure_volumes (o, err) < 0)
     return -1;
@@ -2140,8 +2182,7 @@ stop_containers (struct orch *o, struct pctrs *pc, bool *pick, bool rm, bool vol
   int failed = 0;
   for (int level = maxd + 1; level >= -1; level--)
     {
-      struct job *jobs = NULL;
-      size_t nj = 0;
+      struct batch b = { 0 };
       for (size_t i = 0; i < pc->n; i++)
         {
           if (!pick[i])
@@ -2162,23 +2203,22 @@ stop_containers (struct orch *o, struct pctrs *pc, bool *pick, bool rm, bool vol
                                     volumes ? c->c->id : NULL, NULL)
                          : NULL;
           bool running = c->c->running;
-          add_job (&jobs, &nj, running || !rm ? a : (strv_free (a), a2), running || !rm ? a2 : NULL,
-                   NULL, xasprintf ("Container %s", c->c->name), rm ? "Stopping" : NULL,
-                   rm                              ? "Removed"
-                   : strcmp (verb, "stop") == 0    ? "Stopped"
-                   : strcmp (verb, "kill") == 0    ? "Killed"
-                   : strcmp (verb, "pause") == 0   ? "Paused"
-                   : strcmp (verb, "unpause") == 0 ? "Unpaused"
-                   : strcmp (verb, "restart") == 0 ? "Started"
-                   : strcmp (verb, "start") == 0   ? "Started"
-                                                   : "Done");
-          jobs[nj - 1].ignore_fail1 = rm;
+          struct job *j = add_job (&b, running || !rm ? a : (strv_free (a), a2),
+                                   xasprintf ("Container %s", c->c->name), rm ? "Stopping" : NULL,
+                                   rm                              ? "Removed"
+                                   : strcmp (verb, "stop") == 0    ? "Stopped"
+                                   : strcmp (verb, "kill") == 0    ? "Killed"
+                                   : strcmp (verb, "pause") == 0   ? "Paused"
+                                   : strcmp (verb, "unpause") == 0 ? "Unpaused"
+                                   : strcmp (verb, "restart") == 0 ? "Started"
+                                   : strcmp (verb, "start") == 0   ? "Started"
+                                                                   : "Done");
+          j->argv2 = running || !rm ? a2 : NULL;
+          j->ignore_fail1 = rm;
           if (si >= 0 && !c->oneoff && strcmp (verb, "restart") == 0)
-            jobs[nj - 1].then = service_connects (o, &o->m->services[si], c->number, c->c->id);
+            j->then = service_connects (o, &o->m->services[si], c->number, c->c->id);
         }
-      if (nj)
-        failed += run_jobs (o, jobs, nj);
-      jobs_free (jobs, nj);
+      failed += run_batch (o, &b);
     }
   return failed;
 }
@@ -2263,24 +2303,23 @@ do_down (struct orch *o, int argc, char **argv, nook_error_t *err)
   json_auto_t *nets = netrec_list (o->root);
   size_t k;
   json_t *rec;
-  struct job *jobs = NULL;
-  size_t nj = 0;
+  struct batch b = { 0 };
   json_array_foreach (nets, k, rec)
   {
     const char *pj
         = json_string_value (json_object_get (json_object_get (rec, "Labels"), L_PROJECT));
     const char *nm = json_string_value (json_object_get (rec, "Name"));
     if (pj && nm && strcmp (pj, o->name) == 0)
-      add_job (&jobs, &nj, argv_of ("network", "rm", nm, NULL), NULL, NULL,
-               xasprintf ("Network %s", nm), "Removing", "Removed");
+      add_job (&b, argv_of ("network", "rm", nm, NULL), xasprintf ("Network %s", nm), "Removing",
+               "Removed");
   }
   if (volumes)
     {
       cleanup_strv char **vols = NULL;
       for_labelled_volumes (o, &vols);
       for (char **v = vols; v && *v; v++)
-        add_job (&jobs, &nj, argv_of ("volume", "rm", *v, NULL), NULL, NULL,
-                 xasprintf ("Volume %s", *v), "Removing", "Removed");
+        add_job (&b, argv_of ("volume", "rm", *v, NULL), xasprintf ("Volume %s", *v), "Removing",
+                 "Removed");
     }
   if (rmi)
     for (size_t i = 0; i < o->m->n_services; i++)
@@ -2292,12 +2331,10 @@ do_down (struct orch *o, int argc, char **argv, nook_error_t *err)
             = s->image ? xstrdup (s->image) : xasprintf ("%s-%s", o->name, s->name);
         if (!image_present (o, img))
           continue;
-        add_job (&jobs, &nj, argv_of ("rmi", img, NULL), NULL, NULL, xasprintf ("Image %s", img),
-                 "Removing", "Removed");
+        add_job (&b, argv_of ("rmi", img, NULL), xasprintf ("Image %s", img), "Removing",
+                 "Removed");
       }
-  if (nj)
-    failed += run_jobs (o, jobs, nj);
-  jobs_free (jobs, nj);
+  failed += run_batch (o, &b);
   cleanup_free char *sd = secrets_dir (o);
   rm_rf (sd);
   if (failed)
@@ -2391,27 +2428,24 @@ do_simple (struct orch *o, int argc, char **argv, nook_error_t *err)
         }
       for (int level = 0; level <= maxd; level++)
         {
-          struct job *jobs = NULL;
-          size_t nj = 0;
+          struct batch b = { 0 };
           for (size_t i = 0; i < pc.n; i++)
             {
               int si = svc_index (o->m, pc.v[i].service);
               if (!pick[i] || depth[si] != level || pc.v[i].c->running)
                 continue;
-              add_job (&jobs, &nj, argv_of ("start", pc.v[i].c->id, NULL), NULL, NULL,
-                       xasprintf ("Container %s", pc.v[i].c->name), "Starting", "Started");
+              struct job *j
+                  = add_job (&b, argv_of ("start", pc.v[i].c->id, NULL),
+                             xasprintf ("Container %s", pc.v[i].c->name), "Starting", "Started");
               if (si >= 0)
-                jobs[nj - 1].then
-                    = service_connects (o, &o->m->services[si], pc.v[i].number, pc.v[i].c->id);
+                j->then = service_connects (o, &o->m->services[si], pc.v[i].number, pc.v[i].c->id);
             }
-          failed += nj ? run_jobs (o, jobs, nj) : 0;
-          jobs_free (jobs, nj);
+          failed += run_batch (o, &b);
         }
     }
   else if (strcmp (verb, "kill") == 0)
     {
-      struct job *jobs = NULL;
-      size_t nj = 0;
+      struct batch b = { 0 };
       for (size_t i = 0; i < pc.n; i++)
         if (pick[i])
           {
@@ -2419,11 +2453,9 @@ do_simple (struct orch *o, int argc, char **argv, nook_error_t *err)
             if (signal_)
               push2 (&a, "-s", signal_);
             strv_push (&a, pc.v[i].c->id);
-            add_job (&jobs, &nj, a, NULL, NULL, xasprintf ("Container %s", pc.v[i].c->name),
-                     "Killing", "Killed");
+            add_job (&b, a, xasprintf ("Container %s", pc.v[i].c->name), "Killing", "Killed");
           }
-      failed = nj ? run_jobs (o, jobs, nj) : 0;
-      jobs_free (jobs, nj);
+      failed = run_batch (o, &b);
     }
   else
     failed = stop_containers (o, &pc, pick, false, false, timeout, verb);
@@ -2558,7 +2590,8 @@ do_run (struct orch *o, int argc, char **argv, nook_error_t *err)
   for (size_t k = 0; k < o->m->n_services; k++)
     any = any || sel[k];
   sel[si] = true;
-  if (build_services (o, sel, false, NULL, NULL, err) < 0 || ensure_networks (o, sel, err) < 0
+  if (pull_images (o, sel, NULL, false, err) < 0
+      || build_services (o, sel, false, NULL, NULL, err) < 0 || ensure_networks (o, sel, err) < 0
       || ensure_volumes (o, err) < 0)
     return -1;
   sel[si] = false;
@@ -2747,15 +2780,13 @@ do_transfer (struct orch *o, int argc, char **argv, nook_error_t *err)
   cleanup_free bool *sel = xzalloc ((o->m->n_services + 1) * sizeof *sel);
   if (select_services (o->m, services, false, sel, err) < 0)
     return -1;
-  struct job *jobs = NULL;
-  size_t nj = 0;
+  struct batch b = { 0 };
   for (size_t i = 0; i < o->m->n_services; i++)
     {
       struct compose_service *s = &o->m->services[i];
       if (!sel[i] || s->image == NULL || (pull ? s->build != NULL : s->build == NULL))
         continue;
-      add_job (&jobs, &nj, argv_of (argv[0], s->image, NULL), NULL, NULL,
-               xasprintf ("Image %s", s->image),
+      add_job (&b, argv_of (argv[0], s->image, NULL), xasprintf ("Image %s", s->image),
                quiet  ? NULL
                : pull ? "Pulling"
                       : "Pushing",
@@ -2763,8 +2794,7 @@ do_transfer (struct orch *o, int argc, char **argv, nook_error_t *err)
                : pull ? "Pulled"
                       : "Pushed");
     }
-  int failed = nj ? run_jobs (o, jobs, nj) : 0;
-  jobs_free (jobs, nj);
+  int failed = run_batch (o, &b);
   if (failed && !ignore)
     return nook_error_set (err, 0, "%d image%s could not be %s", failed, failed == 1 ? "" : "s",
                            pull ? "pulled" : "pushed");
@@ -2903,14 +2933,14 @@ watch_tree (struct watcher *w, const char *dir)
     closedir (d);
 }
 
-/* Whether rel (a path under a rule's path) is ignored: a pattern matches it, its last
- * component, or one of its leading directories. */
+/* Whether rel (a path under a rule's path) matches one of pats: a pattern matches it, its
+ * last component, or one of its leading directories. */
 static bool
-watch_ignored (const struct compose_watch *r, const char *rel)
+watch_match (char **pats, const char *rel)
 {
   const char *base = strrchr (rel, '/');
   base = base ? base + 1 : rel;
-  for (char **g = r->ignore; g && *g; g++)
+  for (char **g = pats; g && *g; g++)
     {
       cleanup_free char *pat = xstrdup (*g);
       size_t n = strlen (pat);
@@ -2922,6 +2952,22 @@ watch_ignored (const struct compose_watch *r, const char *rel)
         return true;
     }
   return false;
+}
+
+/* path (absolute, on the host) relative to rule r's path: NULL when not under it, or
+ * ignored, or not included. */
+static const char *
+watch_rel (const struct compose_watch *r, const char *path)
+{
+  size_t pl = r->path ? strlen (r->path) : 0;
+  if (pl == 0 || strncmp (path, r->path, pl) != 0 || (path[pl] && path[pl] != '/'))
+    return NULL;
+  const char *rel = path[pl] ? path + pl + 1 : "";
+  if (*rel && watch_match (r->ignore, rel))
+    return NULL;
+  if (*rel && r->include && !watch_match (r->include, rel))
+    return NULL;
+  return rel;
 }
 
 static volatile sig_atomic_t watch_stop;
@@ -2945,9 +2991,153 @@ call_child (struct orch *o, char **a)
   return pid > 0 ? wait_child (pid) : 1;
 }
 
-/* A changed path acted on for every rule of every selected service it is under. */
+/* path (host) to dst in container id: a file or a directory's content copied (the
+ * directory made first), or dst removed when path is gone. */
 static void
-watch_apply (struct orch *o, bool *sel, const char *path)
+watch_sync_one (struct orch *o, const char *id, const char *path, const char *dst)
+{
+  struct stat st;
+  if (lstat (path, &st) < 0)
+    {
+      cleanup_strv char **a = argv_of ("exec", id, "rm", "-rf", dst, NULL);
+      call_child (o, a);
+      return;
+    }
+  bool dir = S_ISDIR (st.st_mode);
+  cleanup_free char *parent = xstrdup (dst);
+  char *sl = strrchr (parent, '/');
+  if (sl && sl != parent)
+    *sl = '\0';
+  cleanup_strv char **mk = argv_of ("exec", id, "mkdir", "-p", dir ? dst : parent, NULL);
+  call_child (o, mk);
+  /* (a directory as DIR/.: its content into dst, not dst/DIR when dst exists) */
+  cleanup_free char *src = dir ? xasprintf ("%s/.", path) : xstrdup (path);
+  cleanup_free char *ref = xasprintf ("%s:%s", id, dst);
+  cleanup_strv char **a = argv_of ("cp", src, ref, NULL);
+  call_child (o, a);
+}
+
+/* sync+exec: the rule's command in the service's container. */
+static void
+watch_exec (struct orch *o, const struct compose_watch *r, const char *id)
+{
+  if (r->exec_command == NULL)
+    return;
+  cleanup_strv char **a = argv_of ("exec", NULL);
+  if (r->exec_user)
+    push2 (&a, "-u", r->exec_user);
+  if (r->exec_workdir)
+    push2 (&a, "-w", r->exec_workdir);
+  for (char **e = r->exec_env; e && *e; e++)
+    push2 (&a, "-e", *e);
+  if (r->exec_privileged)
+    strv_push (&a, "--privileged");
+  strv_push (&a, id);
+  for (char **c = r->exec_command; *c; c++)
+    strv_push (&a, *c);
+  call_child (o, a);
+}
+
+/* Service s's rules acted on for one batch of changed paths (each once), as Compose does:
+ * a rebuild rule matched rebuilds the service (up -d --build --no-deps) and nothing else;
+ * else every sync rule's paths are synced, then the container restarted once when a
+ * restart rule matched, and the sync+exec rules' commands run. */
+static void
+watch_service (struct orch *o, struct compose_service *s, char **paths)
+{
+  bool rebuild = false, restart = false;
+  size_t changes = 0;
+  cleanup_free bool *hit = xzalloc ((s->n_watch + 1) * sizeof *hit);
+  for (size_t k = 0; k < s->n_watch; k++)
+    for (char **p = paths; p && *p; p++)
+      if (watch_rel (&s->watch[k], *p))
+        {
+          const char *act = s->watch[k].action ? s->watch[k].action : "";
+          hit[k] = true;
+          rebuild = rebuild || strcmp (act, "rebuild") == 0;
+          restart = restart || strstr (act, "restart") != NULL;
+          changes += str_has_prefix (act, "sync") && s->watch[k].target;
+        }
+  if (rebuild)
+    {
+      fprintf (stderr, "Rebuilding service \"%s\" after changes were detected...\n", s->name);
+      nook_error_t e = NULL;
+      char **a = argv_of ("up", "-d", "--build", "--no-deps", s->name, NULL);
+      if (do_up (o, (int)strv_len (a), a, false, &e) < 0)
+        fprintf (stderr, "Error: rebuild of %s: %s\n", s->name, e ? e->msg : "failed");
+      strv_free (a);
+      nook_error_free (&e);
+      return;
+    }
+  if (!restart && changes == 0)
+    return;
+  nook_error_t e = NULL;
+  cleanup_free char *id = service_container (o, s->name, 0, &e);
+  nook_error_free (&e);
+  if (id == NULL)
+    return;
+  if (changes)
+    fprintf (stderr, "Syncing service \"%s\" after %zu changes were detected\n", s->name, changes);
+  for (size_t k = 0; k < s->n_watch; k++)
+    {
+      const struct compose_watch *r = &s->watch[k];
+      if (!hit[k] || !r->action || !str_has_prefix (r->action, "sync") || !r->target)
+        continue;
+      for (char **p = paths; p && *p; p++)
+        {
+          const char *rel = watch_rel (r, *p);
+          if (rel == NULL)
+            continue;
+          cleanup_free char *dst = *rel ? xasprintf ("%s/%s", r->target, rel) : xstrdup (r->target);
+          watch_sync_one (o, id, *p, dst);
+        }
+    }
+  if (restart)
+    run_one (o, argv_of ("restart", id, NULL), xasprintf ("Container %s", s->name), "Restarting",
+             "Started");
+  for (size_t k = 0; k < s->n_watch; k++)
+    if (hit[k] && s->watch[k].action && strcmp (s->watch[k].action, "sync+exec") == 0)
+      watch_exec (o, &s->watch[k], id);
+}
+
+/* A batch of changed paths (the events until WATCH_QUIET_MS passed without one). */
+static void
+watch_batch (struct orch *o, bool *sel, char **paths)
+{
+  for (size_t i = 0; i < o->m->n_services; i++)
+    if (sel[i] && o->m->services[i].n_watch)
+      watch_service (o, &o->m->services[i], paths);
+}
+
+/* The files under dir not ignored by r (and included), pushed on out. */
+static void
+watch_walk (const struct compose_watch *r, const char *dir, char ***out)
+{
+  DIR *d = opendir (dir);
+  struct dirent *e;
+  while (d && (e = readdir (d)) != NULL)
+    {
+      if (strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0)
+        continue;
+      cleanup_free char *sub = xasprintf ("%s/%s", dir, e->d_name);
+      const char *rel = watch_rel (r, sub);
+      if (e->d_type == DT_DIR)
+        {
+          /* (an ignored directory skipped whole; include patterns name files) */
+          if (!watch_match (r->ignore, sub + strlen (r->path) + 1))
+            watch_walk (r, sub, out);
+        }
+      else if (rel)
+        strv_push (out, sub);
+    }
+  if (d)
+    closedir (d);
+}
+
+/* initial_sync: each sync rule's path copied into the container before watching (the
+ * whole tree at once when nothing is ignored or included, else file by file). */
+static void
+watch_initial_sync (struct orch *o, bool *sel)
 {
   for (size_t i = 0; i < o->m->n_services; i++)
     {
@@ -2955,74 +3145,70 @@ watch_apply (struct orch *o, bool *sel, const char *path)
       for (size_t k = 0; sel[i] && k < s->n_watch; k++)
         {
           const struct compose_watch *r = &s->watch[k];
-          size_t pl = r->path ? strlen (r->path) : 0;
-          if (pl == 0 || strncmp (path, r->path, pl) != 0 || (path[pl] && path[pl] != '/'))
+          struct stat st;
+          if (!r->initial_sync || !r->action || !str_has_prefix (r->action, "sync") || !r->target
+              || !r->path || stat (r->path, &st) < 0)
             continue;
-          const char *rel = path[pl] ? path + pl + 1 : "";
-          if (*rel && watch_ignored (r, rel))
-            continue;
-          const char *act = r->action ? r->action : "";
           nook_error_t e = NULL;
-          if (strcmp (act, "rebuild") == 0)
-            {
-              fprintf (stderr, "Rebuilding service \"%s\" after changes were detected...\n",
-                       s->name);
-              char **a = argv_of ("up", "-d", "--build", "--no-deps", s->name, NULL);
-              if (do_up (o, (int)strv_len (a), a, false, &e) < 0)
-                fprintf (stderr, "Error: rebuild of %s: %s\n", s->name, e ? e->msg : "failed");
-              strv_free (a);
-              nook_error_free (&e);
-              continue;
-            }
-          bool sync = str_has_prefix (act, "sync"), restart = strstr (act, "restart") != NULL;
-          if (!sync && !restart)
-            continue;
           cleanup_free char *id = service_container (o, s->name, 0, &e);
           nook_error_free (&e);
           if (id == NULL)
             continue;
-          if (sync && r->target)
+          if (!S_ISDIR (st.st_mode) || (r->ignore == NULL && r->include == NULL))
             {
-              cleanup_free char *dst
-                  = *rel ? xasprintf ("%s/%s", r->target, rel) : xstrdup (r->target);
-              struct stat st;
-              fprintf (stderr, "Syncing service \"%s\" after 1 changes were detected\n", s->name);
-              if (lstat (path, &st) == 0)
-                {
-                  cleanup_free char *parent = xstrdup (dst);
-                  char *sl = strrchr (parent, '/');
-                  if (sl && sl != parent)
-                    *sl = '\0';
-                  cleanup_strv char **mk = argv_of ("exec", id, "mkdir", "-p", parent, NULL);
-                  call_child (o, mk);
-                  cleanup_free char *ref = xasprintf ("%s:%s", id, dst);
-                  cleanup_strv char **a = argv_of ("cp", path, ref, NULL);
-                  call_child (o, a);
-                }
-              else
-                {
-                  cleanup_strv char **a = argv_of ("exec", id, "rm", "-rf", dst, NULL);
-                  call_child (o, a);
-                }
+              watch_sync_one (o, id, r->path, r->target);
+              continue;
             }
-          if (restart)
+          cleanup_strv char **files = NULL;
+          watch_walk (r, r->path, &files);
+          for (char **f = files; f && *f; f++)
             {
-              struct job *j = xzalloc (sizeof *j);
-              j->argv = argv_of ("restart", id, NULL);
-              j->what = xasprintf ("Container %s", s->name);
-              j->doing = "Restarting";
-              j->done = "Started";
-              run_jobs (o, j, 1);
-              jobs_free (j, 1);
+              cleanup_free char *dst = xasprintf ("%s/%s", r->target, *f + strlen (r->path) + 1);
+              watch_sync_one (o, id, *f, dst);
             }
         }
     }
 }
 
-/* watch [--no-up] [--quiet] [--prune] [SERVICE...]: up -d, then each develop.watch rule's
- * path watched with inotify (directories recursively): sync (nook cp into the service's
- * container, a deletion removed there), sync+restart, restart, rebuild (up -d --build
- * --no-deps SERVICE); paths matching `ignore` left alone.  Until SIGINT or SIGTERM. */
+/* Compose's quiet period: changes are acted on once none came for this long. */
+#define WATCH_QUIET_MS 500
+
+/* The events read from w.fd added to *pending (each path once); new directories watched. */
+static void
+watch_read (struct watcher *w, char ***pending)
+{
+  char buf[8192] __attribute__ ((aligned (__alignof__(struct inotify_event))));
+  ssize_t n = read (w->fd, buf, sizeof buf);
+  for (char *q = buf; n > 0 && q < buf + n;)
+    {
+      struct inotify_event *ev = (struct inotify_event *)(void *)q;
+      q += sizeof *ev + ev->len;
+      const char *dir = NULL;
+      for (size_t i = 0; i < w->n && !dir; i++)
+        if (w->v[i].wd == ev->wd)
+          dir = w->v[i].path;
+      if (dir == NULL || ev->len == 0)
+        continue;
+      cleanup_free char *path = xasprintf ("%s/%s", dir, ev->name);
+      if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO)))
+        watch_tree (w, path);
+      /* a file's content once it is written (not at its creation, still empty) */
+      if ((ev->mask & IN_CREATE) && !(ev->mask & IN_ISDIR))
+        continue;
+      bool have = false;
+      for (char **p = *pending; p && *p && !have; p++)
+        have = strcmp (*p, path) == 0;
+      if (!have)
+        strv_push (pending, path);
+    }
+}
+
+/* watch [--no-up] [--quiet] [--prune] [SERVICE...]: up -d, initial_sync, then each
+ * develop.watch rule's path watched with inotify (directories recursively), the changes
+ * acted on in batches (WATCH_QUIET_MS of quiet): sync (nook cp into the service's
+ * container, a deletion removed there), sync+restart, sync+exec, restart, rebuild (up -d
+ * --build --no-deps SERVICE); paths matching `ignore` (or not `include`) left alone.  Until
+ * SIGINT or SIGTERM. */
 static int
 do_watch (struct orch *o, int argc, char **argv, nook_error_t *err)
 {
@@ -3055,7 +3241,7 @@ do_watch (struct orch *o, int argc, char **argv, nook_error_t *err)
       if (do_up (o, (int)strv_len (a), a, false, err) < 0)
         return -1;
     }
-  struct watcher w = { .fd = inotify_init1 (IN_CLOEXEC) };
+  struct watcher w = { .fd = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK) };
   if (w.fd < 0)
     return nook_error_set (err, errno, "inotify_init1");
   for (size_t i = 0; i < o->m->n_services; i++)
@@ -3076,38 +3262,33 @@ do_watch (struct orch *o, int argc, char **argv, nook_error_t *err)
             watch_tree (&w, dir);
           }
       }
+  /* (watched first: a change made while the initial sync runs is not lost) */
+  watch_initial_sync (o, sel);
   struct sigaction sa = { .sa_handler = on_watch_signal }, old_int, old_term;
   sigaction (SIGINT, &sa, &old_int);
   sigaction (SIGTERM, &sa, &old_term);
   fprintf (stderr, "Watch enabled\n");
   fflush (stderr);
-  char buf[8192] __attribute__ ((aligned (__alignof__(struct inotify_event))));
+  char **pending = NULL;
   while (!watch_stop)
     {
-      ssize_t n = read (w.fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR)
+      struct pollfd pfd = { .fd = w.fd, .events = POLLIN };
+      int pr = poll (&pfd, 1, pending ? WATCH_QUIET_MS : -1);
+      if (pr < 0 && errno == EINTR)
         continue;
-      if (n <= 0)
+      if (pr < 0)
         break;
-      for (char *q = buf; q < buf + n;)
+      if (pr == 0)
         {
-          struct inotify_event *ev = (struct inotify_event *)(void *)q;
-          q += sizeof *ev + ev->len;
-          const char *dir = NULL;
-          for (size_t i = 0; i < w.n && !dir; i++)
-            if (w.v[i].wd == ev->wd)
-              dir = w.v[i].path;
-          if (dir == NULL || ev->len == 0)
-            continue;
-          cleanup_free char *path = xasprintf ("%s/%s", dir, ev->name);
-          if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO)))
-            watch_tree (&w, path);
-          /* a file's content once it is written (not at its creation, still empty) */
-          if ((ev->mask & IN_CREATE) && !(ev->mask & IN_ISDIR))
-            continue;
-          watch_apply (o, sel, path);
+          watch_batch (o, sel, pending);
+          strv_free (pending);
+          pending = NULL;
+          fflush (stderr);
+          continue;
         }
+      watch_read (&w, &pending);
     }
+  strv_free (pending);
   sigaction (SIGINT, &old_int, NULL);
   sigaction (SIGTERM, &old_term, NULL);
   for (size_t i = 0; i < w.n; i++)
@@ -3169,7 +3350,7 @@ do_wait (struct orch *o, int argc, char **argv, nook_error_t *err)
 
 static const char *const verbs[]
     = { "up",  "down", "create", "start", "stop", "restart", "kill", "rm",    "pause", "unpause",
-        "run", "exec", "wait",   "build", "pull", "push",    "cp",   "scale", "watch" };
+        "run", "exec", "wait",   "build", "pull", "push",    "cp",   "scale", "watch", "events" };
 
 char **
 compose_orch_named (int argc, char **argv)
@@ -3240,6 +3421,8 @@ compose_orch (struct nook_ctx *ctx, struct compose_project *p, int argc, char **
     rc = do_scale (&o, argc, argv, err);
   else if (strcmp (v, "watch") == 0)
     rc = do_watch (&o, argc, argv, err);
+  else if (strcmp (v, "events") == 0)
+    rc = compose_events (o.root, o.name, o.m, argc, argv, err);
   else
     rc = do_simple (&o, argc, argv, err);
   compose_model_free (o.m);

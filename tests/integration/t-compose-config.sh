@@ -162,7 +162,7 @@ nrun compose version
 check_match "compose version is Compose's line, naming nook" '^Docker Compose version v2\.[0-9]+\.[0-9]+ \(nook\)$' "$OUT"
 nrun compose version --short
 check_match "compose version --short is a bare version" '^2\.[0-9]+\.[0-9]+$' "$OUT"
-nrun compose events
+nrun compose viz
 check_eq "a subcommand still to come exits 1" 1 "$RC"
 check_match "and says it is not implemented yet" 'not implemented yet' "$ERR"
 

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # t-compose-more2.sh: keys once dropped without a word: domainname and group_add passed
-# to the run (nook run --domainname, --group-add), sysctls warned as not enforced (an
-# error with --strict).
+# to the run (nook run --domainname, --group-add); sysctls: t-sysctl.sh.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 setup_image
@@ -27,15 +26,6 @@ services:
     domainname: corp.example
     group_add: [tty, "1234"]
 YAML
-cat >compose.sysctl.yaml <<'YAML'
-name: sy
-services:
-  s:
-    image: busybox
-    command: "true"
-    sysctls:
-      net.core.somaxconn: 1024
-YAML
 if [ "$NOOK_TEST_USER_KIND" = range ]; then
   nrun run --rm --group-add tty --group-add 1234 busybox id -G
   check_match "run --group-add by name (tty is 5)" '(^| )5( |$)' "$OUT"
@@ -54,11 +44,6 @@ else
   check_eq "compose up with group_add without a range: 1" 1 "$RC"
   check_match "... saying why" 'group_add: this user has no subordinate id range' "$ERR"
 fi
-nrun compose -f compose.sysctl.yaml config -q
-check_match "sysctls: a warning naming the key" 'services.s.sysctls: not enforced' "$ERR"
-nrun compose -f compose.sysctl.yaml --strict config -q
-check_eq "sysctls with --strict: an error" 1 "$RC"
 nrun compose down
-nrun compose -f compose.sysctl.yaml down
 
 done_testing

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # t-compose-more4.sh: compose build, push, pull (against Debian's docker-registry on
-# loopback), cp both ways, scale up and down; events refused clearly.
+# loopback), cp both ways, scale up and down (events: t-compose-events.sh).
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -92,10 +92,6 @@ check_eq "scale app=1" 0 "$RC"
 check_eq "... one left" "1" "$(running | tr -d ' ')"
 nrun compose scale app
 check_eq "scale without =N: 1" 1 "$RC"
-
-nrun compose events
-check_eq "events: 1" 1 "$RC"
-check_match "... not implemented, saying why" 'events: not implemented yet in nook' "$ERR"
 
 nrun compose down --rmi all
 check_eq "down" 0 "$RC"

@@ -137,6 +137,33 @@ test_plan_user_mounts (void **state)
   sandbox_mount_plan_free (&p);
 }
 
+/* --sysctl: written in /proc/sys after /sys (the network namespace joined) and before
+ * /proc/sys is made read-only; dotted names as paths, '/' names as they are. */
+static void
+test_plan_sysctls (void **state)
+{
+  char *sc[] = { (char *)"net.ipv4.ip_forward=1", (char *)"kernel/shmmax=65536", NULL };
+  struct nook_spec spec = { .container_dir = (char *)"/c", .sysctls = sc };
+  struct mount_plan p;
+  cleanup_error nook_error_t err = NULL;
+  assert_int_equal (sandbox_mount_plan_build (&spec, true, &p, &err), 0);
+  const struct mount_op *f = find (&p, MOP_SYSCTL, "/proc/sys/net/ipv4/ip_forward");
+  assert_non_null (f);
+  assert_string_equal (f->data, "1");
+  const struct mount_op *k = find (&p, MOP_SYSCTL, "/proc/sys/kernel/shmmax");
+  assert_non_null (k);
+  assert_string_equal (k->data, "65536");
+  assert_true (index_of (&p, "/sys") < index_of (&p, "/proc/sys/net/ipv4/ip_forward"));
+  assert_true (index_of (&p, "/proc/sys/kernel/shmmax") < index_of (&p, "/proc/sys"));
+  sandbox_mount_plan_free (&p);
+
+  char *bad[] = { (char *)"=1", NULL };
+  spec.sysctls = bad;
+  assert_int_equal (sandbox_mount_plan_build (&spec, true, &p, &err), -1);
+  assert_non_null (strstr (err->msg, "NAME=VALUE"));
+  sandbox_mount_plan_free (&p);
+}
+
 /* runc's rule: nothing over /proc but the files lxcfs provides. */
 static void
 test_plan_proc_targets (void **state)
@@ -228,15 +255,11 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test (test_plan_defaults),
-    cmocka_unit_test (test_plan_host_network_binds_sys),
-    cmocka_unit_test (test_plan_user_mounts),
-    cmocka_unit_test (test_plan_proc_targets),
-    cmocka_unit_test (test_tmpfs_options),
-    cmocka_unit_test (test_overlay_options),
-    cmocka_unit_test (test_plan_privileged_unmasked),
-    cmocka_unit_test (test_storage_names),
-    cmocka_unit_test (test_storage_check_path),
+    cmocka_unit_test (test_plan_defaults),     cmocka_unit_test (test_plan_host_network_binds_sys),
+    cmocka_unit_test (test_plan_user_mounts),  cmocka_unit_test (test_plan_sysctls),
+    cmocka_unit_test (test_plan_proc_targets), cmocka_unit_test (test_tmpfs_options),
+    cmocka_unit_test (test_overlay_options),   cmocka_unit_test (test_plan_privileged_unmasked),
+    cmocka_unit_test (test_storage_names),     cmocka_unit_test (test_storage_check_path),
   };
   return cmocka_run_group_tests_name ("mount", tests, NULL, NULL);
 }
