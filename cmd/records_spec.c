@@ -79,7 +79,7 @@ container_spec_from_json (json_t *cfg, struct nook_spec *s, nook_error_t *err)
   json_array_foreach (g, i, x) s->groups[s->n_groups++] = (gid_t)json_integer_value (x);
   s->hostname = jdup (j, "Hostname");
   s->domainname = jdup (j, "Domainname");
-  s->sysctls = json_strv_dup (json_object_get (j, "Sysctls"));
+  s->sysctls = strv_from_json (json_object_get (j, "Sysctls"));
   s->tty = json_is_true (json_object_get (j, "Tty"));
   s->interactive = json_is_true (json_object_get (j, "Interactive"));
   s->readonly_rootfs = json_is_true (json_object_get (j, "ReadOnly"));
