@@ -227,6 +227,7 @@ cache_dir (struct build *b, const struct dockerfile_mount *dm, char **dir, int *
         }
       return nook_error_set (err, e, "lock '%s'", lock);
     }
+  futimens (fd, NULL); /* the lock's mtime: the cache's last use (builder prune --filter) */
   *dir = xasprintf ("%s/%s", base, hex);
   if (mkdir (*dir, (mode_t)(dm->has_mode ? dm->mode & 07777 : 0755)) < 0)
     {
