@@ -173,6 +173,8 @@ struct build_tty_step
   char *tail[10]; /* its last output lines */
   size_t n_tail;
   char **subs; /* its details, NULL none */
+  double start; /* build_tty.now when it started */
+  char *last;   /* its last output line's text, NULL none */
 };
 struct build_tty
 {
@@ -181,10 +183,14 @@ struct build_tty
   size_t n_steps;
   int seen, done;
   bool status_shown, failed;
+  double now; /* the renderer's clock (seconds), set before each call; 0: no times shown */
 };
 void build_tty_init (struct build_tty *t, int width);
 /* One line of BuildKit's plain form in, what the terminal shows appended to out.  Pure. */
 void build_tty_feed (struct build_tty *t, const char *line, struct strbuf *out);
+/* The clock moved (t->now): the live line redrawn with the running step's elapsed time, as
+ * BuildKit's view refreshes on a timer.  Pure. */
+void build_tty_tick (struct build_tty *t, struct strbuf *out);
 /* The end of the stream: the closing line, after secs. */
 void build_tty_end (struct build_tty *t, double secs, struct strbuf *out);
 /* --progress=tty, or auto (NULL, "" too) with stderr a terminal. */
