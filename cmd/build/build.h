@@ -329,6 +329,7 @@ struct build_copy
      in the order of srcs, which hold them as NULL-free "<<NAME" words */
   char **inline_names;
   char **inline_data;
+  bool link; /* --link: written on scratch (parents made 0755, nothing of the stage seen) */
 };
 
 /* COPY/ADD: *inputs gets the digest of what is copied (for the cache key); the

@@ -65,6 +65,7 @@ struct build_copy_plan
   char **from_srcs;
   bool from_dest_dir;
   int ctxfd; /* --build-context NAME=DIR of --from=NAME, or -1 (the main context) */
+  bool link; /* COPY --link: applied on scratch */
 };
 
 void
@@ -437,6 +438,7 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
   cleanup_strv char **matched = NULL;
   size_t n_inline = 0;
   p->dest = xstrdup (c->dest);
+  p->link = c->link;
   if (c->chown && *c->chown)
     {
       if (resolve_chown (b, sc, c->chown, &p->uid, &p->gid, err) < 0)
@@ -1245,7 +1247,7 @@ apply (struct build *b, struct build_stage_ctx *sc, struct build_copy_plan *plan
   char *none[] = { NULL };
   struct apply_job j = { .b = b,
                          .p = plan,
-                         .dirs = sc->s.dirs ? sc->s.dirs : none,
+                         .dirs = sc->s.dirs && !(plan && plan->link) ? sc->s.dirs : none,
                          .upper = upper_name,
                          .workdir = workdir };
   int saved = b->ctxfd;
