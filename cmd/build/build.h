@@ -329,7 +329,8 @@ struct build_copy
      in the order of srcs, which hold them as NULL-free "<<NAME" words */
   char **inline_names;
   char **inline_data;
-  bool link; /* --link: written on scratch (parents made 0755, nothing of the stage seen) */
+  bool link;    /* --link: written on scratch (parents made 0755, nothing of the stage seen) */
+  bool parents; /* COPY --parents: a source's path (after a "/./" pivot) kept */
 };
 
 /* COPY/ADD: *inputs gets the digest of what is copied (for the cache key); the

@@ -66,6 +66,8 @@ struct build_copy_plan
   bool from_dest_dir;
   int ctxfd; /* --build-context NAME=DIR of --from=NAME, or -1 (the main context) */
   bool link; /* COPY --link: applied on scratch */
+  bool parents;      /* COPY --parents: each source's path kept under the destination */
+  char **from_pivots; /* --parents with --from: what of each from_srcs is not kept */
 };
 
 void
@@ -88,6 +90,7 @@ build_copy_plan_free (struct build_copy_plan *p)
     close (p->ctxfd);
   build_state_clear (&p->from);
   strv_free (p->from_srcs);
+  strv_free (p->from_pivots);
   free (p);
 }
 
@@ -125,6 +128,28 @@ clean_rel (const char *s)
       strbuf_append (&b, c);
     }
   return strbuf_steal (&b);
+}
+
+/* COPY --parents: what of a source is not kept under the destination, the part before a
+ * "/./" in it (BuildKit's pivot), cleaned; "" when it has none. */
+static char *
+parents_pivot (const char *src)
+{
+  const char *piv = strstr (src, "/./");
+  if (piv == NULL || piv == src)
+    return xstrdup ("");
+  cleanup_free char *head = xstrndup (src, (size_t)(piv - src));
+  return clean_rel (head);
+}
+
+/* rel (cleaned, under the pivot) without the pivot. */
+static const char *
+parents_strip (const char *rel, const char *pivot)
+{
+  size_t l = strlen (pivot);
+  if (l == 0 || strncmp (rel, pivot, l) != 0)
+    return rel;
+  return rel[l] == '/' ? rel + l + 1 : rel + l;
 }
 
 static bool
@@ -241,6 +266,38 @@ add_tree (struct walk_ctx *w, const char *src, const char *rel, nook_error_t *er
                    (w->p->n - 1 - before) * sizeof *w->p->items);
           w->p->items[before] = it;
         }
+    }
+  return 0;
+}
+
+/* COPY --parents: items for the directories of prel (rel without its pivot), and for rel
+ * itself when it is a directory, each once. */
+static int
+add_parents (struct walk_ctx *w, const char *rel, const char *prel, bool self, nook_error_t *err)
+{
+  size_t off = strlen (rel) - strlen (prel); /* where prel starts in rel */
+  for (const char *c = prel; *c; c++)
+    {
+      bool last = c[1] == '\0';
+      if (*c != '/' && !(last && self))
+        continue;
+      size_t l = (size_t)(c - prel) + (*c == '/' ? 0 : 1);
+      cleanup_free char *r = xstrndup (prel, l);
+      bool have = false;
+      for (size_t i = 0; i < w->p->n && !have; i++)
+        have = w->p->items[i].src && strcmp (w->p->items[i].rel, r) == 0;
+      if (have)
+        continue;
+      cleanup_free char *s = xstrndup (rel, off + l);
+      struct stat st;
+      cleanup_close int fd = fs_open_in_root (w->b->ctxfd, s, O_PATH | O_NOFOLLOW, 0);
+      if (fd < 0 || fstat (fd, &st) < 0)
+        return nook_error_set (err, errno, "stat '%s' in the build context", s);
+      struct copy_item *it = plan_add (w->p);
+      it->src = xstrdup (s);
+      it->rel = xstrdup (r);
+      if (hash_item (w, it, &st, err) < 0)
+        return -1;
     }
   return 0;
 }
@@ -436,9 +493,13 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
   int ret = -1;
   struct walk_ctx w = { .b = b, .p = p, .inputs = &in, .epoch = b->epoch, .add = c->add };
   cleanup_strv char **matched = NULL;
+  cleanup_strv char **pivots = NULL; /* per matched, for --parents */
   size_t n_inline = 0;
   p->dest = xstrdup (c->dest);
   p->link = c->link;
+  p->parents = c->parents;
+  if (c->parents)
+    strbuf_append (&in, "parents\n");
   if (c->chown && *c->chown)
     {
       if (resolve_chown (b, sc, c->chown, &p->uid, &p->gid, err) < 0)
@@ -482,6 +543,8 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
       for (size_t i = 0; c->srcs[i]; i++)
         {
           strv_push_take (&p->from_srcs, clean_rel (c->srcs[i]));
+          if (c->parents)
+            strv_push_take (&p->from_pivots, parents_pivot (c->srcs[i]));
           strbuf_appendf (&in, "src %s\n", c->srcs[i]);
         }
       ret = 0;
@@ -591,7 +654,8 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
           size_t before = strv_len (matched);
           if (glob_walk (&w, "", comps, 0, &matched, err) < 0)
             goto out;
-          (void)before;
+          for (size_t k = before; k < strv_len (matched); k++)
+            strv_push_take (&pivots, parents_pivot (locals[i]));
           continue;
         }
       struct stat st;
@@ -606,13 +670,14 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
           goto out;
         }
       strv_push (&matched, rel);
+      strv_push_take (&pivots, parents_pivot (locals[i]));
     }
   if (strv_len (matched) == 0 && n_inline == 0)
     {
       nook_error_set (err, ENOENT, "no source files were specified");
       goto out;
     }
-  p->single_file = strv_len (matched) + n_inline == 1 && !c->dest_is_dir;
+  p->single_file = strv_len (matched) + n_inline == 1 && !c->dest_is_dir && !c->parents;
   for (size_t i = 0; matched[i]; i++)
     {
       struct stat st;
@@ -623,10 +688,14 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
           nook_error_set (err, errno, "stat '%s' in the build context", rel);
           goto out;
         }
+      /* --parents: the source's directories from the pivot on, copied as they are */
+      const char *prel = c->parents ? parents_strip (rel, pivots[i]) : NULL;
+      if (prel && add_parents (&w, rel, prel, S_ISDIR (st.st_mode), err) < 0)
+        goto out;
       if (S_ISDIR (st.st_mode))
         {
           p->single_file = false;
-          if (add_tree (&w, rel, "", err) < 0)
+          if (add_tree (&w, rel, prel ? prel : "", err) < 0)
             goto out;
           continue;
         }
@@ -637,7 +706,7 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
         continue;
       struct copy_item *it = plan_add (p);
       it->src = xstrdup (rel);
-      it->rel = xstrdup (base_name (rel));
+      it->rel = xstrdup (prel ? prel : base_name (rel));
       if (c->add && S_ISREG (st.st_mode))
         {
           cleanup_close int fd = fs_open_in_root (b->ctxfd, rel, O_RDONLY | O_NOFOLLOW, 0);
@@ -1177,7 +1246,32 @@ apply_from (struct apply_job *j, nook_error_t *err)
       if (*src == '\0')
         st.st_mode = S_IFDIR;
       cleanup_free char *dst = NULL;
-      if (S_ISDIR (st.st_mode))
+      if (p->parents)
+        {
+          /* the source's path from the pivot on, its directories as the stage has them */
+          const char *prel = parents_strip (src, p->from_pivots[i]);
+          size_t off = strlen (src) - strlen (prel);
+          if (ensure_dirs (j, dest, uid, gid, err) < 0)
+            return -1;
+          for (const char *c = prel; *c; c++)
+            {
+              if (*c != '/')
+                continue;
+              cleanup_free char *s = xstrndup (src, off + (size_t)(c - prel));
+              cleanup_free char *r = xstrndup (prel, (size_t)(c - prel));
+              cleanup_free char *d = *dest ? xasprintf ("%s/%s", dest, r) : xstrdup (r);
+              struct stat ds;
+              if (union_stat (fdirs, s, &ds) < 0 || !S_ISDIR (ds.st_mode))
+                return nook_error_set (err, ENOENT, "'/%s': not a directory", s);
+              if (put_entry (j, d, &ds, -1, NULL, p->chown_set ? p->uid : ds.st_uid,
+                             p->chown_set ? p->gid : ds.st_gid,
+                             p->chmod_set ? p->chmod : (ds.st_mode & 07777), err)
+                  < 0)
+                return -1;
+            }
+          dst = *dest && *prel ? xasprintf ("%s/%s", dest, prel) : xstrdup (*prel ? prel : dest);
+        }
+      else if (S_ISDIR (st.st_mode))
         {
           if (ensure_dirs (j, dest, uid, gid, err) < 0)
             return -1;

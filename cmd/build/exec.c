@@ -768,9 +768,13 @@ do_copy (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_no
   cleanup_strv char **excludes = NULL;
   for (size_t i = 0; n->flags && n->flags[i]; i++)
     {
-      if (strncmp (n->flags[i], "--parents", 9) == 0)
-        return nook_error_set_exit (err, 1, 0, "%s:%d: COPY --parents is not supported yet",
-                                    df_label, n->start_line);
+      if (strcmp (n->flags[i], "--parents") == 0 || strcmp (n->flags[i], "--parents=true") == 0)
+        c.parents = true;
+      else if (strcmp (n->flags[i], "--parents=false") == 0)
+        c.parents = false;
+      else if (strncmp (n->flags[i], "--parents=", 10) == 0)
+        return nook_error_set_exit (err, 1, 0, "%s:%d: --parents takes true or false, not '%s'",
+                                    df_label, n->start_line, n->flags[i] + 10);
       if (strcmp (n->flags[i], "--link") == 0 || strcmp (n->flags[i], "--link=true") == 0)
         c.link = true;
       else if (strcmp (n->flags[i], "--link=false") == 0)
