@@ -341,6 +341,10 @@ int build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struc
 int build_copy_apply (struct build *b, struct build_stage_ctx *sc, struct build_copy_plan *plan,
                       const char *upper_name, nook_error_t *err);
 void build_copy_plan_free (struct build_copy_plan *p);
+/* RUN --mount=type=bind: the host path to bind read-only instead of applying the plan
+ * (malloc'd), NULL when only a copy shows what BuildKit would (exclusions, several layers
+ * at the path, a link...). */
+char *build_copy_bind_source (struct build *b, const struct build_copy_plan *p);
 /* WORKDIR: create path in upper when the state lacks it. */
 int build_workdir_apply (struct build *b, struct build_stage_ctx *sc, const char *path,
                          const char *upper_name, nook_error_t *err);

@@ -67,6 +67,8 @@ struct build_copy_plan
   int ctxfd; /* --build-context NAME=DIR of --from=NAME, or -1 (the main context) */
   bool link; /* COPY --link: applied on scratch */
   bool parents;      /* COPY --parents: each source's path kept under the destination */
+  char *one_src;      /* the only source matched in the context (RUN --mount=type=bind) */
+  bool excluded_any;  /* .dockerignore or --exclude left something out */
   char **from_pivots; /* --parents with --from: what of each from_srcs is not kept */
 };
 
@@ -91,6 +93,7 @@ build_copy_plan_free (struct build_copy_plan *p)
   build_state_clear (&p->from);
   strv_free (p->from_srcs);
   strv_free (p->from_pivots);
+  free (p->one_src);
   free (p);
 }
 
@@ -240,6 +243,8 @@ add_tree (struct walk_ctx *w, const char *src, const char *rel, nook_error_t *er
       struct stat st;
       if (fstatat (dirfd (d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
         return nook_error_set (err, errno, "stat '%s' in the build context", s);
+      if (ex || ex2)
+        w->p->excluded_any = true;
       if (ex2)
         continue; /* --exclude: not copied, nor anything below */
       if (ex && !(S_ISDIR (st.st_mode) && dockerfile_ignore_may_reinclude_below (w->b->ignore, s)))
@@ -384,6 +389,8 @@ glob_walk (struct walk_ctx *w, const char *dir, char **comps, size_t ci, char **
       bool ex = false;
       if (excluded (w->b, next, &ex, err) < 0)
         return -1;
+      if (ex)
+        w->p->excluded_any = true;
       if (ex && comps[ci + 1] == NULL)
         continue;
       if (glob_walk (w, next, comps, ci + 1, out, err) < 0)
@@ -678,6 +685,8 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
       goto out;
     }
   p->single_file = strv_len (matched) + n_inline == 1 && !c->dest_is_dir && !c->parents;
+  if (strv_len (matched) == 1 && n_inline == 0)
+    p->one_src = xstrdup (matched[0]);
   for (size_t i = 0; matched[i]; i++)
     {
       struct stat st;
@@ -1364,4 +1373,77 @@ build_workdir_apply (struct build *b, struct build_stage_ctx *sc, const char *pa
                      const char *upper_name, nook_error_t *err)
 {
   return apply (b, sc, NULL, path, upper_name, err);
+}
+
+/* The host path of what a plan would copy, when binding it shows the same: one source
+ * (a file or a directory, no link) that nothing excludes, from the context, or from the one
+ * layer of a stage or image that has anything at that path. */
+static char *
+fd_path (int fd)
+{
+  char p[32], buf[4096];
+  fs_fd_path (fd, p);
+  ssize_t n = readlink (p, buf, sizeof buf - 1);
+  if (n <= 0 || buf[0] != '/')
+    return NULL;
+  buf[n] = '\0';
+  return xstrdup (buf);
+}
+
+char *
+build_copy_bind_source (struct build *b, const struct build_copy_plan *p)
+{
+  if (p->chown_set || p->chmod_set || p->parents || p->link)
+    return NULL;
+  if (p->from_set)
+    {
+      if (strv_len (p->from_srcs) != 1 || *p->from_srcs[0] == '\0')
+        return NULL;
+      const char *src = p->from_srcs[0];
+      struct stat st;
+      if (union_stat (p->from.dirs, src, &st) < 0 || !(S_ISDIR (st.st_mode) || S_ISREG (st.st_mode)))
+        return NULL;
+      /* every other layer has nothing at src (no entry, no whiteout): the union there is
+         that one layer's tree */
+      const char *base = base_name (src);
+      cleanup_free char *dir = base == src ? xstrdup ("") : xstrndup (src, (size_t)(base - src - 1));
+      cleanup_free char *wh = *dir ? xasprintf ("%s/.wh.%s", dir, base) : xasprintf (".wh.%s", base);
+      int found = -1;
+      for (size_t i = 0; p->from.dirs && p->from.dirs[i]; i++)
+        {
+          cleanup_close int lfd = open (p->from.dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+          struct stat ls;
+          if (lfd < 0)
+            return NULL;
+          bool has = lstat_in (lfd, src, &ls) == 0 || lstat_in (lfd, wh, &ls) == 0;
+          if (has && found >= 0)
+            return NULL;
+          if (has)
+            found = (int)i;
+        }
+      if (found < 0)
+        return NULL;
+      cleanup_close int lfd = open (p->from.dirs[found], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      cleanup_close int fd = lfd < 0 ? -1 : open_in (lfd, src, O_PATH, 0);
+      struct stat fs;
+      if (fd < 0 || fstat (fd, &fs) < 0 || (fs.st_mode & S_IFMT) != (st.st_mode & S_IFMT))
+        return NULL;
+      return fd_path (fd);
+    }
+  if (p->one_src == NULL || p->excluded_any || p->n == 0)
+    return NULL;
+  for (size_t i = 0; i < p->n; i++)
+    if (p->items[i].data || p->items[i].fd >= 0 || p->items[i].archive)
+      return NULL;
+  int root = p->ctxfd >= 0 ? p->ctxfd : b->ctxfd;
+  if (root < 0)
+    return NULL;
+  cleanup_close int fd = open_in (root, *p->one_src ? p->one_src : ".", O_PATH, 0);
+  struct stat st;
+  if (fd < 0 || fstat (fd, &st) < 0 || !(S_ISDIR (st.st_mode) || S_ISREG (st.st_mode)))
+    return NULL;
+  /* a file is bound as the file itself: the copy would be a file at the target too */
+  if (S_ISREG (st.st_mode) && !p->single_file)
+    return NULL;
+  return fd_path (fd);
 }
