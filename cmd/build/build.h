@@ -331,6 +331,7 @@ struct build_copy
   char **inline_data;
   bool link;    /* --link: written on scratch (parents made 0755, nothing of the stage seen) */
   bool parents; /* COPY --parents: a source's path (after a "/./" pivot) kept */
+  bool keep_git_dir; /* ADD --keep-git-dir of a git repository */
 };
 
 /* COPY/ADD: *inputs gets the digest of what is copied (for the cache key); the
@@ -348,6 +349,19 @@ char *build_copy_bind_source (struct build *b, const struct build_copy_plan *p);
 /* WORKDIR: create path in upper when the state lacks it. */
 int build_workdir_apply (struct build *b, struct build_stage_ctx *sc, const char *path,
                          const char *upper_name, nook_error_t *err);
+
+/* ---- ADD of a git repository (git.c) ---- */
+/* BuildKit's test: git://, ssh://, git@, or an http(s) URL whose path ends in ".git".  Pure. */
+bool build_git_source (const char *src);
+/* "REMOTE#REF:SUBDIR" split (ref, subdir NULL when not given); refused: a ref or subdir
+ * with "..", an option-like word.  Pure. */
+int build_git_parse (const char *src, char **remote, char **ref, char **subdir,
+                     nook_error_t *err);
+/* The commit ref (NULL: HEAD) names in remote (`git ls-remote`; a commit is itself). */
+int build_git_resolve (const char *remote, const char *ref, char **commit, nook_error_t *err);
+/* Clone remote into dir (absent) and check commit out. */
+int build_git_checkout (const char *remote, const char *commit, const char *dir,
+                        nook_error_t *err);
 
 /* ---- --explain-cache (explain.c) ---- */
 /* A step's inputs as recorded; why a step hit or missed against the previous record

@@ -68,6 +68,9 @@ struct build_copy_plan
   bool link; /* COPY --link: applied on scratch */
   bool parents;      /* COPY --parents: each source's path kept under the destination */
   char *one_src;      /* the only source matched in the context (RUN --mount=type=bind) */
+  /* ADD of a git repository: cloned when the step runs (git.c) */
+  char *git_remote, *git_commit, *git_subdir;
+  bool git_keep;
   bool excluded_any;  /* .dockerignore or --exclude left something out */
   char **from_pivots; /* --parents with --from: what of each from_srcs is not kept */
 };
@@ -94,6 +97,9 @@ build_copy_plan_free (struct build_copy_plan *p)
   strv_free (p->from_srcs);
   strv_free (p->from_pivots);
   free (p->one_src);
+  free (p->git_remote);
+  free (p->git_commit);
+  free (p->git_subdir);
   free (p);
 }
 
@@ -571,13 +577,40 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
     {
       const char *u = c->srcs[i];
       bool url = strncmp (u, "http://", 7) == 0 || strncmp (u, "https://", 8) == 0;
-      if (!c->add || !url)
+      if (c->add && build_git_source (u))
         {
-          if (c->add && strncmp (u, "git@", 4) == 0)
+          if (strncmp (u, "git@", 4) == 0 || strncmp (u, "ssh://", 6) == 0)
             {
-              nook_error_set (err, ENOTSUP, "ADD of a git repository (%s) is not supported", u);
+              nook_error_set (err, ENOTSUP,
+                              "ADD %s: git over ssh is not supported (nook forwards no SSH agent; "
+                              "use an https:// URL)",
+                              u);
               goto out;
             }
+          if (strv_len (c->srcs) + strv_len (c->inline_names) != 1)
+            {
+              nook_error_set (err, EINVAL, "ADD %s: a git repository must be ADD's only source", u);
+              goto out;
+            }
+          cleanup_free char *ref = NULL;
+          if (build_git_parse (u, &p->git_remote, &ref, &p->git_subdir, err) < 0
+              || build_git_resolve (p->git_remote, ref, &p->git_commit, err) < 0)
+            goto out;
+          if (c->checksum && *c->checksum
+              && strncmp (p->git_commit, c->checksum, strlen (c->checksum)) != 0)
+            {
+              nook_error_set (err, EIO, "ADD %s: the ref is commit %s, --checksum wants %s", u,
+                              p->git_commit, c->checksum);
+              goto out;
+            }
+          p->git_keep = c->keep_git_dir;
+          strbuf_appendf (&in, "git\t%s\t%s\t%s\t%d\n", p->git_remote, p->git_commit,
+                          p->git_subdir ? p->git_subdir : "", p->git_keep);
+          ret = 0;
+          goto out;
+        }
+      if (!c->add || !url)
+        {
           strv_push (&locals, u);
           continue;
         }
@@ -1338,6 +1371,45 @@ apply_fn (void *arg, nook_error_t *err)
   return j->p->from_set ? apply_from (j, err) : apply_context (j, err);
 }
 
+/* ADD of a git repository, a step that runs: the commit checked out in the step's directory
+ * (as the user, on the host), then planned as a named context is (its subdirectory's
+ * contents; .git left out unless --keep-git-dir). */
+static int
+git_prepare (struct build *b, struct build_copy_plan *p, const char *upper_name,
+             nook_error_t *err)
+{
+  cleanup_free char *rel = xasprintf ("%s/git", upper_name);
+  cleanup_free char *dir = xasprintf ("%s/%s", b->tmpdir, rel);
+  if (build_git_checkout (p->git_remote, p->git_commit, dir, err) < 0)
+    return -1;
+  p->ctxfd = openat (b->tmpfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (p->ctxfd < 0)
+    return nook_error_set (err, errno, "open '%s'", dir);
+  cleanup_free char *sub = clean_rel (p->git_subdir ? p->git_subdir : "");
+  struct stat st;
+  cleanup_close int sfd = fs_open_in_root (p->ctxfd, *sub ? sub : ".", O_PATH | O_NOFOLLOW, 0);
+  if (sfd < 0 || fstat (sfd, &st) < 0 || !S_ISDIR (st.st_mode))
+    return nook_error_set (err, ENOENT, "ADD %s: no directory '%s' in commit %s", p->git_remote,
+                           sub, p->git_commit);
+  struct strbuf in = { 0 };
+  struct walk_ctx w = { .b = b, .p = p, .inputs = &in, .epoch = b->epoch };
+  int saved_ctxfd = b->ctxfd;
+  struct dockerfile_ignore *saved_ignore = b->ignore;
+  b->ctxfd = p->ctxfd;
+  b->ignore = NULL;
+  int r = 0;
+  if (!p->git_keep && !*sub)
+    r = dockerfile_ignore_parse (".git\n", 5, &w.exclude, err);
+  if (r == 0)
+    r = add_tree (&w, sub, "", err);
+  if (w.exclude)
+    dockerfile_ignore_free (w.exclude);
+  b->ctxfd = saved_ctxfd;
+  b->ignore = saved_ignore;
+  strbuf_free (&in);
+  return r;
+}
+
 static int
 apply (struct build *b, struct build_stage_ctx *sc, struct build_copy_plan *plan,
        const char *workdir, const char *upper_name, nook_error_t *err)
@@ -1353,6 +1425,8 @@ apply (struct build *b, struct build_stage_ctx *sc, struct build_copy_plan *plan
                          .dirs = sc->s.dirs && !(plan && plan->link) ? sc->s.dirs : none,
                          .upper = upper_name,
                          .workdir = workdir };
+  if (plan && plan->git_remote && git_prepare (b, plan, upper_name, err) < 0)
+    return -1;
   int saved = b->ctxfd;
   if (plan && plan->ctxfd >= 0)
     b->ctxfd = plan->ctxfd;

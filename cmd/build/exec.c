@@ -782,6 +782,14 @@ do_copy (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_no
       else if (strncmp (n->flags[i], "--link=", 7) == 0)
         return nook_error_set_exit (err, 1, 0, "%s:%d: --link takes true or false, not '%s'",
                                     df_label, n->start_line, n->flags[i] + 7);
+      if (strcmp (n->flags[i], "--keep-git-dir") == 0
+          || strcmp (n->flags[i], "--keep-git-dir=true") == 0)
+        c.keep_git_dir = true;
+      else if (strcmp (n->flags[i], "--keep-git-dir=false") == 0)
+        c.keep_git_dir = false;
+      else if (strncmp (n->flags[i], "--keep-git-dir=", 15) == 0)
+        return nook_error_set_exit (err, 1, 0, "%s:%d: --keep-git-dir takes true or false, not '%s'",
+                                    df_label, n->start_line, n->flags[i] + 15);
       if (strncmp (n->flags[i], "--exclude=", 10) == 0)
         {
           char *x = NULL;
