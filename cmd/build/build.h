@@ -172,7 +172,7 @@ struct build_tty_step
   char *name;
   char *tail[10]; /* its last output lines */
   size_t n_tail;
-  char **subs; /* its details, NULL none */
+  char **subs;  /* its details, NULL none */
   double start; /* build_tty.now when it started */
   char *last;   /* its last output line's text, NULL none */
 };
@@ -329,8 +329,8 @@ struct build_copy
      in the order of srcs, which hold them as NULL-free "<<NAME" words */
   char **inline_names;
   char **inline_data;
-  bool link;    /* --link: written on scratch (parents made 0755, nothing of the stage seen) */
-  bool parents; /* COPY --parents: a source's path (after a "/./" pivot) kept */
+  bool link;         /* --link: written on scratch (parents made 0755, nothing of the stage seen) */
+  bool parents;      /* COPY --parents: a source's path (after a "/./" pivot) kept */
   bool keep_git_dir; /* ADD --keep-git-dir of a git repository */
 };
 
@@ -355,13 +355,11 @@ int build_workdir_apply (struct build *b, struct build_stage_ctx *sc, const char
 bool build_git_source (const char *src);
 /* "REMOTE#REF:SUBDIR" split (ref, subdir NULL when not given); refused: a ref or subdir
  * with "..", an option-like word.  Pure. */
-int build_git_parse (const char *src, char **remote, char **ref, char **subdir,
-                     nook_error_t *err);
+int build_git_parse (const char *src, char **remote, char **ref, char **subdir, nook_error_t *err);
 /* The commit ref (NULL: HEAD) names in remote (`git ls-remote`; a commit is itself). */
 int build_git_resolve (const char *remote, const char *ref, char **commit, nook_error_t *err);
 /* Clone remote into dir (absent) and check commit out. */
-int build_git_checkout (const char *remote, const char *commit, const char *dir,
-                        nook_error_t *err);
+int build_git_checkout (const char *remote, const char *commit, const char *dir, nook_error_t *err);
 
 /* ---- --explain-cache (explain.c) ---- */
 /* A step's inputs as recorded; why a step hit or missed against the previous record

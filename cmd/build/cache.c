@@ -289,9 +289,14 @@ mounts_walk (struct imagefmt_store *s, int64_t before, bool remove, size_t *n, u
   cleanup_close int d = open (p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (d < 0)
     return errno == ENOENT ? 0 : nook_error_set (err, errno, "open '%s'", p);
-  cleanup_dir DIR *dir = fdopendir (dup (d));
+  int d2 = fcntl (d, F_DUPFD_CLOEXEC, 3);
+  cleanup_dir DIR *dir = d2 < 0 ? NULL : fdopendir (d2);
   if (dir == NULL)
-    return nook_error_set (err, errno, "read '%s'", p);
+    {
+      if (d2 >= 0)
+        close (d2);
+      return nook_error_set (err, errno, "read '%s'", p);
+    }
   cleanup_strv char **names = xzalloc (sizeof (char *));
   struct dirent *de;
   while ((de = readdir (dir)))

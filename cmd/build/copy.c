@@ -64,10 +64,10 @@ struct build_copy_plan
   bool from_set;
   char **from_srcs;
   bool from_dest_dir;
-  int ctxfd; /* --build-context NAME=DIR of --from=NAME, or -1 (the main context) */
-  bool link; /* COPY --link: applied on scratch */
-  bool parents;      /* COPY --parents: each source's path kept under the destination */
-  char *one_src;      /* the only source matched in the context (RUN --mount=type=bind) */
+  int ctxfd;     /* --build-context NAME=DIR of --from=NAME, or -1 (the main context) */
+  bool link;     /* COPY --link: applied on scratch */
+  bool parents;  /* COPY --parents: each source's path kept under the destination */
+  char *one_src; /* the only source matched in the context (RUN --mount=type=bind) */
   /* ADD of a git repository: cloned when the step runs (git.c) */
   char *git_remote, *git_commit, *git_subdir;
   bool git_keep;
@@ -1375,8 +1375,7 @@ apply_fn (void *arg, nook_error_t *err)
  * (as the user, on the host), then planned as a named context is (its subdirectory's
  * contents; .git left out unless --keep-git-dir). */
 static int
-git_prepare (struct build *b, struct build_copy_plan *p, const char *upper_name,
-             nook_error_t *err)
+git_prepare (struct build *b, struct build_copy_plan *p, const char *upper_name, nook_error_t *err)
 {
   cleanup_free char *rel = xasprintf ("%s/git", upper_name);
   cleanup_free char *dir = xasprintf ("%s/%s", b->tmpdir, rel);
@@ -1475,13 +1474,16 @@ build_copy_bind_source (struct build *b, const struct build_copy_plan *p)
         return NULL;
       const char *src = p->from_srcs[0];
       struct stat st;
-      if (union_stat (p->from.dirs, src, &st) < 0 || !(S_ISDIR (st.st_mode) || S_ISREG (st.st_mode)))
+      if (union_stat (p->from.dirs, src, &st) < 0
+          || !(S_ISDIR (st.st_mode) || S_ISREG (st.st_mode)))
         return NULL;
       /* every other layer has nothing at src (no entry, no whiteout): the union there is
          that one layer's tree */
       const char *base = base_name (src);
-      cleanup_free char *dir = base == src ? xstrdup ("") : xstrndup (src, (size_t)(base - src - 1));
-      cleanup_free char *wh = *dir ? xasprintf ("%s/.wh.%s", dir, base) : xasprintf (".wh.%s", base);
+      cleanup_free char *dir
+          = base == src ? xstrdup ("") : xstrndup (src, (size_t)(base - src - 1));
+      cleanup_free char *wh
+          = *dir ? xasprintf ("%s/.wh.%s", dir, base) : xasprintf (".wh.%s", base);
       int found = -1;
       for (size_t i = 0; p->from.dirs && p->from.dirs[i]; i++)
         {

@@ -437,8 +437,8 @@ pairs (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_node
 static void
 link_put (struct build *b, const char *lkey, const char *blob, const char *diff)
 {
-  struct build_state ls = { .config = json_pack ("{s:{s:s, s:[]}}", "rootfs", "type", "layers",
-                                                 "diff_ids") };
+  struct build_state ls
+      = { .config = json_pack ("{s:{s:s, s:[]}}", "rootfs", "type", "layers", "diff_ids") };
   ls.layers = xzalloc (sizeof (char *));
   ls.diff_ids = xzalloc (sizeof (char *));
   if (blob)
@@ -729,8 +729,7 @@ do_run (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_nod
     free (s);
   }
   int r = layer_step (b, sc, n, keytext, f.env, build_run_mounts_inputs (f.mounts), false,
-                      created_by,
-                      fill_run, &f, err);
+                      created_by, fill_run, &f, err);
   strv_free (f.argv);
   strv_free (f.env);
   build_run_mounts_free (f.mounts);
@@ -788,8 +787,9 @@ do_copy (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_no
       else if (strcmp (n->flags[i], "--keep-git-dir=false") == 0)
         c.keep_git_dir = false;
       else if (strncmp (n->flags[i], "--keep-git-dir=", 15) == 0)
-        return nook_error_set_exit (err, 1, 0, "%s:%d: --keep-git-dir takes true or false, not '%s'",
-                                    df_label, n->start_line, n->flags[i] + 15);
+        return nook_error_set_exit (err, 1, 0,
+                                    "%s:%d: --keep-git-dir takes true or false, not '%s'", df_label,
+                                    n->start_line, n->flags[i] + 15);
       if (strncmp (n->flags[i], "--exclude=", 10) == 0)
         {
           char *x = NULL;

@@ -151,8 +151,8 @@ build_git_resolve (const char *remote, const char *ref, char **commit, nook_erro
       return 0;
     }
   const char *want = ref ? ref : "HEAD";
-  char *argv[] = { (char *)"git", (char *)"ls-remote", (char *)"--", (char *)remote,
-                   (char *)want, NULL };
+  char *argv[]
+      = { (char *)"git", (char *)"ls-remote", (char *)"--", (char *)remote, (char *)want, NULL };
   cleanup_free char *out = NULL;
   if (git_run (argv, &out, err) < 0)
     return nook_error_wrap (err, "resolve '%s' of %s", want, remote);
@@ -198,9 +198,15 @@ build_git_checkout (const char *remote, const char *commit, const char *dir, noo
                     NULL };
   if (git_run (clone, NULL, err) < 0)
     return nook_error_wrap (err, "clone %s", remote);
-  char *co[] = { (char *)"git",         (char *)"-C", (char *)dir, (char *)"-c",
-                 (char *)"advice.detachedHead=false", (char *)"checkout",
-                 (char *)"-q",          (char *)commit, NULL };
+  char *co[] = { (char *)"git",
+                 (char *)"-C",
+                 (char *)dir,
+                 (char *)"-c",
+                 (char *)"advice.detachedHead=false",
+                 (char *)"checkout",
+                 (char *)"-q",
+                 (char *)commit,
+                 NULL };
   if (git_run (co, NULL, err) < 0)
     return nook_error_wrap (err, "check out %s of %s", commit, remote);
   return 0;

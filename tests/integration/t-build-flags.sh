@@ -19,14 +19,14 @@ RUN echo built >/b
 DF
 DOCKER_BUILDKIT=0 nrun build -q -t dk0 "$ctx"
 check_eq "DOCKER_BUILDKIT=0: ignored, the unneeded failing stage never runs" 0 "$RC"
-BUILDKIT_PROGRESS=tty nrun build --no-cache -t dk0 "$ctx"
+BUILDKIT_PROGRESS='tty' nrun build --no-cache -t dk0 "$ctx"
 check_match "BUILDKIT_PROGRESS=tty: the compact view" " => \[stage-1 2/2\] RUN echo built >/b +[0-9.]+s" "$ERR"
 check_no_match "BUILDKIT_PROGRESS=tty: no plain '#N' lines" "(^|$NL)#[0-9]+ " "$ERR"
 BUILDKIT_PROGRESS=plain nrun build --no-cache -t dk0 "$ctx"
 check_match "BUILDKIT_PROGRESS=plain: the plain form" "#[0-9]+ \[stage-1 2/2\] RUN echo built" "$ERR"
 BUILDKIT_PROGRESS=quiet nrun build -t dk0 "$ctx"
 check_eq "BUILDKIT_PROGRESS=quiet: nothing on stderr" "" "$ERR"
-BUILDKIT_PROGRESS=tty nrun build --progress=plain --no-cache -t dk0 "$ctx"
+BUILDKIT_PROGRESS='tty' nrun build --progress=plain --no-cache -t dk0 "$ctx"
 check_match "--progress wins over BUILDKIT_PROGRESS" "#[0-9]+ \[stage-1 2/2\] RUN echo built" "$ERR"
 
 # ---- --cache-to ----
