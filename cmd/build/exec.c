@@ -469,12 +469,17 @@ layer_step (struct build *b, struct build_stage_ctx *sc, const struct dockerfile
   json_t *rec = build_explain_record (what, parent, keytext, args_in_scope, inputs, b->epoch);
   json_t *prev = json_array_get (b->explain_prev, json_array_size (b->explain_now));
   json_array_append_new (b->explain_now, rec);
-  bool hit_ok
-      = !b->o->no_cache && !b->no_cache_all && !sc->no_cache && build_cache_get (b, key, &hit) == 0;
+  bool use_cache = !b->o->no_cache && !b->no_cache_all && !sc->no_cache;
+  bool hit_ok = use_cache && build_cache_get (b, key, &hit) == 0;
+  cleanup_free char *lkey
+      = link ? build_cache_key ("link", keytext, args_in_scope, inputs, b->epoch) : NULL;
+  struct build_state lhit = { 0 };
+  bool link_ok = !hit_ok && lkey && use_cache && build_cache_get (b, lkey, &lhit) == 0;
   if (b->o->explain_cache && !b->quiet)
     {
       cleanup_free char *why = build_explain_why (prev, rec);
-      const char *how = hit_ok                           ? "hit"
+      const char *how = hit_ok    ? "hit"
+                        : link_ok ? "hit (COPY --link: its layer, on this parent)"
                         : b->o->no_cache || sc->no_cache ? "miss (--no-cache)"
                                                          : "miss";
       fprintf (b->out, "#%d cache %s: %s\n", v, how, why);
@@ -486,16 +491,13 @@ layer_step (struct build *b, struct build_stage_ctx *sc, const struct dockerfile
       vertex_end (b, v, t0, true);
       return 0;
     }
-  cleanup_free char *lkey
-      = link ? build_cache_key ("link", keytext, args_in_scope, inputs, b->epoch) : NULL;
-  if (lkey && !b->o->no_cache && !b->no_cache_all && !sc->no_cache
-      && build_cache_get (b, lkey, &hit) == 0)
+  if (link_ok)
     {
       /* the linked layer is reused on this parent */
-      bool one = hit.layers[0] != NULL;
-      if (one && hit.layers[1] == NULL)
-        state_add_layer (&sc->s, hit.layers[0], hit.diff_ids[0]);
-      build_state_clear (&hit);
+      bool one = lhit.layers[0] != NULL;
+      if (one && lhit.layers[1] == NULL)
+        state_add_layer (&sc->s, lhit.layers[0], lhit.diff_ids[0]);
+      build_state_clear (&lhit);
       build_state_add_history (b, &sc->s, created_by, !one);
       build_cache_put (b, key, &sc->s);
       vertex_end (b, v, t0, true);

@@ -50,6 +50,10 @@ check_eq "the files seen on the new parent" "2${NL}a${NL}b${NL}a${NL}a${NL}755" 
 nrun run --rm lc cat /random
 check "the RUN really ran again (a fresh random value)" test "$OUT" != "$r1"
 
+nrun build --progress=plain --explain-cache --build-arg V=3 -t lc3 "$ctx"
+check_match "--explain-cache: the linked step hits on its new parent" \
+  "#[0-9]+ \[3/5\] COPY --link src /dst/${NL}#[0-9]+ cache hit \(COPY --link" "$ERR"
+
 nrun build --progress=plain --no-cache --build-arg V=2 -t lc2 "$ctx"
 check_no_match "--no-cache: the linked steps run" "COPY --link src /dst/${NL}#[0-9]+ CACHED" "$ERR"
 done_testing
