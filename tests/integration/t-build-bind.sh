@@ -24,6 +24,7 @@ FROM busybox
 RUN --mount=type=bind,source=d,target=/ctx sh -c 'timeout 60 cat /ctx/fifo >/got; cat /ctx/in.txt /ctx/sub/deep.txt >/copied; touch /ctx/x 2>/dev/null || echo read-only >/ro; grep " /ctx " /proc/self/mountinfo | cut -d" " -f4 >/ctxroot'
 RUN --mount=type=bind,from=st,source=/data,target=/d sh -c 'cat /d/f >/fromst; grep " /d " /proc/self/mountinfo | cut -d" " -f4 >/stroot'
 RUN --mount=type=bind,source=ign,target=/i sh -c 'ls /i >/ign'
+RUN --mount=type=bind,source=d/in.txt,target=/etc/f.txt sh -c 'cat /etc/f.txt >/file; grep " /etc/f.txt " /proc/self/mountinfo | cut -d" " -f4 >/fileroot'
 RUN --mount=type=bind,source=d,target=/w,rw sh -c 'echo w >/w/in.txt && cat /w/in.txt >/rw'
 DF
 # the writer: it blocks until the step's reader opens the fifo (or fails after 60 s)
@@ -33,11 +34,12 @@ nrun build -q -t bind "$ctx"
 check_eq "the build succeeds" 0 "$RC"
 wait "$writer"
 check_eq "the host's writer reached the step's reader" 0 "$(cat "$T_SCRATCH/writer.rc")"
-nrun run --rm bind sh -c 'cat /got /copied /ro /fromst /ign /rw'
-check_eq "the step saw the host's fifo, the files, read-only; the stage's; no ignored file; rw" \
-  "from-the-host${NL}in${NL}deep${NL}read-only${NL}layer${NL}shown${NL}w" "$OUT"
-nrun run --rm bind sh -c 'cat /ctxroot /stroot'
+nrun run --rm bind sh -c 'cat /got /copied /ro /fromst /ign /rw /file; test -e /etc/f.txt || echo no-stub'
+check_eq "the step saw the host's fifo, the files, read-only; the stage's; no ignored file; rw; a file" \
+  "from-the-host${NL}in${NL}deep${NL}read-only${NL}layer${NL}shown${NL}w${NL}in${NL}no-stub" "$OUT"
+nrun run --rm bind sh -c 'cat /ctxroot /stroot /fileroot'
 check_no_match "the binds are no copies in the step's directory" "/upper/m/x" "$OUT"
+check_match "a file source is bound itself" "/ctx/d/in.txt$" "$OUT"
 check_match "the context's directory is bound" "/ctx/d${NL}" "$OUT"
 check "the context is unchanged after rw" test "$(cat "$ctx/d/in.txt")" = in
 done_testing
