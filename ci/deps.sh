@@ -19,8 +19,9 @@ runtime_pkgs=(uidmap slirp4netns libslirp0 fuse-overlayfs fuse3 busybox-static m
 # docker-registry, apache2-utils (htpasswd -B), openssl (a test CA): the registry tests.
 # curl: the published-port tests; wrk: the published-port benchmark.
 # podman, skopeo: interop of image archives (tests/integration/t-interop.sh).
+# git: build's ADD of a git repository runs it (tests/integration/t-build-git.sh).
 test_pkgs=(bubblewrap procps python3 util-linux bsdutils coreutils iproute2 shellcheck clang-format
-  docker-registry apache2-utils openssl curl wrk podman skopeo)
+  docker-registry apache2-utils openssl curl wrk podman skopeo git)
 
 missing=()
 for p in "${build_pkgs[@]}" "${runtime_pkgs[@]}" "${test_pkgs[@]}"; do

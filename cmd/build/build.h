@@ -174,7 +174,9 @@ struct build_tty_step
   char *name;
   char *tail[10]; /* its last output lines */
   size_t n_tail;
-  char **subs; /* its details, NULL none */
+  char **subs;  /* its details, NULL none */
+  double start; /* build_tty.now when it started */
+  char *last;   /* its last output line's text, NULL none */
 };
 struct build_tty
 {
@@ -183,10 +185,14 @@ struct build_tty
   size_t n_steps;
   int seen, done;
   bool status_shown, failed;
+  double now; /* the renderer's clock (seconds), set before each call; 0: no times shown */
 };
 void build_tty_init (struct build_tty *t, int width);
 /* One line of BuildKit's plain form in, what the terminal shows appended to out.  Pure. */
 void build_tty_feed (struct build_tty *t, const char *line, struct strbuf *out);
+/* The clock moved (t->now): the live line redrawn with the running step's elapsed time, as
+ * BuildKit's view refreshes on a timer.  Pure. */
+void build_tty_tick (struct build_tty *t, struct strbuf *out);
 /* The end of the stream: the closing line, after secs. */
 void build_tty_end (struct build_tty *t, double secs, struct strbuf *out);
 /* --progress=tty, or auto (NULL, "" too) with stderr a terminal. */
@@ -328,6 +334,9 @@ struct build_copy
      in the order of srcs, which hold them as NULL-free "<<NAME" words */
   char **inline_names;
   char **inline_data;
+  bool link;         /* --link: written on scratch (parents made 0755, nothing of the stage seen) */
+  bool parents;      /* COPY --parents: a source's path (after a "/./" pivot) kept */
+  bool keep_git_dir; /* ADD --keep-git-dir of a git repository */
 };
 
 /* COPY/ADD: *inputs gets the digest of what is copied (for the cache key); the
@@ -338,9 +347,24 @@ int build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struc
 int build_copy_apply (struct build *b, struct build_stage_ctx *sc, struct build_copy_plan *plan,
                       const char *upper_name, nook_error_t *err);
 void build_copy_plan_free (struct build_copy_plan *p);
+/* RUN --mount=type=bind: the host path to bind read-only instead of applying the plan
+ * (malloc'd), NULL when only a copy shows what BuildKit would (exclusions, several layers
+ * at the path, a link...). */
+char *build_copy_bind_source (struct build *b, const struct build_copy_plan *p);
 /* WORKDIR: create path in upper when the state lacks it. */
 int build_workdir_apply (struct build *b, struct build_stage_ctx *sc, const char *path,
                          const char *upper_name, nook_error_t *err);
+
+/* ---- ADD of a git repository (git.c) ---- */
+/* BuildKit's test: git://, ssh://, git@, or an http(s) URL whose path ends in ".git".  Pure. */
+bool build_git_source (const char *src);
+/* "REMOTE#REF:SUBDIR" split (ref, subdir NULL when not given); refused: a ref or subdir
+ * with "..", an option-like word.  Pure. */
+int build_git_parse (const char *src, char **remote, char **ref, char **subdir, nook_error_t *err);
+/* The commit ref (NULL: HEAD) names in remote (`git ls-remote`; a commit is itself). */
+int build_git_resolve (const char *remote, const char *ref, char **commit, nook_error_t *err);
+/* Clone remote into dir (absent) and check commit out. */
+int build_git_checkout (const char *remote, const char *commit, const char *dir, nook_error_t *err);
 
 /* ---- --explain-cache (explain.c) ---- */
 /* A step's inputs as recorded; why a step hit or missed against the previous record

@@ -7,6 +7,7 @@
 #include "imagefmt/digest.h"
 #include "imagefmt/store.h"
 #include "imagefmt/store_blob.h"
+#include "imagefmt/store_check.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -18,11 +19,15 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define CACHE_MAX (16u << 20)
+
+static int mounts_walk (struct imagefmt_store *s, int64_t before, bool remove, size_t *n,
+                        uint64_t *bytes, nook_error_t *err);
 
 /* Each field framed with its length, so no two different inputs read the same. */
 static void
@@ -255,6 +260,77 @@ build_cache_usage (struct imagefmt_store *s, size_t *n, uint64_t *bytes, nook_er
   if (imagefmt_store_unused_layers (s, blobs, chains, NULL, NULL, false, &k, &lb, err) < 0)
     return -1;
   *bytes += lb;
+  return mounts_walk (s, -1, false, n, bytes, err);
+}
+
+/* RUN --mount=type=cache directories, cache/build-mounts/<hex> and their <hex>.lock (whose
+ * mtime is their last use): removed in the store's user namespace (files there may belong
+ * to subordinate ids), each under its lock taken without waiting (one in use stays). */
+struct mount_rm
+{
+  int dirfd;
+  const char *name;
+  uint64_t bytes;
+};
+
+static int
+mount_rm_fn (void *arg, nook_error_t *err)
+{
+  struct mount_rm *m = arg;
+  m->bytes = imagefmt_tree_size (m->dirfd, m->name);
+  return fs_rm_rf_at (m->dirfd, m->name, err);
+}
+
+static int
+mounts_walk (struct imagefmt_store *s, int64_t before, bool remove, size_t *n, uint64_t *bytes,
+             nook_error_t *err)
+{
+  cleanup_free char *p = xasprintf ("%s/cache/build-mounts", imagefmt_store_root (s));
+  cleanup_close int d = open (p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (d < 0)
+    return errno == ENOENT ? 0 : nook_error_set (err, errno, "open '%s'", p);
+  int d2 = fcntl (d, F_DUPFD_CLOEXEC, 3);
+  cleanup_dir DIR *dir = d2 < 0 ? NULL : fdopendir (d2);
+  if (dir == NULL)
+    {
+      if (d2 >= 0)
+        close (d2);
+      return nook_error_set (err, errno, "read '%s'", p);
+    }
+  cleanup_strv char **names = xzalloc (sizeof (char *));
+  struct dirent *de;
+  while ((de = readdir (dir)))
+    {
+      size_t l = strlen (de->d_name);
+      if (l > 5 && strcmp (de->d_name + l - 5, ".lock") == 0)
+        strv_push_take (&names, xstrndup (de->d_name, l - 5));
+    }
+  for (size_t i = 0; names[i]; i++)
+    {
+      cleanup_free char *lock = xasprintf ("%s.lock", names[i]);
+      cleanup_close int lfd = openat (d, lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+      struct stat st;
+      if (lfd < 0 || fstat (lfd, &st) < 0)
+        continue;
+      if (before >= 0 && (int64_t)st.st_mtime >= before)
+        continue;
+      if (!remove)
+        {
+          (*n)++;
+          *bytes += imagefmt_tree_size (d, names[i]);
+          continue;
+        }
+      if (flock (lfd, LOCK_EX | LOCK_NB) < 0)
+        continue; /* a build uses it */
+      struct mount_rm m = { .dirfd = d, .name = names[i] };
+      if (faccessat (d, names[i], F_OK, AT_SYMLINK_NOFOLLOW) == 0
+          && imagefmt_store_call (s, mount_rm_fn, &m, err) < 0)
+        return nook_error_wrap (err, "remove the cache mount '%s/%s'", p, names[i]);
+      if (unlinkat (d, lock, 0) < 0 && errno != ENOENT)
+        return nook_error_set (err, errno, "remove '%s/%s'", p, lock);
+      (*n)++;
+      *bytes += m.bytes;
+    }
   return 0;
 }
 
@@ -304,7 +380,7 @@ build_cache_prune (struct imagefmt_store *s, int64_t before, size_t *n, uint64_t
       < 0)
     return -1;
   *bytes += lb;
-  return 0;
+  return mounts_walk (s, before, true, n, bytes, err);
 }
 
 int

@@ -64,7 +64,15 @@ struct build_copy_plan
   bool from_set;
   char **from_srcs;
   bool from_dest_dir;
-  int ctxfd; /* --build-context NAME=DIR of --from=NAME, or -1 (the main context) */
+  int ctxfd;     /* --build-context NAME=DIR of --from=NAME, or -1 (the main context) */
+  bool link;     /* COPY --link: applied on scratch */
+  bool parents;  /* COPY --parents: each source's path kept under the destination */
+  char *one_src; /* the only source matched in the context (RUN --mount=type=bind) */
+  /* ADD of a git repository: cloned when the step runs (git.c) */
+  char *git_remote, *git_commit, *git_subdir;
+  bool git_keep;
+  bool excluded_any;  /* .dockerignore or --exclude left something out */
+  char **from_pivots; /* --parents with --from: what of each from_srcs is not kept */
 };
 
 void
@@ -87,6 +95,11 @@ build_copy_plan_free (struct build_copy_plan *p)
     close (p->ctxfd);
   build_state_clear (&p->from);
   strv_free (p->from_srcs);
+  strv_free (p->from_pivots);
+  free (p->one_src);
+  free (p->git_remote);
+  free (p->git_commit);
+  free (p->git_subdir);
   free (p);
 }
 
@@ -124,6 +137,28 @@ clean_rel (const char *s)
       strbuf_append (&b, c);
     }
   return strbuf_steal (&b);
+}
+
+/* COPY --parents: what of a source is not kept under the destination, the part before a
+ * "/./" in it (BuildKit's pivot), cleaned; "" when it has none. */
+static char *
+parents_pivot (const char *src)
+{
+  const char *piv = strstr (src, "/./");
+  if (piv == NULL || piv == src)
+    return xstrdup ("");
+  cleanup_free char *head = xstrndup (src, (size_t)(piv - src));
+  return clean_rel (head);
+}
+
+/* rel (cleaned, under the pivot) without the pivot. */
+static const char *
+parents_strip (const char *rel, const char *pivot)
+{
+  size_t l = strlen (pivot);
+  if (l == 0 || strncmp (rel, pivot, l) != 0)
+    return rel;
+  return rel[l] == '/' ? rel + l + 1 : rel + l;
 }
 
 static bool
@@ -214,6 +249,8 @@ add_tree (struct walk_ctx *w, const char *src, const char *rel, nook_error_t *er
       struct stat st;
       if (fstatat (dirfd (d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
         return nook_error_set (err, errno, "stat '%s' in the build context", s);
+      if (ex || ex2)
+        w->p->excluded_any = true;
       if (ex2)
         continue; /* --exclude: not copied, nor anything below */
       if (ex && !(S_ISDIR (st.st_mode) && dockerfile_ignore_may_reinclude_below (w->b->ignore, s)))
@@ -240,6 +277,38 @@ add_tree (struct walk_ctx *w, const char *src, const char *rel, nook_error_t *er
                    (w->p->n - 1 - before) * sizeof *w->p->items);
           w->p->items[before] = it;
         }
+    }
+  return 0;
+}
+
+/* COPY --parents: items for the directories of prel (rel without its pivot), and for rel
+ * itself when it is a directory, each once. */
+static int
+add_parents (struct walk_ctx *w, const char *rel, const char *prel, bool self, nook_error_t *err)
+{
+  size_t off = strlen (rel) - strlen (prel); /* where prel starts in rel */
+  for (const char *c = prel; *c; c++)
+    {
+      bool last = c[1] == '\0';
+      if (*c != '/' && !(last && self))
+        continue;
+      size_t l = (size_t)(c - prel) + (*c == '/' ? 0 : 1);
+      cleanup_free char *r = xstrndup (prel, l);
+      bool have = false;
+      for (size_t i = 0; i < w->p->n && !have; i++)
+        have = w->p->items[i].src && strcmp (w->p->items[i].rel, r) == 0;
+      if (have)
+        continue;
+      cleanup_free char *s = xstrndup (rel, off + l);
+      struct stat st;
+      cleanup_close int fd = fs_open_in_root (w->b->ctxfd, s, O_PATH | O_NOFOLLOW, 0);
+      if (fd < 0 || fstat (fd, &st) < 0)
+        return nook_error_set (err, errno, "stat '%s' in the build context", s);
+      struct copy_item *it = plan_add (w->p);
+      it->src = xstrdup (s);
+      it->rel = xstrdup (r);
+      if (hash_item (w, it, &st, err) < 0)
+        return -1;
     }
   return 0;
 }
@@ -326,6 +395,8 @@ glob_walk (struct walk_ctx *w, const char *dir, char **comps, size_t ci, char **
       bool ex = false;
       if (excluded (w->b, next, &ex, err) < 0)
         return -1;
+      if (ex)
+        w->p->excluded_any = true;
       if (ex && comps[ci + 1] == NULL)
         continue;
       if (glob_walk (w, next, comps, ci + 1, out, err) < 0)
@@ -435,8 +506,13 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
   int ret = -1;
   struct walk_ctx w = { .b = b, .p = p, .inputs = &in, .epoch = b->epoch, .add = c->add };
   cleanup_strv char **matched = NULL;
+  cleanup_strv char **pivots = NULL; /* per matched, for --parents */
   size_t n_inline = 0;
   p->dest = xstrdup (c->dest);
+  p->link = c->link;
+  p->parents = c->parents;
+  if (c->parents)
+    strbuf_append (&in, "parents\n");
   if (c->chown && *c->chown)
     {
       if (resolve_chown (b, sc, c->chown, &p->uid, &p->gid, err) < 0)
@@ -480,6 +556,8 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
       for (size_t i = 0; c->srcs[i]; i++)
         {
           strv_push_take (&p->from_srcs, clean_rel (c->srcs[i]));
+          if (c->parents)
+            strv_push_take (&p->from_pivots, parents_pivot (c->srcs[i]));
           strbuf_appendf (&in, "src %s\n", c->srcs[i]);
         }
       ret = 0;
@@ -499,13 +577,40 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
     {
       const char *u = c->srcs[i];
       bool url = strncmp (u, "http://", 7) == 0 || strncmp (u, "https://", 8) == 0;
-      if (!c->add || !url)
+      if (c->add && build_git_source (u))
         {
-          if (c->add && strncmp (u, "git@", 4) == 0)
+          if (strncmp (u, "git@", 4) == 0 || strncmp (u, "ssh://", 6) == 0)
             {
-              nook_error_set (err, ENOTSUP, "ADD of a git repository (%s) is not supported", u);
+              nook_error_set (err, ENOTSUP,
+                              "ADD %s: git over ssh is not supported (nook forwards no SSH agent; "
+                              "use an https:// URL)",
+                              u);
               goto out;
             }
+          if (strv_len (c->srcs) + strv_len (c->inline_names) != 1)
+            {
+              nook_error_set (err, EINVAL, "ADD %s: a git repository must be ADD's only source", u);
+              goto out;
+            }
+          cleanup_free char *ref = NULL;
+          if (build_git_parse (u, &p->git_remote, &ref, &p->git_subdir, err) < 0
+              || build_git_resolve (p->git_remote, ref, &p->git_commit, err) < 0)
+            goto out;
+          if (c->checksum && *c->checksum
+              && strncmp (p->git_commit, c->checksum, strlen (c->checksum)) != 0)
+            {
+              nook_error_set (err, EIO, "ADD %s: the ref is commit %s, --checksum wants %s", u,
+                              p->git_commit, c->checksum);
+              goto out;
+            }
+          p->git_keep = c->keep_git_dir;
+          strbuf_appendf (&in, "git\t%s\t%s\t%s\t%d\n", p->git_remote, p->git_commit,
+                          p->git_subdir ? p->git_subdir : "", p->git_keep);
+          ret = 0;
+          goto out;
+        }
+      if (!c->add || !url)
+        {
           strv_push (&locals, u);
           continue;
         }
@@ -589,7 +694,8 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
           size_t before = strv_len (matched);
           if (glob_walk (&w, "", comps, 0, &matched, err) < 0)
             goto out;
-          (void)before;
+          for (size_t k = before; k < strv_len (matched); k++)
+            strv_push_take (&pivots, parents_pivot (locals[i]));
           continue;
         }
       struct stat st;
@@ -604,13 +710,16 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
           goto out;
         }
       strv_push (&matched, rel);
+      strv_push_take (&pivots, parents_pivot (locals[i]));
     }
   if (strv_len (matched) == 0 && n_inline == 0)
     {
       nook_error_set (err, ENOENT, "no source files were specified");
       goto out;
     }
-  p->single_file = strv_len (matched) + n_inline == 1 && !c->dest_is_dir;
+  p->single_file = strv_len (matched) + n_inline == 1 && !c->dest_is_dir && !c->parents;
+  if (strv_len (matched) == 1 && n_inline == 0)
+    p->one_src = xstrdup (matched[0]);
   for (size_t i = 0; matched[i]; i++)
     {
       struct stat st;
@@ -621,10 +730,14 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
           nook_error_set (err, errno, "stat '%s' in the build context", rel);
           goto out;
         }
+      /* --parents: the source's directories from the pivot on, copied as they are */
+      const char *prel = c->parents ? parents_strip (rel, pivots[i]) : NULL;
+      if (prel && add_parents (&w, rel, prel, S_ISDIR (st.st_mode), err) < 0)
+        goto out;
       if (S_ISDIR (st.st_mode))
         {
           p->single_file = false;
-          if (add_tree (&w, rel, "", err) < 0)
+          if (add_tree (&w, rel, prel ? prel : "", err) < 0)
             goto out;
           continue;
         }
@@ -635,7 +748,7 @@ build_copy_prepare (struct build *b, struct build_stage_ctx *sc, const struct bu
         continue;
       struct copy_item *it = plan_add (p);
       it->src = xstrdup (rel);
-      it->rel = xstrdup (base_name (rel));
+      it->rel = xstrdup (prel ? prel : base_name (rel));
       if (c->add && S_ISREG (st.st_mode))
         {
           cleanup_close int fd = fs_open_in_root (b->ctxfd, rel, O_RDONLY | O_NOFOLLOW, 0);
@@ -1175,7 +1288,32 @@ apply_from (struct apply_job *j, nook_error_t *err)
       if (*src == '\0')
         st.st_mode = S_IFDIR;
       cleanup_free char *dst = NULL;
-      if (S_ISDIR (st.st_mode))
+      if (p->parents)
+        {
+          /* the source's path from the pivot on, its directories as the stage has them */
+          const char *prel = parents_strip (src, p->from_pivots[i]);
+          size_t off = strlen (src) - strlen (prel);
+          if (ensure_dirs (j, dest, uid, gid, err) < 0)
+            return -1;
+          for (const char *c = prel; *c; c++)
+            {
+              if (*c != '/')
+                continue;
+              cleanup_free char *s = xstrndup (src, off + (size_t)(c - prel));
+              cleanup_free char *r = xstrndup (prel, (size_t)(c - prel));
+              cleanup_free char *d = *dest ? xasprintf ("%s/%s", dest, r) : xstrdup (r);
+              struct stat ds;
+              if (union_stat (fdirs, s, &ds) < 0 || !S_ISDIR (ds.st_mode))
+                return nook_error_set (err, ENOENT, "'/%s': not a directory", s);
+              if (put_entry (j, d, &ds, -1, NULL, p->chown_set ? p->uid : ds.st_uid,
+                             p->chown_set ? p->gid : ds.st_gid,
+                             p->chmod_set ? p->chmod : (ds.st_mode & 07777), err)
+                  < 0)
+                return -1;
+            }
+          dst = *dest && *prel ? xasprintf ("%s/%s", dest, prel) : xstrdup (*prel ? prel : dest);
+        }
+      else if (S_ISDIR (st.st_mode))
         {
           if (ensure_dirs (j, dest, uid, gid, err) < 0)
             return -1;
@@ -1233,6 +1371,44 @@ apply_fn (void *arg, nook_error_t *err)
   return j->p->from_set ? apply_from (j, err) : apply_context (j, err);
 }
 
+/* ADD of a git repository, a step that runs: the commit checked out in the step's directory
+ * (as the user, on the host), then planned as a named context is (its subdirectory's
+ * contents; .git left out unless --keep-git-dir). */
+static int
+git_prepare (struct build *b, struct build_copy_plan *p, const char *upper_name, nook_error_t *err)
+{
+  cleanup_free char *rel = xasprintf ("%s/git", upper_name);
+  cleanup_free char *dir = xasprintf ("%s/%s", b->tmpdir, rel);
+  if (build_git_checkout (p->git_remote, p->git_commit, dir, err) < 0)
+    return -1;
+  p->ctxfd = openat (b->tmpfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (p->ctxfd < 0)
+    return nook_error_set (err, errno, "open '%s'", dir);
+  cleanup_free char *sub = clean_rel (p->git_subdir ? p->git_subdir : "");
+  struct stat st;
+  cleanup_close int sfd = fs_open_in_root (p->ctxfd, *sub ? sub : ".", O_PATH | O_NOFOLLOW, 0);
+  if (sfd < 0 || fstat (sfd, &st) < 0 || !S_ISDIR (st.st_mode))
+    return nook_error_set (err, ENOENT, "ADD %s: no directory '%s' in commit %s", p->git_remote,
+                           sub, p->git_commit);
+  struct strbuf in = { 0 };
+  struct walk_ctx w = { .b = b, .p = p, .inputs = &in, .epoch = b->epoch };
+  int saved_ctxfd = b->ctxfd;
+  struct dockerfile_ignore *saved_ignore = b->ignore;
+  b->ctxfd = p->ctxfd;
+  b->ignore = NULL;
+  int r = 0;
+  if (!p->git_keep && !*sub)
+    r = dockerfile_ignore_parse (".git\n", 5, &w.exclude, err);
+  if (r == 0)
+    r = add_tree (&w, sub, "", err);
+  if (w.exclude)
+    dockerfile_ignore_free (w.exclude);
+  b->ctxfd = saved_ctxfd;
+  b->ignore = saved_ignore;
+  strbuf_free (&in);
+  return r;
+}
+
 static int
 apply (struct build *b, struct build_stage_ctx *sc, struct build_copy_plan *plan,
        const char *workdir, const char *upper_name, nook_error_t *err)
@@ -1245,9 +1421,11 @@ apply (struct build *b, struct build_stage_ctx *sc, struct build_copy_plan *plan
   char *none[] = { NULL };
   struct apply_job j = { .b = b,
                          .p = plan,
-                         .dirs = sc->s.dirs ? sc->s.dirs : none,
+                         .dirs = sc->s.dirs && !(plan && plan->link) ? sc->s.dirs : none,
                          .upper = upper_name,
                          .workdir = workdir };
+  if (plan && plan->git_remote && git_prepare (b, plan, upper_name, err) < 0)
+    return -1;
   int saved = b->ctxfd;
   if (plan && plan->ctxfd >= 0)
     b->ctxfd = plan->ctxfd;
@@ -1268,4 +1446,80 @@ build_workdir_apply (struct build *b, struct build_stage_ctx *sc, const char *pa
                      const char *upper_name, nook_error_t *err)
 {
   return apply (b, sc, NULL, path, upper_name, err);
+}
+
+/* The host path of what a plan would copy, when binding it shows the same: one source
+ * (a file or a directory, no link) that nothing excludes, from the context, or from the one
+ * layer of a stage or image that has anything at that path. */
+static char *
+fd_path (int fd)
+{
+  char p[32], buf[4096];
+  fs_fd_path (fd, p);
+  ssize_t n = readlink (p, buf, sizeof buf - 1);
+  if (n <= 0 || buf[0] != '/')
+    return NULL;
+  buf[n] = '\0';
+  return xstrdup (buf);
+}
+
+char *
+build_copy_bind_source (struct build *b, const struct build_copy_plan *p)
+{
+  if (p->chown_set || p->chmod_set || p->parents || p->link)
+    return NULL;
+  if (p->from_set)
+    {
+      if (strv_len (p->from_srcs) != 1 || *p->from_srcs[0] == '\0')
+        return NULL;
+      const char *src = p->from_srcs[0];
+      struct stat st;
+      if (union_stat (p->from.dirs, src, &st) < 0
+          || !(S_ISDIR (st.st_mode) || S_ISREG (st.st_mode)))
+        return NULL;
+      /* every other layer has nothing at src (no entry, no whiteout): the union there is
+         that one layer's tree */
+      const char *base = base_name (src);
+      cleanup_free char *dir
+          = base == src ? xstrdup ("") : xstrndup (src, (size_t)(base - src - 1));
+      cleanup_free char *wh
+          = *dir ? xasprintf ("%s/.wh.%s", dir, base) : xasprintf (".wh.%s", base);
+      int found = -1;
+      for (size_t i = 0; p->from.dirs && p->from.dirs[i]; i++)
+        {
+          cleanup_close int lfd = open (p->from.dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+          struct stat ls;
+          if (lfd < 0)
+            return NULL;
+          bool has = lstat_in (lfd, src, &ls) == 0 || lstat_in (lfd, wh, &ls) == 0;
+          if (has && found >= 0)
+            return NULL;
+          if (has)
+            found = (int)i;
+        }
+      if (found < 0)
+        return NULL;
+      cleanup_close int lfd = open (p->from.dirs[found], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      cleanup_close int fd = lfd < 0 ? -1 : open_in (lfd, src, O_PATH, 0);
+      struct stat fs;
+      if (fd < 0 || fstat (fd, &fs) < 0 || (fs.st_mode & S_IFMT) != (st.st_mode & S_IFMT))
+        return NULL;
+      return fd_path (fd);
+    }
+  if (p->one_src == NULL || p->excluded_any || p->n == 0)
+    return NULL;
+  for (size_t i = 0; i < p->n; i++)
+    if (p->items[i].data || p->items[i].fd >= 0 || p->items[i].archive)
+      return NULL;
+  int root = p->ctxfd >= 0 ? p->ctxfd : b->ctxfd;
+  if (root < 0)
+    return NULL;
+  cleanup_close int fd = open_in (root, *p->one_src ? p->one_src : ".", O_PATH, 0);
+  struct stat st;
+  if (fd < 0 || fstat (fd, &st) < 0 || !(S_ISDIR (st.st_mode) || S_ISREG (st.st_mode)))
+    return NULL;
+  /* a file is bound as the file itself: the copy would be a file at the target too */
+  if (S_ISREG (st.st_mode) && !p->single_file)
+    return NULL;
+  return fd_path (fd);
 }

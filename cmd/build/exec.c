@@ -423,9 +423,25 @@ pairs (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_node
   return 0;
 }
 
+/* The record of a COPY --link layer: that layer alone (none when it was empty), keyed
+ * without the parent (BuildKit: a linked copy is made on scratch, so its layer depends on
+ * its own inputs only and is reused whatever came before it). */
+static void
+link_put (struct build *b, const char *lkey, const char *blob, const char *diff)
+{
+  struct build_state ls
+      = { .config = json_pack ("{s:{s:s, s:[]}}", "rootfs", "type", "layers", "diff_ids") };
+  ls.layers = xzalloc (sizeof (char *));
+  ls.diff_ids = xzalloc (sizeof (char *));
+  if (blob)
+    state_add_layer (&ls, blob, diff);
+  build_cache_put (b, lkey, &ls);
+  build_state_clear (&ls);
+}
+
 static int
 layer_step (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_node *n,
-            const char *keytext, char *const *args_in_scope, const char *inputs,
+            const char *keytext, char *const *args_in_scope, const char *inputs, bool link,
             const char *created_by,
             int (*fill) (struct build *, struct build_stage_ctx *, void *, const char *, int,
                          nook_error_t *),
@@ -445,12 +461,17 @@ layer_step (struct build *b, struct build_stage_ctx *sc, const struct dockerfile
   json_t *rec = build_explain_record (what, parent, keytext, args_in_scope, inputs, b->epoch);
   json_t *prev = json_array_get (b->explain_prev, json_array_size (b->explain_now));
   json_array_append_new (b->explain_now, rec);
-  bool hit_ok
-      = !b->o->no_cache && !b->no_cache_all && !sc->no_cache && build_cache_get (b, key, &hit) == 0;
+  bool use_cache = !b->o->no_cache && !b->no_cache_all && !sc->no_cache;
+  bool hit_ok = use_cache && build_cache_get (b, key, &hit) == 0;
+  cleanup_free char *lkey
+      = link ? build_cache_key ("link", keytext, args_in_scope, inputs, b->epoch) : NULL;
+  struct build_state lhit = { 0 };
+  bool link_ok = !hit_ok && lkey && use_cache && build_cache_get (b, lkey, &lhit) == 0;
   if (b->o->explain_cache && !b->quiet)
     {
       cleanup_free char *why = build_explain_why (prev, rec);
-      const char *how = hit_ok                           ? "hit"
+      const char *how = hit_ok    ? "hit"
+                        : link_ok ? "hit (COPY --link: its layer, on this parent)"
                         : b->o->no_cache || sc->no_cache ? "miss (--no-cache)"
                                                          : "miss";
       fprintf (b->out, "#%d cache %s: %s\n", v, how, why);
@@ -459,6 +480,18 @@ layer_step (struct build *b, struct build_stage_ctx *sc, const struct dockerfile
     {
       build_state_clear (&sc->s);
       sc->s = hit;
+      vertex_end (b, v, t0, true);
+      return 0;
+    }
+  if (link_ok)
+    {
+      /* the linked layer is reused on this parent */
+      bool one = lhit.layers[0] != NULL;
+      if (one && lhit.layers[1] == NULL)
+        state_add_layer (&sc->s, lhit.layers[0], lhit.diff_ids[0]);
+      build_state_clear (&lhit);
+      build_state_add_history (b, &sc->s, created_by, !one);
+      build_cache_put (b, key, &sc->s);
       vertex_end (b, v, t0, true);
       return 0;
     }
@@ -495,6 +528,8 @@ layer_step (struct build *b, struct build_stage_ctx *sc, const struct dockerfile
     state_add_layer (&sc->s, blob, diff);
   build_state_add_history (b, &sc->s, created_by, empty);
   build_cache_put (b, key, &sc->s);
+  if (lkey)
+    link_put (b, lkey, empty ? NULL : blob, diff);
   vertex_end (b, v, t0, false);
   return 0;
 }
@@ -687,8 +722,8 @@ do_run (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_nod
     keytext = strbuf_steal (&k);
     free (s);
   }
-  int r = layer_step (b, sc, n, keytext, f.env, build_run_mounts_inputs (f.mounts), created_by,
-                      fill_run, &f, err);
+  int r = layer_step (b, sc, n, keytext, f.env, build_run_mounts_inputs (f.mounts), false,
+                      created_by, fill_run, &f, err);
   strv_free (f.argv);
   strv_free (f.env);
   build_run_mounts_free (f.mounts);
@@ -726,9 +761,29 @@ do_copy (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_no
   cleanup_strv char **excludes = NULL;
   for (size_t i = 0; n->flags && n->flags[i]; i++)
     {
-      if (strncmp (n->flags[i], "--parents", 9) == 0)
-        return nook_error_set_exit (err, 1, 0, "%s:%d: COPY --parents is not supported yet",
-                                    df_label, n->start_line);
+      if (strcmp (n->flags[i], "--parents") == 0 || strcmp (n->flags[i], "--parents=true") == 0)
+        c.parents = true;
+      else if (strcmp (n->flags[i], "--parents=false") == 0)
+        c.parents = false;
+      else if (strncmp (n->flags[i], "--parents=", 10) == 0)
+        return nook_error_set_exit (err, 1, 0, "%s:%d: --parents takes true or false, not '%s'",
+                                    df_label, n->start_line, n->flags[i] + 10);
+      if (strcmp (n->flags[i], "--link") == 0 || strcmp (n->flags[i], "--link=true") == 0)
+        c.link = true;
+      else if (strcmp (n->flags[i], "--link=false") == 0)
+        c.link = false;
+      else if (strncmp (n->flags[i], "--link=", 7) == 0)
+        return nook_error_set_exit (err, 1, 0, "%s:%d: --link takes true or false, not '%s'",
+                                    df_label, n->start_line, n->flags[i] + 7);
+      if (strcmp (n->flags[i], "--keep-git-dir") == 0
+          || strcmp (n->flags[i], "--keep-git-dir=true") == 0)
+        c.keep_git_dir = true;
+      else if (strcmp (n->flags[i], "--keep-git-dir=false") == 0)
+        c.keep_git_dir = false;
+      else if (strncmp (n->flags[i], "--keep-git-dir=", 15) == 0)
+        return nook_error_set_exit (err, 1, 0,
+                                    "%s:%d: --keep-git-dir takes true or false, not '%s'", df_label,
+                                    n->start_line, n->flags[i] + 15);
       if (strncmp (n->flags[i], "--exclude=", 10) == 0)
         {
           char *x = NULL;
@@ -827,7 +882,7 @@ do_copy (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_no
     strbuf_append (&cb, " # buildkit");
     created_by = strbuf_steal (&cb);
   }
-  int r = layer_step (b, sc, n, keytext, NULL, inputs, created_by, fill_copy, plan, err);
+  int r = layer_step (b, sc, n, keytext, NULL, inputs, c.link, created_by, fill_copy, plan, err);
   build_copy_plan_free (plan);
   return r;
 }
@@ -871,7 +926,7 @@ do_workdir (struct build *b, struct build_stage_ctx *sc, const struct dockerfile
   json_object_set_new (cfg, "WorkingDir", json_string (clean));
   cleanup_free char *keytext = xasprintf ("WORKDIR %s", clean);
   cleanup_free char *created_by = xasprintf ("WORKDIR %s", clean);
-  return layer_step (b, sc, n, keytext, NULL, NULL, created_by, fill_workdir, clean, err);
+  return layer_step (b, sc, n, keytext, NULL, NULL, false, created_by, fill_workdir, clean, err);
 }
 
 static int exec_node (struct build *b, struct build_stage_ctx *sc, const struct dockerfile_node *n,

@@ -4,10 +4,12 @@
  * - cache: a directory of the store, cache/build-mounts/<sha256 of the id>, kept across
  *   builds; sharing=shared takes its lock shared, locked exclusive (waits),
  *   private exclusive without waiting, else a fresh empty directory for this step;
- * - bind: the source (the build context, a stage or an image: from=) copied by the
- *   COPY machinery into the step's directory (so .dockerignore and the union of a
- *   stage's layers are honoured, and the digest of what is bound keys the step), bound
- *   read-only unless rw;
+ * - bind: the source (the build context, a stage or an image: from=) planned by the COPY
+ *   machinery (the digest of what is bound keys the step); read-only (the default), the
+ *   source itself is bound, no copy made, when that shows the same files: one file or
+ *   directory nothing of .dockerignore excludes, or a path only one of a stage's layers
+ *   has; else (exclusions, a path several layers make, rw: writes discarded) it is
+ *   copied into the step's directory and that is bound;
  * - tmpfs: a tmpfs (size=);
  * - secret: the value written to a file of mode 0400 in the step's directory, bound
  *   read-only at /run/secrets/<id> (or target), or given as env=NAME; it is in no key,
@@ -227,6 +229,7 @@ cache_dir (struct build *b, const struct dockerfile_mount *dm, char **dir, int *
         }
       return nook_error_set (err, e, "lock '%s'", lock);
     }
+  futimens (fd, NULL); /* the lock's mtime: the cache's last use (builder prune --filter) */
   *dir = xasprintf ("%s/%s", base, hex);
   if (mkdir (*dir, (mode_t)(dm->has_mode ? dm->mode & 07777 : 0755)) < 0)
     {
@@ -446,6 +449,13 @@ build_run_mounts_make (struct build *b, const struct dockerfile_run_flags *f,
           break;
         case DOCKERFILE_MOUNT_BIND:
           {
+            /* read-only: the source itself, bound, when that shows what a copy would */
+            char *direct = dm->readonly ? build_copy_bind_source (b, r->plans[i]) : NULL;
+            if (direct)
+              {
+                add_mount (r, MOUNT_BIND, direct, target, true, NULL);
+                break;
+              }
             struct build_stage_ctx empty = { 0 };
             empty.s.config = json_object ();
             if (mkdirat (b->tmpfd, mdir, 0700) < 0)

@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@ step_free (struct build_tty_step *st)
     free (st->tail[i]);
   strv_free (st->subs);
   free (st->name);
+  free (st->last);
 }
 
 /* The running step numbered v, or NULL. */
@@ -123,7 +125,20 @@ status_show (struct build_tty *t, struct strbuf *out, const struct build_tty_ste
   if (t->n_steps > 1)
     strbuf_appendf (&line, " (+%zu running)", t->n_steps - 1);
   size_t w = t->width > 1 ? (size_t)t->width - 1 : 79;
-  append_cut (out, line.buf ? line.buf : "", w);
+  if (t->now > 0 && w > 24)
+    {
+      /* the step's time so far, at the right as on its final line */
+      char secs[32];
+      int sl = snprintf (secs, sizeof secs, "%.1fs", t->now > st->start ? t->now - st->start : 0.);
+      size_t before = out->len;
+      append_cut (out, line.buf ? line.buf : "", w - (size_t)sl - 1);
+      size_t cols = 0;
+      for (size_t i = before; i < out->len; i++)
+        cols += ((unsigned char)out->buf[i] & 0xc0) != 0x80;
+      strbuf_appendf (out, "%*s%s", (int)(w - cols - (size_t)sl), "", secs);
+    }
+  else
+    append_cut (out, line.buf ? line.buf : "", w);
   free (line.buf);
   t->status_shown = true;
 }
@@ -189,6 +204,7 @@ build_tty_feed (struct build_tty *t, const char *line, struct strbuf *out)
       memset (st, 0, sizeof *st);
       st->vertex = (int)v;
       st->name = xstrdup (rest);
+      st->start = t->now;
       t->seen++;
       status_show (t, out, st, NULL);
       return;
@@ -202,7 +218,7 @@ build_tty_feed (struct build_tty *t, const char *line, struct strbuf *out)
       t->done++;
       step_drop (t, st);
       if (t->n_steps > 0)
-        status_show (t, out, &t->steps[t->n_steps - 1], NULL);
+        status_show (t, out, &t->steps[t->n_steps - 1], t->steps[t->n_steps - 1].last);
       return;
     }
   if (strncmp (rest, "ERROR", 5) == 0)
@@ -228,13 +244,26 @@ build_tty_feed (struct build_tty *t, const char *line, struct strbuf *out)
       const char *text = *e2 ? e2 + 1 : "";
       tail_push (st, rest);
       if (*text)
-        status_show (t, out, st, text);
+        {
+          free (st->last);
+          st->last = xstrdup (text);
+          status_show (t, out, st, text);
+        }
       return;
     }
   /* a detail of the step ("writing image sha256:... done"): shown under it at its end */
   if (st->subs == NULL)
     st->subs = xzalloc (sizeof (char *));
   strv_push (&st->subs, rest);
+}
+
+void
+build_tty_tick (struct build_tty *t, struct strbuf *out)
+{
+  if (t->failed || t->n_steps == 0)
+    return;
+  const struct build_tty_step *st = &t->steps[t->n_steps - 1];
+  status_show (t, out, st, st->last);
 }
 
 void
@@ -286,6 +315,17 @@ static void __attribute__ ((noreturn)) renderer (int in)
   char buf[8192];
   for (;;)
     {
+      /* no news for a while: the elapsed time moves on (BuildKit redraws ~10 times a
+         second) */
+      struct pollfd pfd = { .fd = in, .events = POLLIN };
+      int pr = poll (&pfd, 1, 100);
+      t.now = now_s ();
+      if (pr == 0 || (pr < 0 && errno == EINTR))
+        {
+          build_tty_tick (&t, &out);
+          flush_out (&out);
+          continue;
+        }
       ssize_t n = read (in, buf, sizeof buf);
       if (n < 0 && errno == EINTR)
         continue;

@@ -304,9 +304,11 @@ touch "$c/dir/x.tmp" "$c/dir/keep/y.txt" "$c/dir/skip/z.txt" "$c/a.tmp" "$c/b.tx
 nrun build -q -t exclude "$c"
 nrun run --rm exclude find /d /f
 check_eq "COPY --exclude" "/d${NL}/d/keep${NL}/d/keep/y.txt${NL}/f${NL}/f/b.txt" "$(sort <<<"$OUT")"
-printf 'FROM busybox\nCOPY --parents b.txt /p/\n' >"$c/Dockerfile"
-nrun build -q "$c"
-check_match "COPY --parents: refused clearly for now" 'COPY --parents is not supported yet' "$ERR"
+printf 'FROM busybox\nCOPY --parents dir/keep/y.txt /p/\n' >"$c/Dockerfile"
+nrun build -q -t parents "$c"
+nrun run --rm parents find /p
+check_eq "COPY --parents keeps the path (more: t-build-parents.sh)" \
+  "/p${NL}/p/dir${NL}/p/dir/keep${NL}/p/dir/keep/y.txt" "$(sort <<<"$OUT")"
 
 nrun images -q
 before=$OUT

@@ -249,6 +249,46 @@ test_secret_parse (void **state)
     }
 }
 
+static void
+test_git_source (void **state)
+{
+  (void)state;
+  /* BuildKit's rules: an http(s) URL is a repository when its path ends in .git */
+  assert_true (build_git_source ("https://github.com/moby/buildkit.git"));
+  assert_true (build_git_source ("https://h/r.git#v1:sub"));
+  assert_true (build_git_source ("http://127.0.0.1:8080/repo.git?x=1"));
+  assert_true (build_git_source ("git://h/r"));
+  assert_true (build_git_source ("git@github.com:moby/buildkit.git"));
+  assert_false (build_git_source ("https://h/file.tar.gz"));
+  assert_false (build_git_source ("https://h/r.git/file"));
+  assert_false (build_git_source ("src.git"));
+
+  char *remote, *ref, *sub;
+  cleanup_error nook_error_t err = NULL;
+  assert_int_equal (build_git_parse ("https://h/r.git#v1:a/b", &remote, &ref, &sub, &err), 0);
+  assert_string_equal (remote, "https://h/r.git");
+  assert_string_equal (ref, "v1");
+  assert_string_equal (sub, "a/b");
+  free (remote), free (ref), free (sub);
+  assert_int_equal (build_git_parse ("https://h/r.git#:docs", &remote, &ref, &sub, &err), 0);
+  assert_null (ref);
+  assert_string_equal (sub, "docs");
+  free (remote), free (sub);
+  assert_int_equal (build_git_parse ("https://h/r.git", &remote, &ref, &sub, &err), 0);
+  assert_null (ref);
+  assert_null (sub);
+  free (remote);
+  const char *bad[] = { "https://h/r.git#--upload-pack=x", "https://h/r.git#a..b",
+                        "https://h/r.git#main:../x", "-oProxyCommand=x.git" };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    {
+      nook_error_free (&err);
+      assert_int_equal (build_git_parse (bad[i], &remote, &ref, &sub, &err), -1);
+      assert_non_null (strstr (err->msg, "invalid git reference"));
+      assert_null (remote);
+    }
+}
+
 int
 main (void)
 {
@@ -256,7 +296,7 @@ main (void)
     cmocka_unit_test (test_cache_key),  cmocka_unit_test (test_state_digest),
     cmocka_unit_test (test_args_scope), cmocka_unit_test (test_pack_classify),
     cmocka_unit_test (test_pack_fcaps), cmocka_unit_test (test_explain),
-    cmocka_unit_test (test_secret_parse),
+    cmocka_unit_test (test_secret_parse), cmocka_unit_test (test_git_source),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -151,6 +151,38 @@ test_parallel (void **state)
   free (raw);
 }
 
+static void
+test_tick (void **state)
+{
+  (void)state;
+  /* the clock moves with no output: the live line is redrawn with the time so far */
+  struct build_tty t;
+  struct strbuf out = { 0 };
+  build_tty_init (&t, 50);
+  t.now = 100.0;
+  build_tty_feed (&t, "#2 [2/2] RUN sleep 5", &out);
+  t.now = 101.0;
+  build_tty_feed (&t, "#2 1.000 working", &out);
+  out.len = 0;
+  t.now = 103.5;
+  build_tty_tick (&t, &out);
+  strbuf_append (&out, "");
+  assert_string_equal (out.buf, "\r\033[K => [2/2] RUN sleep 5 | working              3.5s");
+  out.len = 0;
+  t.now = 104.25;
+  build_tty_tick (&t, &out);
+  strbuf_append (&out, "");
+  assert_non_null (strstr (out.buf, "| working              4.2s"));
+  /* no running step, nothing drawn */
+  t.now = 105.0;
+  build_tty_feed (&t, "#2 DONE 5.0s", &out);
+  out.len = 0;
+  build_tty_tick (&t, &out);
+  assert_int_equal (out.len, 0);
+  build_tty_end (&t, 5.0, &out);
+  free (out.buf);
+}
+
 int
 main (void)
 {
@@ -159,6 +191,7 @@ main (void)
     cmocka_unit_test (test_error),
     cmocka_unit_test (test_other_lines),
     cmocka_unit_test (test_parallel),
+    cmocka_unit_test (test_tick),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
