@@ -522,6 +522,11 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
   bool quick = o->rm && !o->name && !st->creating && !o->detach && !(o->interactive && o->tty)
                && st->health == NULL && !isatty (1) && !isatty (2);
   st->direct = quick;
+  /* Its writes die with it: on a tmpfs of its own rather than the store's disk (see
+   * ARCHITECTURE.md, "--rm's writable layer"); NOOK_RM_UPPER=disk keeps them on disk. */
+  const char *rm_upper = getenv ("NOOK_RM_UPPER");
+  spec->upper_tmpfs
+      = quick && spec->driver == STORAGE_OVERLAY && !(rm_upper && strcmp (rm_upper, "disk") == 0);
   if (quick && spec->seccomp_bpf && st->seccomp_file && strrchr (st->seccomp_file, '/'))
     json_object_set_new (extra, "SeccompProgram",
                          json_string (strrchr (st->seccomp_file, '/') + 1));
