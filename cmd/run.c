@@ -264,6 +264,7 @@ struct run_state
   bool creating;             /* nook create: recorded as created, not started */
   bool want_empty, empty_ok; /* --rm: the directory is emptied for the pool */
   bool deferred;             /* ... by a later run (see container_pool_clean) */
+  bool dirty;                /* ... which has overlayfs' work/ tree to remove */
   bool parked;               /* ... and already parked */
   bool named;                /* --name given: its .names link must be freed */
   bool direct;               /* launch's shortest path: no supervisor, no log */
@@ -292,9 +293,9 @@ empty_while_torn_down (void *data, int status)
   const char *root = imagefmt_store_root (st->store);
   lifecycle_tell_waiters (root, st->id, status); /* `nook wait` of the direct path */
   if (st->want_empty)
-    st->empty_ok = container_empty (root, st->id, st->named, &st->deferred, &e) == 0;
+    st->empty_ok = container_empty (root, st->id, st->named, &st->deferred, &st->dirty, &e) == 0;
   if (st->empty_ok && st->deferred)
-    st->parked = container_park (root, st->id, true, &e) == 0;
+    st->parked = container_park (root, st->id, st->dirty, &e) == 0;
   trace_mark ("container emptied");
   return st->parked;
 }
@@ -716,11 +717,12 @@ run_main (struct nook_ctx *ctx, int argc, char **argv, bool create, nook_error_t
       const char *root = imagefmt_store_root (st.store);
       /* emptied while the kernel tore the namespaces down (or now) */
       /* (parked already when the command ended: empty_while_torn_down) */
-      bool recycled = st.parked
-                      || (st.want_empty
-                          && (st.empty_ok
-                              || container_empty (root, st.id, st.named, &st.deferred, &rerr) == 0)
-                          && container_park (root, st.id, st.deferred, &rerr) == 0);
+      bool recycled
+          = st.parked
+            || (st.want_empty
+                && (st.empty_ok
+                    || container_empty (root, st.id, st.named, &st.deferred, &st.dirty, &rerr) == 0)
+                && container_park (root, st.id, st.deferred && st.dirty, &rerr) == 0);
       nook_error_free (&rerr);
       if (!recycled && container_remove (root, st.id, &st.ids0, &rerr) < 0)
         log_warn ("could not remove container %.12s: %s", st.id, rerr->msg);

@@ -58,4 +58,10 @@ nrun run --rm busybox sh -c 'mkdir -p /srv/a && chmod 1777 /srv/a && touch /srv/
   stat -c "%a %u" /srv/a /srv/a/f / /tmp'
 check_eq "modes and owners on the tmpfs layer" "1777 0${NL}644 0${NL}755 0${NL}1777 0" "$OUT"
 
+# With the writable layer on a tmpfs nothing is left in the directory: it is parked clean
+# (no .pool/.d-ID for the next run to empty).
+for _ in 1 2; do "$NOOK" run --rm busybox true >/dev/null 2>&1; done
+dirty=$(find "$NOOK_ROOT/containers/.pool" -mindepth 1 -maxdepth 1 -name '.[dc]-*' 2>/dev/null | wc -l)
+check_eq "runs that wrote nothing leave no pooled directory to empty" 0 "$dirty"
+
 done_testing
