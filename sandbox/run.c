@@ -475,10 +475,16 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
     }
   if (ttys[0] >= 0)
     close (ttys[0]);
-  if (rc == 0 && errpipe_recv (errp[0], err) != 0)
+  /* Nothing of ours waits for the command's execve when no pty, network or supervisor
+   * follows it: nook sleeps until the container ends (one wake-up, not two; under load
+   * each costs a turn on a busy core), then reads what the error pipe holds by then (a
+   * failed setup or execve wrote it before its writers all closed: the init closes its
+   * end before it waits, the command's closed at execve or its end). */
+  bool wait_exec = spec->tty || net_hook || (hooks && hooks->supervise);
+  if (rc == 0 && wait_exec && errpipe_recv (errp[0], err) != 0)
     rc = -1;
-  close (errp[0]);
-  trace_mark ("command started");
+  if (wait_exec)
+    trace_mark ("command started");
 
   int status;
   if (rc < 0)
@@ -496,6 +502,13 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
     }
   else
     status = wait_loop (pid, sfd, &io, spec->stop_timeout);
+  if (rc == 0 && !wait_exec)
+    {
+      fcntl (errp[0], F_SETFL, O_NONBLOCK); /* (never blocks: see above) */
+      if (errpipe_recv (errp[0], err) != 0)
+        status = -1;
+    }
+  close (errp[0]);
   sandbox_tty_restore (&io.tty);
   if (io.notify >= 0)
     close (io.notify);
