@@ -829,6 +829,7 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
   if (emu[0] >= 0 && (procfd = sandbox_credemu_open_proc (&err)) < 0)
     child_fail (err_fd, err);
   args.emu_sock = emu[1];
+  int pidsfd = sandbox_open_pids ();
   pid_t pid = early.pid;
   if (pid > 0)
     early_go (&early); /* started at the rootfs, its program loaded meanwhile */
@@ -843,7 +844,7 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
   close (err_fd);
   if (pty_slave >= 0)
     close (pty_slave);
-  sandbox_init_run (spec, pid, notify_fd, listener, procfd);
+  sandbox_init_run (spec, pid, notify_fd, listener, procfd, pidsfd);
 }
 
 /* The command started now, sharing the init's memory, the init suspended
