@@ -29,6 +29,10 @@ void sandbox_die_with_parent (int parent_pidfd);
  * CLONE_NEWNET and the child makes the network namespace itself, in parallel
  * with the rootfs mount when it can (sandbox/child.c). */
 bool sandbox_child_makes_netns (const struct nook_spec *spec);
+/* The single map (the user's own ids): the child writes it itself, as
+ * `unshare --map-root-user` does, instead of waiting for nook to (one
+ * wake-up less); not under a joined user namespace (user-defined networks). */
+bool sandbox_child_maps_itself (const struct nook_spec *spec);
 
 /* The child side of a container: never returns. */
 __attribute__ ((noreturn)) void sandbox_child_main (const struct nook_spec *spec, int sync_fd,

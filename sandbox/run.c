@@ -399,7 +399,8 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
   /* Nothing to wait for when no id map is to be written and no namespace opened (the
    * kept user namespace joined, no network hook): the child goes on at once instead
    * of waiting for nook to be scheduled again (and nook sends nothing). */
-  bool child_waits = !joined || net_hook;
+  bool self_maps = !joined && sandbox_child_maps_itself (spec);
+  bool child_waits = (!joined && !self_maps) || net_hook;
   if (pid == 0)
     {
       close (syncp[1]);
@@ -436,7 +437,7 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
   int rc = 0;
   struct io io
       = { .master = -1, .stdin_open = spec->interactive, .notify = notp[0], .hooks = hooks };
-  if (!joined && sandbox_idmap_write (pid, &spec->ids, err) < 0)
+  if (!joined && !self_maps && sandbox_idmap_write (pid, &spec->ids, err) < 0)
     rc = -1;
   else if (child_waits)
     sync_send (syncp[1]);
