@@ -225,17 +225,22 @@ any_entry (int dirfd, const char *name, void *arg, nook_error_t *err)
 }
 
 /* Nothing in DIRFD/upper (and no entry it does not know of): only work/
- * holds anything, and only overlayfs' own directories. */
+ * holds anything, and only overlayfs' own directories; *dirty: work/ does
+ * (not when the writable layer was a tmpfs of the run: both stay empty). */
 static bool
-only_work_left (int d)
+only_work_left (int d, bool *dirty)
 {
   cleanup_close int upper = openat (d, "upper", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   cleanup_error nook_error_t e = NULL;
-  return upper >= 0 && fs_dir_foreach (upper, any_entry, NULL, &e) == 0;
+  if (upper < 0 || fs_dir_foreach (upper, any_entry, NULL, &e) != 0)
+    return false;
+  cleanup_close int work = openat (d, "work", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  *dirty = work < 0 || fs_dir_foreach (work, any_entry, NULL, &e) != 0;
+  return true;
 }
 
 int
-container_empty (const char *root, const char *id, bool reserved_name, bool *deferred,
+container_empty (const char *root, const char *id, bool reserved_name, bool *deferred, bool *dirty,
                  nook_error_t *err)
 {
   cleanup_free char *name = reserved_name ? recorded_name (root, id) : NULL;
@@ -245,7 +250,8 @@ container_empty (const char *root, const char *id, bool reserved_name, bool *def
   cleanup_close int d = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (d < 0)
     return nook_error_set (err, errno, "open '%s'", path);
-  *deferred = only_work_left (d);
+  *dirty = true;
+  *deferred = only_work_left (d, dirty);
   if (*deferred)
     return 0;
   return fs_dir_foreach (d, empty_entry, NULL, err);

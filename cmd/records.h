@@ -54,9 +54,11 @@ int container_set_exited (const char *dir, int status, const char *msg);
  * namespaces are gone, park it in containers/.pool for the next run.  -1
  * when either cannot (then remove the directory).  When the container wrote
  * nothing, only overlayfs' work/ tree is left: *deferred is set, nothing is
- * removed, and it is parked dirty (park's dirty) for container_pool_clean. */
+ * removed, and it is parked dirty (park's dirty) for container_pool_clean;
+ * *dirty is false when not even work/ holds anything (a tmpfs held the
+ * writable layer): parked clean. */
 int container_empty (const char *root, const char *id, bool reserved_name, bool *deferred,
-                     nook_error_t *err);
+                     bool *dirty, nook_error_t *err);
 int container_park (const char *root, const char *id, bool dirty, nook_error_t *err);
 /* Empty at most two directories parked dirty: for a run's idle moments. */
 void container_pool_clean (const char *root);

@@ -254,6 +254,7 @@ struct run_state
   bool creating;             /* nook create: recorded as created, not started */
   bool want_empty, empty_ok; /* --rm: the directory is emptied for the pool */
   bool deferred;             /* ... by a later run (see container_pool_clean) */
+  bool dirty;                /* ... which has overlayfs' work/ tree to remove */
   bool parked;               /* ... and already parked */
   bool named;                /* --name given: its .names link must be freed */
   bool direct;               /* launch's shortest path: no supervisor, no log */
@@ -290,9 +291,9 @@ empty_while_torn_down (void *data, int status)
         events_container (root, st->id, "destroy", NULL);
     }
   if (st->want_empty)
-    st->empty_ok = container_empty (root, st->id, st->named, &st->deferred, &e) == 0;
+    st->empty_ok = container_empty (root, st->id, st->named, &st->deferred, &st->dirty, &e) == 0;
   if (st->empty_ok && st->deferred)
-    st->parked = container_park (root, st->id, true, &e) == 0;
+    st->parked = container_park (root, st->id, st->dirty, &e) == 0;
   trace_mark ("container emptied");
   return st->parked;
 }
@@ -523,6 +524,11 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
   bool quick = o->rm && !o->name && !st->creating && !o->detach && !(o->interactive && o->tty)
                && st->health == NULL && !isatty (1) && !isatty (2);
   st->direct = quick;
+  /* Its writes die with it: on a tmpfs of its own rather than the store's disk (see
+   * ARCHITECTURE.md, "--rm's writable layer"); NOOK_RM_UPPER=disk keeps them on disk. */
+  const char *rm_upper = getenv ("NOOK_RM_UPPER");
+  spec->upper_tmpfs
+      = quick && spec->driver == STORAGE_OVERLAY && !(rm_upper && strcmp (rm_upper, "disk") == 0);
   if (quick && spec->seccomp_bpf && st->seccomp_file && strrchr (st->seccomp_file, '/'))
     json_object_set_new (extra, "SeccompProgram",
                          json_string (strrchr (st->seccomp_file, '/') + 1));
@@ -714,11 +720,12 @@ run_main (struct nook_ctx *ctx, int argc, char **argv, bool create, nook_error_t
       const char *root = imagefmt_store_root (st.store);
       /* emptied while the kernel tore the namespaces down (or now) */
       /* (parked already when the command ended: empty_while_torn_down) */
-      bool recycled = st.parked
-                      || (st.want_empty
-                          && (st.empty_ok
-                              || container_empty (root, st.id, st.named, &st.deferred, &rerr) == 0)
-                          && container_park (root, st.id, st.deferred, &rerr) == 0);
+      bool recycled
+          = st.parked
+            || (st.want_empty
+                && (st.empty_ok
+                    || container_empty (root, st.id, st.named, &st.deferred, &st.dirty, &rerr) == 0)
+                && container_park (root, st.id, st.deferred && st.dirty, &rerr) == 0);
       nook_error_free (&rerr);
       if (!recycled && container_remove (root, st.id, &st.ids0, &rerr) < 0)
         log_warn ("could not remove container %.12s: %s", st.id, rerr->msg);

@@ -47,6 +47,12 @@
 int sandbox_parent_pidfd = -1;
 
 bool
+sandbox_child_maps_itself (const struct nook_spec *spec)
+{
+  return spec->ids.single && !spec->ids.use_helpers && !spec->join_userns && getuid () != 0;
+}
+
+bool
 sandbox_child_makes_netns (const struct nook_spec *spec)
 {
   return spec->network == NETWORK_NONE && spec->driver != STORAGE_FUSE_OVERLAYFS;
@@ -745,6 +751,8 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
       close (spec->cgroup_procs_fd);
     }
   /* (-1: nook has nothing to do for us first, e.g. the kept user namespace joined) */
+  if (sandbox_child_maps_itself (spec) && sandbox_idmap_write (0, &spec->ids, &err) < 0)
+    child_fail (err_fd, err);
   if (sync_fd >= 0 && sync_wait (sync_fd) < 0)
     _exit (125);
   if (sync_fd >= 0)
@@ -829,6 +837,7 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
   if (emu[0] >= 0 && (procfd = sandbox_credemu_open_proc (&err)) < 0)
     child_fail (err_fd, err);
   args.emu_sock = emu[1];
+  int pidsfd = sandbox_open_pids ();
   pid_t pid = early.pid;
   if (pid > 0)
     early_go (&early); /* started at the rootfs, its program loaded meanwhile */
@@ -843,7 +852,7 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
   close (err_fd);
   if (pty_slave >= 0)
     close (pty_slave);
-  sandbox_init_run (spec, pid, notify_fd, listener, procfd);
+  sandbox_init_run (spec, pid, notify_fd, listener, procfd, pidsfd);
 }
 
 /* The command started now, sharing the init's memory, the init suspended

@@ -29,6 +29,10 @@ void sandbox_die_with_parent (int parent_pidfd);
  * CLONE_NEWNET and the child makes the network namespace itself, in parallel
  * with the rootfs mount when it can (sandbox/child.c). */
 bool sandbox_child_makes_netns (const struct nook_spec *spec);
+/* The single map (the user's own ids): the child writes it itself, as
+ * `unshare --map-root-user` does, instead of waiting for nook to (one
+ * wake-up less); not under a joined user namespace (user-defined networks). */
+bool sandbox_child_maps_itself (const struct nook_spec *spec);
 
 /* The child side of a container: never returns. */
 __attribute__ ((noreturn)) void sandbox_child_main (const struct nook_spec *spec, int sync_fd,
@@ -58,9 +62,15 @@ int sandbox_status_code (int status);
 /* PID 1: run the command (already forked as `child`) to its end; when it
  * ends, kill and reap the rest and write its status byte to notify_fd
  * (if >= 0) before exiting.  listener >= 0: answer the command's seccomp
- * notifications meanwhile (sandbox/credemu.h; procfd: the init's /proc). */
+ * notifications meanwhile (sandbox/credemu.h; procfd: the init's /proc).
+ * pidsfd: the container's /proc opened for reading (sandbox_open_pids), to
+ * see whether anything is left to kill; -1: kill(-1) in any case. */
 __attribute__ ((noreturn)) void sandbox_init_run (const struct nook_spec *spec, pid_t child,
-                                                  int notify_fd, int listener, int procfd);
+                                                  int notify_fd, int listener, int procfd,
+                                                  int pidsfd);
+/* The init's /proc (of its PID namespace), opened before the command starts; -1
+ * when it is not procfs. */
+int sandbox_open_pids (void);
 
 /* Name this process TITLE in ps and wipe the arguments and environment it
  * inherited from nook out of its memory. */

@@ -400,7 +400,8 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
   /* Nothing to wait for when no id map is to be written and no namespace opened (the
    * kept user namespace joined, no network hook): the child goes on at once instead
    * of waiting for nook to be scheduled again (and nook sends nothing). */
-  bool child_waits = !joined || net_hook;
+  bool self_maps = !joined && sandbox_child_maps_itself (spec);
+  bool child_waits = (!joined && !self_maps) || net_hook;
   if (pid == 0)
     {
       close (syncp[1]);
@@ -437,7 +438,7 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
   int rc = 0;
   struct io io
       = { .master = -1, .stdin_open = spec->interactive, .notify = notp[0], .hooks = hooks };
-  if (!joined && sandbox_idmap_write (pid, &spec->ids, err) < 0)
+  if (!joined && !self_maps && sandbox_idmap_write (pid, &spec->ids, err) < 0)
     rc = -1;
   else if (child_waits)
     sync_send (syncp[1]);
@@ -476,10 +477,16 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
     }
   if (ttys[0] >= 0)
     close (ttys[0]);
-  if (rc == 0 && errpipe_recv (errp[0], err) != 0)
+  /* Nothing of ours waits for the command's execve when no pty, network or supervisor
+   * follows it: nook sleeps until the container ends (one wake-up, not two; under load
+   * each costs a turn on a busy core), then reads what the error pipe holds by then (a
+   * failed setup or execve wrote it before its writers all closed: the init closes its
+   * end before it waits, the command's closed at execve or its end). */
+  bool wait_exec = spec->tty || net_hook || (hooks && hooks->supervise);
+  if (rc == 0 && wait_exec && errpipe_recv (errp[0], err) != 0)
     rc = -1;
-  close (errp[0]);
-  trace_mark ("command started");
+  if (wait_exec)
+    trace_mark ("command started");
 
   int status;
   if (rc < 0)
@@ -497,6 +504,13 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
     }
   else
     status = wait_loop (pid, sfd, &io, spec->stop_timeout);
+  if (rc == 0 && !wait_exec)
+    {
+      fcntl (errp[0], F_SETFL, O_NONBLOCK); /* (never blocks: see above) */
+      if (errpipe_recv (errp[0], err) != 0)
+        status = -1;
+    }
+  close (errp[0]);
   sandbox_tty_restore (&io.tty);
   if (io.notify >= 0)
     close (io.notify);

@@ -121,8 +121,9 @@ struct nook_spec
   char **layers;       /* lower directories, bottom first */
   char *container_dir; /* holds upper/, work/, merged/ or rootfs/, and etc files */
   enum storage_driver driver;
-  bool ephemeral; /* --rm: the upper dir dies with the run, so overlay need
-                     not sync it (mount option volatile) */
+  bool ephemeral;   /* --rm: the upper dir dies with the run, so overlay need
+                       not sync it (mount option volatile) */
+  bool upper_tmpfs; /* overlay: upper and work on a tmpfs of the run (sandbox/rootfs.c) */
   char *etc_hosts, *etc_resolv, *etc_hostname; /* contents written to container_dir */
 
   struct nook_idmapping ids;

@@ -268,7 +268,8 @@ finish_helper (const char *prog, pid_t c, nook_error_t *err)
 static int
 write_map_file (pid_t pid, const char *file, const char *text, nook_error_t *err)
 {
-  cleanup_free char *path = xasprintf ("/proc/%d/%s", (int)pid, file);
+  cleanup_free char *path
+      = pid > 0 ? xasprintf ("/proc/%d/%s", (int)pid, file) : xasprintf ("/proc/self/%s", file);
   cleanup_close int fd = open (path, O_WRONLY | O_CLOEXEC);
   if (fd < 0)
     return nook_error_set (err, errno, "open %s", path);

@@ -50,6 +50,8 @@ char *sandbox_idmap_text (const struct nook_idmap *m, size_t n);
 
 /* Write the maps of process `pid` (newuidmap/newgidmap or /proc/PID/{uid,gid}_map). */
 int sandbox_idmap_write (pid_t pid, const struct nook_idmapping *ids, nook_error_t *err);
+/* (pid 0: the caller's own maps, which a process may write for the single map only:
+ * its own ids, setgroups denied; see sandbox_child_maps_itself) */
 
 /* Fork a child in a new user namespace mapped by `ids`, become root there and
  * run fn(arg); its error comes back through a pipe.  For work on files owned by
