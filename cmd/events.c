@@ -80,14 +80,9 @@ events_record (const char *root, const char *type, const char *action, const cha
   flock (fd, LOCK_UN);
 }
 
-void
-events_container (const char *root, const char *id, const char *action, json_t *extra)
+json_t *
+events_container_attrs (const char *root, const char *id)
 {
-  if (root == NULL || id == NULL)
-    {
-      json_decref (extra);
-      return;
-    }
   cleanup_free char *p = xasprintf ("%s/containers/%s/config.json", root, id);
   json_t *cfg = json_load_file (p, 0, NULL);
   json_t *attrs = json_object ();
@@ -100,11 +95,32 @@ events_container (const char *root, const char *id, const char *action, json_t *
     json_object_set_new (attrs, "image", json_string (image));
   if (name)
     json_object_set_new (attrs, "name", json_string (name[0] == '/' ? name + 1 : name));
-  if (extra)
-    json_object_update (attrs, extra);
-  json_decref (extra);
   json_decref (cfg);
-  events_record (root, "container", action, id, attrs);
+  return attrs;
+}
+
+void
+events_container_with (const char *root, const char *id, const char *action, const json_t *attrs,
+                       json_t *extra)
+{
+  json_t *a = attrs ? json_copy ((json_t *)attrs) : json_object ();
+  if (extra)
+    json_object_update (a, extra);
+  json_decref (extra);
+  events_record (root, "container", action, id, a);
+}
+
+void
+events_container (const char *root, const char *id, const char *action, json_t *extra)
+{
+  if (root == NULL || id == NULL)
+    {
+      json_decref (extra);
+      return;
+    }
+  json_t *attrs = events_container_attrs (root, id);
+  events_container_with (root, id, action, attrs, extra);
+  json_decref (attrs);
 }
 
 json_t *

@@ -27,6 +27,15 @@ void events_record (const char *root, const char *type, const char *action, cons
  * else from the arguments when given), plus extra (stolen, may be NULL: exitCode, signal). */
 void events_container (const char *root, const char *id, const char *action, json_t *extra);
 
+/* A container's attributes as events_container gives them (labels, image, name), read
+ * once from its record: a new object, {} when there is no record. */
+json_t *events_container_attrs (const char *root, const char *id);
+
+/* events_container with attributes read before (attrs borrowed: a copy is recorded), so
+ * that a run's last events read no file (cmd/run.c's direct path, after its command). */
+void events_container_with (const char *root, const char *id, const char *action,
+                            const json_t *attrs, json_t *extra);
+
 /* {k: "v"} (Docker's attributes are strings: exitCode, signal). */
 json_t *events_attr_int (const char *k, int v);
 

@@ -268,6 +268,7 @@ struct run_state
   struct container_record rec;
   char *rec_name;
   struct health_config *health; /* its healthcheck, or NULL (cmd/health.h) */
+  json_t *ev_attrs; /* direct path: its events' attributes, read while the child sets up */
 };
 
 /* The command and all of the container have ended; the kernel is still
@@ -286,9 +287,10 @@ empty_while_torn_down (void *data, int status)
   if (st->direct)
     {
       /* (a supervisor records its own) */
-      events_container (root, st->id, "die", events_attr_int ("exitCode", status));
+      events_container_with (root, st->id, "die", st->ev_attrs,
+                             events_attr_int ("exitCode", status));
       if (st->want_empty)
-        events_container (root, st->id, "destroy", NULL);
+        events_container_with (root, st->id, "destroy", st->ev_attrs, NULL);
     }
   if (st->want_empty)
     st->empty_ok = container_empty (root, st->id, st->named, &st->deferred, &st->dirty, &e) == 0;
@@ -321,10 +323,14 @@ clean_while_child_sets_up (void *data)
       imagefmt_hold_release (steal_pointer (&st->hold));
       test_hook ("container-recorded");
       trace_mark ("container recorded");
-      events_container (imagefmt_store_root (st->store), st->id, "create", NULL);
+      st->ev_attrs = events_container_attrs (imagefmt_store_root (st->store), st->id);
+      events_container_with (imagefmt_store_root (st->store), st->id, "create", st->ev_attrs, NULL);
     }
-  /* (the direct path's start: its command is being set up) */
-  events_container (imagefmt_store_root (st->store), st->id, "start", NULL);
+  /* (the direct path's start: its command is being set up; the attributes kept for its
+   * end, which then reads no file) */
+  if (st->ev_attrs == NULL)
+    st->ev_attrs = events_container_attrs (imagefmt_store_root (st->store), st->id);
+  events_container_with (imagefmt_store_root (st->store), st->id, "start", st->ev_attrs, NULL);
   if (st->spec.driver == STORAGE_OVERLAY)
     container_pool_clean (imagefmt_store_root (st->store));
   trace_mark ("pool cleaned");
@@ -735,6 +741,7 @@ run_main (struct nook_ctx *ctx, int argc, char **argv, bool create, nook_error_t
         unlink (o.cidfile);
     }
   json_decref (st.mounts);
+  json_decref (st.ev_attrs);
   trace_mark ("container removed");
   run_net_free (&st.net);
   imagefmt_hold_release (st.hold);
