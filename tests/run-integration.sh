@@ -24,7 +24,7 @@ timeout_s=${NOOK_TEST_TIMEOUT:-240}
 budget_s=${NOOK_TEST_BUDGET:-1200}
 started=$SECONDS
 must_work=${NOOK_TEST_MUST_WORK:-}
-pass=0 fail=0 skip=0
+pass=0 fail=0 skip=0 last_rc=0
 failures=()
 
 finish() {
@@ -98,6 +98,7 @@ run_file() {
   done < <("$@" 2>&1 </dev/null; echo "__rc=$?")
   pass=$((pass + n_ok))
   fail=$((fail + n_notok))
+  last_rc=$rc
   if [ "$rc" = 77 ]; then
     skip=$((skip + 1))
     if [ -n "$must_work" ]; then
@@ -174,6 +175,16 @@ if [ "$(id -u)" -eq 0 ]; then
         NOOK_HOOKED="$([ -x "$tmp/bin/nook-testhooks" ] && echo "$tmp/bin/nook-testhooks")" \
         NOOK_ROOT="$work/root" NOOK_TEST_USER_KIND="$kind" NOOK_TEST_MUST_WORK="$must_work" \
         NOOK_TEST_SHARED="$tmp/shared" "${pass_env[@]}" bash "$tmp/integration/$f"
+      # A file that timed out left what it was waiting on: its user's processes would
+      # fail the next files' "nothing is left" checks. End them (said), so that one
+      # failure is counted once.
+      if [ "$last_rc" = 124 ] || [ "$last_rc" = 137 ]; then
+        left=$(ps -u "$u" -o pid=,stat=,comm= 2>/dev/null | awk '$2 !~ /^Z/ { printf "%s(%s) ", $1, $3 }')
+        if [ -n "$left" ]; then
+          echo "# [$u] processes left by the timed-out $f, ended: $left"
+          pkill -KILL -u "$u" 2>/dev/null || true
+        fi
+      fi
       rm -rf "$work"
     done
     # Each test file ends the nook-userns keeper it caused (lib.sh, keeper.sh); a safety net
