@@ -657,21 +657,7 @@ connect_usage (bool connect)
 
 /* ---- the networks `network connect` added: containers/ID/networks.json,
  * {"NET": {"Aliases": [...], "IPv4Address": "a.b.c.d" or ""}}; kept across
- * stop/start, dropped by `network disconnect` (under networks/.lock) ---- */
-
-static json_t *
-connected_load (const char *root, const char *id)
-{
-  cleanup_free char *cdir_path = xasprintf ("%s/containers", root);
-  cleanup_close int cdir = open (cdir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  json_t *v = cdir >= 0 ? container_read_json (cdir, id, "networks.json") : NULL;
-  if (!json_is_object (v))
-    {
-      json_decref (v);
-      v = json_object ();
-    }
-  return v;
-}
+ * stop/start, dropped by `network disconnect` (under networks/.lock; read by netrec_connected) ---- */
 
 static char *
 container_name_of (const char *root, const char *id)
@@ -704,7 +690,7 @@ connected_update (const char *root, const char *id, const char *net, bool keep, 
   cleanup_close int lock = netrec_lock (root, err);
   if (lock < 0)
     return -1;
-  json_auto_t *v = connected_load (root, id);
+  json_auto_t *v = netrec_connected (root, id);
   if (!keep)
     {
       if (json_object_del (v, net) < 0)
@@ -740,7 +726,7 @@ disconnect (const char *root, const char *net, const char *ref, nook_error_t *er
   if (rec == NULL)
     return -1;
   const char *name = json_string_value (json_object_get (rec, "Name"));
-  json_auto_t *was = connected_load (root, c.id);
+  json_auto_t *was = netrec_connected (root, c.id);
   bool recorded = json_object_get (was, name) != NULL;
   bool member = running && json_object_get (json_object_get (rec, "Containers"), c.id) != NULL;
   if (!member && !recorded)
@@ -787,7 +773,7 @@ void
 netns_hold_connected (const char *root, const char *id, const char *primary,
                       const struct nook_idmapping *ids, const char *keep_dir, int **fds, size_t *n)
 {
-  json_auto_t *want = connected_load (root, id);
+  json_auto_t *want = netrec_connected (root, id);
   const char *net;
   json_t *v;
   json_object_foreach (want, net, v)
@@ -871,7 +857,7 @@ rejoin (const char *root, const char *net, const json_t *epj, const char *id, in
 void
 netns_reconnect (const char *root, const char *id, const char *primary, int cnet, int hosts_fd)
 {
-  json_auto_t *want = connected_load (root, id);
+  json_auto_t *want = netrec_connected (root, id);
   json_t *recs = netrec_list (root), *rec;
   size_t i;
   json_array_foreach (recs, i, rec)

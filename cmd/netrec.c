@@ -226,3 +226,17 @@ netrec_socket_path (const json_t *rec, nook_error_t *err)
   const char *id = json_string_value (json_object_get (rec, "Id"));
   return xasprintf ("%s/net-%.12s.sock", rt, id ? id : "none");
 }
+
+json_t *
+netrec_connected (const char *root, const char *id)
+{
+  cleanup_free char *cdir_path = xasprintf ("%s/containers", root);
+  cleanup_close int cdir = open (cdir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  json_t *v = cdir >= 0 ? container_read_json (cdir, id, "networks.json") : NULL;
+  if (!json_is_object (v))
+    {
+      json_decref (v);
+      v = json_object ();
+    }
+  return v;
+}

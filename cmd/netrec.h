@@ -44,4 +44,9 @@ char *netrec_new_id (void);
 /* Where the network's holder listens: RUNTIME/net-<ID12>.sock (malloc'd). */
 char *netrec_socket_path (const json_t *rec, nook_error_t *err);
 
+/* The networks `network connect` added to container id and kept across
+ * starts (containers/ID/networks.json: {"NET": {"Aliases": [...],
+ * "IPv4Address": "a.b.c.d" or ""}}); an empty object when none (new ref). */
+json_t *netrec_connected (const char *root, const char *id);
+
 #endif

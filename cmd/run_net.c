@@ -839,20 +839,23 @@ run_net_inspect (const char *root, const char *id, const json_t *config, bool ru
   bool own = e == NULL && (net_mode_user (&m));
   /* the user-defined networks it is on (the records list their live members) */
   json_t *recs = netrec_list (root), *rec;
+  /* and those `network connect` added, listed also while it is stopped */
+  json_auto_t *connected = netrec_connected (root, id);
   size_t i;
   json_array_foreach (recs, i, rec)
   {
     const char *name = json_string_value (json_object_get (rec, "Name"));
     json_t *ep = json_object_get (json_object_get (rec, "Containers"), id);
     bool asked_here = user && name && strcmp (name, m.target) == 0;
-    if (name == NULL || (ep == NULL && !asked_here))
+    json_t *added = name ? json_object_get (connected, name) : NULL;
+    if (name == NULL || (ep == NULL && !asked_here && added == NULL))
       continue;
     json_t *cfg = json_array_get (json_object_get (json_object_get (rec, "IPAM"), "Config"), 0);
     json_object_set_new (nets, name,
                          endpoint_json (json_string_value (json_object_get (rec, "Id")),
                                         json_string_value (json_object_get (cfg, "Gateway")),
                                         json_string_value (json_object_get (ep, "IPv4Address")),
-                                        json_object_get (ep, "Aliases")));
+                                        json_object_get (ep ? ep : added, "Aliases")));
   }
   json_decref (recs);
   /* the default network (and slirp4netns): the same address in every container */
