@@ -657,7 +657,8 @@ connect_usage (bool connect)
 
 /* ---- the networks `network connect` added: containers/ID/networks.json,
  * {"NET": {"Aliases": [...], "IPv4Address": "a.b.c.d" or ""}}; kept across
- * stop/start, dropped by `network disconnect` (under networks/.lock; read by netrec_connected) ---- */
+ * stop/start, dropped by `network disconnect` (under networks/.lock; read by netrec_connected) ----
+ */
 
 static char *
 container_name_of (const char *root, const char *id)
