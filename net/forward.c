@@ -1,5 +1,6 @@
 /* net/forward.c: see forward.h. */
 #include "net/forward.h"
+#include "net/link.h"
 #include "net/sandbox_self.h"
 #include "util/cleanup.h"
 #include "util/util.h"
@@ -8,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <netinet/tcp.h>
 #include <sched.h>
 #include <signal.h>
@@ -25,6 +27,11 @@
 #define PIPE_SIZE (1 << 20)
 #define PIPE_SMALL 65536 /* a new pipe's size: grown to PIPE_SIZE once full */
 #define POOL_PIPES 16
+/* the mark of the connections made inside from a client's address, and the
+ * routing table that delivers their answers back to the forwarder */
+#define FWD_MARK 0x6e6f6f6bu /* "nook" */
+#define FWD_TABLE 0x6e6bu
+#define FWD_RULE_PRIO 100u
 
 enum kind
 {
@@ -45,6 +52,7 @@ struct fwd
 {
   int epfd;
   uint32_t addr;
+  bool transparent; /* TCP clients keep their address inside (transparent_setup) */
   struct flow *flows;
   struct conn *dead; /* closed in this batch of events, freed after it */
   /* empty pipes of ended connections, for the next ones (a few: the user's
@@ -86,17 +94,14 @@ struct flow
   struct flow *next;
 };
 
-/* The client's address when it is a loopback one (IPv4, network byte order),
- * else 0: the connection inside is then made from that address, so the server
- * sees a loopback client as one (127.0.0.1), as pasta's splice path shows it. */
+/* The client's IPv4 address (network byte order; ::1 is 127.0.0.1, a
+ * v4-mapped address its IPv4 one), or 0 for another IPv6 client (the
+ * container's network is IPv4 only). */
 static uint32_t
-loopback_client (const struct sockaddr_storage *ss)
+client_v4 (const struct sockaddr_storage *ss)
 {
   if (ss->ss_family == AF_INET)
-    {
-      uint32_t a = ((const struct sockaddr_in *)ss)->sin_addr.s_addr;
-      return (ntohl (a) >> 24) == 127 ? a : 0;
-    }
+    return ((const struct sockaddr_in *)ss)->sin_addr.s_addr;
   if (ss->ss_family == AF_INET6)
     {
       const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
@@ -104,14 +109,25 @@ loopback_client (const struct sockaddr_storage *ss)
         return htonl (INADDR_LOOPBACK);
       uint32_t v4;
       memcpy (&v4, &a->s6_addr[12], 4);
-      if (IN6_IS_ADDR_V4MAPPED (a) && (ntohl (v4) >> 24) == 127)
+      if (IN6_IS_ADDR_V4MAPPED (a))
         return v4;
     }
   return 0;
 }
 
+static bool
+is_loopback (uint32_t a)
+{
+  return (ntohl (a) >> 24) == 127;
+}
+
+/* A socket inside to the container's addr:port, from the client's address
+ * `from` (0: the container's own).  A loopback client's address is local in
+ * every namespace (127.0.0.0/8), as pasta's splice path shows it; another
+ * one is bound with IP_TRANSPARENT and the connection marked FWD_MARK, whose
+ * answers transparent_setup routes back here. */
 static int
-inside_socket (int type, uint32_t from, uint32_t addr, uint16_t port)
+inside_socket (int type, uint32_t from, bool transparent, uint32_t addr, uint16_t port)
 {
   int fd = socket (AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
@@ -119,6 +135,13 @@ inside_socket (int type, uint32_t from, uint32_t addr, uint16_t port)
   int one = 1;
   if (type == SOCK_STREAM)
     setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (from != 0 && !is_loopback (from))
+    {
+      uint32_t mark = FWD_MARK;
+      if (!transparent || setsockopt (fd, SOL_IP, IP_TRANSPARENT, &one, sizeof one) < 0
+          || setsockopt (fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark) < 0)
+        from = 0; /* (seen as the container's own address) */
+    }
   if (from != 0)
     {
       /* the port is picked by connect(2), for the 4-tuple: a bound port 0
@@ -200,7 +223,7 @@ accept_all (struct fwd *f, struct port_ep *p)
       int cl = accept4 (p->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (cl < 0)
         return;
-      int in = inside_socket (SOCK_STREAM, loopback_client (&ss), f->addr, p->cport);
+      int in = inside_socket (SOCK_STREAM, client_v4 (&ss), f->transparent, f->addr, p->cport);
       struct conn *c = in < 0 ? NULL : xzalloc (sizeof *c);
       if (c == NULL || pipe_get (f, c->pipe[0], &c->big[0]) < 0)
         {
@@ -328,7 +351,10 @@ flow_for (struct fwd *f, struct port_ep *p, const struct sockaddr_storage *ss, s
   for (struct flow *fl = f->flows; fl; fl = fl->next)
     if (fl->port == p && fl->client_len == len && memcmp (&fl->client, ss, len) == 0)
       return fl;
-  int fd = inside_socket (SOCK_DGRAM, loopback_client (ss), f->addr, p->cport);
+  /* (UDP: only a loopback client keeps its address; an answer carries no
+   * mark of the datagram it answers) */
+  uint32_t from = client_v4 (ss);
+  int fd = inside_socket (SOCK_DGRAM, is_loopback (from) ? from : 0, false, f->addr, p->cport);
   if (fd < 0)
     return NULL;
   struct flow *fl = xzalloc (sizeof *fl);
@@ -402,6 +428,20 @@ udp_expire (struct fwd *f)
 
 /* ---- the helper ---- */
 
+/* In the container's network namespace, with CAP_NET_ADMIN there: TCP
+ * connections marked FWD_MARK are delivered locally whatever their
+ * destination (the client's address, bound with IP_TRANSPARENT), and a
+ * server's accepted connection takes the mark of the SYN that made it
+ * (tcp_fwmark_accept), so its answers come back to the forwarder instead of
+ * leaving by the default route.  TPROXY's routing, in a namespace nook owns. */
+static int
+transparent_setup (nook_error_t *err)
+{
+  if (net_link_sysctl ("net/ipv4/tcp_fwmark_accept", "1", err) < 0)
+    return -1;
+  return net_link_local_mark (FWD_MARK, FWD_TABLE, FWD_RULE_PRIO, err);
+}
+
 static int
 enter_namespaces (int userns, int netns, nook_error_t *err)
 {
@@ -419,6 +459,14 @@ enter_namespaces (int userns, int netns, nook_error_t *err)
 }
 
 __attribute__ ((noreturn)) static void
+helper_fail (const struct nook_error *err)
+{
+  fprintf (stderr, "nook: port forwarder: %s%s%s\n", err->msg, err->code ? ": " : "",
+           err->code ? strerror (err->code) : "");
+  _exit (1);
+}
+
+__attribute__ ((noreturn)) static void
 forwarder_main (const struct net_port *ports, const int *fds, size_t n, uint32_t addr)
 {
   cleanup_error nook_error_t err = NULL;
@@ -426,12 +474,15 @@ forwarder_main (const struct net_port *ports, const int *fds, size_t n, uint32_t
   /* splice(2) into a socket the peer reset raises SIGPIPE (it sends without
    * MSG_NOSIGNAL): one client leaving mid-answer must not end every port */
   signal (SIGPIPE, SIG_IGN);
-  if (enter_namespaces (fds[n], fds[n + 1], &err) < 0 || net_sandbox_self (NULL, &err) < 0)
-    {
-      fprintf (stderr, "nook: port forwarder: %s%s%s\n", err->msg, err->code ? ": " : "",
-               err->code ? strerror (err->code) : "");
-      _exit (1);
-    }
+  if (enter_namespaces (fds[n], fds[n + 1], &err) < 0)
+    helper_fail (err);
+  /* (without it, or should it fail, clients but loopback ones are seen as
+   * the container's own address) */
+  cleanup_error nook_error_t terr = NULL;
+  f.transparent = transparent_setup (&terr) == 0;
+  /* (CAP_NET_RAW in the container's user namespace: IP_TRANSPARENT, SO_MARK) */
+  if (net_sandbox_self_keep (NULL, f.transparent ? 1ULL << CAP_NET_RAW : 0, &err) < 0)
+    helper_fail (err);
   f.epfd = epoll_create1 (EPOLL_CLOEXEC);
   if (f.epfd < 0)
     _exit (1);

@@ -34,4 +34,9 @@ int net_link_configure (const char *name, unsigned mtu, uint32_t addr, unsigned 
 /* Write VALUE to /proc/sys/PATH (of the current network namespace). */
 int net_link_sysctl (const char *path, const char *value, nook_error_t *err);
 
+/* Deliver locally every packet marked `mark`: a rule `fwmark MARK lookup
+ * TABLE` (priority `prio`) and a route `local 0.0.0.0/0 dev lo table TABLE`
+ * (TPROXY's routing); what exists already is kept. */
+int net_link_local_mark (uint32_t mark, uint32_t table, uint32_t prio, nook_error_t *err);
+
 #endif
