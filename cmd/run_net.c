@@ -782,8 +782,11 @@ run_net_info (struct run_net_info_line *l, size_t max)
   l[n++] = (struct run_net_info_line){
     "Published ports", "PublishedPorts",
     xstrdup ("nook-ports: the host's sockets, connections made inside the container, "
-             "splice(2); the server sees a loopback client's address as it is (127.0.0.1), "
-             "other clients as the container's own address (their address is not visible)")
+             "splice(2); TCP: the server sees the client's address as it is (a loopback "
+             "client's as 127.0.0.1; another's through IP_TRANSPARENT and a fwmark rule with "
+             "a local route in the container's namespace, which its root can see; IPv6 "
+             "clients but ::1 as the container's own address); UDP: a loopback client's "
+             "address as it is, other clients as the container's own address")
   };
   cleanup_free char *range = read_trimmed_text ("/proc/sys/net/ipv4/ping_group_range");
   for (char *c = range; c && *c; c++)
