@@ -15,6 +15,7 @@
 #include "util/fs_read.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/test_hook.h"
 #include "util/util.h"
 #include "util/xalloc.h"
 
@@ -163,9 +164,14 @@ join_locked (const char *root, const char *net, const struct netns_endpoint *ep,
   json_auto_t *rec = netrec_load (root, net, err);
   if (rec == NULL)
     return -1;
-  if (json_object_get (json_object_get (rec, "Containers"), ep->id))
-    return nook_error_set (err, 0, "endpoint with name %s already exists in network %s",
-                           ep->name ? ep->name : ep->id, net);
+  json_t *members = json_object_get (rec, "Containers");
+  if (json_object_get (members, ep->id))
+    {
+      if (!ep->replace)
+        return nook_error_set (err, 0, "endpoint with name %s already exists in network %s",
+                               ep->name ? ep->name : ep->id, net);
+      json_object_del (members, ep->id); /* (its address may be taken again) */
+    }
   struct net_subnet sn;
   if (netrec_subnet (rec, &sn, &j->gateway) < 0)
     return nook_error_set (err, 0, "network %s: its record has no valid subnet", net);
@@ -753,23 +759,6 @@ disconnect (const char *root, const char *net, const char *ref, nook_error_t *er
   return 0;
 }
 
-/* Ask the holder of network rec to forget member id; the connection asked
- * on (a member of no container: the holder stays while it is open), or -1. */
-static int
-leave_holder (const json_t *rec, const char *id)
-{
-  cleanup_error nook_error_t e = NULL;
-  cleanup_free char *path = netrec_socket_path (rec, &e);
-  cleanup_close int conn = path ? connect_to (path) : -1;
-  cleanup_free char *leave = xasprintf ("LEAVE %s", id);
-  int fds[4];
-  size_t nf = 0;
-  cleanup_free char *reply
-      = conn >= 0 && netns_send (conn, leave, NULL, 0) == 0 ? netns_recv (conn, fds, &nf) : NULL;
-  netns_close_fds (fds, nf);
-  return reply && strcmp (reply, "OK") == 0 ? take_fd (&conn) : -1;
-}
-
 void
 netns_hold_connected (const char *root, const char *id, const char *primary,
                       const struct nook_idmapping *ids, const char *keep_dir, int **fds, size_t *n)
@@ -813,8 +802,8 @@ netns_hold_connected (const char *root, const char *id, const char *primary,
 }
 
 static int
-rejoin (const char *root, const char *net, const json_t *epj, const char *id, int cnet,
-        int hosts_fd, nook_error_t *err)
+rejoin (const char *root, const char *net, const json_t *epj, const char *id, bool replace,
+        int cnet, int hosts_fd, nook_error_t *err)
 {
   const char *name = json_string_value (json_object_get (epj, "Name"));
   char addr[64] = "";
@@ -840,7 +829,11 @@ rejoin (const char *root, const char *net, const json_t *epj, const char *id, in
   cleanup_error nook_error_t rerr = NULL;
   cleanup_free char *keep_dir = keep && strcmp (keep, "0") == 0 ? NULL : fs_runtime_dir (&rerr);
   struct netns_endpoint ep = {
-    .id = id, .name = name && *name ? name : NULL, .aliases = aliases, .ip = *addr ? addr : NULL
+    .id = id,
+    .name = name && *name ? name : NULL,
+    .aliases = aliases,
+    .ip = *addr ? addr : NULL,
+    .replace = replace,
   };
   struct netns_join j = NETNS_JOIN_INIT;
   int rc = join_holder (root, net, &ep, &ids, keep_dir, &j, err);
@@ -871,19 +864,14 @@ netns_reconnect (const char *root, const char *id, const char *primary, int cnet
     if (epj == NULL && asked == NULL)
       continue;
     cleanup_error nook_error_t e = NULL;
-    cleanup_close int left = -1;
     json_auto_t *fresh = NULL;
+    bool replace = epj != NULL;
     if (epj)
       {
-        /* a restart by the same nook: its old endpoint is still there (the
-         * connection that asked stays open until the container is back: the
-         * holder, which may have no other member, must not leave meanwhile) */
-        left = leave_holder (rec, id);
-        if (left < 0)
-          {
-            log_warn ("network %s: its holder did not let the container's old endpoint go", net);
-            continue;
-          }
+        /* a restart by the same nook: its old endpoint is still there, and
+         * stays (a member, with its name in the others' files and the name
+         * server) until the new one's JOIN replaces it in the holder: the
+         * name is never missing meanwhile */
       }
     else
       {
@@ -895,7 +883,8 @@ netns_reconnect (const char *root, const char *id, const char *primary, int cnet
                            ip ? ip : "", "Aliases", json_object_get (asked, "Aliases"));
         epj = fresh;
       }
-    if (rejoin (root, net, epj, id, cnet, hosts_fd, &e) < 0)
+    test_hook ("net-rejoin"); /* (the old endpoint still in, the new one not yet) */
+    if (rejoin (root, net, epj, id, replace, cnet, hosts_fd, &e) < 0)
       log_warn ("the container started without network %s (it was connected to it): %s", net,
                 e->msg);
   }

@@ -53,6 +53,9 @@ struct netns_endpoint
   char *const *aliases; /* --network-alias */
   const char *ip;       /* --ip, or NULL */
   pid_t nook;           /* the nook the endpoint lives as long as (0: this one) */
+  bool replace;         /* an endpoint of this ID already there is replaced (a restart's
+                         * rejoin: the holder swaps the hosts line at JOIN, so the name
+                         * never goes missing), not an error */
 };
 
 /* Before the container exists: the network's record, an address for the

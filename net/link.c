@@ -14,6 +14,7 @@
 #include <linux/sockios.h>
 #include <linux/veth.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <net/route.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -265,4 +266,18 @@ net_link_local_mark (uint32_t mark, uint32_t table, uint32_t prio, nook_error_t 
   free (what);
   what = xasprintf ("add rule 'fwmark %#x lookup %u'", mark, table);
   return nl_request_ok (&b, what, EEXIST, err);
+}
+
+int
+net_link_set_mac (const char *name, const uint8_t mac[6], nook_error_t *err)
+{
+  struct ifreq ifr;
+  if (ifreq_of (&ifr, name, err) < 0)
+    return -1;
+  ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+  memcpy (ifr.ifr_hwaddr.sa_data, mac, 6);
+  cleanup_close int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || ioctl (fd, SIOCSIFHWADDR, &ifr) < 0)
+    return nook_error_set (err, errno, "set the Ethernet address of '%s'", name);
+  return 0;
 }

@@ -39,4 +39,10 @@ int net_link_sysctl (const char *path, const char *value, nook_error_t *err);
  * (TPROXY's routing); what exists already is kept. */
 int net_link_local_mark (uint32_t mark, uint32_t table, uint32_t prio, nook_error_t *err);
 
+/* Set the Ethernet address of interface `name` (SIOCSIFHWADDR).  A bridge
+ * given one keeps it; else it takes the lowest of its ports', and changes
+ * when ports come and go (the members' ARP entries for the gateway then name
+ * an address nobody answers to until they expire). */
+int net_link_set_mac (const char *name, const uint8_t mac[6], nook_error_t *err);
+
 #endif
