@@ -505,6 +505,11 @@ forwarder_main (const struct net_port *ports, const int *fds, size_t n, uint32_t
    * EPOLLEXCLUSIVE; they end with the first, seen through a pidfd (not
    * PR_SET_PDEATHSIG: Landlock's signal scope, each process in a domain of
    * its own, keeps the dying first one from signalling them). */
+  /* A session of its own: with the scheduler's autogroups (one a session) the
+   * forwarder would share one group's CPU with the nook or supervisor that
+   * started it, and be starved on a busy machine as no daemon is (its
+   * process group too: a terminal's ^C goes to nook, which ends it). */
+  setsid ();
   bool has_tcp = false;
   for (size_t i = 0; i < n; i++)
     has_tcp |= ports[i].proto == IPPROTO_TCP;
