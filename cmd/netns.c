@@ -152,6 +152,15 @@ hosts_line (const char *addr, const struct netns_endpoint *ep)
   return strbuf_steal (&b);
 }
 
+/* The holder's IPv6 arguments from the network's record. */
+static void
+holder_args_ipv6 (struct netns_holder_args *a, const json_t *rec)
+{
+  struct net_subnet6 s6;
+  a->ipv6 = netrec_subnet6 (rec, &s6, &a->gateway6) == 0;
+  a->prefix6 = a->ipv6 ? s6.prefix : 0;
+}
+
 /* Record the endpoint and reach the holder, under the lock. */
 static int
 join_locked (const char *root, const char *net, const struct netns_endpoint *ep,
@@ -182,13 +191,29 @@ join_locked (const char *root, const char *net, const struct netns_endpoint *ep,
   cleanup_free char *addr = net_addr_format (j->addr);
   cleanup_free char *cidr = xasprintf ("%s/%u", addr, sn.prefix);
   j->line = hosts_line (addr, ep);
+  /* --ipv6: the IPv6 address of the same host number (Docker allocates both
+   * in the same order), a second hosts line */
+  struct net_subnet6 s6;
+  cleanup_free char *cidr6 = NULL;
+  j->ipv6 = netrec_subnet6 (rec, &s6, &j->gateway6) == 0;
+  if (j->ipv6)
+    {
+      j->prefix6 = s6.prefix;
+      net_subnet6_host (&s6, j->addr - sn.addr, &j->addr6);
+      cleanup_free char *a6 = net_addr6_format (&j->addr6);
+      cidr6 = xasprintf ("%s/%u", a6, s6.prefix);
+      cleanup_free char *line6 = hosts_line (a6, ep);
+      char *both = xasprintf ("%s\n%s", j->line, line6);
+      free (j->line);
+      j->line = both;
+    }
   json_t *aliases = json_array ();
   for (size_t i = 0; ep->aliases && ep->aliases[i]; i++)
     json_array_append_new (aliases, json_string (ep->aliases[i]));
   json_object_set_new (
       json_object_get (rec, "Containers"), ep->id,
       json_pack ("{s:s, s:s, s:s, s:o, s:I, s:I}", "Name", ep->name ? ep->name : "", "IPv4Address",
-                 cidr, "IPv6Address", "", "Aliases", aliases, "NookPid",
+                 cidr, "IPv6Address", cidr6 ? cidr6 : "", "Aliases", aliases, "NookPid",
                  (json_int_t)(ep->nook ? ep->nook : getpid ()), "NookStart",
                  (json_int_t)container_proc_start (ep->nook ? ep->nook : getpid ())));
   if (netrec_save (root, rec, false, err) < 0)
@@ -207,6 +232,7 @@ join_locked (const char *root, const char *net, const struct netns_endpoint *ep,
                                      .gateway = j->gateway,
                                      .prefix = sn.prefix,
                                      .internal = json_is_true (json_object_get (rec, "Internal")) };
+      holder_args_ipv6 (&a, rec);
       if (netns_holder_start (&a, err) < 0)
         return -1;
       j->conn = connect_to (path);
@@ -314,10 +340,26 @@ configure_veth (struct netns_join *j, int cnet, const char *peer, nook_error_t *
     return -1;
   if (setns (cnet, CLONE_NEWNET) < 0)
     return nook_error_set (err, errno, "enter the container's network namespace");
-  /* IPv4 only, as Docker's networks without --ipv6 */
+  /* IPv4 only, as Docker's networks without --ipv6; with it, the address
+   * (no duplicate address detection: usable at once) and no default route
+   * (no IPv6 uplink: a program tries IPv4 at once, not after a timeout) */
   cleanup_error nook_error_t e6 = NULL;
-  cleanup_free char *v6 = xasprintf ("net/ipv6/conf/%s/disable_ipv6", peer);
-  net_link_sysctl (v6, "1", &e6);
+  cleanup_free char *v6
+      = xasprintf ("net/ipv6/conf/%s/%s", peer, j->ipv6 ? "accept_dad" : "disable_ipv6");
+  if (net_link_sysctl (v6, j->ipv6 ? "0" : "1", &e6) < 0 && j->ipv6)
+    return nook_error_set (err, e6->code, "network %s: %s", j->net, e6->msg);
+  /* An address is often one a container that left had: the others' ARP and
+   * neighbour caches still name its Ethernet address, for seconds.  So the
+   * interface announces itself when it comes up (a gratuitous ARP; an
+   * unsolicited neighbour advertisement for the IPv6 address, added first). */
+  cleanup_error nook_error_t en = NULL;
+  cleanup_free char *arpn = xasprintf ("net/ipv4/conf/%s/arp_notify", peer);
+  cleanup_free char *ndn = xasprintf ("net/ipv6/conf/%s/ndisc_notify", peer);
+  net_link_sysctl (arpn, "1", &en);
+  if (j->ipv6)
+    net_link_sysctl (ndn, "1", &en);
+  if (j->ipv6 && net_link_addr6 (peer, &j->addr6, j->prefix6, err) < 0)
+    return -1;
   if (net_link_configure (peer, 0, htonl (j->addr), j->prefix, route ? htonl (j->gateway) : 0, err)
       < 0)
     return -1;
@@ -790,6 +832,7 @@ netns_hold_connected (const char *root, const char *id, const char *primary,
                 .gateway = gw,
                 .prefix = sn.prefix,
                 .internal = json_is_true (json_object_get (rec, "Internal")) };
+        holder_args_ipv6 (&a, rec);
         if (netns_holder_start (&a, &e) == 0)
           conn = connect_to (path);
       }

@@ -23,6 +23,7 @@
 #ifndef NOOK_CMD_NETNS_H
 #define NOOK_CMD_NETNS_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -36,6 +37,9 @@ struct netns_join
   char *line;             /* the container's hosts line on the network */
   uint32_t addr, gateway; /* host byte order */
   unsigned prefix;
+  bool ipv6; /* the network has IPv6 (--ipv6): addr6, gateway6/prefix6 */
+  struct in6_addr addr6, gateway6;
+  unsigned prefix6;
   int conn;      /* to the holder */
   int netns_fd;  /* the network's namespace (holder's) */
   int userns_fd; /* the parent of the container's user namespace */

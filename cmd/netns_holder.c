@@ -645,8 +645,10 @@ netns_say (int fd, const char *s)
 
 /* In the network's namespace: lo, the bridge with the gateway's address. */
 static int
-make_network (uint32_t gateway, unsigned prefix, nook_error_t *err)
+make_network (const struct netns_holder_args *a, nook_error_t *err)
 {
+  uint32_t gateway = a->gateway;
+  unsigned prefix = a->prefix;
   if (unshare (CLONE_NEWNET) < 0)
     return nook_error_set (err, errno, "create the network's namespace");
   /* a fixed address, Docker's style for the gateway's (02:42 and the IPv4
@@ -663,7 +665,16 @@ make_network (uint32_t gateway, unsigned prefix, nook_error_t *err)
     return -1;
   /* routed, also without an uplink: what has no route gets an ICMP error at
    * once rather than silence */
-  return net_link_sysctl ("net/ipv4/ip_forward", "1", err);
+  if (net_link_sysctl ("net/ipv4/ip_forward", "1", err) < 0)
+    return -1;
+  /* --ipv6: the gateway's address too (no duplicate address detection: the
+   * address would be unusable for a second or more); no IPv6 uplink */
+  if (!a->ipv6)
+    return 0;
+  cleanup_free char *dad = xasprintf ("net/ipv6/conf/%s/accept_dad", NETNS_BRIDGE);
+  if (net_link_sysctl (dad, "0", err) < 0)
+    return -1;
+  return net_link_addr6 (NETNS_BRIDGE, &a->gateway6, a->prefix6, err);
 }
 
 /* The uplink's helper must live in the host's network namespace: forked
@@ -761,7 +772,7 @@ holder_setup (struct netns_holder_args *a, struct holder *h, nook_error_t *err)
         }
       close (up[1]);
     }
-  if (make_network (a->gateway, a->prefix, err) < 0)
+  if (make_network (a, err) < 0)
     return -1;
   if (!a->internal && make_uplink (up[0], err) < 0)
     return -1;

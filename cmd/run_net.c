@@ -809,8 +809,21 @@ run_net_info (struct run_net_info_line *l, size_t max)
 /* ---- inspect ---- */
 
 static json_t *
-endpoint_json (const char *net_id, const char *gw, const char *cidr, json_t *aliases)
+endpoint_json (const char *net_id, const char *gw, const char *cidr, json_t *aliases,
+               const char *gw6, const char *cidr6)
 {
+  char addr6[64] = "";
+  int prefix6 = 0;
+  if (cidr6 && *cidr6)
+    {
+      snprintf (addr6, sizeof addr6, "%s", cidr6);
+      char *slash = strchr (addr6, '/');
+      if (slash)
+        {
+          *slash = '\0';
+          prefix6 = atoi (slash + 1);
+        }
+    }
   char addr[64] = "";
   int prefix = 0;
   if (cidr && *cidr)
@@ -823,10 +836,11 @@ endpoint_json (const char *net_id, const char *gw, const char *cidr, json_t *ali
           prefix = atoi (slash + 1);
         }
     }
-  return json_pack ("{s:s, s:s, s:s, s:s, s:i, s:O?, s:s, s:s, s:s}", "NetworkID",
+  return json_pack ("{s:s, s:s, s:s, s:s, s:i, s:O?, s:s, s:s, s:s, s:i}", "NetworkID",
                     net_id ? net_id : "", "EndpointID", "", "Gateway", *addr && gw ? gw : "",
                     "IPAddress", addr, "IPPrefixLen", prefix, "Aliases", aliases, "MacAddress", "",
-                    "IPv6Gateway", "", "GlobalIPv6Address", "");
+                    "IPv6Gateway", *addr6 && gw6 ? gw6 : "", "GlobalIPv6Address", addr6,
+                    "GlobalIPv6PrefixLen", prefix6);
 }
 
 json_t *
@@ -853,18 +867,22 @@ run_net_inspect (const char *root, const char *id, const json_t *config, bool ru
     json_t *added = name ? json_object_get (connected, name) : NULL;
     if (name == NULL || (ep == NULL && !asked_here && added == NULL))
       continue;
-    json_t *cfg = json_array_get (json_object_get (json_object_get (rec, "IPAM"), "Config"), 0);
+    json_t *cfgs = json_object_get (json_object_get (rec, "IPAM"), "Config");
+    json_t *cfg = json_array_get (cfgs, 0), *cfg6 = json_array_get (cfgs, 1);
     json_object_set_new (nets, name,
                          endpoint_json (json_string_value (json_object_get (rec, "Id")),
                                         json_string_value (json_object_get (cfg, "Gateway")),
                                         json_string_value (json_object_get (ep, "IPv4Address")),
-                                        json_object_get (ep ? ep : added, "Aliases")));
+                                        json_object_get (ep ? ep : added, "Aliases"),
+                                        json_string_value (json_object_get (cfg6, "Gateway")),
+                                        json_string_value (json_object_get (ep, "IPv6Address"))));
   }
   json_decref (recs);
   /* the default network (and slirp4netns): the same address in every container */
   if (own && mode)
-    json_object_set_new (nets, mode,
-                         endpoint_json ("", "10.0.2.2", running ? "10.0.2.100/24" : "", NULL));
+    json_object_set_new (
+        nets, mode,
+        endpoint_json ("", "10.0.2.2", running ? "10.0.2.100/24" : "", NULL, NULL, NULL));
   size_t n = 0;
   struct net_port *v = running ? container_ports (config, &n) : NULL;
   for (size_t k = 0; k < n; k++)

@@ -281,3 +281,21 @@ net_link_set_mac (const char *name, const uint8_t mac[6], nook_error_t *err)
     return nook_error_set (err, errno, "set the Ethernet address of '%s'", name);
   return 0;
 }
+
+int
+net_link_addr6 (const char *name, const struct in6_addr *a, unsigned prefix, nook_error_t *err)
+{
+  /* (linux/ipv6.h's struct in6_ifreq) */
+  struct
+  {
+    struct in6_addr addr;
+    uint32_t prefixlen;
+    int ifindex;
+  } r = { .addr = *a, .prefixlen = prefix, .ifindex = (int)if_nametoindex (name) };
+  if (r.ifindex == 0)
+    return nook_error_set (err, errno, "find interface '%s'", name);
+  cleanup_close int fd = socket (AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || ioctl (fd, SIOCSIFADDR, &r) < 0)
+    return nook_error_set (err, errno, "add an IPv6 address to '%s'", name);
+  return 0;
+}

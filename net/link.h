@@ -8,6 +8,7 @@
 #ifndef NOOK_NET_LINK_H
 #define NOOK_NET_LINK_H
 
+#include <netinet/in.h>
 #include <stdint.h>
 
 #include "util/error.h"
@@ -44,5 +45,8 @@ int net_link_local_mark (uint32_t mark, uint32_t table, uint32_t prio, nook_erro
  * when ports come and go (the members' ARP entries for the gateway then name
  * an address nobody answers to until they expire). */
 int net_link_set_mac (const char *name, const uint8_t mac[6], nook_error_t *err);
+
+/* Add IPv6 address a/prefix to interface `name` (SIOCSIFADDR, AF_INET6). */
+int net_link_addr6 (const char *name, const struct in6_addr *a, unsigned prefix, nook_error_t *err);
 
 #endif
