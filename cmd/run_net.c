@@ -180,7 +180,19 @@ etc_files (const char *name, struct nook_spec *spec, struct run_net *rn, nook_er
                                                         : NULL;
   free (spec->etc_hosts);
   spec->etc_hosts = NULL;
-  return net_hosts_file (spec->hostname, name, addr, q->add_hosts, gw, why, &spec->etc_hosts, err);
+  if (net_hosts_file (spec->hostname, name, addr, q->add_hosts, gw, why, &spec->etc_hosts, err) < 0)
+    return -1;
+  if (rn->mode.kind == NET_USER && rn->joined && rn->join.ipv6)
+    {
+      /* (its IPv6 address too, as Docker's file has it) */
+      cleanup_free char *a6 = net_addr6_format (&rn->join.addr6);
+      char *more = xasprintf ("%s%s\t%s%s%s\n", spec->etc_hosts, a6, spec->hostname,
+                              name && strcmp (name, spec->hostname) != 0 ? " " : "",
+                              name && strcmp (name, spec->hostname) != 0 ? name : "");
+      free (spec->etc_hosts);
+      spec->etc_hosts = more;
+    }
+  return 0;
 }
 
 static int

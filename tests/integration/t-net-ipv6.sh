@@ -38,12 +38,15 @@ nrun run --rm --network "$n" busybox sh -c "
   grep -w '$a' /etc/hosts | grep -q : && echo hosts6
   ping -6 -c1 -W5 $a >/dev/null && echo ping6-by-name
   ip -6 route show default | grep -q . && echo has-default-route
+  self6=\$(ip -6 -o addr show dev eth0 scope global | sed -n 's/.*inet6 \\([0-9a-f:]*\\).*/\\1/p')
+  [ -n \"\$self6\" ] && grep -q \"^\$self6[[:space:]]\" /etc/hosts && echo own6
   true"
 check_match "a later container reaches $a over IPv6 by address" by-address "$OUT"
 check_match "... the name server answers AAAA with its address" "aaaa=$A6" "$OUT"
 check_match "... its hosts file lists the IPv6 address" hosts6 "$OUT"
 check_match "... ping -6 by name" ping6-by-name "$OUT"
 check_no_match "... no default IPv6 route (no IPv6 uplink)" has-default-route "$OUT"
+check_match "... its own hosts file lists its own IPv6 address" own6 "$OUT"
 
 # the first one reaches a later one by name over IPv6 (both directions)
 nrun run -d --name "$b" --network "$n" busybox sleep 1000
