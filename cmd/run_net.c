@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static bool
@@ -86,6 +87,20 @@ bind_ports (struct run_net *rn, bool fresh, nook_error_t *err)
     {
       cleanup_error nook_error_t e = NULL;
       bool any = rn->asked[i].host_port == 0 || rn->asked[i].host_port_end > 0;
+      /* a start right after a stop: the last run's forwarder processes, killed,
+       * may still hold the port for a moment (they must be scheduled to exit;
+       * on a busy machine that took long enough for `nook restart` to fail):
+       * 1 s of retries before "already allocated" stands */
+      for (int tries = 0; !fresh && !any && tries < 50; tries++)
+        {
+          cleanup_error nook_error_t busy = NULL;
+          if ((rn->listen_fds[i] = net_port_bind (&rn->ports[i], &busy)) >= 0
+              || strstr (busy->msg, "already allocated") == NULL)
+            break;
+          nanosleep (&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+        }
+      if (rn->listen_fds[i] >= 0)
+        continue;
       if ((rn->listen_fds[i] = net_port_bind (&rn->ports[i], fresh || !any ? err : &e)) >= 0)
         continue;
       if (fresh || !any)
