@@ -15,6 +15,7 @@
 #include "util/fs_read.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/test_hook.h"
 #include "util/util.h"
 #include "util/xalloc.h"
 
@@ -151,6 +152,15 @@ hosts_line (const char *addr, const struct netns_endpoint *ep)
   return strbuf_steal (&b);
 }
 
+/* The holder's IPv6 arguments from the network's record. */
+static void
+holder_args_ipv6 (struct netns_holder_args *a, const json_t *rec)
+{
+  struct net_subnet6 s6;
+  a->ipv6 = netrec_subnet6 (rec, &s6, &a->gateway6) == 0;
+  a->prefix6 = a->ipv6 ? s6.prefix : 0;
+}
+
 /* Record the endpoint and reach the holder, under the lock. */
 static int
 join_locked (const char *root, const char *net, const struct netns_endpoint *ep,
@@ -163,9 +173,14 @@ join_locked (const char *root, const char *net, const struct netns_endpoint *ep,
   json_auto_t *rec = netrec_load (root, net, err);
   if (rec == NULL)
     return -1;
-  if (json_object_get (json_object_get (rec, "Containers"), ep->id))
-    return nook_error_set (err, 0, "endpoint with name %s already exists in network %s",
-                           ep->name ? ep->name : ep->id, net);
+  json_t *members = json_object_get (rec, "Containers");
+  if (json_object_get (members, ep->id))
+    {
+      if (!ep->replace)
+        return nook_error_set (err, 0, "endpoint with name %s already exists in network %s",
+                               ep->name ? ep->name : ep->id, net);
+      json_object_del (members, ep->id); /* (its address may be taken again) */
+    }
   struct net_subnet sn;
   if (netrec_subnet (rec, &sn, &j->gateway) < 0)
     return nook_error_set (err, 0, "network %s: its record has no valid subnet", net);
@@ -176,13 +191,29 @@ join_locked (const char *root, const char *net, const struct netns_endpoint *ep,
   cleanup_free char *addr = net_addr_format (j->addr);
   cleanup_free char *cidr = xasprintf ("%s/%u", addr, sn.prefix);
   j->line = hosts_line (addr, ep);
+  /* --ipv6: the IPv6 address of the same host number (Docker allocates both
+   * in the same order), a second hosts line */
+  struct net_subnet6 s6;
+  cleanup_free char *cidr6 = NULL;
+  j->ipv6 = netrec_subnet6 (rec, &s6, &j->gateway6) == 0;
+  if (j->ipv6)
+    {
+      j->prefix6 = s6.prefix;
+      net_subnet6_host (&s6, j->addr - sn.addr, &j->addr6);
+      cleanup_free char *a6 = net_addr6_format (&j->addr6);
+      cidr6 = xasprintf ("%s/%u", a6, s6.prefix);
+      cleanup_free char *line6 = hosts_line (a6, ep);
+      char *both = xasprintf ("%s\n%s", j->line, line6);
+      free (j->line);
+      j->line = both;
+    }
   json_t *aliases = json_array ();
   for (size_t i = 0; ep->aliases && ep->aliases[i]; i++)
     json_array_append_new (aliases, json_string (ep->aliases[i]));
   json_object_set_new (
       json_object_get (rec, "Containers"), ep->id,
       json_pack ("{s:s, s:s, s:s, s:o, s:I, s:I}", "Name", ep->name ? ep->name : "", "IPv4Address",
-                 cidr, "IPv6Address", "", "Aliases", aliases, "NookPid",
+                 cidr, "IPv6Address", cidr6 ? cidr6 : "", "Aliases", aliases, "NookPid",
                  (json_int_t)(ep->nook ? ep->nook : getpid ()), "NookStart",
                  (json_int_t)container_proc_start (ep->nook ? ep->nook : getpid ())));
   if (netrec_save (root, rec, false, err) < 0)
@@ -201,6 +232,7 @@ join_locked (const char *root, const char *net, const struct netns_endpoint *ep,
                                      .gateway = j->gateway,
                                      .prefix = sn.prefix,
                                      .internal = json_is_true (json_object_get (rec, "Internal")) };
+      holder_args_ipv6 (&a, rec);
       if (netns_holder_start (&a, err) < 0)
         return -1;
       j->conn = connect_to (path);
@@ -308,10 +340,26 @@ configure_veth (struct netns_join *j, int cnet, const char *peer, nook_error_t *
     return -1;
   if (setns (cnet, CLONE_NEWNET) < 0)
     return nook_error_set (err, errno, "enter the container's network namespace");
-  /* IPv4 only, as Docker's networks without --ipv6 */
+  /* IPv4 only, as Docker's networks without --ipv6; with it, the address
+   * (no duplicate address detection: usable at once) and no default route
+   * (no IPv6 uplink: a program tries IPv4 at once, not after a timeout) */
   cleanup_error nook_error_t e6 = NULL;
-  cleanup_free char *v6 = xasprintf ("net/ipv6/conf/%s/disable_ipv6", peer);
-  net_link_sysctl (v6, "1", &e6);
+  cleanup_free char *v6
+      = xasprintf ("net/ipv6/conf/%s/%s", peer, j->ipv6 ? "accept_dad" : "disable_ipv6");
+  if (net_link_sysctl (v6, j->ipv6 ? "0" : "1", &e6) < 0 && j->ipv6)
+    return nook_error_set (err, e6->code, "network %s: %s", j->net, e6->msg);
+  /* An address is often one a container that left had: the others' ARP and
+   * neighbour caches still name its Ethernet address, for seconds.  So the
+   * interface announces itself when it comes up (a gratuitous ARP; an
+   * unsolicited neighbour advertisement for the IPv6 address, added first). */
+  cleanup_error nook_error_t en = NULL;
+  cleanup_free char *arpn = xasprintf ("net/ipv4/conf/%s/arp_notify", peer);
+  cleanup_free char *ndn = xasprintf ("net/ipv6/conf/%s/ndisc_notify", peer);
+  net_link_sysctl (arpn, "1", &en);
+  if (j->ipv6)
+    net_link_sysctl (ndn, "1", &en);
+  if (j->ipv6 && net_link_addr6 (peer, &j->addr6, j->prefix6, err) < 0)
+    return -1;
   if (net_link_configure (peer, 0, htonl (j->addr), j->prefix, route ? htonl (j->gateway) : 0, err)
       < 0)
     return -1;
@@ -657,21 +705,8 @@ connect_usage (bool connect)
 
 /* ---- the networks `network connect` added: containers/ID/networks.json,
  * {"NET": {"Aliases": [...], "IPv4Address": "a.b.c.d" or ""}}; kept across
- * stop/start, dropped by `network disconnect` (under networks/.lock) ---- */
-
-static json_t *
-connected_load (const char *root, const char *id)
-{
-  cleanup_free char *cdir_path = xasprintf ("%s/containers", root);
-  cleanup_close int cdir = open (cdir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  json_t *v = cdir >= 0 ? container_read_json (cdir, id, "networks.json") : NULL;
-  if (!json_is_object (v))
-    {
-      json_decref (v);
-      v = json_object ();
-    }
-  return v;
-}
+ * stop/start, dropped by `network disconnect` (under networks/.lock; read by netrec_connected) ----
+ */
 
 static char *
 container_name_of (const char *root, const char *id)
@@ -704,7 +739,7 @@ connected_update (const char *root, const char *id, const char *net, bool keep, 
   cleanup_close int lock = netrec_lock (root, err);
   if (lock < 0)
     return -1;
-  json_auto_t *v = connected_load (root, id);
+  json_auto_t *v = netrec_connected (root, id);
   if (!keep)
     {
       if (json_object_del (v, net) < 0)
@@ -740,7 +775,7 @@ disconnect (const char *root, const char *net, const char *ref, nook_error_t *er
   if (rec == NULL)
     return -1;
   const char *name = json_string_value (json_object_get (rec, "Name"));
-  json_auto_t *was = connected_load (root, c.id);
+  json_auto_t *was = netrec_connected (root, c.id);
   bool recorded = json_object_get (was, name) != NULL;
   bool member = running && json_object_get (json_object_get (rec, "Containers"), c.id) != NULL;
   if (!member && !recorded)
@@ -766,28 +801,11 @@ disconnect (const char *root, const char *net, const char *ref, nook_error_t *er
   return 0;
 }
 
-/* Ask the holder of network rec to forget member id; the connection asked
- * on (a member of no container: the holder stays while it is open), or -1. */
-static int
-leave_holder (const json_t *rec, const char *id)
-{
-  cleanup_error nook_error_t e = NULL;
-  cleanup_free char *path = netrec_socket_path (rec, &e);
-  cleanup_close int conn = path ? connect_to (path) : -1;
-  cleanup_free char *leave = xasprintf ("LEAVE %s", id);
-  int fds[4];
-  size_t nf = 0;
-  cleanup_free char *reply
-      = conn >= 0 && netns_send (conn, leave, NULL, 0) == 0 ? netns_recv (conn, fds, &nf) : NULL;
-  netns_close_fds (fds, nf);
-  return reply && strcmp (reply, "OK") == 0 ? take_fd (&conn) : -1;
-}
-
 void
 netns_hold_connected (const char *root, const char *id, const char *primary,
                       const struct nook_idmapping *ids, const char *keep_dir, int **fds, size_t *n)
 {
-  json_auto_t *want = connected_load (root, id);
+  json_auto_t *want = netrec_connected (root, id);
   const char *net;
   json_t *v;
   json_object_foreach (want, net, v)
@@ -814,6 +832,7 @@ netns_hold_connected (const char *root, const char *id, const char *primary,
                 .gateway = gw,
                 .prefix = sn.prefix,
                 .internal = json_is_true (json_object_get (rec, "Internal")) };
+        holder_args_ipv6 (&a, rec);
         if (netns_holder_start (&a, &e) == 0)
           conn = connect_to (path);
       }
@@ -826,8 +845,8 @@ netns_hold_connected (const char *root, const char *id, const char *primary,
 }
 
 static int
-rejoin (const char *root, const char *net, const json_t *epj, const char *id, int cnet,
-        int hosts_fd, nook_error_t *err)
+rejoin (const char *root, const char *net, const json_t *epj, const char *id, bool replace,
+        int cnet, int hosts_fd, nook_error_t *err)
 {
   const char *name = json_string_value (json_object_get (epj, "Name"));
   char addr[64] = "";
@@ -853,7 +872,11 @@ rejoin (const char *root, const char *net, const json_t *epj, const char *id, in
   cleanup_error nook_error_t rerr = NULL;
   cleanup_free char *keep_dir = keep && strcmp (keep, "0") == 0 ? NULL : fs_runtime_dir (&rerr);
   struct netns_endpoint ep = {
-    .id = id, .name = name && *name ? name : NULL, .aliases = aliases, .ip = *addr ? addr : NULL
+    .id = id,
+    .name = name && *name ? name : NULL,
+    .aliases = aliases,
+    .ip = *addr ? addr : NULL,
+    .replace = replace,
   };
   struct netns_join j = NETNS_JOIN_INIT;
   int rc = join_holder (root, net, &ep, &ids, keep_dir, &j, err);
@@ -871,7 +894,7 @@ rejoin (const char *root, const char *net, const json_t *epj, const char *id, in
 void
 netns_reconnect (const char *root, const char *id, const char *primary, int cnet, int hosts_fd)
 {
-  json_auto_t *want = connected_load (root, id);
+  json_auto_t *want = netrec_connected (root, id);
   json_t *recs = netrec_list (root), *rec;
   size_t i;
   json_array_foreach (recs, i, rec)
@@ -884,19 +907,14 @@ netns_reconnect (const char *root, const char *id, const char *primary, int cnet
     if (epj == NULL && asked == NULL)
       continue;
     cleanup_error nook_error_t e = NULL;
-    cleanup_close int left = -1;
     json_auto_t *fresh = NULL;
+    bool replace = epj != NULL;
     if (epj)
       {
-        /* a restart by the same nook: its old endpoint is still there (the
-         * connection that asked stays open until the container is back: the
-         * holder, which may have no other member, must not leave meanwhile) */
-        left = leave_holder (rec, id);
-        if (left < 0)
-          {
-            log_warn ("network %s: its holder did not let the container's old endpoint go", net);
-            continue;
-          }
+        /* a restart by the same nook: its old endpoint is still there, and
+         * stays (a member, with its name in the others' files and the name
+         * server) until the new one's JOIN replaces it in the holder: the
+         * name is never missing meanwhile */
       }
     else
       {
@@ -908,7 +926,8 @@ netns_reconnect (const char *root, const char *id, const char *primary, int cnet
                            ip ? ip : "", "Aliases", json_object_get (asked, "Aliases"));
         epj = fresh;
       }
-    if (rejoin (root, net, epj, id, cnet, hosts_fd, &e) < 0)
+    test_hook ("net-rejoin"); /* (the old endpoint still in, the new one not yet) */
+    if (rejoin (root, net, epj, id, replace, cnet, hosts_fd, &e) < 0)
       log_warn ("the container started without network %s (it was connected to it): %s", net,
                 e->msg);
   }

@@ -23,6 +23,7 @@
 #ifndef NOOK_CMD_NETNS_H
 #define NOOK_CMD_NETNS_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -36,6 +37,9 @@ struct netns_join
   char *line;             /* the container's hosts line on the network */
   uint32_t addr, gateway; /* host byte order */
   unsigned prefix;
+  bool ipv6; /* the network has IPv6 (--ipv6): addr6, gateway6/prefix6 */
+  struct in6_addr addr6, gateway6;
+  unsigned prefix6;
   int conn;      /* to the holder */
   int netns_fd;  /* the network's namespace (holder's) */
   int userns_fd; /* the parent of the container's user namespace */
@@ -53,6 +57,9 @@ struct netns_endpoint
   char *const *aliases; /* --network-alias */
   const char *ip;       /* --ip, or NULL */
   pid_t nook;           /* the nook the endpoint lives as long as (0: this one) */
+  bool replace;         /* an endpoint of this ID already there is replaced (a restart's
+                         * rejoin: the holder swaps the hosts line at JOIN, so the name
+                         * never goes missing), not an error */
 };
 
 /* Before the container exists: the network's record, an address for the

@@ -212,8 +212,10 @@ persist (struct holder *h, const char *gone_id)
   netrec_save (h->root, rec, false, &e);
 }
 
+/* Drop member i: out of the other members' files and, with `record`, out of
+ * the network's record. */
 static void
-drop (struct holder *h, size_t i)
+drop_member (struct holder *h, size_t i, bool record)
 {
   struct member *me = &h->m[i];
   char *id = me->id;
@@ -226,12 +228,18 @@ drop (struct holder *h, size_t i)
     close (me->hosts);
   free (me->line);
   h->m[i] = h->m[--h->n];
-  if (id)
+  if (id && record)
     {
       rewrite_hosts (h);
       persist (h, id);
     }
   free (id);
+}
+
+static void
+drop (struct holder *h, size_t i)
+{
+  drop_member (h, i, true);
 }
 
 /* Returns true when another member was dropped (the poll set is stale). */
@@ -275,9 +283,22 @@ on_message (struct holder *h, size_t i)
             close (me->hosts);
           me->line = xstrdup (line);
           me->hosts = fds[0];
+          /* A restart's rejoin: the container's old endpoint (same ID) goes
+           * now, in the same step as the new one comes, so that its name is
+           * never missing from the others' files and the name server (the
+           * record already holds the new endpoint). */
+          int conn = me->conn;
+          bool swapped = false;
+          for (size_t k = 0; k < h->n; k++)
+            if (&h->m[k] != me && h->m[k].id && me->id && strcmp (h->m[k].id, me->id) == 0)
+              {
+                drop_member (h, k, false);
+                swapped = true;
+                break;
+              }
           rewrite_hosts (h);
-          netns_send (me->conn, "OK", NULL, 0);
-          return false;
+          netns_send (conn, "OK", NULL, 0);
+          return swapped;
         }
     }
   if (strcmp (msg, "DOWN") == 0 && nf == 0 && me->pidfd >= 0)
@@ -624,16 +645,36 @@ netns_say (int fd, const char *s)
 
 /* In the network's namespace: lo, the bridge with the gateway's address. */
 static int
-make_network (uint32_t gateway, unsigned prefix, nook_error_t *err)
+make_network (const struct netns_holder_args *a, nook_error_t *err)
 {
+  uint32_t gateway = a->gateway;
+  unsigned prefix = a->prefix;
   if (unshare (CLONE_NEWNET) < 0)
     return nook_error_set (err, errno, "create the network's namespace");
+  /* a fixed address, Docker's style for the gateway's (02:42 and the IPv4
+   * address): the bridge's would change with its ports (net_link_set_mac) */
+  uint8_t mac[6] = { 0x02,
+                     0x42,
+                     (uint8_t)(gateway >> 24),
+                     (uint8_t)(gateway >> 16),
+                     (uint8_t)(gateway >> 8),
+                     (uint8_t)gateway };
   if (net_link_configure ("lo", 0, 0, 0, 0, err) < 0 || net_link_bridge_add (NETNS_BRIDGE, err) < 0
+      || net_link_set_mac (NETNS_BRIDGE, mac, err) < 0
       || net_link_configure (NETNS_BRIDGE, 0, htonl (gateway), prefix, 0, err) < 0)
     return -1;
   /* routed, also without an uplink: what has no route gets an ICMP error at
    * once rather than silence */
-  return net_link_sysctl ("net/ipv4/ip_forward", "1", err);
+  if (net_link_sysctl ("net/ipv4/ip_forward", "1", err) < 0)
+    return -1;
+  /* --ipv6: the gateway's address too (no duplicate address detection: the
+   * address would be unusable for a second or more); no IPv6 uplink */
+  if (!a->ipv6)
+    return 0;
+  cleanup_free char *dad = xasprintf ("net/ipv6/conf/%s/accept_dad", NETNS_BRIDGE);
+  if (net_link_sysctl (dad, "0", err) < 0)
+    return -1;
+  return net_link_addr6 (NETNS_BRIDGE, &a->gateway6, a->prefix6, err);
 }
 
 /* The uplink's helper must live in the host's network namespace: forked
@@ -731,7 +772,7 @@ holder_setup (struct netns_holder_args *a, struct holder *h, nook_error_t *err)
         }
       close (up[1]);
     }
-  if (make_network (a->gateway, a->prefix, err) < 0)
+  if (make_network (a, err) < 0)
     return -1;
   if (!a->internal && make_uplink (up[0], err) < 0)
     return -1;

@@ -11,6 +11,7 @@
 #ifndef NOOK_CMD_NETNS_HOLDER_H
 #define NOOK_CMD_NETNS_HOLDER_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +35,9 @@ struct netns_holder_args
   const char *keep_dir;
   uint32_t gateway;
   unsigned prefix;
+  bool ipv6; /* the bridge gets gateway6/prefix6 too */
+  struct in6_addr gateway6;
+  unsigned prefix6;
   bool internal; /* no uplink */
   int st, go;
 };

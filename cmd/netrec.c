@@ -6,6 +6,7 @@
 #include "util/util.h"
 #include "util/xalloc.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -204,6 +205,27 @@ netrec_subnet (const json_t *rec, struct net_subnet *s, uint32_t *gateway)
   return 0;
 }
 
+int
+netrec_subnet6 (const json_t *rec, struct net_subnet6 *s, struct in6_addr *gateway)
+{
+  if (!json_is_true (json_object_get (rec, "EnableIPv6")))
+    return -1;
+  size_t i;
+  json_t *cfg;
+  json_array_foreach (json_object_get (json_object_get (rec, "IPAM"), "Config"), i, cfg)
+  {
+    const char *sn = json_string_value (json_object_get (cfg, "Subnet"));
+    cleanup_error nook_error_t e = NULL;
+    if (sn == NULL || strchr (sn, ':') == NULL || net_subnet6_parse (sn, "Subnet", s, &e) < 0)
+      continue;
+    const char *gw = json_string_value (json_object_get (cfg, "Gateway"));
+    if (gateway && (gw == NULL || inet_pton (AF_INET6, gw, gateway) != 1))
+      net_subnet6_host (s, 1, gateway);
+    return 0;
+  }
+  return -1;
+}
+
 char *
 netrec_socket_path (const json_t *rec, nook_error_t *err)
 {
@@ -212,4 +234,18 @@ netrec_socket_path (const json_t *rec, nook_error_t *err)
     return NULL;
   const char *id = json_string_value (json_object_get (rec, "Id"));
   return xasprintf ("%s/net-%.12s.sock", rt, id ? id : "none");
+}
+
+json_t *
+netrec_connected (const char *root, const char *id)
+{
+  cleanup_free char *cdir_path = xasprintf ("%s/containers", root);
+  cleanup_close int cdir = open (cdir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  json_t *v = cdir >= 0 ? container_read_json (cdir, id, "networks.json") : NULL;
+  if (!json_is_object (v))
+    {
+      json_decref (v);
+      v = json_object ();
+    }
+  return v;
 }

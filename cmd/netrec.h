@@ -35,10 +35,19 @@ json_t *netrec_list (const char *root);
 /* Its subnet and gateway. */
 int netrec_subnet (const json_t *rec, struct net_subnet *s, uint32_t *gateway);
 
+/* Its IPv6 subnet and gateway (gateway may be NULL): -1 when the network has
+ * no IPv6 (EnableIPv6 false). */
+int netrec_subnet6 (const json_t *rec, struct net_subnet6 *s, struct in6_addr *gateway);
+
 /* Drop endpoints whose nook is gone; true when some were. */
 bool netrec_prune (json_t *rec);
 
 /* Where the network's holder listens: RUNTIME/net-<ID12>.sock (malloc'd). */
 char *netrec_socket_path (const json_t *rec, nook_error_t *err);
+
+/* The networks `network connect` added to container id and kept across
+ * starts (containers/ID/networks.json: {"NET": {"Aliases": [...],
+ * "IPv4Address": "a.b.c.d" or ""}}); an empty object when none (new ref). */
+json_t *netrec_connected (const char *root, const char *id);
 
 #endif

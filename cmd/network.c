@@ -122,8 +122,8 @@ now_rfc3339 (void)
 static int
 network_create (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
-  const char *subnet = NULL, *name = NULL, *driver = NULL;
-  bool internal = false;
+  const char *subnet = NULL, *subnet6 = NULL, *name = NULL, *driver = NULL;
+  bool internal = false, ipv6 = false;
   json_auto_t *labels = json_object ();
   for (int i = 2; i < argc; i++)
     {
@@ -133,12 +133,13 @@ network_create (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
         {
           if (r < 0)
             return -1;
-          if (subnet)
+          const char **slot = strchr (v, ':') ? &subnet6 : &subnet;
+          if (*slot)
             return nook_error_set (err, 0,
                                    "--subnet given twice ('%s', '%s'): nook networks have one "
-                                   "IPv4 subnet",
-                                   subnet, v);
-          subnet = v;
+                                   "IPv4 subnet and, with --ipv6, one IPv6 subnet",
+                                   *slot, v);
+          *slot = v;
         }
       else if ((r = cmd_opt_value (argc, argv, &i, "-d", "--driver", "network create", &v, err))
                != 0)
@@ -160,15 +161,22 @@ network_create (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
         }
       else if (strcmp (argv[i], "--internal") == 0)
         internal = true;
+      else if (strcmp (argv[i], "--ipv6") == 0 || strcmp (argv[i], "--ipv6=true") == 0)
+        ipv6 = true;
+      else if (strcmp (argv[i], "--ipv6=false") == 0)
+        ipv6 = false;
       else if (strcmp (argv[i], "-h") == 0 || strcmp (argv[i], "--help") == 0)
         {
           printf ("Usage:  nook network create [OPTIONS] NETWORK\n\nCreate a network\n\n"
                   "Options:\n"
                   "  -d, --driver string   bridge (the only one)\n"
                   "      --internal        No outbound traffic (no uplink)\n"
+                  "      --ipv6            Enable IPv6 between the network's containers "
+                  "(no outbound IPv6)\n"
                   "      --label list      Set metadata on a network\n"
                   "      --subnet string   Subnet in CIDR format (default: the first free of "
-                  "172.17-31.0.0/16, 192.168.0-240.0/20)\n");
+                  "172.17-31.0.0/16, 192.168.0-240.0/20; with --ipv6 an IPv6 one too, "
+                  "default a unique local fdXX:XXXX:XXXX::/64)\n");
           return 0;
         }
       else if (argv[i][0] == '-')
@@ -194,6 +202,11 @@ network_create (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     return nook_error_set (err, 0, "network with name %s already exists", name);
   struct net_subnet want = { 0 };
   if (subnet && net_subnet_parse (subnet, "--subnet", &want, err) < 0)
+    return -1;
+  struct net_subnet6 want6 = { 0 };
+  if (subnet6 && !ipv6)
+    return nook_error_set (err, 0, "invalid --subnet %s: an IPv6 subnet needs --ipv6", subnet6);
+  if (subnet6 && net_subnet6_parse (subnet6, "--subnet", &want6, err) < 0)
     return -1;
   cleanup_free char *root = store_root (ctx, err);
   if (root == NULL)
@@ -233,6 +246,26 @@ network_create (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
                            "could not find an available, non-overlapping IPv4 address pool "
                            "among the defaults to assign to the network (give --subnet)");
   cleanup_free char *id = random_hex_id ();
+  if (ipv6)
+    {
+      /* (a default one from the network's ID: random, as the ID is) */
+      unsigned char seed[5];
+      for (size_t k = 0; k < sizeof seed; k++)
+        sscanf (id + 2 * k, "%2hhx", &seed[k]);
+      if (subnet6 == NULL)
+        net_subnet6_ula (seed, &want6);
+      json_array_foreach (all, i, r)
+      {
+        struct net_subnet6 o6;
+        if (netrec_subnet6 (r, &o6, NULL) == 0 && net_subnet6_overlaps (&want6, &o6))
+          {
+            cleanup_free char *os = net_subnet6_format (&o6);
+            cleanup_free char *ws = net_subnet6_format (&want6);
+            return nook_error_set (err, 0, "invalid --subnet %s: it overlaps network %s (%s)", ws,
+                                   json_string_value (json_object_get (r, "Name")), os);
+          }
+      }
+    }
   cleanup_free char *sn = net_subnet_format (&want);
   cleanup_free char *gw = net_addr_format (net_subnet_gateway (&want));
   cleanup_free char *created = now_rfc3339 ();
@@ -240,8 +273,17 @@ network_create (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:[{s:s, s:s}]}, s:b, "
                    "s:O, s:{}}",
                    "Name", name, "Id", id, "Created", created, "Scope", "local", "Driver", "bridge",
-                   "EnableIPv6", 0, "IPAM", "Driver", "default", "Config", "Subnet", sn, "Gateway",
-                   gw, "Internal", internal, "Labels", labels, "Containers");
+                   "EnableIPv6", ipv6, "IPAM", "Driver", "default", "Config", "Subnet", sn,
+                   "Gateway", gw, "Internal", internal, "Labels", labels, "Containers");
+  if (rec && ipv6)
+    {
+      struct in6_addr g6;
+      net_subnet6_host (&want6, 1, &g6);
+      cleanup_free char *sn6 = net_subnet6_format (&want6);
+      cleanup_free char *gw6 = net_addr6_format (&g6);
+      json_array_append_new (json_object_get (json_object_get (rec, "IPAM"), "Config"),
+                             json_pack ("{s:s, s:s}", "Subnet", sn6, "Gateway", gw6));
+    }
   if (rec == NULL || netrec_save (root, rec, true, err) < 0)
     return rec ? -1 : nook_error_set (err, ENOMEM, "network record");
   events_record (root, "network", "create", id,

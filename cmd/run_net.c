@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static bool
@@ -87,6 +88,20 @@ bind_ports (struct run_net *rn, bool fresh, nook_error_t *err)
     {
       cleanup_error nook_error_t e = NULL;
       bool any = rn->asked[i].host_port == 0 || rn->asked[i].host_port_end > 0;
+      /* a start right after a stop: the last run's forwarder processes, killed,
+       * may still hold the port for a moment (they must be scheduled to exit;
+       * on a busy machine that took long enough for `nook restart` to fail):
+       * 1 s of retries before "already allocated" stands */
+      for (int tries = 0; !fresh && !any && tries < 50; tries++)
+        {
+          cleanup_error nook_error_t busy = NULL;
+          if ((rn->listen_fds[i] = net_port_bind (&rn->ports[i], &busy)) >= 0
+              || strstr (busy->msg, "already allocated") == NULL)
+            break;
+          nanosleep (&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+        }
+      if (rn->listen_fds[i] >= 0)
+        continue;
       if ((rn->listen_fds[i] = net_port_bind (&rn->ports[i], fresh || !any ? err : &e)) >= 0)
         continue;
       if (fresh || !any)
@@ -181,7 +196,19 @@ etc_files (const char *name, struct nook_spec *spec, struct run_net *rn, nook_er
                                                         : NULL;
   free (spec->etc_hosts);
   spec->etc_hosts = NULL;
-  return net_hosts_file (spec->hostname, name, addr, q->add_hosts, gw, why, &spec->etc_hosts, err);
+  if (net_hosts_file (spec->hostname, name, addr, q->add_hosts, gw, why, &spec->etc_hosts, err) < 0)
+    return -1;
+  if (rn->mode.kind == NET_USER && rn->joined && rn->join.ipv6)
+    {
+      /* (its IPv6 address too, as Docker's file has it) */
+      cleanup_free char *a6 = net_addr6_format (&rn->join.addr6);
+      char *more = xasprintf ("%s%s\t%s%s%s\n", spec->etc_hosts, a6, spec->hostname,
+                              name && strcmp (name, spec->hostname) != 0 ? " " : "",
+                              name && strcmp (name, spec->hostname) != 0 ? name : "");
+      free (spec->etc_hosts);
+      spec->etc_hosts = more;
+    }
+  return 0;
 }
 
 static int
@@ -773,8 +800,11 @@ run_net_info (struct run_net_info_line *l, size_t max)
   l[n++] = (struct run_net_info_line){
     "Published ports", "PublishedPorts",
     xstrdup ("nook-ports: the host's sockets, connections made inside the container, "
-             "splice(2); the server sees a loopback client's address as it is (127.0.0.1), "
-             "other clients as the container's own address (their address is not visible)")
+             "splice(2); TCP: the server sees the client's address as it is (a loopback "
+             "client's as 127.0.0.1; another's through IP_TRANSPARENT and a fwmark rule with "
+             "a local route in the container's namespace, which its root can see; IPv6 "
+             "clients but ::1 as the container's own address); UDP: a loopback client's "
+             "address as it is, other clients as the container's own address")
   };
   cleanup_free char *range = read_trimmed_text ("/proc/sys/net/ipv4/ping_group_range");
   for (char *c = range; c && *c; c++)
@@ -797,8 +827,21 @@ run_net_info (struct run_net_info_line *l, size_t max)
 /* ---- inspect ---- */
 
 static json_t *
-endpoint_json (const char *net_id, const char *gw, const char *cidr, json_t *aliases)
+endpoint_json (const char *net_id, const char *gw, const char *cidr, json_t *aliases,
+               const char *gw6, const char *cidr6)
 {
+  char addr6[64] = "";
+  int prefix6 = 0;
+  if (cidr6 && *cidr6)
+    {
+      snprintf (addr6, sizeof addr6, "%s", cidr6);
+      char *slash = strchr (addr6, '/');
+      if (slash)
+        {
+          *slash = '\0';
+          prefix6 = atoi (slash + 1);
+        }
+    }
   char addr[64] = "";
   int prefix = 0;
   if (cidr && *cidr)
@@ -811,10 +854,11 @@ endpoint_json (const char *net_id, const char *gw, const char *cidr, json_t *ali
           prefix = atoi (slash + 1);
         }
     }
-  return json_pack ("{s:s, s:s, s:s, s:s, s:i, s:O?, s:s, s:s, s:s}", "NetworkID",
+  return json_pack ("{s:s, s:s, s:s, s:s, s:i, s:O?, s:s, s:s, s:s, s:i}", "NetworkID",
                     net_id ? net_id : "", "EndpointID", "", "Gateway", *addr && gw ? gw : "",
                     "IPAddress", addr, "IPPrefixLen", prefix, "Aliases", aliases, "MacAddress", "",
-                    "IPv6Gateway", "", "GlobalIPv6Address", "");
+                    "IPv6Gateway", *addr6 && gw6 ? gw6 : "", "GlobalIPv6Address", addr6,
+                    "GlobalIPv6PrefixLen", prefix6);
 }
 
 json_t *
@@ -830,26 +874,33 @@ run_net_inspect (const char *root, const char *id, const json_t *config, bool ru
   bool own = e == NULL && (net_mode_user (&m));
   /* the user-defined networks it is on (the records list their live members) */
   json_t *recs = netrec_list (root), *rec;
+  /* and those `network connect` added, listed also while it is stopped */
+  json_auto_t *connected = netrec_connected (root, id);
   size_t i;
   json_array_foreach (recs, i, rec)
   {
     const char *name = json_string_value (json_object_get (rec, "Name"));
     json_t *ep = json_object_get (json_object_get (rec, "Containers"), id);
     bool asked_here = user && name && strcmp (name, m.target) == 0;
-    if (name == NULL || (ep == NULL && !asked_here))
+    json_t *added = name ? json_object_get (connected, name) : NULL;
+    if (name == NULL || (ep == NULL && !asked_here && added == NULL))
       continue;
-    json_t *cfg = json_array_get (json_object_get (json_object_get (rec, "IPAM"), "Config"), 0);
+    json_t *cfgs = json_object_get (json_object_get (rec, "IPAM"), "Config");
+    json_t *cfg = json_array_get (cfgs, 0), *cfg6 = json_array_get (cfgs, 1);
     json_object_set_new (nets, name,
                          endpoint_json (json_string_value (json_object_get (rec, "Id")),
                                         json_string_value (json_object_get (cfg, "Gateway")),
                                         json_string_value (json_object_get (ep, "IPv4Address")),
-                                        json_object_get (ep, "Aliases")));
+                                        json_object_get (ep ? ep : added, "Aliases"),
+                                        json_string_value (json_object_get (cfg6, "Gateway")),
+                                        json_string_value (json_object_get (ep, "IPv6Address"))));
   }
   json_decref (recs);
   /* the default network (and slirp4netns): the same address in every container */
   if (own && mode)
-    json_object_set_new (nets, mode,
-                         endpoint_json ("", "10.0.2.2", running ? "10.0.2.100/24" : "", NULL));
+    json_object_set_new (
+        nets, mode,
+        endpoint_json ("", "10.0.2.2", running ? "10.0.2.100/24" : "", NULL, NULL, NULL));
   size_t n = 0;
   struct net_port *v = running ? container_ports (config, &n) : NULL;
   for (size_t k = 0; k < n; k++)

@@ -1,6 +1,7 @@
 /* net/dnsd.c: see dnsd.h. */
 #include "net/dnsd.h"
 #include "util/util.h"
+#include "util/xalloc.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #define T_A 1
 #define T_PTR 12
+#define T_AAAA 28
 #define T_ANY 255
 #define C_IN 1
 #define TTL 600 /* Docker's embedded server's */
@@ -45,12 +47,15 @@ question (const unsigned char *q, size_t len, char *name, size_t size, unsigned 
   return true;
 }
 
-/* The addresses of `name` among the lines (several members may share an alias: a Compose
- * service's replicas), at most max; their count. */
+/* The addresses of family `af` (AF_INET: 4 bytes each, AF_INET6: 16) of
+ * `name` among the lines (several members may share an alias: a Compose
+ * service's replicas), at most max; their count.  *known: the name is there
+ * with any address. */
 static size_t
-lookup (const char *name, char *const *lines, size_t n, uint32_t *found, size_t max)
+lookup (const char *name, int af, char *const *lines, size_t n, unsigned char (*found)[16],
+        size_t max, bool *known)
 {
-  size_t nf = 0;
+  size_t nf = 0, alen = af == AF_INET ? 4 : 16;
   for (size_t k = 0; k < n && nf < max; k++)
     {
       const char *l = lines[k];
@@ -60,8 +65,11 @@ lookup (const char *name, char *const *lines, size_t n, uint32_t *found, size_t 
         continue;
       memcpy (addr, l, a);
       addr[a] = '\0';
-      struct in_addr in;
-      if (inet_pton (AF_INET, addr, &in) != 1)
+      unsigned char in[16];
+      int fam = inet_pton (AF_INET, addr, in) == 1    ? AF_INET
+                : inet_pton (AF_INET6, addr, in) == 1 ? AF_INET6
+                                                      : 0;
+      if (fam == 0)
         continue;
       for (const char *p = l + a; *p;)
         {
@@ -69,11 +77,14 @@ lookup (const char *name, char *const *lines, size_t n, uint32_t *found, size_t 
           size_t w = strcspn (p, " \t");
           if (w && w == strlen (name) && strncasecmp (p, name, w) == 0)
             {
+              *known = true;
+              if (fam != af)
+                break;
               bool dup = false;
               for (size_t j = 0; j < nf; j++)
-                dup = dup || found[j] == in.s_addr;
+                dup = dup || memcmp (found[j], in, alen) == 0;
               if (!dup)
-                found[nf++] = in.s_addr;
+                memcpy (found[nf++], in, alen);
               break;
             }
           p += w;
@@ -158,9 +169,9 @@ put_rr_head (unsigned char *p, unsigned type, unsigned rdlen)
   return 12;
 }
 
-enum net_dnsd_verdict
-net_dnsd_answer (const unsigned char *q, size_t qlen, char *const *lines, size_t n,
-                 unsigned char *out, size_t size, size_t *out_len)
+static enum net_dnsd_verdict
+answer (const unsigned char *q, size_t qlen, char *const *lines, size_t n, unsigned char *out,
+        size_t size, size_t *out_len)
 {
   char name[256];
   unsigned type, cls;
@@ -189,25 +200,59 @@ net_dnsd_answer (const unsigned char *q, size_t qlen, char *const *lines, size_t
       *out_len = o;
       return NET_DNSD_ANSWER;
     }
-  uint32_t addrs[16];
-  size_t na = lookup (name, lines, n, addrs, ARRAY_SIZE (addrs));
-  if (na == 0)
+  unsigned char v4[16][16], v6[16][16];
+  bool known = false;
+  size_t n4 = lookup (name, AF_INET, lines, n, v4, ARRAY_SIZE (v4), &known);
+  size_t n6 = lookup (name, AF_INET6, lines, n, v6, ARRAY_SIZE (v6), &known);
+  if (!known)
     return NET_DNSD_FORWARD;
-  bool a = type == T_A || type == T_ANY;
-  if (!header (q, end, 0, a ? (unsigned)na : 0, out, size) || (a && end + 16 * na > size))
+  /* A, AAAA (members of a network with --ipv6), both for ANY; an empty
+   * answer for another type of a known name */
+  size_t na = type == T_A || type == T_ANY ? n4 : 0;
+  size_t na6 = type == T_AAAA || type == T_ANY ? n6 : 0;
+  if (!header (q, end, 0, (unsigned)(na + na6), out, size) || end + 16 * na + 28 * na6 > size)
     return NET_DNSD_DROP;
   size_t o = end;
   /* every member with the name, rotated by the query's ID: round robin between the
    * replicas of a service */
-  size_t first = ((size_t)q[0] << 8 | q[1]) % na;
-  for (size_t k = 0; a && k < na; k++)
+  size_t rot = (size_t)q[0] << 8 | q[1];
+  for (size_t k = 0; k < na; k++)
     {
       o += put_rr_head (out + o, T_A, 4);
-      memcpy (out + o, &addrs[(first + k) % na], 4);
+      memcpy (out + o, v4[(rot + k) % na], 4);
       o += 4;
+    }
+  for (size_t k = 0; k < na6; k++)
+    {
+      o += put_rr_head (out + o, T_AAAA, 16);
+      memcpy (out + o, v6[(rot + k) % na6], 16);
+      o += 16;
     }
   *out_len = o;
   return NET_DNSD_ANSWER;
+}
+
+enum net_dnsd_verdict
+net_dnsd_answer (const unsigned char *q, size_t qlen, char *const *lines, size_t n,
+                 unsigned char *out, size_t size, size_t *out_len)
+{
+  /* (a member's entry may hold several lines: its IPv4 and IPv6 addresses) */
+  size_t nf = 0, cap = n + 1;
+  char **flat = xreallocarray (NULL, cap, sizeof *flat);
+  for (size_t k = 0; k < n; k++)
+    for (const char *l = lines[k]; l && *l;)
+      {
+        size_t w = strcspn (l, "\n");
+        if (nf == cap)
+          flat = xreallocarray (flat, cap *= 2, sizeof *flat);
+        flat[nf++] = xstrndup (l, w);
+        l += w + (l[w] == '\n');
+      }
+  enum net_dnsd_verdict v = answer (q, qlen, flat, nf, out, size, out_len);
+  for (size_t k = 0; k < nf; k++)
+    free (flat[k]);
+  free (flat);
+  return v;
 }
 
 bool

@@ -4,8 +4,9 @@
  * embedded 127.0.0.11: the network's holder (cmd/netns_holder.c) answers the
  * names of its members (names, aliases, short IDs, from their hosts lines)
  * and their addresses' PTR names, and forwards every other query to the
- * host's name servers.  A known name asked for another type than A (AAAA)
- * gets an empty answer, so that a resolver does not go looking elsewhere. */
+ * host's name servers.  A and, for a network with --ipv6, AAAA; a known name
+ * asked for another type (or AAAA on an IPv4 network) gets an empty answer,
+ * so that a resolver does not go looking elsewhere. */
 #ifndef NOOK_NET_DNSD_H
 #define NOOK_NET_DNSD_H
 
@@ -20,7 +21,8 @@ enum net_dnsd_verdict
   NET_DNSD_DROP,    /* not a query (a reply, garbage): ignore it */
 };
 
-/* Members as hosts lines ("ADDR\tNAME ALIAS... SHORTID"); n of them. */
+/* Members as hosts lines ("ADDR\tNAME ALIAS... SHORTID"; a member's may be
+ * several, newline-separated: IPv4 and IPv6); n of them. */
 enum net_dnsd_verdict net_dnsd_answer (const unsigned char *q, size_t qlen, char *const *lines,
                                        size_t n, unsigned char *out, size_t size, size_t *out_len);
 

@@ -1,5 +1,6 @@
 /* net/forward.c: see forward.h. */
 #include "net/forward.h"
+#include "net/link.h"
 #include "net/sandbox_self.h"
 #include "util/cleanup.h"
 #include "util/util.h"
@@ -8,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <netinet/tcp.h>
 #include <sched.h>
 #include <signal.h>
@@ -18,13 +20,21 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #define UDP_IDLE_SECONDS 90
 #define PIPE_SIZE (1 << 20)
 #define PIPE_SMALL 65536 /* a new pipe's size: grown to PIPE_SIZE once full */
-#define POOL_PIPES 16
+#define POOL_PIPES 32    /* a process's (a wrk run of 16 connections takes 32) */
+#define POOL_BIG 4       /* of which grown to PIPE_SIZE at most: others shrink back */
+#define MAX_WORKERS 4    /* forwarding processes */
+/* the mark of the connections made inside from a client's address, and the
+ * routing table that delivers their answers back to the forwarder */
+#define FWD_MARK 0x6e6f6f6bu /* "nook" */
+#define FWD_TABLE 0x6e6bu
+#define FWD_RULE_PRIO 100u
 
 enum kind
 {
@@ -32,6 +42,7 @@ enum kind
   K_UDP_HOST, /* a UDP port on the host */
   K_CONN,     /* one side of a TCP connection */
   K_FLOW,     /* the inside socket of a UDP client */
+  K_LEAD,     /* a worker's pidfd of the first forwarder: it ended */
 };
 
 struct ep
@@ -45,6 +56,7 @@ struct fwd
 {
   int epfd;
   uint32_t addr;
+  bool transparent; /* TCP clients keep their address inside (transparent_setup) */
   struct flow *flows;
   struct conn *dead; /* closed in this batch of events, freed after it */
   /* empty pipes of ended connections, for the next ones (a few: the user's
@@ -54,7 +66,7 @@ struct fwd
     int fd[2];
     bool big;
   } spare[POOL_PIPES];
-  size_t n_spare;
+  size_t n_spare, n_big;
 };
 
 struct port_ep
@@ -70,7 +82,8 @@ struct conn
   int pipe[2][2];   /* pipe[d]: bytes read from fd[d], to be written to fd[!d] */
   size_t queued[2]; /* bytes in pipe[d] */
   bool eof[2], shut[2], hup[2], connecting, closed;
-  bool big[2]; /* pipe[d] was grown to PIPE_SIZE (it filled up once: a bulk transfer) */
+  bool client_early; /* the client's bytes came while connecting inside */
+  bool big[2];       /* pipe[d] was grown to PIPE_SIZE (it filled up once: a bulk transfer) */
   struct conn *next_dead;
   struct ep ep[2];
 };
@@ -86,17 +99,14 @@ struct flow
   struct flow *next;
 };
 
-/* The client's address when it is a loopback one (IPv4, network byte order),
- * else 0: the connection inside is then made from that address, so the server
- * sees a loopback client as one (127.0.0.1), as pasta's splice path shows it. */
+/* The client's IPv4 address (network byte order; ::1 is 127.0.0.1, a
+ * v4-mapped address its IPv4 one), or 0 for another IPv6 client (the
+ * container's network is IPv4 only). */
 static uint32_t
-loopback_client (const struct sockaddr_storage *ss)
+client_v4 (const struct sockaddr_storage *ss)
 {
   if (ss->ss_family == AF_INET)
-    {
-      uint32_t a = ((const struct sockaddr_in *)ss)->sin_addr.s_addr;
-      return (ntohl (a) >> 24) == 127 ? a : 0;
-    }
+    return ((const struct sockaddr_in *)ss)->sin_addr.s_addr;
   if (ss->ss_family == AF_INET6)
     {
       const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
@@ -104,14 +114,25 @@ loopback_client (const struct sockaddr_storage *ss)
         return htonl (INADDR_LOOPBACK);
       uint32_t v4;
       memcpy (&v4, &a->s6_addr[12], 4);
-      if (IN6_IS_ADDR_V4MAPPED (a) && (ntohl (v4) >> 24) == 127)
+      if (IN6_IS_ADDR_V4MAPPED (a))
         return v4;
     }
   return 0;
 }
 
+static bool
+is_loopback (uint32_t a)
+{
+  return (ntohl (a) >> 24) == 127;
+}
+
+/* A socket inside to the container's addr:port, from the client's address
+ * `from` (0: the container's own).  A loopback client's address is local in
+ * every namespace (127.0.0.0/8), as pasta's splice path shows it; another
+ * one is bound with IP_TRANSPARENT and the connection marked FWD_MARK, whose
+ * answers transparent_setup routes back here. */
 static int
-inside_socket (int type, uint32_t from, uint32_t addr, uint16_t port)
+inside_socket (int type, uint32_t from, bool transparent, uint32_t addr, uint16_t port)
 {
   int fd = socket (AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
@@ -119,6 +140,13 @@ inside_socket (int type, uint32_t from, uint32_t addr, uint16_t port)
   int one = 1;
   if (type == SOCK_STREAM)
     setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (from != 0 && !is_loopback (from))
+    {
+      uint32_t mark = FWD_MARK;
+      if (!transparent || setsockopt (fd, SOL_IP, IP_TRANSPARENT, &one, sizeof one) < 0
+          || setsockopt (fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark) < 0)
+        from = 0; /* (seen as the container's own address) */
+    }
   if (from != 0)
     {
       /* the port is picked by connect(2), for the 4-tuple: a bound port 0
@@ -159,6 +187,10 @@ conn_free (struct fwd *f, struct conn *c)
       close (c->fd[d]); /* (the last reference: epoll forgets it) */
       if (c->queued[d] == 0 && f->n_spare < POOL_PIPES)
         {
+          /* (a user's pipe buffers are limited for all its processes) */
+          if (c->big[d] && f->n_big >= POOL_BIG)
+            c->big[d] = fcntl (c->pipe[d][1], F_SETPIPE_SZ, PIPE_SMALL) < 0;
+          f->n_big += c->big[d];
           f->spare[f->n_spare].fd[0] = c->pipe[d][0];
           f->spare[f->n_spare].fd[1] = c->pipe[d][1];
           f->spare[f->n_spare++].big = c->big[d];
@@ -183,6 +215,7 @@ pipe_get (struct fwd *f, int p[2], bool *big)
       p[0] = f->spare[f->n_spare].fd[0];
       p[1] = f->spare[f->n_spare].fd[1];
       *big = f->spare[f->n_spare].big;
+      f->n_big -= *big;
       return 0;
     }
   *big = false;
@@ -200,7 +233,7 @@ accept_all (struct fwd *f, struct port_ep *p)
       int cl = accept4 (p->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (cl < 0)
         return;
-      int in = inside_socket (SOCK_STREAM, loopback_client (&ss), f->addr, p->cport);
+      int in = inside_socket (SOCK_STREAM, client_v4 (&ss), f->transparent, f->addr, p->cport);
       struct conn *c = in < 0 ? NULL : xzalloc (sizeof *c);
       if (c == NULL || pipe_get (f, c->pipe[0], &c->big[0]) < 0)
         {
@@ -282,14 +315,16 @@ conn_event (struct fwd *f, struct conn *c, int side, uint32_t ev)
       conn_free (f, c);
       return;
     }
-  bool both = false;
+  bool connected = false;
   if (c->connecting)
     {
       if (side == 0)
         {
           if (ev & EPOLLHUP)
             conn_free (f, c);
-          return; /* (the client's bytes wait until the connection inside is made) */
+          /* (the client's bytes wait until the connection inside is made) */
+          c->client_early |= (ev & EPOLLIN) != 0;
+          return;
         }
       /* (a refused connection is EPOLLERR: nothing listens inside, and the
        * client sees its connection closed) */
@@ -299,12 +334,17 @@ conn_event (struct fwd *f, struct conn *c, int side, uint32_t ev)
           return;
         }
       c->connecting = false;
-      both = true; /* the client's first bytes wait, unread */
+      /* the client's first bytes wait, unread, if they came meanwhile (if
+       * they come later, an event says so: no read to find nothing) */
+      connected = true;
     }
   if (ev & EPOLLHUP)
     c->hup[side] = true;
   /* readable: this side's bytes move; writable: the other side's */
-  bool in = both || (ev & (EPOLLIN | EPOLLHUP)), out = both || (ev & EPOLLOUT);
+  bool in = ev & (EPOLLIN | EPOLLHUP);
+  /* (writable with nothing waiting to go there: the last pump read that
+   * direction dry, and new bytes bring their own event) */
+  bool out = connected ? c->client_early : (ev & EPOLLOUT) && c->queued[!side] > 0;
   if ((in && pump (c, side) < 0) || (out && pump (c, !side) < 0))
     {
       conn_free (f, c);
@@ -328,7 +368,10 @@ flow_for (struct fwd *f, struct port_ep *p, const struct sockaddr_storage *ss, s
   for (struct flow *fl = f->flows; fl; fl = fl->next)
     if (fl->port == p && fl->client_len == len && memcmp (&fl->client, ss, len) == 0)
       return fl;
-  int fd = inside_socket (SOCK_DGRAM, loopback_client (ss), f->addr, p->cport);
+  /* (UDP: only a loopback client keeps its address; an answer carries no
+   * mark of the datagram it answers) */
+  uint32_t from = client_v4 (ss);
+  int fd = inside_socket (SOCK_DGRAM, is_loopback (from) ? from : 0, false, f->addr, p->cport);
   if (fd < 0)
     return NULL;
   struct flow *fl = xzalloc (sizeof *fl);
@@ -402,6 +445,20 @@ udp_expire (struct fwd *f)
 
 /* ---- the helper ---- */
 
+/* In the container's network namespace, with CAP_NET_ADMIN there: TCP
+ * connections marked FWD_MARK are delivered locally whatever their
+ * destination (the client's address, bound with IP_TRANSPARENT), and a
+ * server's accepted connection takes the mark of the SYN that made it
+ * (tcp_fwmark_accept), so its answers come back to the forwarder instead of
+ * leaving by the default route.  TPROXY's routing, in a namespace nook owns. */
+static int
+transparent_setup (nook_error_t *err)
+{
+  if (net_link_sysctl ("net/ipv4/tcp_fwmark_accept", "1", err) < 0)
+    return -1;
+  return net_link_local_mark (FWD_MARK, FWD_TABLE, FWD_RULE_PRIO, err);
+}
+
 static int
 enter_namespaces (int userns, int netns, nook_error_t *err)
 {
@@ -419,6 +476,14 @@ enter_namespaces (int userns, int netns, nook_error_t *err)
 }
 
 __attribute__ ((noreturn)) static void
+helper_fail (const struct nook_error *err)
+{
+  fprintf (stderr, "nook: port forwarder: %s%s%s\n", err->msg, err->code ? ": " : "",
+           err->code ? strerror (err->code) : "");
+  _exit (1);
+}
+
+__attribute__ ((noreturn)) static void
 forwarder_main (const struct net_port *ports, const int *fds, size_t n, uint32_t addr)
 {
   cleanup_error nook_error_t err = NULL;
@@ -426,28 +491,73 @@ forwarder_main (const struct net_port *ports, const int *fds, size_t n, uint32_t
   /* splice(2) into a socket the peer reset raises SIGPIPE (it sends without
    * MSG_NOSIGNAL): one client leaving mid-answer must not end every port */
   signal (SIGPIPE, SIG_IGN);
-  if (enter_namespaces (fds[n], fds[n + 1], &err) < 0 || net_sandbox_self (NULL, &err) < 0)
+  if (enter_namespaces (fds[n], fds[n + 1], &err) < 0)
+    helper_fail (err);
+  /* (without it, or should it fail, clients but loopback ones are seen as
+   * the container's own address) */
+  cleanup_error nook_error_t terr = NULL;
+  f.transparent = transparent_setup (&terr) == 0;
+  /* One process a CPU (4 at most) takes the TCP connections, the first one
+   * also the UDP ports (their flows are its state): on a busy machine a single
+   * forwarder gets one task's share of the CPU for every connection, the
+   * servers' forked children one each (measured here at a load of 14: 48% of
+   * the host's requests/s).  Each waits on the listening sockets with
+   * EPOLLEXCLUSIVE; they end with the first, seen through a pidfd (not
+   * PR_SET_PDEATHSIG: Landlock's signal scope, each process in a domain of
+   * its own, keeps the dying first one from signalling them). */
+  /* A session of its own: with the scheduler's autogroups (one a session) the
+   * forwarder would share one group's CPU with the nook or supervisor that
+   * started it, and be starved on a busy machine as no daemon is (its
+   * process group too: a terminal's ^C goes to nook, which ends it). */
+  setsid ();
+  bool has_tcp = false;
+  for (size_t i = 0; i < n; i++)
+    has_tcp |= ports[i].proto == IPPROTO_TCP;
+  long cpus = sysconf (_SC_NPROCESSORS_ONLN);
+  int workers = !has_tcp || cpus < 1 ? 1 : cpus > MAX_WORKERS ? MAX_WORKERS : (int)cpus;
+  bool first = true;
+  pid_t lead = getpid ();
+  int lead_fd = -1;
+  signal (SIGCHLD, SIG_IGN); /* (nothing to reap) */
+  for (int w = 1; w < workers; w++)
     {
-      fprintf (stderr, "nook: port forwarder: %s%s%s\n", err->msg, err->code ? ": " : "",
-               err->code ? strerror (err->code) : "");
-      _exit (1);
+      pid_t pid = fork ();
+      if (pid == 0)
+        {
+          first = false;
+          signal (SIGCHLD, SIG_DFL);
+          lead_fd = (int)syscall (SYS_pidfd_open, lead, 0);
+          if (lead_fd < 0 || getppid () != lead)
+            _exit (0);
+          break;
+        }
     }
+  /* (CAP_NET_RAW in the container's user namespace: IP_TRANSPARENT, SO_MARK) */
+  if (net_sandbox_self_keep (NULL, f.transparent ? 1ULL << CAP_NET_RAW : 0, &err) < 0)
+    helper_fail (err);
   f.epfd = epoll_create1 (EPOLL_CLOEXEC);
   if (f.epfd < 0)
     _exit (1);
   for (size_t i = 0; i < n; i++)
     {
-      struct port_ep *p = xzalloc (sizeof *p);
       bool tcp = ports[i].proto == IPPROTO_TCP;
+      if (!tcp && !first)
+        continue;
+      struct port_ep *p = xzalloc (sizeof *p);
       *p = (struct port_ep){ .ep = { .kind = tcp ? K_LISTEN : K_UDP_HOST, .obj = p },
                              .fd = fds[i],
                              .cport = ports[i].container_port };
-      struct epoll_event e = { .events = EPOLLIN, .data.ptr = &p->ep };
+      struct epoll_event e
+          = { .events = EPOLLIN | (workers > 1 && tcp ? EPOLLEXCLUSIVE : 0), .data.ptr = &p->ep };
       epoll_ctl (f.epfd, EPOLL_CTL_ADD, p->fd, &e);
       int one = 1; /* inherited by the accepted connections */
       if (tcp)
         setsockopt (p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
+  static struct ep lead_ep = { .kind = K_LEAD };
+  struct epoll_event le = { .events = EPOLLIN, .data.ptr = &lead_ep };
+  if (lead_fd >= 0 && epoll_ctl (f.epfd, EPOLL_CTL_ADD, lead_fd, &le) < 0)
+    _exit (0);
   size_t size = 65536;
   char *buf = xmalloc (size);
   struct epoll_event evs[64];
@@ -473,6 +583,8 @@ forwarder_main (const struct net_port *ports, const int *fds, size_t n, uint32_t
             case K_CONN:
               conn_event (&f, ep->obj, ep->side, evs[i].events);
               break;
+            case K_LEAD:
+              _exit (0);
             }
         }
       while (f.dead)
@@ -497,6 +609,7 @@ net_forward_start (const struct net_port *ports, int *fds, size_t n, int userns_
   int r = net_helper_fork ("nook-ports", all, (int)n + 2, h, err);
   if (r == 0)
     forwarder_main (ports, all, n, addr);
+  h->group = r > 0; /* (its workers go with it: they hold the host's sockets too) */
   free (all);
   for (size_t i = 0; i < n; i++)
     close (fds[i]);

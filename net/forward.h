@@ -8,11 +8,17 @@
  * address and port from inside and moves the bytes with splice(2) (kernel to
  * kernel, through a pipe); for UDP, one connected socket inside per client
  * address, dropped after 90 s of silence (Docker's userland proxy's timeout).
- * A client on the host's loopback is seen inside with its own address (the
- * connection inside is made from it: 127.0.0.0/8 is local there too), as
- * pasta's splice path shows it; other clients are seen as the container's own
- * address (keeping theirs would need IP_TRANSPARENT and policy routing in the
- * container's namespace, or the user-mode stack's slower TCP). */
+ * A TCP client keeps its address inside: a loopback one because 127.0.0.0/8 is
+ * local there too (as pasta's splice path shows it); any other IPv4 one
+ * because the connection inside is bound to it with IP_TRANSPARENT and marked,
+ * and the forwarder, root of the container's user namespace, set up TPROXY's
+ * routing in the container's network namespace before dropping all but
+ * CAP_NET_RAW there (tcp_fwmark_accept=1: the server's connection takes the
+ * SYN's mark; `fwmark MARK lookup TABLE`, `local 0.0.0.0/0 dev lo table
+ * TABLE`: its answers come back through lo).  Should that setup fail, such
+ * clients are seen as the container's own address, as are UDP clients not on
+ * loopback (an answer carries no mark of the datagram it answers) and IPv6
+ * ones but ::1 (the container's network is IPv4). */
 #ifndef NOOK_NET_FORWARD_H
 #define NOOK_NET_FORWARD_H
 

@@ -98,6 +98,14 @@ net_helper_kill (struct net_helper *h)
 {
   if (h->pid <= 0)
     return;
+  /* (only while it is our unreaped child, which waitid without WNOWAIT's
+   * reaping says: then neither its pid nor the group of that ID can be
+   * another's; ESRCH when it has not made its group yet, and then it has no
+   * worker either) */
+  siginfo_t si;
+  if (h->group && h->pidfd >= 0
+      && waitid (P_PIDFD, (id_t)h->pidfd, &si, WEXITED | WNOHANG | WNOWAIT) == 0)
+    kill (-h->pid, SIGKILL);
   if (h->pidfd >= 0)
     syscall (SYS_pidfd_send_signal, h->pidfd, SIGKILL, NULL, 0);
   else

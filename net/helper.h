@@ -18,6 +18,7 @@ struct net_helper
   int pidfd;  /* -1: none */
   int errfd;  /* a memfd holding the helper's stderr (external programs), or -1 */
   int holdfd; /* an fd nook holds for the helper's sake (slirp4netns' --exit-fd), or -1 */
+  bool group; /* it leads a process group of its own (setsid): killed as a group */
   char name[32];
 };
 
@@ -37,7 +38,8 @@ int net_helper_fork (const char *name, int *fds, int n, struct net_helper *h, no
 /* Whether the helper has ended (without reaping it). */
 bool net_helper_ended (const struct net_helper *h);
 
-/* Kill the helper (SIGKILL through its pidfd) if it still runs. */
+/* Kill the helper (SIGKILL through its pidfd) if it still runs, and with
+ * `group` the processes of its group (its workers) at once. */
 void net_helper_kill (struct net_helper *h);
 
 /* Reap it and free what h holds; returns its wait status, or -1 when there was

@@ -7,12 +7,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fib_rules.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <linux/veth.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <net/route.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -82,8 +84,9 @@ attr_end (struct nlbuf *b, struct rtattr *a)
   a->rta_len = (unsigned short)(b->data + b->len - (char *)a);
 }
 
+/* Send the request in b; an answer of error `ok` (EEXIST, or 0) counts as done. */
 static int
-nl_request (struct nlbuf *b, const char *what, nook_error_t *err)
+nl_request_ok (struct nlbuf *b, const char *what, int ok, nook_error_t *err)
 {
   struct nlmsghdr *h = (struct nlmsghdr *)b->data;
   h->nlmsg_len = (unsigned)b->len;
@@ -104,10 +107,16 @@ nl_request (struct nlbuf *b, const char *what, nook_error_t *err)
   if (r->nlmsg_type == NLMSG_ERROR)
     {
       struct nlmsgerr *e = NLMSG_DATA (r);
-      if (e->error != 0)
+      if (e->error != 0 && -e->error != ok)
         return nook_error_set (err, -e->error, "%s", what);
     }
   return 0;
+}
+
+static int
+nl_request (struct nlbuf *b, const char *what, nook_error_t *err)
+{
+  return nl_request_ok (b, what, 0, err);
 }
 
 int
@@ -216,4 +225,77 @@ net_link_delete (const char *name, nook_error_t *err)
   attr_add (&b, IFLA_IFNAME, name, strlen (name) + 1);
   cleanup_free char *what = xasprintf ("delete interface '%s'", name);
   return nl_request (&b, what, err);
+}
+
+int
+net_link_local_mark (uint32_t mark, uint32_t table, uint32_t prio, nook_error_t *err)
+{
+  struct nlbuf b;
+  memset (&b, 0, sizeof b);
+  struct nlmsghdr *h = (struct nlmsghdr *)b.data;
+  h->nlmsg_type = RTM_NEWROUTE;
+  h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+  h->nlmsg_seq = 1;
+  b.len = NLMSG_LENGTH (sizeof (struct rtmsg));
+  struct rtmsg *rt = NLMSG_DATA (h);
+  *rt = (struct rtmsg){ .rtm_family = AF_INET,
+                        .rtm_table = RT_TABLE_UNSPEC,
+                        .rtm_protocol = RTPROT_BOOT,
+                        .rtm_scope = RT_SCOPE_HOST,
+                        .rtm_type = RTN_LOCAL };
+  uint32_t lo = if_nametoindex ("lo");
+  if (lo == 0)
+    return nook_error_set (err, errno, "find interface 'lo'");
+  attr_add (&b, RTA_TABLE, &table, sizeof table);
+  attr_add (&b, RTA_OIF, &lo, sizeof lo);
+  cleanup_free char *what = xasprintf ("add route 'local 0.0.0.0/0 dev lo table %u'", table);
+  if (nl_request_ok (&b, what, EEXIST, err) < 0)
+    return -1;
+  memset (&b, 0, sizeof b);
+  h->nlmsg_type = RTM_NEWRULE;
+  h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+  h->nlmsg_seq = 2;
+  b.len = NLMSG_LENGTH (sizeof (struct fib_rule_hdr));
+  struct fib_rule_hdr *fr = NLMSG_DATA (h);
+  *fr = (struct fib_rule_hdr){ .family = AF_INET, .action = FR_ACT_TO_TBL };
+  uint32_t mask = 0xffffffffu;
+  attr_add (&b, FRA_PRIORITY, &prio, sizeof prio);
+  attr_add (&b, FRA_FWMARK, &mark, sizeof mark);
+  attr_add (&b, FRA_FWMASK, &mask, sizeof mask);
+  attr_add (&b, FRA_TABLE, &table, sizeof table);
+  free (what);
+  what = xasprintf ("add rule 'fwmark %#x lookup %u'", mark, table);
+  return nl_request_ok (&b, what, EEXIST, err);
+}
+
+int
+net_link_set_mac (const char *name, const uint8_t mac[6], nook_error_t *err)
+{
+  struct ifreq ifr;
+  if (ifreq_of (&ifr, name, err) < 0)
+    return -1;
+  ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+  memcpy (ifr.ifr_hwaddr.sa_data, mac, 6);
+  cleanup_close int fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || ioctl (fd, SIOCSIFHWADDR, &ifr) < 0)
+    return nook_error_set (err, errno, "set the Ethernet address of '%s'", name);
+  return 0;
+}
+
+int
+net_link_addr6 (const char *name, const struct in6_addr *a, unsigned prefix, nook_error_t *err)
+{
+  /* (linux/ipv6.h's struct in6_ifreq) */
+  struct
+  {
+    struct in6_addr addr;
+    uint32_t prefixlen;
+    int ifindex;
+  } r = { .addr = *a, .prefixlen = prefix, .ifindex = (int)if_nametoindex (name) };
+  if (r.ifindex == 0)
+    return nook_error_set (err, errno, "find interface '%s'", name);
+  cleanup_close int fd = socket (AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || ioctl (fd, SIOCSIFADDR, &r) < 0)
+    return nook_error_set (err, errno, "add an IPv6 address to '%s'", name);
+  return 0;
 }

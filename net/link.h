@@ -8,6 +8,7 @@
 #ifndef NOOK_NET_LINK_H
 #define NOOK_NET_LINK_H
 
+#include <netinet/in.h>
 #include <stdint.h>
 
 #include "util/error.h"
@@ -33,5 +34,19 @@ int net_link_configure (const char *name, unsigned mtu, uint32_t addr, unsigned 
 
 /* Write VALUE to /proc/sys/PATH (of the current network namespace). */
 int net_link_sysctl (const char *path, const char *value, nook_error_t *err);
+
+/* Deliver locally every packet marked `mark`: a rule `fwmark MARK lookup
+ * TABLE` (priority `prio`) and a route `local 0.0.0.0/0 dev lo table TABLE`
+ * (TPROXY's routing); what exists already is kept. */
+int net_link_local_mark (uint32_t mark, uint32_t table, uint32_t prio, nook_error_t *err);
+
+/* Set the Ethernet address of interface `name` (SIOCSIFHWADDR).  A bridge
+ * given one keeps it; else it takes the lowest of its ports', and changes
+ * when ports come and go (the members' ARP entries for the gateway then name
+ * an address nobody answers to until they expire). */
+int net_link_set_mac (const char *name, const uint8_t mac[6], nook_error_t *err);
+
+/* Add IPv6 address a/prefix to interface `name` (SIOCSIFADDR, AF_INET6). */
+int net_link_addr6 (const char *name, const struct in6_addr *a, unsigned prefix, nook_error_t *err);
 
 #endif

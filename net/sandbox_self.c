@@ -133,14 +133,16 @@ seccomp (nook_error_t *err)
   return rc < 0 ? nook_error_set (err, -rc, "load the helper's seccomp filter") : 0;
 }
 
-/* No capability left (a helper that entered a container's user namespace, or the
- * kept one, has them all there). */
+/* No capability left but `keep` (a helper that entered a container's user
+ * namespace, or the kept one, has them all there). */
 static int
-drop_caps (nook_error_t *err)
+drop_caps (uint64_t keep, nook_error_t *err)
 {
   struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
   struct __user_cap_data_struct d[2];
   memset (d, 0, sizeof d);
+  for (int i = 0; i < 2; i++)
+    d[i].permitted = d[i].effective = (uint32_t)(keep >> (32 * i));
   if (syscall (SYS_capset, &h, d) < 0)
     return nook_error_set (err, errno, "drop capabilities");
   return 0;
@@ -149,7 +151,13 @@ drop_caps (nook_error_t *err)
 int
 net_sandbox_self (const char *readable, nook_error_t *err)
 {
-  if (drop_caps (err) < 0)
+  return net_sandbox_self_keep (readable, 0, err);
+}
+
+int
+net_sandbox_self_keep (const char *readable, uint64_t keep_caps, nook_error_t *err)
+{
+  if (drop_caps (keep_caps, err) < 0)
     return -1;
   if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return nook_error_set (err, errno, "set no_new_privs");

@@ -11,8 +11,15 @@
 #ifndef NOOK_NET_SANDBOX_SELF_H
 #define NOOK_NET_SANDBOX_SELF_H
 
+#include <stdint.h>
+
 #include "util/error.h"
 
 int net_sandbox_self (const char *readable, nook_error_t *err);
+
+/* The same, keeping the capabilities of mask keep_caps (1 << CAP_...) in the
+ * user namespace the helper is in (the port forwarder keeps CAP_NET_RAW in the
+ * container's, for IP_TRANSPARENT and SO_MARK). */
+int net_sandbox_self_keep (const char *readable, uint64_t keep_caps, nook_error_t *err);
 
 #endif

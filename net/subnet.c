@@ -137,3 +137,98 @@ net_subnet_alloc (const struct net_subnet *s, const uint32_t *used, size_t n)
     }
   return 0;
 }
+
+/* ---- IPv6 ---- */
+
+static void
+mask6 (struct in6_addr *a, unsigned prefix)
+{
+  for (unsigned i = 0; i < 16; i++)
+    {
+      unsigned bits = prefix > 8 * i ? prefix - 8 * i : 0;
+      if (bits < 8)
+        a->s6_addr[i] &= (unsigned char)(0xff00u >> bits);
+    }
+}
+
+int
+net_subnet6_parse (const char *s, const char *flag, struct net_subnet6 *out, nook_error_t *err)
+{
+  const char *slash = s ? strchr (s, '/') : NULL;
+  char addr[64];
+  char *end = NULL;
+  unsigned long p = 0;
+  if (slash && (size_t)(slash - s) < sizeof addr)
+    {
+      memcpy (addr, s, (size_t)(slash - s));
+      addr[slash - s] = '\0';
+      errno = 0;
+      p = strtoul (slash + 1, &end, 10);
+    }
+  struct in6_addr a;
+  if (slash == NULL || (size_t)(slash - s) >= sizeof addr || end == slash + 1 || *end || errno
+      || p > 128 || inet_pton (AF_INET6, addr, &a) != 1)
+    return nook_error_set (err, 0,
+                           "invalid %s '%s': want an IPv6 subnet in CIDR form, e.g. "
+                           "fd00:db8::/64",
+                           flag, s ? s : "");
+  if (p < 48 || p > 112)
+    return nook_error_set (err, 0,
+                           "invalid %s '%s': the prefix must be from /48 to /112 (room for the "
+                           "gateway and containers)",
+                           flag, s);
+  out->prefix = (unsigned)p;
+  out->addr = a;
+  mask6 (&out->addr, out->prefix);
+  if (memcmp (&out->addr, &a, sizeof a) != 0)
+    {
+      char *want = net_subnet6_format (out);
+      nook_error_set (err, 0, "invalid %s '%s': it should be %s", flag, s, want);
+      free (want);
+      return -1;
+    }
+  return 0;
+}
+
+char *
+net_addr6_format (const struct in6_addr *a)
+{
+  char buf[INET6_ADDRSTRLEN];
+  inet_ntop (AF_INET6, a, buf, sizeof buf);
+  return xstrdup (buf);
+}
+
+char *
+net_subnet6_format (const struct net_subnet6 *s)
+{
+  char buf[INET6_ADDRSTRLEN];
+  inet_ntop (AF_INET6, &s->addr, buf, sizeof buf);
+  return xasprintf ("%s/%u", buf, s->prefix);
+}
+
+bool
+net_subnet6_overlaps (const struct net_subnet6 *a, const struct net_subnet6 *b)
+{
+  struct in6_addr x = a->addr, y = b->addr;
+  unsigned p = a->prefix < b->prefix ? a->prefix : b->prefix;
+  mask6 (&x, p);
+  mask6 (&y, p);
+  return memcmp (&x, &y, sizeof x) == 0;
+}
+
+void
+net_subnet6_host (const struct net_subnet6 *s, uint32_t index, struct in6_addr *out)
+{
+  *out = s->addr;
+  for (int i = 15; i >= 12; i--, index >>= 8)
+    out->s6_addr[i] |= (unsigned char)(index & 0xff);
+}
+
+void
+net_subnet6_ula (const unsigned char seed[5], struct net_subnet6 *out)
+{
+  memset (out, 0, sizeof *out);
+  out->addr.s6_addr[0] = 0xfd;
+  memcpy (&out->addr.s6_addr[1], seed, 5);
+  out->prefix = 64;
+}

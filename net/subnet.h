@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <netinet/in.h>
 #include <stdint.h>
 
 #include "util/error.h"
@@ -41,5 +42,26 @@ uint32_t net_subnet_gateway (const struct net_subnet *s);
 /* The lowest host address of s that is neither the network, the gateway, the
  * broadcast nor in used[0..n-1]; 0 when full. */
 uint32_t net_subnet_alloc (const struct net_subnet *s, const uint32_t *used, size_t n);
+
+/* ---- IPv6 subnets (`network create --ipv6`) ---- */
+
+struct net_subnet6
+{
+  struct in6_addr addr; /* host bits zero */
+  unsigned prefix;      /* 48..112: a host part of 16 bits at least */
+};
+
+/* "fd00:db8::/64"; errors as net_subnet_parse's. */
+int net_subnet6_parse (const char *s, const char *flag, struct net_subnet6 *out, nook_error_t *err);
+char *net_subnet6_format (const struct net_subnet6 *s);
+char *net_addr6_format (const struct in6_addr *a);
+bool net_subnet6_overlaps (const struct net_subnet6 *a, const struct net_subnet6 *b);
+
+/* Host `index` of s (the subnet's address plus index: 1 the gateway). */
+void net_subnet6_host (const struct net_subnet6 *s, uint32_t index, struct in6_addr *out);
+
+/* A unique local /64 (RFC 4193: fd, then 40 bits of global ID, subnet 0)
+ * whose global ID is the first 5 bytes of `seed`. */
+void net_subnet6_ula (const unsigned char seed[5], struct net_subnet6 *out);
 
 #endif

@@ -35,7 +35,10 @@ np=$(bench_free_port)
 pids+=($!)
 if wait_port "$np"; then targets+=("nook:$np"); else echo "bench: nook -p did not answer"; fi
 hp=$(bench_free_port)
-busybox httpd -f -p "127.0.0.1:$hp" -h "$www" >"$work/hosthttpd.log" 2>&1 &
+# (in a session of its own, as a daemon and as nook's and podman's containers are: with the
+# scheduler's autogroups, one a session, a host server in wrk's own session shared wrk's
+# group, and on a busy machine got several times the CPU the containers' servers got)
+setsid busybox httpd -f -p "127.0.0.1:$hp" -h "$www" >"$work/hosthttpd.log" 2>&1 &
 pids+=($!)
 if wait_port "$hp"; then targets+=("host:$hp"); else echo "bench: the host's busybox httpd did not answer"; fi
 pp=

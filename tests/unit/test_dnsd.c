@@ -98,6 +98,35 @@ test_aaaa_empty (void **state)
   assert_int_equal (rl, ql);
 }
 
+/* A member of a network with --ipv6: its entry holds an IPv4 and an IPv6 line; AAAA gets
+ * the IPv6 address, A the IPv4 one, ANY both. */
+static void
+test_aaaa (void **state)
+{
+  char *six[] = { "172.18.0.2\tdb 0123456789ab\nfd00:db8::2\tdb 0123456789ab",
+                  "172.18.0.3\tweb 1234567890ab" };
+  unsigned char q[512], r[512];
+  size_t ql = query ("db", 28, q), rl = 0;
+  assert_int_equal (net_dnsd_answer (q, ql, six, 2, r, sizeof r, &rl), NET_DNSD_ANSWER);
+  assert_int_equal (r[7], 1);
+  assert_int_equal (rl, ql + 12 + 16);
+  assert_int_equal (r[ql + 3], 28);
+  char buf[64];
+  inet_ntop (AF_INET6, r + rl - 16, buf, sizeof buf);
+  assert_string_equal (buf, "fd00:db8::2");
+  ql = query ("db", 1, q);
+  assert_int_equal (net_dnsd_answer (q, ql, six, 2, r, sizeof r, &rl), NET_DNSD_ANSWER);
+  assert_int_equal (r[7], 1);
+  assert_int_equal (rl, ql + 16);
+  ql = query ("db", 255, q);
+  assert_int_equal (net_dnsd_answer (q, ql, six, 2, r, sizeof r, &rl), NET_DNSD_ANSWER);
+  assert_int_equal (r[7], 2);
+  assert_int_equal (rl, ql + 16 + 28);
+  ql = query ("web", 28, q); /* an IPv4-only member: an empty answer */
+  assert_int_equal (net_dnsd_answer (q, ql, six, 2, r, sizeof r, &rl), NET_DNSD_ANSWER);
+  assert_int_equal (r[7], 0);
+}
+
 static void
 test_ptr (void **state)
 {
@@ -148,6 +177,7 @@ main (void)
     cmocka_unit_test (test_a),
     cmocka_unit_test (test_shared_name),
     cmocka_unit_test (test_aaaa_empty),
+    cmocka_unit_test (test_aaaa),
     cmocka_unit_test (test_ptr),
     cmocka_unit_test (test_forward_drop),
     cmocka_unit_test (test_servers),

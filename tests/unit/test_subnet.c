@@ -86,6 +86,38 @@ test_alloc (void **state)
   assert_false (net_subnet_contains (&s, 0x0a580008u));
 }
 
+static void
+test_subnet6 (void **state)
+{
+  struct net_subnet6 a, b;
+  nook_error_t err = NULL;
+  assert_int_equal (net_subnet6_parse ("fd00:db8:1::/64", "--subnet", &a, &err), 0);
+  char *t = net_subnet6_format (&a);
+  assert_string_equal (t, "fd00:db8:1::/64");
+  free (t);
+  struct in6_addr h;
+  net_subnet6_host (&a, 0x102, &h);
+  t = net_addr6_format (&h);
+  assert_string_equal (t, "fd00:db8:1::102");
+  free (t);
+  assert_int_equal (net_subnet6_parse ("fd00:db8:1::1/64", "--subnet", &b, &err), -1);
+  assert_non_null (strstr (err->msg, "it should be fd00:db8:1::/64"));
+  nook_error_free (&err);
+  assert_int_equal (net_subnet6_parse ("fd00::/120", "--subnet", &b, &err), -1);
+  nook_error_free (&err);
+  assert_int_equal (net_subnet6_parse ("172.18.0.0/16", "--subnet", &b, &err), -1);
+  nook_error_free (&err);
+  assert_int_equal (net_subnet6_parse ("fd00:db8:1::/48", "--subnet", &b, &err), 0);
+  assert_true (net_subnet6_overlaps (&a, &b));
+  assert_int_equal (net_subnet6_parse ("fd00:db9::/64", "--subnet", &b, &err), 0);
+  assert_false (net_subnet6_overlaps (&a, &b));
+  unsigned char seed[5] = { 0x12, 0x34, 0x56, 0x78, 0x9a };
+  net_subnet6_ula (seed, &b);
+  t = net_subnet6_format (&b);
+  assert_string_equal (t, "fd12:3456:789a::/64");
+  free (t);
+}
+
 int
 main (void)
 {
@@ -93,6 +125,7 @@ main (void)
     cmocka_unit_test (test_parse),
     cmocka_unit_test (test_overlap_pick),
     cmocka_unit_test (test_alloc),
+    cmocka_unit_test (test_subnet6),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
