@@ -87,7 +87,7 @@ check_match "... saying so" 'is paused, unpause the container before exec' "$ERR
 check_status "pause of a paused container exits 1" 1 pause p1
 nrun unpause p1
 check_eq "unpause prints the name" "0 p1" "$RC $OUT"
-wait_until "unpause: nothing of the container is stopped" 10 none_stopped "$id"
+wait_until "unpause: nothing of the container is stopped" 60 none_stopped "$id"
 nrun exec p1 echo ok
 check_eq "exec works again" ok "$OUT"
 nrun pause p1
