@@ -64,7 +64,7 @@ check_eq "create" 0 "$RC"
 nrun compose start
 check_eq "start after create" 0 "$RC"
 on_be() { [ "$(resolves back bridge gate-be)" = "bridge${NL}gate-be" ]; }
-wait_until "start joined the second network" 20 on_be && ok "start joined the second network"
+wait_until "start joined the second network" 60 on_be && ok "start joined the second network"
 nrun compose down
 check_eq "down" 0 "$RC"
 

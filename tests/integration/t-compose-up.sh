@@ -116,6 +116,6 @@ check_no_match "no network left" 'cup_default' "$OUT"
 nrun volume ls --format '{{.Name}}'
 check_no_match "no volume left" 'cup_data' "$OUT"
 gone() { for p in $pids; do pid_ended "$p" || return 1; done; }
-wait_until "no process of the project left" 20 gone && ok "no process of the project left"
+wait_until "no process of the project left" 60 gone && ok "no process of the project left"
 
 done_testing
