@@ -52,7 +52,7 @@ check_eq "back (be) resolves bridge and its be alias, not front" \
   "bridge${NL}gate-be" "$(resolves back bridge gate gate-be front)"
 nrun compose exec -T bridge sh -c 'ip -4 addr | grep -c "inet 10.231.7.50/"'
 check_eq "ipv4_address on the second network" "1" "$OUT"
-nrun compose exec -T back ping -c1 -W5 10.231.7.50
+nrun compose exec -T back ping -c1 -W30 10.231.7.50
 check_eq "back reaches bridge's address on be" 0 "$RC"
 nrun compose down
 check_eq "down" 0 "$RC"

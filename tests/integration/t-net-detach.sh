@@ -57,7 +57,7 @@ check_match "a container without --name gets a generated name ($gen)" '^[a-z]+_[
 nrun run --rm --network nd busybox sh -c "
   grep '^nameserver' /etc/resolv.conf
   nslookup db; nslookup dbal; nslookup $gen
-  ping -c1 -W5 $gen >/dev/null && echo ping-ok
+  ping -c1 -W30 $gen >/dev/null && echo ping-ok
   timeout 30 wget -qO- http://$gen/hostname"
 gw=$("$NOOK" network inspect nd | json_field Gateway)
 db_ip=$("$NOOK" network inspect nd | tr -d '\n ' | sed -n 's/.*"IPv4Address":"\([0-9.]*\)\/[0-9]*","IPv6Address":"","Name":"db".*/\1/p')

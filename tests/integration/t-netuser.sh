@@ -88,7 +88,7 @@ bg run --rm --network lab --name a --network-alias alpha -v "$V:/v" busybox sh -
 wait_until "a is up" 30 test -s "$V/a.ip" || diag "$(cat "$T_SCRATCH/bg.err")"
 bg run --rm --network lab --name b --network-alias bravo -v "$V:/v" busybox sh -c '
   httpd -p 80 -h /v/www-b
-  { timeout 30 wget -qO- http://a/; timeout 30 wget -qO- http://alpha/; ping -c1 -W5 a >/dev/null && echo ping-ok; } >/v/b-saw 2>&1
+  { timeout 30 wget -qO- http://a/; timeout 30 wget -qO- http://alpha/; ping -c1 -W30 a >/dev/null && echo ping-ok; } >/v/b-saw 2>&1
   touch /v/b.ready
   while [ ! -e /v/stop ]; do sleep 0.1; done'
 wait_until "a has looked for b" 90 test -e "$V/a.done" || true
@@ -128,7 +128,7 @@ check_eq "... and reaches a's server on 127.0.0.1" served-by-a "$OUT"
 bg run --rm --network lab -u 1000:1000 --name u1000 -v "$V:/v" busybox sh -c '
   id -u >/v/u1000.id; httpd -p 8080 -h /v/www-a; while [ ! -e /v/stop ]; do sleep 0.1; done'
 wait_until "the -u 1000 container is up" 30 test -s "$V/u1000.id" || true
-nrun run --rm --network lab -u 0 busybox sh -c 'id -u; timeout 30 wget -qO- http://u1000:8080/; ping -c1 -W5 u1000 >/dev/null && echo ping-ok'
+nrun run --rm --network lab -u 0 busybox sh -c 'id -u; timeout 30 wget -qO- http://u1000:8080/; ping -c1 -W30 u1000 >/dev/null && echo ping-ok'
 check_eq "-u 0 reaches -u 1000 on lab by name ($NOOK_TEST_USER_KIND)" "0${NL}served-by-a${NL}ping-ok" "$OUT"
 check_eq "... which runs as 1000" 1000 "$(cat "$V/u1000.id" 2>/dev/null)"
 
