@@ -93,7 +93,7 @@ wait_until "unpause: nothing of the container is stopped" 60 none_stopped "$id"
 nrun exec p1 echo ok
 check_eq "exec works again" ok "$OUT"
 nrun pause p1
-nrun stop -t 5 p1
+nrun stop -t 30 p1
 check_eq "stop of a paused container" "0 p1" "$RC $OUT"
 check_match "... ends it by its stop signal (143), not the timeout" 143 "$(sed -n 's/.*"ExitCode":\([0-9]*\).*/\1/p' "$NOOK_ROOT/containers/$id/state.json")"
 check_status "unpause of a stopped container exits 1" 1 unpause p1
