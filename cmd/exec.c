@@ -17,10 +17,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 struct exec_opts
@@ -157,11 +160,46 @@ first_child (pid_t p)
   return c > 0 ? c : -1;
 }
 
+/* PID runs the container's command: a program other than nook's own (ref: the exe of the
+ * nook or supervisor that started the container).  Until it has exec'd, a process of the
+ * container is nook's code setting it up (PID 1 dumpable before its mount plan and
+ * pivot_root, the command started early, a relay): joining its namespaces then would put
+ * the exec'd command in a half-made container. */
+static bool
+runs_command (pid_t pid, const struct stat *ref)
+{
+  char path[64];
+  struct stat st;
+  snprintf (path, sizeof path, "/proc/%d/exe", (int)pid);
+  if (stat (path, &st) < 0)
+    return false;
+  return ref == NULL || st.st_dev != ref->st_dev || st.st_ino != ref->st_ino;
+}
+
 /* A process of the container whose namespaces can be joined: the init is not
- * dumpable, so its first child (with fuse-overlayfs, the relay's grandchild). */
+ * dumpable, so its first child (with fuse-overlayfs, the relay's grandchild); one that
+ * runs the container's command (runs_command), else -1 (not started yet). */
 pid_t
 exec_joinable_process (pid_t init)
 {
+  /* what started it: init's parent (field 4 of its stat) */
+  struct stat refst;
+  const struct stat *ref = NULL;
+  {
+    char path[64], buf[512];
+    snprintf (path, sizeof path, "/proc/%d/stat", (int)init);
+    cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read (fd, buf, sizeof buf - 1) : -1;
+    buf[n > 0 ? n : 0] = '\0';
+    const char *p = strrchr (buf, ')');
+    int ppid = 0;
+    if (p && sscanf (p + 1, " %*c %d", &ppid) == 1 && ppid > 0)
+      {
+        snprintf (path, sizeof path, "/proc/%d/exe", ppid);
+        if (stat (path, &refst) == 0)
+          ref = &refst;
+      }
+  }
   /* the command itself as PID 1 (no nook-init: --init=false): readable, and in the PID
    * namespace it makes for its children (a fuse-overlayfs relay is not) */
   char a[64], b[64], la[64] = "", lb[64] = "";
@@ -169,7 +207,7 @@ exec_joinable_process (pid_t init)
   snprintf (b, sizeof b, "/proc/%d/ns/pid_for_children", (int)init);
   if (readlink (a, la, sizeof la - 1) > 0 && readlink (b, lb, sizeof lb - 1) > 0
       && strcmp (la, lb) == 0)
-    return init;
+    return runs_command (init, ref) ? init : -1;
   pid_t p = init;
   for (int depth = 0; depth < 4; depth++)
     {
@@ -178,7 +216,7 @@ exec_joinable_process (pid_t init)
         return -1;
       char link[64];
       snprintf (path, sizeof path, "/proc/%d/ns/user", (int)p);
-      if (readlink (path, link, sizeof link) > 0)
+      if (readlink (path, link, sizeof link) > 0 && runs_command (p, ref))
         return p;
     }
   return -1;
@@ -267,21 +305,11 @@ load_seccomp (int dirfd, const char *root, json_t *cfg, struct nook_spec *s, noo
   return 0;
 }
 
-/* A foreground --rm run without a name records no state (its start-up is what is
- * measured): its init is the first child of the nook that runs it (config.json Pid,
- * PidStart, that nook pinned by a pidfd); the init is pinned in *initfd and checked to
- * be that nook's child. */
-pid_t
-container_foreground_init (json_t *cfg, int *initfd)
+/* The init of the nook that runs a foreground --rm run (its first child), pinned in
+ * *initfd and checked to be that nook's child; -1 when it has none. */
+static pid_t
+foreground_child (pid_t nook, int *initfd)
 {
-  pid_t nook = (pid_t)json_integer_value (json_object_get (cfg, "Pid"));
-  unsigned long long start
-      = (unsigned long long)json_integer_value (json_object_get (cfg, "PidStart"));
-  if (nook <= 0 || start == 0)
-    return -1;
-  cleanup_close int nookfd = (int)syscall (SYS_pidfd_open, nook, 0);
-  if (nookfd < 0 || container_proc_start (nook) != start)
-    return -1;
   pid_t init = first_child (nook);
   if (init <= 0 || (*initfd = (int)syscall (SYS_pidfd_open, init, 0)) < 0)
     return -1;
@@ -294,8 +322,48 @@ container_foreground_init (json_t *cfg, int *initfd)
   const char *p = strrchr (buf, ')');
   int ppid = 0;
   if (p == NULL || sscanf (p + 1, " %*c %d", &ppid) != 1 || ppid != nook)
-    return -1;
+    {
+      close (*initfd);
+      *initfd = -1;
+      return -1;
+    }
   return init;
+}
+
+/* A foreground --rm run without a name records no state (its start-up is what is
+ * measured): its init is the first child of the nook that runs it (config.json Pid,
+ * PidStart, that nook pinned by a pidfd); the init is pinned in *initfd and checked to
+ * be that nook's child.  `ps` lists such a run from its config.json on, before its
+ * command runs: one that is starting (its nook alive, no command of the container has
+ * exec'd yet) is waited for, 30 s at most, so that exec, stop, kill and wait reach what
+ * ps showed (and a stop signal meets the command, not an init still setting up). */
+pid_t
+container_foreground_init (json_t *cfg, int *initfd)
+{
+  pid_t nook = (pid_t)json_integer_value (json_object_get (cfg, "Pid"));
+  unsigned long long start
+      = (unsigned long long)json_integer_value (json_object_get (cfg, "PidStart"));
+  *initfd = -1;
+  if (nook <= 0 || start == 0)
+    return -1;
+  cleanup_close int nookfd = (int)syscall (SYS_pidfd_open, nook, 0);
+  if (nookfd < 0 || container_proc_start (nook) != start)
+    return -1;
+  struct timespec t0, now;
+  clock_gettime (CLOCK_MONOTONIC, &t0);
+  for (;;)
+    {
+      pid_t init = foreground_child (nook, initfd);
+      if (init > 0 && exec_joinable_process (init) > 0)
+        return init;
+      if (*initfd >= 0)
+        close (*initfd);
+      *initfd = -1;
+      clock_gettime (CLOCK_MONOTONIC, &now);
+      struct pollfd p = { .fd = nookfd, .events = POLLIN };
+      if (now.tv_sec - t0.tv_sec >= 30 || poll (&p, 1, 10) != 0)
+        return -1; /* (it ended, or never started its command) */
+    }
 }
 
 static int

@@ -585,8 +585,7 @@ handle_request (struct sup *S, int i, char *line)
           struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
           ioctl (S->master, TIOCSWINSZ, &ws);
         }
-      c->len = 0;
-      return;
+      return; /* (what followed the request in c->buf is framed input: client_input) */
     }
   else
     snprintf (reply, sizeof reply, "err unknown request\n");
@@ -594,17 +593,14 @@ handle_request (struct sup *S, int i, char *line)
   drop_client (S, i);
 }
 
-/* Input of an attached client: frames.  False when it has gone. */
+/* The frames an attached client sent: its input goes to the container (the pty, or the
+ * stdin pipe), in order.  While no container runs (run -it and start -a attach before
+ * the start; a restart's back-off) they wait in the client's buffer, so that what was
+ * typed or piped early is not lost; on_started delivers them.  False on a bad frame. */
 static bool
-attach_input (struct sup *S, struct client *c)
+attach_frames (struct sup *S, struct client *c)
 {
-  ssize_t n = recv (c->fd, c->buf + c->len, sizeof c->buf - c->len, MSG_DONTWAIT);
-  if (n < 0 && (errno == EAGAIN || errno == EINTR))
-    return true;
-  if (n <= 0)
-    return false;
-  c->len += (size_t)n;
-  while (c->len >= 8)
+  while (c->len >= 8 && S->pid > 0)
     {
       size_t len = ((size_t)c->buf[4] << 24) | ((size_t)c->buf[5] << 16) | ((size_t)c->buf[6] << 8)
                    | c->buf[7];
@@ -642,13 +638,29 @@ attach_input (struct sup *S, struct client *c)
   return true;
 }
 
+/* Input of an attached client (poll said revents).  False when it has gone. */
+static bool
+attach_input (struct sup *S, struct client *c, short revents)
+{
+  if (c->len == sizeof c->buf)
+    /* full of frames waiting for the start (not polled for input meanwhile) */
+    return (revents & (POLLHUP | POLLERR)) == 0;
+  ssize_t n = recv (c->fd, c->buf + c->len, sizeof c->buf - c->len, MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return true;
+  if (n <= 0)
+    return false;
+  c->len += (size_t)n;
+  return attach_frames (S, c);
+}
+
 static void
-client_input (struct sup *S, int i)
+client_input (struct sup *S, int i, short revents)
 {
   struct client *c = &S->cl[i];
   if (c->kind == CL_ATTACH)
     {
-      if (!attach_input (S, c))
+      if (!attach_input (S, c, revents))
         drop_client (S, i);
       return;
     }
@@ -676,7 +688,12 @@ client_input (struct sup *S, int i)
   snprintf (line, sizeof line, "%s", (char *)c->buf);
   memmove (c->buf, nl + 1, rest);
   c->len = rest;
+  int fd = c->fd;
   handle_request (S, i, line);
+  /* an attach request: the frames that came with it are the client's first input */
+  if (i < S->ncl && S->cl[i].fd == fd && S->cl[i].kind == CL_ATTACH
+      && !attach_frames (S, &S->cl[i]))
+    drop_client (S, i);
 }
 
 static void
@@ -782,7 +799,12 @@ serve (struct sup *S, int64_t deadline_ms)
         i_in = n, p[n++] = (struct pollfd){ .fd = 0, .events = POLLIN };
       int first_client = n;
       for (int i = 0; i < S->ncl; i++)
-        p[n++] = (struct pollfd){ .fd = S->cl[i].fd, .events = POLLIN };
+        {
+          /* an attached client whose buffer is full of input waiting for the start:
+           * not read (it waits in the socket), only its hang-up is seen */
+          bool full = S->cl[i].kind == CL_ATTACH && S->cl[i].len == sizeof S->cl[i].buf;
+          p[n++] = (struct pollfd){ .fd = S->cl[i].fd, .events = full ? 0 : POLLIN };
+        }
       int i_health = n;
       n += health_mon_pollfds (S->health, p + n);
 
@@ -852,7 +874,7 @@ serve (struct sup *S, int64_t deadline_ms)
       /* clients before the listener: accepting moves the array */
       for (int i = S->ncl - 1; i >= 0; i--)
         if (first_client + i < n && p[first_client + i].revents)
-          client_input (S, i);
+          client_input (S, i, p[first_client + i].revents);
       if (i_lis >= 0 && (p[i_lis].revents & POLLIN))
         accept_clients (S);
       if (i_sig >= 0 && (p[i_sig].revents & POLLIN))
@@ -943,6 +965,10 @@ on_started (void *data, const struct sandbox_started *s)
   S->sig_asked = false;
   if (S->master >= 0)
     fcntl (S->master, F_SETFL, fcntl (S->master, F_GETFL) | O_NONBLOCK);
+  /* what attached clients sent before the start: to the container now, in order */
+  for (int i = 0; i < S->ncl; i++)
+    if (S->cl[i].kind == CL_ATTACH && !attach_frames (S, &S->cl[i]))
+      drop_client (S, i--);
   S->st.pid = s->pid;
   S->st.pid_start = container_proc_start (s->pid);
   S->st.started_ns = container_now_ns ();

@@ -48,7 +48,7 @@ for p in pids:
         pass  # already gone (and reaped): ended
 with open(out, "w") as f:
     f.write("armed\n")
-end = time.monotonic() + 20
+end = time.monotonic() + 60
 while fds and time.monotonic() < end:
     r, _, _ = select.select(list(fds.values()), [], [], 0.1)
     for p in [p for p, fd in fds.items() if fd in r]:
@@ -56,11 +56,11 @@ while fds and time.monotonic() < end:
 with open(out, "w") as f:
     f.write("all-ended\n" if not fds else "alive: " + " ".join(map(str, fds)) + "\n")
 EOF
-  poll 10 grep -q armed "$file"
+  poll 60 grep -q armed "$file"
 }
 
 waiter_result() {
-  poll 30 grep -qE 'all-ended|alive' "$1"
+  poll 90 grep -qE 'all-ended|alive' "$1"
   cat "$1"
 }
 

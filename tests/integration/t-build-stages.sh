@@ -226,7 +226,7 @@ HP=$(free_port tcp)
 python3 -m http.server "$HP" --bind 127.0.0.1 --directory "$srv" >/dev/null 2>&1 &
 hpid=$!
 url_ok() { python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$1" 2>/dev/null; }
-if wait_until "the test's HTTP server is up" 20 url_ok "http://127.0.0.1:$HP/files/data.txt"; then
+if wait_until "the test's HTTP server is up" 60 url_ok "http://127.0.0.1:$HP/files/data.txt"; then
   sum=$(sha256sum "$srv/files/data.txt" | cut -d' ' -f1)
   a=$T_SCRATCH/addurl
   mkdir -p "$a"

@@ -52,7 +52,7 @@ check_eq "back (be) resolves bridge and its be alias, not front" \
   "bridge${NL}gate-be" "$(resolves back bridge gate gate-be front)"
 nrun compose exec -T bridge sh -c 'ip -4 addr | grep -c "inet 10.231.7.50/"'
 check_eq "ipv4_address on the second network" "1" "$OUT"
-nrun compose exec -T back ping -c1 -W5 10.231.7.50
+nrun compose exec -T back ping -c1 -W30 10.231.7.50
 check_eq "back reaches bridge's address on be" 0 "$RC"
 nrun compose down
 check_eq "down" 0 "$RC"
@@ -64,7 +64,7 @@ check_eq "create" 0 "$RC"
 nrun compose start
 check_eq "start after create" 0 "$RC"
 on_be() { [ "$(resolves back bridge gate-be)" = "bridge${NL}gate-be" ]; }
-wait_until "start joined the second network" 20 on_be && ok "start joined the second network"
+wait_until "start joined the second network" 60 on_be && ok "start joined the second network"
 nrun compose down
 check_eq "down" 0 "$RC"
 

@@ -38,16 +38,16 @@ write 1
 nrun compose --progress quiet up -d
 check_eq "up --progress quiet" 0 "$RC"
 check_eq "... prints nothing" "" "$ERR"
-wait_until "each service started once" 20 starts_are "1 1 1" && ok "each service started once"
+wait_until "each service started once" 60 starts_are "1 1 1" && ok "each service started once"
 nrun compose restart db
 check_eq "restart db" 0 "$RC"
-wait_until "db restarted, app (restart: true) too, other not" 20 starts_are "2 2 1" \
+wait_until "db restarted, app (restart: true) too, other not" 60 starts_are "2 2 1" \
   && ok "db restarted, app (restart: true) too, other not"
 check_match "... said" 'Container rs-app-1  Started' "$ERR"
 write 2
 nrun compose up -d
 check_eq "up with db changed" 0 "$RC"
-wait_until "db recreated: app (restart: true) restarted, other not" 20 starts_are "3 3 1" \
+wait_until "db recreated: app (restart: true) restarted, other not" 60 starts_are "3 3 1" \
   && ok "db recreated: app (restart: true) restarted, other not"
 check_match "... said" 'Container rs-app-1  Restarting' "$ERR"
 

@@ -34,23 +34,23 @@ starts() { [ "$(wc -l <"$P/m/starts" | tr -d ' ')" = "$1" ]; }
 wpid=$!
 enabled() { grep -q 'Watch enabled' "$T_SCRATCH/watch.log"; }
 wait_until "watch brought the project up and watches" 60 enabled && ok "watch enabled"
-wait_until "app started" 20 starts 1 && ok "app started once"
+wait_until "app started" 60 starts 1 && ok "app started once"
 
 echo hello >src/a.txt
-wait_until "a new file is synced" 20 has /app/a.txt hello && ok "a new file is synced"
+wait_until "a new file is synced" 60 has /app/a.txt hello && ok "a new file is synced"
 echo junk >src/x.tmp
 mkdir -p src/skip src/sub
 echo no >src/skip/s.txt
 echo deep >src/sub/d.txt
-wait_until "a file in a new directory is synced" 20 has /app/sub/d.txt deep && ok "a file in a new directory is synced"
+wait_until "a file in a new directory is synced" 60 has /app/sub/d.txt deep && ok "a file in a new directory is synced"
 check_eq "ignored paths are not synced" "" "$(in_app 'ls /app/x.tmp /app/skip 2>/dev/null')"
 rm src/a.txt
 gone() { [ -z "$(in_app 'ls /app/a.txt 2>/dev/null')" ]; }
-wait_until "a deletion is synced" 20 gone && ok "a deletion is synced"
+wait_until "a deletion is synced" 60 gone && ok "a deletion is synced"
 
 echo v1 >conf/c.txt
-wait_until "sync+restart: synced" 20 has /etc/conf/c.txt v1 && ok "sync+restart: the file synced"
-wait_until "sync+restart: restarted" 20 starts 2 && ok "sync+restart: the container restarted"
+wait_until "sync+restart: synced" 60 has /etc/conf/c.txt v1 && ok "sync+restart: the file synced"
+wait_until "sync+restart: restarted" 60 starts 2 && ok "sync+restart: the container restarted"
 
 kill -INT "$wpid"
 wrc=0

@@ -54,12 +54,12 @@ nrun ps --format '{{.Names}} {{.Status}}'
 check_match "api is healthy" 'cup-api-1 Up .*\(healthy\)' "$OUT"
 check_match "the worker runs" 'cup-worker-1 Up' "$OUT"
 
-body=$(timeout 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT; printf 'GET / HTTP/1.0\r\n\r\n' >&3; cat <&3")
+body=$(timeout 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT; printf 'GET / HTTP/1.0\r\n\r\n' >&3; cat <&3")
 check_match "web answers on the host's loopback from its bind volume" 'hello-web' "$body"
 
-nrun compose exec -T worker sh -c 'timeout 10 wget -q -O- http://web/; timeout 10 wget -q -O- http://api:8000/'
+nrun compose exec -T worker sh -c 'timeout 30 wget -q -O- http://web/; timeout 30 wget -q -O- http://api:8000/'
 check_eq "exec: the worker reaches web and api by service name" "hello-web${NL}api-ok" "$OUT"
-nrun compose exec -T worker timeout 10 wget -q -O- http://cup-api-1:8000/
+nrun compose exec -T worker timeout 30 wget -q -O- http://cup-api-1:8000/
 check_eq "... and by container name PROJECT-SERVICE-N" "api-ok" "$OUT"
 nrun compose exec worker sh -c 'exit 3'
 check_eq "exec returns the command's status (no TTY without one on stdin)" 3 "$RC"
@@ -116,6 +116,6 @@ check_no_match "no network left" 'cup_default' "$OUT"
 nrun volume ls --format '{{.Name}}'
 check_no_match "no volume left" 'cup_data' "$OUT"
 gone() { for p in $pids; do pid_ended "$p" || return 1; done; }
-wait_until "no process of the project left" 20 gone && ok "no process of the project left"
+wait_until "no process of the project left" 60 gone && ok "no process of the project left"
 
 done_testing

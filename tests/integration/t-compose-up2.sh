@@ -224,7 +224,7 @@ YAML
   nrun ps -a -q --filter label=com.docker.compose.project=kh
   check_eq "no container left" "" "$OUT"
   # (the bracket: pgrep must not find the sh that runs it)
-  wait_until "nothing goes on creating" 20 sh -c "! pgrep -u $(id -u) -f 'compose -p k[h] up' >/dev/null" &&
+  wait_until "nothing goes on creating" 60 sh -c "! pgrep -u $(id -u) -f 'compose -p k[h] up' >/dev/null" &&
     ok "nothing goes on creating after the kill"
 fi
 

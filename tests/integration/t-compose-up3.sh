@@ -57,7 +57,7 @@ check_eq "restart" 0 "$RC"
 check_match "... says so" 'Container the-db  Started' "$ERR"
 nrun compose kill app
 check_eq "kill" 0 "$RC"
-wait_until "app killed" 20 is_state vb-app-1 exited && ok "kill app"
+wait_until "app killed" 60 is_state vb-app-1 exited && ok "kill app"
 nrun compose run --rm -T -e FOO=bar --entrypoint sh app -c 'echo $FOO; nslookup db >/dev/null && echo db-ok'
 check_eq "run --rm with -e, --entrypoint, the service's network" "bar${NL}db-ok" "$OUT"
 nrun compose stop
@@ -68,7 +68,7 @@ check_eq "run of a service of a profile not enabled" "tool-ran" "$OUT"
 check_eq "up did not make it" "" "$(state vb-tool-1)"
 nrun compose up -d tool
 check_eq "up SERVICE of a profile not enabled" 0 "$RC"
-wait_until "it ran" 20 is_state vb-tool-1 exited && ok "up SERVICE made and ran it"
+wait_until "it ran" 60 is_state vb-tool-1 exited && ok "up SERVICE made and ran it"
 nrun compose stop
 check_eq "stop all" "exited" "$(state the-db)"
 nrun compose down
@@ -91,7 +91,7 @@ cd "$T" || exit 1
 nrun compose up -d
 check_eq "up -d of a service with tty: true from a pipe" 0 "$RC"
 has_tty() { "$NOOK" logs tt-a-1 2>/dev/null | grep -q has-tty; }
-wait_until "its command has a terminal" 20 has_tty && ok "its command has a terminal"
+wait_until "its command has a terminal" 60 has_tty && ok "its command has a terminal"
 nrun compose down
 check_eq "down" 0 "$RC"
 

@@ -139,7 +139,7 @@ check_match "logs -t: the time after the prefix" '^web-1  \| [0-9]{4}-[0-9]{2}-[
 # --- logs -f: follows, takes a container that appears later, ends when all have ended
 ( timeout 60 "$NOOK" compose logs -f worker >"$T_SCRATCH/follow.out" 2>&1; echo "rc=$?" >>"$T_SCRATCH/follow.out" ) &
 fpid=$!
-wait_until "logs -f prints what is there" 20 grep -qs 'first' "$T_SCRATCH/follow.out"
+wait_until "logs -f prints what is there" 60 grep -qs 'first' "$T_SCRATCH/follow.out"
 ctr cvt worker 2 -- sh -c 'echo from the second worker'
 wait_until "logs -f picks up a container of the service that appears later" 30 \
   grep -qs 'worker-2  | from the second worker' "$T_SCRATCH/follow.out"

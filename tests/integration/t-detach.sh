@@ -28,7 +28,7 @@ fds=$(ls -l "/proc/$sup/fd" 2>&1)
 check_no_match "the supervisor holds no terminal or fd of the caller" '/dev/pts|/dev/tty|'"$T_SCRATCH" "$fds"
 check_eq "the supervisor's stdin is /dev/null" /dev/null "$(readlink "/proc/$sup/fd/0")"
 
-wait_until "logs has the output" 20 sh -c '"$1" logs d1 2>/dev/null | grep -q out1' _ "$NOOK"
+wait_until "logs has the output" 60 sh -c '"$1" logs d1 2>/dev/null | grep -q out1' _ "$NOOK"
 nrun logs d1
 check_eq "logs: stdout on stdout" out1 "$OUT"
 check_eq "logs: stderr on stderr" err1 "$ERR"
@@ -48,7 +48,7 @@ gate=$(make_gate logs-gate)
 "$NOOK" run -d --name f1 -v "$gate:/gate" busybox sh -c 'echo first; read x </gate; echo second' >/dev/null
 ( timeout 60 "$NOOK" logs -f f1 >"$T_SCRATCH/follow.out" 2>&1; echo "rc=$?" >>"$T_SCRATCH/follow.out" ) &
 fpid=$!
-wait_until "logs -f prints what is there" 20 grep -qs first "$T_SCRATCH/follow.out"
+wait_until "logs -f prints what is there" 60 grep -qs first "$T_SCRATCH/follow.out"
 open_gate "$gate"
 wait "$fpid"
 check_eq "logs -f follows new lines and ends with the container" "first${NL}second${NL}rc=0" "$(cat "$T_SCRATCH/follow.out")"
@@ -84,7 +84,7 @@ echo ready
 while :; do sleep 0.05; done
 EOF
 id2=$("$NOOK" run -d --name d2 --stop-signal USR1 -v "$T_SCRATCH/lines.sh:/lines.sh:ro" busybox sh /lines.sh)
-wait_until "d2 is ready" 20 sh -c '"$1" logs d2 2>/dev/null | grep -q ready' _ "$NOOK"
+wait_until "d2 is ready" 60 sh -c '"$1" logs d2 2>/dev/null | grep -q ready' _ "$NOOK"
 nrun stop d2
 check_eq "stop exits 0" 0 "$RC"
 check_eq "stop prints the container's name as given" d2 "$OUT"
@@ -101,7 +101,7 @@ check_eq "stop of a stopped container prints its name, exits 0" "0 d2" "$RC $OUT
 
 # --- the timeout: a container that ignores TERM is killed after -t
 id3=$("$NOOK" run -d --name d3 busybox sh -c 'trap "" TERM; echo ready; while :; do sleep 0.05; done')
-wait_until "d3 is ready" 20 sh -c '"$1" logs d3 2>/dev/null | grep -q ready' _ "$NOOK"
+wait_until "d3 is ready" 60 sh -c '"$1" logs d3 2>/dev/null | grep -q ready' _ "$NOOK"
 nrun stop -t 1 d3
 check_eq "stop -t 1 of a container ignoring TERM" "0 d3" "$RC $OUT"
 check_eq "... ends it with SIGKILL (137)" 137 "$(state ExitCode "$id3")"
@@ -111,7 +111,7 @@ nrun kill d3
 check_eq "kill of a stopped container fails (1)" 1 "$RC"
 check_match "... container d3 is not running" 'Error: container d3 is not running' "$ERR"
 "$NOOK" run -d --name d4 busybox sh -c 'trap "exit 42" HUP; echo ready; while :; do sleep 0.05; done' >/dev/null
-wait_until "d4 is ready" 20 sh -c '"$1" logs d4 2>/dev/null | grep -q ready' _ "$NOOK"
+wait_until "d4 is ready" 60 sh -c '"$1" logs d4 2>/dev/null | grep -q ready' _ "$NOOK"
 ( "$NOOK" wait d4 >"$T_SCRATCH/wait.out" 2>&1 ) &
 wpid=$!
 nrun kill -s HUP d4
@@ -123,14 +123,14 @@ check_eq "wait of an exited container prints its code at once" 42 "$OUT"
 
 # --- start keeps the writable layer; restart
 id5=$("$NOOK" run -d --name d5 busybox sh -c 'echo run >>/count; echo ready; exec sleep 1000')
-wait_until "d5 is ready" 20 sh -c '"$1" logs d5 2>/dev/null | grep -q ready' _ "$NOOK"
+wait_until "d5 is ready" 60 sh -c '"$1" logs d5 2>/dev/null | grep -q ready' _ "$NOOK"
 nrun stop -t 0 d5
 nrun start d5
 check_eq "start prints the name" "0 d5" "$RC $OUT"
 check "start: running again" running "$id5"
 # (the command runs once started: poll for its second line)
 runs() { [ "$("$NOOK" exec d5 grep -c run /count 2>/dev/null)" = "$1" ]; }
-wait_until "start: the command ran again" 20 runs 2
+wait_until "start: the command ran again" 60 runs 2
 nrun exec d5 cat /count
 check_eq "start keeps the writable layer" "run${NL}run" "$OUT"
 oldsup=$(state SupervisorPid "$id5")
@@ -138,7 +138,7 @@ nrun restart -t 0 d5
 check_eq "restart prints the name" "0 d5" "$RC $OUT"
 check "restart: running" running "$id5"
 check_fail "restart: a new supervisor" test "$oldsup" = "$(state SupervisorPid "$id5")"
-wait_until "restart: the command ran a third time" 20 runs 3
+wait_until "restart: the command ran a third time" 60 runs 3
 nrun exec d5 cat /count
 check_eq "restart: three runs in the kept writable layer" 3 "$(grep -c run <<<"$OUT")"
 

@@ -9,7 +9,7 @@ setup_image
 P=$(probe_vol)
 
 "$NOOK" run -d --name e1 -e FROM_RUN=yes -w /tmp -v "$P" busybox sh -c 'echo ready; exec sleep 1000' >/dev/null
-wait_until "e1 runs" 20 sh -c '"$1" logs e1 2>/dev/null | grep -q ready' _ "$NOOK"
+wait_until "e1 runs" 60 sh -c '"$1" logs e1 2>/dev/null | grep -q ready' _ "$NOOK"
 
 # namespaces: the container's command (PID 2 inside, alive) against the exec'd process
 nrun exec e1 sh -c 'for n in user mnt pid net ipc uts cgroup; do echo "$n $(readlink /proc/2/ns/$n) $(readlink /proc/self/ns/$n)"; done'
@@ -67,7 +67,7 @@ check_match "... No such container" '^Error: No such container: nosuch' "$ERR"
 # -d: returns at once, the command runs on
 nrun exec -d e1 sh -c 'echo detached >/tmp/d; sleep 1000'
 check_eq "exec -d exits 0 at once" "0" "$RC"
-wait_until "the detached command ran" 20 sh -c '"$1" exec e1 cat /tmp/d 2>/dev/null | grep -q detached' _ "$NOOK"
+wait_until "the detached command ran" 60 sh -c '"$1" exec e1 cat /tmp/d 2>/dev/null | grep -q detached' _ "$NOOK"
 
 # -t: a terminal from the container
 if command -v script >/dev/null; then

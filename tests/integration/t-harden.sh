@@ -84,7 +84,7 @@ nrun run --rm --network none busybox ip link show
 check_match "--network none: ip link shows lo <LOOPBACK,UP,...>" '^1: lo: <LOOPBACK,UP' "$OUT"
 # busybox httpd binds its socket before it daemonizes: it serves once it has returned.
 nrun run --rm --network none busybox sh -c 'mkdir /www && echo served >/www/index.html &&
-  httpd -p 127.0.0.1:8080 -h /www && timeout 10 wget -q -O - http://127.0.0.1:8080/'
+  httpd -p 127.0.0.1:8080 -h /www && timeout 30 wget -q -O - http://127.0.0.1:8080/'
 check_eq "--network none: busybox httpd on 127.0.0.1 serves wget from inside" served "$OUT"
 nrun run --rm --privileged -v "$pv" busybox /probe loopback
 check_eq "--privileged: lo is up too" ok "$(probe_val loopback)"

@@ -46,7 +46,7 @@ if [ "$NOOK_TEST_USER_KIND" = range ]; then
   XDG_RUNTIME_DIR=$rt NRUN_STDIN=/dev/null nrun run --rm busybox echo after
   check_eq "a later run is not stopped by the killed one (status)" 0 "$RC"
   check_eq "a later run is not stopped by the killed one (output)" after "$OUT"
-  if poll 20 no_leftovers; then
+  if poll 60 no_leftovers; then
     ok "no process of the killed run is left (the half-started keeper went)"
   else
     fail "no process of the killed run is left (the half-started keeper went)" "$(ps -o pid,stat,args -p "$(leftovers | tr '\n' ',' | sed 's/,$//')" 2>&1)"

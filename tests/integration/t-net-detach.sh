@@ -33,20 +33,20 @@ check_eq "run -d --network nd --name db: exit 0" 0 "$RC"
 check_match "... prints the container's ID" '^[0-9a-f]{64}$' "$OUT"
 nrun network inspect nd
 check_match "network inspect nd lists db while it runs detached" '"Name": "db"' "$OUT"
-nrun run --rm --network nd busybox sh -c 'timeout 5 wget -qO- http://db/; timeout 5 wget -qO- http://dbal/'
+nrun run --rm --network nd busybox sh -c 'timeout 30 wget -qO- http://db/; timeout 30 wget -qO- http://dbal/'
 check_eq "a later container reaches the detached db by name and alias" "served-by-db${NL}served-by-db" "$OUT"
 
 # --- create + start: joins at start; both directions ---------------------------------------
 nrun create --network nd --name web -v "$V:/v" busybox sh -c \
-  'httpd -p 8080 -h /v/www; timeout 5 wget -qO- http://db/ >/v/web-saw 2>&1; exec sleep 1000'
+  'httpd -p 8080 -h /v/www; timeout 30 wget -qO- http://db/ >/v/web-saw 2>&1; exec sleep 1000'
 check_eq "create --network nd --name web: exit 0" 0 "$RC"
 nrun network inspect nd
 check_no_match "... a created container is not on the network yet" '"Name": "web"' "$OUT"
 nrun start web
 check_eq "start web" 0 "$RC"
-wait_until "web has looked for db" 30 test -s "$V/web-saw" || true
+wait_until "web has looked for db" 60 test -s "$V/web-saw" || true
 check_eq "web (started later) reaches db by name" served-by-db "$(cat "$V/web-saw" 2>/dev/null)"
-nrun exec db sh -c 'timeout 5 wget -qO- http://web:8080/'
+nrun exec db sh -c 'timeout 30 wget -qO- http://web:8080/'
 check_eq "db (there first) reaches web by name" served-by-db "$OUT"
 
 # --- a generated name; the name server --------------------------------------------------------
@@ -57,8 +57,8 @@ check_match "a container without --name gets a generated name ($gen)" '^[a-z]+_[
 nrun run --rm --network nd busybox sh -c "
   grep '^nameserver' /etc/resolv.conf
   nslookup db; nslookup dbal; nslookup $gen
-  ping -c1 -W5 $gen >/dev/null && echo ping-ok
-  timeout 5 wget -qO- http://$gen/hostname"
+  ping -c1 -W30 $gen >/dev/null && echo ping-ok
+  timeout 30 wget -qO- http://$gen/hostname"
 gw=$("$NOOK" network inspect nd | json_field Gateway)
 db_ip=$("$NOOK" network inspect nd | tr -d '\n ' | sed -n 's/.*"IPv4Address":"\([0-9.]*\)\/[0-9]*","IPv6Address":"","Name":"db".*/\1/p')
 check_match "resolv.conf names the network's gateway ($gw) as name server" "^nameserver ${gw//./\\.}${NL}" "$OUT"
@@ -89,9 +89,9 @@ check_no_match "rp, stopped for good, has left the network" '"Name": "rp"' "$OUT
 rm -f "$V/web-saw"
 nrun restart -t 1 web
 check_eq "nook restart web" 0 "$RC"
-wait_until "web, restarted, has looked for db" 30 test -s "$V/web-saw" || true
+wait_until "web, restarted, has looked for db" 60 test -s "$V/web-saw" || true
 check_eq "... and reaches db by name again" served-by-db "$(cat "$V/web-saw" 2>/dev/null)"
-nrun run --rm --network nd busybox sh -c 'timeout 5 wget -qO- http://web:8080/'
+nrun run --rm --network nd busybox sh -c 'timeout 30 wget -qO- http://web:8080/'
 check_eq "web is found by name after its restart" served-by-db "$OUT"
 
 # --- a published port on a user network, detached, across a restart ----------------------
@@ -109,7 +109,7 @@ nrun rm -f pub
 # the network's), with nothing left on nd2.
 nrun network connect --alias dee nd2 db
 check_eq "network connect --alias dee nd2 db (detached)" 0 "$RC"
-nrun run --rm --network nd2 busybox sh -c 'timeout 5 wget -qO- http://dee/; nslookup db | grep -c "^Address: 10\.97\."'
+nrun run --rm --network nd2 busybox sh -c 'timeout 30 wget -qO- http://dee/; nslookup db | grep -c "^Address: 10\.97\."'
 check_eq "on nd2, db is found by alias (hosts) and by name (name server)" "served-by-db${NL}1" "$OUT"
 nrun network disconnect nd2 db
 check_eq "network disconnect nd2 db" 0 "$RC"

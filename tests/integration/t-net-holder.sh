@@ -40,7 +40,7 @@ nrun restart -t 1 hk
 check_eq "restart hk" 0 "$RC"
 back() { "$NOOK" exec hk ip -4 -o addr show eth0 2>/dev/null | grep -q 'inet '; }
 wait_until "after restart, hk has its address on $net again" 30 back || true
-nrun run --rm --network "$net" busybox sh -c 'timeout 10 ping -c 1 -W 5 hk >/dev/null && echo reached'
+nrun run --rm --network "$net" busybox sh -c 'timeout 60 ping -c 1 -W 30 hk >/dev/null && echo reached'
 check_eq "a new container of $net reaches hk by name" reached "$OUT"
 nrun rm -f hk
 nrun network rm "$net"

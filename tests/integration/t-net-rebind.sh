@@ -36,7 +36,7 @@ open(sys.argv[2], "w").close()
 time.sleep(120)
 EOF
 HOLDER=$!
-if wait_until "a listener of the test holds the old port $OLD" 20 test -e "$ready"; then
+if wait_until "a listener of the test holds the old port $OLD" 60 test -e "$ready"; then
   nrun start rb
   check_eq "start rb (its old port is taken)" 0 "$RC"
   NEW=$(port_of rb)

@@ -33,7 +33,7 @@ if ! wait_until "restarted by its policy, rc is on $b again (eth1)" 30 restarted
   "$NOOK" logs rc 2>&1 | sed "s/^/# logs: /"
 else
   check_eq "... with the same address on $b" "$B1" "$(addr_on_b)"
-  nrun run --rm --network "$b" busybox sh -c 'timeout 10 ping -c 1 -W 5 rc >/dev/null && timeout 10 ping -c 1 -W 5 rcalias >/dev/null && echo reached'
+  nrun run --rm --network "$b" busybox sh -c 'timeout 60 ping -c 1 -W 30 rc >/dev/null && timeout 60 ping -c 1 -W 30 rcalias >/dev/null && echo reached'
   check_eq "a container of $b reaches rc by name and alias" reached "$OUT"
   nrun exec rc ip -4 -o addr show eth0
   check_match "rc keeps its network $a on eth0" 'eth0 +inet ' "$OUT"

@@ -69,7 +69,7 @@ if wait_until "user network: the server answers on 127.0.0.1:$P" 30 answers "$P"
   check_eq "user network: a client on 127.0.0.1 is seen as 127.0.0.1" "peer=127.0.0.1" "$(peer "$P")"
 fi
 # the container's own loopback clients are unchanged: a client inside sees itself as local
-nrun exec src-user timeout 10 wget -qO- http://127.0.0.1/cgi-bin/peer
+nrun exec src-user timeout 30 wget -qO- http://127.0.0.1/cgi-bin/peer
 check_eq "user network: a client inside on its own loopback: 127.0.0.1" "peer=127.0.0.1" \
   "$(unmap <<<"$OUT")"
 nrun rm -f src-user

@@ -54,7 +54,7 @@ echo from-the-host >"$T_SCRATCH/hostwww/index.html"
 python3 -m http.server "$HP" --bind 127.0.0.1 --directory "$T_SCRATCH/hostwww" \
   >"$T_SCRATCH/hostsrv.log" 2>&1 &
 HOSTSRV=$!
-wait_until "the host's test server answers on 127.0.0.1:$HP" 20 \
+wait_until "the host's test server answers on 127.0.0.1:$HP" 60 \
   curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$HP/"
 for net in bridge slirp4netns; do
   nrun run --rm --network "$net" -v "$(probe_vol)" busybox /probe connect 10.0.2.2 "$HP"
@@ -63,7 +63,7 @@ for net in bridge slirp4netns; do
 done
 for net in libslirp slirp4netns; do
   nrun run --rm --network "$net:allow_host_loopback=true" busybox \
-    timeout 10 wget -qO- "http://10.0.2.2:$HP/"
+    timeout 30 wget -qO- "http://10.0.2.2:$HP/"
   check_eq "--network $net:allow_host_loopback=true reaches the host's 127.0.0.1" from-the-host "$OUT"
 done
 kill "$HOSTSRV" 2>/dev/null
@@ -82,11 +82,11 @@ if [ -n "$host_ip" ]; then
   python3 -m http.server "$OP" --bind "$host_ip" --directory "$T_SCRATCH/hostwww" \
     >"$T_SCRATCH/hostsrv2.log" 2>&1 &
   SRV2=$!
-  if wait_until "a test server answers on the host's address $host_ip:$OP" 20 \
+  if wait_until "a test server answers on the host's address $host_ip:$OP" 60 \
     curl -fsS -o /dev/null --max-time 2 "http://$host_ip:$OP/"; then
-    nrun run --rm busybox timeout 10 wget -qO- "http://$host_ip:$OP/"
+    nrun run --rm busybox timeout 30 wget -qO- "http://$host_ip:$OP/"
     check_eq "default network: outbound TCP to the host's own address $host_ip" from-the-host "$OUT"
-    nrun run --rm --add-host hostsvc:host-gateway busybox timeout 10 wget -qO- "http://hostsvc:$OP/"
+    nrun run --rm --add-host hostsvc:host-gateway busybox timeout 30 wget -qO- "http://hostsvc:$OP/"
     check_eq "host-gateway reaches the host's non-loopback services" from-the-host "$OUT"
   fi
   kill "$SRV2" 2>/dev/null

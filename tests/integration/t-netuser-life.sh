@@ -74,7 +74,7 @@ wait "$BG" 2>/dev/null
 check_eq "kill -9 of nook: holder, uplink, stack and container all end" all-ended "$(waiter_result "$T_SCRATCH/w2")"
 nrun ps
 check_no_match "ps shows no running container" 'Up ' "$OUT"
-wait_until "inspect: the network has no container left" 10 sh -c "! '$NOOK' network inspect life | grep -q '\"Name\": \"third\"'" || true
+wait_until "inspect: the network has no container left" 60 sh -c "! '$NOOK' network inspect life | grep -q '\"Name\": \"third\"'" || true
 nrun rm -f third
 nrun run --rm --network life busybox sh -c 'ip -4 addr show eth0 | grep -c inet'
 check_eq "the network works again afterwards" 1 "$OUT"

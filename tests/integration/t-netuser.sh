@@ -83,15 +83,15 @@ check_eq "bad input leaves no container" "$before" "$("$NOOK" ps -a -q | wc -l)"
 bg run --rm --network lab --name a --network-alias alpha -v "$V:/v" busybox sh -c '
   httpd -p 80 -h /v/www-a; readlink /proc/self/ns/net >/v/a.ns; hostname -i >/v/a.ip
   while [ ! -e /v/b.ready ]; do sleep 0.1; done
-  { timeout 5 wget -qO- http://b/; timeout 5 wget -qO- http://bravo/; } >/v/a-saw 2>&1; touch /v/a.done
+  { timeout 30 wget -qO- http://b/; timeout 30 wget -qO- http://bravo/; } >/v/a-saw 2>&1; touch /v/a.done
   while [ ! -e /v/stop ]; do sleep 0.1; done'
 wait_until "a is up" 30 test -s "$V/a.ip" || diag "$(cat "$T_SCRATCH/bg.err")"
 bg run --rm --network lab --name b --network-alias bravo -v "$V:/v" busybox sh -c '
   httpd -p 80 -h /v/www-b
-  { timeout 5 wget -qO- http://a/; timeout 5 wget -qO- http://alpha/; ping -c1 -W5 a >/dev/null && echo ping-ok; } >/v/b-saw 2>&1
+  { timeout 30 wget -qO- http://a/; timeout 30 wget -qO- http://alpha/; ping -c1 -W30 a >/dev/null && echo ping-ok; } >/v/b-saw 2>&1
   touch /v/b.ready
   while [ ! -e /v/stop ]; do sleep 0.1; done'
-wait_until "a has looked for b" 30 test -e "$V/a.done" || true
+wait_until "a has looked for b" 90 test -e "$V/a.done" || true
 check_eq "b (joined later) reaches a by name and alias, and pings it" \
   "served-by-a${NL}served-by-a${NL}ping-ok" "$(cat "$V/b-saw" 2>/dev/null)"
 check_eq "a (joined first) reaches b by name and alias" \
@@ -121,14 +121,14 @@ check_match "... both fail" "name-status=[1-9].*${NL}(.*${NL})*addr-status=[1-9]
 # --- container:NAME --------------------------------------------------------------------------
 nrun run --rm --network container:a busybox readlink /proc/self/ns/net
 check_eq "--network container:a shares a's network namespace (both alive)" "$(cat "$V/a.ns")" "$OUT"
-nrun run --rm --network container:a busybox sh -c 'timeout 5 wget -qO- http://127.0.0.1/'
+nrun run --rm --network container:a busybox sh -c 'timeout 30 wget -qO- http://127.0.0.1/'
 check_eq "... and reaches a's server on 127.0.0.1" served-by-a "$OUT"
 
 # --- different -u on one network ---------------------------------------------------------------
 bg run --rm --network lab -u 1000:1000 --name u1000 -v "$V:/v" busybox sh -c '
   id -u >/v/u1000.id; httpd -p 8080 -h /v/www-a; while [ ! -e /v/stop ]; do sleep 0.1; done'
 wait_until "the -u 1000 container is up" 30 test -s "$V/u1000.id" || true
-nrun run --rm --network lab -u 0 busybox sh -c 'id -u; timeout 5 wget -qO- http://u1000:8080/; ping -c1 -W5 u1000 >/dev/null && echo ping-ok'
+nrun run --rm --network lab -u 0 busybox sh -c 'id -u; timeout 30 wget -qO- http://u1000:8080/; ping -c1 -W30 u1000 >/dev/null && echo ping-ok'
 check_eq "-u 0 reaches -u 1000 on lab by name ($NOOK_TEST_USER_KIND)" "0${NL}served-by-a${NL}ping-ok" "$OUT"
 check_eq "... which runs as 1000" 1000 "$(cat "$V/u1000.id" 2>/dev/null)"
 
@@ -138,7 +138,7 @@ check_eq "... which runs as 1000" 1000 "$(cat "$V/u1000.id" 2>/dev/null)"
 # namespace, so b's is below lab2's (a container on bridge without a range: t-net-detach.sh).
 nrun network connect --alias bee lab2 b
 check_eq "network connect --alias bee lab2 b" 0 "$RC"
-nrun run --rm --network lab2 busybox sh -c 'timeout 5 wget -qO- http://bee/; timeout 5 wget -qO- http://b/'
+nrun run --rm --network lab2 busybox sh -c 'timeout 30 wget -qO- http://bee/; timeout 30 wget -qO- http://b/'
 check_eq "on lab2, b is found by name and by the alias given to connect" "served-by-b${NL}served-by-b" "$OUT"
 check_status "network connect lab2 b again: exit 1" 1 network connect lab2 b
 check_match "... says it is there already" 'endpoint with name b already exists in network lab2' "$ERR"

@@ -36,7 +36,7 @@ stop_bg() {
 }
 
 http_get() {
-  curl -fsS --max-time 3 "$1" 2>/dev/null
+  curl -fsS --max-time 30 "$1" 2>/dev/null
 }
 
 # --- TCP: an HTTP server answers on the host's 127.0.0.1 ----------------------------------
@@ -65,7 +65,7 @@ for net in bridge slirp4netns; do
     stop_bg TERM
     check_eq "--network $net: SIGTERM reaches httpd (143)" 143 "$RC"
     check_eq "--network $net: no helper outlives the container" all-ended "$(waiter_result "$T_SCRATCH/w1")"
-    check "--network $net: the host port is free again" poll 10 python3 -c "
+    check "--network $net: the host port is free again" poll 60 python3 -c "
 import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', $P))"
   else
     stop_bg KILL
@@ -119,7 +119,7 @@ for net in bridge slirp4netns; do
     stop_bg KILL
     check_eq "kill -9 of nook ($net): the container, its network stack and its forwarder end" \
       all-ended "$(waiter_result "$T_SCRATCH/w2")"
-    check "kill -9 of nook ($net): the host port is free again" poll 10 python3 -c "
+    check "kill -9 of nook ($net): the host port is free again" poll 60 python3 -c "
 import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', $P))"
     nrun ps
     check_no_match "kill -9 of nook ($net): ps shows no running container" 'Up ' "$OUT"
@@ -144,7 +144,7 @@ import socket, time
 s = socket.socket(); s.bind(('0.0.0.0', $T)); s.listen(); print('ready', flush=True); time.sleep(300)
 " >"$T_SCRATCH/taken" &
 TAKER=$!
-wait_for "$T_SCRATCH/taken" 100
+wait_for "$T_SCRATCH/taken" 600
 check_status "-p on a taken port: exit 125" 125 run -p "$T:80" busybox true
 check_match "... says the port is already allocated" "Bind for 0\\.0\\.0\\.0:$T failed: port is already allocated" "$ERR"
 kill "$TAKER" 2>/dev/null

@@ -235,7 +235,7 @@ TP=$(free_port)
 python3 "$HERE/registry_helper.py" token-proxy "$TP" "${R#127.0.0.1:}" ci t0ken \
   "$T_SCRATCH/proxy.ready" 2>"$T_SCRATCH/proxy.log" &
 SERVER_PIDS+=("$!")
-wait_until "the token front is ready" 20 test -e "$T_SCRATCH/proxy.ready"
+wait_until "the token front is ready" 60 test -e "$T_SCRATCH/proxy.ready"
 T=127.0.0.1:$TP
 in_store i nrun pull "$T/lab/base:1.0"
 check_eq "pull behind a bearer front without credentials exits 1" 1 "$RC"

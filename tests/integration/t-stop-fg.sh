@@ -24,7 +24,9 @@ wait "$RPID"
 check_eq "... the run ends with SIGTERM's status" 143 "$?"
 wait_until "... and its container is removed" 30 gone s1$$
 
-start_fg s2$$ sh -c 'trap "" TERM; while :; do sleep 1; done'
+start_fg s2$$ sh -c 'trap "" TERM; echo trapped; while :; do sleep 1; done'
+# (the trap is set once it says so: a TERM before would end it)
+wait_until "s2 ignores SIGTERM" 60 grep -qs trapped "$T_SCRATCH/s2$$.out"
 nrun stop -t 1 "$ID"
 check_eq "stop -t 1 of a command that ignores SIGTERM: exit 0" 0 "$RC"
 wait "$RPID"

@@ -44,7 +44,7 @@ sup_t=$(starttime "$sup")
 init_t=$(starttime "$init")
 check_match "the supervisor and the init are alive" '^[0-9]+ [0-9]+$' "$sup_t $init_t"
 kill -KILL "$sup"
-wait_until "the init dies with its supervisor" 20 dead "$init" "$init_t"
+wait_until "the init dies with its supervisor" 60 dead "$init" "$init_t"
 nrun ps -a
 check_match "ps -a: Exited (255)" "Exited \\(255\\).* s1($|$NL)" "$OUT"
 check "no process of it is left" no_leftovers
@@ -78,7 +78,7 @@ if [ -n "${NOOK_HOOKED:-}" ] && [ -x "$NOOK_HOOKED" ]; then
       check_match "killed at $point: ps -a lists the container" "k-$point($|$NL)" "$OUT"
       nrun rm -f "k-$point"
       check_eq "killed at $point: rm -f removes it" "0 k-$point" "$RC $OUT"
-      wait_until "killed at $point: no process is left" 20 no_leftovers
+      wait_until "killed at $point: no process is left" 60 no_leftovers
       nrun ps -aq
       check_eq "killed at $point: nothing in ps -a" "" "$OUT"
     else
@@ -102,7 +102,7 @@ if [ -n "${NOOK_HOOKED:-}" ] && [ -x "$NOOK_HOOKED" ]; then
     kill -KILL "$npid"
     wait "$npid" 2>/dev/null
     open_gate "$hooks/child-cloned.go" >/dev/null
-    wait_until "a child whose nook died before its prctl ends (no orphan container)" 20 no_leftovers
+    wait_until "a child whose nook died before its prctl ends (no orphan container)" 60 no_leftovers
   else
     fail "run stopped at child-cloned and child-synced"
     kill -KILL "$npid" 2>/dev/null
@@ -158,7 +158,7 @@ check_eq "ps -a is empty" "" "$OUT"
 check_eq "no container directory is left" "" "$(ls "$NOOK_ROOT/containers")"
 check_eq "no name is left" "" "$(ls "$NOOK_ROOT/containers/.names" 2>/dev/null)"
 check_eq "no image hold is left" "" "$(ls "$NOOK_ROOT/holds" 2>/dev/null)"
-wait_until "no process is left" 20 no_leftovers
+wait_until "no process is left" 60 no_leftovers
 
 # --- a restart policy brings a crashing container back N times
 id=$("$NOOK" run -d --name r1 --restart on-failure:3 busybox sh -c 'echo run; exit 1')
@@ -179,7 +179,7 @@ check_eq "... stays stopped" exited "$(state Status "$id")"
 # --- a foreground container is a container for the other verbs
 "$NOOK" run --name fg busybox sh -c 'echo fg-ready; exec sleep 4242' </dev/null >"$T_SCRATCH/fg.out" 2>&1 &
 fgpid=$!
-wait_until "the foreground container logs" 20 sh -c '"$1" logs fg 2>/dev/null | grep -q fg-ready' _ "$NOOK"
+wait_until "the foreground container logs" 60 sh -c '"$1" logs fg 2>/dev/null | grep -q fg-ready' _ "$NOOK"
 nrun ps
 check_match "ps lists the foreground container" 'Up .* fg($|'"$NL"')' "$OUT"
 nrun exec fg echo from-exec
