@@ -338,7 +338,7 @@ foreground_child (pid_t nook, int *initfd)
  * exec'd yet) is waited for, 30 s at most, so that exec, stop, kill and wait reach what
  * ps showed (and a stop signal meets the command, not an init still setting up). */
 pid_t
-container_foreground_init (json_t *cfg, int *initfd)
+container_foreground_init (json_t *cfg, bool command_started, int *initfd)
 {
   pid_t nook = (pid_t)json_integer_value (json_object_get (cfg, "Pid"));
   unsigned long long start
@@ -354,7 +354,7 @@ container_foreground_init (json_t *cfg, int *initfd)
   for (;;)
     {
       pid_t init = foreground_child (nook, initfd);
-      if (init > 0 && exec_joinable_process (init) > 0)
+      if (init > 0 && (!command_started || exec_joinable_process (init) > 0))
         return init;
       if (*initfd >= 0)
         close (*initfd);
@@ -484,7 +484,7 @@ cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   else if (initfd < 0 && strcmp (st.status, "created") == 0
            && faccessat (dirfd, "state.json", F_OK, 0) < 0 && errno == ENOENT)
     {
-      pid_t init = container_foreground_init (cfg, &initfd);
+      pid_t init = container_foreground_init (cfg, true, &initfd);
       if (init > 0)
         target = exec_joinable_process (init);
     }

@@ -630,7 +630,7 @@ foreground_stop (int cdir, const char *id, int sig, int t)
 {
   json_t *cfg = container_read_json (cdir, id, "config.json");
   cleanup_close int initfd = -1;
-  pid_t init = cfg ? container_foreground_init (cfg, &initfd) : -1;
+  pid_t init = cfg ? container_foreground_init (cfg, true, &initfd) : -1;
   pid_t nook = (pid_t)json_integer_value (json_object_get (cfg, "Pid"));
   json_decref (cfg);
   if (init <= 0)
@@ -690,7 +690,7 @@ foreground_init_open (const char *root, const char *id)
   cleanup_close int cdir = open_containers (root, &e);
   json_t *cfg = cdir >= 0 ? container_read_json (cdir, id, "config.json") : NULL;
   cleanup_close int initfd = -1;
-  pid_t init = cfg ? container_foreground_init (cfg, &initfd) : -1;
+  pid_t init = cfg ? container_foreground_init (cfg, true, &initfd) : -1;
   json_decref (cfg);
   return init > 0 ? take_fd (&initfd) : -1;
 }

@@ -42,8 +42,10 @@ const char *signal_name (int sig);
  * "No such container: KEY" (ENOENT) or "multiple IDs found..." otherwise. */
 char *container_lookup (const char *root, const char *key, nook_error_t *err);
 /* The init of a foreground `run --rm` without a name (no supervisor: cmd/exec.c), pinned
- * in *initfd (a pidfd), from its config.json; -1 when it is not running. */
-pid_t container_foreground_init (json_t *cfg, int *initfd);
+ * in *initfd (a pidfd), from its config.json; -1 when it is not running.  With
+ * command_started, one still setting up is waited for (exec, stop, kill: they act on its
+ * command); without (wait), its init is enough, whatever its command does. */
+pid_t container_foreground_init (json_t *cfg, bool command_started, int *initfd);
 /* The store root of ctx (malloc'd), or NULL with *err. */
 char *lifecycle_root (struct nook_ctx *ctx, nook_error_t *err);
 

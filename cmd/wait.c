@@ -327,7 +327,7 @@ lifecycle_wait_foreground (const char *root, const char *id, int *code)
   cleanup_close int cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   json_t *cfg = cdir >= 0 ? container_read_json (cdir, id, "config.json") : NULL;
   cleanup_close int initfd = -1;
-  pid_t init = cfg ? container_foreground_init (cfg, &initfd) : -1;
+  pid_t init = cfg ? container_foreground_init (cfg, false, &initfd) : -1;
   pid_t nook = (pid_t)json_integer_value (json_object_get (cfg, "Pid"));
   json_decref (cfg);
   if (init <= 0)
