@@ -90,9 +90,10 @@ bind_ports (struct run_net *rn, bool fresh, nook_error_t *err)
       bool any = rn->asked[i].host_port == 0 || rn->asked[i].host_port_end > 0;
       /* a start right after a stop: the last run's forwarder processes, killed,
        * may still hold the port for a moment (they must be scheduled to exit;
-       * on a busy machine that took long enough for `nook restart` to fail):
-       * 1 s of retries before "already allocated" stands */
-      for (int tries = 0; !fresh && !any && tries < 50; tries++)
+       * on a busy machine that took long enough for `nook restart` to fail, and
+       * 1 s of retries was seen too short at load 12 on 2 cores): 10 s of retries
+       * before "already allocated" stands (only for a port the container had) */
+      for (int tries = 0; !fresh && !any && tries < 500; tries++)
         {
           cleanup_error nook_error_t busy = NULL;
           if ((rn->listen_fds[i] = net_port_bind (&rn->ports[i], &busy)) >= 0
