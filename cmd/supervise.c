@@ -259,6 +259,7 @@ struct sup
   int64_t kill_at; /* CLOCK_MONOTONIC ms; 0: none */
   int ready_fd;    /* detached: the caller waits here for the first start */
   bool wait_attach;
+  bool awaiting_attach; /* in detached_main's wait for it: serve returns once one attaches */
   bool ended_quit; /* leave the backoff wait */
   int64_t run_started_ms;
   struct health_mon *health; /* its healthcheck's probes (cmd/health.h), or NULL */
@@ -776,6 +777,10 @@ serve (struct sup *S, int64_t deadline_ms)
   bool stdin_open = false, notified = false;
   for (;;)
     {
+      if (S->awaiting_attach)
+        for (int i = 0; i < S->ncl; i++)
+          if (S->cl[i].kind == CL_ATTACH)
+            return 0;
       struct pollfd p[11 + MAX_CLIENTS];
       int n = 0;
       int i_sig = -1, i_not = -1, i_mas = -1, i_out = -1, i_err = -1, i_lis = -1, i_in = -1;
@@ -1384,16 +1389,9 @@ detached_main (struct supervise_opts *o, int ready_fd, bool wait_attach)
       close (ready_fd);
       S.ready_fd = -1;
       S.pid = 0;
-      int64_t give_up = mono_ms () + 30000;
-      while (mono_ms () < give_up)
-        {
-          bool attached = false;
-          for (int i = 0; i < S.ncl; i++)
-            attached |= S.cl[i].kind == CL_ATTACH;
-          if (attached || S.ended_quit)
-            break;
-          serve (&S, mono_ms () + 200);
-        }
+      S.awaiting_attach = true;
+      serve (&S, mono_ms () + 30000); /* (returns as soon as the client attaches) */
+      S.awaiting_attach = false;
     }
   int rc = S.ended_quit ? 0 : supervise (&S, &err);
   sup_free (&S);
