@@ -260,7 +260,7 @@ struct sup
   int ready_fd;    /* detached: the caller waits here for the first start */
   bool wait_attach;
   bool awaiting_attach; /* in detached_main's wait for it: serve returns once one attaches */
-  bool ended_quit; /* leave the backoff wait */
+  bool ended_quit;      /* leave the backoff wait */
   int64_t run_started_ms;
   struct health_mon *health; /* its healthcheck's probes (cmd/health.h), or NULL */
   struct freezer fz;         /* the container's own freezer cgroup; dir NULL: SIGSTOP */
