@@ -51,14 +51,14 @@ container_spec_json (const struct nook_spec *s)
                                           (json_int_t)s->rlimits[i].hard));
   return json_pack ("{s:o, s:o, s:s?, s:I, s:I, s:o, s:s?, s:b, s:b, s:b, s:b, s:i, s:I, s:b, "
                     "s:o, s:o, s:s?, s:s?, s:s?, s:s?, s:o}",
-                    "Argv", strv_to_json (s->argv), "Env", strv_to_json (s->env), "Cwd", s->cwd, "Uid",
-                    (json_int_t)s->uid, "Gid", (json_int_t)s->gid, "Groups", groups, "Hostname",
-                    s->hostname, "Tty", s->tty, "Interactive", s->interactive, "ReadOnly",
-                    s->readonly_rootfs, "Unmasked", s->unmasked, "Network", (int)s->network, "Caps",
-                    (json_int_t)s->caps, "SeccompUnconfined", s->seccomp_unconfined, "Mounts",
-                    mounts, "Rlimits", rl, "EtcHosts", s->etc_hosts, "EtcResolv", s->etc_resolv,
-                    "EtcHostname", s->etc_hostname, "Domainname", s->domainname, "Sysctls",
-                    strv_to_json (s->sysctls));
+                    "Argv", strv_to_json (s->argv), "Env", strv_to_json (s->env), "Cwd", s->cwd,
+                    "Uid", (json_int_t)s->uid, "Gid", (json_int_t)s->gid, "Groups", groups,
+                    "Hostname", s->hostname, "Tty", s->tty, "Interactive", s->interactive,
+                    "ReadOnly", s->readonly_rootfs, "Unmasked", s->unmasked, "Network",
+                    (int)s->network, "Caps", (json_int_t)s->caps, "SeccompUnconfined",
+                    s->seccomp_unconfined, "Mounts", mounts, "Rlimits", rl, "EtcHosts",
+                    s->etc_hosts, "EtcResolv", s->etc_resolv, "EtcHostname", s->etc_hostname,
+                    "Domainname", s->domainname, "Sysctls", strv_to_json (s->sysctls));
 }
 
 int
