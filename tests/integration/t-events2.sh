@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# t-events2.sh: nook events beyond the containers' lives, as Docker records them: network
+# connect/disconnect (the verbs, and a container's join at start and leave at its end),
+# image tag/untag/delete/load/save/import, volume mount/unmount and prune's destroys,
+# container exec_create/exec_start/exec_die and rename; each with Docker's attributes.
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+setup_image
+
+evs() { "$NOOK" events --since 0 --until 0s "$@"; }
+F='{{.Type}} {{.Action}} {{.Actor.ID}} {{json .Actor.Attributes}}'
+
+# ---- network: a container's join at start, leave at its end; the verbs
+nrun network create evn2
+check_eq "network create" 0 "$RC"
+nid=$OUT
+nrun run -d --name evnc --network evn2 busybox sleep 1000
+cid=$OUT
+nrun network disconnect evn2 evnc
+check_eq "network disconnect" 0 "$RC"
+nrun network connect evn2 evnc
+check_eq "network connect" 0 "$RC"
+nrun stop -t 1 evnc
+nrun run --rm --network evn2 busybox true
+check_eq "run --rm on the network" 0 "$RC"
+four() { [ "$(evs --filter type=network --filter network=evn2 --format "$F" |
+  grep -c "\"container\":\"$cid\"")" -ge 4 ]; }
+# (the holder records a leave once it answered: polled)
+wait_until "the four connect/disconnect events of evnc" 20 four
+nrun events --since 0 --until 0s --filter type=network --filter network=evn2 --format "$F"
+check_eq "events --filter type=network" 0 "$RC"
+mine=$(printf '%s\n' "$OUT" | grep "\"container\":\"$cid\"" | awk '{print $2}' | tr '\n' ' ')
+check_eq "run on a network, disconnect, connect, stop: Docker's sequence" \
+  "connect disconnect connect disconnect " "$mine"
+check_match "connect's attributes: container, name, type; the network's ID" \
+  "network connect $nid \{\"container\":\"$cid\",\"name\":\"evn2\",\"type\":\"bridge\"\}" "$OUT"
+rmrun() { [ "$(evs --filter type=network --filter network=evn2 --format '{{.Action}}' |
+  grep -c connect)" -ge 6 ]; }
+wait_until "run --rm's connect and disconnect" 20 rmrun
+nrun events --since 0 --until 0s --filter network=evn2 --filter event=disconnect --format '{{.Action}}'
+check_eq "--filter event=disconnect" "disconnect${NL}disconnect${NL}disconnect" "$OUT"
+nrun rm -f evnc
+nrun network rm evn2
+
+done_testing
