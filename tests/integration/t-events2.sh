@@ -42,4 +42,25 @@ check_eq "--filter event=disconnect" "disconnect${NL}disconnect${NL}disconnect" 
 nrun rm -f evnc
 nrun network rm evn2
 
+# ---- container: exec_create / exec_start / exec_die (execID, exitCode), rename (oldName)
+nrun run -d --name evx -l team=x busybox sleep 1000
+xid=$OUT
+nrun exec evx sh -c 'exit 3'
+check_eq "exec's status" 3 "$RC"
+nrun events --since 0 --until 0s --filter container=evx --filter event=exec_create \
+  --filter event=exec_start --filter event=exec_die \
+  --format '{{.Action}}|{{.Actor.Attributes.execID}}|{{.Actor.Attributes.exitCode}}|{{.Actor.Attributes.team}}'
+check_eq "--filter event=exec_create matches 'exec_create: CMD'" 0 "$RC"
+acts=$(printf '%s\n' "$OUT" | cut -d'|' -f1)
+check_eq "exec_create, exec_start with the command; exec_die" \
+  "exec_create: sh -c exit 3${NL}exec_start: sh -c exit 3${NL}exec_die" "$acts"
+ids=$(printf '%s\n' "$OUT" | cut -d'|' -f2 | sort -u)
+check_match "one execID, 64 hex digits, on all three" '^[0-9a-f]{64}$' "$ids"
+check_eq "exec_die's exitCode; the container's labels" "3|x" "$(printf '%s\n' "$OUT" | tail -n1 | cut -d'|' -f3-)"
+nrun rename evx evx2
+check_eq "rename" 0 "$RC"
+nrun events --since 0 --until 0s --filter event=rename --format '{{.Actor.ID}} {{.Actor.Attributes.name}} {{.Actor.Attributes.oldName}}'
+check_eq "rename: the new name, oldName as Docker's (with '/')" "$xid evx2 /evx" "$OUT"
+nrun rm -f evx2
+
 done_testing
