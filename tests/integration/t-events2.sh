@@ -63,4 +63,26 @@ nrun events --since 0 --until 0s --filter event=rename --format '{{.Actor.ID}} {
 check_eq "rename: the new name, oldName as Docker's (with '/')" "$xid evx2 /evx" "$OUT"
 nrun rm -f evx2
 
+# ---- volume: create at a run's first use, mount at start, unmount at the end; prune's destroys
+nrun run --rm -v evv2:/data busybox true
+check_eq "run --rm with a named volume" 0 "$RC"
+vcid=$(evs --filter event=mount --filter volume=evv2 --format '{{.Actor.Attributes.container}}')
+nrun events --since 0 --until 0s --filter type=volume --filter volume=evv2 --format "$F"
+check_eq "--filter type=volume" \
+  "volume create evv2 {\"driver\":\"local\"}${NL}volume mount evv2 {\"container\":\"$vcid\",\"destination\":\"/data\",\"driver\":\"local\",\"propagation\":\"\",\"read/write\":\"true\"}${NL}volume unmount evv2 {\"container\":\"$vcid\",\"driver\":\"local\"}" "$OUT"
+check_match "... the container's ID in mount's attributes" '^[0-9a-f]{64}$' "$vcid"
+nrun run -d --name evvd -v evv3:/w:ro busybox sleep 1000
+dcid=$OUT
+nrun stop -t 1 evvd
+nrun events --since 0 --until 0s --filter volume=evv3 --format '{{.Action}} {{.Actor.Attributes.container}} {{index .Actor.Attributes "read/write"}}'
+check_eq "a supervised container: mount at start (read/write false for :ro), unmount at its end" \
+  "create${NL}mount $dcid false${NL}unmount $dcid" "$(printf '%s\n' "$OUT" | sed 's/ <no value>//g')"
+nrun rm evvd
+nrun volume create evv4
+nrun volume prune -af
+check_eq "volume prune" 0 "$RC"
+nrun events --since 0 --until 0s --filter type=volume --filter event=destroy --format '{{.Actor.ID}}'
+gone=$(printf '%s\n' "$OUT" | sort | tr '\n' ' ')
+check_eq "volume prune's destroys" "evv2 evv3 evv4 " "$gone"
+
 done_testing
