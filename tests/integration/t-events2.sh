@@ -85,4 +85,32 @@ nrun events --since 0 --until 0s --filter type=volume --filter event=destroy --f
 gone=$(printf '%s\n' "$OUT" | sort | tr '\n' ' ')
 check_eq "volume prune's destroys" "evv2 evv3 evv4 " "$gone"
 
+# ---- image: tag, save, untag, load, import, delete; Docker's Actor (the image's ID) and name
+bid=$("$NOOK" image inspect busybox | grep -o '"Id": *"sha256:[0-9a-f]*"' | grep -o 'sha256:[0-9a-f]*')
+check_match "busybox's image ID" '^sha256:[0-9a-f]{64}$' "$bid"
+nrun tag busybox evimg:one
+check_eq "tag" 0 "$RC"
+nrun save -o "$T_SCRATCH/evimg.tar" evimg:one
+check_eq "save" 0 "$RC"
+nrun rmi evimg:one
+check_eq "rmi of one tag of two" 0 "$RC"
+nrun load -i "$T_SCRATCH/evimg.tar"
+check_eq "load" 0 "$RC"
+mkdir -p "$T_SCRATCH/imp" && echo hi >"$T_SCRATCH/imp/f" && tar -C "$T_SCRATCH/imp" -cf "$T_SCRATCH/imp.tar" .
+nrun import "$T_SCRATCH/imp.tar" evimp:1
+check_eq "import" 0 "$RC"
+iid=$OUT
+check_match "import prints the image's ID" '^sha256:[0-9a-f]{64}$' "$iid"
+nrun rmi evimp:1
+check_eq "rmi of the imported image" 0 "$RC"
+nrun events --since 0 --until 0s --filter type=image --format '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}'
+check_eq "events --filter type=image: tag, save, untag, load, import, untag, delete" \
+  "tag $bid evimg:one${NL}save $bid $bid${NL}untag $bid $bid${NL}load $bid $bid${NL}import $iid $iid${NL}untag $iid $iid${NL}delete $iid $iid" "$OUT"
+nrun events --since 0 --until 0s --filter image=evimg:one --format '{{.Action}}'
+check_eq "--filter image=NAME: the tag event by its name" "tag" "$OUT"
+nrun events --since 0 --until 0s --filter type=image --filter event=delete --format json
+check_match "--format json: Docker's image message (status, id, no from)" \
+  "^\\{\"Type\":\"image\",\"Action\":\"delete\",\"Actor\":\\{\"ID\":\"$iid\",\"Attributes\":\\{\"name\":\"$iid\"\\}\\},\"scope\":\"local\",\"time\":[0-9]+,\"timeNano\":[0-9]+,\"status\":\"delete\",\"id\":\"$iid\"\\}$" "$OUT"
+nrun rmi evimg:one
+
 done_testing
