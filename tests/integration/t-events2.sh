@@ -113,4 +113,19 @@ check_match "--format json: Docker's image message (status, id, no from)" \
   "^\\{\"Type\":\"image\",\"Action\":\"delete\",\"Actor\":\\{\"ID\":\"$iid\",\"Attributes\":\\{\"name\":\"$iid\"\\}\\},\"scope\":\"local\",\"time\":[0-9]+,\"timeNano\":[0-9]+,\"status\":\"delete\",\"id\":\"$iid\"\\}$" "$OUT"
 nrun rmi evimg:one
 
+# ---- image push and pull (Debian's docker-registry on 127.0.0.1): the reference, its name
+# shellcheck source=tests/integration/reglib.sh
+. "$(dirname "$0")/reglib.sh"
+if start_registry evreg; then
+  R=127.0.0.1:$REG_PORT
+  nrun push busybox "$R/lab/evb:2"
+  check_eq "push" 0 "$RC"
+  in_store p nrun pull "$R/lab/evb:2"
+  check_eq "pull into another store" 0 "$RC"
+  nrun events --since 0 --until 0s --filter type=image --filter event=push --format '{{.Actor.ID}} {{.Actor.Attributes.name}}'
+  check_eq "push: the reference pushed, its repository as name" "$R/lab/evb:2 $R/lab/evb" "$OUT"
+  in_store p nrun events --since 0 --until 0s --filter type=image --format '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}'
+  check_eq "pull: the reference pulled, its repository as name" "pull $R/lab/evb:2 $R/lab/evb" "$OUT"
+fi
+
 done_testing
