@@ -113,6 +113,16 @@ check_match "--format json: Docker's image message (status, id, no from)" \
   "^\\{\"Type\":\"image\",\"Action\":\"delete\",\"Actor\":\\{\"ID\":\"$iid\",\"Attributes\":\\{\"name\":\"$iid\"\\}\\},\"scope\":\"local\",\"time\":[0-9]+,\"timeNano\":[0-9]+,\"status\":\"delete\",\"id\":\"$iid\"\\}$" "$OUT"
 nrun rmi evimg:one
 
+# ---- build's tag events, one per -t
+mkdir -p "$T_SCRATCH/ctx" && printf 'FROM busybox\nLABEL ev=2\n' >"$T_SCRATCH/ctx/Dockerfile"
+nrun build -q -t evbuild:1 -t evbuild:2 "$T_SCRATCH/ctx"
+check_eq "build" 0 "$RC"
+bld=$OUT
+nrun events --since 0 --until 0s --filter type=image --filter event=tag --filter image=evbuild:1 \
+  --filter image=evbuild:2 --format '{{.Actor.ID}} {{.Actor.Attributes.name}}'
+check_eq "build -t -t: a tag event each, the image's ID" "$bld evbuild:1${NL}$bld evbuild:2" "$OUT"
+nrun rmi evbuild:1 evbuild:2
+
 # ---- image push and pull (Debian's docker-registry on 127.0.0.1): the reference, its name
 # shellcheck source=tests/integration/reglib.sh
 . "$(dirname "$0")/reglib.sh"
