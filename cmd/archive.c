@@ -216,9 +216,9 @@ cmd_load (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     fd = fcntl (STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
   if (imagefmt_store_open (ctx->root, &s, err) < 0)
     return -1;
-  struct imagefmt_load_opts o
-      = { .name = input ? input : "stdin", .loaded = load_report, .renamed = load_renamed,
-          .data = s };
+  struct imagefmt_load_opts o = {
+    .name = input ? input : "stdin", .loaded = load_report, .renamed = load_renamed, .data = s
+  };
   return imagefmt_images_load (s, fd, &o, err);
 }
 

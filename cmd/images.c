@@ -571,8 +571,9 @@ cmd_rmi (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   /* Who uses an image is decided under the store's locks (imagefmt_store_remove): a
    * run holds its image from the moment it resolves it until its record is written. */
   struct rmi_ctx c = { .s = s };
-  struct imagefmt_remove_opts ro
-      = { .force = force, .container_using = rmi_container_using, .report = rmi_report, .data = &c };
+  struct imagefmt_remove_opts ro = {
+    .force = force, .container_using = rmi_container_using, .report = rmi_report, .data = &c
+  };
   for (int i = 1; i < argc; i++)
     {
       cleanup_error nook_error_t e = NULL;

@@ -499,8 +499,7 @@ netns_forget (struct netns_join *j)
   if (rec && json_object_del (json_object_get (rec, "Containers"), j->id) == 0)
     {
       netrec_save (j->root, rec, false, &e);
-      netns_event (j->root, json_string_value (json_object_get (rec, "Id")), j->net, j->id,
-                   false);
+      netns_event (j->root, json_string_value (json_object_get (rec, "Id")), j->net, j->id, false);
     }
 }
 

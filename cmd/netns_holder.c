@@ -227,8 +227,8 @@ record_gone (struct holder *h)
   size_t i;
   json_t *g;
   json_array_foreach (h->gone, i, g)
-  netns_event (h->root, json_string_value (json_array_get (g, 0)), h->net,
-               json_string_value (json_array_get (g, 1)), false);
+      netns_event (h->root, json_string_value (json_array_get (g, 0)), h->net,
+                   json_string_value (json_array_get (g, 1)), false);
   json_array_clear (h->gone);
 }
 

@@ -268,7 +268,7 @@ struct run_state
   struct container_record rec;
   char *rec_name;
   struct health_config *health; /* its healthcheck, or NULL (cmd/health.h) */
-  json_t *ev_attrs; /* direct path: its events' attributes, read while the child sets up */
+  json_t *ev_attrs;   /* direct path: its events' attributes, read while the child sets up */
   json_t *ev_volumes; /* ... and its volumes (NULL: none), for mount/unmount */
 };
 
@@ -325,8 +325,8 @@ clean_while_child_sets_up (void *data)
       imagefmt_hold_release (steal_pointer (&st->hold));
       test_hook ("container-recorded");
       trace_mark ("container recorded");
-      st->ev_attrs
-          = events_container_attrs_mounts (imagefmt_store_root (st->store), st->id, &st->ev_volumes);
+      st->ev_attrs = events_container_attrs_mounts (imagefmt_store_root (st->store), st->id,
+                                                    &st->ev_volumes);
       events_container_with (imagefmt_store_root (st->store), st->id, "create", st->ev_attrs, NULL);
     }
   /* (the direct path's start: its command is being set up; the attributes kept for its

@@ -138,9 +138,9 @@ test_volume_mounts (void **state)
   cleanup_free char *cfg = xasprintf ("%s/config.json", cdir);
   json_t *c = json_pack (
       "{s:s, s:s, s:{s:s}, s:[{s:s, s:s, s:s, s:b, s:s}, {s:s, s:s, s:s, s:b}, {s:s, s:s}]}",
-      "Name", "/web", "Image", "busybox", "Labels", "team", "a", "Mounts", "Type", "volume",
-      "Name", "data", "Destination", "/data", "RW", 0, "Propagation", "", "Type", "bind",
-      "Source", "/srv", "Destination", "/srv", "RW", 1, "Type", "tmpfs", "Destination", "/t");
+      "Name", "/web", "Image", "busybox", "Labels", "team", "a", "Mounts", "Type", "volume", "Name",
+      "data", "Destination", "/data", "RW", 0, "Propagation", "", "Type", "bind", "Source", "/srv",
+      "Destination", "/srv", "RW", 1, "Type", "tmpfs", "Destination", "/t");
   assert_int_equal (json_dump_file (c, cfg, 0), 0);
   json_decref (c);
   json_t *vols = NULL;
