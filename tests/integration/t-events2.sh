@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # t-events2.sh: nook events beyond the containers' lives, as Docker records them: network
 # connect/disconnect (the verbs, and a container's join at start and leave at its end),
-# image tag/untag/delete/load/save/import, volume mount/unmount and prune's destroys,
-# container exec_create/exec_start/exec_die and rename; each with Docker's attributes.
+# image tag/untag/delete/load/save/import/pull/push (and build's tag), volume create at
+# first use, mount/unmount and prune's destroys, container exec_create/exec_start/exec_die,
+# rename, attach, cp's extract-to-dir/archive-path; each with Docker's attributes.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 setup_image
@@ -62,6 +63,30 @@ check_eq "rename" 0 "$RC"
 nrun events --since 0 --until 0s --filter event=rename --format '{{.Actor.ID}} {{.Actor.Attributes.name}} {{.Actor.Attributes.oldName}}'
 check_eq "rename: the new name, oldName as Docker's (with '/')" "$xid evx2 /evx" "$OUT"
 nrun rm -f evx2
+
+# ---- attach, cp (extract-to-dir into the container, archive-path out of it)
+nrun run -d --name evat busybox sh -c 'until [ -e /tmp/go ]; do sleep 0.1; done; echo went'
+atid=$OUT
+timeout 60 "$NOOK" attach evat >"$T_SCRATCH/attach.out" 2>&1 </dev/null &
+apid=$!
+attached() { [ -n "$(evs --filter container=evat --filter event=attach --format x)" ]; }
+wait_until "the attach event" 30 attached
+# (the container ends once told: attach with it)
+nrun exec evat touch /tmp/go
+arc=0
+wait "$apid" || arc=$?
+check_eq "attach ends with the container, 0" 0 "$arc"
+check_eq "... having shown its output" "went" "$(cat "$T_SCRATCH/attach.out")"
+echo hi >"$T_SCRATCH/in.txt"
+nrun cp "$T_SCRATCH/in.txt" evat:/tmp/in.txt
+check_eq "cp into" 0 "$RC"
+nrun cp evat:/tmp/in.txt "$T_SCRATCH/out.txt"
+check_eq "cp out of" 0 "$RC"
+nrun events --since 0 --until 0s --filter container=evat --filter event=attach \
+  --filter event=extract-to-dir --filter event=archive-path --format '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}'
+check_eq "attach, extract-to-dir, archive-path: Docker's actions" \
+  "attach $atid evat${NL}extract-to-dir $atid evat${NL}archive-path $atid evat" "$OUT"
+nrun rm -f evat
 
 # ---- volume: create at a run's first use, mount at start, unmount at the end; prune's destroys
 nrun run --rm -v evv2:/data busybox true
