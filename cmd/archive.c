@@ -1,5 +1,6 @@
 /* cmd/archive.c: `nook save`, `nook load`, `nook export`. */
 #include "cmd/cli.h"
+#include "cmd/events.h"
 #include "cmd/commands.h"
 #include "cmd/records.h"
 #include "cmd/store_open.h"
@@ -66,6 +67,22 @@ out_finish (struct out_file *o, bool ok, nook_error_t *err)
 
 /* ---- save ---- */
 
+/* Docker's save event of each image saved (r: the save's result, returned). */
+static int
+save_events (struct imagefmt_store *s, char **refs, int r)
+{
+  for (size_t i = 0; r == 0 && refs[i]; i++)
+    {
+      struct imagefmt_image *img = NULL;
+      cleanup_error nook_error_t e = NULL;
+      if (imagefmt_store_lookup (s, refs[i], &img, &e) == 0)
+        events_record (imagefmt_store_root (s), "image", "save", img->id,
+                       json_pack ("{s:s}", "name", img->id));
+      imagefmt_image_free (img);
+    }
+  return r;
+}
+
 int
 cmd_save (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
@@ -116,7 +133,7 @@ cmd_save (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   if (imagefmt_store_open (ctx->root, &s, err) < 0)
     return -1;
   if (output == NULL || fmt == IMAGEFMT_ARCHIVE_OCI_DIR)
-    return imagefmt_images_save (s, refs, fmt, STDOUT_FILENO, output, err);
+    return save_events (s, refs, imagefmt_images_save (s, refs, fmt, STDOUT_FILENO, output, err));
   struct out_file o = { .fd = -1 };
   if (out_open (&o, output, err) < 0)
     {
@@ -126,7 +143,7 @@ cmd_save (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   int r = imagefmt_images_save (s, refs, fmt, o.fd, NULL, err);
   if (out_finish (&o, r == 0, r == 0 ? err : NULL) < 0)
     return -1;
-  return r;
+  return save_events (s, refs, r);
 }
 
 /* ---- load ---- */
@@ -134,6 +151,8 @@ cmd_save (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 static void
 load_report (void *data, const char *tag, const char *id)
 {
+  /* Docker's load event: the image's ID as Actor and name */
+  events_record (imagefmt_store_root (data), "image", "load", id, json_pack ("{s:s}", "name", id));
   if (tag)
     printf ("Loaded image: %s\n", tag);
   else
@@ -197,8 +216,9 @@ cmd_load (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     fd = fcntl (STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
   if (imagefmt_store_open (ctx->root, &s, err) < 0)
     return -1;
-  struct imagefmt_load_opts o
-      = { .name = input ? input : "stdin", .loaded = load_report, .renamed = load_renamed };
+  struct imagefmt_load_opts o = {
+    .name = input ? input : "stdin", .loaded = load_report, .renamed = load_renamed, .data = s
+  };
   return imagefmt_images_load (s, fd, &o, err);
 }
 

@@ -3,6 +3,7 @@
 #include "cmd/cli.h"
 #include "cmd/commands.h"
 #include "cmd/ctrs.h"
+#include "cmd/events.h"
 #include "cmd/labels.h"
 #include "cmd/lifecycle.h"
 #include "cmd/records.h"
@@ -602,6 +603,13 @@ cmd_rename (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   int r = ctr_find (&l, argv[1], &at, err);
   if (r == 0)
     r = container_rename (root, l.v[at].id, l.v[at].name, argv[2], err);
+  if (r == 0)
+    {
+      /* Docker's: the new name among the attributes, the old one (with its '/') as oldName */
+      const char *old = l.v[at].name ? l.v[at].name : "";
+      cleanup_free char *was = xasprintf ("/%s", old[0] == '/' ? old + 1 : old);
+      events_container (root, l.v[at].id, "rename", json_pack ("{s:s}", "oldName", was));
+    }
   ctr_list_free (&l);
   return r < 0 ? -1 : 0;
 }

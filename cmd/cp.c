@@ -8,6 +8,7 @@
  * The two sides exchange a tar stream through an unlinked temporary file of the
  * store's filesystem (no pipe to keep flowing while a child is waited for). */
 #include "cmd/cli.h"
+#include "cmd/events.h"
 #include "cmd/commands.h"
 #include "cmd/ctrs.h"
 #include "cmd/store_open.h"
@@ -608,6 +609,9 @@ cmd_cp (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
             r = tar_extract (xfd, &x, err);
         }
     }
+  if (r == 0)
+    /* Docker's: extract-to-dir into the container, archive-path out of it */
+    events_container (root, l.v[at].id, dst_c ? "extract-to-dir" : "archive-path", NULL);
   nook_spec_free (&spec);
   ctr_list_free (&l);
   imagefmt_store_close (store);

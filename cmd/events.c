@@ -83,8 +83,31 @@ events_record (const char *root, const char *type, const char *action, const cha
 json_t *
 events_container_attrs (const char *root, const char *id)
 {
+  return events_container_attrs_mounts (root, id, NULL);
+}
+
+json_t *
+events_container_attrs_mounts (const char *root, const char *id, json_t **volumes)
+{
   cleanup_free char *p = xasprintf ("%s/containers/%s/config.json", root, id);
   json_t *cfg = json_load_file (p, 0, NULL);
+  if (volumes)
+    {
+      /* its named and anonymous volumes (Docker's mount/unmount events name only those) */
+      *volumes = NULL;
+      size_t i;
+      json_t *m;
+      json_array_foreach (json_object_get (cfg, "Mounts"), i, m)
+      {
+        const char *type = json_string_value (json_object_get (m, "Type"));
+        if (type == NULL || strcmp (type, "volume") != 0
+            || !json_is_string (json_object_get (m, "Name")))
+          continue;
+        if (*volumes == NULL)
+          *volumes = json_array ();
+        json_array_append (*volumes, m);
+      }
+    }
   json_t *attrs = json_object ();
   json_t *labels = json_object_get (cfg, "Labels");
   if (json_is_object (labels))
@@ -121,6 +144,34 @@ events_container (const char *root, const char *id, const char *action, json_t *
   json_t *attrs = events_container_attrs (root, id);
   events_container_with (root, id, action, attrs, extra);
   json_decref (attrs);
+}
+
+void
+events_volumes (const char *root, const char *id, const json_t *volumes, bool mount)
+{
+  size_t i;
+  json_t *m;
+  json_array_foreach (volumes, i, m)
+  {
+    const char *name = json_string_value (json_object_get (m, "Name"));
+    const char *dest = json_string_value (json_object_get (m, "Destination"));
+    const char *prop = json_string_value (json_object_get (m, "Propagation"));
+    json_t *a = mount ? json_pack ("{s:s, s:s, s:s, s:s, s:s}", "container", id, "destination",
+                                   dest ? dest : "", "driver", "local", "propagation",
+                                   prop ? prop : "", "read/write",
+                                   json_is_false (json_object_get (m, "RW")) ? "false" : "true")
+                      : json_pack ("{s:s, s:s}", "container", id, "driver", "local");
+    events_record (root, "volume", mount ? "mount" : "unmount", name, a);
+  }
+}
+
+void
+events_container_volumes (const char *root, const char *id, bool mount)
+{
+  json_t *vols = NULL;
+  json_decref (events_container_attrs_mounts (root, id, &vols));
+  events_volumes (root, id, vols, mount);
+  json_decref (vols);
 }
 
 json_t *

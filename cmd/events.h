@@ -31,6 +31,17 @@ void events_container (const char *root, const char *id, const char *action, jso
  * once from its record: a new object, {} when there is no record. */
 json_t *events_container_attrs (const char *root, const char *id);
 
+/* The same, and (volumes not NULL) the container's volume mounts (Mounts of Type
+ * "volume", a new array; NULL when none) from the same read. */
+json_t *events_container_attrs_mounts (const char *root, const char *id, json_t **volumes);
+
+/* Docker's `volume mount` (container, destination, driver, propagation, read/write) or
+ * `unmount` (container, driver) event of each of volumes (as above; may be NULL). */
+void events_volumes (const char *root, const char *id, const json_t *volumes, bool mount);
+
+/* events_volumes of the container's volumes, read from its record. */
+void events_container_volumes (const char *root, const char *id, bool mount);
+
 /* events_container with attributes read before (attrs borrowed: a copy is recorded), so
  * that a run's last events read no file (cmd/run.c's direct path, after its command). */
 void events_container_with (const char *root, const char *id, const char *action,

@@ -3,6 +3,7 @@
  * env, user, capabilities, seccomp program) with the flags over it, run in its
  * namespaces by sandbox/exec.c.  No store is opened: exec is on the hot path. */
 #include "cmd/cli.h"
+#include "cmd/events.h"
 #include "cmd/lifecycle.h"
 #include "cmd/records.h"
 #include "cmd/spec.h"
@@ -516,7 +517,28 @@ cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       }
     json_decref (sj);
   }
-  status = sandbox_exec (&x, err);
+  {
+    /* Docker's exec_create, exec_start ("exec_start: CMD ARGS") and exec_die events, the
+     * container's attributes and the exec's ID */
+    cleanup_free char *exec_id = random_hex_id ();
+    struct strbuf cmdline = { 0 };
+    for (size_t i = 0; o.argv && o.argv[i]; i++)
+      strbuf_appendf (&cmdline, "%s%s", i ? " " : "", o.argv[i]);
+    cleanup_free char *created = xasprintf ("exec_create: %s", cmdline.buf ? cmdline.buf : "");
+    cleanup_free char *started = xasprintf ("exec_start: %s", cmdline.buf ? cmdline.buf : "");
+    strbuf_free (&cmdline);
+    json_t *ea = events_container_attrs (root, id);
+    json_object_set_new (ea, "execID", json_string (exec_id));
+    events_container_with (root, id, created, ea, NULL);
+    events_container_with (root, id, started, ea, NULL);
+    status = sandbox_exec (&x, err);
+    if (!o.detach)
+      events_container_with (root, id, "exec_die", ea,
+                             events_attr_int ("exitCode", status < 0 && err && *err
+                                                              ? ((*err)->exit ? (*err)->exit : 126)
+                                                              : status));
+    json_decref (ea);
+  }
 out:
   json_decref (cfg);
   container_state_clear (&st);

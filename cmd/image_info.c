@@ -1,5 +1,6 @@
 /* cmd/image_info.c: `nook tag`, `nook inspect` (images), `nook history`. */
 #include "cmd/cli.h"
+#include "cmd/events.h"
 #include "cmd/commands.h"
 #include "cmd/format.h"
 #include "imagefmt/image_info.h"
@@ -74,6 +75,13 @@ cmd_tag (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
               ? plain (err)
               : imagefmt_store_tag (s, full, img->manifest_digest, err);
   imagefmt_store_unlock (s);
+  if (r == 0)
+    {
+      /* Docker's: the image's ID, the new reference (familiar) as its name */
+      cleanup_free char *fam = imagefmt_ref_familiar (full);
+      events_record (imagefmt_store_root (s), "image", "tag", img->id,
+                     json_pack ("{s:s}", "name", fam ? fam : full));
+    }
   imagefmt_image_free (img);
   return r;
 }

@@ -1,5 +1,6 @@
 /* cmd/images.c: `nook import`, `nook bootstrap`, `nook images`, `nook rmi`. */
 #include "cmd/cli.h"
+#include "cmd/events.h"
 #include "cmd/commands.h"
 #include "cmd/format.h"
 #include "cmd/records.h"
@@ -114,6 +115,7 @@ cmd_import (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   json_decref (cfg);
   if (r < 0)
     return nook_error_wrap (err, "import '%s'", pos[0]);
+  events_record (imagefmt_store_root (s), "image", "import", id, json_pack ("{s:s}", "name", id));
   printf ("%s\n", id);
   return 0;
 }
@@ -513,16 +515,29 @@ cmd_images (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 
 /* ---- rmi ---- */
 
+struct rmi_ctx
+{
+  struct imagefmt_store *s;
+  const char *image_id; /* the image being removed (its events' Actor) */
+};
+
 static void
 rmi_report (void *data, const char *what, const char *arg)
 {
+  struct rmi_ctx *c = data;
   printf ("%s: %s\n", what, arg);
+  /* Docker's untag and delete events: the image's ID as both Actor and name */
+  bool deleted = strcmp (what, "Deleted") == 0 && c->image_id && strcmp (arg, c->image_id) == 0;
+  if (c->image_id && (deleted || strcmp (what, "Untagged") == 0))
+    events_record (imagefmt_store_root (c->s), "image", deleted ? "delete" : "untag", c->image_id,
+                   json_pack ("{s:s}", "name", c->image_id));
 }
 
 static char *
 rmi_container_using (void *data, const char *image_id, bool *running)
 {
-  return container_using_image (imagefmt_store_root (data), image_id, running);
+  return container_using_image (imagefmt_store_root (((struct rmi_ctx *)data)->s), image_id,
+                                running);
 }
 
 int
@@ -555,14 +570,22 @@ cmd_rmi (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     return -1;
   /* Who uses an image is decided under the store's locks (imagefmt_store_remove): a
    * run holds its image from the moment it resolves it until its record is written. */
-  struct imagefmt_remove_opts ro
-      = { .force = force, .container_using = rmi_container_using, .report = rmi_report, .data = s };
+  struct rmi_ctx c = { .s = s };
+  struct imagefmt_remove_opts ro = {
+    .force = force, .container_using = rmi_container_using, .report = rmi_report, .data = &c
+  };
   for (int i = 1; i < argc; i++)
     {
       cleanup_error nook_error_t e = NULL;
       if (argv[i][0] == '-')
         continue;
-      if (imagefmt_store_remove (s, argv[i], &ro, &e) == 0)
+      struct imagefmt_image *img = NULL;
+      cleanup_error nook_error_t le = NULL;
+      c.image_id = imagefmt_store_lookup (s, argv[i], &img, &le) == 0 ? img->id : NULL;
+      int rr = imagefmt_store_remove (s, argv[i], &ro, &e);
+      c.image_id = NULL;
+      imagefmt_image_free (img);
+      if (rr == 0)
         continue;
       fflush (stdout);
       if (e->code == ENOENT || e->code == EBUSY)

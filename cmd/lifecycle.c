@@ -1012,6 +1012,7 @@ cmd_attach (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   bool in = v.interactive && json_is_true (json_object_get (spec, "Interactive"));
   json_decref (cfg);
   bool detached = false;
+  events_container (root, id, "attach", NULL);
   r = attach_streams (fd, in, tty, v.detach_keys, &detached, err);
   strv_free (v.args);
   return r;

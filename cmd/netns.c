@@ -1,4 +1,5 @@
 /* cmd/netns.c: see netns.h. */
+#include "cmd/events.h"
 #include "cmd/netns.h"
 #include "cmd/netns_holder.h"
 #include "cmd/netrec.h"
@@ -174,7 +175,8 @@ join_locked (const char *root, const char *net, const struct netns_endpoint *ep,
   if (rec == NULL)
     return -1;
   json_t *members = json_object_get (rec, "Containers");
-  if (json_object_get (members, ep->id))
+  bool again = json_object_get (members, ep->id) != NULL;
+  if (again)
     {
       if (!ep->replace)
         return nook_error_set (err, 0, "endpoint with name %s already exists in network %s",
@@ -218,6 +220,8 @@ join_locked (const char *root, const char *net, const struct netns_endpoint *ep,
                  (json_int_t)container_proc_start (ep->nook ? ep->nook : getpid ())));
   if (netrec_save (root, rec, false, err) < 0)
     return -1;
+  if (!again)
+    netns_event (root, json_string_value (json_object_get (rec, "Id")), j->net, ep->id, true);
   cleanup_free char *path = netrec_socket_path (rec, err);
   if (path == NULL)
     return -1;
@@ -493,7 +497,18 @@ netns_forget (struct netns_join *j)
   cleanup_close int lock = netrec_lock (j->root, &e);
   json_auto_t *rec = lock >= 0 ? netrec_load (j->root, j->net, &e) : NULL;
   if (rec && json_object_del (json_object_get (rec, "Containers"), j->id) == 0)
-    netrec_save (j->root, rec, false, &e);
+    {
+      netrec_save (j->root, rec, false, &e);
+      netns_event (j->root, json_string_value (json_object_get (rec, "Id")), j->net, j->id, false);
+    }
+}
+
+void
+netns_event (const char *root, const char *net_id, const char *net, const char *id, bool connect)
+{
+  /* Docker's: the network's ID, its name and driver, the container's ID */
+  events_record (root, "network", connect ? "connect" : "disconnect", net_id ? net_id : net,
+                 json_pack ("{s:s, s:s, s:s}", "container", id, "name", net, "type", "bridge"));
 }
 
 void
@@ -1023,7 +1038,10 @@ out:
       cleanup_close int lock = netrec_lock (root, &e);
       json_auto_t *rec = lock >= 0 ? netrec_load (root, j.net, &e) : NULL;
       if (rec && json_object_del (json_object_get (rec, "Containers"), c.id) == 0)
-        netrec_save (root, rec, false, &e);
+        {
+          netrec_save (root, rec, false, &e);
+          netns_event (root, json_string_value (json_object_get (rec, "Id")), j.net, c.id, false);
+        }
     }
   netns_join_free (&j);
   return rc;

@@ -85,6 +85,11 @@ void netns_down (struct netns_join *j);
  * network's record (under its lock), so that it can join again. */
 void netns_forget (struct netns_join *j);
 
+/* Docker's `network connect` / `disconnect` event of container id on network net (its ID
+ * net_id, NULL: the name), written when the network's record takes it in or lets it go. */
+void netns_event (const char *root, const char *net_id, const char *net, const char *id,
+                  bool connect);
+
 /* Leave the network now (the holder drops the member before answering). */
 void netns_leave (struct netns_join *j);
 

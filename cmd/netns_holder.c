@@ -1,4 +1,5 @@
 /* cmd/netns_holder.c: see netns_holder.h. */
+#include "cmd/netns.h"
 #include "cmd/netns_holder.h"
 #include "cmd/netrec.h"
 #include "cmd/records.h"
@@ -144,6 +145,7 @@ struct holder
   size_t n_servers;
   struct pending pend[DNS_PENDING];
   uint16_t next_id;
+  json_t *gone; /* disconnect events not yet recorded: [[network id, container id]...] */
 };
 
 /* Rewrite this network's section of one member's hosts file in place
@@ -207,9 +209,27 @@ persist (struct holder *h, const char *gone_id)
   json_auto_t *rec = netrec_load (h->root, h->net, &e);
   if (rec == NULL)
     return;
-  if (gone_id)
-    json_object_del (json_object_get (rec, "Containers"), gone_id);
+  if (gone_id && json_object_del (json_object_get (rec, "Containers"), gone_id) == 0)
+    {
+      /* its `network disconnect` event, recorded once the one waiting was answered */
+      const char *nid = json_string_value (json_object_get (rec, "Id"));
+      if (h->gone == NULL)
+        h->gone = json_array ();
+      json_array_append_new (h->gone, json_pack ("[s,s]", nid ? nid : h->net, gone_id));
+    }
   netrec_save (h->root, rec, false, &e);
+}
+
+/* The disconnect events persist() left for after the answers. */
+static void
+record_gone (struct holder *h)
+{
+  size_t i;
+  json_t *g;
+  json_array_foreach (h->gone, i, g)
+      netns_event (h->root, json_string_value (json_array_get (g, 0)), h->net,
+                   json_string_value (json_array_get (g, 1)), false);
+  json_array_clear (h->gone);
 }
 
 /* Drop member i: out of the other members' files and, with `record`, out of
@@ -623,6 +643,7 @@ holder_loop (struct holder *h)
           if (p[1 + 2 * i].revents && on_message (h, i))
             break;
         }
+      record_gone (h);
       if (r > 0 && (p[0].revents & POLLIN))
         {
           int c = accept4 (h->lsock, NULL, NULL, SOCK_CLOEXEC);

@@ -2,6 +2,7 @@
  * exit codes), and the pull of `nook run` (cmd_pull_for_run). */
 #include "cmd/registry.h"
 #include "cmd/cli.h"
+#include "cmd/events.h"
 #include "cmd/config.h"
 #include "cmd/regconf.h"
 #include "cmd/store_open.h"
@@ -371,6 +372,13 @@ do_pull (struct nook_ctx *ctx, struct imagefmt_store *s, const struct pull_args 
   if (!a->for_run)
     fprintf (a->out, "%s\n", res.ref);
   fflush (a->out);
+  {
+    /* Docker's pull event: the reference pulled (familiar), its repository as name */
+    cleanup_free char *fam = imagefmt_ref_short (&ref);
+    cleanup_free char *repo = imagefmt_ref_short_name (&ref);
+    events_record (imagefmt_store_root (s), "image", "pull", fam,
+                   json_pack ("{s:s}", "name", repo));
+  }
   ret = 0;
 out:
   free (srcs);
@@ -534,6 +542,13 @@ cmd_push (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       cleanup_error nook_error_t e = NULL;
       if (imagefmt_store_set_repo_digest (s, dst ? dst : src, digest, &e) < 0)
         log_warn ("could not record the pushed digest: %s", e->msg);
+    }
+  if (ret == 0)
+    {
+      /* Docker's push event: the reference pushed (familiar), its repository as name */
+      cleanup_free char *fam = imagefmt_ref_short (&ref);
+      events_record (imagefmt_store_root (s), "image", "push", fam,
+                     json_pack ("{s:s}", "name", name));
     }
   if (ret == 0 && !quiet)
     printf ("%s: digest: %s size: %zu\n", ref.tag ? ref.tag : "latest", digest, size);

@@ -268,7 +268,8 @@ struct run_state
   struct container_record rec;
   char *rec_name;
   struct health_config *health; /* its healthcheck, or NULL (cmd/health.h) */
-  json_t *ev_attrs; /* direct path: its events' attributes, read while the child sets up */
+  json_t *ev_attrs;   /* direct path: its events' attributes, read while the child sets up */
+  json_t *ev_volumes; /* ... and its volumes (NULL: none), for mount/unmount */
 };
 
 /* The command and all of the container have ended; the kernel is still
@@ -289,6 +290,7 @@ empty_while_torn_down (void *data, int status)
       /* (a supervisor records its own) */
       events_container_with (root, st->id, "die", st->ev_attrs,
                              events_attr_int ("exitCode", status));
+      events_volumes (root, st->id, st->ev_volumes, false);
       if (st->want_empty)
         events_container_with (root, st->id, "destroy", st->ev_attrs, NULL);
     }
@@ -323,14 +325,17 @@ clean_while_child_sets_up (void *data)
       imagefmt_hold_release (steal_pointer (&st->hold));
       test_hook ("container-recorded");
       trace_mark ("container recorded");
-      st->ev_attrs = events_container_attrs (imagefmt_store_root (st->store), st->id);
+      st->ev_attrs = events_container_attrs_mounts (imagefmt_store_root (st->store), st->id,
+                                                    &st->ev_volumes);
       events_container_with (imagefmt_store_root (st->store), st->id, "create", st->ev_attrs, NULL);
     }
   /* (the direct path's start: its command is being set up; the attributes kept for its
    * end, which then reads no file) */
   if (st->ev_attrs == NULL)
-    st->ev_attrs = events_container_attrs (imagefmt_store_root (st->store), st->id);
+    st->ev_attrs
+        = events_container_attrs_mounts (imagefmt_store_root (st->store), st->id, &st->ev_volumes);
   events_container_with (imagefmt_store_root (st->store), st->id, "start", st->ev_attrs, NULL);
+  events_volumes (imagefmt_store_root (st->store), st->id, st->ev_volumes, true);
   if (st->spec.driver == STORAGE_OVERLAY)
     container_pool_clean (imagefmt_store_root (st->store));
   trace_mark ("pool cleaned");
@@ -742,6 +747,7 @@ run_main (struct nook_ctx *ctx, int argc, char **argv, bool create, nook_error_t
     }
   json_decref (st.mounts);
   json_decref (st.ev_attrs);
+  json_decref (st.ev_volumes);
   trace_mark ("container removed");
   run_net_free (&st.net);
   imagefmt_hold_release (st.hold);

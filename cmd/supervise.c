@@ -985,6 +985,7 @@ on_started (void *data, const struct sandbox_started *s)
   health_mon_begin (S->health, s->pid, S->st.started_ns);
   write_state (S);
   events_container (S->o->root, S->o->id, "start", NULL);
+  events_container_volumes (S->o->root, S->o->id, true);
   S->run_started_ms = mono_ms ();
   report_ready (S, NULL);
   int st = serve (S, 0);
@@ -1166,6 +1167,7 @@ supervise (struct sup *S, nook_error_t *err)
         }
       first = false;
       events_container (S->o->root, S->o->id, "die", events_attr_int ("exitCode", code));
+      events_container_volumes (S->o->root, S->o->id, false);
       if (S->stopping && !S->removing)
         events_container (S->o->root, S->o->id, "stop", NULL);
       S->st.exit_code = code;

@@ -336,10 +336,7 @@ remove_one (const char *root, const struct nook_idmapping *ids, const struct ctr
       cleanup_free char *list = strbuf_steal (&b);
       return nook_error_set (err, EBUSY, "remove %s: volume is in use - [%s]", name, list);
     }
-  if (volume_remove_dir (root, name, ids, err) < 0)
-    return -1;
-  events_record (root, "volume", "destroy", name, json_pack ("{s:s}", "driver", "local"));
-  return 0;
+  return volume_remove_dir (root, name, ids, err);
 }
 
 static int

@@ -1,4 +1,5 @@
 /* cmd/volumes.c: the volume store (see volumes.h) and what a run needs of it. */
+#include "cmd/events.h"
 #include "cmd/volumes.h"
 #include "cmd/cli.h"
 #include "cmd/ctrs.h"
@@ -476,6 +477,8 @@ volumes_prepare (const char *root, const struct nook_idmapping *ids, const json_
       bool created = false;
       if (volume_ensure (root, name, NULL, anonymous, &created, &data, err) < 0)
         return -1;
+      if (created)
+        events_record (root, "volume", "create", name, json_pack ("{s:s}", "driver", "local"));
       bool nocopy = m->options && strcmp (m->options, "nocopy") == 0;
       if (!nocopy && spec->layers
           && volume_fill (root, name, data, ids, spec->layers, m->target, err) < 0)
@@ -501,6 +504,8 @@ volume_remove_dir (const char *root, const char *name, const struct nook_idmappi
   /* renamed out of the way first: the name is free at once, whatever is left */
   if (rename (path, trash) < 0)
     return nook_error_set (err, errno, "remove volume '%s'", name);
+  /* (gone from here on: rm, prune, a container's anonymous ones) */
+  events_record (root, "volume", "destroy", name, json_pack ("{s:s}", "driver", "local"));
   return cmd_store_rm_rf (ids, trash, err);
 }
 

@@ -4,6 +4,7 @@
 #include "cmd/build/build.h"
 #include "cmd/cli.h"
 #include "cmd/commands.h"
+#include "cmd/events.h"
 #include "cmd/format.h"
 #include "cmd/store_open.h"
 #include "imagefmt/digest.h"
@@ -516,6 +517,10 @@ export_image (struct build *b, struct build_state *s, char **id_out, nook_error_
     {
       if (i > 0 && imagefmt_store_tag (b->store, full[i], md, err) < 0)
         return -1;
+      /* Docker's tag event of each -t: the image's ID, the reference (familiar) as name */
+      cleanup_free char *fam = imagefmt_ref_familiar (full[i]);
+      events_record (imagefmt_store_root (b->store), "image", "tag", cdigest,
+                     json_pack ("{s:s}", "name", fam ? fam : full[i]));
       if (!b->quiet)
         fprintf (b->out, "#%d naming to %s done\n", v, full[i]);
     }

@@ -118,12 +118,75 @@ test_log_round_trip (void **state)
   fs_rm_rf_at (AT_FDCWD, dir, &e2);
 }
 
+static bool
+keep (json_t *ev, void *data)
+{
+  json_array_append ((json_t *)data, ev);
+  return true;
+}
+
+/* A container's volumes from its record (binds and tmpfs left out), and Docker's mount
+ * and unmount attributes. */
+static void
+test_volume_mounts (void **state)
+{
+  char dir[] = "/tmp/nook-test-events.XXXXXX";
+  assert_non_null (mkdtemp (dir));
+  cleanup_free char *cdir = xasprintf ("%s/containers/c1", dir);
+  cleanup_error nook_error_t err = NULL;
+  assert_int_equal (fs_mkdir_p (cdir, 0700, &err), 0);
+  cleanup_free char *cfg = xasprintf ("%s/config.json", cdir);
+  json_t *c = json_pack (
+      "{s:s, s:s, s:{s:s}, s:[{s:s, s:s, s:s, s:b, s:s}, {s:s, s:s, s:s, s:b}, {s:s, s:s}]}",
+      "Name", "/web", "Image", "busybox", "Labels", "team", "a", "Mounts", "Type", "volume", "Name",
+      "data", "Destination", "/data", "RW", 0, "Propagation", "", "Type", "bind", "Source", "/srv",
+      "Destination", "/srv", "RW", 1, "Type", "tmpfs", "Destination", "/t");
+  assert_int_equal (json_dump_file (c, cfg, 0), 0);
+  json_decref (c);
+  json_t *vols = NULL;
+  json_t *attrs = events_container_attrs_mounts (dir, "c1", &vols);
+  assert_string_equal (json_string_value (json_object_get (attrs, "name")), "web");
+  assert_string_equal (json_string_value (json_object_get (attrs, "team")), "a");
+  assert_int_equal (json_array_size (vols), 1);
+  events_volumes (dir, "c1", vols, true);
+  events_volumes (dir, "c1", vols, false);
+  events_volumes (dir, "c1", NULL, true); /* (none: nothing) */
+  json_decref (vols);
+  json_decref (attrs);
+  json_t *none = NULL;
+  json_decref (events_container_attrs_mounts (dir, "nosuch", &none));
+  assert_null (none);
+  json_t *got = json_array ();
+  assert_int_equal (events_stream (dir, 0, now (), keep, got, &err), 0);
+  assert_int_equal (json_array_size (got), 2);
+  json_t *m = json_array_get (got, 0), *u = json_array_get (got, 1);
+  assert_string_equal (json_string_value (json_object_get (m, "Type")), "volume");
+  assert_string_equal (json_string_value (json_object_get (m, "Action")), "mount");
+  json_t *want = json_pack ("{s:s, s:s, s:s, s:s, s:s}", "container", "c1", "destination", "/data",
+                            "driver", "local", "propagation", "", "read/write", "false");
+  json_t *actor = json_object_get (m, "Actor");
+  assert_string_equal (json_string_value (json_object_get (actor, "ID")), "data");
+  assert_true (json_equal (json_object_get (actor, "Attributes"), want));
+  json_decref (want);
+  assert_string_equal (json_string_value (json_object_get (u, "Action")), "unmount");
+  want = json_pack ("{s:s, s:s}", "container", "c1", "driver", "local");
+  assert_true (json_equal (json_object_get (json_object_get (u, "Actor"), "Attributes"), want));
+  json_decref (want);
+  /* (volume events carry no status/id/from: Docker's older fields are for containers
+   * and images) */
+  assert_null (json_object_get (m, "status"));
+  json_decref (got);
+  cleanup_error nook_error_t e2 = NULL;
+  fs_rm_rf_at (AT_FDCWD, dir, &e2);
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_time_parse),
     cmocka_unit_test (test_log_round_trip),
+    cmocka_unit_test (test_volume_mounts),
   };
   return cmocka_run_group_tests_name ("events", tests, NULL, NULL);
 }
