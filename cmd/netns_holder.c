@@ -15,6 +15,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/test_hook.h"
 #include "util/util.h"
 #include "util/xalloc.h"
 
@@ -819,6 +820,7 @@ holder_main (struct netns_holder_args *a)
       _exit (1);
     }
   netns_say (a->st, "R");
+  test_hook ("holder-ready"); /* (R said, the holder not yet serving) */
   close (a->st);
   close (a->go);
   holder_loop (&h);
@@ -853,6 +855,7 @@ netns_holder_start (struct netns_holder_args *a, nook_error_t *err)
           a->go = go[0];
           holder_main (a);
         }
+      test_hook ("holder-forked"); /* (the middle process, slow under load) */
       (void)!write (st[1], &h, sizeof h);
       _exit (0);
     }
