@@ -753,6 +753,7 @@ holder_setup (struct netns_holder_args *a, struct holder *h, nook_error_t *err)
       if (unshare (CLONE_NEWUSER) < 0)
         return nook_error_set (err, errno, "create the network's user namespace");
       netns_say (a->st, "U");
+      test_hook ("holder-unshared"); /* (U said) */
       if (read (a->go, &c, 1) != 1)
         _exit (1);
     }
