@@ -927,8 +927,9 @@ netns_holder_start (struct netns_holder_args *a, nook_error_t *err)
         {
           if (hfd >= 0)
             syscall (SYS_pidfd_send_signal, hfd, SIGKILL, NULL, 0);
-          return nook_error_set (err, errno, "start network %s: its holder (pid %d) did not get ready within %d s",
-                                 a->net, (int)h, HOLDER_START_SECS);
+          return nook_error_set (
+              err, errno, "start network %s: its holder (pid %d) did not get ready within %d s",
+              a->net, (int)h, HOLDER_START_SECS);
         }
       if (n == 0)
         return nook_error_set (err, 0, "the network's holder ended while starting");
