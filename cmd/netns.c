@@ -93,7 +93,12 @@ connect_to (const char *path)
   int s = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   struct sockaddr_un sa = { .sun_family = AF_UNIX };
   snprintf (sa.sun_path, sizeof sa.sun_path, "%s", path);
-  if (s >= 0 && connect (s, (struct sockaddr *)&sa, sizeof sa) == 0)
+  /* the holder's answers (HELLO, JOIN, DOWN, BYE) come in milliseconds: a
+   * holder that gives none in 30 s is wedged, and this nook must not wait on
+   * it forever (its supervisor's watch of the connection is a poll) */
+  struct timeval tv = { .tv_sec = 30 };
+  if (s >= 0 && setsockopt (s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0
+      && connect (s, (struct sockaddr *)&sa, sizeof sa) == 0)
     return s;
   if (s >= 0)
     close (s);

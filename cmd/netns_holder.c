@@ -16,6 +16,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/test_hook.h"
 #include "util/util.h"
 #include "util/xalloc.h"
 
@@ -709,6 +710,11 @@ uplink_main (int sock)
   size_t nf = 0;
   sandbox_set_title ("nook-uplink");
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+  /* nothing of the holder's: a copy of the pipe the holder reports its
+   * start on would hide the holder's death from the nook that waits there */
+  if (sock > 3)
+    syscall (SYS_close_range, 3, (unsigned int)sock - 1, 0);
+  syscall (SYS_close_range, (unsigned int)sock + 1, ~0U, 0);
   if (getppid () == 1)
     _exit (1);
   free (netns_recv (sock, fds, &nf));
@@ -773,6 +779,7 @@ holder_setup (struct netns_holder_args *a, struct holder *h, nook_error_t *err)
       if (unshare (CLONE_NEWUSER) < 0)
         return nook_error_set (err, errno, "create the network's user namespace");
       netns_say (a->st, "U");
+      test_hook ("holder-unshared"); /* (U said) */
       if (read (a->go, &c, 1) != 1)
         _exit (1);
     }
@@ -824,6 +831,10 @@ holder_main (struct netns_holder_args *a)
   a->st = 3;
   a->go = 4;
   syscall (SYS_close_range, 5, ~0U, 0);
+  /* its pid first, by itself: what it says next comes after it */
+  pid_t self = getpid ();
+  if (write (a->st, &self, sizeof self) != sizeof self)
+    _exit (1);
   int nul = open ("/dev/null", O_RDWR | O_CLOEXEC);
   if (nul >= 0)
     {
@@ -840,12 +851,46 @@ holder_main (struct netns_holder_args *a)
       _exit (1);
     }
   netns_say (a->st, "R");
+  test_hook ("holder-ready"); /* (R said, the holder not yet serving) */
   close (a->st);
   close (a->go);
   holder_loop (&h);
 }
 
-/* Start the holder (the networks lock is held). */
+/* How long a holder may take to start (it takes ~10 ms; seconds on a
+ * loaded machine): the networks lock is held meanwhile. */
+#define HOLDER_START_SECS 30
+
+/* Read from the holder's pipe what is there, waiting until `end` at most;
+ * 0 at EOF (the holder ended), -1 when the deadline passed. */
+static ssize_t
+read_by (int fd, void *buf, size_t len, const struct timespec *end)
+{
+  for (;;)
+    {
+      struct timespec now;
+      clock_gettime (CLOCK_MONOTONIC, &now);
+      long long ms = (end->tv_sec - now.tv_sec) * 1000LL + (end->tv_nsec - now.tv_nsec) / 1000000;
+      if (ms <= 0)
+        {
+          errno = ETIMEDOUT;
+          return -1;
+        }
+      struct pollfd p = { .fd = fd, .events = POLLIN };
+      int r = poll (&p, 1, (int)ms);
+      if (r < 0 && errno != EINTR)
+        return -1;
+      if (r <= 0)
+        continue;
+      ssize_t n = read (fd, buf, len);
+      if (n >= 0 || errno != EINTR)
+        return n;
+    }
+}
+
+/* Start the holder (the networks lock is held: every wait here has a
+ * deadline, and the holder's death is seen as the end of its pipe, of which
+ * it and its middle process alone have the write end). */
 int
 netns_holder_start (struct netns_holder_args *a, nook_error_t *err)
 {
@@ -874,23 +919,40 @@ netns_holder_start (struct netns_holder_args *a, nook_error_t *err)
           a->go = go[0];
           holder_main (a);
         }
-      (void)!write (st[1], &h, sizeof h);
-      _exit (0);
+      test_hook ("holder-forked"); /* (the middle process, slow under load) */
+      _exit (h < 0);
     }
   close (st[1]);
   close (go[0]);
   cleanup_close int rd = st[0], wr = go[1];
   if (mid < 0)
     return nook_error_set (err, errno, "fork the network's holder");
-  waitpid (mid, NULL, 0);
+  while (waitpid (mid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  struct timespec end;
+  clock_gettime (CLOCK_MONOTONIC, &end);
+  end.tv_sec += HOLDER_START_SECS;
+  /* The holder says its pid first (it alone: had its middle process said it,
+   * the holder's R or U could come before it, be read as part of it, and
+   * nook would wait here forever, the networks lock held). */
   pid_t h = 0;
-  if (read (rd, &h, sizeof h) != sizeof h || h <= 0)
-    return nook_error_set (err, 0, "the network's holder did not start");
+  ssize_t n = read_by (rd, &h, sizeof h, &end);
+  if (n != sizeof h || h <= 0)
+    return nook_error_set (err, n < 0 ? errno : 0, "the network's holder did not start");
+  cleanup_close int hfd = (int)syscall (SYS_pidfd_open, h, 0);
   char buf[1024];
   for (;;)
     {
-      ssize_t n = read (rd, buf, sizeof buf - 1);
-      if (n <= 0)
+      n = read_by (rd, buf, sizeof buf - 1, &end);
+      if (n < 0)
+        {
+          if (hfd >= 0)
+            syscall (SYS_pidfd_send_signal, hfd, SIGKILL, NULL, 0);
+          return nook_error_set (
+              err, errno, "start network %s: its holder (pid %d) did not get ready within %d s",
+              a->net, (int)h, HOLDER_START_SECS);
+        }
+      if (n == 0)
         return nook_error_set (err, 0, "the network's holder ended while starting");
       buf[n] = '\0';
       if (buf[0] == 'U')
@@ -907,7 +969,8 @@ netns_holder_start (struct netns_holder_args *a, nook_error_t *err)
             }
           if (sandbox_idmap_write (h, &hids, err) < 0)
             {
-              kill (h, SIGKILL);
+              if (hfd >= 0)
+                syscall (SYS_pidfd_send_signal, hfd, SIGKILL, NULL, 0);
               return nook_error_wrap (err, "the network's user namespace");
             }
           netns_say (wr, "g");

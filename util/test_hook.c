@@ -3,16 +3,28 @@
 
 #ifdef NOOK_TEST_HOOKS
 #include "util/util.h"
+#include "util/xalloc.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Read at start: processes that set their title (nook-netns) overwrite the
+ * environment's strings. */
+static char *hook_dir;
+
+__attribute__ ((constructor)) static void
+test_hook_init (void)
+{
+  const char *dir = getenv ("NOOK_TEST_HOOK_DIR");
+  hook_dir = dir ? xstrdup (dir) : NULL;
+}
+
 void
 test_hook (const char *name)
 {
-  const char *dir = getenv ("NOOK_TEST_HOOK_DIR");
+  const char *dir = hook_dir;
   if (dir == NULL || *dir == '\0')
     return;
   char *reached = xasprintf ("%s/%s.reached", dir, name);
