@@ -49,7 +49,11 @@ int sandbox_parent_pidfd = -1;
 bool
 sandbox_child_maps_itself (const struct nook_spec *spec)
 {
-  return spec->ids.single && !spec->ids.use_helpers && !spec->join_userns && getuid () != 0;
+  /* (not under slirp4netns: nook starts it at once on the child's namespaces, and it must
+   * find the maps written; it failed with "the network helper ended before the network
+   * was up" when the child wrote them itself) */
+  return spec->ids.single && !spec->ids.use_helpers && !spec->join_userns && getuid () != 0
+         && spec->network != NETWORK_HELPER;
 }
 
 bool
