@@ -346,14 +346,14 @@ struct early
 {
   const struct nook_spec *spec;
   int err_fd;
-  int go[2];        /* the init writes a byte once it has set the container up */
-  int done[2];      /* closed (CLOEXEC) when the command execs or dies */
-  long filter_rc; /* 0, or -errno of loading the program */
+  int go[2];                     /* the init writes a byte once it has set the container up */
+  int done[2];                   /* closed (CLOEXEC) when the command execs or dies */
+  long filter_rc;                /* 0, or -errno of loading the program */
   const struct sock_filter *bpf; /* the program loaded early: the spec's, or under
                                     credential emulation the copy without notifications */
   void *bpf_copy;                /* (that copy, freed once the command has exec'd) */
   unsigned short bpf_len;
-  int emu_sock; /* credential emulation: where the notify-only filter's listener goes */
+  int emu_sock;     /* credential emulation: where the notify-only filter's listener goes */
   bool make_netns;  /* make the network namespace, lo up, before the program */
   int net_ready[2]; /* ... a byte once made (net_rc: 0 or -errno) */
   long net_rc;
@@ -478,7 +478,8 @@ early_start (const struct nook_spec *spec, int err_fd, bool make_netns, int emu_
       early_close_net (e);
       return false;
     }
-  e->bpf_copy = credemu ? sandbox_credemu_bpf_strip (spec->seccomp_bpf, spec->seccomp_bpf_len) : NULL;
+  e->bpf_copy
+      = credemu ? sandbox_credemu_bpf_strip (spec->seccomp_bpf, spec->seccomp_bpf_len) : NULL;
   e->bpf = e->bpf_copy ? e->bpf_copy : spec->seccomp_bpf;
   e->bpf_len = (unsigned short)(spec->seccomp_bpf_len / sizeof (struct sock_filter));
   e->stack = mmap (NULL, e->stack_size, PROT_READ | PROT_WRITE,

@@ -116,18 +116,18 @@ sandbox_credemu_bpf_strip (const void *bpf, size_t len)
 
 /* The notify-only program stacked on Docker's profile (see credemu.h): the
  * native x86_64 numbers of `notified`, in its order, then open/openat with
- * O_CREAT.  The profile allows all of them unconditionally (t-credemu's unit
- * test checks it), so the pair answers as the profile compiled with
+ * O_CREAT.  The profile allows all of them unconditionally (test_credemu
+ * checks it), so the pair answers as the profile compiled with
  * SANDBOX_SECCOMP_CREDEMU: where the profile denies, its ERRNO wins over
  * USER_NOTIF (the kernel takes the most restrictive of stacked filters). */
 static const int notified_nr[] = {
-  SYS_setuid,    SYS_setgid,    SYS_setreuid,   SYS_setregid, SYS_setresuid, SYS_setresgid,
-  SYS_setfsuid,  SYS_setfsgid,  SYS_setgroups,  SYS_getuid,   SYS_getgid,    SYS_geteuid,
-  SYS_getegid,   SYS_getresuid, SYS_getresgid,  SYS_getgroups, SYS_chown,    SYS_fchown,
-  SYS_lchown,    SYS_fchownat,  SYS_stat,       SYS_fstat,    SYS_lstat,     SYS_newfstatat,
-  SYS_statx,     SYS_creat,     SYS_mkdir,      SYS_mkdirat,
+  SYS_setuid,   SYS_setgid,    SYS_setreuid,  SYS_setregid,  SYS_setresuid, SYS_setresgid,
+  SYS_setfsuid, SYS_setfsgid,  SYS_setgroups, SYS_getuid,    SYS_getgid,    SYS_geteuid,
+  SYS_getegid,  SYS_getresuid, SYS_getresgid, SYS_getgroups, SYS_chown,     SYS_fchown,
+  SYS_lchown,   SYS_fchownat,  SYS_stat,      SYS_fstat,     SYS_lstat,     SYS_newfstatat,
+  SYS_statx,    SYS_creat,     SYS_mkdir,     SYS_mkdirat,
 };
-_Static_assert (ARRAY_SIZE (notified_nr) == ARRAY_SIZE (notified), "one number per name");
+_Static_assert(ARRAY_SIZE (notified_nr) == ARRAY_SIZE (notified), "one number per name");
 
 #define X32_BIT 0x40000000u
 #define ARG_LO(i) ((uint32_t)offsetof (struct seccomp_data, args[i])) /* little endian */
@@ -148,7 +148,8 @@ sandbox_credemu_notify_bpf (struct sock_filter *out)
   out[i] = (struct sock_filter)BPF_STMT (BPF_LD | BPF_W | BPF_ABS,
                                          (uint32_t)offsetof (struct seccomp_data, arch));
   i++;
-  out[i] = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, AT (ALLOW));
+  out[i]
+      = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, AT (ALLOW));
   i++;
   out[i] = (struct sock_filter)BPF_STMT (BPF_LD | BPF_W | BPF_ABS,
                                          (uint32_t)offsetof (struct seccomp_data, nr));
@@ -168,7 +169,8 @@ sandbox_credemu_notify_bpf (struct sock_filter *out)
   i++;
   out[i] = (struct sock_filter)BPF_STMT (BPF_LD | BPF_W | BPF_ABS, ARG_LO (2));
   i++;
-  out[i] = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JSET | BPF_K, O_CREAT, AT (NOTIFY), AT (ALLOW));
+  out[i]
+      = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JSET | BPF_K, O_CREAT, AT (NOTIFY), AT (ALLOW));
   i++;
   out[i] = (struct sock_filter)BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
   i++;
