@@ -256,6 +256,9 @@ exec_command (const struct nook_spec *spec, int err_fd, int pty_slave, bool filt
     }
   if (spec->seccomp_bpf && !filtered && load_program (spec, emu_sock, &err) < 0)
     child_fail (err_fd, err);
+  /* (the profile loaded early: the notify-only filter on it, with the listener) */
+  if (filtered && emu_sock >= 0 && sandbox_credemu_load_notify (emu_sock, &err) < 0)
+    child_fail (err_fd, err);
   trace_mark ("command: execve");
   execve (prog, spec->argv, spec->env);
   int e = errno;
@@ -321,10 +324,10 @@ command_main (void *arg)
  * closes what it inherited, sets the rlimits and goes on as the late command
  * does.  Not with a pty (made after pivot_root), and not under
  * AddressSanitizer (which the late command's fork serves).  Under credential
- * emulation (single-id root runs) it is started early only to make the
- * --network none namespace: its program notifies credential and stat calls,
- * which before its execve nobody would answer (the init waits for the
- * execve), so it loads that one late, with its listener, as the late command. */
+ * emulation (single-id root runs) it loads the profile without its
+ * notifications early (credential and stat calls made before its execve
+ * would wait for the init, which waits for the execve), and the small
+ * notify-only filter last, with its listener (sandbox_credemu_notify_bpf). */
 #if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__)
 #define EARLY_COMMAND 1
 
@@ -347,13 +350,14 @@ struct early
 {
   const struct nook_spec *spec;
   int err_fd;
-  int go[2];        /* the init writes a byte once it has set the container up */
-  int done[2];      /* closed (CLOEXEC) when the command execs or dies */
-  long filter_rc;   /* 0, or -errno of loading the program */
-  bool filter_late; /* credential emulation: the program is loaded after go, with a
-                       listener sent over emu_sock (notified calls before execve would
-                       wait for the init, which waits for the execve) */
-  int emu_sock;
+  int go[2];                     /* the init writes a byte once it has set the container up */
+  int done[2];                   /* closed (CLOEXEC) when the command execs or dies */
+  long filter_rc;                /* 0, or -errno of loading the program */
+  const struct sock_filter *bpf; /* the program loaded early: the spec's, or under
+                                    credential emulation the copy without notifications */
+  void *bpf_copy;                /* (that copy, freed once the command has exec'd) */
+  unsigned short bpf_len;
+  int emu_sock;     /* credential emulation: where the notify-only filter's listener goes */
   bool make_netns;  /* make the network namespace, lo up, before the program */
   int net_ready[2]; /* ... a byte once made (net_rc: 0 or -errno) */
   long net_rc;
@@ -394,14 +398,10 @@ early_main (void *arg)
       e->net_rc = raw_new_netns ();
       raw_syscall3 (SYS_write, e->net_ready[1], (long)&b, 1);
     }
-  struct sock_fprog prog
-      = { .len = (unsigned short)(e->spec->seccomp_bpf_len / 8), .filter = e->spec->seccomp_bpf };
-  if (!e->filter_late)
-    {
-      e->filter_rc = raw_syscall3 (SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0);
-      if (e->filter_rc == 0)
-        e->filter_rc = raw_syscall3 (SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, (long)&prog);
-    }
+  struct sock_fprog prog = { .len = e->bpf_len, .filter = (struct sock_filter *)e->bpf };
+  e->filter_rc = raw_syscall3 (SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0);
+  if (e->filter_rc == 0)
+    e->filter_rc = raw_syscall3 (SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, (long)&prog);
   char c;
   if (raw_syscall3 (SYS_read, e->go[0], (long)&c, 1) != 1)
     raw_syscall3 (SYS_exit_group, 125, 0, 0);
@@ -428,7 +428,7 @@ early_main (void *arg)
     }
   if (set_rlimits (e->spec, &err) < 0)
     child_fail (e->err_fd, err);
-  exec_command (e->spec, e->err_fd, -1, !e->filter_late, e->filter_late ? e->emu_sock : -1);
+  exec_command (e->spec, e->err_fd, -1, true, e->emu_sock);
 }
 
 /* (the write end is closed after the clone) */
@@ -444,9 +444,9 @@ early_close_net (struct early *e)
 
 /* Start the command now if it may load its program early; false if not.
  * make_netns: it makes the network namespace first (early_join_netns).
- * emu_sock: where the listener goes under credential emulation (-1 if none),
- * whose program the command loads late: started early only to make the
- * network namespace. */
+ * emu_sock: where the listener goes under credential emulation (-1 if none):
+ * the profile is loaded early without notifications, the notify-only filter
+ * late (sandbox_credemu_notify_stackable). */
 static bool
 early_start (const struct nook_spec *spec, int err_fd, bool make_netns, int emu_sock,
              struct early *e)
@@ -454,12 +454,12 @@ early_start (const struct nook_spec *spec, int err_fd, bool make_netns, int emu_
   memset (e, 0, sizeof *e);
   e->pid = -1;
   e->pidfd = e->net_ready[0] = e->net_ready[1] = -1;
-  e->filter_late = sandbox_credemu_active (spec);
+  bool credemu = sandbox_credemu_active (spec);
   if (!spec->seccomp_default || !spec->seccomp_bpf || spec->tty || spec->no_init
-      || (e->filter_late && (!make_netns || emu_sock < 0))
+      || (credemu && (emu_sock < 0 || !sandbox_credemu_notify_stackable (spec)))
       || !sandbox_seccomp_bpf_valid (spec->seccomp_bpf, spec->seccomp_bpf_len))
     return false;
-  e->emu_sock = emu_sock;
+  e->emu_sock = credemu ? emu_sock : -1;
   e->spec = spec;
   e->err_fd = err_fd;
   e->make_netns = make_netns;
@@ -482,6 +482,10 @@ early_start (const struct nook_spec *spec, int err_fd, bool make_netns, int emu_
       early_close_net (e);
       return false;
     }
+  e->bpf_copy
+      = credemu ? sandbox_credemu_bpf_strip (spec->seccomp_bpf, spec->seccomp_bpf_len) : NULL;
+  e->bpf = e->bpf_copy ? e->bpf_copy : spec->seccomp_bpf;
+  e->bpf_len = (unsigned short)(spec->seccomp_bpf_len / sizeof (struct sock_filter));
   e->stack = mmap (NULL, e->stack_size, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   /* Its session is the init's (which leaves the caller's now, not later), and
@@ -505,6 +509,8 @@ early_start (const struct nook_spec *spec, int err_fd, bool make_netns, int emu_
     {
       if (e->stack != MAP_FAILED)
         munmap (e->stack, e->stack_size);
+      free (e->bpf_copy);
+      e->bpf_copy = NULL;
       close (e->go[1]);
       close (e->done[0]);
       early_close_net (e);
@@ -549,6 +555,7 @@ early_go (struct early *e)
   close (e->go[1]);
   close (e->done[0]);
   munmap (e->stack, e->stack_size);
+  free (e->bpf_copy);
 }
 #else
 struct early

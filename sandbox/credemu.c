@@ -114,6 +114,86 @@ sandbox_credemu_bpf_strip (const void *bpf, size_t len)
   return f;
 }
 
+/* The notify-only program stacked on Docker's profile (see credemu.h): the
+ * native x86_64 numbers of `notified`, in its order, then open/openat with
+ * O_CREAT.  The profile allows all of them unconditionally (test_credemu
+ * checks it), so the pair answers as the profile compiled with
+ * SANDBOX_SECCOMP_CREDEMU: where the profile denies, its ERRNO wins over
+ * USER_NOTIF (the kernel takes the most restrictive of stacked filters). */
+static const int notified_nr[] = {
+  SYS_setuid,   SYS_setgid,    SYS_setreuid,  SYS_setregid,  SYS_setresuid, SYS_setresgid,
+  SYS_setfsuid, SYS_setfsgid,  SYS_setgroups, SYS_getuid,    SYS_getgid,    SYS_geteuid,
+  SYS_getegid,  SYS_getresuid, SYS_getresgid, SYS_getgroups, SYS_chown,     SYS_fchown,
+  SYS_lchown,   SYS_fchownat,  SYS_stat,      SYS_fstat,     SYS_lstat,     SYS_newfstatat,
+  SYS_statx,    SYS_creat,     SYS_mkdir,     SYS_mkdirat,
+};
+_Static_assert(ARRAY_SIZE (notified_nr) == ARRAY_SIZE (notified), "one number per name");
+
+#define X32_BIT 0x40000000u
+#define ARG_LO(i) ((uint32_t)offsetof (struct seccomp_data, args[i])) /* little endian */
+
+size_t
+sandbox_credemu_notify_bpf (struct sock_filter *out)
+{
+  enum
+  {
+    N = ARRAY_SIZE (notified_nr),
+    OPEN = 4 + N,     /* open: flags in args[1], openat: in args[2] */
+    FLAGS = OPEN + 5, /* O_CREAT? */
+    ALLOW = FLAGS + 1,
+    NOTIFY = ALLOW + 1,
+  };
+  size_t i = 0;
+#define AT(target) ((uint8_t)((target) - (int)i - 1))
+  out[i] = (struct sock_filter)BPF_STMT (BPF_LD | BPF_W | BPF_ABS,
+                                         (uint32_t)offsetof (struct seccomp_data, arch));
+  i++;
+  out[i]
+      = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, AT (ALLOW));
+  i++;
+  out[i] = (struct sock_filter)BPF_STMT (BPF_LD | BPF_W | BPF_ABS,
+                                         (uint32_t)offsetof (struct seccomp_data, nr));
+  i++;
+  out[i] = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JGE | BPF_K, X32_BIT, AT (ALLOW), 0);
+  i++;
+  for (size_t k = 0; k < N; k++, i++)
+    out[i] = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)notified_nr[k],
+                                           AT (NOTIFY), 0);
+  out[i] = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, SYS_open, 0, 2);
+  i++;
+  out[i] = (struct sock_filter)BPF_STMT (BPF_LD | BPF_W | BPF_ABS, ARG_LO (1));
+  i++;
+  out[i] = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JA | BPF_K, (uint32_t)AT (FLAGS), 0, 0);
+  i++;
+  out[i] = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 0, AT (ALLOW));
+  i++;
+  out[i] = (struct sock_filter)BPF_STMT (BPF_LD | BPF_W | BPF_ABS, ARG_LO (2));
+  i++;
+  out[i]
+      = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JSET | BPF_K, O_CREAT, AT (NOTIFY), AT (ALLOW));
+  i++;
+  out[i] = (struct sock_filter)BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+  i++;
+  out[i] = (struct sock_filter)BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+  i++;
+#undef AT
+  return i;
+}
+
+bool
+sandbox_credemu_notify_stackable (const struct nook_spec *spec)
+{
+  return spec->seccomp_default && sandbox_credemu_active (spec);
+}
+
+int
+sandbox_credemu_load_notify (int sock, nook_error_t *err)
+{
+  struct sock_filter f[SANDBOX_CREDEMU_NOTIFY_MAX];
+  size_t n = sandbox_credemu_notify_bpf (f);
+  return sandbox_credemu_load (f, n * sizeof *f, sock, err);
+}
+
 bool
 sandbox_credemu_active (const struct nook_spec *spec)
 {

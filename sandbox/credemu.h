@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <linux/filter.h>
 #include <seccomp.h>
 
 #include "sandbox/spec.h"
@@ -38,6 +39,17 @@ bool sandbox_credemu_active (const struct nook_spec *spec);
 /* In the command, last before execve (no_new_privs set): load the program
  * with a listener and send the listener over sock. */
 int sandbox_credemu_load (const void *bpf, size_t len, int sock, nook_error_t *err);
+
+/* Two stacked filters instead of one (the default profile only, whose
+ * program allows every notified call unconditionally): the profile without
+ * its notifications (sandbox_credemu_bpf_strip), loaded early as for range
+ * users, and this small notify-only program, loaded last with the listener.
+ * The kernel runs both and takes the most restrictive answer, so a call the
+ * profile denies stays denied and the emulated ones are notified. */
+#define SANDBOX_CREDEMU_NOTIFY_MAX 48
+size_t sandbox_credemu_notify_bpf (struct sock_filter *out); /* out: SANDBOX_CREDEMU_NOTIFY_MAX */
+bool sandbox_credemu_notify_stackable (const struct nook_spec *spec);
+int sandbox_credemu_load_notify (int sock, nook_error_t *err);
 
 /* In the init, before the command starts: an O_PATH fd of its /proc (checked
  * to be procfs), or -1 with *err. */
