@@ -22,14 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static int64_t
-now_ns (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 void
 events_record (const char *root, const char *type, const char *action, const char *id,
                json_t *attrs)
@@ -39,7 +31,7 @@ events_record (const char *root, const char *type, const char *action, const cha
       json_decref (attrs);
       return;
     }
-  int64_t t = now_ns ();
+  int64_t t = realtime_ns ();
   if (attrs == NULL)
     attrs = json_object ();
   json_t *ev = json_pack ("{s:s, s:s, s:{s:s, s:o}, s:s, s:I, s:I}", "Type", type, "Action", action,
@@ -340,7 +332,7 @@ follow (struct reader *r, int in, const char *path, int64_t until, bool *past,
   events_stop = 0;
   while (!events_stop)
     {
-      int64_t left = until == INT64_MAX ? -1 : (until - now_ns ()) / 1000000 + 1;
+      int64_t left = until == INT64_MAX ? -1 : (until - realtime_ns ()) / 1000000 + 1;
       if (until != INT64_MAX && left <= 0)
         break;
       struct pollfd p = { .fd = in, .events = POLLIN };
@@ -375,7 +367,7 @@ events_stream (const char *root, int64_t since, int64_t until, bool (*fn) (json_
 {
   cleanup_free char *path = xasprintf ("%s/events.log", root);
   cleanup_free char *old = xasprintf ("%s/events.log.1", root);
-  bool follows = until > now_ns ();
+  bool follows = until > realtime_ns ();
   cleanup_close int in = -1;
   if (follows)
     {
@@ -612,7 +604,7 @@ events_main (struct nook_ctx *ctx, int argc, char **argv, struct printer *p, noo
   int r = parse_args (argc, argv, p, &since, &until, &format, err);
   if (r != 0)
     return r < 0 ? -1 : 0;
-  int64_t now = now_ns (), s = INT64_MIN, u = INT64_MAX;
+  int64_t now = realtime_ns (), s = INT64_MIN, u = INT64_MAX;
   if ((since && events_time_parse (since, now, &s, err) < 0)
       || (until && events_time_parse (until, now, &u, err) < 0))
     return -1;

@@ -161,6 +161,22 @@ first_child (pid_t p)
   return c > 0 ? c : -1;
 }
 
+/* The parent of pid (field 4 of /proc/PID/stat), -1 when it cannot be read. */
+static pid_t
+proc_parent (pid_t pid)
+{
+  char path[64], buf[512];
+  snprintf (path, sizeof path, "/proc/%d/stat", (int)pid);
+  cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd >= 0 ? read (fd, buf, sizeof buf - 1) : -1;
+  buf[n > 0 ? n : 0] = '\0';
+  const char *p = strrchr (buf, ')');
+  int ppid = 0;
+  if (p == NULL || sscanf (p + 1, " %*c %d", &ppid) != 1 || ppid <= 0)
+    return -1;
+  return (pid_t)ppid;
+}
+
 /* PID runs the container's command: a program other than nook's own (ref: the exe of the
  * nook or supervisor that started the container).  Until it has exec'd, a process of the
  * container is nook's code setting it up (PID 1 dumpable before its mount plan and
@@ -183,24 +199,17 @@ runs_command (pid_t pid, const struct stat *ref)
 pid_t
 exec_joinable_process (pid_t init)
 {
-  /* what started it: init's parent (field 4 of its stat) */
+  /* what started it: init's parent */
   struct stat refst;
   const struct stat *ref = NULL;
-  {
-    char path[64], buf[512];
-    snprintf (path, sizeof path, "/proc/%d/stat", (int)init);
-    cleanup_close int fd = open (path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd >= 0 ? read (fd, buf, sizeof buf - 1) : -1;
-    buf[n > 0 ? n : 0] = '\0';
-    const char *p = strrchr (buf, ')');
-    int ppid = 0;
-    if (p && sscanf (p + 1, " %*c %d", &ppid) == 1 && ppid > 0)
-      {
-        snprintf (path, sizeof path, "/proc/%d/exe", ppid);
-        if (stat (path, &refst) == 0)
-          ref = &refst;
-      }
-  }
+  pid_t ppid = proc_parent (init);
+  if (ppid > 0)
+    {
+      char path[64];
+      snprintf (path, sizeof path, "/proc/%d/exe", (int)ppid);
+      if (stat (path, &refst) == 0)
+        ref = &refst;
+    }
   /* the command itself as PID 1 (no nook-init: --init=false): readable, and in the PID
    * namespace it makes for its children (a fuse-overlayfs relay is not) */
   char a[64], b[64], la[64] = "", lb[64] = "";
@@ -314,15 +323,8 @@ foreground_child (pid_t nook, int *initfd)
   pid_t init = first_child (nook);
   if (init <= 0 || (*initfd = (int)syscall (SYS_pidfd_open, init, 0)) < 0)
     return -1;
-  /* still nook's child (not a recycled pid): field 4 of its stat */
-  char path[64], buf[256];
-  snprintf (path, sizeof path, "/proc/%d/stat", (int)init);
-  cleanup_close int sfd = open (path, O_RDONLY | O_CLOEXEC);
-  ssize_t n = sfd >= 0 ? read (sfd, buf, sizeof buf - 1) : -1;
-  buf[n > 0 ? n : 0] = '\0';
-  const char *p = strrchr (buf, ')');
-  int ppid = 0;
-  if (p == NULL || sscanf (p + 1, " %*c %d", &ppid) != 1 || ppid != nook)
+  /* still nook's child (not a recycled pid) */
+  if (proc_parent (init) != nook)
     {
       close (*initfd);
       *initfd = -1;

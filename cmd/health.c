@@ -552,7 +552,7 @@ start_probe (struct health_mon *m)
   if (pipe2 (p, O_CLOEXEC | O_NONBLOCK) < 0)
     return;
   memset (&m->cur, 0, sizeof m->cur);
-  m->cur.start_ns = container_now_ns ();
+  m->cur.start_ns = realtime_ns ();
   m->out_len = 0;
   m->truncated = false;
   m->timed_out = false;
@@ -608,7 +608,7 @@ probe_done (struct health_mon *m, int wstatus)
     close (m->probe_fd);
   m->out_r = m->probe_fd = -1;
   m->probe = 0;
-  m->cur.end_ns = container_now_ns ();
+  m->cur.end_ns = realtime_ns ();
   if (m->timed_out)
     {
       /* Docker's words, and -1 */

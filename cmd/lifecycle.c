@@ -1031,7 +1031,7 @@ int
 lifecycle_remove_running (const char *root, const char *id, nook_error_t *err)
 {
   char buf[64];
-  int64_t deadline = container_now_ns () + 30 * (int64_t)1000000000;
+  int64_t deadline = realtime_ns () + 30 * (int64_t)1000000000;
   for (;;)
     {
       struct container_state st;
@@ -1051,7 +1051,7 @@ lifecycle_remove_running (const char *root, const char *id, nook_error_t *err)
         }
       if (!lifecycle_owned (root, id))
         return 1; /* nobody has it (any more): remove it here */
-      if (container_now_ns () > deadline)
+      if (realtime_ns () > deadline)
         {
           /* a supervisor that does not answer: end it (its init dies with it) */
           if (sup >= 0)

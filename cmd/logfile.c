@@ -250,21 +250,13 @@ entry (struct logw *w, int stream, const char *s, size_t n, int64_t ns)
   strbuf_free (&b);
 }
 
-static int64_t
-now_ns (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 void
 logw_data (struct logw *w, int stream, const char *buf, size_t n)
 {
   if (w == NULL || n == 0)
     return;
   struct strbuf *p = &w->pending[stream == 2 ? 1 : 0];
-  int64_t ns = now_ns ();
+  int64_t ns = realtime_ns ();
   while (n > 0)
     {
       const char *nl = memchr (buf, '\n', n);
@@ -292,7 +284,7 @@ logw_flush (struct logw *w)
 {
   if (w == NULL)
     return;
-  int64_t ns = now_ns ();
+  int64_t ns = realtime_ns ();
   for (int i = 0; i < 2; i++)
     if (w->pending[i].len)
       {

@@ -78,7 +78,7 @@ logs_parse (int argc, char **argv, struct logs_opts *o, nook_error_t *err)
 {
   memset (o, 0, sizeof *o);
   o->tail = -1;
-  int64_t now = container_now_ns ();
+  int64_t now = realtime_ns ();
   for (int i = 1; i < argc; i++)
     {
       const char *a = argv[i];

@@ -107,6 +107,5 @@ int container_state_write (int dirfd, const struct container_state *st, nook_err
 void container_state_clear (struct container_state *st);
 /* pid alive and started at `start` (pidfd; zombies are dead). */
 bool container_process_alive (pid_t pid, unsigned long long start);
-int64_t container_now_ns (void);
 
 #endif

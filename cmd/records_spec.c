@@ -164,14 +164,6 @@ rfc3339 (int64_t ns)
   return xstrdup (buf);
 }
 
-int64_t
-container_now_ns (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 int
 container_state_write (int dirfd, const struct container_state *st, nook_error_t *err)
 {

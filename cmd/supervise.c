@@ -976,7 +976,7 @@ on_started (void *data, const struct sandbox_started *s)
       drop_client (S, i--);
   S->st.pid = s->pid;
   S->st.pid_start = container_proc_start (s->pid);
-  S->st.started_ns = container_now_ns ();
+  S->st.started_ns = realtime_ns ();
   S->st.exit_code = 0;
   S->st.paused = false;
   free (S->st.error);
@@ -1153,7 +1153,7 @@ supervise (struct sup *S, nook_error_t *err)
         {
           S->st.exit_code = rerr->exit ? rerr->exit : 125;
           S->st.error = xstrdup (rerr->msg ? rerr->msg : "");
-          S->st.finished_ns = container_now_ns ();
+          S->st.finished_ns = realtime_ns ();
           snprintf (S->st.status, sizeof S->st.status, "exited");
           if (first)
             {
@@ -1171,7 +1171,7 @@ supervise (struct sup *S, nook_error_t *err)
       if (S->stopping && !S->removing)
         events_container (S->o->root, S->o->id, "stop", NULL);
       S->st.exit_code = code;
-      S->st.finished_ns = container_now_ns ();
+      S->st.finished_ns = realtime_ns ();
       S->st.pid = 0;
       S->st.paused = false;
       if (should_restart (S, code))

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -193,4 +194,12 @@ random_hex_id (void)
   for (size_t i = 0; i < sizeof r; i++)
     strbuf_appendf (&b, "%02x", r[i]);
   return strbuf_steal (&b);
+}
+
+int64_t
+realtime_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }

@@ -52,4 +52,7 @@ void strbuf_free (struct strbuf *b);
  * anonymous volume's ID. */
 char *random_hex_id (void);
 
+/* The wall clock (CLOCK_REALTIME) in nanoseconds since the epoch: records' and logs' times. */
+int64_t realtime_ns (void);
+
 #endif

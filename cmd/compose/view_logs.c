@@ -77,7 +77,7 @@ usage (void)
 static int
 parse (int argc, char **argv, struct logs_opts *o, nook_error_t *err)
 {
-  int64_t now = container_now_ns ();
+  int64_t now = realtime_ns ();
   o->tail = -1;
   for (int i = 1; i < argc; i++)
     {
@@ -316,7 +316,7 @@ follow (struct logs *L)
   cleanup_free char *cpath = xasprintf ("%s/containers", L->v->root);
   int cwd = in >= 0 ? inotify_add_watch (in, cpath, IN_CREATE | IN_MOVED_TO) : -1;
   size_t watched = 0;
-  int64_t last_scan = container_now_ns ();
+  int64_t last_scan = realtime_ns ();
   for (;;)
     {
       for (; in >= 0 && watched < L->n; watched++)
@@ -335,7 +335,7 @@ follow (struct logs *L)
         p[i + 1] = (struct pollfd){ .fd = L->c[i].pidfd, .events = POLLIN };
       int r = poll (p, L->n + 1, in >= 0 ? 1000 : 200);
       /* a rescan on news of containers/, and at least once a second */
-      bool created = container_now_ns () - last_scan > 1000000000;
+      bool created = realtime_ns () - last_scan > 1000000000;
       if (r > 0 && (p[0].revents & POLLIN))
         {
           char ev[4096] __attribute__ ((aligned (__alignof__(struct inotify_event))));
@@ -356,7 +356,7 @@ follow (struct logs *L)
       if (created)
         {
           rescan (L);
-          last_scan = container_now_ns ();
+          last_scan = realtime_ns ();
         }
     }
 }
@@ -389,7 +389,7 @@ compose_view_logs (struct view *v, int argc, char **argv, nook_error_t *err)
   cleanup_free char *cpath = xasprintf ("%s/containers", v->root);
   L.cdir = open (cpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   L.tty = isatty (1);
-  L.since_ns = container_now_ns ();
+  L.since_ns = realtime_ns ();
   size_t n = 0;
   cleanup_free size_t *sel = view_select (v, false, true, services, &n);
   for (size_t k = 0; k < n; k++)
