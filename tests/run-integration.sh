@@ -25,9 +25,13 @@ budget_s=${NOOK_TEST_BUDGET:-1200}
 started=$SECONDS
 must_work=${NOOK_TEST_MUST_WORK:-}
 pass=0 fail=0 skip=0 last_rc=0
-failures=()
+failures=() durations=()
 
 finish() {
+  if [ ${#durations[@]} -gt 0 ]; then
+    echo "# the slowest files (seconds):"
+    printf '%s\n' "${durations[@]}" | sort -rn | head -n 12 | sed 's/^/#   /'
+  fi
   if [ ${#failures[@]} -gt 0 ]; then
     echo "# failures:"
     printf '#   %s\n' "${failures[@]}"
@@ -84,6 +88,7 @@ run_file() {
     return
   fi
   echo "[$label] # $file"
+  local t0=$SECONDS
   while IFS= read -r line; do
     case "$line" in
       __rc=*) rc=${line#__rc=}; continue ;;
@@ -99,6 +104,7 @@ run_file() {
   pass=$((pass + n_ok))
   fail=$((fail + n_notok))
   last_rc=$rc
+  durations+=("$((SECONDS - t0)) [$label] $file")
   if [ "$rc" = 77 ]; then
     skip=$((skip + 1))
     if [ -n "$must_work" ]; then
