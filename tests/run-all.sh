@@ -13,14 +13,39 @@ failed=()
 
 # Runs one suite, streaming its output, and adds its "<name>: N passed, N failed" line.
 run_suite() {
-  local name=$1 script=$2 line found=0 rc=1
+  local name=$1 script=$2 line found=0 rc=1 label='' ndiag=-1
+  local -A file_of=() # the test file each user runs now
   while IFS= read -r line; do
     case "$line" in
       __rc=*) rc=${line#__rc=} ;;
       *)
         printf '%s\n' "$line"
+        # a failure, and the first lines of its diagnostics (those of the same user, when
+        # two users' files run at once)
         case "$line" in
-          "not ok"* | "["*"] not ok"*) failed+=("$line") ;;
+          "not ok"* | "["*"] not ok"*)
+            label=
+            [[ $line == "["* ]] && label=${line%%] *}]
+            local in=''
+            [ -z "$label" ] || in=${file_of[$label]:-}
+            failed+=("$line${in:+ ($in)}"); ndiag=0
+            ;;
+          "["*"] # t-"*.sh)
+            local who=${line%%] *}]
+            file_of[$who]=${line##* }
+            [ "$who" != "$label" ] || ndiag=-1
+            ;;
+          *)
+            # (a line of the same user that is not a diagnostic ends them)
+            local pre=${label:+$label }
+            if [ "$ndiag" -ge 0 ] && [[ $line == "$pre"* ]]; then
+              if [[ $line == "$pre#  "* ]] && [ "$ndiag" -lt 12 ]; then
+                failed+=("    ${line#"$pre"}"); ndiag=$((ndiag + 1))
+              else
+                ndiag=-1
+              fi
+            fi
+            ;;
         esac
         if [[ $line =~ ^$name:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
           total_pass=$((total_pass + BASH_REMATCH[1]))
