@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# t-ports-bulk.sh: bulk transfers through a published port arrive byte-exact, both ways: a
+# 48 MiB file of random bytes downloaded from busybox httpd in the container (the
+# forwarder's splices, its pipes grown for bulk, the hops' congestion control) and the same
+# file posted to a CGI inside that answers its SHA-256; on the default network, under
+# slirp4netns and on a user-defined network.
+# A foreground `nook run` runs in the background of this script; the port is polled until
+# it answers (deadline, fails loudly); nook is ended by its pid.
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+setup_image
+# shellcheck source=tests/integration/netlib.sh
+. "$(dirname "$0")/netlib.sh"
+
+W=$T_SCRATCH/www
+mkdir -p "$W/cgi-bin"
+echo ready >"$W/index.html"
+head -c $((48 << 20)) /dev/urandom >"$W/big"
+want=$(sha256sum <"$W/big" | cut -d' ' -f1)
+# (busybox httpd gives a CGI the request's body on stdin, CONTENT_LENGTH bytes)
+cat >"$W/cgi-bin/sum" <<'EOF'
+#!/bin/sh
+printf 'Content-Type: text/plain\r\n\r\n'
+head -c "$CONTENT_LENGTH" | sha256sum | cut -d' ' -f1
+EOF
+chmod -R a+rX "$W"
+chmod a+x "$W/cgi-bin/sum"
+BG=0
+
+answers() { curl -fsS --max-time 10 -o /dev/null "http://127.0.0.1:$1/" 2>/dev/null; }
+
+net=bulk-$$
+nrun network create "$net"
+check_eq "network create $net" 0 "$RC"
+
+for n in bridge slirp4netns "$net"; do
+  P=$(free_port tcp)
+  "$NOOK" run --rm --network "$n" -p "$P:80" -v "$W:/www:ro" busybox httpd -f -p 80 -h /www \
+    >"$T_SCRATCH/bg.out" 2>"$T_SCRATCH/bg.err" </dev/null &
+  BG=$!
+  if wait_until "--network $n -p $P:80: the server answers" 30 answers "$P"; then
+    rm -f "$T_SCRATCH/got"
+    curl -fsS --max-time 300 -o "$T_SCRATCH/got" "http://127.0.0.1:$P/big" 2>"$T_SCRATCH/curl.err"
+    check_eq "--network $n: 48 MiB downloaded through the published port" $((48 << 20)) \
+      "$(stat -c %s "$T_SCRATCH/got" 2>/dev/null)"
+    check_eq "--network $n: ... byte for byte" "$want" "$(sha256sum <"$T_SCRATCH/got" | cut -d' ' -f1)"
+    got=$(curl -fsS --max-time 300 --data-binary "@$W/big" -H 'Content-Type: application/octet-stream' \
+      "http://127.0.0.1:$P/cgi-bin/sum" 2>"$T_SCRATCH/curl.err" | tr -d '\r\n')
+    check_eq "--network $n: 48 MiB uploaded through the published port, byte for byte" "$want" "$got" \
+      || diag "$(cat "$T_SCRATCH/curl.err")"
+  else
+    diag "$(cat "$T_SCRATCH/bg.err")"
+  fi
+  kill -TERM "$BG" 2>/dev/null
+  if ! poll 30 pid_ended "$BG"; then
+    kill -KILL "$BG" 2>/dev/null
+    fail "--network $n: nook ends on SIGTERM" "still running after 30 s"
+  fi
+  wait "$BG" 2>/dev/null
+done
+
+nrun network rm "$net"
+check_eq "network rm $net" 0 "$RC"
+done_testing
