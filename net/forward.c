@@ -491,7 +491,8 @@ transparent_setup (nook_error_t *err)
  * user-mode stack (whose sockets on the host keep the host's choice), a veth
  * to a network's bridge; pacing them costs a timer a burst and, when a reader
  * was late, a rate estimated low: a bulk download through a published port
- * went at 1.0x the host's speed with the server's socket pacing, 2x without.
+ * went at 105% of the host's speed with the server's connection pacing (the
+ * forwarder's own unpaced), 206% without (68% with both pacing).
  * The server's connections are its own, so only the default reaches them. */
 static void
 cc_unpaced (void)

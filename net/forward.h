@@ -18,7 +18,9 @@
  * TABLE`: its answers come back through lo).  Should that setup fail, such
  * clients are seen as the container's own address, as are UDP clients not on
  * loopback (an answer carries no mark of the datagram it answers) and IPv6
- * ones but ::1 (the container's network is IPv4). */
+ * ones but ::1 (the container's network is IPv4).  Neither hop paces: a
+ * pacing default congestion control (bbr) becomes reno for the forwarder's
+ * sockets and, set by the forwarder, the container's network namespace. */
 #ifndef NOOK_NET_FORWARD_H
 #define NOOK_NET_FORWARD_H
 
