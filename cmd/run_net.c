@@ -827,34 +827,25 @@ run_net_info (struct run_net_info_line *l, size_t max)
 
 /* ---- inspect ---- */
 
+/* A record's "ADDR/PREFIX" (or NULL) as addr ("" without) and the prefix
+ * returned (0 without). */
+static int
+cidr_parts (const char *cidr, char addr[static 64])
+{
+  snprintf (addr, 64, "%s", cidr ? cidr : "");
+  char *slash = strchr (addr, '/');
+  if (slash == NULL)
+    return 0;
+  *slash = '\0';
+  return atoi (slash + 1);
+}
+
 static json_t *
 endpoint_json (const char *net_id, const char *gw, const char *cidr, json_t *aliases,
                const char *gw6, const char *cidr6)
 {
-  char addr6[64] = "";
-  int prefix6 = 0;
-  if (cidr6 && *cidr6)
-    {
-      snprintf (addr6, sizeof addr6, "%s", cidr6);
-      char *slash = strchr (addr6, '/');
-      if (slash)
-        {
-          *slash = '\0';
-          prefix6 = atoi (slash + 1);
-        }
-    }
-  char addr[64] = "";
-  int prefix = 0;
-  if (cidr && *cidr)
-    {
-      snprintf (addr, sizeof addr, "%s", cidr);
-      char *slash = strchr (addr, '/');
-      if (slash)
-        {
-          *slash = '\0';
-          prefix = atoi (slash + 1);
-        }
-    }
+  char addr[64], addr6[64];
+  int prefix = cidr_parts (cidr, addr), prefix6 = cidr_parts (cidr6, addr6);
   return json_pack ("{s:s, s:s, s:s, s:s, s:i, s:O?, s:s, s:s, s:s, s:i}", "NetworkID",
                     net_id ? net_id : "", "EndpointID", "", "Gateway", *addr && gw ? gw : "",
                     "IPAddress", addr, "IPPrefixLen", prefix, "Aliases", aliases, "MacAddress", "",
