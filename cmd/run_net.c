@@ -523,11 +523,29 @@ run_net_unhold (struct run_net *rn)
   rn->n_held = 0;
 }
 
+/* Whether --sysctl sets name (given with dots; the user's may have slashes). */
+static bool
+sysctl_set (char *const *sysctls, const char *name)
+{
+  size_t n = strlen (name);
+  for (char *const *s = sysctls; s && *s; s++)
+    {
+      bool same = strlen (*s) > n && (*s)[n] == '=';
+      for (size_t i = 0; i < n && same; i++)
+        same = (*s)[i] == name[i] || ((*s)[i] == '/' && name[i] == '.');
+      if (same)
+        return true;
+    }
+  return false;
+}
+
 int
 run_net_enter (struct run_net *rn, struct nook_spec *spec, nook_error_t *err)
 {
   if (!rn->prepared)
     return 0;
+  /* (the forwarder leaves the user's choice alone) */
+  rn->cc_chosen = sysctl_set (spec->sysctls, "net.ipv4.tcp_congestion_control");
   if (rn->mode.kind == NET_CONTAINER)
     return rn->peer_userns >= 0 ? 0 /* opened by prepare, for this run */
                                 : open_peer (rn, spec, err);
@@ -647,7 +665,7 @@ run_net_start (struct run_net *rn, const struct sandbox_netns *ns, nook_error_t 
         return nook_error_set (err, e, "dup a published port's socket");
       }
   int r = net_forward_start (rn->ports, fds, rn->n_ports, ns->userns_fd, ns->netns_fd, addr,
-                             &rn->forwarder, err);
+                             !rn->cc_chosen, &rn->forwarder, err);
   free (fds);
   return r;
 }

@@ -532,7 +532,7 @@ helper_fail (const struct nook_error *err)
 }
 
 __attribute__ ((noreturn)) static void
-forwarder_main (const struct net_port *ports, const int *fds, size_t n, uint32_t addr)
+forwarder_main (const struct net_port *ports, const int *fds, size_t n, uint32_t addr, bool set_cc)
 {
   cleanup_error nook_error_t err = NULL;
   struct fwd f = { .addr = addr };
@@ -545,7 +545,8 @@ forwarder_main (const struct net_port *ports, const int *fds, size_t n, uint32_t
    * the container's own address) */
   cleanup_error nook_error_t terr = NULL;
   f.transparent = transparent_setup (&terr) == 0;
-  cc_unpaced ();
+  if (set_cc)
+    cc_unpaced ();
   {
     /* (should the default still pace, e.g. without CAP_NET_ADMIN there) */
     cleanup_close int probe = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -657,7 +658,7 @@ forwarder_main (const struct net_port *ports, const int *fds, size_t n, uint32_t
 
 int
 net_forward_start (const struct net_port *ports, int *fds, size_t n, int userns_fd, int netns_fd,
-                   uint32_t addr, struct net_helper *h, nook_error_t *err)
+                   uint32_t addr, bool set_cc, struct net_helper *h, nook_error_t *err)
 {
   int *all = xreallocarray (NULL, n + 2, sizeof *all);
   memcpy (all, fds, n * sizeof *fds);
@@ -665,7 +666,7 @@ net_forward_start (const struct net_port *ports, int *fds, size_t n, int userns_
   all[n + 1] = netns_fd;
   int r = net_helper_fork ("nook-ports", all, (int)n + 2, h, err);
   if (r == 0)
-    forwarder_main (ports, all, n, addr);
+    forwarder_main (ports, all, n, addr, set_cc);
   h->group = r > 0; /* (its workers go with it: they hold the host's sockets too) */
   free (all);
   for (size_t i = 0; i < n; i++)

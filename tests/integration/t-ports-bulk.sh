@@ -3,7 +3,10 @@
 # 48 MiB file of random bytes downloaded from busybox httpd in the container (the
 # forwarder's splices, its pipes grown for bulk, the hops' congestion control) and the same
 # file posted to a CGI inside that answers its SHA-256; on the default network, under
-# slirp4netns and on a user-defined network.
+# slirp4netns and on a user-defined network. The forwarder may set the container's default
+# TCP congestion control (one that paces, bbr, becomes reno): a --sysctl of the user's for
+# it stays as given (a CGI inside reads it once the port answers, i.e. once the forwarder
+# is past its setup; on a host whose default does not pace the forwarder sets nothing).
 # A foreground `nook run` runs in the background of this script; the port is polled until
 # it answers (deadline, fails loudly); nook is ended by its pid.
 # shellcheck source=tests/integration/lib.sh
@@ -23,8 +26,13 @@ cat >"$W/cgi-bin/sum" <<'EOF'
 printf 'Content-Type: text/plain\r\n\r\n'
 head -c "$CONTENT_LENGTH" | sha256sum | cut -d' ' -f1
 EOF
+cat >"$W/cgi-bin/cc" <<'EOF'
+#!/bin/sh
+printf 'Content-Type: text/plain\r\n\r\n'
+cat /proc/sys/net/ipv4/tcp_congestion_control
+EOF
 chmod -R a+rX "$W"
-chmod a+x "$W/cgi-bin/sum"
+chmod a+x "$W/cgi-bin/sum" "$W/cgi-bin/cc"
 BG=0
 
 answers() { curl -fsS --max-time 10 -o /dev/null "http://127.0.0.1:$1/" 2>/dev/null; }
@@ -61,4 +69,25 @@ done
 
 nrun network rm "$net"
 check_eq "network rm $net" 0 "$RC"
+
+# --- the user's --sysctl net.ipv4.tcp_congestion_control stays ----------------------------
+host_cc=$(cat /proc/sys/net/ipv4/tcp_congestion_control)
+for form in net.ipv4.tcp_congestion_control net/ipv4/tcp_congestion_control; do
+  P=$(free_port tcp)
+  "$NOOK" run --rm --sysctl "$form=$host_cc" -p "$P:80" -v "$W:/www:ro" busybox httpd -f -p 80 -h /www \
+    >"$T_SCRATCH/bg.out" 2>"$T_SCRATCH/bg.err" </dev/null &
+  BG=$!
+  if wait_until "--sysctl $form=$host_cc -p $P:80: the server answers" 30 answers "$P"; then
+    check_eq "--sysctl $form=$host_cc with -p: the container's default stays $host_cc" "$host_cc" \
+      "$(curl -fsS --max-time 30 "http://127.0.0.1:$P/cgi-bin/cc" 2>&1 | tr -d '\r')"
+  else
+    diag "$(cat "$T_SCRATCH/bg.err")"
+  fi
+  kill -TERM "$BG" 2>/dev/null
+  if ! poll 30 pid_ended "$BG"; then
+    kill -KILL "$BG" 2>/dev/null
+    fail "--sysctl $form: nook ends on SIGTERM" "still running after 30 s"
+  fi
+  wait "$BG" 2>/dev/null
+done
 done_testing
