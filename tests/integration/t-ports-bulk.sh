@@ -37,16 +37,36 @@ BG=0
 
 answers() { curl -fsS --max-time 10 -o /dev/null "http://127.0.0.1:$1/" 2>/dev/null; }
 
+# serve DESC RUN-FLAGS...: busybox httpd on /www in `nook run --rm RUN-FLAGS... -p P:80`
+# in the background (BG: nook's pid), a free port P; fails DESC when it does not answer.
+serve() {
+  local desc=$1
+  shift
+  P=$(free_port tcp)
+  "$NOOK" run --rm "$@" -p "$P:80" -v "$W:/www:ro" busybox httpd -f -p 80 -h /www \
+    >"$T_SCRATCH/bg.out" 2>"$T_SCRATCH/bg.err" </dev/null &
+  BG=$!
+  wait_until "$desc -p $P:80: the server answers" 30 answers "$P" && return 0
+  diag "$(cat "$T_SCRATCH/bg.err")"
+  return 1
+}
+
+# unserve DESC: SIGTERM to nook, which must end (30 s).
+unserve() {
+  kill -TERM "$BG" 2>/dev/null
+  if ! poll 30 pid_ended "$BG"; then
+    kill -KILL "$BG" 2>/dev/null
+    fail "$1: nook ends on SIGTERM" "still running after 30 s"
+  fi
+  wait "$BG" 2>/dev/null
+}
+
 net=bulk-$$
 nrun network create "$net"
 check_eq "network create $net" 0 "$RC"
 
 for n in bridge slirp4netns "$net"; do
-  P=$(free_port tcp)
-  "$NOOK" run --rm --network "$n" -p "$P:80" -v "$W:/www:ro" busybox httpd -f -p 80 -h /www \
-    >"$T_SCRATCH/bg.out" 2>"$T_SCRATCH/bg.err" </dev/null &
-  BG=$!
-  if wait_until "--network $n -p $P:80: the server answers" 30 answers "$P"; then
+  if serve "--network $n" --network "$n"; then
     rm -f "$T_SCRATCH/got"
     curl -fsS --max-time 300 -o "$T_SCRATCH/got" "http://127.0.0.1:$P/big" 2>"$T_SCRATCH/curl.err"
     check_eq "--network $n: 48 MiB downloaded through the published port" $((48 << 20)) \
@@ -56,15 +76,8 @@ for n in bridge slirp4netns "$net"; do
       "http://127.0.0.1:$P/cgi-bin/sum" 2>"$T_SCRATCH/curl.err" | tr -d '\r\n')
     check_eq "--network $n: 48 MiB uploaded through the published port, byte for byte" "$want" "$got" \
       || diag "$(cat "$T_SCRATCH/curl.err")"
-  else
-    diag "$(cat "$T_SCRATCH/bg.err")"
   fi
-  kill -TERM "$BG" 2>/dev/null
-  if ! poll 30 pid_ended "$BG"; then
-    kill -KILL "$BG" 2>/dev/null
-    fail "--network $n: nook ends on SIGTERM" "still running after 30 s"
-  fi
-  wait "$BG" 2>/dev/null
+  unserve "--network $n"
 done
 
 nrun network rm "$net"
@@ -73,21 +86,10 @@ check_eq "network rm $net" 0 "$RC"
 # --- the user's --sysctl net.ipv4.tcp_congestion_control stays ----------------------------
 host_cc=$(cat /proc/sys/net/ipv4/tcp_congestion_control)
 for form in net.ipv4.tcp_congestion_control net/ipv4/tcp_congestion_control; do
-  P=$(free_port tcp)
-  "$NOOK" run --rm --sysctl "$form=$host_cc" -p "$P:80" -v "$W:/www:ro" busybox httpd -f -p 80 -h /www \
-    >"$T_SCRATCH/bg.out" 2>"$T_SCRATCH/bg.err" </dev/null &
-  BG=$!
-  if wait_until "--sysctl $form=$host_cc -p $P:80: the server answers" 30 answers "$P"; then
+  if serve "--sysctl $form=$host_cc" --sysctl "$form=$host_cc"; then
     check_eq "--sysctl $form=$host_cc with -p: the container's default stays $host_cc" "$host_cc" \
       "$(curl -fsS --max-time 30 "http://127.0.0.1:$P/cgi-bin/cc" 2>&1 | tr -d '\r')"
-  else
-    diag "$(cat "$T_SCRATCH/bg.err")"
   fi
-  kill -TERM "$BG" 2>/dev/null
-  if ! poll 30 pid_ended "$BG"; then
-    kill -KILL "$BG" 2>/dev/null
-    fail "--sysctl $form: nook ends on SIGTERM" "still running after 30 s"
-  fi
-  wait "$BG" 2>/dev/null
+  unserve "--sysctl $form"
 done
 done_testing
