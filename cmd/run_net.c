@@ -587,6 +587,17 @@ run_net_enter (struct run_net *rn, struct nook_spec *spec, nook_error_t *err)
   return 0;
 }
 
+/* container:NAME's namespaces, opened for a run, closed. */
+static void
+peer_close (struct run_net *rn)
+{
+  if (rn->peer_userns >= 0)
+    close (rn->peer_userns);
+  if (rn->peer_netns >= 0)
+    close (rn->peer_netns);
+  rn->peer_userns = rn->peer_netns = -1;
+}
+
 void
 run_net_exit (struct run_net *rn, bool final)
 {
@@ -605,11 +616,7 @@ run_net_exit (struct run_net *rn, bool final)
       else
         netns_down (&rn->join);
     }
-  if (rn->peer_userns >= 0)
-    close (rn->peer_userns);
-  if (rn->peer_netns >= 0)
-    close (rn->peer_netns);
-  rn->peer_userns = rn->peer_netns = -1;
+  peer_close (rn);
 }
 
 int
@@ -761,11 +768,7 @@ run_net_free (struct run_net *rn)
   rn->peer_resolv = NULL;
   rn->root = rn->id = NULL;
   rn->asked = NULL;
-  if (rn->peer_userns >= 0)
-    close (rn->peer_userns);
-  if (rn->peer_netns >= 0)
-    close (rn->peer_netns);
-  rn->peer_userns = rn->peer_netns = -1;
+  peer_close (rn);
   rn->listen_fds = NULL;
   rn->ports = NULL;
   rn->n_ports = 0;
