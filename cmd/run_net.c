@@ -523,11 +523,29 @@ run_net_unhold (struct run_net *rn)
   rn->n_held = 0;
 }
 
+/* Whether --sysctl sets name (given with dots; the user's may have slashes). */
+static bool
+sysctl_set (char *const *sysctls, const char *name)
+{
+  size_t n = strlen (name);
+  for (char *const *s = sysctls; s && *s; s++)
+    {
+      bool same = strlen (*s) > n && (*s)[n] == '=';
+      for (size_t i = 0; i < n && same; i++)
+        same = (*s)[i] == name[i] || ((*s)[i] == '/' && name[i] == '.');
+      if (same)
+        return true;
+    }
+  return false;
+}
+
 int
 run_net_enter (struct run_net *rn, struct nook_spec *spec, nook_error_t *err)
 {
   if (!rn->prepared)
     return 0;
+  /* (the forwarder leaves the user's choice alone) */
+  rn->cc_chosen = sysctl_set (spec->sysctls, "net.ipv4.tcp_congestion_control");
   if (rn->mode.kind == NET_CONTAINER)
     return rn->peer_userns >= 0 ? 0 /* opened by prepare, for this run */
                                 : open_peer (rn, spec, err);
@@ -569,6 +587,17 @@ run_net_enter (struct run_net *rn, struct nook_spec *spec, nook_error_t *err)
   return 0;
 }
 
+/* container:NAME's namespaces, opened for a run, closed. */
+static void
+peer_close (struct run_net *rn)
+{
+  if (rn->peer_userns >= 0)
+    close (rn->peer_userns);
+  if (rn->peer_netns >= 0)
+    close (rn->peer_netns);
+  rn->peer_userns = rn->peer_netns = -1;
+}
+
 void
 run_net_exit (struct run_net *rn, bool final)
 {
@@ -587,11 +616,7 @@ run_net_exit (struct run_net *rn, bool final)
       else
         netns_down (&rn->join);
     }
-  if (rn->peer_userns >= 0)
-    close (rn->peer_userns);
-  if (rn->peer_netns >= 0)
-    close (rn->peer_netns);
-  rn->peer_userns = rn->peer_netns = -1;
+  peer_close (rn);
 }
 
 int
@@ -647,7 +672,7 @@ run_net_start (struct run_net *rn, const struct sandbox_netns *ns, nook_error_t 
         return nook_error_set (err, e, "dup a published port's socket");
       }
   int r = net_forward_start (rn->ports, fds, rn->n_ports, ns->userns_fd, ns->netns_fd, addr,
-                             &rn->forwarder, err);
+                             !rn->cc_chosen, &rn->forwarder, err);
   free (fds);
   return r;
 }
@@ -743,11 +768,7 @@ run_net_free (struct run_net *rn)
   rn->peer_resolv = NULL;
   rn->root = rn->id = NULL;
   rn->asked = NULL;
-  if (rn->peer_userns >= 0)
-    close (rn->peer_userns);
-  if (rn->peer_netns >= 0)
-    close (rn->peer_netns);
-  rn->peer_userns = rn->peer_netns = -1;
+  peer_close (rn);
   rn->listen_fds = NULL;
   rn->ports = NULL;
   rn->n_ports = 0;
@@ -827,34 +848,25 @@ run_net_info (struct run_net_info_line *l, size_t max)
 
 /* ---- inspect ---- */
 
+/* A record's "ADDR/PREFIX" (or NULL) as addr ("" without) and the prefix
+ * returned (0 without). */
+static int
+cidr_parts (const char *cidr, char addr[static 64])
+{
+  snprintf (addr, 64, "%s", cidr ? cidr : "");
+  char *slash = strchr (addr, '/');
+  if (slash == NULL)
+    return 0;
+  *slash = '\0';
+  return atoi (slash + 1);
+}
+
 static json_t *
 endpoint_json (const char *net_id, const char *gw, const char *cidr, json_t *aliases,
                const char *gw6, const char *cidr6)
 {
-  char addr6[64] = "";
-  int prefix6 = 0;
-  if (cidr6 && *cidr6)
-    {
-      snprintf (addr6, sizeof addr6, "%s", cidr6);
-      char *slash = strchr (addr6, '/');
-      if (slash)
-        {
-          *slash = '\0';
-          prefix6 = atoi (slash + 1);
-        }
-    }
-  char addr[64] = "";
-  int prefix = 0;
-  if (cidr && *cidr)
-    {
-      snprintf (addr, sizeof addr, "%s", cidr);
-      char *slash = strchr (addr, '/');
-      if (slash)
-        {
-          *slash = '\0';
-          prefix = atoi (slash + 1);
-        }
-    }
+  char addr[64], addr6[64];
+  int prefix = cidr_parts (cidr, addr), prefix6 = cidr_parts (cidr6, addr6);
   return json_pack ("{s:s, s:s, s:s, s:s, s:i, s:O?, s:s, s:s, s:s, s:i}", "NetworkID",
                     net_id ? net_id : "", "EndpointID", "", "Gateway", *addr && gw ? gw : "",
                     "IPAddress", addr, "IPPrefixLen", prefix, "Aliases", aliases, "MacAddress", "",

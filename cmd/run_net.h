@@ -49,6 +49,7 @@ struct run_net
   char *peer_resolv;           /* NET_CONTAINER: the peer's resolv.conf */
   bool peer_entered;           /* NET_CONTAINER: this process entered the peer's user namespace */
   bool prepared;               /* run_net_prepare has set the fds above */
+  bool cc_chosen;              /* --sysctl sets the namespace's tcp_congestion_control */
 };
 
 /* Everything that can fail on the user's input, before the container is made:

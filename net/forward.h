@@ -18,10 +18,14 @@
  * TABLE`: its answers come back through lo).  Should that setup fail, such
  * clients are seen as the container's own address, as are UDP clients not on
  * loopback (an answer carries no mark of the datagram it answers) and IPv6
- * ones but ::1 (the container's network is IPv4). */
+ * ones but ::1 (the container's network is IPv4).  Neither hop paces: a
+ * pacing default congestion control (bbr) becomes reno for the forwarder's
+ * sockets and, set by the forwarder, the container's network namespace
+ * (unless --sysctl sets it). */
 #ifndef NOOK_NET_FORWARD_H
 #define NOOK_NET_FORWARD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -32,8 +36,10 @@
 
 /* Start the forwarder of ports[0..n-1] (fds[i]: the bound socket of ports[i],
  * taken) into the container's user and network namespaces (fds, not taken),
- * connecting to `addr` (IPv4, network byte order). */
+ * connecting to `addr` (IPv4, network byte order); set_cc: it may set the
+ * namespace's default congestion control (false: the user chose one). */
 int net_forward_start (const struct net_port *ports, int *fds, size_t n, int userns_fd,
-                       int netns_fd, uint32_t addr, struct net_helper *h, nook_error_t *err);
+                       int netns_fd, uint32_t addr, bool set_cc, struct net_helper *h,
+                       nook_error_t *err);
 
 #endif

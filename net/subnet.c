@@ -39,23 +39,33 @@ net_subnet_format (const struct net_subnet *s)
   return r;
 }
 
+/* Split CIDR form "ADDR/PREFIX" into addr (a string of size bytes) and a
+ * prefix of at most max; -1 when s is not of that form (the address is the
+ * caller's to parse). */
+static int
+cidr_split (const char *s, char *addr, size_t size, unsigned max, unsigned *prefix)
+{
+  const char *slash = s ? strchr (s, '/') : NULL;
+  if (slash == NULL || (size_t)(slash - s) >= size)
+    return -1;
+  memcpy (addr, s, (size_t)(slash - s));
+  addr[slash - s] = '\0';
+  char *end;
+  errno = 0;
+  unsigned long p = strtoul (slash + 1, &end, 10);
+  if (end == slash + 1 || *end || errno || p > max)
+    return -1;
+  *prefix = (unsigned)p;
+  return 0;
+}
+
 int
 net_subnet_parse (const char *s, const char *flag, struct net_subnet *out, nook_error_t *err)
 {
-  const char *slash = s ? strchr (s, '/') : NULL;
   char addr[32];
-  char *end = NULL;
-  unsigned long p = 0;
-  if (slash && (size_t)(slash - s) < sizeof addr)
-    {
-      memcpy (addr, s, (size_t)(slash - s));
-      addr[slash - s] = '\0';
-      errno = 0;
-      p = strtoul (slash + 1, &end, 10);
-    }
+  unsigned p;
   uint32_t a;
-  if (slash == NULL || (size_t)(slash - s) >= sizeof addr || end == slash + 1 || *end || errno
-      || p > 32 || net_addr_parse (addr, &a) < 0)
+  if (cidr_split (s, addr, sizeof addr, 32, &p) < 0 || net_addr_parse (addr, &a) < 0)
     return nook_error_set (err, 0,
                            "invalid %s '%s': want an IPv4 subnet in CIDR form, e.g. "
                            "172.18.0.0/16",
@@ -65,7 +75,7 @@ net_subnet_parse (const char *s, const char *flag, struct net_subnet *out, nook_
                            "invalid %s '%s': the prefix must be from /8 to /29 (room for the "
                            "gateway and containers)",
                            flag, s);
-  out->prefix = (unsigned)p;
+  out->prefix = p;
   out->addr = a & mask_of (out->prefix);
   if (out->addr != a)
     {
@@ -154,20 +164,10 @@ mask6 (struct in6_addr *a, unsigned prefix)
 int
 net_subnet6_parse (const char *s, const char *flag, struct net_subnet6 *out, nook_error_t *err)
 {
-  const char *slash = s ? strchr (s, '/') : NULL;
   char addr[64];
-  char *end = NULL;
-  unsigned long p = 0;
-  if (slash && (size_t)(slash - s) < sizeof addr)
-    {
-      memcpy (addr, s, (size_t)(slash - s));
-      addr[slash - s] = '\0';
-      errno = 0;
-      p = strtoul (slash + 1, &end, 10);
-    }
+  unsigned p;
   struct in6_addr a;
-  if (slash == NULL || (size_t)(slash - s) >= sizeof addr || end == slash + 1 || *end || errno
-      || p > 128 || inet_pton (AF_INET6, addr, &a) != 1)
+  if (cidr_split (s, addr, sizeof addr, 128, &p) < 0 || inet_pton (AF_INET6, addr, &a) != 1)
     return nook_error_set (err, 0,
                            "invalid %s '%s': want an IPv6 subnet in CIDR form, e.g. "
                            "fd00:db8::/64",
@@ -177,7 +177,7 @@ net_subnet6_parse (const char *s, const char *flag, struct net_subnet6 *out, noo
                            "invalid %s '%s': the prefix must be from /48 to /112 (room for the "
                            "gateway and containers)",
                            flag, s);
-  out->prefix = (unsigned)p;
+  out->prefix = p;
   out->addr = a;
   mask6 (&out->addr, out->prefix);
   if (memcmp (&out->addr, &a, sizeof a) != 0)
