@@ -49,8 +49,8 @@ int
 net_helper_fork (const char *name, int *fds, int n, struct net_helper *h, nook_error_t *err)
 {
   pid_t parent = getpid ();
-  int *closed = mmap (NULL, sizeof *closed, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                      -1, 0);
+  int *closed
+      = mmap (NULL, sizeof *closed, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (closed == MAP_FAILED)
     closed = NULL;
   fflush (NULL);

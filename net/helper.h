@@ -14,11 +14,11 @@
 
 struct net_helper
 {
-  pid_t pid;  /* 0: none */
-  int pidfd;  /* -1: none */
-  int errfd;  /* a memfd holding the helper's stderr (external programs), or -1 */
-  int holdfd; /* an fd nook holds for the helper's sake (slirp4netns' --exit-fd), or -1 */
-  bool group; /* it leads a process group of its own (setsid): killed as a group */
+  pid_t pid;   /* 0: none */
+  int pidfd;   /* -1: none */
+  int errfd;   /* a memfd holding the helper's stderr (external programs), or -1 */
+  int holdfd;  /* an fd nook holds for the helper's sake (slirp4netns' --exit-fd), or -1 */
+  bool group;  /* it leads a process group of its own (setsid): killed as a group */
   int *closed; /* shared with the child: nonzero once it has closed the fds it inherited
                   (a fork's copies of all of nook's: the supervisor's lock), or NULL */
   char name[32];
