@@ -33,7 +33,7 @@ mkfifo "$r" "$g"
 (timeout 60 "$NOOK" rm -f bravo-with-a-long-name >/dev/null 2>&1) &
 rmpid=$!
 seen=0
-for stop in 1 2; do
+for _ in 1 2; do
   timeout 30 cat "$r" >/dev/null || break
   nrun exec a cat /etc/hosts
   if ! grep -q bravo-with-a-long-name <<<"$OUT"; then
