@@ -87,7 +87,7 @@ $(O)/nook: $(O)/cmd/nook.o $(O)/libnook.a
 # compiled in (only the files that have one are compiled again); build/nook has none.
 # Only integration tests that need a point run it (NOOK_HOOKED).
 TESTHOOK_SRC := util/test_hook.c cmd/run.c cmd/supervise.c cmd/wait.c cmd/netns.c cmd/netns_holder.c sandbox/userns_keep.c sandbox/run.c \
-	sandbox/child.c imagefmt/registry_pull.c imagefmt/archive_load.c imagefmt/store.c
+	sandbox/child.c imagefmt/registry_pull.c imagefmt/archive_load.c imagefmt/store.c net/helper.c
 TESTHOOK_OBJ := $(patsubst %.c,$(O)/testhooks/%.o,$(TESTHOOK_SRC))
 $(O)/testhooks/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -182,7 +182,17 @@ rewrite_one (struct holder *h, size_t i, bool with_others)
           strbuf_appendf (&b, "%s\n", h->m[k].line);
       strbuf_append (&b, end);
     }
-  if (pwrite (me->hosts, b.buf, b.len, 0) < 0 || ftruncate (me->hosts, (off_t)b.len) < 0)
+  /* The container's resolvers read the file without the lock.  The part before our
+   * section (its own line first) is rewritten with the same bytes; a shorter file is
+   * first written padded with newlines to its old length, then cut: a reader between
+   * the two calls sees blank lines, never a stale fragment of an old line after the new
+   * end (which could parse as an entry). */
+  size_t len = b.len, old_len = n > 0 ? (size_t)n : 0;
+  while (b.len < old_len)
+    strbuf_appendc (&b, '\n');
+  if (pwrite (me->hosts, b.buf, b.len, 0) < 0
+      || (len < old_len && (test_hook ("hosts-written-before-cut"), false))
+      || ftruncate (me->hosts, (off_t)len) < 0)
     {
       /* the container is going away */
     }

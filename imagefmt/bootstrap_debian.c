@@ -30,13 +30,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define APT_HELPER "/usr/lib/apt/apt-helper"
-#define MERGED_USR_HOOKS "/usr/share/mmdebstrap/hooks/maybe-merged-usr"
+#define MERGED_USR_ESSENTIAL "/usr/share/mmdebstrap/hooks/maybe-merged-usr/essential00.sh"
 #define DATES_NAME ".nook-bootstrap-release-dates"
 #define MAX_RELEASE (64u << 20)
 #define MAX_DATES 65536
@@ -44,7 +45,31 @@
 
 extern char **environ;
 
-/* The hook mmdebstrap runs before it packs the tree ($1 = the tree). */
+/* /usr merged as mmdebstrap's maybe-merged-usr setup hook does it (when the suite has
+ * usr-is-merged: the links, and a dummy usr-is-merged that its essential hook replaces
+ * with the real one through apt in the chroot), but with the dummy written into the
+ * tree's dpkg database rather than installed by the host's `dpkg --root`: the host's
+ * dpkg reads the host's /etc/dpkg/dpkg.cfg.d whatever its root, and ran the host's
+ * status loggers (needrestart's) on the bootstrap.  Nothing of the host's dpkg or apt
+ * configuration runs then: apt's own runs are configured by mmdebstrap (Dir = the tree). */
+static const char setup_hook[]
+    = "set -eu; "
+      "env --chdir=\"$1\" APT_CONFIG=\"$MMDEBSTRAP_APT_CONFIG\" apt-get update --error-on=any; "
+      "env --chdir=\"$1\" APT_CONFIG=\"$MMDEBSTRAP_APT_CONFIG\" "
+      "apt-cache show --no-all-versions usr-is-merged >/dev/null 2>&1 || exit 0; "
+      "eval \"$(APT_CONFIG=\"$MMDEBSTRAP_APT_CONFIG\" apt-config shell ARCH Apt::Architecture)\"; "
+      "case $ARCH in amd64|x32) more='lib32 lib64 libx32';; i386) more='lib64 libx32';; "
+      "mips|mipsel|ppc64|sparc64) more='lib32 lib64';; "
+      "mips64*|mipsn32*) more='lib32 lib64 libo32';; "
+      "powerpc|ppc64el|sparc) more=lib64;; s390x) more=lib32;; *) more=;; esac; "
+      "for d in bin sbin lib $more; do ln -s \"usr/$d\" \"$1/$d\"; mkdir -p \"$1/usr/$d\"; done; "
+      "mkdir -p \"$1/var/lib/dpkg/info\"; : > \"$1/var/lib/dpkg/info/usr-is-merged.list\"; "
+      "printf '%s\\n' 'Package: usr-is-merged' 'Status: install ok installed' 'Priority: optional' "
+      "'Section: oldlibs' 'Maintainer: nook' 'Architecture: all' 'Multi-Arch: foreign' "
+      "'Source: mmdebstrap-dummy-usr-is-merged' 'Version: 1' "
+      "'Description: dummy package replaced by the real usr-is-merged' '' "
+      ">> \"$1/var/lib/dpkg/status\"";
+
 /* The hook mmdebstrap runs before it packs the tree ($1 = the tree).  One line:
  * mmdebstrap stat()s a hook first, to see whether it names a script. */
 static const char customize_hook[]
@@ -134,7 +159,10 @@ env_unset (char **env, const char *name)
 }
 
 /* Start argv (searched in PATH) with envp; stdin /dev/null, stdout to out_fd and
- * stderr to err_fd (-1: ours). */
+ * stderr to err_fd (-1: ours).  The child leads a session of its own: what it or its
+ * children send to their process group (mmdebstrap sends SIGHUP to its group when its
+ * tarball fails), and a terminal's signals, never reach nook; nook forwards its own (see
+ * forward_signals) and kills the child's group. */
 static int
 spawn (char *const argv[], char *const envp[], int out_fd, int err_fd, pid_t *pid,
        nook_error_t *err)
@@ -142,6 +170,7 @@ spawn (char *const argv[], char *const envp[], int out_fd, int err_fd, pid_t *pi
   cleanup_close int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0)
     return nook_error_set (err, errno, "open /dev/null");
+  pid_t parent = getpid ();
   *pid = fork ();
   if (*pid < 0)
     return nook_error_set (err, errno, "fork");
@@ -151,6 +180,14 @@ spawn (char *const argv[], char *const envp[], int out_fd, int err_fd, pid_t *pi
       sigemptyset (&all);
       sigprocmask (SIG_SETMASK, &all, NULL);
       signal (SIGPIPE, SIG_DFL);
+      signal (SIGINT, SIG_DFL);
+      signal (SIGTERM, SIG_DFL);
+      signal (SIGHUP, SIG_DFL);
+      setsid ();
+      /* nook killed outright: the child is told (mmdebstrap cleans up on SIGTERM) */
+      prctl (PR_SET_PDEATHSIG, SIGTERM);
+      if (getppid () != parent)
+        _exit (125);
       if (dup2 (null, 0) < 0 || dup2 (out_fd >= 0 ? out_fd : null, 1) < 0
           || (err_fd >= 0 && dup2 (err_fd, 2) < 0) || chdir ("/") < 0)
         _exit (126);
@@ -158,6 +195,29 @@ spawn (char *const argv[], char *const envp[], int out_fd, int err_fd, pid_t *pi
       _exit (127);
     }
   return 0;
+}
+
+/* While a child runs: SIGINT, SIGTERM and SIGHUP sent to nook go to the child's whole
+ * process group (it has a session of its own: spawn), then nook waits for it as usual. */
+static volatile sig_atomic_t forward_to;
+
+static void
+forward_signal (int sig)
+{
+  pid_t p = (pid_t)forward_to;
+  if (p > 0 && kill (-p, sig) < 0)
+    kill (p, sig); /* not yet the leader of its group */
+}
+
+static void
+forward_signals (pid_t pid, struct sigaction old[3])
+{
+  static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+  struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
+  sigemptyset (&sa.sa_mask);
+  forward_to = pid;
+  for (size_t i = 0; i < ARRAY_SIZE (sigs); i++)
+    sigaction (sigs[i], pid > 0 ? &sa : &old[i], pid > 0 ? &old[i] : NULL);
 }
 
 static int
@@ -570,8 +630,11 @@ make_argv (struct run *r, const struct imagefmt_debian_opts *o)
   strv_push (&r->argv, "--components=main");
   /* /usr merged the way debootstrap (and so Docker Hub's image) does it, rather than
    * through the usrmerge package, which would pull perl in (50 MB). */
-  if (access (MERGED_USR_HOOKS, X_OK) == 0)
-    strv_push (&r->argv, "--hook-dir=" MERGED_USR_HOOKS);
+  if (access (MERGED_USR_ESSENTIAL, X_OK) == 0)
+    {
+      strv_push_take (&r->argv, xasprintf ("--setup-hook=%s", setup_hook));
+      strv_push (&r->argv, "--essential-hook=" MERGED_USR_ESSENTIAL);
+    }
   if (o->include && o->include[0])
     {
       struct strbuf b = { 0 };
@@ -602,12 +665,16 @@ run_mmdebstrap (struct run *r, int layer_fd, char **dates, uint64_t *entries, no
       return -1;
     }
   close (p[1]);
+  struct sigaction old[3];
+  forward_signals (pid, old);
   cleanup_error nook_error_t ferr = NULL;
   int fr = filter_tar (p[0], layer_fd, dates, entries, &ferr);
-  if (fr < 0)
+  if (fr < 0 && kill (-pid, SIGTERM) < 0)
     kill (pid, SIGTERM); /* it would block on the pipe otherwise */
   close (p[0]);
-  if (wait_child (pid, "mmdebstrap", err) < 0)
+  int wr = wait_child (pid, "mmdebstrap", err);
+  forward_signals (0, old);
+  if (wr < 0)
     return nook_error_wrap (err, "its messages are above");
   if (fr < 0)
     {

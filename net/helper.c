@@ -1,6 +1,7 @@
 /* net/helper.c: see helper.h. */
 #include "net/helper.h"
 #include "util/cleanup.h"
+#include "util/test_hook.h"
 #include "util/util.h"
 #include "util/xalloc.h"
 
@@ -48,10 +49,18 @@ int
 net_helper_fork (const char *name, int *fds, int n, struct net_helper *h, nook_error_t *err)
 {
   pid_t parent = getpid ();
+  int *closed
+      = mmap (NULL, sizeof *closed, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (closed == MAP_FAILED)
+    closed = NULL;
   fflush (NULL);
   pid_t pid = fork ();
   if (pid < 0)
-    return nook_error_set (err, errno, "fork the network helper %s", name);
+    {
+      if (closed)
+        munmap (closed, sizeof *closed);
+      return nook_error_set (err, errno, "fork the network helper %s", name);
+    }
   if (pid == 0)
     {
       prctl (PR_SET_PDEATHSIG, SIGKILL);
@@ -72,10 +81,14 @@ net_helper_fork (const char *name, int *fds, int n, struct net_helper *h, nook_e
           if (null > 2)
             close (null);
         }
+      test_hook ("net-helper-forked"); /* (still holding copies of all of nook's fds) */
       if (keep_fds (fds, n) < 0)
         _exit (125);
+      if (closed)
+        __atomic_store_n (closed, 1, __ATOMIC_RELEASE);
       return 0;
     }
+  h->closed = closed;
   h->pid = pid;
   h->pidfd = (int)syscall (SYS_pidfd_open, pid, 0);
   snprintf (h->name, sizeof h->name, "%s", name);
@@ -110,6 +123,14 @@ net_helper_kill (struct net_helper *h)
     syscall (SYS_pidfd_send_signal, h->pidfd, SIGKILL, NULL, 0);
   else
     kill (h->pid, SIGKILL); /* still our unreaped child: the pid cannot be recycled */
+  /* (killed before it closed what it inherited: until its exit has closed them; a
+   * pidfd is readable once the process has exited, its files released) */
+  if (h->pidfd >= 0 && !(h->closed && __atomic_load_n (h->closed, __ATOMIC_ACQUIRE)))
+    {
+      struct pollfd p = { .fd = h->pidfd, .events = POLLIN };
+      while (poll (&p, 1, 5000) < 0 && errno == EINTR)
+        ;
+    }
 }
 
 int
@@ -125,6 +146,9 @@ net_helper_reap (struct net_helper *h, bool wait)
     close (h->errfd);
   if (h->holdfd >= 0)
     close (h->holdfd);
+  if (h->closed)
+    munmap (h->closed, sizeof *h->closed);
+  h->closed = NULL;
   h->pid = 0;
   h->pidfd = h->errfd = h->holdfd = -1;
   return st;

@@ -14,11 +14,13 @@
 
 struct net_helper
 {
-  pid_t pid;  /* 0: none */
-  int pidfd;  /* -1: none */
-  int errfd;  /* a memfd holding the helper's stderr (external programs), or -1 */
-  int holdfd; /* an fd nook holds for the helper's sake (slirp4netns' --exit-fd), or -1 */
-  bool group; /* it leads a process group of its own (setsid): killed as a group */
+  pid_t pid;   /* 0: none */
+  int pidfd;   /* -1: none */
+  int errfd;   /* a memfd holding the helper's stderr (external programs), or -1 */
+  int holdfd;  /* an fd nook holds for the helper's sake (slirp4netns' --exit-fd), or -1 */
+  bool group;  /* it leads a process group of its own (setsid): killed as a group */
+  int *closed; /* shared with the child: nonzero once it has closed the fds it inherited
+                  (a fork's copies of all of nook's: the supervisor's lock), or NULL */
   char name[32];
 };
 
@@ -39,7 +41,11 @@ int net_helper_fork (const char *name, int *fds, int n, struct net_helper *h, no
 bool net_helper_ended (const struct net_helper *h);
 
 /* Kill the helper (SIGKILL through its pidfd) if it still runs, and with
- * `group` the processes of its group (its workers) at once. */
+ * `group` the processes of its group (its workers) at once.  A helper killed before
+ * it had closed the fds it inherited is waited for (its pidfd, 5 s at most): its
+ * copies of nook's fds, the supervisor's lock on the container directory among them,
+ * would otherwise outlive nook (a `rm` right after a foreground run found the
+ * container locked: "You cannot remove a running container"). */
 void net_helper_kill (struct net_helper *h);
 
 /* Reap it and free what h holds; returns its wait status, or -1 when there was

@@ -11,25 +11,56 @@ setup_image
 # shellcheck source=tests/integration/netlib.sh
 . "$(dirname "$0")/netlib.sh"
 
-P=$(free_port tcp)
+# Stage a listens on P until stage b's word arrives, and answers "ack"; b sends until it
+# hears that answer: a stray connection to P (another suite's client) neither ends a
+# with an empty /got nor lets b end before a has its word (a connection b made while a's
+# listener was closing gets no answer: b tries again); the test runs such a stray client.
+# P comes from free_port (a probe): taken meanwhile, a exits 8 and the build is tried
+# again with another port.
 ctx=$T_SCRATCH/ctx
 mkdir -p "$ctx"
-cat >"$ctx/Dockerfile" <<EOF
+write_dockerfile() {
+  cat >"$ctx/Dockerfile" <<EOF
 FROM busybox AS a
-RUN nc -l -p $P >/got && echo a-done >/a
+RUN until w=\$(echo ack | nc -l -p $1 2>/tmp/nc.err); [ "\$w" = from-b ]; do ! grep -q 'in use' /tmp/nc.err || exit 8; done; echo "\$w" >/got; echo a-done >/a
 FROM busybox AS b
-RUN i=0; until echo from-b | nc 127.0.0.1 $P; do i=\$((i+1)); [ \$i -lt 600 ] || exit 9; sleep 0.1; done; echo b-done >/b
+RUN i=0; until [ "\$(echo from-b | nc 127.0.0.1 $1)" = ack ]; do i=\$((i+1)); [ \$i -lt 600 ] || exit 9; sleep 0.1; done; echo b-done >/b
 FROM busybox
 COPY --from=a /a /got /
 COPY --from=b /b /
 CMD ["cat", "/a", "/b", "/got"]
 EOF
+}
 
-NOOK_RUN_TIMEOUT=120 nrun build --network host -t par "$ctx"
+# a stray client all along: connects to P and closes, again and again (ended by its PID)
+stray() {
+  python3 - "$1" <<'PY' &
+import socket, sys, time
+end = time.monotonic() + 150
+while time.monotonic() < end:
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()
+    except OSError:
+        pass
+    time.sleep(0.01)
+PY
+  stray_pid=$!
+}
+
+for attempt in 1 2 3; do
+  port=$(free_port tcp)
+  write_dockerfile "$port"
+  stray "$port"
+  NOOK_RUN_TIMEOUT=120 nrun build --network host -t par "$ctx"
+  kill "$stray_pid"
+  wait "$stray_pid" 2>/dev/null
+  grep -q 'exit code: 8' <<<"$ERR" || break
+  diag "attempt $attempt: the port was taken before stage a listened: another port"
+done
 check_eq "the build of two stages that need each other to run at once succeeds" 0 "$RC"
 [ "$RC" = 0 ] || diag "$(tail -n 30 <<<"$ERR")"
 log=$ERR
-check_match "both stages' RUN steps are in the output" "\[a 2/2\] RUN nc -l" "$log"
+check_match "both stages' RUN steps are in the output" "\[a 2/2\] RUN until w=" "$log"
 check_match "(b's too)" "\[b 2/2\] RUN i=0" "$log"
 n=$(grep -cE '^#[0-9]+ \[' <<<"$log")
 u=$(grep -oE '^#[0-9]+ \[' <<<"$log" | sort -u | wc -l)

@@ -21,9 +21,14 @@ if [ "$NOOK_TEST_USER_KIND" = single ] && ! command -v fakechroot >/dev/null; th
   skip_all "fakechroot is not installed (ci/deps.sh installs it)"
 fi
 
-# bootstrap once (the slow part: ~20 s here in either mode)
+# bootstrap once (the slow part: ~20 s here in either mode).  No dpkg configuration of
+# the host runs on it: a status logger in this user's ~/.dpkg.cfg (which the host's dpkg
+# reads, as it reads /etc/dpkg/dpkg.cfg.d, whatever its --root) must not run.
+mkdir -p "$TMPDIR/home"
+printf 'status-logger=cat >/dev/null; echo ran >>%s/host-dpkg-logger\n' "$TMPDIR" \
+  >"$TMPDIR/home/.dpkg.cfg"
 start=$SECONDS
-NOOK_RUN_TIMEOUT=200 nrun bootstrap "debian:$suite"
+HOME=$TMPDIR/home NOOK_RUN_TIMEOUT=200 nrun bootstrap "debian:$suite"
 took=$((SECONDS - start))
 if [ "$RC" != 0 ] && grep -q "cannot fetch the Release" <<<"$ERR"; then
   skip_all "Debian's mirror is not reachable: $(grep -m1 'cannot fetch' <<<"$ERR")"
@@ -31,6 +36,9 @@ fi
 check_eq "nook bootstrap debian:$suite succeeds ($NOOK_TEST_USER_KIND user)" 0 "$RC"
 [ "$RC" = 0 ] || done_testing
 diag "bootstrap took ${took}s ($NOOK_TEST_USER_KIND user)"
+check_eq "the host's dpkg configuration does not run on the bootstrap (a status logger)" \
+  "" "$(cat "$TMPDIR/host-dpkg-logger" 2>/dev/null)"
+check_no_match "no host dpkg/apt hook ran (needrestart's)" 'needrestart' "$ERR"
 id=$OUT
 check_match "it prints the image ID" '^sha256:[0-9a-f]{64}$' "$id"
 epoch=$(sed -n 's/^bootstrap: SOURCE_DATE_EPOCH=\([0-9]*\) .*/\1/p' <<<"$ERR")
