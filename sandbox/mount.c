@@ -133,6 +133,39 @@ proc_target_allowed (const char *t)
   return false;
 }
 
+static bool
+under_sys (const char *t)
+{
+  return strncmp (t, "/sys", 4) == 0 && (t[4] == '\0' || t[4] == '/');
+}
+
+/* /sys can be mounted after the rest: no sysctl to write (net.* ones need the
+ * container's network namespace, joined before /sys) and no mount of the user's
+ * under /sys. */
+static bool
+sys_last_ok (const struct nook_spec *spec)
+{
+  if (spec->sysctls && spec->sysctls[0])
+    return false;
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    if (under_sys (spec->mounts[i].target) || strcmp (spec->mounts[i].target, "/") == 0)
+      return false;
+  return true;
+}
+
+static void
+add_sys (struct mount_plan *p, const struct nook_spec *spec)
+{
+  /* sysfs needs privilege over the network namespace's owner: another
+   * container's (NETWORK_JOIN) belongs to the parent user namespace, so
+   * that one gets /sys bound read-only, as podman does then */
+  if (spec->network == NETWORK_HOST || spec->network == NETWORK_JOIN)
+    add (p, MOP_BIND, "/sys", "/sys", NULL, MS_REC | MS_RDONLY, NULL, true);
+  else
+    add (p, MOP_MOUNT, "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
+         NULL, true);
+}
+
 int
 sandbox_mount_plan_build (const struct nook_spec *spec, bool gid5_mapped, struct mount_plan *p,
                           nook_error_t *err)
@@ -161,13 +194,13 @@ sandbox_mount_plan_build (const struct nook_spec *spec, bool gid5_mapped, struct
   add (p, MOP_SYMLINK, "/proc/kcore", "/dev/core", NULL, 0, NULL, false);
   add (p, MOP_MOUNT, "shm", "/dev/shm", "tmpfs", nse, "mode=1777,size=65536k", true);
   add (p, MOP_MOUNT, "mqueue", "/dev/mqueue", "mqueue", nse, NULL, true);
-  /* sysfs needs privilege over the network namespace's owner: another
-   * container's (NETWORK_JOIN) belongs to the parent user namespace, so
-   * that one gets /sys bound read-only, as podman does then */
-  if (spec->network == NETWORK_HOST || spec->network == NETWORK_JOIN)
-    add (p, MOP_BIND, "/sys", "/sys", NULL, MS_REC | MS_RDONLY, NULL, true);
-  else
-    add (p, MOP_MOUNT, "sysfs", "/sys", "sysfs", nse | MS_RDONLY, NULL, true);
+  /* /sys (and its masks) last when nothing else depends on it: the child joins the
+   * network namespace the command makes (sandbox/child.c, early_join_netns) right
+   * before /sys, so the mounts done first overlap that namespace's creation, the
+   * longest step of the start-up. */
+  bool sys_last = sys_last_ok (spec);
+  if (!sys_last)
+    add_sys (p, spec);
 
   /* (container_dir/etc is a tmpfs the child fills: see sandbox_etc_files) */
   static const char *const etc[] = { "hosts", "resolv.conf", "hostname" };
@@ -229,9 +262,17 @@ sandbox_mount_plan_build (const struct nook_spec *spec, bool gid5_mapped, struct
       add (p, MOP_SYSCTL, given, target, NULL, 0, eq + 1, false);
     }
   for (size_t i = 0; !spec->unmasked && sandbox_masked_paths[i]; i++)
-    add (p, MOP_MASK, NULL, sandbox_masked_paths[i], NULL, 0, NULL, false);
+    if (!sys_last || !under_sys (sandbox_masked_paths[i]))
+      add (p, MOP_MASK, NULL, sandbox_masked_paths[i], NULL, 0, NULL, false);
   for (size_t i = 0; !spec->unmasked && sandbox_readonly_paths[i]; i++)
     add (p, MOP_READONLY, NULL, sandbox_readonly_paths[i], NULL, 0, NULL, false);
+  if (sys_last)
+    {
+      add_sys (p, spec);
+      for (size_t i = 0; !spec->unmasked && sandbox_masked_paths[i]; i++)
+        if (under_sys (sandbox_masked_paths[i]))
+          add (p, MOP_MASK, NULL, sandbox_masked_paths[i], NULL, 0, NULL, false);
+    }
   return 0;
 }
 
