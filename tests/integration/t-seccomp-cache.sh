@@ -68,6 +68,27 @@ for f in "${files[@]}"; do
   ln -s "$f.target" "$f"
 done
 filtered "a symlink in the cache"
-rm -f "$allow" "$prof" "$cache"/*.target
+rm -f "$cache"/*.target
+
+# exec into a foreground --rm run reads the program its record names from the cache: a
+# tampered one is refused (exec fails), never loaded.
+nrun run --rm busybox true # a good entry again
+gate=$(make_gate sc-gate)
+"$NOOK" run --rm -v "$gate:/gate" -v "$pv" busybox sh -c 'read x </gate' >"$T_SCRATCH/run.out" 2>&1 &
+rpid=$!
+listed() { "$NOOK" ps -q --no-trunc | grep -qE '^[0-9a-f]{64}$'; }
+wait_until "ps lists the foreground --rm run" 30 listed
+id=$("$NOOK" ps -q --no-trunc | head -1)
+nrun exec "$id" /probe status
+check_eq "exec with the cached program: Seccomp 2" 2 "$(probe_val Seccomp)"
+mapfile -t files < <(entries)
+for f in "${files[@]}"; do cp "$allow" "$f"; done
+nrun exec "$id" /probe userns
+check_eq "exec with a tampered cached program fails" 1 "$([ "$RC" != 0 ] && echo 1 || echo 0)"
+check_eq "... and nothing ran unfiltered" "" "$(probe_val unshare)"
+check_match "... saying why" "seccomp program" "$ERR"
+open_gate "$gate"
+wait "$rpid"
+rm -f "$allow" "$prof"
 
 done_testing
