@@ -126,7 +126,8 @@ container_seccomp_save (int dirfd, const struct nook_spec *s, nook_error_t *err)
   if (s->seccomp_bpf == NULL)
     return 0;
   size_t n = 0;
-  cleanup_free void *file = sandbox_seccomp_file_encode (s->seccomp_bpf, s->seccomp_bpf_len, "", &n);
+  cleanup_free void *file
+      = sandbox_seccomp_file_encode (s->seccomp_bpf, s->seccomp_bpf_len, "", &n);
   return fs_write_file_at (dirfd, "seccomp.bpf", file, n, 0600, err);
 }
 

@@ -362,7 +362,7 @@ struct early
   int net_ready[2]; /* ... a byte once made (net_rc: 0 or -errno) */
   long net_rc;
   long lo_rc; /* 0, or -errno of bringing lo up (after net_ready) */
-  int pidfd; /* the init joins the namespace through it */
+  int pidfd;  /* the init joins the namespace through it */
   char *stack;
   size_t stack_size;
   pid_t pid;

@@ -586,8 +586,7 @@ notif_alloc (struct seccomp_notif **req, struct seccomp_notif_resp **resp)
   if (syscall (SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
     return -1;
   *req = calloc (1, sz.seccomp_notif > sizeof **req ? sz.seccomp_notif : sizeof **req);
-  *resp = calloc (1, sz.seccomp_notif_resp > sizeof **resp ? sz.seccomp_notif_resp
-                                                           : sizeof **resp);
+  *resp = calloc (1, sz.seccomp_notif_resp > sizeof **resp ? sz.seccomp_notif_resp : sizeof **resp);
   if (*req == NULL || *resp == NULL)
     {
       free (*req);

@@ -162,8 +162,8 @@ add_sys (struct mount_plan *p, const struct nook_spec *spec)
   if (spec->network == NETWORK_HOST || spec->network == NETWORK_JOIN)
     add (p, MOP_BIND, "/sys", "/sys", NULL, MS_REC | MS_RDONLY, NULL, true);
   else
-    add (p, MOP_MOUNT, "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
-         NULL, true);
+    add (p, MOP_MOUNT, "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL,
+         true);
 }
 
 int

@@ -116,8 +116,8 @@ ours (const struct stat *st)
 }
 
 int
-sandbox_seccomp_file_read (int dirfd, const char *name, const char *key, void **bpf,
-                           size_t *len, nook_error_t *err)
+sandbox_seccomp_file_read (int dirfd, const char *name, const char *key, void **bpf, size_t *len,
+                           nook_error_t *err)
 {
   struct stat st;
   if (fstat (dirfd, &st) < 0)

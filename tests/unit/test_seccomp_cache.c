@@ -222,7 +222,8 @@ static void
 make_misfiled (const char *path, const char *dir)
 {
   size_t n;
-  cleanup_free void *file = sandbox_seccomp_file_encode (allow_all, sizeof allow_all, "b-other.bpf", &n);
+  cleanup_free void *file
+      = sandbox_seccomp_file_encode (allow_all, sizeof allow_all, "b-other.bpf", &n);
   write_at (path, file, n, 0600);
 }
 
