@@ -9,6 +9,7 @@
 #include "cmd/spec.h"
 #include "sandbox/caps.h"
 #include "sandbox/exec.h"
+#include "sandbox/seccomp_bpf.h"
 #include "sandbox/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -305,10 +306,13 @@ load_seccomp (int dirfd, const char *root, json_t *cfg, struct nook_spec *s, noo
     return container_seccomp_load (dirfd, s, err);
   if (*prog == '\0' || *prog == '.' || strchr (prog, '/'))
     return nook_error_set (err, 0, "the container's record names no valid seccomp program");
-  cleanup_free char *path = xasprintf ("%s/cache/seccomp/%s", root, prog);
-  char *data = NULL;
+  cleanup_free char *path = xasprintf ("%s/cache/seccomp", root);
+  cleanup_close int dfd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  void *data = NULL;
   size_t len = 0;
-  if (fs_read_file_at (AT_FDCWD, path, 1 << 20, &data, &len, err) < 0)
+  if (dfd < 0)
+    return nook_error_set (err, errno, "the container's seccomp program: open '%s'", path);
+  if (sandbox_seccomp_file_read (dfd, prog, prog, &data, &len, err) < 0)
     return nook_error_wrap (err, "the container's seccomp program");
   s->seccomp_bpf = data;
   s->seccomp_bpf_len = len;

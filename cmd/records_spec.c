@@ -3,6 +3,7 @@
  * seccomp program beside it (seccomp.bpf), and its state.json (Docker's
  * State fields).  See records.h. */
 #include "cmd/records.h"
+#include "sandbox/seccomp_bpf.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -124,7 +125,10 @@ container_seccomp_save (int dirfd, const struct nook_spec *s, nook_error_t *err)
 {
   if (s->seccomp_bpf == NULL)
     return 0;
-  return fs_write_file_at (dirfd, "seccomp.bpf", s->seccomp_bpf, s->seccomp_bpf_len, 0600, err);
+  size_t n = 0;
+  cleanup_free void *file
+      = sandbox_seccomp_file_encode (s->seccomp_bpf, s->seccomp_bpf_len, "", &n);
+  return fs_write_file_at (dirfd, "seccomp.bpf", file, n, 0600, err);
 }
 
 int
@@ -132,9 +136,10 @@ container_seccomp_load (int dirfd, struct nook_spec *s, nook_error_t *err)
 {
   if (s->seccomp_unconfined)
     return 0;
-  char *data = NULL;
+  void *data = NULL;
   size_t len = 0;
-  if (fs_read_file_at (dirfd, "seccomp.bpf", 1 << 20, &data, &len, err) < 0)
+  /* (a link to the cached program, or a copy: any key) */
+  if (sandbox_seccomp_file_read (dirfd, "seccomp.bpf", NULL, &data, &len, err) < 0)
     return nook_error_wrap (err, "the container's seccomp program");
   s->seccomp_bpf = data;
   s->seccomp_bpf_len = len;

@@ -127,7 +127,7 @@ seccomp_cache_program_path (const char *store_root, const char *profile, struct 
   /* Everything the program depends on goes into its name: the profile's text (so a
    * program compiled from an older embedded default is never reused), libseccomp,
    * the kernel, the arch, the capabilities.  (3: the default gained the
-   * NETLINK_AUDIT rule.) */
+   * NETLINK_AUDIT rule; 5: the file's header, sandbox_seccomp_file_encode.) */
   struct utsname u;
   uname (&u);
   cleanup_free char *name = profile ? NULL : default_name (&u, spec->caps, spec->credemu);
@@ -135,7 +135,7 @@ seccomp_cache_program_path (const char *store_root, const char *profile, struct 
     {
       struct imagefmt_digester *d = imagefmt_digester_new ();
       cleanup_free char *head = xasprintf (
-          "nook-seccomp-4\n%s\n%s\n%s\n%016" PRIx64 "\n%s%s", sandbox_seccomp_lib_version (),
+          "nook-seccomp-5\n%s\n%s\n%s\n%016" PRIx64 "\n%s%s", sandbox_seccomp_lib_version (),
           u.release, u.machine, spec->caps, sandbox_seccomp_x32_usable () ? "" : "no-x32\n",
           spec->credemu ? "credemu\n" : "");
       imagefmt_digester_update (d, head, strlen (head));
@@ -150,17 +150,18 @@ seccomp_cache_program_path (const char *store_root, const char *profile, struct 
   cleanup_close int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0)
     {
-      char *bpf = NULL;
+      void *bpf = NULL;
       size_t blen = 0;
       cleanup_error nook_error_t e = NULL;
-      if (fs_read_file_at (dfd, name, 65536 * 8, &bpf, &blen, &e) == 0
-          && sandbox_seccomp_bpf_valid (bpf, blen))
+      /* (a damaged, misfiled or foreign entry is compiled again and replaced) */
+      if (sandbox_seccomp_file_read (dfd, name, name, &bpf, &blen, &e) == 0)
         {
           spec->seccomp_bpf = bpf;
           spec->seccomp_bpf_len = blen;
           return 0;
         }
-      free (bpf);
+      if (e->code != ENOENT)
+        log_debug ("seccomp cache: %s: compiling again", e->msg);
     }
 
   void *bpf = NULL;
@@ -176,7 +177,9 @@ seccomp_cache_program_path (const char *store_root, const char *profile, struct 
   cleanup_error nook_error_t e = NULL;
   if (dfd < 0 && fs_mkdir_p (dir, 0700, &e) == 0)
     dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0 || fs_write_file_at (dfd, name, bpf, blen, 0600, &e) < 0)
+  size_t flen = 0;
+  cleanup_free void *file = sandbox_seccomp_file_encode (bpf, blen, name, &flen);
+  if (dfd < 0 || fs_write_file_at (dfd, name, file, flen, 0600, &e) < 0)
     log_debug ("seccomp cache not written: %s", e ? e->msg : strerror (errno));
   return 0;
 }

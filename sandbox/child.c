@@ -361,24 +361,22 @@ struct early
   bool make_netns;  /* make the network namespace, lo up, before the program */
   int net_ready[2]; /* ... a byte once made (net_rc: 0 or -errno) */
   long net_rc;
-  int pidfd; /* the init joins the namespace through it */
+  long lo_rc; /* 0, or -errno of bringing lo up (after net_ready) */
+  int pidfd;  /* the init joins the namespace through it */
   char *stack;
   size_t stack_size;
   pid_t pid;
 };
 
-/* A new network namespace with lo up, in raw system calls (see early_main). */
+/* lo up in our network namespace, in raw system calls (see early_main). */
 static long
-raw_new_netns (void)
+raw_lo_up (void)
 {
-  long rc = raw_syscall3 (SYS_unshare, CLONE_NEWNET, 0, 0);
-  if (rc < 0)
-    return rc;
   long sock = raw_syscall3 (SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (sock < 0)
     return sock;
   struct ifreq ifr = { .ifr_name = "lo" };
-  rc = raw_syscall3 (SYS_ioctl, sock, SIOCGIFFLAGS, (long)&ifr);
+  long rc = raw_syscall3 (SYS_ioctl, sock, SIOCGIFFLAGS, (long)&ifr);
   if (rc == 0 && !(ifr.ifr_flags & IFF_UP))
     {
       ifr.ifr_flags |= IFF_UP;
@@ -394,9 +392,13 @@ early_main (void *arg)
   struct early *e = arg;
   if (e->make_netns)
     {
+      /* The init waits for the namespace alone (to join it and mount /sys); lo comes up
+       * meanwhile, before the command can run. */
       char b = 0;
-      e->net_rc = raw_new_netns ();
+      e->net_rc = raw_syscall3 (SYS_unshare, CLONE_NEWNET, 0, 0);
       raw_syscall3 (SYS_write, e->net_ready[1], (long)&b, 1);
+      if (e->net_rc == 0)
+        e->lo_rc = raw_lo_up ();
     }
   struct sock_fprog prog = { .len = e->bpf_len, .filter = (struct sock_filter *)e->bpf };
   e->filter_rc = raw_syscall3 (SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0);
@@ -407,6 +409,11 @@ early_main (void *arg)
     raw_syscall3 (SYS_exit_group, 125, 0, 0);
   /* The init waits now: ordinary code from here on. */
   cleanup_error nook_error_t err = NULL;
+  if (e->lo_rc < 0)
+    {
+      nook_error_set (&err, (int)-e->lo_rc, "bring the loopback interface up");
+      child_fail (e->err_fd, err);
+    }
   if (e->filter_rc < 0)
     {
       nook_error_set (&err, (int)-e->filter_rc, "load the seccomp filter");

@@ -7,7 +7,7 @@
  * and what it does to a file (read or write the owner record) the container's
  * root could do itself.  Rules against TOCTOU:
  * - every read of the target's memory is followed by
- *   seccomp_notify_id_valid before it is trusted (the PID may be reused once
+ *   SECCOMP_IOCTL_NOTIF_ID_VALID before it is trusted (the PID may be reused once
  *   the target dies; a valid id means it was alive all along);
  * - writes go through an fd of /proc/PID/mem opened, then checked valid;
  * - paths are resolved only for a target whose root is the init's (same
@@ -352,7 +352,8 @@ credemu_creds_of (struct emu *e, pid_t tid, bool create)
 bool
 credemu_still_valid (struct emu *e)
 {
-  return seccomp_notify_id_valid (e->listener, e->req->id) == 0;
+  uint64_t id = e->req->id;
+  return ioctl (e->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
 /* Read len bytes at addr of the target: 0, or -errno. */
@@ -534,7 +535,7 @@ static void
 handle_one (struct emu *e)
 {
   memset (e->req, 0, sizeof *e->req);
-  if (seccomp_notify_receive (e->listener, e->req) != 0)
+  if (ioctl (e->listener, SECCOMP_IOCTL_NOTIF_RECV, e->req) != 0)
     return; /* the target died meanwhile (or a signal interrupted it) */
   int64_t val = 0;
   int r = answer (e, &val);
@@ -548,7 +549,7 @@ handle_one (struct emu *e)
     e->resp->error = r;
   else
     e->resp->val = val;
-  (void)seccomp_notify_respond (e->listener, e->resp);
+  (void)ioctl (e->listener, SECCOMP_IOCTL_NOTIF_SEND, e->resp);
 }
 
 /* ---- the init's loop ---- */
@@ -556,25 +557,43 @@ handle_one (struct emu *e)
 /* What the handler does to files, it does with the container's capabilities
  * (the init holds all of the namespace's): its effective set becomes the
  * container's, plus CAP_SYS_PTRACE, which only opens the memory of the
- * container's processes to it (non-dumpable ones too). */
+ * container's processes to it (non-dumpable ones too).  (capget/capset directly:
+ * libcap's way took a prctl per capability, while the command's first notified
+ * call waited for the init.) */
 static void
 limit_caps (uint64_t caps)
 {
-  cap_t c = cap_get_proc ();
-  if (c == NULL)
+  struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+  struct __user_cap_data_struct d[2];
+  if (syscall (SYS_capget, &h, d) < 0)
     return;
-  cap_clear_flag (c, CAP_EFFECTIVE);
   caps |= UINT64_C (1) << CAP_SYS_PTRACE;
-  for (cap_value_t v = 0; v < 64 && CAP_IS_SUPPORTED (v); v++)
-    {
-      cap_flag_value_t have = CAP_CLEAR;
-      if ((caps & (UINT64_C (1) << v)) && cap_get_flag (c, v, CAP_PERMITTED, &have) == 0
-          && have == CAP_SET)
-        cap_set_flag (c, CAP_EFFECTIVE, 1, &v, CAP_SET);
-    }
-  if (cap_set_proc (c) < 0)
+  uint64_t perm = d[0].permitted | (uint64_t)d[1].permitted << 32;
+  uint64_t eff = perm & caps;
+  d[0].effective = (uint32_t)eff;
+  d[1].effective = (uint32_t)(eff >> 32);
+  if (syscall (SYS_capset, &h, d) < 0)
     log_debug ("credemu: the init's capabilities not limited: %s", strerror (errno));
-  cap_free (c);
+}
+
+/* The notification and response buffers, of the kernel's sizes (what
+ * seccomp_notify_alloc does, without libseccomp's probe of the kernel's API: eight
+ * system calls the command's first notified call waited for). */
+static int
+notif_alloc (struct seccomp_notif **req, struct seccomp_notif_resp **resp)
+{
+  struct seccomp_notif_sizes sz;
+  if (syscall (SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
+    return -1;
+  *req = calloc (1, sz.seccomp_notif > sizeof **req ? sz.seccomp_notif : sizeof **req);
+  *resp = calloc (1, sz.seccomp_notif_resp > sizeof **resp ? sz.seccomp_notif_resp : sizeof **resp);
+  if (*req == NULL || *resp == NULL)
+    {
+      free (*req);
+      free (*resp);
+      return -1;
+    }
+  return 0;
 }
 
 int
@@ -587,7 +606,7 @@ sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procf
   credemu_creds_init (&e.root, spec->groups, spec->n_groups, spec->caps);
   umask (0); /* files made for the target get its umask (proc_umask) */
   limit_caps (spec->caps);
-  if (seccomp_notify_alloc (&e.req, &e.resp) != 0)
+  if (notif_alloc (&e.req, &e.resp) != 0)
     listener = -1;
 
   sigset_t all;

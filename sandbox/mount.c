@@ -133,6 +133,39 @@ proc_target_allowed (const char *t)
   return false;
 }
 
+static bool
+under_sys (const char *t)
+{
+  return strncmp (t, "/sys", 4) == 0 && (t[4] == '\0' || t[4] == '/');
+}
+
+/* /sys can be mounted after the rest: no sysctl to write (net.* ones need the
+ * container's network namespace, joined before /sys) and no mount of the user's
+ * under /sys. */
+static bool
+sys_last_ok (const struct nook_spec *spec)
+{
+  if (spec->sysctls && spec->sysctls[0])
+    return false;
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    if (under_sys (spec->mounts[i].target) || strcmp (spec->mounts[i].target, "/") == 0)
+      return false;
+  return true;
+}
+
+static void
+add_sys (struct mount_plan *p, const struct nook_spec *spec)
+{
+  /* sysfs needs privilege over the network namespace's owner: another
+   * container's (NETWORK_JOIN) belongs to the parent user namespace, so
+   * that one gets /sys bound read-only, as podman does then */
+  if (spec->network == NETWORK_HOST || spec->network == NETWORK_JOIN)
+    add (p, MOP_BIND, "/sys", "/sys", NULL, MS_REC | MS_RDONLY, NULL, true);
+  else
+    add (p, MOP_MOUNT, "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL,
+         true);
+}
+
 int
 sandbox_mount_plan_build (const struct nook_spec *spec, bool gid5_mapped, struct mount_plan *p,
                           nook_error_t *err)
@@ -161,13 +194,13 @@ sandbox_mount_plan_build (const struct nook_spec *spec, bool gid5_mapped, struct
   add (p, MOP_SYMLINK, "/proc/kcore", "/dev/core", NULL, 0, NULL, false);
   add (p, MOP_MOUNT, "shm", "/dev/shm", "tmpfs", nse, "mode=1777,size=65536k", true);
   add (p, MOP_MOUNT, "mqueue", "/dev/mqueue", "mqueue", nse, NULL, true);
-  /* sysfs needs privilege over the network namespace's owner: another
-   * container's (NETWORK_JOIN) belongs to the parent user namespace, so
-   * that one gets /sys bound read-only, as podman does then */
-  if (spec->network == NETWORK_HOST || spec->network == NETWORK_JOIN)
-    add (p, MOP_BIND, "/sys", "/sys", NULL, MS_REC | MS_RDONLY, NULL, true);
-  else
-    add (p, MOP_MOUNT, "sysfs", "/sys", "sysfs", nse | MS_RDONLY, NULL, true);
+  /* /sys (and its masks) last when nothing else depends on it: the child joins the
+   * network namespace the command makes (sandbox/child.c, early_join_netns) right
+   * before /sys, so the mounts done first overlap that namespace's creation, the
+   * longest step of the start-up. */
+  bool sys_last = sys_last_ok (spec);
+  if (!sys_last)
+    add_sys (p, spec);
 
   /* (container_dir/etc is a tmpfs the child fills: see sandbox_etc_files) */
   static const char *const etc[] = { "hosts", "resolv.conf", "hostname" };
@@ -229,9 +262,17 @@ sandbox_mount_plan_build (const struct nook_spec *spec, bool gid5_mapped, struct
       add (p, MOP_SYSCTL, given, target, NULL, 0, eq + 1, false);
     }
   for (size_t i = 0; !spec->unmasked && sandbox_masked_paths[i]; i++)
-    add (p, MOP_MASK, NULL, sandbox_masked_paths[i], NULL, 0, NULL, false);
+    if (!sys_last || !under_sys (sandbox_masked_paths[i]))
+      add (p, MOP_MASK, NULL, sandbox_masked_paths[i], NULL, 0, NULL, false);
   for (size_t i = 0; !spec->unmasked && sandbox_readonly_paths[i]; i++)
     add (p, MOP_READONLY, NULL, sandbox_readonly_paths[i], NULL, 0, NULL, false);
+  if (sys_last)
+    {
+      add_sys (p, spec);
+      for (size_t i = 0; !spec->unmasked && sandbox_masked_paths[i]; i++)
+        if (under_sys (sandbox_masked_paths[i]))
+          add (p, MOP_MASK, NULL, sandbox_masked_paths[i], NULL, 0, NULL, false);
+    }
   return 0;
 }
 
@@ -248,6 +289,69 @@ sandbox_mount_plan_free (struct mount_plan *p)
   free (p->ops);
   p->ops = NULL;
   p->n = 0;
+}
+
+/* ---- binds between fds ----
+ *
+ * mount(2) takes paths: a bind between two fds went through /proc/self/fd/N twice (two
+ * walks of procfs per bind, ~a quarter of the plan's mount cost here).  open_tree(2)
+ * clones the mount at an fd (what MS_BIND does; AT_RECURSIVE for MS_REC) and
+ * move_mount(2) attaches it on another fd, with no path walked (Linux 5.2; before it,
+ * mount(2) through /proc/self/fd). */
+
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef OPEN_TREE_CLOEXEC
+#define OPEN_TREE_CLOEXEC O_CLOEXEC
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+#ifndef MOVE_MOUNT_T_EMPTY_PATH
+#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#endif
+
+static bool no_fd_mounts; /* the kernel lacks open_tree/move_mount/mount_setattr */
+
+/* A detached copy of the mount at fd (recursive: with its submounts), or -1. */
+static int
+tree_clone (int fd, bool recursive)
+{
+  return (int)syscall (SYS_open_tree, fd, "",
+                       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH
+                           | (recursive ? AT_RECURSIVE : 0));
+}
+
+/* Attach the detached tree on dst; the tree fd is closed. */
+static int
+tree_attach (int tree, int dst)
+{
+  int r = (int)syscall (SYS_move_mount, tree, "", dst, "",
+                        MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  int e = errno;
+  close (tree);
+  errno = e;
+  return r;
+}
+
+/* MS_BIND (| MS_REC when recursive) of src on dst. */
+static int
+bind_fds (int src, int dst, bool recursive)
+{
+  if (!no_fd_mounts)
+    {
+      int tree = tree_clone (src, recursive);
+      if (tree >= 0)
+        return tree_attach (tree, dst);
+      if (errno != ENOSYS)
+        return -1;
+      no_fd_mounts = true;
+    }
+  char sp[32], dp[32];
+  fs_fd_path (src, sp);
+  fs_fd_path (dst, dp);
+  return mount (sp, dp, NULL, MS_BIND | (recursive ? MS_REC : 0), NULL);
 }
 
 int
@@ -333,10 +437,7 @@ apply_bind (const struct mount_op *op, int rootfd, const struct mask_state *ms, 
              : fs_mount_target_in_root (rootfd, op->target, S_ISDIR (st.st_mode), err);
   if (dst < 0)
     return leaf ? nook_error_set (err, errno, "create mount target '%s'", op->target) : -1;
-  char sp[32], dp[32];
-  fs_fd_path (src, sp);
-  fs_fd_path (dst, dp);
-  if (mount (sp, dp, NULL, MS_BIND | (op->flags & MS_REC), NULL) < 0)
+  if (bind_fds (src, dst, (op->flags & MS_REC) != 0) < 0)
     return nook_error_set (err, errno, "bind '%s' on '%s'", op->source, op->target);
   if (op->flags & MS_RDONLY)
     {
@@ -361,19 +462,18 @@ apply_mask (const struct mount_op *op, int rootfd, struct mask_state *ms, nook_e
   struct stat st;
   if (fstat (fd, &st) < 0)
     return nook_error_set (err, errno, "stat '%s'", op->target);
-  char dp[32], sp[32];
-  fs_fd_path (fd, dp);
   if (S_ISDIR (st.st_mode))
     {
       /* One empty tmpfs, its superblock read-only, bound on every masked
        * directory after the first (a bind costs less than a new tmpfs). */
       if (ms->emptydir >= 0)
         {
-          fs_fd_path (ms->emptydir, sp);
-          if (mount (sp, dp, NULL, MS_BIND, NULL) < 0)
+          if (bind_fds (ms->emptydir, fd, false) < 0)
             return nook_error_set (err, errno, "mask '%s'", op->target);
           return 0;
         }
+      char dp[32];
+      fs_fd_path (fd, dp);
       if (mount ("tmpfs", dp, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0)
         return nook_error_set (err, errno, "mask '%s'", op->target);
       ms->emptydir = fs_open_in_root (rootfd, op->target, O_PATH | O_NOFOLLOW | O_DIRECTORY, 0);
@@ -388,8 +488,7 @@ apply_mask (const struct mount_op *op, int rootfd, struct mask_state *ms, nook_e
         return nook_error_set (err, EINVAL, "/dev/null is not the null device");
       ms->null = take_fd (&null);
     }
-  fs_fd_path (ms->null, sp);
-  if (mount (sp, dp, NULL, MS_BIND, NULL) < 0)
+  if (bind_fds (ms->null, fd, false) < 0)
     return nook_error_set (err, errno, "mask '%s'", op->target);
   return 0;
 }
@@ -400,6 +499,26 @@ apply_readonly (const struct mount_op *op, int rootfd, nook_error_t *err)
   cleanup_close int fd = fs_open_in_root (rootfd, op->target, O_PATH | O_NOFOLLOW, 0);
   if (fd < 0)
     return 0;
+  /* A recursive copy of its mount, made read-only (only RDONLY changes, as the remount
+   * below keeps the other flags) while detached, then attached on itself: no path walked
+   * and no reopen (which the remount needs). */
+  if (!no_fd_mounts)
+    {
+      int tree = tree_clone (fd, true);
+      struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+      if (tree >= 0
+          && syscall (SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) == 0)
+        {
+          if (tree_attach (tree, fd) < 0)
+            return nook_error_set (err, errno, "bind '%s' on itself", op->target);
+          return 0;
+        }
+      if (tree >= 0)
+        close (tree);
+      if (errno != ENOSYS)
+        return nook_error_set (err, errno, "bind '%s' read-only on itself", op->target);
+      no_fd_mounts = true;
+    }
   char dp[32];
   fs_fd_path (fd, dp);
   if (mount (dp, dp, NULL, MS_BIND | MS_REC, NULL) < 0)
