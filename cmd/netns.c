@@ -870,16 +870,15 @@ netns_hold_connected (const char *root, const char *id, const char *primary,
     int conn = connect_to (path);
     if (conn < 0)
       {
-        struct netns_holder_args a
-            = { .root = root,
-                .net = net,
-                .path = path,
-                .ids = ids,
-                .keep_dir = keep_dir,
-                .gateway = gw,
-                .prefix = sn.prefix,
-                .internal = json_is_true (json_object_get (rec, "Internal")),
-                .userns_fd = -1 };
+        struct netns_holder_args a = { .root = root,
+                                       .net = net,
+                                       .path = path,
+                                       .ids = ids,
+                                       .keep_dir = keep_dir,
+                                       .gateway = gw,
+                                       .prefix = sn.prefix,
+                                       .internal = json_is_true (json_object_get (rec, "Internal")),
+                                       .userns_fd = -1 };
         holder_args_ipv6 (&a, rec);
         if (netns_holder_start (&a, &e) == 0)
           conn = connect_to (path);

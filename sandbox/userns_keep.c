@@ -286,8 +286,7 @@ start_keeper (const struct nook_idmapping *ids, nook_error_t *err)
   else if (sandbox_idmap_write (keeper, ids, err) < 0 || sync_send (go[1]) < 0)
     rc = -1;
   else if (!named_keeper (keeper, ready[0]))
-    rc = nook_error_set (err, ECHILD, "the user namespace keeper %d did not start",
-                         (int)keeper);
+    rc = nook_error_set (err, ECHILD, "the user namespace keeper %d did not start", (int)keeper);
   close (ready[0]);
   close (go[1]);
   if (rc < 0)

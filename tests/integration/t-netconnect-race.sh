@@ -87,13 +87,13 @@ r2_settled() { [ -e "$T_SCRATCH/r2.waits" ] || [ -e "$T_SCRATCH/r2.rc" ]; }
 wait_until "the second store's run waits for the keeper or has ended" 60 r2_settled || true
 rm -f "$hooks/userns-keep-lock.reached"
 if [ -e "$T_SCRATCH/r2.waits" ]; then
-  timeout 30 sh -c ': >"$1"' sh "$hooks/userns-keep-lock.go"
+  open_gate "$hooks/userns-keep-lock.go"
 else
   kill "$catpid" 2>/dev/null
 fi
 wait "$catpid" 2>/dev/null
 # the keeper goes on (it reads keeper-exec.go to its end)
-timeout 30 sh -c ': >"$1"' sh "$hooks/keeper-exec.go"
+open_gate "$hooks/keeper-exec.go"
 wait "$r2"
 check_eq "the second store's run succeeds" 0 "$(cat "$T_SCRATCH/r2.rc" 2>/dev/null)"
 wait_until "b is up" 60 test -e "$V/b.ready" || diag "$(cat "$T_SCRATCH/b.err")"
