@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <linux/nsfs.h>
 #include <net/if.h>
 #include <poll.h>
 #include <sched.h>
@@ -32,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -170,8 +172,8 @@ holder_args_ipv6 (struct netns_holder_args *a, const json_t *rec)
 /* Record the endpoint and reach the holder, under the lock. */
 static int
 join_locked (const char *root, const char *net, const struct netns_endpoint *ep,
-             const struct nook_idmapping *ids, const char *keep_dir, struct netns_join *j,
-             nook_error_t *err)
+             const struct nook_idmapping *ids, const char *keep_dir, int tree_fd,
+             struct netns_join *j, nook_error_t *err)
 {
   cleanup_close int lock = netrec_lock (root, err);
   if (lock < 0)
@@ -240,7 +242,8 @@ join_locked (const char *root, const char *net, const struct netns_endpoint *ep,
                                      .keep_dir = keep_dir,
                                      .gateway = j->gateway,
                                      .prefix = sn.prefix,
-                                     .internal = json_is_true (json_object_get (rec, "Internal")) };
+                                     .internal = json_is_true (json_object_get (rec, "Internal")),
+                                     .userns_fd = tree_fd };
       holder_args_ipv6 (&a, rec);
       if (netns_holder_start (&a, err) < 0)
         return -1;
@@ -252,15 +255,16 @@ join_locked (const char *root, const char *net, const struct netns_endpoint *ep,
 }
 
 /* Record the endpoint, reach the holder and have it count `ep->nook` (or
- * this nook); get the network's namespaces. */
+ * this nook); get the network's namespaces.  A holder started here starts in
+ * tree_fd's user namespace when >= 0, else in the kept one. */
 static int
 join_holder (const char *root, const char *net, const struct netns_endpoint *ep,
-             const struct nook_idmapping *ids, const char *keep_dir, struct netns_join *j,
-             nook_error_t *err)
+             const struct nook_idmapping *ids, const char *keep_dir, int tree_fd,
+             struct netns_join *j, nook_error_t *err)
 {
   j->root = xstrdup (root);
   j->id = xstrdup (ep->id);
-  if (join_locked (root, net, ep, ids, keep_dir, j, err) < 0)
+  if (join_locked (root, net, ep, ids, keep_dir, tree_fd, j, err) < 0)
     return -1;
   /* (the holder counts this nook from now on: no lock, it may need it) */
   pid_t who = ep->nook ? ep->nook : getpid ();
@@ -293,7 +297,7 @@ int
 netns_join (const char *root, const char *net, const struct netns_endpoint *ep,
             struct nook_spec *spec, struct netns_join *j, nook_error_t *err)
 {
-  if (join_holder (root, net, ep, &spec->ids, spec->keep_userns_dir, j, err) < 0)
+  if (join_holder (root, net, ep, &spec->ids, spec->keep_userns_dir, -1, j, err) < 0)
     return -1;
   /* the container's user namespace: a child of the holder's */
   if (translate_ids (&spec->ids, j->holder, err) < 0)
@@ -710,6 +714,29 @@ netns_container (const char *root, const char *name, struct nook_idmapping *ids,
   return 0;
 }
 
+/* Whether user namespace `anc` is `fd`'s or one of its ancestors below ours. */
+static bool
+userns_at_or_above (int anc, int fd)
+{
+  struct stat a, self, st;
+  if (fstat (anc, &a) < 0 || stat ("/proc/self/ns/user", &self) < 0)
+    return false;
+  int cur = fcntl (fd, F_DUPFD_CLOEXEC, 3);
+  bool found = false;
+  for (int depth = 0; cur >= 0 && !found && depth < 40 && fstat (cur, &st) == 0; depth++)
+    {
+      found = st.st_ino == a.st_ino && st.st_dev == a.st_dev;
+      if (found || (st.st_ino == self.st_ino && st.st_dev == self.st_dev))
+        break;
+      int p = ioctl (cur, NS_GET_PARENT);
+      close (cur);
+      cur = p;
+    }
+  if (cur >= 0)
+    close (cur);
+  return found;
+}
+
 static int
 connect_usage (bool connect)
 {
@@ -843,15 +870,15 @@ netns_hold_connected (const char *root, const char *id, const char *primary,
     int conn = connect_to (path);
     if (conn < 0)
       {
-        struct netns_holder_args a
-            = { .root = root,
-                .net = net,
-                .path = path,
-                .ids = ids,
-                .keep_dir = keep_dir,
-                .gateway = gw,
-                .prefix = sn.prefix,
-                .internal = json_is_true (json_object_get (rec, "Internal")) };
+        struct netns_holder_args a = { .root = root,
+                                       .net = net,
+                                       .path = path,
+                                       .ids = ids,
+                                       .keep_dir = keep_dir,
+                                       .gateway = gw,
+                                       .prefix = sn.prefix,
+                                       .internal = json_is_true (json_object_get (rec, "Internal")),
+                                       .userns_fd = -1 };
         holder_args_ipv6 (&a, rec);
         if (netns_holder_start (&a, &e) == 0)
           conn = connect_to (path);
@@ -899,7 +926,7 @@ rejoin (const char *root, const char *net, const json_t *epj, const char *id, bo
     .replace = replace,
   };
   struct netns_join j = NETNS_JOIN_INIT;
-  int rc = join_holder (root, net, &ep, &ids, keep_dir, &j, err);
+  int rc = join_holder (root, net, &ep, &ids, keep_dir, -1, &j, err);
   if (rc == 0)
     {
       int hosts = fcntl (hosts_fd, F_DUPFD_CLOEXEC, 3);
@@ -1013,10 +1040,35 @@ netns_connect_cmd (const char *root, bool connect, int argc, char **argv, nook_e
   };
   struct netns_join j = NETNS_JOIN_INIT;
   int rc = -1;
-  cleanup_close int cnet = -1, rootfd = -1, hosts = -1;
-  if (join_holder (root, args[0], &ep, &ids, keep_dir, &j, err) < 0
+  cleanup_close int cnet = -1, rootfd = -1, hosts = -1, cuser = -1, tree = -1;
+  /* A holder started now starts in the parent of the container's user
+   * namespace when that is not ours (the container was made below a
+   * network's holder): the container is then below the network's namespace
+   * even when the kept user namespace was replaced since it started (where
+   * a new holder would join the new one, a sibling of the container's tree) */
+  cuser = open_ns (c.cmd, "user", args[1], err);
+  if (cuser < 0)
+    goto out;
+  tree = ioctl (cuser, NS_GET_PARENT);
+  if (tree >= 0 && in_userns (tree))
+    {
+      close (tree);
+      tree = -1;
+    }
+  if (join_holder (root, args[0], &ep, &ids, keep_dir, tree, &j, err) < 0
       || container_proc_start (c.nook) != c.start)
     goto out;
+  if (tree >= 0 && !userns_at_or_above (j.userns_fd, cuser))
+    {
+      /* (a holder already running, in another tree: no process of the user
+       * can move an interface between the two) */
+      nook_error_set (err, 0,
+                      "network %s runs in a user namespace that container %s is not below "
+                      "(the kept user namespace was replaced while both were in use): connect "
+                      "it once the network's containers have ended",
+                      j.net, args[1]);
+      goto out;
+    }
   cnet = open_ns (c.cmd, "net", args[1], err);
   if (cnet < 0)
     goto out;

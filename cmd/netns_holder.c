@@ -769,7 +769,15 @@ static int
 holder_setup (struct netns_holder_args *a, struct holder *h, nook_error_t *err)
 {
   bool joined = false;
-  if (a->keep_dir)
+  if (a->userns_fd >= 0)
+    {
+      if (setns (a->userns_fd, CLONE_NEWUSER) < 0)
+        return nook_error_set (err, errno, "join the user namespace of the container to connect");
+      close (a->userns_fd);
+      a->userns_fd = -1;
+      joined = true;
+    }
+  else if (a->keep_dir)
     {
       /* The kept user namespace: the range's, or, for a user without one,
        * the user as 0 (kept only for networks): every network's holder, and
@@ -836,11 +844,14 @@ holder_main (struct netns_holder_args *a)
   /* nothing of the nook that started it: not its locks (the networks lock
    * would never be released), image holds, store fds */
   int st = fcntl (a->st, F_DUPFD_CLOEXEC, 100), go = fcntl (a->go, F_DUPFD_CLOEXEC, 100);
-  if (st < 0 || go < 0 || dup2 (st, 3) < 0 || dup2 (go, 4) < 0)
+  int us = a->userns_fd >= 0 ? fcntl (a->userns_fd, F_DUPFD_CLOEXEC, 100) : -1;
+  if (st < 0 || go < 0 || dup2 (st, 3) < 0 || dup2 (go, 4) < 0
+      || (a->userns_fd >= 0 && (us < 0 || dup2 (us, 5) < 0)))
     _exit (1);
   a->st = 3;
   a->go = 4;
-  syscall (SYS_close_range, 5, ~0U, 0);
+  a->userns_fd = a->userns_fd >= 0 ? 5 : -1;
+  syscall (SYS_close_range, a->userns_fd >= 0 ? 6 : 5, ~0U, 0);
   /* its pid first, by itself: what it says next comes after it */
   pid_t self = getpid ();
   if (write (a->st, &self, sizeof self) != sizeof self)

@@ -39,6 +39,10 @@ struct netns_holder_args
   struct in6_addr gateway6;
   unsigned prefix6;
   bool internal; /* no uplink */
+  /* >= 0: the user namespace to start in, rather than the kept one (the
+   * holder `network connect` starts: the parent of the container's, so that
+   * the container is below the network whatever became of the keeper) */
+  int userns_fd;
   int st, go;
 };
 

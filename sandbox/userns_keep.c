@@ -171,7 +171,12 @@ keeper_main (int ready_fd, int go_fd)
   int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
   for (int i = 0; null >= 0 && i < 3; i++)
     dup2 (null, i);
-  syscall (SYS_close_range, 3, ~0U, 0);
+  /* every fd but ready_fd (close-on-exec: its end tells the nook that
+   * started us that we are named, see start_keeper) */
+  if (ready_fd > 3)
+    syscall (SYS_close_range, 3, (unsigned int)ready_fd - 1, 0);
+  syscall (SYS_close_range, (unsigned int)ready_fd + 1, ~0U, 0);
+  test_hook ("keeper-exec"); /* (the maps written, not yet named nook-userns) */
   /* Become `sleep infinity` named nook-userns: the keeper then maps no
    * part of nook (which may be replaced or removed meanwhile). */
   static char *const argv[] = { (char *)keeper_name, (char *)"infinity", NULL };
@@ -179,6 +184,7 @@ keeper_main (int ready_fd, int go_fd)
   execve ("/usr/bin/sleep", argv, envp);
   execve ("/bin/sleep", argv, envp);
   sandbox_set_title (keeper_name);
+  close (ready_fd);
   for (;;)
     pause ();
 }
@@ -210,6 +216,28 @@ sort_fds (int *fd, size_t n)
         fd[j] = fd[j - 1];
         fd[j - 1] = t;
       }
+}
+
+/* Wait until the keeper has exec'd (its copy of the close-on-exec ready pipe
+ * is gone: EOF), then check that it bears its name.  Only then is it named in
+ * userns.pid and userns.lock released: a keeper named there before its exec
+ * failed open_kept's name check in every nook that came meanwhile, and the
+ * first of them replaced it by another keeper; the networks' holders started
+ * before and after were then in sibling user namespaces (`network connect`
+ * between them: "not below the network's"). */
+static bool
+named_keeper (pid_t keeper, int ready_rd)
+{
+  char c;
+  ssize_t n;
+  while ((n = read (ready_rd, &c, 1)) < 0 && errno == EINTR)
+    ;
+  if (n != 0)
+    return false;
+  char path[32];
+  snprintf (path, sizeof path, "/proc/%d", (int)keeper);
+  cleanup_close int piddir = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  return piddir >= 0 && is_keeper (piddir);
 }
 
 /* Start a keeper for ids, detached from us; returns its pid. */
@@ -257,6 +285,8 @@ start_keeper (const struct nook_idmapping *ids, nook_error_t *err)
     ;
   else if (sandbox_idmap_write (keeper, ids, err) < 0 || sync_send (go[1]) < 0)
     rc = -1;
+  else if (!named_keeper (keeper, ready[0]))
+    rc = nook_error_set (err, ECHILD, "the user namespace keeper %d did not start", (int)keeper);
   close (ready[0]);
   close (go[1]);
   if (rc < 0)
@@ -281,6 +311,7 @@ sandbox_userns_keep_join (const struct nook_idmapping *ids, const char *runtime_
       /* One nook at a time starts a keeper. */
       cleanup_close int lock
           = openat (rtfd, "userns.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+      test_hook ("userns-keep-lock"); /* (no keeper named: to wait for the lock) */
       if (lock < 0 || flock (lock, LOCK_EX) < 0)
         return nook_error_set (err, errno, "lock '%s/userns.lock'", runtime_dir);
       nsfd = open_kept (ids, rtfd, NULL);

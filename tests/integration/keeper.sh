@@ -18,7 +18,7 @@ keeper_identity() {
   local -a f
   [[ $p =~ ^[0-9]+$ ]] || return 1
   [ "$(stat -c %u "/proc/$p" 2>/dev/null)" = "$(id -u)" ] || return 1
-  argv0=$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | head -n 1)
+  argv0=$(tr '\0' '\n' 2>/dev/null <"/proc/$p/cmdline" | head -n 1)
   [ "$argv0" = nook-userns ] || return 1 # (a zombie's cmdline is empty)
   st=$(cat "/proc/$p/stat" 2>/dev/null) || return 1
   read -r -a f <<<"${st##*) }" # f[0] is field 3 (state), f[19] field 22 (starttime)
