@@ -167,12 +167,12 @@ check_store_clean() {
 # checks that no command crashed (a signal's status) or said the store was corrupt, and
 # that some succeeded. The logs together are left in LOOPS_OUT.
 run_loops() {
-  local i p pids=()
+  local i loop_pids=()
   for ((i = 1; i <= $1; i++)); do
     loop "$i" >"$T_SCRATCH/loop$i.log" 2>&1 </dev/null &
-    pids+=($!)
+    loop_pids+=($!)
   done
-  for p in "${pids[@]}"; do wait "$p"; done
+  for i in "${loop_pids[@]}"; do wait "$i"; done
   LOOPS_OUT=$(cat "$T_SCRATCH"/loop*.log)
   check_no_match "no command of the loops crashed or saw corruption" \
     'rc=(1[3-9][0-9]|2[0-9][0-9])|corrupt|Segmentation|Aborted|invalid JSON|digest mismatch' \
