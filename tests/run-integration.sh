@@ -108,6 +108,7 @@ run_file() {
   fail=$((fail + n_notok))
   last_rc=$rc
   durations+=("$((SECONDS - t0)) [$label] $file")
+  echo "[$label] # $file took $((SECONDS - t0)) s"
   if [ "$rc" = 77 ]; then
     skip=$((skip + 1))
     if [ -n "$must_work" ]; then
