@@ -3,8 +3,8 @@
 #
 # Integration tests never run as root. As root, nook, the probe and the tests are copied
 # to a fresh world-readable directory and every test file runs once as each test user
-# ci/prepare.sh creates: nook-sub (a subordinate id range) and nook-nosub (none, so nook
-# uses the single-id map). As a normal user, they run once as that user.
+# ci/prepare.sh creates, the users at the same time: nook-sub (a subordinate id range) and
+# nook-nosub (none, so nook uses the single-id map). As a normal user, they run once as that user.
 #
 # Each test file prints TAP ("ok N - desc" / "not ok N - desc"); its lines are shown
 # prefixed with the user. A file that exits 77 is skipped, which is a failure when
@@ -15,7 +15,10 @@
 # file, default 240; a file may ask for more with a header line "# nook-test-timeout: N");
 # NOOK_TEST_BUDGET (seconds for everything, default 1200: files not
 # started by then count as failures, so a hanging nook cannot push CI past its limit);
-# NOOK_TEST_USERS="nook-sub" (as root) picks the users.
+# NOOK_TEST_USERS="nook-sub" (as root) picks the users; they run at the same time (each
+# user's files one after the other), NOOK_TEST_SERIAL=1 runs one user after the other.
+# Files naming NOOK_TEST_SHARED read what the first user left: the first user runs them
+# first, the others last, once the first user's run of each has ended.
 set -uo pipefail
 O=${1:-build}
 cd "$(dirname "$0")/.." || exit 125
@@ -105,6 +108,7 @@ run_file() {
   fail=$((fail + n_notok))
   last_rc=$rc
   durations+=("$((SECONDS - t0)) [$label] $file")
+  echo "[$label] # $file took $((SECONDS - t0)) s"
   if [ "$rc" = 77 ]; then
     skip=$((skip + 1))
     if [ -n "$must_work" ]; then
@@ -155,21 +159,41 @@ if [ "$(id -u)" -eq 0 ]; then
   # the image ID each kind of user built); sticky, so none removes another's.
   mkdir -m 1777 "$tmp/shared"
   read -r -a users <<<"${NOOK_TEST_USERS:-nook-sub nook-nosub}"
-  for u in "${users[@]}"; do
+  # Files that read what an earlier user of this run left in $tmp/shared (grep: they name
+  # NOOK_TEST_SHARED): the first user runs them first, every other user runs them last,
+  # each only once the first user's run of it has ended (its mark in $tmp/marks).
+  shared_files=() own_files=()
+  for f in "${files[@]}"; do
+    if grep -q NOOK_TEST_SHARED "tests/integration/$f"; then shared_files+=("$f"); else own_files+=("$f"); fi
+  done
+  mkdir -m 0700 "$tmp/marks" "$tmp/results"
+  # run_user U FIRST: every file as user U, one after the other, then U's counts in
+  # $tmp/results/U (this runs in a subshell: the counts are summed at the end).
+  run_user() {
+    local u=$1 first=$2 home kind cg2 in_cg=() f work left queue
+    pass=0 fail=0 skip=0 failures=() durations=()
     if ! getent passwd "$u" >/dev/null; then
       echo "[$u] not ok - user $u does not exist (run ci/prepare.sh)"
       fail=$((fail + 1)); failures+=("[$u] user missing: run ci/prepare.sh")
-      continue
+      if [ "$first" = 1 ]; then for f in "${shared_files[@]}"; do : >"$tmp/marks/$f"; done; fi
+      save_results "$u"
+      return
     fi
     home=$(getent passwd "$u" | cut -d: -f6)
     if [ -n "$(subuid_range "$u")" ]; then kind=range; else kind=single; fi
     # The user's v2 cgroup that ci/prepare.sh delegated (pause's freezer): each test in it.
-    in_cg=()
     cg2=$(awk '{ for (i = 1; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2" && $4 == "/") print $5; break } }' /proc/self/mountinfo | head -1)
     if [ -n "$cg2" ] && [ "$(stat -c %U "$cg2/nook-test/$u/cgroup.procs" 2>/dev/null)" = "$u" ]; then
       in_cg=(sh -c 'echo 0 >"$0/cgroup.procs" && exec "$@"' "$cg2/nook-test/$u")
     fi
-    for f in "${files[@]}"; do
+    if [ "$first" = 1 ]; then queue=("${shared_files[@]}" "${own_files[@]}")
+    else queue=("${own_files[@]}" "${shared_files[@]}"); fi
+    for f in "${queue[@]}"; do
+      if [ "$first" != 1 ] && [[ " ${shared_files[*]} " == *" $f "* ]]; then
+        # Polled (1 s) until the first user's run of it has ended, or the budget is spent
+        # (run_file then says it was not run).
+        until [ -e "$tmp/marks/$f" ] || [ $((SECONDS - started)) -ge "$budget_s" ]; do sleep 1; done
+      fi
       # A fresh store and TMPDIR per user and file, owned by the user.
       work=$tmp/$u-${f%.sh}
       mkdir -p "$work/root" "$work/tmp"
@@ -181,6 +205,7 @@ if [ "$(id -u)" -eq 0 ]; then
         NOOK_HOOKED="$([ -x "$tmp/bin/nook-testhooks" ] && echo "$tmp/bin/nook-testhooks")" \
         NOOK_ROOT="$work/root" NOOK_TEST_USER_KIND="$kind" NOOK_TEST_MUST_WORK="$must_work" \
         NOOK_TEST_SHARED="$tmp/shared" "${pass_env[@]}" bash "$tmp/integration/$f"
+      [ "$first" = 1 ] && : >"$tmp/marks/$f"
       # A file that timed out left what it was waiting on: its user's processes would
       # fail the next files' "nothing is left" checks. End them (said), so that one
       # failure is counted once.
@@ -198,6 +223,47 @@ if [ "$(id -u)" -eq 0 ]; then
     if left=$(pgrep -u "$u" -f '^nook-userns( |$)' 2>/dev/null); then
       echo "# [$u] nook-userns keeper(s) outlived their test file: ${left//$'\n'/ }, ended"
       pkill -u "$u" -f '^nook-userns( |$)' 2>/dev/null || true
+    fi
+    save_results "$u"
+  }
+  # save_results U / load_results U: one user's counts, failures and times, through a file.
+  save_results() {
+    { echo "$pass $fail $skip"
+      printf 'F%s\n' "${failures[@]}"
+      printf 'D%s\n' "${durations[@]}"; } >"$tmp/results/$1"
+  }
+  load_results() {
+    local line p f s
+    { read -r p f s
+      pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
+      while IFS= read -r line; do
+        case "$line" in
+          F?*) failures+=("${line#F}") ;;
+          D?*) durations+=("${line#D}") ;;
+        esac
+      done; } <"$1"
+  }
+  # The users run at the same time (each one's files one after the other: a user's files
+  # share its keeper and its processes), unless NOOK_TEST_SERIAL=1. Each line of output is
+  # whole and prefixed with its user.
+  pids=() i=0
+  for u in "${users[@]}"; do
+    first=0; [ "$i" = 0 ] && first=1
+    if [ "${NOOK_TEST_SERIAL:-}" = 1 ]; then
+      (run_user "$u" "$first")
+    else
+      (run_user "$u" "$first") &
+      pids+=($!)
+    fi
+    i=$((i + 1))
+  done
+  for p in "${pids[@]}"; do wait "$p"; done
+  for u in "${users[@]}"; do
+    if [ -f "$tmp/results/$u" ]; then
+      load_results "$tmp/results/$u"
+    else
+      fail=$((fail + 1)); failures+=("[$u] the run of this user's files ended without its counts")
+      echo "[$u] not ok - the run of this user's files ended without its counts"
     fi
   done
 else

@@ -12,6 +12,9 @@
 #   check_status DESC EXPECTED CMD...  ok when CMD exits with EXPECTED
 #   nrun ARGS...                 runs "$NOOK" ARGS..., output in $OUT/$ERR, status in $RC
 #   setup_image                  bootstraps the busybox image once per NOOK_ROOT
+#   check_store_clean WHEN       `nook system check` finds no problem (a test "WHEN: ...")
+#   run_loops N                  runs the file's `loop I` for I in 1..N at once (output in
+#                                $T_SCRATCH/loopI.log), then checks none crashed and some ran
 #   skip_all REASON              exit 77 (a failure under NOOK_TEST_MUST_WORK=1)
 #   done_testing                 prints the plan, exits non-zero if anything failed
 #
@@ -150,6 +153,31 @@ setup_image() {
     done_testing
   fi
   : >"$stamp"
+}
+
+# check_store_clean WHEN: `nook system check` exits 0 and finds no problem.
+check_store_clean() {
+  nrun system check
+  check_eq "$1: system check finds no problem" "0 0 problems" \
+    "$RC $(grep -o ' 0 problems' <<<"$OUT" | sed 's/^ //')"
+}
+
+# run_loops N: the file's function `loop I` for I in 1..N, all at once, each one's output
+# (an "rc=STATUS" line per command, the file's choice) in $T_SCRATCH/loopI.log; then
+# checks that no command crashed (a signal's status) or said the store was corrupt, and
+# that some succeeded. The logs together are left in LOOPS_OUT.
+run_loops() {
+  local i loop_pids=()
+  for ((i = 1; i <= $1; i++)); do
+    loop "$i" >"$T_SCRATCH/loop$i.log" 2>&1 </dev/null &
+    loop_pids+=($!)
+  done
+  for i in "${loop_pids[@]}"; do wait "$i"; done
+  LOOPS_OUT=$(cat "$T_SCRATCH"/loop*.log)
+  check_no_match "no command of the loops crashed or saw corruption" \
+    'rc=(1[3-9][0-9]|2[0-9][0-9])|corrupt|Segmentation|Aborted|invalid JSON|digest mismatch' \
+    "$LOOPS_OUT"
+  check_match "the loops ran" "rc=0" "$LOOPS_OUT"
 }
 
 # A probe available inside containers: -v "$PROBE":/probe:ro

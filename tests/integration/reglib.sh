@@ -1,6 +1,16 @@
 # tests/integration/reglib.sh: sourced (after lib.sh) by the registry tests: Debian's
 # docker-registry started on 127.0.0.1 (ports found free by binding, servers polled until
 # they answer, ended by PID at exit), and a nook with a store of its own.
+#
+#   reg_setup NAME [TOOL...]     the usual start: skip without docker-registry, python3 or a
+#                                TOOL; the busybox image; registry NAME at $R; the config
+#                                (REGISTRY_AUTH_FILE, XDG_CONFIG_HOME, DOCKER_CONFIG) in scratch
+#   reg_setup_basic NAME [TOOL...]  the same behind basic auth: user student, password s3cret
+#   start_registry NAME [HTPASSWD [TLSDIR]]  one more registry; its port in REG_PORT
+#   fake_cred_helper SERVER      docker-credential-nooktest on PATH: answers student/s3cret
+#                                for SERVER only ("credentials not found" for any other),
+#                                logs each server asked in $T_SCRATCH/helper.log
+#   in_store NAME CMD...         CMD with a store of its own ($T_SCRATCH/store-NAME)
 # shellcheck shell=bash
 HERE=$(cd "$(dirname "$0")" && pwd)
 helper() { python3 "$HERE/registry_helper.py" "$@"; }
@@ -51,3 +61,45 @@ start_registry() {
 
 # A nook with its own store (and otherwise the same environment).
 in_store() { NOOK_ROOT=$T_SCRATCH/store-$1 "${@:2}"; }
+
+# reg_setup NAME [TOOL...]: see the head of this file.
+reg_setup() {
+  local name=$1 t
+  shift
+  for t in docker-registry python3 "$@"; do
+    command -v "$t" >/dev/null 2>&1 || skip_all "$t is not installed (ci/deps.sh installs it)"
+  done
+  setup_image
+  start_registry "$name" ${REG_HTPASSWD:+"$REG_HTPASSWD"} || done_testing
+  # shellcheck disable=SC2034 # used by the test files
+  R=127.0.0.1:$REG_PORT
+  export REGISTRY_AUTH_FILE=$T_SCRATCH/auth.json XDG_CONFIG_HOME=$T_SCRATCH/xdg
+  export DOCKER_CONFIG=$T_SCRATCH/docker
+}
+
+# reg_setup_basic NAME [TOOL...]: reg_setup behind basic auth (htpasswd -B, student:s3cret).
+reg_setup_basic() {
+  command -v htpasswd >/dev/null 2>&1 || skip_all "htpasswd is not installed (ci/deps.sh installs it)"
+  htpasswd -Bbc "$T_SCRATCH/htpasswd" student s3cret >/dev/null 2>&1
+  REG_HTPASSWD=$T_SCRATCH/htpasswd reg_setup "$@"
+}
+
+# fake_cred_helper SERVER: see the head of this file; called again, it answers for another.
+fake_cred_helper() {
+  mkdir -p "$T_SCRATCH/bin"
+  cat >"$T_SCRATCH/bin/docker-credential-nooktest" <<SH
+#!/bin/sh
+# a fake credential helper: logs what it was asked, answers for $1 only
+[ "\$1" = get ] || exit 1
+read -r server || true
+echo "\$server" >>"$T_SCRATCH/helper.log"
+if [ "\$server" = "$1" ]; then
+  printf '{"ServerURL":"%s","Username":"student","Secret":"s3cret"}\n' "\$server"
+else
+  echo "credentials not found in native keychain"
+  exit 1
+fi
+SH
+  chmod 755 "$T_SCRATCH/bin/docker-credential-nooktest"
+  case ":$PATH:" in *":$T_SCRATCH/bin:"*) ;; *) export PATH=$T_SCRATCH/bin:$PATH ;; esac
+}

@@ -1,31 +1,22 @@
 #!/usr/bin/env bash
 # t-build-cred-apt.sh: `apt-get update && apt-get install -y` in a RUN step of a Debian
-# base (`nook bootstrap debian:SUITE`, made once for this file), for both kinds of user:
+# base (`nook bootstrap debian:SUITE`, made once per test run: debianlib.sh), for both kinds of user:
 # the user without a range gets the credential emulation (apt drops to _apt, dpkg chowns
 # and adds groups), and the layer records the same owners as for a user with a range.
 # Needs the host's Debian mirror (skipped without it, as t-credemu-apt.sh).
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-command -v mmdebstrap >/dev/null || skip_all "mmdebstrap is not installed (ci/deps.sh installs it)"
-suite=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
-[ -n "$suite" ] || skip_all "no VERSION_CODENAME in /etc/os-release: not a Debian host"
-if [ "$NOOK_TEST_USER_KIND" = single ] && ! command -v fakechroot >/dev/null; then
-  skip_all "fakechroot is not installed (ci/deps.sh installs it)"
-fi
-NOOK_RUN_TIMEOUT=200 nrun bootstrap "debian:$suite"
-if [ "$RC" != 0 ] && grep -q "cannot fetch the Release" <<<"$ERR"; then
-  skip_all "Debian's mirror is not reachable: $(grep -m1 'cannot fetch' <<<"$ERR")"
-fi
-check_eq "the Debian base is made ($NOOK_TEST_USER_KIND user)" 0 "$RC"
-[ "$RC" = 0 ] || done_testing
+# shellcheck source=tests/integration/debianlib.sh
+. "$(dirname "$0")/debianlib.sh"
+debian_base
 
 c=$T_SCRATCH/apt
 mkdir -p "$c"
 # apt's and dpkg's logs and lists hold the time: removed, so that what stays is a
 # function of the packages alone
 cat >"$c/Dockerfile" <<EOF2
-FROM debian:$suite
+FROM debian:$SUITE
 RUN apt-get update && apt-get install -y --no-install-recommends cron \\
  && rm -rf /var/lib/apt/lists/* /var/log/* /var/cache/apt/*.bin /var/cache/debconf/*-old
 EOF2

@@ -8,7 +8,7 @@
 #
 # Slow (the base takes minutes and ~420 MB), so it is made ONCE per test run: the first
 # test user bootstraps it and saves it (`nook save`) into $NOOK_TEST_SHARED, the next one
-# loads that archive (`nook load`); the users run one after the other. The header line
+# loads that archive (`nook load`); run-integration.sh runs it for the next users only after. The header line
 # `# nook-test-timeout:` gives this file more time than the default (run-integration.sh).
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"

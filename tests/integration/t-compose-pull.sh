@@ -5,16 +5,9 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-for t in docker-registry python3; do
-  command -v "$t" >/dev/null 2>&1 || skip_all "$t is not installed (ci/deps.sh installs it)"
-done
-setup_image
 # shellcheck source=tests/integration/reglib.sh
 . "$(dirname "$0")/reglib.sh"
-start_registry plain || done_testing
-R=127.0.0.1:$REG_PORT
-export REGISTRY_AUTH_FILE=$T_SCRATCH/auth.json
-export XDG_CONFIG_HOME=$T_SCRATCH/xdg DOCKER_CONFIG=$T_SCRATCH/docker
+reg_setup plain
 
 nrun tag busybox "$R/lab/pl:1"
 nrun push "$R/lab/pl:1"

@@ -7,40 +7,19 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-for t in docker-registry htpasswd python3; do
-  command -v "$t" >/dev/null 2>&1 || skip_all "$t is not installed (ci/deps.sh installs it)"
-done
-setup_image
 # shellcheck source=tests/integration/reglib.sh
 . "$(dirname "$0")/reglib.sh"
-htpasswd -Bbc "$T_SCRATCH/htpasswd" student s3cret >/dev/null 2>&1
-start_registry ch "$T_SCRATCH/htpasswd" || done_testing
-B=127.0.0.1:$REG_PORT
-export XDG_CONFIG_HOME=$T_SCRATCH/xdg DOCKER_CONFIG=$T_SCRATCH/docker
-mkdir -p "$DOCKER_CONFIG" "$T_SCRATCH/bin"
+reg_setup_basic ch
+B=$R
+mkdir -p "$DOCKER_CONFIG"
 
 # push with nook's own login (its auth.json), then pull with only Docker's config
-export REGISTRY_AUTH_FILE=$T_SCRATCH/auth.json
 printf 's3cret\n' >"$T_SCRATCH/pw"
 NRUN_STDIN=$T_SCRATCH/pw nrun login -u student --password-stdin "$B"
 check_status "push with nook's login" 0 push busybox "$B/lab/ch:1"
 export REGISTRY_AUTH_FILE=$T_SCRATCH/none.json
 
-cat >"$T_SCRATCH/bin/docker-credential-nooktest" <<SH
-#!/bin/sh
-# a fake credential helper: logs what it was asked, answers for $B only
-[ "\$1" = get ] || exit 1
-read -r server || true
-echo "\$server" >>"$T_SCRATCH/helper.log"
-if [ "\$server" = "$B" ]; then
-  printf '{"ServerURL":"%s","Username":"student","Secret":"s3cret"}\n' "\$server"
-else
-  echo "credentials not found in native keychain"
-  exit 1
-fi
-SH
-chmod 755 "$T_SCRATCH/bin/docker-credential-nooktest"
-export PATH=$T_SCRATCH/bin:$PATH
+fake_cred_helper "$B"
 
 in_store a nrun pull "$B/lab/ch:1"
 check_eq "without credentials the pull fails" 1 "$RC"
@@ -62,7 +41,7 @@ check_match "... naming it" "docker-credential-absent-$$" "$ERR"
 # the helper knows nothing of this server: the file's auths are used
 printf '{"credsStore": "nooktest", "auths": {"%s": {"auth": "%s"}}}\n' \
   "$B" "$(printf student:s3cret | base64)" >"$DOCKER_CONFIG/config.json"
-sed -i "s/\"\$server\" = \"$B\"/\"\$server\" = \"nothing\"/" "$T_SCRATCH/bin/docker-credential-nooktest"
+fake_cred_helper nothing
 in_store e nrun pull "$B/lab/ch:1"
 check_eq "helper: not found -> the file's auths" 0 "$RC"
 done_testing

@@ -3,30 +3,21 @@
 # Debian base, `apt-get update` (apt drops to _apt: setgroups, setegid, seteuid, and
 # checks it cannot come back) and `apt-get install` of cron (dpkg chowns, a postinst
 # adds the group crontab and makes /usr/bin/crontab setgid crontab) work for both kinds
-# of user and show the same owners. Slow: the base is made once per test file and user
-# (`nook bootstrap debian:SUITE`, ~20 s with a range, ~60 s without), and needs the host's
-# Debian mirror; without it the file is skipped.
+# of user and show the same owners. Slow: the base is made once per test run (`nook
+# bootstrap debian:SUITE`, ~20 s with a range, ~60 s without; debianlib.sh), and needs the
+# host's Debian mirror; without it the file is skipped.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-command -v mmdebstrap >/dev/null || skip_all "mmdebstrap is not installed (ci/deps.sh installs it)"
-suite=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
-[ -n "$suite" ] || skip_all "no VERSION_CODENAME in /etc/os-release: not a Debian host"
-if [ "$NOOK_TEST_USER_KIND" = single ] && ! command -v fakechroot >/dev/null; then
-  skip_all "fakechroot is not installed (ci/deps.sh installs it)"
-fi
-NOOK_RUN_TIMEOUT=200 nrun bootstrap "debian:$suite"
-if [ "$RC" != 0 ] && grep -q "cannot fetch the Release" <<<"$ERR"; then
-  skip_all "Debian's mirror is not reachable: $(grep -m1 'cannot fetch' <<<"$ERR")"
-fi
-check_eq "the Debian base is made ($NOOK_TEST_USER_KIND user)" 0 "$RC"
-[ "$RC" = 0 ] || done_testing
+# shellcheck source=tests/integration/debianlib.sh
+. "$(dirname "$0")/debianlib.sh"
+debian_base
 
-nrun run --rm "debian:$suite" stat -c '%n %u:%g %a' /etc/shadow /var/cache/apt/archives/partial
+nrun run --rm "debian:$SUITE" stat -c '%n %u:%g %a' /etc/shadow /var/cache/apt/archives/partial
 check_match "the base's owners are seen inside: /etc/shadow root:shadow" "/etc/shadow 0:42 640" "$OUT"
 check_match "and apt's partial directory _apt:root" "/var/cache/apt/archives/partial 42:0 700" "$OUT"
 
-NOOK_RUN_TIMEOUT=150 nrun run --rm "debian:$suite" sh -c 'apt-get update >/tmp/u 2>&1; echo "update=$?"; tail -n 3 /tmp/u
+NOOK_RUN_TIMEOUT=150 nrun run --rm "debian:$SUITE" sh -c 'apt-get update >/tmp/u 2>&1; echo "update=$?"; tail -n 3 /tmp/u
   apt-get install -y --no-install-recommends cron >/tmp/log 2>&1; echo "install=$?"
   tail -n 5 /tmp/log
   echo "crontab=$(stat -c "%u:%g %a" /usr/bin/crontab)"

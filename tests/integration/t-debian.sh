@@ -8,7 +8,7 @@
 #
 # The same image ID for both kinds of user: each run records "EPOCH ID" in
 # $NOOK_TEST_SHARED (a directory tests/run-integration.sh shares between the test
-# users, who run one after the other with stores of their own); a later user
+# users, who run this file one after the other with stores of their own); a later user
 # compares its ID with every record of the same Release date (a mirror that changed
 # in between is said, not compared).
 # shellcheck source=tests/integration/lib.sh

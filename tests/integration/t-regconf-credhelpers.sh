@@ -8,18 +8,11 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-for t in docker-registry htpasswd python3; do
-  command -v "$t" >/dev/null 2>&1 || skip_all "$t is not installed (ci/deps.sh installs it)"
-done
-setup_image
 # shellcheck source=tests/integration/reglib.sh
 . "$(dirname "$0")/reglib.sh"
-htpasswd -Bbc "$T_SCRATCH/htpasswd" student s3cret >/dev/null 2>&1
-start_registry rc "$T_SCRATCH/htpasswd" || done_testing
-B=127.0.0.1:$REG_PORT
-export XDG_CONFIG_HOME=$T_SCRATCH/xdg DOCKER_CONFIG=$T_SCRATCH/docker
-mkdir -p "$DOCKER_CONFIG" "$XDG_CONFIG_HOME/containers" "$T_SCRATCH/bin"
-export REGISTRY_AUTH_FILE=$T_SCRATCH/auth.json
+reg_setup_basic rc
+B=$R
+mkdir -p "$DOCKER_CONFIG" "$XDG_CONFIG_HOME/containers"
 printf 's3cret\n' >"$T_SCRATCH/pw"
 NRUN_STDIN=$T_SCRATCH/pw nrun login -u student --password-stdin "$B"
 check_status "push with nook's login" 0 push busybox "$B/lab/rc:1"
@@ -28,21 +21,7 @@ check_status "push with nook's login" 0 push busybox "$B/lab/rc:1"
 printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$B" "$(printf student:wrong | base64)" \
   >"$REGISTRY_AUTH_FILE"
 
-cat >"$T_SCRATCH/bin/docker-credential-nooktest" <<SH
-#!/bin/sh
-# a fake credential helper: logs what it was asked, answers for $B only
-[ "\$1" = get ] || exit 1
-read -r server || true
-echo "\$server" >>"$T_SCRATCH/helper.log"
-if [ "\$server" = "$B" ]; then
-  printf '{"ServerURL":"%s","Username":"student","Secret":"s3cret"}\n' "\$server"
-else
-  echo "credentials not found in native keychain"
-  exit 1
-fi
-SH
-chmod 755 "$T_SCRATCH/bin/docker-credential-nooktest"
-export PATH=$T_SCRATCH/bin:$PATH
+fake_cred_helper "$B"
 conf() { printf 'credential-helpers = [%s]\n' "$1" >"$XDG_CONFIG_HOME/containers/registries.conf"; }
 
 in_store a nrun pull "$B/lab/rc:1"
@@ -74,7 +53,7 @@ check_eq "a helper that cannot run does not stop the search" 0 "$RC"
 # read (their right credentials unused); with containers-auth.json after it, they are
 printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$B" "$(printf student:s3cret | base64)" \
   >"$REGISTRY_AUTH_FILE"
-sed -i "s/\"\$server\" = \"$B\"/\"\$server\" = \"nothing\"/" "$T_SCRATCH/bin/docker-credential-nooktest"
+fake_cred_helper nothing
 conf '"nooktest"'
 in_store f nrun pull "$B/lab/rc:1"
 check_eq "helper alone, not found: the auth files are not read" 1 "$RC"
@@ -88,7 +67,7 @@ check_eq "only a missing helper: exit 1" 1 "$RC"
 check_match "... the warning names it" "docker-credential-absent-$$" "$ERR"
 
 # push asks the helpers too
-sed -i "s/\"\$server\" = \"nothing\"/\"\$server\" = \"$B\"/" "$T_SCRATCH/bin/docker-credential-nooktest"
+fake_cred_helper "$B"
 export REGISTRY_AUTH_FILE=$T_SCRATCH/none.json
 conf '"nooktest"'
 check_status "push with the helper's credentials" 0 push busybox "$B/lab/rc:2"

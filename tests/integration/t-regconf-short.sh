@@ -7,15 +7,9 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-for t in docker-registry python3 script; do
-  command -v "$t" >/dev/null 2>&1 || skip_all "$t is not installed (ci/deps.sh installs it)"
-done
-setup_image
 # shellcheck source=tests/integration/reglib.sh
 . "$(dirname "$0")/reglib.sh"
-start_registry sn || done_testing
-R=127.0.0.1:$REG_PORT
-export XDG_CONFIG_HOME=$T_SCRATCH/xdg DOCKER_CONFIG=$T_SCRATCH/docker
+reg_setup sn script
 mkdir -p "$XDG_CONFIG_HOME/containers"
 CONF=$XDG_CONFIG_HOME/containers/registries.conf
 check_status "busybox pushed as lab/sn" 0 push busybox "$R/lab/sn:1"

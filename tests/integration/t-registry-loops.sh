@@ -6,16 +6,10 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-for t in docker-registry python3; do
-  command -v "$t" >/dev/null 2>&1 || skip_all "$t is not installed (ci/deps.sh installs it)"
-done
-setup_image
 # shellcheck source=tests/integration/reglib.sh
 . "$(dirname "$0")/reglib.sh"
-export REGISTRY_AUTH_FILE=$T_SCRATCH/auth.json XDG_CONFIG_HOME=$T_SCRATCH/xdg
+reg_setup loops
 S=$T_SCRATCH
-start_registry loops || done_testing
-R=127.0.0.1:$REG_PORT
 
 # two images: busybox, and one of two more layers (a few MB, so pulls take a while)
 mkdir -p "$S/big/a" "$S/big/b"
@@ -41,20 +35,9 @@ loop() {
     echo "rc=$?"
   done
 }
-pids=()
-for n in 1 2 3 4 5 6 7 8; do
-  loop "$n" >"$S/loop$n.log" 2>&1 </dev/null &
-  pids+=($!)
-done
-for p in "${pids[@]}"; do wait "$p"; done
-all=$(cat "$S"/loop*.log)
-check_no_match "no command of the loops crashed or saw corruption" \
-  'rc=(1[3-9][0-9]|2[0-9][0-9])|corrupt|Segmentation|Aborted|invalid JSON|digest mismatch' "$all"
-check_match "the loops ran" "rc=0" "$all"
+run_loops 8
 check_match "loop 5 (run) always succeeded" "^(rc=0$NL){4}rc=0$" "$(cat "$S/loop5.log")"
-nrun system check
-check_eq "system check after the loops finds no problem" "0 0 problems" \
-  "$RC $(grep -o ' 0 problems' <<<"$OUT" | sed 's/^ //')"
+check_store_clean "after the loops"
 check_status "pull afterwards" 0 pull -q "$R/lab/a:1"
 check_status "busybox runs afterwards" 0 run --rm --pull never busybox true
 check_status "the pulled image of the registry runs afterwards" 0 run --rm "$R/lab/bb:1" true

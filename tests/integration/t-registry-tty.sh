@@ -6,16 +6,9 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-for t in docker-registry htpasswd python3 script; do
-  command -v "$t" >/dev/null 2>&1 || skip_all "$t is not installed (ci/deps.sh installs it)"
-done
-setup_image
 # shellcheck source=tests/integration/reglib.sh
 . "$(dirname "$0")/reglib.sh"
-export REGISTRY_AUTH_FILE=$T_SCRATCH/auth.json XDG_CONFIG_HOME=$T_SCRATCH/xdg
-htpasswd -Bbc "$T_SCRATCH/htpasswd" student s3cret >/dev/null 2>&1
-start_registry tty "$T_SCRATCH/htpasswd" || done_testing
-R=127.0.0.1:$REG_PORT
+reg_setup_basic tty script
 
 # ---- login on a terminal ----
 nrun login "$R" </dev/null

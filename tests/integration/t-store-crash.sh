@@ -22,11 +22,6 @@ tar -C "$S/r" -cf "$S/r.tar" .
 big=$("$NOOK" images -q --no-trunc big:1)
 "$NOOK" rmi big:1 >/dev/null
 
-clean_check() {
-  nrun system check
-  check_eq "$1: system check finds no problem" "0 0 problems" "$RC $(grep -o ' 0 problems' <<<"$OUT" | tr -d ' ' | sed 's/0problems/0 problems/')"
-}
-
 if [ -z "${NOOK_HOOKED:-}" ] || [ ! -x "$NOOK_HOOKED" ]; then
   fail "the hooked test build is available (make builds build/nook-testhooks)" "NOOK_HOOKED='${NOOK_HOOKED:-}'"
   done_testing
@@ -49,7 +44,7 @@ for point in load-staged load-blobs-linked; do
   rm -f "$hooks/$point.reached" "$hooks/$point.go"
   check_eq "killed at $point: the image was not added" "" "$("$NOOK" images -q big:1 2>/dev/null)"
   check_eq "killed at $point: busybox is intact" "$id" "$("$NOOK" images -q --no-trunc busybox)"
-  clean_check "killed at $point"
+  check_store_clean "killed at $point"
 done
 check_status "a load after the killed ones" 0 load -i "$S/big.tar"
 check_eq "adds the image" "$big" "$("$NOOK" images -q --no-trunc big:1)"
@@ -67,7 +62,7 @@ for i in 1 2 3 4 5 6; do
   kill -KILL "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
 done
-clean_check "after 6 loads killed at any point"
+check_store_clean "after 6 loads killed at any point"
 check_status "the store still loads" 0 load -i "$S/big.tar"
 check_status "and runs" 0 run --rm --pull never busybox true
 
@@ -85,17 +80,8 @@ loop() {
     echo "rc=$?"
   done
 }
-pids=()
-for n in 1 2 3 4 5 6 7 8; do
-  loop "$n" >"$S/loop$n.log" 2>&1 </dev/null &
-  pids+=($!)
-done
-for p in "${pids[@]}"; do wait "$p"; done
-all=$(cat "$S"/loop*.log)
-check_no_match "no command of the loops crashed or saw corruption" \
-  'rc=(1[3-9][0-9]|2[0-9][0-9])|corrupt|Segmentation|Aborted|invalid JSON' "$all"
-check_match "the loops ran" "rc=0" "$all"
-clean_check "after 8 concurrent loops"
+run_loops 8
+check_store_clean "after 8 concurrent loops"
 "$NOOK" load -i "$S/bb.tar" >/dev/null
 check_status "busybox runs afterwards" 0 run --rm --pull never busybox true
 done_testing
