@@ -36,6 +36,7 @@
 #include "sandbox/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/trace.h"
 #include "util/util.h"
 
 #define L_PROJECT "com.docker.compose.project"
@@ -255,6 +256,7 @@ run_jobs (struct orch *o, struct job *jobs, size_t n)
   for (size_t i = 0; i < n; i++)
     {
       jobs[i].status = jobs[i].pid < 0 ? 1 : wait_child (jobs[i].pid);
+      trace_mark (jobs[i].what);
       const char *st = jobs[i].status != 0 ? "Error" : jobs[i].done;
       failed += jobs[i].status != 0;
       if (st == NULL)
@@ -1346,11 +1348,70 @@ now_ms (void)
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
-nap (void)
+/* Waiting for containers to change: their state.json and health.json are replaced by a
+ * rename in their directories (fs_write_file_at), which inotify reports at once (a
+ * healthy dependency is seen as soon as its probe is recorded, not up to a polling
+ * interval later).  A watch is added before the states are read again, so no change
+ * falls between a read and the wait; a bounded poll stays as the safety net. */
+struct change_wait
 {
-  struct timespec ts = { 0, 50 * 1000000 };
-  nanosleep (&ts, NULL);
+  int fd;     /* inotify, -1: poll only */
+  int max_wd; /* the highest watch yet: a higher one is new */
+};
+
+static void
+change_wait_init (struct change_wait *w, struct orch *o)
+{
+  w->fd = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
+  w->max_wd = 0;
+  cleanup_free char *dir = xasprintf ("%s/containers", o->root);
+  if (w->fd >= 0)
+    w->max_wd = inotify_add_watch (w->fd, dir, IN_CREATE | IN_DELETE | IN_MOVED_TO);
+}
+
+/* Watch container c's directory; whether the watch is new (then read the states again
+ * before waiting: a change may have come since they were read). */
+static bool
+change_wait_add (struct change_wait *w, struct orch *o, const struct ctr *c)
+{
+  if (w->fd < 0)
+    return false;
+  cleanup_free char *dir = xasprintf ("%s/containers/%s", o->root, c->id);
+  int wd = inotify_add_watch (w->fd, dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF);
+  if (wd <= w->max_wd)
+    return false;
+  w->max_wd = wd;
+  return true;
+}
+
+/* Until something changed (or 250 ms, or deadline_ms when sooner; -1: none). */
+static void
+change_wait_next (struct change_wait *w, int64_t deadline_ms)
+{
+  int ms = 250;
+  if (deadline_ms >= 0 && deadline_ms - now_ms () < ms)
+    ms = deadline_ms > now_ms () ? (int)(deadline_ms - now_ms ()) : 0;
+  if (w->fd < 0)
+    {
+      struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+      nanosleep (&ts, NULL);
+      return;
+    }
+  struct pollfd p = { .fd = w->fd, .events = POLLIN };
+  if (poll (&p, 1, ms) > 0)
+    {
+      char buf[4096] __attribute__ ((aligned (__alignof__(struct inotify_event))));
+      while (read (w->fd, buf, sizeof buf) > 0)
+        ;
+    }
+}
+
+static void
+change_wait_end (struct change_wait *w)
+{
+  if (w->fd >= 0)
+    close (w->fd);
+  w->fd = -1;
 }
 
 /* Wait for service dep's containers to meet cond; 0, or -1 with *err. timeout_ms < 0:
@@ -1360,12 +1421,17 @@ wait_condition (struct orch *o, const char *dep, enum compose_condition cond, in
                 nook_error_t *err)
 {
   int64_t deadline = timeout_ms >= 0 ? now_ms () + timeout_ms : -1;
+  struct change_wait w;
+  change_wait_init (&w, o);
   for (;;)
     {
       struct pctrs pc;
       if (load_ctrs (o, &pc, err) < 0)
-        return -1;
-      bool ok = true, any = false;
+        {
+          change_wait_end (&w);
+          return -1;
+        }
+      bool ok = true, any = false, fresh = false;
       int rc = 0;
       for (size_t i = 0; i < pc.n && rc == 0; i++)
         {
@@ -1373,6 +1439,7 @@ wait_condition (struct orch *o, const char *dep, enum compose_condition cond, in
           if (c->oneoff || strcmp (c->service, dep) != 0)
             continue;
           any = true;
+          fresh |= change_wait_add (&w, o, c->c);
           const char *st = c->c->status;
           if (cond == COMPOSE_SERVICE_HEALTHY)
             {
@@ -1400,13 +1467,18 @@ wait_condition (struct orch *o, const char *dep, enum compose_condition cond, in
             }
         }
       pctrs_free (&pc);
-      if (rc < 0)
-        return -1;
-      if (ok && any)
-        return 0;
+      if (rc < 0 || (ok && any))
+        {
+          change_wait_end (&w);
+          return rc;
+        }
       if (deadline >= 0 && now_ms () > deadline)
-        return nook_error_set (err, 0, "timeout waiting for service \"%s\"", dep);
-      nap ();
+        {
+          change_wait_end (&w);
+          return nook_error_set (err, 0, "timeout waiting for service \"%s\"", dep);
+        }
+      if (!fresh)
+        change_wait_next (&w, deadline);
     }
 }
 
@@ -1606,6 +1678,7 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
               cleanup_free char *dn = ctr_name (o, &o->m->services[j], 1);
               cleanup_free char *what = xasprintf ("Container %s", dn);
               progress (what, "Waiting");
+              trace_mark ("waiting");
               if (wait_condition (o, d->service, d->condition, -1, err) < 0)
                 {
                   if (!d->required)
@@ -1617,6 +1690,7 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
                   break;
                 }
               progress (what, cname);
+              trace_mark ("waited");
             }
         }
       if (rc < 0)
@@ -1715,12 +1789,17 @@ static int
 wait_all (struct orch *o, bool *sel, int64_t timeout_s, nook_error_t *err)
 {
   int64_t deadline = timeout_s >= 0 ? now_ms () + timeout_s * 1000 : -1;
+  struct change_wait w;
+  change_wait_init (&w, o);
   for (;;)
     {
       struct pctrs pc;
       if (load_ctrs (o, &pc, err) < 0)
-        return -1;
-      bool ok = true;
+        {
+          change_wait_end (&w);
+          return -1;
+        }
+      bool ok = true, fresh = false;
       int rc = 0;
       for (size_t i = 0; i < pc.n && rc == 0; i++)
         {
@@ -1728,6 +1807,7 @@ wait_all (struct orch *o, bool *sel, int64_t timeout_s, nook_error_t *err)
           int si = svc_index (o->m, c->service);
           if (c->oneoff || si < 0 || !sel[si])
             continue;
+          fresh |= change_wait_add (&w, o, c->c);
           bool completion_wanted = false;
           for (size_t k = 0; k < o->m->n_services; k++)
             for (size_t q = 0; q < o->m->services[k].n_depends_on; q++)
@@ -1748,13 +1828,18 @@ wait_all (struct orch *o, bool *sel, int64_t timeout_s, nook_error_t *err)
             ok = false;
         }
       pctrs_free (&pc);
-      if (rc < 0)
-        return -1;
-      if (ok)
-        return 0;
+      if (rc < 0 || ok)
+        {
+          change_wait_end (&w);
+          return rc;
+        }
       if (deadline >= 0 && now_ms () > deadline)
-        return nook_error_set (err, 0, "timeout waiting for the project's containers");
-      nap ();
+        {
+          change_wait_end (&w);
+          return nook_error_set (err, 0, "timeout waiting for the project's containers");
+        }
+      if (!fresh)
+        change_wait_next (&w, deadline);
     }
 }
 
