@@ -431,6 +431,21 @@ build_spec (const struct exec_opts *o, pid_t target, struct nook_spec *s, int di
   return 0;
 }
 
+/* Docker's exec_die of a detached exec, when its command ends (sandbox/exec.h's waiter) */
+struct exec_die
+{
+  const char *root, *id;
+  const json_t *attrs;
+};
+
+static void
+detached_ended (void *data, int status)
+{
+  struct exec_die *d = data;
+  events_container_with (d->root, d->id, "exec_die", d->attrs,
+                         events_attr_int ("exitCode", status));
+}
+
 int
 cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
@@ -533,6 +548,9 @@ cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     json_object_set_new (ea, "execID", json_string (exec_id));
     events_container_with (root, id, created, ea, NULL);
     events_container_with (root, id, started, ea, NULL);
+    struct exec_die die = { .root = root, .id = id, .attrs = ea };
+    x.detached_ended = detached_ended;
+    x.data = &die;
     status = sandbox_exec (&x, err);
     if (!o.detach)
       events_container_with (root, id, "exec_die", ea,
