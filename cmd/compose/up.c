@@ -2025,6 +2025,31 @@ attach_all (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
   return rc;
 }
 
+/* A switch (a flag without a value) of a verb: its short and long names (either may be
+ * NULL), the fields it sets (NULL: accepted and without effect here, as those of Compose's
+ * flags that nook has no use for). */
+struct switch_flag
+{
+  const char *s, *l;
+  bool *to, *also;
+};
+
+/* Is a one of the n switches of t (its fields then set)? */
+static bool
+switch_set (const char *a, const struct switch_flag *t, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if ((t[i].s && strcmp (a, t[i].s) == 0) || (t[i].l && strcmp (a, t[i].l) == 0))
+      {
+        if (t[i].to)
+          *t[i].to = true;
+        if (t[i].also)
+          *t[i].also = true;
+        return true;
+      }
+  return false;
+}
+
 static int
 parse_timeout (const char *v, int *out, nook_error_t *err)
 {
@@ -2096,35 +2121,26 @@ do_up (struct orch *o, int argc, char **argv, bool create_only, nook_error_t *er
         return -1;
       if (r)
         continue;
-      if (strcmp (a, "-d") == 0 || strcmp (a, "--detach") == 0)
-        u.detach = true;
-      else if (strcmp (a, "--wait") == 0)
-        u.wait = u.detach = true;
-      else if (strcmp (a, "--build") == 0)
-        u.build = true;
-      else if (strcmp (a, "--no-build") == 0)
-        ;
-      else if (strcmp (a, "--force-recreate") == 0)
-        u.force_recreate = true;
-      else if (strcmp (a, "--no-recreate") == 0)
-        u.no_recreate = true;
-      else if (strcmp (a, "--remove-orphans") == 0)
-        u.remove_orphans = true;
-      else if (strcmp (a, "--no-start") == 0)
-        u.no_start = true;
-      else if (strcmp (a, "--no-deps") == 0)
-        u.no_deps = true;
-      else if (strcmp (a, "--abort-on-container-exit") == 0)
-        u.abort_on_exit = true;
-      else if (strcmp (a, "--always-recreate-deps") == 0)
-        u.always_recreate_deps = true;
-      else if (strcmp (a, "--quiet-pull") == 0)
-        u.quiet_pull = true;
-      else if (strcmp (a, "--no-color") == 0)
-        u.no_color = true;
-      else if (strcmp (a, "--no-log-prefix") == 0 || strcmp (a, "--timestamps") == 0
-               || strcmp (a, "-y") == 0 || strcmp (a, "--renew-anon-volumes") == 0
-               || strcmp (a, "-V") == 0)
+      const struct switch_flag sw[] = {
+        { "-d", "--detach", &u.detach, NULL },
+        { NULL, "--wait", &u.wait, &u.detach },
+        { NULL, "--build", &u.build, NULL },
+        { NULL, "--no-build", NULL, NULL },
+        { NULL, "--force-recreate", &u.force_recreate, NULL },
+        { NULL, "--no-recreate", &u.no_recreate, NULL },
+        { NULL, "--remove-orphans", &u.remove_orphans, NULL },
+        { NULL, "--no-start", &u.no_start, NULL },
+        { NULL, "--no-deps", &u.no_deps, NULL },
+        { NULL, "--abort-on-container-exit", &u.abort_on_exit, NULL },
+        { NULL, "--always-recreate-deps", &u.always_recreate_deps, NULL },
+        { NULL, "--quiet-pull", &u.quiet_pull, NULL },
+        { NULL, "--no-color", &u.no_color, NULL },
+        { NULL, "--no-log-prefix", NULL, NULL },
+        { NULL, "--timestamps", NULL, NULL },
+        { "-y", NULL, NULL, NULL },
+        { "-V", "--renew-anon-volumes", NULL, NULL },
+      };
+      if (switch_set (a, sw, ARRAY_SIZE (sw)))
         ;
       else if (strcmp (a, "-h") == 0 || strcmp (a, "--help") == 0)
         {
@@ -2354,10 +2370,12 @@ do_down (struct orch *o, int argc, char **argv, nook_error_t *err)
           rmi = val;
           continue;
         }
-      if (strcmp (a, "-v") == 0 || strcmp (a, "--volumes") == 0)
-        volumes = true;
-      else if (strcmp (a, "--remove-orphans") == 0)
-        orphans = true;
+      const struct switch_flag sw[] = {
+        { "-v", "--volumes", &volumes, NULL },
+        { NULL, "--remove-orphans", &orphans, NULL },
+      };
+      if (switch_set (a, sw, ARRAY_SIZE (sw)))
+        ;
       else if (a[0] == '-')
         return cmd_flag_error (err, "compose down", "unknown flag: %s", a);
       else
@@ -2462,15 +2480,17 @@ do_simple (struct orch *o, int argc, char **argv, nook_error_t *err)
           signal_ = val;
           continue;
         }
-      if (strcmp (verb, "rm") == 0 && (strcmp (a, "-f") == 0 || strcmp (a, "--force") == 0))
-        force = true;
-      else if (strcmp (verb, "rm") == 0 && (strcmp (a, "-s") == 0 || strcmp (a, "--stop") == 0))
-        stop_first = true;
-      else if (strcmp (verb, "rm") == 0 && (strcmp (a, "-v") == 0 || strcmp (a, "--volumes") == 0))
-        vols = true;
-      else if (strcmp (a, "--no-deps") == 0 || strcmp (a, "--remove-orphans") == 0)
-        ;
-      else
+      const struct switch_flag rm_sw[] = {
+        { "-f", "--force", &force, NULL },
+        { "-s", "--stop", &stop_first, NULL },
+        { "-v", "--volumes", &vols, NULL },
+      };
+      const struct switch_flag all_sw[] = {
+        { NULL, "--no-deps", NULL, NULL },
+        { NULL, "--remove-orphans", NULL, NULL },
+      };
+      if (!(strcmp (verb, "rm") == 0 && switch_set (a, rm_sw, ARRAY_SIZE (rm_sw)))
+          && !switch_set (a, all_sw, ARRAY_SIZE (all_sw)))
         return cmd_flag_error (err, vname, "unknown flag: %s", a);
     }
   (void)force;
@@ -2626,21 +2646,20 @@ do_run (struct orch *o, int argc, char **argv, nook_error_t *err)
       V ("-l", "--label") { continue; }
       V ("-v", "--volume") { continue; }
 #undef V
-      if (strcmp (a, "--rm") == 0)
-        rm = true;
-      else if (strcmp (a, "--no-deps") == 0)
-        no_deps = true;
-      else if (strcmp (a, "-T") == 0 || strcmp (a, "--no-TTY") == 0)
-        no_tty = true;
-      else if (strcmp (a, "-t") == 0 || strcmp (a, "--tty") == 0)
-        want_tty = true;
-      else if (strcmp (a, "-d") == 0 || strcmp (a, "--detach") == 0)
-        detach = true;
-      else if (strcmp (a, "--service-ports") == 0)
-        x.service_ports = true;
-      else if (strcmp (a, "-i") == 0 || strcmp (a, "--interactive") == 0
-               || strcmp (a, "--build") == 0 || strcmp (a, "--quiet-pull") == 0
-               || strcmp (a, "--remove-orphans") == 0 || strcmp (a, "-P") == 0)
+      const struct switch_flag sw[] = {
+        { NULL, "--rm", &rm, NULL },
+        { NULL, "--no-deps", &no_deps, NULL },
+        { "-T", "--no-TTY", &no_tty, NULL },
+        { "-t", "--tty", &want_tty, NULL },
+        { "-d", "--detach", &detach, NULL },
+        { NULL, "--service-ports", &x.service_ports, NULL },
+        { "-i", "--interactive", NULL, NULL },
+        { NULL, "--build", NULL, NULL },
+        { NULL, "--quiet-pull", NULL, NULL },
+        { NULL, "--remove-orphans", NULL, NULL },
+        { "-P", NULL, NULL, NULL },
+      };
+      if (switch_set (a, sw, ARRAY_SIZE (sw)))
         ;
       else if (strcmp (a, "--") == 0)
         {
@@ -2738,7 +2757,7 @@ static int
 do_exec (struct orch *o, int argc, char **argv, nook_error_t *err)
 {
   char **a = argv_of ("exec", NULL);
-  bool no_tty = false, detach = false;
+  bool no_tty = false, detach = false, privileged = false;
   int index = 0;
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; i++)
@@ -2774,16 +2793,14 @@ do_exec (struct orch *o, int argc, char **argv, nook_error_t *err)
           index = atoi (val);
           continue;
         }
-      if (strcmp (x, "-T") == 0 || strcmp (x, "--no-TTY") == 0)
-        no_tty = true;
-      else if (strcmp (x, "-d") == 0 || strcmp (x, "--detach") == 0)
-        detach = true;
-      else if (strcmp (x, "--privileged") == 0)
-        strv_push (&a, "--privileged");
-      else if (strcmp (x, "-i") == 0 || strcmp (x, "--interactive") == 0 || strcmp (x, "-t") == 0
-               || strcmp (x, "--tty") == 0)
-        ;
-      else
+      const struct switch_flag sw[] = {
+        { "-T", "--no-TTY", &no_tty, NULL },
+        { "-d", "--detach", &detach, NULL },
+        { NULL, "--privileged", &privileged, NULL },
+        { "-i", "--interactive", NULL, NULL },
+        { "-t", "--tty", NULL, NULL },
+      };
+      if (!switch_set (x, sw, ARRAY_SIZE (sw)))
         {
           strv_free (a);
           return cmd_flag_error (err, "compose exec", "unknown flag: %s", x);
@@ -2805,6 +2822,8 @@ do_exec (struct orch *o, int argc, char **argv, nook_error_t *err)
       strv_free (a);
       return -1;
     }
+  if (privileged)
+    strv_push (&a, "--privileged");
   if (detach)
     strv_push (&a, "-d");
   else
