@@ -4,6 +4,7 @@
  * namespaces by sandbox/exec.c.  No store is opened: exec is on the hot path. */
 #include "cmd/cli.h"
 #include "cmd/events.h"
+#include "cmd/freezer.h"
 #include "cmd/lifecycle.h"
 #include "cmd/records.h"
 #include "cmd/spec.h"
@@ -526,10 +527,10 @@ cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     const char *cg = sj ? json_string_value (json_object_get (sj, "Cgroup")) : NULL;
     if (cg)
       {
-        cleanup_free char *procs = xasprintf ("%s/cgroup.procs", cg);
-        cgfd = open (procs, O_WRONLY | O_CLOEXEC);
+        cleanup_error nook_error_t e = NULL;
+        cgfd = freezer_open_join (cg, 0, &e);
         if (cgfd < 0)
-          log_debug ("exec: not in the container's cgroup: open %s: %s", procs, strerror (errno));
+          log_debug ("exec: not in the container's cgroup: %s", e->msg);
         spec.cgroup_procs_fd = cgfd;
       }
     json_decref (sj);
