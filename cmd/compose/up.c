@@ -1409,8 +1409,9 @@ change_wait_next (struct change_wait *w, int64_t deadline_ms)
 
 /* The last close of an inotify instance that had watches waits for an SRCU grace period
  * in the kernel (8-17 ms measured here, on up's path between a dependency's health and
- * its dependants' start): a child of ours holds a copy until we have closed ours, and
- * makes that last close in its exit. */
+ * its dependants' start): a process of ours (a grandchild: no zombie of it left to us,
+ * `compose watch` lives long) holds a copy until we have closed ours, and makes that last
+ * close in its exit. */
 static void
 change_wait_end (struct change_wait *w)
 {
@@ -1419,6 +1420,8 @@ change_wait_end (struct change_wait *w)
   int p[2] = { -1, -1 };
   bool piped = pipe2 (p, O_CLOEXEC) == 0;
   pid_t c = piped ? fork () : -1;
+  if (c == 0 && fork () != 0)
+    _exit (0);
   if (c == 0)
     {
       /* nothing else of ours kept open (a lock, the caller's pipes) */
@@ -1433,6 +1436,9 @@ change_wait_end (struct change_wait *w)
         ;
       _exit (0);
     }
+  /* (once the child has gone, the grandchild holds its copy) */
+  while (c > 0 && waitpid (c, NULL, 0) < 0 && errno == EINTR)
+    ;
   close (w->fd);
   if (piped)
     {
