@@ -76,8 +76,7 @@ save_events (struct imagefmt_store *s, char **refs, int r)
       struct imagefmt_image *img = NULL;
       cleanup_error nook_error_t e = NULL;
       if (imagefmt_store_lookup (s, refs[i], &img, &e) == 0)
-        events_record (imagefmt_store_root (s), "image", "save", img->id,
-                       json_pack ("{s:s}", "name", img->id));
+        events_image (s, "save", img->id, img->id, img->config, NULL);
       imagefmt_image_free (img);
     }
   return r;
@@ -152,7 +151,7 @@ static void
 load_report (void *data, const char *tag, const char *id)
 {
   /* Docker's load event: the image's ID as Actor and name */
-  events_record (imagefmt_store_root (data), "image", "load", id, json_pack ("{s:s}", "name", id));
+  events_image (data, "load", id, id, NULL, id);
   if (tag)
     printf ("Loaded image: %s\n", tag);
   else

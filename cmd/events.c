@@ -4,6 +4,7 @@
 #include "cmd/ctrs.h"
 #include "cmd/events.h"
 #include "cmd/health.h"
+#include "imagefmt/store.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/template.h"
@@ -112,6 +113,26 @@ events_container_attrs_mounts (const char *root, const char *id, json_t **volume
     json_object_set_new (attrs, "name", json_string (name[0] == '/' ? name + 1 : name));
   json_decref (cfg);
   return attrs;
+}
+
+void
+events_image (struct imagefmt_store *store, const char *action, const char *actor, const char *name,
+              const json_t *image_config, const char *lookup)
+{
+  struct imagefmt_image *img = NULL;
+  if (image_config == NULL && lookup)
+    {
+      cleanup_error nook_error_t e = NULL;
+      if (imagefmt_store_lookup (store, lookup, &img, &e) == 0)
+        image_config = img->config;
+    }
+  json_t *attrs = json_object ();
+  json_t *labels = json_object_get (json_object_get (image_config, "config"), "Labels");
+  if (json_is_object (labels))
+    json_object_update (attrs, labels);
+  json_object_set_new (attrs, "name", json_string (name ? name : actor));
+  imagefmt_image_free (img);
+  events_record (imagefmt_store_root (store), "image", action, actor, attrs);
 }
 
 void

@@ -47,6 +47,13 @@ void events_container_volumes (const char *root, const char *id, bool mount);
 void events_container_with (const char *root, const char *id, const char *action,
                             const json_t *attrs, json_t *extra);
 
+/* An image's event as Docker's LogImageEvent makes it: Actor ID actor, the attributes the
+ * image's labels (config.Labels of image_config, or of the image lookup names in store
+ * when image_config is NULL; none when neither is found: a deleted image's) and name. */
+struct imagefmt_store;
+void events_image (struct imagefmt_store *store, const char *action, const char *actor,
+                   const char *name, const json_t *image_config, const char *lookup);
+
 /* {k: "v"} (Docker's attributes are strings: exitCode, signal). */
 json_t *events_attr_int (const char *k, int v);
 

@@ -4,6 +4,7 @@
  * namespaces by sandbox/exec.c.  No store is opened: exec is on the hot path. */
 #include "cmd/cli.h"
 #include "cmd/events.h"
+#include "cmd/freezer.h"
 #include "cmd/lifecycle.h"
 #include "cmd/records.h"
 #include "cmd/spec.h"
@@ -435,6 +436,21 @@ build_spec (const struct exec_opts *o, pid_t target, struct nook_spec *s, int di
   return 0;
 }
 
+/* Docker's exec_die of a detached exec, when its command ends (sandbox/exec.h's waiter) */
+struct exec_die
+{
+  const char *root, *id;
+  const json_t *attrs;
+};
+
+static void
+detached_ended (void *data, int status)
+{
+  struct exec_die *d = data;
+  events_container_with (d->root, d->id, "exec_die", d->attrs,
+                         events_attr_int ("exitCode", status));
+}
+
 int
 cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
@@ -515,10 +531,10 @@ cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     const char *cg = sj ? json_string_value (json_object_get (sj, "Cgroup")) : NULL;
     if (cg)
       {
-        cleanup_free char *procs = xasprintf ("%s/cgroup.procs", cg);
-        cgfd = open (procs, O_WRONLY | O_CLOEXEC);
+        cleanup_error nook_error_t e = NULL;
+        cgfd = freezer_open_join (cg, 0, &e);
         if (cgfd < 0)
-          log_debug ("exec: not in the container's cgroup: open %s: %s", procs, strerror (errno));
+          log_debug ("exec: not in the container's cgroup: %s", e->msg);
         spec.cgroup_procs_fd = cgfd;
       }
     json_decref (sj);
@@ -537,6 +553,9 @@ cmd_exec (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     json_object_set_new (ea, "execID", json_string (exec_id));
     events_container_with (root, id, created, ea, NULL);
     events_container_with (root, id, started, ea, NULL);
+    struct exec_die die = { .root = root, .id = id, .attrs = ea };
+    x.detached_ended = detached_ended;
+    x.data = &die;
     status = sandbox_exec (&x, err);
     if (!o.detach)
       events_container_with (root, id, "exec_die", ea,

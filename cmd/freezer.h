@@ -32,8 +32,13 @@ void freezer_name (const struct freezer *base, const char *id, struct freezer *o
 /* Create (or reuse) the cgroup *cg names; on failure *cg is freed. */
 int freezer_make (struct freezer *cg, nook_error_t *err);
 
-/* Its cgroup.procs, opened for writing (O_CLOEXEC), or -1 with *err. */
+/* The file through which a single-threaded process joins it by writing "0" (v1: tasks,
+ * v2: cgroup.procs), opened for writing (O_CLOEXEC), or -1 with *err. */
 int freezer_open_procs (const struct freezer *cg, nook_error_t *err);
+
+/* The same for the cgroup directory dir of a freezer of version 1 or 2 (0: found out
+ * from the directory). */
+int freezer_open_join (const char *dir, int version, nook_error_t *err);
 
 /* Freeze (and wait until FROZEN) or thaw. */
 int freezer_set (const struct freezer *cg, bool frozen, nook_error_t *err);

@@ -9,6 +9,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/trace.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -566,6 +567,7 @@ start_probe (struct health_mon *m)
       close (p[0]);
       return;
     }
+  trace_mark ("health: probe forked");
   m->probe = pid;
   m->out_r = p[0];
   m->probe_fd = (int)syscall (SYS_pidfd_open, pid, 0);
@@ -643,6 +645,7 @@ probe_done (struct health_mon *m, int wstatus)
   free (m->cur.output);
   m->cur.output = NULL;
   write_health (m);
+  trace_mark (m->st.status);
   m->next_ms = mono_ms () + interval_ms (m);
 }
 

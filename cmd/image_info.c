@@ -79,8 +79,7 @@ cmd_tag (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     {
       /* Docker's: the image's ID, the new reference (familiar) as its name */
       cleanup_free char *fam = imagefmt_ref_familiar (full);
-      events_record (imagefmt_store_root (s), "image", "tag", img->id,
-                     json_pack ("{s:s}", "name", fam ? fam : full));
+      events_image (s, "tag", img->id, fam ? fam : full, img->config, NULL);
     }
   imagefmt_image_free (img);
   return r;

@@ -115,7 +115,7 @@ cmd_import (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   json_decref (cfg);
   if (r < 0)
     return nook_error_wrap (err, "import '%s'", pos[0]);
-  events_record (imagefmt_store_root (s), "image", "import", id, json_pack ("{s:s}", "name", id));
+  events_image (s, "import", id, id, NULL, id);
   printf ("%s\n", id);
   return 0;
 }
@@ -526,11 +526,12 @@ rmi_report (void *data, const char *what, const char *arg)
 {
   struct rmi_ctx *c = data;
   printf ("%s: %s\n", what, arg);
-  /* Docker's untag and delete events: the image's ID as both Actor and name */
+  /* Docker's untag and delete events: the image's ID as both Actor and name; its labels
+   * while it is there (untag), none once deleted */
   bool deleted = strcmp (what, "Deleted") == 0 && c->image_id && strcmp (arg, c->image_id) == 0;
   if (c->image_id && (deleted || strcmp (what, "Untagged") == 0))
-    events_record (imagefmt_store_root (c->s), "image", deleted ? "delete" : "untag", c->image_id,
-                   json_pack ("{s:s}", "name", c->image_id));
+    events_image (c->s, deleted ? "delete" : "untag", c->image_id, c->image_id, NULL,
+                  deleted ? NULL : c->image_id);
 }
 
 static char *

@@ -376,8 +376,7 @@ do_pull (struct nook_ctx *ctx, struct imagefmt_store *s, const struct pull_args 
     /* Docker's pull event: the reference pulled (familiar), its repository as name */
     cleanup_free char *fam = imagefmt_ref_short (&ref);
     cleanup_free char *repo = imagefmt_ref_short_name (&ref);
-    events_record (imagefmt_store_root (s), "image", "pull", fam,
-                   json_pack ("{s:s}", "name", repo));
+    events_image (s, "pull", fam, repo, img->config, NULL);
   }
   ret = 0;
 out:
@@ -547,8 +546,7 @@ cmd_push (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     {
       /* Docker's push event: the reference pushed (familiar), its repository as name */
       cleanup_free char *fam = imagefmt_ref_short (&ref);
-      events_record (imagefmt_store_root (s), "image", "push", fam,
-                     json_pack ("{s:s}", "name", name));
+      events_image (s, "push", fam, name, NULL, src);
     }
   if (ret == 0 && !quiet)
     printf ("%s: digest: %s size: %zu\n", ref.tag ? ref.tag : "latest", digest, size);

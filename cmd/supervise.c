@@ -17,6 +17,7 @@
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/test_hook.h"
+#include "util/trace.h"
 #include "util/util.h"
 
 #include <dirent.h>
@@ -988,6 +989,7 @@ on_started (void *data, const struct sandbox_started *s)
   events_container_volumes (S->o->root, S->o->id, true);
   S->run_started_ms = mono_ms ();
   report_ready (S, NULL);
+  trace_mark ("supervisor: started, caller told");
   int st = serve (S, 0);
   /* unhealthy once ended (Docker's rule), written after state.json says so */
   health_mon_end (S->health, true);
@@ -1042,6 +1044,7 @@ run_once (struct sup *S, nook_error_t *err)
         return -1;
     }
   S->o->spec->cgroup_procs_fd = procs;
+  trace_mark ("supervisor: sandbox_run");
   int rc = sandbox_run (S->o->spec, &hooks, err);
   S->o->spec->cgroup_procs_fd = -1;
   restore_stdio (S);
@@ -1338,6 +1341,7 @@ detached_main (struct supervise_opts *o, int ready_fd, bool wait_attach)
 {
   struct sup S;
   cleanup_error nook_error_t err = NULL;
+  trace_mark ("supervisor: forked");
   int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0)
     _exit (125);
@@ -1370,6 +1374,7 @@ detached_main (struct supervise_opts *o, int ready_fd, bool wait_attach)
       send_ready (ready_fd, err->msg, strlen (err->msg));
       _exit (125);
     }
+  trace_mark ("supervisor: set up");
   S.detached = true;
   S.capture = true;
   S.own_sigfd = own_sigfd;

@@ -684,6 +684,7 @@ static int
 setup (const struct nook_spec *spec, const struct child_fds *cf, int *pty_slave, const int *fds,
        struct early *early, nook_error_t *err)
 {
+  trace_mark ("child: setup");
   if (spec->hostname && sethostname (spec->hostname, strlen (spec->hostname)) < 0)
     return nook_error_set (err, errno, "set hostname '%s'", spec->hostname);
   if (spec->domainname && setdomainname (spec->domainname, strlen (spec->domainname)) < 0)
@@ -756,6 +757,7 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
 
   /* Die with nook (or the supervisor), and wait for the id maps. */
   test_hook ("child-cloned");
+  trace_mark ("child: cloned");
   sandbox_die_with_parent (sandbox_parent_pidfd);
   /* Into the container's cgroup while our credentials are still nook's (a v1
    * hierarchy lets only the process's owner move it) */
@@ -767,6 +769,7 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
           child_fail (err_fd, err);
         }
       close (spec->cgroup_procs_fd);
+      trace_mark ("child: in the cgroup");
     }
   /* (-1: nook has nothing to do for us first, e.g. the kept user namespace joined) */
   if (sandbox_child_maps_itself (spec) && sandbox_idmap_write (0, &spec->ids, &err) < 0)

@@ -13,6 +13,7 @@
 #include "util/fs.h"
 #include "util/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -191,7 +192,7 @@ joiner (const struct sandbox_exec *x, int pidfd, int flags, int err_fd, int tty_
     }
   if (b == 0)
     command (x, err_fd, tty_sock);
-  if (x->detach)
+  if (x->detach && !x->detached_ended)
     _exit (0);
   close (err_fd);
   if (tty_sock >= 0)
@@ -204,6 +205,50 @@ joiner (const struct sandbox_exec *x, int pidfd, int flags, int err_fd, int tty_
     probe_wait (b, parent);
   int st = sandbox_supervise (b);
   _exit (st < 0 ? 126 : sandbox_status_code (st));
+}
+
+/* W, for a detached command whose end is awaited (x->detached_ended): a process of its
+ * own session, outside the container, with nothing of the caller's (a `$(nook exec -d
+ * ...)` ends with the caller), parent of A, so that A is reaped at once (its zombie
+ * would keep the container's cgroup busy); told the command's status by A's. */
+__attribute__ ((noreturn)) static void
+detached_waiter (const struct sandbox_exec *x, int pidfd, int flags, int err_fd,
+                 const sigset_t *old)
+{
+  setsid ();
+  int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int i = 0; null >= 0 && i < 3; i++)
+    dup2 (null, i);
+  /* the caller's own fds (nook opens its own O_CLOEXEC): a pipe kept would not end */
+  DIR *d = opendir ("/proc/self/fd");
+  struct dirent *de;
+  while (d && (de = readdir (d)) != NULL)
+    {
+      int fd = atoi (de->d_name);
+      if (fd > 2 && fd != dirfd (d) && (fcntl (fd, F_GETFD) & FD_CLOEXEC) == 0)
+        close (fd);
+    }
+  if (d)
+    closedir (d);
+  sigprocmask (SIG_SETMASK, old, NULL);
+  signal (SIGHUP, SIG_IGN);
+  pid_t a = fork ();
+  if (a == 0)
+    {
+      signal (SIGHUP, SIG_DFL);
+      joiner (x, pidfd, flags, err_fd, -1);
+    }
+  /* the caller sees the command started when A and B have closed theirs */
+  close (err_fd);
+  close (pidfd);
+  int st = 0;
+  while (a > 0 && waitpid (a, &st, 0) < 0 && errno == EINTR)
+    ;
+  x->detached_ended (x->data, a < 0              ? 126
+                              : WIFEXITED (st)   ? WEXITSTATUS (st)
+                              : WIFSIGNALED (st) ? 128 + WTERMSIG (st)
+                                                 : 126);
+  _exit (0);
 }
 
 static void
@@ -252,10 +297,14 @@ sandbox_exec (const struct sandbox_exec *x, nook_error_t *err)
       sigprocmask (SIG_SETMASK, &old, NULL);
       return nook_error_set (err, errno, "fork");
     }
+  /* (a detached command awaited: A under a waiter W of its own, which P leaves running) */
+  bool waiter = x->detach && x->detached_ended && !x->spec->tty;
   if (a == 0)
     {
-      sigprocmask (SIG_SETMASK, &old, NULL);
       close (errp[0]);
+      if (waiter)
+        detached_waiter (x, pidfd, flags, errp[1], &old);
+      sigprocmask (SIG_SETMASK, &old, NULL);
       if (ttys[0] >= 0)
         close (ttys[0]);
       joiner (x, pidfd, flags, errp[1], ttys[1]);
@@ -322,9 +371,9 @@ sandbox_exec (const struct sandbox_exec *x, nook_error_t *err)
     }
   else
     {
-      if (rc != 0)
+      if (rc != 0 && !waiter)
         kill (a, SIGKILL);
-      while (waitpid (a, NULL, 0) < 0 && errno == EINTR)
+      while (!waiter && waitpid (a, NULL, 0) < 0 && errno == EINTR)
         ;
       status = rc == 0 ? 0 : -1;
     }

@@ -16,8 +16,13 @@ struct sandbox_exec
   pid_t target; /* a process of the container whose namespaces to join (not its init:
                    not dumpable) */
   bool detach;  /* -d: return once the command runs */
-  bool probe;   /* a healthcheck: the command's process group is killed (SIGKILL) when
-                   the caller dies or is sent SIGTERM */
+  /* -d without a terminal: called, when not NULL, with the command's exit status (as
+   * sandbox_exec returns it; 126/127 when it could not start) once it ended, in a
+   * process of its own outside the container (Docker's exec_die of a detached exec) */
+  void (*detached_ended) (void *data, int status);
+  void *data;
+  bool probe; /* a healthcheck: the command's process group is killed (SIGKILL) when
+                 the caller dies or is sent SIGTERM */
 };
 
 /* Join every namespace of target that differs from ours (user, mount, PID,

@@ -134,8 +134,9 @@ struct nook_spec
    * container:NAME).  join_netns: the network namespace of NETWORK_JOIN. */
   bool join_userns, join_netns;
   int userns_fd, netns_fd;
-  /* > 0: the cgroup.procs of the container's own cgroup (its freezer, for pause):
-   * the init writes itself there first thing, still with nook's credentials */
+  /* > 0: the file through which a process joins the container's own cgroup (its
+   * freezer, for pause; cmd/freezer.h: v1's tasks, v2's cgroup.procs): the init writes
+   * itself ("0") there first thing, still with nook's credentials */
   int cgroup_procs_fd;
 
   /* Seconds from the first INT/TERM/HUP/QUIT forwarded to the command until

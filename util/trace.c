@@ -1,13 +1,16 @@
 /* util/trace.c: see trace.h. */
 #include "util/trace.h"
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 static bool enabled;
+static const char *path; /* NOOK_TRACE=/file: appended to (detached supervisors have no stderr) */
 static struct timespec start;
 
 void
@@ -15,6 +18,7 @@ trace_init (void)
 {
   const char *v = getenv ("NOOK_TRACE");
   enabled = v && *v && *v != '0';
+  path = enabled && *v == '/' ? v : NULL;
   clock_gettime (CLOCK_MONOTONIC, &start);
 }
 
@@ -27,5 +31,19 @@ trace_mark (const char *what)
   clock_gettime (CLOCK_MONOTONIC, &now);
   double ms
       = (double)(now.tv_sec - start.tv_sec) * 1e3 + (double)(now.tv_nsec - start.tv_nsec) / 1e6;
-  fprintf (stderr, "nook-trace: %8.3f ms [%d] %s\n", ms, (int)getpid (), what);
+  char line[256];
+  int n = snprintf (line, sizeof line, "nook-trace: %8.3f ms [%d] %s\n", ms, (int)getpid (), what);
+  if (n < 0)
+    return;
+  if ((size_t)n >= sizeof line)
+    n = sizeof line - 1;
+  int fd = path ? open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600) : 2;
+  if (fd < 0)
+    return;
+  if (write (fd, line, (size_t)n) < 0)
+    {
+      /* (a trace line lost: nothing to do) */
+    }
+  if (path)
+    close (fd);
 }

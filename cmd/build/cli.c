@@ -519,8 +519,7 @@ export_image (struct build *b, struct build_state *s, char **id_out, nook_error_
         return -1;
       /* Docker's tag event of each -t: the image's ID, the reference (familiar) as name */
       cleanup_free char *fam = imagefmt_ref_familiar (full[i]);
-      events_record (imagefmt_store_root (b->store), "image", "tag", cdigest,
-                     json_pack ("{s:s}", "name", fam ? fam : full[i]));
+      events_image (b->store, "tag", cdigest, fam ? fam : full[i], cfg, NULL);
       if (!b->quiet)
         fprintf (b->out, "#%d naming to %s done\n", v, full[i]);
     }

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +37,7 @@
 #include "sandbox/userns.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/trace.h"
 #include "util/util.h"
 
 #define L_PROJECT "com.docker.compose.project"
@@ -255,6 +257,7 @@ run_jobs (struct orch *o, struct job *jobs, size_t n)
   for (size_t i = 0; i < n; i++)
     {
       jobs[i].status = jobs[i].pid < 0 ? 1 : wait_child (jobs[i].pid);
+      trace_mark (jobs[i].what);
       const char *st = jobs[i].status != 0 ? "Error" : jobs[i].done;
       failed += jobs[i].status != 0;
       if (st == NULL)
@@ -1346,11 +1349,103 @@ now_ms (void)
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
-nap (void)
+/* Waiting for containers to change: their state.json and health.json are replaced by a
+ * rename in their directories (fs_write_file_at), which inotify reports at once (a
+ * healthy dependency is seen as soon as its probe is recorded, not up to a polling
+ * interval later).  A watch is added before the states are read again, so no change
+ * falls between a read and the wait; a bounded poll stays as the safety net. */
+struct change_wait
 {
-  struct timespec ts = { 0, 50 * 1000000 };
-  nanosleep (&ts, NULL);
+  int fd;     /* inotify, -1: poll only */
+  int max_wd; /* the highest watch yet: a higher one is new */
+};
+
+static void
+change_wait_init (struct change_wait *w, struct orch *o)
+{
+  w->fd = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
+  w->max_wd = 0;
+  cleanup_free char *dir = xasprintf ("%s/containers", o->root);
+  if (w->fd >= 0)
+    w->max_wd = inotify_add_watch (w->fd, dir, IN_CREATE | IN_DELETE | IN_MOVED_TO);
+}
+
+/* Watch container c's directory; whether the watch is new (then read the states again
+ * before waiting: a change may have come since they were read). */
+static bool
+change_wait_add (struct change_wait *w, struct orch *o, const struct ctr *c)
+{
+  if (w->fd < 0)
+    return false;
+  cleanup_free char *dir = xasprintf ("%s/containers/%s", o->root, c->id);
+  int wd = inotify_add_watch (w->fd, dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF);
+  if (wd <= w->max_wd)
+    return false;
+  w->max_wd = wd;
+  return true;
+}
+
+/* Until something changed (or 250 ms, or deadline_ms when sooner; -1: none). */
+static void
+change_wait_next (struct change_wait *w, int64_t deadline_ms)
+{
+  int ms = 250;
+  if (deadline_ms >= 0 && deadline_ms - now_ms () < ms)
+    ms = deadline_ms > now_ms () ? (int)(deadline_ms - now_ms ()) : 0;
+  if (w->fd < 0)
+    {
+      struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+      nanosleep (&ts, NULL);
+      return;
+    }
+  struct pollfd p = { .fd = w->fd, .events = POLLIN };
+  if (poll (&p, 1, ms) > 0)
+    {
+      char buf[4096] __attribute__ ((aligned (__alignof__(struct inotify_event))));
+      while (read (w->fd, buf, sizeof buf) > 0)
+        ;
+    }
+}
+
+/* The last close of an inotify instance that had watches waits for an SRCU grace period
+ * in the kernel (8-17 ms measured here, on up's path between a dependency's health and
+ * its dependants' start): a process of ours (a grandchild: no zombie of it left to us,
+ * `compose watch` lives long) holds a copy until we have closed ours, and makes that last
+ * close in its exit. */
+static void
+change_wait_end (struct change_wait *w)
+{
+  if (w->fd < 0)
+    return;
+  int p[2] = { -1, -1 };
+  bool piped = pipe2 (p, O_CLOEXEC) == 0;
+  pid_t c = piped ? fork () : -1;
+  if (c == 0 && fork () != 0)
+    _exit (0);
+  if (c == 0)
+    {
+      /* nothing else of ours kept open (a lock, the caller's pipes) */
+      int keep[2] = { p[0] < w->fd ? p[0] : w->fd, p[0] < w->fd ? w->fd : p[0] };
+      if (keep[0] > 0)
+        syscall (SYS_close_range, 0U, (unsigned)keep[0] - 1, 0U);
+      if (keep[1] > keep[0] + 1)
+        syscall (SYS_close_range, (unsigned)keep[0] + 1, (unsigned)keep[1] - 1, 0U);
+      syscall (SYS_close_range, (unsigned)keep[1] + 1, ~0U, 0U);
+      char b;
+      while (read (p[0], &b, 1) < 0 && errno == EINTR)
+        ;
+      _exit (0);
+    }
+  /* (once the child has gone, the grandchild holds its copy) */
+  while (c > 0 && waitpid (c, NULL, 0) < 0 && errno == EINTR)
+    ;
+  close (w->fd);
+  if (piped)
+    {
+      close (p[0]);
+      close (p[1]);
+    }
+  w->fd = -1;
 }
 
 /* Wait for service dep's containers to meet cond; 0, or -1 with *err. timeout_ms < 0:
@@ -1360,12 +1455,17 @@ wait_condition (struct orch *o, const char *dep, enum compose_condition cond, in
                 nook_error_t *err)
 {
   int64_t deadline = timeout_ms >= 0 ? now_ms () + timeout_ms : -1;
+  struct change_wait w;
+  change_wait_init (&w, o);
   for (;;)
     {
       struct pctrs pc;
       if (load_ctrs (o, &pc, err) < 0)
-        return -1;
-      bool ok = true, any = false;
+        {
+          change_wait_end (&w);
+          return -1;
+        }
+      bool ok = true, any = false, fresh = false;
       int rc = 0;
       for (size_t i = 0; i < pc.n && rc == 0; i++)
         {
@@ -1373,6 +1473,7 @@ wait_condition (struct orch *o, const char *dep, enum compose_condition cond, in
           if (c->oneoff || strcmp (c->service, dep) != 0)
             continue;
           any = true;
+          fresh |= change_wait_add (&w, o, c->c);
           const char *st = c->c->status;
           if (cond == COMPOSE_SERVICE_HEALTHY)
             {
@@ -1400,13 +1501,18 @@ wait_condition (struct orch *o, const char *dep, enum compose_condition cond, in
             }
         }
       pctrs_free (&pc);
-      if (rc < 0)
-        return -1;
-      if (ok && any)
-        return 0;
+      if (rc < 0 || (ok && any))
+        {
+          change_wait_end (&w);
+          return rc;
+        }
       if (deadline >= 0 && now_ms () > deadline)
-        return nook_error_set (err, 0, "timeout waiting for service \"%s\"", dep);
-      nap ();
+        {
+          change_wait_end (&w);
+          return nook_error_set (err, 0, "timeout waiting for service \"%s\"", dep);
+        }
+      if (!fresh)
+        change_wait_next (&w, deadline);
     }
 }
 
@@ -1606,6 +1712,7 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
               cleanup_free char *dn = ctr_name (o, &o->m->services[j], 1);
               cleanup_free char *what = xasprintf ("Container %s", dn);
               progress (what, "Waiting");
+              trace_mark ("waiting");
               if (wait_condition (o, d->service, d->condition, -1, err) < 0)
                 {
                   if (!d->required)
@@ -1617,6 +1724,7 @@ converge (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
                   break;
                 }
               progress (what, cname);
+              trace_mark ("waited");
             }
         }
       if (rc < 0)
@@ -1715,12 +1823,17 @@ static int
 wait_all (struct orch *o, bool *sel, int64_t timeout_s, nook_error_t *err)
 {
   int64_t deadline = timeout_s >= 0 ? now_ms () + timeout_s * 1000 : -1;
+  struct change_wait w;
+  change_wait_init (&w, o);
   for (;;)
     {
       struct pctrs pc;
       if (load_ctrs (o, &pc, err) < 0)
-        return -1;
-      bool ok = true;
+        {
+          change_wait_end (&w);
+          return -1;
+        }
+      bool ok = true, fresh = false;
       int rc = 0;
       for (size_t i = 0; i < pc.n && rc == 0; i++)
         {
@@ -1728,6 +1841,7 @@ wait_all (struct orch *o, bool *sel, int64_t timeout_s, nook_error_t *err)
           int si = svc_index (o->m, c->service);
           if (c->oneoff || si < 0 || !sel[si])
             continue;
+          fresh |= change_wait_add (&w, o, c->c);
           bool completion_wanted = false;
           for (size_t k = 0; k < o->m->n_services; k++)
             for (size_t q = 0; q < o->m->services[k].n_depends_on; q++)
@@ -1748,13 +1862,18 @@ wait_all (struct orch *o, bool *sel, int64_t timeout_s, nook_error_t *err)
             ok = false;
         }
       pctrs_free (&pc);
-      if (rc < 0)
-        return -1;
-      if (ok)
-        return 0;
+      if (rc < 0 || ok)
+        {
+          change_wait_end (&w);
+          return rc;
+        }
       if (deadline >= 0 && now_ms () > deadline)
-        return nook_error_set (err, 0, "timeout waiting for the project's containers");
-      nap ();
+        {
+          change_wait_end (&w);
+          return nook_error_set (err, 0, "timeout waiting for the project's containers");
+        }
+      if (!fresh)
+        change_wait_next (&w, deadline);
     }
 }
 
@@ -1940,6 +2059,31 @@ attach_all (struct orch *o, struct up_opts *u, bool *sel, nook_error_t *err)
   return rc;
 }
 
+/* A switch (a flag without a value) of a verb: its short and long names (either may be
+ * NULL), the fields it sets (NULL: accepted and without effect here, as those of Compose's
+ * flags that nook has no use for). */
+struct switch_flag
+{
+  const char *s, *l;
+  bool *to, *also;
+};
+
+/* Is a one of the n switches of t (its fields then set)? */
+static bool
+switch_set (const char *a, const struct switch_flag *t, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if ((t[i].s && strcmp (a, t[i].s) == 0) || (t[i].l && strcmp (a, t[i].l) == 0))
+      {
+        if (t[i].to)
+          *t[i].to = true;
+        if (t[i].also)
+          *t[i].also = true;
+        return true;
+      }
+  return false;
+}
+
 static int
 parse_timeout (const char *v, int *out, nook_error_t *err)
 {
@@ -2011,35 +2155,26 @@ do_up (struct orch *o, int argc, char **argv, bool create_only, nook_error_t *er
         return -1;
       if (r)
         continue;
-      if (strcmp (a, "-d") == 0 || strcmp (a, "--detach") == 0)
-        u.detach = true;
-      else if (strcmp (a, "--wait") == 0)
-        u.wait = u.detach = true;
-      else if (strcmp (a, "--build") == 0)
-        u.build = true;
-      else if (strcmp (a, "--no-build") == 0)
-        ;
-      else if (strcmp (a, "--force-recreate") == 0)
-        u.force_recreate = true;
-      else if (strcmp (a, "--no-recreate") == 0)
-        u.no_recreate = true;
-      else if (strcmp (a, "--remove-orphans") == 0)
-        u.remove_orphans = true;
-      else if (strcmp (a, "--no-start") == 0)
-        u.no_start = true;
-      else if (strcmp (a, "--no-deps") == 0)
-        u.no_deps = true;
-      else if (strcmp (a, "--abort-on-container-exit") == 0)
-        u.abort_on_exit = true;
-      else if (strcmp (a, "--always-recreate-deps") == 0)
-        u.always_recreate_deps = true;
-      else if (strcmp (a, "--quiet-pull") == 0)
-        u.quiet_pull = true;
-      else if (strcmp (a, "--no-color") == 0)
-        u.no_color = true;
-      else if (strcmp (a, "--no-log-prefix") == 0 || strcmp (a, "--timestamps") == 0
-               || strcmp (a, "-y") == 0 || strcmp (a, "--renew-anon-volumes") == 0
-               || strcmp (a, "-V") == 0)
+      const struct switch_flag sw[] = {
+        { "-d", "--detach", &u.detach, NULL },
+        { NULL, "--wait", &u.wait, &u.detach },
+        { NULL, "--build", &u.build, NULL },
+        { NULL, "--no-build", NULL, NULL },
+        { NULL, "--force-recreate", &u.force_recreate, NULL },
+        { NULL, "--no-recreate", &u.no_recreate, NULL },
+        { NULL, "--remove-orphans", &u.remove_orphans, NULL },
+        { NULL, "--no-start", &u.no_start, NULL },
+        { NULL, "--no-deps", &u.no_deps, NULL },
+        { NULL, "--abort-on-container-exit", &u.abort_on_exit, NULL },
+        { NULL, "--always-recreate-deps", &u.always_recreate_deps, NULL },
+        { NULL, "--quiet-pull", &u.quiet_pull, NULL },
+        { NULL, "--no-color", &u.no_color, NULL },
+        { NULL, "--no-log-prefix", NULL, NULL },
+        { NULL, "--timestamps", NULL, NULL },
+        { "-y", NULL, NULL, NULL },
+        { "-V", "--renew-anon-volumes", NULL, NULL },
+      };
+      if (switch_set (a, sw, ARRAY_SIZE (sw)))
         ;
       else if (strcmp (a, "-h") == 0 || strcmp (a, "--help") == 0)
         {
@@ -2269,10 +2404,12 @@ do_down (struct orch *o, int argc, char **argv, nook_error_t *err)
           rmi = val;
           continue;
         }
-      if (strcmp (a, "-v") == 0 || strcmp (a, "--volumes") == 0)
-        volumes = true;
-      else if (strcmp (a, "--remove-orphans") == 0)
-        orphans = true;
+      const struct switch_flag sw[] = {
+        { "-v", "--volumes", &volumes, NULL },
+        { NULL, "--remove-orphans", &orphans, NULL },
+      };
+      if (switch_set (a, sw, ARRAY_SIZE (sw)))
+        ;
       else if (a[0] == '-')
         return cmd_flag_error (err, "compose down", "unknown flag: %s", a);
       else
@@ -2377,15 +2514,17 @@ do_simple (struct orch *o, int argc, char **argv, nook_error_t *err)
           signal_ = val;
           continue;
         }
-      if (strcmp (verb, "rm") == 0 && (strcmp (a, "-f") == 0 || strcmp (a, "--force") == 0))
-        force = true;
-      else if (strcmp (verb, "rm") == 0 && (strcmp (a, "-s") == 0 || strcmp (a, "--stop") == 0))
-        stop_first = true;
-      else if (strcmp (verb, "rm") == 0 && (strcmp (a, "-v") == 0 || strcmp (a, "--volumes") == 0))
-        vols = true;
-      else if (strcmp (a, "--no-deps") == 0 || strcmp (a, "--remove-orphans") == 0)
-        ;
-      else
+      const struct switch_flag rm_sw[] = {
+        { "-f", "--force", &force, NULL },
+        { "-s", "--stop", &stop_first, NULL },
+        { "-v", "--volumes", &vols, NULL },
+      };
+      const struct switch_flag all_sw[] = {
+        { NULL, "--no-deps", NULL, NULL },
+        { NULL, "--remove-orphans", NULL, NULL },
+      };
+      if (!(strcmp (verb, "rm") == 0 && switch_set (a, rm_sw, ARRAY_SIZE (rm_sw)))
+          && !switch_set (a, all_sw, ARRAY_SIZE (all_sw)))
         return cmd_flag_error (err, vname, "unknown flag: %s", a);
     }
   (void)force;
@@ -2541,21 +2680,20 @@ do_run (struct orch *o, int argc, char **argv, nook_error_t *err)
       V ("-l", "--label") { continue; }
       V ("-v", "--volume") { continue; }
 #undef V
-      if (strcmp (a, "--rm") == 0)
-        rm = true;
-      else if (strcmp (a, "--no-deps") == 0)
-        no_deps = true;
-      else if (strcmp (a, "-T") == 0 || strcmp (a, "--no-TTY") == 0)
-        no_tty = true;
-      else if (strcmp (a, "-t") == 0 || strcmp (a, "--tty") == 0)
-        want_tty = true;
-      else if (strcmp (a, "-d") == 0 || strcmp (a, "--detach") == 0)
-        detach = true;
-      else if (strcmp (a, "--service-ports") == 0)
-        x.service_ports = true;
-      else if (strcmp (a, "-i") == 0 || strcmp (a, "--interactive") == 0
-               || strcmp (a, "--build") == 0 || strcmp (a, "--quiet-pull") == 0
-               || strcmp (a, "--remove-orphans") == 0 || strcmp (a, "-P") == 0)
+      const struct switch_flag sw[] = {
+        { NULL, "--rm", &rm, NULL },
+        { NULL, "--no-deps", &no_deps, NULL },
+        { "-T", "--no-TTY", &no_tty, NULL },
+        { "-t", "--tty", &want_tty, NULL },
+        { "-d", "--detach", &detach, NULL },
+        { NULL, "--service-ports", &x.service_ports, NULL },
+        { "-i", "--interactive", NULL, NULL },
+        { NULL, "--build", NULL, NULL },
+        { NULL, "--quiet-pull", NULL, NULL },
+        { NULL, "--remove-orphans", NULL, NULL },
+        { "-P", NULL, NULL, NULL },
+      };
+      if (switch_set (a, sw, ARRAY_SIZE (sw)))
         ;
       else if (strcmp (a, "--") == 0)
         {
@@ -2653,7 +2791,7 @@ static int
 do_exec (struct orch *o, int argc, char **argv, nook_error_t *err)
 {
   char **a = argv_of ("exec", NULL);
-  bool no_tty = false, detach = false;
+  bool no_tty = false, detach = false, privileged = false;
   int index = 0;
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; i++)
@@ -2689,16 +2827,14 @@ do_exec (struct orch *o, int argc, char **argv, nook_error_t *err)
           index = atoi (val);
           continue;
         }
-      if (strcmp (x, "-T") == 0 || strcmp (x, "--no-TTY") == 0)
-        no_tty = true;
-      else if (strcmp (x, "-d") == 0 || strcmp (x, "--detach") == 0)
-        detach = true;
-      else if (strcmp (x, "--privileged") == 0)
-        strv_push (&a, "--privileged");
-      else if (strcmp (x, "-i") == 0 || strcmp (x, "--interactive") == 0 || strcmp (x, "-t") == 0
-               || strcmp (x, "--tty") == 0)
-        ;
-      else
+      const struct switch_flag sw[] = {
+        { "-T", "--no-TTY", &no_tty, NULL },
+        { "-d", "--detach", &detach, NULL },
+        { NULL, "--privileged", &privileged, NULL },
+        { "-i", "--interactive", NULL, NULL },
+        { "-t", "--tty", NULL, NULL },
+      };
+      if (!switch_set (x, sw, ARRAY_SIZE (sw)))
         {
           strv_free (a);
           return cmd_flag_error (err, "compose exec", "unknown flag: %s", x);
@@ -2720,6 +2856,8 @@ do_exec (struct orch *o, int argc, char **argv, nook_error_t *err)
       strv_free (a);
       return -1;
     }
+  if (privileged)
+    strv_push (&a, "--privileged");
   if (detach)
     strv_push (&a, "-d");
   else
