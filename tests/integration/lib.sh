@@ -166,12 +166,23 @@ check_store_clean() {
 # (an "rc=STATUS" line per command, the file's choice) in $T_SCRATCH/loopI.log; then
 # checks that no command crashed (a signal's status) or said the store was corrupt, and
 # that some succeeded. The logs together are left in LOOPS_OUT.
+loops_done() {
+  local i
+  for ((i = 1; i <= $1; i++)); do [ -e "$T_SCRATCH/loop$i.end" ] || return 1; done
+}
 run_loops() {
   local i loop_pids=()
   for ((i = 1; i <= $1; i++)); do
-    loop "$i" >"$T_SCRATCH/loop$i.log" 2>&1 </dev/null &
+    { loop "$i" >"$T_SCRATCH/loop$i.log" 2>&1 </dev/null; : >"$T_SCRATCH/loop$i.end"; } &
     loop_pids+=($!)
   done
+  # (a deadline: a hang shows what each loop did last and what the user's processes wait
+  # on, instead of the file's timeout with nothing to read)
+  if ! poll 150 loops_done "$1"; then
+    fail "the $1 loops end (not within 150 s)" "$(tail -n 3 "$T_SCRATCH"/loop*.log)" \
+      "$(ps -o pid,ppid,stat,wchan:24,etime,args -u "$(id -u)" 2>&1)"
+    kill "${loop_pids[@]}" 2>/dev/null
+  fi
   for i in "${loop_pids[@]}"; do wait "$i"; done
   LOOPS_OUT=$(cat "$T_SCRATCH"/loop*.log)
   check_no_match "no command of the loops crashed or saw corruption" \
