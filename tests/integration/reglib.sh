@@ -31,6 +31,11 @@ free_port() {
   echo "$p"
 }
 
+# own_listener PORT PID: PID is what listens on 127.0.0.1:PORT (asked once it answers).
+own_listener() {
+  ss -ltnpH "sport = :$1" 2>/dev/null | grep -q "pid=$2,"
+}
+
 # start_registry NAME [HTPASSWD [TLSDIR]]: a docker-registry in $T_SCRATCH/NAME (basic auth
 # with HTPASSWD, HTTPS with TLSDIR/srv.crt and srv.key); sets REG_PORT.
 start_registry() {
@@ -49,8 +54,9 @@ start_registry() {
     env -u REGISTRY_AUTH_FILE docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
     pid=$!
     SERVER_PIDS+=("$pid")
-    # ready when it answers; a port taken meanwhile makes it exit: try the next one
-    if helper wait "$REG_PORT" 20 && kill -0 "$pid" 2>/dev/null; then
+    # ready when it answers and the listener is its own (a port taken meanwhile, by the
+    # other test user's server say, makes it exit, while the other answers): else the next
+    if helper wait "$REG_PORT" 20 && own_listener "$REG_PORT" "$pid"; then
       return 0
     fi
     kill "$pid" 2>/dev/null
