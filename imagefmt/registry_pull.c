@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #define DEFAULT_PARALLEL 3
+/* attempts of a pull whose blobs an rmi removed meanwhile (EAGAIN) */
+#define PULL_AGAIN_MAX 8
 
 void
 imagefmt_pull_result_clear (struct imagefmt_pull_result *r)
@@ -297,7 +299,10 @@ pull_from (struct pull_ctx *c, struct imagefmt_registry *r, const char *repo,
     }
   if (imagefmt_manifest_parse (data, len, mt, &m, err) < 0)
     return -1;
-  /* Already here, whole?  Then only the tag is (re)written. */
+  /* Already here, whole?  Then only the tag is (re)written.  Decided anew on each
+   * attempt: an attempt after an rmi took blobs meanwhile (EAGAIN, imagefmt_pull) that
+   * kept the verdict of the one before fetched nothing and failed again, forever. */
+  out->up_to_date = false;
   if (imagefmt_store_has_blob (c->s, digest) && imagefmt_store_has_blob (c->s, m.config.digest))
     {
       bool all = true;
@@ -356,6 +361,7 @@ pull_from (struct pull_ctx *c, struct imagefmt_registry *r, const char *repo,
   else
     for (size_t i = 0; i < m.n_layers; i++)
       report (&c->rep, m.layers[i].digest, "Already exists", -1, -1);
+  test_hook ("pull-before-add"); /* (an rmi here takes blobs the pull found or fetched) */
   if (imagefmt_store_add_image (c->s, c->full, data, len, mt, top_digest, &out->manifest_digest,
                                 err)
       < 0)
@@ -418,6 +424,7 @@ imagefmt_pull (struct imagefmt_store *s, const char *refstr, const struct imagef
   while (src[ns].url)
     ns++;
   nook_error_t last = NULL;
+  int again = 0;
   for (size_t i = 0; i < ns; i++)
     {
       bool mirror = o->sources == NULL && i < nm;
@@ -442,8 +449,10 @@ imagefmt_pull (struct imagefmt_store *s, const char *refstr, const struct imagef
                         e->msg);
       nook_error_free (&last);
       last = e;
-      if (e->code == EAGAIN)
-        i--; /* an rmi took a blob meanwhile: once more from the same source */
+      /* an rmi took a blob meanwhile: once more from the same source, a few times (rmi
+       * after rmi racing it: then the error, not a pull that never ends) */
+      if (e->code == EAGAIN && ++again < PULL_AGAIN_MAX)
+        i--;
     }
   free (own);
   if (ret < 0 && last == NULL)
