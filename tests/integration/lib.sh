@@ -144,6 +144,19 @@ skip_all() {
   exit 77
 }
 
+# has_hooked: whether the hooked test build (util/test_hook.h; `make` builds
+# build/nook-testhooks, the runner names it in NOOK_HOOKED) is there; when it is not, a
+# failing check says so (the checks that need it cannot be made). need_hooked: the same,
+# and the file ends there.
+has_hooked() {
+  [ -n "${NOOK_HOOKED:-}" ] && [ -x "$NOOK_HOOKED" ] && return 0
+  fail "the hooked test build is available (make builds build/nook-testhooks)" "NOOK_HOOKED='${NOOK_HOOKED:-}'"
+  return 1
+}
+need_hooked() {
+  has_hooked || done_testing
+}
+
 setup_image() {
   local stamp=$NOOK_ROOT/.nook-test-busybox
   [ -e "$stamp" ] && return 0

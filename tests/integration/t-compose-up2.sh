@@ -204,7 +204,7 @@ nrun network ls --format '{{.Name}}'
 check_no_match "no network left" 'kl_default' "$OUT"
 
 # --- SIGKILL of nook while a container is being created (the hooked build stops there)
-if [ -n "${NOOK_HOOKED:-}" ] && [ -x "$NOOK_HOOKED" ]; then
+if has_hooked; then
   H=$T_SCRATCH/hooks
   mkdir -p "$H"
   mkfifo "$H/container-created.reached" "$H/container-created.go"

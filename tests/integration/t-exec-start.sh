@@ -7,10 +7,7 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 setup_image
-if [ -z "${NOOK_HOOKED:-}" ] || [ ! -x "$NOOK_HOOKED" ]; then
-  fail "the hooked test build is available (make builds build/nook-testhooks)"
-  done_testing
-fi
+need_hooked
 
 tag=xs$$
 hooks=$T_SCRATCH/hooks

@@ -12,10 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 setup_image
 
-if [ -z "${NOOK_HOOKED:-}" ] || [ ! -x "$NOOK_HOOKED" ]; then
-  fail "the hooked test build is available (make builds build/nook-testhooks)" "NOOK_HOOKED='${NOOK_HOOKED:-}'"
-  done_testing
-fi
+need_hooked
 hooks=$T_SCRATCH/hooks
 mkdir -p "$hooks"
 gates() { local p; for p in "$@"; do rm -f "$hooks/$p.reached" "$hooks/$p.go"; mkfifo "$hooks/$p.reached" "$hooks/$p.go"; done; }

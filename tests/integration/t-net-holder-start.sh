@@ -9,9 +9,7 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 setup_image
-if [ -z "${NOOK_HOOKED:-}" ] || [ ! -x "$NOOK_HOOKED" ]; then
-  skip_all "no hooked build (NOOK_HOOKED)"
-fi
+need_hooked
 
 H=$T_SCRATCH/hooks
 mkdir -p "$H"

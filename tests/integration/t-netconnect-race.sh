@@ -17,10 +17,7 @@
 . "$(dirname "$0")/lib.sh"
 setup_image
 
-if [ -z "${NOOK_HOOKED:-}" ] || [ ! -x "$NOOK_HOOKED" ]; then
-  fail "the hooked test build is available (make builds build/nook-testhooks)" "NOOK_HOOKED='${NOOK_HOOKED:-}'"
-  done_testing
-fi
+need_hooked
 
 V=$T_SCRATCH/v
 mkdir -p "$V"

@@ -12,8 +12,7 @@
 . "$(dirname "$0")/reglib.sh"
 reg_setup race
 S=$T_SCRATCH
-[ -n "${NOOK_HOOKED:-}" ] && [ -x "$NOOK_HOOKED" ] \
-  || { fail "the hooked test build is available (make builds build/nook-testhooks)"; done_testing; }
+need_hooked
 
 mkdir -p "$S/img"
 head -c 200000 /dev/urandom >"$S/img/data"

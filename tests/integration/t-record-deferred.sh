@@ -12,10 +12,7 @@
 setup_image
 export NOOK_RUN_TIMEOUT=60
 
-if [ -z "${NOOK_HOOKED:-}" ] || [ ! -x "$NOOK_HOOKED" ]; then
-  fail "the hooked test build is available (make builds build/nook-testhooks)" "NOOK_HOOKED='${NOOK_HOOKED:-}'"
-  done_testing
-fi
+need_hooked
 
 # A run that parks its directory (and its config.json) in the pool, and one more, which
 # empties it while its child sets up (a run that wrote nothing parks its directory as

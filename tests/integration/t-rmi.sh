@@ -26,10 +26,7 @@ mkfifo "$hooks/image-resolved.reached" "$hooks/image-resolved.go"
 NOOK_TEST_HOOK_DIR=$hooks timeout 30 "$NOOK" run --rm busybox true </dev/null >/dev/null 2>&1
 check_eq "build/nook has no test hook (a hooked one would wait here)" 0 "$?"
 
-if [ -z "${NOOK_HOOKED:-}" ] || [ ! -x "$NOOK_HOOKED" ]; then
-  fail "the hooked test build is available (make builds build/nook-testhooks)" "NOOK_HOOKED='${NOOK_HOOKED:-}'"
-  done_testing
-fi
+need_hooked
 
 # ---- an rmi while a run has resolved the image but not yet recorded its container ----
 # The run holds images.lock (shared) from its lookup until its record is written: the

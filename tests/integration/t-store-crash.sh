@@ -22,10 +22,7 @@ tar -C "$S/r" -cf "$S/r.tar" .
 big=$("$NOOK" images -q --no-trunc big:1)
 "$NOOK" rmi big:1 >/dev/null
 
-if [ -z "${NOOK_HOOKED:-}" ] || [ ! -x "$NOOK_HOOKED" ]; then
-  fail "the hooked test build is available (make builds build/nook-testhooks)" "NOOK_HOOKED='${NOOK_HOOKED:-}'"
-  done_testing
-fi
+need_hooked
 hooks=$S/hooks
 mkdir -p "$hooks"
 for point in load-staged load-blobs-linked; do
