@@ -47,6 +47,17 @@ new_keepers() {
   done
 }
 
+# connect_reach NET CONTAINER [ALIAS]: `network connect` works, and a container on NET
+# reaches CONTAINER (by ALIAS when given).
+connect_reach() {
+  local to=${3:-$2}
+  nrun network connect ${3:+--alias "$3"} "$1" "$2"
+  check_eq "network connect ${3:+--alias $3 }$1 $2 ($NOOK_TEST_USER_KIND)" 0 "$RC"
+  [ "$RC" = 0 ] || diag "$ERR"
+  nrun run --rm --network "$1" busybox ping -c1 -W30 "$to"
+  check_eq "a container on $1 reaches $2${3:+ by the alias}" 0 "$RC"
+}
+
 # --- 1. the keeper's start raced by a second store's holder ---------------------------------
 nrun network create lab
 nrun network create --subnet 10.88.0.0/16 lab2
@@ -96,11 +107,7 @@ check_eq "the second store's run succeeds" 0 "$(cat "$T_SCRATCH/r2.rc" 2>/dev/nu
 wait_until "b is up" 60 test -e "$V/b.ready" || diag "$(cat "$T_SCRATCH/b.err")"
 nk=$(new_keepers | wc -l)
 check_eq "one keeper for the user, not a second one that replaced the first" 1 "$nk"
-nrun network connect --alias bee lab2 b
-check_eq "network connect --alias bee lab2 b ($NOOK_TEST_USER_KIND)" 0 "$RC"
-[ "$RC" = 0 ] || diag "$ERR"
-nrun run --rm --network lab2 busybox ping -c1 -W30 bee
-check_eq "a container on lab2 reaches b by the alias" 0 "$RC"
+connect_reach lab2 b bee
 : >"$V/stop"
 for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 PIDS=()
@@ -124,11 +131,7 @@ id=$(keeper_identity "$k")
 [ -n "$k" ] && kill -TERM "$k"
 gone() { [ "$(keeper_identity "$k")" != "$id" ]; }
 wait_until "the keeper ended" 10 gone || true
-nrun network connect lab4 c
-check_eq "network connect lab4 c after the keeper ended ($NOOK_TEST_USER_KIND)" 0 "$RC"
-[ "$RC" = 0 ] || diag "$ERR"
-nrun run --rm --network lab4 busybox ping -c1 -W30 c
-check_eq "a container on lab4 reaches c" 0 "$RC"
+connect_reach lab4 c
 : >"$V/stop"
 for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 PIDS=()
