@@ -78,10 +78,23 @@ test_active_needs_single_and_program (void **state)
   free (emu);
 }
 
-
 /* ---- the stacked pair answers as the single program ----
  * A classic BPF evaluator for what libseccomp and sandbox_credemu_notify_bpf
  * emit (loads of seccomp_data words, ALU on A, jumps on K or X, returns). */
+
+/* A load from scratch memory or of the constant, into *v (false: another mode). */
+static bool
+mem_or_imm (const struct sock_filter *i, const uint32_t *mem, uint32_t *v)
+{
+  if (BPF_MODE (i->code) == BPF_MEM)
+    *v = mem[i->k];
+  else if (BPF_MODE (i->code) == BPF_IMM)
+    *v = i->k;
+  else
+    return false;
+  return true;
+}
+
 static uint32_t
 eval (const struct sock_filter *f, size_t n, const struct seccomp_data *d)
 {
@@ -98,19 +111,11 @@ eval (const struct sock_filter *f, size_t n, const struct seccomp_data *d)
               assert_true (i->k % 4 == 0 && i->k < sizeof *d);
               memcpy (&a, (const char *)d + i->k, 4);
             }
-          else if (BPF_MODE (i->code) == BPF_MEM)
-            a = mem[i->k];
-          else if (BPF_MODE (i->code) == BPF_IMM)
-            a = i->k;
-          else
+          else if (!mem_or_imm (i, mem, &a))
             fail_msg ("ld mode %#x", i->code);
           break;
         case BPF_LDX:
-          if (BPF_MODE (i->code) == BPF_MEM)
-            x = mem[i->k];
-          else if (BPF_MODE (i->code) == BPF_IMM)
-            x = i->k;
-          else
+          if (!mem_or_imm (i, mem, &x))
             fail_msg ("ldx mode %#x", i->code);
           break;
         case BPF_ST:
@@ -122,11 +127,20 @@ eval (const struct sock_filter *f, size_t n, const struct seccomp_data *d)
         case BPF_ALU:
           switch (BPF_OP (i->code))
             {
-            case BPF_AND: a &= src; break;
-            case BPF_OR: a |= src; break;
-            case BPF_ADD: a += src; break;
-            case BPF_SUB: a -= src; break;
-            default: fail_msg ("alu op %#x", i->code);
+            case BPF_AND:
+              a &= src;
+              break;
+            case BPF_OR:
+              a |= src;
+              break;
+            case BPF_ADD:
+              a += src;
+              break;
+            case BPF_SUB:
+              a -= src;
+              break;
+            default:
+              fail_msg ("alu op %#x", i->code);
             }
           break;
         case BPF_JMP:
@@ -134,12 +148,24 @@ eval (const struct sock_filter *f, size_t n, const struct seccomp_data *d)
             bool t;
             switch (BPF_OP (i->code))
               {
-              case BPF_JA: pc += i->k; continue;
-              case BPF_JEQ: t = a == src; break;
-              case BPF_JGT: t = a > src; break;
-              case BPF_JGE: t = a >= src; break;
-              case BPF_JSET: t = (a & src) != 0; break;
-              default: fail_msg ("jmp op %#x", i->code); t = false;
+              case BPF_JA:
+                pc += i->k;
+                continue;
+              case BPF_JEQ:
+                t = a == src;
+                break;
+              case BPF_JGT:
+                t = a > src;
+                break;
+              case BPF_JGE:
+                t = a >= src;
+                break;
+              case BPF_JSET:
+                t = (a & src) != 0;
+                break;
+              default:
+                fail_msg ("jmp op %#x", i->code);
+                t = false;
               }
             pc += t ? i->jt : i->jf;
             break;
@@ -165,7 +191,7 @@ static uint32_t
 stacked (uint32_t r1, uint32_t r2)
 {
   return (int32_t)(r1 & SECCOMP_RET_ACTION_FULL) <= (int32_t)(r2 & SECCOMP_RET_ACTION_FULL) ? r1
-                                                                                               : r2;
+                                                                                            : r2;
 }
 
 static uint32_t
