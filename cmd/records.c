@@ -132,7 +132,7 @@ generated_name (const char *id, int attempt)
  * A container that wrote nothing leaves only overlayfs' own work/work tree
  * (three directories; removing them waited ~0.3 ms for the disk's discards
  * here): such a directory is parked as it is, as .pool/.d-<id>, and the next
- * run empties it while its own child sets up (container_pool_clean). */
+ * run empties it while its own command runs (container_pool_clean). */
 
 #define POOL_MAX 8
 

@@ -268,7 +268,7 @@ struct run_state
   struct container_record rec;
   char *rec_name;
   struct health_config *health; /* its healthcheck, or NULL (cmd/health.h) */
-  json_t *ev_attrs;   /* direct path: its events' attributes, read while the child sets up */
+  json_t *ev_attrs;   /* direct path: its events' attributes, read while the command runs */
   json_t *ev_volumes; /* ... and its volumes (NULL: none), for mount/unmount */
 };
 
@@ -309,10 +309,10 @@ ended_under_supervisor (void *data, int status)
   (void)empty_while_torn_down (data, status);
 }
 
-/* The child is setting the container up (on the other core, if there is
- * one): empty what earlier runs left in the pool. */
+/* The command runs (on the other core, if there is one): record the container,
+ * tell its events, empty what earlier runs left in the pool. */
 static void
-clean_while_child_sets_up (void *data)
+clean_while_command_runs (void *data)
 {
   struct run_state *st = data;
   if (st->record_deferred)
@@ -543,8 +543,8 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
   if (quick && spec->seccomp_bpf && st->seccomp_file && strrchr (st->seccomp_file, '/'))
     json_object_set_new (extra, "SeccompProgram",
                          json_string (strrchr (st->seccomp_file, '/') + 1));
-  /* (the quick path writes config.json while its child sets up: ~0.1 ms of ext4 off
-   * the path; ps shows the container once written, before its command starts) */
+  /* (the quick path writes config.json once its command has started: ~0.1 ms of ext4
+   * off the path; ps shows the container once written, just after its command started) */
   if (quick)
     rec.deferred_name = &st->rec_name;
   if (getuid () == 0 && !st->ids0.single && open_store_for_root (st->store, err) < 0)
@@ -566,7 +566,7 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
     return -1;
   st->created = true;
   /* The image was held from its lookup (an rmi waited); the record now says a running
-   * container uses it (quick path: once written, clean_while_child_sets_up). */
+   * container uses it (quick path: once written, clean_while_command_runs). */
   if (!st->record_deferred)
     {
       imagefmt_hold_release (steal_pointer (&st->hold));
@@ -658,7 +658,7 @@ launch (const struct run_opts *o, struct run_state *st, bool create, nook_error_
        * itself, and returns without waiting for the kernel's teardown when the container
        * wrote nothing */
       struct sandbox_hooks hooks = { .command_ended = empty_while_torn_down,
-                                     .child_setting_up = clean_while_child_sets_up,
+                                     .command_started = clean_while_command_runs,
                                      .network = network_started,
                                      .data = st };
       st->empty_ok = false;

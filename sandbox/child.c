@@ -361,8 +361,10 @@ struct early
   bool make_netns;  /* make the network namespace, lo up, before the program */
   int net_ready[2]; /* ... a byte once made (net_rc: 0 or -errno) */
   long net_rc;
-  long lo_rc; /* 0, or -errno of bringing lo up (after net_ready) */
-  int pidfd;  /* the init joins the namespace through it */
+  long lo_rc;     /* 0, or -errno of bringing lo up (after net_ready) */
+  int pidfd;      /* the init joins the namespace through it */
+  bool spread;    /* its CPUs narrowed to those the init is not on (early_spread) */
+  cpu_set_t cpus; /* ... and what they were, restored before it goes on */
   char *stack;
   size_t stack_size;
   pid_t pid;
@@ -449,6 +451,26 @@ early_close_net (struct early *e)
   e->net_ready[0] = e->pidfd = -1;
 }
 
+/* A task the kernel makes is queued on its parent's CPU, and the other cores'
+ * idle balancing pulls it only later: the command made the network namespace
+ * ~0.4 ms after its clone here (2 cores), while the init, busy on its core,
+ * mounted, then waited for it at /sys.  Narrowed to the CPUs but the init's, it
+ * is moved to an idle one at once; its own set comes back before it goes on
+ * (early_go), so the command runs where the container may. */
+static void
+early_spread (struct early *e)
+{
+  e->spread = false;
+  if (sched_getaffinity (0, sizeof e->cpus, &e->cpus) < 0 || CPU_COUNT (&e->cpus) < 2)
+    return;
+  cpu_set_t others = e->cpus;
+  int here = sched_getcpu ();
+  if (here < 0 || !CPU_ISSET (here, &others))
+    return;
+  CPU_CLR (here, &others);
+  e->spread = sched_setaffinity (e->pid, sizeof others, &others) == 0;
+}
+
 /* Start the command now if it may load its program early; false if not.
  * make_netns: it makes the network namespace first (early_join_netns).
  * emu_sock: where the listener goes under credential emulation (-1 if none):
@@ -507,6 +529,8 @@ early_start (const struct nook_spec *spec, int err_fd, bool make_netns, int emu_
                : clone (early_main, e->stack + e->stack_size,
                         CLONE_VM | (make_netns ? CLONE_PIDFD : 0) | SIGCHLD, e, &e->pidfd);
   sigprocmask (SIG_SETMASK, &old, NULL);
+  if (e->pid > 0)
+    early_spread (e);
   close (e->go[0]);
   close (e->done[1]);
   /* (its copy is the command's: the struct is shared, the fd tables are not) */
@@ -549,12 +573,21 @@ early_join_netns (struct early *e, nook_error_t *err)
   return rc;
 }
 
-/* Let it go on, and wait until it has exec'd or died (its stack is ours). */
-static void
-early_go (struct early *e)
+/* Let it go on, and wait until it has exec'd or died (its stack is ours).
+ * -1 if its CPUs could not be given back: it is killed. */
+static int
+early_go (struct early *e, nook_error_t *err)
 {
   char c = 1, buf[8];
   ssize_t n = 0;
+  if (e->spread && sched_setaffinity (e->pid, sizeof e->cpus, &e->cpus) < 0)
+    {
+      int errsv = errno;
+      kill (e->pid, SIGKILL);
+      close (e->go[1]);
+      close (e->done[0]);
+      return nook_error_set (err, errsv, "give the command back its CPUs");
+    }
   if (write (e->go[1], &c, 1) == 1)
     do
       n = read (e->done[0], buf, sizeof buf);
@@ -563,6 +596,7 @@ early_go (struct early *e)
   close (e->done[0]);
   munmap (e->stack, e->stack_size);
   free (e->bpf_copy);
+  return 0;
 }
 #else
 struct early
@@ -585,9 +619,10 @@ early_join_netns (struct early *e, nook_error_t *err)
   return 0;
 }
 
-static void
-early_go (struct early *e)
+static int
+early_go (struct early *e, nook_error_t *err)
 {
+  return 0;
 }
 #endif
 
@@ -861,7 +896,11 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
   int pidsfd = sandbox_open_pids ();
   pid_t pid = early.pid;
   if (pid > 0)
-    early_go (&early); /* started at the rootfs, its program loaded meanwhile */
+    {
+      /* (started at the rootfs, its program loaded meanwhile) */
+      if (early_go (&early, &err) < 0)
+        child_fail (err_fd, err);
+    }
   else
     pid = start_late (&args, err_fd);
   if (emu[0] >= 0)

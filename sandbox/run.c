@@ -459,8 +459,6 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
     close (ns.userns_fd);
   if (ns.netns_fd >= 0)
     close (ns.netns_fd);
-  if (rc == 0 && hooks && hooks->child_setting_up)
-    hooks->child_setting_up (hooks->data);
 
   if (rc == 0 && spec->tty)
     {
@@ -478,15 +476,30 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
   if (ttys[0] >= 0)
     close (ttys[0]);
   /* Nothing of ours waits for the command's execve when no pty, network or supervisor
-   * follows it: nook sleeps until the container ends (one wake-up, not two; under load
-   * each costs a turn on a busy core), then reads what the error pipe holds by then (a
-   * failed setup or execve wrote it before its writers all closed: the init closes its
-   * end before it waits, the command's closed at execve or its end). */
+   * follows it: nook sleeps until the container ends, then reads what the error pipe
+   * holds by then (a failed setup or execve wrote it before its writers all closed: the
+   * init closes its end before it waits, the command's closed at execve or its end). */
   bool wait_exec = spec->tty || net_hook || (hooks && hooks->supervise);
+  bool set_up = rc == 0;
   if (rc == 0 && wait_exec && errpipe_recv (errp[0], err) != 0)
     rc = -1;
   if (wait_exec)
     trace_mark ("command started");
+  /* The caller's work waits for the command's start (it would take a core from the
+   * setup): the pipe's first byte or its end, left unread (read after the wait, as
+   * without it), or a signal (the wait loop takes it). */
+  if (set_up && hooks && hooks->command_started)
+    {
+      if (!wait_exec)
+        {
+          struct pollfd pf[2]
+              = { { .fd = errp[0], .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+          while (poll (pf, 2, -1) < 0 && errno == EINTR)
+            ;
+          trace_mark ("command started");
+        }
+      hooks->command_started (hooks->data);
+    }
 
   int status;
   if (rc < 0)

@@ -52,6 +52,17 @@ check_eq "the command runs in the init's session" "2 1 sh" \
   "$(awk '$3 == "sh" { print $1, $2, $3 }' <<<"$OUT")"
 check_match "the command is filtered and has no_new_privs" 'Seccomp:[[:space:]]+2' "$OUT"
 check_match "(no_new_privs)" 'NoNewPrivs:[[:space:]]+1' "$OUT"
+# The early command is queued on a CPU the init is not on, then given its CPUs back
+# before it goes on: it runs on every CPU nook may use (or the one nook is bound to).
+host_cpus=$(awk '/^Cpus_allowed_list:/ { print $2 }' /proc/self/status)
+[ "$(nproc)" -ge 2 ] || diag "one CPU here: the narrowing of the early command is not exercised"
+nrun run --rm busybox sh -c 'grep -E "^Cpus_allowed_list:" /proc/self/status'
+check_eq "the command may run on every CPU nook may ($host_cpus)" "$host_cpus" "$(awk '{ print $2 }' <<<"$OUT")"
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  last=$(($(nproc) - 1))
+  OUT=$(taskset -c "$last" "$NOOK" run --rm busybox sh -c 'grep -E "^Cpus_allowed_list:" /proc/self/status' 2>&1)
+  check_eq "bound to CPU $last, nook's command is too" "$last" "$(awk '{ print $2 }' <<<"$OUT")"
+fi
 nrun run --rm busybox ls /proc/self/fd 7</etc/hostname 8<&0
 check_eq "an fd given to nook (7, 8) does not reach the command" "0 1 2 3" "$(echo $OUT)"
 nrun run --rm --ulimit nofile=64:64 busybox sh -c 'ulimit -n'
