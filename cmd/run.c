@@ -268,7 +268,7 @@ struct run_state
   struct container_record rec;
   char *rec_name;
   struct health_config *health; /* its healthcheck, or NULL (cmd/health.h) */
-  json_t *ev_attrs;   /* direct path: its events' attributes, read while the command runs */
+  json_t *ev_attrs;   /* direct path: its events' attributes, read while the child sets up */
   json_t *ev_volumes; /* ... and its volumes (NULL: none), for mount/unmount */
 };
 
@@ -309,10 +309,11 @@ ended_under_supervisor (void *data, int status)
   (void)empty_while_torn_down (data, status);
 }
 
-/* The command runs (on the other core, if there is one): record the container,
- * tell its events, empty what earlier runs left in the pool. */
+/* The child is setting the container up (on the other core, if there is one):
+ * record the container, so that ps lists it (and exec waits for its command)
+ * before its command starts. */
 static void
-clean_while_command_runs (void *data)
+record_while_child_sets_up (void *data)
 {
   struct run_state *st = data;
   if (st->record_deferred)
@@ -329,8 +330,15 @@ clean_while_command_runs (void *data)
                                                     &st->ev_volumes);
       events_container_with (imagefmt_store_root (st->store), st->id, "create", st->ev_attrs, NULL);
     }
-  /* (the direct path's start: its command is being set up; the attributes kept for its
-   * end, which then reads no file) */
+}
+
+/* The command runs (on the other core, if there is one): tell its start, empty what
+ * earlier runs left in the pool. */
+static void
+clean_while_command_runs (void *data)
+{
+  struct run_state *st = data;
+  /* (the attributes kept for its end, which then reads no file) */
   if (st->ev_attrs == NULL)
     st->ev_attrs
         = events_container_attrs_mounts (imagefmt_store_root (st->store), st->id, &st->ev_volumes);
@@ -543,8 +551,8 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
   if (quick && spec->seccomp_bpf && st->seccomp_file && strrchr (st->seccomp_file, '/'))
     json_object_set_new (extra, "SeccompProgram",
                          json_string (strrchr (st->seccomp_file, '/') + 1));
-  /* (the quick path writes config.json once its command has started: ~0.1 ms of ext4
-   * off the path; ps shows the container once written, just after its command started) */
+  /* (the quick path writes config.json while its child sets up: ~0.1 ms of ext4 off
+   * the path; ps shows the container once written, before its command starts) */
   if (quick)
     rec.deferred_name = &st->rec_name;
   if (getuid () == 0 && !st->ids0.single && open_store_for_root (st->store, err) < 0)
@@ -566,7 +574,7 @@ prepare (struct nook_ctx *ctx, const struct run_opts *o, int stop_timeout, struc
     return -1;
   st->created = true;
   /* The image was held from its lookup (an rmi waited); the record now says a running
-   * container uses it (quick path: once written, clean_while_command_runs). */
+   * container uses it (quick path: once written, record_while_child_sets_up). */
   if (!st->record_deferred)
     {
       imagefmt_hold_release (steal_pointer (&st->hold));
@@ -658,6 +666,7 @@ launch (const struct run_opts *o, struct run_state *st, bool create, nook_error_
        * itself, and returns without waiting for the kernel's teardown when the container
        * wrote nothing */
       struct sandbox_hooks hooks = { .command_ended = empty_while_torn_down,
+                                     .child_setting_up = record_while_child_sets_up,
                                      .command_started = clean_while_command_runs,
                                      .network = network_started,
                                      .data = st };

@@ -459,6 +459,8 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
     close (ns.userns_fd);
   if (ns.netns_fd >= 0)
     close (ns.netns_fd);
+  if (rc == 0 && hooks && hooks->child_setting_up)
+    hooks->child_setting_up (hooks->data);
 
   if (rc == 0 && spec->tty)
     {

@@ -38,10 +38,13 @@ struct sandbox_hooks
    * sandbox_run then returns the status at once, without waiting for the
    * init's exit (the teardown); the init is reaped by whoever inherits it. */
   bool (*command_ended) (void *data, int status);
+  /* The child got its id maps and is setting the container up: nook has
+   * nothing to do until it reports, so the caller may do work of its own. */
+  void (*child_setting_up) (void *data);
   /* The command has exec'd (its setup went well; the execve itself may still
-   * have failed): the caller's own work, done while the command runs rather
-   * than while the child sets up, where it would take a core from the child or
-   * from the command that makes the network namespace meanwhile. */
+   * have failed): the caller's work that can wait for it, done while the
+   * command runs rather than while the child sets up, where it would take a
+   * core from the child or from the command that makes the network namespace. */
   void (*command_started) (void *data);
   /* NETWORK_TAP and NETWORK_HELPER: the container's namespaces exist (see struct
    * sandbox_netns), the command has not started.  Returns -1 with *err to fail
