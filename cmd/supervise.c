@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -247,7 +248,10 @@ struct sup
   int dirfd; /* the container directory */
   int lfd;   /* listening control socket */
   struct logw *log;
-  struct client cl[MAX_CLIENTS];
+  /* MAX_CLIENTS of them (~130 KiB) mapped apart, their pages touched only as clients
+   * come: zeroed in place they were the supervisor's largest memory, and shared on
+   * write with the init and the helpers forked from it, in each one's PSS */
+  struct client *cl;
   int ncl;
   struct container_state st;
   bool attached, capture, detached;
@@ -959,6 +963,7 @@ static int
 on_started (void *data, const struct sandbox_started *s)
 {
   struct sup *S = data;
+  release_unused_stack ();
   restore_stdio (S);
   S->pid = s->pid;
   S->master = s->master;
@@ -1216,6 +1221,13 @@ sup_init (struct sup *S, struct supervise_opts *o, nook_error_t *err)
   S->lfd = S->out_r = S->err_r = S->in_w = S->master = S->sigfd = S->notify = S->ready_fd = -1;
   S->own_sigfd = -1;
   S->saved[0] = S->saved[1] = S->saved[2] = -1;
+  S->cl = mmap (NULL, MAX_CLIENTS * sizeof *S->cl, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (S->cl == MAP_FAILED)
+    {
+      S->cl = NULL;
+      return nook_error_set (err, errno, "mmap");
+    }
   S->dirfd = o->lock_fd >= 0 ? take_fd (&o->lock_fd) : supervise_lock (o->spec->container_dir, err);
   if (S->dirfd < 0)
     return -1;
@@ -1277,6 +1289,9 @@ sup_free (struct sup *S)
     close (S->lfd);
   while (S->ncl > 0)
     drop_client (S, 0);
+  if (S->cl)
+    munmap (S->cl, MAX_CLIENTS * sizeof *S->cl);
+  S->cl = NULL;
   S->st.cgroup = NULL;
   freezer_remove (&S->fz);
   container_state_clear (&S->st);

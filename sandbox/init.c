@@ -3,6 +3,7 @@
  * the command's status (128+N when killed by signal N). */
 #include "sandbox/internal.h"
 #include "sandbox/credemu.h"
+#include "util/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -159,6 +160,7 @@ void
 sandbox_init_run (const struct nook_spec *spec, pid_t child, int notify_fd, int listener,
                   int procfd, int pidsfd)
 {
+  release_unused_stack ();
   int st = listener >= 0 ? sandbox_credemu_supervise (spec, listener, procfd, child)
                          : sandbox_supervise (child);
   finish (st < 0 ? 125 : sandbox_status_code (st), notify_fd, pidsfd);
