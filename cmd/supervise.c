@@ -691,7 +691,7 @@ client_input (struct sup *S, int i, short revents)
   *nl = '\0';
   size_t rest = c->len - (size_t)((unsigned char *)nl + 1 - c->buf);
   char line[256];
-  snprintf (line, sizeof line, "%s", (char *)c->buf);
+  snprintf (line, sizeof line, "%.255s", (char *)c->buf); /* (a longer line is cut) */
   memmove (c->buf, nl + 1, rest);
   c->len = rest;
   int fd = c->fd;
