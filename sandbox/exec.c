@@ -210,9 +210,12 @@ joiner (const struct sandbox_exec *x, int pidfd, int flags, int err_fd, int tty_
 /* W, for a detached command whose end is awaited (x->detached_ended): a process of its
  * own session, outside the container, with nothing of the caller's (a `$(nook exec -d
  * ...)` ends with the caller), parent of A, so that A is reaped at once (its zombie
- * would keep the container's cgroup busy); told the command's status by A's. */
+ * would keep the container's cgroup busy); told the command's status by A's.  With a
+ * pty (-dt) W holds its master while the command runs, as Docker's shim does (closed,
+ * it would hang the command up), reading what the command writes there into nothing
+ * (a full pty would stop it). */
 __attribute__ ((noreturn)) static void
-detached_waiter (const struct sandbox_exec *x, int pidfd, int flags, int err_fd,
+detached_waiter (const struct sandbox_exec *x, int pidfd, int flags, int err_fd, const int ttys[2],
                  const sigset_t *old)
 {
   setsid ();
@@ -236,14 +239,40 @@ detached_waiter (const struct sandbox_exec *x, int pidfd, int flags, int err_fd,
   if (a == 0)
     {
       signal (SIGHUP, SIG_DFL);
-      joiner (x, pidfd, flags, err_fd, -1);
+      if (ttys[0] >= 0)
+        close (ttys[0]);
+      joiner (x, pidfd, flags, err_fd, ttys[1]);
     }
   /* the caller sees the command started when A and B have closed theirs */
   close (err_fd);
   close (pidfd);
+  int master = -1;
+  if (ttys[1] >= 0)
+    close (ttys[1]);
+  if (a > 0 && ttys[0] >= 0)
+    master = fd_recv (ttys[0]);
+  if (ttys[0] >= 0)
+    close (ttys[0]);
+  int apidfd = master >= 0 ? (int)syscall (SYS_pidfd_open, a, 0) : -1;
+  while (apidfd >= 0)
+    {
+      struct pollfd p[2]
+          = { { .fd = apidfd, .events = POLLIN }, { .fd = master, .events = POLLIN } };
+      if (poll (p, 2, -1) < 0 && errno != EINTR)
+        break;
+      if (p[0].revents)
+        break;
+      char buf[4096];
+      if (p[1].revents && read (master, buf, sizeof buf) <= 0 && errno != EINTR && errno != EAGAIN)
+        break; /* hung up: every end of the slave closed */
+    }
+  if (apidfd >= 0)
+    close (apidfd);
   int st = 0;
   while (a > 0 && waitpid (a, &st, 0) < 0 && errno == EINTR)
     ;
+  if (master >= 0)
+    close (master);
   x->detached_ended (x->data, a < 0              ? 126
                               : WIFEXITED (st)   ? WEXITSTATUS (st)
                               : WIFSIGNALED (st) ? 128 + WTERMSIG (st)
@@ -298,12 +327,12 @@ sandbox_exec (const struct sandbox_exec *x, nook_error_t *err)
       return nook_error_set (err, errno, "fork");
     }
   /* (a detached command awaited: A under a waiter W of its own, which P leaves running) */
-  bool waiter = x->detach && x->detached_ended && !x->spec->tty;
+  bool waiter = x->detach && x->detached_ended;
   if (a == 0)
     {
       close (errp[0]);
       if (waiter)
-        detached_waiter (x, pidfd, flags, errp[1], &old);
+        detached_waiter (x, pidfd, flags, errp[1], ttys, &old);
       sigprocmask (SIG_SETMASK, &old, NULL);
       if (ttys[0] >= 0)
         close (ttys[0]);
@@ -314,7 +343,7 @@ sandbox_exec (const struct sandbox_exec *x, nook_error_t *err)
     close (ttys[1]);
   int master = -1;
   struct tty_state ts = { 0 };
-  if (x->spec->tty)
+  if (x->spec->tty && !waiter)
     {
       master = fd_recv (ttys[0]);
       if (master >= 0 && isatty (0))

@@ -58,6 +58,19 @@ check_eq "exec_create, exec_start with the command; exec_die" \
 ids=$(printf '%s\n' "$OUT" | cut -d'|' -f2 | sort -u)
 check_match "one execID, 64 hex digits, on all three" '^[0-9a-f]{64}$' "$ids"
 check_eq "exec_die's exitCode; the container's labels" "3|x" "$(printf '%s\n' "$OUT" | tail -n1 | cut -d'|' -f3-)"
+# exec -d -t: detached as without -t (it returned only once its command had ended, and
+# told no exec_die); the command has its pty while it runs, and its end is told
+nrun exec evx mkfifo /tmp/gate
+NOOK_RUN_TIMEOUT=30 nrun exec -d -t evx sh -c 'tty >/tmp/dt; cat /tmp/gate >/dev/null; exit 5'
+check_eq "exec -d -t returns while its command runs (its gate still shut)" 0 "$RC"
+has_tty() { "$NOOK" exec evx cat /tmp/dt 2>/dev/null | grep -q '^/dev/pts/'; }
+wait_until "the detached command has a pty" 30 has_tty
+nrun exec evx sh -c 'echo go >/tmp/gate'
+dt_died() {
+  "$NOOK" events --since 0 --until 0s --filter container=evx --filter event=exec_die \
+    --format '{{.Actor.Attributes.exitCode}}' | grep -qx 5
+}
+wait_until "exec -d -t's exec_die with its command's exitCode (5)" 30 dt_died
 nrun rename evx evx2
 check_eq "rename" 0 "$RC"
 nrun events --since 0 --until 0s --filter event=rename --format '{{.Actor.ID}} {{.Actor.Attributes.name}} {{.Actor.Attributes.oldName}}'
