@@ -5,7 +5,8 @@
  * process's own cgroup v2 when delegated and it has cgroup.freeze, else
  * /sys/fs/cgroup/freezer/nook-$USER (a v1 freezer subtree root chowned to the
  * user: ci/prepare.sh makes one).  NOOK_CGROUP=none: no freezer.  Each container then gets a child
- * cgroup nook-<id> there: its init joins it first thing (sandbox/child.c, spec's cgroup_procs_fd),
+ * cgroup nook-<id> there: its init is cloned into it (v2, spec's cgroup_dir_fd) or joins it first
+ * thing (v1, or where clone3 cannot: sandbox/child.c, spec's cgroup_procs_fd),
  * pause freezes it and waits for FROZEN, the supervisor removes it at its end.  Without one, pause
  * is SIGSTOP/SIGCONT (cmd/supervise.c). */
 #ifndef NOOK_CMD_FREEZER_H

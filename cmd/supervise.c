@@ -1041,17 +1041,22 @@ run_once (struct sup *S, nook_error_t *err)
   S->err_r = errp[0];
   struct sandbox_hooks hooks
       = { .supervise = on_started, .network = S->o->network ? on_network : NULL, .data = S };
-  cleanup_close int procs = -1;
+  cleanup_close int procs = -1, cgdir = -1;
   if (S->fz.dir)
     {
       procs = freezer_open_procs (&S->fz, err);
       if (procs < 0)
         return -1;
+      /* (v2: the init is cloned into it, procs only if that fails) */
+      if (S->fz.version == 2)
+        cgdir = open (S->fz.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     }
   S->o->spec->cgroup_procs_fd = procs;
+  S->o->spec->cgroup_dir_fd = cgdir;
   trace_mark ("supervisor: sandbox_run");
   int rc = sandbox_run (S->o->spec, &hooks, err);
   S->o->spec->cgroup_procs_fd = -1;
+  S->o->spec->cgroup_dir_fd = -1;
   restore_stdio (S);
   if (S->out_r >= 0)
     close (S->out_r);

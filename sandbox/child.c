@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 int sandbox_parent_pidfd = -1;
+bool sandbox_cloned_into_cgroup;
 
 bool
 sandbox_child_maps_itself (const struct nook_spec *spec)
@@ -796,7 +797,9 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
   sandbox_die_with_parent (sandbox_parent_pidfd);
   /* Into the container's cgroup while our credentials are still nook's (a v1
    * hierarchy lets only the process's owner move it) */
-  if (spec->cgroup_procs_fd > 0)
+  if (spec->cgroup_procs_fd > 0 && sandbox_cloned_into_cgroup)
+    close (spec->cgroup_procs_fd);
+  else if (spec->cgroup_procs_fd > 0)
     {
       if (write (spec->cgroup_procs_fd, "0", 1) < 0)
         {

@@ -21,6 +21,8 @@ int sync_wait (int fd);
 /* A pidfd of the process that clones the container (-1: none), set around the
  * clone: the child checks it right after PR_SET_PDEATHSIG (sandbox_die_with_parent). */
 extern int sandbox_parent_pidfd;
+/* The init was cloned into its cgroup (spec's cgroup_dir_fd): it need not join it. */
+extern bool sandbox_cloned_into_cgroup;
 /* PR_SET_PDEATHSIG, then _exit(125) if the parent (pidfd, or -1 to skip) has
  * already ended: a parent killed before the prctl would leave us running. */
 void sandbox_die_with_parent (int parent_pidfd);

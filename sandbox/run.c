@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -107,6 +108,30 @@ clone_flags (const struct nook_spec *spec, bool joined)
       && !sandbox_child_makes_netns (spec))
     f |= CLONE_NEWNET;
   return f;
+}
+
+/* clone(2) of the container's first process, into its v2 cgroup when the spec names
+ * one: a cgroup.procs write moving it after the clone waits for an RCU grace period
+ * (the threadgroup lock's writer: 8-18 ms here, on every start), a process born there
+ * does not; and a pause can find no moment when the init is outside its cgroup.  The
+ * old way when clone3 or CLONE_INTO_CGROUP is missing or refused (the write then says
+ * why it fails, if it does). */
+static pid_t
+clone_container (const struct nook_spec *spec, unsigned long flags)
+{
+  if (spec->cgroup_dir_fd > 0)
+    {
+      struct clone_args a = { .flags = flags | CLONE_INTO_CGROUP,
+                              .exit_signal = SIGCHLD,
+                              .cgroup = (uint64_t)spec->cgroup_dir_fd };
+      sandbox_cloned_into_cgroup = true; /* (the child's copy says so) */
+      long pid = syscall (SYS_clone3, &a, sizeof a);
+      if (pid >= 0)
+        return (pid_t)pid;
+      sandbox_cloned_into_cgroup = false;
+      log_debug ("clone3 into the container's cgroup: %s", strerror (errno));
+    }
+  return (pid_t)syscall (SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
 }
 
 struct io
@@ -382,8 +407,7 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
   /* The child asks to die with us (PR_SET_PDEATHSIG), then checks this pidfd:
    * had we died between the clone and its prctl, nothing would kill it. */
   sandbox_parent_pidfd = (int)syscall (SYS_pidfd_open, getpid (), 0);
-  pid_t pid
-      = (pid_t)syscall (SYS_clone, clone_flags (spec, joined) | SIGCHLD, NULL, NULL, NULL, NULL);
+  pid_t pid = clone_container (spec, clone_flags (spec, joined));
   if (pid != 0 && sandbox_parent_pidfd >= 0)
     {
       close (sandbox_parent_pidfd);

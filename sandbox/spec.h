@@ -138,6 +138,9 @@ struct nook_spec
    * freezer, for pause; cmd/freezer.h: v1's tasks, v2's cgroup.procs): the init writes
    * itself ("0") there first thing, still with nook's credentials */
   int cgroup_procs_fd;
+  /* > 0: v2, the cgroup's directory: the init is cloned into it (clone3's
+   * CLONE_INTO_CGROUP, Linux 5.7), and writes cgroup_procs_fd only if that failed */
+  int cgroup_dir_fd;
 
   /* Seconds from the first INT/TERM/HUP/QUIT forwarded to the command until
    * the container is killed (--stop-timeout, Docker's 10); -1: only a second

@@ -92,14 +92,45 @@ one_freezer() {
   check "$l: the container's cgroup is removed (within 30 s)" poll 30 gone "$cg"
 }
 
+# born_in_cgroup BASE: a v2 freezer's container init is cloned into its cgroup (clone3's
+# CLONE_INTO_CGROUP): held at the test hook child-cloned, its first step, it is there
+# already (it used to move itself there after, through cgroup.procs, whose writer waits
+# for an RCU grace period on every start; a pause meanwhile missed it).
+born_in_cgroup() {
+  local hooks=$T_SCRATCH/hooks-cg rpid id procs rc=0
+  mkdir -p "$hooks"
+  mkfifo "$hooks/child-cloned.reached" "$hooks/child-cloned.go"
+  NOOK_TEST_HOOK_DIR=$hooks timeout -k 5 90 "$NOOK_HOOKED" run -d --name pcg busybox sleep 1000 \
+    </dev/null >"$T_SCRATCH/pcg.out" 2>&1 &
+  rpid=$!
+  if timeout 60 cat "$hooks/child-cloned.reached" >/dev/null; then
+    id=$("$NOOK" ps -a -q --no-trunc -f name=pcg | head -1)
+    procs=$(cat "$1/nook-$id/cgroup.procs" 2>&1)
+    check_match "v2: the init held at its first step is in the container's cgroup already" \
+      '^[0-9]+$' "$procs"
+    open_gate "$hooks/child-cloned.go" >/dev/null
+    wait "$rpid" || rc=$?
+    check_eq "v2: ... and the run goes on" 0 "$rc"
+  else
+    fail "v2: the run stopped at the test hook child-cloned" "$(cat "$T_SCRATCH/pcg.out")"
+    kill -KILL "$rpid" 2>/dev/null
+  fi
+  "$NOOK" rm -f pcg >/dev/null 2>&1
+}
+
 nrun info --format '{{.Pause}}'
 check_eq "info --format {{.Pause}}" 0 "$RC"
 info=$OUT
 v1dir=/sys/fs/cgroup/freezer/nook-$USER
 if [[ $info =~ ^the\ cgroup\ freezer\ \(v([12])\),\ delegated\ at\ ([^:]*): ]]; then
   ver=${BASH_REMATCH[1]}
+  base=${BASH_REMATCH[2]}
   diag "info: $info"
-  one_freezer "default (v$ver at ${BASH_REMATCH[2]})" "$ver"
+  one_freezer "default (v$ver at $base)" "$ver"
+  if [ "$ver" = 2 ]; then
+    need_hooked
+    born_in_cgroup "$base"
+  fi
   if [ "$ver" = 2 ] && [ -w "$v1dir" ] && [ -w "$v1dir/cgroup.procs" ]; then
     export NOOK_CGROUP=$v1dir
     nrun info --format '{{.Pause}}'
