@@ -10,20 +10,37 @@ cd "$(dirname "$0")/.." || exit 125
 total_pass=0 total_fail=0
 status=0
 failed=()
+diag_lines=() # the current failure's diagnostics, until flush_diag
+ndiag=-1
+
+# The current failure's diagnostics into the list: its first 4 and last 8 lines.
+flush_diag() {
+  local n=${#diag_lines[@]}
+  if [ "$n" -le 12 ]; then
+    failed+=("${diag_lines[@]}")
+  else
+    failed+=("${diag_lines[@]:0:4}" "    [... $((n - 12)) lines ...]" "${diag_lines[@]:n-8}")
+  fi
+  diag_lines=()
+  ndiag=-1
+}
 
 # Runs one suite, streaming its output, and adds its "<name>: N passed, N failed" line.
 run_suite() {
-  local name=$1 script=$2 line found=0 rc=1 label='' ndiag=-1
+  local name=$1 script=$2 line found=0 rc=1 label=''
+  ndiag=-1
   local -A file_of=() # the test file each user runs now
   while IFS= read -r line; do
     case "$line" in
       __rc=*) rc=${line#__rc=} ;;
       *)
         printf '%s\n' "$line"
-        # a failure, and the first lines of its diagnostics (those of the same user, when
-        # two users' files run at once)
+        # a failure, and the first and last lines of its diagnostics (those of the same
+        # user, when two users' files run at once: a failure's cause is often at the end
+        # of the output it shows)
         case "$line" in
           "not ok"* | "["*"] not ok"*)
+            flush_diag
             label=
             [[ $line == "["* ]] && label=${line%%] *}]
             local in=''
@@ -33,16 +50,16 @@ run_suite() {
           "["*"] # t-"*.sh)
             local who=${line%%] *}]
             file_of[$who]=${line##* }
-            [ "$who" != "$label" ] || ndiag=-1
+            [ "$who" != "$label" ] || flush_diag
             ;;
           *)
             # (a line of the same user that is not a diagnostic ends them)
             local pre=${label:+$label }
             if [ "$ndiag" -ge 0 ] && [[ $line == "$pre"* ]]; then
-              if [[ $line == "$pre#  "* ]] && [ "$ndiag" -lt 12 ]; then
-                failed+=("    ${line#"$pre"}"); ndiag=$((ndiag + 1))
+              if [[ $line == "$pre#  "* ]]; then
+                diag_lines+=("    ${line#"$pre"}"); ndiag=$((ndiag + 1))
               else
-                ndiag=-1
+                flush_diag
               fi
             fi
             ;;
@@ -55,6 +72,7 @@ run_suite() {
         ;;
     esac
   done < <("$script" "$O" 2>&1; echo "__rc=$?")
+  flush_diag
   if [ "$found" = 0 ]; then
     echo "# $name: no summary line from $script (exit $rc): counted as one failure"
     total_fail=$((total_fail + 1))

@@ -69,10 +69,16 @@ fail() {
   [ $# -eq 0 ] || diag "$@"
 }
 
-# Shows the last nrun's command, status and output (for failure diagnostics).
+# Shows the last nrun's command, status and output (for failure diagnostics); a long
+# output by its start and its end (where a failure's cause is).
+_clip() {
+  if [ "${#1}" -le 3000 ]; then printf '%s' "$1"; else
+    printf '%s\n[... %d characters ...]\n%s' "$(head -c 1000 <<<"$1")" $((${#1} - 2500)) "$(tail -c 1500 <<<"$1")"
+  fi
+}
 _last_run() {
   printf 'command: %s\nstatus: %s\nstdout: %s\nstderr: %s' "${LAST_CMD:-}" "$RC" \
-    "$(head -c 2000 <<<"$OUT")" "$(head -c 2000 <<<"$ERR")"
+    "$(_clip "$OUT")" "$(_clip "$ERR")"
 }
 
 # nrun ARGS...: run nook with stdin from /dev/null unless NRUN_STDIN names a file; a run
