@@ -46,6 +46,7 @@
 
 int sandbox_parent_pidfd = -1;
 bool sandbox_cloned_into_cgroup;
+bool sandbox_child_self_maps;
 
 bool
 sandbox_child_maps_itself (const struct nook_spec *spec)
@@ -810,7 +811,7 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
       trace_mark ("child: in the cgroup");
     }
   /* (-1: nook has nothing to do for us first, e.g. the kept user namespace joined) */
-  if (sandbox_child_maps_itself (spec) && sandbox_idmap_write (0, &spec->ids, &err) < 0)
+  if (sandbox_child_self_maps && sandbox_idmap_write (0, &spec->ids, &err) < 0)
     child_fail (err_fd, err);
   if (sync_fd >= 0 && sync_wait (sync_fd) < 0)
     _exit (125);

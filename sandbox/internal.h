@@ -23,6 +23,10 @@ int sync_wait (int fd);
 extern int sandbox_parent_pidfd;
 /* The init was cloned into its cgroup (spec's cgroup_dir_fd): it need not join it. */
 extern bool sandbox_cloned_into_cgroup;
+/* The child writes its own id maps (sandbox_child_maps_itself, decided by nook before
+ * the clone: the child cannot decide it again, its getuid() is not nook's and changes
+ * once nook has written them). */
+extern bool sandbox_child_self_maps;
 /* PR_SET_PDEATHSIG, then _exit(125) if the parent (pidfd, or -1 to skip) has
  * already ended: a parent killed before the prctl would leave us running. */
 void sandbox_die_with_parent (int parent_pidfd);

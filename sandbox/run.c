@@ -403,6 +403,10 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
         log_debug ("no kept user namespace: %s", kerr->msg);
       trace_mark ("user namespace joined");
     }
+  /* (decided once, here: the child's getuid() is not ours, and changes once we have
+   * written its maps; each deciding, both wrote them when the child came first) */
+  bool self_maps = !joined && sandbox_child_maps_itself (spec);
+  sandbox_child_self_maps = self_maps;
   fflush (NULL);
   /* The child asks to die with us (PR_SET_PDEATHSIG), then checks this pidfd:
    * had we died between the clone and its prctl, nothing would kill it. */
@@ -424,7 +428,6 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
   /* Nothing to wait for when no id map is to be written and no namespace opened (the
    * kept user namespace joined, no network hook): the child goes on at once instead
    * of waiting for nook to be scheduled again (and nook sends nothing). */
-  bool self_maps = !joined && sandbox_child_maps_itself (spec);
   bool child_waits = (!joined && !self_maps) || net_hook;
   if (pid == 0)
     {
