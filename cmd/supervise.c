@@ -1224,7 +1224,7 @@ sup_init (struct sup *S, struct supervise_opts *o, nook_error_t *err)
   S->attached = attached;
   S->o = o;
   S->lfd = S->out_r = S->err_r = S->in_w = S->master = S->sigfd = S->notify = S->ready_fd = -1;
-  S->own_sigfd = -1;
+  S->own_sigfd = S->dirfd = -1;
   S->saved[0] = S->saved[1] = S->saved[2] = -1;
   S->cl = mmap (NULL, MAX_CLIENTS * sizeof *S->cl, PROT_READ | PROT_WRITE,
                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
