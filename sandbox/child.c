@@ -576,13 +576,14 @@ early_join_netns (struct early *e, nook_error_t *err)
 }
 
 /* Let it go on, and wait until it has exec'd or died (its stack is ours).
- * -1 if its CPUs could not be given back: it is killed. */
+ * -1 if its CPUs could not be given back: it is killed.  (Gone already, it
+ * runs nothing: the go finds its end, as without the narrowing.) */
 static int
 early_go (struct early *e, nook_error_t *err)
 {
   char c = 1, buf[8];
   ssize_t n = 0;
-  if (e->spread && sched_setaffinity (e->pid, sizeof e->cpus, &e->cpus) < 0)
+  if (e->spread && sched_setaffinity (e->pid, sizeof e->cpus, &e->cpus) < 0 && errno != ESRCH)
     {
       int errsv = errno;
       kill (e->pid, SIGKILL);
