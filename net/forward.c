@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -29,7 +30,7 @@
 #define PIPE_SMALL 65536 /* a new pipe's size: grown to PIPE_SIZE once full */
 #define POOL_PIPES 32    /* a process's (a wrk run of 16 connections takes 32) */
 #define POOL_BIG 4       /* of which grown to PIPE_SIZE at most: others shrink back */
-#define MAX_WORKERS 4    /* forwarding processes */
+#define MAX_WORKERS 4    /* forwarding threads */
 /* the mark of the connections made inside from a client's address, and the
  * routing table that delivers their answers back to the forwarder */
 #define FWD_MARK 0x6e6f6f6bu /* "nook" */
@@ -46,7 +47,6 @@ enum kind
   K_UDP_HOST, /* a UDP port on the host */
   K_CONN,     /* one side of a TCP connection */
   K_FLOW,     /* the inside socket of a UDP client */
-  K_LEAD,     /* a worker's pidfd of the first forwarder: it ended */
 };
 
 struct ep
@@ -531,6 +531,97 @@ helper_fail (const struct nook_error *err)
   _exit (1);
 }
 
+/* One forwarding thread: its own epoll on the listening sockets (and, the first,
+ * the UDP ports), its own connections. */
+struct worker
+{
+  const struct net_port *ports;
+  const int *fds;
+  size_t n;
+  int workers;
+  bool first;
+  pthread_barrier_t *all_sandboxed;
+  struct fwd f;
+};
+
+/* Each thread restricts itself (capabilities, Landlock and seccomp are a thread's),
+ * then waits until all have: none takes a connection while another thread of its
+ * memory is unrestricted.  (The filter refuses clone: no thread is made after.) */
+static void
+worker_sandbox (struct worker *w)
+{
+  cleanup_error nook_error_t err = NULL;
+  /* (CAP_NET_RAW in the container's user namespace: IP_TRANSPARENT, SO_MARK) */
+  if (net_sandbox_self_keep (NULL, w->f.transparent ? 1ULL << CAP_NET_RAW : 0, &err) < 0)
+    helper_fail (err);
+  pthread_barrier_wait (w->all_sandboxed);
+}
+
+__attribute__ ((noreturn)) static void
+worker_loop (struct worker *w)
+{
+  struct fwd *f = &w->f;
+  f->epfd = epoll_create1 (EPOLL_CLOEXEC);
+  if (f->epfd < 0)
+    _exit (1);
+  for (size_t i = 0; i < w->n; i++)
+    {
+      bool tcp = w->ports[i].proto == IPPROTO_TCP;
+      if (!tcp && !w->first)
+        continue;
+      struct port_ep *p = xzalloc (sizeof *p);
+      *p = (struct port_ep){ .ep = { .kind = tcp ? K_LISTEN : K_UDP_HOST, .obj = p },
+                             .fd = w->fds[i],
+                             .cport = w->ports[i].container_port };
+      struct epoll_event e = { .events = EPOLLIN | (w->workers > 1 && tcp ? EPOLLEXCLUSIVE : 0),
+                               .data.ptr = &p->ep };
+      epoll_ctl (f->epfd, EPOLL_CTL_ADD, p->fd, &e);
+    }
+  size_t size = 65536;
+  char *buf = xmalloc (size);
+  struct epoll_event evs[64];
+  for (;;)
+    {
+      int k = epoll_wait (f->epfd, evs, 64, f->flows ? 30000 : -1);
+      if (k < 0 && errno != EINTR)
+        _exit (1);
+      for (int i = 0; i < k; i++)
+        {
+          struct ep *ep = evs[i].data.ptr;
+          switch (ep->kind)
+            {
+            case K_LISTEN:
+              accept_all (f, ep->obj);
+              break;
+            case K_UDP_HOST:
+              udp_from_host (f, ep->obj, buf, size);
+              break;
+            case K_FLOW:
+              udp_from_inside (ep->obj, buf, size);
+              break;
+            case K_CONN:
+              conn_event (f, ep->obj, ep->side, evs[i].events);
+              break;
+            }
+        }
+      while (f->dead)
+        {
+          struct conn *c = f->dead;
+          f->dead = c->next_dead;
+          free (c);
+        }
+      if (f->flows)
+        udp_expire (f);
+    }
+}
+
+static void *
+worker_thread (void *arg)
+{
+  worker_sandbox (arg);
+  worker_loop (arg);
+}
+
 __attribute__ ((noreturn)) static void
 forwarder_main (const struct net_port *ports, const int *fds, size_t n, uint32_t addr, bool set_cc)
 {
@@ -552,14 +643,14 @@ forwarder_main (const struct net_port *ports, const int *fds, size_t n, uint32_t
     cleanup_close int probe = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     f.cc_inside = probe >= 0 && socket_paces (probe);
   }
-  /* One process a CPU (4 at most) takes the TCP connections, the first one
-   * also the UDP ports (their flows are its state): on a busy machine a single
+  /* One thread a CPU (4 at most) takes the TCP connections, the first one also
+   * the UDP ports (their flows are its state): on a busy machine a single
    * forwarder gets one task's share of the CPU for every connection, the
    * servers' forked children one each (measured here at a load of 14: 48% of
    * the host's requests/s).  Each waits on the listening sockets with
-   * EPOLLEXCLUSIVE; they end with the first, seen through a pidfd (not
-   * PR_SET_PDEATHSIG: Landlock's signal scope, each process in a domain of
-   * its own, keeps the dying first one from signalling them). */
+   * EPOLLEXCLUSIVE.  Threads, not processes: an idle project keeps the
+   * forwarder's memory once (forked workers each kept their own copies of
+   * the pages they wrote, ~0.35 MB of PSS each). */
   /* A session of its own: with the scheduler's autogroups (one a session) the
    * forwarder would share one group's CPU with the nook or supervisor that
    * started it, and be starved on a busy machine as no daemon is (its
@@ -570,90 +661,47 @@ forwarder_main (const struct net_port *ports, const int *fds, size_t n, uint32_t
     has_tcp |= ports[i].proto == IPPROTO_TCP;
   long cpus = sysconf (_SC_NPROCESSORS_ONLN);
   int workers = !has_tcp || cpus < 1 ? 1 : cpus > MAX_WORKERS ? MAX_WORKERS : (int)cpus;
-  bool first = true;
-  pid_t lead = getpid ();
-  int lead_fd = -1;
-  signal (SIGCHLD, SIG_IGN); /* (nothing to reap) */
-  for (int w = 1; w < workers; w++)
-    {
-      pid_t pid = fork ();
-      if (pid == 0)
-        {
-          first = false;
-          signal (SIGCHLD, SIG_DFL);
-          lead_fd = (int)syscall (SYS_pidfd_open, lead, 0);
-          if (lead_fd < 0 || getppid () != lead)
-            _exit (0);
-          break;
-        }
-    }
-  /* (CAP_NET_RAW in the container's user namespace: IP_TRANSPARENT, SO_MARK) */
-  if (net_sandbox_self_keep (NULL, f.transparent ? 1ULL << CAP_NET_RAW : 0, &err) < 0)
-    helper_fail (err);
-  f.epfd = epoll_create1 (EPOLL_CLOEXEC);
-  if (f.epfd < 0)
-    _exit (1);
   for (size_t i = 0; i < n; i++)
     {
-      bool tcp = ports[i].proto == IPPROTO_TCP;
-      if (!tcp && !first)
+      if (ports[i].proto != IPPROTO_TCP)
         continue;
-      struct port_ep *p = xzalloc (sizeof *p);
-      *p = (struct port_ep){ .ep = { .kind = tcp ? K_LISTEN : K_UDP_HOST, .obj = p },
-                             .fd = fds[i],
-                             .cport = ports[i].container_port };
-      struct epoll_event e
-          = { .events = EPOLLIN | (workers > 1 && tcp ? EPOLLEXCLUSIVE : 0), .data.ptr = &p->ep };
-      epoll_ctl (f.epfd, EPOLL_CTL_ADD, p->fd, &e);
       int one = 1; /* (both inherited by the accepted connections) */
-      if (tcp)
-        setsockopt (p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      setsockopt (fds[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       /* the host's side of the forwarder's hop on the host's lo */
-      if (tcp && socket_paces (p->fd))
-        setsockopt (p->fd, IPPROTO_TCP, TCP_CONGESTION, FWD_CC, sizeof FWD_CC - 1);
+      if (socket_paces (fds[i]))
+        setsockopt (fds[i], IPPROTO_TCP, TCP_CONGESTION, FWD_CC, sizeof FWD_CC - 1);
     }
-  static struct ep lead_ep = { .kind = K_LEAD };
-  struct epoll_event le = { .events = EPOLLIN, .data.ptr = &lead_ep };
-  if (lead_fd >= 0 && epoll_ctl (f.epfd, EPOLL_CTL_ADD, lead_fd, &le) < 0)
-    _exit (0);
-  size_t size = 65536;
-  char *buf = xmalloc (size);
-  struct epoll_event evs[64];
-  for (;;)
+  static pthread_barrier_t all_sandboxed;
+  pthread_barrier_init (&all_sandboxed, NULL, (unsigned)workers);
+  pthread_attr_t attr;
+  pthread_attr_init (&attr);
+  pthread_attr_setdetachstate (&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize (&attr, 256 * 1024);
+  for (int w = 1; w < workers; w++)
     {
-      int k = epoll_wait (f.epfd, evs, 64, f.flows ? 30000 : -1);
-      if (k < 0 && errno != EINTR)
-        _exit (1);
-      for (int i = 0; i < k; i++)
+      struct worker *wk = xzalloc (sizeof *wk);
+      *wk = (struct worker){
+        .ports = ports, .fds = fds, .n = n, .workers = workers, .all_sandboxed = &all_sandboxed
+      };
+      wk->f = f;
+      pthread_t t;
+      int e = pthread_create (&t, &attr, worker_thread, wk);
+      if (e != 0)
         {
-          struct ep *ep = evs[i].data.ptr;
-          switch (ep->kind)
-            {
-            case K_LISTEN:
-              accept_all (&f, ep->obj);
-              break;
-            case K_UDP_HOST:
-              udp_from_host (&f, ep->obj, buf, size);
-              break;
-            case K_FLOW:
-              udp_from_inside (ep->obj, buf, size);
-              break;
-            case K_CONN:
-              conn_event (&f, ep->obj, ep->side, evs[i].events);
-              break;
-            case K_LEAD:
-              _exit (0);
-            }
+          nook_error_set (&err, e, "start the forwarding threads");
+          helper_fail (err);
         }
-      while (f.dead)
-        {
-          struct conn *c = f.dead;
-          f.dead = c->next_dead;
-          free (c);
-        }
-      if (f.flows)
-        udp_expire (&f);
     }
+  pthread_attr_destroy (&attr);
+  struct worker lead = { .ports = ports,
+                         .fds = fds,
+                         .n = n,
+                         .workers = workers,
+                         .first = true,
+                         .all_sandboxed = &all_sandboxed };
+  lead.f = f;
+  worker_sandbox (&lead);
+  worker_loop (&lead);
 }
 
 int

@@ -59,6 +59,24 @@ for net in bridge slirp4netns; do
     check_eq "nook port NAME 80/tcp" "0.0.0.0:$P" "$OUT"
     check_status "nook port NAME 81: no such mapping" 1 port "$name" 81
     check_match "... says so" "No public port '81' published for $name" "$ERR"
+    # the forwarder: a thread a CPU (4 at most), each restricted (seccomp, no_new_privs,
+    # no capability but NET_RAW): its threads share its memory, so none may be unrestricted
+    fw=$(for k in $(kids "$BG"); do [ "$(cat "/proc/$k/comm" 2>/dev/null)" = nook-ports ] && echo "$k"; done | head -1)
+    if [ -n "$fw" ]; then
+      want=$(nproc); [ "$want" -le 4 ] || want=4
+      check_eq "--network $net: the forwarder has a thread a CPU ($want)" "$want" "$(ls "/proc/$fw/task" | wc -l)"
+      bad=
+      for t in /proc/"$fw"/task/*; do
+        st=$(cat "$t/status")
+        grep -qE '^Seccomp:[[:space:]]+2$' <<<"$st" || bad="$bad ${t##*/}(seccomp)"
+        grep -qE '^NoNewPrivs:[[:space:]]+1$' <<<"$st" || bad="$bad ${t##*/}(no_new_privs)"
+        eff=$(sed -n 's/^CapEff:[[:space:]]*//p' <<<"$st")
+        [ $((0x$eff & ~(1 << 13))) = 0 ] || bad="$bad ${t##*/}(CapEff $eff)"
+      done
+      check_eq "--network $net: every forwarding thread is restricted" "" "$bad"
+    else
+      fail "--network $net: the forwarder (nook-ports) is one of nook's processes" "$(ps -o pid,ppid,comm -u "$(id -u)")"
+    fi
     # every child of nook (init, network stack, forwarder) must end with it
     # shellcheck disable=SC2046 # one pid a word
     arm_waiter "$T_SCRATCH/w1" $(kids "$BG")
