@@ -121,6 +121,12 @@ freezer_open_procs (const struct freezer *cg, nook_error_t *err)
 }
 
 int
+freezer_open_clone_dir (const struct freezer *cg)
+{
+  return cg->version == 2 ? open (cg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+}
+
+int
 freezer_open_join (const char *dir, int version, nook_error_t *err)
 {
   if (version == 0)

@@ -41,6 +41,10 @@ int freezer_open_procs (const struct freezer *cg, nook_error_t *err);
  * from the directory). */
 int freezer_open_join (const char *dir, int version, nook_error_t *err);
 
+/* v2: the cgroup's directory, for a process cloned into it (clone3's CLONE_INTO_CGROUP:
+ * no cgroup.procs write after); -1 for v1, or when it cannot be opened. */
+int freezer_open_clone_dir (const struct freezer *cg);
+
 /* Freeze (and wait until FROZEN) or thaw. */
 int freezer_set (const struct freezer *cg, bool frozen, nook_error_t *err);
 

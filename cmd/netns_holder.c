@@ -719,7 +719,6 @@ uplink_main (int sock)
   int fds[4] = { -1, -1, -1, -1 };
   size_t nf = 0;
   sandbox_set_title ("nook-uplink");
-  release_unused_stack ();
   prctl (PR_SET_PDEATHSIG, SIGKILL);
   /* nothing of the holder's: a copy of the pipe the holder reports its
    * start on would hide the holder's death from the nook that waits there */
@@ -842,7 +841,6 @@ holder_main (struct netns_holder_args *a)
 {
   cleanup_error nook_error_t err = NULL;
   sandbox_set_title ("nook-netns");
-  release_unused_stack ();
   /* nothing of the nook that started it: not its locks (the networks lock
    * would never be released), image holds, store fds */
   int st = fcntl (a->st, F_DUPFD_CLOEXEC, 100), go = fcntl (a->go, F_DUPFD_CLOEXEC, 100);

@@ -963,7 +963,6 @@ static int
 on_started (void *data, const struct sandbox_started *s)
 {
   struct sup *S = data;
-  release_unused_stack ();
   restore_stdio (S);
   S->pid = s->pid;
   S->master = s->master;
@@ -1047,9 +1046,7 @@ run_once (struct sup *S, nook_error_t *err)
       procs = freezer_open_procs (&S->fz, err);
       if (procs < 0)
         return -1;
-      /* (v2: the init is cloned into it, procs only if that fails) */
-      if (S->fz.version == 2)
-        cgdir = open (S->fz.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      cgdir = freezer_open_clone_dir (&S->fz); /* (v2; procs only if the clone fails) */
     }
   S->o->spec->cgroup_procs_fd = procs;
   S->o->spec->cgroup_dir_fd = cgdir;

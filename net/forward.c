@@ -715,7 +715,7 @@ net_forward_start (const struct net_port *ports, int *fds, size_t n, int userns_
   int r = net_helper_fork ("nook-ports", all, (int)n + 2, h, err);
   if (r == 0)
     forwarder_main (ports, all, n, addr, set_cc);
-  h->group = r > 0; /* (its workers go with it: they hold the host's sockets too) */
+  h->group = r > 0; /* (a session of its own: killed as a group) */
   free (all);
   for (size_t i = 0; i < n; i++)
     close (fds[i]);

@@ -86,7 +86,6 @@ net_helper_fork (const char *name, int *fds, int n, struct net_helper *h, nook_e
         _exit (125);
       if (closed)
         __atomic_store_n (closed, 1, __ATOMIC_RELEASE);
-      release_unused_stack ();
       return 0;
     }
   h->closed = closed;

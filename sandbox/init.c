@@ -3,7 +3,6 @@
  * the command's status (128+N when killed by signal N). */
 #include "sandbox/internal.h"
 #include "sandbox/credemu.h"
-#include "util/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -160,7 +159,6 @@ void
 sandbox_init_run (const struct nook_spec *spec, pid_t child, int notify_fd, int listener,
                   int procfd, int pidsfd)
 {
-  release_unused_stack ();
   int st = listener >= 0 ? sandbox_credemu_supervise (spec, listener, procfd, child)
                          : sandbox_supervise (child);
   finish (st < 0 ? 125 : sandbox_status_code (st), notify_fd, pidsfd);

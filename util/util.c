@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/mman.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -203,35 +202,4 @@ realtime_ns (void)
   struct timespec ts;
   clock_gettime (CLOCK_REALTIME, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* The lowest address of this process's stack mapping, or 0. */
-static uintptr_t
-stack_low (void)
-{
-  FILE *f = fopen ("/proc/self/maps", "re");
-  if (f == NULL)
-    return 0;
-  char *line = NULL;
-  size_t cap = 0;
-  uintptr_t lo = 0, hi = 0, found = 0;
-  while (found == 0 && getline (&line, &cap, f) > 0)
-    if (str_has_suffix (line, " [stack]\n")
-        && sscanf (line, "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) == 2)
-      found = lo;
-  free (line);
-  fclose (f);
-  return found;
-}
-
-__attribute__ ((noinline)) void
-release_unused_stack (void)
-{
-  char here;
-  uintptr_t page = (uintptr_t)sysconf (_SC_PAGESIZE);
-  /* (what this frame and the calls made from the caller's will use stays) */
-  uintptr_t keep_from = ((uintptr_t)&here - 8 * 1024) & ~(page - 1);
-  uintptr_t lo = stack_low ();
-  if (lo != 0 && lo < keep_from)
-    madvise ((void *)lo, keep_from - lo, MADV_DONTNEED);
 }

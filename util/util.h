@@ -55,10 +55,4 @@ char *random_hex_id (void);
 /* The wall clock (CLOCK_REALTIME) in nanoseconds since the epoch: records' and logs' times. */
 int64_t realtime_ns (void);
 
-/* For a process about to idle for long (a supervisor, an init, a network helper):
- * the stack pages below the caller's frame go back to the kernel.  They are what
- * the process did before (or the one it was forked from: parsing, planning), kept
- * as copies on write, and counted in its memory for as long as it lives. */
-void release_unused_stack (void);
-
 #endif

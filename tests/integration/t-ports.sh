@@ -63,7 +63,7 @@ for net in bridge slirp4netns; do
     # no capability but NET_RAW): its threads share its memory, so none may be unrestricted
     fw=$(for k in $(kids "$BG"); do [ "$(cat "/proc/$k/comm" 2>/dev/null)" = nook-ports ] && echo "$k"; done | head -1)
     if [ -n "$fw" ]; then
-      want=$(nproc); [ "$want" -le 4 ] || want=4
+      want=$(getconf _NPROCESSORS_ONLN); [ "$want" -le 4 ] || want=4 # (as the forwarder counts)
       check_eq "--network $net: the forwarder has a thread a CPU ($want)" "$want" "$(ls "/proc/$fw/task" | wc -l)"
       bad=
       for t in /proc/"$fw"/task/*; do
