@@ -198,15 +198,23 @@ image_inspect_json (struct imagefmt_store *s, const char *name, nook_error_t *er
 /* ---- the verb ---- */
 
 static void
-inspect_usage (const char *verb)
+inspect_usage (const char *verb, const char *only)
 {
+  if (only && strcmp (only, "image") == 0)
+    {
+      printf ("Usage:  nook %s [OPTIONS] IMAGE [IMAGE...]\n\n"
+              "Display detailed information on one or more images\n\nOptions:\n"
+              "  -f, --format string   Format output using a Go template, or 'json'\n",
+              verb);
+      return;
+    }
   printf ("Usage:  nook %s [OPTIONS] NAME|ID [NAME|ID...]\n\n"
           "Return low-level information on containers%s\n\nOptions:\n"
           "  -f, --format string   Format output using a Go template, or 'json'\n"
           "  -s, --size            Display total file sizes (not computed by nook)\n"
           "%s",
-          verb, strcmp (verb, "inspect") == 0 ? " and images" : "",
-          strcmp (verb, "inspect") == 0
+          verb, only == NULL ? " and images" : "",
+          only == NULL
               ? "      --type string     Only inspect objects of the given type (container, "
                 "image)\n"
               : "");
@@ -253,10 +261,11 @@ inspect_main (struct nook_ctx *ctx, int argc, char **argv, const char *verb, con
         }
       else if (strcmp (argv[i], "-h") == 0 || strcmp (argv[i], "--help") == 0)
         {
-          inspect_usage (verb);
+          inspect_usage (verb, only);
           return 0;
         }
-      else if (strcmp (argv[i], "-s") == 0 || strcmp (argv[i], "--size") == 0)
+      else if ((only == NULL || strcmp (only, "image") != 0)
+               && (strcmp (argv[i], "-s") == 0 || strcmp (argv[i], "--size") == 0))
         ;
       else if (argv[i][0] == '-' && argv[i][1])
         return cmd_flag_error (err, verb, "unknown flag: %s", argv[i]);
@@ -336,4 +345,10 @@ int
 cmd_container_inspect (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
   return inspect_main (ctx, argc, argv, "container inspect", "container", err);
+}
+
+int
+cmd_image_inspect (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
+{
+  return inspect_main (ctx, argc, argv, "image inspect", "image", err);
 }

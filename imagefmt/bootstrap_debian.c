@@ -412,7 +412,8 @@ under_dev (const char *name)
 
 /* Copy mmdebstrap's tar from in_fd to a gzip tar on out_fd, dropping what is under ./dev (nook
  * mounts /dev; Docker Hub's debuerreotype drops it too) and the dates record, which
- * goes to *dates. */
+ * goes to *dates.  -1 when the tar could not be read (mmdebstrap's failure, if it failed,
+ * says why), -2 when the layer could not be written. */
 static int
 filter_tar (int in_fd, int out_fd, char **dates, uint64_t *entries, nook_error_t *err)
 {
@@ -429,7 +430,10 @@ filter_tar (int in_fd, int out_fd, char **dates, uint64_t *entries, nook_error_t
       || archive_write_add_filter_gzip (w) != ARCHIVE_OK
       || archive_write_set_options (w, "gzip:!timestamp") != ARCHIVE_OK
       || archive_write_open_fd (w, out_fd) != ARCHIVE_OK)
-    return nook_error_set (err, EIO, "layer writer: %s", archive_error_string (w));
+    {
+      nook_error_set (err, EIO, "layer writer: %s", archive_error_string (w));
+      return -2;
+    }
   struct strbuf d = { 0 };
   struct archive_entry *e;
   char buf[1 << 16];
@@ -451,16 +455,17 @@ filter_tar (int in_fd, int out_fd, char **dates, uint64_t *entries, nook_error_t
       if (archive_write_header (w, e) < ARCHIVE_WARN)
         {
           strbuf_free (&d);
-          return nook_error_set (err, EIO, "write layer entry '%s': %s", name,
-                                 archive_error_string (w));
+          nook_error_set (err, EIO, "write layer entry '%s': %s", name, archive_error_string (w));
+          return -2;
         }
       la_ssize_t n;
       while ((n = archive_read_data (r, buf, sizeof buf)) > 0)
         if (archive_write_data (w, buf, (size_t)n) != n)
           {
             strbuf_free (&d);
-            return nook_error_set (err, EIO, "write layer data of '%s': %s", name,
-                                   archive_error_string (w));
+            nook_error_set (err, EIO, "write layer data of '%s': %s", name,
+                            archive_error_string (w));
+            return -2;
           }
       if (n < 0)
         {
@@ -478,7 +483,8 @@ filter_tar (int in_fd, int out_fd, char **dates, uint64_t *entries, nook_error_t
   if (archive_write_close (w) != ARCHIVE_OK)
     {
       strbuf_free (&d);
-      return nook_error_set (err, EIO, "finish the layer: %s", archive_error_string (w));
+      nook_error_set (err, EIO, "finish the layer: %s", archive_error_string (w));
+      return -2;
     }
   *dates = d.buf ? strbuf_steal (&d) : xstrdup ("");
   return 0;
@@ -650,6 +656,19 @@ make_argv (struct run *r, const struct imagefmt_debian_opts *o)
     strv_push_take (&r->argv, xasprintf ("deb %s %s main", r->suites[i].uri, r->suites[i].suite));
 }
 
+/* Read fd to its end.  A tar reader stops at the end-of-archive blocks; tar pads its
+ * output past them to a whole record, and mmdebstrap copies that tail in writes of its
+ * own: a pipe closed at the marker failed a tail written after it (EPIPE, mmdebstrap's
+ * "cannot copy to standard output", exit 25: once in a while, as the writes fell). */
+static void
+drain (int fd)
+{
+  char buf[1 << 14];
+  ssize_t n;
+  while ((n = read (fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+    ;
+}
+
 /* Run mmdebstrap and filter its tar into layer_fd. */
 static int
 run_mmdebstrap (struct run *r, int layer_fd, char **dates, uint64_t *entries, nook_error_t *err)
@@ -669,17 +688,23 @@ run_mmdebstrap (struct run *r, int layer_fd, char **dates, uint64_t *entries, no
   forward_signals (pid, old);
   cleanup_error nook_error_t ferr = NULL;
   int fr = filter_tar (p[0], layer_fd, dates, entries, &ferr);
-  if (fr < 0 && kill (-pid, SIGTERM) < 0)
+  if (fr == 0)
+    drain (p[0]);
+  else if (kill (-pid, SIGTERM) < 0)
     kill (pid, SIGTERM); /* it would block on the pipe otherwise */
   close (p[0]);
-  int wr = wait_child (pid, "mmdebstrap", err);
+  cleanup_error nook_error_t werr = NULL;
+  int wr = wait_child (pid, "mmdebstrap", &werr);
   forward_signals (0, old);
-  if (wr < 0)
-    return nook_error_wrap (err, "its messages are above");
-  if (fr < 0)
+  if (fr == -2 || (fr < 0 && wr == 0)) /* mmdebstrap's status is only the kill's */
     {
       *err = steal_pointer (&ferr);
       return -1;
+    }
+  if (wr < 0)
+    {
+      *err = steal_pointer (&werr);
+      return nook_error_wrap (err, "its messages are above");
     }
   return 0;
 }

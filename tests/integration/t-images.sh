@@ -27,6 +27,14 @@ check_match "a JSON array with Docker's field names, in Docker's order" \
 check_match "Id is the image ID" "\"Id\":\"$id\"" "$j"
 check_match "Config carries the image's Cmd" '"Cmd":\["sh"\]' "$j"
 check_status "image inspect works too" 0 image inspect busybox
+nrun image inspect --format '{{.Id}} {{len .RootFS.Layers}} {{index .Config.Cmd 0}}' mylab/base:1.0
+check_eq "image inspect --format: a Go template over each image" "0 $id 1 sh" "$RC $OUT"
+nrun image inspect --format '{{.Nope' busybox
+check_match "image inspect --format: a bad template is refused, naming it" \
+  '^1 .*template' "$RC $ERR"
+nrun image inspect -f '{{.Id}}' mylab/base:1.0 nosuch
+check_eq "image inspect of a missing image: found ones printed, exit 1" "1 $id" "$RC $OUT"
+check_eq "and says which" "Error: No such image: nosuch" "$ERR"
 nrun inspect busybox nosuch
 check_eq "inspect of a missing object exits 1" 1 "$RC"
 check_eq "and says so" "Error: No such object: nosuch" "$ERR"
