@@ -596,6 +596,24 @@ notif_alloc (struct seccomp_notif **req, struct seccomp_notif_resp **resp)
   return 0;
 }
 
+/* Linux 6.6's synchronous wake-ups: the notifying command wakes the init on its own CPU
+ * and the answer wakes the command on the init's, as a switch between the two rather
+ * than a wake-up sent to another CPU (a round trip on each getuid of a command, many
+ * stats).  Older kernels refuse the ioctl: nothing changes then. */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW (4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+static void
+sync_wake_up (int listener)
+{
+  if (ioctl (listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0)
+    log_debug ("credemu: no synchronous wake-ups: %s", strerror (errno));
+}
+
 int
 sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procfd, pid_t child)
 {
@@ -608,6 +626,8 @@ sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procf
   limit_caps (spec->caps);
   if (notif_alloc (&e.req, &e.resp) != 0)
     listener = -1;
+  else
+    sync_wake_up (listener);
 
   sigset_t all;
   sigfillset (&all);
