@@ -606,7 +606,7 @@ notif_alloc (struct seccomp_notif **req, struct seccomp_notif_resp **resp)
  * them all onto the init's CPU: 10% fewer requests/s.  So the flag is on while calls
  * come from one process at a time, off from the moment a call of another process is
  * found waiting when one is answered (the same process's next call may well be: it ran
- * on at once), and on again after QUIET_RUN answers without that.  Older kernels
+ * on at once), and on again after CREDEMU_QUIET_RUN answers without that.  Older kernels
  * refuse the ioctl: then nothing changes. */
 #ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
 #define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW (4, __u64)
@@ -614,18 +614,9 @@ notif_alloc (struct seccomp_notif **req, struct seccomp_notif_resp **resp)
 #ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
-#define QUIET_RUN 64
 
-struct wake_mode
-{
-  bool can; /* the kernel has the flag */
-  bool sync;
-  unsigned quiet; /* answers in a row without another process's call waiting */
-  pid_t last;     /* the caller answered last */
-};
-
-static void
-wake_set (struct wake_mode *w, int listener, bool sync)
+void
+credemu_wake_set (struct credemu_wake *w, int listener, bool sync)
 {
   if (!w->can || w->sync == sync)
     return;
@@ -640,19 +631,18 @@ wake_set (struct wake_mode *w, int listener, bool sync)
   w->sync = sync;
 }
 
-/* After an answer to caller: was it waiting when the last one was answered? */
-static void
-wake_adapt (struct wake_mode *w, int listener, pid_t caller, bool waiting)
+void
+credemu_wake_adapt (struct credemu_wake *w, int listener, pid_t caller, bool waiting)
 {
   bool other = waiting && caller != w->last;
   w->last = caller;
   if (other)
     {
       w->quiet = 0;
-      wake_set (w, listener, false);
+      credemu_wake_set (w, listener, false);
     }
-  else if (++w->quiet >= QUIET_RUN)
-    wake_set (w, listener, true);
+  else if (++w->quiet >= CREDEMU_QUIET_RUN)
+    credemu_wake_set (w, listener, true);
 }
 
 int
@@ -665,11 +655,11 @@ sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procf
   credemu_creds_init (&e.root, spec->groups, spec->n_groups, spec->caps);
   umask (0); /* files made for the target get its umask (proc_umask) */
   limit_caps (spec->caps);
-  struct wake_mode wake = { .can = true };
+  struct credemu_wake wake = { .can = true };
   if (notif_alloc (&e.req, &e.resp) != 0)
     listener = -1;
   else
-    wake_set (&wake, listener, true);
+    credemu_wake_set (&wake, listener, true);
 
   sigset_t all;
   sigfillset (&all);
@@ -709,7 +699,7 @@ sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procf
         {
           pid_t caller = handle_one (&e);
           if (caller > 0)
-            wake_adapt (&wake, listener, caller, waiting);
+            credemu_wake_adapt (&wake, listener, caller, waiting);
           answered = true;
         }
       else if (listener >= 0 && (pf[1].revents & (POLLHUP | POLLERR)))

@@ -53,4 +53,17 @@ int credemu_do_chown (struct emu *e, int nr, const uint64_t *a);
 int credemu_do_stat (struct emu *e, int nr, const uint64_t *a);
 int credemu_do_create (struct emu *e, int nr, const uint64_t *a);
 
+/* Synchronous wake-ups on the listener (credemu.c says when and why). */
+#define CREDEMU_QUIET_RUN 64
+struct credemu_wake
+{
+  bool can; /* the kernel has the flag */
+  bool sync;
+  unsigned quiet; /* answers in a row without another process's call waiting */
+  pid_t last;     /* the caller answered last */
+};
+void credemu_wake_set (struct credemu_wake *w, int listener, bool sync);
+/* After an answer to caller: was it waiting when the one before was answered? */
+void credemu_wake_adapt (struct credemu_wake *w, int listener, pid_t caller, bool waiting);
+
 #endif

@@ -23,6 +23,7 @@
 
 #include "sandbox/caps.h"
 #include "sandbox/credemu.h"
+#include "sandbox/credemu_internal.h"
 #include "sandbox/internal.h"
 #include "sandbox/seccomp.h"
 #include "sandbox/seccomp_bpf.h"
@@ -302,6 +303,64 @@ test_kernel_takes_the_denial (void **state)
   assert_int_equal (WEXITSTATUS (st), 0);
 }
 
+/* The listener's wake-up mode: synchronous while calls come from one process at a time,
+ * asynchronous from the moment another process's call was waiting, synchronous again
+ * after CREDEMU_QUIET_RUN answers without that.  On a real listener (a child's, made for
+ * getppid): the kernel must take the flag (Linux 6.6), or the child says so and fails. */
+static int
+wake_policy_in_child (void)
+{
+  struct sock_filter f[] = {
+    BPF_STMT (BPF_LD | BPF_W | BPF_ABS, offsetof (struct seccomp_data, nr)),
+    BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+    BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+    BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog prog = { .len = ARRAY_SIZE (f), .filter = f };
+  if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return 10;
+  int l = (int)syscall (SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                        &prog);
+  if (l < 0)
+    return 11;
+  struct credemu_wake w = { .can = true };
+  credemu_wake_set (&w, l, true);
+  if (!w.can || !w.sync)
+    return 12; /* the kernel refused SECCOMP_IOCTL_NOTIF_SET_FLAGS */
+  credemu_wake_adapt (&w, l, 10, false);
+  credemu_wake_adapt (&w, l, 10, true); /* the same process's next call: still sync */
+  if (!w.sync)
+    return 13;
+  credemu_wake_adapt (&w, l, 11, true); /* another process's call was waiting */
+  if (w.sync || !w.can)
+    return 14;
+  for (int i = 1; i < CREDEMU_QUIET_RUN; i++)
+    credemu_wake_adapt (&w, l, 11, false);
+  if (w.sync)
+    return 15;
+  credemu_wake_adapt (&w, l, 11, false);
+  if (!w.sync || !w.can)
+    return 16;
+  credemu_wake_adapt (&w, l, 12, false); /* another process, but nothing was waiting */
+  return w.sync ? 0 : 17;
+}
+
+static void
+test_wake_mode_follows_the_callers (void **state)
+{
+  (void)state;
+  pid_t p = fork ();
+  assert_true (p >= 0);
+  if (p == 0)
+    _exit (wake_policy_in_child ());
+  int st;
+  assert_int_equal (waitpid (p, &st, 0), p);
+  assert_true (WIFEXITED (st));
+  if (WEXITSTATUS (st) == 12)
+    fail_msg ("the kernel refused synchronous wake-ups (SECCOMP_IOCTL_NOTIF_SET_FLAGS, Linux 6.6)");
+  assert_int_equal (WEXITSTATUS (st), 0);
+}
+
 int
 main (void)
 {
@@ -310,6 +369,7 @@ main (void)
     cmocka_unit_test (test_active_needs_single_and_program),
     cmocka_unit_test (test_stacked_pair_answers_as_the_program),
     cmocka_unit_test (test_kernel_takes_the_denial),
+    cmocka_unit_test (test_wake_mode_follows_the_callers),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
