@@ -117,6 +117,7 @@ tabs_to_spaces (const char *s)
 struct history_opts
 {
   bool quiet, no_trunc, json, human;
+  const char *tmpl; /* a Go template ("TMPL" or "table TMPL") */
 };
 
 static int
@@ -128,12 +129,12 @@ history_parse (const char *verb, int argc, char **argv, struct history_opts *o, 
     {
       const char *v;
       int r;
-      enum cmd_format f;
       if ((r = cmd_opt_value (argc, argv, &i, NULL, "--format", verb, &v, err)) != 0)
         {
-          if (r < 0 || cmd_format_parse (v, &f, err) < 0)
+          if (r < 0)
             return -1;
-          o->json = f == CMD_FORMAT_JSON;
+          o->json = strcmp (v, "json") == 0;
+          o->tmpl = *v && !o->json && strcmp (v, "table") != 0 ? v : NULL;
         }
       else if (strcmp (argv[i], "-q") == 0 || strcmp (argv[i], "--quiet") == 0)
         o->quiet = true;
@@ -203,28 +204,45 @@ width (const char *s)
   return n;
 }
 
-static void
-print_history (struct hcells *c, size_t n, const struct history_opts *o)
+static json_t *
+hcells_json (const struct hcells *c)
+{
+  return json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "Comment", c->comment, "CreatedAt",
+                    c->created_at, "CreatedBy", c->by, "CreatedSince", c->created, "ID", c->id,
+                    "Size", c->size);
+}
+
+static int
+print_history (struct hcells *c, size_t n, const struct history_opts *o, nook_error_t *err)
 {
   if (o->quiet)
     {
       for (size_t i = 0; i < n; i++)
         printf ("%s\n", c[i].id);
-      return;
+      return 0;
+    }
+  if (o->tmpl)
+    {
+      json_auto_t *rows = json_array ();
+      for (size_t i = 0; i < n; i++)
+        json_array_append_new (rows, hcells_json (&c[i]));
+      json_auto_t *heads
+          = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "IMAGE", "CreatedSince", "CREATED",
+                       "CreatedAt", "CREATED AT", "CreatedBy", "CREATED BY", "Size", "SIZE",
+                       "Comment", "COMMENT");
+      return cli_format_print (o->tmpl, rows, heads, err);
     }
   if (o->json)
     {
       for (size_t i = 0; i < n; i++)
         {
-          json_t *j = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "Comment", c[i].comment,
-                                 "CreatedAt", c[i].created_at, "CreatedBy", c[i].by, "CreatedSince",
-                                 c[i].created, "ID", c[i].id, "Size", c[i].size);
+          json_t *j = hcells_json (&c[i]);
           char *t = json_dumps (j, JSON_COMPACT | JSON_SORT_KEYS);
           printf ("%s\n", t ? t : "{}");
           free (t);
           json_decref (j);
         }
-      return;
+      return 0;
     }
   const char *head[] = { "IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT" };
   size_t w[4];
@@ -250,6 +268,7 @@ print_history (struct hcells *c, size_t n, const struct history_opts *o)
         printf ("%s%*s", cells[k], (int)(w[k] - width (cells[k]) + 3), "");
       printf ("%s\n", cells[4]);
     }
+  return 0;
 }
 
 static int
@@ -266,7 +285,7 @@ history (struct nook_ctx *ctx, const char *verb, int argc, char **argv, nook_err
       printf ("Usage:  nook %s [OPTIONS] IMAGE\n\n"
               "Show the history of an image\n\n"
               "Options:\n"
-              "      --format string   'table' (default) or 'json'\n"
+              "      --format string   'table' (default), 'json', or a Go template\n"
               "  -H, --human           Print sizes and dates in human readable format "
               "(default true)\n"
               "      --no-trunc        Don't truncate output\n"
@@ -285,12 +304,12 @@ history (struct nook_ctx *ctx, const char *verb, int argc, char **argv, nook_err
   int64_t now = (int64_t)time (NULL);
   for (size_t i = 0; i < n; i++)
     hcells_fill (&c[i], &rows[i], &o, now);
-  print_history (c, n, &o);
+  int r = print_history (c, n, &o, err);
   for (size_t i = 0; i < n; i++)
     hcells_free (&c[i]);
   free (c);
   imagefmt_history_free (rows, n);
-  return 0;
+  return r;
 }
 
 int

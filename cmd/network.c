@@ -320,20 +320,19 @@ static int
 network_ls (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
   bool quiet = false, json = false;
+  const char *tmpl = NULL; /* a Go template ("TMPL" or "table TMPL") */
   cleanup_strv char **filters = NULL;
   size_t nf = 0;
   for (int i = 2; i < argc; i++)
     {
       const char *v = NULL;
-      enum cmd_format f;
       int r = cmd_opt_value (argc, argv, &i, NULL, "--format", "network ls", &v, err);
       if (r < 0)
         return -1;
       if (r > 0)
         {
-          if (cmd_format_parse (v, &f, err) < 0)
-            return -1;
-          json = f == CMD_FORMAT_JSON;
+          json = strcmp (v, "json") == 0;
+          tmpl = *v && !json && strcmp (v, "table") != 0 ? v : NULL;
           continue;
         }
       r = cmd_opt_value (argc, argv, &i, "-f", "--filter", "network ls", &v, err);
@@ -356,7 +355,7 @@ network_ls (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
         {
           printf ("Usage:  nook network ls [OPTIONS]\n\nList networks\n\nOptions:\n"
                   "  -f, --filter filter   name=NAME, label=KEY[=VALUE]\n"
-                  "      --format string   table (default) or json\n"
+                  "      --format string   table (default), json, or a Go template\n"
                   "  -q, --quiet           Only display network IDs\n");
           return 0;
         }
@@ -369,7 +368,8 @@ network_ls (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   if (root == NULL)
     return -1;
   json_auto_t *all = netrec_list (root);
-  if (!quiet && !json)
+  json_auto_t *rows = json_array ();
+  if (!quiet && !json && !tmpl)
     printf ("NETWORK ID     NAME      DRIVER    SCOPE\n");
   size_t nb = ARRAY_SIZE (builtin);
   for (size_t i = 0; i < nb + json_array_size (all); i++)
@@ -382,19 +382,25 @@ network_ls (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
       const char *driver = rec ? "bridge" : builtin[i].driver;
       if (!matches (name, rec ? json_object_get (rec, "Labels") : NULL, filters, nf))
         continue;
+      json_t *o = json_pack ("{s:s, s:s, s:s, s:s}", "ID", id, "Name", name, "Driver", driver,
+                             "Scope", "local");
       if (quiet)
         puts (id);
       else if (json)
         {
-          json_t *o = json_pack ("{s:s, s:s, s:s, s:s}", "ID", id, "Name", name, "Driver", driver,
-                                 "Scope", "local");
           char *s = json_dumps (o, JSON_COMPACT);
           puts (s);
           free (s);
-          json_decref (o);
         }
-      else
+      else if (!tmpl)
         printf ("%-14s %-9s %-9s local\n", id, name, driver);
+      json_array_append_new (rows, o);
+    }
+  if (tmpl && !quiet)
+    {
+      json_auto_t *heads = json_pack ("{s:s, s:s, s:s, s:s}", "ID", "NETWORK ID", "Name", "NAME",
+                                      "Driver", "DRIVER", "Scope", "SCOPE");
+      return cli_format_print (tmpl, rows, heads, err);
     }
   return 0;
 }

@@ -46,6 +46,10 @@ check_match "history: Docker's header" "^IMAGE +CREATED +CREATED BY +SIZE +COMME
 check_match "the top row is the image's short ID" "${NL}${id:7:12} " "$OUT"
 nrun history -q --no-trunc busybox
 check_eq "history -q --no-trunc: the full ID" "$id" "$OUT"
+nrun history --format '{{.ID}}|{{.CreatedBy}}' busybox
+check_eq "history --format: a Go template per layer" "0 ${id:7:12}|nook bootstrap busybox" "$RC $OUT"
+nrun history --format 'table {{.ID}}' busybox
+check_eq "history --format 'table ...': Docker's header, then the rows" "IMAGE${NL}${id:7:12}" "$OUT"
 nrun history --format json busybox
 check_match "history --format json: Docker's keys" \
   '^\{"Comment":"[^"]*","CreatedAt":"[^"]+","CreatedBy":"[^"]*","CreatedSince":"[^"]+","ID":"[0-9a-f]{12}","Size":"[^"]+"\}$' "$OUT"

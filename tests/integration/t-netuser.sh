@@ -53,6 +53,10 @@ nrun network create --subnet 10.88.0.0/16 lab2
 check_eq "network create --subnet 10.88.0.0/16 lab2" 0 "$RC"
 nrun network ls
 check_match "network ls: bridge, host, none and lab" "bridge.*${NL}.*host.*${NL}.*none.*${NL}.*lab " "$OUT"
+nrun network ls -f name=lab2 --format '{{.Name}}/{{.Driver}}/{{.Scope}}'
+check_eq "network ls --format: a Go template per network" "0 lab2/bridge/local" "$RC $OUT"
+nrun network ls -f name=lab2 --format 'table {{.Name}}'
+check_eq "network ls --format 'table ...': Docker's header, then the rows" "NAME${NL}lab2" "$OUT"
 nrun network ls -q -f name=lab2
 check_eq "network ls -q -f name=lab2" "$("$NOOK" network inspect lab2 | sed -n 's/.*"Id": "\(.\{12\}\).*/\1/p')" "$OUT"
 nrun network ls -f label=team=red --format json
