@@ -226,10 +226,9 @@ print_history (struct hcells *c, size_t n, const struct history_opts *o, nook_er
       json_auto_t *rows = json_array ();
       for (size_t i = 0; i < n; i++)
         json_array_append_new (rows, hcells_json (&c[i]));
-      json_auto_t *heads
-          = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "IMAGE", "CreatedSince", "CREATED",
-                       "CreatedAt", "CREATED AT", "CreatedBy", "CREATED BY", "Size", "SIZE",
-                       "Comment", "COMMENT");
+      json_auto_t *heads = json_pack (
+          "{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "IMAGE", "CreatedSince", "CREATED", "CreatedAt",
+          "CREATED AT", "CreatedBy", "CREATED BY", "Size", "SIZE", "Comment", "COMMENT");
       return cli_format_print (o->tmpl, rows, heads, err);
     }
   if (o->json)
