@@ -102,21 +102,6 @@ cmd_opt_value (int argc, char **argv, int *i, const char *shrt, const char *lng,
   return 1;
 }
 
-int
-cmd_format_parse (const char *value, enum cmd_format *out, nook_error_t *err)
-{
-  if (*value == '\0' || strcmp (value, "table") == 0)
-    *out = CMD_FORMAT_TABLE;
-  else if (strcmp (value, "json") == 0)
-    *out = CMD_FORMAT_JSON;
-  else
-    return nook_error_set (err, 0,
-                           "unsupported --format '%s': nook supports 'table' and 'json' (Go "
-                           "templates are not supported yet)",
-                           value);
-  return 0;
-}
-
 enum cmd_format
 cmd_format_kind (const char *value)
 {

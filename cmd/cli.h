@@ -42,15 +42,13 @@ int cmd_opt_value (int argc, char **argv, int *i, const char *shrt, const char *
                    const char *verb, const char **val, nook_error_t *err);
 
 /* --format: "table" (or empty: the default), "json", or a Go template
- * (util/template.h; "table TEMPLATE" too).  cmd_format_parse refuses templates
- * (for verbs that print no list); cmd_format_kind accepts them. */
+ * (util/template.h; "table TEMPLATE" too). */
 enum cmd_format
 {
   CMD_FORMAT_TABLE,
   CMD_FORMAT_JSON,
   CMD_FORMAT_TEMPLATE,
 };
-int cmd_format_parse (const char *value, enum cmd_format *out, nook_error_t *err);
 enum cmd_format cmd_format_kind (const char *value);
 
 /* Print rows (a JSON array of objects, one per line of a list) to stdout as

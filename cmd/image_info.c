@@ -133,8 +133,8 @@ history_parse (const char *verb, int argc, char **argv, struct history_opts *o, 
         {
           if (r < 0)
             return -1;
-          o->json = strcmp (v, "json") == 0;
-          o->tmpl = *v && !o->json && strcmp (v, "table") != 0 ? v : NULL;
+          o->json = cmd_format_kind (v) == CMD_FORMAT_JSON;
+          o->tmpl = cmd_format_kind (v) == CMD_FORMAT_TEMPLATE ? v : NULL;
         }
       else if (strcmp (argv[i], "-q") == 0 || strcmp (argv[i], "--quiet") == 0)
         o->quiet = true;

@@ -331,8 +331,8 @@ network_ls (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
         return -1;
       if (r > 0)
         {
-          json = strcmp (v, "json") == 0;
-          tmpl = *v && !json && strcmp (v, "table") != 0 ? v : NULL;
+          json = cmd_format_kind (v) == CMD_FORMAT_JSON;
+          tmpl = cmd_format_kind (v) == CMD_FORMAT_TEMPLATE ? v : NULL;
           continue;
         }
       r = cmd_opt_value (argc, argv, &i, "-f", "--filter", "network ls", &v, err);

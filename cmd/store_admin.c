@@ -157,16 +157,17 @@ system_df (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   struct imagefmt_df d;
   struct cdf c = { 0 };
   bool json = false;
+  const char *tmpl = NULL; /* a Go template ("TMPL" or "table TMPL") */
   for (int i = 1; i < argc; i++)
     {
       const char *v;
       int r;
-      enum cmd_format f;
       if ((r = cmd_opt_value (argc, argv, &i, NULL, "--format", "system df", &v, err)) != 0)
         {
-          if (r < 0 || cmd_format_parse (v, &f, err) < 0)
+          if (r < 0)
             return -1;
-          json = f == CMD_FORMAT_JSON;
+          json = cmd_format_kind (v) == CMD_FORMAT_JSON;
+          tmpl = cmd_format_kind (v) == CMD_FORMAT_TEMPLATE ? v : NULL;
         }
       else if (strcmp (argv[i], "-v") == 0 || strcmp (argv[i], "--verbose") == 0)
         return nook_error_set (err, 0, "nook system df has no --verbose view yet");
@@ -197,18 +198,24 @@ system_df (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
     /* the cache's records and the layers only they keep (builder prune removes them) */
     { "Build Cache", bc_n, 0, bc_bytes, bc_bytes },
   };
-  if (!json)
+  if (!json && !tmpl)
     printf ("%-17s%-10s%-10s%-10s%s\n", "TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE");
+  json_auto_t *all = json_array ();
   for (size_t i = 0; i < ARRAY_SIZE (rows); i++)
     {
       cleanup_free char *size = cmd_human_size (rows[i].size);
       cleanup_free char *rec = reclaim_text (rows[i].reclaimable, rows[i].size);
-      if (json)
+      if (json || tmpl)
         {
           json_t *j = json_pack ("{s:s, s:s, s:s, s:s, s:s}", "Type", rows[i].type, "TotalCount",
                                  "", "Active", "", "Size", size, "Reclaimable", rec);
           json_object_set_new (j, "TotalCount", json_sprintf ("%zu", rows[i].total));
           json_object_set_new (j, "Active", json_sprintf ("%zu", rows[i].active));
+          if (tmpl)
+            {
+              json_array_append_new (all, j);
+              continue;
+            }
           char *t = json_dumps (j, JSON_COMPACT | JSON_SORT_KEYS);
           printf ("%s\n", t ? t : "{}");
           free (t);
@@ -216,6 +223,13 @@ system_df (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
           continue;
         }
       printf ("%-17s%-10zu%-10zu%-10s%s\n", rows[i].type, rows[i].total, rows[i].active, size, rec);
+    }
+  if (tmpl)
+    {
+      json_auto_t *heads
+          = json_pack ("{s:s, s:s, s:s, s:s, s:s}", "Type", "TYPE", "TotalCount", "TOTAL", "Active",
+                       "ACTIVE", "Size", "SIZE", "Reclaimable", "RECLAIMABLE");
+      return cli_format_print (tmpl, all, heads, err);
     }
   return 0;
 }

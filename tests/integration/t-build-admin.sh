@@ -48,6 +48,8 @@ check_match "images: a SOURCE_DATE_EPOCH shows as its age" "dated +latest +[0-9a
 nrun system df
 check_match "system df: a Build Cache line with records and bytes" \
   "(^|$NL)Build Cache +[1-9][0-9]* +0 +[0-9.]+[kM]B " "$OUT"
+nrun system df --format '{{.Type}}={{.TotalCount}}'
+check_match "system df --format: a Go template per row" "^Images=[1-9][0-9]*${NL}Containers=[0-9]+${NL}.*${NL}Build Cache=[1-9][0-9]*$" "$OUT"
 nrun system check
 check_match "before the prune, the stage's layer is kept by the cache only (check calls it unused)" \
   "unused: +blob sha256:[0-9a-f]{64}: no image uses it" "$OUT"
