@@ -54,7 +54,14 @@ endif
 LIBSRC := $(sort $(wildcard util/*.c sandbox/*.c imagefmt/*.c imagefmt/*/*.c net/*.c \
 	cmd/*.c cmd/*/*.c))
 LIBSRC := $(filter-out cmd/nook.c,$(LIBSRC))
-LIBOBJ := $(patsubst %.c,$(O)/%.o,$(LIBSRC))
+# Code locality: what a container's settled supervisor and init run (and the init's set-up)
+# first in the archive, so first in the binary, together: the rest (build, compose,
+# registries, images) is not interleaved with it.  Each such process keeps mapped every
+# page of code it ran: the idle supervisor + init measured 1651-1664 kB of PSS with the
+# alphabetical order, 1323-1388 kB with this one (the binary's pages in them 2176 -> ~1700 kB).
+HOTSRC := $(filter $(addsuffix %,util/ sandbox/ net/ cmd/supervise cmd/logfile cmd/health \
+	cmd/events cmd/freezer cmd/lifecycle cmd/records cmd/run cmd/netns cmd/netrec),$(LIBSRC))
+LIBOBJ := $(patsubst %.c,$(O)/%.o,$(HOTSRC) $(filter-out $(HOTSRC),$(LIBSRC)))
 UNITSRC := $(sort $(wildcard tests/unit/test_*.c))
 UNITBIN := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(UNITSRC))
 FUZZSRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
