@@ -230,9 +230,14 @@ lifecycle_wait (const char *root, const char *id, char *const *conds, int *code,
 /* ---- a foreground `run --rm` without a name (no supervisor, no state) ----
  * The waiter makes containers/<id>/exit.fifo and reads it; the run, when its command has
  * ended (before it empties the directory), writes the code there if the FIFO exists (one
- * failed open otherwise: the start-up path stays as it was). */
+ * failed open otherwise: the start-up path stays as it was).  The code is written as
+ * EXIT_RECORDS records of EXIT_RECORD bytes in one write (atomic: under PIPE_BUF), and each
+ * waiter takes one record with one read: two waiters reading a line byte by byte took
+ * each other's bytes ("55" and "", t-wait-fg once in CI). */
 
 #define EXIT_FIFO "exit.fifo"
+#define EXIT_RECORD 4 /* "%3d\n" */
+#define EXIT_RECORDS 16
 
 void
 lifecycle_tell_waiters (const char *root, const char *id, int code)
@@ -242,10 +247,10 @@ lifecycle_tell_waiters (const char *root, const char *id, int code)
   int fd = open (path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
     return;
-  char line[16 * 5];
+  char line[EXIT_RECORD * EXIT_RECORDS + 1];
   size_t n = 0;
-  for (int i = 0; i < 16; i++) /* one line for each of up to 16 waiters */
-    n += (size_t)snprintf (line + n, sizeof line - n, "%d\n", code & 255);
+  for (int i = 0; i < EXIT_RECORDS; i++) /* a record for each of up to 16 waiters */
+    n += (size_t)snprintf (line + n, sizeof line - n, "%3d\n", code & 255);
   if (write (fd, line, n) < 0)
     {
       /* nobody reads */
@@ -340,25 +345,19 @@ lifecycle_wait_foreground (const char *root, const char *id, int *code)
   /* told for sure only when the container still runs more than its init now */
   bool sure = fd >= 0 && has_children (init);
   test_hook ("waiter-listening");
-  char line[8];
-  size_t n = 0;
+  char line[EXIT_RECORD + 1] = "";
   bool got = false;
   while (fd >= 0 && !got)
     {
       struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = nookfd, .events = POLLIN } };
       if (poll (p, 2, -1) < 0 && errno != EINTR)
         break;
-      char c;
-      ssize_t r;
-      while (!got && (r = read (fd, &c, 1)) == 1)
-        if (c == '\n')
-          got = true;
-        else if (n < sizeof line - 1)
-          line[n++] = c;
+      ssize_t r = read (fd, line, EXIT_RECORD);
+      got = r == EXIT_RECORD && line[EXIT_RECORD - 1] == '\n';
       if (p[1].revents && !got)
         break; /* the run ended without telling (it ended before we asked) */
     }
-  line[n] = '\0';
+  line[EXIT_RECORD] = '\0';
   /* the run removes the container after telling: return once it is gone */
   struct pollfd p = { .fd = nookfd, .events = POLLIN };
   poll (&p, 1, 10000);

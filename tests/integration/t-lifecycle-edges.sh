@@ -71,27 +71,30 @@ check_match "pause of no container: no such container" "No such container" "$ERR
 
 # --- a supervisor killed right after it made the container's cgroup
 if "$NOOK" info 2>/dev/null | grep -q "the cgroup freezer"; then
+  cgk=cgk$$
   gates supervisor-cgroup-made
-  NOOK_TEST_HOOK_DIR=$hooks "$NOOK_HOOKED" run -d --name cgk busybox sleep 4242 </dev/null >/dev/null 2>&1 &
+  NOOK_TEST_HOOK_DIR=$hooks "$NOOK_HOOKED" run -d --name "$cgk" busybox sleep 4242 </dev/null >/dev/null 2>&1 &
   npid=$!
   if reached supervisor-cgroup-made; then
-    # the supervisor: nook-supervise of this run (its command line is the run's)
+    # the supervisor: nook-supervise of this run (its command line is the run's), this
+    # user's (the other test user runs this file at the same time: its supervisor was
+    # found first once, the kill was refused and this run waited for ever)
     sup=
     for d in /proc/[0-9]*; do
-      if [ "$(cat "$d/comm" 2>/dev/null)" = nook-supervise ] &&
-        [[ "$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null)" == *" --name cgk "* ]]; then
+      if [ -O "$d" ] && [ "$(cat "$d/comm" 2>/dev/null)" = nook-supervise ] &&
+        [[ "$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null)" == *" --name $cgk "* ]]; then
         sup=${d#/proc/}
         break
       fi
     done
-    id=$("$NOOK" ps -aq --no-trunc --filter name=cgk)
+    id=$("$NOOK" ps -aq --no-trunc --filter "name=$cgk")
     cg=$(find /sys/fs/cgroup -maxdepth 6 -type d -name "nook-$id" 2>/dev/null | head -n 1)
     check_match "the container's cgroup exists at the point" "/nook-$id\$" "$cg"
     check_match "the supervisor is found" '^[0-9]+$' "$sup"
     [ -n "$sup" ] && kill -KILL "$sup"
     wait "$npid" 2>/dev/null
     # (the run -d, told its supervisor died, removes the container itself)
-    nrun rm -f cgk
+    nrun rm -f "$cgk"
     check_eq "rm -f of what the killed supervisor left" 0 "$RC"
     nrun ps -aq
     check_eq "nothing in ps -a" "" "$OUT"
