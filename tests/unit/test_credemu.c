@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/in_child.h"
+
 #include "sandbox/caps.h"
 #include "sandbox/credemu.h"
 #include "sandbox/credemu_internal.h"
@@ -349,16 +351,10 @@ static void
 test_wake_mode_follows_the_callers (void **state)
 {
   (void)state;
-  pid_t p = fork ();
-  assert_true (p >= 0);
-  if (p == 0)
-    _exit (wake_policy_in_child ());
-  int st;
-  assert_int_equal (waitpid (p, &st, 0), p);
-  assert_true (WIFEXITED (st));
-  if (WEXITSTATUS (st) == 12)
+  int rc = in_child (wake_policy_in_child);
+  if (rc == 12)
     fail_msg ("the kernel refused synchronous wake-ups (SECCOMP_IOCTL_NOTIF_SET_FLAGS, Linux 6.6)");
-  assert_int_equal (WEXITSTATUS (st), 0);
+  assert_int_equal (rc, 0);
 }
 
 int

@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/in_child.h"
+
 #include "sandbox/netif.h"
 #include "util/cleanup.h"
 
@@ -75,17 +77,11 @@ in_new_netns (void)
 static void
 test_lo_up (void **state)
 {
-  pid_t pid = fork ();
-  assert_true (pid >= 0);
-  if (pid == 0)
-    _exit (in_new_netns ());
-  int st;
-  assert_int_equal (waitpid (pid, &st, 0), pid);
-  assert_true (WIFEXITED (st));
-  if (WEXITSTATUS (st) == 77)
+  int rc = in_child (in_new_netns);
+  if (rc == 77)
     skip ();
-  if (WEXITSTATUS (st) != 0)
-    fail_msg ("check %d failed in the child", WEXITSTATUS (st));
+  if (rc != 0)
+    fail_msg ("check %d failed in the child", rc);
 }
 
 /* The tap of the default network: address, netmask, MTU, up, and the default route (read
@@ -135,17 +131,11 @@ tap_in_new_netns (void)
 static void
 test_tap (void **state)
 {
-  pid_t pid = fork ();
-  assert_true (pid >= 0);
-  if (pid == 0)
-    _exit (tap_in_new_netns ());
-  int st;
-  assert_int_equal (waitpid (pid, &st, 0), pid);
-  assert_true (WIFEXITED (st));
-  if (WEXITSTATUS (st) == 77)
+  int rc = in_child (tap_in_new_netns);
+  if (rc == 77)
     skip ();
-  if (WEXITSTATUS (st) != 0)
-    fail_msg ("check %d failed in the child", WEXITSTATUS (st));
+  if (rc != 0)
+    fail_msg ("check %d failed in the child", rc);
 }
 
 static void
