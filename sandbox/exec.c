@@ -263,7 +263,8 @@ detached_waiter (const struct sandbox_exec *x, int pidfd, int flags, int err_fd,
       if (p[0].revents)
         break;
       char buf[4096];
-      if (p[1].revents && read (master, buf, sizeof buf) <= 0 && errno != EINTR && errno != EAGAIN)
+      ssize_t r = p[1].revents ? read (master, buf, sizeof buf) : 1;
+      if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN))
         break; /* hung up: every end of the slave closed */
     }
   if (apidfd >= 0)
