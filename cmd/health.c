@@ -349,7 +349,7 @@ health_configured (const json_t *config_json)
 
 void
 health_state_apply (struct health_state *h, const struct health_config *c, int64_t started_ns,
-                    struct health_result *r)
+                    struct health_result *r, bool at_start)
 {
   if (h->nlog == HEALTH_LOG_MAX)
     {
@@ -366,7 +366,8 @@ health_state_apply (struct health_state *h, const struct health_config *c, int64
       return;
     }
   /* starting (never healthy yet) and within the start period: not counted */
-  if (strcmp (h->status, "starting") == 0 && r->start_ns - started_ns < c->start_period_ns)
+  if (strcmp (h->status, "starting") == 0
+      && (at_start || r->start_ns - started_ns < c->start_period_ns))
     return;
   h->failing_streak++;
   if (h->failing_streak >= c->retries)
@@ -435,6 +436,7 @@ struct health_mon
   int probe_fd, out_r; /* its pidfd, the read end of its output */
   int64_t probe_deadline_ms;
   bool timed_out;
+  bool at_start; /* the probe in flight (or the next) is the one at the start */
   struct health_result cur;
   size_t out_len;
   bool truncated;
@@ -501,7 +503,12 @@ health_mon_begin (struct health_mon *m, pid_t init, int64_t started_ns)
   snprintf (m->st.status, sizeof m->st.status, "starting");
   m->st.failing_streak = 0;
   write_health (m);
-  m->next_ms = m->started_ms + interval_ms (m);
+  /* the first probe at once (podman's), not an interval later as Docker's: a
+   * service ready at its start is healthy at its start, and what waits for it
+   * (compose's service_healthy, `up --wait`, `wait --condition healthy`) waits
+   * for nothing more; its failure counts for nothing (health_state_apply) */
+  m->at_start = true;
+  m->next_ms = m->started_ms;
 }
 
 /* The probe's child: the exec path with the container's spec and the probe's
@@ -636,7 +643,8 @@ probe_done (struct health_mon *m, int wstatus)
     }
   char before[sizeof m->st.status];
   snprintf (before, sizeof before, "%s", m->st.status);
-  health_state_apply (&m->st, m->c, m->started_ns, &m->cur);
+  health_state_apply (&m->st, m->c, m->started_ns, &m->cur, m->at_start);
+  m->at_start = false;
   if (m->root && strcmp (before, m->st.status) != 0)
     {
       cleanup_free char *action = xasprintf ("health_status: %s", m->st.status);
@@ -742,6 +750,7 @@ cancel_probe (struct health_mon *m)
     close (m->probe_fd);
   m->out_r = m->probe_fd = -1;
   m->probe = 0;
+  m->at_start = false;
   free (m->cur.output);
   m->cur.output = NULL;
 }

@@ -80,9 +80,12 @@ struct health_state
 /* Docker's rules for one result (moby daemon/health.go): 0 healthy, anything
  * else a failure, which counts only once the start period is over or the
  * container was healthy once; `retries` failures in a row: unhealthy.  The
- * result (its output) is the state's now. */
+ * result (its output) is the state's now.  at_start: the probe run as the
+ * command starts (podman's first probe; Docker's comes an interval later): its
+ * success counts, its failure is logged and counts for nothing, so the failures
+ * that count are those of Docker's schedule. */
 void health_state_apply (struct health_state *h, const struct health_config *c, int64_t started_ns,
-                         struct health_result *r);
+                         struct health_result *r, bool at_start);
 void health_state_clear (struct health_state *h);
 /* State.Health as Docker shows it. */
 json_t *health_state_json (const struct health_state *h);

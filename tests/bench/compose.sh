@@ -9,11 +9,10 @@
 #
 #   up      `up -d` from nothing until the web answers on the host's loopback
 #   up_si   the same with api's healthcheck given Docker's start_period and start_interval
-#           (BENCH_START_INTERVAL, default 100ms; start_period 30s): the probes run every
-#           start_interval until the first success, as Docker added them for fast start-up.
-#           The worker waits for api's first probe, which Docker (and nook) run one
-#           interval (1 s) after the start without them; podman-compose 1.0.3 passes no
-#           start_interval to podman and waits for no health (its up is the same project)
+#           (BENCH_START_INTERVAL, default 100ms; start_period 30s). nook runs a first
+#           probe as the container starts (podman's; Docker's comes one interval, 1 s,
+#           later), so both go at once; podman-compose 1.0.3 passes no start_interval to
+#           podman and waits for no health (its up is the same project)
 #   ps, logs, exec (`exec -T api true`), down (their PID 1, sleep, ignores SIGTERM: the
 #           grace period matters)
 #   idle    PSS of every process the project leaves running that is not a service's

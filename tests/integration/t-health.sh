@@ -27,6 +27,21 @@ vol=$T_SCRATCH/hv
 mkdir -p "$vol"
 chmod 777 "$vol"
 
+# --- the first probe runs as the command starts (podman's; Docker's comes an interval
+# later): with an interval of an hour a ready service is healthy at once; a failing first
+# probe is logged and counts for nothing (no start period, --health-retries 1: starting)
+nrun run -d --name hf1 --health-cmd true --health-interval 1h busybox sleep 1000
+check_eq "run -d with an hourly probe" 0 "$RC"
+wait_until "a probe as the command starts: healthy with a 1h interval" 30 health_is hf1 healthy
+nrun run -d --name hf2 --health-cmd 'echo early; exit 3' --health-interval 1h \
+  --health-retries 1 busybox sleep 1000
+hf2_logged() { [ "$("$NOOK" inspect -f '{{len .State.Health.Log}}' hf2)" = 1 ]; }
+wait_until "a failing first probe is logged" 30 hf2_logged
+nrun inspect -f '{{.State.Health.Status}} {{.State.Health.FailingStreak}} {{(index .State.Health.Log 0).ExitCode}}' hf2
+check_eq "... and counts for nothing: starting, FailingStreak 0" "starting 0 3" "$OUT"
+nrun rm -f hf1 hf2
+check_eq "rm -f of both" 0 "$RC"
+
 # --- starting -> healthy -> unhealthy, driven by /v/ok. The start period is long, so
 # failures before the first success do not count: "starting" holds until /v/ok exists.
 nrun run -d --name hc1 -v "$vol:/v" --health-cmd 'echo probe-out; test -e /v/ok' \

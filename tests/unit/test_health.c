@@ -189,7 +189,7 @@ result (struct health_state *h, const struct health_config *c, int64_t at, int c
 {
   struct health_result r
       = { .start_ns = at, .end_ns = at + 1, .exit_code = code, .output = xstrdup ("out") };
-  health_state_apply (h, c, 0, &r);
+  health_state_apply (h, c, 0, &r, false);
   assert_null (r.output);
 }
 
@@ -222,12 +222,29 @@ test_state_rules (void **state)
   result (&h2, &c, 10, 0);
   result (&h2, &c, 20, 1);
   assert_int_equal (h2.failing_streak, 1);
+  /* the probe at the start: its failure is logged and counts for nothing, even
+   * with no start period; its success counts */
+  struct health_config c0 = { .retries = 1 };
+  struct health_state h3 = { .status = "starting" };
+  struct health_result r = { .start_ns = 5, .end_ns = 6, .exit_code = 1, .output = xstrdup ("no") };
+  health_state_apply (&h3, &c0, 0, &r, true);
+  assert_string_equal (h3.status, "starting");
+  assert_int_equal (h3.failing_streak, 0);
+  assert_int_equal (h3.nlog, 1);
+  result (&h3, &c0, 10, 1); /* Docker's first: counts */
+  assert_string_equal (h3.status, "unhealthy");
+  struct health_state h4 = { .status = "starting" };
+  r = (struct health_result){ .start_ns = 5, .end_ns = 6, .exit_code = 0, .output = xstrdup ("") };
+  health_state_apply (&h4, &c0, 0, &r, true);
+  assert_string_equal (h4.status, "healthy");
   json_t *j = health_state_json (&h);
   assert_string_equal (json_string_value (json_object_get (j, "Status")), "healthy");
   assert_int_equal (json_array_size (json_object_get (j, "Log")), 5);
   json_decref (j);
   health_state_clear (&h);
   health_state_clear (&h2);
+  health_state_clear (&h3);
+  health_state_clear (&h4);
 }
 
 int
