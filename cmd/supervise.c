@@ -16,6 +16,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/settle.h"
 #include "util/test_hook.h"
 #include "util/trace.h"
 #include "util/util.h"
@@ -244,6 +245,7 @@ struct client
 
 struct sup
 {
+  bool settled; /* given back what start-up left mapped since the last activity */
   struct supervise_opts *o;
   int dirfd; /* the container directory */
   int lfd;   /* listening control socket */
@@ -780,6 +782,7 @@ static int
 serve (struct sup *S, int64_t deadline_ms)
 {
   bool stdin_open = false, notified = false;
+  int64_t quiet_since = mono_ms ();
   for (;;)
     {
       if (S->awaiting_attach)
@@ -826,11 +829,26 @@ serve (struct sup *S, int64_t deadline_ms)
       int64_t health_at = S->pid > 0 ? health_mon_deadline (S->health) : -1;
       if (health_at >= 0 && (until < 0 || health_at < until))
         until = health_at;
+      /* quiet for a second while the container runs: what start-up left mapped
+       * is given back (once a quiet spell) */
+      int64_t settle_at = S->pid > 0 && !S->settled ? quiet_since + 1000 : -1;
+      if (settle_at >= 0 && (until < 0 || settle_at < until))
+        until = settle_at;
       int timeout = until < 0 ? -1 : until <= now ? 0 : (int)(until - now);
       int r = poll (p, (nfds_t)n, timeout);
       if (r < 0 && errno != EINTR)
         return -1;
       now = mono_ms ();
+      if (r != 0)
+        {
+          quiet_since = now;
+          S->settled = false;
+        }
+      else if (settle_at >= 0 && now >= settle_at)
+        {
+          mem_settle ();
+          S->settled = true;
+        }
       if (S->pid > 0 && S->kill_at && !S->killed && now >= S->kill_at)
         {
           log_debug ("killing the container (stop timeout)");

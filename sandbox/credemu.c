@@ -24,6 +24,7 @@
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/owner_record.h"
+#include "util/settle.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -667,7 +668,7 @@ sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procf
   int sfd = signalfd (-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0)
     return sandbox_supervise (child); /* (nobody answers: notified calls wait) */
-  bool answered = false;
+  bool answered = false, settled = false;
   for (;;)
     {
       int st;
@@ -681,13 +682,22 @@ sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procf
       struct pollfd pf[2]
           = { { .fd = sfd, .events = POLLIN }, { .fd = listener, .events = POLLIN } };
       /* (after an answer, a look first: was a call already waiting?) */
-      int n = poll (pf, listener >= 0 ? 2 : 1, answered ? 0 : -1);
+      int n = poll (pf, listener >= 0 ? 2 : 1, answered ? 0 : settled ? -1 : 1000);
       bool waiting = answered && n > 0 && (pf[1].revents & POLLIN);
       if (answered && n == 0)
-        n = poll (pf, listener >= 0 ? 2 : 1, -1);
+        n = poll (pf, listener >= 0 ? 2 : 1, settled ? -1 : 1000);
       answered = false;
+      if (n == 0)
+        {
+          /* quiet for a second: what start-up left mapped is given back (once a
+           * quiet spell) */
+          mem_settle ();
+          settled = true;
+          continue;
+        }
       if (n < 0)
         continue;
+      settled = false;
       if (pf[0].revents & POLLIN)
         {
           struct signalfd_siginfo si;

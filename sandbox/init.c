@@ -3,6 +3,7 @@
  * the command's status (128+N when killed by signal N). */
 #include "sandbox/internal.h"
 #include "sandbox/credemu.h"
+#include "util/settle.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -135,6 +136,7 @@ sandbox_supervise (pid_t child)
   sigset_t all;
   sigfillset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);
+  bool settled = false;
   for (;;)
     {
       /* Reap what has ended (orphans too); the child's end ends the wait. */
@@ -146,8 +148,17 @@ sandbox_supervise (pid_t child)
       if (p < 0 && errno == ECHILD)
         return -1;
 
+      /* quiet for a second: what start-up left mapped is given back (once a
+       * quiet spell) */
       siginfo_t si;
-      int sig = sigwaitinfo (&all, &si);
+      int sig = sigtimedwait (&all, &si, settled ? NULL : &(struct timespec){ .tv_sec = 1 });
+      if (sig < 0 && errno == EAGAIN)
+        {
+          mem_settle ();
+          settled = true;
+          continue;
+        }
+      settled = false;
       if (sig < 0 || sig == SIGCHLD)
         continue;
       /* Stop signals from the terminal are for the command, as is the rest. */

@@ -1,0 +1,127 @@
+/* util/settle.c: see settle.h.  After start-up a fork of nook keeps mapped every
+ * page of nook and libc that start-up ran (and the kernel's fault-around maps
+ * 64 KiB around each): ~1 MB a process, while the idle loop runs a few pages. */
+#include "util/settle.h"
+
+#include <fcntl.h>
+#include <malloc.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+struct mapping
+{
+  uintptr_t start, end;
+  bool file_ro; /* private, not writable, a file's */
+  bool stack;
+  long rss, anon; /* kB; -1: not seen */
+};
+
+/* What to drop, gathered while smaps is read and dropped after it: the code that
+ * reads and parses it would otherwise be mapped again at once (the kernel maps
+ * 64 KiB around each page a fault needs). */
+struct drops
+{
+  struct
+  {
+    uintptr_t start, len;
+  } r[256];
+  size_t n;
+  uintptr_t sp;
+};
+
+static void
+mapping_done (const struct mapping *m, struct drops *d)
+{
+  uintptr_t start = 0, end = 0;
+  if (m->file_ro && m->rss > 0 && m->anon == 0)
+    start = m->start, end = m->end;
+  else if (m->stack)
+    {
+      /* below the current frame, with room for the calls that follow */
+      uintptr_t page = (uintptr_t)sysconf (_SC_PAGESIZE);
+      uintptr_t keep = 64 * 1024;
+      if (d->sp > m->start + keep + page)
+        start = m->start, end = (d->sp - keep) & ~(page - 1);
+    }
+  if (end > start && d->n < sizeof d->r / sizeof d->r[0])
+    {
+      d->r[d->n].start = start;
+      d->r[d->n].len = end - start;
+      d->n++;
+    }
+}
+
+/* One line of smaps: a mapping's header or one of its fields. */
+static void
+smaps_line (const char *l, struct mapping *m, struct drops *d)
+{
+  if ((l[0] >= '0' && l[0] <= '9') || (l[0] >= 'a' && l[0] <= 'f'))
+    {
+      /* start-end perms offset dev inode [path] */
+      char *p;
+      uintptr_t start = strtoul (l, &p, 16);
+      if (*p != '-')
+        return;
+      uintptr_t end = strtoul (p + 1, &p, 16);
+      if (*p != ' ')
+        return;
+      const char *perms = p + 1;
+      if (strlen (perms) < 4)
+        return;
+      const char *path = strchr (perms, '/');
+      *m = (struct mapping){ .start = start, .end = end, .rss = -1, .anon = -1 };
+      m->file_ro = perms[1] == '-' && perms[3] == 'p' && path != NULL;
+      m->stack = strstr (perms, " [stack]") != NULL;
+      return;
+    }
+  if (strncmp (l, "Rss:", 4) == 0)
+    m->rss = strtol (l + 4, NULL, 10);
+  else if (strncmp (l, "Anonymous:", 10) == 0)
+    m->anon = strtol (l + 10, NULL, 10);
+  else if (strncmp (l, "VmFlags:", 8) == 0 && m->end > m->start)
+    {
+      /* the mapping's last line */
+      mapping_done (m, d);
+      m->end = m->start = 0;
+    }
+}
+
+void
+mem_settle (void)
+{
+  malloc_trim (0);
+  int fd = open ("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  char here;
+  struct drops d = { .sp = (uintptr_t)&here };
+  char buf[8192];
+  size_t have = 0;
+  struct mapping m = { 0 };
+  for (;;)
+    {
+      ssize_t n = read (fd, buf + have, sizeof buf - 1 - have);
+      if (n <= 0)
+        break;
+      have += (size_t)n;
+      buf[have] = '\0';
+      char *line = buf, *nl;
+      while ((nl = strchr (line, '\n')) != NULL)
+        {
+          *nl = '\0';
+          smaps_line (line, &m, &d);
+          line = nl + 1;
+        }
+      have = (size_t)(buf + have - line);
+      memmove (buf, line, have);
+      if (have == sizeof buf - 1) /* a line longer than the buffer: dropped */
+        have = 0;
+    }
+  close (fd);
+  for (size_t i = 0; i < d.n; i++)
+    madvise ((void *)d.r[i].start, d.r[i].len, MADV_DONTNEED);
+}
