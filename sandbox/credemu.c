@@ -668,16 +668,18 @@ sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procf
   int sfd = signalfd (-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0)
     return sandbox_supervise (child); /* (nobody answers: notified calls wait) */
-  bool answered = false, settled = false;
+  bool answered = false, settled = false, reap = true;
   for (;;)
     {
+      /* after a SIGCHLD only (signalfd has it): not a wait4 per answer */
       int st;
-      pid_t p;
-      while ((p = waitpid (-1, &st, WNOHANG)) > 0)
+      pid_t p = 0;
+      while (reap && (p = waitpid (-1, &st, WNOHANG)) > 0)
         if (p == child)
           return st;
-      if (p < 0 && errno == ECHILD)
+      if (reap && p < 0 && errno == ECHILD)
         return -1;
+      reap = false;
 
       struct pollfd pf[2]
           = { { .fd = sfd, .events = POLLIN }, { .fd = listener, .events = POLLIN } };
@@ -702,7 +704,9 @@ sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procf
         {
           struct signalfd_siginfo si;
           while (read (sfd, &si, sizeof si) == sizeof si)
-            if (si.ssi_signo != SIGCHLD)
+            if (si.ssi_signo == SIGCHLD)
+              reap = true;
+            else
               kill (child, (int)si.ssi_signo);
         }
       if (listener >= 0 && (pf[1].revents & POLLIN))
