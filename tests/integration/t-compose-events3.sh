@@ -116,7 +116,8 @@ services:
     command: sleep 1000
     init: true
     healthcheck:
-      test: ["CMD", "true"]
+      # the probe at the start fails (and counts for nothing), the next one succeeds
+      test: ["CMD-SHELL", "test -e /tmp/probed || { touch /tmp/probed; exit 1; }"]
       interval: 1h
       start_period: 1h
       start_interval: 100ms
@@ -129,8 +130,8 @@ services:
         condition: service_healthy
 YAML
 cd "$P" || exit 1
-# (interval 1h: without start_interval's probes in the start period, api would not be
-# healthy for an hour, and up would not return)
+# (interval 1h: without start_interval's probes in the start period, api's second probe
+# would come an hour later, and up would not return)
 NOOK_RUN_TIMEOUT=120 nrun compose up -d
 check_eq "up -d: api healthy through start_interval's probes, worker started" 0 "$RC"
 check_match "the worker waited for api's health" "Container e3c-api-1  Healthy" "$ERR"

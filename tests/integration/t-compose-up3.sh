@@ -105,8 +105,9 @@ services:
     image: busybox
     command: sh -c 'exit 3'
     restart: "no"
-    healthcheck: # "starting" for an hour: --wait waits until the container has exited
-      test: ["CMD", "true"]
+    healthcheck: # "starting" for an hour (the probe at the start fails and counts for
+      # nothing): --wait waits until the container has exited
+      test: ["CMD", "false"]
       interval: 1h
   good:
     image: busybox

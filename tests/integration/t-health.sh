@@ -216,7 +216,7 @@ check_eq "wait --condition next-exit of a created container waits for its run's 
   "0 5" "$? $(cat "$T_SCRATCH/wait-next")"
 nrun wait --condition not-running w2
 check_eq "wait --condition not-running of a stopped one returns its code at once" 5 "$OUT"
-nrun run -d --name w3 --health-cmd true --health-interval 1h busybox sh -c 'exit 2'
+nrun run -d --name w3 --health-cmd false --health-interval 1h busybox sh -c 'exit 2'
 check_status "wait --condition healthy of a container that ends exits 1 (no wait forever)" 1 \
   wait --condition healthy w3
 check_match "... saying it exited" 'exited \(2\) before it was healthy' "$ERR"
