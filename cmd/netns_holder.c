@@ -16,6 +16,7 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/settle.h"
 #include "util/test_hook.h"
 #include "util/util.h"
 #include "util/xalloc.h"
@@ -620,6 +621,7 @@ holder_loop (struct holder *h)
   bool had_member = false;
   struct timespec t0;
   clock_gettime (CLOCK_MONOTONIC, &t0);
+  struct settle_quiet quiet = SETTLE_QUIET_INIT (-1);
   for (;;)
     {
       if (h->n == 0 && had_member && may_leave (h))
@@ -635,7 +637,12 @@ holder_loop (struct holder *h)
       p[np - 3] = (struct pollfd){ .fd = h->dns_tcp, .events = POLLIN };
       p[np - 2] = (struct pollfd){ .fd = h->dns, .events = POLLIN };
       p[np - 1] = (struct pollfd){ .fd = h->up, .events = POLLIN };
-      int r = poll (p, np, h->n == 0 ? 10000 : -1);
+      /* with members, quiet for a second: what start-up left mapped is given
+       * back (once a quiet spell); without, it waits 10 s for one, then leaves */
+      bool members = h->n > 0;
+      int r = poll (p, np, members ? settle_quiet_timeout (&quiet, -1) : 10000);
+      if (members)
+        settle_quiet_after (&quiet, r);
       if (r > 0 && (p[np - 3].revents & POLLIN))
         dns_tcp_accept (h);
       if (r > 0 && (p[np - 2].revents & POLLIN))
@@ -737,6 +744,9 @@ uplink_main (int sock)
   cleanup_error nook_error_t e = NULL;
   if (net_slirp_start (&cfg, fds[0], &h, &e) < 0)
     _exit (1);
+  /* nothing more to do until the holder ends: what start-up left mapped is
+   * given back now */
+  mem_settle ();
   char c;
   while (read (sock, &c, 1) > 0 || errno == EINTR)
     ;

@@ -245,10 +245,10 @@ struct client
 
 struct sup
 {
-  bool settled; /* given back what start-up left mapped since the last activity */
   struct supervise_opts *o;
-  int dirfd; /* the container directory */
-  int lfd;   /* listening control socket */
+  struct settle_quiet quiet; /* util/settle.h */
+  int dirfd;                 /* the container directory */
+  int lfd;                   /* listening control socket */
   struct logw *log;
   /* MAX_CLIENTS of them (~130 KiB) mapped apart, their pages touched only as clients
    * come: zeroed in place they were the supervisor's largest memory, and shared on
@@ -782,7 +782,6 @@ static int
 serve (struct sup *S, int64_t deadline_ms)
 {
   bool stdin_open = false, notified = false;
-  int64_t quiet_since = mono_ms ();
   for (;;)
     {
       if (S->awaiting_attach)
@@ -829,26 +828,17 @@ serve (struct sup *S, int64_t deadline_ms)
       int64_t health_at = S->pid > 0 ? health_mon_deadline (S->health) : -1;
       if (health_at >= 0 && (until < 0 || health_at < until))
         until = health_at;
+      int timeout = until < 0 ? -1 : until <= now ? 0 : (int)(until - now);
       /* quiet for a second while the container runs: what start-up left mapped
        * is given back (once a quiet spell) */
-      int64_t settle_at = S->pid > 0 && !S->settled ? quiet_since + 1000 : -1;
-      if (settle_at >= 0 && (until < 0 || settle_at < until))
-        until = settle_at;
-      int timeout = until < 0 ? -1 : until <= now ? 0 : (int)(until - now);
+      if (S->pid > 0)
+        timeout = settle_quiet_timeout (&S->quiet, timeout);
       int r = poll (p, (nfds_t)n, timeout);
       if (r < 0 && errno != EINTR)
         return -1;
+      if (S->pid > 0)
+        settle_quiet_after (&S->quiet, r);
       now = mono_ms ();
-      if (r != 0)
-        {
-          quiet_since = now;
-          S->settled = false;
-        }
-      else if (settle_at >= 0 && now >= settle_at)
-        {
-          mem_settle ();
-          S->settled = true;
-        }
       if (S->pid > 0 && S->kill_at && !S->killed && now >= S->kill_at)
         {
           log_debug ("killing the container (stop timeout)");
@@ -1241,6 +1231,7 @@ sup_init (struct sup *S, struct supervise_opts *o, nook_error_t *err)
   S->lfd = S->out_r = S->err_r = S->in_w = S->master = S->sigfd = S->notify = S->ready_fd = -1;
   S->own_sigfd = S->dirfd = -1;
   S->saved[0] = S->saved[1] = S->saved[2] = -1;
+  S->quiet = (struct settle_quiet)SETTLE_QUIET_INIT (-1);
   S->cl = mmap (NULL, MAX_CLIENTS * sizeof *S->cl, PROT_READ | PROT_WRITE,
                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (S->cl == MAP_FAILED)

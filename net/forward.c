@@ -3,6 +3,7 @@
 #include "net/link.h"
 #include "net/sandbox_self.h"
 #include "util/cleanup.h"
+#include "util/settle.h"
 #include "util/util.h"
 #include "util/xalloc.h"
 
@@ -540,6 +541,7 @@ struct worker
   size_t n;
   int workers;
   bool first;
+  int smaps_fd; /* the first's: util/settle.h (opened before Landlock) */
   pthread_barrier_t *all_sandboxed;
   struct fwd f;
 };
@@ -580,11 +582,19 @@ worker_loop (struct worker *w)
   size_t size = 65536;
   char *buf = xmalloc (size);
   struct epoll_event evs[64];
+  /* the first thread, quiet for a second: what start-up left mapped is given
+   * back (once a quiet spell; the others' activity does not count) */
+  struct settle_quiet quiet = SETTLE_QUIET_INIT (w->smaps_fd);
   for (;;)
     {
-      int k = epoll_wait (f->epfd, evs, 64, f->flows ? 30000 : -1);
+      int timeout = f->flows ? 30000 : -1;
+      if (w->first)
+        timeout = settle_quiet_timeout (&quiet, timeout);
+      int k = epoll_wait (f->epfd, evs, 64, timeout);
       if (k < 0 && errno != EINTR)
         _exit (1);
+      if (w->first)
+        settle_quiet_after (&quiet, k);
       for (int i = 0; i < k; i++)
         {
           struct ep *ep = evs[i].data.ptr;
@@ -698,6 +708,7 @@ forwarder_main (const struct net_port *ports, const int *fds, size_t n, uint32_t
                          .n = n,
                          .workers = workers,
                          .first = true,
+                         .smaps_fd = mem_settle_open (),
                          .all_sandboxed = &all_sandboxed };
   lead.f = f;
   worker_sandbox (&lead);

@@ -2,6 +2,7 @@
 #include "net/slirp.h"
 #include "net/sandbox_self.h"
 #include "util/cleanup.h"
+#include "util/settle.h"
 #include "util/util.h"
 #include "util/xalloc.h"
 
@@ -252,10 +253,13 @@ from_tap (struct loop *l, uint8_t *buf, size_t size)
 }
 
 __attribute__ ((noreturn)) static void
-run_loop (struct loop *l, unsigned mtu)
+run_loop (struct loop *l, unsigned mtu, int smaps_fd)
 {
   size_t size = mtu + 14 + 4;
   uint8_t *buf = xmalloc (size);
+  /* quiet for a second: what start-up left mapped is given back (once a quiet
+   * spell; libslirp's timers are no activity) */
+  struct settle_quiet quiet = SETTLE_QUIET_INIT (smaps_fd);
   for (;;)
     {
       uint32_t timeout = 1000;
@@ -263,9 +267,10 @@ run_loop (struct loop *l, unsigned mtu)
       l->n = 0;
       cb_add_poll (l->tap, SLIRP_POLL_IN, l);
       sym_slirp_pollfds_fill (l->slirp, &timeout, cb_add_poll, l);
-      int r = poll (l->pfd, l->n, (int)timeout);
+      int r = poll (l->pfd, l->n, settle_quiet_timeout (&quiet, (int)timeout));
       if (r < 0 && errno != EINTR)
         _exit (1);
+      settle_quiet_after (&quiet, r);
       if (r > 0 && (l->pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)))
         _exit (0);
       if (r > 0 && (l->pfd[0].revents & POLLIN) && from_tap (l, buf, size) < 0)
@@ -316,10 +321,11 @@ helper_main (const struct net_slirp_config *cfg, int tap)
       nook_error_set (&err, 0, "libslirp refused its configuration");
       helper_fail (err);
     }
+  int smaps = mem_settle_open (); /* (before Landlock) */
   if (net_sandbox_self ("/etc/resolv.conf", &err) < 0)
     helper_fail (err);
   fcntl (tap, F_SETFL, O_NONBLOCK | O_RDWR);
-  run_loop (&l, cfg->mtu);
+  run_loop (&l, cfg->mtu, smaps);
 }
 
 int

@@ -668,7 +668,8 @@ sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procf
   int sfd = signalfd (-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0)
     return sandbox_supervise (child); /* (nobody answers: notified calls wait) */
-  bool answered = false, settled = false, reap = true;
+  bool answered = false, reap = true;
+  struct settle_quiet quiet = SETTLE_QUIET_INIT (-1);
   for (;;)
     {
       /* after a SIGCHLD only (signalfd has it): not a wait4 per answer */
@@ -684,22 +685,16 @@ sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procf
       struct pollfd pf[2]
           = { { .fd = sfd, .events = POLLIN }, { .fd = listener, .events = POLLIN } };
       /* (after an answer, a look first: was a call already waiting?) */
-      int n = poll (pf, listener >= 0 ? 2 : 1, answered ? 0 : settled ? -1 : 1000);
+      /* (quiet for a second: what start-up left mapped is given back, once a
+       * quiet spell) */
+      int n = poll (pf, listener >= 0 ? 2 : 1, answered ? 0 : settle_quiet_timeout (&quiet, -1));
       bool waiting = answered && n > 0 && (pf[1].revents & POLLIN);
       if (answered && n == 0)
-        n = poll (pf, listener >= 0 ? 2 : 1, settled ? -1 : 1000);
+        n = poll (pf, listener >= 0 ? 2 : 1, settle_quiet_timeout (&quiet, -1));
       answered = false;
-      if (n == 0)
-        {
-          /* quiet for a second: what start-up left mapped is given back (once a
-           * quiet spell) */
-          mem_settle ();
-          settled = true;
-          continue;
-        }
-      if (n < 0)
+      settle_quiet_after (&quiet, n);
+      if (n <= 0)
         continue;
-      settled = false;
       if (pf[0].revents & POLLIN)
         {
           struct signalfd_siginfo si;

@@ -136,7 +136,7 @@ sandbox_supervise (pid_t child)
   sigset_t all;
   sigfillset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);
-  bool settled = false;
+  struct settle_quiet quiet = SETTLE_QUIET_INIT (-1);
   for (;;)
     {
       /* Reap what has ended (orphans too); the child's end ends the wait. */
@@ -151,14 +151,11 @@ sandbox_supervise (pid_t child)
       /* quiet for a second: what start-up left mapped is given back (once a
        * quiet spell) */
       siginfo_t si;
-      int sig = sigtimedwait (&all, &si, settled ? NULL : &(struct timespec){ .tv_sec = 1 });
-      if (sig < 0 && errno == EAGAIN)
-        {
-          mem_settle ();
-          settled = true;
-          continue;
-        }
-      settled = false;
+      int ms = settle_quiet_timeout (&quiet, -1);
+      struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+      int sig = sigtimedwait (&all, &si, ms < 0 ? NULL : &ts);
+      bool timed_out = sig < 0 && errno == EAGAIN;
+      settle_quiet_after (&quiet, timed_out ? 0 : 1);
       if (sig < 0 || sig == SIGCHLD)
         continue;
       /* Stop signals from the terminal are for the command, as is the rest. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 struct mapping
@@ -39,9 +40,10 @@ mapping_done (const struct mapping *m, struct drops *d)
   uintptr_t start = 0, end = 0;
   if (m->file_ro && m->rss > 0 && m->anon == 0)
     start = m->start, end = m->end;
-  else if (m->stack)
+  else if (m->stack && d->sp >= m->start && d->sp < m->end)
     {
-      /* below the current frame, with room for the calls that follow */
+      /* below the current frame, with room for the calls that follow (the main
+       * thread's stack only, and only when we run on it) */
       uintptr_t page = (uintptr_t)sysconf (_SC_PAGESIZE);
       uintptr_t keep = 64 * 1024;
       if (d->sp > m->start + keep + page)
@@ -90,12 +92,26 @@ smaps_line (const char *l, struct mapping *m, struct drops *d)
     }
 }
 
+int
+mem_settle_open (void)
+{
+  return open ("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
+}
+
 void
 mem_settle (void)
 {
+  mem_settle_fd (-1);
+}
+
+void
+mem_settle_fd (int smaps_fd)
+{
   malloc_trim (0);
-  int fd = open ("/proc/self/smaps", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+  int fd = smaps_fd;
+  if (fd >= 0 && lseek (fd, 0, SEEK_SET) != 0)
+    return;
+  if (fd < 0 && (fd = mem_settle_open ()) < 0)
     return;
   char here;
   struct drops d = { .sp = (uintptr_t)&here };
@@ -121,7 +137,46 @@ mem_settle (void)
       if (have == sizeof buf - 1) /* a line longer than the buffer: dropped */
         have = 0;
     }
-  close (fd);
+  if (fd != smaps_fd)
+    close (fd);
   for (size_t i = 0; i < d.n; i++)
     madvise ((void *)d.r[i].start, d.r[i].len, MADV_DONTNEED);
+}
+
+static int64_t
+now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+settle_quiet_timeout (struct settle_quiet *q, int timeout_ms)
+{
+  if (q->settled)
+    return timeout_ms;
+  int64_t now = now_ms ();
+  if (q->since_ms == 0)
+    q->since_ms = now;
+  int64_t left = q->since_ms + SETTLE_QUIET_MS - now;
+  if (left < 0)
+    left = 0;
+  return timeout_ms < 0 || left < timeout_ms ? (int)left : timeout_ms;
+}
+
+void
+settle_quiet_after (struct settle_quiet *q, int n)
+{
+  int64_t now = now_ms ();
+  if (n != 0)
+    {
+      q->since_ms = now;
+      q->settled = false;
+    }
+  else if (!q->settled && q->since_ms != 0 && now - q->since_ms >= SETTLE_QUIET_MS)
+    {
+      mem_settle_fd (q->fd);
+      q->settled = true;
+    }
 }

@@ -16,9 +16,9 @@
 #   ps, logs, exec (`exec -T api true`), down (their PID 1, sleep, ignores SIGTERM: the
 #           grace period matters)
 #   idle    PSS of every process the project leaves running that is not a service's
-#           own command (nook: supervisors, nook-init, network helpers; podman: conmon,
-#           catatonit (podman-init in the container), slirp4netns, rootlessport,
-#           aardvark-dns), measured as root.  BENCH_INIT=1 gives the services `init: true`
+#           own command, two seconds after the last command (nook: supervisors,
+#           nook-init, network helpers; podman: conmon, catatonit (podman-init in the
+#           container), slirp4netns, rootlessport, aardvark-dns), measured as root.  BENCH_INIT=1 gives the services `init: true`
 #           (the issue measured podman's idle memory so, with catatonit; nook runs its init
 #           as PID 1 whatever init says, podman only then; podman's down is then quick too)
 #
@@ -162,7 +162,11 @@ EOF
       time_of "$work/up.$t" up_until_answers "$t"
       for m in ps logs exec; do time_of "$work/$m.$t" "${m}_$t"; done
       if [ "$i" -eq $((rounds - 1)) ]; then
-        # idle memory, measured by the root driver from the pids written here
+        # idle memory, measured by the root driver from the pids written here, once
+        # the project has been left alone for two seconds (idle: as it sits between
+        # two commands; nook's helpers give back what start-up left them after one
+        # quiet second, podman's conmon and helpers keep theirs)
+        sleep 2
         echo "$(helpers "$t")" >"${TMPDIR:-/tmp}/pids.$t"
         for _ in $(seq 300); do [ -e "${TMPDIR:-/tmp}/measured.$t" ] && break; sleep 0.1; done
       fi

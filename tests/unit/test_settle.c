@@ -109,6 +109,41 @@ test_heap_and_stack_kept (void **state)
   free (live);
 }
 
+static void
+test_quiet_spell (void **state)
+{
+  struct settle_quiet q = SETTLE_QUIET_INIT (mem_settle_open ());
+  assert_true (q.fd >= 0);
+  /* the first wait: no longer than the spell; a longer timeout is cut, a shorter kept */
+  int t = settle_quiet_timeout (&q, -1);
+  assert_true (t >= 0 && t <= SETTLE_QUIET_MS);
+  assert_int_equal (settle_quiet_timeout (&q, 5), 5);
+  /* woken: no settling, the spell starts again */
+  settle_quiet_after (&q, 1);
+  assert_false (q.settled);
+  /* a spell that is over (set back rather than waited for): the timeout is 0, and
+   * a timed-out wait settles, through the fd opened beforehand */
+  size_t len = 128 * 1024;
+  char *p = map_file (PROT_READ, len);
+  for (size_t i = 0; i < len; i += 4096)
+    (void)((volatile char *)p)[i];
+  assert_int_equal (mapping_kb (p, "Rss:"), 128);
+  q.since_ms -= 2 * SETTLE_QUIET_MS;
+  assert_int_equal (settle_quiet_timeout (&q, -1), 0);
+  settle_quiet_after (&q, 0);
+  assert_true (q.settled);
+  assert_int_equal (mapping_kb (p, "Rss:"), 0);
+  /* settled: the wait is the loop's own again, until it is woken */
+  assert_int_equal (settle_quiet_timeout (&q, -1), -1);
+  assert_int_equal (settle_quiet_timeout (&q, 30000), 30000);
+  settle_quiet_after (&q, 1);
+  assert_false (q.settled);
+  t = settle_quiet_timeout (&q, -1);
+  assert_true (t > 0 && t <= SETTLE_QUIET_MS);
+  munmap (p, len);
+  close (q.fd);
+}
+
 int
 main (void)
 {
@@ -116,6 +151,7 @@ main (void)
     cmocka_unit_test (test_file_pages_dropped),
     cmocka_unit_test (test_private_pages_kept),
     cmocka_unit_test (test_heap_and_stack_kept),
+    cmocka_unit_test (test_quiet_spell),
   };
   return cmocka_run_group_tests (tests, NULL, NULL);
 }
