@@ -18,7 +18,7 @@ struct mapping
   uintptr_t start, end;
   bool file_ro; /* private, not writable, a file's */
   bool stack;
-  long rss, anon; /* kB; -1: not seen */
+  long rss, anon, swap; /* kB; -1: not seen */
 };
 
 /* What to drop, gathered while smaps is read and dropped after it: the code that
@@ -38,7 +38,8 @@ static void
 mapping_done (const struct mapping *m, struct drops *d)
 {
   uintptr_t start = 0, end = 0;
-  if (m->file_ro && m->rss > 0 && m->anon == 0)
+  /* (a private page swapped out is no less private) */
+  if (m->file_ro && m->rss > 0 && m->anon == 0 && m->swap == 0)
     start = m->start, end = m->end;
   else if (m->stack && d->sp >= m->start && d->sp < m->end)
     {
@@ -75,7 +76,7 @@ smaps_line (const char *l, struct mapping *m, struct drops *d)
       if (strlen (perms) < 4)
         return;
       const char *path = strchr (perms, '/');
-      *m = (struct mapping){ .start = start, .end = end, .rss = -1, .anon = -1 };
+      *m = (struct mapping){ .start = start, .end = end, .rss = -1, .anon = -1, .swap = -1 };
       m->file_ro = perms[1] == '-' && perms[3] == 'p' && path != NULL;
       m->stack = strstr (perms, " [stack]") != NULL;
       return;
@@ -84,6 +85,8 @@ smaps_line (const char *l, struct mapping *m, struct drops *d)
     m->rss = strtol (l + 4, NULL, 10);
   else if (strncmp (l, "Anonymous:", 10) == 0)
     m->anon = strtol (l + 10, NULL, 10);
+  else if (strncmp (l, "Swap:", 5) == 0)
+    m->swap = strtol (l + 5, NULL, 10);
   else if (strncmp (l, "VmFlags:", 8) == 0 && m->end > m->start)
     {
       /* the mapping's last line */
