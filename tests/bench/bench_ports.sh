@@ -83,7 +83,7 @@ if [ ${#targets[@]} -gt 0 ]; then
   fi
   if [ -n "${rps[nook]:-}" ] && [ -n "${rps[podman]:-}" ]; then
     awk -v n="${rps[nook]}" -v p="${rps[podman]}" -v nm="${mibs[nook]}" -v pm="${mibs[podman]}" 'BEGIN {
-      printf "nook/podman requests/s = %.1fx, MiB/s = %.1fx (target: >= 2x)\n", n / p, (pm > 0 ? nm / pm : 0) }'
+      printf "nook/podman requests/s = %.2fx, MiB/s = %.2fx (target: >= 2x)\n", n / p, (pm > 0 ? nm / pm : 0) }'
   fi
 fi
 for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
