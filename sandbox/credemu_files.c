@@ -72,12 +72,11 @@ resolve (struct emu *e, int dirfd, const char *path, bool follow, bool empty_ok)
     return -ENOENT;
   if (path[0] == '/')
     {
-      /* the target's root, opened once: the base, and the same_root check */
+      /* the target's root, opened once: the base, and the same_root check (which
+       * an unreadable root fails too) */
       cleanup_close int root = target_base (e, dirfd, path);
       struct stat rs;
-      if (root < 0)
-        return root;
-      if (fstat (root, &rs) < 0 || rs.st_dev != e->root_dev || rs.st_ino != e->root_ino)
+      if (root < 0 || fstat (root, &rs) < 0 || rs.st_dev != e->root_dev || rs.st_ino != e->root_ino)
         return -EXDEV;
       return open_in (root, path, O_PATH | (follow ? 0 : O_NOFOLLOW));
     }
