@@ -436,7 +436,8 @@ struct health_mon
   int probe_fd, out_r; /* its pidfd, the read end of its output */
   int64_t probe_deadline_ms;
   bool timed_out;
-  bool at_start; /* the probe in flight (or the next) is the one at the start */
+  bool at_start;       /* the next probe is the one at the start */
+  bool probe_at_start; /* ... the one in flight was */
   struct health_result cur;
   size_t out_len;
   bool truncated;
@@ -555,8 +556,11 @@ static void
 start_probe (struct health_mon *m)
 {
   int p[2];
-  /* (should this one fail to start: the next in an interval, not at once again) */
+  /* (should this one fail to start: the next in an interval, not at once again,
+   * and on Docker's schedule) */
   m->next_ms = mono_ms () + interval_ms (m);
+  m->probe_at_start = m->at_start;
+  m->at_start = false;
   if (pipe2 (p, O_CLOEXEC | O_NONBLOCK) < 0)
     return;
   memset (&m->cur, 0, sizeof m->cur);
@@ -643,8 +647,7 @@ probe_done (struct health_mon *m, int wstatus)
     }
   char before[sizeof m->st.status];
   snprintf (before, sizeof before, "%s", m->st.status);
-  health_state_apply (&m->st, m->c, m->started_ns, &m->cur, m->at_start);
-  m->at_start = false;
+  health_state_apply (&m->st, m->c, m->started_ns, &m->cur, m->probe_at_start);
   if (m->root && strcmp (before, m->st.status) != 0)
     {
       cleanup_free char *action = xasprintf ("health_status: %s", m->st.status);
@@ -750,7 +753,6 @@ cancel_probe (struct health_mon *m)
     close (m->probe_fd);
   m->out_r = m->probe_fd = -1;
   m->probe = 0;
-  m->at_start = false;
   free (m->cur.output);
   m->cur.output = NULL;
 }
@@ -766,6 +768,7 @@ health_mon_pause (struct health_mon *m, bool paused)
        * cancelled and its result ignored, the status kept */
       cancel_probe (m);
       m->next_ms = -1;
+      m->at_start = false; /* (after unpause: Docker's schedule) */
     }
   else /* a new monitor: the first probe an interval from now */
     m->next_ms = mono_ms () + interval_ms (m);

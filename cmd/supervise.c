@@ -996,6 +996,7 @@ on_started (void *data, const struct sandbox_started *s)
   S->st.error = NULL;
   snprintf (S->st.status, sizeof S->st.status, "running");
   health_mon_begin (S->health, s->pid, S->st.started_ns);
+  S->quiet = (struct settle_quiet)SETTLE_QUIET_INIT (-1); /* (each run its own spells) */
   write_state (S);
   events_container (S->o->root, S->o->id, "start", NULL);
   events_container_volumes (S->o->root, S->o->id, true);

@@ -16,6 +16,7 @@
 #include "util/cleanup.h"
 #include "util/test_hook.h"
 #include "util/fs.h"
+#include "util/settle.h"
 #include "util/test_hook.h"
 #include "util/trace.h"
 #include "util/util.h"
@@ -659,7 +660,7 @@ split_from_daemon (pid_t daemon, const int *fds, nook_error_t *err)
   /* (the supervisor may reap the daemon if it dies first: a pidfd, so that a
    * recycled pid is never the one killed) */
   int dfd = (int)syscall (SYS_pidfd_open, daemon, 0);
-  int st = sandbox_supervise (pid);
+  int st = sandbox_supervise (pid, -1);
   if (dfd >= 0)
     syscall (SYS_pidfd_send_signal, dfd, SIGKILL, NULL, 0);
   waitpid (daemon, NULL, 0);
@@ -899,6 +900,9 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
     child_fail (err_fd, err);
   args.emu_sock = emu[1];
   int pidsfd = sandbox_open_pids ();
+  /* (the container's /proc is nook's mount until the command runs: read later,
+   * a command allowed to mount could have put a forged smaps there) */
+  int smaps = mem_settle_open ();
   pid_t pid = early.pid;
   if (pid > 0)
     {
@@ -917,7 +921,7 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
   close (err_fd);
   if (pty_slave >= 0)
     close (pty_slave);
-  sandbox_init_run (spec, pid, notify_fd, listener, procfd, pidsfd);
+  sandbox_init_run (spec, pid, notify_fd, listener, procfd, pidsfd, smaps);
 }
 
 /* The command started now, sharing the init's memory, the init suspended

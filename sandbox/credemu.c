@@ -647,7 +647,8 @@ credemu_wake_adapt (struct credemu_wake *w, int listener, pid_t caller, bool wai
 }
 
 int
-sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procfd, pid_t child)
+sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procfd, pid_t child,
+                           int smaps_fd)
 {
   struct emu e = { .listener = listener, .procfd = procfd };
   struct stat rs;
@@ -667,9 +668,11 @@ sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procf
   sigprocmask (SIG_SETMASK, &all, NULL);
   int sfd = signalfd (-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
   if (sfd < 0)
-    return sandbox_supervise (child); /* (nobody answers: notified calls wait) */
+    return sandbox_supervise (child, smaps_fd); /* (nobody answers: notified calls wait) */
   bool answered = false, reap = true;
-  struct settle_quiet quiet = SETTLE_QUIET_INIT (-1);
+  struct settle_quiet quiet = SETTLE_QUIET_INIT (smaps_fd);
+  if (smaps_fd < 0)
+    quiet.settled = true; /* (and nothing re-arms it: see below) */
   for (;;)
     {
       /* after a SIGCHLD only (signalfd has it): not a wait4 per answer */
@@ -692,7 +695,8 @@ sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procf
       if (answered && n == 0)
         n = poll (pf, listener >= 0 ? 2 : 1, settle_quiet_timeout (&quiet, -1));
       answered = false;
-      settle_quiet_after (&quiet, n);
+      if (smaps_fd >= 0)
+        settle_quiet_after (&quiet, n);
       if (n <= 0)
         continue;
       if (pf[0].revents & POLLIN)

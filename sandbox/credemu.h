@@ -56,7 +56,9 @@ int sandbox_credemu_load_notify (int sock, nook_error_t *err);
 int sandbox_credemu_open_proc (nook_error_t *err);
 
 /* The init's wait (sandbox_supervise's, plus answering the listener): returns
- * the command's wait status, or -1 when there is no child left. */
-int sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procfd, pid_t child);
+ * the command's wait status, or -1 when there is no child left.  smaps_fd: as
+ * sandbox_supervise's. */
+int sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procfd, pid_t child,
+                               int smaps_fd);
 
 #endif

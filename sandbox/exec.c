@@ -203,7 +203,7 @@ joiner (const struct sandbox_exec *x, int pidfd, int flags, int err_fd, int tty_
   sigprocmask (SIG_SETMASK, &all, NULL);
   if (x->probe)
     probe_wait (b, parent);
-  int st = sandbox_supervise (b);
+  int st = sandbox_supervise (b, -1);
   _exit (st < 0 ? 126 : sandbox_status_code (st));
 }
 

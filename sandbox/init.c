@@ -131,12 +131,12 @@ finish (int code, int notify_fd, int pidsfd)
 }
 
 int
-sandbox_supervise (pid_t child)
+sandbox_supervise (pid_t child, int smaps_fd)
 {
   sigset_t all;
   sigfillset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);
-  struct settle_quiet quiet = SETTLE_QUIET_INIT (-1);
+  struct settle_quiet quiet = SETTLE_QUIET_INIT (smaps_fd);
   for (;;)
     {
       /* Reap what has ended (orphans too); the child's end ends the wait. */
@@ -151,11 +151,12 @@ sandbox_supervise (pid_t child)
       /* quiet for a second: what start-up left mapped is given back (once a
        * quiet spell) */
       siginfo_t si;
-      int ms = settle_quiet_timeout (&quiet, -1);
+      int ms = smaps_fd >= 0 ? settle_quiet_timeout (&quiet, -1) : -1;
       struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
       int sig = sigtimedwait (&all, &si, ms < 0 ? NULL : &ts);
       bool timed_out = sig < 0 && errno == EAGAIN;
-      settle_quiet_after (&quiet, timed_out ? 0 : 1);
+      if (smaps_fd >= 0)
+        settle_quiet_after (&quiet, timed_out ? 0 : 1);
       if (sig < 0 || sig == SIGCHLD)
         continue;
       /* Stop signals from the terminal are for the command, as is the rest. */
@@ -165,9 +166,9 @@ sandbox_supervise (pid_t child)
 
 void
 sandbox_init_run (const struct nook_spec *spec, pid_t child, int notify_fd, int listener,
-                  int procfd, int pidsfd)
+                  int procfd, int pidsfd, int smaps_fd)
 {
-  int st = listener >= 0 ? sandbox_credemu_supervise (spec, listener, procfd, child)
-                         : sandbox_supervise (child);
+  int st = listener >= 0 ? sandbox_credemu_supervise (spec, listener, procfd, child, smaps_fd)
+                         : sandbox_supervise (child, smaps_fd);
   finish (st < 0 ? 125 : sandbox_status_code (st), notify_fd, pidsfd);
 }

@@ -59,8 +59,10 @@ int sandbox_rootfs_mount (const struct nook_spec *spec, const char *target, pid_
 
 /* Wait for `child` with every signal blocked, forwarding each signal but
  * SIGCHLD to it and reaping whatever else ends; returns its wait status, or
- * -1 when there is no child left. */
-int sandbox_supervise (pid_t child);
+ * -1 when there is no child left.  smaps_fd >= 0 (util/settle.h's, opened while
+ * the container's /proc was still nook's): after a quiet second it gives back
+ * what start-up left mapped; -1: not. */
+int sandbox_supervise (pid_t child, int smaps_fd);
 
 /* A wait status as an exit code: the code, or 128+N when killed by signal N. */
 int sandbox_status_code (int status);
@@ -70,10 +72,11 @@ int sandbox_status_code (int status);
  * (if >= 0) before exiting.  listener >= 0: answer the command's seccomp
  * notifications meanwhile (sandbox/credemu.h; procfd: the init's /proc).
  * pidsfd: the container's /proc opened for reading (sandbox_open_pids), to
- * see whether anything is left to kill; -1: kill(-1) in any case. */
+ * see whether anything is left to kill; -1: kill(-1) in any case.  smaps_fd:
+ * as sandbox_supervise's. */
 __attribute__ ((noreturn)) void sandbox_init_run (const struct nook_spec *spec, pid_t child,
                                                   int notify_fd, int listener, int procfd,
-                                                  int pidsfd);
+                                                  int pidsfd, int smaps_fd);
 /* The init's /proc (of its PID namespace), opened before the command starts; -1
  * when it is not procfs. */
 int sandbox_open_pids (void);

@@ -8,10 +8,13 @@
 
 /* Free heap pages back to the kernel (malloc_trim), the page-table entries of
  * the process's file mappings that hold no private page (code, read-only data:
- * the page cache keeps them, a later use maps them again) dropped, and the
- * stack below the current frame emptied.  A mapping with a private page, resident
- * or swapped out (a relocated read-only GOT, a debugger's breakpoint), is left
- * as it is: dropping those would lose the change.  Costs ~0.2 ms (reading /proc/self/smaps). */
+ * the page cache keeps them, a later use maps them again) dropped, and the main
+ * thread's stack emptied below the current frame and 64 KiB more (when we run
+ * on it).  A mapping with a private page, resident or swapped out (a relocated
+ * read-only GOT, a debugger's breakpoint), is left as it is: dropping those
+ * would lose the change.  Costs ~0.2 ms (reading /proc/self/smaps).  Only for
+ * processes whose /proc is trusted (a container's init reads smaps through an fd
+ * opened before its command ran: mem_settle_open). */
 void mem_settle (void);
 
 /* The same, reading smaps through fd, from mem_settle_open: opened before the
