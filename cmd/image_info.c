@@ -133,8 +133,9 @@ history_parse (const char *verb, int argc, char **argv, struct history_opts *o, 
         {
           if (r < 0)
             return -1;
-          o->json = cmd_format_kind (v) == CMD_FORMAT_JSON;
-          o->tmpl = cmd_format_kind (v) == CMD_FORMAT_TEMPLATE ? v : NULL;
+          enum cmd_format f = cmd_format_kind (v);
+          o->json = f == CMD_FORMAT_JSON;
+          o->tmpl = f == CMD_FORMAT_TEMPLATE ? v : NULL;
         }
       else if (strcmp (argv[i], "-q") == 0 || strcmp (argv[i], "--quiet") == 0)
         o->quiet = true;

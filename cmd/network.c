@@ -331,8 +331,9 @@ network_ls (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
         return -1;
       if (r > 0)
         {
-          json = cmd_format_kind (v) == CMD_FORMAT_JSON;
-          tmpl = cmd_format_kind (v) == CMD_FORMAT_TEMPLATE ? v : NULL;
+          enum cmd_format f = cmd_format_kind (v);
+          json = f == CMD_FORMAT_JSON;
+          tmpl = f == CMD_FORMAT_TEMPLATE ? v : NULL;
           continue;
         }
       r = cmd_opt_value (argc, argv, &i, "-f", "--filter", "network ls", &v, err);

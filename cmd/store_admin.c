@@ -166,8 +166,9 @@ system_df (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
         {
           if (r < 0)
             return -1;
-          json = cmd_format_kind (v) == CMD_FORMAT_JSON;
-          tmpl = cmd_format_kind (v) == CMD_FORMAT_TEMPLATE ? v : NULL;
+          enum cmd_format f = cmd_format_kind (v);
+          json = f == CMD_FORMAT_JSON;
+          tmpl = f == CMD_FORMAT_TEMPLATE ? v : NULL;
         }
       else if (strcmp (argv[i], "-v") == 0 || strcmp (argv[i], "--verbose") == 0)
         return nook_error_set (err, 0, "nook system df has no --verbose view yet");

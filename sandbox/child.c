@@ -660,7 +660,7 @@ split_from_daemon (pid_t daemon, const int *fds, nook_error_t *err)
   /* (the supervisor may reap the daemon if it dies first: a pidfd, so that a
    * recycled pid is never the one killed) */
   int dfd = (int)syscall (SYS_pidfd_open, daemon, 0);
-  int st = sandbox_supervise (pid, -1);
+  int st = sandbox_supervise (pid, SETTLE_NEVER);
   if (dfd >= 0)
     syscall (SYS_pidfd_send_signal, dfd, SIGKILL, NULL, 0);
   waitpid (daemon, NULL, 0);
@@ -903,6 +903,8 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
   /* (the container's /proc is nook's mount until the command runs: read later,
    * a command allowed to mount could have put a forged smaps there) */
   int smaps = mem_settle_open ();
+  if (smaps < 0)
+    smaps = SETTLE_NEVER; /* (by path: not in here) */
   pid_t pid = early.pid;
   if (pid > 0)
     {

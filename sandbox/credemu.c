@@ -671,8 +671,6 @@ sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procf
     return sandbox_supervise (child, smaps_fd); /* (nobody answers: notified calls wait) */
   bool answered = false, reap = true;
   struct settle_quiet quiet = SETTLE_QUIET_INIT (smaps_fd);
-  if (smaps_fd < 0)
-    quiet.settled = true; /* (and nothing re-arms it: see below) */
   for (;;)
     {
       /* after a SIGCHLD only (signalfd has it): not a wait4 per answer */
@@ -695,8 +693,7 @@ sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procf
       if (answered && n == 0)
         n = poll (pf, listener >= 0 ? 2 : 1, settle_quiet_timeout (&quiet, -1));
       answered = false;
-      if (smaps_fd >= 0)
-        settle_quiet_after (&quiet, n);
+      settle_quiet_after (&quiet, n);
       if (n <= 0)
         continue;
       if (pf[0].revents & POLLIN)

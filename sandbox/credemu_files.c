@@ -21,17 +21,23 @@
 
 /* ---- paths ---- */
 
-/* Is the target's root the init's?  Then the init resolves its paths as it
- * would: the same root, the same mounts (a mount namespace of its own needs
- * CAP_SYS_ADMIN).  A chrooted process gets the kernel's answers instead. */
+/* Is the target's root (rs, its stat) the init's?  Then the init resolves its
+ * paths as it would: the same root, the same mounts (a mount namespace of its
+ * own needs CAP_SYS_ADMIN).  A chrooted process gets the kernel's answers
+ * instead. */
+static bool
+is_inits_root (const struct emu *e, const struct stat *rs)
+{
+  return rs->st_dev == e->root_dev && rs->st_ino == e->root_ino;
+}
+
 static bool
 same_root (struct emu *e)
 {
   char link[32];
   struct stat rs;
   snprintf (link, sizeof link, "%d/root", (int)e->req->pid);
-  return fstatat (e->procfd, link, &rs, 0) == 0 && rs.st_dev == e->root_dev
-         && rs.st_ino == e->root_ino;
+  return fstatat (e->procfd, link, &rs, 0) == 0 && is_inits_root (e, &rs);
 }
 
 /* An O_PATH fd of the directory the target resolves path from: its root,
@@ -76,7 +82,7 @@ resolve (struct emu *e, int dirfd, const char *path, bool follow, bool empty_ok)
        * an unreadable root fails too) */
       cleanup_close int root = target_base (e, dirfd, path);
       struct stat rs;
-      if (root < 0 || fstat (root, &rs) < 0 || rs.st_dev != e->root_dev || rs.st_ino != e->root_ino)
+      if (root < 0 || fstat (root, &rs) < 0 || !is_inits_root (e, &rs))
         return -EXDEV;
       return open_in (root, path, O_PATH | (follow ? 0 : O_NOFOLLOW));
     }

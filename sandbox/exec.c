@@ -11,6 +11,7 @@
 #include "sandbox/tty.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/settle.h"
 #include "util/util.h"
 
 #include <dirent.h>
@@ -203,7 +204,7 @@ joiner (const struct sandbox_exec *x, int pidfd, int flags, int err_fd, int tty_
   sigprocmask (SIG_SETMASK, &all, NULL);
   if (x->probe)
     probe_wait (b, parent);
-  int st = sandbox_supervise (b, -1);
+  int st = sandbox_supervise (b, SETTLE_NEVER);
   _exit (st < 0 ? 126 : sandbox_status_code (st));
 }
 

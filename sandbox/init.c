@@ -151,12 +151,11 @@ sandbox_supervise (pid_t child, int smaps_fd)
       /* quiet for a second: what start-up left mapped is given back (once a
        * quiet spell) */
       siginfo_t si;
-      int ms = smaps_fd >= 0 ? settle_quiet_timeout (&quiet, -1) : -1;
+      int ms = settle_quiet_timeout (&quiet, -1);
       struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
       int sig = sigtimedwait (&all, &si, ms < 0 ? NULL : &ts);
       bool timed_out = sig < 0 && errno == EAGAIN;
-      if (smaps_fd >= 0)
-        settle_quiet_after (&quiet, timed_out ? 0 : 1);
+      settle_quiet_after (&quiet, timed_out ? 0 : 1);
       if (sig < 0 || sig == SIGCHLD)
         continue;
       /* Stop signals from the terminal are for the command, as is the rest. */

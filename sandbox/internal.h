@@ -59,9 +59,9 @@ int sandbox_rootfs_mount (const struct nook_spec *spec, const char *target, pid_
 
 /* Wait for `child` with every signal blocked, forwarding each signal but
  * SIGCHLD to it and reaping whatever else ends; returns its wait status, or
- * -1 when there is no child left.  smaps_fd >= 0 (util/settle.h's, opened while
- * the container's /proc was still nook's): after a quiet second it gives back
- * what start-up left mapped; -1: not. */
+ * -1 when there is no child left.  smaps_fd (util/settle.h's, opened while the
+ * container's /proc was still nook's): after a quiet second it gives back what
+ * start-up left mapped; SETTLE_NEVER: not. */
 int sandbox_supervise (pid_t child, int smaps_fd);
 
 /* A wait status as an exit code: the code, or 128+N when killed by signal N. */

@@ -157,7 +157,7 @@ now_ms (void)
 int
 settle_quiet_timeout (struct settle_quiet *q, int timeout_ms)
 {
-  if (q->settled)
+  if (q->settled || q->fd == SETTLE_NEVER)
     return timeout_ms;
   int64_t now = now_ms ();
   if (q->since_ms == 0)
@@ -171,6 +171,8 @@ settle_quiet_timeout (struct settle_quiet *q, int timeout_ms)
 void
 settle_quiet_after (struct settle_quiet *q, int n)
 {
+  if (q->fd == SETTLE_NEVER)
+    return;
   int64_t now = now_ms ();
   if (n != 0)
     {

@@ -29,8 +29,10 @@ struct settle_quiet
 {
   int64_t since_ms; /* the last activity (CLOCK_MONOTONIC), 0: none seen yet */
   bool settled;
-  int fd; /* mem_settle_open's, or -1 */
+  int fd; /* mem_settle_open's, SETTLE_BY_PATH or SETTLE_NEVER */
 };
+#define SETTLE_BY_PATH (-1) /* smaps opened when settling (the process's /proc is trusted) */
+#define SETTLE_NEVER (-2)   /* a clock that never settles: the waits are the loop's own */
 #define SETTLE_QUIET_INIT(smaps_fd)                                                                \
   {                                                                                                \
     .since_ms = 0, .settled = false, .fd = (smaps_fd)                                              \
