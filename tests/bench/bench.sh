@@ -88,31 +88,58 @@ if [ -n "${BENCH_INNER:-}" ]; then
 
   # Warm up, then alternate the tools run by run.
   for t in "${tools[@]}"; do "run_$t" >/dev/null 2>&1 || true; done
-  echo "bench: $rounds rounds of '/bin/true' in a fresh container, rotating: ${tools[*]}"
+  echo "bench: $rounds rounds of '/bin/true' in a fresh container, in a new random order each round: ${tools[*]}"
   for t in "${tools[@]}"; do : >"$work/times.$t"; done
   failed_runs=0
-  # Each timed run starts from a quiet machine: podman leaves helpers running after
+  # Each timed run starts from a quiet machine. podman leaves helpers running after
   # its CLI returns (conmon, `podman container cleanup`) and its database writes leave
-  # the filesystem journal busy; wait for this user's processes to be back to what
-  # they were and flush the disk (untimed), so that no tool is charged for another's
-  # leftovers. The order also rotates each round.
+  # the filesystem journal busy: wait for this user's processes to be back to what
+  # they were and flush the disk. The kernel also goes on working for a run that has
+  # returned (a network namespace is torn down by a kworker, ~1 ms after podman's
+  # slirp4netns run here): wait until no other task is runnable for 10 ms. All
+  # of it untimed, so that no tool is charged for another's leftovers.
   # (zombies do not count: nook, like bwrap, may return before its container's init is
   # reaped, and this machine's PID 1 may take seconds to reap orphans)
   live() { ps -u "$(id -u)" -o stat= | grep -vc '^Z' || true; }
   baseline=$(live)
+  # (a FIFO opened read-write never has data: `read -t` on it is a sleep without a fork)
+  mkfifo "$work/idle"
+  exec {idle_fd}<>"$work/idle"
   settle() {
-    local n
+    local n r quiet=0
     for _ in $(seq 200); do
       n=$(live)
       [ "$n" -le "$baseline" ] && break
       sleep 0.005
     done
     sync
+    # the kernel's run queues: at most this shell running, 5 looks 2 ms apart
+    for _ in $(seq 500); do
+      read -r _ _ _ r _ </proc/loadavg
+      if [ "${r%/*}" -le 1 ]; then
+        quiet=$((quiet + 1))
+        [ "$quiet" -ge 5 ] && break
+      else
+        quiet=0
+      fi
+      read -r -t 0.002 -u "$idle_fd" _ || true
+    done
   }
+  # The order is shuffled each round (fixed seed: BENCH_SEED): with a rotation each tool
+  # always came right after the same other one, and the one after podman's default
+  # network was measured 0.3-0.6 ms slower here (the kernel's teardown of its namespace
+  # still running), whichever it was.
+  RANDOM=${BENCH_SEED:-1}
   n_tools=${#tools[@]}
   for ((i = 0; i < rounds; i++)); do
-    for ((j = 0; j < n_tools; j++)); do
-      t=${tools[$(((i + j) % n_tools))]}
+    order=("${tools[@]}")
+    for ((j = n_tools - 1; j > 0; j--)); do
+      k=$((RANDOM % (j + 1)))
+      t=${order[j]}
+      order[j]=${order[k]}
+      order[k]=$t
+    done
+    for t in "${order[@]}"; do
       settle
       t0=${EPOCHREALTIME/./}
       if ! "run_$t" >/dev/null 2>&1; then failed_runs=$((failed_runs + 1)); fi
