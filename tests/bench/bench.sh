@@ -105,25 +105,30 @@ if [ -n "${BENCH_INNER:-}" ]; then
   # (a FIFO opened read-write never has data: `read -t` on it is a sleep without a fork)
   mkfifo "$work/idle"
   exec {idle_fd}<>"$work/idle"
+  # the kernel's run queues: at most this shell running, 5 looks 2 ms apart (also used
+  # by bench_ports.sh between its rounds)
+  quiet() {
+    local r n=0
+    for _ in $(seq 500); do
+      read -r _ _ _ r _ </proc/loadavg
+      if [ "${r%/*}" -le 1 ]; then
+        n=$((n + 1))
+        [ "$n" -ge 5 ] && return 0
+      else
+        n=0
+      fi
+      read -r -t 0.002 -u "$idle_fd" _ || true
+    done
+  }
   settle() {
-    local n r quiet=0
+    local n
     for _ in $(seq 200); do
       n=$(live)
       [ "$n" -le "$baseline" ] && break
       sleep 0.005
     done
     sync
-    # the kernel's run queues: at most this shell running, 5 looks 2 ms apart
-    for _ in $(seq 500); do
-      read -r _ _ _ r _ </proc/loadavg
-      if [ "${r%/*}" -le 1 ]; then
-        quiet=$((quiet + 1))
-        [ "$quiet" -ge 5 ] && break
-      else
-        quiet=0
-      fi
-      read -r -t 0.002 -u "$idle_fd" _ || true
-    done
+    quiet
   }
   # The order is shuffled each round (fixed seed: BENCH_SEED): with a rotation each tool
   # always came right after the same other one, and the one after podman's default

@@ -3,9 +3,9 @@
 # nook (-p, default network), podman (-p, its default: slirp4netns + rootlessport) and the
 # host itself (no container); wrk measures small requests (busybox httpd closes each
 # connection, so every request is a new connection through the forwarder), curl the bulk
-# download. Rounds alternate between the three; medians are printed with the ratios and
-# the targets (>= 2x podman, >= 80% of the host).
-# Uses from bench.sh: $nook, $image, $work, P (podman's command), tools.
+# download. Each round takes the three in a new random order; medians are printed with the
+# ratios and the targets (>= 2x podman, >= 80% of the host).
+# Uses from bench.sh: $nook, $image, $work, P (podman's command), tools, quiet.
 # shellcheck shell=bash disable=SC2154
 bench_rounds=${BENCH_PORT_ROUNDS:-5}
 www=$work/www
@@ -58,12 +58,23 @@ if [ ${#targets[@]} -gt 0 ]; then
   # (the host server's connection uses it; nook's two hops use reno when it paces: bbr)
   echo "bench: the host's default TCP congestion control: $(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null)"
   for t in "${targets[@]}"; do : >"$work/rps.${t%%:*}"; : >"$work/mibs.${t%%:*}"; done
+  # (each round in a new random order, each measurement from a quiet machine: see
+  # bench.sh's start-up rounds; with a rotation nook's round always came after
+  # podman's 100 MiB download through slirp4netns)
   for ((i = 0; i < bench_rounds; i++)); do
-    for ((j = 0; j < ${#targets[@]}; j++)); do
-      t=${targets[$(((i + j) % ${#targets[@]}))]}
+    order=("${targets[@]}")
+    for ((j = ${#order[@]} - 1; j > 0; j--)); do
+      k=$((RANDOM % (j + 1)))
+      t=${order[j]}
+      order[j]=${order[k]}
+      order[k]=$t
+    done
+    for t in "${order[@]}"; do
       name=${t%%:*} port=${t#*:}
+      quiet
       { wrk -t2 -c16 -d3s "http://127.0.0.1:$port/" 2>/dev/null || true; } |
         awk '/^Requests\/sec:/ { print $2 }' >>"$work/rps.$name"
+      quiet
       { curl -fsS --max-time 120 -o /dev/null -w '%{speed_download}\n' "http://127.0.0.1:$port/big" 2>/dev/null || true; } |
         awk '{ printf "%.1f\n", $1 / 1048576 }' >>"$work/mibs.$name"
     done
