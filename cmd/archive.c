@@ -166,6 +166,20 @@ load_renamed (void *data, const char *tag, const char *old_id)
           old_id);
 }
 
+/* The archive read, what follows it on stdin is read and dropped, to its end:
+ * tar pads its output to whole records (GNU tar: 10 KiB) past the end marker,
+ * and a producer still writing them when we exit got SIGPIPE (`tar c ... |
+ * nook load` under `set -o pipefail` failed with 141).  docker load uploads
+ * its stdin whole. */
+static void
+drain (int fd)
+{
+  char buf[65536];
+  ssize_t n;
+  while ((n = read (fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+    ;
+}
+
 int
 cmd_load (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
 {
@@ -218,7 +232,10 @@ cmd_load (struct nook_ctx *ctx, int argc, char **argv, nook_error_t *err)
   struct imagefmt_load_opts o = {
     .name = input ? input : "stdin", .loaded = load_report, .renamed = load_renamed, .data = s
   };
-  return imagefmt_images_load (s, fd, &o, err);
+  int rc = imagefmt_images_load (s, fd, &o, err);
+  if (rc == 0 && input == NULL)
+    drain (fd);
+  return rc;
 }
 
 /* ---- export ---- */

@@ -36,6 +36,15 @@ check_eq "adds no second entry for the same image" 1 "$("$NOOK" images -q | wc -
 NRUN_STDIN=$S/bb.tar.gz nrun load
 check_eq "save | gzip | load (stdin) works" "0 Loaded image: busybox:latest" "$RC $OUT"
 check_eq "and keeps the image ID" "$id" "$("$NOOK" images -q --no-trunc busybox)"
+# A producer that writes past the archive's end (tar's record padding) is not cut off:
+# load reads its stdin to the end (it exited at the end marker, and the writer got SIGPIPE).
+(
+  set -o pipefail
+  { cat "$S/bb.tar"; head -c 1048576 /dev/zero; } | "$NOOK" load >"$S/pad.out" 2>&1
+)
+rc=$?
+check_eq "an archive followed by 1 MiB of padding on stdin: the pipeline succeeds" \
+  "0 Loaded image: busybox:latest" "$rc $(cat "$S/pad.out")"
 
 check_status "save --format oci-archive" 0 save --format oci-archive -o "$S/bb-oci.tar" busybox
 check_match "an OCI layout with Docker's annotations" \
