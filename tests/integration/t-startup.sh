@@ -63,6 +63,22 @@ if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
   OUT=$(taskset -c "$last" "$NOOK" run --rm busybox sh -c 'grep -E "^Cpus_allowed_list:" /proc/self/status' 2>&1)
   check_eq "bound to CPU $last, nook's command is too" "$last" "$(awk '{ print $2 }' <<<"$OUT")"
 fi
+# Bound to one CPU, the command is started once the container is set up (no early
+# start: nothing would run beside the init): the same container.
+if command -v taskset >/dev/null; then
+  one=$(grep -oE '[0-9]+$' <<<"$host_cpus")
+  OUT=$(taskset -c "$one" "$NOOK" run --rm busybox sh -c \
+    'ps -o pid,sid,comm; grep -E "^(Cpus_allowed_list|Seccomp|NoNewPrivs|CapEff):" /proc/self/status' 2>&1)
+  check_match "bound to one CPU: the command is filtered" 'Seccomp:[[:space:]]+2' "$OUT"
+  check_match "(no_new_privs)" 'NoNewPrivs:[[:space:]]+1' "$OUT"
+  check_match "(Docker's capabilities)" 'CapEff:[[:space:]]+00000000a80425fb' "$OUT"
+  check_eq "(in the init's session, on that CPU)" "2 1 sh $one" \
+    "$(awk '$3 == "sh" { print $1, $2, $3 } /^Cpus_allowed_list:/ { c = $2 } END { print c }' <<<"$OUT" | paste -sd' ')"
+  OUT=$(taskset -c "$one" "$NOOK" run --rm --network none busybox sh -c 'ip -o link | wc -l; exit 3' 2>&1)
+  check_eq "(--network none: lo only; the command's status returned)" "1 3" "$OUT $?"
+else
+  diag "no taskset here: the start on one CPU is not exercised"
+fi
 nrun run --rm busybox ls /proc/self/fd 7</etc/hostname 8<&0
 check_eq "an fd given to nook (7, 8) does not reach the command" "0 1 2 3" "$(echo $OUT)"
 nrun run --rm --ulimit nofile=64:64 busybox sh -c 'ulimit -n'
