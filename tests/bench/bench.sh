@@ -135,15 +135,20 @@ if [ -n "${BENCH_INNER:-}" ]; then
   # network was measured 0.3-0.6 ms slower here (the kernel's teardown of its namespace
   # still running), whichever it was.
   RANDOM=${BENCH_SEED:-1}
-  n_tools=${#tools[@]}
-  for ((i = 0; i < rounds; i++)); do
-    order=("${tools[@]}")
-    for ((j = n_tools - 1; j > 0; j--)); do
+  # shuffle WORD...: the words in a random order, in the array `order` (Fisher-Yates;
+  # also used by bench_ports.sh)
+  shuffle() {
+    local j k t
+    order=("$@")
+    for ((j = ${#order[@]} - 1; j > 0; j--)); do
       k=$((RANDOM % (j + 1)))
       t=${order[j]}
       order[j]=${order[k]}
       order[k]=$t
     done
+  }
+  for ((i = 0; i < rounds; i++)); do
+    shuffle "${tools[@]}"
     for t in "${order[@]}"; do
       settle
       t0=${EPOCHREALTIME/./}

@@ -5,7 +5,7 @@
 # connection, so every request is a new connection through the forwarder), curl the bulk
 # download. Each round takes the three in a new random order; medians are printed with the
 # ratios and the targets (>= 2x podman, >= 80% of the host).
-# Uses from bench.sh: $nook, $image, $work, P (podman's command), tools, quiet.
+# Uses from bench.sh: $nook, $image, $work, P (podman's command), tools, quiet, shuffle.
 # shellcheck shell=bash disable=SC2154
 bench_rounds=${BENCH_PORT_ROUNDS:-5}
 www=$work/www
@@ -62,13 +62,7 @@ if [ ${#targets[@]} -gt 0 ]; then
   # bench.sh's start-up rounds; with a rotation nook's round always came after
   # podman's 100 MiB download through slirp4netns)
   for ((i = 0; i < bench_rounds; i++)); do
-    order=("${targets[@]}")
-    for ((j = ${#order[@]} - 1; j > 0; j--)); do
-      k=$((RANDOM % (j + 1)))
-      t=${order[j]}
-      order[j]=${order[k]}
-      order[k]=$t
-    done
+    shuffle "${targets[@]}"
     for t in "${order[@]}"; do
       name=${t%%:*} port=${t#*:}
       quiet
