@@ -54,7 +54,7 @@ fi
 
 if [ ${#targets[@]} -gt 0 ]; then
   echo
-  echo "bench: published port, $bench_rounds alternating rounds of wrk -t2 -c16 -d3s and a 100 MiB download: ${targets[*]%%:*}"
+  echo "bench: published port, $bench_rounds rounds (each in a new random order) of wrk -t2 -c16 -d3s and a 100 MiB download: ${targets[*]%%:*}"
   # (the host server's connection uses it; nook's two hops use reno when it paces: bbr)
   echo "bench: the host's default TCP congestion control: $(cat /proc/sys/net/ipv4/tcp_congestion_control 2>/dev/null)"
   for t in "${targets[@]}"; do : >"$work/rps.${t%%:*}"; : >"$work/mibs.${t%%:*}"; done
