@@ -192,6 +192,31 @@ if [ -n "${BENCH_INNER:-}" ]; then
     awk -v n="${med[nooknet]}" -v p="${med[podmannet]}" 'BEGIN {
       r = p / n; printf "podman/nook, default networks = %.1fx (target: >= 10x faster than podman) %s\n", r, (r >= 10 ? "meets the target" : "MISSES the target") }'
   fi
+  # The same start-up on a single CPU (the target holds "on any machine": a one-vCPU CI
+  # runner, or a job bound with taskset), nook against bwrap, as above but pinned.
+  if command -v taskset >/dev/null && [ -n "${med[nook]:-}" ] && [ -n "${med[bwrap]:-}" ]; then
+    allowed=$(awk '/^Cpus_allowed_list:/ { print $2 }' /proc/self/status)
+    cpu=$(awk -v l="$allowed" 'BEGIN { n = split(l, a, /[-,]/); print a[n] }')
+    : >"$work/one.nook"
+    : >"$work/one.bwrap"
+    taskset -pc "$cpu" $$ >/dev/null # (this shell, and so every run it starts)
+    for ((i = 0; i < rounds; i++)); do
+      shuffle nook bwrap
+      for t in "${order[@]}"; do
+        settle
+        t0=${EPOCHREALTIME/./}
+        "run_$t" >/dev/null 2>&1 || true
+        t1=${EPOCHREALTIME/./}
+        echo $((t1 - t0)) >>"$work/one.$t"
+      done
+    done
+    taskset -pc "$allowed" $$ >/dev/null
+    read -r m1 _ < <(stats "$work/one.nook")
+    read -r b1 _ < <(stats "$work/one.bwrap")
+    awk -v n="$m1" -v b="$b1" -v c="$cpu" 'BEGIN {
+      r = n / b; printf "on one CPU (%s): nook %.2f ms, bwrap %.2f ms: nook/bwrap = %.2fx (target: <= 1.0x) %s\n", c, n / 1000, b / 1000, r, (r <= 1.0 ? "meets the target" : "MISSES the target") }' |
+      tee -a "${BENCH_SUMMARY:-/dev/null}"
+  fi
   # Through a published port (when wrk is installed): small HTTP requests and a bulk
   # download from busybox httpd in nook (-p), in podman (-p) and on the host (no container).
   if command -v wrk >/dev/null && [[ " ${tools[*]} " == *" nooknet "* ]]; then
