@@ -4,8 +4,8 @@
 #
 # Times `nook run --rm --network none IMAGE /bin/true` against bubblewrap on a busybox rootfs
 # and `podman run --rm --network none` on the same rootfs imported as an image (when podman is
-# installed), alternating the tools run by run (nook, bwrap, podman, nook, ...), as an
-# unprivileged user: as root, once as each of BENCH_USERS (default "nook-sub nook-nosub",
+# installed), run by run in a new random order each round, each run from a quiet machine,
+# then nook and bwrap again bound to one CPU, as an unprivileged user: as root, once as each of BENCH_USERS (default "nook-sub nook-nosub",
 # after ci/prepare.sh: a user with a subordinate id range, whose runs join the kept user
 # namespace, and one without, whose runs map their single id), ending with one summary line
 # per user; otherwise as the calling user. Prints each tool's median and p90 in ms, the
@@ -16,8 +16,8 @@
 # and a private --root/--runroot (on the machines nook is tested on crun refuses this cgroup layout
 # and Debian's default vfs driver would make the comparison unfair); these flags are the
 # command-line form of containers.conf/storage.conf, so no user config is written.
-# Knobs: BENCH_ROUNDS (default 30), BENCH_USERS or BENCH_USER (as root), NOOK_BENCH_NO_INSTALL=1 (as root,
-# do not install podman).
+# Knobs: BENCH_ROUNDS (default 30), BENCH_SEED (the order's, default 1), BENCH_USERS or
+# BENCH_USER (as root), NOOK_BENCH_NO_INSTALL=1 (as root, do not install podman).
 set -euo pipefail
 O=${1:-build}
 rounds=${BENCH_ROUNDS:-30}
@@ -86,7 +86,7 @@ if [ -n "${BENCH_INNER:-}" ]; then
   fi
   [ ${#tools[@]} -gt 0 ] || { echo "bench: no tool can run a container here"; exit 1; }
 
-  # Warm up, then alternate the tools run by run.
+  # Warm up, then time the tools run by run.
   for t in "${tools[@]}"; do "run_$t" >/dev/null 2>&1 || true; done
   echo "bench: $rounds rounds of '/bin/true' in a fresh container, in a new random order each round: ${tools[*]}"
   for t in "${tools[@]}"; do : >"$work/times.$t"; done
@@ -96,20 +96,22 @@ if [ -n "${BENCH_INNER:-}" ]; then
   # the filesystem journal busy: wait for this user's processes to be back to what
   # they were and flush the disk. The kernel also goes on working for a run that has
   # returned (a network namespace is torn down by a kworker, ~1 ms after podman's
-  # slirp4netns run here): wait until no other task is runnable for 10 ms. All
-  # of it untimed, so that no tool is charged for another's leftovers.
+  # slirp4netns run here): wait until no other task is runnable in 5 looks 2 ms apart
+  # (at most 1 s: how many runs started from a busy machine is printed). All of it
+  # untimed, so that no tool is charged for another's leftovers.
   # (zombies do not count: nook, like bwrap, may return before its container's init is
   # reaped, and this machine's PID 1 may take seconds to reap orphans)
   live() { ps -u "$(id -u)" -o stat= | grep -vc '^Z' || true; }
   baseline=$(live)
-  # (a FIFO opened read-write never has data: `read -t` on it is a sleep without a fork)
+  # (a FIFO opened read-write never has data: `read -t` on it is a sleep without a fork;
+  # opened for each look, so that no run inherits it)
   mkfifo "$work/idle"
-  exec {idle_fd}<>"$work/idle"
+  busy_starts=0
   # the kernel's run queues: at most this shell running, 5 looks 2 ms apart (also used
   # by bench_ports.sh between its rounds)
   quiet() {
-    local r n=0
-    for _ in $(seq 500); do
+    local r x n=0
+    for ((x = 0; x < 500; x++)); do
       read -r _ _ _ r _ </proc/loadavg
       if [ "${r%/*}" -le 1 ]; then
         n=$((n + 1))
@@ -117,8 +119,9 @@ if [ -n "${BENCH_INNER:-}" ]; then
       else
         n=0
       fi
-      read -r -t 0.002 -u "$idle_fd" _ || true
+      read -r -t 0.002 _ <>"$work/idle" || true
     done
+    busy_starts=$((busy_starts + 1))
   }
   settle() {
     local n
@@ -158,6 +161,7 @@ if [ -n "${BENCH_INNER:-}" ]; then
     done
   done
   [ "$failed_runs" = 0 ] || echo "bench: $failed_runs run(s) exited non-zero (timed anyway)"
+  [ "$busy_starts" = 0 ] || echo "bench: $busy_starts run(s) started on a machine that did not become quiet within 1 s"
 
   # stats FILE: "median p90" in microseconds
   stats() {
@@ -199,23 +203,33 @@ if [ -n "${BENCH_INNER:-}" ]; then
     cpu=$(awk -v l="$allowed" 'BEGIN { n = split(l, a, /[-,]/); print a[n] }')
     : >"$work/one.nook"
     : >"$work/one.bwrap"
-    taskset -pc "$cpu" $$ >/dev/null # (this shell, and so every run it starts)
-    for ((i = 0; i < rounds; i++)); do
-      shuffle nook bwrap
-      for t in "${order[@]}"; do
-        settle
-        t0=${EPOCHREALTIME/./}
-        "run_$t" >/dev/null 2>&1 || true
-        t1=${EPOCHREALTIME/./}
-        echo $((t1 - t0)) >>"$work/one.$t"
+    one_failed=0
+    # (this shell, and so every run it starts)
+    if taskset -pc "$cpu" $$ >/dev/null; then
+      for ((i = 0; i < rounds; i++)); do
+        shuffle nook bwrap
+        for t in "${order[@]}"; do
+          settle
+          t0=${EPOCHREALTIME/./}
+          if ! "run_$t" >/dev/null 2>&1; then one_failed=$((one_failed + 1)); fi
+          t1=${EPOCHREALTIME/./}
+          echo $((t1 - t0)) >>"$work/one.$t"
+        done
       done
-    done
-    taskset -pc "$allowed" $$ >/dev/null
-    read -r m1 _ < <(stats "$work/one.nook")
-    read -r b1 _ < <(stats "$work/one.bwrap")
-    awk -v n="$m1" -v b="$b1" -v c="$cpu" 'BEGIN {
-      r = n / b; printf "on one CPU (%s): nook %.2f ms, bwrap %.2f ms: nook/bwrap = %.2fx (target: <= 1.0x) %s\n", c, n / 1000, b / 1000, r, (r <= 1.0 ? "meets the target" : "MISSES the target") }' |
-      tee -a "${BENCH_SUMMARY:-/dev/null}"
+      taskset -pc "$allowed" $$ >/dev/null || echo "bench: could not give this shell its CPUs back ($allowed)"
+    fi
+    if [ ! -s "$work/one.nook" ]; then
+      echo "bench: could not bind this shell to CPU $cpu: no one-CPU figures"
+    elif [ "$one_failed" != 0 ]; then
+      echo "bench: $one_failed run(s) on one CPU exited non-zero: no one-CPU ratio" |
+        tee -a "${BENCH_SUMMARY:-/dev/null}"
+    else
+      read -r m1 _ < <(stats "$work/one.nook")
+      read -r b1 _ < <(stats "$work/one.bwrap")
+      awk -v n="$m1" -v b="$b1" -v c="$cpu" 'BEGIN {
+        r = n / b; printf "on one CPU (%s): nook %.2f ms, bwrap %.2f ms: nook/bwrap = %.2fx (target: <= 1.0x) %s\n", c, n / 1000, b / 1000, r, (r <= 1.0 ? "meets the target" : "MISSES the target") }' |
+        tee -a "${BENCH_SUMMARY:-/dev/null}"
+    fi
   fi
   # Through a published port (when wrk is installed): small HTTP requests and a bulk
   # download from busybox httpd in nook (-p), in podman (-p) and on the host (no container).
@@ -255,6 +269,7 @@ if [ "$(id -u)" -eq 0 ]; then
     echo
     echo "bench: running as the unprivileged user $user ($kind)"
     bench_as "$user" BENCH_INNER=1 BENCH_ROUNDS="$rounds" BENCH_SUMMARY="$tmp/summary-$user" \
+      BENCH_SEED="${BENCH_SEED:-1}" \
       bash "$tmp/bench.sh" "$tmp/bin" || echo "bench: the container benchmark could not run as $user"
     sed "s/^/  $user ($kind): /" "$tmp/summary-$user" >>"$tmp/summary"
   done

@@ -40,7 +40,7 @@ check_eq "and keeps the image ID" "$id" "$("$NOOK" images -q --no-trunc busybox)
 # load reads its stdin to the end (it exited at the end marker, and the writer got SIGPIPE).
 (
   set -o pipefail
-  { cat "$S/bb.tar"; head -c 1048576 /dev/zero; } | "$NOOK" load >"$S/pad.out" 2>&1
+  { cat "$S/bb.tar"; head -c 1048576 /dev/zero; } | timeout -k 5 60 "$NOOK" load >"$S/pad.out" 2>&1
 )
 rc=$?
 check_eq "an archive followed by 1 MiB of padding on stdin: the pipeline succeeds" \

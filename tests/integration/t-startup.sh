@@ -63,19 +63,27 @@ if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
   OUT=$(taskset -c "$last" "$NOOK" run --rm busybox sh -c 'grep -E "^Cpus_allowed_list:" /proc/self/status' 2>&1)
   check_eq "bound to CPU $last, nook's command is too" "$last" "$(awk '{ print $2 }' <<<"$OUT")"
 fi
-# Bound to one CPU, the command is started once the container is set up (no early
-# start: nothing would run beside the init): the same container.
+# Bound to one CPU: the container is the same (nook then starts the command once the
+# container is set up, with nothing beside the init to overlap it with).
 if command -v taskset >/dev/null; then
   one=$(grep -oE '[0-9]+$' <<<"$host_cpus")
-  OUT=$(taskset -c "$one" "$NOOK" run --rm busybox sh -c \
-    'ps -o pid,sid,comm; grep -E "^(Cpus_allowed_list|Seccomp|NoNewPrivs|CapEff):" /proc/self/status' 2>&1)
+  # one_cpu ARGS...: nrun with nook bound to that CPU
+  # shellcheck disable=SC2034 # (LAST_CMD, ERR: read by lib.sh's failure report)
+  one_cpu() {
+    LAST_CMD="taskset -c $one nook $*"
+    RC=0
+    ERR=
+    OUT=$(timeout -k 5 60 taskset -c "$one" "$NOOK" "$@" 2>&1 </dev/null) || RC=$?
+  }
+  one_cpu run --rm busybox sh -c \
+    'ps -o pid,sid,comm; grep -E "^(Cpus_allowed_list|Seccomp|NoNewPrivs|CapEff):" /proc/self/status'
   check_match "bound to one CPU: the command is filtered" 'Seccomp:[[:space:]]+2' "$OUT"
   check_match "(no_new_privs)" 'NoNewPrivs:[[:space:]]+1' "$OUT"
   check_match "(Docker's capabilities)" 'CapEff:[[:space:]]+00000000a80425fb' "$OUT"
   check_eq "(in the init's session, on that CPU)" "2 1 sh $one" \
     "$(awk '$3 == "sh" { print $1, $2, $3 } /^Cpus_allowed_list:/ { c = $2 } END { print c }' <<<"$OUT" | paste -sd' ')"
-  OUT=$(taskset -c "$one" "$NOOK" run --rm --network none busybox sh -c 'ip -o link | wc -l; exit 3' 2>&1)
-  check_eq "(--network none: lo only; the command's status returned)" "1 3" "$OUT $?"
+  one_cpu run --rm --network none busybox sh -c 'ip -o link | wc -l; exit 3'
+  check_eq "(--network none: lo only; the command's status returned)" "1 3" "$OUT $RC"
 else
   diag "no taskset here: the start on one CPU is not exercised"
 fi
