@@ -150,16 +150,24 @@ if [ -n "${BENCH_INNER:-}" ]; then
       order[k]=$t
     done
   }
-  for ((i = 0; i < rounds; i++)); do
-    shuffle "${tools[@]}"
-    for t in "${order[@]}"; do
-      settle
-      t0=${EPOCHREALTIME/./}
-      if ! "run_$t" >/dev/null 2>&1; then failed_runs=$((failed_runs + 1)); fi
-      t1=${EPOCHREALTIME/./}
-      echo $((t1 - t0)) >>"$work/times.$t"
+  # time_rounds PREFIX TOOL...: $rounds rounds of the tools in a new order each, each run from
+  # a quiet machine, its wall time (us) appended to $work/PREFIX.TOOL; failures counted
+  # in failed_runs
+  time_rounds() {
+    local prefix=$1 i t t0 t1
+    shift
+    for ((i = 0; i < rounds; i++)); do
+      shuffle "$@"
+      for t in "${order[@]}"; do
+        settle
+        t0=${EPOCHREALTIME/./}
+        if ! "run_$t" >/dev/null 2>&1; then failed_runs=$((failed_runs + 1)); fi
+        t1=${EPOCHREALTIME/./}
+        echo $((t1 - t0)) >>"$work/$prefix.$t"
+      done
     done
-  done
+  }
+  time_rounds times "${tools[@]}"
   [ "$failed_runs" = 0 ] || echo "bench: $failed_runs run(s) exited non-zero (timed anyway)"
   [ "$busy_starts" = 0 ] || echo "bench: $busy_starts run(s) started on a machine that did not become quiet within 1 s"
 
@@ -203,25 +211,16 @@ if [ -n "${BENCH_INNER:-}" ]; then
     cpu=$(awk -v l="$allowed" 'BEGIN { n = split(l, a, /[-,]/); print a[n] }')
     : >"$work/one.nook"
     : >"$work/one.bwrap"
-    one_failed=0
+    failed_runs=0
     # (this shell, and so every run it starts)
     if taskset -pc "$cpu" $$ >/dev/null; then
-      for ((i = 0; i < rounds; i++)); do
-        shuffle nook bwrap
-        for t in "${order[@]}"; do
-          settle
-          t0=${EPOCHREALTIME/./}
-          if ! "run_$t" >/dev/null 2>&1; then one_failed=$((one_failed + 1)); fi
-          t1=${EPOCHREALTIME/./}
-          echo $((t1 - t0)) >>"$work/one.$t"
-        done
-      done
+      time_rounds one nook bwrap
       taskset -pc "$allowed" $$ >/dev/null || echo "bench: could not give this shell its CPUs back ($allowed)"
     fi
     if [ ! -s "$work/one.nook" ]; then
       echo "bench: could not bind this shell to CPU $cpu: no one-CPU figures"
-    elif [ "$one_failed" != 0 ]; then
-      echo "bench: $one_failed run(s) on one CPU exited non-zero: no one-CPU ratio" |
+    elif [ "$failed_runs" != 0 ]; then
+      echo "bench: $failed_runs run(s) on one CPU exited non-zero: no one-CPU ratio" |
         tee -a "${BENCH_SUMMARY:-/dev/null}"
     else
       read -r m1 _ < <(stats "$work/one.nook")
