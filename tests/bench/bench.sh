@@ -97,8 +97,9 @@ if [ -n "${BENCH_INNER:-}" ]; then
   # they were and flush the disk. The kernel also goes on working for a run that has
   # returned (a network namespace is torn down by a kworker, ~1 ms after podman's
   # slirp4netns run here): wait until no other task is runnable in 5 looks 2 ms apart
-  # (at most 1 s: how many runs started from a busy machine is printed). All of it
-  # untimed, so that no tool is charged for another's leftovers.
+  # (at most 0.2 s, so that a machine never quiet costs little; how many runs started on
+  # a busy machine is printed). All of it untimed, so that no tool is charged for
+  # another's leftovers.
   # (zombies do not count: nook, like bwrap, may return before its container's init is
   # reaped, and this machine's PID 1 may take seconds to reap orphans)
   live() { ps -u "$(id -u)" -o stat= | grep -vc '^Z' || true; }
@@ -111,7 +112,7 @@ if [ -n "${BENCH_INNER:-}" ]; then
   # by bench_ports.sh between its rounds)
   quiet() {
     local r x n=0
-    for ((x = 0; x < 500; x++)); do
+    for ((x = 0; x < 100; x++)); do
       read -r _ _ _ r _ </proc/loadavg
       if [ "${r%/*}" -le 1 ]; then
         n=$((n + 1))
@@ -169,7 +170,7 @@ if [ -n "${BENCH_INNER:-}" ]; then
   }
   time_rounds times "${tools[@]}"
   [ "$failed_runs" = 0 ] || echo "bench: $failed_runs run(s) exited non-zero (timed anyway)"
-  [ "$busy_starts" = 0 ] || echo "bench: $busy_starts run(s) started on a machine that did not become quiet within 1 s"
+  [ "$busy_starts" = 0 ] || echo "bench: $busy_starts run(s) started on a machine that did not become quiet within 0.2 s"
 
   # stats FILE: "median p90" in microseconds
   stats() {
