@@ -155,16 +155,13 @@ if [ -n "${BENCH_INNER:-}" ]; then
   # a quiet machine, its wall time (us) appended to $work/PREFIX.TOOL; failures counted
   # in failed_runs
   time_rounds() {
-    local prefix=$1 i t t0 t1
+    local prefix=$1 i t
     shift
     for ((i = 0; i < rounds; i++)); do
       shuffle "$@"
       for t in "${order[@]}"; do
         settle
-        t0=${EPOCHREALTIME/./}
-        if ! "run_$t" >/dev/null 2>&1; then failed_runs=$((failed_runs + 1)); fi
-        t1=${EPOCHREALTIME/./}
-        echo $((t1 - t0)) >>"$work/$prefix.$t"
+        bench_time "$work/$prefix.$t" "run_$t" || failed_runs=$((failed_runs + 1))
       done
     done
   }

@@ -130,10 +130,7 @@ for ((i = 0; i < rounds; i++)); do
     for ((j = 0; j < n; j++)); do
       t=${tools[$(((i + j) % n))]}
       settle
-      t0=${EPOCHREALTIME/./}
-      if ! "${kind}_$t" >/dev/null 2>&1; then failed=$((failed + 1)); fi
-      t1=${EPOCHREALTIME/./}
-      echo $((t1 - t0)) >>"$work/$kind.$t"
+      bench_time "$work/$kind.$t" "${kind}_$t" || failed=$((failed + 1))
     done
   done
 done

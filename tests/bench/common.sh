@@ -22,7 +22,19 @@
 #   bench_rootfs DIR TAR APPLET...  a busybox rootfs (the host's busybox, APPLETs linked),
 #                           and TAR of it, owned by root as in an image (podman without a
 #                           subordinate range maps only root)
+#   bench_time FILE CMD...  CMD's wall time in microseconds appended to FILE (its output
+#                           dropped); CMD's status
 BENCH_COMMON=${BASH_SOURCE[0]}
+
+bench_time() {
+  local file=$1 t0 t1 rc=0
+  shift
+  t0=${EPOCHREALTIME/./}
+  "$@" >/dev/null 2>&1 || rc=$?
+  t1=${EPOCHREALTIME/./}
+  echo $((t1 - t0)) >>"$file"
+  return "$rc"
+}
 
 bench_stage() {
   BENCH_STAGE=$(mktemp -d /tmp/nook-bench.XXXXXX)
