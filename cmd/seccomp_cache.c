@@ -127,7 +127,8 @@ seccomp_cache_program_path (const char *store_root, const char *profile, struct 
   /* Everything the program depends on goes into its name: the profile's text (so a
    * program compiled from an older embedded default is never reused), libseccomp,
    * the kernel, the arch, the capabilities.  (3: the default gained the
-   * NETLINK_AUDIT rule; 5: the file's header, sandbox_seccomp_file_encode.) */
+   * NETLINK_AUDIT rule; 5: the file's header, sandbox_seccomp_file_encode; 6: programs
+   * made smaller, sandbox/seccomp_compact.h.) */
   struct utsname u;
   uname (&u);
   cleanup_free char *name = profile ? NULL : default_name (&u, spec->caps, spec->credemu);
@@ -135,7 +136,7 @@ seccomp_cache_program_path (const char *store_root, const char *profile, struct 
     {
       struct imagefmt_digester *d = imagefmt_digester_new ();
       cleanup_free char *head = xasprintf (
-          "nook-seccomp-5\n%s\n%s\n%s\n%016" PRIx64 "\n%s%s", sandbox_seccomp_lib_version (),
+          "nook-seccomp-6\n%s\n%s\n%s\n%016" PRIx64 "\n%s%s", sandbox_seccomp_lib_version (),
           u.release, u.machine, spec->caps, sandbox_seccomp_x32_usable () ? "" : "no-x32\n",
           spec->credemu ? "credemu\n" : "");
       imagefmt_digester_update (d, head, strlen (head));

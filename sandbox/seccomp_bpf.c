@@ -1,5 +1,6 @@
 /* sandbox/seccomp_bpf.c: see seccomp_bpf.h. */
 #include "sandbox/seccomp_bpf.h"
+#include "sandbox/seccomp_compact.h"
 #include "util/cleanup.h"
 #include "util/util.h"
 
@@ -38,6 +39,16 @@ sandbox_seccomp_export (scmp_filter_ctx ctx, void **bpf, size_t *len, nook_error
     {
       free (buf);
       return nook_error_set (err, EINVAL, "the compiled seccomp filter is not valid BPF");
+    }
+  /* the same filter in fewer instructions, when it can be (seccomp_compact.h) */
+  size_t n = 0;
+  struct sock_filter *small = sandbox_seccomp_compact (
+      (const struct sock_filter *)(void *)buf, (size_t)size / sizeof (struct sock_filter), &n);
+  if (small)
+    {
+      free (buf);
+      buf = (char *)small;
+      size = (off_t)(n * sizeof (struct sock_filter));
     }
   *bpf = buf;
   *len = (size_t)size;

@@ -12,7 +12,8 @@
 #include "util/error.h"
 
 /* Compile ctx into a BPF program (malloc'd bytes, a whole number of
- * struct sock_filter). */
+ * struct sock_filter): libseccomp's, made smaller when it can be
+ * (sandbox/seccomp_compact.h). */
 int sandbox_seccomp_export (scmp_filter_ctx ctx, void **bpf, size_t *len, nook_error_t *err);
 
 /* Is this a plausible program: non-empty, whole instructions, at most

@@ -30,12 +30,17 @@
  *                -> drop=ok|ERRNO res=R,E,S resg=R,E,S groups=a,b, then setuid(0) -> regain=ok|ERRNO
  *   fsuid UID GID FILE  setfsgid(GID), setfsuid(UID), create FILE and FILE.d -> create=ok|ERRNO
  *                mkdir=ok|ERRNO (the fs ids go back to 0 after)
+ *   i386         32-bit system calls (int $0x80) from this 64-bit program, the seccomp
+ *                filter's i386 half: getpid, unshare(CLONE_NEWUSER), keyctl (as above),
+ *                personality(0xffffffff) (a query) and personality(PER_LINUX32 | 1) ->
+ *                i386.NAME=ok|ERRNO; i386=unavailable (exit 1) without IA32 emulation
  */
 #include <poll.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -389,6 +394,63 @@ do_x32 (void)
 #endif
 }
 
+#if defined(__x86_64__)
+static sigjmp_buf i386_gone;
+
+static void
+i386_fault (int sig)
+{
+  (void) sig;
+  siglongjmp (i386_gone, 1);
+}
+
+static long
+i386_syscall (long nr, long a, long b, long c)
+{
+  long r;
+  __asm__ volatile ("int $0x80" : "=a"(r) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory");
+  return r;
+}
+#endif
+
+static int
+do_i386 (void)
+{
+#if defined(__x86_64__)
+  static const struct
+  {
+    const char *name;
+    long nr, a, b, c;
+  } calls[] = {
+    { "getpid", 20, 0, 0, 0 },       { "unshare", 310, CLONE_NEWUSER, 0, 0 },
+    { "keyctl", 288, 0, -3, 0 },     { "personality-query", 136, 0xffffffffL, 0, 0 },
+    { "personality-1", 136, 0x9, 0, 0 },
+  };
+  /* (a kernel without IA32 emulation faults at int $0x80) */
+  struct sigaction sa = { .sa_handler = i386_fault };
+  sigaction (SIGSEGV, &sa, NULL);
+  sigaction (SIGBUS, &sa, NULL);
+  if (sigsetjmp (i386_gone, 1))
+    {
+      printf ("i386=unavailable\n");
+      return 1;
+    }
+  for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++)
+    {
+      long r = i386_syscall (calls[i].nr, calls[i].a, calls[i].b, calls[i].c);
+      char key[48];
+      snprintf (key, sizeof key, "i386.%s", calls[i].name);
+      if (r < 0 && r > -4096)
+        errno = (int) -r;
+      report (key, r < 0 && r > -4096 ? -1 : 0);
+    }
+  return 0;
+#else
+  printf ("i386=unavailable\n");
+  return 1;
+#endif
+}
+
 static int
 do_connect (const char *ip, const char *port)
 {
@@ -437,7 +499,7 @@ static void
 usage (void)
 {
   fprintf (stderr, "usage: probe status|mount|keyctl|userns|fds|tiocsti|zombie|ptrace|chown|"
-                   "ids|x32|read FILE|sleep N|netlink P|loopback|connect IP PORT|udpecho PORT|"
+                   "ids|x32|i386|read FILE|sleep N|netlink P|loopback|connect IP PORT|udpecho PORT|"
                    "drop UID GID|fsuid UID GID FILE\n");
   exit (2);
 }
@@ -480,6 +542,8 @@ main (int argc, char **argv)
     return do_ids ();
   if (strcmp (cmd, "x32") == 0)
     return do_x32 ();
+  if (strcmp (cmd, "i386") == 0)
+    return do_i386 ();
   if (strcmp (cmd, "read") == 0 && argc >= 2)
     return do_read (argv[1]);
   if (strcmp (cmd, "netlink") == 0 && argc >= 2)

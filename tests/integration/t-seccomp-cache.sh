@@ -35,6 +35,17 @@ mapfile -t files < <(entries)
 check_eq "the cache holds the default profile's program" 1 "$([ ${#files[@]} -ge 1 ] && echo 1 || echo 0)"
 filtered "from the cache"
 
+# The cached program is the compacted one (sandbox/seccomp_compact.h): Docker's profile
+# for x86_64 and i386 takes ~870 instructions as libseccomp compiles it, ~220 dispatched
+# on ranges of numbers (the header's program length: a u32 at byte 16; 8 bytes a
+# BPF instruction).
+insns() { od -An -tu4 -j16 -N4 "$1" | awk '{ print int($1 / 8) }'; }
+if [ "$(uname -m)" = x86_64 ] && [ ${#files[@]} -ge 1 ]; then
+  n=$(insns "${files[0]}")
+  check_eq "the cached program is compact (< 400 instructions, libseccomp's ~870; has $n)" 1 \
+    "$([ "${n:-0}" -gt 0 ] && [ "${n:-0}" -lt 400 ] && echo 1 || echo 0)"
+fi
+
 # An allow-all program: one BPF instruction, RET SECCOMP_RET_ALLOW (0x7fff0000).
 allow=$(mktemp "${TMPDIR:-/tmp}/nook-allow.XXXXXX")
 printf '\006\000\000\000\000\000\377\177' >"$allow"

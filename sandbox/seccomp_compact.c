@@ -1,0 +1,772 @@
+/* sandbox/seccomp_compact.c: see seccomp_compact.h.
+ *
+ * The input is evaluated partially: for a given architecture and system call number,
+ * A holds a known value as long as it was loaded from seccomp_data's arch or nr (or
+ * is the initial 0), so comparisons on it are decided and vanish; a load of anything
+ * else (an argument, the instruction pointer) makes A unknown, and the instructions
+ * from there on are kept.  What remains for one (arch, nr) is a small graph (a RET,
+ * or an argument check ending in RETs), built of hash-consed nodes, so that equal
+ * remainders are one node.  The numbers between two consecutive constants of the
+ * program take the same paths, so one number of each range is evaluated; adjacent
+ * ranges with the same node are merged, and a binary search on nr (JGE) leads to each.
+ * The graph is laid out from its end (BPF jumps only forward), with a JA where a
+ * conditional jump's 8-bit offset cannot reach, and a RET repeated rather than reached
+ * from afar. */
+#include "sandbox/seccomp_compact.h"
+#include "util/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define OP_LD (BPF_LD | BPF_W | BPF_ABS)
+#define OP_AND (BPF_ALU | BPF_AND | BPF_K)
+#define OP_JA (BPF_JMP | BPF_JA)
+#define OP_JEQ (BPF_JMP | BPF_JEQ | BPF_K)
+#define OP_JGT (BPF_JMP | BPF_JGT | BPF_K)
+#define OP_JGE (BPF_JMP | BPF_JGE | BPF_K)
+#define OP_JSET (BPF_JMP | BPF_JSET | BPF_K)
+#define OP_RET (BPF_RET | BPF_K)
+
+#define PAIR_CONSTANTS 24 /* see same_with_args */
+
+#define OFF_NR 0u   /* offsetof (struct seccomp_data, nr) */
+#define OFF_ARCH 4u /* offsetof (struct seccomp_data, arch) */
+
+/* ---- the interpreter ---- */
+
+/* Where the value in A (or X) came from, for sandbox_bpf_same's choice of inputs. */
+enum origin
+{
+  FROM_NONE,
+  FROM_NR,
+  FROM_ARCH,
+  FROM_OTHER, /* an argument or the instruction pointer */
+};
+
+/* What a run compared, by the origin of the compared value. */
+struct observed
+{
+  uint32_t *k[4];
+  size_t n[4], cap[4];
+  bool nr_bits;    /* nr tested by bits (JSET) or changed by arithmetic before a comparison */
+  bool arch_order; /* arch compared otherwise than for equality */
+};
+
+static void
+observe (struct observed *o, enum origin from, uint32_t k)
+{
+  if (o == NULL)
+    return;
+  for (size_t i = 0; i < o->n[from]; i++)
+    if (o->k[from][i] == k)
+      return;
+  if (o->n[from] == o->cap[from])
+    {
+      o->cap[from] = o->cap[from] ? 2 * o->cap[from] : 32;
+      o->k[from] = xreallocarray (o->k[from], o->cap[from], sizeof *o->k[from]);
+    }
+  o->k[from][o->n[from]++] = k;
+}
+
+static bool
+compare (uint16_t op, uint32_t a, uint32_t b)
+{
+  switch (BPF_OP (op))
+    {
+    case BPF_JEQ:
+      return a == b;
+    case BPF_JGT:
+      return a > b;
+    case BPF_JGE:
+      return a >= b;
+    default: /* BPF_JSET */
+      return (a & b) != 0;
+    }
+}
+
+static uint32_t
+run (const struct sock_filter *p, size_t n, const struct seccomp_data *d, struct observed *o)
+{
+  uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = { 0 };
+  enum origin af = FROM_NONE, xf = FROM_NONE, mf[BPF_MEMWORDS] = { 0 };
+  bool a_changed = false; /* arithmetic on A since its load */
+  for (size_t pc = 0; pc < n; pc++)
+    {
+      const struct sock_filter *i = &p[pc];
+      uint32_t k = i->k;
+      switch (BPF_CLASS (i->code))
+        {
+        case BPF_LD:
+        case BPF_LDX:
+          {
+            uint32_t v;
+            enum origin f = FROM_NONE;
+            switch (BPF_MODE (i->code))
+              {
+              case BPF_ABS:
+                if (BPF_SIZE (i->code) != BPF_W || k % 4 != 0 || k > sizeof *d - 4)
+                  return SECCOMP_RET_KILL_PROCESS;
+                memcpy (&v, (const char *)d + k, 4);
+                f = k == OFF_NR ? FROM_NR : k == OFF_ARCH ? FROM_ARCH : FROM_OTHER;
+                break;
+              case BPF_IMM:
+                v = k;
+                break;
+              case BPF_MEM:
+                if (k >= BPF_MEMWORDS)
+                  return SECCOMP_RET_KILL_PROCESS;
+                v = mem[k];
+                f = mf[k];
+                break;
+              case BPF_LEN:
+                v = sizeof *d;
+                break;
+              default:
+                return SECCOMP_RET_KILL_PROCESS;
+              }
+            if (BPF_CLASS (i->code) == BPF_LD)
+              a = v, af = f, a_changed = false;
+            else
+              x = v, xf = f;
+            break;
+          }
+        case BPF_ST:
+        case BPF_STX:
+          if (k >= BPF_MEMWORDS)
+            return SECCOMP_RET_KILL_PROCESS;
+          mem[k] = BPF_CLASS (i->code) == BPF_ST ? a : x;
+          mf[k] = BPF_CLASS (i->code) == BPF_ST ? af : xf;
+          break;
+        case BPF_ALU:
+          {
+            uint32_t b = BPF_SRC (i->code) == BPF_X ? x : k;
+            switch (BPF_OP (i->code))
+              {
+              case BPF_ADD:
+                a += b;
+                break;
+              case BPF_SUB:
+                a -= b;
+                break;
+              case BPF_MUL:
+                a *= b;
+                break;
+              case BPF_DIV:
+                if (b == 0)
+                  return 0; /* (the kernel's: the program ends, returning 0) */
+                a /= b;
+                break;
+              case BPF_MOD:
+                if (b == 0)
+                  return 0;
+                a %= b;
+                break;
+              case BPF_OR:
+                a |= b;
+                break;
+              case BPF_AND:
+                a &= b;
+                break;
+              case BPF_XOR:
+                a ^= b;
+                break;
+              case BPF_LSH:
+                a = b < 32 ? a << b : 0;
+                break;
+              case BPF_RSH:
+                a = b < 32 ? a >> b : 0;
+                break;
+              case BPF_NEG:
+                a = -a;
+                break;
+              default:
+                return SECCOMP_RET_KILL_PROCESS;
+              }
+            a_changed = true;
+            break;
+          }
+        case BPF_MISC:
+          if (BPF_MISCOP (i->code) == BPF_TAX)
+            x = a, xf = af;
+          else
+            a = x, af = xf, a_changed = true;
+          break;
+        case BPF_JMP:
+          {
+            if (BPF_OP (i->code) == BPF_JA)
+              {
+                if (k >= n - pc - 1)
+                  return SECCOMP_RET_KILL_PROCESS;
+                pc += k;
+                break;
+              }
+            uint32_t b = BPF_SRC (i->code) == BPF_X ? x : k;
+            if (o && BPF_SRC (i->code) == BPF_K)
+              {
+                observe (o, af, k);
+                if (af == FROM_NR && (a_changed || BPF_OP (i->code) == BPF_JSET))
+                  o->nr_bits = true;
+                if (af == FROM_ARCH && (a_changed || BPF_OP (i->code) != BPF_JEQ))
+                  o->arch_order = true;
+              }
+            else if (o && (af == FROM_NR || af == FROM_ARCH || xf == FROM_NR || xf == FROM_ARCH))
+              o->nr_bits = o->arch_order = true; /* (compared with X: not followed) */
+            size_t off = compare (i->code, a, b) ? i->jt : i->jf;
+            if (off >= n - pc - 1)
+              return SECCOMP_RET_KILL_PROCESS;
+            pc += off;
+            break;
+          }
+        case BPF_RET:
+          return BPF_RVAL (i->code) == BPF_A ? a : k;
+        default:
+          return SECCOMP_RET_KILL_PROCESS;
+        }
+    }
+  return SECCOMP_RET_KILL_PROCESS;
+}
+
+uint32_t
+sandbox_bpf_run (const struct sock_filter *p, size_t n, const struct seccomp_data *d)
+{
+  return run (p, n, d, NULL);
+}
+
+/* ---- the check ---- */
+
+static int
+cmp_u32 (const void *a, const void *b)
+{
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static bool
+has (const uint32_t *v, size_t n, uint32_t k)
+{
+  for (size_t i = 0; i < n; i++)
+    if (v[i] == k)
+      return true;
+  return false;
+}
+
+static void
+add (uint32_t **v, size_t *n, size_t *cap, uint32_t k)
+{
+  if (has (*v, *n, k))
+    return;
+  if (*n == *cap)
+    {
+      *cap = *cap ? 2 * *cap : 64;
+      *v = xreallocarray (*v, *cap, sizeof **v);
+    }
+  (*v)[(*n)++] = k;
+}
+
+/* A value that no instruction of either program holds as its constant. */
+static uint32_t
+unused_constant (const struct sock_filter *a, size_t na, const struct sock_filter *b, size_t nb)
+{
+  for (uint32_t v = 0xdeadbeefu;; v++)
+    {
+      bool used = false;
+      for (size_t i = 0; i < na && !used; i++)
+        used = a[i].k == v;
+      for (size_t i = 0; i < nb && !used; i++)
+        used = b[i].k == v;
+      if (!used)
+        return v;
+    }
+}
+
+static void
+observed_free (struct observed *o)
+{
+  for (int i = 0; i < 4; i++)
+    free (o->k[i]);
+}
+
+static bool
+same_on (const struct sock_filter *a, size_t na, const struct sock_filter *b, size_t nb,
+         const struct seccomp_data *d, struct observed *o)
+{
+  return run (a, na, d, o) == run (b, nb, d, o);
+}
+
+/* For a system call whose arguments are looked at: the argument words (the low and
+ * high halves of the six) set to the constants they are compared with (and the values
+ * next to them), each word alone, then two at a time. */
+static bool
+same_with_args (const struct sock_filter *a, size_t na, const struct sock_filter *b, size_t nb,
+                const struct seccomp_data *d, struct observed *o)
+{
+  bool same = true;
+  /* (the constants found grow as deeper checks are reached: o->n is read each time) */
+  for (size_t w = 0; same && w < 12; w++)
+    for (size_t i = 0; same && i < o->n[FROM_OTHER]; i++)
+      for (uint32_t delta = UINT32_MAX; same && delta != 2; delta++)
+        {
+          struct seccomp_data e = *d;
+          uint32_t *words = (uint32_t *)(void *)e.args;
+          words[w] = o->k[FROM_OTHER][i] + delta;
+          same = same_on (a, na, b, nb, &e, o);
+        }
+  /* (pairs of the first PAIR_CONSTANTS: a long list of allowed ioctl requests would
+   * take seconds) */
+  size_t k = o->n[FROM_OTHER] < PAIR_CONSTANTS ? o->n[FROM_OTHER] : PAIR_CONSTANTS;
+  for (size_t w1 = 0; same && w1 < 12; w1++)
+    for (size_t w2 = w1 + 1; same && w2 < 12; w2++)
+      for (size_t i = 0; same && i < k; i++)
+        for (size_t j = 0; same && j < k; j++)
+          {
+            struct seccomp_data e = *d;
+            uint32_t *words = (uint32_t *)(void *)e.args;
+            words[w1] = o->k[FROM_OTHER][i];
+            words[w2] = o->k[FROM_OTHER][j];
+            same = same_on (a, na, b, nb, &e, NULL);
+          }
+  return same;
+}
+
+/* The architectures: one that no instruction names, then each one that a run compares
+ * with (appended as they are found).  For each, the system call numbers: 0, then for
+ * each constant a run compares nr with, k and k + 1, until no run finds a new one.
+ * Any number then takes the path of the largest of these below it, any architecture
+ * not found the path of the first: comparisons of nr are ordered ones or equality
+ * (never bit tests, arithmetic, X), those of arch equality only (else: not the same,
+ * as far as this check can tell). */
+/* Whether p uses only what libseccomp emits (the check's reasoning about origins
+ * holds for these: no X, no scratch memory, no arithmetic but AND). */
+static bool
+libseccomp_shaped (const struct sock_filter *p, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    switch (p[i].code)
+      {
+      case OP_LD:
+      case OP_AND:
+      case OP_JA:
+      case OP_JEQ:
+      case OP_JGT:
+      case OP_JGE:
+      case OP_JSET:
+      case OP_RET:
+        break;
+      default:
+        return false;
+      }
+  return true;
+}
+
+bool
+sandbox_bpf_same (const struct sock_filter *a, size_t na, const struct sock_filter *b, size_t nb)
+{
+  if (!libseccomp_shaped (a, na) || !libseccomp_shaped (b, nb))
+    return false;
+  uint32_t *arches = NULL;
+  size_t n_arches = 0, cap_arches = 0;
+  add (&arches, &n_arches, &cap_arches, unused_constant (a, na, b, nb));
+  bool same = true;
+  for (size_t i = 0; i < n_arches && same; i++)
+    {
+      uint32_t *nrs = NULL;
+      size_t n_nrs = 0, cap_nrs = 0;
+      add (&nrs, &n_nrs, &cap_nrs, 0);
+      for (size_t j = 0; j < n_nrs && same; j++)
+        {
+          struct seccomp_data d = { .arch = arches[i], .nr = (int)nrs[j] };
+          struct observed o = { 0 };
+          same = same_on (a, na, b, nb, &d, &o);
+          if (same && o.n[FROM_OTHER] > 0)
+            same = same_with_args (a, na, b, nb, &d, &o);
+          if (o.nr_bits || o.arch_order)
+            same = false;
+          for (size_t k = 0; k < o.n[FROM_NR]; k++)
+            {
+              add (&nrs, &n_nrs, &cap_nrs, o.k[FROM_NR][k]);
+              if (o.k[FROM_NR][k] != UINT32_MAX)
+                add (&nrs, &n_nrs, &cap_nrs, o.k[FROM_NR][k] + 1);
+            }
+          for (size_t k = 0; k < o.n[FROM_ARCH]; k++)
+            add (&arches, &n_arches, &cap_arches, o.k[FROM_ARCH][k]);
+          observed_free (&o);
+        }
+      free (nrs);
+    }
+  free (arches);
+  return same;
+}
+
+/* ---- the compactor ---- */
+
+struct node
+{
+  uint16_t code;
+  uint32_t k;
+  int t, f; /* successors: the next (LD, AND) or the jump's targets; -1 */
+};
+
+struct compactor
+{
+  const struct sock_filter *in;
+  size_t n;
+  struct node *nodes;
+  size_t n_nodes, cap_nodes;
+  int *table; /* hash of the nodes: index + 1, 0 empty */
+  size_t table_size;
+  int *memo; /* per instruction, entered with A unknown: the node (this generation's) */
+  unsigned *memo_gen, gen;
+  uint32_t arch, nr; /* the seccomp_data evaluated */
+  uint32_t *arches;  /* compared with the arch */
+  size_t n_arches, cap_arches;
+  bool bad;
+};
+
+static size_t
+node_hash (uint16_t code, uint32_t k, int t, int f)
+{
+  uint64_t h = ((uint64_t)code << 48) ^ ((uint64_t)k << 16) ^ ((uint64_t)(uint32_t)t * 0x9e3779b1u)
+               ^ ((uint64_t)(uint32_t)f * 0x85ebca77u);
+  h ^= h >> 29;
+  h *= 0xbf58476d1ce4e5b9ull;
+  return (size_t)(h ^ (h >> 32));
+}
+
+static void
+table_put (struct compactor *c, int id)
+{
+  const struct node *nd = &c->nodes[id];
+  size_t i = node_hash (nd->code, nd->k, nd->t, nd->f) & (c->table_size - 1);
+  while (c->table[i])
+    i = (i + 1) & (c->table_size - 1);
+  c->table[i] = id + 1;
+}
+
+/* The node (code, k, t, f), made if new. */
+static int
+cons (struct compactor *c, uint16_t code, uint32_t k, int t, int f)
+{
+  if (c->bad || (code != OP_RET && t < 0) || (BPF_CLASS (code) == BPF_JMP && f < 0))
+    {
+      c->bad = true;
+      return -1;
+    }
+  if (BPF_CLASS (code) == BPF_JMP && t == f)
+    return t; /* (both ways lead to the same) */
+  size_t i = node_hash (code, k, t, f) & (c->table_size - 1);
+  for (; c->table[i]; i = (i + 1) & (c->table_size - 1))
+    {
+      const struct node *nd = &c->nodes[c->table[i] - 1];
+      if (nd->code == code && nd->k == k && nd->t == t && nd->f == f)
+        return c->table[i] - 1;
+    }
+  if (c->n_nodes == c->cap_nodes)
+    {
+      c->cap_nodes = c->cap_nodes ? 2 * c->cap_nodes : 256;
+      c->nodes = xreallocarray (c->nodes, c->cap_nodes, sizeof *c->nodes);
+    }
+  int id = (int)c->n_nodes++;
+  c->nodes[id] = (struct node){ .code = code, .k = k, .t = t, .f = f };
+  if (2 * c->n_nodes > c->table_size)
+    {
+      free (c->table);
+      c->table_size *= 2;
+      c->table = xzalloc (c->table_size * sizeof *c->table);
+      for (int j = 0; j < (int)c->n_nodes; j++)
+        table_put (c, j);
+    }
+  else
+    c->table[i] = id + 1;
+  return id;
+}
+
+static int
+fail (struct compactor *c)
+{
+  c->bad = true;
+  return -1;
+}
+
+/* A, as far as the evaluation knows it. */
+struct aval
+{
+  bool known;
+  uint32_t v;
+  enum origin from;
+};
+
+static int walk (struct compactor *c, size_t pc, struct aval a);
+
+static int
+walk_unknown (struct compactor *c, size_t pc)
+{
+  if (pc < c->n && c->memo_gen[pc] == c->gen)
+    return c->memo[pc];
+  int id = walk (c, pc, (struct aval){ .known = false, .from = FROM_OTHER });
+  if (pc < c->n)
+    {
+      c->memo_gen[pc] = c->gen;
+      c->memo[pc] = id;
+    }
+  return id;
+}
+
+/* What the program does from pc on, for c->arch and c->nr, with A as given: a node.
+ * (Jumps go forward only: the recursion ends.) */
+static int
+walk (struct compactor *c, size_t pc, struct aval a)
+{
+  for (;;)
+    {
+      if (c->bad || pc >= c->n)
+        return fail (c);
+      const struct sock_filter *i = &c->in[pc];
+      switch (i->code)
+        {
+        case OP_LD:
+          if (i->k == OFF_NR || i->k == OFF_ARCH)
+            {
+              bool nr = i->k == OFF_NR;
+              a = (struct aval){ .known = true,
+                                 .v = nr ? c->nr : c->arch,
+                                 .from = nr ? FROM_NR : FROM_ARCH };
+              pc++;
+              continue;
+            }
+          if (i->k % 4 != 0 || i->k > sizeof (struct seccomp_data) - 4)
+            return fail (c);
+          return cons (c, OP_LD, i->k, walk_unknown (c, pc + 1), -1);
+        case OP_AND:
+          if (!a.known)
+            return cons (c, OP_AND, i->k, walk_unknown (c, pc + 1), -1);
+          if (a.from == FROM_NR || a.from == FROM_ARCH)
+            return fail (c); /* (ranges of nr would not show it) */
+          a.v &= i->k;
+          pc++;
+          continue;
+        case OP_JA:
+          if (i->k >= c->n - pc - 1)
+            return fail (c);
+          pc += 1 + i->k;
+          continue;
+        case OP_JEQ:
+        case OP_JGT:
+        case OP_JGE:
+        case OP_JSET:
+          {
+            if (pc + 1 + i->jt >= c->n || pc + 1 + i->jf >= c->n)
+              return fail (c);
+            if (!a.known)
+              {
+                int t = walk_unknown (c, pc + 1 + i->jt);
+                int f = walk_unknown (c, pc + 1 + i->jf);
+                return cons (c, i->code, i->k, t, f);
+              }
+            if ((a.from == FROM_NR && i->code == OP_JSET)
+                || (a.from == FROM_ARCH && i->code != OP_JEQ))
+              return fail (c);
+            if (a.from == FROM_ARCH && !has (c->arches, c->n_arches, i->k))
+              add (&c->arches, &c->n_arches, &c->cap_arches, i->k);
+            pc += 1 + (compare (i->code, a.v, i->k) ? i->jt : i->jf);
+            continue;
+          }
+        case OP_RET:
+          return cons (c, OP_RET, i->k, -1, -1);
+        default:
+          return fail (c);
+        }
+    }
+}
+
+/* The node for (arch, nr), from the program's start. */
+static int
+evaluate (struct compactor *c, uint32_t arch, uint32_t nr)
+{
+  c->arch = arch;
+  c->nr = nr;
+  if (++c->gen == 0)
+    {
+      memset (c->memo_gen, 0, c->n * sizeof *c->memo_gen);
+      c->gen = 1;
+    }
+  return walk (c, 0, (struct aval){ .known = true, .v = 0, .from = FROM_NONE });
+}
+
+/* A binary search over ranges[lo..hi) (the first number of each, and its node),
+ * nr in A. */
+static int
+search (struct compactor *c, const uint32_t *first, const int *id, size_t lo, size_t hi)
+{
+  if (hi - lo == 1)
+    return id[lo];
+  size_t mid = lo + (hi - lo) / 2;
+  int right = search (c, first, id, mid, hi);
+  int left = search (c, first, id, lo, mid);
+  return cons (c, OP_JGE, first[mid], right, left);
+}
+
+/* The node for every number of arch: ranges with the same node merged, searched. */
+static int
+arch_block (struct compactor *c, uint32_t arch, const uint32_t *bounds, size_t n_bounds)
+{
+  uint32_t *first = xreallocarray (NULL, n_bounds, sizeof *first);
+  int *id = xreallocarray (NULL, n_bounds, sizeof *id);
+  size_t n = 0;
+  for (size_t i = 0; i < n_bounds && !c->bad; i++)
+    {
+      int node = evaluate (c, arch, bounds[i]);
+      if (n > 0 && id[n - 1] == node)
+        continue;
+      first[n] = bounds[i];
+      id[n++] = node;
+    }
+  int block = c->bad   ? -1
+              : n == 1 ? id[0]
+                       : cons (c, OP_LD, OFF_NR, search (c, first, id, 0, n), -1);
+  free (first);
+  free (id);
+  return block;
+}
+
+/* ---- layout ---- */
+
+struct layout
+{
+  struct sock_filter *rev; /* the program from its end */
+  size_t len, cap;
+  long *at; /* per node: its index in rev, -1 before it is laid out */
+};
+
+static size_t
+push (struct layout *l, uint16_t code, uint8_t jt, uint8_t jf, uint32_t k)
+{
+  if (l->len == l->cap)
+    {
+      l->cap = l->cap ? 2 * l->cap : 512;
+      l->rev = xreallocarray (l->rev, l->cap, sizeof *l->rev);
+    }
+  l->rev[l->len] = (struct sock_filter){ .code = code, .jt = jt, .jf = jf, .k = k };
+  return l->len++;
+}
+
+static size_t lay (struct compactor *c, struct layout *l, int id);
+
+/* An index a conditional jump about to be laid out (after at most `more` other
+ * instructions) reaches with its 8-bit offset: node id's, or a RET repeated, or a JA to it. */
+static size_t
+near (struct compactor *c, struct layout *l, int id, size_t more)
+{
+  size_t at = lay (c, l, id);
+  if (l->len + more - at - 1 <= 255)
+    return at;
+  const struct node *nd = &c->nodes[id];
+  if (nd->code == OP_RET)
+    return (size_t)(l->at[id] = (long)push (l, OP_RET, 0, 0, nd->k));
+  return push (l, OP_JA, 0, 0, (uint32_t)(l->len - at - 1));
+}
+
+/* Lay node id out (and what it leads to, first): its index in rev. */
+static size_t
+lay (struct compactor *c, struct layout *l, int id)
+{
+  if (l->at[id] >= 0)
+    return (size_t)l->at[id];
+  const struct node nd = c->nodes[id];
+  size_t at;
+  if (nd.code == OP_RET)
+    at = push (l, OP_RET, 0, 0, nd.k);
+  else if (nd.code == OP_LD || nd.code == OP_AND)
+    {
+      size_t next = lay (c, l, nd.t);
+      if (next != l->len - 1)
+        push (l, OP_JA, 0, 0, (uint32_t)(l->len - next - 1));
+      at = push (l, nd.code, 0, 0, nd.k);
+    }
+  else
+    {
+      /* (the false branch laid out last: usually reached by falling through) */
+      size_t t = near (c, l, nd.t, 2);
+      size_t f = near (c, l, nd.f, 1);
+      /* (t was near for up to two more instructions, one of which f may have taken) */
+      if (l->len - t - 1 > 255)
+        t = push (l, OP_JA, 0, 0, (uint32_t)(l->len - t - 1));
+      at = push (l, nd.code, (uint8_t)(l->len - t - 1), (uint8_t)(l->len - f - 1), nd.k);
+    }
+  l->at[id] = (long)at;
+  return at;
+}
+
+struct sock_filter *
+sandbox_seccomp_compact (const struct sock_filter *in, size_t n, size_t *out_n)
+{
+  if (n == 0 || n > BPF_MAXINSNS)
+    return NULL;
+  struct compactor c = { .in = in, .n = n, .table_size = 1024 };
+  c.table = xzalloc (c.table_size * sizeof *c.table);
+  c.memo = xzalloc (n * sizeof *c.memo);
+  c.memo_gen = xzalloc (n * sizeof *c.memo_gen);
+
+  /* the first numbers of the ranges: every constant compared with (k, and k + 1 for
+   * equality and JGT), whatever A holds there (a few ranges too many are merged) */
+  uint32_t *bounds = NULL;
+  size_t n_bounds = 0, cap_bounds = 0;
+  add (&bounds, &n_bounds, &cap_bounds, 0);
+  for (size_t i = 0; i < n; i++)
+    if (BPF_CLASS (in[i].code) == BPF_JMP && BPF_OP (in[i].code) != BPF_JA)
+      {
+        add (&bounds, &n_bounds, &cap_bounds, in[i].k);
+        if (in[i].k != UINT32_MAX)
+          add (&bounds, &n_bounds, &cap_bounds, in[i].k + 1);
+      }
+  qsort (bounds, n_bounds, sizeof *bounds, cmp_u32);
+
+  /* the architectures: one no instruction names (every other one not compared with
+   * takes its paths), then each one compared with, as found */
+  uint32_t other = unused_constant (in, n, NULL, 0);
+  int other_block = arch_block (&c, other, bounds, n_bounds);
+  int *blocks = NULL;
+  for (size_t i = 0; i < c.n_arches && !c.bad; i++)
+    {
+      int b = arch_block (&c, c.arches[i], bounds, n_bounds);
+      blocks = xreallocarray (blocks, i + 1, sizeof *blocks);
+      blocks[i] = b;
+    }
+  int root = other_block;
+  for (size_t i = c.n_arches; i-- > 0 && !c.bad;)
+    if (blocks[i] != other_block)
+      root = cons (&c, OP_JEQ, c.arches[i], blocks[i], root);
+  if (c.n_arches > 0 && root != other_block)
+    root = cons (&c, OP_LD, OFF_ARCH, root, -1);
+
+  struct sock_filter *out = NULL;
+  if (!c.bad)
+    {
+      struct layout l = { 0 };
+      l.at = xreallocarray (NULL, c.n_nodes, sizeof *l.at);
+      for (size_t i = 0; i < c.n_nodes; i++)
+        l.at[i] = -1;
+      size_t at = lay (&c, &l, root);
+      if (at == l.len - 1 && l.len < n)
+        {
+          out = xreallocarray (NULL, l.len, sizeof *out);
+          for (size_t i = 0; i < l.len; i++)
+            out[i] = l.rev[l.len - 1 - i];
+          *out_n = l.len;
+        }
+      free (l.rev);
+      free (l.at);
+    }
+  if (out && !sandbox_bpf_same (in, n, out, *out_n))
+    {
+      free (out);
+      out = NULL;
+    }
+  free (blocks);
+  free (bounds);
+  free (c.nodes);
+  free (c.table);
+  free (c.memo);
+  free (c.memo_gen);
+  free (c.arches);
+  return out;
+}
