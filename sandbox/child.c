@@ -897,8 +897,8 @@ sandbox_child_main (const struct nook_spec *spec, int sync_fd, int err_fd, int t
   prctl (PR_SET_DUMPABLE, 0);
   /* Named before the command can look at it. */
   sandbox_set_title ("nook-init");
-  if (!spec->tty)
-    setsid (); /* no TIOCSTI into the caller's terminal */
+  if (!spec->tty && early.pid <= 0)
+    setsid (); /* no TIOCSTI into the caller's terminal (early_start made it already) */
 
   sigset_t all;
   sigfillset (&all);
