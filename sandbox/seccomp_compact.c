@@ -32,6 +32,51 @@
 #define OFF_NR 0u   /* offsetof (struct seccomp_data, nr) */
 #define OFF_ARCH 4u /* offsetof (struct seccomp_data, arch) */
 
+static int
+cmp_u32 (const void *a, const void *b)
+{
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static bool
+has (const uint32_t *v, size_t n, uint32_t k)
+{
+  for (size_t i = 0; i < n; i++)
+    if (v[i] == k)
+      return true;
+  return false;
+}
+
+static void
+add (uint32_t **v, size_t *n, size_t *cap, uint32_t k)
+{
+  if (has (*v, *n, k))
+    return;
+  if (*n == *cap)
+    {
+      *cap = *cap ? 2 * *cap : 64;
+      *v = xreallocarray (*v, *cap, sizeof **v);
+    }
+  (*v)[(*n)++] = k;
+}
+
+/* A value that no instruction of either program holds as its constant. */
+static uint32_t
+unused_constant (const struct sock_filter *a, size_t na, const struct sock_filter *b, size_t nb)
+{
+  for (uint32_t v = 0xdeadbeefu;; v++)
+    {
+      bool used = false;
+      for (size_t i = 0; i < na && !used; i++)
+        used = a[i].k == v;
+      for (size_t i = 0; i < nb && !used; i++)
+        used = b[i].k == v;
+      if (!used)
+        return v;
+    }
+}
+
 /* ---- the interpreter ---- */
 
 /* Where the value in A (or X) came from, for sandbox_bpf_same's choice of inputs. */
@@ -170,11 +215,11 @@ run (const struct sock_filter *p, size_t n, const struct seccomp_data *d, struct
               case BPF_XOR:
                 a ^= b;
                 break;
-              case BPF_LSH:
-                a = b < 32 ? a << b : 0;
+              case BPF_LSH: /* (a constant >= 32 is refused at load: bpf_loadable) */
+                a <<= b & 31;
                 break;
               case BPF_RSH:
-                a = b < 32 ? a >> b : 0;
+                a >>= b & 31;
                 break;
               case BPF_NEG:
                 a = -a;
@@ -226,178 +271,112 @@ run (const struct sock_filter *p, size_t n, const struct seccomp_data *d, struct
   return SECCOMP_RET_KILL_PROCESS;
 }
 
+/* ---- what the kernel loads ---- */
+
+/* Whether seccomp(2) would load p (seccomp_compact.h): the instructions seccomp_check_filter
+ * accepts, with bpf_check_classic's rules (both ways of every jump inside the program, no division
+ * by a constant 0 nor shift by a constant >= 32, loads of seccomp_data aligned and
+ * inside it, scratch memory read only where every path stored it, a RET last). */
+bool
+sandbox_bpf_loadable (const struct sock_filter *p, size_t n)
+{
+  if (n == 0 || n > BPF_MAXINSNS || BPF_CLASS (p[n - 1].code) != BPF_RET)
+    return false;
+  uint16_t *valid = xreallocarray (NULL, n, sizeof *valid); /* scratch words stored */
+  for (size_t i = 0; i < n; i++)
+    valid[i] = UINT16_MAX;
+  uint16_t memvalid = 0;
+  bool ok = true;
+  for (size_t pc = 0; pc < n && ok; pc++)
+    {
+      const struct sock_filter *i = &p[pc];
+      uint32_t k = i->k;
+      memvalid &= valid[pc];
+      switch (i->code)
+        {
+        case BPF_LD | BPF_W | BPF_ABS:
+          ok = k % 4 == 0 && k <= sizeof (struct seccomp_data) - 4;
+          break;
+        case BPF_LD | BPF_W | BPF_LEN:
+        case BPF_LDX | BPF_W | BPF_LEN:
+        case BPF_LD | BPF_IMM:
+        case BPF_LDX | BPF_IMM:
+        case BPF_MISC | BPF_TAX:
+        case BPF_MISC | BPF_TXA:
+        case BPF_RET | BPF_K:
+        case BPF_RET | BPF_A:
+        case BPF_ALU | BPF_NEG:
+          break;
+        case BPF_LD | BPF_MEM:
+        case BPF_LDX | BPF_MEM:
+          ok = k < BPF_MEMWORDS && (memvalid & (1u << k));
+          break;
+        case BPF_ST:
+        case BPF_STX:
+          ok = k < BPF_MEMWORDS;
+          if (ok)
+            memvalid |= (uint16_t)(1u << k);
+          break;
+        case BPF_ALU | BPF_ADD | BPF_K:
+        case BPF_ALU | BPF_ADD | BPF_X:
+        case BPF_ALU | BPF_SUB | BPF_K:
+        case BPF_ALU | BPF_SUB | BPF_X:
+        case BPF_ALU | BPF_MUL | BPF_K:
+        case BPF_ALU | BPF_MUL | BPF_X:
+        case BPF_ALU | BPF_DIV | BPF_X:
+        case BPF_ALU | BPF_AND | BPF_K:
+        case BPF_ALU | BPF_AND | BPF_X:
+        case BPF_ALU | BPF_OR | BPF_K:
+        case BPF_ALU | BPF_OR | BPF_X:
+        case BPF_ALU | BPF_XOR | BPF_K:
+        case BPF_ALU | BPF_XOR | BPF_X:
+        case BPF_ALU | BPF_LSH | BPF_X:
+        case BPF_ALU | BPF_RSH | BPF_X:
+          break;
+        case BPF_ALU | BPF_DIV | BPF_K:
+          ok = k != 0;
+          break;
+        case BPF_ALU | BPF_LSH | BPF_K:
+        case BPF_ALU | BPF_RSH | BPF_K:
+          ok = k < 32;
+          break;
+        case BPF_JMP | BPF_JA:
+          ok = k < n - pc - 1;
+          if (ok)
+            valid[pc + 1 + k] &= memvalid;
+          memvalid = UINT16_MAX;
+          break;
+        case BPF_JMP | BPF_JEQ | BPF_K:
+        case BPF_JMP | BPF_JEQ | BPF_X:
+        case BPF_JMP | BPF_JGT | BPF_K:
+        case BPF_JMP | BPF_JGT | BPF_X:
+        case BPF_JMP | BPF_JGE | BPF_K:
+        case BPF_JMP | BPF_JGE | BPF_X:
+        case BPF_JMP | BPF_JSET | BPF_K:
+        case BPF_JMP | BPF_JSET | BPF_X:
+          ok = i->jt < n - pc - 1 && i->jf < n - pc - 1;
+          if (ok)
+            {
+              valid[pc + 1 + i->jt] &= memvalid;
+              valid[pc + 1 + i->jf] &= memvalid;
+            }
+          memvalid = UINT16_MAX;
+          break;
+        default:
+          ok = false;
+        }
+    }
+  free (valid);
+  return ok;
+}
+
 uint32_t
 sandbox_bpf_run (const struct sock_filter *p, size_t n, const struct seccomp_data *d)
 {
   return run (p, n, d, NULL);
 }
 
-/* ---- the check ---- */
-
-static int
-cmp_u32 (const void *a, const void *b)
-{
-  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-  return x < y ? -1 : x > y;
-}
-
-static bool
-has (const uint32_t *v, size_t n, uint32_t k)
-{
-  for (size_t i = 0; i < n; i++)
-    if (v[i] == k)
-      return true;
-  return false;
-}
-
-static void
-add (uint32_t **v, size_t *n, size_t *cap, uint32_t k)
-{
-  if (has (*v, *n, k))
-    return;
-  if (*n == *cap)
-    {
-      *cap = *cap ? 2 * *cap : 64;
-      *v = xreallocarray (*v, *cap, sizeof **v);
-    }
-  (*v)[(*n)++] = k;
-}
-
-/* A value that no instruction of either program holds as its constant. */
-static uint32_t
-unused_constant (const struct sock_filter *a, size_t na, const struct sock_filter *b, size_t nb)
-{
-  for (uint32_t v = 0xdeadbeefu;; v++)
-    {
-      bool used = false;
-      for (size_t i = 0; i < na && !used; i++)
-        used = a[i].k == v;
-      for (size_t i = 0; i < nb && !used; i++)
-        used = b[i].k == v;
-      if (!used)
-        return v;
-    }
-}
-
-static void
-observed_free (struct observed *o)
-{
-  for (int i = 0; i < 4; i++)
-    free (o->k[i]);
-}
-
-static bool
-same_on (const struct sock_filter *a, size_t na, const struct sock_filter *b, size_t nb,
-         const struct seccomp_data *d, struct observed *o)
-{
-  return run (a, na, d, o) == run (b, nb, d, o);
-}
-
-/* For a system call whose arguments are looked at: the argument words (the low and
- * high halves of the six) set to the constants they are compared with (and the values
- * next to them), each word alone, then two at a time. */
-static bool
-same_with_args (const struct sock_filter *a, size_t na, const struct sock_filter *b, size_t nb,
-                const struct seccomp_data *d, struct observed *o)
-{
-  bool same = true;
-  /* (the constants found grow as deeper checks are reached: o->n is read each time) */
-  for (size_t w = 0; same && w < 12; w++)
-    for (size_t i = 0; same && i < o->n[FROM_OTHER]; i++)
-      for (uint32_t delta = UINT32_MAX; same && delta != 2; delta++)
-        {
-          struct seccomp_data e = *d;
-          uint32_t *words = (uint32_t *)(void *)e.args;
-          words[w] = o->k[FROM_OTHER][i] + delta;
-          same = same_on (a, na, b, nb, &e, o);
-        }
-  /* (pairs of the first PAIR_CONSTANTS: a long list of allowed ioctl requests would
-   * take seconds) */
-  size_t k = o->n[FROM_OTHER] < PAIR_CONSTANTS ? o->n[FROM_OTHER] : PAIR_CONSTANTS;
-  for (size_t w1 = 0; same && w1 < 12; w1++)
-    for (size_t w2 = w1 + 1; same && w2 < 12; w2++)
-      for (size_t i = 0; same && i < k; i++)
-        for (size_t j = 0; same && j < k; j++)
-          {
-            struct seccomp_data e = *d;
-            uint32_t *words = (uint32_t *)(void *)e.args;
-            words[w1] = o->k[FROM_OTHER][i];
-            words[w2] = o->k[FROM_OTHER][j];
-            same = same_on (a, na, b, nb, &e, NULL);
-          }
-  return same;
-}
-
-/* The architectures: one that no instruction names, then each one that a run compares
- * with (appended as they are found).  For each, the system call numbers: 0, then for
- * each constant a run compares nr with, k and k + 1, until no run finds a new one.
- * Any number then takes the path of the largest of these below it, any architecture
- * not found the path of the first: comparisons of nr are ordered ones or equality
- * (never bit tests, arithmetic, X), those of arch equality only (else: not the same,
- * as far as this check can tell). */
-/* Whether p uses only what libseccomp emits (the check's reasoning about origins
- * holds for these: no X, no scratch memory, no arithmetic but AND). */
-static bool
-libseccomp_shaped (const struct sock_filter *p, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    switch (p[i].code)
-      {
-      case OP_LD:
-      case OP_AND:
-      case OP_JA:
-      case OP_JEQ:
-      case OP_JGT:
-      case OP_JGE:
-      case OP_JSET:
-      case OP_RET:
-        break;
-      default:
-        return false;
-      }
-  return true;
-}
-
-bool
-sandbox_bpf_same (const struct sock_filter *a, size_t na, const struct sock_filter *b, size_t nb)
-{
-  if (!libseccomp_shaped (a, na) || !libseccomp_shaped (b, nb))
-    return false;
-  uint32_t *arches = NULL;
-  size_t n_arches = 0, cap_arches = 0;
-  add (&arches, &n_arches, &cap_arches, unused_constant (a, na, b, nb));
-  bool same = true;
-  for (size_t i = 0; i < n_arches && same; i++)
-    {
-      uint32_t *nrs = NULL;
-      size_t n_nrs = 0, cap_nrs = 0;
-      add (&nrs, &n_nrs, &cap_nrs, 0);
-      for (size_t j = 0; j < n_nrs && same; j++)
-        {
-          struct seccomp_data d = { .arch = arches[i], .nr = (int)nrs[j] };
-          struct observed o = { 0 };
-          same = same_on (a, na, b, nb, &d, &o);
-          if (same && o.n[FROM_OTHER] > 0)
-            same = same_with_args (a, na, b, nb, &d, &o);
-          if (o.nr_bits || o.arch_order)
-            same = false;
-          for (size_t k = 0; k < o.n[FROM_NR]; k++)
-            {
-              add (&nrs, &n_nrs, &cap_nrs, o.k[FROM_NR][k]);
-              if (o.k[FROM_NR][k] != UINT32_MAX)
-                add (&nrs, &n_nrs, &cap_nrs, o.k[FROM_NR][k] + 1);
-            }
-          for (size_t k = 0; k < o.n[FROM_ARCH]; k++)
-            add (&arches, &n_arches, &cap_arches, o.k[FROM_ARCH][k]);
-          observed_free (&o);
-        }
-      free (nrs);
-    }
-  free (arches);
-  return same;
-}
-
-/* ---- the compactor ---- */
+/* ---- the partial evaluation (the compactor's, and the check's) ---- */
 
 struct node
 {
@@ -578,6 +557,25 @@ walk (struct compactor *c, size_t pc, struct aval a)
     }
 }
 
+static void
+compactor_init (struct compactor *c, size_t n)
+{
+  *c = (struct compactor){ .n = n, .table_size = 1024 };
+  c->table = xzalloc (c->table_size * sizeof *c->table);
+  c->memo = xzalloc (n * sizeof *c->memo);
+  c->memo_gen = xzalloc (n * sizeof *c->memo_gen);
+}
+
+static void
+compactor_free (struct compactor *c)
+{
+  free (c->nodes);
+  free (c->table);
+  free (c->memo);
+  free (c->memo_gen);
+  free (c->arches);
+}
+
 /* The node for (arch, nr), from the program's start. */
 static int
 evaluate (struct compactor *c, uint32_t arch, uint32_t nr)
@@ -591,6 +589,194 @@ evaluate (struct compactor *c, uint32_t arch, uint32_t nr)
     }
   return walk (c, 0, (struct aval){ .known = true, .v = 0, .from = FROM_NONE });
 }
+
+/* ---- the check ---- */
+
+/* Whether p uses only what libseccomp emits (the check's reasoning holds for these:
+ * no X, no scratch memory, no arithmetic but AND). */
+static bool
+libseccomp_shaped (const struct sock_filter *p, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    switch (p[i].code)
+      {
+      case OP_LD:
+      case OP_AND:
+      case OP_JA:
+      case OP_JEQ:
+      case OP_JGT:
+      case OP_JGE:
+      case OP_JSET:
+      case OP_RET:
+        break;
+      default:
+        return false;
+      }
+  return true;
+}
+
+/* A pass over p (a loadable, libseccomp-shaped program; jumps go forward): where A
+ * may hold nr or arch, the constants compared with it: the architectures (equality
+ * only) and the first numbers of the ranges (k and k + 1); false for what ranges
+ * cannot show (nr tested by bits, nr or arch changed by AND, arch ordered). */
+static bool
+static_constants (const struct sock_filter *p, size_t n, uint32_t **arches, size_t *n_arches,
+                  size_t *cap_arches, uint32_t **nrs, size_t *n_nrs, size_t *cap_nrs)
+{
+  enum
+  {
+    NONE = 1 << FROM_NONE,
+    NR = 1 << FROM_NR,
+    ARCH = 1 << FROM_ARCH,
+    OTHER = 1 << FROM_OTHER,
+  };
+  uint8_t *from = xzalloc (n); /* the origins A may have at each instruction (0: unreached) */
+  from[0] = NONE;
+  bool ok = true;
+  for (size_t pc = 0; pc < n && ok; pc++)
+    {
+      const struct sock_filter *i = &p[pc];
+      uint8_t o = from[pc];
+      if (o == 0)
+        continue;
+      switch (i->code)
+        {
+        case OP_LD:
+          from[pc + 1] |= i->k == OFF_NR ? NR : i->k == OFF_ARCH ? ARCH : OTHER;
+          break;
+        case OP_AND:
+          ok = !(o & (NR | ARCH));
+          from[pc + 1] |= o;
+          break;
+        case OP_JA:
+          from[pc + 1 + i->k] |= o;
+          break;
+        case OP_RET:
+          break;
+        default: /* the conditional jumps */
+          if (o & NR)
+            {
+              ok = i->code != OP_JSET;
+              add (nrs, n_nrs, cap_nrs, i->k);
+              if (i->k != UINT32_MAX)
+                add (nrs, n_nrs, cap_nrs, i->k + 1);
+            }
+          if (o & ARCH)
+            {
+              ok = ok && i->code == OP_JEQ;
+              add (arches, n_arches, cap_arches, i->k);
+            }
+          from[pc + 1 + i->jt] |= o;
+          from[pc + 1 + i->jf] |= o;
+        }
+    }
+  free (from);
+  return ok;
+}
+
+static void
+observed_free (struct observed *o)
+{
+  for (int i = 0; i < 4; i++)
+    free (o->k[i]);
+}
+
+static bool
+same_on (const struct sock_filter *a, size_t na, const struct sock_filter *b, size_t nb,
+         const struct seccomp_data *d, struct observed *o)
+{
+  return run (a, na, d, o) == run (b, nb, d, o);
+}
+
+/* seccomp_data's 32-bit words after nr and arch: the instruction pointer's two, then
+ * the arguments' (low and high halves) */
+#define WORDS ((sizeof (struct seccomp_data) - 8) / 4)
+
+static void
+set_word (struct seccomp_data *d, size_t w, uint32_t v)
+{
+  memcpy ((char *)d + 8 + 4 * w, &v, sizeof v);
+}
+
+/* For a call whose instruction pointer or arguments are looked at: those words set to
+ * the constants they are compared with (and the values next to them), each word
+ * alone, then two at a time, the constants found growing as deeper checks are
+ * reached.  A sample: the argument checks are also compared node for node
+ * (sandbox_bpf_same). */
+static bool
+same_with_args (const struct sock_filter *a, size_t na, const struct sock_filter *b, size_t nb,
+                const struct seccomp_data *d, struct observed *o)
+{
+  bool same = true;
+  for (size_t w = 0; same && w < WORDS; w++)
+    for (size_t i = 0; same && i < o->n[FROM_OTHER]; i++)
+      for (uint32_t delta = UINT32_MAX; same && delta != 2; delta++)
+        {
+          struct seccomp_data e = *d;
+          set_word (&e, w, o->k[FROM_OTHER][i] + delta);
+          same = same_on (a, na, b, nb, &e, o);
+        }
+  /* (pairs of the first PAIR_CONSTANTS: a long list of allowed ioctl requests would
+   * take seconds) */
+  for (size_t w1 = 0; same && w1 < WORDS; w1++)
+    for (size_t w2 = w1 + 1; same && w2 < WORDS; w2++)
+      for (size_t i = 0; same && i < o->n[FROM_OTHER] && i < PAIR_CONSTANTS; i++)
+        for (size_t j = 0; same && j < o->n[FROM_OTHER] && j < PAIR_CONSTANTS; j++)
+          {
+            struct seccomp_data e = *d;
+            set_word (&e, w1, o->k[FROM_OTHER][i]);
+            set_word (&e, w2, o->k[FROM_OTHER][j]);
+            same = same_on (a, na, b, nb, &e, o);
+          }
+  return same;
+}
+
+/* Both programs are loadable and of libseccomp's instructions.  The architectures: each
+ * constant either compares arch with (a pass over each program), and one that no
+ * instruction names; the numbers: 0 and each constant either compares nr with, and the
+ * one after (any other architecture takes the path of the unnamed one, any other
+ * number the path of the largest of these below it).  For each pair: both programs
+ * evaluated as the compactor does, with arch and nr known, give the same node (the
+ * same remaining instructions, argument checks included, node for node); and the
+ * interpreter gives the same result for both, with the arguments zero and, where they
+ * are looked at, with values made of the constants they are compared with. */
+bool
+sandbox_bpf_same (const struct sock_filter *a, size_t na, const struct sock_filter *b, size_t nb)
+{
+  if (!sandbox_bpf_loadable (a, na) || !sandbox_bpf_loadable (b, nb) || !libseccomp_shaped (a, na)
+      || !libseccomp_shaped (b, nb))
+    return false;
+  uint32_t *arches = NULL, *nrs = NULL;
+  size_t n_arches = 0, cap_arches = 0, n_nrs = 0, cap_nrs = 0;
+  add (&arches, &n_arches, &cap_arches, unused_constant (a, na, b, nb));
+  add (&nrs, &n_nrs, &cap_nrs, 0);
+  bool same = static_constants (a, na, &arches, &n_arches, &cap_arches, &nrs, &n_nrs, &cap_nrs)
+              && static_constants (b, nb, &arches, &n_arches, &cap_arches, &nrs, &n_nrs, &cap_nrs);
+  struct compactor c;
+  compactor_init (&c, na > nb ? na : nb);
+  for (size_t i = 0; i < n_arches && same; i++)
+    for (size_t j = 0; j < n_nrs && same; j++)
+      {
+        c.in = a, c.n = na;
+        int node_a = evaluate (&c, arches[i], nrs[j]);
+        c.in = b, c.n = nb;
+        int node_b = evaluate (&c, arches[i], nrs[j]);
+        same = !c.bad && node_a == node_b;
+        struct seccomp_data d = { .arch = arches[i], .nr = (int)nrs[j] };
+        struct observed o = { 0 };
+        if (same)
+          same = same_on (a, na, b, nb, &d, &o);
+        if (same && o.n[FROM_OTHER] > 0)
+          same = same_with_args (a, na, b, nb, &d, &o);
+        observed_free (&o);
+      }
+  compactor_free (&c);
+  free (arches);
+  free (nrs);
+  return same;
+}
+
+/* ---- the compactor ---- */
 
 /* A binary search over ranges[lo..hi) (the first number of each, and its node),
  * nr in A. */
@@ -701,10 +887,9 @@ sandbox_seccomp_compact (const struct sock_filter *in, size_t n, size_t *out_n)
 {
   if (n == 0 || n > BPF_MAXINSNS)
     return NULL;
-  struct compactor c = { .in = in, .n = n, .table_size = 1024 };
-  c.table = xzalloc (c.table_size * sizeof *c.table);
-  c.memo = xzalloc (n * sizeof *c.memo);
-  c.memo_gen = xzalloc (n * sizeof *c.memo_gen);
+  struct compactor c;
+  compactor_init (&c, n);
+  c.in = in;
 
   /* the first numbers of the ranges: every constant compared with (k, and k + 1 for
    * equality and JGT), whatever A holds there (a few ranges too many are merged) */
@@ -763,10 +948,6 @@ sandbox_seccomp_compact (const struct sock_filter *in, size_t n, size_t *out_n)
     }
   free (blocks);
   free (bounds);
-  free (c.nodes);
-  free (c.table);
-  free (c.memo);
-  free (c.memo_gen);
-  free (c.arches);
+  compactor_free (&c);
   return out;
 }

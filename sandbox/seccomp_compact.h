@@ -30,17 +30,26 @@
  * instructions. */
 struct sock_filter *sandbox_seccomp_compact (const struct sock_filter *in, size_t n, size_t *out_n);
 
-/* The kernel's classic BPF, for the instructions seccomp accepts, on d: the program's
- * return value.  A program that reads outside seccomp_data, jumps out of itself or
- * runs off its end returns SECCOMP_RET_KILL_PROCESS (the kernel refuses to load such). */
+/* Whether seccomp(2) would load p: the instructions seccomp accepts, with the
+ * kernel's checks (every jump inside the program both ways, no division by a constant
+ * 0 nor shift by a constant >= 32, loads aligned and inside seccomp_data, scratch
+ * memory read only where every path stored it, a RET last). */
+bool sandbox_bpf_loadable (const struct sock_filter *p, size_t n);
+
+/* The kernel's classic BPF on d, for a program it loads (sandbox_bpf_loadable): the
+ * program's return value.  (Of one it refuses, a way that jumps out of the program,
+ * loads outside seccomp_data or runs off its end returns SECCOMP_RET_KILL_PROCESS.) */
 uint32_t sandbox_bpf_run (const struct sock_filter *p, size_t n, const struct seccomp_data *d);
 
-/* Whether a and b return the same for every architecture the programs compare with
- * (and one they do not), every system call number (one of each range between the
- * constants they compare with) and, where either reads an argument, argument values
- * made of the constants they compare with (each word alone, then in pairs).  Programs
- * made of other instructions than libseccomp's (above), or that test nr or arch in
- * ways ranges cannot show: false (the check cannot tell). */
+/* Whether a and b, both loadable, return the same: for every architecture either
+ * compares arch with (and one neither names) and every range of system call numbers
+ * between the constants either compares nr with (found by a pass over each program,
+ * so exhaustive), the two evaluated partially as the compactor does give the same
+ * remaining instructions, node for node (argument checks included), and the
+ * interpreter gives the same result with the arguments zero and, where they are
+ * looked at, with values made of the constants they are compared with (a sample).
+ * Programs of other instructions than libseccomp's (above), or that test nr or arch
+ * in ways ranges cannot show: false (the check cannot tell). */
 bool sandbox_bpf_same (const struct sock_filter *a, size_t na, const struct sock_filter *b,
                        size_t nb);
 

@@ -1,6 +1,7 @@
 /* tests/fuzz/fuzz_seccomp_compact.c: the seccomp program compactor and its check
- * (sandbox/seccomp_compact.c) on arbitrary BPF: no crash, and a program it returns gives
- * the same results as its input on seccomp_data made of the input's constants. */
+ * (sandbox/seccomp_compact.c) on arbitrary BPF: no crash, and a program it returns is
+ * loadable, as its input was, and gives the same results as its input on seccomp_data
+ * made of the input's constants. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   struct sock_filter *out = sandbox_seccomp_compact (in, n, &m);
   if (out)
     {
-      if (m == 0 || m >= n)
+      if (m == 0 || m >= n || !sandbox_bpf_loadable (out, m) || !sandbox_bpf_loadable (in, n))
         abort ();
       for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++)

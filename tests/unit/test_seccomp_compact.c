@@ -66,6 +66,7 @@ compacted (const char *json, uint64_t caps, unsigned flags, struct sock_filter *
   struct sock_filter *p = sandbox_seccomp_compact (*lib, *n, m);
   assert_non_null (p);
   assert_true (*m > 0 && *m < *n);
+  assert_true (sandbox_bpf_loadable (*lib, *n) && sandbox_bpf_loadable (p, *m));
   return p;
 }
 
@@ -317,7 +318,7 @@ test_left_alone (void **state)
     bool same; /* what sandbox_bpf_same says of it and itself */
   } cases[] = {
     { jset_nr, 4, false },      { and_nr, 5, false },   { arch_order, 4, false }, { imm, 2, false },
-    { out_of_range, 3, true },  { falls_off, 1, true }, { allow, 1, true }, /* (as small as it gets) */
+    { out_of_range, 3, false },  { falls_off, 1, false }, { allow, 1, true }, /* (as small as it gets) */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     {
@@ -328,6 +329,44 @@ test_left_alone (void **state)
       if (sandbox_bpf_same (cases[i].p, cases[i].n, cases[i].p, cases[i].n) != cases[i].same)
         fail_msg ("case %zu: the check says %d of it and itself", i, !cases[i].same);
     }
+}
+
+/* Programs the check must not call equal (found by a review): a number range checked
+ * only when two arguments match, the instruction pointer, a masked argument against
+ * ordered comparisons that agree on the constants alone, a program the kernel would
+ * refuse (a jump past the end on the way not taken). */
+static const struct sock_filter gated[]
+    = { LD (16), BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, 5, 0, 5), LD (24),
+        BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, 7, 0, 3), LD (0),
+        BPF_JUMP (BPF_JMP | BPF_JGE | BPF_K, 100, 0, 1), RET (SECCOMP_RET_KILL_PROCESS),
+        RET (SECCOMP_RET_ALLOW) };
+static const struct sock_filter arg0_allow[] = { LD (16), RET (SECCOMP_RET_ALLOW) };
+static const struct sock_filter ip_check[] = { LD (8), BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, 0x1000, 0, 1),
+                                               RET (SECCOMP_RET_KILL_PROCESS), RET (SECCOMP_RET_ALLOW) };
+static const struct sock_filter ip_allow[] = { LD (8), RET (SECCOMP_RET_ALLOW) };
+static const struct sock_filter masked[] = { LD (16), BPF_STMT (BPF_ALU | BPF_AND | BPF_K, 0xf0),
+                                             BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, 0x30, 0, 1),
+                                             RET (SECCOMP_RET_ALLOW), RET (SECCOMP_RET_KILL_PROCESS) };
+static const struct sock_filter ordered[]
+    = { LD (16), BPF_JUMP (BPF_JMP | BPF_JGE | BPF_K, 0x30, 0, 3),
+        BPF_JUMP (BPF_JMP | BPF_JGE | BPF_K, 0x40, 1, 0), RET (SECCOMP_RET_ALLOW),
+        RET (SECCOMP_RET_KILL_PROCESS), RET (SECCOMP_RET_KILL_PROCESS) };
+static const struct sock_filter jump_out[]
+    = { LD (0), BPF_JUMP (BPF_JMP | BPF_JGE | BPF_K, 0, 0, 200), RET (SECCOMP_RET_ALLOW) };
+static const struct sock_filter nr_allow[] = { LD (0), RET (SECCOMP_RET_ALLOW) };
+
+static void
+test_check_refuses (void **state)
+{
+  (void)state;
+  assert_false (sandbox_bpf_same (gated, 8, arg0_allow, 2));
+  assert_false (sandbox_bpf_same (ip_check, 4, ip_allow, 2));
+  assert_false (sandbox_bpf_same (masked, 5, ordered, 6));
+  assert_false (sandbox_bpf_same (jump_out, 3, nr_allow, 2));
+  /* (each is the same as itself, but the one the kernel refuses) */
+  assert_true (sandbox_bpf_same (gated, 8, gated, 8));
+  assert_true (sandbox_bpf_same (masked, 5, masked, 5));
+  assert_false (sandbox_bpf_same (jump_out, 3, jump_out, 3));
 }
 
 /* A program whose search is too deep for 8-bit jumps: 700 numbers, one after the
@@ -383,6 +422,7 @@ test_interpreter (void **state)
     BPF_STMT (BPF_ALU | BPF_ADD | BPF_K, 1),
     BPF_STMT (BPF_RET | BPF_A, 0),
   };
+  assert_true (sandbox_bpf_loadable (mem, 7));
   assert_int_equal (sandbox_bpf_run (mem, 7, &d), 8);
   const struct sock_filter div0[] = {
     BPF_STMT (BPF_LDX | BPF_IMM, 0),
@@ -393,11 +433,14 @@ test_interpreter (void **state)
   const struct sock_filter far[] = { BPF_JUMP (BPF_JMP | BPF_JA, 3, 0, 0),
                                      BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
   assert_int_equal (sandbox_bpf_run (far, 2, &d), SECCOMP_RET_KILL_PROCESS);
+  assert_false (sandbox_bpf_loadable (far, 2));
   const struct sock_filter off_end[] = { BPF_STMT (BPF_LD | BPF_W | BPF_ABS, 0) };
   assert_int_equal (sandbox_bpf_run (off_end, 1, &d), SECCOMP_RET_KILL_PROCESS);
+  assert_false (sandbox_bpf_loadable (off_end, 1));
   const struct sock_filter outside[] = { BPF_STMT (BPF_LD | BPF_W | BPF_ABS, 64),
                                          BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
   assert_int_equal (sandbox_bpf_run (outside, 2, &d), SECCOMP_RET_KILL_PROCESS);
+  assert_false (sandbox_bpf_loadable (outside, 2));
   const struct sock_filter cmp[] = {
     BPF_STMT (BPF_LD | BPF_W | BPF_ABS, 0),
     BPF_JUMP (BPF_JMP | BPF_JGE | BPF_K, 5, 0, 2),
@@ -406,6 +449,29 @@ test_interpreter (void **state)
     BPF_STMT (BPF_RET | BPF_K, 2),
   };
   assert_int_equal (sandbox_bpf_run (cmp, 5, &d), 1);
+  /* shifts by X take its low five bits, as the kernel's */
+  const struct sock_filter shift[] = {
+    BPF_STMT (BPF_LDX | BPF_IMM, 33), BPF_STMT (BPF_LD | BPF_IMM, 1),
+    BPF_STMT (BPF_ALU | BPF_LSH | BPF_X, 0), BPF_STMT (BPF_RET | BPF_A, 0),
+  };
+  assert_int_equal (sandbox_bpf_run (shift, 4, &d), 2);
+  /* what seccomp refuses to load */
+  const struct sock_filter mod[] = { BPF_STMT (BPF_ALU | BPF_MOD | BPF_K, 3),
+                                     BPF_STMT (BPF_RET | BPF_A, 0) };
+  assert_false (sandbox_bpf_loadable (mod, 2));
+  const struct sock_filter ldx_abs[] = { BPF_STMT (BPF_LDX | BPF_W | BPF_ABS, 0),
+                                         BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+  assert_false (sandbox_bpf_loadable (ldx_abs, 2));
+  const struct sock_filter unset_mem[] = { BPF_STMT (BPF_LD | BPF_MEM, 2),
+                                           BPF_STMT (BPF_RET | BPF_A, 0) };
+  assert_false (sandbox_bpf_loadable (unset_mem, 2));
+  const struct sock_filter div_k0[] = { BPF_STMT (BPF_ALU | BPF_DIV | BPF_K, 0),
+                                        BPF_STMT (BPF_RET | BPF_A, 0) };
+  assert_false (sandbox_bpf_loadable (div_k0, 2));
+  /* a RET on the way taken, but the last instruction none */
+  const struct sock_filter no_last_ret[] = { BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+                                             BPF_STMT (BPF_LD | BPF_IMM, 0) };
+  assert_false (sandbox_bpf_loadable (no_last_ret, 2));
   d.nr = 6;
   assert_int_equal (sandbox_bpf_run (cmp, 5, &d), 2);
   d.nr = 4;
@@ -423,6 +489,7 @@ main (void)
     cmocka_unit_test (test_user_profile_comparisons),
     cmocka_unit_test (test_check_finds_changes),
     cmocka_unit_test (test_left_alone),
+    cmocka_unit_test (test_check_refuses),
     cmocka_unit_test (test_far_jumps),
     cmocka_unit_test (test_interpreter),
   };
