@@ -1366,7 +1366,7 @@ close_inherited_fds (void)
 __attribute__ ((noreturn)) static void
 detached_main (struct supervise_opts *o, int ready_fd, bool wait_attach)
 {
-  struct sup S;
+  struct sup S = { 0 }; /* (not attached: sup_init keeps what the caller says) */
   cleanup_error nook_error_t err = NULL;
   trace_mark ("supervisor: forked");
   int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
