@@ -88,30 +88,13 @@ enum origin
   FROM_OTHER, /* an argument or the instruction pointer */
 };
 
-/* What a run compared, by the origin of the compared value. */
+/* The constants a run compared with values of the instruction pointer or the
+ * arguments (sandbox_bpf_same's argument values are made of them). */
 struct observed
 {
-  uint32_t *k[4];
-  size_t n[4], cap[4];
-  bool nr_bits;    /* nr tested by bits (JSET) or changed by arithmetic before a comparison */
-  bool arch_order; /* arch compared otherwise than for equality */
+  uint32_t *k;
+  size_t n, cap;
 };
-
-static void
-observe (struct observed *o, enum origin from, uint32_t k)
-{
-  if (o == NULL)
-    return;
-  for (size_t i = 0; i < o->n[from]; i++)
-    if (o->k[from][i] == k)
-      return;
-  if (o->n[from] == o->cap[from])
-    {
-      o->cap[from] = o->cap[from] ? 2 * o->cap[from] : 32;
-      o->k[from] = xreallocarray (o->k[from], o->cap[from], sizeof *o->k[from]);
-    }
-  o->k[from][o->n[from]++] = k;
-}
 
 static bool
 compare (uint16_t op, uint32_t a, uint32_t b)
@@ -134,7 +117,6 @@ run (const struct sock_filter *p, size_t n, const struct seccomp_data *d, struct
 {
   uint32_t a = 0, x = 0, mem[BPF_MEMWORDS] = { 0 };
   enum origin af = FROM_NONE, xf = FROM_NONE, mf[BPF_MEMWORDS] = { 0 };
-  bool a_changed = false; /* arithmetic on A since its load */
   for (size_t pc = 0; pc < n; pc++)
     {
       const struct sock_filter *i = &p[pc];
@@ -170,7 +152,7 @@ run (const struct sock_filter *p, size_t n, const struct seccomp_data *d, struct
                 return SECCOMP_RET_KILL_PROCESS;
               }
             if (BPF_CLASS (i->code) == BPF_LD)
-              a = v, af = f, a_changed = false;
+              a = v, af = f;
             else
               x = v, xf = f;
             break;
@@ -227,14 +209,13 @@ run (const struct sock_filter *p, size_t n, const struct seccomp_data *d, struct
               default:
                 return SECCOMP_RET_KILL_PROCESS;
               }
-            a_changed = true;
             break;
           }
         case BPF_MISC:
           if (BPF_MISCOP (i->code) == BPF_TAX)
             x = a, xf = af;
           else
-            a = x, af = xf, a_changed = true;
+            a = x, af = xf;
           break;
         case BPF_JMP:
           {
@@ -246,16 +227,8 @@ run (const struct sock_filter *p, size_t n, const struct seccomp_data *d, struct
                 break;
               }
             uint32_t b = BPF_SRC (i->code) == BPF_X ? x : k;
-            if (o && BPF_SRC (i->code) == BPF_K)
-              {
-                observe (o, af, k);
-                if (af == FROM_NR && (a_changed || BPF_OP (i->code) == BPF_JSET))
-                  o->nr_bits = true;
-                if (af == FROM_ARCH && (a_changed || BPF_OP (i->code) != BPF_JEQ))
-                  o->arch_order = true;
-              }
-            else if (o && (af == FROM_NR || af == FROM_ARCH || xf == FROM_NR || xf == FROM_ARCH))
-              o->nr_bits = o->arch_order = true; /* (compared with X: not followed) */
+            if (o && BPF_SRC (i->code) == BPF_K && af == FROM_OTHER)
+              add (&o->k, &o->n, &o->cap, k);
             size_t off = compare (i->code, a, b) ? i->jt : i->jf;
             if (off >= n - pc - 1)
               return SECCOMP_RET_KILL_PROCESS;
@@ -396,8 +369,6 @@ struct compactor
   int *memo; /* per instruction, entered with A unknown: the node (this generation's) */
   unsigned *memo_gen, gen;
   uint32_t arch, nr; /* the seccomp_data evaluated */
-  uint32_t *arches;  /* compared with the arch */
-  size_t n_arches, cap_arches;
   bool bad;
 };
 
@@ -471,7 +442,6 @@ struct aval
 {
   bool known;
   uint32_t v;
-  enum origin from;
 };
 
 static int walk (struct compactor *c, size_t pc, struct aval a);
@@ -481,7 +451,7 @@ walk_unknown (struct compactor *c, size_t pc)
 {
   if (pc < c->n && c->memo_gen[pc] == c->gen)
     return c->memo[pc];
-  int id = walk (c, pc, (struct aval){ .known = false, .from = FROM_OTHER });
+  int id = walk (c, pc, (struct aval){ .known = false });
   if (pc < c->n)
     {
       c->memo_gen[pc] = c->gen;
@@ -491,7 +461,10 @@ walk_unknown (struct compactor *c, size_t pc)
 }
 
 /* What the program does from pc on, for c->arch and c->nr, with A as given: a node.
- * (Jumps go forward only: the recursion ends.) */
+ * The program is loadable and of libseccomp's instructions (sandbox_bpf_loadable,
+ * libseccomp_shaped), and nr and arch are compared only as static_constants allows,
+ * so the same node stands for every number of the range nr is in.  (Jumps go forward
+ * only: the recursion ends.) */
 static int
 walk (struct compactor *c, size_t pc, struct aval a)
 {
@@ -505,27 +478,18 @@ walk (struct compactor *c, size_t pc, struct aval a)
         case OP_LD:
           if (i->k == OFF_NR || i->k == OFF_ARCH)
             {
-              bool nr = i->k == OFF_NR;
-              a = (struct aval){ .known = true,
-                                 .v = nr ? c->nr : c->arch,
-                                 .from = nr ? FROM_NR : FROM_ARCH };
+              a = (struct aval){ .known = true, .v = i->k == OFF_NR ? c->nr : c->arch };
               pc++;
               continue;
             }
-          if (i->k % 4 != 0 || i->k > sizeof (struct seccomp_data) - 4)
-            return fail (c);
           return cons (c, OP_LD, i->k, walk_unknown (c, pc + 1), -1);
         case OP_AND:
           if (!a.known)
             return cons (c, OP_AND, i->k, walk_unknown (c, pc + 1), -1);
-          if (a.from == FROM_NR || a.from == FROM_ARCH)
-            return fail (c); /* (ranges of nr would not show it) */
           a.v &= i->k;
           pc++;
           continue;
         case OP_JA:
-          if (i->k >= c->n - pc - 1)
-            return fail (c);
           pc += 1 + i->k;
           continue;
         case OP_JEQ:
@@ -533,19 +497,12 @@ walk (struct compactor *c, size_t pc, struct aval a)
         case OP_JGE:
         case OP_JSET:
           {
-            if (pc + 1 + i->jt >= c->n || pc + 1 + i->jf >= c->n)
-              return fail (c);
             if (!a.known)
               {
                 int t = walk_unknown (c, pc + 1 + i->jt);
                 int f = walk_unknown (c, pc + 1 + i->jf);
                 return cons (c, i->code, i->k, t, f);
               }
-            if ((a.from == FROM_NR && i->code == OP_JSET)
-                || (a.from == FROM_ARCH && i->code != OP_JEQ))
-              return fail (c);
-            if (a.from == FROM_ARCH && !has (c->arches, c->n_arches, i->k))
-              add (&c->arches, &c->n_arches, &c->cap_arches, i->k);
             pc += 1 + (compare (i->code, a.v, i->k) ? i->jt : i->jf);
             continue;
           }
@@ -573,7 +530,6 @@ compactor_free (struct compactor *c)
   free (c->table);
   free (c->memo);
   free (c->memo_gen);
-  free (c->arches);
 }
 
 /* The node for (arch, nr), from the program's start. */
@@ -587,7 +543,7 @@ evaluate (struct compactor *c, uint32_t arch, uint32_t nr)
       memset (c->memo_gen, 0, c->n * sizeof *c->memo_gen);
       c->gen = 1;
     }
-  return walk (c, 0, (struct aval){ .known = true, .v = 0, .from = FROM_NONE });
+  return walk (c, 0, (struct aval){ .known = true, .v = 0 });
 }
 
 /* ---- the check ---- */
@@ -674,13 +630,6 @@ static_constants (const struct sock_filter *p, size_t n, uint32_t **arches, size
   return ok;
 }
 
-static void
-observed_free (struct observed *o)
-{
-  for (int i = 0; i < 4; i++)
-    free (o->k[i]);
-}
-
 static bool
 same_on (const struct sock_filter *a, size_t na, const struct sock_filter *b, size_t nb,
          const struct seccomp_data *d, struct observed *o)
@@ -709,23 +658,23 @@ same_with_args (const struct sock_filter *a, size_t na, const struct sock_filter
 {
   bool same = true;
   for (size_t w = 0; same && w < WORDS; w++)
-    for (size_t i = 0; same && i < o->n[FROM_OTHER]; i++)
+    for (size_t i = 0; same && i < o->n; i++)
       for (uint32_t delta = UINT32_MAX; same && delta != 2; delta++)
         {
           struct seccomp_data e = *d;
-          set_word (&e, w, o->k[FROM_OTHER][i] + delta);
+          set_word (&e, w, o->k[i] + delta);
           same = same_on (a, na, b, nb, &e, o);
         }
   /* (pairs of the first PAIR_CONSTANTS: a long list of allowed ioctl requests would
    * take seconds) */
   for (size_t w1 = 0; same && w1 < WORDS; w1++)
     for (size_t w2 = w1 + 1; same && w2 < WORDS; w2++)
-      for (size_t i = 0; same && i < o->n[FROM_OTHER] && i < PAIR_CONSTANTS; i++)
-        for (size_t j = 0; same && j < o->n[FROM_OTHER] && j < PAIR_CONSTANTS; j++)
+      for (size_t i = 0; same && i < o->n && i < PAIR_CONSTANTS; i++)
+        for (size_t j = 0; same && j < o->n && j < PAIR_CONSTANTS; j++)
           {
             struct seccomp_data e = *d;
-            set_word (&e, w1, o->k[FROM_OTHER][i]);
-            set_word (&e, w2, o->k[FROM_OTHER][j]);
+            set_word (&e, w1, o->k[i]);
+            set_word (&e, w2, o->k[j]);
             same = same_on (a, na, b, nb, &e, o);
           }
   return same;
@@ -766,9 +715,9 @@ sandbox_bpf_same (const struct sock_filter *a, size_t na, const struct sock_filt
         struct observed o = { 0 };
         if (same)
           same = same_on (a, na, b, nb, &d, &o);
-        if (same && o.n[FROM_OTHER] > 0)
+        if (same && o.n > 0)
           same = same_with_args (a, na, b, nb, &d, &o);
-        observed_free (&o);
+        free (o.k);
       }
   compactor_free (&c);
   free (arches);
@@ -885,42 +834,35 @@ lay (struct compactor *c, struct layout *l, int id)
 struct sock_filter *
 sandbox_seccomp_compact (const struct sock_filter *in, size_t n, size_t *out_n)
 {
-  if (n == 0 || n > BPF_MAXINSNS)
-    return NULL;
+  /* the architectures compared with, the first numbers of the ranges (a pass over
+   * the program, as sandbox_bpf_same makes) */
+  uint32_t *arches = NULL, *bounds = NULL;
+  size_t n_arches = 0, cap_arches = 0, n_bounds = 0, cap_bounds = 0;
+  add (&bounds, &n_bounds, &cap_bounds, 0);
+  if (!sandbox_bpf_loadable (in, n) || !libseccomp_shaped (in, n)
+      || !static_constants (in, n, &arches, &n_arches, &cap_arches, &bounds, &n_bounds,
+                            &cap_bounds))
+    {
+      free (arches);
+      free (bounds);
+      return NULL;
+    }
+  qsort (bounds, n_bounds, sizeof *bounds, cmp_u32);
   struct compactor c;
   compactor_init (&c, n);
   c.in = in;
 
-  /* the first numbers of the ranges: every constant compared with (k, and k + 1 for
-   * equality and JGT), whatever A holds there (a few ranges too many are merged) */
-  uint32_t *bounds = NULL;
-  size_t n_bounds = 0, cap_bounds = 0;
-  add (&bounds, &n_bounds, &cap_bounds, 0);
-  for (size_t i = 0; i < n; i++)
-    if (BPF_CLASS (in[i].code) == BPF_JMP && BPF_OP (in[i].code) != BPF_JA)
-      {
-        add (&bounds, &n_bounds, &cap_bounds, in[i].k);
-        if (in[i].k != UINT32_MAX)
-          add (&bounds, &n_bounds, &cap_bounds, in[i].k + 1);
-      }
-  qsort (bounds, n_bounds, sizeof *bounds, cmp_u32);
-
-  /* the architectures: one no instruction names (every other one not compared with
-   * takes its paths), then each one compared with, as found */
-  uint32_t other = unused_constant (in, n, NULL, 0);
-  int other_block = arch_block (&c, other, bounds, n_bounds);
-  int *blocks = NULL;
-  for (size_t i = 0; i < c.n_arches && !c.bad; i++)
-    {
-      int b = arch_block (&c, c.arches[i], bounds, n_bounds);
-      blocks = xreallocarray (blocks, i + 1, sizeof *blocks);
-      blocks[i] = b;
-    }
+  /* one block a architecture; any other one takes the paths of one no instruction
+   * names */
+  int other_block = arch_block (&c, unused_constant (in, n, NULL, 0), bounds, n_bounds);
+  int *blocks = xreallocarray (NULL, n_arches + 1, sizeof *blocks);
+  for (size_t i = 0; i < n_arches && !c.bad; i++)
+    blocks[i] = arch_block (&c, arches[i], bounds, n_bounds);
   int root = other_block;
-  for (size_t i = c.n_arches; i-- > 0 && !c.bad;)
+  for (size_t i = n_arches; i-- > 0 && !c.bad;)
     if (blocks[i] != other_block)
-      root = cons (&c, OP_JEQ, c.arches[i], blocks[i], root);
-  if (c.n_arches > 0 && root != other_block)
+      root = cons (&c, OP_JEQ, arches[i], blocks[i], root);
+  if (root != other_block)
     root = cons (&c, OP_LD, OFF_ARCH, root, -1);
 
   struct sock_filter *out = NULL;
@@ -947,6 +889,7 @@ sandbox_seccomp_compact (const struct sock_filter *in, size_t n, size_t *out_n)
       out = NULL;
     }
   free (blocks);
+  free (arches);
   free (bounds);
   compactor_free (&c);
   return out;
