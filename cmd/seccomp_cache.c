@@ -136,7 +136,7 @@ seccomp_cache_program_path (const char *store_root, const char *profile, struct 
     {
       struct imagefmt_digester *d = imagefmt_digester_new ();
       cleanup_free char *head = xasprintf (
-          "nook-seccomp-6\n%s\n%s\n%s\n%016" PRIx64 "\n%s%s", sandbox_seccomp_lib_version (),
+          "nook-seccomp-7\n%s\n%s\n%s\n%016" PRIx64 "\n%s%s", sandbox_seccomp_lib_version (),
           u.release, u.machine, spec->caps, sandbox_seccomp_x32_usable () ? "" : "no-x32\n",
           spec->credemu ? "credemu\n" : "");
       imagefmt_digester_update (d, head, strlen (head));

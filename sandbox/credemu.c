@@ -53,10 +53,11 @@
 /* ---- the program ---- */
 
 static const char *const notified[] = {
-  "setuid",    "setgid",    "setreuid",   "setregid", "setresuid", "setresgid", "setfsuid",
-  "setfsgid",  "setgroups", "getuid",     "getgid",   "geteuid",   "getegid",   "getresuid",
-  "getresgid", "getgroups", "chown",      "fchown",   "lchown",    "fchownat",  "stat",
-  "fstat",     "lstat",     "newfstatat", "statx",    "creat",     "mkdir",     "mkdirat",
+  "setuid",   "setgid",    "setreuid",  "setregid",  "setresuid", "setresgid",
+  "setfsuid", "setfsgid",  "setgroups", "getuid",    "getgid",    "geteuid",
+  "getegid",  "getresuid", "getresgid", "getgroups", "chown",     "fchown",
+  "lchown",   "fchownat",  "stat",      "fstat",     "lstat",     "newfstatat",
+  "statx",    "creat",     "mkdir",     "mkdirat",   "chroot",
 };
 
 int
@@ -117,20 +118,24 @@ sandbox_credemu_bpf_strip (const void *bpf, size_t len)
 
 /* The notify-only program stacked on Docker's profile (see credemu.h): the
  * native x86_64 numbers of `notified`, in its order, then open/openat with
- * O_CREAT.  The profile allows all of them unconditionally (test_credemu
- * checks it), so the pair answers as the profile compiled with
- * SANDBOX_SECCOMP_CREDEMU: where the profile denies, its ERRNO wins over
- * USER_NOTIF (the kernel takes the most restrictive of stacked filters). */
+ * O_CREAT, and chroot of every architecture (the init must learn of every root
+ * that is not its own: see roots_vary in credemu_internal.h).  The profile
+ * allows each of them unconditionally or not at all (chroot without
+ * CAP_SYS_CHROOT; test_credemu checks it), so the pair answers as the profile
+ * compiled with SANDBOX_SECCOMP_CREDEMU: where the profile denies, its ERRNO
+ * wins over USER_NOTIF (the kernel takes the most restrictive of stacked
+ * filters). */
 static const int notified_nr[] = {
   SYS_setuid,   SYS_setgid,    SYS_setreuid,  SYS_setregid,  SYS_setresuid, SYS_setresgid,
   SYS_setfsuid, SYS_setfsgid,  SYS_setgroups, SYS_getuid,    SYS_getgid,    SYS_geteuid,
   SYS_getegid,  SYS_getresuid, SYS_getresgid, SYS_getgroups, SYS_chown,     SYS_fchown,
   SYS_lchown,   SYS_fchownat,  SYS_stat,      SYS_fstat,     SYS_lstat,     SYS_newfstatat,
-  SYS_statx,    SYS_creat,     SYS_mkdir,     SYS_mkdirat,
+  SYS_statx,    SYS_creat,     SYS_mkdir,     SYS_mkdirat,   SYS_chroot,
 };
 _Static_assert(ARRAY_SIZE (notified_nr) == ARRAY_SIZE (notified), "one number per name");
 
 #define X32_BIT 0x40000000u
+#define I386_NR_CHROOT 61u /* (x32's chroot is X32_BIT | SYS_chroot) */
 #define ARG_LO(i) ((uint32_t)offsetof (struct seccomp_data, args[i])) /* little endian */
 
 size_t
@@ -141,42 +146,41 @@ sandbox_credemu_notify_bpf (struct sock_filter *out)
     N = ARRAY_SIZE (notified_nr),
     OPEN = 4 + N,     /* open: flags in args[1], openat: in args[2] */
     FLAGS = OPEN + 5, /* O_CREAT? */
-    ALLOW = FLAGS + 1,
+    X32 = FLAGS + 1,  /* nr (A) of an x32 call: chroot? */
+    I386 = X32 + 1,   /* arch (A) of another call: i386's chroot? */
+    ALLOW = I386 + 3,
     NOTIFY = ALLOW + 1,
   };
   size_t i = 0;
 #define AT(target) ((uint8_t)((target) - (int)i - 1))
-  out[i] = (struct sock_filter)BPF_STMT (BPF_LD | BPF_W | BPF_ABS,
-                                         (uint32_t)offsetof (struct seccomp_data, arch));
-  i++;
-  out[i]
-      = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, AT (ALLOW));
-  i++;
-  out[i] = (struct sock_filter)BPF_STMT (BPF_LD | BPF_W | BPF_ABS,
-                                         (uint32_t)offsetof (struct seccomp_data, nr));
-  i++;
-  out[i] = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JGE | BPF_K, X32_BIT, AT (ALLOW), 0);
-  i++;
-  for (size_t k = 0; k < N; k++, i++)
-    out[i] = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)notified_nr[k],
-                                           AT (NOTIFY), 0);
-  out[i] = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, SYS_open, 0, 2);
-  i++;
-  out[i] = (struct sock_filter)BPF_STMT (BPF_LD | BPF_W | BPF_ABS, ARG_LO (1));
-  i++;
-  out[i] = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JA | BPF_K, (uint32_t)AT (FLAGS), 0, 0);
-  i++;
-  out[i] = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 0, AT (ALLOW));
-  i++;
-  out[i] = (struct sock_filter)BPF_STMT (BPF_LD | BPF_W | BPF_ABS, ARG_LO (2));
-  i++;
-  out[i]
-      = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JSET | BPF_K, O_CREAT, AT (NOTIFY), AT (ALLOW));
-  i++;
-  out[i] = (struct sock_filter)BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
-  i++;
-  out[i] = (struct sock_filter)BPF_STMT (BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
-  i++;
+#define STMT(code, k) (out[i++] = (struct sock_filter)BPF_STMT (code, k))
+#define JUMP(code, k, jt, jf)                                                                      \
+  do                                                                                               \
+    {                                                                                              \
+      out[i] = (struct sock_filter)BPF_JUMP (code, k, jt, jf);                                     \
+      i++;                                                                                         \
+    }                                                                                              \
+  while (0)
+  STMT (BPF_LD | BPF_W | BPF_ABS, (uint32_t)offsetof (struct seccomp_data, arch));
+  JUMP (BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, AT (I386));
+  STMT (BPF_LD | BPF_W | BPF_ABS, (uint32_t)offsetof (struct seccomp_data, nr));
+  JUMP (BPF_JMP | BPF_JGE | BPF_K, X32_BIT, AT (X32), 0);
+  for (size_t k = 0; k < N; k++)
+    JUMP (BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)notified_nr[k], AT (NOTIFY), 0);
+  JUMP (BPF_JMP | BPF_JEQ | BPF_K, SYS_open, 0, 2);
+  STMT (BPF_LD | BPF_W | BPF_ABS, ARG_LO (1));
+  JUMP (BPF_JMP | BPF_JA | BPF_K, (uint32_t)AT (FLAGS), 0, 0);
+  JUMP (BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 0, AT (ALLOW));
+  STMT (BPF_LD | BPF_W | BPF_ABS, ARG_LO (2));
+  JUMP (BPF_JMP | BPF_JSET | BPF_K, O_CREAT, AT (NOTIFY), AT (ALLOW));
+  JUMP (BPF_JMP | BPF_JEQ | BPF_K, X32_BIT | SYS_chroot, AT (NOTIFY), AT (ALLOW));
+  JUMP (BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, AT (ALLOW));
+  STMT (BPF_LD | BPF_W | BPF_ABS, (uint32_t)offsetof (struct seccomp_data, nr));
+  JUMP (BPF_JMP | BPF_JEQ | BPF_K, I386_NR_CHROOT, AT (NOTIFY), AT (ALLOW));
+  STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+  STMT (BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
+#undef JUMP
+#undef STMT
 #undef AT
   return i;
 }
@@ -200,6 +204,12 @@ sandbox_credemu_active (const struct nook_spec *spec)
 {
   return spec->ids.single && !spec->seccomp_unconfined
          && sandbox_credemu_bpf_notifies (spec->seccomp_bpf, spec->seccomp_bpf_len);
+}
+
+bool
+credemu_roots_fixed (const struct nook_spec *spec)
+{
+  return spec->seccomp_default && !(spec->caps & (UINT64_C (1) << CAP_SYS_ADMIN));
 }
 
 int
@@ -501,11 +511,26 @@ do_creds (struct emu *e, int nr, const uint64_t *a, int64_t *val)
   return ANSWER_CONTINUE;
 }
 
+/* A chroot of any architecture: from now on a process's root may not be the
+ * init's, and each path is resolved only after a look at its caller's root. */
+static bool
+is_chroot (const struct seccomp_data *d)
+{
+  if (d->arch == AUDIT_ARCH_I386)
+    return d->nr == (int)I386_NR_CHROOT;
+  return d->arch == AUDIT_ARCH_X86_64 && (d->nr & ~(int)X32_BIT) == SYS_chroot;
+}
+
 static int
 answer (struct emu *e, int64_t *val)
 {
   const struct seccomp_data *d = &e->req->data;
   const uint64_t *a = (const uint64_t *)d->args;
+  if (is_chroot (d))
+    {
+      e->roots_vary = true;
+      return ANSWER_CONTINUE; /* (the kernel's own call, with its checks) */
+    }
   if (d->arch != AUDIT_ARCH_X86_64)
     return ANSWER_CONTINUE; /* x86 and x32 calls: the kernel's answer */
   switch (d->nr)
@@ -654,6 +679,8 @@ sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procf
   struct stat rs;
   if (stat ("/", &rs) == 0)
     e.root_dev = rs.st_dev, e.root_ino = rs.st_ino;
+  e.rootfd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  e.roots_vary = !credemu_roots_fixed (spec) || e.rootfd < 0;
   credemu_creds_init (&e.root, spec->groups, spec->n_groups, spec->caps);
   umask (0); /* files made for the target get its umask (proc_umask) */
   limit_caps (spec->caps);

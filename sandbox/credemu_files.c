@@ -76,6 +76,8 @@ resolve (struct emu *e, int dirfd, const char *path, bool follow, bool empty_ok)
 {
   if (path[0] == '\0' && !empty_ok)
     return -ENOENT;
+  if (path[0] == '/' && !e->roots_vary)
+    return open_in (e->rootfd, path, O_PATH | (follow ? 0 : O_NOFOLLOW));
   if (path[0] == '/')
     {
       /* the target's root, opened once: the base, and the same_root check (which
@@ -86,7 +88,7 @@ resolve (struct emu *e, int dirfd, const char *path, bool follow, bool empty_ok)
         return -EXDEV;
       return open_in (root, path, O_PATH | (follow ? 0 : O_NOFOLLOW));
     }
-  if (path[0] != '\0' && !same_root (e))
+  if (path[0] != '\0' && e->roots_vary && !same_root (e))
     return -EXDEV;
   cleanup_close int base = target_base (e, dirfd, path);
   if (base < 0 || path[0] == '\0')
@@ -269,14 +271,19 @@ credemu_do_create (struct emu *e, int nr, const uint64_t *a)
   if ((r = read_path (e, pa, path, sizeof path)) != 0)
     return r == -ENAMETOOLONG || r == -EFAULT ? ANSWER_CONTINUE : r;
   cleanup_close int base = -1, parent = -1, fd = -1;
-  if (!same_root (e))
+  if (e->roots_vary && !same_root (e))
     return ANSWER_CONTINUE;
   char *slash = strrchr (path, '/');
   const char *name = slash ? slash + 1 : path;
   if (*name == '\0' || strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
     return ANSWER_CONTINUE;
-  base = target_base (e, dirfd, path);
-  if (base < 0)
+  if (path[0] == '/' && !e->roots_vary)
+    {
+      base = fcntl (e->rootfd, F_DUPFD_CLOEXEC, 0);
+      if (base < 0)
+        return -errno;
+    }
+  else if ((base = target_base (e, dirfd, path)) < 0)
     return base;
   if (slash)
     {

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "sandbox/credemu_creds.h"
+#include "sandbox/spec.h"
 
 struct proc
 {
@@ -24,6 +25,12 @@ struct emu
   int listener, procfd;
   dev_t root_dev;
   ino_t root_ino;
+  /* The init's root (O_PATH), and whether a caller's may be another: paths are
+   * resolved from rootfd, or from the caller's cwd or fd, without a look at the
+   * caller's root while it cannot be (credemu_roots_fixed) and no chroot was
+   * notified; otherwise only once /proc/PID/root is found to be the init's. */
+  int rootfd;
+  bool roots_vary;
   struct credemu_creds root; /* every process until it changes its ids */
   struct proc *procs;
   size_t n, cap;
@@ -37,6 +44,12 @@ enum
   ANSWER_CONTINUE = 1 << 20, /* let the kernel make the call */
   ANSWER_NONE,               /* the target is gone: no answer */
 };
+
+/* Can no process of the container have another root or mount namespace than
+ * the init's, short of a chroot the program notifies?  Docker's profile without
+ * CAP_SYS_ADMIN: it denies pivot_root, mount, unshare, setns and clone with new
+ * namespaces (clone3 fails with ENOSYS). */
+bool credemu_roots_fixed (const struct nook_spec *spec);
 
 /* The credentials of the calling process (create: an entry of its own it may
  * change); NULL only with create, when the process is gone. */

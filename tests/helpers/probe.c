@@ -51,6 +51,7 @@
 #include <grp.h>
 #include <sys/fsuid.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -451,6 +452,50 @@ do_i386 (void)
 #endif
 }
 
+/* chroot into dir (through int $0x80 when how is "i386"), then stat file with
+ * the native call: "chroot=ok|ERR" and "uid=N" (what the stat shows, or ERR).
+ * The credential emulation must learn of the chroot of either architecture, or
+ * it would answer for the file of that name outside the new root. */
+static int
+do_chroot (const char *dir, const char *file, const char *how)
+{
+  long r;
+  if (strcmp (how, "i386") == 0)
+    {
+#if defined(__x86_64__)
+      /* (int $0x80 takes 32-bit pointers: the path in the low 4 GiB) */
+      char *low = mmap (NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT,
+                        -1, 0);
+      struct sigaction sa = { .sa_handler = i386_fault };
+      if (low == MAP_FAILED || strlen (dir) >= 4096)
+        return report ("chroot", -1);
+      strcpy (low, dir);
+      sigaction (SIGSEGV, &sa, NULL);
+      if (sigsetjmp (i386_gone, 1))
+        {
+          printf ("chroot=unavailable\n");
+          return 1;
+        }
+      r = i386_syscall (61, (long) (uintptr_t) low, 0, 0);
+      if (r < 0 && r > -4096)
+        errno = (int) -r, r = -1;
+#else
+      printf ("chroot=unavailable\n");
+      return 1;
+#endif
+    }
+  else
+    r = chroot (dir);
+  if (report ("chroot", r) != 0 || chdir ("/") < 0)
+    return 1;
+  struct stat st;
+  if (stat (file, &st) < 0)
+    printf ("uid=%s\n", errname (errno));
+  else
+    printf ("uid=%u\n", (unsigned) st.st_uid);
+  return 0;
+}
+
 static int
 do_connect (const char *ip, const char *port)
 {
@@ -499,7 +544,7 @@ static void
 usage (void)
 {
   fprintf (stderr, "usage: probe status|mount|keyctl|userns|fds|tiocsti|zombie|ptrace|chown|"
-                   "ids|x32|i386|read FILE|sleep N|netlink P|loopback|connect IP PORT|udpecho PORT|"
+                   "ids|x32|i386|chroot DIR FILE [i386]|read FILE|sleep N|netlink P|loopback|connect IP PORT|udpecho PORT|"
                    "drop UID GID|fsuid UID GID FILE\n");
   exit (2);
 }
@@ -544,6 +589,8 @@ main (int argc, char **argv)
     return do_x32 ();
   if (strcmp (cmd, "i386") == 0)
     return do_i386 ();
+  if (strcmp (cmd, "chroot") == 0 && argc >= 3)
+    return do_chroot (argv[1], argv[2], argc >= 4 ? argv[3] : "native");
   if (strcmp (cmd, "read") == 0 && argc >= 2)
     return do_read (argv[1]);
   if (strcmp (cmd, "netlink") == 0 && argc >= 2)

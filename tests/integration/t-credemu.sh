@@ -64,6 +64,29 @@ check_match "with EPERM" 'Operation not permitted' "$ERR"
 nrun run --rm --cap-drop CHOWN busybox sh -c 'touch /f && chown 1000 /f'
 check_eq "--cap-drop CHOWN: chown to 1000 fails" 1 "$RC"
 
+# ---- a chrooted process: its paths are not the init's ----
+# /f is 1000's, /r/f 2000's. Chrooted into /r, a process names /r/f as /f: with a
+# range the kernel shows 2000; without one the init answers no path of a process whose
+# root is not its own (the kernel's answer, the one id: 0), and must never show /f's
+# 1000. The init learns of a chroot through the program (either architecture), and
+# from then on looks at each caller's root (sandbox/credemu.c).
+if [ "$NOOK_TEST_USER_KIND" = single ]; then inside=0; else inside=2000; fi
+chroot_setup='mkdir -p /r && echo a > /f && echo b > /r/f && chown 1000 /f && chown 2000 /r/f'
+nrun run --rm -v "$pv" busybox sh -c "$chroot_setup && /probe chroot /r /f && stat -c after=%u /f"
+check_eq "chroot /r: the probe's chroot succeeds" ok "$(probe_val chroot)"
+check_eq "chrooted, /f is /r/f (never the outer /f's 1000)" "$inside" "$(probe_val uid)"
+check_eq "a process outside the chroot still sees /f's 1000" 1000 "$(probe_val after)"
+nrun run --rm -v "$pv" busybox sh -c "$chroot_setup && /probe chroot /r /f i386"
+if [ "$(probe_val chroot)" = unavailable ]; then
+  echo "# NOTE: this kernel has no IA32 emulation: a 32-bit chroot is not checked"
+  [ "${NOOK_TEST_MUST_WORK:-}" != 1 ] || fail "a 32-bit chroot runs here (CI's kernel has IA32 emulation)" "$OUT"
+else
+  check_eq "chroot through int \$0x80 succeeds" ok "$(probe_val chroot)"
+  check_eq "chrooted through int \$0x80, /f is /r/f too" "$inside" "$(probe_val uid)"
+fi
+nrun run --rm -v "$pv" busybox sh -c "$chroot_setup && /probe chroot / /f"
+check_eq "chroot / (the same root): /f is 1000's" 1000 "$(probe_val uid)"
+
 # ---- the records live in the container: kept across starts, seen by export ----
 nrun run --name credkeep busybox sh -c 'test -e /k || { touch /k; chown 7:8 /k; }; stat -c %u:%g /k'
 check_eq "a named container records 7:8" 7:8 "$OUT"
