@@ -117,8 +117,10 @@ sandbox_credemu_bpf_strip (const void *bpf, size_t len)
 }
 
 /* The notify-only program stacked on Docker's profile (see credemu.h): the
- * native x86_64 numbers of `notified`, in its order, then open/openat with
- * O_CREAT, and chroot of every architecture (the init must learn of every root
+ * native x86_64 numbers of `notified` and open/openat with O_CREAT, found by a
+ * binary search (the kernel runs a program for each number at its load, to
+ * cache the calls it always allows: a chain of comparisons took 46 us of a
+ * run, the search 25), and chroot of every architecture (the init must learn of every root
  * that is not its own: see roots_vary in credemu_internal.h).  The profile
  * allows each of them unconditionally or not at all (chroot without
  * CAP_SYS_CHROOT; test_credemu checks it), so the pair answers as the profile
@@ -138,21 +140,68 @@ _Static_assert(ARRAY_SIZE (notified_nr) == ARRAY_SIZE (notified), "one number pe
 #define I386_NR_CHROOT 61u /* (x32's chroot is X32_BIT | SYS_chroot) */
 #define ARG_LO(i) ((uint32_t)offsetof (struct seccomp_data, args[i])) /* little endian */
 
+/* The native numbers, cut where what they get changes: segment k is the numbers
+ * from lo[k] to lo[k + 1] - 1 (the last one up to X32_BIT - 1), each with its
+ * action block (below). */
+enum
+{
+  SEG_ALLOW,
+  SEG_NOTIFY,
+  SEG_OPEN,   /* open: notified with O_CREAT in args[1] */
+  SEG_OPENAT, /* openat: in args[2] */
+};
+#define SEG_MAX (2 * (ARRAY_SIZE (notified_nr) + 2) + 1) /* (open and openat too) */
+#define NR_LIMIT 512                                     /* above every number of notified_nr */
+_Static_assert(4 + (SEG_MAX - 1) + 10 <= SANDBOX_CREDEMU_NOTIFY_MAX, "room for the program");
+
+static size_t
+notify_segments (uint32_t *lo, uint8_t *kind)
+{
+  uint8_t k[NR_LIMIT] = { 0 }; /* SEG_ALLOW */
+  for (size_t i = 0; i < ARRAY_SIZE (notified_nr); i++)
+    k[notified_nr[i]] = SEG_NOTIFY;
+  k[SYS_open] = SEG_OPEN;
+  k[SYS_openat] = SEG_OPENAT;
+  size_t n = 0;
+  for (uint32_t nr = 0; nr < NR_LIMIT; nr++)
+    if (nr == 0 || k[nr] != k[nr - 1])
+      lo[n] = nr, kind[n++] = k[nr];
+  return n;
+}
+
+/* The binary search over segments [a, b) (b - a >= 2), its first node at *i:
+ * nodes in preorder, each a JGE on the first number of its upper half, a half of
+ * one segment reached as that segment's block (block[kind]). */
+static void
+emit_search (struct sock_filter *out, size_t *i, const uint32_t *lo, const uint8_t *kind, size_t a,
+             size_t b, const size_t *block)
+{
+  size_t m = (a + b) / 2, at = *i;
+  size_t below = m - a, above = b - m; /* segments in each half */
+  size_t jf = below == 1 ? block[kind[a]] : at + 1;
+  size_t jt = above == 1 ? block[kind[m]] : at + 1 + (below - 1);
+  out[at] = (struct sock_filter)BPF_JUMP (BPF_JMP | BPF_JGE | BPF_K, lo[m], (uint8_t)(jt - at - 1),
+                                          (uint8_t)(jf - at - 1));
+  (*i)++;
+  if (below > 1)
+    emit_search (out, i, lo, kind, a, m, block);
+  if (above > 1)
+    emit_search (out, i, lo, kind, m, b, block);
+}
+
 size_t
 sandbox_credemu_notify_bpf (struct sock_filter *out)
 {
-  enum
-  {
-    N = ARRAY_SIZE (notified_nr),
-    OPEN = 4 + N,     /* open: flags in args[1], openat: in args[2] */
-    FLAGS = OPEN + 5, /* O_CREAT? */
-    X32 = FLAGS + 1,  /* nr (A) of an x32 call: chroot? */
-    I386 = X32 + 1,   /* arch (A) of another call: i386's chroot? */
-    ALLOW = I386 + 3,
-    NOTIFY = ALLOW + 1,
-  };
+  uint32_t lo[SEG_MAX];
+  uint8_t kind[SEG_MAX];
+  size_t n = notify_segments (lo, kind);
+  /* The layout: arch and nr, the search (n - 1 nodes), then the blocks. */
+  const size_t search = 4, open = search + n - 1, openat = open + 2, x32 = openat + 2,
+               i386 = x32 + 1, allow = i386 + 3, notify = allow + 1;
+  const size_t block[]
+      = { [SEG_ALLOW] = allow, [SEG_NOTIFY] = notify, [SEG_OPEN] = open, [SEG_OPENAT] = openat };
   size_t i = 0;
-#define AT(target) ((uint8_t)((target) - (int)i - 1))
+#define AT(target) ((uint8_t)((target)-i - 1))
 #define STMT(code, k) (out[i++] = (struct sock_filter)BPF_STMT (code, k))
 #define JUMP(code, k, jt, jf)                                                                      \
   do                                                                                               \
@@ -162,21 +211,18 @@ sandbox_credemu_notify_bpf (struct sock_filter *out)
     }                                                                                              \
   while (0)
   STMT (BPF_LD | BPF_W | BPF_ABS, (uint32_t)offsetof (struct seccomp_data, arch));
-  JUMP (BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, AT (I386));
+  JUMP (BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, AT (i386));
   STMT (BPF_LD | BPF_W | BPF_ABS, (uint32_t)offsetof (struct seccomp_data, nr));
-  JUMP (BPF_JMP | BPF_JGE | BPF_K, X32_BIT, AT (X32), 0);
-  for (size_t k = 0; k < N; k++)
-    JUMP (BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)notified_nr[k], AT (NOTIFY), 0);
-  JUMP (BPF_JMP | BPF_JEQ | BPF_K, SYS_open, 0, 2);
-  STMT (BPF_LD | BPF_W | BPF_ABS, ARG_LO (1));
-  JUMP (BPF_JMP | BPF_JA | BPF_K, (uint32_t)AT (FLAGS), 0, 0);
-  JUMP (BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 0, AT (ALLOW));
-  STMT (BPF_LD | BPF_W | BPF_ABS, ARG_LO (2));
-  JUMP (BPF_JMP | BPF_JSET | BPF_K, O_CREAT, AT (NOTIFY), AT (ALLOW));
-  JUMP (BPF_JMP | BPF_JEQ | BPF_K, X32_BIT | SYS_chroot, AT (NOTIFY), AT (ALLOW));
-  JUMP (BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, AT (ALLOW));
+  JUMP (BPF_JMP | BPF_JGE | BPF_K, X32_BIT, AT (x32), 0);
+  emit_search (out, &i, lo, kind, 0, n, block);
+  STMT (BPF_LD | BPF_W | BPF_ABS, ARG_LO (1)); /* open */
+  JUMP (BPF_JMP | BPF_JSET | BPF_K, O_CREAT, AT (notify), AT (allow));
+  STMT (BPF_LD | BPF_W | BPF_ABS, ARG_LO (2)); /* openat */
+  JUMP (BPF_JMP | BPF_JSET | BPF_K, O_CREAT, AT (notify), AT (allow));
+  JUMP (BPF_JMP | BPF_JEQ | BPF_K, X32_BIT | SYS_chroot, AT (notify), AT (allow));
+  JUMP (BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, AT (allow));
   STMT (BPF_LD | BPF_W | BPF_ABS, (uint32_t)offsetof (struct seccomp_data, nr));
-  JUMP (BPF_JMP | BPF_JEQ | BPF_K, I386_NR_CHROOT, AT (NOTIFY), AT (ALLOW));
+  JUMP (BPF_JMP | BPF_JEQ | BPF_K, I386_NR_CHROOT, AT (notify), AT (allow));
   STMT (BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
   STMT (BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
 #undef JUMP

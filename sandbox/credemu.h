@@ -46,7 +46,7 @@ int sandbox_credemu_load (const void *bpf, size_t len, int sock, nook_error_t *e
  * users, and this small notify-only program, loaded last with the listener.
  * The kernel runs both and takes the most restrictive answer, so a call the
  * profile denies stays denied and the emulated ones are notified. */
-#define SANDBOX_CREDEMU_NOTIFY_MAX 48
+#define SANDBOX_CREDEMU_NOTIFY_MAX 80
 size_t sandbox_credemu_notify_bpf (struct sock_filter *out); /* out: SANDBOX_CREDEMU_NOTIFY_MAX */
 bool sandbox_credemu_notify_stackable (const struct nook_spec *spec);
 int sandbox_credemu_load_notify (int sock, nook_error_t *err);
