@@ -84,6 +84,14 @@ events_container_attrs_mounts (const char *root, const char *id, json_t **volume
 {
   cleanup_free char *p = xasprintf ("%s/containers/%s/config.json", root, id);
   json_t *cfg = json_load_file (p, 0, NULL);
+  json_t *attrs = events_container_attrs_of (cfg, volumes);
+  json_decref (cfg);
+  return attrs;
+}
+
+json_t *
+events_container_attrs_of (const json_t *cfg, json_t **volumes)
+{
   if (volumes)
     {
       /* its named and anonymous volumes (Docker's mount/unmount events name only those) */
@@ -111,7 +119,6 @@ events_container_attrs_mounts (const char *root, const char *id, json_t **volume
     json_object_set_new (attrs, "image", json_string (image));
   if (name)
     json_object_set_new (attrs, "name", json_string (name[0] == '/' ? name + 1 : name));
-  json_decref (cfg);
   return attrs;
 }
 

@@ -34,6 +34,8 @@ json_t *events_container_attrs (const char *root, const char *id);
 /* The same, and (volumes not NULL) the container's volume mounts (Mounts of Type
  * "volume", a new array; NULL when none) from the same read. */
 json_t *events_container_attrs_mounts (const char *root, const char *id, json_t **volumes);
+/* The same from a container's record already parsed (cfg: its config.json; NULL: none). */
+json_t *events_container_attrs_of (const json_t *cfg, json_t **volumes);
 
 /* Docker's `volume mount` (container, destination, driver, propagation, read/write) or
  * `unmount` (container, driver) event of each of volumes (as above; may be NULL). */

@@ -316,9 +316,9 @@ container_park (const char *root, const char *id, bool dirty, nook_error_t *err)
   return 0;
 }
 
-/* config.json's text (malloc'd) */
-static char *
-config_text (const struct container_record *rec, const char *name)
+/* config.json's members (a new object) */
+static json_t *
+config_json (const struct container_record *rec, const char *name)
 {
   /* Created in seconds (Docker's tables); CreatedNs orders containers made within one
    * second (ps -n, -l, newest first) */
@@ -351,8 +351,14 @@ config_text (const struct container_record *rec, const char *name)
     }
   if (rec->extra)
     json_object_update_missing (cfg, rec->extra);
+  return cfg;
+}
+
+/* config.json's text (malloc'd) */
+static char *
+config_text (const json_t *cfg)
+{
   char *text = json_dumps (cfg, JSON_SORT_KEYS | JSON_COMPACT);
-  json_decref (cfg);
   if (text == NULL)
     oom ();
   return text;
@@ -378,18 +384,25 @@ write_config (int cdir, const struct container_record *rec, const char *name, no
   cleanup_close int d = openat (cdir, rec->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (d < 0)
     return nook_error_set (err, errno, "open container '%s'", rec->id);
-  cleanup_free char *text = config_text (rec, name);
+  json_t *cfg = config_json (rec, name);
+  cleanup_free char *text = config_text (cfg);
+  json_decref (cfg);
   return write_config_at (d, text, err);
 }
 
 int
 container_write_config (const char *dir, const struct container_record *rec, const char *name,
-                        nook_error_t *err)
+                        json_t **written, nook_error_t *err)
 {
   cleanup_close int d = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (d < 0)
     return nook_error_set (err, errno, "open '%s'", dir);
-  cleanup_free char *text = config_text (rec, name);
+  json_t *cfg = config_json (rec, name);
+  cleanup_free char *text = config_text (cfg);
+  if (written)
+    *written = cfg;
+  else
+    json_decref (cfg);
   return write_config_at (d, text, err);
 }
 

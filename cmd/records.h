@@ -32,9 +32,9 @@ struct net_port *container_ports (const json_t *config, size_t *n);
 int container_create (const char *root, const struct container_record *rec, char **dir,
                       nook_error_t *err);
 /* Write config.json of REC (as container_create would have, NAME its deferred_name)
- * in its directory DIR. */
+ * in its directory DIR; *written (when not NULL) gets what was written, parsed. */
 int container_write_config (const char *dir, const struct container_record *rec, const char *name,
-                            nook_error_t *err);
+                            json_t **written, nook_error_t *err);
 /* containers/ID/FILE (config.json, state.json) parsed, or NULL (a config.json
  * whose Id is not ID too: a pooled directory's, not yet rewritten).  cdir:
  * an fd of the store's containers/ directory. */

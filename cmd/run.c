@@ -320,14 +320,16 @@ record_while_child_sets_up (void *data)
     {
       cleanup_error nook_error_t e = NULL;
       st->record_deferred = false;
-      if (container_write_config (st->spec.container_dir, &st->rec, st->rec_name, &e) < 0)
+      json_t *cfg = NULL;
+      if (container_write_config (st->spec.container_dir, &st->rec, st->rec_name, &cfg, &e) < 0)
         log_warn ("container %.12s is not recorded (ps cannot show it): %s", st->id, e->msg);
       /* the record now says a running container uses the image (see prepare) */
       imagefmt_hold_release (steal_pointer (&st->hold));
       test_hook ("container-recorded");
       trace_mark ("container recorded");
-      st->ev_attrs = events_container_attrs_mounts (imagefmt_store_root (st->store), st->id,
-                                                    &st->ev_volumes);
+      /* (its attributes from what was written, not read back) */
+      st->ev_attrs = events_container_attrs_of (cfg, &st->ev_volumes);
+      json_decref (cfg);
       events_container_with (imagefmt_store_root (st->store), st->id, "create", st->ev_attrs, NULL);
     }
 }

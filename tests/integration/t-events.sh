@@ -85,6 +85,17 @@ frc=0
 wait "$fpid" || frc=$?
 check_eq "events ends on SIGINT with 0" 0 "$frc"
 
+# a run --rm without a name records itself after its clone, its events' attributes taken
+# from the record it writes (cmd/run.c): the same labels, image and name
+nrun run --rm -l team=rm busybox true
+nrun events --since 0 --until 0s --filter label=team=rm \
+  --format '{{.Action}} {{.Actor.Attributes.image}} {{.Actor.Attributes.team}}'
+check_eq "run --rm -l: every event carries the image and the label" \
+  "create busybox rm${NL}start busybox rm${NL}die busybox rm${NL}destroy busybox rm" "$OUT"
+nrun events --since 0 --until 0s --filter label=team=rm --filter event=destroy \
+  --format '{{.Actor.Attributes.name}}'
+check_match "... and its generated name" '^[a-z]+_[a-z]+$' "$OUT"
+
 # bounded: past 1 MiB the log is renamed events.log.1, still read
 line='{"Type":"volume","Action":"create","Actor":{"ID":"filler","Attributes":{}},"scope":"local","time":1,"timeNano":1000000000}'
 for _ in $(seq 9000); do printf '%s\n' "$line"; done >>"$NOOK_ROOT/events.log"
