@@ -12,8 +12,9 @@
  * - writes go through an fd of /proc/PID/mem opened, then checked valid;
  * - paths are resolved only for a target whose root is the init's (same
  *   root, same mounts: so the init resolves them as the target would), from
- *   /proc/PID/root, /proc/PID/cwd or /proc/PID/fd/N with openat2
- *   RESOLVE_NO_MAGICLINKS (/proc/self would be the init's).  What cannot be
+ *   the init's root, /proc/PID/cwd or /proc/PID/fd/N with openat2
+ *   RESOLVE_NO_MAGICLINKS (/proc/self would be the init's); the target's root
+ *   is looked at first unless no process can have another (roots_vary).  What cannot be
  *   resolved that way (a chrooted process, /proc/self/...) falls back to the
  *   kernel's own call (CONTINUE), which then shows real owners: never more
  *   than the container may see or do. */
