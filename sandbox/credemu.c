@@ -121,8 +121,8 @@ sandbox_credemu_bpf_strip (const void *bpf, size_t len)
  * native x86_64 numbers of `notified` and open/openat with O_CREAT, found by a
  * binary search (the kernel runs a program for each number at its load, to
  * cache the calls it always allows: a chain of comparisons took 46 us of a
- * run, the search 25), and chroot of every architecture (the init must learn of every root
- * that is not its own: see roots_vary in credemu_internal.h).  The profile
+ * run, the search 25), and chroot of every architecture (the init must learn
+ * of every root that is not its own: see roots_vary in credemu_internal.h).  The profile
  * allows each of them unconditionally or not at all (chroot without
  * CAP_SYS_CHROOT; test_credemu checks it), so the pair answers as the profile
  * compiled with SANDBOX_SECCOMP_CREDEMU: where the profile denies, its ERRNO

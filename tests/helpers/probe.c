@@ -544,7 +544,8 @@ static void
 usage (void)
 {
   fprintf (stderr, "usage: probe status|mount|keyctl|userns|fds|tiocsti|zombie|ptrace|chown|"
-                   "ids|x32|i386|chroot DIR FILE [i386]|read FILE|sleep N|netlink P|loopback|connect IP PORT|udpecho PORT|"
+                   "ids|x32|i386|chroot DIR FILE [i386]|read FILE|sleep N|netlink P|loopback|"
+                   "connect IP PORT|udpecho PORT|"
                    "drop UID GID|fsuid UID GID FILE\n");
   exit (2);
 }
