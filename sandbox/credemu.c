@@ -160,7 +160,11 @@ notify_segments (uint32_t *lo, uint8_t *kind)
 {
   uint8_t k[NR_LIMIT] = { 0 }; /* SEG_ALLOW */
   for (size_t i = 0; i < ARRAY_SIZE (notified_nr); i++)
-    k[notified_nr[i]] = SEG_NOTIFY;
+    {
+      if ((unsigned)notified_nr[i] >= NR_LIMIT)
+        abort (); /* (NR_LIMIT must be raised with the list) */
+      k[notified_nr[i]] = SEG_NOTIFY;
+    }
   k[SYS_open] = SEG_OPEN;
   k[SYS_openat] = SEG_OPENAT;
   size_t n = 0;
@@ -726,8 +730,7 @@ sandbox_credemu_supervise (const struct nook_spec *spec, int listener, int procf
   struct stat rs;
   if (stat ("/", &rs) == 0)
     e.root_dev = rs.st_dev, e.root_ino = rs.st_ino;
-  e.rootfd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  e.roots_vary = !credemu_roots_fixed (spec) || e.rootfd < 0;
+  e.roots_vary = !credemu_roots_fixed (spec);
   credemu_creds_init (&e.root, spec->groups, spec->n_groups, spec->caps);
   umask (0); /* files made for the target get its umask (proc_umask) */
   limit_caps (spec->caps);

@@ -76,8 +76,10 @@ resolve (struct emu *e, int dirfd, const char *path, bool follow, bool empty_ok)
 {
   if (path[0] == '\0' && !empty_ok)
     return -ENOENT;
+  /* (openat2 resolves an absolute path from the caller's root, whatever its
+   * dirfd: here the init's, as it is below once /proc/PID/root matched) */
   if (path[0] == '/' && !e->roots_vary)
-    return open_in (e->rootfd, path, O_PATH | (follow ? 0 : O_NOFOLLOW));
+    return open_in (AT_FDCWD, path, O_PATH | (follow ? 0 : O_NOFOLLOW));
   if (path[0] == '/')
     {
       /* the target's root, opened once: the base, and the same_root check (which
@@ -277,18 +279,13 @@ credemu_do_create (struct emu *e, int nr, const uint64_t *a)
   const char *name = slash ? slash + 1 : path;
   if (*name == '\0' || strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
     return ANSWER_CONTINUE;
-  if (path[0] == '/' && !e->roots_vary)
-    {
-      base = fcntl (e->rootfd, F_DUPFD_CLOEXEC, 0);
-      if (base < 0)
-        return -errno;
-    }
-  else if ((base = target_base (e, dirfd, path)) < 0)
+  /* (an absolute path has a slash, and is resolved from the root whatever the base) */
+  if ((path[0] != '/' || e->roots_vary) && (base = target_base (e, dirfd, path)) < 0)
     return base;
   if (slash)
     {
       *slash = '\0';
-      parent = open_in (base, path[0] ? path : "/", O_PATH | O_DIRECTORY);
+      parent = open_in (base >= 0 ? base : AT_FDCWD, path[0] ? path : "/", O_PATH | O_DIRECTORY);
       if (parent < 0)
         return parent == -EXDEV ? ANSWER_CONTINUE : parent;
     }

@@ -25,11 +25,11 @@ struct emu
   int listener, procfd;
   dev_t root_dev;
   ino_t root_ino;
-  /* The init's root (O_PATH), and whether a caller's may be another: paths are
-   * resolved from rootfd, or from the caller's cwd or fd, without a look at the
-   * caller's root while it cannot be (credemu_roots_fixed) and no chroot was
-   * notified; otherwise only once /proc/PID/root is found to be the init's. */
-  int rootfd;
+  /* May a caller's root be another than the init's?  Paths are resolved from
+   * the init's root, or the caller's cwd or fd, without a look at the caller's
+   * root while it cannot be (credemu_roots_fixed) and no chroot was notified
+   * (one that failed too); otherwise only once /proc/PID/root is found to be
+   * the init's. */
   bool roots_vary;
   struct credemu_creds root; /* every process until it changes its ids */
   struct proc *procs;
