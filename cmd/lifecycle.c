@@ -768,6 +768,27 @@ wait_one (const char *root, const char *id, nook_error_t *err)
   return code;
 }
 
+/* The container directory's lock is held but the container does not run: its
+ * last supervisor, its final state written, is on its way out, or another verb
+ * holds the lock for a moment (`rm`, `ps`: lifecycle_owned), or another start has
+ * just taken it.  Wait until the recorded supervisor has gone (its pidfd), else a
+ * few milliseconds; false once the deadline (CLOCK_MONOTONIC ms) has passed. */
+static bool
+wait_lock_holder (const struct container_state *st, int64_t deadline)
+{
+  struct timespec now;
+  clock_gettime (CLOCK_MONOTONIC, &now);
+  int64_t left = deadline - ((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+  if (left <= 0)
+    return false;
+  cleanup_close int pfd = -1;
+  if (st->sup_pid > 0 && container_process_alive (st->sup_pid, st->sup_start))
+    pfd = (int)syscall (SYS_pidfd_open, st->sup_pid, 0);
+  struct pollfd p = { .fd = pfd, .events = POLLIN };
+  (void)poll (&p, 1, pfd >= 0 ? (int)left : (int)(left < 5 ? left : 5));
+  return true;
+}
+
 static int
 start_one (struct nook_ctx *ctx, const char *root, const char *id, const char *arg,
            const struct verb_opts *v, nook_error_t *err)
@@ -796,11 +817,40 @@ start_one (struct nook_ctx *ctx, const char *root, const char *id, const char *a
   if (rc == 0)
     {
       o.spec->interactive = o.spec->interactive && v->interactive;
-      rc = supervise_detached (&o, v->attach, err);
-      if (rc < 0 && (*err)->code == EBUSY && !v->attach)
+      struct timespec t0;
+      clock_gettime (CLOCK_MONOTONIC, &t0);
+      int64_t deadline = (int64_t)t0.tv_sec * 1000 + t0.tv_nsec / 1000000 + 10000;
+      for (;;)
         {
-          nook_error_free (err); /* another start won: it runs */
-          rc = 0;
+          rc = supervise_detached (&o, v->attach, err);
+          if (rc == 0 || (*err)->code != EBUSY)
+            break;
+          /* Locked: another start won (it runs: Docker's start of a running
+           * container succeeds), or the lock's holder does not keep it long
+           * (wait_lock_holder) and the container is still to be started. */
+          read_state (root, id, &st);
+          live = state_is_live (&st);
+          bool waited = !live && wait_lock_holder (&st, deadline);
+          container_state_clear (&st);
+          if (live && !v->attach)
+            {
+              nook_error_free (err);
+              rc = 0;
+              break;
+            }
+          if (!waited)
+            {
+              if (!live)
+                {
+                  nook_error_free (err);
+                  rc = nook_error_set (err, EBUSY,
+                                       "container %s does not run, but its directory has stayed "
+                                       "locked for 10 s (by a supervisor that does not end?)",
+                                       id);
+                }
+              break;
+            }
+          nook_error_free (err);
         }
       if (rc == 0 && v->attach)
         rc = attach_new (root, id, v->interactive, o.spec->tty, v->detach_keys, err);

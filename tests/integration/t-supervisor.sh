@@ -130,6 +130,35 @@ if has_hooked; then
     kill -KILL "$npid" 2>/dev/null
   fi
   "$NOOK" rm -f held >/dev/null 2>&1
+  # `start` of a container that has just ended, while its supervisor (its final state
+  # written, "exited") still holds the container's lock on its way out: start waits for
+  # that supervisor to go, then starts it (it used to take the lock for another start's
+  # and return 0 having started nothing: t-net-peer's restart, once in CI).
+  hooks=$T_SCRATCH/hooks-restart
+  V=$T_SCRATCH/vrs
+  mkdir -p "$hooks" "$V"
+  chmod 777 "$V"
+  mkfifo "$hooks/supervisor-finished.reached" "$hooks/supervisor-finished.go"
+  NOOK_TEST_HOOK_DIR=$hooks "$NOOK_HOOKED" run -d --name rs -v "$V:/v" busybox \
+    sh -c 'echo run >>/v/runs; if [ -e /v/again ]; then exec sleep 300; fi; touch /v/again' \
+    </dev/null >/dev/null 2>&1
+  if timeout 60 cat "$hooks/supervisor-finished.reached" >/dev/null; then
+    nrun inspect -f '{{.State.Status}}' rs
+    check_eq "its first run over, the held supervisor has written exited" exited "$OUT"
+    "$NOOK" start rs >"$T_SCRATCH/rs.out" 2>&1 &
+    spid=$!
+    check_fail "start waits while the ended supervisor holds the container" poll 3 pid_ended "$spid"
+    open_gate "$hooks/supervisor-finished.go" >/dev/null
+    wait "$spid"
+    check_eq "start, once that supervisor has gone, succeeds" 0 "$?"
+    ran_twice() { [ "$(grep -c run "$V/runs" 2>/dev/null)" = 2 ]; }
+    wait_until "... and the container runs again" 30 ran_twice
+    nrun inspect -f '{{.State.Status}}' rs
+    check_eq "... and is running" running "$OUT"
+  else
+    fail "the supervisor of rs stopped at supervisor-finished"
+  fi
+  "$NOOK" rm -f rs >/dev/null 2>&1
 fi
 
 # --- 20 containers started and removed concurrently
