@@ -48,6 +48,7 @@
 int sandbox_parent_pidfd = -1;
 bool sandbox_cloned_into_cgroup;
 bool sandbox_child_self_maps;
+int sandbox_pooled_netns = -1;
 
 bool
 sandbox_child_maps_itself (const struct nook_spec *spec)
@@ -746,11 +747,21 @@ setup (const struct nook_spec *spec, const struct child_fds *cf, int *pty_slave,
    * started now if it can be, makes it while we mount the rootfs; else we
    * make it here. */
   bool own_netns = sandbox_child_makes_netns (spec);
+  /* (one made ahead by the user's pool, lo up: joined, and nothing more to do) */
+  bool pooled = own_netns && sandbox_pooled_netns >= 0;
+  if (pooled && setns (sandbox_pooled_netns, CLONE_NEWNET) < 0)
+    return nook_error_set (err, errno, "join the network namespace made ahead");
+  if (pooled)
+    {
+      close (sandbox_pooled_netns);
+      sandbox_pooled_netns = -1;
+      own_netns = false;
+    }
   bool early_netns = own_netns && early_start (spec, fds[0], true, cf->emu_sock, early);
   if (own_netns && !early_netns && unshare (CLONE_NEWNET) < 0)
     return nook_error_set (err, errno, "unshare(CLONE_NEWNET)");
   /* A network namespace of our own: lo up, as Docker's --network none has it. */
-  if (spec->network != NETWORK_HOST && !early_netns && sandbox_netif_up ("lo", err) < 0)
+  if (spec->network != NETWORK_HOST && !early_netns && !pooled && sandbox_netif_up ("lo", err) < 0)
     return -1;
   if (spec->network == NETWORK_TAP && make_tap (spec, cf->net_sock, err) < 0)
     return -1;

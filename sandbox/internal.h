@@ -31,6 +31,9 @@ extern bool sandbox_child_self_maps;
  * already ended: a parent killed before the prctl would leave us running. */
 void sandbox_die_with_parent (int parent_pidfd);
 
+/* A network namespace from the pool (sandbox/netns_pool.h) for the child to join
+ * instead of making one, or -1; set by nook around the clone. */
+extern int sandbox_pooled_netns;
 /* --network none (not with fuse-overlayfs): nook clones the container without
  * CLONE_NEWNET and the child makes the network namespace itself, in parallel
  * with the rootfs mount when it can (sandbox/child.c). */

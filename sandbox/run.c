@@ -2,6 +2,7 @@
  * write the id maps, pass the pty, forward signals, wait. */
 #include "sandbox/run.h"
 #include "sandbox/internal.h"
+#include "sandbox/netns_pool.h"
 #include "sandbox/tty.h"
 #include "sandbox/userns.h"
 #include "sandbox/userns_keep.h"
@@ -66,6 +67,31 @@ nook_spec_free (struct nook_spec *s)
  * container again is in it since the first start: it cannot join it twice,
  * and its uid 0 there is the user, not root). */
 static bool kept_userns_joined;
+
+/* The single map's usual form: the user as root (-u unset or 0), no other id. */
+static bool
+single_own_root (const struct nook_idmapping *ids)
+{
+  return ids->single && ids->n_uid == 1 && ids->n_gid == 1 && ids->uid[0].inside == 0
+         && ids->uid[0].outside == getuid () && ids->uid[0].count == 1 && ids->gid[0].inside == 0
+         && ids->gid[0].outside == getgid () && ids->gid[0].count == 1;
+}
+
+/* Runs that join the kept user namespace (sandbox/userns_keep.h): a range's
+ * (newuidmap and newgidmap cost more than the rest of a start), and a
+ * `--network none` run as root of the single map, the one kept for the user's
+ * networks: the user's pool of network namespaces is there (netns_pool.h). */
+static bool
+keeps_userns (const struct nook_spec *spec)
+{
+  if (spec->keep_userns_dir == NULL || spec->join_userns)
+    return false;
+  if (spec->ids.use_helpers || kept_userns_joined)
+    return true;
+  const char *pool = getenv ("NOOK_NETNS_POOL");
+  return sandbox_child_makes_netns (spec) && single_own_root (&spec->ids) && getuid () != 0
+         && !(pool && strcmp (pool, "0") == 0);
+}
 
 static int
 prepare_dir (const struct nook_spec *spec, nook_error_t *err)
@@ -392,9 +418,9 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
       restore_signals (saved, &old);
       return nook_error_set (err, e, "join the namespaces of the container's network");
     }
-  if (spec->keep_userns_dir && spec->ids.use_helpers && !spec->join_userns && kept_userns_joined)
+  if (keeps_userns (spec) && kept_userns_joined)
     joined = true;
-  else if (spec->keep_userns_dir && spec->ids.use_helpers && !spec->join_userns)
+  else if (keeps_userns (spec))
     {
       cleanup_error nook_error_t kerr = NULL;
       joined = kept_userns_joined
@@ -403,6 +429,13 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
         log_debug ("no kept user namespace: %s", kerr->msg);
       trace_mark ("user namespace joined");
     }
+  /* --network none in the kept user namespace: a network namespace made ahead,
+   * if the user's pool has one (sandbox/netns_pool.h) */
+  sandbox_pooled_netns = joined && sandbox_child_makes_netns (spec)
+                             ? sandbox_netns_pool_take (spec->keep_userns_dir)
+                             : -1;
+  if (sandbox_pooled_netns >= 0)
+    trace_mark ("network namespace taken");
   /* (decided once, here: the child's getuid() is not ours, and changes once we have
    * written its maps; each deciding, both wrote them when the child came first) */
   bool self_maps = !joined && sandbox_child_maps_itself (spec);
@@ -416,6 +449,11 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
     {
       close (sandbox_parent_pidfd);
       sandbox_parent_pidfd = -1;
+    }
+  if (pid != 0 && sandbox_pooled_netns >= 0)
+    {
+      close (sandbox_pooled_netns);
+      sandbox_pooled_netns = -1;
     }
   if (pid < 0)
     {

@@ -1,0 +1,328 @@
+/* sandbox/netns_pool.c: see netns_pool.h. */
+#include "sandbox/netns_pool.h"
+#include "sandbox/internal.h"
+#include "sandbox/netif.h"
+#include "sandbox/title.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/settle.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/nsfs.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define POOL_SOCK "netns-pool.sock"
+#define POOL_LOCK "netns-pool.lock" /* held by the server while it lives */
+#define POOL_SPARES 2
+#define POOL_IDLE_MS (10 * 60 * 1000)
+#define POOL_WAIT_MS 200
+#define POOL_REFILL_AFTER_MS 20 /* after the last request */
+
+static const char pool_name[] = "nook-netpool";
+
+/* The socket as "/proc/self/fd/N/netns-pool.sock": within sun_path whatever the
+ * runtime directory's length. */
+static bool
+pool_addr (int rtfd, struct sockaddr_un *a, socklen_t *len)
+{
+  memset (a, 0, sizeof *a);
+  a->sun_family = AF_UNIX;
+  int n = snprintf (a->sun_path, sizeof a->sun_path, "/proc/self/fd/%d/" POOL_SOCK, rtfd);
+  if (n <= 0 || (size_t)n >= sizeof a->sun_path)
+    return false;
+  *len = (socklen_t)(offsetof (struct sockaddr_un, sun_path) + (size_t)n + 1);
+  return true;
+}
+
+static bool
+same_file (const struct stat *a, const struct stat *b)
+{
+  return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* A network namespace whose owner is the user namespace we are in. */
+static bool
+netns_is_ours (int fd)
+{
+  if (ioctl (fd, NS_GET_NSTYPE) != CLONE_NEWNET)
+    return false;
+  int u = ioctl (fd, NS_GET_USERNS);
+  if (u < 0)
+    return false;
+  struct stat a, b;
+  bool ok = fstat (u, &a) == 0 && stat ("/proc/self/ns/user", &b) == 0 && same_file (&a, &b);
+  close (u);
+  return ok;
+}
+
+/* A pidfd of the keeper named in userns.pid if it holds the user namespace we
+ * are in (the server ends with it); -1 otherwise. */
+static int
+keeper_pidfd (int rtfd)
+{
+  cleanup_free char *text = NULL;
+  cleanup_error nook_error_t e = NULL;
+  uint64_t pid;
+  if (fs_read_file_at (rtfd, "userns.pid", 64, &text, NULL, &e) < 0)
+    return -1;
+  text[strcspn (text, "\n")] = '\0';
+  if (parse_uint (text, INT32_MAX, &pid, "pid", &e) < 0 || pid < 2)
+    return -1;
+  int fd = (int)syscall (SYS_pidfd_open, (pid_t)pid, 0);
+  char path[40];
+  snprintf (path, sizeof path, "/proc/%d/ns/user", (int)pid);
+  struct stat a, b;
+  if (fd >= 0
+      && !(stat (path, &a) == 0 && stat ("/proc/self/ns/user", &b) == 0 && same_file (&a, &b)))
+    {
+      close (fd);
+      fd = -1;
+    }
+  return fd;
+}
+
+static int64_t
+now_ms (void)
+{
+  struct timespec t;
+  clock_gettime (CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The next spare, made in a thread of its own (a network namespace is the
+ * thread's only, and goes with it: the server stays in its own) at SCHED_IDLE:
+ * its fd, or -1, written to *arg's pipe. */
+static void *
+refill_main (void *arg)
+{
+  int out = *(int *)arg;
+  struct sched_param sp = { 0 };
+  int fd = -1;
+  /* (this thread only; glibc's attributes know no SCHED_IDLE) */
+  if (sched_setscheduler (0, SCHED_IDLE, &sp) < 0)
+    goto out;
+  if (unshare (CLONE_NEWNET) == 0)
+    {
+      cleanup_error nook_error_t e = NULL;
+      if (sandbox_netif_up ("lo", &e) == 0)
+        fd = open ("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    }
+out:
+  if (write (out, &fd, sizeof fd) != (ssize_t)sizeof fd && fd >= 0)
+    close (fd);
+  return NULL;
+}
+
+/* Hand out one spare (or a byte without one: none left). */
+static bool
+start_refill (pthread_t *th, int *out)
+{
+  pthread_attr_t a;
+  if (pthread_attr_init (&a) != 0)
+    return false;
+  bool ok = pthread_attr_setstacksize (&a, 64 * 1024) == 0
+            && pthread_create (th, &a, refill_main, out) == 0;
+  pthread_attr_destroy (&a);
+  return ok;
+}
+
+static void
+serve (int l, int *spares, size_t *n)
+{
+  int c = accept4 (l, NULL, NULL, SOCK_CLOEXEC);
+  if (c < 0)
+    return;
+  if (*n > 0 && fd_send (c, spares[*n - 1]) == 0)
+    close (spares[--*n]);
+  else
+    {
+      char none = 'e';
+      (void)!send (c, &none, 1, MSG_NOSIGNAL);
+    }
+  close (c);
+}
+
+__attribute__ ((noreturn)) static void
+server_main (int rtfd, int l, int kfd)
+{
+  sandbox_set_title (pool_name);
+  sigset_t none;
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+  int ev[2];
+  if (chdir ("/") < 0 || pipe2 (ev, O_CLOEXEC) < 0)
+    _exit (1);
+  int spares[POOL_SPARES];
+  size_t n = 0;
+  bool filling = false, broken = false;
+  pthread_t th;
+  int64_t last = now_ms ();
+  struct settle_quiet q = SETTLE_QUIET_INIT (SETTLE_BY_PATH);
+  for (;;)
+    {
+      /* (not while a run that took one may still be starting: the kernel does not
+       * preempt the making of a namespace, ~0.5 ms, even for a task of its idle class) */
+      int64_t since = now_ms () - last;
+      if (!filling && !broken && n < POOL_SPARES && since >= POOL_REFILL_AFTER_MS)
+        {
+          filling = start_refill (&th, &ev[1]);
+          broken = !filling;
+        }
+      int64_t left = POOL_IDLE_MS - since;
+      if (left <= 0)
+        break;
+      if (!filling && !broken && n < POOL_SPARES && left > POOL_REFILL_AFTER_MS - since)
+        left = POOL_REFILL_AFTER_MS - since;
+      struct pollfd p[3] = { { .fd = l, .events = POLLIN },
+                             { .fd = kfd, .events = POLLIN },
+                             { .fd = filling ? ev[0] : -1, .events = POLLIN } };
+      int r = poll (p, 3, settle_quiet_timeout (&q, (int)left));
+      settle_quiet_after (&q, r);
+      if (r < 0 && errno != EINTR)
+        break;
+      if (r <= 0)
+        continue;
+      if (p[1].revents)
+        break; /* the keeper has ended: so has the user namespace we serve */
+      if (p[2].revents)
+        {
+          int fd = -1;
+          if (read (ev[0], &fd, sizeof fd) != (ssize_t)sizeof fd)
+            fd = -1;
+          pthread_join (th, NULL);
+          filling = false;
+          if (fd >= 0)
+            spares[n++] = fd;
+          else
+            broken = true; /* (no namespace could be made: runs make their own) */
+        }
+      if (p[0].revents)
+        {
+          last = now_ms ();
+          serve (l, spares, &n);
+        }
+    }
+  /* (the socket is ours to remove: its lock is ours until we exit) */
+  unlinkat (rtfd, POOL_SOCK, 0);
+  _exit (0);
+}
+
+/* Close every fd from 3 up but the n in k (sorted here). */
+static void
+close_but (int *k, size_t n)
+{
+  for (size_t i = 1; i < n; i++)
+    for (size_t j = i; j > 0 && k[j - 1] > k[j]; j--)
+      {
+        int t = k[j];
+        k[j] = k[j - 1];
+        k[j - 1] = t;
+      }
+  unsigned int from = 3;
+  for (size_t i = 0; i < n; i++)
+    {
+      if ((unsigned int)k[i] > from)
+        syscall (SYS_close_range, from, (unsigned int)k[i] - 1, 0);
+      from = (unsigned int)k[i] + 1;
+    }
+  syscall (SYS_close_range, from, ~0U, 0);
+}
+
+/* Start the server, detached (nobody's child), unless one is starting: the
+ * socket is bound here, so the next run's request waits in its backlog. */
+static void
+start_server (int rtfd)
+{
+  cleanup_close int lock
+      = openat (rtfd, POOL_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (lock < 0 || flock (lock, LOCK_EX | LOCK_NB) < 0)
+    return;
+  cleanup_close int kfd = keeper_pidfd (rtfd);
+  cleanup_close int l = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  struct sockaddr_un a;
+  socklen_t alen;
+  if (kfd < 0 || l < 0 || !pool_addr (rtfd, &a, &alen))
+    return;
+  unlinkat (rtfd, POOL_SOCK, 0);
+  if (bind (l, (struct sockaddr *)&a, alen) < 0 || listen (l, 16) < 0)
+    return;
+  fflush (NULL);
+  pid_t mid = fork ();
+  if (mid == 0)
+    {
+      /* (above stdio first: nook may have been started with some of it closed) */
+      int keep[4] = { fcntl (rtfd, F_DUPFD_CLOEXEC, 3), fcntl (l, F_DUPFD_CLOEXEC, 3),
+                      fcntl (kfd, F_DUPFD_CLOEXEC, 3), fcntl (lock, F_DUPFD_CLOEXEC, 3) };
+      if (keep[0] < 0 || keep[1] < 0 || keep[2] < 0 || keep[3] < 0)
+        _exit (1);
+      int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+      for (int i = 0; null >= 0 && i < 3; i++)
+        dup2 (null, i);
+      setsid ();
+      pid_t s = fork ();
+      if (s == 0)
+        {
+          int nrt = keep[0], nl = keep[1], nk = keep[2];
+          close_but (keep, 4); /* (the lock's copy kept: held while the server lives) */
+          server_main (nrt, nl, nk);
+        }
+      _exit (s < 0);
+    }
+  if (mid > 0)
+    while (waitpid (mid, NULL, 0) < 0 && errno == EINTR)
+      ;
+}
+
+int
+sandbox_netns_pool_take (const char *runtime_dir)
+{
+  const char *off = getenv ("NOOK_NETNS_POOL");
+  if (runtime_dir == NULL || (off && strcmp (off, "0") == 0))
+    return -1;
+  cleanup_close int rtfd = open (runtime_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct sockaddr_un a;
+  socklen_t alen;
+  if (rtfd < 0 || !pool_addr (rtfd, &a, &alen))
+    return -1;
+  cleanup_close int s = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (s < 0)
+    return -1;
+  if (connect (s, (struct sockaddr *)&a, alen) < 0)
+    {
+      if (errno == ENOENT || errno == ECONNREFUSED)
+        start_server (rtfd);
+      return -1;
+    }
+  struct pollfd p = { .fd = s, .events = POLLIN };
+  struct ucred cr;
+  socklen_t crlen = sizeof cr;
+  if (poll (&p, 1, POOL_WAIT_MS) != 1 || getsockopt (s, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) < 0
+      || cr.uid != getuid ())
+    return -1;
+  int fd = fd_recv (s);
+  if (fd >= 0 && !netns_is_ours (fd))
+    {
+      close (fd);
+      fd = -1;
+    }
+  return fd;
+}
