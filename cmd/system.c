@@ -276,9 +276,15 @@ userns_line (struct info *in, const struct nook_idmapping *ids0)
   cleanup_error nook_error_t e = NULL;
   cleanup_free char *rt = fs_runtime_dir_why (&why, &e);
   const char *off = getenv ("NOOK_USERNS_KEEP");
+  const char *pool = getenv ("NOOK_NETNS_POOL");
+  bool pool_off = pool && strcmp (pool, "0") == 0, keep_off = off && strcmp (off, "0") == 0;
   if (!ids0->use_helpers)
-    keep = xstrdup ("written directly for each run (no newuidmap needed)");
-  else if (off && strcmp (off, "0") == 0)
+    keep = xstrdup (rt && !keep_off && !pool_off
+                        ? "written directly for each run (no newuidmap needed); --network none "
+                          "runs as root share the one kept for networks (its network "
+                          "namespaces are made ahead)"
+                        : "written directly for each run (no newuidmap needed)");
+  else if (keep_off)
     keep = xstrdup ("new for each run (NOOK_USERNS_KEEP=0)");
   else if (rt == NULL)
     keep = xstrdup ("new for each run (no trusted runtime directory to keep it)");
@@ -289,6 +295,12 @@ userns_line (struct info *in, const struct nook_idmapping *ids0)
                : xstrdup ("kept by nook-userns, started by the next run");
     }
   put (in, "User namespace", "UserNamespace", keep);
+  put (in, "Network namespaces", "NetworkNamespaces",
+       pool_off ? "made by each run (NOOK_NETNS_POOL=0)"
+       : rt == NULL || keep_off
+           ? "made by each run (no kept user namespace)"
+           : "--network none: made ahead by the user's pool (nook-netpool, in the kept user "
+             "namespace), else by each run");
   cleanup_free char *rtline = rt ? xasprintf ("%s (%s)", rt, why) : xasprintf ("none (%s)", e->msg);
   put (in, "Runtime directory", "RuntimeDirectory", rtline);
 }

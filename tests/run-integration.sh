@@ -224,7 +224,22 @@ if [ "$(id -u)" -eq 0 ]; then
       echo "# [$u] nook-userns keeper(s) outlived their test file: ${left//$'\n'/ }, ended"
       pkill -u "$u" -f '^nook-userns( |$)' 2>/dev/null || true
     fi
+    # (their pool servers end with them; one that outlived its keeper anyway, said)
+    if left=$(poll_gone "$u"); then
+      echo "# [$u] nook-netpool server(s) outlived their keeper: ${left//$'\n'/ }, ended"
+      pkill -u "$u" -x nook-netpool 2>/dev/null || true
+    fi
     save_results "$u"
+  }
+  # poll_gone U: the pool servers of U still there 5 s after their keepers ended (printed;
+  # status 0), or status 1 when there are none
+  poll_gone() {
+    local n=100
+    while pgrep -u "$1" -x nook-netpool >/dev/null 2>&1 && [ "$n" -gt 0 ]; do
+      sleep 0.05
+      n=$((n - 1))
+    done
+    pgrep -u "$1" -x nook-netpool 2>/dev/null
   }
   # save_results U / load_results U: one user's counts, failures and times, through a file.
   save_results() {

@@ -10,8 +10,10 @@
 #   keeper_pid NOOK              the keeper nook's pid file names (verified), or nothing
 #   keeper_end_new NOOK BEFORE   SIGTERM the keeper nook's pid file names when it is not
 #                                among the identities BEFORE (from keeper_list), then any
-#                                other keeper of this user not among them; waits (10 s at
-#                                most) until they are gone
+#                                other keeper of this user not among them, and the pool
+#                                servers in their user namespaces (nook-netpool, which end
+#                                with their keeper anyway); waits (10 s at most) until they
+#                                are gone
 
 keeper_identity() {
   local p=$1 st argv0
@@ -59,14 +61,25 @@ keeper_pid() {
   return 0
 }
 
+# _pool_servers_of PID: the nook-netpool servers in the user namespace of process PID
+_pool_servers_of() {
+  local ns q
+  ns=$(readlink "/proc/$1/ns/user" 2>/dev/null) || return 0
+  for q in $(pgrep -u "$(id -u)" -x nook-netpool 2>/dev/null); do
+    [ "$(readlink "/proc/$q/ns/user" 2>/dev/null)" = "$ns" ] && echo "$q"
+  done
+  return 0
+}
+
 keeper_end_new() {
-  local nook=$1 before p id n
-  local -a ended=()
+  local nook=$1 before p id n q
+  local -a ended=() pools=()
   before=" $(tr '\n' ' ' <<<"$2") "
   # The keeper nook's pid file names, when this test started it.
   for p in $(_keeper_pid_candidates "$nook" | sort -u); do
     id=$(keeper_identity "$p") || continue
     case "$before${ended[*]} " in *" $id "*) continue ;; esac
+    for q in $(_pool_servers_of "$p"); do pools+=("$q"); done
     kill -TERM "$p" 2>/dev/null && ended+=("$id")
   done
   # A new keeper no pid file names (nook kept it somewhere this file does not know): said,
@@ -75,11 +88,20 @@ keeper_end_new() {
     id=$(keeper_identity "$p") || continue
     case "$before${ended[*]} " in *" $id "*) continue ;; esac
     echo "# keeper.sh: a new nook-userns keeper no pid file names (pid $p): ended"
+    for q in $(_pool_servers_of "$p"); do pools+=("$q"); done
     kill -TERM "$p" 2>/dev/null && ended+=("$id")
   done
+  for q in "${pools[@]}"; do kill -TERM "$q" 2>/dev/null || true; done
   for id in "${ended[@]}"; do
     n=200
     while [ "$(keeper_identity "${id%%:*}")" = "$id" ] && [ "$n" -gt 0 ]; do
+      sleep 0.05
+      n=$((n - 1))
+    done
+  done
+  for q in "${pools[@]}"; do
+    n=200
+    while [ "$(tr '\0' '\n' 2>/dev/null <"/proc/$q/cmdline" | head -n 1)" = nook-netpool ] && [ "$n" -gt 0 ]; do
       sleep 0.05
       n=$((n - 1))
     done
