@@ -132,7 +132,6 @@ out:
   return NULL;
 }
 
-/* Hand out one spare (or a byte without one: none left). */
 static bool
 start_refill (pthread_t *th, int *out)
 {
@@ -145,6 +144,7 @@ start_refill (pthread_t *th, int *out)
   return ok;
 }
 
+/* Hand out one spare (or a byte without one: none left). */
 static void
 serve (int l, int *spares, size_t *n)
 {

@@ -12,6 +12,7 @@
 static bool enabled;
 static const char *path; /* NOOK_TRACE=/file: appended to (detached supervisors have no stderr) */
 static struct timespec start;
+static bool created; /* the file exists (forks and the command know it too) */
 
 void
 trace_init (void)
@@ -37,7 +38,14 @@ trace_mark (const char *what)
     return;
   if ((size_t)n >= sizeof line)
     n = sizeof line - 1;
-  int fd = path ? open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600) : 2;
+  /* (made by the first mark; a container's command, whose open with O_CREAT the
+   * credential emulation's init would have to answer while it waits for its execve,
+   * only appends to it where it can see it) */
+  int fd = 2;
+  if (path)
+    fd = open (path, O_WRONLY | O_APPEND | O_CLOEXEC | (created ? 0 : O_CREAT), 0600);
+  if (fd >= 0 && path)
+    created = true;
   if (fd < 0)
     return;
   if (write (fd, line, (size_t)n) < 0)
