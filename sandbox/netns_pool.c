@@ -293,7 +293,7 @@ start_server (int rtfd)
 }
 
 int
-sandbox_netns_pool_take (const char *runtime_dir)
+sandbox_netns_pool_ask (const char *runtime_dir)
 {
   const char *off = getenv ("NOOK_NETNS_POOL");
   if (runtime_dir == NULL || (off && strcmp (off, "0") == 0))
@@ -307,18 +307,29 @@ sandbox_netns_pool_take (const char *runtime_dir)
   if (s < 0)
     return -1;
   if (connect (s, (struct sockaddr *)&a, alen) < 0)
+    return errno == ENOENT || errno == ECONNREFUSED ? NETNS_POOL_NO_SERVER : -1;
+  return take_fd (&s);
+}
+
+int
+sandbox_netns_pool_take (int ask, const char *runtime_dir)
+{
+  if (ask == NETNS_POOL_NO_SERVER)
     {
-      if (errno == ENOENT || errno == ECONNREFUSED)
+      /* (started from here, where the server's namespaces will be made: in the
+       * user namespace the caller has joined) */
+      cleanup_close int rtfd = open (runtime_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (rtfd >= 0)
         start_server (rtfd);
       return -1;
     }
-  struct pollfd p = { .fd = s, .events = POLLIN };
+  struct pollfd p = { .fd = ask, .events = POLLIN };
   struct ucred cr;
   socklen_t crlen = sizeof cr;
-  if (poll (&p, 1, POOL_WAIT_MS) != 1 || getsockopt (s, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) < 0
-      || cr.uid != getuid ())
+  if (ask < 0 || poll (&p, 1, POOL_WAIT_MS) != 1
+      || getsockopt (ask, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) < 0 || cr.uid != getuid ())
     return -1;
-  int fd = fd_recv (s);
+  int fd = fd_recv (ask);
   if (fd >= 0 && !netns_is_ours (fd))
     {
       close (fd);

@@ -15,10 +15,18 @@
 #ifndef NOOK_SANDBOX_NETNS_POOL_H
 #define NOOK_SANDBOX_NETNS_POOL_H
 
-/* A network namespace from the pool (an fd, close-on-exec), checked to be a
- * network namespace owned by the user namespace the caller is in (the kept one,
- * joined: its root has every capability there); -1 when there is none to take,
- * after starting the pool's server when none answered. */
-int sandbox_netns_pool_take (const char *runtime_dir);
+/* Ask the user's pool for a network namespace, early (the server answers while
+ * the run goes on): a connected socket for sandbox_netns_pool_take, else
+ * NETNS_POOL_NO_SERVER (none answers: take starts one) or -1 (the pool is off, or
+ * anything else). */
+#define NETNS_POOL_NO_SERVER (-2)
+int sandbox_netns_pool_ask (const char *runtime_dir);
+
+/* The answer to `ask` (a socket stays the caller's to close), once the caller has
+ * joined the kept user namespace: a network namespace (an fd, close-on-exec)
+ * checked to be owned by it (its root has every capability there); -1 when there
+ * is none to take, no answer within 200 ms, or anything else.  With NETNS_POOL_NO_SERVER
+ * it starts the server, in that namespace, and returns -1. */
+int sandbox_netns_pool_take (int ask, const char *runtime_dir);
 
 #endif

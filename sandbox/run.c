@@ -376,6 +376,11 @@ restore_signals (const struct sigaction *saved, const sigset_t *mask)
 int
 sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, nook_error_t *err)
 {
+  /* --network none in the kept user namespace: a network namespace made ahead, asked
+   * for now and taken at the clone (sandbox/netns_pool.h) */
+  cleanup_close int pool_ask = keeps_userns (spec) && sandbox_child_makes_netns (spec)
+                                   ? sandbox_netns_pool_ask (spec->keep_userns_dir)
+                                   : -1;
   if (prepare_dir (spec, err) < 0)
     return -1;
 
@@ -429,11 +434,8 @@ sandbox_run (const struct nook_spec *spec, const struct sandbox_hooks *hooks, no
         log_debug ("no kept user namespace: %s", kerr->msg);
       trace_mark ("user namespace joined");
     }
-  /* --network none in the kept user namespace: a network namespace made ahead,
-   * if the user's pool has one (sandbox/netns_pool.h) */
-  sandbox_pooled_netns = joined && sandbox_child_makes_netns (spec)
-                             ? sandbox_netns_pool_take (spec->keep_userns_dir)
-                             : -1;
+  sandbox_pooled_netns
+      = joined && pool_ask != -1 ? sandbox_netns_pool_take (pool_ask, spec->keep_userns_dir) : -1;
   if (sandbox_pooled_netns >= 0)
     trace_mark ("network namespace taken");
   /* (decided once, here: the child's getuid() is not ours, and changes once we have
