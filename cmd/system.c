@@ -279,7 +279,7 @@ userns_line (struct info *in, const struct nook_idmapping *ids0)
   const char *pool = getenv ("NOOK_NETNS_POOL");
   bool pool_off = pool && strcmp (pool, "0") == 0, keep_off = off && strcmp (off, "0") == 0;
   if (!ids0->use_helpers)
-    keep = xstrdup (rt && !keep_off && !pool_off
+    keep = xstrdup (rt && !keep_off && !pool_off && getuid () != 0
                         ? "written directly for each run (no newuidmap needed); --network none "
                           "runs as root share the one kept for networks (its network "
                           "namespaces are made ahead)"
@@ -296,11 +296,11 @@ userns_line (struct info *in, const struct nook_idmapping *ids0)
     }
   put (in, "User namespace", "UserNamespace", keep);
   put (in, "Network namespaces", "NetworkNamespaces",
-       pool_off ? "made by each run (NOOK_NETNS_POOL=0)"
-       : rt == NULL || keep_off
-           ? "made by each run (no kept user namespace)"
-           : "--network none: made ahead by the user's pool (nook-netpool, in the kept user "
-             "namespace), else by each run");
+       pool_off                 ? "made by each run (NOOK_NETNS_POOL=0)"
+       : rt == NULL || keep_off ? "made by each run (no kept user namespace)"
+       : getuid () == 0         ? "made by each run"
+                        : "--network none (not with fuse-overlayfs): made ahead by the user's pool "
+                          "(nook-netpool, in the kept user namespace), else by each run");
   cleanup_free char *rtline = rt ? xasprintf ("%s (%s)", rt, why) : xasprintf ("none (%s)", e->msg);
   put (in, "Runtime directory", "RuntimeDirectory", rtline);
 }

@@ -36,6 +36,7 @@
 #define POOL_IDLE_MS (10 * 60 * 1000)
 #define POOL_WAIT_MS 200
 #define POOL_REFILL_AFTER_MS 20 /* after the last request */
+#define POOL_RETRY_MS 1000      /* after a namespace could not be made */
 
 static const char pool_name[] = "nook-netpool";
 
@@ -57,6 +58,32 @@ static bool
 same_file (const struct stat *a, const struct stat *b)
 {
   return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* The process behind the pool's socket is a server of ours: named nook-netpool,
+ * in our PID namespace (a container's processes are not: the checks of
+ * open_kept, sandbox/userns_keep.c) and in the user namespace we are in.  A
+ * container given the runtime directory (`-v /tmp:/tmp`) could otherwise put a
+ * socket of its own there and hand its network namespace to the next run. */
+static bool
+peer_is_server (int sock)
+{
+  struct ucred cr;
+  socklen_t len = sizeof cr;
+  if (getsockopt (sock, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.pid <= 0)
+    return false;
+  char path[32];
+  snprintf (path, sizeof path, "/proc/%d", (int)cr.pid);
+  cleanup_close int piddir = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  char comm[32] = { 0 };
+  cleanup_close int fd = piddir >= 0 ? openat (piddir, "comm", O_RDONLY | O_CLOEXEC) : -1;
+  ssize_t n = fd >= 0 ? read (fd, comm, sizeof comm - 1) : -1;
+  struct stat a, b, c, d;
+  return n == (ssize_t)sizeof pool_name && memcmp (comm, pool_name, sizeof pool_name - 1) == 0
+         && comm[n - 1] == '\n' && fstatat (piddir, "ns/pid", &a, 0) == 0
+         && stat ("/proc/self/ns/pid", &b) == 0 && same_file (&a, &b)
+         && fstatat (piddir, "ns/user", &c, 0) == 0 && stat ("/proc/self/ns/user", &d) == 0
+         && same_file (&c, &d);
 }
 
 /* A network namespace whose owner is the user namespace we are in. */
@@ -169,11 +196,14 @@ server_main (int rtfd, int l, int kfd)
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
   int ev[2];
-  if (chdir ("/") < 0 || pipe2 (ev, O_CLOEXEC) < 0)
+  /* (listen again: a client's SO_PEERCRED names the process that last called it,
+   * which must be this one, not the run that started us) */
+  if (chdir ("/") < 0 || pipe2 (ev, O_CLOEXEC) < 0 || listen (l, 16) < 0)
     _exit (1);
   int spares[POOL_SPARES];
   size_t n = 0;
-  bool filling = false, broken = false;
+  bool filling = false;
+  int64_t retry_at = 0; /* (a namespace could not be made: not again before) */
   pthread_t th;
   int64_t last = now_ms ();
   struct settle_quiet q = SETTLE_QUIET_INIT (SETTLE_BY_PATH);
@@ -181,17 +211,26 @@ server_main (int rtfd, int l, int kfd)
     {
       /* (not while a run that took one may still be starting: the kernel does not
        * preempt the making of a namespace, ~0.5 ms, even for a task of its idle class) */
-      int64_t since = now_ms () - last;
-      if (!filling && !broken && n < POOL_SPARES && since >= POOL_REFILL_AFTER_MS)
+      int64_t t = now_ms (), since = t - last;
+      bool want = !filling && n < POOL_SPARES;
+      if (want && since >= POOL_REFILL_AFTER_MS && t >= retry_at)
         {
           filling = start_refill (&th, &ev[1]);
-          broken = !filling;
+          if (!filling)
+            retry_at = t + POOL_RETRY_MS;
+          want = !filling;
         }
       int64_t left = POOL_IDLE_MS - since;
       if (left <= 0)
         break;
-      if (!filling && !broken && n < POOL_SPARES && left > POOL_REFILL_AFTER_MS - since)
-        left = POOL_REFILL_AFTER_MS - since;
+      if (want)
+        {
+          /* (woken when the next try is due) */
+          int64_t next = retry_at - t > POOL_REFILL_AFTER_MS - since ? retry_at - t
+                                                                     : POOL_REFILL_AFTER_MS - since;
+          if (next < left)
+            left = next > 0 ? next : 1;
+        }
       struct pollfd p[3] = { { .fd = l, .events = POLLIN },
                              { .fd = kfd, .events = POLLIN },
                              { .fd = filling ? ev[0] : -1, .events = POLLIN } };
@@ -213,7 +252,7 @@ server_main (int rtfd, int l, int kfd)
           if (fd >= 0)
             spares[n++] = fd;
           else
-            broken = true; /* (no namespace could be made: runs make their own) */
+            retry_at = now_ms () + POOL_RETRY_MS; /* (runs make their own meanwhile) */
         }
       if (p[0].revents)
         {
@@ -324,10 +363,7 @@ sandbox_netns_pool_take (int ask, const char *runtime_dir)
       return -1;
     }
   struct pollfd p = { .fd = ask, .events = POLLIN };
-  struct ucred cr;
-  socklen_t crlen = sizeof cr;
-  if (ask < 0 || poll (&p, 1, POOL_WAIT_MS) != 1
-      || getsockopt (ask, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) < 0 || cr.uid != getuid ())
+  if (ask < 0 || poll (&p, 1, POOL_WAIT_MS) != 1 || !peer_is_server (ask))
     return -1;
   int fd = fd_recv (ask);
   if (fd >= 0 && !netns_is_ours (fd))

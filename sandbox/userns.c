@@ -400,9 +400,11 @@ fd_recv (int sock)
 {
   char data;
   struct iovec iov = { .iov_base = &data, .iov_len = 1 };
+  /* (room for more than one: a peer that sends several has the others closed, not
+   * left open here) */
   union
   {
-    char buf[CMSG_SPACE (sizeof (int))];
+    char buf[CMSG_SPACE (8 * sizeof (int))];
     struct cmsghdr align;
   } u;
   struct msghdr msg
@@ -411,13 +413,23 @@ fd_recv (int sock)
   do
     n = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
-  if (n != 1)
-    return -1;
-  struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
-  if (c == NULL || c->cmsg_type != SCM_RIGHTS)
-    return -1;
-  int fd;
-  memcpy (&fd, CMSG_DATA (c), sizeof fd);
+  int fd = -1;
+  for (struct cmsghdr *c = n == 1 ? CMSG_FIRSTHDR (&msg) : NULL; c; c = CMSG_NXTHDR (&msg, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+      for (size_t i = 0; (i + 1) * sizeof (int) <= c->cmsg_len - CMSG_LEN (0); i++)
+        {
+          int f;
+          memcpy (&f, CMSG_DATA (c) + i * sizeof (int), sizeof f);
+          if (fd < 0)
+            fd = f;
+          else
+            close (f);
+        }
+  if (fd >= 0 && (msg.msg_flags & MSG_CTRUNC))
+    {
+      close (fd);
+      fd = -1;
+    }
   return fd;
 }
 

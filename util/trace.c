@@ -12,7 +12,7 @@
 static bool enabled;
 static const char *path; /* NOOK_TRACE=/file: appended to (detached supervisors have no stderr) */
 static struct timespec start;
-static bool created; /* the file exists (forks and the command know it too) */
+static bool tried; /* a mark was made (its forks and the command know it too) */
 
 void
 trace_init (void)
@@ -38,14 +38,13 @@ trace_mark (const char *what)
     return;
   if ((size_t)n >= sizeof line)
     n = sizeof line - 1;
-  /* (made by the first mark; a container's command, whose open with O_CREAT the
-   * credential emulation's init would have to answer while it waits for its execve,
-   * only appends to it where it can see it) */
+  /* (made by the first mark only: a container's command, whose open with O_CREAT
+   * the credential emulation's init would have to answer while it waits for its
+   * execve, only appends to it where it can see it) */
   int fd = 2;
   if (path)
-    fd = open (path, O_WRONLY | O_APPEND | O_CLOEXEC | (created ? 0 : O_CREAT), 0600);
-  if (fd >= 0 && path)
-    created = true;
+    fd = open (path, O_WRONLY | O_APPEND | O_CLOEXEC | (tried ? 0 : O_CREAT), 0600);
+  tried = true;
   if (fd < 0)
     return;
   if (write (fd, line, (size_t)n) < 0)

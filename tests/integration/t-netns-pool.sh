@@ -80,16 +80,34 @@ check_eq "its stdio is /dev/null" "/dev/null /dev/null /dev/null" \
 check_eq "its cwd is /" "/" "$(readlink "/proc/$pp/cwd")"
 check_eq "its name is nook-netpool" "nook-netpool" "$(cat "/proc/$pp/comm")"
 
-# Answers that must not be used: the pool's socket taken over by a fake server that sends a
-# network namespace of another user namespace (the host's), then by one that never answers.
+# Answers that must not be used. The pool's socket taken over by fake servers, each named
+# nook-netpool and in the kept user namespace: one that sends a network namespace of another
+# user namespace (the host's); one in a PID namespace of its own, as a container given the
+# runtime directory would be (`-v /tmp:/tmp`), that sends a namespace of the kept one; one
+# that never answers. Each time the run makes a namespace of its own.
 rt=$("$NOOK" info --format json | sed -nE 's/.*"RuntimeDirectory" *: *"([^" ]*).*/\1/p')
 check_match "nook info names the runtime directory" '^/' "$rt"
+keeper=$(keeper_pid "$NOOK")
 kill -TERM "$pp"
 wait_until "the pool server ended (SIGTERM)" 10 pid_ended "$pp"
-fake() { # MODE: a fake server on the pool's socket, ready once $T_SCRATCH/fake-MODE exists
-  python3 - "$rt" "$1" "$T_SCRATCH/fake-$1" <<'EOF' &
-import os, socket, sys
-rt, mode, ready = sys.argv[1:4]
+fake() { # MODE: a fake server on the pool's socket, ready once $T_SCRATCH/fake-MODE says
+  # the network namespace it sends
+  python3 - "$rt" "$1" "$T_SCRATCH/fake-$1" "$keeper" <<'EOF' &
+import ctypes, os, signal, socket, sys
+rt, mode, ready, keeper = sys.argv[1:5]
+libc = ctypes.CDLL(None, use_errno=True)
+NEWUSER, NEWPID, NEWNET = 0x10000000, 0x20000000, 0x40000000
+def ok(r):
+    if r != 0:
+        raise OSError(ctypes.get_errno(), "fake server")
+ok(libc.setns(os.open("/proc/%s/ns/user" % keeper, os.O_RDONLY), NEWUSER))
+if mode == "container":
+    ok(libc.unshare(NEWPID | NEWNET))
+    if os.fork() != 0:
+        os.wait()
+        sys.exit(0)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+libc.prctl(15, b"nook-netpool")  # PR_SET_NAME
 os.chdir(rt)
 try:
     os.unlink("netns-pool.sock")
@@ -98,30 +116,33 @@ except FileNotFoundError:
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.bind("netns-pool.sock")
 s.listen(4)
-open(ready, "w").write("ready\n")
 ns = os.open("/proc/self/ns/net", os.O_RDONLY)
+with open(ready, "w") as f:
+    f.write(os.readlink("/proc/self/ns/net") + "\n")
 held = []
 while True:
     c, _ = s.accept()
-    if mode == "foreign":
+    if mode == "mute":
+        held.append(c)  # never answered
+    else:
         socket.send_fds(c, [b"f"], [ns])
         c.close()
-    else:
-        held.append(c)  # never answered
 EOF
   fpid=$!
   wait_until "the fake server ($1) is listening" 10 test -s "$T_SCRATCH/fake-$1"
 }
-hostns=$(readlink /proc/self/ns/net)
-fake foreign
-nrun run --rm --network none busybox sh -c 'readlink /proc/self/ns/net; cat /sys/class/net/lo/flags'
-check_eq "a namespace of another user namespace is refused: the run works" 0 "$RC"
-check_match "... in a namespace of its own" '^net:\[[0-9]+\]' "$OUT"
-[ "$(sed -n 1p <<<"$OUT")" != "$hostns" ] && ok "... not the one sent" ||
-  fail "... not the one sent" "$OUT"
-check_eq "... lo up" "0x9" "$(sed -n 2p <<<"$OUT")"
-kill "$fpid"
-wait "$fpid" 2>/dev/null
+for mode in foreign container; do
+  fake "$mode"
+  sent=$(cat "$T_SCRATCH/fake-$mode")
+  nrun run --rm --network none busybox sh -c 'readlink /proc/self/ns/net; cat /sys/class/net/lo/flags'
+  check_eq "fake server ($mode): the run works" 0 "$RC"
+  check_match "... in a network namespace" '^net:\[[0-9]+\]' "$OUT"
+  if [ "$(sed -n 1p <<<"$OUT")" != "$sent" ]; then ok "... not the one sent ($sent)"
+  else fail "... not the one sent ($sent)" "$OUT"; fi
+  check_eq "... lo up" "0x9" "$(sed -n 2p <<<"$OUT")"
+  kill "$fpid"
+  wait "$fpid" 2>/dev/null
+done
 fake mute
 start=$SECONDS
 nrun run --rm --network none busybox cat /sys/class/net/lo/flags
@@ -140,7 +161,9 @@ kill -TERM "$pp"
 wait_until "the pool server ended" 10 pid_ended "$pp"
 NOOK_NETNS_POOL=0 nrun run --rm --network none busybox cat /sys/class/net/lo/flags
 check_eq "NOOK_NETNS_POOL=0: the run works, lo up" "0 0x9" "$RC $OUT"
-check_eq "NOOK_NETNS_POOL=0: no pool server was started" "" "$(pool_pid)"
+# (a server holds the pool's lock from before the run that started it returns)
+check "NOOK_NETNS_POOL=0: no pool server was started (its lock is free)" \
+  flock -n "$rt/netns-pool.lock" true
 
 if [ "$NOOK_TEST_USER_KIND" = single ]; then
   nrun run --rm --network none busybox readlink /proc/self/ns/user
