@@ -6,6 +6,7 @@
 #include "cmd/run_net.h"
 #include "cmd/store_open.h"
 #include "imagefmt/store.h"
+#include "sandbox/netns_pool.h"
 #include "sandbox/rootfs.h"
 #include "sandbox/userns.h"
 #include "sandbox/userns_keep.h"
@@ -276,8 +277,7 @@ userns_line (struct info *in, const struct nook_idmapping *ids0)
   cleanup_error nook_error_t e = NULL;
   cleanup_free char *rt = fs_runtime_dir_why (&why, &e);
   const char *off = getenv ("NOOK_USERNS_KEEP");
-  const char *pool = getenv ("NOOK_NETNS_POOL");
-  bool pool_off = pool && strcmp (pool, "0") == 0, keep_off = off && strcmp (off, "0") == 0;
+  bool pool_off = sandbox_netns_pool_off (), keep_off = off && strcmp (off, "0") == 0;
   if (!ids0->use_helpers)
     keep = xstrdup (rt && !keep_off && !pool_off && getuid () != 0
                         ? "written directly for each run (no newuidmap needed); --network none "

@@ -31,6 +31,13 @@ extern bool sandbox_child_self_maps;
  * already ended: a parent killed before the prctl would leave us running. */
 void sandbox_die_with_parent (int parent_pidfd);
 
+/* Close every fd from 3 up but the n in keep (sorted in place): what a detached
+ * process of nook's (a keeper, a pool server) starts with. */
+void sandbox_close_all_but (int *keep, size_t n);
+/* The namespace `rel` of the /proc/PID dirfd piddir is the one at `ours`
+ * ("/proc/self/ns/pid"...). */
+bool sandbox_same_ns (int piddir, const char *rel, const char *ours);
+
 /* A network namespace from the pool (sandbox/netns_pool.h) for the child to join
  * instead of making one, or -1; set by nook around the clone. */
 extern int sandbox_pooled_netns;

@@ -3,14 +3,12 @@
 #include "sandbox/internal.h"
 #include "sandbox/netif.h"
 #include "sandbox/title.h"
+#include "sandbox/userns_keep.h"
 #include "util/cleanup.h"
-#include "util/fs.h"
 #include "util/settle.h"
-#include "util/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <linux/nsfs.h>
 #include <poll.h>
 #include <pthread.h>
@@ -24,7 +22,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -78,12 +75,9 @@ peer_is_server (int sock)
   char comm[32] = { 0 };
   cleanup_close int fd = piddir >= 0 ? openat (piddir, "comm", O_RDONLY | O_CLOEXEC) : -1;
   ssize_t n = fd >= 0 ? read (fd, comm, sizeof comm - 1) : -1;
-  struct stat a, b, c, d;
   return n == (ssize_t)sizeof pool_name && memcmp (comm, pool_name, sizeof pool_name - 1) == 0
-         && comm[n - 1] == '\n' && fstatat (piddir, "ns/pid", &a, 0) == 0
-         && stat ("/proc/self/ns/pid", &b) == 0 && same_file (&a, &b)
-         && fstatat (piddir, "ns/user", &c, 0) == 0 && stat ("/proc/self/ns/user", &d) == 0
-         && same_file (&c, &d);
+         && comm[n - 1] == '\n' && sandbox_same_ns (piddir, "ns/pid", "/proc/self/ns/pid")
+         && sandbox_same_ns (piddir, "ns/user", "/proc/self/ns/user");
 }
 
 /* A network namespace whose owner is the user namespace we are in. */
@@ -99,32 +93,6 @@ netns_is_ours (int fd)
   bool ok = fstat (u, &a) == 0 && stat ("/proc/self/ns/user", &b) == 0 && same_file (&a, &b);
   close (u);
   return ok;
-}
-
-/* A pidfd of the keeper named in userns.pid if it holds the user namespace we
- * are in (the server ends with it); -1 otherwise. */
-static int
-keeper_pidfd (int rtfd)
-{
-  cleanup_free char *text = NULL;
-  cleanup_error nook_error_t e = NULL;
-  uint64_t pid;
-  if (fs_read_file_at (rtfd, "userns.pid", 64, &text, NULL, &e) < 0)
-    return -1;
-  text[strcspn (text, "\n")] = '\0';
-  if (parse_uint (text, INT32_MAX, &pid, "pid", &e) < 0 || pid < 2)
-    return -1;
-  int fd = (int)syscall (SYS_pidfd_open, (pid_t)pid, 0);
-  char path[40];
-  snprintf (path, sizeof path, "/proc/%d/ns/user", (int)pid);
-  struct stat a, b;
-  if (fd >= 0
-      && !(stat (path, &a) == 0 && stat ("/proc/self/ns/user", &b) == 0 && same_file (&a, &b)))
-    {
-      close (fd);
-      fd = -1;
-    }
-  return fd;
 }
 
 static int64_t
@@ -265,27 +233,6 @@ server_main (int rtfd, int l, int kfd)
   _exit (0);
 }
 
-/* Close every fd from 3 up but the n in k (sorted here). */
-static void
-close_but (int *k, size_t n)
-{
-  for (size_t i = 1; i < n; i++)
-    for (size_t j = i; j > 0 && k[j - 1] > k[j]; j--)
-      {
-        int t = k[j];
-        k[j] = k[j - 1];
-        k[j - 1] = t;
-      }
-  unsigned int from = 3;
-  for (size_t i = 0; i < n; i++)
-    {
-      if ((unsigned int)k[i] > from)
-        syscall (SYS_close_range, from, (unsigned int)k[i] - 1, 0);
-      from = (unsigned int)k[i] + 1;
-    }
-  syscall (SYS_close_range, from, ~0U, 0);
-}
-
 /* Start the server, detached (nobody's child), unless one is starting: the
  * socket is bound here, so the next run's request waits in its backlog. */
 static void
@@ -295,7 +242,7 @@ start_server (int rtfd)
       = openat (rtfd, POOL_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (lock < 0 || flock (lock, LOCK_EX | LOCK_NB) < 0)
     return;
-  cleanup_close int kfd = keeper_pidfd (rtfd);
+  cleanup_close int kfd = sandbox_userns_keep_pidfd_joined (rtfd);
   cleanup_close int l = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   struct sockaddr_un a;
   socklen_t alen;
@@ -321,7 +268,7 @@ start_server (int rtfd)
       if (s == 0)
         {
           int nrt = keep[0], nl = keep[1], nk = keep[2];
-          close_but (keep, 4); /* (the lock's copy kept: held while the server lives) */
+          sandbox_close_all_but (keep, 4); /* (the lock's copy kept: held while it lives) */
           server_main (nrt, nl, nk);
         }
       _exit (s < 0);
@@ -331,11 +278,17 @@ start_server (int rtfd)
       ;
 }
 
+bool
+sandbox_netns_pool_off (void)
+{
+  const char *off = getenv ("NOOK_NETNS_POOL");
+  return off && strcmp (off, "0") == 0;
+}
+
 int
 sandbox_netns_pool_ask (const char *runtime_dir)
 {
-  const char *off = getenv ("NOOK_NETNS_POOL");
-  if (runtime_dir == NULL || (off && strcmp (off, "0") == 0))
+  if (runtime_dir == NULL || sandbox_netns_pool_off ())
     return -1;
   cleanup_close int rtfd = open (runtime_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   struct sockaddr_un a;

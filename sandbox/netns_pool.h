@@ -15,6 +15,11 @@
 #ifndef NOOK_SANDBOX_NETNS_POOL_H
 #define NOOK_SANDBOX_NETNS_POOL_H
 
+#include <stdbool.h>
+
+/* NOOK_NETNS_POOL=0: no pool (no run asks, none joins a kept namespace for it). */
+bool sandbox_netns_pool_off (void);
+
 /* Ask the user's pool for a network namespace, early (the server answers while
  * the run goes on): a connected socket for sandbox_netns_pool_take, else
  * NETNS_POOL_NO_SERVER (none answers: take starts one) or -1 (the pool is off, or

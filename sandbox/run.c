@@ -88,9 +88,8 @@ keeps_userns (const struct nook_spec *spec)
     return false;
   if (spec->ids.use_helpers || kept_userns_joined)
     return true;
-  const char *pool = getenv ("NOOK_NETNS_POOL");
   return sandbox_child_makes_netns (spec) && single_own_root (&spec->ids) && getuid () != 0
-         && !(pool && strcmp (pool, "0") == 0);
+         && !sandbox_netns_pool_off ();
 }
 
 static int

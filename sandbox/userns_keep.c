@@ -66,12 +66,27 @@ proc_file_is (int piddir, const char *name, const char *want)
   return strcmp (norm, want) == 0;
 }
 
-static bool
-same_ns (int piddir, const char *rel, const char *ours)
+bool
+sandbox_same_ns (int piddir, const char *rel, const char *ours)
 {
   struct stat a, b;
   return fstatat (piddir, rel, &a, 0) == 0 && stat (ours, &b) == 0 && a.st_dev == b.st_dev
          && a.st_ino == b.st_ino;
+}
+
+/* The pid userns.pid names (not checked), or 0. */
+static pid_t
+recorded_pid (int rtfd)
+{
+  cleanup_free char *text = NULL;
+  cleanup_error nook_error_t e = NULL;
+  uint64_t pid;
+  if (fs_read_file_at (rtfd, "userns.pid", 64, &text, NULL, &e) < 0)
+    return 0;
+  text[strcspn (text, "\n")] = '\0';
+  if (parse_uint (text, INT32_MAX, &pid, "pid", &e) < 0 || pid < 2)
+    return 0;
+  return (pid_t)pid;
 }
 
 /* Is the process of this /proc/PID dirfd a keeper: argv[0] "nook-userns"? */
@@ -91,13 +106,8 @@ is_keeper (int piddir)
 static int
 open_kept (const struct nook_idmapping *ids, int rtfd, pid_t *pid_out)
 {
-  cleanup_free char *text = NULL;
-  cleanup_error nook_error_t e = NULL;
-  if (fs_read_file_at (rtfd, "userns.pid", 64, &text, NULL, &e) < 0)
-    return -1;
-  uint64_t pid;
-  text[strcspn (text, "\n")] = '\0';
-  if (parse_uint (text, INT32_MAX, &pid, "pid", &e) < 0 || pid < 2)
+  pid_t pid = recorded_pid (rtfd);
+  if (pid == 0)
     return -1;
   char path[32];
   snprintf (path, sizeof path, "/proc/%d", (int)pid);
@@ -113,7 +123,7 @@ open_kept (const struct nook_idmapping *ids, int rtfd, pid_t *pid_out)
   /* A container process of the kept namespace looks the same from here: the
    * keeper is the one in our PID namespace, and its user namespace is a child
    * of ours. */
-  if (!same_ns (piddir, "ns/pid", "/proc/self/ns/pid"))
+  if (!sandbox_same_ns (piddir, "ns/pid", "/proc/self/ns/pid"))
     return -1;
   int fd = openat (piddir, "ns/user", O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -138,13 +148,8 @@ open_kept (const struct nook_idmapping *ids, int rtfd, pid_t *pid_out)
 static void
 kill_stale (int rtfd)
 {
-  cleanup_free char *text = NULL;
-  cleanup_error nook_error_t e = NULL;
-  uint64_t pid;
-  if (fs_read_file_at (rtfd, "userns.pid", 64, &text, NULL, &e) < 0)
-    return;
-  text[strcspn (text, "\n")] = '\0';
-  if (parse_uint (text, INT32_MAX, &pid, "pid", &e) < 0 || pid < 2)
+  pid_t pid = recorded_pid (rtfd);
+  if (pid == 0)
     return;
   char path[32];
   snprintf (path, sizeof path, "/proc/%d", (int)pid);
@@ -189,13 +194,20 @@ keeper_main (int ready_fd, int go_fd)
     pause ();
 }
 
-/* Close every fd from 3 up but the n in keep (ascending).  The middle process
+/* Close every fd from 3 up but the n in keep (sorted here).  The middle process
  * and the keeper hold nothing of nook's: a copy of the store lock or of the
  * write end of the pipe the keeper waits on would outlive a nook killed while
  * it starts the keeper, and hang every later run of the user. */
-static void
-close_all_but (const int *keep, size_t n)
+void
+sandbox_close_all_but (int *keep, size_t n)
 {
+  for (size_t i = 1; i < n; i++)
+    for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--)
+      {
+        int t = keep[j];
+        keep[j] = keep[j - 1];
+        keep[j - 1] = t;
+      }
   unsigned int from = 3;
   for (size_t i = 0; i < n; i++)
     {
@@ -204,18 +216,6 @@ close_all_but (const int *keep, size_t n)
       from = (unsigned int)keep[i] + 1;
     }
   syscall (SYS_close_range, from, ~0U, 0);
-}
-
-static void
-sort_fds (int *fd, size_t n)
-{
-  for (size_t i = 1; i < n; i++)
-    for (size_t j = i; j > 0 && fd[j - 1] > fd[j]; j--)
-      {
-        int t = fd[j];
-        fd[j] = fd[j - 1];
-        fd[j - 1] = t;
-      }
 }
 
 /* Wait until the keeper has exec'd (its copy of the close-on-exec ready pipe
@@ -256,15 +256,13 @@ start_keeper (const struct nook_idmapping *ids, nook_error_t *err)
       /* The middle process: start the keeper in a new session and leave, so
        * the keeper is nobody's child. */
       int keep[] = { ready[1], go[0], pidp[1] };
-      sort_fds (keep, ARRAY_SIZE (keep));
-      close_all_but (keep, ARRAY_SIZE (keep));
+      sandbox_close_all_but (keep, ARRAY_SIZE (keep));
       setsid ();
       pid_t k = fork ();
       if (k == 0)
         {
           int kk[] = { ready[1], go[0] };
-          sort_fds (kk, ARRAY_SIZE (kk));
-          close_all_but (kk, ARRAY_SIZE (kk));
+          sandbox_close_all_but (kk, ARRAY_SIZE (kk));
           keeper_main (ready[1], go[0]);
         }
       (void)!write (pidp[1], &k, sizeof k);
@@ -341,6 +339,22 @@ sandbox_userns_keep_join (const struct nook_idmapping *ids, const char *runtime_
   if (setns (nsfd, CLONE_NEWUSER) < 0)
     return nook_error_set (err, errno, "join the kept user namespace");
   return 0;
+}
+
+int
+sandbox_userns_keep_pidfd_joined (int rtfd)
+{
+  pid_t pid = recorded_pid (rtfd);
+  int fd = pid > 0 ? (int)syscall (SYS_pidfd_open, pid, 0) : -1;
+  char path[32];
+  snprintf (path, sizeof path, "/proc/%d", (int)pid);
+  cleanup_close int piddir = fd >= 0 ? open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+  if (fd >= 0 && !(piddir >= 0 && sandbox_same_ns (piddir, "ns/user", "/proc/self/ns/user")))
+    {
+      close (fd);
+      fd = -1;
+    }
+  return fd;
 }
 
 pid_t

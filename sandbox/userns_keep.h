@@ -23,6 +23,11 @@
 int sandbox_userns_keep_join (const struct nook_idmapping *ids, const char *runtime_dir,
                               nook_error_t *err);
 
+/* From inside the kept namespace (rtfd: the runtime directory): a pidfd of the
+ * keeper userns.pid names if it holds the user namespace we are in, else -1 (the
+ * pool of network namespaces ends with it: sandbox/netns_pool.h). */
+int sandbox_userns_keep_pidfd_joined (int rtfd);
+
 /* The keeper's pid when one is alive for `ids`, else 0 (for `nook info`). */
 pid_t sandbox_userns_keep_pid (const struct nook_idmapping *ids, const char *runtime_dir);
 
